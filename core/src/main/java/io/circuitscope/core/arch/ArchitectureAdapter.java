@@ -1,0 +1,22 @@
+package io.circuitscope.core.arch;
+
+import ai.djl.ndarray.NDManager;
+import io.circuitscope.core.io.ConfigReader;
+import io.circuitscope.core.io.TensorSource;
+import io.circuitscope.core.model.ModelConfig;
+import io.circuitscope.core.model.ModelWeights;
+import java.util.Set;
+
+/**
+ * Maps one family's Hugging Face files onto circuitscope's canonical config and weight layout.
+ * The forward pass itself is shared; an adapter only translates names, shapes and settings.
+ */
+public interface ArchitectureAdapter {
+    /** The config.json {@code model_type} values this adapter reads. */
+    Set<String> modelTypes();
+
+    ModelConfig config(ConfigReader config);
+
+    /** Loads every tensor into {@code manager}, checking each shape against {@code config}. */
+    ModelWeights weights(ModelConfig config, ConfigReader rawConfig, TensorSource source, NDManager manager);
+}

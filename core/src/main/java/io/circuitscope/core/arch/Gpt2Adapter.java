@@ -1,0 +1,93 @@
+package io.circuitscope.core.arch;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import io.circuitscope.core.io.ConfigReader;
+import io.circuitscope.core.io.TensorSource;
+import io.circuitscope.core.model.Activation;
+import io.circuitscope.core.model.LayerWeights;
+import io.circuitscope.core.model.ModelConfig;
+import io.circuitscope.core.model.ModelWeights;
+import io.circuitscope.core.model.NormType;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * GPT-2 as Hugging Face computes it: learned positions, pre-LayerNorm, Conv1D weights stored
+ * [in, out], fused c_attn, tied unembedding. Tensor names are accepted with or without the
+ * {@code transformer.} prefix; {@code attn.bias} mask buffers are ignored.
+ *
+ * <p>Extension: {@code "circuitscope_normalization": "none"} builds a normalisation-free model
+ * (TransformerLens' normalization_type=None), whose weights can be planted exactly.
+ */
+public final class Gpt2Adapter implements ArchitectureAdapter {
+    @Override
+    public Set<String> modelTypes() {
+        return Set.of("gpt2");
+    }
+
+    @Override
+    public ModelConfig config(ConfigReader c) {
+        int d = c.requireInt("n_embd");
+        int heads = c.requireInt("n_head");
+        if (d % heads != 0) {
+            throw c.error("n_embd", "(" + d + ") is not divisible by n_head (" + heads + ")");
+        }
+        int inner = c.has("n_inner") ? c.requireInt("n_inner") : 4 * d;
+        String norm = c.optString("circuitscope_normalization", "layer_norm");
+        NormType normType;
+        switch (norm) {
+            case "layer_norm" -> normType = NormType.LAYER_NORM;
+            case "none" -> normType = NormType.NONE;
+            default -> throw c.error("circuitscope_normalization", "must be 'layer_norm' or 'none', got '" + norm + "'");
+        }
+        return ModelConfig.builder("gpt2")
+                .setSizes(d, c.requireInt("n_layer"), heads, inner, c.requireInt("vocab_size"),
+                        c.requireInt("n_positions", "n_ctx"))
+                .optNorm(normType, c.optDouble("layer_norm_epsilon", 1e-5))
+                .optActivation(Activation.fromHuggingFace(c.optString("activation_function", "gelu_new"),
+                        "activation_function"))
+                .optLearnedPositions(true)
+                .build();
+    }
+
+    @Override
+    public ModelWeights weights(ModelConfig cfg, ConfigReader raw, TensorSource source, NDManager manager) {
+        String prefix = source.contains("transformer.wte.weight") ? "transformer." : "";
+        WeightReader r = new WeightReader(source, manager, prefix);
+        long d = cfg.dModel();
+        long m = cfg.dMlp();
+        boolean norms = cfg.normType() != NormType.NONE;
+        NDArray wE = r.require("wte.weight", cfg.vocabSize(), d);
+        NDArray wPos = r.require("wpe.weight", cfg.contextLength(), d);
+        List<LayerWeights> layers = new ArrayList<>();
+        for (int l = 0; l < cfg.nLayers(); l++) {
+            String p = "h." + l + ".";
+            NDList qkv = r.require(p + "attn.c_attn.weight", d, 3 * d).split(3, 1);
+            NDList qkvBias = r.require(p + "attn.c_attn.bias", 3 * d).split(3, 0);
+            layers.add(new LayerWeights(
+                    norms ? r.require(p + "ln_1.weight", d) : null,
+                    norms ? r.require(p + "ln_1.bias", d) : null,
+                    qkv.get(0), qkvBias.get(0),
+                    qkv.get(1), qkvBias.get(1),
+                    qkv.get(2), qkvBias.get(2),
+                    r.require(p + "attn.c_proj.weight", d, d), r.require(p + "attn.c_proj.bias", d),
+                    null, null, null,
+                    norms ? r.require(p + "ln_2.weight", d) : null,
+                    norms ? r.require(p + "ln_2.bias", d) : null,
+                    r.require(p + "mlp.c_fc.weight", d, m), r.require(p + "mlp.c_fc.bias", m),
+                    null, null,
+                    r.require(p + "mlp.c_proj.weight", m, d), r.require(p + "mlp.c_proj.bias", d),
+                    null));
+        }
+        NDArray lnFW = norms ? r.require("ln_f.weight", d) : null;
+        NDArray lnFB = norms ? r.require("ln_f.bias", d) : null;
+        // lm_head is stored without the transformer. prefix when present; otherwise tied to wte.
+        NDArray wU = source.contains("lm_head.weight")
+                ? source.load("lm_head.weight", manager, new long[] {cfg.vocabSize(), d}).transpose()
+                : wE.transpose();
+        return new ModelWeights(manager, wE, wPos, layers, lnFW, lnFB, wU, null);
+    }
+}

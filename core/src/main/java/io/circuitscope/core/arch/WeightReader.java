@@ -1,0 +1,49 @@
+package io.circuitscope.core.arch;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import io.circuitscope.core.io.CheckpointException;
+import io.circuitscope.core.io.TensorSource;
+
+/** Loads named tensors with shape checks; every error names the checkpoint and the tensor. */
+public final class WeightReader {
+    private final TensorSource source;
+    private final NDManager manager;
+    private final String prefix;
+
+    public WeightReader(TensorSource source, NDManager manager, String prefix) {
+        this.source = source;
+        this.manager = manager;
+        this.prefix = prefix;
+    }
+
+    public String prefix() {
+        return prefix;
+    }
+
+    public boolean has(String name) {
+        return source.contains(prefix + name);
+    }
+
+    public NDArray require(String name, long... shape) {
+        String full = prefix + name;
+        if (!source.contains(full)) {
+            throw new CheckpointException(source.describe() + ": tensor '" + full + "' is missing");
+        }
+        return source.load(full, manager, shape);
+    }
+
+    /** The tensor, or null when the checkpoint does not have it. */
+    public NDArray optional(String name, long... shape) {
+        return has(name) ? require(name, shape) : null;
+    }
+
+    /** A Linear weight stored [out, in], returned input-major [in, out]. */
+    public NDArray linearTransposed(String name, long out, long in) {
+        return require(name, out, in).transpose();
+    }
+
+    public NDManager manager() {
+        return manager;
+    }
+}

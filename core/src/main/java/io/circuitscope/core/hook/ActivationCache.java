@@ -1,0 +1,82 @@
+package io.circuitscope.core.hook;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Predicate;
+
+/**
+ * Activations kept from forward passes, by hook name. The cache owns its tensors through its own
+ * manager: closing the cache frees them, independently of the run that produced them.
+ */
+public final class ActivationCache implements AutoCloseable {
+    private final NDManager manager;
+    private final Predicate<HookName> filter;
+    private final Map<HookName, NDArray> activations = new LinkedHashMap<>();
+
+    /** A cache under {@code parent} that keeps the activations {@code filter} accepts. */
+    public ActivationCache(NDManager parent, Predicate<HookName> filter) {
+        this.manager = parent.newSubManager();
+        this.filter = filter;
+    }
+
+    /** A cache that keeps every activation. */
+    public static ActivationCache all(NDManager parent) {
+        return new ActivationCache(parent, name -> true);
+    }
+
+    public static ActivationCache of(NDManager parent, Set<HookName> names) {
+        return new ActivationCache(parent, names::contains);
+    }
+
+    public boolean wants(HookName name) {
+        return filter.test(name);
+    }
+
+    /**
+     * Records {@code value} as a zero-copy view owned by this cache, so the forward pass keeps owning
+     * the original (and everything computed from it) while the cache outlives the run.
+     */
+    void put(HookName name, NDArray value) {
+        NDArray view = value.reshape(value.getShape());
+        view.attach(manager);
+        NDArray old = activations.put(name, view);
+        if (old != null) {
+            old.close();
+        }
+    }
+
+    public NDArray get(HookName name) {
+        NDArray value = activations.get(name);
+        if (value == null) {
+            throw new IllegalArgumentException("activation " + name + " was not cached (cached: "
+                    + activations.keySet() + ")");
+        }
+        return value;
+    }
+
+    public NDArray get(HookSite site, int layer) {
+        return get(HookName.of(site, layer));
+    }
+
+    public boolean contains(HookName name) {
+        return activations.containsKey(name);
+    }
+
+    public Set<HookName> names() {
+        return Collections.unmodifiableSet(activations.keySet());
+    }
+
+    public NDManager manager() {
+        return manager;
+    }
+
+    @Override
+    public void close() {
+        activations.clear();
+        manager.close();
+    }
+}

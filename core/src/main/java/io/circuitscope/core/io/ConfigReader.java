@@ -1,0 +1,113 @@
+package io.circuitscope.core.io;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Typed access to a config.json whose every error names the file and the field. */
+public final class ConfigReader {
+    private final Path file;
+    private final JsonNode root;
+
+    public ConfigReader(Path file, JsonNode root) {
+        this.file = file;
+        this.root = root;
+    }
+
+    public static ConfigReader read(Path file) {
+        if (!Files.isRegularFile(file)) {
+            throw new CheckpointException(file + ": config.json not found");
+        }
+        try {
+            JsonNode root = new ObjectMapper().readTree(Files.readString(file));
+            if (root == null || !root.isObject()) {
+                throw new CheckpointException(file + ": not a JSON object");
+            }
+            return new ConfigReader(file, root);
+        } catch (IOException e) {
+            throw new CheckpointException(file + ": invalid JSON (" + e.getMessage() + ")", e);
+        }
+    }
+
+    public Path file() {
+        return file;
+    }
+
+    public JsonNode root() {
+        return root;
+    }
+
+    public boolean has(String field) {
+        JsonNode n = root.get(field);
+        return n != null && !n.isNull();
+    }
+
+    public JsonNode node(String field) {
+        return root.get(field);
+    }
+
+    public String requireString(String field) {
+        JsonNode n = require(field);
+        if (!n.isTextual()) {
+            throw error(field, "must be a string, got " + n);
+        }
+        return n.asText();
+    }
+
+    public String optString(String field, String fallback) {
+        return has(field) ? requireString(field) : fallback;
+    }
+
+    public int requireInt(String... aliases) {
+        for (String field : aliases) {
+            if (has(field)) {
+                JsonNode n = root.get(field);
+                if (!n.canConvertToInt() || !n.isIntegralNumber()) {
+                    throw error(field, "must be an integer, got " + n);
+                }
+                return n.asInt();
+            }
+        }
+        throw error(String.join("' or '", aliases), "is missing");
+    }
+
+    public int optInt(String field, int fallback) {
+        return has(field) ? requireInt(field) : fallback;
+    }
+
+    public double requireDouble(String field) {
+        JsonNode n = require(field);
+        if (!n.isNumber()) {
+            throw error(field, "must be a number, got " + n);
+        }
+        return n.asDouble();
+    }
+
+    public double optDouble(String field, double fallback) {
+        return has(field) ? requireDouble(field) : fallback;
+    }
+
+    public boolean optBoolean(String field, boolean fallback) {
+        if (!has(field)) {
+            return fallback;
+        }
+        JsonNode n = root.get(field);
+        if (!n.isBoolean()) {
+            throw error(field, "must be true or false, got " + n);
+        }
+        return n.asBoolean();
+    }
+
+    private JsonNode require(String field) {
+        if (!has(field)) {
+            throw error(field, "is missing");
+        }
+        return root.get(field);
+    }
+
+    public CheckpointException error(String field, String problem) {
+        return new CheckpointException(file + ": field '" + field + "' " + problem);
+    }
+}

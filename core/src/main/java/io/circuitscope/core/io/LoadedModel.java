@@ -1,0 +1,31 @@
+package io.circuitscope.core.io;
+
+import io.circuitscope.core.model.HookedTransformer;
+import io.circuitscope.core.tokenize.TextTokenizer;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/** A model with its tokenizer (when the checkpoint has one) and where it came from. */
+public record LoadedModel(HookedTransformer model, TextTokenizer tokenizer, Path source, String modelType)
+        implements AutoCloseable {
+
+    public Optional<TextTokenizer> optTokenizer() {
+        return Optional.ofNullable(tokenizer);
+    }
+
+    /** The tokenizer, or a clear error when the checkpoint has none. */
+    public TextTokenizer requireTokenizer() {
+        if (tokenizer == null) {
+            throw new CheckpointException(source + ": no tokenizer.json next to the model; pass token ids instead");
+        }
+        return tokenizer;
+    }
+
+    @Override
+    public void close() {
+        model.close();
+        if (tokenizer != null) {
+            tokenizer.close();
+        }
+    }
+}

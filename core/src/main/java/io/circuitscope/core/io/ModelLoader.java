@@ -1,0 +1,56 @@
+package io.circuitscope.core.io;
+
+import ai.djl.ndarray.NDManager;
+import io.circuitscope.core.DjlRuntime;
+import io.circuitscope.core.arch.ArchitectureAdapter;
+import io.circuitscope.core.arch.Architectures;
+import io.circuitscope.core.model.HookedTransformer;
+import io.circuitscope.core.model.ModelConfig;
+import io.circuitscope.core.model.ModelWeights;
+import io.circuitscope.core.tokenize.HfTokenizer;
+import io.circuitscope.core.tokenize.TextTokenizer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Loads a Hugging Face model directory: config.json, (sharded) safetensors, optional tokenizer.json. */
+public final class ModelLoader {
+    private ModelLoader() {
+    }
+
+    public static LoadedModel load(Path location) {
+        if (!Files.exists(location)) {
+            throw new CheckpointException(location + ": no such model directory or file");
+        }
+        if (!Files.isDirectory(location)) {
+            throw new CheckpointException(location + ": expected a Hugging Face model directory (config.json + "
+                    + "model.safetensors)");
+        }
+        ConfigReader rawConfig = ConfigReader.read(location.resolve("config.json"));
+        ArchitectureAdapter adapter = Architectures.forConfig(rawConfig);
+        ModelConfig config = adapter.config(rawConfig);
+        NDManager manager = DjlRuntime.newManager();
+        try (TensorSource source = openTensors(location)) {
+            ModelWeights weights = adapter.weights(config, rawConfig, source, manager);
+            HookedTransformer model = new HookedTransformer(config, weights);
+            Path tokenizerFile = location.resolve("tokenizer.json");
+            TextTokenizer tokenizer = Files.isRegularFile(tokenizerFile) ? HfTokenizer.load(tokenizerFile, false) : null;
+            return new LoadedModel(model, tokenizer, location, rawConfig.requireString("model_type"));
+        } catch (RuntimeException e) {
+            manager.close();
+            throw e;
+        }
+    }
+
+    /** The directory's tensors: a single model.safetensors or the shards of model.safetensors.index.json. */
+    public static TensorSource openTensors(Path directory) {
+        Path single = directory.resolve("model.safetensors");
+        Path index = directory.resolve("model.safetensors.index.json");
+        if (Files.isRegularFile(single)) {
+            return SafetensorsFile.open(single);
+        }
+        if (Files.isRegularFile(index)) {
+            return ShardedSafetensors.open(index);
+        }
+        throw new CheckpointException(directory + ": neither model.safetensors nor model.safetensors.index.json found");
+    }
+}

@@ -1,0 +1,226 @@
+package io.circuitscope.core.io;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * One {@code .safetensors} file. The header is parsed and checked on open; tensor data is memory
+ * mapped one tensor at a time, so a file is never copied whole into the Java heap.
+ */
+public final class SafetensorsFile implements TensorSource {
+    /** Headers beyond this are not real checkpoints (the format's own limit is 100 MB). */
+    private static final long MAX_HEADER_BYTES = 100L * 1024 * 1024;
+
+    private record Entry(TensorDtype dtype, long[] shape, long begin, long end) {
+    }
+
+    private final Path path;
+    private final FileChannel channel;
+    private final long dataStart;
+    private final Map<String, Entry> entries;
+    private final Map<String, String> metadata;
+
+    private SafetensorsFile(Path path, FileChannel channel, long dataStart, Map<String, Entry> entries,
+            Map<String, String> metadata) {
+        this.path = path;
+        this.channel = channel;
+        this.dataStart = dataStart;
+        this.entries = entries;
+        this.metadata = metadata;
+    }
+
+    public static SafetensorsFile open(Path path) {
+        FileChannel channel;
+        try {
+            channel = FileChannel.open(path, StandardOpenOption.READ);
+        } catch (IOException e) {
+            throw new CheckpointException(path + ": cannot open safetensors file (" + e.getMessage() + ")", e);
+        }
+        try {
+            return parse(path, channel);
+        } catch (RuntimeException e) {
+            closeQuietly(channel);
+            throw e;
+        }
+    }
+
+    private static SafetensorsFile parse(Path path, FileChannel channel) {
+        try {
+            long size = channel.size();
+            if (size < 8) {
+                throw new CheckpointException(path + ": file of " + size + " bytes is too short for a safetensors header");
+            }
+            ByteBuffer lengthBytes = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+            channel.read(lengthBytes, 0);
+            long headerLength = lengthBytes.flip().getLong();
+            if (headerLength <= 0 || headerLength > size - 8 || headerLength > MAX_HEADER_BYTES) {
+                throw new CheckpointException(path + ": header length " + headerLength + " is beyond the file size of "
+                        + size + " bytes (truncated or not a safetensors file)");
+            }
+            ByteBuffer header = ByteBuffer.allocate((int) headerLength);
+            channel.read(header, 8);
+            JsonNode root;
+            try {
+                root = new ObjectMapper().readTree(new String(header.array(), StandardCharsets.UTF_8));
+            } catch (IOException e) {
+                throw new CheckpointException(path + ": header is not valid JSON (" + e.getMessage() + ")", e);
+            }
+            if (root == null || !root.isObject()) {
+                throw new CheckpointException(path + ": header is not a JSON object");
+            }
+            long dataStart = 8 + headerLength;
+            long dataSize = size - dataStart;
+            Map<String, Entry> entries = new LinkedHashMap<>();
+            Map<String, String> metadata = new LinkedHashMap<>();
+            for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext();) {
+                Map.Entry<String, JsonNode> field = it.next();
+                String name = field.getKey();
+                JsonNode node = field.getValue();
+                if (name.equals("__metadata__")) {
+                    node.fields().forEachRemaining(m -> metadata.put(m.getKey(), m.getValue().asText()));
+                    continue;
+                }
+                entries.put(name, parseEntry(path, name, node, dataSize));
+            }
+            return new SafetensorsFile(path, channel, dataStart, Collections.unmodifiableMap(entries), metadata);
+        } catch (IOException e) {
+            throw new CheckpointException(path + ": cannot read safetensors header (" + e.getMessage() + ")", e);
+        }
+    }
+
+    private static Entry parseEntry(Path path, String name, JsonNode node, long dataSize) {
+        JsonNode dtype = node.get("dtype");
+        JsonNode shape = node.get("shape");
+        JsonNode offsets = node.get("data_offsets");
+        if (dtype == null || shape == null || !shape.isArray() || offsets == null || !offsets.isArray()
+                || offsets.size() != 2) {
+            throw new CheckpointException(path + ": tensor '" + name
+                    + "' header entry needs dtype, shape and two data_offsets");
+        }
+        TensorDtype type = TensorDtype.parse(dtype.asText(), path.toString(), name);
+        long[] dims = new long[shape.size()];
+        long count = 1;
+        for (int i = 0; i < dims.length; i++) {
+            dims[i] = shape.get(i).asLong(-1);
+            if (dims[i] < 0) {
+                throw new CheckpointException(path + ": tensor '" + name + "' has a negative or non-numeric dimension");
+            }
+            count *= dims[i];
+        }
+        long begin = offsets.get(0).asLong(-1);
+        long end = offsets.get(1).asLong(-1);
+        if (begin < 0 || end < begin || end > dataSize) {
+            throw new CheckpointException(path + ": tensor '" + name + "' has data_offsets [" + begin + ", " + end
+                    + "] outside the data section of " + dataSize + " bytes");
+        }
+        if (end - begin != count * type.bytes()) {
+            throw new CheckpointException(path + ": tensor '" + name + "' has " + (end - begin) + " bytes but shape "
+                    + Arrays.toString(dims) + " of " + type + " needs " + count * type.bytes());
+        }
+        return new Entry(type, dims, begin, end);
+    }
+
+    public Path path() {
+        return path;
+    }
+
+    public Map<String, String> metadata() {
+        return Collections.unmodifiableMap(metadata);
+    }
+
+    public TensorDtype dtype(String name) {
+        return entry(name).dtype();
+    }
+
+    @Override
+    public Set<String> names() {
+        return entries.keySet();
+    }
+
+    @Override
+    public boolean contains(String name) {
+        return entries.containsKey(name);
+    }
+
+    @Override
+    public long[] shape(String name) {
+        return entry(name).shape().clone();
+    }
+
+    private Entry entry(String name) {
+        Entry e = entries.get(name);
+        if (e == null) {
+            throw new CheckpointException(path + ": tensor '" + name + "' is missing");
+        }
+        return e;
+    }
+
+    @Override
+    public NDArray load(String name, NDManager manager, long[] expected) {
+        Entry e = entry(name);
+        if (expected != null && !Arrays.equals(expected, e.shape())) {
+            throw new CheckpointException(path + ": tensor '" + name + "' has shape " + Arrays.toString(e.shape())
+                    + " but config.json implies " + Arrays.toString(expected));
+        }
+        long length = e.end() - e.begin();
+        if (length > Integer.MAX_VALUE) {
+            throw new CheckpointException(path + ": tensor '" + name + "' is larger than 2 GiB; split it into shards");
+        }
+        try {
+            ByteBuffer bytes;
+            if (length == 0) {
+                bytes = ByteBuffer.allocateDirect(0);
+            } else {
+                bytes = channel.map(FileChannel.MapMode.READ_ONLY, dataStart + e.begin(), length);
+            }
+            bytes.order(ByteOrder.LITTLE_ENDIAN);
+            NDArray raw = manager.create(bytes, new Shape(e.shape()), e.dtype().djlType());
+            if (e.dtype() == TensorDtype.F32) {
+                // Copy out of the mapping so the tensor does not depend on the file staying open.
+                NDArray copy = raw.duplicate();
+                raw.close();
+                return copy;
+            }
+            NDArray widened = raw.toType(DataType.FLOAT32, true);
+            raw.close();
+            return widened;
+        } catch (IOException ex) {
+            throw new CheckpointException(path + ": cannot read tensor '" + name + "' (" + ex.getMessage() + ")", ex);
+        }
+    }
+
+    @Override
+    public String describe() {
+        return path.toString();
+    }
+
+    @Override
+    public void close() {
+        closeQuietly(channel);
+    }
+
+    private static void closeQuietly(FileChannel channel) {
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // closing a read-only channel cannot lose data
+        }
+    }
+}

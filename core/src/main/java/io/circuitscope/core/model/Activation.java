@@ -1,0 +1,54 @@
+package io.circuitscope.core.model;
+
+import ai.djl.ndarray.NDArray;
+
+/** MLP non-linearities, each written from NDArray primitives so autograd sees every step. */
+public enum Activation {
+    /** tanh approximation of GELU (GPT-2's gelu_new, Gemma's gelu_pytorch_tanh). */
+    GELU_TANH,
+    /** exact GELU with erf (NeoX/Pythia). */
+    GELU_EXACT,
+    SILU,
+    RELU;
+
+    private static final double SQRT_2_OVER_PI = Math.sqrt(2.0 / Math.PI);
+    private static final double INV_SQRT_2 = 1.0 / Math.sqrt(2.0);
+
+    public NDArray apply(NDArray x) {
+        switch (this) {
+            case GELU_TANH: {
+                NDArray inner = x.add(x.pow(3).mul(0.044715f)).mul((float) SQRT_2_OVER_PI);
+                return x.mul(0.5f).mul(inner.tanh().add(1f));
+            }
+            case GELU_EXACT:
+                return x.mul(0.5f).mul(x.mul((float) INV_SQRT_2).erf().add(1f));
+            case SILU:
+                return x.mul(ai.djl.nn.Activation.sigmoid(x));
+            case RELU:
+                return x.maximum(0f);
+            default:
+                throw new IllegalStateException(name());
+        }
+    }
+
+    /** Parses the activation names used in Hugging Face config.json files. */
+    public static Activation fromHuggingFace(String name, String field) {
+        switch (name) {
+            case "gelu_new":
+            case "gelu_pytorch_tanh":
+            case "gelu_fast":
+                return GELU_TANH;
+            case "gelu":
+                return GELU_EXACT;
+            case "silu":
+            case "swish":
+                return SILU;
+            case "relu":
+                return RELU;
+            default:
+                throw new IllegalArgumentException(
+                        "config field '" + field + "': unsupported activation '" + name
+                                + "' (supported: gelu_new, gelu_pytorch_tanh, gelu, silu, relu)");
+        }
+    }
+}

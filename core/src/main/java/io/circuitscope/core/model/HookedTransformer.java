@@ -1,0 +1,178 @@
+package io.circuitscope.core.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import io.circuitscope.core.hook.HookName;
+import io.circuitscope.core.hook.HookSite;
+import io.circuitscope.core.hook.Hooks;
+import java.util.Objects;
+
+/**
+ * A decoder-only transformer computed from NDArray operations, with a hook at every activation
+ * of {@link HookSite}. One implementation serves every family; {@link ModelConfig} says how they differ.
+ *
+ * <p>Memory: every tensor a forward call creates is owned by the {@code run} manager the caller
+ * passes in; close it (try-with-resources) to free the pass. Weights are owned by {@link ModelWeights}.
+ */
+public final class HookedTransformer implements AutoCloseable {
+    /** Added to the logits of masked keys; finite so that patched score tensors never produce inf - inf. */
+    static final float MASKED_SCORE = -1e30f;
+
+    private final ModelConfig config;
+    private final ModelWeights weights;
+
+    public HookedTransformer(ModelConfig config, ModelWeights weights) {
+        this.config = Objects.requireNonNull(config, "config");
+        this.weights = Objects.requireNonNull(weights, "weights");
+        if (weights.layers().size() != config.nLayers()) {
+            throw new IllegalArgumentException("config has " + config.nLayers() + " layers but weights have "
+                    + weights.layers().size());
+        }
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    public ModelWeights weights() {
+        return weights;
+    }
+
+    /** A manager for one or more forward passes; every tensor they create is freed when it closes. */
+    public NDManager newRunManager() {
+        return weights.manager().getParentManager().newSubManager();
+    }
+
+    /** Logits [batch, seq, vocab] of an unhooked forward pass. */
+    public NDArray forward(NDManager run, int[][] tokens) {
+        return forward(run, tokens, Hooks.none());
+    }
+
+    /** Logits [batch, seq, vocab] with the given interventions applied and activations cached. */
+    public NDArray forward(NDManager run, int[][] tokens, Hooks hooks) {
+        validate(tokens);
+        int batch = tokens.length;
+        int seq = tokens[0].length;
+        NDArray resid = embed(run, tokens, batch, seq, hooks);
+        for (int layer = 0; layer < config.nLayers(); layer++) {
+            resid = block(run, layer, resid, hooks);
+        }
+        return unembed(run, resid, hooks);
+    }
+
+    /** Checks the batch is rectangular, non-empty, inside the vocabulary and the context window. */
+    public void validate(int[][] tokens) {
+        if (tokens.length == 0 || tokens[0].length == 0) {
+            throw new IllegalArgumentException("empty token batch");
+        }
+        int seq = tokens[0].length;
+        if (seq > config.contextLength()) {
+            throw new IllegalArgumentException("sequence of " + seq + " tokens is longer than the context window of "
+                    + config.contextLength());
+        }
+        for (int b = 0; b < tokens.length; b++) {
+            if (tokens[b].length != seq) {
+                throw new IllegalArgumentException("batch row " + b + " has " + tokens[b].length
+                        + " tokens but row 0 has " + seq + "; pad or align prompts first");
+            }
+            for (int p = 0; p < seq; p++) {
+                int id = tokens[b][p];
+                if (id < 0 || id >= config.vocabSize()) {
+                    throw new IllegalArgumentException("token id " + id + " at row " + b + ", position " + p
+                            + " is outside the vocabulary [0, " + config.vocabSize() + ")");
+                }
+            }
+        }
+    }
+
+    private NDArray embed(NDManager run, int[][] tokens, int batch, int seq, Hooks hooks) {
+        int[] flat = new int[batch * seq];
+        for (int b = 0; b < batch; b++) {
+            System.arraycopy(tokens[b], 0, flat, b * seq, seq);
+        }
+        NDArray ids = run.create(flat, new Shape(batch * seq));
+        NDArray embedded = weights.wE().get(run, new NDIndex("{}", ids)).reshape(batch, seq, config.dModel());
+        if (config.embeddingScale() != 1.0) {
+            embedded = embedded.mul((float) config.embeddingScale());
+        }
+        NDArray resid = hooks.at(HookName.of(HookSite.EMBED), embedded, run);
+        if (config.learnedPositions()) {
+            NDArray pos = weights.wPos().get(run, new NDIndex("0:{}", seq)).expandDims(0);
+            HookName posName = HookName.of(HookSite.POS_EMBED);
+            if (hooks.touches(posName)) {
+                pos = hooks.at(posName, pos.broadcast(batch, seq, config.dModel()), run);
+            }
+            resid = resid.add(pos);
+        }
+        return resid;
+    }
+
+    private NDArray block(NDManager run, int layer, NDArray residIn, Hooks hooks) {
+        LayerWeights w = weights.layer(layer);
+        NDArray resid = hooks.at(HookName.of(HookSite.RESID_PRE, layer), residIn, run);
+        NDArray attnOut = new AttentionLayer(config, w, layer, run, hooks).forward(resid);
+        if (config.parallelAttnMlp()) {
+            NDArray mlpOut = mlp(run, layer, w, resid, hooks);
+            resid = resid.add(attnOut).add(mlpOut);
+        } else {
+            resid = hooks.at(HookName.of(HookSite.RESID_MID, layer), resid.add(attnOut), run);
+            resid = resid.add(mlp(run, layer, w, resid, hooks));
+        }
+        return hooks.at(HookName.of(HookSite.RESID_POST, layer), resid, run);
+    }
+
+    private NDArray mlp(NDManager run, int layer, LayerWeights w, NDArray residIn, Hooks hooks) {
+        NDArray in = hooks.at(HookName.of(HookSite.MLP_IN, layer), residIn, run);
+        NDArray normed = Norms.apply(config.normType(), config.normEps(), in, w.mlpNormWeight(), w.mlpNormBias());
+        NDArray post;
+        if (config.gatedMlp()) {
+            NDArray gate = Linear.apply(normed, w.wGate(), w.bGate());
+            NDArray up = Linear.apply(normed, w.wIn(), w.bIn());
+            gate = hooks.at(HookName.of(HookSite.MLP_PRE, layer), gate, run);
+            post = config.activation().apply(gate).mul(up);
+        } else {
+            NDArray pre = hooks.at(HookName.of(HookSite.MLP_PRE, layer), Linear.apply(normed, w.wIn(), w.bIn()), run);
+            post = config.activation().apply(pre);
+        }
+        post = hooks.at(HookName.of(HookSite.MLP_POST, layer), post, run);
+        NDArray out = Linear.apply(post, w.wOut(), w.bOut());
+        if (config.sandwichNorms()) {
+            out = Norms.apply(config.normType(), config.normEps(), out, w.postMlpNormWeight(), null);
+        }
+        return hooks.at(HookName.of(HookSite.MLP_OUT, layer), out, run);
+    }
+
+    private NDArray unembed(NDManager run, NDArray resid, Hooks hooks) {
+        NDArray normed = Norms.apply(config.normType(), config.normEps(), resid, weights.finalNormWeight(),
+                weights.finalNormBias());
+        normed = hooks.at(HookName.of(HookSite.FINAL_NORM), normed, run);
+        NDArray logits = Linear.apply(normed, weights.wU(), weights.bU());
+        if (config.finalSoftcap() > 0) {
+            float cap = (float) config.finalSoftcap();
+            logits = logits.div(cap).tanh().mul(cap);
+        }
+        return hooks.at(HookName.of(HookSite.LOGITS), logits, run);
+    }
+
+    /** Convenience: the logits of one sequence as float[seq][vocab]. */
+    public float[][] logits(int[] tokens) {
+        try (NDManager run = newRunManager()) {
+            NDArray logits = forward(run, new int[][] {tokens});
+            float[] flat = logits.toType(DataType.FLOAT32, false).toFloatArray();
+            int v = config.vocabSize();
+            float[][] out = new float[tokens.length][v];
+            for (int p = 0; p < tokens.length; p++) {
+                System.arraycopy(flat, p * v, out[p], 0, v);
+            }
+            return out;
+        }
+    }
+
+    @Override
+    public void close() {
+        weights.close();
+    }
+}

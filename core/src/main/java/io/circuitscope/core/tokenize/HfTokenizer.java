@@ -1,0 +1,71 @@
+package io.circuitscope.core.tokenize;
+
+import ai.djl.huggingface.tokenizers.Encoding;
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import io.circuitscope.core.DjlRuntime;
+import io.circuitscope.core.io.CheckpointException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+/** A Hugging Face {@code tokenizer.json} read by DJL's bindings to the tokenizers library. */
+public final class HfTokenizer implements TextTokenizer {
+    private final HuggingFaceTokenizer tokenizer;
+    private final Path file;
+
+    private HfTokenizer(HuggingFaceTokenizer tokenizer, Path file) {
+        this.tokenizer = tokenizer;
+        this.file = file;
+    }
+
+    /** Loads {@code tokenizer.json}; special tokens (BOS) are added only when {@code addSpecialTokens}. */
+    public static HfTokenizer load(Path tokenizerJson, boolean addSpecialTokens) {
+        DjlRuntime.newManager().close(); // make sure offline settings are in force before native code loads
+        if (!Files.isRegularFile(tokenizerJson)) {
+            throw new CheckpointException(tokenizerJson + ": tokenizer file not found");
+        }
+        try {
+            HuggingFaceTokenizer t = HuggingFaceTokenizer.newInstance(tokenizerJson,
+                    Map.of("addSpecialTokens", String.valueOf(addSpecialTokens), "truncation", "false",
+                            "padding", "false"));
+            return new HfTokenizer(t, tokenizerJson);
+        } catch (IOException | RuntimeException e) {
+            throw new CheckpointException(tokenizerJson + ": cannot load tokenizer (" + e.getMessage() + ")", e);
+        }
+    }
+
+    @Override
+    public int[] encode(String text) {
+        Encoding encoding = tokenizer.encode(text);
+        long[] ids = encoding.getIds();
+        int[] out = new int[ids.length];
+        for (int i = 0; i < ids.length; i++) {
+            out[i] = Math.toIntExact(ids[i]);
+        }
+        return out;
+    }
+
+    @Override
+    public String decode(int[] ids) {
+        long[] wide = new long[ids.length];
+        for (int i = 0; i < ids.length; i++) {
+            wide[i] = ids[i];
+        }
+        return tokenizer.decode(wide, false);
+    }
+
+    @Override
+    public String token(int id) {
+        return decode(new int[] {id});
+    }
+
+    public Path file() {
+        return file;
+    }
+
+    @Override
+    public void close() {
+        tokenizer.close();
+    }
+}
