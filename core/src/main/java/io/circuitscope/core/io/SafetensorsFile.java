@@ -191,6 +191,11 @@ public final class SafetensorsFile implements TensorSource {
                 bytes = channel.map(FileChannel.MapMode.READ_ONLY, dataStart + e.begin(), length);
             }
             bytes.order(ByteOrder.LITTLE_ENDIAN);
+            if (e.dtype() == TensorDtype.BF16) {
+                // DJL's PyTorch engine aborts the JVM when creating bfloat16 from a buffer, so widen here,
+                // off-heap: bfloat16 is the top half of a float32.
+                return manager.create(widenBfloat16(bytes), new Shape(e.shape()), DataType.FLOAT32);
+            }
             NDArray raw = manager.create(bytes, new Shape(e.shape()), e.dtype().djlType());
             if (e.dtype() == TensorDtype.F32) {
                 // Copy out of the mapping so the tensor does not depend on the file staying open.
@@ -204,6 +209,15 @@ public final class SafetensorsFile implements TensorSource {
         } catch (IOException ex) {
             throw new CheckpointException(path + ": cannot read tensor '" + name + "' (" + ex.getMessage() + ")", ex);
         }
+    }
+
+    private static ByteBuffer widenBfloat16(ByteBuffer halves) {
+        int count = halves.remaining() / 2;
+        ByteBuffer out = ByteBuffer.allocateDirect(count * 4).order(ByteOrder.nativeOrder());
+        for (int i = 0; i < count; i++) {
+            out.putInt((halves.getShort() & 0xFFFF) << 16);
+        }
+        return out.flip();
     }
 
     @Override

@@ -1,0 +1,103 @@
+package io.circuitscope.core.model;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.circuitscope.core.io.LoadedModel;
+import io.circuitscope.core.io.ModelLoader;
+import io.circuitscope.core.io.TensorDtype;
+import io.circuitscope.core.reference.ReferenceForward;
+import io.circuitscope.core.testing.TinyCheckpoint;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Random;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.IntRange;
+import org.junit.jupiter.api.Test;
+
+/** The DJL forward of loaded GPT-2 checkpoints agrees with the independent double-precision reference. */
+class Gpt2ReferenceParityTest {
+    static final double TOLERANCE = 1e-4;
+
+    @Property(tries = 25)
+    void randomGpt2ConfigsMatchReference(@ForAll @IntRange(min = 1, max = 3) int layers,
+            @ForAll @IntRange(min = 1, max = 4) int heads, @ForAll @IntRange(min = 2, max = 8) int dHead,
+            @ForAll @IntRange(min = 1, max = 12) int seq, @ForAll boolean prefixed,
+            @ForAll @IntRange(min = 0, max = 1_000_000) int seed) throws Exception {
+        TinyCheckpoint ck = TinyCheckpoint.gpt2(seed, layers, heads, dHead, 37, 16, prefixed);
+        assertMatchesReference(ck, TensorDtype.F32, false, randomTokens(seed, seq, 37));
+    }
+
+    @Test
+    void halfAndBfloat16CheckpointsAreWidenedToFloat32() throws Exception {
+        for (TensorDtype dtype : new TensorDtype[] {TensorDtype.F16, TensorDtype.BF16}) {
+            TinyCheckpoint ck = TinyCheckpoint.gpt2(7, 2, 2, 4, 29, 10, false);
+            assertMatchesReference(ck, dtype, false, randomTokens(3, 9, 29));
+        }
+    }
+
+    @Test
+    void shardedCheckpointLoads() throws Exception {
+        assertMatchesReference(TinyCheckpoint.gpt2(11, 2, 3, 4, 31, 12, true), TensorDtype.F32, true,
+                randomTokens(5, 12, 31));
+    }
+
+    @Test
+    void normalisationFreeExtensionMatchesReference() throws Exception {
+        TinyCheckpoint ck = TinyCheckpoint.gpt2(13, 2, 2, 4, 23, 8, false).withConfig("circuitscope_normalization", "none");
+        for (String name : ck.tensors().keySet().toArray(new String[0])) {
+            if (name.contains("ln_")) {
+                ck = ck.without(name);
+            }
+        }
+        assertMatchesReference(ck, TensorDtype.F32, false, randomTokens(1, 8, 23));
+    }
+
+    static int[] randomTokens(long seed, int length, int vocab) {
+        Random rng = new Random(seed * 31 + length);
+        int[] tokens = new int[length];
+        for (int i = 0; i < length; i++) {
+            tokens[i] = rng.nextInt(vocab);
+        }
+        return tokens;
+    }
+
+    static void assertMatchesReference(TinyCheckpoint ck, TensorDtype dtype, boolean sharded, int[] tokens)
+            throws Exception {
+        Path dir = Files.createTempDirectory("cs-gpt2");
+        try {
+            if (sharded) {
+                ck.writeSharded(dir, dtype, 3);
+            } else {
+                ck.write(dir, dtype);
+            }
+            double[][] expected = ReferenceForward.logits(ck.config(), ck.roundedTo(dtype).tensors(), tokens);
+            try (LoadedModel loaded = ModelLoader.load(dir)) {
+                float[][] actual = loaded.model().logits(tokens);
+                assertClose(expected, actual, TOLERANCE, ck.config().toString());
+            }
+        } finally {
+            deleteTree(dir);
+        }
+    }
+
+    static void assertClose(double[][] expected, float[][] actual, double tolerance, String context) {
+        assertEquals(expected.length, actual.length, "positions");
+        for (int p = 0; p < expected.length; p++) {
+            assertEquals(expected[p].length, actual[p].length, "vocab");
+            for (int v = 0; v < expected[p].length; v++) {
+                double diff = Math.abs(expected[p][v] - actual[p][v]);
+                if (diff > tolerance) {
+                    throw new AssertionError("logit[" + p + "][" + v + "] = " + actual[p][v] + " but reference "
+                            + expected[p][v] + " (diff " + diff + ") for " + context);
+                }
+            }
+        }
+    }
+
+    static void deleteTree(Path dir) throws java.io.IOException {
+        try (var walk = Files.walk(dir)) {
+            walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+}
