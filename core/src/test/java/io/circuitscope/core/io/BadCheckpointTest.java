@@ -1,0 +1,122 @@
+package io.circuitscope.core.io;
+
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.circuitscope.core.testing.TinyCheckpoint;
+import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Every malformed checkpoint gives a CheckpointException that names the file and what is wrong. */
+class BadCheckpointTest {
+    @TempDir
+    Path dir;
+
+    private Path validModel() throws Exception {
+        return TinyCheckpoint.gpt2(3, 1, 2, 4, 19, 8, false).write(dir, TensorDtype.F32);
+    }
+
+    private static void assertMessage(CheckpointException e, String... parts) {
+        for (String part : parts) {
+            assertTrue(e.getMessage().contains(part), "message '" + e.getMessage() + "' lacks '" + part + "'");
+        }
+    }
+
+    private static void writeRaw(Path file, String header, int dataBytes) throws Exception {
+        byte[] h = header.getBytes(StandardCharsets.UTF_8);
+        ByteBuffer buf = ByteBuffer.allocate(8 + h.length + dataBytes).order(ByteOrder.LITTLE_ENDIAN);
+        buf.putLong(h.length).put(h);
+        Files.write(file, buf.array());
+    }
+
+    @Test
+    void headerLengthBeyondTheFile() throws Exception {
+        Path file = dir.resolve("model.safetensors");
+        Files.write(file, ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putLong(1_000_000).array());
+        assertMessage(assertThrows(CheckpointException.class, () -> SafetensorsFile.open(file)),
+                file.toString(), "header length 1000000");
+    }
+
+    @Test
+    void truncatedFileHasOffsetsOutsideTheData() throws Exception {
+        Path model = validModel().resolve("model.safetensors");
+        try (RandomAccessFile raf = new RandomAccessFile(model.toFile(), "rw")) {
+            raf.setLength(raf.length() / 2);
+        }
+        assertMessage(assertThrows(CheckpointException.class, () -> ModelLoader.load(dir)),
+                model.toString(), "outside the data section");
+    }
+
+    @Test
+    void unknownDtype() throws Exception {
+        Path file = dir.resolve("x.safetensors");
+        writeRaw(file, "{\"w\":{\"dtype\":\"F64\",\"shape\":[2],\"data_offsets\":[0,16]}}", 16);
+        assertMessage(assertThrows(CheckpointException.class, () -> SafetensorsFile.open(file)),
+                file.toString(), "'w'", "unsupported dtype 'F64'");
+    }
+
+    @Test
+    void headerThatIsNotJson() throws Exception {
+        Path file = dir.resolve("x.safetensors");
+        writeRaw(file, "{not json", 0);
+        assertMessage(assertThrows(CheckpointException.class, () -> SafetensorsFile.open(file)),
+                file.toString(), "not valid JSON");
+    }
+
+    @Test
+    void byteCountThatDisagreesWithTheShape() throws Exception {
+        Path file = dir.resolve("x.safetensors");
+        writeRaw(file, "{\"w\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}}", 8);
+        assertMessage(assertThrows(CheckpointException.class, () -> SafetensorsFile.open(file)), "'w'", "needs 12");
+    }
+
+    @Test
+    void shapeThatDisagreesWithConfig() throws Exception {
+        TinyCheckpoint.gpt2(3, 1, 2, 4, 19, 8, false).withConfig("n_positions", 9).write(dir, TensorDtype.F32);
+        assertMessage(assertThrows(CheckpointException.class, () -> ModelLoader.load(dir)),
+                "'wpe.weight'", "[8, 8]", "config.json implies [9, 8]");
+    }
+
+    @Test
+    void missingTensor() throws Exception {
+        TinyCheckpoint.gpt2(3, 1, 2, 4, 19, 8, false).without("h.0.mlp.c_fc.bias").write(dir, TensorDtype.F32);
+        assertMessage(assertThrows(CheckpointException.class, () -> ModelLoader.load(dir)),
+                "model.safetensors", "'h.0.mlp.c_fc.bias' is missing");
+    }
+
+    @Test
+    void unknownArchitecture() throws Exception {
+        TinyCheckpoint.gpt2(3, 1, 2, 4, 19, 8, false).withConfig("model_type", "bert").write(dir, TensorDtype.F32);
+        assertMessage(assertThrows(CheckpointException.class, () -> ModelLoader.load(dir)),
+                "config.json", "model_type", "'bert'", "gpt2");
+    }
+
+    @Test
+    void missingConfigField() throws Exception {
+        TinyCheckpoint ck = TinyCheckpoint.gpt2(3, 1, 2, 4, 19, 8, false);
+        ck.config().remove("n_head");
+        ck.write(dir, TensorDtype.F32);
+        assertMessage(assertThrows(CheckpointException.class, () -> ModelLoader.load(dir)),
+                "config.json", "'n_head' is missing");
+    }
+
+    @Test
+    void shardIndexNamingAMissingShard() throws Exception {
+        TinyCheckpoint.gpt2(3, 1, 2, 4, 19, 8, false).writeSharded(dir, TensorDtype.F32, 2);
+        Files.delete(dir.resolve("model-00002-of-00002.safetensors"));
+        assertMessage(assertThrows(CheckpointException.class, () -> ModelLoader.load(dir)),
+                "model.safetensors.index.json", "model-00002-of-00002.safetensors", "does not exist");
+    }
+
+    @Test
+    void missingDirectory() {
+        Path nowhere = dir.resolve("nowhere");
+        assertMessage(assertThrows(CheckpointException.class, () -> ModelLoader.load(nowhere)), nowhere.toString());
+    }
+}

@@ -1,0 +1,90 @@
+package io.circuitscope.core.testing;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Writes a real GPT-2-style byte-level BPE {@code tokenizer.json}: the 256 byte tokens plus merges
+ * that make " Mary", " John", " went" and " store" single tokens.
+ */
+public final class TinyTokenizer {
+    public static final String[] WORDS = {" Mary", " John", " went", " store"};
+
+    private TinyTokenizer() {
+    }
+
+    /** GPT-2's reversible byte-to-unicode table. */
+    static char[] byteToUnicode() {
+        List<Integer> printable = new ArrayList<>();
+        for (int b = '!'; b <= '~'; b++) printable.add(b);
+        for (int b = 0xA1; b <= 0xAC; b++) printable.add(b);
+        for (int b = 0xAE; b <= 0xFF; b++) printable.add(b);
+        char[] table = new char[256];
+        int next = 0;
+        for (int b = 0; b < 256; b++) {
+            table[b] = printable.contains(b) ? (char) b : (char) (256 + next++);
+        }
+        return table;
+    }
+
+    static String encodeBytes(String text) {
+        char[] table = byteToUnicode();
+        StringBuilder sb = new StringBuilder();
+        for (byte b : text.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+            sb.append(table[b & 0xFF]);
+        }
+        return sb.toString();
+    }
+
+    /** Writes tokenizer.json into {@code dir} and returns its vocabulary size. */
+    public static int write(Path dir) throws IOException {
+        char[] table = byteToUnicode();
+        Map<String, Integer> vocab = new LinkedHashMap<>();
+        for (int b = 0; b < 256; b++) {
+            vocab.put(String.valueOf(table[b]), b);
+        }
+        List<String> merges = new ArrayList<>();
+        for (String word : WORDS) {
+            String encoded = encodeBytes(word);
+            String current = encoded.substring(0, 1);
+            for (int i = 1; i < encoded.length(); i++) {
+                String piece = encoded.substring(i, i + 1);
+                merges.add(current + " " + piece);
+                current = current + piece;
+                vocab.putIfAbsent(current, vocab.size());
+            }
+        }
+        Map<String, Object> byteLevel = new LinkedHashMap<>();
+        byteLevel.put("type", "ByteLevel");
+        byteLevel.put("add_prefix_space", false);
+        byteLevel.put("trim_offsets", true);
+        byteLevel.put("use_regex", true);
+        Map<String, Object> model = new LinkedHashMap<>();
+        model.put("type", "BPE");
+        model.put("dropout", null);
+        model.put("unk_token", null);
+        model.put("continuing_subword_prefix", "");
+        model.put("end_of_word_suffix", "");
+        model.put("fuse_unk", false);
+        model.put("byte_fallback", false);
+        model.put("vocab", vocab);
+        model.put("merges", merges);
+        Map<String, Object> root = new LinkedHashMap<>();
+        root.put("version", "1.0");
+        root.put("truncation", null);
+        root.put("padding", null);
+        root.put("added_tokens", List.of());
+        root.put("normalizer", null);
+        root.put("pre_tokenizer", byteLevel);
+        root.put("post_processor", byteLevel);
+        root.put("decoder", byteLevel);
+        root.put("model", model);
+        new ObjectMapper().writeValue(dir.resolve("tokenizer.json").toFile(), root);
+        return vocab.size();
+    }
+}
