@@ -110,7 +110,8 @@ public final class Llama2cCheckpoint implements TensorSource {
                 || dim % heads != 0 || heads % kvHeads != 0) {
             throw new CheckpointException(path + ": implausible llama2.c header [dim, hidden_dim, n_layers, n_heads, "
                     + "n_kv_heads, vocab_size, seq_len] = " + Arrays.toString(h)
-                    + " (all must be positive, dim divisible by n_heads, n_heads by n_kv_heads)");
+                    + " (all must be positive, dim divisible by n_heads, n_heads by n_kv_heads); a PyTorch "
+                    + "pytorch_model.bin is not a llama2.c file: convert it to safetensors");
         }
         long headSize = dim / heads;
         long kvDim = (long) dim * kvHeads / heads;

@@ -85,6 +85,29 @@ class FamilyReferenceParityTest {
     }
 
     @Test
+    void mistralSlidingWindowRestrictsEveryLayer() throws Exception {
+        // With a window of 1 each position attends to itself only, so z equals its own (expanded) v.
+        TinyCheckpoint ck = TinyCheckpoint.llamaFamily("mistral", 7, 2, 4, 2, 4, 16, 28, 31, 32, false, false)
+                .withConfig("sliding_window", 1);
+        Path dir = Files.createTempDirectory("cs-mistral");
+        try (LoadedModel loaded = ModelLoader.load(ck.write(dir, TensorDtype.F32))) {
+            HookedTransformer model = loaded.model();
+            assertEquals(1, model.config().slidingWindow());
+            try (ai.djl.ndarray.NDManager run = model.newRunManager();
+                    io.circuitscope.core.hook.ActivationCache cache = io.circuitscope.core.hook.ActivationCache.all(run)) {
+                model.forward(run, new int[][] {randomTokens(8, 9, 31)}, io.circuitscope.core.hook.Hooks.caching(cache));
+                for (int layer = 0; layer < 2; layer++) {
+                    float[] z = cache.get(io.circuitscope.core.hook.HookSite.Z, layer).toFloatArray();
+                    float[] v = cache.get(io.circuitscope.core.hook.HookSite.V, layer).toFloatArray();
+                    org.junit.jupiter.api.Assertions.assertArrayEquals(v, z, 1e-5f, "layer " + layer);
+                }
+            }
+        } finally {
+            deleteTree(dir);
+        }
+    }
+
+    @Test
     void qwen2WithQkvBiases() throws Exception {
         TinyCheckpoint ck = TinyCheckpoint.llamaFamily("qwen2", 9, 2, 6, 3, 4, 12, 20, 43, 16, false, false)
                 .withConfig("use_sliding_window", false).withConfig("sliding_window", 4);
