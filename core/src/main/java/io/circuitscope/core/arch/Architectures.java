@@ -11,7 +11,8 @@ public final class Architectures {
     private static final Map<String, ArchitectureAdapter> BY_TYPE = new LinkedHashMap<>();
 
     static {
-        for (ArchitectureAdapter adapter : List.<ArchitectureAdapter>of(new Gpt2Adapter())) {
+        for (ArchitectureAdapter adapter : List.<ArchitectureAdapter>of(new Gpt2Adapter(),
+                new LlamaFamilyAdapter(), new GptNeoxAdapter())) {
             for (String type : adapter.modelTypes()) {
                 BY_TYPE.put(type, adapter);
             }

@@ -12,7 +12,10 @@ import io.circuitscope.core.tokenize.TextTokenizer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** Loads a Hugging Face model directory: config.json, (sharded) safetensors, optional tokenizer.json. */
+/**
+ * Loads a Hugging Face model directory (config.json, (sharded) safetensors, optional tokenizer.json)
+ * or a llama2.c {@code .bin} checkpoint file.
+ */
 public final class ModelLoader {
     private ModelLoader() {
     }
@@ -22,8 +25,11 @@ public final class ModelLoader {
             throw new CheckpointException(location + ": no such model directory or file");
         }
         if (!Files.isDirectory(location)) {
+            if (location.getFileName().toString().endsWith(".bin")) {
+                return loadLlama2c(location);
+            }
             throw new CheckpointException(location + ": expected a Hugging Face model directory (config.json + "
-                    + "model.safetensors)");
+                    + "model.safetensors) or a llama2.c .bin checkpoint");
         }
         ConfigReader rawConfig = ConfigReader.read(location.resolve("config.json"));
         ArchitectureAdapter adapter = Architectures.forConfig(rawConfig);
@@ -38,6 +44,24 @@ public final class ModelLoader {
         } catch (RuntimeException e) {
             manager.close();
             throw e;
+        }
+    }
+
+    /** A llama2.c checkpoint, loaded through the Llama adapter with consecutive-pair rotary. */
+    private static LoadedModel loadLlama2c(Path file) {
+        try (Llama2cCheckpoint checkpoint = Llama2cCheckpoint.open(file)) {
+            ConfigReader rawConfig = checkpoint.config();
+            ArchitectureAdapter adapter = Architectures.forConfig(rawConfig);
+            ModelConfig config = adapter.config(rawConfig);
+            NDManager manager = DjlRuntime.newManager();
+            try {
+                ModelWeights weights = adapter.weights(config, rawConfig, checkpoint, manager);
+                return new LoadedModel(new HookedTransformer(config, weights), null, file,
+                        rawConfig.requireString("model_type"));
+            } catch (RuntimeException e) {
+                manager.close();
+                throw e;
+            }
         }
     }
 

@@ -63,6 +63,178 @@ public record TinyCheckpoint(Map<String, Object> config, LinkedHashMap<String, R
         return new TinyCheckpoint(config, t);
     }
 
+    /**
+     * Random weights in the Hugging Face layout of a Llama-family model: {@code llama}, {@code mistral},
+     * {@code qwen2} (q, k, v biases), {@code qwen3} (q_norm, k_norm) or {@code gemma2} (norm weights
+     * stored as w for a (1 + w) scale, pre/post feed-forward norms). {@code attentionBias} adds
+     * q, k, v, o biases and sets attention_bias (not for qwen2, whose biases are fixed).
+     * head_dim is always written, and may differ from hidden_size / heads.
+     */
+    public static TinyCheckpoint llamaFamily(String type, long seed, int layers, int heads, int kvHeads, int dHead,
+            int dModel, int dMlp, int vocab, int context, boolean tied, boolean attentionBias) {
+        Random rng = new Random(seed);
+        boolean gemma = type.equals("gemma2");
+        boolean qwen2 = type.equals("qwen2");
+        boolean qwen3 = type.equals("qwen3");
+        int d = dModel;
+        int q = heads * dHead;
+        int kv = kvHeads * dHead;
+        Map<String, Object> config = new LinkedHashMap<>();
+        config.put("model_type", type);
+        config.put("hidden_size", d);
+        config.put("intermediate_size", dMlp);
+        config.put("num_hidden_layers", layers);
+        config.put("num_attention_heads", heads);
+        config.put("num_key_value_heads", kvHeads);
+        config.put("head_dim", dHead);
+        config.put("vocab_size", vocab);
+        config.put("max_position_embeddings", context);
+        config.put("rms_norm_eps", 1e-6);
+        config.put("rope_theta", 10000.0);
+        config.put(gemma ? "hidden_activation" : "hidden_act", gemma ? "gelu_pytorch_tanh" : "silu");
+        config.put("tie_word_embeddings", tied);
+        if (!qwen2) {
+            config.put("attention_bias", attentionBias);
+        }
+        boolean qkvBias = qwen2 || attentionBias;
+        boolean oBias = !qwen2 && attentionBias;
+        LinkedHashMap<String, RefTensor> t = new LinkedHashMap<>();
+        double normMean = gemma ? 0.0 : 1.0; // Gemma stores w and scales by (1 + w)
+        t.put("model.embed_tokens.weight", normal(rng, gemma ? 0.2 : 0.6, vocab, d));
+        for (int l = 0; l < layers; l++) {
+            String p = "model.layers." + l + ".";
+            t.put(p + "input_layernorm.weight", around(rng, normMean, 0.2, d));
+            t.put(p + "self_attn.q_proj.weight", normal(rng, 0.4, q, d));
+            t.put(p + "self_attn.k_proj.weight", normal(rng, 0.4, kv, d));
+            t.put(p + "self_attn.v_proj.weight", normal(rng, 0.4, kv, d));
+            t.put(p + "self_attn.o_proj.weight", normal(rng, 0.3, d, q));
+            if (qkvBias) {
+                t.put(p + "self_attn.q_proj.bias", normal(rng, 0.2, q));
+                t.put(p + "self_attn.k_proj.bias", normal(rng, 0.2, kv));
+                t.put(p + "self_attn.v_proj.bias", normal(rng, 0.2, kv));
+            }
+            if (oBias) {
+                t.put(p + "self_attn.o_proj.bias", normal(rng, 0.1, d));
+            }
+            if (qwen3) {
+                t.put(p + "self_attn.q_norm.weight", around(rng, 1.0, 0.2, dHead));
+                t.put(p + "self_attn.k_norm.weight", around(rng, 1.0, 0.2, dHead));
+            }
+            t.put(p + "post_attention_layernorm.weight", around(rng, normMean, 0.2, d));
+            if (gemma) {
+                t.put(p + "pre_feedforward_layernorm.weight", around(rng, normMean, 0.2, d));
+                t.put(p + "post_feedforward_layernorm.weight", around(rng, normMean, 0.2, d));
+            }
+            t.put(p + "mlp.gate_proj.weight", normal(rng, 0.4, dMlp, d));
+            t.put(p + "mlp.up_proj.weight", normal(rng, 0.4, dMlp, d));
+            t.put(p + "mlp.down_proj.weight", normal(rng, 0.3, d, dMlp));
+        }
+        t.put("model.norm.weight", around(rng, normMean, 0.2, d));
+        if (!tied) {
+            t.put("lm_head.weight", normal(rng, 0.5, vocab, d));
+        }
+        return new TinyCheckpoint(config, t);
+    }
+
+    /** Random GPT-NeoX (Pythia) weights with the fused, per-head interleaved query_key_value. */
+    public static TinyCheckpoint gptNeox(long seed, int layers, int heads, int dHead, int vocab, int context,
+            double rotaryPct, boolean parallel) {
+        Random rng = new Random(seed);
+        int d = heads * dHead;
+        int m = 4 * d;
+        Map<String, Object> config = new LinkedHashMap<>();
+        config.put("model_type", "gpt_neox");
+        config.put("architectures", List.of("GPTNeoXForCausalLM"));
+        config.put("hidden_size", d);
+        config.put("intermediate_size", m);
+        config.put("num_hidden_layers", layers);
+        config.put("num_attention_heads", heads);
+        config.put("vocab_size", vocab);
+        config.put("max_position_embeddings", context);
+        config.put("rotary_pct", rotaryPct);
+        config.put("rotary_emb_base", 10000);
+        config.put("layer_norm_eps", 1e-5);
+        config.put("hidden_act", "gelu");
+        config.put("use_parallel_residual", parallel);
+        config.put("tie_word_embeddings", false);
+        LinkedHashMap<String, RefTensor> t = new LinkedHashMap<>();
+        t.put("gpt_neox.embed_in.weight", normal(rng, 0.6, vocab, d));
+        for (int l = 0; l < layers; l++) {
+            String p = "gpt_neox.layers." + l + ".";
+            t.put(p + "input_layernorm.weight", around(rng, 1.0, 0.2, d));
+            t.put(p + "input_layernorm.bias", normal(rng, 0.1, d));
+            t.put(p + "post_attention_layernorm.weight", around(rng, 1.0, 0.2, d));
+            t.put(p + "post_attention_layernorm.bias", normal(rng, 0.1, d));
+            t.put(p + "attention.query_key_value.weight", normal(rng, 0.4, 3 * d, d));
+            t.put(p + "attention.query_key_value.bias", normal(rng, 0.2, 3 * d));
+            t.put(p + "attention.dense.weight", normal(rng, 0.3, d, d));
+            t.put(p + "attention.dense.bias", normal(rng, 0.1, d));
+            t.put(p + "mlp.dense_h_to_4h.weight", normal(rng, 0.3, m, d));
+            t.put(p + "mlp.dense_h_to_4h.bias", normal(rng, 0.1, m));
+            t.put(p + "mlp.dense_4h_to_h.weight", normal(rng, 0.2, d, m));
+            t.put(p + "mlp.dense_4h_to_h.bias", normal(rng, 0.1, d));
+        }
+        t.put("gpt_neox.final_layer_norm.weight", around(rng, 1.0, 0.2, d));
+        t.put("gpt_neox.final_layer_norm.bias", normal(rng, 0.1, d));
+        t.put("embed_out.weight", normal(rng, 0.5, vocab, d));
+        return new TinyCheckpoint(config, t);
+    }
+
+    /**
+     * Writes this Llama checkpoint (no biases, no q/k norms) as a legacy llama2.c {@code .bin}:
+     * header of 7 int32, then the float32 arrays in llama2.c order, the two legacy RoPE tables
+     * (zeros) and, when not tied, the classifier (vocab_size written negative).
+     */
+    public Path writeLlama2c(Path file) throws IOException {
+        int d = (Integer) config.get("hidden_size");
+        int hidden = (Integer) config.get("intermediate_size");
+        int layers = (Integer) config.get("num_hidden_layers");
+        int heads = (Integer) config.get("num_attention_heads");
+        int kv = (Integer) config.get("num_key_value_heads");
+        int vocab = (Integer) config.get("vocab_size");
+        int seqLen = (Integer) config.get("max_position_embeddings");
+        boolean tied = Boolean.TRUE.equals(config.get("tie_word_embeddings"));
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        java.nio.ByteBuffer header = java.nio.ByteBuffer.allocate(28).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        for (int v : new int[] {d, hidden, layers, heads, kv, tied ? vocab : -vocab, seqLen}) {
+            header.putInt(v);
+        }
+        bytes.write(header.array());
+        List<String> order = new ArrayList<>();
+        order.add("model.embed_tokens.weight");
+        for (String a : new String[] {"input_layernorm.weight", "self_attn.q_proj.weight", "self_attn.k_proj.weight",
+                "self_attn.v_proj.weight", "self_attn.o_proj.weight", "post_attention_layernorm.weight",
+                "mlp.gate_proj.weight", "mlp.down_proj.weight", "mlp.up_proj.weight"}) {
+            for (int l = 0; l < layers; l++) {
+                order.add("model.layers." + l + "." + a);
+            }
+        }
+        order.add("model.norm.weight");
+        for (String name : order) {
+            writeFloats(bytes, tensors.get(name).data());
+        }
+        writeFloats(bytes, new float[2 * seqLen * (d / heads / 2)]);
+        if (!tied) {
+            writeFloats(bytes, tensors.get("lm_head.weight").data());
+        }
+        Files.write(file, bytes.toByteArray());
+        return file;
+    }
+
+    private static void writeFloats(java.io.ByteArrayOutputStream out, float[] values) {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4 * values.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        for (float v : values) {
+            b.putFloat(v);
+        }
+        out.write(b.array(), 0, b.capacity());
+    }
+
+    public TinyCheckpoint withoutConfig(String key) {
+        Map<String, Object> c = new LinkedHashMap<>(config);
+        c.remove(key);
+        return new TinyCheckpoint(c, tensors);
+    }
+
     public static RefTensor normal(Random rng, double std, int... shape) {
         int n = 1;
         for (int s : shape) {

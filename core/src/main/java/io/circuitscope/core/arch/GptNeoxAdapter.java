@@ -1,0 +1,132 @@
+package io.circuitscope.core.arch;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import io.circuitscope.core.io.CheckpointException;
+import io.circuitscope.core.io.ConfigReader;
+import io.circuitscope.core.io.TensorSource;
+import io.circuitscope.core.model.Activation;
+import io.circuitscope.core.model.LayerWeights;
+import io.circuitscope.core.model.ModelConfig;
+import io.circuitscope.core.model.ModelWeights;
+import io.circuitscope.core.model.NormType;
+import io.circuitscope.core.model.RotaryStyle;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * GPT-NeoX (Pythia) as Hugging Face computes it: LayerNorm with bias, parallel attention and MLP
+ * ({@code use_parallel_residual}, default true), rotary embeddings on the first
+ * {@code rotary_pct * head_dim} dimensions of each head (rotate-half style, base
+ * {@code rotary_emb_base}), exact GELU and an untied {@code embed_out}.
+ *
+ * <p>The fused {@code query_key_value} weight [3d, d] is laid out per head: its output reshapes to
+ * [heads, 3, head_dim], so rows h*3e .. h*3e+e-1 are head h's query, the next e its key and the
+ * next e its value. It is split here into input-major W_Q, W_K, W_V [d, heads*e] with biases.
+ */
+public final class GptNeoxAdapter implements ArchitectureAdapter {
+    @Override
+    public Set<String> modelTypes() {
+        return Set.of("gpt_neox");
+    }
+
+    @Override
+    public ModelConfig config(ConfigReader c) {
+        int d = c.requireInt("hidden_size");
+        int heads = c.requireInt("num_attention_heads");
+        int layers = c.requireInt("num_hidden_layers");
+        int inter = c.requireInt("intermediate_size");
+        int vocab = c.requireInt("vocab_size");
+        int context = c.requireInt("max_position_embeddings");
+        if (heads <= 0 || d <= 0 || d % heads != 0) {
+            throw c.error("hidden_size", "(" + d + ") is not divisible by num_attention_heads (" + heads + ")");
+        }
+        int headDim = d / heads;
+        String pctField = c.has("rotary_pct") ? "rotary_pct" : "partial_rotary_factor";
+        double pct = c.optDouble(pctField, 0.25);
+        if (!(pct > 0 && pct <= 1)) {
+            throw c.error(pctField, "must be in (0, 1], got " + pct);
+        }
+        int rotaryDim = (int) (headDim * pct);
+        String actField = "hidden_act";
+        Activation activation;
+        try {
+            activation = Activation.fromHuggingFace(c.optString(actField, "gelu"), actField);
+        } catch (IllegalArgumentException e) {
+            throw new CheckpointException(c.file() + ": " + e.getMessage(), e);
+        }
+        try {
+            return ModelConfig.builder("gpt_neox")
+                    .setSizes(d, layers, heads, inter, vocab, context)
+                    .optNorm(NormType.LAYER_NORM, c.optDouble("layer_norm_eps", 1e-5))
+                    .optLearnedPositions(false)
+                    .optRotary(RopeConfig.read(c, rotaryDim, "rotary_emb_base", RotaryStyle.HALVES))
+                    .optActivation(activation)
+                    .optParallelAttnMlp(c.optBoolean("use_parallel_residual", true))
+                    .build();
+        } catch (IllegalArgumentException e) {
+            throw new CheckpointException(c.file() + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public ModelWeights weights(ModelConfig cfg, ConfigReader raw, TensorSource source, NDManager manager) {
+        boolean bias = raw.optBoolean("attention_bias", true);
+        boolean tied = raw.optBoolean("tie_word_embeddings", false);
+        WeightReader r = new WeightReader(source, manager, "");
+        long d = cfg.dModel();
+        long m = cfg.dMlp();
+        int heads = cfg.nHeads();
+        long e = cfg.dHead();
+        NDArray wE = r.require("gpt_neox.embed_in.weight", cfg.vocabSize(), d);
+        List<LayerWeights> layers = new ArrayList<>();
+        for (int l = 0; l < cfg.nLayers(); l++) {
+            String p = "gpt_neox.layers." + l + ".";
+            NDArray qkv = r.require(p + "attention.query_key_value.weight", 3 * d, d);
+            NDArray qkvB = bias ? r.require(p + "attention.query_key_value.bias", 3 * d) : null;
+            NDArray[] w = splitPerHead(qkv.reshape(heads, 3, e, d), heads * e, d);
+            NDArray[] b = qkvB == null ? new NDArray[3] : splitPerHead(qkvB.reshape(heads, 3, e), heads * e, -1);
+            qkv.close();
+            if (qkvB != null) {
+                qkvB.close();
+            }
+            layers.add(new LayerWeights(
+                    r.require(p + "input_layernorm.weight", d), r.require(p + "input_layernorm.bias", d),
+                    w[0], b[0], w[1], b[1], w[2], b[2],
+                    r.linearTransposed(p + "attention.dense.weight", d, d),
+                    bias ? r.require(p + "attention.dense.bias", d) : null,
+                    null, null, null,
+                    r.require(p + "post_attention_layernorm.weight", d),
+                    r.require(p + "post_attention_layernorm.bias", d),
+                    r.linearTransposed(p + "mlp.dense_h_to_4h.weight", m, d), r.require(p + "mlp.dense_h_to_4h.bias", m),
+                    null, null,
+                    r.linearTransposed(p + "mlp.dense_4h_to_h.weight", d, m), r.require(p + "mlp.dense_4h_to_h.bias", d),
+                    null));
+        }
+        NDArray lnW = r.require("gpt_neox.final_layer_norm.weight", d);
+        NDArray lnB = r.require("gpt_neox.final_layer_norm.bias", d);
+        NDArray wU = tied ? wE.transpose() : r.linearTransposed("embed_out.weight", cfg.vocabSize(), d);
+        return new ModelWeights(manager, wE, null, layers, lnW, lnB, wU, null);
+    }
+
+    /**
+     * [heads, 3, e, d] (or [heads, 3, e] for the bias) -> q, k, v; weights come back input-major
+     * [d, heads*e], biases as [heads*e]. Each result is a fresh contiguous tensor.
+     */
+    private static NDArray[] splitPerHead(NDArray perHead, long rows, long d) {
+        NDArray[] out = new NDArray[3];
+        for (int i = 0; i < 3; i++) {
+            NDArray part = perHead.get(new NDIndex(":, {}", i));
+            NDArray shaped = d < 0 ? part.reshape(rows) : part.reshape(rows, d).transpose();
+            out[i] = shaped.duplicate();
+            if (shaped != part) {
+                shaped.close();
+            }
+            part.close();
+        }
+        perHead.close();
+        return out;
+    }
+}

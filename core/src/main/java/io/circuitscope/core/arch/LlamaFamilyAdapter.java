@@ -1,0 +1,233 @@
+package io.circuitscope.core.arch;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.circuitscope.core.io.CheckpointException;
+import io.circuitscope.core.io.ConfigReader;
+import io.circuitscope.core.io.TensorSource;
+import io.circuitscope.core.model.Activation;
+import io.circuitscope.core.model.LayerWeights;
+import io.circuitscope.core.model.ModelConfig;
+import io.circuitscope.core.model.ModelWeights;
+import io.circuitscope.core.model.NormType;
+import io.circuitscope.core.model.RotaryStyle;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The Llama family as Hugging Face computes it: {@code llama}, {@code mistral}, {@code qwen2},
+ * {@code qwen3} and {@code gemma2}. Pre-RMSNorm, rotary embeddings over the two halves of each
+ * head, a gated MLP (gate_proj / up_proj / down_proj) and grouped-query attention.
+ *
+ * <p>Family differences handled here:
+ * <ul>
+ *   <li>llama: {@code attention_bias} (q, k, v, o biases), {@code mlp_bias}, {@code rope_scaling}
+ *       "linear" and "llama3";</li>
+ *   <li>mistral: as llama; a non-null {@code sliding_window} restricts every layer;</li>
+ *   <li>qwen2: q, k, v biases always, no o bias; {@code use_sliding_window: true} is rejected;</li>
+ *   <li>qwen3: per-head RMSNorm {@code q_norm} / {@code k_norm} before rotary;</li>
+ *   <li>gemma2: embedding times sqrt(hidden_size), RMSNorm weights stored as w with scale (1 + w)
+ *       (folded at load time), sandwich norms, {@code query_pre_attn_scalar}, attention and final
+ *       logit soft caps and a sliding window on even layers. Missing keys take the Hugging Face
+ *       class defaults (soft caps 50 / 30, scalar 256, window 4096); an explicit null disables them.</li>
+ * </ul>
+ *
+ * <p>Extension: {@code "circuitscope_rope_style": "consecutive_pairs"} rotates pairs (2i, 2i+1) as
+ * Meta's original code and llama2.c do; the llama2.c reader sets it.
+ */
+public final class LlamaFamilyAdapter implements ArchitectureAdapter {
+    @Override
+    public Set<String> modelTypes() {
+        return Set.of("llama", "mistral", "qwen2", "qwen3", "gemma2");
+    }
+
+    @Override
+    public ModelConfig config(ConfigReader c) {
+        String type = c.requireString("model_type");
+        boolean gemma = type.equals("gemma2");
+        int d = c.requireInt("hidden_size");
+        int heads = c.requireInt("num_attention_heads");
+        int kv = c.optInt("num_key_value_heads", heads);
+        int layers = c.requireInt("num_hidden_layers");
+        int inter = c.requireInt("intermediate_size");
+        int vocab = c.requireInt("vocab_size");
+        int context = c.requireInt("max_position_embeddings");
+        positive(c, "hidden_size", d);
+        positive(c, "num_attention_heads", heads);
+        positive(c, "num_key_value_heads", kv);
+        positive(c, "num_hidden_layers", layers);
+        positive(c, "intermediate_size", inter);
+        positive(c, "vocab_size", vocab);
+        positive(c, "max_position_embeddings", context);
+        if (heads % kv != 0) {
+            throw c.error("num_key_value_heads", "(" + kv + ") does not divide num_attention_heads (" + heads + ")");
+        }
+        int headDim;
+        if (c.has("head_dim")) {
+            headDim = c.requireInt("head_dim");
+            positive(c, "head_dim", headDim);
+        } else if (type.equals("qwen3")) {
+            headDim = 128; // Qwen3Config default
+        } else if (gemma) {
+            headDim = 256; // Gemma2Config default
+        } else {
+            if (d % heads != 0) {
+                throw c.error("hidden_size", "(" + d + ") is not divisible by num_attention_heads (" + heads
+                        + ") and there is no head_dim");
+            }
+            headDim = d / heads;
+        }
+        if (type.startsWith("qwen") && c.optBoolean("use_sliding_window", false)) {
+            throw c.error("use_sliding_window", "is true; circuitscope does not implement Qwen's sliding-window "
+                    + "layers (set it to false only if the sequences you run fit in sliding_window)");
+        }
+
+        String actField = gemma && c.has("hidden_activation") ? "hidden_activation" : "hidden_act";
+        String actName = c.optString(actField, gemma ? "gelu_pytorch_tanh" : "silu");
+        Activation activation;
+        try {
+            activation = Activation.fromHuggingFace(actName, actField);
+        } catch (IllegalArgumentException e) {
+            throw new CheckpointException(c.file() + ": " + e.getMessage(), e);
+        }
+
+        String style = c.optString("circuitscope_rope_style", "halves");
+        RotaryStyle rotaryStyle = switch (style) {
+            case "halves" -> RotaryStyle.HALVES;
+            case "consecutive_pairs" -> RotaryStyle.CONSECUTIVE_PAIRS;
+            default -> throw c.error("circuitscope_rope_style", "must be 'halves' or 'consecutive_pairs', got '"
+                    + style + "'");
+        };
+
+        ModelConfig.Builder b = ModelConfig.builder(type)
+                .setSizes(d, layers, heads, inter, vocab, context)
+                .optKvHeads(kv)
+                .optDHead(headDim)
+                .optNorm(NormType.RMS_NORM, c.optDouble("rms_norm_eps", 1e-6))
+                .optLearnedPositions(false)
+                .optRotary(RopeConfig.read(c, headDim, "rope_theta", rotaryStyle))
+                .optActivation(activation)
+                .optGatedMlp(true)
+                .optQkNorm(type.equals("qwen3"));
+        if (gemma) {
+            double scalar = nullable(c, "query_pre_attn_scalar", 256);
+            if (!(scalar > 0)) {
+                throw c.error("query_pre_attn_scalar", "must be positive, got " + scalar);
+            }
+            b.optAttnScale(Math.pow(scalar, -0.5))
+                    .optSoftcaps(nullable(c, "attn_logit_softcapping", 50.0),
+                            nullable(c, "final_logit_softcapping", 30.0))
+                    .optSandwichNorms(true)
+                    .optEmbeddingScale(Math.sqrt(d));
+            int window = (int) nullable(c, "sliding_window", 4096);
+            checkGemmaLayerTypes(c, layers);
+            if (window > 0) {
+                b.optSlidingWindow(window, true);
+            }
+        } else if (type.equals("mistral") && c.has("sliding_window")) {
+            int window = c.requireInt("sliding_window");
+            positive(c, "sliding_window", window);
+            b.optSlidingWindow(window, false);
+        }
+        try {
+            return b.build();
+        } catch (IllegalArgumentException e) {
+            throw new CheckpointException(c.file() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Newer Gemma 2 configs list layer_types; we implement exactly the even-layers-slide pattern. */
+    private static void checkGemmaLayerTypes(ConfigReader c, int layers) {
+        if (!c.has("layer_types")) {
+            return;
+        }
+        JsonNode types = c.node("layer_types");
+        if (!types.isArray() || types.size() != layers) {
+            throw c.error("layer_types", "must list one type per layer (" + layers + "), got " + types);
+        }
+        for (int l = 0; l < layers; l++) {
+            String expected = l % 2 == 0 ? "sliding_attention" : "full_attention";
+            if (!expected.equals(types.get(l).asText())) {
+                throw c.error("layer_types", "entry " + l + " is '" + types.get(l).asText()
+                        + "'; circuitscope implements Gemma 2's pattern (even layers sliding) only");
+            }
+        }
+    }
+
+    /** Absent: the Hugging Face class default; explicit null: disabled (0). */
+    private static double nullable(ConfigReader c, String field, double defaultIfAbsent) {
+        if (!c.root().has(field)) {
+            return defaultIfAbsent;
+        }
+        return c.has(field) ? c.requireDouble(field) : 0.0;
+    }
+
+    private static void positive(ConfigReader c, String field, int value) {
+        if (value <= 0) {
+            throw c.error(field, "must be positive, got " + value);
+        }
+    }
+
+    @Override
+    public ModelWeights weights(ModelConfig cfg, ConfigReader raw, TensorSource source, NDManager manager) {
+        String type = cfg.family();
+        boolean gemma = type.equals("gemma2");
+        boolean qwen2 = type.equals("qwen2");
+        boolean qwen3 = type.equals("qwen3");
+        boolean attentionBias = raw.optBoolean("attention_bias", false);
+        boolean qkvBias = qwen2 || attentionBias;
+        boolean oBias = !qwen2 && attentionBias;
+        boolean mlpBias = type.equals("llama") && raw.optBoolean("mlp_bias", false);
+        boolean tied = raw.optBoolean("tie_word_embeddings", gemma);
+
+        WeightReader r = new WeightReader(source, manager, "");
+        long d = cfg.dModel();
+        long m = cfg.dMlp();
+        long e = cfg.dHead();
+        long q = cfg.nHeads() * e;
+        long kv = cfg.nKvHeads() * e;
+        NDArray wE = r.require("model.embed_tokens.weight", cfg.vocabSize(), d);
+        List<LayerWeights> layers = new ArrayList<>();
+        for (int l = 0; l < cfg.nLayers(); l++) {
+            String p = "model.layers." + l + ".";
+            String a = p + "self_attn.";
+            NDArray inputNorm = norm(r, p + "input_layernorm.weight", d, gemma);
+            NDArray postAttn = norm(r, p + "post_attention_layernorm.weight", d, gemma);
+            NDArray mlpNorm = gemma ? norm(r, p + "pre_feedforward_layernorm.weight", d, true) : postAttn;
+            NDArray postMlp = gemma ? norm(r, p + "post_feedforward_layernorm.weight", d, true) : null;
+            layers.add(new LayerWeights(
+                    inputNorm, null,
+                    r.linearTransposed(a + "q_proj.weight", q, d), qkvBias ? r.require(a + "q_proj.bias", q) : null,
+                    r.linearTransposed(a + "k_proj.weight", kv, d), qkvBias ? r.require(a + "k_proj.bias", kv) : null,
+                    r.linearTransposed(a + "v_proj.weight", kv, d), qkvBias ? r.require(a + "v_proj.bias", kv) : null,
+                    r.linearTransposed(a + "o_proj.weight", d, q), oBias ? r.require(a + "o_proj.bias", d) : null,
+                    qwen3 ? r.require(a + "q_norm.weight", e) : null,
+                    qwen3 ? r.require(a + "k_norm.weight", e) : null,
+                    gemma ? postAttn : null,
+                    mlpNorm, null,
+                    r.linearTransposed(p + "mlp.up_proj.weight", m, d),
+                    mlpBias ? r.require(p + "mlp.up_proj.bias", m) : null,
+                    r.linearTransposed(p + "mlp.gate_proj.weight", m, d),
+                    mlpBias ? r.require(p + "mlp.gate_proj.bias", m) : null,
+                    r.linearTransposed(p + "mlp.down_proj.weight", d, m),
+                    mlpBias ? r.require(p + "mlp.down_proj.bias", d) : null,
+                    postMlp));
+        }
+        NDArray finalNorm = norm(r, "model.norm.weight", d, gemma);
+        NDArray wU = tied ? wE.transpose() : r.linearTransposed("lm_head.weight", cfg.vocabSize(), d);
+        return new ModelWeights(manager, wE, null, layers, finalNorm, null, wU, null);
+    }
+
+    /** An RMSNorm weight; Gemma stores w and scales by (1 + w), which is folded in here. */
+    private static NDArray norm(WeightReader r, String name, long d, boolean gemmaOffset) {
+        NDArray w = r.require(name, d);
+        if (!gemmaOffset) {
+            return w;
+        }
+        NDArray folded = w.add(1f);
+        w.close();
+        return folded;
+    }
+}

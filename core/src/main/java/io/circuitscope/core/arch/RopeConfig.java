@@ -1,0 +1,99 @@
+package io.circuitscope.core.arch;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.circuitscope.core.io.CheckpointException;
+import io.circuitscope.core.io.ConfigReader;
+import io.circuitscope.core.model.Rotary;
+import io.circuitscope.core.model.RotaryStyle;
+
+/**
+ * Rotary settings from a Hugging Face config: base frequency, then {@code rope_scaling} (or the
+ * newer {@code rope_parameters}) of type "default", "linear" or "llama3". Any other type is
+ * rejected, naming the field, because the logits would silently differ from Hugging Face's.
+ */
+final class RopeConfig {
+    private RopeConfig() {
+    }
+
+    /**
+     * @param thetaField the config field holding the base (rope_theta, or rotary_emb_base for NeoX)
+     */
+    static Rotary read(ConfigReader c, int rotaryDim, String thetaField, RotaryStyle style) {
+        if (rotaryDim <= 0 || rotaryDim % 2 != 0) {
+            throw new CheckpointException(c.file() + ": rotary dimension " + rotaryDim
+                    + " (from head_dim and rotary_pct) must be positive and even");
+        }
+        String scalingField = c.has("rope_parameters") ? "rope_parameters" : "rope_scaling";
+        JsonNode scaling = c.has(scalingField) ? c.node(scalingField) : null;
+        if (scaling != null && !scaling.isObject()) {
+            throw c.error(scalingField, "must be an object, got " + scaling);
+        }
+        double theta = c.optDouble(thetaField, c.optDouble("rope_theta", 10000.0));
+        if (scaling != null && scaling.hasNonNull("rope_theta")) {
+            theta = number(c, scalingField, scaling, "rope_theta");
+        }
+        if (!(theta > 0)) {
+            throw c.error(thetaField, "must be positive, got " + theta);
+        }
+        double[] inv = new double[rotaryDim / 2];
+        for (int i = 0; i < inv.length; i++) {
+            inv[i] = 1.0 / Math.pow(theta, (2.0 * i) / rotaryDim);
+        }
+        if (scaling == null) {
+            return new Rotary(rotaryDim, style, inv);
+        }
+        JsonNode typeNode = scaling.hasNonNull("rope_type") ? scaling.get("rope_type") : scaling.get("type");
+        String type = typeNode == null || typeNode.isNull() ? "default" : typeNode.asText();
+        switch (type) {
+            case "default":
+                break;
+            case "linear": {
+                double factor = number(c, scalingField, scaling, "factor");
+                for (int i = 0; i < inv.length; i++) {
+                    inv[i] /= factor;
+                }
+                break;
+            }
+            case "llama3": {
+                double factor = number(c, scalingField, scaling, "factor");
+                double low = number(c, scalingField, scaling, "low_freq_factor");
+                double high = number(c, scalingField, scaling, "high_freq_factor");
+                double oldContext = number(c, scalingField, scaling, "original_max_position_embeddings");
+                if (!(high > low)) {
+                    throw c.error(scalingField, "has high_freq_factor " + high + " not above low_freq_factor " + low);
+                }
+                double lowFreqWavelen = oldContext / low;
+                double highFreqWavelen = oldContext / high;
+                for (int i = 0; i < inv.length; i++) {
+                    double wavelen = 2 * Math.PI / inv[i];
+                    if (wavelen > lowFreqWavelen) {
+                        inv[i] = inv[i] / factor;
+                    } else if (!(wavelen < highFreqWavelen)) {
+                        double smooth = (oldContext / wavelen - low) / (high - low);
+                        inv[i] = (1 - smooth) * inv[i] / factor + smooth * inv[i];
+                    }
+                }
+                break;
+            }
+            default:
+                throw c.error(scalingField, "has rope type '" + type
+                        + "', which circuitscope does not implement (supported: default, linear, llama3)");
+        }
+        return new Rotary(rotaryDim, style, inv);
+    }
+
+    private static double number(ConfigReader c, String field, JsonNode obj, String key) {
+        JsonNode n = obj.get(key);
+        if (n == null || n.isNull()) {
+            throw c.error(field, "is missing '" + key + "'");
+        }
+        if (!n.isNumber()) {
+            throw c.error(field, "has non-numeric '" + key + "': " + n);
+        }
+        double v = n.asDouble();
+        if (!(v > 0)) {
+            throw c.error(field, "has '" + key + "' = " + v + ", which must be positive");
+        }
+        return v;
+    }
+}

@@ -1,0 +1,221 @@
+package io.circuitscope.core.model;
+
+import static io.circuitscope.core.model.Gpt2ReferenceParityTest.assertClose;
+import static io.circuitscope.core.model.Gpt2ReferenceParityTest.deleteTree;
+import static io.circuitscope.core.model.Gpt2ReferenceParityTest.randomTokens;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.circuitscope.core.io.LoadedModel;
+import io.circuitscope.core.io.ModelLoader;
+import io.circuitscope.core.io.TensorDtype;
+import io.circuitscope.core.reference.ReferenceForward;
+import io.circuitscope.core.testing.TinyCheckpoint;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.IntRange;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Every supported family, written to disk in its real Hugging Face layout (config.json +
+ * safetensors), loaded with {@link ModelLoader} and run on DJL, agrees with the independent
+ * double-precision reference forward at every position.
+ */
+class FamilyReferenceParityTest {
+    static final double TOLERANCE = 1e-4;
+    static final String[] LLAMA_TYPES = {"llama", "mistral", "qwen2", "qwen3", "gemma2"};
+
+    @Property(tries = 30)
+    void randomLlamaFamilyConfigsMatchReference(@ForAll @IntRange(min = 0, max = 4) int typeIndex,
+            @ForAll @IntRange(min = 1, max = 2) int layers, @ForAll @IntRange(min = 1, max = 3) int kvHeads,
+            @ForAll @IntRange(min = 1, max = 3) int group, @ForAll @IntRange(min = 1, max = 4) int halfHeadDim,
+            @ForAll @IntRange(min = 1, max = 10) int seq, @ForAll boolean tied, @ForAll boolean bias,
+            @ForAll @IntRange(min = 0, max = 1_000_000) int seed) throws Exception {
+        String type = LLAMA_TYPES[typeIndex];
+        int heads = kvHeads * group;
+        int dHead = 2 * halfHeadDim;
+        int dModel = 4 + seed % 9; // independent of heads * dHead
+        TinyCheckpoint ck = TinyCheckpoint.llamaFamily(type, seed, layers, heads, kvHeads, dHead, dModel, 11, 41, 16,
+                tied, bias);
+        if (type.equals("gemma2")) {
+            ck = ck.withConfig("sliding_window", 1 + seed % 5).withConfig("attn_logit_softcapping", 3.0)
+                    .withConfig("final_logit_softcapping", 8.0).withConfig("query_pre_attn_scalar", 2 + seed % 7);
+        }
+        assertMatchesReference(ck, randomTokens(seed, seq, 41));
+    }
+
+    @Test
+    void llamaWithGroupedQueryAttentionAndLlama3RopeScaling() throws Exception {
+        TinyCheckpoint ck = TinyCheckpoint.llamaFamily("llama", 1, 2, 6, 2, 8, 20, 24, 53, 32, false, false)
+                .withConfig("rope_scaling", Map.of("rope_type", "llama3", "factor", 8.0, "low_freq_factor", 1.0,
+                        "high_freq_factor", 4.0, "original_max_position_embeddings", 64));
+        int[] tokens = randomTokens(2, 24, 53);
+        assertMatchesReference(ck, tokens);
+        // The scaling must matter at these sizes, or the check above would not test it.
+        double[][] unscaled = ReferenceForward.logits(ck.withoutConfig("rope_scaling").config(), ck.tensors(), tokens);
+        double[][] scaled = ReferenceForward.logits(ck.config(), ck.tensors(), tokens);
+        assertTrue(maxDiff(scaled, unscaled) > 1e-3, "llama3 rope scaling changes nothing at this size");
+    }
+
+    @Test
+    void llamaWithLinearRopeScalingAndBiases() throws Exception {
+        TinyCheckpoint ck = TinyCheckpoint.llamaFamily("llama", 3, 2, 4, 4, 6, 16, 20, 37, 16, false, true)
+                .withConfig("rope_scaling", Map.of("type", "linear", "factor", 2.5)).withConfig("rope_theta", 500.0);
+        assertMatchesReference(ck, randomTokens(4, 12, 37));
+    }
+
+    @Test
+    void llamaWithTiedEmbeddings() throws Exception {
+        TinyCheckpoint ck = TinyCheckpoint.llamaFamily("llama", 5, 2, 4, 1, 4, 16, 30, 29, 16, true, false);
+        assertTrue(!ck.tensors().containsKey("lm_head.weight"));
+        assertMatchesReference(ck, randomTokens(6, 10, 29));
+    }
+
+    @Test
+    void mistral() throws Exception {
+        TinyCheckpoint ck = TinyCheckpoint.llamaFamily("mistral", 7, 2, 4, 2, 4, 16, 28, 31, 32, false, false)
+                .withConfig("sliding_window", null);
+        assertMatchesReference(ck, randomTokens(8, 14, 31));
+        // A window no smaller than the sequence changes nothing.
+        assertMatchesReference(ck.withConfig("sliding_window", 14), randomTokens(8, 14, 31));
+    }
+
+    @Test
+    void mistralSlidingWindowRestrictsEveryLayer() throws Exception {
+        // With a window of 1 each position attends to itself only, so z equals its own (expanded) v.
+        TinyCheckpoint ck = TinyCheckpoint.llamaFamily("mistral", 7, 2, 4, 2, 4, 16, 28, 31, 32, false, false)
+                .withConfig("sliding_window", 1);
+        Path dir = Files.createTempDirectory("cs-mistral");
+        try (LoadedModel loaded = ModelLoader.load(ck.write(dir, TensorDtype.F32))) {
+            HookedTransformer model = loaded.model();
+            assertEquals(1, model.config().slidingWindow());
+            try (ai.djl.ndarray.NDManager run = model.newRunManager();
+                    io.circuitscope.core.hook.ActivationCache cache = io.circuitscope.core.hook.ActivationCache.all(run)) {
+                model.forward(run, new int[][] {randomTokens(8, 9, 31)}, io.circuitscope.core.hook.Hooks.caching(cache));
+                for (int layer = 0; layer < 2; layer++) {
+                    float[] z = cache.get(io.circuitscope.core.hook.HookSite.Z, layer).toFloatArray();
+                    float[] v = cache.get(io.circuitscope.core.hook.HookSite.V, layer).toFloatArray();
+                    org.junit.jupiter.api.Assertions.assertArrayEquals(v, z, 1e-5f, "layer " + layer);
+                }
+            }
+        } finally {
+            deleteTree(dir);
+        }
+    }
+
+    @Test
+    void qwen2WithQkvBiases() throws Exception {
+        TinyCheckpoint ck = TinyCheckpoint.llamaFamily("qwen2", 9, 2, 6, 3, 4, 12, 20, 43, 16, false, false)
+                .withConfig("use_sliding_window", false).withConfig("sliding_window", 4);
+        assertTrue(ck.tensors().containsKey("model.layers.0.self_attn.q_proj.bias"));
+        assertMatchesReference(ck, randomTokens(10, 12, 43));
+    }
+
+    @Test
+    void qwen3WithQkNorm() throws Exception {
+        TinyCheckpoint ck = TinyCheckpoint.llamaFamily("qwen3", 11, 2, 4, 2, 8, 12, 20, 43, 16, true, false);
+        assertTrue(ck.tensors().containsKey("model.layers.1.self_attn.k_norm.weight"));
+        assertMatchesReference(ck, randomTokens(12, 11, 43));
+    }
+
+    @Test
+    void gemma2WithSoftcapsAndSlidingWindowSmallerThanSequence() throws Exception {
+        TinyCheckpoint ck = TinyCheckpoint.llamaFamily("gemma2", 13, 3, 4, 2, 6, 16, 24, 47, 32, true, false)
+                .withConfig("sliding_window", 3).withConfig("attn_logit_softcapping", 2.0)
+                .withConfig("final_logit_softcapping", 5.0).withConfig("query_pre_attn_scalar", 6);
+        int[] tokens = randomTokens(14, 12, 47);
+        assertMatchesReference(ck, tokens);
+        // The window and the caps must bite at these sizes.
+        double[][] full = ReferenceForward.logits(ck.withConfig("sliding_window", 64).config(), ck.tensors(), tokens);
+        double[][] windowed = ReferenceForward.logits(ck.config(), ck.tensors(), tokens);
+        assertTrue(maxDiff(full, windowed) > 1e-3, "sliding window changes nothing");
+        double[][] uncapped = ReferenceForward.logits(ck.withConfig("attn_logit_softcapping", null).config(),
+                ck.tensors(), tokens);
+        assertTrue(maxDiff(uncapped, windowed) > 1e-3, "attention soft cap changes nothing");
+    }
+
+    @Test
+    void gemma2WithHuggingFaceDefaultsForMissingKeys() throws Exception {
+        TinyCheckpoint ck = TinyCheckpoint.llamaFamily("gemma2", 15, 2, 2, 1, 4, 8, 16, 23, 16, true, false);
+        assertMatchesReference(ck, randomTokens(16, 9, 23));
+    }
+
+    @Test
+    void gptNeoxParallelWithQuarterRotary() throws Exception {
+        TinyCheckpoint ck = TinyCheckpoint.gptNeox(17, 2, 4, 8, 37, 16, 0.25, true);
+        assertMatchesReference(ck, randomTokens(18, 13, 37));
+    }
+
+    @Test
+    void gptNeoxSequential() throws Exception {
+        TinyCheckpoint ck = TinyCheckpoint.gptNeox(19, 2, 3, 8, 37, 16, 0.5, false);
+        assertMatchesReference(ck, randomTokens(20, 11, 37));
+    }
+
+    @Property(tries = 10)
+    void randomGptNeoxConfigsMatchReference(@ForAll @IntRange(min = 1, max = 2) int layers,
+            @ForAll @IntRange(min = 1, max = 4) int heads, @ForAll @IntRange(min = 1, max = 2) int eighthHeadDim,
+            @ForAll boolean parallel, @ForAll @IntRange(min = 1, max = 10) int seq,
+            @ForAll @IntRange(min = 0, max = 1_000_000) int seed) throws Exception {
+        TinyCheckpoint ck = TinyCheckpoint.gptNeox(seed, layers, heads, 8 * eighthHeadDim, 19, 16,
+                seed % 2 == 0 ? 0.25 : 1.0, parallel);
+        assertMatchesReference(ck, randomTokens(seed, seq, 19));
+    }
+
+    @Test
+    void llama2cFileWithUntiedClassifierMatchesReference() throws Exception {
+        Path dir = Files.createTempDirectory("cs-l2c");
+        try {
+            for (boolean tied : new boolean[] {true, false}) {
+                TinyCheckpoint ck = TinyCheckpoint.llamaFamily("llama", tied ? 21 : 22, 2, 4, 2, 4, 16, 24, 33, 16,
+                        tied, false);
+                Path bin = ck.writeLlama2c(dir.resolve("tiny-" + tied + ".bin"));
+                int[] tokens = randomTokens(23, 16, 33);
+                double[][] expected = ReferenceForward.logitsLlama2c(bin, tokens);
+                try (LoadedModel loaded = ModelLoader.load(bin)) {
+                    assertEquals(RotaryStyle.CONSECUTIVE_PAIRS, loaded.model().config().rotary().style());
+                    assertClose(expected, loaded.model().logits(tokens), TOLERANCE, "llama2.c tied=" + tied);
+                }
+            }
+        } finally {
+            deleteTree(dir);
+        }
+    }
+
+    static double maxDiff(double[][] a, double[][] b) {
+        double max = 0;
+        for (int p = 0; p < a.length; p++) {
+            for (int v = 0; v < a[p].length; v++) {
+                max = Math.max(max, Math.abs(a[p][v] - b[p][v]));
+            }
+        }
+        return max;
+    }
+
+    /** Writes the checkpoint as real files, loads it and compares with the reference (mistral as llama). */
+    static void assertMatchesReference(TinyCheckpoint ck, int[] tokens) throws Exception {
+        Path dir = Files.createTempDirectory("cs-family");
+        try {
+            ck.write(dir, TensorDtype.F32);
+            Map<String, Object> refConfig = new LinkedHashMap<>(ck.config());
+            if ("mistral".equals(refConfig.get("model_type"))) {
+                Object window = refConfig.get("sliding_window");
+                if (window != null && ((Number) window).intValue() < tokens.length) {
+                    throw new IllegalArgumentException("the reference has no mistral sliding window");
+                }
+                refConfig.put("model_type", "llama"); // Mistral is Llama with an optional window
+            }
+            double[][] expected = ReferenceForward.logits(refConfig, ck.tensors(), tokens);
+            try (LoadedModel loaded = ModelLoader.load(dir)) {
+                assertEquals(ck.config().get("model_type"), loaded.model().config().family());
+                assertClose(expected, loaded.model().logits(tokens), TOLERANCE, ck.config().toString());
+            }
+        } finally {
+            deleteTree(dir);
+        }
+    }
+}
