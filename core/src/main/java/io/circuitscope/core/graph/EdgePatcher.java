@@ -1,0 +1,217 @@
+package io.circuitscope.core.graph;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
+import io.circuitscope.core.hook.ActivationCache;
+import io.circuitscope.core.hook.HookName;
+import io.circuitscope.core.hook.HookSite;
+import io.circuitscope.core.hook.Hooks;
+import io.circuitscope.core.hook.Intervention;
+import io.circuitscope.core.hook.Selection;
+import io.circuitscope.core.model.HookedTransformer;
+import io.circuitscope.core.model.ModelConfig;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The one patching primitive: a forward pass in which the input of every destination is
+ * <pre>  sum over upstream sources s of  c[s,d] * out_s + (1 - c[s,d]) * patched_s  (+ constant biases)</pre>
+ * where out_s is the source's output in this same pass and patched_s its output in another run
+ * (corrupted prompt, mean, zero). Coefficient 1 keeps an edge, 0 patches it; values in between
+ * interpolate, and the coefficients may require gradients, so one backward pass gives the
+ * derivative of a metric with respect to every edge.
+ *
+ * <p>Several coefficient sets ("masks") run in one pass: coefficients [M, nSources, nDestinations]
+ * with tokens [B, seq] evaluate M x B rows, mask-major (row m * B + b).
+ *
+ * <p>Implementation: hooks on the split q/k/v inputs, the MLP input and the final residual stream
+ * subtract sum_s (1 - c[s,d]) * (out_s - patched_s) from the current residual stream; the
+ * per-head results and MLP outputs are recorded as the pass goes.
+ */
+public final class EdgePatcher {
+    private final HookedTransformer model;
+    private final ComputationGraph graph;
+
+    public EdgePatcher(HookedTransformer model) {
+        this(model, ComputationGraph.of(model.config()));
+    }
+
+    public EdgePatcher(HookedTransformer model, ComputationGraph graph) {
+        ModelConfig c = model.config();
+        if (c.sandwichNorms()) {
+            throw new IllegalArgumentException(c.family() + " normalises each sublayer's output before it joins the "
+                    + "residual stream, so the stream is not a sum of head and MLP outputs and edges are not defined");
+        }
+        this.model = model;
+        this.graph = graph;
+    }
+
+    public ComputationGraph graph() {
+        return graph;
+    }
+
+    public HookedTransformer model() {
+        return model;
+    }
+
+    /** The output of every source in an unpatched run on {@code tokens}. */
+    public SourceOutputs sourceOutputs(NDManager run, int[][] tokens) {
+        ModelConfig c = model.config();
+        Set<HookName> names = new HashSet<>();
+        names.add(HookName.of(HookSite.RESID_PRE, 0));
+        for (int l = 0; l < c.nLayers(); l++) {
+            names.add(HookName.of(HookSite.RESULT, l));
+            names.add(HookName.of(HookSite.MLP_OUT, l));
+        }
+        try (ActivationCache cache = ActivationCache.of(run, names)) {
+            model.forward(run, tokens, Hooks.caching(cache));
+            List<NDArray> outputs = new ArrayList<>();
+            outputs.add(cache.get(HookSite.RESID_PRE, 0));
+            for (int l = 0; l < c.nLayers(); l++) {
+                NDArray results = cache.get(HookSite.RESULT, l);
+                for (int h = 0; h < c.nHeads(); h++) {
+                    outputs.add(results.get(new NDIndex(":, :, {}, :", h)));
+                }
+                outputs.add(cache.get(HookSite.MLP_OUT, l));
+            }
+            NDArray stacked = NDArrays.stack(new NDList(outputs));
+            stacked.attach(run);
+            return new SourceOutputs(stacked);
+        }
+    }
+
+    /** A coefficient set as a [1, nSources, nDestinations] tensor: 1 where {@code keep} is true. */
+    public NDArray coefficients(NDManager run, boolean[] keepEdge) {
+        if (keepEdge.length != graph.nEdges()) {
+            throw new IllegalArgumentException("need " + graph.nEdges() + " edge flags, got " + keepEdge.length);
+        }
+        float[] dense = new float[graph.nSources() * graph.nDestinations()];
+        for (Edge e : graph.edges()) {
+            dense[e.source().sourceIndex() * graph.nDestinations() + e.destination().index()] = keepEdge[e.index()] ? 1f : 0f;
+        }
+        return run.create(dense, new Shape(1, graph.nSources(), graph.nDestinations()));
+    }
+
+    /** Coefficient 1 on every edge: the unpatched model. */
+    public NDArray allKept(NDManager run, int masks) {
+        return run.ones(new Shape(masks, graph.nSources(), graph.nDestinations()));
+    }
+
+    /**
+     * Logits [M * B, seq, vocab] of the patched forward.
+     *
+     * @param tokens       the prompts whose own activations flow along kept edges, [B][seq]
+     * @param patched      what patched edges carry, from {@link #sourceOutputs} on B prompts of the same length
+     * @param coefficients [M, nSources, nDestinations] (or [nSources, nDestinations] for M = 1)
+     */
+    public NDArray forward(NDManager run, int[][] tokens, SourceOutputs patched, NDArray coefficients) {
+        NDArray coef = coefficients.getShape().dimension() == 2 ? coefficients.expandDims(0) : coefficients;
+        Shape cs = coef.getShape();
+        if (cs.dimension() != 3 || cs.get(1) != graph.nSources() || cs.get(2) != graph.nDestinations()) {
+            throw new IllegalArgumentException("coefficients must be [M, " + graph.nSources() + ", "
+                    + graph.nDestinations() + "], got " + cs);
+        }
+        if (patched.batch() != tokens.length || patched.seq() != tokens[0].length) {
+            throw new IllegalArgumentException("patched outputs are for " + patched.batch() + " x " + patched.seq()
+                    + " tokens but the prompts are " + tokens.length + " x " + tokens[0].length);
+        }
+        int masks = (int) cs.get(0);
+        int[][] rows = new int[masks * tokens.length][];
+        for (int m = 0; m < masks; m++) {
+            for (int b = 0; b < tokens.length; b++) {
+                rows[m * tokens.length + b] = tokens[b];
+            }
+        }
+        PassState state = new PassState(run, coef.mul(-1f).add(1f), patched, masks, tokens.length);
+        return model.forward(run, rows, state.hooks());
+    }
+
+    /** Bookkeeping of one patched pass: the current outputs recorded so far. */
+    private final class PassState {
+        private final NDManager run;
+        private final NDArray patchWeight; // 1 - c, [M, nSrc, nDest]
+        private final SourceOutputs patched;
+        private final int masks;
+        private final int batch;
+        private final List<NDArray> differences = new ArrayList<>(); // out_s - patched_s, each [M, B, s, d]
+
+        PassState(NDManager run, NDArray patchWeight, SourceOutputs patched, int masks, int batch) {
+            this.run = run;
+            this.patchWeight = patchWeight;
+            this.patched = patched;
+            this.masks = masks;
+            this.batch = batch;
+        }
+
+        Hooks hooks() {
+            ModelConfig c = model.config();
+            Hooks.Builder b = Hooks.builder();
+            b.add(observe(HookName.of(HookSite.RESID_PRE, 0), x -> record(x)));
+            for (int l = 0; l < c.nLayers(); l++) {
+                final int layer = l;
+                for (Port port : new Port[] {Port.Q, Port.K, Port.V}) {
+                    HookSite site = port == Port.Q ? HookSite.Q_INPUT : port == Port.K ? HookSite.K_INPUT : HookSite.V_INPUT;
+                    b.add(Intervention.apply(HookName.of(site, l), Selection.all(), "edge patch " + port,
+                            x -> patchHeads(x, layer, port)));
+                }
+                b.add(observe(HookName.of(HookSite.RESULT, l), x -> {
+                    for (int h = 0; h < c.nHeads(); h++) {
+                        record(x.get(new NDIndex(":, :, {}, :", h)));
+                    }
+                }));
+                b.add(Intervention.apply(HookName.of(HookSite.MLP_IN, l), Selection.all(), "edge patch mlp",
+                        x -> patchSingle(x, graph.mlpDestination(layer))));
+                b.add(observe(HookName.of(HookSite.MLP_OUT, l), this::record));
+            }
+            b.add(Intervention.apply(HookName.of(HookSite.RESID_POST, c.nLayers() - 1), Selection.all(),
+                    "edge patch logits", x -> patchSingle(x, graph.logitsDestination())));
+            return b.build();
+        }
+
+        private Intervention observe(HookName name, java.util.function.Consumer<NDArray> sink) {
+            return Intervention.apply(name, Selection.all(), "record " + name, x -> {
+                sink.accept(x);
+                return x;
+            });
+        }
+
+        /** Records the current output of the next source, [M*B, s, d]. */
+        private void record(NDArray current) {
+            int s = differences.size();
+            Shape shape = current.getShape();
+            NDArray mine = current.reshape(masks, batch, shape.get(1), shape.get(2));
+            differences.add(mine.sub(patched.source(s).expandDims(0)));
+        }
+
+        /** sum_s w[m, s, d] * diff_s for destinations {@code dests}: [M, |dests|, B*s*d]. */
+        private NDArray delta(int upstream, int firstDest, int count) {
+            NDArray diffs = NDArrays.stack(new NDList(differences.subList(0, upstream)), 1); // [M, n, B, s, d]
+            Shape ds = diffs.getShape();
+            NDArray flat = diffs.reshape(masks, upstream, ds.get(2) * ds.get(3) * ds.get(4));
+            NDArray weights = patchWeight.get(new NDIndex(":, 0:{}, {}:{}", upstream, firstDest, firstDest + count));
+            return weights.transpose(0, 2, 1).matMul(flat); // [M, count, B*s*d]
+        }
+
+        private NDArray patchHeads(NDArray perHead, int layer, Port port) {
+            int heads = model.config().nHeads();
+            int first = graph.headDestination(layer, port, 0);
+            int upstream = graph.upstreamCount(first);
+            Shape s = perHead.getShape(); // [M*B, s, H, d]
+            NDArray d = delta(upstream, first, heads).reshape(masks, heads, batch, s.get(1), s.get(3))
+                    .transpose(0, 2, 3, 1, 4).reshape(s);
+            return perHead.sub(d);
+        }
+
+        private NDArray patchSingle(NDArray resid, int destination) {
+            int upstream = graph.upstreamCount(destination);
+            Shape s = resid.getShape();
+            return resid.sub(delta(upstream, destination, 1).reshape(s));
+        }
+    }
+}

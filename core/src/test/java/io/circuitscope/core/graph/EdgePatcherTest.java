@@ -1,0 +1,193 @@
+package io.circuitscope.core.graph;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.training.GradientCollector;
+import io.circuitscope.core.hook.ActivationCache;
+import io.circuitscope.core.hook.HookName;
+import io.circuitscope.core.hook.HookSite;
+import io.circuitscope.core.hook.Hooks;
+import io.circuitscope.core.hook.Intervention;
+import io.circuitscope.core.hook.Selection;
+import io.circuitscope.core.io.LoadedModel;
+import io.circuitscope.core.model.HookedTransformer;
+import io.circuitscope.core.model.ModelConfig;
+import io.circuitscope.core.testing.TestModels;
+import io.circuitscope.core.testing.TinyCheckpoint;
+import java.util.Random;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** The edge-mask forward against hook-based patching and the clean/corrupted identities. */
+class EdgePatcherTest {
+    static final int[][] CLEAN = {{1, 5, 9, 12, 3, 7}, {2, 2, 30, 11, 0, 8}};
+    static final int[][] CORRUPT = {{4, 6, 10, 13, 21, 17}, {3, 25, 33, 14, 5, 1}};
+
+    static Stream<TinyCheckpoint> families() {
+        return Stream.of(
+                TinyCheckpoint.gpt2(42, 2, 3, 4, 41, 16, false),
+                TinyCheckpoint.llamaFamily("llama", 7, 2, 4, 2, 4, 12, 20, 41, 16, false, false),
+                TinyCheckpoint.llamaFamily("qwen2", 8, 2, 4, 1, 4, 16, 24, 41, 16, true, false),
+                TinyCheckpoint.gptNeox(9, 2, 2, 8, 41, 16, 0.25, true));
+    }
+
+    static float maxDiff(NDArray a, NDArray b) {
+        return a.sub(b).abs().max().getFloat();
+    }
+
+    @Test
+    void gpt2SmallGraphHasTheEdgeCountEapIgReports() {
+        ModelConfig gpt2Small = ModelConfig.builder("gpt2").setSizes(768, 12, 12, 3072, 50257, 1024).build();
+        ComputationGraph g = ComputationGraph.of(gpt2Small);
+        System.out.println("GPT-2 small: " + g);
+        assertEquals(157, g.nSources());
+        assertEquals(445, g.nDestinations());
+        assertEquals(32_491, g.nEdges());
+        assertEquals(g.nEdges(), g.asJGraphT().edgeSet().size());
+        assertEquals("a0.h1->a2.h3<k>", g.edge("a0.h1->a2.h3<k>").name());
+        assertTrue(g.hasEdge("m1->m4") && g.hasEdge("input->logits") && g.hasEdge("a5.h2->m5"));
+        assertTrue(!g.hasEdge("a5.h2->a5.h3<q>") && !g.hasEdge("m5->a5.h0<q>"));
+    }
+
+    @Test
+    void parallelAttentionAndMlpHaveNoEdgeFromAHeadToItsOwnLayersMlp() {
+        ModelConfig neox = ModelConfig.builder("gpt_neox").setSizes(16, 2, 2, 64, 10, 8).optParallelAttnMlp(true).build();
+        ComputationGraph g = ComputationGraph.of(neox);
+        assertTrue(!g.hasEdge("a0.h1->m0") && g.hasEdge("a0.h1->m1"));
+    }
+
+    @ParameterizedTest
+    @MethodSource("families")
+    void allKeptIsTheCleanRunAndAllPatchedIsTheCorruptedRun(TinyCheckpoint checkpoint) {
+        try (LoadedModel loaded = TestModels.load(checkpoint); NDManager run = loaded.model().newRunManager()) {
+            EdgePatcher patcher = new EdgePatcher(loaded.model());
+            HookedTransformer model = loaded.model();
+            SourceOutputs corrupted = patcher.sourceOutputs(run, CORRUPT);
+            NDArray clean = model.forward(run, CLEAN);
+            NDArray corrupt = model.forward(run, CORRUPT);
+            NDArray coefficients = patcher.allKept(run, 2);
+            coefficients.set(new NDIndex("1"), 0f);
+            NDArray both = patcher.forward(run, CLEAN, corrupted, coefficients);
+            assertTrue(maxDiff(both.get("0:2"), clean) < 1e-5f, "all-ones mask differs from the clean run");
+            assertTrue(maxDiff(both.get("2:4"), corrupt) < 1e-5f, "all-zeros mask differs from the corrupted run");
+            assertTrue(maxDiff(clean, corrupt) > 1e-2f, "test prompts must differ");
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("families")
+    void patchingEveryOutEdgeOfAHeadEqualsPatchingItsOutputWithHooks(TinyCheckpoint checkpoint) {
+        try (LoadedModel loaded = TestModels.load(checkpoint); NDManager run = loaded.model().newRunManager()) {
+            HookedTransformer model = loaded.model();
+            EdgePatcher patcher = new EdgePatcher(model);
+            ComputationGraph g = patcher.graph();
+            int layer = 0;
+            int head = model.config().nHeads() - 1;
+            Node node = g.node(Node.headName(layer, head));
+            boolean[] keep = new boolean[g.nEdges()];
+            java.util.Arrays.fill(keep, true);
+            g.edges().stream().filter(e -> e.source().equals(node)).forEach(e -> keep[e.index()] = false);
+            NDArray viaEdges = patcher.forward(run, CLEAN, patcher.sourceOutputs(run, CORRUPT), patcher.coefficients(run, keep));
+
+            HookName result = HookName.of(HookSite.RESULT, layer);
+            try (ActivationCache corrupt = ActivationCache.of(run, Set.of(result))) {
+                model.forward(run, CORRUPT, Hooks.caching(corrupt));
+                NDArray viaHooks = model.forward(run, CLEAN,
+                        Hooks.of(Intervention.replace(result, Selection.heads(head), corrupt.get(result))));
+                assertTrue(maxDiff(viaEdges, viaHooks) < 1e-5f, "node ablation != ablating all its out-edges");
+                assertTrue(maxDiff(viaEdges, model.forward(run, CLEAN)) > 1e-4f, "the patch must matter");
+            }
+        }
+    }
+
+    @Test
+    void patchingOneEdgeChangesOnlyThatInputByTheSourcesDifference() {
+        try (LoadedModel loaded = TestModels.tinyGpt2(3); NDManager run = loaded.model().newRunManager()) {
+            HookedTransformer model = loaded.model();
+            EdgePatcher patcher = new EdgePatcher(model);
+            ComputationGraph g = patcher.graph();
+            Edge edge = g.edge("a0.h1->a1.h2<v>");
+            boolean[] keep = new boolean[g.nEdges()];
+            java.util.Arrays.fill(keep, true);
+            keep[edge.index()] = false;
+            NDArray viaEdges = patcher.forward(run, CLEAN, patcher.sourceOutputs(run, CORRUPT), patcher.coefficients(run, keep));
+
+            HookName result0 = HookName.of(HookSite.RESULT, 0);
+            try (ActivationCache clean = ActivationCache.of(run, Set.of(result0));
+                    ActivationCache corrupt = ActivationCache.of(run, Set.of(result0))) {
+                model.forward(run, CLEAN, Hooks.caching(clean));
+                model.forward(run, CORRUPT, Hooks.caching(corrupt));
+                NDArray shift = corrupt.get(result0).get(":, :, 1, :").sub(clean.get(result0).get(":, :, 1, :"));
+                // v input of head 2 in layer 1 = its residual stream with head 0.1's term swapped
+                NDArray viaHooks = model.forward(run, CLEAN, Hooks.of(Intervention.apply(HookName.of(HookSite.V_INPUT, 1),
+                        Selection.heads(2), "swap a0.h1", x -> x.add(shift.expandDims(2)))));
+                assertTrue(maxDiff(viaEdges, viaHooks) < 1e-5f);
+                assertTrue(maxDiff(viaEdges, model.forward(run, CLEAN)) > 1e-5f);
+            }
+        }
+    }
+
+    @Test
+    void severalMasksInOnePassEqualSeparatePasses() {
+        try (LoadedModel loaded = TestModels.tinyGpt2(4); NDManager run = loaded.model().newRunManager()) {
+            EdgePatcher patcher = new EdgePatcher(loaded.model());
+            ComputationGraph g = patcher.graph();
+            SourceOutputs corrupted = patcher.sourceOutputs(run, CORRUPT);
+            Random rng = new Random(1);
+            NDArray[] single = new NDArray[3];
+            NDArray batched = run.zeros(new ai.djl.ndarray.types.Shape(3, g.nSources(), g.nDestinations()));
+            for (int m = 0; m < 3; m++) {
+                boolean[] keep = new boolean[g.nEdges()];
+                for (int i = 0; i < keep.length; i++) {
+                    keep[i] = rng.nextBoolean();
+                }
+                NDArray c = patcher.coefficients(run, keep);
+                batched.set(new NDIndex("{}", m), c.get(0));
+                single[m] = patcher.forward(run, CLEAN, corrupted, c);
+            }
+            NDArray together = patcher.forward(run, CLEAN, corrupted, batched);
+            for (int m = 0; m < 3; m++) {
+                assertTrue(maxDiff(together.get(new NDIndex("{}:{}", 2 * m, 2 * m + 2)), single[m]) < 1e-5f);
+            }
+        }
+    }
+
+    @Test
+    void edgeGradientsFromOneBackwardPassMatchFiniteDifferences() {
+        try (LoadedModel loaded = TestModels.tinyGpt2(5); NDManager run = loaded.model().newRunManager()) {
+            EdgePatcher patcher = new EdgePatcher(loaded.model());
+            ComputationGraph g = patcher.graph();
+            SourceOutputs corrupted = patcher.sourceOutputs(run, CORRUPT);
+            NDArray c = patcher.allKept(run, 1);
+            c.setRequiresGradient(true);
+            try (GradientCollector gc = ai.djl.engine.Engine.getInstance().newGradientCollector()) {
+                NDArray logits = patcher.forward(run, CLEAN, corrupted, c);
+                gc.backward(logits.get(":, -1, 7").sum());
+            }
+            NDArray grad = c.getGradient();
+            for (String name : new String[] {"a0.h1->a1.h2<q>", "input->logits", "m0->a1.h0<k>", "a1.h2->m1"}) {
+                Edge e = g.edge(name);
+                int s = e.source().sourceIndex();
+                int d = e.destination().index();
+                float eps = 1e-2f;
+                float up = metric(patcher, run, corrupted, s, d, 1f + eps);
+                float down = metric(patcher, run, corrupted, s, d, 1f - eps);
+                float numeric = (up - down) / (2 * eps);
+                assertEquals(numeric, grad.getFloat(0, s, d), 5e-4 + 1e-2 * Math.abs(numeric), name);
+            }
+        }
+    }
+
+    private static float metric(EdgePatcher patcher, NDManager run, SourceOutputs corrupted, int s, int d, float value) {
+        NDArray c = patcher.allKept(run, 1);
+        c.set(new NDIndex("0, {}, {}", s, d), value);
+        return patcher.forward(run, CLEAN, corrupted, c).get(":, -1, 7").sum().getFloat();
+    }
+}
