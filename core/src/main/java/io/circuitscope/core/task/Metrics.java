@@ -1,0 +1,135 @@
+package io.circuitscope.core.task;
+
+import ai.djl.ndarray.NDArray;
+import java.util.List;
+import java.util.Locale;
+
+/** The built-in metrics, by the names the command line uses. */
+public final class Metrics {
+    private Metrics() {
+    }
+
+    /** logit(correct) - logit(wrong). */
+    public static final Metric LOGIT_DIFF = new Simple("logit-diff", true) {
+        @Override
+        public NDArray perTarget(NDArray logits, Batch batch, NDArray clean) {
+            requireWrong(batch, name());
+            NDArray at = Metric.atTargets(logits, batch);
+            return Metric.pick(at, batch.correct()).sub(Metric.pick(at, batch.wrong()));
+        }
+    };
+
+    /** log p(correct). */
+    public static final Metric LOG_PROB = new Simple("logprob", true) {
+        @Override
+        public NDArray perTarget(NDArray logits, Batch batch, NDArray clean) {
+            return Metric.pick(Metric.atTargets(logits, batch).logSoftmax(-1), batch.correct());
+        }
+    };
+
+    /** p(correct). */
+    public static final Metric PROB = new Simple("prob", true) {
+        @Override
+        public NDArray perTarget(NDArray logits, Batch batch, NDArray clean) {
+            return Metric.pick(Metric.atTargets(logits, batch).softmax(-1), batch.correct());
+        }
+    };
+
+    /** p(correct) - p(wrong). */
+    public static final Metric PROB_DIFF = new Simple("prob-diff", true) {
+        @Override
+        public NDArray perTarget(NDArray logits, Batch batch, NDArray clean) {
+            requireWrong(batch, name());
+            NDArray p = Metric.atTargets(logits, batch).softmax(-1);
+            return Metric.pick(p, batch.correct()).sub(Metric.pick(p, batch.wrong()));
+        }
+    };
+
+    /** KL(clean run || this run) of the next-token distribution at each target; 0 for the clean model. */
+    public static final Metric KL = new Simple("kl", false) {
+        @Override
+        public boolean needsCleanReference() {
+            return true;
+        }
+
+        @Override
+        public NDArray perTarget(NDArray logits, Batch batch, NDArray clean) {
+            if (clean == null) {
+                throw new IllegalArgumentException("the kl metric needs the clean run's log-probabilities");
+            }
+            NDArray logP = Metric.atTargets(logits, batch).logSoftmax(-1);
+            NDArray cleanLogP = clean.expandDims(0);
+            return cleanLogP.exp().mul(cleanLogP.sub(logP)).sum(new int[] {2});
+        }
+    };
+
+    /** 1 when the correct token has the highest logit (not differentiable). */
+    public static final Metric ACCURACY = new Simple("accuracy", true) {
+        @Override
+        public NDArray perTarget(NDArray logits, Batch batch, NDArray clean) {
+            NDArray at = Metric.atTargets(logits, batch);
+            NDArray correct = Metric.pick(at, batch.correct());
+            return at.max(new int[] {2}).lte(correct).toType(ai.djl.ndarray.types.DataType.FLOAT32, false);
+        }
+    };
+
+    /** Rank of the correct token, 1 = top (lower is better; not differentiable). */
+    public static final Metric RANK = new Simple("rank", false) {
+        @Override
+        public NDArray perTarget(NDArray logits, Batch batch, NDArray clean) {
+            NDArray at = Metric.atTargets(logits, batch);
+            NDArray correct = Metric.pick(at, batch.correct()).expandDims(2);
+            return at.gt(correct).toType(ai.djl.ndarray.types.DataType.FLOAT32, false).sum(new int[] {2}).add(1f);
+        }
+    };
+
+    public static final List<Metric> ALL = List.of(LOGIT_DIFF, LOG_PROB, PROB, PROB_DIFF, KL, ACCURACY, RANK);
+
+    public static Metric byName(String name) {
+        String key = name.toLowerCase(Locale.ROOT);
+        for (Metric m : ALL) {
+            if (m.name().equals(key)) {
+                return m;
+            }
+        }
+        throw new IllegalArgumentException("unknown metric '" + name + "' (known: "
+                + String.join(", ", ALL.stream().map(Metric::name).toList()) + ")");
+    }
+
+    /** (m - m_corrupted) / (m_clean - m_corrupted): 1 = clean behaviour, 0 = corrupted behaviour. */
+    public static double normalized(double value, double clean, double corrupted) {
+        return (value - corrupted) / (clean - corrupted);
+    }
+
+    private static void requireWrong(Batch batch, String metric) {
+        if (!batch.hasWrongAnswers()) {
+            throw new IllegalArgumentException("metric '" + metric + "' needs a wrong answer for every target "
+                    + "(wrong_id / wrong)");
+        }
+    }
+
+    private abstract static class Simple implements Metric {
+        private final String name;
+        private final boolean higherIsBetter;
+
+        Simple(String name, boolean higherIsBetter) {
+            this.name = name;
+            this.higherIsBetter = higherIsBetter;
+        }
+
+        @Override
+        public String name() {
+            return name;
+        }
+
+        @Override
+        public boolean higherIsBetter() {
+            return higherIsBetter;
+        }
+
+        @Override
+        public String toString() {
+            return name;
+        }
+    }
+}

@@ -1,0 +1,40 @@
+package io.circuitscope.core.task;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** A named list of examples; batched by prompt length since a forward pass needs equal lengths. */
+public record Task(String name, List<Example> examples) {
+    public Task {
+        examples = List.copyOf(examples);
+        if (examples.isEmpty()) {
+            throw new IllegalArgumentException("task '" + name + "' has no examples");
+        }
+    }
+
+    /** Batches of at most {@code maxSize} examples, each of one prompt length, in file order within a length. */
+    public List<Batch> batches(int maxSize) {
+        Map<Integer, List<Example>> byLength = new LinkedHashMap<>();
+        for (Example e : examples) {
+            byLength.computeIfAbsent(e.length(), k -> new ArrayList<>()).add(e);
+        }
+        List<Batch> out = new ArrayList<>();
+        for (List<Example> group : byLength.values()) {
+            for (int i = 0; i < group.size(); i += maxSize) {
+                out.add(Batch.of(group.subList(i, Math.min(group.size(), i + maxSize))));
+            }
+        }
+        return out;
+    }
+
+    public int size() {
+        return examples.size();
+    }
+
+    /** The first {@code n} examples (or all). */
+    public Task head(int n) {
+        return new Task(name, examples.subList(0, Math.min(n, examples.size())));
+    }
+}

@@ -1,0 +1,215 @@
+package io.circuitscope.core.task;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.circuitscope.core.tokenize.TextTokenizer;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Tasks as JSON Lines, one example per line, in either form:
+ * <pre>
+ * {"clean_ids":[...], "corrupt_ids":[...], "targets":[{"position":12, "correct_id":5, "wrong_id":9}]}
+ * {"clean":"...", "corrupt":"...", "targets":[{"position":-1, "correct":" Mary", "wrong":" John"}]}
+ * </pre>
+ * wrong_id / wrong may be null or absent; negative positions count from the end; answer strings
+ * must be exactly one token. Clean and corrupted prompts must have the same token length unless
+ * alignment is asked for, which left-pads the shorter prompt with its own first token and shifts
+ * its non-negative target positions.
+ */
+public final class TaskFile {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private TaskFile() {
+    }
+
+    public static Task read(Path file, TextTokenizer tokenizer, boolean align) {
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(file);
+        } catch (IOException e) {
+            throw new TaskFileException(file + ": cannot read task file (" + e.getMessage() + ")");
+        }
+        List<Example> examples = new ArrayList<>();
+        for (int i = 0; i < lines.size(); i++) {
+            String line = lines.get(i).trim();
+            if (line.isEmpty() || line.startsWith("#")) {
+                continue;
+            }
+            examples.add(parseLine(new Where(file, i + 1), line, tokenizer, align));
+        }
+        if (examples.isEmpty()) {
+            throw new TaskFileException(file + ": no examples");
+        }
+        String name = file.getFileName().toString().replaceFirst("\\.jsonl?$", "");
+        return new Task(name, examples);
+    }
+
+    private record Where(Path file, int line) {
+        TaskFileException error(String field, String problem) {
+            return new TaskFileException(file + ":" + line + ": " + (field == null ? "" : "field '" + field + "' ") + problem);
+        }
+    }
+
+    private static Example parseLine(Where where, String line, TextTokenizer tokenizer, boolean align) {
+        JsonNode node;
+        try {
+            node = JSON.readTree(line);
+        } catch (JsonProcessingException e) {
+            throw where.error(null, "is not valid JSON (" + e.getOriginalMessage() + ")");
+        }
+        if (node == null || !node.isObject()) {
+            throw where.error(null, "is not a JSON object");
+        }
+        int[] clean = prompt(where, node, "clean", tokenizer);
+        int[] corrupt = prompt(where, node, "corrupt", tokenizer);
+        JsonNode targetsNode = node.get("targets");
+        if (targetsNode == null || !targetsNode.isArray() || targetsNode.isEmpty()) {
+            throw where.error("targets", "must be a non-empty array");
+        }
+        List<Target> targets = new ArrayList<>();
+        for (int t = 0; t < targetsNode.size(); t++) {
+            targets.add(target(where, targetsNode.get(t), "targets[" + t + "]", tokenizer));
+        }
+        if (clean.length != corrupt.length) {
+            if (!align) {
+                throw where.error(null, "clean prompt is " + clean.length + " tokens but corrupt is " + corrupt.length
+                        + " tokens; make them the same length or ask for alignment");
+            }
+            int length = Math.max(clean.length, corrupt.length);
+            int shift = length - clean.length;
+            clean = leftPad(clean, length);
+            corrupt = leftPad(corrupt, length);
+            List<Target> shifted = new ArrayList<>();
+            for (Target target : targets) {
+                shifted.add(target.position() >= 0
+                        ? new Target(target.position() + shift, target.correctId(), target.wrongId()) : target);
+            }
+            targets = shifted;
+        }
+        for (int t = 0; t < targets.size(); t++) {
+            int p = targets.get(t).position();
+            if ((p >= 0 ? p : clean.length + p) < 0 || (p >= 0 ? p : clean.length + p) >= clean.length) {
+                throw where.error("targets[" + t + "].position", "is " + p + " but the prompt has " + clean.length
+                        + " tokens");
+            }
+        }
+        return new Example(clean, corrupt, targets);
+    }
+
+    private static int[] leftPad(int[] tokens, int length) {
+        int[] out = new int[length];
+        int pad = length - tokens.length;
+        java.util.Arrays.fill(out, 0, pad, tokens[0]);
+        System.arraycopy(tokens, 0, out, pad, tokens.length);
+        return out;
+    }
+
+    private static int[] prompt(Where where, JsonNode node, String key, TextTokenizer tokenizer) {
+        JsonNode ids = node.get(key + "_ids");
+        JsonNode text = node.get(key);
+        if (ids != null && !ids.isNull()) {
+            if (!ids.isArray() || ids.isEmpty()) {
+                throw where.error(key + "_ids", "must be a non-empty array of token ids");
+            }
+            int[] out = new int[ids.size()];
+            for (int i = 0; i < out.length; i++) {
+                if (!ids.get(i).isIntegralNumber() || ids.get(i).asInt() < 0) {
+                    throw where.error(key + "_ids", "element " + i + " is not a non-negative integer: " + ids.get(i));
+                }
+                out[i] = ids.get(i).asInt();
+            }
+            return out;
+        }
+        if (text != null && text.isTextual()) {
+            if (tokenizer == null) {
+                throw where.error(key, "is text but the model has no tokenizer; give " + key + "_ids instead");
+            }
+            int[] out = tokenizer.encode(text.asText());
+            if (out.length == 0) {
+                throw where.error(key, "tokenizes to no tokens");
+            }
+            return out;
+        }
+        throw where.error(key + "_ids", "is missing (give " + key + "_ids or " + key + ")");
+    }
+
+    private static Target target(Where where, JsonNode t, String field, TextTokenizer tokenizer) {
+        if (t == null || !t.isObject()) {
+            throw where.error(field, "must be an object");
+        }
+        JsonNode position = t.get("position");
+        if (position == null || !position.isIntegralNumber()) {
+            throw where.error(field + ".position", "is missing or not an integer");
+        }
+        int correct = answer(where, t, field, "correct", tokenizer, true);
+        int wrong = answer(where, t, field, "wrong", tokenizer, false);
+        return new Target(position.asInt(), correct, wrong < 0 ? null : wrong);
+    }
+
+    private static int answer(Where where, JsonNode t, String field, String key, TextTokenizer tokenizer,
+            boolean required) {
+        JsonNode id = t.get(key + "_id");
+        JsonNode text = t.get(key);
+        if (id != null && !id.isNull()) {
+            if (!id.isIntegralNumber() || id.asInt() < 0) {
+                throw where.error(field + "." + key + "_id", "must be a non-negative integer, got " + id);
+            }
+            return id.asInt();
+        }
+        if (text != null && !text.isNull()) {
+            if (tokenizer == null) {
+                throw where.error(field + "." + key, "is text but the model has no tokenizer; give " + key + "_id");
+            }
+            try {
+                return tokenizer.singleToken(text.asText());
+            } catch (IllegalArgumentException e) {
+                throw where.error(field + "." + key, "must be one token: " + e.getMessage());
+            }
+        }
+        if (required) {
+            throw where.error(field + "." + key + "_id", "is missing (give " + key + "_id or " + key + ")");
+        }
+        return -1;
+    }
+
+    /** Writes the id form, atomically. */
+    public static void write(Path file, Task task) throws IOException {
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        try (BufferedWriter w = Files.newBufferedWriter(tmp)) {
+            for (Example e : task.examples()) {
+                ObjectNode o = JSON.createObjectNode();
+                ArrayNode c = o.putArray("clean_ids");
+                for (int id : e.clean()) {
+                    c.add(id);
+                }
+                ArrayNode k = o.putArray("corrupt_ids");
+                for (int id : e.corrupt()) {
+                    k.add(id);
+                }
+                ArrayNode ts = o.putArray("targets");
+                for (Target t : e.targets()) {
+                    ObjectNode tn = ts.addObject();
+                    tn.put("position", t.position());
+                    tn.put("correct_id", t.correctId());
+                    if (t.wrongId() == null) {
+                        tn.putNull("wrong_id");
+                    } else {
+                        tn.put("wrong_id", t.wrongId());
+                    }
+                }
+                w.write(JSON.writeValueAsString(o));
+                w.newLine();
+            }
+        }
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+}

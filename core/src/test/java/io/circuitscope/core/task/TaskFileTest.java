@@ -1,0 +1,83 @@
+package io.circuitscope.core.task;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.circuitscope.core.tokenize.HfTokenizer;
+import io.circuitscope.core.testing.TinyTokenizer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TaskFileTest {
+    @TempDir
+    Path dir;
+
+    private Path file(String... lines) throws Exception {
+        Path f = dir.resolve("task.jsonl");
+        Files.write(f, List.of(lines));
+        return f;
+    }
+
+    private void assertError(Path f, String... parts) {
+        TaskFileException e = assertThrows(TaskFileException.class, () -> TaskFile.read(f, null, false));
+        for (String p : parts) {
+            assertTrue(e.getMessage().contains(p), "'" + e.getMessage() + "' lacks '" + p + "'");
+        }
+    }
+
+    @Test
+    void idFormRoundTrips() throws Exception {
+        Path f = file("{\"clean_ids\":[1,2,3], \"corrupt_ids\":[1,4,3], \"targets\":[{\"position\":-1, \"correct_id\":5, \"wrong_id\":9}]}",
+                "", "{\"clean_ids\":[7,8], \"corrupt_ids\":[6,8], \"targets\":[{\"position\":1, \"correct_id\":2, \"wrong_id\":null}]}");
+        Task task = TaskFile.read(f, null, false);
+        assertEquals(2, task.size());
+        assertEquals("task", task.name());
+        assertNull(task.examples().get(1).targets().get(0).wrongId());
+        Path out = dir.resolve("out.jsonl");
+        TaskFile.write(out, task);
+        Task again = TaskFile.read(out, null, false);
+        assertArrayEquals(task.examples().get(0).corrupt(), again.examples().get(0).corrupt());
+        assertEquals(task.examples().get(0).targets(), again.examples().get(0).targets());
+        assertEquals(2, task.batches(8).size(), "two prompt lengths give two batches");
+    }
+
+    @Test
+    void textFormUsesTheTokenizerAndRequiresSingleTokenAnswers() throws Exception {
+        TinyTokenizer.write(dir);
+        try (HfTokenizer tok = HfTokenizer.load(dir.resolve("tokenizer.json"), false)) {
+            Path ok = file("{\"clean\":\"Hi Mary went\", \"corrupt\":\"Hi John went\", \"targets\":[{\"position\":-1, \"correct\":\" Mary\", \"wrong\":\" John\"}]}");
+            Example e = TaskFile.read(ok, tok, false).examples().get(0);
+            assertEquals(tok.singleToken(" Mary"), e.targets().get(0).correctId());
+            Path multi = file("{\"clean\":\"Hi Mary\", \"corrupt\":\"Hi John\", \"targets\":[{\"position\":-1, \"correct\":\" Bob\"}]}");
+            TaskFileException ex = assertThrows(TaskFileException.class, () -> TaskFile.read(multi, tok, false));
+            assertTrue(ex.getMessage().contains(":1: field 'targets[0].correct' must be one token"), ex.getMessage());
+        }
+    }
+
+    @Test
+    void differentLengthsNameTheLineUnlessAligned() throws Exception {
+        Path f = file("{\"clean_ids\":[1,2,3], \"corrupt_ids\":[1,3], \"targets\":[{\"position\":2, \"correct_id\":5}]}");
+        assertError(f, "task.jsonl:1:", "3 tokens", "2 tokens");
+        Example aligned = TaskFile.read(f, null, true).examples().get(0);
+        assertArrayEquals(new int[] {1, 1, 3}, aligned.corrupt());
+        assertEquals(2, aligned.targets().get(0).position());
+    }
+
+    @Test
+    void malformedLinesNameFileLineAndField() throws Exception {
+        assertError(file("{\"clean_ids\":[1], \"corrupt_ids\":[2], \"targets\":[{\"position\":0, \"correct_id\":1}]}", "{oops"),
+                "task.jsonl:2:", "not valid JSON");
+        assertError(file("{\"corrupt_ids\":[2], \"targets\":[{\"position\":0, \"correct_id\":1}]}"), ":1:", "'clean_ids' is missing");
+        assertError(file("{\"clean_ids\":[1], \"corrupt_ids\":[2], \"targets\":[{\"position\":0}]}"), "'targets[0].correct_id' is missing");
+        assertError(file("{\"clean_ids\":[1], \"corrupt_ids\":[2], \"targets\":[{\"position\":3, \"correct_id\":1}]}"), "'targets[0].position' is 3");
+        assertError(file("{\"clean_ids\":[1, -2], \"corrupt_ids\":[2, 3], \"targets\":[{\"position\":0, \"correct_id\":1}]}"), "'clean_ids' element 1");
+        assertError(file("{\"clean\":\"a\", \"corrupt\":\"b\", \"targets\":[{\"position\":0, \"correct_id\":1}]}"), "no tokenizer");
+        assertError(file("{\"clean_ids\":[1], \"corrupt_ids\":[2], \"targets\":[]}"), "'targets' must be a non-empty array");
+    }
+}
