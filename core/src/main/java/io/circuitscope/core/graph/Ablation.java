@@ -1,0 +1,19 @@
+package io.circuitscope.core.graph;
+
+/** What a patched edge carries instead of its own value. */
+public enum Ablation {
+    /** The source's output on the corrupted prompt (resample ablation; the default). */
+    RESAMPLE,
+    /** The source's output on the corrupted prompts, averaged over the examples of each batch. */
+    MEAN,
+    /** Zero. */
+    ZERO;
+
+    public static Ablation parse(String s) {
+        try {
+            return valueOf(s.trim().toUpperCase(java.util.Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("unknown ablation '" + s + "' (resample, mean, zero)");
+        }
+    }
+}

@@ -1,0 +1,166 @@
+package io.circuitscope.core.graph;
+
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * A subgraph of a model's computational graph: a set of kept edges over a fixed complete graph,
+ * plus optional per-edge scores. Nodes are in the circuit when a kept edge touches them.
+ * Immutable.
+ */
+public final class Circuit {
+    private final ComputationGraph graph;
+    private final BitSet edges;
+    private final EdgeScores scores;
+
+    public Circuit(ComputationGraph graph, BitSet edges, EdgeScores scores) {
+        if (edges.length() > graph.nEdges()) {
+            throw new IllegalArgumentException("edge index " + (edges.length() - 1) + " outside the graph");
+        }
+        this.graph = graph;
+        this.edges = (BitSet) edges.clone();
+        this.scores = scores == null ? EdgeScores.unscored(graph) : scores;
+    }
+
+    public static Circuit of(ComputationGraph graph, boolean[] keep, EdgeScores scores) {
+        BitSet b = new BitSet(graph.nEdges());
+        for (int i = 0; i < keep.length; i++) {
+            if (keep[i]) {
+                b.set(i);
+            }
+        }
+        return new Circuit(graph, b, scores);
+    }
+
+    public static Circuit ofEdgeNames(ComputationGraph graph, Iterable<String> names) {
+        BitSet b = new BitSet(graph.nEdges());
+        for (String n : names) {
+            b.set(graph.edge(n).index());
+        }
+        return new Circuit(graph, b, null);
+    }
+
+    public static Circuit full(ComputationGraph graph) {
+        BitSet b = new BitSet(graph.nEdges());
+        b.set(0, graph.nEdges());
+        return new Circuit(graph, b, null);
+    }
+
+    public static Circuit empty(ComputationGraph graph) {
+        return new Circuit(graph, new BitSet(), null);
+    }
+
+    public ComputationGraph graph() {
+        return graph;
+    }
+
+    public EdgeScores scores() {
+        return scores;
+    }
+
+    public boolean contains(int edge) {
+        return edges.get(edge);
+    }
+
+    public boolean contains(String edge) {
+        return graph.hasEdge(edge) && edges.get(graph.edge(edge).index());
+    }
+
+    public int edgeCount() {
+        return edges.cardinality();
+    }
+
+    public boolean[] keepMask() {
+        boolean[] keep = new boolean[graph.nEdges()];
+        edges.stream().forEach(i -> keep[i] = true);
+        return keep;
+    }
+
+    public List<Edge> edges() {
+        List<Edge> out = new ArrayList<>();
+        edges.stream().forEach(i -> out.add(graph.edges().get(i)));
+        return out;
+    }
+
+    public List<String> edgeNames() {
+        return edges().stream().map(Edge::name).toList();
+    }
+
+    /** Nodes touched by a kept edge, in topological order. */
+    public Set<Node> nodes() {
+        Set<Node> touched = new LinkedHashSet<>();
+        for (Edge e : edges()) {
+            touched.add(e.source());
+            touched.add(e.destination().node());
+        }
+        Set<Node> ordered = new LinkedHashSet<>();
+        for (Node n : graph.nodes()) {
+            if (touched.contains(n)) {
+                ordered.add(n);
+            }
+        }
+        return ordered;
+    }
+
+    public Circuit withScores(EdgeScores newScores) {
+        return new Circuit(graph, edges, newScores);
+    }
+
+    public Circuit without(int edge) {
+        BitSet b = (BitSet) edges.clone();
+        b.clear(edge);
+        return new Circuit(graph, b, scores);
+    }
+
+    /**
+     * Drops edges that cannot influence the logits or receive nothing from the input: an edge is
+     * kept only if its source is reachable from {@code input} and its destination node reaches
+     * {@code logits} through kept edges (EAP-IG's prune, done as two graph searches).
+     */
+    public Circuit pruned() {
+        int n = graph.nodes().size();
+        List<Node> nodes = graph.nodes();
+        java.util.Map<Node, Integer> index = new java.util.HashMap<>();
+        for (int i = 0; i < n; i++) {
+            index.put(nodes.get(i), i);
+        }
+        boolean[] fromInput = new boolean[n];
+        fromInput[index.get(graph.node("input"))] = true;
+        for (Node node : nodes) { // topological order
+            if (!fromInput[index.get(node)]) {
+                continue;
+            }
+            for (Edge e : edges()) {
+                if (e.source().equals(node)) {
+                    fromInput[index.get(e.destination().node())] = true;
+                }
+            }
+        }
+        boolean[] toLogits = new boolean[n];
+        toLogits[index.get(graph.node("logits"))] = true;
+        List<Edge> kept = edges();
+        for (int i = n - 1; i >= 0; i--) {
+            Node node = nodes.get(i);
+            for (Edge e : kept) {
+                if (e.source().equals(node) && toLogits[index.get(e.destination().node())]) {
+                    toLogits[i] = true;
+                }
+            }
+        }
+        BitSet b = new BitSet(graph.nEdges());
+        for (Edge e : kept) {
+            if (fromInput[index.get(e.source())] && toLogits[index.get(e.destination().node())]) {
+                b.set(e.index());
+            }
+        }
+        return new Circuit(graph, b, scores);
+    }
+
+    @Override
+    public String toString() {
+        return "Circuit[" + edgeCount() + " of " + graph.nEdges() + " edges, " + nodes().size() + " nodes]";
+    }
+}

@@ -1,0 +1,173 @@
+package io.circuitscope.core.graph;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import io.circuitscope.core.task.Batch;
+import io.circuitscope.core.task.Metric;
+import io.circuitscope.core.task.Task;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+
+/**
+ * A task, a metric and an ablation bound to an {@link EdgePatcher}: everything needed to ask "what
+ * is the metric when these edges are kept?" many times. Per batch it prepares, once, the patched
+ * source outputs and (for KL) the clean log-probabilities; it owns them until closed.
+ *
+ * <p>Task-level values are the mean over all targets of the task.
+ */
+public final class TaskPatcher implements AutoCloseable {
+    /** One batch with what every patched pass over it needs. */
+    public record PreparedBatch(Batch batch, SourceOutputs patched, NDArray cleanLogProbs) {
+    }
+
+    private final EdgePatcher patcher;
+    private final Task task;
+    private final Metric metric;
+    private final Ablation ablation;
+    private final NDManager manager;
+    private final List<PreparedBatch> batches = new ArrayList<>();
+    private final int totalTargets;
+    private long forwardPasses;
+    private final double cleanValue;
+    private final double corruptedValue;
+
+    public TaskPatcher(EdgePatcher patcher, Task task, Metric metric, Ablation ablation, int batchSize) {
+        this.patcher = patcher;
+        this.task = task;
+        this.metric = metric;
+        this.ablation = ablation;
+        this.manager = patcher.model().newRunManager();
+        int targets = 0;
+        try {
+            for (Batch b : task.batches(batchSize)) {
+                SourceOutputs corrupted = patcher.sourceOutputs(manager, b.corrupt());
+                SourceOutputs patched = switch (ablation) {
+                    case RESAMPLE -> corrupted;
+                    case MEAN -> corrupted.meanOverBatch();
+                    case ZERO -> corrupted.zeros();
+                };
+                NDArray cleanLogProbs = null;
+                if (metric.needsCleanReference()) {
+                    try (NDManager run = manager.newSubManager()) {
+                        NDArray logits = patcher.model().forward(run, b.clean());
+                        cleanLogProbs = Metric.atTargets(logits, b).get(0).logSoftmax(-1);
+                        cleanLogProbs.attach(manager);
+                    }
+                }
+                batches.add(new PreparedBatch(b, patched, cleanLogProbs));
+                targets += b.targets();
+                forwardPasses += 2;
+            }
+            this.totalTargets = targets;
+            this.cleanValue = evaluateKeep(List.of(allTrue()))[0];
+            this.corruptedValue = evaluateKeep(List.of(new boolean[patcher.graph().nEdges()]))[0];
+        } catch (RuntimeException e) {
+            manager.close();
+            throw e;
+        }
+    }
+
+    private boolean[] allTrue() {
+        boolean[] keep = new boolean[patcher.graph().nEdges()];
+        java.util.Arrays.fill(keep, true);
+        return keep;
+    }
+
+    public EdgePatcher patcher() {
+        return patcher;
+    }
+
+    public ComputationGraph graph() {
+        return patcher.graph();
+    }
+
+    public Task task() {
+        return task;
+    }
+
+    public Metric metric() {
+        return metric;
+    }
+
+    public Ablation ablation() {
+        return ablation;
+    }
+
+    public List<PreparedBatch> batches() {
+        return batches;
+    }
+
+    public int totalTargets() {
+        return totalTargets;
+    }
+
+    /** Metric of the unpatched model. */
+    public double cleanValue() {
+        return cleanValue;
+    }
+
+    /** Metric with every edge patched. */
+    public double corruptedValue() {
+        return corruptedValue;
+    }
+
+    /** Forward passes run so far (including preparation), for cost reports. */
+    public long forwardPasses() {
+        return forwardPasses;
+    }
+
+    /** Metric for each keep-mask (true = edge keeps its own value), evaluated M masks per pass. */
+    public double[] evaluateKeep(List<boolean[]> keepMasks) {
+        return evaluate(run -> {
+            NDArray all = run.zeros(new Shape(keepMasks.size(), graph().nSources(), graph().nDestinations()));
+            for (int m = 0; m < keepMasks.size(); m++) {
+                all.set(new ai.djl.ndarray.index.NDIndex("{}", m), patcher.coefficients(run, keepMasks.get(m)).get(0));
+            }
+            return all;
+        });
+    }
+
+    public double evaluateKeep(boolean[] keep) {
+        return evaluateKeep(List.of(keep))[0];
+    }
+
+    /** Metric for coefficient tensors [M, nSources, nDestinations] built per pass by {@code coefficients}. */
+    public double[] evaluate(Function<NDManager, NDArray> coefficients) {
+        double[] sum = null;
+        for (PreparedBatch p : batches) {
+            try (NDManager run = manager.newSubManager()) {
+                NDArray c = coefficients.apply(run);
+                NDArray logits = patcher.forward(run, p.batch().clean(), p.patched(), c);
+                forwardPasses++;
+                float[] perVariant = metric.perTarget(logits, p.batch(), p.cleanLogProbs()).sum(new int[] {1})
+                        .toFloatArray();
+                if (sum == null) {
+                    sum = new double[perVariant.length];
+                }
+                for (int m = 0; m < perVariant.length; m++) {
+                    sum[m] += perVariant[m];
+                }
+            }
+        }
+        for (int m = 0; m < sum.length; m++) {
+            sum[m] /= totalTargets;
+        }
+        return sum;
+    }
+
+    /** Normalised faithfulness (m - m_corrupted) / (m_clean - m_corrupted). */
+    public double normalized(double value) {
+        return (value - corruptedValue) / (cleanValue - corruptedValue);
+    }
+
+    public NDManager manager() {
+        return manager;
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+}

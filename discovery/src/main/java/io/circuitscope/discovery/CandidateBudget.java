@@ -1,0 +1,52 @@
+package io.circuitscope.discovery;
+
+import io.circuitscope.core.graph.EdgeScores;
+
+/** Which scored edges go on to exact verification: the top k, those above a threshold, or all. */
+public sealed interface CandidateBudget {
+    boolean[] select(EdgeScores scores);
+
+    static CandidateBudget parse(String text) {
+        if (text.equalsIgnoreCase("all")) {
+            return new All();
+        }
+        if (text.startsWith(">=")) {
+            return new Threshold(Double.parseDouble(text.substring(2)));
+        }
+        try {
+            return new TopK(Integer.parseInt(text));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("candidate budget '" + text + "' must be a number of edges, "
+                    + "'>=SCORE' or 'all'");
+        }
+    }
+
+    record TopK(int k) implements CandidateBudget {
+        public TopK {
+            if (k < 0) {
+                throw new IllegalArgumentException("candidate budget must be >= 0, got " + k);
+            }
+        }
+
+        @Override
+        public boolean[] select(EdgeScores scores) {
+            return scores.topK(k);
+        }
+    }
+
+    record Threshold(double minAbsScore) implements CandidateBudget {
+        @Override
+        public boolean[] select(EdgeScores scores) {
+            return scores.atLeast(minAbsScore);
+        }
+    }
+
+    record All() implements CandidateBudget {
+        @Override
+        public boolean[] select(EdgeScores scores) {
+            boolean[] b = new boolean[scores.size()];
+            java.util.Arrays.fill(b, true);
+            return b;
+        }
+    }
+}

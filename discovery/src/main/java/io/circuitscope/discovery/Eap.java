@@ -1,0 +1,30 @@
+package io.circuitscope.discovery;
+
+import ai.djl.ndarray.types.Shape;
+import io.circuitscope.core.graph.EdgeScores;
+import io.circuitscope.core.graph.TaskPatcher;
+import io.circuitscope.core.progress.Progress;
+
+/**
+ * Edge attribution patching (Syed et al. 2023): the first-order estimate of patching each edge alone,
+ * {@code (patched - clean) . dm/d(input)} = {@code -dm/dc} at c = 1. Cost: one forward and one backward
+ * pass per batch for all edges. Its node-level sum over out-edges is attribution patching (AtP).
+ */
+public final class Eap implements EdgeScorer {
+    @Override
+    public String key() {
+        return "eap";
+    }
+
+    @Override
+    public EdgeScores score(TaskPatcher task, Progress progress) {
+        progress.start("scoring edges (EAP)", task.batches().size());
+        double[] grad = EdgeGradients.of(task,
+                run -> run.ones(new Shape(1, task.graph().nSources(), task.graph().nDestinations())));
+        for (int i = 0; i < grad.length; i++) {
+            grad[i] = -grad[i];
+        }
+        progress.finish();
+        return new EdgeScores(task.graph(), grad);
+    }
+}

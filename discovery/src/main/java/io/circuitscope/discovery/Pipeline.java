@@ -1,0 +1,45 @@
+package io.circuitscope.discovery;
+
+import io.circuitscope.core.graph.Circuit;
+import io.circuitscope.core.graph.EdgeScores;
+import io.circuitscope.core.graph.TaskPatcher;
+import io.circuitscope.core.progress.Progress;
+
+/**
+ * The design's pipeline: a cheap scorer ranks every edge, a candidate budget keeps the ones that
+ * could matter, and ACDC verifies only those with exact patching. Each kept edge carries its exact
+ * effect; edges never verified keep the scorer's estimate in {@link Result#scores()}.
+ */
+public final class Pipeline {
+    /** The circuit (scores: exact effects where verified) and the scorer's estimates for all edges. */
+    public record Result(Circuit circuit, EdgeScores scores, int candidates) {
+    }
+
+    private final EdgeScorer scorer;
+    private final CandidateBudget budget;
+    private final Acdc acdc;
+
+    public Pipeline(EdgeScorer scorer, CandidateBudget budget, Acdc acdc) {
+        this.scorer = scorer;
+        this.budget = budget;
+        this.acdc = acdc;
+    }
+
+    public Result run(TaskPatcher task, Progress progress) {
+        EdgeScores estimates = scorer.score(task, progress);
+        boolean[] candidates = budget.select(estimates);
+        int count = 0;
+        for (boolean c : candidates) {
+            count += c ? 1 : 0;
+        }
+        Circuit verified = acdc.search(task, candidates, progress);
+        double[] merged = estimates.values();
+        double[] exact = verified.scores().values();
+        for (int i = 0; i < merged.length; i++) {
+            if (!Double.isNaN(exact[i])) {
+                merged[i] = exact[i];
+            }
+        }
+        return new Result(verified, new EdgeScores(task.graph(), merged), count);
+    }
+}

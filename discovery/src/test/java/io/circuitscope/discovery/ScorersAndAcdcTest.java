@@ -1,0 +1,111 @@
+package io.circuitscope.discovery;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.circuitscope.core.graph.Ablation;
+import io.circuitscope.core.graph.Circuit;
+import io.circuitscope.core.graph.EdgePatcher;
+import io.circuitscope.core.graph.EdgeScores;
+import io.circuitscope.core.graph.TaskPatcher;
+import io.circuitscope.core.io.LoadedModel;
+import io.circuitscope.core.progress.Progress;
+import io.circuitscope.core.task.Metrics;
+import io.circuitscope.core.task.Task;
+import io.circuitscope.core.testing.TestModels;
+import io.circuitscope.core.testing.TinyCheckpoint;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.IntRange;
+import org.junit.jupiter.api.Test;
+
+class ScorersAndAcdcTest {
+
+    @Property(tries = 6)
+    void scorersGiveZeroWhenCleanEqualsCorrupted(@ForAll @IntRange(min = 1, max = 2) int layers,
+            @ForAll @IntRange(min = 1, max = 3) int heads, @ForAll @IntRange(min = 0, max = 10_000) int seed) {
+        try (LoadedModel loaded = TestModels.load(TinyCheckpoint.gpt2(seed, layers, heads, 4, 23, 8, false))) {
+            Task task = RandomTasks.make(loaded.model(), seed, 3, 5, true);
+            try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(loaded.model()), task, Metrics.LOGIT_DIFF,
+                    Ablation.RESAMPLE, 8)) {
+                for (EdgeScorer scorer : new EdgeScorer[] {new Eap(), new EapIg(3), new ExhaustivePatching(16)}) {
+                    double[] v = scorer.score(tp, Progress.NONE).values();
+                    for (int i = 0; i < v.length; i++) {
+                        assertEquals(0.0, v[i], 1e-5, scorer.key() + " edge " + tp.graph().edges().get(i));
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void eapIgScoresSumToTheCleanCorruptedGap() {
+        try (LoadedModel loaded = TestModels.load(TinyCheckpoint.gpt2(17, 2, 2, 4, 23, 8, false))) {
+            Task task = RandomTasks.make(loaded.model(), 4, 4, 6, false);
+            try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(loaded.model()), task, Metrics.LOGIT_DIFF,
+                    Ablation.RESAMPLE, 8)) {
+                double gap = tp.corruptedValue() - tp.cleanValue();
+                double coarse = java.util.Arrays.stream(new EapIg(5).score(tp, Progress.NONE).values()).sum();
+                double fine = java.util.Arrays.stream(new EapIg(100).score(tp, Progress.NONE).values()).sum();
+                System.out.printf("EAP-IG completeness: m(corrupt) - m(clean) %.5f; sum of scores %.5f (5 steps), "
+                        + "%.5f (100 steps)%n", gap, coarse, fine);
+                assertTrue(Math.abs(gap) > 0.1, "the task must have a gap");
+                // the right Riemann sum converges as 1/steps
+                assertEquals(gap, fine, 0.02 * Math.abs(gap));
+                assertTrue(Math.abs(fine - gap) < 0.3 * Math.abs(coarse - gap));
+            }
+        }
+    }
+
+    @Test
+    void eapIsTheSlopeOfExactPatchingAtTheCleanPoint() {
+        // patching an edge by a small fraction eps changes the metric by about eps times the EAP score
+        try (LoadedModel loaded = TestModels.load(TinyCheckpoint.gpt2(19, 2, 2, 4, 23, 8, false))) {
+            Task task = RandomTasks.make(loaded.model(), 6, 3, 6, false);
+            try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(loaded.model()), task, Metrics.LOGIT_DIFF,
+                    Ablation.RESAMPLE, 8)) {
+                EdgeScores eap = new Eap().score(tp, Progress.NONE);
+                int edge = eap.ranking()[0];
+                int s = tp.graph().edges().get(edge).source().sourceIndex();
+                int d = tp.graph().edges().get(edge).destination().index();
+                float eps = 1e-2f;
+                double moved = tp.evaluate(run -> {
+                    ai.djl.ndarray.NDArray c = tp.patcher().allKept(run, 1);
+                    c.set(new ai.djl.ndarray.index.NDIndex("0, {}, {}", s, d), 1f - eps);
+                    return c;
+                })[0];
+                assertEquals(eap.get(edge), (moved - tp.cleanValue()) / eps, 0.02 * Math.abs(eap.get(edge)) + 1e-3);
+            }
+        }
+    }
+
+    @Test
+    void acdcWithTauZeroOnKlKeepsEveryEdgeWithAnEffectAndPipelineWithAllCandidatesEqualsAcdc() {
+        try (LoadedModel loaded = TestModels.load(TinyCheckpoint.gpt2(23, 2, 2, 4, 23, 8, false))) {
+            Task task = RandomTasks.make(loaded.model(), 8, 3, 5, false);
+            try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(loaded.model()), task, Metrics.KL,
+                    Ablation.RESAMPLE, 8)) {
+                EdgeScores exact = new ExhaustivePatching(32).score(tp, Progress.NONE);
+                Circuit acdc = new Acdc(0.0).search(tp, null, Progress.NONE);
+                for (int e = 0; e < exact.size(); e++) {
+                    if (Math.abs(exact.get(e)) > 1e-4) {
+                        assertTrue(acdc.contains(e), "edge with effect " + exact.get(e) + " dropped: "
+                                + tp.graph().edges().get(e));
+                    }
+                }
+                Pipeline.Result viaPipeline = new Pipeline(new Eap(), new CandidateBudget.All(), new Acdc(0.0))
+                        .run(tp, Progress.NONE);
+                assertArrayEquals(acdc.keepMask(), viaPipeline.circuit().keepMask());
+
+                // a large tau removes more; the kept edges at tau 0.05 are a proper subset of tau 0
+                Circuit loose = new Acdc(0.05).search(tp, null, Progress.NONE);
+                assertTrue(loose.edgeCount() < acdc.edgeCount(), loose + " vs " + acdc);
+                double faithfulness = tp.evaluateKeep(loose.keepMask());
+                System.out.printf("ACDC tau 0.05 kept %d of %d edges; KL %.4f (corrupted %.4f)%n", loose.edgeCount(),
+                        tp.graph().nEdges(), faithfulness, tp.corruptedValue());
+                assertTrue(faithfulness < tp.corruptedValue());
+            }
+        }
+    }
+}
