@@ -1,0 +1,85 @@
+package io.circuitscope.circuits.run;
+
+import io.circuitscope.circuits.io.CircuitDocument;
+import io.circuitscope.core.Hashes;
+import io.circuitscope.core.graph.Circuit;
+import io.circuitscope.core.graph.EdgePatcher;
+import io.circuitscope.core.graph.EdgeScores;
+import io.circuitscope.core.graph.TaskPatcher;
+import io.circuitscope.core.model.HookedTransformer;
+import io.circuitscope.core.progress.Progress;
+import io.circuitscope.core.task.Metric;
+import io.circuitscope.core.task.Metrics;
+import io.circuitscope.core.task.Task;
+import io.circuitscope.discovery.Acdc;
+import io.circuitscope.discovery.CandidateBudget;
+import io.circuitscope.discovery.EdgeScorer;
+import io.circuitscope.discovery.Pipeline;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** Runs one discovery (model, task, settings) to a {@link CircuitDocument}. */
+public final class DiscoveryRun {
+    private DiscoveryRun() {
+    }
+
+    public static CircuitDocument run(HookedTransformer model, String modelName, Task task, DiscoverySettings s,
+            Progress progress) {
+        long start = System.nanoTime();
+        Metric metric = Metrics.byName(s.metric());
+        if (!Methods.methodKeys().contains(s.method())) {
+            throw new IllegalArgumentException("unknown method '" + s.method() + "' (known: "
+                    + String.join(", ", Methods.methodKeys()) + ")");
+        }
+        if ((s.method().equals("eap") || (s.method().equals(Methods.PIPELINE) && s.scorer().equals("eap")))
+                && metric.needsCleanReference()) {
+            throw new IllegalArgumentException("EAP takes the gradient at the clean model, where KL divergence is at its "
+                    + "minimum and every gradient is zero; use --metric logit-diff (or another task metric) or eap-ig");
+        }
+        EdgePatcher patcher = new EdgePatcher(model);
+        try (TaskPatcher tp = new TaskPatcher(patcher, task, metric, s.ablation(), s.batchSize())) {
+            Circuit circuit;
+            EdgeScores scores;
+            Map<String, Object> extraSummary = new LinkedHashMap<>();
+            if (s.method().equals(Methods.ACDC)) {
+                circuit = new Acdc(s.tau()).search(tp, null, progress);
+                scores = circuit.scores();
+            } else if (s.method().equals(Methods.PIPELINE)) {
+                Pipeline.Result r = new Pipeline(Methods.scorer(s.scorer(), s.igSteps()),
+                        CandidateBudget.parse(s.candidates()), new Acdc(s.tau())).run(tp, progress);
+                circuit = r.circuit().withScores(r.scores());
+                scores = r.scores();
+                extraSummary.put("candidates_verified", r.candidates());
+            } else {
+                EdgeScorer scorer = Methods.scorer(s.method(), s.igSteps());
+                scores = scorer.score(tp, progress);
+                circuit = Circuit.of(tp.graph(), scores.topK(s.edges()), scores).pruned();
+            }
+            double circuitValue = tp.evaluateKeep(circuit.keepMask());
+            Map<String, Object> modelInfo = new LinkedHashMap<>();
+            modelInfo.put("name", modelName);
+            modelInfo.put("family", model.config().family());
+            modelInfo.put("config_hash", Hashes.of(model.config()));
+            modelInfo.put("n_layers", model.config().nLayers());
+            modelInfo.put("n_heads", model.config().nHeads());
+            modelInfo.put("d_model", model.config().dModel());
+            Map<String, Object> taskInfo = new LinkedHashMap<>();
+            taskInfo.put("name", task.name());
+            taskInfo.put("hash", Hashes.of(task));
+            taskInfo.put("examples", task.size());
+            Map<String, Object> summary = new LinkedHashMap<>();
+            summary.put("metric", metric.name());
+            summary.put("clean", tp.cleanValue());
+            summary.put("corrupted", tp.corruptedValue());
+            summary.put("circuit", circuitValue);
+            summary.put("faithfulness", tp.normalized(circuitValue));
+            summary.put("edges_in_graph", circuit.edgeCount());
+            summary.put("edges_total", tp.graph().nEdges());
+            summary.put("nodes_in_graph", circuit.nodes().size());
+            summary.put("forward_passes", tp.forwardPasses());
+            summary.put("seconds", (System.nanoTime() - start) / 1e9);
+            summary.putAll(extraSummary);
+            return new CircuitDocument(circuit, modelInfo, taskInfo, s.asMap(), summary, Map.of());
+        }
+    }
+}

@@ -1,0 +1,33 @@
+package io.circuitscope.circuits.run;
+
+import io.circuitscope.core.graph.Ablation;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Settings of one discovery run, with the documented defaults: method pipeline, scorer eap-ig with
+ * 5 steps, 200 candidates, tau 0.01, metric kl, resample ablation, 100 edges for scorer-only
+ * methods, batch size 16, seed 0.
+ */
+public record DiscoverySettings(String method, String scorer, String candidates, double tau, String metric,
+        Ablation ablation, int igSteps, int edges, int batchSize, long seed) {
+
+    public static DiscoverySettings defaults() {
+        return new DiscoverySettings("pipeline", "eap-ig", "200", 0.01, "kl", Ablation.RESAMPLE, 5, 100, 16, 0);
+    }
+
+    public Map<String, Object> asMap() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("key", method);
+        m.put("scorer", method.equals(Methods.PIPELINE) ? scorer : null);
+        m.put("candidates", method.equals(Methods.PIPELINE) ? candidates : null);
+        m.put("tau", method.equals(Methods.PIPELINE) || method.equals(Methods.ACDC) ? tau : null);
+        m.put("metric", metric);
+        m.put("ablation", ablation.name().toLowerCase(java.util.Locale.ROOT));
+        m.put("ig_steps", igSteps);
+        m.put("edges", Methods.isScorer(method) ? edges : null);
+        m.put("batch_size", batchSize);
+        m.put("seed", seed);
+        return m;
+    }
+}
