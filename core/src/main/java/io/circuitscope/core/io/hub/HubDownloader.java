@@ -237,7 +237,10 @@ final class HubDownloader {
     private CheckpointException httpError(String file, int code, String errorCode) {
         String what = id + " (file " + file + ", revision " + id.revision() + ")";
         String hint;
-        if (code == 401 || code == 403) {
+        if ((code == 401 || code == 404) && "RepoNotFound".equals(errorCode)) {
+            hint = "no such model: '" + id.repo() + "' is neither a local path nor a repository on " + env.endpoint()
+                    + (env.token() == null ? " (if it is private, set HF_TOKEN)" : " that HF_TOKEN can read");
+        } else if (code == 401 || code == 403) {
             hint = env.token() == null
                     ? "the repository is private or gated: accept its terms on the hub and set HF_TOKEN"
                     : "HF_TOKEN was sent but does not grant access (gated repository terms not accepted?)";
