@@ -8,6 +8,9 @@ import picocli.CommandLine.Option;
 
 /** {@code --model} (a directory, a llama2.c file or a hub id) and {@code --quiet}, shared by the commands. */
 final class ModelOptions {
+    /** Where hub settings come from; tests replace it to point at a local server and a temporary cache. */
+    static java.util.function.Supplier<HubEnvironment> environment = HubEnvironment::system;
+
     @Option(names = "--model", required = true, paramLabel = "MODEL",
             description = "Model directory (config.json + safetensors), llama2.c .bin file, or Hugging Face hub id"
                     + " ORG/NAME[@revision] (taken from the HF cache, downloaded when missing).")
@@ -17,7 +20,7 @@ final class ModelOptions {
     boolean quiet;
 
     LoadedModel load() {
-        HubEnvironment env = HubEnvironment.system();
+        HubEnvironment env = environment.get();
         if (quiet) {
             env = env.quiet();
         }
