@@ -10,6 +10,8 @@ import java.net.NoRouteToHostException;
 import java.net.URI;
 import java.net.URL;
 import java.net.UnknownHostException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -259,10 +261,19 @@ final class HubDownloader {
         Path blob = cache.blob(id, remote.etag());
         if (!Files.isRegularFile(blob)) {
             Files.createDirectories(blob.getParent());
-            Path part = cache.incomplete(id, remote.etag());
-            transfer(remote, part);
-            verify(remote, part);
-            Files.move(part, blob, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            // Another process downloading the same blob waits here, then finds it complete. Lock files stay,
+            // in .locks/ as huggingface_hub keeps them: deleting one would let a third process lock a new inode.
+            Path lockFile = cache.root().resolve(".locks").resolve(id.cacheFolder()).resolve(remote.etag() + ".lock");
+            Files.createDirectories(lockFile.getParent());
+            try (FileChannel lockChannel = FileChannel.open(lockFile, StandardOpenOption.CREATE,
+                    StandardOpenOption.WRITE); FileLock lock = lockChannel.lock()) {
+                if (!Files.isRegularFile(blob)) {
+                    Path part = cache.incomplete(id, remote.etag());
+                    transfer(remote, part);
+                    verify(remote, part);
+                    Files.move(part, blob, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                }
+            }
         }
         cache.link(id, commit, remote.file(), blob);
     }

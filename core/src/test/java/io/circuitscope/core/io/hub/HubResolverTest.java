@@ -233,6 +233,17 @@ class HubResolverTest {
     }
 
     @Test
+    void repositoryWithoutSafetensorsIsExplained(@TempDir Path onlyBin) throws Exception {
+        Files.copy(single.resolve("config.json"), onlyBin.resolve("config.json"));
+        Files.write(onlyBin.resolve("pytorch_model.bin"), new byte[] {1, 2, 3});
+        hub.serve("tiny-org/pickled", onlyBin);
+        CheckpointException e = assertThrows(CheckpointException.class,
+                () -> new ModelResolver(env()).resolve("tiny-org/pickled"));
+        assertTrue(e.getMessage().contains("neither model.safetensors nor model.safetensors.index.json")
+                && e.getMessage().contains("pytorch_model.bin"), e.getMessage());
+    }
+
+    @Test
     void existingPathsWinAndIdsAreParsed() throws Exception {
         assertEquals(single, new ModelResolver(env()).resolve(single.toString()));
         assertEquals(new HubId("a", "b", "main"), HubId.parse("a/b").orElseThrow());
