@@ -4,10 +4,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.circuitscope.core.io.LoadedModel;
-import io.circuitscope.core.io.ModelLoader;
 import io.circuitscope.core.tokenize.TextTokenizer;
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.concurrent.Callable;
@@ -19,8 +17,8 @@ import picocli.CommandLine.Option;
 @Command(name = "logits", mixinStandardHelpOptions = true,
         description = "Print the logits of a model for a prompt (last position, or every position).")
 final class LogitsCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "Model directory (config.json + safetensors).")
-    Path model;
+    @CommandLine.Mixin
+    ModelOptions modelOptions;
 
     @CommandLine.ArgGroup(exclusive = true, multiplicity = "1")
     Prompt prompt;
@@ -50,7 +48,7 @@ final class LogitsCommand implements Callable<Integer> {
         if (topK <= 0) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--top-k must be positive, got " + topK);
         }
-        try (LoadedModel loaded = ModelLoader.load(model)) {
+        try (LoadedModel loaded = modelOptions.load()) {
             int[] ids = prompt.tokens != null ? prompt.tokens : loaded.requireTokenizer().encode(prompt.text);
             if (ids.length == 0) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "the prompt has no tokens");

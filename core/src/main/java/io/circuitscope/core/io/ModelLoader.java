@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDManager;
 import io.circuitscope.core.DjlRuntime;
 import io.circuitscope.core.arch.ArchitectureAdapter;
 import io.circuitscope.core.arch.Architectures;
+import io.circuitscope.core.io.hub.ModelResolver;
 import io.circuitscope.core.model.HookedTransformer;
 import io.circuitscope.core.model.ModelConfig;
 import io.circuitscope.core.model.ModelWeights;
@@ -14,10 +15,23 @@ import java.nio.file.Path;
 
 /**
  * Loads a Hugging Face model directory (config.json, (sharded) safetensors, optional tokenizer.json)
- * or a llama2.c {@code .bin} checkpoint file.
+ * or a llama2.c {@code .bin} checkpoint file; {@link #load(String)} also takes Hugging Face hub ids.
+ * The memory the model needs is checked ({@link MemoryCheck}) before any weight is read.
  */
 public final class ModelLoader {
     private ModelLoader() {
+    }
+
+    /**
+     * A local path or a hub id ({@code ORG/NAME[@revision]}), resolved through the Hugging Face cache
+     * (downloading when needed) with the process environment.
+     */
+    public static LoadedModel load(String model) {
+        return load(model, ModelResolver.system());
+    }
+
+    public static LoadedModel load(String model, ModelResolver resolver) {
+        return load(resolver.resolve(model));
     }
 
     public static LoadedModel load(Path location) {
@@ -34,8 +48,16 @@ public final class ModelLoader {
         ConfigReader rawConfig = ConfigReader.read(location.resolve("config.json"));
         ArchitectureAdapter adapter = Architectures.forConfig(rawConfig);
         ModelConfig config = adapter.config(rawConfig);
-        NDManager manager = DjlRuntime.newManager();
         try (TensorSource source = openTensors(location)) {
+            MemoryCheck.check(location, config, source);
+            return loadWeights(location, rawConfig, adapter, config, source);
+        }
+    }
+
+    private static LoadedModel loadWeights(Path location, ConfigReader rawConfig, ArchitectureAdapter adapter,
+            ModelConfig config, TensorSource source) {
+        NDManager manager = DjlRuntime.newManager();
+        try {
             ModelWeights weights = adapter.weights(config, rawConfig, source, manager);
             HookedTransformer model = new HookedTransformer(config, weights);
             Path tokenizerFile = location.resolve("tokenizer.json");
@@ -53,6 +75,7 @@ public final class ModelLoader {
             ConfigReader rawConfig = checkpoint.config();
             ArchitectureAdapter adapter = Architectures.forConfig(rawConfig);
             ModelConfig config = adapter.config(rawConfig);
+            MemoryCheck.check(file, config, checkpoint);
             NDManager manager = DjlRuntime.newManager();
             try {
                 ModelWeights weights = adapter.weights(config, rawConfig, checkpoint, manager);

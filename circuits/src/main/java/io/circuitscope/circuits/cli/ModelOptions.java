@@ -1,0 +1,29 @@
+package io.circuitscope.circuits.cli;
+
+import io.circuitscope.core.io.LoadedModel;
+import io.circuitscope.core.io.ModelLoader;
+import io.circuitscope.core.io.hub.HubEnvironment;
+import io.circuitscope.core.io.hub.ModelResolver;
+import picocli.CommandLine.Option;
+
+/** {@code --model} (a directory, a llama2.c file or a hub id) and {@code --quiet}, shared by the commands. */
+final class ModelOptions {
+    /** Where hub settings come from; tests replace it to point at a local server and a temporary cache. */
+    static java.util.function.Supplier<HubEnvironment> environment = HubEnvironment::system;
+
+    @Option(names = "--model", required = true, paramLabel = "MODEL",
+            description = "Model directory (config.json + safetensors), llama2.c .bin file, or Hugging Face hub id"
+                    + " ORG/NAME[@revision] (taken from the HF cache, downloaded when missing).")
+    String model;
+
+    @Option(names = "--quiet", description = "No download progress bar.")
+    boolean quiet;
+
+    LoadedModel load() {
+        HubEnvironment env = environment.get();
+        if (quiet) {
+            env = env.quiet();
+        }
+        return ModelLoader.load(model, new ModelResolver(env));
+    }
+}

@@ -1,0 +1,432 @@
+package io.circuitscope.core.io.hub;
+
+import io.circuitscope.core.io.CheckpointException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.ConnectException;
+import java.net.HttpURLConnection;
+import java.net.NoRouteToHostException;
+import java.net.URI;
+import java.net.URL;
+import java.net.UnknownHostException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Downloads one revision of a hub model into the {@link HubCache} layout: for each file a HEAD
+ * request (commit, ETag, size; the LFS redirect is not followed), then a GET of the contents into
+ * {@code blobs/<etag>.incomplete}, resumed with an HTTP Range request after an interruption, checked
+ * against the sha256 the ETag carries for LFS files, moved to {@code blobs/<etag>} and linked from
+ * {@code snapshots/<commit>/<file>}; {@code refs/<revision>} is written last.
+ *
+ * <p>Uses {@link HttpURLConnection} for its per-read timeout: a stalled connection fails and is
+ * resumed rather than hanging.
+ */
+final class HubDownloader {
+    private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
+    private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (\\d+)-(\\d+)/(\\d+|\\*)");
+    private static final int ATTEMPTS = 5;
+    private static final int MAX_REDIRECTS = 8;
+
+    /** The endpoint could not be reached at all: the caller reports the id as not available locally. */
+    static final class Unreachable extends Exception {
+        Unreachable(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    /** What the HEAD request said about a file. */
+    record Remote(String file, URL url, String etag, long size, String commit) {
+    }
+
+    private final HubEnvironment env;
+    private final HubCache cache;
+    private final HubId id;
+    private final String endpointHost;
+
+    HubDownloader(HubEnvironment env, HubCache cache, HubId id) {
+        this.env = env;
+        this.cache = cache;
+        this.id = id;
+        this.endpointHost = env.endpoint().getHost();
+    }
+
+    /** Downloads what the snapshot lacks and returns the snapshot directory. */
+    Path download() throws Unreachable {
+        try {
+            Remote config = head("config.json", false);
+            String commit = config.commit() != null ? config.commit() : id.revision();
+            Path snapshot = cache.snapshotDir(id, commit);
+            fetch(config, commit);
+            Remote tokenizer = Files.isRegularFile(snapshot.resolve("tokenizer.json")) ? null
+                    : head("tokenizer.json", true);
+            if (tokenizer != null) {
+                fetch(tokenizer, commit);
+            }
+            if (!Files.isRegularFile(snapshot.resolve("model.safetensors"))) {
+                Remote single = Files.isRegularFile(snapshot.resolve("model.safetensors.index.json")) ? null
+                        : head("model.safetensors", true);
+                if (single != null) {
+                    fetch(single, commit);
+                } else {
+                    Path index = snapshot.resolve("model.safetensors.index.json");
+                    if (!Files.isRegularFile(index)) {
+                        Remote indexRemote = head("model.safetensors.index.json", true);
+                        if (indexRemote == null) {
+                            throw new CheckpointException(id + ": " + env.endpoint() + " has neither model.safetensors"
+                                    + " nor model.safetensors.index.json at revision " + id.revision()
+                                    + "; circuitscope reads safetensors weights only (convert pytorch_model.bin with"
+                                    + " safetensors' convert script, then pass the directory)");
+                        }
+                        fetch(indexRemote, commit);
+                    }
+                    for (String shard : HubCache.shardNames(index)) {
+                        if (!Files.isRegularFile(snapshot.resolve(shard))) {
+                            fetch(head(shard, false), commit);
+                        }
+                    }
+                }
+            }
+            cache.writeRef(id, commit);
+            return snapshot;
+        } catch (UnreachableIo e) {
+            throw new Unreachable(e.getMessage(), e.getCause());
+        } catch (IOException e) {
+            throw new CheckpointException(id + ": cannot write the Hugging Face cache under " + cache.repoDir(id)
+                    + " (" + e.getMessage() + ")", e);
+        }
+    }
+
+    /** Wraps a connection failure so it passes through the IOException paths. */
+    private static final class UnreachableIo extends IOException {
+        UnreachableIo(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    URL fileUrl(String file) {
+        String base = env.endpoint().toString();
+        return toUrl(URI.create(base + "/" + id.repo() + "/resolve/" + encodePath(id.revision()) + "/"
+                + encodePath(file)));
+    }
+
+    private static URL toUrl(URI uri) {
+        try {
+            return uri.toURL();
+        } catch (java.net.MalformedURLException e) {
+            throw new CheckpointException(uri + ": not a valid URL (" + e.getMessage() + ")", e);
+        }
+    }
+
+    private static String encodePath(String s) {
+        StringBuilder sb = new StringBuilder();
+        for (String part : s.split("/", -1)) {
+            if (sb.length() > 0) {
+                sb.append('/');
+            }
+            sb.append(java.net.URLEncoder.encode(part, java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20"));
+        }
+        return sb.toString();
+    }
+
+    private HttpURLConnection open(URL url, String method) throws IOException {
+        HttpURLConnection c = (HttpURLConnection) url.openConnection();
+        c.setRequestMethod(method);
+        c.setInstanceFollowRedirects(false);
+        int timeout = (int) Math.min(Integer.MAX_VALUE, env.timeout().toMillis());
+        c.setConnectTimeout(timeout);
+        c.setReadTimeout(timeout);
+        c.setRequestProperty("User-Agent", "circuitscope/0.1.0");
+        c.setRequestProperty("Accept-Encoding", "identity");
+        // The token goes to the endpoint only, never to the storage host an LFS file redirects to.
+        if (env.token() != null && url.getHost().equalsIgnoreCase(endpointHost)) {
+            c.setRequestProperty("Authorization", "Bearer " + env.token());
+        }
+        return c;
+    }
+
+    private int status(HttpURLConnection c, URL url) throws IOException {
+        try {
+            return c.getResponseCode();
+        } catch (ConnectException | UnknownHostException | NoRouteToHostException e) {
+            throw new UnreachableIo("cannot connect to " + url.getProtocol() + "://" + url.getAuthority() + " ("
+                    + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()) + ")", e);
+        } catch (java.net.SocketTimeoutException e) {
+            throw new UnreachableIo("no answer from " + url.getProtocol() + "://" + url.getAuthority()
+                    + " within " + env.timeout().toSeconds() + " s", e);
+        }
+    }
+
+    /** The file's commit, ETag and size; null when {@code optional} and the file does not exist. */
+    Remote head(String file, boolean optional) throws IOException {
+        URL url = fileUrl(file);
+        String commit = null;
+        String linkedEtag = null;
+        long linkedSize = -1;
+        for (int hop = 0; hop <= MAX_REDIRECTS; hop++) {
+            HttpURLConnection c = open(url, "HEAD");
+            try {
+                int code = status(c, url);
+                commit = commit != null ? commit : c.getHeaderField("X-Repo-Commit");
+                linkedEtag = linkedEtag != null ? linkedEtag : c.getHeaderField("X-Linked-Etag");
+                if (linkedSize < 0 && c.getHeaderField("X-Linked-Size") != null) {
+                    linkedSize = parseLong(c.getHeaderField("X-Linked-Size"));
+                }
+                if (code >= 300 && code < 400 && c.getHeaderField("Location") != null) {
+                    URL next = new URL(url, c.getHeaderField("Location"));
+                    if (linkedEtag != null) {
+                        // An LFS file: the redirect points at the storage host; its headers are enough.
+                        return remote(file, next, linkedEtag, linkedSize, commit);
+                    }
+                    url = next;
+                    continue;
+                }
+                if (code == 200) {
+                    String etag = linkedEtag != null ? linkedEtag : c.getHeaderField("ETag");
+                    long size = linkedSize >= 0 ? linkedSize : c.getContentLengthLong();
+                    return remote(file, url, etag, size, commit);
+                }
+                if (optional && code == 404 && !"RepoNotFound".equals(c.getHeaderField("X-Error-Code"))
+                        && !"RevisionNotFound".equals(c.getHeaderField("X-Error-Code"))) {
+                    return null;
+                }
+                throw httpError(file, code, c.getHeaderField("X-Error-Code"));
+            } finally {
+                c.disconnect();
+            }
+        }
+        throw new CheckpointException(id + "/" + file + ": more than " + MAX_REDIRECTS + " redirects from "
+                + env.endpoint());
+    }
+
+    private Remote remote(String file, URL url, String etag, long size, String commit) {
+        String normalized = normalizeEtag(etag);
+        if (normalized == null) {
+            throw new CheckpointException(id + "/" + file + ": " + env.endpoint()
+                    + " sent no ETag for the file, so it cannot be cached or checked");
+        }
+        return new Remote(file, url, normalized, size, commit);
+    }
+
+    /** The ETag without a weak marker and quotes; null when absent or not usable as a file name. */
+    static String normalizeEtag(String etag) {
+        if (etag == null) {
+            return null;
+        }
+        String e = etag.trim();
+        if (e.startsWith("W/")) {
+            e = e.substring(2);
+        }
+        if (e.length() >= 2 && e.startsWith("\"") && e.endsWith("\"")) {
+            e = e.substring(1, e.length() - 1);
+        }
+        if (e.isEmpty() || !e.matches("[A-Za-z0-9._-]+")) {
+            return null;
+        }
+        return e;
+    }
+
+    private CheckpointException httpError(String file, int code, String errorCode) {
+        String what = id + " (file " + file + ", revision " + id.revision() + ")";
+        String hint;
+        if ((code == 401 || code == 404) && "RepoNotFound".equals(errorCode)) {
+            hint = "no such model: '" + id.repo() + "' is neither a local path nor a repository on " + env.endpoint()
+                    + (env.token() == null ? " (if it is private, set HF_TOKEN)" : " that HF_TOKEN can read");
+        } else if (code == 401 || code == 403) {
+            hint = env.token() == null
+                    ? "the repository is private or gated: accept its terms on the hub and set HF_TOKEN"
+                    : "HF_TOKEN was sent but does not grant access (gated repository terms not accepted?)";
+        } else if (code == 404) {
+            hint = "RevisionNotFound".equals(errorCode) ? "no such revision"
+                    : "EntryNotFound".equals(errorCode) ? "no such file in the repository"
+                    : "no such model: '" + id.repo() + "' is neither a local path nor a repository on " + env.endpoint();
+        } else {
+            hint = "unexpected answer";
+        }
+        return new CheckpointException(what + ": HTTP " + code + " from " + env.endpoint() + ": " + hint);
+    }
+
+    /** Brings the file into blobs/ (unless already there) and links it from the snapshot. */
+    private void fetch(Remote remote, String commit) throws IOException {
+        Path blob = cache.blob(id, remote.etag());
+        if (!Files.isRegularFile(blob)) {
+            Files.createDirectories(blob.getParent());
+            // Another process downloading the same blob waits here, then finds it complete. Lock files stay,
+            // in .locks/ as huggingface_hub keeps them: deleting one would let a third process lock a new inode.
+            Path lockFile = cache.root().resolve(".locks").resolve(id.cacheFolder()).resolve(remote.etag() + ".lock");
+            Files.createDirectories(lockFile.getParent());
+            try (FileChannel lockChannel = FileChannel.open(lockFile, StandardOpenOption.CREATE,
+                    StandardOpenOption.WRITE); FileLock lock = lockChannel.lock()) {
+                if (!Files.isRegularFile(blob)) {
+                    Path part = cache.incomplete(id, remote.etag());
+                    transfer(remote, part);
+                    verify(remote, part);
+                    Files.move(part, blob, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                }
+            }
+        }
+        cache.link(id, commit, remote.file(), blob);
+    }
+
+    /** Fills {@code part} up to the expected size, resuming with a Range request after each interruption. */
+    private void transfer(Remote remote, Path part) throws IOException {
+        IOException last = null;
+        for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
+            long have = Files.isRegularFile(part) ? Files.size(part) : 0;
+            if (remote.size() >= 0 && have > remote.size()) {
+                Files.delete(part);
+                have = 0;
+            }
+            if (remote.size() >= 0 && have == remote.size() && have > 0) {
+                return;
+            }
+            try {
+                if (attempt(remote, part, have)) {
+                    return;
+                }
+                last = new IOException("the connection closed after " + Files.size(part) + " of " + remote.size()
+                        + " bytes");
+            } catch (UnreachableIo e) {
+                if (attempt == 1 && have == 0) {
+                    throw e;
+                }
+                last = e;
+            } catch (IOException e) {
+                last = e;
+            }
+            if (attempt < ATTEMPTS) {
+                sleep(300L * attempt);
+            }
+        }
+        long have = Files.isRegularFile(part) ? Files.size(part) : 0;
+        throw new CheckpointException(id + "/" + remote.file() + ": download failed after " + ATTEMPTS + " attempts ("
+                + (last == null ? "unknown error" : last.getMessage()) + "); " + have + " bytes are kept in " + part
+                + " and the next run resumes from there", last);
+    }
+
+    /** One GET; true when the file is complete. */
+    private boolean attempt(Remote remote, Path part, long have) throws IOException {
+        URL url = remote.url();
+        HttpURLConnection c = null;
+        int code = -1;
+        for (int hop = 0; hop <= MAX_REDIRECTS; hop++) {
+            c = open(url, "GET");
+            if (have > 0) {
+                c.setRequestProperty("Range", "bytes=" + have + "-");
+            }
+            code = status(c, url);
+            if (code >= 300 && code < 400 && c.getHeaderField("Location") != null) {
+                url = new URL(url, c.getHeaderField("Location"));
+                c.disconnect();
+                continue;
+            }
+            break;
+        }
+        try {
+            boolean append;
+            if (code == 206) {
+                Matcher m = CONTENT_RANGE.matcher(String.valueOf(c.getHeaderField("Content-Range")));
+                append = m.matches() && Long.parseLong(m.group(1)) == have;
+                if (!append) {
+                    // A range we did not ask for: start over rather than splice.
+                    Files.deleteIfExists(part);
+                    return false;
+                }
+            } else if (code == 200) {
+                append = false;
+                have = 0;
+            } else if (code == 416 && remote.size() >= 0 && have == remote.size()) {
+                return true;
+            } else if (code == 416) {
+                Files.deleteIfExists(part);
+                return false;
+            } else {
+                throw httpError(remote.file(), code, c.getHeaderField("X-Error-Code"));
+            }
+            DownloadProgress progress = new DownloadProgress(env.progress(), id.name() + "/" + remote.file(),
+                    remote.size(), have);
+            long written = have;
+            try (InputStream in = c.getInputStream();
+                    OutputStream out = Files.newOutputStream(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                            append ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING)) {
+                byte[] buffer = new byte[1 << 16];
+                int n;
+                while ((n = in.read(buffer)) >= 0) {
+                    out.write(buffer, 0, n);
+                    written += n;
+                    progress.update(written);
+                }
+            } finally {
+                if (env.progress() != null) {
+                    progress.finish(written);
+                }
+            }
+            return remote.size() < 0 || written == remote.size();
+        } finally {
+            c.disconnect();
+        }
+    }
+
+    /** The sha256 an LFS ETag carries must match the bytes; otherwise the download is deleted. */
+    private void verify(Remote remote, Path part) throws IOException {
+        long size = Files.size(part);
+        if (remote.size() >= 0 && size != remote.size()) {
+            Files.deleteIfExists(part);
+            throw new CheckpointException(id + "/" + remote.file() + ": downloaded " + size + " bytes but the hub"
+                    + " announced " + remote.size() + "; the partial file was deleted, run again");
+        }
+        if (!SHA256.matcher(remote.etag()).matches()) {
+            return;
+        }
+        String actual = sha256(part);
+        if (!actual.equals(remote.etag())) {
+            Files.deleteIfExists(part);
+            throw new CheckpointException(id + "/" + remote.file() + ": checksum mismatch, the downloaded data has"
+                    + " sha256 " + actual + " but the hub's ETag says " + remote.etag()
+                    + "; the corrupt download was deleted, run again");
+        }
+    }
+
+    static String sha256(Path file) throws IOException {
+        MessageDigest digest;
+        try {
+            digest = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        try (InputStream in = Files.newInputStream(file)) {
+            byte[] buffer = new byte[1 << 16];
+            int n;
+            while ((n = in.read(buffer)) >= 0) {
+                digest.update(buffer, 0, n);
+            }
+        }
+        return HexFormat.of().formatHex(digest.digest());
+    }
+
+    private static long parseLong(String s) {
+        try {
+            return Long.parseLong(s.trim());
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,103 @@
+package io.circuitscope.core.io.hub;
+
+import io.circuitscope.core.io.CheckpointException;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Turns what a user passes as {@code --model} into a local path: an existing directory or file wins;
+ * otherwise a hub id {@code ORG/NAME[@revision]} is taken from the Hugging Face cache, or downloaded
+ * into it (unless offline).
+ */
+public final class ModelResolver {
+    private final HubEnvironment env;
+    private final HubCache cache;
+
+    public ModelResolver(HubEnvironment env) {
+        this.env = env;
+        this.cache = new HubCache(env.cacheDir());
+    }
+
+    /** With the process environment (HF_HUB_CACHE, HF_HOME, HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE). */
+    public static ModelResolver system() {
+        return new ModelResolver(HubEnvironment.system());
+    }
+
+    public HubEnvironment environment() {
+        return env;
+    }
+
+    public HubCache cache() {
+        return cache;
+    }
+
+    public Path resolve(String model) {
+        if (model == null || model.isBlank()) {
+            throw new CheckpointException("no model given: pass a model directory, a llama2.c .bin file or a hub id"
+                    + " such as openai-community/gpt2");
+        }
+        Optional<Path> local = localPath(model);
+        if (local.isPresent() && Files.exists(local.get())) {
+            return local.get();
+        }
+        Optional<HubId> parsed = HubId.parse(model);
+        if (parsed.isEmpty()) {
+            throw new CheckpointException(model + ": no such model directory or file (hub ids have the form"
+                    + " ORG/NAME or ORG/NAME@revision)");
+        }
+        HubId id = parsed.get();
+        Optional<Path> cached = cache.completeSnapshot(id);
+        if (cached.isPresent()) {
+            return cached.get();
+        }
+        if (env.offline()) {
+            throw notAvailable(id, "HF_HUB_OFFLINE is set, so nothing is downloaded");
+        }
+        try {
+            return new HubDownloader(env, cache, id).download();
+        } catch (HubDownloader.Unreachable e) {
+            throw new CheckpointException(notAvailable(id, "downloading failed: " + e.getMessage()).getMessage(), e);
+        }
+    }
+
+    private static Optional<Path> localPath(String model) {
+        String p = model;
+        if (p.equals("~") || p.startsWith("~/")) {
+            p = System.getProperty("user.home") + p.substring(1);
+        }
+        try {
+            return Optional.of(Path.of(p));
+        } catch (InvalidPathException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** The id is neither a local path nor (completely) in the cache: say where the files would have to go. */
+    CheckpointException notAvailable(HubId id, String reason) {
+        Path repo = cache.repoDir(id);
+        Optional<String> commit = Optional.empty();
+        try {
+            commit = cache.commit(id);
+        } catch (CheckpointException ignored) {
+            // an unreadable ref is reported as absent
+        }
+        StringBuilder sb = new StringBuilder();
+        sb.append("model '").append(id).append("' is not a local path and is not in the Hugging Face cache at ")
+                .append(cache.root()).append(", and ").append(reason).append(". ");
+        if (commit.isPresent()) {
+            Path snapshot = cache.snapshotDir(id, commit.get());
+            List<String> missing = HubCache.missingFiles(snapshot);
+            sb.append("The cached snapshot ").append(snapshot).append(" lacks ").append(String.join(", ", missing))
+                    .append("; put them there");
+        } else {
+            sb.append("Put config.json and model.safetensors (or the shards and model.safetensors.index.json;")
+                    .append(" tokenizer.json optional) in ").append(repo.resolve("snapshots").resolve("<commit>"))
+                    .append(" and write <commit> into ").append(cache.refFile(id));
+        }
+        sb.append(", or pass a local model directory to --model (HF_HUB_CACHE or HF_HOME choose the cache)");
+        return new CheckpointException(sb.toString());
+    }
+}
