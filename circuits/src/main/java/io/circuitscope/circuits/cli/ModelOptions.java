@@ -20,6 +20,11 @@ final class ModelOptions {
     boolean quiet;
 
     LoadedModel load() {
+        return load(model, quiet);
+    }
+
+    /** Loads a directory, llama2.c file or hub id with the current hub settings. */
+    static LoadedModel load(String model, boolean quiet) {
         HubEnvironment env = environment.get();
         if (quiet) {
             env = env.quiet();

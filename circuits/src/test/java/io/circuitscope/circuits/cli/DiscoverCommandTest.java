@@ -1,0 +1,111 @@
+package io.circuitscope.circuits.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.circuitscope.circuits.io.CircuitDocument;
+import io.circuitscope.circuits.io.CircuitJson;
+import io.circuitscope.core.graph.ComputationGraph;
+import io.circuitscope.core.io.LoadedModel;
+import io.circuitscope.core.io.ModelLoader;
+import io.circuitscope.core.io.TensorDtype;
+import io.circuitscope.core.task.Example;
+import io.circuitscope.core.task.Target;
+import io.circuitscope.core.task.Task;
+import io.circuitscope.core.task.TaskFile;
+import io.circuitscope.core.testing.TinyCheckpoint;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class DiscoverCommandTest {
+    @TempDir
+    static Path dir;
+    static Path model;
+    static Path task;
+
+    record Result(int code, String out, String err) {
+    }
+
+    static Result run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = CircuitscopeCli.execute(new PrintWriter(out), new PrintWriter(err), args);
+        return new Result(code, out.toString(), err.toString());
+    }
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        model = TinyCheckpoint.gpt2(31, 2, 2, 4, 23, 8, false).write(dir.resolve("model"), TensorDtype.F32);
+        Random rng = new Random(2);
+        List<Example> examples = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            int[] clean = new int[5];
+            int[] corrupt = new int[5];
+            for (int p = 0; p < 5; p++) {
+                clean[p] = rng.nextInt(23);
+                corrupt[p] = rng.nextInt(23);
+            }
+            examples.add(new Example(clean, corrupt, List.of(new Target(-1, rng.nextInt(23), rng.nextInt(23)))));
+        }
+        task = dir.resolve("task.jsonl");
+        TaskFile.write(task, new Task("random", examples));
+    }
+
+    @Test
+    void pipelineWritesACircuitJsonWithEapIgKeysAndProvenance() throws Exception {
+        Path out = dir.resolve("run-pipeline");
+        Result r = run("discover", "--model", model.toString(), "--task", task.toString(), "--out", out.toString(),
+                "--candidates", "20", "--tau", "0.02", "--quiet");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("faithfulness"), r.out());
+        JsonNode root = new ObjectMapper().readTree(out.resolve("circuit.json").toFile());
+        assertEquals(CircuitJson.SCHEMA, root.get("schema").asText());
+        assertEquals("pipeline", root.get("method").get("key").asText());
+        assertEquals("kl", root.get("summary").get("metric").asText());
+        assertEquals(64, root.get("model").get("config_hash").asText().length());
+        assertTrue(root.get("edges").has("input->logits"));
+        assertTrue(root.get("edges").get("input->logits").has("in_graph"));
+        assertTrue(root.get("nodes").get("a1.h0").has("score"));
+        try (LoadedModel loaded = ModelLoader.load(model)) {
+            CircuitDocument doc = CircuitJson.read(out.resolve("circuit.json"), ComputationGraph.of(loaded.model().config()));
+            assertEquals(root.get("summary").get("edges_in_graph").asInt(), doc.circuit().edgeCount());
+        }
+    }
+
+    @Test
+    void everyMethodRuns() {
+        for (String method : new String[] {"acdc", "eap-ig", "exact"}) {
+            Path out = dir.resolve("run-" + method);
+            Result r = run("discover", "--model", model.toString(), "--task", task.toString(), "--method", method,
+                    "--out", out.toString(), "--quiet", "--edges", "10");
+            assertEquals(0, r.code(), method + ": " + r.err());
+            assertTrue(out.resolve("circuit.json").toFile().isFile());
+        }
+        Result eap = run("discover", "--model", model.toString(), "--task", task.toString(), "--method", "eap",
+                "--metric", "logit-diff", "--out", dir.resolve("run-eap").toString(), "--quiet");
+        assertEquals(0, eap.code(), eap.err());
+    }
+
+    @Test
+    void badSettingsAreClearErrors() {
+        Result klEap = run("discover", "--model", model.toString(), "--task", task.toString(), "--method", "eap",
+                "--out", dir.resolve("x").toString(), "--quiet");
+        assertEquals(1, klEap.code());
+        assertTrue(klEap.err().contains("KL divergence"), klEap.err());
+        Result unknown = run("discover", "--model", model.toString(), "--task", task.toString(), "--method", "magic");
+        assertEquals(2, unknown.code());
+        assertTrue(unknown.err().contains("--method must be one of"), unknown.err());
+        Result noTask = run("discover", "--model", model.toString(), "--task", dir.resolve("none.jsonl").toString());
+        assertEquals(1, noTask.code());
+        assertTrue(noTask.err().contains("none.jsonl"), noTask.err());
+    }
+}

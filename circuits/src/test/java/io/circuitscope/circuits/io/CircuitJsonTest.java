@@ -1,0 +1,62 @@
+package io.circuitscope.circuits.io;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.circuitscope.core.graph.Circuit;
+import io.circuitscope.core.graph.ComputationGraph;
+import io.circuitscope.core.graph.EdgeScores;
+import io.circuitscope.core.model.ModelConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class CircuitJsonTest {
+    @TempDir
+    Path dir;
+    final ComputationGraph graph = ComputationGraph.of(ModelConfig.builder("gpt2").setSizes(8, 2, 2, 16, 10, 8).build());
+
+    @Test
+    void roundTripKeepsEdgesAndScores() throws Exception {
+        double[] scores = new double[graph.nEdges()];
+        for (int i = 0; i < scores.length; i++) {
+            scores[i] = i % 3 == 0 ? Double.NaN : i * 0.01;
+        }
+        Circuit c = Circuit.ofEdgeNames(graph, List.of("a0.h1->a1.h0<k>", "a1.h0->logits", "input->a0.h1<q>"))
+                .withScores(new EdgeScores(graph, scores));
+        Path file = dir.resolve("circuit.json");
+        CircuitJson.write(file, new CircuitDocument(c, Map.of("n_layers", 2), Map.of("name", "t"), Map.of("key", "acdc"),
+                Map.of(), Map.of()));
+        CircuitDocument back = CircuitJson.read(file, graph);
+        assertArrayEquals(c.keepMask(), back.circuit().keepMask());
+        for (int i = 0; i < scores.length; i++) {
+            assertEquals(scores[i], back.circuit().scores().get(i), 1e-12);
+        }
+        assertEquals("acdc", back.method().get("key"));
+    }
+
+    @Test
+    void malformedOrOlderFilesGiveClearErrors() throws Exception {
+        Path f = dir.resolve("c.json");
+        Files.writeString(f, "{\"schema\": \"circuitscope.circuit/0\", \"edges\": {}}");
+        assertTrue(assertThrows(CircuitFileException.class, () -> CircuitJson.read(f, graph)).getMessage()
+                .contains("'circuitscope.circuit/0' but this version of circuitscope reads 'circuitscope.circuit/1'"));
+        Files.writeString(f, "{\"edges\": {}}");
+        assertTrue(assertThrows(CircuitFileException.class, () -> CircuitJson.read(f, graph)).getMessage()
+                .contains("'schema' is missing"));
+        Files.writeString(f, "{\"schema\": \"circuitscope.circuit/1\", \"edges\": {\"a9.h9->logits\": {\"in_graph\": true}}}");
+        assertTrue(assertThrows(CircuitFileException.class, () -> CircuitJson.read(f, graph)).getMessage()
+                .contains("'a9.h9->logits' does not exist"));
+        Files.writeString(f, "{\"schema\": \"circuitscope.circuit/1\", \"edges\": {\"input->logits\": {\"in_graph\": 3}}}");
+        assertTrue(assertThrows(CircuitFileException.class, () -> CircuitJson.read(f, graph)).getMessage()
+                .contains("'edges.input->logits.in_graph' must be true or false"));
+        Files.writeString(f, "{not json");
+        assertTrue(assertThrows(CircuitFileException.class, () -> CircuitJson.read(f, graph)).getMessage()
+                .contains("not valid JSON"));
+    }
+}
