@@ -7,6 +7,7 @@ import ai.djl.training.GradientCollector;
 import io.circuitscope.core.graph.ComputationGraph;
 import io.circuitscope.core.graph.Edge;
 import io.circuitscope.core.graph.TaskPatcher;
+import io.circuitscope.core.model.GradientRules;
 import java.util.function.Function;
 
 /**
@@ -24,6 +25,12 @@ final class EdgeGradients {
      * @return per edge, d(metric)/d(coefficient) summed over the M variants
      */
     static double[] of(TaskPatcher task, Function<NDManager, NDArray> coefficients) {
+        return of(task, coefficients, GradientRules.EXACT, java.util.List.of());
+    }
+
+    /** As {@link #of(TaskPatcher, Function)} with modified gradient rules and extra interventions. */
+    static double[] of(TaskPatcher task, Function<NDManager, NDArray> coefficients, GradientRules rules,
+            java.util.List<io.circuitscope.core.hook.Intervention> before) {
         ComputationGraph g = task.graph();
         double[] dense = new double[g.nSources() * g.nDestinations()];
         for (TaskPatcher.PreparedBatch p : task.batches()) {
@@ -31,7 +38,7 @@ final class EdgeGradients {
                 NDArray c = coefficients.apply(run);
                 c.setRequiresGradient(true);
                 try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                    NDArray logits = task.patcher().forward(run, p.batch().clean(), p.patched(), c);
+                    NDArray logits = task.patcher().forward(run, p.batch().clean(), p.patched(), c, rules, before);
                     NDArray value = task.metric().perTarget(logits, p.batch(), p.cleanLogProbs()).sum()
                             .div((float) task.totalTargets());
                     gc.backward(value);

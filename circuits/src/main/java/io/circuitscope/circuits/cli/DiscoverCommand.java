@@ -30,7 +30,7 @@ final class DiscoverCommand implements Callable<Integer> {
     Path taskFile;
 
     @Option(names = "--method", defaultValue = "pipeline",
-            description = "acdc, eap, eap-ig, exact or pipeline (default: ${DEFAULT-VALUE}).")
+            description = "acdc, eap, eap-ig, atp-star, relp, exact or pipeline (default: ${DEFAULT-VALUE}).")
     String method;
 
     @Option(names = "--scorer", defaultValue = "eap-ig", description = "Scorer of the pipeline (default: ${DEFAULT-VALUE}).")

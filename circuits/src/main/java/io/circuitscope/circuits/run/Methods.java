@@ -16,6 +16,8 @@ public final class Methods {
     static {
         SCORERS.put("eap", steps -> new Eap());
         SCORERS.put("eap-ig", EapIg::new);
+        SCORERS.put("atp-star", steps -> new io.circuitscope.discovery.AtpStar());
+        SCORERS.put("relp", steps -> new io.circuitscope.discovery.RelP(false));
         SCORERS.put("exact", steps -> new ExhaustivePatching(64));
     }
 

@@ -12,6 +12,7 @@ import io.circuitscope.core.hook.HookSite;
 import io.circuitscope.core.hook.Hooks;
 import io.circuitscope.core.hook.Intervention;
 import io.circuitscope.core.hook.Selection;
+import io.circuitscope.core.model.GradientRules;
 import io.circuitscope.core.model.HookedTransformer;
 import io.circuitscope.core.model.ModelConfig;
 import java.util.ArrayList;
@@ -111,6 +112,15 @@ public final class EdgePatcher {
      * @param coefficients [M, nSources, nDestinations] (or [nSources, nDestinations] for M = 1)
      */
     public NDArray forward(NDManager run, int[][] tokens, SourceOutputs patched, NDArray coefficients) {
+        return forward(run, tokens, patched, coefficients, GradientRules.EXACT, List.of());
+    }
+
+    /**
+     * The patched forward with a modified backward pass ({@code rules}) and extra interventions that run
+     * before the patching hooks at the same hook points (e.g. stopping gradients through one layer).
+     */
+    public NDArray forward(NDManager run, int[][] tokens, SourceOutputs patched, NDArray coefficients,
+            GradientRules rules, List<Intervention> before) {
         NDArray coef = coefficients.getShape().dimension() == 2 ? coefficients.expandDims(0) : coefficients;
         Shape cs = coef.getShape();
         if (cs.dimension() != 3 || cs.get(1) != graph.nSources() || cs.get(2) != graph.nDestinations()) {
@@ -129,7 +139,7 @@ public final class EdgePatcher {
             }
         }
         PassState state = new PassState(run, coef.mul(-1f).add(1f), patched, masks, tokens.length);
-        return model.forward(run, rows, state.hooks());
+        return model.forward(run, rows, state.hooks(before), rules);
     }
 
     /** Bookkeeping of one patched pass: the current outputs recorded so far. */
@@ -149,9 +159,9 @@ public final class EdgePatcher {
             this.batch = batch;
         }
 
-        Hooks hooks() {
+        Hooks hooks(List<Intervention> before) {
             ModelConfig c = model.config();
-            Hooks.Builder b = Hooks.builder();
+            Hooks.Builder b = Hooks.builder().addAll(before);
             b.add(observe(HookName.of(HookSite.RESID_PRE, 0), x -> record(x)));
             for (int l = 0; l < c.nLayers(); l++) {
                 final int layer = l;

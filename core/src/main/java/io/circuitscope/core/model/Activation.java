@@ -31,6 +31,19 @@ public enum Activation {
         }
     }
 
+    /**
+     * The activation with LRP's Identity-rule: the value f(x), with gradient f(x)/x (the derivative
+     * at 0 where x is 0), so relevance passes as through a linear map.
+     */
+    public NDArray applyIdentityRule(NDArray x) {
+        NDArray value = apply(x);
+        NDArray tiny = x.abs().lt(1e-12f);
+        NDArray safeX = ai.djl.ndarray.NDArrays.where(tiny, x.onesLike(), x);
+        float slopeAtZero = this == RELU ? 0f : 0.5f;
+        NDArray ratio = ai.djl.ndarray.NDArrays.where(tiny, x.zerosLike().add(slopeAtZero), value.div(safeX));
+        return x.mul(ratio.stopGradient());
+    }
+
     /** Parses the activation names used in Hugging Face config.json files. */
     public static Activation fromHuggingFace(String name, String field) {
         switch (name) {

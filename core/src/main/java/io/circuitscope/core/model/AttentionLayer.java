@@ -17,8 +17,10 @@ final class AttentionLayer {
     private final int layer;
     private final NDManager run;
     private final Hooks hooks;
+    private final GradientRules rules;
 
-    AttentionLayer(ModelConfig config, LayerWeights w, int layer, NDManager run, Hooks hooks) {
+    AttentionLayer(ModelConfig config, LayerWeights w, int layer, NDManager run, Hooks hooks, GradientRules rules) {
+        this.rules = rules;
         this.config = config;
         this.w = w;
         this.layer = layer;
@@ -56,26 +58,10 @@ final class AttentionLayer {
         q = hooks.at(name(HookSite.Q), q, run);
         k = hooks.at(name(HookSite.K), k, run);
         v = hooks.at(name(HookSite.V), v, run);
-        if (config.qkNorm()) {
-            q = Norms.apply(NormType.RMS_NORM, config.normEps(), q, w.qNormWeight(), null);
-            k = Norms.apply(NormType.RMS_NORM, config.normEps(), k, w.kNormWeight(), null);
-        }
-        if (config.rotary() != null) {
-            RotaryEmbedding rope = new RotaryEmbedding(config.rotary(), run, (int) seq);
-            q = rope.apply(q);
-            k = rope.apply(k);
-        }
-
-        // [b, h, s_q, s_k]
-        NDArray scores = q.transpose(0, 2, 1, 3).matMul(k.transpose(0, 2, 3, 1)).mul((float) config.attnScale());
-        if (config.attnSoftcap() > 0) {
-            float cap = (float) config.attnSoftcap();
-            scores = scores.div(cap).tanh().mul(cap);
-        }
-        scores = scores.add(causalMask((int) seq));
-        scores = hooks.at(name(HookSite.ATTN_SCORES), scores, run);
+        NDArray scores = hooks.at(name(HookSite.ATTN_SCORES), scores(q, k, (int) seq), run);
         NDArray pattern = hooks.at(name(HookSite.PATTERN), scores.softmax(-1), run);
-        NDArray z = pattern.matMul(v.transpose(0, 2, 1, 3)).transpose(0, 2, 1, 3);
+        NDArray mixing = rules.constantAttention() ? pattern.stopGradient() : pattern;
+        NDArray z = mixing.matMul(v.transpose(0, 2, 1, 3)).transpose(0, 2, 1, 3);
         z = hooks.at(name(HookSite.Z), z, run);
 
         NDArray out;
@@ -89,13 +75,45 @@ final class AttentionLayer {
             out = Linear.apply(z.reshape(batch, seq, (long) heads * dHead), w.wO(), w.bO());
         }
         if (config.sandwichNorms()) {
-            out = Norms.apply(config.normType(), config.normEps(), out, w.postAttnNormWeight(), null);
+            out = Norms.apply(config.normType(), config.normEps(), out, w.postAttnNormWeight(), null,
+                    rules.constantNormScale());
         }
         return hooks.at(name(HookSite.ATTN_OUT), out, run);
     }
 
+    /** Masked attention logits [b, h, s_q, s_k] from projected q and k [b, s, h, e] (q/k-norm and rotary applied here). */
+    private NDArray scores(NDArray q, NDArray k, int seq) {
+        if (config.qkNorm()) {
+            q = Norms.apply(NormType.RMS_NORM, config.normEps(), q, w.qNormWeight(), null, rules.constantNormScale());
+            k = Norms.apply(NormType.RMS_NORM, config.normEps(), k, w.kNormWeight(), null, rules.constantNormScale());
+        }
+        if (config.rotary() != null) {
+            RotaryEmbedding rope = new RotaryEmbedding(config.rotary(), run, seq);
+            q = rope.apply(q);
+            k = rope.apply(k);
+        }
+        NDArray scores = q.transpose(0, 2, 1, 3).matMul(k.transpose(0, 2, 3, 1)).mul((float) config.attnScale());
+        if (config.attnSoftcap() > 0) {
+            float cap = (float) config.attnSoftcap();
+            scores = scores.div(cap).tanh().mul(cap);
+        }
+        return scores.add(causalMask(seq));
+    }
+
+    /**
+     * The attention pattern [b, h, s_q, s_k] for per-head query and key inputs [b, s, h, d] (residual
+     * stream copies before the norm), computed exactly as the forward pass does; no hooks run.
+     */
+    NDArray patternFromInputs(NDArray qInputs, NDArray kInputs) {
+        int seq = (int) qInputs.getShape().get(1);
+        NDArray q = projectPerHead(qInputs, w.wQ(), w.bQ(), config.nHeads());
+        NDArray k = projectPerHead(kInputs, w.wK(), w.bK(), config.nKvHeads());
+        return scores(q, k, seq).softmax(-1);
+    }
+
     private NDArray norm(NDArray x) {
-        return Norms.apply(config.normType(), config.normEps(), x, w.attnNormWeight(), w.attnNormBias());
+        return Norms.apply(config.normType(), config.normEps(), x, w.attnNormWeight(), w.attnNormBias(),
+                rules.constantNormScale());
     }
 
     /** Per-head projection of per-head inputs [b, s, h, d]; grouped weights are expanded per query head. */

@@ -53,14 +53,19 @@ public final class HookedTransformer implements AutoCloseable {
 
     /** Logits [batch, seq, vocab] with the given interventions applied and activations cached. */
     public NDArray forward(NDManager run, int[][] tokens, Hooks hooks) {
+        return forward(run, tokens, hooks, GradientRules.EXACT);
+    }
+
+    /** As {@link #forward(NDManager, int[][], Hooks)}, with a modified backward pass (same values). */
+    public NDArray forward(NDManager run, int[][] tokens, Hooks hooks, GradientRules rules) {
         validate(tokens);
         int batch = tokens.length;
         int seq = tokens[0].length;
         NDArray resid = embed(run, tokens, batch, seq, hooks);
         for (int layer = 0; layer < config.nLayers(); layer++) {
-            resid = block(run, layer, resid, hooks);
+            resid = block(run, layer, resid, hooks, rules);
         }
-        return unembed(run, resid, hooks);
+        return unembed(run, resid, hooks, rules);
     }
 
     /** Checks the batch is rectangular, non-empty, inside the vocabulary and the context window. */
@@ -110,44 +115,54 @@ public final class HookedTransformer implements AutoCloseable {
         return resid;
     }
 
-    private NDArray block(NDManager run, int layer, NDArray residIn, Hooks hooks) {
+    private NDArray block(NDManager run, int layer, NDArray residIn, Hooks hooks, GradientRules rules) {
         LayerWeights w = weights.layer(layer);
         NDArray resid = hooks.at(HookName.of(HookSite.RESID_PRE, layer), residIn, run);
-        NDArray attnOut = new AttentionLayer(config, w, layer, run, hooks).forward(resid);
+        NDArray attnOut = new AttentionLayer(config, w, layer, run, hooks, rules).forward(resid);
         if (config.parallelAttnMlp()) {
-            NDArray mlpOut = mlp(run, layer, w, resid, hooks);
+            NDArray mlpOut = mlp(run, layer, w, resid, hooks, rules);
             resid = resid.add(attnOut).add(mlpOut);
         } else {
             resid = hooks.at(HookName.of(HookSite.RESID_MID, layer), resid.add(attnOut), run);
-            resid = resid.add(mlp(run, layer, w, resid, hooks));
+            resid = resid.add(mlp(run, layer, w, resid, hooks, rules));
         }
         return hooks.at(HookName.of(HookSite.RESID_POST, layer), resid, run);
     }
 
-    private NDArray mlp(NDManager run, int layer, LayerWeights w, NDArray residIn, Hooks hooks) {
+    private NDArray mlp(NDManager run, int layer, LayerWeights w, NDArray residIn, Hooks hooks, GradientRules rules) {
         NDArray in = hooks.at(HookName.of(HookSite.MLP_IN, layer), residIn, run);
-        NDArray normed = Norms.apply(config.normType(), config.normEps(), in, w.mlpNormWeight(), w.mlpNormBias());
+        NDArray normed = Norms.apply(config.normType(), config.normEps(), in, w.mlpNormWeight(), w.mlpNormBias(),
+                rules.constantNormScale());
         NDArray post;
         if (config.gatedMlp()) {
             NDArray gate = Linear.apply(normed, w.wGate(), w.bGate());
             NDArray up = Linear.apply(normed, w.wIn(), w.bIn());
             gate = hooks.at(HookName.of(HookSite.MLP_PRE, layer), gate, run);
-            post = config.activation().apply(gate).mul(up);
+            NDArray activated = activate(gate, rules);
+            post = rules.halfGates()
+                    // Half-rule: same value, each factor receives half of the relevance
+                    ? activated.mul(up.stopGradient()).add(activated.stopGradient().mul(up)).mul(0.5f)
+                    : activated.mul(up);
         } else {
             NDArray pre = hooks.at(HookName.of(HookSite.MLP_PRE, layer), Linear.apply(normed, w.wIn(), w.bIn()), run);
-            post = config.activation().apply(pre);
+            post = activate(pre, rules);
         }
         post = hooks.at(HookName.of(HookSite.MLP_POST, layer), post, run);
         NDArray out = Linear.apply(post, w.wOut(), w.bOut());
         if (config.sandwichNorms()) {
-            out = Norms.apply(config.normType(), config.normEps(), out, w.postMlpNormWeight(), null);
+            out = Norms.apply(config.normType(), config.normEps(), out, w.postMlpNormWeight(), null,
+                    rules.constantNormScale());
         }
         return hooks.at(HookName.of(HookSite.MLP_OUT, layer), out, run);
     }
 
-    private NDArray unembed(NDManager run, NDArray resid, Hooks hooks) {
+    private NDArray activate(NDArray x, GradientRules rules) {
+        return rules.identityActivation() ? config.activation().applyIdentityRule(x) : config.activation().apply(x);
+    }
+
+    private NDArray unembed(NDManager run, NDArray resid, Hooks hooks, GradientRules rules) {
         NDArray normed = Norms.apply(config.normType(), config.normEps(), resid, weights.finalNormWeight(),
-                weights.finalNormBias());
+                weights.finalNormBias(), rules.constantNormScale());
         normed = hooks.at(HookName.of(HookSite.FINAL_NORM), normed, run);
         NDArray logits = Linear.apply(normed, weights.wU(), weights.bU());
         if (config.finalSoftcap() > 0) {
@@ -155,6 +170,16 @@ public final class HookedTransformer implements AutoCloseable {
             logits = logits.div(cap).tanh().mul(cap);
         }
         return hooks.at(HookName.of(HookSite.LOGITS), logits, run);
+    }
+
+    /**
+     * Layer {@code layer}'s attention pattern [b, h, s_q, s_k] recomputed from per-head query and key
+     * inputs [b, s, h, d] (the values of hook_q_input / hook_k_input). Used to patch a query or key
+     * input exactly without running the rest of the model (AtP*'s QK fix).
+     */
+    public NDArray attentionPattern(NDManager run, int layer, NDArray qInputs, NDArray kInputs) {
+        return new AttentionLayer(config, weights.layer(layer), layer, run, Hooks.none(), GradientRules.EXACT)
+                .patternFromInputs(qInputs, kInputs);
     }
 
     /** Convenience: the logits of one sequence as float[seq][vocab]. */

@@ -8,22 +8,34 @@ final class Norms {
     }
 
     static NDArray apply(NormType type, double eps, NDArray x, NDArray weight, NDArray bias) {
+        return apply(type, eps, x, weight, bias, false);
+    }
+
+    /** With {@code constantScale}, the 1/sigma factor carries no gradient (LRP's LN-rule); values are unchanged. */
+    static NDArray apply(NormType type, double eps, NDArray x, NDArray weight, NDArray bias, boolean constantScale) {
         switch (type) {
             case NONE:
                 return x;
             case LAYER_NORM: {
                 NDArray centered = x.sub(x.mean(new int[] {-1}, true));
                 NDArray variance = centered.square().mean(new int[] {-1}, true);
-                NDArray y = centered.div(variance.add((float) eps).sqrt());
+                NDArray inverse = scale(variance.add((float) eps).sqrt().pow(-1f), constantScale);
+                NDArray y = centered.mul(inverse);
                 y = weight == null ? y : y.mul(weight);
                 return bias == null ? y : y.add(bias);
             }
             case RMS_NORM: {
-                NDArray y = x.div(x.square().mean(new int[] {-1}, true).add((float) eps).sqrt());
+                NDArray inverse = scale(x.square().mean(new int[] {-1}, true).add((float) eps).sqrt().pow(-1f),
+                        constantScale);
+                NDArray y = x.mul(inverse);
                 return weight == null ? y : y.mul(weight);
             }
             default:
                 throw new IllegalStateException(type.name());
         }
+    }
+
+    private static NDArray scale(NDArray inverse, boolean constant) {
+        return constant ? inverse.stopGradient() : inverse;
     }
 }

@@ -1,0 +1,202 @@
+package io.circuitscope.discovery;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+import io.circuitscope.core.graph.ComputationGraph;
+import io.circuitscope.core.graph.EdgeScores;
+import io.circuitscope.core.graph.Port;
+import io.circuitscope.core.graph.SourceOutputs;
+import io.circuitscope.core.graph.TaskPatcher;
+import io.circuitscope.core.hook.ActivationCache;
+import io.circuitscope.core.hook.HookName;
+import io.circuitscope.core.hook.HookSite;
+import io.circuitscope.core.hook.Hooks;
+import io.circuitscope.core.hook.Intervention;
+import io.circuitscope.core.hook.Selection;
+import io.circuitscope.core.model.GradientRules;
+import io.circuitscope.core.model.HookedTransformer;
+import io.circuitscope.core.progress.Progress;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * AtP* (Kramár et al. 2024) at edge level: attribution patching with its two fixes.
+ * <ul>
+ * <li>QK fix: for edges into a query or key input the attention softmax is not linearised. The
+ * pattern is recomputed exactly with that one edge patched, and only the step from the pattern to
+ * the metric is linear: {@code sum (A_patched - A) . dm/dA}.</li>
+ * <li>GradDrop: one extra backward pass per layer with the gradient through that layer's residual
+ * contributions dropped, to undo cancellation between paths: {@code GD(e) = sum_l |AtP_GD_l(e)| / (L - 1)}.</li>
+ * </ul>
+ * The score keeps the sign of the QK-fixed estimate and the larger of the two magnitudes
+ * (our reading of the paper's combination; documented in the README). Cost: 2 + L forward and
+ * backward passes per batch, plus the pattern recomputations (no full forward passes).
+ */
+public final class AtpStar implements EdgeScorer {
+    private final int sourcesPerChunk;
+
+    public AtpStar() {
+        this(16);
+    }
+
+    public AtpStar(int sourcesPerChunk) {
+        this.sourcesPerChunk = Math.max(1, sourcesPerChunk);
+    }
+
+    @Override
+    public String key() {
+        return "atp-star";
+    }
+
+    @Override
+    public EdgeScores score(TaskPatcher task, Progress progress) {
+        ComputationGraph g = task.graph();
+        int layers = g.config().nLayers();
+        progress.start("scoring edges (AtP*: QK fix + GradDrop over " + layers + " layers)", layers + 2L);
+        double[] base = EdgeGradients.of(task, ones(task));
+        double[] fixed = new double[base.length];
+        for (int i = 0; i < base.length; i++) {
+            fixed[i] = -base[i];
+        }
+        qkFix(task, fixed);
+        progress.advance(2, 0);
+        double[] gradDrop = new double[base.length];
+        if (layers > 1) {
+            for (int l = 0; l < layers; l++) {
+                List<Intervention> drop = List.of(
+                        Intervention.apply(HookName.of(HookSite.RESULT, l), Selection.all(), "GradDrop", NDArray::stopGradient),
+                        Intervention.apply(HookName.of(HookSite.MLP_OUT, l), Selection.all(), "GradDrop", NDArray::stopGradient));
+                double[] dropped = EdgeGradients.of(task, ones(task), GradientRules.EXACT, drop);
+                for (int i = 0; i < dropped.length; i++) {
+                    gradDrop[i] += Math.abs(dropped[i]) / (layers - 1);
+                }
+                progress.advance(3 + l, 0);
+            }
+        }
+        double[] scores = new double[base.length];
+        for (int i = 0; i < scores.length; i++) {
+            double magnitude = Math.max(Math.abs(fixed[i]), gradDrop[i]);
+            scores[i] = fixed[i] < 0 ? -magnitude : magnitude;
+        }
+        progress.finish();
+        return new EdgeScores(g, scores);
+    }
+
+    private static java.util.function.Function<NDManager, NDArray> ones(TaskPatcher task) {
+        return run -> run.ones(new Shape(1, task.graph().nSources(), task.graph().nDestinations()));
+    }
+
+    /** Replaces the linear estimate of every edge into a query or key input by the QK-fixed one. */
+    private void qkFix(TaskPatcher task, double[] scores) {
+        ComputationGraph g = task.graph();
+        HookedTransformer model = task.patcher().model();
+        int layers = g.config().nLayers();
+        int heads = g.config().nHeads();
+        double[][][] effect = new double[layers][2][]; // [layer][q|k][source * heads + head]
+        for (TaskPatcher.PreparedBatch p : task.batches()) {
+            try (NDManager run = task.manager().newSubManager()) {
+                int[][] clean = p.batch().clean();
+                SourceOutputs cleanOutputs = task.patcher().sourceOutputs(run, clean);
+                NDArray diffs = cleanOutputs.stacked().sub(p.patched().stacked()); // [nSrc, B, s, d]
+                List<NDArray> residPre = new ArrayList<>();
+                List<NDArray> patterns = new ArrayList<>();
+                List<NDArray> patternGrads = patternGradients(task, p, run, residPre, patterns);
+                for (int l = 0; l < layers; l++) {
+                    int upstream = g.upstreamCount(g.headDestination(l, Port.Q, 0));
+                    for (int which = 0; which < 2; which++) {
+                        if (effect[l][which] == null) {
+                            effect[l][which] = new double[upstream * heads];
+                        }
+                        for (int start = 0; start < upstream; start += sourcesPerChunk) {
+                            int end = Math.min(upstream, start + sourcesPerChunk);
+                            float[] e = chunkEffects(model, run, l, which == 0, residPre.get(l), patterns.get(l),
+                                    patternGrads.get(l), diffs.get(new NDIndex("{}:{}", start, end)));
+                            for (int s = start; s < end; s++) {
+                                for (int h = 0; h < heads; h++) {
+                                    effect[l][which][s * heads + h] += e[(s - start) * heads + h];
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for (int l = 0; l < layers; l++) {
+            int upstream = g.upstreamCount(g.headDestination(l, Port.Q, 0));
+            for (int which = 0; which < 2; which++) {
+                Port port = which == 0 ? Port.Q : Port.K;
+                for (int s = 0; s < upstream; s++) {
+                    for (int h = 0; h < heads; h++) {
+                        scores[g.edgeIndex(s, g.headDestination(l, port, h))] = effect[l][which][s * heads + h];
+                    }
+                }
+            }
+        }
+    }
+
+    /** dm/dA for every layer's pattern from one forward and one backward pass of the clean run. */
+    private static List<NDArray> patternGradients(TaskPatcher task, TaskPatcher.PreparedBatch p, NDManager run,
+            List<NDArray> residPre, List<NDArray> patterns) {
+        HookedTransformer model = task.patcher().model();
+        int layers = model.config().nLayers();
+        java.util.Set<HookName> names = new java.util.HashSet<>();
+        for (int l = 0; l < layers; l++) {
+            names.add(HookName.of(HookSite.RESID_PRE, l));
+            names.add(HookName.of(HookSite.PATTERN, l));
+        }
+        ActivationCache cache = new ActivationCache(run, names::contains);
+        List<NDArray> deltas = new ArrayList<>();
+        Hooks.Builder hooks = Hooks.builder().cache(cache);
+        int batch = p.batch().size();
+        int seq = p.batch().length();
+        for (int l = 0; l < layers; l++) {
+            NDArray delta = run.zeros(new Shape(batch, model.config().nHeads(), seq, seq));
+            delta.setRequiresGradient(true);
+            deltas.add(delta);
+            hooks.add(Intervention.add(HookName.of(HookSite.PATTERN, l), Selection.all(), delta));
+        }
+        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            NDArray logits = model.forward(run, p.batch().clean(), hooks.build());
+            NDArray value = task.metric().perTarget(logits, p.batch(), p.cleanLogProbs()).sum()
+                    .div((float) task.totalTargets());
+            gc.backward(value);
+        }
+        List<NDArray> grads = new ArrayList<>();
+        for (int l = 0; l < layers; l++) {
+            NDArray grad = deltas.get(l).getGradient().duplicate();
+            grad.attach(run);
+            grads.add(grad);
+            NDArray resid = cache.get(HookSite.RESID_PRE, l).stopGradient().duplicate();
+            resid.attach(run);
+            residPre.add(resid);
+            NDArray pattern = cache.get(HookSite.PATTERN, l).stopGradient().duplicate();
+            pattern.attach(run);
+            patterns.add(pattern);
+        }
+        cache.close();
+        return grads;
+    }
+
+    /** Effects [n * heads] of patching each of n sources into every head's query (or key) input. */
+    private static float[] chunkEffects(HookedTransformer model, NDManager run, int layer, boolean query, NDArray resid,
+            NDArray pattern, NDArray patternGrad, NDArray diffs) {
+        Shape rs = resid.getShape(); // [B, s, d]
+        long n = diffs.getShape().get(0);
+        long b = rs.get(0);
+        long s = rs.get(1);
+        long d = rs.get(2);
+        int heads = model.config().nHeads();
+        NDArray cleanIn = resid.expandDims(0).broadcast(n, b, s, d).reshape(n * b, s, d);
+        NDArray patchedIn = resid.expandDims(0).sub(diffs).reshape(n * b, s, d);
+        NDArray cleanPerHead = cleanIn.expandDims(2).broadcast(n * b, s, heads, d);
+        NDArray patchedPerHead = patchedIn.expandDims(2).broadcast(n * b, s, heads, d);
+        NDArray moved = query ? model.attentionPattern(run, layer, patchedPerHead, cleanPerHead)
+                : model.attentionPattern(run, layer, cleanPerHead, patchedPerHead);
+        NDArray change = moved.reshape(n, b, heads, s, s).sub(pattern.expandDims(0));
+        return change.mul(patternGrad.expandDims(0)).sum(new int[] {1, 3, 4}).toFloatArray();
+    }
+}

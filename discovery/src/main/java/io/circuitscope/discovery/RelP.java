@@ -1,0 +1,40 @@
+package io.circuitscope.discovery;
+
+import ai.djl.ndarray.types.Shape;
+import io.circuitscope.core.graph.EdgeScores;
+import io.circuitscope.core.graph.TaskPatcher;
+import io.circuitscope.core.model.GradientRules;
+import io.circuitscope.core.progress.Progress;
+import java.util.List;
+
+/**
+ * Relevance patching (Rezaei Jafari et al. 2025): EAP with the local gradients replaced by LRP
+ * propagation coefficients, as a modified backward pass on the same forward (values unchanged):
+ * normalisation scales constant (LN-rule), activations pass f(x)/x (Identity-rule), gated products
+ * split relevance in half (Half-rule), and optionally attention patterns constant (AH-rule).
+ * Same cost as EAP: one forward and one backward pass per batch.
+ */
+public final class RelP implements EdgeScorer {
+    private final GradientRules rules;
+
+    public RelP(boolean constantAttention) {
+        this.rules = GradientRules.relevance(constantAttention);
+    }
+
+    @Override
+    public String key() {
+        return "relp";
+    }
+
+    @Override
+    public EdgeScores score(TaskPatcher task, Progress progress) {
+        progress.start("scoring edges (RelP)", task.batches().size());
+        double[] grad = EdgeGradients.of(task,
+                run -> run.ones(new Shape(1, task.graph().nSources(), task.graph().nDestinations())), rules, List.of());
+        for (int i = 0; i < grad.length; i++) {
+            grad[i] = -grad[i];
+        }
+        progress.finish();
+        return new EdgeScores(task.graph(), grad);
+    }
+}

@@ -1,0 +1,114 @@
+package io.circuitscope.discovery;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.circuitscope.core.graph.Ablation;
+import io.circuitscope.core.graph.ComputationGraph;
+import io.circuitscope.core.graph.Edge;
+import io.circuitscope.core.graph.EdgePatcher;
+import io.circuitscope.core.graph.EdgeScores;
+import io.circuitscope.core.graph.Port;
+import io.circuitscope.core.graph.TaskPatcher;
+import io.circuitscope.core.io.LoadedModel;
+import io.circuitscope.core.progress.Progress;
+import io.circuitscope.core.task.Metrics;
+import io.circuitscope.core.task.Task;
+import io.circuitscope.core.testing.TestModels;
+import io.circuitscope.core.testing.TinyCheckpoint;
+import org.junit.jupiter.api.Test;
+
+class AtpStarAndRelPTest {
+
+    @Test
+    void qkFixTracksExactPatchingOfQueryAndKeyEdgesBetterThanLinearAttribution() {
+        try (LoadedModel loaded = TestModels.load(TinyCheckpoint.gpt2(29, 2, 3, 4, 23, 8, false))) {
+            Task task = RandomTasks.make(loaded.model(), 12, 4, 6, false);
+            try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(loaded.model()), task, Metrics.LOGIT_DIFF,
+                    Ablation.RESAMPLE, 8)) {
+                EdgeScores exact = new ExhaustivePatching(64).score(tp, Progress.NONE);
+                EdgeScores eap = new Eap().score(tp, Progress.NONE);
+                EdgeScores star = new AtpStar(4).score(tp, Progress.NONE);
+                double eapError = 0;
+                double starError = 0;
+                int count = 0;
+                for (Edge e : tp.graph().edges()) {
+                    Port port = e.destination().port();
+                    if (port == Port.Q || port == Port.K) {
+                        eapError += Math.abs(eap.get(e.index()) - exact.get(e.index()));
+                        starError += Math.abs(star.get(e.index()) - exact.get(e.index()));
+                        count++;
+                    }
+                }
+                System.out.printf("q/k edges: mean |EAP - exact| %.5f, mean |AtP* QK fix - exact| %.5f over %d edges%n",
+                        eapError / count, starError / count, count);
+                assertTrue(starError < eapError, "QK fix must reduce the error on query/key edges");
+            }
+        }
+    }
+
+    @Test
+    void oneLayerAtpStarEqualsEapOnValueMlpAndLogitEdges() {
+        try (LoadedModel loaded = TestModels.load(TinyCheckpoint.gpt2(37, 1, 2, 4, 23, 8, false))) {
+            Task task = RandomTasks.make(loaded.model(), 3, 3, 5, false);
+            try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(loaded.model()), task, Metrics.LOGIT_DIFF,
+                    Ablation.RESAMPLE, 8)) {
+                EdgeScores eap = new Eap().score(tp, Progress.NONE);
+                EdgeScores star = new AtpStar().score(tp, Progress.NONE);
+                for (Edge e : tp.graph().edges()) {
+                    Port port = e.destination().port();
+                    if (port != Port.Q && port != Port.K) {
+                        assertEquals(eap.get(e.index()), star.get(e.index()), 1e-6, e.name());
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void relpEqualsEapWhereTheLrpRulesAreExactGradients() {
+        // No normalisation, ReLU (whose f(x)/x is its own gradient), no gates, AH-rule off: RelP == EAP.
+        TinyCheckpoint ck = TinyCheckpoint.gpt2(41, 2, 2, 4, 23, 8, false)
+                .withConfig("circuitscope_normalization", "none").withConfig("activation_function", "relu");
+        for (String name : ck.tensors().keySet().toArray(new String[0])) {
+            if (name.contains("ln_")) {
+                ck = ck.without(name);
+            }
+        }
+        try (LoadedModel loaded = TestModels.load(ck)) {
+            Task task = RandomTasks.make(loaded.model(), 5, 3, 5, false);
+            try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(loaded.model()), task, Metrics.LOGIT_DIFF,
+                    Ablation.RESAMPLE, 8)) {
+                double[] eap = new Eap().score(tp, Progress.NONE).values();
+                double[] relp = new RelP(false).score(tp, Progress.NONE).values();
+                for (int i = 0; i < eap.length; i++) {
+                    assertEquals(eap[i], relp[i], 1e-5 + 1e-4 * Math.abs(eap[i]));
+                }
+                double[] relpAh = new RelP(true).score(tp, Progress.NONE).values();
+                ComputationGraph g = tp.graph();
+                boolean differs = false;
+                for (Edge e : g.edges()) {
+                    differs |= Math.abs(relpAh[e.index()] - eap[e.index()]) > 1e-4;
+                }
+                assertTrue(differs, "the AH-rule must change some scores");
+            }
+        }
+    }
+
+    @Test
+    void relpDiffersFromEapWithLayerNormAndGelu() {
+        try (LoadedModel loaded = TestModels.load(TinyCheckpoint.gpt2(43, 2, 2, 4, 23, 8, false))) {
+            Task task = RandomTasks.make(loaded.model(), 6, 3, 5, false);
+            try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(loaded.model()), task, Metrics.LOGIT_DIFF,
+                    Ablation.RESAMPLE, 8)) {
+                double[] eap = new Eap().score(tp, Progress.NONE).values();
+                double[] relp = new RelP(false).score(tp, Progress.NONE).values();
+                double maxDiff = 0;
+                for (int i = 0; i < eap.length; i++) {
+                    maxDiff = Math.max(maxDiff, Math.abs(eap[i] - relp[i]));
+                }
+                assertTrue(maxDiff > 1e-3, "LN and Identity rules must change the backward pass");
+            }
+        }
+    }
+}
