@@ -135,26 +135,53 @@ public final class TaskPatcher implements AutoCloseable {
 
     /** Metric for coefficient tensors [M, nSources, nDestinations] built per pass by {@code coefficients}. */
     public double[] evaluate(Function<NDManager, NDArray> coefficients) {
-        double[] sum = null;
+        double[][] perTarget = evaluatePerTarget(coefficients);
+        double[] mean = new double[perTarget.length];
+        for (int m = 0; m < perTarget.length; m++) {
+            for (double v : perTarget[m]) {
+                mean[m] += v;
+            }
+            mean[m] /= totalTargets;
+        }
+        return mean;
+    }
+
+    /** Per-target metric values [M][T] over all targets of the task (batch order), for each keep-mask. */
+    public double[][] evaluatePerTargetKeep(List<boolean[]> keepMasks) {
+        return evaluatePerTarget(run -> {
+            NDArray all = run.zeros(new Shape(keepMasks.size(), graph().nSources(), graph().nDestinations()));
+            for (int m = 0; m < keepMasks.size(); m++) {
+                all.set(new ai.djl.ndarray.index.NDIndex("{}", m), patcher.coefficients(run, keepMasks.get(m)).get(0));
+            }
+            return all;
+        });
+    }
+
+    /** Per-target metric values [M][T] for coefficient tensors built per pass by {@code coefficients}. */
+    public double[][] evaluatePerTarget(Function<NDManager, NDArray> coefficients) {
+        double[][] out = null;
+        int offset = 0;
         for (PreparedBatch p : batches) {
             try (NDManager run = manager.newSubManager()) {
                 NDArray c = coefficients.apply(run);
                 NDArray logits = patcher.forward(run, p.batch().clean(), p.patched(), c);
                 forwardPasses++;
-                float[] perVariant = metric.perTarget(logits, p.batch(), p.cleanLogProbs()).sum(new int[] {1})
-                        .toFloatArray();
-                if (sum == null) {
-                    sum = new double[perVariant.length];
+                NDArray values = metric.perTarget(logits, p.batch(), p.cleanLogProbs());
+                int variants = (int) values.getShape().get(0);
+                int targets = (int) values.getShape().get(1);
+                float[] flat = values.toFloatArray();
+                if (out == null) {
+                    out = new double[variants][totalTargets];
                 }
-                for (int m = 0; m < perVariant.length; m++) {
-                    sum[m] += perVariant[m];
+                for (int m = 0; m < variants; m++) {
+                    for (int t = 0; t < targets; t++) {
+                        out[m][offset + t] = flat[m * targets + t];
+                    }
                 }
+                offset += targets;
             }
         }
-        for (int m = 0; m < sum.length; m++) {
-            sum[m] /= totalTargets;
-        }
-        return sum;
+        return out;
     }
 
     /** Normalised faithfulness (m - m_corrupted) / (m_clean - m_corrupted). */

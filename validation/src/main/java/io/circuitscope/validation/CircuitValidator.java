@@ -1,0 +1,169 @@
+package io.circuitscope.validation;
+
+import io.circuitscope.core.graph.Circuit;
+import io.circuitscope.core.graph.ComputationGraph;
+import io.circuitscope.core.graph.Edge;
+import io.circuitscope.core.graph.Node;
+import io.circuitscope.core.graph.TaskPatcher;
+import io.circuitscope.core.progress.Progress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * Tests a circuit's claim on a task: faithfulness and sufficiency (everything outside patched),
+ * necessity (the circuit patched, the rest kept), minimality (every edge and node must matter), and
+ * completeness as in Wang et al. (the circuit and the full model respond alike to knocking out the
+ * same node subsets). Judges any circuit, whoever found it. Several masks run per forward pass.
+ */
+public final class CircuitValidator {
+    private static final int MASKS_PER_PASS = 32;
+
+    private final ValidationSettings settings;
+
+    public CircuitValidator(ValidationSettings settings) {
+        this.settings = settings;
+    }
+
+    public ValidationReport validate(TaskPatcher task, Circuit circuit, Progress progress) {
+        ComputationGraph g = task.graph();
+        long passesBefore = task.forwardPasses();
+        boolean[] keep = circuit.keepMask();
+        boolean[] full = new boolean[g.nEdges()];
+        java.util.Arrays.fill(full, true);
+        boolean[] complement = new boolean[g.nEdges()];
+        for (int i = 0; i < keep.length; i++) {
+            complement[i] = !keep[i];
+        }
+        progress.start("validating the circuit", 4);
+        double[][] base = task.evaluatePerTargetKeep(List.of(full, new boolean[g.nEdges()], keep, complement));
+        double[] mFull = base[0];
+        double[] mEmpty = base[1];
+        double[] mCircuit = base[2];
+        double[] mComplement = base[3];
+        int targets = mFull.length;
+        Estimate faithfulness = Bootstrap.estimate(targets, idx -> normalized(mCircuit, mFull, mEmpty, idx),
+                settings.bootstrapSamples(), settings.confidence(), settings.seed());
+        Estimate complementFaithfulness = Bootstrap.estimate(targets,
+                idx -> normalized(mComplement, mFull, mEmpty, idx), settings.bootstrapSamples(), settings.confidence(),
+                settings.seed() + 1);
+        progress.advance(1, task.forwardPasses() - passesBefore);
+
+        List<ValidationReport.ComponentScore> components = minimality(task, circuit, faithfulness.value());
+        progress.advance(2, task.forwardPasses() - passesBefore);
+
+        double[] incompleteness = completeness(task, circuit);
+        double maxIncomplete = 0;
+        for (double v : incompleteness) {
+            maxIncomplete = Math.max(maxIncomplete, v);
+        }
+        Estimate meanIncomplete = incompleteness.length == 0 ? Estimate.point(0)
+                : Bootstrap.estimate(incompleteness.length, idx -> Bootstrap.mean(incompleteness, idx),
+                        settings.bootstrapSamples(), settings.confidence(), settings.seed() + 2);
+        progress.finish();
+        return new ValidationReport(task.cleanValue(), task.corruptedValue(), faithfulness, complementFaithfulness,
+                faithfulness.value() >= settings.sufficiencyThreshold(),
+                complementFaithfulness.value() <= settings.necessityThreshold(), components, meanIncomplete,
+                maxIncomplete, settings, task.forwardPasses() - passesBefore);
+    }
+
+    static double normalized(double[] m, double[] full, double[] empty, int[] idx) {
+        double c = Bootstrap.mean(m, idx);
+        double f = Bootstrap.mean(full, idx);
+        double e = Bootstrap.mean(empty, idx);
+        return (c - e) / (f - e);
+    }
+
+    /** Minimality score of every edge and node: f(C) - f(C without it). */
+    private List<ValidationReport.ComponentScore> minimality(TaskPatcher task, Circuit circuit, double f) {
+        List<String> names = new ArrayList<>();
+        List<Boolean> isNode = new ArrayList<>();
+        List<boolean[]> masks = new ArrayList<>();
+        boolean[] keep = circuit.keepMask();
+        for (Edge e : circuit.edges()) {
+            boolean[] m = keep.clone();
+            m[e.index()] = false;
+            names.add(e.name());
+            isNode.add(false);
+            masks.add(m);
+        }
+        for (Node n : circuit.nodes()) {
+            if (!n.isSource() || n.name().equals("input")) {
+                continue;
+            }
+            masks.add(withoutNodes(circuit, keep, java.util.Set.of(n)));
+            names.add(n.name());
+            isNode.add(true);
+        }
+        double[] values = evaluateInChunks(task, masks);
+        List<ValidationReport.ComponentScore> out = new ArrayList<>();
+        for (int i = 0; i < values.length; i++) {
+            double drop = f - task.normalized(values[i]);
+            out.add(new ValidationReport.ComponentScore(names.get(i), isNode.get(i), drop,
+                    drop >= settings.minimalityThreshold()));
+        }
+        return out;
+    }
+
+    /** Edges of {@code keep} minus every edge leaving or entering one of {@code nodes}. */
+    private static boolean[] withoutNodes(Circuit circuit, boolean[] keep, java.util.Set<Node> nodes) {
+        boolean[] m = keep.clone();
+        for (Edge e : circuit.graph().edges()) {
+            if (nodes.contains(e.source()) || nodes.contains(e.destination().node())) {
+                m[e.index()] = false;
+            }
+        }
+        return m;
+    }
+
+    /** |F(C \ K) - F(M \ K)| / |gap| for random subsets K of the circuit's nodes (each node in K with p = 1/2). */
+    private double[] completeness(TaskPatcher task, Circuit circuit) {
+        List<Node> candidates = circuit.nodes().stream().filter(n -> n.isSource() && !n.name().equals("input")).toList();
+        if (candidates.isEmpty() || settings.completenessSamples() == 0) {
+            return new double[0];
+        }
+        Random rng = new Random(settings.seed() + 17);
+        boolean[] keep = circuit.keepMask();
+        boolean[] full = new boolean[keep.length];
+        java.util.Arrays.fill(full, true);
+        Circuit fullCircuit = Circuit.full(task.graph());
+        List<boolean[]> masks = new ArrayList<>();
+        for (int s = 0; s < settings.completenessSamples(); s++) {
+            java.util.Set<Node> knocked = new java.util.HashSet<>();
+            for (Node n : candidates) {
+                if (rng.nextBoolean()) {
+                    knocked.add(n);
+                }
+            }
+            masks.add(outEdgesRemoved(circuit, keep, knocked));
+            masks.add(outEdgesRemoved(fullCircuit, full, knocked));
+        }
+        double[] values = evaluateInChunks(task, masks);
+        double gap = Math.abs(task.cleanValue() - task.corruptedValue());
+        double[] out = new double[settings.completenessSamples()];
+        for (int s = 0; s < out.length; s++) {
+            out[s] = Math.abs(values[2 * s] - values[2 * s + 1]) / gap;
+        }
+        return out;
+    }
+
+    private static boolean[] outEdgesRemoved(Circuit c, boolean[] keep, java.util.Set<Node> nodes) {
+        boolean[] m = keep.clone();
+        for (Edge e : c.graph().edges()) {
+            if (nodes.contains(e.source())) {
+                m[e.index()] = false;
+            }
+        }
+        return m;
+    }
+
+    private static double[] evaluateInChunks(TaskPatcher task, List<boolean[]> masks) {
+        double[] out = new double[masks.size()];
+        for (int start = 0; start < masks.size(); start += MASKS_PER_PASS) {
+            int end = Math.min(masks.size(), start + MASKS_PER_PASS);
+            double[] v = task.evaluateKeep(masks.subList(start, end));
+            System.arraycopy(v, 0, out, start, v.length);
+        }
+        return out;
+    }
+}

@@ -1,0 +1,64 @@
+package io.circuitscope.validation;
+
+import io.circuitscope.core.graph.EdgeScores;
+import io.circuitscope.core.graph.TaskPatcher;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Faithfulness as a function of circuit size, and MIB's summaries of it: circuits keep the top
+ * k% of edges for k in {0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100}; CPR is the trapezoid area under
+ * f(C_k) with edges ranked by signed contribution to the behaviour (-score for metrics where higher is
+ * better, +score for KL, since a score is m(patched) - m(clean)), CMD the area under |1 - f(C_k)| with
+ * edges ranked by |score| (lower better, 0 best). The x axis is the fraction of edges.
+ */
+public record FaithfulnessCurve(double[] fractions, double[] signedFaithfulness, double[] absoluteFaithfulness,
+        double cpr, double cmd) {
+
+    public static final double[] MIB_PERCENTS = {0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100};
+
+    public static FaithfulnessCurve of(TaskPatcher task, EdgeScores scores) {
+        int n = scores.size();
+        double[] values = scores.values();
+        Integer[] signedOrder = new Integer[n];
+        for (int i = 0; i < n; i++) {
+            signedOrder[i] = i;
+        }
+        double sign = task.metric().higherIsBetter() ? -1 : 1;
+        java.util.Arrays.sort(signedOrder, (a, b) -> Double.compare(nanLow(sign * values[b]), nanLow(sign * values[a])));
+        int[] absOrder = scores.ranking();
+        List<boolean[]> masks = new ArrayList<>();
+        double[] fractions = new double[MIB_PERCENTS.length];
+        for (int k = 0; k < MIB_PERCENTS.length; k++) {
+            fractions[k] = MIB_PERCENTS[k] / 100;
+            int count = (int) Math.round(fractions[k] * n);
+            boolean[] signed = new boolean[n];
+            boolean[] abs = new boolean[n];
+            for (int i = 0; i < count; i++) {
+                signed[signedOrder[i]] = true;
+                abs[absOrder[i]] = true;
+            }
+            masks.add(signed);
+            masks.add(abs);
+        }
+        double[] v = task.evaluateKeep(masks);
+        double[] signedF = new double[fractions.length];
+        double[] absF = new double[fractions.length];
+        for (int k = 0; k < fractions.length; k++) {
+            signedF[k] = task.normalized(v[2 * k]);
+            absF[k] = task.normalized(v[2 * k + 1]);
+        }
+        double cpr = 0;
+        double cmd = 0;
+        for (int k = 1; k < fractions.length; k++) {
+            double w = fractions[k] - fractions[k - 1];
+            cpr += w * (signedF[k] + signedF[k - 1]) / 2;
+            cmd += w * (Math.abs(1 - absF[k]) + Math.abs(1 - absF[k - 1])) / 2;
+        }
+        return new FaithfulnessCurve(fractions, signedF, absF, cpr, cmd);
+    }
+
+    private static double nanLow(double v) {
+        return Double.isNaN(v) ? Double.NEGATIVE_INFINITY : v;
+    }
+}

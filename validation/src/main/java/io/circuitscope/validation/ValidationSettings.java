@@ -1,0 +1,25 @@
+package io.circuitscope.validation;
+
+/**
+ * Thresholds and sampling of a validation, with the defaults used when the user gives none:
+ * sufficiency passes when faithfulness >= 0.8; necessity passes when the model with the circuit
+ * corrupted keeps at most 0.2 of the behaviour; a component is minimal when removing it drops
+ * faithfulness by at least 0.01; 20 completeness subsets; 1000 bootstrap resamples for 95%
+ * intervals; seed 0 for every random choice.
+ */
+public record ValidationSettings(double sufficiencyThreshold, double necessityThreshold, double minimalityThreshold,
+        int completenessSamples, int bootstrapSamples, double confidence, long seed) {
+
+    public static ValidationSettings defaults() {
+        return new ValidationSettings(0.8, 0.2, 0.01, 20, 1000, 0.95, 0);
+    }
+
+    public ValidationSettings {
+        if (!(confidence > 0 && confidence < 1)) {
+            throw new IllegalArgumentException("confidence must be in (0, 1), got " + confidence);
+        }
+        if (bootstrapSamples < 0 || completenessSamples < 0) {
+            throw new IllegalArgumentException("sample counts must be >= 0");
+        }
+    }
+}

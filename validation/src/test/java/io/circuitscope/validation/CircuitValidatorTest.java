@@ -1,0 +1,109 @@
+package io.circuitscope.validation;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.circuitscope.core.graph.Ablation;
+import io.circuitscope.core.graph.Circuit;
+import io.circuitscope.core.graph.EdgePatcher;
+import io.circuitscope.core.graph.EdgeScores;
+import io.circuitscope.core.graph.TaskPatcher;
+import io.circuitscope.core.io.LoadedModel;
+import io.circuitscope.core.model.HookedTransformer;
+import io.circuitscope.core.progress.Progress;
+import io.circuitscope.core.task.Example;
+import io.circuitscope.core.task.Metrics;
+import io.circuitscope.core.task.Target;
+import io.circuitscope.core.task.Task;
+import io.circuitscope.core.testing.TestModels;
+import io.circuitscope.core.testing.TinyCheckpoint;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class CircuitValidatorTest {
+    static LoadedModel loaded;
+    static TaskPatcher task;
+
+    @BeforeAll
+    static void setUp() {
+        loaded = TestModels.load(TinyCheckpoint.gpt2(47, 2, 2, 4, 23, 8, false));
+        HookedTransformer model = loaded.model();
+        Random rng = new Random(9);
+        List<Example> examples = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            int[] clean = new int[5];
+            int[] corrupt = new int[5];
+            for (int p = 0; p < 5; p++) {
+                clean[p] = rng.nextInt(23);
+                corrupt[p] = rng.nextInt(23);
+            }
+            float[] l = model.logits(clean)[4];
+            int best = 0;
+            for (int v = 1; v < l.length; v++) {
+                best = l[v] > l[best] ? v : best;
+            }
+            examples.add(new Example(clean, corrupt, List.of(new Target(-1, best, (best + 1) % 23))));
+        }
+        task = new TaskPatcher(new EdgePatcher(model), new Task("t", examples), Metrics.LOGIT_DIFF, Ablation.RESAMPLE, 8);
+    }
+
+    @AfterAll
+    static void tearDown() {
+        task.close();
+        loaded.close();
+    }
+
+    @Test
+    void theWholeModelIsFaithfulAndSufficientAndTheEmptyCircuitIsNot() {
+        CircuitValidator v = new CircuitValidator(new ValidationSettings(0.8, 0.2, 0.01, 5, 200, 0.95, 1));
+        ValidationReport full = v.validate(task, Circuit.full(task.graph()), Progress.NONE);
+        assertEquals(1.0, full.faithfulness().value(), 1e-5);
+        assertTrue(full.sufficient());
+        assertEquals(0.0, full.complementFaithfulness().value(), 1e-5);
+        assertTrue(full.necessary());
+        assertEquals(0.0, full.incompleteness().value(), 1e-5, "the full model is complete by definition");
+        assertTrue(full.faithfulness().low() <= 1.0 + 1e-9 && full.faithfulness().high() >= 1.0 - 1e-9);
+        ValidationReport empty = v.validate(task, Circuit.empty(task.graph()), Progress.NONE);
+        assertEquals(0.0, empty.faithfulness().value(), 1e-5);
+        assertFalse(empty.sufficient());
+    }
+
+    @Test
+    void removingAComponentThatMattersFailsMinimalityOnlyWhenItIsMissing() {
+        // Circuit = every edge. The most important single edge must have a minimality score above threshold,
+        // and an edge into a dead end (removed by construction) is reported as not minimal.
+        CircuitValidator v = new CircuitValidator(new ValidationSettings(0.8, 0.2, 0.01, 0, 0, 0.95, 1));
+        ValidationReport full = v.validate(task, Circuit.full(task.graph()), Progress.NONE);
+        ValidationReport.ComponentScore best = full.components().stream()
+                .max(java.util.Comparator.comparingDouble(ValidationReport.ComponentScore::score)).orElseThrow();
+        assertTrue(best.minimal() && best.score() > 0.05, best.toString());
+        assertFalse(full.minimal(), "a full random model has edges whose removal barely matters");
+        assertTrue(full.nonMinimal().size() < full.components().size());
+    }
+
+    @Test
+    void faithfulnessCurveEndsAtOneAndCmdIsSmallForTheExactRanking() {
+        double[] exact = new double[task.graph().nEdges()];
+        List<boolean[]> masks = new ArrayList<>();
+        for (int e = 0; e < exact.length; e++) {
+            boolean[] m = new boolean[exact.length];
+            java.util.Arrays.fill(m, true);
+            m[e] = false;
+            masks.add(m);
+        }
+        double[] values = task.evaluateKeep(masks);
+        for (int e = 0; e < exact.length; e++) {
+            exact[e] = values[e] - task.cleanValue();
+        }
+        FaithfulnessCurve curve = FaithfulnessCurve.of(task, new EdgeScores(task.graph(), exact));
+        assertEquals(1.0, curve.absoluteFaithfulness()[curve.fractions().length - 1], 1e-5);
+        assertEquals(1.0, curve.signedFaithfulness()[curve.fractions().length - 1], 1e-5);
+        System.out.printf("CPR %.3f CMD %.3f%n", curve.cpr(), curve.cmd());
+        assertTrue(curve.cmd() >= 0 && Double.isFinite(curve.cpr()));
+    }
+}
