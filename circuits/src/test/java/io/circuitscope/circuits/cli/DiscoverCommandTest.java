@@ -108,4 +108,24 @@ class DiscoverCommandTest {
         assertEquals(1, noTask.code());
         assertTrue(noTask.err().contains("none.jsonl"), noTask.err());
     }
+
+    @Test
+    void validateAddsASectionAndComparesWithAReference() throws Exception {
+        Path out = dir.resolve("run-validate");
+        assertEquals(0, run("discover", "--model", model.toString(), "--task", task.toString(), "--method", "acdc",
+                "--tau", "0.02", "--out", out.toString(), "--quiet").code());
+        Path circuit = out.resolve("circuit.json");
+        java.nio.file.Files.copy(circuit, dir.resolve("reference.json"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Result r = run("validate", "--model", model.toString(), "--task", task.toString(), "--circuit", circuit.toString(),
+                "--reference", dir.resolve("reference.json").toString(), "--bootstrap", "100", "--quiet");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("faithfulness") && r.out().contains("edge precision 1.000 recall 1.000"), r.out());
+        JsonNode root = new ObjectMapper().readTree(circuit.toFile());
+        assertTrue(root.get("validation").get("metrics").get(0).has("ci_low"));
+        assertEquals(1.0, root.get("comparison").get("edge_recall").asDouble(), 1e-12);
+        Result missing = run("validate", "--model", model.toString(), "--task", task.toString(), "--circuit",
+                dir.resolve("nope.json").toString());
+        assertEquals(1, missing.code());
+        assertTrue(missing.err().contains("nope.json"), missing.err());
+    }
 }

@@ -1,0 +1,136 @@
+package io.circuitscope.circuits.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.circuitscope.circuits.io.CircuitDocument;
+import io.circuitscope.circuits.io.CircuitJson;
+import io.circuitscope.circuits.run.ValidationSections;
+import io.circuitscope.core.graph.Ablation;
+import io.circuitscope.core.graph.ComputationGraph;
+import io.circuitscope.core.graph.EdgePatcher;
+import io.circuitscope.core.graph.TaskPatcher;
+import io.circuitscope.core.io.LoadedModel;
+import io.circuitscope.core.task.Metrics;
+import io.circuitscope.core.task.Task;
+import io.circuitscope.core.task.TaskFile;
+import io.circuitscope.validation.CircuitValidator;
+import io.circuitscope.validation.ValidationReport;
+import io.circuitscope.validation.ValidationSettings;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** Tests a circuit's faithfulness, necessity, sufficiency, minimality and completeness, and compares it to a reference. */
+@Command(name = "validate", mixinStandardHelpOptions = true,
+        description = "Validate a circuit on a task; results are added to the circuit.json and printed.")
+final class ValidateCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, paramLabel = "MODEL", description = "Model directory, .bin file or hub id.")
+    String model;
+
+    @Option(names = "--task", required = true, paramLabel = "T.jsonl", description = "Task file.")
+    Path taskFile;
+
+    @Option(names = "--circuit", required = true, paramLabel = "circuit.json", description = "The circuit to validate.")
+    Path circuitFile;
+
+    @Option(names = "--reference", paramLabel = "R.json", description = "A reference circuit (circuit.json schema).")
+    Path referenceFile;
+
+    @Option(names = "--metric", defaultValue = "kl", description = "Metric (default: ${DEFAULT-VALUE}).")
+    String metric;
+
+    @Option(names = "--ablation", defaultValue = "resample", description = "resample, mean or zero (default: ${DEFAULT-VALUE}).")
+    String ablation;
+
+    @Option(names = "--sufficiency", defaultValue = "0.8", description = "Faithfulness needed (default: ${DEFAULT-VALUE}).")
+    double sufficiency;
+
+    @Option(names = "--necessity", defaultValue = "0.2",
+            description = "Largest faithfulness allowed with the circuit corrupted (default: ${DEFAULT-VALUE}).")
+    double necessity;
+
+    @Option(names = "--minimality", defaultValue = "0.01",
+            description = "Smallest faithfulness drop per component (default: ${DEFAULT-VALUE}).")
+    double minimality;
+
+    @Option(names = "--bootstrap", defaultValue = "1000", description = "Bootstrap resamples (default: ${DEFAULT-VALUE}).")
+    int bootstrap;
+
+    @Option(names = "--completeness-samples", defaultValue = "20", description = "Knock-out subsets (default: ${DEFAULT-VALUE}).")
+    int completenessSamples;
+
+    @Option(names = "--seed", defaultValue = "0", description = "Seed of every random choice (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--batch-size", defaultValue = "16", description = "Examples per pass (default: ${DEFAULT-VALUE}).")
+    int batchSize;
+
+    @Option(names = "--json", description = "Print the validation section as JSON.")
+    boolean json;
+
+    @Option(names = "--quiet", description = "No progress bars.")
+    boolean quiet;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        ValidationSettings settings = new ValidationSettings(sufficiency, necessity, minimality, completenessSamples,
+                bootstrap, 0.95, seed);
+        try (LoadedModel loaded = ModelOptions.load(model, quiet)) {
+            ComputationGraph graph = ComputationGraph.of(loaded.model().config());
+            CircuitDocument doc = CircuitJson.read(circuitFile, graph);
+            Task task = TaskFile.read(taskFile, loaded.tokenizer(), false);
+            try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(loaded.model(), graph), task, Metrics.byName(metric),
+                    Ablation.parse(ablation), batchSize)) {
+                ValidationReport report = new CircuitValidator(settings).validate(tp, doc.circuit(),
+                        new ProgressBar(spec.commandLine().getErr(), quiet));
+                ObjectNode section = ValidationSections.validation(report);
+                section.put("metric", metric);
+                section.put("ablation", ablation);
+                doc = doc.withExtra("validation", section);
+                if (referenceFile != null) {
+                    CircuitDocument reference = CircuitJson.read(referenceFile, graph);
+                    doc = doc.withExtra("comparison", ValidationSections.comparison(tp, doc.circuit(), reference.circuit(),
+                            referenceFile.getFileName().toString()));
+                }
+                CircuitJson.write(circuitFile, doc);
+                print(spec.commandLine().getOut(), report, doc.extra().get("comparison"), section);
+            }
+        }
+        return 0;
+    }
+
+    private void print(PrintWriter out, ValidationReport r, JsonNode comparison, ObjectNode section) throws Exception {
+        if (json) {
+            out.println(new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(section));
+            out.flush();
+            return;
+        }
+        out.printf("validation (%s, %s ablation; 95%% bootstrap intervals over %d resamples):%n", metric, ablation, bootstrap);
+        out.printf("  faithfulness              %s  sufficient: %s (>= %.2f)%n", r.faithfulness(), r.sufficient(), sufficiency);
+        out.printf("  circuit corrupted         %s  necessary: %s (<= %.2f)%n", r.complementFaithfulness(), r.necessary(),
+                necessity);
+        out.printf("  incompleteness            %s  (max %.4f over %d subsets)%n", r.incompleteness(), r.maxIncompleteness(),
+                completenessSamples);
+        out.printf("  minimal: %s (%d of %d components drop faithfulness by >= %.3f)%n", r.minimal(),
+                r.components().size() - r.nonMinimal().size(), r.components().size(), minimality);
+        for (ValidationReport.ComponentScore c : r.nonMinimal()) {
+            out.printf("    not minimal: %-28s drop %.4f%n", c.name(), c.score());
+        }
+        if (comparison != null) {
+            out.printf("  vs %s: edge precision %.3f recall %.3f, node precision %.3f recall %.3f, AUC %s, CPR %.3f, CMD %.3f%n",
+                    comparison.get("reference").asText(), comparison.get("edge_precision").asDouble(),
+                    comparison.get("edge_recall").asDouble(), comparison.get("node_precision").asDouble(),
+                    comparison.get("node_recall").asDouble(),
+                    comparison.has("auc") ? String.format("%.3f", comparison.get("auc").asDouble()) : "n/a",
+                    comparison.get("cpr").asDouble(), comparison.get("cmd").asDouble());
+        }
+        out.flush();
+    }
+}

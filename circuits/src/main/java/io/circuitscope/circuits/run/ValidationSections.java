@@ -1,0 +1,111 @@
+package io.circuitscope.circuits.run;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.circuitscope.core.graph.Circuit;
+import io.circuitscope.core.graph.Node;
+import io.circuitscope.core.graph.TaskPatcher;
+import io.circuitscope.validation.Estimate;
+import io.circuitscope.validation.FaithfulnessCurve;
+import io.circuitscope.validation.RocCurve;
+import io.circuitscope.validation.ValidationReport;
+import java.util.List;
+
+/** Turns validation results into the "validation" and "comparison" sections of circuit.json. */
+public final class ValidationSections {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private ValidationSections() {
+    }
+
+    public static ObjectNode validation(ValidationReport r) {
+        ObjectNode o = JSON.createObjectNode();
+        ArrayNode rows = o.putArray("metrics");
+        row(rows, "faithfulness", r.faithfulness(), r.sufficient(), ">= " + r.settings().sufficiencyThreshold());
+        row(rows, "complement faithfulness (necessity)", r.complementFaithfulness(), r.necessary(),
+                "<= " + r.settings().necessityThreshold());
+        row(rows, "incompleteness (mean over subsets)", r.incompleteness(), null, null);
+        row(rows, "incompleteness (max)", Estimate.point(r.maxIncompleteness()), null, null);
+        o.put("sufficient", r.sufficient());
+        o.put("necessary", r.necessary());
+        o.put("minimal", r.minimal());
+        o.put("clean", r.clean());
+        o.put("corrupted", r.corrupted());
+        ArrayNode components = o.putArray("minimality");
+        for (ValidationReport.ComponentScore c : r.components()) {
+            ObjectNode n = components.addObject();
+            n.put("name", c.name());
+            n.put("kind", c.node() ? "node" : "edge");
+            n.put("score", c.score());
+            n.put("minimal", c.minimal());
+        }
+        ObjectNode settings = o.putObject("settings");
+        settings.put("sufficiency_threshold", r.settings().sufficiencyThreshold());
+        settings.put("necessity_threshold", r.settings().necessityThreshold());
+        settings.put("minimality_threshold", r.settings().minimalityThreshold());
+        settings.put("completeness_samples", r.settings().completenessSamples());
+        settings.put("bootstrap_samples", r.settings().bootstrapSamples());
+        settings.put("confidence", r.settings().confidence());
+        settings.put("seed", r.settings().seed());
+        o.put("forward_passes", r.forwardPasses());
+        return o;
+    }
+
+    private static void row(ArrayNode rows, String name, Estimate e, Boolean pass, String rule) {
+        ObjectNode n = rows.addObject();
+        n.put("name", name);
+        n.put("value", e.value());
+        if (!Double.isNaN(e.low())) {
+            n.put("ci_low", e.low());
+            n.put("ci_high", e.high());
+        }
+        if (pass != null) {
+            n.put("pass", pass);
+            n.put("rule", rule);
+        }
+    }
+
+    /** Precision/recall of edges and nodes, ROC of the circuit's scores, and MIB's CPR/CMD. */
+    public static ObjectNode comparison(TaskPatcher task, Circuit circuit, Circuit reference, String referenceName) {
+        ObjectNode o = JSON.createObjectNode();
+        o.put("reference", referenceName);
+        boolean[] refEdges = reference.keepMask();
+        double[] pr = RocCurve.precisionRecall(circuit.keepMask(), refEdges);
+        o.put("edge_precision", pr[0]);
+        o.put("edge_recall", pr[1]);
+        List<Node> nodes = task.graph().sources();
+        boolean[] keptNodes = new boolean[nodes.size()];
+        boolean[] refNodes = new boolean[nodes.size()];
+        for (Node n : circuit.nodes()) {
+            if (n.isSource()) {
+                keptNodes[n.sourceIndex()] = true;
+            }
+        }
+        for (Node n : reference.nodes()) {
+            if (n.isSource()) {
+                refNodes[n.sourceIndex()] = true;
+            }
+        }
+        double[] nodePr = RocCurve.precisionRecall(keptNodes, refNodes);
+        o.put("node_precision", nodePr[0]);
+        o.put("node_recall", nodePr[1]);
+        int refCount = reference.edgeCount();
+        if (refCount > 0 && refCount < task.graph().nEdges()) {
+            RocCurve roc = RocCurve.of(circuit.scores(), refEdges);
+            o.put("auc", roc.auc());
+            ArrayNode points = o.putArray("roc");
+            for (double[] p : roc.points()) {
+                points.addArray().add(p[0]).add(p[1]);
+            }
+        }
+        FaithfulnessCurve curve = FaithfulnessCurve.of(task, circuit.scores());
+        o.put("cpr", curve.cpr());
+        o.put("cmd", curve.cmd());
+        ArrayNode c = o.putArray("faithfulness_by_size");
+        for (int i = 0; i < curve.fractions().length; i++) {
+            c.addObject().put("fraction", curve.fractions()[i]).put("faithfulness", curve.absoluteFaithfulness()[i]);
+        }
+        return o;
+    }
+}
