@@ -1,0 +1,221 @@
+package io.circuitscope.circuits.batch;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.circuitscope.circuits.run.DiscoverySettings;
+import io.circuitscope.core.graph.Ablation;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A batch plan, JSON or YAML. Either the cross product
+ * <pre>
+ * {"out": "runs/my-batch", "models": [...], "tasks": [...], "methods": ["acdc", "pipeline"], "seeds": [0, 1],
+ *  "settings": [{"tau": 0.01}, {"tau": 0.05}], "defaults": {"metric": "kl"}, "reference": "ref.json"}
+ * </pre>
+ * or an explicit list {@code {"runs": [{"model": ..., "task": ..., "method": ..., "seed": ..., ...}]}}.
+ * Setting keys: method, scorer, candidates, tau, metric, ablation, ig_steps, edges, batch_size, seed,
+ * reference, align. Relative paths are resolved against the plan's folder.
+ */
+public final class BatchPlan {
+    private static final Set<String> SETTING_KEYS = Set.of("method", "scorer", "candidates", "tau", "metric", "ablation",
+            "ig_steps", "edges", "batch_size", "seed", "reference", "align", "model", "task");
+
+    private final Path file;
+    private final Path out;
+    private final List<RunSpec> runs;
+
+    private BatchPlan(Path file, Path out, List<RunSpec> runs) {
+        this.file = file;
+        this.out = out;
+        this.runs = runs;
+    }
+
+    public Path file() {
+        return file;
+    }
+
+    public Path out() {
+        return out;
+    }
+
+    public List<RunSpec> runs() {
+        return runs;
+    }
+
+    public static BatchPlan read(Path file) {
+        String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
+        ObjectMapper mapper = name.endsWith(".yaml") || name.endsWith(".yml") ? new ObjectMapper(new YAMLFactory())
+                : new ObjectMapper();
+        JsonNode root;
+        try {
+            root = mapper.readTree(Files.readString(file));
+        } catch (JsonProcessingException e) {
+            throw new PlanException(file + ":" + e.getLocation().getLineNr() + ": not valid "
+                    + (mapper.getFactory() instanceof YAMLFactory ? "YAML" : "JSON") + " (" + e.getOriginalMessage() + ")");
+        } catch (IOException e) {
+            throw new PlanException(file + ": cannot read the plan (" + e.getMessage() + ")");
+        }
+        if (root == null || !root.isObject()) {
+            throw new PlanException(file + ": the plan must be an object");
+        }
+        Path base = file.toAbsolutePath().getParent();
+        Path out = root.has("out") ? base.resolve(root.get("out").asText())
+                : base.resolve("runs").resolve(name.replaceFirst("\\.(json|ya?ml)$", ""));
+        List<ObjectNode> specs = new ArrayList<>();
+        ObjectNode defaults = root.has("defaults") ? object(file, root.get("defaults"), "defaults") : new ObjectMapper().createObjectNode();
+        if (root.has("reference") && !defaults.has("reference")) {
+            defaults.set("reference", root.get("reference"));
+        }
+        if (root.has("runs")) {
+            JsonNode list = root.get("runs");
+            if (!list.isArray() || list.isEmpty()) {
+                throw new PlanException(file + ": field 'runs' must be a non-empty list");
+            }
+            for (int i = 0; i < list.size(); i++) {
+                ObjectNode r = defaults.deepCopy();
+                r.setAll(object(file, list.get(i), "runs[" + i + "]"));
+                specs.add(r);
+            }
+        } else {
+            List<JsonNode> models = list(file, root, "models", true);
+            List<JsonNode> tasks = list(file, root, "tasks", true);
+            List<JsonNode> methods = root.has("methods") ? list(file, root, "methods", true) : List.of();
+            List<JsonNode> seeds = root.has("seeds") ? list(file, root, "seeds", true) : List.of();
+            List<JsonNode> settings = root.has("settings") ? list(file, root, "settings", true) : List.of();
+            for (JsonNode m : models) {
+                for (JsonNode t : tasks) {
+                    for (JsonNode method : methods.isEmpty() ? List.<JsonNode>of(defaults.path("method")) : methods) {
+                        for (JsonNode seed : seeds.isEmpty() ? List.<JsonNode>of(defaults.path("seed")) : seeds) {
+                            for (int k = 0; k < Math.max(1, settings.size()); k++) {
+                                ObjectNode r = defaults.deepCopy();
+                                if (!settings.isEmpty()) {
+                                    r.setAll(object(file, settings.get(k), "settings[" + k + "]"));
+                                }
+                                r.set("model", m);
+                                r.set("task", t);
+                                if (!method.isMissingNode()) {
+                                    r.set("method", method);
+                                }
+                                if (!seed.isMissingNode()) {
+                                    r.set("seed", seed);
+                                }
+                                specs.add(r);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        List<RunSpec> runs = new ArrayList<>();
+        for (int i = 0; i < specs.size(); i++) {
+            runs.add(spec(file, base, i, specs.get(i), root.has("runs") ? "runs[" + i + "]" : "run " + i));
+        }
+        return new BatchPlan(file, out, runs);
+    }
+
+    private static RunSpec spec(Path file, Path base, int index, ObjectNode r, String where) {
+        for (Iterator<String> it = r.fieldNames(); it.hasNext();) {
+            String key = it.next();
+            if (!SETTING_KEYS.contains(key)) {
+                throw new PlanException(file + ": " + where + ": unknown field '" + key + "' (known: "
+                        + String.join(", ", new java.util.TreeSet<>(SETTING_KEYS)) + ")");
+            }
+        }
+        String model = text(file, r, "model", where, null);
+        String task = text(file, r, "task", where, null);
+        DiscoverySettings d = DiscoverySettings.defaults();
+        DiscoverySettings s;
+        try {
+            s = new DiscoverySettings(text(file, r, "method", where, d.method()), text(file, r, "scorer", where, d.scorer()),
+                    text(file, r, "candidates", where, d.candidates()), number(file, r, "tau", where, d.tau()),
+                    text(file, r, "metric", where, d.metric()),
+                    Ablation.parse(text(file, r, "ablation", where, d.ablation().name())),
+                    (int) number(file, r, "ig_steps", where, d.igSteps()), (int) number(file, r, "edges", where, d.edges()),
+                    (int) number(file, r, "batch_size", where, d.batchSize()), (long) number(file, r, "seed", where, d.seed()));
+        } catch (IllegalArgumentException e) {
+            throw new PlanException(file + ": " + where + ": " + e.getMessage());
+        }
+        String reference = text(file, r, "reference", where, "");
+        String id = String.format("%03d-%s-%s-%s-s%d", index, slug(model), slug(Path.of(task).getFileName().toString()),
+                s.method(), s.seed());
+        return new RunSpec(id, isPathLike(model) ? base.resolve(model).toString() : model, base.resolve(task), s,
+                reference.isEmpty() ? null : base.resolve(reference), r.path("align").asBoolean(false));
+    }
+
+    private static boolean isPathLike(String model) {
+        return model.startsWith(".") || model.startsWith("/") || Files.exists(Path.of(model)) || !model.matches("[\\w.-]+/[\\w.-]+(@.*)?");
+    }
+
+    private static String slug(String s) {
+        String base = s.replaceAll("\\.(jsonl?|bin)$", "");
+        int slash = base.lastIndexOf('/');
+        base = slash >= 0 && slash < base.length() - 1 ? base.substring(slash + 1) : base;
+        return base.replaceAll("[^A-Za-z0-9_.-]", "_");
+    }
+
+    private static ObjectNode object(Path file, JsonNode node, String field) {
+        if (node == null || !node.isObject()) {
+            throw new PlanException(file + ": field '" + field + "' must be an object");
+        }
+        return (ObjectNode) node;
+    }
+
+    private static List<JsonNode> list(Path file, JsonNode root, String field, boolean required) {
+        JsonNode n = root.get(field);
+        if (n == null) {
+            if (required) {
+                throw new PlanException(file + ": field '" + field + "' is missing (or give an explicit 'runs' list)");
+            }
+            return List.of();
+        }
+        if (!n.isArray() || n.isEmpty()) {
+            throw new PlanException(file + ": field '" + field + "' must be a non-empty list");
+        }
+        List<JsonNode> out = new ArrayList<>();
+        n.forEach(out::add);
+        return out;
+    }
+
+    private static String text(Path file, ObjectNode r, String key, String where, String fallback) {
+        JsonNode n = r.get(key);
+        if (n == null || n.isNull() || n.isMissingNode()) {
+            if (fallback == null) {
+                throw new PlanException(file + ": " + where + ": field '" + key + "' is missing");
+            }
+            return fallback;
+        }
+        if (!n.isValueNode()) {
+            throw new PlanException(file + ": " + where + ": field '" + key + "' must be a value, got " + n);
+        }
+        return n.asText();
+    }
+
+    private static double number(Path file, ObjectNode r, String key, String where, double fallback) {
+        JsonNode n = r.get(key);
+        if (n == null || n.isNull() || n.isMissingNode()) {
+            return fallback;
+        }
+        if (!n.isNumber()) {
+            throw new PlanException(file + ": " + where + ": field '" + key + "' must be a number, got " + n);
+        }
+        return n.asDouble();
+    }
+
+    /** For messages and the manifest: the plan's runs by id. */
+    public Map<String, RunSpec> byId() {
+        Map<String, RunSpec> m = new java.util.LinkedHashMap<>();
+        runs.forEach(r -> m.put(r.id(), r));
+        return m;
+    }
+}

@@ -1,0 +1,153 @@
+package io.circuitscope.circuits.batch;
+
+import io.circuitscope.circuits.io.CircuitDocument;
+import io.circuitscope.circuits.io.CircuitJson;
+import io.circuitscope.circuits.run.DiscoveryRun;
+import io.circuitscope.core.graph.ComputationGraph;
+import io.circuitscope.core.io.LoadedModel;
+import io.circuitscope.core.progress.Progress;
+import io.circuitscope.core.task.Task;
+import io.circuitscope.core.task.TaskFile;
+import io.circuitscope.validation.RocCurve;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * Runs a batch plan, resumably. Finished runs (state DONE with their circuit.json on disk) are
+ * skipped; a run that was RUNNING when the batch died is redone; a failed run is reported and the
+ * batch goes on. Runs of the same model share one loaded copy of its weights. Every file is written
+ * atomically, and the manifest after every change.
+ */
+public final class BatchRunner {
+    /** How many runs ended in each way in this invocation. */
+    public record Outcome(int done, int failed, int skipped) {
+    }
+
+    private final Function<String, LoadedModel> loader;
+    private final PrintWriter log;
+    private final Function<String, Progress> progress;
+
+    public BatchRunner(Function<String, LoadedModel> loader, PrintWriter log, Function<String, Progress> progress) {
+        this.loader = loader;
+        this.log = log;
+        this.progress = progress;
+    }
+
+    public Outcome run(BatchPlan plan) throws IOException {
+        Files.createDirectories(plan.out());
+        Manifest manifest = Manifest.load(plan.out());
+        for (RunSpec r : plan.runs()) {
+            manifest.entry(r.id());
+        }
+        manifest.save();
+        Map<String, List<RunSpec>> byModel = new LinkedHashMap<>();
+        for (RunSpec r : plan.runs()) {
+            byModel.computeIfAbsent(r.model(), k -> new ArrayList<>()).add(r);
+        }
+        int done = 0;
+        int failed = 0;
+        int skipped = 0;
+        for (Map.Entry<String, List<RunSpec>> group : byModel.entrySet()) {
+            List<RunSpec> todo = new ArrayList<>();
+            for (RunSpec r : group.getValue()) {
+                if (isFinished(plan, manifest, r)) {
+                    skipped++;
+                    log.printf("skip   %s (finished earlier)%n", r.id());
+                } else {
+                    todo.add(r);
+                }
+            }
+            if (todo.isEmpty()) {
+                continue;
+            }
+            LoadedModel loaded;
+            try {
+                loaded = loader.apply(group.getKey());
+            } catch (RuntimeException e) {
+                for (RunSpec r : todo) {
+                    fail(manifest, r, "model " + group.getKey() + ": " + e.getMessage(), 0);
+                    failed++;
+                }
+                continue;
+            }
+            try (loaded) {
+                for (RunSpec r : todo) {
+                    if (runOne(plan, manifest, r, loaded)) {
+                        done++;
+                    } else {
+                        failed++;
+                    }
+                }
+            }
+        }
+        SummaryTable.write(plan, manifest);
+        log.printf("batch: %d done, %d failed, %d skipped; summary in %s%n", done, failed, skipped,
+                plan.out().resolve("summary.md"));
+        log.flush();
+        return new Outcome(done, failed, skipped);
+    }
+
+    private static boolean isFinished(BatchPlan plan, Manifest manifest, RunSpec r) {
+        Manifest.Entry e = manifest.entry(r.id());
+        return e.state == Manifest.State.DONE && Files.isRegularFile(plan.out().resolve(r.id()).resolve("circuit.json"));
+    }
+
+    private boolean runOne(BatchPlan plan, Manifest manifest, RunSpec r, LoadedModel loaded) {
+        Manifest.Entry e = manifest.entry(r.id());
+        e.state = Manifest.State.RUNNING;
+        e.error = null;
+        manifest.save();
+        log.printf("run    %s%n", r.id());
+        log.flush();
+        long start = System.nanoTime();
+        try {
+            Task task = TaskFile.read(r.task(), loaded.tokenizer(), r.align());
+            CircuitDocument doc = DiscoveryRun.run(loaded.model(), r.model(), task, r.settings(), progress.apply(r.id()));
+            Map<String, Object> results = new LinkedHashMap<>();
+            results.put("edges", doc.summary().get("edges_in_graph"));
+            results.put("faithfulness", doc.summary().get("faithfulness"));
+            results.put("forward_passes", doc.summary().get("forward_passes"));
+            if (r.reference() != null) {
+                ComputationGraph g = doc.circuit().graph();
+                CircuitDocument reference = CircuitJson.read(r.reference(), g);
+                results.put("auc", RocCurve.of(doc.circuit().scores(), reference.circuit().keepMask()).auc());
+            }
+            Path dir = plan.out().resolve(r.id());
+            Files.createDirectories(dir);
+            CircuitJson.write(dir.resolve("circuit.json"), doc);
+            e.results = results;
+            e.seconds = (System.nanoTime() - start) / 1e9;
+            e.state = Manifest.State.DONE;
+            manifest.save();
+            return true;
+        } catch (Exception ex) {
+            fail(manifest, r, ex.getMessage() == null ? ex.toString() : ex.getMessage().replace('\n', ' '),
+                    (System.nanoTime() - start) / 1e9);
+            return false;
+        }
+    }
+
+    private void fail(Manifest manifest, RunSpec r, String message, double seconds) {
+        Manifest.Entry e = manifest.entry(r.id());
+        e.state = Manifest.State.FAILED;
+        e.error = message;
+        e.seconds = seconds;
+        manifest.save();
+        log.printf("FAILED %s: %s%n", r.id(), message);
+        log.flush();
+    }
+
+    static void writeAtomically(Path file, String content) throws IOException {
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        Files.writeString(tmp, content);
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+}

@@ -1,0 +1,47 @@
+package io.circuitscope.circuits.batch;
+
+import java.io.IOException;
+
+/** summary.csv and summary.md: one row per run with size, faithfulness, AUC, time and forward passes. */
+final class SummaryTable {
+    private static final String[] COLUMNS = {"run", "state", "model", "task", "method", "seed", "edges", "faithfulness",
+            "auc", "seconds", "forward_passes", "error"};
+
+    private SummaryTable() {
+    }
+
+    static void write(BatchPlan plan, Manifest manifest) throws IOException {
+        StringBuilder csv = new StringBuilder(String.join(",", COLUMNS)).append('\n');
+        StringBuilder md = new StringBuilder("| " + String.join(" | ", COLUMNS) + " |\n|");
+        md.append("---|".repeat(COLUMNS.length)).append('\n');
+        for (RunSpec r : plan.runs()) {
+            Manifest.Entry e = manifest.entry(r.id());
+            String[] cells = {r.id(), e.state.name().toLowerCase(java.util.Locale.ROOT), r.model(),
+                    r.task().getFileName().toString(), r.settings().method(), String.valueOf(r.settings().seed()),
+                    value(e, "edges"), number(e, "faithfulness"), number(e, "auc"), String.format("%.1f", e.seconds),
+                    value(e, "forward_passes"), e.error == null ? "" : e.error};
+            for (int i = 0; i < cells.length; i++) {
+                csv.append(i == 0 ? "" : ",").append(csvCell(cells[i]));
+            }
+            csv.append('\n');
+            md.append("| ").append(String.join(" | ", java.util.Arrays.stream(cells)
+                    .map(c -> c.replace("|", "\\|")).toArray(String[]::new))).append(" |\n");
+        }
+        BatchRunner.writeAtomically(plan.out().resolve("summary.csv"), csv.toString());
+        BatchRunner.writeAtomically(plan.out().resolve("summary.md"), md.toString());
+    }
+
+    private static String value(Manifest.Entry e, String key) {
+        Object v = e.results.get(key);
+        return v == null ? "" : v.toString();
+    }
+
+    private static String number(Manifest.Entry e, String key) {
+        Object v = e.results.get(key);
+        return v instanceof Number n ? String.format("%.4f", n.doubleValue()) : "";
+    }
+
+    private static String csvCell(String s) {
+        return s.contains(",") || s.contains("\"") || s.contains("\n") ? "\"" + s.replace("\"", "\"\"") + "\"" : s;
+    }
+}

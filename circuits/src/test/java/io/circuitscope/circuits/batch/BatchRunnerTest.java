@@ -1,0 +1,171 @@
+package io.circuitscope.circuits.batch;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.circuitscope.circuits.cli.CircuitscopeCli;
+import io.circuitscope.core.io.TensorDtype;
+import io.circuitscope.core.task.Example;
+import io.circuitscope.core.task.Target;
+import io.circuitscope.core.task.Task;
+import io.circuitscope.core.task.TaskFile;
+import io.circuitscope.core.testing.TinyCheckpoint;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class BatchRunnerTest {
+    @TempDir
+    static Path dir;
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        TinyCheckpoint.gpt2(51, 2, 2, 4, 23, 8, false).write(dir.resolve("model-a"), TensorDtype.F32);
+        TinyCheckpoint.gpt2(52, 1, 2, 4, 23, 8, false).write(dir.resolve("model-b"), TensorDtype.F32);
+        Random rng = new Random(4);
+        List<Example> examples = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            int[] clean = new int[5];
+            int[] corrupt = new int[5];
+            for (int p = 0; p < 5; p++) {
+                clean[p] = rng.nextInt(23);
+                corrupt[p] = rng.nextInt(23);
+            }
+            examples.add(new Example(clean, corrupt, List.of(new Target(-1, rng.nextInt(23), rng.nextInt(23)))));
+        }
+        TaskFile.write(dir.resolve("task.jsonl"), new Task("t", examples));
+        Files.writeString(dir.resolve("broken.jsonl"), "{\"clean_ids\": [1, 2], \"corrupt_ids\": [1]}\n");
+    }
+
+    static int cli(StringWriter out, String... args) {
+        StringWriter err = new StringWriter();
+        int code = CircuitscopeCli.execute(new PrintWriter(out), new PrintWriter(err), args);
+        out.append(err.toString());
+        return code;
+    }
+
+    @Test
+    void crossProductRunsEachInItsOwnFolderAndABadTaskFailsAloneWithItsLine() throws Exception {
+        Path plan = dir.resolve("plan.yaml");
+        Files.writeString(plan, String.join("\n",
+                "out: runs/cross",
+                "models: [model-a, model-b]",
+                "tasks: [task.jsonl, broken.jsonl]",
+                "methods: [acdc]",
+                "seeds: [0]",
+                "defaults: {tau: 0.05, metric: kl}", ""));
+        StringWriter out = new StringWriter();
+        assertEquals(1, cli(out, "batch", plan.toString(), "--quiet"), out.toString());
+        Path runs = dir.resolve("runs/cross");
+        JsonNode manifest = new ObjectMapper().readTree(runs.resolve("manifest.json").toFile());
+        int done = 0;
+        int failed = 0;
+        for (JsonNode r : manifest.get("runs")) {
+            if (r.get("state").asText().equals("DONE")) {
+                done++;
+                assertTrue(Files.isRegularFile(runs.resolve(r.get("id").asText()).resolve("circuit.json")));
+            } else {
+                failed++;
+                assertTrue(r.get("error").asText().contains("broken.jsonl:1:"), r.toString());
+            }
+        }
+        assertEquals(2, done);
+        assertEquals(2, failed);
+        String summary = Files.readString(runs.resolve("summary.md"));
+        assertEquals(4 + 2, summary.lines().count(), summary);
+        assertTrue(Files.readString(runs.resolve("summary.csv")).startsWith("run,state,model,task,method,seed,edges,faithfulness"));
+    }
+
+    @Test
+    void malformedPlansNameTheFileLineAndField() throws Exception {
+        Path bad = dir.resolve("bad.json");
+        Files.writeString(bad, "{\n \"models\": [\"model-a\"],\n \"tasks\": [\"task.jsonl\"],\n \"methods\": [\"acdc\"],,\n}");
+        PlanException e = assertThrows(PlanException.class, () -> BatchPlan.read(bad));
+        assertTrue(e.getMessage().contains("bad.json:4:"), e.getMessage());
+        Files.writeString(bad, "{\"runs\": [{\"model\": \"model-a\"}]}");
+        assertTrue(assertThrows(PlanException.class, () -> BatchPlan.read(bad)).getMessage()
+                .contains("runs[0]: field 'task' is missing"));
+        Files.writeString(bad, "{\"runs\": [{\"model\": \"model-a\", \"task\": \"task.jsonl\", \"tua\": 1}]}");
+        assertTrue(assertThrows(PlanException.class, () -> BatchPlan.read(bad)).getMessage()
+                .contains("unknown field 'tua'"));
+        Files.writeString(bad, "{\"runs\": [{\"model\": \"model-a\", \"task\": \"task.jsonl\", \"tau\": \"big\"}]}");
+        assertTrue(assertThrows(PlanException.class, () -> BatchPlan.read(bad)).getMessage()
+                .contains("field 'tau' must be a number"));
+        StringWriter out = new StringWriter();
+        assertEquals(1, cli(out, "batch", dir.resolve("missing.json").toString()));
+        assertTrue(out.toString().contains("missing.json"), out.toString());
+    }
+
+    @Test
+    void killingTheBatchWithSigkillLosesNothingAndResumeSkipsFinishedRuns() throws Exception {
+        Path plan = dir.resolve("resume.json");
+        Files.writeString(plan, "{\"out\": \"runs/resume\", \"models\": [\"model-a\"], \"tasks\": [\"task.jsonl\"],"
+                + " \"methods\": [\"exact\"], \"seeds\": [0, 1, 2, 3, 4, 5, 6, 7], \"defaults\": {\"metric\": \"logit-diff\"}}");
+        Path runs = dir.resolve("runs/resume");
+        Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Dai.djl.offline=true", "-cp", System.getProperty("java.class.path"),
+                CircuitscopeCli.class.getName(), "batch", plan.toString(), "--quiet")
+                .redirectErrorStream(true).redirectOutput(dir.resolve("child.log").toFile()).start();
+        Map<String, FileTime> finishedBeforeKill = new HashMap<>();
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(240);
+            while (System.nanoTime() < deadline && child.isAlive()) {
+                if (doneRuns(runs).size() >= 2) {
+                    break;
+                }
+                Thread.sleep(50);
+            }
+            assertTrue(child.isAlive(), "the child finished before it could be killed: "
+                    + Files.readString(dir.resolve("child.log")));
+            child.destroyForcibly(); // SIGKILL
+            assertTrue(child.waitFor(30, TimeUnit.SECONDS));
+        } finally {
+            child.destroyForcibly();
+        }
+        for (String id : doneRuns(runs)) {
+            finishedBeforeKill.put(id, Files.getLastModifiedTime(runs.resolve(id).resolve("circuit.json")));
+        }
+        assertTrue(finishedBeforeKill.size() >= 2 && finishedBeforeKill.size() < 8, finishedBeforeKill.toString());
+
+        StringWriter out = new StringWriter();
+        assertEquals(0, cli(out, "batch", plan.toString(), "--quiet"), out.toString());
+        assertTrue(out.toString().contains(finishedBeforeKill.size() + " skipped"), out.toString());
+        assertEquals(8, doneRuns(runs).size());
+        for (Map.Entry<String, FileTime> e : finishedBeforeKill.entrySet()) {
+            assertEquals(e.getValue(), Files.getLastModifiedTime(runs.resolve(e.getKey()).resolve("circuit.json")),
+                    "finished run " + e.getKey() + " was redone");
+        }
+        try (var files = Files.walk(runs)) {
+            assertTrue(files.noneMatch(p -> p.toString().endsWith(".tmp")), "no half-written files remain");
+        }
+    }
+
+    private static List<String> doneRuns(Path runs) {
+        List<String> ids = new ArrayList<>();
+        try {
+            JsonNode manifest = new ObjectMapper().readTree(runs.resolve("manifest.json").toFile());
+            for (JsonNode r : manifest.get("runs")) {
+                if (r.get("state").asText().equals("DONE")) {
+                    ids.add(r.get("id").asText());
+                }
+            }
+        } catch (Exception e) {
+            // not written yet
+        }
+        return ids;
+    }
+}
