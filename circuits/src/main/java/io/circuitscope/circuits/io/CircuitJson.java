@@ -42,6 +42,7 @@ public final class CircuitJson {
     public static final String SCHEMA = "circuitscope.circuit/1";
     public static final String SOFTWARE_VERSION = "0.1.0";
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    private static final ObjectMapper COMPACT = new ObjectMapper();
 
     private CircuitJson() {
     }
@@ -79,7 +80,8 @@ public final class CircuitJson {
         doc.extra().forEach(root::set);
         Files.createDirectories(file.toAbsolutePath().getParent());
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        JSON.writeValue(tmp.toFile(), root);
+        // Large graphs (GPT-2 small has 32,491 edges) are written without indentation to stay small.
+        (g.nEdges() > 2000 ? COMPACT : JSON).writeValue(tmp.toFile(), root);
         Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 

@@ -1,0 +1,60 @@
+package io.circuitscope.circuits.reference;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.circuitscope.circuits.io.CircuitDocument;
+import io.circuitscope.circuits.io.CircuitJson;
+import io.circuitscope.core.graph.ComputationGraph;
+import io.circuitscope.core.graph.Node;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class KnownCircuitsTest {
+    @TempDir
+    Path dir;
+
+    static Path resource(String name) throws Exception {
+        return Path.of(KnownCircuitsTest.class.getResource("/reference/" + name).toURI());
+    }
+
+    @Test
+    void committedReferenceFilesAreWhatTheSourcesDefine() throws Exception {
+        ComputationGraph g = ComputationGraph.of(KnownCircuits.gpt2Small());
+        CircuitDocument ioi = CircuitJson.read(resource("gpt2-small-ioi.json"), g);
+        assertArrayEquals(KnownCircuits.ioi().circuit().keepMask(), ioi.circuit().keepMask());
+        CircuitDocument gt = CircuitJson.read(resource("gpt2-small-greater-than.json"), g);
+        assertArrayEquals(KnownCircuits.greaterThan().circuit().keepMask(), gt.circuit().keepMask());
+        JsonNode heads = new ObjectMapper().readTree(resource("translation-heads.json").toFile());
+        assertEquals(KnownCircuits.translationHeads(), heads);
+    }
+
+    @Test
+    void ioiHasTheTwentySixHeadsInSevenClassesAndTheirConnections() {
+        CircuitDocument ioi = KnownCircuits.ioi();
+        Set<String> heads = ioi.circuit().nodes().stream().filter(n -> n.name().startsWith("a")).map(Node::name)
+                .collect(Collectors.toSet());
+        assertEquals(26, heads.size(), heads.toString());
+        assertEquals(7, KnownCircuits.ioiClasses().size());
+        assertTrue(ioi.circuit().contains("a7.h3->a9.h9<q>"), "S-inhibition -> name mover query");
+        assertTrue(ioi.circuit().contains("a2.h2->a5.h5<k>"), "previous token -> induction key");
+        assertTrue(ioi.circuit().contains("a9.h9->logits"));
+        assertTrue(!ioi.circuit().contains("a7.h3->a9.h9<v>") && !ioi.circuit().contains("a5.h5->logits"));
+        assertEquals("name mover", ioi.extra().get("roles").get("a9.h9").asText());
+    }
+
+    @Test
+    void greaterThanHasItsComponents() {
+        CircuitDocument gt = KnownCircuits.greaterThan();
+        Set<String> nodes = gt.circuit().nodes().stream().map(Node::name).collect(Collectors.toSet());
+        assertTrue(nodes.containsAll(Set.of("a0.h1", "a5.h5", "a9.h1", "m9", "m10", "logits", "input")), nodes.toString());
+        assertTrue(gt.circuit().contains("m9->logits") && gt.circuit().contains("a6.h9->m9"));
+    }
+}
