@@ -12,7 +12,17 @@ import io.circuitscope.core.progress.Progress;
  */
 public final class Pipeline {
     /** The circuit (scores: exact effects where verified) and the scorer's estimates for all edges. */
-    public record Result(Circuit circuit, EdgeScores scores, int candidates) {
+    public record Result(Circuit circuit, EdgeScores scores, int candidates, FalseNegativeBound bound) {
+    }
+
+    /** Unverified edges patched exactly to bound the misses (AtP*'s diagnostic); 0 turns it off. */
+    private int boundSamples = 0;
+    private long seed = 0;
+
+    public Pipeline withFalseNegativeCheck(int samples, long seed) {
+        this.boundSamples = samples;
+        this.seed = seed;
+        return this;
     }
 
     private final EdgeScorer scorer;
@@ -40,6 +50,8 @@ public final class Pipeline {
                 merged[i] = exact[i];
             }
         }
-        return new Result(verified, new EdgeScores(task.graph(), merged), count);
+        FalseNegativeBound bound = boundSamples > 0 && count < candidates.length
+                ? FalseNegativeBound.estimate(task, candidates, acdc.tau(), boundSamples, 0.95, seed) : null;
+        return new Result(verified, new EdgeScores(task.graph(), merged), count, bound);
     }
 }

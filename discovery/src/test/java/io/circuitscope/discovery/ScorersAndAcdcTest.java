@@ -108,4 +108,29 @@ class ScorersAndAcdcTest {
             }
         }
     }
+
+    @Test
+    void falseNegativeBoundFindsMissedEdgesWhenTheBudgetIsTooSmall() {
+        try (LoadedModel loaded = TestModels.load(TinyCheckpoint.gpt2(61, 2, 2, 4, 23, 8, false))) {
+            Task task = RandomTasks.make(loaded.model(), 9, 3, 5, false);
+            try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(loaded.model()), task, Metrics.LOGIT_DIFF,
+                    Ablation.RESAMPLE, 8)) {
+                Pipeline.Result tiny = new Pipeline(new Eap(), new CandidateBudget.TopK(1), new Acdc(0.01))
+                        .withFalseNegativeCheck(1000, 1).run(tp, Progress.NONE);
+                // every unverified edge was sampled, so the count is exact and matches exhaustive patching
+                EdgeScores exact = new ExhaustivePatching(64).score(tp, Progress.NONE);
+                boolean[] candidates = new EdgeScores(tp.graph(), new Eap().score(tp, Progress.NONE).values()).topK(1);
+                int expected = 0;
+                for (int e = 0; e < exact.size(); e++) {
+                    if (!candidates[e] && -exact.get(e) >= 0.01) {
+                        expected++;
+                    }
+                }
+                assertEquals(expected, tiny.bound().found());
+                assertEquals(tp.graph().nEdges() - 1, tiny.bound().sampled());
+                assertTrue(tiny.bound().found() > 0 && tiny.bound().upperFraction() > 0);
+                assertTrue(tiny.bound().upperFraction() >= (double) tiny.bound().found() / tiny.bound().sampled());
+            }
+        }
+    }
 }

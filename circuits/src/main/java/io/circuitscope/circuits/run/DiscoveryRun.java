@@ -46,10 +46,21 @@ public final class DiscoveryRun {
                 scores = circuit.scores();
             } else if (s.method().equals(Methods.PIPELINE)) {
                 Pipeline.Result r = new Pipeline(Methods.scorer(s.scorer(), s.igSteps()),
-                        CandidateBudget.parse(s.candidates()), new Acdc(s.tau())).run(tp, progress);
+                        CandidateBudget.parse(s.candidates()), new Acdc(s.tau())).withFalseNegativeCheck(50, s.seed())
+                        .run(tp, progress);
                 circuit = r.circuit().withScores(r.scores());
                 scores = r.scores();
                 extraSummary.put("candidates_verified", r.candidates());
+                if (r.bound() != null) {
+                    Map<String, Object> b = new LinkedHashMap<>();
+                    b.put("sampled_unverified_edges", r.bound().sampled());
+                    b.put("unverified_edges", r.bound().unverified());
+                    b.put("found_above_tau", r.bound().found());
+                    b.put("found_edges", r.bound().foundEdges());
+                    b.put("confidence", r.bound().confidence());
+                    b.put("max_fraction_missed", r.bound().upperFraction());
+                    extraSummary.put("false_negative_bound", b);
+                }
             } else {
                 EdgeScorer scorer = Methods.scorer(s.method(), s.igSteps());
                 scores = scorer.score(tp, progress);

@@ -1,0 +1,53 @@
+package io.circuitscope.discovery;
+
+import io.circuitscope.core.graph.TaskPatcher;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.apache.commons.math3.distribution.BetaDistribution;
+
+/**
+ * How many important edges could a candidate budget have missed? Following AtP*'s diagnostic, a
+ * random sample of the edges that were not verified is patched exactly, one at a time; those whose
+ * effect reaches {@code tau} are false negatives. With k found among n sampled, the one-sided
+ * Clopper-Pearson bound gives, at the stated confidence, the largest fraction of unverified edges
+ * that can have such an effect.
+ */
+public record FalseNegativeBound(int sampled, int unverified, int found, List<String> foundEdges, double confidence,
+        double upperFraction) {
+
+    public static FalseNegativeBound estimate(TaskPatcher task, boolean[] candidates, double tau, int samples,
+            double confidence, long seed) {
+        List<Integer> pool = new ArrayList<>();
+        for (int i = 0; i < candidates.length; i++) {
+            if (!candidates[i]) {
+                pool.add(i);
+            }
+        }
+        java.util.Collections.shuffle(pool, new Random(seed));
+        List<Integer> chosen = pool.subList(0, Math.min(samples, pool.size()));
+        List<boolean[]> masks = new ArrayList<>();
+        for (int e : chosen) {
+            boolean[] keep = new boolean[candidates.length];
+            java.util.Arrays.fill(keep, true);
+            keep[e] = false;
+            masks.add(keep);
+        }
+        List<String> found = new ArrayList<>();
+        for (int start = 0; start < masks.size(); start += 32) {
+            int end = Math.min(masks.size(), start + 32);
+            double[] values = task.evaluateKeep(masks.subList(start, end));
+            for (int i = start; i < end; i++) {
+                double effect = values[i - start] - task.cleanValue();
+                double damage = task.metric().higherIsBetter() ? -effect : effect;
+                if (damage >= tau) {
+                    found.add(task.graph().edges().get(chosen.get(i)).name());
+                }
+            }
+        }
+        int n = chosen.size();
+        int k = found.size();
+        double upper = n == 0 ? 1.0 : k == n ? 1.0 : new BetaDistribution(k + 1, n - k).inverseCumulativeProbability(confidence);
+        return new FalseNegativeBound(n, pool.size(), k, found, confidence, upper);
+    }
+}
