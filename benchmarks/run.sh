@@ -4,7 +4,8 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 mvn -B -q -DskipTests package
-mvn -B -q -pl benchmarks dependency:build-classpath -Dmdep.outputFile="$root/benchmarks/target/classpath.txt" >/dev/null
+# The CLI's packaged runtime (circuits/target/lib) holds every module and dependency of this build.
+cp="benchmarks/target/classes:circuits/target/circuitscope.jar:circuits/target/lib/*"
 cls="$1"; shift
 exec java -Xmx8g -Dai.djl.offline=true -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
-  -cp "benchmarks/target/classes:$(cat benchmarks/target/classpath.txt)" "io.circuitscope.benchmarks.$cls" "$@"
+  -cp "$cp" "io.circuitscope.benchmarks.$cls" "$@"

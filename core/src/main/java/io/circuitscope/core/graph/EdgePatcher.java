@@ -138,25 +138,37 @@ public final class EdgePatcher {
                 rows[m * tokens.length + b] = tokens[b];
             }
         }
-        PassState state = new PassState(run, coef.mul(-1f).add(1f), patched, masks, tokens.length);
+        boolean keepForBackward = coef.hasGradient() || !before.isEmpty();
+        PassState state = new PassState(run, coef.mul(-1f).add(1f), patched, masks, tokens.length, keepForBackward);
         return model.forward(run, rows, state.hooks(before), rules);
     }
 
-    /** Bookkeeping of one patched pass: the current outputs recorded so far. */
+    /**
+     * Bookkeeping of one patched pass: the current outputs recorded so far. The differences are kept
+     * stacked and grown once per layer; the q, k and v deltas of a layer come from one product. Without
+     * gradients, tensors no longer needed are freed at once, so a pass's memory stays near one layer's.
+     */
     private final class PassState {
         private final NDManager run;
         private final NDArray patchWeight; // 1 - c, [M, nSrc, nDest]
         private final SourceOutputs patched;
         private final int masks;
         private final int batch;
-        private final List<NDArray> differences = new ArrayList<>(); // out_s - patched_s, each [M, B, s, d]
+        private final boolean keepForBackward;
+        private final List<NDArray> pending = new ArrayList<>(); // recorded, not yet stacked, each [M, 1, B*s*d]
+        private NDArray stacked; // [M, n, B*s*d]
+        private NDArray buffer; // [M, nSources, B*s*d], filled in place when no backward pass will follow
+        private int recorded;
+        private NDArray headDeltas; // [M, 3H, B*s*d] of the current layer
+        private int headDeltasLayer = -1;
 
-        PassState(NDManager run, NDArray patchWeight, SourceOutputs patched, int masks, int batch) {
+        PassState(NDManager run, NDArray patchWeight, SourceOutputs patched, int masks, int batch, boolean keepForBackward) {
             this.run = run;
             this.patchWeight = patchWeight;
             this.patched = patched;
             this.masks = masks;
             this.batch = batch;
+            this.keepForBackward = keepForBackward;
         }
 
         Hooks hooks(List<Intervention> before) {
@@ -193,28 +205,79 @@ public final class EdgePatcher {
 
         /** Records the current output of the next source, [M*B, s, d]. */
         private void record(NDArray current) {
-            int s = differences.size();
             Shape shape = current.getShape();
-            NDArray mine = current.reshape(masks, batch, shape.get(1), shape.get(2));
-            differences.add(mine.sub(patched.source(s).expandDims(0)));
+            long width = batch * shape.get(1) * shape.get(2);
+            NDArray mine = current.reshape(masks, 1, width);
+            NDArray theirs = patched.source(recorded).reshape(1, 1, width);
+            NDArray difference = mine.sub(theirs);
+            if (keepForBackward) {
+                pending.add(difference);
+            } else {
+                // In-place writes would break autograd's saved tensors, so they are used only without gradients:
+                // they avoid re-copying all earlier differences at every layer.
+                if (buffer == null) {
+                    buffer = run.zeros(new Shape(masks, graph.nSources(), width));
+                }
+                buffer.set(new NDIndex(":, {}:{}", recorded, recorded + 1), difference);
+                difference.close();
+                theirs.close();
+            }
+            recorded++;
         }
 
-        /** sum_s w[m, s, d] * diff_s for destinations {@code dests}: [M, |dests|, B*s*d]. */
+        /** The first {@code upstream} differences stacked, [M, upstream, B*s*d]. */
+        private NDArray differences(int upstream) {
+            if (buffer != null) {
+                return buffer.get(new NDIndex(":, 0:{}", upstream));
+            }
+            if (stacked == null || stacked.getShape().get(1) < upstream) {
+                List<NDArray> parts = new ArrayList<>();
+                if (stacked != null) {
+                    parts.add(stacked);
+                }
+                parts.addAll(pending);
+                NDArray grown = parts.size() == 1 ? parts.get(0) : NDArrays.concat(new NDList(parts), 1);
+                if (!keepForBackward) {
+                    for (NDArray p : parts) {
+                        if (p != grown) {
+                            p.close();
+                        }
+                    }
+                }
+                pending.clear();
+                stacked = grown;
+            }
+            long have = stacked.getShape().get(1);
+            return have == upstream ? stacked : stacked.get(new NDIndex(":, 0:{}", upstream));
+        }
+
+        /** sum_s w[m, s, d] * diff_s for destinations first..first+count-1: [M, count, B*s*d]. */
         private NDArray delta(int upstream, int firstDest, int count) {
-            NDArray diffs = NDArrays.stack(new NDList(differences.subList(0, upstream)), 1); // [M, n, B, s, d]
-            Shape ds = diffs.getShape();
-            NDArray flat = diffs.reshape(masks, upstream, ds.get(2) * ds.get(3) * ds.get(4));
+            NDArray diffs = differences(upstream);
             NDArray weights = patchWeight.get(new NDIndex(":, 0:{}, {}:{}", upstream, firstDest, firstDest + count));
-            return weights.transpose(0, 2, 1).matMul(flat); // [M, count, B*s*d]
+            NDArray out = weights.transpose(0, 2, 1).matMul(diffs);
+            if (!keepForBackward) {
+                weights.close();
+                diffs.close();
+            }
+            return out;
         }
 
         private NDArray patchHeads(NDArray perHead, int layer, Port port) {
             int heads = model.config().nHeads();
-            int first = graph.headDestination(layer, port, 0);
-            int upstream = graph.upstreamCount(first);
+            if (headDeltasLayer != layer) {
+                // q, k and v destinations of a layer are contiguous and read the same sources
+                int first = graph.headDestination(layer, Port.Q, 0);
+                if (headDeltas != null && !keepForBackward) {
+                    headDeltas.close();
+                }
+                headDeltas = delta(graph.upstreamCount(first), first, 3 * heads);
+                headDeltasLayer = layer;
+            }
             Shape s = perHead.getShape(); // [M*B, s, H, d]
-            NDArray d = delta(upstream, first, heads).reshape(masks, heads, batch, s.get(1), s.get(3))
-                    .transpose(0, 2, 3, 1, 4).reshape(s);
+            int offset = port.ordinal() * heads;
+            NDArray d = headDeltas.get(new NDIndex(":, {}:{}", offset, offset + heads))
+                    .reshape(masks, heads, batch, s.get(1), s.get(3)).transpose(0, 2, 3, 1, 4).reshape(s);
             return perHead.sub(d);
         }
 

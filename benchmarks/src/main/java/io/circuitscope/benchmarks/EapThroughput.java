@@ -1,0 +1,67 @@
+package io.circuitscope.benchmarks;
+
+import io.circuitscope.core.graph.Ablation;
+import io.circuitscope.core.graph.EdgePatcher;
+import io.circuitscope.core.graph.TaskPatcher;
+import io.circuitscope.core.model.HookedTransformer;
+import io.circuitscope.core.model.ModelConfig;
+import io.circuitscope.core.progress.Progress;
+import io.circuitscope.core.task.Example;
+import io.circuitscope.core.task.Metrics;
+import io.circuitscope.core.task.Target;
+import io.circuitscope.core.task.Task;
+import io.circuitscope.discovery.Eap;
+import io.circuitscope.discovery.EapIg;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * Time to score every edge of a GPT-2-small-shaped model (32,491 edges, random weights) with EAP and
+ * EAP-IG on an IOI-sized batch of 20 prompts x 15 tokens.
+ *
+ * <p>Run: {@code benchmarks/run.sh EapThroughput [repeats]}.
+ */
+public final class EapThroughput {
+    public static void main(String[] args) throws Exception {
+        int repeats = args.length > 0 ? Integer.parseInt(args[0]) : 3;
+        ModelConfig config = RandomModels.gpt2SmallConfig();
+        Random rng = new Random(0);
+        List<Example> examples = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            int[] clean = new int[15];
+            int[] corrupt = new int[15];
+            for (int p = 0; p < 15; p++) {
+                clean[p] = rng.nextInt(config.vocabSize());
+                corrupt[p] = p == 3 || p == 9 ? rng.nextInt(config.vocabSize()) : clean[p];
+            }
+            examples.add(new Example(clean, corrupt, List.of(new Target(-1, rng.nextInt(1000), rng.nextInt(1000)))));
+        }
+        Task task = new Task("ioi-sized", examples);
+        try (HookedTransformer model = RandomModels.randomGpt2(config)) {
+            EdgePatcher patcher = new EdgePatcher(model);
+            long prepStart = System.nanoTime();
+            try (TaskPatcher tp = new TaskPatcher(patcher, task, Metrics.LOGIT_DIFF, Ablation.RESAMPLE, 20)) {
+                System.out.printf("graph: %d edges; task preparation (corrupted outputs, clean and corrupted metric): %.2f s%n",
+                        tp.graph().nEdges(), (System.nanoTime() - prepStart) / 1e9);
+                for (String method : new String[] {"eap", "eap-ig(5)"}) {
+                    double[] seconds = new double[repeats];
+                    for (int r = -1; r < repeats; r++) {
+                        long start = System.nanoTime();
+                        if (method.equals("eap")) {
+                            new Eap().score(tp, Progress.NONE);
+                        } else {
+                            new EapIg(5).score(tp, Progress.NONE);
+                        }
+                        if (r >= 0) {
+                            seconds[r] = (System.nanoTime() - start) / 1e9;
+                        }
+                    }
+                    ForwardThroughput.Stats s = ForwardThroughput.Stats.of(seconds);
+                    System.out.printf("%-10s all %d edges, 20 x 15 tokens: %.2f s (sd %.2f, n=%d), peak resident %d MiB%n",
+                            method, tp.graph().nEdges(), s.mean(), s.sd(), repeats, ForwardThroughput.Memory.peakResidentMiB());
+                }
+            }
+        }
+    }
+}
