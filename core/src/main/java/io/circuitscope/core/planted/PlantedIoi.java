@@ -33,8 +33,10 @@ import java.util.Set;
  * <li>a0.h0, duplicate-token head: query NAME meets key NAME (+30 when equal), any query meets BOS (+15,
  * a sink), a query meets its own position (-60). At S2 it attends to the first occurrence of S; at any
  * other position it attends to BOS. OV copies ISNAME into DUP, so DUP = 1 exactly at S2.</li>
- * <li>a1.h0, S-inhibition head: query CONST meets key DUP (+30); at END it attends to S2 and copies its
- * NAME into SINH.</li>
+ * <li>a1.h0, S-inhibition head: query CONST meets key DUP (+30) and key BOSF (+15, a sink); at END it
+ * attends to S2 and copies its NAME into SINH. Without a duplicate it rests on BOS and writes nothing, so
+ * the name movers then cannot tell IO from S (the sink makes the dup-head edges matter fully: without it
+ * the fallback, uniform attention, would still weight S twice and leave IO preferred).</li>
  * <li>a2.h0, name mover: query CONST meets key ISNAME (+30), query SINH meets key NAME (-60 when equal); at
  * END it attends to the name that is not S (IO) and copies NAME into ANS (+1).</li>
  * <li>a2.h1, negative name mover: same QK as a2.h0 (it also reads SINH), OV writes -0.3 x NAME into ANS,
@@ -59,7 +61,8 @@ import java.util.Set;
  * <li>{@code a2.h0->logits}, {@code a2.h1->logits}: the only writers of ANS.</li>
  * </ul>
  * Structural but invariant under ABC (not ground truth): {@code input->a0.h0<v>} (ISNAME is 1 on every name,
- * clean or corrupted), {@code input->a1.h0<q>}, {@code input->a2.h0<q>}, {@code input->a2.h1<q>} (CONST on
+ * clean or corrupted), {@code input->a1.h0<q>}, {@code input->a1.h0<k>} (CONST and the BOS flag; the DUP part of
+ * the key comes from a0.h0), {@code input->a2.h0<q>}, {@code input->a2.h1<q>} (CONST on
  * the END token, which the corruption keeps).
  */
 public final class PlantedIoi {
@@ -131,6 +134,7 @@ public final class PlantedIoi {
         w.copy(0, 0, ISNAME, 0, DUP, 1f);
         // a1.h0 S-inhibition head: attend where DUP is set, move that token's name to SINH.
         w.score(1, 0, CONST, DUP, 0, SCORE);
+        w.score(1, 0, CONST, BOSF, 1, SCORE / 2);
         for (int i = 0; i < N; i++) {
             w.copy(1, 0, NAME + i, i, SINH + i, 1f);
         }
@@ -166,7 +170,7 @@ public final class PlantedIoi {
                         "a1.h0->a2.h0<q>", "a1.h0->a2.h1<q>", "input->a2.h0<k>", "input->a2.h1<k>",
                         "input->a2.h0<v>", "input->a2.h1<v>", "a2.h0->logits", "a2.h1->logits"),
                 Set.of("input->a0.h0<q>", "input->a0.h0<k>", "input->a0.h0<v>", "a0.h0->a1.h0<k>",
-                        "input->a1.h0<q>", "input->a1.h0<v>",
+                        "input->a1.h0<q>", "input->a1.h0<k>", "input->a1.h0<v>",
                         "input->a2.h0<q>", "a1.h0->a2.h0<q>", "input->a2.h0<k>", "input->a2.h0<v>",
                         "input->a2.h1<q>", "a1.h0->a2.h1<q>", "input->a2.h1<k>", "input->a2.h1<v>",
                         "a2.h0->logits", "a2.h1->logits"),
