@@ -36,7 +36,10 @@ import java.util.Set;
  * <li>a1.h0, S-inhibition head: query CONST meets key DUP (+30) and key BOSF (+15, a sink); at END it
  * attends to S2 and copies its NAME into SINH. Without a duplicate it rests on BOS and writes nothing, so
  * the name movers then cannot tell IO from S (the sink makes the dup-head edges matter fully: without it
- * the fallback, uniform attention, would still weight S twice and leave IO preferred).</li>
+ * the fallback, uniform attention, would still weight S twice and leave IO preferred). The sink's key
+ * edge {@code input->a1.h0<k>} is in neither edge set: on a clean prompt S2 always outscores BOS, so
+ * patching it (corrupted or zero) changes nothing; it only shapes the model's behaviour when the
+ * duplicate signal is missing.</li>
  * <li>a2.h0, name mover: query CONST meets key ISNAME (+30), query SINH meets key NAME (-60 when equal); at
  * END it attends to the name that is not S (IO) and copies NAME into ANS (+1).</li>
  * <li>a2.h1, negative name mover: same QK as a2.h0 (it also reads SINH), OV writes -0.3 x NAME into ANS,
@@ -61,9 +64,10 @@ import java.util.Set;
  * <li>{@code a2.h0->logits}, {@code a2.h1->logits}: the only writers of ANS.</li>
  * </ul>
  * Structural but invariant under ABC (not ground truth): {@code input->a0.h0<v>} (ISNAME is 1 on every name,
- * clean or corrupted), {@code input->a1.h0<q>}, {@code input->a1.h0<k>} (CONST and the BOS flag; the DUP part of
- * the key comes from a0.h0), {@code input->a2.h0<q>}, {@code input->a2.h1<q>} (CONST on
- * the END token, which the corruption keeps).
+ * clean or corrupted), {@code input->a1.h0<q>}, {@code input->a2.h0<q>}, {@code input->a2.h1<q>} (CONST on
+ * the END token, which the corruption keeps). Under zero ablation every structural edge matters, the
+ * weakest being {@code input->a1.h0<q>} (about 8% of the gap): with its query zeroed the S-inhibition head
+ * attends uniformly, and the resulting SINH still weights S (two occurrences) above IO (one).
  */
 public final class PlantedIoi {
     static final List<String> NAMES = List.of("Mary", "John", "Tom", "Anna", "Paul", "Kate", "Mike", "Lisa");
@@ -170,7 +174,7 @@ public final class PlantedIoi {
                         "a1.h0->a2.h0<q>", "a1.h0->a2.h1<q>", "input->a2.h0<k>", "input->a2.h1<k>",
                         "input->a2.h0<v>", "input->a2.h1<v>", "a2.h0->logits", "a2.h1->logits"),
                 Set.of("input->a0.h0<q>", "input->a0.h0<k>", "input->a0.h0<v>", "a0.h0->a1.h0<k>",
-                        "input->a1.h0<q>", "input->a1.h0<k>", "input->a1.h0<v>",
+                        "input->a1.h0<q>", "input->a1.h0<v>",
                         "input->a2.h0<q>", "a1.h0->a2.h0<q>", "input->a2.h0<k>", "input->a2.h0<v>",
                         "input->a2.h1<q>", "a1.h0->a2.h1<q>", "input->a2.h1<k>", "input->a2.h1<v>",
                         "a2.h0->logits", "a2.h1->logits"),

@@ -51,12 +51,21 @@ final class PlantedHarness {
 
     /** Mean metric over all targets of the task, one value per mask. */
     static double[] evaluate(HookedTransformer model, Task task, Metric metric, List<boolean[]> masks) {
+        return evaluate(model, task, metric, masks, false);
+    }
+
+    /** As {@link #evaluate(HookedTransformer, Task, Metric, List)}; with {@code zeroAblation} patched edges carry 0. */
+    static double[] evaluate(HookedTransformer model, Task task, Metric metric, List<boolean[]> masks,
+            boolean zeroAblation) {
         EdgePatcher patcher = new EdgePatcher(model);
         double[] sum = new double[masks.size()];
         int targets = 0;
         for (Batch batch : task.batches(64)) {
             try (NDManager run = model.newRunManager()) {
                 SourceOutputs corrupted = patcher.sourceOutputs(run, batch.corrupt());
+                if (zeroAblation) {
+                    corrupted = corrupted.zeros();
+                }
                 for (int from = 0; from < masks.size(); from += MASKS_PER_PASS) {
                     int to = Math.min(masks.size(), from + MASKS_PER_PASS);
                     try (NDManager pass = run.newSubManager()) {

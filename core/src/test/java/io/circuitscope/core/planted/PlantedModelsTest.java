@@ -190,6 +190,43 @@ class PlantedModelsTest {
         assertTrue(worst < 0.01, worstEdge + " moves the metric by " + worst + " of the gap");
     }
 
+    /**
+     * Under zero ablation (tracr's setting) the structural edges are the circuit, and each of them matters
+     * (weakest: IOI's input->a1.h0<q>, about 8% of the gap, see {@link PlantedIoi}).
+     */
+    @ParameterizedTest
+    @MethodSource("names")
+    void structuralEdgesAreTheCircuitUnderZeroAblation(String name) {
+        PlantedModel p = MODELS.get(index(name));
+        HookedTransformer model = BUILT.get(index(name));
+        ComputationGraph g = ComputationGraph.of(p.config());
+        List<boolean[]> masks = new ArrayList<>();
+        masks.add(PlantedHarness.keepAll(g));
+        masks.add(new boolean[g.nEdges()]);
+        masks.add(PlantedHarness.keepOnly(g, p.structuralEdges()));
+        List<String> edges = new ArrayList<>(new java.util.TreeSet<>(p.structuralEdges()));
+        for (String edge : edges) {
+            masks.add(PlantedHarness.patchWhere(g, e -> e.name().equals(edge)));
+        }
+        double[] m = PlantedHarness.evaluate(model, p.task(SEED, 16), p.defaultMetric(), masks, true);
+        double gap = m[0] - m[1];
+        double faithfulness = (m[2] - m[1]) / gap;
+        double weakest = Double.MAX_VALUE;
+        String weakestEdge = "";
+        for (int i = 0; i < edges.size(); i++) {
+            double effect = Math.abs(m[3 + i] - m[0]) / Math.abs(gap);
+            if (effect < weakest) {
+                weakest = effect;
+                weakestEdge = edges.get(i);
+            }
+        }
+        System.out.printf(Locale.ROOT, "[planted %s] zero ablation: gap %s, %d structural edges faithfulness %.6f, "
+                + "weakest single-edge effect %.3f of the gap (%s)%n", name, f(gap), edges.size(), faithfulness, weakest,
+                weakestEdge);
+        assertTrue(Math.abs(faithfulness - 1) < 1e-3, "structural circuit under zero ablation: " + faithfulness);
+        assertTrue(weakest > 0.05, "a structural edge does not matter under zero ablation: " + weakest);
+    }
+
     @ParameterizedTest
     @MethodSource("names")
     void writtenCheckpointLoadsBackWithIdenticalLogits(String name, @TempDir Path dir) throws Exception {
