@@ -20,7 +20,7 @@ import java.util.function.Predicate;
 
 /** Evaluates a metric under many edge masks (patched with the corrupted prompts' outputs), batched. */
 final class PlantedHarness {
-    private static final int MASKS_PER_PASS = 24;
+    private static final int MASKS_PER_PASS = 64;
 
     private PlantedHarness() {
     }

@@ -174,7 +174,7 @@ class PlantedModelsTest {
         for (Edge edge : others) {
             masks.add(PlantedHarness.patchWhere(g, e -> e.index() == edge.index()));
         }
-        double[] m = PlantedHarness.evaluate(model, p.task(SEED + 1, 16), p.defaultMetric(), masks);
+        double[] m = PlantedHarness.evaluate(model, p.task(SEED + 1, 6), p.defaultMetric(), masks);
         double gap = m[0] - m[1];
         double worst = 0;
         String worstEdge = "";
