@@ -9,6 +9,11 @@ import io.circuitscope.core.model.HookedTransformer;
 import io.circuitscope.core.model.ModelConfig;
 import io.circuitscope.core.task.Metric;
 import io.circuitscope.core.task.Task;
+import io.circuitscope.core.task.TaskFile;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.util.LinkedHashMap;
+import java.util.TreeSet;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashSet;
@@ -111,6 +116,27 @@ public record PlantedModel(
         return weights.writeCheckpoint(dir, Map.of(
                 "circuitscope_planted", name,
                 "circuitscope_vocabulary", vocabulary));
+    }
+
+    /**
+     * The checkpoint plus {@code task.jsonl} (id form, {@link TaskFile}) and {@code ground_truth.json}
+     * (model, metric, nodes, edges, structural edges, sorted), so command-line runs and benchmarks can
+     * score a discovered circuit against the planted one.
+     */
+    public Path writeBundle(Path dir, long seed, int examples) throws IOException {
+        writeCheckpoint(dir);
+        TaskFile.write(dir.resolve("task.jsonl"), task(seed, examples));
+        Map<String, Object> truth = new LinkedHashMap<>();
+        truth.put("model", name);
+        truth.put("description", description);
+        truth.put("metric", defaultMetric.name());
+        truth.put("seed", seed);
+        truth.put("nodes", new TreeSet<>(groundTruthNodes));
+        truth.put("edges", new TreeSet<>(groundTruthEdges));
+        truth.put("structural_edges", new TreeSet<>(structuralEdges));
+        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
+                .writeValue(dir.resolve("ground_truth.json").toFile(), truth);
+        return dir;
     }
 
     public Task task(long seed, int examples) {

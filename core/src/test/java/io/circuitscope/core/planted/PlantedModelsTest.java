@@ -250,6 +250,28 @@ class PlantedModelsTest {
         }
     }
 
+    @ParameterizedTest
+    @MethodSource("names")
+    void bundleHoldsTheTaskAndTheGroundTruth(String name, @TempDir Path dir) throws Exception {
+        PlantedModel p = MODELS.get(index(name));
+        p.writeBundle(dir, 5, 12);
+        Task read = io.circuitscope.core.task.TaskFile.read(dir.resolve("task.jsonl"), null, false);
+        Task made = p.task(5, 12);
+        assertEquals(made.size(), read.size());
+        for (int i = 0; i < made.size(); i++) {
+            assertTrue(java.util.Arrays.equals(made.examples().get(i).clean(), read.examples().get(i).clean()));
+            assertTrue(java.util.Arrays.equals(made.examples().get(i).corrupt(), read.examples().get(i).corrupt()));
+            assertEquals(made.examples().get(i).targets(), read.examples().get(i).targets());
+        }
+        com.fasterxml.jackson.databind.JsonNode truth = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(dir.resolve("ground_truth.json").toFile());
+        assertEquals(p.groundTruthEdges().size(), truth.get("edges").size());
+        assertEquals(p.defaultMetric().name(), truth.get("metric").asText());
+        try (LoadedModel loaded = ModelLoader.load(dir)) {
+            assertEquals(p.config(), loaded.model().config());
+        }
+    }
+
     @Test
     void registryKnowsEveryModelAndRejectsOthers() {
         for (String name : PlantedModels.NAMES) {
