@@ -1,6 +1,8 @@
 package io.circuitscope.core.planted;
 
 import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
 import io.circuitscope.core.DjlRuntime;
 import io.circuitscope.core.graph.ComputationGraph;
 import io.circuitscope.core.graph.Node;
@@ -10,16 +12,14 @@ import io.circuitscope.core.model.ModelConfig;
 import io.circuitscope.core.task.Metric;
 import io.circuitscope.core.task.Task;
 import io.circuitscope.core.task.TaskFile;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import java.util.LinkedHashMap;
-import java.util.TreeSet;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * A transformer whose weights were written by a program so that a known circuit carries a task:

@@ -128,9 +128,28 @@ class PlantedModelsTest {
                 worstNode = distractors.get(i);
             }
         }
-        System.out.printf(Locale.ROOT, "[planted %s] %d distractor nodes %s: max effect %.3g of the gap (%s)%n",
-                name, distractors.size(), distractors, worst, worstNode);
+        StringBuilder norms = new StringBuilder();
+        for (int l = 0; l < p.config().nLayers(); l++) {
+            for (int h = 0; h < p.config().nHeads(); h++) {
+                norms.append(String.format(Locale.ROOT, " a%d.h%d=%.1f", l, h, p.weights().headNorm(l, h)));
+            }
+        }
+        System.out.printf(Locale.ROOT, "[planted %s] %d distractor nodes %s: max effect %.3g of the gap (%s); head "
+                + "norms (|W_Q|,|W_K|,|W_V|,|W_O| together):%s%n", name, distractors.size(), distractors, worst,
+                worstNode, norms);
         assertTrue(!distractors.isEmpty());
+        // The patches are real interventions: every distractor's output differs between clean and corrupted.
+        Batch first = p.task(SEED, EXAMPLES).batches(64).get(0);
+        io.circuitscope.core.graph.EdgePatcher patcher = new io.circuitscope.core.graph.EdgePatcher(model, g);
+        try (NDManager run = model.newRunManager()) {
+            var clean = patcher.sourceOutputs(run, first.clean());
+            var corrupt = patcher.sourceOutputs(run, first.corrupt());
+            for (String node : distractors) {
+                int s = g.node(node).sourceIndex();
+                float moved = clean.source(s).sub(corrupt.source(s)).abs().max().getFloat();
+                assertTrue(moved > 1e-2f, node + " output does not depend on the corruption: " + moved);
+            }
+        }
         assertTrue(worst < 0.01, "distractor " + worstNode + " moves the metric by " + worst + " of the gap");
     }
 
