@@ -33,7 +33,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class PlantedModelsTest {
     static final long SEED = 20240611L;
-    static final int EXAMPLES = 48;
+    static final int EXAMPLES = 32;
     static final List<PlantedModel> MODELS = new ArrayList<>();
     static final List<HookedTransformer> BUILT = new ArrayList<>();
 
