@@ -1,0 +1,125 @@
+package io.circuitscope.core.planted;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import io.circuitscope.core.graph.ComputationGraph;
+import io.circuitscope.core.graph.Edge;
+import io.circuitscope.core.graph.EdgePatcher;
+import io.circuitscope.core.graph.SourceOutputs;
+import io.circuitscope.core.model.HookedTransformer;
+import io.circuitscope.core.task.Batch;
+import io.circuitscope.core.task.Metric;
+import io.circuitscope.core.task.Task;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Predicate;
+
+/** Evaluates a metric under many edge masks (patched with the corrupted prompts' outputs), batched. */
+final class PlantedHarness {
+    private static final int MASKS_PER_PASS = 64;
+
+    private PlantedHarness() {
+    }
+
+    static boolean[] keepAll(ComputationGraph g) {
+        boolean[] keep = new boolean[g.nEdges()];
+        Arrays.fill(keep, true);
+        return keep;
+    }
+
+    static boolean[] keepOnly(ComputationGraph g, Set<String> edges) {
+        boolean[] keep = new boolean[g.nEdges()];
+        for (String e : edges) {
+            keep[g.edge(e).index()] = true;
+        }
+        return keep;
+    }
+
+    static boolean[] patchWhere(ComputationGraph g, Predicate<Edge> patched) {
+        boolean[] keep = keepAll(g);
+        for (Edge e : g.edges()) {
+            if (patched.test(e)) {
+                keep[e.index()] = false;
+            }
+        }
+        return keep;
+    }
+
+    /** Mean metric over all targets of the task, one value per mask. */
+    static double[] evaluate(HookedTransformer model, Task task, Metric metric, List<boolean[]> masks) {
+        return evaluate(model, task, metric, masks, false);
+    }
+
+    /** As {@link #evaluate(HookedTransformer, Task, Metric, List)}; with {@code zeroAblation} patched edges carry 0. */
+    static double[] evaluate(HookedTransformer model, Task task, Metric metric, List<boolean[]> masks,
+            boolean zeroAblation) {
+        EdgePatcher patcher = new EdgePatcher(model);
+        double[] sum = new double[masks.size()];
+        int targets = 0;
+        for (Batch batch : task.batches(64)) {
+            try (NDManager run = model.newRunManager()) {
+                SourceOutputs corrupted = patcher.sourceOutputs(run, batch.corrupt());
+                if (zeroAblation) {
+                    corrupted = corrupted.zeros();
+                }
+                for (int from = 0; from < masks.size(); from += MASKS_PER_PASS) {
+                    int to = Math.min(masks.size(), from + MASKS_PER_PASS);
+                    try (NDManager pass = run.newSubManager()) {
+                        List<NDArray> coefs = new ArrayList<>();
+                        for (int m = from; m < to; m++) {
+                            coefs.add(patcher.coefficients(pass, masks.get(m)));
+                        }
+                        NDArray coef = NDArrays.concat(new NDList(coefs), 0);
+                        NDArray logits = patcher.forward(pass, batch.clean(), corrupted, coef);
+                        float[] perTarget = metric.perTarget(logits, batch, null).toFloatArray(); // [M, T]
+                        int t = batch.targets();
+                        for (int m = from; m < to; m++) {
+                            for (int i = 0; i < t; i++) {
+                                sum[m] += perTarget[(m - from) * t + i];
+                            }
+                        }
+                    }
+                }
+            }
+            targets += batch.targets();
+        }
+        for (int m = 0; m < sum.length; m++) {
+            sum[m] /= targets;
+        }
+        return sum;
+    }
+
+    /**
+     * Fraction of targets whose correct token has the top logit (ties within 1e-3 count, since greater-than
+     * answers tie) and beats the wrong token, on the unpatched clean prompts.
+     */
+    static double accuracy(HookedTransformer model, Task task) {
+        int ok = 0;
+        int n = 0;
+        for (Batch batch : task.batches(64)) {
+            try (NDManager run = model.newRunManager()) {
+                NDArray logits = model.forward(run, batch.clean());
+                NDArray at = Metric.atTargets(logits, batch); // [1, T, V]
+                float[] v = at.toFloatArray();
+                int vocab = (int) at.getShape().get(2);
+                for (int t = 0; t < batch.targets(); t++) {
+                    float max = Float.NEGATIVE_INFINITY;
+                    for (int k = 0; k < vocab; k++) {
+                        max = Math.max(max, v[t * vocab + k]);
+                    }
+                    float correct = v[t * vocab + batch.correct()[t]];
+                    float wrong = v[t * vocab + batch.wrong()[t]];
+                    if (correct >= max - 1e-3f && correct > wrong) {
+                        ok++;
+                    }
+                    n++;
+                }
+            }
+        }
+        return (double) ok / n;
+    }
+}
