@@ -67,10 +67,15 @@ public record Corruption(Kind kind, long seed, double noiseScale) {
 
     /** The hooks that make a forward pass on {@link #corruptedTokens} the corrupted run (noise on the embeddings). */
     public Hooks corruptedHooks(NDManager run, HookedTransformer model, Batch batch) {
+        return Hooks.builder().addAll(corruptedInterventions(run, model, batch)).build();
+    }
+
+    /** The same as a list, to combine with a cache or further interventions. */
+    public java.util.List<Intervention> corruptedInterventions(NDManager run, HookedTransformer model, Batch batch) {
         if (kind != Kind.NOISE) {
-            return Hooks.none();
+            return java.util.List.of();
         }
-        return Hooks.of(Intervention.add(HookName.of(HookSite.EMBED), Selection.all(), noise(run, model, batch)));
+        return java.util.List.of(Intervention.add(HookName.of(HookSite.EMBED), Selection.all(), noise(run, model, batch)));
     }
 
     /** The noise tensor [B, seq, d_model], zero outside each row's noise positions. */
