@@ -68,6 +68,36 @@ public final class HookedTransformer implements AutoCloseable {
         return unembed(run, resid, hooks, rules);
     }
 
+    /**
+     * Logits [batch, seq, vocab] of the layers from {@code startLayer} on, given that layer's residual stream
+     * {@code residPre} [batch, seq, d_model] (for example taken from a cache of an earlier run). Hooks of
+     * earlier layers never fire; {@code startLayer == nLayers} only applies the final norm and unembedding.
+     * Used by patching sweeps to recompute only from the patched layer onward.
+     */
+    public NDArray forwardFrom(NDManager run, int startLayer, NDArray residPre, Hooks hooks) {
+        if (startLayer < 0 || startLayer > config.nLayers()) {
+            throw new IllegalArgumentException("start layer " + startLayer + " is outside [0, " + config.nLayers() + "]");
+        }
+        Shape s = residPre.getShape();
+        if (s.dimension() != 3 || s.get(2) != config.dModel()) {
+            throw new IllegalArgumentException("resid_pre must be [batch, seq, " + config.dModel() + "], got " + s);
+        }
+        if (s.get(1) > config.contextLength()) {
+            throw new IllegalArgumentException("sequence of " + s.get(1) + " positions is longer than the context window of "
+                    + config.contextLength());
+        }
+        NDArray resid = residPre;
+        for (int layer = startLayer; layer < config.nLayers(); layer++) {
+            resid = block(run, layer, resid, hooks);
+        }
+        return unembed(run, resid, hooks);
+    }
+
+    /** The final norm and unembedding (and soft-cap) applied to any residual stream [..., d_model]: the logit lens. */
+    public NDArray logitsOfResidual(NDManager run, NDArray resid) {
+        return unembed(run, resid, Hooks.none());
+    }
+
     /** Checks the batch is rectangular, non-empty, inside the vocabulary and the context window. */
     public void validate(int[][] tokens) {
         if (tokens.length == 0 || tokens[0].length == 0) {

@@ -6,8 +6,14 @@ import java.util.List;
 /**
  * Examples of one length, ready for a forward pass, with their targets flattened: target t belongs
  * to row {@code row[t]} at position {@code position[t]}; {@code wrong[t]} is -1 when absent.
+ * {@code noisePositions[b]} are row b's positions for the Gaussian-noise corruption (may be empty).
  */
-public record Batch(int[][] clean, int[][] corrupt, int[] row, int[] position, int[] correct, int[] wrong) {
+public record Batch(int[][] clean, int[][] corrupt, int[] row, int[] position, int[] correct, int[] wrong,
+        int[][] noisePositions) {
+
+    public Batch(int[][] clean, int[][] corrupt, int[] row, int[] position, int[] correct, int[] wrong) {
+        this(clean, corrupt, row, position, correct, wrong, new int[clean.length][0]);
+    }
 
     public static Batch of(List<Example> examples) {
         if (examples.isEmpty()) {
@@ -16,6 +22,7 @@ public record Batch(int[][] clean, int[][] corrupt, int[] row, int[] position, i
         int length = examples.get(0).length();
         int[][] clean = new int[examples.size()][];
         int[][] corrupt = new int[examples.size()][];
+        int[][] noise = new int[examples.size()][];
         List<int[]> targets = new ArrayList<>();
         for (int b = 0; b < examples.size(); b++) {
             Example e = examples.get(b);
@@ -24,6 +31,7 @@ public record Batch(int[][] clean, int[][] corrupt, int[] row, int[] position, i
             }
             clean[b] = e.clean();
             corrupt[b] = e.corrupt();
+            noise[b] = e.noisePositions();
             for (Target t : e.targets()) {
                 targets.add(new int[] {b, t.resolvedPosition(length), t.correctId(), t.wrongId() == null ? -1 : t.wrongId()});
             }
@@ -39,7 +47,7 @@ public record Batch(int[][] clean, int[][] corrupt, int[] row, int[] position, i
             correct[i] = targets.get(i)[2];
             wrong[i] = targets.get(i)[3];
         }
-        return new Batch(clean, corrupt, row, position, correct, wrong);
+        return new Batch(clean, corrupt, row, position, correct, wrong, noise);
     }
 
     public int size() {
@@ -56,7 +64,7 @@ public record Batch(int[][] clean, int[][] corrupt, int[] row, int[] position, i
 
     /** The same examples with clean and corrupted prompts swapped (targets unchanged). */
     public Batch swapped() {
-        return new Batch(corrupt, clean, row, position, correct, wrong);
+        return new Batch(corrupt, clean, row, position, correct, wrong, noisePositions);
     }
 
     public boolean hasWrongAnswers() {

@@ -24,6 +24,9 @@ import java.util.List;
  * must be exactly one token. Clean and corrupted prompts must have the same token length unless
  * alignment is asked for, which left-pads the shorter prompt with its own first token and shifts
  * its non-negative target positions.
+ *
+ * <p>Optional {@code "noise_positions":[3,4]} lists the positions (of the clean prompt, non-negative) whose
+ * embeddings the Gaussian-noise corruption perturbs (causal tracing: the subject tokens).
  */
 public final class TaskFile {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -102,7 +105,23 @@ public final class TaskFile {
                         + " tokens");
             }
         }
-        return new Example(clean, corrupt, targets);
+        int[] noise = new int[0];
+        JsonNode noiseNode = node.get("noise_positions");
+        if (noiseNode != null && !noiseNode.isNull()) {
+            if (!noiseNode.isArray()) {
+                throw where.error("noise_positions", "must be an array of positions");
+            }
+            noise = new int[noiseNode.size()];
+            int shift = clean.length - (prompt(where, node, "clean", tokenizer)).length;
+            for (int i = 0; i < noise.length; i++) {
+                JsonNode p = noiseNode.get(i);
+                if (!p.isIntegralNumber() || p.asInt() < 0 || p.asInt() + shift >= clean.length) {
+                    throw where.error("noise_positions", "element " + i + " is not a position inside the prompt: " + p);
+                }
+                noise[i] = p.asInt() + shift;
+            }
+        }
+        return new Example(clean, corrupt, targets, noise);
     }
 
     private static int[] leftPad(int[] tokens, int length) {
@@ -194,6 +213,12 @@ public final class TaskFile {
                 ArrayNode k = o.putArray("corrupt_ids");
                 for (int id : e.corrupt()) {
                     k.add(id);
+                }
+                if (e.noisePositions().length > 0) {
+                    ArrayNode np = o.putArray("noise_positions");
+                    for (int p : e.noisePositions()) {
+                        np.add(p);
+                    }
                 }
                 ArrayNode ts = o.putArray("targets");
                 for (Target t : e.targets()) {

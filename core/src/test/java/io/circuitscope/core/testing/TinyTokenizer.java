@@ -43,20 +43,28 @@ public final class TinyTokenizer {
 
     /** Writes tokenizer.json into {@code dir} and returns its vocabulary size. */
     public static int write(Path dir) throws IOException {
+        return write(dir, WORDS);
+    }
+
+    /** Writes tokenizer.json into {@code dir} with {@code words} as single tokens; returns the vocabulary size. */
+    public static int write(Path dir, String... words) throws IOException {
         char[] table = byteToUnicode();
         Map<String, Integer> vocab = new LinkedHashMap<>();
         for (int b = 0; b < 256; b++) {
             vocab.put(String.valueOf(table[b]), b);
         }
         List<String> merges = new ArrayList<>();
-        for (String word : WORDS) {
+        for (String word : words) {
             String encoded = encodeBytes(word);
             String current = encoded.substring(0, 1);
             for (int i = 1; i < encoded.length(); i++) {
                 String piece = encoded.substring(i, i + 1);
-                merges.add(current + " " + piece);
-                current = current + piece;
-                vocab.putIfAbsent(current, vocab.size());
+                String merged = current + piece;
+                if (!vocab.containsKey(merged)) {
+                    merges.add(current + " " + piece);
+                    vocab.put(merged, vocab.size());
+                }
+                current = merged;
             }
         }
         Map<String, Object> byteLevel = new LinkedHashMap<>();

@@ -1,0 +1,79 @@
+package io.circuitscope.circuits.cli;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.circuitscope.core.io.LoadedModel;
+import io.circuitscope.core.io.ModelLoader;
+import io.circuitscope.discovery.analysis.DirectLogitAttribution;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** Direct logit attribution of the logit difference per layer and per head. */
+@Command(name = "dla", mixinStandardHelpOptions = true,
+        description = "Direct logit attribution of the logit difference (final norm fixed at its clean scale).")
+final class DlaCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, description = "Model directory or llama2.c file.")
+    Path model;
+
+    @Option(names = "--task", required = true, description = "Task JSONL with wrong answers.")
+    Path task;
+
+    @Option(names = "--json", description = "Print JSON.")
+    boolean json;
+
+    @Option(names = "--png", description = "Also write a layer x head heatmap.")
+    Path png;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        try (LoadedModel loaded = ModelLoader.load(model)) {
+            DirectLogitAttribution.Result r = DirectLogitAttribution.run(loaded.model(),
+                    AnalysisSupport.readTask(task, loaded));
+            PrintWriter out = spec.commandLine().getOut();
+            if (json) {
+                ObjectNode root = AnalysisSupport.JSON.createObjectNode();
+                root.put("logit_diff", r.logitDiff());
+                root.put("sum", r.sum());
+                ObjectNode comps = root.putObject("components");
+                r.components().forEach(comps::put);
+                ArrayNode layers = root.putArray("layers");
+                for (int l = 0; l < r.attnLayers().length; l++) {
+                    ObjectNode o = layers.addObject();
+                    o.put("layer", l);
+                    o.put("attn", r.attnLayers()[l]);
+                    o.put("mlp", r.mlpLayers()[l]);
+                }
+                out.println(AnalysisSupport.JSON.writeValueAsString(root));
+            } else {
+                out.printf("logit difference %.4f = sum of components %.4f%n", r.logitDiff(), r.sum());
+                out.printf("  %-6s %10s %10s%n", "layer", "attn", "mlp");
+                out.printf("  %-6s %10.4f%n", "embed", r.embed());
+                for (int l = 0; l < r.attnLayers().length; l++) {
+                    out.printf("  L%-5d %10.4f %10.4f%n", l, r.attnLayers()[l], r.mlpLayers()[l]);
+                }
+                out.printf("  %-6s %10.4f%n", "bias", r.bias());
+                out.println("heads (rows: layers):");
+                for (double[] row : r.heads()) {
+                    StringBuilder sb = new StringBuilder("  ");
+                    for (double v : row) {
+                        sb.append(String.format(" %8.4f", v));
+                    }
+                    out.println(sb);
+                }
+            }
+            if (png != null) {
+                AnalysisSupport.heatmap(png, r.heads(), 16);
+            }
+            out.flush();
+        }
+        return 0;
+    }
+}

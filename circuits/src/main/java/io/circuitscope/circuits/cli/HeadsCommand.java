@@ -1,0 +1,113 @@
+package io.circuitscope.circuits.cli;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.circuitscope.core.io.LoadedModel;
+import io.circuitscope.core.io.ModelLoader;
+import io.circuitscope.core.task.generate.TranslationGenerator;
+import io.circuitscope.discovery.analysis.HeadScores;
+import io.circuitscope.discovery.analysis.TranslationScore;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** Attention-pattern head scores. */
+@Command(name = "heads", mixinStandardHelpOptions = true,
+        description = "Score every head from its attention patterns: induction, previous-token, duplicate-token, "
+                + "translation (the built-in aligned sentence pairs; no task needed).")
+final class HeadsCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, description = "Model directory or llama2.c file.")
+    Path model;
+
+    @Option(names = "--task", description = "Task JSONL (its clean prompts are scored; not used for translation).")
+    Path task;
+
+    @Option(names = "--score", required = true, description = "induction | previous-token | duplicate-token | translation")
+    String score;
+
+    @Option(names = "--threshold", defaultValue = "0.075", description = "Translation: minimum difference "
+            + "(default ${DEFAULT-VALUE}, the seed's value for Qwen2.5-3B).")
+    double threshold;
+
+    @Option(names = "--json", description = "Print JSON.")
+    boolean json;
+
+    @Option(names = "--png", description = "Also write a layer x head heatmap.")
+    Path png;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        boolean translation = score.equalsIgnoreCase("translation");
+        HeadScores.Kind kind = null;
+        if (!translation) {
+            try {
+                kind = HeadScores.Kind.byName(score);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+            }
+            if (task == null) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--task is required for --score " + score);
+            }
+        }
+        try (LoadedModel loaded = ModelLoader.load(model)) {
+            double[][] values;
+            TranslationScore.Result tr = null;
+            if (translation) {
+                tr = TranslationScore.compute(loaded.model(), loaded.requireTokenizer(), TranslationGenerator.PAIRS,
+                        threshold);
+                values = tr.difference();
+            } else {
+                values = HeadScores.compute(loaded.model(), AnalysisSupport.readTask(task, loaded), kind);
+            }
+            PrintWriter out = spec.commandLine().getOut();
+            if (json) {
+                ObjectNode root = AnalysisSupport.JSON.createObjectNode();
+                root.put("score", score.toLowerCase());
+                ArrayNode heads = root.putArray("heads");
+                for (int l = 0; l < values.length; l++) {
+                    for (int h = 0; h < values[l].length; h++) {
+                        ObjectNode o = heads.addObject();
+                        o.put("head", "a" + l + ".h" + h);
+                        o.put("layer", l);
+                        o.put("index", h);
+                        o.put("score", values[l][h]);
+                        if (tr != null) {
+                            o.put("translation", tr.translation()[l][h]);
+                            o.put("random", tr.random()[l][h]);
+                        }
+                    }
+                }
+                if (tr != null) {
+                    root.put("threshold", threshold);
+                    ArrayNode sel = root.putArray("selected");
+                    tr.selected().forEach(sel::add);
+                }
+                out.println(AnalysisSupport.JSON.writeValueAsString(root));
+            } else {
+                out.printf("%s score (rows: layers, columns: heads)%s%n", score,
+                        tr == null ? "" : ", translation minus random pairs");
+                for (int l = 0; l < values.length; l++) {
+                    out.printf("  L%-3d", l);
+                    for (double v : values[l]) {
+                        out.printf(" %7.3f", v);
+                    }
+                    out.println();
+                }
+                if (tr != null) {
+                    out.println("heads above " + threshold + ": " + tr.selected());
+                }
+            }
+            if (png != null) {
+                AnalysisSupport.heatmap(png, values, 16);
+            }
+            out.flush();
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,161 @@
+package io.circuitscope.circuits.cli;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.circuitscope.core.io.LoadedModel;
+import io.circuitscope.core.io.ModelLoader;
+import io.circuitscope.core.task.Corruption;
+import io.circuitscope.core.task.Direction;
+import io.circuitscope.core.task.Metric;
+import io.circuitscope.core.task.Metrics;
+import io.circuitscope.core.task.Task;
+import io.circuitscope.discovery.analysis.ActivationPatching;
+import io.circuitscope.discovery.analysis.PatchResult;
+import io.circuitscope.discovery.analysis.PathPatching;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** Activation patching of every node (or edge, or sender head along direct paths) with normalized effects. */
+@Command(name = "patch", mixinStandardHelpOptions = true,
+        description = "Activation patching: effect of patching each node (or edge) on the task metric.")
+final class PatchCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, description = "Model directory or llama2.c file.")
+    Path model;
+
+    @Option(names = "--task", required = true, description = "Task JSONL.")
+    Path task;
+
+    @Option(names = "--nodes", defaultValue = "heads", description = "heads | mlps | attn | resid | q | k | v "
+            + "(default ${DEFAULT-VALUE}).")
+    String nodes;
+
+    @Option(names = "--direction", defaultValue = "denoise", description = "denoise | noise (default ${DEFAULT-VALUE}).")
+    String direction;
+
+    @Option(names = "--corruption", defaultValue = "resample",
+            description = "resample | zero | mean | noise (default ${DEFAULT-VALUE}).")
+    String corruption;
+
+    @Option(names = "--seed", defaultValue = "0", description = "Seed of the noise corruption.")
+    long seed;
+
+    @Option(names = "--by-position", description = "One variant per node and position.")
+    boolean byPosition;
+
+    @Option(names = "--edges", description = "Patch every edge of the graph alone instead of nodes.")
+    boolean edges;
+
+    @Option(names = "--edge-filter", description = "With --edges: only edges whose name contains this text.")
+    String edgeFilter;
+
+    @Option(names = "--receivers", split = ",", description = "Path patching: every head as sender into these "
+            + "receivers (logits, aL.hH, aL.hH<q>), comma separated.")
+    List<String> receivers;
+
+    @Option(names = "--metric", defaultValue = "logit-diff", description = "Metric (default ${DEFAULT-VALUE}).")
+    String metric;
+
+    @Option(names = "--max-rows", defaultValue = "256", description = "Rows per batched pass (default ${DEFAULT-VALUE}).")
+    int maxRows;
+
+    @Option(names = "--json", description = "Print JSON.")
+    boolean json;
+
+    @Option(names = "--png", description = "Also write a heatmap of the normalized effects (rows: layers).")
+    Path png;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        Metric m;
+        Direction d;
+        Corruption c;
+        ActivationPatching.Site site;
+        try {
+            m = Metrics.byName(metric);
+            d = Direction.byName(direction);
+            c = Corruption.byName(corruption, seed);
+            site = ActivationPatching.Site.byName(nodes);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
+        if (maxRows <= 0) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--max-rows must be positive");
+        }
+        try (LoadedModel loaded = ModelLoader.load(model)) {
+            Task t = AnalysisSupport.readTask(task, loaded);
+            PatchResult r;
+            boolean edgeKeys = false;
+            if (edges) {
+                r = PathPatching.edges(loaded.model(), t, m, d, c, edgeFilter, maxRows);
+                edgeKeys = true;
+            } else if (receivers != null && !receivers.isEmpty()) {
+                List<PathPatching.Receiver> rs = new ArrayList<>();
+                for (String s : receivers) {
+                    try {
+                        rs.addAll(PathPatching.Receiver.parse(s.trim(), loaded.model().config().nLayers()));
+                    } catch (IllegalArgumentException e) {
+                        throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+                    }
+                }
+                r = PathPatching.senders(loaded.model(), t, m, d, c, rs, maxRows);
+            } else {
+                r = ActivationPatching.sweep(loaded.model(), t,
+                        new ActivationPatching.Options(m, d, c, site, byPosition, maxRows, 64));
+            }
+            PrintWriter out = spec.commandLine().getOut();
+            if (json) {
+                ObjectNode root = AnalysisSupport.JSON.createObjectNode();
+                root.put("metric", r.metric());
+                root.put("direction", r.direction());
+                root.put("clean", r.clean());
+                root.put("corrupted", r.corrupted());
+                ArrayNode effects = root.putArray("effects");
+                for (PatchResult.Effect e : r.effects()) {
+                    ObjectNode o = effects.addObject();
+                    o.put(edgeKeys ? "edge" : "node", e.name());
+                    o.put("layer", e.layer());
+                    if (e.head() >= 0) {
+                        o.put("head", e.head());
+                    }
+                    if (e.position() >= 0) {
+                        o.put("position", e.position());
+                    }
+                    o.put("value", e.value());
+                    o.put("effect", e.effect());
+                    o.put("normalized", e.normalized());
+                }
+                out.println(AnalysisSupport.JSON.writeValueAsString(root));
+            } else {
+                out.printf("%s, %s: clean %.4f, corrupted %.4f%n", r.metric(), r.direction(), r.clean(), r.corrupted());
+                out.printf("  %-28s %12s %12s%n", edgeKeys ? "edge" : "node", "effect", "normalized");
+                for (PatchResult.Effect e : r.effects()) {
+                    out.printf("  %-28s %12.4f %12.4f%n", e.name(), e.effect(), e.normalized());
+                }
+            }
+            if (png != null && !edgeKeys) {
+                AnalysisSupport.heatmap(png, grid(r, loaded.model().config().nLayers()), 16);
+            }
+            out.flush();
+        }
+        return 0;
+    }
+
+    /** Normalized effects as [layer][column] in the order they come (heads, positions or heads x positions). */
+    private static double[][] grid(PatchResult r, int layers) {
+        int perLayer = Math.max(1, r.effects().size() / layers);
+        double[][] g = new double[layers][perLayer];
+        for (int i = 0; i < r.effects().size() && i / perLayer < layers; i++) {
+            g[i / perLayer][i % perLayer] = r.effects().get(i).normalized();
+        }
+        return g;
+    }
+}

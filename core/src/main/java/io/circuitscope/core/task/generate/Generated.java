@@ -1,0 +1,18 @@
+package io.circuitscope.core.task.generate;
+
+import io.circuitscope.core.task.Task;
+import java.util.Map;
+
+/**
+ * A generated task and what was left out, by reason (e.g. {@code "name not one token"}: 3,
+ * {@code "clean and corrupt lengths differ"}: 1), so users see how the tokenizer shaped the data set.
+ */
+public record Generated(Task task, Map<String, Integer> skipped) {
+    public Generated {
+        skipped = Map.copyOf(skipped);
+    }
+
+    public int skippedTotal() {
+        return skipped.values().stream().mapToInt(Integer::intValue).sum();
+    }
+}

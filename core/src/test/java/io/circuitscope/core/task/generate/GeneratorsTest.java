@@ -1,0 +1,226 @@
+package io.circuitscope.core.task.generate;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.circuitscope.core.task.Example;
+import io.circuitscope.core.task.Target;
+import io.circuitscope.core.task.Task;
+import io.circuitscope.core.task.TaskFile;
+import io.circuitscope.core.testing.TinyTokenizer;
+import io.circuitscope.core.tokenize.HfTokenizer;
+import io.circuitscope.core.tokenize.TextTokenizer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Generators are deterministic, give same-length pairs and single-token answers, and count what they skip. */
+class GeneratorsTest {
+    @TempDir
+    Path dir;
+
+    /** The first ten IOI names as single tokens; the other 30 stay multi-token and must be skipped. */
+    static String[] ioiWords() {
+        List<String> w = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            w.add(" " + IoiGenerator.NAMES[i]);
+        }
+        return w.toArray(String[]::new);
+    }
+
+    /** A word-level tokenizer: every word (with its leading space), digit pair and punctuation mark is one token. */
+    static final class WordTokenizer implements TextTokenizer {
+        static final Pattern PIECE = Pattern.compile("\\s?\\d\\d|\\s?\\d|\\s?[^\\s.,:\\d]+|[.,:]");
+        final Map<String, Integer> ids = new HashMap<>();
+        final List<String> pieces = new ArrayList<>();
+
+        @Override
+        public int[] encode(String text) {
+            List<Integer> out = new ArrayList<>();
+            Matcher m = PIECE.matcher(text);
+            while (m.find()) {
+                out.add(ids.computeIfAbsent(m.group(), k -> {
+                    pieces.add(k);
+                    return pieces.size() - 1;
+                }));
+            }
+            return out.stream().mapToInt(Integer::intValue).toArray();
+        }
+
+        @Override
+        public String decode(int[] ids) {
+            StringBuilder sb = new StringBuilder();
+            for (int id : ids) {
+                sb.append(pieces.get(id));
+            }
+            return sb.toString();
+        }
+
+        @Override
+        public String token(int id) {
+            return pieces.get(id);
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    static void assertSameTasks(Task a, Task b) {
+        assertEquals(a.size(), b.size());
+        for (int i = 0; i < a.size(); i++) {
+            assertArrayEquals(a.examples().get(i).clean(), b.examples().get(i).clean());
+            assertArrayEquals(a.examples().get(i).corrupt(), b.examples().get(i).corrupt());
+            assertEquals(a.examples().get(i).targets(), b.examples().get(i).targets());
+        }
+    }
+
+    @Test
+    void ioiIsDeterministicSameLengthSingleTokenAndCountsSkippedNames() throws Exception {
+        TinyTokenizer.write(dir, ioiWords());
+        try (HfTokenizer tok = HfTokenizer.load(dir.resolve("tokenizer.json"), false)) {
+            Generated g = new IoiGenerator().generate(tok, 0, 40, 1);
+            Generated again = new IoiGenerator().generate(tok, 0, 40, 1);
+            assertSameTasks(g.task(), again.task());
+            assertEquals(30, g.skipped().get("name not one token"), g.skipped().toString());
+            assertEquals(40, g.task().size());
+            List<String> names = Arrays.asList(ioiWords());
+            int abba = 0;
+            for (Example e : g.task().examples()) {
+                assertEquals(e.clean().length, e.corrupt().length);
+                Target t = e.targets().get(0);
+                assertTrue(names.contains(tok.token(t.correctId())), tok.token(t.correctId()));
+                assertTrue(names.contains(tok.token(t.wrongId())));
+                assertNotEquals(t.correctId(), t.wrongId());
+                String clean = tok.decode(e.clean());
+                String corrupt = tok.decode(e.corrupt());
+                // IO appears once and S twice in the clean prompt; the corrupted one has three distinct names
+                assertEquals(1, count(clean, tok.token(t.correctId())), clean);
+                assertEquals(2, count(clean, tok.token(t.wrongId())), clean);
+                long distinct = names.stream().filter(corrupt::contains).count();
+                assertEquals(3, distinct, corrupt);
+                abba += clean.indexOf(tok.token(t.correctId())) < clean.indexOf(tok.token(t.wrongId())) ? 1 : 0;
+            }
+            assertTrue(abba > 0 && abba < 40, "both ABBA and BABA orders");
+            assertTrue(g.task().examples().stream().map(e -> tok.decode(e.clean()).substring(0, 8)).distinct().count() > 3,
+                    "several templates");
+            Generated other = new IoiGenerator().generate(tok, 0, 40, 2);
+            assertTrue(!Arrays.equals(other.task().examples().get(0).clean(), g.task().examples().get(0).clean())
+                    || !Arrays.equals(other.task().examples().get(1).clean(), g.task().examples().get(1).clean()));
+            Path file = dir.resolve("ioi.jsonl");
+            TaskFile.write(file, g.task());
+            assertSameTasks(g.task(), TaskFile.read(file, null, false));
+        }
+    }
+
+    static int count(String s, String piece) {
+        int n = 0;
+        for (int i = s.indexOf(piece); i >= 0; i = s.indexOf(piece, i + 1)) {
+            if (i + piece.length() >= s.length() || !Character.isLetter(s.charAt(i + piece.length()))) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    @Test
+    void tooFewSingleTokenNamesIsAClearError() throws Exception {
+        TinyTokenizer.write(dir, " Mary", " John");
+        try (HfTokenizer tok = HfTokenizer.load(dir.resolve("tokenizer.json"), false)) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> new IoiGenerator().generate(tok, 0, 5, 1));
+            assertTrue(e.getMessage().contains("single tokens"), e.getMessage());
+        }
+        assertThrows(IllegalArgumentException.class, () -> new IoiGenerator().generate(null, 0, 5, 1));
+    }
+
+    @Test
+    void greaterThanTargetsAreTheNextAndPreviousYear() {
+        WordTokenizer tok = new WordTokenizer();
+        Generated g = new GreaterThanGenerator().generate(tok, 0, 30, 3);
+        assertEquals(30, g.task().size());
+        assertSameTasks(g.task(), new GreaterThanGenerator().generate(tok, 0, 30, 3).task());
+        for (Example e : g.task().examples()) {
+            String clean = tok.decode(e.clean());
+            String corrupt = tok.decode(e.corrupt());
+            int yy = Integer.parseInt(clean.substring(clean.indexOf(" 17") + 3, clean.indexOf(" 17") + 5));
+            assertTrue(corrupt.contains("year 1701 to"), corrupt);
+            assertEquals(String.format("%02d", yy + 1), tok.token(e.targets().get(0).correctId()));
+            assertEquals(String.format("%02d", yy - 1), tok.token(e.targets().get(0).wrongId()));
+            assertEquals(e.clean().length, e.corrupt().length);
+        }
+    }
+
+    @Test
+    void inductionRepeatsTheFirstHalfAndResamplesItInTheCorruptedPrompt() {
+        Generated g = new InductionGenerator(6, 0, 1, true).generate(null, 50, 8, 4);
+        assertSameTasks(g.task(), new InductionGenerator(6, 0, 1, true).generate(null, 50, 8, 4).task());
+        for (Example e : g.task().examples()) {
+            int[] c = e.clean();
+            int[] k = e.corrupt();
+            assertEquals(13, c.length);
+            assertEquals(0, c[0]);
+            for (int i = 0; i < 6; i++) {
+                assertEquals(c[1 + i], c[7 + i]);
+                assertEquals(c[7 + i], k[7 + i]);
+                assertNotEquals(c[1 + i], k[1 + i]);
+                assertTrue(c[1 + i] >= 1 && c[1 + i] < 50);
+            }
+            assertEquals(5, e.targets().size());
+            for (Target t : e.targets()) {
+                assertEquals(c[t.position() + 1 - 6], t.correctId(), "induction predicts the token after the earlier copy");
+                assertEquals(k[t.position() + 1 - 6], t.wrongId());
+            }
+        }
+        assertEquals(1, new InductionGenerator(6, -1, 1, false).generate(null, 50, 2, 4).task().examples().get(0)
+                .targets().size());
+    }
+
+    @Test
+    void factualRecallCorruptsTheSubjectAndMarksItsPositionsForNoise() {
+        WordTokenizer tok = new WordTokenizer();
+        Generated g = new FactualRecallGenerator().generate(tok, 0, 12, 5);
+        assertSameTasks(g.task(), new FactualRecallGenerator().generate(tok, 0, 12, 5).task());
+        assertEquals(12, g.task().size());
+        for (Example e : g.task().examples()) {
+            assertEquals(e.clean().length, e.corrupt().length);
+            assertTrue(e.noisePositions().length >= 1);
+            for (int p : e.noisePositions()) {
+                assertNotEquals(e.clean()[p], e.corrupt()[p], "noise positions are the subject, which the corruption changes");
+            }
+            assertNotEquals(e.targets().get(0).correctId(), e.targets().get(0).wrongId());
+        }
+    }
+
+    @Test
+    void translationCutsTheTargetSentenceAndSwapsTheLastWordToTheSourceLanguage() {
+        WordTokenizer tok = new WordTokenizer();
+        Generated g = Generators.byName("translation").generate(tok, 0, 20, 6);
+        assertSameTasks(g.task(), new TranslationGenerator().generate(tok, 0, 20, 6).task());
+        for (Example e : g.task().examples()) {
+            String clean = tok.decode(e.clean());
+            String corrupt = tok.decode(e.corrupt());
+            assertEquals(e.clean().length, e.corrupt().length);
+            int diff = 0;
+            for (int i = 0; i < e.clean().length; i++) {
+                diff += e.clean()[i] != e.corrupt()[i] ? 1 : 0;
+            }
+            assertEquals(1, diff, clean + " / " + corrupt);
+            assertNotEquals(e.clean()[e.clean().length - 1], e.corrupt()[e.corrupt().length - 1]);
+        }
+        String any = tok.decode(g.task().examples().stream().filter(e -> tok.decode(e.clean()).startsWith("Español: El"))
+                .findFirst().orElseThrow().clean());
+        assertTrue(any.contains("Français: Le"), any);
+        assertThrows(IllegalArgumentException.class, () -> Generators.byName("nope"));
+    }
+}

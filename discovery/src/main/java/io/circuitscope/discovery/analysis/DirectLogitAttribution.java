@@ -1,0 +1,195 @@
+package io.circuitscope.discovery.analysis;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import io.circuitscope.core.hook.ActivationCache;
+import io.circuitscope.core.hook.HookName;
+import io.circuitscope.core.hook.HookSite;
+import io.circuitscope.core.hook.Hooks;
+import io.circuitscope.core.model.HookedTransformer;
+import io.circuitscope.core.model.ModelConfig;
+import io.circuitscope.core.model.NormType;
+import io.circuitscope.core.task.Batch;
+import io.circuitscope.core.task.Task;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Direct logit attribution of the logit difference (correct - wrong) at every target: the final residual stream is
+ * the sum of the embeddings, every head's {@code hook_result}, each attention layer's output bias and every MLP
+ * output; the final norm is treated as fixed at its clean scale (the per-target LayerNorm standard deviation or
+ * RMS of the final residual stream, with the centring applied to each component, which is linear), so each
+ * component's contribution is {@code norm_w * (c - mean c) / scale} projected on {@code W_U[:, correct] - W_U[:, wrong]}.
+ * The remaining {@code bias} term (final-norm bias and unembedding bias) makes the components sum exactly to the
+ * logit difference. Models with a final logit soft-cap or sandwich norms are refused (not a linear sum).
+ */
+public final class DirectLogitAttribution {
+    /** Components in order, mean over targets: embed, per layer heads, attention bias and MLP, then bias. */
+    public record Result(double logitDiff, Map<String, Double> components, double[][] heads, double[] attnLayers,
+            double[] mlpLayers, double embed, double bias) {
+        public double sum() {
+            return components.values().stream().mapToDouble(Double::doubleValue).sum();
+        }
+    }
+
+    private DirectLogitAttribution() {
+    }
+
+    public static Result run(HookedTransformer model, Task task) {
+        ModelConfig c = model.config();
+        if (c.finalSoftcap() > 0 || c.sandwichNorms()) {
+            throw new IllegalArgumentException(c.family() + " soft-caps its logits or normalises sublayer outputs; "
+                    + "direct logit attribution needs a linear path from the residual stream to the logits");
+        }
+        int layers = c.nLayers();
+        int heads = c.nHeads();
+        int d = c.dModel();
+        Set<HookName> names = new HashSet<>();
+        names.add(HookName.of(HookSite.RESID_PRE, 0));
+        names.add(HookName.of(HookSite.RESID_POST, layers - 1));
+        for (int l = 0; l < layers; l++) {
+            names.add(HookName.of(HookSite.RESULT, l));
+            names.add(HookName.of(HookSite.ATTN_OUT, l));
+            names.add(HookName.of(HookSite.MLP_OUT, l));
+        }
+        float[] normW = floats(model.weights().finalNormWeight());
+        float[] normB = model.weights().finalNormBias() == null ? null : floats(model.weights().finalNormBias());
+        float[] wU = floats(model.weights().wU()); // [d, vocab]
+        float[] bU = model.weights().bU() == null ? null : floats(model.weights().bU());
+        int vocab = c.vocabSize();
+        double[][] headSum = new double[layers][heads];
+        double[] attnBias = new double[layers];
+        double[] mlp = new double[layers];
+        double embed = 0;
+        double bias = 0;
+        double logitDiff = 0;
+        int targets = 0;
+        for (Batch batch : task.batches(64)) {
+            if (!batch.hasWrongAnswers()) {
+                throw new IllegalArgumentException("direct logit attribution of the logit difference needs a wrong "
+                        + "answer for every target");
+            }
+            try (NDManager run = model.newRunManager(); ActivationCache cache = ActivationCache.of(run, names)) {
+                NDArray logits = model.forward(run, batch.clean(), Hooks.caching(cache));
+                float[] lg = floats(io.circuitscope.core.task.Metric.atTargets(logits, batch).get(0));
+                float[] fin = atTargets(cache.get(HookSite.RESID_POST, layers - 1), batch);
+                float[] emb = atTargets(cache.get(HookSite.RESID_PRE, 0), batch);
+                float[][] res = new float[layers][];
+                float[][] attn = new float[layers][];
+                float[][] mlpOut = new float[layers][];
+                for (int l = 0; l < layers; l++) {
+                    res[l] = atTargets(cache.get(HookSite.RESULT, l), batch); // [T, H, d]
+                    attn[l] = atTargets(cache.get(HookSite.ATTN_OUT, l), batch);
+                    mlpOut[l] = atTargets(cache.get(HookSite.MLP_OUT, l), batch);
+                }
+                for (int t = 0; t < batch.targets(); t++) {
+                    int cor = batch.correct()[t];
+                    int wr = batch.wrong()[t];
+                    double[] dir = new double[d];
+                    for (int i = 0; i < d; i++) {
+                        dir[i] = normW[i] * ((double) wU[i * vocab + cor] - wU[i * vocab + wr]);
+                    }
+                    double scale = scale(c, fin, t * d, d);
+                    boolean centre = c.normType() == NormType.LAYER_NORM;
+                    embed += project(emb, t * d, d, dir, scale, centre);
+                    for (int l = 0; l < layers; l++) {
+                        double headTotal = 0;
+                        for (int h = 0; h < heads; h++) {
+                            double v = project(res[l], (t * heads + h) * d, d, dir, scale, centre);
+                            headSum[l][h] += v;
+                            headTotal += v;
+                        }
+                        attnBias[l] += project(attn[l], t * d, d, dir, scale, centre) - headTotal;
+                        mlp[l] += project(mlpOut[l], t * d, d, dir, scale, centre);
+                    }
+                    double b = 0;
+                    if (normB != null) {
+                        for (int i = 0; i < d; i++) {
+                            b += normB[i] * ((double) wU[i * vocab + cor] - wU[i * vocab + wr]);
+                        }
+                    }
+                    if (bU != null) {
+                        b += bU[cor] - bU[wr];
+                    }
+                    bias += b;
+                    logitDiff += lg[t * vocab + cor] - lg[t * vocab + wr];
+                    targets++;
+                }
+            }
+        }
+        Map<String, Double> components = new LinkedHashMap<>();
+        components.put("embed", embed / targets);
+        double[] attnLayers = new double[layers];
+        for (int l = 0; l < layers; l++) {
+            for (int h = 0; h < heads; h++) {
+                headSum[l][h] /= targets;
+                components.put("a" + l + ".h" + h, headSum[l][h]);
+                attnLayers[l] += headSum[l][h];
+            }
+            attnBias[l] /= targets;
+            attnLayers[l] += attnBias[l];
+            components.put("a" + l + ".bias", attnBias[l]);
+            mlp[l] /= targets;
+            components.put("m" + l, mlp[l]);
+        }
+        components.put("bias", bias / targets);
+        return new Result(logitDiff / targets, components, headSum, attnLayers, mlp, embed / targets, bias / targets);
+    }
+
+    private static double scale(ModelConfig c, float[] x, int off, int d) {
+        double mean = 0;
+        if (c.normType() == NormType.LAYER_NORM) {
+            for (int i = 0; i < d; i++) {
+                mean += x[off + i];
+            }
+            mean /= d;
+        } else if (c.normType() == NormType.NONE) {
+            return 1.0;
+        }
+        double sq = 0;
+        for (int i = 0; i < d; i++) {
+            sq += (x[off + i] - mean) * (x[off + i] - mean);
+        }
+        return Math.sqrt(sq / d + c.normEps());
+    }
+
+    private static double project(float[] x, int off, int d, double[] dir, double scale, boolean centre) {
+        double mean = 0;
+        if (centre) {
+            for (int i = 0; i < d; i++) {
+                mean += x[off + i];
+            }
+            mean /= d;
+        }
+        double s = 0;
+        for (int i = 0; i < d; i++) {
+            s += (x[off + i] - mean) * dir[i];
+        }
+        return s / scale;
+    }
+
+    /** Rows of an activation [B, s, ...] at every target, flattened [T, ...]. */
+    static float[] atTargets(NDArray x, Batch batch) {
+        long[] shape = x.getShape().getShape();
+        long inner = 1;
+        for (int i = 2; i < shape.length; i++) {
+            inner *= shape[i];
+        }
+        float[] all = floats(x);
+        float[] out = new float[(int) (batch.targets() * inner)];
+        for (int t = 0; t < batch.targets(); t++) {
+            long row = (long) batch.row()[t] * shape[1] + batch.position()[t];
+            System.arraycopy(all, (int) (row * inner), out, (int) (t * inner), (int) inner);
+        }
+        return out;
+    }
+
+    static float[] floats(NDArray x) {
+        return x.toType(DataType.FLOAT32, false).toFloatArray();
+    }
+}

@@ -1,0 +1,245 @@
+package io.circuitscope.discovery.analysis;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
+import io.circuitscope.core.graph.ComputationGraph;
+import io.circuitscope.core.graph.Edge;
+import io.circuitscope.core.graph.EdgePatcher;
+import io.circuitscope.core.graph.Port;
+import io.circuitscope.core.graph.SourceOutputs;
+import io.circuitscope.core.hook.HookName;
+import io.circuitscope.core.hook.HookSite;
+import io.circuitscope.core.hook.Hooks;
+import io.circuitscope.core.hook.Intervention;
+import io.circuitscope.core.hook.Selection;
+import io.circuitscope.core.model.HookedTransformer;
+import io.circuitscope.core.task.Batch;
+import io.circuitscope.core.task.Corruption;
+import io.circuitscope.core.task.Direction;
+import io.circuitscope.core.task.Metric;
+import io.circuitscope.core.task.Task;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Direct-path patching: for each sender head, the sender's output is swapped (base run -> source run) only in
+ * the inputs of the receivers (heads' q/k/v inputs, or the logits), everything else keeping the base run's
+ * values; the receivers' changed outputs then propagate normally. This is exactly patching the edges
+ * sender -> receiver of {@link ComputationGraph} with {@link EdgePatcher}, computed here with hooks from the
+ * first receiver layer on, senders stacked along the batch axis.
+ *
+ * <p>Also {@link #edges}: every edge of the graph patched on its own with {@link EdgePatcher} (M masks per pass).
+ */
+public final class PathPatching {
+    /** A receiver: a head input (layer, head, port Q/K/V) or the logits (layer = nLayers, head = -1). */
+    public record Receiver(int layer, int head, Port port) {
+        private static final Pattern HEAD = Pattern.compile("a(\\d+)\\.h(\\d+)(<([qkv])>)?");
+
+        public boolean isLogits() {
+            return head < 0;
+        }
+
+        /** "logits", "a9.h9<q>" or "a9.h9" (all three inputs). */
+        public static List<Receiver> parse(String spec, int nLayers) {
+            if (spec.equals("logits")) {
+                return List.of(new Receiver(nLayers, -1, Port.IN));
+            }
+            Matcher m = HEAD.matcher(spec);
+            if (!m.matches()) {
+                throw new IllegalArgumentException("receiver '" + spec + "' is not 'logits', 'aL.hH' or 'aL.hH<q|k|v>'");
+            }
+            int l = Integer.parseInt(m.group(1));
+            int h = Integer.parseInt(m.group(2));
+            if (m.group(4) != null) {
+                return List.of(new Receiver(l, h, Port.valueOf(m.group(4).toUpperCase(Locale.ROOT))));
+            }
+            return List.of(new Receiver(l, h, Port.Q), new Receiver(l, h, Port.K), new Receiver(l, h, Port.V));
+        }
+    }
+
+    private PathPatching() {
+    }
+
+    /**
+     * Every head as a sender into the given receivers. A sender in a layer at or after a receiver's layer has no
+     * direct path to it (its effect through that receiver is zero).
+     */
+    public static PatchResult senders(HookedTransformer model, Task task, Metric metric, Direction direction,
+            Corruption corruption, List<Receiver> receivers, int maxRows) {
+        int layers = model.config().nLayers();
+        int heads = model.config().nHeads();
+        int start = receivers.stream().mapToInt(Receiver::layer).min().orElseThrow();
+        Set<HookName> names = new HashSet<>();
+        for (int l = 0; l < layers; l++) {
+            names.add(HookName.of(HookSite.RESID_PRE, l));
+            names.add(HookName.of(HookSite.RESULT, l));
+        }
+        names.add(HookName.of(HookSite.RESID_POST, layers - 1));
+        int senders = layers * heads;
+        double[] sum = new double[senders];
+        double clean = 0;
+        double corrupt = 0;
+        double total = 0;
+        for (Batch batch : task.batches(64)) {
+            try (PatchRuns runs = new PatchRuns(model, batch, metric, direction, corruption, names)) {
+                int b = batch.size();
+                int chunk = Math.max(1, maxRows / b);
+                for (int first = 0; first < senders; first += chunk) {
+                    int count = Math.min(chunk, senders - first);
+                    try (NDManager pass = runs.run.newSubManager()) {
+                        double[] v = runs.values(senderPass(runs, pass, receivers, first, count, start));
+                        for (int i = 0; i < count; i++) {
+                            sum[first + i] += runs.weight() * v[i];
+                        }
+                    }
+                }
+                clean += runs.weight() * runs.mClean;
+                corrupt += runs.weight() * runs.mCorrupt;
+                total += runs.weight();
+            }
+        }
+        clean /= total;
+        corrupt /= total;
+        double base = direction == Direction.DENOISE ? corrupt : clean;
+        List<PatchResult.Effect> effects = new ArrayList<>();
+        for (int s = 0; s < senders; s++) {
+            double value = sum[s] / total;
+            effects.add(new PatchResult.Effect("a" + (s / heads) + ".h" + (s % heads), s / heads, s % heads, -1, value,
+                    value - base, direction.normalized(value, clean, corrupt)));
+        }
+        return new PatchResult(metric.name(), direction.name().toLowerCase(Locale.ROOT), clean, corrupt, effects);
+    }
+
+    private static NDArray senderPass(PatchRuns runs, NDManager pass, List<Receiver> receivers, int first, int count,
+            int startLayer) {
+        HookedTransformer model = runs.model;
+        int layers = model.config().nLayers();
+        int heads = model.config().nHeads();
+        int batch = runs.batch.size();
+        // delta of each sender, variant-major [count * B, seq, d]
+        List<NDArray> deltas = new ArrayList<>();
+        int[] senderLayer = new int[count];
+        for (int i = 0; i < count; i++) {
+            int s = first + i;
+            senderLayer[i] = s / heads;
+            HookName result = HookName.of(HookSite.RESULT, s / heads);
+            NDIndex head = new NDIndex(":, :, {}, :", s % heads);
+            NDArray src = PatchRuns.local(runs.source(result), pass).get(head);
+            NDArray base = PatchRuns.local(runs.base().get(result), pass).get(head);
+            deltas.add(src.sub(base));
+        }
+        NDArray delta = ai.djl.ndarray.NDArrays.concat(new ai.djl.ndarray.NDList(deltas), 0);
+        Shape ds = delta.getShape();
+        Hooks.Builder hooks = Hooks.builder();
+        NDArray input = startLayer < layers
+                ? PatchRuns.tile(PatchRuns.local(runs.base().get(HookSite.RESID_PRE, startLayer), pass), count)
+                : PatchRuns.tile(PatchRuns.local(runs.base().get(HookSite.RESID_POST, layers - 1), pass), count);
+        for (int l = 0; l <= layers; l++) {
+            for (Port port : new Port[] {Port.Q, Port.K, Port.V, Port.IN}) {
+                final int layer = l;
+                List<Receiver> here = receivers.stream()
+                        .filter(r -> r.layer() == layer && (r.isLogits() ? port == Port.IN : r.port() == port)).toList();
+                if (here.isEmpty()) {
+                    continue;
+                }
+                NDArray gated = delta.mul(gate(pass, senderLayer, layer, batch));
+                if (port == Port.IN) { // logits
+                    if (startLayer == layers) {
+                        input = input.add(gated);
+                    } else {
+                        hooks.add(Intervention.apply(HookName.of(HookSite.RESID_POST, layers - 1), Selection.all(),
+                                "path patch logits", x -> x.add(gated)));
+                    }
+                    continue;
+                }
+                float[] hm = new float[heads];
+                here.forEach(r -> hm[r.head()] = 1f);
+                NDArray perHead = gated.reshape(ds.get(0), ds.get(1), 1, ds.get(2))
+                        .mul(pass.create(hm, new Shape(1, 1, heads, 1)));
+                HookSite site = port == Port.Q ? HookSite.Q_INPUT : port == Port.K ? HookSite.K_INPUT : HookSite.V_INPUT;
+                hooks.add(Intervention.apply(HookName.of(site, l), Selection.all(), "path patch " + port,
+                        x -> x.add(perHead)));
+            }
+        }
+        return model.forwardFrom(pass, startLayer, input, hooks.build());
+    }
+
+    /** [count * B, 1, 1]: 1 for variants whose sender layer is before {@code receiverLayer}. */
+    private static NDArray gate(NDManager m, int[] senderLayer, int receiverLayer, int batch) {
+        float[] g = new float[senderLayer.length * batch];
+        for (int i = 0; i < senderLayer.length; i++) {
+            for (int b = 0; b < batch; b++) {
+                g[i * batch + b] = senderLayer[i] < receiverLayer ? 1f : 0f;
+            }
+        }
+        return m.create(g, new Shape(g.length, 1, 1));
+    }
+
+    /**
+     * Every edge (or those whose name contains {@code filter}) patched alone with {@link EdgePatcher}. The noise
+     * corruption is not supported here (the edge patcher's runs take no extra hooks).
+     */
+    public static PatchResult edges(HookedTransformer model, Task task, Metric metric, Direction direction,
+            Corruption corruption, String filter, int maxRows) {
+        if (corruption.kind() == Corruption.Kind.NOISE) {
+            throw new IllegalArgumentException("edge patching supports the resample, zero and mean corruptions");
+        }
+        EdgePatcher patcher = new EdgePatcher(model);
+        ComputationGraph g = patcher.graph();
+        List<Edge> edges = g.edges().stream().filter(e -> filter == null || e.name().contains(filter)).toList();
+        if (edges.isEmpty()) {
+            throw new IllegalArgumentException("no edge matches '" + filter + "'");
+        }
+        double[] sum = new double[edges.size()];
+        double clean = 0;
+        double corrupt = 0;
+        double total = 0;
+        for (Batch batch : task.batches(64)) {
+            try (PatchRuns runs = new PatchRuns(model, batch, metric, direction, corruption, Set.of())) {
+                SourceOutputs patched = direction == Direction.DENOISE ? patcher.sourceOutputs(runs.run, batch.clean())
+                        : corruption.isRun() ? patcher.sourceOutputs(runs.run, batch.corrupt())
+                        : corruption.ablate(patcher.sourceOutputs(runs.run, batch.clean()));
+                int chunk = Math.max(1, maxRows / batch.size());
+                int cells = g.nSources() * g.nDestinations();
+                for (int first = 0; first < edges.size(); first += chunk) {
+                    int count = Math.min(chunk, edges.size() - first);
+                    try (NDManager pass = runs.run.newSubManager()) {
+                        float[] coef = new float[count * cells];
+                        java.util.Arrays.fill(coef, 1f);
+                        for (int i = 0; i < count; i++) {
+                            Edge e = edges.get(first + i);
+                            coef[i * cells + e.source().sourceIndex() * g.nDestinations() + e.destination().index()] = 0f;
+                        }
+                        NDArray logits = patcher.forward(pass, runs.baseTokens(), patched,
+                                pass.create(coef, new Shape(count, g.nSources(), g.nDestinations())));
+                        double[] v = runs.values(logits);
+                        for (int i = 0; i < count; i++) {
+                            sum[first + i] += runs.weight() * v[i];
+                        }
+                    }
+                }
+                clean += runs.weight() * runs.mClean;
+                corrupt += runs.weight() * runs.mCorrupt;
+                total += runs.weight();
+            }
+        }
+        clean /= total;
+        corrupt /= total;
+        double base = direction == Direction.DENOISE ? corrupt : clean;
+        List<PatchResult.Effect> effects = new ArrayList<>();
+        for (int i = 0; i < edges.size(); i++) {
+            Edge e = edges.get(i);
+            double value = sum[i] / total;
+            effects.add(new PatchResult.Effect(e.name(), e.source().layer(), e.source().head(), -1, value, value - base,
+                    direction.normalized(value, clean, corrupt)));
+        }
+        return new PatchResult(metric.name(), direction.name().toLowerCase(Locale.ROOT), clean, corrupt, effects);
+    }
+}

@@ -1,0 +1,283 @@
+package io.circuitscope.discovery.analysis;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import io.circuitscope.core.graph.ComputationGraph;
+import io.circuitscope.core.graph.Edge;
+import io.circuitscope.core.graph.EdgePatcher;
+import io.circuitscope.core.graph.Port;
+import io.circuitscope.core.hook.ActivationCache;
+import io.circuitscope.core.hook.HookName;
+import io.circuitscope.core.hook.HookSite;
+import io.circuitscope.core.hook.Hooks;
+import io.circuitscope.core.io.LoadedModel;
+import io.circuitscope.core.model.HookedTransformer;
+import io.circuitscope.core.task.Batch;
+import io.circuitscope.core.task.Corruption;
+import io.circuitscope.core.task.Direction;
+import io.circuitscope.core.task.Example;
+import io.circuitscope.core.task.Metric;
+import io.circuitscope.core.task.Metrics;
+import io.circuitscope.core.task.Target;
+import io.circuitscope.core.task.Task;
+import io.circuitscope.core.testing.TestModels;
+import io.circuitscope.core.testing.TinyCheckpoint;
+import io.circuitscope.discovery.analysis.ActivationPatching.Options;
+import io.circuitscope.discovery.analysis.ActivationPatching.Site;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/** Exact identities of the classic analyses on tiny random models. */
+class AnalysesTest {
+    static final int[][] CLEAN = {{1, 5, 9, 12, 3, 7}, {2, 2, 30, 11, 0, 8}, {4, 17, 9, 5, 21, 6}};
+    static final int[][] CORRUPT = {{4, 6, 10, 13, 21, 17}, {3, 25, 33, 14, 5, 1}, {7, 7, 19, 2, 20, 6}};
+
+    static Task task(int[][] clean, int[][] corrupt) {
+        List<Example> ex = new ArrayList<>();
+        for (int i = 0; i < clean.length; i++) {
+            ex.add(new Example(clean[i], corrupt[i], List.of(new Target(-1, 3 + i, 20 + i), new Target(2, 7, 8)),
+                    new int[] {1, 2}));
+        }
+        return new Task("t", ex);
+    }
+
+    static LoadedModel model() {
+        return TestModels.load(TinyCheckpoint.gpt2(42, 3, 3, 4, 41, 16, false));
+    }
+
+    static void assertSame(PatchResult a, PatchResult b, double tol) {
+        assertEquals(a.clean(), b.clean(), tol);
+        assertEquals(a.corrupted(), b.corrupted(), tol);
+        assertEquals(a.effects().size(), b.effects().size());
+        for (int i = 0; i < a.effects().size(); i++) {
+            assertEquals(a.effects().get(i).name(), b.effects().get(i).name());
+            assertEquals(a.effects().get(i).value(), b.effects().get(i).value(), tol, a.effects().get(i).name());
+        }
+    }
+
+    @Test
+    void batchedSweepsEqualTheNaiveOneForwardPerVariantLoop() {
+        try (LoadedModel loaded = model()) {
+            HookedTransformer m = loaded.model();
+            Task t = task(CLEAN, CORRUPT);
+            for (Site site : Site.values()) {
+                for (Direction d : Direction.values()) {
+                    for (boolean byPos : new boolean[] {false, true}) {
+                        if (byPos && site != Site.HEADS && site != Site.RESID && site != Site.MLP) {
+                            continue;
+                        }
+                        // maxRows 7: chunks of 2 variants, so chunk boundaries inside a layer are exercised
+                        Options o = Options.of(Metrics.LOGIT_DIFF, d, site, byPos).withMaxRows(7);
+                        PatchResult fast = ActivationPatching.sweep(m, t, o);
+                        PatchResult slow = ActivationPatching.naive(m, t, o);
+                        assertSame(fast, slow, 1e-5);
+                        int expected = 3 * (site.perHead ? 3 : 1) * (byPos ? 6 : 1);
+                        assertEquals(expected, fast.effects().size());
+                    }
+                }
+            }
+            // KL (needs the clean reference), the noise corruption and mean ablation
+            assertSame(ActivationPatching.sweep(m, t, Options.of(Metrics.KL, Direction.NOISE, Site.HEADS, false)),
+                    ActivationPatching.naive(m, t, Options.of(Metrics.KL, Direction.NOISE, Site.HEADS, false)), 1e-5);
+            Options noise = Options.of(Metrics.LOGIT_DIFF, Direction.DENOISE, Site.MLP, true).withCorruption(Corruption.noise(3));
+            assertSame(ActivationPatching.sweep(m, t, noise), ActivationPatching.naive(m, t, noise), 1e-5);
+            Options mean = Options.of(Metrics.LOGIT_DIFF, Direction.NOISE, Site.HEADS, false).withCorruption(Corruption.mean());
+            assertSame(ActivationPatching.sweep(m, t, mean), ActivationPatching.naive(m, t, mean), 1e-5);
+            assertThrows(IllegalArgumentException.class, () -> ActivationPatching.sweep(m, t,
+                    Options.of(Metrics.LOGIT_DIFF, Direction.DENOISE, Site.HEADS, false).withCorruption(Corruption.zero())));
+        }
+    }
+
+    @Test
+    void patchingCleanIntoCleanChangesNothing() {
+        try (LoadedModel loaded = model()) {
+            Task same = task(CLEAN, CLEAN);
+            for (Site site : Site.values()) {
+                for (Direction d : Direction.values()) {
+                    PatchResult r = ActivationPatching.sweep(loaded.model(), same, Options.of(Metrics.LOGIT_DIFF, d, site, true));
+                    assertEquals(r.clean(), r.corrupted(), 1e-6);
+                    for (PatchResult.Effect e : r.effects()) {
+                        assertEquals(0.0, e.effect(), 1e-5, e.name());
+                        assertEquals(r.clean(), e.value(), 1e-5, e.name());
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void denoisingTheWholeResidualStreamOfTheLastLayerRestoresTheCleanMetric() {
+        try (LoadedModel loaded = model()) {
+            Task t = task(CLEAN, CORRUPT);
+            PatchResult r = ActivationPatching.sweep(loaded.model(), t,
+                    Options.of(Metrics.LOGIT_DIFF, Direction.DENOISE, Site.RESID, false));
+            PatchResult.Effect last = r.effects().get(r.effects().size() - 1);
+            assertEquals("resid_pre2", last.name());
+            assertEquals(1.0, last.normalized(), 1e-5);
+            assertEquals(1.0, r.effects().get(0).normalized(), 1e-5, "resid_pre0 is the whole input too");
+            PatchResult noising = ActivationPatching.sweep(loaded.model(), t,
+                    Options.of(Metrics.LOGIT_DIFF, Direction.NOISE, Site.RESID, false));
+            assertEquals(1.0, noising.effects().get(2).normalized(), 1e-5);
+            assertTrue(Math.abs(r.clean() - r.corrupted()) > 1e-2, "the prompts must differ in the metric");
+        }
+    }
+
+    @Test
+    void pathPatchingEqualsTheEdgePatcherOnTheSameEdges() {
+        try (LoadedModel loaded = model(); NDManager run = loaded.model().newRunManager()) {
+            HookedTransformer m = loaded.model();
+            Task t = task(CLEAN, CORRUPT);
+            Batch batch = t.batches(64).get(0);
+            EdgePatcher patcher = new EdgePatcher(m);
+            ComputationGraph g = patcher.graph();
+            for (Direction d : Direction.values()) {
+                for (String spec : new String[] {"logits", "a2.h1", "a1.h0<k>"}) {
+                    List<PathPatching.Receiver> receivers = PathPatching.Receiver.parse(spec, 3);
+                    PatchResult r = PathPatching.senders(m, t, Metrics.LOGIT_DIFF, d, Corruption.resample(), receivers, 5);
+                    int[][] base = d == Direction.DENOISE ? CORRUPT : CLEAN;
+                    int[][] source = d == Direction.DENOISE ? CLEAN : CORRUPT;
+                    var patched = patcher.sourceOutputs(run, source);
+                    for (PatchResult.Effect e : r.effects()) {
+                        boolean[] keep = new boolean[g.nEdges()];
+                        Arrays.fill(keep, true);
+                        for (PathPatching.Receiver rc : receivers) {
+                            String dest = rc.isLogits() ? "logits" : "a" + rc.layer() + ".h" + rc.head() + rc.port().suffix();
+                            String edge = e.name() + "->" + dest;
+                            if (g.hasEdge(edge)) {
+                                keep[g.edge(edge).index()] = false;
+                            }
+                        }
+                        NDArray logits = patcher.forward(run, base, patched, patcher.coefficients(run, keep));
+                        double expected = Metrics.LOGIT_DIFF.perVariant(logits, batch, null).getFloat(0);
+                        assertEquals(expected, e.value(), 1e-5, d + " " + e.name() + " -> " + spec);
+                    }
+                }
+            }
+            PatchResult edges = PathPatching.edges(m, t, Metrics.LOGIT_DIFF, Direction.NOISE, Corruption.resample(), "->logits", 8);
+            assertEquals(g.edgesInto(g.destination("logits")).size(), edges.effects().size());
+            PatchResult viaSenders = PathPatching.senders(m, t, Metrics.LOGIT_DIFF, Direction.NOISE, Corruption.resample(),
+                    PathPatching.Receiver.parse("logits", 3), 64);
+            for (PatchResult.Effect e : viaSenders.effects()) {
+                double v = edges.effects().stream().filter(x -> x.name().equals(e.name() + "->logits")).findFirst()
+                        .orElseThrow().value();
+                assertEquals(v, e.value(), 1e-5);
+            }
+        }
+    }
+
+    @Test
+    void directLogitAttributionSumsToTheLogitDifference() {
+        for (TinyCheckpoint c : List.of(TinyCheckpoint.gpt2(42, 3, 3, 4, 41, 16, false),
+                TinyCheckpoint.llamaFamily("llama", 7, 2, 4, 2, 4, 12, 20, 41, 16, false, true))) {
+            try (LoadedModel loaded = TestModels.load(c)) {
+                DirectLogitAttribution.Result r = DirectLogitAttribution.run(loaded.model(), task(CLEAN, CORRUPT));
+                assertEquals(r.logitDiff(), r.sum(), 1e-3 * Math.max(1, Math.abs(r.logitDiff())));
+                double layers = r.embed() + r.bias() + Arrays.stream(r.attnLayers()).sum() + Arrays.stream(r.mlpLayers()).sum();
+                assertEquals(r.logitDiff(), layers, 1e-3 * Math.max(1, Math.abs(r.logitDiff())));
+                assertTrue(Math.abs(r.heads()[0][1]) > 0);
+            }
+        }
+    }
+
+    @Test
+    void logitLensAtTheLastLayerIsTheModelsOutput() {
+        try (LoadedModel loaded = model(); NDManager run = loaded.model().newRunManager()) {
+            Task t = task(CLEAN, CORRUPT);
+            List<LogitLens.Layer> lens = LogitLens.run(loaded.model(), t, 3);
+            assertEquals(4, lens.size());
+            assertEquals("embed", lens.get(0).name());
+            Batch batch = t.batches(64).get(0);
+            NDArray logits = loaded.model().forward(run, CLEAN);
+            float[] rank = Metrics.RANK.perTarget(logits, batch, null).toFloatArray();
+            float[] lp = Metrics.LOG_PROB.perTarget(logits, batch, null).toFloatArray();
+            LogitLens.Layer last = lens.get(3);
+            for (int i = 0; i < rank.length; i++) {
+                assertEquals((int) rank[i], last.targets().get(i).rank());
+                assertEquals(lp[i], last.targets().get(i).logProb(), 1e-4);
+                assertEquals(3, last.targets().get(i).topIds().length);
+            }
+        }
+    }
+
+    /** Patterns [1, H, S, S] for tokens r1..r5 r1..r5: head 0 previous-token, head 1 induction, head 2 uniform. */
+    @Test
+    void plantedPatternsScoreHighAndUniformOrRandomLow() {
+        int seq = 10;
+        int[][] tokens = {{11, 12, 13, 14, 15, 11, 12, 13, 14, 15}};
+        int heads = 4;
+        float[] p = new float[heads * seq * seq];
+        Random rng = new Random(0);
+        for (int q = 0; q < seq; q++) {
+            p[(0 * seq + q) * seq + Math.max(0, q - 1)] = 1f;
+            int ind = q >= 5 ? q - 4 : 0;
+            p[(1 * seq + q) * seq + ind] = 1f;
+            int dup = q >= 5 ? q - 5 : 0;
+            p[(3 * seq + q) * seq + dup] = 1f;
+            double total = 0;
+            double[] w = new double[q + 1];
+            for (int k = 0; k <= q; k++) {
+                w[k] = rng.nextDouble();
+                total += w[k];
+            }
+            for (int k = 0; k <= q; k++) {
+                p[(2 * seq + q) * seq + k] = (float) (w[k] / total);
+            }
+        }
+        HeadScores.Score prev = HeadScores.score(HeadScores.Kind.PREVIOUS_TOKEN, p, 1, heads, seq, tokens);
+        HeadScores.Score ind = HeadScores.score(HeadScores.Kind.INDUCTION, p, 1, heads, seq, tokens);
+        HeadScores.Score dup = HeadScores.score(HeadScores.Kind.DUPLICATE_TOKEN, p, 1, heads, seq, tokens);
+        assertEquals(1.0, prev.mean(0), 1e-6);
+        assertEquals(1.0, ind.mean(1), 1e-6);
+        assertEquals(1.0, dup.mean(3), 1e-6);
+        assertEquals(0.0, ind.mean(0), 1e-6);
+        assertEquals(0.0, prev.mean(1), 0.2);
+        assertTrue(ind.mean(2) < 0.3 && prev.mean(2) < 0.5 && dup.mean(2) < 0.3);
+        assertEquals(5, ind.queries(), "queries 5..9 have an earlier copy whose successor comes before them");
+    }
+
+    @Test
+    void headScoresOnAModelRunAndCorruptionNoiseIsDeterministic() {
+        try (LoadedModel loaded = model(); NDManager run = loaded.model().newRunManager()) {
+            Task t = new io.circuitscope.core.task.generate.InductionGenerator(5, 0, 1, true).generate(null, 41, 4, 1).task();
+            double[][] s = HeadScores.compute(loaded.model(), t, HeadScores.Kind.INDUCTION);
+            assertEquals(3, s.length);
+            for (double[] row : s) {
+                for (double v : row) {
+                    assertTrue(v >= 0 && v <= 1 + 1e-6);
+                }
+            }
+            Batch b = task(CLEAN, CORRUPT).batches(8).get(0);
+            NDArray n1 = Corruption.noise(5).noise(run, loaded.model(), b);
+            NDArray n2 = Corruption.noise(5).noise(run, loaded.model(), b);
+            assertEquals(0f, n1.sub(n2).abs().max().getFloat());
+            assertEquals(0f, n1.get(":, 0, :").abs().max().getFloat(), "only the noise positions move");
+            float std = Corruption.embeddingStd(loaded.model());
+            float sd = n1.get(":, 1:3, :").flatten().square().mean().sqrt().getFloat();
+            assertEquals(3 * std, sd, 0.6 * std);
+        }
+    }
+
+    @Test
+    void forwardFromACachedResidualStreamEqualsTheFullForward() {
+        try (LoadedModel loaded = model(); NDManager run = loaded.model().newRunManager();
+                ActivationCache cache = ActivationCache.of(run, Set.of(HookName.of(HookSite.RESID_PRE, 1),
+                        HookName.of(HookSite.RESID_POST, 2)))) {
+            HookedTransformer m = loaded.model();
+            NDArray full = m.forward(run, CLEAN, Hooks.caching(cache));
+            NDArray from1 = m.forwardFrom(run, 1, cache.get(HookSite.RESID_PRE, 1), Hooks.none());
+            NDArray from3 = m.forwardFrom(run, 3, cache.get(HookSite.RESID_POST, 2), Hooks.none());
+            assertTrue(full.sub(from1).abs().max().getFloat() < 1e-5f);
+            assertTrue(full.sub(from3).abs().max().getFloat() < 1e-5f);
+            assertThrows(IllegalArgumentException.class, () -> m.forwardFrom(run, 4, cache.get(HookSite.RESID_PRE, 1),
+                    Hooks.none()));
+        }
+    }
+}
