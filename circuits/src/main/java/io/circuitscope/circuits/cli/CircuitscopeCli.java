@@ -11,9 +11,9 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "circuitscope", mixinStandardHelpOptions = true, version = "circuitscope 0.1.0",
         description = "Automated circuit discovery in transformer language models.",
-        subcommands = {DiscoverCommand.class, ValidateCommand.class, BatchCommand.class, LogitsCommand.class,
-            GenerateCommand.class, MakeTaskCommand.class, PatchCommand.class, HeadsCommand.class, LensCommand.class,
-            DlaCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {DiscoverCommand.class, ValidateCommand.class, RenderCommand.class, BatchCommand.class,
+            LogitsCommand.class, GenerateCommand.class, MakeTaskCommand.class, PatchCommand.class, HeadsCommand.class,
+            LensCommand.class, DlaCommand.class, CommandLine.HelpCommand.class})
 public final class CircuitscopeCli implements Runnable {
     @Option(names = "--verbose", scope = CommandLine.ScopeType.INHERIT, description = "Show stack traces on errors.")
     boolean verbose;

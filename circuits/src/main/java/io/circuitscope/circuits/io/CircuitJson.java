@@ -9,6 +9,7 @@ import io.circuitscope.core.graph.ComputationGraph;
 import io.circuitscope.core.graph.Edge;
 import io.circuitscope.core.graph.EdgeScores;
 import io.circuitscope.core.graph.Node;
+import io.circuitscope.core.model.ModelConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,13 +27,16 @@ import java.util.Set;
  * {
  *   "schema": "circuitscope.circuit/1",
  *   "software": {"name": "circuitscope", "version": "..."},
- *   "model":   {"name", "family", "config_hash", "n_layers", "n_heads", ...},
+ *   "model":   {"name", "family", "config_hash", "n_layers", "n_heads", "n_kv_heads", "d_model", "d_mlp",
+ *               "vocab_size", "context_length", "parallel_attn_mlp"},
  *   "task":    {"name", "hash", "examples"},
  *   "method":  {"key", "settings": {...}, "metric", "ablation", "seed"},
  *   "summary": {"clean", "corrupted", "circuit", "faithfulness", "edges_in_graph", "forward_passes", "seconds"},
  *   "nodes": {"a0.h1": {"score": 0.1, "in_graph": true}, ...},
  *   "edges": {"a0.h1->a2.h3<k>": {"score": 0.02, "in_graph": true}, ...},
  *   "validation": {...}            (added by `circuitscope validate`)
+ *   "roles":   {"a9.h9": "name mover", ...}          (optional: role of a node, coloured in diagrams)
+ *   "heatmaps": [{"title", "row_labels", "col_labels", "values": [[...], ...]}]  (optional: patching results)
  * }
  * </pre>
  * The {@code nodes}/{@code edges} keys follow EAP-IG's Graph.to_json so the file loads in Python
@@ -95,6 +99,75 @@ public final class CircuitJson {
 
     /** Reads a circuit against {@code graph}, which must be the graph of the model it was found on. */
     public static CircuitDocument read(Path file, ComputationGraph graph) {
+        return read(file, parseChecked(file), graph);
+    }
+
+    /**
+     * Reads a circuit without the model: the graph is rebuilt from the {@code model} section
+     * ({@code n_layers}, {@code n_heads} and {@code parallel_attn_mlp}; the graph depends on nothing
+     * else). Files written before {@code parallel_attn_mlp} was recorded are read as sequential
+     * attention-then-MLP blocks unless their edge list is exactly the parallel graph's. The rebuilt
+     * {@link ModelConfig} carries the recorded sizes where present and placeholders otherwise: it
+     * describes the graph, not a model that can be run.
+     */
+    public static CircuitDocument read(Path file) {
+        JsonNode root = parseChecked(file);
+        return read(file, root, ComputationGraph.of(configFromModelSection(file, root)));
+    }
+
+    /** The graph-defining config recorded in a circuit.json's model section (see {@link #read(Path)}). */
+    static ModelConfig configFromModelSection(Path file, JsonNode root) {
+        JsonNode model = root.get("model");
+        if (model == null || !model.isObject()) {
+            throw new CircuitFileException(file + ": field 'model' is missing; it is needed to rebuild the graph without the model");
+        }
+        int layers = positiveInt(file, model, "n_layers", -1);
+        int heads = positiveInt(file, model, "n_heads", -1);
+        int dModel = positiveInt(file, model, "d_model", heads);
+        int kvHeads = positiveInt(file, model, "n_kv_heads", heads);
+        if (heads % kvHeads != 0 || dModel % heads != 0) {
+            throw new CircuitFileException(file + ": fields 'model.n_heads' (" + heads + "), 'model.n_kv_heads' (" + kvHeads
+                    + ") and 'model.d_model' (" + dModel + ") are inconsistent");
+        }
+        boolean parallel;
+        JsonNode p = model.get("parallel_attn_mlp");
+        if (p != null && !p.isNull()) {
+            if (!p.isBoolean()) {
+                throw new CircuitFileException(file + ": field 'model.parallel_attn_mlp' must be true or false");
+            }
+            parallel = p.asBoolean();
+        } else {
+            JsonNode edges = root.get("edges");
+            int parallelEdges = ComputationGraph.of(ModelConfig.builder("probe").setSizes(heads, layers, heads, 1, 1, 1)
+                    .optParallelAttnMlp(true).build()).nEdges();
+            parallel = edges != null && edges.size() == parallelEdges && !edges.has("a0.h0->m0");
+        }
+        JsonNode family = model.get("family");
+        return ModelConfig.builder(family != null && family.isTextual() ? family.asText() : "unknown")
+                .setSizes(dModel, layers, heads, positiveInt(file, model, "d_mlp", 1), positiveInt(file, model, "vocab_size", 1),
+                        positiveInt(file, model, "context_length", 1))
+                .optKvHeads(kvHeads).optParallelAttnMlp(parallel).build();
+    }
+
+    private static int positiveInt(Path file, JsonNode model, String field, int fallback) {
+        JsonNode v = model.get(field);
+        if (v == null || v.isNull()) {
+            if (fallback > 0) {
+                return fallback;
+            }
+            throw new CircuitFileException(file + ": field 'model." + field + "' is missing; it is needed to rebuild the "
+                    + "graph without the model");
+        }
+        if (!v.canConvertToInt() || !v.isIntegralNumber() || v.asInt() <= 0) {
+            throw new CircuitFileException(file + ": field 'model." + field + "' must be a positive integer, got " + v);
+        }
+        return v.asInt();
+    }
+
+    private static JsonNode parseChecked(Path file) {
+        if (!Files.isRegularFile(file)) {
+            throw new CircuitFileException(file + ": no such file");
+        }
         JsonNode root;
         try {
             root = JSON.readTree(file.toFile());
@@ -112,6 +185,10 @@ public final class CircuitJson {
             throw new CircuitFileException(file + ": field 'schema' is '" + schema.asText() + "' but this version of "
                     + "circuitscope reads '" + SCHEMA + "'");
         }
+        return root;
+    }
+
+    private static CircuitDocument read(Path file, JsonNode root, ComputationGraph graph) {
         JsonNode edgesNode = root.get("edges");
         if (edgesNode == null || !edgesNode.isObject()) {
             throw new CircuitFileException(file + ": field 'edges' is missing or not an object");

@@ -78,7 +78,15 @@ class DiscoverCommandTest {
         try (LoadedModel loaded = ModelLoader.load(model)) {
             CircuitDocument doc = CircuitJson.read(out.resolve("circuit.json"), ComputationGraph.of(loaded.model().config()));
             assertEquals(root.get("summary").get("edges_in_graph").asInt(), doc.circuit().edgeCount());
+            // readable without the model: the graph is rebuilt from the model section
+            CircuitDocument modelFree = CircuitJson.read(out.resolve("circuit.json"));
+            assertEquals(doc.circuit().graph().nEdges(), modelFree.circuit().graph().nEdges());
+            org.junit.jupiter.api.Assertions.assertArrayEquals(doc.circuit().keepMask(), modelFree.circuit().keepMask());
         }
+        assertEquals(false, root.get("model").get("parallel_attn_mlp").asBoolean(true));
+        Result render = run("render", out.resolve("circuit.json").toString(), "--format", "html");
+        assertEquals(0, render.code(), render.err());
+        assertTrue(out.resolve("report.html").toFile().length() > 0);
     }
 
     @Test

@@ -59,4 +59,41 @@ class CircuitJsonTest {
         assertTrue(assertThrows(CircuitFileException.class, () -> CircuitJson.read(f, graph)).getMessage()
                 .contains("not valid JSON"));
     }
+
+    @Test
+    void readsWithoutTheModelByRebuildingTheGraphFromTheModelSection() throws Exception {
+        for (boolean parallel : new boolean[] {false, true}) {
+            ComputationGraph g = ComputationGraph.of(ModelConfig.builder("gpt2").setSizes(8, 3, 2, 16, 10, 8)
+                    .optParallelAttnMlp(parallel).build());
+            Circuit c = Circuit.ofEdgeNames(g, List.of("input->a0.h1<v>", "a0.h1->a2.h0<q>", "a2.h0->logits"));
+            Path file = dir.resolve("p" + parallel + ".json");
+            Map<String, Object> model = new java.util.LinkedHashMap<>(Map.of("n_layers", 3, "n_heads", 2, "d_model", 8));
+            CircuitJson.write(file, new CircuitDocument(c, model, Map.of(), Map.of(), Map.of(), Map.of()));
+            // written without parallel_attn_mlp (older files): inferred from the edge list
+            CircuitDocument old = CircuitJson.read(file);
+            assertEquals(g.nEdges(), old.circuit().graph().nEdges(), "parallel=" + parallel);
+            assertEquals(parallel, old.circuit().graph().config().parallelAttnMlp());
+            assertArrayEquals(c.keepMask(), old.circuit().keepMask());
+            model.put("parallel_attn_mlp", parallel);
+            CircuitJson.write(file, new CircuitDocument(c, model, Map.of(), Map.of(), Map.of(), Map.of()));
+            assertArrayEquals(c.keepMask(), CircuitJson.read(file).circuit().keepMask());
+        }
+    }
+
+    @Test
+    void readingWithoutTheModelNamesTheMissingField() throws Exception {
+        Path f = dir.resolve("m.json");
+        Files.writeString(f, "{\"schema\": \"circuitscope.circuit/1\", \"edges\": {}}");
+        assertTrue(assertThrows(CircuitFileException.class, () -> CircuitJson.read(f)).getMessage()
+                .contains("m.json: field 'model' is missing"));
+        Files.writeString(f, "{\"schema\": \"circuitscope.circuit/1\", \"model\": {\"n_layers\": 2}, \"edges\": {}}");
+        assertTrue(assertThrows(CircuitFileException.class, () -> CircuitJson.read(f)).getMessage()
+                .contains("'model.n_heads' is missing"));
+        Files.writeString(f, "{\"schema\": \"circuitscope.circuit/1\", \"model\": {\"n_layers\": 2, \"n_heads\": -1}}");
+        assertTrue(assertThrows(CircuitFileException.class, () -> CircuitJson.read(f)).getMessage()
+                .contains("'model.n_heads' must be a positive integer"));
+        Path none = dir.resolve("none.json");
+        assertEquals(none + ": no such file",
+                assertThrows(CircuitFileException.class, () -> CircuitJson.read(none)).getMessage());
+    }
 }

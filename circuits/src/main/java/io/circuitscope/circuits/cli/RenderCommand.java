@@ -1,0 +1,107 @@
+package io.circuitscope.circuits.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.circuitscope.circuits.io.CircuitDocument;
+import io.circuitscope.circuits.io.CircuitFileException;
+import io.circuitscope.circuits.io.CircuitJson;
+import io.circuitscope.circuits.render.CircuitDiagram;
+import io.circuitscope.circuits.render.GraphvizRenderer;
+import io.circuitscope.circuits.render.HtmlReport;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** Draws a circuit.json as a diagram (DOT, SVG, PNG) or a self-contained HTML report, without the model. */
+@Command(name = "render", mixinStandardHelpOptions = true,
+        description = {"Draw DIR/circuit.json as a diagram or a self-contained HTML report; the model is not needed.",
+            "Writes next to the circuit by default: circuit.svg, circuit.png, circuit.dot or report.html."})
+final class RenderCommand implements Callable<Integer> {
+    static final List<String> FORMATS = List.of("svg", "png", "dot", "html");
+
+    @Parameters(index = "0", paramLabel = "CIRCUIT", description = "A circuit.json, or the folder that holds it.")
+    Path circuit;
+
+    @Option(names = "--format", defaultValue = "html", description = "svg, png, dot or html (default: ${DEFAULT-VALUE}).")
+    String format;
+
+    @Option(names = "--out", paramLabel = "FILE", description = "Output file (default: next to the circuit).")
+    Path out;
+
+    @Option(names = "--collapse-layers", description = "Draw all heads of a layer as one node (edges merged, |score| summed).")
+    boolean collapseLayers;
+
+    @Option(names = "--collapse-above", defaultValue = "" + CircuitDiagram.Options.DEFAULT_COLLAPSE_ABOVE, paramLabel = "N",
+            description = "Collapse by layer automatically above N nodes (default: ${DEFAULT-VALUE}).")
+    int collapseAbove;
+
+    @Option(names = "--top-edges", defaultValue = "30", paramLabel = "N",
+            description = "Rows of the report's top-edges table (default: ${DEFAULT-VALUE}).")
+    int topEdges;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        String fmt = format.toLowerCase(Locale.ROOT);
+        if (!FORMATS.contains(fmt)) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--format must be one of " + String.join(", ", FORMATS) + ", got '" + format + "'");
+        }
+        if (collapseAbove < 1 || topEdges < 0) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--collapse-above must be positive and --top-edges non-negative");
+        }
+        Path file = Files.isDirectory(circuit) ? circuit.resolve("circuit.json") : circuit;
+        CircuitDocument doc = CircuitJson.read(file);
+        try {
+            HtmlReport.check(doc);
+        } catch (IllegalArgumentException e) {
+            throw new CircuitFileException(file + ": " + e.getMessage());
+        }
+        Path dir = file.toAbsolutePath().getParent();
+        Path target = out != null ? out : dir.resolve(fmt.equals("html") ? "report.html" : "circuit." + fmt);
+        CircuitDiagram.Options diagram = new CircuitDiagram.Options(collapseLayers, collapseAbove, null);
+        Path parent = target.toAbsolutePath().getParent();
+        Files.createDirectories(parent);
+        Path tmp = parent.resolve(target.getFileName() + ".tmp");
+        CircuitDiagram.Diagram d = null;
+        switch (fmt) {
+            case "dot" -> {
+                d = CircuitDiagram.of(doc, diagram);
+                Files.writeString(tmp, d.dot(), StandardCharsets.UTF_8);
+            }
+            case "svg" -> {
+                d = CircuitDiagram.of(doc, diagram);
+                Files.writeString(tmp, GraphvizRenderer.svg(d.dot()), StandardCharsets.UTF_8);
+            }
+            case "png" -> {
+                d = CircuitDiagram.of(doc, diagram);
+                GraphvizRenderer.png(d.dot(), tmp);
+            }
+            default -> {
+                JsonNode software = CircuitJson.readRaw(file).path("software").path("version");
+                Files.writeString(tmp, HtmlReport.render(doc, new HtmlReport.Options(diagram, topEdges,
+                        software.isTextual() ? software.asText() : null, file.toString())), StandardCharsets.UTF_8);
+                d = CircuitDiagram.of(doc, diagram);
+            }
+        }
+        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        var stdout = spec.commandLine().getOut();
+        if (d.note() != null) {
+            spec.commandLine().getErr().println("note: " + d.note());
+        }
+        stdout.printf("wrote %s (%d nodes, %d edges%s)%n", target, d.nodeCount(), doc.circuit().edgeCount(),
+                d.collapsed() ? ", collapsed by layer" : "");
+        stdout.flush();
+        return 0;
+    }
+}

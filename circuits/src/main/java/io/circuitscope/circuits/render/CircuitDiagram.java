@@ -1,0 +1,353 @@
+package io.circuitscope.circuits.render;
+
+import io.circuitscope.circuits.io.CircuitDocument;
+import io.circuitscope.core.graph.Circuit;
+import io.circuitscope.core.graph.Edge;
+import io.circuitscope.core.graph.Node;
+import io.circuitscope.core.graph.NodeKind;
+import io.circuitscope.core.graph.Port;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * A circuit as a Graphviz DOT diagram, read bottom to top: {@code input} at the bottom, one rank
+ * per layer (its heads and its MLP on the same row), {@code logits} at the top.
+ *
+ * <ul>
+ *   <li>Node fill: the node's role from the {@code roles} section ({@link Roles}), white otherwise;
+ *       heads are ellipses, MLPs boxes, input and logits rounded grey boxes.</li>
+ *   <li>Edge width: |score| relative to the largest drawn |score|; colour: blue when the score is
+ *       positive, red when negative, grey when unscored (purple for merged edges of mixed sign).
+ *       A score estimates m(edge patched) - m(clean) ({@link io.circuitscope.core.graph.EdgeScores}).</li>
+ *   <li>An edge into a head is labelled at its head with the input it enters: q, k or v.</li>
+ *   <li>Collapsed by layer, all heads of layer l become one node {@code a{l}}; edges between the
+ *       same pair of drawn nodes merge, with summed |score| and the set of ports as label. Circuits
+ *       with more nodes than {@link Options#collapseAbove()} are collapsed automatically, with a note.</li>
+ * </ul>
+ */
+public final class CircuitDiagram {
+    static final String POSITIVE = "#2166ac";
+    static final String NEGATIVE = "#b2182b";
+    static final String UNSCORED = "#999999";
+    static final String MIXED = "#7b3294";
+
+    /**
+     * @param collapseLayers always merge the heads of a layer into one node
+     * @param collapseAbove  merge them automatically when the circuit has more nodes than this
+     * @param title          graph title; null for none
+     */
+    public record Options(boolean collapseLayers, int collapseAbove, String title) {
+        public static final int DEFAULT_COLLAPSE_ABOVE = 80;
+
+        public static Options defaults() {
+            return new Options(false, DEFAULT_COLLAPSE_ABOVE, null);
+        }
+
+        public Options withCollapseLayers(boolean collapse) {
+            return new Options(collapse, collapseAbove, title);
+        }
+
+        public Options withTitle(String newTitle) {
+            return new Options(collapseLayers, collapseAbove, newTitle);
+        }
+    }
+
+    /**
+     * @param dot         the DOT source
+     * @param nodeCount   drawn circuit nodes (the legend not counted)
+     * @param circuitNodes nodes of the circuit before any collapse
+     * @param collapsed   whether heads were merged per layer
+     * @param note        why and how the diagram was simplified, or null
+     */
+    public record Diagram(String dot, int nodeCount, int circuitNodes, boolean collapsed, String note) {
+    }
+
+    private CircuitDiagram() {
+    }
+
+    /** The diagram of a circuit document, coloured by its roles section, titled with model, task and method. */
+    public static Diagram of(CircuitDocument doc, Options options) {
+        Options o = options.title() != null ? options : options.withTitle(title(doc));
+        return of(doc.circuit(), Roles.of(doc), o);
+    }
+
+    static String title(CircuitDocument doc) {
+        return "circuit: " + doc.task().getOrDefault("name", "?") + " on " + doc.model().getOrDefault("name", "?")
+                + " (" + doc.method().getOrDefault("key", "?") + ")";
+    }
+
+    private static final class DNode {
+        final String id;
+        final NodeKind kind;
+        final int layer;
+        final List<String> members = new ArrayList<>();
+        double score;
+        boolean scored;
+
+        DNode(String id, NodeKind kind, int layer) {
+            this.id = id;
+            this.kind = kind;
+            this.layer = layer;
+        }
+    }
+
+    private static final class DEdge {
+        final DNode from;
+        final DNode to;
+        final Set<String> ports = new LinkedHashSet<>();
+        final List<String> names = new ArrayList<>();
+        double signedSum;
+        double absSum;
+        int scored;
+        boolean positive;
+        boolean negative;
+
+        DEdge(DNode from, DNode to) {
+            this.from = from;
+            this.to = to;
+        }
+    }
+
+    public static Diagram of(Circuit circuit, Roles roles, Options options) {
+        Set<Node> nodes = new LinkedHashSet<>(circuit.nodes());
+        if (nodes.isEmpty()) {
+            nodes.add(circuit.graph().node("input"));
+            nodes.add(circuit.graph().node("logits"));
+        }
+        int circuitNodes = circuit.nodes().size();
+        boolean collapse = options.collapseLayers() || circuitNodes > options.collapseAbove();
+        String note = null;
+        if (collapse && !options.collapseLayers()) {
+            note = "collapsed by layer: " + circuitNodes + " nodes is more than " + options.collapseAbove()
+                    + "; the heads of each layer are one node (use --collapse-above to change)";
+        } else if (collapse) {
+            note = "collapsed by layer: the heads of each layer are one node";
+        } else if (circuit.edgeCount() == 0) {
+            note = "the circuit is empty";
+        }
+
+        double[] nodeScores = circuit.scores().nodeScoresBySource();
+        Map<String, DNode> drawn = new LinkedHashMap<>();
+        Map<Node, DNode> nodeOf = new LinkedHashMap<>();
+        for (Node n : nodes) {
+            String id = collapse && n.kind() == NodeKind.HEAD ? "a" + n.layer() : n.name();
+            DNode d = drawn.computeIfAbsent(id, k -> new DNode(k, n.kind(), n.layer()));
+            d.members.add(n.name());
+            nodeOf.put(n, d);
+        }
+        for (Node n : nodes) {
+            if (n.isSource()) {
+                double s = 0;
+                boolean any = false;
+                for (Edge e : circuit.graph().edges()) {
+                    if (e.source().equals(n) && !Double.isNaN(circuit.scores().get(e.index()))) {
+                        any = true;
+                        break;
+                    }
+                }
+                s = nodeScores[n.sourceIndex()];
+                DNode d = nodeOf.get(n);
+                d.score += s;
+                d.scored |= any;
+            }
+        }
+        Map<String, DEdge> edges = new LinkedHashMap<>();
+        for (Edge e : circuit.edges()) {
+            DNode from = nodeOf.get(e.source());
+            DNode to = nodeOf.get(e.destination().node());
+            DEdge d = edges.computeIfAbsent(from.id + "\u0000" + to.id, k -> new DEdge(from, to));
+            d.names.add(e.name());
+            if (e.destination().port() != Port.IN) {
+                d.ports.add(e.destination().port().name().toLowerCase(Locale.ROOT));
+            }
+            double s = circuit.scores().get(e.index());
+            if (!Double.isNaN(s)) {
+                d.scored++;
+                d.signedSum += s;
+                d.absSum += Math.abs(s);
+                d.positive |= s >= 0;
+                d.negative |= s < 0;
+            }
+        }
+        double maxAbs = 0;
+        for (DEdge d : edges.values()) {
+            maxAbs = Math.max(maxAbs, d.absSum);
+        }
+
+        StringBuilder dot = new StringBuilder();
+        dot.append("digraph circuit {\n");
+        dot.append("  graph [rankdir=BT, fontname=\"Helvetica\", nodesep=0.3, ranksep=0.55, newrank=true");
+        String label = options.title() == null ? "" : options.title();
+        if (note != null) {
+            label = label.isEmpty() ? note : label + "\\n" + note;
+        }
+        if (!label.isEmpty()) {
+            dot.append(", labelloc=t, fontsize=14, label=").append(quote(label, true));
+        }
+        dot.append("];\n");
+        dot.append("  node [fontname=\"Helvetica\", fontsize=11, style=filled, fillcolor=\"#ffffff\", color=\"#444444\"];\n");
+        dot.append("  edge [fontname=\"Helvetica\", fontsize=9, arrowsize=0.6];\n");
+
+        Set<String> usedRoles = new LinkedHashSet<>();
+        for (DNode d : drawn.values()) {
+            List<String> memberRoles = new ArrayList<>();
+            for (String m : d.members) {
+                if (roles.roleOf(m) != null) {
+                    memberRoles.add(roles.roleOf(m));
+                }
+            }
+            String role = mostCommon(memberRoles);
+            if (role != null) {
+                usedRoles.add(role);
+            }
+            String shape;
+            String fill;
+            String style = "filled";
+            String nodeLabel = d.id;
+            switch (d.kind) {
+                case INPUT, LOGITS -> {
+                    shape = "box";
+                    style = "\"rounded,filled\"";
+                    fill = "#e0e0e0";
+                }
+                case MLP -> {
+                    shape = "box";
+                    fill = "#f5f5f5";
+                }
+                default -> {
+                    shape = "ellipse";
+                    fill = "#ffffff";
+                    if (d.members.size() > 1 || collapse) {
+                        nodeLabel = d.id + ".*\\n" + d.members.size() + (d.members.size() == 1 ? " head" : " heads");
+                    }
+                }
+            }
+            if (role != null) {
+                fill = roles.colour(role);
+            }
+            StringBuilder tip = new StringBuilder(String.join(", ", d.members));
+            if (!memberRoles.isEmpty()) {
+                tip.append(" | role: ").append(String.join(", ", new LinkedHashSet<>(memberRoles)));
+            }
+            if (d.scored) {
+                tip.append(" | node score ").append(fmt(d.score));
+            }
+            dot.append("  ").append(quote(d.id, false)).append(" [label=").append(quote(nodeLabel, true))
+                    .append(", shape=").append(shape).append(", style=").append(style)
+                    .append(", fillcolor=").append(quote(fill, false))
+                    .append(", tooltip=").append(quote(tip.toString(), false)).append("];\n");
+        }
+
+        // one rank per layer: input at the bottom, logits at the top
+        TreeMap<Integer, List<DNode>> byLayer = new TreeMap<>();
+        for (DNode d : drawn.values()) {
+            byLayer.computeIfAbsent(d.kind == NodeKind.INPUT ? -1 : d.layer, k -> new ArrayList<>()).add(d);
+        }
+        boolean legend = true;
+        for (Map.Entry<Integer, List<DNode>> layer : byLayer.entrySet()) {
+            dot.append("  { rank=same;");
+            for (DNode d : layer.getValue()) {
+                dot.append(' ').append(quote(d.id, false)).append(';');
+            }
+            if (layer.getKey() == -1 && legend) {
+                dot.append(" legend;");
+                legend = false;
+            }
+            dot.append(" }\n");
+        }
+
+        boolean mixed = false;
+        boolean anyUnscored = false;
+        for (DEdge d : edges.values()) {
+            String colour;
+            if (d.scored == 0) {
+                colour = UNSCORED;
+                anyUnscored = true;
+            } else if (d.positive && d.negative) {
+                colour = MIXED;
+                mixed = true;
+            } else {
+                colour = d.negative ? NEGATIVE : POSITIVE;
+            }
+            double width = d.scored == 0 || maxAbs == 0 ? 1.0 : 0.6 + 5.4 * d.absSum / maxAbs;
+            String tip = d.names.size() == 1
+                    ? d.names.get(0) + (d.scored == 0 ? " (unscored)" : ": score " + fmt(d.signedSum))
+                    : d.from.id + " -> " + d.to.id + ": " + d.names.size() + " edges, sum |score| " + fmt(d.absSum)
+                            + ", sum score " + fmt(d.signedSum);
+            dot.append("  ").append(quote(d.from.id, false)).append(" -> ").append(quote(d.to.id, false))
+                    .append(" [color=").append(quote(colour, false))
+                    .append(", penwidth=").append(String.format(Locale.ROOT, "%.2f", width));
+            if (!d.ports.isEmpty()) {
+                dot.append(", headlabel=").append(quote(String.join(",", d.ports), false))
+                        .append(", fontcolor=").append(quote(colour, false)).append(", labeldistance=1.4");
+            }
+            dot.append(", tooltip=").append(quote(tip, false)).append("];\n");
+        }
+        dot.append("  legend [shape=plaintext, style=\"\", label=<")
+                .append(legendTable(roles, usedRoles, mixed, anyUnscored, maxAbs, collapse)).append(">];\n");
+        dot.append("}\n");
+        return new Diagram(dot.toString(), drawn.size(), circuitNodes, collapse, note);
+    }
+
+    private static String legendTable(Roles roles, Set<String> usedRoles, boolean mixed, boolean unscored, double maxAbs,
+            boolean collapsed) {
+        StringBuilder t = new StringBuilder();
+        t.append("<TABLE BORDER=\"1\" COLOR=\"#888888\" CELLBORDER=\"0\" CELLSPACING=\"2\" CELLPADDING=\"2\">");
+        t.append("<TR><TD COLSPAN=\"2\"><B>legend</B></TD></TR>");
+        for (String role : usedRoles) {
+            t.append("<TR><TD BGCOLOR=\"").append(roles.colour(role)).append("\" WIDTH=\"22\"> </TD><TD ALIGN=\"LEFT\">")
+                    .append(html(role)).append("</TD></TR>");
+        }
+        row(t, POSITIVE, "positive effect");
+        row(t, NEGATIVE, "negative effect");
+        if (unscored) {
+            row(t, UNSCORED, "unscored");
+        }
+        if (mixed) {
+            row(t, MIXED, "merged, mixed sign");
+        }
+        t.append("<TR><TD COLSPAN=\"2\" ALIGN=\"LEFT\">width: |score|")
+                .append(maxAbs > 0 ? " (max " + html(fmt(maxAbs)) + ")" : "").append("</TD></TR>");
+        t.append("<TR><TD COLSPAN=\"2\" ALIGN=\"LEFT\">q, k, v: head input entered</TD></TR>");
+        if (collapsed) {
+            t.append("<TR><TD COLSPAN=\"2\" ALIGN=\"LEFT\">aL.*: all heads of layer L</TD></TR>");
+        }
+        t.append("</TABLE>");
+        return t.toString();
+    }
+
+    private static void row(StringBuilder t, String colour, String text) {
+        t.append("<TR><TD BGCOLOR=\"").append(colour).append("\" HEIGHT=\"4\" WIDTH=\"22\"> </TD><TD ALIGN=\"LEFT\">")
+                .append(text).append("</TD></TR>");
+    }
+
+    private static String mostCommon(List<String> values) {
+        Map<String, Integer> counts = new LinkedHashMap<>();
+        values.forEach(v -> counts.merge(v, 1, Integer::sum));
+        return counts.entrySet().stream().max(Map.Entry.comparingByValue()).map(Map.Entry::getKey).orElse(null);
+    }
+
+    static String fmt(double v) {
+        if (Double.isNaN(v)) {
+            return "n/a";
+        }
+        double a = Math.abs(v);
+        return a != 0 && (a < 1e-3 || a >= 1e5) ? String.format(Locale.ROOT, "%.3e", v) : String.format(Locale.ROOT, "%.4f", v);
+    }
+
+    /** A DOT double-quoted string; {@code keepNewlines} leaves {@code \n} escapes (already in the text) intact. */
+    static String quote(String s, boolean keepNewlines) {
+        String escaped = keepNewlines ? s.replace("\"", "\\\"") : s.replace("\\", "\\\\").replace("\"", "\\\"");
+        return "\"" + escaped.replace("\n", "\\n") + "\"";
+    }
+
+    static String html(String s) {
+        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+    }
+}

@@ -1,0 +1,82 @@
+package io.circuitscope.circuits.render;
+
+import guru.nidi.graphviz.engine.Format;
+import guru.nidi.graphviz.engine.Graphviz;
+import guru.nidi.graphviz.engine.GraphvizCmdLineEngine;
+import guru.nidi.graphviz.engine.GraphvizEngine;
+import guru.nidi.graphviz.engine.GraphvizV8Engine;
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Renders DOT to SVG or PNG with graphviz-java, without a system install: the {@code dot}
+ * command is used when it is on the PATH (faster, native fonts), otherwise graphviz-java's
+ * bundled engine (Graphviz compiled to JavaScript, run in the J2V8 runtime that ships as a jar).
+ * PNGs are rasterised from the SVG in Java. Set {@code -Dcircuitscope.graphviz=js} to skip the
+ * command even when it exists.
+ */
+public final class GraphvizRenderer {
+    private static String engine;
+
+    private GraphvizRenderer() {
+    }
+
+    /** Which engine renders: "dot" (the command) or "js" (bundled). */
+    public static synchronized String engine() {
+        if (engine == null) {
+            System.setProperty("java.awt.headless", System.getProperty("java.awt.headless", "true"));
+            List<GraphvizEngine> engines = new ArrayList<>();
+            boolean useDot = !"js".equals(System.getProperty("circuitscope.graphviz")) && dotOnPath();
+            if (useDot) {
+                engines.add(new GraphvizCmdLineEngine().timeout(120, java.util.concurrent.TimeUnit.SECONDS));
+            }
+            engines.add(new GraphvizV8Engine());
+            Graphviz.useEngine(engines);
+            engine = useDot ? "dot" : "js";
+        }
+        return engine;
+    }
+
+    static boolean dotOnPath() {
+        String path = System.getenv("PATH");
+        if (path == null) {
+            return false;
+        }
+        for (String dir : path.split(File.pathSeparator)) {
+            if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, "dot"))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    public static String svg(String dot) {
+        engine();
+        try {
+            return Graphviz.fromString(dot).render(Format.SVG).toString();
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("Graphviz could not render the diagram: " + message(e), e);
+        }
+    }
+
+    public static void png(String dot, Path file) throws IOException {
+        engine();
+        try {
+            Graphviz.fromString(dot).scale(1.5).render(Format.PNG).toFile(file.toFile());
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("Graphviz could not render " + file + ": " + message(e), e);
+        }
+    }
+
+    private static String message(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getMessage() == null) {
+            t = t.getCause();
+        }
+        return String.valueOf(t.getMessage()).split("\n")[0];
+    }
+}

@@ -1,0 +1,416 @@
+package io.circuitscope.circuits.render;
+
+import static io.circuitscope.circuits.render.CircuitDiagram.fmt;
+import static io.circuitscope.circuits.render.CircuitDiagram.html;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.circuitscope.circuits.io.CircuitDocument;
+import io.circuitscope.core.graph.Circuit;
+import io.circuitscope.core.graph.Edge;
+import io.circuitscope.core.graph.EdgeScores;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * One self-contained HTML page per run: provenance, summary, the diagram as inline SVG, the top
+ * edges by |score| ({@link EdgeScores#ranking()}), and, when circuit.json carries them, patching
+ * heatmaps, the validation table and the comparison with a reference circuit (ROC curve). Styles
+ * are inline, there are no scripts and no external references, so the file opens offline.
+ *
+ * <p>The optional {@code "heatmaps"} section is a list of
+ * {@code {"title": "...", "row_labels": [...], "col_labels": [...], "values": [[...], ...]}} with
+ * one row of numbers (or null) per row label and one number per column label; each becomes a
+ * heatmap on a diverging scale symmetric around 0, with the value of a cell on hover.
+ */
+public final class HtmlReport {
+    public static final String HEATMAPS = "heatmaps";
+
+    /**
+     * @param diagram         how to draw the circuit
+     * @param topEdges        rows of the top-edges table
+     * @param softwareVersion the version that wrote circuit.json, or null
+     * @param source          the circuit.json path shown in the report, or null
+     */
+    public record Options(CircuitDiagram.Options diagram, int topEdges, String softwareVersion, String source) {
+        public static Options defaults() {
+            return new Options(CircuitDiagram.Options.defaults(), 30, null, null);
+        }
+    }
+
+    private HtmlReport() {
+    }
+
+    /** Checks the optional sections (roles, heatmaps) so that a bad file fails before anything is written. */
+    public static void check(CircuitDocument doc) {
+        Roles.of(doc);
+        heatmaps(doc);
+    }
+
+    public static String render(CircuitDocument doc, Options options) {
+        List<SvgCharts.Heatmap> heatmaps = heatmaps(doc);
+        CircuitDiagram.Diagram diagram = CircuitDiagram.of(doc, options.diagram());
+        String svg = inlineSvg(GraphvizRenderer.svg(diagram.dot()));
+        String title = CircuitDiagram.title(doc);
+        StringBuilder h = new StringBuilder();
+        h.append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+        h.append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
+        h.append("<title>").append(html(title)).append("</title>\n<style>\n").append(CSS).append("</style>\n</head>\n<body>\n");
+        h.append("<h1>").append(html(title)).append("</h1>\n");
+        h.append("<p class=\"sub\">").append(html(oneLineProvenance(doc))).append("</p>\n");
+
+        h.append("<div class=\"cols\">\n<section id=\"provenance\"><h2>Provenance</h2>\n<table class=\"kv\">\n");
+        Map<String, Object> m = doc.model();
+        kv(h, "model", m.getOrDefault("name", "?") + (m.containsKey("family") ? " (" + m.get("family") + ")" : ""));
+        kv(h, "model config hash", m.get("config_hash"));
+        kv(h, "model shape", m.get("n_layers") + " layers x " + m.get("n_heads") + " heads"
+                + (m.containsKey("d_model") ? ", d_model " + m.get("d_model") : "")
+                + (Boolean.TRUE.equals(m.get("parallel_attn_mlp")) ? ", parallel attention and MLP" : ""));
+        kv(h, "task", doc.task().get("name"));
+        kv(h, "task hash", doc.task().get("hash"));
+        kv(h, "examples", doc.task().get("examples"));
+        kv(h, "method", doc.method().get("key"));
+        StringBuilder settings = new StringBuilder();
+        doc.method().forEach((k, v) -> {
+            if (v != null && !k.equals("key")) {
+                settings.append(settings.length() == 0 ? "" : ", ").append(k).append('=').append(value(v));
+            }
+        });
+        kv(h, "settings", settings.toString());
+        kv(h, "metric", doc.summary().getOrDefault("metric", doc.method().get("metric")));
+        kv(h, "seed", doc.method().get("seed"));
+        kv(h, "software", "circuitscope " + (options.softwareVersion() == null ? "?" : options.softwareVersion()));
+        if (options.source() != null) {
+            kv(h, "file", options.source());
+        }
+        h.append("</table></section>\n");
+
+        h.append("<section id=\"summary\"><h2>Summary</h2>\n<table class=\"kv\">\n");
+        flatten("", doc.summary(), h);
+        h.append("</table></section>\n</div>\n");
+
+        h.append("<section id=\"diagram\"><h2>Circuit diagram</h2>\n");
+        h.append("<p class=\"note\">").append(diagram.circuitNodes()).append(" nodes, ").append(doc.circuit().edgeCount())
+                .append(" edges; read bottom (input) to top (logits). Edge width: |score|; blue positive, red negative, "
+                        + "grey unscored. Hover a node or an edge for its score.");
+        if (diagram.note() != null) {
+            h.append(" <b>").append(html(diagram.note())).append("</b>");
+        }
+        h.append("</p>\n<div class=\"diagram\">").append(svg).append("</div></section>\n");
+
+        topEdges(h, doc.circuit(), options.topEdges());
+
+        if (!heatmaps.isEmpty()) {
+            h.append("<section id=\"heatmaps\"><h2>Patching heatmaps</h2>\n");
+            for (int i = 0; i < heatmaps.size(); i++) {
+                h.append("<figure><figcaption>").append(html(heatmaps.get(i).title())).append("</figcaption>")
+                        .append(SvgCharts.heatmap(heatmaps.get(i), i)).append("</figure>\n");
+            }
+            h.append("</section>\n");
+        }
+        JsonNode validation = doc.extra().get("validation");
+        if (validation != null && !validation.isNull()) {
+            h.append("<section id=\"validation\"><h2>Validation</h2>\n");
+            generic(h, validation, Set.of());
+            h.append("</section>\n");
+        }
+        JsonNode comparison = doc.extra().get("comparison");
+        if (comparison != null && !comparison.isNull()) {
+            h.append("<section id=\"comparison\"><h2>Comparison with the reference circuit</h2>\n<div class=\"charts\">");
+            List<double[]> roc = points(comparison.get("roc"), "fpr", "tpr");
+            if (!roc.isEmpty()) {
+                JsonNode auc = comparison.get("auc");
+                h.append(SvgCharts.curve("ROC" + (auc != null && auc.isNumber() ? ", AUC " + fmt(auc.asDouble()) : ""),
+                        "false positive rate", "true positive rate", roc, true));
+            }
+            List<double[]> bySize = points(comparison.get("faithfulness_by_size"), "fraction", "faithfulness");
+            if (!bySize.isEmpty()) {
+                h.append(SvgCharts.curve("faithfulness by circuit size", "fraction of edges", "faithfulness", bySize, false));
+            }
+            h.append("</div>\n");
+            Set<String> plotted = new LinkedHashSet<>();
+            if (!roc.isEmpty()) {
+                plotted.add("roc");
+            }
+            if (!bySize.isEmpty()) {
+                plotted.add("faithfulness_by_size");
+            }
+            generic(h, comparison, plotted);
+            h.append("</section>\n");
+        }
+        h.append("<footer>rendered by circuitscope ").append(html(io.circuitscope.circuits.io.CircuitJson.SOFTWARE_VERSION))
+                .append(" from ").append(html(options.source() == null ? "circuit.json" : options.source()))
+                .append("</footer>\n</body>\n</html>\n");
+        return h.toString();
+    }
+
+    static String oneLineProvenance(CircuitDocument doc) {
+        return "model " + doc.model().getOrDefault("name", "?") + " | task " + doc.task().getOrDefault("name", "?")
+                + " | method " + doc.method().getOrDefault("key", "?") + " | metric "
+                + doc.summary().getOrDefault("metric", doc.method().getOrDefault("metric", "?")) + " | seed "
+                + doc.method().getOrDefault("seed", "?");
+    }
+
+    /** Graphviz's SVG made fit to inline in HTML: no XML prolog, doctype, comments or namespace URLs. */
+    static String inlineSvg(String svg) {
+        String s = svg.replaceAll("(?s)<\\?xml.*?\\?>", "").replaceAll("(?s)<!DOCTYPE.*?>", "")
+                .replaceAll("(?s)<!--.*?-->", "").replaceAll("\\s+xmlns(:\\w+)?=\"[^\"]*\"", "").trim();
+        return s.replaceFirst("<svg ", "<svg class=\"circuit\" ");
+    }
+
+    private static void topEdges(StringBuilder h, Circuit c, int n) {
+        EdgeScores scores = c.scores();
+        List<Edge> all = c.graph().edges();
+        List<Integer> rows = new ArrayList<>();
+        for (int i : scores.ranking()) {
+            if (rows.size() >= n || Double.isNaN(scores.get(i))) {
+                break;
+            }
+            rows.add(i);
+        }
+        h.append("<section id=\"edges\"><h2>Top edges by |score|</h2>\n");
+        if (rows.isEmpty()) {
+            h.append("<p class=\"note\">No edge is scored; the circuit's edges:</p>\n");
+            c.edges().stream().limit(n).forEach(e -> rows.add(e.index()));
+        } else {
+            long inTable = rows.stream().filter(c::contains).count();
+            h.append("<p class=\"note\">Ranked by |score| (ties by edge index); a score estimates m(edge patched) - m(clean). ")
+                    .append(inTable).append(" of the circuit's ").append(c.edgeCount()).append(" edges are among these ")
+                    .append(rows.size()).append(".</p>\n");
+        }
+        h.append("<table class=\"grid\"><tr><th>#</th><th>edge</th><th>score</th><th>|score|</th><th>in circuit</th></tr>\n");
+        int rank = 1;
+        for (int i : rows) {
+            double s = scores.get(i);
+            String cls = Double.isNaN(s) ? "" : s >= 0 ? "pos" : "neg";
+            h.append("<tr><td>").append(rank++).append("</td><td class=\"mono\">").append(html(all.get(i).name()))
+                    .append("</td><td class=\"num ").append(cls).append("\">").append(fmt(s))
+                    .append("</td><td class=\"num\">").append(fmt(Math.abs(s))).append("</td><td>")
+                    .append(c.contains(i) ? "<span class=\"yes\">in</span>" : "<span class=\"no\">out</span>")
+                    .append("</td></tr>\n");
+        }
+        h.append("</table></section>\n");
+    }
+
+    /** Any JSON section as tables: scalars as key/value rows, lists of objects as tables, nested objects recursively. */
+    private static void generic(StringBuilder h, JsonNode node, Set<String> skip) {
+        if (node.isArray()) {
+            objectTable(h, node);
+            return;
+        }
+        if (!node.isObject()) {
+            h.append("<p>").append(html(node.asText())).append("</p>\n");
+            return;
+        }
+        StringBuilder scalars = new StringBuilder();
+        StringBuilder nested = new StringBuilder();
+        for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext();) {
+            Map.Entry<String, JsonNode> f = it.next();
+            JsonNode v = f.getValue();
+            if (skip.contains(f.getKey())) {
+                continue;
+            }
+            if (v.isValueNode()) {
+                scalars.append("<tr><th>").append(html(f.getKey())).append("</th><td>").append(scalar(f.getKey(), v))
+                        .append("</td></tr>\n");
+            } else if (v.isArray() && v.size() > 0 && v.get(0).isObject()) {
+                nested.append("<h3>").append(html(f.getKey())).append("</h3>\n");
+                objectTable(nested, v);
+            } else if (v.isObject()) {
+                nested.append("<h3>").append(html(f.getKey())).append("</h3>\n");
+                generic(nested, v, Set.of());
+            } else {
+                String text = v.toString();
+                scalars.append("<tr><th>").append(html(f.getKey())).append("</th><td class=\"mono\">")
+                        .append(html(text.length() > 200 ? text.substring(0, 200) + "..." : text)).append("</td></tr>\n");
+            }
+        }
+        if (scalars.length() > 0) {
+            h.append("<table class=\"kv\">\n").append(scalars).append("</table>\n");
+        }
+        h.append(nested);
+    }
+
+    /** A list of objects as one table; ci_low/ci_high become one interval column, pass a pass/fail badge. */
+    private static void objectTable(StringBuilder h, JsonNode list) {
+        Set<String> columns = new LinkedHashSet<>();
+        list.forEach(o -> o.fieldNames().forEachRemaining(columns::add));
+        boolean ci = columns.remove("ci_low") | columns.remove("ci_high");
+        List<String> cols = new ArrayList<>(columns);
+        if (ci) {
+            int at = cols.contains("value") ? cols.indexOf("value") + 1 : Math.min(1, cols.size());
+            cols.add(at, "confidence interval");
+        }
+        h.append("<table class=\"grid\"><tr>");
+        cols.forEach(c -> h.append("<th>").append(html(c)).append("</th>"));
+        h.append("</tr>\n");
+        int shown = 0;
+        for (JsonNode row : list) {
+            if (shown++ == 100) {
+                h.append("<tr><td colspan=\"").append(cols.size()).append("\">... ").append(list.size() - 100)
+                        .append(" more rows in circuit.json</td></tr>\n");
+                break;
+            }
+            h.append("<tr>");
+            for (String c : cols) {
+                h.append("<td>");
+                if (c.equals("confidence interval")) {
+                    JsonNode lo = row.get("ci_low");
+                    JsonNode hi = row.get("ci_high");
+                    if (lo != null && hi != null && lo.isNumber() && hi.isNumber()) {
+                        h.append("[").append(fmt(lo.asDouble())).append(", ").append(fmt(hi.asDouble())).append("]");
+                    }
+                } else if (row.has(c)) {
+                    JsonNode v = row.get(c);
+                    h.append(v.isValueNode() ? scalar(c, v) : html(v.toString()));
+                }
+                h.append("</td>");
+            }
+            h.append("</tr>\n");
+        }
+        h.append("</table>\n");
+    }
+
+    private static String scalar(String key, JsonNode v) {
+        if (v.isBoolean() && (key.equals("pass") || key.equals("passed"))) {
+            return v.asBoolean() ? "<span class=\"yes\">pass</span>" : "<span class=\"no\">fail</span>";
+        }
+        if (v.isBoolean()) {
+            return v.asBoolean() ? "yes" : "no";
+        }
+        if (v.isNumber()) {
+            return v.isIntegralNumber() ? v.asText() : fmt(v.asDouble());
+        }
+        return v.isNull() ? "" : html(v.asText());
+    }
+
+    private static void flatten(String prefix, Map<?, ?> map, StringBuilder h) {
+        map.forEach((k, v) -> {
+            if (v instanceof Map<?, ?> inner) {
+                flatten(prefix + k + ".", inner, h);
+            } else {
+                kv(h, prefix + k, value(v));
+            }
+        });
+    }
+
+    private static String value(Object v) {
+        if (v instanceof Double d) {
+            return fmt(d);
+        }
+        if (v instanceof Float f) {
+            return fmt(f);
+        }
+        return String.valueOf(v);
+    }
+
+    private static void kv(StringBuilder h, String key, Object value) {
+        h.append("<tr><th>").append(html(key)).append("</th><td>").append(html(value == null ? "" : value(value)))
+                .append("</td></tr>\n");
+    }
+
+    private static List<double[]> points(JsonNode node, String xKey, String yKey) {
+        List<double[]> out = new ArrayList<>();
+        if (node == null) {
+            return out;
+        }
+        if (node.isObject() && node.get(xKey) != null && node.get(yKey) != null) {
+            JsonNode xs = node.get(xKey);
+            JsonNode ys = node.get(yKey);
+            for (int i = 0; i < Math.min(xs.size(), ys.size()); i++) {
+                out.add(new double[] {xs.get(i).asDouble(), ys.get(i).asDouble()});
+            }
+        } else if (node.isArray()) {
+            for (JsonNode p : node) {
+                if (p.isArray() && p.size() >= 2 && p.get(0).isNumber() && p.get(1).isNumber()) {
+                    out.add(new double[] {p.get(0).asDouble(), p.get(1).asDouble()});
+                } else if (p.isObject() && p.path(xKey).isNumber() && p.path(yKey).isNumber()) {
+                    out.add(new double[] {p.get(xKey).asDouble(), p.get(yKey).asDouble()});
+                }
+            }
+        }
+        return out;
+    }
+
+    /** The heatmaps section, checked; empty when absent. */
+    static List<SvgCharts.Heatmap> heatmaps(CircuitDocument doc) {
+        JsonNode node = doc.extra().get(HEATMAPS);
+        List<SvgCharts.Heatmap> out = new ArrayList<>();
+        if (node == null || node.isNull()) {
+            return out;
+        }
+        if (!node.isArray()) {
+            throw new IllegalArgumentException("field 'heatmaps' must be a list of {title, row_labels, col_labels, values}");
+        }
+        for (int i = 0; i < node.size(); i++) {
+            String at = "heatmaps[" + i + "]";
+            JsonNode hm = node.get(i);
+            List<String> rows = labels(hm.get("row_labels"), at + ".row_labels");
+            List<String> cols = labels(hm.get("col_labels"), at + ".col_labels");
+            JsonNode values = hm.get("values");
+            if (values == null || !values.isArray() || values.size() != rows.size()) {
+                throw new IllegalArgumentException("field '" + at + ".values' must be a list of " + rows.size()
+                        + " rows (one per row label)");
+            }
+            Double[][] v = new Double[rows.size()][cols.size()];
+            for (int r = 0; r < rows.size(); r++) {
+                JsonNode row = values.get(r);
+                if (!row.isArray() || row.size() != cols.size()) {
+                    throw new IllegalArgumentException("field '" + at + ".values[" + r + "]' must hold " + cols.size()
+                            + " numbers (one per column label)");
+                }
+                for (int c = 0; c < cols.size(); c++) {
+                    JsonNode x = row.get(c);
+                    if (!x.isNull() && !x.isNumber()) {
+                        throw new IllegalArgumentException("field '" + at + ".values[" + r + "][" + c
+                                + "]' must be a number or null, got " + x);
+                    }
+                    v[r][c] = x.isNull() ? null : x.asDouble();
+                }
+            }
+            JsonNode title = hm.get("title");
+            out.add(new SvgCharts.Heatmap(title != null && title.isTextual() ? title.asText() : "heatmap " + (i + 1), rows,
+                    cols, v));
+        }
+        return out;
+    }
+
+    private static List<String> labels(JsonNode node, String field) {
+        if (node == null || !node.isArray() || node.isEmpty()) {
+            throw new IllegalArgumentException("field '" + field + "' must be a non-empty list of labels");
+        }
+        List<String> out = new ArrayList<>();
+        node.forEach(n -> out.add(n.asText()));
+        return out;
+    }
+
+    private static final String CSS = """
+            body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: #222; margin: 24px auto;
+                   max-width: 1120px; padding: 0 16px; line-height: 1.4; }
+            h1 { font-size: 1.5em; margin-bottom: 0.2em; }
+            h2 { font-size: 1.2em; border-bottom: 1px solid #ddd; padding-bottom: 4px; margin-top: 1.6em; }
+            h3 { font-size: 1em; margin: 1em 0 0.4em; }
+            .sub { color: #555; margin-top: 0; }
+            .note { color: #555; font-size: 0.9em; }
+            table { border-collapse: collapse; font-size: 0.9em; margin: 0.4em 0; }
+            table.kv th { text-align: left; font-weight: 600; padding: 2px 16px 2px 0; vertical-align: top; white-space: nowrap; }
+            table.kv td { padding: 2px 0; word-break: break-all; }
+            table.grid th, table.grid td { border: 1px solid #ddd; padding: 3px 8px; text-align: left; }
+            table.grid tr:nth-child(even) td { background: #f7f7f7; }
+            td.num { text-align: right; font-variant-numeric: tabular-nums; }
+            .mono { font-family: ui-monospace, Menlo, Consolas, monospace; }
+            .pos { color: #2166ac; } .neg { color: #b2182b; }
+            .yes { color: #fff; background: #1a9850; padding: 0 6px; border-radius: 3px; }
+            .no { color: #fff; background: #999; padding: 0 6px; border-radius: 3px; }
+            .diagram { overflow-x: auto; border: 1px solid #eee; padding: 8px; background: #fff; }
+            svg.circuit { max-width: 100%; height: auto; }
+            .cols { display: flex; flex-wrap: wrap; gap: 8px 48px; } .cols section { flex: 1 1 420px; min-width: 0; }
+            .charts { display: flex; flex-wrap: wrap; gap: 24px; }
+            figure { margin: 0.6em 0; } figcaption { font-weight: 600; font-size: 0.95em; }
+            svg .lab { font-size: 10px; fill: #333; } svg .val { font-size: 9px; }
+            footer { margin-top: 2em; color: #888; font-size: 0.8em; }
+            """;
+}

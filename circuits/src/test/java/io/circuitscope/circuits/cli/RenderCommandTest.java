@@ -1,0 +1,148 @@
+package io.circuitscope.circuits.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.circuitscope.circuits.io.CircuitJson;
+import io.circuitscope.circuits.render.RenderFixtures;
+import java.awt.image.BufferedImage;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class RenderCommandTest {
+    @TempDir
+    static Path dir;
+    static Path circuit;
+
+    record Result(int code, String out, String err) {
+    }
+
+    static Result run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = CircuitscopeCli.execute(new PrintWriter(out), new PrintWriter(err), args);
+        return new Result(code, out.toString(), err.toString());
+    }
+
+    @BeforeAll
+    static void write() throws Exception {
+        circuit = dir.resolve("run").resolve("circuit.json");
+        CircuitJson.write(circuit, RenderFixtures.document());
+    }
+
+    @Test
+    void svgOfATwentyNodeCircuitNamesEveryNode() throws Exception {
+        Result r = run("render", circuit.toString(), "--format", "svg");
+        assertEquals(0, r.code(), r.err());
+        Path svg = circuit.resolveSibling("circuit.svg");
+        assertTrue(r.out().contains("wrote " + svg), r.out());
+        String text = Files.readString(svg);
+        assertTrue(text.contains("<svg"));
+        for (String node : RenderFixtures.nodeNames()) {
+            assertTrue(text.contains(">" + node + "</text>"), "no text " + node);
+        }
+    }
+
+    @Test
+    void pngOfATwentyNodeCircuitIsAnImageWithContent() throws Exception {
+        Path png = dir.resolve("elsewhere").resolve("diagram.png");
+        Result r = run("render", circuit.getParent().toString(), "--format", "png", "--out", png.toString());
+        assertEquals(0, r.code(), r.err());
+        BufferedImage image = ImageIO.read(png.toFile());
+        assertTrue(image.getWidth() > 200 && image.getHeight() > 200, image.getWidth() + "x" + image.getHeight());
+        assertTrue(ScreenshotCheck.distinctColours(image, 0, image.getHeight()) > 5, "the PNG is blank");
+    }
+
+    @Test
+    void dotAndCollapsedDot() throws Exception {
+        assertEquals(0, run("render", circuit.toString(), "--format", "dot").code());
+        String dot = Files.readString(circuit.resolveSibling("circuit.dot"));
+        Path collapsedFile = dir.resolve("collapsed.dot");
+        Result r = run("render", circuit.toString(), "--format", "dot", "--collapse-layers", "--out", collapsedFile.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("collapsed by layer"), r.out());
+        String collapsed = Files.readString(collapsedFile);
+        assertTrue(count(collapsed, "\\[label=") < count(dot, "\\[label="));
+        assertEquals(20, count(dot, "\\[label="), "one node statement per circuit node");
+        assertTrue(dot.contains("legend [shape=plaintext"));
+        assertEquals(6, count(dot, "rank=same"), "input, 4 layers, logits");
+    }
+
+    @Test
+    void htmlReportIsOneSelfContainedFileWithDiagramProvenanceAndSections() throws Exception {
+        Result r = run("render", circuit.toString(), "--format", "html");
+        assertEquals(0, r.code(), r.err());
+        Path report = circuit.resolveSibling("report.html");
+        String html = Files.readString(report);
+        assertFalse(Pattern.compile("https?://").matcher(html).find(), "external reference in the report");
+        assertFalse(html.contains("<script"), "no scripts");
+        assertFalse(html.contains("<link") || html.contains("src="), "nothing loaded from elsewhere");
+        assertTrue(html.contains("<svg class=\"circuit\""), "inline diagram");
+        for (String node : RenderFixtures.nodeNames()) {
+            assertTrue(html.contains(">" + node + "</text>"), node);
+        }
+        for (String p : new String[] {"tiny-gpt2-fixture", "c0ffee", "ioi-fixture", "feed1111", "pipeline", "logit-diff",
+            "1234", "circuitscope " + CircuitJson.SOFTWARE_VERSION, "scorer=eap-ig"}) {
+            assertTrue(html.contains(p), "provenance " + p);
+        }
+        assertTrue(html.contains("<td>0.9067</td>"), "summary");
+        assertTrue(html.contains("Top edges by |score|") && html.contains(">in</span>") && html.contains(">out</span>"));
+        assertTrue(html.contains("[0.8500, 0.9500]") && html.contains(">pass</span>") && html.contains(">fail</span>"),
+                "validation with intervals");
+        assertTrue(html.contains("ROC, AUC 0.8700") && html.contains("<polyline"), "ROC curve");
+        assertTrue(html.contains("head patching (logit difference recovered)")
+                && html.contains("<title>layer 1, head 2: "), "heatmap with hover values");
+    }
+
+    @Test
+    void badInputIsAOneLineErrorNamingTheFile() throws Exception {
+        Path missing = dir.resolve("nothing").resolve("circuit.json");
+        Result r = run("render", missing.toString(), "--format", "svg");
+        assertEquals(1, r.code());
+        assertEquals("error: " + missing + ": no such file", r.err().trim());
+
+        Path bad = dir.resolve("bad.json");
+        Files.writeString(bad, "{\"schema\": ");
+        r = run("render", bad.toString());
+        assertEquals(1, r.code());
+        assertTrue(r.err().startsWith("error: " + bad + ": not valid JSON") && r.err().trim().lines().count() == 1, r.err());
+
+        Files.writeString(bad, "{\"schema\": \"other/2\", \"edges\": {}}");
+        r = run("render", bad.toString());
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains(bad + ": field 'schema' is 'other/2'"), r.err());
+
+        Files.writeString(bad, Files.readString(circuit).replace("\"row_labels\" : [", "\"row_labels\" : [ \"extra\", "));
+        r = run("render", bad.toString());
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains(bad + ": field 'heatmaps[0].values' must be a list of 5 rows"), r.err());
+
+        Files.writeString(bad, Files.readString(circuit).replace("\"a3.h0\" : \"name mover\"", "\"a9.h0\" : \"name mover\""));
+        r = run("render", bad.toString());
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains(bad + ": field 'roles.a9.h0'"), r.err());
+
+        r = run("render", circuit.toString(), "--format", "pdf");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--format must be one of svg, png, dot, html, got 'pdf'"), r.err());
+        assertTrue(Files.notExists(circuit.resolveSibling("circuit.pdf")));
+    }
+
+    private static int count(String s, String regex) {
+        Matcher m = Pattern.compile(regex).matcher(s);
+        int n = 0;
+        while (m.find()) {
+            n++;
+        }
+        return n;
+    }
+}

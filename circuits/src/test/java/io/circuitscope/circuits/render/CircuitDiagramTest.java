@@ -1,0 +1,107 @@
+package io.circuitscope.circuits.render;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.circuitscope.circuits.io.CircuitDocument;
+import io.circuitscope.core.graph.Circuit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+class CircuitDiagramTest {
+    static final Pattern NODE = Pattern.compile("(?m)^  \"([^\"]+)\" \\[label=");
+    static final Pattern RANK = Pattern.compile("\\{ rank=same;([^}]*)\\}");
+
+    static List<String> nodes(String dot) {
+        List<String> out = new ArrayList<>();
+        Matcher m = NODE.matcher(dot);
+        while (m.find()) {
+            out.add(m.group(1));
+        }
+        return out;
+    }
+
+    @Test
+    void dotHasOneNodePerCircuitNodeAndOneRankPerLayer() {
+        CircuitDocument doc = RenderFixtures.document();
+        assertEquals(20, doc.circuit().nodes().size());
+        CircuitDiagram.Diagram d = CircuitDiagram.of(doc, CircuitDiagram.Options.defaults());
+        assertEquals(RenderFixtures.nodeNames(), nodes(d.dot()));
+        assertEquals(20, d.nodeCount());
+        assertFalse(d.collapsed());
+        List<String> ranks = new ArrayList<>();
+        Matcher m = RANK.matcher(d.dot());
+        while (m.find()) {
+            ranks.add(m.group(1).trim());
+        }
+        // input (with the legend beside it), layers 0..3, logits
+        assertEquals(6, ranks.size(), d.dot());
+        assertEquals("\"input\"; legend;", ranks.get(0));
+        assertEquals("\"a0.h0\"; \"a0.h1\"; \"a0.h2\"; \"a0.h3\"; \"m0\";", ranks.get(1));
+        assertEquals("\"a2.h0\"; \"a2.h1\"; \"a2.h2\"; \"m2\";", ranks.get(3));
+        assertEquals("\"logits\";", ranks.get(5));
+        assertTrue(d.dot().contains("rankdir=BT"));
+    }
+
+    @Test
+    void edgesCarryPortSignAndWidthAndNodesTheirRoleColour() {
+        CircuitDocument doc = RenderFixtures.document();
+        Circuit c = doc.circuit();
+        String dot = CircuitDiagram.of(doc, CircuitDiagram.Options.defaults()).dot();
+        int edgeLines = (int) dot.lines().filter(l -> l.contains("\" -> \"")).count();
+        assertEquals(c.edgeCount(), edgeLines);
+        assertTrue(dot.contains("headlabel=\"q\"") && dot.contains("headlabel=\"k\"") && dot.contains("headlabel=\"v\""));
+        assertTrue(dot.contains("color=\"" + CircuitDiagram.POSITIVE + "\""));
+        assertTrue(dot.contains("color=\"" + CircuitDiagram.NEGATIVE + "\""));
+        assertTrue(dot.contains("penwidth=6.00"), "the largest |score| gets the widest edge");
+        String moverLine = dot.lines().filter(l -> l.startsWith("  \"a3.h0\" [")).findFirst().orElseThrow();
+        assertTrue(moverLine.contains("fillcolor=\"" + Roles.of(doc).colour("name mover") + "\""), moverLine);
+        assertTrue(dot.contains(">name mover</TD>") && dot.contains(">S-inhibition</TD>"), "legend lists the roles");
+    }
+
+    @Test
+    void unscoredEdgesAreGrey() {
+        Circuit c = Circuit.ofEdgeNames(RenderFixtures.GRAPH, List.of("input->a0.h0<v>", "a0.h0->logits"));
+        String dot = CircuitDiagram.of(c, Roles.none(), CircuitDiagram.Options.defaults()).dot();
+        assertEquals(2, dot.lines().filter(l -> l.contains("color=\"" + CircuitDiagram.UNSCORED + "\"")).count());
+        assertTrue(dot.contains(">unscored</TD>"));
+    }
+
+    @Test
+    void collapsingByLayerMergesHeadsAndSumsAbsoluteScores() {
+        CircuitDocument doc = RenderFixtures.document();
+        CircuitDiagram.Diagram d = CircuitDiagram.of(doc, CircuitDiagram.Options.defaults().withCollapseLayers(true));
+        List<String> nodes = nodes(d.dot());
+        assertEquals(List.of("input", "a0", "m0", "a1", "m1", "a2", "m2", "a3", "m3", "logits"), nodes);
+        assertTrue(d.nodeCount() < 20);
+        assertTrue(d.collapsed());
+        assertNotNull(d.note());
+        // every merged edge pair appears once, and the tooltip of a merged edge states the sum of |score|
+        long distinctPairs = doc.circuit().edges().stream().map(e -> key(e.source().name()) + ">" + key(e.destination().node().name()))
+                .distinct().count();
+        assertEquals(distinctPairs, d.dot().lines().filter(l -> l.contains("\" -> \"")).count());
+        double sum = doc.circuit().edges().stream().filter(e -> e.source().layer() == 0 && e.source().head() >= 0
+                && e.destination().node().layer() == 1 && e.destination().node().head() >= 0)
+                .mapToDouble(e -> Math.abs(doc.circuit().scores().get(e.index()))).sum();
+        assertTrue(d.dot().contains("sum |score| " + CircuitDiagram.fmt(sum)), "a0 -> a1 merged with sum " + sum);
+    }
+
+    private static String key(String node) {
+        return node.startsWith("a") ? node.substring(0, node.indexOf('.')) : node;
+    }
+
+    @Test
+    void bigCircuitsCollapseAutomaticallyWithANote() {
+        CircuitDocument doc = RenderFixtures.document();
+        CircuitDiagram.Diagram d = CircuitDiagram.of(doc, new CircuitDiagram.Options(false, 12, null));
+        assertTrue(d.collapsed());
+        assertTrue(d.note().contains("20 nodes is more than 12"), d.note());
+        assertTrue(d.dot().contains(d.note()), "the note is in the diagram's title");
+        assertFalse(CircuitDiagram.of(doc, new CircuitDiagram.Options(false, 20, null)).collapsed());
+    }
+}
