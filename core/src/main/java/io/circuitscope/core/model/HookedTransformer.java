@@ -88,14 +88,14 @@ public final class HookedTransformer implements AutoCloseable {
         }
         NDArray resid = residPre;
         for (int layer = startLayer; layer < config.nLayers(); layer++) {
-            resid = block(run, layer, resid, hooks);
+            resid = block(run, layer, resid, hooks, GradientRules.EXACT);
         }
-        return unembed(run, resid, hooks);
+        return unembed(run, resid, hooks, GradientRules.EXACT);
     }
 
     /** The final norm and unembedding (and soft-cap) applied to any residual stream [..., d_model]: the logit lens. */
     public NDArray logitsOfResidual(NDManager run, NDArray resid) {
-        return unembed(run, resid, Hooks.none());
+        return unembed(run, resid, Hooks.none(), GradientRules.EXACT);
     }
 
     /** Checks the batch is rectangular, non-empty, inside the vocabulary and the context window. */
