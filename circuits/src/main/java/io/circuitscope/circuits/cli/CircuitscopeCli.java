@@ -15,6 +15,13 @@ import picocli.CommandLine.Option;
             LogitsCommand.class, GenerateCommand.class, MakeTaskCommand.class, PatchCommand.class, HeadsCommand.class,
             LensCommand.class, DlaCommand.class, CommandLine.HelpCommand.class})
 public final class CircuitscopeCli implements Runnable {
+    /** svgSalamander (PNG rasterising) logs a warning per text element when Helvetica is missing; held so it is not collected. */
+    private static final java.util.logging.Logger SVG_LOG = java.util.logging.Logger.getLogger("com.kitfox.svg");
+
+    static {
+        SVG_LOG.setLevel(java.util.logging.Level.SEVERE);
+    }
+
     @Option(names = "--verbose", scope = CommandLine.ScopeType.INHERIT, description = "Show stack traces on errors.")
     boolean verbose;
 

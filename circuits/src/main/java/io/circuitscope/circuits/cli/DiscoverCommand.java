@@ -4,9 +4,19 @@ import io.circuitscope.circuits.io.CircuitDocument;
 import io.circuitscope.circuits.io.CircuitJson;
 import io.circuitscope.circuits.run.DiscoverySettings;
 import io.circuitscope.circuits.run.Methods;
+import io.circuitscope.circuits.run.ValidationSections;
+import io.circuitscope.circuits.render.CircuitDiagram;
+import io.circuitscope.circuits.render.Renderings;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.circuitscope.core.graph.Circuit;
+import io.circuitscope.core.graph.EdgePatcher;
+import io.circuitscope.core.graph.TaskPatcher;
+import io.circuitscope.core.task.Metrics;
+import io.circuitscope.validation.CircuitValidator;
+import io.circuitscope.validation.ValidationReport;
+import io.circuitscope.validation.ValidationSettings;
+import java.nio.file.Files;
 import io.circuitscope.core.graph.Ablation;
-import io.circuitscope.core.io.LoadedModel;
-import io.circuitscope.core.task.Task;
 import io.circuitscope.core.task.TaskFile;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -22,12 +32,27 @@ import picocli.CommandLine.Option;
 @Command(name = "discover", mixinStandardHelpOptions = true,
         description = "Find the circuit that carries a task's behaviour and write DIR/circuit.json.")
 final class DiscoverCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, paramLabel = "MODEL",
-            description = "Model directory, llama2.c .bin file, or Hugging Face hub id.")
+    @Option(names = "--model", defaultValue = "planted:ioi", paramLabel = "MODEL",
+            description = "Model directory, llama2.c .bin file, Hugging Face hub id, or an embedded planted-circuit "
+                    + "model planted:ioi|induction|greater-than (default: ${DEFAULT-VALUE}).")
     String model;
 
-    @Option(names = "--task", required = true, paramLabel = "T.jsonl", description = "Task file (JSON Lines).")
+    @Option(names = "--task", paramLabel = "T.jsonl",
+            description = "Task file (JSON Lines); planted models bring their own task when omitted.")
     Path taskFile;
+
+    @Option(names = "--examples", defaultValue = "32", description = "Examples of a planted model's task (default: ${DEFAULT-VALUE}).")
+    int examples;
+
+    @Option(names = "--reference", paramLabel = "R.json",
+            description = "Reference circuit to compare with (planted models use their ground truth).")
+    Path referenceFile;
+
+    @Option(names = "--no-validate", description = "Skip validation.")
+    boolean noValidate;
+
+    @Option(names = "--no-render", description = "Skip the diagrams and the HTML report.")
+    boolean noRender;
 
     @Option(names = "--method", defaultValue = "pipeline",
             description = "acdc, eap, eap-ig, atp-star, relp, exact or pipeline (default: ${DEFAULT-VALUE}).")
@@ -90,18 +115,67 @@ final class DiscoverCommand implements Callable<Integer> {
         Path dir = out != null ? out
                 : Path.of("runs", "discover-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         PrintWriter stdout = spec.commandLine().getOut();
-        try (LoadedModel loaded = ModelOptions.load(model, quiet)) {
-            Task task = TaskFile.read(taskFile, loaded.tokenizer(), align);
-            CircuitDocument doc = io.circuitscope.circuits.run.DiscoveryRun.run(loaded.model(), model, task, settings,
-                    new ProgressBar(spec.commandLine().getErr(), quiet));
+        ProgressBar progress = new ProgressBar(spec.commandLine().getErr(), quiet);
+        try (ModelAndTask mt = ModelAndTask.open(model, taskFile, examples, seed, align, quiet)) {
+            if (mt.task() == null) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--task is required for model " + model);
+            }
+            CircuitDocument doc = io.circuitscope.circuits.run.DiscoveryRun.run(mt.model(), model, mt.task(), settings,
+                    progress);
+            Files.createDirectories(dir);
             Path file = dir.resolve("circuit.json");
+            TaskFile.write(dir.resolve("task.jsonl"), mt.task());
+            Circuit reference = referenceFile != null
+                    ? CircuitJson.read(referenceFile, doc.circuit().graph()).circuit() : mt.reference();
+            if (!mt.roles().isEmpty()) {
+                doc = doc.withExtra("roles", new ObjectMapper().valueToTree(mt.roles()));
+            }
+            printSummary(stdout, doc);
+            if (!noValidate) {
+                doc = validate(mt, doc, settings, reference, progress);
+            }
             CircuitJson.write(file, doc);
-            printSummary(stdout, doc, file);
+            stdout.printf("  wrote %s%n", file);
+            if (!noRender) {
+                for (String format : Renderings.FORMATS) {
+                    Path target = Renderings.defaultTarget(file, format);
+                    Renderings.write(file, doc, format, target, CircuitDiagram.Options.defaults(), 30);
+                }
+                stdout.printf("  wrote %s, circuit.svg, circuit.png, circuit.dot and task.jsonl in %s%n",
+                        dir.resolve("report.html").getFileName(), dir);
+            }
+            stdout.flush();
         }
         return 0;
     }
 
-    static void printSummary(PrintWriter out, CircuitDocument doc, Path file) {
+    private CircuitDocument validate(ModelAndTask mt, CircuitDocument doc, DiscoverySettings settings, Circuit reference,
+            ProgressBar progress) {
+        try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(mt.model(), doc.circuit().graph()), mt.task(),
+                Metrics.byName(settings.metric()), settings.ablation(), settings.batchSize())) {
+            ValidationSettings vs = new ValidationSettings(0.8, 0.2, 0.01, 20, 1000, 0.95, settings.seed());
+            ValidationReport report = new CircuitValidator(vs).validate(tp, doc.circuit(), progress);
+            com.fasterxml.jackson.databind.node.ObjectNode section = ValidationSections.validation(report);
+            section.put("metric", settings.metric());
+            section.put("ablation", settings.ablation().name().toLowerCase(java.util.Locale.ROOT));
+            doc = doc.withExtra("validation", section);
+            PrintWriter out = spec.commandLine().getOut();
+            out.printf("  validation: faithfulness %s, sufficient %s, necessary %s, minimal %s (%d of %d components)%n",
+                    report.faithfulness(), report.sufficient(), report.necessary(), report.minimal(),
+                    report.components().size() - report.nonMinimal().size(), report.components().size());
+            if (reference != null) {
+                com.fasterxml.jackson.databind.node.ObjectNode cmp = ValidationSections.comparison(tp, doc.circuit(),
+                        reference, mt.referenceName());
+                doc = doc.withExtra("comparison", cmp);
+                out.printf("  vs %s: edge precision %.3f, recall %.3f, ROC AUC %s%n", mt.referenceName(),
+                        cmp.get("edge_precision").asDouble(), cmp.get("edge_recall").asDouble(),
+                        cmp.has("auc") ? String.format("%.3f", cmp.get("auc").asDouble()) : "n/a");
+            }
+            return doc;
+        }
+    }
+
+    static void printSummary(PrintWriter out, CircuitDocument doc) {
         Map<String, Object> s = doc.summary();
         out.printf("circuitscope discover: %s on %s, task %s (%s examples)%n", doc.method().get("key"),
                 doc.model().get("name"), doc.task().get("name"), doc.task().get("examples"));
@@ -111,7 +185,6 @@ final class DiscoverCommand implements Callable<Integer> {
                 (Double) s.get("clean"), (Double) s.get("corrupted"), (Double) s.get("circuit"),
                 (Double) s.get("faithfulness"));
         out.printf("  cost: %s forward passes, %.1f s%n", s.get("forward_passes"), (Double) s.get("seconds"));
-        out.printf("  wrote %s%n", file);
         out.flush();
     }
 }

@@ -1,16 +1,13 @@
 package io.circuitscope.circuits.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.circuitscope.circuits.io.CircuitDocument;
 import io.circuitscope.circuits.io.CircuitFileException;
 import io.circuitscope.circuits.io.CircuitJson;
 import io.circuitscope.circuits.render.CircuitDiagram;
-import io.circuitscope.circuits.render.GraphvizRenderer;
 import io.circuitscope.circuits.render.HtmlReport;
-import java.nio.charset.StandardCharsets;
+import io.circuitscope.circuits.render.Renderings;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -67,34 +64,9 @@ final class RenderCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CircuitFileException(file + ": " + e.getMessage());
         }
-        Path dir = file.toAbsolutePath().getParent();
-        Path target = out != null ? out : dir.resolve(fmt.equals("html") ? "report.html" : "circuit." + fmt);
+        Path target = out != null ? out : Renderings.defaultTarget(file, fmt);
         CircuitDiagram.Options diagram = new CircuitDiagram.Options(collapseLayers, collapseAbove, null);
-        Path parent = target.toAbsolutePath().getParent();
-        Files.createDirectories(parent);
-        Path tmp = parent.resolve(target.getFileName() + ".tmp");
-        CircuitDiagram.Diagram d = null;
-        switch (fmt) {
-            case "dot" -> {
-                d = CircuitDiagram.of(doc, diagram);
-                Files.writeString(tmp, d.dot(), StandardCharsets.UTF_8);
-            }
-            case "svg" -> {
-                d = CircuitDiagram.of(doc, diagram);
-                Files.writeString(tmp, GraphvizRenderer.svg(d.dot()), StandardCharsets.UTF_8);
-            }
-            case "png" -> {
-                d = CircuitDiagram.of(doc, diagram);
-                GraphvizRenderer.png(d.dot(), tmp);
-            }
-            default -> {
-                JsonNode software = CircuitJson.readRaw(file).path("software").path("version");
-                Files.writeString(tmp, HtmlReport.render(doc, new HtmlReport.Options(diagram, topEdges,
-                        software.isTextual() ? software.asText() : null, file.toString())), StandardCharsets.UTF_8);
-                d = CircuitDiagram.of(doc, diagram);
-            }
-        }
-        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        CircuitDiagram.Diagram d = Renderings.write(file, doc, fmt, target, diagram, topEdges);
         var stdout = spec.commandLine().getOut();
         if (d.note() != null) {
             spec.commandLine().getErr().println("note: " + d.note());

@@ -1,0 +1,46 @@
+package io.circuitscope.circuits.render;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.circuitscope.circuits.io.CircuitDocument;
+import io.circuitscope.circuits.io.CircuitJson;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+
+/** Writes a circuit's picture or report in one format, atomically (temporary file, then rename). */
+public final class Renderings {
+    public static final List<String> FORMATS = List.of("svg", "png", "dot", "html");
+
+    private Renderings() {
+    }
+
+    /** The default file for a format next to the circuit: circuit.svg/png/dot or report.html. */
+    public static Path defaultTarget(Path circuitFile, String format) {
+        Path dir = circuitFile.toAbsolutePath().getParent();
+        return dir.resolve(format.equals("html") ? "report.html" : "circuit." + format);
+    }
+
+    public static CircuitDiagram.Diagram write(Path circuitFile, CircuitDocument doc, String format, Path target,
+            CircuitDiagram.Options diagram, int topEdges) throws IOException {
+        Path parent = target.toAbsolutePath().getParent();
+        Files.createDirectories(parent);
+        Path tmp = parent.resolve(target.getFileName() + ".tmp");
+        CircuitDiagram.Diagram d = CircuitDiagram.of(doc, diagram);
+        switch (format) {
+            case "dot" -> Files.writeString(tmp, d.dot(), StandardCharsets.UTF_8);
+            case "svg" -> Files.writeString(tmp, GraphvizRenderer.svg(d.dot()), StandardCharsets.UTF_8);
+            case "png" -> GraphvizRenderer.png(d.dot(), tmp);
+            case "html" -> {
+                JsonNode software = CircuitJson.readRaw(circuitFile).path("software").path("version");
+                Files.writeString(tmp, HtmlReport.render(doc, new HtmlReport.Options(diagram, topEdges,
+                        software.isTextual() ? software.asText() : null, circuitFile.toString())), StandardCharsets.UTF_8);
+            }
+            default -> throw new IllegalArgumentException("unknown format '" + format + "' (" + String.join(", ", FORMATS) + ")");
+        }
+        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        return d;
+    }
+}
