@@ -62,6 +62,15 @@ public final class CircuitscopeCli implements Runnable {
     }
 
     private static String oneLine(Throwable ex) {
+        if (ex instanceof java.nio.file.NoSuchFileException e) {
+            return "no such file or directory: " + e.getFile();
+        }
+        if (ex instanceof java.nio.file.AccessDeniedException e) {
+            return "permission denied: " + e.getFile();
+        }
+        if (ex instanceof java.nio.file.FileSystemException e) {
+            return e.getFile() + ": " + e.getReason();
+        }
         String message = ex.getMessage();
         if (message == null || message.isBlank()) {
             message = ex.getClass().getSimpleName();

@@ -23,8 +23,13 @@ final class ModelOptions {
         return load(model, quiet);
     }
 
-    /** Loads a directory, llama2.c file or hub id with the current hub settings. */
+    /** Loads a directory, llama2.c file, hub id or embedded planted model with the current hub settings. */
     static LoadedModel load(String model, boolean quiet) {
+        if (model.startsWith(ModelAndTask.PLANTED)) {
+            io.circuitscope.core.planted.PlantedModel planted = io.circuitscope.core.planted.PlantedModels
+                    .byName(model.substring(ModelAndTask.PLANTED.length()));
+            return new LoadedModel(planted.build(), null, java.nio.file.Path.of(model), "gpt2");
+        }
         HubEnvironment env = environment.get();
         if (quiet) {
             env = env.quiet();

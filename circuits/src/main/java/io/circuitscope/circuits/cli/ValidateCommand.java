@@ -10,10 +10,8 @@ import io.circuitscope.core.graph.Ablation;
 import io.circuitscope.core.graph.ComputationGraph;
 import io.circuitscope.core.graph.EdgePatcher;
 import io.circuitscope.core.graph.TaskPatcher;
-import io.circuitscope.core.io.LoadedModel;
 import io.circuitscope.core.task.Metrics;
 import io.circuitscope.core.task.Task;
-import io.circuitscope.core.task.TaskFile;
 import io.circuitscope.validation.CircuitValidator;
 import io.circuitscope.validation.ValidationReport;
 import io.circuitscope.validation.ValidationSettings;
@@ -28,7 +26,8 @@ import picocli.CommandLine.Option;
 @Command(name = "validate", mixinStandardHelpOptions = true,
         description = "Validate a circuit on a task; results are added to the circuit.json and printed.")
 final class ValidateCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, paramLabel = "MODEL", description = "Model directory, .bin file or hub id.")
+    @Option(names = "--model", required = true, paramLabel = "MODEL",
+            description = "Model directory, .bin file, hub id or planted:NAME.")
     String model;
 
     @Option(names = "--task", required = true, paramLabel = "T.jsonl", description = "Task file.")
@@ -82,10 +81,10 @@ final class ValidateCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         ValidationSettings settings = new ValidationSettings(sufficiency, necessity, minimality, completenessSamples,
                 bootstrap, 0.95, seed);
-        try (LoadedModel loaded = ModelOptions.load(model, quiet)) {
+        try (ModelAndTask loaded = ModelAndTask.open(model, taskFile, 0, seed, false, quiet)) {
             ComputationGraph graph = ComputationGraph.of(loaded.model().config());
             CircuitDocument doc = CircuitJson.read(circuitFile, graph);
-            Task task = TaskFile.read(taskFile, loaded.tokenizer(), false);
+            Task task = loaded.task();
             try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(loaded.model(), graph), task, Metrics.byName(metric),
                     Ablation.parse(ablation), batchSize)) {
                 ValidationReport report = new CircuitValidator(settings).validate(tp, doc.circuit(),

@@ -202,6 +202,10 @@ public final class TaskFile {
 
     /** Writes the id form, atomically. */
     public static void write(Path file, Task task) throws IOException {
+        Path parent = file.toAbsolutePath().getParent();
+        if (parent != null) {
+            Files.createDirectories(parent);
+        }
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         try (BufferedWriter w = Files.newBufferedWriter(tmp)) {
             for (Example e : task.examples()) {
