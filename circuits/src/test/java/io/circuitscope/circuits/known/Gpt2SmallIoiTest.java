@@ -1,0 +1,54 @@
+package io.circuitscope.circuits.known;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.circuitscope.circuits.reference.KnownCircuits;
+import io.circuitscope.core.graph.Ablation;
+import io.circuitscope.core.graph.Circuit;
+import io.circuitscope.core.graph.EdgePatcher;
+import io.circuitscope.core.graph.Node;
+import io.circuitscope.core.graph.TaskPatcher;
+import io.circuitscope.core.io.LoadedModel;
+import io.circuitscope.core.progress.Progress;
+import io.circuitscope.core.task.Metrics;
+import io.circuitscope.core.task.generate.Generated;
+import io.circuitscope.core.task.generate.Generators;
+import io.circuitscope.discovery.Acdc;
+import io.circuitscope.discovery.CandidateBudget;
+import io.circuitscope.discovery.EapIg;
+import io.circuitscope.discovery.Pipeline;
+import io.circuitscope.validation.RocCurve;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+
+/**
+ * IOI in real GPT-2 small (Wang et al. 2022), when a local copy exists (CIRCUITSCOPE_GPT2=DIR or
+ * openai-community/gpt2 in the Hugging Face cache): the pipeline's circuit must contain the name
+ * movers and S-inhibition heads, and its edge ranking must reach the ACDC paper's ROC AUC level
+ * (0.869 with KL on IOI, Table 2) against the reference circuit.
+ */
+class Gpt2SmallIoiTest {
+    @Test
+    void pipelineFindsTheNameMoversAndSInhibitionHeads() {
+        try (LoadedModel gpt2 = LocalModels.require("CIRCUITSCOPE_GPT2", "openai-community/gpt2")) {
+            Generated ioi = Generators.byName("ioi").generate(gpt2.requireTokenizer(), gpt2.model().config().vocabSize(),
+                    50, 0);
+            try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(gpt2.model()), ioi.task(), Metrics.KL,
+                    Ablation.RESAMPLE, 10)) {
+                Pipeline.Result r = new Pipeline(new EapIg(5), new CandidateBudget.TopK(1500), new Acdc(0.0575))
+                        .run(tp, Progress.NONE);
+                Set<String> heads = r.circuit().nodes().stream().map(Node::name).collect(Collectors.toSet());
+                for (String h : List.of("a9.h9", "a10.h0", "a9.h6", "a7.h3", "a7.h9", "a8.h6", "a8.h10")) {
+                    assertTrue(heads.contains(h), "IOI circuit lacks " + h + "; found " + heads);
+                }
+                Circuit reference = KnownCircuits.ioi().circuit();
+                double auc = RocCurve.of(r.scores(), reference.keepMask()).auc();
+                System.out.printf("GPT-2 small IOI: %d edges, ROC AUC %.3f vs the reference circuit%n",
+                        r.circuit().edgeCount(), auc);
+                assertTrue(auc >= 0.85, "AUC " + auc);
+            }
+        }
+    }
+}
