@@ -27,8 +27,10 @@ final class LocalModels {
         try {
             return ModelLoader.load(hubId, new ModelResolver(HubEnvironment.system().withOffline(true).quiet()));
         } catch (RuntimeException e) {
-            Assumptions.abort("skipped: " + hubId + " is not available locally (set " + envVar
-                    + " to its directory, or put it in the Hugging Face cache): " + e.getMessage());
+            String reason = "skipped: " + hubId + " is not available locally (set " + envVar
+                    + " to its directory, or put it in the Hugging Face cache): " + e.getMessage();
+            System.out.println(reason);
+            Assumptions.abort(reason);
             throw e;
         }
     }
