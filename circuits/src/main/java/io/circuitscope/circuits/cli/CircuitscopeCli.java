@@ -11,7 +11,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "circuitscope", mixinStandardHelpOptions = true, version = "circuitscope 0.1.0",
         description = "Automated circuit discovery in transformer language models.",
-        subcommands = {DiscoverCommand.class, ValidateCommand.class, LogitsCommand.class, GenerateCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {DiscoverCommand.class, ValidateCommand.class, TrainToyCommand.class, LogitsCommand.class, GenerateCommand.class, CommandLine.HelpCommand.class})
 public final class CircuitscopeCli implements Runnable {
     @Option(names = "--verbose", scope = CommandLine.ScopeType.INHERIT, description = "Show stack traces on errors.")
     boolean verbose;

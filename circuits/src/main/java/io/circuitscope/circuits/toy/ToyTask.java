@@ -12,9 +12,10 @@ import java.util.Random;
  * A synthetic task a toy model is trained on, with its model size and training defaults.
  *
  * <ul>
- *   <li>{@code induction}: {@code [BOS r1..rn r1..rn]} with n distinct random tokens; the loss is on the
- *       second half (predicting r2..rn from r1..r(n-1)), which only an induction mechanism can do.
- *       Corrupted prompt: the first half resampled (distinct tokens disjoint from r), so the repeat
+ *   <li>{@code induction}: {@code [BOS f1..fm r1..rn r1..rn]}, 21 tokens, with n (4..10) distinct random
+ *       tokens r and a filler f of other tokens; the loss is on the second block (predicting r2..rn
+ *       from r1..r(n-1)), which only an induction mechanism can do as the offset varies with n.
+ *       Corrupted prompt: the first block resampled (distinct tokens disjoint from r), so the repeat
  *       is gone. Targets: every second-half position that predicts r(k+1); wrong answer: the token
  *       that sits there in the corrupted first half.</li>
  *   <li>{@code ioi}: IOI templates over ids ("When A and B went to the PLACE , B gave a OBJ to" -> A),
@@ -24,11 +25,13 @@ import java.util.Random;
  * </ul>
  */
 public enum ToyTask {
-    INDUCTION(64, 2, 4, 256, 50, 32, 32, 1500, 3e-3),
+    INDUCTION(64, 2, 4, 256, 50, 32, 32, 800, 3e-3),
     IOI(64, 3, 4, 256, 40, 32, 64, 800, 3e-3);
 
-    /** Distinct random tokens in each half of an induction prompt. */
+    /** Longest repeated block of an induction prompt; prompts are 2 * this + 1 tokens. */
     public static final int INDUCTION_HALF = 10;
+    /** Shortest repeated block. */
+    public static final int INDUCTION_MIN_HALF = 4;
     public static final int BOS = 0;
 
     // IOI vocabulary: 0 BOS, names 1..12, the rest template tokens
@@ -161,25 +164,42 @@ public enum ToyTask {
     }
 
     private Example induction(Random rng) {
-        int n = INDUCTION_HALF;
+        // The repeat length varies, so the earlier occurrence is not at a fixed offset: a head cannot
+        // find it from positions alone (with a fixed n a layer-0 head solved the task positionally).
+        int n = INDUCTION_MIN_HALF + rng.nextInt(INDUCTION_HALF - INDUCTION_MIN_HALF + 1);
+        int length = 2 * INDUCTION_HALF + 1;
+        int prefix = length - 1 - 2 * n;
         int[] r = distinct(rng, n, 1, vocab, new int[0]);
         int[] s = distinct(rng, n, 1, vocab, r);
-        int[] clean = new int[2 * n + 1];
-        int[] corrupt = new int[2 * n + 1];
+        int[] filler = distinct(rng, prefix, 1, vocab, concat(r, s));
+        int[] clean = new int[length];
+        int[] corrupt = new int[length];
         clean[0] = BOS;
         corrupt[0] = BOS;
+        for (int i = 0; i < prefix; i++) {
+            clean[1 + i] = filler[i];
+            corrupt[1 + i] = filler[i];
+        }
+        int first = 1 + prefix;
+        int second = first + n;
         for (int i = 0; i < n; i++) {
-            clean[1 + i] = r[i];
-            clean[1 + n + i] = r[i];
-            corrupt[1 + i] = s[i];
-            corrupt[1 + n + i] = r[i];
+            clean[first + i] = r[i];
+            clean[second + i] = r[i];
+            corrupt[first + i] = s[i];
+            corrupt[second + i] = r[i];
         }
         List<Target> targets = new ArrayList<>();
-        // position n + k holds r_k (1-based k); it should predict r_{k+1}
-        for (int k = 1; k < n; k++) {
-            targets.add(new Target(n + k, r[k], s[k]));
+        // position second + i holds r_i (0-based); it should predict r_{i+1}
+        for (int i = 0; i < n - 1; i++) {
+            targets.add(new Target(second + i, r[i + 1], s[i + 1]));
         }
         return new Example(clean, corrupt, targets);
+    }
+
+    private static int[] concat(int[] a, int[] b) {
+        int[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
     }
 
     private Example ioi(Random rng) {
