@@ -43,7 +43,7 @@ public final class ToyParameters {
     /**
      * GPT-2-style initialisation from {@code new Random(seed)}: linear weights N(0, 1/sqrt(fan_in)),
      * output projections further scaled by 1/sqrt(2 layers), embeddings N(0, 0.1), LayerNorm 1 and 0,
-     * biases 0.
+     * biases 0. Attention-only tasks get all-zero MLP weights, which the trainer never updates.
      */
     public static ToyParameters init(ToyTask task, long seed) {
         Random rng = new Random(seed);
@@ -64,9 +64,17 @@ public final class ToyParameters {
             p.constant(h + "attn.c_proj.bias", 0f, d);
             p.constant(h + "ln_2.weight", 1f, d);
             p.constant(h + "ln_2.bias", 0f, d);
-            p.normal(rng, h + "mlp.c_fc.weight", 1 / Math.sqrt(d), d, m);
+            if (task.attentionOnly()) {
+                p.constant(h + "mlp.c_fc.weight", 0f, d, m);
+            } else {
+                p.normal(rng, h + "mlp.c_fc.weight", 1 / Math.sqrt(d), d, m);
+            }
             p.constant(h + "mlp.c_fc.bias", 0f, m);
-            p.normal(rng, h + "mlp.c_proj.weight", residualScale / Math.sqrt(m), m, d);
+            if (task.attentionOnly()) {
+                p.constant(h + "mlp.c_proj.weight", 0f, m, d);
+            } else {
+                p.normal(rng, h + "mlp.c_proj.weight", residualScale / Math.sqrt(m), m, d);
+            }
             p.constant(h + "mlp.c_proj.bias", 0f, d);
         }
         p.constant("ln_f.weight", 1f, d);

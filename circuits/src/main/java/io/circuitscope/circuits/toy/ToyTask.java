@@ -25,7 +25,7 @@ import java.util.Random;
  * </ul>
  */
 public enum ToyTask {
-    INDUCTION(64, 2, 4, 256, 50, 32, 32, 800, 3e-3),
+    INDUCTION(64, 2, 4, 256, 50, 32, 32, 2000, 3e-3),
     IOI(64, 3, 4, 256, 40, 32, 64, 800, 3e-3);
 
     /** Longest repeated block of an induction prompt; prompts are 2 * this + 1 tokens. */
@@ -97,6 +97,14 @@ public enum ToyTask {
             }
         }
         throw new IllegalArgumentException("unknown toy task '" + name + "' (known: induction, ioi)");
+    }
+
+    /**
+     * Whether the MLPs are frozen at zero (an attention-only model stored in GPT-2 layout): for
+     * induction, trained MLPs learned a positional guess instead of induction heads.
+     */
+    public boolean attentionOnly() {
+        return this == INDUCTION;
     }
 
     public String key() {

@@ -101,6 +101,9 @@ public final class ToyTrainer {
                 double bias1 = 1 - Math.pow(BETA1, step);
                 double bias2 = 1 - Math.pow(BETA2, step);
                 for (String name : params.names()) {
+                    if (task.attentionOnly() && name.contains(".mlp.")) {
+                        continue; // frozen at zero
+                    }
                     float[] w = params.values(name);
                     float[] g = grads.get(name);
                     float[] a = m1.get(name);
