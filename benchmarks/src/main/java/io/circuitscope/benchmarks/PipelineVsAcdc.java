@@ -1,0 +1,73 @@
+package io.circuitscope.benchmarks;
+
+import io.circuitscope.core.graph.Ablation;
+import io.circuitscope.core.graph.Circuit;
+import io.circuitscope.core.graph.EdgePatcher;
+import io.circuitscope.core.graph.TaskPatcher;
+import io.circuitscope.core.io.LoadedModel;
+import io.circuitscope.core.io.ModelLoader;
+import io.circuitscope.core.model.HookedTransformer;
+import io.circuitscope.core.planted.PlantedModel;
+import io.circuitscope.core.planted.PlantedModels;
+import io.circuitscope.core.progress.Progress;
+import io.circuitscope.core.task.Metrics;
+import io.circuitscope.core.task.Task;
+import io.circuitscope.core.task.generate.Generators;
+import io.circuitscope.discovery.Acdc;
+import io.circuitscope.discovery.CandidateBudget;
+import io.circuitscope.discovery.EapIg;
+import io.circuitscope.discovery.Pipeline;
+import java.nio.file.Path;
+
+/**
+ * The pipeline (EAP-IG ranks, ACDC verifies the top candidates) against plain ACDC on the same graph:
+ * exact forward passes, wall time and the agreement of the circuits. Models: the planted IOI model and
+ * the shared llama2.c checkpoint stories260K on an induction task.
+ *
+ * <p>Run: {@code benchmarks/run.sh PipelineVsAcdc [path/to/stories260K.bin]}.
+ */
+public final class PipelineVsAcdc {
+    public static void main(String[] args) throws Exception {
+        PlantedModel planted = PlantedModels.byName("ioi");
+        try (HookedTransformer model = planted.build()) {
+            compare("planted ioi", model, planted.task(0, 32), 0.01, 100);
+        }
+        Path stories = Path.of(args.length > 0 ? args[0] : "../shared/models/stories260K/stories260K.bin");
+        try (LoadedModel loaded = ModelLoader.load(stories)) {
+            Task task = Generators.byName("induction").generate(null, loaded.model().config().vocabSize(), 16, 1).task();
+            compare("stories260K induction", loaded.model(), task, 0.01, 200);
+        }
+    }
+
+    static void compare(String name, HookedTransformer model, Task task, double tau, int candidates) {
+        EdgePatcher patcher = new EdgePatcher(model);
+        long t0 = System.nanoTime();
+        long acdcPasses;
+        Circuit acdc;
+        try (TaskPatcher tp = new TaskPatcher(patcher, task, Metrics.KL, Ablation.RESAMPLE, 32)) {
+            long before = tp.forwardPasses();
+            acdc = new Acdc(tau).search(tp, null, Progress.NONE);
+            acdcPasses = tp.forwardPasses() - before;
+        }
+        double acdcSeconds = (System.nanoTime() - t0) / 1e9;
+        long t1 = System.nanoTime();
+        long pipelinePasses;
+        Circuit pipeline;
+        try (TaskPatcher tp = new TaskPatcher(patcher, task, Metrics.KL, Ablation.RESAMPLE, 32)) {
+            long before = tp.forwardPasses();
+            pipeline = new Pipeline(new EapIg(5), new CandidateBudget.TopK(candidates), new Acdc(tau)).run(tp, Progress.NONE)
+                    .circuit();
+            pipelinePasses = tp.forwardPasses() - before + tp.batches().size(); // + one gradient pass per batch
+        }
+        double pipelineSeconds = (System.nanoTime() - t1) / 1e9;
+        int common = 0;
+        for (int e = 0; e < acdc.graph().nEdges(); e++) {
+            common += acdc.contains(e) && pipeline.contains(e) ? 1 : 0;
+        }
+        System.out.printf("%s (%d edges, tau %.3f, %d candidates): ACDC %d passes %.1f s, %d edges kept; pipeline %d "
+                + "passes %.1f s, %d edges kept; %d in both; passes ratio %.1fx, time ratio %.1fx%n", name,
+                acdc.graph().nEdges(), tau, candidates, acdcPasses, acdcSeconds, acdc.edgeCount(), pipelinePasses,
+                pipelineSeconds, pipeline.edgeCount(), common, (double) acdcPasses / pipelinePasses,
+                acdcSeconds / pipelineSeconds);
+    }
+}

@@ -1,0 +1,337 @@
+package io.circuitscope.circuits.toy;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.circuitscope.circuits.io.CircuitDocument;
+import io.circuitscope.circuits.io.CircuitJson;
+import io.circuitscope.core.Hashes;
+import io.circuitscope.core.graph.Ablation;
+import io.circuitscope.core.graph.Circuit;
+import io.circuitscope.core.graph.ComputationGraph;
+import io.circuitscope.core.graph.Edge;
+import io.circuitscope.core.graph.EdgePatcher;
+import io.circuitscope.core.graph.EdgeScores;
+import io.circuitscope.core.graph.Node;
+import io.circuitscope.core.graph.NodeKind;
+import io.circuitscope.core.graph.TaskPatcher;
+import io.circuitscope.core.hook.ActivationCache;
+import io.circuitscope.core.hook.HookName;
+import io.circuitscope.core.hook.HookSite;
+import io.circuitscope.core.hook.Hooks;
+import io.circuitscope.core.io.LoadedModel;
+import io.circuitscope.core.io.ModelLoader;
+import io.circuitscope.core.model.HookedTransformer;
+import io.circuitscope.core.progress.Progress;
+import io.circuitscope.core.task.Metrics;
+import io.circuitscope.core.task.Task;
+import io.circuitscope.core.task.TaskFile;
+import io.circuitscope.discovery.ExhaustivePatching;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * {@code train-toy}: trains a toy model, saves it as a Hugging Face checkpoint with its task, and
+ * finds its reference circuit by exact patching of every edge.
+ *
+ * <p>Reference circuit rule: edges are ranked by |exact effect| (logit difference, resample
+ * ablation with the task's corrupted prompts); {@code in_graph} is the smallest top set whose
+ * |effect| sums to at least {@value #COVERAGE} of the summed |effect| of all edges.
+ */
+public final class ToyRun {
+    /** Share of the summed |exact effect| the reference circuit covers. */
+    public static final double COVERAGE = 0.9;
+    /** Examples in DIR/task.jsonl (induction: 3 to 9 targets each). */
+    public static final int INDUCTION_EXAMPLES = 60;
+    public static final int IOI_EXAMPLES = 120;
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    /** Per-head attention-pattern scores on the task's clean prompts, [layer][head]. */
+    public record HeadScores(double[][] previousToken, double[][] induction) {
+    }
+
+    /** What a run produced. */
+    public record Outcome(ToyTrainer.Result training, ToyTrainer.Evaluation evaluation, Task task,
+            EdgeScores exact, double[] nodeEffects, Circuit reference, double referenceFaithfulness,
+            HeadScores heads, boolean headsAmongTopNodes) {
+    }
+
+    private ToyRun() {
+    }
+
+    /** The task of a toy model (deterministic for the seed; disjoint stream from training). */
+    public static Task task(ToyTask kind, long seed) {
+        return kind.task(new Random(seed * 1_000_003L + 12_345),
+                kind == ToyTask.INDUCTION ? INDUCTION_EXAMPLES : IOI_EXAMPLES);
+    }
+
+    public static Outcome run(ToyTask kind, long seed, int steps, Path dir, String command, PrintWriter out)
+            throws IOException {
+        out.printf("training %s toy model (seed %d, %d steps)...%n", kind.key(), seed, steps);
+        out.flush();
+        ToyTrainer.Result training = ToyTrainer.train(kind, seed, steps, null, (step, loss, avg) -> {
+            if (step % Math.max(1, steps / 10) == 0) {
+                out.printf("  step %d  loss %.4f  (moving average %.4f)%n", step, loss, avg);
+                out.flush();
+            }
+        });
+        training.parameters().writeCheckpoint(dir);
+        Task task = task(kind, seed);
+        TaskFile.write(dir.resolve("task.jsonl"), task);
+        try (LoadedModel loaded = ModelLoader.load(dir)) {
+            HookedTransformer model = loaded.model();
+            ToyTrainer.Evaluation eval = ToyTrainer.evaluate(model, task);
+            out.printf("trained in %.1f s: final loss %.4f; task accuracy %.3f over %d targets (chance %.3f)%n",
+                    training.seconds(), training.finalLoss(), eval.accuracy(), eval.targets(), chance(kind));
+            writeTrainingJson(dir, kind, seed, training, eval);
+
+            long start = System.nanoTime();
+            try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(model), task, Metrics.LOGIT_DIFF,
+                    Ablation.RESAMPLE, 32)) {
+                EdgeScores exact = new ExhaustivePatching(32).score(tp, Progress.NONE);
+                boolean[] keep = coverage(exact, COVERAGE);
+                Circuit reference = Circuit.of(tp.graph(), keep, exact);
+                double circuitValue = tp.evaluateKeep(keep);
+                double[] nodeEffects = nodeEffects(tp);
+                HeadScores heads = kind == ToyTask.INDUCTION ? headScores(model, task) : null;
+                boolean among = heads == null || headsAmongTopNodes(tp.graph(), heads, nodeEffects, 4);
+                double seconds = (System.nanoTime() - start) / 1e9;
+                CircuitDocument doc = document(kind, seed, dir, command, model, task, tp, reference, circuitValue,
+                        nodeEffects, heads, seconds);
+                CircuitJson.write(dir.resolve("reference_circuit.json"), doc);
+                out.printf("exact patching of all %d edges (logit-diff, resample): clean %.4f, corrupted %.4f%n",
+                        tp.graph().nEdges(), tp.cleanValue(), tp.corruptedValue());
+                out.printf("reference circuit: %d edges cover %.0f%% of the summed |effect|; faithfulness %.3f%n",
+                        reference.edgeCount(), 100 * COVERAGE, tp.normalized(circuitValue));
+                printNodes(out, tp.graph(), nodeEffects, heads);
+                if (heads != null) {
+                    int[] prev = best(heads.previousToken()[0]);
+                    int[] ind = best(heads.induction()[1]);
+                    out.printf("previous-token head (layer 0): a0.h%d score %.3f; induction head (layer 1): a1.h%d "
+                            + "score %.3f; both among the top 4 nodes by |exact node effect|: %s%n", prev[0],
+                            heads.previousToken()[0][prev[0]], ind[0], heads.induction()[1][ind[0]],
+                            among ? "yes" : "NO");
+                }
+                out.printf("wrote %s (config.json, model.safetensors, task.jsonl, training.json, "
+                        + "reference_circuit.json)%n", dir);
+                out.flush();
+                return new Outcome(training, eval, task, exact, nodeEffects, reference, tp.normalized(circuitValue),
+                        heads, among);
+            }
+        }
+    }
+
+    static double chance(ToyTask kind) {
+        return kind == ToyTask.INDUCTION ? 1.0 / (kind.vocab() - 1) : 0.5;
+    }
+
+    /** The smallest top-|effect| edge set whose |effect| sums to {@code share} of the total. */
+    public static boolean[] coverage(EdgeScores scores, double share) {
+        double total = 0;
+        for (double v : scores.values()) {
+            total += Math.abs(v);
+        }
+        boolean[] keep = new boolean[scores.size()];
+        double covered = 0;
+        for (int e : scores.ranking()) {
+            if (covered >= share * total) {
+                break;
+            }
+            keep[e] = true;
+            covered += Math.abs(scores.get(e));
+        }
+        return keep;
+    }
+
+    /** Exact effect of patching every out-edge of each source node at once: m(node patched) - m(clean). */
+    public static double[] nodeEffects(TaskPatcher tp) {
+        ComputationGraph g = tp.graph();
+        List<boolean[]> masks = new ArrayList<>();
+        for (Node n : g.sources()) {
+            boolean[] keep = new boolean[g.nEdges()];
+            java.util.Arrays.fill(keep, true);
+            for (Edge e : g.edges()) {
+                if (e.source().equals(n)) {
+                    keep[e.index()] = false;
+                }
+            }
+            masks.add(keep);
+        }
+        double[] v = tp.evaluateKeep(masks);
+        for (int i = 0; i < v.length; i++) {
+            v[i] -= tp.cleanValue();
+        }
+        return v;
+    }
+
+    /**
+     * Previous-token score: mean attention from position p to p - 1 (p >= 1); induction score: mean
+     * attention from every position whose token occurred earlier (first at j, with j + 1 < p) to
+     * position j + 1, the token after that first occurrence. Both over the task's clean prompts.
+     */
+    public static HeadScores headScores(HookedTransformer model, Task task) {
+        int layers = model.config().nLayers();
+        int heads = model.config().nHeads();
+        double[][] prev = new double[layers][heads];
+        double[][] ind = new double[layers][heads];
+        int[][] tokens = task.examples().stream().map(e -> e.clean()).toArray(int[][]::new);
+        try (NDManager run = model.newRunManager(); ActivationCache cache = ActivationCache.all(run)) {
+            model.forward(run, tokens, Hooks.caching(cache));
+            for (int l = 0; l < layers; l++) {
+                NDArray pattern = cache.get(HookName.of(HookSite.PATTERN, l));
+                int seq = (int) pattern.getShape().get(2);
+                float[] p = pattern.toFloatArray(); // [b, h, s, s]
+                for (int h = 0; h < heads; h++) {
+                    double sumPrev = 0;
+                    double sumInd = 0;
+                    int countInd = 0;
+                    for (int b = 0; b < tokens.length; b++) {
+                        int base = (b * heads + h) * seq * seq;
+                        for (int q = 1; q < seq; q++) {
+                            sumPrev += p[base + q * seq + q - 1];
+                            int j = firstOccurrence(tokens[b], q);
+                            if (j >= 0 && j + 1 < q) {
+                                sumInd += p[base + q * seq + j + 1];
+                                countInd++;
+                            }
+                        }
+                    }
+                    prev[l][h] = sumPrev / (tokens.length * (seq - 1));
+                    ind[l][h] = countInd == 0 ? 0 : sumInd / countInd;
+                }
+            }
+        }
+        return new HeadScores(prev, ind);
+    }
+
+    private static int firstOccurrence(int[] tokens, int q) {
+        for (int j = 0; j < q; j++) {
+            if (tokens[j] == tokens[q]) {
+                return j;
+            }
+        }
+        return -1;
+    }
+
+    /** Whether the best layer-0 previous-token head and best layer-1 induction head are in the top k nodes. */
+    public static boolean headsAmongTopNodes(ComputationGraph g, HeadScores heads, double[] nodeEffects, int k) {
+        List<Node> top = topNodes(g, nodeEffects, k);
+        Node prev = g.sources().get(g.headSource(0, best(heads.previousToken()[0])[0]));
+        Node ind = g.sources().get(g.headSource(1, best(heads.induction()[1])[0]));
+        return top.contains(prev) && top.contains(ind);
+    }
+
+    /** The k component nodes (heads and MLPs, not the input) with the largest |exact node effect|. */
+    public static List<Node> topNodes(ComputationGraph g, double[] nodeEffects, int k) {
+        return g.sources().stream().filter(n -> n.kind() != NodeKind.INPUT)
+                .sorted(Comparator.comparingDouble((Node n) -> -Math.abs(nodeEffects[n.sourceIndex()])))
+                .limit(k).toList();
+    }
+
+    static int[] best(double[] scores) {
+        int arg = 0;
+        for (int i = 1; i < scores.length; i++) {
+            if (scores[i] > scores[arg]) {
+                arg = i;
+            }
+        }
+        return new int[] {arg};
+    }
+
+    private static void printNodes(PrintWriter out, ComputationGraph g, double[] nodeEffects, HeadScores heads) {
+        out.println("  node              exact effect" + (heads != null ? "   prev-token  induction" : ""));
+        List<Node> order = topNodes(g, nodeEffects, g.nSources());
+        for (Node n : order) {
+            String extra = "";
+            if (heads != null && n.kind() == NodeKind.HEAD) {
+                extra = String.format("   %10.3f  %9.3f", heads.previousToken()[n.layer()][n.head()],
+                        heads.induction()[n.layer()][n.head()]);
+            }
+            out.printf("  %-16s %13.4f%s%n", n.name(), nodeEffects[n.sourceIndex()], extra);
+        }
+    }
+
+    private static CircuitDocument document(ToyTask kind, long seed, Path dir, String command, HookedTransformer model,
+            Task task, TaskPatcher tp, Circuit reference, double circuitValue, double[] nodeEffects, HeadScores heads,
+            double seconds) {
+        Map<String, Object> modelInfo = new LinkedHashMap<>();
+        modelInfo.put("name", "toy-" + kind.key() + "-seed" + seed);
+        modelInfo.put("family", model.config().family());
+        modelInfo.put("config_hash", Hashes.of(model.config()));
+        modelInfo.put("n_layers", model.config().nLayers());
+        modelInfo.put("n_heads", model.config().nHeads());
+        modelInfo.put("d_model", model.config().dModel());
+        Map<String, Object> taskInfo = new LinkedHashMap<>();
+        taskInfo.put("name", task.name());
+        taskInfo.put("hash", Hashes.of(task));
+        taskInfo.put("examples", task.size());
+        Map<String, Object> method = new LinkedHashMap<>();
+        method.put("key", "exact");
+        method.put("metric", "logit-diff");
+        method.put("ablation", "resample");
+        method.put("batch_size", 32);
+        method.put("seed", seed);
+        method.put("in_graph_rule", "smallest set of edges, taken by |exact effect| from the largest, whose |effect| "
+                + "sums to at least " + COVERAGE + " of the summed |effect| of all edges");
+        method.put("coverage", COVERAGE);
+        method.put("command", command);
+        Map<String, Object> summary = new LinkedHashMap<>();
+        summary.put("metric", "logit-diff");
+        summary.put("clean", tp.cleanValue());
+        summary.put("corrupted", tp.corruptedValue());
+        summary.put("circuit", circuitValue);
+        summary.put("faithfulness", tp.normalized(circuitValue));
+        summary.put("edges_in_graph", reference.edgeCount());
+        summary.put("edges_total", tp.graph().nEdges());
+        summary.put("nodes_in_graph", reference.nodes().size());
+        summary.put("forward_passes", tp.forwardPasses());
+        summary.put("seconds", seconds);
+        Map<String, JsonNode> extra = new LinkedHashMap<>();
+        ObjectNode nodes = JSON.createObjectNode();
+        for (Node n : tp.graph().sources()) {
+            nodes.put(n.name(), nodeEffects[n.sourceIndex()]);
+        }
+        extra.put("exact_node_effects", nodes);
+        if (heads != null) {
+            ObjectNode scores = JSON.createObjectNode();
+            for (int l = 0; l < heads.previousToken().length; l++) {
+                for (int h = 0; h < heads.previousToken()[l].length; h++) {
+                    ObjectNode o = scores.putObject(Node.headName(l, h));
+                    o.put("previous_token", heads.previousToken()[l][h]);
+                    o.put("induction", heads.induction()[l][h]);
+                }
+            }
+            extra.put("attention_scores", scores);
+        }
+        return new CircuitDocument(reference, modelInfo, taskInfo, method, summary, extra);
+    }
+
+    private static void writeTrainingJson(Path dir, ToyTask kind, long seed, ToyTrainer.Result r,
+            ToyTrainer.Evaluation eval) throws IOException {
+        ObjectNode o = JSON.createObjectNode();
+        o.put("task", kind.key());
+        o.put("seed", seed);
+        o.put("steps", r.steps());
+        o.put("batch_size", kind.batchSize());
+        o.put("learning_rate", kind.learningRate());
+        o.put("final_loss", r.finalLoss());
+        o.put("eval_loss", eval.loss());
+        o.put("accuracy", eval.accuracy());
+        o.put("accuracy_targets", eval.targets());
+        o.put("chance_accuracy", chance(kind));
+        o.put("seconds", r.seconds());
+        o.put("retried_steps", r.retriedSteps());
+        o.put("parameters", r.parameters().parameterCount());
+        JSON.writeValue(dir.resolve("training.json").toFile(), o);
+    }
+}

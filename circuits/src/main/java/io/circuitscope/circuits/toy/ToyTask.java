@@ -1,0 +1,259 @@
+package io.circuitscope.circuits.toy;
+
+import io.circuitscope.core.task.Example;
+import io.circuitscope.core.task.Target;
+import io.circuitscope.core.task.Task;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+
+/**
+ * A synthetic task a toy model is trained on, with its model size and training defaults.
+ *
+ * <ul>
+ *   <li>{@code induction}: {@code [BOS f1..fm r1..rn r1..rn]}, 21 tokens, with n (4..10) distinct random
+ *       tokens r and a filler f of other tokens; the loss is on the second block (predicting r2..rn
+ *       from r1..r(n-1)), which only an induction mechanism can do as the offset varies with n.
+ *       Corrupted prompt: the first block resampled (distinct tokens disjoint from r), so the repeat
+ *       is gone. Targets: every second-half position that predicts r(k+1); wrong answer: the token
+ *       that sits there in the corrupted first half.</li>
+ *   <li>{@code ioi}: IOI templates over ids ("When A and B went to the PLACE , B gave a OBJ to" -> A),
+ *       ABBA and BABA orders; the loss is on the last position. Corrupted prompt: the three name
+ *       slots filled with three other distinct names (the ABC dataset). Target: the indirect
+ *       object; wrong answer: the subject.</li>
+ * </ul>
+ */
+public enum ToyTask {
+    INDUCTION(64, 2, 4, 256, 50, 32, 32, 2000, 3e-3),
+    IOI(64, 3, 4, 256, 40, 32, 64, 800, 3e-3);
+
+    /** Longest repeated block of an induction prompt; prompts are 2 * this + 1 tokens. */
+    public static final int INDUCTION_HALF = 10;
+    /** Shortest repeated block. */
+    public static final int INDUCTION_MIN_HALF = 4;
+    public static final int BOS = 0;
+
+    // IOI vocabulary: 0 BOS, names 1..12, the rest template tokens
+    static final int NAMES = 12;
+    private static final int FIRST_NAME = 1;
+    private static final int WHEN = 13;
+    private static final int THEN = 14;
+    private static final int WHILE = 15;
+    private static final int AND = 16;
+    private static final int WENT = 17;
+    private static final int WERE = 18;
+    private static final int TO = 19;
+    private static final int AT = 20;
+    private static final int IN = 21;
+    private static final int THE = 22;
+    private static final int COMMA = 23;
+    private static final int DOT = 24;
+    private static final int GAVE = 25;
+    private static final int HANDED = 26;
+    private static final int THREW = 27;
+    private static final int A = 28;
+    private static final int FIRST_PLACE = 29; // 29..32
+    private static final int FIRST_OBJECT = 33; // 33..36
+    private static final int N1 = -1;
+    private static final int N2 = -2;
+    private static final int S = -3;
+    private static final int PLACE = -4;
+    private static final int OBJ = -5;
+    /** Three templates of one length (15 tokens), so every batch is rectangular. */
+    private static final int[][] TEMPLATES = {
+        {BOS, WHEN, N1, AND, N2, WENT, TO, THE, PLACE, COMMA, S, GAVE, A, OBJ, TO},
+        {BOS, THEN, N1, AND, N2, WERE, AT, THE, PLACE, DOT, S, HANDED, A, OBJ, TO},
+        {BOS, WHILE, N1, AND, N2, WERE, IN, THE, PLACE, COMMA, S, THREW, A, OBJ, TO},
+    };
+
+    private final int dModel;
+    private final int layers;
+    private final int heads;
+    private final int dMlp;
+    private final int vocab;
+    private final int context;
+    private final int batchSize;
+    private final int defaultSteps;
+    private final double learningRate;
+
+    ToyTask(int dModel, int layers, int heads, int dMlp, int vocab, int context, int batchSize, int defaultSteps,
+            double learningRate) {
+        this.dModel = dModel;
+        this.layers = layers;
+        this.heads = heads;
+        this.dMlp = dMlp;
+        this.vocab = vocab;
+        this.context = context;
+        this.batchSize = batchSize;
+        this.defaultSteps = defaultSteps;
+        this.learningRate = learningRate;
+    }
+
+    public static ToyTask parse(String name) {
+        for (ToyTask t : values()) {
+            if (t.key().equals(name.toLowerCase(Locale.ROOT))) {
+                return t;
+            }
+        }
+        throw new IllegalArgumentException("unknown toy task '" + name + "' (known: induction, ioi)");
+    }
+
+    /**
+     * Whether the MLPs are frozen at zero (an attention-only model stored in GPT-2 layout): for
+     * induction, trained MLPs learned a positional guess instead of induction heads.
+     */
+    public boolean attentionOnly() {
+        return this == INDUCTION;
+    }
+
+    public String key() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    public int dModel() { return dModel; }
+    public int layers() { return layers; }
+    public int heads() { return heads; }
+    public int dMlp() { return dMlp; }
+    public int vocab() { return vocab; }
+    public int context() { return context; }
+    public int batchSize() { return batchSize; }
+    public int defaultSteps() { return defaultSteps; }
+    public double learningRate() { return learningRate; }
+
+    /** A training batch: tokens [B][S] and the (row, position, next-token label) triples the loss covers. */
+    public record TrainBatch(int[][] tokens, int[] rows, int[] positions, int[] labels) {
+    }
+
+    /** A batch of clean training prompts with their loss positions. */
+    public TrainBatch sample(Random rng, int batch) {
+        List<Example> examples = new ArrayList<>();
+        for (int b = 0; b < batch; b++) {
+            examples.add(example(rng));
+        }
+        return asTrainBatch(examples);
+    }
+
+    /** The clean prompts of {@code examples} with their targets as loss positions (all examples one length). */
+    public static TrainBatch asTrainBatch(List<Example> examples) {
+        int[][] tokens = new int[examples.size()][];
+        List<int[]> triples = new ArrayList<>();
+        for (int b = 0; b < examples.size(); b++) {
+            Example e = examples.get(b);
+            tokens[b] = e.clean();
+            for (Target t : e.targets()) {
+                triples.add(new int[] {b, t.resolvedPosition(e.length()), t.correctId()});
+            }
+        }
+        int n = triples.size();
+        int[] rows = new int[n];
+        int[] positions = new int[n];
+        int[] labels = new int[n];
+        for (int i = 0; i < n; i++) {
+            rows[i] = triples.get(i)[0];
+            positions[i] = triples.get(i)[1];
+            labels[i] = triples.get(i)[2];
+        }
+        return new TrainBatch(tokens, rows, positions, labels);
+    }
+
+    /** The evaluation / discovery task: {@code n} clean-corrupted pairs drawn with {@code rng}. */
+    public Task task(Random rng, int n) {
+        List<Example> examples = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            examples.add(example(rng));
+        }
+        return new Task(key(), examples);
+    }
+
+    /** One clean/corrupted pair with its targets. */
+    public Example example(Random rng) {
+        return this == INDUCTION ? induction(rng) : ioi(rng);
+    }
+
+    private Example induction(Random rng) {
+        // The repeat length varies, so the earlier occurrence is not at a fixed offset: a head cannot
+        // find it from positions alone (with a fixed n a layer-0 head solved the task positionally).
+        int n = INDUCTION_MIN_HALF + rng.nextInt(INDUCTION_HALF - INDUCTION_MIN_HALF + 1);
+        int length = 2 * INDUCTION_HALF + 1;
+        int prefix = length - 1 - 2 * n;
+        int[] r = distinct(rng, n, 1, vocab, new int[0]);
+        int[] s = distinct(rng, n, 1, vocab, r);
+        int[] filler = distinct(rng, prefix, 1, vocab, concat(r, s));
+        int[] clean = new int[length];
+        int[] corrupt = new int[length];
+        clean[0] = BOS;
+        corrupt[0] = BOS;
+        for (int i = 0; i < prefix; i++) {
+            clean[1 + i] = filler[i];
+            corrupt[1 + i] = filler[i];
+        }
+        int first = 1 + prefix;
+        int second = first + n;
+        for (int i = 0; i < n; i++) {
+            clean[first + i] = r[i];
+            clean[second + i] = r[i];
+            corrupt[first + i] = s[i];
+            corrupt[second + i] = r[i];
+        }
+        List<Target> targets = new ArrayList<>();
+        // position second + i holds r_i (0-based); it should predict r_{i+1}
+        for (int i = 0; i < n - 1; i++) {
+            targets.add(new Target(second + i, r[i + 1], s[i + 1]));
+        }
+        return new Example(clean, corrupt, targets);
+    }
+
+    private static int[] concat(int[] a, int[] b) {
+        int[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
+    private Example ioi(Random rng) {
+        int[] template = TEMPLATES[rng.nextInt(TEMPLATES.length)];
+        int[] names = distinct(rng, 5, FIRST_NAME, FIRST_NAME + NAMES, new int[0]);
+        int io = names[0];
+        int subject = names[1];
+        boolean abba = rng.nextBoolean();
+        int place = FIRST_PLACE + rng.nextInt(4);
+        int object = FIRST_OBJECT + rng.nextInt(4);
+        int[] clean = fill(template, abba ? io : subject, abba ? subject : io, subject, place, object);
+        int[] corrupt = fill(template, names[2], names[3], names[4], place, object);
+        return new Example(clean, corrupt, List.of(new Target(clean.length - 1, io, subject)));
+    }
+
+    private static int[] fill(int[] template, int n1, int n2, int s, int place, int object) {
+        int[] out = template.clone();
+        for (int i = 0; i < out.length; i++) {
+            out[i] = switch (out[i]) {
+                case N1 -> n1;
+                case N2 -> n2;
+                case S -> s;
+                case PLACE -> place;
+                case OBJ -> object;
+                default -> out[i];
+            };
+        }
+        return out;
+    }
+
+    /** {@code count} distinct ids from [lo, hi) avoiding {@code exclude}. */
+    private static int[] distinct(Random rng, int count, int lo, int hi, int[] exclude) {
+        List<Integer> pool = new ArrayList<>();
+        outer:
+        for (int id = lo; id < hi; id++) {
+            for (int x : exclude) {
+                if (x == id) {
+                    continue outer;
+                }
+            }
+            pool.add(id);
+        }
+        int[] out = new int[count];
+        for (int i = 0; i < count; i++) {
+            out[i] = pool.remove(rng.nextInt(pool.size()));
+        }
+        return out;
+    }
+}

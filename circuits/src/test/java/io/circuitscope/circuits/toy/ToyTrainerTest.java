@@ -1,0 +1,55 @@
+package io.circuitscope.circuits.toy;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDManager;
+import io.circuitscope.core.DjlRuntime;
+import io.circuitscope.core.io.LoadedModel;
+import io.circuitscope.core.io.ModelLoader;
+import io.circuitscope.core.task.Task;
+import java.nio.file.Path;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ToyTrainerTest {
+
+    @Test
+    void trainingIsDeterministicLowersTheLossAndTheSavedCheckpointGivesTheSameLogits(@TempDir Path dir)
+            throws Exception {
+        ToyTrainer.Result a = ToyTrainer.train(ToyTask.IOI, 5, 60, null, (step, loss, avg) -> {
+            if (step == 1 || step % 20 == 0) {
+                System.out.printf("ioi step %d loss %.4f%n", step, loss);
+            }
+        });
+        ToyTrainer.Result b = ToyTrainer.train(ToyTask.IOI, 5, 60, null, null);
+        System.out.printf("60 IOI steps in %.1f s (%d parameters)%n", a.seconds(), a.parameters().parameterCount());
+        for (String name : a.parameters().names()) {
+            assertArrayEquals(a.parameters().values(name), b.parameters().values(name), name);
+        }
+        Task task = ToyTask.IOI.task(new Random(99), 64);
+        a.parameters().writeCheckpoint(dir);
+        int[] prompt = task.examples().get(0).clean();
+        float[][] inMemory;
+        try (NDManager m = DjlRuntime.newManager()) {
+            ToyParameters.Built built = a.parameters().build(m.newSubManager(), false);
+            inMemory = built.model().logits(prompt);
+            ToyTrainer.Evaluation before = ToyTrainer.evaluate(
+                    ToyParameters.init(ToyTask.IOI, 5).build(m.newSubManager(), false).model(), task);
+            ToyTrainer.Evaluation after = ToyTrainer.evaluate(built.model(), task);
+            System.out.printf("eval loss %.4f -> %.4f, accuracy %.3f -> %.3f%n", before.loss(), after.loss(),
+                    before.accuracy(), after.accuracy());
+            assertTrue(after.loss() < before.loss() - 0.5, "loss must fall");
+        }
+        try (LoadedModel loaded = ModelLoader.load(dir)) {
+            float[][] reloaded = loaded.model().logits(prompt);
+            for (int p = 0; p < prompt.length; p++) {
+                for (int v = 0; v < reloaded[p].length; v++) {
+                    assertEquals(inMemory[p][v], reloaded[p][v], 1e-4, "position " + p + " token " + v);
+                }
+            }
+        }
+    }
+}
