@@ -162,7 +162,7 @@ public final class AtpStar implements EdgeScorer {
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
             NDArray logits = model.forward(run, p.batch().clean(), hooks.build());
             NDArray value = task.metric().perTarget(logits, p.batch(), p.cleanLogProbs()).sum()
-                    .div((float) task.totalTargets());
+                    .div(io.circuitscope.core.Scalars.of(logits, task.totalTargets()));
             gc.backward(value);
         }
         List<NDArray> grads = new ArrayList<>();

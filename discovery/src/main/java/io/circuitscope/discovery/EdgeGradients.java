@@ -40,7 +40,7 @@ final class EdgeGradients {
                 try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                     NDArray logits = task.patcher().forward(run, p.batch().clean(), p.patched(), c, rules, before);
                     NDArray value = task.metric().perTarget(logits, p.batch(), p.cleanLogProbs()).sum()
-                            .div((float) task.totalTargets());
+                            .div(io.circuitscope.core.Scalars.of(logits, task.totalTargets()));
                     gc.backward(value);
                 }
                 float[] grad = c.getGradient().sum(new int[] {0}).toFloatArray();

@@ -193,7 +193,8 @@ public final class ToyTrainer {
             oneHot[(int) (i * vocab + batch.labels()[i])] = 1f;
         }
         NDArray target = logits.getManager().create(oneHot, new Shape(batch.labels().length, vocab));
-        return picked.logSoftmax(-1).mul(target).sum().neg().div((float) batch.labels().length);
+        // The divisor must be a PyTorch-owned tensor: see io.circuitscope.core.Scalars.
+        return picked.logSoftmax(-1).mul(target).sum().neg().div(io.circuitscope.core.Scalars.of(picked, batch.labels().length));
     }
 
     private static NDArray atLossPositions(NDArray logits, ToyTask.TrainBatch batch) {

@@ -139,7 +139,7 @@ public final class EdgePatcher {
             }
         }
         boolean keepForBackward = coef.hasGradient() || !before.isEmpty();
-        PassState state = new PassState(run, coef.mul(-1f).add(1f), patched, masks, tokens.length, keepForBackward);
+        PassState state = new PassState(run, coef.onesLike().sub(coef), patched, masks, tokens.length, keepForBackward);
         return model.forward(run, rows, state.hooks(before), rules);
     }
 

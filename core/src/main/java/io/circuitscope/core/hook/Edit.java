@@ -1,5 +1,6 @@
 package io.circuitscope.core.hook;
 
+import io.circuitscope.core.Scalars;
 import ai.djl.ndarray.NDArray;
 import java.util.function.UnaryOperator;
 
@@ -14,7 +15,7 @@ public sealed interface Edit permits Edit.Replace, Edit.Add, Edit.Zero, Edit.Sca
         @Override
         public NDArray apply(NDArray activation, HookName where) {
             Shapes.requireBroadcastable(source, activation, where);
-            return activation.mul(0f).add(source);
+            return activation.zerosLike().add(source);
         }
     }
 
@@ -31,7 +32,7 @@ public sealed interface Edit permits Edit.Replace, Edit.Add, Edit.Zero, Edit.Sca
     record Zero() implements Edit {
         @Override
         public NDArray apply(NDArray activation, HookName where) {
-            return activation.mul(0f);
+            return activation.zerosLike();
         }
     }
 
@@ -39,7 +40,7 @@ public sealed interface Edit permits Edit.Replace, Edit.Add, Edit.Zero, Edit.Sca
     record Scale(float factor) implements Edit {
         @Override
         public NDArray apply(NDArray activation, HookName where) {
-            return activation.mul(factor);
+            return Scalars.mul(activation, factor);
         }
     }
 

@@ -1,5 +1,6 @@
 package io.circuitscope.core.model;
 
+import io.circuitscope.core.Scalars;
 import ai.djl.ndarray.NDArray;
 
 /** MLP non-linearities, each written from NDArray primitives so autograd sees every step. */
@@ -17,15 +18,15 @@ public enum Activation {
     public NDArray apply(NDArray x) {
         switch (this) {
             case GELU_TANH: {
-                NDArray inner = x.add(x.pow(3).mul(0.044715f)).mul((float) SQRT_2_OVER_PI);
-                return x.mul(0.5f).mul(inner.tanh().add(1f));
+                NDArray inner = Scalars.mul(x.add(Scalars.mul(Scalars.pow(x, 3), 0.044715)), SQRT_2_OVER_PI);
+                return Scalars.mul(x, 0.5).mul(Scalars.add(inner.tanh(), 1));
             }
             case GELU_EXACT:
-                return x.mul(0.5f).mul(x.mul((float) INV_SQRT_2).erf().add(1f));
+                return Scalars.mul(x, 0.5).mul(Scalars.add(Scalars.mul(x, INV_SQRT_2).erf(), 1));
             case SILU:
                 return x.mul(ai.djl.nn.Activation.sigmoid(x));
             case RELU:
-                return x.maximum(0f);
+                return Scalars.maximum(x, 0);
             default:
                 throw new IllegalStateException(name());
         }
@@ -40,7 +41,7 @@ public enum Activation {
         NDArray tiny = x.abs().lt(1e-12f);
         NDArray safeX = ai.djl.ndarray.NDArrays.where(tiny, x.onesLike(), x);
         float slopeAtZero = this == RELU ? 0f : 0.5f;
-        NDArray ratio = ai.djl.ndarray.NDArrays.where(tiny, x.zerosLike().add(slopeAtZero), value.div(safeX));
+        NDArray ratio = ai.djl.ndarray.NDArrays.where(tiny, Scalars.add(x.zerosLike(), slopeAtZero), value.div(safeX));
         return x.mul(ratio.stopGradient());
     }
 

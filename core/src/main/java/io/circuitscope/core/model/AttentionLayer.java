@@ -1,5 +1,6 @@
 package io.circuitscope.core.model;
 
+import io.circuitscope.core.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -92,10 +93,10 @@ final class AttentionLayer {
             q = rope.apply(q);
             k = rope.apply(k);
         }
-        NDArray scores = q.transpose(0, 2, 1, 3).matMul(k.transpose(0, 2, 3, 1)).mul((float) config.attnScale());
+        NDArray scores = Scalars.mul(q.transpose(0, 2, 1, 3).matMul(k.transpose(0, 2, 3, 1)), config.attnScale());
         if (config.attnSoftcap() > 0) {
             float cap = (float) config.attnSoftcap();
-            scores = scores.div(cap).tanh().mul(cap);
+            scores = Scalars.mul(Scalars.div(scores, cap).tanh(), cap);
         }
         return scores.add(causalMask(seq));
     }

@@ -1,5 +1,6 @@
 package io.circuitscope.core.model;
 
+import io.circuitscope.core.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
@@ -131,7 +132,7 @@ public final class HookedTransformer implements AutoCloseable {
         NDArray ids = run.create(flat, new Shape(batch * seq));
         NDArray embedded = weights.wE().get(run, new NDIndex("{}", ids)).reshape(batch, seq, config.dModel());
         if (config.embeddingScale() != 1.0) {
-            embedded = embedded.mul((float) config.embeddingScale());
+            embedded = Scalars.mul(embedded, config.embeddingScale());
         }
         NDArray resid = hooks.at(HookName.of(HookSite.EMBED), embedded, run);
         if (config.learnedPositions()) {
@@ -171,7 +172,7 @@ public final class HookedTransformer implements AutoCloseable {
             NDArray activated = activate(gate, rules);
             post = rules.halfGates()
                     // Half-rule: same value, each factor receives half of the relevance
-                    ? activated.mul(up.stopGradient()).add(activated.stopGradient().mul(up)).mul(0.5f)
+                    ? Scalars.mul(activated.mul(up.stopGradient()).add(activated.stopGradient().mul(up)), 0.5)
                     : activated.mul(up);
         } else {
             NDArray pre = hooks.at(HookName.of(HookSite.MLP_PRE, layer), Linear.apply(normed, w.wIn(), w.bIn()), run);
@@ -197,7 +198,7 @@ public final class HookedTransformer implements AutoCloseable {
         NDArray logits = Linear.apply(normed, weights.wU(), weights.bU());
         if (config.finalSoftcap() > 0) {
             float cap = (float) config.finalSoftcap();
-            logits = logits.div(cap).tanh().mul(cap);
+            logits = Scalars.mul(Scalars.div(logits, cap).tanh(), cap);
         }
         return hooks.at(HookName.of(HookSite.LOGITS), logits, run);
     }

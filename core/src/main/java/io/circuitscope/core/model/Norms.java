@@ -1,5 +1,6 @@
 package io.circuitscope.core.model;
 
+import io.circuitscope.core.Scalars;
 import ai.djl.ndarray.NDArray;
 
 /** Normalisations over the last axis, written from primitives (float32, biased variance as in PyTorch). */
@@ -19,13 +20,13 @@ final class Norms {
             case LAYER_NORM: {
                 NDArray centered = x.sub(x.mean(new int[] {-1}, true));
                 NDArray variance = centered.square().mean(new int[] {-1}, true);
-                NDArray inverse = scale(variance.add((float) eps).sqrt().pow(-1f), constantScale);
+                NDArray inverse = scale(Scalars.pow(Scalars.add(variance, eps).sqrt(), -1), constantScale);
                 NDArray y = centered.mul(inverse);
                 y = weight == null ? y : y.mul(weight);
                 return bias == null ? y : y.add(bias);
             }
             case RMS_NORM: {
-                NDArray inverse = scale(x.square().mean(new int[] {-1}, true).add((float) eps).sqrt().pow(-1f),
+                NDArray inverse = scale(Scalars.pow(Scalars.add(x.square().mean(new int[] {-1}, true), eps).sqrt(), -1),
                         constantScale);
                 NDArray y = x.mul(inverse);
                 return weight == null ? y : y.mul(weight);

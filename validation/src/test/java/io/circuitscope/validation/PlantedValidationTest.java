@@ -1,0 +1,53 @@
+package io.circuitscope.validation;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.circuitscope.core.graph.Ablation;
+import io.circuitscope.core.graph.Circuit;
+import io.circuitscope.core.graph.ComputationGraph;
+import io.circuitscope.core.graph.EdgePatcher;
+import io.circuitscope.core.graph.TaskPatcher;
+import io.circuitscope.core.model.HookedTransformer;
+import io.circuitscope.core.planted.PlantedModel;
+import io.circuitscope.core.planted.PlantedModels;
+import io.circuitscope.core.progress.Progress;
+import io.circuitscope.core.task.Metrics;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/** Validation verdicts on the planted induction model, whose circuit is known by construction. */
+class PlantedValidationTest {
+
+    @Test
+    void thePlantedCircuitIsFaithfulNecessaryMinimalAndCompleteAndAnExtraEdgeIsNotMinimal() {
+        PlantedModel planted = PlantedModels.byName("induction");
+        try (HookedTransformer model = planted.build();
+                TaskPatcher task = new TaskPatcher(new EdgePatcher(model), planted.task(5, 16), Metrics.LOGIT_DIFF,
+                        Ablation.RESAMPLE, 16)) {
+            ComputationGraph g = task.graph();
+            String distractor = "a0.h3->a1.h2<v>";
+            assertFalse(planted.groundTruthEdges().contains(distractor));
+            List<String> edges = new ArrayList<>(planted.groundTruthEdges());
+            edges.add(distractor);
+            CircuitValidator validator = new CircuitValidator(new ValidationSettings(0.8, 0.2, 0.01, 10, 200, 0.95, 3));
+            ValidationReport report = validator.validate(task, Circuit.ofEdgeNames(g, edges), Progress.NONE);
+            assertEquals(1.0, report.faithfulness().value(), 1e-5);
+            assertTrue(report.sufficient() && report.necessary(), report.toString());
+            assertEquals(0.0, report.incompleteness().value(), 1e-5);
+            assertEquals(Set.of(distractor), report.nonMinimal().stream().map(ValidationReport.ComponentScore::name)
+                    .filter(n -> n.contains("->")).collect(java.util.stream.Collectors.toSet()),
+                    "only the added distractor edge fails minimality");
+
+            // Removing a planted edge from the circuit breaks it: faithfulness falls, and sufficiency fails.
+            List<String> broken = new ArrayList<>(planted.groundTruthEdges());
+            broken.remove("a0.h0->a1.h0<k>");
+            ValidationReport without = validator.validate(task, Circuit.ofEdgeNames(g, broken), Progress.NONE);
+            assertTrue(without.faithfulness().value() < 0.5, without.faithfulness().toString());
+            assertFalse(without.sufficient());
+        }
+    }
+}
