@@ -51,6 +51,9 @@ final class DiscoverCommand implements Callable<Integer> {
     @Option(names = "--no-validate", description = "Skip validation.")
     boolean noValidate;
 
+    @CommandLine.Mixin
+    ValidationOptions validation;
+
     @Option(names = "--no-render", description = "Skip the diagrams and the HTML report.")
     boolean noRender;
 
@@ -153,7 +156,7 @@ final class DiscoverCommand implements Callable<Integer> {
             ProgressBar progress) {
         try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(mt.model(), doc.circuit().graph()), mt.task(),
                 Metrics.byName(settings.metric()), settings.ablation(), settings.batchSize())) {
-            ValidationSettings vs = new ValidationSettings(0.8, 0.2, 0.01, 20, 1000, 0.95, settings.seed());
+            ValidationSettings vs = validation.settings(settings.seed());
             ValidationReport report = new CircuitValidator(vs).validate(tp, doc.circuit(), progress);
             com.fasterxml.jackson.databind.node.ObjectNode section = ValidationSections.validation(report);
             section.put("metric", settings.metric());

@@ -45,22 +45,8 @@ final class ValidateCommand implements Callable<Integer> {
     @Option(names = "--ablation", defaultValue = "resample", description = "resample, mean or zero (default: ${DEFAULT-VALUE}).")
     String ablation;
 
-    @Option(names = "--sufficiency", defaultValue = "0.8", description = "Faithfulness needed (default: ${DEFAULT-VALUE}).")
-    double sufficiency;
-
-    @Option(names = "--necessity", defaultValue = "0.2",
-            description = "Largest faithfulness allowed with the circuit corrupted (default: ${DEFAULT-VALUE}).")
-    double necessity;
-
-    @Option(names = "--minimality", defaultValue = "0.01",
-            description = "Smallest faithfulness drop per component (default: ${DEFAULT-VALUE}).")
-    double minimality;
-
-    @Option(names = "--bootstrap", defaultValue = "1000", description = "Bootstrap resamples (default: ${DEFAULT-VALUE}).")
-    int bootstrap;
-
-    @Option(names = "--completeness-samples", defaultValue = "20", description = "Knock-out subsets (default: ${DEFAULT-VALUE}).")
-    int completenessSamples;
+    @CommandLine.Mixin
+    ValidationOptions validation;
 
     @Option(names = "--seed", defaultValue = "0", description = "Seed of every random choice (default: ${DEFAULT-VALUE}).")
     long seed;
@@ -79,8 +65,7 @@ final class ValidateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        ValidationSettings settings = new ValidationSettings(sufficiency, necessity, minimality, completenessSamples,
-                bootstrap, 0.95, seed);
+        ValidationSettings settings = validation.settings(seed);
         try (ModelAndTask loaded = ModelAndTask.open(model, taskFile, 0, seed, false, quiet)) {
             ComputationGraph graph = ComputationGraph.of(loaded.model().config());
             CircuitDocument doc = CircuitJson.read(circuitFile, graph);
@@ -111,14 +96,14 @@ final class ValidateCommand implements Callable<Integer> {
             out.flush();
             return;
         }
-        out.printf("validation (%s, %s ablation; 95%% bootstrap intervals over %d resamples):%n", metric, ablation, bootstrap);
-        out.printf("  faithfulness              %s  sufficient: %s (>= %.2f)%n", r.faithfulness(), r.sufficient(), sufficiency);
+        out.printf("validation (%s, %s ablation; 95%% bootstrap intervals over %d resamples):%n", metric, ablation, validation.bootstrap);
+        out.printf("  faithfulness              %s  sufficient: %s (>= %.2f)%n", r.faithfulness(), r.sufficient(), validation.sufficiency);
         out.printf("  circuit corrupted         %s  necessary: %s (<= %.2f)%n", r.complementFaithfulness(), r.necessary(),
-                necessity);
+                validation.necessity);
         out.printf("  incompleteness            %s  (max %.4f over %d subsets)%n", r.incompleteness(), r.maxIncompleteness(),
-                completenessSamples);
+                validation.completenessSamples);
         out.printf("  minimal: %s (%d of %d components drop faithfulness by >= %.3f)%n", r.minimal(),
-                r.components().size() - r.nonMinimal().size(), r.components().size(), minimality);
+                r.components().size() - r.nonMinimal().size(), r.components().size(), validation.minimality);
         for (ValidationReport.ComponentScore c : r.nonMinimal()) {
             out.printf("    not minimal: %-28s drop %.4f%n", c.name(), c.score());
         }
