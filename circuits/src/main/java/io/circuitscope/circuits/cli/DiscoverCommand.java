@@ -72,7 +72,7 @@ final class DiscoverCommand implements Callable<Integer> {
     double tau;
 
     @Option(names = "--metric", defaultValue = "kl",
-            description = "kl, logit-diff, logprob, prob, prob-diff (default: ${DEFAULT-VALUE}).")
+            description = "kl, logit-diff, logit-diff-swapped, logprob, prob, prob-diff (default: ${DEFAULT-VALUE}).")
     String metric;
 
     @Option(names = "--ablation", defaultValue = "resample", description = "resample, mean or zero (default: ${DEFAULT-VALUE}).")

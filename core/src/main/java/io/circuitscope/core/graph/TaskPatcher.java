@@ -38,6 +38,7 @@ public final class TaskPatcher implements AutoCloseable {
         this.task = task;
         this.metric = metric;
         this.ablation = ablation;
+        metric.check(task);
         this.manager = patcher.model().newRunManager();
         int targets = 0;
         try {

@@ -15,6 +15,10 @@ public interface Metric {
     /** Whether larger values mean more of the behaviour (KL divergence: no). */
     boolean higherIsBetter();
 
+    /** Checks, before any pass, that the task suits this metric; throws naming what is missing. */
+    default void check(Task task) {
+    }
+
     /** Whether {@link #perTarget} needs the clean run's log-probabilities at the targets. */
     default boolean needsCleanReference() {
         return false;

@@ -19,6 +19,44 @@ public final class Metrics {
         }
     };
 
+    /**
+     * Logit difference averaged over answer-swapped pairs, as the seed study recommends: every
+     * (correct a, wrong b) target must be matched by a (correct b, wrong a) target elsewhere in the task
+     * ("The Eiffel Tower is in" Paris/Rome with "The Colosseum is in" Rome/Paris), so a prior for one
+     * answer cancels out. Values are logit differences; the check runs before any pass.
+     */
+    public static final Metric LOGIT_DIFF_SWAPPED = new Simple("logit-diff-swapped", true) {
+        @Override
+        public void check(Task task) {
+            java.util.Map<String, Integer> balance = new java.util.TreeMap<>();
+            for (Example e : task.examples()) {
+                for (Target t : e.targets()) {
+                    if (t.wrongId() == null) {
+                        throw new IllegalArgumentException("metric 'logit-diff-swapped' needs a wrong answer for every "
+                                + "target (wrong_id / wrong)");
+                    }
+                    int a = t.correctId();
+                    int b = t.wrongId();
+                    String key = Math.min(a, b) + "/" + Math.max(a, b);
+                    balance.merge(key, a < b ? 1 : -1, Integer::sum);
+                }
+            }
+            balance.forEach((pair, count) -> {
+                if (count != 0) {
+                    String[] ids = pair.split("/");
+                    throw new IllegalArgumentException("metric 'logit-diff-swapped': answers " + ids[0] + " and " + ids[1]
+                            + " appear " + Math.abs(count) + " more time(s) with " + (count > 0 ? ids[0] : ids[1])
+                            + " correct than swapped; add the swapped prompts or use logit-diff");
+                }
+            });
+        }
+
+        @Override
+        public NDArray perTarget(NDArray logits, Batch batch, NDArray clean) {
+            return LOGIT_DIFF.perTarget(logits, batch, clean);
+        }
+    };
+
     /** log p(correct). */
     public static final Metric LOG_PROB = new Simple("logprob", true) {
         @Override
@@ -83,7 +121,7 @@ public final class Metrics {
         }
     };
 
-    public static final List<Metric> ALL = List.of(LOGIT_DIFF, LOG_PROB, PROB, PROB_DIFF, KL, ACCURACY, RANK);
+    public static final List<Metric> ALL = List.of(LOGIT_DIFF, LOGIT_DIFF_SWAPPED, LOG_PROB, PROB, PROB_DIFF, KL, ACCURACY, RANK);
 
     public static Metric byName(String name) {
         String key = name.toLowerCase(Locale.ROOT);

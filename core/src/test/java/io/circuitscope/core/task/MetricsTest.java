@@ -65,4 +65,15 @@ class MetricsTest {
         assertEquals(Metrics.KL, Metrics.byName("KL"));
         org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> Metrics.byName("f1"));
     }
+
+    @Test
+    void swappedPairsMustBalance() {
+        Example paris = new Example(new int[] {1, 2}, new int[] {1, 3}, List.of(new Target(-1, 5, 7)));
+        Example rome = new Example(new int[] {4, 2}, new int[] {4, 3}, List.of(new Target(-1, 7, 5)));
+        Metrics.LOGIT_DIFF_SWAPPED.check(new Task("ok", List.of(paris, rome)));
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> Metrics.LOGIT_DIFF_SWAPPED.check(new Task("bad", List.of(paris, paris, rome))));
+        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("answers 5 and 7 appear 1 more time(s) with 5"),
+                e.getMessage());
+    }
 }
