@@ -123,9 +123,12 @@ public final class EdgePatcher {
             GradientRules rules, List<Intervention> before) {
         NDArray coef = coefficients.getShape().dimension() == 2 ? coefficients.expandDims(0) : coefficients;
         Shape cs = coef.getShape();
-        if (cs.dimension() != 3 || cs.get(1) != graph.nSources() || cs.get(2) != graph.nDestinations()) {
+        boolean byPosition = cs.dimension() == 4;
+        if ((cs.dimension() != 3 && !byPosition) || cs.get(1) != graph.nSources() || cs.get(2) != graph.nDestinations()
+                || (byPosition && cs.get(3) != tokens[0].length)) {
             throw new IllegalArgumentException("coefficients must be [M, " + graph.nSources() + ", "
-                    + graph.nDestinations() + "], got " + cs);
+                    + graph.nDestinations() + "] or, by position, [M, " + graph.nSources() + ", " + graph.nDestinations()
+                    + ", " + tokens[0].length + "], got " + cs);
         }
         if (patched.batch() != tokens.length || patched.seq() != tokens[0].length) {
             throw new IllegalArgumentException("patched outputs are for " + patched.batch() + " x " + patched.seq()
@@ -254,6 +257,9 @@ public final class EdgePatcher {
         /** sum_s w[m, s, d] * diff_s for destinations first..first+count-1: [M, count, B*s*d]. */
         private NDArray delta(int upstream, int firstDest, int count) {
             NDArray diffs = differences(upstream);
+            if (patchWeight.getShape().dimension() == 4) {
+                return deltaByPosition(diffs, upstream, firstDest, count);
+            }
             NDArray weights = patchWeight.get(new NDIndex(":, 0:{}, {}:{}", upstream, firstDest, firstDest + count));
             NDArray out = weights.transpose(0, 2, 1).matMul(diffs);
             if (!keepForBackward) {
@@ -261,6 +267,26 @@ public final class EdgePatcher {
                 diffs.close();
             }
             return out;
+        }
+
+        /**
+         * Position-aware edges: weights [M, n, count, s] mix each position's differences on their own.
+         * Returns [M, count, B*s*d] like {@link #delta}.
+         */
+        private NDArray deltaByPosition(NDArray diffs, int upstream, int firstDest, int count) {
+            Shape ws = patchWeight.getShape();
+            long seq = ws.get(3);
+            long width = diffs.getShape().get(2);
+            long dModel = width / batch / seq;
+            // diffs [M, n, B*s*d] -> [M, s, n, B*d]
+            NDArray perPosition = diffs.reshape(masks, upstream, batch, seq, dModel).transpose(0, 3, 1, 2, 4)
+                    .reshape(masks, seq, upstream, batch * dModel);
+            // weights [M, n, count, s] -> [M, s, count, n]
+            NDArray weights = patchWeight.get(new NDIndex(":, 0:{}, {}:{}, :", upstream, firstDest, firstDest + count))
+                    .transpose(0, 3, 2, 1);
+            // [M, s, count, B*d] -> [M, count, B, s, d] -> [M, count, B*s*d]
+            return weights.matMul(perPosition).reshape(masks, seq, count, batch, dModel).transpose(0, 2, 3, 1, 4)
+                    .reshape(masks, count, width);
         }
 
         private NDArray patchHeads(NDArray perHead, int layer, Port port) {

@@ -190,4 +190,38 @@ class EdgePatcherTest {
         c.set(new NDIndex("0, {}, {}", s, d), value);
         return patcher.forward(run, CLEAN, corrupted, c).get(":, -1, 7").sum().getFloat();
     }
+
+    @Test
+    void positionAwareCoefficientsPatchOnlyTheirPosition() {
+        try (LoadedModel loaded = TestModels.tinyGpt2(7); NDManager run = loaded.model().newRunManager()) {
+            HookedTransformer model = loaded.model();
+            EdgePatcher patcher = new EdgePatcher(model);
+            ComputationGraph g = patcher.graph();
+            SourceOutputs corrupted = patcher.sourceOutputs(run, CORRUPT);
+            int seq = CLEAN[0].length;
+            NDArray ones = run.ones(new ai.djl.ndarray.types.Shape(1, g.nSources(), g.nDestinations(), seq));
+            // constant over positions, position-aware coefficients equal the plain ones
+            assertTrue(maxDiff(patcher.forward(run, CLEAN, corrupted, ones), model.forward(run, CLEAN)) < 1e-5f);
+            NDArray zeros = ones.zerosLike();
+            assertTrue(maxDiff(patcher.forward(run, CLEAN, corrupted, zeros), model.forward(run, CORRUPT)) < 1e-5f);
+
+            // patching a0.h1 -> a1.h2<v> at position 3 only equals swapping that head's term in that v input there
+            Edge edge = g.edge("a0.h1->a1.h2<v>");
+            NDArray c = ones.duplicate();
+            c.set(new NDIndex("0, {}, {}, 3", edge.source().sourceIndex(), edge.destination().index()), 0f);
+            NDArray viaEdges = patcher.forward(run, CLEAN, corrupted, c);
+            HookName result0 = HookName.of(HookSite.RESULT, 0);
+            try (ActivationCache clean = ActivationCache.of(run, Set.of(result0));
+                    ActivationCache corrupt = ActivationCache.of(run, Set.of(result0))) {
+                model.forward(run, CLEAN, Hooks.caching(clean));
+                model.forward(run, CORRUPT, Hooks.caching(corrupt));
+                NDArray shift = corrupt.get(result0).get(":, :, 1, :").sub(clean.get(result0).get(":, :, 1, :"));
+                NDArray viaHooks = model.forward(run, CLEAN, Hooks.of(Intervention.apply(HookName.of(HookSite.V_INPUT, 1),
+                        Selection.heads(2).atPositions(3), "swap a0.h1 at position 3", x -> x.add(shift.expandDims(2)))));
+                assertTrue(maxDiff(viaEdges, viaHooks) < 1e-5f);
+                assertTrue(maxDiff(viaEdges.get(":, 0:3, :"), model.forward(run, CLEAN).get(":, 0:3, :")) < 1e-5f);
+                assertTrue(maxDiff(viaEdges, model.forward(run, CLEAN)) > 1e-4f);
+            }
+        }
+    }
 }
