@@ -19,7 +19,8 @@ import java.util.Set;
 /**
  * The Llama family as Hugging Face computes it: {@code llama}, {@code mistral}, {@code qwen2},
  * {@code qwen3}, {@code gemma2} and {@code gemma3_text} / {@code gemma3} (text part). Pre-RMSNorm,
- * rotary embeddings over the two halves of each head, a gated MLP (gate_proj / up_proj / down_proj) and grouped-query attention.
+ * rotary embeddings over the two halves of each head, a gated MLP (gate_proj / up_proj / down_proj)
+ * and grouped-query attention.
  *
  * <p>Family differences handled here:
  * <ul>
