@@ -1,6 +1,7 @@
 package io.circuitscope.core;
 
 import io.circuitscope.core.model.ModelConfig;
+import io.circuitscope.core.model.Rotary;
 import io.circuitscope.core.task.Example;
 import io.circuitscope.core.task.Target;
 import io.circuitscope.core.task.Task;
@@ -24,14 +25,28 @@ public final class Hashes {
     }
 
     public static String of(ModelConfig c) {
-        String rotary = c.rotary() == null ? "none"
-                : c.rotary().rotaryDim() + "/" + c.rotary().style() + "/" + Arrays.toString(c.rotary().inverseFrequencies());
+        String rotary = describe(c.rotary());
+        // Written as the former boolean slidingEveryOther where that still describes the config, so the
+        // hashes of configs that existed before per-layer sliding lists and local rotary are unchanged.
+        String sliding;
+        if (c.slidingLayers() == null) {
+            sliding = "false";
+        } else if (c.slidingLayers().equals(ModelConfig.evenLayers(c.nLayers()))) {
+            sliding = "true";
+        } else {
+            sliding = "layers" + c.slidingLayers();
+        }
+        String local = c.localRotary() == null ? "" : "|local:" + describe(c.localRotary());
         return sha256(String.join("|", c.family(), "" + c.dModel(), "" + c.nLayers(), "" + c.nHeads(), "" + c.nKvHeads(),
                 "" + c.dHead(), "" + c.dMlp(), "" + c.vocabSize(), "" + c.contextLength(), c.normType().name(),
                 "" + c.normEps(), "" + c.learnedPositions(), rotary, c.activation().name(), "" + c.gatedMlp(),
                 "" + c.parallelAttnMlp(), "" + c.sandwichNorms(), "" + c.qkNorm(), "" + c.attnScale(),
-                "" + c.attnSoftcap(), "" + c.finalSoftcap(), "" + c.slidingWindow(), "" + c.slidingEveryOther(),
-                "" + c.embeddingScale()));
+                "" + c.attnSoftcap(), "" + c.finalSoftcap(), "" + c.slidingWindow(), sliding,
+                "" + c.embeddingScale()) + local);
+    }
+
+    private static String describe(Rotary r) {
+        return r == null ? "none" : r.rotaryDim() + "/" + r.style() + "/" + Arrays.toString(r.inverseFrequencies());
     }
 
     public static String of(Task task) {

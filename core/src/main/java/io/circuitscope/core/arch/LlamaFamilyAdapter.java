@@ -18,8 +18,9 @@ import java.util.Set;
 
 /**
  * The Llama family as Hugging Face computes it: {@code llama}, {@code mistral}, {@code qwen2},
- * {@code qwen3} and {@code gemma2}. Pre-RMSNorm, rotary embeddings over the two halves of each
- * head, a gated MLP (gate_proj / up_proj / down_proj) and grouped-query attention.
+ * {@code qwen3}, {@code gemma2} and {@code gemma3_text} / {@code gemma3} (text part). Pre-RMSNorm,
+ * rotary embeddings over the two halves of each head, a gated MLP (gate_proj / up_proj / down_proj)
+ * and grouped-query attention.
  *
  * <p>Family differences handled here:
  * <ul>
@@ -31,7 +32,16 @@ import java.util.Set;
  *   <li>gemma2: embedding times sqrt(hidden_size), RMSNorm weights stored as w with scale (1 + w)
  *       (folded at load time), sandwich norms, {@code query_pre_attn_scalar}, attention and final
  *       logit soft caps and a sliding window on even layers. Missing keys take the Hugging Face
- *       class defaults (soft caps 50 / 30, scalar 256, window 4096); an explicit null disables them.</li>
+ *       class defaults (soft caps 50 / 30, scalar 256, window 4096); an explicit null disables them.
+ *       A {@code layer_types} list chooses the sliding layers;</li>
+ *   <li>gemma3_text: as gemma2, plus per-head {@code q_norm} / {@code k_norm} with (1 + w) before rotary;
+ *       no soft caps unless configured; local layers from {@code layer_types} or
+ *       {@code sliding_window_pattern} (default 6: layer i is global when (i + 1) % 6 == 0); global layers
+ *       rotate with {@code rope_theta} (default 1e6) and {@code rope_scaling}, local layers with
+ *       {@code rope_local_base_freq} (default 1e4) unscaled. Missing sizes take Gemma3TextConfig's defaults;</li>
+ *   <li>gemma3: the multimodal wrapper; its text settings are read from {@code text_config} and the text
+ *       tensors from {@code language_model.model.*} (or {@code model.language_model.*}); the vision tower
+ *       is ignored.</li>
  * </ul>
  *
  * <p>Extension: {@code "circuitscope_rope_style": "consecutive_pairs"} rotates pairs (2i, 2i+1) as
@@ -40,20 +50,28 @@ import java.util.Set;
 public final class LlamaFamilyAdapter implements ArchitectureAdapter {
     @Override
     public Set<String> modelTypes() {
-        return Set.of("llama", "mistral", "qwen2", "qwen3", "gemma2");
+        return Set.of("llama", "mistral", "qwen2", "qwen3", "gemma2", "gemma3_text", "gemma3");
+    }
+
+    /** The reader of the text model's settings: Gemma 3's nested text_config, otherwise the config itself. */
+    static ConfigReader textConfig(ConfigReader raw) {
+        return raw.requireString("model_type").equals("gemma3") ? raw.section("text_config") : raw;
     }
 
     @Override
-    public ModelConfig config(ConfigReader c) {
-        String type = c.requireString("model_type");
-        boolean gemma = type.equals("gemma2");
-        int d = c.requireInt("hidden_size");
-        int heads = c.requireInt("num_attention_heads");
-        int kv = c.optInt("num_key_value_heads", heads);
-        int layers = c.requireInt("num_hidden_layers");
-        int inter = c.requireInt("intermediate_size");
-        int vocab = c.requireInt("vocab_size");
-        int context = c.requireInt("max_position_embeddings");
+    public ModelConfig config(ConfigReader raw) {
+        String type = raw.requireString("model_type");
+        ConfigReader c = textConfig(raw);
+        boolean gemma3 = type.startsWith("gemma3");
+        boolean gemma = type.equals("gemma2") || gemma3;
+        // Gemma 3 checkpoints (the multimodal ones especially) leave most keys to Gemma3TextConfig's defaults.
+        int d = gemma3 ? c.optInt("hidden_size", 2304) : c.requireInt("hidden_size");
+        int heads = gemma3 ? c.optInt("num_attention_heads", 8) : c.requireInt("num_attention_heads");
+        int kv = c.optInt("num_key_value_heads", gemma3 ? 4 : heads);
+        int layers = gemma3 ? c.optInt("num_hidden_layers", 26) : c.requireInt("num_hidden_layers");
+        int inter = gemma3 ? c.optInt("intermediate_size", 9216) : c.requireInt("intermediate_size");
+        int vocab = gemma3 ? c.optInt("vocab_size", 262208) : c.requireInt("vocab_size");
+        int context = gemma3 ? c.optInt("max_position_embeddings", 131072) : c.requireInt("max_position_embeddings");
         positive(c, "hidden_size", d);
         positive(c, "num_attention_heads", heads);
         positive(c, "num_key_value_heads", kv);
@@ -71,7 +89,7 @@ public final class LlamaFamilyAdapter implements ArchitectureAdapter {
         } else if (type.equals("qwen3")) {
             headDim = 128; // Qwen3Config default
         } else if (gemma) {
-            headDim = 256; // Gemma2Config default
+            headDim = 256; // Gemma2Config and Gemma3TextConfig default
         } else {
             if (d % heads != 0) {
                 throw c.error("hidden_size", "(" + d + ") is not divisible by num_attention_heads (" + heads
@@ -107,24 +125,33 @@ public final class LlamaFamilyAdapter implements ArchitectureAdapter {
                 .optDHead(headDim)
                 .optNorm(NormType.RMS_NORM, c.optDouble("rms_norm_eps", 1e-6))
                 .optLearnedPositions(false)
-                .optRotary(RopeConfig.read(c, headDim, "rope_theta", rotaryStyle))
                 .optActivation(activation)
                 .optGatedMlp(true)
-                .optQkNorm(type.equals("qwen3"));
+                .optQkNorm(type.equals("qwen3") || gemma3);
+        if (gemma3) {
+            gemma3Rotaries(c, b, headDim, rotaryStyle);
+        } else {
+            b.optRotary(RopeConfig.read(c, headDim, "rope_theta", rotaryStyle));
+        }
         if (gemma) {
             double scalar = nullable(c, "query_pre_attn_scalar", 256);
             if (!(scalar > 0)) {
                 throw c.error("query_pre_attn_scalar", "must be positive, got " + scalar);
             }
+            // Gemma 2 caps by default; Gemma 3 only when the config asks (its class defaults are None).
             b.optAttnScale(Math.pow(scalar, -0.5))
-                    .optSoftcaps(nullable(c, "attn_logit_softcapping", 50.0),
-                            nullable(c, "final_logit_softcapping", 30.0))
+                    .optSoftcaps(nullable(c, "attn_logit_softcapping", gemma3 ? 0.0 : 50.0),
+                            nullable(c, "final_logit_softcapping", gemma3 ? 0.0 : 30.0))
                     .optSandwichNorms(true)
                     .optEmbeddingScale(Math.sqrt(d));
             int window = (int) nullable(c, "sliding_window", 4096);
-            checkGemmaLayerTypes(c, layers);
-            if (window > 0) {
-                b.optSlidingWindow(window, true);
+            if (window < 0) {
+                throw c.error("sliding_window", "must not be negative, got " + window);
+            }
+            List<Boolean> local = gemmaLocalLayers(c, layers, gemma3);
+            if (window > 0 || gemma3) {
+                // Gemma 3's local layers keep their own rotary base even without a window.
+                b.optSlidingWindow(window, local);
             }
         } else if (type.equals("mistral") && c.has("sliding_window")) {
             int window = c.requireInt("sliding_window");
@@ -138,21 +165,58 @@ public final class LlamaFamilyAdapter implements ArchitectureAdapter {
         }
     }
 
-    /** Newer Gemma 2 configs list layer_types; we implement exactly the even-layers-slide pattern. */
-    private static void checkGemmaLayerTypes(ConfigReader c, int layers) {
-        if (!c.has("layer_types")) {
-            return;
-        }
-        JsonNode types = c.node("layer_types");
-        if (!types.isArray() || types.size() != layers) {
-            throw c.error("layer_types", "must list one type per layer (" + layers + "), got " + types);
-        }
-        for (int l = 0; l < layers; l++) {
-            String expected = l % 2 == 0 ? "sliding_attention" : "full_attention";
-            if (!expected.equals(types.get(l).asText())) {
-                throw c.error("layer_types", "entry " + l + " is '" + types.get(l).asText()
-                        + "'; circuitscope implements Gemma 2's pattern (even layers sliding) only");
+    /**
+     * Which layers are local ("sliding_attention"): the config's layer_types when present; otherwise
+     * Gemma 2's even layers, or Gemma 3's sliding_window_pattern (default 6: layer i is global when
+     * (i + 1) % pattern == 0).
+     */
+    private static List<Boolean> gemmaLocalLayers(ConfigReader c, int layers, boolean gemma3) {
+        if (c.has("layer_types")) {
+            JsonNode types = c.node("layer_types");
+            if (!types.isArray() || types.size() != layers) {
+                throw c.error("layer_types", "must list one type per layer (" + layers + "), got " + types);
             }
+            List<Boolean> local = new ArrayList<>();
+            for (int l = 0; l < layers; l++) {
+                String t = types.get(l).asText();
+                if (!types.get(l).isTextual() || !(t.equals("sliding_attention") || t.equals("full_attention"))) {
+                    throw c.error("layer_types", "entry " + l + " is " + types.get(l)
+                            + "; expected 'sliding_attention' or 'full_attention'");
+                }
+                local.add(t.equals("sliding_attention"));
+            }
+            return local;
+        }
+        if (!gemma3) {
+            return ModelConfig.evenLayers(layers);
+        }
+        String field = c.has("sliding_window_pattern") || !c.has("_sliding_window_pattern")
+                ? "sliding_window_pattern" : "_sliding_window_pattern";
+        int pattern = c.optInt(field, 6);
+        positive(c, field, pattern);
+        return ModelConfig.slidingPattern(layers, pattern);
+    }
+
+    /**
+     * Gemma 3's two rotaries: global layers use rope_theta (default 1e6) with rope_scaling; local layers
+     * use rope_local_base_freq (default 1e4) without scaling. Newer configs give both in rope_parameters,
+     * keyed by layer type.
+     */
+    private static void gemma3Rotaries(ConfigReader c, ModelConfig.Builder b, int headDim, RotaryStyle style) {
+        JsonNode params = c.has("rope_parameters") ? c.node("rope_parameters") : null;
+        boolean perType = params != null && params.isObject()
+                && (params.has("full_attention") || params.has("sliding_attention"));
+        double globalTheta = c.optDouble("rope_theta", 1_000_000.0);
+        double localTheta = c.optDouble("rope_local_base_freq", 10_000.0);
+        if (perType) {
+            b.optRotary(RopeConfig.fromParameters(c, "rope_parameters.full_attention", params.get("full_attention"),
+                    globalTheta, "rope_theta", headDim, style));
+            b.optLocalRotary(RopeConfig.fromParameters(c, "rope_parameters.sliding_attention",
+                    params.get("sliding_attention"), localTheta, "rope_local_base_freq", headDim, style));
+        } else {
+            b.optRotary(RopeConfig.read(c, headDim, "rope_theta", 1_000_000.0, style));
+            b.optLocalRotary(RopeConfig.fromParameters(c, "rope_local_base_freq", null, localTheta,
+                    "rope_local_base_freq", headDim, style));
         }
     }
 
@@ -173,14 +237,28 @@ public final class LlamaFamilyAdapter implements ArchitectureAdapter {
     @Override
     public ModelWeights weights(ModelConfig cfg, ConfigReader raw, TensorSource source, NDManager manager) {
         String type = cfg.family();
-        boolean gemma = type.equals("gemma2");
+        ConfigReader text = textConfig(raw);
+        boolean gemma3 = type.startsWith("gemma3");
+        boolean gemma = type.equals("gemma2") || gemma3;
         boolean qwen2 = type.equals("qwen2");
         boolean qwen3 = type.equals("qwen3");
-        boolean attentionBias = raw.optBoolean("attention_bias", false);
+        boolean attentionBias = text.optBoolean("attention_bias", false);
         boolean qkvBias = qwen2 || attentionBias;
         boolean oBias = !qwen2 && attentionBias;
         boolean mlpBias = type.equals("llama") && raw.optBoolean("mlp_bias", false);
-        boolean tied = raw.optBoolean("tie_word_embeddings", gemma);
+        boolean tied = text.optBoolean("tie_word_embeddings", raw.optBoolean("tie_word_embeddings", gemma));
+        // Gemma 3 multimodal checkpoints keep the text model under language_model (older layout:
+        // language_model.model.*, language_model.lm_head; newer: model.language_model.*, lm_head).
+        String body = "model.";
+        String head = "";
+        if (gemma3 && !source.contains("model.embed_tokens.weight")) {
+            if (source.contains("language_model.model.embed_tokens.weight")) {
+                body = "language_model.model.";
+                head = "language_model.";
+            } else if (source.contains("model.language_model.embed_tokens.weight")) {
+                body = "model.language_model.";
+            }
+        }
 
         WeightReader r = new WeightReader(source, manager, "");
         long d = cfg.dModel();
@@ -188,10 +266,10 @@ public final class LlamaFamilyAdapter implements ArchitectureAdapter {
         long e = cfg.dHead();
         long q = cfg.nHeads() * e;
         long kv = cfg.nKvHeads() * e;
-        NDArray wE = r.require("model.embed_tokens.weight", cfg.vocabSize(), d);
+        NDArray wE = r.require(body + "embed_tokens.weight", cfg.vocabSize(), d);
         List<LayerWeights> layers = new ArrayList<>();
         for (int l = 0; l < cfg.nLayers(); l++) {
-            String p = "model.layers." + l + ".";
+            String p = body + "layers." + l + ".";
             String a = p + "self_attn.";
             NDArray inputNorm = norm(r, p + "input_layernorm.weight", d, gemma);
             NDArray postAttn = norm(r, p + "post_attention_layernorm.weight", d, gemma);
@@ -203,8 +281,8 @@ public final class LlamaFamilyAdapter implements ArchitectureAdapter {
                     r.linearTransposed(a + "k_proj.weight", kv, d), qkvBias ? r.require(a + "k_proj.bias", kv) : null,
                     r.linearTransposed(a + "v_proj.weight", kv, d), qkvBias ? r.require(a + "v_proj.bias", kv) : null,
                     r.linearTransposed(a + "o_proj.weight", d, q), oBias ? r.require(a + "o_proj.bias", d) : null,
-                    qwen3 ? r.require(a + "q_norm.weight", e) : null,
-                    qwen3 ? r.require(a + "k_norm.weight", e) : null,
+                    qwen3 || gemma3 ? norm(r, a + "q_norm.weight", e, gemma3) : null,
+                    qwen3 || gemma3 ? norm(r, a + "k_norm.weight", e, gemma3) : null,
                     gemma ? postAttn : null,
                     mlpNorm, null,
                     r.linearTransposed(p + "mlp.up_proj.weight", m, d),
@@ -215,8 +293,8 @@ public final class LlamaFamilyAdapter implements ArchitectureAdapter {
                     mlpBias ? r.require(p + "mlp.down_proj.bias", d) : null,
                     postMlp));
         }
-        NDArray finalNorm = norm(r, "model.norm.weight", d, gemma);
-        NDArray wU = tied ? wE.transpose() : r.linearTransposed("lm_head.weight", cfg.vocabSize(), d);
+        NDArray finalNorm = norm(r, body + "norm.weight", d, gemma);
+        NDArray wU = tied ? wE.transpose() : r.linearTransposed(head + "lm_head.weight", cfg.vocabSize(), d);
         return new ModelWeights(manager, wE, null, layers, finalNorm, null, wU, null);
     }
 

@@ -19,18 +19,37 @@ final class RopeConfig {
      * @param thetaField the config field holding the base (rope_theta, or rotary_emb_base for NeoX)
      */
     static Rotary read(ConfigReader c, int rotaryDim, String thetaField, RotaryStyle style) {
+        return read(c, rotaryDim, thetaField, 10000.0, style);
+    }
+
+    /** As {@link #read(ConfigReader, int, String, RotaryStyle)}, with the base used when the config has none. */
+    static Rotary read(ConfigReader c, int rotaryDim, String thetaField, double defaultTheta, RotaryStyle style) {
+        String scalingField = c.has("rope_parameters") ? "rope_parameters" : "rope_scaling";
+        JsonNode scaling = c.has(scalingField) ? c.node(scalingField) : null;
+        double theta = c.optDouble(thetaField, c.optDouble("rope_theta", defaultTheta));
+        return fromParameters(c, scalingField, scaling, theta, thetaField, rotaryDim, style);
+    }
+
+    /**
+     * Inverse frequencies from base {@code theta} and a scaling object ({@code rope_scaling} or
+     * {@code rope_parameters}, or a per-layer-type entry of it); a {@code rope_theta} inside the object
+     * overrides {@code theta}. {@code scalingField} names the object in errors.
+     */
+    static Rotary fromParameters(ConfigReader c, String scalingField, JsonNode scaling, double theta,
+            String thetaField, int rotaryDim, RotaryStyle style) {
         if (rotaryDim <= 0 || rotaryDim % 2 != 0) {
             throw new CheckpointException(c.file() + ": rotary dimension " + rotaryDim
                     + " (from head_dim and rotary_pct) must be positive and even");
         }
-        String scalingField = c.has("rope_parameters") ? "rope_parameters" : "rope_scaling";
-        JsonNode scaling = c.has(scalingField) ? c.node(scalingField) : null;
+        if (scaling != null && scaling.isNull()) {
+            scaling = null;
+        }
         if (scaling != null && !scaling.isObject()) {
             throw c.error(scalingField, "must be an object, got " + scaling);
         }
-        double theta = c.optDouble(thetaField, c.optDouble("rope_theta", 10000.0));
         if (scaling != null && scaling.hasNonNull("rope_theta")) {
             theta = number(c, scalingField, scaling, "rope_theta");
+            thetaField = scalingField + ".rope_theta";
         }
         if (!(theta > 0)) {
             throw c.error(thetaField, "must be positive, got " + theta);

@@ -10,10 +10,28 @@ import java.nio.file.Path;
 public final class ConfigReader {
     private final Path file;
     private final JsonNode root;
+    private final String fieldPrefix;
 
     public ConfigReader(Path file, JsonNode root) {
+        this(file, root, "");
+    }
+
+    private ConfigReader(Path file, JsonNode root, String fieldPrefix) {
         this.file = file;
         this.root = root;
+        this.fieldPrefix = fieldPrefix;
+    }
+
+    /**
+     * The object held by {@code field} (for example Gemma 3's {@code text_config}) as a reader of its
+     * own, whose errors name the field as {@code field.key}.
+     */
+    public ConfigReader section(String field) {
+        JsonNode n = require(field);
+        if (!n.isObject()) {
+            throw error(field, "must be an object, got " + n);
+        }
+        return new ConfigReader(file, n, fieldPrefix + field + ".");
     }
 
     public static ConfigReader read(Path file) {
@@ -108,6 +126,6 @@ public final class ConfigReader {
     }
 
     public CheckpointException error(String field, String problem) {
-        return new CheckpointException(file + ": field '" + field + "' " + problem);
+        return new CheckpointException(file + ": field '" + fieldPrefix + field + "' " + problem);
     }
 }

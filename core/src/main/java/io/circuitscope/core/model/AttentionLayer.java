@@ -88,8 +88,9 @@ final class AttentionLayer {
             q = Norms.apply(NormType.RMS_NORM, config.normEps(), q, w.qNormWeight(), null, rules.constantNormScale());
             k = Norms.apply(NormType.RMS_NORM, config.normEps(), k, w.kNormWeight(), null, rules.constantNormScale());
         }
-        if (config.rotary() != null) {
-            RotaryEmbedding rope = new RotaryEmbedding(config.rotary(), run, seq);
+        Rotary rotary = config.rotaryFor(layer);
+        if (rotary != null) {
+            RotaryEmbedding rope = new RotaryEmbedding(rotary, run, seq);
             q = rope.apply(q);
             k = rope.apply(k);
         }

@@ -1,5 +1,6 @@
 package io.circuitscope.core.model;
 
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -28,8 +29,12 @@ import java.util.Objects;
  * @param attnSoftcap      Gemma 2 attention-logit soft cap (0 = none)
  * @param finalSoftcap     Gemma 2 final-logit soft cap (0 = none)
  * @param slidingWindow    window of local-attention layers (0 = none)
- * @param slidingEveryOther true when only layers with even index use the sliding window (Gemma 2)
+ * @param slidingLayers    which layers are local ("sliding_attention") layers, one entry per layer;
+ *                         null means every layer (Mistral). Gemma 2: even layers; Gemma 3: every layer
+ *                         except each sliding_window_pattern-th, or the config's layer_types
  * @param embeddingScale   factor on the token embedding (Gemma: sqrt(dModel)); 1 otherwise
+ * @param localRotary      Gemma 3: rotary settings of the local layers (rope_local_base_freq), or null
+ *                         when every layer uses {@code rotary}
  */
 public record ModelConfig(
         String family,
@@ -54,8 +59,9 @@ public record ModelConfig(
         double attnSoftcap,
         double finalSoftcap,
         int slidingWindow,
-        boolean slidingEveryOther,
-        double embeddingScale) {
+        List<Boolean> slidingLayers,
+        double embeddingScale,
+        Rotary localRotary) {
 
     public ModelConfig {
         Objects.requireNonNull(family, "family");
@@ -82,6 +88,25 @@ public record ModelConfig(
         if (normType != NormType.NONE && !(normEps > 0)) {
             throw new IllegalArgumentException("normEps must be positive, got " + normEps);
         }
+        if (slidingWindow < 0) {
+            throw new IllegalArgumentException("slidingWindow must not be negative, got " + slidingWindow);
+        }
+        if (slidingLayers != null) {
+            slidingLayers = List.copyOf(slidingLayers);
+            if (slidingLayers.size() != nLayers) {
+                throw new IllegalArgumentException("slidingLayers has " + slidingLayers.size() + " entries for "
+                        + nLayers + " layers");
+            }
+        }
+        if (localRotary != null) {
+            if (rotary == null || slidingLayers == null) {
+                throw new IllegalArgumentException("a local rotary needs a global rotary and a per-layer sliding list");
+            }
+            if (localRotary.rotaryDim() > dHead) {
+                throw new IllegalArgumentException("local rotary dimension " + localRotary.rotaryDim()
+                        + " exceeds dHead " + dHead);
+            }
+        }
     }
 
     private static void positive(String name, int value) {
@@ -100,9 +125,40 @@ public record ModelConfig(
         return head / queryHeadsPerKvHead();
     }
 
+    /** Whether layer {@code layer} is a local ("sliding_attention") layer by type, whatever the window. */
+    public boolean isLocalLayer(int layer) {
+        return slidingLayers == null || slidingLayers.get(layer);
+    }
+
     /** Whether layer {@code layer} restricts attention to a local window. */
     public boolean isSlidingLayer(int layer) {
-        return slidingWindow > 0 && (!slidingEveryOther || layer % 2 == 0);
+        return slidingWindow > 0 && isLocalLayer(layer);
+    }
+
+    /** The rotary settings layer {@code layer} uses: {@link #localRotary()} on local layers when set. */
+    public Rotary rotaryFor(int layer) {
+        return localRotary != null && isLocalLayer(layer) ? localRotary : rotary;
+    }
+
+    /** One entry per layer: true for layers with an even index (Gemma 2's pattern). */
+    public static List<Boolean> evenLayers(int nLayers) {
+        Boolean[] out = new Boolean[Math.max(0, nLayers)];
+        for (int l = 0; l < nLayers; l++) {
+            out[l] = l % 2 == 0;
+        }
+        return List.of(out);
+    }
+
+    /** One entry per layer: layer i is global when (i + 1) % pattern == 0, local otherwise (Gemma 3). */
+    public static List<Boolean> slidingPattern(int nLayers, int pattern) {
+        if (pattern <= 0) {
+            throw new IllegalArgumentException("sliding window pattern must be positive, got " + pattern);
+        }
+        Boolean[] out = new Boolean[Math.max(0, nLayers)];
+        for (int l = 0; l < nLayers; l++) {
+            out[l] = (l + 1) % pattern != 0;
+        }
+        return List.of(out);
     }
 
     /** Parameters, counted from the shapes (embedding and unembedding counted once each). */
@@ -144,8 +200,10 @@ public record ModelConfig(
         private double attnSoftcap;
         private double finalSoftcap;
         private int slidingWindow;
+        private List<Boolean> slidingLayers;
         private boolean slidingEveryOther;
         private double embeddingScale = 1.0;
+        private Rotary localRotary;
 
         private Builder(String family) {
             this.family = family;
@@ -173,9 +231,22 @@ public record ModelConfig(
         public Builder optQkNorm(boolean qkNorm) { this.qkNorm = qkNorm; return this; }
         public Builder optAttnScale(double scale) { this.attnScale = scale; return this; }
         public Builder optSoftcaps(double attn, double fin) { this.attnSoftcap = attn; this.finalSoftcap = fin; return this; }
+        /** A window on every layer, or ({@code everyOther}) on the layers with an even index (Gemma 2). */
         public Builder optSlidingWindow(int window, boolean everyOther) {
-            this.slidingWindow = window; this.slidingEveryOther = everyOther; return this;
+            this.slidingWindow = window;
+            this.slidingLayers = null;
+            this.slidingEveryOther = everyOther;
+            return this;
         }
+        /** A window on the layers marked true in {@code layers} (one entry per layer); null = every layer. */
+        public Builder optSlidingWindow(int window, List<Boolean> layers) {
+            this.slidingWindow = window;
+            this.slidingLayers = layers;
+            this.slidingEveryOther = false;
+            return this;
+        }
+        /** Rotary settings for the local layers (Gemma 3's rope_local_base_freq). */
+        public Builder optLocalRotary(Rotary rotary) { this.localRotary = rotary; return this; }
         public Builder optEmbeddingScale(double scale) { this.embeddingScale = scale; return this; }
 
         public ModelConfig build() {
@@ -189,8 +260,8 @@ public record ModelConfig(
             double scale = attnScale > 0 ? attnScale : 1.0 / Math.sqrt(dh);
             return new ModelConfig(family, dModel, nLayers, heads, kv, dh, dMlp, vocabSize, contextLength,
                     normType, normEps, learnedPositions, rotary, activation, gatedMlp, parallelAttnMlp,
-                    sandwichNorms, qkNorm, scale, attnSoftcap, finalSoftcap, slidingWindow, slidingEveryOther,
-                    embeddingScale);
+                    sandwichNorms, qkNorm, scale, attnSoftcap, finalSoftcap, slidingWindow,
+                    slidingEveryOther ? evenLayers(nLayers) : slidingLayers, embeddingScale, localRotary);
         }
     }
 }

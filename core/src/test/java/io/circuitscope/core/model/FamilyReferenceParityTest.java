@@ -139,6 +139,19 @@ class FamilyReferenceParityTest {
     }
 
     @Test
+    void gemma2WithLayerTypesOtherThanEvenLayers() throws Exception {
+        // Accepted since the sliding rule became a per-layer list; the reference reads layer_types itself.
+        TinyCheckpoint ck = TinyCheckpoint.llamaFamily("gemma2", 25, 3, 4, 2, 6, 16, 24, 47, 32, true, false)
+                .withConfig("sliding_window", 2)
+                .withConfig("layer_types", java.util.List.of("full_attention", "sliding_attention", "sliding_attention"));
+        int[] tokens = randomTokens(26, 10, 47);
+        assertMatchesReference(ck, tokens);
+        double[][] even = ReferenceForward.logits(ck.withoutConfig("layer_types").config(), ck.tensors(), tokens);
+        assertTrue(maxDiff(even, ReferenceForward.logits(ck.config(), ck.tensors(), tokens)) > 1e-3,
+                "layer_types changes nothing");
+    }
+
+    @Test
     void gemma2WithHuggingFaceDefaultsForMissingKeys() throws Exception {
         TinyCheckpoint ck = TinyCheckpoint.llamaFamily("gemma2", 15, 2, 2, 1, 4, 8, 16, 23, 16, true, false);
         assertMatchesReference(ck, randomTokens(16, 9, 23));

@@ -18,8 +18,8 @@ import java.util.Objects;
  *
  * <p>It exists only so tests can check the real (DJL/PyTorch) implementation against something
  * obviously correct. It follows the Hugging Face {@code transformers} modelling code (eager
- * attention path) for {@code gpt2}, {@code llama}, {@code qwen2}, {@code qwen3}, {@code gemma2}
- * and {@code gpt_neox}, and llama2.c's {@code run.c} for {@code .bin} checkpoints. It is slow on
+ * attention path) for {@code gpt2}, {@code llama}, {@code qwen2}, {@code qwen3}, {@code gemma2},
+ * {@code gemma3_text} (and the text part of {@code gemma3}) and {@code gpt_neox}, and llama2.c's {@code run.c} for {@code .bin} checkpoints. It is slow on
  * purpose: no caching, no batching, no cleverness. Do not use it outside tests.
  *
  * <p>Known deliberate differences from PyTorch: everything is computed in float64 (including the
@@ -63,6 +63,10 @@ public final class ReferenceForward {
             case "qwen3":
             case "gemma2":
                 return llamaFamily(config, new Weights(tensors, (String) type), tokens, false);
+            case "gemma3_text":
+                return llamaFamily(gemma3TextDefaults(config), new Weights(tensors, "gemma3_text"), tokens, false);
+            case "gemma3":
+                return gemma3Multimodal(config, tensors, tokens);
             case "gpt_neox":
                 return gptNeox(config, new Weights(tensors, "gpt_neox"), tokens);
             default:
@@ -215,7 +219,8 @@ public final class ReferenceForward {
     private static double[][] llamaFamily(Map<String, Object> cfg, Weights w, int[] tokens,
                                           boolean llama2cRope) {
         String type = w.modelType;
-        boolean gemma = type.equals("gemma2");
+        boolean gemma3 = type.equals("gemma3_text");
+        boolean gemma = type.equals("gemma2") || gemma3;
         boolean qwen2 = type.equals("qwen2");
         boolean qwen3 = type.equals("qwen3");
 
@@ -258,7 +263,19 @@ public final class ReferenceForward {
         double finalSoftcap = gemma ? nullableDoubleOr(cfg, "final_logit_softcapping", 30.0) : 0.0;
         Integer[] window = slidingWindows(cfg, type, nLayers);
 
+        // Gemma 3: global layers rotate with rope_theta and the config's rope_scaling; sliding layers
+        // with rope_local_base_freq and no scaling (HF: a copy of the config with rope_scaling default).
         double[] invFreq = ropeInvFreq(cfg, headDim, "rope_theta");
+        double[] localInvFreq = null;
+        boolean[] slidingType = new boolean[nLayers];
+        if (gemma3) {
+            double base = doubleOr(cfg, "rope_local_base_freq", 10_000.0);
+            localInvFreq = new double[headDim / 2];
+            for (int i = 0; i < localInvFreq.length; i++) {
+                localInvFreq[i] = 1.0 / Math.pow(base, (2.0 * i) / headDim);
+            }
+            slidingType = gemma3SlidingTypes(cfg, nLayers);
+        }
 
         RefTensor embed = w.get("model.embed_tokens.weight");
         int vocab = intOr(cfg, "vocab_size", dim(embed, 0));
@@ -286,8 +303,10 @@ public final class ReferenceForward {
             RefTensor bk = qkvBias ? w.get(p + "self_attn.k_proj.bias", kvDim) : null;
             RefTensor bv = qkvBias ? w.get(p + "self_attn.v_proj.bias", kvDim) : null;
             RefTensor bo = oBias ? w.get(p + "self_attn.o_proj.bias", d) : null;
-            RefTensor qNorm = qwen3 ? w.get(p + "self_attn.q_norm.weight", headDim) : null;
-            RefTensor kNorm = qwen3 ? w.get(p + "self_attn.k_norm.weight", headDim) : null;
+            boolean qkNorm = qwen3 || gemma3;
+            RefTensor qNorm = qkNorm ? w.get(p + "self_attn.q_norm.weight", headDim) : null;
+            RefTensor kNorm = qkNorm ? w.get(p + "self_attn.k_norm.weight", headDim) : null;
+            double[] layerInvFreq = gemma3 && slidingType[l] ? localInvFreq : invFreq;
             RefTensor gate = w.get(p + "mlp.gate_proj.weight", inter, d);
             RefTensor up = w.get(p + "mlp.up_proj.weight", inter, d);
             RefTensor down = w.get(p + "mlp.down_proj.weight", d, inter);
@@ -306,16 +325,16 @@ public final class ReferenceForward {
                 q[pos] = matVec(h, wq, bq);
                 k[pos] = matVec(h, wk, bk);
                 v[pos] = matVec(h, wv, bv);
-                if (qwen3) { // per-head RMSNorm on q and k, before RoPE
-                    perHeadRmsNorm(q[pos], nHeads, headDim, qNorm, eps);
-                    perHeadRmsNorm(k[pos], nKv, headDim, kNorm, eps);
+                if (qkNorm) { // per-head RMSNorm on q and k, before RoPE (Gemma 3: scale 1 + w)
+                    perHeadRmsNorm(q[pos], nHeads, headDim, qNorm, eps, normOffset);
+                    perHeadRmsNorm(k[pos], nKv, headDim, kNorm, eps, normOffset);
                 }
                 if (llama2cRope) {
-                    ropeConsecutivePairs(q[pos], nHeads, headDim, invFreq, pos);
-                    ropeConsecutivePairs(k[pos], nKv, headDim, invFreq, pos);
+                    ropeConsecutivePairs(q[pos], nHeads, headDim, layerInvFreq, pos);
+                    ropeConsecutivePairs(k[pos], nKv, headDim, layerInvFreq, pos);
                 } else {
-                    ropeRotateHalf(q[pos], nHeads, headDim, headDim, invFreq, pos);
-                    ropeRotateHalf(k[pos], nKv, headDim, headDim, invFreq, pos);
+                    ropeRotateHalf(q[pos], nHeads, headDim, headDim, layerInvFreq, pos);
+                    ropeRotateHalf(k[pos], nKv, headDim, headDim, layerInvFreq, pos);
                 }
             }
             double[][] att = causalAttention(q, k, v, nHeads, nKv, headDim, scale, attnSoftcap, window[l]);
@@ -351,15 +370,95 @@ public final class ReferenceForward {
     }
 
     /**
+     * Gemma3TextConfig's class defaults (transformers), filled in for keys the config does not have at
+     * all; an explicit null stays null (for the soft caps and the window: disabled).
+     */
+    private static Map<String, Object> gemma3TextDefaults(Map<String, Object> cfg) {
+        Map<String, Object> c = new HashMap<>(cfg);
+        Object[][] defaults = {
+            {"vocab_size", 262208}, {"hidden_size", 2304}, {"intermediate_size", 9216},
+            {"num_hidden_layers", 26}, {"num_attention_heads", 8}, {"num_key_value_heads", 4},
+            {"head_dim", 256}, {"hidden_activation", "gelu_pytorch_tanh"}, {"max_position_embeddings", 131072},
+            {"rms_norm_eps", 1e-6}, {"rope_theta", 1_000_000.0}, {"rope_local_base_freq", 10_000.0},
+            {"query_pre_attn_scalar", 256}, {"sliding_window", 4096}, {"sliding_window_pattern", 6},
+            {"attn_logit_softcapping", null}, {"final_logit_softcapping", null}, {"tie_word_embeddings", true},
+        };
+        for (Object[] kv : defaults) {
+            if (!c.containsKey((String) kv[0])) {
+                c.put((String) kv[0], kv[1]);
+            }
+        }
+        return c;
+    }
+
+    /**
+     * Gemma3ForConditionalGeneration, text only: the settings are the nested text_config (a
+     * Gemma3TextConfig), the text tensors are language_model.model.* / language_model.lm_head.weight.
+     */
+    @SuppressWarnings("unchecked")
+    private static double[][] gemma3Multimodal(Map<String, Object> config, Map<String, RefTensor> tensors,
+                                               int[] tokens) {
+        Object text = config.get("text_config");
+        if (!(text instanceof Map<?, ?>)) {
+            throw new IllegalArgumentException("gemma3 config has no text_config object: " + text);
+        }
+        Map<String, Object> textCfg = new HashMap<>((Map<String, Object>) text);
+        textCfg.put("model_type", "gemma3_text");
+        if (!textCfg.containsKey("tie_word_embeddings") && config.containsKey("tie_word_embeddings")) {
+            textCfg.put("tie_word_embeddings", config.get("tie_word_embeddings"));
+        }
+        Map<String, RefTensor> textTensors = new HashMap<>();
+        for (Map.Entry<String, RefTensor> e : tensors.entrySet()) {
+            if (e.getKey().startsWith("language_model.")) {
+                textTensors.put(e.getKey().substring("language_model.".length()), e.getValue());
+            }
+        }
+        return llamaFamily(gemma3TextDefaults(textCfg), new Weights(textTensors, "gemma3_text"), tokens, false);
+    }
+
+    /**
+     * Gemma 3 layer types: true for "sliding_attention" layers. An explicit layer_types list wins;
+     * otherwise layer l is "full_attention" exactly when (l + 1) is a multiple of sliding_window_pattern.
+     */
+    private static boolean[] gemma3SlidingTypes(Map<String, Object> cfg, int nLayers) {
+        boolean[] sliding = new boolean[nLayers];
+        Object layerTypes = cfg.get("layer_types");
+        int pattern = intOr(cfg, "sliding_window_pattern", 6);
+        for (int l = 0; l < nLayers; l++) {
+            if (layerTypes instanceof List<?> list) {
+                if (list.size() != nLayers) {
+                    throw new IllegalArgumentException("layer_types has " + list.size() + " entries, expected " + nLayers);
+                }
+                Object t = list.get(l);
+                if (!"sliding_attention".equals(t) && !"full_attention".equals(t)) {
+                    throw new IllegalArgumentException("unknown layer type " + t);
+                }
+                sliding[l] = "sliding_attention".equals(t);
+            } else {
+                sliding[l] = (l + 1) % pattern != 0;
+            }
+        }
+        return sliding;
+    }
+
+    /**
      * Sliding-window size per layer (null = full causal attention). gemma2: even layers slide.
      * qwen2/qwen3: only with use_sliding_window, on layers >= max_window_layers. An explicit
      * "layer_types" list (newer HF configs) takes precedence.
      */
     private static Integer[] slidingWindows(Map<String, Object> cfg, String type, int nLayers) {
         Integer[] window = new Integer[nLayers];
-        boolean gemma = type.equals("gemma2");
+        boolean gemma = type.equals("gemma2") || type.equals("gemma3_text");
         boolean qwen = type.equals("qwen2") || type.equals("qwen3");
         if (!gemma && !qwen) {
+            return window;
+        }
+        if (type.equals("gemma3_text")) {
+            boolean[] sliding = gemma3SlidingTypes(cfg, nLayers);
+            Integer size = nullableInt(cfg, "sliding_window"); // defaults already filled in
+            for (int l = 0; l < nLayers; l++) {
+                window[l] = sliding[l] ? size : null;
+            }
             return window;
         }
         Integer size;
@@ -676,11 +775,12 @@ public final class ReferenceForward {
         return y;
     }
 
-    /** Qwen3 q_norm / k_norm: RMSNorm over each head's head_dim slice, in place. */
-    private static void perHeadRmsNorm(double[] vec, int nHeads, int headDim, RefTensor w, double eps) {
+    /** Qwen3 / Gemma 3 q_norm / k_norm: RMSNorm over each head's head_dim slice, in place. */
+    private static void perHeadRmsNorm(double[] vec, int nHeads, int headDim, RefTensor w, double eps,
+                                       double offset) {
         for (int h = 0; h < nHeads; h++) {
             double[] slice = Arrays.copyOfRange(vec, h * headDim, (h + 1) * headDim);
-            System.arraycopy(rmsNorm(slice, w, eps, 0.0), 0, vec, h * headDim, headDim);
+            System.arraycopy(rmsNorm(slice, w, eps, offset), 0, vec, h * headDim, headDim);
         }
     }
 

@@ -136,6 +136,90 @@ public record TinyCheckpoint(Map<String, Object> config, LinkedHashMap<String, R
         return new TinyCheckpoint(config, t);
     }
 
+    /**
+     * Random weights in the Hugging Face layout of Gemma3ForCausalLM ({@code gemma3_text}): every norm
+     * (input, post-attention, pre/post feed-forward, final, per-head q_norm / k_norm) stored as w for a
+     * (1 + w) scale, tied embeddings, no soft caps (written as null, as Hugging Face saves them), a
+     * sliding window with {@code sliding_window_pattern}, and the two rotary bases rope_theta (global
+     * layers) and rope_local_base_freq (sliding layers).
+     */
+    public static TinyCheckpoint gemma3(long seed, int layers, int heads, int kvHeads, int dHead, int dModel,
+            int dMlp, int vocab, int context, int slidingWindow, int pattern) {
+        Random rng = new Random(seed);
+        int d = dModel;
+        int q = heads * dHead;
+        int kv = kvHeads * dHead;
+        Map<String, Object> config = new LinkedHashMap<>();
+        config.put("model_type", "gemma3_text");
+        config.put("architectures", List.of("Gemma3ForCausalLM"));
+        config.put("hidden_size", d);
+        config.put("intermediate_size", dMlp);
+        config.put("num_hidden_layers", layers);
+        config.put("num_attention_heads", heads);
+        config.put("num_key_value_heads", kvHeads);
+        config.put("head_dim", dHead);
+        config.put("vocab_size", vocab);
+        config.put("max_position_embeddings", context);
+        config.put("rms_norm_eps", 1e-6);
+        config.put("rope_theta", 1_000_000.0);
+        config.put("rope_local_base_freq", 10.0); // small, so local and global rotations differ at tiny sizes
+        config.put("rope_scaling", null);
+        config.put("hidden_activation", "gelu_pytorch_tanh");
+        config.put("query_pre_attn_scalar", dHead);
+        config.put("sliding_window", slidingWindow);
+        config.put("sliding_window_pattern", pattern);
+        config.put("attn_logit_softcapping", null);
+        config.put("final_logit_softcapping", null);
+        config.put("attention_bias", false);
+        config.put("tie_word_embeddings", true);
+        LinkedHashMap<String, RefTensor> t = new LinkedHashMap<>();
+        t.put("model.embed_tokens.weight", normal(rng, 0.2, vocab, d));
+        for (int l = 0; l < layers; l++) {
+            String p = "model.layers." + l + ".";
+            t.put(p + "input_layernorm.weight", normal(rng, 0.2, d));
+            t.put(p + "self_attn.q_proj.weight", normal(rng, 0.4, q, d));
+            t.put(p + "self_attn.k_proj.weight", normal(rng, 0.4, kv, d));
+            t.put(p + "self_attn.v_proj.weight", normal(rng, 0.4, kv, d));
+            t.put(p + "self_attn.o_proj.weight", normal(rng, 0.3, d, q));
+            t.put(p + "self_attn.q_norm.weight", normal(rng, 0.3, dHead));
+            t.put(p + "self_attn.k_norm.weight", normal(rng, 0.3, dHead));
+            t.put(p + "post_attention_layernorm.weight", normal(rng, 0.2, d));
+            t.put(p + "pre_feedforward_layernorm.weight", normal(rng, 0.2, d));
+            t.put(p + "post_feedforward_layernorm.weight", normal(rng, 0.2, d));
+            t.put(p + "mlp.gate_proj.weight", normal(rng, 0.4, dMlp, d));
+            t.put(p + "mlp.up_proj.weight", normal(rng, 0.4, dMlp, d));
+            t.put(p + "mlp.down_proj.weight", normal(rng, 0.3, d, dMlp));
+        }
+        t.put("model.norm.weight", normal(rng, 0.2, d));
+        return new TinyCheckpoint(config, t);
+    }
+
+    /**
+     * This {@code gemma3_text} checkpoint as Gemma3ForConditionalGeneration saves it: config
+     * {@code model_type "gemma3"} with the text settings nested in {@code text_config}, text tensors
+     * under {@code language_model.model.*} ({@code newLayout}: {@code model.language_model.*}), plus
+     * vision-tower and projector tensors that a text-only loader must ignore.
+     */
+    public TinyCheckpoint asGemma3Multimodal(boolean newLayout) {
+        Map<String, Object> text = new LinkedHashMap<>(config);
+        text.remove("architectures");
+        Map<String, Object> c = new LinkedHashMap<>();
+        c.put("model_type", "gemma3");
+        c.put("architectures", List.of("Gemma3ForConditionalGeneration"));
+        c.put("text_config", text);
+        c.put("vision_config", Map.of("model_type", "siglip_vision_model", "hidden_size", 4, "patch_size", 2));
+        c.put("mm_tokens_per_image", 4);
+        LinkedHashMap<String, RefTensor> t = new LinkedHashMap<>();
+        String body = newLayout ? "model.language_model." : "language_model.model.";
+        tensors.forEach((name, value) -> t.put(body + name.substring("model.".length()), value));
+        Random rng = new Random(99);
+        String vision = newLayout ? "model.vision_tower." : "vision_tower.";
+        String projector = newLayout ? "model.multi_modal_projector." : "multi_modal_projector.";
+        t.put(vision + "vision_model.embeddings.patch_embedding.weight", normal(rng, 0.1, 4, 3, 2, 2));
+        t.put(projector + "mm_input_projection_weight", normal(rng, 0.1, 4, (Integer) config.get("hidden_size")));
+        return new TinyCheckpoint(c, t);
+    }
+
     /** Random GPT-NeoX (Pythia) weights with the fused, per-head interleaved query_key_value. */
     public static TinyCheckpoint gptNeox(long seed, int layers, int heads, int dHead, int vocab, int context,
             double rotaryPct, boolean parallel) {
