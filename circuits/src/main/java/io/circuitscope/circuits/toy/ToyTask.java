@@ -12,12 +12,14 @@ import java.util.Random;
  * A synthetic task a toy model is trained on, with its model size and training defaults.
  *
  * <ul>
- *   <li>{@code induction}: {@code [BOS f1..fm r1..rn r1..rn]}, 21 tokens, with n (4..10) distinct random
- *       tokens r and a filler f of other tokens; the loss is on the second block (predicting r2..rn
- *       from r1..r(n-1)), which only an induction mechanism can do as the offset varies with n.
- *       Corrupted prompt: the first block resampled (distinct tokens disjoint from r), so the repeat
- *       is gone. Targets: every second-half position that predicts r(k+1); wrong answer: the token
- *       that sits there in the corrupted first half.</li>
+ *   <li>{@code induction}: 36 tokens {@code [BOS ...]} of distinct random tokens (vocabulary 128) in
+ *       which a segment r1..rn (n = 8..16) starts at a random position and is repeated at a random
+ *       later position; the loss is on the second copy (predicting r2..rn from r1..r(n-1)), which
+ *       only previous-token + induction heads can do, as the offset varies and bigrams carry no
+ *       information. Attention-only, 2 layers x 4 heads, d_model 64, learned positions; AdamW lr
+ *       3e-3 with warm-up, 4500 steps of 32 prompts. Corrupted prompt: the first copy replaced by
+ *       other distinct tokens s, so the repeat is gone. Targets: every position of the second copy
+ *       that predicts r(k+1); wrong answer: s(k+1).</li>
  *   <li>{@code ioi}: IOI templates over ids ("When A and B went to the PLACE , B gave a OBJ to" -> A),
  *       ABBA and BABA orders; the loss is on the last position. Corrupted prompt: the three name
  *       slots filled with three other distinct names (the ABC dataset). Target: the indirect
@@ -25,7 +27,7 @@ import java.util.Random;
  * </ul>
  */
 public enum ToyTask {
-    INDUCTION(64, 2, 2, 256, 128, 36, 32, 4500, 3e-3),
+    INDUCTION(64, 2, 4, 256, 128, 36, 32, 4500, 3e-3),
     IOI(64, 3, 4, 256, 40, 32, 64, 800, 3e-3);
 
     /** Length of an induction prompt (BOS included). */
