@@ -25,7 +25,7 @@ final class TrainToyCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output model directory.")
     Path out;
 
-    @Option(names = "--steps", description = "Training steps (default: induction 2000, ioi 800).")
+    @Option(names = "--steps", description = "Training steps (default: induction 4500, ioi 800).")
     Integer steps;
 
     @CommandLine.Spec

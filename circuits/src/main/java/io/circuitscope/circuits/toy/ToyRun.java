@@ -54,6 +54,11 @@ public final class ToyRun {
     /** Examples in DIR/task.jsonl (induction: 3 to 9 targets each). */
     public static final int INDUCTION_EXAMPLES = 60;
     public static final int IOI_EXAMPLES = 120;
+    /**
+     * The induction check: the best layer-0 previous-token head and the best layer-1 induction head
+     * must be the top this-many component nodes by |exact node effect|.
+     */
+    public static final int TOP_HEAD_NODES = 2;
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     /** Per-head attention-pattern scores on the task's clean prompts, [layer][head]. */
@@ -91,8 +96,9 @@ public final class ToyRun {
         try (LoadedModel loaded = ModelLoader.load(dir)) {
             HookedTransformer model = loaded.model();
             ToyTrainer.Evaluation eval = ToyTrainer.evaluate(model, task);
-            out.printf("trained in %.1f s: final loss %.4f; task accuracy %.3f over %d targets (chance %.3f)%n",
-                    training.seconds(), training.finalLoss(), eval.accuracy(), eval.targets(), chance(kind));
+            out.printf("trained in %.1f s: final loss %.4f; task accuracy %.3f over %d targets (chance %.3f); "
+                    + "steps recomputed after a non-finite gradient: %d%n", training.seconds(), training.finalLoss(),
+                    eval.accuracy(), eval.targets(), chance(kind), training.retriedSteps());
             writeTrainingJson(dir, kind, seed, training, eval);
 
             long start = System.nanoTime();
@@ -104,7 +110,7 @@ public final class ToyRun {
                 double circuitValue = tp.evaluateKeep(keep);
                 double[] nodeEffects = nodeEffects(tp);
                 HeadScores heads = kind == ToyTask.INDUCTION ? headScores(model, task) : null;
-                boolean among = heads == null || headsAmongTopNodes(tp.graph(), heads, nodeEffects, 4);
+                boolean among = heads == null || headsAmongTopNodes(tp.graph(), heads, nodeEffects, TOP_HEAD_NODES);
                 double seconds = (System.nanoTime() - start) / 1e9;
                 CircuitDocument doc = document(kind, seed, dir, command, model, task, tp, reference, circuitValue,
                         nodeEffects, heads, seconds);
@@ -118,9 +124,9 @@ public final class ToyRun {
                     int[] prev = best(heads.previousToken()[0]);
                     int[] ind = best(heads.induction()[1]);
                     out.printf("previous-token head (layer 0): a0.h%d score %.3f; induction head (layer 1): a1.h%d "
-                            + "score %.3f; both among the top 4 nodes by |exact node effect|: %s%n", prev[0],
+                            + "score %.3f; both among the top %d nodes by |exact node effect|: %s%n", prev[0],
                             heads.previousToken()[0][prev[0]], ind[0], heads.induction()[1][ind[0]],
-                            among ? "yes" : "NO");
+                            TOP_HEAD_NODES, among ? "yes" : "NO");
                 }
                 out.printf("wrote %s (config.json, model.safetensors, task.jsonl, training.json, "
                         + "reference_circuit.json)%n", dir);

@@ -12,12 +12,14 @@ import java.util.Random;
  * A synthetic task a toy model is trained on, with its model size and training defaults.
  *
  * <ul>
- *   <li>{@code induction}: {@code [BOS f1..fm r1..rn r1..rn]}, 21 tokens, with n (4..10) distinct random
- *       tokens r and a filler f of other tokens; the loss is on the second block (predicting r2..rn
- *       from r1..r(n-1)), which only an induction mechanism can do as the offset varies with n.
- *       Corrupted prompt: the first block resampled (distinct tokens disjoint from r), so the repeat
- *       is gone. Targets: every second-half position that predicts r(k+1); wrong answer: the token
- *       that sits there in the corrupted first half.</li>
+ *   <li>{@code induction}: 36 tokens {@code [BOS ...]} of distinct random tokens (vocabulary 128) in
+ *       which a segment r1..rn (n = 8..16) starts at a random position and is repeated at a random
+ *       later position; the loss is on the second copy (predicting r2..rn from r1..r(n-1)), which
+ *       only previous-token + induction heads can do, as the offset varies and bigrams carry no
+ *       information. Attention-only, 2 layers x 4 heads, d_model 64, learned positions; AdamW lr
+ *       3e-3 with warm-up, 4500 steps of 32 prompts. Corrupted prompt: the first copy replaced by
+ *       other distinct tokens s, so the repeat is gone. Targets: every position of the second copy
+ *       that predicts r(k+1); wrong answer: s(k+1).</li>
  *   <li>{@code ioi}: IOI templates over ids ("When A and B went to the PLACE , B gave a OBJ to" -> A),
  *       ABBA and BABA orders; the loss is on the last position. Corrupted prompt: the three name
  *       slots filled with three other distinct names (the ABC dataset). Target: the indirect
@@ -25,13 +27,15 @@ import java.util.Random;
  * </ul>
  */
 public enum ToyTask {
-    INDUCTION(64, 2, 4, 256, 50, 32, 32, 2000, 3e-3),
+    INDUCTION(64, 2, 4, 256, 128, 36, 32, 4500, 3e-3),
     IOI(64, 3, 4, 256, 40, 32, 64, 800, 3e-3);
 
-    /** Longest repeated block of an induction prompt; prompts are 2 * this + 1 tokens. */
-    public static final int INDUCTION_HALF = 10;
-    /** Shortest repeated block. */
-    public static final int INDUCTION_MIN_HALF = 4;
+    /** Length of an induction prompt (BOS included). */
+    public static final int INDUCTION_LENGTH = 36;
+    /** Shortest repeated segment of an induction prompt. */
+    public static final int INDUCTION_MIN_REPEAT = 8;
+    /** Longest repeated segment. */
+    public static final int INDUCTION_MAX_REPEAT = 16;
     public static final int BOS = 0;
 
     // IOI vocabulary: 0 BOS, names 1..12, the rest template tokens
@@ -172,30 +176,38 @@ public enum ToyTask {
     }
 
     private Example induction(Random rng) {
-        // The repeat length varies, so the earlier occurrence is not at a fixed offset: a head cannot
-        // find it from positions alone (with a fixed n a layer-0 head solved the task positionally).
-        int n = INDUCTION_MIN_HALF + rng.nextInt(INDUCTION_HALF - INDUCTION_MIN_HALF + 1);
-        int length = 2 * INDUCTION_HALF + 1;
-        int prefix = length - 1 - 2 * n;
+        // Random tokens with one segment repeated: a random-length segment r at a random start, and
+        // its copy at a random later start, every other position a distinct random token. The offset
+        // between the copies varies, so only previous-token + induction heads can predict the second
+        // copy (no positional shortcut), and with a large vocabulary no bigram statistic helps.
+        int length = INDUCTION_LENGTH;
+        int n = INDUCTION_MIN_REPEAT + rng.nextInt(INDUCTION_MAX_REPEAT - INDUCTION_MIN_REPEAT + 1);
+        int free = length - 1 - 2 * n; // positions outside the two copies
+        int gapBefore = rng.nextInt(free + 1);
+        int gapBetween = rng.nextInt(free - gapBefore + 1);
+        int first = 1 + gapBefore;
+        int second = first + n + gapBetween;
         int[] r = distinct(rng, n, 1, vocab, new int[0]);
         int[] s = distinct(rng, n, 1, vocab, r);
-        int[] filler = distinct(rng, prefix, 1, vocab, concat(r, s));
+        int[] filler = distinct(rng, free, 1, vocab, concat(r, s));
         int[] clean = new int[length];
         int[] corrupt = new int[length];
+        int f = 0;
+        for (int p = 1; p < length; p++) {
+            if (p >= first && p < first + n) {
+                clean[p] = r[p - first];
+                corrupt[p] = s[p - first];
+            } else if (p >= second && p < second + n) {
+                clean[p] = r[p - second];
+                corrupt[p] = r[p - second];
+            } else {
+                clean[p] = filler[f];
+                corrupt[p] = filler[f];
+                f++;
+            }
+        }
         clean[0] = BOS;
         corrupt[0] = BOS;
-        for (int i = 0; i < prefix; i++) {
-            clean[1 + i] = filler[i];
-            corrupt[1 + i] = filler[i];
-        }
-        int first = 1 + prefix;
-        int second = first + n;
-        for (int i = 0; i < n; i++) {
-            clean[first + i] = r[i];
-            clean[second + i] = r[i];
-            corrupt[first + i] = s[i];
-            corrupt[second + i] = r[i];
-        }
         List<Target> targets = new ArrayList<>();
         // position second + i holds r_i (0-based); it should predict r_{i+1}
         for (int i = 0; i < n - 1; i++) {

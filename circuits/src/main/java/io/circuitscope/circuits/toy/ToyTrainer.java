@@ -45,6 +45,17 @@ public final class ToyTrainer {
     }
 
     public static Result train(ToyTask task, long seed, int steps, IntConsumer onStep, LossListener listener) {
+        return train(task, seed, steps, onStep, listener, 0, null);
+    }
+
+    /** Called every {@code every} steps with the current parameters (for monitoring; must not change them). */
+    @FunctionalInterface
+    public interface Probe {
+        void at(int step, ToyParameters parameters);
+    }
+
+    public static Result train(ToyTask task, long seed, int steps, IntConsumer onStep, LossListener listener,
+            int every, Probe probe) {
         DjlRuntime.newManager().close(); // initialises DJL offline before the engine is used
         // One intra-op thread: reductions then run in a fixed order, so a seed gives identical weights
         // (with two threads the last bits differed between runs), and on a shared 2-core machine it is
@@ -52,14 +63,14 @@ public final class ToyTrainer {
         int threads = JniUtils.getNumThreads();
         JniUtils.setNumThreads(1);
         try {
-            return trainSingleThreaded(task, seed, steps, onStep, listener);
+            return trainSingleThreaded(task, seed, steps, onStep, listener, every, probe);
         } finally {
             JniUtils.setNumThreads(threads);
         }
     }
 
     private static Result trainSingleThreaded(ToyTask task, long seed, int steps, IntConsumer onStep,
-            LossListener listener) {
+            LossListener listener, int every, Probe probe) {
         long start = System.nanoTime();
         ToyParameters params = ToyParameters.init(task, seed);
         Random data = new Random(seed * 31 + 7);
@@ -88,6 +99,8 @@ public final class ToyTrainer {
                         break;
                     }
                     retries++;
+                    System.err.printf("train-toy: non-finite loss %s or gradient norm %s at step %d (attempt %d); "
+                            + "recomputing the step%n", loss, norm, step, attempt);
                     if (attempt == MAX_ATTEMPTS) {
                         throw new IllegalStateException("training diverged at step " + step + ": loss " + loss
                                 + ", gradient norm " + norm + " in " + MAX_ATTEMPTS + " attempts;"
@@ -126,6 +139,9 @@ public final class ToyTrainer {
                 }
                 if (onStep != null) {
                     onStep.accept(step);
+                }
+                if (probe != null && every > 0 && step % every == 0) {
+                    probe.at(step, params);
                 }
             }
         }
