@@ -56,8 +56,9 @@ public final class Acdc {
         for (int d = g.nDestinations() - 1; d >= 0; d--) {
             Destination dest = g.destinations().get(d);
             boolean dead = dest.node().kind() != NodeKind.LOGITS && !hasKeptOutEdge(g, keep, dest.node());
-            for (int s = g.upstreamCount(d) - 1; s >= 0; s--) {
-                int e = g.edgeIndex(s, d);
+            java.util.List<io.circuitscope.core.graph.Edge> into = g.edgesInto(dest);
+            for (int i = into.size() - 1; i >= 0; i--) {
+                int e = into.get(i).index();
                 if (!keep[e]) {
                     continue;
                 }
@@ -86,10 +87,8 @@ public final class Acdc {
         if (!node.isSource()) {
             return true;
         }
-        int s = node.sourceIndex();
-        for (int d = 0; d < g.nDestinations(); d++) {
-            int e = g.edgeIndex(s, d);
-            if (e >= 0 && keep[e]) {
+        for (io.circuitscope.core.graph.Edge e : g.edgesOutOf(node)) {
+            if (keep[e.index()]) {
                 return true;
             }
         }

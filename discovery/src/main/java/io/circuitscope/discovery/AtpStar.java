@@ -57,14 +57,9 @@ public final class AtpStar implements EdgeScorer {
         ComputationGraph g = task.graph();
         int layers = g.config().nLayers();
         progress.start("scoring edges (AtP*: QK fix + GradDrop over " + layers + " layers)", layers + 2L);
-        double[] base = EdgeGradients.of(task, ones(task));
-        double[] fixed = new double[base.length];
-        for (int i = 0; i < base.length; i++) {
-            fixed[i] = -base[i];
-        }
-        qkFix(task, fixed);
+        double[] fixed = qkFixedEstimate(task);
         progress.advance(2, 0);
-        double[] gradDrop = new double[base.length];
+        double[] gradDrop = new double[fixed.length];
         if (layers > 1) {
             for (int l = 0; l < layers; l++) {
                 List<Intervention> drop = List.of(
@@ -77,7 +72,7 @@ public final class AtpStar implements EdgeScorer {
                 progress.advance(3 + l, 0);
             }
         }
-        double[] scores = new double[base.length];
+        double[] scores = new double[fixed.length];
         for (int i = 0; i < scores.length; i++) {
             double magnitude = Math.max(Math.abs(fixed[i]), gradDrop[i]);
             scores[i] = fixed[i] < 0 ? -magnitude : magnitude;
@@ -86,17 +81,34 @@ public final class AtpStar implements EdgeScorer {
         return new EdgeScores(g, scores);
     }
 
-    private static java.util.function.Function<NDManager, NDArray> ones(TaskPatcher task) {
-        return run -> run.ones(new Shape(1, task.graph().nSources(), task.graph().nDestinations()));
+    /** The AtP estimate of every edge with the QK fix applied to query and key edges (no GradDrop). */
+    double[] qkFixedEstimate(TaskPatcher task) {
+        double[] gradient = EdgeGradients.of(task, ones(task));
+        double[] fixed = new double[gradient.length];
+        for (int i = 0; i < gradient.length; i++) {
+            fixed[i] = -gradient[i];
+        }
+        qkFix(task, fixed);
+        return fixed;
     }
 
-    /** Replaces the linear estimate of every edge into a query or key input by the QK-fixed one. */
+    private static java.util.function.Function<NDManager, NDArray> ones(TaskPatcher task) {
+        return run -> run.ones(task.graph().coefficientShape(1));
+    }
+
+    /**
+     * Replaces the linear estimate of every edge into a query or key input by the QK-fixed one. In a
+     * position-aware graph the edge into a query at position p moves only row p of the pattern, so one
+     * recomputation gives every position; an edge into a key at position p moves column p of every
+     * row, which the softmax couples, so keys are recomputed once per position.
+     */
     private void qkFix(TaskPatcher task, double[] scores) {
         ComputationGraph g = task.graph();
         HookedTransformer model = task.patcher().model();
         int layers = g.config().nLayers();
         int heads = g.config().nHeads();
-        double[][][] effect = new double[layers][2][]; // [layer][q|k][source * heads + head]
+        int positions = Math.max(1, g.positions());
+        double[][][] effect = new double[layers][2][]; // [layer][q|k][(source * heads + head) * positions + position]
         for (TaskPatcher.PreparedBatch p : task.batches()) {
             try (NDManager run = task.manager().newSubManager()) {
                 int[][] clean = p.batch().clean();
@@ -109,15 +121,25 @@ public final class AtpStar implements EdgeScorer {
                     int upstream = g.upstreamCount(g.headDestination(l, Port.Q, 0));
                     for (int which = 0; which < 2; which++) {
                         if (effect[l][which] == null) {
-                            effect[l][which] = new double[upstream * heads];
+                            effect[l][which] = new double[upstream * heads * positions];
                         }
+                        boolean query = which == 0;
                         for (int start = 0; start < upstream; start += sourcesPerChunk) {
                             int end = Math.min(upstream, start + sourcesPerChunk);
-                            float[] e = chunkEffects(model, run, l, which == 0, residPre.get(l), patterns.get(l),
-                                    patternGrads.get(l), diffs.get(new NDIndex("{}:{}", start, end)));
-                            for (int s = start; s < end; s++) {
-                                for (int h = 0; h < heads; h++) {
-                                    effect[l][which][s * heads + h] += e[(s - start) * heads + h];
+                            NDArray chunk = diffs.get(new NDIndex("{}:{}", start, end));
+                            if (!g.isByPosition()) {
+                                add(effect[l][which], start, end, heads, 1, 0, chunkEffects(model, run, l, query,
+                                        residPre.get(l), patterns.get(l), patternGrads.get(l), chunk, false));
+                            } else if (query) {
+                                add(effect[l][which], start, end, heads, positions, -1, chunkEffects(model, run, l, true,
+                                        residPre.get(l), patterns.get(l), patternGrads.get(l), chunk, true));
+                            } else {
+                                for (int pos = 0; pos < positions; pos++) {
+                                    float[] onlyHere = new float[positions];
+                                    onlyHere[pos] = 1f;
+                                    NDArray atPosition = chunk.mul(run.create(onlyHere, new Shape(1, 1, positions, 1)));
+                                    add(effect[l][which], start, end, heads, positions, pos, chunkEffects(model, run, l,
+                                            false, residPre.get(l), patterns.get(l), patternGrads.get(l), atPosition, false));
                                 }
                             }
                         }
@@ -131,7 +153,29 @@ public final class AtpStar implements EdgeScorer {
                 Port port = which == 0 ? Port.Q : Port.K;
                 for (int s = 0; s < upstream; s++) {
                     for (int h = 0; h < heads; h++) {
-                        scores[g.edgeIndex(s, g.headDestination(l, port, h))] = effect[l][which][s * heads + h];
+                        for (int pos = 0; pos < positions; pos++) {
+                            scores[g.edgeIndex(s, g.headDestination(l, port, h), pos)] =
+                                    effect[l][which][(s * heads + h) * positions + pos];
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Accumulates chunk effects for sources start..end-1: {@code e} is [n, heads] when {@code position >= 0}
+     * or for a position-agnostic graph, and [n, heads, positions] when {@code position == -1}.
+     */
+    private static void add(double[] into, int start, int end, int heads, int positions, int position, float[] e) {
+        for (int s = start; s < end; s++) {
+            for (int h = 0; h < heads; h++) {
+                int cell = (s * heads + h) * positions;
+                if (position >= 0) {
+                    into[cell + position] += e[(s - start) * heads + h];
+                } else {
+                    for (int pos = 0; pos < positions; pos++) {
+                        into[cell + pos] += e[((s - start) * heads + h) * positions + pos];
                     }
                 }
             }
@@ -181,9 +225,12 @@ public final class AtpStar implements EdgeScorer {
         return grads;
     }
 
-    /** Effects [n * heads] of patching each of n sources into every head's query (or key) input. */
+    /**
+     * Effects [n * heads] of patching each of n sources into every head's query (or key) input, or
+     * [n * heads * s] kept apart by query position when {@code byQueryPosition}.
+     */
     private static float[] chunkEffects(HookedTransformer model, NDManager run, int layer, boolean query, NDArray resid,
-            NDArray pattern, NDArray patternGrad, NDArray diffs) {
+            NDArray pattern, NDArray patternGrad, NDArray diffs, boolean byQueryPosition) {
         Shape rs = resid.getShape(); // [B, s, d]
         long n = diffs.getShape().get(0);
         long b = rs.get(0);
@@ -197,6 +244,7 @@ public final class AtpStar implements EdgeScorer {
         NDArray moved = query ? model.attentionPattern(run, layer, patchedPerHead, cleanPerHead)
                 : model.attentionPattern(run, layer, cleanPerHead, patchedPerHead);
         NDArray change = moved.reshape(n, b, heads, s, s).sub(pattern.expandDims(0));
-        return change.mul(patternGrad.expandDims(0)).sum(new int[] {1, 3, 4}).toFloatArray();
+        return change.mul(patternGrad.expandDims(0)).sum(byQueryPosition ? new int[] {1, 4} : new int[] {1, 3, 4})
+                .toFloatArray();
     }
 }

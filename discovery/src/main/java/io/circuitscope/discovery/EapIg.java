@@ -36,15 +36,16 @@ public final class EapIg implements EdgeScorer {
     @Override
     public EdgeScores score(TaskPatcher task, Progress progress) {
         progress.start("scoring edges (EAP-IG, " + steps + " steps)", task.batches().size());
-        int s = task.graph().nSources();
-        int d = task.graph().nDestinations();
+        Shape shape = task.graph().coefficientShape(steps);
         double[] grad = EdgeGradients.of(task, run -> {
             float[] alphas = new float[steps];
             for (int k = 1; k <= steps; k++) {
                 alphas[k - 1] = (float) k / steps;
             }
-            NDArray a = run.create(alphas, new Shape(steps, 1, 1));
-            return a.broadcast(steps, s, d).duplicate();
+            long[] alongSteps = new long[shape.dimension()];
+            java.util.Arrays.fill(alongSteps, 1);
+            alongSteps[0] = steps;
+            return run.create(alphas, new Shape(alongSteps)).broadcast(shape).duplicate();
         });
         for (int i = 0; i < grad.length; i++) {
             grad[i] = -grad[i] / steps;

@@ -20,7 +20,7 @@ final class EdgeGradients {
     }
 
     /**
-     * @param coefficients builds the [M, nSources, nDestinations] coefficients for a pass; the
+     * @param coefficients builds the coefficients for a pass ({@link ComputationGraph#coefficientShape}); the
      *                     returned tensor is made a gradient leaf here
      * @return per edge, d(metric)/d(coefficient) summed over the M variants
      */
@@ -32,7 +32,7 @@ final class EdgeGradients {
     static double[] of(TaskPatcher task, Function<NDManager, NDArray> coefficients, GradientRules rules,
             java.util.List<io.circuitscope.core.hook.Intervention> before) {
         ComputationGraph g = task.graph();
-        double[] dense = new double[g.nSources() * g.nDestinations()];
+        double[] dense = new double[g.coefficientCells()];
         for (TaskPatcher.PreparedBatch p : task.batches()) {
             try (NDManager run = task.manager().newSubManager()) {
                 NDArray c = coefficients.apply(run);
@@ -51,7 +51,7 @@ final class EdgeGradients {
         }
         double[] perEdge = new double[g.nEdges()];
         for (Edge e : g.edges()) {
-            perEdge[e.index()] = dense[e.source().sourceIndex() * g.nDestinations() + e.destination().index()];
+            perEdge[e.index()] = dense[g.coefficientIndex(e)];
         }
         return perEdge;
     }

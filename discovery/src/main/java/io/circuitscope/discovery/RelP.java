@@ -1,6 +1,5 @@
 package io.circuitscope.discovery;
 
-import ai.djl.ndarray.types.Shape;
 import io.circuitscope.core.graph.EdgeScores;
 import io.circuitscope.core.graph.TaskPatcher;
 import io.circuitscope.core.model.GradientRules;
@@ -30,7 +29,7 @@ public final class RelP implements EdgeScorer {
     public EdgeScores score(TaskPatcher task, Progress progress) {
         progress.start("scoring edges (RelP)", task.batches().size());
         double[] grad = EdgeGradients.of(task,
-                run -> run.ones(new Shape(1, task.graph().nSources(), task.graph().nDestinations())), rules, List.of());
+                run -> run.ones(task.graph().coefficientShape(1)), rules, List.of());
         for (int i = 0; i < grad.length; i++) {
             grad[i] = -grad[i];
         }

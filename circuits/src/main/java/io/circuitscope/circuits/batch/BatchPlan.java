@@ -29,7 +29,7 @@ import java.util.Set;
  */
 public final class BatchPlan {
     private static final Set<String> SETTING_KEYS = Set.of("method", "scorer", "candidates", "tau", "metric", "ablation",
-            "ig_steps", "edges", "batch_size", "seed", "reference", "align", "model", "task");
+            "ig_steps", "edges", "batch_size", "seed", "reference", "align", "model", "task", "by_position");
 
     private final Path file;
     private final Path out;
@@ -142,7 +142,8 @@ public final class BatchPlan {
                     text(file, r, "metric", where, d.metric()),
                     Ablation.parse(text(file, r, "ablation", where, d.ablation().name())),
                     (int) number(file, r, "ig_steps", where, d.igSteps()), (int) number(file, r, "edges", where, d.edges()),
-                    (int) number(file, r, "batch_size", where, d.batchSize()), (long) number(file, r, "seed", where, d.seed()));
+                    (int) number(file, r, "batch_size", where, d.batchSize()), (long) number(file, r, "seed", where, d.seed()),
+                    flag(file, r, "by_position", where, d.byPosition()));
         } catch (IllegalArgumentException e) {
             throw new PlanException(file + ": " + where + ": " + e.getMessage());
         }
@@ -199,6 +200,17 @@ public final class BatchPlan {
             throw new PlanException(file + ": " + where + ": field '" + key + "' must be a value, got " + n);
         }
         return n.asText();
+    }
+
+    private static boolean flag(Path file, ObjectNode r, String key, String where, boolean fallback) {
+        JsonNode n = r.get(key);
+        if (n == null || n.isNull() || n.isMissingNode()) {
+            return fallback;
+        }
+        if (!n.isBoolean()) {
+            throw new PlanException(file + ": " + where + ": field '" + key + "' must be true or false, got " + n);
+        }
+        return n.asBoolean();
     }
 
     private static double number(Path file, ObjectNode r, String key, String where, double fallback) {

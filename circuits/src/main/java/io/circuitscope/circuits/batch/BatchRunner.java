@@ -3,6 +3,7 @@ package io.circuitscope.circuits.batch;
 import io.circuitscope.circuits.io.CircuitDocument;
 import io.circuitscope.circuits.io.CircuitJson;
 import io.circuitscope.circuits.run.DiscoveryRun;
+import io.circuitscope.core.graph.Circuit;
 import io.circuitscope.core.graph.ComputationGraph;
 import io.circuitscope.core.io.LoadedModel;
 import io.circuitscope.core.progress.Progress;
@@ -118,7 +119,13 @@ public final class BatchRunner {
             if (r.reference() != null) {
                 ComputationGraph g = doc.circuit().graph();
                 CircuitDocument reference = CircuitJson.read(r.reference(), g);
-                results.put("auc", RocCurve.of(doc.circuit().scores(), reference.circuit().keepMask()).auc());
+                Circuit found = doc.circuit();
+                Circuit truth = reference.circuit();
+                if (found.graph().positions() != truth.graph().positions()) {
+                    found = found.acrossPositions();
+                    truth = truth.acrossPositions();
+                }
+                results.put("auc", RocCurve.of(found.scores(), truth.keepMask()).auc());
             }
             Path dir = plan.out().resolve(r.id());
             Files.createDirectories(dir);

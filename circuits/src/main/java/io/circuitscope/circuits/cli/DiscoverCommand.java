@@ -91,6 +91,10 @@ final class DiscoverCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", description = "Seed recorded with the run (default: ${DEFAULT-VALUE}).")
     long seed;
 
+    @Option(names = "--by-position",
+            description = "Split every edge by token position: a position-aware circuit (prompts must all have one length).")
+    boolean byPosition;
+
     @Option(names = "--align", description = "Left-pad clean/corrupted prompts of different token lengths.")
     boolean align;
 
@@ -114,7 +118,7 @@ final class DiscoverCommand implements Callable<Integer> {
                     "--ig-steps and --batch-size must be positive, --edges and --tau non-negative");
         }
         DiscoverySettings settings = new DiscoverySettings(method, scorer, candidates, tau, metric,
-                Ablation.parse(ablation), igSteps, edges, batchSize, seed);
+                Ablation.parse(ablation), igSteps, edges, batchSize, seed, byPosition);
         Path dir = out != null ? out
                 : Path.of("runs", "discover-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         PrintWriter stdout = spec.commandLine().getOut();

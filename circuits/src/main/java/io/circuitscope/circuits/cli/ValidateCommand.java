@@ -67,8 +67,8 @@ final class ValidateCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         ValidationSettings settings = validation.settings(seed);
         try (ModelAndTask loaded = ModelAndTask.open(model, taskFile, 0, seed, false, quiet)) {
-            ComputationGraph graph = ComputationGraph.of(loaded.model().config());
-            CircuitDocument doc = CircuitJson.read(circuitFile, graph);
+            CircuitDocument doc = CircuitJson.read(circuitFile, ComputationGraph.of(loaded.model().config()));
+            ComputationGraph graph = doc.circuit().graph(); // split by position when the circuit is
             Task task = loaded.task();
             try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(loaded.model(), graph), task, Metrics.byName(metric),
                     Ablation.parse(ablation), batchSize)) {

@@ -32,15 +32,18 @@ import java.util.Set;
  *   "task":    {"name", "hash", "examples"},
  *   "method":  {"key", "settings": {...}, "metric", "ablation", "seed"},
  *   "summary": {"clean", "corrupted", "circuit", "faithfulness", "edges_in_graph", "forward_passes", "seconds"},
+ *   "positions": 15                (only for position-aware circuits: edges are split by token position)
  *   "nodes": {"a0.h1": {"score": 0.1, "in_graph": true}, ...},
- *   "edges": {"a0.h1->a2.h3<k>": {"score": 0.02, "in_graph": true}, ...},
+ *   "edges": {"a0.h1->a2.h3<k>": {"score": 0.02, "in_graph": true}, ...},   (position-aware: "a0.h1->a2.h3<k>@5")
  *   "validation": {...}            (added by `circuitscope validate`)
  *   "roles":   {"a9.h9": "name mover", ...}          (optional: role of a node, coloured in diagrams)
  *   "heatmaps": [{"title", "row_labels", "col_labels", "values": [[...], ...]}]  (optional: patching results)
  * }
  * </pre>
  * The {@code nodes}/{@code edges} keys follow EAP-IG's Graph.to_json so the file loads in Python
- * tools. Scores estimate m(patched) - m(clean); null means not scored. Writes are atomic.
+ * tools. Scores estimate m(patched) - m(clean); null means not scored. Writes are atomic. In a
+ * position-aware circuit nodes stay whole (a node's score sums its edges over all positions) and
+ * edge names end in {@code @position}.
  */
 public final class CircuitJson {
     public static final String SCHEMA = "circuitscope.circuit/1";
@@ -63,6 +66,9 @@ public final class CircuitJson {
         root.set("summary", JSON.valueToTree(doc.summary()));
         Circuit c = doc.circuit();
         ComputationGraph g = c.graph();
+        if (g.isByPosition()) {
+            root.put("positions", g.positions());
+        }
         double[] nodeScores = c.scores().nodeScoresBySource();
         Set<Node> inGraph = c.nodes();
         ObjectNode nodes = root.putObject("nodes");
@@ -97,9 +103,14 @@ public final class CircuitJson {
         }
     }
 
-    /** Reads a circuit against {@code graph}, which must be the graph of the model it was found on. */
+    /**
+     * Reads a circuit against {@code graph}, which must be the graph of the model it was found on. A
+     * position-aware file is read against that model's graph split by the file's {@code positions}; the
+     * returned circuit carries the graph it was read against.
+     */
     public static CircuitDocument read(Path file, ComputationGraph graph) {
-        return read(file, parseChecked(file), graph);
+        JsonNode root = parseChecked(file);
+        return read(file, root, withPositions(file, root, graph));
     }
 
     /**
@@ -112,7 +123,19 @@ public final class CircuitJson {
      */
     public static CircuitDocument read(Path file) {
         JsonNode root = parseChecked(file);
-        return read(file, root, ComputationGraph.of(configFromModelSection(file, root)));
+        return read(file, root, withPositions(file, root, ComputationGraph.of(configFromModelSection(file, root))));
+    }
+
+    /** {@code graph}, or the same model's graph split by position when the file says {@code "positions"}. */
+    private static ComputationGraph withPositions(Path file, JsonNode root, ComputationGraph graph) {
+        JsonNode p = root.get("positions");
+        if (p == null || p.isNull()) {
+            return graph.isByPosition() ? ComputationGraph.of(graph.config()) : graph;
+        }
+        if (!p.isIntegralNumber() || !p.canConvertToInt() || p.asInt() < 1) {
+            throw new CircuitFileException(file + ": field 'positions' must be a positive integer, got " + p);
+        }
+        return graph.positions() == p.asInt() ? graph : ComputationGraph.byPosition(graph.config(), p.asInt());
     }
 
     /** The graph-defining config recorded in a circuit.json's model section (see {@link #read(Path)}). */
@@ -205,7 +228,9 @@ public final class CircuitJson {
             Map.Entry<String, JsonNode> entry = it.next();
             String name = entry.getKey();
             if (!graph.hasEdge(name)) {
-                throw new CircuitFileException(file + ": edge '" + name + "' does not exist in the model's graph");
+                throw new CircuitFileException(file + ": edge '" + name + "' does not exist in the model's graph"
+                        + (graph.isByPosition() ? " split by " + graph.positions() + " positions"
+                                : name.contains("@") ? " (a position-aware edge, but the file has no 'positions' field)" : ""));
             }
             JsonNode e = entry.getValue();
             JsonNode in = e.get("in_graph");
@@ -223,7 +248,8 @@ public final class CircuitJson {
         }
         Map<String, JsonNode> extra = new LinkedHashMap<>();
         root.fields().forEachRemaining(f -> {
-            if (!Set.of("schema", "software", "model", "task", "method", "summary", "nodes", "edges").contains(f.getKey())) {
+            if (!Set.of("schema", "software", "model", "task", "method", "summary", "nodes", "edges", "positions")
+                    .contains(f.getKey())) {
                 extra.put(f.getKey(), f.getValue());
             }
         });

@@ -101,6 +101,7 @@ public final class CircuitDiagram {
         final DNode from;
         final DNode to;
         final Set<String> ports = new LinkedHashSet<>();
+        final java.util.SortedSet<Integer> positions = new java.util.TreeSet<>();
         final List<String> names = new ArrayList<>();
         double signedSum;
         double absSum;
@@ -145,8 +146,8 @@ public final class CircuitDiagram {
             if (n.isSource()) {
                 double s = 0;
                 boolean any = false;
-                for (Edge e : circuit.graph().edges()) {
-                    if (e.source().equals(n) && !Double.isNaN(circuit.scores().get(e.index()))) {
+                for (Edge e : circuit.graph().edgesOutOf(n)) {
+                    if (!Double.isNaN(circuit.scores().get(e.index()))) {
                         any = true;
                         break;
                     }
@@ -165,6 +166,9 @@ public final class CircuitDiagram {
             d.names.add(e.name());
             if (e.destination().port() != Port.IN) {
                 d.ports.add(e.destination().port().name().toLowerCase(Locale.ROOT));
+            }
+            if (e.byPosition()) {
+                d.positions.add(e.position());
             }
             double s = circuit.scores().get(e.index());
             if (!Double.isNaN(s)) {
@@ -283,8 +287,14 @@ public final class CircuitDiagram {
             dot.append("  ").append(quote(d.from.id, false)).append(" -> ").append(quote(d.to.id, false))
                     .append(" [color=").append(quote(colour, false))
                     .append(", penwidth=").append(String.format(Locale.ROOT, "%.2f", width));
-            if (!d.ports.isEmpty()) {
-                dot.append(", headlabel=").append(quote(String.join(",", d.ports), false))
+            String head = String.join(",", d.ports);
+            if (!d.positions.isEmpty()) {
+                // position-aware circuits: which token positions the edge carries
+                head = (head.isEmpty() ? "" : head + " ") + "@" + d.positions.stream().map(String::valueOf)
+                        .collect(java.util.stream.Collectors.joining(","));
+            }
+            if (!head.isEmpty()) {
+                dot.append(", headlabel=").append(quote(head, false))
                         .append(", fontcolor=").append(quote(colour, false)).append(", labeldistance=1.4");
             }
             dot.append(", tooltip=").append(quote(tip, false)).append("];\n");

@@ -3,6 +3,7 @@ package io.circuitscope.circuits.run;
 import io.circuitscope.circuits.io.CircuitDocument;
 import io.circuitscope.core.Hashes;
 import io.circuitscope.core.graph.Circuit;
+import io.circuitscope.core.graph.ComputationGraph;
 import io.circuitscope.core.graph.EdgePatcher;
 import io.circuitscope.core.graph.EdgeScores;
 import io.circuitscope.core.graph.TaskPatcher;
@@ -36,7 +37,8 @@ public final class DiscoveryRun {
             throw new IllegalArgumentException("EAP takes the gradient at the clean model, where KL divergence is at its "
                     + "minimum and every gradient is zero; use --metric logit-diff (or another task metric) or eap-ig");
         }
-        EdgePatcher patcher = new EdgePatcher(model);
+        EdgePatcher patcher = new EdgePatcher(model, s.byPosition()
+                ? ComputationGraph.byPosition(model.config(), promptLength(task)) : ComputationGraph.of(model.config()));
         try (TaskPatcher tp = new TaskPatcher(patcher, task, metric, s.ablation(), s.batchSize())) {
             Circuit circuit;
             EdgeScores scores;
@@ -92,11 +94,28 @@ public final class DiscoveryRun {
             summary.put("faithfulness", tp.normalized(circuitValue));
             summary.put("edges_in_graph", circuit.edgeCount());
             summary.put("edges_total", tp.graph().nEdges());
+            if (tp.graph().isByPosition()) {
+                summary.put("positions", tp.graph().positions());
+            }
             summary.put("nodes_in_graph", circuit.nodes().size());
             summary.put("forward_passes", tp.forwardPasses());
             summary.put("seconds", (System.nanoTime() - start) / 1e9);
             summary.putAll(extraSummary);
             return new CircuitDocument(circuit, modelInfo, taskInfo, s.asMap(), summary, Map.of());
         }
+    }
+
+    /** The one prompt length of a task, which a position-aware graph is built for. */
+    static int promptLength(Task task) {
+        int length = task.examples().get(0).clean().length;
+        for (int i = 1; i < task.size(); i++) {
+            int other = task.examples().get(i).clean().length;
+            if (other != length) {
+                throw new IllegalArgumentException("--by-position needs prompts of one length, but in task '" + task.name()
+                        + "' example 1 has " + length + " tokens and example " + (i + 1) + " has " + other
+                        + " (position-aware edges are indexed by token position; use a templated task)");
+            }
+        }
+        return length;
     }
 }

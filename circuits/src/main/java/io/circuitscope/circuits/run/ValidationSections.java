@@ -70,11 +70,18 @@ public final class ValidationSections {
     public static ObjectNode comparison(TaskPatcher task, Circuit circuit, Circuit reference, String referenceName) {
         ObjectNode o = JSON.createObjectNode();
         o.put("reference", referenceName);
+        FaithfulnessCurve curve = FaithfulnessCurve.of(task, circuit.scores());
+        if (circuit.graph().positions() != reference.graph().positions()) {
+            // a position-aware circuit against a position-agnostic reference (or the reverse): compare whole edges
+            o.put("compared_across_positions", true);
+            circuit = circuit.acrossPositions();
+            reference = reference.acrossPositions();
+        }
         boolean[] refEdges = reference.keepMask();
         double[] pr = RocCurve.precisionRecall(circuit.keepMask(), refEdges);
         o.put("edge_precision", pr[0]);
         o.put("edge_recall", pr[1]);
-        List<Node> nodes = task.graph().sources();
+        List<Node> nodes = circuit.graph().sources();
         boolean[] keptNodes = new boolean[nodes.size()];
         boolean[] refNodes = new boolean[nodes.size()];
         for (Node n : circuit.nodes()) {
@@ -91,7 +98,7 @@ public final class ValidationSections {
         o.put("node_precision", nodePr[0]);
         o.put("node_recall", nodePr[1]);
         int refCount = reference.edgeCount();
-        if (refCount > 0 && refCount < task.graph().nEdges()) {
+        if (refCount > 0 && refCount < circuit.graph().nEdges()) {
             RocCurve roc = RocCurve.of(circuit.scores(), refEdges);
             o.put("auc", roc.auc());
             ArrayNode points = o.putArray("roc");
@@ -99,7 +106,6 @@ public final class ValidationSections {
                 points.addArray().add(p[0]).add(p[1]);
             }
         }
-        FaithfulnessCurve curve = FaithfulnessCurve.of(task, circuit.scores());
         o.put("cpr", curve.cpr());
         o.put("cmd", curve.cmd());
         ArrayNode c = o.putArray("faithfulness_by_size");

@@ -18,6 +18,7 @@ import io.circuitscope.core.task.TaskFile;
 import io.circuitscope.core.testing.TinyCheckpoint;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -101,6 +102,42 @@ class DiscoverCommandTest {
         Result eap = run("discover", "--model", model.toString(), "--task", task.toString(), "--method", "eap",
                 "--metric", "logit-diff", "--out", dir.resolve("run-eap").toString(), "--quiet");
         assertEquals(0, eap.code(), eap.err());
+    }
+
+    @Test
+    void byPositionFindsAPositionAwareCircuitOnThePlantedInductionModel() throws Exception {
+        Path out = dir.resolve("run-by-position");
+        Result r = run("discover", "--model", "planted:induction", "--by-position", "--out", out.toString(), "--quiet",
+                "--no-render");
+        assertEquals(0, r.code(), r.err());
+        JsonNode root = new ObjectMapper().readTree(out.resolve("circuit.json").toFile());
+        int positions = root.get("positions").asInt();
+        assertTrue(positions > 1, "positions recorded");
+        assertTrue(root.get("method").get("by_position").asBoolean());
+        java.util.List<String> kept = new java.util.ArrayList<>();
+        root.get("edges").fields().forEachRemaining(e -> {
+            assertTrue(e.getKey().matches(".*@\\d+"), "position-aware edge name: " + e.getKey());
+            if (e.getValue().get("in_graph").asBoolean()) {
+                kept.add(e.getKey());
+            }
+        });
+        // against the position-agnostic planted ground truth, compared edge by edge across positions
+        JsonNode cmp = root.get("comparison");
+        assertTrue(cmp.get("compared_across_positions").asBoolean());
+        assertEquals(1.0, cmp.get("edge_recall").asDouble(), 1e-9, "kept " + kept);
+        assertEquals(1.0, cmp.get("edge_precision").asDouble(), 1e-9, "kept " + kept);
+        assertTrue(root.get("summary").get("faithfulness").asDouble() > 0.95, root.get("summary").toString());
+        // the induction head reads the answer only at the positions that predict the repeated half
+        assertTrue(kept.stream().anyMatch(e -> e.startsWith("a1.h0->logits@")), kept.toString());
+        assertTrue(kept.stream().noneMatch(e -> e.endsWith("@0")), "nothing to copy at position 0: " + kept);
+        Result render = run("render", out.resolve("circuit.json").toString(), "--format", "dot");
+        assertEquals(0, render.code(), render.err());
+        assertTrue(Files.readString(out.resolve("circuit.dot")).contains("@"), "positions drawn on the edges");
+
+        Result mixed = run("discover", "--model", "planted:ioi", "--by-position", "--out", dir.resolve("y").toString(),
+                "--quiet");
+        assertEquals(1, mixed.code());
+        assertTrue(mixed.err().contains("--by-position needs prompts of one length"), mixed.err());
     }
 
     @Test

@@ -41,6 +41,32 @@ class CircuitJsonTest {
     }
 
     @Test
+    void positionAwareCircuitsRoundTripWithTheirPositions() throws Exception {
+        ComputationGraph split = ComputationGraph.byPosition(graph.config(), 5);
+        double[] scores = new double[split.nEdges()];
+        for (int i = 0; i < scores.length; i++) {
+            scores[i] = i * 0.001;
+        }
+        Circuit c = Circuit.ofEdgeNames(split, List.of("a0.h1->a1.h0<k>@2", "a1.h0->logits@4"))
+                .withScores(new EdgeScores(split, scores));
+        Path file = dir.resolve("positions.json");
+        CircuitJson.write(file, new CircuitDocument(c, Map.of("n_layers", 2, "n_heads", 2), Map.of("name", "t"),
+                Map.of("key", "acdc"), Map.of(), Map.of()));
+        assertTrue(Files.readString(file).contains("\"a1.h0->logits@4\""));
+        for (CircuitDocument back : List.of(CircuitJson.read(file, graph), CircuitJson.read(file))) {
+            assertEquals(5, back.circuit().graph().positions(), "read against the model's graph split by the file's positions");
+            assertEquals(c.edgeNames(), back.circuit().edgeNames());
+            assertEquals(scores[7], back.circuit().scores().get(7), 1e-12);
+            assertTrue(back.extra().isEmpty(), "'positions' is not an extra section");
+        }
+        // an edge name with a position in a file that does not say positions is named in the error
+        Path bad = dir.resolve("bad.json");
+        Files.writeString(bad, Files.readString(file).replace("\"positions\"", "\"positions_\""));
+        CircuitFileException e = assertThrows(CircuitFileException.class, () -> CircuitJson.read(bad, graph));
+        assertTrue(e.getMessage().contains("@") && e.getMessage().contains("no 'positions' field"), e.getMessage());
+    }
+
+    @Test
     void malformedOrOlderFilesGiveClearErrors() throws Exception {
         Path f = dir.resolve("c.json");
         Files.writeString(f, "{\"schema\": \"circuitscope.circuit/0\", \"edges\": {}}");

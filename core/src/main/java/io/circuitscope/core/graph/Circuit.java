@@ -105,6 +105,38 @@ public final class Circuit {
         return ordered;
     }
 
+    /**
+     * A position-aware circuit seen without positions: an edge is kept when it is kept at any position,
+     * and its score is the sum of its per-position scores (unscored positions count as 0; NaN if none is
+     * scored). Used to compare with position-agnostic references. A position-agnostic circuit is returned as is.
+     */
+    public Circuit acrossPositions() {
+        if (!graph.isByPosition()) {
+            return this;
+        }
+        ComputationGraph whole = ComputationGraph.of(graph.config());
+        double[] sums = new double[whole.nEdges()];
+        boolean[] scored = new boolean[whole.nEdges()];
+        BitSet kept = new BitSet(whole.nEdges());
+        for (Edge e : graph.edges()) {
+            int target = whole.edgeIndex(e.source().sourceIndex(), e.destination().index());
+            double v = scores.get(e.index());
+            if (!Double.isNaN(v)) {
+                sums[target] += v;
+                scored[target] = true;
+            }
+            if (edges.get(e.index())) {
+                kept.set(target);
+            }
+        }
+        for (int i = 0; i < sums.length; i++) {
+            if (!scored[i]) {
+                sums[i] = Double.NaN;
+            }
+        }
+        return new Circuit(whole, kept, new EdgeScores(whole, sums));
+    }
+
     public Circuit withScores(EdgeScores newScores) {
         return new Circuit(graph, edges, newScores);
     }

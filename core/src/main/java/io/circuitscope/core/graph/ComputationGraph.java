@@ -1,5 +1,6 @@
 package io.circuitscope.core.graph;
 
+import ai.djl.ndarray.types.Shape;
 import io.circuitscope.core.model.ModelConfig;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -18,22 +19,34 @@ import org.jgrapht.graph.DirectedMultigraph;
  * <p>Order: sources are {@code input}, then per layer the heads and the MLP; destinations are per
  * layer all q inputs, all k inputs, all v inputs, the MLP input, and finally the logits. Every
  * destination reads a prefix of the sources ({@link #upstreamCount}), which the patched forward uses.
+ *
+ * <p>Position-aware graphs ({@link #byPosition}) split every edge by token position: edge
+ * {@code a0.h1->a2.h3<k>@5} carries only position 5 of a0.h1's output into position 5 of a2.h3's key
+ * input (attention moves information between positions inside a head, never along an edge). Edges
+ * are ordered by destination, then source, then position, so the edges into one destination stay
+ * contiguous. Such a graph fits tasks whose prompts all have {@link #positions()} tokens.
  */
 public final class ComputationGraph {
     private final ModelConfig config;
+    private final int positions;
     private final List<Node> sources;
     private final List<Node> nodes;
     private final List<Destination> destinations;
     private final List<Edge> edges;
     private final int[] upstreamCount;
-    private final int[][] edgeIndex;
+    private final int[][] edgeIndex; // position-agnostic index of the (source, destination) pair, or -1
+    private final List<List<Edge>> edgesOutOf = new ArrayList<>();
     private final Map<String, Node> nodesByName = new HashMap<>();
     private final Map<String, Edge> edgesByName = new HashMap<>();
     private final Map<String, Destination> destinationsByName = new HashMap<>();
     private Graph<Node, Edge> jgrapht;
 
-    private ComputationGraph(ModelConfig config) {
+    private ComputationGraph(ModelConfig config, int positions) {
+        if (positions < 0) {
+            throw new IllegalArgumentException("positions must be >= 1 for a position-aware graph, got " + positions);
+        }
         this.config = config;
+        this.positions = positions;
         int layers = config.nLayers();
         int heads = config.nHeads();
         List<Node> src = new ArrayList<>();
@@ -75,23 +88,71 @@ public final class ComputationGraph {
         for (int[] row : edgeIndex) {
             java.util.Arrays.fill(row, -1);
         }
+        int pairs = 0;
         for (Destination d : destinations) {
             for (int s = 0; s < upstreamCount[d.index()]; s++) {
-                Edge edge = new Edge(src.get(s), d, e.size());
-                edgeIndex[s][d.index()] = edge.index();
-                e.add(edge);
+                edgeIndex[s][d.index()] = pairs++;
+                if (positions == 0) {
+                    e.add(new Edge(src.get(s), d, e.size()));
+                } else {
+                    for (int p = 0; p < positions; p++) {
+                        e.add(new Edge(src.get(s), d, e.size(), p));
+                    }
+                }
             }
         }
         this.edges = List.copyOf(e);
         edges.forEach(x -> edgesByName.put(x.name(), x));
+        for (int s = 0; s < src.size(); s++) {
+            edgesOutOf.add(new ArrayList<>());
+        }
+        edges.forEach(x -> edgesOutOf.get(x.source().sourceIndex()).add(x));
     }
 
+    /** The position-agnostic graph: each edge carries every token position. */
     public static ComputationGraph of(ModelConfig config) {
-        return new ComputationGraph(config);
+        return new ComputationGraph(config, 0);
+    }
+
+    /** The position-aware graph for prompts of {@code positions} tokens: every edge split by position. */
+    public static ComputationGraph byPosition(ModelConfig config, int positions) {
+        if (positions < 1) {
+            throw new IllegalArgumentException("a position-aware graph needs at least one position, got " + positions);
+        }
+        return new ComputationGraph(config, positions);
     }
 
     public ModelConfig config() {
         return config;
+    }
+
+    /** Token positions each edge is split into, or 0 for a position-agnostic graph. */
+    public int positions() {
+        return positions;
+    }
+
+    public boolean isByPosition() {
+        return positions > 0;
+    }
+
+    /**
+     * Shape of the patching coefficients for {@code masks} variants: [M, nSources, nDestinations], or
+     * [M, nSources, nDestinations, positions] for a position-aware graph.
+     */
+    public Shape coefficientShape(int masks) {
+        return positions == 0 ? new Shape(masks, nSources(), nDestinations())
+                : new Shape(masks, nSources(), nDestinations(), positions);
+    }
+
+    /** Flat index of an edge's cell within one mask of {@link #coefficientShape} coefficients. */
+    public int coefficientIndex(Edge e) {
+        int pair = e.source().sourceIndex() * nDestinations() + e.destination().index();
+        return positions == 0 ? pair : pair * positions + e.position();
+    }
+
+    /** Number of cells in one mask of {@link #coefficientShape} coefficients. */
+    public int coefficientCells() {
+        return nSources() * nDestinations() * Math.max(1, positions);
     }
 
     /** Nodes with an output: input, heads, MLPs. */
@@ -129,9 +190,32 @@ public final class ComputationGraph {
         return upstreamCount[destination];
     }
 
-    /** The edge from source {@code s} to destination {@code d}, or -1 when there is none. */
+    /** The edge from source {@code s} to destination {@code d}, or -1 when there is none (position-agnostic graphs). */
     public int edgeIndex(int source, int destination) {
+        if (positions != 0) {
+            throw new IllegalStateException("this graph is split by position; use edgeIndex(source, destination, position)");
+        }
         return edgeIndex[source][destination];
+    }
+
+    /** The edge from source {@code s} to destination {@code d} at {@code position}, or -1 when there is none. */
+    public int edgeIndex(int source, int destination, int position) {
+        if (positions == 0) {
+            return edgeIndex[source][destination];
+        }
+        if (position < 0 || position >= positions) {
+            throw new IllegalArgumentException("position " + position + " is outside [0, " + positions + ")");
+        }
+        int pair = edgeIndex[source][destination];
+        return pair < 0 ? -1 : pair * positions + position;
+    }
+
+    /** Every edge out of a source node (all positions), in index order. */
+    public List<Edge> edgesOutOf(Node source) {
+        if (!source.isSource()) {
+            return List.of();
+        }
+        return Collections.unmodifiableList(edgesOutOf.get(source.sourceIndex()));
     }
 
     public Node node(String name) {
@@ -202,17 +286,17 @@ public final class ComputationGraph {
         return jgrapht;
     }
 
+    /** Every edge into a destination (all sources, all positions), in index order. */
     public List<Edge> edgesInto(Destination d) {
-        return Collections.unmodifiableList(edges.subList(firstEdgeOf(d.index()), firstEdgeOf(d.index()) + upstreamCount[d.index()]));
-    }
-
-    private int firstEdgeOf(int destination) {
-        return edgeIndex[0][destination];
+        int perPair = Math.max(1, positions);
+        int first = edgeIndex[0][d.index()] * perPair;
+        return Collections.unmodifiableList(edges.subList(first, first + upstreamCount[d.index()] * perPair));
     }
 
     @Override
     public String toString() {
         return "ComputationGraph[" + nodes.size() + " nodes, " + sources.size() + " sources, " + destinations.size()
-                + " destinations, " + edges.size() + " edges]";
+                + " destinations, " + edges.size() + " edges" + (positions > 0 ? ", by position over " + positions + " tokens" : "")
+                + "]";
     }
 }

@@ -87,21 +87,24 @@ public final class EdgePatcher {
         }
     }
 
-    /** A coefficient set as a [1, nSources, nDestinations] tensor: 1 where {@code keep} is true. */
+    /**
+     * A coefficient set as a [1, nSources, nDestinations] tensor (with a trailing positions axis for a
+     * position-aware graph): 1 where {@code keepEdge} is true.
+     */
     public NDArray coefficients(NDManager run, boolean[] keepEdge) {
         if (keepEdge.length != graph.nEdges()) {
             throw new IllegalArgumentException("need " + graph.nEdges() + " edge flags, got " + keepEdge.length);
         }
-        float[] dense = new float[graph.nSources() * graph.nDestinations()];
+        float[] dense = new float[graph.coefficientCells()];
         for (Edge e : graph.edges()) {
-            dense[e.source().sourceIndex() * graph.nDestinations() + e.destination().index()] = keepEdge[e.index()] ? 1f : 0f;
+            dense[graph.coefficientIndex(e)] = keepEdge[e.index()] ? 1f : 0f;
         }
-        return run.create(dense, new Shape(1, graph.nSources(), graph.nDestinations()));
+        return run.create(dense, graph.coefficientShape(1));
     }
 
     /** Coefficient 1 on every edge: the unpatched model. */
     public NDArray allKept(NDManager run, int masks) {
-        return run.ones(new Shape(masks, graph.nSources(), graph.nDestinations()));
+        return run.ones(graph.coefficientShape(masks));
     }
 
     /**
@@ -124,6 +127,10 @@ public final class EdgePatcher {
         NDArray coef = coefficients.getShape().dimension() == 2 ? coefficients.expandDims(0) : coefficients;
         Shape cs = coef.getShape();
         boolean byPosition = cs.dimension() == 4;
+        if (graph.isByPosition() && graph.positions() != tokens[0].length) {
+            throw new IllegalArgumentException("the position-aware graph has " + graph.positions() + " positions but the "
+                    + "prompts have " + tokens[0].length + " tokens");
+        }
         if ((cs.dimension() != 3 && !byPosition) || cs.get(1) != graph.nSources() || cs.get(2) != graph.nDestinations()
                 || (byPosition && cs.get(3) != tokens[0].length)) {
             throw new IllegalArgumentException("coefficients must be [M, " + graph.nSources() + ", "

@@ -2,7 +2,6 @@ package io.circuitscope.core.graph;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
 import io.circuitscope.core.task.Batch;
 import io.circuitscope.core.task.Metric;
 import io.circuitscope.core.task.Task;
@@ -39,6 +38,7 @@ public final class TaskPatcher implements AutoCloseable {
         this.metric = metric;
         this.ablation = ablation;
         metric.check(task);
+        checkPositions(patcher.graph(), task);
         this.manager = patcher.model().newRunManager();
         int targets = 0;
         try {
@@ -67,6 +67,21 @@ public final class TaskPatcher implements AutoCloseable {
         } catch (RuntimeException e) {
             manager.close();
             throw e;
+        }
+    }
+
+    /** A position-aware graph is defined for one prompt length: every example must have it. */
+    private static void checkPositions(ComputationGraph graph, Task task) {
+        if (!graph.isByPosition()) {
+            return;
+        }
+        for (int i = 0; i < task.size(); i++) {
+            int length = task.examples().get(i).clean().length;
+            if (length != graph.positions()) {
+                throw new IllegalArgumentException("task '" + task.name() + "', example " + (i + 1) + ": " + length
+                        + " tokens, but the position-aware graph has " + graph.positions() + " positions; position-aware "
+                        + "circuits need every prompt to have the same length (positions are token indices)");
+            }
         }
     }
 
@@ -121,13 +136,25 @@ public final class TaskPatcher implements AutoCloseable {
 
     /** Metric for each keep-mask (true = edge keeps its own value), evaluated M masks per pass. */
     public double[] evaluateKeep(List<boolean[]> keepMasks) {
-        return evaluate(run -> {
-            NDArray all = run.zeros(new Shape(keepMasks.size(), graph().nSources(), graph().nDestinations()));
-            for (int m = 0; m < keepMasks.size(); m++) {
-                all.set(new ai.djl.ndarray.index.NDIndex("{}", m), patcher.coefficients(run, keepMasks.get(m)).get(0));
+        return evaluate(run -> stackedCoefficients(run, keepMasks));
+    }
+
+    /** Keep-masks as one coefficient tensor, [M, nSources, nDestinations(, positions)]. */
+    private NDArray stackedCoefficients(NDManager run, List<boolean[]> keepMasks) {
+        int cells = graph().coefficientCells();
+        float[] dense = new float[keepMasks.size() * cells];
+        for (int m = 0; m < keepMasks.size(); m++) {
+            boolean[] keep = keepMasks.get(m);
+            if (keep.length != graph().nEdges()) {
+                throw new IllegalArgumentException("need " + graph().nEdges() + " edge flags, got " + keep.length);
             }
-            return all;
-        });
+            for (Edge e : graph().edges()) {
+                if (keep[e.index()]) {
+                    dense[m * cells + graph().coefficientIndex(e)] = 1f;
+                }
+            }
+        }
+        return run.create(dense, graph().coefficientShape(keepMasks.size()));
     }
 
     public double evaluateKeep(boolean[] keep) {
@@ -149,13 +176,7 @@ public final class TaskPatcher implements AutoCloseable {
 
     /** Per-target metric values [M][T] over all targets of the task (batch order), for each keep-mask. */
     public double[][] evaluatePerTargetKeep(List<boolean[]> keepMasks) {
-        return evaluatePerTarget(run -> {
-            NDArray all = run.zeros(new Shape(keepMasks.size(), graph().nSources(), graph().nDestinations()));
-            for (int m = 0; m < keepMasks.size(); m++) {
-                all.set(new ai.djl.ndarray.index.NDIndex("{}", m), patcher.coefficients(run, keepMasks.get(m)).get(0));
-            }
-            return all;
-        });
+        return evaluatePerTarget(run -> stackedCoefficients(run, keepMasks));
     }
 
     /** Per-target metric values [M][T] for coefficient tensors built per pass by {@code coefficients}. */
