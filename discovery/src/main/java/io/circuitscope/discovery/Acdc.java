@@ -3,12 +3,15 @@ package io.circuitscope.discovery;
 import io.circuitscope.core.graph.Circuit;
 import io.circuitscope.core.graph.ComputationGraph;
 import io.circuitscope.core.graph.Destination;
+import io.circuitscope.core.graph.Edge;
 import io.circuitscope.core.graph.EdgeScores;
 import io.circuitscope.core.graph.Node;
 import io.circuitscope.core.graph.NodeKind;
 import io.circuitscope.core.graph.TaskPatcher;
 import io.circuitscope.core.progress.Progress;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * ACDC (Conmy et al. 2023). Destinations are visited from the logits back, in reverse topological
@@ -16,10 +19,22 @@ import java.util.Arrays;
  * patched; if that damages the metric by less than {@code tau} (damage = m_before - m_after for
  * metrics where higher is better, m_after - m_before for KL), it stays patched for good.
  *
- * <p>Exact shortcut: once all edges out of a node are decided, a node with no kept out-edge cannot
+ * <p>Same decisions as trying one edge per pass, computed cheaper in two exact ways:
+ * <ul>
+ * <li>Reuse below the receiver: while the destinations of layer L are decided, no edge into an
+ * earlier layer changes, so each batch's pass up to layer L is computed once per layer
+ * ({@link TaskPatcher#prefixes}) and every trial runs only from layer L on (the logits' trials
+ * run only the unembedding).</li>
+ * <li>Speculative batches: the next k trials of a destination run as one batched pass, trial j
+ * assuming trials 1..j-1 were all removed (most are). Walking them in order gives the sequential
+ * answer up to the first trial that is kept; the later ones assumed otherwise and are retried.
+ * k grows while trials are removed and shrinks when one is kept.</li>
+ * </ul>
+ * Exact shortcut: once all edges out of a node are decided, a node with no kept out-edge cannot
  * influence the logits, so its incoming edges are removed without a forward pass.
  */
 public final class Acdc {
+    static final int MAX_SPECULATION = 32;
     private final double tau;
 
     public Acdc(double tau) {
@@ -49,50 +64,127 @@ public final class Acdc {
             toTry += k ? 1 : 0;
         }
         progress.start("ACDC verification (tau " + tau + ")", toTry);
-        long passesBefore = task.forwardPasses();
-        double current = task.evaluateKeep(keep);
-        long tried = 0;
-        boolean higherIsBetter = task.metric().higherIsBetter();
-        for (int d = g.nDestinations() - 1; d >= 0; d--) {
-            Destination dest = g.destinations().get(d);
-            boolean dead = dest.node().kind() != NodeKind.LOGITS && !hasKeptOutEdge(g, keep, dest.node());
-            java.util.List<io.circuitscope.core.graph.Edge> into = g.edgesInto(dest);
-            for (int i = into.size() - 1; i >= 0; i--) {
-                int e = into.get(i).index();
-                if (!keep[e]) {
-                    continue;
-                }
-                tried++;
-                keep[e] = false;
-                if (dead) {
-                    effects[e] = 0.0;
-                    continue;
-                }
-                double after = task.evaluateKeep(keep);
-                double damage = higherIsBetter ? current - after : after - current;
-                effects[e] = after - current;
-                if (damage < tau) {
-                    current = after;
-                } else {
-                    keep[e] = true;
-                }
-                progress.advance(tried, task.forwardPasses() - passesBefore);
+        Search search = new Search(task, keep, effects, progress, task.forwardPasses());
+        search.current = task.evaluateKeep(keep);
+        int d = g.nDestinations() - 1;
+        while (d >= 0) {
+            int layer = g.destinations().get(d).node().layer();
+            int first = d;
+            while (first > 0 && g.destinations().get(first - 1).node().layer() == layer) {
+                first--;
             }
+            search.layer(first, d);
+            d = first - 1;
         }
         progress.finish();
         return Circuit.of(g, keep, new EdgeScores(g, effects));
     }
 
-    private static boolean hasKeptOutEdge(ComputationGraph g, boolean[] keep, Node node) {
-        if (!node.isSource()) {
-            return true;
+    /** The state of one search: the keep-mask, the metric with it, and the effects found. */
+    private final class Search {
+        final TaskPatcher task;
+        final ComputationGraph g;
+        final boolean[] keep;
+        final double[] effects;
+        final Progress progress;
+        final long passesBefore;
+        final boolean higherIsBetter;
+        double current;
+        long tried;
+        int speculation = 4;
+
+        Search(TaskPatcher task, boolean[] keep, double[] effects, Progress progress, long passesBefore) {
+            this.task = task;
+            this.g = task.graph();
+            this.keep = keep;
+            this.effects = effects;
+            this.progress = progress;
+            this.passesBefore = passesBefore;
+            this.higherIsBetter = task.metric().higherIsBetter();
         }
-        for (io.circuitscope.core.graph.Edge e : g.edgesOutOf(node)) {
-            if (keep[e.index()]) {
-                return true;
+
+        /** Decides the destinations first..last (one layer), from the last back. */
+        void layer(int first, int last) {
+            TaskPatcher.Prefixes prefixes = null;
+            try {
+                for (int d = last; d >= first; d--) {
+                    Destination dest = g.destinations().get(d);
+                    List<Edge> into = g.edgesInto(dest);
+                    List<Integer> trials = new ArrayList<>();
+                    for (int i = into.size() - 1; i >= 0; i--) {
+                        if (keep[into.get(i).index()]) {
+                            trials.add(into.get(i).index());
+                        }
+                    }
+                    if (trials.isEmpty()) {
+                        continue;
+                    }
+                    if (dest.node().kind() != NodeKind.LOGITS && !hasKeptOutEdge(dest.node())) {
+                        for (int e : trials) {
+                            keep[e] = false;
+                            effects[e] = 0.0;
+                            tried++;
+                        }
+                        continue;
+                    }
+                    if (prefixes == null) {
+                        // edges into this layer and later ones are the only ones that change from here on
+                        prefixes = task.prefixes(keep, dest.node().layer());
+                    }
+                    decide(prefixes, trials);
+                }
+            } finally {
+                if (prefixes != null) {
+                    prefixes.close();
+                }
             }
         }
-        return false;
+
+        /** Tries the edges in order, k at a time, each trial assuming the earlier ones of its batch were removed. */
+        private void decide(TaskPatcher.Prefixes prefixes, List<Integer> trials) {
+            int next = 0;
+            while (next < trials.size()) {
+                int k = Math.min(speculation, trials.size() - next);
+                List<boolean[]> masks = new ArrayList<>();
+                boolean[] mask = keep.clone();
+                for (int j = 0; j < k; j++) {
+                    mask[trials.get(next + j)] = false;
+                    masks.add(mask.clone());
+                }
+                double[] values = task.evaluateKeep(prefixes, masks);
+                int decided = 0;
+                boolean keptOne = false;
+                for (int j = 0; j < k && !keptOne; j++) {
+                    int e = trials.get(next + j);
+                    double after = values[j];
+                    double damage = higherIsBetter ? current - after : after - current;
+                    effects[e] = after - current;
+                    tried++;
+                    decided++;
+                    if (damage < tau) {
+                        keep[e] = false;
+                        current = after;
+                    } else {
+                        keptOne = true; // later trials assumed this edge removed: redo them
+                    }
+                }
+                next += decided;
+                speculation = keptOne ? Math.max(1, decided) : Math.min(MAX_SPECULATION, 2 * speculation);
+                progress.advance(tried, task.forwardPasses() - passesBefore);
+            }
+        }
+
+        private boolean hasKeptOutEdge(Node node) {
+            if (!node.isSource()) {
+                return true;
+            }
+            for (Edge e : g.edgesOutOf(node)) {
+                if (keep[e.index()]) {
+                    return true;
+                }
+            }
+            return false;
+        }
     }
 
     private static boolean[] filled(int n) {

@@ -133,4 +133,50 @@ class ScorersAndAcdcTest {
             }
         }
     }
+
+    /** ACDC as the paper states it: one full patched pass per tried edge, nothing shared. */
+    static Circuit sequentialAcdc(TaskPatcher tp, double tau) {
+        io.circuitscope.core.graph.ComputationGraph g = tp.graph();
+        boolean[] keep = new boolean[g.nEdges()];
+        java.util.Arrays.fill(keep, true);
+        double current = tp.evaluateKeep(keep);
+        for (int d = g.nDestinations() - 1; d >= 0; d--) {
+            io.circuitscope.core.graph.Destination dest = g.destinations().get(d);
+            java.util.List<io.circuitscope.core.graph.Edge> into = g.edgesInto(dest);
+            for (int i = into.size() - 1; i >= 0; i--) {
+                int e = into.get(i).index();
+                keep[e] = false;
+                double after = tp.evaluateKeep(keep);
+                double damage = tp.metric().higherIsBetter() ? current - after : after - current;
+                if (damage < tau) {
+                    current = after;
+                } else {
+                    keep[e] = true;
+                }
+            }
+        }
+        return Circuit.of(g, keep, null);
+    }
+
+    @Property(tries = 4)
+    void sharedPrefixesAndSpeculativeBatchesDecideLikeOnePassPerEdge(@ForAll @IntRange(min = 0, max = 1000) int seed,
+            @ForAll boolean kl, @ForAll boolean byPosition) {
+        try (LoadedModel loaded = TestModels.load(TinyCheckpoint.gpt2(seed, 2, 2, 4, 23, 8, false))) {
+            Task task = RandomTasks.make(loaded.model(), seed, 3, 4, false);
+            io.circuitscope.core.graph.ComputationGraph g = byPosition
+                    ? io.circuitscope.core.graph.ComputationGraph.byPosition(loaded.model().config(), 4)
+                    : io.circuitscope.core.graph.ComputationGraph.of(loaded.model().config());
+            try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(loaded.model(), g), task,
+                    kl ? Metrics.KL : Metrics.LOGIT_DIFF, Ablation.RESAMPLE, 8)) {
+                double tau = kl ? 0.005 : 0.05;
+                Circuit reference = sequentialAcdc(tp, tau);
+                long before = tp.forwardPasses();
+                Circuit fast = new Acdc(tau).search(tp, null, Progress.NONE);
+                long passes = tp.forwardPasses() - before;
+                // the dead-node shortcut may remove edges the plain loop keeps only when they have no effect
+                assertEquals(reference.pruned().edgeNames(), fast.pruned().edgeNames(), "seed " + seed);
+                assertTrue(passes < g.nEdges(), passes + " passes for " + g.nEdges() + " edges");
+            }
+        }
+    }
 }

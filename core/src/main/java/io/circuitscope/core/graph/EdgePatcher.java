@@ -124,6 +124,74 @@ public final class EdgePatcher {
      */
     public NDArray forward(NDManager run, int[][] tokens, SourceOutputs patched, NDArray coefficients,
             GradientRules rules, List<Intervention> before) {
+        NDArray coef = checkedCoefficients(tokens, patched, coefficients);
+        int masks = (int) coef.getShape().get(0);
+        int[][] rows = new int[masks * tokens.length][];
+        for (int m = 0; m < masks; m++) {
+            for (int b = 0; b < tokens.length; b++) {
+                rows[m * tokens.length + b] = tokens[b];
+            }
+        }
+        boolean keepForBackward = coef.hasGradient() || !before.isEmpty();
+        PassState state = new PassState(run, coef.onesLike().sub(coef), patched, masks, tokens.length, keepForBackward,
+                null, 0);
+        return model.forward(run, rows, state.hooks(before, model.config().nLayers(), true), rules);
+    }
+
+    /**
+     * The part of a patched pass below {@code layer}: the residual stream entering that layer and the
+     * source differences recorded so far. Passes whose coefficients agree on every edge into a
+     * destination below {@code layer} share it; {@link #forwardFrom} finishes them from there (ACDC
+     * tries many edges into one layer this way). No gradients flow through a prefix.
+     *
+     * @param coefficients one mask, [1, nSources, nDestinations(, positions)]
+     */
+    public Prefix prefix(NDManager run, int[][] tokens, SourceOutputs patched, NDArray coefficients, int layer) {
+        int layers = model.config().nLayers();
+        if (layer < 0 || layer > layers) {
+            throw new IllegalArgumentException("prefix layer " + layer + " is outside [0, " + layers + "]");
+        }
+        NDArray coef = checkedCoefficients(tokens, patched, coefficients);
+        if (coef.getShape().get(0) != 1) {
+            throw new IllegalArgumentException("a prefix is computed for one mask, got " + coef.getShape().get(0));
+        }
+        PassState state = new PassState(run, coef.onesLike().sub(coef), patched, 1, tokens.length, false, null, 0);
+        NDArray residual = model.residualBefore(run, tokens, layer, state.hooks(List.of(), layer, false));
+        int expected = layer == 0 ? 0 : graph.headSource(layer, 0);
+        if (state.recorded != expected) {
+            throw new IllegalStateException("prefix below layer " + layer + " recorded " + state.recorded
+                    + " sources, expected " + expected);
+        }
+        return new Prefix(layer, tokens, residual, state.recorded == 0 ? null : state.ownDifferences(state.recorded),
+                state.recorded);
+    }
+
+    /**
+     * Logits [M * B, seq, vocab] of M patched passes that share {@code prefix}: equal to {@link #forward}
+     * with {@code coefficients} as long as they agree with the prefix's mask on every edge into a
+     * destination below the prefix's layer (the caller's promise; not checked here).
+     */
+    public NDArray forwardFrom(NDManager run, Prefix prefix, SourceOutputs patched, NDArray coefficients) {
+        NDArray coef = checkedCoefficients(prefix.tokens(), patched, coefficients);
+        int masks = (int) coef.getShape().get(0);
+        int batch = prefix.tokens().length;
+        PassState state = new PassState(run, coef.onesLike().sub(coef), patched, masks, batch, false,
+                prefix.differences(), prefix.sources());
+        NDArray residual = masks == 1 ? prefix.residual() : prefix.residual().tile(new long[] {masks, 1, 1});
+        int layers = model.config().nLayers();
+        if (prefix.layer() == layers) {
+            // nothing left to run but the logits' own input: patch it here, then unembed
+            NDArray patchedResidual = state.patchSingle(residual, graph.logitsDestination());
+            return model.forwardFrom(run, layers, patchedResidual, Hooks.none());
+        }
+        return model.forwardFrom(run, prefix.layer(), residual, state.hooks(List.of(), layers, true));
+    }
+
+    /** See {@link #prefix}: what passes that differ only from {@code layer} on have in common. */
+    public record Prefix(int layer, int[][] tokens, NDArray residual, NDArray differences, int sources) {
+    }
+
+    private NDArray checkedCoefficients(int[][] tokens, SourceOutputs patched, NDArray coefficients) {
         NDArray coef = coefficients.getShape().dimension() == 2 ? coefficients.expandDims(0) : coefficients;
         Shape cs = coef.getShape();
         boolean byPosition = cs.dimension() == 4;
@@ -141,51 +209,53 @@ public final class EdgePatcher {
             throw new IllegalArgumentException("patched outputs are for " + patched.batch() + " x " + patched.seq()
                     + " tokens but the prompts are " + tokens.length + " x " + tokens[0].length);
         }
-        int masks = (int) cs.get(0);
-        int[][] rows = new int[masks * tokens.length][];
-        for (int m = 0; m < masks; m++) {
-            for (int b = 0; b < tokens.length; b++) {
-                rows[m * tokens.length + b] = tokens[b];
-            }
-        }
-        boolean keepForBackward = coef.hasGradient() || !before.isEmpty();
-        PassState state = new PassState(run, coef.onesLike().sub(coef), patched, masks, tokens.length, keepForBackward);
-        return model.forward(run, rows, state.hooks(before), rules);
+        return coef;
     }
 
     /**
      * Bookkeeping of one patched pass: the current outputs recorded so far. The differences are kept
      * stacked and grown once per layer; the q, k and v deltas of a layer come from one product. Without
      * gradients, tensors no longer needed are freed at once, so a pass's memory stays near one layer's.
+     * The first {@code sharedCount} differences may come from a {@link Prefix}, the same for every mask.
      */
     private final class PassState {
         private final NDManager run;
-        private final NDArray patchWeight; // 1 - c, [M, nSrc, nDest]
+        private final NDArray patchWeight; // 1 - c, [M, nSrc, nDest(, positions)]
         private final SourceOutputs patched;
         private final int masks;
         private final int batch;
         private final boolean keepForBackward;
+        private final NDArray shared; // [1, sharedCount, B*s*d] from a prefix, or null
+        private final int sharedCount;
         private final List<NDArray> pending = new ArrayList<>(); // recorded, not yet stacked, each [M, 1, B*s*d]
         private NDArray stacked; // [M, n, B*s*d]
-        private NDArray buffer; // [M, nSources, B*s*d], filled in place when no backward pass will follow
+        private NDArray buffer; // [M, nSources - sharedCount, B*s*d], filled in place when no backward pass will follow
         private int recorded;
         private NDArray headDeltas; // [M, 3H, B*s*d] of the current layer
         private int headDeltasLayer = -1;
 
-        PassState(NDManager run, NDArray patchWeight, SourceOutputs patched, int masks, int batch, boolean keepForBackward) {
+        PassState(NDManager run, NDArray patchWeight, SourceOutputs patched, int masks, int batch, boolean keepForBackward,
+                NDArray shared, int sharedCount) {
+            if (keepForBackward && sharedCount > 0) {
+                throw new IllegalArgumentException("gradients do not flow through a prefix");
+            }
             this.run = run;
             this.patchWeight = patchWeight;
             this.patched = patched;
             this.masks = masks;
             this.batch = batch;
             this.keepForBackward = keepForBackward;
+            this.shared = shared;
+            this.sharedCount = sharedCount;
+            this.recorded = sharedCount;
         }
 
-        Hooks hooks(List<Intervention> before) {
+        /** Patching hooks for layers below {@code layersBelow}, and for the logits' input when asked. */
+        Hooks hooks(List<Intervention> before, int layersBelow, boolean withLogits) {
             ModelConfig c = model.config();
             Hooks.Builder b = Hooks.builder().addAll(before);
             b.add(observe(HookName.of(HookSite.RESID_PRE, 0), x -> record(x)));
-            for (int l = 0; l < c.nLayers(); l++) {
+            for (int l = 0; l < Math.min(layersBelow, c.nLayers()); l++) {
                 final int layer = l;
                 for (Port port : new Port[] {Port.Q, Port.K, Port.V}) {
                     HookSite site = port == Port.Q ? HookSite.Q_INPUT : port == Port.K ? HookSite.K_INPUT : HookSite.V_INPUT;
@@ -201,8 +271,10 @@ public final class EdgePatcher {
                         x -> patchSingle(x, graph.mlpDestination(layer))));
                 b.add(observe(HookName.of(HookSite.MLP_OUT, l), this::record));
             }
-            b.add(Intervention.apply(HookName.of(HookSite.RESID_POST, c.nLayers() - 1), Selection.all(),
-                    "edge patch logits", x -> patchSingle(x, graph.logitsDestination())));
+            if (withLogits) {
+                b.add(Intervention.apply(HookName.of(HookSite.RESID_POST, c.nLayers() - 1), Selection.all(),
+                        "edge patch logits", x -> patchSingle(x, graph.logitsDestination())));
+            }
             return b.build();
         }
 
@@ -226,21 +298,23 @@ public final class EdgePatcher {
                 // In-place writes would break autograd's saved tensors, so they are used only without gradients:
                 // they avoid re-copying all earlier differences at every layer.
                 if (buffer == null) {
-                    buffer = run.zeros(new Shape(masks, graph.nSources(), width));
+                    buffer = run.zeros(new Shape(masks, graph.nSources() - sharedCount, width));
                 }
-                buffer.set(new NDIndex(":, {}:{}", recorded, recorded + 1), difference);
+                int own = recorded - sharedCount;
+                buffer.set(new NDIndex(":, {}:{}", own, own + 1), difference);
                 difference.close();
                 theirs.close();
             }
             recorded++;
         }
 
-        /** The first {@code upstream} differences stacked, [M, upstream, B*s*d]. */
-        private NDArray differences(int upstream) {
+        /** This pass's own differences for sources sharedCount..upstream-1, [M, upstream - sharedCount, B*s*d]. */
+        private NDArray ownDifferences(int upstream) {
+            int own = upstream - sharedCount;
             if (buffer != null) {
-                return buffer.get(new NDIndex(":, 0:{}", upstream));
+                return buffer.get(new NDIndex(":, 0:{}", own));
             }
-            if (stacked == null || stacked.getShape().get(1) < upstream) {
+            if (stacked == null || stacked.getShape().get(1) < own) {
                 List<NDArray> parts = new ArrayList<>();
                 if (stacked != null) {
                     parts.add(stacked);
@@ -258,38 +332,58 @@ public final class EdgePatcher {
                 stacked = grown;
             }
             long have = stacked.getShape().get(1);
-            return have == upstream ? stacked : stacked.get(new NDIndex(":, 0:{}", upstream));
+            return have == own ? stacked : stacked.get(new NDIndex(":, 0:{}", own));
         }
 
-        /** sum_s w[m, s, d] * diff_s for destinations first..first+count-1: [M, count, B*s*d]. */
+        /** sum_s w[m, s, d] * diff_s over the first {@code upstream} sources, for destinations first..first+count-1: [M, count, B*s*d]. */
         private NDArray delta(int upstream, int firstDest, int count) {
-            NDArray diffs = differences(upstream);
-            if (patchWeight.getShape().dimension() == 4) {
-                return deltaByPosition(diffs, upstream, firstDest, count);
-            }
-            NDArray weights = patchWeight.get(new NDIndex(":, 0:{}, {}:{}", upstream, firstDest, firstDest + count));
-            NDArray out = weights.transpose(0, 2, 1).matMul(diffs);
-            if (!keepForBackward) {
-                weights.close();
+            NDArray out = null;
+            int fromPrefix = Math.min(sharedCount, upstream);
+            if (fromPrefix > 0) {
+                NDArray diffs = shared.get(new NDIndex(":, 0:{}", fromPrefix));
+                out = mix(diffs, 0, fromPrefix, firstDest, count);
                 diffs.close();
+            }
+            if (upstream > fromPrefix) {
+                NDArray diffs = ownDifferences(upstream);
+                NDArray part = mix(diffs, fromPrefix, upstream, firstDest, count);
+                if (!keepForBackward && diffs != stacked) {
+                    diffs.close();
+                }
+                out = out == null ? part : out.add(part);
             }
             return out;
         }
 
         /**
-         * Position-aware edges: weights [M, n, count, s] mix each position's differences on their own.
-         * Returns [M, count, B*s*d] like {@link #delta}.
+         * sum over sources from..to-1 of w[m, s, d] * diffs[s - from] for destinations first..first+count-1.
+         * {@code diffs} is [M or 1, to - from, B*s*d] (1: shared by every mask); returns [M, count, B*s*d].
          */
-        private NDArray deltaByPosition(NDArray diffs, int upstream, int firstDest, int count) {
+        private NDArray mix(NDArray diffs, int from, int to, int firstDest, int count) {
+            if (patchWeight.getShape().dimension() == 4) {
+                return mixByPosition(diffs, from, to, firstDest, count);
+            }
+            NDArray weights = patchWeight.get(new NDIndex(":, {}:{}, {}:{}", from, to, firstDest, firstDest + count));
+            NDArray out = weights.transpose(0, 2, 1).matMul(diffs);
+            if (!keepForBackward) {
+                weights.close();
+            }
+            return out;
+        }
+
+        /** Position-aware edges: weights [M, n, count, s] mix each position's differences on their own. */
+        private NDArray mixByPosition(NDArray diffs, int from, int to, int firstDest, int count) {
             Shape ws = patchWeight.getShape();
             long seq = ws.get(3);
+            long leading = diffs.getShape().get(0);
             long width = diffs.getShape().get(2);
             long dModel = width / batch / seq;
-            // diffs [M, n, B*s*d] -> [M, s, n, B*d]
-            NDArray perPosition = diffs.reshape(masks, upstream, batch, seq, dModel).transpose(0, 3, 1, 2, 4)
-                    .reshape(masks, seq, upstream, batch * dModel);
+            int n = to - from;
+            // diffs [M', n, B*s*d] -> [M', s, n, B*d]
+            NDArray perPosition = diffs.reshape(leading, n, batch, seq, dModel).transpose(0, 3, 1, 2, 4)
+                    .reshape(leading, seq, n, batch * dModel);
             // weights [M, n, count, s] -> [M, s, count, n]
-            NDArray weights = patchWeight.get(new NDIndex(":, 0:{}, {}:{}, :", upstream, firstDest, firstDest + count))
+            NDArray weights = patchWeight.get(new NDIndex(":, {}:{}, {}:{}, :", from, to, firstDest, firstDest + count))
                     .transpose(0, 3, 2, 1);
             // [M, s, count, B*d] -> [M, count, B, s, d] -> [M, count, B*s*d]
             return weights.matMul(perPosition).reshape(masks, seq, count, batch, dModel).transpose(0, 2, 3, 1, 4)

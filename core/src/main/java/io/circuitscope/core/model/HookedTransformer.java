@@ -94,6 +94,23 @@ public final class HookedTransformer implements AutoCloseable {
         return unembed(run, resid, hooks, GradientRules.EXACT);
     }
 
+    /**
+     * The residual stream [batch, seq, d_model] entering layer {@code endLayer} (before its resid_pre
+     * hook): the embedding and layers 0..endLayer-1 with {@code hooks}. With {@link #forwardFrom} it
+     * splits one forward pass in two, so passes that differ only from some layer on can share the start.
+     */
+    public NDArray residualBefore(NDManager run, int[][] tokens, int endLayer, Hooks hooks) {
+        if (endLayer < 0 || endLayer > config.nLayers()) {
+            throw new IllegalArgumentException("end layer " + endLayer + " is outside [0, " + config.nLayers() + "]");
+        }
+        validate(tokens);
+        NDArray resid = embed(run, tokens, tokens.length, tokens[0].length, hooks);
+        for (int layer = 0; layer < endLayer; layer++) {
+            resid = block(run, layer, resid, hooks, GradientRules.EXACT);
+        }
+        return resid;
+    }
+
     /** The final norm and unembedding (and soft-cap) applied to any residual stream [..., d_model]: the logit lens. */
     public NDArray logitsOfResidual(NDManager run, NDArray resid) {
         return unembed(run, resid, Hooks.none(), GradientRules.EXACT);

@@ -224,4 +224,41 @@ class EdgePatcherTest {
             }
         }
     }
+
+    @ParameterizedTest
+    @MethodSource("families")
+    void passesFinishedFromASharedPrefixEqualFullPasses(TinyCheckpoint checkpoint) {
+        try (LoadedModel loaded = TestModels.load(checkpoint); NDManager run = loaded.model().newRunManager()) {
+            HookedTransformer model = loaded.model();
+            for (ComputationGraph g : new ComputationGraph[] {ComputationGraph.of(model.config()),
+                    ComputationGraph.byPosition(model.config(), CLEAN[0].length)}) {
+                EdgePatcher patcher = new EdgePatcher(model, g);
+                SourceOutputs corrupted = patcher.sourceOutputs(run, CORRUPT);
+                Random rng = new Random(3);
+                for (int layer = 0; layer <= model.config().nLayers(); layer++) {
+                    // a random base mask, and variants that change only edges into layer >= `layer`
+                    boolean[] base = new boolean[g.nEdges()];
+                    for (int e = 0; e < base.length; e++) {
+                        base[e] = rng.nextBoolean();
+                    }
+                    boolean[][] variants = new boolean[3][];
+                    NDArray all = run.zeros(g.coefficientShape(3));
+                    for (int m = 0; m < 3; m++) {
+                        variants[m] = base.clone();
+                        for (Edge e : g.edges()) {
+                            if (e.destination().node().layer() >= layer && rng.nextInt(3) == 0) {
+                                variants[m][e.index()] = !base[e.index()];
+                            }
+                        }
+                        all.set(new NDIndex("{}", m), patcher.coefficients(run, variants[m]).get(0));
+                    }
+                    EdgePatcher.Prefix prefix = patcher.prefix(run, CLEAN, corrupted, patcher.coefficients(run, base), layer);
+                    NDArray shared = patcher.forwardFrom(run, prefix, corrupted, all);
+                    NDArray full = patcher.forward(run, CLEAN, corrupted, all);
+                    float diff = maxDiff(shared, full);
+                    assertTrue(diff < 1e-5f, g + ", prefix below layer " + layer + ": differs by " + diff);
+                }
+            }
+        }
+    }
 }
