@@ -41,6 +41,15 @@ public final class PipelineVsAcdc {
 
     static void compare(String name, HookedTransformer model, Task task, double tau, int candidates) {
         EdgePatcher patcher = new EdgePatcher(model);
+        long tPlain = System.nanoTime();
+        long plainPasses;
+        Circuit plain;
+        try (TaskPatcher tp = new TaskPatcher(patcher, task, Metrics.KL, Ablation.RESAMPLE, 32)) {
+            long before = tp.forwardPasses();
+            plain = new Acdc(tau, false).search(tp, null, Progress.NONE);
+            plainPasses = tp.forwardPasses() - before;
+        }
+        double plainSeconds = (System.nanoTime() - tPlain) / 1e9;
         long t0 = System.nanoTime();
         long acdcPasses;
         Circuit acdc;
@@ -60,6 +69,10 @@ public final class PipelineVsAcdc {
             pipelinePasses = tp.forwardPasses() - before + tp.batches().size(); // + one gradient pass per batch
         }
         double pipelineSeconds = (System.nanoTime() - t1) / 1e9;
+        System.out.printf("%s: ACDC one full pass per edge %d passes %.1f s, %d edges; ACDC with shared prefixes and "
+                + "speculative batches %d passes %.1f s, %d edges (same edges: %b); time ratio %.1fx%n", name, plainPasses,
+                plainSeconds, plain.edgeCount(), acdcPasses, acdcSeconds, acdc.edgeCount(),
+                java.util.Arrays.equals(plain.keepMask(), acdc.keepMask()), plainSeconds / acdcSeconds);
         int common = 0;
         for (int e = 0; e < acdc.graph().nEdges(); e++) {
             common += acdc.contains(e) && pipeline.contains(e) ? 1 : 0;

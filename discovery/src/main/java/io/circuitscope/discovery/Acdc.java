@@ -36,12 +36,22 @@ import java.util.List;
 public final class Acdc {
     static final int MAX_SPECULATION = 32;
     private final double tau;
+    private final boolean shareComputation;
 
     public Acdc(double tau) {
+        this(tau, true);
+    }
+
+    /**
+     * @param shareComputation false runs one full patched pass per tried edge, as the paper's code does
+     *                         (same decisions; for cost comparisons)
+     */
+    public Acdc(double tau, boolean shareComputation) {
         if (!(tau >= 0)) {
             throw new IllegalArgumentException("tau must be >= 0, got " + tau);
         }
         this.tau = tau;
+        this.shareComputation = shareComputation;
     }
 
     public double tau() {
@@ -127,6 +137,10 @@ public final class Acdc {
                         }
                         continue;
                     }
+                    if (!shareComputation) {
+                        decideOneByOne(trials);
+                        continue;
+                    }
                     if (prefixes == null) {
                         // edges into this layer and later ones are the only ones that change from here on
                         prefixes = task.prefixes(keep, dest.node().layer());
@@ -170,6 +184,22 @@ public final class Acdc {
                 }
                 next += decided;
                 speculation = keptOne ? Math.max(1, decided) : Math.min(MAX_SPECULATION, 2 * speculation);
+                progress.advance(tried, task.forwardPasses() - passesBefore);
+            }
+        }
+
+        private void decideOneByOne(List<Integer> trials) {
+            for (int e : trials) {
+                keep[e] = false;
+                double after = task.evaluateKeep(keep);
+                double damage = higherIsBetter ? current - after : after - current;
+                effects[e] = after - current;
+                tried++;
+                if (damage < tau) {
+                    current = after;
+                } else {
+                    keep[e] = true;
+                }
                 progress.advance(tried, task.forwardPasses() - passesBefore);
             }
         }

@@ -65,7 +65,7 @@ public final class AtpStar implements EdgeScorer {
                 List<Intervention> drop = List.of(
                         Intervention.apply(HookName.of(HookSite.RESULT, l), Selection.all(), "GradDrop", NDArray::stopGradient),
                         Intervention.apply(HookName.of(HookSite.MLP_OUT, l), Selection.all(), "GradDrop", NDArray::stopGradient));
-                double[] dropped = EdgeGradients.of(task, ones(task), GradientRules.EXACT, drop);
+                double[] dropped = EdgeGradients.atClean(task, GradientRules.EXACT, drop);
                 for (int i = 0; i < dropped.length; i++) {
                     gradDrop[i] += Math.abs(dropped[i]) / (layers - 1);
                 }
@@ -83,7 +83,7 @@ public final class AtpStar implements EdgeScorer {
 
     /** The AtP estimate of every edge with the QK fix applied to query and key edges (no GradDrop). */
     double[] qkFixedEstimate(TaskPatcher task) {
-        double[] gradient = EdgeGradients.of(task, ones(task));
+        double[] gradient = EdgeGradients.atClean(task, GradientRules.EXACT, List.of());
         double[] fixed = new double[gradient.length];
         for (int i = 0; i < gradient.length; i++) {
             fixed[i] = -gradient[i];

@@ -1,8 +1,10 @@
 package io.circuitscope.discovery;
 
 import io.circuitscope.core.graph.EdgeScores;
+import io.circuitscope.core.model.GradientRules;
 import io.circuitscope.core.graph.TaskPatcher;
 import io.circuitscope.core.progress.Progress;
+import java.util.List;
 
 /**
  * Edge attribution patching (Syed et al. 2023): the first-order estimate of patching each edge alone,
@@ -18,8 +20,7 @@ public final class Eap implements EdgeScorer {
     @Override
     public EdgeScores score(TaskPatcher task, Progress progress) {
         progress.start("scoring edges (EAP)", task.batches().size());
-        double[] grad = EdgeGradients.of(task,
-                run -> run.ones(task.graph().coefficientShape(1)));
+        double[] grad = EdgeGradients.atClean(task, GradientRules.EXACT, List.of());
         for (int i = 0; i < grad.length; i++) {
             grad[i] = -grad[i];
         }

@@ -2,12 +2,26 @@ package io.circuitscope.discovery;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
+import io.circuitscope.core.Scalars;
 import io.circuitscope.core.graph.ComputationGraph;
 import io.circuitscope.core.graph.Edge;
+import io.circuitscope.core.graph.Port;
 import io.circuitscope.core.graph.TaskPatcher;
+import io.circuitscope.core.hook.ActivationCache;
+import io.circuitscope.core.hook.HookName;
+import io.circuitscope.core.hook.HookSite;
+import io.circuitscope.core.hook.Hooks;
+import io.circuitscope.core.hook.Intervention;
+import io.circuitscope.core.hook.Selection;
 import io.circuitscope.core.model.GradientRules;
+import io.circuitscope.core.model.ModelConfig;
+import java.util.List;
 import java.util.function.Function;
 
 /**
@@ -25,12 +39,12 @@ final class EdgeGradients {
      * @return per edge, d(metric)/d(coefficient) summed over the M variants
      */
     static double[] of(TaskPatcher task, Function<NDManager, NDArray> coefficients) {
-        return of(task, coefficients, GradientRules.EXACT, java.util.List.of());
+        return of(task, coefficients, GradientRules.EXACT, List.of());
     }
 
     /** As {@link #of(TaskPatcher, Function)} with modified gradient rules and extra interventions. */
     static double[] of(TaskPatcher task, Function<NDManager, NDArray> coefficients, GradientRules rules,
-            java.util.List<io.circuitscope.core.hook.Intervention> before) {
+            List<Intervention> before) {
         ComputationGraph g = task.graph();
         double[] dense = new double[g.coefficientCells()];
         for (TaskPatcher.PreparedBatch p : task.batches()) {
@@ -40,7 +54,7 @@ final class EdgeGradients {
                 try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                     NDArray logits = task.patcher().forward(run, p.batch().clean(), p.patched(), c, rules, before);
                     NDArray value = task.metric().perTarget(logits, p.batch(), p.cleanLogProbs()).sum()
-                            .div(io.circuitscope.core.Scalars.of(logits, task.totalTargets()));
+                            .div(Scalars.of(logits, task.totalTargets()));
                     gc.backward(value);
                 }
                 float[] grad = c.getGradient().sum(new int[] {0}).toFloatArray();
@@ -54,5 +68,123 @@ final class EdgeGradients {
             perEdge[e.index()] = dense[g.coefficientIndex(e)];
         }
         return perEdge;
+    }
+
+    /**
+     * The same derivative at the clean model (every coefficient 1), computed the cheaper way EAP's
+     * authors do: one forward and one backward pass give the gradient g_d of the metric at every
+     * destination input, and {@code dm/dc[s, d] = g_d . (out_s - patched_s)} summed over rows and
+     * positions (kept apart by position in a position-aware graph). Equal to {@link #of} with all-ones
+     * coefficients, without carrying the edge mixing through the backward pass.
+     */
+    static double[] atClean(TaskPatcher task, GradientRules rules, List<Intervention> before) {
+        ComputationGraph g = task.graph();
+        int layers = g.config().nLayers();
+        int positions = Math.max(1, g.positions());
+        double[] dense = new double[g.coefficientCells()];
+        for (TaskPatcher.PreparedBatch p : task.batches()) {
+            try (NDManager run = task.manager().newSubManager();
+                    ActivationCache cache = ActivationCache.of(run, task.patcher().sourceHookNames())) {
+                DestinationLeaves leaves = new DestinationLeaves(run, g.config(), p.batch().size(), p.batch().length());
+                Hooks hooks = leaves.addTo(Hooks.builder().addAll(before).cache(cache)).build();
+                try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                    NDArray logits = task.patcher().model().forward(run, p.batch().clean(), hooks, rules);
+                    NDArray value = task.metric().perTarget(logits, p.batch(), p.cleanLogProbs()).sum()
+                            .div(Scalars.of(logits, task.totalTargets()));
+                    gc.backward(value);
+                }
+                NDArray diffs = task.patcher().sourceOutputs(run, cache).stacked().sub(p.patched().stacked());
+                for (int l = 0; l < layers; l++) {
+                    accumulate(g, dense, diffs, leaves.headGradients(l), g.headDestination(l, Port.Q, 0), positions);
+                    accumulate(g, dense, diffs, leaves.mlp[l].getGradient().expandDims(0), g.mlpDestination(l), positions);
+                }
+                accumulate(g, dense, diffs, leaves.logits.getGradient().expandDims(0), g.logitsDestination(), positions);
+            }
+        }
+        double[] perEdge = new double[g.nEdges()];
+        for (Edge e : g.edges()) {
+            perEdge[e.index()] = dense[g.coefficientIndex(e)];
+        }
+        return perEdge;
+    }
+
+    /** A zero added at every destination input: its gradient is the metric's gradient at that input. */
+    private static final class DestinationLeaves {
+        private static final HookSite[] HEAD_INPUTS = {HookSite.Q_INPUT, HookSite.K_INPUT, HookSite.V_INPUT};
+        final NDArray[][] heads; // [layer][q|k|v], each [B, s, H, d]
+        final NDArray[] mlp; // [layer], each [B, s, d]
+        final NDArray logits; // [B, s, d]
+
+        DestinationLeaves(NDManager run, ModelConfig c, int batch, int seq) {
+            heads = new NDArray[c.nLayers()][3];
+            mlp = new NDArray[c.nLayers()];
+            for (int l = 0; l < c.nLayers(); l++) {
+                for (int port = 0; port < 3; port++) {
+                    heads[l][port] = leaf(run, new Shape(batch, seq, c.nHeads(), c.dModel()));
+                }
+                mlp[l] = leaf(run, new Shape(batch, seq, c.dModel()));
+            }
+            logits = leaf(run, new Shape(batch, seq, c.dModel()));
+        }
+
+        Hooks.Builder addTo(Hooks.Builder hooks) {
+            for (int l = 0; l < mlp.length; l++) {
+                for (int port = 0; port < 3; port++) {
+                    hooks.add(Intervention.add(HookName.of(HEAD_INPUTS[port], l), Selection.all(), heads[l][port]));
+                }
+                hooks.add(Intervention.add(HookName.of(HookSite.MLP_IN, l), Selection.all(), mlp[l]));
+            }
+            return hooks.add(Intervention.add(HookName.of(HookSite.RESID_POST, mlp.length - 1), Selection.all(), logits));
+        }
+
+        /** Gradients at layer l's q, k and v inputs as [3H, B, s, d], in destination order. */
+        NDArray headGradients(int l) {
+            NDList perPort = new NDList();
+            for (int port = 0; port < 3; port++) {
+                perPort.add(heads[l][port].getGradient().transpose(2, 0, 1, 3));
+            }
+            return NDArrays.concat(perPort, 0);
+        }
+    }
+
+    private static NDArray leaf(NDManager run, Shape shape) {
+        NDArray zero = run.zeros(shape);
+        zero.setRequiresGradient(true);
+        return zero;
+    }
+
+    /**
+     * Adds g_d . diff_s for destinations first..first+count-1 (gradients [count, B, s, d]) and their
+     * upstream sources into {@code dense}, per position when {@code positions > 1}.
+     */
+    private static void accumulate(ComputationGraph g, double[] dense, NDArray diffs, NDArray gradients, int first,
+            int positions) {
+        int count = (int) gradients.getShape().get(0);
+        int upstream = g.upstreamCount(first);
+        Shape s = gradients.getShape();
+        long batch = s.get(1);
+        long seq = s.get(2);
+        long d = s.get(3);
+        NDArray sources = diffs.get(new NDIndex("0:{}", upstream));
+        float[] products;
+        if (positions == 1) {
+            products = sources.reshape(upstream, batch * seq * d).matMul(gradients.reshape(count, batch * seq * d).transpose())
+                    .toFloatArray(); // [upstream, count]
+        } else {
+            // [s, upstream, B*d] x [s, B*d, count] -> [s, upstream, count]
+            NDArray a = sources.transpose(2, 0, 1, 3).reshape(seq, upstream, batch * d);
+            NDArray b = gradients.transpose(2, 1, 3, 0).reshape(seq, batch * d, count);
+            products = a.matMul(b).toFloatArray();
+        }
+        int nDest = g.nDestinations();
+        for (int pos = 0; pos < positions; pos++) {
+            for (int src = 0; src < upstream; src++) {
+                for (int k = 0; k < count; k++) {
+                    int cell = (src * nDest + first + k) * positions + pos;
+                    dense[positions == 1 ? src * nDest + first + k : cell] +=
+                            products[(pos * upstream + src) * count + k];
+                }
+            }
+        }
     }
 }

@@ -28,8 +28,7 @@ public final class RelP implements EdgeScorer {
     @Override
     public EdgeScores score(TaskPatcher task, Progress progress) {
         progress.start("scoring edges (RelP)", task.batches().size());
-        double[] grad = EdgeGradients.of(task,
-                run -> run.ones(task.graph().coefficientShape(1)), rules, List.of());
+        double[] grad = EdgeGradients.atClean(task, rules, List.of());
         for (int i = 0; i < grad.length; i++) {
             grad[i] = -grad[i];
         }

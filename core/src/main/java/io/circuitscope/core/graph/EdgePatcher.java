@@ -63,28 +63,38 @@ public final class EdgePatcher {
 
     /** The output of every source in an unpatched run on {@code tokens}. */
     public SourceOutputs sourceOutputs(NDManager run, int[][] tokens) {
-        ModelConfig c = model.config();
+        try (ActivationCache cache = ActivationCache.of(run, sourceHookNames())) {
+            model.forward(run, tokens, Hooks.caching(cache));
+            return sourceOutputs(run, cache);
+        }
+    }
+
+    /** The hook points whose values are the sources' outputs (the embedding, per-head results, MLP outputs). */
+    public Set<HookName> sourceHookNames() {
         Set<HookName> names = new HashSet<>();
         names.add(HookName.of(HookSite.RESID_PRE, 0));
-        for (int l = 0; l < c.nLayers(); l++) {
+        for (int l = 0; l < model.config().nLayers(); l++) {
             names.add(HookName.of(HookSite.RESULT, l));
             names.add(HookName.of(HookSite.MLP_OUT, l));
         }
-        try (ActivationCache cache = ActivationCache.of(run, names)) {
-            model.forward(run, tokens, Hooks.caching(cache));
-            List<NDArray> outputs = new ArrayList<>();
-            outputs.add(cache.get(HookSite.RESID_PRE, 0));
-            for (int l = 0; l < c.nLayers(); l++) {
-                NDArray results = cache.get(HookSite.RESULT, l);
-                for (int h = 0; h < c.nHeads(); h++) {
-                    outputs.add(results.get(new NDIndex(":, :, {}, :", h)));
-                }
-                outputs.add(cache.get(HookSite.MLP_OUT, l));
+        return names;
+    }
+
+    /** The sources' outputs, in source order, from a cache of {@link #sourceHookNames}; owned by {@code run}. */
+    public SourceOutputs sourceOutputs(NDManager run, ActivationCache cache) {
+        ModelConfig c = model.config();
+        List<NDArray> outputs = new ArrayList<>();
+        outputs.add(cache.get(HookSite.RESID_PRE, 0));
+        for (int l = 0; l < c.nLayers(); l++) {
+            NDArray results = cache.get(HookSite.RESULT, l);
+            for (int h = 0; h < c.nHeads(); h++) {
+                outputs.add(results.get(new NDIndex(":, :, {}, :", h)));
             }
-            NDArray stacked = NDArrays.stack(new NDList(outputs));
-            stacked.attach(run);
-            return new SourceOutputs(stacked);
+            outputs.add(cache.get(HookSite.MLP_OUT, l));
         }
+        NDArray stacked = NDArrays.stack(new NDList(outputs)).stopGradient();
+        stacked.attach(run);
+        return new SourceOutputs(stacked);
     }
 
     /**

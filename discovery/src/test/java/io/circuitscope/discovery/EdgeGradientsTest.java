@@ -1,0 +1,67 @@
+package io.circuitscope.discovery;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import io.circuitscope.core.graph.Ablation;
+import io.circuitscope.core.graph.ComputationGraph;
+import io.circuitscope.core.graph.EdgePatcher;
+import io.circuitscope.core.graph.TaskPatcher;
+import io.circuitscope.core.hook.HookName;
+import io.circuitscope.core.hook.HookSite;
+import io.circuitscope.core.hook.Intervention;
+import io.circuitscope.core.hook.Selection;
+import io.circuitscope.core.io.LoadedModel;
+import io.circuitscope.core.model.GradientRules;
+import io.circuitscope.core.task.Metrics;
+import io.circuitscope.core.task.Task;
+import io.circuitscope.core.testing.TestModels;
+import io.circuitscope.core.testing.TinyCheckpoint;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** Gradients at the destination inputs times source differences equal the gradient of the edge mask. */
+class EdgeGradientsTest {
+    static Stream<TinyCheckpoint> models() {
+        return Stream.of(TinyCheckpoint.gpt2(5, 2, 3, 4, 29, 8, false),
+                TinyCheckpoint.llamaFamily("llama", 7, 2, 4, 2, 4, 12, 20, 29, 16, false, false),
+                TinyCheckpoint.gptNeox(9, 2, 2, 8, 29, 16, 0.25, true));
+    }
+
+    @ParameterizedTest
+    @MethodSource("models")
+    void destinationGradientsEqualTheMaskGradient(TinyCheckpoint checkpoint) {
+        try (LoadedModel loaded = TestModels.load(checkpoint)) {
+            Task task = RandomTasks.make(loaded.model(), 11, 3, 5, false);
+            for (ComputationGraph g : new ComputationGraph[] {ComputationGraph.of(loaded.model().config()),
+                    ComputationGraph.byPosition(loaded.model().config(), 5)}) {
+                try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(loaded.model(), g), task, Metrics.LOGIT_DIFF,
+                        Ablation.RESAMPLE, 8)) {
+                    List<Intervention> gradDrop = List.of(
+                            Intervention.apply(HookName.of(HookSite.RESULT, 0), Selection.all(), "drop", NDArray::stopGradient),
+                            Intervention.apply(HookName.of(HookSite.MLP_OUT, 0), Selection.all(), "drop", NDArray::stopGradient));
+                    for (Object[] variant : new Object[][] {{GradientRules.EXACT, List.of()},
+                            {GradientRules.relevance(false), List.of()}, {GradientRules.EXACT, gradDrop}}) {
+                        GradientRules rules = (GradientRules) variant[0];
+                        @SuppressWarnings("unchecked")
+                        List<Intervention> before = (List<Intervention>) variant[1];
+                        double[] viaMask = EdgeGradients.of(tp, run -> run.ones(g.coefficientShape(1)), rules, before);
+                        double[] viaInputs = EdgeGradients.atClean(tp, rules, before);
+                        double scale = 0;
+                        for (double v : viaMask) {
+                            scale = Math.max(scale, Math.abs(v));
+                        }
+                        assertTrue(scale > 1e-3, "gradients must not vanish");
+                        for (int e = 0; e < viaMask.length; e++) {
+                            assertEquals(viaMask[e], viaInputs[e], 1e-4 * scale, g + " " + rules + " "
+                                    + g.edges().get(e));
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
