@@ -187,7 +187,10 @@ public final class EdgePatcher {
         int batch = prefix.tokens().length;
         PassState state = new PassState(run, coef.onesLike().sub(coef), patched, masks, batch, false,
                 prefix.differences(), prefix.sources());
-        NDArray residual = masks == 1 ? prefix.residual() : prefix.residual().tile(new long[] {masks, 1, 1});
+        // a copy owned by this pass: results of operations belong to their first operand's manager, and
+        // the prefix's manager lives for many passes
+        NDArray residual = masks == 1 ? prefix.residual().duplicate() : prefix.residual().tile(new long[] {masks, 1, 1});
+        residual.attach(run);
         int layers = model.config().nLayers();
         if (prefix.layer() == layers) {
             // nothing left to run but the logits' own input: patch it here, then unembed
@@ -300,7 +303,9 @@ public final class EdgePatcher {
             Shape shape = current.getShape();
             long width = batch * shape.get(1) * shape.get(2);
             NDArray mine = current.reshape(masks, 1, width);
-            NDArray theirs = patched.source(recorded).reshape(1, 1, width);
+            NDArray source = patched.source(recorded);
+            source.attach(run); // a view into outputs that outlive this pass: free the handle with the pass
+            NDArray theirs = source.reshape(1, 1, width);
             NDArray difference = mine.sub(theirs);
             if (keepForBackward) {
                 pending.add(difference);
@@ -351,6 +356,7 @@ public final class EdgePatcher {
             int fromPrefix = Math.min(sharedCount, upstream);
             if (fromPrefix > 0) {
                 NDArray diffs = shared.get(new NDIndex(":, 0:{}", fromPrefix));
+                diffs.attach(run); // so that everything computed from it belongs to this pass
                 out = mix(diffs, 0, fromPrefix, firstDest, count);
                 diffs.close();
             }

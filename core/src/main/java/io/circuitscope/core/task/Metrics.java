@@ -97,6 +97,8 @@ public final class Metrics {
             }
             NDArray logP = Metric.atTargets(logits, batch).logSoftmax(-1);
             NDArray cleanLogP = clean.expandDims(0);
+            // results belong to their first operand's manager: keep them in this pass's, not the long-lived reference's
+            cleanLogP.attach(logP.getManager());
             return cleanLogP.exp().mul(cleanLogP.sub(logP)).sum(new int[] {2});
         }
     };

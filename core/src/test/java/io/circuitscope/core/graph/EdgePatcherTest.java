@@ -261,4 +261,23 @@ class EdgePatcherTest {
             }
         }
     }
+
+    @Test
+    void passesFromAPrefixLeaveNothingInThePrefixesManager() {
+        try (LoadedModel loaded = TestModels.tinyGpt2(7); NDManager owner = loaded.model().newRunManager()) {
+            for (ComputationGraph g : new ComputationGraph[] {ComputationGraph.of(loaded.model().config()),
+                    ComputationGraph.byPosition(loaded.model().config(), CLEAN[0].length)}) {
+                EdgePatcher patcher = new EdgePatcher(loaded.model(), g);
+                SourceOutputs corrupted = patcher.sourceOutputs(owner, CORRUPT);
+                EdgePatcher.Prefix prefix = patcher.prefix(owner, CLEAN, corrupted, patcher.allKept(owner, 1), 1);
+                int before = owner.getManagedArrays().size();
+                for (int i = 0; i < 5; i++) {
+                    try (NDManager run = owner.newSubManager()) {
+                        patcher.forwardFrom(run, prefix, corrupted, patcher.allKept(run, 1 + i % 2)).sum().getFloat();
+                    }
+                }
+                assertEquals(before, owner.getManagedArrays().size(), g + ": passes left arrays in the prefix's manager");
+            }
+        }
+    }
 }

@@ -13,6 +13,7 @@ import ai.djl.ndarray.NDManager;
 import io.circuitscope.core.io.LoadedModel;
 import io.circuitscope.core.model.ModelConfig;
 import io.circuitscope.core.task.Example;
+import io.circuitscope.core.task.Metric;
 import io.circuitscope.core.task.Metrics;
 import io.circuitscope.core.task.Target;
 import io.circuitscope.core.task.Task;
@@ -160,6 +161,38 @@ class PositionAwareGraphTest {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> new TaskPatcher(split, task, Metrics.LOGIT_DIFF, Ablation.RESAMPLE, 4).close());
             assertTrue(e.getMessage().contains("example 2") && e.getMessage().contains("3 tokens"), e.getMessage());
+        }
+    }
+
+    @Test
+    void repeatedEvaluationsLeaveNothingBehindInTheTasksManager() {
+        try (LoadedModel loaded = TestModels.tinyGpt2(7)) {
+            Task task = new Task("t", List.of(new Example(CLEAN[0], CORRUPT[0], List.of(new Target(-1, 1, 2))),
+                    new Example(CLEAN[1], CORRUPT[1], List.of(new Target(-1, 3, 4)))));
+            for (ComputationGraph g : new ComputationGraph[] {ComputationGraph.of(loaded.model().config()),
+                    ComputationGraph.byPosition(loaded.model().config(), SEQ)}) {
+                for (Metric metric : List.of(Metrics.KL, Metrics.LOGIT_DIFF, Metrics.PROB, Metrics.RANK)) {
+                    assertNoLeak(new EdgePatcher(loaded.model(), g), task, metric);
+                }
+            }
+        }
+    }
+
+    private static void assertNoLeak(EdgePatcher patcher, Task task, Metric metric) {
+        try (TaskPatcher tp = new TaskPatcher(patcher, task, metric, Ablation.RESAMPLE, 1)) {
+            boolean[] keep = new boolean[patcher.graph().nEdges()];
+            Arrays.fill(keep, true);
+            tp.evaluateKeep(keep);
+            int before = tp.manager().getManagedArrays().size();
+            for (int i = 0; i < 4; i++) {
+                keep[i] = false;
+                tp.evaluateKeep(List.of(keep, keep));
+                try (TaskPatcher.Prefixes prefixes = tp.prefixes(keep, 1)) {
+                    tp.evaluateKeep(prefixes, List.of(keep));
+                }
+            }
+            assertEquals(before, tp.manager().getManagedArrays().size(), patcher.graph() + ", " + metric.name()
+                    + ": evaluations leaked arrays");
         }
     }
 }
