@@ -64,4 +64,45 @@ class EdgeGradientsTest {
             }
         }
     }
+
+    @ParameterizedTest
+    @MethodSource("models")
+    void atpOfANodeIsTheSumOfEapOverItsOutEdgesAndTheSlopeOfPatchingIt(TinyCheckpoint checkpoint) {
+        try (LoadedModel loaded = TestModels.load(checkpoint)) {
+            Task task = RandomTasks.make(loaded.model(), 13, 3, 5, false);
+            for (ComputationGraph g : new ComputationGraph[] {ComputationGraph.of(loaded.model().config()),
+                    ComputationGraph.byPosition(loaded.model().config(), 5)}) {
+                try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(loaded.model(), g), task, Metrics.LOGIT_DIFF,
+                        Ablation.RESAMPLE, 8)) {
+                    io.circuitscope.core.graph.NodeScores atp = new Atp().score(tp, io.circuitscope.core.progress.Progress.NONE);
+                    io.circuitscope.core.graph.EdgeScores eap = new Eap().score(tp, io.circuitscope.core.progress.Progress.NONE);
+                    double[] perPosition = new double[atp.values().length];
+                    int positions = Math.max(1, g.positions());
+                    for (io.circuitscope.core.graph.Edge e : g.edges()) {
+                        perPosition[e.source().sourceIndex() * positions + Math.max(0, e.position())] += eap.get(e.index());
+                    }
+                    double scale = java.util.Arrays.stream(perPosition).map(Math::abs).max().orElse(0);
+                    assertTrue(scale > 1e-3);
+                    for (int i = 0; i < perPosition.length; i++) {
+                        assertEquals(perPosition[i], atp.values()[i], 1e-4 * scale, g + " cell " + i);
+                    }
+                    // first order: patching a node's out-edges by a small fraction moves the metric by that fraction of AtP
+                    io.circuitscope.core.graph.Node node = g.sources().get(atp.ranking()[0] / positions);
+                    if (!g.isByPosition()) {
+                        float eps = 1e-2f;
+                        double moved = tp.evaluate(run -> {
+                            float[] dense = new float[g.coefficientCells()];
+                            java.util.Arrays.fill(dense, 1f);
+                            for (io.circuitscope.core.graph.Edge e : g.edgesOutOf(node)) {
+                                dense[g.coefficientIndex(e)] = 1f - eps;
+                            }
+                            return run.create(dense, g.coefficientShape(1));
+                        })[0];
+                        assertEquals(atp.get(node), (moved - tp.cleanValue()) / eps, 0.03 * Math.abs(atp.get(node)) + 1e-3,
+                                node.name());
+                    }
+                }
+            }
+        }
+    }
 }

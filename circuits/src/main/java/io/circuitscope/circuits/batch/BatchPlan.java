@@ -29,7 +29,7 @@ import java.util.Set;
  */
 public final class BatchPlan {
     private static final Set<String> SETTING_KEYS = Set.of("method", "scorer", "candidates", "tau", "metric", "ablation",
-            "ig_steps", "edges", "batch_size", "seed", "reference", "align", "model", "task", "by_position");
+            "ig_steps", "edges", "nodes", "batch_size", "seed", "reference", "align", "model", "task", "by_position");
 
     private final Path file;
     private final Path out;
@@ -142,6 +142,7 @@ public final class BatchPlan {
                     text(file, r, "metric", where, d.metric()),
                     Ablation.parse(text(file, r, "ablation", where, d.ablation().name())),
                     (int) number(file, r, "ig_steps", where, d.igSteps()), (int) number(file, r, "edges", where, d.edges()),
+                    (int) number(file, r, "nodes", where, d.nodes()),
                     (int) number(file, r, "batch_size", where, d.batchSize()), (long) number(file, r, "seed", where, d.seed()),
                     flag(file, r, "by_position", where, d.byPosition()));
         } catch (IllegalArgumentException e) {

@@ -58,7 +58,7 @@ final class DiscoverCommand implements Callable<Integer> {
     boolean noRender;
 
     @Option(names = "--method", defaultValue = "pipeline",
-            description = "acdc, eap, eap-ig, atp-star, relp, exact or pipeline (default: ${DEFAULT-VALUE}).")
+            description = "acdc, atp, eap, eap-ig, atp-star, relp, exact or pipeline (default: ${DEFAULT-VALUE}).")
     String method;
 
     @Option(names = "--scorer", defaultValue = "eap-ig", description = "Scorer of the pipeline (default: ${DEFAULT-VALUE}).")
@@ -84,6 +84,10 @@ final class DiscoverCommand implements Callable<Integer> {
     @Option(names = "--edges", defaultValue = "100",
             description = "Edges kept by scorer-only methods before pruning (default: ${DEFAULT-VALUE}).")
     int edges;
+
+    @Option(names = "--nodes", defaultValue = "10",
+            description = "Nodes (node-positions with --by-position) kept by atp (default: ${DEFAULT-VALUE}).")
+    int nodes;
 
     @Option(names = "--batch-size", defaultValue = "16", description = "Examples per forward pass (default: ${DEFAULT-VALUE}).")
     int batchSize;
@@ -113,12 +117,12 @@ final class DiscoverCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "--method must be one of "
                     + String.join(", ", Methods.methodKeys()) + ", got '" + method + "'");
         }
-        if (igSteps < 1 || batchSize < 1 || edges < 0 || !(tau >= 0)) {
+        if (igSteps < 1 || batchSize < 1 || edges < 0 || nodes < 0 || !(tau >= 0)) {
             throw new CommandLine.ParameterException(spec.commandLine(),
-                    "--ig-steps and --batch-size must be positive, --edges and --tau non-negative");
+                    "--ig-steps and --batch-size must be positive, --edges, --nodes and --tau non-negative");
         }
         DiscoverySettings settings = new DiscoverySettings(method, scorer, candidates, tau, metric,
-                Ablation.parse(ablation), igSteps, edges, batchSize, seed, byPosition);
+                Ablation.parse(ablation), igSteps, edges, nodes, batchSize, seed, byPosition);
         Path dir = out != null ? out
                 : Path.of("runs", "discover-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         PrintWriter stdout = spec.commandLine().getOut();

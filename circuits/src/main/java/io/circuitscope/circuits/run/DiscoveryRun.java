@@ -6,6 +6,7 @@ import io.circuitscope.core.graph.Circuit;
 import io.circuitscope.core.graph.ComputationGraph;
 import io.circuitscope.core.graph.EdgePatcher;
 import io.circuitscope.core.graph.EdgeScores;
+import io.circuitscope.core.graph.NodeScores;
 import io.circuitscope.core.graph.TaskPatcher;
 import io.circuitscope.core.model.HookedTransformer;
 import io.circuitscope.core.progress.Progress;
@@ -13,7 +14,9 @@ import io.circuitscope.core.task.Metric;
 import io.circuitscope.core.task.Metrics;
 import io.circuitscope.core.task.Task;
 import io.circuitscope.discovery.Acdc;
+import io.circuitscope.discovery.Atp;
 import io.circuitscope.discovery.CandidateBudget;
+import io.circuitscope.discovery.Eap;
 import io.circuitscope.discovery.EdgeScorer;
 import io.circuitscope.discovery.Pipeline;
 import java.util.LinkedHashMap;
@@ -32,7 +35,8 @@ public final class DiscoveryRun {
             throw new IllegalArgumentException("unknown method '" + s.method() + "' (known: "
                     + String.join(", ", Methods.methodKeys()) + ")");
         }
-        if ((s.method().equals("eap") || (s.method().equals(Methods.PIPELINE) && s.scorer().equals("eap")))
+        if ((s.method().equals("eap") || s.method().equals(Methods.ATP)
+                || (s.method().equals(Methods.PIPELINE) && s.scorer().equals("eap")))
                 && metric.needsCleanReference()) {
             throw new IllegalArgumentException("EAP takes the gradient at the clean model, where KL divergence is at its "
                     + "minimum and every gradient is zero; use --metric logit-diff (or another task metric) or eap-ig");
@@ -46,6 +50,11 @@ public final class DiscoveryRun {
             if (s.method().equals(Methods.ACDC)) {
                 circuit = new Acdc(s.tau()).search(tp, null, progress);
                 scores = circuit.scores();
+            } else if (s.method().equals(Methods.ATP)) {
+                // node scores choose the circuit; edges carry EAP scores, whose sums per node are the AtP scores
+                NodeScores nodes = new Atp().score(tp, progress);
+                scores = new Eap().score(tp, progress);
+                circuit = nodes.circuitOfTop(s.nodes(), scores).pruned();
             } else if (s.method().equals(Methods.PIPELINE)) {
                 Pipeline.Result r = new Pipeline(Methods.scorer(s.scorer(), s.igSteps()),
                         CandidateBudget.parse(s.candidates()), new Acdc(s.tau())).withFalseNegativeCheck(50, s.seed())

@@ -7,21 +7,22 @@ import java.util.Map;
 /**
  * Settings of one discovery run, with the documented defaults: method pipeline, scorer eap-ig with
  * 5 steps, 200 candidates, tau 0.01, metric kl, resample ablation, 100 edges for scorer-only
- * methods, batch size 16, seed 0, edges not split by position.
+ * methods, 10 nodes for atp, batch size 16, seed 0, edges not split by position.
  *
  * @param byPosition split every edge by token position (a position-aware circuit; all prompts of the task
  *                   must have the same length)
  */
 public record DiscoverySettings(String method, String scorer, String candidates, double tau, String metric,
-        Ablation ablation, int igSteps, int edges, int batchSize, long seed, boolean byPosition) {
+        Ablation ablation, int igSteps, int edges, int nodes, int batchSize, long seed, boolean byPosition) {
 
     public static DiscoverySettings defaults() {
-        return new DiscoverySettings("pipeline", "eap-ig", "200", 0.01, "kl", Ablation.RESAMPLE, 5, 100, 16, 0, false);
+        return new DiscoverySettings("pipeline", "eap-ig", "200", 0.01, "kl", Ablation.RESAMPLE, 5, 100, 10, 16, 0, false);
     }
 
     /** The same settings, split by position or not. */
     public DiscoverySettings withByPosition(boolean split) {
-        return new DiscoverySettings(method, scorer, candidates, tau, metric, ablation, igSteps, edges, batchSize, seed, split);
+        return new DiscoverySettings(method, scorer, candidates, tau, metric, ablation, igSteps, edges, nodes, batchSize, seed,
+                split);
     }
 
     public Map<String, Object> asMap() {
@@ -34,6 +35,7 @@ public record DiscoverySettings(String method, String scorer, String candidates,
         m.put("ablation", ablation.name().toLowerCase(java.util.Locale.ROOT));
         m.put("ig_steps", igSteps);
         m.put("edges", Methods.isScorer(method) ? edges : null);
+        m.put("nodes", method.equals(Methods.ATP) ? nodes : null);
         m.put("batch_size", batchSize);
         m.put("seed", seed);
         m.put("by_position", byPosition);

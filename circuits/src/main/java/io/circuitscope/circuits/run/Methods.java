@@ -21,8 +21,10 @@ public final class Methods {
         SCORERS.put("exact", steps -> new ExhaustivePatching(64));
     }
 
-    /** Methods that are not a plain scorer. */
+    /** Methods that are not a plain edge scorer. */
     public static final String ACDC = "acdc";
+    /** Node-level attribution patching: keeps the top nodes and the edges between them. */
+    public static final String ATP = "atp";
     public static final String PIPELINE = "pipeline";
 
     private Methods() {
@@ -44,6 +46,7 @@ public final class Methods {
     public static java.util.Set<String> methodKeys() {
         java.util.Set<String> keys = new java.util.LinkedHashSet<>();
         keys.add(ACDC);
+        keys.add(ATP);
         keys.addAll(SCORERS.keySet());
         keys.add(PIPELINE);
         return keys;

@@ -102,6 +102,11 @@ class DiscoverCommandTest {
         Result eap = run("discover", "--model", model.toString(), "--task", task.toString(), "--method", "eap",
                 "--metric", "logit-diff", "--out", dir.resolve("run-eap").toString(), "--quiet");
         assertEquals(0, eap.code(), eap.err());
+        Result atp = run("discover", "--model", "planted:ioi", "--method", "atp", "--nodes", "6", "--metric", "logit-diff",
+                "--out", dir.resolve("run-atp").toString(), "--quiet", "--no-render");
+        assertEquals(0, atp.code(), atp.err());
+        // node-level: the planted circuit's nodes are the top nodes, so every planted edge is among the kept ones
+        assertTrue(atp.out().contains("recall 1.000"), atp.out());
     }
 
     @Test

@@ -1,0 +1,91 @@
+package io.circuitscope.core.graph;
+
+import java.util.Arrays;
+import java.util.BitSet;
+import java.util.Comparator;
+import java.util.stream.IntStream;
+
+/**
+ * One number per source node (input, heads, MLPs), or per node and token position in a
+ * position-aware graph. Same convention as {@link EdgeScores}: a score estimates
+ * {@code m(node patched) - m(clean)}, and rankings are by absolute value, largest first.
+ */
+public final class NodeScores {
+    private final ComputationGraph graph;
+    private final double[] values; // [source * positions + position]
+
+    public NodeScores(ComputationGraph graph, double[] values) {
+        int cells = graph.nSources() * Math.max(1, graph.positions());
+        if (values.length != cells) {
+            throw new IllegalArgumentException("need " + cells + " node scores, got " + values.length);
+        }
+        this.graph = graph;
+        this.values = values.clone();
+    }
+
+    public ComputationGraph graph() {
+        return graph;
+    }
+
+    private int positions() {
+        return Math.max(1, graph.positions());
+    }
+
+    /** A node's score summed over positions. */
+    public double get(Node node) {
+        double sum = 0;
+        for (int p = 0; p < positions(); p++) {
+            sum += values[node.sourceIndex() * positions() + p];
+        }
+        return sum;
+    }
+
+    /** A node's score at one position (position-aware graphs; position 0 otherwise). */
+    public double get(Node node, int position) {
+        return values[node.sourceIndex() * positions() + position];
+    }
+
+    /** Per node, summed over positions, in source order. */
+    public double[] perNode() {
+        double[] out = new double[graph.nSources()];
+        for (Node n : graph.sources()) {
+            out[n.sourceIndex()] = get(n);
+        }
+        return out;
+    }
+
+    /** Cells (node x position) from most to least important. */
+    public int[] ranking() {
+        return IntStream.range(0, values.length).boxed()
+                .sorted(Comparator.<Integer>comparingDouble(i -> Math.abs(values[i])).reversed().thenComparingInt(i -> i))
+                .mapToInt(Integer::intValue).toArray();
+    }
+
+    /**
+     * The circuit of the {@code k} top-ranked nodes (node-positions in a position-aware graph): every
+     * edge from a kept node to a kept node or to the logits, at a position where both are kept.
+     * The input counts as a node like any other.
+     */
+    public Circuit circuitOfTop(int k, EdgeScores edgeScores) {
+        boolean[] kept = new boolean[values.length];
+        int[] order = ranking();
+        for (int i = 0; i < Math.min(k, order.length); i++) {
+            kept[order[i]] = true;
+        }
+        BitSet edges = new BitSet(graph.nEdges());
+        for (Edge e : graph.edges()) {
+            int p = e.byPosition() ? e.position() : 0;
+            Node to = e.destination().node();
+            boolean sourceKept = kept[e.source().sourceIndex() * positions() + p];
+            boolean destinationKept = to.kind() == NodeKind.LOGITS || kept[to.sourceIndex() * positions() + p];
+            if (sourceKept && destinationKept) {
+                edges.set(e.index());
+            }
+        }
+        return new Circuit(graph, edges, edgeScores);
+    }
+
+    public double[] values() {
+        return Arrays.copyOf(values, values.length);
+    }
+}
