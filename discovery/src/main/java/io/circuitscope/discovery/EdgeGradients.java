@@ -78,22 +78,44 @@ final class EdgeGradients {
      * coefficients, without carrying the edge mixing through the backward pass.
      */
     static double[] atClean(TaskPatcher task, GradientRules rules, List<Intervention> before) {
+        return alongStraightPath(task, new float[] {1f}, rules, before);
+    }
+
+    /**
+     * dm/dc summed over the coefficient sets c = alpha * 1 (every edge alike), one per alpha: what
+     * {@link #of} gives for those coefficients, computed without mixing edges. With every coefficient
+     * equal, each destination reads {@code sum_s patched_s + alpha (out_s - patched_s)}, so the pass is
+     * the model with every node's output interpolated towards its patched value where it joins the
+     * residual stream; then {@code dm/dc[s, d] = g_d . (out_s - patched_s)} as in {@link #atClean}, with
+     * out_s the node's own output in that pass. All alphas of a batch run as one batched pass.
+     */
+    static double[] alongStraightPath(TaskPatcher task, float[] alphas, GradientRules rules, List<Intervention> before) {
         ComputationGraph g = task.graph();
         int layers = g.config().nLayers();
         int positions = Math.max(1, g.positions());
         double[] dense = new double[g.coefficientCells()];
         for (TaskPatcher.PreparedBatch p : task.batches()) {
-            try (NDManager run = task.manager().newSubManager();
-                    ActivationCache cache = ActivationCache.of(run, task.patcher().sourceHookNames())) {
-                DestinationLeaves leaves = new DestinationLeaves(run, g.config(), p.batch().size(), p.batch().length());
-                Hooks hooks = leaves.addTo(Hooks.builder().addAll(before).cache(cache)).build();
+            try (NDManager run = task.manager().newSubManager()) {
+                int batch = p.batch().size();
+                int rows = alphas.length * batch; // step-major: row k * batch + b
+                int[][] tokens = new int[rows][];
+                float[] alphaPerRow = new float[rows];
+                for (int k = 0; k < alphas.length; k++) {
+                    for (int b = 0; b < batch; b++) {
+                        tokens[k * batch + b] = p.batch().clean()[b];
+                        alphaPerRow[k * batch + b] = alphas[k];
+                    }
+                }
+                NodeInterpolation nodes = new NodeInterpolation(run, task, p, alphaPerRow, alphas.length);
+                DestinationLeaves leaves = new DestinationLeaves(run, g.config(), rows, p.batch().length());
+                Hooks hooks = leaves.addTo(nodes.addTo(Hooks.builder().addAll(before))).build();
                 try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                    NDArray logits = task.patcher().model().forward(run, p.batch().clean(), hooks, rules);
+                    NDArray logits = task.patcher().model().forward(run, tokens, hooks, rules);
                     NDArray value = task.metric().perTarget(logits, p.batch(), p.cleanLogProbs()).sum()
                             .div(Scalars.of(logits, task.totalTargets()));
                     gc.backward(value);
                 }
-                NDArray diffs = task.patcher().sourceOutputs(run, cache).stacked().sub(p.patched().stacked());
+                NDArray diffs = nodes.differences();
                 for (int l = 0; l < layers; l++) {
                     accumulate(g, dense, diffs, leaves.headGradients(l), g.headDestination(l, Port.Q, 0), positions);
                     accumulate(g, dense, diffs, leaves.mlp[l].getGradient().expandDims(0), g.mlpDestination(l), positions);
@@ -106,6 +128,85 @@ final class EdgeGradients {
             perEdge[e.index()] = dense[g.coefficientIndex(e)];
         }
         return perEdge;
+    }
+
+    /**
+     * Records every node's output where it joins the residual stream and replaces it by
+     * {@code patched + alpha (output - patched)} (nothing to replace when every alpha is 1).
+     */
+    private static final class NodeInterpolation {
+        private final NDManager run;
+        private final NDArray patched; // [nSources, rows, s, d]
+        private final NDArray alpha; // [rows, 1, 1]
+        private final boolean identity;
+        private final NDArray[] outputs; // per source, [rows, s, d], no gradient
+        private final int heads;
+
+        NodeInterpolation(NDManager run, TaskPatcher task, TaskPatcher.PreparedBatch p, float[] alphaPerRow, int steps) {
+            this.run = run;
+            NDArray perBatch = p.patched().stacked(); // owned by the task: never attach it to this pass
+            if (steps == 1) {
+                this.patched = perBatch;
+            } else {
+                this.patched = perBatch.tile(new long[] {1, steps, 1, 1});
+                this.patched.attach(run);
+            }
+            this.alpha = run.create(alphaPerRow, new Shape(alphaPerRow.length, 1, 1));
+            boolean allOne = true;
+            for (float a : alphaPerRow) {
+                allOne &= a == 1f;
+            }
+            this.identity = allOne;
+            this.outputs = new NDArray[task.graph().nSources()];
+            this.heads = task.graph().config().nHeads();
+        }
+
+        Hooks.Builder addTo(Hooks.Builder hooks) {
+            int layers = (outputs.length - 1) / (heads + 1);
+            hooks.add(Intervention.apply(HookName.of(HookSite.RESID_PRE, 0), Selection.all(), "interpolate input",
+                    x -> interpolate(x, 0)));
+            for (int l = 0; l < layers; l++) {
+                final int firstHead = 1 + l * (heads + 1);
+                hooks.add(Intervention.apply(HookName.of(HookSite.RESULT, l), Selection.all(), "interpolate heads",
+                        x -> interpolateHeads(x, firstHead)));
+                hooks.add(Intervention.apply(HookName.of(HookSite.MLP_OUT, l), Selection.all(), "interpolate mlp",
+                        x -> interpolate(x, firstHead + heads)));
+            }
+            return hooks;
+        }
+
+        private NDArray interpolate(NDArray x, int source) {
+            outputs[source] = x.stopGradient();
+            if (identity) {
+                return x;
+            }
+            NDArray target = patched(source, source + 1).squeeze(0);
+            return target.add(alpha.mul(x.sub(target)));
+        }
+
+        /** Per-head results [rows, s, H, d]: source firstHead + h is head h. */
+        private NDArray interpolateHeads(NDArray x, int firstHead) {
+            for (int h = 0; h < heads; h++) {
+                outputs[firstHead + h] = x.get(new NDIndex(":, :, {}, :", h)).stopGradient();
+            }
+            if (identity) {
+                return x;
+            }
+            NDArray target = patched(firstHead, firstHead + heads).transpose(1, 2, 0, 3);
+            return target.add(alpha.expandDims(3).mul(x.sub(target)));
+        }
+
+        /** Patched outputs of sources from..to-1, [n, rows, s, d], as a view owned by this pass. */
+        private NDArray patched(int from, int to) {
+            NDArray view = patched.get(new NDIndex("{}:{}", from, to));
+            view.attach(run);
+            return view;
+        }
+
+        /** out_s - patched_s for every source, [nSources, rows, s, d]. */
+        NDArray differences() {
+            return NDArrays.stack(new NDList(outputs)).sub(patched);
+        }
     }
 
     /** A zero added at every destination input: its gradient is the metric's gradient at that input. */

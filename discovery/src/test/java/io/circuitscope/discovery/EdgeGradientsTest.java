@@ -67,6 +67,38 @@ class EdgeGradientsTest {
 
     @ParameterizedTest
     @MethodSource("models")
+    void gradientsAlongTheStraightPathEqualTheMaskGradientThere(TinyCheckpoint checkpoint) {
+        try (LoadedModel loaded = TestModels.load(checkpoint)) {
+            Task task = RandomTasks.make(loaded.model(), 17, 3, 5, false);
+            float[] alphas = {0.25f, 0.5f, 1f};
+            for (ComputationGraph g : new ComputationGraph[] {ComputationGraph.of(loaded.model().config()),
+                    ComputationGraph.byPosition(loaded.model().config(), 5)}) {
+                try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(loaded.model(), g), task, Metrics.LOGIT_DIFF,
+                        Ablation.RESAMPLE, 8)) {
+                    double[] viaMask = EdgeGradients.of(tp, run -> {
+                        ai.djl.ndarray.types.Shape shape = g.coefficientShape(alphas.length);
+                        long[] steps = new long[shape.dimension()];
+                        java.util.Arrays.fill(steps, 1);
+                        steps[0] = alphas.length;
+                        return run.create(alphas, new ai.djl.ndarray.types.Shape(steps)).broadcast(shape).duplicate();
+                    });
+                    double[] viaNodes = EdgeGradients.alongStraightPath(tp, alphas, GradientRules.EXACT, List.of());
+                    double scale = java.util.Arrays.stream(viaMask).map(Math::abs).max().orElse(0);
+                    assertTrue(scale > 1e-3);
+                    for (int e = 0; e < viaMask.length; e++) {
+                        assertEquals(viaMask[e], viaNodes[e], 1e-4 * scale, g + " " + g.edges().get(e));
+                    }
+                    int before = tp.manager().getManagedArrays().size();
+                    EdgeGradients.alongStraightPath(tp, alphas, GradientRules.EXACT, List.of());
+                    EdgeGradients.atClean(tp, GradientRules.EXACT, List.of());
+                    assertEquals(before, tp.manager().getManagedArrays().size(), "gradient passes leaked arrays");
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("models")
     void atpOfANodeIsTheSumOfEapOverItsOutEdgesAndTheSlopeOfPatchingIt(TinyCheckpoint checkpoint) {
         try (LoadedModel loaded = TestModels.load(checkpoint)) {
             Task task = RandomTasks.make(loaded.model(), 13, 3, 5, false);
