@@ -62,8 +62,11 @@ public final class TaskPatcher implements AutoCloseable {
                 forwardPasses += 2;
             }
             this.totalTargets = targets;
-            this.cleanValue = evaluateKeep(List.of(allTrue()))[0];
-            this.corruptedValue = evaluateKeep(List.of(new boolean[patcher.graph().nEdges()]))[0];
+            // the all-kept mask is the clean run, and with resampling the all-patched mask is the corrupted
+            // run (identities the tests check), so plain forward passes give both ends
+            this.cleanValue = unpatchedValue(false);
+            this.corruptedValue = ablation == Ablation.RESAMPLE ? unpatchedValue(true)
+                    : evaluateKeep(List.of(new boolean[patcher.graph().nEdges()]))[0];
         } catch (RuntimeException e) {
             manager.close();
             throw e;
@@ -85,10 +88,19 @@ public final class TaskPatcher implements AutoCloseable {
         }
     }
 
-    private boolean[] allTrue() {
-        boolean[] keep = new boolean[patcher.graph().nEdges()];
-        java.util.Arrays.fill(keep, true);
-        return keep;
+    /** Task metric of the unpatched model on the clean (or the corrupted) prompts. */
+    private double unpatchedValue(boolean corrupted) {
+        double sum = 0;
+        for (PreparedBatch p : batches) {
+            try (NDManager run = manager.newSubManager()) {
+                NDArray logits = patcher.model().forward(run, corrupted ? p.batch().corrupt() : p.batch().clean());
+                forwardPasses++;
+                for (float v : metric.perTarget(logits, p.batch(), p.cleanLogProbs()).toFloatArray()) {
+                    sum += v;
+                }
+            }
+        }
+        return sum / totalTargets;
     }
 
     public EdgePatcher patcher() {

@@ -178,6 +178,27 @@ class PositionAwareGraphTest {
         }
     }
 
+    @Test
+    void theTasksCleanAndCorruptedValuesAreTheAllKeptAndAllPatchedMasks() {
+        try (LoadedModel loaded = TestModels.tinyGpt2(9)) {
+            Task task = new Task("t", List.of(new Example(CLEAN[0], CORRUPT[0], List.of(new Target(-1, 1, 2))),
+                    new Example(CLEAN[1], CORRUPT[1], List.of(new Target(2, 3, 4)))));
+            for (ComputationGraph g : new ComputationGraph[] {ComputationGraph.of(loaded.model().config()),
+                    ComputationGraph.byPosition(loaded.model().config(), SEQ)}) {
+                for (Ablation ablation : Ablation.values()) {
+                    try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(loaded.model(), g), task, Metrics.LOGIT_DIFF,
+                            ablation, 1)) {
+                        boolean[] all = new boolean[g.nEdges()];
+                        Arrays.fill(all, true);
+                        assertEquals(tp.evaluateKeep(all), tp.cleanValue(), 1e-4, g + " " + ablation);
+                        assertEquals(tp.evaluateKeep(new boolean[g.nEdges()]), tp.corruptedValue(), 1e-4, g + " " + ablation);
+                        assertTrue(Math.abs(tp.cleanValue() - tp.corruptedValue()) > 1e-3, "the task must have a gap");
+                    }
+                }
+            }
+        }
+    }
+
     private static void assertNoLeak(EdgePatcher patcher, Task task, Metric metric) {
         try (TaskPatcher tp = new TaskPatcher(patcher, task, metric, Ablation.RESAMPLE, 1)) {
             boolean[] keep = new boolean[patcher.graph().nEdges()];
