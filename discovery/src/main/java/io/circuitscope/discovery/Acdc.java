@@ -28,7 +28,8 @@ import java.util.List;
  * <li>Speculative batches: the next k trials of a destination run as one batched pass, trial j
  * assuming trials 1..j-1 were all removed (most are). Walking them in order gives the sequential
  * answer up to the first trial that is kept; the later ones assumed otherwise and are retried.
- * k grows while trials are removed and shrinks when one is kept.</li>
+ * k is the expected run of removals before the next kept edge, 1 / (1 - r) for the removal rate
+ * r seen so far (prior 0.9), at most {@value #MAX_SPECULATION}.</li>
  * </ul>
  * Exact shortcut: once all edges out of a node are decided, a node with no kept out-edge cannot
  * influence the logits, so its incoming edges are removed without a forward pass.
@@ -101,7 +102,8 @@ public final class Acdc {
         final boolean higherIsBetter;
         double current;
         long tried;
-        int speculation = 4;
+        long evaluated; // trials decided by a forward pass
+        long removed; // of those, removed
 
         Search(TaskPatcher task, boolean[] keep, double[] effects, Progress progress, long passesBefore) {
             this.task = task;
@@ -158,7 +160,7 @@ public final class Acdc {
         private void decide(TaskPatcher.Prefixes prefixes, List<Integer> trials) {
             int next = 0;
             while (next < trials.size()) {
-                int k = Math.min(speculation, trials.size() - next);
+                int k = Math.min(speculation(), trials.size() - next);
                 List<boolean[]> masks = new ArrayList<>();
                 boolean[] mask = keep.clone();
                 for (int j = 0; j < k; j++) {
@@ -175,17 +177,24 @@ public final class Acdc {
                     effects[e] = after - current;
                     tried++;
                     decided++;
+                    evaluated++;
                     if (damage < tau) {
                         keep[e] = false;
                         current = after;
+                        removed++;
                     } else {
                         keptOne = true; // later trials assumed this edge removed: redo them
                     }
                 }
                 next += decided;
-                speculation = keptOne ? Math.max(1, decided) : Math.min(MAX_SPECULATION, 2 * speculation);
                 progress.advance(tried, task.forwardPasses() - passesBefore);
             }
+        }
+
+        /** Trials per batched pass: the expected run of removals until the next kept edge. */
+        private int speculation() {
+            double removalRate = (removed + 9.0) / (evaluated + 10.0);
+            return (int) Math.max(1, Math.min(MAX_SPECULATION, Math.round(1 / Math.max(1e-3, 1 - removalRate))));
         }
 
         private void decideOneByOne(List<Integer> trials) {
