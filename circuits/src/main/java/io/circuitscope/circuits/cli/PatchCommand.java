@@ -45,7 +45,7 @@ final class PatchCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", description = "Seed of the noise corruption.")
     long seed;
 
-    @Option(names = "--by-position", description = "One variant per node and position.")
+    @Option(names = "--by-position", description = "One variant per node (or, with --edges, per edge) and position.")
     boolean byPosition;
 
     @Option(names = "--edges", description = "Patch every edge of the graph alone instead of nodes.")
@@ -95,7 +95,7 @@ final class PatchCommand implements Callable<Integer> {
             PatchResult r;
             boolean edgeKeys = false;
             if (edges) {
-                r = PathPatching.edges(loaded.model(), t, m, d, c, edgeFilter, maxRows);
+                r = PathPatching.edges(loaded.model(), t, m, d, c, edgeFilter, maxRows, byPosition);
                 edgeKeys = true;
             } else if (receivers != null && !receivers.isEmpty()) {
                 List<PathPatching.Receiver> rs = new ArrayList<>();

@@ -183,15 +183,17 @@ public final class PathPatching {
     }
 
     /**
-     * Every edge (or those whose name contains {@code filter}) patched alone with {@link EdgePatcher}. The noise
+     * Every edge (or those whose name contains {@code filter}) patched alone with {@link EdgePatcher}, split by
+     * token position when {@code byPosition} (then every prompt must have the same length). The noise
      * corruption is not supported here (the edge patcher's runs take no extra hooks).
      */
     public static PatchResult edges(HookedTransformer model, Task task, Metric metric, Direction direction,
-            Corruption corruption, String filter, int maxRows) {
+            Corruption corruption, String filter, int maxRows, boolean byPosition) {
         if (corruption.kind() == Corruption.Kind.NOISE) {
             throw new IllegalArgumentException("edge patching supports the resample, zero and mean corruptions");
         }
-        EdgePatcher patcher = new EdgePatcher(model);
+        EdgePatcher patcher = new EdgePatcher(model, byPosition
+                ? ComputationGraph.byPosition(model.config(), oneLength(task)) : ComputationGraph.of(model.config()));
         ComputationGraph g = patcher.graph();
         List<Edge> edges = g.edges().stream().filter(e -> filter == null || e.name().contains(filter)).toList();
         if (edges.isEmpty()) {
@@ -207,7 +209,7 @@ public final class PathPatching {
                         : corruption.isRun() ? patcher.sourceOutputs(runs.run, batch.corrupt())
                         : corruption.ablate(patcher.sourceOutputs(runs.run, batch.clean()));
                 int chunk = Math.max(1, maxRows / batch.size());
-                int cells = g.nSources() * g.nDestinations();
+                int cells = g.coefficientCells();
                 for (int first = 0; first < edges.size(); first += chunk) {
                     int count = Math.min(chunk, edges.size() - first);
                     try (NDManager pass = runs.run.newSubManager()) {
@@ -215,10 +217,10 @@ public final class PathPatching {
                         java.util.Arrays.fill(coef, 1f);
                         for (int i = 0; i < count; i++) {
                             Edge e = edges.get(first + i);
-                            coef[i * cells + e.source().sourceIndex() * g.nDestinations() + e.destination().index()] = 0f;
+                            coef[i * cells + g.coefficientIndex(e)] = 0f;
                         }
                         NDArray logits = patcher.forward(pass, runs.baseTokens(), patched,
-                                pass.create(coef, new Shape(count, g.nSources(), g.nDestinations())));
+                                pass.create(coef, g.coefficientShape(count)));
                         double[] v = runs.values(logits);
                         for (int i = 0; i < count; i++) {
                             sum[first + i] += runs.weight() * v[i];
@@ -237,9 +239,21 @@ public final class PathPatching {
         for (int i = 0; i < edges.size(); i++) {
             Edge e = edges.get(i);
             double value = sum[i] / total;
-            effects.add(new PatchResult.Effect(e.name(), e.source().layer(), e.source().head(), -1, value, value - base,
+            effects.add(new PatchResult.Effect(e.name(), e.source().layer(), e.source().head(), e.position(), value, value - base,
                     direction.normalized(value, clean, corrupt)));
         }
         return new PatchResult(metric.name(), direction.name().toLowerCase(Locale.ROOT), clean, corrupt, effects);
+    }
+
+    /** The one prompt length of a task (position-aware edges are indexed by token position). */
+    private static int oneLength(Task task) {
+        int length = task.examples().get(0).length();
+        for (int i = 1; i < task.size(); i++) {
+            if (task.examples().get(i).length() != length) {
+                throw new IllegalArgumentException("--edges --by-position needs prompts of one length, but example 1 has "
+                        + length + " tokens and example " + (i + 1) + " has " + task.examples().get(i).length());
+            }
+        }
+        return length;
     }
 }

@@ -161,8 +161,24 @@ class AnalysesTest {
                     }
                 }
             }
-            PatchResult edges = PathPatching.edges(m, t, Metrics.LOGIT_DIFF, Direction.NOISE, Corruption.resample(), "->logits", 8);
+            PatchResult edges = PathPatching.edges(m, t, Metrics.LOGIT_DIFF, Direction.NOISE, Corruption.resample(), "->logits", 8,
+                    false);
             assertEquals(g.edgesInto(g.destination("logits")).size(), edges.effects().size());
+            // by position: the targets sit at positions 2 and 5, so an edge into the logits elsewhere changes
+            // nothing, and (the logits of a position read only that position) the two effects add up to the whole edge's
+            PatchResult byPosition = PathPatching.edges(m, t, Metrics.LOGIT_DIFF, Direction.NOISE, Corruption.resample(),
+                    "->logits@", 64, true);
+            java.util.Map<String, Double> summed = new java.util.HashMap<>();
+            for (PatchResult.Effect e : byPosition.effects()) {
+                String whole = e.name().substring(0, e.name().indexOf('@'));
+                if (e.position() != 2 && e.position() != 5) {
+                    assertEquals(byPosition.clean(), e.value(), 1e-5, e.name());
+                }
+                summed.merge(whole, e.value() - byPosition.clean(), Double::sum);
+            }
+            for (PatchResult.Effect e : edges.effects()) {
+                assertEquals(e.value() - edges.clean(), summed.get(e.name()), 1e-4, e.name());
+            }
             PatchResult viaSenders = PathPatching.senders(m, t, Metrics.LOGIT_DIFF, Direction.NOISE, Corruption.resample(),
                     PathPatching.Receiver.parse("logits", 3), 64);
             for (PatchResult.Effect e : viaSenders.effects()) {
