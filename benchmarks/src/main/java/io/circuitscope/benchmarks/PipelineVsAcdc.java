@@ -30,6 +30,8 @@ public final class PipelineVsAcdc {
     public static void main(String[] args) throws Exception {
         PlantedModel planted = PlantedModels.byName("ioi");
         try (HookedTransformer model = planted.build()) {
+            System.out.println("(warm-up run, not timed for the record)");
+            compare("warm-up", model, planted.task(1, 32), 0.01, 100);
             compare("planted ioi", model, planted.task(0, 32), 0.01, 100);
         }
         Path stories = Path.of(args.length > 0 ? args[0] : "../shared/models/stories260K/stories260K.bin");

@@ -1,5 +1,6 @@
 package io.circuitscope.circuits.cli;
 
+import static io.circuitscope.circuits.cli.CliRun.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -8,8 +9,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.circuitscope.core.io.TensorDtype;
 import io.circuitscope.core.testing.TinyCheckpoint;
 import io.circuitscope.core.testing.TinyTokenizer;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeAll;
@@ -24,23 +23,13 @@ class AnalysisCommandsTest {
     static Path induction;
     static final ObjectMapper JSON = new ObjectMapper();
 
-    record Result(int code, String out, String err) {
-    }
-
-    static Result run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = CircuitscopeCli.execute(new PrintWriter(out), new PrintWriter(err), args);
-        return new Result(code, out.toString(), err.toString());
-    }
-
     @BeforeAll
     static void writeModelAndTasks() throws Exception {
         int vocab = TinyTokenizer.write(dir, " Mary", " John", " Alice", " Bob", " Tom", " James", " Sarah");
         TinyCheckpoint.gpt2(21, 2, 2, 8, vocab, 160, false).write(dir, TensorDtype.F32);
         ioi = dir.resolve("ioi.jsonl");
         induction = dir.resolve("induction.jsonl");
-        Result r = run("make-task", "--generator", "ioi", "--model", dir.toString(), "--n", "4", "--seed", "1",
+        CliRun r = run("make-task", "--generator", "ioi", "--model", dir.toString(), "--n", "4", "--seed", "1",
                 "--out", ioi.toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("wrote 4 ioi examples") && r.out().contains("name not one token"), r.out());
@@ -52,7 +41,7 @@ class AnalysisCommandsTest {
 
     @Test
     void makeTaskRejectsUnknownGeneratorsAndBadCounts() {
-        Result r = run("make-task", "--generator", "nope", "--model", dir.toString(), "--out", dir.resolve("x").toString());
+        CliRun r = run("make-task", "--generator", "nope", "--model", dir.toString(), "--out", dir.resolve("x").toString());
         assertEquals(2, r.code());
         assertTrue(r.err().contains("unknown generator 'nope'"), r.err());
         assertEquals(2, run("make-task", "--generator", "ioi", "--model", dir.toString(), "--n", "0", "--out",
@@ -61,7 +50,7 @@ class AnalysisCommandsTest {
 
     @Test
     void patchPrintsNormalizedEffectsPerNodeEdgeAndSender() throws Exception {
-        Result r = run("patch", "--model", dir.toString(), "--task", ioi.toString(), "--nodes", "heads", "--direction",
+        CliRun r = run("patch", "--model", dir.toString(), "--task", ioi.toString(), "--nodes", "heads", "--direction",
                 "denoise", "--json", "--png", dir.resolve("heads.png").toString());
         assertEquals(0, r.code(), r.err());
         JsonNode root = JSON.readTree(r.out());
@@ -103,7 +92,7 @@ class AnalysisCommandsTest {
 
     @Test
     void patchRejectsBadDirectionsAndMissingTasks() {
-        Result r = run("patch", "--model", dir.toString(), "--task", ioi.toString(), "--direction", "sideways");
+        CliRun r = run("patch", "--model", dir.toString(), "--task", ioi.toString(), "--direction", "sideways");
         assertEquals(2, r.code());
         assertTrue(r.err().contains("sideways"), r.err());
         r = run("patch", "--model", dir.toString(), "--task", dir.resolve("missing.jsonl").toString());
@@ -116,7 +105,7 @@ class AnalysisCommandsTest {
 
     @Test
     void headsScoresEveryHead() throws Exception {
-        Result r = run("heads", "--model", dir.toString(), "--task", induction.toString(), "--score", "induction", "--json");
+        CliRun r = run("heads", "--model", dir.toString(), "--task", induction.toString(), "--score", "induction", "--json");
         assertEquals(0, r.code(), r.err());
         JsonNode heads = JSON.readTree(r.out()).get("heads");
         assertEquals(4, heads.size());
@@ -136,7 +125,7 @@ class AnalysisCommandsTest {
 
     @Test
     void lensAndDla() throws Exception {
-        Result r = run("lens", "--model", dir.toString(), "--task", ioi.toString(), "--json", "--top-k", "3");
+        CliRun r = run("lens", "--model", dir.toString(), "--task", ioi.toString(), "--json", "--top-k", "3");
         assertEquals(0, r.code(), r.err());
         JsonNode layers = JSON.readTree(r.out()).get("layers");
         assertEquals(3, layers.size());

@@ -1,5 +1,6 @@
 package io.circuitscope.circuits.cli;
 
+import static io.circuitscope.circuits.cli.CliRun.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -16,8 +17,6 @@ import io.circuitscope.core.task.Target;
 import io.circuitscope.core.task.Task;
 import io.circuitscope.core.task.TaskFile;
 import io.circuitscope.core.testing.TinyCheckpoint;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -32,16 +31,6 @@ class DiscoverCommandTest {
     static Path dir;
     static Path model;
     static Path task;
-
-    record Result(int code, String out, String err) {
-    }
-
-    static Result run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = CircuitscopeCli.execute(new PrintWriter(out), new PrintWriter(err), args);
-        return new Result(code, out.toString(), err.toString());
-    }
 
     @BeforeAll
     static void setUp() throws Exception {
@@ -64,7 +53,7 @@ class DiscoverCommandTest {
     @Test
     void pipelineWritesACircuitJsonWithEapIgKeysAndProvenance() throws Exception {
         Path out = dir.resolve("run-pipeline");
-        Result r = run("discover", "--model", model.toString(), "--task", task.toString(), "--out", out.toString(),
+        CliRun r = run("discover", "--model", model.toString(), "--task", task.toString(), "--out", out.toString(),
                 "--candidates", "20", "--tau", "0.02", "--quiet");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("faithfulness"), r.out());
@@ -85,7 +74,7 @@ class DiscoverCommandTest {
             org.junit.jupiter.api.Assertions.assertArrayEquals(doc.circuit().keepMask(), modelFree.circuit().keepMask());
         }
         assertEquals(false, root.get("model").get("parallel_attn_mlp").asBoolean(true));
-        Result render = run("render", out.resolve("circuit.json").toString(), "--format", "html");
+        CliRun render = run("render", out.resolve("circuit.json").toString(), "--format", "html");
         assertEquals(0, render.code(), render.err());
         assertTrue(out.resolve("report.html").toFile().length() > 0);
     }
@@ -94,15 +83,15 @@ class DiscoverCommandTest {
     void everyMethodRuns() {
         for (String method : new String[] {"acdc", "eap-ig", "exact"}) {
             Path out = dir.resolve("run-" + method);
-            Result r = run("discover", "--model", model.toString(), "--task", task.toString(), "--method", method,
+            CliRun r = run("discover", "--model", model.toString(), "--task", task.toString(), "--method", method,
                     "--out", out.toString(), "--quiet", "--edges", "10");
             assertEquals(0, r.code(), method + ": " + r.err());
             assertTrue(out.resolve("circuit.json").toFile().isFile());
         }
-        Result eap = run("discover", "--model", model.toString(), "--task", task.toString(), "--method", "eap",
+        CliRun eap = run("discover", "--model", model.toString(), "--task", task.toString(), "--method", "eap",
                 "--metric", "logit-diff", "--out", dir.resolve("run-eap").toString(), "--quiet");
         assertEquals(0, eap.code(), eap.err());
-        Result atp = run("discover", "--model", "planted:ioi", "--method", "atp", "--nodes", "6", "--metric", "logit-diff",
+        CliRun atp = run("discover", "--model", "planted:ioi", "--method", "atp", "--nodes", "6", "--metric", "logit-diff",
                 "--out", dir.resolve("run-atp").toString(), "--quiet", "--no-render");
         assertEquals(0, atp.code(), atp.err());
         // node-level: the planted circuit's nodes are the top nodes, so every planted edge is among the kept ones
@@ -112,7 +101,7 @@ class DiscoverCommandTest {
     @Test
     void byPositionFindsAPositionAwareCircuitOnThePlantedInductionModel() throws Exception {
         Path out = dir.resolve("run-by-position");
-        Result r = run("discover", "--model", "planted:induction", "--by-position", "--out", out.toString(), "--quiet",
+        CliRun r = run("discover", "--model", "planted:induction", "--by-position", "--out", out.toString(), "--quiet",
                 "--no-render");
         assertEquals(0, r.code(), r.err());
         JsonNode root = new ObjectMapper().readTree(out.resolve("circuit.json").toFile());
@@ -135,11 +124,11 @@ class DiscoverCommandTest {
         // the induction head reads the answer only at the positions that predict the repeated half
         assertTrue(kept.stream().anyMatch(e -> e.startsWith("a1.h0->logits@")), kept.toString());
         assertTrue(kept.stream().noneMatch(e -> e.endsWith("@0")), "nothing to copy at position 0: " + kept);
-        Result render = run("render", out.resolve("circuit.json").toString(), "--format", "dot");
+        CliRun render = run("render", out.resolve("circuit.json").toString(), "--format", "dot");
         assertEquals(0, render.code(), render.err());
         assertTrue(Files.readString(out.resolve("circuit.dot")).contains("@"), "positions drawn on the edges");
 
-        Result mixed = run("discover", "--model", "planted:ioi", "--by-position", "--out", dir.resolve("y").toString(),
+        CliRun mixed = run("discover", "--model", "planted:ioi", "--by-position", "--out", dir.resolve("y").toString(),
                 "--quiet");
         assertEquals(1, mixed.code());
         assertTrue(mixed.err().contains("--by-position needs prompts of one length"), mixed.err());
@@ -147,14 +136,14 @@ class DiscoverCommandTest {
 
     @Test
     void badSettingsAreClearErrors() {
-        Result klEap = run("discover", "--model", model.toString(), "--task", task.toString(), "--method", "eap",
+        CliRun klEap = run("discover", "--model", model.toString(), "--task", task.toString(), "--method", "eap",
                 "--out", dir.resolve("x").toString(), "--quiet");
         assertEquals(1, klEap.code());
         assertTrue(klEap.err().contains("KL divergence"), klEap.err());
-        Result unknown = run("discover", "--model", model.toString(), "--task", task.toString(), "--method", "magic");
+        CliRun unknown = run("discover", "--model", model.toString(), "--task", task.toString(), "--method", "magic");
         assertEquals(2, unknown.code());
         assertTrue(unknown.err().contains("--method must be one of"), unknown.err());
-        Result noTask = run("discover", "--model", model.toString(), "--task", dir.resolve("none.jsonl").toString());
+        CliRun noTask = run("discover", "--model", model.toString(), "--task", dir.resolve("none.jsonl").toString());
         assertEquals(1, noTask.code());
         assertTrue(noTask.err().contains("none.jsonl"), noTask.err());
     }
@@ -166,14 +155,14 @@ class DiscoverCommandTest {
                 "--tau", "0.02", "--out", out.toString(), "--quiet").code());
         Path circuit = out.resolve("circuit.json");
         java.nio.file.Files.copy(circuit, dir.resolve("reference.json"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-        Result r = run("validate", "--model", model.toString(), "--task", task.toString(), "--circuit", circuit.toString(),
+        CliRun r = run("validate", "--model", model.toString(), "--task", task.toString(), "--circuit", circuit.toString(),
                 "--reference", dir.resolve("reference.json").toString(), "--bootstrap", "100", "--quiet");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("faithfulness") && r.out().contains("edge precision 1.000 recall 1.000"), r.out());
         JsonNode root = new ObjectMapper().readTree(circuit.toFile());
         assertTrue(root.get("validation").get("metrics").get(0).has("ci_low"));
         assertEquals(1.0, root.get("comparison").get("edge_recall").asDouble(), 1e-12);
-        Result missing = run("validate", "--model", model.toString(), "--task", task.toString(), "--circuit",
+        CliRun missing = run("validate", "--model", model.toString(), "--task", task.toString(), "--circuit",
                 dir.resolve("nope.json").toString());
         assertEquals(1, missing.code());
         assertTrue(missing.err().contains("nope.json"), missing.err());

@@ -1,5 +1,6 @@
 package io.circuitscope.circuits.cli;
 
+import static io.circuitscope.circuits.cli.CliRun.run;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -35,10 +36,6 @@ class GenerateCommandTest {
         TinyCheckpoint.gpt2(31, 2, 2, 8, vocab, 16, false).write(dir, TensorDtype.F32);
     }
 
-    static LogitsCommandTest.Result run(String... args) {
-        return LogitsCommandTest.run(args);
-    }
-
     static int[] ints(JsonNode array) {
         return StreamSupport.stream(array.spliterator(), false).mapToInt(JsonNode::asInt).toArray();
     }
@@ -55,7 +52,7 @@ class GenerateCommandTest {
 
     @Test
     void generateEqualsArgmaxOfRepeatedLogits() throws Exception {
-        LogitsCommandTest.Result r = run("generate", "--model", dir.toString(), "--tokens", "1,15,27", "--max-new", "5",
+        CliRun r = run("generate", "--model", dir.toString(), "--tokens", "1,15,27", "--max-new", "5",
                 "--json");
         assertEquals(0, r.code(), r.err());
         JsonNode root = new ObjectMapper().readTree(r.out());
@@ -74,12 +71,12 @@ class GenerateCommandTest {
 
     @Test
     void textPromptPrintsIdsAndTextAndStopsAtTheContextWithANote() {
-        LogitsCommandTest.Result r = run("generate", "--model", dir.toString(), "--text", "Hi Mary went", "--max-new",
+        CliRun r = run("generate", "--model", dir.toString(), "--text", "Hi Mary went", "--max-new",
                 "3");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("prompt: ") && r.out().contains("new: ") && r.out().contains("text:   Hi Mary went"),
                 r.out());
-        LogitsCommandTest.Result full = run("generate", "--model", dir.toString(), "--tokens", "1,2,3", "--max-new",
+        CliRun full = run("generate", "--model", dir.toString(), "--tokens", "1,2,3", "--max-new",
                 "100", "--json");
         assertEquals(0, full.code(), full.err());
         assertTrue(full.err().contains("context window of 16 tokens is full"), full.err());
@@ -88,7 +85,7 @@ class GenerateCommandTest {
     @Test
     void badMaxNewIsAUsageError() {
         for (String bad : new String[] {"0", "-3", "many"}) {
-            LogitsCommandTest.Result r = run("generate", "--model", dir.toString(), "--tokens", "1", "--max-new", bad);
+            CliRun r = run("generate", "--model", dir.toString(), "--tokens", "1", "--max-new", bad);
             assertEquals(2, r.code(), bad + ": " + r.err());
             assertTrue(r.err().contains("--max-new"), r.err());
         }
@@ -100,7 +97,7 @@ class GenerateCommandTest {
         Path bin = Path.of(System.getProperty("circuitscope.sharedDir", "../../shared"))
                 .resolve("models/stories260K/stories260K.bin");
         assumeTrue(Files.isRegularFile(bin), "stories260K.bin not found at " + bin.toAbsolutePath() + "; skipping");
-        LogitsCommandTest.Result r = run("generate", "--model", bin.toString(), "--tokens", "1", "--max-new", "12",
+        CliRun r = run("generate", "--model", bin.toString(), "--tokens", "1", "--max-new", "12",
                 "--json");
         assertEquals(0, r.code(), r.err());
         JsonNode root = new ObjectMapper().readTree(r.out());
@@ -116,19 +113,19 @@ class GenerateCommandTest {
         try (FakeHub hub = new FakeHub().serve("tiny-org/tiny", dir)) {
             ModelOptions.environment = () -> new HubEnvironment(cache, hub.endpoint(), null, false, null,
                     Duration.ofSeconds(10));
-            LogitsCommandTest.Result local = run("generate", "--model", dir.toString(), "--tokens", "4,5", "--max-new",
+            CliRun local = run("generate", "--model", dir.toString(), "--tokens", "4,5", "--max-new",
                     "4", "--json");
-            LogitsCommandTest.Result remote = run("generate", "--model", "tiny-org/tiny", "--tokens", "4,5",
+            CliRun remote = run("generate", "--model", "tiny-org/tiny", "--tokens", "4,5",
                     "--max-new", "4", "--json", "--quiet");
             assertEquals(0, remote.code(), remote.err());
             assertEquals(local.out(), remote.out());
-            LogitsCommandTest.Result logits = run("logits", "--model", "tiny-org/tiny@main", "--tokens", "4,5",
+            CliRun logits = run("logits", "--model", "tiny-org/tiny@main", "--tokens", "4,5",
                     "--json");
             assertEquals(0, logits.code(), logits.err());
 
             ModelOptions.environment = () -> new HubEnvironment(cache.resolve("empty"), hub.endpoint(), null, true,
                     null, Duration.ofSeconds(10));
-            LogitsCommandTest.Result offline = run("logits", "--model", "tiny-org/tiny", "--tokens", "1");
+            CliRun offline = run("logits", "--model", "tiny-org/tiny", "--tokens", "1");
             assertEquals(1, offline.code());
             assertTrue(offline.err().startsWith("error: model 'tiny-org/tiny' is not a local path")
                     && offline.err().contains("HF_HUB_OFFLINE"), offline.err());

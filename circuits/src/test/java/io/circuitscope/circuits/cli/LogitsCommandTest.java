@@ -1,5 +1,6 @@
 package io.circuitscope.circuits.cli;
 
+import static io.circuitscope.circuits.cli.CliRun.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -9,8 +10,6 @@ import io.circuitscope.core.io.TensorDtype;
 import io.circuitscope.core.reference.ReferenceForward;
 import io.circuitscope.core.testing.TinyCheckpoint;
 import io.circuitscope.core.testing.TinyTokenizer;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -23,16 +22,6 @@ class LogitsCommandTest {
     static TinyCheckpoint checkpoint;
     static int vocab;
 
-    record Result(int code, String out, String err) {
-    }
-
-    static Result run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = CircuitscopeCli.execute(new PrintWriter(out), new PrintWriter(err), args);
-        return new Result(code, out.toString(), err.toString());
-    }
-
     @BeforeAll
     static void writeModel() throws Exception {
         vocab = TinyTokenizer.write(dir);
@@ -42,7 +31,7 @@ class LogitsCommandTest {
 
     @Test
     void jsonLogitsOfTheLastPositionMatchTheReference() throws Exception {
-        Result r = run("logits", "--model", dir.toString(), "--tokens", "1,15,27", "--json");
+        CliRun r = run("logits", "--model", dir.toString(), "--tokens", "1,15,27", "--json");
         assertEquals(0, r.code(), r.err());
         JsonNode logits = new ObjectMapper().readTree(r.out()).get("logits");
         double[][] expected = ReferenceForward.logits(checkpoint.config(), checkpoint.tensors(), new int[] {1, 15, 27});
@@ -54,7 +43,7 @@ class LogitsCommandTest {
 
     @Test
     void allPositionsAndTextPrompt() throws Exception {
-        Result r = run("logits", "--model", dir.toString(), "--text", "Hi Mary went", "--all-positions", "--json");
+        CliRun r = run("logits", "--model", dir.toString(), "--text", "Hi Mary went", "--all-positions", "--json");
         assertEquals(0, r.code(), r.err());
         JsonNode root = new ObjectMapper().readTree(r.out());
         assertEquals(4, root.get("tokens").size());
@@ -64,7 +53,7 @@ class LogitsCommandTest {
 
     @Test
     void plainOutputShowsTopTokensWithProbabilities() {
-        Result r = run("logits", "--model", dir.toString(), "--text", "Hi John", "--top-k", "3");
+        CliRun r = run("logits", "--model", dir.toString(), "--text", "Hi John", "--top-k", "3");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("input token ' John'"), r.out());
         assertEquals(3, r.out().lines().filter(l -> l.trim().matches("\\d+\\s+\\d+\\s+.*%")).count(), r.out());
@@ -72,20 +61,20 @@ class LogitsCommandTest {
 
     @Test
     void badInputGivesOneLineErrorsAndExitCodes() {
-        Result badToken = run("logits", "--model", dir.toString(), "--tokens", "1," + vocab);
+        CliRun badToken = run("logits", "--model", dir.toString(), "--tokens", "1," + vocab);
         assertEquals(1, badToken.code());
         assertTrue(badToken.err().startsWith("error: token id " + vocab), badToken.err());
         assertEquals(1, badToken.err().trim().lines().count());
 
-        Result missingModel = run("logits", "--model", dir.resolve("nope").toString(), "--tokens", "1");
+        CliRun missingModel = run("logits", "--model", dir.resolve("nope").toString(), "--tokens", "1");
         assertEquals(1, missingModel.code());
         assertTrue(missingModel.err().contains("nope"), missingModel.err());
 
-        Result usage = run("logits", "--tokens", "1");
+        CliRun usage = run("logits", "--tokens", "1");
         assertEquals(2, usage.code());
         assertTrue(usage.err().contains("--model"), usage.err());
 
-        Result verbose = run("logits", "--model", dir.toString(), "--tokens", "1," + vocab, "--verbose");
+        CliRun verbose = run("logits", "--model", dir.toString(), "--tokens", "1," + vocab, "--verbose");
         assertEquals(1, verbose.code());
         assertTrue(verbose.err().contains("\tat "), "--verbose shows the stack trace");
     }

@@ -1,5 +1,6 @@
 package io.circuitscope.circuits.cli;
 
+import static io.circuitscope.circuits.cli.CliRun.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -7,8 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.circuitscope.circuits.io.CircuitJson;
 import io.circuitscope.circuits.render.RenderFixtures;
 import java.awt.image.BufferedImage;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.regex.Matcher;
@@ -23,16 +22,6 @@ class RenderCommandTest {
     static Path dir;
     static Path circuit;
 
-    record Result(int code, String out, String err) {
-    }
-
-    static Result run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = CircuitscopeCli.execute(new PrintWriter(out), new PrintWriter(err), args);
-        return new Result(code, out.toString(), err.toString());
-    }
-
     @BeforeAll
     static void write() throws Exception {
         circuit = dir.resolve("run").resolve("circuit.json");
@@ -41,7 +30,7 @@ class RenderCommandTest {
 
     @Test
     void svgOfATwentyNodeCircuitNamesEveryNode() throws Exception {
-        Result r = run("render", circuit.toString(), "--format", "svg");
+        CliRun r = run("render", circuit.toString(), "--format", "svg");
         assertEquals(0, r.code(), r.err());
         Path svg = circuit.resolveSibling("circuit.svg");
         assertTrue(r.out().contains("wrote " + svg), r.out());
@@ -55,7 +44,7 @@ class RenderCommandTest {
     @Test
     void pngOfATwentyNodeCircuitIsAnImageWithContent() throws Exception {
         Path png = dir.resolve("elsewhere").resolve("diagram.png");
-        Result r = run("render", circuit.getParent().toString(), "--format", "png", "--out", png.toString());
+        CliRun r = run("render", circuit.getParent().toString(), "--format", "png", "--out", png.toString());
         assertEquals(0, r.code(), r.err());
         BufferedImage image = ImageIO.read(png.toFile());
         assertTrue(image.getWidth() > 200 && image.getHeight() > 200, image.getWidth() + "x" + image.getHeight());
@@ -67,7 +56,7 @@ class RenderCommandTest {
         assertEquals(0, run("render", circuit.toString(), "--format", "dot").code());
         String dot = Files.readString(circuit.resolveSibling("circuit.dot"));
         Path collapsedFile = dir.resolve("collapsed.dot");
-        Result r = run("render", circuit.toString(), "--format", "dot", "--collapse-layers", "--out", collapsedFile.toString());
+        CliRun r = run("render", circuit.toString(), "--format", "dot", "--collapse-layers", "--out", collapsedFile.toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("collapsed by layer"), r.out());
         String collapsed = Files.readString(collapsedFile);
@@ -79,7 +68,7 @@ class RenderCommandTest {
 
     @Test
     void htmlReportIsOneSelfContainedFileWithDiagramProvenanceAndSections() throws Exception {
-        Result r = run("render", circuit.toString(), "--format", "html");
+        CliRun r = run("render", circuit.toString(), "--format", "html");
         assertEquals(0, r.code(), r.err());
         Path report = circuit.resolveSibling("report.html");
         String html = Files.readString(report);
@@ -106,7 +95,7 @@ class RenderCommandTest {
     @Test
     void badInputIsAOneLineErrorNamingTheFile() throws Exception {
         Path missing = dir.resolve("nothing").resolve("circuit.json");
-        Result r = run("render", missing.toString(), "--format", "svg");
+        CliRun r = run("render", missing.toString(), "--format", "svg");
         assertEquals(1, r.code());
         assertEquals("error: " + missing + ": no such file", r.err().trim());
 
