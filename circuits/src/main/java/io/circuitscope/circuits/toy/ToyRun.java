@@ -319,6 +319,7 @@ public final class ToyRun {
         o.put("steps", r.steps());
         o.put("batch_size", kind.batchSize());
         o.put("learning_rate", kind.learningRate());
+        o.put("weight_decay", kind.weightDecay());
         o.put("final_loss", r.finalLoss());
         o.put("eval_loss", eval.loss());
         o.put("accuracy", eval.accuracy());
