@@ -73,6 +73,11 @@ class InductionEvidenceTest {
         }
     }
 
+    @Test
+    void theCommittedReferenceCircuitIsWhatTrainingProduces() throws Exception {
+        CommittedReference.assertSameEdges("toy-induction-seed1.json", trained().reference());
+    }
+
     /**
      * The mechanism: the best layer-0 previous-token head attends mostly to the previous token, the
      * best layer-1 induction head mostly to the token after the current token's earlier occurrence,
