@@ -1,6 +1,7 @@
 package io.circuitscope.circuits.toy;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.circuitscope.core.graph.Ablation;
 import io.circuitscope.core.graph.Circuit;
@@ -29,7 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
  * faithfulness. Numbers are printed and recorded in benchmarks/RESULTS.md.
  */
 class IoiEvidenceTest {
-    static final long SEED = 1;
+    /** Seed 1 by default; {@code -Dcircuitscope.toy.seed=S} reruns the evidence on another seed. */
+    static final long SEED = Long.getLong("circuitscope.toy.seed", 1);
 
     /** One training run shared by the tests. */
     @TempDir
@@ -85,6 +87,7 @@ class IoiEvidenceTest {
 
     @Test
     void theCommittedReferenceCircuitIsWhatTrainingProduces() throws Exception {
+        assumeTrue(SEED == 1, "the committed reference is seed 1's");
         CommittedReference.assertSameEdges("toy-ioi-seed1.json", trained().reference());
     }
 
@@ -96,6 +99,7 @@ class IoiEvidenceTest {
      */
     @Test
     void theHeadWithTheLargestEffectAttendsToTheRepeatedSubject() throws Exception {
+        assumeTrue(SEED == 1, "seed 1's mechanism");
         ToyRun.Outcome o = trained();
         try (LoadedModel loaded = ModelLoader.load(dir)) {
             ComputationGraph g = ComputationGraph.of(loaded.model().config());
