@@ -14,7 +14,7 @@ import picocli.CommandLine.Option;
         description = {"Train a small GPT-2 on a synthetic task (induction or IOI-like) and write DIR as a Hugging "
                 + "Face checkpoint (config.json, model.safetensors) with task.jsonl, training.json and "
                 + "reference_circuit.json (exact patching of every edge, logit-diff, resample ablation; in_graph = "
-                + "top edges by |effect| covering 90% of the summed |effect|)."})
+                + "the smallest top k edges by |effect| whose faithfulness reaches 0.85)."})
 final class TrainToyCommand implements Callable<Integer> {
     @Option(names = "--task", required = true, description = "induction or ioi.")
     String task;
@@ -25,7 +25,7 @@ final class TrainToyCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output model directory.")
     Path out;
 
-    @Option(names = "--steps", description = "Training steps (default: induction 4500, ioi 800).")
+    @Option(names = "--steps", description = "Training steps (default: induction 4500, ioi 1500).")
     Integer steps;
 
     @CommandLine.Spec

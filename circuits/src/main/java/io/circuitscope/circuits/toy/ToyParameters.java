@@ -26,8 +26,9 @@ import java.util.Random;
 /**
  * The parameters of a toy GPT-2 as Java float arrays under their Hugging Face GPT-2 names
  * ({@code wte.weight}, {@code h.0.attn.c_attn.weight} [d, 3d] = [W_Q | W_K | W_V], ...,
- * {@code lm_head.weight} [v, d], untied). Java arrays are the source of truth: the trainer turns
- * them into fresh NDArrays for every step, so initialisation and updates are plain, seeded Java.
+ * {@code lm_head.weight} [v, d], absent when the task ties the unembedding to {@code wte}). Java
+ * arrays are the source of truth: the trainer turns them into fresh NDArrays for every step, so
+ * initialisation and updates are plain, seeded Java.
  */
 public final class ToyParameters {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -79,7 +80,9 @@ public final class ToyParameters {
         }
         p.constant("ln_f.weight", 1f, d);
         p.constant("ln_f.bias", 0f, d);
-        p.normal(rng, "lm_head.weight", 1 / Math.sqrt(d), v, d);
+        if (!task.tiedEmbeddings()) {
+            p.normal(rng, "lm_head.weight", 1 / Math.sqrt(d), v, d);
+        }
         return p;
     }
 
@@ -101,7 +104,7 @@ public final class ToyParameters {
         return values.values().stream().mapToLong(a -> a.length).sum();
     }
 
-    /** config.json of this model: GPT-2, untied lm_head, gelu_new, LayerNorm eps 1e-5. */
+    /** config.json of this model: GPT-2, gelu_new, LayerNorm eps 1e-5, lm_head tied as the task says. */
     public ObjectNode configJson() {
         ObjectNode c = JSON.createObjectNode();
         c.put("model_type", "gpt2");
@@ -115,7 +118,7 @@ public final class ToyParameters {
         c.put("vocab_size", task.vocab());
         c.put("layer_norm_epsilon", 1e-5);
         c.put("activation_function", "gelu_new");
-        c.put("tie_word_embeddings", false);
+        c.put("tie_word_embeddings", task.tiedEmbeddings());
         c.put("bos_token_id", ToyTask.BOS);
         c.put("eos_token_id", ToyTask.BOS);
         return c;
@@ -153,7 +156,8 @@ public final class ToyParameters {
                     null));
         }
         ModelWeights weights = new ModelWeights(manager, leaves.get("wte.weight"), leaves.get("wpe.weight"), layers,
-                leaves.get("ln_f.weight"), leaves.get("ln_f.bias"), leaves.get("lm_head.weight").transpose(), null);
+                leaves.get("ln_f.weight"), leaves.get("ln_f.bias"),
+                leaves.get(task.tiedEmbeddings() ? "wte.weight" : "lm_head.weight").transpose(), null);
         return new Built(new HookedTransformer(config(), weights), leaves);
     }
 

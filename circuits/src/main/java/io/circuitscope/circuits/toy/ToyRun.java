@@ -44,13 +44,11 @@ import java.util.Random;
  * {@code train-toy}: trains a toy model, saves it as a Hugging Face checkpoint with its task, and
  * finds its reference circuit by exact patching of every edge.
  *
- * <p>Reference circuit rule: edges are ranked by |exact effect| (logit difference, resample
- * ablation with the task's corrupted prompts); {@code in_graph} is the smallest top set whose
- * |effect| sums to at least {@value #COVERAGE} of the summed |effect| of all edges.
+ * <p>Reference circuit rule ({@link FaithfulTopK}): edges are ranked by |exact effect| (logit
+ * difference, resample ablation with the task's corrupted prompts); {@code in_graph} is the smallest
+ * top k whose faithfulness reaches {@value FaithfulTopK#TARGET}.
  */
 public final class ToyRun {
-    /** Share of the summed |exact effect| the reference circuit covers. */
-    public static final double COVERAGE = 0.9;
     /** Examples in DIR/task.jsonl (induction: 3 to 9 targets each). */
     public static final int INDUCTION_EXAMPLES = 60;
     public static final int IOI_EXAMPLES = 120;
@@ -63,12 +61,19 @@ public final class ToyRun {
 
     /** Per-head attention-pattern scores on the task's clean prompts, [layer][head]. */
     public record HeadScores(double[][] previousToken, double[][] induction) {
+        /** The scores by their key in reference_circuit.json. */
+        public Map<String, double[][]> columns() {
+            Map<String, double[][]> c = new LinkedHashMap<>();
+            c.put("previous_token", previousToken);
+            c.put("induction", induction);
+            return c;
+        }
     }
 
     /** What a run produced. */
     public record Outcome(ToyTrainer.Result training, ToyTrainer.Evaluation evaluation, Task task,
             EdgeScores exact, double[] nodeEffects, Circuit reference, double referenceFaithfulness,
-            HeadScores heads, boolean headsAmongTopNodes) {
+            HeadScores heads, boolean headsAmongTopNodes, IoiHeadScores ioiHeads) {
     }
 
     private ToyRun() {
@@ -105,21 +110,24 @@ public final class ToyRun {
             try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(model), task, Metrics.LOGIT_DIFF,
                     Ablation.RESAMPLE, 32)) {
                 EdgeScores exact = new ExhaustivePatching(32).score(tp, Progress.NONE);
-                boolean[] keep = coverage(exact, COVERAGE);
-                Circuit reference = Circuit.of(tp.graph(), keep, exact);
-                double circuitValue = tp.evaluateKeep(keep);
+                FaithfulTopK.Choice choice = FaithfulTopK.select(tp, exact, FaithfulTopK.TARGET);
+                Circuit reference = Circuit.of(tp.graph(), choice.keep(), exact);
+                double circuitValue = choice.value();
                 double[] nodeEffects = nodeEffects(tp);
                 HeadScores heads = kind == ToyTask.INDUCTION ? headScores(model, task) : null;
                 boolean among = heads == null || headsAmongTopNodes(tp.graph(), heads, nodeEffects, TOP_HEAD_NODES);
+                IoiHeadScores ioiHeads = kind == ToyTask.IOI ? IoiHeadScores.of(model, task) : null;
+                Map<String, double[][]> attention = heads != null ? heads.columns() : ioiHeads.columns();
                 double seconds = (System.nanoTime() - start) / 1e9;
                 CircuitDocument doc = document(kind, seed, dir, command, model, task, tp, reference, circuitValue,
-                        nodeEffects, heads, seconds);
+                        nodeEffects, attention, seconds);
                 CircuitJson.write(dir.resolve("reference_circuit.json"), doc);
                 out.printf("exact patching of all %d edges (logit-diff, resample): clean %.4f, corrupted %.4f%n",
                         tp.graph().nEdges(), tp.cleanValue(), tp.corruptedValue());
-                out.printf("reference circuit: %d edges cover %.0f%% of the summed |effect|; faithfulness %.3f%n",
-                        reference.edgeCount(), 100 * COVERAGE, tp.normalized(circuitValue));
-                printNodes(out, tp.graph(), nodeEffects, heads);
+                out.printf("reference circuit: the smallest top %d edges by |exact effect| with faithfulness >= %.2f: "
+                        + "faithfulness %.3f%n", reference.edgeCount(), FaithfulTopK.TARGET,
+                        tp.normalized(circuitValue));
+                printNodes(out, tp.graph(), nodeEffects, attention);
                 if (heads != null) {
                     int[] prev = best(heads.previousToken()[0]);
                     int[] ind = best(heads.induction()[1]);
@@ -132,31 +140,13 @@ public final class ToyRun {
                         + "reference_circuit.json)%n", dir);
                 out.flush();
                 return new Outcome(training, eval, task, exact, nodeEffects, reference, tp.normalized(circuitValue),
-                        heads, among);
+                        heads, among, ioiHeads);
             }
         }
     }
 
     static double chance(ToyTask kind) {
         return kind == ToyTask.INDUCTION ? 1.0 / (kind.vocab() - 1) : 0.5;
-    }
-
-    /** The smallest top-|effect| edge set whose |effect| sums to {@code share} of the total. */
-    public static boolean[] coverage(EdgeScores scores, double share) {
-        double total = 0;
-        for (double v : scores.values()) {
-            total += Math.abs(v);
-        }
-        boolean[] keep = new boolean[scores.size()];
-        double covered = 0;
-        for (int e : scores.ranking()) {
-            if (covered >= share * total) {
-                break;
-            }
-            keep[e] = true;
-            covered += Math.abs(scores.get(e));
-        }
-        return keep;
     }
 
     /** Exact effect of patching every out-edge of each source node at once: m(node patched) - m(clean). */
@@ -254,22 +244,23 @@ public final class ToyRun {
         return new int[] {arg};
     }
 
-    private static void printNodes(PrintWriter out, ComputationGraph g, double[] nodeEffects, HeadScores heads) {
-        out.println("  node              exact effect" + (heads != null ? "   prev-token  induction" : ""));
-        List<Node> order = topNodes(g, nodeEffects, g.nSources());
-        for (Node n : order) {
-            String extra = "";
-            if (heads != null && n.kind() == NodeKind.HEAD) {
-                extra = String.format("   %10.3f  %9.3f", heads.previousToken()[n.layer()][n.head()],
-                        heads.induction()[n.layer()][n.head()]);
+    private static void printNodes(PrintWriter out, ComputationGraph g, double[] nodeEffects,
+            Map<String, double[][]> attention) {
+        StringBuilder header = new StringBuilder("  node              exact effect");
+        attention.keySet().forEach(k -> header.append(String.format("  %14s", k)));
+        out.println(header);
+        for (Node n : topNodes(g, nodeEffects, g.nSources())) {
+            StringBuilder extra = new StringBuilder();
+            if (n.kind() == NodeKind.HEAD) {
+                attention.values().forEach(v -> extra.append(String.format("  %14.3f", v[n.layer()][n.head()])));
             }
             out.printf("  %-16s %13.4f%s%n", n.name(), nodeEffects[n.sourceIndex()], extra);
         }
     }
 
     private static CircuitDocument document(ToyTask kind, long seed, Path dir, String command, HookedTransformer model,
-            Task task, TaskPatcher tp, Circuit reference, double circuitValue, double[] nodeEffects, HeadScores heads,
-            double seconds) {
+            Task task, TaskPatcher tp, Circuit reference, double circuitValue, double[] nodeEffects,
+            Map<String, double[][]> attention, double seconds) {
         Map<String, Object> modelInfo = new LinkedHashMap<>();
         modelInfo.put("name", "toy-" + kind.key() + "-seed" + seed);
         modelInfo.put("family", model.config().family());
@@ -287,9 +278,10 @@ public final class ToyRun {
         method.put("ablation", "resample");
         method.put("batch_size", 32);
         method.put("seed", seed);
-        method.put("in_graph_rule", "smallest set of edges, taken by |exact effect| from the largest, whose |effect| "
-                + "sums to at least " + COVERAGE + " of the summed |effect| of all edges");
-        method.put("coverage", COVERAGE);
+        method.put("in_graph_rule", "smallest k such that the top k edges by |exact effect| have faithfulness "
+                + "(m(circuit) - m(corrupted)) / (m(clean) - m(corrupted)) >= " + FaithfulTopK.TARGET
+                + ", every other edge patched");
+        method.put("faithfulness_target", FaithfulTopK.TARGET);
         method.put("command", command);
         Map<String, Object> summary = new LinkedHashMap<>();
         summary.put("metric", "logit-diff");
@@ -308,17 +300,14 @@ public final class ToyRun {
             nodes.put(n.name(), nodeEffects[n.sourceIndex()]);
         }
         extra.put("exact_node_effects", nodes);
-        if (heads != null) {
-            ObjectNode scores = JSON.createObjectNode();
-            for (int l = 0; l < heads.previousToken().length; l++) {
-                for (int h = 0; h < heads.previousToken()[l].length; h++) {
-                    ObjectNode o = scores.putObject(Node.headName(l, h));
-                    o.put("previous_token", heads.previousToken()[l][h]);
-                    o.put("induction", heads.induction()[l][h]);
-                }
+        ObjectNode scores = JSON.createObjectNode();
+        for (Node n : tp.graph().sources()) {
+            if (n.kind() == NodeKind.HEAD) {
+                ObjectNode o = scores.putObject(n.name());
+                attention.forEach((key, v) -> o.put(key, v[n.layer()][n.head()]));
             }
-            extra.put("attention_scores", scores);
         }
+        extra.put("attention_scores", scores);
         return new CircuitDocument(reference, modelInfo, taskInfo, method, summary, extra);
     }
 
@@ -330,6 +319,7 @@ public final class ToyRun {
         o.put("steps", r.steps());
         o.put("batch_size", kind.batchSize());
         o.put("learning_rate", kind.learningRate());
+        o.put("weight_decay", kind.weightDecay());
         o.put("final_loss", r.finalLoss());
         o.put("eval_loss", eval.loss());
         o.put("accuracy", eval.accuracy());

@@ -20,15 +20,17 @@ import java.util.Random;
  *       3e-3 with warm-up, 4500 steps of 32 prompts. Corrupted prompt: the first copy replaced by
  *       other distinct tokens s, so the repeat is gone. Targets: every position of the second copy
  *       that predicts r(k+1); wrong answer: s(k+1).</li>
- *   <li>{@code ioi}: IOI templates over ids ("When A and B went to the PLACE , B gave a OBJ to" -> A),
- *       ABBA and BABA orders; the loss is on the last position. Corrupted prompt: the three name
- *       slots filled with three other distinct names (the ABC dataset). Target: the indirect
- *       object; wrong answer: the subject.</li>
+ *   <li>{@code ioi}: IOI-like prompts ({@link IoiPrompts}: "When A and B went to the PLACE , B gave
+ *       a OBJ to" -> A over 30 names, ABBA and BABA, with five filler tokens spread at random so the
+ *       names move); the loss is on the last position. 3 layers x 4 heads with MLPs, d_model 64,
+ *       tied embeddings (GPT-2's); AdamW lr 3e-3, weight decay 0.1, 1500 steps of 64 prompts.
+ *       Corrupted prompt: the three name slots filled with three other distinct names (the ABC
+ *       dataset). Target: the indirect object; wrong answer: the subject.</li>
  * </ul>
  */
 public enum ToyTask {
-    INDUCTION(64, 2, 4, 256, 128, 36, 32, 4500, 3e-3),
-    IOI(64, 3, 4, 256, 40, 32, 64, 800, 3e-3);
+    INDUCTION(64, 2, 4, 256, 128, 36, 32, 4500, 3e-3, 0.01),
+    IOI(64, 3, 4, 256, IoiPrompts.VOCAB, 32, 64, 1500, 3e-3, 0.1);
 
     /** Length of an induction prompt (BOS included). */
     public static final int INDUCTION_LENGTH = 36;
@@ -37,39 +39,6 @@ public enum ToyTask {
     /** Longest repeated segment. */
     public static final int INDUCTION_MAX_REPEAT = 16;
     public static final int BOS = 0;
-
-    // IOI vocabulary: 0 BOS, names 1..12, the rest template tokens
-    static final int NAMES = 12;
-    private static final int FIRST_NAME = 1;
-    private static final int WHEN = 13;
-    private static final int THEN = 14;
-    private static final int WHILE = 15;
-    private static final int AND = 16;
-    private static final int WENT = 17;
-    private static final int WERE = 18;
-    private static final int TO = 19;
-    private static final int AT = 20;
-    private static final int IN = 21;
-    private static final int THE = 22;
-    private static final int COMMA = 23;
-    private static final int DOT = 24;
-    private static final int GAVE = 25;
-    private static final int HANDED = 26;
-    private static final int THREW = 27;
-    private static final int A = 28;
-    private static final int FIRST_PLACE = 29; // 29..32
-    private static final int FIRST_OBJECT = 33; // 33..36
-    private static final int N1 = -1;
-    private static final int N2 = -2;
-    private static final int S = -3;
-    private static final int PLACE = -4;
-    private static final int OBJ = -5;
-    /** Three templates of one length (15 tokens), so every batch is rectangular. */
-    private static final int[][] TEMPLATES = {
-        {BOS, WHEN, N1, AND, N2, WENT, TO, THE, PLACE, COMMA, S, GAVE, A, OBJ, TO},
-        {BOS, THEN, N1, AND, N2, WERE, AT, THE, PLACE, DOT, S, HANDED, A, OBJ, TO},
-        {BOS, WHILE, N1, AND, N2, WERE, IN, THE, PLACE, COMMA, S, THREW, A, OBJ, TO},
-    };
 
     private final int dModel;
     private final int layers;
@@ -80,9 +49,10 @@ public enum ToyTask {
     private final int batchSize;
     private final int defaultSteps;
     private final double learningRate;
+    private final double weightDecay;
 
     ToyTask(int dModel, int layers, int heads, int dMlp, int vocab, int context, int batchSize, int defaultSteps,
-            double learningRate) {
+            double learningRate, double weightDecay) {
         this.dModel = dModel;
         this.layers = layers;
         this.heads = heads;
@@ -92,6 +62,7 @@ public enum ToyTask {
         this.batchSize = batchSize;
         this.defaultSteps = defaultSteps;
         this.learningRate = learningRate;
+        this.weightDecay = weightDecay;
     }
 
     public static ToyTask parse(String name) {
@@ -111,6 +82,14 @@ public enum ToyTask {
         return this == INDUCTION;
     }
 
+    /**
+     * Whether the unembedding is the transposed token embedding (GPT-2's tying): for IOI it makes
+     * copying a name from the prompt to the output a head's natural job (name movers).
+     */
+    public boolean tiedEmbeddings() {
+        return this == IOI;
+    }
+
     public String key() {
         return name().toLowerCase(Locale.ROOT);
     }
@@ -124,6 +103,8 @@ public enum ToyTask {
     public int batchSize() { return batchSize; }
     public int defaultSteps() { return defaultSteps; }
     public double learningRate() { return learningRate; }
+    /** AdamW weight decay on the weight matrices. */
+    public double weightDecay() { return weightDecay; }
 
     /** A training batch: tokens [B][S] and the (row, position, next-token label) triples the loss covers. */
     public record TrainBatch(int[][] tokens, int[] rows, int[] positions, int[] labels) {
@@ -172,7 +153,7 @@ public enum ToyTask {
 
     /** One clean/corrupted pair with its targets. */
     public Example example(Random rng) {
-        return this == INDUCTION ? induction(rng) : ioi(rng);
+        return this == INDUCTION ? induction(rng) : IoiPrompts.example(rng);
     }
 
     private Example induction(Random rng) {
@@ -219,34 +200,6 @@ public enum ToyTask {
     private static int[] concat(int[] a, int[] b) {
         int[] out = java.util.Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, out, a.length, b.length);
-        return out;
-    }
-
-    private Example ioi(Random rng) {
-        int[] template = TEMPLATES[rng.nextInt(TEMPLATES.length)];
-        int[] names = distinct(rng, 5, FIRST_NAME, FIRST_NAME + NAMES, new int[0]);
-        int io = names[0];
-        int subject = names[1];
-        boolean abba = rng.nextBoolean();
-        int place = FIRST_PLACE + rng.nextInt(4);
-        int object = FIRST_OBJECT + rng.nextInt(4);
-        int[] clean = fill(template, abba ? io : subject, abba ? subject : io, subject, place, object);
-        int[] corrupt = fill(template, names[2], names[3], names[4], place, object);
-        return new Example(clean, corrupt, List.of(new Target(clean.length - 1, io, subject)));
-    }
-
-    private static int[] fill(int[] template, int n1, int n2, int s, int place, int object) {
-        int[] out = template.clone();
-        for (int i = 0; i < out.length; i++) {
-            out[i] = switch (out[i]) {
-                case N1 -> n1;
-                case N2 -> n2;
-                case S -> s;
-                case PLACE -> place;
-                case OBJ -> object;
-                default -> out[i];
-            };
-        }
         return out;
     }
 

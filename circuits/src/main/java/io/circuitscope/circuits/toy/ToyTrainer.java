@@ -18,7 +18,7 @@ import java.util.function.IntConsumer;
 /**
  * Trains a toy GPT-2 with DJL autograd: per step one forward and one backward pass over a fresh
  * batch, then a hand-written AdamW update on the Java parameter arrays (betas 0.9/0.98, eps 1e-8,
- * weight decay 0.01 on matrices only, global gradient-norm clip 1.0, linear warm-up over the first
+ * the task's weight decay on matrices only, global gradient-norm clip 1.0, linear warm-up over the first
  * 5% of steps then cosine decay to 10% of the peak rate).
  *
  * <p>Deterministic for a seed: the weights come from {@code Random(seed)}, the training batches
@@ -29,7 +29,6 @@ public final class ToyTrainer {
     private static final double BETA1 = 0.9;
     private static final double BETA2 = 0.98;
     private static final double EPS = 1e-8;
-    private static final double WEIGHT_DECAY = 0.01;
     private static final double CLIP = 1.0;
     private static final int MAX_ATTEMPTS = 3;
 
@@ -128,7 +127,7 @@ public final class ToyTrainer {
                         b[i] = (float) (BETA2 * b[i] + (1 - BETA2) * gi * gi);
                         double update = (a[i] / bias1) / (Math.sqrt(b[i] / bias2) + EPS);
                         if (decay) {
-                            update += WEIGHT_DECAY * w[i];
+                            update += task.weightDecay() * w[i];
                         }
                         w[i] = (float) (w[i] - lr * update);
                     }

@@ -5,38 +5,28 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.circuitscope.core.graph.Ablation;
 import io.circuitscope.core.graph.Circuit;
 import io.circuitscope.core.graph.EdgePatcher;
-import io.circuitscope.core.graph.EdgeScores;
 import io.circuitscope.core.graph.TaskPatcher;
 import io.circuitscope.core.io.LoadedModel;
 import io.circuitscope.core.io.ModelLoader;
 import io.circuitscope.core.progress.Progress;
 import io.circuitscope.core.task.Metrics;
 import io.circuitscope.discovery.Acdc;
-import io.circuitscope.discovery.AtpStar;
 import io.circuitscope.discovery.CandidateBudget;
-import io.circuitscope.discovery.Eap;
 import io.circuitscope.discovery.EapIg;
-import io.circuitscope.discovery.EdgeScorer;
 import io.circuitscope.discovery.Pipeline;
-import io.circuitscope.discovery.RelP;
-import io.circuitscope.validation.RocCurve;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
-import java.util.Map;
-import org.apache.commons.math3.stat.correlation.PearsonsCorrelation;
-import org.apache.commons.math3.stat.correlation.SpearmansCorrelation;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Evidence on a trained induction model: every cheap scorer's edge ranking against exact patching
- * of every edge, and the pipeline's faithfulness. Numbers are printed and recorded in
- * benchmarks/RESULTS.md.
+ * of every edge, edge and node correlations ({@link ScorerEvidence}), and the pipeline's
+ * faithfulness. Numbers are printed and recorded in benchmarks/RESULTS.md.
  */
 class InductionEvidenceTest {
     static final long SEED = 1;
-    static final int TOP_EDGES = 50;
 
     /** One training run (about two minutes) shared by both tests. */
     @TempDir
@@ -60,41 +50,32 @@ class InductionEvidenceTest {
         assertTrue(o.evaluation().accuracy() > 5 * chance, "learning: accuracy " + o.evaluation().accuracy()
                 + " vs chance " + chance);
 
-        EdgeScores exact = o.exact();
-        boolean[] reference = exact.topK(TOP_EDGES);
-        boolean[] exactTop50 = reference;
-        int[] exactNodes = topNodes(exact.nodeScoresBySource(), 10);
-        Map<String, Double> aucs = new LinkedHashMap<>();
         try (LoadedModel loaded = ModelLoader.load(dir);
              TaskPatcher tp = new TaskPatcher(new EdgePatcher(loaded.model()), o.task(), Metrics.LOGIT_DIFF,
                      Ablation.RESAMPLE, 32)) {
-            out.printf("%-9s %6s %8s %8s %12s %12s %12s %12s%n", "scorer", "AUC", "Pearson", "Spearman",
-                    "nodes@10", "nodes@20", "edges@50", "edges@100");
-            for (EdgeScorer scorer : new EdgeScorer[] {new Eap(), new EapIg(5), new AtpStar(), new RelP(false)}) {
-                EdgeScores s = scorer.score(tp, Progress.NONE);
-                double auc = RocCurve.of(s, reference).auc();
-                double pearson = new PearsonsCorrelation().correlation(s.values(), exact.values());
-                double spearman = new SpearmansCorrelation().correlation(s.values(), exact.values());
-                int[] nodes = topNodes(s.nodeScoresBySource(), 20);
-                out.printf("%-9s %6.3f %8.3f %8.3f %12s %12s %12s %12s%n", scorer.key(), auc, pearson, spearman,
-                        overlap(exactNodes, nodes, 10) + "/10", overlap(exactNodes, nodes, 20) + "/10",
-                        recall(exactTop50, s.topK(50)) + "/50", recall(exactTop50, s.topK(100)) + "/50");
-                aucs.put(scorer.key(), auc);
-            }
+            List<ScorerEvidence.Row> rows = ScorerEvidence.measure(tp, o.exact(), o.nodeEffects());
+            ScorerEvidence.print(out, rows, tp.graph().nSources() - 1);
+            ScorerEvidence.printMarkdown(out, rows, tp.graph().nSources() - 1);
+            ScorerEvidence.printIssue5Verdict(out, rows);
             Pipeline.Result r = new Pipeline(new EapIg(5), new CandidateBudget.TopK(200), new Acdc(0.01))
                     .run(tp, Progress.NONE);
             Circuit c = r.circuit();
             double faithfulness = tp.normalized(tp.evaluateKeep(c.keepMask()));
             out.printf("pipeline (eap-ig 5 steps, 200 candidates, ACDC tau 0.01, logit-diff): %d of %d edges, "
                     + "faithfulness %.3f%n", c.edgeCount(), tp.graph().nEdges(), faithfulness);
-            out.printf("reference circuit (90%% coverage): %d edges, faithfulness %.3f; heads among top-%d nodes: %s%n",
+            out.printf("reference circuit: %d edges, faithfulness %.3f; heads among top-%d nodes: %s%n",
                     o.reference().edgeCount(), o.referenceFaithfulness(), ToyRun.TOP_HEAD_NODES,
                     o.headsAmongTopNodes());
-            for (Map.Entry<String, Double> e : aucs.entrySet()) {
-                assertTrue(e.getValue() >= 0.9, e.getKey() + " ROC AUC " + e.getValue() + " < 0.9");
+            for (ScorerEvidence.Row row : rows) {
+                assertTrue(row.auc() >= 0.9, row.scorer() + " ROC AUC " + row.auc() + " < 0.9; " + rows);
             }
             assertTrue(faithfulness >= 0.85, "pipeline faithfulness " + faithfulness + " < 0.85");
         }
+    }
+
+    @Test
+    void theCommittedReferenceCircuitIsWhatTrainingProduces() throws Exception {
+        CommittedReference.assertSameEdges("toy-induction-seed1.json", trained().reference());
     }
 
     /**
@@ -116,30 +97,5 @@ class InductionEvidenceTest {
         assertTrue(o.evaluation().accuracy() > 0.5, "accuracy on the repeat " + o.evaluation().accuracy());
         assertTrue(o.headsAmongTopNodes(), "the best previous-token head (layer 0) and induction head (layer 1) "
                 + "are not both among the top " + ToyRun.TOP_HEAD_NODES + " nodes by exact effect");
-    }
-
-    private static int[] topNodes(double[] nodeScores, int k) {
-        // sources except the input (index 0), by |score|
-        return java.util.stream.IntStream.range(1, nodeScores.length).boxed()
-                .sorted((a, b) -> Double.compare(Math.abs(nodeScores[b]), Math.abs(nodeScores[a])))
-                .limit(k).mapToInt(Integer::intValue).toArray();
-    }
-
-    private static int overlap(int[] exactTop, int[] scorerTop, int k) {
-        int n = 0;
-        for (int i = 0; i < Math.min(10, exactTop.length); i++) {
-            for (int j = 0; j < Math.min(k, scorerTop.length); j++) {
-                n += exactTop[i] == scorerTop[j] ? 1 : 0;
-            }
-        }
-        return n;
-    }
-
-    private static int recall(boolean[] reference, boolean[] kept) {
-        int n = 0;
-        for (int i = 0; i < reference.length; i++) {
-            n += reference[i] && kept[i] ? 1 : 0;
-        }
-        return n;
     }
 }
