@@ -31,7 +31,7 @@ class ReportScreenshotTest {
                 "skipped: /usr/bin/chromium is not installed (apt-get install chromium to run this check)");
         Path circuit = dir.resolve("circuit.json");
         CircuitJson.write(circuit, RenderFixtures.document());
-        assertEquals(0, RenderCommandTest.run("render", circuit.toString(), "--format", "html").code());
+        assertEquals(0, CliRun.run("render", circuit.toString(), "--format", "html").code());
         Path report = dir.resolve("report.html");
         Path shot = dir.resolve("shot.png");
         String keep = System.getProperty("circuitscope.screenshot");
