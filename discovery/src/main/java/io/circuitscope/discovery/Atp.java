@@ -82,7 +82,8 @@ public final class Atp {
             Hooks.Builder hooks) {
         try (ActivationCache cache = ActivationCache.of(run, task.patcher().sourceHookNames())) {
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                NDArray logits = task.patcher().model().forward(run, p.batch().clean(), hooks.cache(cache).build());
+                NDArray logits = task.patcher().model().forward(run, p.batch().clean(), hooks.cache(cache).build(),
+                        io.circuitscope.core.model.GradientRules.EXACT, p.batch().logitPositions());
                 NDArray value = task.metric().perTarget(logits, p.batch(), p.cleanLogProbs()).sum()
                         .div(Scalars.of(logits, task.totalTargets()));
                 gc.backward(value);

@@ -204,7 +204,8 @@ public final class AtpStar implements EdgeScorer {
             hooks.add(Intervention.add(HookName.of(HookSite.PATTERN, l), Selection.all(), delta));
         }
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-            NDArray logits = model.forward(run, p.batch().clean(), hooks.build());
+            NDArray logits = model.forward(run, p.batch().clean(), hooks.build(), GradientRules.EXACT,
+                    p.batch().logitPositions());
             NDArray value = task.metric().perTarget(logits, p.batch(), p.cleanLogProbs()).sum()
                     .div(io.circuitscope.core.Scalars.of(logits, task.totalTargets()));
             gc.backward(value);

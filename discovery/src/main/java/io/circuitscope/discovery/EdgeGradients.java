@@ -52,7 +52,8 @@ final class EdgeGradients {
                 NDArray c = coefficients.apply(run);
                 c.setRequiresGradient(true);
                 try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                    NDArray logits = task.patcher().forward(run, p.batch().clean(), p.patched(), c, rules, before);
+                    NDArray logits = task.patcher().forward(run, p.batch().clean(), p.patched(), c, rules, before,
+                            p.batch().logitPositions());
                     NDArray value = task.metric().perTarget(logits, p.batch(), p.cleanLogProbs()).sum()
                             .div(Scalars.of(logits, task.totalTargets()));
                     gc.backward(value);
@@ -110,7 +111,7 @@ final class EdgeGradients {
                 DestinationLeaves leaves = new DestinationLeaves(run, g.config(), rows, p.batch().length());
                 Hooks hooks = leaves.addTo(nodes.addTo(Hooks.builder().addAll(before))).build();
                 try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                    NDArray logits = task.patcher().model().forward(run, tokens, hooks, rules);
+                    NDArray logits = task.patcher().model().forward(run, tokens, hooks, rules, p.batch().logitPositions());
                     NDArray value = task.metric().perTarget(logits, p.batch(), p.cleanLogProbs()).sum()
                             .div(Scalars.of(logits, task.totalTargets()));
                     gc.backward(value);

@@ -134,6 +134,12 @@ public final class EdgePatcher {
      */
     public NDArray forward(NDManager run, int[][] tokens, SourceOutputs patched, NDArray coefficients,
             GradientRules rules, List<Intervention> before) {
+        return forward(run, tokens, patched, coefficients, rules, before, null);
+    }
+
+    /** As above, with logits only at {@code logitPositions} (ascending; null: every position). */
+    public NDArray forward(NDManager run, int[][] tokens, SourceOutputs patched, NDArray coefficients,
+            GradientRules rules, List<Intervention> before, int[] logitPositions) {
         NDArray coef = checkedCoefficients(tokens, patched, coefficients);
         int masks = (int) coef.getShape().get(0);
         int[][] rows = new int[masks * tokens.length][];
@@ -145,7 +151,7 @@ public final class EdgePatcher {
         boolean keepForBackward = coef.hasGradient() || !before.isEmpty();
         PassState state = new PassState(run, coef.onesLike().sub(coef), patched, masks, tokens.length, keepForBackward,
                 null, 0);
-        return model.forward(run, rows, state.hooks(before, model.config().nLayers(), true), rules);
+        return model.forward(run, rows, state.hooks(before, model.config().nLayers(), true), rules, logitPositions);
     }
 
     /**
@@ -182,6 +188,12 @@ public final class EdgePatcher {
      * destination below the prefix's layer (the caller's promise; not checked here).
      */
     public NDArray forwardFrom(NDManager run, Prefix prefix, SourceOutputs patched, NDArray coefficients) {
+        return forwardFrom(run, prefix, patched, coefficients, null);
+    }
+
+    /** As above, with logits only at {@code logitPositions} (ascending; null: every position). */
+    public NDArray forwardFrom(NDManager run, Prefix prefix, SourceOutputs patched, NDArray coefficients,
+            int[] logitPositions) {
         NDArray coef = checkedCoefficients(prefix.tokens(), patched, coefficients);
         int masks = (int) coef.getShape().get(0);
         int batch = prefix.tokens().length;
@@ -195,9 +207,9 @@ public final class EdgePatcher {
         if (prefix.layer() == layers) {
             // nothing left to run but the logits' own input: patch it here, then unembed
             NDArray patchedResidual = state.patchSingle(residual, graph.logitsDestination());
-            return model.forwardFrom(run, layers, patchedResidual, Hooks.none());
+            return model.forwardFrom(run, layers, patchedResidual, Hooks.none(), logitPositions);
         }
-        return model.forwardFrom(run, prefix.layer(), residual, state.hooks(List.of(), layers, true));
+        return model.forwardFrom(run, prefix.layer(), residual, state.hooks(List.of(), layers, true), logitPositions);
     }
 
     /** See {@link #prefix}: what passes that differ only from {@code layer} on have in common. */

@@ -2,6 +2,8 @@ package io.circuitscope.core.graph;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import io.circuitscope.core.hook.Hooks;
+import io.circuitscope.core.model.GradientRules;
 import io.circuitscope.core.task.Batch;
 import io.circuitscope.core.task.Metric;
 import io.circuitscope.core.task.Task;
@@ -52,7 +54,8 @@ public final class TaskPatcher implements AutoCloseable {
                 NDArray cleanLogProbs = null;
                 if (metric.needsCleanReference()) {
                     try (NDManager run = manager.newSubManager()) {
-                        NDArray logits = patcher.model().forward(run, b.clean());
+                        NDArray logits = patcher.model().forward(run, b.clean(), Hooks.none(), GradientRules.EXACT,
+                                b.logitPositions());
                         cleanLogProbs = Metric.atTargets(logits, b).get(0).logSoftmax(-1);
                         cleanLogProbs.attach(manager);
                     }
@@ -93,7 +96,8 @@ public final class TaskPatcher implements AutoCloseable {
         double sum = 0;
         for (PreparedBatch p : batches) {
             try (NDManager run = manager.newSubManager()) {
-                NDArray logits = patcher.model().forward(run, corrupted ? p.batch().corrupt() : p.batch().clean());
+                NDArray logits = patcher.model().forward(run, corrupted ? p.batch().corrupt() : p.batch().clean(),
+                        Hooks.none(), GradientRules.EXACT, p.batch().logitPositions());
                 forwardPasses++;
                 for (float v : metric.perTarget(logits, p.batch(), p.cleanLogProbs()).toFloatArray()) {
                     sum += v;
@@ -198,7 +202,8 @@ public final class TaskPatcher implements AutoCloseable {
         for (PreparedBatch p : batches) {
             try (NDManager run = manager.newSubManager()) {
                 NDArray c = coefficients.apply(run);
-                NDArray logits = patcher.forward(run, p.batch().clean(), p.patched(), c);
+                NDArray logits = patcher.forward(run, p.batch().clean(), p.patched(), c, GradientRules.EXACT, List.of(),
+                        p.batch().logitPositions());
                 forwardPasses++;
                 NDArray values = metric.perTarget(logits, p.batch(), p.cleanLogProbs());
                 int variants = (int) values.getShape().get(0);
@@ -280,7 +285,7 @@ public final class TaskPatcher implements AutoCloseable {
             PreparedBatch p = batches.get(i);
             try (NDManager run = manager.newSubManager()) {
                 NDArray logits = patcher.forwardFrom(run, prefixes.perBatch.get(i), p.patched(),
-                        stackedCoefficients(run, keepMasks));
+                        stackedCoefficients(run, keepMasks), p.batch().logitPositions());
                 forwardPasses++;
                 NDArray values = metric.perTarget(logits, p.batch(), p.cleanLogProbs());
                 int targets = (int) values.getShape().get(1);

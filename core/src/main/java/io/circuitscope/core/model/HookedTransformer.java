@@ -59,6 +59,15 @@ public final class HookedTransformer implements AutoCloseable {
 
     /** As {@link #forward(NDManager, int[][], Hooks)}, with a modified backward pass (same values). */
     public NDArray forward(NDManager run, int[][] tokens, Hooks hooks, GradientRules rules) {
+        return forward(run, tokens, hooks, rules, null);
+    }
+
+    /**
+     * As {@link #forward(NDManager, int[][], Hooks, GradientRules)}, with logits [batch, k, vocab] only at the
+     * k given positions (ascending; null means every position). The unembedding of every position is the
+     * largest single cost of a pass for large vocabularies; metrics read a few positions.
+     */
+    public NDArray forward(NDManager run, int[][] tokens, Hooks hooks, GradientRules rules, int[] logitPositions) {
         validate(tokens);
         int batch = tokens.length;
         int seq = tokens[0].length;
@@ -66,7 +75,23 @@ public final class HookedTransformer implements AutoCloseable {
         for (int layer = 0; layer < config.nLayers(); layer++) {
             resid = block(run, layer, resid, hooks, rules);
         }
-        return unembed(run, resid, hooks, rules);
+        return unembed(run, atPositions(run, resid, logitPositions), hooks, rules);
+    }
+
+    private static NDArray atPositions(NDManager run, NDArray resid, int[] positions) {
+        if (positions == null) {
+            return resid;
+        }
+        long seq = resid.getShape().get(1);
+        for (int p : positions) {
+            if (p < 0 || p >= seq) {
+                throw new IllegalArgumentException("logit position " + p + " is outside [0, " + seq + ")");
+            }
+        }
+        if (positions.length == seq) {
+            return resid;
+        }
+        return resid.get(new NDIndex(":, {}, :", run.create(java.util.Arrays.stream(positions).asLongStream().toArray())));
     }
 
     /**
@@ -76,6 +101,11 @@ public final class HookedTransformer implements AutoCloseable {
      * Used by patching sweeps to recompute only from the patched layer onward.
      */
     public NDArray forwardFrom(NDManager run, int startLayer, NDArray residPre, Hooks hooks) {
+        return forwardFrom(run, startLayer, residPre, hooks, null);
+    }
+
+    /** As {@link #forwardFrom(NDManager, int, NDArray, Hooks)}, with logits only at {@code logitPositions} (null: all). */
+    public NDArray forwardFrom(NDManager run, int startLayer, NDArray residPre, Hooks hooks, int[] logitPositions) {
         if (startLayer < 0 || startLayer > config.nLayers()) {
             throw new IllegalArgumentException("start layer " + startLayer + " is outside [0, " + config.nLayers() + "]");
         }
@@ -91,7 +121,7 @@ public final class HookedTransformer implements AutoCloseable {
         for (int layer = startLayer; layer < config.nLayers(); layer++) {
             resid = block(run, layer, resid, hooks, GradientRules.EXACT);
         }
-        return unembed(run, resid, hooks, GradientRules.EXACT);
+        return unembed(run, atPositions(run, resid, logitPositions), hooks, GradientRules.EXACT);
     }
 
     /**

@@ -67,6 +67,14 @@ public record Batch(int[][] clean, int[][] corrupt, int[] row, int[] position, i
         return new Batch(corrupt, clean, row, position, correct, wrong, noisePositions);
     }
 
+    /**
+     * The distinct target positions, ascending: a forward pass that will only be read by a metric needs
+     * logits there and nowhere else (see {@code HookedTransformer.forward(..., logitPositions)}).
+     */
+    public int[] logitPositions() {
+        return java.util.Arrays.stream(position).distinct().sorted().toArray();
+    }
+
     public boolean hasWrongAnswers() {
         for (int w : wrong) {
             if (w < 0) {

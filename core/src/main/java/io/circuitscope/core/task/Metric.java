@@ -43,13 +43,17 @@ public interface Metric {
         long seq = s.get(1);
         long vocab = s.get(2);
         long masks = rows / batch.size();
-        if (masks * batch.size() != rows || seq != batch.length()) {
+        int[] logitPositions = batch.logitPositions();
+        // logits at every position, or (cheaper passes) only at the batch's target positions
+        boolean onlyTargets = seq != batch.length() && seq == logitPositions.length;
+        if (masks * batch.size() != rows || (seq != batch.length() && !onlyTargets)) {
             throw new IllegalArgumentException("logits " + s + " do not fit a batch of " + batch.size() + " x "
-                    + batch.length());
+                    + batch.length() + " (or its " + logitPositions.length + " target positions)");
         }
         long[] flat = new long[batch.targets()];
         for (int t = 0; t < flat.length; t++) {
-            flat[t] = (long) batch.row()[t] * seq + batch.position()[t];
+            long column = onlyTargets ? java.util.Arrays.binarySearch(logitPositions, batch.position()[t]) : batch.position()[t];
+            flat[t] = batch.row()[t] * seq + column;
         }
         NDArray index = logits.getManager().create(flat);
         return logits.reshape(masks, batch.size() * seq, vocab).get(new NDIndex(":, {}, :", index));

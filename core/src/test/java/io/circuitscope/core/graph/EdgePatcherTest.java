@@ -280,4 +280,36 @@ class EdgePatcherTest {
             }
         }
     }
+
+    @Test
+    void logitsOnlyAtTargetPositionsAreThoseOfTheFullPassAndGiveTheSameMetric() {
+        try (LoadedModel loaded = TestModels.tinyGpt2(7); NDManager run = loaded.model().newRunManager()) {
+            HookedTransformer model = loaded.model();
+            EdgePatcher patcher = new EdgePatcher(model);
+            SourceOutputs corrupted = patcher.sourceOutputs(run, CORRUPT);
+            io.circuitscope.core.task.Batch batch = io.circuitscope.core.task.Batch.of(java.util.List.of(
+                    new io.circuitscope.core.task.Example(CLEAN[0], CORRUPT[0], java.util.List.of(
+                            new io.circuitscope.core.task.Target(-1, 3, 4), new io.circuitscope.core.task.Target(1, 5, 6))),
+                    new io.circuitscope.core.task.Example(CLEAN[1], CORRUPT[1], java.util.List.of(
+                            new io.circuitscope.core.task.Target(1, 7, 8)))));
+            int[] positions = batch.logitPositions();
+            assertEquals(java.util.List.of(1, 5), java.util.Arrays.stream(positions).boxed().toList());
+            NDArray coefficients = patcher.allKept(run, 2);
+            coefficients.set(new NDIndex("1, 0:3, :"), 0.5f);
+            NDArray full = patcher.forward(run, CLEAN, corrupted, coefficients);
+            NDArray some = patcher.forward(run, CLEAN, corrupted, coefficients,
+                    io.circuitscope.core.model.GradientRules.EXACT, java.util.List.of(), positions);
+            assertEquals(new ai.djl.ndarray.types.Shape(4, 2, model.config().vocabSize()), some.getShape());
+            assertTrue(maxDiff(full.get(":, 1, :"), some.get(":, 0, :")) < 1e-5f);
+            assertTrue(maxDiff(full.get(":, 5, :"), some.get(":, 1, :")) < 1e-5f);
+            for (io.circuitscope.core.task.Metric metric : java.util.List.of(io.circuitscope.core.task.Metrics.LOGIT_DIFF,
+                    io.circuitscope.core.task.Metrics.PROB, io.circuitscope.core.task.Metrics.RANK)) {
+                assertTrue(maxDiff(metric.perTarget(full, batch, null), metric.perTarget(some, batch, null)) < 1e-5f,
+                        metric.name());
+            }
+            EdgePatcher.Prefix prefix = patcher.prefix(run, CLEAN, corrupted, patcher.allKept(run, 1), 0);
+            NDArray fromPrefix = patcher.forwardFrom(run, prefix, corrupted, coefficients, positions);
+            assertTrue(maxDiff(fromPrefix, some) < 1e-5f);
+        }
+    }
 }
