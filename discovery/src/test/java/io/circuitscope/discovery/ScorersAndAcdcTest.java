@@ -175,7 +175,10 @@ class ScorersAndAcdcTest {
                 long passes = tp.forwardPasses() - before;
                 // the dead-node shortcut may remove edges the plain loop keeps only when they have no effect
                 assertEquals(reference.pruned().edgeNames(), fast.pruned().edgeNames(), "seed " + seed);
-                assertTrue(passes < g.nEdges(), passes + " passes for " + g.nEdges() + " edges");
+                // never more than one pass per edge plus one prefix per layer and batch (and the first evaluation)
+                int prefixes = (loaded.model().config().nLayers() + 1) * tp.batches().size();
+                assertTrue(passes <= g.nEdges() + prefixes + tp.batches().size(), passes + " passes for " + g.nEdges()
+                        + " edges");
             }
         }
     }

@@ -201,11 +201,11 @@ public final class ActivationPatching {
                 double[] values;
                 if (o.site() == Site.RESID) {
                     NDArray patched = resid.add(source.sub(resid).mul(mask));
-                    values = runs.values(model.forwardFrom(pass, layer, patched, Hooks.none()));
+                    values = runs.values(model.forwardFrom(pass, layer, patched, Hooks.none(), runs.batch.logitPositions()));
                 } else {
                     Hooks hooks = Hooks.of(Intervention.apply(name, Selection.all(), "patch sweep",
                             x -> x.add(source.sub(x).mul(mask))));
-                    values = runs.values(model.forwardFrom(pass, layer, resid, hooks));
+                    values = runs.values(model.forwardFrom(pass, layer, resid, hooks, runs.batch.logitPositions()));
                 }
                 System.arraycopy(values, 0, out, start, count);
             }

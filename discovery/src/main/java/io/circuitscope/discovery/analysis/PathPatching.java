@@ -168,7 +168,7 @@ public final class PathPatching {
                         x -> x.add(perHead)));
             }
         }
-        return model.forwardFrom(pass, startLayer, input, hooks.build());
+        return model.forwardFrom(pass, startLayer, input, hooks.build(), runs.batch.logitPositions());
     }
 
     /** [count * B, 1, 1]: 1 for variants whose sender layer is before {@code receiverLayer}. */
@@ -220,7 +220,8 @@ public final class PathPatching {
                             coef[i * cells + g.coefficientIndex(e)] = 0f;
                         }
                         NDArray logits = patcher.forward(pass, runs.baseTokens(), patched,
-                                pass.create(coef, g.coefficientShape(count)));
+                                pass.create(coef, g.coefficientShape(count)), io.circuitscope.core.model.GradientRules.EXACT,
+                                List.of(), runs.batch.logitPositions());
                         double[] v = runs.values(logits);
                         for (int i = 0; i < count; i++) {
                             sum[first + i] += runs.weight() * v[i];
