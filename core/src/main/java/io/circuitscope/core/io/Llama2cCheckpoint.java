@@ -16,7 +16,6 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * A llama2.c checkpoint ({@code .bin}, the legacy version-0 export of Karpathy's llama2.c): a
@@ -28,11 +27,11 @@ import java.util.Set;
  *
  * <p>The file is never read whole into the Java heap: each tensor is memory mapped when loaded.
  */
-public final class Llama2cCheckpoint implements TensorSource {
+public final class Llama2cCheckpoint extends IndexedTensorFile<Llama2cCheckpoint.Entry> {
     private static final int HEADER_BYTES = 28;
     private static final int MAGIC_AK42 = 0x616b3432;
 
-    private record Entry(long offset, long[] shape) {
+    record Entry(long offset, long[] shape) implements IndexedTensorFile.Indexed {
         long bytes() {
             long n = 4;
             for (long s : shape) {
@@ -42,17 +41,14 @@ public final class Llama2cCheckpoint implements TensorSource {
         }
     }
 
-    private final Path path;
     private final FileChannel channel;
-    private final Map<String, Entry> entries;
     private final ConfigReader config;
     private final int seqLen;
 
     private Llama2cCheckpoint(Path path, FileChannel channel, Map<String, Entry> entries, ConfigReader config,
             int seqLen) {
-        this.path = path;
+        super(path, entries);
         this.channel = channel;
-        this.entries = entries;
         this.config = config;
         this.seqLen = seqLen;
     }
@@ -182,35 +178,18 @@ public final class Llama2cCheckpoint implements TensorSource {
     }
 
     @Override
-    public Set<String> names() {
-        return entries.keySet();
+    protected String missing(String name) {
+        return "llama2.c checkpoint has no tensor '" + name + "'";
     }
 
     @Override
-    public boolean contains(String name) {
-        return entries.containsKey(name);
-    }
-
-    @Override
-    public long[] shape(String name) {
-        return entry(name).shape().clone();
-    }
-
-    private Entry entry(String name) {
-        Entry e = entries.get(name);
-        if (e == null) {
-            throw new CheckpointException(path + ": llama2.c checkpoint has no tensor '" + name + "'");
-        }
-        return e;
+    protected String shapeSource() {
+        return "the config";
     }
 
     @Override
     public NDArray load(String name, NDManager manager, long[] expected) {
-        Entry e = entry(name);
-        if (expected != null && !Arrays.equals(expected, e.shape())) {
-            throw new CheckpointException(path + ": tensor '" + name + "' has shape " + Arrays.toString(e.shape())
-                    + " but the config implies " + Arrays.toString(expected));
-        }
+        Entry e = checkedEntry(name, expected);
         if (e.bytes() > Integer.MAX_VALUE) {
             throw new CheckpointException(path + ": tensor '" + name + "' is larger than 2 GiB");
         }

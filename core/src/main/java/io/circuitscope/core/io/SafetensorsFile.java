@@ -18,31 +18,27 @@ import java.util.Collections;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * One {@code .safetensors} file. The header is parsed and checked on open; tensor data is memory
  * mapped one tensor at a time, so a file is never copied whole into the Java heap.
  */
-public final class SafetensorsFile implements TensorSource {
+public final class SafetensorsFile extends IndexedTensorFile<SafetensorsFile.Entry> {
     /** Headers beyond this are not real checkpoints (the format's own limit is 100 MB). */
     private static final long MAX_HEADER_BYTES = 100L * 1024 * 1024;
 
-    private record Entry(TensorDtype dtype, long[] shape, long begin, long end) {
+    record Entry(TensorDtype dtype, long[] shape, long begin, long end) implements IndexedTensorFile.Indexed {
     }
 
-    private final Path path;
     private final FileChannel channel;
     private final long dataStart;
-    private final Map<String, Entry> entries;
     private final Map<String, String> metadata;
 
     private SafetensorsFile(Path path, FileChannel channel, long dataStart, Map<String, Entry> entries,
             Map<String, String> metadata) {
-        this.path = path;
+        super(path, entries);
         this.channel = channel;
         this.dataStart = dataStart;
-        this.entries = entries;
         this.metadata = metadata;
     }
 
@@ -150,35 +146,18 @@ public final class SafetensorsFile implements TensorSource {
     }
 
     @Override
-    public Set<String> names() {
-        return entries.keySet();
+    protected String missing(String name) {
+        return "tensor '" + name + "' is missing";
     }
 
     @Override
-    public boolean contains(String name) {
-        return entries.containsKey(name);
-    }
-
-    @Override
-    public long[] shape(String name) {
-        return entry(name).shape().clone();
-    }
-
-    private Entry entry(String name) {
-        Entry e = entries.get(name);
-        if (e == null) {
-            throw new CheckpointException(path + ": tensor '" + name + "' is missing");
-        }
-        return e;
+    protected String shapeSource() {
+        return "config.json";
     }
 
     @Override
     public NDArray load(String name, NDManager manager, long[] expected) {
-        Entry e = entry(name);
-        if (expected != null && !Arrays.equals(expected, e.shape())) {
-            throw new CheckpointException(path + ": tensor '" + name + "' has shape " + Arrays.toString(e.shape())
-                    + " but config.json implies " + Arrays.toString(expected));
-        }
+        Entry e = checkedEntry(name, expected);
         long length = e.end() - e.begin();
         if (length > Integer.MAX_VALUE) {
             throw new CheckpointException(path + ": tensor '" + name + "' is larger than 2 GiB; split it into shards");
