@@ -30,7 +30,7 @@ import java.util.List;
  * pattern is recomputed exactly with that one edge patched, and only the step from the pattern to
  * the metric is linear: {@code sum (A_patched - A) . dm/dA}.</li>
  * <li>GradDrop: one extra backward pass per layer with the gradient through that layer's residual
- * contributions dropped, to undo cancellation between paths: {@code GD(e) = sum_l |AtP_GD_l(e)| / (L - 1)}.</li>
+ * contributions dropped, to undo cancellation between paths: {@code GD(e) = E_prompts[sum_l |AtP_GD_l(e)|] / (L - 1)} (the absolute value taken per prompt).</li>
  * </ul>
  * The score keeps the sign of the QK-fixed estimate and the larger of the two magnitudes
  * (our reading of the paper's combination; documented in the README). Cost: 2 + L forward and
@@ -65,9 +65,10 @@ public final class AtpStar implements EdgeScorer {
                 List<Intervention> drop = List.of(
                         Intervention.apply(HookName.of(HookSite.RESULT, l), Selection.all(), "GradDrop", NDArray::stopGradient),
                         Intervention.apply(HookName.of(HookSite.MLP_OUT, l), Selection.all(), "GradDrop", NDArray::stopGradient));
-                double[] dropped = EdgeGradients.atClean(task, GradientRules.EXACT, drop);
+                // the paper's E[ |AtP_GD_l| ]: absolute per prompt, then averaged
+                double[] dropped = EdgeGradients.atCleanAbsolutePerPrompt(task, GradientRules.EXACT, drop);
                 for (int i = 0; i < dropped.length; i++) {
-                    gradDrop[i] += Math.abs(dropped[i]) / (layers - 1);
+                    gradDrop[i] += dropped[i] / (layers - 1);
                 }
                 progress.advance(3 + l, 0);
             }

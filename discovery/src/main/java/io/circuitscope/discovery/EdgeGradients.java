@@ -79,7 +79,15 @@ final class EdgeGradients {
      * coefficients, without carrying the edge mixing through the backward pass.
      */
     static double[] atClean(TaskPatcher task, GradientRules rules, List<Intervention> before) {
-        return alongStraightPath(task, new float[] {1f}, rules, before);
+        return alongStraightPath(task, new float[] {1f}, rules, before, false);
+    }
+
+    /**
+     * As {@link #atClean}, but with each prompt's contribution made absolute before they are summed:
+     * {@code sum_prompts |dm_prompt/dc|}, the expectation of an absolute estimate that GradDrop takes.
+     */
+    static double[] atCleanAbsolutePerPrompt(TaskPatcher task, GradientRules rules, List<Intervention> before) {
+        return alongStraightPath(task, new float[] {1f}, rules, before, true);
     }
 
     /**
@@ -91,6 +99,11 @@ final class EdgeGradients {
      * out_s the node's own output in that pass. All alphas of a batch run as one batched pass.
      */
     static double[] alongStraightPath(TaskPatcher task, float[] alphas, GradientRules rules, List<Intervention> before) {
+        return alongStraightPath(task, alphas, rules, before, false);
+    }
+
+    private static double[] alongStraightPath(TaskPatcher task, float[] alphas, GradientRules rules,
+            List<Intervention> before, boolean absolutePerRow) {
         ComputationGraph g = task.graph();
         int layers = g.config().nLayers();
         int positions = Math.max(1, g.positions());
@@ -118,10 +131,13 @@ final class EdgeGradients {
                 }
                 NDArray diffs = nodes.differences();
                 for (int l = 0; l < layers; l++) {
-                    accumulate(g, dense, diffs, leaves.headGradients(l), g.headDestination(l, Port.Q, 0), positions);
-                    accumulate(g, dense, diffs, leaves.mlp[l].getGradient().expandDims(0), g.mlpDestination(l), positions);
+                    accumulate(g, dense, diffs, leaves.headGradients(l), g.headDestination(l, Port.Q, 0), positions,
+                            absolutePerRow);
+                    accumulate(g, dense, diffs, leaves.mlp[l].getGradient().expandDims(0), g.mlpDestination(l), positions,
+                            absolutePerRow);
                 }
-                accumulate(g, dense, diffs, leaves.logits.getGradient().expandDims(0), g.logitsDestination(), positions);
+                accumulate(g, dense, diffs, leaves.logits.getGradient().expandDims(0), g.logitsDestination(), positions,
+                        absolutePerRow);
             }
         }
         double[] perEdge = new double[g.nEdges()];
@@ -260,7 +276,7 @@ final class EdgeGradients {
      * upstream sources into {@code dense}, per position when {@code positions > 1}.
      */
     private static void accumulate(ComputationGraph g, double[] dense, NDArray diffs, NDArray gradients, int first,
-            int positions) {
+            int positions, boolean absolutePerRow) {
         int count = (int) gradients.getShape().get(0);
         int upstream = g.upstreamCount(first);
         Shape s = gradients.getShape();
@@ -269,7 +285,17 @@ final class EdgeGradients {
         long d = s.get(3);
         NDArray sources = diffs.get(new NDIndex("0:{}", upstream));
         float[] products;
-        if (positions == 1) {
+        if (absolutePerRow && positions == 1) {
+            // [B, upstream, s*d] x [B, s*d, count] -> |.| summed over rows -> [upstream, count]
+            NDArray a = sources.reshape(upstream, batch, seq * d).transpose(1, 0, 2);
+            NDArray b = gradients.reshape(count, batch, seq * d).transpose(1, 2, 0);
+            products = a.matMul(b).abs().sum(new int[] {0}).toFloatArray();
+        } else if (absolutePerRow) {
+            // [s, B, upstream, d] x [s, B, d, count] -> |.| summed over rows -> [s, upstream, count]
+            NDArray a = sources.transpose(2, 1, 0, 3);
+            NDArray b = gradients.transpose(2, 1, 3, 0);
+            products = a.matMul(b).abs().sum(new int[] {1}).toFloatArray();
+        } else if (positions == 1) {
             products = sources.reshape(upstream, batch * seq * d).matMul(gradients.reshape(count, batch * seq * d).transpose())
                     .toFloatArray(); // [upstream, count]
         } else {
