@@ -171,24 +171,33 @@ public final class Acdc {
                 int decided = 0;
                 boolean keptOne = false;
                 for (int j = 0; j < k && !keptOne; j++) {
-                    int e = trials.get(next + j);
-                    double after = values[j];
-                    double damage = higherIsBetter ? current - after : after - current;
-                    effects[e] = after - current;
-                    tried++;
                     decided++;
-                    evaluated++;
-                    if (damage < tau) {
-                        keep[e] = false;
-                        current = after;
-                        removed++;
-                    } else {
-                        keptOne = true; // later trials assumed this edge removed: redo them
-                    }
+                    // a kept edge ends the batch: later trials assumed it removed and are redone
+                    keptOne = !settle(trials.get(next + j), values[j]);
                 }
                 next += decided;
                 progress.advance(tried, task.forwardPasses() - passesBefore);
             }
+        }
+
+        /**
+         * ACDC's rule for one tried edge whose removal gives metric {@code after}: removed for good when the
+         * damage is below tau (then {@code after} is the new current value), kept otherwise.
+         *
+         * @return whether the edge was removed
+         */
+        private boolean settle(int e, double after) {
+            double damage = higherIsBetter ? current - after : after - current;
+            effects[e] = after - current;
+            tried++;
+            evaluated++;
+            boolean remove = damage < tau;
+            keep[e] = !remove;
+            if (remove) {
+                current = after;
+                removed++;
+            }
+            return remove;
         }
 
         /** Trials per batched pass: the expected run of removals until the next kept edge. */
@@ -200,15 +209,7 @@ public final class Acdc {
         private void decideOneByOne(List<Integer> trials) {
             for (int e : trials) {
                 keep[e] = false;
-                double after = task.evaluateKeep(keep);
-                double damage = higherIsBetter ? current - after : after - current;
-                effects[e] = after - current;
-                tried++;
-                if (damage < tau) {
-                    current = after;
-                } else {
-                    keep[e] = true;
-                }
+                settle(e, task.evaluateKeep(keep));
                 progress.advance(tried, task.forwardPasses() - passesBefore);
             }
         }

@@ -42,7 +42,7 @@ public final class DiscoveryRun {
                     + "minimum and every gradient is zero; use --metric logit-diff (or another task metric) or eap-ig");
         }
         EdgePatcher patcher = new EdgePatcher(model, s.byPosition()
-                ? ComputationGraph.byPosition(model.config(), promptLength(task)) : ComputationGraph.of(model.config()));
+                ? ComputationGraph.byPosition(model.config(), task.commonLength("--by-position")) : ComputationGraph.of(model.config()));
         try (TaskPatcher tp = new TaskPatcher(patcher, task, metric, s.ablation(), s.batchSize())) {
             Circuit circuit;
             EdgeScores scores;
@@ -112,19 +112,5 @@ public final class DiscoveryRun {
             summary.putAll(extraSummary);
             return new CircuitDocument(circuit, modelInfo, taskInfo, s.asMap(), summary, Map.of());
         }
-    }
-
-    /** The one prompt length of a task, which a position-aware graph is built for. */
-    static int promptLength(Task task) {
-        int length = task.examples().get(0).clean().length;
-        for (int i = 1; i < task.size(); i++) {
-            int other = task.examples().get(i).clean().length;
-            if (other != length) {
-                throw new IllegalArgumentException("--by-position needs prompts of one length, but in task '" + task.name()
-                        + "' example 1 has " + length + " tokens and example " + (i + 1) + " has " + other
-                        + " (position-aware edges are indexed by token position; use a templated task)");
-            }
-        }
-        return length;
     }
 }

@@ -81,13 +81,10 @@ public final class TaskPatcher implements AutoCloseable {
         if (!graph.isByPosition()) {
             return;
         }
-        for (int i = 0; i < task.size(); i++) {
-            int length = task.examples().get(i).clean().length;
-            if (length != graph.positions()) {
-                throw new IllegalArgumentException("task '" + task.name() + "', example " + (i + 1) + ": " + length
-                        + " tokens, but the position-aware graph has " + graph.positions() + " positions; position-aware "
-                        + "circuits need every prompt to have the same length (positions are token indices)");
-            }
+        int length = task.commonLength("a position-aware graph");
+        if (length != graph.positions()) {
+            throw new IllegalArgumentException("task '" + task.name() + "': prompts of " + length + " tokens, but the "
+                    + "position-aware graph has " + graph.positions() + " positions");
         }
     }
 
@@ -236,23 +233,30 @@ public final class TaskPatcher implements AutoCloseable {
                 perBatch.add(patcher.prefix(owner, p.batch().clean(), p.patched(), patcher.coefficients(owner, base), layer));
                 forwardPasses++;
             }
-            return new Prefixes(layer, base.clone(), perBatch, owner);
+            return new Prefixes(layer, base.clone(), edgesBelow(layer), perBatch, owner);
         } catch (RuntimeException e) {
             owner.close();
             throw e;
         }
     }
 
+    /** Indices of the edges into destinations below {@code layer}: the ones a prefix fixes. */
+    private int[] edgesBelow(int layer) {
+        return graph().edges().stream().filter(e -> e.destination().node().layer() < layer).mapToInt(Edge::index).toArray();
+    }
+
     /** Per-batch prefixes for one layer and base mask; frees them when closed. */
     public static final class Prefixes implements AutoCloseable {
         private final int layer;
         private final boolean[] base;
+        private final int[] fixed; // edges the prefix computed with base's values
         private final List<EdgePatcher.Prefix> perBatch;
         private final NDManager owner;
 
-        private Prefixes(int layer, boolean[] base, List<EdgePatcher.Prefix> perBatch, NDManager owner) {
+        private Prefixes(int layer, boolean[] base, int[] fixed, List<EdgePatcher.Prefix> perBatch, NDManager owner) {
             this.layer = layer;
             this.base = base;
+            this.fixed = fixed;
             this.perBatch = perBatch;
             this.owner = owner;
         }
@@ -273,10 +277,12 @@ public final class TaskPatcher implements AutoCloseable {
      */
     public double[] evaluateKeep(Prefixes prefixes, List<boolean[]> keepMasks) {
         for (boolean[] keep : keepMasks) {
-            for (Edge e : graph().edges()) {
-                if (e.destination().node().layer() < prefixes.layer && keep[e.index()] != prefixes.base[e.index()]) {
-                    throw new IllegalArgumentException("edge " + e.name() + " into layer " + e.destination().node().layer()
-                            + " differs from the prefix's mask, which fixes every edge below layer " + prefixes.layer);
+            for (int e : prefixes.fixed) {
+                if (keep[e] != prefixes.base[e]) {
+                    Edge edge = graph().edges().get(e);
+                    throw new IllegalArgumentException("edge " + edge.name() + " into layer "
+                            + edge.destination().node().layer() + " differs from the prefix's mask, which fixes every edge "
+                            + "below layer " + prefixes.layer);
                 }
             }
         }

@@ -29,6 +29,23 @@ public record Task(String name, List<Example> examples) {
         return out;
     }
 
+    /**
+     * The one prompt length of every example, which position-aware graphs index by; an error naming the
+     * first example of another length when there is none ({@code purpose} says what needs it).
+     */
+    public int commonLength(String purpose) {
+        int length = examples.get(0).length();
+        for (int i = 1; i < examples.size(); i++) {
+            int other = examples.get(i).length();
+            if (other != length) {
+                throw new IllegalArgumentException(purpose + " needs prompts of one length, but in task '" + name
+                        + "' example 1 has " + length + " tokens and example " + (i + 1) + " has " + other + " tokens"
+                        + " (position-aware edges are indexed by token position; use a templated task)");
+            }
+        }
+        return length;
+    }
+
     public int size() {
         return examples.size();
     }

@@ -14,6 +14,7 @@ import io.circuitscope.core.hook.HookSite;
 import io.circuitscope.core.hook.Hooks;
 import io.circuitscope.core.hook.Intervention;
 import io.circuitscope.core.hook.Selection;
+import io.circuitscope.core.model.GradientRules;
 import io.circuitscope.core.model.HookedTransformer;
 import io.circuitscope.core.task.Batch;
 import io.circuitscope.core.task.Corruption;
@@ -83,38 +84,24 @@ public final class PathPatching {
         }
         names.add(HookName.of(HookSite.RESID_POST, layers - 1));
         int senders = layers * heads;
-        double[] sum = new double[senders];
-        double clean = 0;
-        double corrupt = 0;
-        double total = 0;
+        Tally tally = new Tally(senders);
         for (Batch batch : task.batches(64)) {
             try (PatchRuns runs = new PatchRuns(model, batch, metric, direction, corruption, names)) {
-                int b = batch.size();
-                int chunk = Math.max(1, maxRows / b);
+                int chunk = Math.max(1, maxRows / batch.size());
                 for (int first = 0; first < senders; first += chunk) {
                     int count = Math.min(chunk, senders - first);
                     try (NDManager pass = runs.run.newSubManager()) {
-                        double[] v = runs.values(senderPass(runs, pass, receivers, first, count, start));
-                        for (int i = 0; i < count; i++) {
-                            sum[first + i] += runs.weight() * v[i];
-                        }
+                        tally.add(runs, first, runs.values(senderPass(runs, pass, receivers, first, count, start)));
                     }
                 }
-                clean += runs.weight() * runs.mClean;
-                corrupt += runs.weight() * runs.mCorrupt;
-                total += runs.weight();
+                tally.endBatch(runs);
             }
         }
-        clean /= total;
-        corrupt /= total;
-        double base = direction == Direction.DENOISE ? corrupt : clean;
         List<PatchResult.Effect> effects = new ArrayList<>();
         for (int s = 0; s < senders; s++) {
-            double value = sum[s] / total;
-            effects.add(new PatchResult.Effect("a" + (s / heads) + ".h" + (s % heads), s / heads, s % heads, -1, value,
-                    value - base, direction.normalized(value, clean, corrupt)));
+            effects.add(tally.effect("a" + (s / heads) + ".h" + (s % heads), s / heads, s % heads, -1, s, direction));
         }
-        return new PatchResult(metric.name(), direction.name().toLowerCase(Locale.ROOT), clean, corrupt, effects);
+        return tally.result(metric, direction, effects);
     }
 
     private static NDArray senderPass(PatchRuns runs, NDManager pass, List<Receiver> receivers, int first, int count,
@@ -193,16 +180,13 @@ public final class PathPatching {
             throw new IllegalArgumentException("edge patching supports the resample, zero and mean corruptions");
         }
         EdgePatcher patcher = new EdgePatcher(model, byPosition
-                ? ComputationGraph.byPosition(model.config(), oneLength(task)) : ComputationGraph.of(model.config()));
+                ? ComputationGraph.byPosition(model.config(), task.commonLength("--edges --by-position")) : ComputationGraph.of(model.config()));
         ComputationGraph g = patcher.graph();
         List<Edge> edges = g.edges().stream().filter(e -> filter == null || e.name().contains(filter)).toList();
         if (edges.isEmpty()) {
             throw new IllegalArgumentException("no edge matches '" + filter + "'");
         }
-        double[] sum = new double[edges.size()];
-        double clean = 0;
-        double corrupt = 0;
-        double total = 0;
+        Tally tally = new Tally(edges.size());
         for (Batch batch : task.batches(64)) {
             try (PatchRuns runs = new PatchRuns(model, batch, metric, direction, corruption, Set.of())) {
                 SourceOutputs patched = direction == Direction.DENOISE ? patcher.sourceOutputs(runs.run, batch.clean())
@@ -216,45 +200,58 @@ public final class PathPatching {
                         float[] coef = new float[count * cells];
                         java.util.Arrays.fill(coef, 1f);
                         for (int i = 0; i < count; i++) {
-                            Edge e = edges.get(first + i);
-                            coef[i * cells + g.coefficientIndex(e)] = 0f;
+                            coef[i * cells + g.coefficientIndex(edges.get(first + i))] = 0f;
                         }
                         NDArray logits = patcher.forward(pass, runs.baseTokens(), patched,
-                                pass.create(coef, g.coefficientShape(count)), io.circuitscope.core.model.GradientRules.EXACT,
-                                List.of(), runs.batch.logitPositions());
-                        double[] v = runs.values(logits);
-                        for (int i = 0; i < count; i++) {
-                            sum[first + i] += runs.weight() * v[i];
-                        }
+                                pass.create(coef, g.coefficientShape(count)), GradientRules.EXACT, List.of(),
+                                runs.batch.logitPositions());
+                        tally.add(runs, first, runs.values(logits));
                     }
                 }
-                clean += runs.weight() * runs.mClean;
-                corrupt += runs.weight() * runs.mCorrupt;
-                total += runs.weight();
+                tally.endBatch(runs);
             }
         }
-        clean /= total;
-        corrupt /= total;
-        double base = direction == Direction.DENOISE ? corrupt : clean;
         List<PatchResult.Effect> effects = new ArrayList<>();
         for (int i = 0; i < edges.size(); i++) {
             Edge e = edges.get(i);
-            double value = sum[i] / total;
-            effects.add(new PatchResult.Effect(e.name(), e.source().layer(), e.source().head(), e.position(), value, value - base,
-                    direction.normalized(value, clean, corrupt)));
+            effects.add(tally.effect(e.name(), e.source().layer(), e.source().head(), e.position(), i, direction));
         }
-        return new PatchResult(metric.name(), direction.name().toLowerCase(Locale.ROOT), clean, corrupt, effects);
+        return tally.result(metric, direction, effects);
     }
 
-    /** The one prompt length of a task (position-aware edges are indexed by token position). */
-    private static int oneLength(Task task) {
-        int length = task.examples().get(0).length();
-        for (int i = 1; i < task.size(); i++) {
-            if (task.examples().get(i).length() != length) {
-                throw new IllegalArgumentException("--edges --by-position needs prompts of one length, but example 1 has "
-                        + length + " tokens and example " + (i + 1) + " has " + task.examples().get(i).length());
+    /** Variant values averaged over the task's batches (weighted by targets), with the clean and corrupted ends. */
+    private static final class Tally {
+        private final double[] sum;
+        private double clean;
+        private double corrupt;
+        private double total;
+
+        Tally(int variants) {
+            sum = new double[variants];
+        }
+
+        void add(PatchRuns runs, int first, double[] values) {
+            for (int i = 0; i < values.length; i++) {
+                sum[first + i] += runs.weight() * values[i];
             }
         }
-        return length;
+
+        void endBatch(PatchRuns runs) {
+            clean += runs.weight() * runs.mClean;
+            corrupt += runs.weight() * runs.mCorrupt;
+            total += runs.weight();
+        }
+
+        PatchResult.Effect effect(String name, int layer, int head, int position, int variant, Direction direction) {
+            double value = sum[variant] / total;
+            double base = direction == Direction.DENOISE ? corrupt / total : clean / total;
+            return new PatchResult.Effect(name, layer, head, position, value, value - base,
+                    direction.normalized(value, clean / total, corrupt / total));
+        }
+
+        PatchResult result(Metric metric, Direction direction, List<PatchResult.Effect> effects) {
+            return new PatchResult(metric.name(), direction.name().toLowerCase(Locale.ROOT), clean / total,
+                    corrupt / total, effects);
+        }
     }
 }
