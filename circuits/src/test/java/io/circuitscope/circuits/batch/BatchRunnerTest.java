@@ -7,13 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.circuitscope.circuits.cli.CircuitscopeCli;
+import io.circuitscope.circuits.cli.CliRun;
+import io.circuitscope.circuits.cli.RandomTaskFile;
 import io.circuitscope.core.io.TensorDtype;
-import io.circuitscope.core.task.Example;
-import io.circuitscope.core.task.Target;
-import io.circuitscope.core.task.Task;
-import io.circuitscope.core.task.TaskFile;
 import io.circuitscope.core.testing.TinyCheckpoint;
-import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,7 +19,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -36,26 +32,14 @@ class BatchRunnerTest {
     static void setUp() throws Exception {
         TinyCheckpoint.gpt2(51, 2, 2, 4, 23, 8, false).write(dir.resolve("model-a"), TensorDtype.F32);
         TinyCheckpoint.gpt2(52, 1, 2, 4, 23, 8, false).write(dir.resolve("model-b"), TensorDtype.F32);
-        Random rng = new Random(4);
-        List<Example> examples = new ArrayList<>();
-        for (int i = 0; i < 4; i++) {
-            int[] clean = new int[5];
-            int[] corrupt = new int[5];
-            for (int p = 0; p < 5; p++) {
-                clean[p] = rng.nextInt(23);
-                corrupt[p] = rng.nextInt(23);
-            }
-            examples.add(new Example(clean, corrupt, List.of(new Target(-1, rng.nextInt(23), rng.nextInt(23)))));
-        }
-        TaskFile.write(dir.resolve("task.jsonl"), new Task("t", examples));
+        RandomTaskFile.write(dir.resolve("task.jsonl"), "t", 4, 4, 5, 23);
         Files.writeString(dir.resolve("broken.jsonl"), "{\"clean_ids\": [1, 2], \"corrupt_ids\": [1]}\n");
     }
 
     static int cli(StringWriter out, String... args) {
-        StringWriter err = new StringWriter();
-        int code = CircuitscopeCli.execute(new PrintWriter(out), new PrintWriter(err), args);
-        out.append(err.toString());
-        return code;
+        CliRun r = CliRun.run(args);
+        out.append(r.out()).append(r.err());
+        return r.code();
     }
 
     @Test

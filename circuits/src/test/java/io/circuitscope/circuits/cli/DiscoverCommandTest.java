@@ -12,16 +12,11 @@ import io.circuitscope.core.graph.ComputationGraph;
 import io.circuitscope.core.io.LoadedModel;
 import io.circuitscope.core.io.ModelLoader;
 import io.circuitscope.core.io.TensorDtype;
-import io.circuitscope.core.task.Example;
-import io.circuitscope.core.task.Target;
-import io.circuitscope.core.task.Task;
-import io.circuitscope.core.task.TaskFile;
 import io.circuitscope.core.testing.TinyCheckpoint;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -35,19 +30,7 @@ class DiscoverCommandTest {
     @BeforeAll
     static void setUp() throws Exception {
         model = TinyCheckpoint.gpt2(31, 2, 2, 4, 23, 8, false).write(dir.resolve("model"), TensorDtype.F32);
-        Random rng = new Random(2);
-        List<Example> examples = new ArrayList<>();
-        for (int i = 0; i < 4; i++) {
-            int[] clean = new int[5];
-            int[] corrupt = new int[5];
-            for (int p = 0; p < 5; p++) {
-                clean[p] = rng.nextInt(23);
-                corrupt[p] = rng.nextInt(23);
-            }
-            examples.add(new Example(clean, corrupt, List.of(new Target(-1, rng.nextInt(23), rng.nextInt(23)))));
-        }
-        task = dir.resolve("task.jsonl");
-        TaskFile.write(task, new Task("random", examples));
+        task = RandomTaskFile.write(dir.resolve("task.jsonl"), "random", 2, 4, 5, 23);
     }
 
     @Test
