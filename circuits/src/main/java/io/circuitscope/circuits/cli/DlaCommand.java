@@ -23,11 +23,8 @@ final class DlaCommand implements Callable<Integer> {
     @Option(names = "--task", required = true, description = "Task JSONL with wrong answers.")
     Path task;
 
-    @Option(names = "--json", description = "Print JSON.")
-    boolean json;
-
-    @Option(names = "--png", description = "Also write a layer x head heatmap.")
-    Path png;
+    @CommandLine.Mixin
+    LayerHeadOutput output;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -38,7 +35,7 @@ final class DlaCommand implements Callable<Integer> {
             DirectLogitAttribution.Result r = DirectLogitAttribution.run(loaded.model(),
                     AnalysisSupport.readTask(task, loaded));
             PrintWriter out = spec.commandLine().getOut();
-            if (json) {
+            if (output.json) {
                 ObjectNode root = AnalysisSupport.JSON.createObjectNode();
                 root.put("logit_diff", r.logitDiff());
                 root.put("sum", r.sum());
@@ -69,9 +66,7 @@ final class DlaCommand implements Callable<Integer> {
                     out.println(sb);
                 }
             }
-            if (png != null) {
-                AnalysisSupport.heatmap(png, r.heads(), 16);
-            }
+            output.writeHeatmap(r.heads());
             out.flush();
         }
         return 0;

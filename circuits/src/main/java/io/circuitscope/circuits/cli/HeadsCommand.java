@@ -32,11 +32,8 @@ final class HeadsCommand implements Callable<Integer> {
             + "(default ${DEFAULT-VALUE}, the seed's value for Qwen2.5-3B).")
     double threshold;
 
-    @Option(names = "--json", description = "Print JSON.")
-    boolean json;
-
-    @Option(names = "--png", description = "Also write a layer x head heatmap.")
-    Path png;
+    @CommandLine.Mixin
+    LayerHeadOutput output;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -66,7 +63,7 @@ final class HeadsCommand implements Callable<Integer> {
                 values = HeadScores.compute(loaded.model(), AnalysisSupport.readTask(task, loaded), kind);
             }
             PrintWriter out = spec.commandLine().getOut();
-            if (json) {
+            if (output.json) {
                 ObjectNode root = AnalysisSupport.JSON.createObjectNode();
                 root.put("score", score.toLowerCase());
                 ArrayNode heads = root.putArray("heads");
@@ -103,9 +100,7 @@ final class HeadsCommand implements Callable<Integer> {
                     out.println("heads above " + threshold + ": " + tr.selected());
                 }
             }
-            if (png != null) {
-                AnalysisSupport.heatmap(png, values, 16);
-            }
+            output.writeHeatmap(values);
             out.flush();
         }
         return 0;
