@@ -43,34 +43,19 @@ public final class PipelineVsAcdc {
 
     static void compare(String name, HookedTransformer model, Task task, double tau, int candidates) {
         EdgePatcher patcher = new EdgePatcher(model);
-        long tPlain = System.nanoTime();
-        long plainPasses;
-        Circuit plain;
-        try (TaskPatcher tp = new TaskPatcher(patcher, task, Metrics.KL, Ablation.RESAMPLE, 32)) {
-            long before = tp.forwardPasses();
-            plain = new Acdc(tau, false).search(tp, null, Progress.NONE);
-            plainPasses = tp.forwardPasses() - before;
-        }
-        double plainSeconds = (System.nanoTime() - tPlain) / 1e9;
-        long t0 = System.nanoTime();
-        long acdcPasses;
-        Circuit acdc;
-        try (TaskPatcher tp = new TaskPatcher(patcher, task, Metrics.KL, Ablation.RESAMPLE, 32)) {
-            long before = tp.forwardPasses();
-            acdc = new Acdc(tau).search(tp, null, Progress.NONE);
-            acdcPasses = tp.forwardPasses() - before;
-        }
-        double acdcSeconds = (System.nanoTime() - t0) / 1e9;
-        long t1 = System.nanoTime();
-        long pipelinePasses;
-        Circuit pipeline;
-        try (TaskPatcher tp = new TaskPatcher(patcher, task, Metrics.KL, Ablation.RESAMPLE, 32)) {
-            long before = tp.forwardPasses();
-            pipeline = new Pipeline(new EapIg(5), new CandidateBudget.TopK(candidates), new Acdc(tau)).run(tp, Progress.NONE)
-                    .circuit();
-            pipelinePasses = tp.forwardPasses() - before + tp.batches().size(); // + one gradient pass per batch
-        }
-        double pipelineSeconds = (System.nanoTime() - t1) / 1e9;
+        Timed plainRun = Timed.of(patcher, task, tp -> new Acdc(tau, false).search(tp, null, Progress.NONE));
+        Timed acdcRun = Timed.of(patcher, task, tp -> new Acdc(tau).search(tp, null, Progress.NONE));
+        Timed pipelineRun = Timed.of(patcher, task, tp -> new Pipeline(new EapIg(5), new CandidateBudget.TopK(candidates),
+                new Acdc(tau)).run(tp, Progress.NONE).circuit());
+        Circuit plain = plainRun.circuit();
+        Circuit acdc = acdcRun.circuit();
+        Circuit pipeline = pipelineRun.circuit();
+        long plainPasses = plainRun.passes();
+        long acdcPasses = acdcRun.passes();
+        long pipelinePasses = pipelineRun.passes() + pipelineRun.batches(); // + one gradient pass per batch
+        double plainSeconds = plainRun.seconds();
+        double acdcSeconds = acdcRun.seconds();
+        double pipelineSeconds = pipelineRun.seconds();
         System.out.printf("%s: ACDC one full pass per edge %d passes %.1f s, %d edges; ACDC with shared prefixes and "
                 + "speculative batches %d passes %.1f s, %d edges (same edges: %b); time ratio %.1fx%n", name, plainPasses,
                 plainSeconds, plain.edgeCount(), acdcPasses, acdcSeconds, acdc.edgeCount(),
@@ -84,5 +69,18 @@ public final class PipelineVsAcdc {
                 acdc.graph().nEdges(), tau, candidates, acdcPasses, acdcSeconds, acdc.edgeCount(), pipelinePasses,
                 pipelineSeconds, pipeline.edgeCount(), common, (double) acdcPasses / pipelinePasses,
                 acdcSeconds / pipelineSeconds);
+    }
+
+    /** One way of finding a circuit on a fresh task (KL, resample, batch 32): its circuit, exact passes and time. */
+    record Timed(Circuit circuit, long passes, int batches, double seconds) {
+        static Timed of(EdgePatcher patcher, Task task, java.util.function.Function<TaskPatcher, Circuit> method) {
+            long start = System.nanoTime();
+            try (TaskPatcher tp = new TaskPatcher(patcher, task, Metrics.KL, Ablation.RESAMPLE, 32)) {
+                long before = tp.forwardPasses();
+                Circuit c = method.apply(tp);
+                long passes = tp.forwardPasses() - before;
+                return new Timed(c, passes, tp.batches().size(), (System.nanoTime() - start) / 1e9);
+            }
+        }
     }
 }
