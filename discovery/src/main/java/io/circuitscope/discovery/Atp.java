@@ -7,7 +7,6 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
-import io.circuitscope.core.Scalars;
 import io.circuitscope.core.graph.ComputationGraph;
 import io.circuitscope.core.graph.NodeScores;
 import io.circuitscope.core.graph.TaskPatcher;
@@ -84,8 +83,7 @@ public final class Atp {
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                 NDArray logits = task.patcher().model().forward(run, p.batch().clean(), hooks.cache(cache).build(),
                         io.circuitscope.core.model.GradientRules.EXACT, p.batch().logitPositions());
-                NDArray value = task.metric().perTarget(logits, p.batch(), p.cleanLogProbs()).sum()
-                        .div(Scalars.of(logits, task.totalTargets()));
+                NDArray value = task.metricShare(p, logits);
                 gc.backward(value);
             }
             return task.patcher().sourceOutputs(run, cache).stacked().sub(p.patched().stacked());

@@ -207,8 +207,7 @@ public final class AtpStar implements EdgeScorer {
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
             NDArray logits = model.forward(run, p.batch().clean(), hooks.build(), GradientRules.EXACT,
                     p.batch().logitPositions());
-            NDArray value = task.metric().perTarget(logits, p.batch(), p.cleanLogProbs()).sum()
-                    .div(io.circuitscope.core.Scalars.of(logits, task.totalTargets()));
+            NDArray value = task.metricShare(p, logits);
             gc.backward(value);
         }
         List<NDArray> grads = new ArrayList<>();

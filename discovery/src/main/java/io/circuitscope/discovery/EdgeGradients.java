@@ -8,7 +8,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
-import io.circuitscope.core.Scalars;
 import io.circuitscope.core.graph.ComputationGraph;
 import io.circuitscope.core.graph.Edge;
 import io.circuitscope.core.graph.Port;
@@ -54,8 +53,7 @@ final class EdgeGradients {
                 try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                     NDArray logits = task.patcher().forward(run, p.batch().clean(), p.patched(), c, rules, before,
                             p.batch().logitPositions());
-                    NDArray value = task.metric().perTarget(logits, p.batch(), p.cleanLogProbs()).sum()
-                            .div(Scalars.of(logits, task.totalTargets()));
+                    NDArray value = task.metricShare(p, logits);
                     gc.backward(value);
                 }
                 float[] grad = c.getGradient().sum(new int[] {0}).toFloatArray();
@@ -125,8 +123,7 @@ final class EdgeGradients {
                 Hooks hooks = leaves.addTo(nodes.addTo(Hooks.builder().addAll(before))).build();
                 try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                     NDArray logits = task.patcher().model().forward(run, tokens, hooks, rules, p.batch().logitPositions());
-                    NDArray value = task.metric().perTarget(logits, p.batch(), p.cleanLogProbs()).sum()
-                            .div(Scalars.of(logits, task.totalTargets()));
+                    NDArray value = task.metricShare(p, logits);
                     gc.backward(value);
                 }
                 NDArray diffs = nodes.differences();

@@ -102,14 +102,25 @@ public final class EdgePatcher {
      * position-aware graph): 1 where {@code keepEdge} is true.
      */
     public NDArray coefficients(NDManager run, boolean[] keepEdge) {
-        if (keepEdge.length != graph.nEdges()) {
-            throw new IllegalArgumentException("need " + graph.nEdges() + " edge flags, got " + keepEdge.length);
+        return coefficients(run, List.of(keepEdge));
+    }
+
+    /** Several keep-masks as one coefficient tensor, [M, nSources, nDestinations(, positions)]. */
+    public NDArray coefficients(NDManager run, List<boolean[]> keepMasks) {
+        int cells = graph.coefficientCells();
+        float[] dense = new float[keepMasks.size() * cells];
+        for (int m = 0; m < keepMasks.size(); m++) {
+            boolean[] keep = keepMasks.get(m);
+            if (keep.length != graph.nEdges()) {
+                throw new IllegalArgumentException("need " + graph.nEdges() + " edge flags, got " + keep.length);
+            }
+            for (Edge e : graph.edges()) {
+                if (keep[e.index()]) {
+                    dense[m * cells + graph.coefficientIndex(e)] = 1f;
+                }
+            }
         }
-        float[] dense = new float[graph.coefficientCells()];
-        for (Edge e : graph.edges()) {
-            dense[graph.coefficientIndex(e)] = keepEdge[e.index()] ? 1f : 0f;
-        }
-        return run.create(dense, graph.coefficientShape(1));
+        return run.create(dense, graph.coefficientShape(keepMasks.size()));
     }
 
     /** Coefficient 1 on every edge: the unpatched model. */

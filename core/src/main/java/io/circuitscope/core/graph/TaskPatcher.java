@@ -149,25 +149,7 @@ public final class TaskPatcher implements AutoCloseable {
 
     /** Metric for each keep-mask (true = edge keeps its own value), evaluated M masks per pass. */
     public double[] evaluateKeep(List<boolean[]> keepMasks) {
-        return evaluate(run -> stackedCoefficients(run, keepMasks));
-    }
-
-    /** Keep-masks as one coefficient tensor, [M, nSources, nDestinations(, positions)]. */
-    private NDArray stackedCoefficients(NDManager run, List<boolean[]> keepMasks) {
-        int cells = graph().coefficientCells();
-        float[] dense = new float[keepMasks.size() * cells];
-        for (int m = 0; m < keepMasks.size(); m++) {
-            boolean[] keep = keepMasks.get(m);
-            if (keep.length != graph().nEdges()) {
-                throw new IllegalArgumentException("need " + graph().nEdges() + " edge flags, got " + keep.length);
-            }
-            for (Edge e : graph().edges()) {
-                if (keep[e.index()]) {
-                    dense[m * cells + graph().coefficientIndex(e)] = 1f;
-                }
-            }
-        }
-        return run.create(dense, graph().coefficientShape(keepMasks.size()));
+        return evaluate(run -> patcher.coefficients(run, keepMasks));
     }
 
     public double evaluateKeep(boolean[] keep) {
@@ -189,7 +171,7 @@ public final class TaskPatcher implements AutoCloseable {
 
     /** Per-target metric values [M][T] over all targets of the task (batch order), for each keep-mask. */
     public double[][] evaluatePerTargetKeep(List<boolean[]> keepMasks) {
-        return evaluatePerTarget(run -> stackedCoefficients(run, keepMasks));
+        return evaluatePerTarget(run -> patcher.coefficients(run, keepMasks));
     }
 
     /** Per-target metric values [M][T] for coefficient tensors built per pass by {@code coefficients}. */
@@ -291,7 +273,7 @@ public final class TaskPatcher implements AutoCloseable {
             PreparedBatch p = batches.get(i);
             try (NDManager run = manager.newSubManager()) {
                 NDArray logits = patcher.forwardFrom(run, prefixes.perBatch.get(i), p.patched(),
-                        stackedCoefficients(run, keepMasks), p.batch().logitPositions());
+                        patcher.coefficients(run, keepMasks), p.batch().logitPositions());
                 forwardPasses++;
                 NDArray values = metric.perTarget(logits, p.batch(), p.cleanLogProbs());
                 int targets = (int) values.getShape().get(1);
@@ -307,6 +289,16 @@ public final class TaskPatcher implements AutoCloseable {
             sum[m] /= totalTargets;
         }
         return sum;
+    }
+
+    /**
+     * A batch's share of the task-level metric, {@code sum over its targets / all targets}, as a scalar
+     * that keeps its gradient: summed over batches it is the task metric, so one backward pass per batch
+     * accumulates the task metric's gradient.
+     */
+    public NDArray metricShare(PreparedBatch p, NDArray logits) {
+        return metric.perTarget(logits, p.batch(), p.cleanLogProbs()).sum()
+                .div(io.circuitscope.core.Scalars.of(logits, totalTargets));
     }
 
     /** Normalised faithfulness (m - m_corrupted) / (m_clean - m_corrupted). */
