@@ -7,7 +7,9 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import io.circuitscope.core.graph.ComputationGraph;
+import io.circuitscope.core.graph.Edge;
 import io.circuitscope.core.graph.EdgeScores;
+import io.circuitscope.core.graph.NodeKind;
 import io.circuitscope.core.graph.Port;
 import io.circuitscope.core.graph.SourceOutputs;
 import io.circuitscope.core.graph.TaskPatcher;
@@ -30,11 +32,18 @@ import java.util.List;
  * pattern is recomputed exactly with that one edge patched, and only the step from the pattern to
  * the metric is linear: {@code sum (A_patched - A) . dm/dA}.</li>
  * <li>GradDrop: one extra backward pass per layer with the gradient through that layer's residual
- * contributions dropped, to undo cancellation between paths: {@code GD(e) = E_prompts[sum_l |AtP_GD_l(e)|] / (L - 1)} (the absolute value taken per prompt).</li>
+ * contributions dropped, to undo cancellation between paths: {@code GD(e) = E_prompts[sum_l |AtP_GD_l(e)|] / (L - 1)}
+ * (the paper's formula, the absolute value taken per prompt). Dropping the destination's own layer
+ * cuts the edge itself (that term is 0), so the L - 1 other layers are averaged; an edge into the
+ * logits has no own layer, and its L terms are averaged over L, else it would outrank every other
+ * edge by L / (L - 1).</li>
  * </ul>
- * The score keeps the sign of the QK-fixed estimate and the larger of the two magnitudes
- * (our reading of the paper's combination; documented in the README). Cost: 2 + L forward and
- * backward passes per batch, plus the pattern recomputations (no full forward passes).
+ * The score is the QK-fixed estimate, a signed estimate of the edge's effect like every other
+ * scorer's. GradDrop is no such estimate (an average of absolute values, so never negative); the
+ * paper uses it to rank, so it enters the edge's importance: the larger of |QK-fixed estimate| and
+ * GradDrop orders the candidates (our reading of the paper's combination; documented in the README).
+ * Cost: 2 + L forward and backward passes per batch, plus the pattern recomputations (no full
+ * forward passes).
  */
 public final class AtpStar implements EdgeScorer {
     private final int sourcesPerChunk;
@@ -67,19 +76,19 @@ public final class AtpStar implements EdgeScorer {
                         Intervention.apply(HookName.of(HookSite.MLP_OUT, l), Selection.all(), "GradDrop", NDArray::stopGradient));
                 // the paper's E[ |AtP_GD_l| ]: absolute per prompt, then averaged
                 double[] dropped = EdgeGradients.atCleanAbsolutePerPrompt(task, GradientRules.EXACT, drop);
-                for (int i = 0; i < dropped.length; i++) {
-                    gradDrop[i] += dropped[i] / (layers - 1);
+                for (Edge e : g.edges()) {
+                    boolean intoLogits = e.destination().node().kind() == NodeKind.LOGITS;
+                    gradDrop[e.index()] += dropped[e.index()] / (intoLogits ? layers : layers - 1);
                 }
                 progress.advance(3 + l, 0);
             }
         }
-        double[] scores = new double[fixed.length];
-        for (int i = 0; i < scores.length; i++) {
-            double magnitude = Math.max(Math.abs(fixed[i]), gradDrop[i]);
-            scores[i] = fixed[i] < 0 ? -magnitude : magnitude;
+        double[] importance = new double[fixed.length];
+        for (int i = 0; i < importance.length; i++) {
+            importance[i] = Math.max(Math.abs(fixed[i]), gradDrop[i]);
         }
         progress.finish();
-        return new EdgeScores(g, scores);
+        return EdgeScores.ranked(g, fixed, importance);
     }
 
     /** The AtP estimate of every edge with the QK fix applied to query and key edges (no GradDrop). */
@@ -116,8 +125,7 @@ public final class AtpStar implements EdgeScorer {
                 SourceOutputs cleanOutputs = task.patcher().sourceOutputs(run, clean);
                 NDArray diffs = cleanOutputs.stacked().sub(p.patched().stacked()); // [nSrc, B, s, d]
                 List<NDArray> residPre = new ArrayList<>();
-                List<NDArray> patterns = new ArrayList<>();
-                List<NDArray> patternGrads = patternGradients(task, p, run, residPre, patterns);
+                List<NDArray> patternGrads = patternGradients(task, p, run, residPre);
                 for (int l = 0; l < layers; l++) {
                     int upstream = g.upstreamCount(g.headDestination(l, Port.Q, 0));
                     for (int which = 0; which < 2; which++) {
@@ -130,17 +138,17 @@ public final class AtpStar implements EdgeScorer {
                             NDArray chunk = diffs.get(new NDIndex("{}:{}", start, end));
                             if (!g.isByPosition()) {
                                 add(effect[l][which], start, end, heads, 1, 0, chunkEffects(model, run, l, query,
-                                        residPre.get(l), patterns.get(l), patternGrads.get(l), chunk, false));
+                                        residPre.get(l), patternGrads.get(l), chunk, false));
                             } else if (query) {
                                 add(effect[l][which], start, end, heads, positions, -1, chunkEffects(model, run, l, true,
-                                        residPre.get(l), patterns.get(l), patternGrads.get(l), chunk, true));
+                                        residPre.get(l), patternGrads.get(l), chunk, true));
                             } else {
                                 for (int pos = 0; pos < positions; pos++) {
                                     float[] onlyHere = new float[positions];
                                     onlyHere[pos] = 1f;
                                     NDArray atPosition = chunk.mul(run.create(onlyHere, new Shape(1, 1, positions, 1)));
                                     add(effect[l][which], start, end, heads, positions, pos, chunkEffects(model, run, l,
-                                            false, residPre.get(l), patterns.get(l), patternGrads.get(l), atPosition, false));
+                                            false, residPre.get(l), patternGrads.get(l), atPosition, false));
                                 }
                             }
                         }
@@ -183,15 +191,17 @@ public final class AtpStar implements EdgeScorer {
         }
     }
 
-    /** dm/dA for every layer's pattern from one forward and one backward pass of the clean run. */
+    /**
+     * dm/dA for every layer's pattern from one forward and one backward pass of the clean run; each
+     * layer's residual input goes into {@code residPre}.
+     */
     private static List<NDArray> patternGradients(TaskPatcher task, TaskPatcher.PreparedBatch p, NDManager run,
-            List<NDArray> residPre, List<NDArray> patterns) {
+            List<NDArray> residPre) {
         HookedTransformer model = task.patcher().model();
         int layers = model.config().nLayers();
         java.util.Set<HookName> names = new java.util.HashSet<>();
         for (int l = 0; l < layers; l++) {
             names.add(HookName.of(HookSite.RESID_PRE, l));
-            names.add(HookName.of(HookSite.PATTERN, l));
         }
         ActivationCache cache = new ActivationCache(run, names::contains);
         List<NDArray> deltas = new ArrayList<>();
@@ -218,9 +228,6 @@ public final class AtpStar implements EdgeScorer {
             NDArray resid = cache.get(HookSite.RESID_PRE, l).stopGradient().duplicate();
             resid.attach(run);
             residPre.add(resid);
-            NDArray pattern = cache.get(HookSite.PATTERN, l).stopGradient().duplicate();
-            pattern.attach(run);
-            patterns.add(pattern);
         }
         cache.close();
         return grads;
@@ -231,7 +238,7 @@ public final class AtpStar implements EdgeScorer {
      * [n * heads * s] kept apart by query position when {@code byQueryPosition}.
      */
     private static float[] chunkEffects(HookedTransformer model, NDManager run, int layer, boolean query, NDArray resid,
-            NDArray pattern, NDArray patternGrad, NDArray diffs, boolean byQueryPosition) {
+            NDArray patternGrad, NDArray diffs, boolean byQueryPosition) {
         Shape rs = resid.getShape(); // [B, s, d]
         long n = diffs.getShape().get(0);
         long b = rs.get(0);
@@ -244,7 +251,10 @@ public final class AtpStar implements EdgeScorer {
         NDArray patchedPerHead = patchedIn.expandDims(2).broadcast(n * b, s, heads, d);
         NDArray moved = query ? model.attentionPattern(run, layer, patchedPerHead, cleanPerHead)
                 : model.attentionPattern(run, layer, cleanPerHead, patchedPerHead);
-        NDArray change = moved.reshape(n, b, heads, s, s).sub(pattern.expandDims(0));
+        // The baseline goes through the same computation as the moved pattern, so a source whose output
+        // does not change gives exactly 0 rather than the rounding difference to the forward pass's pattern.
+        NDArray unmoved = model.attentionPattern(run, layer, cleanPerHead, cleanPerHead);
+        NDArray change = moved.sub(unmoved).reshape(n, b, heads, s, s);
         return change.mul(patternGrad.expandDims(0)).sum(byQueryPosition ? new int[] {1, 4} : new int[] {1, 3, 4})
                 .toFloatArray();
     }

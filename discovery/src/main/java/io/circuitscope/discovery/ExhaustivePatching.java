@@ -1,5 +1,7 @@
 package io.circuitscope.discovery;
 
+import io.circuitscope.core.graph.ComputationGraph;
+import io.circuitscope.core.graph.Edge;
 import io.circuitscope.core.graph.EdgeScores;
 import io.circuitscope.core.graph.TaskPatcher;
 import io.circuitscope.core.progress.Progress;
@@ -46,5 +48,33 @@ public final class ExhaustivePatching implements EdgeScorer {
         }
         progress.finish();
         return new EdgeScores(task.graph(), scores);
+    }
+
+    /**
+     * Exact effect of each source node, {@code m(all its out-edges patched) - m(clean)}, indexed by
+     * source (the input at 0): the ground truth for node scores.
+     */
+    public double[] nodeEffects(TaskPatcher task) {
+        ComputationGraph g = task.graph();
+        double[] effects = new double[g.nSources()];
+        for (int start = 0; start < effects.length; start += variantsPerPass) {
+            int end = Math.min(effects.length, start + variantsPerPass);
+            List<boolean[]> masks = new ArrayList<>();
+            for (int s = start; s < end; s++) {
+                boolean[] keep = new boolean[g.nEdges()];
+                java.util.Arrays.fill(keep, true);
+                for (Edge e : g.edges()) {
+                    if (e.source().sourceIndex() == s) {
+                        keep[e.index()] = false;
+                    }
+                }
+                masks.add(keep);
+            }
+            double[] values = task.evaluateKeep(masks);
+            for (int s = start; s < end; s++) {
+                effects[s] = values[s - start] - task.cleanValue();
+            }
+        }
+        return effects;
     }
 }

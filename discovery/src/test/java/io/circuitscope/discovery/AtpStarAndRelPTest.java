@@ -66,6 +66,54 @@ class AtpStarAndRelPTest {
         }
     }
 
+    /**
+     * AtP*'s score is its QK-fixed estimate; GradDrop only ranks. Checked against per-prompt EAP on
+     * edges into the logits and into the last layer, where dropping any earlier layer changes no
+     * gradient: their GradDrop is the mean over prompts of |EAP of that prompt| (the own layer's term,
+     * 0, is left out of the average; the logits have none).
+     */
+    @Test
+    void atpStarScoresAreTheQkFixedEstimateAndGradDropOnlyRanks() {
+        try (LoadedModel loaded = TestModels.load(TinyCheckpoint.gpt2(41, 3, 2, 4, 23, 8, false))) {
+            Task task = RandomTasks.make(loaded.model(), 5, 4, 5, false);
+            int layers = loaded.model().config().nLayers();
+            try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(loaded.model()), task, Metrics.LOGIT_DIFF,
+                    Ablation.RESAMPLE, 8)) {
+                ComputationGraph g = tp.graph();
+                EdgeScores star = new AtpStar().score(tp, Progress.NONE);
+                assertTrue(star.hasOwnImportance());
+                double[] fixed = new AtpStar().qkFixedEstimate(tp);
+                double[] meanAbsolutePerPrompt = new double[g.nEdges()];
+                for (int p = 0; p < task.examples().size(); p++) {
+                    Task one = new Task("prompt " + p, java.util.List.of(task.examples().get(p)));
+                    try (TaskPatcher single = new TaskPatcher(new EdgePatcher(loaded.model()), one, Metrics.LOGIT_DIFF,
+                            Ablation.RESAMPLE, 8)) {
+                        double[] eap = new Eap().score(single, Progress.NONE).values();
+                        for (int e = 0; e < eap.length; e++) {
+                            meanAbsolutePerPrompt[e] += Math.abs(eap[e]) / task.examples().size();
+                        }
+                    }
+                }
+                int checked = 0;
+                int gradDropRanks = 0;
+                for (Edge e : g.edges()) {
+                    assertEquals(fixed[e.index()], star.get(e.index()), 1e-9, e.name() + ": the score is the QK-fixed estimate");
+                    assertTrue(star.importance(e.index()) >= Math.abs(star.get(e.index())) - 1e-12, e.name());
+                    boolean lateDestination = e.destination().node().kind() == io.circuitscope.core.graph.NodeKind.LOGITS
+                            || e.destination().node().layer() == layers - 1;
+                    if (lateDestination) {
+                        double expected = Math.max(Math.abs(fixed[e.index()]), meanAbsolutePerPrompt[e.index()]);
+                        assertEquals(expected, star.importance(e.index()), 1e-5 * (1 + expected), e.name());
+                        checked++;
+                        gradDropRanks += meanAbsolutePerPrompt[e.index()] > Math.abs(fixed[e.index()]) + 1e-6 ? 1 : 0;
+                    }
+                }
+                assertTrue(checked > 20, "checked " + checked + " edges");
+                assertTrue(gradDropRanks > 0, "some edge's per-prompt effects cancel, so GradDrop raises its importance");
+            }
+        }
+    }
+
     @Test
     void relpEqualsEapWhereTheLrpRulesAreExactGradients() {
         // No normalisation, ReLU (whose f(x)/x is its own gradient), no gates, AH-rule off: RelP == EAP.

@@ -6,15 +6,14 @@ import java.util.List;
 
 /**
  * ROC curve of a score ranking against a reference set (the ACDC paper's evaluation): walk down the
- * ranking defined by {@link EdgeScores#ranking()} (|score|, largest first), counting reference and
+ * ranking defined by {@link EdgeScores#ranking()} (importance, largest first), counting reference and
  * non-reference items; items with equal |score| enter together (a diagonal step), so ties are
  * scored fairly. Unscored (NaN) items come last, together.
  */
 public record RocCurve(List<double[]> points, double auc) {
 
     public static RocCurve of(EdgeScores scores, boolean[] reference) {
-        double[] v = scores.values();
-        return of(v, reference);
+        return of(scores.importances(), reference);
     }
 
     /** ROC of arbitrary scores (ranked by |score|) against {@code reference}. */

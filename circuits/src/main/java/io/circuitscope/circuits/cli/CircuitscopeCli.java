@@ -13,7 +13,8 @@ import picocli.CommandLine.Option;
         description = "Automated circuit discovery in transformer language models.",
         subcommands = {DiscoverCommand.class, ValidateCommand.class, RenderCommand.class, BatchCommand.class,
             TrainToyCommand.class, LogitsCommand.class, GenerateCommand.class, MakeTaskCommand.class, PatchCommand.class,
-            HeadsCommand.class, LensCommand.class, DlaCommand.class, CommandLine.HelpCommand.class})
+            HeadsCommand.class, LensCommand.class, DlaCommand.class, CompareScorersCommand.class,
+            CommandLine.HelpCommand.class})
 public final class CircuitscopeCli implements Runnable {
     /** svgSalamander (PNG rasterising) logs a warning per text element when Helvetica is missing; held so it is not collected. */
     private static final java.util.logging.Logger SVG_LOG = java.util.logging.Logger.getLogger("com.kitfox.svg");

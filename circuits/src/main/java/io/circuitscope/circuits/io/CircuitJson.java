@@ -35,6 +35,7 @@ import java.util.Set;
  *   "positions": 15                (only for position-aware circuits: edges are split by token position)
  *   "nodes": {"a0.h1": {"score": 0.1, "in_graph": true}, ...},
  *   "edges": {"a0.h1->a2.h3<k>": {"score": 0.02, "in_graph": true}, ...},   (position-aware: "a0.h1->a2.h3<k>@5")
+ *           (a scorer that ranks by more than |score|, AtP*, adds "importance": 0.05 to each scored edge)
  *   "validation": {...}            (added by `circuitscope validate`)
  *   "roles":   {"a9.h9": "name mover", ...}          (optional: role of a node, coloured in diagrams)
  *   "heatmaps": [{"title", "row_labels", "col_labels", "values": [[...], ...]}]  (optional: patching results)
@@ -85,6 +86,9 @@ public final class CircuitJson {
         for (Edge e : g.edges()) {
             ObjectNode o = edges.putObject(e.name());
             putScore(o, c.scores().get(e.index()));
+            if (c.scores().hasOwnImportance() && !Double.isNaN(c.scores().get(e.index()))) {
+                o.put("importance", c.scores().importance(e.index()));
+            }
             o.put("in_graph", c.contains(e.index()));
         }
         doc.extra().forEach(root::set);
@@ -223,6 +227,9 @@ public final class CircuitJson {
         }
         double[] scores = new double[graph.nEdges()];
         java.util.Arrays.fill(scores, Double.NaN);
+        double[] importance = new double[graph.nEdges()];
+        java.util.Arrays.fill(importance, -1); // -1: the file gives none for this edge
+        boolean anyImportance = false;
         BitSet kept = new BitSet(graph.nEdges());
         for (Iterator<Map.Entry<String, JsonNode>> it = edgesNode.fields(); it.hasNext();) {
             Map.Entry<String, JsonNode> entry = it.next();
@@ -245,6 +252,23 @@ public final class CircuitJson {
             if (s != null && s.isNumber()) {
                 scores[index] = s.asDouble();
             }
+            JsonNode imp = e.get("importance");
+            if (imp != null && !imp.isNull()) {
+                if (!imp.isNumber() || imp.asDouble() < 0 || Double.isNaN(scores[index])) {
+                    throw new CircuitFileException(file + ": field 'edges." + name + ".importance' must be a number >= 0 "
+                            + "beside a numeric 'score', got " + imp + (Double.isNaN(scores[index]) ? " without a score" : ""));
+                }
+                importance[index] = imp.asDouble();
+                anyImportance = true;
+            }
+        }
+        EdgeScores edgeScores = new EdgeScores(graph, scores);
+        if (anyImportance) {
+            for (int i = 0; i < scores.length; i++) {
+                // unscored edges stay unranked; a scored edge without an importance ranks by |score|
+                importance[i] = Double.isNaN(scores[i]) ? Double.NaN : importance[i] < 0 ? Math.abs(scores[i]) : importance[i];
+            }
+            edgeScores = EdgeScores.ranked(graph, scores, importance);
         }
         Map<String, JsonNode> extra = new LinkedHashMap<>();
         root.fields().forEachRemaining(f -> {
@@ -253,7 +277,7 @@ public final class CircuitJson {
                 extra.put(f.getKey(), f.getValue());
             }
         });
-        return new CircuitDocument(new Circuit(graph, kept, new EdgeScores(graph, scores)), asMap(root.get("model")),
+        return new CircuitDocument(new Circuit(graph, kept, edgeScores), asMap(root.get("model")),
                 asMap(root.get("task")), asMap(root.get("method")), asMap(root.get("summary")), extra);
     }
 

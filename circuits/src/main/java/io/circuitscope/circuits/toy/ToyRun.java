@@ -12,7 +12,6 @@ import io.circuitscope.core.Hashes;
 import io.circuitscope.core.graph.Ablation;
 import io.circuitscope.core.graph.Circuit;
 import io.circuitscope.core.graph.ComputationGraph;
-import io.circuitscope.core.graph.Edge;
 import io.circuitscope.core.graph.EdgePatcher;
 import io.circuitscope.core.graph.EdgeScores;
 import io.circuitscope.core.graph.Node;
@@ -33,7 +32,6 @@ import io.circuitscope.discovery.ExhaustivePatching;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -151,23 +149,7 @@ public final class ToyRun {
 
     /** Exact effect of patching every out-edge of each source node at once: m(node patched) - m(clean). */
     public static double[] nodeEffects(TaskPatcher tp) {
-        ComputationGraph g = tp.graph();
-        List<boolean[]> masks = new ArrayList<>();
-        for (Node n : g.sources()) {
-            boolean[] keep = new boolean[g.nEdges()];
-            java.util.Arrays.fill(keep, true);
-            for (Edge e : g.edges()) {
-                if (e.source().equals(n)) {
-                    keep[e.index()] = false;
-                }
-            }
-            masks.add(keep);
-        }
-        double[] v = tp.evaluateKeep(masks);
-        for (int i = 0; i < v.length; i++) {
-            v[i] -= tp.cleanValue();
-        }
-        return v;
+        return new ExhaustivePatching(32).nodeEffects(tp);
     }
 
     /**

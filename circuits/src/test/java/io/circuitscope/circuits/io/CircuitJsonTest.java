@@ -41,6 +41,32 @@ class CircuitJsonTest {
     }
 
     @Test
+    void aScorersOwnImportanceRoundTripsAndStillRanksTheEdges() throws Exception {
+        double[] scores = new double[graph.nEdges()];
+        double[] importance = new double[graph.nEdges()];
+        for (int i = 0; i < scores.length; i++) {
+            scores[i] = i % 4 == 0 ? Double.NaN : (i % 2 == 0 ? -1 : 1) * i * 0.01;
+            importance[i] = Double.isNaN(scores[i]) ? Double.NaN : Math.abs(scores[i]) + (i % 3) * 0.2;
+        }
+        Circuit c = Circuit.ofEdgeNames(graph, List.of("a1.h0->logits")).withScores(EdgeScores.ranked(graph, scores, importance));
+        Path file = dir.resolve("ranked.json");
+        CircuitJson.write(file, new CircuitDocument(c, Map.of("n_layers", 2), Map.of("name", "t"),
+                Map.of("key", "atp-star"), Map.of(), Map.of()));
+        EdgeScores back = CircuitJson.read(file, graph).circuit().scores();
+        assertTrue(back.hasOwnImportance());
+        for (int i = 0; i < scores.length; i++) {
+            assertEquals(scores[i], back.get(i), 1e-12);
+            assertEquals(importance[i], back.importance(i), 1e-12);
+        }
+        assertArrayEquals(EdgeScores.ranked(graph, scores, importance).ranking(), back.ranking());
+
+        String text = Files.readString(file).replaceFirst("\"importance\" *: *[0-9.eE-]+", "\"importance\" : -1");
+        Files.writeString(file, text);
+        CircuitFileException e = assertThrows(CircuitFileException.class, () -> CircuitJson.read(file, graph));
+        assertTrue(e.getMessage().contains("importance' must be a number >= 0"), e.getMessage());
+    }
+
+    @Test
     void positionAwareCircuitsRoundTripWithTheirPositions() throws Exception {
         ComputationGraph split = ComputationGraph.byPosition(graph.config(), 5);
         double[] scores = new double[split.nEdges()];

@@ -2,6 +2,7 @@ package io.circuitscope.circuits.toy;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.circuitscope.circuits.run.ScorerComparison;
 import io.circuitscope.core.graph.Ablation;
 import io.circuitscope.core.graph.Circuit;
 import io.circuitscope.core.graph.EdgePatcher;
@@ -16,7 +17,6 @@ import io.circuitscope.discovery.EapIg;
 import io.circuitscope.discovery.Pipeline;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -53,10 +53,7 @@ class InductionEvidenceTest {
         try (LoadedModel loaded = ModelLoader.load(dir);
              TaskPatcher tp = new TaskPatcher(new EdgePatcher(loaded.model()), o.task(), Metrics.LOGIT_DIFF,
                      Ablation.RESAMPLE, 32)) {
-            List<ScorerEvidence.Row> rows = ScorerEvidence.measure(tp, o.exact(), o.nodeEffects());
-            ScorerEvidence.print(out, rows, tp.graph().nSources() - 1);
-            ScorerEvidence.printMarkdown(out, rows, tp.graph().nSources() - 1);
-            ScorerEvidence.printIssue5Verdict(out, rows);
+            ScorerComparison.Result scored = ScorerEvidence.measureAndPrint(out, tp, o.exact(), o.nodeEffects());
             Pipeline.Result r = new Pipeline(new EapIg(5), new CandidateBudget.TopK(200), new Acdc(0.01))
                     .run(tp, Progress.NONE);
             Circuit c = r.circuit();
@@ -66,9 +63,7 @@ class InductionEvidenceTest {
             out.printf("reference circuit: %d edges, faithfulness %.3f; heads among top-%d nodes: %s%n",
                     o.reference().edgeCount(), o.referenceFaithfulness(), ToyRun.TOP_HEAD_NODES,
                     o.headsAmongTopNodes());
-            for (ScorerEvidence.Row row : rows) {
-                assertTrue(row.auc() >= 0.9, row.scorer() + " ROC AUC " + row.auc() + " < 0.9; " + rows);
-            }
+            ScorerEvidence.assertAucAtLeast(scored, 0.9);
             assertTrue(faithfulness >= 0.85, "pipeline faithfulness " + faithfulness + " < 0.85");
         }
     }

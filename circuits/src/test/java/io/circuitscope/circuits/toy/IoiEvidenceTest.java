@@ -3,6 +3,7 @@ package io.circuitscope.circuits.toy;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.circuitscope.circuits.run.ScorerComparison;
 import io.circuitscope.core.graph.Ablation;
 import io.circuitscope.core.graph.Circuit;
 import io.circuitscope.core.graph.ComputationGraph;
@@ -20,7 +21,6 @@ import io.circuitscope.discovery.EapIg;
 import io.circuitscope.discovery.Pipeline;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -56,10 +56,7 @@ class IoiEvidenceTest {
              TaskPatcher tp = new TaskPatcher(new EdgePatcher(loaded.model()), o.task(), Metrics.LOGIT_DIFF,
                      Ablation.RESAMPLE, 32)) {
             long start = System.nanoTime();
-            List<ScorerEvidence.Row> rows = ScorerEvidence.measure(tp, o.exact(), o.nodeEffects());
-            ScorerEvidence.print(out, rows, tp.graph().nSources() - 1);
-            ScorerEvidence.printMarkdown(out, rows, tp.graph().nSources() - 1);
-            ScorerEvidence.printIssue5Verdict(out, rows);
+            ScorerComparison.Result scored = ScorerEvidence.measureAndPrint(out, tp, o.exact(), o.nodeEffects());
             out.printf("scorers: %.1f s%n", (System.nanoTime() - start) / 1e9);
 
             start = System.nanoTime();
@@ -72,16 +69,11 @@ class IoiEvidenceTest {
                     faithfulness, (System.nanoTime() - start) / 1e9);
             out.printf("reference circuit: %d edges, faithfulness %.3f%n", o.reference().edgeCount(),
                     o.referenceFaithfulness());
-            StringBuilder failures = new StringBuilder();
-            for (ScorerEvidence.Row row : rows) {
-                if (!(row.auc() >= 0.9)) {
-                    failures.append(row.scorer()).append(" ROC AUC ").append(row.auc()).append(" < 0.9; ");
-                }
-            }
+            StringBuilder failures = new StringBuilder(ScorerEvidence.aucFailures(scored, 0.9));
             if (!(faithfulness >= 0.85)) {
                 failures.append("pipeline faithfulness ").append(faithfulness).append(" < 0.85; ");
             }
-            assertTrue(failures.isEmpty(), failures.toString() + rows);
+            assertTrue(failures.isEmpty(), failures.toString() + scored.entries());
         }
     }
 

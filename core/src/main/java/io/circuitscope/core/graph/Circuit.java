@@ -108,7 +108,7 @@ public final class Circuit {
     /**
      * A position-aware circuit seen without positions: an edge is kept when it is kept at any position,
      * and its score is the sum of its per-position scores (unscored positions count as 0; NaN if none is
-     * scored). Used to compare with position-agnostic references. A position-agnostic circuit is returned as is.
+     * scored); a scorer's own importances are summed likewise. Used to compare with position-agnostic references. A position-agnostic circuit is returned as is.
      */
     public Circuit acrossPositions() {
         if (!graph.isByPosition()) {
@@ -116,6 +116,7 @@ public final class Circuit {
         }
         ComputationGraph whole = ComputationGraph.of(graph.config());
         double[] sums = new double[whole.nEdges()];
+        double[] importance = new double[whole.nEdges()];
         boolean[] scored = new boolean[whole.nEdges()];
         BitSet kept = new BitSet(whole.nEdges());
         for (Edge e : graph.edges()) {
@@ -123,6 +124,7 @@ public final class Circuit {
             double v = scores.get(e.index());
             if (!Double.isNaN(v)) {
                 sums[target] += v;
+                importance[target] += scores.importance(e.index());
                 scored[target] = true;
             }
             if (edges.get(e.index())) {
@@ -132,9 +134,12 @@ public final class Circuit {
         for (int i = 0; i < sums.length; i++) {
             if (!scored[i]) {
                 sums[i] = Double.NaN;
+                importance[i] = Double.NaN;
             }
         }
-        return new Circuit(whole, kept, new EdgeScores(whole, sums));
+        EdgeScores wholeScores = scores.hasOwnImportance() ? EdgeScores.ranked(whole, sums, importance)
+                : new EdgeScores(whole, sums);
+        return new Circuit(whole, kept, wholeScores);
     }
 
     public Circuit withScores(EdgeScores newScores) {

@@ -6,20 +6,44 @@ import java.util.stream.IntStream;
 
 /**
  * One number per edge of a graph, with the one definition of ranking every selector, ROC curve and
- * renderer uses: by absolute value, largest first, ties broken by edge index, NaN (unscored) last.
+ * renderer uses: by importance, largest first, ties broken by edge index, NaN (unscored) last.
  * By convention a score estimates {@code m(edge patched) - m(clean)}: the change in the metric
- * when the edge alone carries its patched value.
+ * when the edge alone carries its patched value. An edge's importance is |score| unless the scorer
+ * ranks by something else than its estimate: AtP* estimates with the QK fix and ranks by the larger
+ * of that estimate's size and GradDrop's cancellation-proof magnitude, which is no signed estimate.
  */
 public final class EdgeScores {
     private final ComputationGraph graph;
     private final double[] values;
+    private final double[] importance; // null: |values|
 
     public EdgeScores(ComputationGraph graph, double[] values) {
+        this(graph, values, null);
+    }
+
+    private EdgeScores(ComputationGraph graph, double[] values, double[] importance) {
         if (values.length != graph.nEdges()) {
             throw new IllegalArgumentException("need " + graph.nEdges() + " scores, got " + values.length);
         }
+        if (importance != null) {
+            if (importance.length != values.length) {
+                throw new IllegalArgumentException("need " + values.length + " importances, got " + importance.length);
+            }
+            for (int i = 0; i < importance.length; i++) {
+                if (importance[i] < 0 || Double.isNaN(importance[i]) != Double.isNaN(values[i])) {
+                    throw new IllegalArgumentException("importance of edge " + graph.edges().get(i).name() + " is "
+                            + importance[i] + " for score " + values[i] + ": it must be >= 0, and NaN exactly where the score is");
+                }
+            }
+        }
         this.graph = graph;
         this.values = values.clone();
+        this.importance = importance == null ? null : importance.clone();
+    }
+
+    /** Scores ranked by their own {@code importance} (non-negative; NaN where the score is NaN). */
+    public static EdgeScores ranked(ComputationGraph graph, double[] values, double[] importance) {
+        return new EdgeScores(graph, values, java.util.Objects.requireNonNull(importance, "importance"));
     }
 
     public static EdgeScores unscored(ComputationGraph graph) {
@@ -48,11 +72,30 @@ public final class EdgeScores {
         return values.length;
     }
 
-    /** Edge indices from most to least important (|score| descending; NaN last; ties by index). */
+    /** How important an edge is for ranking: |score| unless the scorer gave its own importance. */
+    public double importance(int edge) {
+        return importance == null ? Math.abs(values[edge]) : importance[edge];
+    }
+
+    /** Every edge's {@link #importance(int)}. */
+    public double[] importances() {
+        double[] out = new double[values.length];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = importance(i);
+        }
+        return out;
+    }
+
+    /** Whether the scorer ranks by something else than |score| (then files record the importance too). */
+    public boolean hasOwnImportance() {
+        return importance != null;
+    }
+
+    /** Edge indices from most to least important (importance descending; NaN last; ties by index). */
     public int[] ranking() {
         return IntStream.range(0, values.length).boxed()
                 .sorted(Comparator.<Integer>comparingDouble(i -> Double.isNaN(values[i]) ? Double.NEGATIVE_INFINITY
-                        : Math.abs(values[i])).reversed().thenComparingInt(i -> i))
+                        : importance(i)).reversed().thenComparingInt(i -> i))
                 .mapToInt(Integer::intValue).toArray();
     }
 
@@ -68,11 +111,11 @@ public final class EdgeScores {
         return keep;
     }
 
-    /** Edges with |score| >= threshold. */
+    /** Edges with importance (|score| unless the scorer gave its own) >= threshold. */
     public boolean[] atLeast(double threshold) {
         boolean[] keep = new boolean[values.length];
         for (int i = 0; i < values.length; i++) {
-            keep[i] = !Double.isNaN(values[i]) && Math.abs(values[i]) >= threshold;
+            keep[i] = !Double.isNaN(values[i]) && importance(i) >= threshold;
         }
         return keep;
     }

@@ -1,0 +1,170 @@
+package io.circuitscope.circuits.cli;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.circuitscope.circuits.run.Methods;
+import io.circuitscope.circuits.run.ScorerComparison;
+import io.circuitscope.core.graph.Ablation;
+import io.circuitscope.core.graph.EdgePatcher;
+import io.circuitscope.core.graph.TaskPatcher;
+import io.circuitscope.core.task.Metric;
+import io.circuitscope.core.task.Metrics;
+import io.circuitscope.discovery.EdgeScorer;
+import io.circuitscope.validation.ScoreAgreement;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** How well do the cheap scorers agree with exact patching on this model and task? */
+@Command(name = "compare-scorers", mixinStandardHelpOptions = true,
+        description = "Patch every edge and node exactly and report each scorer's agreement with it: ROC AUC, "
+                + "Pearson and Spearman correlation of edge and node scores, recall of the exact top nodes and edges.")
+final class CompareScorersCommand implements Callable<Integer> {
+    @Option(names = "--model", defaultValue = "planted:ioi", paramLabel = "MODEL",
+            description = "Model directory, llama2.c .bin file, Hugging Face hub id, or planted:NAME (default: ${DEFAULT-VALUE}).")
+    String model;
+
+    @Option(names = "--task", paramLabel = "T.jsonl",
+            description = "Task file (JSON Lines); planted models bring their own task when omitted.")
+    Path taskFile;
+
+    @Option(names = "--examples", defaultValue = "32", description = "Examples of a planted model's task (default: ${DEFAULT-VALUE}).")
+    int examples;
+
+    @Option(names = "--scorers", split = ",", defaultValue = "eap,eap-ig,atp-star,relp",
+            description = "Scorers to compare, comma separated (default: ${DEFAULT-VALUE}).")
+    List<String> scorers;
+
+    @Option(names = "--metric", defaultValue = "logit-diff",
+            description = "logit-diff, logit-diff-swapped, logprob, prob, prob-diff (default: ${DEFAULT-VALUE}; "
+                    + "not kl, whose gradient vanishes at the clean run).")
+    String metric;
+
+    @Option(names = "--ablation", defaultValue = "resample", description = "resample, mean or zero (default: ${DEFAULT-VALUE}).")
+    String ablation;
+
+    @Option(names = "--ig-steps", defaultValue = "5", description = "EAP-IG steps (default: ${DEFAULT-VALUE}).")
+    int igSteps;
+
+    @Option(names = "--top-edges", defaultValue = "50", description = "Exact top edges for AUC and recall (default: ${DEFAULT-VALUE}).")
+    int topEdges;
+
+    @Option(names = "--top-nodes", defaultValue = "10", description = "Exact top nodes for recall (default: ${DEFAULT-VALUE}).")
+    int topNodes;
+
+    @Option(names = "--batch-size", defaultValue = "32", description = "Examples per forward pass (default: ${DEFAULT-VALUE}).")
+    int batchSize;
+
+    @Option(names = "--seed", defaultValue = "0", description = "Seed of a planted model's task (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--align", description = "Left-pad clean/corrupted prompts of different token lengths.")
+    boolean align;
+
+    @Option(names = "--markdown", description = "Also print the table as markdown.")
+    boolean markdown;
+
+    @Option(names = "--out", paramLabel = "FILE", description = "Also write the numbers as JSON to FILE.")
+    Path out;
+
+    @Option(names = "--quiet", description = "No progress bars.")
+    boolean quiet;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        Metric m;
+        Ablation a;
+        List<EdgeScorer> chosen = new ArrayList<>();
+        try {
+            m = Metrics.byName(metric);
+            a = Ablation.parse(ablation);
+            for (String key : scorers) {
+                if (key.trim().equals("exact")) {
+                    throw new IllegalArgumentException("'exact' is what the scorers are compared with, not a scorer to compare");
+                }
+                chosen.add(Methods.scorer(key.trim(), igSteps));
+            }
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
+        if (m == Metrics.KL) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--metric kl: its gradient is zero at the clean "
+                    + "run, so every gradient scorer would score 0; use logit-diff, logprob or another task metric");
+        }
+        if (igSteps < 1 || batchSize < 1 || topEdges < 1 || topNodes < 1) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--ig-steps, --batch-size, --top-edges and --top-nodes must be positive");
+        }
+        PrintWriter stdout = spec.commandLine().getOut();
+        ProgressBar progress = new ProgressBar(spec.commandLine().getErr(), quiet);
+        try (ModelAndTask mt = ModelAndTask.open(model, taskFile, examples, seed, align, quiet)) {
+            if (mt.task() == null) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--task is required for model " + model);
+            }
+            try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(mt.model()), mt.task(), m, a, batchSize)) {
+                if (topEdges >= tp.graph().nEdges()) {
+                    throw new CommandLine.ParameterException(spec.commandLine(), "--top-edges " + topEdges
+                            + " must be below the graph's " + tp.graph().nEdges() + " edges");
+                }
+                ScorerComparison.Result r = ScorerComparison.run(tp, chosen, topEdges, topNodes, progress);
+                stdout.printf("compare-scorers: %s, task %s (%d examples), metric %s, %s ablation%n", model,
+                        mt.task().name(), mt.task().examples().size(), m.name(), ablation);
+                stdout.printf("exact patching of %d edges and %d nodes: %d forward passes, %.1f s%n", r.edges(),
+                        r.componentNodes() + 1, r.exactPasses(), r.exactSeconds());
+                ScorerComparison.print(stdout, r);
+                if (markdown) {
+                    ScorerComparison.printMarkdown(stdout, r);
+                }
+                ScorerComparison.printVersusBaseline(stdout, r);
+                if (out != null) {
+                    write(out, r);
+                    stdout.printf("wrote %s%n", out);
+                }
+            }
+        }
+        stdout.flush();
+        return 0;
+    }
+
+    private void write(Path file, ScorerComparison.Result r) throws java.io.IOException {
+        ObjectNode root = AnalysisSupport.JSON.createObjectNode();
+        root.put("model", model);
+        root.put("metric", metric);
+        root.put("ablation", ablation);
+        root.put("edges", r.edges());
+        root.put("component_nodes", r.componentNodes());
+        root.put("exact_forward_passes", r.exactPasses());
+        root.put("exact_seconds", r.exactSeconds());
+        ObjectNode scorersNode = root.putObject("scorers");
+        for (ScorerComparison.Entry e : r.entries()) {
+            ScoreAgreement a = e.agreement();
+            ObjectNode o = scorersNode.putObject(e.scorer());
+            o.put("auc", a.auc());
+            o.put("edge_pearson", a.edgePearson());
+            o.put("edge_spearman", a.edgeSpearman());
+            o.put("node_pearson", a.nodePearson());
+            o.put("node_spearman", a.nodeSpearman());
+            o.put("top_nodes", a.topNodes());
+            o.put("nodes_in_top_k", a.nodesInTopK());
+            o.put("nodes_in_top_2k", a.nodesInTop2K());
+            o.put("top_edges", a.topEdges());
+            o.put("edges_in_top_k", a.edgesInTopK());
+            o.put("edges_in_top_2k", a.edgesInTop2K());
+            o.put("seconds", e.seconds());
+        }
+        Path absolute = file.toAbsolutePath();
+        Files.createDirectories(absolute.getParent());
+        Path tmp = absolute.resolveSibling(absolute.getFileName() + ".tmp");
+        AnalysisSupport.JSON.writerWithDefaultPrettyPrinter().writeValue(tmp.toFile(), root);
+        Files.move(tmp, absolute, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+}

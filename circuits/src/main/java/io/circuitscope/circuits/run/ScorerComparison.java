@@ -1,0 +1,130 @@
+package io.circuitscope.circuits.run;
+
+import io.circuitscope.core.graph.EdgeScores;
+import io.circuitscope.core.graph.TaskPatcher;
+import io.circuitscope.core.progress.Progress;
+import io.circuitscope.discovery.EdgeScorer;
+import io.circuitscope.discovery.ExhaustivePatching;
+import io.circuitscope.validation.ScoreAgreement;
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Cheap scorers against exact patching on one model and task: every edge and every node patched
+ * exactly once, then each scorer's {@link ScoreAgreement}. Answers "how far can I trust EAP (or
+ * AtP*, RelP, EAP-IG) on this model?" before relying on a scorer alone.
+ */
+public final class ScorerComparison {
+    /** The scorer whose correlations the others are held against (issue #5: AtP, i.e. EAP for edges). */
+    public static final String BASELINE = "eap";
+
+    /** One scorer's agreement and the time it took. */
+    public record Entry(String scorer, ScoreAgreement agreement, double seconds) {
+    }
+
+    /**
+     * The exact ground truth and every scorer's agreement with it.
+     *
+     * @param exactSeconds time of exhaustive edge and node patching
+     */
+    public record Result(int edges, int componentNodes, double exactSeconds, long exactPasses, List<Entry> entries) {
+        /** Entries by scorer key, in run order. */
+        public Map<String, Entry> byScorer() {
+            Map<String, Entry> m = new LinkedHashMap<>();
+            entries.forEach(e -> m.put(e.scorer(), e));
+            return m;
+        }
+    }
+
+    private ScorerComparison() {
+    }
+
+    /** Patches every edge and node exactly, then scores with each scorer. */
+    public static Result run(TaskPatcher tp, List<EdgeScorer> scorers, int topEdges, int topNodes, Progress progress) {
+        long start = System.nanoTime();
+        long passes = tp.forwardPasses();
+        ExhaustivePatching exhaustive = new ExhaustivePatching(32);
+        EdgeScores exact = exhaustive.score(tp, progress);
+        double[] nodeEffects = exhaustive.nodeEffects(tp);
+        double exactSeconds = (System.nanoTime() - start) / 1e9;
+        Result r = compare(tp, scorers, exact, nodeEffects, topEdges, topNodes, progress);
+        return new Result(r.edges(), r.componentNodes(), exactSeconds, tp.forwardPasses() - passes, r.entries());
+    }
+
+    /** Scores with each scorer against exact effects computed elsewhere (the toy trainers compute them once). */
+    public static Result compare(TaskPatcher tp, List<EdgeScorer> scorers, EdgeScores exact, double[] exactNodeEffects,
+            int topEdges, int topNodes, Progress progress) {
+        List<Entry> entries = new ArrayList<>();
+        for (EdgeScorer scorer : scorers) {
+            long start = System.nanoTime();
+            EdgeScores s = scorer.score(tp, progress);
+            double seconds = (System.nanoTime() - start) / 1e9;
+            entries.add(new Entry(scorer.key(), ScoreAgreement.of(s, exact, exactNodeEffects, topEdges, topNodes), seconds));
+        }
+        return new Result(tp.graph().nEdges(), tp.graph().nSources() - 1, 0, 0, entries);
+    }
+
+    /** A plain-text table. */
+    public static void print(PrintWriter out, Result r) {
+        out.printf("%-9s %6s %13s %14s %13s %14s %10s %10s %10s %10s %8s%n", "scorer", "AUC", "edge Pearson",
+                "edge Spearman", "node Pearson", "node Spearman", "nodes@k", "nodes@2k", "edges@k", "edges@2k", "seconds");
+        for (Entry e : r.entries()) {
+            ScoreAgreement a = e.agreement();
+            out.printf("%-9s %6.3f %13.3f %14.3f %13.3f %14.3f %10s %10s %10s %10s %8.1f%n", e.scorer(), a.auc(),
+                    a.edgePearson(), a.edgeSpearman(), a.nodePearson(), a.nodeSpearman(),
+                    a.nodesInTopK() + "/" + a.topNodes(), a.nodesInTop2K() + "/" + a.topNodes(),
+                    a.edgesInTopK() + "/" + a.topEdges(), a.edgesInTop2K() + "/" + a.topEdges(), e.seconds());
+        }
+        if (!r.entries().isEmpty()) {
+            ScoreAgreement a = r.entries().get(0).agreement();
+            out.printf("(%d edges, %d component nodes; AUC against the exact top %d edges; k = %d nodes, %d edges)%n",
+                    r.edges(), r.componentNodes(), a.topEdges(), a.topNodes(), a.topEdges());
+        }
+        out.flush();
+    }
+
+    /** A markdown table, as recorded in benchmarks/RESULTS.md. */
+    public static void printMarkdown(PrintWriter out, Result r) {
+        out.println("| scorer | ROC AUC | edge Pearson | edge Spearman | node Pearson | node Spearman "
+                + "| exact top nodes in top k / 2k | exact top edges in top k / 2k |");
+        out.println("|---|---|---|---|---|---|---|---|");
+        for (Entry e : r.entries()) {
+            ScoreAgreement a = e.agreement();
+            out.printf("| %s | %.3f | %.3f | %.3f | %.3f | %.3f | %d/%d, %d/%d | %d/%d, %d/%d |%n", e.scorer(), a.auc(),
+                    a.edgePearson(), a.edgeSpearman(), a.nodePearson(), a.nodeSpearman(), a.nodesInTopK(), a.topNodes(),
+                    a.nodesInTop2K(), a.topNodes(), a.edgesInTopK(), a.topEdges(), a.edgesInTop2K(), a.topEdges());
+        }
+        out.flush();
+    }
+
+    /**
+     * For each scorer other than the baseline: is it at least the baseline's value on both Pearson and
+     * Spearman, for edges and for nodes? Printed line by line; true when every scorer is.
+     */
+    public static boolean printVersusBaseline(PrintWriter out, Result r) {
+        Entry base = r.byScorer().get(BASELINE);
+        if (base == null) {
+            return true;
+        }
+        boolean all = true;
+        ScoreAgreement b = base.agreement();
+        for (Entry e : r.entries()) {
+            if (e.scorer().equals(BASELINE)) {
+                continue;
+            }
+            ScoreAgreement a = e.agreement();
+            boolean edges = a.edgesAtLeast(b);
+            boolean nodes = a.nodesAtLeast(b);
+            out.printf("%s at least %s on Pearson and Spearman: edges %s (%.4f vs %.4f, %.4f vs %.4f), nodes %s "
+                    + "(%.4f vs %.4f, %.4f vs %.4f)%n", e.scorer(), BASELINE, edges ? "yes" : "NO", a.edgePearson(),
+                    b.edgePearson(), a.edgeSpearman(), b.edgeSpearman(), nodes ? "yes" : "NO", a.nodePearson(),
+                    b.nodePearson(), a.nodeSpearman(), b.nodeSpearman());
+            all &= edges && nodes;
+        }
+        out.flush();
+        return all;
+    }
+}

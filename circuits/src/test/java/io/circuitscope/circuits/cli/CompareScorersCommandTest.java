@@ -1,0 +1,51 @@
+package io.circuitscope.circuits.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class CompareScorersCommandTest {
+    @TempDir
+    Path dir;
+
+    /**
+     * The planted IOI model's q/k edges into layer 2 are attention saturation that EAP cannot see
+     * (its scores there are below 1e-20) and AtP*'s QK fix recovers exactly; the command must report that.
+     */
+    @Test
+    void comparesEveryScorerWithExactPatchingAndWritesTheNumbers() throws Exception {
+        Path file = dir.resolve("comparison.json");
+        CliRun r = CliRun.run("compare-scorers", "--quiet", "--examples", "16", "--out", file.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("exact patching of 262 edges and 16 nodes"), r.out());
+        assertTrue(r.out().contains("atp-star at least eap on Pearson and Spearman: edges yes"), r.out());
+        JsonNode json = new ObjectMapper().readTree(file.toFile());
+        assertEquals(262, json.get("edges").asInt());
+        for (String scorer : new String[] {"eap", "eap-ig", "atp-star", "relp"}) {
+            JsonNode s = json.get("scorers").get(scorer);
+            assertTrue(s != null && s.get("edge_spearman").isNumber(), scorer + " missing: " + json);
+            assertEquals(12, s.get("top_edges").asInt(), "12 edges of the planted model have an exact effect");
+        }
+        double eap = json.get("scorers").get("eap").get("edge_pearson").asDouble();
+        double star = json.get("scorers").get("atp-star").get("edge_pearson").asDouble();
+        assertTrue(star > eap + 0.2, "QK fix: AtP* edge Pearson " + star + " vs EAP " + eap);
+    }
+
+    @Test
+    void refusesKlExactAndUnknownScorersWithAReason() {
+        CliRun kl = CliRun.run("compare-scorers", "--quiet", "--metric", "kl");
+        assertEquals(2, kl.code());
+        assertTrue(kl.err().contains("gradient is zero at the clean run"), kl.err());
+        CliRun exact = CliRun.run("compare-scorers", "--quiet", "--scorers", "eap,exact");
+        assertEquals(2, exact.code());
+        assertTrue(exact.err().contains("'exact' is what the scorers are compared with"), exact.err());
+        CliRun unknown = CliRun.run("compare-scorers", "--quiet", "--scorers", "eap,magic");
+        assertEquals(2, unknown.code());
+        assertTrue(unknown.err().contains("unknown scorer 'magic'"), unknown.err());
+    }
+}

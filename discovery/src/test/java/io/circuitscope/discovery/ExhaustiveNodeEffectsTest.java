@@ -1,0 +1,57 @@
+package io.circuitscope.discovery;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.circuitscope.core.graph.Ablation;
+import io.circuitscope.core.graph.EdgePatcher;
+import io.circuitscope.core.graph.Node;
+import io.circuitscope.core.graph.NodeKind;
+import io.circuitscope.core.graph.TaskPatcher;
+import io.circuitscope.core.io.LoadedModel;
+import io.circuitscope.core.task.Direction;
+import io.circuitscope.core.task.Metrics;
+import io.circuitscope.core.task.Task;
+import io.circuitscope.core.testing.TestModels;
+import io.circuitscope.core.testing.TinyCheckpoint;
+import io.circuitscope.discovery.analysis.ActivationPatching;
+import io.circuitscope.discovery.analysis.PatchResult;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Patching every out-edge of a node is patching the node's output: the edge patcher's node effects
+ * equal a hook-based activation patching sweep over head outputs (z) and MLP outputs.
+ */
+class ExhaustiveNodeEffectsTest {
+    @Test
+    void nodeEffectsEqualPatchingTheNodesOutput() {
+        try (LoadedModel loaded = TestModels.load(TinyCheckpoint.gpt2(13, 2, 3, 4, 29, 8, false))) {
+            Task task = RandomTasks.make(loaded.model(), 3, 5, 6, false);
+            Map<String, Double> bySweep = new HashMap<>();
+            for (ActivationPatching.Site site : new ActivationPatching.Site[] {ActivationPatching.Site.HEADS,
+                    ActivationPatching.Site.MLP}) {
+                PatchResult r = ActivationPatching.sweep(loaded.model(), task,
+                        ActivationPatching.Options.of(Metrics.LOGIT_DIFF, Direction.NOISE, site, false));
+                r.effects().forEach(e -> bySweep.put(e.name(), e.effect()));
+            }
+            try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(loaded.model()), task, Metrics.LOGIT_DIFF,
+                    Ablation.RESAMPLE, 8)) {
+                double[] effects = new ExhaustivePatching(4).nodeEffects(tp); // chunks of 4: boundaries exercised
+                int compared = 0;
+                double largest = 0;
+                for (Node n : tp.graph().sources()) {
+                    if (n.kind() == NodeKind.INPUT) {
+                        continue;
+                    }
+                    assertEquals(bySweep.get(n.name()), effects[n.sourceIndex()], 1e-4, n.name());
+                    largest = Math.max(largest, Math.abs(effects[n.sourceIndex()]));
+                    compared++;
+                }
+                assertEquals(2 * 3 + 2, compared);
+                assertTrue(largest > 1e-3, "some node must matter, largest effect " + largest);
+            }
+        }
+    }
+}

@@ -1,0 +1,93 @@
+package io.circuitscope.validation;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.circuitscope.core.graph.ComputationGraph;
+import io.circuitscope.core.graph.Edge;
+import io.circuitscope.core.graph.EdgeScores;
+import io.circuitscope.core.model.ModelConfig;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class ScoreAgreementTest {
+    final ComputationGraph graph = ComputationGraph.of(ModelConfig.builder("gpt2").setSizes(12, 2, 3, 16, 10, 8).build());
+
+    /** Exact effects: every fourth edge has none; node effects are the sums of their out-edges. */
+    double[] exactValues() {
+        Random r = new Random(3);
+        double[] v = new double[graph.nEdges()];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = i % 4 == 0 ? 0.0 : r.nextGaussian();
+        }
+        return v;
+    }
+
+    double[] nodeSums(double[] edges) {
+        return new EdgeScores(graph, edges).nodeScoresBySource();
+    }
+
+    @Test
+    void aScorerEqualToExactPatchingAgreesPerfectlyAndZerosTieWhateverTheirSign() {
+        double[] exact = exactValues();
+        double[] same = exact.clone();
+        for (int i = 0; i < same.length; i++) {
+            same[i] = same[i] == 0 ? -0.0 : same[i]; // gradient scorers negate a 0 gradient into -0.0
+        }
+        ScoreAgreement a = ScoreAgreement.of(new EdgeScores(graph, same), new EdgeScores(graph, exact), nodeSums(exact),
+                50, 10);
+        assertEquals(1.0, a.auc(), 1e-12);
+        assertEquals(1.0, a.edgePearson(), 1e-12);
+        assertEquals(1.0, a.edgeSpearman(), 1e-12);
+        assertEquals(1.0, a.nodePearson(), 1e-12);
+        assertEquals(1.0, a.nodeSpearman(), 1e-12);
+        assertEquals(a.topNodes(), a.nodesInTopK());
+        assertEquals(50, a.edgesInTopK());
+        assertTrue(a.edgesAtLeast(a) && a.nodesAtLeast(a));
+    }
+
+    @Test
+    void edgesAndNodesWithoutAnyExactEffectAreNoReference() {
+        double[] exact = new double[graph.nEdges()];
+        int withEffect = 0;
+        for (Edge e : graph.edges()) {
+            if (e.source().sourceIndex() == 1 && e.index() % 2 == 0) { // only some out-edges of one head matter
+                exact[e.index()] = 1 + e.index();
+                withEffect++;
+            }
+        }
+        double[] noisy = exact.clone();
+        Random r = new Random(5);
+        for (int i = 0; i < noisy.length; i++) {
+            noisy[i] += 1e-3 * r.nextGaussian();
+        }
+        ScoreAgreement a = ScoreAgreement.of(new EdgeScores(graph, noisy), new EdgeScores(graph, exact), nodeSums(exact),
+                50, 10);
+        assertEquals(withEffect, a.topEdges(), "the reference is the edges with an effect, not 50");
+        assertEquals(withEffect, a.edgesInTopK());
+        assertEquals(1.0, a.auc(), 1e-12);
+        assertEquals(1, a.topNodes(), "one node has an effect");
+        assertEquals(1, a.nodesInTopK());
+    }
+
+    @Test
+    void aWorseScorerIsReportedWorse() {
+        double[] exact = exactValues();
+        double[] shuffled = exact.clone();
+        Random r = new Random(9);
+        for (int i = shuffled.length - 1; i > 0; i--) {
+            int j = r.nextInt(i + 1);
+            double t = shuffled[i];
+            shuffled[i] = shuffled[j];
+            shuffled[j] = t;
+        }
+        EdgeScores truth = new EdgeScores(graph, exact);
+        ScoreAgreement good = ScoreAgreement.of(truth, truth, nodeSums(exact), 50, 10);
+        ScoreAgreement bad = ScoreAgreement.of(new EdgeScores(graph, shuffled), truth, nodeSums(exact), 50, 10);
+        assertTrue(Math.abs(bad.edgePearson()) < 0.3 && Math.abs(bad.edgeSpearman()) < 0.3, bad.toString());
+        assertTrue(bad.auc() < 0.75, bad.toString());
+        assertFalse(bad.edgesAtLeast(good));
+        assertTrue(good.edgesAtLeast(bad));
+    }
+}
