@@ -3,15 +3,20 @@ package io.circuitscope.discovery;
 import io.circuitscope.core.graph.ComputationGraph;
 import io.circuitscope.core.graph.Edge;
 import io.circuitscope.core.graph.EdgeScores;
+import io.circuitscope.core.graph.Node;
 import io.circuitscope.core.graph.TaskPatcher;
 import io.circuitscope.core.progress.Progress;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * Exact activation patching of every edge on its own: {@code m(only e patched) - m(clean)}. The
  * ground truth the cheap scorers are measured against; {@code variantsPerPass} patched copies of
- * the batch run in each forward pass.
+ * the batch run in each forward pass. Patching an edge into layer l changes nothing below l, so the
+ * clean pass up to l is computed once per layer ({@link TaskPatcher#prefixes}) and every trial runs
+ * from there, as in ACDC.
  */
 public final class ExhaustivePatching implements EdgeScorer {
     private final int variantsPerPass;
@@ -27,27 +32,26 @@ public final class ExhaustivePatching implements EdgeScorer {
 
     @Override
     public EdgeScores score(TaskPatcher task, Progress progress) {
-        int n = task.graph().nEdges();
+        ComputationGraph g = task.graph();
+        int n = g.nEdges();
         double[] scores = new double[n];
         progress.start("exact patching of every edge", n);
         long passesBefore = task.forwardPasses();
-        for (int start = 0; start < n; start += variantsPerPass) {
-            int end = Math.min(n, start + variantsPerPass);
+        int done = 0;
+        for (List<Integer> intoLayer : byDestinationLayer(g)) {
             List<boolean[]> masks = new ArrayList<>();
-            for (int e = start; e < end; e++) {
-                boolean[] keep = new boolean[n];
-                java.util.Arrays.fill(keep, true);
-                keep[e] = false;
-                masks.add(keep);
+            for (int e : intoLayer) {
+                masks.add(allBut(n, List.of(e)));
             }
-            double[] values = task.evaluateKeep(masks);
-            for (int e = start; e < end; e++) {
-                scores[e] = values[e - start] - task.cleanValue();
+            double[] effects = effects(task, masks, g.edges().get(intoLayer.get(0)).destination().node().layer());
+            for (int i = 0; i < effects.length; i++) {
+                scores[intoLayer.get(i)] = effects[i];
             }
-            progress.advance(end, task.forwardPasses() - passesBefore);
+            done += intoLayer.size();
+            progress.advance(done, task.forwardPasses() - passesBefore);
         }
         progress.finish();
-        return new EdgeScores(task.graph(), scores);
+        return new EdgeScores(g, scores);
     }
 
     /**
@@ -57,24 +61,61 @@ public final class ExhaustivePatching implements EdgeScorer {
     public double[] nodeEffects(TaskPatcher task) {
         ComputationGraph g = task.graph();
         double[] effects = new double[g.nSources()];
-        for (int start = 0; start < effects.length; start += variantsPerPass) {
-            int end = Math.min(effects.length, start + variantsPerPass);
+        Map<Integer, List<Node>> byLayer = new TreeMap<>();
+        for (Node source : g.sources()) {
+            byLayer.computeIfAbsent(Math.max(0, source.layer()), k -> new ArrayList<>()).add(source);
+        }
+        for (Map.Entry<Integer, List<Node>> layer : byLayer.entrySet()) {
             List<boolean[]> masks = new ArrayList<>();
-            for (int s = start; s < end; s++) {
-                boolean[] keep = new boolean[g.nEdges()];
-                java.util.Arrays.fill(keep, true);
+            for (Node source : layer.getValue()) {
+                List<Integer> out = new ArrayList<>();
                 for (Edge e : g.edges()) {
-                    if (e.source().sourceIndex() == s) {
-                        keep[e.index()] = false;
+                    if (e.source().equals(source)) {
+                        out.add(e.index());
                     }
                 }
-                masks.add(keep);
+                masks.add(allBut(g.nEdges(), out));
             }
-            double[] values = task.evaluateKeep(masks);
-            for (int s = start; s < end; s++) {
-                effects[s] = values[s - start] - task.cleanValue();
+            // a node's out-edges go into its own layer (a head into that layer's MLP) or later ones
+            double[] values = effects(task, masks, layer.getKey());
+            for (int i = 0; i < values.length; i++) {
+                effects[layer.getValue().get(i).sourceIndex()] = values[i];
             }
         }
         return effects;
+    }
+
+    /** m(mask) - m(clean) for masks that keep every edge into a destination below {@code layer}. */
+    private double[] effects(TaskPatcher task, List<boolean[]> masks, int layer) {
+        double[] out = new double[masks.size()];
+        boolean[] clean = allBut(task.graph().nEdges(), List.of());
+        try (TaskPatcher.Prefixes prefixes = layer > 0 ? task.prefixes(clean, layer) : null) {
+            for (int start = 0; start < masks.size(); start += variantsPerPass) {
+                List<boolean[]> chunk = masks.subList(start, Math.min(masks.size(), start + variantsPerPass));
+                double[] values = prefixes == null ? task.evaluateKeep(chunk) : task.evaluateKeep(prefixes, chunk);
+                for (int i = 0; i < values.length; i++) {
+                    out[start + i] = values[i] - task.cleanValue();
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Edge indices grouped by the layer of their destination (the logits last), in layer order. */
+    private static List<List<Integer>> byDestinationLayer(ComputationGraph g) {
+        Map<Integer, List<Integer>> groups = new TreeMap<>();
+        for (Edge e : g.edges()) {
+            groups.computeIfAbsent(e.destination().node().layer(), k -> new ArrayList<>()).add(e.index());
+        }
+        return new ArrayList<>(groups.values());
+    }
+
+    private static boolean[] allBut(int edges, List<Integer> patched) {
+        boolean[] keep = new boolean[edges];
+        java.util.Arrays.fill(keep, true);
+        for (int e : patched) {
+            keep[e] = false;
+        }
+        return keep;
     }
 }

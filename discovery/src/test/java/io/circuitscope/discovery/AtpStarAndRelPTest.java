@@ -20,9 +20,17 @@ import org.junit.jupiter.api.Test;
 
 class AtpStarAndRelPTest {
 
-    @Test
-    void qkFixTracksExactPatchingOfQueryAndKeyEdgesBetterThanLinearAttribution() {
-        try (LoadedModel loaded = TestModels.load(TinyCheckpoint.gpt2(29, 2, 3, 4, 23, 8, false))) {
+    /** GPT-2, and a grouped-query, rotary, RMSNorm model (each key input feeds the shared key projection of its group). */
+    static java.util.stream.Stream<TinyCheckpoint> qkModels() {
+        return java.util.stream.Stream.of(TinyCheckpoint.gpt2(29, 2, 3, 4, 23, 8, false),
+                TinyCheckpoint.llamaFamily("llama", 31, 2, 4, 2, 4, 12, 20, 23, 16, false, false),
+                TinyCheckpoint.llamaFamily("qwen3", 33, 2, 4, 2, 4, 12, 20, 23, 16, false, false));
+    }
+
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.MethodSource("qkModels")
+    void qkFixTracksExactPatchingOfQueryAndKeyEdgesBetterThanLinearAttribution(TinyCheckpoint checkpoint) {
+        try (LoadedModel loaded = TestModels.load(checkpoint)) {
             Task task = RandomTasks.make(loaded.model(), 12, 4, 6, false);
             try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(loaded.model()), task, Metrics.LOGIT_DIFF,
                     Ablation.RESAMPLE, 8)) {

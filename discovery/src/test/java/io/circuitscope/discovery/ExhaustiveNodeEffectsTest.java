@@ -54,4 +54,36 @@ class ExhaustiveNodeEffectsTest {
             }
         }
     }
+
+    /** Running each edge's trial from its layer's shared clean prefix gives what a full pass per edge gives. */
+    @Test
+    void edgeEffectsFromSharedPrefixesEqualOneFullPassPerEdge() {
+        for (TinyCheckpoint checkpoint : java.util.List.of(TinyCheckpoint.gpt2(19, 3, 2, 4, 29, 8, false),
+                TinyCheckpoint.llamaFamily("llama", 7, 2, 4, 2, 4, 12, 20, 29, 16, false, false))) {
+            try (LoadedModel loaded = TestModels.load(checkpoint)) {
+                Task task = RandomTasks.make(loaded.model(), 8, 6, 5, false);
+                for (io.circuitscope.core.graph.ComputationGraph g : new io.circuitscope.core.graph.ComputationGraph[] {
+                        io.circuitscope.core.graph.ComputationGraph.of(loaded.model().config()),
+                        io.circuitscope.core.graph.ComputationGraph.byPosition(loaded.model().config(), 5)}) {
+                    try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(loaded.model(), g), task, Metrics.LOGIT_DIFF,
+                            Ablation.RESAMPLE, 4)) { // batches of 4: two batches, each with its own prefixes
+                        double[] fast = new ExhaustivePatching(7).score(tp, io.circuitscope.core.progress.Progress.NONE)
+                                .values();
+                        long before = tp.forwardPasses();
+                        double largest = 0;
+                        for (int e = 0; e < g.nEdges(); e++) {
+                            boolean[] keep = new boolean[g.nEdges()];
+                            java.util.Arrays.fill(keep, true);
+                            keep[e] = false;
+                            double slow = tp.evaluateKeep(java.util.List.of(keep))[0] - tp.cleanValue();
+                            assertEquals(slow, fast[e], 1e-4 * (1 + Math.abs(slow)), g + " " + g.edges().get(e).name());
+                            largest = Math.max(largest, Math.abs(slow));
+                        }
+                        assertTrue(largest > 1e-3, "some edge must matter, largest effect " + largest);
+                        assertTrue(tp.forwardPasses() > before, "the reference loop ran");
+                    }
+                }
+            }
+        }
+    }
 }

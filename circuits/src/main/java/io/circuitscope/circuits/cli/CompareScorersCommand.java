@@ -116,8 +116,9 @@ final class CompareScorersCommand implements Callable<Integer> {
                             + " must be below the graph's " + tp.graph().nEdges() + " edges");
                 }
                 ScorerComparison.Result r = ScorerComparison.run(tp, chosen, topEdges, topNodes, progress);
-                stdout.printf("compare-scorers: %s, task %s (%d examples), metric %s, %s ablation%n", model,
-                        mt.task().name(), mt.task().examples().size(), m.name(), ablation);
+                stdout.printf("compare-scorers: %s, task %s (%d examples), metric %s, %s ablation: clean %.4f, "
+                        + "corrupted %.4f%n", model, mt.task().name(), mt.task().examples().size(), m.name(), ablation,
+                        tp.cleanValue(), tp.corruptedValue());
                 stdout.printf("exact patching of %d edges and %d nodes: %d forward passes, %.1f s%n", r.edges(),
                         r.componentNodes() + 1, r.exactPasses(), r.exactSeconds());
                 ScorerComparison.print(stdout, r);
@@ -126,7 +127,7 @@ final class CompareScorersCommand implements Callable<Integer> {
                 }
                 ScorerComparison.printVersusBaseline(stdout, r);
                 if (out != null) {
-                    write(out, r);
+                    write(out, r, tp.cleanValue(), tp.corruptedValue());
                     stdout.printf("wrote %s%n", out);
                 }
             }
@@ -135,11 +136,13 @@ final class CompareScorersCommand implements Callable<Integer> {
         return 0;
     }
 
-    private void write(Path file, ScorerComparison.Result r) throws java.io.IOException {
+    private void write(Path file, ScorerComparison.Result r, double clean, double corrupted) throws java.io.IOException {
         ObjectNode root = AnalysisSupport.JSON.createObjectNode();
         root.put("model", model);
         root.put("metric", metric);
         root.put("ablation", ablation);
+        root.put("clean", clean);
+        root.put("corrupted", corrupted);
         root.put("edges", r.edges());
         root.put("component_nodes", r.componentNodes());
         root.put("exact_forward_passes", r.exactPasses());
