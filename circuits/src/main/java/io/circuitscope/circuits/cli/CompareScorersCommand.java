@@ -26,16 +26,8 @@ import picocli.CommandLine.Option;
         description = "Patch every edge and node exactly and report each scorer's agreement with it: ROC AUC, "
                 + "Pearson and Spearman correlation of edge and node scores, recall of the exact top nodes and edges.")
 final class CompareScorersCommand implements Callable<Integer> {
-    @Option(names = "--model", defaultValue = "planted:ioi", paramLabel = "MODEL",
-            description = "Model directory, llama2.c .bin file, Hugging Face hub id, or planted:NAME (default: ${DEFAULT-VALUE}).")
-    String model;
-
-    @Option(names = "--task", paramLabel = "T.jsonl",
-            description = "Task file (JSON Lines); planted models bring their own task when omitted.")
-    Path taskFile;
-
-    @Option(names = "--examples", defaultValue = "32", description = "Examples of a planted model's task (default: ${DEFAULT-VALUE}).")
-    int examples;
+    @CommandLine.Mixin
+    ModelTaskOptions input;
 
     @Option(names = "--scorers", split = ",", defaultValue = "eap,eap-ig,atp-star,relp",
             description = "Scorers to compare, comma separated (default: ${DEFAULT-VALUE}).")
@@ -63,9 +55,6 @@ final class CompareScorersCommand implements Callable<Integer> {
 
     @Option(names = "--seed", defaultValue = "0", description = "Seed of a planted model's task (default: ${DEFAULT-VALUE}).")
     long seed;
-
-    @Option(names = "--align", description = "Left-pad clean/corrupted prompts of different token lengths.")
-    boolean align;
 
     @Option(names = "--markdown", description = "Also print the table as markdown.")
     boolean markdown;
@@ -106,10 +95,7 @@ final class CompareScorersCommand implements Callable<Integer> {
         }
         PrintWriter stdout = spec.commandLine().getOut();
         ProgressBar progress = new ProgressBar(spec.commandLine().getErr(), quiet);
-        try (ModelAndTask mt = ModelAndTask.open(model, taskFile, examples, seed, align, quiet)) {
-            if (mt.task() == null) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "--task is required for model " + model);
-            }
+        try (ModelAndTask mt = input.open(spec, seed, quiet)) {
             try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(mt.model()), mt.task(), m, a, batchSize)) {
                 if (topEdges >= tp.graph().nEdges()) {
                     throw new CommandLine.ParameterException(spec.commandLine(), "--top-edges " + topEdges
@@ -117,7 +103,7 @@ final class CompareScorersCommand implements Callable<Integer> {
                 }
                 ScorerComparison.Result r = ScorerComparison.run(tp, chosen, topEdges, topNodes, progress);
                 stdout.printf("compare-scorers: %s, task %s (%d examples), metric %s, %s ablation: clean %.4f, "
-                        + "corrupted %.4f%n", model, mt.task().name(), mt.task().examples().size(), m.name(), ablation,
+                        + "corrupted %.4f%n", input.model, mt.task().name(), mt.task().examples().size(), m.name(), ablation,
                         tp.cleanValue(), tp.corruptedValue());
                 stdout.printf("exact patching of %d edges and %d nodes: %d forward passes, %.1f s%n", r.edges(),
                         r.componentNodes() + 1, r.exactPasses(), r.exactSeconds());
@@ -138,7 +124,7 @@ final class CompareScorersCommand implements Callable<Integer> {
 
     private void write(Path file, ScorerComparison.Result r, double clean, double corrupted) throws java.io.IOException {
         ObjectNode root = AnalysisSupport.JSON.createObjectNode();
-        root.put("model", model);
+        root.put("model", input.model);
         root.put("metric", metric);
         root.put("ablation", ablation);
         root.put("clean", clean);

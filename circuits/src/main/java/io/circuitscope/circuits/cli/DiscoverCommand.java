@@ -32,17 +32,8 @@ import picocli.CommandLine.Option;
 @Command(name = "discover", mixinStandardHelpOptions = true,
         description = "Find the circuit that carries a task's behaviour and write DIR/circuit.json.")
 final class DiscoverCommand implements Callable<Integer> {
-    @Option(names = "--model", defaultValue = "planted:ioi", paramLabel = "MODEL",
-            description = "Model directory, llama2.c .bin file, Hugging Face hub id, or an embedded planted-circuit "
-                    + "model planted:ioi|induction|greater-than (default: ${DEFAULT-VALUE}).")
-    String model;
-
-    @Option(names = "--task", paramLabel = "T.jsonl",
-            description = "Task file (JSON Lines); planted models bring their own task when omitted.")
-    Path taskFile;
-
-    @Option(names = "--examples", defaultValue = "32", description = "Examples of a planted model's task (default: ${DEFAULT-VALUE}).")
-    int examples;
+    @CommandLine.Mixin
+    ModelTaskOptions input;
 
     @Option(names = "--reference", paramLabel = "R.json",
             description = "Reference circuit to compare with (planted models use their ground truth).")
@@ -99,9 +90,6 @@ final class DiscoverCommand implements Callable<Integer> {
             description = "Split every edge by token position: a position-aware circuit (prompts must all have one length).")
     boolean byPosition;
 
-    @Option(names = "--align", description = "Left-pad clean/corrupted prompts of different token lengths.")
-    boolean align;
-
     @Option(names = "--out", paramLabel = "DIR", description = "Output folder (default: runs/discover-TIMESTAMP).")
     Path out;
 
@@ -127,11 +115,8 @@ final class DiscoverCommand implements Callable<Integer> {
                 : Path.of("runs", "discover-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         PrintWriter stdout = spec.commandLine().getOut();
         ProgressBar progress = new ProgressBar(spec.commandLine().getErr(), quiet);
-        try (ModelAndTask mt = ModelAndTask.open(model, taskFile, examples, seed, align, quiet)) {
-            if (mt.task() == null) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "--task is required for model " + model);
-            }
-            CircuitDocument doc = io.circuitscope.circuits.run.DiscoveryRun.run(mt.model(), model, mt.task(), settings,
+        try (ModelAndTask mt = input.open(spec, seed, quiet)) {
+            CircuitDocument doc = io.circuitscope.circuits.run.DiscoveryRun.run(mt.model(), input.model, mt.task(), settings,
                     progress);
             Files.createDirectories(dir);
             Path file = dir.resolve("circuit.json");

@@ -1,0 +1,40 @@
+package io.circuitscope.circuits.cli;
+
+import java.nio.file.Path;
+import picocli.CommandLine;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code --model} (a planted model by default), {@code --task}, {@code --examples} and {@code --align}:
+ * the model and task of the commands that patch edges (discover, compare-scorers).
+ */
+final class ModelTaskOptions {
+    @Option(names = "--model", defaultValue = "planted:ioi", paramLabel = "MODEL",
+            description = "Model directory, llama2.c .bin file, Hugging Face hub id, or an embedded planted-circuit "
+                    + "model planted:ioi|induction|greater-than (default: ${DEFAULT-VALUE}).")
+    String model;
+
+    @Option(names = "--task", paramLabel = "T.jsonl",
+            description = "Task file (JSON Lines); planted models bring their own task when omitted.")
+    Path taskFile;
+
+    @Option(names = "--examples", defaultValue = "32", description = "Examples of a planted model's task (default: ${DEFAULT-VALUE}).")
+    int examples;
+
+    @Option(names = "--align", description = "Left-pad clean/corrupted prompts of different token lengths.")
+    boolean align;
+
+    /** The model and its task; a usage error when the model brings no task and none was given. */
+    ModelAndTask open(CommandLine.Model.CommandSpec spec, long seed, boolean quiet) {
+        ModelAndTask mt = ModelAndTask.open(model, taskFile, examples, seed, align, quiet);
+        if (mt.task() == null) {
+            try {
+                mt.close();
+            } catch (Exception e) {
+                // the usage error below is the one to report
+            }
+            throw new CommandLine.ParameterException(spec.commandLine(), "--task is required for model " + model);
+        }
+        return mt;
+    }
+}
