@@ -49,6 +49,36 @@ final class PlantedHarness {
         return keep;
     }
 
+    /**
+     * The metric with nothing patched, with every edge patched, and under each of {@code masks}: the
+     * shape of every "how much does patching X move the metric" check.
+     */
+    record Patched(double clean, double corrupted, double[] values) {
+        double gap() {
+            return clean - corrupted;
+        }
+
+        /** |m(mask i) - m(clean)| as a fraction of the clean-corrupted gap. */
+        double fractionOfGap(int i) {
+            return Math.abs(values[i] - clean) / Math.abs(gap());
+        }
+
+        /** (m(mask i) - m(corrupted)) / gap: 1 keeps all of the behaviour, 0 none. */
+        double faithfulness(int i) {
+            return (values[i] - corrupted) / gap();
+        }
+    }
+
+    static Patched patched(HookedTransformer model, Task task, Metric metric, ComputationGraph g, List<boolean[]> masks,
+            boolean zeroAblation) {
+        List<boolean[]> all = new ArrayList<>();
+        all.add(keepAll(g));
+        all.add(new boolean[g.nEdges()]);
+        all.addAll(masks);
+        double[] m = evaluate(model, task, metric, all, zeroAblation);
+        return new Patched(m[0], m[1], Arrays.copyOfRange(m, 2, m.length));
+    }
+
     /** Mean metric over all targets of the task, one value per mask. */
     static double[] evaluate(HookedTransformer model, Task task, Metric metric, List<boolean[]> masks) {
         return evaluate(model, task, metric, masks, false);

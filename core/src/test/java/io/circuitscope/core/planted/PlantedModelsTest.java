@@ -90,15 +90,14 @@ class PlantedModelsTest {
         PlantedModel p = MODELS.get(index(name));
         HookedTransformer model = BUILT.get(index(name));
         ComputationGraph g = ComputationGraph.of(p.config());
-        double[] m = PlantedHarness.evaluate(model, p.task(SEED, EXAMPLES), p.defaultMetric(), List.of(
-                PlantedHarness.keepAll(g), new boolean[g.nEdges()],
-                PlantedHarness.keepOnly(g, p.groundTruthEdges()),
-                PlantedHarness.keepOnly(g, p.structuralEdges())));
-        double faithfulness = (m[2] - m[1]) / (m[0] - m[1]);
-        double structural = (m[3] - m[1]) / (m[0] - m[1]);
+        PlantedHarness.Patched m = PlantedHarness.patched(model, p.task(SEED, EXAMPLES), p.defaultMetric(), g,
+                List.of(PlantedHarness.keepOnly(g, p.groundTruthEdges()), PlantedHarness.keepOnly(g, p.structuralEdges())),
+                false);
+        double faithfulness = m.faithfulness(0);
+        double structural = m.faithfulness(1);
         System.out.printf(Locale.ROOT, "[planted %s] %d ground-truth edges of %d: circuit metric %s, normalised "
                 + "faithfulness %.6f (structural %d edges: %.6f)%n", name, p.groundTruthEdges().size(), g.nEdges(),
-                f(m[2]), faithfulness, p.structuralEdges().size(), structural);
+                f(m.values()[0]), faithfulness, p.structuralEdges().size(), structural);
         assertTrue(faithfulness >= 0.95, "faithfulness " + faithfulness);
         assertTrue(Math.abs(faithfulness - 1) < 1e-3, "planted circuits are exact: " + faithfulness);
         assertTrue(Math.abs(structural - 1) < 1e-3, "structural circuit: " + structural);
@@ -111,18 +110,15 @@ class PlantedModelsTest {
         HookedTransformer model = BUILT.get(index(name));
         ComputationGraph g = ComputationGraph.of(p.config());
         List<boolean[]> masks = new ArrayList<>();
-        masks.add(PlantedHarness.keepAll(g));
-        masks.add(new boolean[g.nEdges()]);
         List<String> distractors = new ArrayList<>(p.distractorNodes());
         for (String node : distractors) {
             masks.add(PlantedHarness.patchWhere(g, e -> e.source().name().equals(node)));
         }
-        double[] m = PlantedHarness.evaluate(model, p.task(SEED, EXAMPLES), p.defaultMetric(), masks);
-        double gap = m[0] - m[1];
+        PlantedHarness.Patched m = PlantedHarness.patched(model, p.task(SEED, EXAMPLES), p.defaultMetric(), g, masks, false);
         double worst = 0;
         String worstNode = "";
         for (int i = 0; i < distractors.size(); i++) {
-            double effect = Math.abs(m[2 + i] - m[0]) / Math.abs(gap);
+            double effect = m.fractionOfGap(i);
             if (effect >= worst) {
                 worst = effect;
                 worstNode = distractors.get(i);
@@ -160,18 +156,15 @@ class PlantedModelsTest {
         HookedTransformer model = BUILT.get(index(name));
         ComputationGraph g = ComputationGraph.of(p.config());
         List<boolean[]> masks = new ArrayList<>();
-        masks.add(PlantedHarness.keepAll(g));
-        masks.add(new boolean[g.nEdges()]);
         List<String> edges = new ArrayList<>(new java.util.TreeSet<>(p.groundTruthEdges()));
         for (String edge : edges) {
             masks.add(PlantedHarness.patchWhere(g, e -> e.name().equals(edge)));
         }
-        double[] m = PlantedHarness.evaluate(model, p.task(SEED, EXAMPLES), p.defaultMetric(), masks);
-        double gap = m[0] - m[1];
+        PlantedHarness.Patched m = PlantedHarness.patched(model, p.task(SEED, EXAMPLES), p.defaultMetric(), g, masks, false);
         double weakest = Double.MAX_VALUE;
         StringBuilder report = new StringBuilder();
         for (int i = 0; i < edges.size(); i++) {
-            double effect = Math.abs(m[2 + i] - m[0]) / Math.abs(gap);
+            double effect = m.fractionOfGap(i);
             weakest = Math.min(weakest, effect);
             report.append(String.format(Locale.ROOT, "%n    %-20s %.3f", edges.get(i), effect));
         }
@@ -187,18 +180,15 @@ class PlantedModelsTest {
         HookedTransformer model = BUILT.get(index(name));
         ComputationGraph g = ComputationGraph.of(p.config());
         List<boolean[]> masks = new ArrayList<>();
-        masks.add(PlantedHarness.keepAll(g));
-        masks.add(new boolean[g.nEdges()]);
         List<Edge> others = g.edges().stream().filter(e -> !p.groundTruthEdges().contains(e.name())).toList();
         for (Edge edge : others) {
             masks.add(PlantedHarness.patchWhere(g, e -> e.index() == edge.index()));
         }
-        double[] m = PlantedHarness.evaluate(model, p.task(SEED + 1, 6), p.defaultMetric(), masks);
-        double gap = m[0] - m[1];
+        PlantedHarness.Patched m = PlantedHarness.patched(model, p.task(SEED + 1, 6), p.defaultMetric(), g, masks, false);
         double worst = 0;
         String worstEdge = "";
         for (int i = 0; i < others.size(); i++) {
-            double effect = Math.abs(m[2 + i] - m[0]) / Math.abs(gap);
+            double effect = m.fractionOfGap(i);
             if (effect >= worst) {
                 worst = effect;
                 worstEdge = others.get(i).name();
@@ -220,20 +210,18 @@ class PlantedModelsTest {
         HookedTransformer model = BUILT.get(index(name));
         ComputationGraph g = ComputationGraph.of(p.config());
         List<boolean[]> masks = new ArrayList<>();
-        masks.add(PlantedHarness.keepAll(g));
-        masks.add(new boolean[g.nEdges()]);
         masks.add(PlantedHarness.keepOnly(g, p.structuralEdges()));
         List<String> edges = new ArrayList<>(new java.util.TreeSet<>(p.structuralEdges()));
         for (String edge : edges) {
             masks.add(PlantedHarness.patchWhere(g, e -> e.name().equals(edge)));
         }
-        double[] m = PlantedHarness.evaluate(model, p.task(SEED, 16), p.defaultMetric(), masks, true);
-        double gap = m[0] - m[1];
-        double faithfulness = (m[2] - m[1]) / gap;
+        PlantedHarness.Patched m = PlantedHarness.patched(model, p.task(SEED, 16), p.defaultMetric(), g, masks, true);
+        double gap = m.gap();
+        double faithfulness = m.faithfulness(0);
         double weakest = Double.MAX_VALUE;
         String weakestEdge = "";
         for (int i = 0; i < edges.size(); i++) {
-            double effect = Math.abs(m[3 + i] - m[0]) / Math.abs(gap);
+            double effect = m.fractionOfGap(1 + i);
             if (effect < weakest) {
                 weakest = effect;
                 weakestEdge = edges.get(i);
