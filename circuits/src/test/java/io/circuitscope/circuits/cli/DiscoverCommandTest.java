@@ -81,6 +81,26 @@ class DiscoverCommandTest {
         assertTrue(atp.out().contains("recall 1.000"), atp.out());
     }
 
+    /**
+     * AtP* alone reports its false-negative bound and each edge's importance. On the planted IOI model
+     * its top 12 edges are the 12 planted ones, so none of the 50 sampled other edges matters.
+     */
+    @Test
+    void atpStarReportsItsFalseNegativeBoundAndImportances() throws Exception {
+        Path out = dir.resolve("run-atp-star");
+        CliRun r = run("discover", "--model", "planted:ioi", "--method", "atp-star", "--metric", "logit-diff", "--edges", "12",
+                "--out", out.toString(), "--quiet", "--no-render", "--no-validate");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("false negatives: 0 of 50 sampled unverified edges"), r.out());
+        JsonNode json = new ObjectMapper().readTree(out.resolve("circuit.json").toFile());
+        JsonNode bound = json.get("summary").get("false_negative_bound");
+        assertEquals(250, bound.get("unverified_edges").asInt(), bound.toString());
+        assertEquals(0, bound.get("found_above_tau").asInt(), bound.toString());
+        assertTrue(bound.get("max_fraction_missed").asDouble() < 0.1, bound.toString());
+        JsonNode edge = json.get("edges").get("a1.h0->a2.h0<q>");
+        assertTrue(edge.get("importance").asDouble() >= Math.abs(edge.get("score").asDouble()), edge.toString());
+    }
+
     @Test
     void byPositionFindsAPositionAwareCircuitOnThePlantedInductionModel() throws Exception {
         Path out = dir.resolve("run-by-position");
