@@ -16,13 +16,17 @@ import java.util.List;
 public final class RelP implements EdgeScorer {
     private final GradientRules rules;
 
+    /**
+     * @param constantAttention add the AH-rule (key {@code relp-ah}). Off by default, as in the RelP
+     *                          authors' code: with it every edge into a query or key input scores 0.
+     */
     public RelP(boolean constantAttention) {
         this.rules = GradientRules.relevance(constantAttention);
     }
 
     @Override
     public String key() {
-        return "relp";
+        return rules.constantAttention() ? "relp-ah" : "relp";
     }
 
     @Override

@@ -49,7 +49,7 @@ final class DiscoverCommand implements Callable<Integer> {
     boolean noRender;
 
     @Option(names = "--method", defaultValue = "pipeline",
-            description = "acdc, atp, eap, eap-ig, atp-star, relp, exact or pipeline (default: ${DEFAULT-VALUE}).")
+            description = "acdc, atp, eap, eap-ig, atp-star, relp, relp-ah, exact or pipeline (default: ${DEFAULT-VALUE}).")
     String method;
 
     @Option(names = "--scorer", defaultValue = "eap-ig", description = "Scorer of the pipeline (default: ${DEFAULT-VALUE}).")

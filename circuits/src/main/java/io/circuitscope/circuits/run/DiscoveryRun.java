@@ -39,11 +39,11 @@ public final class DiscoveryRun {
             throw new IllegalArgumentException("unknown method '" + s.method() + "' (known: "
                     + String.join(", ", Methods.methodKeys()) + ")");
         }
-        if ((s.method().equals("eap") || s.method().equals(Methods.ATP)
-                || (s.method().equals(Methods.PIPELINE) && s.scorer().equals("eap")))
-                && metric.needsCleanReference()) {
-            throw new IllegalArgumentException("EAP takes the gradient at the clean model, where KL divergence is at its "
-                    + "minimum and every gradient is zero; use --metric logit-diff (or another task metric) or eap-ig");
+        String scorerKey = s.method().equals(Methods.PIPELINE) ? s.scorer() : s.method();
+        if (Methods.differentiatesAtClean(scorerKey) && metric.needsCleanReference()) {
+            throw new IllegalArgumentException(scorerKey + " takes the gradient at the clean model, where KL divergence "
+                    + "is at its minimum and every gradient is zero; use --metric logit-diff (or another task metric) or "
+                    + "eap-ig");
         }
         EdgePatcher patcher = new EdgePatcher(model, s.byPosition()
                 ? ComputationGraph.byPosition(model.config(), task.commonLength("--by-position")) : ComputationGraph.of(model.config()));

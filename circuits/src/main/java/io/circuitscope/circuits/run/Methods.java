@@ -18,6 +18,7 @@ public final class Methods {
         SCORERS.put("eap-ig", EapIg::new);
         SCORERS.put("atp-star", steps -> new io.circuitscope.discovery.AtpStar());
         SCORERS.put("relp", steps -> new io.circuitscope.discovery.RelP(false));
+        SCORERS.put("relp-ah", steps -> new io.circuitscope.discovery.RelP(true));
         SCORERS.put("exact", steps -> new ExhaustivePatching(64));
     }
 
@@ -37,6 +38,14 @@ public final class Methods {
                     + ")");
         }
         return f.apply(igSteps);
+    }
+
+    /**
+     * Whether the method (or scorer) differentiates the metric at the clean run: AtP, EAP, AtP* and RelP.
+     * With KL divergence, which is at its minimum there, every such score is 0 up to rounding.
+     */
+    public static boolean differentiatesAtClean(String key) {
+        return java.util.Set.of(ATP, "eap", "atp-star", "relp", "relp-ah").contains(key);
     }
 
     public static boolean isScorer(String key) {
