@@ -10,21 +10,35 @@ import io.circuitscope.core.task.Example;
 import io.circuitscope.core.task.Metrics;
 import io.circuitscope.core.task.Target;
 import io.circuitscope.core.task.Task;
+import io.circuitscope.discovery.AtpStar;
 import io.circuitscope.discovery.Eap;
 import io.circuitscope.discovery.EapIg;
+import io.circuitscope.discovery.EdgeScorer;
+import io.circuitscope.discovery.RelP;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 
 /**
  * Time to score every edge of a GPT-2-small-shaped model (32,491 edges, random weights) with EAP and
- * EAP-IG on an IOI-sized batch of 20 prompts x 15 tokens.
+ * EAP-IG (or any of eap, eap-ig(5), relp, atp-star) on an IOI-sized batch of 20 prompts x 15 tokens.
  *
- * <p>Run: {@code benchmarks/run.sh EapThroughput [repeats]}.
+ * <p>Run: {@code benchmarks/run.sh EapThroughput [repeats] [scorer,scorer...]}.
  */
 public final class EapThroughput {
+    /** The scorers this harness times, by the name it prints. */
+    private static final java.util.Map<String, EdgeScorer> SCORERS = new java.util.LinkedHashMap<>();
+
+    static {
+        SCORERS.put("eap", new Eap());
+        SCORERS.put("eap-ig(5)", new EapIg(5));
+        SCORERS.put("relp", new RelP(false));
+        SCORERS.put("atp-star", new AtpStar());
+    }
+
     public static void main(String[] args) throws Exception {
         int repeats = args.length > 0 ? Integer.parseInt(args[0]) : 3;
+        List<String> methods = args.length > 1 ? List.of(args[1].split(",")) : List.of("eap", "eap-ig(5)");
         ModelConfig config = RandomModels.gpt2SmallConfig();
         Random rng = new Random(0);
         List<Example> examples = new ArrayList<>();
@@ -44,15 +58,15 @@ public final class EapThroughput {
             try (TaskPatcher tp = new TaskPatcher(patcher, task, Metrics.LOGIT_DIFF, Ablation.RESAMPLE, 20)) {
                 System.out.printf("graph: %d edges; task preparation (corrupted outputs, clean and corrupted metric): %.2f s%n",
                         tp.graph().nEdges(), (System.nanoTime() - prepStart) / 1e9);
-                for (String method : new String[] {"eap", "eap-ig(5)"}) {
+                for (String method : methods) {
+                    EdgeScorer scorer = SCORERS.get(method);
+                    if (scorer == null) {
+                        throw new IllegalArgumentException("unknown scorer " + method + " (known: " + SCORERS.keySet() + ")");
+                    }
                     double[] seconds = new double[repeats];
                     for (int r = -1; r < repeats; r++) {
                         long start = System.nanoTime();
-                        if (method.equals("eap")) {
-                            new Eap().score(tp, Progress.NONE);
-                        } else {
-                            new EapIg(5).score(tp, Progress.NONE);
-                        }
+                        scorer.score(tp, Progress.NONE);
                         if (r >= 0) {
                             seconds[r] = (System.nanoTime() - start) / 1e9;
                         }

@@ -19,6 +19,7 @@ import io.circuitscope.core.hook.HookSite;
 import io.circuitscope.core.hook.Hooks;
 import io.circuitscope.core.hook.Intervention;
 import io.circuitscope.core.hook.Selection;
+import io.circuitscope.core.model.AttentionScores;
 import io.circuitscope.core.model.GradientRules;
 import io.circuitscope.core.model.HookedTransformer;
 import io.circuitscope.core.progress.Progress;
@@ -102,15 +103,15 @@ public final class AtpStar implements EdgeScorer {
         return fixed;
     }
 
-    private static java.util.function.Function<NDManager, NDArray> ones(TaskPatcher task) {
-        return run -> run.ones(task.graph().coefficientShape(1));
-    }
-
     /**
-     * Replaces the linear estimate of every edge into a query or key input by the QK-fixed one. In a
+     * Replaces the linear estimate of every edge into a query or key input by the QK-fixed one. Patching
+     * source s into head h's query input changes only h's queries, and each head's pattern reads only
+     * its own queries and keys, so one recomputation of every head's pattern with the queries of
+     * {@code resid - diff_s} (keys clean) gives the query edges of s into every head; keys likewise. In a
      * position-aware graph the edge into a query at position p moves only row p of the pattern, so one
      * recomputation gives every position; an edge into a key at position p moves column p of every
-     * row, which the softmax couples, so keys are recomputed once per position.
+     * row, which the softmax couples, so keys are recomputed once per position. A source whose output
+     * is the same in both runs (at that position) gets exactly 0, not the rounding of a recomputation.
      */
     private void qkFix(TaskPatcher task, double[] scores) {
         ComputationGraph g = task.graph();
@@ -124,10 +125,15 @@ public final class AtpStar implements EdgeScorer {
                 int[][] clean = p.batch().clean();
                 SourceOutputs cleanOutputs = task.patcher().sourceOutputs(run, clean);
                 NDArray diffs = cleanOutputs.stacked().sub(p.patched().stacked()); // [nSrc, B, s, d]
+                // does a source's output differ between the runs at a position? [nSrc, s]
+                float[] moved = diffs.abs().max(new int[] {3}).max(new int[] {1}).toFloatArray();
+                int seq = p.batch().length();
                 List<NDArray> residPre = new ArrayList<>();
                 List<NDArray> patternGrads = patternGradients(task, p, run, residPre);
                 for (int l = 0; l < layers; l++) {
                     int upstream = g.upstreamCount(g.headDestination(l, Port.Q, 0));
+                    CleanAttention att = new CleanAttention(model.attentionScores(run, l), residPre.get(l),
+                            patternGrads.get(l));
                     for (int which = 0; which < 2; which++) {
                         if (effect[l][which] == null) {
                             effect[l][which] = new double[upstream * heads * positions];
@@ -135,20 +141,29 @@ public final class AtpStar implements EdgeScorer {
                         boolean query = which == 0;
                         for (int start = 0; start < upstream; start += sourcesPerChunk) {
                             int end = Math.min(upstream, start + sourcesPerChunk);
-                            NDArray chunk = diffs.get(new NDIndex("{}:{}", start, end));
-                            if (!g.isByPosition()) {
-                                add(effect[l][which], start, end, heads, 1, 0, chunkEffects(model, run, l, query,
-                                        residPre.get(l), patternGrads.get(l), chunk, false));
-                            } else if (query) {
-                                add(effect[l][which], start, end, heads, positions, -1, chunkEffects(model, run, l, true,
-                                        residPre.get(l), patternGrads.get(l), chunk, true));
-                            } else {
-                                for (int pos = 0; pos < positions; pos++) {
-                                    float[] onlyHere = new float[positions];
-                                    onlyHere[pos] = 1f;
-                                    NDArray atPosition = chunk.mul(run.create(onlyHere, new Shape(1, 1, positions, 1)));
-                                    add(effect[l][which], start, end, heads, positions, pos, chunkEffects(model, run, l,
-                                            false, residPre.get(l), patternGrads.get(l), atPosition, false));
+                            // every chunk's temporaries are freed before the next one
+                            try (NDManager pass = run.newSubManager()) {
+                                NDArray chunk = diffs.get(new NDIndex("{}:{}", start, end));
+                                chunk.attach(pass);
+                                if (!g.isByPosition()) {
+                                    float[] e = att.effects(model.attentionScores(pass, l), pass, query, chunk, false);
+                                    add(effect[l][which], start, end, heads, 1, 0, e, moved, seq);
+                                } else if (query) {
+                                    float[] e = att.effects(model.attentionScores(pass, l), pass, true, chunk, true);
+                                    add(effect[l][which], start, end, heads, positions, -1, e, moved, seq);
+                                } else {
+                                    for (int pos = 0; pos < positions; pos++) {
+                                        try (NDManager position = pass.newSubManager()) {
+                                            float[] onlyHere = new float[positions];
+                                            onlyHere[pos] = 1f;
+                                            NDArray atPosition = chunk.mul(position.create(onlyHere,
+                                                    new Shape(1, 1, positions, 1)));
+                                            atPosition.attach(position);
+                                            float[] e = att.effects(model.attentionScores(position, l), position, false,
+                                                    atPosition, false);
+                                            add(effect[l][which], start, end, heads, positions, pos, e, moved, seq);
+                                        }
+                                    }
                                 }
                             }
                         }
@@ -172,23 +187,90 @@ public final class AtpStar implements EdgeScorer {
         }
     }
 
+    /** One layer of the clean run: residual input, queries, keys, pattern and dm/dA, computed once per batch. */
+    private static final class CleanAttention {
+        private final NDArray resid; // [B, s, d]
+        private final NDArray queries; // [B, s, H, e]
+        private final NDArray keys;
+        private final NDArray pattern; // [B, H, s, s]
+        private final NDArray patternGrad;
+
+        CleanAttention(AttentionScores scores, NDArray resid, NDArray patternGrad) {
+            this.resid = resid;
+            this.queries = scores.queries(resid);
+            this.keys = scores.keys(resid);
+            this.pattern = scores.pattern(queries, keys);
+            this.patternGrad = patternGrad;
+        }
+
+        /**
+         * Effects [n * heads] of patching each of n sources ({@code diffs} [n, B, s, d]) into every head's
+         * query (or key) input, {@code sum (A_patched - A) . dm/dA}; [n * heads * s] kept apart by query
+         * position when {@code byQueryPosition}.
+         */
+        float[] effects(AttentionScores scores, NDManager pass, boolean query, NDArray diffs, boolean byQueryPosition) {
+            // results of operations belong to their operand's manager: lend the clean arrays to this pass
+            // so that every temporary below is freed with it (they return when it closes)
+            for (NDArray a : new NDArray[] {resid, queries, keys, pattern, patternGrad}) {
+                a.tempAttach(pass);
+            }
+            Shape rs = resid.getShape(); // [B, s, d]
+            long n = diffs.getShape().get(0);
+            long b = rs.get(0);
+            long s = rs.get(1);
+            NDArray patched = resid.expandDims(0).sub(diffs).reshape(n * b, s, rs.get(2));
+            NDArray moved = query ? scores.pattern(scores.queries(patched), repeat(keys, n))
+                    : scores.pattern(repeat(queries, n), scores.keys(patched));
+            NDArray change = moved.reshape(n, b, moved.getShape().get(1), s, s).sub(pattern.expandDims(0));
+            return change.mul(patternGrad.expandDims(0)).sum(byQueryPosition ? new int[] {1, 4} : new int[] {1, 3, 4})
+                    .toFloatArray();
+        }
+
+        /** [B, ...] repeated n times along the batch: [n * B, ...]. */
+        private static NDArray repeat(NDArray x, long n) {
+            long[] shape = x.getShape().getShape();
+            long[] expanded = new long[shape.length + 1];
+            expanded[0] = n;
+            System.arraycopy(shape, 0, expanded, 1, shape.length);
+            long[] flat = shape.clone();
+            flat[0] = n * shape[0];
+            return x.expandDims(0).broadcast(new Shape(expanded)).reshape(new Shape(flat));
+        }
+    }
+
     /**
      * Accumulates chunk effects for sources start..end-1: {@code e} is [n, heads] when {@code position >= 0}
-     * or for a position-agnostic graph, and [n, heads, positions] when {@code position == -1}.
+     * or for a position-agnostic graph, and [n, heads, positions] when {@code position == -1}. A source
+     * whose output did not move ({@code moved} [nSrc, seq]; at that position, or at any position for a
+     * position-agnostic graph) contributes exactly 0.
      */
-    private static void add(double[] into, int start, int end, int heads, int positions, int position, float[] e) {
+    private static void add(double[] into, int start, int end, int heads, int positions, int position, float[] e,
+            float[] moved, int seq) {
         for (int s = start; s < end; s++) {
             for (int h = 0; h < heads; h++) {
                 int cell = (s * heads + h) * positions;
                 if (position >= 0) {
-                    into[cell + position] += e[(s - start) * heads + h];
+                    if (positions == 1 ? movedAnywhere(moved, s, seq) : moved[s * seq + position] > 0) {
+                        into[cell + position] += e[(s - start) * heads + h];
+                    }
                 } else {
                     for (int pos = 0; pos < positions; pos++) {
-                        into[cell + pos] += e[((s - start) * heads + h) * positions + pos];
+                        if (moved[s * seq + pos] > 0) {
+                            into[cell + pos] += e[((s - start) * heads + h) * positions + pos];
+                        }
                     }
                 }
             }
         }
+    }
+
+    private static boolean movedAnywhere(float[] moved, int source, int seq) {
+        for (int p = 0; p < seq; p++) {
+            if (moved[source * seq + p] > 0) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
@@ -231,31 +313,5 @@ public final class AtpStar implements EdgeScorer {
         }
         cache.close();
         return grads;
-    }
-
-    /**
-     * Effects [n * heads] of patching each of n sources into every head's query (or key) input, or
-     * [n * heads * s] kept apart by query position when {@code byQueryPosition}.
-     */
-    private static float[] chunkEffects(HookedTransformer model, NDManager run, int layer, boolean query, NDArray resid,
-            NDArray patternGrad, NDArray diffs, boolean byQueryPosition) {
-        Shape rs = resid.getShape(); // [B, s, d]
-        long n = diffs.getShape().get(0);
-        long b = rs.get(0);
-        long s = rs.get(1);
-        long d = rs.get(2);
-        int heads = model.config().nHeads();
-        NDArray cleanIn = resid.expandDims(0).broadcast(n, b, s, d).reshape(n * b, s, d);
-        NDArray patchedIn = resid.expandDims(0).sub(diffs).reshape(n * b, s, d);
-        NDArray cleanPerHead = cleanIn.expandDims(2).broadcast(n * b, s, heads, d);
-        NDArray patchedPerHead = patchedIn.expandDims(2).broadcast(n * b, s, heads, d);
-        NDArray moved = query ? model.attentionPattern(run, layer, patchedPerHead, cleanPerHead)
-                : model.attentionPattern(run, layer, cleanPerHead, patchedPerHead);
-        // The baseline goes through the same computation as the moved pattern, so a source whose output
-        // does not change gives exactly 0 rather than the rounding difference to the forward pass's pattern.
-        NDArray unmoved = model.attentionPattern(run, layer, cleanPerHead, cleanPerHead);
-        NDArray change = moved.sub(unmoved).reshape(n, b, heads, s, s);
-        return change.mul(patternGrad.expandDims(0)).sum(byQueryPosition ? new int[] {1, 4} : new int[] {1, 3, 4})
-                .toFloatArray();
     }
 }

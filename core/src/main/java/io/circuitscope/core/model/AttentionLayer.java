@@ -102,15 +102,22 @@ final class AttentionLayer {
         return scores.add(causalMask(seq));
     }
 
-    /**
-     * The attention pattern [b, h, s_q, s_k] for per-head query and key inputs [b, s, h, d] (residual
-     * stream copies before the norm), computed exactly as the forward pass does; no hooks run.
-     */
-    NDArray patternFromInputs(NDArray qInputs, NDArray kInputs) {
-        int seq = (int) qInputs.getShape().get(1);
-        NDArray q = projectPerHead(qInputs, w.wQ(), w.bQ(), config.nHeads());
-        NDArray k = projectPerHead(kInputs, w.wK(), w.bK(), config.nKvHeads());
-        return scores(q, k, seq).softmax(-1);
+    /** Queries [b, s, h, e] of residual inputs [b, s, d], normalised and projected as the forward pass does. */
+    NDArray queries(NDArray resid) {
+        Shape s = resid.getShape();
+        return Linear.apply(norm(resid), w.wQ(), w.bQ()).reshape(s.get(0), s.get(1), config.nHeads(), config.dHead());
+    }
+
+    /** Keys [b, s, h, e] of residual inputs [b, s, d], expanded to one per query head. */
+    NDArray keys(NDArray resid) {
+        Shape s = resid.getShape();
+        return expandKv(Linear.apply(norm(resid), w.wK(), w.bK()).reshape(s.get(0), s.get(1), config.nKvHeads(),
+                config.dHead()));
+    }
+
+    /** The pattern [b, h, s_q, s_k] of projected queries and keys (q/k-norm, rotary, scale, cap and mask as the forward pass). */
+    NDArray pattern(NDArray queries, NDArray keys) {
+        return scores(queries, keys, (int) queries.getShape().get(1)).softmax(-1);
     }
 
     private NDArray norm(NDArray x) {

@@ -251,13 +251,13 @@ public final class HookedTransformer implements AutoCloseable {
     }
 
     /**
-     * Layer {@code layer}'s attention pattern [b, h, s_q, s_k] recomputed from per-head query and key
-     * inputs [b, s, h, d] (the values of hook_q_input / hook_k_input). Used to patch a query or key
-     * input exactly without running the rest of the model (AtP*'s QK fix).
+     * Layer {@code layer}'s attention softmax in pieces (queries, keys, pattern) for residual inputs, to
+     * recompute a pattern exactly with only the queries or only the keys changed (AtP*'s QK fix).
+     * Arrays it derives from the weights belong to {@code run}.
      */
-    public NDArray attentionPattern(NDManager run, int layer, NDArray qInputs, NDArray kInputs) {
-        return new AttentionLayer(config, weights.layer(layer), layer, run, Hooks.none(), GradientRules.EXACT)
-                .patternFromInputs(qInputs, kInputs);
+    public AttentionScores attentionScores(NDManager run, int layer) {
+        return new AttentionScores(new AttentionLayer(config, weights.layer(layer), layer, run, Hooks.none(),
+                GradientRules.EXACT));
     }
 
     /** Convenience: the logits of one sequence as float[seq][vocab]. */
