@@ -73,6 +73,12 @@ public record ScoreAgreement(double auc, double edgePearson, double edgeSpearman
         return edgePearson >= baseline.edgePearson - ROUNDING && edgeSpearman >= baseline.edgeSpearman - ROUNDING;
     }
 
+    /** Whether at least as many of the exact top nodes and edges are in this scorer's top k and 2k as in the baseline's. */
+    public boolean recallAtLeast(ScoreAgreement baseline) {
+        return nodesInTopK >= baseline.nodesInTopK && nodesInTop2K >= baseline.nodesInTop2K
+                && edgesInTopK >= baseline.edgesInTopK && edgesInTop2K >= baseline.edgesInTop2K;
+    }
+
     /** Whether the node scores correlate at least as well as {@code baseline}'s on both Pearson and Spearman. */
     public boolean nodesAtLeast(ScoreAgreement baseline) {
         return nodePearson >= baseline.nodePearson - ROUNDING && nodeSpearman >= baseline.nodeSpearman - ROUNDING;

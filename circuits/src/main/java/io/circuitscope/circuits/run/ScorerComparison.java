@@ -102,7 +102,7 @@ public final class ScorerComparison {
 
     /**
      * For each scorer other than the baseline: is it at least the baseline's value on both Pearson and
-     * Spearman, for edges and for nodes? Printed line by line; true when every scorer is.
+     * Spearman, for edges and for nodes, and on every recall? Printed line by line; true when every scorer is.
      */
     public static boolean printVersusBaseline(PrintWriter out, Result r) {
         Entry base = r.byScorer().get(BASELINE);
@@ -118,11 +118,14 @@ public final class ScorerComparison {
             ScoreAgreement a = e.agreement();
             boolean edges = a.edgesAtLeast(b);
             boolean nodes = a.nodesAtLeast(b);
+            boolean recall = a.recallAtLeast(b);
             out.printf("%s at least %s on Pearson and Spearman: edges %s (%.4f vs %.4f, %.4f vs %.4f), nodes %s "
-                    + "(%.4f vs %.4f, %.4f vs %.4f)%n", e.scorer(), BASELINE, edges ? "yes" : "NO", a.edgePearson(),
-                    b.edgePearson(), a.edgeSpearman(), b.edgeSpearman(), nodes ? "yes" : "NO", a.nodePearson(),
-                    b.nodePearson(), a.nodeSpearman(), b.nodeSpearman());
-            all &= edges && nodes;
+                    + "(%.4f vs %.4f, %.4f vs %.4f); on recall %s (nodes %d, %d vs %d, %d; edges %d, %d vs %d, %d)%n",
+                    e.scorer(), BASELINE, edges ? "yes" : "NO", a.edgePearson(), b.edgePearson(), a.edgeSpearman(),
+                    b.edgeSpearman(), nodes ? "yes" : "NO", a.nodePearson(), b.nodePearson(), a.nodeSpearman(),
+                    b.nodeSpearman(), recall ? "yes" : "NO", a.nodesInTopK(), a.nodesInTop2K(), b.nodesInTopK(),
+                    b.nodesInTop2K(), a.edgesInTopK(), a.edgesInTop2K(), b.edgesInTopK(), b.edgesInTop2K());
+            all &= edges && nodes && recall;
         }
         out.flush();
         return all;
