@@ -171,24 +171,31 @@ public final class HtmlReport {
             }
             rows.add(i);
         }
-        h.append("<section id=\"edges\"><h2>Top edges by |score|</h2>\n");
+        // AtP* ranks by its importance (GradDrop), not by |score|: say so and show it
+        boolean own = scores.hasOwnImportance();
+        String by = own ? "importance" : "|score|";
+        h.append("<section id=\"edges\"><h2>Top edges by ").append(by).append("</h2>\n");
         if (rows.isEmpty()) {
             h.append("<p class=\"note\">No edge is scored; the circuit's edges:</p>\n");
             c.edges().stream().limit(n).forEach(e -> rows.add(e.index()));
         } else {
             long inTable = rows.stream().filter(c::contains).count();
-            h.append("<p class=\"note\">Ranked by |score| (ties by edge index); a score estimates m(edge patched) - m(clean). ")
+            h.append("<p class=\"note\">Ranked by ").append(by).append(" (ties by edge index); a score estimates "
+                    + "m(edge patched) - m(clean)").append(own ? "; the importance is the larger of |score| and GradDrop's "
+                    + "cancellation-proof magnitude" : "").append(". ")
                     .append(inTable).append(" of the circuit's ").append(c.edgeCount()).append(" edges are among these ")
                     .append(rows.size()).append(".</p>\n");
         }
-        h.append("<table class=\"grid\"><tr><th>#</th><th>edge</th><th>score</th><th>|score|</th><th>in circuit</th></tr>\n");
+        h.append("<table class=\"grid\"><tr><th>#</th><th>edge</th><th>score</th><th>").append(by)
+                .append("</th><th>in circuit</th></tr>\n");
         int rank = 1;
         for (int i : rows) {
             double s = scores.get(i);
             String cls = Double.isNaN(s) ? "" : s >= 0 ? "pos" : "neg";
             h.append("<tr><td>").append(rank++).append("</td><td class=\"mono\">").append(html(all.get(i).name()))
                     .append("</td><td class=\"num ").append(cls).append("\">").append(fmt(s))
-                    .append("</td><td class=\"num\">").append(fmt(Math.abs(s))).append("</td><td>")
+                    .append("</td><td class=\"num\">").append(fmt(Double.isNaN(s) ? s : scores.importance(i)))
+                    .append("</td><td>")
                     .append(c.contains(i) ? "<span class=\"yes\">in</span>" : "<span class=\"no\">out</span>")
                     .append("</td></tr>\n");
         }
