@@ -29,11 +29,17 @@ class ScorersAndAcdcTest {
             Task task = RandomTasks.make(loaded.model(), seed, 3, 5, true);
             try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(loaded.model()), task, Metrics.LOGIT_DIFF,
                     Ablation.RESAMPLE, 8)) {
-                for (EdgeScorer scorer : new EdgeScorer[] {new Eap(), new EapIg(3), new ExhaustivePatching(16)}) {
-                    double[] v = scorer.score(tp, Progress.NONE).values();
-                    for (int i = 0; i < v.length; i++) {
-                        assertEquals(0.0, v[i], 1e-5, scorer.key() + " edge " + tp.graph().edges().get(i));
+                for (EdgeScorer scorer : new EdgeScorer[] {new Eap(), new EapIg(3), new ExhaustivePatching(16),
+                        new AtpStar(), new RelP(false), new RelP(true)}) {
+                    EdgeScores scores = scorer.score(tp, Progress.NONE);
+                    for (int i = 0; i < scores.size(); i++) {
+                        assertEquals(0.0, scores.get(i), 1e-5, scorer.key() + " edge " + tp.graph().edges().get(i));
+                        assertEquals(0.0, scores.importance(i), 1e-5, scorer.key() + " importance of edge "
+                                + tp.graph().edges().get(i));
                     }
+                }
+                for (double v : new Atp().score(tp, Progress.NONE).values()) {
+                    assertEquals(0.0, v, 1e-5, "atp node score");
                 }
             }
         }
