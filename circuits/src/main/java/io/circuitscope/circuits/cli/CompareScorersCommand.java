@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.circuitscope.circuits.run.Methods;
 import io.circuitscope.circuits.run.ScorerComparison;
 import io.circuitscope.core.graph.Ablation;
+import io.circuitscope.core.graph.ComputationGraph;
 import io.circuitscope.core.graph.EdgePatcher;
 import io.circuitscope.core.graph.TaskPatcher;
 import io.circuitscope.core.task.Metric;
@@ -56,6 +57,9 @@ final class CompareScorersCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", description = "Seed of a planted model's task (default: ${DEFAULT-VALUE}).")
     long seed;
 
+    @Option(names = "--by-position", description = "Split every edge by token position (prompts must all have one length).")
+    boolean byPosition;
+
     @Option(names = "--markdown", description = "Also print the table as markdown.")
     boolean markdown;
 
@@ -96,7 +100,10 @@ final class CompareScorersCommand implements Callable<Integer> {
         PrintWriter stdout = spec.commandLine().getOut();
         ProgressBar progress = new ProgressBar(spec.commandLine().getErr(), quiet);
         try (ModelAndTask mt = input.open(spec, seed, quiet)) {
-            try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(mt.model()), mt.task(), m, a, batchSize)) {
+            ComputationGraph graph = byPosition
+                    ? ComputationGraph.byPosition(mt.model().config(), mt.task().commonLength("--by-position"))
+                    : ComputationGraph.of(mt.model().config());
+            try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(mt.model(), graph), mt.task(), m, a, batchSize)) {
                 if (topEdges >= tp.graph().nEdges()) {
                     throw new CommandLine.ParameterException(spec.commandLine(), "--top-edges " + topEdges
                             + " must be below the graph's " + tp.graph().nEdges() + " edges");

@@ -36,6 +36,19 @@ class CompareScorersCommandTest {
         assertTrue(star > eap + 0.2, "QK fix: AtP* edge Pearson " + star + " vs EAP " + eap);
     }
 
+    /** Split by position, the planted induction model's edges still rank as exact patching ranks them. */
+    @Test
+    void comparesPositionAwareScores() {
+        CliRun r = CliRun.run("compare-scorers", "--quiet", "--model", "planted:induction", "--examples", "8",
+                "--by-position", "--scorers", "eap,atp-star");
+        assertEquals(0, r.code(), r.err());
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("exact patching of (\\d+) edges").matcher(r.out());
+        assertTrue(m.find(), r.out());
+        assertTrue(Integer.parseInt(m.group(1)) > 1000, "edges split by position: " + r.out());
+        java.util.regex.Matcher auc = java.util.regex.Pattern.compile("(?m)^atp-star\\s+([0-9.]+)").matcher(r.out());
+        assertTrue(auc.find() && Double.parseDouble(auc.group(1)) > 0.9, r.out());
+    }
+
     @Test
     void refusesKlExactAndUnknownScorersWithAReason() {
         CliRun kl = CliRun.run("compare-scorers", "--quiet", "--metric", "kl");
