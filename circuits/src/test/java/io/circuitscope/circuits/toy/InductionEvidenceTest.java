@@ -64,6 +64,8 @@ class InductionEvidenceTest {
                     o.reference().edgeCount(), o.referenceFaithfulness(), ToyRun.TOP_HEAD_NODES,
                     o.headsAmongTopNodes());
             ScorerEvidence.assertAucAtLeast(scored, 0.9);
+            String correlations = ScorerEvidence.correlationFailures(scored);
+            assertTrue(correlations.isEmpty(), correlations + scored.entries());
             assertTrue(faithfulness >= 0.85, "pipeline faithfulness " + faithfulness + " < 0.85");
         }
     }

@@ -69,7 +69,8 @@ class IoiEvidenceTest {
                     faithfulness, (System.nanoTime() - start) / 1e9);
             out.printf("reference circuit: %d edges, faithfulness %.3f%n", o.reference().edgeCount(),
                     o.referenceFaithfulness());
-            StringBuilder failures = new StringBuilder(ScorerEvidence.aucFailures(scored, 0.9));
+            StringBuilder failures = new StringBuilder(ScorerEvidence.aucFailures(scored, 0.9))
+                    .append(ScorerEvidence.correlationFailures(scored));
             if (!(faithfulness >= 0.85)) {
                 failures.append("pipeline faithfulness ").append(faithfulness).append(" < 0.85; ");
             }
