@@ -162,7 +162,8 @@ public final class EdgePatcher {
         boolean keepForBackward = coef.hasGradient() || !before.isEmpty();
         PassState state = new PassState(run, coef.onesLike().sub(coef), patched, masks, tokens.length, keepForBackward,
                 null, 0);
-        return model.forward(run, rows, state.hooks(before, model.config().nLayers(), true), rules, logitPositions);
+        return model.forward(run, rows, state.hooks(before, model.config().nLayers(), true), rules, logitPositions,
+                !keepForBackward);
     }
 
     /**
@@ -183,7 +184,7 @@ public final class EdgePatcher {
             throw new IllegalArgumentException("a prefix is computed for one mask, got " + coef.getShape().get(0));
         }
         PassState state = new PassState(run, coef.onesLike().sub(coef), patched, 1, tokens.length, false, null, 0);
-        NDArray residual = model.residualBefore(run, tokens, layer, state.hooks(List.of(), layer, false));
+        NDArray residual = model.residualBefore(run, tokens, layer, state.hooks(List.of(), layer, false), true);
         int expected = layer == 0 ? 0 : graph.headSource(layer, 0);
         if (state.recorded != expected) {
             throw new IllegalStateException("prefix below layer " + layer + " recorded " + state.recorded
@@ -220,7 +221,8 @@ public final class EdgePatcher {
             NDArray patchedResidual = state.patchSingle(residual, graph.logitsDestination());
             return model.forwardFrom(run, layers, patchedResidual, Hooks.none(), logitPositions);
         }
-        return model.forwardFrom(run, prefix.layer(), residual, state.hooks(List.of(), layers, true), logitPositions);
+        return model.forwardFrom(run, prefix.layer(), residual, state.hooks(List.of(), layers, true), logitPositions,
+                true);
     }
 
     /** See {@link #prefix}: what passes that differ only from {@code layer} on have in common. */
@@ -442,15 +444,18 @@ public final class EdgePatcher {
             }
             Shape s = perHead.getShape(); // [M*B, s, H, d]
             int offset = port.ordinal() * heads;
-            NDArray d = headDeltas.get(new NDIndex(":, {}:{}", offset, offset + heads))
-                    .reshape(masks, heads, batch, s.get(1), s.get(3)).transpose(0, 2, 3, 1, 4).reshape(s);
+            NDArray slice = headDeltas.get(new NDIndex(":, {}:{}", offset, offset + heads));
+            slice.attach(perHead.getManager()); // its reshaped copies belong to the layer, freed with it
+            NDArray d = slice.reshape(masks, heads, batch, s.get(1), s.get(3)).transpose(0, 2, 3, 1, 4).reshape(s);
             return perHead.sub(d);
         }
 
         private NDArray patchSingle(NDArray resid, int destination) {
             int upstream = graph.upstreamCount(destination);
             Shape s = resid.getShape();
-            return resid.sub(delta(upstream, destination, 1).reshape(s));
+            NDArray delta = delta(upstream, destination, 1);
+            delta.attach(resid.getManager());
+            return resid.sub(delta.reshape(s));
         }
     }
 }

@@ -68,14 +68,43 @@ public final class HookedTransformer implements AutoCloseable {
      * largest single cost of a pass for large vocabularies; metrics read a few positions.
      */
     public NDArray forward(NDManager run, int[][] tokens, Hooks hooks, GradientRules rules, int[] logitPositions) {
+        return forward(run, tokens, hooks, rules, logitPositions, false);
+    }
+
+    /**
+     * As {@link #forward(NDManager, int[][], Hooks, GradientRules, int[])}; with {@code freeEachLayer} every
+     * layer's intermediate tensors are freed when the layer is done (only its output residual stream
+     * stays), so a pass needs about one layer's memory instead of all of them. Only for passes that no
+     * backward pass follows, and whose hooks copy what they keep.
+     */
+    public NDArray forward(NDManager run, int[][] tokens, Hooks hooks, GradientRules rules, int[] logitPositions,
+            boolean freeEachLayer) {
         validate(tokens);
         int batch = tokens.length;
         int seq = tokens[0].length;
         NDArray resid = embed(run, tokens, batch, seq, hooks);
-        for (int layer = 0; layer < config.nLayers(); layer++) {
-            resid = block(run, layer, resid, hooks, rules);
-        }
+        resid = blocks(run, 0, config.nLayers(), resid, hooks, rules, freeEachLayer);
         return unembed(run, atPositions(run, resid, logitPositions), hooks, rules);
+    }
+
+    /** Layers {@code from..to-1} on {@code resid}; see {@link #forward(NDManager, int[][], Hooks, GradientRules, int[], boolean)}. */
+    private NDArray blocks(NDManager run, int from, int to, NDArray resid, Hooks hooks, GradientRules rules,
+            boolean freeEachLayer) {
+        for (int layer = from; layer < to; layer++) {
+            if (!freeEachLayer) {
+                resid = block(run, layer, resid, hooks, rules);
+                continue;
+            }
+            try (NDManager layerRun = run.newSubManager()) {
+                // results of operations belong to their first operand's manager: lend the input to this
+                // layer's manager so that every intermediate is freed with it (the input returns after)
+                resid.tempAttach(layerRun);
+                NDArray out = block(layerRun, layer, resid, hooks, rules);
+                out.attach(run);
+                resid = out;
+            }
+        }
+        return resid;
     }
 
     private static NDArray atPositions(NDManager run, NDArray resid, int[] positions) {
@@ -106,6 +135,12 @@ public final class HookedTransformer implements AutoCloseable {
 
     /** As {@link #forwardFrom(NDManager, int, NDArray, Hooks)}, with logits only at {@code logitPositions} (null: all). */
     public NDArray forwardFrom(NDManager run, int startLayer, NDArray residPre, Hooks hooks, int[] logitPositions) {
+        return forwardFrom(run, startLayer, residPre, hooks, logitPositions, false);
+    }
+
+    /** As above; {@code freeEachLayer} as in {@link #forward(NDManager, int[][], Hooks, GradientRules, int[], boolean)}. */
+    public NDArray forwardFrom(NDManager run, int startLayer, NDArray residPre, Hooks hooks, int[] logitPositions,
+            boolean freeEachLayer) {
         if (startLayer < 0 || startLayer > config.nLayers()) {
             throw new IllegalArgumentException("start layer " + startLayer + " is outside [0, " + config.nLayers() + "]");
         }
@@ -117,10 +152,7 @@ public final class HookedTransformer implements AutoCloseable {
             throw new IllegalArgumentException("sequence of " + s.get(1) + " positions is longer than the context window of "
                     + config.contextLength());
         }
-        NDArray resid = residPre;
-        for (int layer = startLayer; layer < config.nLayers(); layer++) {
-            resid = block(run, layer, resid, hooks, GradientRules.EXACT);
-        }
+        NDArray resid = blocks(run, startLayer, config.nLayers(), residPre, hooks, GradientRules.EXACT, freeEachLayer);
         return unembed(run, atPositions(run, resid, logitPositions), hooks, GradientRules.EXACT);
     }
 
@@ -130,15 +162,17 @@ public final class HookedTransformer implements AutoCloseable {
      * splits one forward pass in two, so passes that differ only from some layer on can share the start.
      */
     public NDArray residualBefore(NDManager run, int[][] tokens, int endLayer, Hooks hooks) {
+        return residualBefore(run, tokens, endLayer, hooks, false);
+    }
+
+    /** As above; {@code freeEachLayer} as in {@link #forward(NDManager, int[][], Hooks, GradientRules, int[], boolean)}. */
+    public NDArray residualBefore(NDManager run, int[][] tokens, int endLayer, Hooks hooks, boolean freeEachLayer) {
         if (endLayer < 0 || endLayer > config.nLayers()) {
             throw new IllegalArgumentException("end layer " + endLayer + " is outside [0, " + config.nLayers() + "]");
         }
         validate(tokens);
         NDArray resid = embed(run, tokens, tokens.length, tokens[0].length, hooks);
-        for (int layer = 0; layer < endLayer; layer++) {
-            resid = block(run, layer, resid, hooks, GradientRules.EXACT);
-        }
-        return resid;
+        return blocks(run, 0, endLayer, resid, hooks, GradientRules.EXACT, freeEachLayer);
     }
 
     /** The final norm and unembedding (and soft-cap) applied to any residual stream [..., d_model]: the logit lens. */
