@@ -43,8 +43,9 @@ import java.util.List;
  * scorer's. GradDrop is no such estimate (an average of absolute values, so never negative); the
  * paper uses it to rank, so it enters the edge's importance: the larger of |QK-fixed estimate| and
  * GradDrop orders the candidates (our reading of the paper's combination; documented in the README).
- * Cost: 2 + L forward and backward passes per batch, plus the pattern recomputations (no full
- * forward passes).
+ * Cost: L forward and backward passes per batch (the first gives the estimate and GradDrop's layer-0
+ * term, which drops nothing downstream of any edge but those into layer 0; one more per later layer),
+ * one forward pass for dm/dA, plus the pattern recomputations (no full forward passes).
  */
 public final class AtpStar implements EdgeScorer {
     private final int sourcesPerChunk;
@@ -67,11 +68,23 @@ public final class AtpStar implements EdgeScorer {
         ComputationGraph g = task.graph();
         int layers = g.config().nLayers();
         progress.start("scoring edges (AtP*: QK fix + GradDrop over " + layers + " layers)", layers + 2L);
-        double[] fixed = qkFixedEstimate(task);
+        // one pass gives the AtP estimate and its per-prompt absolute values, which are GradDrop's terms
+        // for every layer that does not lie downstream of an edge's destination
+        double[][] atp = EdgeGradients.atCleanSignedAndAbsolute(task, GradientRules.EXACT, List.of());
+        double[] fixed = negated(atp[0]);
+        qkFix(task, fixed);
         progress.advance(2, 0);
         double[] gradDrop = new double[fixed.length];
         if (layers > 1) {
-            for (int l = 0; l < layers; l++) {
+            for (Edge e : g.edges()) {
+                // dropping layer 0 cuts nothing downstream of a destination in a later layer (its term is
+                // the plain |AtP| per prompt) and cuts an edge into layer 0 itself (its term is 0)
+                int destLayer = e.destination().node().layer();
+                boolean intoLogits = e.destination().node().kind() == NodeKind.LOGITS;
+                gradDrop[e.index()] += destLayer > 0 ? atp[1][e.index()] / (intoLogits ? layers : layers - 1) : 0;
+            }
+            progress.advance(3, 0);
+            for (int l = 1; l < layers; l++) {
                 List<Intervention> drop = List.of(
                         Intervention.apply(HookName.of(HookSite.RESULT, l), Selection.all(), "GradDrop", NDArray::stopGradient),
                         Intervention.apply(HookName.of(HookSite.MLP_OUT, l), Selection.all(), "GradDrop", NDArray::stopGradient));
@@ -94,13 +107,18 @@ public final class AtpStar implements EdgeScorer {
 
     /** The AtP estimate of every edge with the QK fix applied to query and key edges (no GradDrop). */
     double[] qkFixedEstimate(TaskPatcher task) {
-        double[] gradient = EdgeGradients.atClean(task, GradientRules.EXACT, List.of());
-        double[] fixed = new double[gradient.length];
-        for (int i = 0; i < gradient.length; i++) {
-            fixed[i] = -gradient[i];
-        }
+        double[] fixed = negated(EdgeGradients.atClean(task, GradientRules.EXACT, List.of()));
         qkFix(task, fixed);
         return fixed;
+    }
+
+    /** The change when an edge is patched is minus the derivative with respect to keeping it. */
+    private static double[] negated(double[] gradient) {
+        double[] out = new double[gradient.length];
+        for (int i = 0; i < gradient.length; i++) {
+            out[i] = -gradient[i];
+        }
+        return out;
     }
 
     /**

@@ -77,7 +77,7 @@ final class EdgeGradients {
      * coefficients, without carrying the edge mixing through the backward pass.
      */
     static double[] atClean(TaskPatcher task, GradientRules rules, List<Intervention> before) {
-        return alongStraightPath(task, new float[] {1f}, rules, before, false);
+        return alongStraightPath(task, new float[] {1f}, rules, before, true, false)[0];
     }
 
     /**
@@ -85,7 +85,12 @@ final class EdgeGradients {
      * {@code sum_prompts |dm_prompt/dc|}, the expectation of an absolute estimate that GradDrop takes.
      */
     static double[] atCleanAbsolutePerPrompt(TaskPatcher task, GradientRules rules, List<Intervention> before) {
-        return alongStraightPath(task, new float[] {1f}, rules, before, true);
+        return alongStraightPath(task, new float[] {1f}, rules, before, false, true)[1];
+    }
+
+    /** {@link #atClean} and {@link #atCleanAbsolutePerPrompt} from the same pass: {signed, absolute per prompt}. */
+    static double[][] atCleanSignedAndAbsolute(TaskPatcher task, GradientRules rules, List<Intervention> before) {
+        return alongStraightPath(task, new float[] {1f}, rules, before, true, true);
     }
 
     /**
@@ -97,15 +102,17 @@ final class EdgeGradients {
      * out_s the node's own output in that pass. All alphas of a batch run as one batched pass.
      */
     static double[] alongStraightPath(TaskPatcher task, float[] alphas, GradientRules rules, List<Intervention> before) {
-        return alongStraightPath(task, alphas, rules, before, false);
+        return alongStraightPath(task, alphas, rules, before, true, false)[0];
     }
 
-    private static double[] alongStraightPath(TaskPatcher task, float[] alphas, GradientRules rules,
-            List<Intervention> before, boolean absolutePerRow) {
+    /** {signed sums or null, sums of absolute per-row values or null}, as asked, from the same passes. */
+    private static double[][] alongStraightPath(TaskPatcher task, float[] alphas, GradientRules rules,
+            List<Intervention> before, boolean signed, boolean absolutePerRow) {
         ComputationGraph g = task.graph();
         int layers = g.config().nLayers();
         int positions = Math.max(1, g.positions());
-        double[] dense = new double[g.coefficientCells()];
+        double[] dense = signed ? new double[g.coefficientCells()] : null;
+        double[] denseAbsolute = absolutePerRow ? new double[g.coefficientCells()] : null;
         for (TaskPatcher.PreparedBatch p : task.batches()) {
             try (NDManager run = task.manager().newSubManager()) {
                 int batch = p.batch().size();
@@ -128,14 +135,30 @@ final class EdgeGradients {
                 }
                 NDArray diffs = nodes.differences();
                 for (int l = 0; l < layers; l++) {
-                    accumulate(g, dense, diffs, leaves.headGradients(l), g.headDestination(l, Port.Q, 0), positions,
-                            absolutePerRow);
-                    accumulate(g, dense, diffs, leaves.mlp[l].getGradient().expandDims(0), g.mlpDestination(l), positions,
-                            absolutePerRow);
+                    NDArray heads = leaves.headGradients(l);
+                    NDArray mlp = leaves.mlp[l].getGradient().expandDims(0);
+                    for (double[] into : new double[][] {dense, denseAbsolute}) {
+                        if (into != null) {
+                            accumulate(g, into, diffs, heads, g.headDestination(l, Port.Q, 0), positions,
+                                    into == denseAbsolute);
+                            accumulate(g, into, diffs, mlp, g.mlpDestination(l), positions, into == denseAbsolute);
+                        }
+                    }
                 }
-                accumulate(g, dense, diffs, leaves.logits.getGradient().expandDims(0), g.logitsDestination(), positions,
-                        absolutePerRow);
+                NDArray logits = leaves.logits.getGradient().expandDims(0);
+                for (double[] into : new double[][] {dense, denseAbsolute}) {
+                    if (into != null) {
+                        accumulate(g, into, diffs, logits, g.logitsDestination(), positions, into == denseAbsolute);
+                    }
+                }
             }
+        }
+        return new double[][] {perEdge(g, dense), perEdge(g, denseAbsolute)};
+    }
+
+    private static double[] perEdge(ComputationGraph g, double[] dense) {
+        if (dense == null) {
+            return null;
         }
         double[] perEdge = new double[g.nEdges()];
         for (Edge e : g.edges()) {

@@ -122,6 +122,41 @@ class AtpStarAndRelPTest {
         }
     }
 
+    /**
+     * The shortcut AtP* takes for GradDrop's layer-0 term: dropping layer 0's gradient changes nothing for
+     * edges into later layers (their term is the plain per-prompt |AtP|) and zeroes edges into layer 0.
+     */
+    @Test
+    void gradDropOfLayerZeroIsThePlainAbsoluteAtpAboveLayerZero() {
+        try (LoadedModel loaded = TestModels.load(TinyCheckpoint.gpt2(43, 3, 2, 4, 23, 8, false))) {
+            Task task = RandomTasks.make(loaded.model(), 6, 4, 5, false);
+            try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(loaded.model()), task, Metrics.LOGIT_DIFF,
+                    Ablation.RESAMPLE, 8)) {
+                java.util.List<io.circuitscope.core.hook.Intervention> dropLayerZero = java.util.List.of(
+                        io.circuitscope.core.hook.Intervention.apply(io.circuitscope.core.hook.HookName.of(
+                                io.circuitscope.core.hook.HookSite.RESULT, 0), io.circuitscope.core.hook.Selection.all(),
+                                "GradDrop", ai.djl.ndarray.NDArray::stopGradient),
+                        io.circuitscope.core.hook.Intervention.apply(io.circuitscope.core.hook.HookName.of(
+                                io.circuitscope.core.hook.HookSite.MLP_OUT, 0), io.circuitscope.core.hook.Selection.all(),
+                                "GradDrop", ai.djl.ndarray.NDArray::stopGradient));
+                double[] dropped = EdgeGradients.atCleanAbsolutePerPrompt(tp,
+                        io.circuitscope.core.model.GradientRules.EXACT, dropLayerZero);
+                double[][] plain = EdgeGradients.atCleanSignedAndAbsolute(tp, io.circuitscope.core.model.GradientRules.EXACT,
+                        java.util.List.of());
+                double[] signed = EdgeGradients.atClean(tp, io.circuitscope.core.model.GradientRules.EXACT, java.util.List.of());
+                int intoLayerZero = 0;
+                for (Edge e : tp.graph().edges()) {
+                    double expected = e.destination().node().layer() == 0 ? 0 : plain[1][e.index()];
+                    assertEquals(expected, dropped[e.index()], 1e-6 * (1 + Math.abs(expected)), e.name());
+                    assertEquals(signed[e.index()], plain[0][e.index()], 1e-9, e.name() + ": the same pass gives the estimate");
+                    assertTrue(plain[1][e.index()] >= Math.abs(plain[0][e.index()]) * (1 - 1e-5) - 1e-9, e.name());
+                    intoLayerZero += e.destination().node().layer() == 0 && plain[1][e.index()] > 1e-6 ? 1 : 0;
+                }
+                assertTrue(intoLayerZero > 0, "some edge into layer 0 has an effect that the drop removes");
+            }
+        }
+    }
+
     @Test
     void relpEqualsEapWhereTheLrpRulesAreExactGradients() {
         // No normalisation, ReLU (whose f(x)/x is its own gradient), no gates, AH-rule off: RelP == EAP.
