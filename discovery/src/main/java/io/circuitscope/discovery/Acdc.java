@@ -29,7 +29,8 @@ import java.util.List;
  * assuming trials 1..j-1 were all removed (most are). Walking them in order gives the sequential
  * answer up to the first trial that is kept; the later ones assumed otherwise and are retried.
  * k is the expected run of removals before the next kept edge, 1 / (1 - r) for the removal rate
- * r seen so far (prior 0.9), at most {@value #MAX_SPECULATION}.</li>
+ * r seen so far (prior 0.9), at most {@value #MAX_SPECULATION} and at most what one pass holds in
+ * memory (one on GPT-2 small, where speculation would only waste passes).</li>
  * </ul>
  * Exact shortcut: once all edges out of a node are decided, a node with no kept out-edge cannot
  * influence the logits, so its incoming edges are removed without a forward pass.
@@ -200,10 +201,15 @@ public final class Acdc {
             return remove;
         }
 
-        /** Trials per batched pass: the expected run of removals until the next kept edge. */
+        /**
+         * Trials per batched pass: the expected run of removals until the next kept edge, and no more than
+         * one pass holds ({@link TaskPatcher#masksPerPass}): trials split over several passes would only
+         * add the cost of those after a kept edge, which are redone.
+         */
         private int speculation() {
             double removalRate = (removed + 9.0) / (evaluated + 10.0);
-            return (int) Math.max(1, Math.min(MAX_SPECULATION, Math.round(1 / Math.max(1e-3, 1 - removalRate))));
+            int cap = Math.min(MAX_SPECULATION, task.masksPerPass());
+            return (int) Math.max(1, Math.min(cap, Math.round(1 / Math.max(1e-3, 1 - removalRate))));
         }
 
         private void decideOneByOne(List<Integer> trials) {

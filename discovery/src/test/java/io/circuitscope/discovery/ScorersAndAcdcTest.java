@@ -164,16 +164,18 @@ class ScorersAndAcdcTest {
         return Circuit.of(g, keep, null);
     }
 
-    @Property(tries = 4)
+    @Property(tries = 6)
     void sharedPrefixesAndSpeculativeBatchesDecideLikeOnePassPerEdge(@ForAll @IntRange(min = 0, max = 1000) int seed,
-            @ForAll boolean kl, @ForAll boolean byPosition) {
+            @ForAll boolean kl, @ForAll boolean byPosition, @ForAll boolean oneMaskPerPass) {
         try (LoadedModel loaded = TestModels.load(TinyCheckpoint.gpt2(seed, 2, 2, 4, 23, 8, false))) {
             Task task = RandomTasks.make(loaded.model(), seed, 3, 4, false);
             io.circuitscope.core.graph.ComputationGraph g = byPosition
                     ? io.circuitscope.core.graph.ComputationGraph.byPosition(loaded.model().config(), 4)
                     : io.circuitscope.core.graph.ComputationGraph.of(loaded.model().config());
+            // a 1-byte budget: one mask per pass, as on GPT-2 small; speculation must not waste passes then
             try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(loaded.model(), g), task,
-                    kl ? Metrics.KL : Metrics.LOGIT_DIFF, Ablation.RESAMPLE, 8)) {
+                    kl ? Metrics.KL : Metrics.LOGIT_DIFF, Ablation.RESAMPLE, 8,
+                    oneMaskPerPass ? 1 : TaskPatcher.PASS_BUDGET_BYTES)) {
                 double tau = kl ? 0.005 : 0.05;
                 Circuit reference = sequentialAcdc(tp, tau);
                 long before = tp.forwardPasses();
