@@ -64,6 +64,11 @@ public final class AtpStar implements EdgeScorer {
     }
 
     @Override
+    public boolean differentiatesAtClean() {
+        return true;
+    }
+
+    @Override
     public EdgeScores score(TaskPatcher task, Progress progress) {
         ComputationGraph g = task.graph();
         int layers = g.config().nLayers();

@@ -18,6 +18,11 @@ public final class Eap implements EdgeScorer {
     }
 
     @Override
+    public boolean differentiatesAtClean() {
+        return true;
+    }
+
+    @Override
     public EdgeScores score(TaskPatcher task, Progress progress) {
         progress.start("scoring edges (EAP)", task.batches().size());
         double[] grad = EdgeGradients.atClean(task, GradientRules.EXACT, List.of());

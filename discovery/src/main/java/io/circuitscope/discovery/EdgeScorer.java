@@ -13,4 +13,12 @@ public interface EdgeScorer {
     String key();
 
     EdgeScores score(TaskPatcher task, Progress progress);
+
+    /**
+     * Whether the scores are derivatives of the metric at the clean run (EAP, AtP*, RelP). With a metric
+     * at its minimum there (KL divergence) every such score is 0 up to rounding, so callers refuse it.
+     */
+    default boolean differentiatesAtClean() {
+        return false;
+    }
 }

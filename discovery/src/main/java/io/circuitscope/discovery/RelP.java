@@ -30,6 +30,11 @@ public final class RelP implements EdgeScorer {
     }
 
     @Override
+    public boolean differentiatesAtClean() {
+        return true;
+    }
+
+    @Override
     public EdgeScores score(TaskPatcher task, Progress progress) {
         progress.start("scoring edges (RelP)", task.batches().size());
         double[] grad = EdgeGradients.atClean(task, rules, List.of());

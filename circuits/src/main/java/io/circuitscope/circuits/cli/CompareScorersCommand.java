@@ -35,8 +35,8 @@ final class CompareScorersCommand implements Callable<Integer> {
     List<String> scorers;
 
     @Option(names = "--metric", defaultValue = "logit-diff",
-            description = "logit-diff, logit-diff-swapped, logprob, prob, prob-diff (default: ${DEFAULT-VALUE}; "
-                    + "not kl, whose gradient vanishes at the clean run).")
+            description = "logit-diff, logit-diff-swapped, logprob, prob, prob-diff (default: ${DEFAULT-VALUE}); kl "
+                    + "only with eap-ig: its gradient vanishes at the clean run.")
     String metric;
 
     @Option(names = "--ablation", defaultValue = "resample", description = "resample, mean or zero (default: ${DEFAULT-VALUE}).")
@@ -89,9 +89,12 @@ final class CompareScorersCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
-        if (m == Metrics.KL) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--metric kl: its gradient is zero at the clean "
-                    + "run, so every gradient scorer would score 0; use logit-diff, logprob or another task metric");
+        for (EdgeScorer scorer : chosen) {
+            if (scorer.differentiatesAtClean() && m.needsCleanReference()) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--metric " + metric + ": its gradient is "
+                        + "zero at the clean run, so " + scorer.key() + " would score 0; use logit-diff, logprob or "
+                        + "another task metric, or only eap-ig");
+            }
         }
         if (igSteps < 1 || batchSize < 1 || topEdges < 1 || topNodes < 1) {
             throw new CommandLine.ParameterException(spec.commandLine(),

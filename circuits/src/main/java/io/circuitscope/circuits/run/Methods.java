@@ -41,11 +41,11 @@ public final class Methods {
     }
 
     /**
-     * Whether the method (or scorer) differentiates the metric at the clean run: AtP, EAP, AtP* and RelP.
-     * With KL divergence, which is at its minimum there, every such score is 0 up to rounding.
+     * Whether the method (or scorer) differentiates the metric at the clean run: node AtP, and every
+     * scorer that says so ({@link EdgeScorer#differentiatesAtClean}).
      */
     public static boolean differentiatesAtClean(String key) {
-        return java.util.Set.of(ATP, "eap", "atp-star", "relp", "relp-ah").contains(key);
+        return key.equals(ATP) || (isScorer(key) && scorer(key, 1).differentiatesAtClean());
     }
 
     public static boolean isScorer(String key) {
