@@ -61,6 +61,13 @@ public final class ExhaustivePatching implements EdgeScorer {
     public double[] nodeEffects(TaskPatcher task) {
         ComputationGraph g = task.graph();
         double[] effects = new double[g.nSources()];
+        List<List<Integer>> outEdges = new ArrayList<>();
+        for (int s = 0; s < g.nSources(); s++) {
+            outEdges.add(new ArrayList<>());
+        }
+        for (Edge e : g.edges()) {
+            outEdges.get(e.source().sourceIndex()).add(e.index());
+        }
         Map<Integer, List<Node>> byLayer = new TreeMap<>();
         for (Node source : g.sources()) {
             byLayer.computeIfAbsent(Math.max(0, source.layer()), k -> new ArrayList<>()).add(source);
@@ -68,13 +75,7 @@ public final class ExhaustivePatching implements EdgeScorer {
         for (Map.Entry<Integer, List<Node>> layer : byLayer.entrySet()) {
             List<boolean[]> masks = new ArrayList<>();
             for (Node source : layer.getValue()) {
-                List<Integer> out = new ArrayList<>();
-                for (Edge e : g.edges()) {
-                    if (e.source().equals(source)) {
-                        out.add(e.index());
-                    }
-                }
-                masks.add(allBut(g.nEdges(), out));
+                masks.add(allBut(g.nEdges(), outEdges.get(source.sourceIndex())));
             }
             // a node's out-edges go into its own layer (a head into that layer's MLP) or later ones
             double[] values = effects(task, masks, layer.getKey());

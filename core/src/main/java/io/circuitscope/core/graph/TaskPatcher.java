@@ -34,7 +34,7 @@ public final class TaskPatcher implements AutoCloseable {
      */
     public static final long PASS_BUDGET_BYTES = 4L << 30;
 
-    private final long passBudgetBytes;
+    private final int masksPerPass; // fixed by the budget, the model and the batches
     private final EdgePatcher patcher;
     private final Task task;
     private final Metric metric;
@@ -53,7 +53,6 @@ public final class TaskPatcher implements AutoCloseable {
     /** As above, with {@code passBudgetBytes} instead of {@link #PASS_BUDGET_BYTES} for each patched pass. */
     public TaskPatcher(EdgePatcher patcher, Task task, Metric metric, Ablation ablation, int batchSize,
             long passBudgetBytes) {
-        this.passBudgetBytes = passBudgetBytes;
         this.patcher = patcher;
         this.task = task;
         this.metric = metric;
@@ -84,6 +83,7 @@ public final class TaskPatcher implements AutoCloseable {
                 forwardPasses += 2;
             }
             this.totalTargets = targets;
+            this.masksPerPass = masksPerPass(patcher.model().config(), batches, passBudgetBytes);
             // the all-kept mask is the clean run, and with resampling the all-patched mask is the corrupted
             // run (identities the tests check), so plain forward passes give both ends
             this.cleanValue = unpatchedValue(false);
@@ -187,7 +187,10 @@ public final class TaskPatcher implements AutoCloseable {
      * dimension and query/key/value input (GPT-2 small: 15.9 MB, measured 14 MB).
      */
     public int masksPerPass() {
-        ModelConfig c = patcher.model().config();
+        return masksPerPass;
+    }
+
+    private static int masksPerPass(ModelConfig c, List<PreparedBatch> batches, long passBudgetBytes) {
         long bytesPerToken = 12L * 4 * 3 * c.nLayers() * c.nHeads() * c.dModel();
         long tokensPerMask = 1;
         for (PreparedBatch p : batches) {
