@@ -36,10 +36,8 @@ public final class EapThroughput {
         SCORERS.put("atp-star", new AtpStar());
     }
 
-    public static void main(String[] args) throws Exception {
-        int repeats = args.length > 0 ? Integer.parseInt(args[0]) : 3;
-        List<String> methods = args.length > 1 ? List.of(args[1].split(",")) : List.of("eap", "eap-ig(5)");
-        ModelConfig config = RandomModels.gpt2SmallConfig();
+    /** 20 random prompts of 15 tokens whose corrupted twins differ at positions 3 and 9 (the IOI names' places). */
+    static Task ioiSizedTask(ModelConfig config) {
         Random rng = new Random(0);
         List<Example> examples = new ArrayList<>();
         for (int i = 0; i < 20; i++) {
@@ -51,7 +49,23 @@ public final class EapThroughput {
             }
             examples.add(new Example(clean, corrupt, List.of(new Target(-1, rng.nextInt(1000), rng.nextInt(1000)))));
         }
-        Task task = new Task("ioi-sized", examples);
+        return new Task("ioi-sized", examples);
+    }
+
+    /** A scorer this harness knows by its printed name. */
+    static EdgeScorer scorer(String name) {
+        EdgeScorer scorer = SCORERS.get(name);
+        if (scorer == null) {
+            throw new IllegalArgumentException("unknown scorer " + name + " (known: " + SCORERS.keySet() + ")");
+        }
+        return scorer;
+    }
+
+    public static void main(String[] args) throws Exception {
+        int repeats = args.length > 0 ? Integer.parseInt(args[0]) : 3;
+        List<String> methods = args.length > 1 ? List.of(args[1].split(",")) : List.of("eap", "eap-ig(5)");
+        ModelConfig config = RandomModels.gpt2SmallConfig();
+        Task task = ioiSizedTask(config);
         try (HookedTransformer model = RandomModels.randomGpt2(config)) {
             EdgePatcher patcher = new EdgePatcher(model);
             long prepStart = System.nanoTime();
@@ -59,10 +73,7 @@ public final class EapThroughput {
                 System.out.printf("graph: %d edges; task preparation (corrupted outputs, clean and corrupted metric): %.2f s%n",
                         tp.graph().nEdges(), (System.nanoTime() - prepStart) / 1e9);
                 for (String method : methods) {
-                    EdgeScorer scorer = SCORERS.get(method);
-                    if (scorer == null) {
-                        throw new IllegalArgumentException("unknown scorer " + method + " (known: " + SCORERS.keySet() + ")");
-                    }
+                    EdgeScorer scorer = scorer(method);
                     double[] seconds = new double[repeats];
                     for (int r = -1; r < repeats; r++) {
                         long start = System.nanoTime();

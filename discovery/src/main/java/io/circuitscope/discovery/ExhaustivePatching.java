@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.stream.IntStream;
 
 /**
  * Exact activation patching of every edge on its own: {@code m(only e patched) - m(clean)}. The
@@ -32,13 +33,24 @@ public final class ExhaustivePatching implements EdgeScorer {
 
     @Override
     public EdgeScores score(TaskPatcher task, Progress progress) {
+        return scoreOnly(task, IntStream.range(0, task.graph().nEdges()).toArray(), progress);
+    }
+
+    /**
+     * Exact effects of the given edges only; every other edge is unscored (NaN). A uniform sample of
+     * a large graph's edges estimates how well a scorer correlates with exact patching at a fraction
+     * of the cost (GPT-2 small has 32,491 edges).
+     */
+    public EdgeScores scoreOnly(TaskPatcher task, int[] edges, Progress progress) {
         ComputationGraph g = task.graph();
         int n = g.nEdges();
         double[] scores = new double[n];
-        progress.start("exact patching of every edge", n);
+        java.util.Arrays.fill(scores, Double.NaN);
+        progress.start(edges.length == n ? "exact patching of every edge"
+                : "exact patching of " + edges.length + " of " + n + " edges", edges.length);
         long passesBefore = task.forwardPasses();
         int done = 0;
-        for (List<Integer> intoLayer : byDestinationLayer(g)) {
+        for (List<Integer> intoLayer : byDestinationLayer(g, edges)) {
             List<boolean[]> masks = new ArrayList<>();
             for (int e : intoLayer) {
                 masks.add(allBut(n, List.of(e)));
@@ -102,11 +114,14 @@ public final class ExhaustivePatching implements EdgeScorer {
         return out;
     }
 
-    /** Edge indices grouped by the layer of their destination (the logits last), in layer order. */
-    private static List<List<Integer>> byDestinationLayer(ComputationGraph g) {
+    /** The given edges grouped by the layer of their destination (the logits last), in layer order. */
+    private static List<List<Integer>> byDestinationLayer(ComputationGraph g, int[] edges) {
         Map<Integer, List<Integer>> groups = new TreeMap<>();
-        for (Edge e : g.edges()) {
-            groups.computeIfAbsent(e.destination().node().layer(), k -> new ArrayList<>()).add(e.index());
+        for (int e : edges) {
+            if (e < 0 || e >= g.nEdges()) {
+                throw new IllegalArgumentException("no edge " + e + " in a graph of " + g.nEdges() + " edges");
+            }
+            groups.computeIfAbsent(g.edges().get(e).destination().node().layer(), k -> new ArrayList<>()).add(e);
         }
         return new ArrayList<>(groups.values());
     }

@@ -86,4 +86,31 @@ class ExhaustiveNodeEffectsTest {
             }
         }
     }
+
+    /** Patching a sample of edges gives each sampled edge the effect the full sweep gives it, and leaves the rest unscored. */
+    @Test
+    void aSampleOfEdgesGetsTheFullSweepsEffects() {
+        try (LoadedModel loaded = TestModels.load(TinyCheckpoint.gpt2(23, 3, 2, 4, 29, 8, false))) {
+            Task task = RandomTasks.make(loaded.model(), 4, 6, 5, false);
+            try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(loaded.model()), task, Metrics.LOGIT_DIFF,
+                    Ablation.RESAMPLE, 4)) {
+                int n = tp.graph().nEdges();
+                double[] full = new ExhaustivePatching(5).score(tp, io.circuitscope.core.progress.Progress.NONE).values();
+                int[] sample = {n - 1, 0, 7, n / 2, 3}; // any order, several destination layers, the logits included
+                double[] part = new ExhaustivePatching(2).scoreOnly(tp, sample, io.circuitscope.core.progress.Progress.NONE)
+                        .values();
+                java.util.Set<Integer> chosen = new java.util.HashSet<>();
+                for (int e : sample) {
+                    chosen.add(e);
+                    assertEquals(full[e], part[e], 1e-5 * (1 + Math.abs(full[e])), tp.graph().edges().get(e).name());
+                }
+                for (int e = 0; e < n; e++) {
+                    assertEquals(!chosen.contains(e), Double.isNaN(part[e]), "edge " + e);
+                }
+                assertTrue(java.util.Arrays.stream(sample).anyMatch(e -> Math.abs(full[e]) > 1e-4), "some sampled edge matters");
+                org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                        () -> new ExhaustivePatching(2).scoreOnly(tp, new int[] {n}, io.circuitscope.core.progress.Progress.NONE));
+            }
+        }
+    }
 }

@@ -18,15 +18,27 @@ import org.apache.commons.math3.stat.correlation.SpearmansCorrelation;
  * out-edges at once. Rankings use each scorer's importance ({@link EdgeScores#ranking()}),
  * correlations its signed estimates.
  *
- * @param auc ROC AUC against the exact top edges (NaN when no edge has an exact effect)
+ * <p>Exact effects may cover a sample of the edges only (the others NaN): then the edge correlations
+ * are over the sampled edges, and the edge AUC and recall are not measured (NaN and 0 of 0), since
+ * the exact top edges of the whole graph are unknown.
+ *
+ * @param auc ROC AUC against the exact top edges (NaN when no edge has an exact effect, or when the
+ *            exact effects are a sample)
  * @param topNodes size of the exact top node set (nodes with an effect only)
  * @param nodesInTopK exact top-{@code topNodes} nodes among the scorer's top {@code topNodes}
  * @param nodesInTop2K the same among the scorer's top {@code 2 topNodes}
- * @param topEdges size of the exact top edge set (edges with an effect only)
+ * @param topEdges size of the exact top edge set (edges with an effect only; 0 when sampled)
+ * @param edges the graph's edges
+ * @param exactEdges how many of them have an exact effect to compare with (all, or a sample)
  */
 public record ScoreAgreement(double auc, double edgePearson, double edgeSpearman, double nodePearson,
         double nodeSpearman, int topNodes, int nodesInTopK, int nodesInTop2K, int topEdges, int edgesInTopK,
-        int edgesInTop2K) {
+        int edgesInTop2K, int edges, int exactEdges) {
+
+    /** Whether the exact effects cover only a sample of the edges (then edge AUC and recall are not measured). */
+    public boolean sampled() {
+        return exactEdges < edges;
+    }
 
     /**
      * @param exactNodeEffects exact effect of each source node, indexed by source (the input at 0)
@@ -44,8 +56,10 @@ public record ScoreAgreement(double auc, double edgePearson, double edgeSpearman
             throw new IllegalArgumentException("need an exact effect for each of " + scores.graph().nSources()
                     + " source nodes, got " + exactNodeEffects.length);
         }
+        int[] patched = IntStream.range(0, exact.size()).filter(i -> !Double.isNaN(exact.get(i))).toArray();
+        boolean sample = patched.length < exact.size();
         // Edges and nodes without any exact effect are no reference: ranking them among themselves is arbitrary.
-        boolean[] exactTopEdges = exact.topK(topEdges);
+        boolean[] exactTopEdges = sample ? new boolean[exact.size()] : exact.topK(topEdges);
         int edges = 0;
         for (int i = 0; i < exactTopEdges.length; i++) {
             exactTopEdges[i] &= exact.get(i) != 0;
@@ -57,12 +71,22 @@ public record ScoreAgreement(double auc, double edgePearson, double edgeSpearman
         double[] nodeScores = scores.nodeScoresBySource();
         int[] scorerTopNodes = topComponents(nodeScores, 2 * nodes);
         double auc = edges == 0 || edges == exactTopEdges.length ? Double.NaN : RocCurve.of(scores, exactTopEdges).auc();
-        return new ScoreAgreement(auc,
-                pearson(scores.values(), exact.values()), spearman(scores.values(), exact.values()),
+        double[] scored = at(scores.values(), patched);
+        double[] truth = at(exact.values(), patched);
+        return new ScoreAgreement(auc, pearson(scored, truth), spearman(scored, truth),
                 pearson(components(nodeScores), components(exactNodeEffects)),
                 spearman(components(nodeScores), components(exactNodeEffects)),
                 nodes, overlap(exactTopNodes, scorerTopNodes, nodes), overlap(exactTopNodes, scorerTopNodes, 2 * nodes),
-                edges, overlap(exactTopEdges, scores.topK(edges)), overlap(exactTopEdges, scores.topK(2 * edges)));
+                edges, overlap(exactTopEdges, scores.topK(edges)), overlap(exactTopEdges, scores.topK(2 * edges)),
+                exact.size(), patched.length);
+    }
+
+    private static double[] at(double[] values, int[] indices) {
+        double[] out = new double[indices.length];
+        for (int i = 0; i < indices.length; i++) {
+            out[i] = values[indices[i]];
+        }
+        return out;
     }
 
     /** Differences below this are float rounding, not a worse correlation (tables show three decimals). */

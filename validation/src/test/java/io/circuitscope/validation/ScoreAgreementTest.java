@@ -90,4 +90,41 @@ class ScoreAgreementTest {
         assertFalse(bad.edgesAtLeast(good));
         assertTrue(good.edgesAtLeast(bad));
     }
+
+    /** With exact effects for a sample only, edge correlations are those over the sample and edge recall is not measured. */
+    @Test
+    void aSampleOfExactEdgesCorrelatesOverTheSampleOnly() {
+        double[] exact = exactValues();
+        double[] noisy = exact.clone();
+        Random r = new Random(11);
+        for (int i = 0; i < noisy.length; i++) {
+            noisy[i] += 0.5 * r.nextGaussian();
+        }
+        double[] sampled = new double[exact.length];
+        java.util.Arrays.fill(sampled, Double.NaN);
+        java.util.List<Integer> kept = new java.util.ArrayList<>();
+        for (int i = 0; i < exact.length; i += 3) {
+            sampled[i] = exact[i];
+            kept.add(i);
+        }
+        ScoreAgreement a = ScoreAgreement.of(new EdgeScores(graph, noisy), new EdgeScores(graph, sampled),
+                nodeSums(exact), 50, 10);
+        double[] x = kept.stream().mapToDouble(i -> noisy[i]).toArray();
+        double[] y = kept.stream().mapToDouble(i -> exact[i]).toArray();
+        assertTrue(a.sampled());
+        assertEquals(kept.size(), a.exactEdges());
+        assertEquals(graph.nEdges(), a.edges());
+        assertEquals(new org.apache.commons.math3.stat.correlation.PearsonsCorrelation().correlation(x, y),
+                a.edgePearson(), 1e-12);
+        assertEquals(new org.apache.commons.math3.stat.correlation.SpearmansCorrelation().correlation(x, y),
+                a.edgeSpearman(), 1e-12);
+        assertTrue(a.edgePearson() > 0.5 && a.edgePearson() < 0.99, "noisy but related: " + a.edgePearson());
+        assertTrue(Double.isNaN(a.auc()), "the exact top edges of the graph are unknown");
+        assertEquals(0, a.topEdges());
+        ScoreAgreement full = ScoreAgreement.of(new EdgeScores(graph, noisy), new EdgeScores(graph, exact),
+                nodeSums(exact), 50, 10);
+        assertFalse(full.sampled());
+        assertEquals(full.nodePearson(), a.nodePearson(), 1e-12, "nodes are patched whole either way");
+        assertEquals(full.nodesInTopK(), a.nodesInTopK());
+    }
 }

@@ -28,9 +28,11 @@ public final class ScorerComparison {
     /**
      * The exact ground truth and every scorer's agreement with it.
      *
-     * @param exactSeconds time of exhaustive edge and node patching
+     * @param exactEdges how many edges were patched exactly (all, or a uniform sample)
+     * @param exactSeconds time of exact edge and node patching
      */
-    public record Result(int edges, int componentNodes, double exactSeconds, long exactPasses, List<Entry> entries) {
+    public record Result(int edges, int exactEdges, int componentNodes, double exactSeconds, long exactPasses,
+            List<Entry> entries) {
         /** Entries by scorer key, in run order. */
         public Map<String, Entry> byScorer() {
             Map<String, Entry> m = new LinkedHashMap<>();
@@ -44,14 +46,47 @@ public final class ScorerComparison {
 
     /** Patches every edge and node exactly, then scores with each scorer. */
     public static Result run(TaskPatcher tp, List<EdgeScorer> scorers, int topEdges, int topNodes, Progress progress) {
+        return run(tp, scorers, topEdges, topNodes, tp.graph().nEdges(), 0, progress);
+    }
+
+    /**
+     * Patches every node and {@code exactEdges} edges exactly (all of them, or a uniform sample drawn
+     * with {@code seed}), then scores with each scorer. With a sample the edge correlations are over
+     * the sampled edges and edge AUC and recall are not measured ({@link ScoreAgreement#sampled()}).
+     */
+    public static Result run(TaskPatcher tp, List<EdgeScorer> scorers, int topEdges, int topNodes, int exactEdges,
+            long seed, Progress progress) {
+        int all = tp.graph().nEdges();
+        if (exactEdges < 1) {
+            throw new IllegalArgumentException("exact edges must be positive, got " + exactEdges);
+        }
         long start = System.nanoTime();
         long passes = tp.forwardPasses();
         ExhaustivePatching exhaustive = new ExhaustivePatching(32);
-        EdgeScores exact = exhaustive.score(tp, progress);
+        EdgeScores exact = exhaustive.scoreOnly(tp, uniformSample(all, Math.min(all, exactEdges), seed), progress);
         double[] nodeEffects = exhaustive.nodeEffects(tp);
         double exactSeconds = (System.nanoTime() - start) / 1e9;
         Result r = compare(tp, scorers, exact, nodeEffects, topEdges, topNodes, progress);
-        return new Result(r.edges(), r.componentNodes(), exactSeconds, tp.forwardPasses() - passes, r.entries());
+        return new Result(r.edges(), r.exactEdges(), r.componentNodes(), exactSeconds, tp.forwardPasses() - passes,
+                r.entries());
+    }
+
+    /** {@code k} distinct indices of {@code 0..n-1}, uniformly at random for a seed, ascending (all of them when k == n). */
+    static int[] uniformSample(int n, int k, long seed) {
+        int[] indices = java.util.stream.IntStream.range(0, n).toArray();
+        if (k >= n) {
+            return indices;
+        }
+        java.util.SplittableRandom random = new java.util.SplittableRandom(seed);
+        for (int i = 0; i < k; i++) { // a partial Fisher-Yates shuffle: the first k are the sample
+            int j = i + random.nextInt(n - i);
+            int t = indices[i];
+            indices[i] = indices[j];
+            indices[j] = t;
+        }
+        int[] sample = java.util.Arrays.copyOf(indices, k);
+        java.util.Arrays.sort(sample);
+        return sample;
     }
 
     /** Scores with each scorer against exact effects computed elsewhere (the toy trainers compute them once). */
@@ -64,7 +99,8 @@ public final class ScorerComparison {
             double seconds = (System.nanoTime() - start) / 1e9;
             entries.add(new Entry(scorer.key(), ScoreAgreement.of(s, exact, exactNodeEffects, topEdges, topNodes), seconds));
         }
-        return new Result(tp.graph().nEdges(), tp.graph().nSources() - 1, 0, 0, entries);
+        int patched = (int) java.util.stream.IntStream.range(0, exact.size()).filter(i -> !Double.isNaN(exact.get(i))).count();
+        return new Result(tp.graph().nEdges(), patched, tp.graph().nSources() - 1, 0, 0, entries);
     }
 
     /** A plain-text table. */
@@ -73,15 +109,23 @@ public final class ScorerComparison {
                 "edge Spearman", "node Pearson", "node Spearman", "nodes@k", "nodes@2k", "edges@k", "edges@2k", "seconds");
         for (Entry e : r.entries()) {
             ScoreAgreement a = e.agreement();
-            out.printf("%-9s %6.3f %13.3f %14.3f %13.3f %14.3f %10s %10s %10s %10s %8.1f%n", e.scorer(), a.auc(),
+            out.printf("%-9s %6s %13.3f %14.3f %13.3f %14.3f %10s %10s %10s %10s %8.1f%n", e.scorer(),
+                    Double.isNaN(a.auc()) ? "n/a" : String.format("%.3f", a.auc()),
                     a.edgePearson(), a.edgeSpearman(), a.nodePearson(), a.nodeSpearman(),
                     a.nodesInTopK() + "/" + a.topNodes(), a.nodesInTop2K() + "/" + a.topNodes(),
-                    a.edgesInTopK() + "/" + a.topEdges(), a.edgesInTop2K() + "/" + a.topEdges(), e.seconds());
+                    a.sampled() ? "n/a" : a.edgesInTopK() + "/" + a.topEdges(),
+                    a.sampled() ? "n/a" : a.edgesInTop2K() + "/" + a.topEdges(), e.seconds());
         }
         if (!r.entries().isEmpty()) {
             ScoreAgreement a = r.entries().get(0).agreement();
-            out.printf("(%d edges, %d component nodes; AUC against the exact top %d edges; k = %d nodes, %d edges)%n",
-                    r.edges(), r.componentNodes(), a.topEdges(), a.topNodes(), a.topEdges());
+            if (a.sampled()) {
+                out.printf("(%d edges, %d component nodes; edge correlations over a uniform sample of %d edges, "
+                        + "edge AUC and recall not measured: the exact top edges are unknown; k = %d nodes)%n",
+                        r.edges(), r.componentNodes(), r.exactEdges(), a.topNodes());
+            } else {
+                out.printf("(%d edges, %d component nodes; AUC against the exact top %d edges; k = %d nodes, %d edges)%n",
+                        r.edges(), r.componentNodes(), a.topEdges(), a.topNodes(), a.topEdges());
+            }
         }
         out.flush();
     }
@@ -93,9 +137,12 @@ public final class ScorerComparison {
         out.println("|---|---|---|---|---|---|---|---|");
         for (Entry e : r.entries()) {
             ScoreAgreement a = e.agreement();
-            out.printf("| %s | %.3f | %.3f | %.3f | %.3f | %.3f | %d/%d, %d/%d | %d/%d, %d/%d |%n", e.scorer(), a.auc(),
-                    a.edgePearson(), a.edgeSpearman(), a.nodePearson(), a.nodeSpearman(), a.nodesInTopK(), a.topNodes(),
-                    a.nodesInTop2K(), a.topNodes(), a.edgesInTopK(), a.topEdges(), a.edgesInTop2K(), a.topEdges());
+            String edgeRecall = a.sampled() ? "n/a" : String.format("%d/%d, %d/%d", a.edgesInTopK(), a.topEdges(),
+                    a.edgesInTop2K(), a.topEdges());
+            out.printf("| %s | %s | %.3f | %.3f | %.3f | %.3f | %d/%d, %d/%d | %s |%n", e.scorer(),
+                    a.sampled() ? "n/a" : String.format("%.3f", a.auc()), a.edgePearson(), a.edgeSpearman(),
+                    a.nodePearson(), a.nodeSpearman(), a.nodesInTopK(), a.topNodes(), a.nodesInTop2K(), a.topNodes(),
+                    edgeRecall);
         }
         out.flush();
     }
@@ -119,12 +166,15 @@ public final class ScorerComparison {
             boolean edges = a.edgesAtLeast(b);
             boolean nodes = a.nodesAtLeast(b);
             boolean recall = a.recallAtLeast(b);
+            String edgeRecall = a.sampled() ? "edges not measured, sampled"
+                    : String.format("edges %d, %d vs %d, %d", a.edgesInTopK(), a.edgesInTop2K(), b.edgesInTopK(),
+                            b.edgesInTop2K());
             out.printf("%s at least %s on Pearson and Spearman: edges %s (%.4f vs %.4f, %.4f vs %.4f), nodes %s "
-                    + "(%.4f vs %.4f, %.4f vs %.4f); on recall %s (nodes %d, %d vs %d, %d; edges %d, %d vs %d, %d)%n",
+                    + "(%.4f vs %.4f, %.4f vs %.4f); on recall %s (nodes %d, %d vs %d, %d; %s)%n",
                     e.scorer(), BASELINE, edges ? "yes" : "NO", a.edgePearson(), b.edgePearson(), a.edgeSpearman(),
                     b.edgeSpearman(), nodes ? "yes" : "NO", a.nodePearson(), b.nodePearson(), a.nodeSpearman(),
                     b.nodeSpearman(), recall ? "yes" : "NO", a.nodesInTopK(), a.nodesInTop2K(), b.nodesInTopK(),
-                    b.nodesInTop2K(), a.edgesInTopK(), a.edgesInTop2K(), b.edgesInTopK(), b.edgesInTop2K());
+                    b.nodesInTop2K(), edgeRecall);
             all &= edges && nodes && recall;
         }
         out.flush();

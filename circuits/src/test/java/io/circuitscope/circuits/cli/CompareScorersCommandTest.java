@@ -49,6 +49,27 @@ class CompareScorersCommandTest {
         assertTrue(auc.find() && Double.parseDouble(auc.group(1)) > 0.9, r.out());
     }
 
+    /** --exact-edges patches a seeded uniform sample: edge correlations over it, edge AUC and recall left out. */
+    @Test
+    void aSampleOfExactEdgesIsReportedAsASample() throws Exception {
+        Path file = dir.resolve("sampled.json");
+        CliRun r = CliRun.run("compare-scorers", "--quiet", "--examples", "8", "--exact-edges", "60", "--scorers",
+                "eap,atp-star", "--out", file.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("exact patching of 60 of 262 edges (uniform sample, seed 1) and 16 nodes"), r.out());
+        assertTrue(r.out().contains("edge AUC and recall not measured"), r.out());
+        JsonNode json = new ObjectMapper().readTree(file.toFile());
+        assertEquals(60, json.get("exact_edges").asInt());
+        JsonNode eap = json.get("scorers").get("eap");
+        assertTrue(eap.get("auc").isNull() && !eap.has("top_edges"), eap.toString());
+        assertTrue(eap.get("edge_pearson").isNumber() && eap.get("node_pearson").isNumber(), eap.toString());
+        CliRun again = CliRun.run("compare-scorers", "--quiet", "--examples", "8", "--exact-edges", "60", "--scorers",
+                "eap,atp-star");
+        assertEquals(r.out().lines().filter(l -> l.startsWith("eap ")).toList(),
+                again.out().lines().filter(l -> l.startsWith("eap ")).toList(), "one seed, one sample");
+        assertEquals(2, CliRun.run("compare-scorers", "--quiet", "--exact-edges", "0").code());
+    }
+
     @Test
     void refusesKlExactAndUnknownScorersWithAReason() {
         CliRun kl = CliRun.run("compare-scorers", "--quiet", "--metric", "kl");
