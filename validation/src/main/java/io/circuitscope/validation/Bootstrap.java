@@ -31,9 +31,14 @@ final class Bootstrap {
             }
             values[r] = statistic.applyAsDouble(sample);
         }
+        // a resample on which the statistic is undefined (NaN: e.g. a correlation of constant values) gives no evidence
+        double[] defined = java.util.Arrays.stream(values).filter(v -> !Double.isNaN(v)).toArray();
+        if (defined.length < resamples / 2) {
+            return Estimate.point(value);
+        }
         Percentile p = new Percentile();
         double tail = (1 - confidence) / 2 * 100;
-        return new Estimate(value, p.evaluate(values, tail), p.evaluate(values, 100 - tail));
+        return new Estimate(value, p.evaluate(defined, tail), p.evaluate(defined, 100 - tail));
     }
 
     static double mean(double[] v, int[] idx) {

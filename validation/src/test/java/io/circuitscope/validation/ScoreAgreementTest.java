@@ -127,4 +127,31 @@ class ScoreAgreementTest {
         assertEquals(full.nodePearson(), a.nodePearson(), 1e-12, "nodes are patched whole either way");
         assertEquals(full.nodesInTopK(), a.nodesInTopK());
     }
+
+    /** A scorer equal to the exact effects beats a noisy one beyond the bootstrap interval; against itself the gap is 0. */
+    @Test
+    void gapsFromTheBaselineCarryBootstrapIntervals() {
+        double[] exact = exactValues();
+        double[] noisy = exact.clone();
+        Random r = new Random(13);
+        for (int i = 0; i < noisy.length; i++) {
+            noisy[i] += 2 * r.nextGaussian();
+        }
+        EdgeScores truth = new EdgeScores(graph, exact);
+        EdgeScores worse = new EdgeScores(graph, noisy);
+        ScoreAgreement.Gap better = ScoreAgreement.edgeGap(truth, worse, truth, 1);
+        assertTrue(better.pearson().low() > 0 && better.spearman().low() > 0, better.toString());
+        assertFalse(better.clearlyWorse());
+        ScoreAgreement.Gap behind = ScoreAgreement.edgeGap(worse, truth, truth, 1);
+        assertTrue(behind.clearlyWorse(), behind.toString());
+        assertEquals(-better.pearson().value(), behind.pearson().value(), 1e-12);
+        ScoreAgreement.Gap none = ScoreAgreement.edgeGap(worse, worse, truth, 1);
+        assertEquals(0, none.pearson().value());
+        assertEquals(0, none.pearson().low());
+        assertEquals(0, none.pearson().high());
+        ScoreAgreement.Gap nodes = ScoreAgreement.nodeGap(truth, worse, nodeSums(exact), 1);
+        assertTrue(nodes.pearson().value() > 0 && nodes.pearson().low() <= nodes.pearson().value()
+                && nodes.pearson().value() <= nodes.pearson().high(), nodes.toString());
+        assertEquals(ScoreAgreement.nodeGap(truth, worse, nodeSums(exact), 1), nodes, "seeded: reproducible");
+    }
 }

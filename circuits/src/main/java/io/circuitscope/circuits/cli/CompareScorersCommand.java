@@ -145,6 +145,14 @@ final class CompareScorersCommand implements Callable<Integer> {
         return 0;
     }
 
+    private static void putGap(ObjectNode o, io.circuitscope.validation.Estimate gap) {
+        o.put("difference", gap.value());
+        if (!Double.isNaN(gap.low())) {
+            o.put("low", gap.low());
+            o.put("high", gap.high());
+        }
+    }
+
     private void write(Path file, ScorerComparison.Result r, double clean, double corrupted) throws java.io.IOException {
         ObjectNode root = AnalysisSupport.JSON.createObjectNode();
         root.put("model", input.model);
@@ -182,6 +190,13 @@ final class CompareScorersCommand implements Callable<Integer> {
                 o.put("edges_in_top_2k", a.edgesInTop2K());
             }
             o.put("seconds", e.seconds());
+            if (e.edgeGap() != null) { // differences from the baseline with 95% bootstrap intervals
+                ObjectNode gaps = o.putObject("minus_" + ScorerComparison.BASELINE);
+                putGap(gaps.putObject("edge_pearson"), e.edgeGap().pearson());
+                putGap(gaps.putObject("edge_spearman"), e.edgeGap().spearman());
+                putGap(gaps.putObject("node_pearson"), e.nodeGap().pearson());
+                putGap(gaps.putObject("node_spearman"), e.nodeGap().spearman());
+            }
         }
         Path absolute = file.toAbsolutePath();
         Files.createDirectories(absolute.getParent());

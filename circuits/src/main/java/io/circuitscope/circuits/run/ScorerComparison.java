@@ -21,8 +21,15 @@ public final class ScorerComparison {
     /** The scorer whose correlations the others are held against (issue #5: AtP, i.e. EAP for edges). */
     public static final String BASELINE = "eap";
 
-    /** One scorer's agreement and the time it took. */
-    public record Entry(String scorer, ScoreAgreement agreement, double seconds) {
+    /** Seed of the bootstrap intervals of the differences from the baseline. */
+    static final long GAP_SEED = 5;
+
+    /**
+     * One scorer's agreement, the time it took, and how its edge and node correlations differ from the
+     * baseline's with bootstrap intervals (null for the baseline itself, or when it was not run).
+     */
+    public record Entry(String scorer, ScoreAgreement agreement, double seconds, ScoreAgreement.Gap edgeGap,
+            ScoreAgreement.Gap nodeGap) {
     }
 
     /**
@@ -92,15 +99,29 @@ public final class ScorerComparison {
     /** Scores with each scorer against exact effects computed elsewhere (the toy trainers compute them once). */
     public static Result compare(TaskPatcher tp, List<EdgeScorer> scorers, EdgeScores exact, double[] exactNodeEffects,
             int topEdges, int topNodes, Progress progress) {
-        List<Entry> entries = new ArrayList<>();
+        Map<String, EdgeScores> scored = new LinkedHashMap<>();
+        Map<String, Double> seconds = new LinkedHashMap<>();
         for (EdgeScorer scorer : scorers) {
             long start = System.nanoTime();
-            EdgeScores s = scorer.score(tp, progress);
-            double seconds = (System.nanoTime() - start) / 1e9;
-            entries.add(new Entry(scorer.key(), ScoreAgreement.of(s, exact, exactNodeEffects, topEdges, topNodes), seconds));
+            scored.put(scorer.key(), scorer.score(tp, progress));
+            seconds.put(scorer.key(), (System.nanoTime() - start) / 1e9);
+        }
+        EdgeScores baseline = scored.get(BASELINE);
+        List<Entry> entries = new ArrayList<>();
+        for (Map.Entry<String, EdgeScores> e : scored.entrySet()) {
+            boolean compared = baseline != null && !e.getKey().equals(BASELINE);
+            entries.add(new Entry(e.getKey(), ScoreAgreement.of(e.getValue(), exact, exactNodeEffects, topEdges, topNodes),
+                    seconds.get(e.getKey()),
+                    compared ? ScoreAgreement.edgeGap(e.getValue(), baseline, exact, GAP_SEED) : null,
+                    compared ? ScoreAgreement.nodeGap(e.getValue(), baseline, exactNodeEffects, GAP_SEED) : null));
         }
         int patched = (int) java.util.stream.IntStream.range(0, exact.size()).filter(i -> !Double.isNaN(exact.get(i))).count();
         return new Result(tp.graph().nEdges(), patched, tp.graph().nSources() - 1, 0, 0, entries);
+    }
+
+    private static String signed(io.circuitscope.validation.Estimate e) {
+        return Double.isNaN(e.low()) ? String.format("%+.3f", e.value())
+                : String.format("%+.3f [%+.3f, %+.3f]", e.value(), e.low(), e.high());
     }
 
     /** A plain-text table. */
@@ -175,6 +196,13 @@ public final class ScorerComparison {
                     b.edgeSpearman(), nodes ? "yes" : "NO", a.nodePearson(), b.nodePearson(), a.nodeSpearman(),
                     b.nodeSpearman(), recall ? "yes" : "NO", a.nodesInTopK(), a.nodesInTop2K(), b.nodesInTopK(),
                     b.nodesInTop2K(), edgeRecall);
+            if (e.edgeGap() != null) {
+                out.printf("  %s minus %s, 95%% bootstrap intervals (edges and nodes resampled): edge Pearson %s, "
+                        + "Spearman %s; node Pearson %s, Spearman %s%s%n", e.scorer(), BASELINE,
+                        signed(e.edgeGap().pearson()), signed(e.edgeGap().spearman()), signed(e.nodeGap().pearson()),
+                        signed(e.nodeGap().spearman()), e.edgeGap().clearlyWorse() || e.nodeGap().clearlyWorse()
+                                ? " (worse beyond the interval)" : "");
+            }
             all &= edges && nodes && recall;
         }
         out.flush();
