@@ -1,5 +1,6 @@
 package io.circuitscope.benchmarks;
 
+import io.circuitscope.circuits.run.ExactEffectsStore;
 import io.circuitscope.circuits.run.ScorerComparison;
 import io.circuitscope.core.graph.Ablation;
 import io.circuitscope.core.graph.EdgePatcher;
@@ -36,7 +37,7 @@ public final class SampledComparison {
              TaskPatcher tp = new TaskPatcher(new EdgePatcher(model), EapThroughput.ioiSizedTask(config),
                      Metrics.LOGIT_DIFF, Ablation.RESAMPLE, 20)) {
             long start = System.nanoTime();
-            ScorerComparison.Result r = ScorerComparison.run(tp, scorers, 50, 10, sample, 1, Progress.NONE);
+            ScorerComparison.Result r = ScorerComparison.run(tp, scorers, 50, 10, sample, 1, ExactEffectsStore.NONE, Progress.NONE);
             double total = (System.nanoTime() - start) / 1e9;
             System.out.printf("exact patching of %d of %d edges and %d nodes: %d forward passes, %.1f s; whole run %.1f s, "
                     + "peak resident %d MiB%n", r.exactEdges(), r.edges(), r.componentNodes() + 1, r.exactPasses(),

@@ -42,10 +42,24 @@ public final class ExhaustivePatching implements EdgeScorer {
      * of the cost (GPT-2 small has 32,491 edges).
      */
     public EdgeScores scoreOnly(TaskPatcher task, int[] edges, Progress progress) {
+        double[] scores = new double[task.graph().nEdges()];
+        java.util.Arrays.fill(scores, Double.NaN);
+        scoreInto(task, edges, scores, progress, () -> {
+        });
+        return new EdgeScores(task.graph(), scores);
+    }
+
+    /**
+     * Writes the exact effect of each given edge into {@code into} (indexed by edge), calling
+     * {@code afterEachLayer} whenever the edges into one destination layer are done, so a long run
+     * can save what it has (a GPT-2-small layer of a 2,000-edge sample takes about two minutes).
+     */
+    public void scoreInto(TaskPatcher task, int[] edges, double[] into, Progress progress, Runnable afterEachLayer) {
         ComputationGraph g = task.graph();
         int n = g.nEdges();
-        double[] scores = new double[n];
-        java.util.Arrays.fill(scores, Double.NaN);
+        if (into.length != n) {
+            throw new IllegalArgumentException("need room for " + n + " edge effects, got " + into.length);
+        }
         progress.start(edges.length == n ? "exact patching of every edge"
                 : "exact patching of " + edges.length + " of " + n + " edges", edges.length);
         long passesBefore = task.forwardPasses();
@@ -57,13 +71,13 @@ public final class ExhaustivePatching implements EdgeScorer {
             }
             double[] effects = effects(task, masks, g.edges().get(intoLayer.get(0)).destination().node().layer());
             for (int i = 0; i < effects.length; i++) {
-                scores[intoLayer.get(i)] = effects[i];
+                into[intoLayer.get(i)] = effects[i];
             }
+            afterEachLayer.run();
             done += intoLayer.size();
             progress.advance(done, task.forwardPasses() - passesBefore);
         }
         progress.finish();
-        return new EdgeScores(g, scores);
     }
 
     /**

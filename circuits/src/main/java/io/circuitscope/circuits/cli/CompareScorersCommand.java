@@ -1,7 +1,10 @@
 package io.circuitscope.circuits.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.circuitscope.circuits.io.ExactEffectsFile;
+import io.circuitscope.circuits.run.ExactEffectsStore;
 import io.circuitscope.circuits.run.Methods;
+import io.circuitscope.core.Hashes;
 import io.circuitscope.circuits.run.ScorerComparison;
 import io.circuitscope.core.graph.Ablation;
 import io.circuitscope.core.graph.ComputationGraph;
@@ -59,6 +62,12 @@ final class CompareScorersCommand implements Callable<Integer> {
 
     @Option(names = "--sample-seed", defaultValue = "1", description = "Seed of the --exact-edges sample (default: ${DEFAULT-VALUE}).")
     long sampleSeed;
+
+    @Option(names = "--exact-cache", paramLabel = "FILE",
+            description = "Keep the exact effects in FILE (JSON, rewritten after every layer) and reuse those it holds: "
+                    + "a rerun with other scorers, a larger --exact-edges sample or after a crash patches only what is "
+                    + "missing. Refused if FILE belongs to another model, task, metric, ablation or graph.")
+    Path exactCache;
 
     @Option(names = "--batch-size", defaultValue = "32", description = "Examples per forward pass (default: ${DEFAULT-VALUE}).")
     int batchSize;
@@ -121,8 +130,12 @@ final class CompareScorersCommand implements Callable<Integer> {
                             + " must be below the graph's " + tp.graph().nEdges() + " edges");
                 }
                 int patched = exactEdges == null ? tp.graph().nEdges() : Math.min(exactEdges, tp.graph().nEdges());
+                ExactEffectsStore store = exactCache == null ? ExactEffectsStore.NONE
+                        : new ExactEffectsFile(exactCache, tp.graph(), new ExactEffectsFile.Identity(input.model,
+                                Hashes.of(mt.model().config()), Hashes.of(mt.task()), m.name(), ablation, tp.cleanValue(),
+                                tp.corruptedValue()));
                 ScorerComparison.Result r = ScorerComparison.run(tp, chosen, topEdges, topNodes, patched, sampleSeed,
-                        progress);
+                        store, progress);
                 stdout.printf("compare-scorers: %s, task %s (%d examples), metric %s, %s ablation: clean %.4f, "
                         + "corrupted %.4f%n", input.model, mt.task().name(), mt.task().examples().size(), m.name(), ablation,
                         tp.cleanValue(), tp.corruptedValue());
@@ -130,6 +143,10 @@ final class CompareScorersCommand implements Callable<Integer> {
                         r.exactEdges() == r.edges() ? r.edges() + " edges"
                                 : r.exactEdges() + " of " + r.edges() + " edges (uniform sample, seed " + sampleSeed + ")",
                         r.componentNodes() + 1, r.exactPasses(), r.exactSeconds());
+                if (exactCache != null) {
+                    stdout.printf("  exact effects kept in %s (%d edges%s reused from it)%n", exactCache, r.reusedEdges(),
+                            r.reusedNodes() ? " and every node" : "");
+                }
                 ScorerComparison.print(stdout, r);
                 if (markdown) {
                     ScorerComparison.printMarkdown(stdout, r);
@@ -167,6 +184,11 @@ final class CompareScorersCommand implements Callable<Integer> {
         }
         root.put("component_nodes", r.componentNodes());
         root.put("exact_forward_passes", r.exactPasses());
+        if (exactCache != null) {
+            root.put("exact_cache", exactCache.toAbsolutePath().toString());
+            root.put("reused_edges", r.reusedEdges());
+            root.put("reused_nodes", r.reusedNodes());
+        }
         root.put("exact_seconds", r.exactSeconds());
         ObjectNode scorersNode = root.putObject("scorers");
         for (ScorerComparison.Entry e : r.entries()) {

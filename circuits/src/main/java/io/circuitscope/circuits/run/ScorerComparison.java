@@ -35,11 +35,13 @@ public final class ScorerComparison {
     /**
      * The exact ground truth and every scorer's agreement with it.
      *
-     * @param exactEdges how many edges were patched exactly (all, or a uniform sample)
-     * @param exactSeconds time of exact edge and node patching
+     * @param exactEdges how many edges the comparison has exact effects for (all, or a uniform sample)
+     * @param reusedEdges how many of those came from the store instead of being patched in this run
+     * @param reusedNodes whether the node effects came from the store
+     * @param exactSeconds time of exact edge and node patching in this run
      */
-    public record Result(int edges, int exactEdges, int componentNodes, double exactSeconds, long exactPasses,
-            List<Entry> entries) {
+    public record Result(int edges, int exactEdges, int reusedEdges, boolean reusedNodes, int componentNodes,
+            double exactSeconds, long exactPasses, List<Entry> entries) {
         /** Entries by scorer key, in run order. */
         public Map<String, Entry> byScorer() {
             Map<String, Entry> m = new LinkedHashMap<>();
@@ -53,29 +55,43 @@ public final class ScorerComparison {
 
     /** Patches every edge and node exactly, then scores with each scorer. */
     public static Result run(TaskPatcher tp, List<EdgeScorer> scorers, int topEdges, int topNodes, Progress progress) {
-        return run(tp, scorers, topEdges, topNodes, tp.graph().nEdges(), 0, progress);
+        return run(tp, scorers, topEdges, topNodes, tp.graph().nEdges(), 0, ExactEffectsStore.NONE, progress);
     }
 
     /**
      * Patches every node and {@code exactEdges} edges exactly (all of them, or a uniform sample drawn
      * with {@code seed}), then scores with each scorer. With a sample the edge correlations are over
      * the sampled edges and edge AUC and recall are not measured ({@link ScoreAgreement#sampled()}).
+     * Effects already in {@code store} are not patched again; new ones are saved as each layer finishes.
      */
     public static Result run(TaskPatcher tp, List<EdgeScorer> scorers, int topEdges, int topNodes, int exactEdges,
-            long seed, Progress progress) {
+            long seed, ExactEffectsStore store, Progress progress) {
         int all = tp.graph().nEdges();
         if (exactEdges < 1) {
             throw new IllegalArgumentException("exact edges must be positive, got " + exactEdges);
         }
         long start = System.nanoTime();
         long passes = tp.forwardPasses();
+        ExactEffectsStore.Stored stored = store.load(all);
+        double[] known = stored.edges().clone();
+        int[] sample = uniformSample(all, Math.min(all, exactEdges), seed);
+        int[] missing = java.util.Arrays.stream(sample).filter(e -> Double.isNaN(known[e])).toArray();
         ExhaustivePatching exhaustive = new ExhaustivePatching(32);
-        EdgeScores exact = exhaustive.scoreOnly(tp, uniformSample(all, Math.min(all, exactEdges), seed), progress);
-        double[] nodeEffects = exhaustive.nodeEffects(tp);
+        exhaustive.scoreInto(tp, missing, known, progress, () -> store.save(new ExactEffectsStore.Stored(known, stored.nodes())));
+        double[] nodeEffects = stored.nodes();
+        if (nodeEffects == null) {
+            nodeEffects = exhaustive.nodeEffects(tp);
+            store.save(new ExactEffectsStore.Stored(known, nodeEffects));
+        }
+        double[] inSample = new double[all];
+        java.util.Arrays.fill(inSample, Double.NaN);
+        for (int e : sample) {
+            inSample[e] = known[e]; // edges stored from a larger sample stay out of this comparison
+        }
         double exactSeconds = (System.nanoTime() - start) / 1e9;
-        Result r = compare(tp, scorers, exact, nodeEffects, topEdges, topNodes, progress);
-        return new Result(r.edges(), r.exactEdges(), r.componentNodes(), exactSeconds, tp.forwardPasses() - passes,
-                r.entries());
+        Result r = compare(tp, scorers, new EdgeScores(tp.graph(), inSample), nodeEffects, topEdges, topNodes, progress);
+        return new Result(r.edges(), r.exactEdges(), sample.length - missing.length, stored.nodes() != null,
+                r.componentNodes(), exactSeconds, tp.forwardPasses() - passes, r.entries());
     }
 
     /** {@code k} distinct indices of {@code 0..n-1}, uniformly at random for a seed, ascending (all of them when k == n). */
@@ -116,7 +132,7 @@ public final class ScorerComparison {
                     compared ? ScoreAgreement.nodeGap(e.getValue(), baseline, exactNodeEffects, GAP_SEED) : null));
         }
         int patched = (int) java.util.stream.IntStream.range(0, exact.size()).filter(i -> !Double.isNaN(exact.get(i))).count();
-        return new Result(tp.graph().nEdges(), patched, tp.graph().nSources() - 1, 0, 0, entries);
+        return new Result(tp.graph().nEdges(), patched, 0, false, tp.graph().nSources() - 1, 0, 0, entries);
     }
 
     private static String signed(io.circuitscope.validation.Estimate e) {

@@ -70,6 +70,42 @@ class CompareScorersCommandTest {
         assertEquals(2, CliRun.run("compare-scorers", "--quiet", "--exact-edges", "0").code());
     }
 
+    /** --exact-cache keeps the exact effects: a rerun reuses them, and a file of another comparison is refused. */
+    @Test
+    void exactEffectsAreKeptReusedAndNeverMixedWithAnotherComparisons() throws Exception {
+        Path cache = dir.resolve("exact.json");
+        CliRun first = CliRun.run("compare-scorers", "--quiet", "--examples", "8", "--exact-edges", "60", "--scorers", "eap",
+                "--exact-cache", cache.toString());
+        assertEquals(0, first.code(), first.err());
+        assertTrue(first.out().contains("(0 edges reused from it)"), first.out());
+        JsonNode stored = new ObjectMapper().readTree(cache.toFile());
+        assertEquals(60, stored.get("edge_effects").size());
+        assertEquals(16, stored.get("node_effects").size());
+
+        CliRun second = CliRun.run("compare-scorers", "--quiet", "--examples", "8", "--exact-edges", "100", "--scorers",
+                "eap,relp", "--exact-cache", cache.toString());
+        assertEquals(0, second.code(), second.err());
+        assertTrue(second.out().contains("(60 edges and every node reused from it)"), second.out());
+        assertEquals(100, new ObjectMapper().readTree(cache.toFile()).get("edge_effects").size());
+
+        String before = java.nio.file.Files.readString(cache);
+        CliRun otherMetric = CliRun.run("compare-scorers", "--quiet", "--examples", "8", "--exact-edges", "60",
+                "--scorers", "eap", "--metric", "logprob", "--exact-cache", cache.toString());
+        assertEquals(1, otherMetric.code());
+        assertTrue(otherMetric.err().contains(cache + ": field 'metric'"), otherMetric.err());
+        CliRun otherTask = CliRun.run("compare-scorers", "--quiet", "--examples", "12", "--exact-edges", "60",
+                "--scorers", "eap", "--exact-cache", cache.toString());
+        assertEquals(1, otherTask.code());
+        assertTrue(otherTask.err().contains("field 'task_hash'"), otherTask.err());
+        assertEquals(before, java.nio.file.Files.readString(cache), "a refused file is left as it was");
+
+        java.nio.file.Files.writeString(cache, before.replace("\"edge_effects\" : {", "\"edge_effects\" : {\"nonsense->x\": 1,"));
+        CliRun unknownEdge = CliRun.run("compare-scorers", "--quiet", "--examples", "8", "--exact-edges", "60",
+                "--scorers", "eap", "--exact-cache", cache.toString());
+        assertEquals(1, unknownEdge.code());
+        assertTrue(unknownEdge.err().contains("'edge_effects.nonsense->x': no such edge"), unknownEdge.err());
+    }
+
     @Test
     void refusesKlExactAndUnknownScorersWithAReason() {
         CliRun kl = CliRun.run("compare-scorers", "--quiet", "--metric", "kl");

@@ -3,6 +3,7 @@ package io.circuitscope.circuits.known;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.circuitscope.circuits.reference.KnownCircuits;
+import io.circuitscope.circuits.run.ExactEffectsStore;
 import io.circuitscope.circuits.run.ScorerComparison;
 import io.circuitscope.core.graph.Ablation;
 import io.circuitscope.core.graph.Circuit;
@@ -74,7 +75,7 @@ class Gpt2SmallIoiTest {
             try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(gpt2.model()), ioi.task(), Metrics.LOGIT_DIFF,
                     Ablation.RESAMPLE, 20)) {
                 ScorerComparison.Result r = ScorerComparison.run(tp, List.of(new Eap(), new AtpStar(), new RelP(false)),
-                        50, 10, 500, 1, Progress.NONE);
+                        50, 10, 500, 1, ExactEffectsStore.NONE, Progress.NONE);
                 java.io.PrintWriter out = new java.io.PrintWriter(System.out, true);
                 out.printf("GPT-2 small IOI, 20 prompts, logit difference: %d of %d edges and every node patched "
                         + "exactly (%.0f s)%n", r.exactEdges(), r.edges(), r.exactSeconds());
