@@ -14,6 +14,18 @@ final class Bootstrap {
 
     /** {@code statistic} maps a resample (target indices) to a number; returns it with its interval. */
     static Estimate estimate(int targets, ToDoubleFunction<int[]> statistic, int resamples, double confidence, long seed) {
+        Random rng = new Random(seed);
+        return estimate(targets, statistic, resamples, confidence, () -> {
+            int[] sample = new int[targets];
+            for (int i = 0; i < targets; i++) {
+                sample[i] = rng.nextInt(targets);
+            }
+            return sample;
+        });
+    }
+
+    private static Estimate estimate(int targets, ToDoubleFunction<int[]> statistic, int resamples, double confidence,
+            java.util.function.Supplier<int[]> resample) {
         int[] identity = new int[targets];
         for (int i = 0; i < targets; i++) {
             identity[i] = i;
@@ -22,14 +34,9 @@ final class Bootstrap {
         if (resamples == 0 || targets < 2) {
             return Estimate.point(value);
         }
-        Random rng = new Random(seed);
         double[] values = new double[resamples];
-        int[] sample = new int[targets];
         for (int r = 0; r < resamples; r++) {
-            for (int i = 0; i < targets; i++) {
-                sample[i] = rng.nextInt(targets);
-            }
-            values[r] = statistic.applyAsDouble(sample);
+            values[r] = statistic.applyAsDouble(resample.get());
         }
         // a resample on which the statistic is undefined (NaN: e.g. a correlation of constant values) gives no evidence
         double[] defined = java.util.Arrays.stream(values).filter(v -> !Double.isNaN(v)).toArray();
@@ -39,6 +46,32 @@ final class Bootstrap {
         Percentile p = new Percentile();
         double tail = (1 - confidence) / 2 * 100;
         return new Estimate(value, p.evaluate(defined, tail), p.evaluate(defined, 100 - tail));
+    }
+
+    /**
+     * Stratified percentile bootstrap: each resample draws, with replacement, as many indices from each
+     * stratum as it holds ({@code stratumOf[i]} names index i's stratum), as a stratified sample is drawn.
+     */
+    static Estimate estimateStratified(int[] stratumOf, ToDoubleFunction<int[]> statistic, int resamples,
+            double confidence, long seed) {
+        int n = stratumOf.length;
+        java.util.Map<Integer, java.util.List<Integer>> strata = new java.util.TreeMap<>();
+        for (int i = 0; i < n; i++) {
+            strata.computeIfAbsent(stratumOf[i], k -> new java.util.ArrayList<>()).add(i);
+        }
+        int[][] members = strata.values().stream().map(l -> l.stream().mapToInt(Integer::intValue).toArray())
+                .toArray(int[][]::new);
+        Random rng = new Random(seed);
+        return estimate(n, statistic, resamples, confidence, () -> {
+            int[] sample = new int[n];
+            int at = 0;
+            for (int[] stratum : members) {
+                for (int k = 0; k < stratum.length; k++) {
+                    sample[at++] = stratum[rng.nextInt(stratum.length)];
+                }
+            }
+            return sample;
+        });
     }
 
     static double mean(double[] v, int[] idx) {

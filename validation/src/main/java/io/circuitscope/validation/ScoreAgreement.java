@@ -50,6 +50,17 @@ public record ScoreAgreement(double auc, double edgePearson, double edgeSpearman
      */
     public static ScoreAgreement of(EdgeScores scores, EdgeScores exact, double[] exactNodeEffects, int topEdges,
             int topNodes) {
+        return of(scores, exact, null, exactNodeEffects, topEdges, topNodes);
+    }
+
+    /**
+     * @param edgeWeights for exact effects of a sample drawn with unequal probabilities: per edge, the
+     *                    inverse of its probability of being patched, so that the weighted edge
+     *                    correlations estimate those over every edge ({@link WeightedCorrelation}); null
+     *                    for a uniform sample or every edge
+     */
+    public static ScoreAgreement of(EdgeScores scores, EdgeScores exact, double[] edgeWeights, double[] exactNodeEffects,
+            int topEdges, int topNodes) {
         if (scores.size() != exact.size()) {
             throw new IllegalArgumentException("scores cover " + scores.size() + " edges, exact effects " + exact.size());
         }
@@ -74,7 +85,8 @@ public record ScoreAgreement(double auc, double edgePearson, double edgeSpearman
         double auc = edges == 0 || edges == exactTopEdges.length ? Double.NaN : RocCurve.of(scores, exactTopEdges).auc();
         double[] scored = at(scores.values(), patched);
         double[] truth = at(exact.values(), patched);
-        return new ScoreAgreement(auc, pearson(scored, truth), spearman(scored, truth),
+        double[] weights = edgeWeights == null ? null : at(edgeWeights, patched);
+        return new ScoreAgreement(auc, pearson(scored, truth, weights), spearman(scored, truth, weights),
                 pearson(components(nodeScores), components(exactNodeEffects)),
                 spearman(components(nodeScores), components(exactNodeEffects)),
                 nodes, overlap(exactTopNodes, scorerTopNodes, nodes), overlap(exactTopNodes, scorerTopNodes, 2 * nodes),
@@ -100,23 +112,50 @@ public record ScoreAgreement(double auc, double edgePearson, double edgeSpearman
     /** Resamples of the bootstrap behind {@link Gap}; fixed, and seeded, so reports are reproducible. */
     public static final int GAP_RESAMPLES = 1000;
 
-    /** {@link Gap} of {@code scores} over {@code baseline} on the edges with an exact effect (all, or the sample). */
-    public static Gap edgeGap(EdgeScores scores, EdgeScores baseline, EdgeScores exact, long seed) {
+    /**
+     * {@link Gap} of {@code scores} over {@code baseline} on the edges with an exact effect (all, or a
+     * sample); with {@code edgeWeights} (see {@link #of(EdgeScores, EdgeScores, double[], double[], int, int)})
+     * the correlations are weighted and the bootstrap resamples each group of equal weight on its own,
+     * as the sample was drawn.
+     */
+    public static Gap edgeGap(EdgeScores scores, EdgeScores baseline, EdgeScores exact, double[] edgeWeights, long seed) {
         int[] patched = IntStream.range(0, exact.size()).filter(i -> !Double.isNaN(exact.get(i))).toArray();
-        return gap(at(scores.values(), patched), at(baseline.values(), patched), at(exact.values(), patched), seed);
+        return gap(at(scores.values(), patched), at(baseline.values(), patched), at(exact.values(), patched),
+                edgeWeights == null ? null : at(edgeWeights, patched), seed);
     }
 
     /** {@link Gap} of node scores over the baseline's on the component nodes (input left out). */
     public static Gap nodeGap(EdgeScores scores, EdgeScores baseline, double[] exactNodeEffects, long seed) {
         return gap(components(scores.nodeScoresBySource()), components(baseline.nodeScoresBySource()),
-                components(exactNodeEffects), seed);
+                components(exactNodeEffects), null, seed);
     }
 
-    private static Gap gap(double[] a, double[] b, double[] truth, long seed) {
-        ToDoubleFunction<int[]> pearson = idx -> pearson(at(a, idx), at(truth, idx)) - pearson(at(b, idx), at(truth, idx));
-        ToDoubleFunction<int[]> spearman = idx -> spearman(at(a, idx), at(truth, idx)) - spearman(at(b, idx), at(truth, idx));
-        return new Gap(Bootstrap.estimate(truth.length, pearson, GAP_RESAMPLES, 0.95, seed),
-                Bootstrap.estimate(truth.length, spearman, GAP_RESAMPLES, 0.95, seed));
+    private static Gap gap(double[] a, double[] b, double[] truth, double[] weights, long seed) {
+        ToDoubleFunction<int[]> pearson = idx -> {
+            double[] w = weights == null ? null : at(weights, idx);
+            return pearson(at(a, idx), at(truth, idx), w) - pearson(at(b, idx), at(truth, idx), w);
+        };
+        ToDoubleFunction<int[]> spearman = idx -> {
+            double[] w = weights == null ? null : at(weights, idx);
+            return spearman(at(a, idx), at(truth, idx), w) - spearman(at(b, idx), at(truth, idx), w);
+        };
+        if (weights == null) {
+            return new Gap(Bootstrap.estimate(truth.length, pearson, GAP_RESAMPLES, 0.95, seed),
+                    Bootstrap.estimate(truth.length, spearman, GAP_RESAMPLES, 0.95, seed));
+        }
+        int[] stratum = strata(weights);
+        return new Gap(Bootstrap.estimateStratified(stratum, pearson, GAP_RESAMPLES, 0.95, seed),
+                Bootstrap.estimateStratified(stratum, spearman, GAP_RESAMPLES, 0.95, seed));
+    }
+
+    /** Observations of equal weight were drawn together: one stratum per distinct weight. */
+    private static int[] strata(double[] weights) {
+        java.util.Map<Double, Integer> ids = new java.util.HashMap<>();
+        int[] out = new int[weights.length];
+        for (int i = 0; i < weights.length; i++) {
+            out[i] = ids.computeIfAbsent(weights[i], k -> ids.size());
+        }
+        return out;
     }
 
     private static double[] at(double[] values, int[] indices) {
@@ -150,9 +189,17 @@ public record ScoreAgreement(double auc, double edgePearson, double edgeSpearman
         return new PearsonsCorrelation().correlation(a, b);
     }
 
+    private static double pearson(double[] a, double[] b, double[] weights) {
+        return weights == null ? pearson(a, b) : WeightedCorrelation.pearson(a, b, weights);
+    }
+
     /** Rank correlation; -0.0 and 0.0 tie (Commons Math ranks them apart, and scorers produce both). */
     private static double spearman(double[] a, double[] b) {
         return new SpearmansCorrelation().correlation(unsignedZeros(a), unsignedZeros(b));
+    }
+
+    private static double spearman(double[] a, double[] b, double[] weights) {
+        return weights == null ? spearman(a, b) : WeightedCorrelation.spearman(a, b, weights);
     }
 
     private static double[] unsignedZeros(double[] v) {

@@ -139,13 +139,13 @@ class ScoreAgreementTest {
         }
         EdgeScores truth = new EdgeScores(graph, exact);
         EdgeScores worse = new EdgeScores(graph, noisy);
-        ScoreAgreement.Gap better = ScoreAgreement.edgeGap(truth, worse, truth, 1);
+        ScoreAgreement.Gap better = ScoreAgreement.edgeGap(truth, worse, truth, null, 1);
         assertTrue(better.pearson().low() > 0 && better.spearman().low() > 0, better.toString());
         assertFalse(better.clearlyWorse());
-        ScoreAgreement.Gap behind = ScoreAgreement.edgeGap(worse, truth, truth, 1);
+        ScoreAgreement.Gap behind = ScoreAgreement.edgeGap(worse, truth, truth, null, 1);
         assertTrue(behind.clearlyWorse(), behind.toString());
         assertEquals(-better.pearson().value(), behind.pearson().value(), 1e-12);
-        ScoreAgreement.Gap none = ScoreAgreement.edgeGap(worse, worse, truth, 1);
+        ScoreAgreement.Gap none = ScoreAgreement.edgeGap(worse, worse, truth, null, 1);
         assertEquals(0, none.pearson().value());
         assertEquals(0, none.pearson().low());
         assertEquals(0, none.pearson().high());

@@ -55,9 +55,10 @@ final class CompareScorersCommand implements Callable<Integer> {
     int topNodes;
 
     @Option(names = "--exact-edges", paramLabel = "N",
-            description = "Patch only a uniform sample of N edges exactly (every node is still patched): edge "
-                    + "correlations over the sample, edge AUC and recall not measured. For graphs too large to patch "
-                    + "every edge (GPT-2 small: 32,491). Default: every edge.")
+            description = "Patch every node, every scorer's top 2 x --top-edges edges and a uniform sample of N of the "
+                    + "other edges exactly, not every edge: edge correlations weighted to estimate those over every "
+                    + "edge, edge AUC and recall not measured. For graphs too large to patch every edge (GPT-2 small: "
+                    + "32,491). Default: every edge.")
     Integer exactEdges;
 
     @Option(names = "--sample-seed", defaultValue = "1", description = "Seed of the --exact-edges sample (default: ${DEFAULT-VALUE}).")
@@ -141,7 +142,8 @@ final class CompareScorersCommand implements Callable<Integer> {
                         tp.cleanValue(), tp.corruptedValue());
                 stdout.printf("exact patching of %s and %d nodes: %d forward passes, %.1f s%n",
                         r.exactEdges() == r.edges() ? r.edges() + " edges"
-                                : r.exactEdges() + " of " + r.edges() + " edges (uniform sample, seed " + sampleSeed + ")",
+                                : r.exactEdges() + " of " + r.edges() + " edges (every scorer's top " + 2 * topEdges
+                                        + " and a uniform sample of " + patched + " others, seed " + sampleSeed + ")",
                         r.componentNodes() + 1, r.exactPasses(), r.exactSeconds());
                 if (exactCache != null) {
                     stdout.printf("  exact effects kept in %s (%d edges%s reused from it)%n", exactCache, r.reusedEdges(),

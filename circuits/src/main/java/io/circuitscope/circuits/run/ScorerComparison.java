@@ -59,23 +59,30 @@ public final class ScorerComparison {
     }
 
     /**
-     * Patches every node and {@code exactEdges} edges exactly (all of them, or a uniform sample drawn
-     * with {@code seed}), then scores with each scorer. With a sample the edge correlations are over
-     * the sampled edges and edge AUC and recall are not measured ({@link ScoreAgreement#sampled()}).
+     * Scores with each scorer, then patches every node and the edges exactly: all of them when
+     * {@code sampledEdges} reaches the graph's edges, else every scorer's top {@code 2 topEdges} edges
+     * (where the large effects that decide a Pearson correlation are) plus a uniform sample of
+     * {@code sampledEdges} of the others, drawn with {@code seed}. A sampled edge then stands for
+     * (others / sampledEdges) edges: the edge correlations are weighted so (Horvitz-Thompson) and
+     * estimate those over every edge; edge AUC and recall are not measured ({@link ScoreAgreement#sampled()}).
      * Effects already in {@code store} are not patched again; new ones are saved as each layer finishes.
      */
-    public static Result run(TaskPatcher tp, List<EdgeScorer> scorers, int topEdges, int topNodes, int exactEdges,
+    public static Result run(TaskPatcher tp, List<EdgeScorer> scorers, int topEdges, int topNodes, int sampledEdges,
             long seed, ExactEffectsStore store, Progress progress) {
         int all = tp.graph().nEdges();
-        if (exactEdges < 1) {
-            throw new IllegalArgumentException("exact edges must be positive, got " + exactEdges);
+        if (sampledEdges < 1) {
+            throw new IllegalArgumentException("sampled edges must be positive, got " + sampledEdges);
         }
+        Scored scored = score(tp, scorers, progress);
         long start = System.nanoTime();
         long passes = tp.forwardPasses();
+        double[] weights = new double[all];
+        int[] chosen = chooseEdges(all, scored.scores().values(), 2 * topEdges, sampledEdges, seed, weights);
+        boolean everyEdge = chosen.length == all;
+
         ExactEffectsStore.Stored stored = store.load(all);
         double[] known = stored.edges().clone();
-        int[] sample = uniformSample(all, Math.min(all, exactEdges), seed);
-        int[] missing = java.util.Arrays.stream(sample).filter(e -> Double.isNaN(known[e])).toArray();
+        int[] missing = java.util.Arrays.stream(chosen).filter(e -> Double.isNaN(known[e])).toArray();
         ExhaustivePatching exhaustive = new ExhaustivePatching(32);
         exhaustive.scoreInto(tp, missing, known, progress, () -> store.save(new ExactEffectsStore.Stored(known, stored.nodes())));
         double[] nodeEffects = stored.nodes();
@@ -83,15 +90,62 @@ public final class ScorerComparison {
             nodeEffects = exhaustive.nodeEffects(tp);
             store.save(new ExactEffectsStore.Stored(known, nodeEffects));
         }
-        double[] inSample = new double[all];
-        java.util.Arrays.fill(inSample, Double.NaN);
-        for (int e : sample) {
-            inSample[e] = known[e]; // edges stored from a larger sample stay out of this comparison
+        double[] inComparison = new double[all];
+        java.util.Arrays.fill(inComparison, Double.NaN);
+        for (int e : chosen) {
+            inComparison[e] = known[e]; // stored edges this run did not choose stay out of its comparison
         }
         double exactSeconds = (System.nanoTime() - start) / 1e9;
-        Result r = compare(tp, scorers, new EdgeScores(tp.graph(), inSample), nodeEffects, topEdges, topNodes, progress);
-        return new Result(r.edges(), r.exactEdges(), sample.length - missing.length, stored.nodes() != null,
-                r.componentNodes(), exactSeconds, tp.forwardPasses() - passes, r.entries());
+        List<Entry> entries = agreements(scored, new EdgeScores(tp.graph(), inComparison), everyEdge ? null : weights,
+                nodeEffects, topEdges, topNodes);
+        return new Result(all, chosen.length, chosen.length - missing.length, stored.nodes() != null,
+                tp.graph().nSources() - 1, exactSeconds, tp.forwardPasses() - passes, entries);
+    }
+
+    /**
+     * The edges to patch: all when {@code sampled} covers the rest anyway; else the union of every
+     * scorer's top {@code topPerScorer} edges (weight 1: patched for sure) and a uniform sample of
+     * {@code sampled} of the remaining edges (weight remaining / sampled). Ascending.
+     */
+    static int[] chooseEdges(int all, java.util.Collection<EdgeScores> scorers, int topPerScorer, int sampled, long seed,
+            double[] weights) {
+        boolean[] certain = new boolean[all];
+        for (EdgeScores s : scorers) {
+            int[] order = s.ranking();
+            for (int i = 0; i < Math.min(topPerScorer, order.length); i++) {
+                certain[order[i]] = true;
+            }
+        }
+        int[] rest = java.util.stream.IntStream.range(0, all).filter(e -> !certain[e]).toArray();
+        java.util.Arrays.fill(weights, 0);
+        if (sampled >= rest.length) {
+            java.util.Arrays.fill(weights, 1);
+            return java.util.stream.IntStream.range(0, all).toArray();
+        }
+        boolean[] chosen = certain.clone();
+        for (int e = 0; e < all; e++) {
+            weights[e] = certain[e] ? 1 : 0;
+        }
+        for (int i : uniformSample(rest.length, sampled, seed)) {
+            chosen[rest[i]] = true;
+            weights[rest[i]] = (double) rest.length / sampled;
+        }
+        return java.util.stream.IntStream.range(0, all).filter(e -> chosen[e]).toArray();
+    }
+
+    /** Each scorer's scores and the seconds it took. */
+    record Scored(java.util.Map<String, EdgeScores> scores, java.util.Map<String, Double> seconds) {
+    }
+
+    static Scored score(TaskPatcher tp, List<EdgeScorer> scorers, Progress progress) {
+        Map<String, EdgeScores> scored = new LinkedHashMap<>();
+        Map<String, Double> seconds = new LinkedHashMap<>();
+        for (EdgeScorer scorer : scorers) {
+            long start = System.nanoTime();
+            scored.put(scorer.key(), scorer.score(tp, progress));
+            seconds.put(scorer.key(), (System.nanoTime() - start) / 1e9);
+        }
+        return new Scored(scored, seconds);
     }
 
     /** {@code k} distinct indices of {@code 0..n-1}, uniformly at random for a seed, ascending (all of them when k == n). */
@@ -115,24 +169,24 @@ public final class ScorerComparison {
     /** Scores with each scorer against exact effects computed elsewhere (the toy trainers compute them once). */
     public static Result compare(TaskPatcher tp, List<EdgeScorer> scorers, EdgeScores exact, double[] exactNodeEffects,
             int topEdges, int topNodes, Progress progress) {
-        Map<String, EdgeScores> scored = new LinkedHashMap<>();
-        Map<String, Double> seconds = new LinkedHashMap<>();
-        for (EdgeScorer scorer : scorers) {
-            long start = System.nanoTime();
-            scored.put(scorer.key(), scorer.score(tp, progress));
-            seconds.put(scorer.key(), (System.nanoTime() - start) / 1e9);
-        }
-        EdgeScores baseline = scored.get(BASELINE);
-        List<Entry> entries = new ArrayList<>();
-        for (Map.Entry<String, EdgeScores> e : scored.entrySet()) {
-            boolean compared = baseline != null && !e.getKey().equals(BASELINE);
-            entries.add(new Entry(e.getKey(), ScoreAgreement.of(e.getValue(), exact, exactNodeEffects, topEdges, topNodes),
-                    seconds.get(e.getKey()),
-                    compared ? ScoreAgreement.edgeGap(e.getValue(), baseline, exact, GAP_SEED) : null,
-                    compared ? ScoreAgreement.nodeGap(e.getValue(), baseline, exactNodeEffects, GAP_SEED) : null));
-        }
+        List<Entry> entries = agreements(score(tp, scorers, progress), exact, null, exactNodeEffects, topEdges, topNodes);
         int patched = (int) java.util.stream.IntStream.range(0, exact.size()).filter(i -> !Double.isNaN(exact.get(i))).count();
         return new Result(tp.graph().nEdges(), patched, 0, false, tp.graph().nSources() - 1, 0, 0, entries);
+    }
+
+    private static List<Entry> agreements(Scored scored, EdgeScores exact, double[] edgeWeights, double[] exactNodeEffects,
+            int topEdges, int topNodes) {
+        EdgeScores baseline = scored.scores().get(BASELINE);
+        List<Entry> entries = new ArrayList<>();
+        for (Map.Entry<String, EdgeScores> e : scored.scores().entrySet()) {
+            boolean compared = baseline != null && !e.getKey().equals(BASELINE);
+            entries.add(new Entry(e.getKey(),
+                    ScoreAgreement.of(e.getValue(), exact, edgeWeights, exactNodeEffects, topEdges, topNodes),
+                    scored.seconds().get(e.getKey()),
+                    compared ? ScoreAgreement.edgeGap(e.getValue(), baseline, exact, edgeWeights, GAP_SEED) : null,
+                    compared ? ScoreAgreement.nodeGap(e.getValue(), baseline, exactNodeEffects, GAP_SEED) : null));
+        }
+        return entries;
     }
 
     private static String signed(io.circuitscope.validation.Estimate e) {
@@ -156,8 +210,9 @@ public final class ScorerComparison {
         if (!r.entries().isEmpty()) {
             ScoreAgreement a = r.entries().get(0).agreement();
             if (a.sampled()) {
-                out.printf("(%d edges, %d component nodes; edge correlations over a uniform sample of %d edges, "
-                        + "edge AUC and recall not measured: the exact top edges are unknown; k = %d nodes)%n",
+                out.printf("(%d edges, %d component nodes; edge correlations over the %d edges patched exactly (every "
+                        + "scorer's top edges and a uniform sample of the others, weighted to stand for all edges); edge "
+                        + "AUC and recall not measured: the exact top edges are unknown; k = %d nodes)%n",
                         r.edges(), r.componentNodes(), r.exactEdges(), a.topNodes());
             } else {
                 out.printf("(%d edges, %d component nodes; AUC against the exact top %d edges; k = %d nodes, %d edges)%n",

@@ -55,13 +55,17 @@ class CompareScorersCommandTest {
     @Test
     void aSampleOfExactEdgesIsReportedAsASample() throws Exception {
         Path file = dir.resolve("sampled.json");
-        CliRun r = CliRun.run("compare-scorers", "--quiet", "--examples", "8", "--exact-edges", "60", "--scorers",
-                "eap,atp-star", "--out", file.toString());
+        CliRun r = CliRun.run("compare-scorers", "--quiet", "--examples", "8", "--exact-edges", "60", "--top-edges", "5",
+                "--scorers", "eap,atp-star", "--out", file.toString());
         assertEquals(0, r.code(), r.err());
-        assertTrue(r.out().contains("exact patching of 60 of 262 edges (uniform sample, seed 1) and 16 nodes"), r.out());
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("exact patching of (\\d+) of 262 edges \\(every "
+                + "scorer's top 10 and a uniform sample of 60 others, seed 1\\) and 16 nodes").matcher(r.out());
+        assertTrue(m.find(), r.out());
+        int patched = Integer.parseInt(m.group(1));
+        assertTrue(patched >= 70 && patched <= 80, "60 sampled plus the union of two top 10s: " + patched);
         assertTrue(r.out().contains("edge AUC and recall not measured"), r.out());
         JsonNode json = new ObjectMapper().readTree(file.toFile());
-        assertEquals(60, json.get("exact_edges").asInt());
+        assertEquals(patched, json.get("exact_edges").asInt());
         JsonNode eap = json.get("scorers").get("eap");
         assertTrue(eap.get("auc").isNull() && !eap.has("top_edges"), eap.toString());
         assertTrue(eap.get("edge_pearson").isNumber() && eap.get("node_pearson").isNumber(), eap.toString());
@@ -74,19 +78,19 @@ class CompareScorersCommandTest {
     @Test
     void exactEffectsAreKeptReusedAndNeverMixedWithAnotherComparisons() throws Exception {
         Path cache = dir.resolve("exact.json");
-        CliRun first = CliRun.run("compare-scorers", "--quiet", "--examples", "8", "--exact-edges", "60", "--scorers", "eap",
-                "--exact-cache", cache.toString());
+        CliRun first = CliRun.run("compare-scorers", "--quiet", "--examples", "8", "--exact-edges", "60", "--top-edges",
+                "5", "--scorers", "eap", "--exact-cache", cache.toString());
         assertEquals(0, first.code(), first.err());
         assertTrue(first.out().contains("(0 edges reused from it)"), first.out());
         JsonNode stored = new ObjectMapper().readTree(cache.toFile());
-        assertEquals(60, stored.get("edge_effects").size());
+        assertEquals(70, stored.get("edge_effects").size(), "EAP's top 10 and 60 sampled");
         assertEquals(16, stored.get("node_effects").size());
 
-        CliRun second = CliRun.run("compare-scorers", "--quiet", "--examples", "8", "--exact-edges", "100", "--scorers",
-                "eap,relp", "--exact-cache", cache.toString());
+        CliRun second = CliRun.run("compare-scorers", "--quiet", "--examples", "8", "--exact-edges", "100", "--top-edges",
+                "5", "--scorers", "eap", "--exact-cache", cache.toString());
         assertEquals(0, second.code(), second.err());
-        assertTrue(second.out().contains("(60 edges and every node reused from it)"), second.out());
-        assertEquals(100, new ObjectMapper().readTree(cache.toFile()).get("edge_effects").size());
+        assertTrue(second.out().contains("(70 edges and every node reused from it)"), second.out());
+        assertEquals(110, new ObjectMapper().readTree(cache.toFile()).get("edge_effects").size());
 
         String before = java.nio.file.Files.readString(cache);
         CliRun otherMetric = CliRun.run("compare-scorers", "--quiet", "--examples", "8", "--exact-edges", "60",

@@ -14,6 +14,7 @@ import io.circuitscope.core.planted.PlantedModels;
 import io.circuitscope.core.progress.Progress;
 import io.circuitscope.core.task.Metrics;
 import io.circuitscope.discovery.Eap;
+import io.circuitscope.validation.ScoreAgreement;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -42,6 +43,86 @@ class ExactEffectsReuseTest {
         }
     }
 
+    /** Every scorer's top edges are patched for sure (weight 1); the others are sampled and stand for all of the rest. */
+    @Test
+    void theEdgesChosenAreEveryScorersTopAndAWeightedSampleOfTheRest() {
+        io.circuitscope.core.graph.ComputationGraph g = graph();
+        java.util.Random r = new java.util.Random(4);
+        double[] a = new double[g.nEdges()];
+        double[] b = new double[g.nEdges()];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = r.nextGaussian();
+            b[i] = r.nextGaussian();
+        }
+        List<io.circuitscope.core.graph.EdgeScores> scores = List.of(new io.circuitscope.core.graph.EdgeScores(g, a),
+                new io.circuitscope.core.graph.EdgeScores(g, b));
+        double[] weights = new double[g.nEdges()];
+        int[] chosen = ScorerComparison.chooseEdges(g.nEdges(), scores, 20, 40, 7, weights);
+        java.util.Set<Integer> top = new java.util.HashSet<>();
+        for (io.circuitscope.core.graph.EdgeScores s : scores) {
+            for (int i = 0; i < 20; i++) {
+                top.add(s.ranking()[i]);
+            }
+        }
+        assertEquals(top.size() + 40, chosen.length);
+        double rest = g.nEdges() - top.size();
+        double total = 0;
+        for (int e : chosen) {
+            assertEquals(top.contains(e) ? 1.0 : rest / 40, weights[e], 1e-12, "edge " + e);
+            total += weights[e];
+        }
+        assertEquals(g.nEdges(), total, 1e-9, "the weights of the chosen edges stand for every edge");
+        assertEquals(g.nEdges(), ScorerComparison.chooseEdges(g.nEdges(), scores, 20, g.nEdges(), 7, weights).length);
+    }
+
+    static io.circuitscope.core.graph.ComputationGraph graph() {
+        try (HookedTransformer model = PlantedModels.byName("ioi").build()) {
+            return io.circuitscope.core.graph.ComputationGraph.of(model.config());
+        }
+    }
+
+    /**
+     * Heavy-tailed effects (a few large edges decide Pearson): the weighted estimate from every scorer's
+     * top edges plus a sample is much closer to the correlation over all edges than a uniform sample of
+     * the same size, over 30 draws.
+     */
+    @Test
+    void theWeightedEstimateIsCloserToTheWholeGraphsCorrelationThanAUniformSample() {
+        io.circuitscope.core.graph.ComputationGraph g = graph();
+        java.util.Random r = new java.util.Random(8);
+        double[] exact = new double[g.nEdges()];
+        double[] score = new double[g.nEdges()];
+        for (int i = 0; i < exact.length; i++) {
+            exact[i] = r.nextGaussian() * (r.nextInt(20) == 0 ? 20 : 0.2); // 5% large edges
+            score[i] = exact[i] + r.nextGaussian() * (Math.abs(exact[i]) > 1 ? 8 : 0.3);
+        }
+        io.circuitscope.core.graph.EdgeScores scores = new io.circuitscope.core.graph.EdgeScores(g, score);
+        double[] nodes = new io.circuitscope.core.graph.EdgeScores(g, exact).nodeScoresBySource();
+        double whole = ScoreAgreement.of(scores, new io.circuitscope.core.graph.EdgeScores(g, exact), nodes, 10, 5)
+                .edgePearson();
+        double weightedError = 0;
+        double uniformError = 0;
+        for (long seed = 0; seed < 30; seed++) {
+            double[] weights = new double[g.nEdges()];
+            int[] chosen = ScorerComparison.chooseEdges(g.nEdges(), List.of(scores), 20, 40, seed, weights);
+            weightedError += Math.abs(ScoreAgreement.of(scores, only(g, exact, chosen), weights, nodes, 10, 5).edgePearson()
+                    - whole);
+            int[] uniform = ScorerComparison.uniformSample(g.nEdges(), chosen.length, seed);
+            uniformError += Math.abs(ScoreAgreement.of(scores, only(g, exact, uniform), nodes, 10, 5).edgePearson() - whole);
+        }
+        assertTrue(weightedError < uniformError / 2, "mean errors " + weightedError / 30 + " vs " + uniformError / 30);
+    }
+
+    private static io.circuitscope.core.graph.EdgeScores only(io.circuitscope.core.graph.ComputationGraph g,
+            double[] exact, int[] edges) {
+        double[] v = new double[exact.length];
+        java.util.Arrays.fill(v, Double.NaN);
+        for (int e : edges) {
+            v[e] = exact[e];
+        }
+        return new io.circuitscope.core.graph.EdgeScores(g, v);
+    }
+
     @Test
     void aRunResumedFromItsStoreEqualsAFreshRunAndPatchesOnlyWhatIsMissing() {
         PlantedModel planted = PlantedModels.byName("ioi");
@@ -49,33 +130,34 @@ class ExactEffectsReuseTest {
              TaskPatcher tp = new TaskPatcher(new EdgePatcher(model), planted.task(0, 8), Metrics.LOGIT_DIFF,
                      Ablation.RESAMPLE, 8)) {
             int sample = 150;
-            ScorerComparison.Result fresh = ScorerComparison.run(tp, List.of(new Eap()), 50, 10, sample, 3,
+            ScorerComparison.Result fresh = ScorerComparison.run(tp, List.of(new Eap()), 5, 10, sample, 3,
                     ExactEffectsStore.NONE, Progress.NONE);
 
             MemoryStore store = new MemoryStore();
             store.crashAfter = 1; // the first destination layer is saved, then the run dies
-            assertThrows(IllegalStateException.class, () -> ScorerComparison.run(tp, List.of(new Eap()), 50, 10, sample, 3,
+            assertThrows(IllegalStateException.class, () -> ScorerComparison.run(tp, List.of(new Eap()), 5, 10, sample, 3,
                     store, Progress.NONE));
             assertNotNull(store.current);
             long savedEdges = java.util.Arrays.stream(store.current.edges()).filter(v -> !Double.isNaN(v)).count();
-            assertTrue(savedEdges > 0 && savedEdges < sample, "one layer's edges were saved: " + savedEdges);
+            assertEquals(sample + 10, fresh.exactEdges(), "EAP's top 10 edges and 150 sampled others");
+            assertTrue(savedEdges > 0 && savedEdges < fresh.exactEdges(), "one layer's edges were saved: " + savedEdges);
 
             store.crashAfter = Integer.MAX_VALUE;
-            ScorerComparison.Result resumed = ScorerComparison.run(tp, List.of(new Eap()), 50, 10, sample, 3, store,
+            ScorerComparison.Result resumed = ScorerComparison.run(tp, List.of(new Eap()), 5, 10, sample, 3, store,
                     Progress.NONE);
             assertEquals(savedEdges, resumed.reusedEdges());
             assertTrue(resumed.exactPasses() < fresh.exactPasses(), resumed.exactPasses() + " vs " + fresh.exactPasses());
             assertEquals(fresh.entries().get(0).agreement(), resumed.entries().get(0).agreement());
 
             // everything stored: a rerun patches nothing, and a larger sample with the same seed adds only new edges
-            ScorerComparison.Result again = ScorerComparison.run(tp, List.of(new Eap()), 50, 10, sample, 3, store,
+            ScorerComparison.Result again = ScorerComparison.run(tp, List.of(new Eap()), 5, 10, sample, 3, store,
                     Progress.NONE);
             assertEquals(0, again.exactPasses());
             assertTrue(again.reusedNodes());
-            ScorerComparison.Result larger = ScorerComparison.run(tp, List.of(new Eap()), 50, 10, sample + 50, 3, store,
+            ScorerComparison.Result larger = ScorerComparison.run(tp, List.of(new Eap()), 5, 10, sample + 50, 3, store,
                     Progress.NONE);
-            assertEquals(sample, larger.reusedEdges(), "a seed's samples are nested");
-            assertEquals(sample + 50, larger.exactEdges());
+            assertEquals(fresh.exactEdges(), larger.reusedEdges(), "a seed's samples are nested");
+            assertEquals(fresh.exactEdges() + 50, larger.exactEdges());
         }
     }
 }

@@ -1,0 +1,79 @@
+package io.circuitscope.validation;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.Random;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.IntRange;
+import org.apache.commons.math3.stat.correlation.PearsonsCorrelation;
+import org.apache.commons.math3.stat.correlation.SpearmansCorrelation;
+
+class WeightedCorrelationTest {
+    /** Data with ties (values rounded to a few levels) and both signs of zero. */
+    static double[] data(Random r, int n) {
+        double[] v = new double[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = r.nextInt(3) == 0 ? Math.round(r.nextGaussian() * 2) / 2.0 : r.nextGaussian();
+            v[i] = v[i] == 0 && r.nextBoolean() ? -0.0 : v[i];
+        }
+        return v;
+    }
+
+    /** With unit weights, the usual Pearson and (tie-averaged) Spearman correlations. */
+    @Property(tries = 100)
+    void unitWeightsGiveTheUsualCorrelations(@ForAll @IntRange(min = 3, max = 60) int n, @ForAll long seed) {
+        Random r = new Random(seed);
+        double[] x = data(r, n);
+        double[] y = data(r, n);
+        double[] w = new double[n];
+        java.util.Arrays.fill(w, 1);
+        double pearson = new PearsonsCorrelation().correlation(x, y);
+        double[] xs = x.clone();
+        double[] ys = y.clone();
+        for (int i = 0; i < n; i++) {
+            xs[i] += 0.0; // Commons Math ranks -0.0 apart from 0.0; the weighted version ties them
+            ys[i] += 0.0;
+        }
+        double spearman = new SpearmansCorrelation().correlation(xs, ys);
+        if (!Double.isNaN(pearson)) {
+            assertEquals(pearson, WeightedCorrelation.pearson(x, y, w), 1e-9);
+        }
+        if (!Double.isNaN(spearman)) {
+            assertEquals(spearman, WeightedCorrelation.spearman(x, y, w), 1e-9);
+        }
+    }
+
+    /** An integer weight w counts as w copies of the observation. */
+    @Property(tries = 100)
+    void anIntegerWeightIsThatManyCopies(@ForAll @IntRange(min = 3, max = 40) int n, @ForAll long seed) {
+        Random r = new Random(seed);
+        double[] x = data(r, n);
+        double[] y = data(r, n);
+        double[] w = new double[n];
+        int copies = 0;
+        for (int i = 0; i < n; i++) {
+            w[i] = 1 + r.nextInt(4);
+            copies += (int) w[i];
+        }
+        double[] xr = new double[copies];
+        double[] yr = new double[copies];
+        double[] ones = new double[copies];
+        int at = 0;
+        for (int i = 0; i < n; i++) {
+            for (int c = 0; c < w[i]; c++) {
+                xr[at] = x[i];
+                yr[at] = y[i];
+                ones[at++] = 1;
+            }
+        }
+        double pearson = WeightedCorrelation.pearson(xr, yr, ones);
+        double spearman = WeightedCorrelation.spearman(xr, yr, ones);
+        if (!Double.isNaN(pearson)) {
+            assertEquals(pearson, WeightedCorrelation.pearson(x, y, w), 1e-9);
+        }
+        if (!Double.isNaN(spearman)) {
+            assertEquals(spearman, WeightedCorrelation.spearman(x, y, w), 1e-9);
+        }
+    }
+}
