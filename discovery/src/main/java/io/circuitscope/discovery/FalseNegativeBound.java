@@ -47,7 +47,12 @@ public record FalseNegativeBound(int sampled, int unverified, int found, List<St
         }
         int n = chosen.size();
         int k = found.size();
-        double upper = n == 0 ? 1.0 : k == n ? 1.0 : new BetaDistribution(k + 1, n - k).inverseCumulativeProbability(confidence);
-        return new FalseNegativeBound(n, pool.size(), k, found, confidence, upper);
+        return new FalseNegativeBound(n, pool.size(), k, found, confidence, upperFraction(k, n, confidence));
+    }
+
+    /** One-sided Clopper-Pearson upper bound on a fraction when {@code found} of {@code sampled} draws had the property. */
+    public static double upperFraction(int found, int sampled, double confidence) {
+        return sampled == 0 || found == sampled ? 1.0
+                : new BetaDistribution(found + 1, sampled - found).inverseCumulativeProbability(confidence);
     }
 }

@@ -20,15 +20,15 @@ import org.apache.commons.math3.stat.correlation.SpearmansCorrelation;
  * correlations its signed estimates.
  *
  * <p>Exact effects may cover a sample of the edges only (the others NaN): then the edge correlations
- * are over the sampled edges, and the edge AUC and recall are not measured (NaN and 0 of 0), since
- * the exact top edges of the whole graph are unknown.
+ * are over the sampled edges (weighted, if weights are given), and the exact top edges for AUC and
+ * recall are the top of the patched edges, which are the graph's exact top edges only if none of
+ * them went unpatched (the caller checks that; see {@code ScorerComparison}).
  *
- * @param auc ROC AUC against the exact top edges (NaN when no edge has an exact effect, or when the
- *            exact effects are a sample)
+ * @param auc ROC AUC against the exact top edges (NaN when no edge has an exact effect)
  * @param topNodes size of the exact top node set (nodes with an effect only)
  * @param nodesInTopK exact top-{@code topNodes} nodes among the scorer's top {@code topNodes}
  * @param nodesInTop2K the same among the scorer's top {@code 2 topNodes}
- * @param topEdges size of the exact top edge set (edges with an effect only; 0 when sampled)
+ * @param topEdges size of the exact top edge set (edges with an effect only)
  * @param edges the graph's edges
  * @param exactEdges how many of them have an exact effect to compare with (all, or a sample)
  */
@@ -36,7 +36,7 @@ public record ScoreAgreement(double auc, double edgePearson, double edgeSpearman
         double nodeSpearman, int topNodes, int nodesInTopK, int nodesInTop2K, int topEdges, int edgesInTopK,
         int edgesInTop2K, int edges, int exactEdges) {
 
-    /** Whether the exact effects cover only a sample of the edges (then edge AUC and recall are not measured). */
+    /** Whether the exact effects cover only a sample of the edges (then the exact top edges are those of the sample). */
     public boolean sampled() {
         return exactEdges < edges;
     }
@@ -69,9 +69,8 @@ public record ScoreAgreement(double auc, double edgePearson, double edgeSpearman
                     + " source nodes, got " + exactNodeEffects.length);
         }
         int[] patched = IntStream.range(0, exact.size()).filter(i -> !Double.isNaN(exact.get(i))).toArray();
-        boolean sample = patched.length < exact.size();
         // Edges and nodes without any exact effect are no reference: ranking them among themselves is arbitrary.
-        boolean[] exactTopEdges = sample ? new boolean[exact.size()] : exact.topK(topEdges);
+        boolean[] exactTopEdges = exact.topK(topEdges); // with a sample: the top of the patched edges
         int edges = 0;
         for (int i = 0; i < exactTopEdges.length; i++) {
             exactTopEdges[i] &= exact.get(i) != 0;

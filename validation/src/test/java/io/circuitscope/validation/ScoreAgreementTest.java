@@ -91,7 +91,7 @@ class ScoreAgreementTest {
         assertTrue(good.edgesAtLeast(bad));
     }
 
-    /** With exact effects for a sample only, edge correlations are those over the sample and edge recall is not measured. */
+    /** With exact effects for a sample only, edge correlations are those over the sample and the top edges those of the sample. */
     @Test
     void aSampleOfExactEdgesCorrelatesOverTheSampleOnly() {
         double[] exact = exactValues();
@@ -119,8 +119,14 @@ class ScoreAgreementTest {
         assertEquals(new org.apache.commons.math3.stat.correlation.SpearmansCorrelation().correlation(x, y),
                 a.edgeSpearman(), 1e-12);
         assertTrue(a.edgePearson() > 0.5 && a.edgePearson() < 0.99, "noisy but related: " + a.edgePearson());
-        assertTrue(Double.isNaN(a.auc()), "the exact top edges of the graph are unknown");
-        assertEquals(0, a.topEdges());
+        // the exact top edges are the 50 largest of the patched ones, held against the scorer's top 50 of all edges
+        java.util.List<Integer> exactTop = kept.stream().filter(i -> exact[i] != 0)
+                .sorted((p, q) -> Double.compare(Math.abs(exact[q]), Math.abs(exact[p]))).limit(50).toList();
+        boolean[] scorerTop = new EdgeScores(graph, noisy).topK(exactTop.size());
+        assertEquals(exactTop.size(), a.topEdges(), "every patched edge with an effect (fewer than 50 here)");
+        assertTrue(exactTop.size() > 10 && exactTop.size() < kept.size());
+        assertEquals(exactTop.stream().filter(i -> scorerTop[i]).count(), a.edgesInTopK());
+        assertTrue(a.auc() > 0.5, "a related scorer ranks the patched top edges high: " + a.auc());
         ScoreAgreement full = ScoreAgreement.of(new EdgeScores(graph, noisy), new EdgeScores(graph, exact),
                 nodeSums(exact), 50, 10);
         assertFalse(full.sampled());

@@ -57,8 +57,8 @@ final class CompareScorersCommand implements Callable<Integer> {
     @Option(names = "--exact-edges", paramLabel = "N",
             description = "Patch every node, every scorer's top 2 x --top-edges edges and a uniform sample of N of the "
                     + "other edges exactly, not every edge: edge correlations weighted to estimate those over every "
-                    + "edge, edge AUC and recall not measured. For graphs too large to patch every edge (GPT-2 small: "
-                    + "32,491). Default: every edge.")
+                    + "edge, exact top edges taken among the patched ones, with a bound on those missed. For graphs too "
+                    + "large to patch every edge (GPT-2 small: 32,491). Default: every edge.")
     Integer exactEdges;
 
     @Option(names = "--sample-seed", defaultValue = "1", description = "Seed of the --exact-edges sample (default: ${DEFAULT-VALUE}).")
@@ -181,8 +181,15 @@ final class CompareScorersCommand implements Callable<Integer> {
         root.put("corrupted", corrupted);
         root.put("edges", r.edges());
         root.put("exact_edges", r.exactEdges());
-        if (r.exactEdges() < r.edges()) {
+        if (r.topCoverage() != null) {
             root.put("sample_seed", sampleSeed);
+            ObjectNode c = root.putObject("top_edge_coverage"); // could unpatched edges belong to the exact top edges?
+            c.put("threshold", r.topCoverage().threshold());
+            c.put("sampled_others", r.topCoverage().sampled());
+            c.put("sampled_reaching_threshold", r.topCoverage().reaching());
+            c.put("unpatched", r.topCoverage().unpatched());
+            c.put("unpatched_reaching_at_most", r.topCoverage().upperCount());
+            c.put("confidence", 0.95);
         }
         root.put("component_nodes", r.componentNodes());
         root.put("exact_forward_passes", r.exactPasses());
@@ -208,11 +215,9 @@ final class CompareScorersCommand implements Callable<Integer> {
             o.put("top_nodes", a.topNodes());
             o.put("nodes_in_top_k", a.nodesInTopK());
             o.put("nodes_in_top_2k", a.nodesInTop2K());
-            if (!a.sampled()) { // unknown with a sample: left out rather than written as 0 of 0
-                o.put("top_edges", a.topEdges());
-                o.put("edges_in_top_k", a.edgesInTopK());
-                o.put("edges_in_top_2k", a.edgesInTop2K());
-            }
+            o.put("top_edges", a.topEdges());
+            o.put("edges_in_top_k", a.edgesInTopK());
+            o.put("edges_in_top_2k", a.edgesInTop2K());
             o.put("seconds", e.seconds());
             if (e.edgeGap() != null) { // differences from the baseline with 95% bootstrap intervals
                 ObjectNode gaps = o.putObject("minus_" + ScorerComparison.BASELINE);

@@ -51,7 +51,7 @@ class CompareScorersCommandTest {
         assertTrue(auc.find() && Double.parseDouble(auc.group(1)) > 0.9, r.out());
     }
 
-    /** --exact-edges patches a seeded uniform sample: edge correlations over it, edge AUC and recall left out. */
+    /** --exact-edges patches the scorers' top edges and a seeded sample of the others, and says what that means. */
     @Test
     void aSampleOfExactEdgesIsReportedAsASample() throws Exception {
         Path file = dir.resolve("sampled.json");
@@ -63,11 +63,14 @@ class CompareScorersCommandTest {
         assertTrue(m.find(), r.out());
         int patched = Integer.parseInt(m.group(1));
         assertTrue(patched >= 70 && patched <= 80, "60 sampled plus the union of two top 10s: " + patched);
-        assertTrue(r.out().contains("edge AUC and recall not measured"), r.out());
+        // the planted model's 12 edges with an effect are all in the scorers' top 10s or below the top 5's threshold
+        assertTrue(r.out().contains("0 of the 60 drawn edges reach it, so at most 10 of the " + (262 - patched)
+                + " unpatched edges do (95%, Clopper-Pearson)"), r.out());
         JsonNode json = new ObjectMapper().readTree(file.toFile());
         assertEquals(patched, json.get("exact_edges").asInt());
+        assertEquals(60, json.get("top_edge_coverage").get("sampled_others").asInt());
         JsonNode eap = json.get("scorers").get("eap");
-        assertTrue(eap.get("auc").isNull() && !eap.has("top_edges"), eap.toString());
+        assertTrue(eap.get("auc").asDouble() > 0.9 && eap.get("top_edges").asInt() == 5, eap.toString());
         assertTrue(eap.get("edge_pearson").isNumber() && eap.get("node_pearson").isNumber(), eap.toString());
         assertTrue(json.get("scorers").get("atp-star").get("minus_eap").get("node_pearson").get("difference").isNumber(),
                 json.toString());

@@ -75,6 +75,40 @@ class ExactEffectsReuseTest {
         assertEquals(g.nEdges(), ScorerComparison.chooseEdges(g.nEdges(), scores, 20, g.nEdges(), 7, weights).length);
     }
 
+    /** The top-edge check counts the drawn edges reaching the patched top's threshold and bounds the unpatched ones. */
+    @Test
+    void theCoverageOfTheTopEdgesCountsDrawnEdgesThatReachItsThreshold() {
+        io.circuitscope.core.graph.ComputationGraph g = graph();
+        int n = g.nEdges();
+        double[] score = new double[n];
+        double[] exact = new double[n];
+        for (int e = 0; e < n; e++) {
+            score[e] = n - e; // the scorer ranks edges by index
+            exact[e] = e < 10 ? 10 + e : e % 7 == 0 ? 50 : 0.01; // every 7th edge beyond its top is large
+        }
+        double[] weights = new double[n];
+        int[] chosen = ScorerComparison.chooseEdges(n, List.of(new io.circuitscope.core.graph.EdgeScores(g, score)), 10,
+                100, 2, weights);
+        double[] patched = new double[n];
+        java.util.Arrays.fill(patched, Double.NaN);
+        int drawnLarge = 0;
+        for (int e : chosen) {
+            patched[e] = exact[e];
+            drawnLarge += e >= 10 && exact[e] == 50 ? 1 : 0;
+        }
+        ScorerComparison.TopCoverage c = ScorerComparison.topCoverage(new io.circuitscope.core.graph.EdgeScores(g, patched),
+                weights, 5);
+        assertEquals(100, c.sampled());
+        assertEquals(n - 110, c.unpatched());
+        assertEquals(50, c.threshold(), 1e-12, "the top 5 patched edges are large drawn ones");
+        assertEquals(drawnLarge, c.reaching());
+        assertTrue(drawnLarge > 5);
+        long largeUnpatched = java.util.stream.IntStream.range(10, n).filter(e -> exact[e] == 50 && Double.isNaN(patched[e]))
+                .count();
+        assertTrue(c.upperCount() >= largeUnpatched, "the 95% bound " + c.upperCount() + " covers the " + largeUnpatched
+                + " large unpatched edges here");
+    }
+
     static io.circuitscope.core.graph.ComputationGraph graph() {
         try (HookedTransformer model = PlantedModels.byName("ioi").build()) {
             return io.circuitscope.core.graph.ComputationGraph.of(model.config());
