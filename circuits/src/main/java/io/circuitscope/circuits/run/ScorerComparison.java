@@ -5,7 +5,6 @@ import io.circuitscope.core.graph.TaskPatcher;
 import io.circuitscope.core.progress.Progress;
 import io.circuitscope.discovery.EdgeScorer;
 import io.circuitscope.discovery.ExhaustivePatching;
-import io.circuitscope.discovery.FalseNegativeBound;
 import io.circuitscope.validation.ScoreAgreement;
 import java.io.PrintWriter;
 import java.util.ArrayList;
@@ -44,7 +43,7 @@ public final class ScorerComparison {
      *                    when every edge was patched
      */
     public record Result(int edges, int exactEdges, int reusedEdges, boolean reusedNodes, int componentNodes,
-            double exactSeconds, long exactPasses, List<Entry> entries, TopCoverage topCoverage) {
+            double exactSeconds, long exactPasses, List<Entry> entries, EdgeSample.Coverage topCoverage) {
         /** Entries by scorer key, in run order. */
         public Map<String, Entry> byScorer() {
             Map<String, Entry> m = new LinkedHashMap<>();
@@ -68,7 +67,7 @@ public final class ScorerComparison {
      * {@code sampledEdges} of the others, drawn with {@code seed}. A sampled edge then stands for
      * (others / sampledEdges) edges: the edge correlations are weighted so (Horvitz-Thompson) and
      * estimate those over every edge, and the exact top edges for AUC and recall are the top of the
-     * patched ones, with a bound on how many unpatched edges could belong there ({@link TopCoverage}).
+     * patched ones, with a bound on how many unpatched edges could belong there ({@link EdgeSample.Coverage}).
      * Effects already in {@code store} are not patched again; new ones are saved as each layer finishes.
      */
     public static Result run(TaskPatcher tp, List<EdgeScorer> scorers, int topEdges, int topNodes, int sampledEdges,
@@ -80,9 +79,8 @@ public final class ScorerComparison {
         Scored scored = score(tp, scorers, progress);
         long start = System.nanoTime();
         long passes = tp.forwardPasses();
-        double[] weights = new double[all];
-        int[] chosen = chooseEdges(all, scored.scores().values(), 2 * topEdges, sampledEdges, seed, weights);
-        boolean everyEdge = chosen.length == all;
+        EdgeSample sample = EdgeSample.choose(all, scored.scores().values(), 2 * topEdges, sampledEdges, seed);
+        int[] chosen = sample.edges();
 
         ExactEffectsStore.Stored stored = store.load(all);
         double[] known = stored.edges().clone();
@@ -101,78 +99,11 @@ public final class ScorerComparison {
         }
         double exactSeconds = (System.nanoTime() - start) / 1e9;
         EdgeScores exact = new EdgeScores(tp.graph(), inComparison);
-        List<Entry> entries = agreements(scored, exact, everyEdge ? null : weights, nodeEffects, topEdges, topNodes);
+        List<Entry> entries = agreements(scored, exact, sample.everyEdge() ? null : sample.weights(), nodeEffects, topEdges,
+                topNodes);
         return new Result(all, chosen.length, chosen.length - missing.length, stored.nodes() != null,
                 tp.graph().nSources() - 1, exactSeconds, tp.forwardPasses() - passes, entries,
-                everyEdge ? null : topCoverage(exact, weights, topEdges));
-    }
-
-    /**
-     * The edges to patch: all when {@code sampled} covers the rest anyway; else the union of every
-     * scorer's top {@code topPerScorer} edges (weight 1: patched for sure) and a uniform sample of
-     * {@code sampled} of the remaining edges (weight remaining / sampled). Ascending.
-     */
-    static int[] chooseEdges(int all, java.util.Collection<EdgeScores> scorers, int topPerScorer, int sampled, long seed,
-            double[] weights) {
-        boolean[] certain = new boolean[all];
-        for (EdgeScores s : scorers) {
-            int[] order = s.ranking();
-            for (int i = 0; i < Math.min(topPerScorer, order.length); i++) {
-                certain[order[i]] = true;
-            }
-        }
-        int[] rest = java.util.stream.IntStream.range(0, all).filter(e -> !certain[e]).toArray();
-        java.util.Arrays.fill(weights, 0);
-        if (sampled >= rest.length) {
-            java.util.Arrays.fill(weights, 1);
-            return java.util.stream.IntStream.range(0, all).toArray();
-        }
-        boolean[] chosen = certain.clone();
-        for (int e = 0; e < all; e++) {
-            weights[e] = certain[e] ? 1 : 0;
-        }
-        for (int i : uniformSample(rest.length, sampled, seed)) {
-            chosen[rest[i]] = true;
-            weights[rest[i]] = (double) rest.length / sampled;
-        }
-        return java.util.stream.IntStream.range(0, all).filter(e -> chosen[e]).toArray();
-    }
-
-    /**
-     * With a sample of edges patched, the exact top edges are taken among the patched ones (every
-     * scorer's top 2k edges are). They are the graph's exact top edges unless an unpatched edge reaches
-     * the smallest |effect| among them: {@code reaching} of the {@code sampled} edges drawn from outside
-     * the scorers' tops do, and by the one-sided 95% Clopper-Pearson bound at most {@link #upperCount()}
-     * of the {@code unpatched} edges do.
-     */
-    public record TopCoverage(double threshold, int sampled, int reaching, int unpatched, double upperFraction) {
-        public long upperCount() {
-            return (long) Math.ceil(upperFraction * unpatched - 1e-9);
-        }
-    }
-
-    /** {@code weights} as {@link #chooseEdges} sets them: 1 for the scorers' top edges, (others / N) for the N sampled. */
-    static TopCoverage topCoverage(EdgeScores exact, double[] weights, int topEdges) {
-        boolean[] top = exact.topK(topEdges);
-        double threshold = Double.POSITIVE_INFINITY;
-        for (int e = 0; e < top.length; e++) {
-            if (top[e] && exact.get(e) != 0) {
-                threshold = Math.min(threshold, Math.abs(exact.get(e)));
-            }
-        }
-        int sampled = 0;
-        int reaching = 0;
-        double others = 0;
-        for (int e = 0; e < weights.length; e++) {
-            if (weights[e] > 1) { // drawn from the edges outside every scorer's top
-                sampled++;
-                others = weights[e] * sampled; // others / N * N, once every sampled edge is counted
-                reaching += Math.abs(exact.get(e)) >= threshold ? 1 : 0;
-            }
-        }
-        int unpatched = (int) Math.round(others) - sampled;
-        return new TopCoverage(threshold, sampled, reaching, unpatched,
-                FalseNegativeBound.upperFraction(reaching, sampled, 0.95));
+                sample.everyEdge() ? null : sample.coverage(exact, topEdges));
     }
 
     /** Each scorer's scores and the seconds it took. */
@@ -188,24 +119,6 @@ public final class ScorerComparison {
             seconds.put(scorer.key(), (System.nanoTime() - start) / 1e9);
         }
         return new Scored(scored, seconds);
-    }
-
-    /** {@code k} distinct indices of {@code 0..n-1}, uniformly at random for a seed, ascending (all of them when k == n). */
-    static int[] uniformSample(int n, int k, long seed) {
-        int[] indices = java.util.stream.IntStream.range(0, n).toArray();
-        if (k >= n) {
-            return indices;
-        }
-        java.util.SplittableRandom random = new java.util.SplittableRandom(seed);
-        for (int i = 0; i < k; i++) { // a partial Fisher-Yates shuffle: the first k are the sample
-            int j = i + random.nextInt(n - i);
-            int t = indices[i];
-            indices[i] = indices[j];
-            indices[j] = t;
-        }
-        int[] sample = java.util.Arrays.copyOf(indices, k);
-        java.util.Arrays.sort(sample);
-        return sample;
     }
 
     /** Scores with each scorer against exact effects computed elsewhere (the toy trainers compute them once). */
@@ -261,7 +174,7 @@ public final class ScorerComparison {
 
     /** What a sample of exact edges means for the numbers: which edges, weighted how, and what the top edges are. */
     private static void printCoverage(PrintWriter out, Result r) {
-        TopCoverage c = r.topCoverage();
+        EdgeSample.Coverage c = r.topCoverage();
         out.printf("(sampled: %d of %d edges patched exactly, every scorer's top edges and %d drawn from the others; edge "
                 + "correlations weighted to stand for every edge. The exact top edges are the top of the patched ones "
                 + "(smallest |effect| %.4g): %d of the %d drawn edges reach it, so at most %d of the %d unpatched "
