@@ -61,6 +61,15 @@ public final class ExactEffectsFile implements ExactEffectsStore {
             throw new IllegalArgumentException("graph has " + graph.nEdges() + " edges, asked for " + edges);
         }
         if (!Files.exists(file)) {
+            // fail before hours of patching, not at the first save
+            try {
+                Files.createDirectories(file.getParent());
+            } catch (IOException e) {
+                throw new ExactEffectsFileException(file + ": cannot create its folder (" + e.getMessage() + ")");
+            }
+            if (!Files.isWritable(file.getParent())) {
+                throw new ExactEffectsFileException(file + ": its folder is not writable");
+            }
             return Stored.empty(edges);
         }
         JsonNode root;

@@ -76,13 +76,13 @@ public final class ScorerComparison {
         if (sampledEdges < 1) {
             throw new IllegalArgumentException("sampled edges must be positive, got " + sampledEdges);
         }
+        ExactEffectsStore.Stored stored = store.load(all); // a store that cannot serve fails before any work
         Scored scored = score(tp, scorers, progress);
         long start = System.nanoTime();
         long passes = tp.forwardPasses();
         EdgeSample sample = EdgeSample.choose(all, scored.scores().values(), 2 * topEdges, sampledEdges, seed);
         int[] chosen = sample.edges();
 
-        ExactEffectsStore.Stored stored = store.load(all);
         double[] known = stored.edges().clone();
         int[] missing = java.util.Arrays.stream(chosen).filter(e -> Double.isNaN(known[e])).toArray();
         ExhaustivePatching exhaustive = new ExhaustivePatching(32);

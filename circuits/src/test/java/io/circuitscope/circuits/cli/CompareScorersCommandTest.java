@@ -113,6 +113,19 @@ class CompareScorersCommandTest {
         assertTrue(unknownEdge.err().contains("'edge_effects.nonsense->x': no such edge"), unknownEdge.err());
     }
 
+    /** A cache that cannot be written is refused before any patching, with the file named. */
+    @Test
+    void anUnwritableExactCacheIsRefusedBeforeAnyWork() throws Exception {
+        Path blocker = dir.resolve("a-file");
+        java.nio.file.Files.writeString(blocker, "not a folder");
+        Path cache = blocker.resolve("exact.json");
+        CliRun r = CliRun.run("compare-scorers", "--quiet", "--examples", "8", "--exact-edges", "20", "--scorers", "eap",
+                "--exact-cache", cache.toString());
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains(cache + ": cannot create its folder"), r.err());
+        assertTrue(!r.out().contains("exact patching of"), "nothing was patched: " + r.out());
+    }
+
     @Test
     void refusesKlExactAndUnknownScorersWithAReason() {
         CliRun kl = CliRun.run("compare-scorers", "--quiet", "--metric", "kl");
