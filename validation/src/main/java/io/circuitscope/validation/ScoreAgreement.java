@@ -108,6 +108,49 @@ public record ScoreAgreement(double auc, double edgePearson, double edgeSpearman
         }
     }
 
+    /**
+     * Edges whose exact effect is below this fraction of the task's effect (|clean - corrupted| on the
+     * metric) are too small to matter to a circuit: faithfulness is a fraction of that effect, reported to
+     * three decimals, and no such edge alone moves it. A correlation over every edge is mostly decided by
+     * how such edges are ordered among themselves (half of a small model's edges lie below 0.02% of the
+     * effect), so the comparison also reports correlations over the edges at or above it.
+     */
+    public static final double MATERIAL_FRACTION = 1e-3;
+
+    /**
+     * Correlations of the signed scores with the exact effects over the edges that matter: those whose
+     * exact effect reaches {@code threshold} in magnitude ({@link #MATERIAL_FRACTION} of the task's effect).
+     *
+     * @param edges how many edges with an exact effect reach the threshold (of a sample: how many of the sample)
+     * @param pearson NaN when fewer than 3 edges reach it
+     */
+    public record MaterialEdges(double threshold, int edges, double pearson, double spearman) {
+    }
+
+    /** The exact effects that reach {@code threshold} in magnitude; every other edge NaN (not compared). */
+    public static EdgeScores materialOnly(EdgeScores exact, double threshold) {
+        double[] kept = exact.values(); // a copy
+        for (int i = 0; i < kept.length; i++) {
+            if (!(Math.abs(kept[i]) >= threshold)) {
+                kept[i] = Double.NaN;
+            }
+        }
+        return new EdgeScores(exact.graph(), kept);
+    }
+
+    /** {@link MaterialEdges} of {@code scores}; {@code edgeWeights} as in {@link #of(EdgeScores, EdgeScores, double[], double[], int, int)}. */
+    public static MaterialEdges material(EdgeScores scores, EdgeScores exact, double[] edgeWeights, double threshold) {
+        EdgeScores material = materialOnly(exact, threshold);
+        int[] kept = IntStream.range(0, material.size()).filter(i -> !Double.isNaN(material.get(i))).toArray();
+        if (kept.length < 3) {
+            return new MaterialEdges(threshold, kept.length, Double.NaN, Double.NaN);
+        }
+        double[] scored = at(scores.values(), kept);
+        double[] truth = at(material.values(), kept);
+        double[] weights = edgeWeights == null ? null : at(edgeWeights, kept);
+        return new MaterialEdges(threshold, kept.length, pearson(scored, truth, weights), spearman(scored, truth, weights));
+    }
+
     /** Resamples of the bootstrap behind {@link Gap}; fixed, and seeded, so reports are reproducible. */
     public static final int GAP_RESAMPLES = 1000;
 
@@ -130,6 +173,9 @@ public record ScoreAgreement(double auc, double edgePearson, double edgeSpearman
     }
 
     private static Gap gap(double[] a, double[] b, double[] truth, double[] weights, long seed) {
+        if (truth.length < 3) { // no correlation to speak of (e.g. hardly any edge matters)
+            return new Gap(Estimate.point(Double.NaN), Estimate.point(Double.NaN));
+        }
         ToDoubleFunction<int[]> pearson = idx -> {
             double[] w = weights == null ? null : at(weights, idx);
             return pearson(at(a, idx), at(truth, idx), w) - pearson(at(b, idx), at(truth, idx), w);

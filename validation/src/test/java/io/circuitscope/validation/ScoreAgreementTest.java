@@ -160,4 +160,57 @@ class ScoreAgreementTest {
                 && nodes.pearson().value() <= nodes.pearson().high(), nodes.toString());
         assertEquals(ScoreAgreement.nodeGap(truth, worse, nodeSums(exact), 1), nodes, "seeded: reproducible");
     }
+
+    /**
+     * A scorer that orders the large edges exactly and the small ones at random: over every edge its rank
+     * correlation is poor (the many small edges decide it), over the edges that matter it is perfect.
+     */
+    @Test
+    void correlationsOverTheEdgesThatMatterLeaveTheNegligibleOnesOut() {
+        Random r = new Random(17);
+        double[] exact = new double[graph.nEdges()];
+        double[] scores = new double[graph.nEdges()];
+        int large = 0;
+        for (int i = 0; i < exact.length; i++) {
+            boolean matters = i % 5 == 0;
+            exact[i] = matters ? 1 + r.nextDouble() : 1e-4 * r.nextGaussian();
+            scores[i] = matters ? 3 * exact[i] : 1e-4 * r.nextGaussian(); // small edges: unrelated noise
+            large += matters ? 1 : 0;
+        }
+        EdgeScores truth = new EdgeScores(graph, exact);
+        EdgeScores scored = new EdgeScores(graph, scores);
+        ScoreAgreement all = ScoreAgreement.of(scored, truth, nodeSums(exact), 50, 10);
+        ScoreAgreement.MaterialEdges material = ScoreAgreement.material(scored, truth, null, 0.5);
+        assertEquals(large, material.edges());
+        assertEquals(0.5, material.threshold());
+        assertEquals(1.0, material.pearson(), 1e-12);
+        assertEquals(1.0, material.spearman(), 1e-12);
+        assertTrue(all.edgeSpearman() < 0.8, "every edge: " + all.edgeSpearman());
+
+        ScoreAgreement.MaterialEdges everyEdge = ScoreAgreement.material(scored, truth, null, 0);
+        assertEquals(graph.nEdges(), everyEdge.edges(), "threshold 0: every edge");
+        assertEquals(all.edgePearson(), everyEdge.pearson(), 1e-12);
+        assertEquals(all.edgeSpearman(), everyEdge.spearman(), 1e-12);
+
+        EdgeScores onlyLarge = ScoreAgreement.materialOnly(truth, 0.5);
+        for (int i = 0; i < exact.length; i++) {
+            assertEquals(Math.abs(exact[i]) >= 0.5, !Double.isNaN(onlyLarge.get(i)), "edge " + i);
+        }
+        ScoreAgreement.Gap gap = ScoreAgreement.edgeGap(scored, new EdgeScores(graph, new Random(2).doubles(exact.length)
+                .toArray()), onlyLarge, null, 1);
+        assertTrue(gap.spearman().low() > 0, "against random scores, over the large edges: " + gap);
+    }
+
+    @Test
+    void withHardlyAnyEdgeThatMattersTheCorrelationsAreUndefinedNotAnError() {
+        double[] exact = exactValues();
+        EdgeScores truth = new EdgeScores(graph, exact);
+        double max = java.util.Arrays.stream(exact).map(Math::abs).max().orElseThrow();
+        ScoreAgreement.MaterialEdges none = ScoreAgreement.material(truth, truth, null, 2 * max);
+        assertEquals(0, none.edges());
+        assertTrue(Double.isNaN(none.pearson()) && Double.isNaN(none.spearman()));
+        ScoreAgreement.Gap gap = ScoreAgreement.edgeGap(truth, truth, ScoreAgreement.materialOnly(truth, 2 * max), null, 1);
+        assertTrue(Double.isNaN(gap.spearman().value()));
+        assertFalse(gap.clearlyWorse());
+    }
 }

@@ -164,8 +164,17 @@ final class CompareScorersCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** JSON has no NaN: an undefined number is written as null. */
+    private static void putNumber(ObjectNode o, String field, double value) {
+        if (Double.isNaN(value)) {
+            o.putNull(field);
+        } else {
+            o.put(field, value);
+        }
+    }
+
     private static void putGap(ObjectNode o, io.circuitscope.validation.Estimate gap) {
-        o.put("difference", gap.value());
+        putNumber(o, "difference", gap.value());
         if (!Double.isNaN(gap.low())) {
             o.put("low", gap.low());
             o.put("high", gap.high());
@@ -208,10 +217,10 @@ final class CompareScorersCommand implements Callable<Integer> {
             } else {
                 o.put("auc", a.auc());
             }
-            o.put("edge_pearson", a.edgePearson());
-            o.put("edge_spearman", a.edgeSpearman());
-            o.put("node_pearson", a.nodePearson());
-            o.put("node_spearman", a.nodeSpearman());
+            putNumber(o, "edge_pearson", a.edgePearson());
+            putNumber(o, "edge_spearman", a.edgeSpearman());
+            putNumber(o, "node_pearson", a.nodePearson());
+            putNumber(o, "node_spearman", a.nodeSpearman());
             o.put("top_nodes", a.topNodes());
             o.put("nodes_in_top_k", a.nodesInTopK());
             o.put("nodes_in_top_2k", a.nodesInTop2K());
@@ -219,12 +228,20 @@ final class CompareScorersCommand implements Callable<Integer> {
             o.put("edges_in_top_k", a.edgesInTopK());
             o.put("edges_in_top_2k", a.edgesInTop2K());
             o.put("seconds", e.seconds());
+            ObjectNode material = o.putObject("material_edges"); // edges whose exact effect matters on the task
+            material.put("threshold", e.material().threshold());
+            material.put("fraction_of_task_effect", ScoreAgreement.MATERIAL_FRACTION);
+            material.put("edges", e.material().edges());
+            putNumber(material, "pearson", e.material().pearson());
+            putNumber(material, "spearman", e.material().spearman());
             if (e.edgeGap() != null) { // differences from the baseline with 95% bootstrap intervals
                 ObjectNode gaps = o.putObject("minus_" + ScorerComparison.BASELINE);
                 putGap(gaps.putObject("edge_pearson"), e.edgeGap().pearson());
                 putGap(gaps.putObject("edge_spearman"), e.edgeGap().spearman());
                 putGap(gaps.putObject("node_pearson"), e.nodeGap().pearson());
                 putGap(gaps.putObject("node_spearman"), e.nodeGap().spearman());
+                putGap(gaps.putObject("material_edge_pearson"), e.materialGap().pearson());
+                putGap(gaps.putObject("material_edge_spearman"), e.materialGap().spearman());
             }
         }
         Path absolute = file.toAbsolutePath();

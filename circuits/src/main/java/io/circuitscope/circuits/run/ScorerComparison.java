@@ -25,11 +25,12 @@ public final class ScorerComparison {
     static final long GAP_SEED = 5;
 
     /**
-     * One scorer's agreement, the time it took, and how its edge and node correlations differ from the
-     * baseline's with bootstrap intervals (null for the baseline itself, or when it was not run).
+     * One scorer's agreement, the time it took, its correlations over the edges that matter, and how its
+     * edge and node correlations differ from the baseline's with bootstrap intervals (the gaps null for
+     * the baseline itself, or when it was not run).
      */
     public record Entry(String scorer, ScoreAgreement agreement, double seconds, ScoreAgreement.Gap edgeGap,
-            ScoreAgreement.Gap nodeGap) {
+            ScoreAgreement.Gap nodeGap, ScoreAgreement.MaterialEdges material, ScoreAgreement.Gap materialGap) {
     }
 
     /**
@@ -100,7 +101,7 @@ public final class ScorerComparison {
         double exactSeconds = (System.nanoTime() - start) / 1e9;
         EdgeScores exact = new EdgeScores(tp.graph(), inComparison);
         List<Entry> entries = agreements(scored, exact, sample.everyEdge() ? null : sample.weights(), nodeEffects, topEdges,
-                topNodes);
+                topNodes, materialThreshold(tp));
         return new Result(all, chosen.length, chosen.length - missing.length, stored.nodes() != null,
                 tp.graph().nSources() - 1, exactSeconds, tp.forwardPasses() - passes, entries,
                 sample.everyEdge() ? null : sample.coverage(exact, topEdges));
@@ -124,14 +125,21 @@ public final class ScorerComparison {
     /** Scores with each scorer against exact effects computed elsewhere (the toy trainers compute them once). */
     public static Result compare(TaskPatcher tp, List<EdgeScorer> scorers, EdgeScores exact, double[] exactNodeEffects,
             int topEdges, int topNodes, Progress progress) {
-        List<Entry> entries = agreements(score(tp, scorers, progress), exact, null, exactNodeEffects, topEdges, topNodes);
+        List<Entry> entries = agreements(score(tp, scorers, progress), exact, null, exactNodeEffects, topEdges, topNodes,
+                materialThreshold(tp));
         int patched = (int) java.util.stream.IntStream.range(0, exact.size()).filter(i -> !Double.isNaN(exact.get(i))).count();
         return new Result(tp.graph().nEdges(), patched, 0, false, tp.graph().nSources() - 1, 0, 0, entries, null);
     }
 
+    /** The smallest exact effect of an edge that matters on this task ({@link ScoreAgreement#MATERIAL_FRACTION}). */
+    static double materialThreshold(TaskPatcher tp) {
+        return ScoreAgreement.MATERIAL_FRACTION * Math.abs(tp.cleanValue() - tp.corruptedValue());
+    }
+
     private static List<Entry> agreements(Scored scored, EdgeScores exact, double[] edgeWeights, double[] exactNodeEffects,
-            int topEdges, int topNodes) {
+            int topEdges, int topNodes, double materialThreshold) {
         EdgeScores baseline = scored.scores().get(BASELINE);
+        EdgeScores material = ScoreAgreement.materialOnly(exact, materialThreshold);
         List<Entry> entries = new ArrayList<>();
         for (Map.Entry<String, EdgeScores> e : scored.scores().entrySet()) {
             boolean compared = baseline != null && !e.getKey().equals(BASELINE);
@@ -139,13 +147,15 @@ public final class ScorerComparison {
                     ScoreAgreement.of(e.getValue(), exact, edgeWeights, exactNodeEffects, topEdges, topNodes),
                     scored.seconds().get(e.getKey()),
                     compared ? ScoreAgreement.edgeGap(e.getValue(), baseline, exact, edgeWeights, GAP_SEED) : null,
-                    compared ? ScoreAgreement.nodeGap(e.getValue(), baseline, exactNodeEffects, GAP_SEED) : null));
+                    compared ? ScoreAgreement.nodeGap(e.getValue(), baseline, exactNodeEffects, GAP_SEED) : null,
+                    ScoreAgreement.material(e.getValue(), exact, edgeWeights, materialThreshold),
+                    compared ? ScoreAgreement.edgeGap(e.getValue(), baseline, material, edgeWeights, GAP_SEED) : null));
         }
         return entries;
     }
 
     private static String signed(io.circuitscope.validation.Estimate e) {
-        return Double.isNaN(e.low()) ? String.format("%+.3f", e.value())
+        return Double.isNaN(e.value()) ? "n/a" : Double.isNaN(e.low()) ? String.format("%+.3f", e.value())
                 : String.format("%+.3f [%+.3f, %+.3f]", e.value(), e.low(), e.high());
     }
 
@@ -168,8 +178,23 @@ public final class ScorerComparison {
             if (r.topCoverage() != null) {
                 printCoverage(out, r);
             }
+            printMaterial(out, r);
         }
         out.flush();
+    }
+
+    /** Edge correlations over the edges that matter, one line for all scorers. */
+    private static void printMaterial(PrintWriter out, Result r) {
+        ScoreAgreement.MaterialEdges first = r.entries().get(0).material();
+        StringBuilder line = new StringBuilder(String.format("edges that matter (|exact effect| >= %.4g, %.1f%% of the "
+                + "task's effect): %d of %d%s; edge Pearson / Spearman over them:", first.threshold(),
+                100 * ScoreAgreement.MATERIAL_FRACTION, first.edges(), r.exactEdges(), r.exactEdges() < r.edges()
+                        ? " patched" : ""));
+        for (Entry e : r.entries()) {
+            line.append(String.format(" %s %.3f / %.3f,", e.scorer(), e.material().pearson(), e.material().spearman()));
+        }
+        line.setLength(line.length() - 1);
+        out.println(line);
     }
 
     /** What a sample of exact edges means for the numbers: which edges, weighted how, and what the top edges are. */
@@ -186,13 +211,15 @@ public final class ScorerComparison {
     /** A markdown table, as recorded in benchmarks/RESULTS.md. */
     public static void printMarkdown(PrintWriter out, Result r) {
         out.println("| scorer | ROC AUC | edge Pearson | edge Spearman | node Pearson | node Spearman "
-                + "| exact top nodes in top k / 2k | exact top edges in top k / 2k |");
-        out.println("|---|---|---|---|---|---|---|---|");
+                + "| exact top nodes in top k / 2k | exact top edges in top k / 2k "
+                + "| edges that matter: Pearson / Spearman |");
+        out.println("|---|---|---|---|---|---|---|---|---|");
         for (Entry e : r.entries()) {
             ScoreAgreement a = e.agreement();
-            out.printf("| %s | %.3f | %.3f | %.3f | %.3f | %.3f | %d/%d, %d/%d | %d/%d, %d/%d |%n", e.scorer(), a.auc(),
-                    a.edgePearson(), a.edgeSpearman(), a.nodePearson(), a.nodeSpearman(), a.nodesInTopK(), a.topNodes(),
-                    a.nodesInTop2K(), a.topNodes(), a.edgesInTopK(), a.topEdges(), a.edgesInTop2K(), a.topEdges());
+            out.printf("| %s | %.3f | %.3f | %.3f | %.3f | %.3f | %d/%d, %d/%d | %d/%d, %d/%d | %.3f / %.3f (%d) |%n",
+                    e.scorer(), a.auc(), a.edgePearson(), a.edgeSpearman(), a.nodePearson(), a.nodeSpearman(),
+                    a.nodesInTopK(), a.topNodes(), a.nodesInTop2K(), a.topNodes(), a.edgesInTopK(), a.topEdges(),
+                    a.edgesInTop2K(), a.topEdges(), e.material().pearson(), e.material().spearman(), e.material().edges());
         }
         out.flush();
     }
@@ -230,6 +257,9 @@ public final class ScorerComparison {
                         signed(e.edgeGap().pearson()), signed(e.edgeGap().spearman()), signed(e.nodeGap().pearson()),
                         signed(e.nodeGap().spearman()), e.edgeGap().clearlyWorse() || e.nodeGap().clearlyWorse()
                                 ? " (worse beyond the interval)" : "");
+                out.printf("  on the %d edges that matter: edge Pearson %s, Spearman %s%s%n", e.material().edges(),
+                        signed(e.materialGap().pearson()), signed(e.materialGap().spearman()),
+                        e.materialGap().clearlyWorse() ? " (worse beyond the interval)" : "");
             }
             all &= edges && nodes && recall;
         }

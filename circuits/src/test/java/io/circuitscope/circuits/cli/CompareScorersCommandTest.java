@@ -33,6 +33,13 @@ class CompareScorersCommandTest {
             assertTrue(s != null && s.get("edge_spearman").isNumber(), scorer + " missing: " + json);
             assertEquals(12, s.get("top_edges").asInt(), "12 edges of the planted model have an exact effect");
         }
+        double threshold = 1e-3 * Math.abs(json.get("clean").asDouble() - json.get("corrupted").asDouble());
+        JsonNode material = json.get("scorers").get("relp").get("material_edges");
+        assertEquals(threshold, material.get("threshold").asDouble(), 1e-12, "0.1% of the task's effect");
+        assertTrue(material.get("edges").asInt() >= 3 && material.get("edges").asInt() <= 12,
+                "only the planted circuit's 12 edges can matter: " + material);
+        assertTrue(json.get("scorers").get("relp").get("minus_eap").has("material_edge_spearman"), json.toString());
+        assertTrue(r.out().contains("edges that matter (|exact effect| >= "), r.out());
         double eap = json.get("scorers").get("eap").get("edge_pearson").asDouble();
         double star = json.get("scorers").get("atp-star").get("edge_pearson").asDouble();
         assertTrue(star > eap + 0.2, "QK fix: AtP* edge Pearson " + star + " vs EAP " + eap);
