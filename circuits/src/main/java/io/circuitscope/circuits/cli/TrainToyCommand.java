@@ -16,6 +16,9 @@ import picocli.CommandLine.Option;
                 + "reference_circuit.json (exact patching of every edge, logit-diff, resample ablation; in_graph = "
                 + "the smallest top k edges by |effect| whose faithfulness reaches 0.85)."})
 final class TrainToyCommand implements Callable<Integer> {
+    /** Deeper toys take minutes per layer to train and their reference circuit hours to patch on 2 cores. */
+    static final int MAX_LAYERS = 12;
+
     @Option(names = "--task", required = true, description = "induction or ioi.")
     String task;
 
@@ -27,6 +30,10 @@ final class TrainToyCommand implements Callable<Integer> {
 
     @Option(names = "--steps", description = "Training steps (default: induction 4500, ioi 1500).")
     Integer steps;
+
+    @Option(names = "--layers", description = "Transformer blocks (default: induction 2, ioi 3); deeper models show "
+            + "how the scorers' agreement with exact patching changes with depth.")
+    Integer layers;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -43,10 +50,15 @@ final class TrainToyCommand implements Callable<Integer> {
         if (n < 1) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--steps must be positive, got " + n);
         }
+        int depth = layers == null ? kind.layers() : layers;
+        if (depth < 1 || depth > MAX_LAYERS) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--layers must be 1 to " + MAX_LAYERS + ", got "
+                    + depth);
+        }
         String command = "./circuitscope train-toy --task " + kind.key() + " --seed " + seed + " --out " + out
-                + (steps == null ? "" : " --steps " + n);
+                + (steps == null ? "" : " --steps " + n) + (layers == null ? "" : " --layers " + depth);
         PrintWriter stdout = spec.commandLine().getOut();
-        ToyRun.run(kind, seed, n, out, command, stdout);
+        ToyRun.run(kind, depth, seed, n, out, command, stdout);
         return 0;
     }
 }

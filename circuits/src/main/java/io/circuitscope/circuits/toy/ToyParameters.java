@@ -34,11 +34,13 @@ public final class ToyParameters {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private final ToyTask task;
+    private final int layers;
     private final LinkedHashMap<String, float[]> values = new LinkedHashMap<>();
     private final LinkedHashMap<String, long[]> shapes = new LinkedHashMap<>();
 
-    private ToyParameters(ToyTask task) {
+    private ToyParameters(ToyTask task, int layers) {
         this.task = task;
+        this.layers = layers;
     }
 
     /**
@@ -47,15 +49,23 @@ public final class ToyParameters {
      * biases 0. Attention-only tasks get all-zero MLP weights, which the trainer never updates.
      */
     public static ToyParameters init(ToyTask task, long seed) {
+        return init(task, task.layers(), seed);
+    }
+
+    /** {@link #init(ToyTask, long)} with {@code layers} blocks instead of the task's default. */
+    public static ToyParameters init(ToyTask task, int layers, long seed) {
+        if (layers < 1) {
+            throw new IllegalArgumentException("a toy model needs at least one layer, got " + layers);
+        }
         Random rng = new Random(seed);
-        ToyParameters p = new ToyParameters(task);
+        ToyParameters p = new ToyParameters(task, layers);
         int d = task.dModel();
         int m = task.dMlp();
         int v = task.vocab();
-        double residualScale = 1.0 / Math.sqrt(2.0 * task.layers());
+        double residualScale = 1.0 / Math.sqrt(2.0 * layers);
         p.normal(rng, "wte.weight", 0.1, v, d);
         p.normal(rng, "wpe.weight", 0.1, task.context(), d);
-        for (int l = 0; l < task.layers(); l++) {
+        for (int l = 0; l < layers; l++) {
             String h = "h." + l + ".";
             p.constant(h + "ln_1.weight", 1f, d);
             p.constant(h + "ln_1.bias", 0f, d);
@@ -104,13 +114,18 @@ public final class ToyParameters {
         return values.values().stream().mapToLong(a -> a.length).sum();
     }
 
+    /** Transformer blocks of this model. */
+    public int layers() {
+        return layers;
+    }
+
     /** config.json of this model: GPT-2, gelu_new, LayerNorm eps 1e-5, lm_head tied as the task says. */
     public ObjectNode configJson() {
         ObjectNode c = JSON.createObjectNode();
         c.put("model_type", "gpt2");
         c.putArray("architectures").add("GPT2LMHeadModel");
         c.put("n_embd", task.dModel());
-        c.put("n_layer", task.layers());
+        c.put("n_layer", layers);
         c.put("n_head", task.heads());
         c.put("n_inner", task.dMlp());
         c.put("n_positions", task.context());
@@ -139,12 +154,12 @@ public final class ToyParameters {
             }
             leaves.put(name, a);
         });
-        List<LayerWeights> layers = new ArrayList<>();
-        for (int l = 0; l < task.layers(); l++) {
+        List<LayerWeights> blocks = new ArrayList<>();
+        for (int l = 0; l < layers; l++) {
             String p = "h." + l + ".";
             NDList qkv = leaves.get(p + "attn.c_attn.weight").split(3, 1);
             NDList qkvBias = leaves.get(p + "attn.c_attn.bias").split(3, 0);
-            layers.add(new LayerWeights(
+            blocks.add(new LayerWeights(
                     leaves.get(p + "ln_1.weight"), leaves.get(p + "ln_1.bias"),
                     qkv.get(0), qkvBias.get(0), qkv.get(1), qkvBias.get(1), qkv.get(2), qkvBias.get(2),
                     leaves.get(p + "attn.c_proj.weight"), leaves.get(p + "attn.c_proj.bias"),
@@ -155,7 +170,7 @@ public final class ToyParameters {
                     leaves.get(p + "mlp.c_proj.weight"), leaves.get(p + "mlp.c_proj.bias"),
                     null));
         }
-        ModelWeights weights = new ModelWeights(manager, leaves.get("wte.weight"), leaves.get("wpe.weight"), layers,
+        ModelWeights weights = new ModelWeights(manager, leaves.get("wte.weight"), leaves.get("wpe.weight"), blocks,
                 leaves.get("ln_f.weight"), leaves.get("ln_f.bias"),
                 leaves.get(task.tiedEmbeddings() ? "wte.weight" : "lm_head.weight").transpose(), null);
         return new Built(new HookedTransformer(config(), weights), leaves);

@@ -85,14 +85,20 @@ public final class ToyRun {
 
     public static Outcome run(ToyTask kind, long seed, int steps, Path dir, String command, PrintWriter out)
             throws IOException {
-        out.printf("training %s toy model (seed %d, %d steps)...%n", kind.key(), seed, steps);
+        return run(kind, kind.layers(), seed, steps, dir, command, out);
+    }
+
+    /** {@link #run(ToyTask, long, int, Path, String, PrintWriter)} with a model of {@code layers} blocks. */
+    public static Outcome run(ToyTask kind, int layers, long seed, int steps, Path dir, String command, PrintWriter out)
+            throws IOException {
+        out.printf("training %s toy model (%d layers, seed %d, %d steps)...%n", kind.key(), layers, seed, steps);
         out.flush();
-        ToyTrainer.Result training = ToyTrainer.train(kind, seed, steps, null, (step, loss, avg) -> {
+        ToyTrainer.Result training = ToyTrainer.train(kind, layers, seed, steps, null, (step, loss, avg) -> {
             if (step % Math.max(1, steps / 10) == 0) {
                 out.printf("  step %d  loss %.4f  (moving average %.4f)%n", step, loss, avg);
                 out.flush();
             }
-        });
+        }, 0, null);
         training.parameters().writeCheckpoint(dir);
         Task task = task(kind, seed);
         TaskFile.write(dir.resolve("task.jsonl"), task);
@@ -298,6 +304,7 @@ public final class ToyRun {
         ObjectNode o = JSON.createObjectNode();
         o.put("task", kind.key());
         o.put("seed", seed);
+        o.put("layers", r.parameters().layers());
         o.put("steps", r.steps());
         o.put("batch_size", kind.batchSize());
         o.put("learning_rate", kind.learningRate());

@@ -55,6 +55,12 @@ public final class ToyTrainer {
 
     public static Result train(ToyTask task, long seed, int steps, IntConsumer onStep, LossListener listener,
             int every, Probe probe) {
+        return train(task, task.layers(), seed, steps, onStep, listener, every, probe);
+    }
+
+    /** Trains a model of {@code layers} blocks on {@code task} (its default depth: {@link ToyTask#layers()}). */
+    public static Result train(ToyTask task, int layers, long seed, int steps, IntConsumer onStep, LossListener listener,
+            int every, Probe probe) {
         DjlRuntime.newManager().close(); // initialises DJL offline before the engine is used
         // One intra-op thread: reductions then run in a fixed order, so a seed gives identical weights
         // (with two threads the last bits differed between runs), and on a shared 2-core machine it is
@@ -62,16 +68,16 @@ public final class ToyTrainer {
         int threads = JniUtils.getNumThreads();
         JniUtils.setNumThreads(1);
         try {
-            return trainSingleThreaded(task, seed, steps, onStep, listener, every, probe);
+            return trainSingleThreaded(task, layers, seed, steps, onStep, listener, every, probe);
         } finally {
             JniUtils.setNumThreads(threads);
         }
     }
 
-    private static Result trainSingleThreaded(ToyTask task, long seed, int steps, IntConsumer onStep,
+    private static Result trainSingleThreaded(ToyTask task, int layers, long seed, int steps, IntConsumer onStep,
             LossListener listener, int every, Probe probe) {
         long start = System.nanoTime();
-        ToyParameters params = ToyParameters.init(task, seed);
+        ToyParameters params = ToyParameters.init(task, layers, seed);
         Random data = new Random(seed * 31 + 7);
         Map<String, float[]> m1 = new HashMap<>();
         Map<String, float[]> m2 = new HashMap<>();

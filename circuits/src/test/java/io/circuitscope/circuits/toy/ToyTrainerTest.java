@@ -52,4 +52,22 @@ class ToyTrainerTest {
             }
         }
     }
+
+    /** --layers: a deeper (or shallower) model than the task's default, written and reloaded with that depth. */
+    @Test
+    void aToyModelCanHaveAnotherDepthThanItsTasksDefault(@TempDir Path dir) throws Exception {
+        ToyTrainer.Result r = ToyTrainer.train(ToyTask.IOI, 5, 5, 3, null, null, 0, null);
+        assertEquals(5, r.parameters().layers());
+        assertEquals(5, r.parameters().configJson().get("n_layer").asInt());
+        assertTrue(r.parameters().names().contains("h.4.mlp.c_fc.weight"), r.parameters().names().toString());
+        assertTrue(!r.parameters().names().contains("h.5.ln_1.weight"));
+        r.parameters().writeCheckpoint(dir);
+        try (LoadedModel loaded = ModelLoader.load(dir)) {
+            assertEquals(5, loaded.model().config().nLayers());
+        }
+        assertEquals(ToyTask.IOI.layers(), ToyParameters.init(ToyTask.IOI, 5).layers(), "default depth: the task's");
+        IllegalArgumentException none = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> ToyParameters.init(ToyTask.IOI, 0, 5));
+        assertTrue(none.getMessage().contains("at least one layer"), none.getMessage());
+    }
 }
