@@ -34,11 +34,27 @@ public final class GraphvizRenderer {
             if (useDot) {
                 engines.add(new GraphvizCmdLineEngine().timeout(120, java.util.concurrent.TimeUnit.SECONDS));
             }
-            engines.add(new GraphvizV8Engine());
+            engines.add(new GraphvizV8Engine(nativeCache()));
             Graphviz.useEngine(engines);
             engine = useDot ? "dot" : "js";
         }
         return engine;
+    }
+
+    /**
+     * Where J2V8 unpacks its 19 MB native library (it rewrites it on every start): a cache folder
+     * rather than its default, the top of the user's home; null (that default) if the folder cannot be made.
+     */
+    static String nativeCache() {
+        String xdg = System.getenv("XDG_CACHE_HOME");
+        Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
+        Path dir = base.resolve("circuitscope").resolve("native");
+        try {
+            Files.createDirectories(dir);
+            return Files.isWritable(dir) ? dir.toString() : null;
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
     }
 
     static boolean dotOnPath() {
