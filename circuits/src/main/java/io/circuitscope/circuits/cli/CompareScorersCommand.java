@@ -70,6 +70,12 @@ final class CompareScorersCommand implements Callable<Integer> {
                     + "missing. Refused if FILE belongs to another model, task, metric, ablation or graph.")
     Path exactCache;
 
+    @Option(names = "--material-fraction", paramLabel = "F", defaultValue = "0.001",
+            description = "Edges whose exact effect reaches F of the task's effect |clean - corrupted| are the edges that "
+                    + "matter; their correlations are reported besides those over every edge (default: ${DEFAULT-VALUE}, "
+                    + "below which no edge alone moves a faithfulness reported to three decimals).")
+    double materialFraction;
+
     @Option(names = "--batch-size", defaultValue = "32", description = "Examples per forward pass (default: ${DEFAULT-VALUE}).")
     int batchSize;
 
@@ -119,6 +125,10 @@ final class CompareScorersCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "--ig-steps, --batch-size, --top-edges, --top-nodes and --exact-edges must be positive");
         }
+        if (!(materialFraction >= 0 && materialFraction < 1)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--material-fraction must be at least 0 and "
+                    + "below 1, got " + materialFraction);
+        }
         PrintWriter stdout = spec.commandLine().getOut();
         ProgressBar progress = new ProgressBar(spec.commandLine().getErr(), quiet);
         try (ModelAndTask mt = input.open(spec, seed, quiet)) {
@@ -136,7 +146,7 @@ final class CompareScorersCommand implements Callable<Integer> {
                                 Hashes.of(mt.model().config()), Hashes.of(mt.task()), m.name(), ablation, tp.cleanValue(),
                                 tp.corruptedValue()));
                 ScorerComparison.Result r = ScorerComparison.run(tp, chosen, topEdges, topNodes, patched, sampleSeed,
-                        store, progress);
+                        store, materialFraction, progress);
                 stdout.printf("compare-scorers: %s, task %s (%d examples), metric %s, %s ablation: clean %.4f, "
                         + "corrupted %.4f%n", input.model, mt.task().name(), mt.task().examples().size(), m.name(), ablation,
                         tp.cleanValue(), tp.corruptedValue());
@@ -230,7 +240,7 @@ final class CompareScorersCommand implements Callable<Integer> {
             o.put("seconds", e.seconds());
             ObjectNode material = o.putObject("material_edges"); // edges whose exact effect matters on the task
             material.put("threshold", e.material().threshold());
-            material.put("fraction_of_task_effect", ScoreAgreement.MATERIAL_FRACTION);
+            material.put("fraction_of_task_effect", r.materialFraction());
             material.put("edges", e.material().edges());
             putNumber(material, "pearson", e.material().pearson());
             putNumber(material, "spearman", e.material().spearman());

@@ -42,9 +42,11 @@ public final class ScorerComparison {
      * @param exactSeconds time of exact edge and node patching in this run
      * @param topCoverage with a sample, how many unpatched edges could belong to the exact top edges; null
      *                    when every edge was patched
+     * @param materialFraction the fraction of the task's effect from which an edge matters (see {@link Entry#material()})
      */
     public record Result(int edges, int exactEdges, int reusedEdges, boolean reusedNodes, int componentNodes,
-            double exactSeconds, long exactPasses, List<Entry> entries, EdgeSample.Coverage topCoverage) {
+            double exactSeconds, long exactPasses, List<Entry> entries, EdgeSample.Coverage topCoverage,
+            double materialFraction) {
         /** Entries by scorer key, in run order. */
         public Map<String, Entry> byScorer() {
             Map<String, Entry> m = new LinkedHashMap<>();
@@ -73,6 +75,19 @@ public final class ScorerComparison {
      */
     public static Result run(TaskPatcher tp, List<EdgeScorer> scorers, int topEdges, int topNodes, int sampledEdges,
             long seed, ExactEffectsStore store, Progress progress) {
+        return run(tp, scorers, topEdges, topNodes, sampledEdges, seed, store, ScoreAgreement.MATERIAL_FRACTION, progress);
+    }
+
+    /**
+     * {@link #run(TaskPatcher, List, int, int, int, long, ExactEffectsStore, Progress)}, with the edges that
+     * matter being those whose exact effect reaches {@code materialFraction} of the task's effect.
+     */
+    public static Result run(TaskPatcher tp, List<EdgeScorer> scorers, int topEdges, int topNodes, int sampledEdges,
+            long seed, ExactEffectsStore store, double materialFraction, Progress progress) {
+        if (!(materialFraction >= 0 && materialFraction < 1)) {
+            throw new IllegalArgumentException("the fraction of the task's effect from which an edge matters must be in "
+                    + "[0, 1), got " + materialFraction);
+        }
         int all = tp.graph().nEdges();
         if (sampledEdges < 1) {
             throw new IllegalArgumentException("sampled edges must be positive, got " + sampledEdges);
@@ -101,10 +116,10 @@ public final class ScorerComparison {
         double exactSeconds = (System.nanoTime() - start) / 1e9;
         EdgeScores exact = new EdgeScores(tp.graph(), inComparison);
         List<Entry> entries = agreements(scored, exact, sample.everyEdge() ? null : sample.weights(), nodeEffects, topEdges,
-                topNodes, materialThreshold(tp));
+                topNodes, materialThreshold(tp, materialFraction));
         return new Result(all, chosen.length, chosen.length - missing.length, stored.nodes() != null,
                 tp.graph().nSources() - 1, exactSeconds, tp.forwardPasses() - passes, entries,
-                sample.everyEdge() ? null : sample.coverage(exact, topEdges));
+                sample.everyEdge() ? null : sample.coverage(exact, topEdges), materialFraction);
     }
 
     /** Each scorer's scores and the seconds it took. */
@@ -126,14 +141,15 @@ public final class ScorerComparison {
     public static Result compare(TaskPatcher tp, List<EdgeScorer> scorers, EdgeScores exact, double[] exactNodeEffects,
             int topEdges, int topNodes, Progress progress) {
         List<Entry> entries = agreements(score(tp, scorers, progress), exact, null, exactNodeEffects, topEdges, topNodes,
-                materialThreshold(tp));
+                materialThreshold(tp, ScoreAgreement.MATERIAL_FRACTION));
         int patched = (int) java.util.stream.IntStream.range(0, exact.size()).filter(i -> !Double.isNaN(exact.get(i))).count();
-        return new Result(tp.graph().nEdges(), patched, 0, false, tp.graph().nSources() - 1, 0, 0, entries, null);
+        return new Result(tp.graph().nEdges(), patched, 0, false, tp.graph().nSources() - 1, 0, 0, entries, null,
+                ScoreAgreement.MATERIAL_FRACTION);
     }
 
-    /** The smallest exact effect of an edge that matters on this task ({@link ScoreAgreement#MATERIAL_FRACTION}). */
-    static double materialThreshold(TaskPatcher tp) {
-        return ScoreAgreement.MATERIAL_FRACTION * Math.abs(tp.cleanValue() - tp.corruptedValue());
+    /** The smallest exact effect of an edge that matters on this task (default fraction: {@link ScoreAgreement#MATERIAL_FRACTION}). */
+    static double materialThreshold(TaskPatcher tp, double fraction) {
+        return fraction * Math.abs(tp.cleanValue() - tp.corruptedValue());
     }
 
     private static List<Entry> agreements(Scored scored, EdgeScores exact, double[] edgeWeights, double[] exactNodeEffects,
@@ -186,9 +202,10 @@ public final class ScorerComparison {
     /** Edge correlations over the edges that matter, one line for all scorers. */
     private static void printMaterial(PrintWriter out, Result r) {
         ScoreAgreement.MaterialEdges first = r.entries().get(0).material();
-        StringBuilder line = new StringBuilder(String.format("edges that matter (|exact effect| >= %.4g, %.1f%% of the "
+        StringBuilder line = new StringBuilder(String.format("edges that matter (|exact effect| >= %.4g, %s%% of the "
                 + "task's effect): %d of %d%s; edge Pearson / Spearman over them:", first.threshold(),
-                100 * ScoreAgreement.MATERIAL_FRACTION, first.edges(), r.exactEdges(), r.exactEdges() < r.edges()
+                new java.math.BigDecimal(100 * r.materialFraction()).round(new java.math.MathContext(4))
+                        .stripTrailingZeros().toPlainString(), first.edges(), r.exactEdges(), r.exactEdges() < r.edges()
                         ? " patched" : ""));
         for (Entry e : r.entries()) {
             line.append(String.format(" %s %.3f / %.3f,", e.scorer(), e.material().pearson(), e.material().spearman()));

@@ -147,4 +147,25 @@ class CompareScorersCommandTest {
         assertEquals(2, unknown.code());
         assertTrue(unknown.err().contains("unknown scorer 'magic'"), unknown.err());
     }
+
+    /** --material-fraction 0 makes every edge one that matters: the two sets of correlations then agree. */
+    @Test
+    void theFractionFromWhichAnEdgeMattersIsTheUsersToChoose() throws Exception {
+        Path file = dir.resolve("every-edge-matters.json");
+        CliRun r = CliRun.run("compare-scorers", "--quiet", "--examples", "8", "--scorers", "eap,relp",
+                "--material-fraction", "0", "--out", file.toString());
+        assertEquals(0, r.code(), r.err());
+        JsonNode relp = new ObjectMapper().readTree(file.toFile()).get("scorers").get("relp");
+        JsonNode material = relp.get("material_edges");
+        assertEquals(0.0, material.get("fraction_of_task_effect").asDouble());
+        assertEquals(262, material.get("edges").asInt());
+        assertEquals(relp.get("edge_spearman").asDouble(), material.get("spearman").asDouble(), 1e-12);
+        assertEquals(relp.get("edge_pearson").asDouble(), material.get("pearson").asDouble(), 1e-12);
+        assertTrue(r.out().contains("edges that matter (|exact effect| >= 0.000, 0% of the task's effect): 262 of 262"),
+                r.out());
+
+        CliRun bad = CliRun.run("compare-scorers", "--quiet", "--material-fraction", "1.5");
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("--material-fraction must be at least 0 and below 1, got 1.5"), bad.err());
+    }
 }
