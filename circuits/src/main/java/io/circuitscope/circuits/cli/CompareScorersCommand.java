@@ -125,9 +125,10 @@ final class CompareScorersCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "--ig-steps, --batch-size, --top-edges, --top-nodes and --exact-edges must be positive");
         }
-        if (!(materialFraction >= 0 && materialFraction < 1)) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--material-fraction must be at least 0 and "
-                    + "below 1, got " + materialFraction);
+        try {
+            ScorerComparison.requireMaterialFraction(materialFraction, "--material-fraction");
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
         PrintWriter stdout = spec.commandLine().getOut();
         ProgressBar progress = new ProgressBar(spec.commandLine().getErr(), quiet);

@@ -84,10 +84,7 @@ public final class ScorerComparison {
      */
     public static Result run(TaskPatcher tp, List<EdgeScorer> scorers, int topEdges, int topNodes, int sampledEdges,
             long seed, ExactEffectsStore store, double materialFraction, Progress progress) {
-        if (!(materialFraction >= 0 && materialFraction < 1)) {
-            throw new IllegalArgumentException("the fraction of the task's effect from which an edge matters must be in "
-                    + "[0, 1), got " + materialFraction);
-        }
+        requireMaterialFraction(materialFraction, "the material fraction");
         int all = tp.graph().nEdges();
         if (sampledEdges < 1) {
             throw new IllegalArgumentException("sampled edges must be positive, got " + sampledEdges);
@@ -145,6 +142,13 @@ public final class ScorerComparison {
         int patched = (int) java.util.stream.IntStream.range(0, exact.size()).filter(i -> !Double.isNaN(exact.get(i))).count();
         return new Result(tp.graph().nEdges(), patched, 0, false, tp.graph().nSources() - 1, 0, 0, entries, null,
                 ScoreAgreement.MATERIAL_FRACTION);
+    }
+
+    /** Refuses a fraction of the task's effect outside [0, 1), naming it as {@code what}. */
+    public static void requireMaterialFraction(double fraction, String what) {
+        if (!(fraction >= 0 && fraction < 1)) {
+            throw new IllegalArgumentException(what + " must be at least 0 and below 1, got " + fraction);
+        }
     }
 
     /** The smallest exact effect of an edge that matters on this task (default fraction: {@link ScoreAgreement#MATERIAL_FRACTION}). */
