@@ -34,7 +34,11 @@ public final class GraphvizRenderer {
             if (useDot) {
                 engines.add(new GraphvizCmdLineEngine().timeout(120, java.util.concurrent.TimeUnit.SECONDS));
             }
-            engines.add(new GraphvizV8Engine(nativeCache()));
+            String cache = nativeCache();
+            if (!useDot && cache != null) {
+                offerCorrectedLibrary(NoExecStackLibrary.folder(Path.of(cache)));
+            }
+            engines.add(new GraphvizV8Engine(cache));
             Graphviz.useEngine(engines);
             engine = useDot ? "dot" : "js";
         }
@@ -54,6 +58,23 @@ public final class GraphvizRenderer {
             return Files.isWritable(dir) ? dir.toString() : null;
         } catch (IOException | RuntimeException e) {
             return null;
+        }
+    }
+
+    /**
+     * When {@code ./circuitscope} has put {@code folder} on the library path, writes J2V8's library
+     * there without its executable-stack flag, so J2V8 loads that copy instead of unpacking its own.
+     */
+    private static void offerCorrectedLibrary(Path folder) {
+        if (!NoExecStackLibrary.onLibraryPath(folder)) {
+            return;
+        }
+        try {
+            NoExecStackLibrary.install(folder);
+        } catch (IOException | RuntimeException e) {
+            // J2V8 then unpacks and loads the library as shipped: it still works (up to glibc 2.40), with the JVM's warning.
+            System.err.println("circuitscope: could not write a corrected Graphviz engine library to " + folder + ": "
+                    + e.getMessage());
         }
     }
 
