@@ -1,43 +1,87 @@
 package io.circuitscope.circuits.cli;
 
 import io.circuitscope.core.progress.Progress;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.function.LongSupplier;
 
 /**
- * A one-line progress bar on stderr: stage, bar, done/total, forward passes and the estimated time
- * left. Redrawn at most every 200 ms; silent when quiet.
+ * Progress on stderr: stage, bar, done/total, forward passes and the estimated time left. On a
+ * terminal one line is redrawn in place at most every 200 ms. When stderr goes to a file or a pipe
+ * (an overnight batch's log) redrawing would pile up carriage returns, so it writes plain lines
+ * instead: one every 30 s while a stage runs and one when it ends. Silent when quiet.
  */
 final class ProgressBar implements Progress {
+    static final long REDRAW_NANOS = 200_000_000L;
+    static final long LOG_LINE_NANOS = 30_000_000_000L;
+
     private final PrintWriter err;
     private final boolean quiet;
+    private final boolean redraw;
+    private final LongSupplier clock;
     private String stage = "";
     private long total;
     private long started;
     private long lastDraw;
     private long done;
     private long passes;
+    private int lastWidth;
 
     ProgressBar(PrintWriter err, boolean quiet) {
+        this(err, quiet, stderrIsTerminal(), System::nanoTime);
+    }
+
+    /** @param redraw redraw one line in place (a terminal) rather than write whole lines (a log) */
+    ProgressBar(PrintWriter err, boolean quiet, boolean redraw, LongSupplier clock) {
         this.err = err;
         this.quiet = quiet;
+        this.redraw = redraw;
+        this.clock = clock;
+    }
+
+    /**
+     * Whether stderr is a terminal: {@code -Dcircuitscope.progress=bar} or {@code lines} decides;
+     * otherwise, on Linux, where file descriptor 2 points; elsewhere whether the JVM has a console.
+     */
+    static boolean stderrIsTerminal() {
+        String forced = System.getProperty("circuitscope.progress", "");
+        if (forced.equals("bar") || forced.equals("lines")) {
+            return forced.equals("bar");
+        }
+        Path fd2 = Path.of("/proc/self/fd/2");
+        if (Files.exists(fd2, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            try {
+                String target = Files.readSymbolicLink(fd2).toString();
+                return target.startsWith("/dev/pts/") || target.startsWith("/dev/tty");
+            } catch (IOException | UnsupportedOperationException e) {
+                return false;
+            }
+        }
+        return System.console() != null;
     }
 
     @Override
     public void start(String stage, long total) {
         this.stage = stage;
         this.total = total;
-        this.started = System.nanoTime();
-        this.lastDraw = 0;
+        this.started = clock.getAsLong();
+        this.lastDraw = started;
         this.done = 0;
         this.passes = 0;
-        draw(true);
+        if (redraw) {
+            draw();
+        }
     }
 
     @Override
     public void advance(long done, long forwardPasses) {
         this.done = done;
         this.passes = forwardPasses;
-        draw(false);
+        if (clock.getAsLong() - lastDraw >= (redraw ? REDRAW_NANOS : LOG_LINE_NANOS)) {
+            draw();
+        }
     }
 
     @Override
@@ -45,24 +89,22 @@ final class ProgressBar implements Progress {
         if (total > 0) {
             done = total;
         }
-        draw(true);
-        if (!quiet) {
+        draw();
+        if (!quiet && redraw) {
+            lastWidth = 0;
             err.println();
             err.flush();
         }
     }
 
-    private void draw(boolean force) {
+    private void draw() {
         if (quiet) {
             return;
         }
-        long now = System.nanoTime();
-        if (!force && now - lastDraw < 200_000_000L) {
-            return;
-        }
+        long now = clock.getAsLong();
         lastDraw = now;
         double elapsed = (now - started) / 1e9;
-        StringBuilder line = new StringBuilder("\r").append(stage).append(' ');
+        StringBuilder line = new StringBuilder(redraw ? "\r" : "").append(stage).append(' ');
         if (total > 0) {
             int width = 24;
             int filled = (int) Math.min(width, Math.round(width * (double) done / total));
@@ -73,7 +115,14 @@ final class ProgressBar implements Progress {
             }
         }
         line.append(String.format(", %d forward passes, %.1f s", passes, elapsed));
-        err.print(line);
+        if (redraw) {
+            int width = line.length();
+            line.append(" ".repeat(Math.max(0, lastWidth - width))); // wipe what a longer line left
+            lastWidth = width;
+            err.print(line);
+        } else {
+            err.println(line);
+        }
         err.flush();
     }
 }

@@ -1,0 +1,96 @@
+package io.circuitscope.circuits.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+class ProgressBarTest {
+    private final StringWriter text = new StringWriter();
+    private final AtomicLong now = new AtomicLong(1_000_000_000L);
+
+    private ProgressBar bar(boolean redraw) {
+        return new ProgressBar(new PrintWriter(text), false, redraw, now::get);
+    }
+
+    /** Ten minutes of advances every 100 ms, as an overnight batch's log receives them. */
+    private void runTenMinutes(ProgressBar progress) {
+        progress.start("ACDC verification", 6000);
+        for (int i = 1; i <= 6000; i++) {
+            now.addAndGet(100_000_000L);
+            progress.advance(i, 2L * i);
+        }
+        progress.finish();
+    }
+
+    @Test
+    void aLogGetsWholeLinesEveryThirtySecondsAndOneAtTheEnd() {
+        runTenMinutes(bar(false));
+        String log = text.toString();
+        assertFalse(log.contains("\r"), "no carriage returns in a log");
+        List<String> lines = log.lines().toList();
+        assertEquals(600 / 30 + 1, lines.size(), log);
+        assertTrue(lines.get(0).startsWith("ACDC verification [#"), lines.get(0));
+        assertTrue(lines.get(0).contains("300/6000, ~570 s left, 600 forward passes, 30.0 s"), lines.get(0));
+        assertTrue(lines.get(lines.size() - 1).endsWith("6000/6000, 12000 forward passes, 600.0 s"), lines.get(lines.size() - 1));
+    }
+
+    @Test
+    void aTerminalGetsOneLineRedrawnInPlaceAtMostFiveTimesASecond() {
+        runTenMinutes(bar(true));
+        String screen = text.toString();
+        assertEquals(1, screen.chars().filter(c -> c == '\n').count(), "one line, ended when the stage ends");
+        assertTrue(screen.endsWith(System.lineSeparator()));
+        long redraws = screen.chars().filter(c -> c == '\r').count();
+        assertEquals(1 + 3000 + 1, redraws, "start, every other 100 ms advance, finish");
+    }
+
+    @Test
+    void aShorterRedrawWipesTheRestOfTheLongerOne() {
+        ProgressBar progress = bar(true);
+        progress.start("scoring", 10);
+        now.addAndGet(300_000_000L);
+        progress.advance(5, 1);
+        now.addAndGet(300_000_000L);
+        progress.finish();
+        String[] draws = text.toString().split("\r");
+        String withEstimate = draws[2];
+        String last = draws[3].stripTrailing();
+        assertTrue(withEstimate.contains("s left"), withEstimate);
+        assertTrue(draws[3].replace(System.lineSeparator(), "").length() >= withEstimate.length(),
+                "the final draw covers the longer one before it: " + List.of(draws));
+        assertTrue(last.endsWith("10/10, 1 forward passes, 0.6 s"), last);
+    }
+
+    @Test
+    void quietWritesNothing() {
+        ProgressBar progress = new ProgressBar(new PrintWriter(text), true, false, now::get);
+        progress.start("scoring", 10);
+        now.addAndGet(60_000_000_000L);
+        progress.advance(5, 1);
+        progress.finish();
+        assertEquals("", text.toString());
+    }
+
+    @Test
+    void theTerminalCanBeForcedEitherWay() {
+        String before = System.getProperty("circuitscope.progress");
+        try {
+            System.setProperty("circuitscope.progress", "bar");
+            assertTrue(ProgressBar.stderrIsTerminal());
+            System.setProperty("circuitscope.progress", "lines");
+            assertFalse(ProgressBar.stderrIsTerminal());
+        } finally {
+            if (before == null) {
+                System.clearProperty("circuitscope.progress");
+            } else {
+                System.setProperty("circuitscope.progress", before);
+            }
+        }
+    }
+}
