@@ -21,12 +21,21 @@ public final class RelP implements EdgeScorer {
      *                          authors' code: with it every edge into a query or key input scores 0.
      */
     public RelP(boolean constantAttention) {
-        this.rules = GradientRules.relevance(constantAttention);
+        this(GradientRules.relevance(constantAttention));
     }
 
+    /** Any set of the LRP rules, for ablating them one at a time (key {@code relp:RULES}, e.g. {@code relp:identity+half}). */
+    public RelP(GradientRules rules) {
+        this.rules = rules;
+    }
+
+    /** {@code relp} and {@code relp-ah} for the RelP authors' rule sets; {@code relp:RULES} for any other. */
     @Override
     public String key() {
-        return rules.constantAttention() ? "relp-ah" : "relp";
+        if (rules.equals(GradientRules.relevance(false))) {
+            return "relp";
+        }
+        return rules.equals(GradientRules.relevance(true)) ? "relp-ah" : "relp:" + rules.names();
     }
 
     @Override

@@ -11,6 +11,7 @@ import io.circuitscope.core.graph.EdgeScores;
 import io.circuitscope.core.graph.Port;
 import io.circuitscope.core.graph.TaskPatcher;
 import io.circuitscope.core.io.LoadedModel;
+import io.circuitscope.core.model.GradientRules;
 import io.circuitscope.core.progress.Progress;
 import io.circuitscope.core.task.Metrics;
 import io.circuitscope.core.task.Task;
@@ -202,5 +203,42 @@ class AtpStarAndRelPTest {
                 assertTrue(maxDiff > 1e-3, "LN and Identity rules must change the backward pass");
             }
         }
+    }
+
+    /**
+     * The rules one at a time, on GPT-2 (LayerNorm, GELU, no gated MLP): no rules is EAP; the LN- and
+     * Identity-rules each change scores; the Half-rule, with no gate to split, changes nothing.
+     */
+    @Test
+    void eachLrpRuleCanBeSwitchedOnAlone() {
+        try (LoadedModel loaded = TestModels.load(TinyCheckpoint.gpt2(43, 2, 2, 4, 23, 8, false))) {
+            Task task = RandomTasks.make(loaded.model(), 6, 3, 5, false);
+            try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(loaded.model()), task, Metrics.LOGIT_DIFF,
+                    Ablation.RESAMPLE, 8)) {
+                double[] eap = new Eap().score(tp, Progress.NONE).values();
+                java.util.function.Function<String, double[]> relp =
+                        rules -> new RelP(GradientRules.parse(rules)).score(tp, Progress.NONE).values();
+                assertClose(eap, relp.apply("none"), "relp:none is EAP");
+                assertClose(relp.apply("none"), relp.apply("half"), "no gate for the Half-rule to split");
+                assertClose(new RelP(false).score(tp, Progress.NONE).values(), relp.apply("ln+identity"),
+                        "RelP's default rules reduce to LN + Identity without gates");
+                assertTrue(maxDifference(eap, relp.apply("ln")) > 1e-3, "the LN-rule alone changes scores");
+                assertTrue(maxDifference(eap, relp.apply("identity")) > 1e-3, "the Identity-rule alone changes scores");
+            }
+        }
+    }
+
+    private static void assertClose(double[] expected, double[] actual, String what) {
+        for (int i = 0; i < expected.length; i++) {
+            assertEquals(expected[i], actual[i], 1e-5 + 1e-4 * Math.abs(expected[i]), what + " (edge " + i + ")");
+        }
+    }
+
+    private static double maxDifference(double[] a, double[] b) {
+        double max = 0;
+        for (int i = 0; i < a.length; i++) {
+            max = Math.max(max, Math.abs(a[i] - b[i]));
+        }
+        return max;
     }
 }

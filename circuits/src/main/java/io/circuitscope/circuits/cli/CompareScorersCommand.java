@@ -34,7 +34,8 @@ final class CompareScorersCommand implements Callable<Integer> {
     ModelTaskOptions input;
 
     @Option(names = "--scorers", split = ",", defaultValue = "eap,eap-ig,atp-star,relp",
-            description = "Scorers to compare, comma separated (default: ${DEFAULT-VALUE}).")
+            description = "Scorers to compare, comma separated; relp:RULES is RelP with only the LRP rules named (ln, "
+                    + "identity, half, ah joined by '+', or none), to measure each rule (default: ${DEFAULT-VALUE}).")
     List<String> scorers;
 
     @Option(names = "--metric", defaultValue = "logit-diff",

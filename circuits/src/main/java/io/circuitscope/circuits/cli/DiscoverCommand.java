@@ -49,7 +49,8 @@ final class DiscoverCommand implements Callable<Integer> {
     boolean noRender;
 
     @Option(names = "--method", defaultValue = "pipeline",
-            description = "acdc, atp, eap, eap-ig, atp-star, relp, relp-ah, exact or pipeline (default: ${DEFAULT-VALUE}).")
+            description = "acdc, atp, eap, eap-ig, atp-star, relp, relp-ah, exact or pipeline; relp:RULES runs RelP with "
+                    + "the LRP rules named (ln, identity, half, ah joined by '+', or none) (default: ${DEFAULT-VALUE}).")
     String method;
 
     @Option(names = "--scorer", defaultValue = "eap-ig", description = "Scorer of the pipeline (default: ${DEFAULT-VALUE}).")
@@ -101,9 +102,10 @@ final class DiscoverCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!Methods.methodKeys().contains(method)) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--method must be one of "
-                    + String.join(", ", Methods.methodKeys()) + ", got '" + method + "'");
+        try {
+            Methods.checkMethod(method);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--method: " + e.getMessage());
         }
         if (igSteps < 1 || batchSize < 1 || edges < 0 || nodes < 0 || !(tau >= 0)) {
             throw new CommandLine.ParameterException(spec.commandLine(),

@@ -35,10 +35,7 @@ public final class DiscoveryRun {
             Progress progress) {
         long start = System.nanoTime();
         Metric metric = Metrics.byName(s.metric());
-        if (!Methods.methodKeys().contains(s.method())) {
-            throw new IllegalArgumentException("unknown method '" + s.method() + "' (known: "
-                    + String.join(", ", Methods.methodKeys()) + ")");
-        }
+        Methods.checkMethod(s.method());
         String scorerKey = s.method().equals(Methods.PIPELINE) ? s.scorer() : s.method();
         if (Methods.differentiatesAtClean(scorerKey) && metric.needsCleanReference()) {
             throw new IllegalArgumentException(scorerKey + " takes the gradient at the clean model, where KL divergence "

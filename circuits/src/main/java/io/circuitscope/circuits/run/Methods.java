@@ -4,6 +4,8 @@ import io.circuitscope.discovery.EapIg;
 import io.circuitscope.discovery.Eap;
 import io.circuitscope.discovery.EdgeScorer;
 import io.circuitscope.discovery.ExhaustivePatching;
+import io.circuitscope.discovery.RelP;
+import io.circuitscope.core.model.GradientRules;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.IntFunction;
@@ -17,8 +19,8 @@ public final class Methods {
         SCORERS.put("eap", steps -> new Eap());
         SCORERS.put("eap-ig", EapIg::new);
         SCORERS.put("atp-star", steps -> new io.circuitscope.discovery.AtpStar());
-        SCORERS.put("relp", steps -> new io.circuitscope.discovery.RelP(false));
-        SCORERS.put("relp-ah", steps -> new io.circuitscope.discovery.RelP(true));
+        SCORERS.put("relp", steps -> new RelP(false));
+        SCORERS.put("relp-ah", steps -> new RelP(true));
         SCORERS.put("exact", steps -> new ExhaustivePatching(64));
     }
 
@@ -31,11 +33,17 @@ public final class Methods {
     private Methods() {
     }
 
+    /** RelP with a chosen set of LRP rules: {@code relp:} followed by {@link GradientRules#parse}'s names. */
+    public static final String RELP_RULES_PREFIX = "relp:";
+
     public static EdgeScorer scorer(String key, int igSteps) {
+        if (key.startsWith(RELP_RULES_PREFIX)) {
+            return new RelP(GradientRules.parse(key.substring(RELP_RULES_PREFIX.length())));
+        }
         IntFunction<EdgeScorer> f = SCORERS.get(key);
         if (f == null) {
             throw new IllegalArgumentException("unknown scorer '" + key + "' (known: " + String.join(", ", SCORERS.keySet())
-                    + ")");
+                    + ", or relp:RULES with RULES from " + String.join(", ", GradientRules.RULE_NAMES) + " joined by '+')");
         }
         return f.apply(igSteps);
     }
@@ -48,8 +56,33 @@ public final class Methods {
         return key.equals(ATP) || (isScorer(key) && scorer(key, 1).differentiatesAtClean());
     }
 
+    /** A scorer key: one of the named scorers, or {@code relp:RULES} with valid rules. */
     public static boolean isScorer(String key) {
+        if (key.startsWith(RELP_RULES_PREFIX)) {
+            try {
+                GradientRules.parse(key.substring(RELP_RULES_PREFIX.length()));
+                return true;
+            } catch (IllegalArgumentException e) {
+                return false;
+            }
+        }
         return SCORERS.containsKey(key);
+    }
+
+    /**
+     * Refuses a key that names no method: an unknown key with the list of known ones, a {@code relp:RULES}
+     * key with the rule that is wrong.
+     */
+    public static void checkMethod(String key) {
+        if (key.equals(ACDC) || key.equals(ATP) || key.equals(PIPELINE) || SCORERS.containsKey(key)) {
+            return;
+        }
+        if (key.startsWith(RELP_RULES_PREFIX)) {
+            GradientRules.parse(key.substring(RELP_RULES_PREFIX.length()));
+            return;
+        }
+        throw new IllegalArgumentException("unknown method '" + key + "' (known: " + String.join(", ", methodKeys())
+                + ", or relp:RULES with RULES from " + String.join(", ", GradientRules.RULE_NAMES) + " joined by '+')");
     }
 
     public static java.util.Set<String> methodKeys() {

@@ -74,6 +74,11 @@ class DiscoverCommandTest {
         CliRun eap = run("discover", "--model", model.toString(), "--task", task.toString(), "--method", "eap",
                 "--metric", "logit-diff", "--out", dir.resolve("run-eap").toString(), "--quiet");
         assertEquals(0, eap.code(), eap.err());
+        Path relpOut = dir.resolve("run-relp-rules");
+        CliRun relpRules = run("discover", "--model", model.toString(), "--task", task.toString(), "--method", "relp:identity",
+                "--metric", "logit-diff", "--out", relpOut.toString(), "--quiet", "--no-render");
+        assertEquals(0, relpRules.code(), relpRules.err());
+        assertTrue(relpOut.resolve("circuit.json").toFile().isFile());
         CliRun atp = run("discover", "--model", "planted:ioi", "--method", "atp", "--nodes", "6", "--metric", "logit-diff",
                 "--out", dir.resolve("run-atp").toString(), "--quiet", "--no-render");
         assertEquals(0, atp.code(), atp.err());
@@ -151,7 +156,10 @@ class DiscoverCommandTest {
         }
         CliRun unknown = run("discover", "--model", model.toString(), "--task", task.toString(), "--method", "magic");
         assertEquals(2, unknown.code());
-        assertTrue(unknown.err().contains("--method must be one of"), unknown.err());
+        assertTrue(unknown.err().contains("--method: unknown method 'magic' (known: acdc, atp, eap"), unknown.err());
+        CliRun badRule = run("discover", "--model", model.toString(), "--task", task.toString(), "--method", "relp:ln+gate");
+        assertEquals(2, badRule.code());
+        assertTrue(badRule.err().contains("--method: unknown LRP rule 'gate' in 'ln+gate'"), badRule.err());
         CliRun noTask = run("discover", "--model", model.toString(), "--task", dir.resolve("none.jsonl").toString());
         assertEquals(1, noTask.code());
         assertTrue(noTask.err().contains("none.jsonl"), noTask.err());
