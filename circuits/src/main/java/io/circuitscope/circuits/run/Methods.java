@@ -43,7 +43,7 @@ public final class Methods {
         IntFunction<EdgeScorer> f = SCORERS.get(key);
         if (f == null) {
             throw new IllegalArgumentException("unknown scorer '" + key + "' (known: " + String.join(", ", SCORERS.keySet())
-                    + ", or relp:RULES with RULES from " + String.join(", ", GradientRules.RULE_NAMES) + " joined by '+')");
+                    + relpRulesForm() + ")");
         }
         return f.apply(igSteps);
     }
@@ -82,7 +82,11 @@ public final class Methods {
             return;
         }
         throw new IllegalArgumentException("unknown method '" + key + "' (known: " + String.join(", ", methodKeys())
-                + ", or relp:RULES with RULES from " + String.join(", ", GradientRules.RULE_NAMES) + " joined by '+')");
+                + relpRulesForm() + ")");
+    }
+
+    private static String relpRulesForm() {
+        return ", or relp:RULES with RULES from " + String.join(", ", GradientRules.RULE_NAMES) + " joined by '+', or none";
     }
 
     public static java.util.Set<String> methodKeys() {
