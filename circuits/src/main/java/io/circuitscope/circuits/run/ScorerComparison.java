@@ -181,11 +181,12 @@ public final class ScorerComparison {
 
     /** A plain-text table. */
     public static void print(PrintWriter out, Result r) {
-        out.printf("%-9s %6s %13s %14s %13s %14s %10s %10s %10s %10s %8s%n", "scorer", "AUC", "edge Pearson",
+        int width = Math.max(9, r.entries().stream().mapToInt(e -> e.scorer().length()).max().orElse(0));
+        out.printf("%-" + width + "s %6s %13s %14s %13s %14s %10s %10s %10s %10s %8s%n", "scorer", "AUC", "edge Pearson",
                 "edge Spearman", "node Pearson", "node Spearman", "nodes@k", "nodes@2k", "edges@k", "edges@2k", "seconds");
         for (Entry e : r.entries()) {
             ScoreAgreement a = e.agreement();
-            out.printf("%-9s %6s %13.3f %14.3f %13.3f %14.3f %10s %10s %10s %10s %8.1f%n", e.scorer(),
+            out.printf("%-" + width + "s %6s %13.3f %14.3f %13.3f %14.3f %10s %10s %10s %10s %8.1f%n", e.scorer(),
                     Double.isNaN(a.auc()) ? "n/a" : String.format("%.3f", a.auc()),
                     a.edgePearson(), a.edgeSpearman(), a.nodePearson(), a.nodeSpearman(),
                     a.nodesInTopK() + "/" + a.topNodes(), a.nodesInTop2K() + "/" + a.topNodes(),

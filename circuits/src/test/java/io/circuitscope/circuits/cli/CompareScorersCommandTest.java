@@ -148,6 +148,30 @@ class CompareScorersCommandTest {
         assertTrue(unknown.err().contains("unknown scorer 'magic'"), unknown.err());
     }
 
+    /**
+     * RelP with chosen LRP rules is compared like any scorer: relp:none reproduces EAP's row, long names
+     * keep the table's columns aligned, and an unknown rule is refused by name.
+     */
+    @Test
+    void relpRuleSetsAreScorersOfTheirOwn() {
+        CliRun r = CliRun.run("compare-scorers", "--quiet", "--examples", "8", "--scorers", "eap,relp:identity+half,relp:none");
+        assertEquals(0, r.code(), r.err());
+        java.util.List<String> rows = r.out().lines()
+                .filter(l -> l.startsWith("scorer ") || l.matches("^(eap|relp:\\S+)\\s+[0-9.]+ .*")).toList();
+        assertEquals(4, rows.size(), r.out());
+        int aucEnd = rows.get(0).indexOf("AUC") + 3;
+        for (String row : rows) {
+            assertEquals(' ', row.charAt(aucEnd), "columns aligned: " + rows);
+            assertTrue(Character.isLetterOrDigit(row.charAt(aucEnd - 1)), "columns aligned: " + rows);
+        }
+        assertEquals(rows.get(1).replaceFirst("^eap\\s+", "").replaceFirst("\\s+\\S+$", ""),
+                rows.get(3).replaceFirst("^relp:none\\s+", "").replaceFirst("\\s+\\S+$", ""),
+                "relp:none (no LRP rule) is EAP, up to the seconds column: " + rows);
+        CliRun bad = CliRun.run("compare-scorers", "--quiet", "--scorers", "eap,relp:ln+gate");
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("unknown LRP rule 'gate' in 'ln+gate'"), bad.err());
+    }
+
     /** --material-fraction 0 makes every edge one that matters: the two sets of correlations then agree. */
     @Test
     void theFractionFromWhichAnEdgeMattersIsTheUsersToChoose() throws Exception {
