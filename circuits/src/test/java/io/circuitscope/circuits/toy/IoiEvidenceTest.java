@@ -13,14 +13,18 @@ import io.circuitscope.core.graph.NodeKind;
 import io.circuitscope.core.graph.TaskPatcher;
 import io.circuitscope.core.io.LoadedModel;
 import io.circuitscope.core.io.ModelLoader;
+import io.circuitscope.core.model.GradientRules;
 import io.circuitscope.core.progress.Progress;
 import io.circuitscope.core.task.Metrics;
 import io.circuitscope.discovery.Acdc;
 import io.circuitscope.discovery.CandidateBudget;
+import io.circuitscope.discovery.Eap;
 import io.circuitscope.discovery.EapIg;
 import io.circuitscope.discovery.Pipeline;
+import io.circuitscope.discovery.RelP;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -75,6 +79,32 @@ class IoiEvidenceTest {
                 failures.append("pipeline faithfulness ").append(faithfulness).append(" < 0.85; ");
             }
             assertTrue(failures.isEmpty(), failures.toString() + scored.entries());
+        }
+    }
+
+    /**
+     * RelP's LRP rules one at a time (benchmarks/RESULTS.md, "Which rule does it"): on this GPT-2-shaped
+     * toy the LN-rule alone brings RelP's node gains and its lost edge order, while the Identity-rule
+     * alone keeps EAP's edge order. If this stops holding, RESULTS.md and the README need rewriting.
+     */
+    @Test
+    void theLnRuleAloneBringsRelpsNodeGainsAndItsLostEdgeOrder() throws Exception {
+        PrintWriter out = new PrintWriter(System.out, true);
+        ToyRun.Outcome o = trained();
+        try (LoadedModel loaded = ModelLoader.load(dir);
+             TaskPatcher tp = new TaskPatcher(new EdgePatcher(loaded.model()), o.task(), Metrics.LOGIT_DIFF,
+                     Ablation.RESAMPLE, 32)) {
+            ScorerComparison.Result r = ScorerComparison.compare(tp, List.of(new Eap(),
+                    new RelP(GradientRules.parse("ln")), new RelP(GradientRules.parse("identity"))),
+                    o.exact(), o.nodeEffects(), ScorerEvidence.TOP_EDGES, ScorerEvidence.TOP_NODES, Progress.NONE);
+            ScorerComparison.print(out, r);
+            var eap = r.byScorer().get("eap").agreement();
+            var ln = r.byScorer().get("relp:ln").agreement();
+            var identity = r.byScorer().get("relp:identity").agreement();
+            assertTrue(ln.nodesAtLeast(eap), "LN-rule node correlations at least EAP's: " + r.entries());
+            assertTrue(ln.edgeSpearman() < eap.edgeSpearman() - 0.2, "LN-rule edge Spearman well below EAP's: " + r.entries());
+            assertTrue(Math.abs(identity.edgeSpearman() - eap.edgeSpearman()) < 0.05,
+                    "Identity-rule edge Spearman within 0.05 of EAP's: " + r.entries());
         }
     }
 
