@@ -22,6 +22,7 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -147,6 +148,22 @@ final class DiscoverCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** The components that fail minimality, with their drops, so the summary says which ones (at most three). */
+    static String notMinimal(List<ValidationReport.ComponentScore> failing, double threshold) {
+        if (failing.isEmpty()) {
+            return "";
+        }
+        StringBuilder text = new StringBuilder(String.format("; below %.3f: ", threshold));
+        for (int i = 0; i < Math.min(3, failing.size()); i++) {
+            ValidationReport.ComponentScore c = failing.get(i);
+            text.append(i > 0 ? ", " : "").append(String.format("%s %.4f", c.name(), c.score()));
+        }
+        if (failing.size() > 3) {
+            text.append(" and ").append(failing.size() - 3).append(" more (report.html lists them)");
+        }
+        return text.toString();
+    }
+
     private CircuitDocument validate(ModelAndTask mt, CircuitDocument doc, DiscoverySettings settings, Circuit reference,
             ProgressBar progress) {
         try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(mt.model(), doc.circuit().graph()), mt.task(),
@@ -158,9 +175,10 @@ final class DiscoverCommand implements Callable<Integer> {
             section.put("ablation", settings.ablation().name().toLowerCase(java.util.Locale.ROOT));
             doc = doc.withExtra("validation", section);
             PrintWriter out = spec.commandLine().getOut();
-            out.printf("  validation: faithfulness %s, sufficient %s, necessary %s, minimal %s (%d of %d components)%n",
+            out.printf("  validation: faithfulness %s, sufficient %s, necessary %s, minimal %s (%d of %d components)%s%n",
                     report.faithfulness(), report.sufficient(), report.necessary(), report.minimal(),
-                    report.components().size() - report.nonMinimal().size(), report.components().size());
+                    report.components().size() - report.nonMinimal().size(), report.components().size(),
+                    notMinimal(report.nonMinimal(), vs.minimalityThreshold()));
             if (reference != null) {
                 com.fasterxml.jackson.databind.node.ObjectNode cmp = ValidationSections.comparison(tp, doc.circuit(),
                         reference, mt.referenceName());

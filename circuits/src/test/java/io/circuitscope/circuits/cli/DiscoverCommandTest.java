@@ -142,6 +142,19 @@ class DiscoverCommandTest {
         assertTrue(mixed.err().contains("--by-position needs prompts of one length"), mixed.err());
     }
 
+    /** The summary names the components that fail minimality (at most three, then a count). */
+    @Test
+    void theSummaryNamesTheComponentsThatAreNotMinimal() {
+        assertEquals("", DiscoverCommand.notMinimal(List.of(), 0.01));
+        List<io.circuitscope.validation.ValidationReport.ComponentScore> failing = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            failing.add(new io.circuitscope.validation.ValidationReport.ComponentScore("a0.h" + i, true, 0.001 * i, false));
+        }
+        assertEquals("; below 0.010: a0.h0 0.0000", DiscoverCommand.notMinimal(failing.subList(0, 1), 0.01));
+        assertEquals("; below 0.010: a0.h0 0.0000, a0.h1 0.0010, a0.h2 0.0020 and 2 more (report.html lists them)",
+                DiscoverCommand.notMinimal(failing, 0.01));
+    }
+
     @Test
     void badSettingsAreClearErrors() {
         // every scorer that differentiates at the clean run would give rounding noise under KL: refused
