@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.circuitscope.circuits.run.DiscoverySettings;
+import io.circuitscope.circuits.run.Methods;
 import io.circuitscope.core.graph.Ablation;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -145,12 +146,18 @@ public final class BatchPlan {
                     (int) number(file, r, "nodes", where, d.nodes()),
                     (int) number(file, r, "batch_size", where, d.batchSize()), (long) number(file, r, "seed", where, d.seed()),
                     flag(file, r, "by_position", where, d.byPosition()));
+            // a misspelt method or scorer fails here, before any run, not hours into the batch
+            Methods.checkMethod(s.method());
+            if (s.method().equals(Methods.PIPELINE)) {
+                Methods.scorer(s.scorer(), s.igSteps());
+            }
         } catch (IllegalArgumentException e) {
             throw new PlanException(file + ": " + where + ": " + e.getMessage());
         }
         String reference = text(file, r, "reference", where, "");
+        // the id names a folder: a method such as relp:ln+identity is written relp_ln_identity
         String id = String.format("%03d-%s-%s-%s-s%d", index, slug(model), slug(Path.of(task).getFileName().toString()),
-                s.method(), s.seed());
+                s.method().replaceAll("[^A-Za-z0-9_.-]", "_"), s.seed());
         return new RunSpec(id, isPathLike(model) ? base.resolve(model).toString() : model, base.resolve(task), s,
                 reference.isEmpty() ? null : base.resolve(reference), r.path("align").asBoolean(false));
     }

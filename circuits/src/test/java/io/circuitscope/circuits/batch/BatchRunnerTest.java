@@ -89,6 +89,15 @@ class BatchRunnerTest {
         Files.writeString(bad, "{\"runs\": [{\"model\": \"model-a\", \"task\": \"task.jsonl\", \"tau\": \"big\"}]}");
         assertTrue(assertThrows(PlanException.class, () -> BatchPlan.read(bad)).getMessage()
                 .contains("field 'tau' must be a number"));
+        Files.writeString(bad, "{\"runs\": [{\"model\": \"model-a\", \"task\": \"task.jsonl\", \"method\": \"relp:ln+gate\"}]}");
+        assertTrue(assertThrows(PlanException.class, () -> BatchPlan.read(bad)).getMessage()
+                .contains("runs[0]: unknown LRP rule 'gate' in 'ln+gate'"), "a bad method fails before any run");
+        Files.writeString(bad, "{\"runs\": [{\"model\": \"model-a\", \"task\": \"task.jsonl\", \"scorer\": \"eap-gi\"}]}");
+        assertTrue(assertThrows(PlanException.class, () -> BatchPlan.read(bad)).getMessage()
+                .contains("runs[0]: unknown scorer 'eap-gi'"), "so does the pipeline's scorer");
+        Files.writeString(bad, "{\"runs\": [{\"model\": \"model-a\", \"task\": \"task.jsonl\", \"method\": \"relp:ln+identity\"}]}");
+        assertTrue(BatchPlan.read(bad).runs().get(0).id().endsWith("-relp_ln_identity-s0"),
+                "a method's ':' and '+' do not reach the run's folder name: " + BatchPlan.read(bad).runs().get(0).id());
         StringWriter out = new StringWriter();
         assertEquals(1, cli(out, "batch", dir.resolve("missing.json").toString()));
         assertTrue(out.toString().contains("missing.json"), out.toString());
