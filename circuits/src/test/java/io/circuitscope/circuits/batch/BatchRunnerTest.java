@@ -95,6 +95,9 @@ class BatchRunnerTest {
         Files.writeString(bad, "{\"runs\": [{\"model\": \"model-a\", \"task\": \"task.jsonl\", \"scorer\": \"eap-gi\"}]}");
         assertTrue(assertThrows(PlanException.class, () -> BatchPlan.read(bad)).getMessage()
                 .contains("runs[0]: unknown scorer 'eap-gi'"), "so does the pipeline's scorer");
+        Files.writeString(bad, "{\"runs\": [{\"model\": \"model-a\", \"task\": \"task.jsonl\", \"metric\": \"kll\"}]}");
+        assertTrue(assertThrows(PlanException.class, () -> BatchPlan.read(bad)).getMessage()
+                .contains("runs[0]: unknown metric 'kll'"), "and the metric");
         Files.writeString(bad, "{\"runs\": [{\"model\": \"model-a\", \"task\": \"task.jsonl\", \"method\": \"relp:ln+identity\"}]}");
         assertTrue(BatchPlan.read(bad).runs().get(0).id().endsWith("-relp_ln_identity-s0"),
                 "a method's ':' and '+' do not reach the run's folder name: " + BatchPlan.read(bad).runs().get(0).id());
