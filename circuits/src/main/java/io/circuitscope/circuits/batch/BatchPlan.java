@@ -6,8 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.circuitscope.circuits.run.DiscoverySettings;
-import io.circuitscope.circuits.run.Methods;
-import io.circuitscope.core.task.Metrics;
+import io.circuitscope.circuits.run.DiscoveryRun;
 import io.circuitscope.core.graph.Ablation;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -148,11 +147,7 @@ public final class BatchPlan {
                     (int) number(file, r, "batch_size", where, d.batchSize()), (long) number(file, r, "seed", where, d.seed()),
                     flag(file, r, "by_position", where, d.byPosition()));
             // a misspelt method, scorer or metric fails here, before any run, not hours into the batch
-            Methods.checkMethod(s.method());
-            Metrics.byName(s.metric());
-            if (s.method().equals(Methods.PIPELINE)) {
-                Methods.scorer(s.scorer(), s.igSteps());
-            }
+            DiscoveryRun.check(s);
         } catch (IllegalArgumentException e) {
             throw new PlanException(file + ": " + where + ": " + e.getMessage());
         }

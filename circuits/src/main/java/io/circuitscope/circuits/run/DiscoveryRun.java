@@ -31,17 +31,29 @@ public final class DiscoveryRun {
     private DiscoveryRun() {
     }
 
-    public static CircuitDocument run(HookedTransformer model, String modelName, Task task, DiscoverySettings s,
-            Progress progress) {
-        long start = System.nanoTime();
+    /**
+     * Refuses settings no model or task can make work: an unknown method, pipeline scorer or metric, or
+     * a scorer that differentiates at the clean run under KL. Returns the metric.
+     */
+    public static Metric check(DiscoverySettings s) {
         Metric metric = Metrics.byName(s.metric());
         Methods.checkMethod(s.method());
         String scorerKey = s.method().equals(Methods.PIPELINE) ? s.scorer() : s.method();
+        if (s.method().equals(Methods.PIPELINE)) {
+            Methods.scorer(scorerKey, s.igSteps());
+        }
         if (Methods.differentiatesAtClean(scorerKey) && metric.needsCleanReference()) {
             throw new IllegalArgumentException(scorerKey + " takes the gradient at the clean model, where KL divergence "
                     + "is at its minimum and every gradient is zero; use --metric logit-diff (or another task metric) or "
                     + "eap-ig");
         }
+        return metric;
+    }
+
+    public static CircuitDocument run(HookedTransformer model, String modelName, Task task, DiscoverySettings s,
+            Progress progress) {
+        long start = System.nanoTime();
+        Metric metric = check(s);
         EdgePatcher patcher = new EdgePatcher(model, s.byPosition()
                 ? ComputationGraph.byPosition(model.config(), task.commonLength("--by-position")) : ComputationGraph.of(model.config()));
         try (TaskPatcher tp = new TaskPatcher(patcher, task, metric, s.ablation(), s.batchSize())) {

@@ -98,7 +98,10 @@ class BatchRunnerTest {
         Files.writeString(bad, "{\"runs\": [{\"model\": \"model-a\", \"task\": \"task.jsonl\", \"metric\": \"kll\"}]}");
         assertTrue(assertThrows(PlanException.class, () -> BatchPlan.read(bad)).getMessage()
                 .contains("runs[0]: unknown metric 'kll'"), "and the metric");
-        Files.writeString(bad, "{\"runs\": [{\"model\": \"model-a\", \"task\": \"task.jsonl\", \"method\": \"relp:ln+identity\"}]}");
+        Files.writeString(bad, "{\"runs\": [{\"model\": \"model-a\", \"task\": \"task.jsonl\", \"method\": \"eap\"}]}");
+        assertTrue(assertThrows(PlanException.class, () -> BatchPlan.read(bad)).getMessage()
+                .contains("runs[0]: eap takes the gradient at the clean model"), "and EAP under the default KL metric");
+        Files.writeString(bad, "{\"runs\": [{\"model\": \"model-a\", \"task\": \"task.jsonl\", \"method\": \"relp:ln+identity\", \"metric\": \"logit-diff\"}]}");
         assertTrue(BatchPlan.read(bad).runs().get(0).id().endsWith("-relp_ln_identity-s0"),
                 "a method's ':' and '+' do not reach the run's folder name: " + BatchPlan.read(bad).runs().get(0).id());
         StringWriter out = new StringWriter();
