@@ -89,24 +89,33 @@ class BatchRunnerTest {
         Files.writeString(bad, "{\"runs\": [{\"model\": \"model-a\", \"task\": \"task.jsonl\", \"tau\": \"big\"}]}");
         assertTrue(assertThrows(PlanException.class, () -> BatchPlan.read(bad)).getMessage()
                 .contains("field 'tau' must be a number"));
-        Files.writeString(bad, "{\"runs\": [{\"model\": \"model-a\", \"task\": \"task.jsonl\", \"method\": \"relp:ln+gate\"}]}");
-        assertTrue(assertThrows(PlanException.class, () -> BatchPlan.read(bad)).getMessage()
-                .contains("runs[0]: unknown LRP rule 'gate' in 'ln+gate'"), "a bad method fails before any run");
-        Files.writeString(bad, "{\"runs\": [{\"model\": \"model-a\", \"task\": \"task.jsonl\", \"scorer\": \"eap-gi\"}]}");
-        assertTrue(assertThrows(PlanException.class, () -> BatchPlan.read(bad)).getMessage()
-                .contains("runs[0]: unknown scorer 'eap-gi'"), "so does the pipeline's scorer");
-        Files.writeString(bad, "{\"runs\": [{\"model\": \"model-a\", \"task\": \"task.jsonl\", \"metric\": \"kll\"}]}");
-        assertTrue(assertThrows(PlanException.class, () -> BatchPlan.read(bad)).getMessage()
-                .contains("runs[0]: unknown metric 'kll'"), "and the metric");
-        Files.writeString(bad, "{\"runs\": [{\"model\": \"model-a\", \"task\": \"task.jsonl\", \"method\": \"eap\"}]}");
-        assertTrue(assertThrows(PlanException.class, () -> BatchPlan.read(bad)).getMessage()
-                .contains("runs[0]: eap takes the gradient at the clean model"), "and EAP under the default KL metric");
-        Files.writeString(bad, "{\"runs\": [{\"model\": \"model-a\", \"task\": \"task.jsonl\", \"method\": \"relp:ln+identity\", \"metric\": \"logit-diff\"}]}");
-        assertTrue(BatchPlan.read(bad).runs().get(0).id().endsWith("-relp_ln_identity-s0"),
-                "a method's ':' and '+' do not reach the run's folder name: " + BatchPlan.read(bad).runs().get(0).id());
         StringWriter out = new StringWriter();
         assertEquals(1, cli(out, "batch", dir.resolve("missing.json").toString()));
         assertTrue(out.toString().contains("missing.json"), out.toString());
+    }
+
+    /** A run's settings that no model or task could make work are refused when the plan is read. */
+    @Test
+    void settingsThatCannotWorkAreRefusedBeforeAnyRun() throws Exception {
+        assertTrue(refusal("\"method\": \"relp:ln+gate\"").contains("runs[0]: unknown LRP rule 'gate' in 'ln+gate'"));
+        assertTrue(refusal("\"scorer\": \"eap-gi\"").contains("runs[0]: unknown scorer 'eap-gi'"));
+        assertTrue(refusal("\"metric\": \"kll\"").contains("runs[0]: unknown metric 'kll'"));
+        assertTrue(refusal("\"method\": \"eap\"").contains("runs[0]: eap takes the gradient at the clean model"),
+                "EAP under the default metric, KL");
+        String id = BatchPlan.read(plan("\"method\": \"relp:ln+identity\", \"metric\": \"logit-diff\"")).runs().get(0).id();
+        assertTrue(id.endsWith("-relp_ln_identity-s0"), "a method's ':' and '+' do not reach the run's folder name: " + id);
+    }
+
+    /** A one-run plan for model-a and task.jsonl with the given settings (JSON members). */
+    private static Path plan(String settings) throws Exception {
+        Path file = dir.resolve("one-run.json");
+        Files.writeString(file, "{\"runs\": [{\"model\": \"model-a\", \"task\": \"task.jsonl\", " + settings + "}]}");
+        return file;
+    }
+
+    private static String refusal(String settings) throws Exception {
+        Path file = plan(settings);
+        return assertThrows(PlanException.class, () -> BatchPlan.read(file)).getMessage();
     }
 
     @Test
