@@ -34,11 +34,11 @@ public final class GraphvizRenderer {
             if (useDot) {
                 engines.add(new GraphvizCmdLineEngine().timeout(120, java.util.concurrent.TimeUnit.SECONDS));
             }
-            String cache = nativeCache();
-            if (!useDot && cache != null) {
-                offerCorrectedLibrary(NoExecStackLibrary.folder(Path.of(cache)));
+            if (!useDot) {
+                NoExecStackLibrary.folderOnLibraryPath(System.getProperty("java.library.path", ""))
+                        .ifPresent(GraphvizRenderer::offerCorrectedLibrary);
             }
-            engines.add(new GraphvizV8Engine(cache));
+            engines.add(new GraphvizV8Engine(nativeCache()));
             Graphviz.useEngine(engines);
             engine = useDot ? "dot" : "js";
         }
@@ -62,13 +62,10 @@ public final class GraphvizRenderer {
     }
 
     /**
-     * When {@code ./circuitscope} has put {@code folder} on the library path, writes J2V8's library
-     * there without its executable-stack flag, so J2V8 loads that copy instead of unpacking its own.
+     * Writes J2V8's library without its executable-stack flag into {@code folder}, which
+     * {@code ./circuitscope} has put on the library path, so J2V8 loads that copy instead of unpacking its own.
      */
     private static void offerCorrectedLibrary(Path folder) {
-        if (!NoExecStackLibrary.onLibraryPath(folder)) {
-            return;
-        }
         try {
             NoExecStackLibrary.install(folder);
         } catch (IOException | RuntimeException e) {

@@ -20,6 +20,8 @@ import java.util.Optional;
  */
 final class NoExecStackLibrary {
     static final String FILE_NAME = "libj2v8_linux_x86_64.so";
+    private static final Path FOLDER = Path.of("noexecstack");
+    private static final Path FOLDER_TAIL = Path.of("circuitscope", "native", "noexecstack");
     private static final int PT_GNU_STACK = 0x6474e551;
     private static final int PF_X = 1;
 
@@ -28,18 +30,24 @@ final class NoExecStackLibrary {
 
     /** The folder for the corrected copy, below the native cache folder. */
     static Path folder(Path nativeCache) {
-        return nativeCache.resolve("noexecstack");
+        return nativeCache.resolve(FOLDER);
     }
 
-    /** Whether {@code folder} is one of the JVM's {@code java.library.path} entries. */
-    static boolean onLibraryPath(Path folder) {
-        String path = System.getProperty("java.library.path", "");
-        for (String entry : path.split(java.io.File.pathSeparator)) {
-            if (!entry.isBlank() && Path.of(entry).toAbsolutePath().normalize().equals(folder.toAbsolutePath().normalize())) {
-                return true;
+    /**
+     * The launcher's folder for the corrected copy: the first {@code java.library.path} entry ending in
+     * {@code circuitscope/native/noexecstack}, wherever the launcher found the cache ($XDG_CACHE_HOME or
+     * $HOME, which may differ from the JVM's user.home). Empty when no entry is such a folder.
+     */
+    static Optional<Path> folderOnLibraryPath(String libraryPath) {
+        for (String entry : libraryPath.split(java.io.File.pathSeparator)) {
+            if (!entry.isBlank()) {
+                Path folder = Path.of(entry).toAbsolutePath().normalize();
+                if (folder.endsWith(FOLDER_TAIL)) {
+                    return Optional.of(folder);
+                }
             }
         }
-        return false;
+        return Optional.empty();
     }
 
     /**

@@ -92,6 +92,16 @@ class NoExecStackLibraryTest {
         }
     }
 
+    @Test
+    void theLaunchersFolderIsFoundOnTheLibraryPathWhereverTheCacheIs() {
+        assertEquals(java.util.Optional.of(Path.of("/home/x/.cache/circuitscope/native/noexecstack")),
+                NoExecStackLibrary.folderOnLibraryPath("/opt/lib:/home/x/.cache/circuitscope/native/noexecstack:/usr/lib"));
+        assertEquals(java.util.Optional.of(Path.of("/xdg/circuitscope/native/noexecstack")),
+                NoExecStackLibrary.folderOnLibraryPath("/xdg/circuitscope/native/noexecstack/"));
+        assertEquals(java.util.Optional.empty(), NoExecStackLibrary.folderOnLibraryPath("/usr/lib:/home/x/noexecstack"));
+        assertEquals(java.util.Optional.empty(), NoExecStackLibrary.folderOnLibraryPath(""));
+    }
+
     /**
      * As {@code ./circuitscope} starts it: with the folder on the library path, a fresh JVM renders with
      * the corrected copy and prints no stack-guard warning.
