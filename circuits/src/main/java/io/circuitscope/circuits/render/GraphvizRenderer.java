@@ -20,6 +20,8 @@ import java.util.List;
  * command even when it exists.
  */
 public final class GraphvizRenderer {
+    /** The native cache folder below the user's cache folder ($XDG_CACHE_HOME or ~/.cache). */
+    static final Path NATIVE_CACHE = Path.of("circuitscope", "native");
     private static String engine;
 
     private GraphvizRenderer() {
@@ -52,7 +54,7 @@ public final class GraphvizRenderer {
     static String nativeCache() {
         String xdg = System.getenv("XDG_CACHE_HOME");
         Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
-        Path dir = base.resolve("circuitscope").resolve("native");
+        Path dir = base.resolve(NATIVE_CACHE);
         try {
             Files.createDirectories(dir);
             return Files.isWritable(dir) ? dir.toString() : null;

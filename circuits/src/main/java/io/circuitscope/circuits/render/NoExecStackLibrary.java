@@ -15,22 +15,17 @@ import java.util.Optional;
  * no longer asks for an executable stack. The library as shipped marks its stack executable, which
  * nothing in it needs: the JVM prints a "might have disabled stack guard" warning when it loads it,
  * and glibc 2.41 and later refuse to load it at all. J2V8 looks on {@code java.library.path} before
- * it unpacks its own copy, so {@code ./circuitscope} puts {@link #folder} there and this class writes
+ * it unpacks its own copy, so {@code ./circuitscope} puts a folder ending in {@link #FOLDER_TAIL} there and this class writes
  * the corrected copy into it before the engine starts.
  */
 final class NoExecStackLibrary {
     static final String FILE_NAME = "libj2v8_linux_x86_64.so";
-    private static final Path FOLDER = Path.of("noexecstack");
-    private static final Path FOLDER_TAIL = Path.of("circuitscope", "native", "noexecstack");
+    /** Where the launcher's folder for the corrected copy ends: below the native cache folder. */
+    static final Path FOLDER_TAIL = GraphvizRenderer.NATIVE_CACHE.resolve("noexecstack");
     private static final int PT_GNU_STACK = 0x6474e551;
     private static final int PF_X = 1;
 
     private NoExecStackLibrary() {
-    }
-
-    /** The folder for the corrected copy, below the native cache folder. */
-    static Path folder(Path nativeCache) {
-        return nativeCache.resolve(FOLDER);
     }
 
     /**

@@ -58,15 +58,12 @@ public final class Methods {
 
     /** A scorer key: one of the named scorers, or {@code relp:RULES} with valid rules. */
     public static boolean isScorer(String key) {
-        if (key.startsWith(RELP_RULES_PREFIX)) {
-            try {
-                GradientRules.parse(key.substring(RELP_RULES_PREFIX.length()));
-                return true;
-            } catch (IllegalArgumentException e) {
-                return false;
-            }
+        try {
+            scorer(key, 1); // constructing a scorer does no work
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
         }
-        return SCORERS.containsKey(key);
     }
 
     /**

@@ -109,7 +109,7 @@ class NoExecStackLibraryTest {
     @Test
     void aJvmWithTheFolderOnItsLibraryPathRendersWithoutTheStackGuardWarning() throws Exception {
         Path cache = dir.resolve("cache");
-        Path folder = NoExecStackLibrary.folder(cache.resolve("circuitscope").resolve("native"));
+        Path folder = cache.resolve(NoExecStackLibrary.FOLDER_TAIL);
         ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Djava.library.path=" + folder, "-Dcircuitscope.graphviz=js",
                 "-cp", System.getProperty("java.class.path"), RenderOnce.class.getName());
@@ -123,7 +123,7 @@ class NoExecStackLibraryTest {
         assertTrue(out.contains("<svg"), out);
         assertFalse(err.contains("stack guard"), err);
         assertTrue(Files.isRegularFile(folder.resolve(NoExecStackLibrary.FILE_NAME)));
-        assertFalse(Files.exists(cache.resolve("circuitscope").resolve("native").resolve(NoExecStackLibrary.FILE_NAME)),
+        assertFalse(Files.exists(cache.resolve(GraphvizRenderer.NATIVE_CACHE).resolve(NoExecStackLibrary.FILE_NAME)),
                 "J2V8 did not unpack its own copy");
     }
 
