@@ -9,6 +9,7 @@ import ai.djl.training.GradientCollector;
 import io.circuitscope.core.graph.ComputationGraph;
 import io.circuitscope.core.graph.Edge;
 import io.circuitscope.core.graph.EdgeScores;
+import io.circuitscope.core.graph.Node;
 import io.circuitscope.core.graph.NodeKind;
 import io.circuitscope.core.graph.Port;
 import io.circuitscope.core.graph.SourceOutputs;
@@ -43,6 +44,9 @@ import java.util.List;
  * scorer's. GradDrop is no such estimate (an average of absolute values, so never negative); the
  * paper uses it to rank, so it enters the edge's importance: the larger of |QK-fixed estimate| and
  * GradDrop orders the candidates (our reading of the paper's combination; documented in the README).
+ * Nodes, the paper's own unit, get the same from the same passes: a node's estimate is the sum of its
+ * out-edges', its GradDrop the per-prompt absolute value of that sum averaged over the layers, so that
+ * an edge's cancellation across prompts or paths is undone for the node as a whole.
  * Cost: L forward and backward passes per batch (the first gives the estimate and GradDrop's layer-0
  * term, which drops nothing downstream of any edge but those into layer 0; one more per later layer),
  * one forward pass for dm/dA, plus the pattern recomputations (no full forward passes).
@@ -75,30 +79,33 @@ public final class AtpStar implements EdgeScorer {
         progress.start("scoring edges (AtP*: QK fix + GradDrop over " + layers + " layers)", layers + 2L);
         // one pass gives the AtP estimate and its per-prompt absolute values, which are GradDrop's terms
         // for every layer that does not lie downstream of an edge's destination
-        double[][] atp = EdgeGradients.atCleanSignedAndAbsolute(task, GradientRules.EXACT, List.of());
-        double[] fixed = negated(atp[0]);
+        EdgeGradients.PerPrompt atp = EdgeGradients.atCleanPerPrompt(task, GradientRules.EXACT, List.of(), 0, true);
+        double[] fixed = negated(atp.signed());
         qkFix(task, fixed);
         progress.advance(2, 0);
         double[] gradDrop = new double[fixed.length];
+        double[] nodeGradDrop = new double[g.nSources()];
         if (layers > 1) {
             for (Edge e : g.edges()) {
                 // dropping layer 0 cuts nothing downstream of a destination in a later layer (its term is
                 // the plain |AtP| per prompt) and cuts an edge into layer 0 itself (its term is 0)
                 int destLayer = e.destination().node().layer();
                 boolean intoLogits = e.destination().node().kind() == NodeKind.LOGITS;
-                gradDrop[e.index()] += destLayer > 0 ? atp[1][e.index()] / (intoLogits ? layers : layers - 1) : 0;
+                gradDrop[e.index()] += destLayer > 0 ? atp.edgesPerPrompt()[e.index()] / (intoLogits ? layers : layers - 1) : 0;
             }
+            addNodeTerm(g, nodeGradDrop, atp.nodesPerPrompt(), 0);
             progress.advance(3, 0);
             for (int l = 1; l < layers; l++) {
                 List<Intervention> drop = List.of(
                         Intervention.apply(HookName.of(HookSite.RESULT, l), Selection.all(), "GradDrop", NDArray::stopGradient),
                         Intervention.apply(HookName.of(HookSite.MLP_OUT, l), Selection.all(), "GradDrop", NDArray::stopGradient));
                 // the paper's E[ |AtP_GD_l| ]: absolute per prompt, then averaged
-                double[] dropped = EdgeGradients.atCleanAbsolutePerPrompt(task, GradientRules.EXACT, drop);
+                EdgeGradients.PerPrompt dropped = EdgeGradients.atCleanPerPrompt(task, GradientRules.EXACT, drop, l, false);
                 for (Edge e : g.edges()) {
                     boolean intoLogits = e.destination().node().kind() == NodeKind.LOGITS;
-                    gradDrop[e.index()] += dropped[e.index()] / (intoLogits ? layers : layers - 1);
+                    gradDrop[e.index()] += dropped.edgesPerPrompt()[e.index()] / (intoLogits ? layers : layers - 1);
                 }
+                addNodeTerm(g, nodeGradDrop, dropped.nodesPerPrompt(), l);
                 progress.advance(3 + l, 0);
             }
         }
@@ -106,8 +113,28 @@ public final class AtpStar implements EdgeScorer {
         for (int i = 0; i < importance.length; i++) {
             importance[i] = Math.max(Math.abs(fixed[i]), gradDrop[i]);
         }
+        double[] nodeImportance = new EdgeScores(g, fixed).nodeImportances(); // |sum of QK-fixed out-edges|
+        for (int i = 0; i < nodeImportance.length; i++) {
+            nodeImportance[i] = Math.max(nodeImportance[i], nodeGradDrop[i]);
+        }
         progress.finish();
-        return EdgeScores.ranked(g, fixed, importance);
+        return EdgeScores.ranked(g, fixed, importance, nodeImportance);
+    }
+
+    /**
+     * Adds GradDrop's layer-{@code dropped} term for every node: the pass's per-prompt absolute node
+     * estimate, except for a node in the dropped layer itself, whose output the drop detaches (term 0;
+     * the pass cannot show this, since it reads gradients at the node's destinations, which lie
+     * downstream of the drop). A component node averages its L - 1 other layers' terms; the input has
+     * no own layer and averages all L.
+     */
+    private static void addNodeTerm(ComputationGraph g, double[] into, double[] perPrompt, int dropped) {
+        int layers = g.config().nLayers();
+        for (Node n : g.sources()) {
+            if (n.layer() != dropped) {
+                into[n.sourceIndex()] += perPrompt[n.sourceIndex()] / (n.kind() == NodeKind.INPUT ? layers : layers - 1);
+            }
+        }
     }
 
     /** The AtP estimate of every edge with the QK fix applied to query and key edges (no GradDrop). */

@@ -77,20 +77,32 @@ final class EdgeGradients {
      * coefficients, without carrying the edge mixing through the backward pass.
      */
     static double[] atClean(TaskPatcher task, GradientRules rules, List<Intervention> before) {
-        return alongStraightPath(task, new float[] {1f}, rules, before, true, false)[0];
+        return alongStraightPath(task, new float[] {1f}, rules, before, true, null).signed();
     }
 
     /**
-     * As {@link #atClean}, but with each prompt's contribution made absolute before they are summed:
-     * {@code sum_prompts |dm_prompt/dc|}, the expectation of an absolute estimate that GradDrop takes.
+     * What one pass at the clean model gives GradDrop (and, when asked, {@link #atClean}'s signed sums).
+     *
+     * @param signed       per edge, {@code sum_prompts dm_prompt/dc}, or null when not asked
+     * @param edgesPerPrompt per edge, {@code sum_prompts |dm_prompt/dc|}: each prompt's contribution made
+     *                     absolute before they are summed, the expectation of an absolute estimate that
+     *                     GradDrop takes
+     * @param nodesPerPrompt per source node, {@code sum_prompts |sum_out-edges dm_prompt/dc|}: the same for the
+     *                     node's estimate, the sum over its out-edges, with the edges into the dropped
+     *                     layer left out (dropping a layer cuts them)
      */
-    static double[] atCleanAbsolutePerPrompt(TaskPatcher task, GradientRules rules, List<Intervention> before) {
-        return alongStraightPath(task, new float[] {1f}, rules, before, false, true)[1];
+    record PerPrompt(double[] signed, double[] edgesPerPrompt, double[] nodesPerPrompt) {
     }
 
-    /** {@link #atClean} and {@link #atCleanAbsolutePerPrompt} from the same pass: {signed, absolute per prompt}. */
-    static double[][] atCleanSignedAndAbsolute(TaskPatcher task, GradientRules rules, List<Intervention> before) {
-        return alongStraightPath(task, new float[] {1f}, rules, before, true, true);
+    /**
+     * {@link PerPrompt} sums from one pass at the clean model with {@code before} in place; node sums leave
+     * out every edge into {@code droppedLayer}. A pass that drops a layer's gradient (GradDrop) gives
+     * those edges 0 itself; the pass that drops nothing doubles as the pass that drops layer 0, since
+     * nothing downstream of a later destination runs through layer 0.
+     */
+    static PerPrompt atCleanPerPrompt(TaskPatcher task, GradientRules rules, List<Intervention> before, int droppedLayer,
+            boolean signed) {
+        return alongStraightPath(task, new float[] {1f}, rules, before, signed, droppedLayer);
     }
 
     /**
@@ -102,17 +114,22 @@ final class EdgeGradients {
      * out_s the node's own output in that pass. All alphas of a batch run as one batched pass.
      */
     static double[] alongStraightPath(TaskPatcher task, float[] alphas, GradientRules rules, List<Intervention> before) {
-        return alongStraightPath(task, alphas, rules, before, true, false)[0];
+        return alongStraightPath(task, alphas, rules, before, true, null).signed();
     }
 
-    /** {signed sums or null, sums of absolute per-row values or null}, as asked, from the same passes. */
-    private static double[][] alongStraightPath(TaskPatcher task, float[] alphas, GradientRules rules,
-            List<Intervention> before, boolean signed, boolean absolutePerRow) {
+    /**
+     * Signed sums (if {@code signed}) and, unless {@code droppedLayer} is null, the per-row absolute
+     * sums of {@link PerPrompt} (one alpha only: a row is then a prompt), from the same passes.
+     */
+    private static PerPrompt alongStraightPath(TaskPatcher task, float[] alphas, GradientRules rules,
+            List<Intervention> before, boolean signed, Integer droppedLayer) {
         ComputationGraph g = task.graph();
         int layers = g.config().nLayers();
         int positions = Math.max(1, g.positions());
+        boolean absolutePerRow = droppedLayer != null;
         double[] dense = signed ? new double[g.coefficientCells()] : null;
         double[] denseAbsolute = absolutePerRow ? new double[g.coefficientCells()] : null;
+        double[] nodesAbsolute = absolutePerRow ? new double[g.nSources()] : null;
         for (TaskPatcher.PreparedBatch p : task.batches()) {
             try (NDManager run = task.manager().newSubManager()) {
                 int batch = p.batch().size();
@@ -134,26 +151,34 @@ final class EdgeGradients {
                     gc.backward(value);
                 }
                 NDArray diffs = nodes.differences();
-                for (int l = 0; l < layers; l++) {
-                    NDArray heads = leaves.headGradients(l);
-                    NDArray mlp = leaves.mlp[l].getGradient().expandDims(0);
-                    for (double[] into : new double[][] {dense, denseAbsolute}) {
-                        if (into != null) {
-                            accumulate(g, into, diffs, heads, g.headDestination(l, Port.Q, 0), positions,
-                                    into == denseAbsolute);
-                            accumulate(g, into, diffs, mlp, g.mlpDestination(l), positions, into == denseAbsolute);
+                // per row and source, the node's signed estimate from this batch: [row * nSources + source]
+                double[] nodeRows = absolutePerRow ? new double[rows * g.nSources()] : null;
+                for (int l = 0; l <= layers; l++) {
+                    boolean logits = l == layers;
+                    NDArray[] gradients = logits ? new NDArray[] {leaves.logits.getGradient().expandDims(0)}
+                            : new NDArray[] {leaves.headGradients(l), leaves.mlp[l].getGradient().expandDims(0)};
+                    int[] first = logits ? new int[] {g.logitsDestination()}
+                            : new int[] {g.headDestination(l, Port.Q, 0), g.mlpDestination(l)};
+                    double[] rowsHere = absolutePerRow && l != droppedLayer ? nodeRows : null;
+                    for (int k = 0; k < gradients.length; k++) {
+                        if (dense != null) {
+                            accumulate(g, dense, false, null, diffs, gradients[k], first[k], positions);
+                        }
+                        if (absolutePerRow) {
+                            accumulate(g, denseAbsolute, true, rowsHere, diffs, gradients[k], first[k], positions);
                         }
                     }
                 }
-                NDArray logits = leaves.logits.getGradient().expandDims(0);
-                for (double[] into : new double[][] {dense, denseAbsolute}) {
-                    if (into != null) {
-                        accumulate(g, into, diffs, logits, g.logitsDestination(), positions, into == denseAbsolute);
+                if (absolutePerRow) {
+                    for (int row = 0; row < rows; row++) {
+                        for (int src = 0; src < nodesAbsolute.length; src++) {
+                            nodesAbsolute[src] += Math.abs(nodeRows[row * nodesAbsolute.length + src]);
+                        }
                     }
                 }
             }
         }
-        return new double[][] {perEdge(g, dense), perEdge(g, denseAbsolute)};
+        return new PerPrompt(perEdge(g, dense), perEdge(g, denseAbsolute), nodesAbsolute);
     }
 
     private static double[] perEdge(ComputationGraph g, double[] dense) {
@@ -293,10 +318,13 @@ final class EdgeGradients {
 
     /**
      * Adds g_d . diff_s for destinations first..first+count-1 (gradients [count, B, s, d]) and their
-     * upstream sources into {@code dense}, per position when {@code positions > 1}.
+     * upstream sources into {@code dense}, per position when {@code positions > 1}; with
+     * {@code absolutePerRow}, each row's product is made absolute before the rows are summed, and
+     * {@code nodeRows} (if not null) gets each row's signed product summed over the destinations and
+     * positions, per source ({@code [row * nSources + source]}).
      */
-    private static void accumulate(ComputationGraph g, double[] dense, NDArray diffs, NDArray gradients, int first,
-            int positions, boolean absolutePerRow) {
+    private static void accumulate(ComputationGraph g, double[] dense, boolean absolutePerRow, double[] nodeRows,
+            NDArray diffs, NDArray gradients, int first, int positions) {
         int count = (int) gradients.getShape().get(0);
         int upstream = g.upstreamCount(first);
         Shape s = gradients.getShape();
@@ -305,16 +333,29 @@ final class EdgeGradients {
         long d = s.get(3);
         NDArray sources = diffs.get(new NDIndex("0:{}", upstream));
         float[] products;
-        if (absolutePerRow && positions == 1) {
-            // [B, upstream, s*d] x [B, s*d, count] -> |.| summed over rows -> [upstream, count]
-            NDArray a = sources.reshape(upstream, batch, seq * d).transpose(1, 0, 2);
-            NDArray b = gradients.reshape(count, batch, seq * d).transpose(1, 2, 0);
-            products = a.matMul(b).abs().sum(new int[] {0}).toFloatArray();
-        } else if (absolutePerRow) {
-            // [s, B, upstream, d] x [s, B, d, count] -> |.| summed over rows -> [s, upstream, count]
-            NDArray a = sources.transpose(2, 1, 0, 3);
-            NDArray b = gradients.transpose(2, 1, 3, 0);
-            products = a.matMul(b).abs().sum(new int[] {1}).toFloatArray();
+        if (absolutePerRow) {
+            NDArray perRow; // [B, upstream, count], or [s, B, upstream, count] per position
+            if (positions == 1) {
+                // [B, upstream, s*d] x [B, s*d, count]
+                NDArray a = sources.reshape(upstream, batch, seq * d).transpose(1, 0, 2);
+                NDArray b = gradients.reshape(count, batch, seq * d).transpose(1, 2, 0);
+                perRow = a.matMul(b);
+            } else {
+                // [s, B, upstream, d] x [s, B, d, count]
+                perRow = sources.transpose(2, 1, 0, 3).matMul(gradients.transpose(2, 1, 3, 0));
+            }
+            int rowAxis = positions == 1 ? 0 : 1;
+            products = perRow.abs().sum(new int[] {rowAxis}).toFloatArray(); // [upstream, count] or [s, upstream, count]
+            if (nodeRows != null) {
+                float[] bySource = (positions == 1 ? perRow.sum(new int[] {2}) : perRow.sum(new int[] {0, 3}))
+                        .toFloatArray(); // [B, upstream]
+                int nSources = g.nSources();
+                for (int row = 0; row < batch; row++) {
+                    for (int src = 0; src < upstream; src++) {
+                        nodeRows[row * nSources + src] += bySource[row * upstream + src];
+                    }
+                }
+            }
         } else if (positions == 1) {
             products = sources.reshape(upstream, batch * seq * d).matMul(gradients.reshape(count, batch * seq * d).transpose())
                     .toFloatArray(); // [upstream, count]

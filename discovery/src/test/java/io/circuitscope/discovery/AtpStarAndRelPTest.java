@@ -140,20 +140,27 @@ class AtpStarAndRelPTest {
                         io.circuitscope.core.hook.Intervention.apply(io.circuitscope.core.hook.HookName.of(
                                 io.circuitscope.core.hook.HookSite.MLP_OUT, 0), io.circuitscope.core.hook.Selection.all(),
                                 "GradDrop", ai.djl.ndarray.NDArray::stopGradient));
-                double[] dropped = EdgeGradients.atCleanAbsolutePerPrompt(tp,
-                        io.circuitscope.core.model.GradientRules.EXACT, dropLayerZero);
-                double[][] plain = EdgeGradients.atCleanSignedAndAbsolute(tp, io.circuitscope.core.model.GradientRules.EXACT,
-                        java.util.List.of());
+                EdgeGradients.PerPrompt dropped = EdgeGradients.atCleanPerPrompt(tp,
+                        io.circuitscope.core.model.GradientRules.EXACT, dropLayerZero, 0, false);
+                EdgeGradients.PerPrompt plain = EdgeGradients.atCleanPerPrompt(tp,
+                        io.circuitscope.core.model.GradientRules.EXACT, java.util.List.of(), 0, true);
                 double[] signed = EdgeGradients.atClean(tp, io.circuitscope.core.model.GradientRules.EXACT, java.util.List.of());
                 int intoLayerZero = 0;
                 for (Edge e : tp.graph().edges()) {
-                    double expected = e.destination().node().layer() == 0 ? 0 : plain[1][e.index()];
-                    assertEquals(expected, dropped[e.index()], 1e-6 * (1 + Math.abs(expected)), e.name());
-                    assertEquals(signed[e.index()], plain[0][e.index()], 1e-9, e.name() + ": the same pass gives the estimate");
-                    assertTrue(plain[1][e.index()] >= Math.abs(plain[0][e.index()]) * (1 - 1e-5) - 1e-9, e.name());
-                    intoLayerZero += e.destination().node().layer() == 0 && plain[1][e.index()] > 1e-6 ? 1 : 0;
+                    double expected = e.destination().node().layer() == 0 ? 0 : plain.edgesPerPrompt()[e.index()];
+                    assertEquals(expected, dropped.edgesPerPrompt()[e.index()], 1e-6 * (1 + Math.abs(expected)), e.name());
+                    assertEquals(signed[e.index()], plain.signed()[e.index()], 1e-9, e.name() + ": the same pass gives the estimate");
+                    assertTrue(plain.edgesPerPrompt()[e.index()] >= Math.abs(plain.signed()[e.index()]) * (1 - 1e-5) - 1e-9,
+                            e.name());
+                    intoLayerZero += e.destination().node().layer() == 0 && plain.edgesPerPrompt()[e.index()] > 1e-6 ? 1 : 0;
                 }
                 assertTrue(intoLayerZero > 0, "some edge into layer 0 has an effect that the drop removes");
+                assertEquals(null, dropped.signed(), "not asked for");
+                // the node sums of both passes leave out the edges into layer 0, so they agree too
+                for (int s = 0; s < tp.graph().nSources(); s++) {
+                    double expected = plain.nodesPerPrompt()[s];
+                    assertEquals(expected, dropped.nodesPerPrompt()[s], 1e-6 * (1 + expected), "source " + s);
+                }
             }
         }
     }

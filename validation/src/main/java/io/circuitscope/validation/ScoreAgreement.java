@@ -16,8 +16,8 @@ import org.apache.commons.math3.stat.correlation.SpearmansCorrelation;
  * <p>Nodes are the component nodes (heads and MLPs); the input node is left out, since patching it
  * is the whole corruption. A scorer's node score is the sum of its out-edge scores
  * ({@link EdgeScores#nodeScoresBySource()}); the exact node effect is patching all of a node's
- * out-edges at once. Rankings use each scorer's importance ({@link EdgeScores#ranking()}),
- * correlations its signed estimates.
+ * out-edges at once. Rankings use each scorer's importance ({@link EdgeScores#ranking()},
+ * {@link EdgeScores#nodeImportances()}), correlations its signed estimates.
  *
  * <p>Exact effects may cover a sample of the edges only (the others NaN): then the edge correlations
  * are over the sampled edges (weighted, if weights are given), and the exact top edges for AUC and
@@ -80,7 +80,7 @@ public record ScoreAgreement(double auc, double edgePearson, double edgeSpearman
                 .filter(s -> exactNodeEffects[s] != 0).toArray();
         int nodes = exactTopNodes.length;
         double[] nodeScores = scores.nodeScoresBySource();
-        int[] scorerTopNodes = topComponents(nodeScores, 2 * nodes);
+        int[] scorerTopNodes = topComponents(scores.nodeImportances(), 2 * nodes);
         double auc = edges == 0 || edges == exactTopEdges.length ? Double.NaN : RocCurve.of(scores, exactTopEdges).auc();
         double[] scored = at(scores.values(), patched);
         double[] truth = at(exact.values(), patched);

@@ -91,6 +91,25 @@ class ScoreAgreementTest {
         assertTrue(good.edgesAtLeast(bad));
     }
 
+    /** A scorer's own node importance (AtP*'s GradDrop) decides which nodes it ranks on top; correlations keep the sums. */
+    @Test
+    void nodeRecallUsesTheScorersNodeImportance() {
+        double[] exact = exactValues();
+        double[] nodeEffects = nodeSums(exact);
+        // importance that reverses the exact node order: the exact top nodes land at the bottom
+        double[] reversed = new double[graph.nSources()];
+        for (int s = 1; s < reversed.length; s++) {
+            reversed[s] = 1 / (1e-9 + Math.abs(nodeEffects[s]));
+        }
+        ScoreAgreement plain = ScoreAgreement.of(new EdgeScores(graph, exact), new EdgeScores(graph, exact), nodeEffects, 50, 3);
+        ScoreAgreement ranked = ScoreAgreement.of(EdgeScores.ranked(graph, exact, null, reversed),
+                new EdgeScores(graph, exact), nodeEffects, 50, 3);
+        assertEquals(3, plain.nodesInTopK());
+        assertEquals(0, ranked.nodesInTopK(), ranked.toString());
+        assertEquals(plain.nodePearson(), ranked.nodePearson(), 0);
+        assertEquals(plain.nodeSpearman(), ranked.nodeSpearman(), 0);
+    }
+
     /** With exact effects for a sample only, edge correlations are those over the sample and the top edges those of the sample. */
     @Test
     void aSampleOfExactEdgesCorrelatesOverTheSampleOnly() {

@@ -35,7 +35,8 @@ import java.util.Set;
  *   "positions": 15                (only for position-aware circuits: edges are split by token position)
  *   "nodes": {"a0.h1": {"score": 0.1, "in_graph": true}, ...},
  *   "edges": {"a0.h1->a2.h3<k>": {"score": 0.02, "in_graph": true}, ...},   (position-aware: "a0.h1->a2.h3<k>@5")
- *           (a scorer that ranks by more than |score|, AtP*, adds "importance": 0.05 to each scored edge)
+ *           (a scorer that ranks by more than |score|, AtP*, adds "importance": 0.05 to each scored edge
+ *            and to each node with a score)
  *   "validation": {...}            (added by `circuitscope validate`)
  *   "roles":   {"a9.h9": "name mover", ...}          (optional: role of a node, coloured in diagrams)
  *   "heatmaps": [{"title", "row_labels", "col_labels", "values": [[...], ...]}]  (optional: patching results)
@@ -71,12 +72,16 @@ public final class CircuitJson {
             root.put("positions", g.positions());
         }
         double[] nodeScores = c.scores().nodeScoresBySource();
+        double[] nodeImportance = c.scores().nodeImportances();
         Set<Node> inGraph = c.nodes();
         ObjectNode nodes = root.putObject("nodes");
         for (Node n : g.nodes()) {
             ObjectNode o = nodes.putObject(n.name());
             if (n.isSource()) {
                 putScore(o, nodeScores[n.sourceIndex()]);
+                if (c.scores().hasOwnNodeImportance()) {
+                    o.put("importance", nodeImportance[n.sourceIndex()]);
+                }
             } else {
                 o.putNull("score");
             }
@@ -270,6 +275,15 @@ public final class CircuitJson {
             }
             edgeScores = EdgeScores.ranked(graph, scores, importance);
         }
+        double[] nodeImportance = nodeImportance(file, root.get("nodes"), graph);
+        if (nodeImportance != null) {
+            double[] byDefault = edgeScores.nodeImportances();
+            for (int i = 0; i < nodeImportance.length; i++) {
+                // a node without an importance ranks by |score|
+                nodeImportance[i] = nodeImportance[i] < 0 ? byDefault[i] : nodeImportance[i];
+            }
+            edgeScores = EdgeScores.ranked(graph, scores, anyImportance ? edgeScores.importances() : null, nodeImportance);
+        }
         Map<String, JsonNode> extra = new LinkedHashMap<>();
         root.fields().forEachRemaining(f -> {
             if (!Set.of("schema", "software", "model", "task", "method", "summary", "nodes", "edges", "positions")
@@ -279,6 +293,39 @@ public final class CircuitJson {
         });
         return new CircuitDocument(new Circuit(graph, kept, edgeScores), asMap(root.get("model")),
                 asMap(root.get("task")), asMap(root.get("method")), asMap(root.get("summary")), extra);
+    }
+
+    /**
+     * The nodes' own importances (AtP*'s GradDrop), -1 where a node gives none, or null when no node
+     * gives one. Scores of nodes are not read: they are the sums of the edges' scores.
+     */
+    private static double[] nodeImportance(Path file, JsonNode nodes, ComputationGraph graph) {
+        if (nodes == null || !nodes.isObject()) {
+            return null;
+        }
+        double[] out = null;
+        for (Iterator<Map.Entry<String, JsonNode>> it = nodes.fields(); it.hasNext();) {
+            Map.Entry<String, JsonNode> entry = it.next();
+            JsonNode imp = entry.getValue().get("importance");
+            if (imp == null || imp.isNull()) {
+                continue;
+            }
+            String name = entry.getKey();
+            Node node = graph.nodes().stream().filter(n -> n.name().equals(name)).findFirst().orElse(null);
+            if (node == null || !node.isSource()) {
+                throw new CircuitFileException(file + ": field 'nodes." + name + ".importance' belongs to "
+                        + (node == null ? "no node of the model's graph" : "a node without output, which has no score"));
+            }
+            if (!imp.isNumber() || !(imp.asDouble() >= 0)) {
+                throw new CircuitFileException(file + ": field 'nodes." + name + ".importance' must be a number >= 0, got " + imp);
+            }
+            if (out == null) {
+                out = new double[graph.nSources()];
+                java.util.Arrays.fill(out, -1);
+            }
+            out[node.sourceIndex()] = imp.asDouble();
+        }
+        return out;
     }
 
     @SuppressWarnings("unchecked")

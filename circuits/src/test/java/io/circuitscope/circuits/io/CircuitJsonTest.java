@@ -67,6 +67,31 @@ class CircuitJsonTest {
     }
 
     @Test
+    void aScorersOwnNodeImportanceRoundTripsAndBadOnesAreNamed() throws Exception {
+        double[] scores = new double[graph.nEdges()];
+        for (int i = 0; i < scores.length; i++) {
+            scores[i] = (i % 2 == 0 ? -1 : 1) * i * 0.01;
+        }
+        double[] nodeImportance = new double[graph.nSources()];
+        for (int s = 0; s < nodeImportance.length; s++) {
+            nodeImportance[s] = 5 - s * 0.5;
+        }
+        Circuit c = Circuit.ofEdgeNames(graph, List.of("a1.h0->logits"))
+                .withScores(EdgeScores.ranked(graph, scores, null, nodeImportance));
+        Path file = dir.resolve("nodes.json");
+        CircuitJson.write(file, new CircuitDocument(c, Map.of("n_layers", 2), Map.of("name", "t"),
+                Map.of("key", "atp-star"), Map.of(), Map.of()));
+        EdgeScores back = CircuitJson.read(file, graph).circuit().scores();
+        assertTrue(back.hasOwnNodeImportance());
+        assertTrue(!back.hasOwnImportance(), "no edge gave an importance");
+        assertArrayEquals(nodeImportance, back.nodeImportances(), 1e-12);
+
+        Files.writeString(file, Files.readString(file).replaceFirst("\"importance\" *: *[0-9.eE-]+", "\"importance\" : \"high\""));
+        CircuitFileException e = assertThrows(CircuitFileException.class, () -> CircuitJson.read(file, graph));
+        assertTrue(e.getMessage().contains("field 'nodes.input.importance' must be a number >= 0"), e.getMessage());
+    }
+
+    @Test
     void positionAwareCircuitsRoundTripWithTheirPositions() throws Exception {
         ComputationGraph split = ComputationGraph.byPosition(graph.config(), 5);
         double[] scores = new double[split.nEdges()];

@@ -137,8 +137,10 @@ public final class Circuit {
                 importance[i] = Double.NaN;
             }
         }
-        EdgeScores wholeScores = scores.hasOwnImportance() ? EdgeScores.ranked(whole, sums, importance)
-                : new EdgeScores(whole, sums);
+        // nodes are the same in both graphs, so a node's own importance carries over as it is
+        EdgeScores wholeScores = scores.hasOwnNodeImportance()
+                ? EdgeScores.ranked(whole, sums, scores.hasOwnImportance() ? importance : null, scores.nodeImportances())
+                : scores.hasOwnImportance() ? EdgeScores.ranked(whole, sums, importance) : new EdgeScores(whole, sums);
         return new Circuit(whole, kept, wholeScores);
     }
 

@@ -11,17 +11,20 @@ import java.util.stream.IntStream;
  * when the edge alone carries its patched value. An edge's importance is |score| unless the scorer
  * ranks by something else than its estimate: AtP* estimates with the QK fix and ranks by the larger
  * of that estimate's size and GradDrop's cancellation-proof magnitude, which is no signed estimate.
+ * Nodes likewise: a node's score is the sum of its out-edges' scores, its importance the size of
+ * that sum unless the scorer ranks nodes by something else (AtP*: GradDrop per node).
  */
 public final class EdgeScores {
     private final ComputationGraph graph;
     private final double[] values;
     private final double[] importance; // null: |values|
+    private final double[] nodeImportance; // per source; null: |nodeScoresBySource()|
 
     public EdgeScores(ComputationGraph graph, double[] values) {
-        this(graph, values, null);
+        this(graph, values, null, null);
     }
 
-    private EdgeScores(ComputationGraph graph, double[] values, double[] importance) {
+    private EdgeScores(ComputationGraph graph, double[] values, double[] importance, double[] nodeImportance) {
         if (values.length != graph.nEdges()) {
             throw new IllegalArgumentException("need " + graph.nEdges() + " scores, got " + values.length);
         }
@@ -36,14 +39,37 @@ public final class EdgeScores {
                 }
             }
         }
+        if (nodeImportance != null) {
+            if (nodeImportance.length != graph.nSources()) {
+                throw new IllegalArgumentException("need " + graph.nSources() + " node importances, got "
+                        + nodeImportance.length);
+            }
+            for (Node n : graph.sources()) {
+                if (!(nodeImportance[n.sourceIndex()] >= 0)) {
+                    throw new IllegalArgumentException("importance of node " + n.name() + " is "
+                            + nodeImportance[n.sourceIndex()] + ": it must be a number >= 0");
+                }
+            }
+        }
         this.graph = graph;
         this.values = values.clone();
         this.importance = importance == null ? null : importance.clone();
+        this.nodeImportance = nodeImportance == null ? null : nodeImportance.clone();
     }
 
     /** Scores ranked by their own {@code importance} (non-negative; NaN where the score is NaN). */
     public static EdgeScores ranked(ComputationGraph graph, double[] values, double[] importance) {
-        return new EdgeScores(graph, values, java.util.Objects.requireNonNull(importance, "importance"));
+        return new EdgeScores(graph, values, java.util.Objects.requireNonNull(importance, "importance"), null);
+    }
+
+    /**
+     * Scores ranked by their own edge {@code importance} (or |score| when null) and their own
+     * {@code nodeImportance}, one non-negative number per source node.
+     */
+    public static EdgeScores ranked(ComputationGraph graph, double[] values, double[] importance,
+            double[] nodeImportance) {
+        return new EdgeScores(graph, values, importance,
+                java.util.Objects.requireNonNull(nodeImportance, "nodeImportance"));
     }
 
     public static EdgeScores unscored(ComputationGraph graph) {
@@ -118,6 +144,23 @@ public final class EdgeScores {
             keep[i] = !Double.isNaN(values[i]) && importance(i) >= threshold;
         }
         return keep;
+    }
+
+    /** How important each source node is for ranking: |node score| unless the scorer gave its own. */
+    public double[] nodeImportances() {
+        if (nodeImportance != null) {
+            return nodeImportance.clone();
+        }
+        double[] out = nodeScoresBySource();
+        for (int i = 0; i < out.length; i++) {
+            out[i] = Math.abs(out[i]);
+        }
+        return out;
+    }
+
+    /** Whether the scorer ranks nodes by something else than |node score| (then files record it too). */
+    public boolean hasOwnNodeImportance() {
+        return nodeImportance != null;
     }
 
     /** Node scores: the sum of the scores of a node's outgoing edges (first-order effect of patching the node). */

@@ -67,4 +67,32 @@ class EdgeScoresTest {
         }
         assertThrows(IllegalArgumentException.class, () -> EdgeScores.ranked(graph, filled(), new double[3]));
     }
+
+    @Test
+    void nodesRankByTheirOwnImportanceWhenGivenElseBySizeOfTheirSum() {
+        double[] values = filled(0.1, -0.5, Double.NaN, 0.5, -0.2);
+        EdgeScores plain = new EdgeScores(graph, values);
+        double[] sums = plain.nodeScoresBySource();
+        assertFalse(plain.hasOwnNodeImportance());
+        for (int s = 0; s < sums.length; s++) {
+            assertEquals(Math.abs(sums[s]), plain.nodeImportances()[s], 0);
+        }
+        double[] own = new double[graph.nSources()];
+        for (int s = 0; s < own.length; s++) {
+            own[s] = 10 + s;
+        }
+        EdgeScores ranked = EdgeScores.ranked(graph, values, null, own);
+        assertTrue(ranked.hasOwnNodeImportance());
+        assertFalse(ranked.hasOwnImportance(), "edges still rank by |score|");
+        assertArrayEquals(own, ranked.nodeImportances());
+        assertArrayEquals(sums, ranked.nodeScoresBySource(), "node scores stay the sums of the estimates");
+
+        own[1] = -1;
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> EdgeScores.ranked(graph, values, null, own));
+        assertTrue(e.getMessage().contains("importance of node " + graph.sources().get(1).name()), e.getMessage());
+        own[1] = Double.NaN;
+        assertThrows(IllegalArgumentException.class, () -> EdgeScores.ranked(graph, values, null, own));
+        assertThrows(IllegalArgumentException.class, () -> EdgeScores.ranked(graph, values, null, new double[1]));
+    }
 }

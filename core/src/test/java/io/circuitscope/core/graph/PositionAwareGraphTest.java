@@ -3,6 +3,7 @@ package io.circuitscope.core.graph;
 import static io.circuitscope.core.graph.EdgePatcherTest.CLEAN;
 import static io.circuitscope.core.graph.EdgePatcherTest.CORRUPT;
 import static io.circuitscope.core.graph.EdgePatcherTest.maxDiff;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -149,6 +150,17 @@ class PositionAwareGraphTest {
         assertEquals(List.of("a0.h1->m1"), whole.edgeNames());
         assertEquals(-0.25, whole.scores().get("a0.h1->m1"), 1e-12);
         assertTrue(Double.isNaN(whole.scores().get("a0.h0->m1")), "no position scored: unscored");
+        assertFalse(whole.scores().hasOwnNodeImportance());
+
+        // a scorer's own node importance (AtP*'s GradDrop) belongs to nodes, which positions do not split
+        double[] nodeImportance = new double[g.nSources()];
+        Arrays.fill(nodeImportance, 0.125);
+        nodeImportance[g.node("a0.h1").sourceIndex()] = 3;
+        Circuit ranked = new Circuit(g, kept, EdgeScores.ranked(g, scores, null, nodeImportance)).acrossPositions();
+        assertTrue(ranked.scores().hasOwnNodeImportance());
+        assertFalse(ranked.scores().hasOwnImportance());
+        assertArrayEquals(nodeImportance, ranked.scores().nodeImportances());
+        assertEquals(-0.25, ranked.scores().get("a0.h1->m1"), 1e-12);
     }
 
     @Test
