@@ -104,6 +104,16 @@ class DiscoverCommandTest {
         assertTrue(bound.get("max_fraction_missed").asDouble() < 0.1, bound.toString());
         JsonNode edge = json.get("edges").get("a1.h0->a2.h0<q>");
         assertTrue(edge.get("importance").asDouble() >= Math.abs(edge.get("score").asDouble()), edge.toString());
+        // nodes too: the larger of |sum of out-edge scores| and the node's GradDrop
+        json.get("nodes").fields().forEachRemaining(n -> {
+            JsonNode node = n.getValue();
+            if (node.get("score").isNull()) {
+                assertTrue(node.get("importance") == null, n.getKey() + " has no output, so no importance: " + node);
+            } else {
+                assertTrue(node.get("importance").asDouble() >= Math.abs(node.get("score").asDouble()) - 1e-12,
+                        n.getKey() + ": " + node);
+            }
+        });
     }
 
     @Test
