@@ -33,6 +33,15 @@ public final class Atp {
     }
 
     public NodeScores score(TaskPatcher task, Progress progress) {
+        return score(task, progress, java.util.List.of());
+    }
+
+    /**
+     * As {@link #score(TaskPatcher, Progress)} with {@code after} applied behind the zeros that take
+     * the gradients at the node outputs: a gradient those interventions stop never reaches a node
+     * (AtP*'s GradDrop, read at the nodes themselves, tests AtP*'s node importance).
+     */
+    NodeScores score(TaskPatcher task, Progress progress, java.util.List<Intervention> after) {
         ComputationGraph g = task.graph();
         ModelConfig c = g.config();
         int positions = Math.max(1, g.positions());
@@ -55,6 +64,7 @@ public final class Atp {
                     hooks.add(Intervention.add(HookName.of(HookSite.RESULT, l), Selection.all(), heads[l]));
                     hooks.add(Intervention.add(HookName.of(HookSite.MLP_OUT, l), Selection.all(), mlps[l]));
                 }
+                hooks.addAll(after);
                 NDArray differences = forwardAndBackward(task, p, run, hooks);
                 NDList gradients = new NDList(embedding.getGradient().expandDims(0));
                 for (int l = 0; l < c.nLayers(); l++) {

@@ -3,13 +3,7 @@ package io.circuitscope.discovery;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
-import ai.djl.training.GradientCollector;
 import io.circuitscope.core.graph.Ablation;
 import io.circuitscope.core.graph.ComputationGraph;
 import io.circuitscope.core.graph.EdgePatcher;
@@ -17,14 +11,11 @@ import io.circuitscope.core.graph.EdgeScores;
 import io.circuitscope.core.graph.Node;
 import io.circuitscope.core.graph.NodeKind;
 import io.circuitscope.core.graph.TaskPatcher;
-import io.circuitscope.core.hook.ActivationCache;
 import io.circuitscope.core.hook.HookName;
 import io.circuitscope.core.hook.HookSite;
-import io.circuitscope.core.hook.Hooks;
 import io.circuitscope.core.hook.Intervention;
 import io.circuitscope.core.hook.Selection;
 import io.circuitscope.core.io.LoadedModel;
-import io.circuitscope.core.model.GradientRules;
 import io.circuitscope.core.model.ModelConfig;
 import io.circuitscope.core.progress.Progress;
 import io.circuitscope.core.task.Metrics;
@@ -38,8 +29,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * AtP*'s node importance against the paper's definition computed another way: for each prompt and
- * each layer l, the gradient at every node's own output (a zero added there) with layer l's head
- * and MLP outputs detached after it, so that a node in layer l itself gets no gradient; then
+ * each layer l, node AtP (the gradient at every node's own output, {@link Atp}) with layer l's head
+ * and MLP outputs detached after the node outputs, so that a node in layer l itself gets no gradient; then
  * {@code GD(n) = E_prompts[sum_l |AtP_GD_l(n)|] / (L - 1)} (L for the input, which has no layer) and
  * the importance is {@code max(|sum of QK-fixed out-edges|, GD(n))}. AtP* instead sums per-prompt
  * products over each node's destinations, one pass per layer for every prompt at once.
@@ -95,49 +86,9 @@ class AtpStarNodeGradDropTest {
 
     /** Each node's AtP estimate on the task's single prompt, with layer {@code dropped}'s outputs detached after the node outputs. */
     private static double[] nodeEstimatesWithLayerDropped(TaskPatcher task, int dropped) {
-        ModelConfig c = task.graph().config();
-        TaskPatcher.PreparedBatch p = task.batches().get(0);
-        try (NDManager run = task.manager().newSubManager()) {
-            int batch = p.batch().size();
-            int seq = p.batch().length();
-            NDArray embedding = leaf(run, new Shape(batch, seq, c.dModel()));
-            NDArray[] heads = new NDArray[c.nLayers()];
-            NDArray[] mlps = new NDArray[c.nLayers()];
-            Hooks.Builder hooks = Hooks.builder()
-                    .add(Intervention.add(HookName.of(HookSite.RESID_PRE, 0), Selection.all(), embedding));
-            for (int l = 0; l < c.nLayers(); l++) {
-                heads[l] = leaf(run, new Shape(batch, seq, c.nHeads(), c.dModel()));
-                mlps[l] = leaf(run, new Shape(batch, seq, c.dModel()));
-                hooks.add(Intervention.add(HookName.of(HookSite.RESULT, l), Selection.all(), heads[l]));
-                hooks.add(Intervention.add(HookName.of(HookSite.MLP_OUT, l), Selection.all(), mlps[l]));
-            }
-            hooks.add(Intervention.apply(HookName.of(HookSite.RESULT, dropped), Selection.all(), "drop", NDArray::stopGradient));
-            hooks.add(Intervention.apply(HookName.of(HookSite.MLP_OUT, dropped), Selection.all(), "drop", NDArray::stopGradient));
-            try (ActivationCache cache = ActivationCache.of(run, task.patcher().sourceHookNames())) {
-                try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                    NDArray logits = task.patcher().model().forward(run, p.batch().clean(), hooks.cache(cache).build(),
-                            GradientRules.EXACT, p.batch().logitPositions());
-                    gc.backward(task.metricShare(p, logits));
-                }
-                NDArray differences = task.patcher().sourceOutputs(run, cache).stacked().sub(p.patched().stacked());
-                NDList gradients = new NDList(embedding.getGradient().expandDims(0));
-                for (int l = 0; l < c.nLayers(); l++) {
-                    gradients.add(heads[l].getGradient().transpose(2, 0, 1, 3));
-                    gradients.add(mlps[l].getGradient().expandDims(0));
-                }
-                float[] perSource = differences.mul(NDArrays.concat(gradients, 0)).sum(new int[] {1, 2, 3}).toFloatArray();
-                double[] out = new double[perSource.length];
-                for (int s = 0; s < out.length; s++) {
-                    out[s] = -perSource[s];
-                }
-                return out;
-            }
-        }
-    }
-
-    private static NDArray leaf(NDManager run, Shape shape) {
-        NDArray zero = run.zeros(shape);
-        zero.setRequiresGradient(true);
-        return zero;
+        return new Atp().score(task, Progress.NONE, List.of(
+                Intervention.apply(HookName.of(HookSite.RESULT, dropped), Selection.all(), "drop", NDArray::stopGradient),
+                Intervention.apply(HookName.of(HookSite.MLP_OUT, dropped), Selection.all(), "drop", NDArray::stopGradient)))
+                .perNode();
     }
 }
