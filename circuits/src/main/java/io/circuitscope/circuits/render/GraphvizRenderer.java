@@ -11,11 +11,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Renders DOT to SVG or PNG with graphviz-java, without a system install: the {@code dot}
- * command is used when it is on the PATH (faster, native fonts), otherwise graphviz-java's
- * bundled engine (Graphviz compiled to JavaScript, run in the J2V8 runtime that ships as a jar).
+ * command is used when it is on the PATH and answers {@code dot -V} (faster, native fonts), otherwise
+ * graphviz-java's bundled engine (Graphviz compiled to JavaScript, run in the J2V8 runtime that ships
+ * as a jar).
  * PNGs are rasterised from the SVG in Java. Set {@code -Dcircuitscope.graphviz=js} to skip the
  * command even when it exists.
  */
@@ -32,9 +35,12 @@ public final class GraphvizRenderer {
         if (engine == null) {
             System.setProperty("java.awt.headless", System.getProperty("java.awt.headless", "true"));
             List<GraphvizEngine> engines = new ArrayList<>();
-            boolean useDot = !"js".equals(System.getProperty("circuitscope.graphviz")) && dotOnPath();
+            // a dot that is on the PATH but does not run (a broken install) is passed over here, so that the
+            // bundled engine gets the corrected library below instead of falling back to the one shipped
+            boolean useDot = !"js".equals(System.getProperty("circuitscope.graphviz"))
+                    && workingDot(System.getenv("PATH")).isPresent();
             if (useDot) {
-                engines.add(new GraphvizCmdLineEngine().timeout(120, java.util.concurrent.TimeUnit.SECONDS));
+                engines.add(new GraphvizCmdLineEngine().timeout(120, TimeUnit.SECONDS));
             }
             if (!useDot) {
                 NoExecStackLibrary.folderOnLibraryPath(System.getProperty("java.library.path", ""))
@@ -77,17 +83,38 @@ public final class GraphvizRenderer {
         }
     }
 
-    static boolean dotOnPath() {
-        String path = System.getenv("PATH");
+    /**
+     * The first {@code dot} on {@code path} (a PATH value; null: none), if it runs: {@code dot -V} exits 0
+     * within 10 s. Only the first counts, since that is the one graphviz-java's command engine starts.
+     */
+    static Optional<Path> workingDot(String path) {
         if (path == null) {
-            return false;
+            return Optional.empty();
         }
         for (String dir : path.split(File.pathSeparator)) {
-            if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, "dot"))) {
-                return true;
+            Path dot = dir.isEmpty() ? null : Path.of(dir, "dot");
+            if (dot != null && Files.isExecutable(dot)) {
+                return answersVersion(dot) ? Optional.of(dot) : Optional.empty();
             }
         }
-        return false;
+        return Optional.empty();
+    }
+
+    private static boolean answersVersion(Path dot) {
+        try {
+            Process p = new ProcessBuilder(dot.toString(), "-V").redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            if (!p.waitFor(10, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                return false;
+            }
+            return p.exitValue() == 0;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
     public static String svg(String dot) {

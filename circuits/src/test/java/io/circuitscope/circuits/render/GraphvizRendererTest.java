@@ -1,5 +1,6 @@
 package io.circuitscope.circuits.render;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -17,5 +18,33 @@ class GraphvizRendererTest {
         Path path = Path.of(dir);
         assertTrue(path.endsWith(Path.of("circuitscope", "native")), dir);
         assertTrue(Files.isDirectory(path) && Files.isWritable(path), dir);
+    }
+
+    /**
+     * A dot that is on the PATH but does not run is passed over, so the bundled engine renders (with the
+     * corrected library) instead of graphviz-java falling back to it later with the library as shipped.
+     * Only the first dot on the PATH counts: that is the one the command engine would start.
+     */
+    @Test
+    void onlyAFirstDotThatAnswersItsVersionIsUsed(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path broken = script(dir.resolve("broken"), "echo 'dot: error while loading shared libraries' >&2; exit 127");
+        Path good = script(dir.resolve("good"), "echo 'dot - graphviz version 2.43.0' >&2; exit 0");
+        Path notExecutable = Files.createDirectories(dir.resolve("plain")).resolve("dot");
+        Files.writeString(notExecutable, "#!/bin/sh\nexit 0\n");
+        String sep = java.io.File.pathSeparator;
+        assertEquals(java.util.Optional.of(good.resolve("dot")), GraphvizRenderer.workingDot(good + sep + broken));
+        assertEquals(java.util.Optional.empty(), GraphvizRenderer.workingDot(broken + sep + good));
+        assertEquals(java.util.Optional.of(good.resolve("dot")),
+                GraphvizRenderer.workingDot(notExecutable.getParent() + sep + sep + good), "not executable, not a dot");
+        assertEquals(java.util.Optional.empty(), GraphvizRenderer.workingDot(dir.toString()));
+        assertEquals(java.util.Optional.empty(), GraphvizRenderer.workingDot(null));
+    }
+
+    private static Path script(Path folder, String body) throws Exception {
+        Files.createDirectories(folder);
+        Path dot = folder.resolve("dot");
+        Files.writeString(dot, "#!/bin/sh\n" + body + "\n");
+        assertTrue(dot.toFile().setExecutable(true));
+        return folder;
     }
 }

@@ -108,12 +108,33 @@ class NoExecStackLibraryTest {
      */
     @Test
     void aJvmWithTheFolderOnItsLibraryPathRendersWithoutTheStackGuardWarning() throws Exception {
+        rendersWithTheCorrectedCopy(dir.resolve("js"), List.of("-Dcircuitscope.graphviz=js"), null);
+    }
+
+    /** The same when a dot that does not run comes first on the PATH: it is passed over, not fallen back from. */
+    @Test
+    void aBrokenDotOnThePathLeavesTheBundledEngineItsCorrectedCopy() throws Exception {
+        Path bin = Files.createDirectories(dir.resolve("bin"));
+        Path dot = bin.resolve("dot");
+        Files.writeString(dot, "#!/bin/sh\necho 'dot: cannot open shared object file' >&2\nexit 127\n");
+        assertTrue(dot.toFile().setExecutable(true));
+        rendersWithTheCorrectedCopy(dir.resolve("broken-dot"), List.of(),
+                bin + java.io.File.pathSeparator + System.getenv().getOrDefault("PATH", ""));
+    }
+
+    private static void rendersWithTheCorrectedCopy(Path dir, List<String> options, String path) throws Exception {
         Path cache = dir.resolve("cache");
         Path folder = cache.resolve(NoExecStackLibrary.FOLDER_TAIL);
-        ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Djava.library.path=" + folder, "-Dcircuitscope.graphviz=js",
-                "-cp", System.getProperty("java.class.path"), RenderOnce.class.getName());
+        List<String> command = new java.util.ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Djava.library.path=" + folder));
+        command.addAll(options);
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), RenderOnce.class.getName()));
+        ProcessBuilder builder = new ProcessBuilder(command);
         builder.environment().put("XDG_CACHE_HOME", cache.toString());
+        if (path != null) {
+            builder.environment().put("PATH", path);
+        }
+        Files.createDirectories(dir);
         builder.redirectOutput(dir.resolve("out.txt").toFile()).redirectError(dir.resolve("err.txt").toFile());
         Process child = builder.start();
         assertTrue(child.waitFor(120, TimeUnit.SECONDS), "the render finished within 2 minutes");
@@ -127,7 +148,7 @@ class NoExecStackLibraryTest {
                 "J2V8 did not unpack its own copy");
     }
 
-    /** The child process of the test above. */
+    /** The child process of the tests above. */
     public static final class RenderOnce {
         public static void main(String[] args) {
             System.out.println(GraphvizRenderer.svg("digraph { a -> b }"));
