@@ -65,7 +65,7 @@ class AtpStarNodeGradDropTest {
                     }
                 }
                 try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(loaded.model(), g), task, Metrics.LOGIT_DIFF,
-                        Ablation.RESAMPLE, 8)) {
+                        Ablation.RESAMPLE, 2)) { // three batches: per-prompt sums across batches
                     EdgeScores star = new AtpStar().score(tp, Progress.NONE);
                     assertTrue(star.hasOwnNodeImportance());
                     double[] sums = star.nodeScoresBySource();
