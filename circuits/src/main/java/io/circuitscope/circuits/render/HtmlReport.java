@@ -8,6 +8,8 @@ import io.circuitscope.circuits.io.CircuitDocument;
 import io.circuitscope.core.graph.Circuit;
 import io.circuitscope.core.graph.Edge;
 import io.circuitscope.core.graph.EdgeScores;
+import io.circuitscope.core.graph.Node;
+import io.circuitscope.core.graph.NodeKind;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
@@ -102,6 +104,7 @@ public final class HtmlReport {
         h.append("</p>\n<div class=\"diagram\">").append(svg).append("</div></section>\n");
 
         topEdges(h, doc.circuit(), options.topEdges());
+        topNodes(h, doc.circuit(), TOP_NODES);
 
         if (!heatmaps.isEmpty()) {
             h.append("<section id=\"heatmaps\"><h2>Patching heatmaps</h2>\n");
@@ -197,6 +200,56 @@ public final class HtmlReport {
                     .append("</td><td class=\"num\">").append(fmt(Double.isNaN(s) ? s : scores.importance(i)))
                     .append("</td><td>")
                     .append(c.contains(i) ? "<span class=\"yes\">in</span>" : "<span class=\"no\">out</span>")
+                    .append("</td></tr>\n");
+        }
+        h.append("</table></section>\n");
+    }
+
+    /** Rows of the top-nodes table: every head and MLP of a small model, the most important of a large one. */
+    static final int TOP_NODES = 20;
+
+    /**
+     * Nodes ranked as a node-level method would rank them: by the scorer's node importance (AtP*: with
+     * GradDrop), else by |score|, the score being the sum of the node's out-edge scores. Heads and MLPs
+     * only: the input is the whole corruption.
+     */
+    private static void topNodes(StringBuilder h, Circuit c, int n) {
+        EdgeScores scores = c.scores();
+        boolean anyScored = false;
+        for (int i = 0; i < scores.size() && !anyScored; i++) {
+            anyScored = !Double.isNaN(scores.get(i));
+        }
+        if (!anyScored) {
+            return;
+        }
+        double[] nodeScores = scores.nodeScoresBySource();
+        double[] importance = scores.nodeImportances();
+        List<Node> ranked = new ArrayList<>();
+        for (Node node : c.graph().sources()) {
+            if (node.kind() != NodeKind.INPUT) {
+                ranked.add(node);
+            }
+        }
+        ranked.sort((a, b) -> {
+            int byImportance = Double.compare(importance[b.sourceIndex()], importance[a.sourceIndex()]);
+            return byImportance != 0 ? byImportance : Integer.compare(a.sourceIndex(), b.sourceIndex());
+        });
+        boolean own = scores.hasOwnNodeImportance();
+        String by = own ? "importance" : "|score|";
+        Set<Node> inCircuit = c.nodes();
+        h.append("<section id=\"nodes\"><h2>Top nodes by ").append(by).append("</h2>\n<p class=\"note\">A node's score is "
+                + "the sum of its out-edges' scores, the first-order estimate of patching the node").append(own
+                        ? "; the importance is the larger of |score| and GradDrop's per-prompt magnitude" : "")
+                .append(". Heads and MLPs; ties by node order.</p>\n");
+        h.append("<table class=\"grid\"><tr><th>#</th><th>node</th><th>score</th><th>").append(by)
+                .append("</th><th>in circuit</th></tr>\n");
+        for (int r = 0; r < Math.min(n, ranked.size()); r++) {
+            Node node = ranked.get(r);
+            double v = nodeScores[node.sourceIndex()];
+            h.append("<tr><td>").append(r + 1).append("</td><td class=\"mono\">").append(html(node.name()))
+                    .append("</td><td class=\"num ").append(v >= 0 ? "pos" : "neg").append("\">").append(fmt(v))
+                    .append("</td><td class=\"num\">").append(fmt(importance[node.sourceIndex()])).append("</td><td>")
+                    .append(inCircuit.contains(node) ? "<span class=\"yes\">in</span>" : "<span class=\"no\">out</span>")
                     .append("</td></tr>\n");
         }
         h.append("</table></section>\n");

@@ -38,4 +38,27 @@ class HtmlReportImportanceTest {
         String plainHtml = HtmlReport.render(plain, HtmlReport.Options.defaults());
         assertTrue(plainHtml.contains("Top edges by |score|") && !plainHtml.contains("GradDrop"));
     }
+
+    /** Nodes likewise: ranked by the scorer's node importance when it has one (AtP*'s GradDrop), else by |score|. */
+    @Test
+    void nodeTableFollowsTheScorersNodeImportance() {
+        CircuitDocument plain = RenderFixtures.document();
+        Circuit c = plain.circuit();
+        String plainHtml = HtmlReport.render(plain, HtmlReport.Options.defaults());
+        assertTrue(plainHtml.contains("Top nodes by |score|"), "heading");
+
+        double[] nodeImportance = c.scores().nodeImportances();
+        io.circuitscope.core.graph.Node last = c.graph().sources().get(c.graph().sources().size() - 1);
+        nodeImportance[last.sourceIndex()] = 99; // the last node becomes the most important
+        CircuitDocument ranked = new CircuitDocument(c.withScores(EdgeScores.ranked(c.graph(), c.scores().values(), null,
+                nodeImportance)), plain.model(), plain.task(), plain.method(), plain.summary(), plain.extra());
+        String html = HtmlReport.render(ranked, HtmlReport.Options.defaults());
+        int table = html.indexOf("Top nodes by importance");
+        assertTrue(table > 0, "heading");
+        int firstRow = html.indexOf("<tr><td>1</td>", table);
+        assertTrue(html.startsWith("<td class=\"mono\">" + last.name() + "</td>", firstRow + "<tr><td>1</td>".length()),
+                "the most important node is first: " + last.name());
+        assertTrue(html.indexOf(">99.0000<", table) > 0, "its importance is shown");
+        assertTrue(html.indexOf(">input<", table) < 0, "the input is no component");
+    }
 }
