@@ -194,8 +194,11 @@ public final class ScorerComparison {
         }
         if (!r.entries().isEmpty()) {
             ScoreAgreement a = r.entries().get(0).agreement();
-            out.printf("(%d edges, %d component nodes; AUC against the exact top %d edges; k = %d nodes, %d edges)%n",
-                    r.edges(), r.componentNodes(), a.topEdges(), a.topNodes(), a.topEdges());
+            boolean atpStar = r.entries().stream().anyMatch(e -> e.scorer().equals("atp-star"));
+            out.printf("(%d edges, %d component nodes; AUC against the exact top %d edges; k = %d nodes, %d edges%s)%n",
+                    r.edges(), r.componentNodes(), a.topEdges(), a.topNodes(), a.topEdges(), atpStar
+                            ? "; AUC and recall rank by |score|, atp-star's edges and nodes by the larger of |score| "
+                                    + "and GradDrop" : "");
             if (r.topCoverage() != null) {
                 printCoverage(out, r);
             }

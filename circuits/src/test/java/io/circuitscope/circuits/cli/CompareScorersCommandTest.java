@@ -24,6 +24,8 @@ class CompareScorersCommandTest {
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("exact patching of 262 edges and 16 nodes"), r.out());
         assertTrue(r.out().contains("atp-star at least eap on Pearson and Spearman: edges yes"), r.out());
+        assertTrue(r.out().contains("atp-star's edges and nodes by the larger of |score| and GradDrop"),
+                "the table says how AtP* ranks: " + r.out());
         assertTrue(r.out().contains("atp-star minus eap, 95% bootstrap intervals (edges and nodes resampled): edge Pearson +"),
                 r.out());
         JsonNode json = new ObjectMapper().readTree(file.toFile());
