@@ -78,7 +78,8 @@ public final class AtpStar implements EdgeScorer {
         int layers = g.config().nLayers();
         progress.start("scoring edges (AtP*: QK fix + GradDrop over " + layers + " layers)", layers + 2L);
         // one pass gives the AtP estimate and its per-prompt absolute values, which are GradDrop's terms
-        // for every layer that does not lie downstream of an edge's destination
+        // for every layer that does not lie downstream of an edge's destination; its node sums leave out the
+        // edges into layer 0, which makes them the nodes' layer-0 terms
         EdgeGradients.PerPrompt atp = EdgeGradients.atCleanPerPrompt(task, GradientRules.EXACT, List.of(), 0, true);
         double[] fixed = negated(atp.signed());
         qkFix(task, fixed);
