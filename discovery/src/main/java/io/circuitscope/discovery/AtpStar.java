@@ -87,13 +87,7 @@ public final class AtpStar implements EdgeScorer {
         double[] gradDrop = new double[fixed.length];
         double[] nodeGradDrop = new double[g.nSources()];
         if (layers > 1) {
-            for (Edge e : g.edges()) {
-                // dropping layer 0 cuts nothing downstream of a destination in a later layer (its term is
-                // the plain |AtP| per prompt) and cuts an edge into layer 0 itself (its term is 0)
-                int destLayer = e.destination().node().layer();
-                boolean intoLogits = e.destination().node().kind() == NodeKind.LOGITS;
-                gradDrop[e.index()] += destLayer > 0 ? atp.edgesPerPrompt()[e.index()] / (intoLogits ? layers : layers - 1) : 0;
-            }
+            addEdgeTerm(g, gradDrop, atp.edgesPerPrompt(), 0);
             addNodeTerm(g, nodeGradDrop, atp.nodesPerPrompt(), 0);
             progress.advance(3, 0);
             for (int l = 1; l < layers; l++) {
@@ -102,10 +96,7 @@ public final class AtpStar implements EdgeScorer {
                         Intervention.apply(HookName.of(HookSite.MLP_OUT, l), Selection.all(), "GradDrop", NDArray::stopGradient));
                 // the paper's E[ |AtP_GD_l| ]: absolute per prompt, then averaged
                 EdgeGradients.PerPrompt dropped = EdgeGradients.atCleanPerPrompt(task, GradientRules.EXACT, drop, l, false);
-                for (Edge e : g.edges()) {
-                    boolean intoLogits = e.destination().node().kind() == NodeKind.LOGITS;
-                    gradDrop[e.index()] += dropped.edgesPerPrompt()[e.index()] / (intoLogits ? layers : layers - 1);
-                }
+                addEdgeTerm(g, gradDrop, dropped.edgesPerPrompt(), l);
                 addNodeTerm(g, nodeGradDrop, dropped.nodesPerPrompt(), l);
                 progress.advance(3 + l, 0);
             }
@@ -120,6 +111,24 @@ public final class AtpStar implements EdgeScorer {
         }
         progress.finish();
         return EdgeScores.ranked(g, fixed, importance, nodeImportance);
+    }
+
+    /**
+     * Adds GradDrop's layer-{@code dropped} term for every edge: the pass's per-prompt absolute estimate,
+     * except for an edge into the dropped layer, which the drop cuts (term 0; a pass that drops the layer
+     * gives 0 itself, and the pass that drops nothing stands in for layer 0, since nothing downstream of
+     * a later destination runs through layer 0). An edge averages the L - 1 terms of the layers other
+     * than its destination's; an edge into the logits has no own layer and averages all L, else it would
+     * outrank every other edge by L / (L - 1).
+     */
+    private static void addEdgeTerm(ComputationGraph g, double[] into, double[] perPrompt, int dropped) {
+        int layers = g.config().nLayers();
+        for (Edge e : g.edges()) {
+            Node destination = e.destination().node();
+            if (destination.layer() != dropped) {
+                into[e.index()] += perPrompt[e.index()] / (destination.kind() == NodeKind.LOGITS ? layers : layers - 1);
+            }
+        }
     }
 
     /**

@@ -267,23 +267,21 @@ public final class CircuitJson {
                 anyImportance = true;
             }
         }
-        EdgeScores edgeScores = new EdgeScores(graph, scores);
         if (anyImportance) {
             for (int i = 0; i < scores.length; i++) {
                 // unscored edges stay unranked; a scored edge without an importance ranks by |score|
                 importance[i] = Double.isNaN(scores[i]) ? Double.NaN : importance[i] < 0 ? Math.abs(scores[i]) : importance[i];
             }
-            edgeScores = EdgeScores.ranked(graph, scores, importance);
         }
         double[] nodeImportance = nodeImportance(file, root.get("nodes"), graph);
         if (nodeImportance != null) {
-            double[] byDefault = edgeScores.nodeImportances();
+            double[] byDefault = new EdgeScores(graph, scores).nodeImportances();
             for (int i = 0; i < nodeImportance.length; i++) {
                 // a node without an importance ranks by |score|
                 nodeImportance[i] = nodeImportance[i] < 0 ? byDefault[i] : nodeImportance[i];
             }
-            edgeScores = EdgeScores.ranked(graph, scores, anyImportance ? edgeScores.importances() : null, nodeImportance);
         }
+        EdgeScores edgeScores = EdgeScores.ranked(graph, scores, anyImportance ? importance : null, nodeImportance);
         Map<String, JsonNode> extra = new LinkedHashMap<>();
         root.fields().forEachRemaining(f -> {
             if (!Set.of("schema", "software", "model", "task", "method", "summary", "nodes", "edges", "positions")

@@ -41,8 +41,7 @@ public final class GraphvizRenderer {
                     && workingDot(System.getenv("PATH")).isPresent();
             if (useDot) {
                 engines.add(new GraphvizCmdLineEngine().timeout(120, TimeUnit.SECONDS));
-            }
-            if (!useDot) {
+            } else {
                 NoExecStackLibrary.folderOnLibraryPath(System.getProperty("java.library.path", ""))
                         .ifPresent(GraphvizRenderer::offerCorrectedLibrary);
             }

@@ -27,10 +27,12 @@ public final class ScorerComparison {
     /**
      * One scorer's agreement, the time it took, its correlations over the edges that matter, and how its
      * edge and node correlations differ from the baseline's with bootstrap intervals (the gaps null for
-     * the baseline itself, or when it was not run).
+     * the baseline itself, or when it was not run). {@code ownRanking}: the scorer ranks edges or nodes by
+     * its own importance rather than |score| (AtP*).
      */
     public record Entry(String scorer, ScoreAgreement agreement, double seconds, ScoreAgreement.Gap edgeGap,
-            ScoreAgreement.Gap nodeGap, ScoreAgreement.MaterialEdges material, ScoreAgreement.Gap materialGap) {
+            ScoreAgreement.Gap nodeGap, ScoreAgreement.MaterialEdges material, ScoreAgreement.Gap materialGap,
+            boolean ownRanking) {
     }
 
     /**
@@ -169,7 +171,8 @@ public final class ScorerComparison {
                     compared ? ScoreAgreement.edgeGap(e.getValue(), baseline, exact, edgeWeights, GAP_SEED) : null,
                     compared ? ScoreAgreement.nodeGap(e.getValue(), baseline, exactNodeEffects, GAP_SEED) : null,
                     ScoreAgreement.material(e.getValue(), exact, edgeWeights, materialThreshold),
-                    compared ? ScoreAgreement.edgeGap(e.getValue(), baseline, material, edgeWeights, GAP_SEED) : null));
+                    compared ? ScoreAgreement.edgeGap(e.getValue(), baseline, material, edgeWeights, GAP_SEED) : null,
+                    e.getValue().hasOwnImportance() || e.getValue().hasOwnNodeImportance()));
         }
         return entries;
     }
@@ -194,11 +197,12 @@ public final class ScorerComparison {
         }
         if (!r.entries().isEmpty()) {
             ScoreAgreement a = r.entries().get(0).agreement();
-            boolean atpStar = r.entries().stream().anyMatch(e -> e.scorer().equals("atp-star"));
+            // the only scorer that ranks by something else than |score| is AtP*, by GradDrop
+            List<String> ownRanking = r.entries().stream().filter(Entry::ownRanking).map(Entry::scorer).toList();
             out.printf("(%d edges, %d component nodes; AUC against the exact top %d edges; k = %d nodes, %d edges%s)%n",
-                    r.edges(), r.componentNodes(), a.topEdges(), a.topNodes(), a.topEdges(), atpStar
-                            ? "; AUC and recall rank by |score|, atp-star's edges and nodes by the larger of |score| "
-                                    + "and GradDrop" : "");
+                    r.edges(), r.componentNodes(), a.topEdges(), a.topNodes(), a.topEdges(), ownRanking.isEmpty() ? ""
+                            : "; AUC and recall rank by |score|, " + String.join(" and ", ownRanking)
+                                    + "'s edges and nodes by the larger of |score| and GradDrop");
             if (r.topCoverage() != null) {
                 printCoverage(out, r);
             }

@@ -138,9 +138,8 @@ public final class Circuit {
             }
         }
         // nodes are the same in both graphs, so a node's own importance carries over as it is
-        EdgeScores wholeScores = scores.hasOwnNodeImportance()
-                ? EdgeScores.ranked(whole, sums, scores.hasOwnImportance() ? importance : null, scores.nodeImportances())
-                : scores.hasOwnImportance() ? EdgeScores.ranked(whole, sums, importance) : new EdgeScores(whole, sums);
+        EdgeScores wholeScores = EdgeScores.ranked(whole, sums, scores.hasOwnImportance() ? importance : null,
+                scores.hasOwnNodeImportance() ? scores.nodeImportances() : null);
         return new Circuit(whole, kept, wholeScores);
     }
 

@@ -63,13 +63,12 @@ public final class EdgeScores {
     }
 
     /**
-     * Scores ranked by their own edge {@code importance} (or |score| when null) and their own
-     * {@code nodeImportance}, one non-negative number per source node.
+     * Scores ranked by their own edge {@code importance} and their own {@code nodeImportance} (one
+     * non-negative number per source node); either may be null, and then ranks by |score| as usual.
      */
     public static EdgeScores ranked(ComputationGraph graph, double[] values, double[] importance,
             double[] nodeImportance) {
-        return new EdgeScores(graph, values, importance,
-                java.util.Objects.requireNonNull(nodeImportance, "nodeImportance"));
+        return new EdgeScores(graph, values, importance, nodeImportance);
     }
 
     public static EdgeScores unscored(ComputationGraph graph) {
