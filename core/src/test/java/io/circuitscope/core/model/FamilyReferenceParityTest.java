@@ -27,6 +27,8 @@ import org.junit.jupiter.api.Test;
  */
 class FamilyReferenceParityTest {
     static final double TOLERANCE = 1e-4;
+    /** A float32 engine may differ from the reference by this many times rounding's own effect (see below). */
+    static final double ROUNDING_MARGIN = 10;
     static final String[] LLAMA_TYPES = {"llama", "mistral", "qwen2", "qwen3", "gemma2"};
 
     @Property(tries = 30)
@@ -209,6 +211,23 @@ class FamilyReferenceParityTest {
         return max;
     }
 
+    /**
+     * How far one float32 rounding per value moves the reference's logits, the largest of 8 draws (one
+     * draw varies widely: 8e-6 to 5e-4 over 30 draws of the configuration below). Some deep random
+     * configurations amplify rounding past {@link #TOLERANCE}, so a float32 engine is held to
+     * {@link #ROUNDING_MARGIN} times this when that is larger (a 7-layer Gemma 3 draw that failed once:
+     * engine 3.5e-4 from the reference; see Gemma3ReferenceParityTest).
+     */
+    static double roundingSensitivity(Map<String, Object> refConfig, TinyCheckpoint ck, int[] tokens,
+            double[][] expected) {
+        double worst = 0;
+        for (long draw = 1; draw <= 8; draw++) {
+            worst = Math.max(worst, maxDiff(expected,
+                    ReferenceForward.logitsWithRoundingNoise(refConfig, ck.tensors(), tokens, draw)));
+        }
+        return worst;
+    }
+
     /** Writes the checkpoint as real files, loads it and compares with the reference (mistral as llama). */
     static void assertMatchesReference(TinyCheckpoint ck, int[] tokens) throws Exception {
         Path dir = Files.createTempDirectory("cs-family");
@@ -223,9 +242,11 @@ class FamilyReferenceParityTest {
                 refConfig.put("model_type", "llama"); // Mistral is Llama with an optional window
             }
             double[][] expected = ReferenceForward.logits(refConfig, ck.tensors(), tokens);
+            double rounding = roundingSensitivity(refConfig, ck, tokens, expected);
             try (LoadedModel loaded = ModelLoader.load(dir)) {
                 assertEquals(ck.config().get("model_type"), loaded.model().config().family());
-                assertClose(expected, loaded.model().logits(tokens), TOLERANCE, ck.config().toString());
+                assertClose(expected, loaded.model().logits(tokens), Math.max(TOLERANCE, ROUNDING_MARGIN * rounding),
+                        ck.config() + " (float32 rounding alone moves the reference by up to " + rounding + ")");
             }
         } finally {
             deleteTree(dir);

@@ -28,6 +28,11 @@ import java.util.Objects;
  */
 public final class ReferenceForward {
 
+    /** One float32 rounding, relative: 2^-24. */
+    public static final double FLOAT32_ROUNDING = 0x1p-24;
+    /** Set only inside {@link #logitsWithRoundingNoise}. */
+    private static final ThreadLocal<java.util.Random> ROUNDING_NOISE = new ThreadLocal<>();
+
     private static final double SQRT_2 = Math.sqrt(2.0);
     private static final double SQRT_2_OVER_PI = Math.sqrt(2.0 / Math.PI);
 
@@ -72,6 +77,35 @@ public final class ReferenceForward {
             default:
                 throw new IllegalArgumentException("unsupported model_type: " + type);
         }
+    }
+
+    /**
+     * The logits as {@link #logits}, but every value entering or leaving a projection or MLP of the Llama
+     * family (llama, mistral, qwen, gemma) is multiplied by (1 + 2^-24 N(0, 1)), one float32 rounding. How far
+     * these move from the exact logits is the configuration's conditioning: the share of a float32 engine's
+     * deviation that rounding alone explains. Deep random models with Gemma's sandwich norms can move by
+     * 1e-4 and more, since a norm rescales an output of cancelling terms to unit size, rounding and all.
+     * Other families are computed without noise.
+     */
+    public static double[][] logitsWithRoundingNoise(Map<String, Object> config, Map<String, RefTensor> tensors,
+            int[] tokens, long seed) {
+        ROUNDING_NOISE.set(new java.util.Random(seed));
+        try {
+            return logits(config, tensors, tokens);
+        } finally {
+            ROUNDING_NOISE.remove();
+        }
+    }
+
+    /** {@code a}, rounded as float32 might have rounded it, when noise is asked for; in place. */
+    private static double[] rounded(double[] a) {
+        java.util.Random rng = ROUNDING_NOISE.get();
+        if (rng != null) {
+            for (int i = 0; i < a.length; i++) {
+                a[i] *= 1 + FLOAT32_ROUNDING * rng.nextGaussian();
+            }
+        }
+        return a;
     }
 
     /**
@@ -322,9 +356,10 @@ public final class ReferenceForward {
             double[][] v = new double[n][];
             for (int pos = 0; pos < n; pos++) {
                 double[] h = rmsNorm(x[pos], inNorm, eps, normOffset);
-                q[pos] = matVec(h, wq, bq);
-                k[pos] = matVec(h, wk, bk);
-                v[pos] = matVec(h, wv, bv);
+                rounded(h);
+                q[pos] = rounded(matVec(h, wq, bq));
+                k[pos] = rounded(matVec(h, wk, bk));
+                v[pos] = rounded(matVec(h, wv, bv));
                 if (qkNorm) { // per-head RMSNorm on q and k, before RoPE (Gemma 3: scale 1 + w)
                     perHeadRmsNorm(q[pos], nHeads, headDim, qNorm, eps, normOffset);
                     perHeadRmsNorm(k[pos], nKv, headDim, kNorm, eps, normOffset);
@@ -340,14 +375,14 @@ public final class ReferenceForward {
             double[][] att = causalAttention(q, k, v, nHeads, nKv, headDim, scale, attnSoftcap, window[l]);
 
             for (int pos = 0; pos < n; pos++) {
-                double[] a = matVec(att[pos], wo, bo);
+                double[] a = rounded(matVec(rounded(att[pos].clone()), wo, bo));
                 if (gemma) {
                     a = rmsNorm(a, postAttnNorm, eps, normOffset);
                 }
                 addInPlace(x[pos], a);
 
                 double[] h = rmsNorm(x[pos], gemma ? preFfNorm : postAttnNorm, eps, normOffset);
-                double[] m = gatedMlp(h, gate, gateB, up, upB, down, downB, act);
+                double[] m = rounded(gatedMlp(rounded(h), gate, gateB, up, upB, down, downB, act));
                 if (gemma) {
                     m = rmsNorm(m, postFfNorm, eps, normOffset);
                 }
