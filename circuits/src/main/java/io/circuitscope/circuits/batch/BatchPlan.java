@@ -70,9 +70,9 @@ public final class BatchPlan {
         if (root == null || !root.isObject()) {
             throw new PlanException(file + ": the plan must be an object");
         }
-        Path base = file.toAbsolutePath().getParent();
-        Path out = root.has("out") ? base.resolve(root.get("out").asText())
-                : base.resolve("runs").resolve(name.replaceFirst("\\.(json|ya?ml)$", ""));
+        Path base = realFolder(file);
+        Path out = (root.has("out") ? base.resolve(root.get("out").asText())
+                : base.resolve("runs").resolve(name.replaceFirst("\\.(json|ya?ml)$", ""))).normalize();
         List<ObjectNode> specs = new ArrayList<>();
         ObjectNode defaults = root.has("defaults") ? object(file, root.get("defaults"), "defaults") : new ObjectMapper().createObjectNode();
         if (root.has("reference") && !defaults.has("reference")) {
@@ -155,8 +155,23 @@ public final class BatchPlan {
         // the id names a folder: a method such as relp:ln+identity is written relp_ln_identity
         String id = String.format("%03d-%s-%s-%s-s%d", index, slug(model), slug(Path.of(task).getFileName().toString()),
                 s.method().replaceAll("[^A-Za-z0-9_.-]", "_"), s.seed());
-        return new RunSpec(id, isPathLike(model) ? base.resolve(model).toString() : model, base.resolve(task), s,
-                reference.isEmpty() ? null : base.resolve(reference), r.path("align").asBoolean(false));
+        // normalised, so summaries and errors show ../shared/m.bin as the path it is
+        return new RunSpec(id, isPathLike(model) ? base.resolve(model).normalize().toString() : model,
+                base.resolve(task).normalize(), s, reference.isEmpty() ? null : base.resolve(reference).normalize(),
+                r.path("align").asBoolean(false));
+    }
+
+    /**
+     * The plan's folder without symbolic links, so that normalising "../x" against it (for readable paths in
+     * summaries and errors) names the file the operating system would open.
+     */
+    private static Path realFolder(Path file) {
+        Path folder = file.toAbsolutePath().getParent();
+        try {
+            return folder.toRealPath();
+        } catch (IOException e) {
+            return folder;
+        }
     }
 
     private static boolean isPathLike(String model) {

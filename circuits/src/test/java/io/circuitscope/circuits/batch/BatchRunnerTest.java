@@ -106,6 +106,22 @@ class BatchRunnerTest {
         assertTrue(id.endsWith("-relp_ln_identity-s0"), "a method's ':' and '+' do not reach the run's folder name: " + id);
     }
 
+    /** Paths relative to a plan in a subfolder are shown as the files they are, without "..". */
+    @Test
+    void pathsAreResolvedAgainstThePlansFolderAndNormalised() throws Exception {
+        Path sub = Files.createDirectories(dir.resolve("plans"));
+        Path file = sub.resolve("up.json");
+        Files.writeString(file, "{\"out\": \"../runs/up\", \"runs\": [{\"model\": \"../model-a\", "
+                + "\"task\": \"../task.jsonl\", \"reference\": \"./../task.jsonl\"}]}");
+        BatchPlan plan = BatchPlan.read(file);
+        RunSpec run = plan.runs().get(0);
+        Path real = dir.toRealPath();
+        assertEquals(real.resolve("model-a").toString(), run.model());
+        assertEquals(real.resolve("task.jsonl"), run.task());
+        assertEquals(real.resolve("task.jsonl"), run.reference());
+        assertEquals(real.resolve("runs/up"), plan.out());
+    }
+
     /** A one-run plan for model-a and task.jsonl with the given settings (JSON members). */
     private static Path plan(String settings) throws Exception {
         Path file = dir.resolve("one-run.json");
