@@ -25,7 +25,9 @@ public final class CircuitValidator {
         this.settings = settings;
     }
 
+    /** Refuses a task whose corruption does not move the metric: every faithfulness would be undefined. */
     public ValidationReport validate(TaskPatcher task, Circuit circuit, Progress progress) {
+        task.requireEffect();
         ComputationGraph g = task.graph();
         long passesBefore = task.forwardPasses();
         boolean[] keep = circuit.keepMask();

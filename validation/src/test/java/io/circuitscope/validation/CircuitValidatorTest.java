@@ -74,6 +74,22 @@ class CircuitValidatorTest {
     }
 
     @Test
+    void aTaskWhoseCorruptionChangesNothingIsRefusedInsteadOfGivingARatioOfRoundOff() {
+        List<Example> unchanged = new ArrayList<>();
+        for (Example e : task.task().examples()) {
+            unchanged.add(new Example(e.clean(), e.clean().clone(), e.targets()));
+        }
+        try (TaskPatcher same = new TaskPatcher(new EdgePatcher(loaded.model()), new Task("same", unchanged),
+                Metrics.LOGIT_DIFF, Ablation.RESAMPLE, 8)) {
+            CircuitValidator v = new CircuitValidator(new ValidationSettings(0.8, 0.2, 0.01, 5, 200, 0.95, 1));
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> v.validate(same, Circuit.full(same.graph()), Progress.NONE));
+            assertTrue(e.getMessage().contains("task 'same': the corrupted prompts barely change the metric"),
+                    e.getMessage());
+        }
+    }
+
+    @Test
     void removingAComponentThatMattersFailsMinimalityOnlyWhenItIsMissing() {
         // Circuit = every edge. The most important single edge must have a minimality score above threshold,
         // and an edge into a dead end (removed by construction) is reported as not minimal.

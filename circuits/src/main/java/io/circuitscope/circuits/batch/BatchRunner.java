@@ -110,7 +110,8 @@ public final class BatchRunner {
         log.flush();
         long start = System.nanoTime();
         try {
-            Task task = TaskFile.read(r.task(), loaded.tokenizer(), r.align());
+            Task task = TaskFile.read(r.task(), loaded.tokenizer(), r.align(),
+                    loaded.model().config().vocabSize());
             CircuitDocument doc = DiscoveryRun.run(loaded.model(), r.model(), task, r.settings(), progress.apply(r.id()));
             Map<String, Object> results = new LinkedHashMap<>();
             results.put("edges", doc.summary().get("edges_in_graph"));

@@ -18,7 +18,7 @@ final class AnalysisSupport {
     }
 
     static Task readTask(Path file, LoadedModel loaded) {
-        return TaskFile.read(file, loaded.tokenizer(), false);
+        return TaskFile.read(file, loaded.tokenizer(), false, loaded.model().config().vocabSize());
     }
 
     /**

@@ -138,6 +138,7 @@ final class CompareScorersCommand implements Callable<Integer> {
                     ? ComputationGraph.byPosition(mt.model().config(), mt.task().commonLength("--by-position"))
                     : ComputationGraph.of(mt.model().config());
             try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(mt.model(), graph), mt.task(), m, a, batchSize)) {
+                tp.requireEffect(); // exact effects of a corruption that does nothing are round-off to rank
                 if (topEdges >= tp.graph().nEdges()) {
                     throw new CommandLine.ParameterException(spec.commandLine(), "--top-edges " + topEdges
                             + " must be below the graph's " + tp.graph().nEdges() + " edges");

@@ -57,6 +57,7 @@ public final class DiscoveryRun {
         EdgePatcher patcher = new EdgePatcher(model, s.byPosition()
                 ? ComputationGraph.byPosition(model.config(), task.commonLength("--by-position")) : ComputationGraph.of(model.config()));
         try (TaskPatcher tp = new TaskPatcher(patcher, task, metric, s.ablation(), s.batchSize())) {
+            tp.requireEffect();
             Circuit circuit;
             EdgeScores scores;
             Map<String, Object> extraSummary = new LinkedHashMap<>();

@@ -135,6 +135,20 @@ class CompareScorersCommandTest {
         assertTrue(!r.out().contains("exact patching of"), "nothing was patched: " + r.out());
     }
 
+    /** Exact effects of a corruption that moves nothing are round-off: refused before any edge is patched. */
+    @Test
+    void aTaskWhoseCorruptionChangesNothingIsRefused() throws Exception {
+        Path task = dir.resolve("unchanged.jsonl");
+        java.nio.file.Files.writeString(task, "{\"clean_ids\": [0, 3, 5, 7], \"corrupt_ids\": [0, 3, 5, 7], "
+                + "\"targets\": [{\"position\": -1, \"correct_id\": 3, \"wrong_id\": 5}]}\n");
+        CliRun r = CliRun.run("compare-scorers", "--quiet", "--model", "planted:ioi", "--task", task.toString(),
+                "--scorers", "eap");
+        assertEquals(1, r.code(), r.out());
+        assertTrue(r.err().contains("task 'unchanged': the corrupted prompts barely change the metric logit-diff"),
+                r.err());
+        assertTrue(!r.out().contains("exact patching of"), "nothing was patched: " + r.out());
+    }
+
     @Test
     void refusesKlExactAndUnknownScorersWithAReason() {
         CliRun kl = CliRun.run("compare-scorers", "--quiet", "--metric", "kl");

@@ -166,7 +166,7 @@ class DiscoverCommandTest {
     }
 
     @Test
-    void badSettingsAreClearErrors() {
+    void badSettingsAreClearErrors() throws Exception {
         // every scorer that differentiates at the clean run would give rounding noise under KL: refused
         for (String[] method : new String[][] {{"--method", "eap"}, {"--method", "atp-star"}, {"--method", "relp"},
                 {"--method", "relp-ah"}, {"--method", "atp"}, {"--method", "pipeline", "--scorer", "atp-star"}}) {
@@ -186,6 +186,24 @@ class DiscoverCommandTest {
         CliRun noTask = run("discover", "--model", model.toString(), "--task", dir.resolve("none.jsonl").toString());
         assertEquals(1, noTask.code());
         assertTrue(noTask.err().contains("none.jsonl"), noTask.err());
+        Path outsideVocabulary = dir.resolve("outside.jsonl");
+        Files.writeString(outsideVocabulary, "{\"clean_ids\": [1, 2, 3], \"corrupt_ids\": [1, 4, 3], "
+                + "\"targets\": [{\"position\": -1, \"correct_id\": 23, \"wrong_id\": 4}]}\n");
+        CliRun outside = run("discover", "--model", model.toString(), "--task", outsideVocabulary.toString(), "--quiet",
+                "--out", dir.resolve("x").toString());
+        assertEquals(1, outside.code());
+        assertTrue(outside.err().contains("outside.jsonl:1: field 'targets[0].correct_id' is token id 23, outside the "
+                + "model's vocabulary [0, 23)"), outside.err());
+        Path unchanged = dir.resolve("unchanged.jsonl");
+        Files.writeString(unchanged, "{\"clean_ids\": [1, 2, 3], \"corrupt_ids\": [1, 2, 3], "
+                + "\"targets\": [{\"position\": -1, \"correct_id\": 5, \"wrong_id\": 4}]}\n");
+        for (String metric : new String[] {"kl", "logit-diff"}) {
+            CliRun none = run("discover", "--model", model.toString(), "--task", unchanged.toString(), "--quiet",
+                    "--metric", metric, "--method", "eap-ig", "--out", dir.resolve("x").toString());
+            assertEquals(1, none.code(), metric);
+            assertTrue(none.err().contains("task 'unchanged': the corrupted prompts barely change the metric " + metric),
+                    none.err());
+        }
     }
 
     @Test

@@ -25,7 +25,10 @@ public final class RandomTaskFile {
                 clean[p] = rng.nextInt(vocab);
                 corrupt[p] = rng.nextInt(vocab);
             }
-            out.add(new Example(clean, corrupt, List.of(new Target(-1, rng.nextInt(vocab), rng.nextInt(vocab)))));
+            int correct = rng.nextInt(vocab);
+            int wrong = rng.nextInt(vocab);
+            wrong = wrong == correct ? (wrong + 1) % vocab : wrong; // task files refuse equal answers
+            out.add(new Example(clean, corrupt, List.of(new Target(-1, correct, wrong))));
         }
         TaskFile.write(file, new Task(name, out));
         return file;

@@ -359,6 +359,35 @@ public final class TaskPatcher implements AutoCloseable {
                 .div(io.circuitscope.core.Scalars.of(logits, totalTargets));
     }
 
+    /**
+     * Below this share of the metric's scale, max(1, |clean|, |corrupted|), the corruption's effect is too
+     * small to measure: float32 keeps about 7 significant digits, so logits of size 10 carry round-off of
+     * about 1e-6, and a patched pass that should reproduce a run can differ from it by that much (1.2e-7 in
+     * KL on stories260K); a faithfulness is a ratio over this difference.
+     */
+    public static final double NO_EFFECT_SHARE = 1e-5;
+
+    /** Whether corrupting the task moves the metric measurably (see {@link #NO_EFFECT_SHARE}), so that faithfulness is defined. */
+    public boolean hasEffect() {
+        double scale = Math.max(1, Math.max(Math.abs(cleanValue), Math.abs(corruptedValue)));
+        return Math.abs(cleanValue - corruptedValue) > NO_EFFECT_SHARE * scale;
+    }
+
+    /**
+     * Refuses a task whose corruption does not move the metric (see {@link #hasEffect()}): no circuit
+     * carries a behaviour that is not there, and every faithfulness would be a ratio that round-off can decide.
+     */
+    public void requireEffect() {
+        if (!hasEffect()) {
+            throw new IllegalArgumentException(String.format(java.util.Locale.ROOT, "task '%s': the corrupted "
+                    + "prompts barely change the metric %s (clean %.6g, corrupted %.6g: a difference below %.0e of the "
+                    + "metric's scale, where float32 round-off is a sizeable share of it), so there is no behaviour "
+                    + "to find a circuit for and faithfulness is undefined; check that the corruption changes what "
+                    + "the model predicts at the targets",
+                    task.name(), metric.name(), cleanValue, corruptedValue, NO_EFFECT_SHARE));
+        }
+    }
+
     /** Normalised faithfulness (m - m_corrupted) / (m_clean - m_corrupted). */
     public double normalized(double value) {
         return (value - corruptedValue) / (cleanValue - corruptedValue);

@@ -27,6 +27,10 @@ import java.util.List;
  *
  * <p>Optional {@code "noise_positions":[3,4]} lists the positions (of the clean prompt, non-negative) whose
  * embeddings the Gaussian-noise corruption perturbs (causal tracing: the subject tokens).
+ *
+ * <p>Given the model's vocabulary size, every token id (prompts and answers, written or tokenized) must
+ * lie inside it; a wrong answer equal to the correct one is refused, since every contrastive metric
+ * would then be 0 whatever is patched.
  */
 public final class TaskFile {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -34,7 +38,13 @@ public final class TaskFile {
     private TaskFile() {
     }
 
+    /** Without a vocabulary check: token ids are checked when a model reads them. */
     public static Task read(Path file, TextTokenizer tokenizer, boolean align) {
+        return read(file, tokenizer, align, Integer.MAX_VALUE);
+    }
+
+    /** As above; every token id must be below {@code vocabSize}, the error naming the line and field otherwise. */
+    public static Task read(Path file, TextTokenizer tokenizer, boolean align, int vocabSize) {
         List<String> lines;
         try {
             lines = Files.readAllLines(file);
@@ -47,7 +57,7 @@ public final class TaskFile {
             if (line.isEmpty() || line.startsWith("#")) {
                 continue;
             }
-            examples.add(parseLine(new Where(file, i + 1), line, tokenizer, align));
+            examples.add(parseLine(new Where(file, i + 1, vocabSize), line, tokenizer, align));
         }
         if (examples.isEmpty()) {
             throw new TaskFileException(file + ": no examples");
@@ -56,9 +66,17 @@ public final class TaskFile {
         return new Task(name, examples);
     }
 
-    private record Where(Path file, int line) {
+    private record Where(Path file, int line, int vocabSize) {
         TaskFileException error(String field, String problem) {
             return new TaskFileException(file + ":" + line + ": " + (field == null ? "" : "field '" + field + "' ") + problem);
+        }
+
+        /** {@code id}, or an error naming the field when the model has no such token. */
+        int inVocabulary(String field, String what, int id) {
+            if (id >= vocabSize) {
+                throw error(field, what + "token id " + id + ", outside the model's vocabulary [0, " + vocabSize + ")");
+            }
+            return id;
         }
     }
 
@@ -144,7 +162,7 @@ public final class TaskFile {
                 if (!ids.get(i).isIntegralNumber() || ids.get(i).asInt() < 0) {
                     throw where.error(key + "_ids", "element " + i + " is not a non-negative integer: " + ids.get(i));
                 }
-                out[i] = ids.get(i).asInt();
+                out[i] = where.inVocabulary(key + "_ids", "element " + i + " is ", ids.get(i).asInt());
             }
             return out;
         }
@@ -155,6 +173,9 @@ public final class TaskFile {
             int[] out = tokenizer.encode(text.asText());
             if (out.length == 0) {
                 throw where.error(key, "tokenizes to no tokens");
+            }
+            for (int i = 0; i < out.length; i++) {
+                where.inVocabulary(key, "tokenizes (token " + i + ") to ", out[i]);
             }
             return out;
         }
@@ -171,6 +192,11 @@ public final class TaskFile {
         }
         int correct = answer(where, t, field, "correct", tokenizer, true);
         int wrong = answer(where, t, field, "wrong", tokenizer, false);
+        if (wrong == correct) {
+            throw where.error(field + (t.hasNonNull("wrong_id") ? ".wrong_id" : ".wrong"), "is the correct answer's "
+                    + "token (id " + correct + "); a contrastive metric would be 0 whatever is patched (give another "
+                    + "token, or null when the metric needs none)");
+        }
         return new Target(position.asInt(), correct, wrong < 0 ? null : wrong);
     }
 
@@ -182,17 +208,19 @@ public final class TaskFile {
             if (!id.isIntegralNumber() || id.asInt() < 0) {
                 throw where.error(field + "." + key + "_id", "must be a non-negative integer, got " + id);
             }
-            return id.asInt();
+            return where.inVocabulary(field + "." + key + "_id", "is ", id.asInt());
         }
         if (text != null && !text.isNull()) {
             if (tokenizer == null) {
                 throw where.error(field + "." + key, "is text but the model has no tokenizer; give " + key + "_id");
             }
+            int token;
             try {
-                return tokenizer.singleToken(text.asText());
+                token = tokenizer.singleToken(text.asText());
             } catch (IllegalArgumentException e) {
                 throw where.error(field + "." + key, "must be one token: " + e.getMessage());
             }
+            return where.inVocabulary(field + "." + key, "is ", token);
         }
         if (required) {
             throw where.error(field + "." + key + "_id", "is missing (give " + key + "_id or " + key + ")");

@@ -80,4 +80,35 @@ class TaskFileTest {
         assertError(file("{\"clean\":\"a\", \"corrupt\":\"b\", \"targets\":[{\"position\":0, \"correct_id\":1}]}"), "no tokenizer");
         assertError(file("{\"clean_ids\":[1], \"corrupt_ids\":[2], \"targets\":[]}"), "'targets' must be a non-empty array");
     }
+
+    @Test
+    void tokenIdsOutsideTheModelsVocabularyNameLineAndField() throws Exception {
+        Path prompt = file("{\"clean_ids\":[1,2,3], \"corrupt_ids\":[1,4,3], \"targets\":[{\"position\":-1, \"correct_id\":5}]}",
+                "{\"clean_ids\":[1,2,3], \"corrupt_ids\":[1,4,12], \"targets\":[{\"position\":-1, \"correct_id\":5}]}");
+        TaskFileException e = assertThrows(TaskFileException.class, () -> TaskFile.read(prompt, null, false, 10));
+        assertTrue(e.getMessage().contains("task.jsonl:2: field 'corrupt_ids' element 2 is token id 12, outside the "
+                + "model's vocabulary [0, 10)"), e.getMessage());
+        assertEquals(2, TaskFile.read(prompt, null, false).size(), "without a vocabulary the ids are not checked here");
+        Path answer = file("{\"clean_ids\":[1,2,3], \"corrupt_ids\":[1,4,3], \"targets\":[{\"position\":-1, \"correct_id\":5, \"wrong_id\":10}]}");
+        e = assertThrows(TaskFileException.class, () -> TaskFile.read(answer, null, false, 10));
+        assertTrue(e.getMessage().contains(":1: field 'targets[0].wrong_id' is token id 10, outside"), e.getMessage());
+        assertEquals(1, TaskFile.read(answer, null, false, 11).size(), "id 10 is inside a vocabulary of 11");
+        TinyTokenizer.write(dir);
+        try (HfTokenizer tok = HfTokenizer.load(dir.resolve("tokenizer.json"), false)) {
+            Path text = file("{\"clean\":\"Hi Mary went\", \"corrupt\":\"Hi John went\", \"targets\":[{\"position\":-1, \"correct_id\":0}]}");
+            int largest = java.util.Arrays.stream(tok.encode("Hi Mary went")).max().orElseThrow();
+            e = assertThrows(TaskFileException.class, () -> TaskFile.read(text, tok, false, largest));
+            assertTrue(e.getMessage().contains("field 'clean' tokenizes (token "), e.getMessage());
+            assertTrue(e.getMessage().contains("to token id " + largest + ", outside"), e.getMessage());
+        }
+    }
+
+    @Test
+    void aWrongAnswerEqualToTheCorrectOneIsRefused() throws Exception {
+        assertError(file("{\"clean_ids\":[1,2,3], \"corrupt_ids\":[1,4,3], \"targets\":[{\"position\":-1, \"correct_id\":5, \"wrong_id\":7}, "
+                        + "{\"position\":1, \"correct_id\":5, \"wrong_id\":5}]}"),
+                "task.jsonl:1:", "field 'targets[1].wrong_id' is the correct answer's token (id 5)");
+        Path nullWrong = file("{\"clean_ids\":[1,2,3], \"corrupt_ids\":[1,4,3], \"targets\":[{\"position\":-1, \"correct_id\":5, \"wrong_id\":null}]}");
+        assertNull(TaskFile.read(nullWrong, null, false).examples().get(0).targets().get(0).wrongId());
+    }
 }
