@@ -71,10 +71,14 @@ public final class TaskFile {
             return new TaskFileException(file + ":" + line + ": " + (field == null ? "" : "field '" + field + "' ") + problem);
         }
 
-        /** {@code id}, or an error naming the field when the model has no such token. */
-        int inVocabulary(String field, String what, int id) {
+        /**
+         * {@code id}, or an error naming the field when the model has no such token; {@code what} says which
+         * value it is, formatted with {@code index} only then (ids are checked one by one on every line).
+         */
+        int inVocabulary(String field, int id, String what, int index) {
             if (id >= vocabSize) {
-                throw error(field, what + "token id " + id + ", outside the model's vocabulary [0, " + vocabSize + ")");
+                throw error(field, String.format(what, index) + "token id " + id + ", outside the model's vocabulary [0, "
+                        + vocabSize + ")");
             }
             return id;
         }
@@ -162,7 +166,7 @@ public final class TaskFile {
                 if (!ids.get(i).isIntegralNumber() || ids.get(i).asInt() < 0) {
                     throw where.error(key + "_ids", "element " + i + " is not a non-negative integer: " + ids.get(i));
                 }
-                out[i] = where.inVocabulary(key + "_ids", "element " + i + " is ", ids.get(i).asInt());
+                out[i] = where.inVocabulary(key + "_ids", ids.get(i).asInt(), "element %d is ", i);
             }
             return out;
         }
@@ -175,7 +179,7 @@ public final class TaskFile {
                 throw where.error(key, "tokenizes to no tokens");
             }
             for (int i = 0; i < out.length; i++) {
-                where.inVocabulary(key, "tokenizes (token " + i + ") to ", out[i]);
+                where.inVocabulary(key, out[i], "tokenizes (token %d) to ", i);
             }
             return out;
         }
@@ -208,7 +212,7 @@ public final class TaskFile {
             if (!id.isIntegralNumber() || id.asInt() < 0) {
                 throw where.error(field + "." + key + "_id", "must be a non-negative integer, got " + id);
             }
-            return where.inVocabulary(field + "." + key + "_id", "is ", id.asInt());
+            return where.inVocabulary(field + "." + key + "_id", id.asInt(), "is ", 0);
         }
         if (text != null && !text.isNull()) {
             if (tokenizer == null) {
@@ -220,7 +224,7 @@ public final class TaskFile {
             } catch (IllegalArgumentException e) {
                 throw where.error(field + "." + key, "must be one token: " + e.getMessage());
             }
-            return where.inVocabulary(field + "." + key, "is ", token);
+            return where.inVocabulary(field + "." + key, token, "is ", 0);
         }
         if (required) {
             throw where.error(field + "." + key + "_id", "is missing (give " + key + "_id or " + key + ")");
