@@ -76,7 +76,12 @@ public final class CircuitValidator {
         return (c - e) / (f - e);
     }
 
-    /** Minimality score of every edge and node: f(C) - f(C without it). */
+    /**
+     * Minimality score of every edge and node: f(C) - f(C without it), signed. A component is minimal when
+     * that change is large in either direction, as in Wang et al.'s |F(C \ K) - F(C \ (K + v))| with
+     * K empty: a component that works against the behaviour (a negative name mover, whose removal raises
+     * faithfulness) is as much a part of the mechanism as one that carries it.
+     */
     private List<ValidationReport.ComponentScore> minimality(TaskPatcher task, Circuit circuit, double f) {
         List<String> names = new ArrayList<>();
         List<Boolean> isNode = new ArrayList<>();
@@ -100,9 +105,9 @@ public final class CircuitValidator {
         double[] values = evaluateInChunks(task, masks);
         List<ValidationReport.ComponentScore> out = new ArrayList<>();
         for (int i = 0; i < values.length; i++) {
-            double drop = f - task.normalized(values[i]);
-            out.add(new ValidationReport.ComponentScore(names.get(i), isNode.get(i), drop,
-                    drop >= settings.minimalityThreshold()));
+            double change = f - task.normalized(values[i]);
+            out.add(new ValidationReport.ComponentScore(names.get(i), isNode.get(i), change,
+                    Math.abs(change) >= settings.minimalityThreshold()));
         }
         return out;
     }

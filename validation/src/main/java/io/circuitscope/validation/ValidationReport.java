@@ -26,7 +26,10 @@ public record ValidationReport(
         ValidationSettings settings,
         long forwardPasses) {
 
-    /** Drop in faithfulness when one component is removed from the circuit. */
+    /**
+     * Drop in faithfulness when one component is removed from the circuit, signed (negative when the
+     * component worked against the behaviour); {@code minimal} when its magnitude reaches the threshold.
+     */
     public record ComponentScore(String name, boolean node, double score, boolean minimal) {
     }
 

@@ -3,8 +3,8 @@ package io.circuitscope.validation;
 /**
  * Thresholds and sampling of a validation, with the defaults used when the user gives none:
  * sufficiency passes when faithfulness >= 0.8; necessity passes when the model with the circuit
- * corrupted keeps at most 0.2 of the behaviour; a component is minimal when removing it drops
- * faithfulness by at least 0.01; 20 completeness subsets; 1000 bootstrap resamples for 95%
+ * corrupted keeps at most 0.2 of the behaviour; a component is minimal when removing it changes
+ * faithfulness by at least 0.01 (either way); 20 completeness subsets; 1000 bootstrap resamples for 95%
  * intervals; seed 0 for every random choice.
  */
 public record ValidationSettings(double sufficiencyThreshold, double necessityThreshold, double minimalityThreshold,

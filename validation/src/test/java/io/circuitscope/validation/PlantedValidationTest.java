@@ -19,7 +19,7 @@ import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
-/** Validation verdicts on the planted induction model, whose circuit is known by construction. */
+/** Validation verdicts on planted models, whose circuits are known by construction. */
 class PlantedValidationTest {
 
     @Test
@@ -48,6 +48,29 @@ class PlantedValidationTest {
             ValidationReport without = validator.validate(task, Circuit.ofEdgeNames(g, broken), Progress.NONE);
             assertTrue(without.faithfulness().value() < 0.5, without.faithfulness().toString());
             assertFalse(without.sufficient());
+        }
+    }
+
+    /**
+     * The planted IOI circuit has a negative name mover (a2.h1 writes -0.3 of the name): removing it raises the
+     * logit difference, so its drop in faithfulness is negative. It is still part of the mechanism, and
+     * minimality (like Wang et al.'s, an absolute change) must say so; a signed threshold called it not minimal.
+     */
+    @Test
+    void aComponentThatWorksAgainstTheBehaviourIsMinimalToo() {
+        PlantedModel planted = PlantedModels.byName("ioi");
+        try (HookedTransformer model = planted.build();
+                TaskPatcher task = new TaskPatcher(new EdgePatcher(model), planted.task(3, 16), Metrics.LOGIT_DIFF,
+                        Ablation.RESAMPLE, 16)) {
+            CircuitValidator validator = new CircuitValidator(new ValidationSettings(0.8, 0.2, 0.01, 5, 50, 0.95, 3));
+            ValidationReport report = validator.validate(task,
+                    Circuit.ofEdgeNames(task.graph(), List.copyOf(planted.groundTruthEdges())), Progress.NONE);
+            assertEquals(1.0, report.faithfulness().value(), 1e-5);
+            ValidationReport.ComponentScore negativeMover = report.components().stream()
+                    .filter(c -> c.name().equals("a2.h1")).findFirst().orElseThrow();
+            assertTrue(negativeMover.score() < -0.1, "removing the negative mover raises faithfulness: " + negativeMover);
+            assertTrue(negativeMover.minimal(), negativeMover.toString());
+            assertTrue(report.minimal(), "every planted component matters: " + report.nonMinimal());
         }
     }
 }

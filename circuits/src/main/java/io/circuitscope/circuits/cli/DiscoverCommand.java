@@ -153,7 +153,7 @@ final class DiscoverCommand implements Callable<Integer> {
         if (failing.isEmpty()) {
             return "";
         }
-        StringBuilder text = new StringBuilder(String.format("; below %.3f: ", threshold));
+        StringBuilder text = new StringBuilder(String.format("; |drop| below %.3f: ", threshold));
         for (int i = 0; i < Math.min(3, failing.size()); i++) {
             ValidationReport.ComponentScore c = failing.get(i);
             text.append(i > 0 ? ", " : "").append(String.format("%s %.4f", c.name(), c.score()));

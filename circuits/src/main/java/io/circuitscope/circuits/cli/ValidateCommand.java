@@ -102,7 +102,7 @@ final class ValidateCommand implements Callable<Integer> {
                 validation.necessity);
         out.printf("  incompleteness            %s  (max %.4f over %d subsets)%n", r.incompleteness(), r.maxIncompleteness(),
                 validation.completenessSamples);
-        out.printf("  minimal: %s (%d of %d components drop faithfulness by >= %.3f)%n", r.minimal(),
+        out.printf("  minimal: %s (%d of %d components change faithfulness by >= %.3f when removed)%n", r.minimal(),
                 r.components().size() - r.nonMinimal().size(), r.components().size(), validation.minimality);
         for (ValidationReport.ComponentScore c : r.nonMinimal()) {
             out.printf("    not minimal: %-28s drop %.4f%n", c.name(), c.score());

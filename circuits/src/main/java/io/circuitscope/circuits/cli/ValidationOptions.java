@@ -13,7 +13,7 @@ final class ValidationOptions {
     double necessity;
 
     @Option(names = "--minimality", defaultValue = "0.01",
-            description = "Smallest faithfulness drop per component (default: ${DEFAULT-VALUE}).")
+            description = "Smallest change of faithfulness, either way, when one component is removed (default: ${DEFAULT-VALUE}).")
     double minimality;
 
     @Option(names = "--bootstrap", defaultValue = "1000", description = "Bootstrap resamples (default: ${DEFAULT-VALUE}).")
