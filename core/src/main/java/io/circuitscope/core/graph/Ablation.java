@@ -4,7 +4,7 @@ package io.circuitscope.core.graph;
 public enum Ablation {
     /** The source's output on the corrupted prompt (resample ablation; the default). */
     RESAMPLE,
-    /** The source's output on the corrupted prompts, averaged over the examples of each batch. */
+    /** The source's output on the corrupted prompts, averaged over every example of the task with the same prompt length. */
     MEAN,
     /** Zero. */
     ZERO;

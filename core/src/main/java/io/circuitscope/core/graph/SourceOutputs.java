@@ -21,6 +21,12 @@ public record SourceOutputs(NDArray stacked) {
         return new SourceOutputs(stacked.zerosLike());
     }
 
+    /** {@code one} [nSources, 1, seq, d_model] repeated for {@code batch} examples (a task-level mean ablation). */
+    public static SourceOutputs repeated(NDArray one, int batch) {
+        Shape s = one.getShape();
+        return new SourceOutputs(one.broadcast(new Shape(s.get(0), batch, s.get(2), s.get(3))));
+    }
+
     /** Every example replaced by the mean over the batch at each position (mean ablation). */
     public SourceOutputs meanOverBatch() {
         Shape s = stacked.getShape();

@@ -9,7 +9,9 @@ import io.circuitscope.core.task.Batch;
 import io.circuitscope.core.task.Metric;
 import io.circuitscope.core.task.Task;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Function;
 
 /**
@@ -62,12 +64,13 @@ public final class TaskPatcher implements AutoCloseable {
         this.manager = patcher.model().newRunManager();
         int targets = 0;
         try {
-            for (Batch b : task.batches(batchSize)) {
-                SourceOutputs corrupted = patcher.sourceOutputs(manager, b.corrupt());
+            List<Batch> all = task.batches(batchSize);
+            Map<Integer, NDArray> means = ablation == Ablation.MEAN ? meanSourceOutputs(all) : Map.of();
+            for (Batch b : all) {
                 SourceOutputs patched = switch (ablation) {
-                    case RESAMPLE -> corrupted;
-                    case MEAN -> corrupted.meanOverBatch();
-                    case ZERO -> corrupted.zeros();
+                    case RESAMPLE -> patcher.sourceOutputs(manager, b.corrupt());
+                    case MEAN -> SourceOutputs.repeated(means.get(b.length()), b.size());
+                    case ZERO -> zeroSourceOutputs(b);
                 };
                 NDArray cleanLogProbs = null;
                 if (metric.needsCleanReference()) {
@@ -80,7 +83,7 @@ public final class TaskPatcher implements AutoCloseable {
                 }
                 batches.add(new PreparedBatch(b, patched, cleanLogProbs));
                 targets += b.targets();
-                forwardPasses += 2;
+                forwardPasses += ablation == Ablation.MEAN ? 1 : 2; // the mean's passes are counted where it is taken
             }
             this.totalTargets = targets;
             this.masksPerPass = masksPerPass(patcher.model().config(), batches, passBudgetBytes);
@@ -92,6 +95,36 @@ public final class TaskPatcher implements AutoCloseable {
         } catch (RuntimeException e) {
             manager.close();
             throw e;
+        }
+    }
+
+    /**
+     * Every source's output on the corrupted prompts averaged over all examples of each prompt length,
+     * [nSources, 1, seq, d_model] per length: the task's mean, as Wang et al. and MIB take it, so that mean
+     * ablation does not depend on how the examples happen to be batched.
+     */
+    private Map<Integer, NDArray> meanSourceOutputs(List<Batch> all) {
+        Map<Integer, NDArray> sums = new HashMap<>();
+        Map<Integer, Integer> counts = new HashMap<>();
+        for (Batch b : all) {
+            try (NDManager run = manager.newSubManager()) {
+                NDArray sum = patcher.sourceOutputs(run, b.corrupt()).stacked().sum(new int[] {1}, true);
+                NDArray total = sums.containsKey(b.length()) ? sums.get(b.length()).add(sum) : sum;
+                total.attach(manager);
+                sums.put(b.length(), total);
+                counts.merge(b.length(), b.size(), Integer::sum);
+                forwardPasses++;
+            }
+        }
+        Map<Integer, NDArray> means = new HashMap<>();
+        sums.forEach((length, sum) -> means.put(length, sum.div(counts.get(length))));
+        return means;
+    }
+
+    /** Zeros shaped like the batch's source outputs; the pass that gives the shape is freed. */
+    private SourceOutputs zeroSourceOutputs(Batch b) {
+        try (NDManager run = manager.newSubManager()) {
+            return new SourceOutputs(manager.zeros(patcher.sourceOutputs(run, b.corrupt()).stacked().getShape()));
         }
     }
 
