@@ -61,11 +61,17 @@ public final class EdgePatcher {
         return model;
     }
 
-    /** The output of every source in an unpatched run on {@code tokens}. */
+    /**
+     * The output of every source in an unpatched run on {@code tokens}, owned by {@code run}. The pass itself
+     * (every layer's activations, the logits) is freed on return: callers keep these for a task's lifetime.
+     */
     public SourceOutputs sourceOutputs(NDManager run, int[][] tokens) {
-        try (ActivationCache cache = ActivationCache.of(run, sourceHookNames())) {
-            model.forward(run, tokens, Hooks.caching(cache));
-            return sourceOutputs(run, cache);
+        try (NDManager pass = run.newSubManager();
+                ActivationCache cache = ActivationCache.of(pass, sourceHookNames())) {
+            model.forward(pass, tokens, Hooks.caching(cache));
+            SourceOutputs outputs = sourceOutputs(pass, cache);
+            outputs.stacked().attach(run);
+            return outputs;
         }
     }
 

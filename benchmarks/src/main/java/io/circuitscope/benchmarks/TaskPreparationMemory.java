@@ -1,0 +1,59 @@
+package io.circuitscope.benchmarks;
+
+import io.circuitscope.core.graph.Ablation;
+import io.circuitscope.core.graph.EdgePatcher;
+import io.circuitscope.core.graph.TaskPatcher;
+import io.circuitscope.core.model.HookedTransformer;
+import io.circuitscope.core.model.ModelConfig;
+import io.circuitscope.core.task.Example;
+import io.circuitscope.core.task.Metrics;
+import io.circuitscope.core.task.Target;
+import io.circuitscope.core.task.Task;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * Resident memory a prepared task holds on a GPT-2-small-shaped model (random weights): per batch it should
+ * keep the sources' corrupted outputs ([157 sources, B, seq, 768] floats, 24 MiB for 16 x 15 tokens) and
+ * no more, however many batches the task has.
+ *
+ * <p>Run: {@code benchmarks/run.sh TaskPreparationMemory [examples] [batchSize] [resample|mean|zero]}.
+ */
+public final class TaskPreparationMemory {
+    public static void main(String[] args) throws Exception {
+        int examples = args.length > 0 ? Integer.parseInt(args[0]) : 160;
+        int batchSize = args.length > 1 ? Integer.parseInt(args[1]) : 16;
+        Ablation ablation = args.length > 2 ? Ablation.parse(args[2]) : Ablation.RESAMPLE;
+        ModelConfig config = RandomModels.gpt2SmallConfig();
+        Task task = task(config, examples);
+        try (HookedTransformer model = RandomModels.randomGpt2(config)) {
+            EdgePatcher patcher = new EdgePatcher(model);
+            System.gc();
+            long before = ForwardThroughput.Memory.residentMiB();
+            try (TaskPatcher tp = new TaskPatcher(patcher, task, Metrics.LOGIT_DIFF, ablation, batchSize)) {
+                long after = ForwardThroughput.Memory.residentMiB();
+                long sourcesMiB = (long) tp.graph().sources().size() * examples * 15 * config.dModel() * 4 >> 20;
+                System.out.printf("%d examples x 15 tokens in %d batches, %s ablation: resident %d MiB before, %d MiB "
+                        + "after preparing (+%d MiB; the corrupted source outputs alone are %d MiB), peak %d MiB%n",
+                        examples, tp.batches().size(), ablation.name().toLowerCase(), before, after, after - before,
+                        sourcesMiB, ForwardThroughput.Memory.peakResidentMiB());
+            }
+        }
+    }
+
+    private static Task task(ModelConfig config, int n) {
+        Random rng = new Random(0);
+        List<Example> examples = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            int[] clean = new int[15];
+            int[] corrupt = new int[15];
+            for (int p = 0; p < 15; p++) {
+                clean[p] = rng.nextInt(config.vocabSize());
+                corrupt[p] = p == 3 || p == 9 ? rng.nextInt(config.vocabSize()) : clean[p];
+            }
+            examples.add(new Example(clean, corrupt, List.of(new Target(-1, rng.nextInt(1000), rng.nextInt(1000)))));
+        }
+        return new Task("memory", examples);
+    }
+}
