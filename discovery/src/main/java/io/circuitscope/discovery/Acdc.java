@@ -1,5 +1,6 @@
 package io.circuitscope.discovery;
 
+import io.circuitscope.core.graph.Ablation;
 import io.circuitscope.core.graph.Circuit;
 import io.circuitscope.core.graph.ComputationGraph;
 import io.circuitscope.core.graph.Destination;
@@ -33,7 +34,9 @@ import java.util.List;
  * memory (one on GPT-2 small, where speculation would only waste passes).</li>
  * </ul>
  * Exact shortcut: once all edges out of a node are decided, a node with no kept out-edge cannot
- * influence the logits, so its incoming edges are removed without a forward pass.
+ * influence the logits, so its incoming edges are removed without a forward pass. At the end, under
+ * resample ablation, edges out of nodes that no kept path reaches from the input are dropped too: they
+ * carry the corrupted output either way.
  */
 public final class Acdc {
     static final int MAX_SPECULATION = 32;
@@ -89,7 +92,12 @@ public final class Acdc {
             d = first - 1;
         }
         progress.finish();
-        return Circuit.of(g, keep, new EdgeScores(g, effects));
+        Circuit found = Circuit.of(g, keep, new EdgeScores(g, effects));
+        // A node whose in-edges were all removed computes its corrupted output, which is what its out-edges
+        // would carry if removed: under resampling those kept out-edges are exact no-ops, so they go
+        // (the metric is unchanged). Under mean or zero ablation they still carry f(ablated input) - ablated
+        // output, so they stay.
+        return task.ablation() == Ablation.RESAMPLE ? found.pruned() : found;
     }
 
     /** The state of one search: the keep-mask, the metric with it, and the effects found. */
