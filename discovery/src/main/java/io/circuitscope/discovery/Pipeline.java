@@ -43,15 +43,26 @@ public final class Pipeline {
             count += c ? 1 : 0;
         }
         Circuit verified = acdc.search(task, candidates, progress);
-        double[] merged = estimates.values();
-        double[] exact = verified.scores().values();
-        for (int i = 0; i < merged.length; i++) {
-            if (!Double.isNaN(exact[i])) {
-                merged[i] = exact[i];
-            }
-        }
         FalseNegativeBound bound = boundSamples > 0 && count < candidates.length
                 ? FalseNegativeBound.estimate(task, candidates, acdc.tau(), boundSamples, 0.95, seed) : null;
-        return new Result(verified, new EdgeScores(task.graph(), merged), count, bound);
+        return new Result(verified, merge(estimates, verified.scores()), count, bound);
+    }
+
+    /**
+     * The exact effect where ACDC tried an edge, the scorer's estimate elsewhere. A scorer that ranks by its
+     * own importance (AtP*) keeps ranking the unverified edges that way; a verified edge's importance is the
+     * size of its exact effect.
+     */
+    static EdgeScores merge(EdgeScores estimates, EdgeScores exact) {
+        double[] merged = estimates.values();
+        double[] importance = estimates.importances();
+        for (int i = 0; i < merged.length; i++) {
+            if (!Double.isNaN(exact.get(i))) {
+                merged[i] = exact.get(i);
+                importance[i] = Math.abs(exact.get(i));
+            }
+        }
+        return estimates.hasOwnImportance() ? EdgeScores.ranked(estimates.graph(), merged, importance)
+                : new EdgeScores(estimates.graph(), merged);
     }
 }

@@ -167,6 +167,32 @@ class ScorersAndAcdcTest {
         assertTrue(cutOff > 0, "some node must lose every in-edge but keep out-edges");
     }
 
+    /** After the pipeline, unverified edges still rank by AtP*'s importance; verified ones by their exact effect. */
+    @Test
+    void thePipelineKeepsAtpStarsRankingForTheEdgesItDidNotVerify() {
+        try (LoadedModel loaded = TestModels.load(TinyCheckpoint.gpt2(61, 2, 2, 4, 23, 8, false))) {
+            Task task = RandomTasks.make(loaded.model(), 9, 3, 5, false);
+            try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(loaded.model()), task, Metrics.LOGIT_DIFF,
+                    Ablation.RESAMPLE, 8)) {
+                EdgeScores atpStar = new AtpStar().score(tp, Progress.NONE);
+                boolean[] candidates = atpStar.topK(5);
+                Pipeline.Result r = new Pipeline(new AtpStar(), new CandidateBudget.TopK(5), new Acdc(0.01))
+                        .run(tp, Progress.NONE);
+                assertTrue(r.scores().hasOwnImportance());
+                int rankedByGradDrop = 0;
+                for (int e = 0; e < candidates.length; e++) {
+                    double expected = candidates[e] ? Math.abs(r.scores().get(e)) : atpStar.importance(e);
+                    assertEquals(expected, r.scores().importance(e), 1e-6 * Math.max(1, expected),
+                            tp.graph().edges().get(e).name());
+                    if (!candidates[e] && atpStar.importance(e) > Math.abs(atpStar.get(e)) + 1e-6) {
+                        rankedByGradDrop++;
+                    }
+                }
+                assertTrue(rankedByGradDrop > 0, "some unverified edge must rank by GradDrop for this to test anything");
+            }
+        }
+    }
+
     /** ACDC as the paper states it: one full patched pass per tried edge, nothing shared. */
     static Circuit sequentialAcdc(TaskPatcher tp, double tau) {
         io.circuitscope.core.graph.ComputationGraph g = tp.graph();
