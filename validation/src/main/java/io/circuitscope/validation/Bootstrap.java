@@ -24,6 +24,37 @@ final class Bootstrap {
         });
     }
 
+    /**
+     * Cluster bootstrap: each resample draws, with replacement, as many clusters as there are
+     * ({@code clusterOf[i]} names index i's cluster, numbered from 0) and takes every index of each drawn
+     * cluster, since indices of one cluster (targets of one prompt) are not independent. With one index
+     * per cluster, in cluster order, it draws exactly what {@link #estimate(int, ToDoubleFunction, int, double,
+     * long)} draws.
+     */
+    static Estimate estimateClustered(int[] clusterOf, ToDoubleFunction<int[]> statistic, int resamples,
+            double confidence, long seed) {
+        int clusters = 0;
+        for (int c : clusterOf) {
+            clusters = Math.max(clusters, c + 1);
+        }
+        java.util.List<java.util.List<Integer>> members = new java.util.ArrayList<>();
+        for (int c = 0; c < clusters; c++) {
+            members.add(new java.util.ArrayList<>());
+        }
+        for (int i = 0; i < clusterOf.length; i++) {
+            members.get(clusterOf[i]).add(i);
+        }
+        int n = clusters;
+        Random rng = new Random(seed);
+        return estimate(clusterOf.length, statistic, clusters < 2 ? 0 : resamples, confidence, () -> {
+            java.util.List<Integer> drawn = new java.util.ArrayList<>();
+            for (int k = 0; k < n; k++) {
+                drawn.addAll(members.get(rng.nextInt(n)));
+            }
+            return drawn.stream().mapToInt(Integer::intValue).toArray();
+        });
+    }
+
     private static Estimate estimate(int targets, ToDoubleFunction<int[]> statistic, int resamples, double confidence,
             java.util.function.Supplier<int[]> resample) {
         int[] identity = new int[targets];

@@ -43,10 +43,11 @@ public final class CircuitValidator {
         double[] mEmpty = base[1];
         double[] mCircuit = base[2];
         double[] mComplement = base[3];
-        int targets = mFull.length;
-        Estimate faithfulness = Bootstrap.estimate(targets, idx -> normalized(mCircuit, mFull, mEmpty, idx),
+        // resampled by prompt: a prompt's several targets (induction) share its activations
+        int[] prompts = task.promptOfTarget();
+        Estimate faithfulness = Bootstrap.estimateClustered(prompts, idx -> normalized(mCircuit, mFull, mEmpty, idx),
                 settings.bootstrapSamples(), settings.confidence(), settings.seed());
-        Estimate complementFaithfulness = Bootstrap.estimate(targets,
+        Estimate complementFaithfulness = Bootstrap.estimateClustered(prompts,
                 idx -> normalized(mComplement, mFull, mEmpty, idx), settings.bootstrapSamples(), settings.confidence(),
                 settings.seed() + 1);
         progress.advance(1, task.forwardPasses() - passesBefore);

@@ -249,6 +249,25 @@ public final class TaskPatcher implements AutoCloseable {
         return mean;
     }
 
+    /**
+     * Which prompt each target belongs to, in the order of per-target values (batch order): targets of one
+     * prompt share its activations, so a resampling that treats them as independent understates the spread.
+     */
+    public int[] promptOfTarget() {
+        int[] out = new int[totalTargets];
+        int offset = 0;
+        int prompts = 0;
+        for (PreparedBatch p : batches) {
+            int[] row = p.batch().row();
+            for (int t = 0; t < row.length; t++) {
+                out[offset + t] = prompts + row[t];
+            }
+            offset += row.length;
+            prompts += p.batch().size();
+        }
+        return out;
+    }
+
     /** Per-target metric values [M][T] over all targets of the task (batch order), for each keep-mask. */
     public double[][] evaluatePerTargetKeep(List<boolean[]> keepMasks) {
         double[][] out = new double[keepMasks.size()][];
