@@ -15,7 +15,13 @@ import java.util.List;
 public record FaithfulnessCurve(double[] fractions, double[] signedFaithfulness, double[] absoluteFaithfulness,
         double cpr, double cmd) {
 
-    public static final double[] MIB_PERCENTS = {0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100};
+    /** MIB's circuit sizes as fractions of all edges, written as MIB writes them so that sizes match to the edge. */
+    public static final double[] MIB_FRACTIONS = {.001, .002, .005, .01, .02, .05, .1, .2, .5, 1};
+
+    /** Edges in the circuit at {@code fraction} of {@code n}: truncated, as MIB's {@code int(pct * n)}. */
+    static int edgesAt(double fraction, int n) {
+        return (int) (fraction * n);
+    }
 
     public static FaithfulnessCurve of(TaskPatcher task, EdgeScores scores) {
         int n = scores.size();
@@ -28,10 +34,9 @@ public record FaithfulnessCurve(double[] fractions, double[] signedFaithfulness,
         java.util.Arrays.sort(signedOrder, (a, b) -> Double.compare(nanLow(sign * values[b]), nanLow(sign * values[a])));
         int[] absOrder = scores.ranking();
         List<boolean[]> masks = new ArrayList<>();
-        double[] fractions = new double[MIB_PERCENTS.length];
-        for (int k = 0; k < MIB_PERCENTS.length; k++) {
-            fractions[k] = MIB_PERCENTS[k] / 100;
-            int count = (int) Math.round(fractions[k] * n);
+        double[] fractions = MIB_FRACTIONS.clone();
+        for (int k = 0; k < fractions.length; k++) {
+            int count = edgesAt(fractions[k], n);
             boolean[] signed = new boolean[n];
             boolean[] abs = new boolean[n];
             for (int i = 0; i < count; i++) {

@@ -122,4 +122,14 @@ class CircuitValidatorTest {
         System.out.printf("CPR %.3f CMD %.3f%n", curve.cpr(), curve.cmd());
         assertTrue(curve.cmd() >= 0 && Double.isFinite(curve.cpr()));
     }
+
+    /** MIB truncates: on GPT-2 small's 32,491 edges its smallest circuits hold 32, 64 and 162 edges, not 65 or 16,246. */
+    @Test
+    void circuitSizesAreMibsToTheEdge() {
+        int[] expected = {32, 64, 162, 324, 649, 1624, 3249, 6498, 16245, 32491};
+        for (int k = 0; k < expected.length; k++) {
+            assertEquals(expected[k], FaithfulnessCurve.edgesAt(FaithfulnessCurve.MIB_FRACTIONS[k], 32491),
+                    FaithfulnessCurve.MIB_FRACTIONS[k] + " of 32491");
+        }
+    }
 }
