@@ -238,8 +238,14 @@ public record ScoreAgreement(double auc, double edgePearson, double edgeSpearman
         return weights == null ? pearson(a, b) : WeightedCorrelation.pearson(a, b, weights);
     }
 
-    /** Rank correlation; -0.0 and 0.0 tie (Commons Math ranks them apart, and scorers produce both). */
-    private static double spearman(double[] a, double[] b) {
+    /**
+     * Rank correlation; -0.0 and 0.0 tie (Commons Math ranks them apart, and scorers produce both). NaN when a
+     * value is NaN, like Pearson's (Commons Math would throw).
+     */
+    static double spearman(double[] a, double[] b) {
+        if (Arrays.stream(a).anyMatch(Double::isNaN) || Arrays.stream(b).anyMatch(Double::isNaN)) {
+            return Double.NaN;
+        }
         return new SpearmansCorrelation().correlation(unsignedZeros(a), unsignedZeros(b));
     }
 

@@ -14,8 +14,12 @@ public final class WeightedCorrelation {
     private WeightedCorrelation() {
     }
 
+    /** Weighted Pearson correlation; NaN when either side is constant (undefined, as in Commons Math). */
     public static double pearson(double[] x, double[] y, double[] w) {
         check(x, y, w);
+        if (constant(x) || constant(y)) {
+            return Double.NaN; // a weighted mean off by round-off would otherwise leave a spurious ~1e-17
+        }
         double total = 0;
         double mx = 0;
         double my = 0;
@@ -37,6 +41,15 @@ public final class WeightedCorrelation {
             syy += w[i] * dy * dy;
         }
         return sxy / Math.sqrt(sxx * syy);
+    }
+
+    private static boolean constant(double[] v) {
+        for (double x : v) {
+            if (Double.compare(x + 0.0, v[0] + 0.0) != 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Pearson correlation of weighted mid-ranks (ties share their rank; -0.0 ties 0.0). */

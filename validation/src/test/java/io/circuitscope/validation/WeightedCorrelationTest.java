@@ -1,11 +1,13 @@
 package io.circuitscope.validation;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Random;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
+import org.junit.jupiter.api.Test;
 import org.apache.commons.math3.stat.correlation.PearsonsCorrelation;
 import org.apache.commons.math3.stat.correlation.SpearmansCorrelation;
 
@@ -75,5 +77,23 @@ class WeightedCorrelationTest {
         if (!Double.isNaN(spearman)) {
             assertEquals(spearman, WeightedCorrelation.spearman(x, y, w), 1e-9);
         }
+    }
+
+    /** A constant side has no correlation: NaN, which the bootstrap drops, not a round-off value it would count. */
+    @Test
+    void aConstantSideIsUndefinedWhateverTheWeights() {
+        double[] constant = {0.1, 0.1, 0.1, 0.1};
+        double[] varying = {1, 3, 2, 5};
+        double[] weights = {0.3, 1.7, 2.9, 0.55};
+        assertTrue(Double.isNaN(WeightedCorrelation.pearson(constant, varying, weights)));
+        assertTrue(Double.isNaN(WeightedCorrelation.pearson(varying, constant, weights)));
+        assertTrue(Double.isNaN(WeightedCorrelation.spearman(constant, varying, weights)));
+    }
+
+    /** A NaN score makes the rank correlation undefined, as it does Pearson's, instead of throwing. */
+    @Test
+    void aNanScoreGivesNanNotAnException() {
+        assertTrue(Double.isNaN(ScoreAgreement.spearman(new double[] {1, Double.NaN, 3}, new double[] {1, 2, 3})));
+        assertEquals(1.0, ScoreAgreement.spearman(new double[] {1, 2, 3}, new double[] {10, 20, 30}), 1e-12);
     }
 }
