@@ -427,14 +427,24 @@ public final class EdgePatcher {
             long dModel = width / batch / seq;
             int n = to - from;
             // diffs [M', n, B*s*d] -> [M', s, n, B*d]
-            NDArray perPosition = diffs.reshape(leading, n, batch, seq, dModel).transpose(0, 3, 1, 2, 4)
-                    .reshape(leading, seq, n, batch * dModel);
+            NDArray split = diffs.reshape(leading, n, batch, seq, dModel);
+            NDArray moved = split.transpose(0, 3, 1, 2, 4);
+            NDArray perPosition = moved.reshape(leading, seq, n, batch * dModel);
             // weights [M, n, count, s] -> [M, s, count, n]
-            NDArray weights = patchWeight.get(new NDIndex(":, {}:{}, {}:{}, :", from, to, firstDest, firstDest + count))
-                    .transpose(0, 3, 2, 1);
+            NDArray slice = patchWeight.get(new NDIndex(":, {}:{}, {}:{}, :", from, to, firstDest, firstDest + count));
+            NDArray weights = slice.transpose(0, 3, 2, 1);
             // [M, s, count, B*d] -> [M, count, B, s, d] -> [M, count, B*s*d]
-            return weights.matMul(perPosition).reshape(masks, seq, count, batch, dModel).transpose(0, 2, 3, 1, 4)
-                    .reshape(masks, count, width);
+            NDArray mixed = weights.matMul(perPosition);
+            NDArray unsplit = mixed.reshape(masks, seq, count, batch, dModel);
+            NDArray back = unsplit.transpose(0, 2, 3, 1, 4);
+            NDArray out = back.reshape(masks, count, width);
+            if (!keepForBackward) {
+                // each of these holds a copy or a view that would keep the differences alive until the pass ends
+                for (NDArray step : new NDArray[] {split, moved, perPosition, slice, weights, mixed, unsplit, back}) {
+                    step.close();
+                }
+            }
+            return out;
         }
 
         private NDArray patchHeads(NDArray perHead, int layer, Port port) {
