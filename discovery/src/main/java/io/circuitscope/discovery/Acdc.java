@@ -67,7 +67,7 @@ public final class Acdc {
      * Runs the search over {@code candidates} (edges outside start patched; null means every edge).
      *
      * @return the circuit; its scores hold each decided edge's exact effect, {@code m(after) - m(before)}
-     *         at the moment it was tried, and NaN for edges never tried
+     *         at the moment it was tried, and NaN for edges never tried, ranked by the damage that effect did
      */
     public Circuit search(TaskPatcher task, boolean[] candidates, Progress progress) {
         ComputationGraph g = task.graph();
@@ -92,12 +92,25 @@ public final class Acdc {
             d = first - 1;
         }
         progress.finish();
-        Circuit found = Circuit.of(g, keep, new EdgeScores(g, effects));
+        Circuit found = Circuit.of(g, keep, EdgeScores.ranked(g, effects, damages(effects, task.metric().higherIsBetter())));
         // A node whose in-edges were all removed computes its corrupted output, which is what its out-edges
         // would carry if removed: under resampling those kept out-edges are exact no-ops, so they go
         // (the metric is unchanged). Under mean or zero ablation they still carry f(ablated input) - ablated
         // output, so they stay.
         return task.ablation() == Ablation.RESAMPLE ? found.pruned() : found;
+    }
+
+    /**
+     * ACDC's own ranking: the damage each edge's removal did when tried (0 when it helped; NaN when never
+     * tried). By |effect| an edge whose removal improved the metric a lot, and was therefore removed, would
+     * rank above edges ACDC kept.
+     */
+    private static double[] damages(double[] effects, boolean higherIsBetter) {
+        double[] damage = new double[effects.length];
+        for (int e = 0; e < effects.length; e++) {
+            damage[e] = Double.isNaN(effects[e]) ? Double.NaN : Math.max(0, higherIsBetter ? -effects[e] : effects[e]);
+        }
+        return damage;
     }
 
     /** The state of one search: the keep-mask, the metric with it, and the effects found. */

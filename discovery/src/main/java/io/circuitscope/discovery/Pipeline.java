@@ -49,9 +49,8 @@ public final class Pipeline {
     }
 
     /**
-     * The exact effect where ACDC tried an edge, the scorer's estimate elsewhere. A scorer that ranks by its
-     * own importance (AtP*) keeps ranking the unverified edges that way; a verified edge's importance is the
-     * size of its exact effect.
+     * The exact effect where ACDC tried an edge, ranked by the damage its removal did (ACDC's own measure);
+     * the scorer's estimate elsewhere, ranked as the scorer ranks it (|score|, or AtP*'s importance).
      */
     static EdgeScores merge(EdgeScores estimates, EdgeScores exact) {
         double[] merged = estimates.values();
@@ -59,10 +58,9 @@ public final class Pipeline {
         for (int i = 0; i < merged.length; i++) {
             if (!Double.isNaN(exact.get(i))) {
                 merged[i] = exact.get(i);
-                importance[i] = Math.abs(exact.get(i));
+                importance[i] = exact.importance(i);
             }
         }
-        return estimates.hasOwnImportance() ? EdgeScores.ranked(estimates.graph(), merged, importance)
-                : new EdgeScores(estimates.graph(), merged);
+        return EdgeScores.ranked(estimates.graph(), merged, importance);
     }
 }
