@@ -21,8 +21,9 @@ import java.util.Random;
  *     token-embedding matrix added to {@code hook_embed} at each example's {@code noise_positions}
  *     (causal tracing, Meng et al.: scale 3). Deterministic for the seed and batch. A forward pass.</li>
  * <li>{@code zero} / {@code mean}: no forward pass; a patched activation is replaced by zero or by its mean over
- *     the batch (examples of one length) of the clean run. Only the noising direction makes sense for them;
- *     normalisation then uses the resampled corrupted prompt's metric as "corrupted".</li>
+ *     the clean run of every prompt of the task with the same length (the analyses take that mean once, before
+ *     their batches; {@link #ablate} alone averages what it is given). Only the noising direction makes sense
+ *     for them; normalisation then uses the resampled corrupted prompt's metric as "corrupted".</li>
  * </ul>
  */
 public record Corruption(Kind kind, long seed, double noiseScale) {

@@ -135,16 +135,19 @@ public final class ActivationPatching {
         double[] sum = new double[variants.size()];
         double[] baseSum = {0, 0};
         double total = 0;
-        for (Batch batch : batches) {
-            try (PatchRuns runs = new PatchRuns(model, batch, o.metric(), o.direction(), o.corruption(), names)) {
-                double[] values = naive ? naiveBatch(runs, o, variants) : fastBatch(runs, o, variants);
-                double w = runs.weight();
-                for (int v = 0; v < values.length; v++) {
-                    sum[v] += w * values[v];
+        try (TaskMeans<HookName> means = TaskMeans.ofCleanHooks(model, batches, names, o.corruption())) {
+            for (Batch batch : batches) {
+                try (PatchRuns runs = new PatchRuns(model, batch, o.metric(), o.direction(), o.corruption(), names,
+                        means)) {
+                    double[] values = naive ? naiveBatch(runs, o, variants) : fastBatch(runs, o, variants);
+                    double w = runs.weight();
+                    for (int v = 0; v < values.length; v++) {
+                        sum[v] += w * values[v];
+                    }
+                    baseSum[0] += w * runs.mClean;
+                    baseSum[1] += w * runs.mCorrupt;
+                    total += w;
                 }
-                baseSum[0] += w * runs.mClean;
-                baseSum[1] += w * runs.mCorrupt;
-                total += w;
             }
         }
         double clean = baseSum[0] / total;

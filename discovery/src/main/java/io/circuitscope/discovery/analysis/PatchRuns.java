@@ -26,6 +26,7 @@ final class PatchRuns implements AutoCloseable {
     final Metric metric;
     final Direction direction;
     final Corruption corruption;
+    private final TaskMeans<HookName> means;
     final NDManager run;
     final ActivationCache clean;
     final ActivationCache corrupt;
@@ -36,6 +37,12 @@ final class PatchRuns implements AutoCloseable {
 
     PatchRuns(HookedTransformer model, Batch batch, Metric metric, Direction direction, Corruption corruption,
             Set<HookName> names) {
+        this(model, batch, metric, direction, corruption, names, null);
+    }
+
+    /** As above; {@code means} (the task's, for mean ablation) replaces a mean over this batch alone. */
+    PatchRuns(HookedTransformer model, Batch batch, Metric metric, Direction direction, Corruption corruption,
+            Set<HookName> names, TaskMeans<HookName> means) {
         if (!corruption.isRun() && direction == Direction.DENOISE) {
             throw new IllegalArgumentException(corruption.kind().name().toLowerCase() + " ablation has no corrupted "
                     + "run to denoise; use --direction noise (or the resample / noise corruption)");
@@ -45,6 +52,7 @@ final class PatchRuns implements AutoCloseable {
         this.metric = metric;
         this.direction = direction;
         this.corruption = corruption;
+        this.means = means;
         this.run = model.newRunManager();
         this.clean = ActivationCache.of(run, names);
         this.corrupt = ActivationCache.of(run, names);
@@ -85,7 +93,11 @@ final class PatchRuns implements AutoCloseable {
         if (direction == Direction.DENOISE) {
             return clean.get(name);
         }
-        return corruption.isRun() ? corrupt.get(name) : corruption.ablate(clean.get(name));
+        if (corruption.isRun()) {
+            return corrupt.get(name);
+        }
+        return corruption.kind() == Corruption.Kind.MEAN && means != null ? means.mean(batch, name, run)
+                : corruption.ablate(clean.get(name));
     }
 
     double weight() {

@@ -85,16 +85,19 @@ public final class PathPatching {
         names.add(HookName.of(HookSite.RESID_POST, layers - 1));
         int senders = layers * heads;
         Tally tally = new Tally(senders);
-        for (Batch batch : task.batches(64)) {
-            try (PatchRuns runs = new PatchRuns(model, batch, metric, direction, corruption, names)) {
-                int chunk = Math.max(1, maxRows / batch.size());
-                for (int first = 0; first < senders; first += chunk) {
-                    int count = Math.min(chunk, senders - first);
-                    try (NDManager pass = runs.run.newSubManager()) {
-                        tally.add(runs, first, runs.values(senderPass(runs, pass, receivers, first, count, start)));
+        List<Batch> batches = task.batches(64);
+        try (TaskMeans<HookName> means = TaskMeans.ofCleanHooks(model, batches, names, corruption)) {
+            for (Batch batch : batches) {
+                try (PatchRuns runs = new PatchRuns(model, batch, metric, direction, corruption, names, means)) {
+                    int chunk = Math.max(1, maxRows / batch.size());
+                    for (int first = 0; first < senders; first += chunk) {
+                        int count = Math.min(chunk, senders - first);
+                        try (NDManager pass = runs.run.newSubManager()) {
+                            tally.add(runs, first, runs.values(senderPass(runs, pass, receivers, first, count, start)));
+                        }
                     }
+                    tally.endBatch(runs);
                 }
-                tally.endBatch(runs);
             }
         }
         List<PatchResult.Effect> effects = new ArrayList<>();
@@ -187,28 +190,32 @@ public final class PathPatching {
             throw new IllegalArgumentException("no edge matches '" + filter + "'");
         }
         Tally tally = new Tally(edges.size());
-        for (Batch batch : task.batches(64)) {
-            try (PatchRuns runs = new PatchRuns(model, batch, metric, direction, corruption, Set.of())) {
-                SourceOutputs patched = direction == Direction.DENOISE ? patcher.sourceOutputs(runs.run, batch.clean())
-                        : corruption.isRun() ? patcher.sourceOutputs(runs.run, batch.corrupt())
-                        : corruption.ablate(patcher.sourceOutputs(runs.run, batch.clean()));
-                int chunk = Math.max(1, maxRows / batch.size());
-                int cells = g.coefficientCells();
-                for (int first = 0; first < edges.size(); first += chunk) {
-                    int count = Math.min(chunk, edges.size() - first);
-                    try (NDManager pass = runs.run.newSubManager()) {
-                        float[] coef = new float[count * cells];
-                        java.util.Arrays.fill(coef, 1f);
-                        for (int i = 0; i < count; i++) {
-                            coef[i * cells + g.coefficientIndex(edges.get(first + i))] = 0f;
+        List<Batch> batches = task.batches(64);
+        try (TaskMeans<String> means = TaskMeans.ofCleanSources(patcher, batches, corruption)) {
+            for (Batch batch : batches) {
+                try (PatchRuns runs = new PatchRuns(model, batch, metric, direction, corruption, Set.of())) {
+                    SourceOutputs patched = direction == Direction.DENOISE ? patcher.sourceOutputs(runs.run, batch.clean())
+                            : corruption.isRun() ? patcher.sourceOutputs(runs.run, batch.corrupt())
+                            : means != null ? new SourceOutputs(means.mean(batch, TaskMeans.SOURCES, runs.run))
+                            : corruption.ablate(patcher.sourceOutputs(runs.run, batch.clean()));
+                    int chunk = Math.max(1, maxRows / batch.size());
+                    int cells = g.coefficientCells();
+                    for (int first = 0; first < edges.size(); first += chunk) {
+                        int count = Math.min(chunk, edges.size() - first);
+                        try (NDManager pass = runs.run.newSubManager()) {
+                            float[] coef = new float[count * cells];
+                            java.util.Arrays.fill(coef, 1f);
+                            for (int i = 0; i < count; i++) {
+                                coef[i * cells + g.coefficientIndex(edges.get(first + i))] = 0f;
+                            }
+                            NDArray logits = patcher.forward(pass, runs.baseTokens(), patched,
+                                    pass.create(coef, g.coefficientShape(count)), GradientRules.EXACT, List.of(),
+                                    runs.batch.logitPositions());
+                            tally.add(runs, first, runs.values(logits));
                         }
-                        NDArray logits = patcher.forward(pass, runs.baseTokens(), patched,
-                                pass.create(coef, g.coefficientShape(count)), GradientRules.EXACT, List.of(),
-                                runs.batch.logitPositions());
-                        tally.add(runs, first, runs.values(logits));
                     }
+                    tally.endBatch(runs);
                 }
-                tally.endBatch(runs);
             }
         }
         List<PatchResult.Effect> effects = new ArrayList<>();

@@ -1,0 +1,80 @@
+package io.circuitscope.discovery.analysis;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.circuitscope.core.graph.Ablation;
+import io.circuitscope.core.graph.EdgePatcher;
+import io.circuitscope.core.graph.TaskPatcher;
+import io.circuitscope.core.io.LoadedModel;
+import io.circuitscope.core.model.HookedTransformer;
+import io.circuitscope.core.task.Corruption;
+import io.circuitscope.core.task.Direction;
+import io.circuitscope.core.task.Example;
+import io.circuitscope.core.task.Metrics;
+import io.circuitscope.core.task.Target;
+import io.circuitscope.core.task.Task;
+import io.circuitscope.discovery.analysis.ActivationPatching.Options;
+import io.circuitscope.discovery.analysis.ActivationPatching.Site;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/** Mean ablation in the classic analyses takes the task's mean, so their answers do not depend on batching. */
+class MeanAblationAnalysesTest {
+    @Test
+    void activationPatchingGivesTheSameAnswerForAnyBatchSize() {
+        try (LoadedModel loaded = AnalysesTest.model()) {
+            HookedTransformer m = loaded.model();
+            Task t = randomTask(7, 41, 5);
+            Options mean = Options.of(Metrics.LOGIT_DIFF, Direction.NOISE, Site.HEADS, false)
+                    .withCorruption(Corruption.mean());
+            PatchResult whole = ActivationPatching.sweep(m, t, mean);
+            PatchResult ones = ActivationPatching.sweep(m, t, new Options(mean.metric(), mean.direction(),
+                    mean.corruption(), mean.site(), false, mean.maxRows(), 1));
+            AnalysesTest.assertSame(whole, ones, 1e-5);
+            double largest = whole.effects().stream().mapToDouble(e -> Math.abs(e.effect())).max().orElseThrow();
+            assertTrue(largest > 1e-3, "mean-ablating a head must do something (a batch of one once did nothing): "
+                    + largest);
+        }
+    }
+
+    /** Edge patching with mean ablation against the discovery side's task patcher, an independent implementation. */
+    @Test
+    void edgePatchingAgreesWithTheTaskPatcherAcrossBatchesOfSixtyFour() {
+        try (LoadedModel loaded = AnalysesTest.model()) {
+            HookedTransformer m = loaded.model();
+            Task t = randomTask(70, 41, 5); // two batches: 64 and 6
+            PatchResult edges = PathPatching.edges(m, t, Metrics.LOGIT_DIFF, Direction.NOISE, Corruption.mean(), "a1",
+                    256, false);
+            // the task patcher's mean is over the corrupted prompts: make them the clean ones
+            List<Example> same = t.examples().stream().map(e -> new Example(e.clean(), e.clean(), e.targets())).toList();
+            try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(m), new Task("same", same), Metrics.LOGIT_DIFF,
+                    Ablation.MEAN, 16)) {
+                for (PatchResult.Effect e : edges.effects()) {
+                    boolean[] keep = new boolean[tp.graph().nEdges()];
+                    java.util.Arrays.fill(keep, true);
+                    keep[tp.graph().edge(e.name()).index()] = false;
+                    assertEquals(tp.evaluateKeep(keep), e.value(), 1e-4, e.name());
+                }
+            }
+        }
+    }
+
+    private static Task randomTask(int n, int vocab, int length) {
+        Random rng = new Random(11);
+        List<Example> examples = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            int[] clean = new int[length];
+            int[] corrupt = new int[length];
+            for (int p = 0; p < length; p++) {
+                clean[p] = rng.nextInt(vocab);
+                corrupt[p] = rng.nextInt(vocab);
+            }
+            int correct = rng.nextInt(vocab);
+            examples.add(new Example(clean, corrupt, List.of(new Target(-1, correct, (correct + 1) % vocab))));
+        }
+        return new Task("random", examples);
+    }
+}
