@@ -40,4 +40,13 @@ public record ValidationReport(
     public boolean minimal() {
         return nonMinimal().isEmpty();
     }
+
+    /**
+     * Faithfulness as far above 1 as sufficiency allows below it (above 1.2 by default): the circuit alone
+     * does more than the model, usually because components that work against the behaviour (negative
+     * name movers) were left out. Sufficiency still passes; this says the circuit is not the model's mechanism.
+     */
+    public boolean overshoots() {
+        return faithfulness.value() > 2 - settings.sufficiencyThreshold();
+    }
 }

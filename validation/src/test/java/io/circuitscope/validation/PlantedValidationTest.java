@@ -71,6 +71,14 @@ class PlantedValidationTest {
             assertTrue(negativeMover.score() < -0.1, "removing the negative mover raises faithfulness: " + negativeMover);
             assertTrue(negativeMover.minimal(), negativeMover.toString());
             assertTrue(report.minimal(), "every planted component matters: " + report.nonMinimal());
+            assertFalse(report.overshoots(), report.faithfulness().toString());
+
+            // without the negative mover the circuit does more than the model: 10 logits of difference against 7
+            List<String> withoutNegative = planted.groundTruthEdges().stream().filter(e -> !e.contains("a2.h1")).toList();
+            ValidationReport partial = validator.validate(task, Circuit.ofEdgeNames(task.graph(), withoutNegative),
+                    Progress.NONE);
+            assertEquals(10.0 / 7, partial.faithfulness().value(), 1e-3);
+            assertTrue(partial.sufficient() && partial.overshoots(), partial.toString());
         }
     }
 }

@@ -179,6 +179,9 @@ final class DiscoverCommand implements Callable<Integer> {
                     report.faithfulness(), report.sufficient(), report.necessary(), report.minimal(),
                     report.components().size() - report.nonMinimal().size(), report.components().size(),
                     notMinimal(report.nonMinimal(), vs.minimalityThreshold()));
+            if (report.overshoots()) {
+                out.println("  " + ValidationNotes.OVERSHOOT);
+            }
             if (reference != null) {
                 com.fasterxml.jackson.databind.node.ObjectNode cmp = ValidationSections.comparison(tp, doc.circuit(),
                         reference, mt.referenceName());

@@ -98,6 +98,9 @@ final class ValidateCommand implements Callable<Integer> {
         }
         out.printf("validation (%s, %s ablation; 95%% bootstrap intervals over %d resamples):%n", metric, ablation, validation.bootstrap);
         out.printf("  faithfulness              %s  sufficient: %s (>= %.2f)%n", r.faithfulness(), r.sufficient(), validation.sufficiency);
+        if (r.overshoots()) {
+            out.println("  " + ValidationNotes.OVERSHOOT);
+        }
         out.printf("  circuit corrupted         %s  necessary: %s (<= %.2f)%n", r.complementFaithfulness(), r.necessary(),
                 validation.necessity);
         out.printf("  incompleteness            %s  (max %.4f over %d subsets)%n", r.incompleteness(), r.maxIncompleteness(),

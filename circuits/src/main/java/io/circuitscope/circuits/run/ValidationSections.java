@@ -30,6 +30,7 @@ public final class ValidationSections {
         o.put("sufficient", r.sufficient());
         o.put("necessary", r.necessary());
         o.put("minimal", r.minimal());
+        o.put("overshoots", r.overshoots());
         o.put("clean", r.clean());
         o.put("corrupted", r.corrupted());
         ArrayNode components = o.putArray("minimality");
