@@ -21,4 +21,9 @@ public interface EdgeScorer {
     default boolean differentiatesAtClean() {
         return false;
     }
+
+    /** Whether the scores are built from gradients of the metric (every scorer but exhaustive patching). */
+    default boolean usesGradients() {
+        return true;
+    }
 }

@@ -22,6 +22,11 @@ import java.util.stream.IntStream;
 public final class ExhaustivePatching implements EdgeScorer {
     private final int variantsPerPass;
 
+    @Override
+    public boolean usesGradients() {
+        return false;
+    }
+
     public ExhaustivePatching(int variantsPerPass) {
         this.variantsPerPass = Math.max(1, variantsPerPass);
     }

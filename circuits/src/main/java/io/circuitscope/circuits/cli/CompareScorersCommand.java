@@ -116,6 +116,11 @@ final class CompareScorersCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
         for (EdgeScorer scorer : chosen) {
+            if (scorer.usesGradients() && !m.differentiable()) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--metric " + metric + ": a step function, "
+                        + "its gradient is zero almost everywhere, so " + scorer.key() + " would score 0; use logit-diff, "
+                        + "logprob or another task metric");
+            }
             if (scorer.differentiatesAtClean() && m.needsCleanReference()) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--metric " + metric + ": its gradient is "
                         + "zero at the clean run, so " + scorer.key() + " would score 0; use logit-diff, logprob or "

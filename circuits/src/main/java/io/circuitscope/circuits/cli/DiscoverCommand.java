@@ -112,8 +112,15 @@ final class DiscoverCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "--ig-steps and --batch-size must be positive, --edges, --nodes and --tau non-negative");
         }
-        DiscoverySettings settings = new DiscoverySettings(method, scorer, candidates, tau, metric,
-                Ablation.parse(ablation), igSteps, edges, nodes, batchSize, seed, byPosition);
+        DiscoverySettings settings;
+        try {
+            settings = new DiscoverySettings(method, scorer, candidates, tau, metric,
+                    Ablation.parse(ablation), igSteps, edges, nodes, batchSize, seed, byPosition);
+            io.circuitscope.circuits.run.DiscoveryRun.check(settings);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
+        ValidationSettings checkedValidation = validation.settings(spec, settings.seed()); // before any work is done
         Path dir = out != null ? out
                 : Path.of("runs", "discover-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         PrintWriter stdout = spec.commandLine().getOut();
@@ -131,7 +138,7 @@ final class DiscoverCommand implements Callable<Integer> {
             }
             printSummary(stdout, doc);
             if (!noValidate) {
-                doc = validate(mt, doc, settings, reference, progress);
+                doc = validate(mt, doc, settings, checkedValidation, reference, progress);
             }
             CircuitJson.write(file, doc);
             stdout.printf("  wrote %s%n", file);
@@ -164,11 +171,10 @@ final class DiscoverCommand implements Callable<Integer> {
         return text.toString();
     }
 
-    private CircuitDocument validate(ModelAndTask mt, CircuitDocument doc, DiscoverySettings settings, Circuit reference,
-            ProgressBar progress) {
+    private CircuitDocument validate(ModelAndTask mt, CircuitDocument doc, DiscoverySettings settings,
+            ValidationSettings vs, Circuit reference, ProgressBar progress) {
         try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(mt.model(), doc.circuit().graph()), mt.task(),
                 Metrics.byName(settings.metric()), settings.ablation(), settings.batchSize())) {
-            ValidationSettings vs = validation.settings(settings.seed());
             ValidationReport report = new CircuitValidator(vs).validate(tp, doc.circuit(), progress);
             com.fasterxml.jackson.databind.node.ObjectNode section = ValidationSections.validation(report);
             section.put("metric", settings.metric());

@@ -39,10 +39,11 @@ final class ValidateCommand implements Callable<Integer> {
     @Option(names = "--reference", paramLabel = "R.json", description = "A reference circuit (circuit.json schema).")
     Path referenceFile;
 
-    @Option(names = "--metric", defaultValue = "kl", description = "Metric (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--metric", description = "Metric (default: the one circuit.json was found with, else kl).")
     String metric;
 
-    @Option(names = "--ablation", defaultValue = "resample", description = "resample, mean or zero (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--ablation", description = "resample, mean or zero (default: the one circuit.json was found with, "
+            + "else resample).")
     String ablation;
 
     @CommandLine.Mixin
@@ -65,9 +66,22 @@ final class ValidateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        ValidationSettings settings = validation.settings(seed);
+        ValidationSettings settings = validation.settings(spec, seed);
+        if (batchSize < 1) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--batch-size must be positive, got " + batchSize);
+        }
         try (ModelAndTask loaded = ModelAndTask.open(model, taskFile, 0, seed, false, quiet)) {
             CircuitDocument doc = CircuitJson.read(circuitFile, ComputationGraph.of(loaded.model().config()));
+            RecordedModel.requireSame(circuitFile, doc.model(), loaded.model().config());
+            // a circuit is judged by the metric and ablation it was found with, unless the user asks otherwise
+            boolean inheritedMetric = metric == null && doc.method().get("metric") != null;
+            boolean inheritedAblation = ablation == null && doc.method().get("ablation") != null;
+            metric = metric != null ? metric : inheritedMetric ? doc.method().get("metric").toString() : "kl";
+            ablation = ablation != null ? ablation : inheritedAblation ? doc.method().get("ablation").toString() : "resample";
+            if (inheritedMetric || inheritedAblation) {
+                spec.commandLine().getErr().printf("validate: %s and %s ablation, as recorded in %s (--metric and "
+                        + "--ablation choose others)%n", metric, ablation, circuitFile);
+            }
             ComputationGraph graph = doc.circuit().graph(); // split by position when the circuit is
             Task task = loaded.task();
             try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(loaded.model(), graph), task, Metrics.byName(metric),

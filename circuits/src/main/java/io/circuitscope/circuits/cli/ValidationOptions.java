@@ -1,6 +1,7 @@
 package io.circuitscope.circuits.cli;
 
 import io.circuitscope.validation.ValidationSettings;
+import picocli.CommandLine;
 import picocli.CommandLine.Option;
 
 /** The thresholds and sampling of a validation, shared by {@code discover} and {@code validate}. */
@@ -22,7 +23,27 @@ final class ValidationOptions {
     @Option(names = "--completeness-samples", defaultValue = "20", description = "Knock-out subsets (default: ${DEFAULT-VALUE}).")
     int completenessSamples;
 
-    ValidationSettings settings(long seed) {
+    /** The settings, or a usage error naming the option whose value cannot work (checked before any work). */
+    ValidationSettings settings(CommandLine.Model.CommandSpec spec, long seed) {
+        requireFinite(spec, "--sufficiency", sufficiency);
+        requireFinite(spec, "--necessity", necessity);
+        requireFinite(spec, "--minimality", minimality);
+        if (minimality < 0) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--minimality must be >= 0, got " + minimality);
+        }
+        if (bootstrap < 0) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--bootstrap must be >= 0, got " + bootstrap);
+        }
+        if (completenessSamples < 0) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--completeness-samples must be >= 0, got " + completenessSamples);
+        }
         return new ValidationSettings(sufficiency, necessity, minimality, completenessSamples, bootstrap, 0.95, seed);
+    }
+
+    private static void requireFinite(CommandLine.Model.CommandSpec spec, String option, double value) {
+        if (!Double.isFinite(value)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), option + " must be a finite number, got " + value);
+        }
     }
 }

@@ -41,6 +41,12 @@ public final class DiscoveryRun {
         String scorerKey = s.method().equals(Methods.PIPELINE) ? s.scorer() : s.method();
         if (s.method().equals(Methods.PIPELINE)) {
             Methods.scorer(scorerKey, s.igSteps());
+            CandidateBudget.parse(s.candidates());
+        }
+        if (Methods.usesGradients(scorerKey) && !metric.differentiable()) {
+            throw new IllegalArgumentException(scorerKey + " differentiates the metric, and " + metric.name() + " is a "
+                    + "step function whose gradient is zero almost everywhere; use --metric logit-diff (or another task "
+                    + "metric), or --method acdc or exact, which only evaluate it");
         }
         if (Methods.differentiatesAtClean(scorerKey) && metric.needsCleanReference()) {
             throw new IllegalArgumentException(scorerKey + " takes the gradient at the clean model, where KL divergence "

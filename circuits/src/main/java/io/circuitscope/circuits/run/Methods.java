@@ -56,6 +56,11 @@ public final class Methods {
         return key.equals(ATP) || (isScorer(key) && scorer(key, 1).differentiatesAtClean());
     }
 
+    /** Whether the method (or pipeline scorer) {@code key} differentiates the metric: AtP and every gradient scorer. */
+    public static boolean usesGradients(String key) {
+        return key.equals(ATP) || (isScorer(key) && scorer(key, 1).usesGradients());
+    }
+
     /** A scorer key: one of the named scorers, or {@code relp:RULES} with valid rules. */
     public static boolean isScorer(String key) {
         try {

@@ -2,6 +2,7 @@ package io.circuitscope.circuits.cli;
 
 import static io.circuitscope.circuits.cli.CliRun.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -60,6 +61,38 @@ class DiscoverCommandTest {
         CliRun render = run("render", out.resolve("circuit.json").toString(), "--format", "html");
         assertEquals(0, render.code(), render.err());
         assertTrue(out.resolve("report.html").toFile().length() > 0);
+    }
+
+    /**
+     * validate judges a circuit by the metric and ablation it was found with unless told otherwise (it used to
+     * switch to KL and overwrite the logit-difference verdict), and refuses a model of another shape.
+     */
+    @Test
+    void validateKeepsTheCircuitsMetricAndRefusesAnotherModel() throws Exception {
+        Path out = dir.resolve("run-validate");
+        CliRun found = run("discover", "--model", model.toString(), "--task", task.toString(), "--method", "eap-ig",
+                "--metric", "logit-diff", "--edges", "10", "--bootstrap", "50", "--out", out.toString(), "--quiet");
+        assertEquals(0, found.code(), found.err());
+        Path circuit = out.resolve("circuit.json");
+        JsonNode before = new ObjectMapper().readTree(circuit.toFile()).get("validation");
+        CliRun again = run("validate", "--model", model.toString(), "--task", task.toString(), "--circuit",
+                circuit.toString(), "--bootstrap", "50", "--quiet");
+        assertEquals(0, again.code(), again.err());
+        assertTrue(again.err().contains("logit-diff and resample ablation, as recorded in"), again.err());
+        JsonNode after = new ObjectMapper().readTree(circuit.toFile()).get("validation");
+        assertEquals("logit-diff", after.get("metric").asText());
+        assertEquals(before.get("metrics").get(0).get("value").asDouble(), after.get("metrics").get(0).get("value").asDouble(),
+                1e-9, "the same verdict as discover's");
+        CliRun kl = run("validate", "--model", model.toString(), "--task", task.toString(), "--circuit",
+                circuit.toString(), "--bootstrap", "50", "--metric", "kl", "--quiet");
+        assertEquals(0, kl.code(), kl.err());
+        assertEquals("kl", new ObjectMapper().readTree(circuit.toFile()).get("validation").get("metric").asText());
+
+        Path wider = TinyCheckpoint.gpt2(31, 2, 2, 8, 23, 8, false).write(dir.resolve("wider"), TensorDtype.F32);
+        CliRun other = run("validate", "--model", wider.toString(), "--task", task.toString(), "--circuit",
+                circuit.toString(), "--quiet");
+        assertEquals(1, other.code());
+        assertTrue(other.err().contains("circuit.json: the circuit was found on a model with d_model"), other.err());
     }
 
     @Test
@@ -174,8 +207,28 @@ class DiscoverCommandTest {
                     "--out", dir.resolve("x").toString(), "--quiet"));
             args.addAll(List.of(method));
             CliRun kl = run(args.toArray(new String[0]));
-            assertEquals(1, kl.code(), String.join(" ", method));
+            assertEquals(2, kl.code(), String.join(" ", method)); // a usage error, found before any work
             assertTrue(kl.err().contains("KL divergence"), kl.err());
+        }
+        // accuracy and rank are step functions: every gradient scorer would score 0; ACDC only evaluates them
+        for (String metric : new String[] {"accuracy", "rank"}) {
+            CliRun step = run("discover", "--model", model.toString(), "--task", task.toString(), "--quiet",
+                    "--metric", metric, "--out", dir.resolve("x").toString());
+            assertEquals(2, step.code(), metric);
+            assertTrue(step.err().contains("eap-ig differentiates the metric, and " + metric + " is a step function"),
+                    step.err());
+        }
+        // settings that would fail only after the discovery ran are refused before it, naming the option
+        Path notWritten = dir.resolve("not-written");
+        for (String[] bad : new String[][] {{"--bootstrap", "-1", "--bootstrap must be >= 0"},
+                {"--completeness-samples", "-2", "--completeness-samples must be >= 0"},
+                {"--sufficiency", "NaN", "--sufficiency must be a finite number"},
+                {"--candidates", "abc", "abc"}}) {
+            CliRun refused = run("discover", "--model", model.toString(), "--task", task.toString(), "--quiet",
+                    bad[0], bad[1], "--out", notWritten.toString());
+            assertEquals(2, refused.code(), bad[0]);
+            assertTrue(refused.err().contains(bad[2]), refused.err());
+            assertFalse(Files.exists(notWritten), "nothing is run or written for " + bad[0]);
         }
         CliRun unknown = run("discover", "--model", model.toString(), "--task", task.toString(), "--method", "magic");
         assertEquals(2, unknown.code());

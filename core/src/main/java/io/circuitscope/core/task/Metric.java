@@ -19,6 +19,11 @@ public interface Metric {
     default void check(Task task) {
     }
 
+    /** Whether gradients of this metric mean anything (accuracy and rank are step functions: no). */
+    default boolean differentiable() {
+        return true;
+    }
+
     /** Whether {@link #perTarget} needs the clean run's log-probabilities at the targets. */
     default boolean needsCleanReference() {
         return false;

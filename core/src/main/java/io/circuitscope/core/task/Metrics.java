@@ -106,6 +106,11 @@ public final class Metrics {
     /** 1 when the correct token has the highest logit (not differentiable). */
     public static final Metric ACCURACY = new Simple("accuracy", true) {
         @Override
+        public boolean differentiable() {
+            return false;
+        }
+
+        @Override
         public NDArray perTarget(NDArray logits, Batch batch, NDArray clean) {
             NDArray at = Metric.atTargets(logits, batch);
             NDArray correct = Metric.pick(at, batch.correct());
@@ -115,6 +120,11 @@ public final class Metrics {
 
     /** Rank of the correct token, 1 = top (lower is better; not differentiable). */
     public static final Metric RANK = new Simple("rank", false) {
+        @Override
+        public boolean differentiable() {
+            return false;
+        }
+
         @Override
         public NDArray perTarget(NDArray logits, Batch batch, NDArray clean) {
             NDArray at = Metric.atTargets(logits, batch);

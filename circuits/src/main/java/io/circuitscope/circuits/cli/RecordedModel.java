@@ -1,0 +1,35 @@
+package io.circuitscope.circuits.cli;
+
+import io.circuitscope.core.model.ModelConfig;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The model a circuit.json says it was found on, checked against the model it is about to be judged on: a
+ * circuit's edge names can fit a model of the same depth and head count whose other shapes differ, and the
+ * numbers it then produces mean nothing.
+ */
+final class RecordedModel {
+    private RecordedModel() {
+    }
+
+    /** Refuses when a shape circuit.json records differs from {@code config}'s; absent fields are not checked. */
+    static void requireSame(Path circuitFile, Map<String, Object> recorded, ModelConfig config) {
+        Map<String, Object> actual = new LinkedHashMap<>();
+        actual.put("n_layers", config.nLayers());
+        actual.put("n_heads", config.nHeads());
+        actual.put("n_kv_heads", config.nKvHeads());
+        actual.put("d_model", config.dModel());
+        actual.put("d_mlp", config.dMlp());
+        actual.put("vocab_size", config.vocabSize());
+        for (Map.Entry<String, Object> field : actual.entrySet()) {
+            Object was = recorded.get(field.getKey());
+            if (was != null && !was.toString().equals(field.getValue().toString())) {
+                throw new IllegalArgumentException(circuitFile + ": the circuit was found on a model with "
+                        + field.getKey() + " " + was + " (model " + recorded.get("name") + "), but this model has "
+                        + field.getValue() + "; validate it on the model it was found on");
+            }
+        }
+    }
+}
