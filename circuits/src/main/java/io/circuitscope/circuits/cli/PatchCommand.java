@@ -9,6 +9,7 @@ import io.circuitscope.core.task.Direction;
 import io.circuitscope.core.task.Metric;
 import io.circuitscope.core.task.Metrics;
 import io.circuitscope.core.task.Task;
+import io.circuitscope.core.task.TaskEffect;
 import io.circuitscope.discovery.analysis.ActivationPatching;
 import io.circuitscope.discovery.analysis.PatchResult;
 import io.circuitscope.discovery.analysis.PathPatching;
@@ -131,14 +132,23 @@ final class PatchCommand implements Callable<Integer> {
                     }
                     o.put("value", e.value());
                     o.put("effect", e.effect());
-                    o.put("normalized", e.normalized());
+                    if (Double.isNaN(e.normalized())) {
+                        o.putNull("normalized"); // undefined: the corruption does not move the metric
+                    } else {
+                        o.put("normalized", e.normalized());
+                    }
                 }
                 out.println(AnalysisSupport.JSON.writeValueAsString(root));
             } else {
                 out.printf("%s, %s: clean %.4f, corrupted %.4f%n", r.metric(), r.direction(), r.clean(), r.corrupted());
+                if (!TaskEffect.measurable(r.clean(), r.corrupted())) {
+                    out.println("  note: the corrupted prompts barely change the metric, so normalized effects are "
+                            + "undefined (n/a); the effects are still the metric's changes");
+                }
                 out.printf("  %-28s %12s %12s%n", edgeKeys ? "edge" : "node", "effect", "normalized");
                 for (PatchResult.Effect e : r.effects()) {
-                    out.printf("  %-28s %12.4f %12.4f%n", e.name(), e.effect(), e.normalized());
+                    out.printf("  %-28s %12.4f %12s%n", e.name(), e.effect(),
+                            Double.isNaN(e.normalized()) ? "n/a" : String.format("%.4f", e.normalized()));
                 }
             }
             if (png != null && !edgeKeys) {
@@ -154,7 +164,8 @@ final class PatchCommand implements Callable<Integer> {
         int perLayer = Math.max(1, r.effects().size() / layers);
         double[][] g = new double[layers][perLayer];
         for (int i = 0; i < r.effects().size() && i / perLayer < layers; i++) {
-            g[i / perLayer][i % perLayer] = r.effects().get(i).normalized();
+            double n = r.effects().get(i).normalized();
+            g[i / perLayer][i % perLayer] = Double.isNaN(n) ? 0 : n; // no behaviour: a blank map
         }
         return g;
     }

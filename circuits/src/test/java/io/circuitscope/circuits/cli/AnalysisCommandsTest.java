@@ -90,6 +90,23 @@ class AnalysisCommandsTest {
         assertTrue(r.out().contains("a1.h1"), r.out());
     }
 
+    /** With clean = corrupted a normalized effect is 0 / 0: shown as n/a and written as null, not as infinity. */
+    @Test
+    void patchOnATaskWithoutEffectLeavesNormalizedEffectsUndefined() throws Exception {
+        Path same = dir.resolve("same.jsonl");
+        Files.writeString(same, "{\"clean_ids\": [1, 5, 9], \"corrupt_ids\": [1, 5, 9], "
+                + "\"targets\": [{\"position\": -1, \"correct_id\": 5, \"wrong_id\": 7}]}\n");
+        CliRun table = run("patch", "--model", dir.toString(), "--task", same.toString(), "--nodes", "mlps");
+        assertEquals(0, table.code(), table.err());
+        assertTrue(table.out().contains("normalized effects are undefined") && table.out().contains("n/a"), table.out());
+        assertTrue(!table.out().contains("Infinity") && !table.out().contains("NaN"), table.out());
+        CliRun json = run("patch", "--model", dir.toString(), "--task", same.toString(), "--nodes", "mlps", "--json");
+        assertEquals(0, json.code(), json.err());
+        for (JsonNode e : JSON.readTree(json.out()).get("effects")) {
+            assertTrue(e.get("normalized").isNull(), e.toString());
+        }
+    }
+
     @Test
     void patchRejectsBadDirectionsAndMissingTasks() {
         CliRun r = run("patch", "--model", dir.toString(), "--task", ioi.toString(), "--direction", "sideways");

@@ -8,6 +8,7 @@ import io.circuitscope.core.model.ModelConfig;
 import io.circuitscope.core.task.Batch;
 import io.circuitscope.core.task.Metric;
 import io.circuitscope.core.task.Task;
+import io.circuitscope.core.task.TaskEffect;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -411,18 +412,12 @@ public final class TaskPatcher implements AutoCloseable {
                 .div(io.circuitscope.core.Scalars.of(logits, totalTargets));
     }
 
-    /**
-     * Below this share of the metric's scale, max(1, |clean|, |corrupted|), the corruption's effect is too
-     * small to measure: float32 keeps about 7 significant digits, so logits of size 10 carry round-off of
-     * about 1e-6, and a patched pass that should reproduce a run can differ from it by that much (1.2e-7 in
-     * KL on stories260K); a faithfulness is a ratio over this difference.
-     */
-    public static final double NO_EFFECT_SHARE = 1e-5;
+    /** See {@link TaskEffect#NO_EFFECT_SHARE}; a faithfulness is a ratio over the clean-corrupted difference. */
+    public static final double NO_EFFECT_SHARE = TaskEffect.NO_EFFECT_SHARE;
 
     /** Whether corrupting the task moves the metric measurably (see {@link #NO_EFFECT_SHARE}), so that faithfulness is defined. */
     public boolean hasEffect() {
-        double scale = Math.max(1, Math.max(Math.abs(cleanValue), Math.abs(corruptedValue)));
-        return Math.abs(cleanValue - corruptedValue) > NO_EFFECT_SHARE * scale;
+        return TaskEffect.measurable(cleanValue, corruptedValue);
     }
 
     /**

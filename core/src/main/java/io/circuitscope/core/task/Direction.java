@@ -22,8 +22,12 @@ public enum Direction {
     /**
      * Denoising: (m(patched) - m(corrupted)) / (m(clean) - m(corrupted)): 1 = the patch restores the clean behaviour.
      * Noising: (m(clean) - m(patched)) / (m(clean) - m(corrupted)): 1 = the patch destroys it.
+     * NaN when the corruption does not move the metric measurably ({@link TaskEffect#measurable}).
      */
     public double normalized(double patched, double clean, double corrupted) {
+        if (!TaskEffect.measurable(clean, corrupted)) {
+            return Double.NaN;
+        }
         double span = clean - corrupted;
         return this == DENOISE ? (patched - corrupted) / span : (clean - patched) / span;
     }
