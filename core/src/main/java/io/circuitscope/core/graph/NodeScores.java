@@ -63,7 +63,10 @@ public final class NodeScores {
 
     /**
      * The circuit of the {@code k} top-ranked nodes (node-positions in a position-aware graph): every
-     * edge from a kept node to a kept node or to the logits, at a position where both are kept.
+     * edge from a kept node to a kept node or to the logits. By position, an edge at position q is kept
+     * when its source is kept at q and its destination needs q: the logits, an MLP or a head's query at q
+     * itself, a head's key or value at q whenever the head is kept at q or any later position it attends
+     * from (without those, a kept head would lose what it reads from earlier tokens).
      * The input counts as a node like any other.
      */
     public Circuit circuitOfTop(int k, EdgeScores edgeScores) {
@@ -72,12 +75,22 @@ public final class NodeScores {
         for (int i = 0; i < Math.min(k, order.length); i++) {
             kept[order[i]] = true;
         }
+        int[] lastKept = new int[graph.nSources()]; // the latest position at which each node is kept, -1 if none
+        Arrays.fill(lastKept, -1);
+        for (int cell = 0; cell < kept.length; cell++) {
+            if (kept[cell]) {
+                lastKept[cell / positions()] = Math.max(lastKept[cell / positions()], cell % positions());
+            }
+        }
         BitSet edges = new BitSet(graph.nEdges());
         for (Edge e : graph.edges()) {
             int p = e.byPosition() ? e.position() : 0;
             Node to = e.destination().node();
+            Port port = e.destination().port();
             boolean sourceKept = kept[e.source().sourceIndex() * positions() + p];
-            boolean destinationKept = to.kind() == NodeKind.LOGITS || kept[to.sourceIndex() * positions() + p];
+            boolean destinationKept = to.kind() == NodeKind.LOGITS
+                    || (port == Port.K || port == Port.V ? lastKept[to.sourceIndex()] >= p
+                            : kept[to.sourceIndex() * positions() + p]);
             if (sourceKept && destinationKept) {
                 edges.set(e.index());
             }
