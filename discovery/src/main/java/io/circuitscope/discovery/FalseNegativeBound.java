@@ -11,7 +11,7 @@ import org.apache.commons.math3.distribution.BetaDistribution;
  * random sample of the edges that were not verified is patched exactly, one at a time; those whose
  * effect reaches {@code tau} are false negatives. With k found among n sampled, the one-sided
  * Clopper-Pearson bound gives, at the stated confidence, the largest fraction of unverified edges
- * that can have such an effect.
+ * that can have such an effect. When the sample is every unverified edge, the fraction is exact.
  */
 public record FalseNegativeBound(int sampled, int unverified, int found, List<String> foundEdges, double confidence,
         double upperFraction) {
@@ -47,7 +47,14 @@ public record FalseNegativeBound(int sampled, int unverified, int found, List<St
         }
         int n = chosen.size();
         int k = found.size();
-        return new FalseNegativeBound(n, pool.size(), k, found, confidence, upperFraction(k, n, confidence));
+        // every unverified edge patched: the fraction is counted, not estimated
+        double upper = n == pool.size() ? (n == 0 ? 0 : (double) k / n) : upperFraction(k, n, confidence);
+        return new FalseNegativeBound(n, pool.size(), k, found, confidence, upper);
+    }
+
+    /** Whether every unverified edge was patched, so that {@link #upperFraction} is the exact fraction. */
+    public boolean exhaustive() {
+        return sampled == unverified;
     }
 
     /** One-sided Clopper-Pearson upper bound on a fraction when {@code found} of {@code sampled} draws had the property. */

@@ -209,7 +209,11 @@ final class DiscoverCommand implements Callable<Integer> {
         out.printf("  metric %s: clean %.4f, corrupted %.4f, circuit %.4f -> faithfulness %.3f%n", s.get("metric"),
                 (Double) s.get("clean"), (Double) s.get("corrupted"), (Double) s.get("circuit"),
                 (Double) s.get("faithfulness"));
-        if (s.get("false_negative_bound") instanceof Map<?, ?> b) {
+        if (s.get("false_negative_bound") instanceof Map<?, ?> b && b.get("sampled_unverified_edges")
+                .equals(b.get("unverified_edges"))) {
+            out.printf("  false negatives: %s of all %s unverified edges damage the metric by >= tau (every one patched)%n",
+                    b.get("found_above_tau"), b.get("unverified_edges"));
+        } else if (s.get("false_negative_bound") instanceof Map<?, ?> b) {
             out.printf("  false negatives: %s of %s sampled unverified edges damage the metric by >= tau; at most %.1f%% "
                     + "of the %s unverified edges do (%.0f%% confidence)%n", b.get("found_above_tau"),
                     b.get("sampled_unverified_edges"), 100 * (Double) b.get("max_fraction_missed"), b.get("unverified_edges"),
