@@ -155,6 +155,11 @@ final class DiscoverCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** What the comparison is with: the --reference file, else the model's own ground truth (planted models). */
+    private String referenceName(ModelAndTask mt) {
+        return referenceFile != null ? referenceFile.getFileName().toString() : mt.referenceName();
+    }
+
     /** The components that fail minimality, with their drops, so the summary says which ones (at most three). */
     static String notMinimal(List<ValidationReport.ComponentScore> failing, double threshold) {
         if (failing.isEmpty()) {
@@ -190,9 +195,9 @@ final class DiscoverCommand implements Callable<Integer> {
             }
             if (reference != null) {
                 com.fasterxml.jackson.databind.node.ObjectNode cmp = ValidationSections.comparison(tp, doc.circuit(),
-                        reference, mt.referenceName());
+                        reference, referenceName(mt));
                 doc = doc.withExtra("comparison", cmp);
-                out.printf("  vs %s: edge precision %.3f, recall %.3f, ROC AUC %s%n", mt.referenceName(),
+                out.printf("  vs %s: edge precision %.3f, recall %.3f, ROC AUC %s%n", referenceName(mt),
                         cmp.get("edge_precision").asDouble(), cmp.get("edge_recall").asDouble(),
                         cmp.has("auc") ? String.format("%.3f", cmp.get("auc").asDouble()) : "n/a");
             }

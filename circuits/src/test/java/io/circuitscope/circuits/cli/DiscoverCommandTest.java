@@ -69,7 +69,7 @@ class DiscoverCommandTest {
      */
     @Test
     void validateKeepsTheCircuitsMetricAndRefusesAnotherModel() throws Exception {
-        Path out = dir.resolve("run-validate");
+        Path out = dir.resolve("run-validate-metric");
         CliRun found = run("discover", "--model", model.toString(), "--task", task.toString(), "--method", "eap-ig",
                 "--metric", "logit-diff", "--edges", "10", "--bootstrap", "50", "--out", out.toString(), "--quiet");
         assertEquals(0, found.code(), found.err());
@@ -273,6 +273,12 @@ class DiscoverCommandTest {
         JsonNode root = new ObjectMapper().readTree(circuit.toFile());
         assertTrue(root.get("validation").get("metrics").get(0).has("ci_low"));
         assertEquals(1.0, root.get("comparison").get("edge_recall").asDouble(), 1e-12);
+        CliRun withReference = run("discover", "--model", model.toString(), "--task", task.toString(), "--method", "acdc",
+                "--tau", "0.02", "--out", dir.resolve("run-reference").toString(), "--quiet",
+                "--reference", dir.resolve("reference.json").toString(), "--bootstrap", "20");
+        assertEquals(0, withReference.code(), withReference.err());
+        assertTrue(withReference.out().contains("vs reference.json: edge precision 1.000, recall 1.000"),
+                withReference.out()); // it said "vs null"
         CliRun missing = run("validate", "--model", model.toString(), "--task", task.toString(), "--circuit",
                 dir.resolve("nope.json").toString());
         assertEquals(1, missing.code());
