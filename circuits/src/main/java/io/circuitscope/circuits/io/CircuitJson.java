@@ -204,7 +204,7 @@ public final class CircuitJson {
         try {
             root = JSON.readTree(file.toFile());
         } catch (IOException e) {
-            throw new CircuitFileException(file + ": not valid JSON (" + e.getMessage().split("\n")[0] + ")");
+            throw new CircuitFileException(file + ": " + io.circuitscope.core.io.ReadErrors.describe(e));
         }
         if (root == null || !root.isObject()) {
             throw new CircuitFileException(file + ": not a JSON object");
@@ -336,7 +336,7 @@ public final class CircuitJson {
         try {
             return JSON.readTree(file.toFile());
         } catch (IOException e) {
-            throw new CircuitFileException(file + ": not valid JSON (" + e.getMessage().split("\n")[0] + ")");
+            throw new CircuitFileException(file + ": " + io.circuitscope.core.io.ReadErrors.describe(e));
         }
     }
 }

@@ -76,7 +76,8 @@ public final class ExactEffectsFile implements ExactEffectsStore {
         try {
             root = JSON.readTree(file.toFile());
         } catch (IOException e) {
-            throw new ExactEffectsFileException(file + ": not readable as JSON (" + e.getMessage() + ")");
+            throw new ExactEffectsFileException(file + ": cannot read the exact-effects cache: "
+                    + io.circuitscope.core.io.ReadErrors.describe(e));
         }
         if (root == null || !root.isObject() || !KIND.equals(root.path("kind").asText())) {
             throw new ExactEffectsFileException(file + ": not an exact-effects file (field 'kind' must be '" + KIND + "')");

@@ -49,7 +49,7 @@ public final class TaskFile {
         try {
             lines = Files.readAllLines(file);
         } catch (IOException e) {
-            throw new TaskFileException(file + ": cannot read task file (" + e.getMessage() + ")");
+            throw new TaskFileException(file + ": cannot read task file: " + io.circuitscope.core.io.ReadErrors.describe(e));
         }
         List<Example> examples = new ArrayList<>();
         for (int i = 0; i < lines.size(); i++) {
@@ -60,7 +60,7 @@ public final class TaskFile {
             examples.add(parseLine(new Where(file, i + 1, vocabSize), line, tokenizer, align));
         }
         if (examples.isEmpty()) {
-            throw new TaskFileException(file + ": no examples");
+            throw new TaskFileException(file + ": no examples (only blank or # lines)");
         }
         String name = file.getFileName().toString().replaceFirst("\\.jsonl?$", "");
         return new Task(name, examples);
@@ -107,7 +107,7 @@ public final class TaskFile {
         if (clean.length != corrupt.length) {
             if (!align) {
                 throw where.error(null, "clean prompt is " + clean.length + " tokens but corrupt is " + corrupt.length
-                        + " tokens; make them the same length or ask for alignment");
+                        + " tokens; make them the same length or pass --align (left-pads the shorter)");
             }
             int length = Math.max(clean.length, corrupt.length);
             int shift = length - clean.length;
