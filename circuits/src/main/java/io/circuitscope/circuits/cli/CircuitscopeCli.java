@@ -69,8 +69,11 @@ public final class CircuitscopeCli implements Runnable {
         if (ex instanceof java.nio.file.AccessDeniedException e) {
             return "permission denied: " + e.getFile();
         }
+        if (ex instanceof java.nio.file.FileAlreadyExistsException e && e.getReason() == null) {
+            return e.getFile() + ": exists and is not a folder"; // where a folder was to be created
+        }
         if (ex instanceof java.nio.file.FileSystemException e) {
-            return e.getFile() + ": " + e.getReason();
+            return e.getFile() + ": " + (e.getReason() != null ? e.getReason() : ex.getClass().getSimpleName());
         }
         String message = ex.getMessage();
         if (message == null || message.isBlank()) {

@@ -4,26 +4,25 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.circuitscope.circuits.io.ExactEffectsFile;
 import io.circuitscope.circuits.run.ExactEffectsStore;
 import io.circuitscope.circuits.run.Methods;
-import io.circuitscope.core.Hashes;
 import io.circuitscope.circuits.run.ScorerComparison;
+import io.circuitscope.core.Hashes;
 import io.circuitscope.core.graph.Ablation;
 import io.circuitscope.core.graph.ComputationGraph;
 import io.circuitscope.core.graph.EdgePatcher;
 import io.circuitscope.core.graph.TaskPatcher;
+import io.circuitscope.core.io.AtomicFile;
 import io.circuitscope.core.task.Metric;
 import io.circuitscope.core.task.Metrics;
 import io.circuitscope.discovery.EdgeScorer;
 import io.circuitscope.validation.ScoreAgreement;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /** How well do the cheap scorers agree with exact patching on this model and task? */
 @Command(name = "compare-scorers", mixinStandardHelpOptions = true,
@@ -262,10 +261,6 @@ final class CompareScorersCommand implements Callable<Integer> {
                 putGap(gaps.putObject("material_edge_spearman"), e.materialGap().spearman());
             }
         }
-        Path absolute = file.toAbsolutePath();
-        Files.createDirectories(absolute.getParent());
-        Path tmp = absolute.resolveSibling(absolute.getFileName() + ".tmp");
-        AnalysisSupport.JSON.writerWithDefaultPrettyPrinter().writeValue(tmp.toFile(), root);
-        Files.move(tmp, absolute, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        AtomicFile.write(file, tmp -> AnalysisSupport.JSON.writerWithDefaultPrettyPrinter().writeValue(tmp.toFile(), root));
     }
 }

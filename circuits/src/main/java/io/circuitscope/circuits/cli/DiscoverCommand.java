@@ -112,6 +112,11 @@ final class DiscoverCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "--ig-steps and --batch-size must be positive, --edges, --nodes and --tau non-negative");
         }
+        if (out != null && (out.toString().isBlank() || (Files.exists(out) && !Files.isDirectory(out)))) {
+            // found before the discovery runs, not after, when its result would have nowhere to go
+            throw new CommandLine.ParameterException(spec.commandLine(), "--out must name a folder"
+                    + (out.toString().isBlank() ? "" : "; " + out + " is a file"));
+        }
         DiscoverySettings settings;
         try {
             settings = new DiscoverySettings(method, scorer, candidates, tau, metric,

@@ -9,11 +9,11 @@ import io.circuitscope.core.graph.ComputationGraph;
 import io.circuitscope.core.graph.Edge;
 import io.circuitscope.core.graph.EdgeScores;
 import io.circuitscope.core.graph.Node;
+import io.circuitscope.core.io.AtomicFile;
 import io.circuitscope.core.model.ModelConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.BitSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -97,11 +97,8 @@ public final class CircuitJson {
             o.put("in_graph", c.contains(e.index()));
         }
         doc.extra().forEach(root::set);
-        Files.createDirectories(file.toAbsolutePath().getParent());
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         // Large graphs (GPT-2 small has 32,491 edges) are written without indentation to stay small.
-        (g.nEdges() > 2000 ? COMPACT : JSON).writeValue(tmp.toFile(), root);
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        AtomicFile.write(file, tmp -> (g.nEdges() > 2000 ? COMPACT : JSON).writeValue(tmp.toFile(), root));
     }
 
     private static void putScore(ObjectNode o, double score) {

@@ -8,11 +8,11 @@ import io.circuitscope.circuits.run.ExactEffectsStore;
 import io.circuitscope.core.graph.ComputationGraph;
 import io.circuitscope.core.graph.Edge;
 import io.circuitscope.core.graph.Node;
+import io.circuitscope.core.io.AtomicFile;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -151,10 +151,7 @@ public final class ExactEffectsFile implements ExactEffectsStore {
             }
         }
         try {
-            Files.createDirectories(file.getParent());
-            Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-            JSON.writeValue(tmp.toFile(), root);
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            AtomicFile.write(file, tmp -> JSON.writeValue(tmp.toFile(), root));
         } catch (IOException e) {
             throw new UncheckedIOException(file + ": cannot write exact effects (" + e.getMessage() + ")", e);
         }

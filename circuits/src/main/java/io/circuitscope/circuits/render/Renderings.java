@@ -3,11 +3,11 @@ package io.circuitscope.circuits.render;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.circuitscope.circuits.io.CircuitDocument;
 import io.circuitscope.circuits.io.CircuitJson;
+import io.circuitscope.core.io.AtomicFile;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 
 /** Writes a circuit's picture or report in one format, atomically (temporary file, then rename). */
@@ -25,22 +25,22 @@ public final class Renderings {
 
     public static CircuitDiagram.Diagram write(Path circuitFile, CircuitDocument doc, String format, Path target,
             CircuitDiagram.Options diagram, int topEdges) throws IOException {
-        Path parent = target.toAbsolutePath().getParent();
-        Files.createDirectories(parent);
-        Path tmp = parent.resolve(target.getFileName() + ".tmp");
-        CircuitDiagram.Diagram d = CircuitDiagram.of(doc, diagram);
-        switch (format) {
-            case "dot" -> Files.writeString(tmp, d.dot(), StandardCharsets.UTF_8);
-            case "svg" -> Files.writeString(tmp, GraphvizRenderer.svg(d.dot()), StandardCharsets.UTF_8);
-            case "png" -> GraphvizRenderer.png(d.dot(), tmp);
-            case "html" -> {
-                JsonNode software = CircuitJson.readRaw(circuitFile).path("software").path("version");
-                Files.writeString(tmp, HtmlReport.render(doc, new HtmlReport.Options(diagram, topEdges,
-                        software.isTextual() ? software.asText() : null, circuitFile.toString())), StandardCharsets.UTF_8);
-            }
-            default -> throw new IllegalArgumentException("unknown format '" + format + "' (" + String.join(", ", FORMATS) + ")");
+        if (!FORMATS.contains(format)) {
+            throw new IllegalArgumentException("unknown format '" + format + "' (" + String.join(", ", FORMATS) + ")");
         }
-        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        CircuitDiagram.Diagram d = CircuitDiagram.of(doc, diagram);
+        AtomicFile.write(target, tmp -> {
+            switch (format) {
+                case "dot" -> Files.writeString(tmp, d.dot(), StandardCharsets.UTF_8);
+                case "svg" -> Files.writeString(tmp, GraphvizRenderer.svg(d.dot()), StandardCharsets.UTF_8);
+                case "png" -> GraphvizRenderer.png(d.dot(), tmp);
+                default -> {
+                    JsonNode software = CircuitJson.readRaw(circuitFile).path("software").path("version");
+                    Files.writeString(tmp, HtmlReport.render(doc, new HtmlReport.Options(diagram, topEdges,
+                            software.isTextual() ? software.asText() : null, circuitFile.toString())), StandardCharsets.UTF_8);
+                }
+            }
+        });
         return d;
     }
 }

@@ -218,6 +218,12 @@ class DiscoverCommandTest {
             assertTrue(step.err().contains("eap-ig differentiates the metric, and " + metric + " is a step function"),
                     step.err());
         }
+        Path aFile = Files.writeString(dir.resolve("a-file"), "x");
+        CliRun onAFile = run("discover", "--model", model.toString(), "--task", task.toString(), "--quiet",
+                "--method", "eap-ig", "--metric", "logit-diff", "--edges", "5", "--out", aFile.toString());
+        assertEquals(2, onAFile.code());
+        assertTrue(onAFile.err().contains("--out must name a folder; " + aFile + " is a file"), onAFile.err()); // was ": null"
+        assertEquals(2, run("discover", "--model", model.toString(), "--task", task.toString(), "--out", "").code());
         // settings that would fail only after the discovery ran are refused before it, naming the option
         Path notWritten = dir.resolve("not-written");
         for (String[] bad : new String[][] {{"--bootstrap", "-1", "--bootstrap must be >= 0"},

@@ -10,7 +10,6 @@ import java.io.BufferedWriter;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -234,11 +233,10 @@ public final class TaskFile {
 
     /** Writes the id form, atomically. */
     public static void write(Path file, Task task) throws IOException {
-        Path parent = file.toAbsolutePath().getParent();
-        if (parent != null) {
-            Files.createDirectories(parent);
-        }
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        io.circuitscope.core.io.AtomicFile.write(file, tmp -> writeLines(tmp, task));
+    }
+
+    private static void writeLines(Path tmp, Task task) throws IOException {
         try (BufferedWriter w = Files.newBufferedWriter(tmp)) {
             for (Example e : task.examples()) {
                 ObjectNode o = JSON.createObjectNode();
@@ -271,6 +269,5 @@ public final class TaskFile {
                 w.newLine();
             }
         }
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 }
