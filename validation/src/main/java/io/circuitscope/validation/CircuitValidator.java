@@ -50,6 +50,11 @@ public final class CircuitValidator {
         Estimate complementFaithfulness = Bootstrap.estimateClustered(prompts,
                 idx -> normalized(mComplement, mFull, mEmpty, idx), settings.bootstrapSamples(), settings.confidence(),
                 settings.seed() + 1);
+        // how far the clean-corrupted gap itself moves across resamples: every faithfulness divides by it
+        double fullGap = Bootstrap.mean(mFull, identity(mFull.length)) - Bootstrap.mean(mEmpty, identity(mFull.length));
+        Estimate gapShare = Bootstrap.estimateClustered(prompts,
+                idx -> (Bootstrap.mean(mFull, idx) - Bootstrap.mean(mEmpty, idx)) / fullGap, settings.bootstrapSamples(),
+                settings.confidence(), settings.seed());
         progress.advance(1, task.forwardPasses() - passesBefore);
 
         List<ValidationReport.ComponentScore> components = minimality(task, circuit, faithfulness.value());
@@ -64,10 +69,14 @@ public final class CircuitValidator {
                 : Bootstrap.estimate(incompleteness.length, idx -> Bootstrap.mean(incompleteness, idx),
                         settings.bootstrapSamples(), settings.confidence(), settings.seed() + 2);
         progress.finish();
-        return new ValidationReport(task.cleanValue(), task.corruptedValue(), faithfulness, complementFaithfulness,
+        return new ValidationReport(task.cleanValue(), task.corruptedValue(), gapShare, faithfulness, complementFaithfulness,
                 faithfulness.value() >= settings.sufficiencyThreshold(),
                 complementFaithfulness.value() <= settings.necessityThreshold(), components, meanIncomplete,
                 maxIncomplete, settings, task.forwardPasses() - passesBefore);
+    }
+
+    private static int[] identity(int n) {
+        return java.util.stream.IntStream.range(0, n).toArray();
     }
 
     static double normalized(double[] m, double[] full, double[] empty, int[] idx) {

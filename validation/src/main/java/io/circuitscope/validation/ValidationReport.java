@@ -6,6 +6,8 @@ import java.util.List;
  * The verdict on a circuit. Faithfulness is normalised: 1 = the full model's behaviour, 0 = the
  * fully corrupted model's.
  *
+ * @param gapShare              the clean-corrupted gap of a resample as a share of the task's (1 on the task
+ *                              itself): every faithfulness divides by that gap
  * @param faithfulness          f(circuit) with everything outside the circuit patched
  * @param complementFaithfulness f(model minus circuit): what remains when the circuit itself is patched
  * @param sufficient            faithfulness >= the sufficiency threshold
@@ -16,6 +18,7 @@ import java.util.List;
 public record ValidationReport(
         double clean,
         double corrupted,
+        Estimate gapShare,
         Estimate faithfulness,
         Estimate complementFaithfulness,
         boolean sufficient,
@@ -46,6 +49,16 @@ public record ValidationReport(
      * does more than the model, usually because components that work against the behaviour (negative
      * name movers) were left out. Sufficiency still passes; this says the circuit is not the model's mechanism.
      */
+    /**
+     * Whether the intervals of the ratios can be trusted: not when, on some resamples within the interval, the
+     * clean-corrupted gap shrinks below a quarter of the task's (or flips), for then a faithfulness divides by
+     * almost nothing and its interval runs to extremes that say more about the task than about the circuit
+     * (prompts on which the corruption barely matters, or matters the other way).
+     */
+    public boolean intervalsStable() {
+        return Double.isNaN(gapShare.low()) || gapShare.low() >= 0.25;
+    }
+
     public boolean overshoots() {
         return faithfulness.value() > 2 - settings.sufficiencyThreshold();
     }

@@ -81,4 +81,31 @@ class PlantedValidationTest {
             assertTrue(partial.sufficient() && partial.overshoots(), partial.toString());
         }
     }
+
+    /**
+     * Faithfulness is a ratio over the clean-corrupted gap; when some prompts carry no gap, resamples drawing
+     * mostly those divide by almost nothing. The report says its intervals are then unreliable.
+     */
+    @Test
+    void intervalsAreFlaggedWhenTheGapVanishesOnSomeResamples() {
+        PlantedModel planted = PlantedModels.byName("ioi");
+        io.circuitscope.core.task.Task good = planted.task(3, 16);
+        List<io.circuitscope.core.task.Example> mixed = new ArrayList<>(good.examples().subList(0, 2));
+        for (io.circuitscope.core.task.Example e : good.examples().subList(2, 4)) {
+            mixed.add(new io.circuitscope.core.task.Example(e.clean(), e.clean(), e.targets())); // no gap at all
+        }
+        CircuitValidator validator = new CircuitValidator(new ValidationSettings(0.8, 0.2, 0.01, 5, 200, 0.95, 3));
+        try (HookedTransformer model = planted.build();
+                TaskPatcher stable = new TaskPatcher(new EdgePatcher(model), good, Metrics.LOGIT_DIFF, Ablation.RESAMPLE, 16);
+                TaskPatcher unstable = new TaskPatcher(new EdgePatcher(model),
+                        new io.circuitscope.core.task.Task("mixed", mixed), Metrics.LOGIT_DIFF, Ablation.RESAMPLE, 16)) {
+            List<String> edges = List.copyOf(planted.groundTruthEdges());
+            ValidationReport fine = validator.validate(stable, Circuit.ofEdgeNames(stable.graph(), edges), Progress.NONE);
+            assertTrue(fine.intervalsStable(), fine.gapShare().toString());
+            ValidationReport shaky = validator.validate(unstable, Circuit.ofEdgeNames(unstable.graph(), edges),
+                    Progress.NONE);
+            assertFalse(shaky.intervalsStable(), shaky.gapShare().toString());
+            assertEquals(1.0, shaky.gapShare().value(), 1e-12);
+        }
+    }
 }

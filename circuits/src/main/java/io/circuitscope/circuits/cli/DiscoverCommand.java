@@ -198,6 +198,9 @@ final class DiscoverCommand implements Callable<Integer> {
             if (report.overshoots()) {
                 out.println("  " + ValidationNotes.OVERSHOOT);
             }
+            if (!report.intervalsStable()) {
+                out.println("  " + ValidationNotes.UNSTABLE);
+            }
             if (reference != null) {
                 com.fasterxml.jackson.databind.node.ObjectNode cmp = ValidationSections.comparison(tp, doc.circuit(),
                         reference, referenceName(mt));

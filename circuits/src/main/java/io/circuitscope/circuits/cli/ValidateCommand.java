@@ -115,6 +115,9 @@ final class ValidateCommand implements Callable<Integer> {
         if (r.overshoots()) {
             out.println("  " + ValidationNotes.OVERSHOOT);
         }
+        if (!r.intervalsStable()) {
+            out.println("  " + ValidationNotes.UNSTABLE);
+        }
         out.printf("  circuit corrupted         %s  necessary: %s (<= %.2f)%n", r.complementFaithfulness(), r.necessary(),
                 validation.necessity);
         out.printf("  incompleteness            %s  (max %.4f over %d subsets)%n", r.incompleteness(), r.maxIncompleteness(),

@@ -31,6 +31,8 @@ public final class ValidationSections {
         o.put("necessary", r.necessary());
         o.put("minimal", r.minimal());
         o.put("overshoots", r.overshoots());
+        o.put("intervals_stable", r.intervalsStable());
+        row(rows, "clean-corrupted gap, share of the task's", r.gapShare(), null, null);
         o.put("clean", r.clean());
         o.put("corrupted", r.corrupted());
         ArrayNode components = o.putArray("minimality");
