@@ -200,7 +200,7 @@ public final class Llama2cCheckpoint extends IndexedTensorFile<Llama2cCheckpoint
             // Copy out of the mapping so the tensor does not depend on the file staying open.
             NDArray copy = raw.duplicate();
             raw.close();
-            return copy;
+            return NonFiniteCheck.requireFinite(copy, path, name);
         } catch (IOException ex) {
             throw new CheckpointException(path + ": cannot read tensor '" + name + "' (" + ex.getMessage() + ")", ex);
         }

@@ -170,24 +170,28 @@ public final class SafetensorsFile extends IndexedTensorFile<SafetensorsFile.Ent
                 bytes = channel.map(FileChannel.MapMode.READ_ONLY, dataStart + e.begin(), length);
             }
             bytes.order(ByteOrder.LITTLE_ENDIAN);
-            if (e.dtype() == TensorDtype.BF16) {
-                // DJL's PyTorch engine aborts the JVM when creating bfloat16 from a buffer, so widen here,
-                // off-heap: bfloat16 is the top half of a float32.
-                return manager.create(widenBfloat16(bytes), new Shape(e.shape()), DataType.FLOAT32);
-            }
-            NDArray raw = manager.create(bytes, new Shape(e.shape()), e.dtype().djlType());
-            if (e.dtype() == TensorDtype.F32) {
-                // Copy out of the mapping so the tensor does not depend on the file staying open.
-                NDArray copy = raw.duplicate();
-                raw.close();
-                return copy;
-            }
-            NDArray widened = raw.toType(DataType.FLOAT32, true);
-            raw.close();
-            return widened;
+            return NonFiniteCheck.requireFinite(asFloat32(e, bytes, manager), path, name);
         } catch (IOException ex) {
             throw new CheckpointException(path + ": cannot read tensor '" + name + "' (" + ex.getMessage() + ")", ex);
         }
+    }
+
+    private static NDArray asFloat32(Entry e, ByteBuffer bytes, NDManager manager) {
+        if (e.dtype() == TensorDtype.BF16) {
+            // DJL's PyTorch engine aborts the JVM when creating bfloat16 from a buffer, so widen here,
+            // off-heap: bfloat16 is the top half of a float32.
+            return manager.create(widenBfloat16(bytes), new Shape(e.shape()), DataType.FLOAT32);
+        }
+        NDArray raw = manager.create(bytes, new Shape(e.shape()), e.dtype().djlType());
+        if (e.dtype() == TensorDtype.F32) {
+            // Copy out of the mapping so the tensor does not depend on the file staying open.
+            NDArray copy = raw.duplicate();
+            raw.close();
+            return copy;
+        }
+        NDArray widened = raw.toType(DataType.FLOAT32, true);
+        raw.close();
+        return widened;
     }
 
     private static ByteBuffer widenBfloat16(ByteBuffer halves) {
