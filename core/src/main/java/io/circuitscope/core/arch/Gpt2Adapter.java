@@ -5,7 +5,6 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import io.circuitscope.core.io.ConfigReader;
 import io.circuitscope.core.io.TensorSource;
-import io.circuitscope.core.model.Activation;
 import io.circuitscope.core.model.LayerWeights;
 import io.circuitscope.core.model.ModelConfig;
 import io.circuitscope.core.model.ModelWeights;
@@ -30,12 +29,16 @@ public final class Gpt2Adapter implements ArchitectureAdapter {
 
     @Override
     public ModelConfig config(ConfigReader c) {
-        int d = c.requireInt("n_embd");
-        int heads = c.requireInt("n_head");
+        int d = c.requirePositiveInt("n_embd");
+        int heads = c.requirePositiveInt("n_head");
         if (d % heads != 0) {
             throw c.error("n_embd", "(" + d + ") is not divisible by n_head (" + heads + ")");
         }
-        int inner = c.has("n_inner") ? c.requireInt("n_inner") : 4 * d;
+        int layers = c.requirePositiveInt("n_layer");
+        int inner = c.optPositiveInt("n_inner", 4 * d);
+        int vocab = c.requirePositiveInt("vocab_size");
+        int context = c.requirePositiveInt("n_positions", "n_ctx");
+        double eps = c.optPositiveDouble("layer_norm_epsilon", 1e-5);
         String norm = c.optString("circuitscope_normalization", "layer_norm");
         NormType normType;
         switch (norm) {
@@ -43,14 +46,11 @@ public final class Gpt2Adapter implements ArchitectureAdapter {
             case "none" -> normType = NormType.NONE;
             default -> throw c.error("circuitscope_normalization", "must be 'layer_norm' or 'none', got '" + norm + "'");
         }
-        return ModelConfig.builder("gpt2")
-                .setSizes(d, c.requireInt("n_layer"), heads, inner, c.requireInt("vocab_size"),
-                        c.requireInt("n_positions", "n_ctx"))
-                .optNorm(normType, c.optDouble("layer_norm_epsilon", 1e-5))
-                .optActivation(Activation.fromHuggingFace(c.optString("activation_function", "gelu_new"),
-                        "activation_function"))
-                .optLearnedPositions(true)
-                .build();
+        return ConfigFields.build(c, ModelConfig.builder("gpt2")
+                .setSizes(d, layers, heads, inner, vocab, context)
+                .optNorm(normType, eps)
+                .optActivation(ConfigFields.activation(c, "activation_function", "gelu_new"))
+                .optLearnedPositions(true));
     }
 
     @Override

@@ -3,10 +3,8 @@ package io.circuitscope.core.arch;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
-import io.circuitscope.core.io.CheckpointException;
 import io.circuitscope.core.io.ConfigReader;
 import io.circuitscope.core.io.TensorSource;
-import io.circuitscope.core.model.Activation;
 import io.circuitscope.core.model.LayerWeights;
 import io.circuitscope.core.model.ModelConfig;
 import io.circuitscope.core.model.ModelWeights;
@@ -34,13 +32,13 @@ public final class GptNeoxAdapter implements ArchitectureAdapter {
 
     @Override
     public ModelConfig config(ConfigReader c) {
-        int d = c.requireInt("hidden_size");
-        int heads = c.requireInt("num_attention_heads");
-        int layers = c.requireInt("num_hidden_layers");
-        int inter = c.requireInt("intermediate_size");
-        int vocab = c.requireInt("vocab_size");
-        int context = c.requireInt("max_position_embeddings");
-        if (heads <= 0 || d <= 0 || d % heads != 0) {
+        int d = c.requirePositiveInt("hidden_size");
+        int heads = c.requirePositiveInt("num_attention_heads");
+        int layers = c.requirePositiveInt("num_hidden_layers");
+        int inter = c.requirePositiveInt("intermediate_size");
+        int vocab = c.requirePositiveInt("vocab_size");
+        int context = c.requirePositiveInt("max_position_embeddings");
+        if (d % heads != 0) {
             throw c.error("hidden_size", "(" + d + ") is not divisible by num_attention_heads (" + heads + ")");
         }
         int headDim = d / heads;
@@ -50,25 +48,13 @@ public final class GptNeoxAdapter implements ArchitectureAdapter {
             throw c.error(pctField, "must be in (0, 1], got " + pct);
         }
         int rotaryDim = (int) (headDim * pct);
-        String actField = "hidden_act";
-        Activation activation;
-        try {
-            activation = Activation.fromHuggingFace(c.optString(actField, "gelu"), actField);
-        } catch (IllegalArgumentException e) {
-            throw new CheckpointException(c.file() + ": " + e.getMessage(), e);
-        }
-        try {
-            return ModelConfig.builder("gpt_neox")
-                    .setSizes(d, layers, heads, inter, vocab, context)
-                    .optNorm(NormType.LAYER_NORM, c.optDouble("layer_norm_eps", 1e-5))
-                    .optLearnedPositions(false)
-                    .optRotary(RopeConfig.read(c, rotaryDim, "rotary_emb_base", RotaryStyle.HALVES))
-                    .optActivation(activation)
-                    .optParallelAttnMlp(c.optBoolean("use_parallel_residual", true))
-                    .build();
-        } catch (IllegalArgumentException e) {
-            throw new CheckpointException(c.file() + ": " + e.getMessage(), e);
-        }
+        return ConfigFields.build(c, ModelConfig.builder("gpt_neox")
+                .setSizes(d, layers, heads, inter, vocab, context)
+                .optNorm(NormType.LAYER_NORM, c.optPositiveDouble("layer_norm_eps", 1e-5))
+                .optLearnedPositions(false)
+                .optRotary(RopeConfig.read(c, rotaryDim, "rotary_emb_base", RotaryStyle.HALVES))
+                .optActivation(ConfigFields.activation(c, "hidden_act", "gelu"))
+                .optParallelAttnMlp(c.optBoolean("use_parallel_residual", true)));
     }
 
     @Override

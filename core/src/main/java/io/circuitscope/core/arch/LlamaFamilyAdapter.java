@@ -3,7 +3,6 @@ package io.circuitscope.core.arch;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
-import io.circuitscope.core.io.CheckpointException;
 import io.circuitscope.core.io.ConfigReader;
 import io.circuitscope.core.io.TensorSource;
 import io.circuitscope.core.model.Activation;
@@ -65,27 +64,19 @@ public final class LlamaFamilyAdapter implements ArchitectureAdapter {
         boolean gemma3 = type.startsWith("gemma3");
         boolean gemma = type.equals("gemma2") || gemma3;
         // Gemma 3 checkpoints (the multimodal ones especially) leave most keys to Gemma3TextConfig's defaults.
-        int d = gemma3 ? c.optInt("hidden_size", 2304) : c.requireInt("hidden_size");
-        int heads = gemma3 ? c.optInt("num_attention_heads", 8) : c.requireInt("num_attention_heads");
-        int kv = c.optInt("num_key_value_heads", gemma3 ? 4 : heads);
-        int layers = gemma3 ? c.optInt("num_hidden_layers", 26) : c.requireInt("num_hidden_layers");
-        int inter = gemma3 ? c.optInt("intermediate_size", 9216) : c.requireInt("intermediate_size");
-        int vocab = gemma3 ? c.optInt("vocab_size", 262208) : c.requireInt("vocab_size");
-        int context = gemma3 ? c.optInt("max_position_embeddings", 131072) : c.requireInt("max_position_embeddings");
-        positive(c, "hidden_size", d);
-        positive(c, "num_attention_heads", heads);
-        positive(c, "num_key_value_heads", kv);
-        positive(c, "num_hidden_layers", layers);
-        positive(c, "intermediate_size", inter);
-        positive(c, "vocab_size", vocab);
-        positive(c, "max_position_embeddings", context);
+        int d = size(c, "hidden_size", gemma3 ? 2304 : 0);
+        int heads = size(c, "num_attention_heads", gemma3 ? 8 : 0);
+        int kv = c.optPositiveInt("num_key_value_heads", gemma3 ? 4 : heads);
+        int layers = size(c, "num_hidden_layers", gemma3 ? 26 : 0);
+        int inter = size(c, "intermediate_size", gemma3 ? 9216 : 0);
+        int vocab = size(c, "vocab_size", gemma3 ? 262208 : 0);
+        int context = size(c, "max_position_embeddings", gemma3 ? 131072 : 0);
         if (heads % kv != 0) {
             throw c.error("num_key_value_heads", "(" + kv + ") does not divide num_attention_heads (" + heads + ")");
         }
         int headDim;
         if (c.has("head_dim")) {
-            headDim = c.requireInt("head_dim");
-            positive(c, "head_dim", headDim);
+            headDim = c.requirePositiveInt("head_dim");
         } else if (type.equals("qwen3")) {
             headDim = 128; // Qwen3Config default
         } else if (gemma) {
@@ -103,13 +94,7 @@ public final class LlamaFamilyAdapter implements ArchitectureAdapter {
         }
 
         String actField = gemma && c.has("hidden_activation") ? "hidden_activation" : "hidden_act";
-        String actName = c.optString(actField, gemma ? "gelu_pytorch_tanh" : "silu");
-        Activation activation;
-        try {
-            activation = Activation.fromHuggingFace(actName, actField);
-        } catch (IllegalArgumentException e) {
-            throw new CheckpointException(c.file() + ": " + e.getMessage(), e);
-        }
+        Activation activation = ConfigFields.activation(c, actField, gemma ? "gelu_pytorch_tanh" : "silu");
 
         String style = c.optString("circuitscope_rope_style", "halves");
         RotaryStyle rotaryStyle = switch (style) {
@@ -123,7 +108,7 @@ public final class LlamaFamilyAdapter implements ArchitectureAdapter {
                 .setSizes(d, layers, heads, inter, vocab, context)
                 .optKvHeads(kv)
                 .optDHead(headDim)
-                .optNorm(NormType.RMS_NORM, c.optDouble("rms_norm_eps", 1e-6))
+                .optNorm(NormType.RMS_NORM, c.optPositiveDouble("rms_norm_eps", 1e-6))
                 .optLearnedPositions(false)
                 .optActivation(activation)
                 .optGatedMlp(true)
@@ -154,15 +139,10 @@ public final class LlamaFamilyAdapter implements ArchitectureAdapter {
                 b.optSlidingWindow(window, local);
             }
         } else if (type.equals("mistral") && c.has("sliding_window")) {
-            int window = c.requireInt("sliding_window");
-            positive(c, "sliding_window", window);
+            int window = c.requirePositiveInt("sliding_window");
             b.optSlidingWindow(window, false);
         }
-        try {
-            return b.build();
-        } catch (IllegalArgumentException e) {
-            throw new CheckpointException(c.file() + ": " + e.getMessage(), e);
-        }
+        return ConfigFields.build(c, b);
     }
 
     /**
@@ -192,8 +172,7 @@ public final class LlamaFamilyAdapter implements ArchitectureAdapter {
         }
         String field = c.has("sliding_window_pattern") || !c.has("_sliding_window_pattern")
                 ? "sliding_window_pattern" : "_sliding_window_pattern";
-        int pattern = c.optInt(field, 6);
-        positive(c, field, pattern);
+        int pattern = c.optPositiveInt(field, 6);
         return ModelConfig.slidingPattern(layers, pattern);
     }
 
@@ -228,10 +207,9 @@ public final class LlamaFamilyAdapter implements ArchitectureAdapter {
         return c.has(field) ? c.requireDouble(field) : 0.0;
     }
 
-    private static void positive(ConfigReader c, String field, int value) {
-        if (value <= 0) {
-            throw c.error(field, "must be positive, got " + value);
-        }
+    /** A positive size; Gemma 3 configs may leave it to Gemma3TextConfig's default (0: required). */
+    private static int size(ConfigReader c, String field, int gemma3Default) {
+        return gemma3Default > 0 ? c.optPositiveInt(field, gemma3Default) : c.requirePositiveInt(field);
     }
 
     @Override

@@ -79,20 +79,57 @@ public final class ConfigReader {
     }
 
     public int requireInt(String... aliases) {
+        return intField(presentAlias(aliases));
+    }
+
+    public int optInt(String field, int fallback) {
+        return has(field) ? requireInt(field) : fallback;
+    }
+
+    /** A size or count: an integer above zero; errors name the alias the file uses. */
+    public int requirePositiveInt(String... aliases) {
+        String field = presentAlias(aliases);
+        return positive(field, intField(field));
+    }
+
+    public int optPositiveInt(String field, int fallback) {
+        return has(field) ? requirePositiveInt(field) : fallback;
+    }
+
+    /** A finite number above zero (an epsilon, a base frequency), or {@code fallback} when absent. */
+    public double optPositiveDouble(String field, double fallback) {
+        if (!has(field)) {
+            return fallback;
+        }
+        double v = requireDouble(field);
+        if (!(v > 0) || Double.isInfinite(v)) {
+            throw error(field, "must be a positive number, got " + root.get(field));
+        }
+        return v;
+    }
+
+    private String presentAlias(String... aliases) {
         for (String field : aliases) {
             if (has(field)) {
-                JsonNode n = root.get(field);
-                if (!n.canConvertToInt() || !n.isIntegralNumber()) {
-                    throw error(field, "must be an integer, got " + n);
-                }
-                return n.asInt();
+                return field;
             }
         }
         throw error(String.join("' or '", aliases), "is missing");
     }
 
-    public int optInt(String field, int fallback) {
-        return has(field) ? requireInt(field) : fallback;
+    private int intField(String field) {
+        JsonNode n = root.get(field);
+        if (!n.canConvertToInt() || !n.isIntegralNumber()) {
+            throw error(field, "must be an integer, got " + n);
+        }
+        return n.asInt();
+    }
+
+    private int positive(String field, int value) {
+        if (value <= 0) {
+            throw error(field, "must be positive, got " + value);
+        }
+        return value;
     }
 
     public double requireDouble(String field) {

@@ -62,7 +62,10 @@ public enum Activation {
             default:
                 throw new IllegalArgumentException(
                         "config field '" + field + "': unsupported activation '" + name
-                                + "' (supported: gelu_new, gelu_pytorch_tanh, gelu, silu, relu)");
+                                + "' (supported: " + HUGGING_FACE_NAMES + ")");
         }
     }
+
+    /** The names {@link #fromHuggingFace} accepts, for error messages. */
+    public static final String HUGGING_FACE_NAMES = "gelu_new, gelu_pytorch_tanh, gelu_fast, gelu, silu, swish, relu";
 }
