@@ -19,4 +19,13 @@ public interface ArchitectureAdapter {
 
     /** Loads every tensor into {@code manager}, checking each shape against {@code config}. */
     ModelWeights weights(ModelConfig config, ConfigReader rawConfig, TensorSource source, NDManager manager);
+
+    /**
+     * Whether a checkpoint may carry {@code tensor} without {@link #weights} reading it: buffers the
+     * family's files hold that are not weights (attention masks, rotary caches). Any other unread
+     * tensor means config and checkpoint disagree, and loading is refused.
+     */
+    default boolean ignorable(String tensor, ModelConfig config) {
+        return false;
+    }
 }

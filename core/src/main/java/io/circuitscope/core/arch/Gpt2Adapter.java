@@ -53,6 +53,12 @@ public final class Gpt2Adapter implements ArchitectureAdapter {
                 .optLearnedPositions(true));
     }
 
+    /** The causal-mask buffers older GPT-2 files carry in every block. */
+    @Override
+    public boolean ignorable(String tensor, ModelConfig config) {
+        return tensor.endsWith(".attn.bias") || tensor.endsWith(".attn.masked_bias");
+    }
+
     @Override
     public ModelWeights weights(ModelConfig cfg, ConfigReader raw, TensorSource source, NDManager manager) {
         String prefix = source.contains("transformer.wte.weight") ? "transformer." : "";

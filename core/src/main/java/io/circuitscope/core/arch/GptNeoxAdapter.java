@@ -57,6 +57,13 @@ public final class GptNeoxAdapter implements ArchitectureAdapter {
                 .optParallelAttnMlp(c.optBoolean("use_parallel_residual", true)));
     }
 
+    /** Pythia files carry each layer's causal mask and rotary inverse frequencies, which are recomputed. */
+    @Override
+    public boolean ignorable(String tensor, ModelConfig config) {
+        return tensor.endsWith(".attention.bias") || tensor.endsWith(".attention.masked_bias")
+                || tensor.endsWith(".rotary_emb.inv_freq");
+    }
+
     @Override
     public ModelWeights weights(ModelConfig cfg, ConfigReader raw, TensorSource source, NDManager manager) {
         boolean bias = raw.optBoolean("attention_bias", true);
@@ -93,7 +100,8 @@ public final class GptNeoxAdapter implements ArchitectureAdapter {
         }
         NDArray lnW = r.require("gpt_neox.final_layer_norm.weight", d);
         NDArray lnB = r.require("gpt_neox.final_layer_norm.bias", d);
-        NDArray wU = tied ? wE.transpose() : r.linearTransposed("embed_out.weight", cfg.vocabSize(), d);
+        NDArray wU = tied ? r.tiedTo(wE, "embed_out.weight")
+                : r.linearTransposed("embed_out.weight", cfg.vocabSize(), d);
         return new ModelWeights(manager, wE, null, layers, lnW, lnB, wU, null);
     }
 

@@ -212,6 +212,20 @@ public final class LlamaFamilyAdapter implements ArchitectureAdapter {
         return gemma3Default > 0 ? c.optPositiveInt(field, gemma3Default) : c.requirePositiveInt(field);
     }
 
+    /**
+     * Rotary inverse-frequency buffers (recomputed from the config) and, in Gemma 3 multimodal
+     * files, the vision tower and its projector, which the text model does not use.
+     */
+    @Override
+    public boolean ignorable(String tensor, ModelConfig config) {
+        if (tensor.endsWith(".rotary_emb.inv_freq")) {
+            return true;
+        }
+        String outside = tensor.startsWith("model.") ? tensor.substring("model.".length()) : tensor;
+        return config.family().equals("gemma3")
+                && (outside.startsWith("vision_tower.") || outside.startsWith("multi_modal_projector."));
+    }
+
     @Override
     public ModelWeights weights(ModelConfig cfg, ConfigReader raw, TensorSource source, NDManager manager) {
         String type = cfg.family();
@@ -272,7 +286,8 @@ public final class LlamaFamilyAdapter implements ArchitectureAdapter {
                     postMlp));
         }
         NDArray finalNorm = norm(r, body + "norm.weight", d, gemma);
-        NDArray wU = tied ? wE.transpose() : r.linearTransposed(head + "lm_head.weight", cfg.vocabSize(), d);
+        String lmHead = head + "lm_head.weight";
+        NDArray wU = tied ? r.tiedTo(wE, lmHead) : r.linearTransposed(lmHead, cfg.vocabSize(), d);
         return new ModelWeights(manager, wE, null, layers, finalNorm, null, wU, null);
     }
 

@@ -43,6 +43,25 @@ public final class WeightReader {
         return require(name, out, in).transpose();
     }
 
+    /**
+     * The unembedding of a config that ties it to the token embedding {@code embedding} [vocab, d],
+     * as [d, vocab]. A file may still hold {@code name}: a copy of the embedding is accepted, a
+     * different matrix is refused, because the config would silently discard it.
+     */
+    public NDArray tiedTo(NDArray embedding, String name) {
+        String full = prefix + name;
+        if (source.contains(full)) {
+            try (NDArray stored = source.load(full, manager, embedding.getShape().getShape())) {
+                if (!stored.contentEquals(embedding)) {
+                    throw new CheckpointException(source.describe() + ": tensor '" + full + "' differs from the "
+                            + "token embedding, but the config ties the output to the embedding (tie_word_embeddings);"
+                            + " set \"tie_word_embeddings\": false to use it");
+                }
+            }
+        }
+        return embedding.transpose();
+    }
+
     public NDManager manager() {
         return manager;
     }

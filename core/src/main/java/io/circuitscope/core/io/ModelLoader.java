@@ -12,6 +12,7 @@ import io.circuitscope.core.tokenize.HfTokenizer;
 import io.circuitscope.core.tokenize.TextTokenizer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * Loads a Hugging Face model directory (config.json, (sharded) safetensors, optional tokenizer.json)
@@ -58,7 +59,7 @@ public final class ModelLoader {
             ModelConfig config, TensorSource source) {
         NDManager manager = DjlRuntime.newManager();
         try {
-            ModelWeights weights = adapter.weights(config, rawConfig, source, manager);
+            ModelWeights weights = readWeights(adapter, config, rawConfig, source, manager);
             HookedTransformer model = new HookedTransformer(config, weights);
             Path tokenizerFile = location.resolve("tokenizer.json");
             TextTokenizer tokenizer = Files.isRegularFile(tokenizerFile) ? HfTokenizer.load(tokenizerFile, false) : null;
@@ -67,6 +68,26 @@ public final class ModelLoader {
             manager.close();
             throw e;
         }
+    }
+
+    /**
+     * The adapter's weights, refusing a checkpoint that holds weights the config does not account for:
+     * reading it anyway would silently run a different model than the file holds.
+     */
+    private static ModelWeights readWeights(ArchitectureAdapter adapter, ModelConfig config, ConfigReader rawConfig,
+            TensorSource source, NDManager manager) {
+        UsageTrackingSource tracked = new UsageTrackingSource(source);
+        ModelWeights weights = adapter.weights(config, rawConfig, tracked, manager);
+        List<String> unused = tracked.unused(name -> adapter.ignorable(name, config));
+        if (!unused.isEmpty()) {
+            List<String> examples = unused.subList(0, Math.min(5, unused.size()));
+            throw new CheckpointException(source.describe() + ": " + unused.size() + " weight tensor"
+                    + (unused.size() == 1 ? "" : "s") + " that " + rawConfig.file().getFileName()
+                    + " does not account for, e.g. '" + String.join("', '", examples) + "'; the config describes "
+                    + "a different model than the checkpoint holds (compare its layer count, bias and tying "
+                    + "settings with the file)");
+        }
+        return weights;
     }
 
     /** A llama2.c checkpoint, loaded through the Llama adapter with consecutive-pair rotary. */
@@ -78,7 +99,7 @@ public final class ModelLoader {
             MemoryCheck.check(file, config, checkpoint);
             NDManager manager = DjlRuntime.newManager();
             try {
-                ModelWeights weights = adapter.weights(config, rawConfig, checkpoint, manager);
+                ModelWeights weights = readWeights(adapter, config, rawConfig, checkpoint, manager);
                 return new LoadedModel(new HookedTransformer(config, weights), null, file,
                         rawConfig.requireString("model_type"));
             } catch (RuntimeException e) {
