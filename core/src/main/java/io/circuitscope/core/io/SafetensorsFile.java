@@ -13,10 +13,13 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -95,6 +98,7 @@ public final class SafetensorsFile extends IndexedTensorFile<SafetensorsFile.Ent
                 }
                 entries.put(name, parseEntry(path, name, node, dataSize));
             }
+            requireDisjoint(path, entries);
             return new SafetensorsFile(path, channel, dataStart, Collections.unmodifiableMap(entries), metadata);
         } catch (IOException e) {
             throw new CheckpointException(path + ": cannot read safetensors header (" + e.getMessage() + ")", e);
@@ -114,15 +118,24 @@ public final class SafetensorsFile extends IndexedTensorFile<SafetensorsFile.Ent
         long[] dims = new long[shape.size()];
         long count = 1;
         for (int i = 0; i < dims.length; i++) {
-            dims[i] = shape.get(i).asLong(-1);
+            dims[i] = naturalNumber(shape.get(i));
             if (dims[i] < 0) {
                 throw new CheckpointException(path + ": tensor '" + name + "' has a negative or non-numeric dimension");
             }
-            count *= dims[i];
+            try {
+                count = Math.multiplyExact(count, dims[i]);
+            } catch (ArithmeticException overflow) {
+                throw new CheckpointException(path + ": tensor '" + name + "' has shape " + shape
+                        + ", too large for any file");
+            }
         }
-        long begin = offsets.get(0).asLong(-1);
-        long end = offsets.get(1).asLong(-1);
-        if (begin < 0 || end < begin || end > dataSize) {
+        long begin = naturalNumber(offsets.get(0));
+        long end = naturalNumber(offsets.get(1));
+        if (begin < 0 || end < 0) {
+            throw new CheckpointException(path + ": tensor '" + name + "' has data_offsets " + offsets
+                    + "; they must be two non-negative integers");
+        }
+        if (end < begin || end > dataSize) {
             throw new CheckpointException(path + ": tensor '" + name + "' has data_offsets [" + begin + ", " + end
                     + "] outside the data section of " + dataSize + " bytes");
         }
@@ -131,6 +144,31 @@ public final class SafetensorsFile extends IndexedTensorFile<SafetensorsFile.Ent
                     + Arrays.toString(dims) + " of " + type + " needs " + count * type.bytes());
         }
         return new Entry(type, dims, begin, end);
+    }
+
+    /** A JSON integer that fits a long and is not negative, or -1. */
+    private static long naturalNumber(JsonNode n) {
+        return n.isIntegralNumber() && n.canConvertToLong() ? Math.max(-1, n.asLong()) : -1;
+    }
+
+    /**
+     * Refuses tensors whose byte ranges overlap: each would read part of the other's data, silently
+     * giving wrong weights. Empty tensors own no bytes and may sit anywhere.
+     */
+    private static void requireDisjoint(Path path, Map<String, Entry> entries) {
+        List<Map.Entry<String, Entry>> byBegin = new ArrayList<>();
+        entries.entrySet().stream().filter(e -> e.getValue().end() > e.getValue().begin()).forEach(byBegin::add);
+        byBegin.sort(Comparator.comparingLong(e -> e.getValue().begin()));
+        for (int i = 1; i < byBegin.size(); i++) {
+            Map.Entry<String, Entry> before = byBegin.get(i - 1);
+            Map.Entry<String, Entry> after = byBegin.get(i);
+            if (after.getValue().begin() < before.getValue().end()) {
+                throw new CheckpointException(path + ": tensors '" + before.getKey() + "' (data_offsets ["
+                        + before.getValue().begin() + ", " + before.getValue().end() + "]) and '" + after.getKey()
+                        + "' ([" + after.getValue().begin() + ", " + after.getValue().end()
+                        + "]) overlap; each would read the other's bytes");
+            }
+        }
     }
 
     public Path path() {

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -44,7 +45,7 @@ public final class ShardedSafetensors implements TensorSource {
                 String shardName = e.getValue().asText();
                 SafetensorsFile shard = openShards.get(shardName);
                 if (shard == null) {
-                    Path shardPath = indexFile.resolveSibling(shardName);
+                    Path shardPath = shardPath(indexFile, e.getKey(), e.getValue());
                     if (!Files.isRegularFile(shardPath)) {
                         throw new CheckpointException(indexFile + ": weight_map names shard '" + shardName
                                 + "' (for tensor '" + e.getKey() + "') but " + shardPath + " does not exist");
@@ -63,6 +64,31 @@ public final class ShardedSafetensors implements TensorSource {
             throw e;
         }
         return new ShardedSafetensors(indexFile, byTensor, new ArrayList<>(openShards.values()));
+    }
+
+    /**
+     * Where weight_map's entry for {@code tensor} points, which must be a file name inside the model
+     * folder: an index must not make the loader read files elsewhere ("../../other/model.safetensors").
+     * Checked on the path as written, so the hub cache's symlinks into its blobs folder still work.
+     */
+    private static Path shardPath(Path indexFile, String tensor, JsonNode shardName) {
+        Path folder = indexFile.toAbsolutePath().normalize().getParent();
+        String problem = null;
+        if (!shardName.isTextual() || shardName.asText().isEmpty()) {
+            problem = "which is not a file name";
+        } else {
+            try {
+                Path shard = folder.resolve(shardName.asText()).normalize();
+                if (shard.getParent() != null && shard.getParent().startsWith(folder)) {
+                    return shard;
+                }
+                problem = "which is outside the model folder " + folder;
+            } catch (InvalidPathException invalid) {
+                problem = "which is not a valid file name";
+            }
+        }
+        throw new CheckpointException(indexFile + ": weight_map puts tensor '" + tensor + "' in " + shardName
+                + ", " + problem);
     }
 
     @Override

@@ -3,6 +3,8 @@ package io.circuitscope.core.io;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.circuitscope.core.testing.TinyCheckpoint;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
@@ -112,6 +114,60 @@ class BadCheckpointTest {
         Files.delete(dir.resolve("model-00002-of-00002.safetensors"));
         assertMessage(assertThrows(CheckpointException.class, () -> ModelLoader.load(dir)),
                 "model.safetensors.index.json", "model-00002-of-00002.safetensors", "does not exist");
+    }
+
+    @Test
+    void overlappingDataOffsets() throws Exception {
+        Path file = dir.resolve("x.safetensors");
+        writeRaw(file, "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+                + "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}", 12);
+        assertMessage(assertThrows(CheckpointException.class, () -> SafetensorsFile.open(file)),
+                file.toString(), "'a' (data_offsets [0, 8])", "'b' ([4, 12])", "overlap");
+    }
+
+    @Test
+    void dataOffsetsThatAreNotIntegers() throws Exception {
+        Path file = dir.resolve("x.safetensors");
+        writeRaw(file, "{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0.5,8]}}", 8);
+        assertMessage(assertThrows(CheckpointException.class, () -> SafetensorsFile.open(file)),
+                file.toString(), "'w'", "[0.5,8]", "two non-negative integers");
+    }
+
+    @Test
+    void shapeWhoseElementCountOverflows() throws Exception {
+        Path file = dir.resolve("x.safetensors");
+        writeRaw(file, "{\"w\":{\"dtype\":\"F32\",\"shape\":[4611686018427387904,4],\"data_offsets\":[0,0]}}",
+                0);
+        assertMessage(assertThrows(CheckpointException.class, () -> SafetensorsFile.open(file)),
+                file.toString(), "'w'", "too large");
+    }
+
+    /** A copy of the first shard outside the model folder, and the index pointing one tensor at it as written. */
+    private Path shardIndexPointingAt(String shardName, Path copy) throws Exception {
+        Path model = TinyCheckpoint.gpt2(3, 1, 2, 4, 19, 8, false).writeSharded(dir.resolve("model"),
+                TensorDtype.F32, 2);
+        Files.createDirectories(copy.getParent());
+        Files.copy(model.resolve("model-00001-of-00002.safetensors"), copy);
+        Path index = model.resolve("model.safetensors.index.json");
+        ObjectNode root = (ObjectNode) new ObjectMapper().readTree(index.toFile());
+        ((ObjectNode) root.get("weight_map")).put("wte.weight", shardName);
+        new ObjectMapper().writeValue(index.toFile(), root);
+        return model;
+    }
+
+    @Test
+    void shardOutsideTheModelFolder() throws Exception {
+        Path model = shardIndexPointingAt("../other/model.safetensors", dir.resolve("other/model.safetensors"));
+        assertMessage(assertThrows(CheckpointException.class, () -> ModelLoader.load(model)),
+                "model.safetensors.index.json", "'wte.weight'", "../other/model.safetensors", "outside the model folder");
+    }
+
+    @Test
+    void shardGivenAsAnAbsolutePath() throws Exception {
+        Path elsewhere = dir.resolve("elsewhere/model.safetensors").toAbsolutePath();
+        Path model = shardIndexPointingAt(elsewhere.toString(), elsewhere);
+        assertMessage(assertThrows(CheckpointException.class, () -> ModelLoader.load(model)),
+                "model.safetensors.index.json", "'wte.weight'", "outside the model folder");
     }
 
     @Test
