@@ -18,7 +18,8 @@ final class AnalysisSupport {
     }
 
     static Task readTask(Path file, LoadedModel loaded) {
-        return TaskFile.read(file, loaded.tokenizer(), false, loaded.model().config().vocabSize());
+        return TaskFile.read(file, loaded.tokenizer(), false, loaded.model().config().vocabSize(),
+                loaded.model().config().contextLength());
     }
 
     /**

@@ -26,7 +26,8 @@ record ModelAndTask(HookedTransformer model, Task task, Circuit reference, Strin
             PlantedModel planted = PlantedModels.byName(model.substring(PLANTED.length()));
             HookedTransformer built = planted.build();
             try {
-                Task task = taskFile != null ? TaskFile.read(taskFile, null, align, built.config().vocabSize())
+                Task task = taskFile != null
+                        ? TaskFile.read(taskFile, null, align, built.config().vocabSize(), built.config().contextLength())
                         : planted.task(seed, examples);
                 Circuit truth = Circuit.ofEdgeNames(ComputationGraph.of(built.config()), planted.groundTruthEdges());
                 Map<String, String> roles = new LinkedHashMap<>();
@@ -44,7 +45,7 @@ record ModelAndTask(HookedTransformer model, Task task, Circuit reference, Strin
         LoadedModel loaded = ModelOptions.load(model, quiet);
         try {
             Task task = taskFile == null ? null : TaskFile.read(taskFile, loaded.tokenizer(), align,
-                    loaded.model().config().vocabSize());
+                    loaded.model().config().vocabSize(), loaded.model().config().contextLength());
             return new ModelAndTask(loaded.model(), task, null, null, Map.of(), loaded);
         } catch (RuntimeException e) {
             loaded.close();

@@ -44,6 +44,11 @@ public final class TaskFile {
 
     /** As above; every token id must be below {@code vocabSize}, the error naming the line and field otherwise. */
     public static Task read(Path file, TextTokenizer tokenizer, boolean align, int vocabSize) {
+        return read(file, tokenizer, align, vocabSize, Integer.MAX_VALUE);
+    }
+
+    /** As above; no prompt may be longer than {@code contextLength} tokens either (the model's context window). */
+    public static Task read(Path file, TextTokenizer tokenizer, boolean align, int vocabSize, int contextLength) {
         List<String> lines;
         try {
             lines = Files.readAllLines(file);
@@ -56,7 +61,7 @@ public final class TaskFile {
             if (line.isEmpty() || line.startsWith("#")) {
                 continue;
             }
-            examples.add(parseLine(new Where(file, i + 1, vocabSize), line, tokenizer, align));
+            examples.add(parseLine(new Where(file, i + 1, vocabSize, contextLength), line, tokenizer, align));
         }
         if (examples.isEmpty()) {
             throw new TaskFileException(file + ": no examples (only blank or # lines)");
@@ -65,7 +70,7 @@ public final class TaskFile {
         return new Task(name, examples);
     }
 
-    private record Where(Path file, int line, int vocabSize) {
+    private record Where(Path file, int line, int vocabSize, int contextLength) {
         TaskFileException error(String field, String problem) {
             return new TaskFileException(file + ":" + line + ": " + (field == null ? "" : "field '" + field + "' ") + problem);
         }
@@ -118,6 +123,10 @@ public final class TaskFile {
                         ? new Target(target.position() + shift, target.correctId(), target.wrongId()) : target);
             }
             targets = shifted;
+        }
+        if (clean.length > where.contextLength()) {
+            throw where.error(null, "prompt is " + clean.length + " tokens, longer than the model's context window of "
+                    + where.contextLength() + " tokens");
         }
         for (int t = 0; t < targets.size(); t++) {
             int p = targets.get(t).position();

@@ -111,4 +111,18 @@ class TaskFileTest {
         Path nullWrong = file("{\"clean_ids\":[1,2,3], \"corrupt_ids\":[1,4,3], \"targets\":[{\"position\":-1, \"correct_id\":5, \"wrong_id\":null}]}");
         assertNull(TaskFile.read(nullWrong, null, false).examples().get(0).targets().get(0).wrongId());
     }
+
+    /** A prompt longer than the model's context window is refused at its line, not deep inside a forward pass. */
+    @Test
+    void aPromptLongerThanTheContextWindowIsRefusedAtItsLine() throws Exception {
+        Path file = dir.resolve("long.jsonl");
+        Files.writeString(file, "{\"clean_ids\": [1, 2], \"corrupt_ids\": [1, 3], "
+                + "\"targets\": [{\"position\": -1, \"correct_id\": 4, \"wrong_id\": 5}]}\n"
+                + "{\"clean_ids\": [1, 2, 3, 4, 5], \"corrupt_ids\": [1, 3, 3, 4, 5], "
+                + "\"targets\": [{\"position\": -1, \"correct_id\": 4, \"wrong_id\": 5}]}\n");
+        TaskFileException e = assertThrows(TaskFileException.class,
+                () -> TaskFile.read(file, null, false, 10, 4));
+        assertEquals(file + ":2: prompt is 5 tokens, longer than the model's context window of 4 tokens", e.getMessage());
+        assertEquals(2, TaskFile.read(file, null, false, 10, 5).size());
+    }
 }
