@@ -12,6 +12,11 @@ public final class Metrics {
     /** logit(correct) - logit(wrong). */
     public static final Metric LOGIT_DIFF = new Simple("logit-diff", true) {
         @Override
+        public void check(Task task) {
+            requireWrongAnswers(task, name());
+        }
+
+        @Override
         public NDArray perTarget(NDArray logits, Batch batch, NDArray clean) {
             requireWrong(batch, name());
             NDArray at = Metric.atTargets(logits, batch);
@@ -28,13 +33,10 @@ public final class Metrics {
     public static final Metric LOGIT_DIFF_SWAPPED = new Simple("logit-diff-swapped", true) {
         @Override
         public void check(Task task) {
+            requireWrongAnswers(task, name());
             java.util.Map<String, Integer> balance = new java.util.TreeMap<>();
             for (Example e : task.examples()) {
                 for (Target t : e.targets()) {
-                    if (t.wrongId() == null) {
-                        throw new IllegalArgumentException("metric 'logit-diff-swapped' needs a wrong answer for every "
-                                + "target (wrong_id / wrong)");
-                    }
                     int a = t.correctId();
                     int b = t.wrongId();
                     String key = Math.min(a, b) + "/" + Math.max(a, b);
@@ -75,6 +77,11 @@ public final class Metrics {
 
     /** p(correct) - p(wrong). */
     public static final Metric PROB_DIFF = new Simple("prob-diff", true) {
+        @Override
+        public void check(Task task) {
+            requireWrongAnswers(task, name());
+        }
+
         @Override
         public NDArray perTarget(NDArray logits, Batch batch, NDArray clean) {
             requireWrong(batch, name());
@@ -149,6 +156,20 @@ public final class Metrics {
     /** (m - m_corrupted) / (m_clean - m_corrupted): 1 = clean behaviour, 0 = corrupted behaviour. */
     public static double normalized(double value, double clean, double corrupted) {
         return (value - corrupted) / (clean - corrupted);
+    }
+
+    /** Before any pass: the first example and target without a wrong answer, named, when {@code metric} needs one. */
+    private static void requireWrongAnswers(Task task, String metric) {
+        for (int i = 0; i < task.examples().size(); i++) {
+            List<Target> targets = task.examples().get(i).targets();
+            for (int t = 0; t < targets.size(); t++) {
+                if (targets.get(t).wrongId() == null) {
+                    throw new IllegalArgumentException("task '" + task.name() + "': example " + (i + 1) + ", targets["
+                            + t + "] has no wrong answer, and metric '" + metric + "' needs one for every target "
+                            + "(wrong_id / wrong); use logprob or prob, or add wrong answers");
+                }
+            }
+        }
     }
 
     private static void requireWrong(Batch batch, String metric) {

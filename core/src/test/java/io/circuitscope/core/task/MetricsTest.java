@@ -76,4 +76,20 @@ class MetricsTest {
         org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("answers 5 and 7 appear 1 more time(s) with 5"),
                 e.getMessage());
     }
+
+    /** A metric that needs wrong answers says which example lacks one before any pass, not from inside a batch. */
+    @Test
+    void aMissingWrongAnswerIsNamedByExampleBeforeAnyPass() {
+        Example with = new Example(new int[] {1, 2}, new int[] {1, 3}, List.of(new Target(-1, 5, 7)));
+        Example without = new Example(new int[] {4, 2}, new int[] {4, 3}, List.of(new Target(-1, 7, 5),
+                new Target(0, 7, null)));
+        Task task = new Task("capitals", List.of(with, without));
+        for (Metric m : List.of(Metrics.LOGIT_DIFF, Metrics.PROB_DIFF, Metrics.LOGIT_DIFF_SWAPPED)) {
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> m.check(task));
+            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().startsWith("task 'capitals': example 2, "
+                    + "targets[1] has no wrong answer, and metric '" + m.name() + "' needs one"), e.getMessage());
+        }
+        Metrics.LOG_PROB.check(task); // needs none
+    }
 }
