@@ -11,7 +11,12 @@ public sealed interface CandidateBudget {
             return new All();
         }
         if (text.startsWith(">=")) {
-            return new Threshold(Double.parseDouble(text.substring(2)));
+            try {
+                return new Threshold(Double.parseDouble(text.substring(2)));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("candidate budget '" + text + "': '" + text.substring(2)
+                        + "' is not a number");
+            }
         }
         try {
             return new TopK(Integer.parseInt(text));
@@ -35,6 +40,12 @@ public sealed interface CandidateBudget {
     }
 
     record Threshold(double minAbsScore) implements CandidateBudget {
+        public Threshold {
+            if (!(minAbsScore >= 0) || Double.isInfinite(minAbsScore)) {
+                throw new IllegalArgumentException("candidate threshold must be a finite score >= 0, got " + minAbsScore);
+            }
+        }
+
         @Override
         public boolean[] select(EdgeScores scores) {
             return scores.atLeast(minAbsScore);

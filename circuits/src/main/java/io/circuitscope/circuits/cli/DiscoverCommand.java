@@ -108,9 +108,12 @@ final class DiscoverCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--method: " + e.getMessage());
         }
-        if (igSteps < 1 || batchSize < 1 || edges < 0 || nodes < 0 || !(tau >= 0)) {
-            throw new CommandLine.ParameterException(spec.commandLine(),
-                    "--ig-steps and --batch-size must be positive, --edges, --nodes and --tau non-negative");
+        requireAtLeast("--ig-steps", igSteps, 1);
+        requireAtLeast("--batch-size", batchSize, 1);
+        requireAtLeast("--edges", edges, 0);
+        requireAtLeast("--nodes", nodes, 0);
+        if (!(tau >= 0 && tau < Double.POSITIVE_INFINITY)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--tau must be a finite number >= 0, got " + tau);
         }
         if (out != null && (out.toString().isBlank() || (Files.exists(out) && !Files.isDirectory(out)))) {
             // found before the discovery runs, not after, when its result would have nowhere to go
@@ -159,6 +162,12 @@ final class DiscoverCommand implements Callable<Integer> {
             stdout.flush();
         }
         return 0;
+    }
+
+    private void requireAtLeast(String option, int value, int least) {
+        if (value < least) {
+            throw new CommandLine.ParameterException(spec.commandLine(), option + " must be >= " + least + ", got " + value);
+        }
     }
 
     /** Options given on the command line that the chosen method does not read: said, not silently dropped. */
