@@ -70,6 +70,16 @@ final class ValidateCommand implements Callable<Integer> {
         if (batchSize < 1) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--batch-size must be positive, got " + batchSize);
         }
+        try { // the ones given; those recorded in circuit.json are checked when it is read
+            if (metric != null) {
+                Metrics.byName(metric);
+            }
+            if (ablation != null) {
+                Ablation.parse(ablation);
+            }
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
         try (ModelAndTask loaded = ModelAndTask.open(model, taskFile, 0, seed, false, quiet)) {
             CircuitDocument doc = CircuitJson.read(circuitFile, ComputationGraph.of(loaded.model().config()));
             RecordedModel.requireSame(circuitFile, doc.model(), loaded.model().config());

@@ -290,6 +290,12 @@ class DiscoverCommandTest {
         assertEquals(0, withReference.code(), withReference.err());
         assertTrue(withReference.out().contains("vs reference.json: edge precision 1.000, recall 1.000"),
                 withReference.out()); // it said "vs null"
+        for (String[] bad : new String[][] {{"--metric", "f1"}, {"--ablation", "shuffle"}, {"--bootstrap", "-1"}}) {
+            CliRun usage = run("validate", "--model", model.toString(), "--task", task.toString(), "--circuit",
+                    circuit.toString(), bad[0], bad[1]);
+            assertEquals(2, usage.code(), bad[0] + ": " + usage.err()); // a usage error, like compare-scorers'
+            assertTrue(usage.err().contains(bad[1]), usage.err());
+        }
         CliRun missing = run("validate", "--model", model.toString(), "--task", task.toString(), "--circuit",
                 dir.resolve("nope.json").toString());
         assertEquals(1, missing.code());
