@@ -8,6 +8,8 @@ public record Estimate(double value, double low, double high) {
 
     @Override
     public String toString() {
-        return Double.isNaN(low) ? String.format("%.4f", value) : String.format("%.4f [%.4f, %.4f]", value, low, high);
+        String v = io.circuitscope.core.Decimals.fixed(value, 4);
+        return Double.isNaN(low) ? v
+                : v + " [" + io.circuitscope.core.Decimals.fixed(low, 4) + ", " + io.circuitscope.core.Decimals.fixed(high, 4) + "]";
     }
 }

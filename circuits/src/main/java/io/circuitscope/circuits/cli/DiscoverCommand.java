@@ -7,6 +7,7 @@ import io.circuitscope.circuits.run.Methods;
 import io.circuitscope.circuits.run.ValidationSections;
 import io.circuitscope.circuits.render.CircuitDiagram;
 import io.circuitscope.circuits.render.Renderings;
+import io.circuitscope.core.Decimals;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.circuitscope.core.graph.Circuit;
 import io.circuitscope.core.graph.EdgePatcher;
@@ -245,13 +246,14 @@ final class DiscoverCommand implements Callable<Integer> {
 
     static void printSummary(PrintWriter out, CircuitDocument doc) {
         Map<String, Object> s = doc.summary();
-        out.printf("circuitscope discover: %s on %s, task %s (%s examples)%n", doc.method().get("key"),
-                doc.model().get("name"), doc.task().get("name"), doc.task().get("examples"));
+        out.printf("circuitscope discover: %s on %s, task %s (%s example%s)%n", doc.method().get("key"),
+                doc.model().get("name"), doc.task().get("name"), doc.task().get("examples"),
+                Integer.valueOf(1).equals(doc.task().get("examples")) ? "" : "s");
         out.printf("  circuit: %s of %s edges, %s nodes%n", s.get("edges_in_graph"), s.get("edges_total"),
                 s.get("nodes_in_graph"));
-        out.printf("  metric %s: clean %.4f, corrupted %.4f, circuit %.4f -> faithfulness %.3f%n", s.get("metric"),
-                (Double) s.get("clean"), (Double) s.get("corrupted"), (Double) s.get("circuit"),
-                (Double) s.get("faithfulness"));
+        out.printf("  metric %s: clean %s, corrupted %s, circuit %s -> faithfulness %s%n", s.get("metric"),
+                Decimals.fixed((Double) s.get("clean"), 4), Decimals.fixed((Double) s.get("corrupted"), 4),
+                Decimals.fixed((Double) s.get("circuit"), 4), Decimals.fixed((Double) s.get("faithfulness"), 3));
         if (s.get("false_negative_bound") instanceof Map<?, ?> b && b.get("sampled_unverified_edges")
                 .equals(b.get("unverified_edges"))) {
             out.printf("  false negatives: %s of all %s unverified edges damage the metric by >= tau (every one patched)%n",

@@ -2,6 +2,7 @@ package io.circuitscope.circuits.cli;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.circuitscope.core.Decimals;
 import io.circuitscope.core.io.LoadedModel;
 import io.circuitscope.core.io.ModelLoader;
 import io.circuitscope.core.task.Corruption;
@@ -140,15 +141,16 @@ final class PatchCommand implements Callable<Integer> {
                 }
                 out.println(AnalysisSupport.JSON.writeValueAsString(root));
             } else {
-                out.printf("%s, %s: clean %.4f, corrupted %.4f%n", r.metric(), r.direction(), r.clean(), r.corrupted());
+                out.printf("%s, %s: clean %s, corrupted %s%n", r.metric(), r.direction(), Decimals.fixed(r.clean(), 4),
+                        Decimals.fixed(r.corrupted(), 4));
                 if (!TaskEffect.measurable(r.clean(), r.corrupted())) {
                     out.println("  note: the corrupted prompts barely change the metric, so normalized effects are "
                             + "undefined (n/a); the effects are still the metric's changes");
                 }
                 out.printf("  %-28s %12s %12s%n", edgeKeys ? "edge" : "node", "effect", "normalized");
                 for (PatchResult.Effect e : r.effects()) {
-                    out.printf("  %-28s %12.4f %12s%n", e.name(), e.effect(),
-                            Double.isNaN(e.normalized()) ? "n/a" : String.format("%.4f", e.normalized()));
+                    out.printf("  %-28s %12s %12s%n", e.name(), Decimals.fixed(e.effect(), 4),
+                            Double.isNaN(e.normalized()) ? "n/a" : Decimals.fixed(e.normalized(), 4));
                 }
             }
             if (png != null && !edgeKeys) {
