@@ -10,17 +10,13 @@ public sealed interface CandidateBudget {
         if (text.equalsIgnoreCase("all")) {
             return new All();
         }
-        if (text.startsWith(">=")) {
-            try {
-                return new Threshold(Double.parseDouble(text.substring(2)));
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("candidate budget '" + text + "': '" + text.substring(2)
-                        + "' is not a number");
-            }
-        }
         try {
+            if (text.startsWith(">=")) {
+                return new Threshold(Double.parseDouble(text.substring(2)));
+            }
             return new TopK(Integer.parseInt(text));
         } catch (NumberFormatException e) {
+            // the parser's own text ("For input string: ...") would not say what the budget may be
             throw new IllegalArgumentException("candidate budget '" + text + "' must be a number of edges, "
                     + "'>=SCORE' or 'all'");
         }

@@ -25,12 +25,14 @@ import java.util.Set;
  *  "settings": [{"tau": 0.01}, {"tau": 0.05}], "defaults": {"metric": "kl"}, "reference": "ref.json"}
  * </pre>
  * or an explicit list {@code {"runs": [{"model": ..., "task": ..., "method": ..., "seed": ..., ...}]}}.
- * Setting keys: method, scorer, candidates, tau, metric, ablation, ig_steps, edges, batch_size, seed,
- * reference, align. Relative paths are resolved against the plan's folder.
+ * Setting keys: method, scorer, candidates, tau, metric, ablation, ig_steps, edges, nodes, batch_size, seed,
+ * reference, align, by_position, each checked when the plan is read ({@link SettingChecks}). Relative paths are
+ * resolved against the plan's folder.
  */
 public final class BatchPlan {
-    private static final Set<String> SETTING_KEYS = Set.of("method", "scorer", "candidates", "tau", "metric", "ablation",
-            "ig_steps", "edges", "nodes", "batch_size", "seed", "reference", "align", "model", "task", "by_position");
+    /** The plan's own keys; a misspelt one would otherwise be ignored without a word. */
+    private static final Set<String> PLAN_KEYS = Set.of("out", "models", "tasks", "methods", "seeds", "settings",
+            "defaults", "reference", "runs");
 
     private final Path file;
     private final Path out;
@@ -70,11 +72,22 @@ public final class BatchPlan {
         if (root == null || !root.isObject()) {
             throw new PlanException(file + ": the plan must be an object");
         }
+        for (Iterator<String> it = root.fieldNames(); it.hasNext();) {
+            String key = it.next();
+            if (!PLAN_KEYS.contains(key)) {
+                throw new PlanException(file + ": unknown top-level key '" + key + "' (known: "
+                        + String.join(", ", new java.util.TreeSet<>(PLAN_KEYS)) + ")");
+            }
+        }
+        if (root.has("out") && !root.get("out").isTextual()) {
+            throw new PlanException(file + ": field 'out' must be a folder name, got " + root.get("out"));
+        }
         Path base = realFolder(file);
         Path out = (root.has("out") ? base.resolve(root.get("out").asText())
                 : base.resolve("runs").resolve(name.replaceFirst("\\.(json|ya?ml)$", ""))).normalize();
         List<ObjectNode> specs = new ArrayList<>();
         ObjectNode defaults = root.has("defaults") ? object(file, root.get("defaults"), "defaults") : new ObjectMapper().createObjectNode();
+        SettingChecks.check(file, "defaults", defaults);
         if (root.has("reference") && !defaults.has("reference")) {
             defaults.set("reference", root.get("reference"));
         }
@@ -85,7 +98,9 @@ public final class BatchPlan {
             }
             for (int i = 0; i < list.size(); i++) {
                 ObjectNode r = defaults.deepCopy();
-                r.setAll(object(file, list.get(i), "runs[" + i + "]"));
+                ObjectNode run = object(file, list.get(i), "runs[" + i + "]");
+                SettingChecks.check(file, "runs[" + i + "]", run);
+                r.setAll(run);
                 specs.add(r);
             }
         } else {
@@ -94,6 +109,15 @@ public final class BatchPlan {
             List<JsonNode> methods = root.has("methods") ? list(file, root, "methods", true) : List.of();
             List<JsonNode> seeds = root.has("seeds") ? list(file, root, "seeds", true) : List.of();
             List<JsonNode> settings = root.has("settings") ? list(file, root, "settings", true) : List.of();
+            for (int k = 0; k < settings.size(); k++) {
+                SettingChecks.check(file, "settings[" + k + "]", object(file, settings.get(k), "settings[" + k + "]"));
+            }
+            for (int k = 0; k < seeds.size(); k++) {
+                String problem = SettingChecks.seedProblem(seeds.get(k));
+                if (problem != null) {
+                    throw new PlanException(file + ": seeds[" + k + "]: " + problem);
+                }
+            }
             for (JsonNode m : models) {
                 for (JsonNode t : tasks) {
                     for (JsonNode method : methods.isEmpty() ? List.<JsonNode>of(defaults.path("method")) : methods) {
@@ -128,9 +152,9 @@ public final class BatchPlan {
     private static RunSpec spec(Path file, Path base, int index, ObjectNode r, String where) {
         for (Iterator<String> it = r.fieldNames(); it.hasNext();) {
             String key = it.next();
-            if (!SETTING_KEYS.contains(key)) {
+            if (!SettingChecks.KEYS.contains(key)) {
                 throw new PlanException(file + ": " + where + ": unknown field '" + key + "' (known: "
-                        + String.join(", ", new java.util.TreeSet<>(SETTING_KEYS)) + ")");
+                        + String.join(", ", new java.util.TreeSet<>(SettingChecks.KEYS)) + ")");
             }
         }
         String model = text(file, r, "model", where, null);
@@ -158,7 +182,7 @@ public final class BatchPlan {
         // normalised, so summaries and errors show ../shared/m.bin as the path it is
         return new RunSpec(id, isPathLike(model) ? base.resolve(model).normalize().toString() : model,
                 base.resolve(task).normalize(), s, reference.isEmpty() ? null : base.resolve(reference).normalize(),
-                r.path("align").asBoolean(false));
+                flag(file, r, "align", where, false));
     }
 
     /**

@@ -1,0 +1,84 @@
+package io.circuitscope.circuits.batch;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.circuitscope.discovery.CandidateBudget;
+import java.nio.file.Path;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Checks one object of settings of a plan ({@code defaults}, {@code settings[k]}, {@code runs[i]}) as the plan is
+ * read: every key known, every value of its type and within the limits {@code discover} puts on the same option.
+ * A bad value then stops the batch before any run, named where it was written, rather than failing (or running
+ * uselessly, as {@code edges: -5} did) hours later.
+ */
+final class SettingChecks {
+    static final Set<String> KEYS = Set.of("method", "scorer", "candidates", "tau", "metric", "ablation", "ig_steps",
+            "edges", "nodes", "batch_size", "seed", "reference", "align", "model", "task", "by_position");
+
+    /** The smallest value of each whole-number setting, as discover's --ig-steps, --edges, ... take them. */
+    private static final Map<String, Long> MINIMUM = Map.of("ig_steps", 1L, "batch_size", 1L, "edges", 0L, "nodes", 0L,
+            "seed", Long.MIN_VALUE);
+    private static final Set<String> FLAGS = Set.of("align", "by_position");
+
+    private SettingChecks() {
+    }
+
+    /** Refuses the first unknown key or bad value of {@code settings}, naming the file and {@code where}. */
+    static void check(Path file, String where, JsonNode settings) {
+        for (Iterator<Map.Entry<String, JsonNode>> it = settings.fields(); it.hasNext();) {
+            Map.Entry<String, JsonNode> field = it.next();
+            String problem = problem(field.getKey(), field.getValue());
+            if (problem != null) {
+                throw new PlanException(file + ": " + where + ": " + problem);
+            }
+        }
+    }
+
+    /** Why the seed of a {@code seeds} list entry cannot be used, or null. */
+    static String seedProblem(JsonNode value) {
+        return value.isNull() ? null : wholeNumber("seed", value, Long.MIN_VALUE);
+    }
+
+    private static String problem(String key, JsonNode value) {
+        if (!KEYS.contains(key)) {
+            return "unknown field '" + key + "' (known: " + String.join(", ", new TreeSet<>(KEYS)) + ")";
+        }
+        if (value.isNull()) {
+            return null; // the default
+        }
+        if (!value.isValueNode()) {
+            return "field '" + key + "' must be a value, got " + value;
+        }
+        if (MINIMUM.containsKey(key)) {
+            return wholeNumber(key, value, MINIMUM.get(key));
+        }
+        if (FLAGS.contains(key) && !value.isBoolean()) {
+            return "field '" + key + "' must be true or false, got " + value;
+        }
+        if (key.equals("tau") && !(value.isNumber() && value.asDouble() >= 0)) {
+            return "field 'tau' must be a number >= 0 (the ACDC threshold), got " + value;
+        }
+        if (key.equals("candidates")) {
+            try {
+                CandidateBudget.parse(value.asText());
+            } catch (IllegalArgumentException e) {
+                return "field 'candidates': " + e.getMessage();
+            }
+        }
+        return null;
+    }
+
+    private static String wholeNumber(String key, JsonNode value, long minimum) {
+        boolean whole = value.isIntegralNumber() || (value.isNumber() && value.asDouble() == Math.rint(value.asDouble()));
+        if (!whole || !value.canConvertToLong() || (!key.equals("seed") && !value.canConvertToInt())) {
+            return "field '" + key + "' must be a whole number, got " + value;
+        }
+        if (value.asLong() < minimum) {
+            return "field '" + key + "' must be at least " + minimum + ", got " + value;
+        }
+        return null;
+    }
+}

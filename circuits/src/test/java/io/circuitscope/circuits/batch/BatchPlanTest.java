@@ -1,0 +1,71 @@
+package io.circuitscope.circuits.batch;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Reading a plan refuses what no run could use, before any run starts; no model is loaded here. */
+class BatchPlanTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void numericSettingsOutsideDiscoversLimitsAreRefusedNamingFileKeyAndValue() throws Exception {
+        assertRefused("defaults: {edges: -5}", "plan.yaml: defaults: field 'edges' must be at least 0, got -5");
+        assertRefused("defaults: {batch_size: 0}", "defaults: field 'batch_size' must be at least 1, got 0");
+        assertRefused("defaults: {ig_steps: -1}", "defaults: field 'ig_steps' must be at least 1, got -1");
+        assertRefused("defaults: {nodes: -2}", "defaults: field 'nodes' must be at least 0, got -2");
+        assertRefused("defaults: {tau: -1}", "defaults: field 'tau' must be a number >= 0 (the ACDC threshold), got -1");
+        assertRefused("defaults: {candidates: -3}", "defaults: field 'candidates': candidate budget must be >= 0, got -3");
+        assertRefused("defaults: {candidates: '>=big'}", "field 'candidates': candidate budget '>=big'");
+        assertRefused("defaults: {edges: 2.5}", "field 'edges' must be a whole number, got 2.5");
+        assertRefused("defaults: {by_position: yes please}", "field 'by_position' must be true or false");
+        assertRefused("defaults: {align: 1}", "field 'align' must be true or false, got 1");
+        assertRefused("settings: [{tau: 0.1}, {edges: -1}]", "plan.yaml: settings[1]: field 'edges' must be at least 0");
+        assertRefused("seeds: [0, 1.5]", "plan.yaml: seeds[1]: field 'seed' must be a whole number, got 1.5");
+    }
+
+    @Test
+    void badValuesInAnExplicitRunListNameTheRun() throws Exception {
+        Path plan = dir.resolve("plan.json");
+        Files.writeString(plan, "{\"runs\": [{\"model\": \"m\", \"task\": \"t.jsonl\"},"
+                + " {\"model\": \"m\", \"task\": \"t.jsonl\", \"batch_size\": 0}]}");
+        String message = assertThrows(PlanException.class, () -> BatchPlan.read(plan)).getMessage();
+        assertTrue(message.contains("plan.json: runs[1]: field 'batch_size' must be at least 1, got 0"), message);
+    }
+
+    @Test
+    void unknownTopLevelKeysAreRefusedWithTheKnownOnes() throws Exception {
+        assertRefused("foo: 1", "plan.yaml: unknown top-level key 'foo' (known: defaults, methods, models, out, "
+                + "reference, runs, seeds, settings, tasks)");
+        assertRefused("out: [a, b]", "plan.yaml: field 'out' must be a folder name");
+    }
+
+    @Test
+    void settingsWithinTheLimitsAreTaken() throws Exception {
+        BatchPlan plan = BatchPlan.read(write("defaults: {edges: 0, batch_size: 1, ig_steps: 1, tau: 0, candidates: "
+                + "'>=0.5', metric: logit-diff, align: true}\nseeds: [3]"));
+        RunSpec run = plan.runs().get(0);
+        assertEquals(0, run.settings().edges());
+        assertEquals(1, run.settings().batchSize());
+        assertEquals(3, run.settings().seed());
+        assertTrue(run.align());
+    }
+
+    private Path write(String extra) throws Exception {
+        Path plan = dir.resolve("plan.yaml");
+        Files.writeString(plan, "models: [m]\ntasks: [t.jsonl]\n" + extra + "\n");
+        return plan;
+    }
+
+    private void assertRefused(String extra, String expected) throws Exception {
+        Path plan = write(extra);
+        String message = assertThrows(PlanException.class, () -> BatchPlan.read(plan), extra).getMessage();
+        assertTrue(message.contains(expected), message);
+    }
+}
