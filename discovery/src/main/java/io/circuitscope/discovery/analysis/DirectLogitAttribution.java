@@ -57,7 +57,8 @@ public final class DirectLogitAttribution {
             names.add(HookName.of(HookSite.ATTN_OUT, l));
             names.add(HookName.of(HookSite.MLP_OUT, l));
         }
-        float[] normW = floats(model.weights().finalNormWeight());
+        // models without normalisation (the planted ones) have no final norm weight: the scale is 1
+        float[] normW = model.weights().finalNormWeight() == null ? null : floats(model.weights().finalNormWeight());
         float[] normB = model.weights().finalNormBias() == null ? null : floats(model.weights().finalNormBias());
         float[] wU = floats(model.weights().wU()); // [d, vocab]
         float[] bU = model.weights().bU() == null ? null : floats(model.weights().bU());
@@ -92,7 +93,7 @@ public final class DirectLogitAttribution {
                     int wr = batch.wrong()[t];
                     double[] dir = new double[d];
                     for (int i = 0; i < d; i++) {
-                        dir[i] = normW[i] * ((double) wU[i * vocab + cor] - wU[i * vocab + wr]);
+                        dir[i] = (normW == null ? 1 : normW[i]) * ((double) wU[i * vocab + cor] - wU[i * vocab + wr]);
                     }
                     double scale = scale(c, fin, t * d, d);
                     boolean centre = c.normType() == NormType.LAYER_NORM;

@@ -203,6 +203,19 @@ class AnalysesTest {
         }
     }
 
+    /** A model without normalisation has no final norm weight; DLA failed reading it (NullPointerException). */
+    @Test
+    void directLogitAttributionWorksWithoutAFinalNorm() {
+        io.circuitscope.core.planted.PlantedModel planted = io.circuitscope.core.planted.PlantedModels.byName("ioi");
+        try (HookedTransformer model = planted.build()) {
+            DirectLogitAttribution.Result r = DirectLogitAttribution.run(model, planted.task(0, 4));
+            assertEquals(7.0, r.logitDiff(), 1e-3, "the planted IOI model's clean logit difference");
+            assertEquals(r.logitDiff(), r.sum(), 1e-3);
+            assertTrue(r.heads()[2][0] > r.logitDiff(), "the name mover alone writes more than the total: "
+                    + r.heads()[2][0]);
+        }
+    }
+
     @Test
     void logitLensAtTheLastLayerIsTheModelsOutput() {
         try (LoadedModel loaded = model(); NDManager run = loaded.model().newRunManager()) {
