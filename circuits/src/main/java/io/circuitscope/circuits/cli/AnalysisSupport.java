@@ -2,6 +2,7 @@ package io.circuitscope.circuits.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.circuitscope.core.io.LoadedModel;
+import io.circuitscope.core.planted.PlantedModels;
 import io.circuitscope.core.task.Task;
 import io.circuitscope.core.task.TaskFile;
 import java.awt.Color;
@@ -9,6 +10,7 @@ import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Path;
 import javax.imageio.ImageIO;
+import picocli.CommandLine;
 
 /** Shared pieces of the analysis commands. */
 final class AnalysisSupport {
@@ -17,7 +19,22 @@ final class AnalysisSupport {
     private AnalysisSupport() {
     }
 
-    static Task readTask(Path file, LoadedModel loaded) {
+    /** Examples of a planted model's own task when an analysis is given no task file (discover's default, seed 0). */
+    static final int PLANTED_EXAMPLES = 32;
+
+    /** A usage error, before any model is loaded, when there is no task file and the model brings no task. */
+    static void requireTask(Path file, String model, CommandLine.Model.CommandSpec spec, String needer) {
+        if (file == null && !PlantedModels.isPlanted(model)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--task is required for " + needer
+                    + " with model " + model + " (only planted:NAME models bring their own task)");
+        }
+    }
+
+    /** The task file read for the loaded model, or, without a file, the planted model's own task. */
+    static Task task(Path file, String model, LoadedModel loaded) {
+        if (file == null) {
+            return PlantedModels.byArgument(model).task(0, PLANTED_EXAMPLES);
+        }
         return TaskFile.read(file, loaded.tokenizer(), false, loaded.model().config().vocabSize(),
                 loaded.model().config().contextLength());
     }

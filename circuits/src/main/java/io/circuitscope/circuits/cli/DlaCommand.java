@@ -3,7 +3,6 @@ package io.circuitscope.circuits.cli;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.circuitscope.core.io.LoadedModel;
-import io.circuitscope.core.io.ModelLoader;
 import io.circuitscope.discovery.analysis.DirectLogitAttribution;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -17,10 +16,11 @@ import picocli.CommandLine.Option;
 @Command(name = "dla", mixinStandardHelpOptions = true,
         description = "Direct logit attribution of the logit difference (final norm fixed at its clean scale).")
 final class DlaCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "Model directory or llama2.c file.")
-    Path model;
+    @CommandLine.Mixin
+    ModelOptions modelOptions;
 
-    @Option(names = "--task", required = true, description = "Task JSONL with wrong answers.")
+    @Option(names = "--task", description = "Task JSONL with wrong answers (planted models bring their own task when "
+            + "omitted).")
     Path task;
 
     @CommandLine.Mixin
@@ -31,9 +31,10 @@ final class DlaCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        try (LoadedModel loaded = ModelLoader.load(model)) {
+        AnalysisSupport.requireTask(task, modelOptions.model, spec, "dla");
+        try (LoadedModel loaded = modelOptions.load()) {
             DirectLogitAttribution.Result r = DirectLogitAttribution.run(loaded.model(),
-                    AnalysisSupport.readTask(task, loaded));
+                    AnalysisSupport.task(task, modelOptions.model, loaded));
             PrintWriter out = spec.commandLine().getOut();
             if (output.json) {
                 ObjectNode root = AnalysisSupport.JSON.createObjectNode();

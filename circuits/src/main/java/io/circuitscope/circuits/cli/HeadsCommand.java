@@ -3,7 +3,6 @@ package io.circuitscope.circuits.cli;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.circuitscope.core.io.LoadedModel;
-import io.circuitscope.core.io.ModelLoader;
 import io.circuitscope.core.task.generate.TranslationGenerator;
 import io.circuitscope.discovery.analysis.HeadScores;
 import io.circuitscope.discovery.analysis.TranslationScore;
@@ -19,10 +18,11 @@ import picocli.CommandLine.Option;
         description = "Score every head from its attention patterns: induction, previous-token, duplicate-token, "
                 + "translation (the built-in aligned sentence pairs; no task needed).")
 final class HeadsCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "Model directory or llama2.c file.")
-    Path model;
+    @CommandLine.Mixin
+    ModelOptions modelOptions;
 
-    @Option(names = "--task", description = "Task JSONL (its clean prompts are scored; not used for translation).")
+    @Option(names = "--task", description = "Task JSONL (its clean prompts are scored; not used for translation; "
+            + "planted models bring their own task when omitted).")
     Path task;
 
     @Option(names = "--score", required = true, description = "induction | previous-token | duplicate-token | translation")
@@ -48,11 +48,9 @@ final class HeadsCommand implements Callable<Integer> {
             } catch (IllegalArgumentException e) {
                 throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
             }
-            if (task == null) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "--task is required for --score " + score);
-            }
+            AnalysisSupport.requireTask(task, modelOptions.model, spec, "--score " + score);
         }
-        try (LoadedModel loaded = ModelLoader.load(model)) {
+        try (LoadedModel loaded = modelOptions.load()) {
             double[][] values;
             TranslationScore.Result tr = null;
             if (translation) {
@@ -60,7 +58,7 @@ final class HeadsCommand implements Callable<Integer> {
                         threshold);
                 values = tr.difference();
             } else {
-                values = HeadScores.compute(loaded.model(), AnalysisSupport.readTask(task, loaded), kind);
+                values = HeadScores.compute(loaded.model(), AnalysisSupport.task(task, modelOptions.model, loaded), kind);
             }
             PrintWriter out = spec.commandLine().getOut();
             if (output.json) {

@@ -3,7 +3,6 @@ package io.circuitscope.circuits.cli;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.circuitscope.core.io.LoadedModel;
-import io.circuitscope.core.io.ModelLoader;
 import io.circuitscope.core.tokenize.TextTokenizer;
 import io.circuitscope.discovery.analysis.LogitLens;
 import java.io.PrintWriter;
@@ -18,10 +17,10 @@ import picocli.CommandLine.Option;
 @Command(name = "lens", mixinStandardHelpOptions = true,
         description = "Logit lens: top tokens and the correct token's rank after the embedding and every layer.")
 final class LensCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "Model directory or llama2.c file.")
-    Path model;
+    @CommandLine.Mixin
+    ModelOptions modelOptions;
 
-    @Option(names = "--task", required = true, description = "Task JSONL.")
+    @Option(names = "--task", description = "Task JSONL (planted models bring their own task when omitted).")
     Path task;
 
     @Option(names = "--top-k", defaultValue = "5", description = "Top tokens per target (default ${DEFAULT-VALUE}).")
@@ -38,8 +37,10 @@ final class LensCommand implements Callable<Integer> {
         if (topK <= 0) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--top-k must be positive, got " + topK);
         }
-        try (LoadedModel loaded = ModelLoader.load(model)) {
-            List<LogitLens.Layer> layers = LogitLens.run(loaded.model(), AnalysisSupport.readTask(task, loaded), topK);
+        AnalysisSupport.requireTask(task, modelOptions.model, spec, "lens");
+        try (LoadedModel loaded = modelOptions.load()) {
+            List<LogitLens.Layer> layers = LogitLens.run(loaded.model(),
+                    AnalysisSupport.task(task, modelOptions.model, loaded), topK);
             TextTokenizer tok = loaded.tokenizer();
             PrintWriter out = spec.commandLine().getOut();
             if (json) {

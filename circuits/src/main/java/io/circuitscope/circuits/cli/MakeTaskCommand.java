@@ -1,7 +1,6 @@
 package io.circuitscope.circuits.cli;
 
 import io.circuitscope.core.io.LoadedModel;
-import io.circuitscope.core.io.ModelLoader;
 import io.circuitscope.core.task.TaskFile;
 import io.circuitscope.core.task.generate.Generated;
 import io.circuitscope.core.task.generate.Generators;
@@ -19,8 +18,8 @@ final class MakeTaskCommand implements Callable<Integer> {
     @Option(names = "--generator", required = true, description = "ioi | greater-than | induction | factual | translation")
     String generator;
 
-    @Option(names = "--model", required = true, description = "Model (its tokenizer and vocabulary size are used).")
-    Path model;
+    @CommandLine.Mixin
+    ModelOptions modelOptions;
 
     @Option(names = "--n", defaultValue = "50", description = "Number of examples (default ${DEFAULT-VALUE}).")
     int n;
@@ -45,7 +44,7 @@ final class MakeTaskCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
-        try (LoadedModel loaded = ModelLoader.load(model)) {
+        try (LoadedModel loaded = modelOptions.load()) {
             Generated generated = g.generate(loaded.tokenizer(), loaded.model().config().vocabSize(), n, seed);
             TaskFile.write(out, generated.task());
             spec.commandLine().getOut().printf("wrote %d %s examples to %s%s%n", generated.task().size(), g.name(), out,

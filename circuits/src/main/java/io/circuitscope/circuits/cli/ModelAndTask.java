@@ -19,11 +19,9 @@ import java.util.Map;
 record ModelAndTask(HookedTransformer model, Task task, Circuit reference, String referenceName,
         Map<String, String> roles, AutoCloseable owner) implements AutoCloseable {
 
-    static final String PLANTED = "planted:";
-
     static ModelAndTask open(String model, Path taskFile, int examples, long seed, boolean align, boolean quiet) {
-        if (model.startsWith(PLANTED)) {
-            PlantedModel planted = PlantedModels.byName(model.substring(PLANTED.length()));
+        if (PlantedModels.isPlanted(model)) {
+            PlantedModel planted = PlantedModels.byArgument(model);
             HookedTransformer built = planted.build();
             try {
                 Task task = taskFile != null

@@ -4,6 +4,7 @@ import io.circuitscope.core.io.LoadedModel;
 import io.circuitscope.core.io.ModelLoader;
 import io.circuitscope.core.io.hub.HubEnvironment;
 import io.circuitscope.core.io.hub.ModelResolver;
+import io.circuitscope.core.planted.PlantedModels;
 import picocli.CommandLine.Option;
 
 /** {@code --model} (a directory, a llama2.c file or a hub id) and {@code --quiet}, shared by the commands. */
@@ -12,8 +13,9 @@ final class ModelOptions {
     static java.util.function.Supplier<HubEnvironment> environment = HubEnvironment::system;
 
     @Option(names = "--model", required = true, paramLabel = "MODEL",
-            description = "Model directory (config.json + safetensors), llama2.c .bin file, or Hugging Face hub id"
-                    + " ORG/NAME[@revision] (taken from the HF cache, downloaded when missing).")
+            description = "Model directory (config.json + safetensors), llama2.c .bin file, Hugging Face hub id"
+                    + " ORG/NAME[@revision] (taken from the HF cache, downloaded when missing), or an embedded"
+                    + " planted-circuit model planted:ioi|induction|greater-than.")
     String model;
 
     @Option(names = "--quiet", description = "No download progress bar.")
@@ -25,10 +27,8 @@ final class ModelOptions {
 
     /** Loads a directory, llama2.c file, hub id or embedded planted model with the current hub settings. */
     static LoadedModel load(String model, boolean quiet) {
-        if (model.startsWith(ModelAndTask.PLANTED)) {
-            io.circuitscope.core.planted.PlantedModel planted = io.circuitscope.core.planted.PlantedModels
-                    .byName(model.substring(ModelAndTask.PLANTED.length()));
-            return new LoadedModel(planted.build(), null, java.nio.file.Path.of(model), "gpt2");
+        if (PlantedModels.isPlanted(model)) {
+            return new LoadedModel(PlantedModels.byArgument(model).build(), null, java.nio.file.Path.of(model), "gpt2");
         }
         HubEnvironment env = environment.get();
         if (quiet) {

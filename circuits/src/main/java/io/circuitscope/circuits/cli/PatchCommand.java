@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.circuitscope.core.Decimals;
 import io.circuitscope.core.io.LoadedModel;
-import io.circuitscope.core.io.ModelLoader;
 import io.circuitscope.core.task.Corruption;
 import io.circuitscope.core.task.Direction;
 import io.circuitscope.core.task.Metric;
@@ -27,10 +26,10 @@ import picocli.CommandLine.Option;
 @Command(name = "patch", mixinStandardHelpOptions = true,
         description = "Activation patching: effect of patching each node (or edge) on the task metric.")
 final class PatchCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "Model directory or llama2.c file.")
-    Path model;
+    @CommandLine.Mixin
+    ModelOptions modelOptions;
 
-    @Option(names = "--task", required = true, description = "Task JSONL.")
+    @Option(names = "--task", description = "Task JSONL (planted models bring their own task when omitted).")
     Path task;
 
     @Option(names = "--nodes", defaultValue = "heads", description = "heads | mlps | attn | resid | q | k | v "
@@ -92,8 +91,9 @@ final class PatchCommand implements Callable<Integer> {
         if (maxRows <= 0) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--max-rows must be positive");
         }
-        try (LoadedModel loaded = ModelLoader.load(model)) {
-            Task t = AnalysisSupport.readTask(task, loaded);
+        AnalysisSupport.requireTask(task, modelOptions.model, spec, "patch");
+        try (LoadedModel loaded = modelOptions.load()) {
+            Task t = AnalysisSupport.task(task, modelOptions.model, loaded);
             PatchResult r;
             boolean edgeKeys = false;
             if (edges) {

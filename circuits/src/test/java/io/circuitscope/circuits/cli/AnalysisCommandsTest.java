@@ -140,6 +140,54 @@ class AnalysisCommandsTest {
         assertEquals(2, run("heads", "--model", dir.toString(), "--score", "induction").code());
     }
 
+    /** planted:NAME loads as in discover (it was taken for a missing path) and brings its task when --task is omitted. */
+    @Test
+    void analysesTakePlantedModelsWithTheirOwnTasks() throws Exception {
+        CliRun r = run("heads", "--model", "planted:induction", "--score", "induction", "--json");
+        assertEquals(0, r.code(), r.err());
+        assertEquals("a1.h0", topBy(JSON.readTree(r.out()).get("heads"), "head", "score"), "the planted induction head");
+
+        r = run("patch", "--model", "planted:ioi", "--nodes", "heads", "--json");
+        assertEquals(0, r.code(), r.err());
+        assertEquals("a2.h0", topBy(JSON.readTree(r.out()).get("effects"), "node", "normalized"), "the planted name mover");
+
+        r = run("dla", "--model", "planted:ioi", "--json"); // no final norm: DLA read its missing weight
+        assertEquals(0, r.code(), r.err());
+        JsonNode dla = JSON.readTree(r.out());
+        assertEquals(7.0, dla.get("logit_diff").asDouble(), 1e-3, "the planted clean logit difference");
+        assertEquals(dla.get("logit_diff").asDouble(), dla.get("sum").asDouble(), 1e-3);
+
+        r = run("lens", "--model", "planted:ioi", "--task", ioiPlantedTask().toString(), "--json");
+        assertEquals(0, r.code(), r.err());
+        assertEquals(4, JSON.readTree(r.out()).get("layers").size());
+
+        Path out = dir.resolve("planted-induction.jsonl");
+        r = run("make-task", "--generator", "induction", "--model", "planted:ioi", "--n", "2", "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        assertEquals(2, Files.readAllLines(out).size());
+
+        r = run("dla", "--model", dir.toString());
+        assertEquals(2, r.code(), "a model with no task of its own still needs --task");
+        assertTrue(r.err().contains("--task is required for dla with model " + dir), r.err());
+    }
+
+    /** The planted IOI model's own task, written as a file. */
+    private static Path ioiPlantedTask() throws Exception {
+        Path file = dir.resolve("planted-ioi.jsonl");
+        io.circuitscope.core.task.TaskFile.write(file,
+                io.circuitscope.core.planted.PlantedModels.byName("ioi").task(3, 4));
+        return file;
+    }
+
+    /** The {@code name} of the entry with the largest {@code value}. */
+    private static String topBy(JsonNode entries, String name, String value) {
+        JsonNode best = entries.get(0);
+        for (JsonNode e : entries) {
+            best = e.get(value).asDouble() > best.get(value).asDouble() ? e : best;
+        }
+        return best.get(name).asText();
+    }
+
     @Test
     void lensAndDla() throws Exception {
         CliRun r = run("lens", "--model", dir.toString(), "--task", ioi.toString(), "--json", "--top-k", "3");

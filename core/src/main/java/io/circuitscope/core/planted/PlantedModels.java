@@ -10,6 +10,23 @@ public final class PlantedModels {
 
     public static final List<String> NAMES = List.of("induction", "ioi", "greater-than");
 
+    /** How a model argument names an embedded planted model: {@code planted:induction}. */
+    public static final String PREFIX = "planted:";
+
+    /** Whether a model argument (--model, a plan's model) names a planted model rather than a path or hub id. */
+    public static boolean isPlanted(String modelArgument) {
+        return modelArgument.startsWith(PREFIX);
+    }
+
+    /** The planted model a {@code planted:NAME} argument names; an unknown NAME is refused with the known ones. */
+    public static PlantedModel byArgument(String modelArgument) {
+        if (!isPlanted(modelArgument)) {
+            throw new IllegalArgumentException("'" + modelArgument + "' does not name a planted model (" + PREFIX
+                    + String.join("|", NAMES) + ")");
+        }
+        return byName(modelArgument.substring(PREFIX.length()));
+    }
+
     public static PlantedModel byName(String name) {
         return switch (name.toLowerCase(Locale.ROOT)) {
             case "induction" -> PlantedInduction.create();
