@@ -8,6 +8,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.circuitscope.circuits.run.DiscoverySettings;
 import io.circuitscope.circuits.run.DiscoveryRun;
 import io.circuitscope.core.graph.Ablation;
+import io.circuitscope.core.planted.PlantedModels;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,7 +27,7 @@ import java.util.Set;
  * </pre>
  * or an explicit list {@code {"runs": [{"model": ..., "task": ..., "method": ..., "seed": ..., ...}]}}.
  * Setting keys: method, scorer, candidates, tau, metric, ablation, ig_steps, edges, nodes, batch_size, seed,
- * reference, align, by_position, each checked when the plan is read ({@link SettingChecks}). Relative paths are
+ * reference, align, by_position, examples (of a planted model's own task), each checked when the plan is read ({@link SettingChecks}). Relative paths are
  * resolved against the plan's folder.
  */
 public final class BatchPlan {
@@ -105,7 +106,7 @@ public final class BatchPlan {
             }
         } else {
             List<JsonNode> models = list(file, root, "models", true);
-            List<JsonNode> tasks = list(file, root, "tasks", true);
+            List<JsonNode> tasks = root.has("tasks") ? list(file, root, "tasks", true) : ownTasks(file, models);
             List<JsonNode> methods = root.has("methods") ? list(file, root, "methods", true) : List.of();
             List<JsonNode> seeds = root.has("seeds") ? list(file, root, "seeds", true) : List.of();
             List<JsonNode> settings = root.has("settings") ? list(file, root, "settings", true) : List.of();
@@ -158,7 +159,8 @@ public final class BatchPlan {
             }
         }
         String model = text(file, r, "model", where, null);
-        String task = text(file, r, "task", where, null);
+        boolean planted = PlantedModels.isPlanted(model);
+        String task = text(file, r, "task", where, planted ? "" : null); // "": the planted model's own task
         DiscoverySettings d = DiscoverySettings.defaults();
         DiscoverySettings s;
         try {
@@ -170,19 +172,24 @@ public final class BatchPlan {
                     (int) number(file, r, "nodes", where, d.nodes()),
                     (int) number(file, r, "batch_size", where, d.batchSize()), (long) number(file, r, "seed", where, d.seed()),
                     flag(file, r, "by_position", where, d.byPosition()));
-            // a misspelt method, scorer or metric fails here, before any run, not hours into the batch
+            // a misspelt method, scorer, metric or planted model fails here, before any run, not hours into the batch
             DiscoveryRun.check(s);
+            if (planted) {
+                PlantedModels.byArgument(model);
+            }
         } catch (IllegalArgumentException e) {
             throw new PlanException(file + ": " + where + ": " + e.getMessage());
         }
         String reference = text(file, r, "reference", where, "");
         // the id names a folder: a method such as relp:ln+identity is written relp_ln_identity
-        String id = String.format("%03d-%s-%s-%s-s%d", index, slug(model), slug(Path.of(task).getFileName().toString()),
+        String id = String.format("%03d-%s-%s-%s-s%d", index, slug(model),
+                task.isEmpty() ? "own-task" : slug(Path.of(task).getFileName().toString()),
                 s.method().replaceAll("[^A-Za-z0-9_.-]", "_"), s.seed());
         // normalised, so summaries and errors show ../shared/m.bin as the path it is
         return new RunSpec(id, isPathLike(model) ? base.resolve(model).normalize().toString() : model,
-                base.resolve(task).normalize(), s, reference.isEmpty() ? null : base.resolve(reference).normalize(),
-                flag(file, r, "align", where, false));
+                task.isEmpty() ? null : base.resolve(task).normalize(), s,
+                reference.isEmpty() ? null : base.resolve(reference).normalize(), flag(file, r, "align", where, false),
+                (int) number(file, r, "examples", where, RunSpec.PLANTED_EXAMPLES));
     }
 
     /**
@@ -198,8 +205,23 @@ public final class BatchPlan {
         }
     }
 
+    /** Without a 'tasks' list every model must bring its own task, as planted models do; a null task stands for it. */
+    private static List<JsonNode> ownTasks(Path file, List<JsonNode> models) {
+        for (JsonNode m : models) {
+            if (!m.isTextual() || !PlantedModels.isPlanted(m.asText())) {
+                throw new PlanException(file + ": field 'tasks' is missing (or give an explicit 'runs' list); model " + m
+                        + " brings no task of its own (only " + PlantedModels.PREFIX + "NAME models do)");
+            }
+        }
+        return List.of(com.fasterxml.jackson.databind.node.NullNode.getInstance());
+    }
+
     private static boolean isPathLike(String model) {
-        return model.startsWith(".") || model.startsWith("/") || Files.exists(Path.of(model)) || !model.matches("[\\w.-]+/[\\w.-]+(@.*)?");
+        if (PlantedModels.isPlanted(model)) {
+            return false; // planted:induction is built in memory, not a file beside the plan
+        }
+        return model.startsWith(".") || model.startsWith("/") || Files.exists(Path.of(model))
+                || !model.matches("[\\w.-]+/[\\w.-]+(@.*)?");
     }
 
     private static String slug(String s) {

@@ -6,6 +6,7 @@ import io.circuitscope.circuits.run.DiscoveryRun;
 import io.circuitscope.core.graph.Circuit;
 import io.circuitscope.core.graph.ComputationGraph;
 import io.circuitscope.core.io.LoadedModel;
+import io.circuitscope.core.planted.PlantedModels;
 import io.circuitscope.core.progress.Progress;
 import io.circuitscope.core.task.Task;
 import io.circuitscope.core.task.TaskFile;
@@ -110,8 +111,8 @@ public final class BatchRunner {
         log.flush();
         long start = System.nanoTime();
         try {
-            Task task = TaskFile.read(r.task(), loaded.tokenizer(), r.align(),
-                    loaded.model().config().vocabSize());
+            Task task = r.task() == null ? PlantedModels.byArgument(r.model()).task(r.settings().seed(), r.examples())
+                    : TaskFile.read(r.task(), loaded.tokenizer(), r.align(), loaded.model().config().vocabSize());
             CircuitDocument doc = DiscoveryRun.run(loaded.model(), r.model(), task, r.settings(), progress.apply(r.id()));
             Map<String, Object> results = new LinkedHashMap<>();
             results.put("edges", doc.summary().get("edges_in_graph"));

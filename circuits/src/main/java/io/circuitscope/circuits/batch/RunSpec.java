@@ -3,6 +3,14 @@ package io.circuitscope.circuits.batch;
 import io.circuitscope.circuits.run.DiscoverySettings;
 import java.nio.file.Path;
 
-/** One run of a batch: a model, a task, discovery settings and an optional reference circuit. */
-public record RunSpec(String id, String model, Path task, DiscoverySettings settings, Path reference, boolean align) {
+/**
+ * One run of a batch: a model, a task, discovery settings and an optional reference circuit.
+ *
+ * @param task     the task file, or null for a planted model's own task
+ * @param examples how many examples of a planted model's own task
+ */
+public record RunSpec(String id, String model, Path task, DiscoverySettings settings, Path reference, boolean align,
+        int examples) {
+    /** discover's default --examples. */
+    public static final int PLANTED_EXAMPLES = 32;
 }

@@ -16,11 +16,11 @@ import java.util.TreeSet;
  */
 final class SettingChecks {
     static final Set<String> KEYS = Set.of("method", "scorer", "candidates", "tau", "metric", "ablation", "ig_steps",
-            "edges", "nodes", "batch_size", "seed", "reference", "align", "model", "task", "by_position");
+            "edges", "nodes", "batch_size", "seed", "reference", "align", "model", "task", "by_position", "examples");
 
     /** The smallest value of each whole-number setting, as discover's --ig-steps, --edges, ... take them. */
     private static final Map<String, Long> MINIMUM = Map.of("ig_steps", 1L, "batch_size", 1L, "edges", 0L, "nodes", 0L,
-            "seed", Long.MIN_VALUE);
+            "seed", Long.MIN_VALUE, "examples", 1L);
     private static final Set<String> FLAGS = Set.of("align", "by_position");
 
     private SettingChecks() {

@@ -17,7 +17,7 @@ final class SummaryTable {
         for (RunSpec r : plan.runs()) {
             Manifest.Entry e = manifest.entry(r.id());
             String[] cells = {r.id(), e.state.name().toLowerCase(java.util.Locale.ROOT), r.model(),
-                    r.task().getFileName().toString(), r.settings().method(), String.valueOf(r.settings().seed()),
+                    r.task() == null ? "(planted task)" : r.task().getFileName().toString(), r.settings().method(), String.valueOf(r.settings().seed()),
                     value(e, "edges"), number(e, "faithfulness"), number(e, "auc"), String.format("%.1f", e.seconds),
                     value(e, "forward_passes"), e.error == null ? "" : e.error};
             for (int i = 0; i < cells.length; i++) {

@@ -57,6 +57,47 @@ class BatchPlanTest {
         assertTrue(run.align());
     }
 
+    /** planted:NAME was resolved as a file beside the plan, and 'tasks' was required for a model that has its own. */
+    @Test
+    void plantedModelsAreNotPathsAndBringTheirOwnTasks() throws Exception {
+        Path file = dir.resolve("planted.yaml");
+        Files.writeString(file, "models: [planted:induction, planted:ioi]\nmethods: [eap]\n"
+                + "defaults: {metric: logit-diff, examples: 8}\n");
+        BatchPlan plan = BatchPlan.read(file);
+        assertEquals(2, plan.runs().size());
+        RunSpec run = plan.runs().get(0);
+        assertEquals("planted:induction", run.model());
+        assertEquals(null, run.task(), "the planted model's own task");
+        assertEquals(8, run.examples());
+        assertEquals("000-planted_induction-own-task-eap-s0", run.id());
+
+        Files.writeString(file, "runs: [{model: planted:ioi, task: t.jsonl}, {model: planted:ioi, seed: 2}]\n");
+        plan = BatchPlan.read(file);
+        assertEquals("planted:ioi", plan.runs().get(0).model());
+        assertEquals(dir.toRealPath().resolve("t.jsonl"), plan.runs().get(0).task(), "a task file given is used");
+        assertEquals(null, plan.runs().get(1).task());
+        assertEquals(RunSpec.PLANTED_EXAMPLES, plan.runs().get(1).examples());
+        Files.writeString(file, "models: [planted:ioi]\ntasks: [t.jsonl]\n");
+        assertEquals(dir.toRealPath().resolve("t.jsonl"), BatchPlan.read(file).runs().get(0).task());
+    }
+
+    @Test
+    void modelsWithoutTasksOfTheirOwnStillNeedTasksAndPlantedNamesAreChecked() throws Exception {
+        Path file = dir.resolve("mixed.yaml");
+        Files.writeString(file, "models: [planted:ioi, m.bin]\n");
+        String message = assertThrows(PlanException.class, () -> BatchPlan.read(file)).getMessage();
+        assertTrue(message.contains("mixed.yaml: field 'tasks' is missing (or give an explicit 'runs' list); model "
+                + "\"m.bin\" brings no task of its own (only planted:NAME models do)"), message);
+        Files.writeString(file, "models: [planted:nope]\n");
+        message = assertThrows(PlanException.class, () -> BatchPlan.read(file)).getMessage();
+        assertTrue(message.contains("mixed.yaml: run 0: unknown planted model 'nope' (known: induction, ioi, "
+                + "greater-than)"), message);
+        Files.writeString(file, "runs: [{model: m.bin}]\n");
+        message = assertThrows(PlanException.class, () -> BatchPlan.read(file)).getMessage();
+        assertTrue(message.contains("runs[0]: field 'task' is missing"), message);
+        assertRefused("defaults: {examples: 0}", "plan.yaml: defaults: field 'examples' must be at least 1, got 0");
+    }
+
     private Path write(String extra) throws Exception {
         Path plan = dir.resolve("plan.yaml");
         Files.writeString(plan, "models: [m]\ntasks: [t.jsonl]\n" + extra + "\n");

@@ -134,6 +134,23 @@ class BatchRunnerTest {
         return assertThrows(PlanException.class, () -> BatchPlan.read(file)).getMessage();
     }
 
+    /** A planted model runs from its name, with its own task, and the summary says so. */
+    @Test
+    void plantedModelsRunWithTheirOwnTasks() throws Exception {
+        Path plan = dir.resolve("planted.yaml");
+        Files.writeString(plan, "out: runs/planted\nmodels: [planted:induction]\nmethods: [eap]\n"
+                + "defaults: {metric: logit-diff, edges: 10, examples: 6}\n");
+        StringWriter out = new StringWriter();
+        assertEquals(0, cli(out, "batch", plan.toString(), "--quiet"), out.toString());
+        Path runs = dir.resolve("runs/planted");
+        JsonNode circuit = new ObjectMapper().readTree(runs.resolve("000-planted_induction-own-task-eap-s0")
+                .resolve("circuit.json").toFile());
+        assertEquals(6, circuit.get("task").get("examples").asInt());
+        assertEquals("planted:induction", circuit.get("model").get("name").asText());
+        assertTrue(Files.readString(runs.resolve("summary.csv")).contains(",planted:induction,(planted task),eap,"),
+                Files.readString(runs.resolve("summary.csv")));
+    }
+
     @Test
     void killingTheBatchWithSigkillLosesNothingAndResumeSkipsFinishedRuns() throws Exception {
         Path plan = dir.resolve("resume.json");
