@@ -118,11 +118,9 @@ public final class BatchRunner {
             results.put("edges", doc.summary().get("edges_in_graph"));
             results.put("faithfulness", doc.summary().get("faithfulness"));
             results.put("forward_passes", doc.summary().get("forward_passes"));
-            if (r.reference() != null) {
-                ComputationGraph g = doc.circuit().graph();
-                CircuitDocument reference = CircuitJson.read(r.reference(), g);
+            Circuit truth = reference(r, doc.circuit().graph(), loaded);
+            if (truth != null) {
                 Circuit found = doc.circuit();
-                Circuit truth = reference.circuit();
                 if (found.graph().positions() != truth.graph().positions()) {
                     found = found.acrossPositions();
                     truth = truth.acrossPositions();
@@ -142,6 +140,18 @@ public final class BatchRunner {
                     (System.nanoTime() - start) / 1e9);
             return false;
         }
+    }
+
+    /** The plan's reference circuit or, as discover takes it, a planted model's ground truth; null without either. */
+    private static Circuit reference(RunSpec r, ComputationGraph graph, LoadedModel loaded) {
+        if (r.reference() != null) {
+            return CircuitJson.read(r.reference(), graph).circuit();
+        }
+        if (PlantedModels.isPlanted(r.model())) {
+            return Circuit.ofEdgeNames(ComputationGraph.of(loaded.model().config()),
+                    PlantedModels.byArgument(r.model()).groundTruthEdges());
+        }
+        return null;
     }
 
     private void fail(Manifest manifest, RunSpec r, String message, double seconds) {

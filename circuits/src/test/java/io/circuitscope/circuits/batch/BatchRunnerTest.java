@@ -149,6 +149,10 @@ class BatchRunnerTest {
         assertEquals("planted:induction", circuit.get("model").get("name").asText());
         assertTrue(Files.readString(runs.resolve("summary.csv")).contains(",planted:induction,(planted task),eap,"),
                 Files.readString(runs.resolve("summary.csv")));
+        JsonNode results = new ObjectMapper().readTree(runs.resolve("manifest.json").toFile()).get("runs").get(0)
+                .get("results");
+        assertTrue(results.has("auc"), "compared with the planted ground truth, as discover does: " + results);
+        assertTrue(results.get("auc").asDouble() > 0.9, "EAP ranks the planted edges first: " + results);
     }
 
     @Test
