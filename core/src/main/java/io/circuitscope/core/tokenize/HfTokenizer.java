@@ -8,15 +8,18 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.OptionalInt;
 
 /** A Hugging Face {@code tokenizer.json} read by DJL's bindings to the tokenizers library. */
 public final class HfTokenizer implements TextTokenizer {
     private final HuggingFaceTokenizer tokenizer;
     private final Path file;
+    private final OptionalInt unknownId;
 
-    private HfTokenizer(HuggingFaceTokenizer tokenizer, Path file) {
+    private HfTokenizer(HuggingFaceTokenizer tokenizer, Path file, OptionalInt unknownId) {
         this.tokenizer = tokenizer;
         this.file = file;
+        this.unknownId = unknownId;
     }
 
     /** Loads {@code tokenizer.json}; special tokens (BOS) are added only when {@code addSpecialTokens}. */
@@ -29,7 +32,7 @@ public final class HfTokenizer implements TextTokenizer {
             HuggingFaceTokenizer t = HuggingFaceTokenizer.newInstance(tokenizerJson,
                     Map.of("addSpecialTokens", String.valueOf(addSpecialTokens), "truncation", "false",
                             "padding", "false"));
-            return new HfTokenizer(t, tokenizerJson);
+            return new HfTokenizer(t, tokenizerJson, UnknownToken.id(tokenizerJson));
         } catch (IOException | RuntimeException e) {
             throw new CheckpointException(tokenizerJson + ": cannot load tokenizer (" + e.getMessage() + ")", e);
         }
@@ -58,6 +61,11 @@ public final class HfTokenizer implements TextTokenizer {
     @Override
     public String token(int id) {
         return decode(new int[] {id});
+    }
+
+    @Override
+    public OptionalInt unknownId() {
+        return unknownId;
     }
 
     public Path file() {

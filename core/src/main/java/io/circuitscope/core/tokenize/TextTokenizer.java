@@ -1,5 +1,7 @@
 package io.circuitscope.core.tokenize;
 
+import java.util.OptionalInt;
+
 /** Text to token ids and back. */
 public interface TextTokenizer extends AutoCloseable {
     int[] encode(String text);
@@ -8,6 +10,14 @@ public interface TextTokenizer extends AutoCloseable {
 
     /** The string of one token, as the vocabulary spells it. */
     String token(int id);
+
+    /**
+     * The id that stands for text the vocabulary lacks ({@code [UNK]}), when the tokenizer has one; byte-level
+     * tokenizers spell everything and have none.
+     */
+    default OptionalInt unknownId() {
+        return OptionalInt.empty();
+    }
 
     /**
      * The id of {@code text} when it is exactly one token.

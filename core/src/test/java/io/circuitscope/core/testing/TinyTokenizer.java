@@ -41,6 +41,34 @@ public final class TinyTokenizer {
         return sb.toString();
     }
 
+    /**
+     * Writes a WordLevel {@code tokenizer.json} (split on whitespace and punctuation) that knows only {@code words}
+     * (id 1 onwards); everything else encodes to {@code [UNK]}, id 0. Returns the vocabulary size.
+     */
+    public static int writeWordLevel(Path dir, String... words) throws IOException {
+        Map<String, Integer> vocab = new LinkedHashMap<>();
+        vocab.put("[UNK]", 0);
+        for (String word : words) {
+            vocab.putIfAbsent(word, vocab.size());
+        }
+        Map<String, Object> model = new LinkedHashMap<>();
+        model.put("type", "WordLevel");
+        model.put("vocab", vocab);
+        model.put("unk_token", "[UNK]");
+        Map<String, Object> root = new LinkedHashMap<>();
+        root.put("version", "1.0");
+        root.put("truncation", null);
+        root.put("padding", null);
+        root.put("added_tokens", List.of());
+        root.put("normalizer", null);
+        root.put("pre_tokenizer", Map.of("type", "Whitespace"));
+        root.put("post_processor", null);
+        root.put("decoder", null);
+        root.put("model", model);
+        new ObjectMapper().writeValue(dir.resolve("tokenizer.json").toFile(), root);
+        return vocab.size();
+    }
+
     /** Writes tokenizer.json into {@code dir} and returns its vocabulary size. */
     public static int write(Path dir) throws IOException {
         return write(dir, WORDS);

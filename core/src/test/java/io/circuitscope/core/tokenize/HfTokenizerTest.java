@@ -34,6 +34,19 @@ class HfTokenizerTest {
     }
 
     @Test
+    void theUnknownTokenIsReadFromTheFileAndByteLevelTokenizersHaveNone() throws Exception {
+        TinyTokenizer.writeWordLevel(dir, "the", "cat");
+        try (HfTokenizer tokenizer = HfTokenizer.load(dir.resolve("tokenizer.json"), false)) {
+            assertEquals(java.util.OptionalInt.of(0), tokenizer.unknownId());
+            assertArrayEquals(new int[] {1, 0, 2}, tokenizer.encode("the dog cat"));
+        }
+        TinyTokenizer.write(dir);
+        try (HfTokenizer tokenizer = HfTokenizer.load(dir.resolve("tokenizer.json"), false)) {
+            assertEquals(java.util.OptionalInt.empty(), tokenizer.unknownId());
+        }
+    }
+
+    @Test
     void malformedTokenizerFileNamesTheFile() throws Exception {
         Path bad = dir.resolve("tokenizer.json");
         Files.writeString(bad, "{\"model\": 3}");

@@ -51,6 +51,11 @@ public final class FactualRecallGenerator implements TaskGenerator {
         }
         List<Usable> usable = new ArrayList<>();
         for (Fact f : FACTS) {
+            List<String> unknown = UnknownWords.in(tokenizer, f.relation().replace("{S}", f.subject()), f.answer());
+            if (!unknown.isEmpty()) {
+                UnknownWords.skip(skips, unknown);
+                continue;
+            }
             int[] answer = tokenizer.encode(f.answer());
             if (answer.length != 1) {
                 skips.add("answer not one token");

@@ -2,7 +2,6 @@ package io.circuitscope.core.task.generate;
 
 import io.circuitscope.core.task.Example;
 import io.circuitscope.core.task.Target;
-import io.circuitscope.core.task.Task;
 import io.circuitscope.core.tokenize.TextTokenizer;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,6 +35,11 @@ public final class GreaterThanGenerator implements TaskGenerator {
             int yy = 2 + rng.nextInt(97);
             String clean = "The " + noun + " lasted from the year 17" + two(yy) + " to the year 17";
             String corrupt = "The " + noun + " lasted from the year 1701 to the year 17";
+            List<String> unknown = UnknownWords.in(tokenizer, clean, corrupt, two(yy + 1), two(yy - 1));
+            if (!unknown.isEmpty()) {
+                UnknownWords.skip(skips, unknown);
+                continue;
+            }
             int[] c = tokenizer.encode(clean);
             int[] k = tokenizer.encode(corrupt);
             int[] year = tokenizer.encode(" 17" + two(yy));
@@ -55,7 +59,7 @@ public final class GreaterThanGenerator implements TaskGenerator {
             }
             out.add(new Example(c, k, List.of(new Target(-1, up[0], down[0]))));
         }
-        return new Generated(new Task("greater-than", out), skips.counts);
+        return skips.task("greater-than", out);
     }
 
     static String two(int yy) {

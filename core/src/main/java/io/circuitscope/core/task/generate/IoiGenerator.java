@@ -2,7 +2,6 @@ package io.circuitscope.core.task.generate;
 
 import io.circuitscope.core.task.Example;
 import io.circuitscope.core.task.Target;
-import io.circuitscope.core.task.Task;
 import io.circuitscope.core.tokenize.TextTokenizer;
 import java.util.ArrayList;
 import java.util.List;
@@ -55,7 +54,13 @@ public final class IoiGenerator implements TaskGenerator {
         Skips skips = new Skips();
         List<String> names = new ArrayList<>();
         List<Integer> ids = new ArrayList<>();
+        List<String> unknownNames = new ArrayList<>();
         for (String nm : NAMES) {
+            if (!UnknownWords.in(tokenizer, " " + nm).isEmpty()) {
+                unknownNames.add(nm);
+                skips.add("name unknown to the tokenizer");
+                continue;
+            }
             int[] t = tokenizer.encode(" " + nm);
             if (t.length == 1) {
                 names.add(nm);
@@ -66,7 +71,8 @@ public final class IoiGenerator implements TaskGenerator {
         }
         if (names.size() < 5) {
             throw new IllegalArgumentException("only " + names.size() + " of the IOI names are single tokens for this "
-                    + "tokenizer; need at least 5 (IO, S and three for the ABC corruption)");
+                    + "tokenizer; need at least 5 (IO, S and three for the ABC corruption)"
+                    + (unknownNames.isEmpty() ? "" : "; unknown to it: " + String.join(", ", unknownNames)));
         }
         Random rng = new Random(seed);
         List<Example> out = new ArrayList<>();
@@ -83,6 +89,11 @@ public final class IoiGenerator implements TaskGenerator {
             String c2 = names.get(pick[3]);
             String c3 = names.get(pick[4]);
             String corrupt = fill(template, abba ? c1 : c2, abba ? c2 : c1, c3, place, object);
+            List<String> unknown = UnknownWords.in(tokenizer, clean, corrupt);
+            if (!unknown.isEmpty()) {
+                UnknownWords.skip(skips, unknown);
+                continue;
+            }
             int[] cleanIds = tokenizer.encode(clean);
             int[] corruptIds = tokenizer.encode(corrupt);
             if (cleanIds.length != corruptIds.length) {
@@ -91,7 +102,7 @@ public final class IoiGenerator implements TaskGenerator {
             }
             out.add(new Example(cleanIds, corruptIds, List.of(new Target(-1, ids.get(pick[0]), ids.get(pick[1])))));
         }
-        return new Generated(new Task("ioi", out), skips.counts);
+        return skips.task("ioi", out);
     }
 
     /** k distinct indices in [0, size). */

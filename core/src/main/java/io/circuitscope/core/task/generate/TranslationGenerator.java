@@ -81,6 +81,12 @@ public final class TranslationGenerator implements TaskGenerator {
                     skips.add("clean and corrupt lengths differ");
                     continue;
                 }
+                List<String> unknown = UnknownWords.in(tokenizer, prefix, corrupt, " " + pair.target()[k],
+                        " " + pair.source()[k]);
+                if (!unknown.isEmpty()) {
+                    UnknownWords.skip(skips, unknown);
+                    continue;
+                }
                 if (pair.target()[k].equals(pair.source()[k])) {
                     skips.add("next word is the same in both languages");
                     continue;
