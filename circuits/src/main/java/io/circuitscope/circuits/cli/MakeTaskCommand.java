@@ -45,7 +45,19 @@ final class MakeTaskCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
         try (LoadedModel loaded = modelOptions.load()) {
-            Generated generated = g.generate(loaded.tokenizer(), loaded.model().config().vocabSize(), n, seed);
+            Generated generated;
+            try {
+                generated = g.generate(loaded.tokenizer(), loaded.model().config().vocabSize(), n, seed);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(modelOptions.model + ": " + e.getMessage(), e);
+            }
+            int context = loaded.model().config().contextLength();
+            if (generated.longestPrompt() > context) {
+                // the file would only fail later, in every command that reads it with this model
+                throw new IllegalArgumentException(modelOptions.model + ": " + g.name() + " prompts of "
+                        + generated.longestPrompt() + " tokens do not fit the model's context of " + context
+                        + " tokens; " + out + " not written");
+            }
             TaskFile.write(out, generated.task());
             spec.commandLine().getOut().printf("wrote %d %s examples to %s%s%n", generated.task().size(), g.name(), out,
                     generated.skipped().isEmpty() ? "" : " (skipped: " + generated.skipped() + ")");

@@ -2,6 +2,7 @@ package io.circuitscope.circuits.cli;
 
 import static io.circuitscope.circuits.cli.CliRun.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -46,6 +47,29 @@ class AnalysisCommandsTest {
         assertTrue(r.err().contains("unknown generator 'nope'"), r.err());
         assertEquals(2, run("make-task", "--generator", "ioi", "--model", dir.toString(), "--n", "0", "--out",
                 dir.resolve("x").toString()).code());
+    }
+
+    /** make-task wrote [UNK] prompts, and prompts longer than the model's context, with exit 0. */
+    @Test
+    void makeTaskRefusesUnknownWordsAndPromptsLongerThanTheContext() throws Exception {
+        Path small = Files.createDirectories(dir.resolve("word-level"));
+        int vocab = TinyTokenizer.writeWordLevel(small, "When", "Mary", "John", "went", "to", "the", "store");
+        TinyCheckpoint.gpt2(22, 1, 2, 4, vocab, 16, false).write(small, TensorDtype.F32);
+        Path out = small.resolve("task.jsonl");
+        CliRun r = run("make-task", "--generator", "ioi", "--model", small.toString(), "--n", "4", "--out", out.toString());
+        assertEquals(1, r.code(), r.out());
+        assertTrue(r.err().contains(small + ": only 2 of the IOI names are single tokens")
+                && r.err().contains("unknown to it: Alice, Bob, Tom"), r.err());
+        assertFalse(Files.exists(out));
+
+        r = run("make-task", "--generator", "induction", "--model", small.toString(), "--n", "4", "--out", out.toString());
+        assertEquals(1, r.code(), r.out());
+        assertTrue(r.err().contains(small + ": induction prompts of 20 tokens do not fit the model's context of 16 "
+                + "tokens; " + out + " not written"), r.err());
+        assertFalse(Files.exists(out));
+        r = run("make-task", "--generator", "induction", "--model", "planted:induction", "--out", out.toString());
+        assertEquals(1, r.code(), r.out());
+        assertTrue(r.err().contains("planted:induction: induction prompts of 20 tokens do not fit"), r.err());
     }
 
     @Test

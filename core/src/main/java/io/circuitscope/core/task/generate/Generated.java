@@ -12,6 +12,11 @@ public record Generated(Task task, Map<String, Integer> skipped) {
         skipped = Map.copyOf(skipped);
     }
 
+    /** The length of the longest prompt, clean or corrupted, in tokens. */
+    public int longestPrompt() {
+        return task.examples().stream().mapToInt(e -> Math.max(e.clean().length, e.corrupt().length)).max().orElse(0);
+    }
+
     public int skippedTotal() {
         return skipped.values().stream().mapToInt(Integer::intValue).sum();
     }
