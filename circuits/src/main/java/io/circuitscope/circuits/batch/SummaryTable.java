@@ -4,8 +4,8 @@ import java.io.IOException;
 
 /** summary.csv and summary.md: one row per run with size, faithfulness, AUC, time and forward passes. */
 final class SummaryTable {
-    private static final String[] COLUMNS = {"run", "state", "model", "task", "method", "seed", "edges", "faithfulness",
-            "auc", "seconds", "forward_passes", "error"};
+    private static final String[] COLUMNS = {"run", "state", "model", "task", "method", "settings", "seed", "edges",
+            "faithfulness", "auc", "seconds", "forward_passes", "error"};
 
     private SummaryTable() {
     }
@@ -17,7 +17,8 @@ final class SummaryTable {
         for (RunSpec r : plan.runs()) {
             Manifest.Entry e = manifest.entry(r.id());
             String[] cells = {r.id(), e.state.name().toLowerCase(java.util.Locale.ROOT), r.model(),
-                    r.task() == null ? "(planted task)" : r.task().getFileName().toString(), r.settings().method(), String.valueOf(r.settings().seed()),
+                    r.task() == null ? "(planted task)" : r.task().getFileName().toString(), r.settings().method(),
+                    settings(r), String.valueOf(r.settings().seed()),
                     value(e, "edges"), number(e, "faithfulness"), number(e, "auc"), String.format("%.1f", e.seconds),
                     value(e, "forward_passes"), e.error == null ? "" : e.error};
             for (int i = 0; i < cells.length; i++) {
@@ -29,6 +30,17 @@ final class SummaryTable {
         }
         BatchRunner.writeAtomically(plan.out().resolve("summary.csv"), csv.toString());
         BatchRunner.writeAtomically(plan.out().resolve("summary.md"), md.toString());
+    }
+
+    /** The method's settings that apply, key=value, so that runs differing only in them can be told apart. */
+    private static String settings(RunSpec r) {
+        StringBuilder out = new StringBuilder();
+        r.settings().asMap().forEach((key, v) -> {
+            if (v != null && !key.equals("key") && !key.equals("seed")) {
+                out.append(out.length() == 0 ? "" : " ").append(key).append('=').append(v);
+            }
+        });
+        return out.toString();
     }
 
     private static String value(Manifest.Entry e, String key) {

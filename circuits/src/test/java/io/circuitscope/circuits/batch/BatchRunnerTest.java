@@ -71,7 +71,10 @@ class BatchRunnerTest {
         assertEquals(2, failed);
         String summary = Files.readString(runs.resolve("summary.md"));
         assertEquals(4 + 2, summary.lines().count(), summary);
-        assertTrue(Files.readString(runs.resolve("summary.csv")).startsWith("run,state,model,task,method,seed,edges,faithfulness"));
+        String csv = Files.readString(runs.resolve("summary.csv"));
+        assertTrue(csv.startsWith("run,state,model,task,method,settings,seed,edges,faithfulness"), csv);
+        // the settings that apply are in the row, so runs differing only in them can be told apart
+        assertTrue(csv.contains("metric=") && csv.contains("ablation=resample"), csv);
     }
 
     @Test
@@ -147,7 +150,7 @@ class BatchRunnerTest {
                 .resolve("circuit.json").toFile());
         assertEquals(6, circuit.get("task").get("examples").asInt());
         assertEquals("planted:induction", circuit.get("model").get("name").asText());
-        assertTrue(Files.readString(runs.resolve("summary.csv")).contains(",planted:induction,(planted task),eap,"),
+        assertTrue(Files.readString(runs.resolve("summary.csv")).contains(",planted:induction,(planted task),eap,metric="),
                 Files.readString(runs.resolve("summary.csv")));
         JsonNode results = new ObjectMapper().readTree(runs.resolve("manifest.json").toFile()).get("runs").get(0)
                 .get("results");
