@@ -71,8 +71,12 @@ final class RenderCommand implements Callable<Integer> {
         if (d.note() != null) {
             spec.commandLine().getErr().println("note: " + d.note());
         }
-        stdout.printf("wrote %s (%d nodes, %d edges%s)%n", target, d.nodeCount(), doc.circuit().edgeCount(),
-                d.collapsed() ? ", collapsed by layer" : "");
+        if (d.collapsed()) { // the drawing merges edges, so its counts are not the circuit's
+            stdout.printf("wrote %s (a circuit of %d nodes and %d edges, drawn collapsed by layer as %d nodes)%n", target,
+                    d.circuitNodes(), doc.circuit().edgeCount(), d.nodeCount());
+        } else {
+            stdout.printf("wrote %s (%d nodes, %d edges)%n", target, d.nodeCount(), doc.circuit().edgeCount());
+        }
         stdout.flush();
         return 0;
     }

@@ -58,7 +58,8 @@ class RenderCommandTest {
         Path collapsedFile = dir.resolve("collapsed.dot");
         CliRun r = run("render", circuit.toString(), "--format", "dot", "--collapse-layers", "--out", collapsedFile.toString());
         assertEquals(0, r.code(), r.err());
-        assertTrue(r.out().contains("collapsed by layer"), r.out());
+        assertTrue(r.out().contains("drawn collapsed by layer as"), r.out());
+        assertTrue(r.out().matches("(?s).*a circuit of \\d+ nodes and \\d+ edges, drawn.*"), r.out());
         String collapsed = Files.readString(collapsedFile);
         assertTrue(count(collapsed, "\\[label=") < count(dot, "\\[label="));
         assertEquals(20, count(dot, "\\[label="), "one node statement per circuit node");
