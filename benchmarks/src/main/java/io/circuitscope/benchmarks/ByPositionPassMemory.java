@@ -6,13 +6,7 @@ import io.circuitscope.core.graph.EdgePatcher;
 import io.circuitscope.core.graph.TaskPatcher;
 import io.circuitscope.core.model.HookedTransformer;
 import io.circuitscope.core.model.ModelConfig;
-import io.circuitscope.core.task.Example;
 import io.circuitscope.core.task.Metrics;
-import io.circuitscope.core.task.Target;
-import io.circuitscope.core.task.Task;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Random;
 
 /**
  * Memory one patched pass over a position-aware graph needs on a GPT-2-small-shaped model (random weights):
@@ -24,20 +18,9 @@ import java.util.Random;
 public final class ByPositionPassMemory {
     public static void main(String[] args) throws Exception {
         ModelConfig config = RandomModels.gpt2SmallConfig();
-        Random rng = new Random(0);
-        List<Example> examples = new ArrayList<>();
-        for (int i = 0; i < 8; i++) {
-            int[] clean = new int[15];
-            int[] corrupt = new int[15];
-            for (int p = 0; p < 15; p++) {
-                clean[p] = rng.nextInt(1000);
-                corrupt[p] = p == 3 ? rng.nextInt(1000) : clean[p];
-            }
-            examples.add(new Example(clean, corrupt, List.of(new Target(-1, 5, 6))));
-        }
         try (HookedTransformer model = RandomModels.randomGpt2(config)) {
             EdgePatcher patcher = new EdgePatcher(model, ComputationGraph.byPosition(config, 15));
-            try (TaskPatcher tp = new TaskPatcher(patcher, new Task("by-position", examples), Metrics.LOGIT_DIFF,
+            try (TaskPatcher tp = new TaskPatcher(patcher, EapThroughput.ioiShapedTask(config, 8), Metrics.LOGIT_DIFF,
                     Ablation.RESAMPLE, 8)) {
                 long before = ForwardThroughput.Memory.residentMiB();
                 boolean[] keep = new boolean[tp.graph().nEdges()];

@@ -38,9 +38,14 @@ public final class EapThroughput {
 
     /** 20 random prompts of 15 tokens whose corrupted twins differ at positions 3 and 9 (the IOI names' places). */
     static Task ioiSizedTask(ModelConfig config) {
+        return ioiShapedTask(config, 20);
+    }
+
+    /** {@code n} random prompts of 15 tokens whose corrupted twins differ at positions 3 and 9. */
+    static Task ioiShapedTask(ModelConfig config, int n) {
         Random rng = new Random(0);
         List<Example> examples = new ArrayList<>();
-        for (int i = 0; i < 20; i++) {
+        for (int i = 0; i < n; i++) {
             int[] clean = new int[15];
             int[] corrupt = new int[15];
             for (int p = 0; p < 15; p++) {
@@ -49,7 +54,7 @@ public final class EapThroughput {
             }
             examples.add(new Example(clean, corrupt, List.of(new Target(-1, rng.nextInt(1000), rng.nextInt(1000)))));
         }
-        return new Task("ioi-sized", examples);
+        return new Task("ioi-shaped", examples);
     }
 
     /** A scorer this harness knows by its printed name. */

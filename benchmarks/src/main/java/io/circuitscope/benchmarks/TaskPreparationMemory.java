@@ -5,13 +5,8 @@ import io.circuitscope.core.graph.EdgePatcher;
 import io.circuitscope.core.graph.TaskPatcher;
 import io.circuitscope.core.model.HookedTransformer;
 import io.circuitscope.core.model.ModelConfig;
-import io.circuitscope.core.task.Example;
 import io.circuitscope.core.task.Metrics;
-import io.circuitscope.core.task.Target;
 import io.circuitscope.core.task.Task;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Random;
 
 /**
  * Resident memory a prepared task holds on a GPT-2-small-shaped model (random weights): per batch it should
@@ -26,7 +21,7 @@ public final class TaskPreparationMemory {
         int batchSize = args.length > 1 ? Integer.parseInt(args[1]) : 16;
         Ablation ablation = args.length > 2 ? Ablation.parse(args[2]) : Ablation.RESAMPLE;
         ModelConfig config = RandomModels.gpt2SmallConfig();
-        Task task = task(config, examples);
+        Task task = EapThroughput.ioiShapedTask(config, examples);
         try (HookedTransformer model = RandomModels.randomGpt2(config)) {
             EdgePatcher patcher = new EdgePatcher(model);
             System.gc();
@@ -40,20 +35,5 @@ public final class TaskPreparationMemory {
                         sourcesMiB, ForwardThroughput.Memory.peakResidentMiB());
             }
         }
-    }
-
-    private static Task task(ModelConfig config, int n) {
-        Random rng = new Random(0);
-        List<Example> examples = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
-            int[] clean = new int[15];
-            int[] corrupt = new int[15];
-            for (int p = 0; p < 15; p++) {
-                clean[p] = rng.nextInt(config.vocabSize());
-                corrupt[p] = p == 3 || p == 9 ? rng.nextInt(config.vocabSize()) : clean[p];
-            }
-            examples.add(new Example(clean, corrupt, List.of(new Target(-1, rng.nextInt(1000), rng.nextInt(1000)))));
-        }
-        return new Task("memory", examples);
     }
 }

@@ -9,11 +9,11 @@ import java.util.List;
 import java.util.Random;
 
 /** Tasks for random models: the answer is what the clean run predicts, the wrong answer what the corrupted run does. */
-final class RandomTasks {
+public final class RandomTasks {
     private RandomTasks() {
     }
 
-    static Task make(HookedTransformer model, long seed, int n, int length, boolean identicalCorruption) {
+    public static Task make(HookedTransformer model, long seed, int n, int length, boolean identicalCorruption) {
         Random rng = new Random(seed);
         int vocab = model.config().vocabSize();
         List<Example> examples = new ArrayList<>();

@@ -12,13 +12,11 @@ import io.circuitscope.core.task.Corruption;
 import io.circuitscope.core.task.Direction;
 import io.circuitscope.core.task.Example;
 import io.circuitscope.core.task.Metrics;
-import io.circuitscope.core.task.Target;
 import io.circuitscope.core.task.Task;
+import io.circuitscope.discovery.RandomTasks;
 import io.circuitscope.discovery.analysis.ActivationPatching.Options;
 import io.circuitscope.discovery.analysis.ActivationPatching.Site;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /** Mean ablation in the classic analyses takes the task's mean, so their answers do not depend on batching. */
@@ -27,7 +25,7 @@ class MeanAblationAnalysesTest {
     void activationPatchingGivesTheSameAnswerForAnyBatchSize() {
         try (LoadedModel loaded = AnalysesTest.model()) {
             HookedTransformer m = loaded.model();
-            Task t = randomTask(7, 41, 5);
+            Task t = RandomTasks.make(m, 11, 7, 5, false);
             Options mean = Options.of(Metrics.LOGIT_DIFF, Direction.NOISE, Site.HEADS, false)
                     .withCorruption(Corruption.mean());
             PatchResult whole = ActivationPatching.sweep(m, t, mean);
@@ -45,7 +43,7 @@ class MeanAblationAnalysesTest {
     void edgePatchingAgreesWithTheTaskPatcherAcrossBatchesOfSixtyFour() {
         try (LoadedModel loaded = AnalysesTest.model()) {
             HookedTransformer m = loaded.model();
-            Task t = randomTask(70, 41, 5); // two batches: 64 and 6
+            Task t = RandomTasks.make(m, 11, 70, 5, false); // two batches: 64 and 6
             PatchResult edges = PathPatching.edges(m, t, Metrics.LOGIT_DIFF, Direction.NOISE, Corruption.mean(), "a1",
                     256, false);
             // the task patcher's mean is over the corrupted prompts: make them the clean ones
@@ -60,21 +58,5 @@ class MeanAblationAnalysesTest {
                 }
             }
         }
-    }
-
-    private static Task randomTask(int n, int vocab, int length) {
-        Random rng = new Random(11);
-        List<Example> examples = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
-            int[] clean = new int[length];
-            int[] corrupt = new int[length];
-            for (int p = 0; p < length; p++) {
-                clean[p] = rng.nextInt(vocab);
-                corrupt[p] = rng.nextInt(vocab);
-            }
-            int correct = rng.nextInt(vocab);
-            examples.add(new Example(clean, corrupt, List.of(new Target(-1, correct, (correct + 1) % vocab))));
-        }
-        return new Task("random", examples);
     }
 }
