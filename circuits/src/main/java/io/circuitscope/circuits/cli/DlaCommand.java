@@ -67,7 +67,7 @@ final class DlaCommand implements Callable<Integer> {
                     out.println(sb);
                 }
             }
-            output.writeHeatmap(r.heads());
+            output.writeHeatmap(r.heads(), "direct logit attribution per head");
             out.flush();
         }
         return 0;

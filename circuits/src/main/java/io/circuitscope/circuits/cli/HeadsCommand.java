@@ -98,7 +98,7 @@ final class HeadsCommand implements Callable<Integer> {
                     out.println("heads above " + threshold + ": " + tr.selected());
                 }
             }
-            output.writeHeatmap(values);
+            output.writeHeatmap(values, score + " score per head");
             out.flush();
         }
         return 0;

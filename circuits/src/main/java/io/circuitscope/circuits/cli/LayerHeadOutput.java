@@ -12,10 +12,10 @@ final class LayerHeadOutput {
     @Option(names = "--png", description = "Also write a layer x head heatmap.")
     Path png;
 
-    /** Writes the [layer][head] values as a heatmap when --png was given. */
-    void writeHeatmap(double[][] values) throws IOException {
+    /** Writes the [layer][head] values as a heatmap titled {@code title} when --png was given. */
+    void writeHeatmap(double[][] values, String title) throws IOException {
         if (png != null) {
-            AnalysisSupport.heatmap(png, values, 16);
+            HeatmapPng.write(png, values, 16, title, "columns: heads");
         }
     }
 }

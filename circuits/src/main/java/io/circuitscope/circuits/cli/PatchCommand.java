@@ -154,7 +154,10 @@ final class PatchCommand implements Callable<Integer> {
                 }
             }
             if (png != null && !edgeKeys) {
-                AnalysisSupport.heatmap(png, grid(r, loaded.model().config().nLayers()), 16);
+                HeatmapPng.write(png, grid(r, loaded.model().config().nLayers()), 16,
+                        "normalized effect (" + r.metric() + ", " + r.direction() + ")",
+                        "columns: " + (site.isPerHead() ? (byPosition ? "heads x positions" : "heads")
+                                : (byPosition ? "positions" : "one per layer")));
             }
             out.flush();
         }

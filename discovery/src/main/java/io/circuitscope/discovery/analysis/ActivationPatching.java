@@ -53,6 +53,11 @@ public final class ActivationPatching {
             this.label = label;
         }
 
+        /** Whether this site has one variant per head (else one per layer). */
+        public boolean isPerHead() {
+            return perHead;
+        }
+
         public static Site byName(String name) {
             return switch (name.toLowerCase(Locale.ROOT)) {
                 case "resid", "resid_pre" -> RESID;
