@@ -348,7 +348,9 @@ public final class CircuitDiagram {
             return "n/a";
         }
         double a = Math.abs(v);
-        return a != 0 && (a < 1e-3 || a >= 1e5) ? String.format(Locale.ROOT, "%.3e", v) : String.format(Locale.ROOT, "%.4f", v);
+        // + 0.0 turns -0.0 into 0.0, which would print as "-0.0000"
+        return a != 0 && (a < 1e-3 || a >= 1e5) ? String.format(Locale.ROOT, "%.3e", v)
+                : String.format(Locale.ROOT, "%.4f", v + 0.0);
     }
 
     /** A DOT double-quoted string; {@code keepNewlines} leaves {@code \n} escapes (already in the text) intact. */

@@ -103,7 +103,7 @@ public final class HtmlReport {
         }
         h.append("</p>\n<div class=\"diagram\">").append(svg).append("</div></section>\n");
 
-        topEdges(h, doc.circuit(), options.topEdges());
+        topEdges(h, doc.circuit(), options.topEdges(), importanceMeaning(doc.method()));
         topNodes(h, doc.circuit(), TOP_NODES);
 
         if (!heatmaps.isEmpty()) {
@@ -164,7 +164,24 @@ public final class HtmlReport {
         return s.replaceFirst("<svg ", "<svg class=\"circuit\" ");
     }
 
-    private static void topEdges(StringBuilder h, Circuit c, int n) {
+    /**
+     * What an edge's importance is for the method that found the circuit: ACDC's damage for the edges it tried,
+     * AtP*'s GradDrop-aware magnitude for AtP*'s estimates.
+     */
+    static String importanceMeaning(Map<String, Object> method) {
+        String key = String.valueOf(method.get("key"));
+        boolean acdc = key.equals("acdc") || key.equals("pipeline");
+        boolean atpStar = key.equals("atp-star") || (key.equals("pipeline") && "atp-star".equals(method.get("scorer")));
+        String gradDrop = "the larger of |score| and GradDrop's cancellation-proof magnitude";
+        if (acdc) {
+            return "edges ACDC tried rank by the damage their removal did when tried (ACDC's criterion, 0 when it "
+                    + "helped), so the edges it kept come first" + (key.equals("pipeline")
+                            ? "; the others by " + (atpStar ? gradDrop : "|score|") : "");
+        }
+        return atpStar ? gradDrop : "|score|";
+    }
+
+    private static void topEdges(StringBuilder h, Circuit c, int n, String importance) {
         EdgeScores scores = c.scores();
         List<Edge> all = c.graph().edges();
         List<Integer> rows = new ArrayList<>();
@@ -184,8 +201,7 @@ public final class HtmlReport {
         } else {
             long inTable = rows.stream().filter(c::contains).count();
             h.append("<p class=\"note\">Ranked by ").append(by).append(" (ties by edge index); a score estimates "
-                    + "m(edge patched) - m(clean)").append(own ? "; the importance is the larger of |score| and GradDrop's "
-                    + "cancellation-proof magnitude" : "").append(". ")
+                    + "m(edge patched) - m(clean)").append(own ? "; importance: " + importance : "").append(". ")
                     .append(inTable).append(" of the circuit's ").append(c.edgeCount()).append(" edges are among these ")
                     .append(rows.size()).append(".</p>\n");
         }

@@ -104,4 +104,10 @@ class CircuitDiagramTest {
         assertTrue(d.dot().contains(d.note()), "the note is in the diagram's title");
         assertFalse(CircuitDiagram.of(doc, new CircuitDiagram.Options(false, 20, null)).collapsed());
     }
+
+    @org.junit.jupiter.api.Test
+    void negativeZeroPrintsAsZero() {
+        org.junit.jupiter.api.Assertions.assertEquals("0.0000", CircuitDiagram.fmt(-0.0));
+        org.junit.jupiter.api.Assertions.assertEquals("-2.000e-08", CircuitDiagram.fmt(-2e-8));
+    }
 }

@@ -23,11 +23,18 @@ class HtmlReportImportanceTest {
             }
         }
         importance[smallest] = 10; // the circuit edge with the smallest |score| is the most important
+        java.util.Map<String, Object> atpStar = new java.util.LinkedHashMap<>(plain.method());
+        atpStar.put("key", "atp-star");
         CircuitDocument ranked = new CircuitDocument(c.withScores(EdgeScores.ranked(c.graph(), scores, importance)),
-                plain.model(), plain.task(), plain.method(), plain.summary(), plain.extra());
+                plain.model(), plain.task(), atpStar, plain.summary(), plain.extra());
         String html = HtmlReport.render(ranked, HtmlReport.Options.defaults());
         assertTrue(html.contains("Top edges by importance"), "heading");
         assertTrue(html.contains("GradDrop"), "explains what the importance is");
+        // the same ranking from the pipeline (eap-ig, then ACDC) is explained as ACDC's damage, not GradDrop
+        String pipelineHtml = HtmlReport.render(new CircuitDocument(ranked.circuit(), plain.model(), plain.task(),
+                plain.method(), plain.summary(), plain.extra()), HtmlReport.Options.defaults());
+        assertTrue(pipelineHtml.contains("the damage their removal did") && !pipelineHtml.contains("GradDrop"),
+                "pipeline: " + plain.method());
         String name = c.graph().edges().get(smallest).name().replace("<", "&lt;").replace(">", "&gt;");
         int table = html.indexOf("Top edges by importance");
         int firstRow = html.indexOf("<tr><td>1</td>", table);
