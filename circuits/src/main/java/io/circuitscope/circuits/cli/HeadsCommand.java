@@ -54,7 +54,9 @@ final class HeadsCommand implements Callable<Integer> {
             double[][] values;
             TranslationScore.Result tr = null;
             if (translation) {
-                tr = TranslationScore.compute(loaded.model(), loaded.requireTokenizer(), TranslationGenerator.PAIRS,
+                tr = TranslationScore.compute(loaded.model(), loaded.requireTokenizer("the translation score "
+                        + "tokenizes its word pairs; use a model with its tokenizer.json, or another --score"),
+                        TranslationGenerator.PAIRS,
                         threshold);
                 values = tr.difference();
             } else {

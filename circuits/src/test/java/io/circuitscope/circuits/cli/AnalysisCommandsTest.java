@@ -145,6 +145,13 @@ class AnalysisCommandsTest {
     }
 
     @Test
+    void theTranslationScoreSaysItNeedsATokenizer() {
+        CliRun r = run("heads", "--model", "planted:induction", "--score", "translation");
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("the translation score tokenizes its word pairs"), r.err()); // not "pass token ids"
+    }
+
+    @Test
     void headsScoresEveryHead() throws Exception {
         CliRun r = run("heads", "--model", dir.toString(), "--task", induction.toString(), "--score", "induction", "--json");
         assertEquals(0, r.code(), r.err());

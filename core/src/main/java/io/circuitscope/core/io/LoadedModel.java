@@ -15,8 +15,13 @@ public record LoadedModel(HookedTransformer model, TextTokenizer tokenizer, Path
 
     /** The tokenizer, or a clear error when the checkpoint has none. */
     public TextTokenizer requireTokenizer() {
+        return requireTokenizer("pass token ids instead");
+    }
+
+    /** As above; {@code remedy} says what the user can do instead, for the command at hand. */
+    public TextTokenizer requireTokenizer(String remedy) {
         if (tokenizer == null) {
-            throw new CheckpointException(source + ": no tokenizer.json next to the model; pass token ids instead");
+            throw new CheckpointException(source + ": no tokenizer.json next to the model; " + remedy);
         }
         return tokenizer;
     }
