@@ -43,6 +43,8 @@ public final class CircuitValidator {
         double[] mEmpty = base[1];
         double[] mCircuit = base[2];
         double[] mComplement = base[3];
+        double fullMean = Bootstrap.mean(mFull, identity(mFull.length));
+        double emptyMean = Bootstrap.mean(mEmpty, identity(mEmpty.length));
         // resampled by prompt: a prompt's several targets (induction) share its activations
         int[] prompts = task.promptOfTarget();
         Estimate faithfulness = Bootstrap.estimateClustered(prompts, idx -> normalized(mCircuit, mFull, mEmpty, idx),
@@ -51,13 +53,14 @@ public final class CircuitValidator {
                 idx -> normalized(mComplement, mFull, mEmpty, idx), settings.bootstrapSamples(), settings.confidence(),
                 settings.seed() + 1);
         // how far the clean-corrupted gap itself moves across resamples: every faithfulness divides by it
-        double fullGap = Bootstrap.mean(mFull, identity(mFull.length)) - Bootstrap.mean(mEmpty, identity(mFull.length));
+        double fullGap = fullMean - emptyMean;
         Estimate gapShare = Bootstrap.estimateClustered(prompts,
                 idx -> (Bootstrap.mean(mFull, idx) - Bootstrap.mean(mEmpty, idx)) / fullGap, settings.bootstrapSamples(),
                 settings.confidence(), settings.seed());
         progress.advance(1, task.forwardPasses() - passesBefore);
 
-        List<ValidationReport.ComponentScore> components = minimality(task, circuit, faithfulness.value());
+        List<ValidationReport.ComponentScore> components = minimality(task, circuit, faithfulness.value(),
+                v -> (v - emptyMean) / (fullMean - emptyMean));
         progress.advance(2, task.forwardPasses() - passesBefore);
 
         double[] incompleteness = completeness(task, circuit);
@@ -92,7 +95,8 @@ public final class CircuitValidator {
      * K empty: a component that works against the behaviour (a negative name mover, whose removal raises
      * faithfulness) is as much a part of the mechanism as one that carries it.
      */
-    private List<ValidationReport.ComponentScore> minimality(TaskPatcher task, Circuit circuit, double f) {
+    private List<ValidationReport.ComponentScore> minimality(TaskPatcher task, Circuit circuit, double f,
+            java.util.function.DoubleUnaryOperator normalized) {
         List<String> names = new ArrayList<>();
         List<Boolean> isNode = new ArrayList<>();
         List<boolean[]> masks = new ArrayList<>();
@@ -115,7 +119,8 @@ public final class CircuitValidator {
         double[] values = evaluateInChunks(task, masks);
         List<ValidationReport.ComponentScore> out = new ArrayList<>();
         for (int i = 0; i < values.length; i++) {
-            double change = f - task.normalized(values[i]);
+            // normalised by the same patched all-kept and all-patched passes as f, so round-off cannot differ
+            double change = f - normalized.applyAsDouble(values[i]);
             out.add(new ValidationReport.ComponentScore(names.get(i), isNode.get(i), change,
                     Math.abs(change) >= settings.minimalityThreshold()));
         }
