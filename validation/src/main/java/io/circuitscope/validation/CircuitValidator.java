@@ -51,7 +51,7 @@ public final class CircuitValidator {
                 settings.bootstrapSamples(), settings.confidence(), settings.seed());
         Estimate complementFaithfulness = Bootstrap.estimateClustered(prompts,
                 idx -> normalized(mComplement, mFull, mEmpty, idx), settings.bootstrapSamples(), settings.confidence(),
-                settings.seed() + 1);
+                settings.seed()); // the same resamples as faithfulness: related quantities move together
         // how far the clean-corrupted gap itself moves across resamples: every faithfulness divides by it
         double fullGap = fullMean - emptyMean;
         Estimate gapShare = Bootstrap.estimateClustered(prompts,
