@@ -55,16 +55,7 @@ public final class TinyTokenizer {
         model.put("type", "WordLevel");
         model.put("vocab", vocab);
         model.put("unk_token", "[UNK]");
-        Map<String, Object> root = new LinkedHashMap<>();
-        root.put("version", "1.0");
-        root.put("truncation", null);
-        root.put("padding", null);
-        root.put("added_tokens", List.of());
-        root.put("normalizer", null);
-        root.put("pre_tokenizer", Map.of("type", "Whitespace"));
-        root.put("post_processor", null);
-        root.put("decoder", null);
-        root.put("model", model);
+        Map<String, Object> root = tokenizerJson(Map.of("type", "Whitespace"), null, null, model);
         new ObjectMapper().writeValue(dir.resolve("tokenizer.json").toFile(), root);
         return vocab.size();
     }
@@ -110,17 +101,24 @@ public final class TinyTokenizer {
         model.put("byte_fallback", false);
         model.put("vocab", vocab);
         model.put("merges", merges);
+        Map<String, Object> root = tokenizerJson(byteLevel, byteLevel, byteLevel, model);
+        new ObjectMapper().writeValue(dir.resolve("tokenizer.json").toFile(), root);
+        return vocab.size();
+    }
+
+    /** A tokenizer.json's top level around {@code model}, with the given pipeline stages (null: none). */
+    private static Map<String, Object> tokenizerJson(Object preTokenizer, Object postProcessor, Object decoder,
+            Map<String, Object> model) {
         Map<String, Object> root = new LinkedHashMap<>();
         root.put("version", "1.0");
         root.put("truncation", null);
         root.put("padding", null);
         root.put("added_tokens", List.of());
         root.put("normalizer", null);
-        root.put("pre_tokenizer", byteLevel);
-        root.put("post_processor", byteLevel);
-        root.put("decoder", byteLevel);
+        root.put("pre_tokenizer", preTokenizer);
+        root.put("post_processor", postProcessor);
+        root.put("decoder", decoder);
         root.put("model", model);
-        new ObjectMapper().writeValue(dir.resolve("tokenizer.json").toFile(), root);
-        return vocab.size();
+        return root;
     }
 }
