@@ -162,9 +162,17 @@ public final class TaskFile {
         return out;
     }
 
+    /** Ids and text for the same thing would disagree sooner or later: one of them, never both. */
+    private static void requireOne(Where where, String idField, JsonNode ids, String textField, JsonNode text) {
+        if (ids != null && !ids.isNull() && text != null && !text.isNull()) {
+            throw where.error(null, "fields '" + idField + "' and '" + textField + "' both give it; keep one");
+        }
+    }
+
     private static int[] prompt(Where where, JsonNode node, String key, TextTokenizer tokenizer) {
         JsonNode ids = node.get(key + "_ids");
         JsonNode text = node.get(key);
+        requireOne(where, key + "_ids", ids, key, text);
         if (ids != null && !ids.isNull()) {
             if (!ids.isArray() || ids.isEmpty()) {
                 throw where.error(key + "_ids", "must be a non-empty array of token ids");
@@ -216,6 +224,7 @@ public final class TaskFile {
             boolean required) {
         JsonNode id = t.get(key + "_id");
         JsonNode text = t.get(key);
+        requireOne(where, field + "." + key + "_id", id, field + "." + key, text);
         if (id != null && !id.isNull()) {
             if (!id.isIntegralNumber() || id.asInt() < 0) {
                 throw where.error(field + "." + key + "_id", "must be a non-negative integer, got " + id);

@@ -125,4 +125,19 @@ class TaskFileTest {
         assertEquals(file + ":2: prompt is 5 tokens, longer than the model's context window of 4 tokens", e.getMessage());
         assertEquals(2, TaskFile.read(file, null, false, 10, 5).size());
     }
+
+    /** A prompt or an answer given both as ids and as text is ambiguous: refused, naming both fields. */
+    @Test
+    void idsAndTextForTheSameThingAreRefused() throws Exception {
+        Path file = dir.resolve("both.jsonl");
+        Files.writeString(file, "{\"clean_ids\": [1, 2], \"corrupt_ids\": [1, 3], "
+                + "\"targets\": [{\"position\": -1, \"correct_id\": 4, \"correct\": \" Mary\", \"wrong_id\": 5}]}\n");
+        TaskFileException e = assertThrows(TaskFileException.class, () -> TaskFile.read(file, null, false, 10));
+        assertEquals(file + ":1: fields 'targets[0].correct_id' and 'targets[0].correct' both give it; keep one",
+                e.getMessage());
+        Files.writeString(file, "{\"clean_ids\": [1, 2], \"clean\": \"a b\", \"corrupt_ids\": [1, 3], "
+                + "\"targets\": [{\"position\": -1, \"correct_id\": 4, \"wrong_id\": 5}]}\n");
+        e = assertThrows(TaskFileException.class, () -> TaskFile.read(file, null, false, 10));
+        assertTrue(e.getMessage().contains("fields 'clean_ids' and 'clean' both give it"), e.getMessage());
+    }
 }
