@@ -189,7 +189,7 @@ public final class BatchPlan {
         return new RunSpec(id, isPathLike(model) ? base.resolve(model).normalize().toString() : model,
                 task.isEmpty() ? null : base.resolve(task).normalize(), s,
                 reference.isEmpty() ? null : base.resolve(reference).normalize(), flag(file, r, "align", where, false),
-                (int) number(file, r, "examples", where, RunSpec.PLANTED_EXAMPLES));
+                (int) number(file, r, "examples", where, PlantedModels.DEFAULT_EXAMPLES));
     }
 
     /**

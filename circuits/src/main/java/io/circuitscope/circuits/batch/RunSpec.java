@@ -11,6 +11,4 @@ import java.nio.file.Path;
  */
 public record RunSpec(String id, String model, Path task, DiscoverySettings settings, Path reference, boolean align,
         int examples) {
-    /** discover's default --examples. */
-    public static final int PLANTED_EXAMPLES = 32;
 }

@@ -58,8 +58,8 @@ final class SettingChecks {
         if (FLAGS.contains(key) && !value.isBoolean()) {
             return "field '" + key + "' must be true or false, got " + value;
         }
-        if (key.equals("tau") && !(value.isNumber() && value.asDouble() >= 0)) {
-            return "field 'tau' must be a number >= 0 (the ACDC threshold), got " + value;
+        if (key.equals("tau") && !(value.isNumber() && value.asDouble() >= 0 && Double.isFinite(value.asDouble()))) {
+            return "field 'tau' must be a finite number >= 0 (the ACDC threshold), got " + value;
         }
         if (key.equals("candidates")) {
             try {

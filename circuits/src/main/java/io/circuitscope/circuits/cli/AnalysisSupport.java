@@ -15,9 +15,6 @@ final class AnalysisSupport {
     private AnalysisSupport() {
     }
 
-    /** Examples of a planted model's own task when an analysis is given no task file (discover's default, seed 0). */
-    static final int PLANTED_EXAMPLES = 32;
-
     /** A usage error, before any model is loaded, when there is no task file and the model brings no task. */
     static void requireTask(Path file, String model, CommandLine.Model.CommandSpec spec, String needer) {
         if (file == null && !PlantedModels.isPlanted(model)) {
@@ -29,7 +26,7 @@ final class AnalysisSupport {
     /** The task file read for the loaded model, or, without a file, the planted model's own task. */
     static Task task(Path file, String model, LoadedModel loaded) {
         if (file == null) {
-            return PlantedModels.byArgument(model).task(0, PLANTED_EXAMPLES);
+            return PlantedModels.byArgument(model).task(0, PlantedModels.DEFAULT_EXAMPLES);
         }
         return TaskFile.read(file, loaded.tokenizer(), false, loaded.model().config().vocabSize(),
                 loaded.model().config().contextLength());

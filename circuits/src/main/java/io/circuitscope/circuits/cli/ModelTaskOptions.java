@@ -18,7 +18,7 @@ final class ModelTaskOptions {
             description = "Task file (JSON Lines); planted models bring their own task when omitted.")
     Path taskFile;
 
-    @Option(names = "--examples", defaultValue = "32", description = "Examples of a planted model's task (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--examples", defaultValue = "" + io.circuitscope.core.planted.PlantedModels.DEFAULT_EXAMPLES, description = "Examples of a planted model's task (default: ${DEFAULT-VALUE}).")
     int examples;
 
     @Option(names = "--align", description = "Left-pad clean/corrupted prompts of different token lengths.")

@@ -1,8 +1,8 @@
 package io.circuitscope.circuits.cli;
 
+import io.circuitscope.circuits.io.ModelShape;
 import io.circuitscope.core.model.ModelConfig;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -16,14 +16,7 @@ final class RecordedModel {
 
     /** Refuses when a shape circuit.json records differs from {@code config}'s; absent fields are not checked. */
     static void requireSame(Path circuitFile, Map<String, Object> recorded, ModelConfig config) {
-        Map<String, Object> actual = new LinkedHashMap<>();
-        actual.put("n_layers", config.nLayers());
-        actual.put("n_heads", config.nHeads());
-        actual.put("n_kv_heads", config.nKvHeads());
-        actual.put("d_model", config.dModel());
-        actual.put("d_mlp", config.dMlp());
-        actual.put("vocab_size", config.vocabSize());
-        for (Map.Entry<String, Object> field : actual.entrySet()) {
+        for (Map.Entry<String, Object> field : ModelShape.of(config).entrySet()) {
             Object was = recorded.get(field.getKey());
             if (was != null && !was.toString().equals(field.getValue().toString())) {
                 throw new IllegalArgumentException(circuitFile + ": the circuit was found on a model with "

@@ -102,15 +102,7 @@ public final class DiscoveryRun {
             modelInfo.put("name", modelName);
             modelInfo.put("family", model.config().family());
             modelInfo.put("config_hash", Hashes.of(model.config()));
-            modelInfo.put("n_layers", model.config().nLayers());
-            modelInfo.put("n_heads", model.config().nHeads());
-            modelInfo.put("n_kv_heads", model.config().nKvHeads());
-            modelInfo.put("d_model", model.config().dModel());
-            modelInfo.put("d_mlp", model.config().dMlp());
-            modelInfo.put("vocab_size", model.config().vocabSize());
-            modelInfo.put("context_length", model.config().contextLength());
-            // with n_layers and n_heads this rebuilds the graph without the model (CircuitJson.read(Path))
-            modelInfo.put("parallel_attn_mlp", model.config().parallelAttnMlp());
+            modelInfo.putAll(io.circuitscope.circuits.io.ModelShape.of(model.config()));
             Map<String, Object> taskInfo = new LinkedHashMap<>();
             taskInfo.put("name", task.name());
             taskInfo.put("hash", Hashes.of(task));

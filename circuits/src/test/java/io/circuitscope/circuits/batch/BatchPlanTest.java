@@ -20,7 +20,9 @@ class BatchPlanTest {
         assertRefused("defaults: {batch_size: 0}", "defaults: field 'batch_size' must be at least 1, got 0");
         assertRefused("defaults: {ig_steps: -1}", "defaults: field 'ig_steps' must be at least 1, got -1");
         assertRefused("defaults: {nodes: -2}", "defaults: field 'nodes' must be at least 0, got -2");
-        assertRefused("defaults: {tau: -1}", "defaults: field 'tau' must be a number >= 0 (the ACDC threshold), got -1");
+        assertRefused("defaults: {tau: -1}", "defaults: field 'tau' must be a finite number >= 0 (the ACDC threshold), "
+                + "got -1");
+        assertRefused("defaults: {tau: 1e400}", "field 'tau' must be a finite number >= 0"); // as discover's --tau
         assertRefused("defaults: {candidates: -3}", "defaults: field 'candidates': candidate budget must be >= 0, got -3");
         assertRefused("defaults: {candidates: '>=big'}", "field 'candidates': candidate budget '>=big'");
         assertRefused("defaults: {edges: 2.5}", "field 'edges' must be a whole number, got 2.5");
@@ -76,7 +78,7 @@ class BatchPlanTest {
         assertEquals("planted:ioi", plan.runs().get(0).model());
         assertEquals(dir.toRealPath().resolve("t.jsonl"), plan.runs().get(0).task(), "a task file given is used");
         assertEquals(null, plan.runs().get(1).task());
-        assertEquals(RunSpec.PLANTED_EXAMPLES, plan.runs().get(1).examples());
+        assertEquals(io.circuitscope.core.planted.PlantedModels.DEFAULT_EXAMPLES, plan.runs().get(1).examples());
         Files.writeString(file, "models: [planted:ioi]\ntasks: [t.jsonl]\n");
         assertEquals(dir.toRealPath().resolve("t.jsonl"), BatchPlan.read(file).runs().get(0).task());
     }

@@ -91,7 +91,7 @@ class BatchRunnerTest {
                 .contains("unknown field 'tua'"));
         Files.writeString(bad, "{\"runs\": [{\"model\": \"model-a\", \"task\": \"task.jsonl\", \"tau\": \"big\"}]}");
         assertTrue(assertThrows(PlanException.class, () -> BatchPlan.read(bad)).getMessage()
-                .contains("field 'tau' must be a number"));
+                .contains("field 'tau' must be a finite number"));
         StringWriter out = new StringWriter();
         assertEquals(1, cli(out, "batch", dir.resolve("missing.json").toString()));
         assertTrue(out.toString().contains("missing.json"), out.toString());

@@ -13,6 +13,9 @@ public final class PlantedModels {
     /** How a model argument names an embedded planted model: {@code planted:induction}. */
     public static final String PREFIX = "planted:";
 
+    /** Examples of a planted model's own task when the user names no task file (discover, analyses, batch). */
+    public static final int DEFAULT_EXAMPLES = 32;
+
     /** Whether a model argument (--model, a plan's model) names a planted model rather than a path or hub id. */
     public static boolean isPlanted(String modelArgument) {
         return modelArgument.startsWith(PREFIX);
