@@ -130,7 +130,7 @@ final class DiscoverCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
         ValidationSettings checkedValidation = validation.settings(spec, settings.seed()); // before any work is done
-        warnAboutIgnoredOptions();
+        warnAboutIgnoredOptions(settings);
         Path dir = out != null ? out
                 : Path.of("runs", "discover-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         PrintWriter stdout = spec.commandLine().getOut();
@@ -171,24 +171,20 @@ final class DiscoverCommand implements Callable<Integer> {
         }
     }
 
-    /** Options given on the command line that the chosen method does not read: said, not silently dropped. */
-    private void warnAboutIgnoredOptions() {
+    /**
+     * Options given on the command line that the chosen method does not read, said rather than silently dropped:
+     * those the settings leave out of circuit.json ({@link DiscoverySettings#asMap}, null when unused).
+     */
+    private void warnAboutIgnoredOptions(DiscoverySettings settings) {
         CommandLine.ParseResult given = spec.commandLine().getParseResult();
-        boolean pipeline = method.equals(Methods.PIPELINE);
-        boolean verifies = pipeline || method.equals(Methods.ACDC);
-        boolean scorerOnly = Methods.isScorer(method);
-        java.util.Map<String, Boolean> used = new java.util.LinkedHashMap<>();
-        used.put("--scorer", pipeline);
-        used.put("--candidates", pipeline);
-        used.put("--tau", verifies || scorerOnly); // scorer-only methods use it for the false-negative bound
-        used.put("--edges", scorerOnly);
-        used.put("--nodes", method.equals(Methods.ATP));
-        used.forEach((option, read) -> {
-            if (!read && given.hasMatchedOption(option)) {
+        Map<String, Object> recorded = settings.asMap();
+        for (String key : List.of("scorer", "candidates", "tau", "edges", "nodes")) {
+            String option = "--" + key;
+            if (given.hasMatchedOption(option) && recorded.get(key) == null) {
                 spec.commandLine().getErr().println("note: " + option + " does not apply to --method " + method
                         + "; ignored");
             }
-        });
+        }
     }
 
     /** What the comparison is with: the --reference file, else the model's own ground truth (planted models). */

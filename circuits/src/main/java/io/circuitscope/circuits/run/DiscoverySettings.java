@@ -30,7 +30,9 @@ public record DiscoverySettings(String method, String scorer, String candidates,
         m.put("key", method);
         m.put("scorer", method.equals(Methods.PIPELINE) ? scorer : null);
         m.put("candidates", method.equals(Methods.PIPELINE) ? candidates : null);
-        m.put("tau", method.equals(Methods.PIPELINE) || method.equals(Methods.ACDC) ? tau : null);
+        // scorer-only methods use tau for their false-negative bound (exact patching needs none)
+        m.put("tau", method.equals(Methods.PIPELINE) || method.equals(Methods.ACDC)
+                || (Methods.isScorer(method) && !method.equals("exact")) ? tau : null);
         m.put("metric", metric);
         m.put("ablation", ablation.name().toLowerCase(java.util.Locale.ROOT));
         m.put("ig_steps", igSteps);

@@ -150,7 +150,7 @@ class BatchRunnerTest {
                 .resolve("circuit.json").toFile());
         assertEquals(6, circuit.get("task").get("examples").asInt());
         assertEquals("planted:induction", circuit.get("model").get("name").asText());
-        assertTrue(Files.readString(runs.resolve("summary.csv")).contains(",planted:induction,(planted task),eap,metric="),
+        assertTrue(Files.readString(runs.resolve("summary.csv")).contains(",planted:induction,(planted task),eap,tau="),
                 Files.readString(runs.resolve("summary.csv")));
         JsonNode results = new ObjectMapper().readTree(runs.resolve("manifest.json").toFile()).get("runs").get(0)
                 .get("results");

@@ -100,12 +100,14 @@ class DiscoverCommandTest {
         for (String method : new String[] {"acdc", "eap-ig", "exact"}) {
             Path out = dir.resolve("run-" + method);
             CliRun r = run("discover", "--model", model.toString(), "--task", task.toString(), "--method", method,
-                    "--out", out.toString(), "--quiet", "--edges", "10", "--scorer", "relp");
+                    "--out", out.toString(), "--quiet", "--edges", "10", "--scorer", "relp", "--tau", "0.01");
             assertEquals(0, r.code(), method + ": " + r.err());
             assertTrue(out.resolve("circuit.json").toFile().isFile());
             // options the method does not read are named, not silently dropped
             assertTrue(r.err().contains("note: --scorer does not apply to --method " + method + "; ignored"), r.err());
             assertEquals(method.equals("acdc"), r.err().contains("note: --edges does not apply"), r.err());
+            // tau decides ACDC and bounds a scorer's false negatives; exact patching of every edge needs none
+            assertEquals(method.equals("exact"), r.err().contains("note: --tau does not apply"), r.err());
         }
         CliRun eap = run("discover", "--model", model.toString(), "--task", task.toString(), "--method", "eap",
                 "--metric", "logit-diff", "--out", dir.resolve("run-eap").toString(), "--quiet");
