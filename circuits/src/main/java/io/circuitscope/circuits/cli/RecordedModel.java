@@ -20,7 +20,8 @@ final class RecordedModel {
             Object was = recorded.get(field.getKey());
             if (was != null && !was.toString().equals(field.getValue().toString())) {
                 throw new IllegalArgumentException(circuitFile + ": the circuit was found on a model with "
-                        + field.getKey() + " " + was + " (model " + recorded.get("name") + "), but this model has "
+                        + field.getKey() + " " + was + (recorded.get("name") == null ? "" : " (model " + recorded.get("name") + ")")
+                        + ", but this model has "
                         + field.getValue() + "; validate it on the model it was found on");
             }
         }

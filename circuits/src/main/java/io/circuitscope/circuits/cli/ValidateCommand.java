@@ -33,10 +33,11 @@ final class ValidateCommand implements Callable<Integer> {
     @Option(names = "--task", required = true, paramLabel = "T.jsonl", description = "Task file.")
     Path taskFile;
 
-    @Option(names = "--circuit", required = true, paramLabel = "circuit.json", description = "The circuit to validate.")
+    @Option(names = "--circuit", required = true, paramLabel = "circuit.json", description = "The circuit to validate: a circuit.json, or an EAP-IG graph file "
+            + "(Graph.to_json), judged after EAP-IG's prune; its result is written beside it as NAME.circuitscope.json.")
     Path circuitFile;
 
-    @Option(names = "--reference", paramLabel = "R.json", description = "A reference circuit (circuit.json schema).")
+    @Option(names = "--reference", paramLabel = "R.json", description = "A reference circuit (circuit.json, or an EAP-IG graph file).")
     Path referenceFile;
 
     @Option(names = "--metric", description = "Metric (default: the one circuit.json was found with, else kl).")
@@ -83,6 +84,11 @@ final class ValidateCommand implements Callable<Integer> {
         try (ModelAndTask loaded = ModelAndTask.open(model, taskFile, 0, seed, false, quiet)) {
             CircuitDocument doc = CircuitJson.read(circuitFile, ComputationGraph.of(loaded.model().config()));
             RecordedModel.requireSame(circuitFile, doc.model(), loaded.model().config());
+            if (CircuitJson.isImported(doc)) {
+                spec.commandLine().getErr().printf("validate: %s is an %s file; judging its %d edges after EAP-IG's "
+                        + "prune (%s edges dropped, as its evaluate_graph drops them)%n", circuitFile,
+                        doc.method().get("format"), doc.circuit().edgeCount(), doc.method().get("pruned_edges"));
+            }
             // a circuit is judged by the metric and ablation it was found with, unless the user asks otherwise
             boolean inheritedMetric = metric == null && doc.method().get("metric") != null;
             boolean inheritedAblation = ablation == null && doc.method().get("ablation") != null;
@@ -107,11 +113,23 @@ final class ValidateCommand implements Callable<Integer> {
                     doc = doc.withExtra("comparison", ValidationSections.comparison(tp, doc.circuit(), reference.circuit(),
                             referenceFile.getFileName().toString()));
                 }
-                CircuitJson.write(circuitFile, doc);
+                // another tool's file is left as it was: the result goes into a circuitscope file beside it
+                Path written = CircuitJson.isImported(doc) ? importedResultFile(circuitFile) : circuitFile;
+                CircuitJson.write(written, doc);
+                if (!written.equals(circuitFile)) {
+                    spec.commandLine().getErr().printf("validate: wrote %s (the circuit with its validation)%n", written);
+                }
                 print(spec.commandLine().getOut(), report, doc.extra().get("comparison"), section);
             }
         }
         return 0;
+    }
+
+    /** Where the validation of an imported circuit goes: NAME.json becomes NAME.circuitscope.json beside it. */
+    static Path importedResultFile(Path imported) {
+        String name = imported.getFileName().toString();
+        String stem = name.endsWith(".json") ? name.substring(0, name.length() - ".json".length()) : name;
+        return imported.resolveSibling(stem + ".circuitscope.json");
     }
 
     private void print(PrintWriter out, ValidationReport r, JsonNode comparison, ObjectNode section) throws Exception {

@@ -1,8 +1,10 @@
 package io.circuitscope.circuits.io;
 
+import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.circuitscope.core.graph.Circuit;
 import io.circuitscope.core.graph.ComputationGraph;
@@ -50,7 +52,9 @@ import java.util.Set;
 public final class CircuitJson {
     public static final String SCHEMA = "circuitscope.circuit/1";
     public static final String SOFTWARE_VERSION = "0.1.0";
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    // Python's json module writes NaN and Infinity for float scores; EAP-IG graph files may hold them
+    private static final ObjectMapper JSON = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT)
+            .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS).build();
     private static final ObjectMapper COMPACT = new ObjectMapper();
 
     private CircuitJson() {
@@ -71,6 +75,7 @@ public final class CircuitJson {
         if (g.isByPosition()) {
             root.put("positions", g.positions());
         }
+        root.set("cfg", JSON.valueToTree(EapIgGraphJson.cfg(g.config()))); // what EAP-IG's Graph.from_json needs
         double[] nodeScores = c.scores().nodeScoresBySource();
         double[] nodeImportance = c.scores().nodeImportances();
         Set<Node> inGraph = c.nodes();
@@ -116,7 +121,7 @@ public final class CircuitJson {
      */
     public static CircuitDocument read(Path file, ComputationGraph graph) {
         JsonNode root = parseChecked(file);
-        return read(file, root, withPositions(file, root, graph));
+        return asEvaluated(read(file, root, withPositions(file, root, graph)));
     }
 
     /**
@@ -129,7 +134,17 @@ public final class CircuitJson {
      */
     public static CircuitDocument read(Path file) {
         JsonNode root = parseChecked(file);
-        return read(file, root, withPositions(file, root, ComputationGraph.of(configFromModelSection(file, root))));
+        return asEvaluated(read(file, root, withPositions(file, root, ComputationGraph.of(configFromModelSection(file, root)))));
+    }
+
+    /** Whether {@code doc} was read from another tool's file (EAP-IG's) rather than a circuitscope circuit.json. */
+    public static boolean isImported(CircuitDocument doc) {
+        return "imported".equals(doc.method().get("key"));
+    }
+
+    /** An imported circuit as its own tool would evaluate it (EAP-IG prunes first); circuitscope's own as read. */
+    private static CircuitDocument asEvaluated(CircuitDocument doc) {
+        return isImported(doc) ? EapIgGraphJson.asEvaluated(doc) : doc;
     }
 
     /** {@code graph}, or the same model's graph split by position when the file says {@code "positions"}. */
@@ -206,9 +221,13 @@ public final class CircuitJson {
         if (root == null || !root.isObject()) {
             throw new CircuitFileException(file + ": not a JSON object");
         }
+        if (EapIgGraphJson.isEapIgGraph(root)) {
+            return EapIgGraphJson.asCircuitscope(file, root);
+        }
         JsonNode schema = root.get("schema");
         if (schema == null || !schema.isTextual()) {
-            throw new CircuitFileException(file + ": field 'schema' is missing; this is not a circuitscope circuit.json");
+            throw new CircuitFileException(file + ": field 'schema' is missing; this is neither a circuitscope circuit.json "
+                    + "nor an EAP-IG graph file (fields 'cfg', 'nodes', 'edges')");
         }
         if (!schema.asText().equals(SCHEMA)) {
             throw new CircuitFileException(file + ": field 'schema' is '" + schema.asText() + "' but this version of "
@@ -224,7 +243,8 @@ public final class CircuitJson {
         }
         JsonNode model = root.get("model");
         if (model != null && model.has("n_layers") && model.get("n_layers").asInt() != graph.config().nLayers()) {
-            throw new CircuitFileException(file + ": field 'model.n_layers' is " + model.get("n_layers").asInt()
+            String section = "imported".equals(root.path("method").path("key").asText()) ? "cfg" : "model";
+            throw new CircuitFileException(file + ": field '" + section + ".n_layers' is " + model.get("n_layers").asInt()
                     + " but the model has " + graph.config().nLayers() + " layers");
         }
         double[] scores = new double[graph.nEdges()];
@@ -252,7 +272,11 @@ public final class CircuitJson {
             }
             JsonNode s = e.get("score");
             if (s != null && s.isNumber()) {
-                scores[index] = s.asDouble();
+                if (Double.isInfinite(s.asDouble())) {
+                    throw new CircuitFileException(file + ": field 'edges." + name + ".score' is " + s.asDouble()
+                            + "; a score must be a finite number, or null (or NaN) when the edge was not scored");
+                }
+                scores[index] = s.asDouble(); // NaN: not scored
             }
             JsonNode imp = e.get("importance");
             if (imp != null && !imp.isNull()) {
@@ -281,7 +305,7 @@ public final class CircuitJson {
         EdgeScores edgeScores = EdgeScores.ranked(graph, scores, anyImportance ? importance : null, nodeImportance);
         Map<String, JsonNode> extra = new LinkedHashMap<>();
         root.fields().forEachRemaining(f -> {
-            if (!Set.of("schema", "software", "model", "task", "method", "summary", "nodes", "edges", "positions")
+            if (!Set.of("schema", "software", "model", "task", "method", "summary", "nodes", "edges", "positions", "cfg")
                     .contains(f.getKey())) {
                 extra.put(f.getKey(), f.getValue());
             }

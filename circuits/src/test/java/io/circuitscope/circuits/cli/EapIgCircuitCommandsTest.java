@@ -1,0 +1,89 @@
+package io.circuitscope.circuits.cli;
+
+import static io.circuitscope.circuits.cli.CliRun.run;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Iterator;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A circuit found by EAP-IG (its Graph.to_json file) is validated, compared and drawn like one found here,
+ * and gets the same verdict as the same edges in a circuit.json.
+ */
+class EapIgCircuitCommandsTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void anEapIgFileIsJudgedLikeTheSameCircuitFoundHere() throws Exception {
+        Path out = dir.resolve("found");
+        CliRun found = run("discover", "--model", "planted:ioi", "--method", "acdc", "--out", out.toString(), "--quiet",
+                "--no-render", "--no-validate");
+        assertEquals(0, found.code(), found.err());
+        Path circuit = out.resolve("circuit.json");
+        Path task = out.resolve("task.jsonl");
+        ObjectMapper json = new ObjectMapper();
+        JsonNode ours = json.readTree(circuit.toFile());
+        for (Iterator<Map.Entry<String, JsonNode>> it = ours.get("edges").fields(); it.hasNext();) {
+            Map.Entry<String, JsonNode> e = it.next();
+            assertTrue(e.getValue().get("score").isNumber(), e.getKey() + " has no numeric score; EAP-IG cannot load it");
+        }
+
+        // what EAP-IG's Graph.to_json would write for the same circuit, plus one dangling edge it prunes
+        ObjectNode eapIg = json.createObjectNode();
+        eapIg.set("cfg", ours.get("cfg"));
+        eapIg.set("nodes", ours.get("nodes"));
+        ObjectNode edges = ours.get("edges").deepCopy();
+        String dangling = danglingEdge(ours);
+        ((ObjectNode) edges.get(dangling)).put("in_graph", true);
+        eapIg.set("edges", edges);
+        Path file = dir.resolve("eap-ig-graph.json");
+        json.writeValue(file.toFile(), eapIg);
+        byte[] before = Files.readAllBytes(file);
+
+        CliRun judged = run("validate", "--model", "planted:ioi", "--task", task.toString(), "--circuit", file.toString(),
+                "--reference", circuit.toString(), "--metric", "kl", "--ablation", "resample", "--bootstrap", "50", "--json");
+        assertEquals(0, judged.code(), judged.err());
+        assertTrue(judged.err().contains("is an EAP-IG Graph.to_json file") && judged.err().contains("(1 edges dropped"),
+                judged.err());
+        assertArrayEquals(before, Files.readAllBytes(file), "the EAP-IG file is left as it was");
+        Path written = dir.resolve("eap-ig-graph.circuitscope.json");
+        JsonNode result = json.readTree(written.toFile());
+        assertEquals(1.0, result.get("comparison").get("edge_precision").asDouble(), 1e-12, "the dangling edge was pruned");
+        assertEquals(1.0, result.get("comparison").get("edge_recall").asDouble(), 1e-12);
+
+        CliRun direct = run("validate", "--model", "planted:ioi", "--task", task.toString(), "--circuit", circuit.toString(),
+                "--metric", "kl", "--ablation", "resample", "--bootstrap", "50", "--json");
+        assertEquals(0, direct.code(), direct.err());
+        JsonNode a = result.get("validation").get("metrics").get(0);
+        JsonNode b = json.readTree(circuit.toFile()).get("validation").get("metrics").get(0);
+        assertEquals(b.get("name").asText(), a.get("name").asText());
+        assertEquals(b.get("value").asDouble(), a.get("value").asDouble(), 1e-9, "the same faithfulness");
+
+        CliRun drawn = run("render", file.toString(), "--format", "svg", "--out", dir.resolve("eap-ig.svg").toString());
+        assertEquals(0, drawn.code(), drawn.err());
+        assertTrue(Files.readString(dir.resolve("eap-ig.svg")).contains("<svg"));
+        CliRun report = run("render", file.toString(), "--format", "html", "--out", dir.resolve("eap-ig.html").toString());
+        assertEquals(0, report.code(), report.err());
+    }
+
+    /** An edge outside the circuit from a head the circuit never feeds, straight to the logits: EAP-IG prunes it. */
+    private static String danglingEdge(JsonNode circuit) {
+        for (Iterator<Map.Entry<String, JsonNode>> it = circuit.get("nodes").fields(); it.hasNext();) {
+            Map.Entry<String, JsonNode> node = it.next();
+            if (node.getKey().startsWith("a") && !node.getValue().get("in_graph").asBoolean()) {
+                return node.getKey() + "->logits";
+            }
+        }
+        throw new AssertionError("every head is in the circuit");
+    }
+}
