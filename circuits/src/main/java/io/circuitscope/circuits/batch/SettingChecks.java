@@ -1,6 +1,7 @@
 package io.circuitscope.circuits.batch;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.circuitscope.circuits.run.DiscoverySettings;
 import io.circuitscope.discovery.CandidateBudget;
 import java.nio.file.Path;
 import java.util.Iterator;
@@ -18,12 +19,19 @@ final class SettingChecks {
     static final Set<String> KEYS = Set.of("method", "scorer", "candidates", "tau", "metric", "ablation", "ig_steps",
             "edges", "nodes", "batch_size", "seed", "reference", "align", "model", "task", "by_position", "examples");
 
-    /** The smallest value of each whole-number setting, as discover's --ig-steps, --edges, ... take them. */
-    private static final Map<String, Long> MINIMUM = Map.of("ig_steps", 1L, "batch_size", 1L, "edges", 0L, "nodes", 0L,
-            "seed", Long.MIN_VALUE, "examples", 1L);
+    /** The smallest value of each whole-number setting: discovery's own ({@link DiscoverySettings#LEAST}), seed and examples. */
+    private static final Map<String, Long> MINIMUM = minimums();
     private static final Set<String> FLAGS = Set.of("align", "by_position");
 
     private SettingChecks() {
+    }
+
+    private static Map<String, Long> minimums() {
+        Map<String, Long> least = new java.util.HashMap<>();
+        DiscoverySettings.LEAST.forEach((key, value) -> least.put(key, (long) value));
+        least.put("seed", Long.MIN_VALUE);
+        least.put("examples", 1L);
+        return Map.copyOf(least);
     }
 
     /** Refuses the first unknown key or bad value of {@code settings}, naming the file and {@code where}. */
@@ -58,8 +66,12 @@ final class SettingChecks {
         if (FLAGS.contains(key) && !value.isBoolean()) {
             return "field '" + key + "' must be true or false, got " + value;
         }
-        if (key.equals("tau") && !(value.isNumber() && value.asDouble() >= 0 && Double.isFinite(value.asDouble()))) {
-            return "field 'tau' must be a finite number >= 0 (the ACDC threshold), got " + value;
+        if (key.equals("tau")) {
+            String problem = value.isNumber() ? DiscoverySettings.tauProblem(value.asDouble())
+                    : "must be a finite number >= 0 (the ACDC threshold), got " + value;
+            if (problem != null) {
+                return "field 'tau' " + problem;
+            }
         }
         if (key.equals("candidates")) {
             try {

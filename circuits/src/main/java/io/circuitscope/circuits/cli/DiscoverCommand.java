@@ -109,12 +109,13 @@ final class DiscoverCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--method: " + e.getMessage());
         }
-        requireAtLeast("--ig-steps", igSteps, 1);
-        requireAtLeast("--batch-size", batchSize, 1);
-        requireAtLeast("--edges", edges, 0);
-        requireAtLeast("--nodes", nodes, 0);
-        if (!(tau >= 0 && tau < Double.POSITIVE_INFINITY)) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--tau must be a finite number >= 0, got " + tau);
+        requireAtLeast("--ig-steps", igSteps, "ig_steps");
+        requireAtLeast("--batch-size", batchSize, "batch_size");
+        requireAtLeast("--edges", edges, "edges");
+        requireAtLeast("--nodes", nodes, "nodes");
+        String tauProblem = DiscoverySettings.tauProblem(tau);
+        if (tauProblem != null) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--tau " + tauProblem);
         }
         if (out != null && (out.toString().isBlank() || (Files.exists(out) && !Files.isDirectory(out)))) {
             // found before the discovery runs, not after, when its result would have nowhere to go
@@ -165,7 +166,9 @@ final class DiscoverCommand implements Callable<Integer> {
         return 0;
     }
 
-    private void requireAtLeast(String option, int value, int least) {
+    /** The option's value against the least its setting takes ({@link DiscoverySettings#LEAST}). */
+    private void requireAtLeast(String option, int value, String setting) {
+        int least = DiscoverySettings.LEAST.get(setting);
         if (value < least) {
             throw new CommandLine.ParameterException(spec.commandLine(), option + " must be >= " + least + ", got " + value);
         }

@@ -15,6 +15,31 @@ import java.util.Map;
 public record DiscoverySettings(String method, String scorer, String candidates, double tau, String metric,
         Ablation ablation, int igSteps, int edges, int nodes, int batchSize, long seed, boolean byPosition) {
 
+    /**
+     * The least value of each whole-number setting, by its name in circuit.json and batch plans; discover's
+     * options (--ig-steps, --batch-size, --edges, --nodes) and batch plans both check against these.
+     */
+    public static final Map<String, Integer> LEAST = Map.of("ig_steps", 1, "batch_size", 1, "edges", 0, "nodes", 0);
+
+    public DiscoverySettings {
+        Map<String, Integer> whole = Map.of("ig_steps", igSteps, "batch_size", batchSize, "edges", edges, "nodes", nodes);
+        for (Map.Entry<String, Integer> setting : whole.entrySet()) {
+            if (setting.getValue() < LEAST.get(setting.getKey())) {
+                throw new IllegalArgumentException(setting.getKey() + " must be at least " + LEAST.get(setting.getKey())
+                        + ", got " + setting.getValue());
+            }
+        }
+        String tauProblem = tauProblem(tau);
+        if (tauProblem != null) {
+            throw new IllegalArgumentException("tau " + tauProblem);
+        }
+    }
+
+    /** Why {@code tau} cannot be ACDC's threshold (and a scorer's false-negative bound), or null when it can. */
+    public static String tauProblem(double tau) {
+        return tau >= 0 && tau < Double.POSITIVE_INFINITY ? null : "must be a finite number >= 0 (the ACDC threshold), got " + tau;
+    }
+
     public static DiscoverySettings defaults() {
         return new DiscoverySettings("pipeline", "eap-ig", "200", 0.01, "kl", Ablation.RESAMPLE, 5, 100, 10, 16, 0, false);
     }

@@ -235,7 +235,7 @@ class DiscoverCommandTest {
                 {"--completeness-samples", "-2", "--completeness-samples must be >= 0"},
                 {"--sufficiency", "NaN", "--sufficiency must be a finite number"},
                 {"--candidates", "abc", "abc"}, {"--candidates", ">=NaN", "must be a finite score >= 0, got NaN"},
-                {"--tau", "Infinity", "--tau must be a finite number >= 0, got Infinity"},
+                {"--tau", "Infinity", "--tau must be a finite number >= 0 (the ACDC threshold), got Infinity"},
                 {"--ig-steps", "0", "--ig-steps must be >= 1, got 0"}, {"--edges", "-5", "--edges must be >= 0, got -5"}}) {
             CliRun refused = run("discover", "--model", model.toString(), "--task", task.toString(), "--quiet",
                     bad[0], bad[1], "--out", notWritten.toString());

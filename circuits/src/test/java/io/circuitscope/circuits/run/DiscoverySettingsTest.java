@@ -1,0 +1,35 @@
+package io.circuitscope.circuits.run;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.circuitscope.core.graph.Ablation;
+import org.junit.jupiter.api.Test;
+
+/** Settings out of their limits cannot be made, whoever makes them (discover's options, a batch plan, code). */
+class DiscoverySettingsTest {
+    @Test
+    void settingsBelowTheirLeastValueOrABadTauAreRefused() {
+        DiscoverySettings d = DiscoverySettings.defaults();
+        assertEquals(1, DiscoverySettings.LEAST.get("ig_steps"));
+        IllegalArgumentException steps = assertThrows(IllegalArgumentException.class, () -> new DiscoverySettings(d.method(),
+                d.scorer(), d.candidates(), d.tau(), d.metric(), Ablation.RESAMPLE, 0, d.edges(), d.nodes(), d.batchSize(),
+                d.seed(), false));
+        assertEquals("ig_steps must be at least 1, got 0", steps.getMessage());
+        IllegalArgumentException edges = assertThrows(IllegalArgumentException.class, () -> new DiscoverySettings(d.method(),
+                d.scorer(), d.candidates(), d.tau(), d.metric(), Ablation.RESAMPLE, 5, -1, d.nodes(), d.batchSize(),
+                d.seed(), false));
+        assertEquals("edges must be at least 0, got -1", edges.getMessage());
+        for (double tau : new double[] {-0.5, Double.NaN, Double.POSITIVE_INFINITY}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new DiscoverySettings(d.method(),
+                    d.scorer(), d.candidates(), tau, d.metric(), Ablation.RESAMPLE, 5, 0, 0, 1, 0, false));
+            assertTrue(e.getMessage().startsWith("tau must be a finite number >= 0"), e.getMessage());
+        }
+        assertNull(DiscoverySettings.tauProblem(0));
+        // the least values themselves are allowed
+        assertEquals(0, new DiscoverySettings(d.method(), d.scorer(), d.candidates(), 0, d.metric(), Ablation.RESAMPLE, 1, 0, 0,
+                1, 0, false).edges());
+    }
+}
