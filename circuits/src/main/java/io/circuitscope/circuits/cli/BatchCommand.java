@@ -26,7 +26,7 @@ final class BatchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         BatchPlan p = BatchPlan.read(plan);
-        BatchRunner runner = new BatchRunner(model -> ModelOptions.load(model, quiet), spec.commandLine().getOut(),
+        BatchRunner runner = new BatchRunner(model -> ModelOptions.load(model, quiet, true), spec.commandLine().getOut(),
                 id -> quiet ? Progress.NONE : new ProgressBar(spec.commandLine().getErr(), false));
         BatchRunner.Outcome outcome = runner.run(p);
         return outcome.failed() == 0 ? 0 : 1;

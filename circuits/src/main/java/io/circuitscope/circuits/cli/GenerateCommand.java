@@ -39,7 +39,7 @@ final class GenerateCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "--max-new must be positive, got " + maxNew);
         }
         try (LoadedModel loaded = modelOptions.load()) {
-            int[] ids = prompt.tokens != null ? prompt.tokens : loaded.requireTokenizer().encode(prompt.text);
+            int[] ids = prompt.tokens != null ? prompt.tokens : loaded.requireTokenizer().encodePrompt(prompt.text);
             if (ids.length == 0) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "the prompt has no tokens");
             }

@@ -49,7 +49,7 @@ final class LogitsCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "--top-k must be positive, got " + topK);
         }
         try (LoadedModel loaded = modelOptions.load()) {
-            int[] ids = prompt.tokens != null ? prompt.tokens : loaded.requireTokenizer().encode(prompt.text);
+            int[] ids = prompt.tokens != null ? prompt.tokens : loaded.requireTokenizer().encodePrompt(prompt.text);
             if (ids.length == 0) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "the prompt has no tokens");
             }

@@ -19,7 +19,9 @@ import java.util.Map;
 record ModelAndTask(HookedTransformer model, Task task, Circuit reference, String referenceName,
         Map<String, String> roles, AutoCloseable owner) implements AutoCloseable {
 
-    static ModelAndTask open(String model, Path taskFile, int examples, long seed, boolean align, boolean quiet) {
+    /** With {@code bos} false, text prompts do not begin with the model's BOS token. */
+    static ModelAndTask open(String model, Path taskFile, int examples, long seed, boolean align, boolean quiet,
+            boolean bos) {
         if (PlantedModels.isPlanted(model)) {
             PlantedModel planted = PlantedModels.byArgument(model);
             HookedTransformer built = planted.build();
@@ -40,7 +42,7 @@ record ModelAndTask(HookedTransformer model, Task task, Circuit reference, Strin
                 throw e;
             }
         }
-        LoadedModel loaded = ModelOptions.load(model, quiet);
+        LoadedModel loaded = ModelOptions.load(model, quiet, bos);
         try {
             Task task = taskFile == null ? null : TaskFile.read(taskFile, loaded.tokenizer(), align,
                     loaded.model().config().vocabSize(), loaded.model().config().contextLength());

@@ -21,12 +21,21 @@ final class ModelOptions {
     @Option(names = "--quiet", description = "No download progress bar.")
     boolean quiet;
 
+    @Option(names = "--no-bos", description = NO_BOS)
+    boolean noBos;
+
+    static final String NO_BOS = "Do not begin text prompts with the model's BOS token (by default they do, as in "
+            + "TransformerLens and EAP-IG; prompts given as ids are used as given).";
+
     LoadedModel load() {
-        return load(model, quiet);
+        return load(model, quiet, !noBos);
     }
 
-    /** Loads a directory, llama2.c file, hub id or embedded planted model with the current hub settings. */
-    static LoadedModel load(String model, boolean quiet) {
+    /**
+     * Loads a directory, llama2.c file, hub id or embedded planted model with the current hub settings; with
+     * {@code bos} false its tokenizer begins no prompt with the BOS token.
+     */
+    static LoadedModel load(String model, boolean quiet, boolean bos) {
         if (PlantedModels.isPlanted(model)) {
             return new LoadedModel(PlantedModels.byArgument(model).build(), null, java.nio.file.Path.of(model), "gpt2");
         }
@@ -34,6 +43,7 @@ final class ModelOptions {
         if (quiet) {
             env = env.quiet();
         }
-        return ModelLoader.load(model, new ModelResolver(env));
+        LoadedModel loaded = ModelLoader.load(model, new ModelResolver(env));
+        return bos ? loaded : loaded.withoutBos();
     }
 }

@@ -24,9 +24,12 @@ final class ModelTaskOptions {
     @Option(names = "--align", description = "Left-pad clean/corrupted prompts of different token lengths.")
     boolean align;
 
+    @Option(names = "--no-bos", description = ModelOptions.NO_BOS)
+    boolean noBos;
+
     /** The model and its task; a usage error when the model brings no task and none was given. */
     ModelAndTask open(CommandLine.Model.CommandSpec spec, long seed, boolean quiet) {
-        ModelAndTask mt = ModelAndTask.open(model, taskFile, examples, seed, align, quiet);
+        ModelAndTask mt = ModelAndTask.open(model, taskFile, examples, seed, align, quiet, !noBos);
         if (mt.task() == null) {
             try {
                 mt.close();

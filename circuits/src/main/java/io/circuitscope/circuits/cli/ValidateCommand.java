@@ -56,6 +56,9 @@ final class ValidateCommand implements Callable<Integer> {
     @Option(names = "--batch-size", defaultValue = "16", description = "Examples per pass (default: ${DEFAULT-VALUE}).")
     int batchSize;
 
+    @Option(names = "--no-bos", description = ModelOptions.NO_BOS)
+    boolean noBos;
+
     @Option(names = "--json", description = "Print the validation section as JSON.")
     boolean json;
 
@@ -81,7 +84,7 @@ final class ValidateCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
-        try (ModelAndTask loaded = ModelAndTask.open(model, taskFile, 0, seed, false, quiet)) {
+        try (ModelAndTask loaded = ModelAndTask.open(model, taskFile, 0, seed, false, quiet, !noBos)) {
             CircuitDocument doc = CircuitJson.read(circuitFile, ComputationGraph.of(loaded.model().config()));
             RecordedModel.requireSame(circuitFile, doc.model(), loaded.model().config());
             if (CircuitJson.isImported(doc)) {

@@ -1,6 +1,7 @@
 package io.circuitscope.core.io;
 
 import io.circuitscope.core.model.HookedTransformer;
+import io.circuitscope.core.tokenize.HfTokenizer;
 import io.circuitscope.core.tokenize.TextTokenizer;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -24,6 +25,12 @@ public record LoadedModel(HookedTransformer model, TextTokenizer tokenizer, Path
             throw new CheckpointException(source + ": no tokenizer.json next to the model; " + remedy);
         }
         return tokenizer;
+    }
+
+    /** This model with a tokenizer that begins no prompt with the BOS token; close only the one returned. */
+    public LoadedModel withoutBos() {
+        return tokenizer instanceof HfTokenizer hf
+                ? new LoadedModel(model, hf.withBos(java.util.OptionalInt.empty()), source, modelType) : this;
     }
 
     @Override

@@ -8,6 +8,7 @@ import io.circuitscope.core.io.hub.ModelResolver;
 import io.circuitscope.core.model.HookedTransformer;
 import io.circuitscope.core.model.ModelConfig;
 import io.circuitscope.core.model.ModelWeights;
+import io.circuitscope.core.tokenize.BosToken;
 import io.circuitscope.core.tokenize.HfTokenizer;
 import io.circuitscope.core.tokenize.TextTokenizer;
 import java.nio.file.Files;
@@ -62,10 +63,21 @@ public final class ModelLoader {
             ModelWeights weights = readWeights(adapter, config, rawConfig, source, manager);
             HookedTransformer model = new HookedTransformer(config, weights);
             Path tokenizerFile = location.resolve("tokenizer.json");
-            TextTokenizer tokenizer = Files.isRegularFile(tokenizerFile) ? HfTokenizer.load(tokenizerFile, false) : null;
+            TextTokenizer tokenizer = Files.isRegularFile(tokenizerFile) ? withBos(HfTokenizer.load(tokenizerFile, false),
+                    location, rawConfig, config.vocabSize()) : null;
             return new LoadedModel(model, tokenizer, location, rawConfig.requireString("model_type"));
         } catch (RuntimeException e) {
             manager.close();
+            throw e;
+        }
+    }
+
+    /** The tokenizer with the token prompts begin with ({@link BosToken}); closed when that cannot be read. */
+    private static HfTokenizer withBos(HfTokenizer tokenizer, Path location, ConfigReader rawConfig, int vocabSize) {
+        try {
+            return tokenizer.withBos(BosToken.find(location, rawConfig, tokenizer, vocabSize));
+        } catch (RuntimeException e) {
+            tokenizer.close();
             throw e;
         }
     }

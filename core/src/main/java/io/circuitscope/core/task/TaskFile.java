@@ -190,10 +190,10 @@ public final class TaskFile {
             if (tokenizer == null) {
                 throw where.error(key, "is text but the model has no tokenizer; give " + key + "_ids instead");
             }
-            int[] out = tokenizer.encode(text.asText());
-            if (out.length == 0) {
+            if (tokenizer.encode(text.asText()).length == 0) {
                 throw where.error(key, "tokenizes to no tokens");
             }
+            int[] out = tokenizer.encodePrompt(text.asText()); // begins with the model's BOS token, when it has one
             for (int i = 0; i < out.length; i++) {
                 where.inVocabulary(key, out[i], "tokenizes (token %d) to ", i);
             }

@@ -15,11 +15,26 @@ public final class HfTokenizer implements TextTokenizer {
     private final HuggingFaceTokenizer tokenizer;
     private final Path file;
     private final OptionalInt unknownId;
+    private final OptionalInt bos;
 
-    private HfTokenizer(HuggingFaceTokenizer tokenizer, Path file, OptionalInt unknownId) {
+    private HfTokenizer(HuggingFaceTokenizer tokenizer, Path file, OptionalInt unknownId, OptionalInt bos) {
         this.tokenizer = tokenizer;
         this.file = file;
         this.unknownId = unknownId;
+        this.bos = bos;
+    }
+
+    /**
+     * This tokenizer with {@code bos} as the token prompts begin with (empty: none). It takes over the native
+     * tokenizer: close only the one returned.
+     */
+    public HfTokenizer withBos(OptionalInt bos) {
+        return new HfTokenizer(tokenizer, file, unknownId, bos);
+    }
+
+    @Override
+    public OptionalInt bos() {
+        return bos;
     }
 
     /** Loads {@code tokenizer.json}; special tokens (BOS) are added only when {@code addSpecialTokens}. */
@@ -32,7 +47,7 @@ public final class HfTokenizer implements TextTokenizer {
             HuggingFaceTokenizer t = HuggingFaceTokenizer.newInstance(tokenizerJson,
                     Map.of("addSpecialTokens", String.valueOf(addSpecialTokens), "truncation", "false",
                             "padding", "false"));
-            return new HfTokenizer(t, tokenizerJson, UnknownToken.id(tokenizerJson));
+            return new HfTokenizer(t, tokenizerJson, UnknownToken.id(tokenizerJson), OptionalInt.empty());
         } catch (IOException | RuntimeException e) {
             throw new CheckpointException(tokenizerJson + ": cannot load tokenizer (" + e.getMessage() + ")", e);
         }

@@ -20,6 +20,27 @@ public interface TextTokenizer extends AutoCloseable {
     }
 
     /**
+     * The token every prompt begins with (BOS), when the model has one: GPT-2's {@code <|endoftext|>}, Llama's
+     * {@code <s>}, Gemma's {@code <bos>}. TransformerLens and EAP-IG prepend it to every prompt (and the
+     * known circuits were found that way); a model never run without it (Gemma) behaves differently without it.
+     */
+    default OptionalInt bos() {
+        return OptionalInt.empty();
+    }
+
+    /** The ids of a prompt: {@link #bos()} when there is one, then the tokens of {@code text}. Answers use {@link #encode}. */
+    default int[] encodePrompt(String text) {
+        int[] tokens = encode(text);
+        if (bos().isEmpty()) {
+            return tokens;
+        }
+        int[] out = new int[tokens.length + 1];
+        out[0] = bos().getAsInt();
+        System.arraycopy(tokens, 0, out, 1, tokens.length);
+        return out;
+    }
+
+    /**
      * The id of {@code text} when it is exactly one token.
      *
      * @throws IllegalArgumentException naming the text and its pieces when it is not one token

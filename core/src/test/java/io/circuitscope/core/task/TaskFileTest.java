@@ -60,6 +60,28 @@ class TaskFileTest {
         }
     }
 
+    /** Text prompts begin with the model's BOS token, as TransformerLens and EAP-IG tokenize them; answers and ids do not. */
+    @Test
+    void textPromptsBeginWithTheModelsBosToken() throws Exception {
+        TinyTokenizer.write(dir);
+        int bos = TinyTokenizer.addSpecialToken(dir, "<|endoftext|>");
+        try (HfTokenizer plain = HfTokenizer.load(dir.resolve("tokenizer.json"), false)) {
+            HfTokenizer tok = plain.withBos(java.util.OptionalInt.of(bos));
+            Path text = file("{\"clean\":\"Hi Mary went\", \"corrupt\":\"Hi John went\", \"targets\":[{\"position\":-1, "
+                    + "\"correct\":\" Mary\", \"wrong\":\" John\"}]}");
+            Example e = TaskFile.read(text, tok, false).examples().get(0);
+            assertEquals(bos, e.clean()[0]);
+            assertEquals(bos, e.corrupt()[0]);
+            assertEquals(tok.encode("Hi Mary went").length + 1, e.clean().length);
+            assertEquals(tok.singleToken(" Mary"), e.targets().get(0).correctId());
+            Path ids = file("{\"clean_ids\":[5, 6], \"corrupt_ids\":[5, 7], \"targets\":[{\"position\":-1, \"correct_id\":3}]}");
+            assertEquals(5, TaskFile.read(ids, tok, false).examples().get(0).clean()[0], "ids are used as given");
+            Path empty = file("{\"clean\":\"\", \"corrupt\":\"\", \"targets\":[{\"position\":-1, \"correct\":\" Mary\"}]}");
+            TaskFileException ex = assertThrows(TaskFileException.class, () -> TaskFile.read(empty, tok, false));
+            assertTrue(ex.getMessage().contains("field 'clean' tokenizes to no tokens"), ex.getMessage());
+        }
+    }
+
     @Test
     void differentLengthsNameTheLineUnlessAligned() throws Exception {
         Path f = file("{\"clean_ids\":[1,2,3], \"corrupt_ids\":[1,3], \"targets\":[{\"position\":2, \"correct_id\":5}]}");

@@ -106,6 +106,34 @@ public final class TinyTokenizer {
         return vocab.size();
     }
 
+    /**
+     * Adds {@code content} to {@code dir}'s tokenizer.json as a special added token with the next free id, as
+     * GPT-2's {@code <|endoftext|>} is; returns that id.
+     */
+    @SuppressWarnings("unchecked")
+    public static int addSpecialToken(Path dir, String content) throws IOException {
+        Path file = dir.resolve("tokenizer.json");
+        ObjectMapper json = new ObjectMapper();
+        Map<String, Object> root = json.readValue(file.toFile(), Map.class);
+        Map<String, Object> model = (Map<String, Object>) root.get("model");
+        Map<String, Integer> vocab = (Map<String, Integer>) model.get("vocab");
+        int id = vocab.values().stream().mapToInt(Integer::intValue).max().orElse(-1) + 1;
+        vocab.put(content, id);
+        Map<String, Object> token = new LinkedHashMap<>();
+        token.put("id", id);
+        token.put("content", content);
+        token.put("single_word", false);
+        token.put("lstrip", false);
+        token.put("rstrip", false);
+        token.put("normalized", false);
+        token.put("special", true);
+        List<Object> added = new ArrayList<>((List<Object>) root.get("added_tokens"));
+        added.add(token);
+        root.put("added_tokens", added);
+        json.writeValue(file.toFile(), root);
+        return id;
+    }
+
     /** A tokenizer.json's top level around {@code model}, with the given pipeline stages (null: none). */
     private static Map<String, Object> tokenizerJson(Object preTokenizer, Object postProcessor, Object decoder,
             Map<String, Object> model) {

@@ -34,7 +34,7 @@ public final class TranslationScore {
     }
 
     static Prompt prompt(TextTokenizer tok, Pair sourceOf, Pair targetOf) {
-        int[] a = tok.encode(sourceOf.sourceLanguage() + ":");
+        int[] a = tok.encodePrompt(sourceOf.sourceLanguage() + ":"); // the prompt's start: BOS when the model has one
         int[] src = tok.encode(" " + sourceOf.sourceText());
         int[] mid = tok.encode(". " + targetOf.targetLanguage() + ":");
         int[] tgt = tok.encode(" " + targetOf.targetText());

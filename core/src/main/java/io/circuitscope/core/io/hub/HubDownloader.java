@@ -73,6 +73,12 @@ final class HubDownloader {
             if (tokenizer != null) {
                 fetch(tokenizer, commit);
             }
+            // names the token prompts begin with (BosToken); optional, like the tokenizer
+            Remote tokenizerConfig = Files.isRegularFile(snapshot.resolve("tokenizer_config.json")) ? null
+                    : head("tokenizer_config.json", true);
+            if (tokenizerConfig != null) {
+                fetch(tokenizerConfig, commit);
+            }
             if (!Files.isRegularFile(snapshot.resolve("model.safetensors"))) {
                 Remote single = Files.isRegularFile(snapshot.resolve("model.safetensors.index.json")) ? null
                         : head("model.safetensors", true);

@@ -63,9 +63,10 @@ public final class FactualRecallGenerator implements TaskGenerator {
             }
             String prompt = f.relation().replace("{S}", f.subject());
             String before = f.relation().substring(0, f.relation().indexOf("{S}"));
-            int start = before.isEmpty() ? 0 : tokenizer.encode(before.stripTrailing()).length;
-            int end = tokenizer.encode(before + f.subject()).length;
-            usable.add(new Usable(f, tokenizer.encode(prompt), answer[0], start, end));
+            // positions in the prompt as the model reads it, after the BOS token when there is one
+            int start = before.isEmpty() ? tokenizer.encodePrompt("").length : tokenizer.encodePrompt(before.stripTrailing()).length;
+            int end = tokenizer.encodePrompt(before + f.subject()).length;
+            usable.add(new Usable(f, tokenizer.encodePrompt(prompt), answer[0], start, end));
         }
         Random rng = new Random(seed);
         List<Example> out = new ArrayList<>();

@@ -40,8 +40,8 @@ public final class GreaterThanGenerator implements TaskGenerator {
                 UnknownWords.skip(skips, unknown);
                 continue;
             }
-            int[] c = tokenizer.encode(clean);
-            int[] k = tokenizer.encode(corrupt);
+            int[] c = tokenizer.encodePrompt(clean);
+            int[] k = tokenizer.encodePrompt(corrupt);
             int[] year = tokenizer.encode(" 17" + two(yy));
             if (year.length != 2) {
                 skips.add("year not two tokens");

@@ -94,8 +94,8 @@ public final class IoiGenerator implements TaskGenerator {
                 UnknownWords.skip(skips, unknown);
                 continue;
             }
-            int[] cleanIds = tokenizer.encode(clean);
-            int[] corruptIds = tokenizer.encode(corrupt);
+            int[] cleanIds = tokenizer.encodePrompt(clean);
+            int[] corruptIds = tokenizer.encodePrompt(corrupt);
             if (cleanIds.length != corruptIds.length) {
                 skips.add("clean and corrupt lengths differ");
                 continue;

@@ -75,8 +75,8 @@ public final class TranslationGenerator implements TaskGenerator {
                 String[] corruptWords = Arrays.copyOfRange(pair.target(), 0, k);
                 corruptWords[k - 1] = pair.source()[k - 1];
                 String corrupt = pair.header() + " " + String.join(" ", corruptWords);
-                int[] c = tokenizer.encode(prefix);
-                int[] x = tokenizer.encode(corrupt);
+                int[] c = tokenizer.encodePrompt(prefix);
+                int[] x = tokenizer.encodePrompt(corrupt);
                 if (c.length != x.length) {
                     skips.add("clean and corrupt lengths differ");
                     continue;
@@ -114,7 +114,7 @@ public final class TranslationGenerator implements TaskGenerator {
 
     /** The first token of " word" after the prompt, or -1 when the prompt's tokens are not a prefix. */
     static int nextToken(TextTokenizer tokenizer, String prompt, int[] promptIds, String word) {
-        int[] full = tokenizer.encode(prompt + " " + word);
+        int[] full = tokenizer.encodePrompt(prompt + " " + word);
         if (full.length <= promptIds.length) {
             return -1;
         }

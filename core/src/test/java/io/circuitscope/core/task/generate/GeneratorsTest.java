@@ -39,7 +39,7 @@ class GeneratorsTest {
     }
 
     /** A word-level tokenizer: every word (with its leading space), digit pair and punctuation mark is one token. */
-    static final class WordTokenizer implements TextTokenizer {
+    static class WordTokenizer implements TextTokenizer {
         static final Pattern PIECE = Pattern.compile("\\s?\\d\\d|\\s?\\d|\\s?[^\\s.,:\\d]+|[.,:]");
         final Map<String, Integer> ids = new HashMap<>();
         final List<String> pieces = new ArrayList<>();
@@ -73,6 +73,37 @@ class GeneratorsTest {
 
         @Override
         public void close() {
+        }
+    }
+
+    /** The word tokenizer with a BOS token, as GPT-2's, Llama's and Gemma's tokenizers have. */
+    static final class WordTokenizerWithBos extends WordTokenizer {
+        final int bos = encode("<bos>")[0];
+
+        @Override
+        public java.util.OptionalInt bos() {
+            return java.util.OptionalInt.of(bos);
+        }
+    }
+
+    /**
+     * With a BOS token every generated prompt begins with it, and what generators locate in a prompt (the
+     * factual subject's positions) is still located right: every noise position is a subject token.
+     */
+    @Test
+    void generatedPromptsBeginWithTheBosTokenAndPositionsStillPointAtTheirTokens() {
+        for (String name : new String[] {"ioi", "greater-than", "factual", "translation"}) {
+            WordTokenizerWithBos tok = new WordTokenizerWithBos();
+            Generated g = Generators.byName(name).generate(tok, 0, 12, 3);
+            for (Example e : g.task().examples()) {
+                assertEquals(tok.bos, e.clean()[0], name);
+                assertEquals(tok.bos, e.corrupt()[0], name);
+                for (int p : e.noisePositions()) {
+                    assertNotEquals(e.clean()[p], e.corrupt()[p], name + ": a noise position is a subject token");
+                    assertTrue(p >= 1, name + ": the BOS token is no subject");
+                }
+            }
+            assertTrue(g.task().size() > 0, name);
         }
     }
 
