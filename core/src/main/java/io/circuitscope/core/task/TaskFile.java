@@ -154,7 +154,8 @@ public final class TaskFile {
         return new Example(clean, corrupt, targets, noise);
     }
 
-    private static int[] leftPad(int[] tokens, int length) {
+    /** {@code tokens} left-padded to {@code length} with its own first token: the alignment {@code --align} asks for. */
+    public static int[] leftPad(int[] tokens, int length) {
         int[] out = new int[length];
         int pad = length - tokens.length;
         java.util.Arrays.fill(out, 0, pad, tokens[0]);

@@ -35,7 +35,8 @@ public final class GreaterThanGenerator implements TaskGenerator {
             int yy = 2 + rng.nextInt(97);
             String clean = "The " + noun + " lasted from the year 17" + two(yy) + " to the year 17";
             String corrupt = "The " + noun + " lasted from the year 1701 to the year 17";
-            List<String> unknown = UnknownWords.in(tokenizer, clean, corrupt, two(yy + 1), two(yy - 1));
+            List<String> answers = answerPair(yy);
+            List<String> unknown = UnknownWords.in(tokenizer, clean, corrupt, answers.get(0), answers.get(1));
             if (!unknown.isEmpty()) {
                 UnknownWords.skip(skips, unknown);
                 continue;
@@ -51,8 +52,8 @@ public final class GreaterThanGenerator implements TaskGenerator {
                 skips.add("clean and corrupt lengths differ");
                 continue;
             }
-            int[] up = tokenizer.encode(two(yy + 1));
-            int[] down = tokenizer.encode(two(yy - 1));
+            int[] up = tokenizer.encode(answers.get(0));
+            int[] down = tokenizer.encode(answers.get(1));
             if (up.length != 1 || down.length != 1) {
                 skips.add("answer year not one token");
                 continue;
@@ -60,6 +61,17 @@ public final class GreaterThanGenerator implements TaskGenerator {
             out.add(new Example(c, k, List.of(new Target(-1, up[0], down[0]))));
         }
         return skips.task("greater-than", out);
+    }
+
+    /**
+     * The nearest-pair answers for start year YY (1..98): the correct one YY + 1 and the wrong one YY - 1, each
+     * as two digits without a space ("53", "51" for 52), the way the year continues after "to the year 13".
+     */
+    public static List<String> answerPair(int yy) {
+        if (yy < 1 || yy > 98) {
+            throw new IllegalArgumentException("start year " + yy + " has no two-digit year on both sides (needs 1..98)");
+        }
+        return List.of(two(yy + 1), two(yy - 1));
     }
 
     static String two(int yy) {
