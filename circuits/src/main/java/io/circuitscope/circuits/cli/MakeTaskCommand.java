@@ -1,31 +1,60 @@
 package io.circuitscope.circuits.cli;
 
+import io.circuitscope.circuits.task.EapCsvTask;
+import io.circuitscope.core.io.ConfigReader;
 import io.circuitscope.core.io.LoadedModel;
 import io.circuitscope.core.task.TaskFile;
 import io.circuitscope.core.task.generate.Generated;
 import io.circuitscope.core.task.generate.Generators;
 import io.circuitscope.core.task.generate.TaskGenerator;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.OptionalInt;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** Writes a generated task (IOI, Greater-Than, induction, factual recall, translation) as TaskFile JSONL. */
+/**
+ * Writes a task as TaskFile JSONL: generated (IOI, Greater-Than, induction, factual recall, translation) or
+ * converted from a CSV written for EAP-IG ({@link EapCsvTask}).
+ */
 @Command(name = "make-task", mixinStandardHelpOptions = true,
-        description = "Generate a task file: ioi, greater-than, induction, factual, translation.")
+        description = "Write a task file: generated (ioi, greater-than, induction, factual, translation) or "
+                + "converted from an EAP-IG CSV (columns clean, corrupted, correct_idx/incorrect_idx or label).")
 final class MakeTaskCommand implements Callable<Integer> {
-    @Option(names = "--generator", required = true, description = "ioi | greater-than | induction | factual | translation")
-    String generator;
+    /** Exactly one source: a generator or a CSV file. */
+    static final class Source {
+        @Option(names = "--generator", required = true, description = "ioi | greater-than | induction | factual | translation")
+        String generator;
+
+        @Option(names = "--from-csv", required = true, paramLabel = "FILE.csv",
+                description = "Convert a task CSV written for EAP-IG: prompts in 'clean' and 'corrupted' (text), "
+                        + "answers in 'correct_idx' and 'incorrect_idx' (token ids) or 'label' (Greater-Than's "
+                        + "start year, read as the pair YY+1 correct, YY-1 wrong).")
+        Path csv;
+    }
+
+    @CommandLine.ArgGroup(exclusive = true, multiplicity = "1")
+    Source source;
 
     @CommandLine.Mixin
     ModelOptions modelOptions;
 
-    @Option(names = "--n", defaultValue = "50", description = "Number of examples (default ${DEFAULT-VALUE}).")
+    @Option(names = "--n", defaultValue = "50", description = "Number of examples to generate (default ${DEFAULT-VALUE}).")
     int n;
 
-    @Option(names = "--seed", defaultValue = "1", description = "Random seed (default ${DEFAULT-VALUE}).")
+    @Option(names = "--seed", defaultValue = "1", description = "Random seed of a generator (default ${DEFAULT-VALUE}).")
     long seed;
+
+    @Option(names = "--bos", defaultValue = "auto", paramLabel = "auto|none|ID",
+            description = "With --from-csv: the token that starts every prompt, as EAP-IG's tokenization prepends "
+                    + "one; auto = the model's config.json bos_token_id, none when it has none (default ${DEFAULT-VALUE}).")
+    String bos;
+
+    @Option(names = "--align", description = "With --from-csv: left-pad the shorter of a row's clean and corrupted "
+            + "prompts instead of refusing prompts of different token lengths.")
+    boolean align;
 
     @Option(names = "--out", required = true, description = "Output JSONL file.")
     Path out;
@@ -35,12 +64,73 @@ final class MakeTaskCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (source.csv != null) {
+            refuseGiven("--from-csv", "--n", "--seed");
+            return convertCsv();
+        }
+        refuseGiven("--generator", "--bos", "--align");
+        return generate();
+    }
+
+    /** Options of the other source would be silently ignored. */
+    private void refuseGiven(String chosen, String... options) {
+        for (String option : options) {
+            if (spec.commandLine().getParseResult().hasMatchedOption(option)) {
+                throw new CommandLine.ParameterException(spec.commandLine(), option + " does not apply to " + chosen);
+            }
+        }
+    }
+
+    private int convertCsv() throws Exception {
+        try (LoadedModel loaded = modelOptions.load()) {
+            var config = loaded.model().config();
+            OptionalInt bosId = bosId(loaded, config.vocabSize());
+            EapCsvTask.Imported imported = new EapCsvTask(loaded.requireTokenizer("a CSV's prompts are text"),
+                    config.vocabSize(), config.contextLength(), bosId, align).read(source.csv);
+            TaskFile.write(out, imported.task());
+            spec.commandLine().getOut().printf("wrote %d examples from %s to %s (answers: %s; BOS: %s%s)%n",
+                    imported.task().size(), source.csv, out, imported.answers(),
+                    bosId.isPresent() ? "token id " + bosId.getAsInt() : "none",
+                    imported.ignoredColumns().isEmpty() ? "" : "; ignored columns: "
+                            + String.join(", ", imported.ignoredColumns()));
+        }
+        return 0;
+    }
+
+    /** The BOS token --bos names; auto reads the model's config.json, which is where Hugging Face keeps it. */
+    private OptionalInt bosId(LoadedModel loaded, int vocabSize) {
+        OptionalInt id;
+        if (bos.equals("none")) {
+            return OptionalInt.empty();
+        } else if (bos.equals("auto")) {
+            Path config = loaded.source().resolve("config.json");
+            int fromConfig = Files.isRegularFile(config) ? ConfigReader.read(config).optInt("bos_token_id", -1) : -1;
+            id = fromConfig < 0 ? OptionalInt.empty() : OptionalInt.of(fromConfig);
+        } else {
+            try {
+                id = OptionalInt.of(Integer.parseInt(bos));
+            } catch (NumberFormatException e) {
+                id = OptionalInt.of(-1);
+            }
+            if (id.getAsInt() < 0) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--bos must be auto, none or a token id, "
+                        + "got '" + bos + "'");
+            }
+        }
+        if (id.isPresent() && id.getAsInt() >= vocabSize) {
+            throw new IllegalArgumentException(modelOptions.model + ": BOS token id " + id.getAsInt() + " (--bos " + bos
+                    + ") is outside the model's vocabulary [0, " + vocabSize + ")");
+        }
+        return id;
+    }
+
+    private int generate() throws Exception {
         if (n <= 0) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--n must be positive, got " + n);
         }
         TaskGenerator g;
         try {
-            g = Generators.byName(generator);
+            g = Generators.byName(source.generator);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }

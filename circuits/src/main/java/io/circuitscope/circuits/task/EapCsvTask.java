@@ -1,0 +1,117 @@
+package io.circuitscope.circuits.task;
+
+import io.circuitscope.core.task.Example;
+import io.circuitscope.core.task.Task;
+import io.circuitscope.core.task.TaskFile;
+import io.circuitscope.core.task.TaskFileException;
+import io.circuitscope.core.tokenize.TextTokenizer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalInt;
+
+/**
+ * A task kept as CSV for EAP-IG (Hanna et al.): columns {@code clean} and {@code corrupted} hold the prompts as
+ * text, the answer columns are read by {@link EapAnswerColumns}, other columns (pandas' unnamed index, IOI's
+ * {@code corrupted_hard}) are ignored, as EAP-IG's loaders ignore them. Prompts are tokenized with the model's
+ * tokenizer and, as EAP-IG's TransformerLens tokenization does, start with the BOS token when one is given.
+ * Every row is checked before a task is returned; errors name the file, line, row and column.
+ */
+public final class EapCsvTask {
+    static final String CLEAN = "clean";
+    static final String CORRUPTED = "corrupted";
+
+    private final TextTokenizer tokenizer;
+    private final int vocabSize;
+    private final int contextLength;
+    private final OptionalInt bos;
+    private final boolean align;
+
+    /** What was read, and how, for the command's summary. */
+    public record Imported(Task task, String answers, List<String> ignoredColumns) {
+    }
+
+    /**
+     * @param bos   the token id to start every prompt with, or empty for none
+     * @param align left-pad the shorter of a row's prompts (as {@code --align} does for task files) instead of
+     *              refusing prompts of different token lengths
+     */
+    public EapCsvTask(TextTokenizer tokenizer, int vocabSize, int contextLength, OptionalInt bos, boolean align) {
+        this.tokenizer = tokenizer;
+        this.vocabSize = vocabSize;
+        this.contextLength = contextLength;
+        this.bos = bos;
+        this.align = align;
+    }
+
+    public Imported read(Path file) {
+        CsvTable table = CsvTable.read(file);
+        for (String column : List.of(CLEAN, CORRUPTED)) {
+            if (!table.has(column)) {
+                throw new TaskFileException(file + ": no '" + column + "' column (EAP-IG "
+                        + "reads the prompts from 'clean' and 'corrupted'); the header has " + table.header());
+            }
+        }
+        EapAnswerColumns answers = EapAnswerColumns.of(table);
+        List<Example> examples = new ArrayList<>();
+        for (CsvTable.Row row : table.rows()) {
+            examples.add(example(row, answers));
+        }
+        List<String> ignored = new ArrayList<>();
+        for (String column : table.header()) {
+            if (!column.equals(CLEAN) && !column.equals(CORRUPTED) && !EapAnswerColumns.ALL.contains(column)) {
+                ignored.add(column.isEmpty() ? "(unnamed)" : column);
+            }
+        }
+        String name = file.getFileName().toString().replaceFirst("\\.csv$", "");
+        return new Imported(new Task(name, examples), answers.describe(), ignored);
+    }
+
+    private Example example(CsvTable.Row row, EapAnswerColumns answers) {
+        int[] clean = prompt(row, CLEAN);
+        int[] corrupt = prompt(row, CORRUPTED);
+        if (clean.length != corrupt.length) {
+            if (!align) {
+                throw row.error(CORRUPTED, "is " + corrupt.length + " tokens but '" + CLEAN + "' is " + clean.length
+                        + "; patching compares them position by position: make them the same length or pass --align "
+                        + "(left-pads the shorter)");
+            }
+            int length = Math.max(clean.length, corrupt.length);
+            clean = TaskFile.leftPad(clean, length);
+            corrupt = TaskFile.leftPad(corrupt, length);
+        }
+        if (clean.length > contextLength) {
+            throw row.error(CLEAN, "is " + clean.length + " tokens" + (bos.isPresent() ? " with BOS" : "")
+                    + ", longer than the model's context window of " + contextLength + " tokens");
+        }
+        return new Example(clean, corrupt, List.of(answers.target(row, tokenizer, vocabSize)));
+    }
+
+    private int[] prompt(CsvTable.Row row, String column) {
+        String text = row.cell(column);
+        if (text.isEmpty()) {
+            throw row.error(column, "is empty");
+        }
+        int[] ids = tokenizer.encode(text);
+        if (ids.length == 0) {
+            throw row.error(column, "tokenizes to no tokens");
+        }
+        OptionalInt unknown = tokenizer.unknownId();
+        for (int i = 0; i < ids.length; i++) {
+            if (unknown.isPresent() && ids[i] == unknown.getAsInt()) {
+                throw row.error(column, "has text the tokenizer does not know (token " + i + " is [UNK])");
+            }
+            if (ids[i] >= vocabSize) {
+                throw row.error(column, "tokenizes (token " + i + ") to id " + ids[i]
+                        + ", outside the model's vocabulary [0, " + vocabSize + ")");
+            }
+        }
+        if (bos.isEmpty()) {
+            return ids;
+        }
+        int[] withBos = new int[ids.length + 1];
+        withBos[0] = bos.getAsInt();
+        System.arraycopy(ids, 0, withBos, 1, ids.length);
+        return withBos;
+    }
+}

@@ -1,0 +1,240 @@
+package io.circuitscope.circuits.cli;
+
+import static io.circuitscope.circuits.cli.CliRun.run;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.circuitscope.core.io.TensorDtype;
+import io.circuitscope.core.task.Example;
+import io.circuitscope.core.task.Target;
+import io.circuitscope.core.task.Task;
+import io.circuitscope.core.task.TaskFile;
+import io.circuitscope.core.testing.TinyCheckpoint;
+import io.circuitscope.core.testing.TinyTokenizer;
+import io.circuitscope.core.tokenize.HfTokenizer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** make-task --from-csv: task CSVs as EAP-IG keeps them, on a tiny GPT-2 with a byte-level tokenizer. */
+class MakeTaskFromCsvTest {
+    static final int BOS = 0;
+    static final String IOI_HEADER = ",clean,corrupted,corrupted_hard,correct_idx,incorrect_idx\n";
+
+    @TempDir
+    static Path dir;
+    static Path model;
+    static int vocab;
+    static HfTokenizer tokenizer;
+
+    @BeforeAll
+    static void writeModel() throws Exception {
+        model = Files.createDirectories(dir.resolve("model"));
+        vocab = TinyTokenizer.write(model, " Mary", " John", " Alice", "53", "51");
+        TinyCheckpoint checkpoint = TinyCheckpoint.gpt2(41, 2, 2, 8, vocab, 96, false);
+        checkpoint.config().put("bos_token_id", BOS); // GPT-2's config names its <|endoftext|> so
+        checkpoint.write(model, TensorDtype.F32);
+        tokenizer = HfTokenizer.load(model.resolve("tokenizer.json"), false);
+    }
+
+    @AfterAll
+    static void closeTokenizer() {
+        tokenizer.close();
+    }
+
+    static int id(String singleToken) {
+        return tokenizer.singleToken(singleToken);
+    }
+
+    static int[] withBos(String text) {
+        return IntStream.concat(IntStream.of(BOS), IntStream.of(tokenizer.encode(text))).toArray();
+    }
+
+    static Path csv(String name, String content) throws Exception {
+        return Files.writeString(dir.resolve(name), content);
+    }
+
+    static Task readBack(Path jsonl) {
+        return TaskFile.read(jsonl, tokenizer, false, vocab, 96);
+    }
+
+    /** The form of EAP-IG's ioi_llama.csv: pandas' unnamed index column, quoted prompts, ids, an unused column. */
+    @Test
+    void ioiRowsBecomeIdPromptsWithBosAndTheirAnswerPair() throws Exception {
+        String clean1 = "When Mary and John went out, John gave it to";
+        String corrupt1 = "When Mary and John went out, Alice gave it to";
+        String clean2 = "When John and Mary went out, Mary gave it to";
+        String corrupt2 = "When John and Mary went out, Alice gave it to";
+        Path in = csv("ioi.csv", IOI_HEADER
+                + "7,\"" + clean1 + "\",\"" + corrupt1 + "\",\"unused\"," + id(" Mary") + "," + id(" John") + "\n"
+                + "3,\"" + clean2 + "\",\"" + corrupt2 + "\",\"unused\",[" + id(" John") + "]," + id(" Mary") + "\n");
+        Path out = dir.resolve("ioi.jsonl");
+        CliRun r = run("make-task", "--from-csv", in.toString(), "--model", model.toString(), "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("wrote 2 examples from " + in + " to " + out), r.out());
+        assertTrue(r.out().contains("'correct_idx'/'incorrect_idx' read as token ids; BOS: token id 0; "
+                + "ignored columns: (unnamed), corrupted_hard"), r.out());
+
+        Task task = readBack(out);
+        assertEquals(2, task.size());
+        Example first = task.examples().get(0);
+        assertArrayEquals(withBos(clean1), first.clean());
+        assertArrayEquals(withBos(corrupt1), first.corrupt());
+        assertEquals(new Target(-1, id(" Mary"), id(" John")), first.targets().get(0));
+        Example second = task.examples().get(1);
+        assertArrayEquals(withBos(clean2), second.clean());
+        assertEquals(new Target(-1, id(" John"), id(" Mary")), second.targets().get(0), "a one-element list is its id");
+
+        Path run = dir.resolve("ioi-run");
+        CliRun found = run("discover", "--model", model.toString(), "--task", out.toString(), "--method", "eap-ig",
+                "--metric", "logit-diff", "--edges", "10", "--bootstrap", "20", "--out", run.toString(), "--quiet");
+        assertEquals(0, found.code(), found.err());
+        assertTrue(Files.isRegularFile(run.resolve("circuit.json")));
+    }
+
+    @Test
+    void bosNoneLeavesThePromptAsTokenizedAndAnAbsentIncorrectColumnLeavesNoWrongAnswer() throws Exception {
+        Path in = csv("no-wrong.csv", "clean,corrupted,correct_idx\nMary went,John went," + id(" Mary") + "\n");
+        Path out = dir.resolve("no-wrong.jsonl");
+        CliRun r = run("make-task", "--from-csv", in.toString(), "--model", model.toString(), "--bos", "none",
+                "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("(no wrong answers); BOS: none)"), r.out());
+        Example e = readBack(out).examples().get(0);
+        assertArrayEquals(tokenizer.encode("Mary went"), e.clean());
+        assertNull(e.targets().get(0).wrongId());
+
+        r = run("make-task", "--from-csv", in.toString(), "--model", model.toString(), "--bos", "5", "--out",
+                out.toString());
+        assertEquals(0, r.code(), r.err());
+        assertEquals(5, readBack(out).examples().get(0).clean()[0]);
+    }
+
+    /** EAP-IG's greater_than_data.csv: 'label' is the start year's last two digits, not a token id. */
+    @Test
+    void greaterThanLabelBecomesTheNearestYearPair() throws Exception {
+        String clean = "The war lasted from the year 1352 to the year 13";
+        Path in = csv("gt.csv", "clean,corrupted,label\n" + clean + ",The war lasted from the year 1301 to the year 13,52\n");
+        Path out = dir.resolve("gt.jsonl");
+        CliRun r = run("make-task", "--from-csv", in.toString(), "--model", model.toString(), "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("'label' read as Greater-Than's start year YY: correct YY+1, wrong YY-1"), r.out());
+        Example e = readBack(out).examples().get(0);
+        assertArrayEquals(withBos(clean), e.clean());
+        assertEquals(new Target(-1, id("53"), id("51")), e.targets().get(0));
+    }
+
+    @Test
+    void alignLeftPadsTheShorterPrompt() throws Exception {
+        Path in = csv("uneven.csv", "clean,corrupted,correct_idx,incorrect_idx\nMary went,Alice went away,"
+                + id(" John") + "," + id(" Mary") + "\n");
+        Path out = dir.resolve("uneven.jsonl");
+        CliRun r = run("make-task", "--from-csv", in.toString(), "--model", model.toString(), "--out", out.toString());
+        assertEquals(1, r.code(), r.out());
+        int cleanLength = withBos("Mary went").length;
+        int corruptLength = withBos("Alice went away").length;
+        assertTrue(r.err().contains("error: " + in + ":2: row 1, column 'corrupted' is " + corruptLength
+                + " tokens but 'clean' is " + cleanLength + "; patching compares them position by position: make them "
+                + "the same length or pass --align"), r.err());
+        assertFalse(Files.exists(out));
+
+        r = run("make-task", "--from-csv", in.toString(), "--model", model.toString(), "--align", "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        int[] clean = readBack(out).examples().get(0).clean();
+        assertEquals(corruptLength, clean.length);
+        int pad = corruptLength - cleanLength;
+        for (int i = 0; i <= pad; i++) {
+            assertEquals(BOS, clean[i], "left-padded with its own first token, the BOS");
+        }
+        assertEquals(tokenizer.encode("Mary went")[0], clean[pad + 1]);
+    }
+
+    /** Each bad input names file, line, row and column, writes nothing, and prints no stack trace. */
+    @Test
+    void badRowsAreRefusedNamingFileLineRowAndColumn() throws Exception {
+        String ok = "Mary went,John went," + id(" Mary") + "," + id(" John") + "\n";
+        String header = "clean,corrupted,correct_idx,incorrect_idx\n";
+        // row 1 spans lines 2-4 (a newline in each quoted prompt), so row 2 starts on line 5
+        String twoLineRow = "\"Mary\nwent\",\"John\nwent\"," + id(" Mary") + "," + id(" John") + "\n";
+        refused("vocab.csv", header + twoLineRow + "Mary went,John went," + (vocab + 5) + "," + id(" John") + "\n",
+                ":5: row 2, column 'correct_idx' is token id " + (vocab + 5) + ", outside the model's vocabulary [0, "
+                        + vocab + ")");
+        refused("negative.csv", header + "Mary went,John went,-3," + id(" John") + "\n",
+                ":2: row 1, column 'correct_idx' is '-3', not a token id (a non-negative integer)");
+        refused("list.csv", header + ok + "Mary went,John went,\"[" + id(" Mary") + ", " + id(" Alice") + "]\","
+                + id(" John") + "\n", ":3: row 2, column 'correct_idx' holds 2 token ids [" + id(" Mary") + ", "
+                + id(" Alice") + "]; EAP-IG scores a list by the summed probability of its tokens");
+        refused("same.csv", header + "Mary went,John went," + id(" Mary") + "," + id(" Mary") + "\n",
+                ":2: row 1, column 'incorrect_idx' is the correct answer's token id " + id(" Mary"));
+        refused("empty-cell.csv", header + ok + ",John went," + id(" Mary") + "," + id(" John") + "\n",
+                ":3: row 2, column 'clean' is empty");
+        refused("ragged.csv", header + ok + "Mary went,John went," + id(" Mary") + "\n",
+                ":3: row 2 has 3 fields but the header has 4 columns");
+        refused("year.csv", "clean,corrupted,label\nThe year 1399 to 13,The year 1301 to 13,99\n",
+                ":2: row 1, column 'label' is 99: start year 99 has no two-digit year on both sides (needs 1..98)");
+        refused("long.csv", header + "\"" + "Mary ".repeat(100) + "\",\"" + "John ".repeat(100) + "\","
+                + id(" Mary") + "," + id(" John") + "\n", ":2: row 1, column 'clean' is " + withBos("Mary ".repeat(100)).length
+                + " tokens with BOS, longer than the model's context window of 96 tokens");
+        refused("missing.csv", "clean,correct_idx\nMary went," + id(" Mary") + "\n",
+                ": no 'corrupted' column (EAP-IG reads the prompts from 'clean' and 'corrupted'); the header has [clean, "
+                        + "correct_idx]");
+        refused("no-answer.csv", "clean,corrupted\nMary went,John went\n", ": no answer column: give 'correct_idx'");
+        refused("both-answers.csv", "clean,corrupted,correct_idx,label\nMary went,John went,1,52\n",
+                ": has both a 'correct_idx' and a 'label' column; keep one");
+        refused("empty.csv", "", ": is empty (expected a header line");
+        refused("header-only.csv", header, ": has a header line but no rows");
+        refused("unclosed.csv", header + "\"Mary went,John went,1,2\n",
+                ": is not valid CSV: (startline 2) EOF reached before encapsulated token finished");
+        refused("twice.csv", "clean,clean,corrupted,correct_idx\nMary went,Mary,John went,1\n",
+                ": is not valid CSV: The header contains a duplicate name: \"clean\"");
+    }
+
+    private static void refused(String name, String content, String problem) throws Exception {
+        Path in = csv(name, content);
+        Path out = dir.resolve(name + ".jsonl");
+        CliRun r = run("make-task", "--from-csv", in.toString(), "--model", model.toString(), "--out", out.toString());
+        assertEquals(1, r.code(), name + ": " + r.out());
+        assertTrue(r.err().startsWith("error: " + in + problem), name + ": " + r.err());
+        assertFalse(r.err().contains("\tat "), "no stack trace: " + r.err());
+        assertFalse(Files.exists(out), name + ": nothing written");
+    }
+
+    @Test
+    void exactlyOneSourceAndOnlyItsOptions() throws Exception {
+        Path in = csv("one.csv", "clean,corrupted,correct_idx\nMary went,John went," + id(" Mary") + "\n");
+        String out = dir.resolve("x.jsonl").toString();
+        CliRun r = run("make-task", "--from-csv", in.toString(), "--generator", "ioi", "--model", model.toString(),
+                "--out", out);
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("mutually exclusive"), r.err());
+        r = run("make-task", "--model", model.toString(), "--out", out);
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--generator") && r.err().contains("--from-csv"), r.err());
+        r = run("make-task", "--from-csv", in.toString(), "--n", "5", "--model", model.toString(), "--out", out);
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--n does not apply to --from-csv"), r.err());
+        r = run("make-task", "--generator", "induction", "--align", "--model", model.toString(), "--out", out);
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--align does not apply to --generator"), r.err());
+        r = run("make-task", "--from-csv", in.toString(), "--bos", "first", "--model", model.toString(), "--out", out);
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--bos must be auto, none or a token id, got 'first'"), r.err());
+        r = run("make-task", "--from-csv", in.toString(), "--bos", String.valueOf(vocab), "--model", model.toString(),
+                "--out", out);
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("BOS token id " + vocab + " (--bos " + vocab + ") is outside the model's "
+                + "vocabulary [0, " + vocab + ")"), r.err());
+        r = run("make-task", "--from-csv", in.toString(), "--model", "planted:ioi", "--out", out);
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("planted:ioi: no tokenizer.json next to the model; a CSV's prompts are text"),
+                r.err());
+        assertFalse(Files.exists(Path.of(out)));
+    }
+}
