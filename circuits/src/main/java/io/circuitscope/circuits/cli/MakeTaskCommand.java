@@ -1,13 +1,12 @@
 package io.circuitscope.circuits.cli;
 
 import io.circuitscope.circuits.task.EapCsvTask;
-import io.circuitscope.core.io.ConfigReader;
 import io.circuitscope.core.io.LoadedModel;
 import io.circuitscope.core.task.TaskFile;
 import io.circuitscope.core.task.generate.Generated;
 import io.circuitscope.core.task.generate.Generators;
 import io.circuitscope.core.task.generate.TaskGenerator;
-import java.nio.file.Files;
+import io.circuitscope.core.tokenize.TextTokenizer;
 import java.nio.file.Path;
 import java.util.OptionalInt;
 import java.util.concurrent.Callable;
@@ -47,11 +46,6 @@ final class MakeTaskCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "1", description = "Random seed of a generator (default ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--bos", defaultValue = "auto", paramLabel = "auto|none|ID",
-            description = "With --from-csv: the token that starts every prompt, as EAP-IG's tokenization prepends "
-                    + "one; auto = the model's config.json bos_token_id, none when it has none (default ${DEFAULT-VALUE}).")
-    String bos;
-
     @Option(names = "--align", description = "With --from-csv: left-pad the shorter of a row's clean and corrupted "
             + "prompts instead of refusing prompts of different token lengths.")
     boolean align;
@@ -68,7 +62,7 @@ final class MakeTaskCommand implements Callable<Integer> {
             refuseGiven("--from-csv", "--n", "--seed");
             return convertCsv();
         }
-        refuseGiven("--generator", "--bos", "--align");
+        refuseGiven("--generator", "--align");
         return generate();
     }
 
@@ -84,9 +78,10 @@ final class MakeTaskCommand implements Callable<Integer> {
     private int convertCsv() throws Exception {
         try (LoadedModel loaded = modelOptions.load()) {
             var config = loaded.model().config();
-            OptionalInt bosId = bosId(loaded, config.vocabSize());
-            EapCsvTask.Imported imported = new EapCsvTask(loaded.requireTokenizer("a CSV's prompts are text"),
-                    config.vocabSize(), config.contextLength(), bosId, align).read(source.csv);
+            TextTokenizer tokenizer = loaded.requireTokenizer("a CSV's prompts are text");
+            OptionalInt bosId = tokenizer.bos();
+            EapCsvTask.Imported imported = new EapCsvTask(tokenizer, config.vocabSize(), config.contextLength(), align)
+                    .read(source.csv);
             TaskFile.write(out, imported.task());
             spec.commandLine().getOut().printf("wrote %d examples from %s to %s (answers: %s; BOS: %s%s)%n",
                     imported.task().size(), source.csv, out, imported.answers(),
@@ -95,33 +90,6 @@ final class MakeTaskCommand implements Callable<Integer> {
                             + String.join(", ", imported.ignoredColumns()));
         }
         return 0;
-    }
-
-    /** The BOS token --bos names; auto reads the model's config.json, which is where Hugging Face keeps it. */
-    private OptionalInt bosId(LoadedModel loaded, int vocabSize) {
-        OptionalInt id;
-        if (bos.equals("none")) {
-            return OptionalInt.empty();
-        } else if (bos.equals("auto")) {
-            Path config = loaded.source().resolve("config.json");
-            int fromConfig = Files.isRegularFile(config) ? ConfigReader.read(config).optInt("bos_token_id", -1) : -1;
-            id = fromConfig < 0 ? OptionalInt.empty() : OptionalInt.of(fromConfig);
-        } else {
-            try {
-                id = OptionalInt.of(Integer.parseInt(bos));
-            } catch (NumberFormatException e) {
-                id = OptionalInt.of(-1);
-            }
-            if (id.getAsInt() < 0) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "--bos must be auto, none or a token id, "
-                        + "got '" + bos + "'");
-            }
-        }
-        if (id.isPresent() && id.getAsInt() >= vocabSize) {
-            throw new IllegalArgumentException(modelOptions.model + ": BOS token id " + id.getAsInt() + " (--bos " + bos
-                    + ") is outside the model's vocabulary [0, " + vocabSize + ")");
-        }
-        return id;
     }
 
     private int generate() throws Exception {

@@ -24,7 +24,6 @@ public final class EapCsvTask {
     private final TextTokenizer tokenizer;
     private final int vocabSize;
     private final int contextLength;
-    private final OptionalInt bos;
     private final boolean align;
 
     /** What was read, and how, for the command's summary. */
@@ -32,15 +31,14 @@ public final class EapCsvTask {
     }
 
     /**
-     * @param bos   the token id to start every prompt with, or empty for none
+     * @param tokenizer the model's; prompts begin with its BOS token when it has one ({@link TextTokenizer#encodePrompt})
      * @param align left-pad the shorter of a row's prompts (as {@code --align} does for task files) instead of
      *              refusing prompts of different token lengths
      */
-    public EapCsvTask(TextTokenizer tokenizer, int vocabSize, int contextLength, OptionalInt bos, boolean align) {
+    public EapCsvTask(TextTokenizer tokenizer, int vocabSize, int contextLength, boolean align) {
         this.tokenizer = tokenizer;
         this.vocabSize = vocabSize;
         this.contextLength = contextLength;
-        this.bos = bos;
         this.align = align;
     }
 
@@ -81,7 +79,7 @@ public final class EapCsvTask {
             corrupt = TaskFile.leftPad(corrupt, length);
         }
         if (clean.length > contextLength) {
-            throw row.error(CLEAN, "is " + clean.length + " tokens" + (bos.isPresent() ? " with BOS" : "")
+            throw row.error(CLEAN, "is " + clean.length + " tokens" + (tokenizer.bos().isPresent() ? " with BOS" : "")
                     + ", longer than the model's context window of " + contextLength + " tokens");
         }
         return new Example(clean, corrupt, List.of(answers.target(row, tokenizer, vocabSize)));
@@ -106,12 +104,6 @@ public final class EapCsvTask {
                         + ", outside the model's vocabulary [0, " + vocabSize + ")");
             }
         }
-        if (bos.isEmpty()) {
-            return ids;
-        }
-        int[] withBos = new int[ids.length + 1];
-        withBos[0] = bos.getAsInt();
-        System.arraycopy(ids, 0, withBos, 1, ids.length);
-        return withBos;
+        return tokenizer.encodePrompt(text); // as EAP-IG's to_tokens(prepend_bos=True) reads it
     }
 }

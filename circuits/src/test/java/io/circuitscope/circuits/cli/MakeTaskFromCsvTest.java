@@ -100,21 +100,16 @@ class MakeTaskFromCsvTest {
     }
 
     @Test
-    void bosNoneLeavesThePromptAsTokenizedAndAnAbsentIncorrectColumnLeavesNoWrongAnswer() throws Exception {
+    void noBosLeavesThePromptAsTokenizedAndAnAbsentIncorrectColumnLeavesNoWrongAnswer() throws Exception {
         Path in = csv("no-wrong.csv", "clean,corrupted,correct_idx\nMary went,John went," + id(" Mary") + "\n");
         Path out = dir.resolve("no-wrong.jsonl");
-        CliRun r = run("make-task", "--from-csv", in.toString(), "--model", model.toString(), "--bos", "none",
+        CliRun r = run("make-task", "--from-csv", in.toString(), "--model", model.toString(), "--no-bos",
                 "--out", out.toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("(no wrong answers); BOS: none)"), r.out());
         Example e = readBack(out).examples().get(0);
         assertArrayEquals(tokenizer.encode("Mary went"), e.clean());
         assertNull(e.targets().get(0).wrongId());
-
-        r = run("make-task", "--from-csv", in.toString(), "--model", model.toString(), "--bos", "5", "--out",
-                out.toString());
-        assertEquals(0, r.code(), r.err());
-        assertEquals(5, readBack(out).examples().get(0).clean()[0]);
     }
 
     /** EAP-IG's greater_than_data.csv: 'label' is the start year's last two digits, not a token id. */
@@ -223,14 +218,6 @@ class MakeTaskFromCsvTest {
         r = run("make-task", "--generator", "induction", "--align", "--model", model.toString(), "--out", out);
         assertEquals(2, r.code());
         assertTrue(r.err().contains("--align does not apply to --generator"), r.err());
-        r = run("make-task", "--from-csv", in.toString(), "--bos", "first", "--model", model.toString(), "--out", out);
-        assertEquals(2, r.code());
-        assertTrue(r.err().contains("--bos must be auto, none or a token id, got 'first'"), r.err());
-        r = run("make-task", "--from-csv", in.toString(), "--bos", String.valueOf(vocab), "--model", model.toString(),
-                "--out", out);
-        assertEquals(1, r.code());
-        assertTrue(r.err().contains("BOS token id " + vocab + " (--bos " + vocab + ") is outside the model's "
-                + "vocabulary [0, " + vocab + ")"), r.err());
         r = run("make-task", "--from-csv", in.toString(), "--model", "planted:ioi", "--out", out);
         assertEquals(1, r.code());
         assertTrue(r.err().contains("planted:ioi: no tokenizer.json next to the model; a CSV's prompts are text"),
