@@ -27,7 +27,7 @@ import java.util.Set;
  * </pre>
  * or an explicit list {@code {"runs": [{"model": ..., "task": ..., "method": ..., "seed": ..., ...}]}}.
  * Setting keys: method, scorer, candidates, tau, metric, ablation, ig_steps, edges, nodes, batch_size, seed,
- * reference, align, by_position, examples (of a planted model's own task), each checked when the plan is read ({@link SettingChecks}). Relative paths are
+ * reference, align, bos, by_position, examples (of a planted model's own task), each checked when the plan is read ({@link SettingChecks}). Relative paths are
  * resolved against the plan's folder.
  */
 public final class BatchPlan {
@@ -189,7 +189,7 @@ public final class BatchPlan {
         return new RunSpec(id, isPathLike(model) ? base.resolve(model).normalize().toString() : model,
                 task.isEmpty() ? null : base.resolve(task).normalize(), s,
                 reference.isEmpty() ? null : base.resolve(reference).normalize(), flag(file, r, "align", where, false),
-                (int) number(file, r, "examples", where, PlantedModels.DEFAULT_EXAMPLES));
+                (int) number(file, r, "examples", where, PlantedModels.DEFAULT_EXAMPLES), flag(file, r, "bos", where, true));
     }
 
     /**

@@ -112,7 +112,8 @@ public final class BatchRunner {
         long start = System.nanoTime();
         try {
             Task task = r.task() == null ? PlantedModels.byArgument(r.model()).task(r.settings().seed(), r.examples())
-                    : TaskFile.read(r.task(), loaded.tokenizer(), r.align(), loaded.model().config().vocabSize(),
+                    : TaskFile.read(r.task(), (r.bos() ? loaded : loaded.withoutBos()).tokenizer(), r.align(),
+                            loaded.model().config().vocabSize(),
                             loaded.model().config().contextLength());
             CircuitDocument doc = DiscoveryRun.run(loaded.model(), r.model(), task, r.settings(), progress.apply(r.id()));
             Map<String, Object> results = new LinkedHashMap<>();

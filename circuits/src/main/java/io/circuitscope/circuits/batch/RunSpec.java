@@ -8,7 +8,8 @@ import java.nio.file.Path;
  *
  * @param task     the task file, or null for a planted model's own task
  * @param examples how many examples of a planted model's own task
+ * @param bos      whether text prompts begin with the model's BOS token (the plan's {@code bos}, default true)
  */
 public record RunSpec(String id, String model, Path task, DiscoverySettings settings, Path reference, boolean align,
-        int examples) {
+        int examples, boolean bos) {
 }

@@ -1,6 +1,7 @@
 package io.circuitscope.circuits.batch;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -57,6 +58,9 @@ class BatchPlanTest {
         assertEquals(1, run.settings().batchSize());
         assertEquals(3, run.settings().seed());
         assertTrue(run.align());
+        assertTrue(run.bos(), "text prompts begin with the BOS token unless the plan says bos: false");
+        assertFalse(BatchPlan.read(write("defaults: {bos: false}\nseeds: [3]")).runs().get(0).bos());
+        assertRefused("defaults: {bos: 'no'}", "defaults: field 'bos' must be true or false");
     }
 
     /** planted:NAME was resolved as a file beside the plan, and 'tasks' was required for a model that has its own. */
