@@ -87,6 +87,7 @@ public final class BatchPlan {
         Path out = (root.has("out") ? base.resolve(root.get("out").asText())
                 : base.resolve("runs").resolve(name.replaceFirst("\\.(json|ya?ml)$", ""))).normalize();
         List<ObjectNode> specs = new ArrayList<>();
+        List<String> origins = new ArrayList<>(); // of each cross-product run
         ObjectNode defaults = root.has("defaults") ? object(file, root.get("defaults"), "defaults") : new ObjectMapper().createObjectNode();
         SettingChecks.check(file, "defaults", defaults);
         if (root.has("reference") && !defaults.has("reference")) {
@@ -119,10 +120,27 @@ public final class BatchPlan {
                     throw new PlanException(file + ": seeds[" + k + "]: " + problem);
                 }
             }
-            for (JsonNode m : models) {
-                for (JsonNode t : tasks) {
-                    for (JsonNode method : methods.isEmpty() ? List.<JsonNode>of(defaults.path("method")) : methods) {
-                        for (JsonNode seed : seeds.isEmpty() ? List.<JsonNode>of(defaults.path("seed")) : seeds) {
+            for (int k = 0; k < methods.size(); k++) {
+                String problem = SettingChecks.methodProblem(methods.get(k));
+                if (problem != null) {
+                    throw new PlanException(file + ": methods[" + k + "]: " + problem);
+                }
+            }
+            for (int k = 0; k < models.size(); k++) {
+                try {
+                    SettingChecks.modelProblem(models.get(k));
+                } catch (IllegalArgumentException e) {
+                    throw new PlanException(file + ": models[" + k + "]: " + e.getMessage());
+                }
+            }
+            for (int mi = 0; mi < models.size(); mi++) {
+                JsonNode m = models.get(mi);
+                for (int ti = 0; ti < tasks.size(); ti++) {
+                    JsonNode t = tasks.get(ti);
+                    for (int ci = 0; ci < Math.max(1, methods.size()); ci++) {
+                        JsonNode method = methods.isEmpty() ? defaults.path("method") : methods.get(ci);
+                        for (int si = 0; si < Math.max(1, seeds.size()); si++) {
+                            JsonNode seed = seeds.isEmpty() ? defaults.path("seed") : seeds.get(si);
                             for (int k = 0; k < Math.max(1, settings.size()); k++) {
                                 ObjectNode r = defaults.deepCopy();
                                 if (!settings.isEmpty()) {
@@ -137,6 +155,11 @@ public final class BatchPlan {
                                     r.set("seed", seed);
                                 }
                                 specs.add(r);
+                                // where a combination's values come from, for an error only the combination shows
+                                origins.add("models[" + mi + "], " + (root.has("tasks") ? "tasks[" + ti + "], " : "")
+                                        + (methods.isEmpty() ? "" : "methods[" + ci + "], ")
+                                        + (seeds.isEmpty() ? "" : "seeds[" + si + "], ")
+                                        + (settings.isEmpty() ? "" : "settings[" + k + "], ") + "defaults");
                             }
                         }
                     }
@@ -145,7 +168,8 @@ public final class BatchPlan {
         }
         List<RunSpec> runs = new ArrayList<>();
         for (int i = 0; i < specs.size(); i++) {
-            runs.add(spec(file, base, i, specs.get(i), root.has("runs") ? "runs[" + i + "]" : "run " + i));
+            runs.add(spec(file, base, i, specs.get(i), root.has("runs") ? "runs[" + i + "]"
+                    : "run " + i + " (" + origins.get(i) + ")"));
         }
         return new BatchPlan(file, out, runs);
     }

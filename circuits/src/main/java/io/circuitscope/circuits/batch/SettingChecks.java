@@ -2,6 +2,10 @@ package io.circuitscope.circuits.batch;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.circuitscope.circuits.run.DiscoverySettings;
+import io.circuitscope.circuits.run.Methods;
+import io.circuitscope.core.graph.Ablation;
+import io.circuitscope.core.planted.PlantedModels;
+import io.circuitscope.core.task.Metrics;
 import io.circuitscope.discovery.CandidateBudget;
 import java.nio.file.Path;
 import java.util.Iterator;
@@ -73,14 +77,38 @@ final class SettingChecks {
                 return "field 'tau' " + problem;
             }
         }
-        if (key.equals("candidates")) {
-            try {
-                CandidateBudget.parse(value.asText());
-            } catch (IllegalArgumentException e) {
-                return "field 'candidates': " + e.getMessage();
+        try {
+            switch (key) {
+                case "candidates" -> CandidateBudget.parse(value.asText());
+                case "method" -> Methods.checkMethod(value.asText());
+                case "scorer" -> Methods.scorer(value.asText(), 1);
+                case "metric" -> Metrics.byName(value.asText());
+                case "ablation" -> Ablation.parse(value.asText());
+                case "model" -> modelProblem(value);
+                default -> {
+                }
             }
+        } catch (IllegalArgumentException e) {
+            return "field '" + key + "': " + e.getMessage();
         }
         return null;
+    }
+
+    /** Why a value of a plan's {@code methods} list cannot be a method, or null. */
+    static String methodProblem(JsonNode value) {
+        try {
+            Methods.checkMethod(value.asText());
+            return null;
+        } catch (IllegalArgumentException e) {
+            return e.getMessage();
+        }
+    }
+
+    /** Refuses a planted model that does not exist (a path is checked when the batch loads it). */
+    static void modelProblem(JsonNode value) {
+        if (PlantedModels.isPlanted(value.asText())) {
+            PlantedModels.byArgument(value.asText());
+        }
     }
 
     private static String wholeNumber(String key, JsonNode value, long minimum) {

@@ -32,17 +32,16 @@ public final class DiscoveryRun {
     }
 
     /**
-     * Refuses settings no model or task can make work: an unknown method, pipeline scorer or metric, or
-     * a scorer that differentiates at the clean run under KL. Returns the metric.
+     * Refuses settings no model or task can make work: an unknown method, scorer, candidate budget or metric
+     * (a misspelt scorer or budget is refused even where the method does not use it, since it shows the user
+     * meant something else), or a scorer that differentiates at the clean run under KL. Returns the metric.
      */
     public static Metric check(DiscoverySettings s) {
         Metric metric = Metrics.byName(s.metric());
         Methods.checkMethod(s.method());
+        Methods.scorer(s.scorer(), s.igSteps());
+        CandidateBudget.parse(s.candidates());
         String scorerKey = s.method().equals(Methods.PIPELINE) ? s.scorer() : s.method();
-        if (s.method().equals(Methods.PIPELINE)) {
-            Methods.scorer(scorerKey, s.igSteps());
-            CandidateBudget.parse(s.candidates());
-        }
         if (Methods.usesGradients(scorerKey) && !metric.differentiable()) {
             throw new IllegalArgumentException(scorerKey + " differentiates the metric, and " + metric.name() + " is a "
                     + "step function whose gradient is zero almost everywhere; use --metric logit-diff (or another task "

@@ -42,6 +42,17 @@ class BatchPlanTest {
         assertTrue(message.contains("plan.json: runs[1]: field 'batch_size' must be at least 1, got 0"), message);
     }
 
+    /** A bad value is named where the plan wrote it; a bad combination by the list positions that made it. */
+    @Test
+    void badValuesAreNamedWhereTheyWereWritten() throws Exception {
+        assertRefused("methods: [acdc, foo]", "plan.yaml: methods[1]: unknown method 'foo'");
+        assertRefused("defaults: {metric: foo}", "plan.yaml: defaults: field 'metric': unknown metric 'foo'");
+        assertRefused("defaults: {ablation: foo}", "plan.yaml: defaults: field 'ablation':");
+        assertRefused("settings: [{scorer: eap}, {scorer: foo}]", "plan.yaml: settings[1]: field 'scorer': unknown scorer 'foo'");
+        assertRefused("methods: [eap]\nseeds: [1, 2]",
+                "plan.yaml: run 0 (models[0], tasks[0], methods[0], seeds[0], defaults): eap takes the gradient at the clean model");
+    }
+
     @Test
     void unknownTopLevelKeysAreRefusedWithTheKnownOnes() throws Exception {
         assertRefused("foo: 1", "plan.yaml: unknown top-level key 'foo' (known: defaults, methods, models, out, "
@@ -96,7 +107,7 @@ class BatchPlanTest {
                 + "\"m.bin\" brings no task of its own (only planted:NAME models do)"), message);
         Files.writeString(file, "models: [planted:nope]\n");
         message = assertThrows(PlanException.class, () -> BatchPlan.read(file)).getMessage();
-        assertTrue(message.contains("mixed.yaml: run 0: unknown planted model 'nope' (known: induction, ioi, "
+        assertTrue(message.contains("mixed.yaml: models[0]: unknown planted model 'nope' (known: induction, ioi, "
                 + "greater-than)"), message);
         Files.writeString(file, "runs: [{model: m.bin}]\n");
         message = assertThrows(PlanException.class, () -> BatchPlan.read(file)).getMessage();

@@ -100,9 +100,12 @@ class BatchRunnerTest {
     /** A run's settings that no model or task could make work are refused when the plan is read. */
     @Test
     void settingsThatCannotWorkAreRefusedBeforeAnyRun() throws Exception {
-        assertTrue(refusal("\"method\": \"relp:ln+gate\"").contains("runs[0]: unknown LRP rule 'gate' in 'ln+gate'"));
-        assertTrue(refusal("\"scorer\": \"eap-gi\"").contains("runs[0]: unknown scorer 'eap-gi'"));
-        assertTrue(refusal("\"metric\": \"kll\"").contains("runs[0]: unknown metric 'kll'"));
+        assertTrue(refusal("\"method\": \"relp:ln+gate\"").contains("runs[0]: field 'method': unknown LRP rule 'gate' in 'ln+gate'"));
+        assertTrue(refusal("\"scorer\": \"eap-gi\"").contains("runs[0]: field 'scorer': unknown scorer 'eap-gi'"));
+        // a misspelt scorer is refused even for a method that uses none (the run went ahead silently)
+        assertTrue(refusal("\"method\": \"eap\", \"metric\": \"logit-diff\", \"scorer\": \"foo\"")
+                .contains("runs[0]: field 'scorer': unknown scorer 'foo'"));
+        assertTrue(refusal("\"metric\": \"kll\"").contains("runs[0]: field 'metric': unknown metric 'kll'"));
         assertTrue(refusal("\"method\": \"eap\"").contains("runs[0]: eap takes the gradient at the clean model"),
                 "EAP under the default metric, KL");
         String id = BatchPlan.read(plan("\"method\": \"relp:ln+identity\", \"metric\": \"logit-diff\"")).runs().get(0).id();
