@@ -115,6 +115,15 @@ final class ValidateCommand implements Callable<Integer> {
                     CircuitDocument reference = CircuitJson.read(referenceFile, graph);
                     doc = doc.withExtra("comparison", ValidationSections.comparison(tp, doc.circuit(), reference.circuit(),
                             referenceFile.getFileName().toString()));
+                } else if (loaded.reference() != null) {
+                    // a planted model's ground truth, as discover compares with it
+                    doc = doc.withExtra("comparison", ValidationSections.comparison(tp, doc.circuit(), loaded.reference(),
+                            loaded.referenceName()));
+                } else if (doc.extra().containsKey("comparison")) {
+                    // its CPR and CMD were measured under the metric of an earlier run, against a reference not given now
+                    doc = doc.withoutExtra("comparison");
+                    spec.commandLine().getErr().printf("validate: the comparison %s held is dropped; pass --reference "
+                            + "to compare again under %s%n", circuitFile, metric);
                 }
                 // another tool's file is left as it was: the result goes into a circuitscope file beside it
                 Path written = CircuitJson.isImported(doc) ? importedResultFile(circuitFile) : circuitFile;

@@ -25,6 +25,12 @@ public record CircuitDocument(
         extra = new LinkedHashMap<>(extra);
     }
 
+    public CircuitDocument withoutExtra(String key) {
+        Map<String, JsonNode> e = new LinkedHashMap<>(extra);
+        e.remove(key);
+        return new CircuitDocument(circuit, model, task, method, summary, e);
+    }
+
     public CircuitDocument withExtra(String key, JsonNode value) {
         Map<String, JsonNode> e = new LinkedHashMap<>(extra);
         e.put(key, value);

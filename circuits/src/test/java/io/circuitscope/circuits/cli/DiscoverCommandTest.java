@@ -286,6 +286,14 @@ class DiscoverCommandTest {
         JsonNode root = new ObjectMapper().readTree(circuit.toFile());
         assertTrue(root.get("validation").get("metrics").get(0).has("ci_low"));
         assertEquals(1.0, root.get("comparison").get("edge_recall").asDouble(), 1e-12);
+        // without --reference the comparison is not kept: its CPR/CMD were measured under that run's metric
+        CliRun noReference = run("validate", "--model", model.toString(), "--task", task.toString(), "--circuit",
+                circuit.toString(), "--metric", "logit-diff", "--bootstrap", "20", "--quiet");
+        assertEquals(0, noReference.code(), noReference.err());
+        assertTrue(noReference.err().contains("held is dropped; pass --reference to compare again under logit-diff"),
+                noReference.err());
+        assertTrue(!noReference.out().contains(" vs "), noReference.out());
+        assertTrue(!new ObjectMapper().readTree(circuit.toFile()).has("comparison"));
         CliRun withReference = run("discover", "--model", model.toString(), "--task", task.toString(), "--method", "acdc",
                 "--tau", "0.02", "--out", dir.resolve("run-reference").toString(), "--quiet",
                 "--reference", dir.resolve("reference.json").toString(), "--bootstrap", "20");

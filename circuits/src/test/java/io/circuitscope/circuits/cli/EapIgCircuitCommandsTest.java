@@ -68,6 +68,10 @@ class EapIgCircuitCommandsTest {
         JsonNode b = json.readTree(circuit.toFile()).get("validation").get("metrics").get(0);
         assertEquals(b.get("name").asText(), a.get("name").asText());
         assertEquals(b.get("value").asDouble(), a.get("value").asDouble(), 1e-9, "the same faithfulness");
+        // a planted model's circuit is compared with its ground truth under the metric validated now
+        JsonNode comparison = json.readTree(circuit.toFile()).get("comparison");
+        assertEquals("planted ground truth (ioi)", comparison.get("reference").asText());
+        assertEquals(1.0, comparison.get("edge_recall").asDouble(), 1e-12);
 
         CliRun drawn = run("render", file.toString(), "--format", "svg", "--out", dir.resolve("eap-ig.svg").toString());
         assertEquals(0, drawn.code(), drawn.err());
