@@ -86,7 +86,8 @@ final class DiscoverCommand implements Callable<Integer> {
     @Option(names = "--batch-size", defaultValue = "16", description = "Examples per forward pass (default: ${DEFAULT-VALUE}).")
     int batchSize;
 
-    @Option(names = "--seed", defaultValue = "0", description = "Seed recorded with the run (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--seed", defaultValue = "0", description = "Seed of a planted model's task, the false-negative sample and validation's "
+            + "resampling; recorded with the run (default: ${DEFAULT-VALUE}).")
     long seed;
 
     @Option(names = "--by-position",

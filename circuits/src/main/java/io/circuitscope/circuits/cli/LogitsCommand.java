@@ -34,7 +34,7 @@ final class LogitsCommand implements Callable<Integer> {
     @Option(names = "--all-positions", description = "Logits at every position instead of the last one.")
     boolean allPositions;
 
-    @Option(names = "--json", description = "Print {\"logits\": [...]} as JSON.")
+    @Option(names = "--json", description = "Print {\"tokens\": [...], \"logits\": [...]} as JSON.")
     boolean json;
 
     @Option(names = "--top-k", defaultValue = "10", description = "Rows of the table (default: ${DEFAULT-VALUE}).")

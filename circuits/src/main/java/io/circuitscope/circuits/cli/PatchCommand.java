@@ -91,6 +91,10 @@ final class PatchCommand implements Callable<Integer> {
         if (maxRows <= 0) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--max-rows must be positive");
         }
+        if (!c.isRun() && d == Direction.DENOISE) { // a usage error, found before the model is loaded
+            throw new CommandLine.ParameterException(spec.commandLine(), "--corruption " + corruption + " has no "
+                    + "corrupted run to denoise; use --direction noise (or the resample / noise corruption)");
+        }
         AnalysisSupport.requireTask(task, modelOptions.model, spec, "patch");
         try (LoadedModel loaded = modelOptions.load()) {
             Task t = AnalysisSupport.task(task, modelOptions.model, loaded);

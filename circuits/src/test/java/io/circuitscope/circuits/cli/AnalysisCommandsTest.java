@@ -140,8 +140,8 @@ class AnalysisCommandsTest {
         assertEquals(1, r.code());
         assertTrue(r.err().contains("missing.jsonl"), r.err());
         r = run("patch", "--model", dir.toString(), "--task", ioi.toString(), "--corruption", "zero");
-        assertEquals(1, r.code());
-        assertTrue(r.err().contains("--direction noise"), r.err());
+        assertEquals(2, r.code(), "a usage error, like every other bad option"); // was 1, after loading the model
+        assertTrue(r.err().contains("--corruption zero has no corrupted run to denoise; use --direction noise"), r.err());
     }
 
     @Test
