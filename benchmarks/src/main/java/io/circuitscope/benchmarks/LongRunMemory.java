@@ -1,0 +1,233 @@
+package io.circuitscope.benchmarks;
+
+import ai.djl.ndarray.BaseNDManager;
+import ai.djl.ndarray.NDManager;
+import io.circuitscope.circuits.run.DiscoveryRun;
+import io.circuitscope.circuits.run.DiscoverySettings;
+import io.circuitscope.circuits.run.Methods;
+import io.circuitscope.core.graph.Ablation;
+import io.circuitscope.core.graph.Circuit;
+import io.circuitscope.core.graph.ComputationGraph;
+import io.circuitscope.core.graph.EdgePatcher;
+import io.circuitscope.core.graph.EdgeScores;
+import io.circuitscope.core.graph.NodeScores;
+import io.circuitscope.core.graph.TaskPatcher;
+import io.circuitscope.core.model.HookedTransformer;
+import io.circuitscope.core.model.ModelConfig;
+import io.circuitscope.core.progress.Progress;
+import io.circuitscope.core.task.Metrics;
+import io.circuitscope.core.task.Task;
+import io.circuitscope.discovery.Acdc;
+import io.circuitscope.discovery.Atp;
+import io.circuitscope.discovery.CandidateBudget;
+import io.circuitscope.discovery.Eap;
+import io.circuitscope.discovery.EdgeScorer;
+import io.circuitscope.discovery.FalseNegativeBound;
+import io.circuitscope.discovery.Pipeline;
+import io.circuitscope.validation.CircuitValidator;
+import io.circuitscope.validation.ValidationSettings;
+import java.lang.reflect.Field;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Whether long runs grow memory: in one JVM, each discovery method the command line offers (and validation)
+ * runs many times on the same model and the same prepared task (one {@link TaskPatcher} per method, as one
+ * long discovery or a compare-scorers run uses it), and after every iteration the harness records the
+ * process's resident set (/proc/self/status VmRSS), the NDArrays alive in the engine (every manager
+ * descends from PyTorch's system manager) and in the task's own manager, and the open managers. A leak shows
+ * as a positive slope of the resident set over the second half of the iterations (the first half is
+ * warm-up: allocator pools, JIT), or, more sensitively, as array or manager counts that grow each iteration.
+ * The last rows, {@code discover} and {@code discover-by-position}, run the whole command with its defaults
+ * ({@link DiscoveryRun#run}: pipeline, EAP-IG, KL divergence; task preparation included) each iteration, on the
+ * plain and the position-aware graph.
+ *
+ * <p>Model: random GPT-2-shaped, 3 layers x 4 heads, d_model 64, d_mlp 256, vocab 1000 (262 edges, the
+ * planted IOI model's graph), small enough that every method but exhaustive patching runs in about a second
+ * on 2 shared cores (at 4 layers x 8 heads, d_model 256, one exhaustive or RelP iteration took 30-45 s);
+ * task: 12 prompts x 15 tokens, logit difference, by default resample ablation and batch size 16 (the CLI's
+ * defaults).
+ *
+ * <p>Run: {@code benchmarks/run.sh LongRunMemory [iterations] [all|method,method...] [resample|mean|zero]
+ * [batchSize]}; methods are the CLI's ({@code acdc, atp, eap, eap-ig, atp-star, relp, relp-ah, exact, pipeline})
+ * plus {@code validate}, {@code discover} and {@code discover-by-position}; default: all, 24 iterations.
+ */
+public final class LongRunMemory {
+    private static final double TAU = 0.01;
+    private static final int EDGES = 100; // the CLI's default for scorer-only methods
+    private static final int NODES = 10; // the CLI's default for atp
+    private static final int FALSE_NEGATIVE_SAMPLES = 50; // as DiscoveryRun
+
+    /** One iteration's measurements. */
+    record Sample(double residentMiB, double heapMiB, int engineArrays, int taskArrays, int managers, double seconds) {
+    }
+
+    public static void main(String[] args) throws Exception {
+        int iterations = args.length > 0 ? Integer.parseInt(args[0]) : 24;
+        Ablation ablation = args.length > 2 ? Ablation.parse(args[2]) : Ablation.RESAMPLE;
+        int batchSize = args.length > 3 ? Integer.parseInt(args[3]) : 16;
+        List<String> methods = new ArrayList<>();
+        if (args.length > 1 && !args[1].equals("all")) {
+            methods.addAll(List.of(args[1].split(",")));
+        } else {
+            methods.addAll(Methods.methodKeys());
+            methods.add("validate");
+            methods.add("discover");
+            methods.add("discover-by-position");
+        }
+        ModelConfig config = ModelConfig.builder("gpt2").setSizes(64, 3, 4, 256, 1000, 32).build();
+        Task task = EapThroughput.ioiShapedTask(config, 12);
+        NDManager probe = NDManager.newBaseManager();
+        NDManager engine = probe.getParentManager(); // PyTorch's system manager: every manager's ancestor
+        probe.close();
+        System.out.printf("%d iterations per method, %d edges, %d prompts, %s ablation, batch size %d; resident %.0f MiB "
+                + "at start%n", iterations, ComputationGraph.of(config).nEdges(), task.size(),
+                ablation.name().toLowerCase(java.util.Locale.ROOT), batchSize, residentMiB());
+        System.out.println("| method | RSS after 1st (MiB) | RSS after last (MiB) | slope, 2nd half (MiB/iter) "
+                + "| engine arrays, 1st / last | task arrays, 1st / last | open managers, 1st / last "
+                + "| Java heap used, 1st / last (MiB) | s/iter |");
+        System.out.println("|---|---|---|---|---|---|---|---|---|");
+        try (HookedTransformer model = RandomModels.randomGpt2(config)) {
+            EdgePatcher patcher = new EdgePatcher(model);
+            for (String method : methods) {
+                List<Sample> samples = new ArrayList<>();
+                if (method.startsWith("discover")) {
+                    // the CLI's defaults (pipeline, eap-ig with 5 steps, 200 candidates, KL), task preparation included
+                    DiscoverySettings d = DiscoverySettings.defaults();
+                    DiscoverySettings s = new DiscoverySettings(d.method(), d.scorer(), d.candidates(), d.tau(), d.metric(),
+                            ablation, d.igSteps(), d.edges(), d.nodes(), batchSize, d.seed(),
+                            method.equals("discover-by-position"));
+                    for (int i = 0; i < iterations; i++) {
+                        long start = System.nanoTime();
+                        DiscoveryRun.run(model, "random", task, s, Progress.NONE);
+                        samples.add(sample(engine, null, start));
+                    }
+                } else {
+                    try (TaskPatcher tp = new TaskPatcher(patcher, task, Metrics.LOGIT_DIFF, ablation, batchSize)) {
+                        Circuit toValidate = method.equals("validate")
+                                ? circuitOf(tp, new Eap().score(tp, Progress.NONE)) : null;
+                        for (int i = 0; i < iterations; i++) {
+                            long start = System.nanoTime();
+                            runOnce(method, tp, toValidate);
+                            samples.add(sample(engine, tp.manager(), start));
+                        }
+                    }
+                }
+                report(method, samples);
+            }
+        }
+        System.out.printf("resident %.0f MiB at the end, peak %d MiB%n", residentMiB(),
+                ForwardThroughput.Memory.peakResidentMiB());
+    }
+
+    /** One run of {@code method} on a prepared task, as {@link DiscoveryRun#run} does it (preparation aside). */
+    private static void runOnce(String method, TaskPatcher tp, Circuit toValidate) {
+        Circuit circuit;
+        switch (method) {
+            case Methods.ACDC -> circuit = new Acdc(TAU).search(tp, null, Progress.NONE);
+            case Methods.ATP -> {
+                NodeScores nodes = new Atp().score(tp, Progress.NONE);
+                circuit = nodes.circuitOfTop(NODES, new Eap().score(tp, Progress.NONE)).pruned();
+            }
+            case Methods.PIPELINE -> circuit = new Pipeline(Methods.scorer("eap-ig", 5), CandidateBudget.parse("200"),
+                    new Acdc(TAU)).withFalseNegativeCheck(FALSE_NEGATIVE_SAMPLES, 0).run(tp, Progress.NONE).circuit();
+            case "validate" -> {
+                new CircuitValidator(ValidationSettings.defaults()).validate(tp, toValidate, Progress.NONE);
+                return;
+            }
+            default -> {
+                EdgeScorer scorer = Methods.scorer(method, 5);
+                EdgeScores scores = scorer.score(tp, Progress.NONE);
+                circuit = circuitOf(tp, scores);
+                if (!method.equals("exact")) {
+                    FalseNegativeBound.estimate(tp, scores.topK(EDGES), TAU, FALSE_NEGATIVE_SAMPLES, 0.95, 0);
+                }
+            }
+        }
+        tp.evaluateKeep(circuit.keepMask());
+    }
+
+    private static Circuit circuitOf(TaskPatcher tp, EdgeScores scores) {
+        return Circuit.of(tp.graph(), scores.topK(EDGES), scores).pruned();
+    }
+
+    private static Sample sample(NDManager engine, NDManager taskManager, long start) throws Exception {
+        double seconds = (System.nanoTime() - start) / 1e9;
+        System.gc(); // Java garbage is not a leak; collect it so the resident set shows what stays
+        Runtime java = Runtime.getRuntime();
+        double heapMiB = (java.totalMemory() - java.freeMemory()) / (1024.0 * 1024);
+        return new Sample(residentMiB(), heapMiB, engine.getManagedArrays().size(),
+                taskManager == null ? 0 : taskManager.getManagedArrays().size(), managers(engine), seconds);
+    }
+
+    private static void report(String method, List<Sample> samples) {
+        int n = samples.size();
+        Sample first = samples.get(0);
+        Sample last = samples.get(n - 1);
+        double[] rss = samples.stream().mapToDouble(Sample::residentMiB).toArray();
+        double seconds = samples.stream().mapToDouble(Sample::seconds).sum() / n;
+        System.out.printf("| %s | %.0f | %.0f | %+.3f | %d / %d | %d / %d | %d / %d | %.1f / %.1f | %.2f |%n", method,
+                first.residentMiB(), last.residentMiB(), slope(rss, n / 2), first.engineArrays(), last.engineArrays(),
+                first.taskArrays(), last.taskArrays(), first.managers(), last.managers(), first.heapMiB(), last.heapMiB(),
+                seconds);
+        StringBuilder series = new StringBuilder("  " + method + " RSS MiB per iteration:");
+        for (double r : rss) {
+            series.append(String.format(" %.1f", r));
+        }
+        System.out.println(series);
+    }
+
+    /** Least-squares slope of {@code ys[from..]} against the iteration number. */
+    static double slope(double[] ys, int from) {
+        int n = ys.length - from;
+        if (n < 2) {
+            return Double.NaN;
+        }
+        double mx = 0;
+        double my = 0;
+        for (int i = from; i < ys.length; i++) {
+            mx += i;
+            my += ys[i];
+        }
+        mx /= n;
+        my /= n;
+        double sxy = 0;
+        double sxx = 0;
+        for (int i = from; i < ys.length; i++) {
+            sxy += (i - mx) * (ys[i] - my);
+            sxx += (i - mx) * (i - mx);
+        }
+        return sxy / sxx;
+    }
+
+    /** Managers open under {@code m}, {@code m} included (DJL keeps no count; its resource table is read). */
+    private static int managers(NDManager m) throws Exception {
+        int count = 1;
+        for (AutoCloseable r : resources(m).values()) {
+            if (r instanceof NDManager sub) {
+                count += managers(sub);
+            }
+        }
+        return count;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, AutoCloseable> resources(NDManager m) throws Exception {
+        Field f = BaseNDManager.class.getDeclaredField("resources");
+        f.setAccessible(true);
+        return (Map<String, AutoCloseable>) f.get(m);
+    }
+
+    /** The resident set in MiB, from kB (finer than {@link ForwardThroughput.Memory}'s whole MiB). */
+    private static double residentMiB() throws Exception {
+        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+            if (line.startsWith("VmRSS:")) {
+                return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024.0;
+            }
+        }
+        return -1;
+    }
+}
