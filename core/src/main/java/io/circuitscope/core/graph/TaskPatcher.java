@@ -110,15 +110,22 @@ public final class TaskPatcher implements AutoCloseable {
         for (Batch b : all) {
             try (NDManager run = manager.newSubManager()) {
                 NDArray sum = patcher.sourceOutputs(run, b.corrupt()).stacked().sum(new int[] {1}, true);
-                NDArray total = sums.containsKey(b.length()) ? sums.get(b.length()).add(sum) : sum;
+                NDArray previous = sums.get(b.length());
+                NDArray total = previous == null ? sum : previous.add(sum);
                 total.attach(manager);
+                if (previous != null) {
+                    previous.close(); // the task's manager would keep every partial sum until the task closes
+                }
                 sums.put(b.length(), total);
                 counts.merge(b.length(), b.size(), Integer::sum);
                 forwardPasses++;
             }
         }
         Map<Integer, NDArray> means = new HashMap<>();
-        sums.forEach((length, sum) -> means.put(length, sum.div(counts.get(length))));
+        sums.forEach((length, sum) -> {
+            means.put(length, sum.div(counts.get(length)));
+            sum.close();
+        });
         return means;
     }
 

@@ -84,6 +84,19 @@ class MeanAblationTest {
         }
     }
 
+    @Test
+    void aPreparedTaskHoldsOneMeanPerLengthAndNoPartialSums() {
+        try (LoadedModel loaded = TestModels.load(TinyCheckpoint.gpt2(21, 2, 2, 4, VOCAB, 8, false))) {
+            EdgePatcher patcher = new EdgePatcher(loaded.model());
+            // batches of one: five partial sums for the length-5 mean, two for the length-6 one
+            try (TaskPatcher mean = new TaskPatcher(patcher, task(), Metrics.LOGIT_DIFF, Ablation.MEAN, 1)) {
+                assertEquals(7, mean.batches().size());
+                // a mean per prompt length and, per batch, a broadcast view of it (was 16: every partial sum stayed)
+                assertEquals(2 + 7, mean.manager().getManagedArrays().size(), "arrays held by the task's manager");
+            }
+        }
+    }
+
     /** Seven examples of random tokens, five of 5 tokens and two of 6, so the means are taken per length. */
     private static Task task() {
         Random rng = new Random(4);
