@@ -86,7 +86,7 @@ public final class LongRunMemory {
         System.out.printf("%d iterations per method, %d edges, %d prompts, %s ablation, batch size %d; resident %.0f MiB "
                 + "at start%n", iterations, ComputationGraph.of(config).nEdges(), task.size(),
                 ablation.name().toLowerCase(java.util.Locale.ROOT), batchSize, residentMiB());
-        System.out.println("| method | RSS after 1st (MiB) | RSS after last (MiB) | slope, 2nd half (MiB/iter) "
+        System.out.println("| method | RSS after 1st (MiB) | RSS after last (MiB) | slope ± s.e., 2nd half (MiB/iter) "
                 + "| engine arrays, 1st / last | task arrays, 1st / last | open managers, 1st / last "
                 + "| Java heap used, 1st / last (MiB) | s/iter |");
         System.out.println("|---|---|---|---|---|---|---|---|---|");
@@ -169,8 +169,9 @@ public final class LongRunMemory {
         Sample last = samples.get(n - 1);
         double[] rss = samples.stream().mapToDouble(Sample::residentMiB).toArray();
         double seconds = samples.stream().mapToDouble(Sample::seconds).sum() / n;
-        System.out.printf("| %s | %.0f | %.0f | %+.3f | %d / %d | %d / %d | %d / %d | %.1f / %.1f | %.2f |%n", method,
-                first.residentMiB(), last.residentMiB(), slope(rss, n / 2), first.engineArrays(), last.engineArrays(),
+        double[] slope = slope(rss, n / 2);
+        System.out.printf("| %s | %.0f | %.0f | %+.3f ± %.3f | %d / %d | %d / %d | %d / %d | %.1f / %.1f | %.2f |%n",
+                method, first.residentMiB(), last.residentMiB(), slope[0], slope[1], first.engineArrays(), last.engineArrays(),
                 first.taskArrays(), last.taskArrays(), first.managers(), last.managers(), first.heapMiB(), last.heapMiB(),
                 seconds);
         StringBuilder series = new StringBuilder("  " + method + " RSS MiB per iteration:");
@@ -180,11 +181,11 @@ public final class LongRunMemory {
         System.out.println(series);
     }
 
-    /** Least-squares slope of {@code ys[from..]} against the iteration number. */
-    static double slope(double[] ys, int from) {
+    /** Least-squares slope of {@code ys[from..]} against the iteration number, and its standard error. */
+    static double[] slope(double[] ys, int from) {
         int n = ys.length - from;
-        if (n < 2) {
-            return Double.NaN;
+        if (n < 3) {
+            return new double[] {Double.NaN, Double.NaN};
         }
         double mx = 0;
         double my = 0;
@@ -200,7 +201,13 @@ public final class LongRunMemory {
             sxy += (i - mx) * (ys[i] - my);
             sxx += (i - mx) * (i - mx);
         }
-        return sxy / sxx;
+        double b = sxy / sxx;
+        double residuals = 0;
+        for (int i = from; i < ys.length; i++) {
+            double r = ys[i] - my - b * (i - mx);
+            residuals += r * r;
+        }
+        return new double[] {b, Math.sqrt(residuals / (n - 2) / sxx)};
     }
 
     /** Managers open under {@code m}, {@code m} included (DJL keeps no count; its resource table is read). */
