@@ -47,7 +47,7 @@ import java.util.Map;
  *
  * <p>Model: random GPT-2-shaped, 3 layers x 4 heads, d_model 64, d_mlp 256, vocab 1000 (262 edges, the
  * planted IOI model's graph), small enough that every method but exhaustive patching runs in about a second
- * on 2 shared cores (at 4 layers x 8 heads, d_model 256, one exhaustive or RelP iteration took 30-45 s);
+ * on 2 shared cores (at 4 layers x 8 heads, d_model 256, one EAP, AtP* or RelP iteration took 27-46 s);
  * task: 12 prompts x 15 tokens, logit difference, by default resample ablation and batch size 16 (the CLI's
  * defaults).
  *
