@@ -87,7 +87,8 @@ final class ValidateCommand implements Callable<Integer> {
         try (ModelAndTask loaded = ModelAndTask.open(model, taskFile, 0, seed, false, quiet, !noBos)) {
             CircuitDocument doc = CircuitJson.read(circuitFile, ComputationGraph.of(loaded.model().config()));
             RecordedModel.requireSame(circuitFile, doc.model(), loaded.model().config());
-            if (CircuitJson.isImported(doc)) {
+            boolean eapIgFile = CircuitJson.isEapIgGraphFile(circuitFile);
+            if (eapIgFile) {
                 spec.commandLine().getErr().printf("validate: %s is an %s file; judging its %d edges after EAP-IG's "
                         + "prune (%s edges dropped, as its evaluate_graph drops them)%n", circuitFile,
                         doc.method().get("format"), doc.circuit().edgeCount(), doc.method().get("pruned_edges"));
@@ -103,6 +104,12 @@ final class ValidateCommand implements Callable<Integer> {
             }
             ComputationGraph graph = doc.circuit().graph(); // split by position when the circuit is
             Task task = loaded.task();
+            Object foundOn = doc.task().get("hash");
+            if (foundOn != null && !foundOn.equals(io.circuitscope.core.Hashes.of(task))) {
+                // legitimate for a held-out task; a surprise when the same text was tokenized another way
+                spec.commandLine().getErr().printf("validate: note: %s is not the task the circuit was found on (its "
+                        + "token ids differ; for the same text, check --no-bos)%n", taskFile);
+            }
             try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(loaded.model(), graph), task, Metrics.byName(metric),
                     Ablation.parse(ablation), batchSize)) {
                 ValidationReport report = new CircuitValidator(settings).validate(tp, doc.circuit(),
@@ -126,7 +133,7 @@ final class ValidateCommand implements Callable<Integer> {
                             + "to compare again under %s%n", circuitFile, metric);
                 }
                 // another tool's file is left as it was: the result goes into a circuitscope file beside it
-                Path written = CircuitJson.isImported(doc) ? importedResultFile(circuitFile) : circuitFile;
+                Path written = eapIgFile ? importedResultFile(circuitFile) : circuitFile;
                 CircuitJson.write(written, doc);
                 if (!written.equals(circuitFile)) {
                     spec.commandLine().getErr().printf("validate: wrote %s (the circuit with its validation)%n", written);

@@ -120,8 +120,8 @@ public final class CircuitJson {
      * returned circuit carries the graph it was read against.
      */
     public static CircuitDocument read(Path file, ComputationGraph graph) {
-        JsonNode root = parseChecked(file);
-        return asEvaluated(read(file, root, withPositions(file, root, graph)));
+        Parsed p = parseChecked(file);
+        return asEvaluated(p, read(file, p, withPositions(file, p.root(), graph)));
     }
 
     /**
@@ -133,18 +133,27 @@ public final class CircuitJson {
      * describes the graph, not a model that can be run.
      */
     public static CircuitDocument read(Path file) {
-        JsonNode root = parseChecked(file);
-        return asEvaluated(read(file, root, withPositions(file, root, ComputationGraph.of(configFromModelSection(file, root)))));
+        Parsed p = parseChecked(file);
+        return asEvaluated(p, read(file, p, withPositions(file, p.root(),
+                ComputationGraph.of(configFromModelSection(file, p.root())))));
     }
 
-    /** Whether {@code doc} was read from another tool's file (EAP-IG's) rather than a circuitscope circuit.json. */
-    public static boolean isImported(CircuitDocument doc) {
-        return "imported".equals(doc.method().get("key"));
+    /**
+     * Whether {@code file} is another tool's file (EAP-IG's Graph.to_json) rather than a circuitscope circuit.json;
+     * decided by its format, not by what it records (a circuitscope file may record an import).
+     */
+    public static boolean isEapIgGraphFile(Path file) {
+        JsonNode raw = readRaw(file);
+        return raw != null && raw.isObject() && EapIgGraphJson.isEapIgGraph(raw);
     }
 
-    /** An imported circuit as its own tool would evaluate it (EAP-IG prunes first); circuitscope's own as read. */
-    private static CircuitDocument asEvaluated(CircuitDocument doc) {
-        return isImported(doc) ? EapIgGraphJson.asEvaluated(doc) : doc;
+    /** A parsed file as a circuitscope document, and whether it was an EAP-IG graph file. */
+    private record Parsed(JsonNode root, boolean eapIg) {
+    }
+
+    /** An EAP-IG file's circuit as EAP-IG would evaluate it (pruned first); circuitscope's own as read. */
+    private static CircuitDocument asEvaluated(Parsed p, CircuitDocument doc) {
+        return p.eapIg() ? EapIgGraphJson.asEvaluated(doc) : doc;
     }
 
     /** {@code graph}, or the same model's graph split by position when the file says {@code "positions"}. */
@@ -208,7 +217,7 @@ public final class CircuitJson {
         return v.asInt();
     }
 
-    private static JsonNode parseChecked(Path file) {
+    private static Parsed parseChecked(Path file) {
         if (!Files.isRegularFile(file)) {
             throw new CircuitFileException(file + ": no such file");
         }
@@ -222,7 +231,7 @@ public final class CircuitJson {
             throw new CircuitFileException(file + ": not a JSON object");
         }
         if (EapIgGraphJson.isEapIgGraph(root)) {
-            return EapIgGraphJson.asCircuitscope(file, root);
+            return new Parsed(EapIgGraphJson.asCircuitscope(file, root), true);
         }
         JsonNode schema = root.get("schema");
         if (schema == null || !schema.isTextual()) {
@@ -233,17 +242,18 @@ public final class CircuitJson {
             throw new CircuitFileException(file + ": field 'schema' is '" + schema.asText() + "' but this version of "
                     + "circuitscope reads '" + SCHEMA + "'");
         }
-        return root;
+        return new Parsed(root, false);
     }
 
-    private static CircuitDocument read(Path file, JsonNode root, ComputationGraph graph) {
+    private static CircuitDocument read(Path file, Parsed parsed, ComputationGraph graph) {
+        JsonNode root = parsed.root();
         JsonNode edgesNode = root.get("edges");
         if (edgesNode == null || !edgesNode.isObject()) {
             throw new CircuitFileException(file + ": field 'edges' is missing or not an object");
         }
         JsonNode model = root.get("model");
         if (model != null && model.has("n_layers") && model.get("n_layers").asInt() != graph.config().nLayers()) {
-            String section = "imported".equals(root.path("method").path("key").asText()) ? "cfg" : "model";
+            String section = parsed.eapIg() ? "cfg" : "model";
             throw new CircuitFileException(file + ": field '" + section + ".n_layers' is " + model.get("n_layers").asInt()
                     + " but the model has " + graph.config().nLayers() + " layers");
         }

@@ -51,6 +51,25 @@ class BosPromptsCommandTest {
         assertNotEquals(bos, without.get("tokens").get(0).asInt());
     }
 
+    /** A BOS setting that cannot be read stops text prompts only: ids and --no-bos still work with the model. */
+    @Test
+    void anUnreadableBosSettingStopsOnlyTextPrompts() throws Exception {
+        Path bad = dir.resolve("bad-bos");
+        Files.createDirectories(bad);
+        for (String f : new String[] {"config.json", "model.safetensors", "tokenizer.json"}) {
+            Files.copy(dir.resolve(f), bad.resolve(f));
+        }
+        Files.writeString(bad.resolve("tokenizer_config.json"), "{\"bos_token\": \"<s>\"}");
+        CliRun ids = run("logits", "--model", bad.toString(), "--tokens", "1,2", "--json");
+        assertEquals(0, ids.code(), ids.err());
+        CliRun text = run("logits", "--model", bad.toString(), "--text", "Hi Mary", "--json");
+        assertEquals(1, text.code());
+        assertTrue(text.err().contains("tokenizer_config.json: field 'bos_token': the tokenizer does not know it"),
+                text.err());
+        CliRun without = run("logits", "--model", bad.toString(), "--text", "Hi Mary", "--json", "--no-bos");
+        assertEquals(0, without.code(), without.err());
+    }
+
     @Test
     void aTextTaskIsDiscoveredWithTheBosTokenUnlessToldOtherwise() throws Exception {
         Path task = dir.resolve("task.jsonl");
@@ -70,5 +89,16 @@ class BosPromptsCommandTest {
             assertEquals(!noBos, first.get("clean_ids").get(0).asInt() == bos);
             assertTrue(first.get("corrupt_ids").get(0).asInt() == bos != noBos);
         }
+        // validate says when the task it reads is not the one the circuit was found on (here: tokenized without BOS)
+        Path circuit = dir.resolve("run-false").resolve("circuit.json");
+        CliRun same = run("validate", "--model", dir.toString(), "--task", task.toString(), "--circuit", circuit.toString(),
+                "--bootstrap", "10", "--quiet");
+        assertEquals(0, same.code(), same.err());
+        assertTrue(!same.err().contains("is not the task the circuit was found on"), same.err());
+        CliRun other = run("validate", "--model", dir.toString(), "--task", task.toString(), "--circuit",
+                circuit.toString(), "--bootstrap", "10", "--quiet", "--no-bos");
+        assertEquals(0, other.code(), other.err());
+        assertTrue(other.err().contains("is not the task the circuit was found on (its token ids differ; for the same "
+                + "text, check --no-bos)"), other.err());
     }
 }

@@ -60,6 +60,13 @@ class EapIgCircuitCommandsTest {
         JsonNode result = json.readTree(written.toFile());
         assertEquals(1.0, result.get("comparison").get("edge_precision").asDouble(), 1e-12, "the dangling edge was pruned");
         assertEquals(1.0, result.get("comparison").get("edge_recall").asDouble(), 1e-12);
+        // the result is circuitscope's own file, which records the import: validating it again updates it in place
+        CliRun again = run("validate", "--model", "planted:ioi", "--task", task.toString(), "--circuit", written.toString(),
+                "--bootstrap", "20", "--quiet");
+        assertEquals(0, again.code(), again.err());
+        assertTrue(!again.err().contains("EAP-IG Graph.to_json file"), again.err());
+        assertTrue(!Files.exists(dir.resolve("eap-ig-graph.circuitscope.circuitscope.json")));
+        assertEquals(20, json.readTree(written.toFile()).get("validation").get("settings").get("bootstrap_samples").asInt());
 
         CliRun direct = run("validate", "--model", "planted:ioi", "--task", task.toString(), "--circuit", circuit.toString(),
                 "--metric", "kl", "--ablation", "resample", "--bootstrap", "50", "--json");

@@ -127,7 +127,8 @@ class EapIgGraphJsonTest {
         Path file = writeEapIgFile(dir.resolve("graph.json"), 2, 2, false, inGraph, "input->a1.h0<k>");
         ComputationGraph graph = ComputationGraph.of(ModelConfig.builder("gpt2").setSizes(8, 2, 2, 16, 10, 8).build());
         for (CircuitDocument doc : List.of(CircuitJson.read(file), CircuitJson.read(file, graph))) {
-            assertTrue(CircuitJson.isImported(doc));
+            assertEquals("imported", doc.method().get("key"));
+            assertTrue(CircuitJson.isEapIgGraphFile(file));
             assertEquals(Set.of("input->a0.h1<v>", "a0.h1->a1.h0<q>", "a1.h0->logits"), new HashSet<>(doc.circuit().edgeNames()));
             assertEquals(2, ((Number) doc.method().get("pruned_edges")).intValue());
             assertEquals(EapIgGraphJson.FORMAT, doc.method().get("format"));

@@ -72,13 +72,15 @@ public final class ModelLoader {
         }
     }
 
-    /** The tokenizer with the token prompts begin with ({@link BosToken}); closed when that cannot be read. */
+    /**
+     * The tokenizer with the token prompts begin with ({@link BosToken}). A BOS setting that cannot be read is
+     * reported when a text prompt needs it, not here: token ids and --no-bos must still work with such a model.
+     */
     private static HfTokenizer withBos(HfTokenizer tokenizer, Path location, ConfigReader rawConfig, int vocabSize) {
         try {
             return tokenizer.withBos(BosToken.find(location, rawConfig, tokenizer, vocabSize));
-        } catch (RuntimeException e) {
-            tokenizer.close();
-            throw e;
+        } catch (CheckpointException e) {
+            return tokenizer.withBosProblem(e);
         }
     }
 

@@ -8,9 +8,11 @@ import java.nio.file.Path;
 import java.util.OptionalInt;
 
 /**
- * The token a model's prompts begin with, as Hugging Face records it: {@code tokenizer_config.json}'s
- * {@code bos_token} (a string or an added-token object; null there means the model has none, as for Qwen),
- * else {@code config.json}'s {@code bos_token_id} (GPT-2's 50256, whose tokenizer_config.json names none).
+ * The token a model's prompts begin with, chosen as TransformerLens chooses it (EAP-IG tokenizes through
+ * TransformerLens): {@code tokenizer_config.json}'s {@code bos_token} (a string or an added-token object); when
+ * that is null, its {@code eos_token}, which TransformerLens puts in its place (Qwen: {@code <|endoftext|>}, or
+ * {@code <|im_end|>} for the instruct models); without a {@code bos_token} field, {@code config.json}'s
+ * {@code bos_token_id} (GPT-2's 50256, whose tokenizer_config.json names none).
  */
 public final class BosToken {
     private BosToken() {
@@ -21,7 +23,8 @@ public final class BosToken {
         if (Files.isRegularFile(tokenizerConfig)) {
             ConfigReader t = ConfigReader.read(tokenizerConfig);
             if (t.root().has("bos_token")) {
-                return fromToken(t, tokenizer);
+                String field = t.has("bos_token") || !t.has("eos_token") ? "bos_token" : "eos_token";
+                return fromToken(t, field, tokenizer, vocabSize);
             }
         }
         JsonNode id = config.node("bos_token_id");
@@ -34,20 +37,30 @@ public final class BosToken {
         return OptionalInt.of(id.asInt());
     }
 
-    private static OptionalInt fromToken(ConfigReader t, TextTokenizer tokenizer) {
-        JsonNode token = t.node("bos_token");
-        if (token.isNull()) {
+    private static OptionalInt fromToken(ConfigReader t, String field, TextTokenizer tokenizer, int vocabSize) {
+        JsonNode token = t.node(field);
+        if (token == null || token.isNull()) {
             return OptionalInt.empty();
         }
         JsonNode content = token.isObject() ? token.get("content") : token;
         if (content == null || !content.isTextual() || content.asText().isEmpty()) {
-            throw t.error("bos_token", "must be a token's text or an object with its 'content', got " + token);
+            throw t.error(field, "must be a token's text or an object with its 'content', got " + token);
         }
+        int id;
         try {
-            return OptionalInt.of(tokenizer.singleToken(content.asText()));
+            id = tokenizer.singleToken(content.asText());
         } catch (IllegalArgumentException e) {
-            throw new CheckpointException(t.file() + ": field 'bos_token': the tokenizer does not know it as one "
+            throw new CheckpointException(t.file() + ": field '" + field + "': the tokenizer does not know it as one "
                     + "token: " + e.getMessage());
         }
+        if (tokenizer.unknownId().isPresent() && id == tokenizer.unknownId().getAsInt()) {
+            throw new CheckpointException(t.file() + ": field '" + field + "': the tokenizer does not know '"
+                    + content.asText() + "' (it reads as the unknown token)");
+        }
+        if (id >= vocabSize) {
+            throw new CheckpointException(t.file() + ": field '" + field + "': '" + content.asText() + "' is token id "
+                    + id + ", outside the model's vocabulary [0, " + vocabSize + ")");
+        }
+        return OptionalInt.of(id);
     }
 }

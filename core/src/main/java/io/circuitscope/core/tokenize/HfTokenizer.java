@@ -16,12 +16,16 @@ public final class HfTokenizer implements TextTokenizer {
     private final Path file;
     private final OptionalInt unknownId;
     private final OptionalInt bos;
+    /** Why the model's BOS token could not be read, reported when a prompt needs it (null: no problem). */
+    private final RuntimeException bosProblem;
 
-    private HfTokenizer(HuggingFaceTokenizer tokenizer, Path file, OptionalInt unknownId, OptionalInt bos) {
+    private HfTokenizer(HuggingFaceTokenizer tokenizer, Path file, OptionalInt unknownId, OptionalInt bos,
+            RuntimeException bosProblem) {
         this.tokenizer = tokenizer;
         this.file = file;
         this.unknownId = unknownId;
         this.bos = bos;
+        this.bosProblem = bosProblem;
     }
 
     /**
@@ -29,11 +33,22 @@ public final class HfTokenizer implements TextTokenizer {
      * tokenizer: close only the one returned.
      */
     public HfTokenizer withBos(OptionalInt bos) {
-        return new HfTokenizer(tokenizer, file, unknownId, bos);
+        return new HfTokenizer(tokenizer, file, unknownId, bos, null);
+    }
+
+    /**
+     * This tokenizer with a BOS token that could not be read: {@link #bos} (and so every text prompt) reports
+     * {@code problem}, while token ids, answers and {@code --no-bos} ({@code withBos(empty)}) still work.
+     */
+    public HfTokenizer withBosProblem(RuntimeException problem) {
+        return new HfTokenizer(tokenizer, file, unknownId, OptionalInt.empty(), problem);
     }
 
     @Override
     public OptionalInt bos() {
+        if (bosProblem != null) {
+            throw bosProblem;
+        }
         return bos;
     }
 
@@ -47,7 +62,7 @@ public final class HfTokenizer implements TextTokenizer {
             HuggingFaceTokenizer t = HuggingFaceTokenizer.newInstance(tokenizerJson,
                     Map.of("addSpecialTokens", String.valueOf(addSpecialTokens), "truncation", "false",
                             "padding", "false"));
-            return new HfTokenizer(t, tokenizerJson, UnknownToken.id(tokenizerJson), OptionalInt.empty());
+            return new HfTokenizer(t, tokenizerJson, UnknownToken.id(tokenizerJson), OptionalInt.empty(), null);
         } catch (IOException | RuntimeException e) {
             throw new CheckpointException(tokenizerJson + ": cannot load tokenizer (" + e.getMessage() + ")", e);
         }

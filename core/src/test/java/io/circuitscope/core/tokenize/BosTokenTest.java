@@ -50,7 +50,10 @@ class BosTokenTest {
         assertEquals(OptionalInt.of(endOfText), find("{}", "{\"bos_token\": \"<|endoftext|>\"}"));
         assertEquals(OptionalInt.of(endOfText), find("{\"bos_token_id\": 3}",
                 "{\"bos_token\": {\"__type\": \"AddedToken\", \"content\": \"<|endoftext|>\", \"special\": true}}"));
-        // Qwen: bos_token null means none, whatever config.json says
+        // Qwen: bos_token null, and TransformerLens (so EAP-IG) begins prompts with the eos_token instead
+        assertEquals(OptionalInt.of(endOfText), find("{\"bos_token_id\": 3}",
+                "{\"bos_token\": null, \"eos_token\": \"<|endoftext|>\"}"));
+        // neither named: none, whatever config.json says
         assertEquals(OptionalInt.empty(), find("{\"bos_token_id\": " + endOfText + "}", "{\"bos_token\": null}"));
         assertEquals(OptionalInt.empty(), find("{}", null));
     }
@@ -63,6 +66,12 @@ class BosTokenTest {
         CheckpointException unknown = assertThrows(CheckpointException.class, () -> find("{}", "{\"bos_token\": \"<s>\"}"));
         assertTrue(unknown.getMessage().contains("tokenizer_config.json: field 'bos_token': the tokenizer does not know it "
                 + "as one token"), unknown.getMessage());
+        vocab = endOfText; // a checkpoint whose vocabulary ends before the tokenizer's special token
+        CheckpointException outside = assertThrows(CheckpointException.class,
+                () -> find("{}", "{\"bos_token\": \"<|endoftext|>\"}"));
+        assertTrue(outside.getMessage().contains("'<|endoftext|>' is token id " + endOfText + ", outside the model's "
+                + "vocabulary"), outside.getMessage());
+        vocab = endOfText + 1;
         CheckpointException shape = assertThrows(CheckpointException.class, () -> find("{}", "{\"bos_token\": 5}"));
         assertTrue(shape.getMessage().contains("field 'bos_token' must be a token's text"), shape.getMessage());
     }

@@ -21,12 +21,15 @@ public final class InductionGenerator implements TaskGenerator {
     private final int firstId;
     private final boolean allPositions;
 
-    /** Defaults: 10 tokens per half, no BOS, ids from 1, targets at every second-half position. */
+    /**
+     * Defaults: 10 tokens per half, ids from 1, targets at every second-half position, and the model's BOS token
+     * first when its tokenizer has one (never drawn among the random tokens).
+     */
     public InductionGenerator() {
         this(10, -1, 1, true);
     }
 
-    /** @param bos the BOS id to prepend, or -1 for none */
+    /** @param bos the BOS id to prepend, or -1 for the tokenizer's (none without a tokenizer or its BOS) */
     public InductionGenerator(int halfLength, int bos, int firstId, boolean allPositions) {
         if (halfLength < 2) {
             throw new IllegalArgumentException("induction needs at least 2 tokens per half");
@@ -44,7 +47,9 @@ public final class InductionGenerator implements TaskGenerator {
 
     @Override
     public Generated generate(TextTokenizer tokenizer, int vocabSize, int n, long seed) {
-        int range = vocabSize - firstId;
+        int bos = this.bos >= 0 ? this.bos : tokenizer != null ? tokenizer.bos().orElse(-1) : -1;
+        boolean skipBos = bos >= firstId && bos < vocabSize; // the BOS id is not one of the repeated tokens
+        int range = vocabSize - firstId - (skipBos ? 1 : 0);
         if (range < 2) {
             throw new IllegalArgumentException("vocabulary of " + vocabSize + " is too small for induction prompts");
         }
@@ -62,18 +67,28 @@ public final class InductionGenerator implements TaskGenerator {
                 corrupt[0] = bos;
             }
             for (int i = 0; i < halfLength; i++) {
-                clean[off + i] = firstId + r[i];
-                clean[off + halfLength + i] = firstId + r[i];
-                corrupt[off + i] = firstId + s[i];
-                corrupt[off + halfLength + i] = firstId + r[i];
+                r[i] = tokenId(r[i], bos, skipBos);
+                s[i] = tokenId(s[i], bos, skipBos);
+            }
+            for (int i = 0; i < halfLength; i++) {
+                clean[off + i] = r[i];
+                clean[off + halfLength + i] = r[i];
+                corrupt[off + i] = s[i];
+                corrupt[off + halfLength + i] = r[i];
             }
             List<Target> targets = new ArrayList<>();
             for (int i = allPositions ? 0 : halfLength - 2; i < halfLength - 1; i++) {
-                targets.add(new Target(off + halfLength + i, firstId + r[i + 1], firstId + s[i + 1]));
+                targets.add(new Target(off + halfLength + i, r[i + 1], s[i + 1]));
             }
             out.add(new Example(clean, corrupt, targets));
         }
         return new Generated(new Task("induction", out), java.util.Map.of());
+    }
+
+    /** The token id of a drawn value: from firstId on, stepping over the BOS id when it lies in that range. */
+    private int tokenId(int value, int bos, boolean skipBos) {
+        int id = firstId + value;
+        return skipBos && id >= bos ? id + 1 : id;
     }
 
     /** {@code count} values in [0, range), distinct when possible, and != avoid[i] at each i. */

@@ -107,6 +107,29 @@ class GeneratorsTest {
         }
     }
 
+    /** Induction prompts begin with the tokenizer's BOS token and never draw it among their random tokens. */
+    @Test
+    void inductionBeginsWithTheTokenizersBosAndNeverRepeatsIt() {
+        WordTokenizer tok = new WordTokenizer() {
+            @Override
+            public java.util.OptionalInt bos() {
+                return java.util.OptionalInt.of(5);
+            }
+        };
+        Generated g = Generators.byName("induction").generate(tok, 12, 30, 2);
+        for (Example e : g.task().examples()) {
+            assertEquals(5, e.clean()[0]);
+            assertEquals(5, e.corrupt()[0]);
+            for (int i = 1; i < e.clean().length; i++) {
+                assertNotEquals(5, e.clean()[i], "the BOS id is no random token");
+                assertNotEquals(5, e.corrupt()[i]);
+                assertTrue(e.clean()[i] >= 1 && e.clean()[i] < 12);
+            }
+        }
+        assertEquals(20, Generators.byName("induction").generate(null, 12, 1, 2).task().examples().get(0).clean().length,
+                "without a tokenizer, no BOS");
+    }
+
     static void assertSameTasks(Task a, Task b) {
         assertEquals(a.size(), b.size());
         for (int i = 0; i < a.size(); i++) {
