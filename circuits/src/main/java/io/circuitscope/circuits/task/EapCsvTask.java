@@ -1,6 +1,7 @@
 package io.circuitscope.circuits.task;
 
 import io.circuitscope.core.task.Example;
+import io.circuitscope.core.task.PromptText;
 import io.circuitscope.core.task.Task;
 import io.circuitscope.core.task.TaskFile;
 import io.circuitscope.core.task.TaskFileException;
@@ -8,7 +9,6 @@ import io.circuitscope.core.tokenize.TextTokenizer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.OptionalInt;
 
 /**
  * A task kept as CSV for EAP-IG (Hanna et al.): columns {@code clean} and {@code corrupted} hold the prompts as
@@ -90,20 +90,10 @@ public final class EapCsvTask {
         if (text.isEmpty()) {
             throw row.error(column, "is empty");
         }
-        int[] ids = tokenizer.encode(text);
-        if (ids.length == 0) {
-            throw row.error(column, "tokenizes to no tokens");
+        try {
+            return PromptText.encode(tokenizer, text, vocabSize); // as EAP-IG's to_tokens(prepend_bos=True) reads it
+        } catch (IllegalArgumentException e) {
+            throw row.error(column, e.getMessage());
         }
-        OptionalInt unknown = tokenizer.unknownId();
-        for (int i = 0; i < ids.length; i++) {
-            if (unknown.isPresent() && ids[i] == unknown.getAsInt()) {
-                throw row.error(column, "has text the tokenizer does not know (token " + i + " is [UNK])");
-            }
-            if (ids[i] >= vocabSize) {
-                throw row.error(column, "tokenizes (token " + i + ") to id " + ids[i]
-                        + ", outside the model's vocabulary [0, " + vocabSize + ")");
-            }
-        }
-        return tokenizer.encodePrompt(text); // as EAP-IG's to_tokens(prepend_bos=True) reads it
     }
 }

@@ -191,14 +191,11 @@ public final class TaskFile {
             if (tokenizer == null) {
                 throw where.error(key, "is text but the model has no tokenizer; give " + key + "_ids instead");
             }
-            if (tokenizer.encode(text.asText()).length == 0) {
-                throw where.error(key, "tokenizes to no tokens");
+            try {
+                return PromptText.encode(tokenizer, text.asText(), where.vocabSize());
+            } catch (IllegalArgumentException e) {
+                throw where.error(key, e.getMessage());
             }
-            int[] out = tokenizer.encodePrompt(text.asText()); // begins with the model's BOS token, when it has one
-            for (int i = 0; i < out.length; i++) {
-                where.inVocabulary(key, out[i], "tokenizes (token %d) to ", i);
-            }
-            return out;
         }
         throw where.error(key + "_ids", "is missing (give " + key + "_ids or " + key + ")");
     }

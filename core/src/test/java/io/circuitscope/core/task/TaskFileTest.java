@@ -82,6 +82,19 @@ class TaskFileTest {
         }
     }
 
+    /** Text a word-level tokenizer does not know is refused, as the CSV import refuses it (it became [UNK] silently). */
+    @Test
+    void promptTextTheTokenizerDoesNotKnowIsRefused() throws Exception {
+        TinyTokenizer.writeWordLevel(dir, "the", "cat", "sat");
+        try (HfTokenizer tok = HfTokenizer.load(dir.resolve("tokenizer.json"), false)) {
+            Path f = file("{\"clean\":\"the cat sat\", \"corrupt\":\"the dog sat\", \"targets\":[{\"position\":-1, "
+                    + "\"correct_id\":1}]}");
+            TaskFileException e = assertThrows(TaskFileException.class, () -> TaskFile.read(f, tok, false));
+            assertTrue(e.getMessage().contains(":1: field 'corrupt' has text the tokenizer does not know (token 1 is [UNK])"),
+                    e.getMessage());
+        }
+    }
+
     @Test
     void differentLengthsNameTheLineUnlessAligned() throws Exception {
         Path f = file("{\"clean_ids\":[1,2,3], \"corrupt_ids\":[1,3], \"targets\":[{\"position\":2, \"correct_id\":5}]}");
