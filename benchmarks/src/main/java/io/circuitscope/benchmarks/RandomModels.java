@@ -21,6 +21,12 @@ public final class RandomModels {
         return ModelConfig.builder("gpt2").setSizes(768, 12, 12, 3072, 50257, 1024).build();
     }
 
+    /** GPT-2 small's sizes with Gemma 2's sandwich norms: a norm on each sublayer's output before it joins the stream. */
+    public static ModelConfig gpt2SmallWithSandwichNormsConfig() {
+        return ModelConfig.builder("gpt2").setSizes(768, 12, 12, 3072, 50257, 1024).optSandwichNorms(true).build();
+    }
+
+    /** Random weights for {@code c} (GPT-2's layout; with sandwich norms, unit post-attention and post-MLP norms). */
     public static HookedTransformer randomGpt2(ModelConfig c) {
         NDManager m = DjlRuntime.newManager();
         long d = c.dModel();
@@ -29,10 +35,10 @@ public final class RandomModels {
         for (int l = 0; l < c.nLayers(); l++) {
             layers.add(new LayerWeights(m.ones(new Shape(d)), m.zeros(new Shape(d)),
                     normal(m, d, hd), normal(m, hd), normal(m, d, hd), normal(m, hd), normal(m, d, hd), normal(m, hd),
-                    normal(m, hd, d), normal(m, d), null, null, null,
+                    normal(m, hd, d), normal(m, d), null, null, c.sandwichNorms() ? m.ones(new Shape(d)) : null,
                     m.ones(new Shape(d)), m.zeros(new Shape(d)),
                     normal(m, d, c.dMlp()), normal(m, c.dMlp()), null, null,
-                    normal(m, c.dMlp(), d), normal(m, d), null));
+                    normal(m, c.dMlp(), d), normal(m, d), c.sandwichNorms() ? m.ones(new Shape(d)) : null));
         }
         NDArray wE = normal(m, c.vocabSize(), d);
         ModelWeights w = new ModelWeights(m, wE, normal(m, c.contextLength(), d), layers, m.ones(new Shape(d)),

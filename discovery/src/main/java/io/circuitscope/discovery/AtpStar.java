@@ -184,9 +184,10 @@ public final class AtpStar implements EdgeScorer {
             try (NDManager run = task.manager().newSubManager()) {
                 int[][] clean = p.batch().clean();
                 SourceOutputs cleanOutputs = task.patcher().sourceOutputs(run, clean);
-                NDArray diffs = cleanOutputs.stacked().sub(p.patched().stacked()); // [nSrc, B, s, d]
+                NDArray outputDiffs = cleanOutputs.stacked().sub(p.patched().stacked()); // [nSrc, B, s, d]
                 // does a source's output differ between the runs at a position? [nSrc, s]
-                float[] moved = diffs.abs().max(new int[] {3}).max(new int[] {1}).toFloatArray();
+                float[] moved = outputDiffs.abs().max(new int[] {3}).max(new int[] {1}).toFloatArray();
+                NDArray diffs = task.patcher().streamDifferences(run, cleanOutputs, outputDiffs);
                 int seq = p.batch().length();
                 List<NDArray> residPre = new ArrayList<>();
                 List<NDArray> patternGrads = patternGradients(task, p, run, residPre);

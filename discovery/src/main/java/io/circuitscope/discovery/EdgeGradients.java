@@ -150,7 +150,8 @@ final class EdgeGradients {
                     NDArray value = task.metricShare(p, logits);
                     gc.backward(value);
                 }
-                NDArray diffs = nodes.differences();
+                NDArray diffs = task.patcher().linearStreamDifferences(run, nodes.interpolatedOutputs(), nodes.differences(),
+                        rules);
                 // per row and source, the node's signed estimate from this batch: [row * nSources + source]
                 double[] nodeRows = absolutePerRow ? new double[rows * g.nSources()] : null;
                 for (int l = 0; l <= layers; l++) {
@@ -268,6 +269,12 @@ final class EdgeGradients {
         /** out_s - patched_s for every source, [nSources, rows, s, d]. */
         NDArray differences() {
             return NDArrays.stack(new NDList(outputs)).sub(patched);
+        }
+
+        /** What the pass carried on from every source, patched_s + alpha (out_s - patched_s), [nSources, rows, s, d]. */
+        NDArray interpolatedOutputs() {
+            NDArray outs = NDArrays.stack(new NDList(outputs));
+            return identity ? outs : alpha.mul(outs.sub(patched)).add(patched); // alpha first: the result belongs to this pass
         }
     }
 

@@ -25,7 +25,8 @@ class AtpStarAndRelPTest {
     static java.util.stream.Stream<TinyCheckpoint> qkModels() {
         return java.util.stream.Stream.of(TinyCheckpoint.gpt2(29, 2, 3, 4, 23, 8, false),
                 TinyCheckpoint.llamaFamily("llama", 31, 2, 4, 2, 4, 12, 20, 23, 16, false, false),
-                TinyCheckpoint.llamaFamily("qwen3", 33, 2, 4, 2, 4, 12, 20, 23, 16, false, false));
+                TinyCheckpoint.llamaFamily("qwen3", 33, 2, 4, 2, 4, 12, 20, 23, 16, false, false),
+                TinyCheckpoint.llamaFamily("gemma2", 35, 2, 4, 2, 4, 12, 20, 23, 16, true, false));
     }
 
     @org.junit.jupiter.params.ParameterizedTest
@@ -53,6 +54,63 @@ class AtpStarAndRelPTest {
                 System.out.printf("q/k edges: mean |EAP - exact| %.5f, mean |AtP* QK fix - exact| %.5f over %d edges%n",
                         eapError / count, starError / count, count);
                 assertTrue(starError < eapError, "QK fix must reduce the error on query/key edges");
+            }
+        }
+    }
+
+    /**
+     * The QK fix of an edge into the last layer's query or key is (pattern after patching that edge - clean
+     * pattern) . dm/dpattern. The patched pattern here comes from an exact edge-patched pass, so this holds
+     * the fix's own recomputation of the pattern (through the post-attention norm with sandwich norms) to it.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.MethodSource("qkModels")
+    void qkFixOfAnEdgeIsTheExactPatternChangeTimesThePatternGradient(TinyCheckpoint checkpoint) {
+        try (LoadedModel loaded = TestModels.load(checkpoint)) {
+            io.circuitscope.core.model.HookedTransformer model = loaded.model();
+            Task task = RandomTasks.make(model, 14, 4, 6, false);
+            try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(model), task, Metrics.LOGIT_DIFF, Ablation.RESAMPLE, 8)) {
+                double[] fixed = new AtpStar(4).qkFixedEstimate(tp);
+                ComputationGraph g = tp.graph();
+                int last = model.config().nLayers() - 1;
+                io.circuitscope.core.hook.HookName pattern =
+                        io.circuitscope.core.hook.HookName.of(io.circuitscope.core.hook.HookSite.PATTERN, last);
+                for (String name : new String[] {"a0.h1->a1.h2<q>", "a0.h2->a1.h0<k>", "m0->a1.h1<q>", "input->a1.h2<k>"}) {
+                    Edge edge = g.edge(name);
+                    double expected = 0;
+                    for (TaskPatcher.PreparedBatch p : tp.batches()) {
+                        try (ai.djl.ndarray.NDManager run = tp.manager().newSubManager()) {
+                            int[][] clean = p.batch().clean();
+                            ai.djl.ndarray.NDArray leaf = run.zeros(new ai.djl.ndarray.types.Shape(clean.length,
+                                    model.config().nHeads(), clean[0].length, clean[0].length));
+                            leaf.setRequiresGradient(true);
+                            ai.djl.ndarray.NDArray[] cleanPattern = new ai.djl.ndarray.NDArray[1];
+                            try (ai.djl.training.GradientCollector gc =
+                                    ai.djl.engine.Engine.getInstance().newGradientCollector()) {
+                                ai.djl.ndarray.NDArray logits = model.forward(run, clean, io.circuitscope.core.hook.Hooks.of(
+                                        io.circuitscope.core.hook.Intervention.apply(pattern,
+                                                io.circuitscope.core.hook.Selection.all(), "record", x -> {
+                                                    cleanPattern[0] = x.stopGradient().duplicate();
+                                                    return x.add(leaf);
+                                                })), GradientRules.EXACT, p.batch().logitPositions());
+                                gc.backward(tp.metricShare(p, logits));
+                            }
+                            boolean[] keep = new boolean[g.nEdges()];
+                            java.util.Arrays.fill(keep, true);
+                            keep[edge.index()] = false;
+                            ai.djl.ndarray.NDArray[] patchedPattern = new ai.djl.ndarray.NDArray[1];
+                            tp.patcher().forward(run, clean, p.patched(), tp.patcher().coefficients(run, keep),
+                                    GradientRules.EXACT, java.util.List.of(io.circuitscope.core.hook.Intervention.apply(
+                                            pattern, io.circuitscope.core.hook.Selection.all(), "record", x -> {
+                                                patchedPattern[0] = x.duplicate();
+                                                return x;
+                                            })), p.batch().logitPositions());
+                            expected += patchedPattern[0].sub(cleanPattern[0]).mul(leaf.getGradient()).sum().getFloat();
+                        }
+                    }
+                    assertTrue(Math.abs(expected) > 1e-6, name + ": the patch must move the pattern");
+                    assertEquals(expected, fixed[edge.index()], 1e-4 * Math.abs(expected) + 1e-6, name);
+                }
             }
         }
     }

@@ -28,7 +28,9 @@ class EdgeGradientsTest {
     static Stream<TinyCheckpoint> models() {
         return Stream.of(TinyCheckpoint.gpt2(5, 2, 3, 4, 29, 8, false),
                 TinyCheckpoint.llamaFamily("llama", 7, 2, 4, 2, 4, 12, 20, 29, 16, false, false),
-                TinyCheckpoint.gptNeox(9, 2, 2, 8, 29, 16, 0.25, true));
+                TinyCheckpoint.gptNeox(9, 2, 2, 8, 29, 16, 0.25, true),
+                // sandwich norms: the cheap gradient must go through each layer's post-attention norm
+                TinyCheckpoint.llamaFamily("gemma2", 10, 2, 4, 2, 4, 12, 20, 29, 16, true, false));
     }
 
     @ParameterizedTest

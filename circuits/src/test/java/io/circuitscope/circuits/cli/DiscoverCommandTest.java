@@ -95,6 +95,25 @@ class DiscoverCommandTest {
         assertTrue(other.err().contains("circuit.json: the circuit was found on a model with d_model"), other.err());
     }
 
+    /** Gemma 2's sandwich norms used to make edge patching refuse; the pipeline and validation now run on it. */
+    @Test
+    void gemma2CircuitsAreFoundAndValidatedEdgeByEdge() throws Exception {
+        Path gemma = TinyCheckpoint.llamaFamily("gemma2", 32, 2, 2, 1, 4, 8, 16, 23, 16, true, false)
+                .write(dir.resolve("gemma2"), TensorDtype.F32);
+        Path out = dir.resolve("run-gemma2");
+        CliRun r = run("discover", "--model", gemma.toString(), "--task", task.toString(), "--out", out.toString(),
+                "--candidates", "20", "--tau", "0.01", "--quiet", "--no-render");
+        assertEquals(0, r.code(), r.err());
+        JsonNode root = new ObjectMapper().readTree(out.resolve("circuit.json").toFile());
+        assertEquals("pipeline", root.get("method").get("key").asText());
+        assertTrue(root.get("summary").get("edges_in_graph").asInt() > 0, root.get("summary").toString());
+        assertTrue(root.get("edges").has("a0.h1->a1.h0<q>"));
+        CliRun again = run("validate", "--model", gemma.toString(), "--task", task.toString(), "--circuit",
+                out.resolve("circuit.json").toString(), "--bootstrap", "20", "--quiet");
+        assertEquals(0, again.code(), again.err());
+        assertTrue(again.out().contains("faithfulness"), again.out());
+    }
+
     @Test
     void everyMethodRuns() {
         for (String method : new String[] {"acdc", "eap-ig", "exact"}) {

@@ -16,9 +16,12 @@ import io.circuitscope.core.model.GradientRules;
 import io.circuitscope.core.model.HookedTransformer;
 import io.circuitscope.core.model.ModelConfig;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.BiFunction;
+import java.util.function.Consumer;
 
 /**
  * The one patching primitive: a forward pass in which the input of every destination is
@@ -34,6 +37,13 @@ import java.util.Set;
  * <p>Implementation: hooks on the split q/k/v inputs, the MLP input and the final residual stream
  * subtract sum_s (1 - c[s,d]) * (out_s - patched_s) from the current residual stream; the
  * per-head results and MLP outputs are recorded as the pass goes.
+ *
+ * <p>Sandwich norms (Gemma 2/3) normalise the sum of a layer's head results before it joins the stream,
+ * so a head's share of the stream is not its result. There, each destination sees every earlier
+ * attention layer l as N_l(A_l - sum_h (1 - c[h,d]) * (out_h - patched_h)) instead of N_l(A_l), where
+ * A_l is the sum of l's head results in this pass: the norm is recomputed per destination, as EAP-IG's
+ * evaluate_graph does for Gemma 2. The embedding and MLP outputs (taken after their norms) stay linear.
+ * All kept is still the unpatched run and all patched the other run, exactly.
  */
 public final class EdgePatcher {
     private final HookedTransformer model;
@@ -44,11 +54,6 @@ public final class EdgePatcher {
     }
 
     public EdgePatcher(HookedTransformer model, ComputationGraph graph) {
-        ModelConfig c = model.config();
-        if (c.sandwichNorms()) {
-            throw new IllegalArgumentException(c.family() + " normalises each sublayer's output before it joins the "
-                    + "residual stream, so the stream is not a sum of head and MLP outputs and edges are not defined");
-        }
         this.model = model;
         this.graph = graph;
     }
@@ -101,6 +106,59 @@ public final class EdgePatcher {
         NDArray stacked = NDArrays.stack(new NDList(outputs)).stopGradient();
         stacked.attach(run);
         return new SourceOutputs(stacked);
+    }
+
+    /**
+     * What patching one source alone takes away from the residual stream that every destination reads,
+     * [nSources, B, s, d], given the sources' outputs in this run ({@code own}) and {@code differences} =
+     * own - patched. That is the difference itself, except with sandwich norms, where a head h of layer l
+     * takes away N_l(A_l) - N_l(A_l - diff_h), A_l being the sum of l's head results in {@code own}.
+     * The result belongs to {@code run}.
+     */
+    public NDArray streamDifferences(NDManager run, SourceOutputs own, NDArray differences) {
+        return withHeadRowsReplaced(run, differences, (layer, range) -> {
+            NDArray headSum = own.stacked().get(range).sum(new int[] {0}, true);
+            headSum.attach(run);
+            NDArray remaining = headSum.sub(differences.get(range));
+            return model.attentionOutput(run, layer, headSum, GradientRules.EXACT)
+                    .sub(model.attentionOutput(run, layer, remaining, GradientRules.EXACT));
+        });
+    }
+
+    /**
+     * The first-order {@link #streamDifferences}: with sandwich norms, a head h of layer l takes away
+     * J_l(A_l) diff_h, the derivative of N_l at A_l (the sum of l's head outputs in {@code outputs}
+     * [nSources, rows, s, d]) under {@code rules}; otherwise the differences themselves. With these,
+     * g_d . diff_s (g_d the metric's gradient at destination d) is the derivative with respect to the
+     * edge's coefficient at a pass whose sources output {@code outputs}, as {@link #forward} defines it.
+     */
+    public NDArray linearStreamDifferences(NDManager run, NDArray outputs, NDArray differences, GradientRules rules) {
+        return withHeadRowsReplaced(run, differences, (layer, range) -> {
+            NDArray headSum = outputs.get(range).sum(new int[] {0}, true);
+            headSum.attach(run);
+            return model.attentionOutputDerivative(run, layer, headSum, differences.get(range), rules);
+        });
+    }
+
+    /** {@code differences} [nSources, ...] with each layer's head rows replaced by {@code heads(layer, rows)}. */
+    private NDArray withHeadRowsReplaced(NDManager run, NDArray differences,
+            BiFunction<Integer, NDIndex, NDArray> heads) {
+        ModelConfig c = model.config();
+        if (!c.sandwichNorms()) {
+            return differences;
+        }
+        NDList parts = new NDList();
+        int done = 0;
+        for (int l = 0; l < c.nLayers(); l++) {
+            int first = graph.headSource(l, 0);
+            parts.add(differences.get(new NDIndex("{}:{}", done, first)));
+            parts.add(heads.apply(l, new NDIndex("{}:{}", first, first + c.nHeads())));
+            done = first + c.nHeads();
+        }
+        parts.add(differences.get(new NDIndex("{}:", done)));
+        NDArray out = NDArrays.concat(parts, 0);
+        out.attach(run);
+        return out;
     }
 
     /**
@@ -167,7 +225,7 @@ public final class EdgePatcher {
         }
         boolean keepForBackward = coef.hasGradient() || !before.isEmpty();
         PassState state = new PassState(run, coef.onesLike().sub(coef), patched, masks, tokens.length, keepForBackward,
-                null, 0);
+                rules, null);
         return model.forward(run, rows, state.hooks(before, model.config().nLayers(), true), rules, logitPositions,
                 !keepForBackward);
     }
@@ -189,7 +247,8 @@ public final class EdgePatcher {
         if (coef.getShape().get(0) != 1) {
             throw new IllegalArgumentException("a prefix is computed for one mask, got " + coef.getShape().get(0));
         }
-        PassState state = new PassState(run, coef.onesLike().sub(coef), patched, 1, tokens.length, false, null, 0);
+        PassState state = new PassState(run, coef.onesLike().sub(coef), patched, 1, tokens.length, false,
+                GradientRules.EXACT, null);
         NDArray residual = model.residualBefore(run, tokens, layer, state.hooks(List.of(), layer, false), true);
         int expected = layer == 0 ? 0 : graph.headSource(layer, 0);
         if (state.recorded != expected) {
@@ -197,7 +256,7 @@ public final class EdgePatcher {
                     + " sources, expected " + expected);
         }
         return new Prefix(layer, tokens, residual, state.recorded == 0 ? null : state.ownDifferences(state.recorded),
-                state.recorded);
+                state.recorded, Arrays.copyOf(state.headSums, Math.min(layer, state.headSums.length)));
     }
 
     /**
@@ -216,7 +275,7 @@ public final class EdgePatcher {
         int masks = (int) coef.getShape().get(0);
         int batch = prefix.tokens().length;
         PassState state = new PassState(run, coef.onesLike().sub(coef), patched, masks, batch, false,
-                prefix.differences(), prefix.sources());
+                GradientRules.EXACT, prefix);
         // a copy owned by this pass: results of operations belong to their first operand's manager, and
         // the prefix's manager lives for many passes
         NDArray residual = masks == 1 ? prefix.residual().duplicate() : prefix.residual().tile(new long[] {masks, 1, 1});
@@ -231,8 +290,12 @@ public final class EdgePatcher {
                 true);
     }
 
-    /** See {@link #prefix}: what passes that differ only from {@code layer} on have in common. */
-    public record Prefix(int layer, int[][] tokens, NDArray residual, NDArray differences, int sources) {
+    /**
+     * See {@link #prefix}: what passes that differ only from {@code layer} on have in common. With sandwich
+     * norms, {@code headSums} holds each lower layer's sum of head results ([1, 1, B*s*d]; empty otherwise).
+     */
+    public record Prefix(int layer, int[][] tokens, NDArray residual, NDArray differences, int sources,
+            NDArray[] headSums) {
     }
 
     private NDArray checkedCoefficients(int[][] tokens, SourceOutputs patched, NDArray coefficients) {
@@ -277,10 +340,18 @@ public final class EdgePatcher {
         private int recorded;
         private NDArray headDeltas; // [M, 3H, B*s*d] of the current layer
         private int headDeltasLayer = -1;
+        // For sandwich norms: the rules the norms are recomputed under; patchWeight without the heads' rows,
+        // which are mixed through each layer's norm instead (patchWeight itself otherwise); per layer, this
+        // pass's sum of head results [M or 1, 1, B*s*d] (no layers otherwise) and that sum normalised (null
+        // otherwise).
+        private final GradientRules rules;
+        private final NDArray linearWeight;
+        private final NDArray[] headSums;
+        private final NDArray[] normalisedHeadSums;
 
         PassState(NDManager run, NDArray patchWeight, SourceOutputs patched, int masks, int batch, boolean keepForBackward,
-                NDArray shared, int sharedCount) {
-            if (keepForBackward && sharedCount > 0) {
+                GradientRules rules, Prefix prefix) {
+            if (keepForBackward && prefix != null && prefix.sources() > 0) {
                 throw new IllegalArgumentException("gradients do not flow through a prefix");
             }
             this.run = run;
@@ -289,9 +360,41 @@ public final class EdgePatcher {
             this.masks = masks;
             this.batch = batch;
             this.keepForBackward = keepForBackward;
-            this.shared = shared;
-            this.sharedCount = sharedCount;
+            this.shared = prefix == null ? null : prefix.differences();
+            this.sharedCount = prefix == null ? 0 : prefix.sources();
             this.recorded = sharedCount;
+            this.rules = rules;
+            int layers = model.config().nLayers();
+            if (model.config().sandwichNorms()) {
+                this.linearWeight = patchWeight.mul(nonHeadSources(run, patchWeight.getShape().dimension()));
+                this.headSums = new NDArray[layers];
+                this.normalisedHeadSums = new NDArray[layers];
+                for (int l = 0; prefix != null && l < prefix.headSums().length; l++) {
+                    // a view owned by this pass: results of operations belong to their first operand's
+                    // manager, and the prefix's manager lives for many passes
+                    NDArray view = prefix.headSums()[l].reshape(prefix.headSums()[l].getShape());
+                    view.attach(run);
+                    headSums[l] = view;
+                }
+            } else {
+                this.linearWeight = patchWeight;
+                this.headSums = new NDArray[0];
+                this.normalisedHeadSums = null;
+            }
+        }
+
+        /** 1 for the embedding and MLP sources, 0 for heads, shaped to broadcast over a patch weight. */
+        private NDArray nonHeadSources(NDManager run, int weightDimensions) {
+            float[] flags = new float[graph.nSources()];
+            Arrays.fill(flags, 1f);
+            int heads = model.config().nHeads();
+            for (int l = 0; l < model.config().nLayers(); l++) {
+                Arrays.fill(flags, graph.headSource(l, 0), graph.headSource(l, 0) + heads, 0f);
+            }
+            long[] shape = new long[weightDimensions];
+            Arrays.fill(shape, 1);
+            shape[1] = flags.length;
+            return run.create(flags, new Shape(shape));
         }
 
         /** Patching hooks for layers below {@code layersBelow}, and for the logits' input when asked. */
@@ -310,6 +413,9 @@ public final class EdgePatcher {
                     for (int h = 0; h < c.nHeads(); h++) {
                         record(x.get(new NDIndex(":, :, {}, :", h)));
                     }
+                    if (normalisedHeadSums != null) {
+                        recordHeadSum(layer, x);
+                    }
                 }));
                 b.add(Intervention.apply(HookName.of(HookSite.MLP_IN, l), Selection.all(), "edge patch mlp",
                         x -> patchSingle(x, graph.mlpDestination(layer))));
@@ -322,7 +428,7 @@ public final class EdgePatcher {
             return b.build();
         }
 
-        private Intervention observe(HookName name, java.util.function.Consumer<NDArray> sink) {
+        private Intervention observe(HookName name, Consumer<NDArray> sink) {
             return Intervention.apply(name, Selection.all(), "record " + name, x -> {
                 sink.accept(x);
                 return x;
@@ -354,6 +460,16 @@ public final class EdgePatcher {
             recorded++;
         }
 
+        /** Keeps layer {@code layer}'s sum of head results [M*B, s, H, d] as [M, 1, B*s*d], beyond the layer's end. */
+        private void recordHeadSum(int layer, NDArray results) {
+            Shape shape = results.getShape();
+            NDArray sum = results.sum(new int[] {2}).reshape(masks, 1, batch * shape.get(1) * shape.get(3));
+            if (!keepForBackward) {
+                sum.attach(run); // the layer's own manager may free everything else when the layer ends
+            }
+            headSums[layer] = sum;
+        }
+
         /** This pass's own differences for sources sharedCount..upstream-1, [M, upstream - sharedCount, B*s*d]. */
         private NDArray ownDifferences(int upstream) {
             int own = upstream - sharedCount;
@@ -381,19 +497,110 @@ public final class EdgePatcher {
             return have == own ? stacked : stacked.get(new NDIndex(":, 0:{}", own));
         }
 
-        /** sum_s w[m, s, d] * diff_s over the first {@code upstream} sources, for destinations first..first+count-1: [M, count, B*s*d]. */
+        /**
+         * What patching takes away from the current stream for destinations first..first+count-1, [M, count, B*s*d]:
+         * sum_s w[m, s, d] * diff_s over the first {@code upstream} sources, with sandwich norms the heads'
+         * terms through each layer's norm instead.
+         */
         private NDArray delta(int upstream, int firstDest, int count) {
+            NDArray out = linearDelta(upstream, firstDest, count);
+            int heads = model.config().nHeads();
+            for (int l = 0; l < headSums.length && graph.headSource(l, 0) + heads <= upstream; l++) {
+                NDArray correction = normCorrection(l, firstDest, count);
+                if (correction != null) {
+                    NDArray sum = out.add(correction);
+                    if (!keepForBackward) {
+                        out.close();
+                        correction.close();
+                    }
+                    out = sum;
+                }
+            }
+            return out;
+        }
+
+        /**
+         * N_l(A_l) - N_l(A_l - sum_h w[m, h, d] * diff_h) for layer l's heads h, or null where no head of l is
+         * patched into these destinations and no gradient is wanted.
+         */
+        private NDArray normCorrection(int layer, int firstDest, int count) {
+            int first = graph.headSource(layer, 0);
+            int last = first + model.config().nHeads();
+            if (!keepForBackward && isZero(first, last, firstDest, count)) {
+                return null;
+            }
+            NDArray diffs = differences(first, last);
+            NDArray moved = mix(patchWeight, diffs, first, last, firstDest, count);
+            NDArray sum = headSums[layer];
+            if (normalisedHeadSums[layer] == null) {
+                normalisedHeadSums[layer] = normalised(layer, sum, 1);
+            }
+            NDArray remaining = sum.sub(moved);
+            NDArray after = normalised(layer, remaining, count);
+            NDArray correction = normalisedHeadSums[layer].sub(after);
+            if (!keepForBackward) {
+                for (NDArray step : new NDArray[] {diffs, moved, remaining, after}) {
+                    step.close();
+                }
+            }
+            return correction;
+        }
+
+        /** Layer {@code layer}'s attention output for head sums [M', count, B*s*d], in the same layout. */
+        private NDArray normalised(int layer, NDArray headSum, int count) {
+            long leading = headSum.getShape().get(0);
+            long width = headSum.getShape().get(2);
+            long dModel = model.config().dModel();
+            NDArray split = headSum.reshape(leading, count, width / dModel, dModel);
+            NDArray out = model.attentionOutput(run, layer, split, rules).reshape(leading, count, width);
+            if (!keepForBackward) {
+                split.close();
+            }
+            return out;
+        }
+
+        /** Whether every patch weight from sources from..to-1 into these destinations is 0 (they are all kept). */
+        private boolean isZero(int from, int to, int firstDest, int count) {
+            try (NDManager check = run.newSubManager()) {
+                NDArray weights = patchWeight.get(patchWeight.getShape().dimension() == 4
+                        ? new NDIndex(":, {}:{}, {}:{}, :", from, to, firstDest, firstDest + count)
+                        : new NDIndex(":, {}:{}, {}:{}", from, to, firstDest, firstDest + count));
+                weights.attach(check);
+                return weights.abs().max().getFloat() == 0f;
+            }
+        }
+
+        /** The recorded differences of sources from..to-1, which lie wholly in the prefix or wholly in this pass. */
+        private NDArray differences(int from, int to) {
+            if (to <= sharedCount) {
+                NDArray diffs = shared.get(new NDIndex(":, {}:{}", from, to));
+                diffs.attach(run); // so that everything computed from it belongs to this pass
+                return diffs;
+            }
+            if (from < sharedCount) {
+                throw new IllegalStateException("sources " + from + ".." + (to - 1) + " straddle the prefix's end");
+            }
+            NDArray own = ownDifferences(to);
+            NDArray diffs = own.get(new NDIndex(":, {}:{}", from - sharedCount, to - sharedCount));
+            if (!keepForBackward && own != stacked && own != buffer) {
+                own.close();
+            }
+            return diffs;
+        }
+
+        /** sum_s w[m, s, d] * diff_s over the first {@code upstream} sources (heads excluded with sandwich norms). */
+        private NDArray linearDelta(int upstream, int firstDest, int count) {
             NDArray out = null;
             int fromPrefix = Math.min(sharedCount, upstream);
             if (fromPrefix > 0) {
                 NDArray diffs = shared.get(new NDIndex(":, 0:{}", fromPrefix));
                 diffs.attach(run); // so that everything computed from it belongs to this pass
-                out = mix(diffs, 0, fromPrefix, firstDest, count);
+                out = mix(linearWeight, diffs, 0, fromPrefix, firstDest, count);
                 diffs.close();
             }
             if (upstream > fromPrefix) {
                 NDArray diffs = ownDifferences(upstream);
-                NDArray part = mix(diffs, fromPrefix, upstream, firstDest, count);
+                NDArray part = mix(linearWeight, diffs, fromPrefix, upstream, firstDest, count);
                 if (!keepForBackward && diffs != stacked) {
                     diffs.close();
                 }
@@ -406,11 +613,11 @@ public final class EdgePatcher {
          * sum over sources from..to-1 of w[m, s, d] * diffs[s - from] for destinations first..first+count-1.
          * {@code diffs} is [M or 1, to - from, B*s*d] (1: shared by every mask); returns [M, count, B*s*d].
          */
-        private NDArray mix(NDArray diffs, int from, int to, int firstDest, int count) {
-            if (patchWeight.getShape().dimension() == 4) {
-                return mixByPosition(diffs, from, to, firstDest, count);
+        private NDArray mix(NDArray weight, NDArray diffs, int from, int to, int firstDest, int count) {
+            if (weight.getShape().dimension() == 4) {
+                return mixByPosition(weight, diffs, from, to, firstDest, count);
             }
-            NDArray weights = patchWeight.get(new NDIndex(":, {}:{}, {}:{}", from, to, firstDest, firstDest + count));
+            NDArray weights = weight.get(new NDIndex(":, {}:{}, {}:{}", from, to, firstDest, firstDest + count));
             NDArray out = weights.transpose(0, 2, 1).matMul(diffs);
             if (!keepForBackward) {
                 weights.close();
@@ -419,8 +626,8 @@ public final class EdgePatcher {
         }
 
         /** Position-aware edges: weights [M, n, count, s] mix each position's differences on their own. */
-        private NDArray mixByPosition(NDArray diffs, int from, int to, int firstDest, int count) {
-            Shape ws = patchWeight.getShape();
+        private NDArray mixByPosition(NDArray weight, NDArray diffs, int from, int to, int firstDest, int count) {
+            Shape ws = weight.getShape();
             long seq = ws.get(3);
             long leading = diffs.getShape().get(0);
             long width = diffs.getShape().get(2);
@@ -431,7 +638,7 @@ public final class EdgePatcher {
             NDArray moved = split.transpose(0, 3, 1, 2, 4);
             NDArray perPosition = moved.reshape(leading, seq, n, batch * dModel);
             // weights [M, n, count, s] -> [M, s, count, n]
-            NDArray slice = patchWeight.get(new NDIndex(":, {}:{}, {}:{}, :", from, to, firstDest, firstDest + count));
+            NDArray slice = weight.get(new NDIndex(":, {}:{}, {}:{}, :", from, to, firstDest, firstDest + count));
             NDArray weights = slice.transpose(0, 3, 2, 1);
             // [M, s, count, B*d] -> [M, count, B, s, d] -> [M, count, B*s*d]
             NDArray mixed = weights.matMul(perPosition);

@@ -70,16 +70,38 @@ final class AttentionLayer {
             NDArray wOPerHead = own(w.wO().reshape(heads, dHead, config.dModel()));
             NDArray result = z.transpose(0, 2, 1, 3).matMul(wOPerHead).transpose(0, 2, 1, 3);
             result = hooks.at(name(HookSite.RESULT), result, run);
-            out = result.sum(new int[] {2});
-            out = w.bO() == null ? out : out.add(w.bO());
+            out = output(result.sum(new int[] {2}));
         } else {
             out = Linear.apply(z.reshape(batch, seq, (long) heads * dHead), w.wO(), w.bO());
-        }
-        if (config.sandwichNorms()) {
-            out = Norms.apply(config.normType(), config.normEps(), out, w.postAttnNormWeight(), null,
-                    rules.constantNormScale());
+            if (config.sandwichNorms()) {
+                out = postNorm(out);
+            }
         }
         return hooks.at(name(HookSite.ATTN_OUT), out, run);
+    }
+
+    /**
+     * What the sublayer adds to the residual stream for a given sum of its heads' results [..., d]: the
+     * output bias added and, with sandwich norms, the post-attention norm applied.
+     */
+    NDArray output(NDArray headSum) {
+        NDArray out = w.bO() == null ? headSum : headSum.add(w.bO());
+        return config.sandwichNorms() ? postNorm(out) : out;
+    }
+
+    /** The derivative of {@link #output} at {@code headSum} in the direction {@code change}. */
+    NDArray outputDerivative(NDArray headSum, NDArray change) {
+        if (!config.sandwichNorms()) {
+            return change;
+        }
+        NDArray in = w.bO() == null ? headSum : headSum.add(w.bO());
+        return Norms.derivative(config.normType(), config.normEps(), in, change, w.postAttnNormWeight(),
+                rules.constantNormScale());
+    }
+
+    private NDArray postNorm(NDArray x) {
+        return Norms.apply(config.normType(), config.normEps(), x, w.postAttnNormWeight(), null,
+                rules.constantNormScale());
     }
 
     /** Masked attention logits [b, h, s_q, s_k] from projected q and k [b, s, h, e] (q/k-norm and rotary applied here). */

@@ -294,6 +294,27 @@ public final class HookedTransformer implements AutoCloseable {
                 GradientRules.EXACT));
     }
 
+    /**
+     * What layer {@code layer}'s attention adds to the residual stream when its heads' results sum to
+     * {@code headSum} [..., d_model]: the output bias added and, in models with sandwich norms (Gemma 2/3),
+     * the post-attention norm applied under {@code rules}. That norm makes the heads' contributions
+     * non-additive, so edge patching recomputes it for every destination.
+     */
+    public NDArray attentionOutput(NDManager run, int layer, NDArray headSum, GradientRules rules) {
+        return new AttentionLayer(config, weights.layer(layer), layer, run, Hooks.none(), rules).output(headSum);
+    }
+
+    /**
+     * The derivative of {@link #attentionOutput} at {@code headSum} in the direction {@code change} (both
+     * [..., d_model]): {@code change} itself unless the model has sandwich norms. Under {@code rules}' LN-rule
+     * the norm's scale is held fixed, matching the modified backward pass.
+     */
+    public NDArray attentionOutputDerivative(NDManager run, int layer, NDArray headSum, NDArray change,
+            GradientRules rules) {
+        return new AttentionLayer(config, weights.layer(layer), layer, run, Hooks.none(), rules)
+                .outputDerivative(headSum, change);
+    }
+
     /** Convenience: the logits of one sequence as float[seq][vocab]. */
     public float[][] logits(int[] tokens) {
         try (NDManager run = newRunManager()) {

@@ -36,6 +36,41 @@ final class Norms {
         }
     }
 
+    /**
+     * The derivative of {@link #apply} at {@code x} in the direction {@code v} (the bias drops out); with
+     * {@code constantScale} the 1/sigma factor is held fixed, as {@link #apply}'s modified backward holds it.
+     */
+    static NDArray derivative(NormType type, double eps, NDArray x, NDArray v, NDArray weight, boolean constantScale) {
+        NDArray dy;
+        switch (type) {
+            case NONE:
+                return v;
+            case LAYER_NORM: {
+                // y = c / sigma with c = x - mean(x): dy = dc / sigma - c * mean(c dc) / sigma^3
+                NDArray centered = x.sub(x.mean(new int[] {-1}, true));
+                NDArray inverse = Scalars.pow(Scalars.add(centered.square().mean(new int[] {-1}, true), eps).sqrt(), -1);
+                NDArray dc = v.sub(v.mean(new int[] {-1}, true));
+                dy = dc.mul(inverse);
+                if (!constantScale) {
+                    dy = dy.sub(centered.mul(Scalars.pow(inverse, 3)).mul(centered.mul(dc).mean(new int[] {-1}, true)));
+                }
+                break;
+            }
+            case RMS_NORM: {
+                // y = x / r with r = sqrt(mean(x^2) + eps): dy = v / r - x * mean(x v) / r^3
+                NDArray inverse = Scalars.pow(Scalars.add(x.square().mean(new int[] {-1}, true), eps).sqrt(), -1);
+                dy = v.mul(inverse);
+                if (!constantScale) {
+                    dy = dy.sub(x.mul(Scalars.pow(inverse, 3)).mul(x.mul(v).mean(new int[] {-1}, true)));
+                }
+                break;
+            }
+            default:
+                throw new IllegalStateException(type.name());
+        }
+        return weight == null ? dy : dy.mul(weight);
+    }
+
     private static NDArray scale(NDArray inverse, boolean constant) {
         return constant ? inverse.stopGradient() : inverse;
     }

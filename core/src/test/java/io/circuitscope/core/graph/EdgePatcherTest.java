@@ -35,8 +35,13 @@ class EdgePatcherTest {
                 TinyCheckpoint.gpt2(42, 2, 3, 4, 41, 16, false),
                 TinyCheckpoint.llamaFamily("llama", 7, 2, 4, 2, 4, 12, 20, 41, 16, false, false),
                 TinyCheckpoint.llamaFamily("qwen2", 8, 2, 4, 1, 4, 16, 24, 41, 16, true, false),
-                TinyCheckpoint.gptNeox(9, 2, 2, 8, 41, 16, 0.25, true));
+                TinyCheckpoint.gptNeox(9, 2, 2, 8, 41, 16, 0.25, true),
+                GEMMA2,
+                TinyCheckpoint.gemma3(11, 2, 4, 2, 4, 12, 20, 41, 16, 3, 2));
     }
+
+    /** Sandwich norms: each layer's head sum is normalised before it joins the residual stream. */
+    static final TinyCheckpoint GEMMA2 = TinyCheckpoint.llamaFamily("gemma2", 10, 2, 4, 2, 4, 12, 20, 41, 16, true, false);
 
     static float maxDiff(NDArray a, NDArray b) {
         return a.sub(b).abs().max().getFloat();
@@ -135,6 +140,42 @@ class EdgePatcherTest {
     }
 
     @Test
+    void withSandwichNormsOneHeadToHeadEdgeSeesItsLayerRenormalisedWithThatHeadPatched() {
+        try (LoadedModel loaded = TestModels.load(GEMMA2); NDManager run = loaded.model().newRunManager()) {
+            HookedTransformer model = loaded.model();
+            EdgePatcher patcher = new EdgePatcher(model);
+            ComputationGraph g = patcher.graph();
+            boolean[] keep = new boolean[g.nEdges()];
+            java.util.Arrays.fill(keep, true);
+            keep[g.edge("a0.h1->a1.h2<v>").index()] = false;
+            NDArray viaEdges = patcher.forward(run, CLEAN, patcher.sourceOutputs(run, CORRUPT), patcher.coefficients(run, keep));
+
+            // independently, with hooks only: layer 0's normalised attention output with head 1's result taken
+            // from the corrupted run, minus its clean output, is what the v input of head 2 in layer 1 gains
+            HookName result0 = HookName.of(HookSite.RESULT, 0);
+            HookName attnOut0 = HookName.of(HookSite.ATTN_OUT, 0);
+            try (ActivationCache clean = ActivationCache.of(run, Set.of(attnOut0, result0));
+                    ActivationCache corrupt = ActivationCache.of(run, Set.of(result0));
+                    ActivationCache mixed = ActivationCache.of(run, Set.of(attnOut0))) {
+                model.forward(run, CLEAN, Hooks.caching(clean));
+                model.forward(run, CORRUPT, Hooks.caching(corrupt));
+                model.forward(run, CLEAN, Hooks.builder()
+                        .add(Intervention.replace(result0, Selection.heads(1), corrupt.get(result0))).cache(mixed).build());
+                NDArray shift = mixed.get(attnOut0).sub(clean.get(attnOut0));
+                NDArray viaHooks = model.forward(run, CLEAN, Hooks.of(Intervention.apply(HookName.of(HookSite.V_INPUT, 1),
+                        Selection.heads(2), "swap a0.h1 through the norm", x -> x.add(shift.expandDims(2)))));
+                assertTrue(maxDiff(viaEdges, viaHooks) < 1e-5f, "differs by " + maxDiff(viaEdges, viaHooks));
+                assertTrue(maxDiff(viaEdges, model.forward(run, CLEAN)) > 1e-4f, "the patch must matter");
+                // the norm matters: adding the head's raw difference, as without sandwich norms, gives another answer
+                NDArray rawShift = corrupt.get(result0).get(":, :, 1, :").sub(clean.get(result0).get(":, :, 1, :"));
+                NDArray linear = model.forward(run, CLEAN, Hooks.of(Intervention.apply(HookName.of(HookSite.V_INPUT, 1),
+                        Selection.heads(2), "raw swap", x -> x.add(rawShift.expandDims(2)))));
+                assertTrue(maxDiff(viaEdges, linear) > 1e-4f, "the post-attention norm must change the answer");
+            }
+        }
+    }
+
+    @Test
     void severalMasksInOnePassEqualSeparatePasses() {
         try (LoadedModel loaded = TestModels.tinyGpt2(4); NDManager run = loaded.model().newRunManager()) {
             EdgePatcher patcher = new EdgePatcher(loaded.model());
@@ -161,7 +202,20 @@ class EdgePatcherTest {
 
     @Test
     void edgeGradientsFromOneBackwardPassMatchFiniteDifferences() {
-        try (LoadedModel loaded = TestModels.tinyGpt2(5); NDManager run = loaded.model().newRunManager()) {
+        try (LoadedModel loaded = TestModels.tinyGpt2(5)) {
+            assertEdgeGradientsMatchFiniteDifferences(loaded);
+        }
+    }
+
+    @Test
+    void edgeGradientsThroughSandwichNormsMatchFiniteDifferences() {
+        try (LoadedModel loaded = TestModels.load(GEMMA2)) {
+            assertEdgeGradientsMatchFiniteDifferences(loaded);
+        }
+    }
+
+    private static void assertEdgeGradientsMatchFiniteDifferences(LoadedModel loaded) {
+        try (NDManager run = loaded.model().newRunManager()) {
             EdgePatcher patcher = new EdgePatcher(loaded.model());
             ComputationGraph g = patcher.graph();
             SourceOutputs corrupted = patcher.sourceOutputs(run, CORRUPT);
@@ -262,9 +316,10 @@ class EdgePatcherTest {
         }
     }
 
-    @Test
-    void passesFromAPrefixLeaveNothingInThePrefixesManager() {
-        try (LoadedModel loaded = TestModels.tinyGpt2(7); NDManager owner = loaded.model().newRunManager()) {
+    @ParameterizedTest
+    @MethodSource("families")
+    void passesFromAPrefixLeaveNothingInThePrefixesManager(TinyCheckpoint checkpoint) {
+        try (LoadedModel loaded = TestModels.load(checkpoint); NDManager owner = loaded.model().newRunManager()) {
             for (ComputationGraph g : new ComputationGraph[] {ComputationGraph.of(loaded.model().config()),
                     ComputationGraph.byPosition(loaded.model().config(), CLEAN[0].length)}) {
                 EdgePatcher patcher = new EdgePatcher(loaded.model(), g);

@@ -121,9 +121,17 @@ public final class PathPatching {
             senderLayer[i] = s / heads;
             HookName result = HookName.of(HookSite.RESULT, s / heads);
             NDIndex head = new NDIndex(":, :, {}, :", s % heads);
+            NDArray baseResults = PatchRuns.local(runs.base().get(result), pass);
             NDArray src = PatchRuns.local(runs.source(result), pass).get(head);
-            NDArray base = PatchRuns.local(runs.base().get(result), pass).get(head);
-            deltas.add(src.sub(base));
+            NDArray change = src.sub(baseResults.get(head));
+            if (model.config().sandwichNorms()) {
+                // the layer's head sum is normalised before it joins the stream: what a receiver sees change is
+                // the normalised sum with this head swapped, minus the normalised base sum
+                NDArray baseSum = baseResults.sum(new int[] {2});
+                change = model.attentionOutput(pass, s / heads, baseSum.add(change), GradientRules.EXACT)
+                        .sub(model.attentionOutput(pass, s / heads, baseSum, GradientRules.EXACT));
+            }
+            deltas.add(change);
         }
         NDArray delta = ai.djl.ndarray.NDArrays.concat(new ai.djl.ndarray.NDList(deltas), 0);
         Shape ds = delta.getShape();

@@ -130,9 +130,16 @@ class AnalysesTest {
         }
     }
 
-    @Test
-    void pathPatchingEqualsTheEdgePatcherOnTheSameEdges() {
-        try (LoadedModel loaded = model(); NDManager run = loaded.model().newRunManager()) {
+    /** GPT-2, and Gemma 2, whose sandwich norms make a sender's change to a receiver pass through its layer's norm. */
+    static java.util.stream.Stream<TinyCheckpoint> pathModels() {
+        return java.util.stream.Stream.of(TinyCheckpoint.gpt2(42, 3, 3, 4, 41, 16, false),
+                TinyCheckpoint.llamaFamily("gemma2", 43, 3, 3, 1, 4, 12, 20, 41, 16, true, false));
+    }
+
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.MethodSource("pathModels")
+    void pathPatchingEqualsTheEdgePatcherOnTheSameEdges(TinyCheckpoint checkpoint) {
+        try (LoadedModel loaded = TestModels.load(checkpoint); NDManager run = loaded.model().newRunManager()) {
             HookedTransformer m = loaded.model();
             Task t = task(CLEAN, CORRUPT);
             Batch batch = t.batches(64).get(0);
