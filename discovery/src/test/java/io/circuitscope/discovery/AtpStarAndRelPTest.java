@@ -3,6 +3,11 @@ package io.circuitscope.discovery;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
 import io.circuitscope.core.graph.Ablation;
 import io.circuitscope.core.graph.ComputationGraph;
 import io.circuitscope.core.graph.Edge;
@@ -10,27 +15,38 @@ import io.circuitscope.core.graph.EdgePatcher;
 import io.circuitscope.core.graph.EdgeScores;
 import io.circuitscope.core.graph.Port;
 import io.circuitscope.core.graph.TaskPatcher;
+import io.circuitscope.core.hook.HookName;
+import io.circuitscope.core.hook.HookSite;
+import io.circuitscope.core.hook.Hooks;
+import io.circuitscope.core.hook.Intervention;
+import io.circuitscope.core.hook.Selection;
 import io.circuitscope.core.io.LoadedModel;
 import io.circuitscope.core.model.GradientRules;
+import io.circuitscope.core.model.HookedTransformer;
 import io.circuitscope.core.progress.Progress;
 import io.circuitscope.core.task.Metrics;
 import io.circuitscope.core.task.Task;
 import io.circuitscope.core.testing.TestModels;
 import io.circuitscope.core.testing.TinyCheckpoint;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 class AtpStarAndRelPTest {
 
     /** GPT-2, and a grouped-query, rotary, RMSNorm model (each key input feeds the shared key projection of its group). */
-    static java.util.stream.Stream<TinyCheckpoint> qkModels() {
-        return java.util.stream.Stream.of(TinyCheckpoint.gpt2(29, 2, 3, 4, 23, 8, false),
+    static Stream<TinyCheckpoint> qkModels() {
+        return Stream.of(TinyCheckpoint.gpt2(29, 2, 3, 4, 23, 8, false),
                 TinyCheckpoint.llamaFamily("llama", 31, 2, 4, 2, 4, 12, 20, 23, 16, false, false),
                 TinyCheckpoint.llamaFamily("qwen3", 33, 2, 4, 2, 4, 12, 20, 23, 16, false, false),
                 TinyCheckpoint.llamaFamily("gemma2", 35, 2, 4, 2, 4, 12, 20, 23, 16, true, false));
     }
 
-    @org.junit.jupiter.params.ParameterizedTest
-    @org.junit.jupiter.params.provider.MethodSource("qkModels")
+    @ParameterizedTest
+    @MethodSource("qkModels")
     void qkFixTracksExactPatchingOfQueryAndKeyEdgesBetterThanLinearAttribution(TinyCheckpoint checkpoint) {
         try (LoadedModel loaded = TestModels.load(checkpoint)) {
             Task task = RandomTasks.make(loaded.model(), 12, 4, 6, false);
@@ -63,45 +79,45 @@ class AtpStarAndRelPTest {
      * pattern) . dm/dpattern. The patched pattern here comes from an exact edge-patched pass, so this holds
      * the fix's own recomputation of the pattern (through the post-attention norm with sandwich norms) to it.
      */
-    @org.junit.jupiter.params.ParameterizedTest
-    @org.junit.jupiter.params.provider.MethodSource("qkModels")
+    @ParameterizedTest
+    @MethodSource("qkModels")
     void qkFixOfAnEdgeIsTheExactPatternChangeTimesThePatternGradient(TinyCheckpoint checkpoint) {
         try (LoadedModel loaded = TestModels.load(checkpoint)) {
-            io.circuitscope.core.model.HookedTransformer model = loaded.model();
+            HookedTransformer model = loaded.model();
             Task task = RandomTasks.make(model, 14, 4, 6, false);
             try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(model), task, Metrics.LOGIT_DIFF, Ablation.RESAMPLE, 8)) {
                 double[] fixed = new AtpStar(4).qkFixedEstimate(tp);
                 ComputationGraph g = tp.graph();
                 int last = model.config().nLayers() - 1;
-                io.circuitscope.core.hook.HookName pattern =
-                        io.circuitscope.core.hook.HookName.of(io.circuitscope.core.hook.HookSite.PATTERN, last);
+                HookName pattern =
+                        HookName.of(HookSite.PATTERN, last);
                 for (String name : new String[] {"a0.h1->a1.h2<q>", "a0.h2->a1.h0<k>", "m0->a1.h1<q>", "input->a1.h2<k>"}) {
                     Edge edge = g.edge(name);
                     double expected = 0;
                     for (TaskPatcher.PreparedBatch p : tp.batches()) {
-                        try (ai.djl.ndarray.NDManager run = tp.manager().newSubManager()) {
+                        try (NDManager run = tp.manager().newSubManager()) {
                             int[][] clean = p.batch().clean();
-                            ai.djl.ndarray.NDArray leaf = run.zeros(new ai.djl.ndarray.types.Shape(clean.length,
+                            NDArray leaf = run.zeros(new Shape(clean.length,
                                     model.config().nHeads(), clean[0].length, clean[0].length));
                             leaf.setRequiresGradient(true);
-                            ai.djl.ndarray.NDArray[] cleanPattern = new ai.djl.ndarray.NDArray[1];
-                            try (ai.djl.training.GradientCollector gc =
-                                    ai.djl.engine.Engine.getInstance().newGradientCollector()) {
-                                ai.djl.ndarray.NDArray logits = model.forward(run, clean, io.circuitscope.core.hook.Hooks.of(
-                                        io.circuitscope.core.hook.Intervention.apply(pattern,
-                                                io.circuitscope.core.hook.Selection.all(), "record", x -> {
+                            NDArray[] cleanPattern = new NDArray[1];
+                            try (GradientCollector gc =
+                                    Engine.getInstance().newGradientCollector()) {
+                                NDArray logits = model.forward(run, clean, Hooks.of(
+                                        Intervention.apply(pattern,
+                                                Selection.all(), "record", x -> {
                                                     cleanPattern[0] = x.stopGradient().duplicate();
                                                     return x.add(leaf);
                                                 })), GradientRules.EXACT, p.batch().logitPositions());
                                 gc.backward(tp.metricShare(p, logits));
                             }
                             boolean[] keep = new boolean[g.nEdges()];
-                            java.util.Arrays.fill(keep, true);
+                            Arrays.fill(keep, true);
                             keep[edge.index()] = false;
-                            ai.djl.ndarray.NDArray[] patchedPattern = new ai.djl.ndarray.NDArray[1];
+                            NDArray[] patchedPattern = new NDArray[1];
                             tp.patcher().forward(run, clean, p.patched(), tp.patcher().coefficients(run, keep),
-                                    GradientRules.EXACT, java.util.List.of(io.circuitscope.core.hook.Intervention.apply(
-                                            pattern, io.circuitscope.core.hook.Selection.all(), "record", x -> {
+                                    GradientRules.EXACT, List.of(Intervention.apply(
+                                            pattern, Selection.all(), "record", x -> {
                                                 patchedPattern[0] = x.duplicate();
                                                 return x;
                                             })), p.batch().logitPositions());
@@ -152,7 +168,7 @@ class AtpStarAndRelPTest {
                 double[] fixed = new AtpStar().qkFixedEstimate(tp);
                 double[] meanAbsolutePerPrompt = new double[g.nEdges()];
                 for (int p = 0; p < task.examples().size(); p++) {
-                    Task one = new Task("prompt " + p, java.util.List.of(task.examples().get(p)));
+                    Task one = new Task("prompt " + p, List.of(task.examples().get(p)));
                     try (TaskPatcher single = new TaskPatcher(new EdgePatcher(loaded.model()), one, Metrics.LOGIT_DIFF,
                             Ablation.RESAMPLE, 8)) {
                         double[] eap = new Eap().score(single, Progress.NONE).values();
@@ -191,18 +207,18 @@ class AtpStarAndRelPTest {
             Task task = RandomTasks.make(loaded.model(), 6, 4, 5, false);
             try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(loaded.model()), task, Metrics.LOGIT_DIFF,
                     Ablation.RESAMPLE, 8)) {
-                java.util.List<io.circuitscope.core.hook.Intervention> dropLayerZero = java.util.List.of(
-                        io.circuitscope.core.hook.Intervention.apply(io.circuitscope.core.hook.HookName.of(
-                                io.circuitscope.core.hook.HookSite.RESULT, 0), io.circuitscope.core.hook.Selection.all(),
-                                "GradDrop", ai.djl.ndarray.NDArray::stopGradient),
-                        io.circuitscope.core.hook.Intervention.apply(io.circuitscope.core.hook.HookName.of(
-                                io.circuitscope.core.hook.HookSite.MLP_OUT, 0), io.circuitscope.core.hook.Selection.all(),
-                                "GradDrop", ai.djl.ndarray.NDArray::stopGradient));
+                List<Intervention> dropLayerZero = List.of(
+                        Intervention.apply(HookName.of(
+                                HookSite.RESULT, 0), Selection.all(),
+                                "GradDrop", NDArray::stopGradient),
+                        Intervention.apply(HookName.of(
+                                HookSite.MLP_OUT, 0), Selection.all(),
+                                "GradDrop", NDArray::stopGradient));
                 EdgeGradients.PerPrompt dropped = EdgeGradients.atCleanPerPrompt(tp,
                         io.circuitscope.core.model.GradientRules.EXACT, dropLayerZero, 0, false);
                 EdgeGradients.PerPrompt plain = EdgeGradients.atCleanPerPrompt(tp,
-                        io.circuitscope.core.model.GradientRules.EXACT, java.util.List.of(), 0, true);
-                double[] signed = EdgeGradients.atClean(tp, io.circuitscope.core.model.GradientRules.EXACT, java.util.List.of());
+                        io.circuitscope.core.model.GradientRules.EXACT, List.of(), 0, true);
+                double[] signed = EdgeGradients.atClean(tp, io.circuitscope.core.model.GradientRules.EXACT, List.of());
                 int intoLayerZero = 0;
                 for (Edge e : tp.graph().edges()) {
                     double expected = e.destination().node().layer() == 0 ? 0 : plain.edgesPerPrompt()[e.index()];

@@ -119,9 +119,7 @@ public final class EdgePatcher {
         return withHeadRowsReplaced(run, differences, (layer, range) -> {
             NDArray headSum = own.stacked().get(range).sum(new int[] {0}, true);
             headSum.attach(run);
-            NDArray remaining = headSum.sub(differences.get(range));
-            return model.attentionOutput(run, layer, headSum, GradientRules.EXACT)
-                    .sub(model.attentionOutput(run, layer, remaining, GradientRules.EXACT));
+            return model.attentionOutputLoss(run, layer, headSum, differences.get(range));
         });
     }
 

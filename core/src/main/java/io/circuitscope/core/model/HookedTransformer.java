@@ -305,6 +305,19 @@ public final class HookedTransformer implements AutoCloseable {
     }
 
     /**
+     * What layer {@code layer}'s attention output loses when {@code removed} is taken out of its heads' result
+     * sum {@code headSum} (both [..., d_model]): {@code removed} itself, except with sandwich norms, where it
+     * is N(headSum) - N(headSum - removed) under exact gradients.
+     */
+    public NDArray attentionOutputLoss(NDManager run, int layer, NDArray headSum, NDArray removed) {
+        if (!config.sandwichNorms()) {
+            return removed;
+        }
+        return attentionOutput(run, layer, headSum, GradientRules.EXACT)
+                .sub(attentionOutput(run, layer, headSum.sub(removed), GradientRules.EXACT));
+    }
+
+    /**
      * The derivative of {@link #attentionOutput} at {@code headSum} in the direction {@code change} (both
      * [..., d_model]): {@code change} itself unless the model has sandwich norms. Under {@code rules}' LN-rule
      * the norm's scale is held fixed, matching the modified backward pass.

@@ -123,15 +123,10 @@ public final class PathPatching {
             NDIndex head = new NDIndex(":, :, {}, :", s % heads);
             NDArray baseResults = PatchRuns.local(runs.base().get(result), pass);
             NDArray src = PatchRuns.local(runs.source(result), pass).get(head);
-            NDArray change = src.sub(baseResults.get(head));
-            if (model.config().sandwichNorms()) {
-                // the layer's head sum is normalised before it joins the stream: what a receiver sees change is
-                // the normalised sum with this head swapped, minus the normalised base sum
-                NDArray baseSum = baseResults.sum(new int[] {2});
-                change = model.attentionOutput(pass, s / heads, baseSum.add(change), GradientRules.EXACT)
-                        .sub(model.attentionOutput(pass, s / heads, baseSum, GradientRules.EXACT));
-            }
-            deltas.add(change);
+            // what a receiver sees change: the layer's output with this head's base result swapped for the
+            // source's (with sandwich norms, through the layer's norm), minus its base output
+            NDArray swapped = baseResults.sum(new int[] {2}).add(src).sub(baseResults.get(head));
+            deltas.add(model.attentionOutputLoss(pass, s / heads, swapped, src.sub(baseResults.get(head))));
         }
         NDArray delta = ai.djl.ndarray.NDArrays.concat(new ai.djl.ndarray.NDList(deltas), 0);
         Shape ds = delta.getShape();
