@@ -19,18 +19,20 @@ import java.util.Random;
  * head's difference through that norm's derivative. Times EAP, AtP* and batches of random edge masks
  * (exact patched passes, as ACDC and validation run them) on 20 prompts x 15 tokens.
  *
- * <p>Run: {@code benchmarks/run.sh SandwichNormCost [repeats] [masks]}.
+ * <p>Run: {@code benchmarks/run.sh SandwichNormCost [repeats] [masks] [all|masks]}; {@code masks} times the
+ * random masks alone.
  */
 public final class SandwichNormCost {
     public static void main(String[] args) throws Exception {
         int repeats = args.length > 0 ? Integer.parseInt(args[0]) : 3;
         int masks = args.length > 1 ? Integer.parseInt(args[1]) : 16;
+        boolean scorers = args.length <= 2 || args[2].equals("all");
         for (ModelConfig config : List.of(RandomModels.gpt2SmallConfig(), RandomModels.gpt2SmallWithSandwichNormsConfig())) {
             String name = config.sandwichNorms() ? "sandwich norms" : "plain";
             Task task = EapThroughput.ioiSizedTask(config);
             try (HookedTransformer model = RandomModels.randomGpt2(config);
                     TaskPatcher tp = new TaskPatcher(new EdgePatcher(model), task, Metrics.LOGIT_DIFF, Ablation.RESAMPLE, 20)) {
-                for (String method : List.of("eap", "atp-star")) {
+                for (String method : scorers ? List.of("eap", "atp-star") : List.<String>of()) {
                     double[] seconds = new double[repeats];
                     for (int r = -1; r < repeats; r++) {
                         long start = System.nanoTime();

@@ -549,12 +549,19 @@ public final class EdgePatcher {
             long leading = headSum.getShape().get(0);
             long width = headSum.getShape().get(2);
             long dModel = model.config().dModel();
-            NDArray split = headSum.reshape(leading, count, width / dModel, dModel);
-            NDArray out = model.attentionOutput(run, layer, split, rules).reshape(leading, count, width);
-            if (!keepForBackward) {
-                split.close();
+            if (keepForBackward) {
+                NDArray split = headSum.reshape(leading, count, width / dModel, dModel);
+                return model.attentionOutput(run, layer, split, rules).reshape(leading, count, width);
             }
-            return out;
+            // The norm's intermediates (each as large as the result) belong to their first operand's manager:
+            // left on the pass's, dozens of them per destination group would live until the pass ends.
+            try (NDManager scratch = run.newSubManager()) {
+                NDArray split = headSum.reshape(leading, count, width / dModel, dModel);
+                split.attach(scratch);
+                NDArray out = model.attentionOutput(scratch, layer, split, rules).reshape(leading, count, width);
+                out.attach(run);
+                return out;
+            }
         }
 
         /** Whether every patch weight from sources from..to-1 into these destinations is 0 (they are all kept). */
@@ -616,9 +623,11 @@ public final class EdgePatcher {
                 return mixByPosition(weight, diffs, from, to, firstDest, count);
             }
             NDArray weights = weight.get(new NDIndex(":, {}:{}, {}:{}", from, to, firstDest, firstDest + count));
-            NDArray out = weights.transpose(0, 2, 1).matMul(diffs);
+            NDArray transposed = weights.transpose(0, 2, 1);
+            NDArray out = transposed.matMul(diffs);
             if (!keepForBackward) {
                 weights.close();
+                transposed.close();
             }
             return out;
         }

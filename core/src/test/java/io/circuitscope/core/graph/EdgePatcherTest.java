@@ -176,6 +176,41 @@ class EdgePatcherTest {
     }
 
     @Test
+    void recomputingSandwichNormsLeavesNothingOnThePassBeyondEachLayersNormalisedHeadSum() {
+        // Each destination group recomputes every earlier layer's norm on its own head mix. Left on the pass's
+        // manager, those intermediates (each as large as the group's inputs) piled up until the pass ended,
+        // groups x layers of them: a GPT-2-small-sized pass reached 20 GB that way. With every edge kept no
+        // norm is recomputed, so the two passes differ only by what the recomputation keeps on purpose.
+        try (LoadedModel loaded = TestModels.load(
+                TinyCheckpoint.llamaFamily("gemma2", 10, 4, 4, 2, 4, 12, 20, 41, 16, true, false))) {
+            EdgePatcher patcher = new EdgePatcher(loaded.model());
+            boolean[] random = new boolean[patcher.graph().nEdges()];
+            Random rng = new Random(5);
+            for (int e = 0; e < random.length; e++) {
+                random[e] = rng.nextBoolean();
+            }
+            boolean[] allKept = new boolean[random.length];
+            java.util.Arrays.fill(allKept, true);
+            int layers = loaded.model().config().nLayers();
+            int recomputed = arraysLeftOnItsManagerByOnePass(patcher, random);
+            int none = arraysLeftOnItsManagerByOnePass(patcher, allKept);
+            assertTrue(recomputed <= none + layers, "a pass that recomputes the norms left " + recomputed
+                    + " arrays on its manager, one that does not " + none);
+        }
+    }
+
+    private static int arraysLeftOnItsManagerByOnePass(EdgePatcher patcher, boolean[] keep) {
+        try (NDManager owner = patcher.model().newRunManager()) {
+            SourceOutputs corrupted = patcher.sourceOutputs(owner, CORRUPT);
+            try (NDManager run = owner.newSubManager()) {
+                NDArray coefficients = patcher.coefficients(run, keep);
+                patcher.forward(run, CLEAN, corrupted, coefficients).sum().getFloat();
+                return run.getManagedArrays().size();
+            }
+        }
+    }
+
+    @Test
     void severalMasksInOnePassEqualSeparatePasses() {
         try (LoadedModel loaded = TestModels.tinyGpt2(4); NDManager run = loaded.model().newRunManager()) {
             EdgePatcher patcher = new EdgePatcher(loaded.model());
