@@ -43,7 +43,9 @@ import java.util.function.Consumer;
  * attention layer l as N_l(A_l - sum_h (1 - c[h,d]) * (out_h - patched_h)) instead of N_l(A_l), where
  * A_l is the sum of l's head results in this pass: the norm is recomputed per destination, as EAP-IG's
  * evaluate_graph does for Gemma 2. The embedding and MLP outputs (taken after their norms) stay linear.
- * All kept is still the unpatched run and all patched the other run, exactly.
+ * All kept is still the unpatched run and all patched the other run, exactly. Passes without gradients get
+ * these norms from per-row statistics ({@link SandwichNormMixer}); passes with gradients recompute each norm
+ * per destination group, so that autograd and the LN-rule act on the norm itself.
  */
 public final class EdgePatcher {
     private final HookedTransformer model;
@@ -346,6 +348,9 @@ public final class EdgePatcher {
         private final NDArray linearWeight;
         private final NDArray[] headSums;
         private final NDArray[] normalisedHeadSums;
+        // Without gradients, the norms' effect comes from per-row statistics instead of one norm call per
+        // destination group and earlier layer (null otherwise).
+        private final SandwichNormMixer mixer;
 
         PassState(NDManager run, NDArray patchWeight, SourceOutputs patched, int masks, int batch, boolean keepForBackward,
                 GradientRules rules, Prefix prefix) {
@@ -367,6 +372,7 @@ public final class EdgePatcher {
                 this.linearWeight = patchWeight.mul(nonHeadSources(run, patchWeight.getShape().dimension()));
                 this.headSums = new NDArray[layers];
                 this.normalisedHeadSums = new NDArray[layers];
+                this.mixer = keepForBackward ? null : new SandwichNormMixer(run, model, masks, batch);
                 for (int l = 0; prefix != null && l < prefix.headSums().length; l++) {
                     // a view owned by this pass: results of operations belong to their first operand's
                     // manager, and the prefix's manager lives for many passes
@@ -378,6 +384,7 @@ public final class EdgePatcher {
                 this.linearWeight = patchWeight;
                 this.headSums = new NDArray[0];
                 this.normalisedHeadSums = null;
+                this.mixer = null;
             }
         }
 
@@ -503,6 +510,20 @@ public final class EdgePatcher {
         private NDArray delta(int upstream, int firstDest, int count) {
             NDArray out = linearDelta(upstream, firstDest, count);
             int heads = model.config().nHeads();
+            if (mixer != null) {
+                int layers = 0;
+                while (layers < headSums.length && graph.headSource(layers, 0) + heads <= upstream) {
+                    layers++;
+                }
+                NDArray correction = mixer.correction(layers, count, l -> mixerWeights(l, firstDest, count));
+                if (correction == null) {
+                    return out;
+                }
+                NDArray sum = out.add(correction);
+                out.close();
+                correction.close();
+                return sum;
+            }
             for (int l = 0; l < headSums.length && graph.headSource(l, 0) + heads <= upstream; l++) {
                 NDArray correction = normCorrection(l, firstDest, count);
                 if (correction != null) {
@@ -515,6 +536,31 @@ public final class EdgePatcher {
                 }
             }
             return out;
+        }
+
+        /**
+         * Layer {@code layer}'s head patch weights into these destinations for the mixer, [M, H, count(, s)],
+         * with the layer's norm inputs prepared; null where they are all 0.
+         */
+        private NDArray mixerWeights(int layer, int firstDest, int count) {
+            int first = graph.headSource(layer, 0);
+            int last = first + model.config().nHeads();
+            if (isZero(first, last, firstDest, count)) {
+                return null;
+            }
+            if (!mixer.isPrepared(layer)) {
+                NDArray diffs = differences(first, last);
+                mixer.prepare(layer, headSums[layer], diffs);
+                diffs.close();
+            }
+            return patchWeights(first, last, firstDest, count);
+        }
+
+        /** Patch weights from sources from..to-1 into destinations first..first+count-1, [M, n, count(, s)]. */
+        private NDArray patchWeights(int from, int to, int firstDest, int count) {
+            return patchWeight.get(patchWeight.getShape().dimension() == 4
+                    ? new NDIndex(":, {}:{}, {}:{}, :", from, to, firstDest, firstDest + count)
+                    : new NDIndex(":, {}:{}, {}:{}", from, to, firstDest, firstDest + count));
         }
 
         /**
@@ -567,9 +613,7 @@ public final class EdgePatcher {
         /** Whether every patch weight from sources from..to-1 into these destinations is 0 (they are all kept). */
         private boolean isZero(int from, int to, int firstDest, int count) {
             try (NDManager check = run.newSubManager()) {
-                NDArray weights = patchWeight.get(patchWeight.getShape().dimension() == 4
-                        ? new NDIndex(":, {}:{}, {}:{}, :", from, to, firstDest, firstDest + count)
-                        : new NDIndex(":, {}:{}, {}:{}", from, to, firstDest, firstDest + count));
+                NDArray weights = patchWeights(from, to, firstDest, count);
                 weights.attach(check);
                 return weights.abs().max().getFloat() == 0f;
             }
