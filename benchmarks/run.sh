@@ -7,7 +7,8 @@ mvn -B -q -DskipTests package
 # The CLI's packaged runtime (circuits/target/lib) holds every module and dependency of this build.
 cp="benchmarks/target/classes:circuits/target/circuitscope.jar:circuits/target/lib/*"
 cls="$1"; shift
-# Same OpenMP setting as the launcher (see ./circuitscope).
+# Same OpenMP and allocator settings as the launcher (see ./circuitscope).
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
+export THP_MEM_ALLOC_ENABLE="${THP_MEM_ALLOC_ENABLE:-1}"
 exec java -Xmx8g -Dai.djl.offline=true -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
   -cp "$cp" "io.circuitscope.benchmarks.$cls" "$@"
