@@ -52,7 +52,7 @@ import java.util.Map;
  * defaults).
  *
  * <p>Run: {@code benchmarks/run.sh LongRunMemory [iterations] [all|method,method...] [resample|mean|zero]
- * [batchSize]}; methods are the CLI's ({@code acdc, atp, eap, eap-ig, atp-star, relp, relp-ah, exact, pipeline})
+ * [batchSize] [plain|sandwich]} ({@code sandwich}: the same model with Gemma 2's sandwich norms); methods are the CLI's ({@code acdc, atp, eap, eap-ig, atp-star, relp, relp-ah, exact, pipeline})
  * plus {@code validate}, {@code discover} and {@code discover-by-position}; default: all, 24 iterations.
  */
 public final class LongRunMemory {
@@ -78,13 +78,16 @@ public final class LongRunMemory {
             methods.add("discover");
             methods.add("discover-by-position");
         }
-        ModelConfig config = ModelConfig.builder("gpt2").setSizes(64, 3, 4, 256, 1000, 32).build();
+        boolean sandwich = args.length > 4 && args[4].equals("sandwich");
+        ModelConfig config = ModelConfig.builder("gpt2").setSizes(64, 3, 4, 256, 1000, 32).optSandwichNorms(sandwich)
+                .build();
         Task task = EapThroughput.ioiShapedTask(config, 12);
         NDManager probe = NDManager.newBaseManager();
         NDManager engine = probe.getParentManager(); // PyTorch's system manager: every manager's ancestor
         probe.close();
-        System.out.printf("%d iterations per method, %d edges, %d prompts, %s ablation, batch size %d; resident %.0f MiB "
-                + "at start%n", iterations, ComputationGraph.of(config).nEdges(), task.size(),
+        System.out.printf("%d iterations per method, %s model, %d edges, %d prompts, %s ablation, batch size %d; "
+                + "resident %.0f MiB at start%n", iterations, sandwich ? "sandwich-norm" : "plain",
+                ComputationGraph.of(config).nEdges(), task.size(),
                 ablation.name().toLowerCase(java.util.Locale.ROOT), batchSize, residentMiB());
         System.out.println("| method | RSS after 1st (MiB) | RSS after last (MiB) | slope ± s.e., 2nd half (MiB/iter) "
                 + "| engine arrays, 1st / last | task arrays, 1st / last | open managers, 1st / last "
