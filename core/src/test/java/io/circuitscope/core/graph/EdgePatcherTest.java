@@ -6,7 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
+import io.circuitscope.core.DjlRuntime;
 import io.circuitscope.core.hook.ActivationCache;
 import io.circuitscope.core.hook.HookName;
 import io.circuitscope.core.hook.HookSite;
@@ -14,10 +16,21 @@ import io.circuitscope.core.hook.Hooks;
 import io.circuitscope.core.hook.Intervention;
 import io.circuitscope.core.hook.Selection;
 import io.circuitscope.core.io.LoadedModel;
+import io.circuitscope.core.model.GradientRules;
 import io.circuitscope.core.model.HookedTransformer;
+import io.circuitscope.core.model.LayerWeights;
 import io.circuitscope.core.model.ModelConfig;
+import io.circuitscope.core.model.ModelWeights;
+import io.circuitscope.core.task.Batch;
+import io.circuitscope.core.task.Example;
+import io.circuitscope.core.task.Metric;
+import io.circuitscope.core.task.Metrics;
+import io.circuitscope.core.task.Target;
 import io.circuitscope.core.testing.TestModels;
 import io.circuitscope.core.testing.TinyCheckpoint;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
 import java.util.Set;
 import java.util.stream.Stream;
@@ -97,7 +110,7 @@ class EdgePatcherTest {
             int head = model.config().nHeads() - 1;
             Node node = g.node(Node.headName(layer, head));
             boolean[] keep = new boolean[g.nEdges()];
-            java.util.Arrays.fill(keep, true);
+            Arrays.fill(keep, true);
             g.edges().stream().filter(e -> e.source().equals(node)).forEach(e -> keep[e.index()] = false);
             NDArray viaEdges = patcher.forward(run, CLEAN, patcher.sourceOutputs(run, CORRUPT), patcher.coefficients(run, keep));
 
@@ -120,7 +133,7 @@ class EdgePatcherTest {
             ComputationGraph g = patcher.graph();
             Edge edge = g.edge("a0.h1->a1.h2<v>");
             boolean[] keep = new boolean[g.nEdges()];
-            java.util.Arrays.fill(keep, true);
+            Arrays.fill(keep, true);
             keep[edge.index()] = false;
             NDArray viaEdges = patcher.forward(run, CLEAN, patcher.sourceOutputs(run, CORRUPT), patcher.coefficients(run, keep));
 
@@ -146,7 +159,7 @@ class EdgePatcherTest {
             EdgePatcher patcher = new EdgePatcher(model);
             ComputationGraph g = patcher.graph();
             boolean[] keep = new boolean[g.nEdges()];
-            java.util.Arrays.fill(keep, true);
+            Arrays.fill(keep, true);
             keep[g.edge("a0.h1->a1.h2<v>").index()] = false;
             NDArray viaEdges = patcher.forward(run, CLEAN, patcher.sourceOutputs(run, CORRUPT), patcher.coefficients(run, keep));
 
@@ -195,7 +208,7 @@ class EdgePatcherTest {
                     EdgePatcher patcher = new EdgePatcher(m, g);
                     SourceOutputs corrupted = patcher.sourceOutputs(run, CORRUPT);
                     Random rng = new Random(17);
-                    java.util.List<boolean[]> masks = new java.util.ArrayList<>();
+                    List<boolean[]> masks = new ArrayList<>();
                     for (int k = 0; k < 4; k++) {
                         boolean[] keep = new boolean[g.nEdges()];
                         for (int e = 0; e < keep.length; e++) {
@@ -221,12 +234,12 @@ class EdgePatcherTest {
     static HookedTransformer layerNormSandwichModel(long seed) {
         ModelConfig c = ModelConfig.builder("gpt2").setSizes(16, 3, 4, 32, 41, 16).optSandwichNorms(true).build();
         Random rng = new Random(seed);
-        NDManager m = io.circuitscope.core.DjlRuntime.newManager();
+        NDManager m = DjlRuntime.newManager();
         long d = c.dModel();
         long hd = (long) c.nHeads() * c.dHead();
-        java.util.List<io.circuitscope.core.model.LayerWeights> layers = new java.util.ArrayList<>();
+        List<LayerWeights> layers = new ArrayList<>();
         for (int l = 0; l < c.nLayers(); l++) {
-            layers.add(new io.circuitscope.core.model.LayerWeights(near(m, rng, 1, d), random(m, rng, 0.1, d),
+            layers.add(new LayerWeights(near(m, rng, 1, d), random(m, rng, 0.1, d),
                     random(m, rng, 0.4, d, hd), random(m, rng, 0.1, hd), random(m, rng, 0.4, d, hd),
                     random(m, rng, 0.1, hd), random(m, rng, 0.4, d, hd), random(m, rng, 0.1, hd),
                     random(m, rng, 0.4, hd, d), random(m, rng, 0.3, d), null, null, near(m, rng, 1, d),
@@ -235,17 +248,17 @@ class EdgePatcherTest {
                     near(m, rng, 1, d)));
         }
         NDArray wE = random(m, rng, 1, c.vocabSize(), d);
-        return new HookedTransformer(c, new io.circuitscope.core.model.ModelWeights(m, wE,
+        return new HookedTransformer(c, new ModelWeights(m, wE,
                 random(m, rng, 0.3, c.contextLength(), d), layers, near(m, rng, 1, d), random(m, rng, 0.1, d),
                 wE.transpose(), null));
     }
 
     private static NDArray random(NDManager m, Random rng, double sd, long... shape) {
-        float[] values = new float[(int) new ai.djl.ndarray.types.Shape(shape).size()];
+        float[] values = new float[(int) new Shape(shape).size()];
         for (int i = 0; i < values.length; i++) {
             values[i] = (float) (sd * rng.nextGaussian());
         }
-        return m.create(values, new ai.djl.ndarray.types.Shape(shape));
+        return m.create(values, new Shape(shape));
     }
 
     private static NDArray near(NDManager m, Random rng, double mean, long... shape) {
@@ -267,7 +280,7 @@ class EdgePatcherTest {
                 random[e] = rng.nextBoolean();
             }
             boolean[] allKept = new boolean[random.length];
-            java.util.Arrays.fill(allKept, true);
+            Arrays.fill(allKept, true);
             int layers = loaded.model().config().nLayers();
             int patched = arraysLeftOnItsManagerByOnePass(patcher, random);
             int none = arraysLeftOnItsManagerByOnePass(patcher, allKept);
@@ -296,7 +309,7 @@ class EdgePatcherTest {
             SourceOutputs corrupted = patcher.sourceOutputs(run, CORRUPT);
             Random rng = new Random(1);
             NDArray[] single = new NDArray[3];
-            NDArray batched = run.zeros(new ai.djl.ndarray.types.Shape(3, g.nSources(), g.nDestinations()));
+            NDArray batched = run.zeros(new Shape(3, g.nSources(), g.nDestinations()));
             for (int m = 0; m < 3; m++) {
                 boolean[] keep = new boolean[g.nEdges()];
                 for (int i = 0; i < keep.length; i++) {
@@ -366,7 +379,7 @@ class EdgePatcherTest {
             ComputationGraph g = patcher.graph();
             SourceOutputs corrupted = patcher.sourceOutputs(run, CORRUPT);
             int seq = CLEAN[0].length;
-            NDArray ones = run.ones(new ai.djl.ndarray.types.Shape(1, g.nSources(), g.nDestinations(), seq));
+            NDArray ones = run.ones(new Shape(1, g.nSources(), g.nDestinations(), seq));
             // constant over positions, position-aware coefficients equal the plain ones
             assertTrue(maxDiff(patcher.forward(run, CLEAN, corrupted, ones), model.forward(run, CLEAN)) < 1e-5f);
             NDArray zeros = ones.zerosLike();
@@ -455,23 +468,23 @@ class EdgePatcherTest {
             HookedTransformer model = loaded.model();
             EdgePatcher patcher = new EdgePatcher(model);
             SourceOutputs corrupted = patcher.sourceOutputs(run, CORRUPT);
-            io.circuitscope.core.task.Batch batch = io.circuitscope.core.task.Batch.of(java.util.List.of(
-                    new io.circuitscope.core.task.Example(CLEAN[0], CORRUPT[0], java.util.List.of(
-                            new io.circuitscope.core.task.Target(-1, 3, 4), new io.circuitscope.core.task.Target(1, 5, 6))),
-                    new io.circuitscope.core.task.Example(CLEAN[1], CORRUPT[1], java.util.List.of(
-                            new io.circuitscope.core.task.Target(1, 7, 8)))));
+            Batch batch = Batch.of(List.of(
+                    new Example(CLEAN[0], CORRUPT[0], List.of(
+                            new Target(-1, 3, 4), new Target(1, 5, 6))),
+                    new Example(CLEAN[1], CORRUPT[1], List.of(
+                            new Target(1, 7, 8)))));
             int[] positions = batch.logitPositions();
-            assertEquals(java.util.List.of(1, 5), java.util.Arrays.stream(positions).boxed().toList());
+            assertEquals(List.of(1, 5), Arrays.stream(positions).boxed().toList());
             NDArray coefficients = patcher.allKept(run, 2);
             coefficients.set(new NDIndex("1, 0:3, :"), 0.5f);
             NDArray full = patcher.forward(run, CLEAN, corrupted, coefficients);
             NDArray some = patcher.forward(run, CLEAN, corrupted, coefficients,
-                    io.circuitscope.core.model.GradientRules.EXACT, java.util.List.of(), positions);
-            assertEquals(new ai.djl.ndarray.types.Shape(4, 2, model.config().vocabSize()), some.getShape());
+                    GradientRules.EXACT, List.of(), positions);
+            assertEquals(new Shape(4, 2, model.config().vocabSize()), some.getShape());
             assertTrue(maxDiff(full.get(":, 1, :"), some.get(":, 0, :")) < 1e-5f);
             assertTrue(maxDiff(full.get(":, 5, :"), some.get(":, 1, :")) < 1e-5f);
-            for (io.circuitscope.core.task.Metric metric : java.util.List.of(io.circuitscope.core.task.Metrics.LOGIT_DIFF,
-                    io.circuitscope.core.task.Metrics.PROB, io.circuitscope.core.task.Metrics.RANK)) {
+            for (Metric metric : List.of(Metrics.LOGIT_DIFF,
+                    Metrics.PROB, Metrics.RANK)) {
                 assertTrue(maxDiff(metric.perTarget(full, batch, null), metric.perTarget(some, batch, null)) < 1e-5f,
                         metric.name());
             }
