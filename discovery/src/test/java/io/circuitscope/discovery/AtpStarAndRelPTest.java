@@ -13,6 +13,7 @@ import io.circuitscope.core.graph.ComputationGraph;
 import io.circuitscope.core.graph.Edge;
 import io.circuitscope.core.graph.EdgePatcher;
 import io.circuitscope.core.graph.EdgeScores;
+import io.circuitscope.core.graph.NodeKind;
 import io.circuitscope.core.graph.Port;
 import io.circuitscope.core.graph.TaskPatcher;
 import io.circuitscope.core.hook.HookName;
@@ -30,6 +31,7 @@ import io.circuitscope.core.testing.TestModels;
 import io.circuitscope.core.testing.TinyCheckpoint;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.Function;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -182,7 +184,7 @@ class AtpStarAndRelPTest {
                 for (Edge e : g.edges()) {
                     assertEquals(fixed[e.index()], star.get(e.index()), 1e-9, e.name() + ": the score is the QK-fixed estimate");
                     assertTrue(star.importance(e.index()) >= Math.abs(star.get(e.index())) - 1e-12, e.name());
-                    boolean lateDestination = e.destination().node().kind() == io.circuitscope.core.graph.NodeKind.LOGITS
+                    boolean lateDestination = e.destination().node().kind() == NodeKind.LOGITS
                             || e.destination().node().layer() == layers - 1;
                     if (lateDestination) {
                         double expected = Math.max(Math.abs(fixed[e.index()]), meanAbsolutePerPrompt[e.index()]);
@@ -215,10 +217,10 @@ class AtpStarAndRelPTest {
                                 HookSite.MLP_OUT, 0), Selection.all(),
                                 "GradDrop", NDArray::stopGradient));
                 EdgeGradients.PerPrompt dropped = EdgeGradients.atCleanPerPrompt(tp,
-                        io.circuitscope.core.model.GradientRules.EXACT, dropLayerZero, 0, false);
+                        GradientRules.EXACT, dropLayerZero, 0, false);
                 EdgeGradients.PerPrompt plain = EdgeGradients.atCleanPerPrompt(tp,
-                        io.circuitscope.core.model.GradientRules.EXACT, List.of(), 0, true);
-                double[] signed = EdgeGradients.atClean(tp, io.circuitscope.core.model.GradientRules.EXACT, List.of());
+                        GradientRules.EXACT, List.of(), 0, true);
+                double[] signed = EdgeGradients.atClean(tp, GradientRules.EXACT, List.of());
                 int intoLayerZero = 0;
                 for (Edge e : tp.graph().edges()) {
                     double expected = e.destination().node().layer() == 0 ? 0 : plain.edgesPerPrompt()[e.index()];
@@ -280,7 +282,7 @@ class AtpStarAndRelPTest {
             try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(loaded.model()), task, Metrics.LOGIT_DIFF,
                     Ablation.RESAMPLE, 8)) {
                 double[] eap = new Eap().score(tp, Progress.NONE).values();
-                java.util.function.Function<String, double[]> relp =
+                Function<String, double[]> relp =
                         rules -> new RelP(GradientRules.parse(rules)).score(tp, Progress.NONE).values();
                 assertClose(eap, relp.apply("none"), "relp:none is EAP");
                 assertClose(relp.apply("none"), relp.apply("half"), "no gate for the Half-rule to split");
