@@ -10,8 +10,10 @@ import java.util.List;
  *                              itself): every faithfulness divides by that gap
  * @param faithfulness          f(circuit) with everything outside the circuit patched
  * @param complementFaithfulness f(model minus circuit): what remains when the circuit itself is patched
- * @param sufficient            faithfulness >= the sufficiency threshold
- * @param necessary             complement faithfulness <= the necessity threshold
+ * @param sufficient            faithfulness >= the sufficiency threshold (the estimate; see
+ *                              {@link #sufficientOverInterval})
+ * @param necessary             complement faithfulness <= the necessity threshold (the estimate; see
+ *                              {@link #necessaryOverInterval})
  * @param components            minimality score of every edge and node of the circuit
  * @param incompleteness        mean |F(C \ K) - F(M \ K)| over sampled node subsets K, normalised by the gap
  */
@@ -45,11 +47,6 @@ public record ValidationReport(
     }
 
     /**
-     * Faithfulness as far above 1 as sufficiency allows below it (above 1.2 by default): the circuit alone
-     * does more than the model, usually because components that work against the behaviour (negative
-     * name movers) were left out. Sufficiency still passes; this says the circuit is not the model's mechanism.
-     */
-    /**
      * Whether the intervals of the ratios can be trusted: not when, on some resamples within the interval, the
      * clean-corrupted gap shrinks below a quarter of the task's (or flips), for then a faithfulness divides by
      * almost nothing and its interval runs to extremes that say more about the task than about the circuit
@@ -59,6 +56,26 @@ public record ValidationReport(
         return Double.isNaN(gapShare.low()) || gapShare.low() >= 0.25;
     }
 
+    /**
+     * Sufficiency over the whole confidence interval: its lower end, not only the estimate, reaches the
+     * threshold (the estimate's verdict when no interval was computed). Differs from {@link #sufficient}
+     * when the verdict rests on which prompts the task happens to hold.
+     */
+    public boolean sufficientOverInterval() {
+        return Double.isNaN(faithfulness.low()) ? sufficient : faithfulness.low() >= settings.sufficiencyThreshold();
+    }
+
+    /** Necessity over the whole confidence interval: its upper end stays at or below the threshold. */
+    public boolean necessaryOverInterval() {
+        return Double.isNaN(complementFaithfulness.high()) ? necessary
+                : complementFaithfulness.high() <= settings.necessityThreshold();
+    }
+
+    /**
+     * Faithfulness as far above 1 as sufficiency allows below it (above 1.2 by default): the circuit alone
+     * does more than the model, usually because components that work against the behaviour (negative
+     * name movers) were left out. Sufficiency still passes; this says the circuit is not the model's mechanism.
+     */
     public boolean overshoots() {
         return faithfulness.value() > 2 - settings.sufficiencyThreshold();
     }

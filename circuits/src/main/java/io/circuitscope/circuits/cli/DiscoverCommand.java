@@ -232,6 +232,7 @@ final class DiscoverCommand implements Callable<Integer> {
             if (!report.intervalsStable()) {
                 out.println("  " + ValidationNotes.UNSTABLE);
             }
+            ValidationNotes.fragileVerdicts(report).forEach(note -> out.println("  " + note));
             if (reference != null) {
                 com.fasterxml.jackson.databind.node.ObjectNode cmp = ValidationSections.comparison(tp, doc.circuit(),
                         reference, referenceName(mt));

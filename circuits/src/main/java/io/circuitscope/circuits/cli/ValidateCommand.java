@@ -165,6 +165,7 @@ final class ValidateCommand implements Callable<Integer> {
         if (!r.intervalsStable()) {
             out.println("  " + ValidationNotes.UNSTABLE);
         }
+        ValidationNotes.fragileVerdicts(r).forEach(note -> out.println("  " + note));
         out.printf("  circuit corrupted         %s  necessary: %s (<= %.2f)%n", r.complementFaithfulness(), r.necessary(),
                 validation.necessity);
         out.printf("  incompleteness            %s  (max %.4f over %d subsets)%n", r.incompleteness(), r.maxIncompleteness(),

@@ -1,5 +1,10 @@
 package io.circuitscope.circuits.cli;
 
+import io.circuitscope.validation.ValidationReport;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
 /** Notes the validate and discover commands print beside the verdict. */
 final class ValidationNotes {
     static final String OVERSHOOT = "note: the circuit alone does more than the full model (faithfulness well above 1): "
@@ -9,5 +14,21 @@ final class ValidationNotes {
             + "intervals of these ratios are unreliable: the corruption's effect differs widely between prompts";
 
     private ValidationNotes() {
+    }
+
+    /** Notes for each verdict the estimate gives but the whole confidence interval does not (or the reverse). */
+    static List<String> fragileVerdicts(ValidationReport r) {
+        List<String> notes = new ArrayList<>();
+        if (r.sufficient() != r.sufficientOverInterval()) {
+            notes.add(String.format(Locale.ROOT, "note: sufficient is %s at the estimate but %s over the "
+                    + "whole interval %s (threshold %.2f): other prompts could decide it either way", r.sufficient(),
+                    r.sufficientOverInterval(), r.faithfulness(), r.settings().sufficiencyThreshold()));
+        }
+        if (r.necessary() != r.necessaryOverInterval()) {
+            notes.add(String.format(Locale.ROOT, "note: necessary is %s at the estimate but %s over the "
+                    + "whole interval %s (threshold %.2f): other prompts could decide it either way", r.necessary(),
+                    r.necessaryOverInterval(), r.complementFaithfulness(), r.settings().necessityThreshold()));
+        }
+        return notes;
     }
 }

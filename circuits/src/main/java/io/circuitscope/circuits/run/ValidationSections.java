@@ -22,13 +22,16 @@ public final class ValidationSections {
     public static ObjectNode validation(ValidationReport r) {
         ObjectNode o = JSON.createObjectNode();
         ArrayNode rows = o.putArray("metrics");
-        row(rows, "faithfulness", r.faithfulness(), r.sufficient(), ">= " + r.settings().sufficiencyThreshold());
+        row(rows, "faithfulness", r.faithfulness(), r.sufficient(), ">= " + r.settings().sufficiencyThreshold())
+                .put("pass_over_interval", r.sufficientOverInterval());
         row(rows, "complement faithfulness (necessity)", r.complementFaithfulness(), r.necessary(),
-                "<= " + r.settings().necessityThreshold());
+                "<= " + r.settings().necessityThreshold()).put("pass_over_interval", r.necessaryOverInterval());
         row(rows, "incompleteness (mean over subsets)", r.incompleteness(), null, null);
         row(rows, "incompleteness (max)", Estimate.point(r.maxIncompleteness()), null, null);
         o.put("sufficient", r.sufficient());
         o.put("necessary", r.necessary());
+        o.put("sufficient_over_interval", r.sufficientOverInterval());
+        o.put("necessary_over_interval", r.necessaryOverInterval());
         o.put("minimal", r.minimal());
         o.put("overshoots", r.overshoots());
         o.put("intervals_stable", r.intervalsStable());
@@ -55,7 +58,7 @@ public final class ValidationSections {
         return o;
     }
 
-    private static void row(ArrayNode rows, String name, Estimate e, Boolean pass, String rule) {
+    private static ObjectNode row(ArrayNode rows, String name, Estimate e, Boolean pass, String rule) {
         ObjectNode n = rows.addObject();
         n.put("name", name);
         n.put("value", e.value());
@@ -67,6 +70,7 @@ public final class ValidationSections {
             n.put("pass", pass);
             n.put("rule", rule);
         }
+        return n;
     }
 
     /** Precision/recall of edges and nodes, ROC of the circuit's scores, and MIB's CPR/CMD. */
