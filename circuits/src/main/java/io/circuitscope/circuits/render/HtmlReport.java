@@ -310,7 +310,7 @@ public final class HtmlReport {
         h.append(nested);
     }
 
-    /** A list of objects as one table; ci_low/ci_high become one interval column, pass a pass/fail badge. */
+    /** A list of objects as one table; ci_low/ci_high become one interval column, pass (and pass_over_interval) a pass/fail badge. */
     private static void objectTable(StringBuilder h, JsonNode list) {
         Set<String> columns = new LinkedHashSet<>();
         list.forEach(o -> o.fieldNames().forEachRemaining(columns::add));
@@ -351,7 +351,7 @@ public final class HtmlReport {
     }
 
     private static String scalar(String key, JsonNode v) {
-        if (v.isBoolean() && (key.equals("pass") || key.equals("passed"))) {
+        if (v.isBoolean() && (key.equals("pass") || key.equals("passed") || key.equals("pass_over_interval"))) {
             return v.asBoolean() ? "<span class=\"yes\">pass</span>" : "<span class=\"no\">fail</span>";
         }
         if (v.isBoolean()) {

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.circuitscope.circuits.render.HtmlReport;
+import io.circuitscope.circuits.render.RenderFixtures;
 import io.circuitscope.circuits.run.ValidationSections;
 import io.circuitscope.validation.Estimate;
 import io.circuitscope.validation.ValidationReport;
@@ -12,7 +14,7 @@ import io.circuitscope.validation.ValidationSettings;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** A verdict that holds at the estimate but not over its whole interval is said so, on screen and in circuit.json. */
+/** A verdict that holds at the estimate but not over its whole interval is said so: on screen, in circuit.json, in the report. */
 class FragileVerdictTest {
     private static ValidationReport report(Estimate faithfulness, Estimate complement) {
         ValidationSettings s = ValidationSettings.defaults();
@@ -36,6 +38,13 @@ class FragileVerdictTest {
         assertFalse(json.get("necessary_over_interval").asBoolean());
         assertFalse(json.get("metrics").get(0).get("pass_over_interval").asBoolean());
         assertTrue(json.get("metrics").get(0).get("pass").asBoolean());
+        String html = HtmlReport.render(RenderFixtures.document().withExtra("validation", json),
+                HtmlReport.Options.defaults());
+        int table = html.indexOf("<th>pass_over_interval</th>");
+        assertTrue(table > 0, "the report has the column");
+        int row = html.indexOf("<td>faithfulness</td>", table);
+        int fail = html.indexOf("<span class=\"no\">fail</span>", row);
+        assertTrue(row > 0 && fail > row && fail < html.indexOf("</tr>", row), "the faithfulness row fails over the interval");
     }
 
     @Test
