@@ -340,17 +340,16 @@ public final class EdgePatcher {
         private int recorded;
         private NDArray headDeltas; // [M, 3H, B*s*d] of the current layer
         private int headDeltasLayer = -1;
-        // For sandwich norms: the rules the norms are recomputed under; patchWeight without the heads' rows,
-        // which are mixed through each layer's norm instead (patchWeight itself otherwise); per layer, this
-        // pass's sum of head results [M or 1, 1, B*s*d] (no layers otherwise) and that sum normalised (null
-        // otherwise).
+        // For sandwich norms: the rules the norms are recomputed under; the sources that join the stream
+        // linearly (the embedding and the MLPs; heads go through their layer's norm); per layer, this pass's
+        // sum of head results [M or 1, 1, B*s*d] (no layers otherwise). Without gradients the norms' effect
+        // comes from the mixer's per-row statistics; with gradients each norm is recomputed per destination
+        // group on its head mix, from each layer's unpatched normalised head sum (null otherwise).
         private final GradientRules rules;
-        private final NDArray linearWeight;
+        private final int[] linearSources;
         private final NDArray[] headSums;
-        private final NDArray[] normalisedHeadSums;
-        // Without gradients, the norms' effect comes from per-row statistics instead of one norm call per
-        // destination group and earlier layer (null otherwise).
         private final SandwichNormMixer mixer;
+        private final NDArray[] normalisedHeadSums;
 
         PassState(NDManager run, NDArray patchWeight, SourceOutputs patched, int masks, int batch, boolean keepForBackward,
                 GradientRules rules, Prefix prefix) {
@@ -369,10 +368,13 @@ public final class EdgePatcher {
             this.rules = rules;
             int layers = model.config().nLayers();
             if (model.config().sandwichNorms()) {
-                this.linearWeight = patchWeight.mul(nonHeadSources(run, patchWeight.getShape().dimension()));
+                this.linearSources = new int[layers + 1];
+                for (int l = 0; l < layers; l++) {
+                    linearSources[l + 1] = graph.mlpSource(l); // source 0 is the embedding
+                }
                 this.headSums = new NDArray[layers];
-                this.normalisedHeadSums = new NDArray[layers];
                 this.mixer = keepForBackward ? null : new SandwichNormMixer(run, model, masks, batch);
+                this.normalisedHeadSums = keepForBackward ? new NDArray[layers] : null;
                 for (int l = 0; prefix != null && l < prefix.headSums().length; l++) {
                     // a view owned by this pass: results of operations belong to their first operand's
                     // manager, and the prefix's manager lives for many passes
@@ -381,25 +383,11 @@ public final class EdgePatcher {
                     headSums[l] = view;
                 }
             } else {
-                this.linearWeight = patchWeight;
+                this.linearSources = null;
                 this.headSums = new NDArray[0];
-                this.normalisedHeadSums = null;
                 this.mixer = null;
+                this.normalisedHeadSums = null;
             }
-        }
-
-        /** 1 for the embedding and MLP sources, 0 for heads, shaped to broadcast over a patch weight. */
-        private NDArray nonHeadSources(NDManager run, int weightDimensions) {
-            float[] flags = new float[graph.nSources()];
-            Arrays.fill(flags, 1f);
-            int heads = model.config().nHeads();
-            for (int l = 0; l < model.config().nLayers(); l++) {
-                Arrays.fill(flags, graph.headSource(l, 0), graph.headSource(l, 0) + heads, 0f);
-            }
-            long[] shape = new long[weightDimensions];
-            Arrays.fill(shape, 1);
-            shape[1] = flags.length;
-            return run.create(flags, new Shape(shape));
         }
 
         /** Patching hooks for layers below {@code layersBelow}, and for the logits' input when asked. */
@@ -418,7 +406,7 @@ public final class EdgePatcher {
                     for (int h = 0; h < c.nHeads(); h++) {
                         record(x.get(new NDIndex(":, :, {}, :", h)));
                     }
-                    if (normalisedHeadSums != null) {
+                    if (headSums.length > 0) {
                         recordHeadSum(layer, x);
                     }
                 }));
@@ -510,11 +498,14 @@ public final class EdgePatcher {
         private NDArray delta(int upstream, int firstDest, int count) {
             NDArray out = linearDelta(upstream, firstDest, count);
             int heads = model.config().nHeads();
+            int layers = 0; // the layers whose heads are all upstream (none without sandwich norms)
+            while (layers < headSums.length && graph.headSource(layers, 0) + heads <= upstream) {
+                layers++;
+            }
+            if (layers == 0) {
+                return out;
+            }
             if (mixer != null) {
-                int layers = 0;
-                while (layers < headSums.length && graph.headSource(layers, 0) + heads <= upstream) {
-                    layers++;
-                }
                 NDArray correction = mixer.correction(layers, count, l -> mixerWeights(l, firstDest, count));
                 if (correction == null) {
                     return out;
@@ -524,16 +515,8 @@ public final class EdgePatcher {
                 correction.close();
                 return sum;
             }
-            for (int l = 0; l < headSums.length && graph.headSource(l, 0) + heads <= upstream; l++) {
-                NDArray correction = normCorrection(l, firstDest, count);
-                if (correction != null) {
-                    NDArray sum = out.add(correction);
-                    if (!keepForBackward) {
-                        out.close();
-                        correction.close();
-                    }
-                    out = sum;
-                }
+            for (int l = 0; l < layers; l++) {
+                out = out.add(normCorrection(l, firstDest, count)); // with gradients: autograd keeps every step
             }
             return out;
         }
@@ -564,30 +547,17 @@ public final class EdgePatcher {
         }
 
         /**
-         * N_l(A_l) - N_l(A_l - sum_h w[m, h, d] * diff_h) for layer l's heads h, or null where no head of l is
-         * patched into these destinations and no gradient is wanted.
+         * N_l(A_l) - N_l(A_l - sum_h w[m, h, d] * diff_h) for layer l's heads h, the norm recomputed on the head
+         * mix (passes with gradients; the others use the mixer).
          */
         private NDArray normCorrection(int layer, int firstDest, int count) {
             int first = graph.headSource(layer, 0);
-            int last = first + model.config().nHeads();
-            if (!keepForBackward && isZero(first, last, firstDest, count)) {
-                return null;
-            }
-            NDArray diffs = differences(first, last);
-            NDArray moved = mix(patchWeight, diffs, first, last, firstDest, count);
-            NDArray sum = headSums[layer];
+            NDArray moved = mix(patchWeight, differences(first, first + model.config().nHeads()), first,
+                    first + model.config().nHeads(), firstDest, count);
             if (normalisedHeadSums[layer] == null) {
-                normalisedHeadSums[layer] = normalised(layer, sum, 1);
+                normalisedHeadSums[layer] = normalised(layer, headSums[layer], 1);
             }
-            NDArray remaining = sum.sub(moved);
-            NDArray after = normalised(layer, remaining, count);
-            NDArray correction = normalisedHeadSums[layer].sub(after);
-            if (!keepForBackward) {
-                for (NDArray step : new NDArray[] {diffs, moved, remaining, after}) {
-                    step.close();
-                }
-            }
-            return correction;
+            return normalisedHeadSums[layer].sub(normalised(layer, headSums[layer].sub(moved), count));
         }
 
         /** Layer {@code layer}'s attention output for head sums [M', count, B*s*d], in the same layout. */
@@ -595,19 +565,8 @@ public final class EdgePatcher {
             long leading = headSum.getShape().get(0);
             long width = headSum.getShape().get(2);
             long dModel = model.config().dModel();
-            if (keepForBackward) {
-                NDArray split = headSum.reshape(leading, count, width / dModel, dModel);
-                return model.attentionOutput(run, layer, split, rules).reshape(leading, count, width);
-            }
-            // The norm's intermediates (each as large as the result) belong to their first operand's manager:
-            // left on the pass's, dozens of them per destination group would live until the pass ends.
-            try (NDManager scratch = run.newSubManager()) {
-                NDArray split = headSum.reshape(leading, count, width / dModel, dModel);
-                split.attach(scratch);
-                NDArray out = model.attentionOutput(scratch, layer, split, rules).reshape(leading, count, width);
-                out.attach(run);
-                return out;
-            }
+            NDArray split = headSum.reshape(leading, count, width / dModel, dModel);
+            return model.attentionOutput(run, layer, split, rules).reshape(leading, count, width);
         }
 
         /** Whether every patch weight from sources from..to-1 into these destinations is 0 (they are all kept). */
@@ -639,21 +598,82 @@ public final class EdgePatcher {
 
         /** sum_s w[m, s, d] * diff_s over the first {@code upstream} sources (heads excluded with sandwich norms). */
         private NDArray linearDelta(int upstream, int firstDest, int count) {
+            if (linearSources != null) {
+                return gatheredDelta(linearSources, upstream, firstDest, count);
+            }
             NDArray out = null;
             int fromPrefix = Math.min(sharedCount, upstream);
             if (fromPrefix > 0) {
                 NDArray diffs = shared.get(new NDIndex(":, 0:{}", fromPrefix));
                 diffs.attach(run); // so that everything computed from it belongs to this pass
-                out = mix(linearWeight, diffs, 0, fromPrefix, firstDest, count);
+                out = mix(patchWeight, diffs, 0, fromPrefix, firstDest, count);
                 diffs.close();
             }
             if (upstream > fromPrefix) {
                 NDArray diffs = ownDifferences(upstream);
-                NDArray part = mix(linearWeight, diffs, fromPrefix, upstream, firstDest, count);
+                NDArray part = mix(patchWeight, diffs, fromPrefix, upstream, firstDest, count);
                 if (!keepForBackward && diffs != stacked) {
                     diffs.close();
                 }
                 out = out == null ? part : out.add(part);
+            }
+            return out;
+        }
+
+        /**
+         * sum_s w[m, s, d] * diff_s over the given sources below {@code upstream} (ascending; the first, the
+         * embedding, is upstream of everything): those few gathered, not the whole range mixed with zero weights.
+         */
+        private NDArray gatheredDelta(int[] sources, int upstream, int firstDest, int count) {
+            int below = 0;
+            while (below < sources.length && sources[below] < upstream) {
+                below++;
+            }
+            int fromPrefix = 0;
+            while (fromPrefix < below && sources[fromPrefix] < sharedCount) {
+                fromPrefix++;
+            }
+            NDArray out = fromPrefix == 0 ? null
+                    : gatheredMix(Arrays.copyOfRange(sources, 0, fromPrefix), shared, 0, firstDest, count);
+            if (below > fromPrefix) {
+                NDArray own = ownDifferences(upstream);
+                NDArray part = gatheredMix(Arrays.copyOfRange(sources, fromPrefix, below), own, sharedCount, firstDest,
+                        count);
+                if (!keepForBackward && own != stacked) {
+                    own.close();
+                }
+                if (out == null) {
+                    out = part;
+                } else {
+                    NDArray sum = out.add(part);
+                    if (!keepForBackward) {
+                        out.close();
+                        part.close();
+                    }
+                    out = sum;
+                }
+            }
+            return out;
+        }
+
+        /** {@link #mix} over {@code sources}, whose differences are rows s - offset of {@code diffs}. */
+        private NDArray gatheredMix(int[] sources, NDArray diffs, int offset, int firstDest, int count) {
+            NDList weights = new NDList();
+            NDList rows = new NDList();
+            for (int s : sources) {
+                weights.add(patchWeights(s, s + 1, firstDest, count));
+                NDArray row = diffs.get(new NDIndex(":, {}:{}", s - offset, s - offset + 1));
+                row.attach(run); // a view into the prefix's differences, too: freed with this pass
+                rows.add(row);
+            }
+            NDArray w = NDArrays.concat(weights, 1);
+            NDArray d = NDArrays.concat(rows, 1);
+            NDArray out = mix(w, d, 0, sources.length, 0, count);
+            if (!keepForBackward) {
+                weights.close();
+                rows.close();
+                w.close();
+                d.close();
             }
             return out;
         }

@@ -153,6 +153,37 @@ class EdgePatcherTest {
     }
 
     @Test
+    void withSandwichNormsAnMlpEdgeStillSwapsTheMlpsOutputLinearly() {
+        // MLP outputs are taken after their post-norm, so they join the stream as a sum; patching one of
+        // their edges swaps that term and nothing else (with a second, unpatched mask in the same pass)
+        try (LoadedModel loaded = TestModels.load(GEMMA2); NDManager run = loaded.model().newRunManager()) {
+            HookedTransformer model = loaded.model();
+            EdgePatcher patcher = new EdgePatcher(model);
+            ComputationGraph g = patcher.graph();
+            boolean[] keep = new boolean[g.nEdges()];
+            Arrays.fill(keep, true);
+            keep[g.edge("m0->a1.h2<v>").index()] = false;
+            boolean[] all = keep.clone();
+            all[g.edge("m0->a1.h2<v>").index()] = true;
+            NDArray viaEdges = patcher.forward(run, CLEAN, patcher.sourceOutputs(run, CORRUPT),
+                    patcher.coefficients(run, List.of(keep, all)));
+
+            HookName mlp0 = HookName.of(HookSite.MLP_OUT, 0);
+            try (ActivationCache clean = ActivationCache.of(run, Set.of(mlp0));
+                    ActivationCache corrupt = ActivationCache.of(run, Set.of(mlp0))) {
+                NDArray unpatched = model.forward(run, CLEAN, Hooks.caching(clean));
+                model.forward(run, CORRUPT, Hooks.caching(corrupt));
+                NDArray shift = corrupt.get(mlp0).sub(clean.get(mlp0));
+                NDArray viaHooks = model.forward(run, CLEAN, Hooks.of(Intervention.apply(HookName.of(HookSite.V_INPUT, 1),
+                        Selection.heads(2), "swap m0", x -> x.add(shift.expandDims(2)))));
+                assertTrue(maxDiff(viaEdges.get("0:2"), viaHooks) < 1e-5f, "differs by " + maxDiff(viaEdges.get("0:2"), viaHooks));
+                assertTrue(maxDiff(viaEdges.get("2:4"), unpatched) < 1e-5f, "the unpatched mask changed");
+                assertTrue(maxDiff(viaHooks, unpatched) > 1e-4f, "the edge must matter");
+            }
+        }
+    }
+
+    @Test
     void withSandwichNormsOneHeadToHeadEdgeSeesItsLayerRenormalisedWithThatHeadPatched() {
         try (LoadedModel loaded = TestModels.load(GEMMA2); NDManager run = loaded.model().newRunManager()) {
             HookedTransformer model = loaded.model();
