@@ -666,8 +666,8 @@ public final class EdgePatcher {
                 row.attach(run); // a view into the prefix's differences, too: freed with this pass
                 rows.add(row);
             }
-            NDArray w = NDArrays.concat(weights, 1);
-            NDArray d = NDArrays.concat(rows, 1);
+            NDArray w = joined(weights);
+            NDArray d = joined(rows);
             NDArray out = mix(w, d, 0, sources.length, 0, count);
             if (!keepForBackward) {
                 weights.close();
@@ -676,6 +676,11 @@ public final class EdgePatcher {
                 d.close();
             }
             return out;
+        }
+
+        /** The arrays concatenated along axis 1; DJL's concat of a single array copies it without its gradient. */
+        private NDArray joined(NDList parts) {
+            return parts.size() == 1 ? parts.head().reshape(parts.head().getShape()) : NDArrays.concat(parts, 1);
         }
 
         /**
