@@ -9,31 +9,67 @@ import java.util.List;
 
 /**
  * EAP with integrated gradients (Hanna et al. 2024): the gradient is averaged over {@code steps}
- * points on the straight path from every edge patched (c = 0) to every edge clean (c = 1),
- * at c = k / steps for k = 1..steps (the paper's equation 3). Interpolating every edge coefficient
- * at once interpolates every node's input between its corrupted and clean value (the
- * "activations" flavour of EAP-IG). The steps of a batch run as one batched forward and one
- * backward pass, with the interpolation done on node outputs ({@link EdgeGradients#alongStraightPath}),
- * as many steps per pass as fit a memory budget.
- * By completeness the scores sum to about m(corrupted) - m(clean).
+ * points k / steps, k = 1..steps (the paper's equation 3), of a straight path from the patched run
+ * (0) to the clean run (1), and multiplied by each source's clean-minus-patched difference. Two paths:
+ * <ul>
+ * <li>{@link Interpolation#ACTIVATIONS} ({@code eap-ig}): every edge coefficient at once, so every
+ * node's output is interpolated between its patched and clean value where it joins the residual stream
+ * ({@link EdgeGradients#alongStraightPath}). By completeness the edge scores sum to about
+ * m(corrupted) - m(clean).</li>
+ * <li>{@link Interpolation#INPUTS} ({@code eap-ig-inputs}, the EAP-IG authors' default, {@code EAP-IG-inputs}
+ * in their code and in MIB): only the input embedding is interpolated and the model computes everything
+ * else from it ({@link EdgeGradients#alongInputPath}). By completeness the embedding's out-edges sum to
+ * about m(corrupted) - m(clean); one extra forward pass per batch gives the clean differences.</li>
+ * </ul>
+ * The steps of a batch run as one batched forward and one backward pass, as many steps per pass as fit a
+ * memory budget. With one step both are EAP.
  */
 public final class EapIg implements EdgeScorer {
-    private final int steps;
+    /** What moves along the straight path between the patched and the clean run. */
+    public enum Interpolation {
+        /** Every node's output (every edge coefficient). */
+        ACTIVATIONS("eap-ig"),
+        /** The input embedding alone. */
+        INPUTS("eap-ig-inputs");
 
+        private final String key;
+
+        Interpolation(String key) {
+            this.key = key;
+        }
+
+        public String key() {
+            return key;
+        }
+    }
+
+    private final int steps;
+    private final Interpolation interpolation;
+
+    /** EAP-IG over every node's output ({@link Interpolation#ACTIVATIONS}). */
     public EapIg(int steps) {
+        this(steps, Interpolation.ACTIVATIONS);
+    }
+
+    public EapIg(int steps, Interpolation interpolation) {
         if (steps < 1) {
             throw new IllegalArgumentException("EAP-IG needs at least one step, got " + steps);
         }
         this.steps = steps;
+        this.interpolation = java.util.Objects.requireNonNull(interpolation, "interpolation");
     }
 
     public int steps() {
         return steps;
     }
 
+    public Interpolation interpolation() {
+        return interpolation;
+    }
+
     @Override
     public String key() {
-        return "eap-ig";
+        return interpolation.key();
     }
 
     /** Native memory a gradient pass keeps per token, measured on GPT-2 small (about 21 MB per token there). */
@@ -56,7 +92,7 @@ public final class EapIg implements EdgeScorer {
 
     @Override
     public EdgeScores score(TaskPatcher task, Progress progress) {
-        progress.start("scoring edges (EAP-IG, " + steps + " steps)", task.batches().size());
+        progress.start("scoring edges (" + key() + ", " + steps + " steps)", task.batches().size());
         int perPass = stepsPerPass(task);
         double[] grad = new double[task.graph().nEdges()];
         for (int first = 1; first <= steps; first += perPass) {
@@ -64,7 +100,8 @@ public final class EapIg implements EdgeScorer {
             for (int k = 0; k < alphas.length; k++) {
                 alphas[k] = (float) (first + k) / steps;
             }
-            double[] part = EdgeGradients.alongStraightPath(task, alphas, GradientRules.EXACT, List.of());
+            double[] part = interpolation == Interpolation.INPUTS ? EdgeGradients.alongInputPath(task, alphas)
+                    : EdgeGradients.alongStraightPath(task, alphas, GradientRules.EXACT, List.of());
             for (int i = 0; i < grad.length; i++) {
                 grad[i] += part[i];
             }

@@ -77,7 +77,8 @@ final class EdgeGradients {
      * coefficients, without carrying the edge mixing through the backward pass.
      */
     static double[] atClean(TaskPatcher task, GradientRules rules, List<Intervention> before) {
-        return alongStraightPath(task, new float[] {1f}, rules, before, true, null).signed();
+        return alongStraightPath(task, new float[] {1f}, rules, before, true, null, EapIg.Interpolation.ACTIVATIONS)
+                .signed();
     }
 
     /**
@@ -102,7 +103,8 @@ final class EdgeGradients {
      */
     static PerPrompt atCleanPerPrompt(TaskPatcher task, GradientRules rules, List<Intervention> before, int droppedLayer,
             boolean signed) {
-        return alongStraightPath(task, new float[] {1f}, rules, before, signed, droppedLayer);
+        return alongStraightPath(task, new float[] {1f}, rules, before, signed, droppedLayer,
+                EapIg.Interpolation.ACTIVATIONS);
     }
 
     /**
@@ -114,7 +116,20 @@ final class EdgeGradients {
      * out_s the node's own output in that pass. All alphas of a batch run as one batched pass.
      */
     static double[] alongStraightPath(TaskPatcher task, float[] alphas, GradientRules rules, List<Intervention> before) {
-        return alongStraightPath(task, alphas, rules, before, true, null).signed();
+        return alongStraightPath(task, alphas, rules, before, true, null, EapIg.Interpolation.ACTIVATIONS).signed();
+    }
+
+    /**
+     * The sums EAP-IG's "inputs" flavour takes (Hanna et al.'s {@code EAP-IG-inputs}): per edge,
+     * {@code sum_alpha g_d(alpha) . (clean_s - patched_s)}, where g_d(alpha) is the metric's gradient at
+     * destination d's input in the model run on the input embedding interpolated to
+     * {@code patched_0 + alpha (clean_0 - patched_0)}, every node computed from it, and
+     * {@code clean_s - patched_s} is the source's difference between the clean and patched runs, not
+     * the interpolated one. With every alpha 1 it is {@link #atClean}.
+     */
+    static double[] alongInputPath(TaskPatcher task, float[] alphas) {
+        return alongStraightPath(task, alphas, GradientRules.EXACT, List.of(), true, null, EapIg.Interpolation.INPUTS)
+                .signed();
     }
 
     /**
@@ -122,7 +137,7 @@ final class EdgeGradients {
      * sums of {@link PerPrompt} (one alpha only: a row is then a prompt), from the same passes.
      */
     private static PerPrompt alongStraightPath(TaskPatcher task, float[] alphas, GradientRules rules,
-            List<Intervention> before, boolean signed, Integer droppedLayer) {
+            List<Intervention> before, boolean signed, Integer droppedLayer, EapIg.Interpolation interpolation) {
         ComputationGraph g = task.graph();
         int layers = g.config().nLayers();
         int positions = Math.max(1, g.positions());
@@ -142,7 +157,8 @@ final class EdgeGradients {
                         alphaPerRow[k * batch + b] = alphas[k];
                     }
                 }
-                NodeInterpolation nodes = new NodeInterpolation(run, task, p, alphaPerRow, alphas.length);
+                boolean inputsOnly = interpolation == EapIg.Interpolation.INPUTS;
+                NodeInterpolation nodes = new NodeInterpolation(run, task, p, alphaPerRow, alphas.length, inputsOnly);
                 DestinationLeaves leaves = new DestinationLeaves(run, g.config(), rows, p.batch().length());
                 Hooks hooks = leaves.addTo(nodes.addTo(Hooks.builder().addAll(before))).build();
                 try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
@@ -150,8 +166,9 @@ final class EdgeGradients {
                     NDArray value = task.metricShare(p, logits);
                     gc.backward(value);
                 }
-                NDArray diffs = task.patcher().linearStreamDifferences(run, nodes.interpolatedOutputs(), nodes.differences(),
-                        rules);
+                NDArray diffs = inputsOnly && !nodes.identity
+                        ? cleanDifferences(run, task, p, before, rules).tile(new long[] {1, alphas.length, 1, 1})
+                        : task.patcher().linearStreamDifferences(run, nodes.interpolatedOutputs(), nodes.differences(), rules);
                 // per row and source, the node's signed estimate from this batch: [row * nSources + source]
                 double[] nodeRows = absolutePerRow ? new double[rows * g.nSources()] : null;
                 for (int l = 0; l <= layers; l++) {
@@ -182,6 +199,20 @@ final class EdgeGradients {
         return new PerPrompt(perEdge(g, dense), perEdge(g, denseAbsolute), nodesAbsolute);
     }
 
+    /**
+     * {@code clean_s - patched_s} for every source on one batch, [nSources, B, s, d], from a forward pass
+     * on the clean prompts without gradients, carried to the residual stream as EAP carries them.
+     */
+    private static NDArray cleanDifferences(NDManager run, TaskPatcher task, TaskPatcher.PreparedBatch p,
+            List<Intervention> before, GradientRules rules) {
+        float[] ones = new float[p.batch().size()];
+        java.util.Arrays.fill(ones, 1f);
+        NodeInterpolation clean = new NodeInterpolation(run, task, p, ones, 1, false);
+        task.patcher().model().forward(run, p.batch().clean(), clean.addTo(Hooks.builder().addAll(before)).build(), rules,
+                p.batch().logitPositions());
+        return task.patcher().linearStreamDifferences(run, clean.interpolatedOutputs(), clean.differences(), rules);
+    }
+
     private static double[] perEdge(ComputationGraph g, double[] dense) {
         if (dense == null) {
             return null;
@@ -195,31 +226,40 @@ final class EdgeGradients {
 
     /**
      * Records every node's output where it joins the residual stream and replaces it by
-     * {@code patched + alpha (output - patched)} (nothing to replace when every alpha is 1).
+     * {@code patched + alpha (output - patched)} (nothing to replace when every alpha is 1); with
+     * {@code inputsOnly}, only the embedding's, so that every later node is computed from it.
      */
     private static final class NodeInterpolation {
         private final NDManager run;
         private final NDArray patched; // [nSources, rows, s, d]
         private final NDArray alpha; // [rows, 1, 1]
         private final boolean identity;
+        private final boolean inputsOnly;
         private final NDArray[] outputs; // per source, [rows, s, d], no gradient
         private final int heads;
 
-        NodeInterpolation(NDManager run, TaskPatcher task, TaskPatcher.PreparedBatch p, float[] alphaPerRow, int steps) {
+        NodeInterpolation(NDManager run, TaskPatcher task, TaskPatcher.PreparedBatch p, float[] alphaPerRow, int steps,
+                boolean inputsOnly) {
             this.run = run;
-            NDArray perBatch = p.patched().stacked(); // owned by the task: never attach it to this pass
-            if (steps == 1) {
-                this.patched = perBatch;
-            } else {
-                this.patched = perBatch.tile(new long[] {1, steps, 1, 1});
-                this.patched.attach(run);
-            }
-            this.alpha = run.create(alphaPerRow, new Shape(alphaPerRow.length, 1, 1));
+            this.inputsOnly = inputsOnly;
             boolean allOne = true;
             for (float a : alphaPerRow) {
                 allOne &= a == 1f;
             }
             this.identity = allOne;
+            NDArray perBatch = p.patched().stacked(); // owned by the task: never attach it to this pass
+            if (steps == 1) {
+                this.patched = perBatch;
+            } else {
+                // interpolating the input alone needs the embedding's patched output only
+                NDArray kept = inputsOnly && !identity ? perBatch.get(new NDIndex("0:1")) : perBatch;
+                this.patched = kept.tile(new long[] {1, steps, 1, 1});
+                this.patched.attach(run);
+                if (kept != perBatch) {
+                    kept.attach(run);
+                }
+            }
+            this.alpha = run.create(alphaPerRow, new Shape(alphaPerRow.length, 1, 1));
             this.outputs = new NDArray[task.graph().nSources()];
             this.heads = task.graph().config().nHeads();
         }
@@ -240,7 +280,7 @@ final class EdgeGradients {
 
         private NDArray interpolate(NDArray x, int source) {
             outputs[source] = x.stopGradient();
-            if (identity) {
+            if (identity || (inputsOnly && source != 0)) {
                 return x;
             }
             NDArray target = patched(source, source + 1).squeeze(0);
@@ -252,7 +292,7 @@ final class EdgeGradients {
             for (int h = 0; h < heads; h++) {
                 outputs[firstHead + h] = x.get(new NDIndex(":, :, {}, :", h)).stopGradient();
             }
-            if (identity) {
+            if (identity || inputsOnly) {
                 return x;
             }
             NDArray target = patched(firstHead, firstHead + heads).transpose(1, 2, 0, 3);
@@ -268,13 +308,21 @@ final class EdgeGradients {
 
         /** out_s - patched_s for every source, [nSources, rows, s, d]. */
         NDArray differences() {
+            requireEverySource();
             return NDArrays.stack(new NDList(outputs)).sub(patched);
         }
 
         /** What the pass carried on from every source, patched_s + alpha (out_s - patched_s), [nSources, rows, s, d]. */
         NDArray interpolatedOutputs() {
+            requireEverySource();
             NDArray outs = NDArrays.stack(new NDList(outputs));
             return identity ? outs : alpha.mul(outs.sub(patched)).add(patched); // alpha first: the result belongs to this pass
+        }
+
+        private void requireEverySource() {
+            if (inputsOnly && !identity) {
+                throw new IllegalStateException("a pass that interpolates only the input keeps no other patched outputs");
+            }
         }
     }
 

@@ -43,7 +43,7 @@ class ScorersAndAcdcTest {
             Task task = RandomTasks.make(loaded.model(), seed, 3, 5, true);
             try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(loaded.model()), task, Metrics.LOGIT_DIFF,
                     Ablation.RESAMPLE, 8)) {
-                for (EdgeScorer scorer : new EdgeScorer[] {new Eap(), new EapIg(3), new ExhaustivePatching(16),
+                for (EdgeScorer scorer : new EdgeScorer[] {new Eap(), new EapIg(3), new EapIg(3, EapIg.Interpolation.INPUTS), new ExhaustivePatching(16),
                         new AtpStar(), new RelP(false), new RelP(true)}) {
                     EdgeScores scores = scorer.score(tp, Progress.NONE);
                     for (int i = 0; i < scores.size(); i++) {

@@ -39,7 +39,7 @@ final class CompareScorersCommand implements Callable<Integer> {
 
     @Option(names = "--metric", defaultValue = "logit-diff",
             description = "logit-diff, logit-diff-swapped, logprob, prob, prob-diff (default: ${DEFAULT-VALUE}); kl "
-                    + "only with eap-ig: its gradient vanishes at the clean run.")
+                    + "only with eap-ig or eap-ig-inputs: its gradient vanishes at the clean run.")
     String metric;
 
     @Option(names = "--ablation", defaultValue = "resample", description = "resample, mean or zero (default: ${DEFAULT-VALUE}).")
@@ -123,7 +123,7 @@ final class CompareScorersCommand implements Callable<Integer> {
             if (scorer.differentiatesAtClean() && m.needsCleanReference()) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--metric " + metric + ": its gradient is "
                         + "zero at the clean run, so " + scorer.key() + " would score 0; use logit-diff, logprob or "
-                        + "another task metric, or only eap-ig");
+                        + "another task metric, or only eap-ig or eap-ig-inputs");
             }
         }
         if (igSteps < 1 || batchSize < 1 || topEdges < 1 || topNodes < 1 || (exactEdges != null && exactEdges < 1)) {

@@ -51,7 +51,7 @@ final class DiscoverCommand implements Callable<Integer> {
     boolean noRender;
 
     @Option(names = "--method", defaultValue = "pipeline",
-            description = "acdc, atp, eap, eap-ig, atp-star, relp, relp-ah, exact or pipeline; relp:RULES runs RelP with "
+            description = "acdc, atp, eap, eap-ig, eap-ig-inputs, atp-star, relp, relp-ah, exact or pipeline; relp:RULES runs RelP with "
                     + "the LRP rules named (ln, identity, half, ah joined by '+', or none) (default: ${DEFAULT-VALUE}).")
     String method;
 
@@ -72,7 +72,7 @@ final class DiscoverCommand implements Callable<Integer> {
     @Option(names = "--ablation", defaultValue = "resample", description = "resample, mean or zero (default: ${DEFAULT-VALUE}).")
     String ablation;
 
-    @Option(names = "--ig-steps", defaultValue = "5", description = "EAP-IG steps (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--ig-steps", defaultValue = "5", description = "EAP-IG steps, for eap-ig and eap-ig-inputs (default: ${DEFAULT-VALUE}).")
     int igSteps;
 
     @Option(names = "--edges", defaultValue = "100",

@@ -50,7 +50,7 @@ public final class DiscoveryRun {
         if (Methods.differentiatesAtClean(scorerKey) && metric.needsCleanReference()) {
             throw new IllegalArgumentException(scorerKey + " takes the gradient at the clean model, where KL divergence "
                     + "is at its minimum and every gradient is zero; use --metric logit-diff (or another task metric) or "
-                    + "eap-ig");
+                    + "eap-ig or eap-ig-inputs");
         }
         return metric;
     }

@@ -18,6 +18,7 @@ public final class Methods {
     static {
         SCORERS.put("eap", steps -> new Eap());
         SCORERS.put("eap-ig", EapIg::new);
+        SCORERS.put("eap-ig-inputs", steps -> new EapIg(steps, EapIg.Interpolation.INPUTS));
         SCORERS.put("atp-star", steps -> new io.circuitscope.discovery.AtpStar());
         SCORERS.put("relp", steps -> new RelP(false));
         SCORERS.put("relp-ah", steps -> new RelP(true));

@@ -115,13 +115,14 @@ class DiscoverCommandTest {
     }
 
     @Test
-    void everyMethodRuns() {
-        for (String method : new String[] {"acdc", "eap-ig", "exact"}) {
+    void everyMethodRuns() throws Exception {
+        for (String method : new String[] {"acdc", "eap-ig", "eap-ig-inputs", "exact"}) {
             Path out = dir.resolve("run-" + method);
             CliRun r = run("discover", "--model", model.toString(), "--task", task.toString(), "--method", method,
                     "--out", out.toString(), "--quiet", "--edges", "10", "--scorer", "relp", "--tau", "0.01");
             assertEquals(0, r.code(), method + ": " + r.err());
-            assertTrue(out.resolve("circuit.json").toFile().isFile());
+            assertEquals(method, new ObjectMapper().readTree(out.resolve("circuit.json").toFile()).get("method").get("key")
+                    .asText());
             // options the method does not read are named, not silently dropped
             assertTrue(r.err().contains("note: --scorer does not apply to --method " + method + "; ignored"), r.err());
             assertEquals(method.equals("acdc"), r.err().contains("note: --edges does not apply"), r.err());

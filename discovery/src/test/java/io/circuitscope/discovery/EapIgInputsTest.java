@@ -1,0 +1,171 @@
+package io.circuitscope.discovery;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import io.circuitscope.core.graph.Ablation;
+import io.circuitscope.core.graph.ComputationGraph;
+import io.circuitscope.core.graph.Edge;
+import io.circuitscope.core.graph.EdgePatcher;
+import io.circuitscope.core.graph.EdgeScores;
+import io.circuitscope.core.graph.TaskPatcher;
+import io.circuitscope.core.hook.HookName;
+import io.circuitscope.core.hook.HookSite;
+import io.circuitscope.core.hook.Hooks;
+import io.circuitscope.core.hook.Intervention;
+import io.circuitscope.core.hook.Selection;
+import io.circuitscope.core.io.LoadedModel;
+import io.circuitscope.core.model.GradientRules;
+import io.circuitscope.core.progress.Progress;
+import io.circuitscope.core.task.Metrics;
+import io.circuitscope.core.task.Task;
+import io.circuitscope.core.testing.TestModels;
+import io.circuitscope.core.testing.TinyCheckpoint;
+import java.util.Arrays;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * EAP-IG with only the input embedding interpolated ({@code eap-ig-inputs}), checked against what it
+ * is: integrated gradients of the metric with respect to the input embedding (completeness), and a
+ * central difference of the metric at a point inside the path.
+ */
+class EapIgInputsTest {
+    static Stream<TinyCheckpoint> models() {
+        return Stream.of(TinyCheckpoint.gpt2(31, 2, 3, 4, 29, 8, false),
+                TinyCheckpoint.llamaFamily("llama", 33, 2, 4, 2, 4, 12, 20, 29, 16, false, false),
+                TinyCheckpoint.llamaFamily("gemma2", 35, 2, 4, 2, 4, 12, 20, 29, 16, true, false));
+    }
+
+    private static EapIg inputs(int steps) {
+        return new EapIg(steps, EapIg.Interpolation.INPUTS);
+    }
+
+    @ParameterizedTest
+    @MethodSource("models")
+    void theEmbeddingsOutEdgesSumToTheCleanCorruptedGap(TinyCheckpoint checkpoint) {
+        // every node reads the embedding only through the destination inputs, so the embedding's out-edges
+        // together are the integrated gradient of the metric with respect to the input embedding
+        try (LoadedModel loaded = TestModels.load(checkpoint)) {
+            Task task = RandomTasks.make(loaded.model(), 4, 4, 6, false);
+            ComputationGraph plain = ComputationGraph.of(loaded.model().config());
+            for (ComputationGraph g : new ComputationGraph[] {plain, ComputationGraph.byPosition(loaded.model().config(), 6)}) {
+                try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(loaded.model(), g), task, Metrics.LOGIT_DIFF,
+                        Ablation.RESAMPLE, 8)) {
+                    double gap = tp.corruptedValue() - tp.cleanValue();
+                    assertTrue(Math.abs(gap) > 0.05, "the task must have a gap, got " + gap);
+                    double coarse = embeddingSum(tp, inputs(3).score(tp, Progress.NONE));
+                    double fine = embeddingSum(tp, inputs(60).score(tp, Progress.NONE));
+                    System.out.printf("EAP-IG inputs, %s %s: gap %.5f; embedding out-edges %.5f (3 steps), %.5f (60 steps)%n",
+                            checkpoint.config().get("model_type"), g, gap, coarse, fine);
+                    assertEquals(gap, fine, 0.03 * Math.abs(gap));
+                    assertTrue(Math.abs(fine - gap) < 0.5 * Math.abs(coarse - gap) + 1e-4,
+                            "60 steps must be nearer the gap than 3");
+                }
+            }
+        }
+    }
+
+    private static double embeddingSum(TaskPatcher tp, EdgeScores scores) {
+        double sum = 0;
+        for (Edge e : tp.graph().edges()) {
+            if (e.source().sourceIndex() == 0) {
+                sum += scores.get(e.index());
+            }
+        }
+        return sum;
+    }
+
+    @ParameterizedTest
+    @MethodSource("models")
+    void halfwayAlongThePathTheGradientIsTheSlopeOfTheMetric(TinyCheckpoint checkpoint) {
+        // two steps average the gradients at alpha 1/2 and 1, and the one at 1 is EAP's: so 2 IG(2) - EAP is
+        // minus the slope of the metric, with the input halfway, along the MLP's clean-minus-corrupted output
+        // added where the logits read the residual stream
+        try (LoadedModel loaded = TestModels.load(checkpoint)) {
+            Task task = RandomTasks.make(loaded.model(), 8, 3, 6, false);
+            try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(loaded.model()), task, Metrics.LOGIT_DIFF,
+                    Ablation.RESAMPLE, 8)) {
+                ComputationGraph g = tp.graph();
+                int mlp = g.mlpSource(0);
+                int edge = g.edgeIndex(mlp, g.logitsDestination());
+                double halfway = 2 * inputs(2).score(tp, Progress.NONE).get(edge) - new Eap().score(tp, Progress.NONE).get(edge);
+                float eps = 1e-2f;
+                double slope = (metricHalfway(tp, mlp, eps) - metricHalfway(tp, mlp, -eps)) / (2 * eps);
+                System.out.printf("EAP-IG inputs at alpha 1/2, %s: %.6f; central difference %.6f%n", checkpoint.config().get("model_type"),
+                        halfway, -slope);
+                assertTrue(Math.abs(slope) > 1e-3, "the slope must be measurable, got " + slope);
+                assertEquals(-slope, halfway, 0.02 * Math.abs(slope) + 1e-5);
+                // and the point is inside the path: the gradient there is not the clean one
+                assertNotEquals(new Eap().score(tp, Progress.NONE).get(edge), halfway, 0.05 * Math.abs(slope));
+            }
+        }
+    }
+
+    /**
+     * The task metric with the input embedding halfway between patched and clean, and {@code eps} times the
+     * source's clean-minus-patched output added to the residual stream the logits read.
+     */
+    private static double metricHalfway(TaskPatcher tp, int source, float eps) {
+        int layers = tp.graph().config().nLayers();
+        double total = 0;
+        for (TaskPatcher.PreparedBatch p : tp.batches()) {
+            try (NDManager run = tp.manager().newSubManager()) {
+                NDArray[] clean = new NDArray[1];
+                tp.patcher().model().forward(run, p.batch().clean(), Hooks.builder().add(Intervention.apply(
+                        HookName.of(HookSite.MLP_OUT, 0), Selection.all(), "record", x -> {
+                            clean[0] = x.duplicate();
+                            return x;
+                        })).build());
+                NDArray patchedEmbedding = p.patched().source(0);
+                patchedEmbedding.attach(run);
+                NDArray patchedSource = p.patched().source(source);
+                patchedSource.attach(run);
+                NDArray push = clean[0].sub(patchedSource).mul(eps);
+                Hooks hooks = Hooks.builder()
+                        .add(Intervention.apply(HookName.of(HookSite.RESID_PRE, 0), Selection.all(), "halfway",
+                                x -> x.add(patchedEmbedding).mul(0.5f)))
+                        .add(Intervention.apply(HookName.of(HookSite.RESID_POST, layers - 1), Selection.all(), "push",
+                                x -> x.add(push)))
+                        .build();
+                NDArray logits = tp.patcher().model().forward(run, p.batch().clean(), hooks, GradientRules.EXACT,
+                        p.batch().logitPositions());
+                total += tp.metricShare(p, logits).getFloat();
+            }
+        }
+        return total;
+    }
+
+    @ParameterizedTest
+    @MethodSource("models")
+    void stepsSplitOverPassesAddUpAndOneStepIsEap(TinyCheckpoint checkpoint) {
+        try (LoadedModel loaded = TestModels.load(checkpoint)) {
+            Task task = RandomTasks.make(loaded.model(), 12, 3, 5, false);
+            for (ComputationGraph g : new ComputationGraph[] {ComputationGraph.of(loaded.model().config()),
+                    ComputationGraph.byPosition(loaded.model().config(), 5)}) {
+                try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(loaded.model(), g), task, Metrics.LOGIT_DIFF,
+                        Ablation.RESAMPLE, 8)) {
+                    double[] together = EdgeGradients.alongInputPath(tp, new float[] {0.5f, 1f});
+                    double[] half = EdgeGradients.alongInputPath(tp, new float[] {0.5f});
+                    double[] one = EdgeGradients.alongInputPath(tp, new float[] {1f});
+                    double[] eap = EdgeGradients.atClean(tp, GradientRules.EXACT, java.util.List.of());
+                    double scale = Arrays.stream(together).map(Math::abs).max().orElse(0);
+                    assertTrue(scale > 1e-3);
+                    for (int e = 0; e < together.length; e++) {
+                        assertEquals(together[e], half[e] + one[e], 1e-4 * scale, g + " " + g.edges().get(e));
+                        assertEquals(eap[e], one[e], 1e-6 * scale, g + " " + g.edges().get(e));
+                    }
+                    int before = tp.manager().getManagedArrays().size();
+                    EdgeGradients.alongInputPath(tp, new float[] {0.5f, 1f});
+                    EdgeGradients.alongInputPath(tp, new float[] {0.5f});
+                    assertEquals(before, tp.manager().getManagedArrays().size(), "gradient passes leaked arrays");
+                }
+            }
+        }
+    }
+}
