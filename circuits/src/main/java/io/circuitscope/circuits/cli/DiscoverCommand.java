@@ -182,8 +182,8 @@ final class DiscoverCommand implements Callable<Integer> {
     private void warnAboutIgnoredOptions(DiscoverySettings settings) {
         CommandLine.ParseResult given = spec.commandLine().getParseResult();
         Map<String, Object> recorded = settings.asMap();
-        for (String key : List.of("scorer", "candidates", "tau", "edges", "nodes")) {
-            String option = "--" + key;
+        for (String key : List.of("scorer", "candidates", "tau", "edges", "nodes", "ig_steps")) {
+            String option = "--" + key.replace('_', '-');
             if (given.hasMatchedOption(option) && recorded.get(key) == null) {
                 spec.commandLine().getErr().println("note: " + option + " does not apply to --method " + method
                         + "; ignored");

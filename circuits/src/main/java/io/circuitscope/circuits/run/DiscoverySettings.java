@@ -60,7 +60,8 @@ public record DiscoverySettings(String method, String scorer, String candidates,
                 || (Methods.isScorer(method) && !method.equals("exact")) ? tau : null);
         m.put("metric", metric);
         m.put("ablation", ablation.name().toLowerCase(java.util.Locale.ROOT));
-        m.put("ig_steps", igSteps);
+        String scoring = method.equals(Methods.PIPELINE) ? scorer : method;
+        m.put("ig_steps", Methods.takesIgSteps(scoring) ? igSteps : null);
         m.put("edges", Methods.isScorer(method) ? edges : null);
         m.put("nodes", method.equals(Methods.ATP) ? nodes : null);
         m.put("batch_size", batchSize);

@@ -62,6 +62,11 @@ public final class Methods {
         return key.equals(ATP) || (isScorer(key) && scorer(key, 1).usesGradients());
     }
 
+    /** Whether the method (or pipeline scorer) {@code key} integrates gradients over steps ({@code --ig-steps}). */
+    public static boolean takesIgSteps(String key) {
+        return isScorer(key) && scorer(key, 1) instanceof EapIg;
+    }
+
     /** A scorer key: one of the named scorers, or {@code relp:RULES} with valid rules. */
     public static boolean isScorer(String key) {
         try {

@@ -121,8 +121,10 @@ class DiscoverCommandTest {
             CliRun r = run("discover", "--model", model.toString(), "--task", task.toString(), "--method", method,
                     "--out", out.toString(), "--quiet", "--edges", "10", "--scorer", "relp", "--tau", "0.01");
             assertEquals(0, r.code(), method + ": " + r.err());
-            assertEquals(method, new ObjectMapper().readTree(out.resolve("circuit.json").toFile()).get("method").get("key")
-                    .asText());
+            JsonNode recorded = new ObjectMapper().readTree(out.resolve("circuit.json").toFile()).get("method");
+            assertEquals(method, recorded.get("key").asText());
+            // integration steps are recorded only where they were used
+            assertEquals(method.startsWith("eap-ig"), recorded.path("ig_steps").isInt(), recorded.toString());
             // options the method does not read are named, not silently dropped
             assertTrue(r.err().contains("note: --scorer does not apply to --method " + method + "; ignored"), r.err());
             assertEquals(method.equals("acdc"), r.err().contains("note: --edges does not apply"), r.err());
@@ -130,8 +132,9 @@ class DiscoverCommandTest {
             assertEquals(method.equals("exact"), r.err().contains("note: --tau does not apply"), r.err());
         }
         CliRun eap = run("discover", "--model", model.toString(), "--task", task.toString(), "--method", "eap",
-                "--metric", "logit-diff", "--out", dir.resolve("run-eap").toString(), "--quiet");
+                "--metric", "logit-diff", "--ig-steps", "20", "--out", dir.resolve("run-eap").toString(), "--quiet");
         assertEquals(0, eap.code(), eap.err());
+        assertTrue(eap.err().contains("note: --ig-steps does not apply to --method eap; ignored"), eap.err());
         Path relpOut = dir.resolve("run-relp-rules");
         CliRun relpRules = run("discover", "--model", model.toString(), "--task", task.toString(), "--method", "relp:identity",
                 "--metric", "logit-diff", "--out", relpOut.toString(), "--quiet", "--no-render");
