@@ -21,7 +21,7 @@ import java.util.Random;
 
 /**
  * Time to score every edge of a GPT-2-small-shaped model (32,491 edges, random weights) with EAP and
- * EAP-IG (or any of eap, eap-ig(5), relp, atp-star) on an IOI-sized batch of 20 prompts x 15 tokens.
+ * EAP-IG (or any of eap, eap-ig(5), eap-ig-inputs(5), relp, atp-star) on an IOI-sized batch of 20 prompts x 15 tokens.
  *
  * <p>Run: {@code benchmarks/run.sh EapThroughput [repeats] [scorer,scorer...]}.
  */
@@ -32,6 +32,7 @@ public final class EapThroughput {
     static {
         SCORERS.put("eap", new Eap());
         SCORERS.put("eap-ig(5)", new EapIg(5));
+        SCORERS.put("eap-ig-inputs(5)", new EapIg(5, EapIg.Interpolation.INPUTS));
         SCORERS.put("relp", new RelP(false));
         SCORERS.put("atp-star", new AtpStar());
     }

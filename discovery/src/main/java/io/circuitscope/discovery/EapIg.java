@@ -94,22 +94,34 @@ public final class EapIg implements EdgeScorer {
     public EdgeScores score(TaskPatcher task, Progress progress) {
         progress.start("scoring edges (" + key() + ", " + steps + " steps)", task.batches().size());
         int perPass = stepsPerPass(task);
-        double[] grad = new double[task.graph().nEdges()];
-        for (int first = 1; first <= steps; first += perPass) {
-            float[] alphas = new float[Math.min(perPass, steps - first + 1)];
-            for (int k = 0; k < alphas.length; k++) {
-                alphas[k] = (float) (first + k) / steps;
-            }
-            double[] part = interpolation == Interpolation.INPUTS ? EdgeGradients.alongInputPath(task, alphas)
-                    : EdgeGradients.alongStraightPath(task, alphas, GradientRules.EXACT, List.of());
-            for (int i = 0; i < grad.length; i++) {
-                grad[i] += part[i];
-            }
-        }
+        double[] grad = interpolation == Interpolation.INPUTS ? EdgeGradients.alongInputPath(task, alphas(1, steps), perPass)
+                : alongNodeOutputs(task, perPass);
         for (int i = 0; i < grad.length; i++) {
             grad[i] = -grad[i] / steps;
         }
         progress.finish();
         return new EdgeScores(task.graph(), grad);
+    }
+
+    /** The summed gradients with every node's output interpolated, {@code perPass} steps per batched pass. */
+    private double[] alongNodeOutputs(TaskPatcher task, int perPass) {
+        double[] grad = new double[task.graph().nEdges()];
+        for (int first = 1; first <= steps; first += perPass) {
+            double[] part = EdgeGradients.alongStraightPath(task, alphas(first, Math.min(perPass, steps - first + 1)),
+                    GradientRules.EXACT, List.of());
+            for (int i = 0; i < grad.length; i++) {
+                grad[i] += part[i];
+            }
+        }
+        return grad;
+    }
+
+    /** Path points first / steps, (first + 1) / steps, ..., {@code count} of them. */
+    private float[] alphas(int first, int count) {
+        float[] alphas = new float[count];
+        for (int k = 0; k < count; k++) {
+            alphas[k] = (float) (first + k) / steps;
+        }
+        return alphas;
     }
 }

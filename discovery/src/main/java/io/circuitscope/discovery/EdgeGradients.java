@@ -77,8 +77,7 @@ final class EdgeGradients {
      * coefficients, without carrying the edge mixing through the backward pass.
      */
     static double[] atClean(TaskPatcher task, GradientRules rules, List<Intervention> before) {
-        return alongStraightPath(task, new float[] {1f}, rules, before, true, null, EapIg.Interpolation.ACTIVATIONS)
-                .signed();
+        return alongStraightPath(task, new float[] {1f}, rules, before, true, null).signed();
     }
 
     /**
@@ -103,8 +102,7 @@ final class EdgeGradients {
      */
     static PerPrompt atCleanPerPrompt(TaskPatcher task, GradientRules rules, List<Intervention> before, int droppedLayer,
             boolean signed) {
-        return alongStraightPath(task, new float[] {1f}, rules, before, signed, droppedLayer,
-                EapIg.Interpolation.ACTIVATIONS);
+        return alongStraightPath(task, new float[] {1f}, rules, before, signed, droppedLayer);
     }
 
     /**
@@ -116,7 +114,7 @@ final class EdgeGradients {
      * out_s the node's own output in that pass. All alphas of a batch run as one batched pass.
      */
     static double[] alongStraightPath(TaskPatcher task, float[] alphas, GradientRules rules, List<Intervention> before) {
-        return alongStraightPath(task, alphas, rules, before, true, null, EapIg.Interpolation.ACTIVATIONS).signed();
+        return alongStraightPath(task, alphas, rules, before, true, null).signed();
     }
 
     /**
@@ -125,11 +123,32 @@ final class EdgeGradients {
      * destination d's input in the model run on the input embedding interpolated to
      * {@code patched_0 + alpha (clean_0 - patched_0)}, every node computed from it, and
      * {@code clean_s - patched_s} is the source's difference between the clean and patched runs, not
-     * the interpolated one. With every alpha 1 it is {@link #atClean}.
+     * the interpolated one. With every alpha 1 it is {@link #atClean}. Per batch, one forward pass without
+     * gradients gives the clean differences, and the alphas run {@code stepsPerPass} at a time.
      */
-    static double[] alongInputPath(TaskPatcher task, float[] alphas) {
-        return alongStraightPath(task, alphas, GradientRules.EXACT, List.of(), true, null, EapIg.Interpolation.INPUTS)
-                .signed();
+    static double[] alongInputPath(TaskPatcher task, float[] alphas, int stepsPerPass) {
+        Sums sums = new Sums(task.graph(), true, false);
+        for (TaskPatcher.PreparedBatch p : task.batches()) {
+            try (NDManager batchScope = task.manager().newSubManager()) {
+                NDArray clean;
+                try (NDManager forward = batchScope.newSubManager()) { // the clean pass's activations end here
+                    clean = cleanDifferences(forward, task, p);
+                    clean.attach(batchScope);
+                }
+                for (int first = 0; first < alphas.length; first += stepsPerPass) {
+                    float[] chunk = java.util.Arrays.copyOfRange(alphas, first, Math.min(alphas.length, first + stepsPerPass));
+                    try (NDManager run = batchScope.newSubManager()) {
+                        NDArray diffs = clean;
+                        if (chunk.length > 1) {
+                            diffs = clean.tile(new long[] {1, chunk.length, 1, 1});
+                            diffs.attach(run);
+                        }
+                        passOnBatch(run, task, p, chunk, GradientRules.EXACT, List.of(), null, diffs, sums);
+                    }
+                }
+            }
+        }
+        return sums.perPrompt().signed();
     }
 
     /**
@@ -137,80 +156,107 @@ final class EdgeGradients {
      * sums of {@link PerPrompt} (one alpha only: a row is then a prompt), from the same passes.
      */
     private static PerPrompt alongStraightPath(TaskPatcher task, float[] alphas, GradientRules rules,
-            List<Intervention> before, boolean signed, Integer droppedLayer, EapIg.Interpolation interpolation) {
+            List<Intervention> before, boolean signed, Integer droppedLayer) {
+        Sums sums = new Sums(task.graph(), signed, droppedLayer != null);
+        for (TaskPatcher.PreparedBatch p : task.batches()) {
+            try (NDManager run = task.manager().newSubManager()) {
+                passOnBatch(run, task, p, alphas, rules, before, droppedLayer, null, sums);
+            }
+        }
+        return sums.perPrompt();
+    }
+
+    /** What the passes add up: per coefficient cell, signed and per-row absolute, and per source node. */
+    private static final class Sums {
+        final ComputationGraph graph;
+        final double[] dense;
+        final double[] denseAbsolute;
+        final double[] nodesAbsolute;
+
+        Sums(ComputationGraph graph, boolean signed, boolean absolutePerRow) {
+            this.graph = graph;
+            this.dense = signed ? new double[graph.coefficientCells()] : null;
+            this.denseAbsolute = absolutePerRow ? new double[graph.coefficientCells()] : null;
+            this.nodesAbsolute = absolutePerRow ? new double[graph.nSources()] : null;
+        }
+
+        PerPrompt perPrompt() {
+            return new PerPrompt(perEdge(graph, dense), perEdge(graph, denseAbsolute), nodesAbsolute);
+        }
+    }
+
+    /**
+     * One forward and one backward pass over the batch's clean prompts, once per alpha (step-major rows),
+     * added to {@code sums}. With {@code cleanDiffs} null, every node's output is interpolated and the
+     * differences are the pass's own; otherwise only the input embedding is, and {@code cleanDiffs}
+     * ([nSources, rows, s, d]) are the differences.
+     */
+    private static void passOnBatch(NDManager run, TaskPatcher task, TaskPatcher.PreparedBatch p, float[] alphas,
+            GradientRules rules, List<Intervention> before, Integer droppedLayer, NDArray cleanDiffs, Sums sums) {
         ComputationGraph g = task.graph();
         int layers = g.config().nLayers();
         int positions = Math.max(1, g.positions());
         boolean absolutePerRow = droppedLayer != null;
-        double[] dense = signed ? new double[g.coefficientCells()] : null;
-        double[] denseAbsolute = absolutePerRow ? new double[g.coefficientCells()] : null;
-        double[] nodesAbsolute = absolutePerRow ? new double[g.nSources()] : null;
-        for (TaskPatcher.PreparedBatch p : task.batches()) {
-            try (NDManager run = task.manager().newSubManager()) {
-                int batch = p.batch().size();
-                int rows = alphas.length * batch; // step-major: row k * batch + b
-                int[][] tokens = new int[rows][];
-                float[] alphaPerRow = new float[rows];
-                for (int k = 0; k < alphas.length; k++) {
-                    for (int b = 0; b < batch; b++) {
-                        tokens[k * batch + b] = p.batch().clean()[b];
-                        alphaPerRow[k * batch + b] = alphas[k];
-                    }
-                }
-                boolean inputsOnly = interpolation == EapIg.Interpolation.INPUTS;
-                NodeInterpolation nodes = new NodeInterpolation(run, task, p, alphaPerRow, alphas.length, inputsOnly);
-                DestinationLeaves leaves = new DestinationLeaves(run, g.config(), rows, p.batch().length());
-                Hooks hooks = leaves.addTo(nodes.addTo(Hooks.builder().addAll(before))).build();
-                try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                    NDArray logits = task.patcher().model().forward(run, tokens, hooks, rules, p.batch().logitPositions());
-                    NDArray value = task.metricShare(p, logits);
-                    gc.backward(value);
-                }
-                NDArray diffs = inputsOnly && !nodes.identity
-                        ? cleanDifferences(run, task, p, before, rules).tile(new long[] {1, alphas.length, 1, 1})
-                        : task.patcher().linearStreamDifferences(run, nodes.interpolatedOutputs(), nodes.differences(), rules);
-                // per row and source, the node's signed estimate from this batch: [row * nSources + source]
-                double[] nodeRows = absolutePerRow ? new double[rows * g.nSources()] : null;
-                for (int l = 0; l <= layers; l++) {
-                    boolean logits = l == layers;
-                    NDArray[] gradients = logits ? new NDArray[] {leaves.logits.getGradient().expandDims(0)}
-                            : new NDArray[] {leaves.headGradients(l), leaves.mlp[l].getGradient().expandDims(0)};
-                    int[] first = logits ? new int[] {g.logitsDestination()}
-                            : new int[] {g.headDestination(l, Port.Q, 0), g.mlpDestination(l)};
-                    double[] rowsHere = absolutePerRow && l != droppedLayer ? nodeRows : null;
-                    for (int k = 0; k < gradients.length; k++) {
-                        if (dense != null) {
-                            accumulate(g, dense, false, null, diffs, gradients[k], first[k], positions);
-                        }
-                        if (absolutePerRow) {
-                            accumulate(g, denseAbsolute, true, rowsHere, diffs, gradients[k], first[k], positions);
-                        }
-                    }
+        int batch = p.batch().size();
+        int rows = alphas.length * batch; // step-major: row k * batch + b
+        int[][] tokens = new int[rows][];
+        float[] alphaPerRow = new float[rows];
+        for (int k = 0; k < alphas.length; k++) {
+            for (int b = 0; b < batch; b++) {
+                tokens[k * batch + b] = p.batch().clean()[b];
+                alphaPerRow[k * batch + b] = alphas[k];
+            }
+        }
+        boolean inputsOnly = cleanDiffs != null;
+        NodeInterpolation nodes = new NodeInterpolation(run, task, p, alphaPerRow, alphas.length, inputsOnly);
+        DestinationLeaves leaves = new DestinationLeaves(run, g.config(), rows, p.batch().length());
+        Hooks hooks = leaves.addTo(nodes.addTo(Hooks.builder().addAll(before))).build();
+        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            NDArray logits = task.patcher().model().forward(run, tokens, hooks, rules, p.batch().logitPositions());
+            NDArray value = task.metricShare(p, logits);
+            gc.backward(value);
+        }
+        NDArray diffs = inputsOnly ? cleanDiffs
+                : task.patcher().linearStreamDifferences(run, nodes.interpolatedOutputs(), nodes.differences(), rules);
+        // per row and source, the node's signed estimate from this batch: [row * nSources + source]
+        double[] nodeRows = absolutePerRow ? new double[rows * g.nSources()] : null;
+        for (int l = 0; l <= layers; l++) {
+            boolean logits = l == layers;
+            NDArray[] gradients = logits ? new NDArray[] {leaves.logits.getGradient().expandDims(0)}
+                    : new NDArray[] {leaves.headGradients(l), leaves.mlp[l].getGradient().expandDims(0)};
+            int[] first = logits ? new int[] {g.logitsDestination()}
+                    : new int[] {g.headDestination(l, Port.Q, 0), g.mlpDestination(l)};
+            double[] rowsHere = absolutePerRow && l != droppedLayer ? nodeRows : null;
+            for (int k = 0; k < gradients.length; k++) {
+                if (sums.dense != null) {
+                    accumulate(g, sums.dense, false, null, diffs, gradients[k], first[k], positions);
                 }
                 if (absolutePerRow) {
-                    for (int row = 0; row < rows; row++) {
-                        for (int src = 0; src < nodesAbsolute.length; src++) {
-                            nodesAbsolute[src] += Math.abs(nodeRows[row * nodesAbsolute.length + src]);
-                        }
-                    }
+                    accumulate(g, sums.denseAbsolute, true, rowsHere, diffs, gradients[k], first[k], positions);
                 }
             }
         }
-        return new PerPrompt(perEdge(g, dense), perEdge(g, denseAbsolute), nodesAbsolute);
+        if (absolutePerRow) {
+            for (int row = 0; row < rows; row++) {
+                for (int src = 0; src < sums.nodesAbsolute.length; src++) {
+                    sums.nodesAbsolute[src] += Math.abs(nodeRows[row * sums.nodesAbsolute.length + src]);
+                }
+            }
+        }
     }
 
     /**
      * {@code clean_s - patched_s} for every source on one batch, [nSources, B, s, d], from a forward pass
      * on the clean prompts without gradients, carried to the residual stream as EAP carries them.
      */
-    private static NDArray cleanDifferences(NDManager run, TaskPatcher task, TaskPatcher.PreparedBatch p,
-            List<Intervention> before, GradientRules rules) {
+    private static NDArray cleanDifferences(NDManager run, TaskPatcher task, TaskPatcher.PreparedBatch p) {
         float[] ones = new float[p.batch().size()];
         java.util.Arrays.fill(ones, 1f);
         NodeInterpolation clean = new NodeInterpolation(run, task, p, ones, 1, false);
-        task.patcher().model().forward(run, p.batch().clean(), clean.addTo(Hooks.builder().addAll(before)).build(), rules,
+        task.patcher().model().forward(run, p.batch().clean(), clean.addTo(Hooks.builder()).build(), GradientRules.EXACT,
                 p.batch().logitPositions());
-        return task.patcher().linearStreamDifferences(run, clean.interpolatedOutputs(), clean.differences(), rules);
+        return task.patcher().linearStreamDifferences(run, clean.interpolatedOutputs(), clean.differences(),
+                GradientRules.EXACT);
     }
 
     private static double[] perEdge(ComputationGraph g, double[] dense) {

@@ -150,19 +150,23 @@ class EapIgInputsTest {
                     ComputationGraph.byPosition(loaded.model().config(), 5)}) {
                 try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(loaded.model(), g), task, Metrics.LOGIT_DIFF,
                         Ablation.RESAMPLE, 8)) {
-                    double[] together = EdgeGradients.alongInputPath(tp, new float[] {0.5f, 1f});
-                    double[] half = EdgeGradients.alongInputPath(tp, new float[] {0.5f});
-                    double[] one = EdgeGradients.alongInputPath(tp, new float[] {1f});
+                    float[] path = {0.25f, 0.5f, 1f};
+                    double[] together = EdgeGradients.alongInputPath(tp, path, 3);
+                    double[] split = EdgeGradients.alongInputPath(tp, path, 2); // passes of 2 and 1 steps
+                    double[] quarter = EdgeGradients.alongInputPath(tp, new float[] {0.25f}, 1);
+                    double[] half = EdgeGradients.alongInputPath(tp, new float[] {0.5f}, 1);
+                    double[] one = EdgeGradients.alongInputPath(tp, new float[] {1f}, 1);
                     double[] eap = EdgeGradients.atClean(tp, GradientRules.EXACT, java.util.List.of());
                     double scale = Arrays.stream(together).map(Math::abs).max().orElse(0);
                     assertTrue(scale > 1e-3);
                     for (int e = 0; e < together.length; e++) {
-                        assertEquals(together[e], half[e] + one[e], 1e-4 * scale, g + " " + g.edges().get(e));
+                        assertEquals(together[e], quarter[e] + half[e] + one[e], 1e-4 * scale, g + " " + g.edges().get(e));
+                        assertEquals(together[e], split[e], 1e-4 * scale, g + " " + g.edges().get(e));
                         assertEquals(eap[e], one[e], 1e-6 * scale, g + " " + g.edges().get(e));
                     }
                     int before = tp.manager().getManagedArrays().size();
-                    EdgeGradients.alongInputPath(tp, new float[] {0.5f, 1f});
-                    EdgeGradients.alongInputPath(tp, new float[] {0.5f});
+                    EdgeGradients.alongInputPath(tp, path, 2);
+                    EdgeGradients.alongInputPath(tp, path, 3);
                     assertEquals(before, tp.manager().getManagedArrays().size(), "gradient passes leaked arrays");
                 }
             }
