@@ -23,7 +23,9 @@ import java.util.function.IntConsumer;
  *
  * <p>Deterministic for a seed: the weights come from {@code Random(seed)}, the training batches
  * from {@code Random(seed * 31 + 7)}; DJL's random number generator is never used, and the
- * parameter NDArrays are created from the Java arrays at every step.
+ * parameter NDArrays are created from the Java arrays at every step. That holds on one kind of CPU: under
+ * another instruction set (AVX-512 against AVX2) PyTorch's kernels sum in another order, and the weights
+ * differ in their last bits (see the test helper CommittedReference for what that does to a reference circuit).
  */
 public final class ToyTrainer {
     private static final double BETA1 = 0.9;
