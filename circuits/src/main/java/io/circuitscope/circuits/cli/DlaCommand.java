@@ -14,7 +14,8 @@ import picocli.CommandLine.Option;
 
 /** Direct logit attribution of the logit difference per layer and per head. */
 @Command(name = "dla", mixinStandardHelpOptions = true,
-        description = "Direct logit attribution of the logit difference (final norm fixed at its clean scale).")
+        description = "Direct logit attribution of the logit difference (final norm, and Gemma's post-attention norms, "
+                + "fixed at their clean scale; with a final soft-cap, of the difference before the cap).")
 final class DlaCommand implements Callable<Integer> {
     @CommandLine.Mixin
     ModelOptions modelOptions;
@@ -39,6 +40,9 @@ final class DlaCommand implements Callable<Integer> {
             if (output.json) {
                 ObjectNode root = AnalysisSupport.JSON.createObjectNode();
                 root.put("logit_diff", r.logitDiff());
+                if (r.softcap() > 0) {
+                    root.put("softcap", r.softcap()); // logit_diff is then the difference before the cap
+                }
                 root.put("sum", r.sum());
                 ObjectNode comps = root.putObject("components");
                 r.components().forEach(comps::put);
@@ -51,7 +55,8 @@ final class DlaCommand implements Callable<Integer> {
                 }
                 out.println(AnalysisSupport.JSON.writeValueAsString(root));
             } else {
-                out.printf("logit difference %.4f = sum of components %.4f%n", r.logitDiff(), r.sum());
+                out.printf("logit difference%s %.4f = sum of components %.4f%n", r.softcap() > 0
+                        ? String.format(" before the final soft-cap (%.1f)", r.softcap()) : "", r.logitDiff(), r.sum());
                 out.printf("  %-6s %10s %10s%n", "layer", "attn", "mlp");
                 out.printf("  %-6s %10.4f%n", "embed", r.embed());
                 for (int l = 0; l < r.attnLayers().length; l++) {

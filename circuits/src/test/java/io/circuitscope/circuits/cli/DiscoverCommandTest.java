@@ -112,6 +112,14 @@ class DiscoverCommandTest {
                 out.resolve("circuit.json").toString(), "--bootstrap", "20", "--quiet");
         assertEquals(0, again.code(), again.err());
         assertTrue(again.out().contains("faithfulness"), again.out());
+        // direct logit attribution through the sandwich norms, of the difference before Gemma 2's soft-cap
+        CliRun dla = run("dla", "--model", gemma.toString(), "--task", task.toString(), "--json");
+        assertEquals(0, dla.code(), dla.err());
+        JsonNode attribution = new ObjectMapper().readTree(dla.out());
+        assertEquals(30.0, attribution.get("softcap").asDouble(), "Gemma 2's default final soft-cap");
+        assertEquals(attribution.get("logit_diff").asDouble(), attribution.get("sum").asDouble(), 1e-3);
+        CliRun dlaText = run("dla", "--model", gemma.toString(), "--task", task.toString());
+        assertTrue(dlaText.out().startsWith("logit difference before the final soft-cap (30.0)"), dlaText.out());
     }
 
     @Test

@@ -7,6 +7,7 @@ import io.circuitscope.core.hook.ActivationCache;
 import io.circuitscope.core.hook.HookName;
 import io.circuitscope.core.hook.HookSite;
 import io.circuitscope.core.hook.Hooks;
+import io.circuitscope.core.model.GradientRules;
 import io.circuitscope.core.model.HookedTransformer;
 import io.circuitscope.core.model.ModelConfig;
 import io.circuitscope.core.model.NormType;
@@ -26,12 +27,24 @@ import java.util.Set;
  * RMS of the final residual stream, with the centring applied to each component, which is linear), so each
  * component's contribution is {@code norm_w * (c - mean c) / scale} projected on {@code W_U[:, correct] - W_U[:, wrong]}.
  * The remaining {@code bias} term (final-norm bias and unembedding bias) makes the components sum exactly to the
- * logit difference. Models with a final logit soft-cap or sandwich norms are refused (not a linear sum).
+ * logit difference.
+ *
+ * <p>Gemma 2/3's sandwich norms are treated as the final norm is: each layer's post-attention norm is fixed at its
+ * clean scale, so head h writes {@code N'(result_h)}, the norm's derivative at the layer's clean output with the
+ * scale held constant (linear), and the heads and the output bias sum exactly to the normalised attention
+ * output. The MLP outputs are read after their post-feedforward norm. With a final logit soft-cap (Gemma 2)
+ * the attribution is of the logit difference before the cap (the final norm's output times the unembedding),
+ * which is the linear one; {@link Result#softcap} says so.
  */
 public final class DirectLogitAttribution {
     /** Components in order, mean over targets: embed, per layer heads, attention bias and MLP, then bias. */
+    /**
+     * @param logitDiff the mean logit difference the components sum to: before the final soft-cap when
+     *                  {@code softcap > 0}
+     * @param softcap   the model's final logit soft-cap, 0 for none
+     */
     public record Result(double logitDiff, Map<String, Double> components, double[][] heads, double[] attnLayers,
-            double[] mlpLayers, double embed, double bias) {
+            double[] mlpLayers, double embed, double bias, double softcap) {
         public double sum() {
             return components.values().stream().mapToDouble(Double::doubleValue).sum();
         }
@@ -42,16 +55,16 @@ public final class DirectLogitAttribution {
 
     public static Result run(HookedTransformer model, Task task) {
         ModelConfig c = model.config();
-        if (c.finalSoftcap() > 0 || c.sandwichNorms()) {
-            throw new IllegalArgumentException(c.family() + " soft-caps its logits or normalises sublayer outputs; "
-                    + "direct logit attribution needs a linear path from the residual stream to the logits");
-        }
         int layers = c.nLayers();
         int heads = c.nHeads();
         int d = c.dModel();
         Set<HookName> names = new HashSet<>();
         names.add(HookName.of(HookSite.RESID_PRE, 0));
         names.add(HookName.of(HookSite.RESID_POST, layers - 1));
+        boolean capped = c.finalSoftcap() > 0;
+        if (capped) {
+            names.add(HookName.of(HookSite.FINAL_NORM));
+        }
         for (int l = 0; l < layers; l++) {
             names.add(HookName.of(HookSite.RESULT, l));
             names.add(HookName.of(HookSite.ATTN_OUT, l));
@@ -78,13 +91,16 @@ public final class DirectLogitAttribution {
             try (NDManager run = model.newRunManager(); ActivationCache cache = ActivationCache.of(run, names)) {
                 NDArray logits = model.forward(run, batch.clean(), Hooks.caching(cache));
                 float[] lg = floats(io.circuitscope.core.task.Metric.atTargets(logits, batch).get(0));
+                float[] normed = capped ? atTargets(cache.get(HookName.of(HookSite.FINAL_NORM)), batch) : null; // [T, d]
                 float[] fin = atTargets(cache.get(HookSite.RESID_POST, layers - 1), batch);
                 float[] emb = atTargets(cache.get(HookSite.RESID_PRE, 0), batch);
                 float[][] res = new float[layers][];
                 float[][] attn = new float[layers][];
                 float[][] mlpOut = new float[layers][];
                 for (int l = 0; l < layers; l++) {
-                    res[l] = atTargets(cache.get(HookSite.RESULT, l), batch); // [T, H, d]
+                    NDArray result = cache.get(HookSite.RESULT, l); // [B, s, H, d]
+                    res[l] = atTargets(c.sandwichNorms() ? throughPostAttentionNorm(model, run, l, result) : result,
+                            batch); // [T, H, d]
                     attn[l] = atTargets(cache.get(HookSite.ATTN_OUT, l), batch);
                     mlpOut[l] = atTargets(cache.get(HookSite.MLP_OUT, l), batch);
                 }
@@ -118,7 +134,8 @@ public final class DirectLogitAttribution {
                         b += bU[cor] - bU[wr];
                     }
                     bias += b;
-                    logitDiff += lg[t * vocab + cor] - lg[t * vocab + wr];
+                    logitDiff += capped ? beforeCap(normed, t, d, wU, bU, vocab, cor, wr)
+                            : lg[t * vocab + cor] - lg[t * vocab + wr];
                     targets++;
                 }
             }
@@ -139,7 +156,26 @@ public final class DirectLogitAttribution {
             components.put("m" + l, mlp[l]);
         }
         components.put("bias", bias / targets);
-        return new Result(logitDiff / targets, components, headSum, attnLayers, mlp, embed / targets, bias / targets);
+        return new Result(logitDiff / targets, components, headSum, attnLayers, mlp, embed / targets, bias / targets,
+                c.finalSoftcap());
+    }
+
+    /** Target t's logit difference before the final soft-cap, from the final norm's output {@code normed} [T, d]. */
+    private static double beforeCap(float[] normed, int t, int d, float[] wU, float[] bU, int vocab, int cor, int wr) {
+        double diff = bU == null ? 0 : (double) bU[cor] - bU[wr];
+        for (int i = 0; i < d; i++) {
+            diff += normed[t * d + i] * ((double) wU[i * vocab + cor] - wU[i * vocab + wr]);
+        }
+        return diff;
+    }
+
+    /**
+     * What each head of layer {@code l} writes to the residual stream with the post-attention norm fixed at its
+     * clean scale: the norm's derivative at the heads' sum in each head's direction, [B, s, H, d].
+     */
+    private static NDArray throughPostAttentionNorm(HookedTransformer model, NDManager run, int l, NDArray result) {
+        NDArray headSum = result.sum(new int[] {2}, true); // [B, s, 1, d]
+        return model.attentionOutputDerivative(run, l, headSum, result, GradientRules.parse("ln"));
     }
 
     private static double scale(ModelConfig c, float[] x, int off, int d) {

@@ -210,6 +210,62 @@ class AnalysesTest {
         }
     }
 
+    /**
+     * Gemma 2 and 3: with each post-attention norm fixed at its clean scale the heads' shares add up to the
+     * normalised attention output, so without an output bias nothing is left for the layer's bias term; with
+     * Gemma 2's final soft-cap the components sum to the logit difference before the cap, recovered here from the
+     * capped logits as cap * atanh(logit / cap).
+     */
+    @Test
+    void directLogitAttributionThroughSandwichNormsAndTheSoftCap() {
+        TinyCheckpoint gemma2 = TinyCheckpoint.llamaFamily("gemma2", 51, 2, 4, 2, 4, 12, 20, 41, 16, true, false);
+        gemma2.config().put("final_logit_softcapping", 0.5); // low enough that tanh bends these small logits
+        for (TinyCheckpoint c : List.of(gemma2, TinyCheckpoint.gemma3(53, 2, 4, 2, 4, 12, 20, 41, 16, 3, 2))) {
+            try (LoadedModel loaded = TestModels.load(c); NDManager run = loaded.model().newRunManager()) {
+                Task t = task(CLEAN, CORRUPT);
+                DirectLogitAttribution.Result r = DirectLogitAttribution.run(loaded.model(), t);
+                double cap = loaded.model().config().finalSoftcap();
+                assertEquals(cap, r.softcap());
+                Batch batch = t.batches(64).get(0);
+                float[] lg = io.circuitscope.core.task.Metric.atTargets(loaded.model().forward(run, CLEAN), batch).get(0)
+                        .toFloatArray();
+                int vocab = loaded.model().config().vocabSize();
+                double expected = 0;
+                for (int i = 0; i < batch.targets(); i++) {
+                    expected += uncapped(lg[i * vocab + batch.correct()[i]], cap) - uncapped(lg[i * vocab + batch.wrong()[i]], cap);
+                }
+                expected /= batch.targets();
+                double tolerance = 1e-3 * Math.max(1, Math.abs(expected));
+                double capped = 0;
+                for (int i = 0; i < batch.targets(); i++) {
+                    capped += lg[i * vocab + batch.correct()[i]] - lg[i * vocab + batch.wrong()[i]];
+                }
+                capped /= batch.targets();
+                System.out.printf("DLA %s (cap %.1f): logit difference before the cap %.5f (from the capped logits %.5f; "
+                        + "after the cap %.5f), sum %.5f%n", c.config().get("model_type"), cap, r.logitDiff(), expected,
+                        capped, r.sum());
+                assertEquals(expected, r.logitDiff(), tolerance);
+                assertEquals(expected, r.sum(), tolerance);
+                double largestHead = 0;
+                for (int l = 0; l < r.heads().length; l++) {
+                    assertEquals(0, r.components().get("a" + l + ".bias"), tolerance, "layer " + l + " has no output bias");
+                    for (double v : r.heads()[l]) {
+                        largestHead = Math.max(largestHead, Math.abs(v));
+                    }
+                }
+                assertTrue(largestHead > 10 * tolerance, "the heads must write something measurable: " + largestHead);
+            }
+        }
+    }
+
+    private static double uncapped(double logit, double cap) {
+        if (cap <= 0) {
+            return logit;
+        }
+        double ratio = logit / cap;
+        return cap * 0.5 * Math.log((1 + ratio) / (1 - ratio));
+    }
+
     /** A model without normalisation has no final norm weight; DLA failed reading it (NullPointerException). */
     @Test
     void directLogitAttributionWorksWithoutAFinalNorm() {
