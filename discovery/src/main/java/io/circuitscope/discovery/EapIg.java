@@ -103,6 +103,30 @@ public final class EapIg implements EdgeScorer {
         return new EdgeScores(task.graph(), grad);
     }
 
+    /**
+     * How far the scores are from what integrated gradients must sum to: m(corrupted) - m(clean), the sum of
+     * every edge's score ({@link Interpolation#ACTIVATIONS}) or of the embedding's out-edges
+     * ({@link Interpolation#INPUTS}). The gap closes as the steps grow; a large one says the path is too
+     * curved for {@code steps} points and the scores are rough.
+     */
+    public Completeness completeness(TaskPatcher task, EdgeScores scores) {
+        double sum = 0;
+        for (io.circuitscope.core.graph.Edge e : task.graph().edges()) {
+            if (interpolation == Interpolation.ACTIVATIONS || e.source().sourceIndex() == 0) {
+                sum += scores.get(e.index());
+            }
+        }
+        return new Completeness(sum, task.corruptedValue() - task.cleanValue(), steps);
+    }
+
+    /** The sum integrated gradients reached, the gap it should reach, and with how many steps. */
+    public record Completeness(double sum, double gap, int steps) {
+        /** |sum - gap| / |gap|. */
+        public double relativeError() {
+            return Math.abs(sum - gap) / Math.abs(gap);
+        }
+    }
+
     /** The summed gradients with every node's output interpolated, {@code perPass} steps per batched pass. */
     private double[] alongNodeOutputs(TaskPatcher task, int perPass) {
         double[] grad = new double[task.graph().nEdges()];

@@ -12,7 +12,11 @@ import io.circuitscope.core.progress.Progress;
  */
 public final class Pipeline {
     /** The circuit (scores: exact effects where verified) and the scorer's estimates for all edges. */
-    public record Result(Circuit circuit, EdgeScores scores, int candidates, FalseNegativeBound bound) {
+    /**
+     * @param scores    the merged scores ({@link #merge}); {@code estimates} are the scorer's own, before ACDC
+     */
+    public record Result(Circuit circuit, EdgeScores scores, int candidates, FalseNegativeBound bound,
+            EdgeScores estimates) {
     }
 
     /** Unverified edges patched exactly to bound the misses (AtP*'s diagnostic); 0 turns it off. */
@@ -45,7 +49,7 @@ public final class Pipeline {
         Circuit verified = acdc.search(task, candidates, progress);
         FalseNegativeBound bound = boundSamples > 0 && count < candidates.length
                 ? FalseNegativeBound.estimate(task, candidates, acdc.tau(), boundSamples, 0.95, seed) : null;
-        return new Result(verified, merge(estimates, verified.scores()), count, bound);
+        return new Result(verified, merge(estimates, verified.scores()), count, bound, estimates);
     }
 
     /**

@@ -60,7 +60,12 @@ class EapIgInputsTest {
                     double gap = tp.corruptedValue() - tp.cleanValue();
                     assertTrue(Math.abs(gap) > 0.05, "the task must have a gap, got " + gap);
                     double coarse = embeddingSum(tp, inputs(3).score(tp, Progress.NONE));
-                    double fine = embeddingSum(tp, inputs(60).score(tp, Progress.NONE));
+                    EdgeScores fineScores = inputs(60).score(tp, Progress.NONE);
+                    double fine = embeddingSum(tp, fineScores);
+                    EapIg.Completeness check = inputs(60).completeness(tp, fineScores); // what discover reports
+                    assertEquals(fine, check.sum(), 1e-9);
+                    assertEquals(gap, check.gap(), 1e-9);
+                    assertEquals(Math.abs(fine - gap) / Math.abs(gap), check.relativeError(), 1e-9);
                     System.out.printf("EAP-IG inputs, %s %s: gap %.5f; embedding out-edges %.5f (3 steps), %.5f (60 steps)%n",
                             checkpoint.config().get("model_type"), g, gap, coarse, fine);
                     assertEquals(gap, fine, 0.03 * Math.abs(gap));

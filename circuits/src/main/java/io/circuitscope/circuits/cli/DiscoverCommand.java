@@ -50,6 +50,9 @@ final class DiscoverCommand implements Callable<Integer> {
     @Option(names = "--no-render", description = "Skip the diagrams and the HTML report.")
     boolean noRender;
 
+    /** Relative completeness error of EAP-IG above which discover suggests more steps. */
+    static final double ROUGH_INTEGRAL = 0.1;
+
     @Option(names = "--method", defaultValue = "pipeline",
             description = "acdc, atp, eap, eap-ig, eap-ig-inputs, atp-star, relp, relp-ah, exact or pipeline; relp:RULES runs RelP with "
                     + "the LRP rules named (ln, identity, half, ah joined by '+', or none) (default: ${DEFAULT-VALUE}).")
@@ -264,6 +267,13 @@ final class DiscoverCommand implements Callable<Integer> {
                     + "of the %s unverified edges do (%.0f%% confidence)%n", b.get("found_above_tau"),
                     b.get("sampled_unverified_edges"), 100 * (Double) b.get("max_fraction_missed"), b.get("unverified_edges"),
                     100 * (Double) b.get("confidence"));
+        }
+        if (s.get("ig_completeness") instanceof Map<?, ?> c) {
+            double error = (Double) c.get("relative_error");
+            out.printf("  EAP-IG completeness: the scores of %s sum to %s, m(corrupted) - m(clean) is %s: %.1f%% off with %s steps%s%n",
+                    c.get("summed"), Decimals.fixed((Double) c.get("sum"), 4), Decimals.fixed((Double) c.get("gap"), 4),
+                    100 * error, c.get("steps"), error > ROUGH_INTEGRAL ?  " (a coarse integral: more --ig-steps bring "
+                            + "it closer)" : "");
         }
         out.printf("  cost: %s forward passes, %.1f s%n", s.get("forward_passes"), (Double) s.get("seconds"));
         out.flush();

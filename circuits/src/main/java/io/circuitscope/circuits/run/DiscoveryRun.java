@@ -17,6 +17,7 @@ import io.circuitscope.discovery.Acdc;
 import io.circuitscope.discovery.Atp;
 import io.circuitscope.discovery.CandidateBudget;
 import io.circuitscope.discovery.Eap;
+import io.circuitscope.discovery.EapIg;
 import io.circuitscope.discovery.EdgeScorer;
 import io.circuitscope.discovery.FalseNegativeBound;
 import io.circuitscope.discovery.Pipeline;
@@ -75,9 +76,11 @@ public final class DiscoveryRun {
                 scores = new Eap().score(tp, progress);
                 circuit = nodes.circuitOfTop(s.nodes(), scores).pruned();
             } else if (s.method().equals(Methods.PIPELINE)) {
-                Pipeline.Result r = new Pipeline(Methods.scorer(s.scorer(), s.igSteps()),
+                EdgeScorer scorer = Methods.scorer(s.scorer(), s.igSteps());
+                Pipeline.Result r = new Pipeline(scorer,
                         CandidateBudget.parse(s.candidates()), new Acdc(s.tau())).withFalseNegativeCheck(FALSE_NEGATIVE_SAMPLES, s.seed())
                         .run(tp, progress);
+                putCompleteness(extraSummary, scorer, tp, r.estimates());
                 circuit = r.circuit().withScores(r.scores());
                 scores = r.scores();
                 extraSummary.put("candidates_verified", r.candidates());
@@ -87,6 +90,7 @@ public final class DiscoveryRun {
             } else {
                 EdgeScorer scorer = Methods.scorer(s.method(), s.igSteps());
                 scores = scorer.score(tp, progress);
+                putCompleteness(extraSummary, scorer, tp, scores);
                 boolean[] kept = scores.topK(s.edges());
                 circuit = Circuit.of(tp.graph(), kept, scores).pruned();
                 if (!s.method().equals("exact") && Math.min(s.edges(), tp.graph().nEdges()) < tp.graph().nEdges()) {
@@ -122,6 +126,21 @@ public final class DiscoveryRun {
             summary.put("seconds", (System.nanoTime() - start) / 1e9);
             summary.putAll(extraSummary);
             return new CircuitDocument(circuit, modelInfo, taskInfo, s.asMap(), summary, Map.of());
+        }
+    }
+
+    /** EAP-IG's completeness check ({@link EapIg#completeness}) as circuit.json's {@code ig_completeness}. */
+    private static void putCompleteness(Map<String, Object> summary, EdgeScorer scorer, TaskPatcher tp,
+            EdgeScores estimates) {
+        if (scorer instanceof EapIg ig) {
+            EapIg.Completeness c = ig.completeness(tp, estimates);
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("summed", ig.interpolation() == EapIg.Interpolation.INPUTS ? "input out-edges" : "all edges");
+            m.put("sum", c.sum());
+            m.put("gap", c.gap());
+            m.put("relative_error", c.relativeError());
+            m.put("steps", c.steps());
+            summary.put("ig_completeness", m);
         }
     }
 

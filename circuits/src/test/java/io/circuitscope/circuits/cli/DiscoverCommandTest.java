@@ -133,6 +133,16 @@ class DiscoverCommandTest {
             assertEquals(method, recorded.get("key").asText());
             // integration steps are recorded only where they were used
             assertEquals(method.startsWith("eap-ig"), recorded.path("ig_steps").isInt(), recorded.toString());
+            // and so is EAP-IG's completeness check: the sum its scores should reach is the clean-corrupted gap
+            JsonNode summary = new ObjectMapper().readTree(out.resolve("circuit.json").toFile()).get("summary");
+            assertEquals(method.startsWith("eap-ig"), summary.has("ig_completeness"), summary.toString());
+            if (method.startsWith("eap-ig")) {
+                JsonNode check = summary.get("ig_completeness");
+                assertEquals(summary.get("corrupted").asDouble() - summary.get("clean").asDouble(),
+                        check.get("gap").asDouble(), 1e-9);
+                assertEquals(method.equals("eap-ig") ? "all edges" : "input out-edges", check.get("summed").asText());
+                assertTrue(r.out().contains("EAP-IG completeness: the scores of " + check.get("summed").asText()), r.out());
+            }
             // options the method does not read are named, not silently dropped
             assertTrue(r.err().contains("note: --scorer does not apply to --method " + method + "; ignored"), r.err());
             assertEquals(method.equals("acdc"), r.err().contains("note: --edges does not apply"), r.err());
