@@ -273,7 +273,8 @@ final class EdgeGradients {
     /**
      * Records every node's output where it joins the residual stream and replaces it by
      * {@code patched + alpha (output - patched)} (nothing to replace when every alpha is 1); with
-     * {@code inputsOnly}, only the embedding's, so that every later node is computed from it.
+     * {@code inputsOnly}, only the embedding's, so that every later node is computed from it, and nothing else
+     * is recorded (the differences then come from the clean run).
      */
     private static final class NodeInterpolation {
         private final NDManager run;
@@ -298,7 +299,7 @@ final class EdgeGradients {
                 this.patched = perBatch;
             } else {
                 // interpolating the input alone needs the embedding's patched output only
-                NDArray kept = inputsOnly && !identity ? perBatch.get(new NDIndex("0:1")) : perBatch;
+                NDArray kept = inputsOnly ? perBatch.get(new NDIndex("0:1")) : perBatch;
                 this.patched = kept.tile(new long[] {1, steps, 1, 1});
                 this.patched.attach(run);
                 if (kept != perBatch) {
@@ -314,7 +315,7 @@ final class EdgeGradients {
             int layers = (outputs.length - 1) / (heads + 1);
             hooks.add(Intervention.apply(HookName.of(HookSite.RESID_PRE, 0), Selection.all(), "interpolate input",
                     x -> interpolate(x, 0)));
-            for (int l = 0; l < layers; l++) {
+            for (int l = 0; l < layers && !inputsOnly; l++) {
                 final int firstHead = 1 + l * (heads + 1);
                 hooks.add(Intervention.apply(HookName.of(HookSite.RESULT, l), Selection.all(), "interpolate heads",
                         x -> interpolateHeads(x, firstHead)));
@@ -326,7 +327,7 @@ final class EdgeGradients {
 
         private NDArray interpolate(NDArray x, int source) {
             outputs[source] = x.stopGradient();
-            if (identity || (inputsOnly && source != 0)) {
+            if (identity) {
                 return x;
             }
             NDArray target = patched(source, source + 1).squeeze(0);
@@ -338,7 +339,7 @@ final class EdgeGradients {
             for (int h = 0; h < heads; h++) {
                 outputs[firstHead + h] = x.get(new NDIndex(":, :, {}, :", h)).stopGradient();
             }
-            if (identity || inputsOnly) {
+            if (identity) {
                 return x;
             }
             NDArray target = patched(firstHead, firstHead + heads).transpose(1, 2, 0, 3);
@@ -366,8 +367,8 @@ final class EdgeGradients {
         }
 
         private void requireEverySource() {
-            if (inputsOnly && !identity) {
-                throw new IllegalStateException("a pass that interpolates only the input keeps no other patched outputs");
+            if (inputsOnly) {
+                throw new IllegalStateException("a pass that interpolates only the input records no other outputs");
             }
         }
     }

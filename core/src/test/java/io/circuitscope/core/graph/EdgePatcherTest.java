@@ -56,6 +56,16 @@ class EdgePatcherTest {
     /** Sandwich norms: each layer's head sum is normalised before it joins the residual stream. */
     static final TinyCheckpoint GEMMA2 = TinyCheckpoint.llamaFamily("gemma2", 10, 2, 4, 2, 4, 12, 20, 41, 16, true, false);
 
+    /** A keep-mask with every edge of {@code g} kept except those named. */
+    static boolean[] allKeptBut(ComputationGraph g, String... patched) {
+        boolean[] keep = new boolean[g.nEdges()];
+        Arrays.fill(keep, true);
+        for (String name : patched) {
+            keep[g.edge(name).index()] = false;
+        }
+        return keep;
+    }
+
     static float maxDiff(NDArray a, NDArray b) {
         return a.sub(b).abs().max().getFloat();
     }
@@ -132,9 +142,7 @@ class EdgePatcherTest {
             EdgePatcher patcher = new EdgePatcher(model);
             ComputationGraph g = patcher.graph();
             Edge edge = g.edge("a0.h1->a1.h2<v>");
-            boolean[] keep = new boolean[g.nEdges()];
-            Arrays.fill(keep, true);
-            keep[edge.index()] = false;
+            boolean[] keep = allKeptBut(g, edge.name());
             NDArray viaEdges = patcher.forward(run, CLEAN, patcher.sourceOutputs(run, CORRUPT), patcher.coefficients(run, keep));
 
             HookName result0 = HookName.of(HookSite.RESULT, 0);
@@ -160,11 +168,8 @@ class EdgePatcherTest {
             HookedTransformer model = loaded.model();
             EdgePatcher patcher = new EdgePatcher(model);
             ComputationGraph g = patcher.graph();
-            boolean[] keep = new boolean[g.nEdges()];
-            Arrays.fill(keep, true);
-            keep[g.edge("m0->a1.h2<v>").index()] = false;
-            boolean[] all = keep.clone();
-            all[g.edge("m0->a1.h2<v>").index()] = true;
+            boolean[] keep = allKeptBut(g, "m0->a1.h2<v>");
+            boolean[] all = allKeptBut(g);
             NDArray viaEdges = patcher.forward(run, CLEAN, patcher.sourceOutputs(run, CORRUPT),
                     patcher.coefficients(run, List.of(keep, all)));
 
@@ -189,9 +194,7 @@ class EdgePatcherTest {
             HookedTransformer model = loaded.model();
             EdgePatcher patcher = new EdgePatcher(model);
             ComputationGraph g = patcher.graph();
-            boolean[] keep = new boolean[g.nEdges()];
-            Arrays.fill(keep, true);
-            keep[g.edge("a0.h1->a1.h2<v>").index()] = false;
+            boolean[] keep = allKeptBut(g, "a0.h1->a1.h2<v>");
             NDArray viaEdges = patcher.forward(run, CLEAN, patcher.sourceOutputs(run, CORRUPT), patcher.coefficients(run, keep));
 
             // independently, with hooks only: layer 0's normalised attention output with head 1's result taken

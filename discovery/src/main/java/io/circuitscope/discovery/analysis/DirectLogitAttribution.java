@@ -50,6 +50,9 @@ public final class DirectLogitAttribution {
         }
     }
 
+    /** Norm scales held constant (the LN-rule): the norm's derivative is then linear and exact for the sum. */
+    private static final GradientRules SCALE_FIXED = GradientRules.parse("ln");
+
     private DirectLogitAttribution() {
     }
 
@@ -175,7 +178,7 @@ public final class DirectLogitAttribution {
      */
     private static NDArray throughPostAttentionNorm(HookedTransformer model, NDManager run, int l, NDArray result) {
         NDArray headSum = result.sum(new int[] {2}, true); // [B, s, 1, d]
-        return model.attentionOutputDerivative(run, l, headSum, result, GradientRules.parse("ln"));
+        return model.attentionOutputDerivative(run, l, headSum, result, SCALE_FIXED);
     }
 
     private static double scale(ModelConfig c, float[] x, int off, int d) {
