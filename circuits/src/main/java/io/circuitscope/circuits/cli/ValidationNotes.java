@@ -19,16 +19,19 @@ final class ValidationNotes {
     /** Notes for each verdict the estimate gives but the whole confidence interval does not (or the reverse). */
     static List<String> fragileVerdicts(ValidationReport r) {
         List<String> notes = new ArrayList<>();
-        if (r.sufficient() != r.sufficientOverInterval()) {
-            notes.add(String.format(Locale.ROOT, "note: sufficient is %s at the estimate but %s over the "
-                    + "whole interval %s (threshold %.2f): other prompts could decide it either way", r.sufficient(),
-                    r.sufficientOverInterval(), r.faithfulness(), r.settings().sufficiencyThreshold()));
-        }
-        if (r.necessary() != r.necessaryOverInterval()) {
-            notes.add(String.format(Locale.ROOT, "note: necessary is %s at the estimate but %s over the "
-                    + "whole interval %s (threshold %.2f): other prompts could decide it either way", r.necessary(),
-                    r.necessaryOverInterval(), r.complementFaithfulness(), r.settings().necessityThreshold()));
-        }
+        fragile(notes, "sufficient", r.sufficient(), r.sufficientOverInterval(), r.faithfulness(),
+                r.settings().sufficiencyThreshold());
+        fragile(notes, "necessary", r.necessary(), r.necessaryOverInterval(), r.complementFaithfulness(),
+                r.settings().necessityThreshold());
         return notes;
+    }
+
+    private static void fragile(List<String> notes, String verdict, boolean atEstimate, boolean overInterval,
+            Object interval, double threshold) {
+        if (atEstimate != overInterval) {
+            notes.add(String.format(Locale.ROOT, "note: %s is %s at the estimate but %s over the whole interval %s "
+                    + "(threshold %.2f): other prompts could decide it either way", verdict, atEstimate, overInterval,
+                    interval, threshold));
+        }
     }
 }
