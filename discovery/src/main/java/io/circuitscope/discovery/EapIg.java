@@ -116,11 +116,12 @@ public final class EapIg implements EdgeScorer {
                 sum += scores.get(e.index());
             }
         }
-        return new Completeness(sum, task.corruptedValue() - task.cleanValue(), steps);
+        return new Completeness(interpolation == Interpolation.INPUTS ? "input out-edges" : "all edges", sum,
+                task.corruptedValue() - task.cleanValue(), steps);
     }
 
-    /** The sum integrated gradients reached, the gap it should reach, and with how many steps. */
-    public record Completeness(double sum, double gap, int steps) {
+    /** Which scores were summed, the sum integrated gradients reached, the gap it should reach, and in how many steps. */
+    public record Completeness(String summed, double sum, double gap, int steps) {
         /** |sum - gap| / |gap|. */
         public double relativeError() {
             return Math.abs(sum - gap) / Math.abs(gap);

@@ -135,7 +135,7 @@ public final class DiscoveryRun {
         if (scorer instanceof EapIg ig) {
             EapIg.Completeness c = ig.completeness(tp, estimates);
             Map<String, Object> m = new LinkedHashMap<>();
-            m.put("summed", ig.interpolation() == EapIg.Interpolation.INPUTS ? "input out-edges" : "all edges");
+            m.put("summed", c.summed());
             m.put("sum", c.sum());
             m.put("gap", c.gap());
             m.put("relative_error", c.relativeError());
