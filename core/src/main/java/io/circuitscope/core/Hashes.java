@@ -54,7 +54,11 @@ public final class Hashes {
         for (Example e : task.examples()) {
             sb.append(Arrays.toString(e.clean())).append(';').append(Arrays.toString(e.corrupt())).append(';');
             for (Target t : e.targets()) {
-                sb.append(t.position()).append(',').append(t.correctId()).append(',').append(t.wrongId()).append(';');
+                if (t.hasAnswerSets()) {
+                    sb.append(t.position()).append(',').append(t.correctIds()).append(',').append(t.wrongIds()).append(';');
+                } else { // the form hashes had before answer sets existed, so recorded task hashes stay valid
+                    sb.append(t.position()).append(',').append(t.correctId()).append(',').append(t.wrongId()).append(';');
+                }
             }
             sb.append('\n');
         }

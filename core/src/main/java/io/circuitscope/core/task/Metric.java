@@ -66,20 +66,58 @@ public interface Metric {
 
     /** A one-hot [T, vocab] matrix of the given token per target (picks values without advanced indexing). */
     static NDArray oneHot(NDArray like, int[] tokens, long vocab) {
-        float[] v = new float[(int) (tokens.length * vocab)];
+        int[][] sets = new int[tokens.length][];
         for (int t = 0; t < tokens.length; t++) {
-            if (tokens[t] < 0 || tokens[t] >= vocab) {
-                throw new IllegalArgumentException("answer token id " + tokens[t] + " is outside the vocabulary of "
-                        + vocab);
-            }
-            v[(int) (t * vocab + tokens[t])] = 1f;
+            sets[t] = new int[] {tokens[t]};
         }
-        return like.getManager().create(v, new Shape(tokens.length, vocab)).toType(DataType.FLOAT32, false);
+        return multiHot(like, sets, vocab);
+    }
+
+    /** A [T, vocab] matrix with 1 at each of target t's tokens {@code sets[t]}, 0 elsewhere. */
+    static NDArray multiHot(NDArray like, int[][] sets, long vocab) {
+        float[] v = new float[(int) (sets.length * vocab)];
+        for (int t = 0; t < sets.length; t++) {
+            for (int token : sets[t]) {
+                if (token < 0 || token >= vocab) {
+                    throw new IllegalArgumentException("answer token id " + token + " is outside the vocabulary of "
+                            + vocab);
+                }
+                v[(int) (t * vocab + token)] = 1f;
+            }
+        }
+        return like.getManager().create(v, new Shape(sets.length, vocab)).toType(DataType.FLOAT32, false);
     }
 
     /** Value of the given token per target: [M, T]. */
     static NDArray pick(NDArray atTargets, int[] tokens) {
         long vocab = atTargets.getShape().get(2);
         return atTargets.mul(oneHot(atTargets, tokens, vocab)).sum(new int[] {2});
+    }
+
+    /** The sum of the values at each target's tokens: [M, T] (probabilities of an answer set add up). */
+    static NDArray sumOver(NDArray atTargets, int[][] sets) {
+        long vocab = atTargets.getShape().get(2);
+        return atTargets.mul(multiHot(atTargets, sets, vocab)).sum(new int[] {2});
+    }
+
+    /**
+     * log sum exp of the values at each target's tokens: [M, T]. Of logits, the answer set's logit (log p(set)
+     * up to the normaliser); of log-probabilities, log p(set). For one token it is that token's value.
+     */
+    static NDArray logSumExpOver(NDArray atTargets, int[][] sets) {
+        long vocab = atTargets.getShape().get(2);
+        NDArray inSet = multiHot(atTargets, sets, vocab);
+        // tokens outside the set are pushed far below so exp() makes them 0; the shift is a constant for the
+        // gradient (it cancels in value), so it carries none
+        NDArray masked = atTargets.add(inSet.sub(1f).mul(1e9f));
+        NDArray shift = masked.max(new int[] {2}, true).stopGradient();
+        return masked.sub(shift).exp().mul(inSet).sum(new int[] {2}).log().add(shift.squeeze(2));
+    }
+
+    /** The largest value at each target's tokens: [M, T] (not differentiable in any useful way). */
+    static NDArray maxOver(NDArray atTargets, int[][] sets) {
+        long vocab = atTargets.getShape().get(2);
+        NDArray inSet = multiHot(atTargets, sets, vocab);
+        return atTargets.add(inSet.sub(1f).mul(1e9f)).max(new int[] {2});
     }
 }

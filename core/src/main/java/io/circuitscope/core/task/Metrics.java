@@ -4,12 +4,17 @@ import ai.djl.ndarray.NDArray;
 import java.util.List;
 import java.util.Locale;
 
-/** The built-in metrics, by the names the command line uses. */
+/**
+ * The built-in metrics, by the names the command line uses. When a target's answers are sets of tokens
+ * ({@link Target#correctIds()}), probabilities add up over each set: prob-diff is p(correct set) - p(wrong set)
+ * (Greater-Than's metric), logprob and prob read the correct set's total, and logit-diff is
+ * log p(correct set) - log p(wrong set), which for one token each is the logit difference itself.
+ */
 public final class Metrics {
     private Metrics() {
     }
 
-    /** logit(correct) - logit(wrong). */
+    /** logit(correct) - logit(wrong); for answer sets, log p(correct set) - log p(wrong set). */
     public static final Metric LOGIT_DIFF = new Simple("logit-diff", true) {
         @Override
         public void check(Task task) {
@@ -20,6 +25,9 @@ public final class Metrics {
         public NDArray perTarget(NDArray logits, Batch batch, NDArray clean) {
             requireWrong(batch, name());
             NDArray at = Metric.atTargets(logits, batch);
+            if (batch.hasAnswerSets()) {
+                return Metric.logSumExpOver(at, batch.correctSets()).sub(Metric.logSumExpOver(at, batch.wrongSets()));
+            }
             return Metric.pick(at, batch.correct()).sub(Metric.pick(at, batch.wrong()));
         }
     };
@@ -34,6 +42,7 @@ public final class Metrics {
         @Override
         public void check(Task task) {
             requireWrongAnswers(task, name());
+            task.requireSingleTokenAnswers("metric '" + name() + "'");
             java.util.Map<String, Integer> balance = new java.util.TreeMap<>();
             for (Example e : task.examples()) {
                 for (Target t : e.targets()) {
@@ -59,23 +68,25 @@ public final class Metrics {
         }
     };
 
-    /** log p(correct). */
+    /** log p(correct); for an answer set, log of its summed probability. */
     public static final Metric LOG_PROB = new Simple("logprob", true) {
         @Override
         public NDArray perTarget(NDArray logits, Batch batch, NDArray clean) {
-            return Metric.pick(Metric.atTargets(logits, batch).logSoftmax(-1), batch.correct());
+            NDArray logP = Metric.atTargets(logits, batch).logSoftmax(-1);
+            return batch.hasAnswerSets() ? Metric.logSumExpOver(logP, batch.correctSets())
+                    : Metric.pick(logP, batch.correct());
         }
     };
 
-    /** p(correct). */
+    /** p(correct), summed over an answer set (one token: a set of one). */
     public static final Metric PROB = new Simple("prob", true) {
         @Override
         public NDArray perTarget(NDArray logits, Batch batch, NDArray clean) {
-            return Metric.pick(Metric.atTargets(logits, batch).softmax(-1), batch.correct());
+            return Metric.sumOver(Metric.atTargets(logits, batch).softmax(-1), batch.correctSets());
         }
     };
 
-    /** p(correct) - p(wrong). */
+    /** p(correct) - p(wrong), each summed over its answer set (Greater-Than: later years minus the others). */
     public static final Metric PROB_DIFF = new Simple("prob-diff", true) {
         @Override
         public void check(Task task) {
@@ -86,7 +97,7 @@ public final class Metrics {
         public NDArray perTarget(NDArray logits, Batch batch, NDArray clean) {
             requireWrong(batch, name());
             NDArray p = Metric.atTargets(logits, batch).softmax(-1);
-            return Metric.pick(p, batch.correct()).sub(Metric.pick(p, batch.wrong()));
+            return Metric.sumOver(p, batch.correctSets()).sub(Metric.sumOver(p, batch.wrongSets()));
         }
     };
 
@@ -110,7 +121,7 @@ public final class Metrics {
         }
     };
 
-    /** 1 when the correct token has the highest logit (not differentiable). */
+    /** 1 when the correct token (or a token of the correct set) has the highest logit (not differentiable). */
     public static final Metric ACCURACY = new Simple("accuracy", true) {
         @Override
         public boolean differentiable() {
@@ -120,12 +131,12 @@ public final class Metrics {
         @Override
         public NDArray perTarget(NDArray logits, Batch batch, NDArray clean) {
             NDArray at = Metric.atTargets(logits, batch);
-            NDArray correct = Metric.pick(at, batch.correct());
+            NDArray correct = best(at, batch);
             return at.max(new int[] {2}).lte(correct).toType(ai.djl.ndarray.types.DataType.FLOAT32, false);
         }
     };
 
-    /** Rank of the correct token, 1 = top (lower is better; not differentiable). */
+    /** Rank of the correct token (of the correct set's best token), 1 = top (lower is better; not differentiable). */
     public static final Metric RANK = new Simple("rank", false) {
         @Override
         public boolean differentiable() {
@@ -135,7 +146,7 @@ public final class Metrics {
         @Override
         public NDArray perTarget(NDArray logits, Batch batch, NDArray clean) {
             NDArray at = Metric.atTargets(logits, batch);
-            NDArray correct = Metric.pick(at, batch.correct()).expandDims(2);
+            NDArray correct = best(at, batch).expandDims(2);
             return at.gt(correct).toType(ai.djl.ndarray.types.DataType.FLOAT32, false).sum(new int[] {2}).add(1f);
         }
     };
@@ -163,13 +174,18 @@ public final class Metrics {
         for (int i = 0; i < task.examples().size(); i++) {
             List<Target> targets = task.examples().get(i).targets();
             for (int t = 0; t < targets.size(); t++) {
-                if (targets.get(t).wrongId() == null) {
+                if (targets.get(t).wrongIds().isEmpty()) {
                     throw new IllegalArgumentException("task '" + task.name() + "': example " + (i + 1) + ", targets["
                             + t + "] has no wrong answer, and metric '" + metric + "' needs one for every target "
                             + "(wrong_id / wrong); use logprob or prob, or add wrong answers");
                 }
             }
         }
+    }
+
+    /** The correct token's logit, or the highest of the correct set's. */
+    private static NDArray best(NDArray at, Batch batch) {
+        return batch.hasAnswerSets() ? Metric.maxOver(at, batch.correctSets()) : Metric.pick(at, batch.correct());
     }
 
     private static void requireWrong(Batch batch, String metric) {

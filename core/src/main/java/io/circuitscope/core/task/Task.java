@@ -50,6 +50,24 @@ public record Task(String name, List<Example> examples) {
         return examples.size();
     }
 
+    /**
+     * Refuses, naming the first example and target, a task whose answers are sets of tokens when
+     * {@code purpose} needs one correct and one wrong token per target (a single unembedding direction).
+     */
+    public void requireSingleTokenAnswers(String purpose) {
+        for (int i = 0; i < examples.size(); i++) {
+            List<Target> targets = examples.get(i).targets();
+            for (int t = 0; t < targets.size(); t++) {
+                if (targets.get(t).hasAnswerSets()) {
+                    throw new IllegalArgumentException(purpose + " needs one correct and one wrong token per target, but "
+                            + "task '" + name + "' example " + (i + 1) + ", targets[" + t + "] has answer sets (correct "
+                            + targets.get(t).correctIds().size() + " tokens, wrong " + targets.get(t).wrongIds().size()
+                            + ")");
+                }
+            }
+        }
+    }
+
     /** The first {@code n} examples (or all). */
     public Task head(int n) {
         return new Task(name, examples.subList(0, Math.min(n, examples.size())));

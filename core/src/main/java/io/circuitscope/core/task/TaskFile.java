@@ -20,7 +20,9 @@ import java.util.List;
  * {"clean":"...", "corrupt":"...", "targets":[{"position":-1, "correct":" Mary", "wrong":" John"}]}
  * </pre>
  * wrong_id / wrong may be null or absent; negative positions count from the end; answer strings
- * must be exactly one token. Clean and corrupted prompts must have the same token length unless
+ * must be exactly one token. An answer may also be a set of tokens whose probabilities add up
+ * ({@code "correct_ids":[...]}, or {@code "correct":[" 53"," 54"]}; the same for wrong), as Greater-Than's
+ * metric needs; no token may be both correct and wrong. Clean and corrupted prompts must have the same token length unless
  * alignment is asked for, which left-pads the shorter prompt with its own first token and shifts
  * its non-negative target positions.
  *
@@ -120,7 +122,7 @@ public final class TaskFile {
             List<Target> shifted = new ArrayList<>();
             for (Target target : targets) {
                 shifted.add(target.position() >= 0
-                        ? new Target(target.position() + shift, target.correctId(), target.wrongId()) : target);
+                        ? target.at(target.position() + shift) : target);
             }
             targets = shifted;
         }
@@ -208,43 +210,112 @@ public final class TaskFile {
         if (position == null || !position.isIntegralNumber()) {
             throw where.error(field + ".position", "is missing or not an integer");
         }
-        int correct = answer(where, t, field, "correct", tokenizer, true);
-        int wrong = answer(where, t, field, "wrong", tokenizer, false);
-        if (wrong == correct) {
-            throw where.error(field + (t.hasNonNull("wrong_id") ? ".wrong_id" : ".wrong"), "is the correct answer's "
-                    + "token (id " + correct + "); a contrastive metric would be 0 whatever is patched (give another "
-                    + "token, or null when the metric needs none)");
+        List<Integer> correct = answer(where, t, field, "correct", tokenizer, true);
+        List<Integer> wrong = answer(where, t, field, "wrong", tokenizer, false);
+        for (int id : wrong) {
+            if (correct.contains(id)) {
+                throw where.error(field + "." + givenKey(t, "wrong"), (wrong.size() == 1 && correct.size() == 1
+                        ? "is the correct answer's token (id " + id + ")" : "lists token id " + id + ", a correct answer")
+                        + "; a contrastive metric would then not tell them apart whatever is patched (give another "
+                        + "token, or null when the metric needs none)");
+            }
         }
-        return new Target(position.asInt(), correct, wrong < 0 ? null : wrong);
+        return new Target(position.asInt(), correct, wrong);
     }
 
-    private static int answer(Where where, JsonNode t, String field, String key, TextTokenizer tokenizer,
-            boolean required) {
-        JsonNode id = t.get(key + "_id");
-        JsonNode text = t.get(key);
-        requireOne(where, field + "." + key + "_id", id, field + "." + key, text);
-        if (id != null && !id.isNull()) {
-            if (!id.isIntegralNumber() || id.asInt() < 0) {
-                throw where.error(field + "." + key + "_id", "must be a non-negative integer, got " + id);
+    /** Which of the answer's keys the target gives ({@code wrong_id}, {@code wrong_ids} or {@code wrong}). */
+    private static String givenKey(JsonNode t, String key) {
+        for (String k : new String[] {key + "_id", key + "_ids"}) {
+            if (t.hasNonNull(k)) {
+                return k;
             }
-            return where.inVocabulary(field + "." + key + "_id", id.asInt(), "is ", 0);
         }
+        return key;
+    }
+
+    /**
+     * One answer: {@code <key>_id} (a token id), {@code <key>_ids} (an array of ids, an answer set whose
+     * probabilities add up) or {@code <key>} (a one-token string, or an array of them); at most one of the three.
+     * Empty when absent and not required.
+     */
+    private static List<Integer> answer(Where where, JsonNode t, String field, String key, TextTokenizer tokenizer,
+            boolean required) {
+        List<String> given = new ArrayList<>();
+        for (String k : new String[] {key + "_id", key + "_ids", key}) {
+            if (t.hasNonNull(k)) {
+                given.add("'" + field + "." + k + "'");
+            }
+        }
+        if (given.size() > 1) {
+            throw where.error(null, "fields " + String.join(" and ", given) + " both give it; keep one");
+        }
+        JsonNode id = t.get(key + "_id");
+        if (id != null && !id.isNull()) {
+            return List.of(tokenId(where, field + "." + key + "_id", id, "is ", 0));
+        }
+        JsonNode ids = t.get(key + "_ids");
+        if (ids != null && !ids.isNull()) {
+            String f = field + "." + key + "_ids";
+            if (!ids.isArray() || ids.isEmpty()) {
+                throw where.error(f, "must be a non-empty array of token ids");
+            }
+            List<Integer> out = new ArrayList<>();
+            for (int i = 0; i < ids.size(); i++) {
+                out.add(distinct(where, f, out, tokenId(where, f, ids.get(i), "element %d is ", i), i));
+            }
+            return out;
+        }
+        JsonNode text = t.get(key);
         if (text != null && !text.isNull()) {
+            String f = field + "." + key;
             if (tokenizer == null) {
-                throw where.error(field + "." + key, "is text but the model has no tokenizer; give " + key + "_id");
+                throw where.error(f, "is text but the model has no tokenizer; give " + key + "_id or " + key + "_ids");
             }
-            int token;
-            try {
-                token = tokenizer.singleToken(text.asText());
-            } catch (IllegalArgumentException e) {
-                throw where.error(field + "." + key, "must be one token: " + e.getMessage());
+            if (text.isArray()) {
+                if (text.isEmpty()) {
+                    throw where.error(f, "must be a one-token string or a non-empty array of them");
+                }
+                List<Integer> out = new ArrayList<>();
+                for (int i = 0; i < text.size(); i++) {
+                    out.add(distinct(where, f, out, oneToken(where, f + "[" + i + "]", text.get(i), tokenizer), i));
+                }
+                return out;
             }
-            return where.inVocabulary(field + "." + key, token, "is ", 0);
+            return List.of(oneToken(where, f, text, tokenizer));
         }
         if (required) {
-            throw where.error(field + "." + key + "_id", "is missing (give " + key + "_id or " + key + ")");
+            throw where.error(field + "." + key + "_id", "is missing (give " + key + "_id, " + key + "_ids or " + key
+                    + ")");
         }
-        return -1;
+        return List.of();
+    }
+
+    private static int tokenId(Where where, String field, JsonNode id, String what, int index) {
+        if (!id.isIntegralNumber() || id.asInt() < 0) {
+            throw where.error(field, String.format(what, index) + "not a non-negative integer: " + id);
+        }
+        return where.inVocabulary(field, id.asInt(), what, index);
+    }
+
+    private static int oneToken(Where where, String field, JsonNode text, TextTokenizer tokenizer) {
+        if (!text.isTextual()) {
+            throw where.error(field, "must be a string, got " + text);
+        }
+        int token;
+        try {
+            token = tokenizer.singleToken(text.asText());
+        } catch (IllegalArgumentException e) {
+            throw where.error(field, "must be one token: " + e.getMessage());
+        }
+        return where.inVocabulary(field, token, "is ", 0);
+    }
+
+    /** {@code id}, or an error when the answer set already holds it (a token counted twice would weigh double). */
+    private static int distinct(Where where, String field, List<Integer> so, int id, int index) {
+        if (so.contains(id)) {
+            throw where.error(field, "element " + index + " repeats token id " + id);
+        }
+        return id;
     }
 
     /** Writes the id form, atomically. */
@@ -274,16 +345,24 @@ public final class TaskFile {
                 for (Target t : e.targets()) {
                     ObjectNode tn = ts.addObject();
                     tn.put("position", t.position());
-                    tn.put("correct_id", t.correctId());
-                    if (t.wrongId() == null) {
-                        tn.putNull("wrong_id");
-                    } else {
-                        tn.put("wrong_id", t.wrongId());
-                    }
+                    putAnswer(tn, "correct", t.correctIds());
+                    putAnswer(tn, "wrong", t.wrongIds());
                 }
                 w.write(JSON.writeValueAsString(o));
                 w.newLine();
             }
+        }
+    }
+
+    /** One token as {@code <key>_id} (null for none), a set as {@code <key>_ids}. */
+    private static void putAnswer(ObjectNode target, String key, List<Integer> ids) {
+        if (ids.size() > 1) {
+            ArrayNode a = target.putArray(key + "_ids");
+            ids.forEach(a::add);
+        } else if (ids.isEmpty()) {
+            target.putNull(key + "_id");
+        } else {
+            target.put(key + "_id", ids.get(0));
         }
     }
 }

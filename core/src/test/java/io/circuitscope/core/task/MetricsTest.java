@@ -77,6 +77,116 @@ class MetricsTest {
                 e.getMessage());
     }
 
+    /**
+     * Answer sets (Greater-Than's years): each metric against the same sums in double precision, for two mask
+     * variants, with a single-token target in the same batch; and a set of one token gives what the token gives.
+     */
+    @Test
+    void answerSetsAddUpProbabilities() {
+        Batch batch = Batch.of(List.of(
+                new Example(new int[] {1, 2, 3}, new int[] {1, 2, 4}, List.of(new Target(-1, List.of(3, 0), List.of(1, 4, 2)),
+                        new Target(0, 2, 4))),
+                new Example(new int[] {0, 2, 3}, new int[] {1, 1, 3}, List.of(new Target(1, List.of(0, 1, 2), List.of(4))))));
+        float[] raw = randomLogits(7);
+        try (NDManager m = DjlRuntime.newManager()) {
+            NDArray logits = m.create(raw, new Shape(2 * B, S, V));
+            float[] ld = Metrics.LOGIT_DIFF.perTarget(logits, batch, null).toFloatArray();
+            float[] lp = Metrics.LOG_PROB.perTarget(logits, batch, null).toFloatArray();
+            float[] p = Metrics.PROB.perTarget(logits, batch, null).toFloatArray();
+            float[] pd = Metrics.PROB_DIFF.perTarget(logits, batch, null).toFloatArray();
+            float[] acc = Metrics.ACCURACY.perTarget(logits, batch, null).toFloatArray();
+            float[] rank = Metrics.RANK.perTarget(logits, batch, null).toFloatArray();
+            for (int variant = 0; variant < 2; variant++) {
+                for (int t = 0; t < batch.targets(); t++) {
+                    double[] l = logitsAt(raw, batch, variant, t);
+                    double total = java.util.Arrays.stream(l).map(Math::exp).sum();
+                    double pc = 0;
+                    double pw = 0;
+                    double bestCorrect = Double.NEGATIVE_INFINITY;
+                    for (int c : batch.correctSets()[t]) {
+                        pc += Math.exp(l[c]) / total;
+                        bestCorrect = Math.max(bestCorrect, l[c]);
+                    }
+                    for (int w : batch.wrongSets()[t]) {
+                        pw += Math.exp(l[w]) / total;
+                    }
+                    int i = variant * batch.targets() + t;
+                    assertEquals(Math.log(pc) - Math.log(pw), ld[i], 1e-5);
+                    assertEquals(Math.log(pc), lp[i], 1e-5);
+                    assertEquals(pc, p[i], 1e-6);
+                    assertEquals(pc - pw, pd[i], 1e-6);
+                    double top = java.util.Arrays.stream(l).max().getAsDouble();
+                    assertEquals(bestCorrect == top ? 1f : 0f, acc[i]);
+                    double best = bestCorrect;
+                    assertEquals(java.util.Arrays.stream(l).filter(x -> x > best).count() + 1, rank[i], 0f);
+                }
+            }
+            // the single-token target inside a set batch: its plain logit difference
+            assertEquals(logitsAt(raw, batch, 1, 1)[2] - logitsAt(raw, batch, 1, 1)[4], ld[batch.targets() + 1], 1e-5);
+        }
+    }
+
+    /**
+     * The set logit difference's gradient is the analytic one: softmax over the correct set minus softmax over the
+     * wrong set (the shift that keeps exp() in range carries no gradient, and adds none).
+     */
+    @Test
+    void theAnswerSetLogitDifferenceHasTheAnalyticGradient() {
+        Batch batch = Batch.of(List.of(new Example(new int[] {1, 2, 3}, new int[] {1, 2, 4},
+                List.of(new Target(-1, List.of(3, 0), List.of(1, 4))))));
+        float[] raw = new float[S * V];
+        Random rng = new Random(11);
+        for (int i = 0; i < raw.length; i++) {
+            raw[i] = (float) rng.nextGaussian() * 3;
+        }
+        try (NDManager m = DjlRuntime.newManager()) {
+            NDArray logits = m.create(raw, new Shape(1, S, V));
+            logits.setRequiresGradient(true);
+            try (ai.djl.training.GradientCollector gc = ai.djl.engine.Engine.getInstance().newGradientCollector()) {
+                gc.backward(Metrics.LOGIT_DIFF.perTarget(logits, batch, null).sum());
+            }
+            float[] grad = logits.getGradient().toFloatArray();
+            int row = 2 * V;
+            double zc = Math.exp(raw[row + 3]) + Math.exp(raw[row]);
+            double zw = Math.exp(raw[row + 1]) + Math.exp(raw[row + 4]);
+            double[] expected = {Math.exp(raw[row]) / zc, -Math.exp(raw[row + 1]) / zw, 0, Math.exp(raw[row + 3]) / zc,
+                -Math.exp(raw[row + 4]) / zw};
+            for (int v = 0; v < V; v++) {
+                assertEquals(expected[v], grad[row + v], 1e-6, "token " + v);
+                assertEquals(0f, grad[v], "position 0 is no target");
+            }
+        }
+    }
+
+    /** logit-diff-swapped balances pairs of single tokens; a task with answer sets is refused by name. */
+    @Test
+    void swappedPairsNeedSingleTokenAnswers() {
+        Example years = new Example(new int[] {1, 2}, new int[] {1, 3}, List.of(new Target(-1, List.of(5, 6), List.of(7))));
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> Metrics.LOGIT_DIFF_SWAPPED.check(new Task("years", List.of(years))));
+        assertEquals("metric 'logit-diff-swapped' needs one correct and one wrong token per target, but task 'years' "
+                + "example 1, targets[0] has answer sets (correct 2 tokens, wrong 1)", e.getMessage());
+    }
+
+    private static float[] randomLogits(long seed) {
+        float[] raw = new float[2 * B * S * V];
+        Random rng = new Random(seed);
+        for (int i = 0; i < raw.length; i++) {
+            raw[i] = (float) rng.nextGaussian() * 2;
+        }
+        return raw;
+    }
+
+    /** Target t's logits in mask variant {@code variant}, as doubles. */
+    private static double[] logitsAt(float[] raw, Batch batch, int variant, int t) {
+        int row = variant * B + batch.row()[t];
+        double[] l = new double[V];
+        for (int v = 0; v < V; v++) {
+            l[v] = raw[(row * S + batch.position()[t]) * V + v];
+        }
+        return l;
+    }
+
     /** A metric that needs wrong answers says which example lacks one before any pass, not from inside a batch. */
     @Test
     void aMissingWrongAnswerIsNamedByExampleBeforeAnyPass() {

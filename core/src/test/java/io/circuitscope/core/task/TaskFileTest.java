@@ -2,6 +2,7 @@ package io.circuitscope.core.task;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -174,5 +175,57 @@ class TaskFileTest {
                 + "\"targets\": [{\"position\": -1, \"correct_id\": 4, \"wrong_id\": 5}]}\n");
         e = assertThrows(TaskFileException.class, () -> TaskFile.read(file, null, false, 10));
         assertTrue(e.getMessage().contains("fields 'clean_ids' and 'clean' both give it"), e.getMessage());
+    }
+
+    /** Answer sets (Greater-Than's years, EAP-IG's lists): ids or one-token strings, written back as they were read. */
+    @Test
+    void answerSetsAreReadAndWrittenBack() throws Exception {
+        Path f = file("{\"clean_ids\":[1,2,3], \"corrupt_ids\":[1,4,3], \"targets\":[{\"position\":-1, \"correct_ids\":[5,6,7], "
+                + "\"wrong_ids\":[8,9]}, {\"position\":0, \"correct_ids\":[5], \"wrong_id\":9}]}");
+        Task task = TaskFile.read(f, null, false, 10);
+        Target sets = task.examples().get(0).targets().get(0);
+        assertEquals(List.of(5, 6, 7), sets.correctIds());
+        assertEquals(List.of(8, 9), sets.wrongIds());
+        assertTrue(sets.hasAnswerSets());
+        assertThrows(IllegalStateException.class, sets::correctId, "a set is not read as its first token");
+        Target single = task.examples().get(0).targets().get(1);
+        assertEquals(new Target(0, 5, 9), single, "a list of one id is that token");
+        Path out = dir.resolve("sets.jsonl");
+        TaskFile.write(out, task);
+        assertEquals(task.examples().get(0).targets(), TaskFile.read(out, null, false).examples().get(0).targets());
+        assertTrue(Files.readString(out).contains("\"correct_ids\":[5,6,7],\"wrong_ids\":[8,9]"), Files.readString(out));
+        assertNotEquals(io.circuitscope.core.Hashes.of(task), io.circuitscope.core.Hashes.of(new Task("task",
+                List.of(new Example(new int[] {1, 2, 3}, new int[] {1, 4, 3}, List.of(new Target(-1, 5, 8)))))));
+
+        TinyTokenizer.write(dir);
+        try (HfTokenizer tok = HfTokenizer.load(dir.resolve("tokenizer.json"), false)) {
+            Path text = file("{\"clean\":\"Hi Mary went\", \"corrupt\":\"Hi John went\", \"targets\":[{\"position\":-1, "
+                    + "\"correct\":[\" Mary\", \" John\"], \"wrong\":\" went\"}]}");
+            Target t = TaskFile.read(text, tok, false).examples().get(0).targets().get(0);
+            assertEquals(List.of(tok.singleToken(" Mary"), tok.singleToken(" John")), t.correctIds());
+            Path bad = file("{\"clean\":\"Hi Mary\", \"corrupt\":\"Hi John\", \"targets\":[{\"position\":-1, "
+                    + "\"correct\":[\" Mary\", \" Bob\"]}]}");
+            TaskFileException e = assertThrows(TaskFileException.class, () -> TaskFile.read(bad, tok, false));
+            assertTrue(e.getMessage().contains(":1: field 'targets[0].correct[1]' must be one token"), e.getMessage());
+        }
+    }
+
+    /** What an answer set may not be: empty, a token twice, a token on both sides, or given twice. */
+    @Test
+    void malformedAnswerSetsNameTheirField() throws Exception {
+        String head = "{\"clean_ids\":[1,2,3], \"corrupt_ids\":[1,4,3], \"targets\":[{\"position\":-1, ";
+        assertError(file(head + "\"correct_ids\":[]}]}"), "task.jsonl:1:",
+                "field 'targets[0].correct_ids' must be a non-empty array of token ids");
+        assertError(file(head + "\"correct_ids\":[5,6,5]}]}"), "field 'targets[0].correct_ids' element 2 repeats token id 5");
+        assertError(file(head + "\"correct_ids\":[5,6], \"wrong_ids\":[7,6]}]}"),
+                "field 'targets[0].wrong_ids' lists token id 6, a correct answer");
+        assertError(file(head + "\"correct_ids\":[5,6], \"correct_id\":5}]}"),
+                "fields 'targets[0].correct_id' and 'targets[0].correct_ids' both give it; keep one");
+        assertError(file(head + "\"correct_ids\":[5,\"x\"]}]}"),
+                "field 'targets[0].correct_ids' element 1 is not a non-negative integer: \"x\"");
+        TaskFileException e = assertThrows(TaskFileException.class, () -> TaskFile.read(file(head
+                + "\"correct_ids\":[5,60]}]}"), null, false, 50));
+        assertTrue(e.getMessage().contains("field 'targets[0].correct_ids' element 1 is token id 60, outside the model's "
+                + "vocabulary [0, 50)"), e.getMessage());
     }
 }
