@@ -29,8 +29,8 @@ final class MakeTaskCommand implements Callable<Integer> {
 
         @Option(names = "--from-csv", required = true, paramLabel = "FILE.csv",
                 description = "Convert a task CSV written for EAP-IG: prompts in 'clean' and 'corrupted' (text), "
-                        + "answers in 'correct_idx' and 'incorrect_idx' (token ids) or 'label' (Greater-Than's "
-                        + "start year, read as the pair YY+1 correct, YY-1 wrong).")
+                        + "answers in 'correct_idx' and 'incorrect_idx' (token ids, or lists of them: answer sets) or "
+                        + "'label' (Greater-Than's start year YY: the years after YY correct, the rest wrong).")
         Path csv;
     }
 

@@ -4,6 +4,7 @@ import io.circuitscope.core.task.Target;
 import io.circuitscope.core.task.TaskFileException;
 import io.circuitscope.core.task.generate.GreaterThanGenerator;
 import io.circuitscope.core.tokenize.TextTokenizer;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -13,12 +14,11 @@ import java.util.List;
  * <ul>
  * <li>{@code correct_idx} and {@code incorrect_idx} (IOI): token ids of the model's tokenizer, the pair its
  * logit difference compares. {@code incorrect_idx} may be absent (then metrics needing a wrong answer say
- * so). A cell may hold a one-element list {@code [123]}; a longer list is refused, since EAP-IG scores a
- * list by summing the probabilities of its tokens, which a target of one token cannot express.</li>
+ * so). A cell may hold a list {@code [123, 456]}, which EAP-IG scores by the summed probability of its tokens:
+ * it becomes an answer set, whose probabilities the metrics add up the same way.</li>
  * <li>{@code label} (Greater-Than): not a token id but the clean prompt's two-digit start year YY (52 for
  * "from the year 1352"), which EAP-IG's metric compares with all year tokens (sum of p(year > YY) minus sum
- * of p(year <= YY)). A target has one correct and one wrong token, so it becomes the nearest pair that
- * {@code make-task --generator greater-than} uses: YY + 1 correct, YY - 1 wrong.</li>
+ * of p(year <= YY)). It becomes those two answer sets, as {@code make-task --generator greater-than} makes them.</li>
  * </ul>
  */
 public final class EapAnswerColumns {
@@ -29,6 +29,8 @@ public final class EapAnswerColumns {
 
     private final boolean yearLabel;
     private final boolean hasIncorrect;
+    /** The tokenizer's token for each two-digit year, read once for a label column (-1: not one token). */
+    private int[] yearTokens;
 
     private EapAnswerColumns(boolean yearLabel, boolean hasIncorrect) {
         this.yearLabel = yearLabel;
@@ -58,7 +60,8 @@ public final class EapAnswerColumns {
     /** What the answers were read as, for the command's summary. */
     public String describe() {
         if (yearLabel) {
-            return "'" + LABEL + "' read as Greater-Than's start year YY: correct YY+1, wrong YY-1";
+            return "'" + LABEL + "' read as Greater-Than's start year YY: correct = the years after YY, wrong = the "
+                    + "years up to YY (answer sets; prob-diff is the paper's metric)";
         }
         return "'" + CORRECT + "'" + (hasIncorrect ? "/'" + INCORRECT + "'" : "") + " read as token ids"
                 + (hasIncorrect ? "" : " (no wrong answers)");
@@ -68,79 +71,82 @@ public final class EapAnswerColumns {
         if (yearLabel) {
             return yearTarget(row, tokenizer, vocabSize);
         }
-        int correct = tokenId(row, CORRECT, vocabSize);
-        Integer wrong = hasIncorrect ? tokenId(row, INCORRECT, vocabSize) : null;
-        if (wrong != null && wrong == correct) {
-            throw row.error(INCORRECT, "is the correct answer's token id " + correct + "; a contrastive metric would "
-                    + "be 0 whatever is patched");
+        List<Integer> correct = tokenIds(row, CORRECT, vocabSize);
+        List<Integer> wrong = hasIncorrect ? tokenIds(row, INCORRECT, vocabSize) : List.of();
+        for (int id : wrong) {
+            if (correct.contains(id)) {
+                throw row.error(INCORRECT, (correct.size() == 1 && wrong.size() == 1 ? "is the correct answer's token id "
+                        : "lists token id ") + id + (correct.size() == 1 && wrong.size() == 1 ? "" : ", a correct answer")
+                        + "; a contrastive metric would not tell them apart whatever is patched");
+            }
         }
         return new Target(-1, correct, wrong);
     }
 
-    private static int tokenId(CsvTable.Row row, String column, int vocabSize) {
+    /** A cell's token ids: one id, or a list {@code [1, 2]} of distinct ids (an answer set). */
+    private static List<Integer> tokenIds(CsvTable.Row row, String column, int vocabSize) {
         String raw = row.cell(column).trim();
         if (raw.isEmpty()) {
             throw row.error(column, "is empty; give a token id");
         }
-        String single = raw;
+        String[] cells = {raw};
         if (raw.startsWith("[") && raw.endsWith("]")) {
             String inner = raw.substring(1, raw.length() - 1).trim();
-            String[] ids = inner.isEmpty() ? new String[0] : inner.split(",");
-            if (ids.length != 1) {
-                throw row.error(column, "holds " + ids.length + " token ids " + raw + "; EAP-IG scores a list by the "
-                        + "summed probability of its tokens, which a target of one token cannot express: give one id");
+            if (inner.isEmpty()) {
+                throw row.error(column, "is an empty list; give at least one token id");
             }
-            single = ids[0].trim();
+            cells = inner.split(",");
         }
-        int id;
-        try {
-            id = Integer.parseInt(single);
-        } catch (NumberFormatException e) {
-            id = -1;
+        List<Integer> ids = new ArrayList<>();
+        for (String cell : cells) {
+            int id;
+            try {
+                id = Integer.parseInt(cell.trim());
+            } catch (NumberFormatException e) {
+                id = -1;
+            }
+            if (id < 0) {
+                throw row.error(column, "is '" + raw + "', not a token id (a non-negative integer)"
+                        + (cells.length > 1 ? " or a list of them" : ""));
+            }
+            if (id >= vocabSize) {
+                throw row.error(column, "is token id " + id + ", outside the model's vocabulary [0, " + vocabSize + ")");
+            }
+            if (ids.contains(id)) {
+                throw row.error(column, "lists token id " + id + " twice; EAP-IG would count its probability twice");
+            }
+            ids.add(id);
         }
-        if (id < 0) {
-            throw row.error(column, "is '" + raw + "', not a token id (a non-negative integer)");
-        }
-        if (id >= vocabSize) {
-            throw row.error(column, "is token id " + id + ", outside the model's vocabulary [0, " + vocabSize + ")");
-        }
-        return id;
+        return ids;
     }
 
-    private static Target yearTarget(CsvTable.Row row, TextTokenizer tokenizer, int vocabSize) {
+    private Target yearTarget(CsvTable.Row row, TextTokenizer tokenizer, int vocabSize) {
         String raw = row.cell(LABEL).trim();
         int yy;
         try {
             yy = Integer.parseInt(raw);
         } catch (NumberFormatException e) {
+            yy = -1;
+        }
+        if (yy < 0 || yy > 99) {
             throw row.error(LABEL, "is '" + raw + "', not a year: Greater-Than's label is the start year's last two "
                     + "digits (52 for 1352)");
         }
-        List<String> answers;
-        try {
-            answers = GreaterThanGenerator.answerPair(yy);
-        } catch (IllegalArgumentException e) {
-            throw row.error(LABEL, "is " + yy + ": " + e.getMessage() + "; for answers given as token ids use columns '"
-                    + CORRECT + "' and '" + INCORRECT + "'");
+        if (yearTokens == null) {
+            yearTokens = GreaterThanGenerator.yearTokens(tokenizer);
+            for (int y = 0; y < yearTokens.length; y++) {
+                if (yearTokens[y] >= vocabSize) {
+                    throw row.error(LABEL, "needs the year '" + String.format("%02d", y) + "', token id " + yearTokens[y]
+                            + ", outside the model's vocabulary [0, " + vocabSize + ")");
+                }
+            }
         }
-        return new Target(-1, yearToken(row, answers.get(0), tokenizer, vocabSize),
-                yearToken(row, answers.get(1), tokenizer, vocabSize));
-    }
-
-    private static int yearToken(CsvTable.Row row, String year, TextTokenizer tokenizer, int vocabSize) {
-        int id;
-        try {
-            id = tokenizer.singleToken(year);
-        } catch (IllegalArgumentException e) {
-            throw row.error(LABEL, "needs the answer year as one token, but " + e.getMessage());
+        Target answers = GreaterThanGenerator.answerSets(yy, yearTokens);
+        if (answers == null) {
+            throw row.error(LABEL, "is " + yy + ": no two-digit year that is one token of this tokenizer lies "
+                    + (yy == 99 ? "after it" : "on one side of it") + ", so the probability difference has nothing to "
+                    + "compare; for answers given as token ids use columns '" + CORRECT + "' and '" + INCORRECT + "'");
         }
-        if (tokenizer.unknownId().isPresent() && id == tokenizer.unknownId().getAsInt()) {
-            throw row.error(LABEL, "needs the answer year '" + year + "', which the tokenizer does not know ([UNK])");
-        }
-        if (id >= vocabSize) {
-            throw row.error(LABEL, "needs the answer year '" + year + "', token id " + id
-                    + ", outside the model's vocabulary [0, " + vocabSize + ")");
-        }
-        return id;
+        return answers;
     }
 }

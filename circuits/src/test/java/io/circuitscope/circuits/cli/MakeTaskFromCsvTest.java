@@ -17,6 +17,7 @@ import io.circuitscope.core.testing.TinyTokenizer;
 import io.circuitscope.core.tokenize.HfTokenizer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -27,6 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
 class MakeTaskFromCsvTest {
     static final int BOS = 0;
     static final String IOI_HEADER = ",clean,corrupted,corrupted_hard,correct_idx,incorrect_idx\n";
+    static final List<String> MISSING_YEARS = List.of("07", "42");
 
     @TempDir
     static Path dir;
@@ -37,7 +39,11 @@ class MakeTaskFromCsvTest {
     @BeforeAll
     static void writeModel() throws Exception {
         model = Files.createDirectories(dir.resolve("model"));
-        vocab = TinyTokenizer.write(model, " Mary", " John", " Alice", "53", "51");
+        // every two-digit year is one token except 07 and 42, which Greater-Than's answer sets must leave out
+        List<String> words = new java.util.ArrayList<>(List.of(" Mary", " John", " Alice"));
+        IntStream.range(0, 100).mapToObj(y -> String.format("%02d", y)).filter(y -> !MISSING_YEARS.contains(y))
+                .forEach(words::add);
+        vocab = TinyTokenizer.write(model, words.toArray(String[]::new));
         TinyCheckpoint checkpoint = TinyCheckpoint.gpt2(41, 2, 2, 8, vocab, 96, false);
         checkpoint.config().put("bos_token_id", BOS); // GPT-2's config names its <|endoftext|> so
         checkpoint.write(model, TensorDtype.F32);
@@ -112,18 +118,52 @@ class MakeTaskFromCsvTest {
         assertNull(e.targets().get(0).wrongId());
     }
 
-    /** EAP-IG's greater_than_data.csv: 'label' is the start year's last two digits, not a token id. */
+    /**
+     * EAP-IG's greater_than_data.csv: 'label' is the start year's last two digits, not a token id. It becomes the
+     * answer sets EAP-IG's prob_diff compares: the years after YY against the years up to YY (years that are not
+     * one token left out); discover then runs on it with prob-diff.
+     */
     @Test
-    void greaterThanLabelBecomesTheNearestYearPair() throws Exception {
+    void greaterThanLabelBecomesTheYearsAfterItAgainstTheRest() throws Exception {
         String clean = "The war lasted from the year 1352 to the year 13";
-        Path in = csv("gt.csv", "clean,corrupted,label\n" + clean + ",The war lasted from the year 1301 to the year 13,52\n");
+        Path in = csv("gt.csv", "clean,corrupted,label\n" + clean + ",The war lasted from the year 1301 to the year 13,52\n"
+                + "The war lasted from the year 1300 to the year 13,The war lasted from the year 1301 to the year 13,0\n");
         Path out = dir.resolve("gt.jsonl");
         CliRun r = run("make-task", "--from-csv", in.toString(), "--model", model.toString(), "--out", out.toString());
         assertEquals(0, r.code(), r.err());
-        assertTrue(r.out().contains("'label' read as Greater-Than's start year YY: correct YY+1, wrong YY-1"), r.out());
+        assertTrue(r.out().contains("'label' read as Greater-Than's start year YY: correct = the years after YY, wrong = "
+                + "the years up to YY (answer sets; prob-diff is the paper's metric)"), r.out());
         Example e = readBack(out).examples().get(0);
         assertArrayEquals(withBos(clean), e.clean());
-        assertEquals(new Target(-1, id("53"), id("51")), e.targets().get(0));
+        List<Integer> later = new java.util.ArrayList<>();
+        List<Integer> notLater = new java.util.ArrayList<>();
+        for (int y = 0; y < 100; y++) {
+            String year = String.format("%02d", y);
+            if (!MISSING_YEARS.contains(year)) {
+                (y > 52 ? later : notLater).add(id(year));
+            }
+        }
+        assertEquals(new Target(-1, later, notLater), e.targets().get(0));
+        assertEquals(51, notLater.size(), "00..52 without 07 and 42");
+        assertEquals(List.of(id("00")), readBack(out).examples().get(1).targets().get(0).wrongIds(), "label 0: only 00 is not later");
+
+        Path run = dir.resolve("gt-run");
+        CliRun found = run("discover", "--model", model.toString(), "--task", out.toString(), "--method", "eap",
+                "--metric", "prob-diff", "--edges", "5", "--bootstrap", "20", "--out", run.toString(), "--quiet");
+        assertEquals(0, found.code(), found.err());
+        assertTrue(Files.isRegularFile(run.resolve("circuit.json")));
+    }
+
+    /** A list cell is an answer set, as EAP-IG sums the probabilities of its tokens. */
+    @Test
+    void aListOfIdsBecomesAnAnswerSet() throws Exception {
+        Path in = csv("sets.csv", "clean,corrupted,correct_idx,incorrect_idx\nMary went,John went,\"[" + id(" Mary") + ", "
+                + id(" Alice") + "]\"," + id(" John") + "\n");
+        Path out = dir.resolve("sets.jsonl");
+        CliRun r = run("make-task", "--from-csv", in.toString(), "--model", model.toString(), "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        assertEquals(new Target(-1, List.of(id(" Mary"), id(" Alice")), List.of(id(" John"))),
+                readBack(out).examples().get(0).targets().get(0));
     }
 
     @Test
@@ -163,9 +203,12 @@ class MakeTaskFromCsvTest {
                         + vocab + ")");
         refused("negative.csv", header + "Mary went,John went,-3," + id(" John") + "\n",
                 ":2: row 1, column 'correct_idx' is '-3', not a token id (a non-negative integer)");
-        refused("list.csv", header + ok + "Mary went,John went,\"[" + id(" Mary") + ", " + id(" Alice") + "]\","
-                + id(" John") + "\n", ":3: row 2, column 'correct_idx' holds 2 token ids [" + id(" Mary") + ", "
-                + id(" Alice") + "]; EAP-IG scores a list by the summed probability of its tokens");
+        refused("list.csv", header + ok + "Mary went,John went,\"[" + id(" Mary") + ", " + id(" Mary") + "]\","
+                + id(" John") + "\n", ":3: row 2, column 'correct_idx' lists token id " + id(" Mary")
+                + " twice; EAP-IG would count its probability twice");
+        refused("overlap.csv", header + "Mary went,John went,\"[" + id(" Mary") + ", " + id(" Alice") + "]\","
+                + id(" Alice") + "\n", ":2: row 1, column 'incorrect_idx' lists token id " + id(" Alice")
+                + ", a correct answer");
         refused("same.csv", header + "Mary went,John went," + id(" Mary") + "," + id(" Mary") + "\n",
                 ":2: row 1, column 'incorrect_idx' is the correct answer's token id " + id(" Mary"));
         refused("empty-cell.csv", header + ok + ",John went," + id(" Mary") + "," + id(" John") + "\n",
@@ -173,7 +216,10 @@ class MakeTaskFromCsvTest {
         refused("ragged.csv", header + ok + "Mary went,John went," + id(" Mary") + "\n",
                 ":3: row 2 has 3 fields but the header has 4 columns");
         refused("year.csv", "clean,corrupted,label\nThe year 1399 to 13,The year 1301 to 13,99\n",
-                ":2: row 1, column 'label' is 99: start year 99 has no two-digit year on both sides (needs 1..98)");
+                ":2: row 1, column 'label' is 99: no two-digit year that is one token of this tokenizer lies after it");
+        refused("year-text.csv", "clean,corrupted,label\nThe year 1399 to 13,The year 1301 to 13,1399\n",
+                ":2: row 1, column 'label' is '1399', not a year: Greater-Than's label is the start year's last two "
+                        + "digits (52 for 1352)");
         refused("long.csv", header + "\"" + "Mary ".repeat(100) + "\",\"" + "John ".repeat(100) + "\","
                 + id(" Mary") + "," + id(" John") + "\n", ":2: row 1, column 'clean' is " + withBos("Mary ".repeat(100)).length
                 + " tokens with BOS, longer than the model's context window of 96 tokens");

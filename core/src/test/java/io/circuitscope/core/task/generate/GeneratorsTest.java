@@ -198,8 +198,9 @@ class GeneratorsTest {
         assertThrows(IllegalArgumentException.class, () -> new IoiGenerator().generate(null, 0, 5, 1));
     }
 
+    /** The paper's answers: every year after YY is correct, every year up to and including YY is wrong. */
     @Test
-    void greaterThanTargetsAreTheNextAndPreviousYear() {
+    void greaterThanAnswersAreTheYearsAfterTheStartYearAgainstTheRest() {
         WordTokenizer tok = new WordTokenizer();
         Generated g = new GreaterThanGenerator().generate(tok, 0, 30, 3);
         assertEquals(30, g.task().size());
@@ -209,9 +210,38 @@ class GeneratorsTest {
             String corrupt = tok.decode(e.corrupt());
             int yy = Integer.parseInt(clean.substring(clean.indexOf(" 17") + 3, clean.indexOf(" 17") + 5));
             assertTrue(corrupt.contains("year 1701 to"), corrupt);
-            assertEquals(String.format("%02d", yy + 1), tok.token(e.targets().get(0).correctId()));
-            assertEquals(String.format("%02d", yy - 1), tok.token(e.targets().get(0).wrongId()));
+            Target t = e.targets().get(0);
+            assertEquals(-1, t.position());
+            java.util.List<String> later = new java.util.ArrayList<>();
+            java.util.List<String> notLater = new java.util.ArrayList<>();
+            for (int y = 0; y < 100; y++) {
+                (y > yy ? later : notLater).add(String.format("%02d", y));
+            }
+            assertEquals(later, t.correctIds().stream().map(tok::token).toList(), clean);
+            assertEquals(notLater, t.wrongIds().stream().map(tok::token).toList(), clean);
             assertEquals(e.clean().length, e.corrupt().length);
+        }
+        assertTrue(g.skipped().isEmpty(), "every year is one token of the word tokenizer: " + g.skipped());
+    }
+
+    /** Years a tokenizer does not hold as one token are left out of both sets, and counted. */
+    @Test
+    void greaterThanLeavesOutYearsThatAreNotOneToken() {
+        WordTokenizer tok = new WordTokenizer() {
+            @Override
+            public int[] encode(String text) {
+                // "07" and "42" come out as two digits
+                return super.encode(text.replace("07", "0 7").replace("42", "4 2"));
+            }
+        };
+        Generated g = new GreaterThanGenerator().generate(tok, 0, 20, 5);
+        assertEquals(2, g.skipped().get("two-digit year not one token (left out of the answer sets)"), g.skipped().toString());
+        for (Example e : g.task().examples()) {
+            Target t = e.targets().get(0);
+            assertEquals(98, t.correctIds().size() + t.wrongIds().size());
+            for (int id : t.correctIds()) {
+                assertTrue(!tok.token(id).equals("07") && !tok.token(id).equals("42"));
+            }
         }
     }
 
