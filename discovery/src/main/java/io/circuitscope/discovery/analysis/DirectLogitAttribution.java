@@ -57,6 +57,7 @@ public final class DirectLogitAttribution {
     }
 
     public static Result run(HookedTransformer model, Task task) {
+        task.requireSingleTokenAnswers("direct logit attribution (a logit difference is one direction in the residual stream)");
         ModelConfig c = model.config();
         int layers = c.nLayers();
         int heads = c.nHeads();

@@ -33,6 +33,7 @@ public final class LogitLens {
     }
 
     public static List<Layer> run(HookedTransformer model, Task task, int topK) {
+        task.requireSingleTokenAnswers("the logit lens (it follows one correct token)");
         int layers = model.config().nLayers();
         Set<HookName> names = new HashSet<>();
         names.add(HookName.of(HookSite.RESID_PRE, 0));

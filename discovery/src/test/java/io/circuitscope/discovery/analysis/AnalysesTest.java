@@ -210,6 +210,23 @@ class AnalysesTest {
         }
     }
 
+    /** DLA and the logit lens follow one token each; a task with answer sets is refused by example and target. */
+    @Test
+    void directLogitAttributionAndTheLensRefuseAnswerSets() {
+        Task sets = new Task("years", List.of(new Example(CLEAN[0], CORRUPT[0],
+                List.of(new Target(-1, 3, 20), new Target(2, List.of(7, 9), List.of(8))))));
+        try (LoadedModel loaded = model()) {
+            IllegalArgumentException dla = assertThrows(IllegalArgumentException.class,
+                    () -> DirectLogitAttribution.run(loaded.model(), sets));
+            assertTrue(dla.getMessage().startsWith("direct logit attribution (a logit difference is one direction in the "
+                    + "residual stream) needs one correct and one wrong token per target, but task 'years' example 1, "
+                    + "targets[1] has answer sets (correct 2 tokens, wrong 1)"), dla.getMessage());
+            IllegalArgumentException lens = assertThrows(IllegalArgumentException.class,
+                    () -> LogitLens.run(loaded.model(), sets, 3));
+            assertTrue(lens.getMessage().contains("targets[1] has answer sets"), lens.getMessage());
+        }
+    }
+
     /**
      * Gemma 2 and 3: with each post-attention norm fixed at its clean scale the heads' shares add up to the
      * normalised attention output, so without an output bias nothing is left for the layer's bias term; with
