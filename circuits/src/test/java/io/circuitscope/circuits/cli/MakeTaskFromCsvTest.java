@@ -98,9 +98,14 @@ class MakeTaskFromCsvTest {
         assertArrayEquals(withBos(clean2), second.clean());
         assertEquals(new Target(-1, id(" John"), id(" Mary")), second.targets().get(0), "a one-element list is its id");
 
-        Path run = dir.resolve("ioi-run");
-        CliRun found = run("discover", "--model", model.toString(), "--task", out.toString(), "--method", "eap-ig",
-                "--metric", "logit-diff", "--edges", "10", "--bootstrap", "20", "--out", run.toString(), "--quiet");
+        assertDiscoverWritesACircuit(out, "eap-ig", "logit-diff", "10");
+    }
+
+    /** The imported task is usable as it is: discover runs on it and writes circuit.json. */
+    private void assertDiscoverWritesACircuit(Path task, String method, String metric, String edges) throws Exception {
+        Path run = dir.resolve(method + "-" + metric + "-run");
+        CliRun found = run("discover", "--model", model.toString(), "--task", task.toString(), "--method", method,
+                "--metric", metric, "--edges", edges, "--bootstrap", "20", "--out", run.toString(), "--quiet");
         assertEquals(0, found.code(), found.err());
         assertTrue(Files.isRegularFile(run.resolve("circuit.json")));
     }
@@ -147,11 +152,7 @@ class MakeTaskFromCsvTest {
         assertEquals(51, notLater.size(), "00..52 without 07 and 42");
         assertEquals(List.of(id("00")), readBack(out).examples().get(1).targets().get(0).wrongIds(), "label 0: only 00 is not later");
 
-        Path run = dir.resolve("gt-run");
-        CliRun found = run("discover", "--model", model.toString(), "--task", out.toString(), "--method", "eap",
-                "--metric", "prob-diff", "--edges", "5", "--bootstrap", "20", "--out", run.toString(), "--quiet");
-        assertEquals(0, found.code(), found.err());
-        assertTrue(Files.isRegularFile(run.resolve("circuit.json")));
+        assertDiscoverWritesACircuit(out, "eap", "prob-diff", "5");
     }
 
     /** A list cell is an answer set, as EAP-IG sums the probabilities of its tokens. */

@@ -22,11 +22,7 @@ class MetricsTest {
         Batch batch = Batch.of(List.of(
                 new Example(new int[] {1, 2, 3}, new int[] {1, 2, 4}, List.of(new Target(-1, 3, 1), new Target(0, 2, 4))),
                 new Example(new int[] {0, 2, 3}, new int[] {1, 1, 3}, List.of(new Target(1, 0, 2)))));
-        float[] raw = new float[2 * B * S * V];
-        Random rng = new Random(3);
-        for (int i = 0; i < raw.length; i++) {
-            raw[i] = (float) rng.nextGaussian() * 2;
-        }
+        float[] raw = randomLogits(3);
         try (NDManager m = DjlRuntime.newManager()) {
             NDArray logits = m.create(raw, new Shape(2 * B, S, V));
             float[] ld = Metrics.LOGIT_DIFF.perTarget(logits, batch, null).toFloatArray();
@@ -35,11 +31,7 @@ class MetricsTest {
             float[] rank = Metrics.RANK.perTarget(logits, batch, null).toFloatArray();
             for (int variant = 0; variant < 2; variant++) {
                 for (int t = 0; t < batch.targets(); t++) {
-                    int row = variant * B + batch.row()[t];
-                    double[] l = new double[V];
-                    for (int v = 0; v < V; v++) {
-                        l[v] = raw[(row * S + batch.position()[t]) * V + v];
-                    }
+                    double[] l = logitsAt(raw, batch, variant, t);
                     double max = java.util.Arrays.stream(l).max().getAsDouble();
                     double lse = max + Math.log(java.util.Arrays.stream(l).map(x -> Math.exp(x - max)).sum());
                     int c = batch.correct()[t];
