@@ -56,7 +56,14 @@ final class LensCommand implements Callable<Integer> {
                         ObjectNode tn = ts.addObject();
                         tn.put("example", t.example());
                         tn.put("position", t.position());
-                        tn.put("correct_id", t.correct());
+                        if (t.correctIds().length == 1) {
+                            tn.put("correct_id", t.correctIds()[0]);
+                        } else {
+                            ArrayNode ids = tn.putArray("correct_ids");
+                            for (int id : t.correctIds()) {
+                                ids.add(id);
+                            }
+                        }
                         tn.put("rank", t.rank());
                         tn.put("logprob", t.logProb());
                         ArrayNode top = tn.putArray("top");

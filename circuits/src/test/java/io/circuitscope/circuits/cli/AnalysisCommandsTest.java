@@ -231,6 +231,14 @@ class AnalysisCommandsTest {
         r = run("lens", "--model", dir.toString(), "--task", ioi.toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("embed"));
+        Path sets = dir.resolve("sets.jsonl");
+        Files.writeString(sets, "{\"clean\":\" Mary and John\", \"corrupt\":\" Bob and John\", \"targets\":"
+                + "[{\"position\":-1, \"correct\":[\" Mary\", \" Alice\"], \"wrong\":\" John\"}]}\n");
+        r = run("lens", "--model", dir.toString(), "--task", sets.toString(), "--json");
+        assertEquals(0, r.code(), r.err());
+        JsonNode setTarget = JSON.readTree(r.out()).get("layers").get(0).get("targets").get(0);
+        assertEquals(2, setTarget.get("correct_ids").size(), "an answer set is listed whole: " + setTarget);
+        assertFalse(setTarget.has("correct_id"));
 
         r = run("dla", "--model", dir.toString(), "--task", ioi.toString(), "--json");
         assertEquals(0, r.code(), r.err());

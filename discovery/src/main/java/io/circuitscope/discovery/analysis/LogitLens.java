@@ -18,10 +18,15 @@ import java.util.Set;
 /**
  * The logit lens: the residual stream after the embedding and after every layer, put through the model's own
  * final norm (recomputed on that stream) and unembedding, at every target of the task's clean prompts.
+ * A target's numbers are those of the {@code rank} and {@code logprob} metrics, so at the last layer they are the
+ * model's own: for an answer set, the rank of its best token and the log of its summed probability.
  */
 public final class LogitLens {
-    /** One target at one layer: the correct token's rank (1 = top) and log-probability, and the top-k tokens. */
-    public record TargetView(int example, int position, int correct, int rank, double logProb, int[] topIds,
+    /**
+     * One target at one layer: the correct answer's rank (1 = top; an answer set's best token) and log-probability
+     * (an answer set's summed probability), and the top-k tokens.
+     */
+    public record TargetView(int example, int position, int[] correctIds, int rank, double logProb, int[] topIds,
             double[] topProbs) {
     }
 
@@ -33,7 +38,6 @@ public final class LogitLens {
     }
 
     public static List<Layer> run(HookedTransformer model, Task task, int topK) {
-        task.requireSingleTokenAnswers("the logit lens (it follows one correct token)");
         int layers = model.config().nLayers();
         Set<HookName> names = new HashSet<>();
         names.add(HookName.of(HookSite.RESID_PRE, 0));
@@ -56,7 +60,7 @@ public final class LogitLens {
                     int vocab = (int) at.getShape().get(1);
                     for (int t = 0; t < batch.targets(); t++) {
                         perLayer.get(l + 1).add(view(flat, t * vocab, vocab, exampleOffset + batch.row()[t],
-                                batch.position()[t], batch.correct()[t], topK));
+                                batch.position()[t], batch.correctSets()[t], topK));
                     }
                 }
             }
@@ -71,11 +75,19 @@ public final class LogitLens {
         return out;
     }
 
-    private static TargetView view(float[] lp, int off, int vocab, int example, int position, int correct, int topK) {
-        float c = lp[off + correct];
+    private static TargetView view(float[] lp, int off, int vocab, int example, int position, int[] correct, int topK) {
+        float bestCorrect = Float.NEGATIVE_INFINITY;
+        for (int c : correct) {
+            bestCorrect = Math.max(bestCorrect, lp[off + c]);
+        }
+        double summed = 0;
+        for (int c : correct) {
+            summed += Math.exp(lp[off + c] - bestCorrect);
+        }
+        double logProb = bestCorrect + Math.log(summed);
         int rank = 1;
         for (int v = 0; v < vocab; v++) {
-            if (lp[off + v] > c) {
+            if (lp[off + v] > bestCorrect) {
                 rank++;
             }
         }
@@ -94,6 +106,6 @@ public final class LogitLens {
             top[i] = best;
             probs[i] = Math.exp(lp[off + best]);
         }
-        return new TargetView(example, position, correct, rank, c, top, probs);
+        return new TargetView(example, position, correct, rank, logProb, top, probs);
     }
 }

@@ -210,9 +210,9 @@ class AnalysesTest {
         }
     }
 
-    /** DLA and the logit lens follow one token each; a task with answer sets is refused by example and target. */
+    /** DLA follows one logit direction; a task with answer sets is refused by example and target. */
     @Test
-    void directLogitAttributionAndTheLensRefuseAnswerSets() {
+    void directLogitAttributionRefusesAnswerSets() {
         Task sets = new Task("years", List.of(new Example(CLEAN[0], CORRUPT[0],
                 List.of(new Target(-1, 3, 20), new Target(2, List.of(7, 9), List.of(8))))));
         try (LoadedModel loaded = model()) {
@@ -221,9 +221,6 @@ class AnalysesTest {
             assertTrue(dla.getMessage().startsWith("direct logit attribution (a logit difference is one direction in the "
                     + "residual stream) needs one correct and one wrong token per target, but task 'years' example 1, "
                     + "targets[1] has answer sets (correct 2 tokens, wrong 1)"), dla.getMessage());
-            IllegalArgumentException lens = assertThrows(IllegalArgumentException.class,
-                    () -> LogitLens.run(loaded.model(), sets, 3));
-            assertTrue(lens.getMessage().contains("targets[1] has answer sets"), lens.getMessage());
         }
     }
 
@@ -298,13 +295,25 @@ class AnalysesTest {
 
     @Test
     void logitLensAtTheLastLayerIsTheModelsOutput() {
+        assertLensEndsAtTheModelsRankAndLogProb(task(CLEAN, CORRUPT));
+    }
+
+    /** With answer sets the lens reads what the metrics read: the best token's rank and the set's summed probability. */
+    @Test
+    void logitLensOfAnswerSetsAtTheLastLayerIsTheModelsOutput() {
+        Task sets = new Task("sets", List.of(
+                new Example(CLEAN[0], CORRUPT[0], List.of(new Target(-1, List.of(3, 5, 11), List.of(20)))),
+                new Example(CLEAN[1], CORRUPT[1], List.of(new Target(2, List.of(7, 9), List.of(8))))));
+        assertLensEndsAtTheModelsRankAndLogProb(sets);
+    }
+
+    private void assertLensEndsAtTheModelsRankAndLogProb(Task t) {
         try (LoadedModel loaded = model(); NDManager run = loaded.model().newRunManager()) {
-            Task t = task(CLEAN, CORRUPT);
             List<LogitLens.Layer> lens = LogitLens.run(loaded.model(), t, 3);
             assertEquals(4, lens.size());
             assertEquals("embed", lens.get(0).name());
             Batch batch = t.batches(64).get(0);
-            NDArray logits = loaded.model().forward(run, CLEAN);
+            NDArray logits = loaded.model().forward(run, batch.clean());
             float[] rank = Metrics.RANK.perTarget(logits, batch, null).toFloatArray();
             float[] lp = Metrics.LOG_PROB.perTarget(logits, batch, null).toFloatArray();
             LogitLens.Layer last = lens.get(3);
