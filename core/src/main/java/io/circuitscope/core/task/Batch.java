@@ -5,27 +5,13 @@ import java.util.List;
 
 /**
  * Examples of one length, ready for a forward pass, with their targets flattened: target t belongs
- * to row {@code row[t]} at position {@code position[t]}; {@code wrong[t]} is -1 when absent.
- * {@code noisePositions[b]} are row b's positions for the Gaussian-noise corruption (may be empty).
- * {@code correctSets[t]} and {@code wrongSets[t]} are target t's whole answers ({@link Target#correctIds()});
- * {@code correct[t]} and {@code wrong[t]} are their first tokens, the answers themselves when every answer is
- * one token ({@link #hasAnswerSets()} false).
+ * to row {@code row[t]} at position {@code position[t]}; {@code correctSets[t]} and {@code wrongSets[t]} are its
+ * answers ({@link Target#correctIds()}; a wrong set is empty when absent), one token each unless
+ * {@link #hasAnswerSets()}. {@code noisePositions[b]} are row b's positions for the Gaussian-noise corruption
+ * (may be empty).
  */
-public record Batch(int[][] clean, int[][] corrupt, int[] row, int[] position, int[] correct, int[] wrong,
-        int[][] noisePositions, int[][] correctSets, int[][] wrongSets) {
-
-    public Batch(int[][] clean, int[][] corrupt, int[] row, int[] position, int[] correct, int[] wrong) {
-        this(clean, corrupt, row, position, correct, wrong, new int[clean.length][0], singletons(correct),
-                singletons(wrong));
-    }
-
-    private static int[][] singletons(int[] ids) {
-        int[][] out = new int[ids.length][];
-        for (int t = 0; t < ids.length; t++) {
-            out[t] = ids[t] < 0 ? new int[0] : new int[] {ids[t]};
-        }
-        return out;
-    }
+public record Batch(int[][] clean, int[][] corrupt, int[] row, int[] position, int[][] noisePositions,
+        int[][] correctSets, int[][] wrongSets) {
 
     public static Batch of(List<Example> examples) {
         if (examples.isEmpty()) {
@@ -35,7 +21,7 @@ public record Batch(int[][] clean, int[][] corrupt, int[] row, int[] position, i
         int[][] clean = new int[examples.size()][];
         int[][] corrupt = new int[examples.size()][];
         int[][] noise = new int[examples.size()][];
-        List<int[]> targets = new ArrayList<>();
+        List<Integer> rows = new ArrayList<>();
         List<Target> answers = new ArrayList<>();
         for (int b = 0; b < examples.size(); b++) {
             Example e = examples.get(b);
@@ -46,27 +32,41 @@ public record Batch(int[][] clean, int[][] corrupt, int[] row, int[] position, i
             corrupt[b] = e.corrupt();
             noise[b] = e.noisePositions();
             for (Target t : e.targets()) {
-                targets.add(new int[] {b, t.resolvedPosition(length), t.correctIds().get(0),
-                    t.wrongIds().isEmpty() ? -1 : t.wrongIds().get(0)});
+                rows.add(b);
                 answers.add(t);
             }
         }
-        int n = targets.size();
+        int n = answers.size();
         int[] row = new int[n];
         int[] position = new int[n];
-        int[] correct = new int[n];
-        int[] wrong = new int[n];
         int[][] correctSets = new int[n][];
         int[][] wrongSets = new int[n][];
         for (int i = 0; i < n; i++) {
-            row[i] = targets.get(i)[0];
-            position[i] = targets.get(i)[1];
-            correct[i] = targets.get(i)[2];
-            wrong[i] = targets.get(i)[3];
-            correctSets[i] = answers.get(i).correctIds().stream().mapToInt(Integer::intValue).toArray();
-            wrongSets[i] = answers.get(i).wrongIds().stream().mapToInt(Integer::intValue).toArray();
+            Target t = answers.get(i);
+            row[i] = rows.get(i);
+            position[i] = t.resolvedPosition(length);
+            correctSets[i] = t.correctIds().stream().mapToInt(Integer::intValue).toArray();
+            wrongSets[i] = t.wrongIds().stream().mapToInt(Integer::intValue).toArray();
         }
-        return new Batch(clean, corrupt, row, position, correct, wrong, noise, correctSets, wrongSets);
+        return new Batch(clean, corrupt, row, position, noise, correctSets, wrongSets);
+    }
+
+    /** Each target's correct token: the first of its set (the token itself unless {@link #hasAnswerSets()}). */
+    public int[] correct() {
+        int[] out = new int[correctSets.length];
+        for (int t = 0; t < out.length; t++) {
+            out[t] = correctSets[t][0];
+        }
+        return out;
+    }
+
+    /** Each target's wrong token, -1 when it has none: the first of its set, as {@link #correct()}. */
+    public int[] wrong() {
+        int[] out = new int[wrongSets.length];
+        for (int t = 0; t < out.length; t++) {
+            out[t] = wrongSets[t].length == 0 ? -1 : wrongSets[t][0];
+        }
+        return out;
     }
 
     public int size() {
@@ -83,7 +83,7 @@ public record Batch(int[][] clean, int[][] corrupt, int[] row, int[] position, i
 
     /** The same examples with clean and corrupted prompts swapped (targets unchanged). */
     public Batch swapped() {
-        return new Batch(corrupt, clean, row, position, correct, wrong, noisePositions, correctSets, wrongSets);
+        return new Batch(corrupt, clean, row, position, noisePositions, correctSets, wrongSets);
     }
 
     /**
@@ -105,8 +105,8 @@ public record Batch(int[][] clean, int[][] corrupt, int[] row, int[] position, i
     }
 
     public boolean hasWrongAnswers() {
-        for (int w : wrong) {
-            if (w < 0) {
+        for (int[] w : wrongSets) {
+            if (w.length == 0) {
                 return false;
             }
         }

@@ -108,9 +108,11 @@ public final class DirectLogitAttribution {
                     attn[l] = atTargets(cache.get(HookSite.ATTN_OUT, l), batch);
                     mlpOut[l] = atTargets(cache.get(HookSite.MLP_OUT, l), batch);
                 }
+                int[] correct = batch.correct();
+                int[] wrong = batch.wrong();
                 for (int t = 0; t < batch.targets(); t++) {
-                    int cor = batch.correct()[t];
-                    int wr = batch.wrong()[t];
+                    int cor = correct[t];
+                    int wr = wrong[t];
                     double[] dir = new double[d];
                     for (int i = 0; i < d; i++) {
                         dir[i] = (normW == null ? 1 : normW[i]) * ((double) wU[i * vocab + cor] - wU[i * vocab + wr]);
