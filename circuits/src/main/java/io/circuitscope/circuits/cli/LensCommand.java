@@ -3,6 +3,7 @@ package io.circuitscope.circuits.cli;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.circuitscope.core.io.LoadedModel;
+import io.circuitscope.core.task.TaskFile;
 import io.circuitscope.core.tokenize.TextTokenizer;
 import io.circuitscope.discovery.analysis.LogitLens;
 import java.io.PrintWriter;
@@ -56,14 +57,7 @@ final class LensCommand implements Callable<Integer> {
                         ObjectNode tn = ts.addObject();
                         tn.put("example", t.example());
                         tn.put("position", t.position());
-                        if (t.correctIds().length == 1) {
-                            tn.put("correct_id", t.correctIds()[0]);
-                        } else {
-                            ArrayNode ids = tn.putArray("correct_ids");
-                            for (int id : t.correctIds()) {
-                                ids.add(id);
-                            }
-                        }
+                        TaskFile.putAnswer(tn, "correct", java.util.Arrays.stream(t.correctIds()).boxed().toList());
                         tn.put("rank", t.rank());
                         tn.put("logprob", t.logProb());
                         ArrayNode top = tn.putArray("top");

@@ -6,6 +6,7 @@ import io.circuitscope.core.task.generate.GreaterThanGenerator;
 import io.circuitscope.core.tokenize.TextTokenizer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalInt;
 
 /**
  * Which columns of an EAP-IG task CSV say what the clean prompt should predict, decided from the header, and
@@ -73,12 +74,12 @@ public final class EapAnswerColumns {
         }
         List<Integer> correct = tokenIds(row, CORRECT, vocabSize);
         List<Integer> wrong = hasIncorrect ? tokenIds(row, INCORRECT, vocabSize) : List.of();
-        for (int id : wrong) {
-            if (correct.contains(id)) {
-                throw row.error(INCORRECT, (correct.size() == 1 && wrong.size() == 1 ? "is the correct answer's token id "
-                        : "lists token id ") + id + (correct.size() == 1 && wrong.size() == 1 ? "" : ", a correct answer")
-                        + "; a contrastive metric would not tell them apart whatever is patched");
-            }
+        OptionalInt shared = Target.sharedToken(correct, wrong);
+        if (shared.isPresent()) {
+            boolean pair = correct.size() == 1 && wrong.size() == 1;
+            throw row.error(INCORRECT, (pair ? "is the correct answer's token id " : "lists token id ")
+                    + shared.getAsInt() + (pair ? "" : ", a correct answer")
+                    + "; a contrastive metric would not tell them apart whatever is patched");
         }
         return new Target(-1, correct, wrong);
     }

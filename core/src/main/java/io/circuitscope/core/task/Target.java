@@ -2,6 +2,7 @@ package io.circuitscope.core.task;
 
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.OptionalInt;
 
 /**
  * What a prompt should predict at one position: the correct answer and, for contrastive metrics such as
@@ -29,11 +30,18 @@ public record Target(int position, List<Integer> correctIds, List<Integer> wrong
             throw new IllegalArgumentException("an answer set lists a token twice: correct " + correctIds + ", wrong "
                     + wrongIds);
         }
-        for (int id : correctIds) {
-            if (wrongIds.contains(id)) {
-                throw new IllegalArgumentException("token " + id + " is both a correct and a wrong answer");
-            }
+        OptionalInt shared = sharedToken(correctIds, wrongIds);
+        if (shared.isPresent()) {
+            throw new IllegalArgumentException("token " + shared.getAsInt() + " is both a correct and a wrong answer");
         }
+    }
+
+    /**
+     * The first wrong token that is also correct, if any: readers check with it before building a target, so
+     * that their error can name the file's field (a contrastive metric could not tell the two answers apart).
+     */
+    public static OptionalInt sharedToken(List<Integer> correct, List<Integer> wrong) {
+        return wrong.stream().filter(correct::contains).mapToInt(Integer::intValue).findFirst();
     }
 
     /** Whether either answer is a set of more than one token (the metrics then add up probabilities). */

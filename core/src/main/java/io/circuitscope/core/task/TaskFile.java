@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalInt;
 
 /**
  * Tasks as JSON Lines, one example per line, in either form:
@@ -212,13 +213,13 @@ public final class TaskFile {
         }
         List<Integer> correct = answer(where, t, field, "correct", tokenizer, true);
         List<Integer> wrong = answer(where, t, field, "wrong", tokenizer, false);
-        for (int id : wrong) {
-            if (correct.contains(id)) {
-                throw where.error(field + "." + givenKey(t, "wrong"), (wrong.size() == 1 && correct.size() == 1
-                        ? "is the correct answer's token (id " + id + ")" : "lists token id " + id + ", a correct answer")
-                        + "; a contrastive metric would then not tell them apart whatever is patched (give another "
-                        + "token, or null when the metric needs none)");
-            }
+        OptionalInt shared = Target.sharedToken(correct, wrong);
+        if (shared.isPresent()) {
+            int id = shared.getAsInt();
+            throw where.error(field + "." + givenKey(t, "wrong"), (wrong.size() == 1 && correct.size() == 1
+                    ? "is the correct answer's token (id " + id + ")" : "lists token id " + id + ", a correct answer")
+                    + "; a contrastive metric would then not tell them apart whatever is patched (give another "
+                    + "token, or null when the metric needs none)");
         }
         return new Target(position.asInt(), correct, wrong);
     }
@@ -354,8 +355,11 @@ public final class TaskFile {
         }
     }
 
-    /** One token as {@code <key>_id} (null for none), a set as {@code <key>_ids}. */
-    private static void putAnswer(ObjectNode target, String key, List<Integer> ids) {
+    /**
+     * One answer as task files write it: one token as {@code <key>_id} (null for none), a set as {@code <key>_ids}
+     * (also for other JSON that names a target's answers, so that it reads the same).
+     */
+    public static void putAnswer(ObjectNode target, String key, List<Integer> ids) {
         if (ids.size() > 1) {
             ArrayNode a = target.putArray(key + "_ids");
             ids.forEach(a::add);
