@@ -25,10 +25,10 @@ class MetricsTest {
         float[] raw = randomLogits(3);
         try (NDManager m = DjlRuntime.newManager()) {
             NDArray logits = m.create(raw, new Shape(2 * B, S, V));
+            assertMetricsMatchTheReference(logits, raw, batch);
+            // one token each: the plain logit difference and log-probability
             float[] ld = Metrics.LOGIT_DIFF.perTarget(logits, batch, null).toFloatArray();
             float[] lp = Metrics.LOG_PROB.perTarget(logits, batch, null).toFloatArray();
-            float[] acc = Metrics.ACCURACY.perTarget(logits, batch, null).toFloatArray();
-            float[] rank = Metrics.RANK.perTarget(logits, batch, null).toFloatArray();
             for (int variant = 0; variant < 2; variant++) {
                 for (int t = 0; t < batch.targets(); t++) {
                     double[] l = logitsAt(raw, batch, variant, t);
@@ -38,9 +38,6 @@ class MetricsTest {
                     int i = variant * batch.targets() + t;
                     assertEquals(l[c] - l[batch.wrong()[t]], ld[i], 1e-5);
                     assertEquals(l[c] - lse, lp[i], 1e-5);
-                    assertEquals(l[c] == max ? 1f : 0f, acc[i]);
-                    long above = java.util.Arrays.stream(l).filter(x -> x > l[c]).count();
-                    assertEquals(above + 1, rank[i], 0f);
                 }
             }
             NDArray cleanLogProbs = Metric.atTargets(logits, batch).get(0).logSoftmax(-1);
@@ -82,37 +79,8 @@ class MetricsTest {
         float[] raw = randomLogits(7);
         try (NDManager m = DjlRuntime.newManager()) {
             NDArray logits = m.create(raw, new Shape(2 * B, S, V));
+            assertMetricsMatchTheReference(logits, raw, batch);
             float[] ld = Metrics.LOGIT_DIFF.perTarget(logits, batch, null).toFloatArray();
-            float[] lp = Metrics.LOG_PROB.perTarget(logits, batch, null).toFloatArray();
-            float[] p = Metrics.PROB.perTarget(logits, batch, null).toFloatArray();
-            float[] pd = Metrics.PROB_DIFF.perTarget(logits, batch, null).toFloatArray();
-            float[] acc = Metrics.ACCURACY.perTarget(logits, batch, null).toFloatArray();
-            float[] rank = Metrics.RANK.perTarget(logits, batch, null).toFloatArray();
-            for (int variant = 0; variant < 2; variant++) {
-                for (int t = 0; t < batch.targets(); t++) {
-                    double[] l = logitsAt(raw, batch, variant, t);
-                    double total = java.util.Arrays.stream(l).map(Math::exp).sum();
-                    double pc = 0;
-                    double pw = 0;
-                    double bestCorrect = Double.NEGATIVE_INFINITY;
-                    for (int c : batch.correctSets()[t]) {
-                        pc += Math.exp(l[c]) / total;
-                        bestCorrect = Math.max(bestCorrect, l[c]);
-                    }
-                    for (int w : batch.wrongSets()[t]) {
-                        pw += Math.exp(l[w]) / total;
-                    }
-                    int i = variant * batch.targets() + t;
-                    assertEquals(Math.log(pc) - Math.log(pw), ld[i], 1e-5);
-                    assertEquals(Math.log(pc), lp[i], 1e-5);
-                    assertEquals(pc, p[i], 1e-6);
-                    assertEquals(pc - pw, pd[i], 1e-6);
-                    double top = java.util.Arrays.stream(l).max().getAsDouble();
-                    assertEquals(bestCorrect == top ? 1f : 0f, acc[i]);
-                    double best = bestCorrect;
-                    assertEquals(java.util.Arrays.stream(l).filter(x -> x > best).count() + 1, rank[i], 0f);
-                }
-            }
             // the single-token target inside a set batch: its plain logit difference
             assertEquals(logitsAt(raw, batch, 1, 1)[2] - logitsAt(raw, batch, 1, 1)[4], ld[batch.targets() + 1], 1e-5);
         }
@@ -158,6 +126,44 @@ class MetricsTest {
                 () -> Metrics.LOGIT_DIFF_SWAPPED.check(new Task("years", List.of(years))));
         assertEquals("metric 'logit-diff-swapped' needs one correct and one wrong token per target, but task 'years' "
                 + "example 1, targets[0] has answer sets (correct 2 tokens, wrong 1)", e.getMessage());
+    }
+
+    /**
+     * Every metric per target against double-precision sums over each answer set, for both mask variants: one
+     * token is a set of one, so this also checks single-token targets.
+     */
+    private static void assertMetricsMatchTheReference(NDArray logits, float[] raw, Batch batch) {
+        float[] ld = Metrics.LOGIT_DIFF.perTarget(logits, batch, null).toFloatArray();
+        float[] lp = Metrics.LOG_PROB.perTarget(logits, batch, null).toFloatArray();
+        float[] p = Metrics.PROB.perTarget(logits, batch, null).toFloatArray();
+        float[] pd = Metrics.PROB_DIFF.perTarget(logits, batch, null).toFloatArray();
+        float[] acc = Metrics.ACCURACY.perTarget(logits, batch, null).toFloatArray();
+        float[] rank = Metrics.RANK.perTarget(logits, batch, null).toFloatArray();
+        for (int variant = 0; variant < 2; variant++) {
+            for (int t = 0; t < batch.targets(); t++) {
+                double[] l = logitsAt(raw, batch, variant, t);
+                double total = java.util.Arrays.stream(l).map(Math::exp).sum();
+                double pc = 0;
+                double pw = 0;
+                double bestCorrect = Double.NEGATIVE_INFINITY;
+                for (int c : batch.correctSets()[t]) {
+                    pc += Math.exp(l[c]) / total;
+                    bestCorrect = Math.max(bestCorrect, l[c]);
+                }
+                for (int w : batch.wrongSets()[t]) {
+                    pw += Math.exp(l[w]) / total;
+                }
+                int i = variant * batch.targets() + t;
+                assertEquals(Math.log(pc) - Math.log(pw), ld[i], 1e-5);
+                assertEquals(Math.log(pc), lp[i], 1e-5);
+                assertEquals(pc, p[i], 1e-6);
+                assertEquals(pc - pw, pd[i], 1e-6);
+                double top = java.util.Arrays.stream(l).max().getAsDouble();
+                assertEquals(bestCorrect == top ? 1f : 0f, acc[i]);
+                double best = bestCorrect;
+                assertEquals(java.util.Arrays.stream(l).filter(x -> x > best).count() + 1, rank[i], 0f);
+            }
+        }
     }
 
     private static float[] randomLogits(long seed) {
