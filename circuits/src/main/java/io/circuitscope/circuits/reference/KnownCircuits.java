@@ -46,12 +46,19 @@ public final class KnownCircuits {
     }
 
     /**
-     * The IOI circuit in GPT-2 small at edge level. Heads: {@link #ioiClasses()}. Every MLP is kept
-     * (the paper studies heads; MLPs are not knocked out). Edges, by class (ports in brackets):
-     * input and MLPs -> previous token, duplicate token [q,k,v]; -> S-inhibition [q]; -> name movers,
-     * backup and negative name movers [k,v]; previous token -> induction [k,v]; induction and duplicate
-     * token -> S-inhibition [k,v]; S-inhibition -> (backup/negative) name movers [q]; name movers of all
-     * three kinds -> logits; input, every MLP and every circuit head -> later MLPs; input and MLPs -> logits.
+     * The IOI circuit in GPT-2 small at edge level, edge for edge ACDC's canonical set (the one its
+     * published ROC AUCs are measured against). Heads: {@link #ioiClasses()}. Every MLP is kept (the
+     * paper studies heads; MLPs are not knocked out). Edges, by class (ports in brackets): input ->
+     * previous token, duplicate token [q,k,v]; -> S-inhibition [q]; -> name movers, backup and negative
+     * name movers [k,v]; every earlier MLP -> every circuit head [q,k,v]; previous token -> induction
+     * [k,v]; induction and duplicate token -> S-inhibition [k,v]; S-inhibition -> (backup/negative) name
+     * movers [q]; name movers of all three kinds -> logits; input, every MLP and every circuit head ->
+     * later MLPs; input and MLPs -> logits.
+     * <p>ACDC's class-level rules read the input as "embedding and MLPs", which alone would give MLPs
+     * only the input's ports; but its code starts from every edge among the circuit's nodes and removes
+     * only embedding -> head, head -> head and head -> logits edges, so every MLP -> head edge stays.
+     * Its count, 1,041 edges, includes each head's three q/k/v-to-head edges, which this graph does not
+     * have as edges: 1,041 - 26 x 3 = 963 here (checked by a test).
      */
     public static CircuitDocument ioi() {
         ComputationGraph g = ComputationGraph.of(gpt2Small());
@@ -73,7 +80,9 @@ public final class KnownCircuits {
                 kept = srcIsInputLike || (srcRole != null && movers.contains(srcRole));
             } else if (dstRole == null) {
                 kept = false;
-            } else if (srcIsInputLike) {
+            } else if (src.kind() == NodeKind.MLP) {
+                kept = true;
+            } else if (src.kind() == NodeKind.INPUT) {
                 kept = switch (dstRole) {
                     case "previous token", "duplicate token" -> true;
                     case "S-inhibition" -> d.port() == Port.Q;
@@ -97,10 +106,14 @@ public final class KnownCircuits {
     }
 
     /**
-     * Greater-Than in GPT-2 small (Hanna et al. 2023): early heads 0.1, 0.3, 0.5 and MLPs 0-3, mid
+     * Greater-Than in GPT-2 small (Hanna et al. 2023) at edge level, edge for edge ACDC's canonical set
+     * (the one its published ROC AUCs are measured against): early heads 0.1, 0.3, 0.5 and MLPs 0-3, mid
      * heads 5.5, 6.1, 6.9, 7.10, 8.11, 9.1, late MLPs 8-11. Edges: input -> early nodes; 0.1 -> early
      * MLPs; early heads and early MLPs -> mid heads [q,k,v]; early MLPs -> later early MLPs; mid heads
-     * -> late MLPs; late MLPs -> later late MLPs and logits; mid heads -> logits.
+     * -> late MLPs; late MLPs -> later late MLPs and logits; mid heads -> logits. ACDC adds, because
+     * Hanna et al. left the mid heads' queries clean: every MLP below layer 9 -> every later MLP below
+     * layer 9, and every earlier MLP -> each mid head's query; this brings in MLPs 4-7. ACDC's count,
+     * 262 edges, includes each head's three q/k/v-to-head edges: 262 - 9 x 3 = 235 here (checked by a test).
      */
     public static CircuitDocument greaterThan() {
         ComputationGraph g = ComputationGraph.of(gpt2Small());
@@ -108,14 +121,25 @@ public final class KnownCircuits {
         Set<String> earlyMlps = Set.of("m0", "m1", "m2", "m3");
         Set<String> midHeads = Set.of("a5.h5", "a6.h1", "a6.h9", "a7.h10", "a8.h11", "a9.h1");
         Set<String> lateMlps = Set.of("m8", "m9", "m10", "m11");
+        int lastMidLayer = 9;
         Map<String, String> roles = new LinkedHashMap<>();
         earlyHeads.forEach(h -> roles.put(h, "early head"));
         earlyMlps.forEach(h -> roles.put(h, "early MLP"));
+        for (int l = 4; l < 8; l++) {
+            roles.put("m" + l, "MLP before the year heads");
+        }
         midHeads.forEach(h -> roles.put(h, "year attention head"));
         lateMlps.forEach(h -> roles.put(h, "late MLP"));
         Predicate<Edge> rule = e -> {
             String s = e.source().name();
             String d = e.destination().node().name();
+            boolean mlpToMlp = e.source().kind() == NodeKind.MLP && e.destination().node().kind() == NodeKind.MLP;
+            if (mlpToMlp && e.destination().node().layer() < lastMidLayer) {
+                return true; // ACDC: MLPs below the last year head are interconnected
+            }
+            if (e.source().kind() == NodeKind.MLP && midHeads.contains(d) && e.destination().port() == Port.Q) {
+                return true; // ACDC: every earlier MLP feeds the year heads' queries
+            }
             boolean early = earlyHeads.contains(d) || earlyMlps.contains(d);
             if (s.equals("input")) {
                 return early;
@@ -139,8 +163,9 @@ public final class KnownCircuits {
             keep[e.index()] = rule.test(e);
         }
         return document(Circuit.of(g, keep, null), "gpt2-small-greater-than", roles,
-                "Hanna, Liu, Variengien 2023, How does GPT-2 compute greater-than? (arXiv 2305.00586); component "
-                        + "list and pairs as summarised in shared/design/prior-work.md section 3b");
+                "Hanna, Liu, Variengien 2023, How does GPT-2 compute greater-than? (arXiv 2305.00586); components "
+                        + "and edges as in ACDC's canonical Greater-Than circuit (Conmy et al. 2023, github "
+                        + "ArthurConmy/Automatic-Circuit-Discovery acdc/greaterthan/utils.py)");
     }
 
     private static CircuitDocument document(Circuit c, String name, Map<String, String> roles, String source) {

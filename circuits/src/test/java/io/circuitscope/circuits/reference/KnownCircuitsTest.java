@@ -48,6 +48,24 @@ class KnownCircuitsTest {
         assertTrue(ioi.circuit().contains("a9.h9->logits"));
         assertTrue(!ioi.circuit().contains("a7.h3->a9.h9<v>") && !ioi.circuit().contains("a5.h5->logits"));
         assertEquals("name mover", ioi.extra().get("roles").get("a9.h9").asText());
+        assertTrue(ioi.circuit().contains("m3->a5.h5<q>") && ioi.circuit().contains("m8->a9.h9<q>"),
+                "ACDC keeps every MLP -> circuit head edge, on every port");
+        assertTrue(!ioi.circuit().contains("input->a9.h9<q>") && !ioi.circuit().contains("m3->a5.h6<q>"),
+                "the embedding keeps only its class's ports; heads outside the circuit get nothing");
+    }
+
+    /**
+     * ACDC's published edge counts (App. F and G: 1,041 for IOI, 262 for Greater-Than) include each
+     * circuit head's three q/k/v-to-head edges, which are ports of one node in this graph.
+     */
+    @Test
+    void edgeCountsAreAcdcsPublishedCountsLessTheHeadsInternalEdges() {
+        CircuitDocument ioi = KnownCircuits.ioi();
+        assertEquals(1041 - 26 * 3, ioi.circuit().edgeCount());
+        CircuitDocument gt = KnownCircuits.greaterThan();
+        long gtHeads = gt.circuit().nodes().stream().filter(n -> n.name().startsWith("a")).count();
+        assertEquals(9, gtHeads);
+        assertEquals(262 - 9 * 3, gt.circuit().edgeCount());
     }
 
     @Test
@@ -56,5 +74,9 @@ class KnownCircuitsTest {
         Set<String> nodes = gt.circuit().nodes().stream().map(Node::name).collect(Collectors.toSet());
         assertTrue(nodes.containsAll(Set.of("a0.h1", "a5.h5", "a9.h1", "m9", "m10", "logits", "input")), nodes.toString());
         assertTrue(gt.circuit().contains("m9->logits") && gt.circuit().contains("a6.h9->m9"));
+        assertTrue(nodes.containsAll(Set.of("m4", "m5", "m6", "m7")), "ACDC's MLPs before the year heads");
+        assertTrue(gt.circuit().contains("m5->a9.h1<q>") && gt.circuit().contains("m4->m8"));
+        assertTrue(!gt.circuit().contains("m5->a9.h1<k>") && !gt.circuit().contains("m5->m9")
+                && !gt.circuit().contains("a0.h3->m1"));
     }
 }
