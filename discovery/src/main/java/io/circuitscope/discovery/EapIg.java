@@ -9,20 +9,22 @@ import java.util.List;
 
 /**
  * EAP with integrated gradients (Hanna et al. 2024): the gradient is averaged over {@code steps}
- * points k / steps, k = 1..steps (the paper's equation 3), of a straight path from the patched run
- * (0) to the clean run (1), and multiplied by each source's clean-minus-patched difference. Two paths:
+ * points of a straight path from the patched run (0) to the clean run (1), and multiplied by each
+ * source's clean-minus-patched difference. Two paths, each at the points the authors' code uses:
  * <ul>
  * <li>{@link Interpolation#ACTIVATIONS} ({@code eap-ig}): every edge coefficient at once, so every
  * node's output is interpolated between its patched and clean value where it joins the residual stream
- * ({@link EdgeGradients#alongStraightPath}). By completeness the edge scores sum to about
- * m(corrupted) - m(clean).</li>
+ * ({@link EdgeGradients#alongStraightPath}), at k / steps, k = 1..steps (the paper's equation 3). By
+ * completeness the edge scores sum to about m(corrupted) - m(clean). With one step this is EAP.</li>
  * <li>{@link Interpolation#INPUTS} ({@code eap-ig-inputs}, the EAP-IG authors' default, {@code EAP-IG-inputs}
  * in their code and in MIB): only the input embedding is interpolated and the model computes everything
- * else from it ({@link EdgeGradients#alongInputPath}). By completeness the embedding's out-edges sum to
- * about m(corrupted) - m(clean); one extra forward pass per batch gives the clean differences.</li>
+ * else from it ({@link EdgeGradients#alongInputPath}), at k / steps, k = 0..steps-1: their code's points
+ * (hannamw/EAP-IG, {@code get_scores_eap_ig}), which start at the patched end, so that scores compare with
+ * theirs step for step. By completeness the embedding's out-edges sum to about m(corrupted) - m(clean);
+ * one extra forward pass per batch gives the clean differences.</li>
  * </ul>
  * The steps of a batch run as one batched forward and one backward pass, as many steps per pass as fit a
- * memory budget. With one step both are EAP.
+ * memory budget.
  */
 public final class EapIg implements EdgeScorer {
     /** What moves along the straight path between the patched and the clean run. */
@@ -72,6 +74,12 @@ public final class EapIg implements EdgeScorer {
         return interpolation.key();
     }
 
+    /** One step of {@code eap-ig} is EAP, a gradient at the clean run; {@code eap-ig-inputs} starts at the patched end. */
+    @Override
+    public boolean differentiatesAtClean() {
+        return interpolation == Interpolation.ACTIVATIONS && steps == 1;
+    }
+
     /** Native memory a gradient pass keeps per token, measured on GPT-2 small (about 21 MB per token there). */
     static long bytesPerToken(ModelConfig c) {
         return 48L * c.nLayers() * c.nHeads() * c.dModel() * Float.BYTES;
@@ -94,7 +102,7 @@ public final class EapIg implements EdgeScorer {
     public EdgeScores score(TaskPatcher task, Progress progress) {
         progress.start("scoring edges (" + key() + ", " + steps + " steps)", task.batches().size());
         int perPass = stepsPerPass(task);
-        double[] grad = interpolation == Interpolation.INPUTS ? EdgeGradients.alongInputPath(task, alphas(1, steps), perPass)
+        double[] grad = interpolation == Interpolation.INPUTS ? EdgeGradients.alongInputPath(task, alphas(0, steps), perPass)
                 : alongNodeOutputs(task, perPass);
         for (int i = 0; i < grad.length; i++) {
             grad[i] = -grad[i] / steps;

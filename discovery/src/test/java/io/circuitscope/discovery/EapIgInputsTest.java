@@ -1,7 +1,6 @@
 package io.circuitscope.discovery;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
@@ -88,10 +87,11 @@ class EapIgInputsTest {
 
     @ParameterizedTest
     @MethodSource("models")
-    void halfwayAlongThePathTheGradientIsTheSlopeOfTheMetric(TinyCheckpoint checkpoint) {
-        // two steps average the gradients at alpha 1/2 and 1, and the one at 1 is EAP's: so 2 IG(2) - EAP is
-        // minus the slope of the metric, with the input halfway, along the MLP's clean-minus-corrupted output
-        // added where the logits read the residual stream
+    void eachPointOfThePathGivesTheSlopeOfTheMetricThere(TinyCheckpoint checkpoint) {
+        // the authors' points k / m, k = 0..m-1: one step is the gradient at the patched end (alpha 0), two
+        // average it with the one at alpha 1/2, so 2 IG(2) - IG(1) is the gradient halfway. Each must be minus
+        // the slope of the metric with the input there, along the MLP's clean-minus-corrupted output added
+        // where the logits read the residual stream
         try (LoadedModel loaded = TestModels.load(checkpoint)) {
             Task task = RandomTasks.make(loaded.model(), 8, 3, 6, false);
             try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(loaded.model()), task, Metrics.LOGIT_DIFF,
@@ -99,24 +99,30 @@ class EapIgInputsTest {
                 ComputationGraph g = tp.graph();
                 int mlp = g.mlpSource(0);
                 int edge = g.edgeIndex(mlp, g.logitsDestination());
-                double halfway = 2 * inputs(2).score(tp, Progress.NONE).get(edge) - new Eap().score(tp, Progress.NONE).get(edge);
+                double atPatched = inputs(1).score(tp, Progress.NONE).get(edge);
+                double halfway = 2 * inputs(2).score(tp, Progress.NONE).get(edge) - atPatched;
+                double clean = new Eap().score(tp, Progress.NONE).get(edge);
                 float eps = 1e-2f;
-                double slope = (metricHalfway(tp, mlp, eps) - metricHalfway(tp, mlp, -eps)) / (2 * eps);
-                System.out.printf("EAP-IG inputs at alpha 1/2, %s: %.6f; central difference %.6f%n", checkpoint.config().get("model_type"),
-                        halfway, -slope);
-                assertTrue(Math.abs(slope) > 1e-3, "the slope must be measurable, got " + slope);
-                assertEquals(-slope, halfway, 0.02 * Math.abs(slope) + 1e-5);
-                // and the point is inside the path: the gradient there is not the clean one
-                assertNotEquals(new Eap().score(tp, Progress.NONE).get(edge), halfway, 0.05 * Math.abs(slope));
+                for (float alpha : new float[] {0f, 0.5f}) {
+                    double slope = (metricAt(tp, alpha, mlp, eps) - metricAt(tp, alpha, mlp, -eps)) / (2 * eps);
+                    double estimate = alpha == 0f ? atPatched : halfway;
+                    System.out.printf("EAP-IG inputs at alpha %.1f, %s: %.6f; central difference %.6f%n", alpha,
+                            checkpoint.config().get("model_type"), estimate, -slope);
+                    assertTrue(Math.abs(slope) > 1e-3, "the slope must be measurable, got " + slope);
+                    assertEquals(-slope, estimate, 0.02 * Math.abs(slope) + 1e-5, "alpha " + alpha);
+                    // and the point is where it should be: the clean run's gradient (EAP) is ten times further off
+                    assertTrue(Math.abs(estimate + slope) < 0.1 * Math.abs(clean + slope),
+                            "alpha " + alpha + ": " + estimate + " is no nearer the slope there than the clean gradient " + clean);
+                }
             }
         }
     }
 
     /**
-     * The task metric with the input embedding halfway between patched and clean, and {@code eps} times the
-     * source's clean-minus-patched output added to the residual stream the logits read.
+     * The task metric with the input embedding at {@code alpha} between patched (0) and clean (1), and
+     * {@code eps} times the source's clean-minus-patched output added to the residual stream the logits read.
      */
-    private static double metricHalfway(TaskPatcher tp, int source, float eps) {
+    private static double metricAt(TaskPatcher tp, float alpha, int source, float eps) {
         int layers = tp.graph().config().nLayers();
         double total = 0;
         for (TaskPatcher.PreparedBatch p : tp.batches()) {
@@ -133,8 +139,8 @@ class EapIgInputsTest {
                 patchedSource.attach(run);
                 NDArray push = clean[0].sub(patchedSource).mul(eps);
                 Hooks hooks = Hooks.builder()
-                        .add(Intervention.apply(HookName.of(HookSite.RESID_PRE, 0), Selection.all(), "halfway",
-                                x -> x.add(patchedEmbedding).mul(0.5f)))
+                        .add(Intervention.apply(HookName.of(HookSite.RESID_PRE, 0), Selection.all(), "on the path",
+                                x -> x.mul(alpha).add(patchedEmbedding.mul(1 - alpha))))
                         .add(Intervention.apply(HookName.of(HookSite.RESID_POST, layers - 1), Selection.all(), "push",
                                 x -> x.add(push)))
                         .build();

@@ -13,6 +13,7 @@ import io.circuitscope.core.graph.TaskPatcher;
 import io.circuitscope.core.io.AtomicFile;
 import io.circuitscope.core.task.Metric;
 import io.circuitscope.core.task.Metrics;
+import io.circuitscope.discovery.EapIg;
 import io.circuitscope.discovery.EdgeScorer;
 import io.circuitscope.validation.ScoreAgreement;
 import java.io.PrintWriter;
@@ -121,9 +122,11 @@ final class CompareScorersCommand implements Callable<Integer> {
                         + "logprob or another task metric");
             }
             if (scorer.differentiatesAtClean() && m.needsCleanReference()) {
+                boolean oneIgStep = scorer instanceof EapIg;
                 throw new CommandLine.ParameterException(spec.commandLine(), "--metric " + metric + ": its gradient is "
-                        + "zero at the clean run, so " + scorer.key() + " would score 0; use logit-diff, logprob or "
-                        + "another task metric, or only eap-ig or eap-ig-inputs");
+                        + "zero at the clean run, so " + scorer.key() + (oneIgStep ? " with one step" : "")
+                        + " would score 0; " + (oneIgStep ? "use --ig-steps 2 or more, or logit-diff, logprob or another "
+                        + "task metric" : "use logit-diff, logprob or another task metric, or only eap-ig or eap-ig-inputs"));
             }
         }
         if (igSteps < 1 || batchSize < 1 || topEdges < 1 || topNodes < 1 || (exactEdges != null && exactEdges < 1)) {

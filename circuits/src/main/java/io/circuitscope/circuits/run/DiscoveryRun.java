@@ -48,10 +48,10 @@ public final class DiscoveryRun {
                     + "step function whose gradient is zero almost everywhere; use --metric logit-diff (or another task "
                     + "metric), or --method acdc or exact, which only evaluate it");
         }
-        if (Methods.differentiatesAtClean(scorerKey) && metric.needsCleanReference()) {
-            throw new IllegalArgumentException(scorerKey + " takes the gradient at the clean model, where KL divergence "
-                    + "is at its minimum and every gradient is zero; use --metric logit-diff (or another task metric) or "
-                    + "eap-ig or eap-ig-inputs");
+        if (Methods.differentiatesAtClean(scorerKey, s.igSteps()) && metric.needsCleanReference()) {
+            throw new IllegalArgumentException(scorerKey + (Methods.takesIgSteps(scorerKey) ? " with one step" : "")
+                    + " takes the gradient at the clean model, where KL divergence is at its minimum and every gradient "
+                    + "is zero; " + Methods.insteadOfCleanGradient(scorerKey));
         }
         return metric;
     }

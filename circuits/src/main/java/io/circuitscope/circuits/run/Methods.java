@@ -51,10 +51,16 @@ public final class Methods {
 
     /**
      * Whether the method (or scorer) differentiates the metric at the clean run: node AtP, and every
-     * scorer that says so ({@link EdgeScorer#differentiatesAtClean}).
+     * scorer that says so ({@link EdgeScorer#differentiatesAtClean}; for eap-ig, only with one step).
      */
-    public static boolean differentiatesAtClean(String key) {
-        return key.equals(ATP) || (isScorer(key) && scorer(key, 1).differentiatesAtClean());
+    public static boolean differentiatesAtClean(String key, int igSteps) {
+        return key.equals(ATP) || (isScorer(key) && scorer(key, Math.max(1, igSteps)).differentiatesAtClean());
+    }
+
+    /** What to use instead of a scorer that differentiates at the clean run, where KL's gradient is zero. */
+    public static String insteadOfCleanGradient(String key) {
+        return isScorer(key) && scorer(key, 1) instanceof EapIg ? "use --ig-steps 2 or more, or --metric logit-diff"
+                : "use --metric logit-diff (or another task metric), or eap-ig or eap-ig-inputs";
     }
 
     /** Whether the method (or pipeline scorer) {@code key} differentiates the metric: AtP and every gradient scorer. */

@@ -156,6 +156,10 @@ class CompareScorersCommandTest {
         assertTrue(kl.err().contains("gradient is zero at the clean run, so eap would score 0"), kl.err());
         CliRun klIg = CliRun.run("compare-scorers", "--quiet", "--metric", "kl", "--scorers", "eap-ig", "--examples", "8");
         assertEquals(0, klIg.code(), "EAP-IG integrates away from the clean run, so KL is fine: " + klIg.err());
+        CliRun klOneStep = CliRun.run("compare-scorers", "--quiet", "--metric", "kl", "--scorers", "eap-ig", "--ig-steps", "1");
+        assertEquals(2, klOneStep.code(), "one step of eap-ig is EAP, at the clean run");
+        assertTrue(klOneStep.err().contains("so eap-ig with one step would score 0; use --ig-steps 2 or more"),
+                klOneStep.err());
         CliRun exact = CliRun.run("compare-scorers", "--quiet", "--scorers", "eap,exact");
         assertEquals(2, exact.code());
         assertTrue(exact.err().contains("'exact' is what the scorers are compared with"), exact.err());
