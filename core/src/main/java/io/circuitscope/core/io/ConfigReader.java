@@ -38,15 +38,21 @@ public final class ConfigReader {
         if (!Files.isRegularFile(file)) {
             throw new CheckpointException(file + ": config.json not found");
         }
+        JsonNode root;
         try {
-            JsonNode root = new ObjectMapper().readTree(Files.readString(file));
-            if (root == null || !root.isObject()) {
-                throw new CheckpointException(file + ": not a JSON object");
-            }
-            return new ConfigReader(file, root);
+            root = new ObjectMapper().readTree(withoutByteOrderMark(Files.readString(file)));
         } catch (IOException e) {
-            throw new CheckpointException(file + ": invalid JSON (" + e.getMessage() + ")", e);
+            throw new CheckpointException(file + ": " + ReadErrors.describe(e), e);
         }
+        if (root == null || !root.isObject()) {
+            throw new CheckpointException(file + ": not a JSON object");
+        }
+        return new ConfigReader(file, root);
+    }
+
+    /** Jackson skips a UTF-8 byte-order mark in bytes but not in a string; editors on Windows write one. */
+    private static String withoutByteOrderMark(String text) {
+        return text.startsWith("\uFEFF") ? text.substring(1) : text;
     }
 
     public Path file() {

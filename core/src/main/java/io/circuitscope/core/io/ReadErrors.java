@@ -1,6 +1,5 @@
 package io.circuitscope.core.io;
 
-import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import java.io.IOException;
 import java.nio.charset.CharacterCodingException;
@@ -10,7 +9,8 @@ import java.nio.file.NoSuchFileException;
 /**
  * What went wrong reading a file, in words a user can act on: the JDK's messages name exception types or
  * repeat the path ("Input length = 1" for a file that is not UTF-8), and Jackson's end with a redacted
- * source excerpt.
+ * source excerpt
+ * ({@link JsonSyntax}).
  */
 public final class ReadErrors {
     private ReadErrors() {
@@ -27,9 +27,7 @@ public final class ReadErrors {
             return "not UTF-8 text";
         }
         if (e instanceof JsonProcessingException json) {
-            JsonLocation at = json.getLocation();
-            return "not valid JSON: " + json.getOriginalMessage()
-                    + (at == null ? "" : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")");
+            return "not valid JSON: " + JsonSyntax.describe(json, false);
         }
         if (e instanceof java.nio.file.FileSystemException fs && fs.getReason() != null) {
             return fs.getReason();

@@ -79,7 +79,7 @@ public final class SafetensorsFile extends IndexedTensorFile<SafetensorsFile.Ent
             try {
                 root = new ObjectMapper().readTree(new String(header.array(), StandardCharsets.UTF_8));
             } catch (IOException e) {
-                throw new CheckpointException(path + ": header is not valid JSON (" + e.getMessage() + ")", e);
+                throw new CheckpointException(path + ": header is " + ReadErrors.describe(e), e);
             }
             if (root == null || !root.isObject()) {
                 throw new CheckpointException(path + ": header is not a JSON object");

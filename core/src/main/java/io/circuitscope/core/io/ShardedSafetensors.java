@@ -32,7 +32,7 @@ public final class ShardedSafetensors implements TensorSource {
         try {
             root = new ObjectMapper().readTree(Files.readString(indexFile));
         } catch (IOException e) {
-            throw new CheckpointException(indexFile + ": cannot read shard index (" + e.getMessage() + ")", e);
+            throw new CheckpointException(indexFile + ": cannot read shard index: " + ReadErrors.describe(e), e);
         }
         JsonNode weightMap = root == null ? null : root.get("weight_map");
         if (weightMap == null || !weightMap.isObject()) {

@@ -107,7 +107,8 @@ public final class HubCache {
         try {
             root = new ObjectMapper().readTree(Files.readString(index));
         } catch (IOException e) {
-            throw new CheckpointException(index + ": cannot read shard index (" + e.getMessage() + ")", e);
+            throw new CheckpointException(index + ": cannot read shard index: "
+                    + io.circuitscope.core.io.ReadErrors.describe(e), e);
         }
         JsonNode map = root == null ? null : root.get("weight_map");
         if (map == null || !map.isObject()) {
