@@ -33,6 +33,8 @@ import java.util.OptionalInt;
  * <p>Given the model's vocabulary size, every token id (prompts and answers, written or tokenized) must
  * lie inside it; a wrong answer equal to the correct one is refused, since every contrastive metric
  * would then be 0 whatever is patched.
+ *
+ * <p>Integers must fit in an int: a larger one is quoted as written, never wrapped round.
  */
 public final class TaskFile {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -84,10 +86,15 @@ public final class TaskFile {
          */
         int inVocabulary(String field, int id, String what, int index) {
             if (id >= vocabSize) {
-                throw error(field, String.format(what, index) + "token id " + id + ", outside the model's vocabulary [0, "
-                        + vocabSize + ")");
+                throw outsideVocabulary(field, String.valueOf(id), what, index);
             }
             return id;
+        }
+
+        /** {@code id} as written: an id too large for an int is quoted, not wrapped round to a small one. */
+        TaskFileException outsideVocabulary(String field, String id, String what, int index) {
+            return error(field, String.format(what, index) + "token id " + id + (vocabSize == Integer.MAX_VALUE
+                    ? ", larger than any vocabulary" : ", outside the model's vocabulary [0, " + vocabSize + ")"));
         }
     }
 
@@ -107,16 +114,16 @@ public final class TaskFile {
         if (targetsNode == null || !targetsNode.isArray() || targetsNode.isEmpty()) {
             throw where.error("targets", "must be a non-empty array");
         }
+        int length = align ? Math.max(clean.length, corrupt.length) : clean.length;
         List<Target> targets = new ArrayList<>();
         for (int t = 0; t < targetsNode.size(); t++) {
-            targets.add(target(where, targetsNode.get(t), "targets[" + t + "]", tokenizer));
+            targets.add(target(where, targetsNode.get(t), "targets[" + t + "]", tokenizer, length));
         }
         if (clean.length != corrupt.length) {
             if (!align) {
                 throw where.error(null, "clean prompt is " + clean.length + " tokens but corrupt is " + corrupt.length
                         + " tokens; make them the same length or pass --align (left-pads the shorter)");
             }
-            int length = Math.max(clean.length, corrupt.length);
             int shift = length - clean.length;
             clean = leftPad(clean, length);
             corrupt = leftPad(corrupt, length);
@@ -148,7 +155,7 @@ public final class TaskFile {
             int shift = clean.length - (prompt(where, node, "clean", tokenizer)).length;
             for (int i = 0; i < noise.length; i++) {
                 JsonNode p = noiseNode.get(i);
-                if (!p.isIntegralNumber() || p.asInt() < 0 || p.asInt() + shift >= clean.length) {
+                if (!p.isIntegralNumber() || !p.canConvertToInt() || p.asInt() < 0 || p.asInt() + shift >= clean.length) {
                     throw where.error("noise_positions", "element " + i + " is not a position inside the prompt: " + p);
                 }
                 noise[i] = p.asInt() + shift;
@@ -183,10 +190,7 @@ public final class TaskFile {
             }
             int[] out = new int[ids.size()];
             for (int i = 0; i < out.length; i++) {
-                if (!ids.get(i).isIntegralNumber() || ids.get(i).asInt() < 0) {
-                    throw where.error(key + "_ids", "element " + i + " is not a non-negative integer: " + ids.get(i));
-                }
-                out[i] = where.inVocabulary(key + "_ids", ids.get(i).asInt(), "element %d is ", i);
+                out[i] = tokenId(where, key + "_ids", ids.get(i), "element %d is ", i);
             }
             return out;
         }
@@ -203,13 +207,20 @@ public final class TaskFile {
         throw where.error(key + "_ids", "is missing (give " + key + "_ids or " + key + ")");
     }
 
-    private static Target target(Where where, JsonNode t, String field, TextTokenizer tokenizer) {
+    /** One target of a prompt {@code length} tokens long. */
+    private static Target target(Where where, JsonNode t, String field, TextTokenizer tokenizer, int length) {
         if (t == null || !t.isObject()) {
             throw where.error(field, "must be an object");
         }
         JsonNode position = t.get("position");
-        if (position == null || !position.isIntegralNumber()) {
-            throw where.error(field + ".position", "is missing or not an integer");
+        if (position == null || position.isNull()) {
+            throw where.error(field + ".position", "is missing");
+        }
+        if (!position.isIntegralNumber()) {
+            throw where.error(field + ".position", "is not an integer: " + position);
+        }
+        if (!position.canConvertToInt()) { // asInt would wrap 4294967295 round to -1, the last token
+            throw where.error(field + ".position", "is " + position + " but the prompt has " + length + " tokens");
         }
         List<Integer> correct = answer(where, t, field, "correct", tokenizer, true);
         List<Integer> wrong = answer(where, t, field, "wrong", tokenizer, false);
@@ -292,8 +303,11 @@ public final class TaskFile {
     }
 
     private static int tokenId(Where where, String field, JsonNode id, String what, int index) {
-        if (!id.isIntegralNumber() || id.asInt() < 0) {
+        if (!id.isIntegralNumber() || id.bigIntegerValue().signum() < 0) {
             throw where.error(field, String.format(what, index) + "not a non-negative integer: " + id);
+        }
+        if (!id.canConvertToInt()) { // asInt would wrap 4294967297 round to 1
+            throw where.outsideVocabulary(field, id.toString(), what, index);
         }
         return where.inVocabulary(field, id.asInt(), what, index);
     }

@@ -228,4 +228,31 @@ class TaskFileTest {
         assertTrue(e.getMessage().contains("field 'targets[0].correct_ids' element 1 is token id 60, outside the model's "
                 + "vocabulary [0, 50)"), e.getMessage());
     }
+
+    /** Jackson's asInt wraps: 4294967297 was read as id 1 and position 4294967295 as -1, the last token. */
+    @Test
+    void integersTooLargeForAnIntAreRefusedAndQuotedAsWritten() throws Exception {
+        String head = "{\"clean_ids\":[1,2,3], \"corrupt_ids\":[1,4,3], \"targets\":[{\"position\":-1, ";
+        TaskFileException e = assertThrows(TaskFileException.class,
+                () -> TaskFile.read(file(head + "\"correct_id\":4294967297}]}"), null, false, 28));
+        assertTrue(e.getMessage().endsWith("task.jsonl:1: field 'targets[0].correct_id' is token id 4294967297, "
+                + "outside the model's vocabulary [0, 28)"), e.getMessage());
+        assertError(file(head + "\"correct_id\":4294967297}]}"),
+                "field 'targets[0].correct_id' is token id 4294967297, larger than any vocabulary");
+        assertError(file(head + "\"correct_id\":1, \"wrong_ids\":[2, 99999999999999999999999]}]}"),
+                "field 'targets[0].wrong_ids' element 1 is token id 99999999999999999999999, larger than any vocabulary");
+        assertError(file(head + "\"correct_id\":1, \"wrong_id\":-4294967295}]}"),
+                "field 'targets[0].wrong_id' is not a non-negative integer: -4294967295");
+        e = assertThrows(TaskFileException.class, () -> TaskFile.read(file(
+                "{\"clean_ids\":[0,99999999999,2], \"corrupt_ids\":[0,3,2], \"targets\":[{\"position\":-1, \"correct_id\":1}]}"),
+                null, false, 28));
+        assertTrue(e.getMessage().contains("field 'clean_ids' element 1 is token id 99999999999, outside"), e.getMessage());
+        assertError(file("{\"clean_ids\":[1,2,3], \"corrupt_ids\":[1,4,3], \"targets\":[{\"position\":4294967295, "
+                + "\"correct_id\":1}]}"), "field 'targets[0].position' is 4294967295 but the prompt has 3 tokens");
+        assertError(file("{\"clean_ids\":[1,2,3], \"corrupt_ids\":[1,4,3], \"noise_positions\":[4294967296], "
+                + "\"targets\":[{\"position\":-1, \"correct_id\":1}]}"),
+                "field 'noise_positions' element 0 is not a position inside the prompt: 4294967296");
+        assertError(file(head.replace("-1", "1.5") + "\"correct_id\":1}]}"),
+                "field 'targets[0].position' is not an integer: 1.5");
+    }
 }
