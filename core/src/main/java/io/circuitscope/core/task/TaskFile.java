@@ -32,7 +32,7 @@ import java.util.OptionalInt;
  *
  * <p>Given the model's vocabulary size, every token id (prompts and answers, written or tokenized) must
  * lie inside it; a wrong answer equal to the correct one is refused, since every contrastive metric
- * would then be 0 whatever is patched.
+ * would then be 0 whatever is patched, and so is an answer string the tokenizer reads as its unknown token.
  *
  * <p>Integers must fit in an int: a larger one is quoted as written, never wrapped round.
  */
@@ -321,6 +321,10 @@ public final class TaskFile {
             token = tokenizer.singleToken(text.asText());
         } catch (IllegalArgumentException e) {
             throw where.error(field, "must be one token: " + e.getMessage());
+        }
+        OptionalInt unknown = tokenizer.unknownId();
+        if (unknown.isPresent() && token == unknown.getAsInt()) { // as prompts: [UNK] would be scored as the answer
+            throw where.error(field, "is '" + text.asText() + "', text the tokenizer does not know (it is [UNK])");
         }
         return where.inVocabulary(field, token, "is ", 0);
     }

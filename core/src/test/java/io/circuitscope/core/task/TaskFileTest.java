@@ -255,4 +255,22 @@ class TaskFileTest {
         assertError(file(head.replace("-1", "1.5") + "\"correct_id\":1}]}"),
                 "field 'targets[0].position' is not an integer: 1.5");
     }
+
+    /** Prompts with [UNK] were refused, answers were not: "zebra" was scored as whatever [UNK]'s logit was. */
+    @Test
+    void anAnswerTheTokenizerDoesNotKnowIsRefused() throws Exception {
+        TinyTokenizer.writeWordLevel(dir, "the", "cat", "sat", "dog");
+        try (HfTokenizer tok = HfTokenizer.load(dir.resolve("tokenizer.json"), false)) {
+            String head = "{\"clean\":\"the cat sat\", \"corrupt\":\"the dog sat\", \"targets\":[{\"position\":-1, ";
+            Path one = file(head + "\"correct\":\"zebra\", \"wrong\":\"dog\"}]}");
+            TaskFileException e = assertThrows(TaskFileException.class, () -> TaskFile.read(one, tok, false));
+            assertTrue(e.getMessage().endsWith("task.jsonl:1: field 'targets[0].correct' is 'zebra', text the tokenizer "
+                    + "does not know (it is [UNK])"), e.getMessage());
+            Path set = file(head + "\"correct\":\"cat\", \"wrong\":[\"dog\", \"zebra\"]}]}");
+            e = assertThrows(TaskFileException.class, () -> TaskFile.read(set, tok, false));
+            assertTrue(e.getMessage().contains("field 'targets[0].wrong[1]' is 'zebra', text the tokenizer does not know"),
+                    e.getMessage());
+            assertEquals(1, TaskFile.read(file(head + "\"correct\":\"cat\", \"wrong\":\"dog\"}]}"), tok, false).size());
+        }
+    }
 }
