@@ -1,6 +1,5 @@
 package io.circuitscope.core.task;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -34,7 +33,9 @@ import java.util.OptionalInt;
  * lie inside it; a wrong answer equal to the correct one is refused, since every contrastive metric
  * would then be 0 whatever is patched, and so is an answer string the tokenizer reads as its unknown token.
  *
- * <p>Integers must fit in an int: a larger one is quoted as written, never wrapped round.
+ * <p>Each line is read strictly ({@link TaskLineJson}): one object, only the keys above, and integers that fit in
+ * an int (a larger one is quoted as written, never wrapped round). A UTF-8 byte-order mark before the first
+ * line is skipped.
  */
 public final class TaskFile {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -62,7 +63,7 @@ public final class TaskFile {
         }
         List<Example> examples = new ArrayList<>();
         for (int i = 0; i < lines.size(); i++) {
-            String line = lines.get(i).trim();
+            String line = (i == 0 ? withoutByteOrderMark(lines.get(i)) : lines.get(i)).trim();
             if (line.isEmpty() || line.startsWith("#")) {
                 continue;
             }
@@ -73,6 +74,11 @@ public final class TaskFile {
         }
         String name = file.getFileName().toString().replaceFirst("\\.jsonl?$", "");
         return new Task(name, examples);
+    }
+
+    /** The mark some editors put at the start of a UTF-8 file; circuit.json, YAML plans and CSV skip it too. */
+    private static String withoutByteOrderMark(String line) {
+        return line.startsWith("\uFEFF") ? line.substring(1) : line;
     }
 
     private record Where(Path file, int line, int vocabSize, int contextLength) {
@@ -101,12 +107,13 @@ public final class TaskFile {
     private static Example parseLine(Where where, String line, TextTokenizer tokenizer, boolean align) {
         JsonNode node;
         try {
-            node = JSON.readTree(line);
-        } catch (JsonProcessingException e) {
-            throw where.error(null, "is not valid JSON (" + e.getOriginalMessage() + ")");
+            node = TaskLineJson.object(line);
+        } catch (IllegalArgumentException e) {
+            throw where.error(null, e.getMessage());
         }
-        if (node == null || !node.isObject()) {
-            throw where.error(null, "is not a JSON object");
+        String unknown = TaskLineJson.unknownKey(node, "", TaskLineJson.EXAMPLE_KEYS, "an example");
+        if (unknown != null) {
+            throw where.error(null, unknown);
         }
         int[] clean = prompt(where, node, "clean", tokenizer);
         int[] corrupt = prompt(where, node, "corrupt", tokenizer);
@@ -211,6 +218,10 @@ public final class TaskFile {
     private static Target target(Where where, JsonNode t, String field, TextTokenizer tokenizer, int length) {
         if (t == null || !t.isObject()) {
             throw where.error(field, "must be an object");
+        }
+        String unknown = TaskLineJson.unknownKey(t, field + ".", TaskLineJson.TARGET_KEYS, "a target");
+        if (unknown != null) {
+            throw where.error(null, unknown);
         }
         JsonNode position = t.get("position");
         if (position == null || position.isNull()) {

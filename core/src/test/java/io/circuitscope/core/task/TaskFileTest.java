@@ -273,4 +273,46 @@ class TaskFileTest {
             assertEquals(1, TaskFile.read(file(head + "\"correct\":\"cat\", \"wrong\":\"dog\"}]}"), tok, false).size());
         }
     }
+
+    /** Read loosely, trailing text passed, a second object was dropped and a misspelled key was ignored. */
+    @Test
+    void aLineIsOneObjectWithOnlyTaskFileKeys() throws Exception {
+        String line = "{\"clean_ids\":[1,2,3], \"corrupt_ids\":[1,4,3], \"targets\":[{\"position\":-1, \"correct_id\":5, "
+                + "\"wrong_id\":7}]}";
+        assertError(file(line + " garbage"), "task.jsonl:1: has 'garbage' after the example's closing '}' at column "
+                + line.length() + " (one example per line)");
+        assertError(file(line + line), "task.jsonl:1: has a second JSON object after the example's closing '}'");
+        assertError(file(line.replace("\"wrong_id\"", "\"wrong_idx\"")), "task.jsonl:1: field 'targets[0].wrong_idx' is "
+                + "not a key of a target (the keys are position, correct_id, correct_ids, correct, wrong_id, wrong_ids, wrong)");
+        assertError(file(line.replace("}]}", "}], \"note\": \"x\"}")), "task.jsonl:1: field 'note' is not a key of an "
+                + "example (the keys are clean_ids, clean, corrupt_ids, corrupt, targets, noise_positions)");
+        assertError(file(line.replace("\"wrong_id\":7", "\"wrong_id\":7, \"wrong_id\":8")),
+                "task.jsonl:1: is not valid JSON: key 'wrong_id' appears twice (column ");
+        assertError(file("[" + line + "]"), "task.jsonl:1: is not a JSON object");
+
+        // Everything the writer puts out reads back: noise positions and answer sets included.
+        Path written = dir.resolve("written.jsonl");
+        TaskFile.write(written, new Task("t", List.of(new Example(new int[] {1, 2, 3}, new int[] {1, 4, 3},
+                List.of(new Target(-1, List.of(5, 6), List.of(7)), new Target(1, 5, null)), new int[] {1}))));
+        assertEquals(2, TaskFile.read(written, null, false).examples().get(0).targets().size());
+    }
+
+    /** Editors on Windows start UTF-8 files with a byte-order mark; circuit.json, plans and CSV skipped it already. */
+    @Test
+    void aByteOrderMarkBeforeTheFirstLineIsSkipped() throws Exception {
+        Path f = dir.resolve("bom.jsonl");
+        Files.write(f, ("\uFEFF{\"clean_ids\":[1,2], \"corrupt_ids\":[1,3], \"targets\":[{\"position\":-1, "
+                + "\"correct_id\":5}]}\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        assertEquals(5, TaskFile.read(f, null, false).examples().get(0).targets().get(0).correctId());
+    }
+
+    /** Jackson's message referred back into the line as "[Source: REDACTED (`StreamReadFeature...` disabled); ...]". */
+    @Test
+    void badJsonIsDescribedInPlainWordsWithItsColumn() throws Exception {
+        Path f = file("{\"clean_ids\":[1], \"corrupt_ids\":[2], \"targets\":[{\"position\":0, \"correct_id\":1}]}",
+                "{\"clean_ids\": [0,1,2");
+        TaskFileException e = assertThrows(TaskFileException.class, () -> TaskFile.read(f, null, false));
+        assertEquals(f + ":2: is not valid JSON: the line ends before the array opened at column 15 is closed with "
+                + "']' (column 21)", e.getMessage());
+    }
 }
