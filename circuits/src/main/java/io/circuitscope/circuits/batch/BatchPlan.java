@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.circuitscope.circuits.io.CircuitFileException;
+import io.circuitscope.circuits.io.CircuitJson;
 import io.circuitscope.circuits.run.DiscoverySettings;
 import io.circuitscope.circuits.run.DiscoveryRun;
 import io.circuitscope.core.graph.Ablation;
@@ -171,7 +173,30 @@ public final class BatchPlan {
             runs.add(spec(file, base, i, specs.get(i), root.has("runs") ? "runs[" + i + "]"
                     : "run " + i + " (" + origins.get(i) + ")"));
         }
+        checkReferences(file, runs);
         return new BatchPlan(file, out, runs);
+    }
+
+    /**
+     * Every reference file exists and is JSON, checked when the plan is read: a run compares with its reference only
+     * after its discovery, and a typo would otherwise fail every run that names it, each after its work.
+     */
+    private static void checkReferences(Path file, List<RunSpec> runs) {
+        runs.stream().map(RunSpec::reference).filter(java.util.Objects::nonNull).distinct().forEach(reference -> {
+            if (!Files.isRegularFile(reference) || !Files.isReadable(reference)) {
+                throw new PlanException(file + ": field 'reference': " + reference + ": " + (Files.isDirectory(reference)
+                        ? "is a folder, not a file" : Files.exists(reference) ? "cannot be read (permission denied)"
+                        : "no such file"));
+            }
+            try {
+                com.fasterxml.jackson.databind.JsonNode raw = CircuitJson.readRaw(reference);
+                if (raw == null || !raw.isObject()) {
+                    throw new CircuitFileException(reference + ": not a circuit (a JSON object)");
+                }
+            } catch (CircuitFileException e) {
+                throw new PlanException(file + ": field 'reference': " + e.getMessage());
+            }
+        });
     }
 
     private static RunSpec spec(Path file, Path base, int index, ObjectNode r, String where) {

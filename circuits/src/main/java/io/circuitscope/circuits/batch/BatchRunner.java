@@ -20,13 +20,15 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
 
 /**
  * Runs a batch plan, resumably. Finished runs (state DONE with their circuit.json on disk) are
- * skipped; a run that was RUNNING when the batch died is redone; a failed run is reported and the
- * batch goes on. Runs of the same model share one loaded copy of its weights. Every file is written
- * atomically, and the manifest after every change.
+ * skipped when they were made with what the plan now asks ({@link Resume}); a run that was RUNNING
+ * when the batch died is redone; a failed run is reported and the batch goes on. Runs of the same
+ * model share one loaded copy of its weights. Every file is written atomically, and the manifest
+ * after every change.
  */
 public final class BatchRunner {
     /** How many runs ended in each way in this invocation. */
@@ -36,16 +38,22 @@ public final class BatchRunner {
     private final Function<String, LoadedModel> loader;
     private final PrintWriter log;
     private final Function<String, Progress> progress;
+    private final boolean rerunChanged;
+    private final RunInputs inputs = new RunInputs();
 
-    public BatchRunner(Function<String, LoadedModel> loader, PrintWriter log, Function<String, Progress> progress) {
+    /** @param rerunChanged rerun finished runs made with other inputs than the plan asks, instead of refusing the plan */
+    public BatchRunner(Function<String, LoadedModel> loader, PrintWriter log, Function<String, Progress> progress,
+            boolean rerunChanged) {
         this.loader = loader;
         this.log = log;
         this.progress = progress;
+        this.rerunChanged = rerunChanged;
     }
 
     public Outcome run(BatchPlan plan) throws IOException {
-        Files.createDirectories(plan.out());
         Manifest manifest = Manifest.load(plan.out());
+        Set<String> finished = Resume.finishedRuns(plan, manifest, inputs, rerunChanged, log);
+        Files.createDirectories(plan.out());
         for (RunSpec r : plan.runs()) {
             manifest.entry(r.id());
         }
@@ -60,7 +68,7 @@ public final class BatchRunner {
         for (Map.Entry<String, List<RunSpec>> group : byModel.entrySet()) {
             List<RunSpec> todo = new ArrayList<>();
             for (RunSpec r : group.getValue()) {
-                if (isFinished(plan, manifest, r)) {
+                if (finished.contains(r.id())) {
                     skipped++;
                     log.printf("skip   %s (finished earlier)%n", r.id());
                 } else {
@@ -97,30 +105,30 @@ public final class BatchRunner {
         return new Outcome(done, failed, skipped);
     }
 
-    private static boolean isFinished(BatchPlan plan, Manifest manifest, RunSpec r) {
-        Manifest.Entry e = manifest.entry(r.id());
-        return e.state == Manifest.State.DONE && Files.isRegularFile(plan.out().resolve(r.id()).resolve("circuit.json"));
-    }
-
     private boolean runOne(BatchPlan plan, Manifest manifest, RunSpec r, LoadedModel loaded) {
-        Manifest.Entry e = manifest.entry(r.id());
-        e.state = Manifest.State.RUNNING;
-        e.error = null;
-        manifest.save();
-        log.printf("run    %s%n", r.id());
-        log.flush();
         long start = System.nanoTime();
         try {
+            Resume.supersede(plan, manifest, r, log);
+            Manifest.Entry e = manifest.entry(r.id());
+            e.state = Manifest.State.RUNNING;
+            e.error = null;
+            e.results = new LinkedHashMap<>(); // an earlier attempt's numbers are not this run's
+            e.seconds = 0;
+            e.inputs = inputs.of(r);
+            manifest.save();
+            log.printf("run    %s%n", r.id());
+            log.flush();
             Task task = r.task() == null ? PlantedModels.byArgument(r.model()).task(r.settings().seed(), r.examples())
                     : TaskFile.read(r.task(), (r.bos() ? loaded : loaded.withoutBos()).tokenizer(), r.align(),
                             loaded.model().config().vocabSize(),
                             loaded.model().config().contextLength());
+            // read before the discovery, so a bad reference fails the run before its work, not after
+            Circuit truth = reference(r, ComputationGraph.of(loaded.model().config()), loaded);
             CircuitDocument doc = DiscoveryRun.run(loaded.model(), r.model(), task, r.settings(), progress.apply(r.id()));
             Map<String, Object> results = new LinkedHashMap<>();
             results.put("edges", doc.summary().get("edges_in_graph"));
             results.put("faithfulness", doc.summary().get("faithfulness"));
             results.put("forward_passes", doc.summary().get("forward_passes"));
-            Circuit truth = reference(r, doc.circuit().graph(), loaded);
             if (truth != null) {
                 Circuit found = doc.circuit();
                 if (found.graph().positions() != truth.graph().positions()) {
@@ -144,7 +152,10 @@ public final class BatchRunner {
         }
     }
 
-    /** The plan's reference circuit or, as discover takes it, a planted model's ground truth; null without either. */
+    /**
+     * The plan's reference circuit (read against the model's graph, split as the file says) or, as discover takes it,
+     * a planted model's ground truth; null without either.
+     */
     private static Circuit reference(RunSpec r, ComputationGraph graph, LoadedModel loaded) {
         if (r.reference() != null) {
             return CircuitJson.read(r.reference(), graph).circuit();
@@ -160,6 +171,7 @@ public final class BatchRunner {
         Manifest.Entry e = manifest.entry(r.id());
         e.state = Manifest.State.FAILED;
         e.error = message;
+        e.results = new LinkedHashMap<>(); // numbers of an earlier attempt would read as this one's
         e.seconds = seconds;
         manifest.save();
         log.printf("FAILED %s: %s%n", r.id(), message);

@@ -20,12 +20,16 @@ import java.util.Map;
 public final class Manifest {
     public enum State { PENDING, RUNNING, DONE, FAILED }
 
-    /** One run's record; results are filled in when it finishes. */
+    /**
+     * One run's record; inputs (what the result depends on, {@link RunInputs}) are set when it starts, results when
+     * it finishes. Manifests written before inputs were recorded have none.
+     */
     public static final class Entry {
         public State state = State.PENDING;
         public String error;
         public double seconds;
         public Map<String, Object> results = new LinkedHashMap<>();
+        public JsonNode inputs;
     }
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -51,6 +55,7 @@ public final class Manifest {
                     if (r.has("results")) {
                         e.results = JSON.convertValue(r.get("results"), Map.class);
                     }
+                    e.inputs = r.path("inputs").isObject() ? r.get("inputs") : null;
                     m.entries.put(r.path("id").asText(), e);
                 }
             } catch (IOException e) {
@@ -69,20 +74,28 @@ public final class Manifest {
         return entries;
     }
 
+    /** One run's record as the manifest holds it. */
+    public ObjectNode json(String id) {
+        Entry e = entry(id);
+        ObjectNode r = JSON.createObjectNode();
+        r.put("id", id);
+        r.put("state", e.state.name());
+        if (e.error != null) {
+            r.put("error", e.error);
+        }
+        r.put("seconds", e.seconds);
+        r.set("results", JSON.valueToTree(e.results));
+        if (e.inputs != null) {
+            r.set("inputs", e.inputs);
+        }
+        return r;
+    }
+
     public synchronized void save() {
         ObjectNode root = JSON.createObjectNode();
         root.put("schema", "circuitscope.batch-manifest/1");
         ArrayNode runs = root.putArray("runs");
-        entries.forEach((id, e) -> {
-            ObjectNode r = runs.addObject();
-            r.put("id", id);
-            r.put("state", e.state.name());
-            if (e.error != null) {
-                r.put("error", e.error);
-            }
-            r.put("seconds", e.seconds);
-            r.set("results", JSON.valueToTree(e.results));
-        });
+        entries.forEach((id, e) -> runs.add(json(id)));
         try {
             Files.createDirectories(file.getParent());
             Path tmp = file.resolveSibling("manifest.json.tmp");

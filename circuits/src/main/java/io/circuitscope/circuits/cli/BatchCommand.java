@@ -20,6 +20,11 @@ final class BatchCommand implements Callable<Integer> {
     @Option(names = "--quiet", description = "No progress bars.")
     boolean quiet;
 
+    @Option(names = "--rerun-changed", description = "Rerun finished runs whose recorded settings, model, task file, "
+            + "reference, align or bos differ from what the plan now asks, keeping their earlier results in "
+            + "OUT/superseded/ (without it such a plan is refused).")
+    boolean rerunChanged;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -27,7 +32,7 @@ final class BatchCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         BatchPlan p = BatchPlan.read(plan);
         BatchRunner runner = new BatchRunner(model -> ModelOptions.load(model, quiet, true), spec.commandLine().getOut(),
-                id -> quiet ? Progress.NONE : new ProgressBar(spec.commandLine().getErr(), false));
+                id -> quiet ? Progress.NONE : new ProgressBar(spec.commandLine().getErr(), false), rerunChanged);
         BatchRunner.Outcome outcome = runner.run(p);
         return outcome.failed() == 0 ? 0 : 1;
     }

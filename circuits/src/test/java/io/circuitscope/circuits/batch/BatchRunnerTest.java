@@ -95,6 +95,10 @@ class BatchRunnerTest {
         StringWriter out = new StringWriter();
         assertEquals(1, cli(out, "batch", dir.resolve("missing.json").toString()));
         assertTrue(out.toString().contains("missing.json"), out.toString());
+        // a reference is read only after a run's discovery: a missing one is refused with the plan, not once per run
+        Files.writeString(bad, "{\"runs\": [{\"model\": \"model-a\", \"task\": \"task.jsonl\", \"reference\": \"nosuch.json\"}]}");
+        assertTrue(assertThrows(PlanException.class, () -> BatchPlan.read(bad)).getMessage()
+                .contains("field 'reference': " + dir.toRealPath().resolve("nosuch.json") + ": no such file"));
     }
 
     /** A run's settings that no model or task could make work are refused when the plan is read. */
@@ -203,6 +207,90 @@ class BatchRunnerTest {
         try (var files = Files.walk(runs)) {
             assertTrue(files.noneMatch(p -> p.toString().endsWith(".tmp")), "no half-written files remain");
         }
+    }
+
+    /**
+     * Run ids leave the settings out: a plan resumed after its settings changed reported every run as "finished
+     * earlier" under the new settings. Now it is refused before any run, naming the runs and the fields that differ;
+     * --rerun-changed reruns them, keeping the earlier results in OUT/superseded/.
+     */
+    @Test
+    void aResumedPlanWithOtherSettingsIsRefusedOrRerunNeverMixed() throws Exception {
+        Path plan = dir.resolve("edited.yaml");
+        String head = "out: runs/edited\nmodels: [planted:ioi]\nmethods: [acdc, eap-ig]\nseeds: [0]\n";
+        Files.writeString(plan, head + "defaults: {examples: 4}\n");
+        StringWriter first = new StringWriter();
+        assertEquals(0, cli(first, "batch", plan.toString(), "--quiet"), first.toString());
+        Path runs = dir.resolve("runs/edited");
+        String acdc = "000-planted_ioi-own-task-acdc-s0";
+        String manifest = Files.readString(runs.resolve("manifest.json"));
+
+        Files.writeString(plan, head + "defaults: {examples: 4, tau: 0.5, metric: logit-diff}\n");
+        StringWriter refused = new StringWriter();
+        assertEquals(1, cli(refused, "batch", plan.toString(), "--quiet"));
+        assertTrue(refused.toString().contains("2 finished runs in " + runs + " were made with other inputs than the "
+                + "plan now asks: " + acdc + " (tau 0.01 -> 0.5, metric kl -> logit-diff); "
+                + "001-planted_ioi-own-task-eap-ig-s0 (tau 0.01 -> 0.5, metric kl -> logit-diff); nothing was run"),
+                refused.toString());
+        assertTrue(refused.toString().contains("--rerun-changed"), refused.toString());
+        assertEquals(manifest, Files.readString(runs.resolve("manifest.json")), "nothing was run or written");
+
+        StringWriter rerun = new StringWriter();
+        assertEquals(0, cli(rerun, "batch", plan.toString(), "--quiet", "--rerun-changed"), rerun.toString());
+        assertTrue(rerun.toString().contains("2 done, 0 failed, 0 skipped"), rerun.toString());
+        assertEquals("logit-diff", method(runs.resolve(acdc)).get("metric").asText());
+        Path earlier = runs.resolve("superseded").resolve(acdc);
+        assertEquals("kl", method(earlier).get("metric").asText(), "the earlier result is kept");
+        assertEquals("DONE", new ObjectMapper().readTree(earlier.resolve("manifest-entry.json").toFile()).get("state")
+                .asText());
+
+        StringWriter resumed = new StringWriter();
+        assertEquals(0, cli(resumed, "batch", plan.toString(), "--quiet"), resumed.toString());
+        assertTrue(resumed.toString().contains("0 done, 0 failed, 2 skipped"), resumed.toString());
+        Files.writeString(plan, head + "defaults: {examples: 5, tau: 0.5, metric: logit-diff}\n");
+        StringWriter examples = new StringWriter();
+        assertEquals(1, cli(examples, "batch", plan.toString(), "--quiet"));
+        assertTrue(examples.toString().contains(acdc + " (examples 4 -> 5)"), examples.toString());
+    }
+
+    /**
+     * A task file edited since its runs finished is told by its contents; a manifest written before runs' inputs were
+     * recorded is checked against each run's circuit.json (model and settings), with a note on what it cannot check.
+     */
+    @Test
+    void anEditedTaskFileAndAnOlderManifestAreCheckedToo() throws Exception {
+        Path task = dir.resolve("edited-task.jsonl");
+        Files.copy(dir.resolve("task.jsonl"), task, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Path plan = dir.resolve("task-edit.yaml");
+        String head = "out: runs/task-edit\nmodels: [model-a]\ntasks: [edited-task.jsonl]\nmethods: [exact]\n";
+        Files.writeString(plan, head + "defaults: {metric: logit-diff}\n");
+        StringWriter first = new StringWriter();
+        assertEquals(0, cli(first, "batch", plan.toString(), "--quiet"), first.toString());
+
+        String original = Files.readString(task);
+        Files.writeString(task, original.lines().findFirst().orElseThrow() + "\n");
+        StringWriter edited = new StringWriter();
+        assertEquals(1, cli(edited, "batch", plan.toString(), "--quiet"));
+        assertTrue(edited.toString().contains("-edited-task-exact-s0 (task file changed since the run)"), edited.toString());
+        Files.writeString(task, original);
+
+        Path manifestFile = dir.resolve("runs/task-edit/manifest.json");
+        com.fasterxml.jackson.databind.node.ObjectNode manifest = (com.fasterxml.jackson.databind.node.ObjectNode)
+                new ObjectMapper().readTree(manifestFile.toFile());
+        manifest.get("runs").forEach(r -> ((com.fasterxml.jackson.databind.node.ObjectNode) r).remove("inputs"));
+        new ObjectMapper().writeValue(manifestFile.toFile(), manifest);
+        StringWriter older = new StringWriter();
+        assertEquals(0, cli(older, "batch", plan.toString(), "--quiet"), older.toString());
+        assertTrue(older.toString().contains("1 skipped") && older.toString().contains("task file contents, reference, "
+                + "align and bos could not be"), older.toString());
+        Files.writeString(plan, head + "defaults: {metric: logit-diff, batch_size: 8}\n");
+        StringWriter settings = new StringWriter();
+        assertEquals(1, cli(settings, "batch", plan.toString(), "--quiet"));
+        assertTrue(settings.toString().contains("(batch_size 16 -> 8)"), settings.toString());
+    }
+
+    private static JsonNode method(Path runFolder) throws Exception {
+        return new ObjectMapper().readTree(runFolder.resolve("circuit.json").toFile()).get("method");
     }
 
     private static List<String> doneRuns(Path runs) {

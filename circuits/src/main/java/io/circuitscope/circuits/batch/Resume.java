@@ -1,0 +1,109 @@
+package io.circuitscope.circuits.batch;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.circuitscope.core.io.ReadErrors;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Which runs of a resumed batch an earlier invocation finished with exactly what the plan now asks (same model,
+ * task file contents, reference, align, bos and settings; {@link RunInputs}). Run ids leave the settings out, so a
+ * plan edited between invocations names the same runs: a finished run recorded with other inputs is refused, naming
+ * the run and the fields that differ, or with {@code --rerun-changed} rerun with its earlier result kept in
+ * {@code OUT/superseded/} — never reported under settings it was not found with.
+ */
+final class Resume {
+    /** Where reruns put the earlier results of their runs, inside the batch's folder. */
+    static final String SUPERSEDED = "superseded";
+    private static final int LISTED = 5;
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private Resume() {
+    }
+
+    /** The ids of the finished runs to skip; refuses, before anything is run or written, runs whose inputs changed. */
+    static Set<String> finishedRuns(BatchPlan plan, Manifest manifest, RunInputs inputs, boolean rerunChanged,
+            PrintWriter log) {
+        Set<String> finished = new LinkedHashSet<>();
+        Map<String, List<String>> changed = new LinkedHashMap<>();
+        int unrecorded = 0; // finished by a version that kept no inputs in the manifest
+        for (RunSpec r : plan.runs()) {
+            Manifest.Entry e = manifest.entries().get(r.id());
+            Path circuit = plan.out().resolve(r.id()).resolve("circuit.json");
+            if (e == null || e.state != Manifest.State.DONE || !Files.isRegularFile(circuit)) {
+                continue;
+            }
+            JsonNode recorded = e.inputs;
+            if (recorded == null) {
+                try {
+                    recorded = RunInputs.fromCircuit(JSON.readTree(circuit.toFile()));
+                } catch (IOException ex) {
+                    log.printf("redo   %s (its circuit.json cannot be read: %s)%n", r.id(), ReadErrors.describe(ex));
+                    continue;
+                }
+            }
+            List<String> differences = RunInputs.differences(recorded, inputs.of(r));
+            if (!differences.isEmpty()) {
+                changed.put(r.id(), differences);
+            } else {
+                finished.add(r.id());
+                unrecorded += e.inputs == null ? 1 : 0;
+            }
+        }
+        if (!changed.isEmpty() && !rerunChanged) {
+            throw new PlanException(plan.file() + ": " + changed.size() + " finished run" + (changed.size() == 1 ? "" : "s")
+                    + " in " + plan.out() + " were made with other inputs than the plan now asks: " + listed(changed)
+                    + "; nothing was run. To keep both, give the plan another 'out'; to rerun "
+                    + (changed.size() == 1 ? "it" : "them") + " (the earlier results are kept in " + plan.out()
+                    .resolve(SUPERSEDED) + "), run the batch again with --rerun-changed");
+        }
+        changed.forEach((id, differences) -> log.printf("rerun  %s (changed: %s)%n", id, String.join(", ", differences)));
+        if (unrecorded > 0) {
+            log.printf("note: %d finished run%s recorded before the manifest kept each run's inputs: model and settings "
+                    + "were checked against circuit.json; task file contents, reference, align and bos could not be%n",
+                    unrecorded, unrecorded == 1 ? " was" : "s were");
+        }
+        log.flush();
+        return finished;
+    }
+
+    /**
+     * Moves a run's earlier result, if its folder holds one, to {@code OUT/superseded/ID} (ID.2, ID.3, ... when taken),
+     * with the manifest's record of it, so the rerun starts from an empty folder and nothing found earlier is lost.
+     */
+    static void supersede(BatchPlan plan, Manifest manifest, RunSpec r, PrintWriter log) throws IOException {
+        Path dir = plan.out().resolve(r.id());
+        if (!Files.isRegularFile(dir.resolve("circuit.json"))) {
+            return;
+        }
+        Path parent = Files.createDirectories(plan.out().resolve(SUPERSEDED));
+        Path target = parent.resolve(r.id());
+        for (int n = 2; Files.exists(target); n++) {
+            target = parent.resolve(r.id() + "." + n);
+        }
+        Files.move(dir, target);
+        BatchRunner.writeAtomically(target.resolve("manifest-entry.json"),
+                JSON.writerWithDefaultPrettyPrinter().writeValueAsString(manifest.json(r.id())));
+        log.printf("moved  %s's earlier result to %s%n", r.id(), plan.out().relativize(target));
+        log.flush();
+    }
+
+    private static String listed(Map<String, List<String>> changed) {
+        List<String> runs = new ArrayList<>();
+        changed.forEach((id, differences) -> {
+            if (runs.size() < LISTED) {
+                runs.add(id + " (" + String.join(", ", differences) + ")");
+            }
+        });
+        return String.join("; ", runs) + (changed.size() > LISTED ? "; and " + (changed.size() - LISTED) + " more" : "");
+    }
+}

@@ -1,0 +1,115 @@
+package io.circuitscope.circuits.batch;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.circuitscope.core.io.ReadErrors;
+import io.circuitscope.core.planted.PlantedModels;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What a batch run's result depends on beyond its id: the model, the task file's contents (or the size of a planted
+ * model's own task), align, bos, the reference circuit's contents and every discovery setting. Recorded in the
+ * manifest when the run starts; a finished run is reused on resume only when the plan now asks for the same.
+ */
+final class RunInputs {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Map<Path, String> digests = new HashMap<>(); // each file read once per batch
+
+    /** What the plan asks of the run now. */
+    ObjectNode of(RunSpec r) {
+        ObjectNode o = JSON.createObjectNode();
+        o.put("model", r.model());
+        if (r.task() == null) {
+            o.put("examples", r.examples());
+        } else {
+            o.put("task_sha256", digest(r.task()));
+            o.put("align", r.align());
+            o.put("bos", r.bos());
+        }
+        o.put("reference_sha256", r.reference() == null ? null : digest(r.reference()));
+        method(o, JSON.valueToTree(r.settings().asMap()));
+        return o;
+    }
+
+    /**
+     * What a circuit.json written before the manifest recorded inputs says of them: its model, its method's settings
+     * and a planted task's size. The task file, align, bos and reference are not among them, so are not compared.
+     */
+    static ObjectNode fromCircuit(JsonNode circuit) {
+        ObjectNode o = JSON.createObjectNode();
+        o.set("model", circuit.path("model").path("name"));
+        if (PlantedModels.isPlanted(circuit.path("model").path("name").asText())) {
+            o.set("examples", circuit.path("task").path("examples"));
+        }
+        method(o, circuit.path("method"));
+        return o;
+    }
+
+    /** The fields in which {@code recorded} and {@code now} differ, as "tau 0.01 -> 0.5"; fields not recorded are skipped. */
+    static List<String> differences(JsonNode recorded, ObjectNode now) {
+        List<String> out = new ArrayList<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = now.fields(); it.hasNext();) {
+            Map.Entry<String, JsonNode> field = it.next();
+            JsonNode was = recorded.get(field.getKey());
+            if (was != null && !same(was, field.getValue())) {
+                out.add(describe(field.getKey(), was, field.getValue()));
+            }
+        }
+        return out;
+    }
+
+    /** The discovery settings, under the names of a plan's keys ("method" for circuit.json's "key"). */
+    private static void method(ObjectNode o, JsonNode settings) {
+        for (Iterator<Map.Entry<String, JsonNode>> it = settings.fields(); it.hasNext();) {
+            Map.Entry<String, JsonNode> s = it.next();
+            o.set(s.getKey().equals("key") ? "method" : s.getKey(), s.getValue());
+        }
+    }
+
+    /** Equal values; numbers by value, so 16 recorded as an int equals 16 asked as a long. */
+    private static boolean same(JsonNode a, JsonNode b) {
+        if (a.isNumber() && b.isNumber()) {
+            return a.decimalValue().compareTo(b.decimalValue()) == 0;
+        }
+        return a.equals(b);
+    }
+
+    private static String describe(String field, JsonNode was, JsonNode now) {
+        if (field.endsWith("_sha256")) {
+            String file = field.substring(0, field.length() - "_sha256".length());
+            return was.isNull() ? file + " added" : now.isNull() ? file + " removed"
+                    : now.asText().startsWith("unreadable") ? file + " file " + now.asText()
+                    : file + " file changed since the run";
+        }
+        return field + " " + shown(was) + " -> " + shown(now);
+    }
+
+    private static String shown(JsonNode v) {
+        return v.isNull() || v.isMissingNode() ? "(none)" : v.asText();
+    }
+
+    /** The file's SHA-256, or why it cannot be read (a difference from any digest recorded). */
+    private String digest(Path file) {
+        return digests.computeIfAbsent(file, f -> {
+            try {
+                return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(f)));
+            } catch (IOException e) {
+                return "unreadable: " + f + ": " + ReadErrors.describe(e);
+            } catch (NoSuchAlgorithmException e) {
+                throw new IllegalStateException("every Java platform has SHA-256", e);
+            }
+        });
+    }
+}
