@@ -138,6 +138,9 @@ final class CompareScorersCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
+        // before the exact patching, which can take hours, not after it, when its numbers would have nowhere to go
+        PathChecks.fileForWriting(spec, "--out", out);
+        PathChecks.fileForWriting(spec, "--exact-cache", exactCache);
         PrintWriter stdout = spec.commandLine().getOut();
         ProgressBar progress = new ProgressBar(spec.commandLine().getErr(), quiet);
         try (ModelAndTask mt = input.open(spec, seed, quiet)) {

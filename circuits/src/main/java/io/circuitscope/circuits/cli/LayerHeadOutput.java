@@ -2,6 +2,7 @@ package io.circuitscope.circuits.cli;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import picocli.CommandLine;
 import picocli.CommandLine.Option;
 
 /** Output options of the per-head analyses (dla, heads): JSON instead of a table, and a heatmap PNG. */
@@ -11,6 +12,11 @@ final class LayerHeadOutput {
 
     @Option(names = "--png", description = "Also write a layer x head heatmap.")
     Path png;
+
+    /** Refuses a --png that cannot be written, before the analysis runs. */
+    void checkPng(CommandLine.Model.CommandSpec spec) {
+        PathChecks.fileForWriting(spec, "--png", png);
+    }
 
     /** Writes the [layer][head] values as a heatmap titled {@code title} when --png was given. */
     void writeHeatmap(double[][] values, String title) throws IOException {

@@ -58,6 +58,7 @@ final class MakeTaskCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        PathChecks.fileForWriting(spec, "--out", out);
         if (source.csv != null) {
             refuseGiven("--from-csv", "--n", "--seed");
             return convertCsv();

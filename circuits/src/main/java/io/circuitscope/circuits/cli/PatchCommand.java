@@ -96,6 +96,7 @@ final class PatchCommand implements Callable<Integer> {
                     + "corrupted run to denoise; use --direction noise (or the resample / noise corruption)");
         }
         AnalysisSupport.requireTask(task, modelOptions.model, spec, "patch");
+        PathChecks.fileForWriting(spec, "--png", png); // before the patching, not after it
         try (LoadedModel loaded = modelOptions.load()) {
             Task t = AnalysisSupport.task(task, modelOptions.model, loaded);
             PatchResult r;

@@ -84,6 +84,7 @@ final class ValidateCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
+        PathChecks.readable(spec, "--reference", referenceFile); // before the model is loaded and the circuit validated
         try (ModelAndTask loaded = ModelAndTask.open(model, taskFile, 0, seed, false, quiet, !noBos)) {
             CircuitDocument doc = CircuitJson.read(circuitFile, ComputationGraph.of(loaded.model().config()));
             RecordedModel.requireSame(circuitFile, doc.model(), loaded.model().config());
@@ -103,6 +104,10 @@ final class ValidateCommand implements Callable<Integer> {
                         + "--ablation choose others)%n", metric, ablation, circuitFile);
             }
             ComputationGraph graph = doc.circuit().graph(); // split by position when the circuit is
+            CircuitDocument reference = referenceFile == null ? null : CircuitJson.read(referenceFile, graph);
+            // another tool's file is left as it was: the result goes into a circuitscope file beside it
+            Path written = eapIgFile ? importedResultFile(circuitFile) : circuitFile;
+            PathChecks.fileForWriting(spec, eapIgFile ? "--circuit's result file" : "--circuit", written);
             Task task = loaded.task();
             Object foundOn = doc.task().get("hash");
             if (foundOn != null && !foundOn.equals(io.circuitscope.core.Hashes.of(task))) {
@@ -118,8 +123,7 @@ final class ValidateCommand implements Callable<Integer> {
                 section.put("metric", metric);
                 section.put("ablation", ablation);
                 doc = doc.withExtra("validation", section);
-                if (referenceFile != null) {
-                    CircuitDocument reference = CircuitJson.read(referenceFile, graph);
+                if (reference != null) {
                     doc = doc.withExtra("comparison", ValidationSections.comparison(tp, doc.circuit(), reference.circuit(),
                             referenceFile.getFileName().toString()));
                 } else if (loaded.reference() != null) {
@@ -132,8 +136,6 @@ final class ValidateCommand implements Callable<Integer> {
                     spec.commandLine().getErr().printf("validate: the comparison %s held is dropped; pass --reference "
                             + "to compare again under %s%n", circuitFile, metric);
                 }
-                // another tool's file is left as it was: the result goes into a circuitscope file beside it
-                Path written = eapIgFile ? importedResultFile(circuitFile) : circuitFile;
                 CircuitJson.write(written, doc);
                 if (!written.equals(circuitFile)) {
                     spec.commandLine().getErr().printf("validate: wrote %s (the circuit with its validation)%n", written);

@@ -122,17 +122,25 @@ class CompareScorersCommandTest {
         assertTrue(unknownEdge.err().contains("'edge_effects.nonsense->x': no such edge"), unknownEdge.err());
     }
 
-    /** A cache that cannot be written is refused before any patching, with the file named. */
+    /**
+     * A cache or --out file that cannot be written is refused before any patching, naming the option and the path
+     * (--out was found only after the exact patching, whose numbers were then lost).
+     */
     @Test
-    void anUnwritableExactCacheIsRefusedBeforeAnyWork() throws Exception {
+    void unwritableOutputsAreRefusedBeforeAnyWork() throws Exception {
         Path blocker = dir.resolve("a-file");
         java.nio.file.Files.writeString(blocker, "not a folder");
-        Path cache = blocker.resolve("exact.json");
-        CliRun r = CliRun.run("compare-scorers", "--quiet", "--examples", "8", "--exact-edges", "20", "--scorers", "eap",
-                "--exact-cache", cache.toString());
-        assertEquals(1, r.code());
-        assertTrue(r.err().contains(cache + ": cannot create its folder"), r.err());
-        assertTrue(!r.out().contains("exact patching of"), "nothing was patched: " + r.out());
+        Path inside = blocker.resolve("exact.json");
+        String[][] cases = {{"--exact-cache", inside.toString(), ": cannot be created: " + blocker + " is a file, not a folder"},
+                {"--out", inside.toString(), ": cannot be created: " + blocker + " is a file, not a folder"},
+                {"--out", dir.toString(), ": is a folder; give a file name"}};
+        for (String[] c : cases) {
+            CliRun r = CliRun.run("compare-scorers", "--quiet", "--examples", "8", "--exact-edges", "20", "--scorers",
+                    "eap", c[0], c[1]);
+            assertEquals(2, r.code(), r.err());
+            assertTrue(r.err().startsWith(c[0] + " " + c[1] + c[2]), r.err());
+            assertTrue(!r.out().contains("exact patching of"), "nothing was patched: " + r.out());
+        }
     }
 
     /** Exact effects of a corruption that moves nothing are round-off: refused before any edge is patched. */

@@ -1,0 +1,75 @@
+package io.circuitscope.circuits.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
+
+/**
+ * Checks of the files and folders options name, made before a command loads a model or computes anything: a typo
+ * in a path is then reported at once, naming the option and the path, not after a long run whose result has
+ * nowhere to go. Each check does nothing for an option that was not given (null).
+ */
+final class PathChecks {
+    private PathChecks() {
+    }
+
+    /** A file the command reads: it exists, is a file and can be read. */
+    static void readable(CommandSpec spec, String option, Path file) {
+        if (file == null) {
+            return;
+        }
+        refuse(spec, option, file, file.toString().isBlank() ? "names no file"
+                : Files.isDirectory(file) ? "is a folder, not a file"
+                : !Files.exists(file) ? "no such file"
+                : !Files.isReadable(file) ? "cannot be read (permission denied)" : null);
+    }
+
+    /** A folder the command writes into: an existing folder it may write in, or one it can create. */
+    static void folderForWriting(CommandSpec spec, String option, Path dir) {
+        if (dir == null) {
+            return;
+        }
+        refuse(spec, option, dir, dir.toString().isBlank() ? "names no folder"
+                : Files.isDirectory(dir) ? (Files.isWritable(dir) ? null : "cannot be written in (permission denied)")
+                : Files.exists(dir) ? "is a file, not a folder" : whyNotCreatable(dir));
+    }
+
+    /** A file the command writes: not a folder, and in a folder that exists (writable) or can be created. */
+    static void fileForWriting(CommandSpec spec, String option, Path file) {
+        if (file == null) {
+            return;
+        }
+        if (file.toString().isBlank() || Files.isDirectory(file)) {
+            refuse(spec, option, file, file.toString().isBlank() ? "names no file" : "is a folder; give a file name");
+        }
+        if (Files.exists(file) && !Files.isWritable(file)) {
+            refuse(spec, option, file, "cannot be written (permission denied)");
+        }
+        Path folder = file.getParent() != null ? file.getParent() : file.toAbsolutePath().getParent();
+        refuse(spec, option, file, Files.isDirectory(folder)
+                ? (Files.isWritable(folder) ? null : "cannot be written: " + folder + " is not writable (permission denied)")
+                : whyNotCreatable(folder));
+    }
+
+    /** Why a folder cannot be created (it or an ancestor is a file, or read-only), or null when it can. */
+    private static String whyNotCreatable(Path dir) {
+        Path ancestor = dir;
+        while (ancestor != null && !Files.exists(ancestor)) {
+            ancestor = ancestor.getParent();
+        }
+        if (ancestor == null) {
+            ancestor = dir.isAbsolute() ? dir.getRoot() : Path.of("").toAbsolutePath();
+        }
+        if (!Files.isDirectory(ancestor)) {
+            return "cannot be created: " + ancestor + " is a file, not a folder";
+        }
+        return Files.isWritable(ancestor) ? null : "cannot be created: " + ancestor + " is not writable (permission denied)";
+    }
+
+    private static void refuse(CommandSpec spec, String option, Path path, String problem) {
+        if (problem != null) {
+            throw new CommandLine.ParameterException(spec.commandLine(), option + " " + path + ": " + problem);
+        }
+    }
+}
