@@ -10,6 +10,7 @@ import io.circuitscope.circuits.render.Renderings;
 import io.circuitscope.core.Decimals;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.circuitscope.core.graph.Circuit;
+import io.circuitscope.core.graph.ComputationGraph;
 import io.circuitscope.core.graph.EdgePatcher;
 import io.circuitscope.core.graph.TaskPatcher;
 import io.circuitscope.core.task.Metrics;
@@ -121,11 +122,6 @@ final class DiscoverCommand implements Callable<Integer> {
         if (tauProblem != null) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--tau " + tauProblem);
         }
-        if (out != null && (out.toString().isBlank() || (Files.exists(out) && !Files.isDirectory(out)))) {
-            // found before the discovery runs, not after, when its result would have nowhere to go
-            throw new CommandLine.ParameterException(spec.commandLine(), "--out must name a folder"
-                    + (out.toString().isBlank() ? "" : "; " + out + " is a file"));
-        }
         DiscoverySettings settings;
         try {
             settings = new DiscoverySettings(method, scorer, candidates, tau, metric,
@@ -138,16 +134,18 @@ final class DiscoverCommand implements Callable<Integer> {
         warnAboutIgnoredOptions(settings);
         Path dir = out != null ? out
                 : Path.of("runs", "discover-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        // found before the discovery runs, not after, when its result would have nowhere to go
+        PathChecks.readable(spec, "--reference", referenceFile);
+        RunFolder folder = RunFolder.forDiscover(spec, "--out", dir);
         PrintWriter stdout = spec.commandLine().getOut();
         ProgressBar progress = new ProgressBar(spec.commandLine().getErr(), quiet);
         try (ModelAndTask mt = input.open(spec, seed, quiet)) {
+            // read against the model's graph (split as the file says) before the discovery, so a bad file costs no run
+            Circuit reference = referenceFile != null
+                    ? CircuitJson.read(referenceFile, ComputationGraph.of(mt.model().config())).circuit() : mt.reference();
             CircuitDocument doc = io.circuitscope.circuits.run.DiscoveryRun.run(mt.model(), input.model, mt.task(), settings,
                     progress);
-            Files.createDirectories(dir);
             Path file = dir.resolve("circuit.json");
-            TaskFile.write(dir.resolve("task.jsonl"), mt.task());
-            Circuit reference = referenceFile != null
-                    ? CircuitJson.read(referenceFile, doc.circuit().graph()).circuit() : mt.reference();
             if (!mt.roles().isEmpty()) {
                 doc = doc.withExtra("roles", new ObjectMapper().valueToTree(mt.roles()));
             }
@@ -155,7 +153,11 @@ final class DiscoverCommand implements Callable<Integer> {
             if (!noValidate) {
                 doc = validate(mt, doc, settings, checkedValidation, reference, progress);
             }
+            Files.createDirectories(dir);
+            folder.clearEarlierRun(List.of("circuit.json", "task.jsonl"), noRender ? List.of() : RunFolder.DRAWINGS,
+                    spec.commandLine().getErr());
             CircuitJson.write(file, doc);
+            TaskFile.write(dir.resolve("task.jsonl"), mt.task());
             stdout.printf("  wrote %s%n", file);
             if (!noRender) {
                 for (String format : Renderings.FORMATS) {

@@ -57,8 +57,20 @@ final class TrainToyCommand implements Callable<Integer> {
         }
         String command = "./circuitscope train-toy --task " + kind.key() + " --seed " + seed + " --out " + out
                 + (steps == null ? "" : " --steps " + n) + (layers == null ? "" : " --layers " + depth);
+        RunFolder folder = RunFolder.forTrainToy(spec, "--out", out); // before training, not after it
         PrintWriter stdout = spec.commandLine().getOut();
-        ToyRun.run(kind, depth, seed, n, out, command, stdout);
+        if (!folder.holdsEarlierRun()) {
+            ToyRun.run(kind, depth, seed, n, out, command, stdout);
+            return 0;
+        }
+        // the earlier run stays whole until this one is: a failed or killed run leaves no mix of the two
+        Path staging = folder.staging(stdout);
+        try {
+            ToyRun.run(kind, depth, seed, n, staging, command, stdout);
+            folder.replaceWith(staging, stdout);
+        } finally {
+            RunFolder.deleteStaging(staging);
+        }
         return 0;
     }
 }

@@ -268,7 +268,7 @@ class DiscoverCommandTest {
         CliRun onAFile = run("discover", "--model", model.toString(), "--task", task.toString(), "--quiet",
                 "--method", "eap-ig", "--metric", "logit-diff", "--edges", "5", "--out", aFile.toString());
         assertEquals(2, onAFile.code());
-        assertTrue(onAFile.err().contains("--out must name a folder; " + aFile + " is a file"), onAFile.err()); // was ": null"
+        assertTrue(onAFile.err().startsWith("--out " + aFile + ": is a file, not a folder"), onAFile.err()); // was ": null"
         assertEquals(2, run("discover", "--model", model.toString(), "--task", task.toString(), "--out", "").code());
         // settings that would fail only after the discovery ran are refused before it, naming the option
         Path notWritten = dir.resolve("not-written");
@@ -351,5 +351,89 @@ class DiscoverCommandTest {
                 dir.resolve("nope.json").toString());
         assertEquals(1, missing.code());
         assertTrue(missing.err().contains("nope.json"), missing.err());
+        // a reference that cannot be read is found before the validation, not after it (the result was lost)
+        String validated = Files.readString(circuit);
+        Path noSuch = dir.resolve("no-such-reference.json");
+        CliRun noReference2 = run("validate", "--model", model.toString(), "--task", task.toString(), "--circuit",
+                circuit.toString(), "--reference", noSuch.toString(), "--quiet");
+        assertEquals(2, noReference2.code(), noReference2.err());
+        assertTrue(noReference2.err().startsWith("--reference " + noSuch + ": no such file"), noReference2.err());
+        Path garbage = Files.writeString(dir.resolve("not-a-circuit.json"), "{\"edges\": 3}");
+        CliRun badReference = run("validate", "--model", model.toString(), "--task", task.toString(), "--circuit",
+                circuit.toString(), "--reference", garbage.toString(), "--quiet");
+        assertEquals(1, badReference.code(), badReference.err());
+        assertTrue(badReference.err().contains(garbage.toString()), badReference.err());
+        assertFalse(badReference.out().contains("validation ("), "nothing was validated: " + badReference.out());
+        assertEquals(validated, Files.readString(circuit), "the circuit is left as it was");
+    }
+
+    /** A reference or --out that would fail only after the discovery is refused before it, naming option and path. */
+    @Test
+    void badReferenceAndOutputPathsAreRefusedBeforeTheDiscovery() throws Exception {
+        Path aFile = Files.writeString(dir.resolve("plain-file"), "x");
+        Path notWritten = dir.resolve("not-written-by-path-checks");
+        Path noSuch = dir.resolve("no-such.json");
+        String[][] cases = {{"--reference", noSuch.toString(), "--out", notWritten.toString()},
+                {"--reference", dir.toString(), "--out", notWritten.toString()},
+                {"--out", aFile.resolve("sub").toString()}};
+        String[] errors = {"--reference " + noSuch + ": no such file", "--reference " + dir + ": is a folder, not a file",
+                "--out " + aFile.resolve("sub") + ": cannot be created: " + aFile + " is a file, not a folder"};
+        for (int i = 0; i < cases.length; i++) {
+            List<String> args = new ArrayList<>(List.of("discover", "--model", model.toString(), "--task",
+                    task.toString(), "--method", "eap-ig", "--metric", "logit-diff", "--edges", "5", "--quiet"));
+            args.addAll(List.of(cases[i]));
+            CliRun r = run(args.toArray(String[]::new));
+            assertEquals(2, r.code(), r.err());
+            assertTrue(r.err().startsWith(errors[i]), r.err());
+            assertFalse(r.out().contains("circuitscope discover:"), "no discovery ran: " + r.out());
+            assertFalse(Files.exists(notWritten));
+        }
+        // a file that is no circuit is read once the model is loaded, before the discovery
+        Path garbage = Files.writeString(dir.resolve("no-circuit.json"), "{\"edges\": 3}");
+        CliRun r = run("discover", "--model", model.toString(), "--task", task.toString(), "--method", "eap-ig",
+                "--metric", "logit-diff", "--edges", "5", "--quiet", "--reference", garbage.toString(), "--out",
+                notWritten.toString());
+        assertEquals(1, r.code(), r.err());
+        assertTrue(r.err().contains(garbage.toString()), r.err());
+        assertFalse(r.out().contains("circuitscope discover:"), "no discovery ran: " + r.out());
+        assertFalse(Files.exists(notWritten));
+    }
+
+    /**
+     * A run into an earlier run's folder leaves none of the earlier run's pictures beside its circuit (with
+     * --no-render they stayed, showing the earlier circuit) and says what it replaced; a folder holding a model is
+     * refused before any work, its task file left alone.
+     */
+    @Test
+    void aRunIntoAnEarlierRunsFolderReplacesAllOfIt() throws Exception {
+        Path out = dir.resolve("run-twice");
+        CliRun first = run("discover", "--model", model.toString(), "--task", task.toString(), "--method", "eap-ig",
+                "--metric", "logit-diff", "--edges", "5", "--no-validate", "--out", out.toString(), "--quiet");
+        assertEquals(0, first.code(), first.err());
+        for (String file : RunFolder.DISCOVER_FILES) {
+            assertTrue(Files.exists(out.resolve(file)), file);
+        }
+        CliRun again = run("discover", "--model", model.toString(), "--task", task.toString(), "--method", "eap",
+                "--metric", "logit-diff", "--edges", "5", "--no-validate", "--no-render", "--out", out.toString(),
+                "--quiet");
+        assertEquals(0, again.code(), again.err());
+        assertTrue(again.err().contains("note: " + out + " held an earlier run; replaced circuit.json, task.jsonl; "
+                + "removed circuit.svg, circuit.png, circuit.dot, report.html (they showed the earlier circuit"),
+                again.err());
+        for (String file : RunFolder.DRAWINGS) {
+            assertFalse(Files.exists(out.resolve(file)), file + " of the earlier circuit is left");
+        }
+        assertEquals("eap", new ObjectMapper().readTree(out.resolve("circuit.json").toFile()).get("method").get("key")
+                .asText());
+        Path toy = Files.createDirectories(dir.resolve("toy-like"));
+        Files.writeString(toy.resolve("training.json"), "{}");
+        Files.writeString(toy.resolve("task.jsonl"), "the model's own task");
+        CliRun refused = run("discover", "--model", model.toString(), "--task", task.toString(), "--method", "eap",
+                "--metric", "logit-diff", "--out", toy.toString(), "--quiet");
+        assertEquals(2, refused.code(), refused.err());
+        assertTrue(refused.err().startsWith("--out " + toy + " holds a model (train-toy's or another checkpoint): "
+                + "training.json;"), refused.err());
+        assertEquals("the model's own task", Files.readString(toy.resolve("task.jsonl")));
+        assertFalse(Files.exists(toy.resolve("circuit.json")));
     }
 }

@@ -1,0 +1,71 @@
+package io.circuitscope.circuits.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TrainToyCommandTest {
+    @TempDir
+    Path dir;
+
+    /**
+     * A folder holding another command's files is refused before training, naming them (train-toy silently
+     * overwrote a discover run's task.jsonl with its toy prompts); so is an --out that cannot be created.
+     */
+    @Test
+    void refusesAFolderHoldingAnotherCommandsFilesBeforeTraining() throws Exception {
+        Path discoverRun = Files.createDirectories(dir.resolve("discover-run"));
+        Files.writeString(discoverRun.resolve("circuit.json"), "{}");
+        Files.writeString(discoverRun.resolve("task.jsonl"), "the run's task");
+        Path loneTask = Files.createDirectories(dir.resolve("my-task"));
+        Files.writeString(loneTask.resolve("task.jsonl"), "the user's task");
+        Path batch = Files.createDirectories(dir.resolve("batch"));
+        Files.writeString(batch.resolve("manifest.json"), "{}");
+        Path aFile = Files.writeString(dir.resolve("a-file"), "x");
+        String[][] cases = {
+            {discoverRun.toString(), "--out " + discoverRun + " holds a discover run: circuit.json; train-toy would "
+                    + "overwrite its task.jsonl; give another folder"},
+            {loneTask.toString(), "--out " + loneTask + " holds files no earlier train-toy run wrote (no training.json): "
+                    + "task.jsonl; train-toy would overwrite them"},
+            {batch.toString(), "--out " + batch + " holds a batch's results: manifest.json"},
+            {aFile.resolve("toy").toString(), "--out " + aFile.resolve("toy") + ": cannot be created: " + aFile
+                    + " is a file, not a folder"}};
+        for (String[] c : cases) {
+            CliRun r = CliRun.run("train-toy", "--task", "ioi", "--steps", "1", "--layers", "1", "--out", c[0]);
+            assertEquals(2, r.code(), r.err());
+            assertTrue(r.err().startsWith(c[1]), r.err());
+            assertFalse(r.out().contains("training"), "nothing was trained: " + r.out());
+        }
+        assertEquals("the run's task", Files.readString(discoverRun.resolve("task.jsonl")));
+        assertEquals("the user's task", Files.readString(loneTask.resolve("task.jsonl")));
+        assertFalse(Files.exists(discoverRun.resolve("config.json")));
+    }
+
+    /** An earlier train-toy run is replaced whole, and only once the new one is written: no half of either stays. */
+    @Test
+    void replacesAnEarlierTrainToyRunWhole() throws Exception {
+        Path toy = dir.resolve("toy");
+        CliRun first = CliRun.run("train-toy", "--task", "ioi", "--steps", "1", "--layers", "1", "--out", toy.toString());
+        assertEquals(0, first.code(), first.err());
+        CliRun again = CliRun.run("train-toy", "--task", "ioi", "--steps", "2", "--layers", "1", "--out", toy.toString());
+        assertEquals(0, again.code(), again.err());
+        assertTrue(again.out().contains(toy + " holds an earlier train-toy run: it stays as it is until this run is "
+                + "written"), again.out());
+        assertTrue(again.out().contains("moved them into " + toy + ", replacing the earlier train-toy run's "
+                + "config.json, model.safetensors, task.jsonl, training.json, reference_circuit.json"), again.out());
+        assertEquals(2, new ObjectMapper().readTree(toy.resolve("training.json").toFile()).get("steps").asInt());
+        assertTrue(new ObjectMapper().readTree(toy.resolve("reference_circuit.json").toFile()).get("method")
+                .get("command").asText().contains("--steps 2"));
+        try (Stream<Path> files = Files.list(dir)) {
+            assertEquals(List.of("toy"), files.map(f -> f.getFileName().toString()).toList(), "no staging folder is left");
+        }
+    }
+}
