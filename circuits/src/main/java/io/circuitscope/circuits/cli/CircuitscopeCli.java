@@ -7,14 +7,15 @@ import picocli.CommandLine.Option;
 
 /**
  * The {@code circuitscope} command. Exit codes: 0 success, 2 bad usage, 1 a failed run. Errors are
- * one readable line; {@code --verbose} adds the stack trace.
+ * one readable line (a usage error adds one pointing to the command's --help); {@code --verbose} adds the
+ * stack trace.
  */
 @Command(name = "circuitscope", mixinStandardHelpOptions = true, version = "circuitscope 0.1.0",
         description = "Automated circuit discovery in transformer language models.",
         subcommands = {DiscoverCommand.class, ValidateCommand.class, RenderCommand.class, BatchCommand.class,
             TrainToyCommand.class, LogitsCommand.class, GenerateCommand.class, MakeTaskCommand.class, PatchCommand.class,
             HeadsCommand.class, LensCommand.class, DlaCommand.class, CompareScorersCommand.class,
-            CommandLine.HelpCommand.class})
+            HelpCommand.class})
 public final class CircuitscopeCli implements Runnable {
     /** svgSalamander (PNG rasterising) logs a warning per text element when Helvetica is missing; held so it is not collected. */
     private static final java.util.logging.Logger SVG_LOG = java.util.logging.Logger.getLogger("com.kitfox.svg");
@@ -43,6 +44,11 @@ public final class CircuitscopeCli implements Runnable {
         CommandLine cli = new CommandLine(new CircuitscopeCli());
         cli.setOut(out);
         cli.setErr(err);
+        cli.setParameterExceptionHandler(UsageErrors::print);
+        cli.setExecutionStrategy(parseResult -> {
+            UsageErrors.refuseUnmatched(parseResult); // picocli lets them pass when --help is among them
+            return new CommandLine.RunLast().execute(parseResult);
+        });
         cli.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             boolean verbose = false;
             for (CommandLine.ParseResult pr = parseResult; pr != null; pr = pr.subcommand()) {

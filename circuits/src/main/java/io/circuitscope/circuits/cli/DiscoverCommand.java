@@ -59,7 +59,8 @@ final class DiscoverCommand implements Callable<Integer> {
                     + "the LRP rules named (ln, identity, half, ah joined by '+', or none) (default: ${DEFAULT-VALUE}).")
     String method;
 
-    @Option(names = "--scorer", defaultValue = "eap-ig", description = "Scorer of the pipeline (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--scorer", defaultValue = "eap-ig", description = "Scorer of the pipeline: eap, eap-ig, eap-ig-inputs, "
+            + "atp-star, relp, relp-ah, exact, or relp:RULES as in --method (default: ${DEFAULT-VALUE}).")
     String scorer;
 
     @Option(names = "--candidates", defaultValue = "200",
@@ -70,7 +71,9 @@ final class DiscoverCommand implements Callable<Integer> {
     double tau;
 
     @Option(names = "--metric", defaultValue = "kl",
-            description = "kl, logit-diff, logit-diff-swapped, logprob, prob, prob-diff (default: ${DEFAULT-VALUE}).")
+            description = "kl, logit-diff, logit-diff-swapped, logprob, prob, prob-diff, accuracy or rank (default: "
+                    + "${DEFAULT-VALUE}); accuracy and rank are step functions, which no gradient scorer can follow: use "
+                    + "them with acdc, exact, or the pipeline with --scorer exact.")
     String metric;
 
     @Option(names = "--ablation", defaultValue = "resample", description = "resample, mean or zero (default: ${DEFAULT-VALUE}).")

@@ -53,9 +53,11 @@ final class RenderCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "--format must be one of " + String.join(", ", FORMATS) + ", got '" + format + "'");
         }
-        if (collapseAbove < 1 || topEdges < 0) {
-            throw new CommandLine.ParameterException(spec.commandLine(),
-                    "--collapse-above must be positive and --top-edges non-negative");
+        if (collapseAbove < 1) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--collapse-above must be >= 1, got " + collapseAbove);
+        }
+        if (topEdges < 0) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--top-edges must be >= 0, got " + topEdges);
         }
         Path file = Files.isDirectory(circuit) ? circuit.resolve("circuit.json") : circuit;
         CircuitDocument doc = CircuitJson.read(file);

@@ -103,6 +103,11 @@ public final class Methods {
         return ", or relp:RULES with RULES from " + String.join(", ", GradientRules.RULE_NAMES) + " joined by '+', or none";
     }
 
+    /** The named scorers (without the relp:RULES form). */
+    public static java.util.Set<String> scorerKeys() {
+        return java.util.Collections.unmodifiableSet(SCORERS.keySet());
+    }
+
     public static java.util.Set<String> methodKeys() {
         java.util.Set<String> keys = new java.util.LinkedHashSet<>();
         keys.add(ACDC);
