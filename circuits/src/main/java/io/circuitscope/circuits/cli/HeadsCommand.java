@@ -41,6 +41,7 @@ final class HeadsCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         boolean translation = score.equalsIgnoreCase("translation");
+        output.checkPng(spec);
         HeadScores.Kind kind = null;
         if (!translation) {
             try {

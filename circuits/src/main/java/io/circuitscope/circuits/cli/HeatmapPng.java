@@ -1,18 +1,23 @@
 package io.circuitscope.circuits.cli;
 
+import io.circuitscope.core.io.AtomicFile;
+import io.circuitscope.core.io.ReadErrors;
 import java.awt.Color;
 import java.awt.Font;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import javax.imageio.ImageIO;
 
 /**
  * A heatmap of values[row][column] as a PNG a reader can interpret on its own: a title, the layer of each row,
  * column numbers, and a colour scale with its range (blue negative, white zero, red positive, scaled to the
- * largest magnitude). Non-finite values are drawn white.
+ * largest magnitude). Non-finite values are drawn white. The file is written whole or not at all, its missing
+ * folders created.
  */
 final class HeatmapPng {
     private static final int LEFT = 44;
@@ -57,7 +62,16 @@ final class HeatmapPng {
         }
         drawScale(g, TOP + rows * cell + 12, max);
         g.dispose();
-        ImageIO.write(img, "png", file.toFile());
+        // ImageIO.write(img, "png", File) prints a stack trace and hides the path when it cannot open the file
+        try {
+            AtomicFile.write(file, tmp -> {
+                try (OutputStream out = Files.newOutputStream(tmp)) {
+                    ImageIO.write(img, "png", out);
+                }
+            });
+        } catch (IOException e) {
+            throw new IOException("cannot write " + file + ": " + ReadErrors.describe(e), e);
+        }
     }
 
     /** A bar from -max (blue) through 0 (white) to +max (red), labelled at both ends and the middle. */

@@ -96,6 +96,10 @@ final class PatchCommand implements Callable<Integer> {
                     + "corrupted run to denoise; use --direction noise (or the resample / noise corruption)");
         }
         AnalysisSupport.requireTask(task, modelOptions.model, spec, "patch");
+        if (png != null && edges) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--png draws the effects of nodes by layer; "
+                    + "it does not apply to --edges");
+        }
         PathChecks.fileForWriting(spec, "--png", png); // before the patching, not after it
         try (LoadedModel loaded = modelOptions.load()) {
             Task t = AnalysisSupport.task(task, modelOptions.model, loaded);
@@ -158,7 +162,7 @@ final class PatchCommand implements Callable<Integer> {
                             Double.isNaN(e.normalized()) ? "n/a" : Decimals.fixed(e.normalized(), 4));
                 }
             }
-            if (png != null && !edgeKeys) {
+            if (png != null) {
                 HeatmapPng.write(png, grid(r, loaded.model().config().nLayers()), 16,
                         "normalized effect (" + r.metric() + ", " + r.direction() + ")",
                         "columns: " + (site.isPerHead() ? (byPosition ? "heads x positions" : "heads")
