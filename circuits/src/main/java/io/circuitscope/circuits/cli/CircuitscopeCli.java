@@ -62,7 +62,14 @@ public final class CircuitscopeCli implements Runnable {
             commandLine.getErr().flush();
             return 1;
         });
-        int code = cli.execute(args);
+        int code;
+        try {
+            code = cli.execute(args);
+        } catch (OutOfMemoryError e) { // the checks of sizes read from files should leave this to real exhaustion
+            err.printf("error: Java ran out of memory (it may use %.1f GB here; CIRCUITSCOPE_JAVA_OPTS=-Xmx... raises "
+                    + "that)%n", Runtime.getRuntime().maxMemory() / 1e9);
+            code = 1;
+        }
         out.flush();
         err.flush();
         return code;

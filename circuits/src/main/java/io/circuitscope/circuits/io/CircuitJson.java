@@ -10,6 +10,7 @@ import io.circuitscope.core.graph.Circuit;
 import io.circuitscope.core.graph.ComputationGraph;
 import io.circuitscope.core.graph.Edge;
 import io.circuitscope.core.graph.EdgeScores;
+import io.circuitscope.core.graph.GraphTooLargeException;
 import io.circuitscope.core.graph.Node;
 import io.circuitscope.core.io.AtomicFile;
 import io.circuitscope.core.model.ModelConfig;
@@ -134,8 +135,16 @@ public final class CircuitJson {
      */
     public static CircuitDocument read(Path file) {
         Parsed p = parseChecked(file);
-        return asEvaluated(p, read(file, p, withPositions(file, p.root(),
-                ComputationGraph.of(configFromModelSection(file, p.root())))));
+        ModelConfig config = configFromModelSection(file, p.root());
+        ComputationGraph graph;
+        try {
+            graph = ComputationGraph.of(config);
+        } catch (GraphTooLargeException e) {
+            String section = p.eapIg() ? "cfg" : "model";
+            throw new CircuitFileException(file + ": fields '" + section + ".n_layers' (" + config.nLayers() + ") and '"
+                    + section + ".n_heads' (" + config.nHeads() + ") cannot be the model's: " + e.getMessage());
+        }
+        return asEvaluated(p, read(file, p, withPositions(file, p.root(), graph)));
     }
 
     /**
@@ -165,7 +174,12 @@ public final class CircuitJson {
         if (!p.isIntegralNumber() || !p.canConvertToInt() || p.asInt() < 1) {
             throw new CircuitFileException(file + ": field 'positions' must be a positive integer, got " + p);
         }
-        return graph.positions() == p.asInt() ? graph : ComputationGraph.byPosition(graph.config(), p.asInt());
+        try {
+            return graph.positions() == p.asInt() ? graph : ComputationGraph.byPosition(graph.config(), p.asInt());
+        } catch (GraphTooLargeException e) {
+            throw new CircuitFileException(file + ": field 'positions' (" + p.asInt() + ") cannot be the prompts' "
+                    + "length: " + e.getMessage());
+        }
     }
 
     /** The graph-defining config recorded in a circuit.json's model section (see {@link #read(Path)}). */
@@ -191,8 +205,8 @@ public final class CircuitJson {
             parallel = p.asBoolean();
         } else {
             JsonNode edges = root.get("edges");
-            int parallelEdges = ComputationGraph.of(ModelConfig.builder("probe").setSizes(heads, layers, heads, 1, 1, 1)
-                    .optParallelAttnMlp(true).build()).nEdges();
+            long parallelEdges = ComputationGraph.edgeCount(ModelConfig.builder("probe").setSizes(heads, layers, heads, 1, 1, 1)
+                    .optParallelAttnMlp(true).build(), 0); // counted, not built: the shape is not checked yet
             parallel = edges != null && edges.size() == parallelEdges && !edges.has("a0.h0->m0");
         }
         JsonNode family = model.get("family");

@@ -121,6 +121,13 @@ class RenderCommandTest {
         assertEquals(1, r.code());
         assertTrue(r.err().contains(bad + ": field 'roles.a9.h0'"), r.err());
 
+        // a recorded shape whose graph cannot fit: out of memory with a stack trace
+        Files.writeString(bad, Files.readString(circuit).replaceFirst("\"n_layers\" : \\d+", "\"n_layers\" : 100000"));
+        r = run("render", bad.toString(), "--format", "dot");
+        assertEquals(1, r.code());
+        assertTrue(r.err().startsWith("error: " + bad + ": fields 'model.n_layers' (100000) and 'model.n_heads'")
+                && r.err().trim().lines().count() == 1, r.err());
+
         r = run("render", circuit.toString(), "--format", "pdf");
         assertEquals(2, r.code());
         assertTrue(r.err().contains("--format must be one of svg, png, dot, html, got 'pdf'"), r.err());

@@ -157,6 +157,25 @@ class CircuitJsonTest {
         }
     }
 
+    /** A recorded shape too large to build (100,000 layers) ran out of memory with a stack trace. */
+    @Test
+    void aRecordedShapeWhoseGraphCannotFitIsNamed() throws Exception {
+        Path f = dir.resolve("huge.json");
+        Files.writeString(f, "{\"schema\": \"circuitscope.circuit/1\", \"model\": {\"n_layers\": 100000, \"n_heads\": 4}, "
+                + "\"edges\": {\"input->logits\": {\"in_graph\": true}}}");
+        String message = assertThrows(CircuitFileException.class, () -> CircuitJson.read(f)).getMessage();
+        assertTrue(message.startsWith(f + ": fields 'model.n_layers' (100000) and 'model.n_heads' (4) cannot be the "
+                + "model's: the graph of 100000 layers x 4 heads has "), message);
+
+        Files.writeString(f, "{\"schema\": \"circuitscope.circuit/1\", \"positions\": 2000000000, \"model\": "
+                + "{\"n_layers\": 2, \"n_heads\": 2}, \"edges\": {}}");
+        for (Runnable read : List.<Runnable>of(() -> CircuitJson.read(f), () -> CircuitJson.read(f, graph))) {
+            message = assertThrows(CircuitFileException.class, read::run).getMessage();
+            assertTrue(message.startsWith(f + ": field 'positions' (2000000000) cannot be the prompts' length: the "
+                    + "graph of 2 layers x 2 heads split by 2000000000 positions has "), message);
+        }
+    }
+
     @Test
     void readingWithoutTheModelNamesTheMissingField() throws Exception {
         Path f = dir.resolve("m.json");
