@@ -10,6 +10,7 @@ import io.circuitscope.core.planted.PlantedModels;
 import io.circuitscope.core.progress.Progress;
 import io.circuitscope.core.task.Task;
 import io.circuitscope.core.task.TaskFile;
+import io.circuitscope.core.task.UnequalPromptLengthsException;
 import io.circuitscope.validation.RocCurve;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -119,9 +120,7 @@ public final class BatchRunner {
             log.printf("run    %s%n", r.id());
             log.flush();
             Task task = r.task() == null ? PlantedModels.byArgument(r.model()).task(r.settings().seed(), r.examples())
-                    : TaskFile.read(r.task(), (r.bos() ? loaded : loaded.withoutBos()).tokenizer(), r.align(),
-                            loaded.model().config().vocabSize(),
-                            loaded.model().config().contextLength());
+                    : readTask(r, loaded);
             // read before the discovery, so a bad reference fails the run before its work, not after
             Circuit truth = reference(r, ComputationGraph.of(loaded.model().config()), loaded);
             CircuitDocument doc = DiscoveryRun.run(loaded.model(), r.model(), task, r.settings(), progress.apply(r.id()));
@@ -149,6 +148,16 @@ public final class BatchRunner {
             fail(manifest, r, ex.getMessage() == null ? ex.toString() : ex.getMessage().replace('\n', ' '),
                     (System.nanoTime() - start) / 1e9);
             return false;
+        }
+    }
+
+    /** The run's task file; prompts of unequal lengths are answered with the plan's way to align them. */
+    private static Task readTask(RunSpec r, LoadedModel loaded) {
+        try {
+            return TaskFile.read(r.task(), (r.bos() ? loaded : loaded.withoutBos()).tokenizer(), r.align(),
+                    loaded.model().config().vocabSize(), loaded.model().config().contextLength());
+        } catch (UnequalPromptLengthsException e) {
+            throw e.orAlign("set align: true in the plan");
         }
     }
 

@@ -29,7 +29,12 @@ final class ModelTaskOptions {
 
     /** The model and its task; a usage error when the model brings no task and none was given. */
     ModelAndTask open(CommandLine.Model.CommandSpec spec, long seed, boolean quiet) {
-        ModelAndTask mt = ModelAndTask.open(model, taskFile, examples, seed, align, quiet, !noBos);
+        ModelAndTask mt;
+        try {
+            mt = ModelAndTask.open(model, taskFile, examples, seed, align, quiet, !noBos);
+        } catch (io.circuitscope.core.task.UnequalPromptLengthsException e) {
+            throw e.orAlign("pass --align"); // this command has the option; validate and the analyses do not
+        }
         if (mt.task() == null) {
             try {
                 mt.close();

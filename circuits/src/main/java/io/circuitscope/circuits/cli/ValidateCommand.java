@@ -12,6 +12,8 @@ import io.circuitscope.core.graph.EdgePatcher;
 import io.circuitscope.core.graph.TaskPatcher;
 import io.circuitscope.core.task.Metrics;
 import io.circuitscope.core.task.Task;
+import io.circuitscope.core.task.TaskFileException;
+import io.circuitscope.core.task.UnequalPromptLengthsException;
 import io.circuitscope.validation.CircuitValidator;
 import io.circuitscope.validation.ValidationReport;
 import io.circuitscope.validation.ValidationSettings;
@@ -85,7 +87,7 @@ final class ValidateCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
         PathChecks.readable(spec, "--reference", referenceFile); // before the model is loaded and the circuit validated
-        try (ModelAndTask loaded = ModelAndTask.open(model, taskFile, 0, seed, false, quiet, !noBos)) {
+        try (ModelAndTask loaded = openModelAndTask()) {
             CircuitDocument doc = CircuitJson.read(circuitFile, ComputationGraph.of(loaded.model().config()));
             RecordedModel.requireSame(circuitFile, doc.model(), loaded.model().config());
             boolean eapIgFile = CircuitJson.isEapIgGraphFile(circuitFile);
@@ -144,6 +146,16 @@ final class ValidateCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** The model and task; prompts are judged as given, so unequal lengths point to the task discover aligned. */
+    private ModelAndTask openModelAndTask() {
+        try {
+            return ModelAndTask.open(model, taskFile, 0, seed, false, quiet, !noBos);
+        } catch (UnequalPromptLengthsException e) {
+            throw new TaskFileException(e.getMessage() + "; a circuit found with discover --align has the aligned task "
+                    + "beside it (task.jsonl)");
+        }
     }
 
     /** Where the validation of an imported circuit goes: NAME.json becomes NAME.circuitscope.json beside it. */

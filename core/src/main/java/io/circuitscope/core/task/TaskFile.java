@@ -128,8 +128,8 @@ public final class TaskFile {
         }
         if (clean.length != corrupt.length) {
             if (!align) {
-                throw where.error(null, "clean prompt is " + clean.length + " tokens but corrupt is " + corrupt.length
-                        + " tokens; make them the same length or pass --align (left-pads the shorter)");
+                throw new UnequalPromptLengthsException(where.file() + ":" + where.line() + ": clean prompt is "
+                        + clean.length + " tokens but corrupt is " + corrupt.length + " tokens; make them the same length");
             }
             int shift = length - clean.length;
             clean = leftPad(clean, length);
