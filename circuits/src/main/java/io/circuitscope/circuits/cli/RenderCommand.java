@@ -26,7 +26,7 @@ final class RenderCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "CIRCUIT", description = "A circuit.json, or the folder that holds it.")
     Path circuit;
 
-    @Option(names = "--format", defaultValue = "html", description = "svg, png, dot or html (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--format", description = "svg, png, dot or html (default: the extension of --out, else html).")
     String format;
 
     @Option(names = "--out", paramLabel = "FILE", description = "Output file (default: next to the circuit).")
@@ -48,11 +48,7 @@ final class RenderCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        String fmt = format.toLowerCase(Locale.ROOT);
-        if (!FORMATS.contains(fmt)) {
-            throw new CommandLine.ParameterException(spec.commandLine(),
-                    "--format must be one of " + String.join(", ", FORMATS) + ", got '" + format + "'");
-        }
+        String fmt = format();
         if (collapseAbove < 1) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--collapse-above must be >= 1, got " + collapseAbove);
         }
@@ -81,5 +77,33 @@ final class RenderCommand implements Callable<Integer> {
         }
         stdout.flush();
         return 0;
+    }
+
+    /**
+     * --format, else the extension of --out (x.png without --format was written as HTML), else html. An extension
+     * that names another format than --format, or that names none when --format is absent, is a usage error.
+     */
+    private String format() {
+        String given = format == null ? null : format.toLowerCase(Locale.ROOT);
+        if (given != null && !FORMATS.contains(given)) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--format must be one of " + String.join(", ", FORMATS) + ", got '" + format + "'");
+        }
+        String name = out == null || out.getFileName() == null ? "" : out.getFileName().toString();
+        int dot = name.lastIndexOf('.');
+        if (dot <= 0) { // no extension (or a dot file): nothing to go by
+            return given != null ? given : "html";
+        }
+        String extension = name.substring(dot + 1).toLowerCase(Locale.ROOT);
+        String named = extension.equals("htm") ? "html" : extension.equals("gv") ? "dot" : extension;
+        if (given == null && !FORMATS.contains(named)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--out " + out + ": the extension '." + extension
+                    + "' names no format; use .svg, .png, .dot or .html, or give --format");
+        }
+        if (given != null && FORMATS.contains(named) && !named.equals(given)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--out " + out + " is a ." + extension
+                    + " file but --format is " + given + "; make them agree");
+        }
+        return given != null ? given : named;
     }
 }

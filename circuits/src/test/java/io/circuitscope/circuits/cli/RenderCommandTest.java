@@ -51,6 +51,33 @@ class RenderCommandTest {
         assertTrue(ScreenshotCheck.distinctColours(image, 0, image.getHeight()) > 5, "the PNG is blank");
     }
 
+    /** render --out x.png without --format wrote HTML into x.png. */
+    @Test
+    void theFormatComesFromTheExtensionOfOutWhenNotGiven() throws Exception {
+        Path out = dir.resolve("by-extension");
+        assertEquals(0, run("render", circuit.toString(), "--out", out.resolve("d.png").toString()).code());
+        byte[] png = Files.readAllBytes(out.resolve("d.png"));
+        assertEquals("PNG", new String(png, 1, 3, java.nio.charset.StandardCharsets.US_ASCII), "a PNG image");
+        assertEquals(0, run("render", circuit.toString(), "--out", out.resolve("d.DOT").toString()).code());
+        assertTrue(Files.readString(out.resolve("d.DOT")).startsWith("digraph"));
+        assertEquals(0, run("render", circuit.toString(), "--out", out.resolve("d.svg").toString()).code());
+        assertTrue(Files.readString(out.resolve("d.svg")).contains("<svg"));
+        assertEquals(0, run("render", circuit.toString(), "--out", out.resolve("report").toString()).code());
+        assertTrue(Files.readString(out.resolve("report")).startsWith("<!DOCTYPE html>"), "no extension: html");
+        assertEquals(0, run("render", circuit.toString(), "--format", "dot", "--out", out.resolve("d.gv.txt").toString())
+                .code(), "an extension that names no format is taken with --format");
+
+        CliRun r = run("render", circuit.toString(), "--format", "svg", "--out", out.resolve("x.png").toString());
+        assertEquals(2, r.code());
+        assertEquals("error: --out " + out.resolve("x.png") + " is a .png file but --format is svg; make them agree",
+                r.err().lines().findFirst().orElseThrow());
+        r = run("render", circuit.toString(), "--out", out.resolve("x.pdf").toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().startsWith("error: --out " + out.resolve("x.pdf") + ": the extension '.pdf' names no format; "
+                + "use .svg, .png, .dot or .html, or give --format"), r.err());
+        assertTrue(Files.notExists(out.resolve("x.png")) && Files.notExists(out.resolve("x.pdf")));
+    }
+
     @Test
     void dotAndCollapsedDot() throws Exception {
         assertEquals(0, run("render", circuit.toString(), "--format", "dot").code());
