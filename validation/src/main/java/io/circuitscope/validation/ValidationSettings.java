@@ -15,6 +15,16 @@ public record ValidationSettings(double sufficiencyThreshold, double necessityTh
     }
 
     public ValidationSettings {
+        // faithfulness runs from 0 (the corrupted model's behaviour) to 1 (the full model's)
+        if (!(sufficiencyThreshold > 0 && sufficiencyThreshold <= 1)) {
+            throw new IllegalArgumentException("the sufficiency threshold must be in (0, 1], got " + sufficiencyThreshold);
+        }
+        if (!(necessityThreshold >= 0 && necessityThreshold < 1)) {
+            throw new IllegalArgumentException("the necessity threshold must be in [0, 1), got " + necessityThreshold);
+        }
+        if (!(minimalityThreshold >= 0)) {
+            throw new IllegalArgumentException("the minimality threshold must be >= 0, got " + minimalityThreshold);
+        }
         if (!(confidence > 0 && confidence < 1)) {
             throw new IllegalArgumentException("confidence must be in (0, 1), got " + confidence);
         }

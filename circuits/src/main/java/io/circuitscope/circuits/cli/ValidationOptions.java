@@ -28,6 +28,16 @@ final class ValidationOptions {
         requireFinite(spec, "--sufficiency", sufficiency);
         requireFinite(spec, "--necessity", necessity);
         requireFinite(spec, "--minimality", minimality);
+        // faithfulness is 1 for the full model's behaviour and 0 for the corrupted model's; a threshold outside
+        // gave verdicts like "sufficient: false (>= 5.00)" and an overshoot limit of 2 - 5
+        if (!(sufficiency > 0 && sufficiency <= 1)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--sufficiency must be in (0, 1], the share of "
+                    + "the model's behaviour the circuit must recover, got " + sufficiency);
+        }
+        if (!(necessity >= 0 && necessity < 1)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--necessity must be in [0, 1), the share of the "
+                    + "behaviour allowed to remain with the circuit corrupted, got " + necessity);
+        }
         if (minimality < 0) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--minimality must be >= 0, got " + minimality);
         }
