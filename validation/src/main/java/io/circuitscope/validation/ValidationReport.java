@@ -42,8 +42,14 @@ public record ValidationReport(
         return components.stream().filter(c -> !c.minimal()).toList();
     }
 
+    /** Every component matters; vacuously true for an empty circuit, so read it with {@link #minimalityApplies}. */
     public boolean minimal() {
         return nonMinimal().isEmpty();
+    }
+
+    /** Whether the circuit has components to judge: minimality of an empty circuit is no verdict, not a pass. */
+    public boolean minimalityApplies() {
+        return !components.isEmpty();
     }
 
     /**

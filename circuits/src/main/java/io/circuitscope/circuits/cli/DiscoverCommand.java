@@ -230,9 +230,11 @@ final class DiscoverCommand implements Callable<Integer> {
             section.put("ablation", settings.ablation().name().toLowerCase(java.util.Locale.ROOT));
             doc = doc.withExtra("validation", section);
             PrintWriter out = spec.commandLine().getOut();
-            out.printf("  validation: faithfulness %s, sufficient %s, necessary %s, minimal %s (%d of %d components)%s%n",
-                    report.faithfulness(), report.sufficient(), report.necessary(), report.minimal(),
-                    report.components().size() - report.nonMinimal().size(), report.components().size(),
+            out.printf("  validation: faithfulness %s, sufficient %s, necessary %s, minimal %s%s%n",
+                    report.faithfulness(), report.sufficient(), report.necessary(), !report.minimalityApplies()
+                            ? "n/a (the circuit has no components)"
+                            : report.minimal() + String.format(" (%d of %d components)",
+                                    report.components().size() - report.nonMinimal().size(), report.components().size()),
                     notMinimal(report.nonMinimal(), vs.minimalityThreshold()));
             if (report.overshoots()) {
                 out.println("  " + ValidationNotes.OVERSHOOT);
@@ -245,8 +247,8 @@ final class DiscoverCommand implements Callable<Integer> {
                 com.fasterxml.jackson.databind.node.ObjectNode cmp = ValidationSections.comparison(tp, doc.circuit(),
                         reference, referenceName(mt));
                 doc = doc.withExtra("comparison", cmp);
-                out.printf("  vs %s: edge precision %.3f, recall %.3f, ROC AUC %s%n", referenceName(mt),
-                        cmp.get("edge_precision").asDouble(), cmp.get("edge_recall").asDouble(),
+                out.printf("  vs %s: edge precision %s, recall %.3f, ROC AUC %s%n", referenceName(mt),
+                        ValidationNotes.ratio(cmp.get("edge_precision")), cmp.get("edge_recall").asDouble(),
                         cmp.has("auc") ? String.format("%.3f", cmp.get("auc").asDouble()) : "n/a");
             }
             return doc;
@@ -260,6 +262,9 @@ final class DiscoverCommand implements Callable<Integer> {
                 Integer.valueOf(1).equals(doc.task().get("examples")) ? "" : "s");
         out.printf("  circuit: %s of %s edges, %s nodes%n", s.get("edges_in_graph"), s.get("edges_total"),
                 s.get("nodes_in_graph"));
+        if (s.get("empty_circuit") != null) {
+            out.printf("  note: the circuit is empty: %s%n", s.get("empty_circuit"));
+        }
         out.printf("  metric %s: clean %s, corrupted %s, circuit %s -> faithfulness %s%n", s.get("metric"),
                 Decimals.fixed((Double) s.get("clean"), 4), Decimals.fixed((Double) s.get("corrupted"), 4),
                 Decimals.fixed((Double) s.get("circuit"), 4), Decimals.fixed((Double) s.get("faithfulness"), 3));

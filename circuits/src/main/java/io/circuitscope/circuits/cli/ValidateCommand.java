@@ -172,6 +172,9 @@ final class ValidateCommand implements Callable<Integer> {
             return;
         }
         out.printf("validation (%s, %s ablation; 95%% bootstrap intervals over %d resamples):%n", metric, ablation, validation.bootstrap);
+        if (!r.minimalityApplies()) {
+            out.println("  " + ValidationNotes.EMPTY);
+        }
         out.printf("  faithfulness              %s  sufficient: %s (>= %.2f)%n", r.faithfulness(), r.sufficient(), validation.sufficiency);
         if (r.overshoots()) {
             out.println("  " + ValidationNotes.OVERSHOOT);
@@ -184,15 +187,19 @@ final class ValidateCommand implements Callable<Integer> {
                 validation.necessity);
         out.printf("  incompleteness            %s  (max %.4f over %d subsets)%n", r.incompleteness(), r.maxIncompleteness(),
                 validation.completenessSamples);
-        out.printf("  minimal: %s (%d of %d components change faithfulness by >= %.3f when removed)%n", r.minimal(),
-                r.components().size() - r.nonMinimal().size(), r.components().size(), validation.minimality);
+        if (r.minimalityApplies()) {
+            out.printf("  minimal: %s (%d of %d components change faithfulness by >= %.3f when removed)%n", r.minimal(),
+                    r.components().size() - r.nonMinimal().size(), r.components().size(), validation.minimality);
+        } else {
+            out.println("  minimal: n/a (the circuit has no components)");
+        }
         for (ValidationReport.ComponentScore c : r.nonMinimal()) {
             out.printf("    not minimal: %-28s drop %.4f%n", c.name(), c.score());
         }
         if (comparison != null) {
-            out.printf("  vs %s: edge precision %.3f recall %.3f, node precision %.3f recall %.3f, AUC %s, CPR %.3f, CMD %.3f%n",
-                    comparison.get("reference").asText(), comparison.get("edge_precision").asDouble(),
-                    comparison.get("edge_recall").asDouble(), comparison.get("node_precision").asDouble(),
+            out.printf("  vs %s: edge precision %s recall %.3f, node precision %s recall %.3f, AUC %s, CPR %.3f, CMD %.3f%n",
+                    comparison.get("reference").asText(), ValidationNotes.ratio(comparison.get("edge_precision")),
+                    comparison.get("edge_recall").asDouble(), ValidationNotes.ratio(comparison.get("node_precision")),
                     comparison.get("node_recall").asDouble(),
                     comparison.has("auc") ? String.format("%.3f", comparison.get("auc").asDouble()) : "n/a",
                     comparison.get("cpr").asDouble(), comparison.get("cmd").asDouble());

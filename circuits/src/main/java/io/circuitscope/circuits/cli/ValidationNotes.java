@@ -13,7 +13,16 @@ final class ValidationNotes {
     static final String UNSTABLE = "note: on some resamples the clean-corrupted gap nearly vanishes or flips, so the "
             + "intervals of these ratios are unreliable: the corruption's effect differs widely between prompts";
 
+    static final String EMPTY = "note: the circuit is empty (no edge is in it): it is judged as the fully corrupted "
+            + "model, and minimality has nothing to judge";
+
     private ValidationNotes() {
+    }
+
+    /** A precision or recall from the comparison; an empty circuit's precision is 0 / 0, stored as NaN. */
+    static String ratio(com.fasterxml.jackson.databind.JsonNode value) {
+        double v = value.asDouble();
+        return Double.isNaN(v) || value.asText().equals("NaN") ? "n/a" : String.format(Locale.ROOT, "%.3f", v);
     }
 
     /** Notes for each verdict the estimate gives but the whole confidence interval does not (or the reverse). */

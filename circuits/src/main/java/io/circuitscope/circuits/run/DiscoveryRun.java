@@ -67,14 +67,18 @@ public final class DiscoveryRun {
             Circuit circuit;
             EdgeScores scores;
             Map<String, Object> extraSummary = new LinkedHashMap<>();
+            String whyEmpty; // what an empty circuit means for this method
             if (s.method().equals(Methods.ACDC)) {
                 circuit = new Acdc(s.tau()).search(tp, null, progress);
                 scores = circuit.scores();
+                whyEmpty = "ACDC kept no path from input to logits at tau " + s.tau() + " (a smaller --tau keeps more)";
             } else if (s.method().equals(Methods.ATP)) {
                 // node scores choose the circuit; edges carry EAP scores, whose sums per node are the AtP scores
                 NodeScores nodes = new Atp().score(tp, progress);
                 scores = new Eap().score(tp, progress);
                 circuit = nodes.circuitOfTop(s.nodes(), scores).pruned();
+                whyEmpty = s.nodes() == 0 ? "--nodes 0 keeps no node" : "the edges of the " + s.nodes() + " top AtP "
+                        + "nodes form no path from input to logits, so pruning removed them all (more --nodes keeps more)";
             } else if (s.method().equals(Methods.PIPELINE)) {
                 EdgeScorer scorer = Methods.scorer(s.scorer(), s.igSteps());
                 Pipeline.Result r = new Pipeline(scorer,
@@ -84,6 +88,9 @@ public final class DiscoveryRun {
                 circuit = r.circuit().withScores(r.scores());
                 scores = r.scores();
                 extraSummary.put("candidates_verified", r.candidates());
+                whyEmpty = r.candidates() == 0 ? "--candidates " + s.candidates() + " selected no edge, so ACDC had "
+                        + "nothing to verify" : "ACDC kept no path from input to logits among the " + r.candidates()
+                        + " candidate edges at tau " + s.tau() + " (a smaller --tau, or more --candidates, keeps more)";
                 if (r.bound() != null) {
                     extraSummary.put("false_negative_bound", summary(r.bound()));
                 }
@@ -93,6 +100,9 @@ public final class DiscoveryRun {
                 putCompleteness(extraSummary, scorer, tp, scores);
                 boolean[] kept = scores.topK(s.edges());
                 circuit = Circuit.of(tp.graph(), kept, scores).pruned();
+                whyEmpty = s.edges() == 0 ? "--edges 0 keeps no edge" : "the " + Math.min(s.edges(), tp.graph().nEdges())
+                        + " top-scored edges form no path from input to logits, so pruning removed them all (more "
+                        + "--edges keeps more)";
                 if (!s.method().equals("exact") && Math.min(s.edges(), tp.graph().nEdges()) < tp.graph().nEdges()) {
                     // AtP*'s diagnostic for any cheap scorer: how many edges with an effect of tau or more
                     // could the ranking have left out?
@@ -122,6 +132,9 @@ public final class DiscoveryRun {
                 summary.put("positions", tp.graph().positions());
             }
             summary.put("nodes_in_graph", circuit.nodes().size());
+            if (circuit.edgeCount() == 0) {
+                summary.put("empty_circuit", whyEmpty);
+            }
             summary.put("forward_passes", tp.forwardPasses());
             summary.put("seconds", (System.nanoTime() - start) / 1e9);
             summary.putAll(extraSummary);

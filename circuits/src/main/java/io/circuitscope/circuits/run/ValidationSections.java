@@ -32,7 +32,11 @@ public final class ValidationSections {
         o.put("necessary", r.necessary());
         o.put("sufficient_over_interval", r.sufficientOverInterval());
         o.put("necessary_over_interval", r.necessaryOverInterval());
-        o.put("minimal", r.minimal());
+        if (r.minimalityApplies()) {
+            o.put("minimal", r.minimal());
+        } else {
+            o.putNull("minimal"); // an empty circuit: no components, no verdict
+        }
         o.put("overshoots", r.overshoots());
         o.put("intervals_stable", r.intervalsStable());
         row(rows, "clean-corrupted gap, share of the task's", r.gapShare(), null, null);
