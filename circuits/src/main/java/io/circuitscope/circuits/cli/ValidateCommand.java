@@ -97,13 +97,17 @@ final class ValidateCommand implements Callable<Integer> {
                         doc.method().get("format"), doc.circuit().edgeCount(), doc.method().get("pruned_edges"));
             }
             // a circuit is judged by the metric and ablation it was found with, unless the user asks otherwise
-            boolean inheritedMetric = metric == null && doc.method().get("metric") != null;
-            boolean inheritedAblation = ablation == null && doc.method().get("ablation") != null;
-            metric = metric != null ? metric : inheritedMetric ? doc.method().get("metric").toString() : "kl";
-            ablation = ablation != null ? ablation : inheritedAblation ? doc.method().get("ablation").toString() : "resample";
-            if (inheritedMetric || inheritedAblation) {
-                spec.commandLine().getErr().printf("validate: %s and %s ablation, as recorded in %s (--metric and "
-                        + "--ablation choose others)%n", metric, ablation, circuitFile);
+            Object recordedMetric = doc.method().get("metric");
+            Object recordedAblation = doc.method().get("ablation");
+            boolean metricGiven = metric != null;
+            boolean ablationGiven = ablation != null;
+            metric = metricGiven ? metric : recordedMetric != null ? recordedMetric.toString() : "kl";
+            ablation = ablationGiven ? ablation : recordedAblation != null ? recordedAblation.toString() : "resample";
+            String provenance = JudgingChoice.provenance(circuitFile,
+                    JudgingChoice.metric(metric, metricGiven, recordedMetric),
+                    JudgingChoice.ablation(ablation, ablationGiven, recordedAblation));
+            if (provenance != null) {
+                spec.commandLine().getErr().println("validate: " + provenance);
             }
             ComputationGraph graph = doc.circuit().graph(); // split by position when the circuit is
             CircuitDocument reference = referenceFile == null ? null : CircuitJson.read(referenceFile, graph);
