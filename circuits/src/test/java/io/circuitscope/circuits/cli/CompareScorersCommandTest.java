@@ -138,7 +138,7 @@ class CompareScorersCommandTest {
             CliRun r = CliRun.run("compare-scorers", "--quiet", "--examples", "8", "--exact-edges", "20", "--scorers",
                     "eap", c[0], c[1]);
             assertEquals(2, r.code(), r.err());
-            assertTrue(r.err().startsWith(c[0] + " " + c[1] + c[2]), r.err());
+            assertTrue(r.err().startsWith("error: " + c[0] + " " + c[1] + c[2]), r.err());
             assertTrue(!r.out().contains("exact patching of"), "nothing was patched: " + r.out());
         }
     }

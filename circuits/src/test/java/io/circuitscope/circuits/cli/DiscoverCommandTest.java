@@ -268,7 +268,7 @@ class DiscoverCommandTest {
         CliRun onAFile = run("discover", "--model", model.toString(), "--task", task.toString(), "--quiet",
                 "--method", "eap-ig", "--metric", "logit-diff", "--edges", "5", "--out", aFile.toString());
         assertEquals(2, onAFile.code());
-        assertTrue(onAFile.err().startsWith("--out " + aFile + ": is a file, not a folder"), onAFile.err()); // was ": null"
+        assertTrue(onAFile.err().startsWith("error: --out " + aFile + ": is a file, not a folder"), onAFile.err()); // was ": null"
         assertEquals(2, run("discover", "--model", model.toString(), "--task", task.toString(), "--out", "").code());
         // settings that would fail only after the discovery ran are refused before it, naming the option
         Path notWritten = dir.resolve("not-written");
@@ -357,7 +357,7 @@ class DiscoverCommandTest {
         CliRun noReference2 = run("validate", "--model", model.toString(), "--task", task.toString(), "--circuit",
                 circuit.toString(), "--reference", noSuch.toString(), "--quiet");
         assertEquals(2, noReference2.code(), noReference2.err());
-        assertTrue(noReference2.err().startsWith("--reference " + noSuch + ": no such file"), noReference2.err());
+        assertTrue(noReference2.err().startsWith("error: --reference " + noSuch + ": no such file"), noReference2.err());
         Path garbage = Files.writeString(dir.resolve("not-a-circuit.json"), "{\"edges\": 3}");
         CliRun badReference = run("validate", "--model", model.toString(), "--task", task.toString(), "--circuit",
                 circuit.toString(), "--reference", garbage.toString(), "--quiet");
@@ -384,7 +384,7 @@ class DiscoverCommandTest {
             args.addAll(List.of(cases[i]));
             CliRun r = run(args.toArray(String[]::new));
             assertEquals(2, r.code(), r.err());
-            assertTrue(r.err().startsWith(errors[i]), r.err());
+            assertTrue(r.err().startsWith("error: " + errors[i]), r.err());
             assertFalse(r.out().contains("circuitscope discover:"), "no discovery ran: " + r.out());
             assertFalse(Files.exists(notWritten));
         }
@@ -431,7 +431,7 @@ class DiscoverCommandTest {
         CliRun refused = run("discover", "--model", model.toString(), "--task", task.toString(), "--method", "eap",
                 "--metric", "logit-diff", "--out", toy.toString(), "--quiet");
         assertEquals(2, refused.code(), refused.err());
-        assertTrue(refused.err().startsWith("--out " + toy + " holds a model (train-toy's or another checkpoint): "
+        assertTrue(refused.err().startsWith("error: --out " + toy + " holds a model (train-toy's or another checkpoint): "
                 + "training.json;"), refused.err());
         assertEquals("the model's own task", Files.readString(toy.resolve("task.jsonl")));
         assertFalse(Files.exists(toy.resolve("circuit.json")));

@@ -41,7 +41,7 @@ class TrainToyCommandTest {
         for (String[] c : cases) {
             CliRun r = CliRun.run("train-toy", "--task", "ioi", "--steps", "1", "--layers", "1", "--out", c[0]);
             assertEquals(2, r.code(), r.err());
-            assertTrue(r.err().startsWith(c[1]), r.err());
+            assertTrue(r.err().startsWith("error: " + c[1]), r.err());
             assertFalse(r.out().contains("training"), "nothing was trained: " + r.out());
         }
         assertEquals("the run's task", Files.readString(discoverRun.resolve("task.jsonl")));
