@@ -42,7 +42,7 @@ public final class Hashes {
                 "" + c.normEps(), "" + c.learnedPositions(), rotary, c.activation().name(), "" + c.gatedMlp(),
                 "" + c.parallelAttnMlp(), "" + c.sandwichNorms(), "" + c.qkNorm(), "" + c.attnScale(),
                 "" + c.attnSoftcap(), "" + c.finalSoftcap(), "" + c.slidingWindow(), sliding,
-                "" + c.embeddingScale()) + local);
+                "" + c.embeddingScale()) + local + (c.attnScaleByInverseLayer() ? "|attn-scale/(layer+1)" : ""));
     }
 
     private static String describe(Rotary r) {

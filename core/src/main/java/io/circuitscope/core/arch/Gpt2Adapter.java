@@ -46,7 +46,12 @@ public final class Gpt2Adapter implements ArchitectureAdapter {
             case "none" -> normType = NormType.NONE;
             default -> throw c.error("circuitscope_normalization", "must be 'layer_norm' or 'none', got '" + norm + "'");
         }
-        return ConfigFields.build(c, ModelConfig.builder("gpt2")
+        ModelConfig.Builder b = ModelConfig.builder("gpt2");
+        if (!c.optBoolean("scale_attn_weights", true)) {
+            b.optAttnScale(1.0); // HF's GPT2Attention divides q·k by sqrt(d_head) only when this is set
+        }
+        b.optAttnScaleByInverseLayer(c.optBoolean("scale_attn_by_inverse_layer_idx", false));
+        return ConfigFields.build(c, b
                 .setSizes(d, layers, heads, inner, vocab, context)
                 .optNorm(normType, eps)
                 .optActivation(ConfigFields.activation(c, "activation_function", "gelu_new"))

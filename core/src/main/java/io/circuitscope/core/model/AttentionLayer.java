@@ -116,7 +116,7 @@ final class AttentionLayer {
             q = rope.apply(q);
             k = rope.apply(k);
         }
-        NDArray scores = Scalars.mul(q.transpose(0, 2, 1, 3).matMul(k.transpose(0, 2, 3, 1)), config.attnScale());
+        NDArray scores = Scalars.mul(q.transpose(0, 2, 1, 3).matMul(k.transpose(0, 2, 3, 1)), config.attnScale(layer));
         if (config.attnSoftcap() > 0) {
             float cap = (float) config.attnSoftcap();
             scores = Scalars.mul(Scalars.div(scores, cap).tanh(), cap);

@@ -26,6 +26,8 @@ import java.util.Objects;
  * @param sandwichNorms    Gemma 2: extra norms on each sublayer's output before it joins the stream
  * @param qkNorm           Qwen3: RMSNorm on every query and key head before rotary
  * @param attnScale        factor applied to q·k (usually 1/sqrt(dHead))
+ * @param attnScaleByInverseLayer GPT-2's scale_attn_by_inverse_layer_idx (Stanford CRFM's GPT-2 runs, BioMedLM): layer l's
+ *                         q·k is further divided by l + 1 (see {@link #attnScale(int)})
  * @param attnSoftcap      Gemma 2 attention-logit soft cap (0 = none)
  * @param finalSoftcap     Gemma 2 final-logit soft cap (0 = none)
  * @param slidingWindow    window of local-attention layers (0 = none)
@@ -56,6 +58,7 @@ public record ModelConfig(
         boolean sandwichNorms,
         boolean qkNorm,
         double attnScale,
+        boolean attnScaleByInverseLayer,
         double attnSoftcap,
         double finalSoftcap,
         int slidingWindow,
@@ -172,6 +175,11 @@ public record ModelConfig(
         return perLayer * nLayers + embed + pos;
     }
 
+    /** The factor on layer {@code layer}'s q·k: {@link #attnScale()}, divided by layer + 1 where the checkpoint asks. */
+    public double attnScale(int layer) {
+        return attnScaleByInverseLayer ? attnScale / (layer + 1) : attnScale;
+    }
+
     public static Builder builder(String family) {
         return new Builder(family);
     }
@@ -197,6 +205,7 @@ public record ModelConfig(
         private boolean sandwichNorms;
         private boolean qkNorm;
         private double attnScale;
+        private boolean attnScaleByInverseLayer;
         private double attnSoftcap;
         private double finalSoftcap;
         private int slidingWindow;
@@ -230,6 +239,7 @@ public record ModelConfig(
         public Builder optSandwichNorms(boolean sandwich) { this.sandwichNorms = sandwich; return this; }
         public Builder optQkNorm(boolean qkNorm) { this.qkNorm = qkNorm; return this; }
         public Builder optAttnScale(double scale) { this.attnScale = scale; return this; }
+        public Builder optAttnScaleByInverseLayer(boolean on) { this.attnScaleByInverseLayer = on; return this; }
         public Builder optSoftcaps(double attn, double fin) { this.attnSoftcap = attn; this.finalSoftcap = fin; return this; }
         /** A window on every layer, or ({@code everyOther}) on the layers with an even index (Gemma 2). */
         public Builder optSlidingWindow(int window, boolean everyOther) {
@@ -260,7 +270,7 @@ public record ModelConfig(
             double scale = attnScale > 0 ? attnScale : 1.0 / Math.sqrt(dh);
             return new ModelConfig(family, dModel, nLayers, heads, kv, dh, dMlp, vocabSize, contextLength,
                     normType, normEps, learnedPositions, rotary, activation, gatedMlp, parallelAttnMlp,
-                    sandwichNorms, qkNorm, scale, attnSoftcap, finalSoftcap, slidingWindow,
+                    sandwichNorms, qkNorm, scale, attnScaleByInverseLayer, attnSoftcap, finalSoftcap, slidingWindow,
                     slidingEveryOther ? evenLayers(nLayers) : slidingLayers, embeddingScale, localRotary);
         }
     }

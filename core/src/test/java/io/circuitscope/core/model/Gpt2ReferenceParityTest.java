@@ -53,6 +53,22 @@ class Gpt2ReferenceParityTest {
         assertMatchesReference(ck, TensorDtype.F32, false, randomTokens(1, 8, 23));
     }
 
+    /**
+     * GPT-2's two attention-scale flags, as HF's GPT2Attention reads them (Stanford CRFM's runs and BioMedLM set
+     * scale_attn_by_inverse_layer_idx); they were read by the reference forward only, so the model ignored them.
+     */
+    @Test
+    void attentionScaleFlagsMatchReference() throws Exception {
+        for (boolean scale : new boolean[] {true, false}) {
+            for (boolean byLayer : new boolean[] {true, false}) {
+                TinyCheckpoint ck = TinyCheckpoint.gpt2(17, 3, 2, 4, 23, 10, false)
+                        .withConfig("scale_attn_weights", scale)
+                        .withConfig("scale_attn_by_inverse_layer_idx", byLayer);
+                assertMatchesReference(ck, TensorDtype.F32, false, randomTokens(2, 10, 23));
+            }
+        }
+    }
+
     static int[] randomTokens(long seed, int length, int vocab) {
         Random rng = new Random(seed * 31 + length);
         int[] tokens = new int[length];
