@@ -42,10 +42,13 @@ public final class GptNeoxAdapter implements ArchitectureAdapter {
             throw c.error("hidden_size", "(" + d + ") is not divisible by num_attention_heads (" + heads + ")");
         }
         int headDim = d / heads;
-        String pctField = c.has("rotary_pct") ? "rotary_pct" : "partial_rotary_factor";
-        double pct = c.optDouble(pctField, 0.25);
+        // transformers v5 saves the fraction inside rope_parameters; v4 as rotary_pct (or partial_rotary_factor)
+        ConfigReader pctFrom = !c.has("rotary_pct") && !c.has("partial_rotary_factor") && c.has("rope_parameters")
+                && c.node("rope_parameters").isObject() ? c.section("rope_parameters") : c;
+        String pctField = pctFrom.has("rotary_pct") ? "rotary_pct" : "partial_rotary_factor";
+        double pct = pctFrom.optDouble(pctField, 0.25);
         if (!(pct > 0 && pct <= 1)) {
-            throw c.error(pctField, "must be in (0, 1], got " + pct);
+            throw pctFrom.error(pctField, "must be in (0, 1], got " + pct);
         }
         int rotaryDim = (int) (headDim * pct);
         return ConfigFields.build(c, ModelConfig.builder("gpt_neox")

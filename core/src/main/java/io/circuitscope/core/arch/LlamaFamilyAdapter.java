@@ -93,8 +93,10 @@ public final class LlamaFamilyAdapter implements ArchitectureAdapter {
                     + "layers (set it to false only if the sequences you run fit in sliding_window)");
         }
 
-        String actField = gemma && c.has("hidden_activation") ? "hidden_activation" : "hidden_act";
-        Activation activation = ConfigFields.activation(c, actField, gemma ? "gelu_pytorch_tanh" : "silu");
+        // HF's Gemma 2/3 configs read only hidden_activation; a hidden_act beside it is a leftover of Gemma 1's
+        Activation activation = ConfigFields.activation(c, gemma ? "hidden_activation" : "hidden_act",
+                gemma ? "gelu_pytorch_tanh" : "silu");
+        refusePartialRotary(c);
 
         String style = c.optString("circuitscope_rope_style", "halves");
         RotaryStyle rotaryStyle = switch (style) {
@@ -138,9 +140,14 @@ public final class LlamaFamilyAdapter implements ArchitectureAdapter {
                 // Gemma 3's local layers keep their own rotary base even without a window.
                 b.optSlidingWindow(window, local);
             }
-        } else if (type.equals("mistral") && c.has("sliding_window")) {
-            int window = c.requirePositiveInt("sliding_window");
-            b.optSlidingWindow(window, false);
+        } else if (type.equals("mistral")) {
+            int window = (int) nullable(c, "sliding_window", 4096); // MistralConfig's default; null turns it off
+            if (window < 0) {
+                throw c.error("sliding_window", "must not be negative, got " + window);
+            }
+            if (window > 0) {
+                b.optSlidingWindow(window, false);
+            }
         }
         return ConfigFields.build(c, b);
     }
@@ -200,6 +207,21 @@ public final class LlamaFamilyAdapter implements ArchitectureAdapter {
     }
 
     /** Absent: the Hugging Face class default; explicit null: disabled (0). */
+    /**
+     * Rotary on part of each head (partial_rotary_factor, at the top level or in rope_parameters/rope_scaling) is
+     * not how these families rotate; rotating the whole head instead would be silently wrong.
+     */
+    private static void refusePartialRotary(ConfigReader c) {
+        for (String section : new String[] {null, "rope_parameters", "rope_scaling"}) {
+            ConfigReader r = section == null ? c
+                    : c.has(section) && c.node(section).isObject() ? c.section(section) : null;
+            if (r != null && r.has("partial_rotary_factor") && r.optDouble("partial_rotary_factor", 1.0) != 1.0) {
+                throw r.error("partial_rotary_factor", "is " + r.optDouble("partial_rotary_factor", 1.0) + "; "
+                        + "circuitscope rotates the whole head in this family (only 1.0 is supported)");
+            }
+        }
+    }
+
     private static double nullable(ConfigReader c, String field, double defaultIfAbsent) {
         if (!c.root().has(field)) {
             return defaultIfAbsent;

@@ -1,0 +1,73 @@
+package io.circuitscope.core.arch;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.circuitscope.core.io.CheckpointException;
+import io.circuitscope.core.io.LoadedModel;
+import io.circuitscope.core.io.ModelLoader;
+import io.circuitscope.core.io.TensorDtype;
+import io.circuitscope.core.model.Activation;
+import io.circuitscope.core.model.ModelConfig;
+import io.circuitscope.core.testing.TinyCheckpoint;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Config fields read as Hugging Face's configuration classes read them, where a field left out or written in
+ * another place would otherwise change the numbers without a word.
+ */
+class HfConfigDefaultsTest {
+    @TempDir
+    Path dir;
+
+    private ModelConfig load(TinyCheckpoint ck) throws Exception {
+        Path d = Files.createTempDirectory(dir, "ck");
+        ck.write(d, TensorDtype.F32);
+        try (LoadedModel loaded = ModelLoader.load(d)) {
+            return loaded.model().config();
+        }
+    }
+
+    @Test
+    void mistralWithoutSlidingWindowTakesMistralConfigsDefault() throws Exception {
+        TinyCheckpoint mistral = TinyCheckpoint.llamaFamily("mistral", 1, 1, 4, 2, 4, 16, 20, 23, 16, false, false);
+        assertEquals(4096, load(mistral.withoutConfig("sliding_window")).slidingWindow());
+        assertEquals(0, load(mistral.withConfig("sliding_window", null)).slidingWindow(), "null turns it off");
+        assertEquals(8, load(mistral.withConfig("sliding_window", 8)).slidingWindow());
+    }
+
+    @Test
+    void gemmaReadsHiddenActivationOnly() throws Exception {
+        TinyCheckpoint gemma = TinyCheckpoint.llamaFamily("gemma2", 1, 2, 4, 2, 4, 16, 20, 23, 16, true, false)
+                .withoutConfig("hidden_activation").withConfig("hidden_act", "gelu");
+        assertEquals(Activation.GELU_TANH, load(gemma).activation(), "Gemma2Config ignores hidden_act");
+    }
+
+    @Test
+    void llamaRefusesRotaryOnPartOfTheHead() throws Exception {
+        TinyCheckpoint llama = TinyCheckpoint.llamaFamily("llama", 1, 1, 4, 2, 4, 16, 20, 23, 16, false, false);
+        for (Map.Entry<String, Object> field : Map.<String, Object>of("partial_rotary_factor", 0.5,
+                "rope_parameters", Map.of("rope_type", "default", "rope_theta", 10000.0, "partial_rotary_factor", 0.5))
+                .entrySet()) {
+            String m = assertThrows(CheckpointException.class, () -> load(llama.withConfig(field.getKey(),
+                    field.getValue()))).getMessage();
+            assertTrue(m.contains("partial_rotary_factor' is 0.5"), m);
+        }
+        assertEquals(4, load(llama.withConfig("partial_rotary_factor", 1.0)).rotary().rotaryDim());
+    }
+
+    @Test
+    void neoxReadsTheRotaryFractionFromRopeParameters() throws Exception {
+        // transformers v5 re-saves rotary_pct as rope_parameters.partial_rotary_factor
+        TinyCheckpoint neox = TinyCheckpoint.gptNeox(1, 1, 2, 8, 11, 8, 0.25, true).withoutConfig("rotary_pct");
+        assertEquals(2, load(neox).rotary().rotaryDim(), "the default fraction, 0.25");
+        TinyCheckpoint v5 = neox.withConfig("rope_parameters",
+                Map.of("rope_type", "default", "rope_theta", 10000.0, "partial_rotary_factor", 1.0));
+        assertEquals(8, load(v5).rotary().rotaryDim());
+    }
+}
