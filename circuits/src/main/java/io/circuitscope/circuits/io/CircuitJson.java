@@ -107,9 +107,15 @@ public final class CircuitJson {
         AtomicFile.write(file, tmp -> (g.nEdges() > 2000 ? COMPACT : JSON).writeValue(tmp.toFile(), root));
     }
 
+    /**
+     * An edge that was not scored is written {@code "score": 0.0, "scored": false}: EAP-IG's Graph.from_json assigns
+     * every edge's score into a float tensor, so a null there stops it loading the file at all (and a bare NaN is not
+     * JSON); {@code scored} keeps the difference from a score of 0 for this reader.
+     */
     private static void putScore(ObjectNode o, double score) {
         if (Double.isNaN(score)) {
-            o.putNull("score");
+            o.put("score", 0.0);
+            o.put("scored", false);
         } else {
             o.put("score", score);
         }
@@ -295,6 +301,13 @@ public final class CircuitJson {
                 kept.set(index);
             }
             JsonNode s = e.get("score");
+            JsonNode scored = e.get("scored");
+            if (scored != null && !scored.isBoolean()) {
+                throw new CircuitFileException(file + ": field 'edges." + name + ".scored' must be true or false");
+            }
+            if (scored != null && !scored.asBoolean()) {
+                s = null; // written as 0.0 for EAP-IG's sake; not a score
+            }
             if (s != null && s.isNumber()) {
                 if (Double.isInfinite(s.asDouble())) {
                     throw new CircuitFileException(file + ": field 'edges." + name + ".score' is " + s.asDouble()

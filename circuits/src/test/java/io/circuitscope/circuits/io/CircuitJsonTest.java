@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.circuitscope.core.graph.Circuit;
 import io.circuitscope.core.graph.ComputationGraph;
 import io.circuitscope.core.graph.EdgeScores;
@@ -38,6 +41,35 @@ class CircuitJsonTest {
             assertEquals(scores[i], back.circuit().scores().get(i), 1e-12);
         }
         assertEquals("acdc", back.method().get("key"));
+        // EAP-IG's Graph.from_json puts every edge's score into a float tensor: no null may reach it
+        JsonNode edges = new ObjectMapper().readTree(file.toFile()).get("edges");
+        for (var e : graph.edges()) {
+            JsonNode written = edges.get(e.name());
+            assertTrue(written.get("score").isNumber(), e.name() + ": " + written);
+            assertEquals(Double.isNaN(scores[e.index()]), written.has("scored") && !written.get("scored").asBoolean(),
+                    e.name() + ": " + written);
+        }
+    }
+
+    @Test
+    void anUnscoredMarkIsReadAsNoScoreAndMustBeABoolean() throws Exception {
+        Path file = dir.resolve("marked.json");
+        Circuit c = Circuit.ofEdgeNames(graph, List.of("a1.h0->logits"));
+        CircuitJson.write(file, new CircuitDocument(c, Map.of("n_layers", 2), Map.of("name", "t"), Map.of("key", "acdc"),
+                Map.of(), Map.of()));
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode root = (ObjectNode) json.readTree(file.toFile());
+        ObjectNode edge = (ObjectNode) root.get("edges").get("a1.h0->logits");
+        assertEquals(false, edge.get("scored").asBoolean(), edge.toString());
+        // a score a tool wrote beside the mark does not count: the mark says the edge was not scored
+        edge.put("score", 5.0);
+        json.writeValue(file.toFile(), root);
+        CircuitDocument back = CircuitJson.read(file, graph);
+        assertTrue(Double.isNaN(back.circuit().scores().get(graph.edge("a1.h0->logits").index())));
+        edge.put("scored", "no");
+        json.writeValue(file.toFile(), root);
+        CircuitFileException e = assertThrows(CircuitFileException.class, () -> CircuitJson.read(file, graph));
+        assertTrue(e.getMessage().contains("'edges.a1.h0->logits.scored' must be true or false"), e.getMessage());
     }
 
     @Test
