@@ -83,6 +83,8 @@ class EapIgCircuitCommandsTest {
         CliRun drawn = run("render", file.toString(), "--format", "svg", "--out", dir.resolve("eap-ig.svg").toString());
         assertEquals(0, drawn.code(), drawn.err());
         assertTrue(Files.readString(dir.resolve("eap-ig.svg")).contains("<svg"));
+        assertTrue(drawn.err().contains("is an EAP-IG Graph.to_json file") && drawn.err().contains("(1 edges dropped"),
+                drawn.err());
         CliRun report = run("render", file.toString(), "--format", "html", "--out", dir.resolve("eap-ig.html").toString());
         assertEquals(0, report.code(), report.err());
     }
