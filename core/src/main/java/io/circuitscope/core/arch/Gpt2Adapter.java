@@ -3,6 +3,7 @@ package io.circuitscope.core.arch;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import io.circuitscope.core.io.CheckpointException;
 import io.circuitscope.core.io.ConfigReader;
 import io.circuitscope.core.io.TensorSource;
 import io.circuitscope.core.model.LayerWeights;
@@ -95,10 +96,33 @@ public final class Gpt2Adapter implements ArchitectureAdapter {
         }
         NDArray lnFW = norms ? r.require("ln_f.weight", d) : null;
         NDArray lnFB = norms ? r.require("ln_f.bias", d) : null;
-        // lm_head is stored without the transformer. prefix when present; otherwise tied to wte.
-        NDArray wU = source.contains("lm_head.weight")
-                ? source.load("lm_head.weight", manager, new long[] {cfg.vocabSize(), d}).transpose()
-                : wE.transpose();
-        return new ModelWeights(manager, wE, wPos, layers, lnFW, lnFB, wU, null);
+        return new ModelWeights(manager, wE, wPos, layers, lnFW, lnFB, unembedding(raw, source, manager, wE), null);
+    }
+
+    /**
+     * As HF's GPT2LMHeadModel: tied to wte unless tie_word_embeddings is false (GPT2Config's default is true). A file's
+     * lm_head.weight, stored without the transformer. prefix, is then a copy of wte or refused; an untied config
+     * needs one, since HF would start it from random numbers.
+     */
+    private static NDArray unembedding(ConfigReader raw, TensorSource source, NDManager manager, NDArray wE) {
+        long[] shape = wE.getShape().getShape();
+        boolean stored = source.contains("lm_head.weight");
+        if (!raw.optBoolean("tie_word_embeddings", true)) {
+            if (!stored) {
+                throw new CheckpointException(source.describe() + ": config.json sets \"tie_word_embeddings\": false but "
+                        + "there is no tensor 'lm_head.weight' for the untied output");
+            }
+            return source.load("lm_head.weight", manager, shape).transpose();
+        }
+        if (stored) {
+            try (NDArray head = source.load("lm_head.weight", manager, shape)) {
+                if (!head.contentEquals(wE)) {
+                    throw new CheckpointException(source.describe() + ": tensor 'lm_head.weight' differs from the token "
+                            + "embedding (wte), but the config ties the output to it (tie_word_embeddings, true by "
+                            + "default for GPT-2); set \"tie_word_embeddings\": false to use it");
+                }
+            }
+        }
+        return wE.transpose();
     }
 }

@@ -69,6 +69,30 @@ class Gpt2ReferenceParityTest {
         }
     }
 
+    /** The output is wte unless tie_word_embeddings is false, as HF's GPT2LMHeadModel reads it. */
+    @Test
+    void theOutputFollowsTieWordEmbeddings() throws Exception {
+        TinyCheckpoint plain = TinyCheckpoint.gpt2(19, 2, 2, 4, 23, 10, false);
+        java.util.LinkedHashMap<String, io.circuitscope.core.reference.RefTensor> t = new java.util.LinkedHashMap<>(
+                plain.tensors());
+        t.put("lm_head.weight", TinyCheckpoint.normal(new Random(4), 0.5, 23, 8));
+        TinyCheckpoint withHead = new TinyCheckpoint(plain.config(), t);
+        assertMatchesReference(withHead.withConfig("tie_word_embeddings", false), TensorDtype.F32, false,
+                randomTokens(6, 10, 23));
+        for (TinyCheckpoint refused : new TinyCheckpoint[] {withHead, plain.withConfig("tie_word_embeddings", false)}) {
+            Path dir = Files.createTempDirectory("cs-gpt2");
+            try {
+                refused.write(dir, TensorDtype.F32);
+                String m = org.junit.jupiter.api.Assertions.assertThrows(io.circuitscope.core.io.CheckpointException.class,
+                        () -> ModelLoader.load(dir).close()).getMessage();
+                org.junit.jupiter.api.Assertions.assertTrue(m.contains(refused == withHead
+                        ? "'lm_head.weight' differs from the token embedding" : "there is no tensor 'lm_head.weight'"), m);
+            } finally {
+                deleteTree(dir);
+            }
+        }
+    }
+
     static int[] randomTokens(long seed, int length, int vocab) {
         Random rng = new Random(seed * 31 + length);
         int[] tokens = new int[length];

@@ -206,7 +206,8 @@ public final class ReferenceForward {
             }
         }
 
-        RefTensor unembed = w.has("lm_head.weight") ? w.get("lm_head.weight", vocab, d) : wte;
+        // GPT2Config ties by default; HF's GPT2LMHeadModel then reads wte whatever lm_head.weight holds
+        RefTensor unembed = boolOr(cfg, "tie_word_embeddings", true) ? wte : w.get("lm_head.weight", vocab, d);
         double[][] logits = new double[n][];
         for (int pos = 0; pos < n; pos++) {
             double[] h = useLayerNorm ? gpt2LayerNorm(w, x[pos], "ln_f", d, eps) : x[pos];
