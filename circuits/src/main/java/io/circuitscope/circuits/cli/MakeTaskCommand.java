@@ -1,5 +1,6 @@
 package io.circuitscope.circuits.cli;
 
+import io.circuitscope.circuits.task.EapAnswerColumns;
 import io.circuitscope.circuits.task.EapCsvTask;
 import io.circuitscope.core.io.LoadedModel;
 import io.circuitscope.core.task.TaskFile;
@@ -50,6 +51,11 @@ final class MakeTaskCommand implements Callable<Integer> {
             + "prompts instead of refusing prompts of different token lengths.")
     boolean align;
 
+    @Option(names = "--answers", paramLabel = "ids|years", description = "With --from-csv: read 'correct_idx' as token "
+            + "ids or as Greater-Than's start year YY (the EAP-IG authors' greater-than CSV keeps its years there). "
+            + "Needed only when the header cannot tell: 'correct_idx' alone, every value 0-99.")
+    String answers;
+
     @Option(names = "--out", required = true, description = "Output JSONL file.")
     Path out;
 
@@ -61,9 +67,9 @@ final class MakeTaskCommand implements Callable<Integer> {
         PathChecks.fileForWriting(spec, "--out", out);
         if (source.csv != null) {
             refuseGiven("--from-csv", "--n", "--seed");
-            return convertCsv();
+            return convertCsv(answerReading());
         }
-        refuseGiven("--generator", "--align");
+        refuseGiven("--generator", "--align", "--answers");
         return generate();
     }
 
@@ -76,13 +82,25 @@ final class MakeTaskCommand implements Callable<Integer> {
         }
     }
 
-    private int convertCsv() throws Exception {
+    private EapAnswerColumns.Reading answerReading() {
+        if (answers == null) {
+            return EapAnswerColumns.Reading.AUTO;
+        }
+        return switch (answers) {
+            case "ids" -> EapAnswerColumns.Reading.IDS;
+            case "years" -> EapAnswerColumns.Reading.YEARS;
+            default -> throw new CommandLine.ParameterException(spec.commandLine(), "--answers must be ids or years, got '"
+                    + answers + "'");
+        };
+    }
+
+    private int convertCsv(EapAnswerColumns.Reading reading) throws Exception {
         try (LoadedModel loaded = modelOptions.load()) {
             var config = loaded.model().config();
             TextTokenizer tokenizer = loaded.requireTokenizer("a CSV's prompts are text");
             OptionalInt bosId = tokenizer.bos();
             EapCsvTask.Imported imported = new EapCsvTask(tokenizer, config.vocabSize(), config.contextLength(), align)
-                    .read(source.csv);
+                    .read(source.csv, reading);
             TaskFile.write(out, imported.task());
             spec.commandLine().getOut().printf("wrote %d examples from %s to %s (answers: %s; BOS: %s%s)%n",
                     imported.task().size(), source.csv, out, imported.answers(),

@@ -21,24 +21,75 @@ import java.util.OptionalInt;
  * "from the year 1352"), which EAP-IG's metric compares with all year tokens (sum of p(year > YY) minus sum
  * of p(year <= YY)). It becomes those two answer sets, as {@code make-task --generator greater-than} makes them.</li>
  * </ul>
+ * The same years also come in {@code correct_idx}: the Greater-Than CSV behind the EAP-IG authors' faithfulness
+ * results (hannamw/eap-ig-faithfulness) names its year column so. The header cannot tell the two apart, so a
+ * {@code correct_idx} column without {@code incorrect_idx} whose every value is a two-digit number is refused
+ * until the caller says which it is ({@link Reading}): read as token ids, 52 would have been token 52.
  */
 public final class EapAnswerColumns {
+    /** How to read the answer column: from the header ({@code AUTO}), or as the caller says. */
+    public enum Reading {
+        AUTO, IDS, YEARS
+    }
+
     static final String CORRECT = "correct_idx";
     static final String INCORRECT = "incorrect_idx";
     static final String LABEL = "label";
     static final List<String> ALL = List.of(CORRECT, INCORRECT, LABEL);
 
-    private final boolean yearLabel;
+    /** The column holding Greater-Than's start year, or null when the answers are token ids. */
+    private final String yearColumn;
     private final boolean hasIncorrect;
-    /** The tokenizer's token for each two-digit year, read once for a label column (-1: not one token). */
+    /** The tokenizer's token for each two-digit year, read once for a year column (-1: not one token). */
     private int[] yearTokens;
 
-    private EapAnswerColumns(boolean yearLabel, boolean hasIncorrect) {
-        this.yearLabel = yearLabel;
+    private EapAnswerColumns(String yearColumn, boolean hasIncorrect) {
+        this.yearColumn = yearColumn;
         this.hasIncorrect = hasIncorrect;
     }
 
+    /** The answer columns read from the header alone ({@link Reading#AUTO}). */
     public static EapAnswerColumns of(CsvTable table) {
+        return of(table, Reading.AUTO);
+    }
+
+    public static EapAnswerColumns of(CsvTable table, Reading reading) {
+        EapAnswerColumns byHeader = byHeader(table);
+        if (byHeader.yearColumn != null || reading == Reading.IDS) {
+            if (reading == Reading.IDS && byHeader.yearColumn != null) {
+                throw new TaskFileException(table.file() + ": answers to be read as token ids, but its answer column is "
+                        + "'" + LABEL + "', Greater-Than's start year; token ids go in '" + CORRECT + "'");
+            }
+            return byHeader;
+        }
+        if (reading == Reading.YEARS) {
+            if (byHeader.hasIncorrect) {
+                throw new TaskFileException(table.file() + ": answers to be read as Greater-Than's start year, but it has "
+                        + "an '" + INCORRECT + "' column, which holds token ids; years come alone, in '" + CORRECT
+                        + "' or '" + LABEL + "'");
+            }
+            return new EapAnswerColumns(CORRECT, false);
+        }
+        if (!byHeader.hasIncorrect && looksLikeYears(table)) {
+            throw new TaskFileException(table.file() + ": every '" + CORRECT + "' is a number from 0 to 99, there is no '"
+                    + INCORRECT + "' and every clean prompt ends in digits: Greater-Than's start years (the EAP-IG "
+                    + "authors' greater-than CSV keeps them in '" + CORRECT + "') or token ids? Say which: --answers years "
+                    + "or --answers ids");
+        }
+        return byHeader;
+    }
+
+    /** Greater-Than's rows: a two-digit answer, and a clean prompt that ends in the century ("... the year 13"). */
+    private static boolean looksLikeYears(CsvTable table) {
+        for (CsvTable.Row row : table.rows()) {
+            if (!row.cell(CORRECT).trim().matches("\\d{1,2}") || !row.cell("clean").strip().matches("(?s).*\\d")) {
+                return false;
+            }
+        }
+        return !table.rows().isEmpty();
+    }
+
+    private static EapAnswerColumns byHeader(CsvTable table) {
         boolean ids = table.has(CORRECT);
         boolean label = table.has(LABEL);
         if (ids && label) {
@@ -55,13 +106,13 @@ public final class EapAnswerColumns {
             throw new TaskFileException(table.file() + ": has '" + INCORRECT + "' beside '" + LABEL + "' but no '"
                     + CORRECT + "'; give the correct answer's token id in '" + CORRECT + "'");
         }
-        return new EapAnswerColumns(label, table.has(INCORRECT));
+        return new EapAnswerColumns(label ? LABEL : null, table.has(INCORRECT));
     }
 
     /** What the answers were read as, for the command's summary. */
     public String describe() {
-        if (yearLabel) {
-            return "'" + LABEL + "' read as Greater-Than's start year YY: correct = the years after YY, wrong = the "
+        if (yearColumn != null) {
+            return "'" + yearColumn + "' read as Greater-Than's start year YY: correct = the years after YY, wrong = the "
                     + "years up to YY (answer sets; prob-diff is the paper's metric)";
         }
         return "'" + CORRECT + "'" + (hasIncorrect ? "/'" + INCORRECT + "'" : "") + " read as token ids"
@@ -69,7 +120,7 @@ public final class EapAnswerColumns {
     }
 
     public Target target(CsvTable.Row row, TextTokenizer tokenizer, int vocabSize) {
-        if (yearLabel) {
+        if (yearColumn != null) {
             return yearTarget(row, tokenizer, vocabSize);
         }
         List<Integer> correct = tokenIds(row, CORRECT, vocabSize);
@@ -122,7 +173,7 @@ public final class EapAnswerColumns {
     }
 
     private Target yearTarget(CsvTable.Row row, TextTokenizer tokenizer, int vocabSize) {
-        String raw = row.cell(LABEL).trim();
+        String raw = row.cell(yearColumn).trim();
         int yy;
         try {
             yy = Integer.parseInt(raw);
@@ -130,21 +181,21 @@ public final class EapAnswerColumns {
             yy = -1;
         }
         if (yy < 0 || yy > 99) {
-            throw row.error(LABEL, "is '" + raw + "', not a year: Greater-Than's label is the start year's last two "
+            throw row.error(yearColumn, "is '" + raw + "', not a year: Greater-Than's answer is the start year's last two "
                     + "digits (52 for 1352)");
         }
         if (yearTokens == null) {
             yearTokens = GreaterThanGenerator.yearTokens(tokenizer);
             for (int y = 0; y < yearTokens.length; y++) {
                 if (yearTokens[y] >= vocabSize) {
-                    throw row.error(LABEL, "needs the year '" + String.format("%02d", y) + "', token id " + yearTokens[y]
+                    throw row.error(yearColumn, "needs the year '" + String.format("%02d", y) + "', token id " + yearTokens[y]
                             + ", outside the model's vocabulary [0, " + vocabSize + ")");
                 }
             }
         }
         Target answers = GreaterThanGenerator.answerSets(yy, yearTokens);
         if (answers == null) {
-            throw row.error(LABEL, "is " + yy + ": no two-digit year that is one token of this tokenizer lies "
+            throw row.error(yearColumn, "is " + yy + ": no two-digit year that is one token of this tokenizer lies "
                     + (yy == 99 ? "after it" : "on one side of it") + ", so the probability difference has nothing to "
                     + "compare; for answers given as token ids use columns '" + CORRECT + "' and '" + INCORRECT + "'");
         }

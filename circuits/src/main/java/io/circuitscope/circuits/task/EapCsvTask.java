@@ -43,6 +43,11 @@ public final class EapCsvTask {
     }
 
     public Imported read(Path file) {
+        return read(file, EapAnswerColumns.Reading.AUTO);
+    }
+
+    /** {@link #read(Path)} with the answer column read as {@code reading} says (see {@link EapAnswerColumns}). */
+    public Imported read(Path file, EapAnswerColumns.Reading reading) {
         CsvTable table = CsvTable.read(file);
         for (String column : List.of(CLEAN, CORRUPTED)) {
             if (!table.has(column)) {
@@ -50,7 +55,7 @@ public final class EapCsvTask {
                         + "reads the prompts from 'clean' and 'corrupted'); the header has " + table.header());
             }
         }
-        EapAnswerColumns answers = EapAnswerColumns.of(table);
+        EapAnswerColumns answers = EapAnswerColumns.of(table, reading);
         List<Example> examples = new ArrayList<>();
         for (CsvTable.Row row : table.rows()) {
             examples.add(example(row, answers));

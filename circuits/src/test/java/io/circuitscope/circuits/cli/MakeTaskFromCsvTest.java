@@ -155,6 +155,48 @@ class MakeTaskFromCsvTest {
         assertDiscoverWritesACircuit(out, "eap", "prob-diff", "5");
     }
 
+    /**
+     * The EAP-IG authors' greater-than CSV (eap-ig-faithfulness) keeps the start years in 'correct_idx'. Read as
+     * token ids, 52 would be token 52: such a file is refused until --answers says what the column holds.
+     */
+    @Test
+    void yearsInCorrectIdxAreReadAsYearsOnlyWhenSaid() throws Exception {
+        String rows = "The war lasted from the year 1352 to the year 13,The war lasted from the year 1301 to the year 13,52\n"
+                + "The war lasted from the year 1300 to the year 13,The war lasted from the year 1301 to the year 13,0\n";
+        Path byLabel = dir.resolve("by-label.jsonl");
+        assertEquals(0, run("make-task", "--from-csv", csv("gt-label.csv", "clean,corrupted,label\n" + rows).toString(),
+                "--model", model.toString(), "--out", byLabel.toString()).code());
+        Path in = csv("gt-idx.csv", "clean,corrupted,correct_idx\n" + rows);
+        Path out = dir.resolve("gt-idx.jsonl");
+        CliRun unsaid = run("make-task", "--from-csv", in.toString(), "--model", model.toString(), "--out", out.toString());
+        assertEquals(1, unsaid.code(), unsaid.out());
+        assertTrue(unsaid.err().contains("Say which: --answers years or --answers ids"), unsaid.err());
+        assertFalse(Files.exists(out));
+        CliRun years = run("make-task", "--from-csv", in.toString(), "--answers", "years", "--model", model.toString(),
+                "--out", out.toString());
+        assertEquals(0, years.code(), years.err());
+        assertTrue(years.out().contains("'correct_idx' read as Greater-Than's start year YY"), years.out());
+        for (int i = 0; i < 2; i++) {
+            Example expected = readBack(byLabel).examples().get(i);
+            Example actual = readBack(out).examples().get(i);
+            assertArrayEquals(expected.clean(), actual.clean());
+            assertEquals(expected.targets(), actual.targets(), "row " + i);
+        }
+        CliRun ids = run("make-task", "--from-csv", in.toString(), "--answers", "ids", "--model", model.toString(),
+                "--out", out.toString());
+        assertEquals(0, ids.code(), ids.err());
+        assertEquals(List.of(52), readBack(out).examples().get(0).targets().get(0).correctIds());
+        Path withWrong = csv("gt-wrong.csv", "clean,corrupted,correct_idx,incorrect_idx\nA 13,B 13,52,7\n");
+        CliRun mixed = run("make-task", "--from-csv", withWrong.toString(), "--answers", "years", "--model",
+                model.toString(), "--out", out.toString());
+        assertEquals(1, mixed.code(), mixed.out());
+        assertTrue(mixed.err().contains("has an 'incorrect_idx' column, which holds token ids"), mixed.err());
+        CliRun bad = run("make-task", "--from-csv", in.toString(), "--answers", "tokens", "--model", model.toString(),
+                "--out", out.toString());
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("--answers must be ids or years, got 'tokens'"), bad.err());
+    }
+
     /** A list cell is an answer set, as EAP-IG sums the probabilities of its tokens. */
     @Test
     void aListOfIdsBecomesAnAnswerSet() throws Exception {
@@ -219,7 +261,7 @@ class MakeTaskFromCsvTest {
         refused("year.csv", "clean,corrupted,label\nThe year 1399 to 13,The year 1301 to 13,99\n",
                 ":2: row 1, column 'label' is 99: no two-digit year that is one token of this tokenizer lies after it");
         refused("year-text.csv", "clean,corrupted,label\nThe year 1399 to 13,The year 1301 to 13,1399\n",
-                ":2: row 1, column 'label' is '1399', not a year: Greater-Than's label is the start year's last two "
+                ":2: row 1, column 'label' is '1399', not a year: Greater-Than's answer is the start year's last two "
                         + "digits (52 for 1352)");
         refused("long.csv", header + "\"" + "Mary ".repeat(100) + "\",\"" + "John ".repeat(100) + "\","
                 + id(" Mary") + "," + id(" John") + "\n", ":2: row 1, column 'clean' is " + withBos("Mary ".repeat(100)).length
