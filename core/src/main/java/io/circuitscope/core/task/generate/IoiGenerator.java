@@ -9,7 +9,16 @@ import java.util.Random;
 
 /**
  * Indirect object identification (Wang et al. 2022): "When Mary and John went to the store, John gave a drink
- * to" -> " Mary" (correct = indirect object, wrong = subject). Both orders: ABBA (IO named first) and BABA.
+ * to" -> " Mary" (correct = indirect object, wrong = subject).
+ * <ul>
+ * <li>{@link Templates#WANG} (the default): eight of the fifteen templates of Wang et al.'s App. E, drawn at
+ * random, in both orders, alternating ABBA (IO named first) and BABA.</li>
+ * <li>{@link Templates#ACDC}: the setup of ACDC's IOI experiments (Conmy et al. 2023), one template in ABBA
+ * order only, "Then, A and B went to the PLACE. B gave a OBJECT to", with places and objects that are one
+ * token each so that every prompt has the same length. ACDC's prompts carry no BOS token; that is the
+ * tokenizer's setting ({@code --no-bos}), not the generator's.</li>
+ * </ul>
+ * The names, places and objects are this project's own lists, not those of Wang et al. or ACDC.
  * Names must be single tokens with a leading space; the others are skipped and counted once each
  * ("name not one token"). Corrupted prompt: the ABC distribution, the same template with three fresh distinct
  * names in the IO, S1 and S2 slots, so it carries no information about which name is repeated.
@@ -24,10 +33,14 @@ public final class IoiGenerator implements TaskGenerator {
         "garden", "market", "beach"};
     static final String[] OBJECTS = {"drink", "book", "ring", "ball", "bag", "letter", "gift", "key", "flower",
         "snack"};
-    /** Wang et al.'s templates: {A} and {B} are the first two names, {S} the repeated subject. */
+    /**
+     * Eight of Wang et al.'s fifteen templates (App. E), without the answer: {A} and {B} are the first two names
+     * (IO then S for ABBA, S then IO for BABA), {S} the repeated subject. The first is ACDC's only template.
+     * Two templates of our own ("When A and B went to the P, ..." and "While spending time together ...") were
+     * dropped so that the default draws from Wang et al.'s distribution only.
+     */
     static final String[] TEMPLATES = {
         "Then, {A} and {B} went to the {P}. {S} gave a {O} to",
-        "When {A} and {B} went to the {P}, {S} gave a {O} to",
         "After {A} and {B} went to the {P}, {S} gave a {O} to",
         "While {A} and {B} were working at the {P}, {S} gave a {O} to",
         "Then, {A} and {B} had a long argument, and afterwards {S} said to",
@@ -35,8 +48,32 @@ public final class IoiGenerator implements TaskGenerator {
         "Friends {A} and {B} found a {O} at the {P}. {S} gave it to",
         "The {P} {A} and {B} went to had a {O}. {S} gave it to",
         "Afterwards, {A} and {B} went to the {P}. {S} gave a {O} to",
-        "While spending time together {A} and {B} were at the {P}. {S} handed a {O} to",
     };
+
+    /** Which prompt distribution to draw (see the class comment). */
+    public enum Templates {
+        WANG, ACDC;
+
+        /** The command-line spelling: wang | acdc. */
+        public static Templates parse(String text) {
+            for (Templates t : values()) {
+                if (t.name().equalsIgnoreCase(text)) {
+                    return t;
+                }
+            }
+            throw new IllegalArgumentException("unknown IOI templates '" + text + "' (known: wang, acdc)");
+        }
+    }
+
+    private final Templates templates;
+
+    public IoiGenerator() {
+        this(Templates.WANG);
+    }
+
+    public IoiGenerator(Templates templates) {
+        this.templates = java.util.Objects.requireNonNull(templates, "templates");
+    }
 
     @Override
     public String name() {
@@ -74,16 +111,21 @@ public final class IoiGenerator implements TaskGenerator {
                     + "tokenizer; need at least 5 (IO, S and three for the ABC corruption)"
                     + (unknownNames.isEmpty() ? "" : "; unknown to it: " + String.join(", ", unknownNames)));
         }
+        boolean acdc = templates == Templates.ACDC;
+        // ACDC's prompts all have one length: one template, and places and objects of one token each
+        List<String> places = acdc ? oneTokenWords(tokenizer, PLACES, "place", skips) : List.of(PLACES);
+        List<String> objects = acdc ? oneTokenWords(tokenizer, OBJECTS, "object", skips) : List.of(OBJECTS);
         Random rng = new Random(seed);
         List<Example> out = new ArrayList<>();
         for (int attempt = 0; out.size() < n && attempt < 20 * n + 100; attempt++) {
-            String template = TEMPLATES[rng.nextInt(TEMPLATES.length)];
-            String place = PLACES[rng.nextInt(PLACES.length)];
-            String object = OBJECTS[rng.nextInt(OBJECTS.length)];
+            String template = acdc ? TEMPLATES[0] : TEMPLATES[rng.nextInt(TEMPLATES.length)];
+            String place = places.get(rng.nextInt(places.size()));
+            String object = objects.get(rng.nextInt(objects.size()));
             int[] pick = distinct(rng, names.size(), 5);
             String io = names.get(pick[0]);
             String s = names.get(pick[1]);
-            boolean abba = (attempt & 1) == 0; // alternate orders: ABBA (IO first), BABA (S first)
+            // WANG alternates the orders ABBA (IO first) and BABA (S first); ACDC uses ABBA only
+            boolean abba = acdc || (attempt & 1) == 0;
             String clean = fill(template, abba ? io : s, abba ? s : io, s, place, object);
             String c1 = names.get(pick[2]);
             String c2 = names.get(pick[3]);
@@ -100,9 +142,31 @@ public final class IoiGenerator implements TaskGenerator {
                 skips.add("clean and corrupt lengths differ");
                 continue;
             }
+            if (acdc && !out.isEmpty() && cleanIds.length != out.get(0).clean().length) {
+                skips.add("length differs from the first prompt's");
+                continue;
+            }
             out.add(new Example(cleanIds, corruptIds, List.of(new Target(-1, ids.get(pick[0]), ids.get(pick[1])))));
         }
         return skips.task("ioi", out);
+    }
+
+    /** The words that are one token after a space; the others are counted as "KIND not one token". */
+    static List<String> oneTokenWords(TextTokenizer tokenizer, String[] words, String kind, Skips skips) {
+        List<String> out = new ArrayList<>();
+        for (String w : words) {
+            if (tokenizer.encode(" " + w).length == 1) {
+                out.add(w);
+            } else {
+                skips.add(kind + " not one token");
+            }
+        }
+        if (out.isEmpty()) {
+            throw new IllegalArgumentException("no IOI " + kind + " is a single token for this tokenizer (tried: "
+                    + String.join(", ", words) + "); ACDC's template needs one-token " + kind + "s for prompts of "
+                    + "one length");
+        }
+        return out;
     }
 
     /** k distinct indices in [0, size). */

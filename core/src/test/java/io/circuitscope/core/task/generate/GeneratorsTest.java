@@ -2,6 +2,7 @@ package io.circuitscope.core.task.generate;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -174,6 +175,74 @@ class GeneratorsTest {
             Path file = dir.resolve("ioi.jsonl");
             TaskFile.write(file, g.task());
             assertSameTasks(g.task(), TaskFile.read(file, null, false));
+        }
+    }
+
+    /** The default draws Wang et al.'s eight templates, all of them, and none of the two of our own it once had. */
+    @Test
+    void ioiDefaultTemplatesAreWangEtAlsOnly() {
+        WordTokenizer tok = new WordTokenizer();
+        Generated g = new IoiGenerator().generate(tok, 0, 200, 4);
+        java.util.Set<Integer> used = new java.util.HashSet<>();
+        for (Example e : g.task().examples()) {
+            String clean = tok.decode(e.clean());
+            assertFalse(clean.startsWith("While spending") || clean.matches("When \\w+ and \\w+ went to.*"), clean);
+            for (int i = 0; i < IoiGenerator.TEMPLATES.length; i++) {
+                String shape = Pattern.quote(IoiGenerator.TEMPLATES[i]).replaceAll("\\{[ABSPO]\\}", "\\\\E\\\\w+\\\\Q");
+                if (clean.matches(shape)) {
+                    used.add(i);
+                }
+            }
+        }
+        assertEquals(8, IoiGenerator.TEMPLATES.length);
+        assertEquals(8, used.size(), "every template drawn: " + used);
+    }
+
+    /**
+     * ACDC's IOI setup: its one template, ABBA only (the IO named first), every prompt of one length; places and
+     * objects that are not one token are left out and counted.
+     */
+    @Test
+    void ioiAcdcTemplatesAreOneAbbaTemplateOfOneLength() throws Exception {
+        List<String> words = new ArrayList<>(Arrays.asList(ioiWords()));
+        words.addAll(List.of(" park", " beach", " ring", " key", "Then", " went", " gave"));
+        TinyTokenizer.write(dir, words.toArray(String[]::new));
+        try (HfTokenizer tok = HfTokenizer.load(dir.resolve("tokenizer.json"), false)) {
+            Generated g = new IoiGenerator(IoiGenerator.Templates.ACDC).generate(tok, 0, 100, 1);
+            assertEquals(100, g.task().size());
+            assertEquals(IoiGenerator.PLACES.length - 2, g.skipped().get("place not one token"), g.skipped().toString());
+            assertEquals(IoiGenerator.OBJECTS.length - 2, g.skipped().get("object not one token"));
+            Pattern acdc = Pattern.compile("Then, (\\w+) and (\\w+) went to the (park|beach)\\. (\\w+) gave a (ring|key) to");
+            int length = g.task().examples().get(0).clean().length;
+            for (Example e : g.task().examples()) {
+                assertEquals(length, e.clean().length, "one length for all prompts");
+                assertEquals(length, e.corrupt().length);
+                Target t = e.targets().get(0);
+                Matcher m = acdc.matcher(tok.decode(e.clean()));
+                assertTrue(m.matches(), tok.decode(e.clean()));
+                assertEquals(tok.token(t.correctId()), " " + m.group(1), "ABBA: the IO is named first");
+                assertEquals(tok.token(t.wrongId()), " " + m.group(2));
+                assertEquals(m.group(2), m.group(4), "the second name is the repeated subject");
+                Matcher k = acdc.matcher(tok.decode(e.corrupt()));
+                assertTrue(k.matches(), tok.decode(e.corrupt()));
+                assertEquals(3, java.util.Set.of(k.group(1), k.group(2), k.group(4)).size(), "ABC: three distinct names");
+            }
+        }
+        assertEquals(IoiGenerator.Templates.ACDC, IoiGenerator.Templates.parse("acdc"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> IoiGenerator.Templates.parse("paper"));
+        assertEquals("unknown IOI templates 'paper' (known: wang, acdc)", e.getMessage());
+    }
+
+    /** Without one-token places ACDC's prompts could not share a length: a clear error, not a ragged task. */
+    @Test
+    void ioiAcdcWithoutOneTokenPlacesIsAClearError() throws Exception {
+        TinyTokenizer.write(dir, ioiWords());
+        try (HfTokenizer tok = HfTokenizer.load(dir.resolve("tokenizer.json"), false)) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> new IoiGenerator(IoiGenerator.Templates.ACDC).generate(tok, 0, 5, 1));
+            assertTrue(e.getMessage().startsWith("no IOI place is a single token for this tokenizer (tried: store, "),
+                    e.getMessage());
         }
     }
 
