@@ -9,16 +9,23 @@ import java.util.Random;
 
 /**
  * Greater-Than (Hanna et al. 2023): "The war lasted from the year 1732 to the year 17" -> a two-digit year
- * token greater than 32. The answers are the paper's: the correct answer is the set of years after YY and the
- * wrong one the set of years up to and including YY, so {@code prob-diff} is the paper's probability difference
- * sum p(YY' > YY) - sum p(YY' <= YY) and {@code logit-diff} the log-odds of a later year.
- * Corrupted start year: 17YY -> 1701 (the paper's "01" baseline). YY is drawn from 02..98; prompts whose year
- * does not tokenize as " 17" + "YY" are skipped and counted; two-digit years that are not one token of the
- * tokenizer are left out of both answer sets, and counted.
+ * token greater than 32, in the wording of Hanna et al.'s and EAP-IG's data sets ("The {noun} lasted from the
+ * year {CC}{YY} to the year {CC}"; ACDC's omits the second "the year"). The answers are the paper's: the
+ * correct answer is the set of years after YY and the wrong one the set of years up to and including YY, so
+ * {@code prob-diff} is the paper's probability difference sum p(YY' > YY) - sum p(YY' <= YY) and
+ * {@code logit-diff} the log-odds of a later year.
+ * As in their data sets, the century CC is drawn from 11..17 and YY from 02..98, and a year is used only when
+ * " CCYY" tokenizes as the two tokens " CC" and "YY" (the one token of the two-digit year); other years are
+ * skipped and counted. Corrupted start year: CCYY -> CC01 (the paper's "01" baseline). Two-digit years that are
+ * not one token of the tokenizer are left out of both answer sets, and counted. The nouns are our own list,
+ * not theirs.
  */
 public final class GreaterThanGenerator implements TaskGenerator {
     static final String[] NOUNS = {"war", "expedition", "siege", "reign", "drought", "dynasty", "project", "strike",
         "pilgrimage", "voyage", "occupation", "rebellion"};
+    /** The centuries of Hanna et al.'s and EAP-IG's data sets: years 1100..1799. */
+    static final int FIRST_CENTURY = 11;
+    static final int LAST_CENTURY = 17;
 
     @Override
     public String name() {
@@ -39,9 +46,10 @@ public final class GreaterThanGenerator implements TaskGenerator {
         List<Example> out = new ArrayList<>();
         for (int attempt = 0; out.size() < n && attempt < 20 * n + 100; attempt++) {
             String noun = NOUNS[rng.nextInt(NOUNS.length)];
+            int cc = FIRST_CENTURY + rng.nextInt(LAST_CENTURY - FIRST_CENTURY + 1);
             int yy = 2 + rng.nextInt(97);
-            String clean = "The " + noun + " lasted from the year 17" + two(yy) + " to the year 17";
-            String corrupt = "The " + noun + " lasted from the year 1701 to the year 17";
+            String clean = "The " + noun + " lasted from the year " + cc + two(yy) + " to the year " + cc;
+            String corrupt = "The " + noun + " lasted from the year " + cc + "01 to the year " + cc;
             List<String> unknown = UnknownWords.in(tokenizer, clean, corrupt);
             if (!unknown.isEmpty()) {
                 UnknownWords.skip(skips, unknown);
@@ -49,9 +57,8 @@ public final class GreaterThanGenerator implements TaskGenerator {
             }
             int[] c = tokenizer.encodePrompt(clean);
             int[] k = tokenizer.encodePrompt(corrupt);
-            int[] year = tokenizer.encode(" 17" + two(yy));
-            if (year.length != 2) {
-                skips.add("year not two tokens");
+            if (!centuryThenYear(tokenizer, cc, yy, yearToken) || !centuryThenYear(tokenizer, cc, 1, yearToken)) {
+                skips.add("year not the two tokens ' CC' + 'YY'");
                 continue;
             }
             if (c.length != k.length) {
@@ -66,6 +73,17 @@ public final class GreaterThanGenerator implements TaskGenerator {
             out.add(new Example(c, k, List.of(answers)));
         }
         return skips.task("greater-than", out);
+    }
+
+    /**
+     * Whether " CCYY" is the token " CC" followed by YY's own two-character token, as Hanna et al. and EAP-IG
+     * require: the prompt then ends in the century token and the model's next token is the two-digit year.
+     */
+    static boolean centuryThenYear(TextTokenizer tokenizer, int cc, int yy, int[] yearToken) {
+        int[] century = tokenizer.encode(" " + cc);
+        int[] year = tokenizer.encode(" " + cc + two(yy));
+        return century.length == 1 && yearToken[yy] >= 0 && year.length == 2 && year[0] == century[0]
+                && year[1] == yearToken[yy];
     }
 
     /**

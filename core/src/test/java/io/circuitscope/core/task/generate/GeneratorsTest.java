@@ -267,18 +267,35 @@ class GeneratorsTest {
         assertThrows(IllegalArgumentException.class, () -> new IoiGenerator().generate(null, 0, 5, 1));
     }
 
-    /** The paper's answers: every year after YY is correct, every year up to and including YY is wrong. */
+    /** "The {noun} lasted from the year CCYY to the year CC": the century, the start year and the prompt's end. */
+    static final Pattern GREATER_THAN = Pattern.compile("The \\w+ lasted from the year (\\d\\d)(\\d\\d) to the year (\\d\\d)");
+
+    /**
+     * The paper's answers: every year after YY is correct, every year up to and including YY is wrong; the
+     * centuries are Hanna et al.'s and EAP-IG's 11..17, and the year is " CC" then "YY", one token each.
+     */
     @Test
     void greaterThanAnswersAreTheYearsAfterTheStartYearAgainstTheRest() {
         WordTokenizer tok = new WordTokenizer();
-        Generated g = new GreaterThanGenerator().generate(tok, 0, 30, 3);
-        assertEquals(30, g.task().size());
-        assertSameTasks(g.task(), new GreaterThanGenerator().generate(tok, 0, 30, 3).task());
+        Generated g = new GreaterThanGenerator().generate(tok, 0, 60, 3);
+        assertEquals(60, g.task().size());
+        assertSameTasks(g.task(), new GreaterThanGenerator().generate(tok, 0, 60, 3).task());
+        java.util.Set<String> centuries = new java.util.TreeSet<>();
         for (Example e : g.task().examples()) {
             String clean = tok.decode(e.clean());
             String corrupt = tok.decode(e.corrupt());
-            int yy = Integer.parseInt(clean.substring(clean.indexOf(" 17") + 3, clean.indexOf(" 17") + 5));
-            assertTrue(corrupt.contains("year 1701 to"), corrupt);
+            Matcher m = GREATER_THAN.matcher(clean);
+            assertTrue(m.matches(), clean);
+            String cc = m.group(1);
+            int yy = Integer.parseInt(m.group(2));
+            assertEquals(cc, m.group(3), "the prompt ends in the start year's century: " + clean);
+            assertTrue(Integer.parseInt(cc) >= 11 && Integer.parseInt(cc) <= 17 && yy >= 2 && yy <= 98, clean);
+            centuries.add(cc);
+            assertEquals(clean.replace(cc + m.group(2) + " to", cc + "01 to"), corrupt);
+            int n = e.clean().length;
+            assertEquals(" " + cc, tok.token(e.clean()[n - 1]), "the last token is the century");
+            assertEquals(m.group(2), tok.token(e.clean()[n - 5]), "the start year is its own token after ' CC'");
+            assertEquals(" " + cc, tok.token(e.clean()[n - 6]));
             Target t = e.targets().get(0);
             assertEquals(-1, t.position());
             java.util.List<String> later = new java.util.ArrayList<>();
@@ -290,7 +307,26 @@ class GeneratorsTest {
             assertEquals(notLater, t.wrongIds().stream().map(tok::token).toList(), clean);
             assertEquals(e.clean().length, e.corrupt().length);
         }
+        assertEquals(java.util.Set.of("11", "12", "13", "14", "15", "16", "17"), centuries);
         assertTrue(g.skipped().isEmpty(), "every year is one token of the word tokenizer: " + g.skipped());
+    }
+
+    /** A year that is not " CC" then "YY" (e.g. GPT-2 holds " 1500"-like years whole) is skipped and counted. */
+    @Test
+    void greaterThanSkipsYearsThatAreNotTheCenturyTokenThenTheYearToken() {
+        WordTokenizer tok = new WordTokenizer() {
+            @Override
+            public int[] encode(String text) {
+                // the 13th century's years come out as " 13", "x", "YY"
+                return super.encode(text.replaceAll(" 13(\\d\\d)", " 13x$1"));
+            }
+        };
+        Generated g = new GreaterThanGenerator().generate(tok, 0, 40, 7);
+        assertEquals(40, g.task().size());
+        assertTrue(g.skipped().get("year not the two tokens ' CC' + 'YY'") > 0, g.skipped().toString());
+        for (Example e : g.task().examples()) {
+            assertFalse(tok.decode(e.clean()).contains("year 13"), tok.decode(e.clean()));
+        }
     }
 
     /** Years a tokenizer does not hold as one token are left out of both sets, and counted. */
