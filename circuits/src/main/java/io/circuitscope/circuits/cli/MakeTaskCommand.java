@@ -6,6 +6,7 @@ import io.circuitscope.core.io.LoadedModel;
 import io.circuitscope.core.task.TaskFile;
 import io.circuitscope.core.task.generate.Generated;
 import io.circuitscope.core.task.generate.Generators;
+import io.circuitscope.core.task.generate.IoiGenerator;
 import io.circuitscope.core.task.generate.TaskGenerator;
 import io.circuitscope.core.tokenize.TextTokenizer;
 import java.nio.file.Path;
@@ -47,6 +48,11 @@ final class MakeTaskCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "1", description = "Random seed of a generator (default ${DEFAULT-VALUE}).")
     long seed;
 
+    @Option(names = "--templates", paramLabel = "wang|acdc", description = "With --generator ioi: wang (default: "
+            + "eight of Wang et al.'s templates, ABBA and BABA) or acdc (ACDC's IOI setup: its one template, ABBA "
+            + "only, every prompt of one length; ACDC's prompts have no BOS token, so add --no-bos).")
+    String templates;
+
     @Option(names = "--align", description = "With --from-csv: left-pad the shorter of a row's clean and corrupted "
             + "prompts instead of refusing prompts of different token lengths.")
     boolean align;
@@ -66,11 +72,35 @@ final class MakeTaskCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PathChecks.fileForWriting(spec, "--out", out);
         if (source.csv != null) {
-            refuseGiven("--from-csv", "--n", "--seed");
+            refuseGiven("--from-csv", "--n", "--seed", "--templates");
             return convertCsv(answerReading());
         }
         refuseGiven("--generator", "--align", "--answers");
         return generate();
+    }
+
+    /** The named generator; {@code --templates} chooses IOI's prompt distribution and no other generator's. */
+    private TaskGenerator generator() {
+        try {
+            TaskGenerator g = Generators.byName(source.generator);
+            if (templates == null) {
+                return g;
+            }
+            if (!(g instanceof IoiGenerator)) {
+                throw new IllegalArgumentException("--templates applies to --generator ioi only, not " + g.name());
+            }
+            return new IoiGenerator(acdcOrWang());
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
+    }
+
+    private IoiGenerator.Templates acdcOrWang() {
+        try {
+            return IoiGenerator.Templates.parse(templates);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--templates: " + e.getMessage(), e);
+        }
     }
 
     /** Options of the other source would be silently ignored. */
@@ -115,12 +145,7 @@ final class MakeTaskCommand implements Callable<Integer> {
         if (n <= 0) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--n must be positive, got " + n);
         }
-        TaskGenerator g;
-        try {
-            g = Generators.byName(source.generator);
-        } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
-        }
+        TaskGenerator g = generator();
         try (LoadedModel loaded = modelOptions.load()) {
             Generated generated;
             try {
@@ -138,6 +163,11 @@ final class MakeTaskCommand implements Callable<Integer> {
             TaskFile.write(out, generated.task());
             spec.commandLine().getOut().printf("wrote %d %s examples to %s%s%n", generated.task().size(), g.name(), out,
                     generated.skipped().isEmpty() ? "" : " (skipped: " + generated.skipped() + ")");
+            if (templates != null && acdcOrWang() == IoiGenerator.Templates.ACDC
+                    && loaded.tokenizer().bos().isPresent()) {
+                spec.commandLine().getOut().println("note: the prompts begin with the BOS token; ACDC's have none "
+                        + "(--no-bos)");
+            }
         }
         return 0;
     }

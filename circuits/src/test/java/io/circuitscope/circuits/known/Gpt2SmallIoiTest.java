@@ -1,5 +1,6 @@
 package io.circuitscope.circuits.known;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.circuitscope.circuits.reference.KnownCircuits;
@@ -15,6 +16,7 @@ import io.circuitscope.core.progress.Progress;
 import io.circuitscope.core.task.Metrics;
 import io.circuitscope.core.task.generate.Generated;
 import io.circuitscope.core.task.generate.Generators;
+import io.circuitscope.core.task.generate.IoiGenerator;
 import io.circuitscope.discovery.Acdc;
 import io.circuitscope.discovery.AtpStar;
 import io.circuitscope.discovery.Eap;
@@ -33,15 +35,20 @@ import org.junit.jupiter.api.Test;
  * IOI in real GPT-2 small (Wang et al. 2022), when a local copy exists (CIRCUITSCOPE_GPT2=DIR or
  * openai-community/gpt2 in the Hugging Face cache): the pipeline's circuit must contain the name
  * movers and S-inhibition heads, and its edge ranking must reach the ACDC paper's ROC AUC level
- * (0.869 with KL on IOI, Table 2) against the reference circuit. Also issue #5's scorer evidence
- * on this real checkpoint, with every node and a sample of edges patched exactly.
+ * (0.869 with KL on IOI, Table 2) against the reference circuit. That comparison is run on ACDC's data
+ * set as far as we can rebuild it: its one ABBA template ({@code IoiGenerator.Templates.ACDC}), 100 prompts
+ * of one length, the ABC corruption, no BOS token; the names, places and objects are our own lists, not
+ * ACDC's. Also issue #5's scorer evidence on this real checkpoint (default templates, with BOS), with every
+ * node and a sample of edges patched exactly.
  */
 class Gpt2SmallIoiTest {
     @Test
     void pipelineFindsTheNameMoversAndSInhibitionHeads() {
-        try (LoadedModel gpt2 = LocalModels.require("CIRCUITSCOPE_GPT2", "openai-community/gpt2")) {
-            Generated ioi = Generators.byName("ioi").generate(gpt2.requireTokenizer(), gpt2.model().config().vocabSize(),
-                    50, 0);
+        // ACDC's prompts have no BOS token (prepend_bos=False)
+        try (LoadedModel gpt2 = LocalModels.require("CIRCUITSCOPE_GPT2", "openai-community/gpt2").withoutBos()) {
+            Generated ioi = new IoiGenerator(IoiGenerator.Templates.ACDC).generate(gpt2.requireTokenizer(),
+                    gpt2.model().config().vocabSize(), 100, 0);
+            assertEquals(100, ioi.task().size(), "ACDC's 100 prompts: " + ioi.skipped());
             try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(gpt2.model()), ioi.task(), Metrics.KL,
                     Ablation.RESAMPLE, 10)) {
                 Pipeline.Result r = new Pipeline(new EapIg(5), new CandidateBudget.TopK(1500), new Acdc(0.0575))
@@ -52,9 +59,9 @@ class Gpt2SmallIoiTest {
                 }
                 Circuit reference = KnownCircuits.ioi().circuit();
                 double auc = RocCurve.of(r.scores(), reference.keepMask()).auc();
-                System.out.printf("GPT-2 small IOI: %d edges, ROC AUC %.3f vs the reference circuit%n",
-                        r.circuit().edgeCount(), auc);
-                assertTrue(auc >= 0.85, "AUC " + auc);
+                System.out.printf("GPT-2 small IOI (ACDC's template, 100 prompts, no BOS): %d edges, ROC AUC %.3f "
+                        + "vs the reference circuit%n", r.circuit().edgeCount(), auc);
+                assertTrue(auc >= 0.85, "AUC " + auc + " on ACDC's setup, where ACDC's paper reports 0.869");
             }
         }
     }
