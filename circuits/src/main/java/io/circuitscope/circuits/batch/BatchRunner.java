@@ -40,7 +40,7 @@ public final class BatchRunner {
     private final PrintWriter log;
     private final Function<String, Progress> progress;
     private final boolean rerunChanged;
-    private final RunInputs inputs = new RunInputs();
+    private RunInputs inputs; // the plan's, set by run
 
     /** @param rerunChanged rerun finished runs made with other inputs than the plan asks, instead of refusing the plan */
     public BatchRunner(Function<String, LoadedModel> loader, PrintWriter log, Function<String, Progress> progress,
@@ -53,6 +53,7 @@ public final class BatchRunner {
 
     public Outcome run(BatchPlan plan) throws IOException {
         Manifest manifest = Manifest.load(plan.out());
+        inputs = new RunInputs(plan.file());
         Set<String> finished = Resume.finishedRuns(plan, manifest, inputs, rerunChanged, log);
         Files.createDirectories(plan.out());
         for (RunSpec r : plan.runs()) {

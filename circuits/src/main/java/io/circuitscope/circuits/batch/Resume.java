@@ -45,13 +45,13 @@ final class Resume {
             JsonNode recorded = e.inputs;
             if (recorded == null) {
                 try {
-                    recorded = RunInputs.fromCircuit(JSON.readTree(circuit.toFile()));
+                    recorded = inputs.fromCircuit(JSON.readTree(circuit.toFile()));
                 } catch (IOException ex) {
                     log.printf("redo   %s (its circuit.json cannot be read: %s)%n", r.id(), ReadErrors.describe(ex));
                     continue;
                 }
             }
-            List<String> differences = RunInputs.differences(recorded, inputs.of(r));
+            List<String> differences = RunInputs.differences(recorded, inputs.of(r), e.inputs == null);
             if (!differences.isEmpty()) {
                 changed.put(r.id(), differences);
             } else {

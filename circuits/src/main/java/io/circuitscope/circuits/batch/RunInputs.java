@@ -27,10 +27,17 @@ final class RunInputs {
 
     private final Map<Path, String> digests = new HashMap<>(); // each file read once per batch
 
+    /** The plan's folder: model paths are recorded relative to it, so moving the plan with its models changes nothing. */
+    private final Path base;
+
+    RunInputs(Path planFile) {
+        this.base = planFile.toAbsolutePath().normalize().getParent();
+    }
+
     /** What the plan asks of the run now. */
     ObjectNode of(RunSpec r) {
         ObjectNode o = JSON.createObjectNode();
-        o.put("model", r.model());
+        o.put("model", relativeModel(r.model(), base));
         if (r.task() == null) {
             o.put("examples", r.examples());
         } else {
@@ -47,9 +54,9 @@ final class RunInputs {
      * What a circuit.json written before the manifest recorded inputs says of them: its model, its method's settings
      * and a planted task's size. The task file, align, bos and reference are not among them, so are not compared.
      */
-    static ObjectNode fromCircuit(JsonNode circuit) {
+    ObjectNode fromCircuit(JsonNode circuit) {
         ObjectNode o = JSON.createObjectNode();
-        o.set("model", circuit.path("model").path("name"));
+        o.put("model", relativeModel(circuit.path("model").path("name").asText(), base));
         if (PlantedModels.isPlanted(circuit.path("model").path("name").asText())) {
             o.set("examples", circuit.path("task").path("examples"));
         }
@@ -57,12 +64,30 @@ final class RunInputs {
         return o;
     }
 
-    /** The fields in which {@code recorded} and {@code now} differ, as "tau 0.01 -> 0.5"; fields not recorded are skipped. */
-    static List<String> differences(JsonNode recorded, ObjectNode now) {
+    /** A model path relative to the plan's folder; a hub id or planted model as it is. */
+    static String relativeModel(String model, Path base) {
+        try {
+            Path p = Path.of(model);
+            return p.isAbsolute() ? base.relativize(p.normalize()).toString() : model;
+        } catch (java.nio.file.InvalidPathException e) {
+            return model;
+        }
+    }
+
+    /**
+     * The fields in which {@code recorded} and {@code now} differ, as "tau 0.01 -> 0.5"; fields not recorded are
+     * skipped. {@code fromCircuit}: {@code recorded} is {@link #fromCircuit}'s, whose settings earlier versions wrote
+     * differently for the ones a method does not read (ig_steps for every method, tau as null for scorer-only
+     * ones), so a setting null on either side is not compared there.
+     */
+    static List<String> differences(JsonNode recorded, ObjectNode now, boolean fromCircuit) {
         List<String> out = new ArrayList<>();
         for (Iterator<Map.Entry<String, JsonNode>> it = now.fields(); it.hasNext();) {
             Map.Entry<String, JsonNode> field = it.next();
             JsonNode was = recorded.get(field.getKey());
+            if (fromCircuit && was != null && (was.isNull() || field.getValue().isNull())) {
+                continue;
+            }
             if (was != null && !same(was, field.getValue())) {
                 out.add(describe(field.getKey(), was, field.getValue()));
             }

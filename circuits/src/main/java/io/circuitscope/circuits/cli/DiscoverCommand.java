@@ -159,8 +159,9 @@ final class DiscoverCommand implements Callable<Integer> {
             Files.createDirectories(dir);
             folder.clearEarlierRun(List.of("circuit.json", "task.jsonl"), noRender ? List.of() : RunFolder.DRAWINGS,
                     spec.commandLine().getErr());
-            CircuitJson.write(file, doc);
+            // the task first: a circuit.json beside a task it was not found on would mislead a later validate
             TaskFile.write(dir.resolve("task.jsonl"), mt.task());
+            CircuitJson.write(file, doc);
             stdout.printf("  wrote %s%n", file);
             if (!noRender) {
                 for (String format : Renderings.FORMATS) {

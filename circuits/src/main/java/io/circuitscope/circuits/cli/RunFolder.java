@@ -28,9 +28,11 @@ final class RunFolder {
     /** What train-toy writes. */
     static final List<String> TRAIN_TOY_FILES = List.of("config.json", "model.safetensors", "task.jsonl", "training.json",
             "reference_circuit.json");
-    /** Files that only a discover run, a model (train-toy's or another checkpoint) or a batch leaves. */
-    private static final List<String> DISCOVER_MARKS = Stream.concat(Stream.of("circuit.json"), DRAWINGS.stream())
-            .toList();
+    /**
+     * Files that only a discover run, a model (train-toy's or another checkpoint) or a batch leaves. Drawings are no
+     * mark of a discover run: `render` draws a toy's reference_circuit.json into the toy's folder too.
+     */
+    private static final List<String> DISCOVER_MARKS = List.of("circuit.json");
     private static final List<String> MODEL_MARKS = List.of("config.json", "model.safetensors", "training.json",
             "reference_circuit.json");
     private static final List<String> BATCH_MARKS = List.of("manifest.json", "summary.md", "summary.csv");
@@ -52,7 +54,8 @@ final class RunFolder {
                 "discover would write its circuit and task.jsonl among the model's files");
         refuseHolding(spec, option, dir, "a batch's results", present(dir, BATCH_MARKS),
                 "discover would mix its run with the batch's");
-        return new RunFolder(dir, present(dir, DISCOVER_FILES));
+        // without a circuit.json there is no earlier run: a task.jsonl alone is the user's, read or not by this run
+        return new RunFolder(dir, present(dir, DISCOVER_MARKS).isEmpty() ? List.of() : present(dir, DISCOVER_FILES));
     }
 
     /**
@@ -69,6 +72,9 @@ final class RunFolder {
         if (!own.isEmpty() && !own.contains(TRAINING)) {
             refuseHolding(spec, option, dir, "files no earlier train-toy run wrote (no " + TRAINING + ")", own,
                     "train-toy would overwrite them");
+        }
+        if (own.contains(TRAINING)) { // drawings of the earlier reference circuit (render) go with it
+            own = Stream.concat(own.stream(), present(dir, DRAWINGS).stream()).toList();
         }
         return new RunFolder(dir, own);
     }

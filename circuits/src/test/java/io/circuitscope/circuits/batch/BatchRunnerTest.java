@@ -273,12 +273,30 @@ class BatchRunnerTest {
         assertEquals(1, cli(edited, "batch", plan.toString(), "--quiet"));
         assertTrue(edited.toString().contains("-edited-task-exact-s0 (task file changed since the run)"), edited.toString());
         Files.writeString(task, original);
+        // the plan, its model, task and results moved together: nothing the runs depend on changed (the manifest
+        // records model paths relative to the plan's folder)
+        Path moved = Files.createDirectories(dir.resolve("moved/elsewhere"));
+        copyTree(dir.resolve("model-a"), moved.resolve("model-a"));
+        copyTree(dir.resolve("runs/task-edit"), moved.resolve("runs/task-edit"));
+        Files.copy(task, moved.resolve("edited-task.jsonl"));
+        Files.copy(plan, moved.resolve("task-edit.yaml"));
+        StringWriter afterMove = new StringWriter();
+        int movedCode = cli(afterMove, "batch", moved.resolve("task-edit.yaml").toString(), "--quiet");
+        assertEquals(0, movedCode, "after the move: " + afterMove);
+        assertTrue(afterMove.toString().contains("1 skipped"), afterMove.toString());
 
         Path manifestFile = dir.resolve("runs/task-edit/manifest.json");
         com.fasterxml.jackson.databind.node.ObjectNode manifest = (com.fasterxml.jackson.databind.node.ObjectNode)
                 new ObjectMapper().readTree(manifestFile.toFile());
         manifest.get("runs").forEach(r -> ((com.fasterxml.jackson.databind.node.ObjectNode) r).remove("inputs"));
         new ObjectMapper().writeValue(manifestFile.toFile(), manifest);
+        // versions before Dec 6 wrote ig_steps for every method; a setting the method does not read is not compared
+        for (Path run : doneRunFolders(dir.resolve("runs/task-edit"))) {
+            com.fasterxml.jackson.databind.node.ObjectNode circuit = (com.fasterxml.jackson.databind.node.ObjectNode)
+                    new ObjectMapper().readTree(run.resolve("circuit.json").toFile());
+            ((com.fasterxml.jackson.databind.node.ObjectNode) circuit.get("method")).put("ig_steps", 5);
+            new ObjectMapper().writeValue(run.resolve("circuit.json").toFile(), circuit);
+        }
         StringWriter older = new StringWriter();
         assertEquals(0, cli(older, "batch", plan.toString(), "--quiet"), older.toString());
         assertTrue(older.toString().contains("1 skipped") && older.toString().contains("task file contents, reference, "
@@ -287,6 +305,21 @@ class BatchRunnerTest {
         StringWriter settings = new StringWriter();
         assertEquals(1, cli(settings, "batch", plan.toString(), "--quiet"));
         assertTrue(settings.toString().contains("(batch_size 16 -> 8)"), settings.toString());
+    }
+
+    private static List<Path> doneRunFolders(Path runs) throws Exception {
+        try (var folders = Files.list(runs)) {
+            return folders.filter(f -> Files.isRegularFile(f.resolve("circuit.json"))).toList();
+        }
+    }
+
+    private static void copyTree(Path from, Path to) throws Exception {
+        Files.createDirectories(to.getParent());
+        try (var paths = Files.walk(from)) {
+            for (Path p : paths.toList()) {
+                Files.copy(p, to.resolve(from.relativize(p).toString()));
+            }
+        }
     }
 
     private static JsonNode method(Path runFolder) throws Exception {

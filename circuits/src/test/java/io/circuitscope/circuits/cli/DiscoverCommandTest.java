@@ -435,5 +435,13 @@ class DiscoverCommandTest {
                 + "training.json;"), refused.err());
         assertEquals("the model's own task", Files.readString(toy.resolve("task.jsonl")));
         assertFalse(Files.exists(toy.resolve("circuit.json")));
+        // a folder holding only the user's task file holds no earlier run
+        Path ownTask = Files.createDirectories(dir.resolve("own-task"));
+        Files.copy(task, ownTask.resolve("task.jsonl"));
+        CliRun intoOwn = run("discover", "--model", model.toString(), "--task", ownTask.resolve("task.jsonl").toString(),
+                "--method", "eap", "--metric", "logit-diff", "--edges", "5", "--no-validate", "--no-render", "--out",
+                ownTask.toString(), "--quiet");
+        assertEquals(0, intoOwn.code(), intoOwn.err());
+        assertFalse(intoOwn.err().contains("held an earlier run"), intoOwn.err());
     }
 }

@@ -55,12 +55,18 @@ class TrainToyCommandTest {
         Path toy = dir.resolve("toy");
         CliRun first = CliRun.run("train-toy", "--task", "ioi", "--steps", "1", "--layers", "1", "--out", toy.toString());
         assertEquals(0, first.code(), first.err());
+        // `render toy/reference_circuit.json` draws into the folder: that is the toy's picture, not a discover run
+        CliRun drawn = CliRun.run("render", toy.resolve("reference_circuit.json").toString(), "--format", "html");
+        assertEquals(0, drawn.code(), drawn.err());
+        assertTrue(Files.exists(toy.resolve("report.html")));
         CliRun again = CliRun.run("train-toy", "--task", "ioi", "--steps", "2", "--layers", "1", "--out", toy.toString());
         assertEquals(0, again.code(), again.err());
         assertTrue(again.out().contains(toy + " holds an earlier train-toy run: it stays as it is until this run is "
                 + "written"), again.out());
         assertTrue(again.out().contains("moved them into " + toy + ", replacing the earlier train-toy run's "
-                + "config.json, model.safetensors, task.jsonl, training.json, reference_circuit.json"), again.out());
+                + "config.json, model.safetensors, task.jsonl, training.json, reference_circuit.json, report.html"),
+                again.out());
+        assertFalse(Files.exists(toy.resolve("report.html")), "the earlier reference circuit's picture went with it");
         assertEquals(2, new ObjectMapper().readTree(toy.resolve("training.json").toFile()).get("steps").asInt());
         assertTrue(new ObjectMapper().readTree(toy.resolve("reference_circuit.json").toFile()).get("method")
                 .get("command").asText().contains("--steps 2"));
