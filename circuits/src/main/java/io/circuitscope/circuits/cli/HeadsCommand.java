@@ -51,7 +51,6 @@ final class HeadsCommand implements Callable<Integer> {
             }
             AnalysisSupport.requireTask(task, modelOptions.model, spec, "--score " + score);
         }
-        output.checkPng(spec);
         try (LoadedModel loaded = modelOptions.load()) {
             double[][] values;
             TranslationScore.Result tr = null;

@@ -18,6 +18,7 @@ import io.circuitscope.validation.CircuitValidator;
 import io.circuitscope.validation.ValidationReport;
 import io.circuitscope.validation.ValidationSettings;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -87,10 +88,14 @@ final class ValidateCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
         PathChecks.readable(spec, "--reference", referenceFile); // before the model is loaded and the circuit validated
+        // a missing --circuit is named when it is read, after the task (its errors come first, as before)
+        boolean eapIgFile = Files.isRegularFile(circuitFile) && CircuitJson.isEapIgGraphFile(circuitFile);
+        // another tool's file is left as it was: the result goes into a circuitscope file beside it
+        Path written = eapIgFile ? importedResultFile(circuitFile) : circuitFile;
+        PathChecks.fileForWriting(spec, eapIgFile ? "--circuit's result file" : "--circuit", written);
         try (ModelAndTask loaded = openModelAndTask()) {
             CircuitDocument doc = CircuitJson.read(circuitFile, ComputationGraph.of(loaded.model().config()));
             RecordedModel.requireSame(circuitFile, doc.model(), loaded.model().config());
-            boolean eapIgFile = CircuitJson.isEapIgGraphFile(circuitFile);
             if (eapIgFile) {
                 spec.commandLine().getErr().printf("validate: %s is an %s file; judging its %d edges after EAP-IG's "
                         + "prune (%s edges dropped, as its evaluate_graph drops them)%n", circuitFile,
@@ -111,9 +116,6 @@ final class ValidateCommand implements Callable<Integer> {
             }
             ComputationGraph graph = doc.circuit().graph(); // split by position when the circuit is
             CircuitDocument reference = referenceFile == null ? null : CircuitJson.read(referenceFile, graph);
-            // another tool's file is left as it was: the result goes into a circuitscope file beside it
-            Path written = eapIgFile ? importedResultFile(circuitFile) : circuitFile;
-            PathChecks.fileForWriting(spec, eapIgFile ? "--circuit's result file" : "--circuit", written);
             Task task = loaded.task();
             Object foundOn = doc.task().get("hash");
             if (foundOn != null && !foundOn.equals(io.circuitscope.core.Hashes.of(task))) {

@@ -311,7 +311,7 @@ public final class CircuitJson {
             if (s != null && s.isNumber()) {
                 if (Double.isInfinite(s.asDouble())) {
                     throw new CircuitFileException(file + ": field 'edges." + name + ".score' is " + s.asDouble()
-                            + "; a score must be a finite number, or null (or NaN) when the edge was not scored");
+                            + "; a score must be a finite number (an edge that was not scored: null, NaN, or \"scored\": false)");
                 }
                 scores[index] = s.asDouble(); // NaN: not scored
             }

@@ -59,7 +59,7 @@ public final class Methods {
 
     /** What to use instead of a scorer that differentiates at the clean run, where KL's gradient is zero. */
     public static String insteadOfCleanGradient(String key) {
-        return isScorer(key) && scorer(key, 1) instanceof EapIg ? "use --ig-steps 2 or more, or --metric logit-diff"
+        return isScorer(key) && scorer(key, 1) instanceof EapIg ? "use 2 or more steps (--ig-steps; ig_steps in a batch plan), or the logit-diff metric"
                 : "use --metric logit-diff (or another task metric), or eap-ig or eap-ig-inputs";
     }
 

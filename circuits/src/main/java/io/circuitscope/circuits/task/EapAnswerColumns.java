@@ -48,11 +48,6 @@ public final class EapAnswerColumns {
         this.hasIncorrect = hasIncorrect;
     }
 
-    /** The answer columns read from the header alone ({@link Reading#AUTO}). */
-    public static EapAnswerColumns of(CsvTable table) {
-        return of(table, Reading.AUTO);
-    }
-
     public static EapAnswerColumns of(CsvTable table, Reading reading) {
         EapAnswerColumns byHeader = byHeader(table);
         if (byHeader.yearColumn != null || reading == Reading.IDS) {

@@ -42,11 +42,7 @@ public final class EapCsvTask {
         this.align = align;
     }
 
-    public Imported read(Path file) {
-        return read(file, EapAnswerColumns.Reading.AUTO);
-    }
-
-    /** {@link #read(Path)} with the answer column read as {@code reading} says (see {@link EapAnswerColumns}). */
+    /** The CSV's examples, the answer column read as {@code reading} says (see {@link EapAnswerColumns}). */
     public Imported read(Path file, EapAnswerColumns.Reading reading) {
         CsvTable table = CsvTable.read(file);
         for (String column : List.of(CLEAN, CORRUPTED)) {

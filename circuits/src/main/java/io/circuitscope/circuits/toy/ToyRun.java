@@ -114,9 +114,10 @@ public final class ToyRun {
             try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(model), task, Metrics.LOGIT_DIFF,
                     Ablation.RESAMPLE, 32)) {
                 if (!tp.hasEffect()) { // every faithfulness below would be a ratio of round-off
-                    throw new IllegalStateException(String.format(java.util.Locale.ROOT, "the trained %s toy does not do "
-                            + "its task: the corrupted prompts move its logit difference by %.3g (clean %.4f, corrupted "
-                            + "%.4f), so it has no circuit to find; train longer (--steps) or with another seed",
+                    throw new IllegalStateException(String.format(java.util.Locale.ROOT, "on the trained %s toy the "
+                            + "corrupted prompts do not measurably move the logit difference (by %.3g: clean %.4f, "
+                            + "corrupted %.4f), so there is no behaviour to find a circuit for; train longer (--steps) or "
+                            + "with another seed",
                             kind.key(), tp.cleanValue() - tp.corruptedValue(), tp.cleanValue(), tp.corruptedValue()));
                 }
                 EdgeScores exact = new ExhaustivePatching(32).score(tp, Progress.NONE);

@@ -141,10 +141,11 @@ public final class LlamaFamilyAdapter implements ArchitectureAdapter {
                 b.optSlidingWindow(window, local);
             }
         } else if (type.equals("mistral")) {
-            int window = (int) nullable(c, "sliding_window", 4096); // MistralConfig's default; null turns it off
-            if (window < 0) {
-                throw c.error("sliding_window", "must not be negative, got " + window);
+            double given = nullable(c, "sliding_window", 4096); // MistralConfig's default; null turns it off
+            if (given < 0 || given != Math.rint(given)) {
+                throw c.error("sliding_window", "must be a whole number >= 0, got " + given);
             }
+            int window = (int) given;
             if (window > 0) {
                 b.optSlidingWindow(window, false);
             }
@@ -206,7 +207,6 @@ public final class LlamaFamilyAdapter implements ArchitectureAdapter {
         }
     }
 
-    /** Absent: the Hugging Face class default; explicit null: disabled (0). */
     /**
      * Rotary on part of each head (partial_rotary_factor, at the top level or in rope_parameters/rope_scaling) is
      * not how these families rotate; rotating the whole head instead would be silently wrong.
@@ -222,6 +222,7 @@ public final class LlamaFamilyAdapter implements ArchitectureAdapter {
         }
     }
 
+    /** Absent: the Hugging Face class default; explicit null: disabled (0). */
     private static double nullable(ConfigReader c, String field, double defaultIfAbsent) {
         if (!c.root().has(field)) {
             return defaultIfAbsent;

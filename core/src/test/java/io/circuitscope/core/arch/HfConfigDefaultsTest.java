@@ -39,6 +39,9 @@ class HfConfigDefaultsTest {
         assertEquals(4096, load(mistral.withoutConfig("sliding_window")).slidingWindow());
         assertEquals(0, load(mistral.withConfig("sliding_window", null)).slidingWindow(), "null turns it off");
         assertEquals(8, load(mistral.withConfig("sliding_window", 8)).slidingWindow());
+        String m = assertThrows(CheckpointException.class, () -> load(mistral.withConfig("sliding_window", 4096.5)))
+                .getMessage();
+        assertTrue(m.contains("'sliding_window' must be a whole number >= 0, got 4096.5"), m);
     }
 
     @Test
