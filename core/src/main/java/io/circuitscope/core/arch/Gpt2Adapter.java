@@ -105,24 +105,15 @@ public final class Gpt2Adapter implements ArchitectureAdapter {
      * needs one, since HF would start it from random numbers.
      */
     private static NDArray unembedding(ConfigReader raw, TensorSource source, NDManager manager, NDArray wE) {
+        WeightReader unprefixed = new WeightReader(source, manager, "");
+        if (raw.optBoolean("tie_word_embeddings", true)) {
+            return unprefixed.tiedTo(wE, "lm_head.weight");
+        }
+        if (!source.contains("lm_head.weight")) {
+            throw new CheckpointException(source.describe() + ": config.json sets \"tie_word_embeddings\": false but "
+                    + "there is no tensor 'lm_head.weight' for the untied output");
+        }
         long[] shape = wE.getShape().getShape();
-        boolean stored = source.contains("lm_head.weight");
-        if (!raw.optBoolean("tie_word_embeddings", true)) {
-            if (!stored) {
-                throw new CheckpointException(source.describe() + ": config.json sets \"tie_word_embeddings\": false but "
-                        + "there is no tensor 'lm_head.weight' for the untied output");
-            }
-            return source.load("lm_head.weight", manager, shape).transpose();
-        }
-        if (stored) {
-            try (NDArray head = source.load("lm_head.weight", manager, shape)) {
-                if (!head.contentEquals(wE)) {
-                    throw new CheckpointException(source.describe() + ": tensor 'lm_head.weight' differs from the token "
-                            + "embedding (wte), but the config ties the output to it (tie_word_embeddings, true by "
-                            + "default for GPT-2); set \"tie_word_embeddings\": false to use it");
-                }
-            }
-        }
-        return wE.transpose();
+        return unprefixed.linearTransposed("lm_head.weight", shape[0], shape[1]);
     }
 }
