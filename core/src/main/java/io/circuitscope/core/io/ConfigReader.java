@@ -40,7 +40,7 @@ public final class ConfigReader {
         }
         JsonNode root;
         try {
-            root = new ObjectMapper().readTree(withoutByteOrderMark(Files.readString(file)));
+            root = new ObjectMapper().readTree(JsonSyntax.withoutByteOrderMark(Files.readString(file)));
         } catch (IOException e) {
             throw new CheckpointException(file + ": " + ReadErrors.describe(e), e);
         }
@@ -50,10 +50,6 @@ public final class ConfigReader {
         return new ConfigReader(file, root);
     }
 
-    /** Jackson skips a UTF-8 byte-order mark in bytes but not in a string; editors on Windows write one. */
-    private static String withoutByteOrderMark(String text) {
-        return text.startsWith("\uFEFF") ? text.substring(1) : text;
-    }
 
     public Path file() {
         return file;

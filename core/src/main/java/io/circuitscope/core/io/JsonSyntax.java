@@ -109,4 +109,12 @@ public final class JsonSyntax {
     private static String shown(String text, int code) {
         return code > 32 && code < 127 ? "'" + text + "'" : String.format("U+%04X", code);
     }
+
+    /**
+     * The text without a leading UTF-8 byte-order mark, which editors on Windows write: Jackson skips one in bytes
+     * but not in a string.
+     */
+    public static String withoutByteOrderMark(String text) {
+        return text.startsWith("\uFEFF") ? text.substring(1) : text;
+    }
 }

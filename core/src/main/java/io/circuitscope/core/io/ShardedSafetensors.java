@@ -30,7 +30,7 @@ public final class ShardedSafetensors implements TensorSource {
     public static ShardedSafetensors open(Path indexFile) {
         JsonNode root;
         try {
-            root = new ObjectMapper().readTree(Files.readString(indexFile));
+            root = new ObjectMapper().readTree(JsonSyntax.withoutByteOrderMark(Files.readString(indexFile)));
         } catch (IOException e) {
             throw new CheckpointException(indexFile + ": cannot read shard index: " + ReadErrors.describe(e), e);
         }

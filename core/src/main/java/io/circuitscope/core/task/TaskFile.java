@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.circuitscope.core.io.JsonSyntax;
 import io.circuitscope.core.tokenize.TextTokenizer;
 import java.io.BufferedWriter;
 import java.io.IOException;
@@ -63,7 +64,7 @@ public final class TaskFile {
         }
         List<Example> examples = new ArrayList<>();
         for (int i = 0; i < lines.size(); i++) {
-            String line = (i == 0 ? withoutByteOrderMark(lines.get(i)) : lines.get(i)).trim();
+            String line = (i == 0 ? JsonSyntax.withoutByteOrderMark(lines.get(i)) : lines.get(i)).trim();
             if (line.isEmpty() || line.startsWith("#")) {
                 continue;
             }
@@ -76,10 +77,6 @@ public final class TaskFile {
         return new Task(name, examples);
     }
 
-    /** The mark some editors put at the start of a UTF-8 file; circuit.json, YAML plans and CSV skip it too. */
-    private static String withoutByteOrderMark(String line) {
-        return line.startsWith("\uFEFF") ? line.substring(1) : line;
-    }
 
     private record Where(Path file, int line, int vocabSize, int contextLength) {
         TaskFileException error(String field, String problem) {

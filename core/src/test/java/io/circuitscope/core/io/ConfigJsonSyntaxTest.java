@@ -30,4 +30,17 @@ class ConfigJsonSyntaxTest {
         Files.write(config, ("\uFEFF{\"n_layer\": 2}").getBytes(StandardCharsets.UTF_8));
         assertEquals(2, ConfigReader.read(config).root().get("n_layer").asInt());
     }
+
+    /** The same for a sharded checkpoint's index, read by the loader and by the hub cache. */
+    @Test
+    void aByteOrderMarkBeforeAShardIndexIsSkipped() throws Exception {
+        Path model = dir.resolve("sharded");
+        io.circuitscope.core.testing.TinyCheckpoint.gpt2(5, 1, 2, 4, 19, 8, false).writeSharded(model, TensorDtype.F32, 2);
+        Path index = model.resolve("model.safetensors.index.json");
+        Files.write(index, ("\uFEFF" + Files.readString(index)).getBytes(StandardCharsets.UTF_8));
+        assertEquals(2, io.circuitscope.core.io.hub.HubCache.shardNames(index).size());
+        try (LoadedModel loaded = ModelLoader.load(model)) {
+            assertEquals(1, loaded.model().config().nLayers());
+        }
+    }
 }

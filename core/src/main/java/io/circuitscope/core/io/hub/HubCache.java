@@ -3,6 +3,7 @@ package io.circuitscope.core.io.hub;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.circuitscope.core.io.CheckpointException;
+import io.circuitscope.core.io.JsonSyntax;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -105,7 +106,7 @@ public final class HubCache {
     public static Set<String> shardNames(Path index) {
         JsonNode root;
         try {
-            root = new ObjectMapper().readTree(Files.readString(index));
+            root = new ObjectMapper().readTree(JsonSyntax.withoutByteOrderMark(Files.readString(index)));
         } catch (IOException e) {
             throw new CheckpointException(index + ": cannot read shard index: "
                     + io.circuitscope.core.io.ReadErrors.describe(e), e);
