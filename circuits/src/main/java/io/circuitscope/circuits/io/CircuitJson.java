@@ -54,6 +54,12 @@ public final class CircuitJson {
     public static final String SCHEMA = "circuitscope.circuit/1";
     public static final String SOFTWARE_VERSION = "0.1.0";
     // Python's json module writes NaN and Infinity for float scores; EAP-IG graph files may hold them
+    /**
+     * Set in an imported EAP-IG file's method when its nodes carry scores and its edges none (EAP-IG's node attribution
+     * leaves every edge score 0): circuitscope ranks edges, so every ranking of such a file is a tie.
+     */
+    public static final String NODE_SCORES_ONLY = "node_scores_only";
+
     private static final ObjectMapper JSON = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT)
             .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS).build();
     private static final ObjectMapper COMPACT = new ObjectMapper();

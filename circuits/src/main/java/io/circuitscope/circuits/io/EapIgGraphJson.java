@@ -72,9 +72,30 @@ final class EapIgGraphJson {
         JsonNode nodes = root.get("nodes");
         if (nodes != null && nodes.isObject()) {
             refuseNeuronLevel(file, nodes);
+            if (scoresNodesOnly(nodes, root.get("edges"))) {
+                method.put(CircuitJson.NODE_SCORES_ONLY, true);
+            }
         }
         doc.set("edges", root.get("edges"));
         return doc;
+    }
+
+    private static boolean scoresNodesOnly(JsonNode nodes, JsonNode edges) {
+        boolean nodeScored = false;
+        for (JsonNode node : nodes) {
+            JsonNode s = node.get("score");
+            nodeScored |= s != null && s.isNumber() && !Double.isNaN(s.asDouble()) && s.asDouble() != 0;
+        }
+        if (!nodeScored || edges == null || !edges.isObject()) {
+            return false;
+        }
+        for (JsonNode edge : edges) {
+            JsonNode s = edge.get("score");
+            if (s != null && s.isNumber() && !Double.isNaN(s.asDouble()) && s.asDouble() != 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The circuit EAP-IG's evaluate_graph would run: pruned, with the number of edges that dropped recorded. */

@@ -87,6 +87,17 @@ class EapIgCircuitCommandsTest {
                 drawn.err());
         CliRun report = run("render", file.toString(), "--format", "html", "--out", dir.resolve("eap-ig.html").toString());
         assertEquals(0, report.code(), report.err());
+
+        // EAP-IG's node attribution: node scores, every edge score 0; validate says its edge rankings tie
+        ObjectNode nodeLevel = eapIg.deepCopy();
+        nodeLevel.get("edges").forEach(e -> ((ObjectNode) e).put("score", 0.0));
+        ((ObjectNode) nodeLevel.get("nodes").get("a2.h1")).put("score", 1.5);
+        Path nodeFile = dir.resolve("node-level.json");
+        json.writeValue(nodeFile.toFile(), nodeLevel);
+        CliRun nodes = run("validate", "--model", "planted:ioi", "--task", task.toString(), "--circuit",
+                nodeFile.toString(), "--bootstrap", "10", "--quiet");
+        assertEquals(0, nodes.code(), nodes.err());
+        assertTrue(nodes.err().contains("scores nodes, not edges") && nodes.err().contains("is a tie"), nodes.err());
     }
 
     /** An edge outside the circuit from a head the circuit never feeds, straight to the logits: EAP-IG prunes it. */

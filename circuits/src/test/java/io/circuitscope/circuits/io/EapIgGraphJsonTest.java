@@ -140,6 +140,17 @@ class EapIgGraphJsonTest {
         }
     }
 
+    /** EAP-IG's node attribution leaves every edge score 0: the import says so, since every edge ranking would tie. */
+    @Test
+    void aFileThatScoresOnlyNodesIsMarked() throws Exception {
+        Path edgeScored = writeEapIgFile(dir.resolve("edges.json"), 2, 2, false, Set.of("a1.h0->logits"), null);
+        assertEquals(null, CircuitJson.read(edgeScored).method().get(CircuitJson.NODE_SCORES_ONLY));
+        String text = Files.readString(edgeScored).replaceAll("\"score\": -?[0-9.E-]+", "\"score\": 0.0")
+                .replace("\"a1.h0\": {\"in_graph\": true}", "\"a1.h0\": {\"score\": 0.7, \"in_graph\": true}");
+        Path nodeScored = Files.writeString(dir.resolve("nodes.json"), text);
+        assertEquals(true, CircuitJson.read(nodeScored).method().get(CircuitJson.NODE_SCORES_ONLY));
+    }
+
     @Test
     void badEapIgFilesAreNamedErrors() throws Exception {
         Path good = writeEapIgFile(dir.resolve("good.json"), 2, 2, false, Set.of("a1.h0->logits"), null);
