@@ -10,6 +10,8 @@ import io.circuitscope.circuits.io.CircuitJson;
 import io.circuitscope.circuits.run.DiscoverySettings;
 import io.circuitscope.circuits.run.DiscoveryRun;
 import io.circuitscope.core.graph.Ablation;
+import io.circuitscope.core.io.JsonSyntax;
+import io.circuitscope.core.io.ReadErrors;
 import io.circuitscope.core.planted.PlantedModels;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -67,8 +69,10 @@ public final class BatchPlan {
         try {
             root = mapper.readTree(Files.readString(file));
         } catch (JsonProcessingException e) {
+            // JSON errors in plain words, as for every other JSON file; SnakeYAML's own for YAML
             throw new PlanException(file + ":" + e.getLocation().getLineNr() + ": not valid "
-                    + (mapper.getFactory() instanceof YAMLFactory ? "YAML" : "JSON") + " (" + e.getOriginalMessage() + ")");
+                    + (mapper.getFactory() instanceof YAMLFactory ? "YAML (" + e.getOriginalMessage() + ")"
+                            : "JSON: " + JsonSyntax.describe(e, false)));
         } catch (IOException e) {
             throw new PlanException(file + ": cannot read the plan (" + e.getMessage() + ")");
         }
@@ -183,10 +187,9 @@ public final class BatchPlan {
      */
     private static void checkReferences(Path file, List<RunSpec> runs) {
         runs.stream().map(RunSpec::reference).filter(java.util.Objects::nonNull).distinct().forEach(reference -> {
-            if (!Files.isRegularFile(reference) || !Files.isReadable(reference)) {
-                throw new PlanException(file + ": field 'reference': " + reference + ": " + (Files.isDirectory(reference)
-                        ? "is a folder, not a file" : Files.exists(reference) ? "cannot be read (permission denied)"
-                        : "no such file"));
+            String unreadable = ReadErrors.whyUnreadable(reference);
+            if (unreadable != null) {
+                throw new PlanException(file + ": field 'reference': " + reference + ": " + unreadable);
             }
             try {
                 com.fasterxml.jackson.databind.JsonNode raw = CircuitJson.readRaw(reference);

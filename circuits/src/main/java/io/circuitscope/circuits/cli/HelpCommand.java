@@ -22,8 +22,7 @@ final class HelpCommand implements Callable<Integer> {
         CommandLine main = spec.parent().commandLine();
         CommandLine target = command == null ? main : main.getSubcommands().get(command);
         if (target == null) {
-            throw new CommandLine.ParameterException(main, "unknown command '" + command
-                    + "'; the commands are " + String.join(", ", main.getSubcommands().keySet()));
+            throw new CommandLine.ParameterException(main, UsageErrors.unknownCommand(main, command));
         }
         target.usage(spec.commandLine().getOut());
         return 0;

@@ -19,10 +19,7 @@ final class PathChecks {
         if (file == null) {
             return;
         }
-        refuse(spec, option, file, file.toString().isBlank() ? "names no file"
-                : Files.isDirectory(file) ? "is a folder, not a file"
-                : !Files.exists(file) ? "no such file"
-                : !Files.isReadable(file) ? "cannot be read (permission denied)" : null);
+        refuse(spec, option, file, io.circuitscope.core.io.ReadErrors.whyUnreadable(file));
     }
 
     /** A folder the command writes into: an existing folder it may write in, or one it can create. */

@@ -38,13 +38,17 @@ final class UsageErrors {
         }
     }
 
+    /** The error for {@code word} where one of {@code command}'s subcommands was expected. */
+    static String unknownCommand(CommandLine command, String word) {
+        return "unknown command '" + word + "'; the commands are " + String.join(", ", command.getSubcommands().keySet());
+    }
+
     /** An unknown word where a command was expected is named as such, with the commands there are. */
     private static String message(CommandLine.ParameterException ex, CommandLine command) {
         if (ex instanceof CommandLine.UnmatchedArgumentException unmatched && !command.getSubcommands().isEmpty()) {
             List<String> words = unmatched.getUnmatched();
             if (!words.isEmpty() && !words.get(0).startsWith("-")) {
-                return "unknown command '" + words.get(0) + "'; the commands are "
-                        + String.join(", ", command.getSubcommands().keySet());
+                return unknownCommand(command, words.get(0));
             }
         }
         return ex.getMessage();

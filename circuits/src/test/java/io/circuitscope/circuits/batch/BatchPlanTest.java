@@ -42,6 +42,16 @@ class BatchPlanTest {
         assertTrue(message.contains("plan.json: runs[1]: field 'batch_size' must be at least 1, got 0"), message);
     }
 
+    /** A JSON plan that does not parse is described as every other JSON file is: in words, with its place. */
+    @Test
+    void aJsonPlanThatDoesNotParseSaysWhatIsWrong() throws Exception {
+        Path plan = dir.resolve("broken.json");
+        Files.writeString(plan, "{\"models\": [\"m\",]}");
+        String message = assertThrows(PlanException.class, () -> BatchPlan.read(plan)).getMessage();
+        assertTrue(message.startsWith(plan + ":1: not valid JSON: expected a value"), message);
+        assertTrue(!message.contains("Unexpected character") && !message.contains("REDACTED"), message);
+    }
+
     /** A bad value is named where the plan wrote it; a bad combination by the list positions that made it. */
     @Test
     void badValuesAreNamedWhereTheyWereWritten() throws Exception {

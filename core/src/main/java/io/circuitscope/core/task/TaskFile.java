@@ -77,7 +77,6 @@ public final class TaskFile {
         return new Task(name, examples);
     }
 
-
     private record Where(Path file, int line, int vocabSize, int contextLength) {
         TaskFileException error(String field, String problem) {
             return new TaskFileException(file + ":" + line + ": " + (field == null ? "" : "field '" + field + "' ") + problem);
