@@ -122,11 +122,9 @@ final class CompareScorersCommand implements Callable<Integer> {
                         + "logprob or another task metric");
             }
             if (scorer.differentiatesAtClean() && m.needsCleanReference()) {
-                boolean oneIgStep = scorer instanceof EapIg;
                 throw new CommandLine.ParameterException(spec.commandLine(), "--metric " + metric + ": its gradient is "
-                        + "zero at the clean run, so " + scorer.key() + (oneIgStep ? " with one step" : "")
-                        + " would score 0; " + (oneIgStep ? "use --ig-steps 2 or more, or logit-diff, logprob or another "
-                        + "task metric" : "use logit-diff, logprob or another task metric, or only eap-ig or eap-ig-inputs"));
+                        + "zero at the clean run, so " + scorer.key() + (scorer instanceof EapIg ? " with one step" : "")
+                        + " would score 0; " + Methods.insteadOfCleanGradient(scorer.key()));
             }
         }
         if (igSteps < 1 || batchSize < 1 || topEdges < 1 || topNodes < 1 || (exactEdges != null && exactEdges < 1)) {
