@@ -58,9 +58,7 @@ final class RenderCommand implements Callable<Integer> {
         Path file = Files.isDirectory(circuit) ? circuit.resolve("circuit.json") : circuit;
         CircuitDocument doc = CircuitJson.read(file);
         if (CircuitJson.isEapIgGraphFile(file)) { // drawn as EAP-IG's evaluate_graph runs it
-            spec.commandLine().getErr().printf("note: %s is an %s file; drawing its %d edges after EAP-IG's prune (%s "
-                    + "edges dropped, as its evaluate_graph drops them)%n", file, doc.method().get("format"),
-                    doc.circuit().edgeCount(), doc.method().get("pruned_edges"));
+            ValidationNotes.eapIgImport(spec.commandLine().getErr(), "note: ", file, doc, "drawing");
         }
         try {
             HtmlReport.check(doc);

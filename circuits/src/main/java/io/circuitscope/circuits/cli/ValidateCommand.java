@@ -97,14 +97,7 @@ final class ValidateCommand implements Callable<Integer> {
             CircuitDocument doc = CircuitJson.read(circuitFile, ComputationGraph.of(loaded.model().config()));
             RecordedModel.requireSame(circuitFile, doc.model(), loaded.model().config());
             if (eapIgFile) {
-                spec.commandLine().getErr().printf("validate: %s is an %s file; judging its %d edges after EAP-IG's "
-                        + "prune (%s edges dropped, as its evaluate_graph drops them)%n", circuitFile,
-                        doc.method().get("format"), doc.circuit().edgeCount(), doc.method().get("pruned_edges"));
-                if (Boolean.TRUE.equals(doc.method().get(CircuitJson.NODE_SCORES_ONLY))) {
-                    spec.commandLine().getErr().printf("validate: %s scores nodes, not edges (EAP-IG's node "
-                            + "attribution leaves every edge score 0): its in_graph edges are judged as given, but any "
-                            + "ranking of its edges (ROC AUC, CPR, CMD) is a tie%n", circuitFile);
-                }
+                ValidationNotes.eapIgImport(spec.commandLine().getErr(), "validate: ", circuitFile, doc, "judging");
             }
             // a circuit is judged by the metric and ablation it was found with, unless the user asks otherwise
             Object recordedMetric = doc.method().get("metric");

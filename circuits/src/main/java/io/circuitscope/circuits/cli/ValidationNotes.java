@@ -19,6 +19,23 @@ final class ValidationNotes {
     private ValidationNotes() {
     }
 
+    /**
+     * What an EAP-IG graph file becomes when read: its circuit after EAP-IG's prune (and how many edges that
+     * dropped), and, for a file of node scores only, that every ranking of its edges ties. {@code prefix} names the
+     * command ("validate: ", "note: "), {@code doing} what it does with the edges ("judging", "drawing").
+     */
+    static void eapIgImport(java.io.PrintWriter err, String prefix, java.nio.file.Path file,
+            io.circuitscope.circuits.io.CircuitDocument doc, String doing) {
+        err.printf("%s%s is an %s file; %s its %d edges after EAP-IG's prune (%s edges dropped, as its evaluate_graph "
+                + "drops them)%n", prefix, file, doc.method().get("format"), doing, doc.circuit().edgeCount(),
+                doc.method().get("pruned_edges"));
+        if (Boolean.TRUE.equals(doc.method().get(io.circuitscope.circuits.io.CircuitJson.NODE_SCORES_ONLY))) {
+            err.printf("%s%s scores nodes, not edges (EAP-IG's node attribution leaves every edge score 0): its "
+                    + "in_graph edges are taken as given, but any ranking of its edges (ROC AUC, CPR, CMD, top edges) is "
+                    + "a tie%n", prefix, file);
+        }
+    }
+
     /** A precision or recall from the comparison; an empty circuit's precision is 0 / 0, stored as NaN. */
     static String ratio(com.fasterxml.jackson.databind.JsonNode value) {
         double v = value.asDouble();
