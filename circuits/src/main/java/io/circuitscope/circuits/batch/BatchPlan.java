@@ -1,5 +1,6 @@
 package io.circuitscope.circuits.batch;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -63,16 +64,17 @@ public final class BatchPlan {
 
     public static BatchPlan read(Path file) {
         String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
-        ObjectMapper mapper = name.endsWith(".yaml") || name.endsWith(".yml") ? new ObjectMapper(new YAMLFactory())
-                : new ObjectMapper();
+        boolean yaml = name.endsWith(".yaml") || name.endsWith(".yml");
+        // A key given twice is refused, not silently replaced by its last value
+        ObjectMapper mapper = (yaml ? new ObjectMapper(new YAMLFactory()) : new ObjectMapper())
+                .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
         JsonNode root;
         try {
             root = mapper.readTree(Files.readString(file));
         } catch (JsonProcessingException e) {
-            // JSON errors in plain words, as for every other JSON file; SnakeYAML's own for YAML
-            throw new PlanException(file + ":" + e.getLocation().getLineNr() + ": not valid "
-                    + (mapper.getFactory() instanceof YAMLFactory ? "YAML (" + e.getOriginalMessage() + ")"
-                            : "JSON: " + JsonSyntax.describe(e, false)));
+            // Syntax errors in plain words, as for every other JSON file
+            throw new PlanException(file + ": not valid " + (yaml ? "YAML: " + YamlSyntax.describe(e)
+                    : "JSON: " + JsonSyntax.describe(e, false)));
         } catch (IOException e) {
             throw new PlanException(file + ": cannot read the plan (" + e.getMessage() + ")");
         }

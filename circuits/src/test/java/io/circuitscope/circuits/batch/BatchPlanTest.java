@@ -48,8 +48,37 @@ class BatchPlanTest {
         Path plan = dir.resolve("broken.json");
         Files.writeString(plan, "{\"models\": [\"m\",]}");
         String message = assertThrows(PlanException.class, () -> BatchPlan.read(plan)).getMessage();
-        assertTrue(message.startsWith(plan + ":1: not valid JSON: expected a value"), message);
+        assertTrue(message.startsWith(plan + ": not valid JSON: expected a value"), message);
+        assertTrue(message.endsWith("(line 1, column 17)"), message);
         assertTrue(!message.contains("Unexpected character") && !message.contains("REDACTED"), message);
+    }
+
+    /** YAML errors too: one line with the problem and its place, without SnakeYAML's copies of the text and carets. */
+    @Test
+    void aYamlPlanThatDoesNotParseSaysWhatIsWrongAndWhere() throws Exception {
+        Path plan = dir.resolve("broken.yaml");
+        Files.writeString(plan, "models: [m\ntasks: [t.jsonl]\n");
+        String message = assertThrows(PlanException.class, () -> BatchPlan.read(plan)).getMessage();
+        assertEquals(plan + ": not valid YAML: expected ',' or ']', but got : (line 2, column 6;"
+                + " in the flow sequence opened at line 1, column 9)", message);
+
+        Files.writeString(plan, "models:\n  - m\n tasks:\n  - t.jsonl\n");
+        message = assertThrows(PlanException.class, () -> BatchPlan.read(plan)).getMessage();
+        assertTrue(message.startsWith(plan + ": not valid YAML: ") && message.contains("check the indentation (line 3,"),
+                message);
+        assertFalse(message.contains("'reader'") || message.contains("^") || message.contains("\n"), message);
+    }
+
+    /** A key given twice would silently keep its last value; a plan is refused instead, as task files are. */
+    @Test
+    void aKeyGivenTwiceIsRefusedInJsonAndYaml() throws Exception {
+        Path yaml = write("models: [other]");
+        assertEquals(yaml + ": not valid YAML: key 'models' appears twice (line 3, column 7)",
+                assertThrows(PlanException.class, () -> BatchPlan.read(yaml)).getMessage());
+        Path json = dir.resolve("plan.json");
+        Files.writeString(json, "{\"models\": [\"a\"], \"tasks\": [\"t.jsonl\"], \"models\": [\"b\"]}");
+        String message = assertThrows(PlanException.class, () -> BatchPlan.read(json)).getMessage();
+        assertTrue(message.startsWith(json + ": not valid JSON: key 'models' appears twice"), message);
     }
 
     /** A bad value is named where the plan wrote it; a bad combination by the list positions that made it. */
