@@ -7,6 +7,7 @@ import io.circuitscope.core.io.CheckpointException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
 
@@ -77,6 +78,12 @@ public final class HfTokenizer implements TextTokenizer {
             out[i] = Math.toIntExact(ids[i]);
         }
         return out;
+    }
+
+    /** The vocabulary's own spelling ("ĠMary", "▁Mary", "<0x0A>"), which decoding single tokens would hide. */
+    @Override
+    public List<String> pieces(String text) {
+        return List.of(tokenizer.encode(text).getTokens());
     }
 
     @Override

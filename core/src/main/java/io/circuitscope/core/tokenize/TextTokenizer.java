@@ -1,5 +1,7 @@
 package io.circuitscope.core.tokenize;
 
+import java.util.Arrays;
+import java.util.List;
 import java.util.OptionalInt;
 
 /** Text to token ids and back. */
@@ -41,16 +43,33 @@ public interface TextTokenizer extends AutoCloseable {
     }
 
     /**
-     * The id of {@code text} when it is exactly one token.
+     * The vocabulary's spelling of each token of {@code encode(text)} ("▁Mary", "ĠMary"), for messages that
+     * must show what the tokenizer did; by default each token decoded on its own.
+     */
+    default List<String> pieces(String text) {
+        return Arrays.stream(encode(text)).mapToObj(this::token).toList();
+    }
+
+    /**
+     * The ids of {@code text} as it continues earlier text, the way an answer follows its prompt. Differs from
+     * {@link #encode} only for text that begins with a space, read by a tokenizer that prepends '▁' to its
+     * input (Llama 2): " Mary" is then [▁Mary], the token after "to" in "gave a drink to Mary", not [▁, ▁Mary].
+     */
+    default int[] encodeContinuation(String text) {
+        return Continuation.ids(this, text);
+    }
+
+    /**
+     * The id of {@code text} when it is exactly one token as a continuation ({@link #encodeContinuation}).
      *
      * @throws IllegalArgumentException naming the text and its pieces when it is not one token
      */
     default int singleToken(String text) {
-        int[] ids = encode(text);
+        int[] ids = encodeContinuation(text);
         if (ids.length != 1) {
             StringBuilder pieces = new StringBuilder();
-            for (int id : ids) {
-                pieces.append(pieces.length() == 0 ? "" : ", ").append('\'').append(token(id)).append('\'');
+            for (String piece : Continuation.pieces(this, text)) {
+                pieces.append(pieces.length() == 0 ? "" : ", ").append('\'').append(piece).append('\'');
             }
             throw new IllegalArgumentException("'" + text + "' is " + ids.length + " tokens [" + pieces
                     + "], not one");

@@ -107,6 +107,74 @@ public final class TinyTokenizer {
     }
 
     /**
+     * Writes a Llama-2-style SentencePiece BPE {@code tokenizer.json}: the normaliser prepends '▁' to the input and
+     * turns spaces into '▁', there is no pre-tokeniser, unknown characters fall back to byte tokens, and
+     * {@code <unk>}, {@code <s>}, {@code </s>} are ids 0-2. Every character of {@code words} is a token, "▁"
+     * is one, and each word with its leading '▁' ("▁Mary") is merged into one. So " Mary" alone encodes as
+     * [▁, ▁Mary], the well-known id-29871 artefact of Llama 2. Returns the vocabulary size.
+     */
+    public static int writeSentencePiece(Path dir, String... words) throws IOException {
+        Map<String, Integer> vocab = new LinkedHashMap<>();
+        vocab.put("<unk>", 0);
+        vocab.put("<s>", 1);
+        vocab.put("</s>", 2);
+        for (int b = 0; b < 256; b++) {
+            vocab.put(String.format(java.util.Locale.ROOT, "<0x%02X>", b), vocab.size());
+        }
+        vocab.put("\u2581", vocab.size());
+        List<String> merges = new ArrayList<>();
+        for (String word : words) {
+            for (char c : word.toCharArray()) {
+                vocab.putIfAbsent(String.valueOf(c), vocab.size());
+            }
+        }
+        for (String word : words) {
+            String current = "\u2581";
+            for (char c : word.toCharArray()) {
+                String merged = current + c;
+                if (!vocab.containsKey(merged)) {
+                    merges.add(current + " " + c);
+                    vocab.put(merged, vocab.size());
+                }
+                current = merged;
+            }
+        }
+        Map<String, Object> model = new LinkedHashMap<>();
+        model.put("type", "BPE");
+        model.put("dropout", null);
+        model.put("unk_token", "<unk>");
+        model.put("continuing_subword_prefix", null);
+        model.put("end_of_word_suffix", null);
+        model.put("fuse_unk", true);
+        model.put("byte_fallback", true);
+        model.put("vocab", vocab);
+        model.put("merges", merges);
+        Map<String, Object> decoder = Map.of("type", "Sequence", "decoders", List.of(
+                Map.of("type", "Replace", "pattern", Map.of("String", "\u2581"), "content", " "),
+                Map.of("type", "ByteFallback"), Map.of("type", "Fuse"),
+                Map.of("type", "Strip", "content", " ", "start", 1, "stop", 0)));
+        Map<String, Object> root = tokenizerJson(null, null, decoder, model);
+        root.put("normalizer", Map.of("type", "Sequence", "normalizers", List.of(
+                Map.of("type", "Prepend", "prepend", "\u2581"),
+                Map.of("type", "Replace", "pattern", Map.of("String", " "), "content", "\u2581"))));
+        List<Map<String, Object>> added = new ArrayList<>();
+        for (String special : new String[] {"<unk>", "<s>", "</s>"}) {
+            Map<String, Object> token = new LinkedHashMap<>();
+            token.put("id", vocab.get(special));
+            token.put("content", special);
+            token.put("single_word", false);
+            token.put("lstrip", false);
+            token.put("rstrip", false);
+            token.put("normalized", false);
+            token.put("special", true);
+            added.add(token);
+        }
+        root.put("added_tokens", added);
+        new ObjectMapper().writeValue(dir.resolve("tokenizer.json").toFile(), root);
+        return vocab.size();
+    }
+
+    /**
      * Adds {@code content} to {@code dir}'s tokenizer.json as a special added token with the next free id, as
      * GPT-2's {@code <|endoftext|>} is; returns that id.
      */

@@ -33,6 +33,33 @@ class HfTokenizerTest {
         }
     }
 
+    /**
+     * Llama 2's tokenizer prepends '▁' to its input, so " Mary" alone is [▁, ▁Mary]; as an answer after a prompt it
+     * is [▁Mary], the token the model predicts. Text without a leading space is encoded alone, as HF does.
+     */
+    @Test
+    void anAnswerWithALeadingSpaceIsReadAsItContinuesItsPromptUnderAPrependingTokenizer() throws Exception {
+        TinyTokenizer.writeSentencePiece(dir, "Mary", "John", "to");
+        try (HfTokenizer tokenizer = HfTokenizer.load(dir.resolve("tokenizer.json"), false)) {
+            int[] prompt = tokenizer.encode("John gave it to Mary");
+            int maryInContext = prompt[prompt.length - 1];
+            assertEquals(java.util.List.of("\u2581Mary"), tokenizer.pieces("Mary"));
+            assertEquals(2, tokenizer.encode(" Mary").length); // the artefact the continuation avoids
+            assertArrayEquals(new int[] {maryInContext}, tokenizer.encodeContinuation(" Mary"));
+            assertEquals(maryInContext, tokenizer.singleToken(" Mary"));
+            assertEquals(maryInContext, tokenizer.singleToken("Mary")); // HF's own reading of text alone
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> tokenizer.singleToken(" Moe"));
+            // the vocabulary's spelling, not decoded pieces that hide the '▁'
+            assertEquals("' Moe' is 3 tokens ['\u2581M', 'o', '<0x65>'], not one", e.getMessage()); // 'e' falls back to its byte
+        }
+        TinyTokenizer.write(dir);
+        try (HfTokenizer tokenizer = HfTokenizer.load(dir.resolve("tokenizer.json"), false)) {
+            // byte-level BPE: the continuation is the text alone
+            assertArrayEquals(tokenizer.encode(" Mary"), tokenizer.encodeContinuation(" Mary"));
+            assertArrayEquals(tokenizer.encode(" Mary went"), tokenizer.encodeContinuation(" Mary went"));
+        }
+    }
+
     @Test
     void theUnknownTokenIsReadFromTheFileAndByteLevelTokenizersHaveNone() throws Exception {
         TinyTokenizer.writeWordLevel(dir, "the", "cat");

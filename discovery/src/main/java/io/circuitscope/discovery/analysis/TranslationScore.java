@@ -33,17 +33,36 @@ public final class TranslationScore {
     private TranslationScore() {
     }
 
+    /**
+     * "SRC_LANG: source. TGT_LANG: target" as the model reads it, encoded whole, with the spans found from the
+     * encodings of its prefixes. Encoding the parts one by one would be wrong for tokenizers that prepend '▁' to
+     * every input (Llama 2 reads ". French:" alone as "▁." and " Bonjour" alone as [▁, ▁Bonjour]).
+     */
     static Prompt prompt(TextTokenizer tok, Pair sourceOf, Pair targetOf) {
-        int[] a = tok.encodePrompt(sourceOf.sourceLanguage() + ":"); // the prompt's start: BOS when the model has one
-        int[] src = tok.encode(" " + sourceOf.sourceText());
-        int[] mid = tok.encode(". " + targetOf.targetLanguage() + ":");
-        int[] tgt = tok.encode(" " + targetOf.targetText());
-        int[] ids = new int[a.length + src.length + mid.length + tgt.length];
-        System.arraycopy(a, 0, ids, 0, a.length);
-        System.arraycopy(src, 0, ids, a.length, src.length);
-        System.arraycopy(mid, 0, ids, a.length + src.length, mid.length);
-        System.arraycopy(tgt, 0, ids, a.length + src.length + mid.length, tgt.length);
-        return new Prompt(ids, a.length, src.length, a.length + src.length + mid.length, tgt.length);
+        String head = sourceOf.sourceLanguage() + ":";
+        String withSource = head + " " + sourceOf.sourceText();
+        String withLabel = withSource + ". " + targetOf.targetLanguage() + ":";
+        int[] ids = tok.encodePrompt(withLabel + " " + targetOf.targetText());
+        int[] a = tok.encodePrompt(head);
+        int[] b = tok.encodePrompt(withSource);
+        int[] c = tok.encodePrompt(withLabel);
+        if (startsWith(ids, c) && startsWith(c, b) && startsWith(b, a) && a.length < b.length && c.length < ids.length) {
+            return new Prompt(ids, a.length, b.length - a.length, c.length, ids.length - c.length);
+        }
+        // a token spans a boundary: put the parts side by side, each read as it continues the text before it
+        int[] src = tok.encodeContinuation(" " + sourceOf.sourceText());
+        int[] mid = tok.encodeContinuation(". " + targetOf.targetLanguage() + ":");
+        int[] tgt = tok.encodeContinuation(" " + targetOf.targetText());
+        int[] joined = new int[a.length + src.length + mid.length + tgt.length];
+        System.arraycopy(a, 0, joined, 0, a.length);
+        System.arraycopy(src, 0, joined, a.length, src.length);
+        System.arraycopy(mid, 0, joined, a.length + src.length, mid.length);
+        System.arraycopy(tgt, 0, joined, a.length + src.length + mid.length, tgt.length);
+        return new Prompt(joined, a.length, src.length, a.length + src.length + mid.length, tgt.length);
+    }
+
+    private static boolean startsWith(int[] ids, int[] prefix) {
+        return prefix.length <= ids.length && java.util.Arrays.equals(ids, 0, prefix.length, prefix, 0, prefix.length);
     }
 
     public static Result compute(HookedTransformer model, TextTokenizer tokenizer, List<Pair> pairs, double threshold) {

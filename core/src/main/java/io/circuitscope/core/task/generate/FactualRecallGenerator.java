@@ -56,7 +56,7 @@ public final class FactualRecallGenerator implements TaskGenerator {
                 UnknownWords.skip(skips, unknown);
                 continue;
             }
-            int[] answer = tokenizer.encode(f.answer());
+            int[] answer = tokenizer.encodeContinuation(f.answer());
             if (answer.length != 1) {
                 skips.add("answer not one token");
                 continue;

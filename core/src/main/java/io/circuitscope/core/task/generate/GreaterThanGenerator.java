@@ -80,8 +80,8 @@ public final class GreaterThanGenerator implements TaskGenerator {
      * require: the prompt then ends in the century token and the model's next token is the two-digit year.
      */
     static boolean centuryThenYear(TextTokenizer tokenizer, int cc, int yy, int[] yearToken) {
-        int[] century = tokenizer.encode(" " + cc);
-        int[] year = tokenizer.encode(" " + cc + two(yy));
+        int[] century = tokenizer.encodeContinuation(" " + cc);
+        int[] year = tokenizer.encodeContinuation(" " + cc + two(yy));
         return century.length == 1 && yearToken[yy] >= 0 && year.length == 2 && year[0] == century[0]
                 && year[1] == yearToken[yy];
     }

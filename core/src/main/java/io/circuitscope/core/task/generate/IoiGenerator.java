@@ -98,7 +98,7 @@ public final class IoiGenerator implements TaskGenerator {
                 skips.add("name unknown to the tokenizer");
                 continue;
             }
-            int[] t = tokenizer.encode(" " + nm);
+            int[] t = tokenizer.encodeContinuation(" " + nm);
             if (t.length == 1) {
                 names.add(nm);
                 ids.add(t[0]);
@@ -155,7 +155,7 @@ public final class IoiGenerator implements TaskGenerator {
     static List<String> oneTokenWords(TextTokenizer tokenizer, String[] words, String kind, Skips skips) {
         List<String> out = new ArrayList<>();
         for (String w : words) {
-            if (tokenizer.encode(" " + w).length == 1) {
+            if (tokenizer.encodeContinuation(" " + w).length == 1) {
                 out.add(w);
             } else {
                 skips.add(kind + " not one token");
