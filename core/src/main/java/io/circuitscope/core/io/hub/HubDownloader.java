@@ -34,6 +34,7 @@ import java.util.regex.Pattern;
  */
 final class HubDownloader {
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
+    private static final Pattern COMMIT = Pattern.compile("[0-9a-fA-F]{40}");
     private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (\\d+)-(\\d+)/(\\d+|\\*)");
     private static final int ATTEMPTS = 5;
     private static final int MAX_REDIRECTS = 8;
@@ -65,7 +66,7 @@ final class HubDownloader {
     Path download() throws Unreachable {
         try {
             Remote config = head("config.json", false);
-            String commit = config.commit() != null ? config.commit() : id.revision();
+            String commit = config.commit();
             Path snapshot = cache.snapshotDir(id, commit);
             fetch(config, commit);
             Remote tokenizer = Files.isRegularFile(snapshot.resolve("tokenizer.json")) ? null
@@ -175,7 +176,8 @@ final class HubDownloader {
 
     /** The file's commit, ETag and size; null when {@code optional} and the file does not exist. */
     Remote head(String file, boolean optional) throws IOException {
-        URL url = fileUrl(file);
+        URL first = fileUrl(file);
+        URL url = first;
         String commit = null;
         String linkedEtag = null;
         long linkedSize = -1;
@@ -192,7 +194,7 @@ final class HubDownloader {
                     URL next = new URL(url, c.getHeaderField("Location"));
                     if (linkedEtag != null) {
                         // An LFS file: the redirect points at the storage host; its headers are enough.
-                        return remote(file, next, linkedEtag, linkedSize, commit);
+                        return remote(file, next, linkedEtag, linkedSize, requireCommit(file, first, commit));
                     }
                     url = next;
                     continue;
@@ -200,7 +202,7 @@ final class HubDownloader {
                 if (code == 200) {
                     String etag = linkedEtag != null ? linkedEtag : c.getHeaderField("ETag");
                     long size = linkedSize >= 0 ? linkedSize : c.getContentLengthLong();
-                    return remote(file, url, etag, size, commit);
+                    return remote(file, url, etag, size, requireCommit(file, first, commit));
                 }
                 if (optional && code == 404 && !"RepoNotFound".equals(c.getHeaderField("X-Error-Code"))
                         && !"RevisionNotFound".equals(c.getHeaderField("X-Error-Code"))) {
@@ -213,6 +215,24 @@ final class HubDownloader {
         }
         throw new CheckpointException(id + "/" + file + ": more than " + MAX_REDIRECTS + " redirects from "
                 + env.endpoint());
+    }
+
+    /**
+     * The commit X-Repo-Commit names, lowercased. It becomes a directory name in the cache, so anything but
+     * 40 hex digits is refused (huggingface_hub refuses a missing one too): no snapshots/main, no ../ paths.
+     */
+    private String requireCommit(String file, URL url, String header) {
+        String what = id + " (file " + file + "): " + url;
+        if (header == null || header.isBlank()) {
+            throw new CheckpointException(what + " sent no X-Repo-Commit header, so the revision cannot be pinned"
+                    + " to a commit (is HF_ENDPOINT a Hugging Face hub, or a proxy that drops headers?)");
+        }
+        String commit = header.trim();
+        if (!COMMIT.matcher(commit).matches()) {
+            throw new CheckpointException(what + " sent X-Repo-Commit '" + commit + "', which is not a commit hash"
+                    + " (40 hexadecimal digits); nothing was cached under it");
+        }
+        return commit.toLowerCase(java.util.Locale.ROOT);
     }
 
     private Remote remote(String file, URL url, String etag, long size, String commit) {

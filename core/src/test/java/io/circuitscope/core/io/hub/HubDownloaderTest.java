@@ -1,0 +1,96 @@
+package io.circuitscope.core.io.hub;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.circuitscope.core.io.CheckpointException;
+import io.circuitscope.core.io.TensorDtype;
+import io.circuitscope.core.testing.FakeHub;
+import io.circuitscope.core.testing.TinyCheckpoint;
+import io.circuitscope.core.testing.TinyTokenizer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** What the downloader trusts and sends: the commit the hub names, revision URLs, retries, where the token goes. */
+@Timeout(120)
+class HubDownloaderTest {
+    static final String REPO = "tiny-org/tiny-gpt2";
+
+    @TempDir
+    static Path sources;
+    static Path single;
+
+    @TempDir
+    Path tmp;
+    Path cacheDir;
+    FakeHub hub;
+
+    @BeforeAll
+    static void writeCheckpoint() throws Exception {
+        single = Files.createDirectories(sources.resolve("single"));
+        int vocab = TinyTokenizer.write(single);
+        TinyCheckpoint.gpt2(5, 2, 2, 8, vocab, 24, true).write(single, TensorDtype.F32);
+    }
+
+    @BeforeEach
+    void startHub() throws Exception {
+        // Two levels below the temp dir, so a path escaping the cache still lands where the test can see it.
+        cacheDir = tmp.resolve("outer/hub");
+        hub = new FakeHub().serve(REPO, single);
+    }
+
+    @AfterEach
+    void stopHub() {
+        hub.close();
+    }
+
+    HubEnvironment env() {
+        return new HubEnvironment(cacheDir, hub.endpoint(), null, false, null, Duration.ofSeconds(10));
+    }
+
+    ModelResolver resolver() {
+        return new ModelResolver(env());
+    }
+
+    @Test
+    void aMissingRepoCommitIsRefusedAndNothingIsCachedUnderTheBranchName() {
+        hub.sendCommitHeader(null);
+        CheckpointException e = assertThrows(CheckpointException.class, () -> resolver().resolve(REPO));
+        String m = e.getMessage();
+        assertTrue(m.contains(REPO) && m.contains("config.json") && m.contains("no X-Repo-Commit")
+                && m.contains(hub.endpoint().toString()), m);
+        Path repo = cacheDir.resolve("models--tiny-org--tiny-gpt2");
+        assertFalse(Files.exists(repo.resolve("snapshots/main")), "no snapshot named after the branch");
+        assertFalse(Files.exists(repo.resolve("refs/main")), "no ref holding a branch name");
+    }
+
+    @Test
+    void aRepoCommitThatIsNotAHashIsRefusedAndNothingLeavesTheCache() throws Exception {
+        String evil = "../../../escaped";
+        hub.sendCommitHeader(evil);
+        CheckpointException e = assertThrows(CheckpointException.class, () -> resolver().resolve(REPO));
+        assertTrue(e.getMessage().contains(REPO) && e.getMessage().contains("'" + evil + "'")
+                && e.getMessage().contains("40 hexadecimal"), e.getMessage());
+        try (Stream<Path> all = Files.walk(tmp)) {
+            all.filter(p -> !p.equals(tmp) && !p.equals(cacheDir.getParent()))
+                    .forEach(p -> assertTrue(p.startsWith(cacheDir), "outside the cache: " + p));
+        }
+    }
+
+    @Test
+    void anUppercaseRepoCommitIsLowercased() {
+        hub.sendCommitHeader(FakeHub.COMMIT.toUpperCase(java.util.Locale.ROOT));
+        Path dir = resolver().resolve(REPO);
+        assertEquals(cacheDir.resolve("models--tiny-org--tiny-gpt2/snapshots").resolve(FakeHub.COMMIT), dir);
+    }
+}
