@@ -65,45 +65,16 @@ final class HubDownloader {
     /** Downloads what the snapshot lacks and returns the snapshot directory. */
     Path download() throws Unreachable {
         try {
-            Remote config = head("config.json", false);
+            Remote config = head("config.json", false, id.revision());
+            // Everything else by the commit config.json resolved to: a branch that moves meanwhile
+            // cannot mix two commits in one snapshot (huggingface_hub's snapshot_download does the same).
             String commit = config.commit();
             Path snapshot = cache.snapshotDir(id, commit);
             fetch(config, commit);
-            Remote tokenizer = Files.isRegularFile(snapshot.resolve("tokenizer.json")) ? null
-                    : head("tokenizer.json", true);
-            if (tokenizer != null) {
-                fetch(tokenizer, commit);
-            }
+            fetchIfPresent("tokenizer.json", snapshot, commit);
             // names the token prompts begin with (BosToken); optional, like the tokenizer
-            Remote tokenizerConfig = Files.isRegularFile(snapshot.resolve("tokenizer_config.json")) ? null
-                    : head("tokenizer_config.json", true);
-            if (tokenizerConfig != null) {
-                fetch(tokenizerConfig, commit);
-            }
-            if (!Files.isRegularFile(snapshot.resolve("model.safetensors"))) {
-                Remote single = Files.isRegularFile(snapshot.resolve("model.safetensors.index.json")) ? null
-                        : head("model.safetensors", true);
-                if (single != null) {
-                    fetch(single, commit);
-                } else {
-                    Path index = snapshot.resolve("model.safetensors.index.json");
-                    if (!Files.isRegularFile(index)) {
-                        Remote indexRemote = head("model.safetensors.index.json", true);
-                        if (indexRemote == null) {
-                            throw new CheckpointException(id + ": " + env.endpoint() + " has neither model.safetensors"
-                                    + " nor model.safetensors.index.json at revision " + id.revision()
-                                    + "; circuitscope reads safetensors weights only (convert pytorch_model.bin with"
-                                    + " safetensors' convert script, then pass the directory)");
-                        }
-                        fetch(indexRemote, commit);
-                    }
-                    for (String shard : HubCache.shardNames(index)) {
-                        if (!Files.isRegularFile(snapshot.resolve(shard))) {
-                            fetch(head(shard, false), commit);
-                        }
-                    }
-                }
-            }
+            fetchIfPresent("tokenizer_config.json", snapshot, commit);
+            fetchWeights(snapshot, commit);
             cache.writeRef(id, commit);
             return snapshot;
         } catch (UnreachableIo e) {
@@ -114,6 +85,45 @@ final class HubDownloader {
         }
     }
 
+    /** An optional file the snapshot lacks, when the repository has it. */
+    private void fetchIfPresent(String file, Path snapshot, String commit) throws IOException {
+        if (Files.isRegularFile(snapshot.resolve(file))) {
+            return;
+        }
+        Remote remote = head(file, true, commit);
+        if (remote != null) {
+            fetch(remote, commit);
+        }
+    }
+
+    /** model.safetensors, else model.safetensors.index.json and its shards. */
+    private void fetchWeights(Path snapshot, String commit) throws IOException {
+        if (Files.isRegularFile(snapshot.resolve("model.safetensors"))) {
+            return;
+        }
+        Path index = snapshot.resolve("model.safetensors.index.json");
+        if (!Files.isRegularFile(index)) {
+            Remote single = head("model.safetensors", true, commit);
+            if (single != null) {
+                fetch(single, commit);
+                return;
+            }
+            Remote indexRemote = head("model.safetensors.index.json", true, commit);
+            if (indexRemote == null) {
+                throw new CheckpointException(id + ": " + env.endpoint() + " has neither model.safetensors"
+                        + " nor model.safetensors.index.json at revision " + id.revision() + " (commit " + commit
+                        + "); circuitscope reads safetensors weights only (convert pytorch_model.bin with"
+                        + " safetensors' convert script, then pass the directory)");
+            }
+            fetch(indexRemote, commit);
+        }
+        for (String shard : HubCache.shardNames(index)) {
+            if (!Files.isRegularFile(snapshot.resolve(shard))) {
+                fetch(head(shard, false, commit), commit);
+            }
+        }
+    }
+
     /** Wraps a connection failure so it passes through the IOException paths. */
     private static final class UnreachableIo extends IOException {
         UnreachableIo(String message, Throwable cause) {
@@ -121,9 +131,10 @@ final class HubDownloader {
         }
     }
 
-    URL fileUrl(String file) {
+    /** The resolve URL of {@code file} at {@code revision} (a branch, tag or commit). */
+    URL fileUrl(String file, String revision) {
         String base = env.endpoint().toString();
-        return toUrl(URI.create(base + "/" + id.repo() + "/resolve/" + encodePath(id.revision()) + "/"
+        return toUrl(URI.create(base + "/" + id.repo() + "/resolve/" + encodePath(revision) + "/"
                 + encodePath(file)));
     }
 
@@ -174,9 +185,9 @@ final class HubDownloader {
         }
     }
 
-    /** The file's commit, ETag and size; null when {@code optional} and the file does not exist. */
-    Remote head(String file, boolean optional) throws IOException {
-        URL first = fileUrl(file);
+    /** The file's commit, ETag and size at {@code revision}; null when {@code optional} and the file does not exist. */
+    Remote head(String file, boolean optional, String revision) throws IOException {
+        URL first = fileUrl(file, revision);
         URL url = first;
         String commit = null;
         String linkedEtag = null;
@@ -202,7 +213,9 @@ final class HubDownloader {
                 if (code == 200) {
                     String etag = linkedEtag != null ? linkedEtag : c.getHeaderField("ETag");
                     long size = linkedSize >= 0 ? linkedSize : c.getContentLengthLong();
-                    return remote(file, url, etag, size, requireCommit(file, first, commit));
+                    String resolved = requireCommit(file, first, commit);
+                    // GET the contents by commit too, not by the branch that may have moved since the HEAD.
+                    return remote(file, hop == 0 ? fileUrl(file, resolved) : url, etag, size, resolved);
                 }
                 if (optional && code == 404 && !"RepoNotFound".equals(c.getHeaderField("X-Error-Code"))
                         && !"RevisionNotFound".equals(c.getHeaderField("X-Error-Code"))) {

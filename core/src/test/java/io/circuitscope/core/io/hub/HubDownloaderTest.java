@@ -1,5 +1,6 @@
 package io.circuitscope.core.io.hub;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -13,6 +14,7 @@ import io.circuitscope.core.testing.TinyTokenizer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -29,6 +31,8 @@ class HubDownloaderTest {
     @TempDir
     static Path sources;
     static Path single;
+    static Path retrained;
+    static final String LATER_COMMIT = "fedcba9876543210fedcba9876543210fedcba98";
 
     @TempDir
     Path tmp;
@@ -40,6 +44,9 @@ class HubDownloaderTest {
         single = Files.createDirectories(sources.resolve("single"));
         int vocab = TinyTokenizer.write(single);
         TinyCheckpoint.gpt2(5, 2, 2, 8, vocab, 24, true).write(single, TensorDtype.F32);
+        retrained = Files.createDirectories(sources.resolve("retrained"));
+        TinyTokenizer.write(retrained);
+        TinyCheckpoint.gpt2(6, 2, 2, 8, vocab, 24, true).write(retrained, TensorDtype.F32);
     }
 
     @BeforeEach
@@ -92,5 +99,21 @@ class HubDownloaderTest {
         hub.sendCommitHeader(FakeHub.COMMIT.toUpperCase(java.util.Locale.ROOT));
         Path dir = resolver().resolve(REPO);
         assertEquals(cacheDir.resolve("models--tiny-org--tiny-gpt2/snapshots").resolve(FakeHub.COMMIT), dir);
+    }
+
+    @Test
+    void filesAfterTheFirstAreFetchedByTheResolvedCommitSoAMovingBranchCannotMixCommits() throws Exception {
+        hub.serve(REPO, LATER_COMMIT, retrained);
+        hub.moveBranchAfter(1, REPO, "main", LATER_COMMIT);
+        Path dir = resolver().resolve(REPO);
+        assertEquals(FakeHub.COMMIT, dir.getFileName().toString());
+        List<String> resolves = hub.requests().stream().map(FakeHub.Request::path)
+                .filter(p -> p.contains("/resolve/")).toList();
+        assertTrue(resolves.get(0).contains("/resolve/main/config.json"), resolves.toString());
+        assertTrue(resolves.stream().skip(1).allMatch(p -> p.contains("/resolve/" + FakeHub.COMMIT + "/")),
+                resolves.toString());
+        assertArrayEquals(Files.readAllBytes(single.resolve("model.safetensors")),
+                Files.readAllBytes(dir.resolve("model.safetensors")), "the weights of the commit config.json named");
+        assertEquals(FakeHub.COMMIT, Files.readString(cacheDir.resolve("models--tiny-org--tiny-gpt2/refs/main")));
     }
 }
