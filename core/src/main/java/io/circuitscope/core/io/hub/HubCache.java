@@ -35,8 +35,18 @@ public final class HubCache {
         return root.resolve(id.cacheFolder());
     }
 
+    /**
+     * {@code refs/<revision>}: a revision with '/' nests in subfolders ({@code refs/refs/pr/1}) as huggingface_hub
+     * stores it; one that would resolve outside refs/ is refused.
+     */
     public Path refFile(HubId id) {
-        return repoDir(id).resolve("refs").resolve(id.revision());
+        Path refs = repoDir(id).resolve("refs").normalize();
+        Path ref = refs.resolve(id.revision()).normalize();
+        if (!ref.startsWith(refs) || ref.equals(refs)) {
+            throw new CheckpointException(id.repo() + ": revision '" + id.revision() + "' would name a ref outside "
+                    + refs + "; it is not a valid branch, tag or commit");
+        }
+        return ref;
     }
 
     public Path snapshotDir(HubId id, String commit) {

@@ -134,7 +134,9 @@ final class HubDownloader {
     /** The resolve URL of {@code file} at {@code revision} (a branch, tag or commit). */
     URL fileUrl(String file, String revision) {
         String base = env.endpoint().toString();
-        return toUrl(URI.create(base + "/" + id.repo() + "/resolve/" + encodePath(revision) + "/"
+        // The revision is one path segment, its '/' encoded as huggingface_hub does (quote(revision, safe="")):
+        // refs/pr/1 must not read as revision "refs" and file "pr/1/config.json".
+        return toUrl(URI.create(base + "/" + id.repo() + "/resolve/" + encodeSegment(revision) + "/"
                 + encodePath(file)));
     }
 
@@ -146,15 +148,21 @@ final class HubDownloader {
         }
     }
 
+    /** Each '/'-separated part percent-encoded, the slashes kept. */
     private static String encodePath(String s) {
         StringBuilder sb = new StringBuilder();
         for (String part : s.split("/", -1)) {
             if (sb.length() > 0) {
                 sb.append('/');
             }
-            sb.append(java.net.URLEncoder.encode(part, java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20"));
+            sb.append(encodeSegment(part));
         }
         return sb.toString();
+    }
+
+    /** Percent-encoded as one path segment, '/' included. */
+    private static String encodeSegment(String s) {
+        return java.net.URLEncoder.encode(s, java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20");
     }
 
     private HttpURLConnection open(URL url, String method) throws IOException {

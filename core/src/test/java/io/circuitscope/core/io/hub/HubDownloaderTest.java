@@ -1,6 +1,7 @@
 package io.circuitscope.core.io.hub;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -115,5 +116,32 @@ class HubDownloaderTest {
         assertArrayEquals(Files.readAllBytes(single.resolve("model.safetensors")),
                 Files.readAllBytes(dir.resolve("model.safetensors")), "the weights of the commit config.json named");
         assertEquals(FakeHub.COMMIT, Files.readString(cacheDir.resolve("models--tiny-org--tiny-gpt2/refs/main")));
+    }
+
+    @Test
+    void aRevisionWithSlashesIsOneEncodedSegmentAndItsRefNestsAsInHuggingfaceHub() {
+        hub.branch(REPO, "refs/pr/1", FakeHub.COMMIT);
+        Path dir = resolver().resolve(REPO + "@refs/pr/1");
+        assertEquals(FakeHub.COMMIT, dir.getFileName().toString());
+        // huggingface_hub: quote(revision, safe="")
+        assertEquals("/tiny-org/tiny-gpt2/resolve/refs%2Fpr%2F1/config.json", hub.requests().get(0).path());
+        Path ref = cacheDir.resolve("models--tiny-org--tiny-gpt2/refs/refs/pr/1");
+        assertEquals(FakeHub.COMMIT, assertDoesNotThrow(() -> Files.readString(ref)));
+        int before = hub.requests().size();
+        assertEquals(dir, resolver().resolve(REPO + "@refs/pr/1"));
+        assertEquals(before, hub.requests().size(), "found in the cache through refs/refs/pr/1");
+    }
+
+    @Test
+    void revisionsThatWouldLeaveTheRefsFolderAreRefused() {
+        for (String rev : new String[] {"pr//1", "pr/./1", "pr/", "a/../../b"}) {
+            assertThrows(CheckpointException.class, () -> HubId.parse("a/b@" + rev), rev);
+        }
+        HubCache cache = new HubCache(cacheDir);
+        for (String rev : new String[] {"/etc/passwd", "../../x", "a/../../../x", "refs/.."}) {
+            CheckpointException e = assertThrows(CheckpointException.class,
+                    () -> cache.refFile(new HubId("a", "b", rev)), rev);
+            assertTrue(e.getMessage().contains("'" + rev + "'"), e.getMessage());
+        }
     }
 }
