@@ -1,15 +1,14 @@
 package io.circuitscope.core.io.hub;
 
 import io.circuitscope.core.io.CheckpointException;
+import io.circuitscope.core.io.hub.HubHttp.TransientHttp;
+import io.circuitscope.core.io.hub.HubHttp.UnreachableIo;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.ConnectException;
 import java.net.HttpURLConnection;
-import java.net.NoRouteToHostException;
 import java.net.URI;
 import java.net.URL;
-import java.net.UnknownHostException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.file.Files;
@@ -27,10 +26,8 @@ import java.util.regex.Pattern;
  * request (commit, ETag, size; the LFS redirect is not followed), then a GET of the contents into
  * {@code blobs/<etag>.incomplete}, resumed with an HTTP Range request after an interruption, checked
  * against the sha256 the ETag carries for LFS files, moved to {@code blobs/<etag>} and linked from
- * {@code snapshots/<commit>/<file>}; {@code refs/<revision>} is written last.
- *
- * <p>Uses {@link HttpURLConnection} for its per-read timeout: a stalled connection fails and is
- * resumed rather than hanging.
+ * {@code snapshots/<commit>/<file>}; {@code refs/<revision>} is written last. A request answered with
+ * HTTP 5xx or 429, or cut off, is tried again after a {@link Backoff} pause, up to {@value #ATTEMPTS} times.
  */
 final class HubDownloader {
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
@@ -53,13 +50,15 @@ final class HubDownloader {
     private final HubEnvironment env;
     private final HubCache cache;
     private final HubId id;
-    private final String endpointHost;
+    private final HubHttp http;
+    private final Backoff backoff;
 
-    HubDownloader(HubEnvironment env, HubCache cache, HubId id) {
+    HubDownloader(HubEnvironment env, HubCache cache, HubId id, Backoff backoff) {
         this.env = env;
         this.cache = cache;
         this.id = id;
-        this.endpointHost = env.endpoint().getHost();
+        this.http = new HubHttp(env);
+        this.backoff = backoff;
     }
 
     /** Downloads what the snapshot lacks and returns the snapshot directory. */
@@ -124,13 +123,6 @@ final class HubDownloader {
         }
     }
 
-    /** Wraps a connection failure so it passes through the IOException paths. */
-    private static final class UnreachableIo extends IOException {
-        UnreachableIo(String message, Throwable cause) {
-            super(message, cause);
-        }
-    }
-
     /** The resolve URL of {@code file} at {@code revision} (a branch, tag or commit). */
     URL fileUrl(String file, String revision) {
         String base = env.endpoint().toString();
@@ -165,45 +157,43 @@ final class HubDownloader {
         return java.net.URLEncoder.encode(s, java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20");
     }
 
-    private HttpURLConnection open(URL url, String method) throws IOException {
-        HttpURLConnection c = (HttpURLConnection) url.openConnection();
-        c.setRequestMethod(method);
-        c.setInstanceFollowRedirects(false);
-        int timeout = (int) Math.min(Integer.MAX_VALUE, env.timeout().toMillis());
-        c.setConnectTimeout(timeout);
-        c.setReadTimeout(timeout);
-        c.setRequestProperty("User-Agent", "circuitscope/0.1.0");
-        c.setRequestProperty("Accept-Encoding", "identity");
-        // The token goes to the endpoint only, never to the storage host an LFS file redirects to.
-        if (env.token() != null && url.getHost().equalsIgnoreCase(endpointHost)) {
-            c.setRequestProperty("Authorization", "Bearer " + env.token());
-        }
-        return c;
-    }
-
-    private int status(HttpURLConnection c, URL url) throws IOException {
-        try {
-            return c.getResponseCode();
-        } catch (ConnectException | UnknownHostException | NoRouteToHostException e) {
-            throw new UnreachableIo("cannot connect to " + url.getProtocol() + "://" + url.getAuthority() + " ("
-                    + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()) + ")", e);
-        } catch (java.net.SocketTimeoutException e) {
-            throw new UnreachableIo("no answer from " + url.getProtocol() + "://" + url.getAuthority()
-                    + " within " + env.timeout().toSeconds() + " s", e);
-        }
-    }
-
-    /** The file's commit, ETag and size at {@code revision}; null when {@code optional} and the file does not exist. */
+    /**
+     * The file's commit, ETag and size at {@code revision}; null when {@code optional} and the file does not exist.
+     * Transient failures are tried again.
+     */
     Remote head(String file, boolean optional, String revision) throws IOException {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return headOnce(file, optional, revision);
+            } catch (UnreachableIo e) {
+                throw e;
+            } catch (IOException e) {
+                String retryAfter = e instanceof TransientHttp t ? t.retryAfter() : null;
+                if (attempt == ATTEMPTS || !backoff.pause(attempt, retryAfter)) {
+                    throw new CheckpointException(id + " (file " + file + ", revision " + revision + "): "
+                            + e.getMessage() + (attempt == 1 ? "" : "; tried " + attempt + " times")
+                            + tryLater(retryAfter), e);
+                }
+            }
+        }
+    }
+
+    private static String tryLater(String retryAfter) {
+        long seconds = Backoff.retryAfterSeconds(retryAfter);
+        return seconds > Backoff.MAX_RETRY_AFTER_SECONDS ? "; the server asks to wait " + seconds
+                + " s, try again then" : "";
+    }
+
+    private Remote headOnce(String file, boolean optional, String revision) throws IOException {
         URL first = fileUrl(file, revision);
         URL url = first;
         String commit = null;
         String linkedEtag = null;
         long linkedSize = -1;
         for (int hop = 0; hop <= MAX_REDIRECTS; hop++) {
-            HttpURLConnection c = open(url, "HEAD");
+            HttpURLConnection c = http.open(url, "HEAD");
             try {
-                int code = status(c, url);
+                int code = http.status(c, url);
                 commit = commit != null ? commit : c.getHeaderField("X-Repo-Commit");
                 linkedEtag = linkedEtag != null ? linkedEtag : c.getHeaderField("X-Linked-Etag");
                 if (linkedSize < 0 && c.getHeaderField("X-Linked-Size") != null) {
@@ -213,7 +203,7 @@ final class HubDownloader {
                     URL next = new URL(url, c.getHeaderField("Location"));
                     if (linkedEtag != null) {
                         // An LFS file: the redirect points at the storage host; its headers are enough.
-                        return remote(file, next, linkedEtag, linkedSize, requireCommit(file, first, commit));
+                        return remote(file, next, linkedEtag, linkedSize, requireCommit(file, first, commit), url);
                     }
                     url = next;
                     continue;
@@ -223,19 +213,22 @@ final class HubDownloader {
                     long size = linkedSize >= 0 ? linkedSize : c.getContentLengthLong();
                     String resolved = requireCommit(file, first, commit);
                     // GET the contents by commit too, not by the branch that may have moved since the HEAD.
-                    return remote(file, hop == 0 ? fileUrl(file, resolved) : url, etag, size, resolved);
+                    return remote(file, hop == 0 ? fileUrl(file, resolved) : url, etag, size, resolved, url);
                 }
                 if (optional && code == 404 && !"RepoNotFound".equals(c.getHeaderField("X-Error-Code"))
                         && !"RevisionNotFound".equals(c.getHeaderField("X-Error-Code"))) {
                     return null;
                 }
-                throw httpError(file, code, c.getHeaderField("X-Error-Code"));
+                if (HubHttp.isTransient(code)) {
+                    throw new TransientHttp(code, url, c.getHeaderField("Retry-After"));
+                }
+                throw finalError(file, revision, code, c.getHeaderField("X-Error-Code"), url);
             } finally {
                 c.disconnect();
             }
         }
-        throw new CheckpointException(id + "/" + file + ": more than " + MAX_REDIRECTS + " redirects from "
-                + env.endpoint());
+        throw new CheckpointException(id + "/" + file + ": more than " + MAX_REDIRECTS + " redirects, the last to "
+                + HubHttp.where(url));
     }
 
     /**
@@ -256,11 +249,11 @@ final class HubDownloader {
         return commit.toLowerCase(java.util.Locale.ROOT);
     }
 
-    private Remote remote(String file, URL url, String etag, long size, String commit) {
+    private Remote remote(String file, URL url, String etag, long size, String commit, URL answered) {
         String normalized = normalizeEtag(etag);
         if (normalized == null) {
-            throw new CheckpointException(id + "/" + file + ": " + env.endpoint()
-                    + " sent no ETag for the file, so it cannot be cached or checked");
+            throw new CheckpointException(id + "/" + file + ": " + HubHttp.where(answered)
+                    + " sent no usable ETag for the file, so it cannot be cached or checked");
         }
         return new Remote(file, url, normalized, size, commit);
     }
@@ -283,8 +276,9 @@ final class HubDownloader {
         return e;
     }
 
-    private CheckpointException httpError(String file, int code, String errorCode) {
-        String what = id + " (file " + file + ", revision " + id.revision() + ")";
+    /** A status that another attempt will not change. */
+    private CheckpointException finalError(String file, String revision, int code, String errorCode, URL url) {
+        String what = id + " (file " + file + ", revision " + revision + ")";
         String hint;
         if ((code == 401 || code == 404) && "RepoNotFound".equals(errorCode)) {
             hint = "no such model: '" + id.repo() + "' is neither a local path nor a repository on " + env.endpoint()
@@ -300,7 +294,7 @@ final class HubDownloader {
         } else {
             hint = "unexpected answer";
         }
-        return new CheckpointException(what + ": HTTP " + code + " from " + env.endpoint() + ": " + hint);
+        return new CheckpointException(what + ": HTTP " + code + " from " + HubHttp.where(url) + ": " + hint);
     }
 
     /** Brings the file into blobs/ (unless already there) and links it from the snapshot. */
@@ -327,8 +321,7 @@ final class HubDownloader {
 
     /** Fills {@code part} up to the expected size, resuming with a Range request after each interruption. */
     private void transfer(Remote remote, Path part) throws IOException {
-        IOException last = null;
-        for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
+        for (int attempt = 1; ; attempt++) {
             long have = Files.isRegularFile(part) ? Files.size(part) : 0;
             if (remote.size() >= 0 && have > remote.size()) {
                 Files.delete(part);
@@ -337,28 +330,34 @@ final class HubDownloader {
             if (remote.size() >= 0 && have == remote.size() && have > 0) {
                 return;
             }
+            IOException failure;
             try {
                 if (attempt(remote, part, have)) {
                     return;
                 }
-                last = new IOException("the connection closed after " + Files.size(part) + " of " + remote.size()
+                failure = new IOException("the connection closed after " + sizeOf(part) + " of " + remote.size()
                         + " bytes");
             } catch (UnreachableIo e) {
                 if (attempt == 1 && have == 0) {
                     throw e;
                 }
-                last = e;
+                failure = e;
             } catch (IOException e) {
-                last = e;
+                failure = e;
             }
-            if (attempt < ATTEMPTS) {
-                sleep(300L * attempt);
+            String retryAfter = failure instanceof TransientHttp t ? t.retryAfter() : null;
+            if (attempt == ATTEMPTS || !backoff.pause(attempt, retryAfter)) {
+                long kept = sizeOf(part);
+                throw new CheckpointException(id + "/" + remote.file() + ": download failed after " + attempt
+                        + (attempt == 1 ? " attempt (" : " attempts (") + failure.getMessage() + ")"
+                        + tryLater(retryAfter) + (kept == 0 ? "" : "; " + kept + " bytes are kept in " + part
+                        + " and the next run resumes from there"), failure);
             }
         }
-        long have = Files.isRegularFile(part) ? Files.size(part) : 0;
-        throw new CheckpointException(id + "/" + remote.file() + ": download failed after " + ATTEMPTS + " attempts ("
-                + (last == null ? "unknown error" : last.getMessage()) + "); " + have + " bytes are kept in " + part
-                + " and the next run resumes from there", last);
+    }
+
+    private static long sizeOf(Path part) throws IOException {
+        return Files.isRegularFile(part) ? Files.size(part) : 0;
     }
 
     /** One GET; true when the file is complete. */
@@ -367,11 +366,11 @@ final class HubDownloader {
         HttpURLConnection c = null;
         int code = -1;
         for (int hop = 0; hop <= MAX_REDIRECTS; hop++) {
-            c = open(url, "GET");
+            c = http.open(url, "GET");
             if (have > 0) {
                 c.setRequestProperty("Range", "bytes=" + have + "-");
             }
-            code = status(c, url);
+            code = http.status(c, url);
             if (code >= 300 && code < 400 && c.getHeaderField("Location") != null) {
                 url = new URL(url, c.getHeaderField("Location"));
                 c.disconnect();
@@ -398,7 +397,10 @@ final class HubDownloader {
                 Files.deleteIfExists(part);
                 return false;
             } else {
-                throw httpError(remote.file(), code, c.getHeaderField("X-Error-Code"));
+                if (HubHttp.isTransient(code)) {
+                    throw new TransientHttp(code, url, c.getHeaderField("Retry-After"));
+                }
+                throw finalError(remote.file(), remote.commit(), code, c.getHeaderField("X-Error-Code"), url);
             }
             DownloadProgress progress = new DownloadProgress(env.progress(), id.name() + "/" + remote.file(),
                     remote.size(), have);
@@ -466,14 +468,6 @@ final class HubDownloader {
             return Long.parseLong(s.trim());
         } catch (NumberFormatException e) {
             return -1;
-        }
-    }
-
-    private static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         }
     }
 }

@@ -15,10 +15,17 @@ import java.util.Optional;
 public final class ModelResolver {
     private final HubEnvironment env;
     private final HubCache cache;
+    private final Backoff backoff;
 
     public ModelResolver(HubEnvironment env) {
+        this(env, Backoff.standard());
+    }
+
+    /** With the pauses between attempts of a request chosen by the caller (tests). */
+    ModelResolver(HubEnvironment env, Backoff backoff) {
         this.env = env;
         this.cache = new HubCache(env.cacheDir());
+        this.backoff = backoff;
     }
 
     /** With the process environment (HF_HUB_CACHE, HF_HOME, HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE). */
@@ -57,7 +64,7 @@ public final class ModelResolver {
             throw notAvailable(id, "HF_HUB_OFFLINE is set, so nothing is downloaded");
         }
         try {
-            return new HubDownloader(env, cache, id).download();
+            return new HubDownloader(env, cache, id, backoff).download();
         } catch (HubDownloader.Unreachable e) {
             throw new CheckpointException(notAvailable(id, "downloading failed: " + e.getMessage()).getMessage(), e);
         }

@@ -12,9 +12,12 @@ import io.circuitscope.core.io.TensorDtype;
 import io.circuitscope.core.testing.FakeHub;
 import io.circuitscope.core.testing.TinyCheckpoint;
 import io.circuitscope.core.testing.TinyTokenizer;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -66,8 +69,11 @@ class HubDownloaderTest {
         return new HubEnvironment(cacheDir, hub.endpoint(), null, false, null, Duration.ofSeconds(10));
     }
 
+    /** The pauses the downloader asked for between attempts, in milliseconds; nobody waits. */
+    final List<Long> pauses = Collections.synchronizedList(new ArrayList<>());
+
     ModelResolver resolver() {
-        return new ModelResolver(env());
+        return new ModelResolver(env(), new Backoff(1000, 8000, pauses::add));
     }
 
     @Test
@@ -143,5 +149,43 @@ class HubDownloaderTest {
                     () -> cache.refFile(new HubId("a", "b", rev)), rev);
             assertTrue(e.getMessage().contains("'" + rev + "'"), e.getMessage());
         }
+    }
+
+    @Test
+    void transientServerErrorsFromTheStorageHostAreRetried() throws Exception {
+        hub.fail("/cdn/", 2, 503, null);
+        Path dir = resolver().resolve(REPO);
+        assertArrayEquals(Files.readAllBytes(single.resolve("model.safetensors")),
+                Files.readAllBytes(dir.resolve("model.safetensors")));
+        assertEquals(3, hub.requests().stream().filter(r -> r.path().startsWith("/cdn/")).count());
+        assertEquals(List.of(1000L, 2000L), pauses, "growing pauses as huggingface_hub's http_backoff");
+    }
+
+    @Test
+    void tooManyRequestsOnTheHeadIsRetriedAfterAShortRetryAfter() {
+        hub.fail("/tiny-org/tiny-gpt2/resolve/main/config.json", 1, 429, "3");
+        resolver().resolve(REPO);
+        assertEquals(List.of(3000L), pauses);
+    }
+
+    @Test
+    void aServerThatKeepsFailingIsNamedWithTheUrlThatAnswered() throws Exception {
+        URI storage = hub.storageOnSecondPort();
+        hub.fail("/cdn/", 100, 502, null);
+        CheckpointException e = assertThrows(CheckpointException.class, () -> resolver().resolve(REPO));
+        String m = e.getMessage();
+        String sha = FakeHub.sha256(Files.readAllBytes(single.resolve("model.safetensors")));
+        assertTrue(m.contains(REPO + "/model.safetensors") && m.contains("after 5 attempts")
+                && m.contains("HTTP 502 from " + storage + "/cdn/" + sha), m);
+        assertFalse(m.contains(hub.endpoint().toString()), "the endpoint did not fail: " + m);
+        assertEquals(4, pauses.size());
+    }
+
+    @Test
+    void aLongRetryAfterIsNotWaitedForButReported() {
+        hub.fail("/cdn/", 100, 429, "3600");
+        CheckpointException e = assertThrows(CheckpointException.class, () -> resolver().resolve(REPO));
+        assertTrue(e.getMessage().contains("HTTP 429") && e.getMessage().contains("wait 3600 s"), e.getMessage());
+        assertEquals(List.of(), pauses);
     }
 }
