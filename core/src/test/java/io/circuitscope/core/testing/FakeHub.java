@@ -72,7 +72,7 @@ public final class FakeHub implements AutoCloseable {
         server.start();
     }
 
-    /** Serves every regular file of {@code dir} as repository {@code repo} ("org/name") at {@link #COMMIT}, branch main. */
+    /** Serves every regular file of {@code dir} as repository {@code repo} ("org/name") at {@link #COMMIT} on main. */
     public FakeHub serve(String repo, Path dir) throws IOException {
         serve(repo, COMMIT, dir);
         return branch(repo, "main", COMMIT);

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.net.ConnectException;
 import java.net.HttpURLConnection;
 import java.net.NoRouteToHostException;
+import java.net.URI;
 import java.net.URL;
 import java.net.UnknownHostException;
 
@@ -36,11 +37,9 @@ final class HubHttp {
     }
 
     private final HubEnvironment env;
-    private final String endpointHost;
 
     HubHttp(HubEnvironment env) {
         this.env = env;
-        this.endpointHost = env.endpoint().getHost();
     }
 
     static boolean isTransient(int code) {
@@ -61,11 +60,23 @@ final class HubHttp {
         c.setReadTimeout(timeout);
         c.setRequestProperty("User-Agent", "circuitscope/0.1.0");
         c.setRequestProperty("Accept-Encoding", "identity");
-        // The token goes to the endpoint only, never to the storage host an LFS file redirects to.
-        if (env.token() != null && url.getHost().equalsIgnoreCase(endpointHost)) {
+        // The token goes to the endpoint's origin only, never to the storage host an LFS file redirects to
+        // (httpx and requests drop it on a redirect to another scheme, host or port, too).
+        if (env.token() != null && sameOrigin(url, env.endpoint())) {
             c.setRequestProperty("Authorization", "Bearer " + env.token());
         }
         return c;
+    }
+
+    static boolean sameOrigin(URL url, URI endpoint) {
+        return url.getProtocol().equalsIgnoreCase(endpoint.getScheme())
+                && url.getHost().equalsIgnoreCase(endpoint.getHost())
+                && effectivePort(url.getPort(), url.getProtocol())
+                        == effectivePort(endpoint.getPort(), endpoint.getScheme());
+    }
+
+    private static int effectivePort(int port, String scheme) {
+        return port != -1 ? port : "https".equalsIgnoreCase(scheme) ? 443 : 80;
     }
 
     /** The response code; connection failures and timeouts become {@link UnreachableIo}. */

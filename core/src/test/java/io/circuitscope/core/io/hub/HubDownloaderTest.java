@@ -188,4 +188,24 @@ class HubDownloaderTest {
         assertTrue(e.getMessage().contains("HTTP 429") && e.getMessage().contains("wait 3600 s"), e.getMessage());
         assertEquals(List.of(), pauses);
     }
+
+    @Test
+    void theTokenGoesToTheEndpointOnlyNeverToTheStorageHostAnLfsFileRedirectsTo() throws Exception {
+        hub.storageOnSecondPort();
+        new ModelResolver(env().withToken("hf_secret"), new Backoff(1, 1, pauses::add)).resolve(REPO);
+        List<FakeHub.Request> storage = hub.requests().stream().filter(r -> r.server().equals("storage")).toList();
+        assertFalse(storage.isEmpty(), "model.safetensors came from the storage host");
+        assertTrue(storage.stream().allMatch(r -> r.authorization() == null), storage.toString());
+        assertTrue(hub.requests().stream().filter(r -> r.server().equals("hub"))
+                .allMatch(r -> "Bearer hf_secret".equals(r.authorization())), hub.requests().toString());
+    }
+
+    @Test
+    void theSameOriginIsSchemeHostAndPort() throws Exception {
+        URI hf = URI.create("https://huggingface.co");
+        assertTrue(HubHttp.sameOrigin(new java.net.URL("https://HuggingFace.co:443/a/b/resolve/main/x"), hf));
+        assertFalse(HubHttp.sameOrigin(new java.net.URL("https://cdn-lfs.hf.co/repos/x"), hf));
+        assertFalse(HubHttp.sameOrigin(new java.net.URL("http://huggingface.co/a"), hf));
+        assertFalse(HubHttp.sameOrigin(new java.net.URL("https://huggingface.co:8443/a"), hf));
+    }
 }
