@@ -39,7 +39,8 @@ public record HubId(String org, String name, String revision) {
         }
         String rev = m.group(3) == null ? "main" : m.group(3);
         // '/' is allowed (refs/pr/1 nests under refs/ as in huggingface_hub), but not segments that are empty or '.'
-        if (rev.contains("..") || rev.endsWith("/") || rev.contains("//") || rev.contains("/./")) {
+        if (rev.contains("..") || rev.endsWith("/") || rev.contains("//") || rev.contains("/./")
+                || rev.endsWith("/.")) {
             throw new CheckpointException("'" + text + "': revision '" + rev + "' is not a valid branch, tag or commit");
         }
         return Optional.of(new HubId(m.group(1), name, rev));
