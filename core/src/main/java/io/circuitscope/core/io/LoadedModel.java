@@ -1,5 +1,6 @@
 package io.circuitscope.core.io;
 
+import io.circuitscope.core.io.hub.HubCache;
 import io.circuitscope.core.model.HookedTransformer;
 import io.circuitscope.core.tokenize.HfTokenizer;
 import io.circuitscope.core.tokenize.TextTokenizer;
@@ -22,7 +23,9 @@ public record LoadedModel(HookedTransformer model, TextTokenizer tokenizer, Path
     /** As above; {@code remedy} says what the user can do instead, for the command at hand. */
     public TextTokenizer requireTokenizer(String remedy) {
         if (tokenizer == null) {
-            throw new CheckpointException(source + ": no tokenizer.json next to the model; " + remedy);
+            throw new CheckpointException(source + ": no tokenizer.json next to the model"
+                    + HubCache.missingFileHint(source, "tokenizer.json").map(h -> " (" + h + ")").orElse("")
+                    + "; " + remedy);
         }
         return tokenizer;
     }

@@ -21,6 +21,12 @@ import java.util.Set;
  * are the files (usually symlinks to {@code ../../blobs/<etag>}), {@code blobs/<etag>} the contents.
  */
 public final class HubCache {
+    /**
+     * Files a model loads without, fetched when the repository has them: the tokenizer, and the BOS token
+     * prompts begin with (BosToken reads tokenizer_config.json).
+     */
+    public static final List<String> OPTIONAL_FILES = List.of("tokenizer.json", "tokenizer_config.json");
+
     private final Path root;
 
     public HubCache(Path root) {
@@ -59,6 +65,48 @@ public final class HubCache {
 
     public Path incomplete(HubId id, String etag) {
         return repoDir(id).resolve("blobs").resolve(etag + ".incomplete");
+    }
+
+    /** {@code .no_exist/<commit>/<file>}: huggingface_hub's marker that the hub answered 404 for the file. */
+    public Path noExist(HubId id, String commit, String file) {
+        return repoDir(id).resolve(".no_exist").resolve(commit).resolve(file);
+    }
+
+    public void markAbsent(HubId id, String commit, String file) throws IOException {
+        Path marker = noExist(id, commit, file);
+        Files.createDirectories(marker.getParent());
+        if (!Files.exists(marker)) {
+            Files.createFile(marker);
+        }
+    }
+
+    /** The optional files snapshot {@code commit} lacks and the hub was never asked for (no .no_exist marker). */
+    public List<String> unaskedOptionalFiles(HubId id, String commit) {
+        Path snapshot = snapshotDir(id, commit);
+        return OPTIONAL_FILES.stream().filter(f -> !Files.isRegularFile(snapshot.resolve(f)))
+                .filter(f -> !Files.exists(noExist(id, commit, f))).toList();
+    }
+
+    /**
+     * Why {@code file} is missing from {@code dir} and how to get it, when {@code dir} is a snapshot in this
+     * layout ({@code models--ORG--NAME/snapshots/<commit>}); empty for any other directory.
+     */
+    public static Optional<String> missingFileHint(Path dir, String file) {
+        Path snapshots = dir == null ? null : dir.toAbsolutePath().getParent();
+        Path repoDir = snapshots == null ? null : snapshots.getParent();
+        if (repoDir == null || repoDir.getFileName() == null
+                || !snapshots.getFileName().toString().equals("snapshots")
+                || !repoDir.getFileName().toString().startsWith("models--")) {
+            return Optional.empty();
+        }
+        String repo = repoDir.getFileName().toString().substring("models--".length()).replaceFirst("--", "/");
+        String commit = dir.getFileName().toString();
+        if (Files.exists(repoDir.resolve(".no_exist").resolve(commit).resolve(file))) {
+            return Optional.of(repo + " has no " + file + " at commit " + commit + " (the hub answered 404)");
+        }
+        return Optional.of(file + " is not in this Hugging Face cache snapshot (a cache filled by transformers'"
+                + " AutoModel alone lacks it): run once without HF_HUB_OFFLINE to fetch it, or run 'hf download "
+                + repo + " " + file + " --revision " + commit + "'");
     }
 
     /** The commit the id's revision points at in the cache: the revision itself when it is a commit hash, else refs/. */

@@ -63,19 +63,35 @@ final class HubDownloader {
 
     /** Downloads what the snapshot lacks and returns the snapshot directory. */
     Path download() throws Unreachable {
-        try {
+        return withCacheErrors(() -> {
             Remote config = head("config.json", false, id.revision());
             // Everything else by the commit config.json resolved to: a branch that moves meanwhile
             // cannot mix two commits in one snapshot (huggingface_hub's snapshot_download does the same).
             String commit = config.commit();
             Path snapshot = cache.snapshotDir(id, commit);
             fetch(config, commit);
-            fetchIfPresent("tokenizer.json", snapshot, commit);
-            // names the token prompts begin with (BosToken); optional, like the tokenizer
-            fetchIfPresent("tokenizer_config.json", snapshot, commit);
+            fetchOptionalFiles(commit);
             fetchWeights(snapshot, commit);
             cache.writeRef(id, commit);
             return snapshot;
+        });
+    }
+
+    /** The optional files (tokenizer) snapshot {@code commit} lacks, for a snapshot already in the cache. */
+    void completeOptionalFiles(String commit) throws Unreachable {
+        withCacheErrors(() -> {
+            fetchOptionalFiles(commit);
+            return null;
+        });
+    }
+
+    private interface CacheWork<T> {
+        T run() throws IOException;
+    }
+
+    private <T> T withCacheErrors(CacheWork<T> work) throws Unreachable {
+        try {
+            return work.run();
         } catch (UnreachableIo e) {
             throw new Unreachable(e.getMessage(), e.getCause());
         } catch (IOException e) {
@@ -84,14 +100,18 @@ final class HubDownloader {
         }
     }
 
-    /** An optional file the snapshot lacks, when the repository has it. */
-    private void fetchIfPresent(String file, Path snapshot, String commit) throws IOException {
-        if (Files.isRegularFile(snapshot.resolve(file))) {
-            return;
-        }
-        Remote remote = head(file, true, commit);
-        if (remote != null) {
-            fetch(remote, commit);
+    /**
+     * Each optional file the snapshot lacks, when the repository has it. A 404 is remembered in .no_exist/ as
+     * huggingface_hub does, so the next run does not ask again.
+     */
+    private void fetchOptionalFiles(String commit) throws IOException {
+        for (String file : cache.unaskedOptionalFiles(id, commit)) {
+            Remote remote = head(file, true, commit);
+            if (remote != null) {
+                fetch(remote, commit);
+            } else {
+                cache.markAbsent(id, commit, file);
+            }
         }
     }
 

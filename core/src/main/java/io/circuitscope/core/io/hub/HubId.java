@@ -58,7 +58,12 @@ public record HubId(String org, String name, String revision) {
 
     /** Whether the revision is a full commit hash rather than a branch or tag. */
     public boolean revisionIsCommit() {
-        return COMMIT.matcher(revision).matches();
+        return isCommitHash(revision);
+    }
+
+    /** 40 lowercase hex digits, as the cache's snapshot folders are named. */
+    public static boolean isCommitHash(String s) {
+        return COMMIT.matcher(s).matches();
     }
 
     @Override

@@ -58,7 +58,7 @@ public final class ModelResolver {
         HubId id = parsed.get();
         Optional<Path> cached = cache.completeSnapshot(id);
         if (cached.isPresent()) {
-            return cached.get();
+            return env.offline() ? cached.get() : withOptionalFiles(id, cached.get());
         }
         if (env.offline()) {
             throw notAvailable(id, "HF_HUB_OFFLINE is set, so nothing is downloaded");
@@ -68,6 +68,27 @@ public final class ModelResolver {
         } catch (HubDownloader.Unreachable e) {
             throw new CheckpointException(notAvailable(id, "downloading failed: " + e.getMessage()).getMessage(), e);
         }
+    }
+
+    /**
+     * A cached snapshot can lack the tokenizer (transformers' AutoModel alone caches none): the files the hub was
+     * never asked for are fetched at the snapshot's commit. Failing that, the model still loads from the cache.
+     */
+    private Path withOptionalFiles(HubId id, Path snapshot) {
+        String commit = snapshot.getFileName().toString();
+        if (!HubId.isCommitHash(commit) || cache.unaskedOptionalFiles(id, commit).isEmpty()) {
+            return snapshot;
+        }
+        try {
+            new HubDownloader(env, cache, id, backoff).completeOptionalFiles(commit);
+        } catch (HubDownloader.Unreachable | CheckpointException e) {
+            if (env.progress() != null) {
+                env.progress().println("note: " + id + ": cannot fetch " + String.join(", ",
+                        cache.unaskedOptionalFiles(id, commit)) + " into the cached snapshot " + snapshot + " ("
+                        + e.getMessage() + "); loading the model without them");
+            }
+        }
+        return snapshot;
     }
 
     private static Optional<Path> localPath(String model) {

@@ -212,6 +212,7 @@ class HubResolverTest {
         Files.copy(single.resolve("tokenizer.json"), snapshot.resolve("tokenizer.json"));
         Files.createDirectories(repo.resolve("refs"));
         Files.writeString(repo.resolve("refs/main"), commit + "\n");
+        // Online, but nothing answers: the snapshot lacks tokenizer_config.json, and loads without it.
         HubEnvironment noServer = env().withEndpoint(URI.create("http://127.0.0.1:9")).withOffline(false);
         try (LoadedModel cached = ModelLoader.load("someone/handmade", new ModelResolver(noServer));
                 LoadedModel source = ModelLoader.load(single)) {
@@ -219,6 +220,61 @@ class HubResolverTest {
             assertArrayEquals(logits(source)[3], logits(cached)[3]);
         }
         assertEquals(0, hub.requests().size());
+    }
+
+    /** What transformers' AutoModel alone leaves in the cache: config.json and weights, no tokenizer files. */
+    Path modelOnlyCache() throws Exception {
+        Path repo = cacheDir.resolve("models--tiny-org--tiny-gpt2");
+        Path snapshot = Files.createDirectories(repo.resolve("snapshots").resolve(FakeHub.COMMIT));
+        for (String f : new String[] {"config.json", "model.safetensors"}) {
+            Files.copy(single.resolve(f), snapshot.resolve(f));
+        }
+        Files.createDirectories(repo.resolve("refs"));
+        Files.writeString(repo.resolve("refs/main"), FakeHub.COMMIT);
+        return snapshot;
+    }
+
+    @Test
+    void aCachedSnapshotWithoutTheTokenizerGetsItOnlineAndTheHubIsAskedOnce() throws Exception {
+        Path snapshot = modelOnlyCache();
+        try (LoadedModel m = ModelLoader.load(REPO, new ModelResolver(env()))) {
+            assertEquals(snapshot, m.source());
+            assertTrue(m.optTokenizer().isPresent(), "tokenizer.json was fetched into the cached snapshot");
+        }
+        List<String> asked = hub.requests().stream().map(r -> r.method() + " " + r.path()).toList();
+        String at = "/" + REPO + "/resolve/" + FakeHub.COMMIT + "/";
+        assertEquals(List.of("HEAD " + at + "tokenizer.json", "GET " + at + "tokenizer.json",
+                "HEAD " + at + "tokenizer_config.json"), asked, "only the missing files, at the cached commit");
+        assertTrue(Files.exists(cacheDir.resolve("models--tiny-org--tiny-gpt2/.no_exist").resolve(FakeHub.COMMIT)
+                .resolve("tokenizer_config.json")), "the 404 is remembered where huggingface_hub keeps it");
+        new ModelResolver(env()).resolve(REPO);
+        assertEquals(asked.size(), hub.requests().size(), "a file the hub does not have is not asked for again");
+    }
+
+    @Test
+    void offlineACachedSnapshotWithoutTheTokenizerSaysWhichFileIsMissingAndHowToGetIt() throws Exception {
+        Path snapshot = modelOnlyCache();
+        try (LoadedModel m = ModelLoader.load(REPO, new ModelResolver(env().withOffline(true)))) {
+            CheckpointException e = assertThrows(CheckpointException.class, () -> m.requireTokenizer("pass --tokens"));
+            String msg = e.getMessage();
+            assertTrue(msg.contains(snapshot.toString()) && msg.contains("no tokenizer.json")
+                    && msg.contains("HF_HUB_OFFLINE") && msg.contains("hf download " + REPO + " tokenizer.json")
+                    && msg.contains("--revision " + FakeHub.COMMIT) && msg.endsWith("pass --tokens"), msg);
+        }
+        assertEquals(0, hub.requests().size());
+    }
+
+    @Test
+    void aRepositoryWithoutATokenizerIsNamedAsSuch(@TempDir Path noTokenizer) throws Exception {
+        for (String f : new String[] {"config.json", "model.safetensors"}) {
+            Files.copy(single.resolve(f), noTokenizer.resolve(f));
+        }
+        hub.serve("tiny-org/no-tokenizer", noTokenizer);
+        try (LoadedModel m = ModelLoader.load("tiny-org/no-tokenizer", new ModelResolver(env()))) {
+            CheckpointException e = assertThrows(CheckpointException.class, m::requireTokenizer);
+            assertTrue(e.getMessage().contains("tiny-org/no-tokenizer has no tokenizer.json at commit "
+                    + FakeHub.COMMIT), e.getMessage());
+        }
     }
 
     @Test
