@@ -133,7 +133,9 @@ class HubResolverTest {
     void interruptedDownloadResumesWithARangeRequest() throws Exception {
         long cut = 1000;
         hub.cutFirstBodyAfter(cut);
-        Path dir = new ModelResolver(env()).resolve(REPO);
+        List<Long> pauses = new java.util.ArrayList<>();
+        Path dir = new ModelResolver(env(), new Backoff(1000, 8000, pauses::add)).resolve(REPO);
+        assertEquals(List.of(1000L), pauses, "one pause before the resumed attempt (recorded, not waited)");
         byte[] original = Files.readAllBytes(single.resolve("model.safetensors"));
         Path weights = dir.resolve("model.safetensors");
         assertEquals(FakeHub.sha256(original), DownloadSha.of(weights));
