@@ -204,7 +204,7 @@ public final class ActivationPatching {
             try (NDManager pass = runs.run.newSubManager()) {
                 HookName name = HookName.of(o.site().hook, layer);
                 NDArray resid = PatchRuns.tile(PatchRuns.local(runs.base().get(HookSite.RESID_PRE, layer), pass), count);
-                NDArray source = PatchRuns.tile(PatchRuns.local(runs.source(name), pass), count);
+                NDArray source = PatchRuns.tile(runs.source(name, pass), count);
                 NDArray mask = mask(pass, variants.subList(start, end), batch, seq, o.site().perHead ? heads : 0);
                 double[] values;
                 if (o.site() == Site.RESID) {
@@ -258,7 +258,7 @@ public final class ActivationPatching {
             }
             try (NDManager pass = runs.run.newSubManager()) {
                 Hooks hooks = Hooks.builder().addAll(runs.baseInterventions())
-                        .add(Intervention.replace(name, where, PatchRuns.local(runs.source(name), pass))).build();
+                        .add(Intervention.replace(name, where, runs.source(name, pass))).build();
                 out[i] = runs.values(runs.model.forward(pass, runs.baseTokens(), hooks))[0];
             }
         }

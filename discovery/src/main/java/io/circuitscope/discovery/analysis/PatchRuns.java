@@ -88,16 +88,20 @@ final class PatchRuns implements AutoCloseable {
         return direction == Direction.DENOISE ? corruptInterventions : List.of();
     }
 
-    /** The value patched in at {@code name}: the clean activation, the corrupted one, or its zero/mean ablation. */
-    NDArray source(HookName name) {
+    /**
+     * The value patched in at {@code name}: the clean activation, the corrupted one, or its zero/mean ablation,
+     * owned by {@code pass}. An ablation value is computed anew for each pass so that it is freed with the pass:
+     * on the batch's run it would stay until the batch ends, one full-size activation per pass.
+     */
+    NDArray source(HookName name, NDManager pass) {
         if (direction == Direction.DENOISE) {
-            return clean.get(name);
+            return local(clean.get(name), pass);
         }
         if (corruption.isRun()) {
-            return corrupt.get(name);
+            return local(corrupt.get(name), pass);
         }
-        return corruption.kind() == Corruption.Kind.MEAN && means != null ? means.mean(batch, name, run)
-                : corruption.ablate(clean.get(name));
+        return corruption.kind() == Corruption.Kind.MEAN && means != null ? means.mean(batch, name, pass)
+                : corruption.ablate(local(clean.get(name), pass));
     }
 
     double weight() {

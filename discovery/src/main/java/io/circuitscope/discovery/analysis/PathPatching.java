@@ -122,7 +122,7 @@ public final class PathPatching {
             HookName result = HookName.of(HookSite.RESULT, s / heads);
             NDIndex head = new NDIndex(":, :, {}, :", s % heads);
             NDArray baseResults = PatchRuns.local(runs.base().get(result), pass);
-            NDArray src = PatchRuns.local(runs.source(result), pass).get(head);
+            NDArray src = runs.source(result, pass).get(head);
             // what a receiver sees change: the layer's output with this head's base result swapped for the
             // source's (with sandwich norms, through the layer's norm), minus its base output
             NDArray swapped = baseResults.sum(new int[] {2}).add(src).sub(baseResults.get(head));
