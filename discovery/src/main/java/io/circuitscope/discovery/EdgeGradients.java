@@ -138,17 +138,24 @@ final class EdgeGradients {
                 for (int first = 0; first < alphas.length; first += stepsPerPass) {
                     float[] chunk = java.util.Arrays.copyOfRange(alphas, first, Math.min(alphas.length, first + stepsPerPass));
                     try (NDManager run = batchScope.newSubManager()) {
-                        NDArray diffs = clean;
-                        if (chunk.length > 1) {
-                            diffs = clean.tile(new long[] {1, chunk.length, 1, 1});
-                            diffs.attach(run);
-                        }
-                        passOnBatch(run, task, p, chunk, GradientRules.EXACT, List.of(), null, diffs, sums);
+                        passOnBatch(run, task, p, chunk, GradientRules.EXACT, List.of(), null,
+                                perStep(clean, chunk.length, run), sums);
                     }
                 }
             }
         }
         return sums.perPrompt().signed();
+    }
+
+    /**
+     * The clean differences [nSources, B, s, d] repeated for {@code steps} steps (step-major rows), owned by
+     * {@code run}: what is computed from them (by operand order) then belongs to the pass and is freed with it,
+     * not kept with the batch's differences until the batch ends. One step is a view, not a copy.
+     */
+    private static NDArray perStep(NDArray clean, int steps, NDManager run) {
+        NDArray diffs = steps == 1 ? clean.reshape(clean.getShape()) : clean.tile(new long[] {1, steps, 1, 1});
+        diffs.attach(run);
+        return diffs;
     }
 
     /**

@@ -1,0 +1,77 @@
+package io.circuitscope.discovery;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import io.circuitscope.core.graph.Ablation;
+import io.circuitscope.core.graph.ComputationGraph;
+import io.circuitscope.core.graph.EdgePatcher;
+import io.circuitscope.core.graph.TaskPatcher;
+import io.circuitscope.core.io.LoadedModel;
+import io.circuitscope.core.task.Batch;
+import io.circuitscope.core.task.Metric;
+import io.circuitscope.core.task.Metrics;
+import io.circuitscope.core.task.Task;
+import io.circuitscope.core.testing.TestModels;
+import io.circuitscope.core.testing.TinyCheckpoint;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code eap-ig-inputs} with one step per pass (what large models get, {@link EapIg#stepsPerPass}) must not
+ * keep each step's temporaries until its batch ends: the arrays a batch holds outside its passes stay the
+ * same from step to step.
+ */
+class InputPathMemoryTest {
+    /** The logit difference, recording in each gradient pass how many arrays its batch holds outside the pass. */
+    static final class KeptOutsideEachPass implements Metric {
+        final List<Integer> kept = new ArrayList<>();
+        NDManager task;
+
+        @Override
+        public String name() {
+            return "logit-diff";
+        }
+
+        @Override
+        public boolean higherIsBetter() {
+            return true;
+        }
+
+        @Override
+        public NDArray perTarget(NDArray logits, Batch batch, NDArray cleanLogProbs) {
+            NDManager pass = logits.getManager();
+            NDManager batchScope = pass.getParentManager();
+            if (task != null && batchScope != null && batchScope.getParentManager() == task) {
+                kept.add(batchScope.getManagedArrays().size() - pass.getManagedArrays().size());
+            }
+            return Metrics.LOGIT_DIFF.perTarget(logits, batch, cleanLogProbs);
+        }
+    }
+
+    @Test
+    void oneStepPerPassKeepsNothingFromStepToStep() {
+        try (LoadedModel loaded = TestModels.load(TinyCheckpoint.gpt2(31, 3, 4, 16, 50, 32, false))) {
+            Task task = RandomTasks.make(loaded.model(), 4, 6, 8, false);
+            for (ComputationGraph g : new ComputationGraph[] {ComputationGraph.of(loaded.model().config()),
+                    ComputationGraph.byPosition(loaded.model().config(), 8)}) {
+                KeptOutsideEachPass metric = new KeptOutsideEachPass();
+                try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(loaded.model(), g), task, metric,
+                        Ablation.RESAMPLE, 16)) {
+                    metric.task = tp.manager();
+                    float[] alphas = new float[8];
+                    for (int k = 0; k < alphas.length; k++) {
+                        alphas[k] = (float) k / alphas.length;
+                    }
+                    EdgeGradients.alongInputPath(tp, alphas, 1); // one step per pass, as EapIg gives a large model
+                }
+                assertEquals(8, metric.kept.size(), g + ": one pass per step of the one batch");
+                assertTrue(metric.kept.stream().allMatch(metric.kept.get(0)::equals),
+                        g + ": arrays the batch holds outside each step's pass " + metric.kept);
+            }
+        }
+    }
+}
