@@ -47,6 +47,7 @@ public final class EapIg implements EdgeScorer {
 
     private final int steps;
     private final Interpolation interpolation;
+    private final long passBudgetBytes;
 
     /** EAP-IG over every node's output ({@link Interpolation#ACTIVATIONS}). */
     public EapIg(int steps) {
@@ -54,11 +55,23 @@ public final class EapIg implements EdgeScorer {
     }
 
     public EapIg(int steps, Interpolation interpolation) {
+        this(steps, interpolation, PASS_BUDGET_BYTES);
+    }
+
+    /**
+     * As above, with {@code passBudgetBytes} instead of {@link #PASS_BUDGET_BYTES} for each batched pass (1: one
+     * step per pass, what a large model gets; tests and benchmarks take that path on small models).
+     */
+    public EapIg(int steps, Interpolation interpolation, long passBudgetBytes) {
         if (steps < 1) {
             throw new IllegalArgumentException("EAP-IG needs at least one step, got " + steps);
         }
+        if (passBudgetBytes < 1) {
+            throw new IllegalArgumentException("the pass budget must be positive, got " + passBudgetBytes);
+        }
         this.steps = steps;
         this.interpolation = java.util.Objects.requireNonNull(interpolation, "interpolation");
+        this.passBudgetBytes = passBudgetBytes;
     }
 
     public int steps() {
@@ -88,13 +101,13 @@ public final class EapIg implements EdgeScorer {
     /** Budget of one batched pass; steps beyond it run in further passes (GPT-2 small, 20 x 15 tokens: one each). */
     static final long PASS_BUDGET_BYTES = 3L << 30;
 
-    /** How many steps share one pass, so that a pass stays within {@link #PASS_BUDGET_BYTES}. */
+    /** How many steps share one pass, so that a pass stays within the pass budget ({@link #PASS_BUDGET_BYTES}). */
     int stepsPerPass(TaskPatcher task) {
         long tokens = 1;
         for (TaskPatcher.PreparedBatch p : task.batches()) {
             tokens = Math.max(tokens, (long) p.batch().size() * p.batch().length());
         }
-        long fit = PASS_BUDGET_BYTES / (tokens * bytesPerToken(task.graph().config()));
+        long fit = passBudgetBytes / (tokens * bytesPerToken(task.graph().config()));
         return (int) Math.max(1, Math.min(steps, fit));
     }
 

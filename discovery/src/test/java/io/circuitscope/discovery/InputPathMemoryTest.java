@@ -8,8 +8,10 @@ import ai.djl.ndarray.NDManager;
 import io.circuitscope.core.graph.Ablation;
 import io.circuitscope.core.graph.ComputationGraph;
 import io.circuitscope.core.graph.EdgePatcher;
+import io.circuitscope.core.graph.EdgeScores;
 import io.circuitscope.core.graph.TaskPatcher;
 import io.circuitscope.core.io.LoadedModel;
+import io.circuitscope.core.progress.Progress;
 import io.circuitscope.core.task.Batch;
 import io.circuitscope.core.task.Metric;
 import io.circuitscope.core.task.Metrics;
@@ -17,6 +19,7 @@ import io.circuitscope.core.task.Task;
 import io.circuitscope.core.testing.TestModels;
 import io.circuitscope.core.testing.TinyCheckpoint;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -61,12 +64,15 @@ class InputPathMemoryTest {
                 KeptOutsideEachPass metric = new KeptOutsideEachPass();
                 try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(loaded.model(), g), task, metric,
                         Ablation.RESAMPLE, 16)) {
+                    EapIg onePerPass = new EapIg(8, EapIg.Interpolation.INPUTS, 1); // a budget too small for two steps
+                    assertEquals(1, onePerPass.stepsPerPass(tp));
+                    EdgeScores together = new EapIg(8, EapIg.Interpolation.INPUTS).score(tp, Progress.NONE);
                     metric.task = tp.manager();
-                    float[] alphas = new float[8];
-                    for (int k = 0; k < alphas.length; k++) {
-                        alphas[k] = (float) k / alphas.length;
+                    EdgeScores split = onePerPass.score(tp, Progress.NONE);
+                    double scale = Arrays.stream(together.values()).map(Math::abs).max().orElseThrow();
+                    for (int e = 0; e < g.nEdges(); e++) {
+                        assertEquals(together.get(e), split.get(e), 1e-4 * scale, g + " " + g.edges().get(e));
                     }
-                    EdgeGradients.alongInputPath(tp, alphas, 1); // one step per pass, as EapIg gives a large model
                 }
                 assertEquals(8, metric.kept.size(), g + ": one pass per step of the one batch");
                 assertTrue(metric.kept.stream().allMatch(metric.kept.get(0)::equals),
