@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.IntFunction;
 import java.util.stream.IntStream;
 
 /**
@@ -70,11 +71,8 @@ public final class ExhaustivePatching implements EdgeScorer {
         long passesBefore = task.forwardPasses();
         int done = 0;
         for (List<Integer> intoLayer : byDestinationLayer(g, edges)) {
-            List<boolean[]> masks = new ArrayList<>();
-            for (int e : intoLayer) {
-                masks.add(allBut(n, List.of(e)));
-            }
-            double[] effects = effects(task, masks, g.edges().get(intoLayer.get(0)).destination().node().layer());
+            double[] effects = effects(task, intoLayer.size(), i -> allBut(n, List.of(intoLayer.get(i))),
+                    g.edges().get(intoLayer.get(0)).destination().node().layer());
             for (int i = 0; i < effects.length; i++) {
                 into[intoLayer.get(i)] = effects[i];
             }
@@ -104,12 +102,10 @@ public final class ExhaustivePatching implements EdgeScorer {
             byLayer.computeIfAbsent(Math.max(0, source.layer()), k -> new ArrayList<>()).add(source);
         }
         for (Map.Entry<Integer, List<Node>> layer : byLayer.entrySet()) {
-            List<boolean[]> masks = new ArrayList<>();
-            for (Node source : layer.getValue()) {
-                masks.add(allBut(g.nEdges(), outEdges.get(source.sourceIndex())));
-            }
+            List<Node> sources = layer.getValue();
             // a node's out-edges go into its own layer (a head into that layer's MLP) or later ones
-            double[] values = effects(task, masks, layer.getKey());
+            double[] values = effects(task, sources.size(),
+                    i -> allBut(g.nEdges(), outEdges.get(sources.get(i).sourceIndex())), layer.getKey());
             for (int i = 0; i < values.length; i++) {
                 effects[layer.getValue().get(i).sourceIndex()] = values[i];
             }
@@ -117,13 +113,20 @@ public final class ExhaustivePatching implements EdgeScorer {
         return effects;
     }
 
-    /** m(mask) - m(clean) for masks that keep every edge into a destination below {@code layer}. */
-    private double[] effects(TaskPatcher task, List<boolean[]> masks, int layer) {
-        double[] out = new double[masks.size()];
+    /**
+     * m(mask i) - m(clean) for masks 0..count-1, each keeping every edge into a destination below {@code layer}.
+     * Each pass's masks are built just before it: a layer's all at once would hold (its edges) x (all edges)
+     * booleans, which grows with the square of the graph (GPT-2 small by position: tens of GB).
+     */
+    double[] effects(TaskPatcher task, int count, IntFunction<boolean[]> mask, int layer) {
+        double[] out = new double[count];
         boolean[] clean = allBut(task.graph().nEdges(), List.of());
         try (TaskPatcher.Prefixes prefixes = layer > 0 ? task.prefixes(clean, layer) : null) {
-            for (int start = 0; start < masks.size(); start += variantsPerPass) {
-                List<boolean[]> chunk = masks.subList(start, Math.min(masks.size(), start + variantsPerPass));
+            for (int start = 0; start < count; start += variantsPerPass) {
+                List<boolean[]> chunk = new ArrayList<>();
+                for (int i = start; i < Math.min(count, start + variantsPerPass); i++) {
+                    chunk.add(mask.apply(i));
+                }
                 double[] values = prefixes == null ? task.evaluateKeep(chunk) : task.evaluateKeep(prefixes, chunk);
                 for (int i = 0; i < values.length; i++) {
                     out[start + i] = values[i] - task.cleanValue();
