@@ -54,16 +54,21 @@ final class PatchRuns implements AutoCloseable {
         this.corruption = corruption;
         this.means = means;
         this.run = model.newRunManager();
-        this.clean = ActivationCache.of(run, names);
-        this.corrupt = ActivationCache.of(run, names);
-        NDArray cleanLogits = model.forward(run, batch.clean(), Hooks.caching(clean));
-        this.cleanLogProbs = metric.needsCleanReference()
-                ? Metric.atTargets(cleanLogits, batch).get(0).logSoftmax(-1) : null;
-        this.corruptInterventions = corruption.corruptedInterventions(run, model, batch);
-        NDArray corruptLogits = model.forward(run, corruption.corruptedTokens(batch),
-                Hooks.builder().addAll(corruptInterventions).cache(corrupt).build());
-        this.mClean = values(cleanLogits)[0];
-        this.mCorrupt = values(corruptLogits)[0];
+        try { // a failure here (e.g. a batch without noise positions) must not leave the clean run behind
+            this.clean = ActivationCache.of(run, names);
+            this.corrupt = ActivationCache.of(run, names);
+            NDArray cleanLogits = model.forward(run, batch.clean(), Hooks.caching(clean));
+            this.cleanLogProbs = metric.needsCleanReference()
+                    ? Metric.atTargets(cleanLogits, batch).get(0).logSoftmax(-1) : null;
+            this.corruptInterventions = corruption.corruptedInterventions(run, model, batch);
+            NDArray corruptLogits = model.forward(run, corruption.corruptedTokens(batch),
+                    Hooks.builder().addAll(corruptInterventions).cache(corrupt).build());
+            this.mClean = values(cleanLogits)[0];
+            this.mCorrupt = values(corruptLogits)[0];
+        } catch (RuntimeException e) {
+            run.close(); // the caches are sub-managers of the run: closed with it
+            throw e;
+        }
     }
 
     /** Metric per variant for logits of variant-major rows [V * B, seq, vocab]. */

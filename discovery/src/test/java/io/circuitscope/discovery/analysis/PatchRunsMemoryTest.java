@@ -96,4 +96,23 @@ class PatchRunsMemoryTest {
             assertAll(checks);
         }
     }
+
+    @Test
+    void aBatchWhoseCorruptionFailsLeavesNothingBehind() {
+        try (LoadedModel loaded = TestModels.load(TinyCheckpoint.gpt2(31, 3, 4, 16, 50, 32, false))) {
+            HookedTransformer model = loaded.model();
+            Task task = RandomTasks.make(model, 4, 6, 8, false); // no noise positions
+            NDManager runs;
+            try (NDManager probe = model.newRunManager()) {
+                runs = probe.getParentManager(); // what every run manager of the model descends from
+            }
+            int before = runs.getManagedArrays().size();
+            ActivationPatching.Options noise = ActivationPatching.Options.of(Metrics.LOGIT_DIFF, Direction.DENOISE,
+                    ActivationPatching.Site.HEADS, false).withCorruption(Corruption.noise(3));
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> ActivationPatching.sweep(model, task, noise)); // after the batch's clean run
+            assertTrue(e.getMessage().contains("noise_positions"), e.getMessage());
+            assertEquals(before, runs.getManagedArrays().size(), "arrays left by the failed batch's clean run");
+        }
+    }
 }
