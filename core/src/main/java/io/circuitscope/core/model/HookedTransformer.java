@@ -24,6 +24,8 @@ public final class HookedTransformer implements AutoCloseable {
 
     private final ModelConfig config;
     private final ModelWeights weights;
+    /** Parent of every run manager, beside the weights': closing the model frees a run left open. */
+    private final NDManager runs;
 
     public HookedTransformer(ModelConfig config, ModelWeights weights) {
         this.config = Objects.requireNonNull(config, "config");
@@ -32,6 +34,7 @@ public final class HookedTransformer implements AutoCloseable {
             throw new IllegalArgumentException("config has " + config.nLayers() + " layers but weights have "
                     + weights.layers().size());
         }
+        this.runs = weights.manager().getParentManager().newSubManager();
     }
 
     public ModelConfig config() {
@@ -42,9 +45,12 @@ public final class HookedTransformer implements AutoCloseable {
         return weights;
     }
 
-    /** A manager for one or more forward passes; every tensor they create is freed when it closes. */
+    /**
+     * A manager for one or more forward passes; every tensor they create is freed when it closes, or at the
+     * latest when the model closes.
+     */
     public NDManager newRunManager() {
-        return weights.manager().getParentManager().newSubManager();
+        return runs.newSubManager();
     }
 
     /** Logits [batch, seq, vocab] of an unhooked forward pass. */
@@ -344,6 +350,7 @@ public final class HookedTransformer implements AutoCloseable {
 
     @Override
     public void close() {
+        runs.close();
         weights.close();
     }
 }
