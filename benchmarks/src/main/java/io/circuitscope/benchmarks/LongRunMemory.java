@@ -15,15 +15,20 @@ import io.circuitscope.core.graph.TaskPatcher;
 import io.circuitscope.core.model.HookedTransformer;
 import io.circuitscope.core.model.ModelConfig;
 import io.circuitscope.core.progress.Progress;
+import io.circuitscope.core.task.Corruption;
+import io.circuitscope.core.task.Direction;
 import io.circuitscope.core.task.Metrics;
 import io.circuitscope.core.task.Task;
 import io.circuitscope.discovery.Acdc;
 import io.circuitscope.discovery.Atp;
 import io.circuitscope.discovery.CandidateBudget;
 import io.circuitscope.discovery.Eap;
+import io.circuitscope.discovery.EapIg;
 import io.circuitscope.discovery.EdgeScorer;
 import io.circuitscope.discovery.FalseNegativeBound;
 import io.circuitscope.discovery.Pipeline;
+import io.circuitscope.discovery.analysis.ActivationPatching;
+import io.circuitscope.discovery.analysis.PathPatching;
 import io.circuitscope.validation.CircuitValidator;
 import io.circuitscope.validation.ValidationSettings;
 import java.lang.reflect.Field;
@@ -41,9 +46,14 @@ import java.util.Map;
  * descends from PyTorch's system manager) and in the task's own manager, and the open managers. A leak shows
  * as a positive slope of the resident set over the second half of the iterations (the first half is
  * warm-up: allocator pools, JIT), or, more sensitively, as array or manager counts that grow each iteration.
+ * What passes keep until their batch ends is freed before the iteration's count, so the metric also counts,
+ * at each pass, the arrays its scope holds outside it ({@link PassGrowth}): the most that grew over one
+ * scope's passes is reported per iteration (0 when every pass frees what it made).
  * The last rows, {@code discover} and {@code discover-by-position}, run the whole command with its defaults
  * ({@link DiscoveryRun#run}: pipeline, EAP-IG, KL divergence; task preparation included) each iteration, on the
- * plain and the position-aware graph.
+ * plain and the position-aware graph. {@code eap-ig-inputs-1} is {@code eap-ig-inputs} with one step per pass
+ * (the path large models take), {@code patch-heads} the {@code patch} command's head sweep by position and
+ * {@code path-patch} its senders into the logits, both noising with the ablation argument as the corruption.
  *
  * <p>Model: random GPT-2-shaped, 3 layers x 4 heads, d_model 64, d_mlp 256, vocab 1000 (262 edges, the
  * planted IOI model's graph), small enough that every method but exhaustive patching runs in about a second
@@ -53,16 +63,20 @@ import java.util.Map;
  *
  * <p>Run: {@code benchmarks/run.sh LongRunMemory [iterations] [all|method,method...] [resample|mean|zero]
  * [batchSize] [plain|sandwich]} ({@code sandwich}: the same model with Gemma 2's sandwich norms); methods are the CLI's ({@code acdc, atp, eap, eap-ig, atp-star, relp, relp-ah, exact, pipeline})
- * plus {@code validate}, {@code discover} and {@code discover-by-position}; default: all, 24 iterations.
+ * plus {@code validate}, {@code eap-ig-inputs-1}, {@code patch-heads}, {@code path-patch}, {@code discover} and
+ * {@code discover-by-position}; default: all, 24 iterations.
  */
 public final class LongRunMemory {
     private static final double TAU = 0.01;
     private static final int EDGES = 100; // the CLI's default for scorer-only methods
     private static final int NODES = 10; // the CLI's default for atp
     private static final int FALSE_NEGATIVE_SAMPLES = 50; // as DiscoveryRun
+    private static final String ONE_STEP_PER_PASS = "eap-ig-inputs-1";
+    private static final List<String> ANALYSES = List.of("patch-heads", "path-patch");
 
     /** One iteration's measurements. */
-    record Sample(double residentMiB, double heapMiB, int engineArrays, int taskArrays, int managers, double seconds) {
+    record Sample(double residentMiB, double heapMiB, int engineArrays, int taskArrays, int managers,
+            int passGrowth, double seconds) {
     }
 
     public static void main(String[] args) throws Exception {
@@ -75,6 +89,8 @@ public final class LongRunMemory {
         } else {
             methods.addAll(Methods.methodKeys());
             methods.add("validate");
+            methods.add(ONE_STEP_PER_PASS);
+            methods.addAll(ANALYSES);
             methods.add("discover");
             methods.add("discover-by-position");
         }
@@ -91,8 +107,8 @@ public final class LongRunMemory {
                 ablation.name().toLowerCase(java.util.Locale.ROOT), batchSize, residentMiB());
         System.out.println("| method | RSS after 1st (MiB) | RSS after last (MiB) | slope ± s.e., 2nd half (MiB/iter) "
                 + "| engine arrays, 1st / last | task arrays, 1st / last | open managers, 1st / last "
-                + "| Java heap used, 1st / last (MiB) | s/iter |");
-        System.out.println("|---|---|---|---|---|---|---|---|---|");
+                + "| Java heap used, 1st / last (MiB) | arrays kept from pass to pass, 1st / last | s/iter |");
+        System.out.println("|---|---|---|---|---|---|---|---|---|---|");
         try (HookedTransformer model = RandomModels.randomGpt2(config)) {
             EdgePatcher patcher = new EdgePatcher(model);
             for (String method : methods) {
@@ -106,16 +122,18 @@ public final class LongRunMemory {
                     for (int i = 0; i < iterations; i++) {
                         long start = System.nanoTime();
                         DiscoveryRun.run(model, "random", task, s, Progress.NONE);
-                        samples.add(sample(engine, null, start));
+                        samples.add(sample(engine, null, -1, start)); // its own metric: passes not watched
                     }
                 } else {
-                    try (TaskPatcher tp = new TaskPatcher(patcher, task, Metrics.LOGIT_DIFF, ablation, batchSize)) {
+                    PassGrowth metric = new PassGrowth(Metrics.LOGIT_DIFF);
+                    try (TaskPatcher tp = new TaskPatcher(patcher, task, metric, ablation, batchSize)) {
                         Circuit toValidate = method.equals("validate")
                                 ? circuitOf(tp, new Eap().score(tp, Progress.NONE)) : null;
                         for (int i = 0; i < iterations; i++) {
                             long start = System.nanoTime();
+                            metric.take(); // the task's preparation and earlier work are not this iteration's
                             runOnce(method, tp, toValidate);
-                            samples.add(sample(engine, tp.manager(), start));
+                            samples.add(sample(engine, tp.manager(), metric.take(), start));
                         }
                     }
                 }
@@ -141,8 +159,13 @@ public final class LongRunMemory {
                 new CircuitValidator(ValidationSettings.defaults()).validate(tp, toValidate, Progress.NONE);
                 return;
             }
+            case "patch-heads", "path-patch" -> {
+                analyse(method, tp);
+                return;
+            }
             default -> {
-                EdgeScorer scorer = Methods.scorer(method, 5);
+                EdgeScorer scorer = method.equals(ONE_STEP_PER_PASS)
+                        ? new EapIg(5, EapIg.Interpolation.INPUTS, 1) : Methods.scorer(method, 5);
                 EdgeScores scores = scorer.score(tp, Progress.NONE);
                 circuit = circuitOf(tp, scores);
                 if (!method.equals("exact")) {
@@ -153,17 +176,30 @@ public final class LongRunMemory {
         tp.evaluateKeep(circuit.keepMask());
     }
 
+    /** The {@code patch} command's head sweep by position or its senders into the logits, noising with the task's ablation. */
+    private static void analyse(String method, TaskPatcher tp) {
+        HookedTransformer model = tp.patcher().model();
+        Corruption corruption = Corruption.byName(tp.ablation().name(), 0);
+        if (method.equals("patch-heads")) {
+            ActivationPatching.sweep(model, tp.task(), new ActivationPatching.Options(tp.metric(), Direction.NOISE,
+                    corruption, ActivationPatching.Site.HEADS, true, 64, 64));
+        } else {
+            PathPatching.senders(model, tp.task(), tp.metric(), Direction.NOISE, corruption,
+                    PathPatching.Receiver.parse("logits", model.config().nLayers()), 64);
+        }
+    }
+
     private static Circuit circuitOf(TaskPatcher tp, EdgeScores scores) {
         return Circuit.of(tp.graph(), scores.topK(EDGES), scores).pruned();
     }
 
-    private static Sample sample(NDManager engine, NDManager taskManager, long start) throws Exception {
+    private static Sample sample(NDManager engine, NDManager taskManager, int passGrowth, long start) throws Exception {
         double seconds = (System.nanoTime() - start) / 1e9;
         System.gc(); // Java garbage is not a leak; collect it so the resident set shows what stays
         Runtime java = Runtime.getRuntime();
         double heapMiB = (java.totalMemory() - java.freeMemory()) / (1024.0 * 1024);
         return new Sample(residentMiB(), heapMiB, engine.getManagedArrays().size(),
-                taskManager == null ? 0 : taskManager.getManagedArrays().size(), managers(engine), seconds);
+                taskManager == null ? 0 : taskManager.getManagedArrays().size(), managers(engine), passGrowth, seconds);
     }
 
     private static void report(String method, List<Sample> samples) {
@@ -173,10 +209,11 @@ public final class LongRunMemory {
         double[] rss = samples.stream().mapToDouble(Sample::residentMiB).toArray();
         double seconds = samples.stream().mapToDouble(Sample::seconds).sum() / n;
         double[] slope = slope(rss, n / 2);
-        System.out.printf("| %s | %.0f | %.0f | %+.3f ± %.3f | %d / %d | %d / %d | %d / %d | %.1f / %.1f | %.2f |%n",
+        String growth = first.passGrowth() < 0 ? "-" : first.passGrowth() + " / " + last.passGrowth();
+        System.out.printf("| %s | %.0f | %.0f | %+.3f ± %.3f | %d / %d | %d / %d | %d / %d | %.1f / %.1f | %s | %.2f |%n",
                 method, first.residentMiB(), last.residentMiB(), slope[0], slope[1], first.engineArrays(), last.engineArrays(),
                 first.taskArrays(), last.taskArrays(), first.managers(), last.managers(), first.heapMiB(), last.heapMiB(),
-                seconds);
+                growth, seconds);
         StringBuilder series = new StringBuilder("  " + method + " RSS MiB per iteration:");
         for (double r : rss) {
             series.append(String.format(" %.1f", r));
