@@ -2,14 +2,11 @@ package io.circuitscope.discovery.analysis;
 
 import static org.junit.jupiter.api.Assertions.assertAll;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import io.circuitscope.core.hook.HookName;
-import io.circuitscope.core.hook.HookSite;
 import io.circuitscope.core.io.LoadedModel;
 import io.circuitscope.core.model.HookedTransformer;
 import io.circuitscope.core.task.Batch;
@@ -23,7 +20,6 @@ import io.circuitscope.core.testing.TinyCheckpoint;
 import io.circuitscope.discovery.RandomTasks;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
