@@ -30,7 +30,7 @@ public final class SafetensorsFile extends IndexedTensorFile<SafetensorsFile.Ent
     /** Headers beyond this are not real checkpoints (the format's own limit is 100 MB). */
     private static final long MAX_HEADER_BYTES = 100L * 1024 * 1024;
 
-    record Entry(TensorDtype dtype, long[] shape, long begin, long end) implements IndexedTensorFile.Indexed {
+    record Entry(SafetensorsDtype dtype, long[] shape, long begin, long end) implements IndexedTensorFile.Indexed {
     }
 
     private final FileChannel channel;
@@ -114,7 +114,7 @@ public final class SafetensorsFile extends IndexedTensorFile<SafetensorsFile.Ent
             throw new CheckpointException(path + ": tensor '" + name
                     + "' header entry needs dtype, shape and two data_offsets");
         }
-        TensorDtype type = TensorDtype.parse(dtype.asText(), path.toString(), name);
+        SafetensorsDtype type = SafetensorsDtype.parse(dtype.asText(), path, name);
         long[] dims = new long[shape.size()];
         long count = 1;
         for (int i = 0; i < dims.length; i++) {
@@ -122,12 +122,16 @@ public final class SafetensorsFile extends IndexedTensorFile<SafetensorsFile.Ent
             if (dims[i] < 0) {
                 throw new CheckpointException(path + ": tensor '" + name + "' has a negative or non-numeric dimension");
             }
-            try {
-                count = Math.multiplyExact(count, dims[i]);
-            } catch (ArithmeticException overflow) {
-                throw new CheckpointException(path + ": tensor '" + name + "' has shape " + shape
-                        + ", too large for any file");
+        }
+        long needed;
+        try {
+            for (long d : dims) {
+                count = Math.multiplyExact(count, d);
             }
+            needed = type.bytesFor(count);
+        } catch (ArithmeticException overflow) {
+            throw new CheckpointException(path + ": tensor '" + name + "' has shape " + shape
+                    + ", too large for any file");
         }
         long begin = naturalNumber(offsets.get(0));
         long end = naturalNumber(offsets.get(1));
@@ -139,9 +143,13 @@ public final class SafetensorsFile extends IndexedTensorFile<SafetensorsFile.Ent
             throw new CheckpointException(path + ": tensor '" + name + "' has data_offsets [" + begin + ", " + end
                     + "] outside the data section of " + dataSize + " bytes");
         }
-        if (end - begin != count * type.bytes()) {
+        if (needed < 0) {
+            throw new CheckpointException(path + ": tensor '" + name + "' has shape " + Arrays.toString(dims) + " of "
+                    + type + ", which does not fill a whole number of bytes");
+        }
+        if (end - begin != needed) {
             throw new CheckpointException(path + ": tensor '" + name + "' has " + (end - begin) + " bytes but shape "
-                    + Arrays.toString(dims) + " of " + type + " needs " + count * type.bytes());
+                    + Arrays.toString(dims) + " of " + type + " needs " + needed);
         }
         return new Entry(type, dims, begin, end);
     }
@@ -179,10 +187,6 @@ public final class SafetensorsFile extends IndexedTensorFile<SafetensorsFile.Ent
         return Collections.unmodifiableMap(metadata);
     }
 
-    public TensorDtype dtype(String name) {
-        return entry(name).dtype();
-    }
-
     @Override
     protected String missing(String name) {
         return "tensor '" + name + "' is missing";
@@ -196,6 +200,7 @@ public final class SafetensorsFile extends IndexedTensorFile<SafetensorsFile.Ent
     @Override
     public NDArray load(String name, NDManager manager, long[] expected) {
         Entry e = checkedEntry(name, expected);
+        TensorDtype type = readableType(name, e);
         long length = e.end() - e.begin();
         if (length > Integer.MAX_VALUE) {
             throw new CheckpointException(path + ": tensor '" + name + "' is larger than 2 GiB; split it into shards");
@@ -208,20 +213,32 @@ public final class SafetensorsFile extends IndexedTensorFile<SafetensorsFile.Ent
                 bytes = channel.map(FileChannel.MapMode.READ_ONLY, dataStart + e.begin(), length);
             }
             bytes.order(ByteOrder.LITTLE_ENDIAN);
-            return NonFiniteCheck.requireFinite(asFloat32(e, bytes, manager), path, name);
+            return NonFiniteCheck.requireFinite(asFloat32(type, e.shape(), bytes, manager), path, name);
         } catch (IOException ex) {
             throw new CheckpointException(path + ": cannot read tensor '" + name + "' (" + ex.getMessage() + ")", ex);
         }
     }
 
-    private static NDArray asFloat32(Entry e, ByteBuffer bytes, NDManager manager) {
-        if (e.dtype() == TensorDtype.BF16) {
+    /**
+     * The float type a tensor is read as. Checked here, not when the file opens, so that buffers the
+     * loader never reads (BOOL causal masks) do not stop a checkpoint from loading.
+     */
+    private TensorDtype readableType(String name, Entry e) {
+        if (e.dtype().readable() == null) {
+            throw new CheckpointException(path + ": tensor '" + name + "' has dtype " + e.dtype()
+                    + ", which circuitscope cannot read as weights (it reads F32, F16 and BF16)");
+        }
+        return e.dtype().readable();
+    }
+
+    private static NDArray asFloat32(TensorDtype type, long[] shape, ByteBuffer bytes, NDManager manager) {
+        if (type == TensorDtype.BF16) {
             // DJL's PyTorch engine aborts the JVM when creating bfloat16 from a buffer, so widen here,
             // off-heap: bfloat16 is the top half of a float32.
-            return manager.create(widenBfloat16(bytes), new Shape(e.shape()), DataType.FLOAT32);
+            return manager.create(widenBfloat16(bytes), new Shape(shape), DataType.FLOAT32);
         }
-        NDArray raw = manager.create(bytes, new Shape(e.shape()), e.dtype().djlType());
-        if (e.dtype() == TensorDtype.F32) {
+        NDArray raw = manager.create(bytes, new Shape(shape), type.djlType());
+        if (type == TensorDtype.F32) {
             // Copy out of the mapping so the tensor does not depend on the file staying open.
             NDArray copy = raw.duplicate();
             raw.close();

@@ -2,7 +2,7 @@ package io.circuitscope.core.io;
 
 import ai.djl.ndarray.types.DataType;
 
-/** The safetensors dtypes circuitscope reads; all are computed in float32. */
+/** The safetensors dtypes circuitscope reads as weights ({@link SafetensorsDtype} has all); all are computed in float32. */
 public enum TensorDtype {
     F32(4, DataType.FLOAT32),
     F16(2, DataType.FLOAT16),
@@ -22,16 +22,5 @@ public enum TensorDtype {
 
     public DataType djlType() {
         return djl;
-    }
-
-    /** Parses a safetensors dtype, naming the file and tensor when it is not one we read. */
-    public static TensorDtype parse(String dtype, String file, String tensor) {
-        for (TensorDtype t : values()) {
-            if (t.name().equals(dtype)) {
-                return t;
-            }
-        }
-        throw new CheckpointException(file + ": tensor '" + tensor + "' has unsupported dtype '" + dtype
-                + "' (supported: F32, F16, BF16)");
     }
 }

@@ -86,6 +86,26 @@ class UnaccountedTensorsTest {
         loads(with(ck, "transformer.h.0.attn.masked_bias", zeros()));
     }
 
+    /** Pythia stores its masks as BOOL: they are ignored by name, whatever their dtype. */
+    @Test
+    void pythiaBoolBuffersAreAccepted() throws Exception {
+        loads(TinyCheckpoint.gptNeox(1, 1, 2, 8, 11, 8, 0.25, true));
+        Path file = dir.resolve("model.safetensors");
+        RawSafetensors.add(file, "gpt_neox.layers.0.attention.bias", "BOOL", new long[] {1, 1, 8, 8},
+                RawSafetensors.causalMaskBytes(8));
+        RawSafetensors.add(file, "gpt_neox.layers.0.attention.masked_bias", "BOOL", new long[] {}, new byte[1]);
+        ModelLoader.load(dir).close();
+    }
+
+    /** A tensor the loader never reads is unaccounted for whether it is stored as floats or not. */
+    @Test
+    void strayBoolTensor() throws Exception {
+        loads(TinyCheckpoint.gpt2(3, 1, 2, 4, 19, 8, false));
+        RawSafetensors.add(dir.resolve("model.safetensors"), "score.mask", "BOOL", new long[] {2}, new byte[2]);
+        String m = assertThrows(CheckpointException.class, () -> ModelLoader.load(dir).close()).getMessage();
+        assertContains(m, "1 weight tensor that config.json", "'score.mask'");
+    }
+
     @Test
     void rotaryBuffersAreAccepted() throws Exception {
         loads(with(llama(false, false), "model.layers.0.self_attn.rotary_emb.inv_freq", zeros(2)));
