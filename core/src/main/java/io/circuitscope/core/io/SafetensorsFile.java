@@ -2,8 +2,6 @@ package io.circuitscope.core.io;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -34,18 +32,23 @@ public final class SafetensorsFile extends IndexedTensorFile<SafetensorsFile.Ent
     }
 
     private final FileChannel channel;
-    private final long dataStart;
+    private final FloatTensorReader reader;
     private final Map<String, String> metadata;
 
-    private SafetensorsFile(Path path, FileChannel channel, long dataStart, Map<String, Entry> entries,
+    private SafetensorsFile(Path path, FileChannel channel, FloatTensorReader reader, Map<String, Entry> entries,
             Map<String, String> metadata) {
         super(path, entries);
         this.channel = channel;
-        this.dataStart = dataStart;
+        this.reader = reader;
         this.metadata = metadata;
     }
 
     public static SafetensorsFile open(Path path) {
+        return open(path, FloatTensorReader.DEFAULT_MAX_PIECE_BYTES);
+    }
+
+    /** As {@link #open(Path)}, reading tensors larger than {@code maxPieceBytes} of float32 in pieces (tests use a small size). */
+    static SafetensorsFile open(Path path, long maxPieceBytes) {
         FileChannel channel;
         try {
             channel = FileChannel.open(path, StandardOpenOption.READ);
@@ -53,14 +56,14 @@ public final class SafetensorsFile extends IndexedTensorFile<SafetensorsFile.Ent
             throw new CheckpointException(path + ": cannot open safetensors file (" + e.getMessage() + ")", e);
         }
         try {
-            return parse(path, channel);
+            return parse(path, channel, maxPieceBytes);
         } catch (RuntimeException e) {
             closeQuietly(channel);
             throw e;
         }
     }
 
-    private static SafetensorsFile parse(Path path, FileChannel channel) {
+    private static SafetensorsFile parse(Path path, FileChannel channel, long maxPieceBytes) {
         try {
             long size = channel.size();
             if (size < 8) {
@@ -99,7 +102,8 @@ public final class SafetensorsFile extends IndexedTensorFile<SafetensorsFile.Ent
                 entries.put(name, parseEntry(path, name, node, dataSize));
             }
             requireDisjoint(path, entries);
-            return new SafetensorsFile(path, channel, dataStart, Collections.unmodifiableMap(entries), metadata);
+            FloatTensorReader reader = new FloatTensorReader(channel, dataStart, maxPieceBytes);
+            return new SafetensorsFile(path, channel, reader, Collections.unmodifiableMap(entries), metadata);
         } catch (IOException e) {
             throw new CheckpointException(path + ": cannot read safetensors header (" + e.getMessage() + ")", e);
         }
@@ -201,19 +205,8 @@ public final class SafetensorsFile extends IndexedTensorFile<SafetensorsFile.Ent
     public NDArray load(String name, NDManager manager, long[] expected) {
         Entry e = checkedEntry(name, expected);
         TensorDtype type = readableType(name, e);
-        long length = e.end() - e.begin();
-        if (length > Integer.MAX_VALUE) {
-            throw new CheckpointException(path + ": tensor '" + name + "' is larger than 2 GiB; split it into shards");
-        }
         try {
-            ByteBuffer bytes;
-            if (length == 0) {
-                bytes = ByteBuffer.allocateDirect(0);
-            } else {
-                bytes = channel.map(FileChannel.MapMode.READ_ONLY, dataStart + e.begin(), length);
-            }
-            bytes.order(ByteOrder.LITTLE_ENDIAN);
-            return NonFiniteCheck.requireFinite(asFloat32(type, e.shape(), bytes, manager), path, name);
+            return NonFiniteCheck.requireFinite(reader.read(type, e.shape(), e.begin(), manager), path, name);
         } catch (IOException ex) {
             throw new CheckpointException(path + ": cannot read tensor '" + name + "' (" + ex.getMessage() + ")", ex);
         }
@@ -229,33 +222,6 @@ public final class SafetensorsFile extends IndexedTensorFile<SafetensorsFile.Ent
                     + ", which circuitscope cannot read as weights (it reads F32, F16 and BF16)");
         }
         return e.dtype().readable();
-    }
-
-    private static NDArray asFloat32(TensorDtype type, long[] shape, ByteBuffer bytes, NDManager manager) {
-        if (type == TensorDtype.BF16) {
-            // DJL's PyTorch engine aborts the JVM when creating bfloat16 from a buffer, so widen here,
-            // off-heap: bfloat16 is the top half of a float32.
-            return manager.create(widenBfloat16(bytes), new Shape(shape), DataType.FLOAT32);
-        }
-        NDArray raw = manager.create(bytes, new Shape(shape), type.djlType());
-        if (type == TensorDtype.F32) {
-            // Copy out of the mapping so the tensor does not depend on the file staying open.
-            NDArray copy = raw.duplicate();
-            raw.close();
-            return copy;
-        }
-        NDArray widened = raw.toType(DataType.FLOAT32, true);
-        raw.close();
-        return widened;
-    }
-
-    private static ByteBuffer widenBfloat16(ByteBuffer halves) {
-        int count = halves.remaining() / 2;
-        ByteBuffer out = ByteBuffer.allocateDirect(count * 4).order(ByteOrder.nativeOrder());
-        for (int i = 0; i < count; i++) {
-            out.putInt((halves.getShort() & 0xFFFF) << 16);
-        }
-        return out.flip();
     }
 
     @Override
