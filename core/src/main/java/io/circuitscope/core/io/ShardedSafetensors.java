@@ -15,7 +15,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-/** Tensors spread over shards named by {@code model.safetensors.index.json}'s weight_map. */
+/**
+ * Tensors spread over shards named by {@code model.safetensors.index.json}'s weight_map, which must
+ * list exactly the tensors those shards hold, each in the shard holding it.
+ */
 public final class ShardedSafetensors implements TensorSource {
     private final Path index;
     private final Map<String, SafetensorsFile> byTensor;
@@ -38,32 +41,57 @@ public final class ShardedSafetensors implements TensorSource {
         if (weightMap == null || !weightMap.isObject()) {
             throw new CheckpointException(indexFile + ": field 'weight_map' is missing or not an object");
         }
-        Map<String, SafetensorsFile> openShards = new LinkedHashMap<>();
-        Map<String, SafetensorsFile> byTensor = new LinkedHashMap<>();
+        // By path, so that two spellings of one shard's name ("./a.safetensors") open it once.
+        Map<Path, SafetensorsFile> openShards = new LinkedHashMap<>();
         try {
             for (Map.Entry<String, JsonNode> e : (Iterable<Map.Entry<String, JsonNode>>) weightMap::fields) {
                 String shardName = e.getValue().asText();
-                SafetensorsFile shard = openShards.get(shardName);
+                Path shardPath = shardPath(indexFile, e.getKey(), e.getValue());
+                SafetensorsFile shard = openShards.get(shardPath);
                 if (shard == null) {
-                    Path shardPath = shardPath(indexFile, e.getKey(), e.getValue());
                     if (!Files.isRegularFile(shardPath)) {
                         throw new CheckpointException(indexFile + ": weight_map names shard '" + shardName
                                 + "' (for tensor '" + e.getKey() + "') but " + shardPath + " does not exist");
                     }
                     shard = SafetensorsFile.open(shardPath);
-                    openShards.put(shardName, shard);
+                    openShards.put(shardPath, shard);
                 }
                 if (!shard.contains(e.getKey())) {
                     throw new CheckpointException(indexFile + ": weight_map puts tensor '" + e.getKey() + "' in "
-                            + shardName + " but that shard does not contain it");
+                            + shardName + " but " + shardPath + " does not contain it");
                 }
-                byTensor.put(e.getKey(), shard);
             }
+            Map<String, SafetensorsFile> byTensor = tensorsOfShards(indexFile, weightMap, openShards);
+            return new ShardedSafetensors(indexFile, byTensor, new ArrayList<>(openShards.values()));
         } catch (RuntimeException e) {
             openShards.values().forEach(SafetensorsFile::close);
             throw e;
         }
-        return new ShardedSafetensors(indexFile, byTensor, new ArrayList<>(openShards.values()));
+    }
+
+    /**
+     * Every tensor the shards hold, by the shard holding it. A tensor that weight_map does not put in
+     * the shard holding it is refused: it would escape the check for tensors the config does not
+     * account for, or be read from a different shard than the index says.
+     */
+    private static Map<String, SafetensorsFile> tensorsOfShards(Path indexFile, JsonNode weightMap,
+            Map<Path, SafetensorsFile> shards) {
+        Map<String, SafetensorsFile> byTensor = new LinkedHashMap<>();
+        for (Map.Entry<Path, SafetensorsFile> shard : shards.entrySet()) {
+            for (String tensor : shard.getValue().names()) {
+                JsonNode listed = weightMap.get(tensor);
+                if (listed == null) {
+                    throw new CheckpointException(indexFile + ": shard " + shard.getKey() + " holds tensor '" + tensor
+                            + "', which weight_map does not list; the index does not match its shards");
+                }
+                if (!shardPath(indexFile, tensor, listed).equals(shard.getKey())) {
+                    throw new CheckpointException(indexFile + ": shard " + shard.getKey() + " holds tensor '" + tensor
+                            + "', which weight_map puts in " + listed.asText() + "; the index does not match its shards");
+                }
+                byTensor.put(tensor, shard.getValue());
+            }
+        }
+        return byTensor;
     }
 
     /**
