@@ -25,7 +25,10 @@ final class FloatTensorReader {
     private final long dataStart;
     private final long pieceElements;
 
-    /** Reads tensors whose offsets count from {@code dataStart}, in pieces of at most {@code maxPieceBytes} of float32. */
+    /**
+     * Reads tensors whose offsets count from {@code dataStart}, in pieces of at most
+     * {@code maxPieceBytes} of float32.
+     */
     FloatTensorReader(FileChannel channel, long dataStart, long maxPieceBytes) {
         if (maxPieceBytes < Float.BYTES || maxPieceBytes > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("piece size " + maxPieceBytes + " is not between 4 bytes and 2 GiB");

@@ -47,7 +47,10 @@ public final class SafetensorsFile extends IndexedTensorFile<SafetensorsFile.Ent
         return open(path, FloatTensorReader.DEFAULT_MAX_PIECE_BYTES);
     }
 
-    /** As {@link #open(Path)}, reading tensors larger than {@code maxPieceBytes} of float32 in pieces (tests use a small size). */
+    /**
+     * As {@link #open(Path)}, reading tensors larger than {@code maxPieceBytes} of float32 in pieces
+     * (tests use a small size).
+     */
     static SafetensorsFile open(Path path, long maxPieceBytes) {
         FileChannel channel;
         try {

@@ -86,7 +86,8 @@ public final class ShardedSafetensors implements TensorSource {
                 }
                 if (!shardPath(indexFile, tensor, listed).equals(shard.getKey())) {
                     throw new CheckpointException(indexFile + ": shard " + shard.getKey() + " holds tensor '" + tensor
-                            + "', which weight_map puts in " + listed.asText() + "; the index does not match its shards");
+                            + "', which weight_map puts in " + listed.asText()
+                            + "; the index does not match its shards");
                 }
                 byTensor.put(tensor, shard.getValue());
             }

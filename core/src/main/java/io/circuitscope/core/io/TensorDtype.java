@@ -2,7 +2,10 @@ package io.circuitscope.core.io;
 
 import ai.djl.ndarray.types.DataType;
 
-/** The safetensors dtypes circuitscope reads as weights ({@link SafetensorsDtype} has all); all are computed in float32. */
+/**
+ * The safetensors dtypes circuitscope reads as weights ({@link SafetensorsDtype} has all); all are
+ * computed in float32.
+ */
 public enum TensorDtype {
     F32(4, DataType.FLOAT32),
     F16(2, DataType.FLOAT16),
