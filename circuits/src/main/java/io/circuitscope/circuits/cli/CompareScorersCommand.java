@@ -142,6 +142,9 @@ final class CompareScorersCommand implements Callable<Integer> {
         PrintWriter stdout = spec.commandLine().getOut();
         ProgressBar progress = new ProgressBar(spec.commandLine().getErr(), quiet);
         try (ModelAndTask mt = input.open(spec, seed, quiet)) {
+            if (a == Ablation.MEAN) {
+                MeanAblationCheck.check(spec, mt.task(), "--ablation");
+            }
             ComputationGraph graph = byPosition
                     ? ComputationGraph.byPosition(mt.model().config(), mt.task().commonLength("--by-position"))
                     : ComputationGraph.of(mt.model().config());

@@ -143,6 +143,9 @@ final class DiscoverCommand implements Callable<Integer> {
         PrintWriter stdout = spec.commandLine().getOut();
         ProgressBar progress = new ProgressBar(spec.commandLine().getErr(), quiet);
         try (ModelAndTask mt = input.open(spec, seed, quiet)) {
+            if (settings.ablation() == Ablation.MEAN) {
+                MeanAblationCheck.check(spec, mt.task(), "--ablation");
+            }
             // read against the model's graph (split as the file says) before the discovery, so a bad file costs no run
             Circuit reference = referenceFile != null
                     ? CircuitJson.read(referenceFile, ComputationGraph.of(mt.model().config())).circuit() : mt.reference();

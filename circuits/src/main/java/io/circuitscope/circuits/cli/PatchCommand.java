@@ -103,6 +103,9 @@ final class PatchCommand implements Callable<Integer> {
         PathChecks.fileForWriting(spec, "--png", png); // before the patching, not after it
         try (LoadedModel loaded = modelOptions.load()) {
             Task t = AnalysisSupport.task(task, modelOptions.model, loaded);
+            if (c.kind() == Corruption.Kind.MEAN) {
+                MeanAblationCheck.check(spec, t, "--corruption");
+            }
             PatchResult r;
             boolean edgeKeys = false;
             if (edges) {

@@ -121,6 +121,9 @@ final class ValidateCommand implements Callable<Integer> {
                 spec.commandLine().getErr().printf("validate: note: %s is not the task the circuit was found on (its "
                         + "token ids differ; for the same text, check --no-bos)%n", taskFile);
             }
+            if (Ablation.parse(ablation) == Ablation.MEAN) {
+                MeanAblationCheck.check(spec, task, "--ablation");
+            }
             try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(loaded.model(), graph), task, Metrics.byName(metric),
                     Ablation.parse(ablation), batchSize)) {
                 ValidationReport report = new CircuitValidator(settings).validate(tp, doc.circuit(),

@@ -62,6 +62,9 @@ public final class TaskPatcher implements AutoCloseable {
         this.ablation = ablation;
         metric.check(task);
         checkPositions(patcher.graph(), task);
+        if (ablation == Ablation.MEAN) { // an example alone at its length would be resampled, not mean-ablated
+            io.circuitscope.core.task.MeanAblationGroups.of(task).requireNoSingletons("--ablation");
+        }
         this.manager = patcher.model().newRunManager();
         int targets = 0;
         try {

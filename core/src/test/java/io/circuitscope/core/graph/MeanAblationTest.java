@@ -97,6 +97,19 @@ class MeanAblationTest {
         }
     }
 
+    /** An example alone at its length would be ablated with its own corrupted run: refused, not resampled. */
+    @Test
+    void aTaskWithAnExampleAloneAtItsLengthIsRefused() {
+        try (LoadedModel loaded = TestModels.load(TinyCheckpoint.gpt2(21, 2, 2, 4, VOCAB, 8, false))) {
+            List<Example> examples = new ArrayList<>(task().examples());
+            examples.add(new Example(new int[] {1, 2, 3}, new int[] {3, 2, 1}, List.of(new Target(-1, 4, 5))));
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> new TaskPatcher(new EdgePatcher(loaded.model()), new Task("t", examples), Metrics.LOGIT_DIFF,
+                            Ablation.MEAN, 16).close());
+            assertTrue(e.getMessage().contains("example 8 is alone at its length"), e.getMessage());
+        }
+    }
+
     /** Seven examples of random tokens, five of 5 tokens and two of 6, so the means are taken per length. */
     private static Task task() {
         Random rng = new Random(4);

@@ -140,7 +140,7 @@ public final class ActivationPatching {
         double[] sum = new double[variants.size()];
         double[] baseSum = {0, 0};
         double total = 0;
-        try (TaskMeans<HookName> means = TaskMeans.ofCleanHooks(model, batches, names, o.corruption())) {
+        try (TaskMeans<HookName> means = TaskMeans.ofCleanHooks(model, task, batches, names, o.corruption())) {
             for (Batch batch : batches) {
                 try (PatchRuns runs = new PatchRuns(model, batch, o.metric(), o.direction(), o.corruption(), names,
                         means)) {

@@ -86,7 +86,7 @@ public final class PathPatching {
         int senders = layers * heads;
         Tally tally = new Tally(senders);
         List<Batch> batches = task.batches(64);
-        try (TaskMeans<HookName> means = TaskMeans.ofCleanHooks(model, batches, names, corruption)) {
+        try (TaskMeans<HookName> means = TaskMeans.ofCleanHooks(model, task, batches, names, corruption)) {
             for (Batch batch : batches) {
                 try (PatchRuns runs = new PatchRuns(model, batch, metric, direction, corruption, names, means)) {
                     int chunk = Math.max(1, maxRows / batch.size());
@@ -194,7 +194,7 @@ public final class PathPatching {
         }
         Tally tally = new Tally(edges.size());
         List<Batch> batches = task.batches(64);
-        try (TaskMeans<String> means = TaskMeans.ofCleanSources(patcher, batches, corruption)) {
+        try (TaskMeans<String> means = TaskMeans.ofCleanSources(patcher, task, batches, corruption)) {
             for (Batch batch : batches) {
                 try (PatchRuns runs = new PatchRuns(model, batch, metric, direction, corruption, Set.of())) {
                     SourceOutputs patched = direction == Direction.DENOISE ? patcher.sourceOutputs(runs.run, batch.clean())

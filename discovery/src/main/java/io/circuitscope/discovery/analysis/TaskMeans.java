@@ -10,6 +10,8 @@ import io.circuitscope.core.hook.Hooks;
 import io.circuitscope.core.model.HookedTransformer;
 import io.circuitscope.core.task.Batch;
 import io.circuitscope.core.task.Corruption;
+import io.circuitscope.core.task.MeanAblationGroups;
+import io.circuitscope.core.task.Task;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -62,12 +64,16 @@ final class TaskMeans<K> implements AutoCloseable {
         }
     }
 
-    /** The task's clean-run means of the hook points {@code names}; null unless {@code corruption} is mean ablation. */
-    static TaskMeans<HookName> ofCleanHooks(HookedTransformer model, List<Batch> batches, Set<HookName> names,
-            Corruption corruption) {
+    /**
+     * The task's clean-run means of the hook points {@code names} over its {@code batches}; null unless
+     * {@code corruption} is mean ablation. Refuses, before any pass, a task with an example alone at its length.
+     */
+    static TaskMeans<HookName> ofCleanHooks(HookedTransformer model, Task task, List<Batch> batches,
+            Set<HookName> names, Corruption corruption) {
         if (corruption.kind() != Corruption.Kind.MEAN) {
             return null;
         }
+        MeanAblationGroups.of(task).requireNoSingletons("--corruption");
         return new TaskMeans<>(model.newRunManager(), batches, 0, (run, b) -> {
             ActivationCache cache = ActivationCache.of(run, names);
             model.forward(run, b.clean(), Hooks.caching(cache));
@@ -83,10 +89,12 @@ final class TaskMeans<K> implements AutoCloseable {
     static final String SOURCES = "sources";
 
     /** The task's clean-run mean of every source's output; null unless {@code corruption} is mean ablation. */
-    static TaskMeans<String> ofCleanSources(EdgePatcher patcher, List<Batch> batches, Corruption corruption) {
+    static TaskMeans<String> ofCleanSources(EdgePatcher patcher, Task task, List<Batch> batches,
+            Corruption corruption) {
         if (corruption.kind() != Corruption.Kind.MEAN) {
             return null;
         }
+        MeanAblationGroups.of(task).requireNoSingletons("--corruption");
         return new TaskMeans<>(patcher.model().newRunManager(), batches, 1,
                 (run, b) -> Map.of(SOURCES, patcher.sourceOutputs(run, b.clean()).stacked()));
     }

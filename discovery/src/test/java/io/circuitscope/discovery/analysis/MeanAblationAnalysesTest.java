@@ -38,6 +38,33 @@ class MeanAblationAnalysesTest {
         }
     }
 
+    /**
+     * An example alone at its prompt length is its own mean: "ablating" it patched in its own activations and
+     * every effect was 0. Activation, path and edge patching refuse such a task before any pass.
+     */
+    @Test
+    void anExampleAloneAtItsLengthIsRefusedByEveryAnalysis() {
+        try (LoadedModel loaded = AnalysesTest.model()) {
+            HookedTransformer m = loaded.model();
+            List<Example> examples = new java.util.ArrayList<>(RandomTasks.make(m, 11, 3, 5, false).examples());
+            examples.add(RandomTasks.make(m, 12, 1, 6, false).examples().get(0));
+            Task t = new Task("mixed", examples);
+            Options mean = Options.of(Metrics.LOGIT_DIFF, Direction.NOISE, Site.RESID, false)
+                    .withCorruption(Corruption.mean());
+            List<org.junit.jupiter.api.function.Executable> analyses = List.of(
+                    () -> ActivationPatching.sweep(m, t, mean),
+                    () -> PathPatching.senders(m, t, Metrics.LOGIT_DIFF, Direction.NOISE, Corruption.mean(),
+                            PathPatching.Receiver.parse("logits", m.config().nLayers()), 256),
+                    () -> PathPatching.edges(m, t, Metrics.LOGIT_DIFF, Direction.NOISE, Corruption.mean(), null, 256,
+                            false));
+            for (org.junit.jupiter.api.function.Executable analysis : analyses) {
+                IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(
+                        IllegalArgumentException.class, analysis);
+                assertTrue(e.getMessage().contains("example 4 is alone at its length"), e.getMessage());
+            }
+        }
+    }
+
     /** Edge patching with mean ablation against the discovery side's task patcher, an independent implementation. */
     @Test
     void edgePatchingAgreesWithTheTaskPatcherAcrossBatchesOfSixtyFour() {
