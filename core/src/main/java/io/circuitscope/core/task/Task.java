@@ -16,14 +16,32 @@ public record Task(String name, List<Example> examples) {
 
     /** Batches of at most {@code maxSize} examples, each of one prompt length, in file order within a length. */
     public List<Batch> batches(int maxSize) {
-        Map<Integer, List<Example>> byLength = new LinkedHashMap<>();
-        for (Example e : examples) {
-            byLength.computeIfAbsent(e.length(), k -> new ArrayList<>()).add(e);
-        }
         List<Batch> out = new ArrayList<>();
-        for (List<Example> group : byLength.values()) {
+        for (IndexedBatch b : indexedBatches(maxSize)) {
+            out.add(b.batch());
+        }
+        return out;
+    }
+
+    /**
+     * A batch and, for each of its rows, the example's index in {@link #examples()} (file order, from 0): batches
+     * group examples by length, so a row's place in batch order is not its place in the task.
+     */
+    public record IndexedBatch(Batch batch, int[] examples) {
+    }
+
+    /** {@link #batches} with each row's example index. */
+    public List<IndexedBatch> indexedBatches(int maxSize) {
+        Map<Integer, List<Integer>> byLength = new LinkedHashMap<>();
+        for (int i = 0; i < examples.size(); i++) {
+            byLength.computeIfAbsent(examples.get(i).length(), k -> new ArrayList<>()).add(i);
+        }
+        List<IndexedBatch> out = new ArrayList<>();
+        for (List<Integer> group : byLength.values()) {
             for (int i = 0; i < group.size(); i += maxSize) {
-                out.add(Batch.of(group.subList(i, Math.min(group.size(), i + maxSize))));
+                List<Integer> indices = group.subList(i, Math.min(group.size(), i + maxSize));
+                out.add(new IndexedBatch(Batch.of(indices.stream().map(examples::get).toList()),
+                        indices.stream().mapToInt(Integer::intValue).toArray()));
             }
         }
         return out;

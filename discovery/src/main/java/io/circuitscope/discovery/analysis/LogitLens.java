@@ -23,8 +23,9 @@ import java.util.Set;
  */
 public final class LogitLens {
     /**
-     * One target at one layer: the correct answer's rank (1 = top; an answer set's best token) and log-probability
-     * (an answer set's summed probability), and the top-k tokens.
+     * One target at one layer: its example's index in the task (file order, from 0), the correct answer's rank
+     * (1 = top; an answer set's best token) and log-probability (an answer set's summed probability), and the
+     * top-k tokens.
      */
     public record TargetView(int example, int position, int[] correctIds, int rank, double logProb, int[] topIds,
             double[] topProbs) {
@@ -48,8 +49,8 @@ public final class LogitLens {
         for (int l = 0; l <= layers; l++) {
             perLayer.add(new ArrayList<>());
         }
-        int exampleOffset = 0;
-        for (Batch batch : task.batches(64)) {
+        for (Task.IndexedBatch indexed : task.indexedBatches(64)) {
+            Batch batch = indexed.batch(); // grouped by length: a row's example is indexed.examples()[row]
             try (NDManager run = model.newRunManager(); ActivationCache cache = ActivationCache.of(run, names)) {
                 model.forward(run, batch.clean(), Hooks.caching(cache));
                 for (int l = -1; l < layers; l++) {
@@ -59,12 +60,11 @@ public final class LogitLens {
                     float[] flat = at.toType(DataType.FLOAT32, false).toFloatArray();
                     int vocab = (int) at.getShape().get(1);
                     for (int t = 0; t < batch.targets(); t++) {
-                        perLayer.get(l + 1).add(view(flat, t * vocab, vocab, exampleOffset + batch.row()[t],
+                        perLayer.get(l + 1).add(view(flat, t * vocab, vocab, indexed.examples()[batch.row()[t]],
                                 batch.position()[t], batch.correctSets()[t], topK));
                     }
                 }
             }
-            exampleOffset += batch.size();
         }
         List<Layer> out = new ArrayList<>();
         for (int l = -1; l < layers; l++) {

@@ -307,6 +307,28 @@ class AnalysesTest {
         assertLensEndsAtTheModelsRankAndLogProb(sets);
     }
 
+    /**
+     * Batches group examples by prompt length; a target's example is still its index in the task (it was its
+     * place in batch order: lengths 5, 6, 5 reported examples 0, 2, 1).
+     */
+    @Test
+    void logitLensNamesEachTargetsExampleInTaskOrderWhenLengthsDiffer() {
+        int[] shorter = java.util.Arrays.copyOf(CLEAN[0], CLEAN[0].length - 1);
+        Task mixed = new Task("mixed", List.of(
+                new Example(CLEAN[0], CLEAN[0], List.of(new Target(-1, 3, 4))),
+                new Example(shorter, shorter, List.of(new Target(-1, 5, 6))),
+                new Example(CLEAN[1], CLEAN[1], List.of(new Target(-1, 7, 8)))));
+        try (LoadedModel loaded = model()) {
+            for (LogitLens.Layer layer : LogitLens.run(loaded.model(), mixed, 1)) {
+                assertEquals(3, layer.targets().size());
+                for (LogitLens.TargetView v : layer.targets()) {
+                    int correct = mixed.examples().get(v.example()).targets().get(0).correctIds().get(0);
+                    assertEquals(correct, v.correctIds()[0], "example " + v.example() + " at " + layer.name());
+                }
+            }
+        }
+    }
+
     private void assertLensEndsAtTheModelsRankAndLogProb(Task t) {
         try (LoadedModel loaded = model(); NDManager run = loaded.model().newRunManager()) {
             List<LogitLens.Layer> lens = LogitLens.run(loaded.model(), t, 3);
