@@ -185,7 +185,7 @@ public final class LongRunMemory {
                     corruption, ActivationPatching.Site.HEADS, true, 64, 64));
         } else {
             PathPatching.senders(model, tp.task(), tp.metric(), Direction.NOISE, corruption,
-                    PathPatching.Receiver.parse("logits", model.config().nLayers()), 64);
+                    PathPatching.Receiver.parse("logits", model.config()), 64);
         }
     }
 

@@ -96,6 +96,7 @@ final class PatchCommand implements Callable<Integer> {
                     + "corrupted run to denoise; use --direction noise (or the resample / noise corruption)");
         }
         AnalysisSupport.requireTask(task, modelOptions.model, spec, "patch");
+        refuseOptionsTheModeIgnores(site);
         if (png != null && edges) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--png draws the effects of nodes by layer; "
                     + "it does not apply to --edges");
@@ -111,11 +112,11 @@ final class PatchCommand implements Callable<Integer> {
             if (edges) {
                 r = PathPatching.edges(loaded.model(), t, m, d, c, edgeFilter, maxRows, byPosition);
                 edgeKeys = true;
-            } else if (receivers != null && !receivers.isEmpty()) {
+            } else if (receivers != null) {
                 List<PathPatching.Receiver> rs = new ArrayList<>();
                 for (String s : receivers) {
                     try {
-                        rs.addAll(PathPatching.Receiver.parse(s.trim(), loaded.model().config().nLayers()));
+                        rs.addAll(PathPatching.Receiver.parse(s.trim(), loaded.model().config()));
                     } catch (IllegalArgumentException e) {
                         throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
                     }
@@ -168,12 +169,36 @@ final class PatchCommand implements Callable<Integer> {
             if (png != null) {
                 HeatmapPng.write(png, grid(r, loaded.model().config().nLayers()), 16,
                         "normalized effect (" + r.metric() + ", " + r.direction() + ")",
-                        "columns: " + (site.isPerHead() ? (byPosition ? "heads x positions" : "heads")
+                        "columns: " + (receivers != null ? "sender heads" : site.isPerHead()
+                                ? (byPosition ? "heads x positions" : "heads")
                                 : (byPosition ? "positions" : "one per layer")));
             }
             out.flush();
         }
         return 0;
+    }
+
+    /**
+     * Options the chosen mode would silently ignore, refused as usage errors: --edges patches the graph's edges and
+     * --receivers sends every head along direct paths, neither by --nodes; senders are not split by position.
+     */
+    private void refuseOptionsTheModeIgnores(ActivationPatching.Site site) {
+        String problem = null;
+        if (receivers != null && edges) {
+            problem = "--receivers (path patching from every head) and --edges (every edge alone) are two modes; "
+                    + "give one";
+        } else if (receivers != null && byPosition) {
+            problem = "--by-position does not apply to --receivers: path patching patches each sender head at every "
+                    + "position at once";
+        } else if ((receivers != null || edges) && site != ActivationPatching.Site.HEADS) {
+            problem = "--nodes " + nodes + " does not apply to " + (edges ? "--edges (it patches the graph's edges)"
+                    : "--receivers (the senders are always every head)");
+        } else if (edgeFilter != null && !edges) {
+            problem = "--edge-filter applies only with --edges";
+        }
+        if (problem != null) {
+            throw new CommandLine.ParameterException(spec.commandLine(), problem);
+        }
     }
 
     /** Normalized effects as [layer][column] in the order they come (heads, positions or heads x positions). */

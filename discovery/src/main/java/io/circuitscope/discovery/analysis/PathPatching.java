@@ -16,6 +16,7 @@ import io.circuitscope.core.hook.Intervention;
 import io.circuitscope.core.hook.Selection;
 import io.circuitscope.core.model.GradientRules;
 import io.circuitscope.core.model.HookedTransformer;
+import io.circuitscope.core.model.ModelConfig;
 import io.circuitscope.core.task.Batch;
 import io.circuitscope.core.task.Corruption;
 import io.circuitscope.core.task.Direction;
@@ -47,21 +48,44 @@ public final class PathPatching {
             return head < 0;
         }
 
-        /** "logits", "a9.h9<q>" or "a9.h9" (all three inputs). */
-        public static List<Receiver> parse(String spec, int nLayers) {
+        /**
+         * "logits", "a9.h9<q>" or "a9.h9" (all three inputs), checked against the model: a head's layer and index
+         * must be the model's (a layer past the last would never be reached, and every effect would read 0).
+         */
+        public static List<Receiver> parse(String spec, ModelConfig config) {
             if (spec.equals("logits")) {
-                return List.of(new Receiver(nLayers, -1, Port.IN));
+                return List.of(new Receiver(config.nLayers(), -1, Port.IN));
             }
             Matcher m = HEAD.matcher(spec);
             if (!m.matches()) {
                 throw new IllegalArgumentException("receiver '" + spec + "' is not 'logits', 'aL.hH' or 'aL.hH<q|k|v>'");
             }
-            int l = Integer.parseInt(m.group(1));
-            int h = Integer.parseInt(m.group(2));
-            if (m.group(4) != null) {
-                return List.of(new Receiver(l, h, Port.valueOf(m.group(4).toUpperCase(Locale.ROOT))));
+            int l = parseIndex(m.group(1));
+            int h = parseIndex(m.group(2));
+            List<Receiver> out = m.group(4) != null
+                    ? List.of(new Receiver(l, h, Port.valueOf(m.group(4).toUpperCase(Locale.ROOT))))
+                    : List.of(new Receiver(l, h, Port.Q), new Receiver(l, h, Port.K), new Receiver(l, h, Port.V));
+            out.get(0).check(config, spec);
+            return out;
+        }
+
+        /** Refuses a receiver that is not the logits or one of the model's heads, naming it and the ranges. */
+        void check(ModelConfig config, String spec) {
+            if (isLogits() ? layer != config.nLayers()
+                    : layer < 0 || layer >= config.nLayers() || head < 0 || head >= config.nHeads()) {
+                throw new IllegalArgumentException("receiver '" + spec + "' is not a head of this model: layers are 0 to "
+                        + (config.nLayers() - 1) + " and heads 0 to " + (config.nHeads() - 1) + " (a0.h0 to a"
+                        + (config.nLayers() - 1) + ".h" + (config.nHeads() - 1) + "), or 'logits'");
             }
-            return List.of(new Receiver(l, h, Port.Q), new Receiver(l, h, Port.K), new Receiver(l, h, Port.V));
+        }
+
+        /** A layer or head number; digits too many for an int are out of every range. */
+        private static int parseIndex(String digits) {
+            try {
+                return Integer.parseInt(digits);
+            } catch (NumberFormatException e) {
+                return Integer.MAX_VALUE;
+            }
         }
     }
 
@@ -76,6 +100,9 @@ public final class PathPatching {
             Corruption corruption, List<Receiver> receivers, int maxRows) {
         int layers = model.config().nLayers();
         int heads = model.config().nHeads();
+        for (Receiver r : receivers) {
+            r.check(model.config(), r.isLogits() ? "logits" : "a" + r.layer() + ".h" + r.head());
+        }
         int start = receivers.stream().mapToInt(Receiver::layer).min().orElseThrow();
         Set<HookName> names = new HashSet<>();
         for (int l = 0; l < layers; l++) {

@@ -147,7 +147,7 @@ class AnalysesTest {
             ComputationGraph g = patcher.graph();
             for (Direction d : Direction.values()) {
                 for (String spec : new String[] {"logits", "a2.h1", "a1.h0<k>"}) {
-                    List<PathPatching.Receiver> receivers = PathPatching.Receiver.parse(spec, 3);
+                    List<PathPatching.Receiver> receivers = PathPatching.Receiver.parse(spec, m.config());
                     PatchResult r = PathPatching.senders(m, t, Metrics.LOGIT_DIFF, d, Corruption.resample(), receivers, 5);
                     int[][] base = d == Direction.DENOISE ? CORRUPT : CLEAN;
                     int[][] source = d == Direction.DENOISE ? CLEAN : CORRUPT;
@@ -187,7 +187,7 @@ class AnalysesTest {
                 assertEquals(e.value() - edges.clean(), summed.get(e.name()), 1e-4, e.name());
             }
             PatchResult viaSenders = PathPatching.senders(m, t, Metrics.LOGIT_DIFF, Direction.NOISE, Corruption.resample(),
-                    PathPatching.Receiver.parse("logits", 3), 64);
+                    PathPatching.Receiver.parse("logits", m.config()), 64);
             for (PatchResult.Effect e : viaSenders.effects()) {
                 double v = edges.effects().stream().filter(x -> x.name().equals(e.name() + "->logits")).findFirst()
                         .orElseThrow().value();
@@ -305,6 +305,25 @@ class AnalysesTest {
                 new Example(CLEAN[0], CORRUPT[0], List.of(new Target(-1, List.of(3, 5, 11), List.of(20)))),
                 new Example(CLEAN[1], CORRUPT[1], List.of(new Target(2, List.of(7, 9), List.of(8))))));
         assertLensEndsAtTheModelsRankAndLogProb(sets);
+    }
+
+    /** A receiver must be the logits or one of the model's heads (layer nLayers once ran and read all zeros). */
+    @Test
+    void pathPatchingRefusesReceiversOutsideTheModel() {
+        try (LoadedModel loaded = model()) {
+            HookedTransformer m = loaded.model();
+            for (String spec : new String[] {"a3.h0", "a0.h3", "a9.h0<k>"}) {
+                IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                        () -> PathPatching.Receiver.parse(spec, m.config()));
+                assertTrue(e.getMessage().contains("receiver '" + spec + "' is not a head of this model: layers are 0 "
+                        + "to 2 and heads 0 to 2"), e.getMessage());
+            }
+            assertEquals(3, PathPatching.Receiver.parse("a2.h2", m.config()).size());
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> PathPatching.senders(m, task(CLEAN, CORRUPT), Metrics.LOGIT_DIFF, Direction.NOISE,
+                            Corruption.resample(), List.of(new PathPatching.Receiver(3, 0, Port.Q)), 64));
+            assertTrue(e.getMessage().contains("receiver 'a3.h0' is not a head"), e.getMessage());
+        }
     }
 
     /**

@@ -54,7 +54,7 @@ class MeanAblationAnalysesTest {
             List<org.junit.jupiter.api.function.Executable> analyses = List.of(
                     () -> ActivationPatching.sweep(m, t, mean),
                     () -> PathPatching.senders(m, t, Metrics.LOGIT_DIFF, Direction.NOISE, Corruption.mean(),
-                            PathPatching.Receiver.parse("logits", m.config().nLayers()), 256),
+                            PathPatching.Receiver.parse("logits", m.config()), 256),
                     () -> PathPatching.edges(m, t, Metrics.LOGIT_DIFF, Direction.NOISE, Corruption.mean(), null, 256,
                             false));
             for (org.junit.jupiter.api.function.Executable analysis : analyses) {

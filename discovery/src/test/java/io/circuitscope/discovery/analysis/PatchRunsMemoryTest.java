@@ -87,7 +87,7 @@ class PatchRunsMemoryTest {
                 checks.add(check("naive " + name, m -> ActivationPatching.naive(model, task, new ActivationPatching.Options(m,
                         Direction.NOISE, c, ActivationPatching.Site.HEADS, false, 8, 64))));
                 checks.add(check("senders " + name, m -> PathPatching.senders(model, task, m, Direction.NOISE, c,
-                        PathPatching.Receiver.parse("logits", 3), 12)));
+                        PathPatching.Receiver.parse("logits", model.config()), 12)));
             }
             assertAll(checks);
         }
