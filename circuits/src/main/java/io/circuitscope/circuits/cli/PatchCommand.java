@@ -22,7 +22,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** Activation patching of every node (or edge, or sender head along direct paths) with normalized effects. */
+/** Activation patching of every node (or edge, or sender head along direct paths only) with normalized effects. */
 @Command(name = "patch", mixinStandardHelpOptions = true,
         description = "Activation patching: effect of patching each node (or edge) on the task metric.")
 final class PatchCommand implements Callable<Integer> {
@@ -40,7 +40,8 @@ final class PatchCommand implements Callable<Integer> {
     String direction;
 
     @Option(names = "--corruption", defaultValue = "resample",
-            description = "resample | zero | mean | noise (default ${DEFAULT-VALUE}).")
+            description = "resample | zero | mean | noise (default ${DEFAULT-VALUE}). mean averages over the task's "
+                    + "prompts of each length, so it needs at least two examples of every length.")
     String corruption;
 
     @Option(names = "--seed", defaultValue = "0", description = "Seed of the noise corruption.")
@@ -55,8 +56,11 @@ final class PatchCommand implements Callable<Integer> {
     @Option(names = "--edge-filter", description = "With --edges: only edges whose name contains this text.")
     String edgeFilter;
 
-    @Option(names = "--receivers", split = ",", description = "Path patching: every head as sender into these "
-            + "receivers (logits, aL.hH, aL.hH<q>), comma separated.")
+    @Option(names = "--receivers", split = ",", description = "Direct-path patching: every head as sender into "
+            + "these receivers (logits, aL.hH, aL.hH<q>), comma separated. The sender's change reaches only the "
+            + "receivers' q/k/v inputs (or, for logits, the final residual stream); heads and MLPs in between do not "
+            + "see it (unlike Wang et al.'s path patching, where MLPs recompute), so with logits it is each head's "
+            + "direct effect.")
     List<String> receivers;
 
     @Option(names = "--metric", defaultValue = "logit-diff", description = "Metric (default ${DEFAULT-VALUE}).")

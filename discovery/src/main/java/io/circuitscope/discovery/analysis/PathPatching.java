@@ -35,7 +35,9 @@ import java.util.regex.Pattern;
  * the inputs of the receivers (heads' q/k/v inputs, or the logits), everything else keeping the base run's
  * values; the receivers' changed outputs then propagate normally. This is exactly patching the edges
  * sender -> receiver of {@link ComputationGraph} with {@link EdgePatcher}, computed here with hooks from the
- * first receiver layer on, senders stacked along the batch axis.
+ * first receiver layer on, senders stacked along the batch axis. Heads and MLPs between a sender and its
+ * receivers see the base run (nothing reaches a receiver through them), unlike Wang et al.'s path patching, which
+ * freezes the other heads but recomputes the MLPs; for the logits as receiver it is each sender's direct effect.
  *
  * <p>Also {@link #edges}: every edge of the graph patched on its own with {@link EdgePatcher} (M masks per pass).
  */
