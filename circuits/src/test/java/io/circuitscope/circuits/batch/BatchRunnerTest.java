@@ -82,7 +82,8 @@ class BatchRunnerTest {
         Path bad = dir.resolve("bad.json");
         Files.writeString(bad, "{\n \"models\": [\"model-a\"],\n \"tasks\": [\"task.jsonl\"],\n \"methods\": [\"acdc\"],,\n}");
         PlanException e = assertThrows(PlanException.class, () -> BatchPlan.read(bad));
-        assertTrue(e.getMessage().contains("bad.json:4:"), e.getMessage());
+        assertTrue(e.getMessage().contains("bad.json: not valid JSON: ") && e.getMessage().endsWith("(line 4, column 22)"),
+                e.getMessage());
         Files.writeString(bad, "{\"runs\": [{\"model\": \"model-a\"}]}");
         assertTrue(assertThrows(PlanException.class, () -> BatchPlan.read(bad)).getMessage()
                 .contains("runs[0]: field 'task' is missing"));
