@@ -7,6 +7,7 @@ import io.circuitscope.core.graph.TaskPatcher;
 import io.circuitscope.core.model.HookedTransformer;
 import io.circuitscope.core.model.ModelConfig;
 import io.circuitscope.core.task.Metrics;
+import java.util.Locale;
 
 /**
  * Memory one patched pass over a position-aware graph needs on a GPT-2-small-shaped model (random weights):
@@ -29,7 +30,7 @@ public final class ByPositionPassMemory {
                 }
                 long start = System.nanoTime();
                 tp.evaluateKeep(keep);
-                System.out.printf("%d position-aware edges, 8 x 15 tokens: one patched pass %.1f s; resident %d MiB "
+                System.out.printf(Locale.ROOT, "%d position-aware edges, 8 x 15 tokens: one patched pass %.1f s; resident %d MiB "
                         + "before it, peak %d MiB%n", keep.length, (System.nanoTime() - start) / 1e9, before,
                         ForwardThroughput.Memory.peakResidentMiB());
             }

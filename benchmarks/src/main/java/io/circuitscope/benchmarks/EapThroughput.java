@@ -17,6 +17,7 @@ import io.circuitscope.discovery.EdgeScorer;
 import io.circuitscope.discovery.RelP;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Random;
 
 /**
@@ -76,7 +77,7 @@ public final class EapThroughput {
             EdgePatcher patcher = new EdgePatcher(model);
             long prepStart = System.nanoTime();
             try (TaskPatcher tp = new TaskPatcher(patcher, task, Metrics.LOGIT_DIFF, Ablation.RESAMPLE, 20)) {
-                System.out.printf("graph: %d edges; task preparation (corrupted outputs, clean and corrupted metric): %.2f s%n",
+                System.out.printf(Locale.ROOT, "graph: %d edges; task preparation (corrupted outputs, clean and corrupted metric): %.2f s%n",
                         tp.graph().nEdges(), (System.nanoTime() - prepStart) / 1e9);
                 for (String method : methods) {
                     EdgeScorer scorer = scorer(method);
@@ -89,7 +90,7 @@ public final class EapThroughput {
                         }
                     }
                     ForwardThroughput.Stats s = ForwardThroughput.Stats.of(seconds);
-                    System.out.printf("%-10s all %d edges, 20 x 15 tokens: %.2f s (sd %.2f, n=%d), peak resident %d MiB%n",
+                    System.out.printf(Locale.ROOT, "%-10s all %d edges, 20 x 15 tokens: %.2f s (sd %.2f, n=%d), peak resident %d MiB%n",
                             method, tp.graph().nEdges(), s.mean(), s.sd(), repeats, ForwardThroughput.Memory.peakResidentMiB());
                 }
             }

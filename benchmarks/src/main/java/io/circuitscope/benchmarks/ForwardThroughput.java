@@ -8,6 +8,7 @@ import io.circuitscope.core.model.ModelConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Locale;
 import java.util.Random;
 
 /**
@@ -25,7 +26,7 @@ public final class ForwardThroughput {
         ModelConfig config = RandomModels.gpt2SmallConfig();
         long rssBeforeModel = Memory.residentMiB();
         try (HookedTransformer model = RandomModels.randomGpt2(config)) {
-            System.out.printf("model: GPT-2-small shape, %,d parameters (random weights), resident after load %d MiB "
+            System.out.printf(Locale.ROOT, "model: GPT-2-small shape, %,d parameters (random weights), resident after load %d MiB "
                     + "(before %d MiB)%n", config.parameterCount(true), Memory.residentMiB(), rssBeforeModel);
             int[][] tokens = new int[batch][seq];
             Random rng = new Random(0);
@@ -44,7 +45,7 @@ public final class ForwardThroughput {
                     }
                 }
                 Stats s = Stats.of(seconds);
-                System.out.printf("%-22s batch %d x %d: %8.0f tokens/s (mean %.3f s/pass, sd %.3f, n=%d), peak resident %d MiB%n",
+                System.out.printf(Locale.ROOT, "%-22s batch %d x %d: %8.0f tokens/s (mean %.3f s/pass, sd %.3f, n=%d), peak resident %d MiB%n",
                         cacheAll ? "forward + cache all" : "forward, no hooks", batch, seq, batch * seq / s.mean(),
                         s.mean(), s.sd(), iterations, Memory.peakResidentMiB());
             }

@@ -19,6 +19,7 @@ import io.circuitscope.discovery.analysis.ActivationPatching;
 import io.circuitscope.discovery.analysis.PatchResult;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Random;
 
 /**
@@ -74,13 +75,13 @@ public final class HeadPatchingThroughput {
                 }
                 naive = (System.nanoTime() - t1) / 1e9 / timed;
             }
-            System.out.printf("model: GPT-2-small shape (random weights), batch %d x %d tokens, %d heads, maxRows %d%n",
+            System.out.printf(Locale.ROOT, "model: GPT-2-small shape (random weights), batch %d x %d tokens, %d heads, maxRows %d%n",
                     batch, seq, heads, maxRows);
-            System.out.printf("batched sweep: %d heads in %.2f s (incl. clean+corrupted runs) = %.2f heads/s%n", heads,
+            System.out.printf(Locale.ROOT, "batched sweep: %d heads in %.2f s (incl. clean+corrupted runs) = %.2f heads/s%n", heads,
                     fast, heads / fast);
-            System.out.printf("naive loop:    %.3f s per head (mean of %d full passes) = %.2f heads/s%n", naive, timed,
+            System.out.printf(Locale.ROOT, "naive loop:    %.3f s per head (mean of %d full passes) = %.2f heads/s%n", naive, timed,
                     1 / naive);
-            System.out.printf("speed-up: %.2fx%n", (heads / fast) * naive);
+            System.out.printf(Locale.ROOT, "speed-up: %.2fx%n", (heads / fast) * naive);
         }
     }
 }

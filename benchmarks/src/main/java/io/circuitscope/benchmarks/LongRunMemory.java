@@ -36,6 +36,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -101,7 +102,7 @@ public final class LongRunMemory {
         NDManager probe = NDManager.newBaseManager();
         NDManager engine = probe.getParentManager(); // PyTorch's system manager: every manager's ancestor
         probe.close();
-        System.out.printf("%d iterations per method, %s model, %d edges, %d prompts, %s ablation, batch size %d; "
+        System.out.printf(Locale.ROOT, "%d iterations per method, %s model, %d edges, %d prompts, %s ablation, batch size %d; "
                 + "resident %.0f MiB at start%n", iterations, sandwich ? "sandwich-norm" : "plain",
                 ComputationGraph.of(config).nEdges(), task.size(),
                 ablation.name().toLowerCase(java.util.Locale.ROOT), batchSize, residentMiB());
@@ -140,7 +141,7 @@ public final class LongRunMemory {
                 report(method, samples);
             }
         }
-        System.out.printf("resident %.0f MiB at the end, peak %d MiB%n", residentMiB(),
+        System.out.printf(Locale.ROOT, "resident %.0f MiB at the end, peak %d MiB%n", residentMiB(),
                 ForwardThroughput.Memory.peakResidentMiB());
     }
 
@@ -210,13 +211,13 @@ public final class LongRunMemory {
         double seconds = samples.stream().mapToDouble(Sample::seconds).sum() / n;
         double[] slope = slope(rss, n / 2);
         String growth = first.passGrowth() < 0 ? "-" : first.passGrowth() + " / " + last.passGrowth();
-        System.out.printf("| %s | %.0f | %.0f | %+.3f ± %.3f | %d / %d | %d / %d | %d / %d | %.1f / %.1f | %s | %.2f |%n",
+        System.out.printf(Locale.ROOT, "| %s | %.0f | %.0f | %+.3f ± %.3f | %d / %d | %d / %d | %d / %d | %.1f / %.1f | %s | %.2f |%n",
                 method, first.residentMiB(), last.residentMiB(), slope[0], slope[1], first.engineArrays(), last.engineArrays(),
                 first.taskArrays(), last.taskArrays(), first.managers(), last.managers(), first.heapMiB(), last.heapMiB(),
                 growth, seconds);
         StringBuilder series = new StringBuilder("  " + method + " RSS MiB per iteration:");
         for (double r : rss) {
-            series.append(String.format(" %.1f", r));
+            series.append(String.format(Locale.ROOT, " %.1f", r));
         }
         System.out.println(series);
     }

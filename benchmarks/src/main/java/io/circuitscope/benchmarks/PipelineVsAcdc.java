@@ -18,6 +18,7 @@ import io.circuitscope.discovery.CandidateBudget;
 import io.circuitscope.discovery.EapIg;
 import io.circuitscope.discovery.Pipeline;
 import java.nio.file.Path;
+import java.util.Locale;
 
 /**
  * The pipeline (EAP-IG ranks, ACDC verifies the top candidates) against plain ACDC on the same graph:
@@ -56,7 +57,7 @@ public final class PipelineVsAcdc {
         double plainSeconds = plainRun.seconds();
         double acdcSeconds = acdcRun.seconds();
         double pipelineSeconds = pipelineRun.seconds();
-        System.out.printf("%s: ACDC one full pass per edge %d passes %.1f s, %d edges; ACDC with shared prefixes and "
+        System.out.printf(Locale.ROOT, "%s: ACDC one full pass per edge %d passes %.1f s, %d edges; ACDC with shared prefixes and "
                 + "speculative batches %d passes %.1f s, %d edges (same edges: %b); time ratio %.1fx%n", name, plainPasses,
                 plainSeconds, plain.edgeCount(), acdcPasses, acdcSeconds, acdc.edgeCount(),
                 java.util.Arrays.equals(plain.keepMask(), acdc.keepMask()), plainSeconds / acdcSeconds);
@@ -64,7 +65,7 @@ public final class PipelineVsAcdc {
         for (int e = 0; e < acdc.graph().nEdges(); e++) {
             common += acdc.contains(e) && pipeline.contains(e) ? 1 : 0;
         }
-        System.out.printf("%s (%d edges, tau %.3f, %d candidates): ACDC %d passes %.1f s, %d edges kept; pipeline %d "
+        System.out.printf(Locale.ROOT, "%s (%d edges, tau %.3f, %d candidates): ACDC %d passes %.1f s, %d edges kept; pipeline %d "
                 + "passes %.1f s, %d edges kept; %d in both; passes ratio %.1fx, time ratio %.1fx%n", name,
                 acdc.graph().nEdges(), tau, candidates, acdcPasses, acdcSeconds, acdc.edgeCount(), pipelinePasses,
                 pipelineSeconds, pipeline.edgeCount(), common, (double) acdcPasses / pipelinePasses,

@@ -13,6 +13,7 @@ import io.circuitscope.discovery.EdgeScorer;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * What {@code compare-scorers --exact-edges N} costs on a GPT-2-small-shaped model (random weights,
@@ -39,7 +40,7 @@ public final class SampledComparison {
             long start = System.nanoTime();
             ScorerComparison.Result r = ScorerComparison.run(tp, scorers, 50, 10, sample, 1, ExactEffectsStore.NONE, Progress.NONE);
             double total = (System.nanoTime() - start) / 1e9;
-            System.out.printf("exact patching of %d of %d edges and %d nodes: %d forward passes, %.1f s; whole run %.1f s, "
+            System.out.printf(Locale.ROOT, "exact patching of %d of %d edges and %d nodes: %d forward passes, %.1f s; whole run %.1f s, "
                     + "peak resident %d MiB%n", r.exactEdges(), r.edges(), r.componentNodes() + 1, r.exactPasses(),
                     r.exactSeconds(), total, ForwardThroughput.Memory.peakResidentMiB());
             ScorerComparison.print(new PrintWriter(System.out, true), r);

@@ -8,6 +8,7 @@ import io.circuitscope.core.model.HookedTransformer;
 import io.circuitscope.core.model.ModelConfig;
 import io.circuitscope.core.task.Batch;
 import io.circuitscope.core.task.Task;
+import java.util.Locale;
 import java.util.Random;
 
 /**
@@ -35,7 +36,7 @@ public final class SandwichNormAgreement {
             SourceOutputs corrupted = patcher.sourceOutputs(run, batch.corrupt());
             NDArray clean = model.forward(run, batch.clean());
             Random rng = new Random(3);
-            System.out.printf("%d layers x %d heads, d_model %d, %d edges%n", layers, heads, dModel,
+            System.out.printf(Locale.ROOT, "%d layers x %d heads, d_model %d, %d edges%n", layers, heads, dModel,
                     patcher.graph().nEdges());
             for (double keepProbability : new double[] {0.5, 0.05, 0.95}) {
                 boolean[] keep = new boolean[patcher.graph().nEdges()];
@@ -46,7 +47,7 @@ public final class SandwichNormAgreement {
                 NDArray tracked = patcher.coefficients(run, keep);
                 tracked.setRequiresGradient(true); // only asked for: it selects the recomputing path
                 NDArray recomputed = patcher.forward(run, batch.clean(), corrupted, tracked);
-                System.out.printf("edges kept with probability %.2f: max |statistics - recomputed| %.3g, max |logit| "
+                System.out.printf(Locale.ROOT, "edges kept with probability %.2f: max |statistics - recomputed| %.3g, max |logit| "
                         + "%.3g, max |patched - clean| %.3g, peak resident %d MiB%n", keepProbability,
                         statistics.sub(recomputed).abs().max().getFloat(), recomputed.abs().max().getFloat(),
                         statistics.sub(clean).abs().max().getFloat(), ForwardThroughput.Memory.peakResidentMiB());

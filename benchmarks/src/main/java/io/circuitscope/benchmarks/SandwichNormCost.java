@@ -10,6 +10,7 @@ import io.circuitscope.core.task.Metrics;
 import io.circuitscope.core.task.Task;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Random;
 
 /**
@@ -62,7 +63,7 @@ public final class SandwichNormCost {
 
     private static void report(String model, String what, double[] seconds) throws Exception {
         ForwardThroughput.Stats s = ForwardThroughput.Stats.of(seconds);
-        System.out.printf("%-14s %-48s %.2f s (sd %.2f, n=%d), peak resident %d MiB%n", model, what, s.mean(), s.sd(),
+        System.out.printf(Locale.ROOT, "%-14s %-48s %.2f s (sd %.2f, n=%d), peak resident %d MiB%n", model, what, s.mean(), s.sd(),
                 seconds.length, ForwardThroughput.Memory.peakResidentMiB());
     }
 

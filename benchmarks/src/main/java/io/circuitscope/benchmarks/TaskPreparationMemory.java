@@ -7,6 +7,7 @@ import io.circuitscope.core.model.HookedTransformer;
 import io.circuitscope.core.model.ModelConfig;
 import io.circuitscope.core.task.Metrics;
 import io.circuitscope.core.task.Task;
+import java.util.Locale;
 
 /**
  * Resident memory a prepared task holds on a GPT-2-small-shaped model (random weights): per batch it should
@@ -29,9 +30,9 @@ public final class TaskPreparationMemory {
             try (TaskPatcher tp = new TaskPatcher(patcher, task, Metrics.LOGIT_DIFF, ablation, batchSize)) {
                 long after = ForwardThroughput.Memory.residentMiB();
                 long sourcesMiB = (long) tp.graph().sources().size() * examples * 15 * config.dModel() * 4 >> 20;
-                System.out.printf("%d examples x 15 tokens in %d batches, %s ablation: resident %d MiB before, %d MiB "
+                System.out.printf(Locale.ROOT, "%d examples x 15 tokens in %d batches, %s ablation: resident %d MiB before, %d MiB "
                         + "after preparing (+%d MiB; the corrupted source outputs alone are %d MiB), peak %d MiB%n",
-                        examples, tp.batches().size(), ablation.name().toLowerCase(), before, after, after - before,
+                        examples, tp.batches().size(), ablation.name().toLowerCase(Locale.ROOT), before, after, after - before,
                         sourcesMiB, ForwardThroughput.Memory.peakResidentMiB());
             }
         }

@@ -236,7 +236,7 @@ public final class BatchPlan {
         }
         String reference = text(file, r, "reference", where, "");
         // the id names a folder: a method such as relp:ln+identity is written relp_ln_identity
-        String id = String.format("%03d-%s-%s-%s-s%d", index, slug(model),
+        String id = String.format(Locale.ROOT, "%03d-%s-%s-%s-s%d", index, slug(model),
                 task.isEmpty() ? "own-task" : slug(Path.of(task).getFileName().toString()),
                 s.method().replaceAll("[^A-Za-z0-9_.-]", "_"), s.seed());
         // normalised, so summaries and errors show ../shared/m.bin as the path it is

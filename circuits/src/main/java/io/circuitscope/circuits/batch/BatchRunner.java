@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
@@ -71,7 +72,7 @@ public final class BatchRunner {
             for (RunSpec r : group.getValue()) {
                 if (finished.contains(r.id())) {
                     skipped++;
-                    log.printf("skip   %s (finished earlier)%n", r.id());
+                    log.printf(Locale.ROOT, "skip   %s (finished earlier)%n", r.id());
                 } else {
                     todo.add(r);
                 }
@@ -100,7 +101,7 @@ public final class BatchRunner {
             }
         }
         SummaryTable.write(plan, manifest);
-        log.printf("batch: %d done, %d failed, %d skipped; summary in %s%n", done, failed, skipped,
+        log.printf(Locale.ROOT, "batch: %d done, %d failed, %d skipped; summary in %s%n", done, failed, skipped,
                 plan.out().resolve("summary.md"));
         log.flush();
         return new Outcome(done, failed, skipped);
@@ -117,7 +118,7 @@ public final class BatchRunner {
             e.seconds = 0;
             e.inputs = inputs.of(r);
             manifest.save();
-            log.printf("run    %s%n", r.id());
+            log.printf(Locale.ROOT, "run    %s%n", r.id());
             log.flush();
             Task task = r.task() == null ? PlantedModels.byArgument(r.model()).task(r.settings().seed(), r.examples())
                     : readTask(r, loaded);
@@ -183,7 +184,7 @@ public final class BatchRunner {
         e.results = new LinkedHashMap<>(); // numbers of an earlier attempt would read as this one's
         e.seconds = seconds;
         manifest.save();
-        log.printf("FAILED %s: %s%n", r.id(), message);
+        log.printf(Locale.ROOT, "FAILED %s: %s%n", r.id(), message);
         log.flush();
     }
 

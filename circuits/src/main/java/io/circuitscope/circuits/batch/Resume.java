@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -47,7 +48,7 @@ final class Resume {
                 try {
                     recorded = inputs.fromCircuit(JSON.readTree(circuit.toFile()));
                 } catch (IOException ex) {
-                    log.printf("redo   %s (its circuit.json cannot be read: %s)%n", r.id(), ReadErrors.describe(ex));
+                    log.printf(Locale.ROOT, "redo   %s (its circuit.json cannot be read: %s)%n", r.id(), ReadErrors.describe(ex));
                     continue;
                 }
             }
@@ -66,9 +67,9 @@ final class Resume {
                     + (changed.size() == 1 ? "it" : "them") + " (the earlier results are kept in " + plan.out()
                     .resolve(SUPERSEDED) + "), run the batch again with --rerun-changed");
         }
-        changed.forEach((id, differences) -> log.printf("rerun  %s (changed: %s)%n", id, String.join(", ", differences)));
+        changed.forEach((id, differences) -> log.printf(Locale.ROOT, "rerun  %s (changed: %s)%n", id, String.join(", ", differences)));
         if (unrecorded > 0) {
-            log.printf("note: %d finished run%s recorded before the manifest kept each run's inputs: model and settings "
+            log.printf(Locale.ROOT, "note: %d finished run%s recorded before the manifest kept each run's inputs: model and settings "
                     + "were checked against circuit.json; task file contents, reference, align and bos could not be%n",
                     unrecorded, unrecorded == 1 ? " was" : "s were");
         }
@@ -93,7 +94,7 @@ final class Resume {
         Files.move(dir, target);
         BatchRunner.writeAtomically(target.resolve("manifest-entry.json"),
                 JSON.writerWithDefaultPrettyPrinter().writeValueAsString(manifest.json(r.id())));
-        log.printf("moved  %s's earlier result to %s%n", r.id(), plan.out().relativize(target));
+        log.printf(Locale.ROOT, "moved  %s's earlier result to %s%n", r.id(), plan.out().relativize(target));
         log.flush();
     }
 

@@ -1,6 +1,7 @@
 package io.circuitscope.circuits.batch;
 
 import java.io.IOException;
+import java.util.Locale;
 
 /** summary.csv and summary.md: one row per run with size, faithfulness, AUC, time and forward passes. */
 final class SummaryTable {
@@ -19,7 +20,7 @@ final class SummaryTable {
             String[] cells = {r.id(), e.state.name().toLowerCase(java.util.Locale.ROOT), r.model(),
                     r.task() == null ? "(planted task)" : r.task().getFileName().toString(), r.settings().method(),
                     settings(r), String.valueOf(r.settings().seed()),
-                    value(e, "edges"), number(e, "faithfulness"), number(e, "auc"), String.format("%.1f", e.seconds),
+                    value(e, "edges"), number(e, "faithfulness"), number(e, "auc"), String.format(Locale.ROOT, "%.1f", e.seconds),
                     value(e, "forward_passes"), e.error == null ? "" : e.error};
             for (int i = 0; i < cells.length; i++) {
                 csv.append(i == 0 ? "" : ",").append(csvCell(cells[i]));
@@ -50,7 +51,7 @@ final class SummaryTable {
 
     private static String number(Manifest.Entry e, String key) {
         Object v = e.results.get(key);
-        return v instanceof Number n ? String.format("%.4f", n.doubleValue()) : "";
+        return v instanceof Number n ? String.format(Locale.ROOT, "%.4f", n.doubleValue()) : "";
     }
 
     private static String csvCell(String s) {

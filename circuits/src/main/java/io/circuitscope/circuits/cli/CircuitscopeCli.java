@@ -1,6 +1,7 @@
 package io.circuitscope.circuits.cli;
 
 import java.io.PrintWriter;
+import java.util.Locale;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -66,7 +67,7 @@ public final class CircuitscopeCli implements Runnable {
         try {
             code = cli.execute(args);
         } catch (OutOfMemoryError e) { // the checks of sizes read from files should leave this to real exhaustion
-            err.printf("error: Java ran out of memory (it may use %.1f GB here; CIRCUITSCOPE_JAVA_OPTS=-Xmx... raises "
+            err.printf(Locale.ROOT, "error: Java ran out of memory (it may use %.1f GB here; CIRCUITSCOPE_JAVA_OPTS=-Xmx... raises "
                     + "that)%n", Runtime.getRuntime().maxMemory() / 1e9);
             code = 1;
         }

@@ -20,6 +20,7 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -161,16 +162,16 @@ final class CompareScorersCommand implements Callable<Integer> {
                                 tp.corruptedValue()));
                 ScorerComparison.Result r = ScorerComparison.run(tp, chosen, topEdges, topNodes, patched, sampleSeed,
                         store, materialFraction, progress);
-                stdout.printf("compare-scorers: %s, task %s (%d examples), metric %s, %s ablation: clean %.4f, "
+                stdout.printf(Locale.ROOT, "compare-scorers: %s, task %s (%d examples), metric %s, %s ablation: clean %.4f, "
                         + "corrupted %.4f%n", input.model, mt.task().name(), mt.task().examples().size(), m.name(), ablation,
                         tp.cleanValue(), tp.corruptedValue());
-                stdout.printf("exact patching of %s and %d nodes: %d forward passes, %.1f s%n",
+                stdout.printf(Locale.ROOT, "exact patching of %s and %d nodes: %d forward passes, %.1f s%n",
                         r.exactEdges() == r.edges() ? r.edges() + " edges"
                                 : r.exactEdges() + " of " + r.edges() + " edges (every scorer's top " + 2 * topEdges
                                         + " and a uniform sample of " + patched + " others, seed " + sampleSeed + ")",
                         r.componentNodes() + 1, r.exactPasses(), r.exactSeconds());
                 if (exactCache != null) {
-                    stdout.printf("  exact effects kept in %s (%d edges%s reused from it)%n", exactCache, r.reusedEdges(),
+                    stdout.printf(Locale.ROOT, "  exact effects kept in %s (%d edges%s reused from it)%n", exactCache, r.reusedEdges(),
                             r.reusedNodes() ? " and every node" : "");
                 }
                 ScorerComparison.print(stdout, r);
@@ -180,7 +181,7 @@ final class CompareScorersCommand implements Callable<Integer> {
                 ScorerComparison.printVersusBaseline(stdout, r);
                 if (out != null) {
                     write(out, r, tp.cleanValue(), tp.corruptedValue());
-                    stdout.printf("wrote %s%n", out);
+                    stdout.printf(Locale.ROOT, "wrote %s%n", out);
                 }
             }
         }

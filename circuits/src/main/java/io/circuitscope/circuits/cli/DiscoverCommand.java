@@ -25,6 +25,7 @@ import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -165,13 +166,13 @@ final class DiscoverCommand implements Callable<Integer> {
             // the task first: a circuit.json beside a task it was not found on would mislead a later validate
             TaskFile.write(dir.resolve("task.jsonl"), mt.task());
             CircuitJson.write(file, doc);
-            stdout.printf("  wrote %s%n", file);
+            stdout.printf(Locale.ROOT, "  wrote %s%n", file);
             if (!noRender) {
                 for (String format : Renderings.FORMATS) {
                     Path target = Renderings.defaultTarget(file, format);
                     Renderings.write(file, doc, format, target, CircuitDiagram.Options.defaults(), 30);
                 }
-                stdout.printf("  wrote %s, circuit.svg, circuit.png, circuit.dot and task.jsonl in %s%n",
+                stdout.printf(Locale.ROOT, "  wrote %s, circuit.svg, circuit.png, circuit.dot and task.jsonl in %s%n",
                         dir.resolve("report.html").getFileName(), dir);
             }
             stdout.flush();
@@ -213,10 +214,10 @@ final class DiscoverCommand implements Callable<Integer> {
         if (failing.isEmpty()) {
             return "";
         }
-        StringBuilder text = new StringBuilder(String.format("; |drop| below %.3f: ", threshold));
+        StringBuilder text = new StringBuilder(String.format(Locale.ROOT, "; |drop| below %.3f: ", threshold));
         for (int i = 0; i < Math.min(3, failing.size()); i++) {
             ValidationReport.ComponentScore c = failing.get(i);
-            text.append(i > 0 ? ", " : "").append(String.format("%s %.4f", c.name(), c.score()));
+            text.append(i > 0 ? ", " : "").append(String.format(Locale.ROOT, "%s %.4f", c.name(), c.score()));
         }
         if (failing.size() > 3) {
             text.append(" and ").append(failing.size() - 3).append(" more (report.html lists them)");
@@ -234,10 +235,10 @@ final class DiscoverCommand implements Callable<Integer> {
             section.put("ablation", settings.ablation().name().toLowerCase(java.util.Locale.ROOT));
             doc = doc.withExtra("validation", section);
             PrintWriter out = spec.commandLine().getOut();
-            out.printf("  validation: faithfulness %s, sufficient %s, necessary %s, minimal %s%s%n",
+            out.printf(Locale.ROOT, "  validation: faithfulness %s, sufficient %s, necessary %s, minimal %s%s%n",
                     report.faithfulness(), report.sufficient(), report.necessary(), !report.minimalityApplies()
                             ? "n/a (the circuit has no components)"
-                            : report.minimal() + String.format(" (%d of %d components)",
+                            : report.minimal() + String.format(Locale.ROOT, " (%d of %d components)",
                                     report.components().size() - report.nonMinimal().size(), report.components().size()),
                     notMinimal(report.nonMinimal(), vs.minimalityThreshold()));
             if (report.overshoots()) {
@@ -251,9 +252,9 @@ final class DiscoverCommand implements Callable<Integer> {
                 com.fasterxml.jackson.databind.node.ObjectNode cmp = ValidationSections.comparison(tp, doc.circuit(),
                         reference, referenceName(mt));
                 doc = doc.withExtra("comparison", cmp);
-                out.printf("  vs %s: edge precision %s, recall %.3f, ROC AUC %s%n", referenceName(mt),
+                out.printf(Locale.ROOT, "  vs %s: edge precision %s, recall %.3f, ROC AUC %s%n", referenceName(mt),
                         ValidationNotes.ratio(cmp.get("edge_precision")), cmp.get("edge_recall").asDouble(),
-                        cmp.has("auc") ? String.format("%.3f", cmp.get("auc").asDouble()) : "n/a");
+                        cmp.has("auc") ? String.format(Locale.ROOT, "%.3f", cmp.get("auc").asDouble()) : "n/a");
             }
             return doc;
         }
@@ -261,35 +262,35 @@ final class DiscoverCommand implements Callable<Integer> {
 
     static void printSummary(PrintWriter out, CircuitDocument doc) {
         Map<String, Object> s = doc.summary();
-        out.printf("circuitscope discover: %s on %s, task %s (%s example%s)%n", doc.method().get("key"),
+        out.printf(Locale.ROOT, "circuitscope discover: %s on %s, task %s (%s example%s)%n", doc.method().get("key"),
                 doc.model().get("name"), doc.task().get("name"), doc.task().get("examples"),
                 Integer.valueOf(1).equals(doc.task().get("examples")) ? "" : "s");
-        out.printf("  circuit: %s of %s edges, %s nodes%n", s.get("edges_in_graph"), s.get("edges_total"),
+        out.printf(Locale.ROOT, "  circuit: %s of %s edges, %s nodes%n", s.get("edges_in_graph"), s.get("edges_total"),
                 s.get("nodes_in_graph"));
         if (s.get("empty_circuit") != null) {
-            out.printf("  note: the circuit is empty: %s%n", s.get("empty_circuit"));
+            out.printf(Locale.ROOT, "  note: the circuit is empty: %s%n", s.get("empty_circuit"));
         }
-        out.printf("  metric %s: clean %s, corrupted %s, circuit %s -> faithfulness %s%n", s.get("metric"),
+        out.printf(Locale.ROOT, "  metric %s: clean %s, corrupted %s, circuit %s -> faithfulness %s%n", s.get("metric"),
                 Decimals.fixed((Double) s.get("clean"), 4), Decimals.fixed((Double) s.get("corrupted"), 4),
                 Decimals.fixed((Double) s.get("circuit"), 4), Decimals.fixed((Double) s.get("faithfulness"), 3));
         if (s.get("false_negative_bound") instanceof Map<?, ?> b && b.get("sampled_unverified_edges")
                 .equals(b.get("unverified_edges"))) {
-            out.printf("  false negatives: %s of all %s unverified edges damage the metric by >= tau (every one patched)%n",
+            out.printf(Locale.ROOT, "  false negatives: %s of all %s unverified edges damage the metric by >= tau (every one patched)%n",
                     b.get("found_above_tau"), b.get("unverified_edges"));
         } else if (s.get("false_negative_bound") instanceof Map<?, ?> b) {
-            out.printf("  false negatives: %s of %s sampled unverified edges damage the metric by >= tau; at most %.1f%% "
+            out.printf(Locale.ROOT, "  false negatives: %s of %s sampled unverified edges damage the metric by >= tau; at most %.1f%% "
                     + "of the %s unverified edges do (%.0f%% confidence)%n", b.get("found_above_tau"),
                     b.get("sampled_unverified_edges"), 100 * (Double) b.get("max_fraction_missed"), b.get("unverified_edges"),
                     100 * (Double) b.get("confidence"));
         }
         if (s.get("ig_completeness") instanceof Map<?, ?> c) {
             double error = (Double) c.get("relative_error");
-            out.printf("  EAP-IG completeness: the scores of %s sum to %s, m(corrupted) - m(clean) is %s: %.1f%% off with %s steps%s%n",
+            out.printf(Locale.ROOT, "  EAP-IG completeness: the scores of %s sum to %s, m(corrupted) - m(clean) is %s: %.1f%% off with %s steps%s%n",
                     c.get("summed"), Decimals.fixed((Double) c.get("sum"), 4), Decimals.fixed((Double) c.get("gap"), 4),
                     100 * error, c.get("steps"), error > ROUGH_INTEGRAL ?  " (a coarse integral: more --ig-steps bring "
                             + "it closer)" : "");
         }
-        out.printf("  cost: %s forward passes, %.1f s%n", s.get("forward_passes"), (Double) s.get("seconds"));
+        out.printf(Locale.ROOT, "  cost: %s forward passes, %.1f s%n", s.get("forward_passes"), (Double) s.get("seconds"));
         out.flush();
     }
 }

@@ -6,6 +6,7 @@ import io.circuitscope.core.io.LoadedModel;
 import io.circuitscope.discovery.analysis.DirectLogitAttribution;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -56,19 +57,19 @@ final class DlaCommand implements Callable<Integer> {
                 }
                 out.println(AnalysisSupport.JSON.writeValueAsString(root));
             } else {
-                out.printf("logit difference%s %.4f = sum of components %.4f%n", r.softcap() > 0
-                        ? String.format(" before the final soft-cap (%.1f)", r.softcap()) : "", r.logitDiff(), r.sum());
-                out.printf("  %-6s %10s %10s%n", "layer", "attn", "mlp");
-                out.printf("  %-6s %10.4f%n", "embed", r.embed());
+                out.printf(Locale.ROOT, "logit difference%s %.4f = sum of components %.4f%n", r.softcap() > 0
+                        ? String.format(Locale.ROOT, " before the final soft-cap (%.1f)", r.softcap()) : "", r.logitDiff(), r.sum());
+                out.printf(Locale.ROOT, "  %-6s %10s %10s%n", "layer", "attn", "mlp");
+                out.printf(Locale.ROOT, "  %-6s %10.4f%n", "embed", r.embed());
                 for (int l = 0; l < r.attnLayers().length; l++) {
-                    out.printf("  L%-5d %10.4f %10.4f%n", l, r.attnLayers()[l], r.mlpLayers()[l]);
+                    out.printf(Locale.ROOT, "  L%-5d %10.4f %10.4f%n", l, r.attnLayers()[l], r.mlpLayers()[l]);
                 }
-                out.printf("  %-6s %10.4f%n", "bias", r.bias());
+                out.printf(Locale.ROOT, "  %-6s %10.4f%n", "bias", r.bias());
                 out.println("heads (rows: layers):");
                 for (double[] row : r.heads()) {
                     StringBuilder sb = new StringBuilder("  ");
                     for (double v : row) {
-                        sb.append(String.format(" %8.4f", v));
+                        sb.append(String.format(Locale.ROOT, " %8.4f", v));
                     }
                     out.println(sb);
                 }

@@ -8,6 +8,7 @@ import io.circuitscope.discovery.analysis.HeadScores;
 import io.circuitscope.discovery.analysis.TranslationScore;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -66,7 +67,7 @@ final class HeadsCommand implements Callable<Integer> {
             PrintWriter out = spec.commandLine().getOut();
             if (output.json) {
                 ObjectNode root = AnalysisSupport.JSON.createObjectNode();
-                root.put("score", score.toLowerCase());
+                root.put("score", score.toLowerCase(Locale.ROOT));
                 ArrayNode heads = root.putArray("heads");
                 for (int l = 0; l < values.length; l++) {
                     for (int h = 0; h < values[l].length; h++) {
@@ -88,12 +89,12 @@ final class HeadsCommand implements Callable<Integer> {
                 }
                 out.println(AnalysisSupport.JSON.writeValueAsString(root));
             } else {
-                out.printf("%s score (rows: layers, columns: heads)%s%n", score,
+                out.printf(Locale.ROOT, "%s score (rows: layers, columns: heads)%s%n", score,
                         tr == null ? "" : ", translation minus random pairs");
                 for (int l = 0; l < values.length; l++) {
-                    out.printf("  L%-3d", l);
+                    out.printf(Locale.ROOT, "  L%-3d", l);
                     for (double v : values[l]) {
-                        out.printf(" %7.3f", v);
+                        out.printf(Locale.ROOT, " %7.3f", v);
                     }
                     out.println();
                 }

@@ -9,6 +9,7 @@ import io.circuitscope.discovery.analysis.LogitLens;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -73,16 +74,16 @@ final class LensCommand implements Callable<Integer> {
                 }
                 out.println(AnalysisSupport.JSON.writeValueAsString(root));
             } else {
-                out.printf("  %-6s %10s %12s   top tokens of the first target%n", "layer", "mean rank", "mean logp");
+                out.printf(Locale.ROOT, "  %-6s %10s %12s   top tokens of the first target%n", "layer", "mean rank", "mean logp");
                 for (LogitLens.Layer l : layers) {
                     LogitLens.TargetView t = l.targets().get(0);
                     StringBuilder top = new StringBuilder();
                     for (int i = 0; i < t.topIds().length; i++) {
                         top.append(i == 0 ? "" : ", ").append(tok == null ? String.valueOf(t.topIds()[i])
                                 : "'" + tok.token(t.topIds()[i]).replace("\n", "\\n") + "'")
-                                .append(String.format(" %.2f", t.topProbs()[i]));
+                                .append(String.format(Locale.ROOT, " %.2f", t.topProbs()[i]));
                     }
-                    out.printf("  %-6s %10.1f %12.3f   %s%n", l.name(), l.meanRank(), l.meanLogProb(), top);
+                    out.printf(Locale.ROOT, "  %-6s %10.1f %12.3f   %s%n", l.name(), l.meanRank(), l.meanLogProb(), top);
                 }
             }
             out.flush();

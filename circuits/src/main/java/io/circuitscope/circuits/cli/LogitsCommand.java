@@ -8,6 +8,7 @@ import io.circuitscope.core.tokenize.TextTokenizer;
 import java.io.PrintWriter;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -89,7 +90,7 @@ final class LogitsCommand implements Callable<Integer> {
     private void printTable(PrintWriter out, int[] ids, float[][] logits, TextTokenizer tokenizer) {
         int first = allPositions ? 0 : logits.length - 1;
         for (int p = first; p < logits.length; p++) {
-            out.printf("position %d (input token %s):%n", p, describe(ids[p], tokenizer));
+            out.printf(Locale.ROOT, "position %d (input token %s):%n", p, describe(ids[p], tokenizer));
             double[] probs = softmax(logits[p]);
             Integer[] order = new Integer[probs.length];
             for (int i = 0; i < order.length; i++) {
@@ -97,10 +98,10 @@ final class LogitsCommand implements Callable<Integer> {
             }
             float[] row = logits[p];
             Arrays.sort(order, Comparator.comparingDouble((Integer i) -> -row[i]));
-            out.printf("  %4s  %7s  %-20s %10s %9s%n", "rank", "id", "token", "logit", "prob");
+            out.printf(Locale.ROOT, "  %4s  %7s  %-20s %10s %9s%n", "rank", "id", "token", "logit", "prob");
             for (int r = 0; r < Math.min(topK, order.length); r++) {
                 int id = order[r];
-                out.printf("  %4d  %7d  %-20s %10.4f %8.2f%%%n", r + 1, id, describe(id, tokenizer), row[id],
+                out.printf(Locale.ROOT, "  %4d  %7d  %-20s %10.4f %8.2f%%%n", r + 1, id, describe(id, tokenizer), row[id],
                         100 * probs[id]);
             }
         }

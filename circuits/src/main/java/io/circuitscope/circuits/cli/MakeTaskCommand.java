@@ -10,6 +10,7 @@ import io.circuitscope.core.task.generate.IoiGenerator;
 import io.circuitscope.core.task.generate.TaskGenerator;
 import io.circuitscope.core.tokenize.TextTokenizer;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.OptionalInt;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -132,7 +133,7 @@ final class MakeTaskCommand implements Callable<Integer> {
             EapCsvTask.Imported imported = new EapCsvTask(tokenizer, config.vocabSize(), config.contextLength(), align)
                     .read(source.csv, reading);
             TaskFile.write(out, imported.task());
-            spec.commandLine().getOut().printf("wrote %d examples from %s to %s (answers: %s; BOS: %s%s)%n",
+            spec.commandLine().getOut().printf(Locale.ROOT, "wrote %d examples from %s to %s (answers: %s; BOS: %s%s)%n",
                     imported.task().size(), source.csv, out, imported.answers(),
                     bosId.isPresent() ? "token id " + bosId.getAsInt() : "none",
                     imported.ignoredColumns().isEmpty() ? "" : "; ignored columns: "
@@ -161,7 +162,7 @@ final class MakeTaskCommand implements Callable<Integer> {
                         + " tokens; " + out + " not written");
             }
             TaskFile.write(out, generated.task());
-            spec.commandLine().getOut().printf("wrote %d %s examples to %s%s%n", generated.task().size(), g.name(), out,
+            spec.commandLine().getOut().printf(Locale.ROOT, "wrote %d %s examples to %s%s%n", generated.task().size(), g.name(), out,
                     generated.skipped().isEmpty() ? "" : " (skipped: " + generated.skipped() + ")");
             if (templates != null && acdcOrWang() == IoiGenerator.Templates.ACDC
                     && loaded.tokenizer().bos().isPresent()) {

@@ -17,6 +17,7 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -158,15 +159,15 @@ final class PatchCommand implements Callable<Integer> {
                 }
                 out.println(AnalysisSupport.JSON.writeValueAsString(root));
             } else {
-                out.printf("%s, %s: clean %s, corrupted %s%n", r.metric(), r.direction(), Decimals.fixed(r.clean(), 4),
+                out.printf(Locale.ROOT, "%s, %s: clean %s, corrupted %s%n", r.metric(), r.direction(), Decimals.fixed(r.clean(), 4),
                         Decimals.fixed(r.corrupted(), 4));
                 if (!TaskEffect.measurable(r.clean(), r.corrupted())) {
                     out.println("  note: the corrupted prompts barely change the metric, so normalized effects are "
                             + "undefined (n/a); the effects are still the metric's changes");
                 }
-                out.printf("  %-28s %12s %12s%n", edgeKeys ? "edge" : "node", "effect", "normalized");
+                out.printf(Locale.ROOT, "  %-28s %12s %12s%n", edgeKeys ? "edge" : "node", "effect", "normalized");
                 for (PatchResult.Effect e : r.effects()) {
-                    out.printf("  %-28s %12s %12s%n", e.name(), Decimals.fixed(e.effect(), 4),
+                    out.printf(Locale.ROOT, "  %-28s %12s %12s%n", e.name(), Decimals.fixed(e.effect(), 4),
                             Double.isNaN(e.normalized()) ? "n/a" : Decimals.fixed(e.normalized(), 4));
                 }
             }

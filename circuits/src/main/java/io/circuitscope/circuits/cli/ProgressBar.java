@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.function.LongSupplier;
 
 /**
@@ -111,10 +112,10 @@ final class ProgressBar implements Progress {
             line.append('[').append("#".repeat(filled)).append(" ".repeat(width - filled)).append("] ")
                     .append(done).append('/').append(total);
             if (done > 0 && done < total) {
-                line.append(String.format(", ~%.0f s left", elapsed * (total - done) / done));
+                line.append(String.format(Locale.ROOT, ", ~%.0f s left", elapsed * (total - done) / done));
             }
         }
-        line.append(String.format(", %d forward passes, %.1f s", passes, elapsed));
+        line.append(String.format(Locale.ROOT, ", %d forward passes, %.1f s", passes, elapsed));
         if (redraw) {
             int width = line.length();
             line.append(" ".repeat(Math.max(0, lastWidth - width))); // wipe what a longer line left

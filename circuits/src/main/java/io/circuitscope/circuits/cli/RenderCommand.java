@@ -73,10 +73,10 @@ final class RenderCommand implements Callable<Integer> {
             spec.commandLine().getErr().println("note: " + d.note());
         }
         if (d.collapsed()) { // the drawing merges edges, so its counts are not the circuit's
-            stdout.printf("wrote %s (a circuit of %d nodes and %d edges, drawn collapsed by layer as %d nodes)%n", target,
+            stdout.printf(Locale.ROOT, "wrote %s (a circuit of %d nodes and %d edges, drawn collapsed by layer as %d nodes)%n", target,
                     d.circuitNodes(), doc.circuit().edgeCount(), d.nodeCount());
         } else {
-            stdout.printf("wrote %s (%d nodes, %d edges)%n", target, d.nodeCount(), doc.circuit().edgeCount());
+            stdout.printf(Locale.ROOT, "wrote %s (%d nodes, %d edges)%n", target, d.nodeCount(), doc.circuit().edgeCount());
         }
         stdout.flush();
         return 0;

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.stream.Stream;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
@@ -101,7 +102,7 @@ final class RunFolder {
             }
             (rewritten.contains(name) || redrawn.contains(name) ? replaced : removed).add(name);
         }
-        err.printf("note: %s held an earlier run; replaced %s%s%n", dir, String.join(", ", replaced), removed.isEmpty()
+        err.printf(Locale.ROOT, "note: %s held an earlier run; replaced %s%s%n", dir, String.join(", ", replaced), removed.isEmpty()
                 ? "" : "; removed " + String.join(", ", removed) + " (they showed the earlier circuit; "
                         + "`circuitscope render` draws the new one)");
         err.flush();
@@ -112,7 +113,7 @@ final class RunFolder {
         Path absolute = dir.toAbsolutePath().normalize();
         Path staging = absolute.resolveSibling("." + absolute.getFileName() + ".train-toy-partial");
         deleteStaging(staging); // left by a train-toy that was killed
-        out.printf("%s holds an earlier train-toy run: it stays as it is until this run is written, in %s, and moved "
+        out.printf(Locale.ROOT, "%s holds an earlier train-toy run: it stays as it is until this run is written, in %s, and moved "
                 + "over it%n", dir, staging);
         return Files.createDirectories(staging);
     }
@@ -133,7 +134,7 @@ final class RunFolder {
             }
         }
         Files.delete(staging);
-        out.printf("moved them into %s, replacing the earlier train-toy run's %s%n", dir, String.join(", ", earlier));
+        out.printf(Locale.ROOT, "moved them into %s, replacing the earlier train-toy run's %s%n", dir, String.join(", ", earlier));
         out.flush();
     }
 

@@ -20,6 +20,7 @@ import io.circuitscope.validation.ValidationSettings;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -118,7 +119,7 @@ final class ValidateCommand implements Callable<Integer> {
             Object foundOn = doc.task().get("hash");
             if (foundOn != null && !foundOn.equals(io.circuitscope.core.Hashes.of(task))) {
                 // legitimate for a held-out task; a surprise when the same text was tokenized another way
-                spec.commandLine().getErr().printf("validate: note: %s is not the task the circuit was found on (its "
+                spec.commandLine().getErr().printf(Locale.ROOT, "validate: note: %s is not the task the circuit was found on (its "
                         + "token ids differ; for the same text, check --no-bos)%n", taskFile);
             }
             if (Ablation.parse(ablation) == Ablation.MEAN) {
@@ -142,12 +143,12 @@ final class ValidateCommand implements Callable<Integer> {
                 } else if (doc.extra().containsKey("comparison")) {
                     // its CPR and CMD were measured under the metric of an earlier run, against a reference not given now
                     doc = doc.withoutExtra("comparison");
-                    spec.commandLine().getErr().printf("validate: the comparison %s held is dropped; pass --reference "
+                    spec.commandLine().getErr().printf(Locale.ROOT, "validate: the comparison %s held is dropped; pass --reference "
                             + "to compare again under %s%n", circuitFile, metric);
                 }
                 CircuitJson.write(written, doc);
                 if (!written.equals(circuitFile)) {
-                    spec.commandLine().getErr().printf("validate: wrote %s (the circuit with its validation)%n", written);
+                    spec.commandLine().getErr().printf(Locale.ROOT, "validate: wrote %s (the circuit with its validation)%n", written);
                 }
                 print(spec.commandLine().getOut(), report, doc.extra().get("comparison"), section);
             }
@@ -178,11 +179,11 @@ final class ValidateCommand implements Callable<Integer> {
             out.flush();
             return;
         }
-        out.printf("validation (%s, %s ablation; 95%% bootstrap intervals over %d resamples):%n", metric, ablation, validation.bootstrap);
+        out.printf(Locale.ROOT, "validation (%s, %s ablation; 95%% bootstrap intervals over %d resamples):%n", metric, ablation, validation.bootstrap);
         if (!r.minimalityApplies()) {
             out.println("  " + ValidationNotes.EMPTY);
         }
-        out.printf("  faithfulness              %s  sufficient: %s (>= %.2f)%n", r.faithfulness(), r.sufficient(), validation.sufficiency);
+        out.printf(Locale.ROOT, "  faithfulness              %s  sufficient: %s (>= %.2f)%n", r.faithfulness(), r.sufficient(), validation.sufficiency);
         if (r.overshoots()) {
             out.println("  " + ValidationNotes.OVERSHOOT);
         }
@@ -190,25 +191,25 @@ final class ValidateCommand implements Callable<Integer> {
             out.println("  " + ValidationNotes.UNSTABLE);
         }
         ValidationNotes.fragileVerdicts(r).forEach(note -> out.println("  " + note));
-        out.printf("  circuit corrupted         %s  necessary: %s (<= %.2f)%n", r.complementFaithfulness(), r.necessary(),
+        out.printf(Locale.ROOT, "  circuit corrupted         %s  necessary: %s (<= %.2f)%n", r.complementFaithfulness(), r.necessary(),
                 validation.necessity);
-        out.printf("  incompleteness            %s  (max %.4f over %d subsets)%n", r.incompleteness(), r.maxIncompleteness(),
+        out.printf(Locale.ROOT, "  incompleteness            %s  (max %.4f over %d subsets)%n", r.incompleteness(), r.maxIncompleteness(),
                 validation.completenessSamples);
         if (r.minimalityApplies()) {
-            out.printf("  minimal: %s (%d of %d components change faithfulness by >= %.3f when removed)%n", r.minimal(),
+            out.printf(Locale.ROOT, "  minimal: %s (%d of %d components change faithfulness by >= %.3f when removed)%n", r.minimal(),
                     r.components().size() - r.nonMinimal().size(), r.components().size(), validation.minimality);
         } else {
             out.println("  minimal: n/a (the circuit has no components)");
         }
         for (ValidationReport.ComponentScore c : r.nonMinimal()) {
-            out.printf("    not minimal: %-28s drop %.4f%n", c.name(), c.score());
+            out.printf(Locale.ROOT, "    not minimal: %-28s drop %.4f%n", c.name(), c.score());
         }
         if (comparison != null) {
-            out.printf("  vs %s: edge precision %s recall %.3f, node precision %s recall %.3f, AUC %s, CPR %.3f, CMD %.3f%n",
+            out.printf(Locale.ROOT, "  vs %s: edge precision %s recall %.3f, node precision %s recall %.3f, AUC %s, CPR %.3f, CMD %.3f%n",
                     comparison.get("reference").asText(), ValidationNotes.ratio(comparison.get("edge_precision")),
                     comparison.get("edge_recall").asDouble(), ValidationNotes.ratio(comparison.get("node_precision")),
                     comparison.get("node_recall").asDouble(),
-                    comparison.has("auc") ? String.format("%.3f", comparison.get("auc").asDouble()) : "n/a",
+                    comparison.has("auc") ? String.format(Locale.ROOT, "%.3f", comparison.get("auc").asDouble()) : "n/a",
                     comparison.get("cpr").asDouble(), comparison.get("cmd").asDouble());
         }
         out.flush();

@@ -26,11 +26,11 @@ final class ValidationNotes {
      */
     static void eapIgImport(java.io.PrintWriter err, String prefix, java.nio.file.Path file,
             io.circuitscope.circuits.io.CircuitDocument doc, String doing) {
-        err.printf("%s%s is an %s file; %s its %d edges after EAP-IG's prune (%s edges dropped, as its evaluate_graph "
+        err.printf(Locale.ROOT, "%s%s is an %s file; %s its %d edges after EAP-IG's prune (%s edges dropped, as its evaluate_graph "
                 + "drops them)%n", prefix, file, doc.method().get("format"), doing, doc.circuit().edgeCount(),
                 doc.method().get("pruned_edges"));
         if (Boolean.TRUE.equals(doc.method().get(io.circuitscope.circuits.io.CircuitJson.NODE_SCORES_ONLY))) {
-            err.printf("%s%s scores nodes, not edges (EAP-IG's node attribution leaves every edge score 0): its "
+            err.printf(Locale.ROOT, "%s%s scores nodes, not edges (EAP-IG's node attribution leaves every edge score 0): its "
                     + "in_graph edges are taken as given, but any ranking of its edges (ROC AUC, CPR, CMD, top edges) is "
                     + "a tie%n", prefix, file);
         }

@@ -10,6 +10,7 @@ import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -178,19 +179,19 @@ public final class ScorerComparison {
     }
 
     private static String signed(io.circuitscope.validation.Estimate e) {
-        return Double.isNaN(e.value()) ? "n/a" : Double.isNaN(e.low()) ? String.format("%+.3f", e.value())
-                : String.format("%+.3f [%+.3f, %+.3f]", e.value(), e.low(), e.high());
+        return Double.isNaN(e.value()) ? "n/a" : Double.isNaN(e.low()) ? String.format(Locale.ROOT, "%+.3f", e.value())
+                : String.format(Locale.ROOT, "%+.3f [%+.3f, %+.3f]", e.value(), e.low(), e.high());
     }
 
     /** A plain-text table. */
     public static void print(PrintWriter out, Result r) {
         int width = Math.max(9, r.entries().stream().mapToInt(e -> e.scorer().length()).max().orElse(0));
-        out.printf("%-" + width + "s %6s %13s %14s %13s %14s %10s %10s %10s %10s %8s%n", "scorer", "AUC", "edge Pearson",
+        out.printf(Locale.ROOT, "%-" + width + "s %6s %13s %14s %13s %14s %10s %10s %10s %10s %8s%n", "scorer", "AUC", "edge Pearson",
                 "edge Spearman", "node Pearson", "node Spearman", "nodes@k", "nodes@2k", "edges@k", "edges@2k", "seconds");
         for (Entry e : r.entries()) {
             ScoreAgreement a = e.agreement();
-            out.printf("%-" + width + "s %6s %13.3f %14.3f %13.3f %14.3f %10s %10s %10s %10s %8.1f%n", e.scorer(),
-                    Double.isNaN(a.auc()) ? "n/a" : String.format("%.3f", a.auc()),
+            out.printf(Locale.ROOT, "%-" + width + "s %6s %13.3f %14.3f %13.3f %14.3f %10s %10s %10s %10s %8.1f%n", e.scorer(),
+                    Double.isNaN(a.auc()) ? "n/a" : String.format(Locale.ROOT, "%.3f", a.auc()),
                     a.edgePearson(), a.edgeSpearman(), a.nodePearson(), a.nodeSpearman(),
                     a.nodesInTopK() + "/" + a.topNodes(), a.nodesInTop2K() + "/" + a.topNodes(),
                     a.edgesInTopK() + "/" + a.topEdges(), a.edgesInTop2K() + "/" + a.topEdges(), e.seconds());
@@ -199,7 +200,7 @@ public final class ScorerComparison {
             ScoreAgreement a = r.entries().get(0).agreement();
             // the only scorer that ranks by something else than |score| is AtP*, by GradDrop
             List<String> ownRanking = r.entries().stream().filter(Entry::ownRanking).map(Entry::scorer).toList();
-            out.printf("(%d edges, %d component nodes; AUC against the exact top %d edges; k = %d nodes, %d edges%s)%n",
+            out.printf(Locale.ROOT, "(%d edges, %d component nodes; AUC against the exact top %d edges; k = %d nodes, %d edges%s)%n",
                     r.edges(), r.componentNodes(), a.topEdges(), a.topNodes(), a.topEdges(), ownRanking.isEmpty() ? ""
                             : "; AUC and recall rank by |score|, " + String.join(" and ", ownRanking)
                                     + "'s edges and nodes by the larger of |score| and GradDrop");
@@ -214,13 +215,13 @@ public final class ScorerComparison {
     /** Edge correlations over the edges that matter, one line for all scorers. */
     private static void printMaterial(PrintWriter out, Result r) {
         ScoreAgreement.MaterialEdges first = r.entries().get(0).material();
-        StringBuilder line = new StringBuilder(String.format("edges that matter (|exact effect| >= %.4g, %s%% of the "
+        StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "edges that matter (|exact effect| >= %.4g, %s%% of the "
                 + "task's effect): %d of %d%s; edge Pearson / Spearman over them:", first.threshold(),
                 new java.math.BigDecimal(100 * r.materialFraction()).round(new java.math.MathContext(4))
                         .stripTrailingZeros().toPlainString(), first.edges(), r.exactEdges(), r.exactEdges() < r.edges()
                         ? " patched" : ""));
         for (Entry e : r.entries()) {
-            line.append(String.format(" %s %.3f / %.3f,", e.scorer(), e.material().pearson(), e.material().spearman()));
+            line.append(String.format(Locale.ROOT, " %s %.3f / %.3f,", e.scorer(), e.material().pearson(), e.material().spearman()));
         }
         line.setLength(line.length() - 1);
         out.println(line);
@@ -229,7 +230,7 @@ public final class ScorerComparison {
     /** What a sample of exact edges means for the numbers: which edges, weighted how, and what the top edges are. */
     private static void printCoverage(PrintWriter out, Result r) {
         EdgeSample.Coverage c = r.topCoverage();
-        out.printf("(sampled: %d of %d edges patched exactly, every scorer's top edges and %d drawn from the others; edge "
+        out.printf(Locale.ROOT, "(sampled: %d of %d edges patched exactly, every scorer's top edges and %d drawn from the others; edge "
                 + "correlations weighted to stand for every edge. The exact top edges are the top of the patched ones "
                 + "(smallest |effect| %.4g): %d of the %d drawn edges reach it, so at most %d of the %d unpatched "
                 + "edges do (95%%, Clopper-Pearson); any that do are missing from the top edges, and the edge AUC and "
@@ -245,7 +246,7 @@ public final class ScorerComparison {
         out.println("|---|---|---|---|---|---|---|---|---|");
         for (Entry e : r.entries()) {
             ScoreAgreement a = e.agreement();
-            out.printf("| %s | %.3f | %.3f | %.3f | %.3f | %.3f | %d/%d, %d/%d | %d/%d, %d/%d | %.3f / %.3f (%d) |%n",
+            out.printf(Locale.ROOT, "| %s | %.3f | %.3f | %.3f | %.3f | %.3f | %d/%d, %d/%d | %d/%d, %d/%d | %.3f / %.3f (%d) |%n",
                     e.scorer(), a.auc(), a.edgePearson(), a.edgeSpearman(), a.nodePearson(), a.nodeSpearman(),
                     a.nodesInTopK(), a.topNodes(), a.nodesInTop2K(), a.topNodes(), a.edgesInTopK(), a.topEdges(),
                     a.edgesInTop2K(), a.topEdges(), e.material().pearson(), e.material().spearman(), e.material().edges());
@@ -272,21 +273,21 @@ public final class ScorerComparison {
             boolean edges = a.edgesAtLeast(b);
             boolean nodes = a.nodesAtLeast(b);
             boolean recall = a.recallAtLeast(b);
-            String edgeRecall = String.format("edges %d, %d vs %d, %d", a.edgesInTopK(), a.edgesInTop2K(), b.edgesInTopK(),
+            String edgeRecall = String.format(Locale.ROOT, "edges %d, %d vs %d, %d", a.edgesInTopK(), a.edgesInTop2K(), b.edgesInTopK(),
                     b.edgesInTop2K());
-            out.printf("%s at least %s on Pearson and Spearman: edges %s (%.4f vs %.4f, %.4f vs %.4f), nodes %s "
+            out.printf(Locale.ROOT, "%s at least %s on Pearson and Spearman: edges %s (%.4f vs %.4f, %.4f vs %.4f), nodes %s "
                     + "(%.4f vs %.4f, %.4f vs %.4f); on recall %s (nodes %d, %d vs %d, %d; %s)%n",
                     e.scorer(), BASELINE, edges ? "yes" : "NO", a.edgePearson(), b.edgePearson(), a.edgeSpearman(),
                     b.edgeSpearman(), nodes ? "yes" : "NO", a.nodePearson(), b.nodePearson(), a.nodeSpearman(),
                     b.nodeSpearman(), recall ? "yes" : "NO", a.nodesInTopK(), a.nodesInTop2K(), b.nodesInTopK(),
                     b.nodesInTop2K(), edgeRecall);
             if (e.edgeGap() != null) {
-                out.printf("  %s minus %s, 95%% bootstrap intervals (edges and nodes resampled): edge Pearson %s, "
+                out.printf(Locale.ROOT, "  %s minus %s, 95%% bootstrap intervals (edges and nodes resampled): edge Pearson %s, "
                         + "Spearman %s; node Pearson %s, Spearman %s%s%n", e.scorer(), BASELINE,
                         signed(e.edgeGap().pearson()), signed(e.edgeGap().spearman()), signed(e.nodeGap().pearson()),
                         signed(e.nodeGap().spearman()), e.edgeGap().clearlyWorse() || e.nodeGap().clearlyWorse()
                                 ? " (worse beyond the interval)" : "");
-                out.printf("  on the %d edges that matter: edge Pearson %s, Spearman %s%s%n", e.material().edges(),
+                out.printf(Locale.ROOT, "  on the %d edges that matter: edge Pearson %s, Spearman %s%s%n", e.material().edges(),
                         signed(e.materialGap().pearson()), signed(e.materialGap().spearman()),
                         e.materialGap().clearlyWorse() ? " (worse beyond the interval)" : "");
             }

@@ -6,6 +6,7 @@ import io.circuitscope.core.task.generate.GreaterThanGenerator;
 import io.circuitscope.core.tokenize.TextTokenizer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.OptionalInt;
 
 /**
@@ -183,7 +184,7 @@ public final class EapAnswerColumns {
             yearTokens = GreaterThanGenerator.yearTokens(tokenizer);
             for (int y = 0; y < yearTokens.length; y++) {
                 if (yearTokens[y] >= vocabSize) {
-                    throw row.error(yearColumn, "needs the year '" + String.format("%02d", y) + "', token id " + yearTokens[y]
+                    throw row.error(yearColumn, "needs the year '" + String.format(Locale.ROOT, "%02d", y) + "', token id " + yearTokens[y]
                             + ", outside the model's vocabulary [0, " + vocabSize + ")");
                 }
             }

@@ -35,6 +35,7 @@ import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 
@@ -91,11 +92,11 @@ public final class ToyRun {
     /** {@link #run(ToyTask, long, int, Path, String, PrintWriter)} with a model of {@code layers} blocks. */
     public static Outcome run(ToyTask kind, int layers, long seed, int steps, Path dir, String command, PrintWriter out)
             throws IOException {
-        out.printf("training %s toy model (%d layers, seed %d, %d steps)...%n", kind.key(), layers, seed, steps);
+        out.printf(Locale.ROOT, "training %s toy model (%d layers, seed %d, %d steps)...%n", kind.key(), layers, seed, steps);
         out.flush();
         ToyTrainer.Result training = ToyTrainer.train(kind, layers, seed, steps, null, (step, loss, avg) -> {
             if (step % Math.max(1, steps / 10) == 0) {
-                out.printf("  step %d  loss %.4f  (moving average %.4f)%n", step, loss, avg);
+                out.printf(Locale.ROOT, "  step %d  loss %.4f  (moving average %.4f)%n", step, loss, avg);
                 out.flush();
             }
         }, 0, null);
@@ -105,7 +106,7 @@ public final class ToyRun {
         try (LoadedModel loaded = ModelLoader.load(dir)) {
             HookedTransformer model = loaded.model();
             ToyTrainer.Evaluation eval = ToyTrainer.evaluate(model, task);
-            out.printf("trained in %.1f s: final loss %.4f; task accuracy %.3f over %d targets (chance %.3f); "
+            out.printf(Locale.ROOT, "trained in %.1f s: final loss %.4f; task accuracy %.3f over %d targets (chance %.3f); "
                     + "steps recomputed after a non-finite gradient: %d%n", training.seconds(), training.finalLoss(),
                     eval.accuracy(), eval.targets(), chance(kind), training.retriedSteps());
             writeTrainingJson(dir, kind, seed, training, eval);
@@ -133,21 +134,21 @@ public final class ToyRun {
                 CircuitDocument doc = document(kind, seed, dir, command, model, task, tp, reference, circuitValue,
                         nodeEffects, attention, seconds);
                 CircuitJson.write(dir.resolve("reference_circuit.json"), doc);
-                out.printf("exact patching of all %d edges (logit-diff, resample): clean %.4f, corrupted %.4f%n",
+                out.printf(Locale.ROOT, "exact patching of all %d edges (logit-diff, resample): clean %.4f, corrupted %.4f%n",
                         tp.graph().nEdges(), tp.cleanValue(), tp.corruptedValue());
-                out.printf("reference circuit: the smallest top %d edges by |exact effect| with faithfulness >= %.2f: "
+                out.printf(Locale.ROOT, "reference circuit: the smallest top %d edges by |exact effect| with faithfulness >= %.2f: "
                         + "faithfulness %.3f%n", reference.edgeCount(), FaithfulTopK.TARGET,
                         tp.normalized(circuitValue));
                 printNodes(out, tp.graph(), nodeEffects, attention);
                 if (heads != null) {
                     int[] prev = best(heads.previousToken()[0]);
                     int[] ind = best(heads.induction()[1]);
-                    out.printf("previous-token head (layer 0): a0.h%d score %.3f; induction head (layer 1): a1.h%d "
+                    out.printf(Locale.ROOT, "previous-token head (layer 0): a0.h%d score %.3f; induction head (layer 1): a1.h%d "
                             + "score %.3f; both among the top %d nodes by |exact node effect|: %s%n", prev[0],
                             heads.previousToken()[0][prev[0]], ind[0], heads.induction()[1][ind[0]],
                             TOP_HEAD_NODES, among ? "yes" : "NO");
                 }
-                out.printf("wrote %s (config.json, model.safetensors, task.jsonl, training.json, "
+                out.printf(Locale.ROOT, "wrote %s (config.json, model.safetensors, task.jsonl, training.json, "
                         + "reference_circuit.json)%n", dir);
                 out.flush();
                 return new Outcome(training, eval, task, exact, nodeEffects, reference, tp.normalized(circuitValue),
@@ -242,14 +243,14 @@ public final class ToyRun {
     private static void printNodes(PrintWriter out, ComputationGraph g, double[] nodeEffects,
             Map<String, double[][]> attention) {
         StringBuilder header = new StringBuilder("  node              exact effect");
-        attention.keySet().forEach(k -> header.append(String.format("  %14s", k)));
+        attention.keySet().forEach(k -> header.append(String.format(Locale.ROOT, "  %14s", k)));
         out.println(header);
         for (Node n : topNodes(g, nodeEffects, g.nSources())) {
             StringBuilder extra = new StringBuilder();
             if (n.kind() == NodeKind.HEAD) {
-                attention.values().forEach(v -> extra.append(String.format("  %14.3f", v[n.layer()][n.head()])));
+                attention.values().forEach(v -> extra.append(String.format(Locale.ROOT, "  %14.3f", v[n.layer()][n.head()])));
             }
-            out.printf("  %-16s %13.4f%s%n", n.name(), nodeEffects[n.sourceIndex()], extra);
+            out.printf(Locale.ROOT, "  %-16s %13.4f%s%n", n.name(), nodeEffects[n.sourceIndex()], extra);
         }
     }
 

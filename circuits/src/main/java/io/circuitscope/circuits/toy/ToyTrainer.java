@@ -11,6 +11,7 @@ import io.circuitscope.core.DjlRuntime;
 import io.circuitscope.core.model.HookedTransformer;
 import io.circuitscope.core.task.Task;
 import java.util.HashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.function.IntConsumer;
@@ -106,7 +107,7 @@ public final class ToyTrainer {
                         break;
                     }
                     retries++;
-                    System.err.printf("train-toy: non-finite loss %s or gradient norm %s at step %d (attempt %d); "
+                    System.err.printf(Locale.ROOT, "train-toy: non-finite loss %s or gradient norm %s at step %d (attempt %d); "
                             + "recomputing the step%n", loss, norm, step, attempt);
                     if (attempt == MAX_ATTEMPTS) {
                         throw new IllegalStateException("training diverged at step " + step + ": loss " + loss

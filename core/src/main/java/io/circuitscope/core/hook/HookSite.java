@@ -77,7 +77,7 @@ public enum HookSite {
     }
 
     String format(int layer) {
-        return perLayer ? String.format(pattern, layer) : pattern;
+        return perLayer ? String.format(java.util.Locale.ROOT, pattern, layer) : pattern;
     }
 
     String pattern() {

@@ -2,6 +2,7 @@ package io.circuitscope.core.io;
 
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -107,7 +108,7 @@ public final class JsonSyntax {
 
     /** A character as the user would recognise it; invisible ones (a byte-order mark, a tab) by code point. */
     private static String shown(String text, int code) {
-        return code > 32 && code < 127 ? "'" + text + "'" : String.format("U+%04X", code);
+        return code > 32 && code < 127 ? "'" + text + "'" : String.format(Locale.ROOT, "U+%04X", code);
     }
 
     /**

@@ -6,6 +6,7 @@ import io.circuitscope.core.task.Target;
 import io.circuitscope.core.task.Task;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Random;
 import java.util.Set;
 
@@ -100,7 +101,7 @@ public final class PlantedGreaterThan {
         vocab.add("<bos>");
         vocab.addAll(WORDS);
         for (int y = 0; y < YEARS; y++) {
-            vocab.add(String.format("%02d", y));
+            vocab.add(String.format(Locale.ROOT, "%02d", y));
         }
         return new PlantedModel("greater-than",
                 "year-mover head + comparison MLP: predict a year greater than the start year", w,

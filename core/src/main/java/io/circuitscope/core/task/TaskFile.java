@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.OptionalInt;
 
 /**
@@ -95,7 +96,7 @@ public final class TaskFile {
 
         /** {@code id} as written: an id too large for an int is quoted, not wrapped round to a small one. */
         TaskFileException outsideVocabulary(String field, String id, String what, int index) {
-            return error(field, String.format(what, index) + "token id " + id + (vocabSize == Integer.MAX_VALUE
+            return error(field, String.format(Locale.ROOT, what, index) + "token id " + id + (vocabSize == Integer.MAX_VALUE
                     ? ", larger than any vocabulary" : ", outside the model's vocabulary [0, " + vocabSize + ")"));
         }
     }
@@ -311,7 +312,7 @@ public final class TaskFile {
 
     private static int tokenId(Where where, String field, JsonNode id, String what, int index) {
         if (!id.isIntegralNumber() || id.bigIntegerValue().signum() < 0) {
-            throw where.error(field, String.format(what, index) + "not a non-negative integer: " + id);
+            throw where.error(field, String.format(Locale.ROOT, what, index) + "not a non-negative integer: " + id);
         }
         if (!id.canConvertToInt()) { // asInt would wrap 4294967297 round to 1
             throw where.outsideVocabulary(field, id.toString(), what, index);

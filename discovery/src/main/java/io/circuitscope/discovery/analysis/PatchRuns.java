@@ -13,6 +13,7 @@ import io.circuitscope.core.task.Corruption;
 import io.circuitscope.core.task.Direction;
 import io.circuitscope.core.task.Metric;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 
 /**
@@ -44,7 +45,7 @@ final class PatchRuns implements AutoCloseable {
     PatchRuns(HookedTransformer model, Batch batch, Metric metric, Direction direction, Corruption corruption,
             Set<HookName> names, TaskMeans<HookName> means) {
         if (!corruption.isRun() && direction == Direction.DENOISE) {
-            throw new IllegalArgumentException(corruption.kind().name().toLowerCase() + " ablation has no corrupted "
+            throw new IllegalArgumentException(corruption.kind().name().toLowerCase(Locale.ROOT) + " ablation has no corrupted "
                     + "run to denoise; use --direction noise (or the resample / noise corruption)");
         }
         this.model = model;

@@ -5,6 +5,7 @@ import io.circuitscope.core.task.Target;
 import io.circuitscope.core.tokenize.TextTokenizer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Random;
 
 /**
@@ -120,6 +121,6 @@ public final class GreaterThanGenerator implements TaskGenerator {
     }
 
     static String two(int yy) {
-        return String.format("%02d", yy);
+        return String.format(Locale.ROOT, "%02d", yy);
     }
 }
