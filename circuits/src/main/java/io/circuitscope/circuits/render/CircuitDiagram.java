@@ -187,12 +187,15 @@ public final class CircuitDiagram {
         StringBuilder dot = new StringBuilder();
         dot.append("digraph circuit {\n");
         dot.append("  graph [rankdir=BT, fontname=\"Helvetica\", nodesep=0.3, ranksep=0.55, newrank=true");
-        String label = options.title() == null ? "" : options.title();
-        if (note != null) {
-            label = label.isEmpty() ? note : label + "\\n" + note;
+        List<String> titleLines = new ArrayList<>();
+        if (options.title() != null && !options.title().isEmpty()) {
+            titleLines.add(options.title());
         }
-        if (!label.isEmpty()) {
-            dot.append(", labelloc=t, fontsize=14, label=").append(quote(label, true));
+        if (note != null) {
+            titleLines.add(note);
+        }
+        if (!titleLines.isEmpty()) {
+            dot.append(", labelloc=t, fontsize=14, label=").append(quoteLines(titleLines));
         }
         dot.append("];\n");
         dot.append("  node [fontname=\"Helvetica\", fontsize=11, style=filled, fillcolor=\"#ffffff\", color=\"#444444\"];\n");
@@ -213,7 +216,7 @@ public final class CircuitDiagram {
             String shape;
             String fill;
             String style = "filled";
-            String nodeLabel = d.id;
+            List<String> nodeLabel = List.of(d.id);
             switch (d.kind) {
                 case INPUT, LOGITS -> {
                     shape = "box";
@@ -228,7 +231,7 @@ public final class CircuitDiagram {
                     shape = "ellipse";
                     fill = "#ffffff";
                     if (d.members.size() > 1 || collapse) {
-                        nodeLabel = d.id + ".*\\n" + d.members.size() + (d.members.size() == 1 ? " head" : " heads");
+                        nodeLabel = List.of(d.id + ".*", d.members.size() + (d.members.size() == 1 ? " head" : " heads"));
                     }
                 }
             }
@@ -242,10 +245,10 @@ public final class CircuitDiagram {
             if (d.scored) {
                 tip.append(" | node score ").append(fmt(d.score));
             }
-            dot.append("  ").append(quote(d.id, false)).append(" [label=").append(quote(nodeLabel, true))
+            dot.append("  ").append(quote(d.id)).append(" [label=").append(quoteLines(nodeLabel))
                     .append(", shape=").append(shape).append(", style=").append(style)
-                    .append(", fillcolor=").append(quote(fill, false))
-                    .append(", tooltip=").append(quote(tip.toString(), false)).append("];\n");
+                    .append(", fillcolor=").append(quote(fill))
+                    .append(", tooltip=").append(quote(tip.toString())).append("];\n");
         }
 
         // one rank per layer: input at the bottom, logits at the top
@@ -257,7 +260,7 @@ public final class CircuitDiagram {
         for (Map.Entry<Integer, List<DNode>> layer : byLayer.entrySet()) {
             dot.append("  { rank=same;");
             for (DNode d : layer.getValue()) {
-                dot.append(' ').append(quote(d.id, false)).append(';');
+                dot.append(' ').append(quote(d.id)).append(';');
             }
             if (layer.getKey() == -1 && legend) {
                 dot.append(" legend;");
@@ -284,8 +287,8 @@ public final class CircuitDiagram {
                     ? d.names.get(0) + (d.scored == 0 ? " (unscored)" : ": score " + fmt(d.signedSum))
                     : d.from.id + " -> " + d.to.id + ": " + d.names.size() + " edges, sum |score| " + fmt(d.absSum)
                             + ", sum score " + fmt(d.signedSum);
-            dot.append("  ").append(quote(d.from.id, false)).append(" -> ").append(quote(d.to.id, false))
-                    .append(" [color=").append(quote(colour, false))
+            dot.append("  ").append(quote(d.from.id)).append(" -> ").append(quote(d.to.id))
+                    .append(" [color=").append(quote(colour))
                     .append(", penwidth=").append(String.format(Locale.ROOT, "%.2f", width));
             String head = String.join(",", d.ports);
             if (!d.positions.isEmpty()) {
@@ -294,10 +297,10 @@ public final class CircuitDiagram {
                         .collect(java.util.stream.Collectors.joining(","));
             }
             if (!head.isEmpty()) {
-                dot.append(", headlabel=").append(quote(head, false))
-                        .append(", fontcolor=").append(quote(colour, false)).append(", labeldistance=1.4");
+                dot.append(", headlabel=").append(quote(head))
+                        .append(", fontcolor=").append(quote(colour)).append(", labeldistance=1.4");
             }
-            dot.append(", tooltip=").append(quote(tip, false)).append("];\n");
+            dot.append(", tooltip=").append(quote(tip)).append("];\n");
         }
         dot.append("  legend [shape=plaintext, style=\"\", label=<")
                 .append(legendTable(roles, usedRoles, mixed, anyUnscored, maxAbs, collapse)).append(">];\n");
@@ -353,10 +356,21 @@ public final class CircuitDiagram {
                 : String.format(Locale.ROOT, "%.4f", v + 0.0);
     }
 
-    /** A DOT double-quoted string; {@code keepNewlines} leaves {@code \n} escapes (already in the text) intact. */
-    static String quote(String s, boolean keepNewlines) {
-        String escaped = keepNewlines ? s.replace("\"", "\\\"") : s.replace("\\", "\\\\").replace("\"", "\\\"");
-        return "\"" + escaped.replace("\n", "\\n") + "\"";
+    /**
+     * A DOT double-quoted string that Graphviz shows as written: backslashes escaped too, so that a name holding
+     * {@code \"}, {@code \N}, {@code \G} or {@code \l} neither ends the string early nor is expanded.
+     */
+    static String quote(String s) {
+        return "\"" + escape(s) + "\"";
+    }
+
+    /** Lines shown as one centred DOT label: each line escaped as in {@link #quote}, joined by DOT's {@code \n}. */
+    static String quoteLines(List<String> lines) {
+        return "\"" + String.join("\\n", lines.stream().map(CircuitDiagram::escape).toList()) + "\"";
+    }
+
+    private static String escape(String s) {
+        return s.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n");
     }
 
     static String html(String s) {

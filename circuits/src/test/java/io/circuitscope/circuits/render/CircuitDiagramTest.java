@@ -105,6 +105,30 @@ class CircuitDiagramTest {
         assertFalse(CircuitDiagram.of(doc, new CircuitDiagram.Options(false, 20, null)).collapsed());
     }
 
+    /**
+     * The title shows task and model names as written: a backslash in them was passed to Graphviz unescaped, so
+     * {@code ioi\"x.jsonl} ended the label early (a syntax error) and {@code \G}, {@code \N}, {@code \l} were expanded.
+     */
+    @Test
+    void titlesShowBackslashesAndQuotesAsWritten() {
+        CircuitDocument fixture = RenderFixtures.document();
+        java.util.Map<String, Object> task = new java.util.LinkedHashMap<>(fixture.task());
+        task.put("name", "ioi\\\"x.jsonl");
+        java.util.Map<String, Object> model = new java.util.LinkedHashMap<>(fixture.model());
+        model.put("name", "C:\\models\\Gpt2 \\G \\N \\l");
+        CircuitDocument doc = new CircuitDocument(fixture.circuit(), model, task, fixture.method(), fixture.summary(),
+                fixture.extra());
+        String title = "circuit: ioi\\\"x.jsonl on C:\\models\\Gpt2 \\G \\N \\l (" + doc.method().get("key") + ")";
+        assertEquals(title, CircuitDiagram.title(doc));
+        CircuitDiagram.Diagram d = CircuitDiagram.of(doc, new CircuitDiagram.Options(false, 12, null));
+        String escaped = "circuit: ioi\\\\\\\"x.jsonl on C:\\\\models\\\\Gpt2 \\\\G \\\\N \\\\l (" + doc.method().get("key") + ")";
+        assertTrue(d.dot().contains("label=\"" + escaped + "\\n" + d.note() + "\""),
+                d.dot().lines().skip(1).findFirst().orElseThrow());
+        String svg = GraphvizRenderer.svg(d.dot());
+        assertTrue(svg.contains(">circuit: ioi\\&quot;x.jsonl on C:\\models\\Gpt2 \\G \\N \\l ("), svg);
+        assertTrue(svg.contains(">collapsed by layer: 20 nodes is more than 12;"), "the note on a line of its own");
+    }
+
     @org.junit.jupiter.api.Test
     void negativeZeroPrintsAsZero() {
         org.junit.jupiter.api.Assertions.assertEquals("0.0000", CircuitDiagram.fmt(-0.0));
