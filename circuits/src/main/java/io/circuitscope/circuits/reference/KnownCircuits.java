@@ -117,10 +117,11 @@ public final class KnownCircuits {
      */
     public static CircuitDocument greaterThan() {
         ComputationGraph g = ComputationGraph.of(gpt2Small());
-        Set<String> earlyHeads = Set.of("a0.h1", "a0.h3", "a0.h5");
-        Set<String> earlyMlps = Set.of("m0", "m1", "m2", "m3");
-        Set<String> midHeads = Set.of("a5.h5", "a6.h1", "a6.h9", "a7.h10", "a8.h11", "a9.h1");
-        Set<String> lateMlps = Set.of("m8", "m9", "m10", "m11");
+        // lists, not Set.of: their order is the roles section's in the written file, the same on every run
+        List<String> earlyHeads = List.of("a0.h1", "a0.h3", "a0.h5");
+        List<String> earlyMlps = List.of("m0", "m1", "m2", "m3");
+        List<String> midHeads = List.of("a5.h5", "a6.h1", "a6.h9", "a7.h10", "a8.h11", "a9.h1");
+        List<String> lateMlps = List.of("m8", "m9", "m10", "m11");
         int lastMidLayer = 9;
         Map<String, String> roles = new LinkedHashMap<>();
         earlyHeads.forEach(h -> roles.put(h, "early head"));

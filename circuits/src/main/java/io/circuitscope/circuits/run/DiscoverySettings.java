@@ -22,7 +22,11 @@ public record DiscoverySettings(String method, String scorer, String candidates,
     public static final Map<String, Integer> LEAST = Map.of("ig_steps", 1, "batch_size", 1, "edges", 0, "nodes", 0);
 
     public DiscoverySettings {
-        Map<String, Integer> whole = Map.of("ig_steps", igSteps, "batch_size", batchSize, "edges", edges, "nodes", nodes);
+        Map<String, Integer> whole = new java.util.LinkedHashMap<>(); // checked in this order: the first bad one is named
+        whole.put("ig_steps", igSteps);
+        whole.put("batch_size", batchSize);
+        whole.put("edges", edges);
+        whole.put("nodes", nodes);
         for (Map.Entry<String, Integer> setting : whole.entrySet()) {
             if (setting.getValue() < LEAST.get(setting.getKey())) {
                 throw new IllegalArgumentException(setting.getKey() + " must be at least " + LEAST.get(setting.getKey())

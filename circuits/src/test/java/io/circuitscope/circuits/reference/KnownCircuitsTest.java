@@ -32,6 +32,8 @@ class KnownCircuitsTest {
         assertArrayEquals(KnownCircuits.ioi().circuit().keepMask(), ioi.circuit().keepMask());
         CircuitDocument gt = CircuitJson.read(resource("gpt2-small-greater-than.json"), g);
         assertArrayEquals(KnownCircuits.greaterThan().circuit().keepMask(), gt.circuit().keepMask());
+        // the roles in the committed order: built from Set.of, their order changed from one run to the next
+        assertEquals(fieldNames(gt.extra().get("roles")), fieldNames(KnownCircuits.greaterThan().extra().get("roles")));
         JsonNode heads = new ObjectMapper().readTree(resource("translation-heads.json").toFile());
         assertEquals(KnownCircuits.translationHeads(), heads);
     }
@@ -78,5 +80,11 @@ class KnownCircuitsTest {
         assertTrue(gt.circuit().contains("m5->a9.h1<q>") && gt.circuit().contains("m4->m8"));
         assertTrue(!gt.circuit().contains("m5->a9.h1<k>") && !gt.circuit().contains("m5->m9")
                 && !gt.circuit().contains("a0.h3->m1"));
+    }
+
+    private static java.util.List<String> fieldNames(JsonNode object) {
+        java.util.List<String> names = new java.util.ArrayList<>();
+        object.fieldNames().forEachRemaining(names::add);
+        return names;
     }
 }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.circuitscope.core.DjlRuntime;
 import io.circuitscope.core.graph.ComputationGraph;
+import io.circuitscope.core.graph.Edge;
 import io.circuitscope.core.graph.Node;
 import io.circuitscope.core.graph.NodeKind;
 import io.circuitscope.core.model.HookedTransformer;
@@ -14,6 +15,7 @@ import io.circuitscope.core.task.Task;
 import io.circuitscope.core.task.TaskFile;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -62,9 +64,6 @@ public record PlantedModel(
     }
 
     public PlantedModel {
-        groundTruthNodes = Set.copyOf(groundTruthNodes);
-        groundTruthEdges = Set.copyOf(groundTruthEdges);
-        structuralEdges = Set.copyOf(structuralEdges);
         vocabulary = List.copyOf(vocabulary);
         ComputationGraph g = ComputationGraph.of(weights.config());
         for (String n : groundTruthNodes) {
@@ -88,6 +87,16 @@ public record PlantedModel(
             throw new IllegalArgumentException("vocabulary has " + vocabulary.size() + " entries, config "
                     + weights.config().vocabSize());
         }
+        // in graph order, not Set.copyOf's, which changes from one JVM run to the next: these names reach files
+        // (the roles section of circuit.json) that two runs of the same command should write alike
+        groundTruthNodes = inGraphOrder(groundTruthNodes, g.nodes().stream().map(Node::name).toList());
+        groundTruthEdges = inGraphOrder(groundTruthEdges, g.edges().stream().map(Edge::name).toList());
+        structuralEdges = inGraphOrder(structuralEdges, g.edges().stream().map(Edge::name).toList());
+    }
+
+    /** The names of {@code names} (all in {@code graphOrder}) as an unmodifiable set iterating in graph order. */
+    private static Set<String> inGraphOrder(Set<String> names, List<String> graphOrder) {
+        return Collections.unmodifiableSet(new LinkedHashSet<>(graphOrder.stream().filter(names::contains).toList()));
     }
 
     public ModelConfig config() {
@@ -113,9 +122,10 @@ public record PlantedModel(
 
     /** A Hugging Face GPT-2 checkpoint directory (config.json + model.safetensors) that ModelLoader reads. */
     public Path writeCheckpoint(Path dir) throws IOException {
-        return weights.writeCheckpoint(dir, Map.of(
-                "circuitscope_planted", name,
-                "circuitscope_vocabulary", vocabulary));
+        Map<String, Object> extra = new LinkedHashMap<>(); // in this order in config.json, every time
+        extra.put("circuitscope_planted", name);
+        extra.put("circuitscope_vocabulary", vocabulary);
+        return weights.writeCheckpoint(dir, extra);
     }
 
     /**

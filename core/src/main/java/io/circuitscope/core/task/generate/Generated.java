@@ -1,6 +1,8 @@
 package io.circuitscope.core.task.generate;
 
 import io.circuitscope.core.task.Task;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -9,7 +11,8 @@ import java.util.Map;
  */
 public record Generated(Task task, Map<String, Integer> skipped) {
     public Generated {
-        skipped = Map.copyOf(skipped);
+        // in the order the reasons arose (Map.copyOf's changes from run to run, and make-task prints it)
+        skipped = Collections.unmodifiableMap(new LinkedHashMap<>(skipped));
     }
 
     /** The length of the longest prompt, clean or corrupted, in tokens. */

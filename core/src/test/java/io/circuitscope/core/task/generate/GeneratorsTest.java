@@ -412,4 +412,16 @@ class GeneratorsTest {
         assertTrue(any.contains("Français: Le"), any);
         assertThrows(IllegalArgumentException.class, () -> Generators.byName("nope"));
     }
+
+    /** make-task prints the skip reasons; they keep the order they arose in (Map.copyOf's changed per run). */
+    @Test
+    void skipReasonsKeepTheirOrder() {
+        Map<String, Integer> reasons = new java.util.LinkedHashMap<>();
+        for (String reason : List.of("name not one token", "lengths differ", "answer not one token", "too long",
+                "duplicate", "unknown word")) {
+            reasons.put(reason, reasons.size() + 1);
+        }
+        Task task = new Task("t", List.of(new Example(new int[] {1}, new int[] {2}, List.of(new Target(0, 1, null)))));
+        assertEquals(List.copyOf(reasons.keySet()), List.copyOf(new Generated(task, reasons).skipped().keySet()));
+    }
 }
