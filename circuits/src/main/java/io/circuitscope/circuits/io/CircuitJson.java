@@ -46,9 +46,9 @@ import java.util.Set;
  * }
  * </pre>
  * The {@code nodes}/{@code edges} keys follow EAP-IG's Graph.to_json so the file loads in Python
- * tools. Scores estimate m(patched) - m(clean); null means not scored. Writes are atomic. In a
- * position-aware circuit nodes stay whole (a node's score sums its edges over all positions) and
- * edge names end in {@code @position}.
+ * tools. Scores estimate m(patched) - m(clean), finite numbers only; null means not scored. Writes are
+ * atomic. In a position-aware circuit nodes stay whole (a node's score sums its edges over all positions)
+ * and edge names end in {@code @position}.
  */
 public final class CircuitJson {
     public static final String SCHEMA = "circuitscope.circuit/1";
@@ -87,30 +87,45 @@ public final class CircuitJson {
         double[] nodeImportance = c.scores().nodeImportances();
         Set<Node> inGraph = c.nodes();
         ObjectNode nodes = root.putObject("nodes");
+        ObjectNode edges = root.putObject("edges");
+        // edges first: an infinite edge score is named as such, not as the sum it makes of its node's score
+        for (Edge e : g.edges()) {
+            ObjectNode o = edges.putObject(e.name());
+            putScore(o, finite(file, "edge '" + e.name() + "'", "score", c.scores().get(e.index())));
+            if (c.scores().hasOwnImportance() && !Double.isNaN(c.scores().get(e.index()))) {
+                o.put("importance", finite(file, "edge '" + e.name() + "'", "importance", c.scores().importance(e.index())));
+            }
+            o.put("in_graph", c.contains(e.index()));
+        }
         for (Node n : g.nodes()) {
             ObjectNode o = nodes.putObject(n.name());
             if (n.isSource()) {
-                putScore(o, nodeScores[n.sourceIndex()]);
+                putScore(o, finite(file, "node '" + n.name() + "' (the sum of its out-edges' scores)", "score",
+                        nodeScores[n.sourceIndex()]));
                 if (c.scores().hasOwnNodeImportance()) {
-                    o.put("importance", nodeImportance[n.sourceIndex()]);
+                    o.put("importance", finite(file, "node '" + n.name() + "'", "importance",
+                            nodeImportance[n.sourceIndex()]));
                 }
             } else {
                 o.putNull("score");
             }
             o.put("in_graph", inGraph.contains(n));
         }
-        ObjectNode edges = root.putObject("edges");
-        for (Edge e : g.edges()) {
-            ObjectNode o = edges.putObject(e.name());
-            putScore(o, c.scores().get(e.index()));
-            if (c.scores().hasOwnImportance() && !Double.isNaN(c.scores().get(e.index()))) {
-                o.put("importance", c.scores().importance(e.index()));
-            }
-            o.put("in_graph", c.contains(e.index()));
-        }
         doc.extra().forEach(root::set);
         // Large graphs (GPT-2 small has 32,491 edges) are written without indentation to stay small.
         AtomicFile.write(file, tmp -> (g.nEdges() > 2000 ? COMPACT : JSON).writeValue(tmp.toFile(), root));
+    }
+
+    /**
+     * {@code value}, refused when infinite (NaN, no score, has its own form): Jackson would write the string
+     * "Infinity", which EAP-IG's Graph.from_json would put into a float tensor and this reader could not take back.
+     */
+    private static double finite(Path file, String owner, String field, double value) {
+        if (Double.isInfinite(value)) {
+            throw new CircuitFileException(file + ": cannot write " + owner + ": its " + field + " is " + value
+                    + ", and circuit.json holds finite numbers only (JSON has no infinity)");
+        }
+        return value;
     }
 
     /**
@@ -313,6 +328,10 @@ public final class CircuitJson {
             }
             if (scored != null && !scored.asBoolean()) {
                 s = null; // written as 0.0 for EAP-IG's sake; not a score
+            }
+            if (s != null && !s.isNull() && !s.isNumber()) { // a string, even "7.5" or "Infinity", was read as no score
+                throw new CircuitFileException(file + ": field 'edges." + name + ".score' must be a number or null, got "
+                        + s + " (" + s.getNodeType().name().toLowerCase(java.util.Locale.ROOT) + ")");
             }
             if (s != null && s.isNumber()) {
                 if (Double.isInfinite(s.asDouble())) {

@@ -149,6 +149,48 @@ class CircuitJsonTest {
         assertTrue(e.getMessage().contains("@") && e.getMessage().contains("no 'positions' field"), e.getMessage());
     }
 
+    /**
+     * An infinite score was written as the JSON string "Infinity" (EAP-IG's from_json would put a string into a
+     * tensor, and this reader took it back as no score); now the write is refused, naming the edge, and no file is left.
+     */
+    @Test
+    void anInfiniteScoreIsRefusedAtWriteNamingTheEdge() {
+        double[] scores = new double[graph.nEdges()];
+        scores[graph.edge("a1.h0->logits").index()] = Double.NEGATIVE_INFINITY;
+        Circuit c = Circuit.ofEdgeNames(graph, List.of("a1.h0->logits")).withScores(new EdgeScores(graph, scores));
+        Path file = dir.resolve("infinite.json");
+        CircuitFileException e = assertThrows(CircuitFileException.class, () -> CircuitJson.write(file,
+                new CircuitDocument(c, Map.of("n_layers", 2), Map.of("name", "t"), Map.of("key", "eap"), Map.of(), Map.of())));
+        assertEquals(file + ": cannot write edge 'a1.h0->logits': its score is -Infinity, and circuit.json holds finite "
+                + "numbers only (JSON has no infinity)", e.getMessage());
+        assertTrue(Files.notExists(file));
+    }
+
+    /** A score that is neither a number nor null (a string, even "7.5") was read silently as no score. */
+    @Test
+    void aScoreThatIsNeitherANumberNorNullIsRefusedNamingFileEdgeAndValue() throws Exception {
+        Path file = dir.resolve("strings.json");
+        Circuit c = Circuit.ofEdgeNames(graph, List.of("a1.h0->logits")).withScores(new EdgeScores(graph,
+                new double[graph.nEdges()]));
+        CircuitJson.write(file, new CircuitDocument(c, Map.of("n_layers", 2), Map.of("name", "t"), Map.of("key", "eap"),
+                Map.of(), Map.of()));
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode root = (ObjectNode) json.readTree(file.toFile());
+        ObjectNode edge = (ObjectNode) root.get("edges").get("a1.h0->logits");
+        for (String value : List.of("\"Infinity\"", "\"7.5\"", "true", "[1.0]")) {
+            edge.set("score", json.readTree(value));
+            edge.put("importance", 6.17); // named as the score's fault, not as an importance "without a score"
+            json.writeValue(file.toFile(), root);
+            CircuitFileException e = assertThrows(CircuitFileException.class, () -> CircuitJson.read(file, graph));
+            assertTrue(e.getMessage().startsWith(file + ": field 'edges.a1.h0->logits.score' must be a number or null, "
+                    + "got " + value), e.getMessage());
+        }
+        edge.putNull("score");
+        edge.remove("importance");
+        json.writeValue(file.toFile(), root);
+        assertTrue(Double.isNaN(CircuitJson.read(file, graph).circuit().scores().get(graph.edge("a1.h0->logits").index())));
+    }
+
     @Test
     void malformedOrOlderFilesGiveClearErrors() throws Exception {
         Path f = dir.resolve("c.json");
