@@ -36,7 +36,9 @@ final class RenderCommand implements Callable<Integer> {
     boolean collapseLayers;
 
     @Option(names = "--collapse-above", defaultValue = "" + CircuitDiagram.Options.DEFAULT_COLLAPSE_ABOVE, paramLabel = "N",
-            description = "Collapse by layer automatically above N nodes (default: ${DEFAULT-VALUE}).")
+            description = "Collapse by layer automatically above N nodes (default: ${DEFAULT-VALUE}), and always above "
+                    + CircuitDiagram.Options.DEFAULT_COLLAPSE_ABOVE_EDGES + " edges to draw, more than the bundled Graphviz "
+                    + "engine can lay out in its memory.")
     int collapseAbove;
 
     @Option(names = "--top-edges", defaultValue = "30", paramLabel = "N",

@@ -121,7 +121,7 @@ public final class GraphvizRenderer {
         try {
             return Graphviz.fromString(dot).render(Format.SVG).toString();
         } catch (RuntimeException e) {
-            throw new IllegalStateException("Graphviz could not render the diagram: " + message(e), e);
+            throw failure("the diagram", e);
         }
     }
 
@@ -130,8 +130,26 @@ public final class GraphvizRenderer {
         try {
             Graphviz.fromString(dot).scale(1.5).render(Format.PNG).toFile(file.toFile());
         } catch (RuntimeException e) {
-            throw new IllegalStateException("Graphviz could not render " + file + ": " + message(e), e);
+            throw failure("the diagram", e); // not the file's name: it is a temporary one
         }
+    }
+
+    /**
+     * The engine's failure in plain words. The bundled engine has a fixed 16 MB heap; a diagram too large for it
+     * ends in Emscripten's abort("Cannot enlarge memory arrays...") or, for larger ones still, in no message at all.
+     */
+    static DrawingException failure(String what, RuntimeException e) {
+        String reason = message(e);
+        if ("js".equals(engine()) && tooLargeForTheBundledEngine(reason)) {
+            return new DrawingException("Graphviz could not render " + what + ": the bundled Graphviz engine ran out of its "
+                    + "16 MB of memory", true, e);
+        }
+        return new DrawingException("Graphviz could not render " + what + ": " + reason, false, e);
+    }
+
+    static boolean tooLargeForTheBundledEngine(String reason) {
+        return reason.isBlank() || reason.equals("null") || reason.contains("Cannot enlarge memory")
+                || reason.contains("Maximum call stack size exceeded");
     }
 
     private static String message(Throwable e) {

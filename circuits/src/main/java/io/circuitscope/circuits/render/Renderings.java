@@ -29,18 +29,32 @@ public final class Renderings {
             throw new IllegalArgumentException("unknown format '" + format + "' (" + String.join(", ", FORMATS) + ")");
         }
         CircuitDiagram.Diagram d = CircuitDiagram.of(doc, diagram);
-        AtomicFile.write(target, tmp -> {
-            switch (format) {
-                case "dot" -> Files.writeString(tmp, d.dot(), StandardCharsets.UTF_8);
-                case "svg" -> Files.writeString(tmp, GraphvizRenderer.svg(d.dot()), StandardCharsets.UTF_8);
-                case "png" -> GraphvizRenderer.png(d.dot(), tmp);
-                default -> {
-                    JsonNode software = CircuitJson.readRaw(circuitFile).path("software").path("version");
-                    Files.writeString(tmp, HtmlReport.render(doc, new HtmlReport.Options(diagram, topEdges,
-                            software.isTextual() ? software.asText() : null, circuitFile.toString())), StandardCharsets.UTF_8);
+        try {
+            AtomicFile.write(target, tmp -> {
+                switch (format) {
+                    case "dot" -> Files.writeString(tmp, d.dot(), StandardCharsets.UTF_8);
+                    case "svg" -> Files.writeString(tmp, GraphvizRenderer.svg(d.dot()), StandardCharsets.UTF_8);
+                    case "png" -> GraphvizRenderer.png(d.dot(), tmp);
+                    default -> {
+                        JsonNode software = CircuitJson.readRaw(circuitFile).path("software").path("version");
+                        Files.writeString(tmp, HtmlReport.render(doc, new HtmlReport.Options(diagram, topEdges,
+                                software.isTextual() ? software.asText() : null, circuitFile.toString())),
+                                StandardCharsets.UTF_8);
+                    }
                 }
-            }
-        });
+            });
+        } catch (DrawingException e) {
+            throw e.tooLarge() ? new DrawingException(e.getMessage() + tooLargeAdvice(d), true, e) : e;
+        }
         return d;
+    }
+
+    /** What draws a diagram too large for the bundled engine: fewer nodes, or Graphviz's own dot command. */
+    static String tooLargeAdvice(CircuitDiagram.Diagram d) {
+        String size = " drawing " + d.nodeCount() + " nodes and " + d.edgeCount() + " edges";
+        String systemDot = "install Graphviz: its dot command, when on the PATH, draws instead of the bundled engine";
+        return d.collapsed() ? size + " (collapsed by layer); " + systemDot
+                : size + "; draw the heads of each layer as one node (render --collapse-layers, or --collapse-above below "
+                        + d.circuitNodes() + "), or " + systemDot;
     }
 }

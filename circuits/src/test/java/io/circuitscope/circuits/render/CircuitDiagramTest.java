@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.circuitscope.circuits.io.CircuitDocument;
 import io.circuitscope.core.graph.Circuit;
+import io.circuitscope.core.graph.ComputationGraph;
+import io.circuitscope.core.model.ModelConfig;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -103,6 +105,29 @@ class CircuitDiagramTest {
         assertTrue(d.note().contains("20 nodes is more than 12"), d.note());
         assertTrue(d.dot().contains(d.note()), "the note is in the diagram's title");
         assertFalse(CircuitDiagram.of(doc, new CircuitDiagram.Options(false, 20, null)).collapsed());
+    }
+
+    /**
+     * A dense circuit of few nodes was drawn whole: 80 nodes of GPT-2 small with 2,764 edges to draw overflowed the
+     * bundled Graphviz engine's 16 MB. Edges between the same two nodes (q, k, v) count once.
+     */
+    @Test
+    void circuitsWithMoreEdgesToDrawThanTheLimitCollapseWithANote() {
+        ComputationGraph g = ComputationGraph.of(ModelConfig.builder("gpt2").setSizes(48, 6, 8, 32, 50, 16).build());
+        Circuit full = Circuit.full(g);
+        long pairs = full.edges().stream().map(e -> e.source().name() + ">" + e.destination().node().name()).distinct()
+                .count();
+        assertTrue(full.nodes().size() <= CircuitDiagram.Options.DEFAULT_COLLAPSE_ABOVE, "few nodes: " + full.nodes().size());
+        assertTrue(pairs > CircuitDiagram.Options.DEFAULT_COLLAPSE_ABOVE_EDGES && pairs < full.edgeCount(), pairs + " pairs");
+        CircuitDiagram.Diagram d = CircuitDiagram.of(full, Roles.none(), CircuitDiagram.Options.defaults());
+        assertTrue(d.collapsed());
+        assertEquals("collapsed by layer: " + pairs + " edges to draw is more than "
+                + CircuitDiagram.Options.DEFAULT_COLLAPSE_ABOVE_EDGES + "; the heads of each layer are one node", d.note());
+        assertEquals(6 * 2 + 2, d.nodeCount());
+        CircuitDiagram.Diagram whole = CircuitDiagram.of(full, Roles.none(),
+                new CircuitDiagram.Options(false, CircuitDiagram.Options.DEFAULT_COLLAPSE_ABOVE, (int) pairs, null));
+        assertFalse(whole.collapsed());
+        assertEquals(pairs, whole.edgeCount());
     }
 
     /**

@@ -40,6 +40,36 @@ class GraphvizRendererTest {
         assertEquals(java.util.Optional.empty(), GraphvizRenderer.workingDot(null));
     }
 
+    /**
+     * A diagram too large for the bundled engine failed with its Emscripten abort text (or, larger, an empty
+     * message); now the error says the engine ran out of memory, and Renderings adds what draws it instead.
+     */
+    @Test
+    void aDiagramTooLargeForTheBundledEngineSaysSoAndWhatDrawsIt() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(GraphvizRenderer.engine().equals("js"), "the bundled engine renders");
+        String dot = "digraph g { a [label=\"" + "x".repeat(20_000_000) + "\"]; }"; // more than its 16 MB hold
+        DrawingException e = org.junit.jupiter.api.Assertions.assertThrows(DrawingException.class,
+                () -> GraphvizRenderer.svg(dot));
+        assertTrue(e.tooLarge());
+        assertEquals("Graphviz could not render the diagram: the bundled Graphviz engine ran out of its 16 MB of memory",
+                e.getMessage());
+        assertTrue(GraphvizRenderer.tooLargeForTheBundledEngine(""), "the engine's empty message for larger ones still");
+        assertTrue(!GraphvizRenderer.tooLargeForTheBundledEngine("syntax error in line 1 near 'x'"));
+        // still a working engine afterwards
+        assertTrue(GraphvizRenderer.svg("digraph g { a -> b; }").contains("<svg"));
+    }
+
+    @Test
+    void theAdviceFitsTheDiagram() {
+        CircuitDiagram.Diagram whole = new CircuitDiagram.Diagram("", 80, 2764, 80, false, null);
+        assertEquals(" drawing 80 nodes and 2764 edges; draw the heads of each layer as one node (render "
+                + "--collapse-layers, or --collapse-above below 80), or install Graphviz: its dot command, when on the "
+                + "PATH, draws instead of the bundled engine", Renderings.tooLargeAdvice(whole));
+        CircuitDiagram.Diagram collapsed = new CircuitDiagram.Diagram("", 50, 1225, 5000, true, "collapsed");
+        assertEquals(" drawing 50 nodes and 1225 edges (collapsed by layer); install Graphviz: its dot command, when on "
+                + "the PATH, draws instead of the bundled engine", Renderings.tooLargeAdvice(collapsed));
+    }
+
     private static Path script(Path folder, String body) throws Exception {
         Files.createDirectories(folder);
         Path dot = folder.resolve("dot");
