@@ -5,8 +5,6 @@ import io.circuitscope.circuits.io.CircuitJson;
 import io.circuitscope.circuits.run.DiscoverySettings;
 import io.circuitscope.circuits.run.Methods;
 import io.circuitscope.circuits.run.ValidationSections;
-import io.circuitscope.circuits.render.CircuitDiagram;
-import io.circuitscope.circuits.render.Renderings;
 import io.circuitscope.core.Decimals;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.circuitscope.core.graph.Circuit;
@@ -168,12 +166,7 @@ final class DiscoverCommand implements Callable<Integer> {
             CircuitJson.write(file, doc);
             stdout.printf(Locale.ROOT, "  wrote %s%n", file);
             if (!noRender) {
-                for (String format : Renderings.FORMATS) {
-                    Path target = Renderings.defaultTarget(file, format);
-                    Renderings.write(file, doc, format, target, CircuitDiagram.Options.defaults(), 30);
-                }
-                stdout.printf(Locale.ROOT, "  wrote %s, circuit.svg, circuit.png, circuit.dot and task.jsonl in %s%n",
-                        dir.resolve("report.html").getFileName(), dir);
+                RunDrawings.write(file, doc, stdout, spec.commandLine().getErr());
             }
             stdout.flush();
         }
