@@ -1,5 +1,6 @@
 package io.circuitscope.validation;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -102,25 +103,83 @@ class CircuitValidatorTest {
         assertTrue(full.nonMinimal().size() < full.components().size());
     }
 
-    @Test
-    void faithfulnessCurveEndsAtOneAndCmdIsSmallForTheExactRanking() {
-        double[] exact = new double[task.graph().nEdges()];
+    /** Exact per-edge scores: m(edge alone patched) - m(clean), the convention of {@link EdgeScores}. */
+    private static double[] exactScores() {
+        int n = task.graph().nEdges();
         List<boolean[]> masks = new ArrayList<>();
-        for (int e = 0; e < exact.length; e++) {
-            boolean[] m = new boolean[exact.length];
+        for (int e = 0; e < n; e++) {
+            boolean[] m = new boolean[n];
             java.util.Arrays.fill(m, true);
             m[e] = false;
             masks.add(m);
         }
         double[] values = task.evaluateKeep(masks);
-        for (int e = 0; e < exact.length; e++) {
+        double[] exact = new double[n];
+        for (int e = 0; e < n; e++) {
             exact[e] = values[e] - task.cleanValue();
         }
+        return exact;
+    }
+
+    /** Edge indices sorted by {@code key} descending, ties by index: written here, not taken from EdgeScores. */
+    private static int[] rankBy(double[] scores, java.util.function.DoubleUnaryOperator key) {
+        return java.util.stream.IntStream.range(0, scores.length).boxed()
+                .sorted(java.util.Comparator.<Integer>comparingDouble(i -> -key.applyAsDouble(scores[i]))
+                        .thenComparingInt(i -> i))
+                .mapToInt(Integer::intValue).toArray();
+    }
+
+    /** (m - m(empty)) / (m(full) - m(empty)) of the top (int)(k * n) edges of {@code ranking}, for each k. */
+    private static double[] faithfulnessOfTopK(int[] ranking, double[] fractions) {
+        double[] f = new double[fractions.length];
+        for (int k = 0; k < fractions.length; k++) {
+            boolean[] keep = new boolean[ranking.length];
+            for (int i = 0; i < (int) (fractions[k] * ranking.length); i++) {
+                keep[ranking[i]] = true;
+            }
+            f[k] = (task.evaluateKeep(keep) - task.corruptedValue()) / (task.cleanValue() - task.corruptedValue());
+        }
+        return f;
+    }
+
+    private static double trapezoidArea(double[] x, double[] y) {
+        double area = 0;
+        for (int k = 1; k < x.length; k++) {
+            area += (x[k] - x[k - 1]) * (y[k] + y[k - 1]) / 2;
+        }
+        return area;
+    }
+
+    /**
+     * The curve recomputed here from its definition (MIB, prior-work 2f): CPR is the area under
+     * faithfulness with edges ranked by signed contribution (logit difference: higher is better, so the
+     * most negative score m(patched) - m(clean) first), CMD the area under |1 - f| ranked by |score|.
+     */
+    @Test
+    void faithfulnessCurveIsMibsCprAndCmdAndTheExactRankingBeatsItsReverse() {
+        double[] exact = exactScores();
+        double[] mibGrid = {0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0};
         FaithfulnessCurve curve = FaithfulnessCurve.of(task, new EdgeScores(task.graph(), exact));
-        assertEquals(1.0, curve.absoluteFaithfulness()[curve.fractions().length - 1], 1e-5);
-        assertEquals(1.0, curve.signedFaithfulness()[curve.fractions().length - 1], 1e-5);
-        System.out.printf("CPR %.3f CMD %.3f%n", curve.cpr(), curve.cmd());
-        assertTrue(curve.cmd() >= 0 && Double.isFinite(curve.cpr()));
+        assertArrayEquals(mibGrid, curve.fractions(), 0);
+
+        double[] signedF = faithfulnessOfTopK(rankBy(exact, s -> -s), mibGrid);
+        double[] absF = faithfulnessOfTopK(rankBy(exact, Math::abs), mibGrid);
+        double[] absGap = java.util.Arrays.stream(absF).map(f -> Math.abs(1 - f)).toArray();
+        assertArrayEquals(signedF, curve.signedFaithfulness(), 1e-5);
+        assertArrayEquals(absF, curve.absoluteFaithfulness(), 1e-5);
+        assertEquals(1.0, signedF[mibGrid.length - 1], 1e-5);
+        assertEquals(trapezoidArea(mibGrid, signedF), curve.cpr(), 1e-6);
+        assertEquals(trapezoidArea(mibGrid, absGap), curve.cmd(), 1e-6);
+
+        // The exact ranking read backwards (least important edge first) must recover the behaviour later.
+        int[] exactOrder = rankBy(exact, Math::abs);
+        double[] reversed = new double[exact.length];
+        for (int r = 0; r < exactOrder.length; r++) {
+            reversed[exactOrder[r]] = r + 1;
+        }
+        FaithfulnessCurve backwards = FaithfulnessCurve.of(task, new EdgeScores(task.graph(), reversed));
+        System.out.printf("CPR %.3f CMD %.3f; reversed ranking CMD %.3f%n", curve.cpr(), curve.cmd(), backwards.cmd());
+        assertTrue(curve.cmd() < backwards.cmd(), curve.cmd() + " vs reversed " + backwards.cmd());
     }
 
     /** MIB truncates: on GPT-2 small's 32,491 edges its smallest circuits hold 32, 64 and 162 edges, not 65 or 16,246. */
