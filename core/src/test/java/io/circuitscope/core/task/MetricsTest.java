@@ -2,6 +2,7 @@ package io.circuitscope.core.task;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -40,11 +41,22 @@ class MetricsTest {
                     assertEquals(l[c] - lse, lp[i], 1e-5);
                 }
             }
+            // variant 0 plays the clean run, variant 1 the patched one
             NDArray cleanLogProbs = Metric.atTargets(logits, batch).get(0).logSoftmax(-1);
-            float[] kl = Metrics.KL.perVariant(logits, batch, cleanLogProbs).toFloatArray();
-            assertEquals(0f, kl[0], 1e-6f);
-            assertEquals(true, kl[1] > 0f);
-            assertArrayEquals(new long[] {2}, Metrics.KL.perVariant(logits, batch, cleanLogProbs).getShape().getShape());
+            float[] kl = Metrics.KL.perTarget(logits, batch, cleanLogProbs).toFloatArray();
+            double patchedMean = 0;
+            for (int t = 0; t < batch.targets(); t++) {
+                double[] clean = logitsAt(raw, batch, 0, t);
+                double[] patched = logitsAt(raw, batch, 1, t);
+                double forward = klDivergence(clean, patched);
+                // the case must tell the directions apart, or it cannot catch KL(patched || clean)
+                assertTrue(Math.abs(forward - klDivergence(patched, clean)) > 0.05, "target " + t);
+                assertEquals(0, kl[t], 1e-6, "KL(clean || clean), target " + t);
+                assertEquals(forward, kl[batch.targets() + t], 1e-5, "KL(clean || patched), target " + t);
+                patchedMean += forward / batch.targets();
+            }
+            float[] perVariant = Metrics.KL.perVariant(logits, batch, cleanLogProbs).toFloatArray();
+            assertArrayEquals(new float[] {0, (float) patchedMean}, perVariant, 1e-5f);
         }
     }
 
@@ -164,6 +176,23 @@ class MetricsTest {
                 assertEquals(java.util.Arrays.stream(l).filter(x -> x > best).count() + 1, rank[i], 0f);
             }
         }
+    }
+
+    /** KL(p || q) = sum p (log p - log q) of the softmaxes of two logit rows, in double precision. */
+    private static double klDivergence(double[] pLogits, double[] qLogits) {
+        double[] logP = logSoftmax(pLogits);
+        double[] logQ = logSoftmax(qLogits);
+        double kl = 0;
+        for (int v = 0; v < logP.length; v++) {
+            kl += Math.exp(logP[v]) * (logP[v] - logQ[v]);
+        }
+        return kl;
+    }
+
+    private static double[] logSoftmax(double[] logits) {
+        double max = java.util.Arrays.stream(logits).max().getAsDouble();
+        double lse = max + Math.log(java.util.Arrays.stream(logits).map(x -> Math.exp(x - max)).sum());
+        return java.util.Arrays.stream(logits).map(x -> x - lse).toArray();
     }
 
     private static float[] randomLogits(long seed) {
