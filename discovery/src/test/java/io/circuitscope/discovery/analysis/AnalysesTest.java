@@ -402,15 +402,50 @@ class AnalysesTest {
         assertEquals(5, ind.queries(), "queries 5..9 have an earlier copy whose successor comes before them");
     }
 
+    /**
+     * On planted:induction the scores find the planted heads: a0.h0 attends to the previous token (score 30
+     * on key p - 1), a1.h0 to the token after the earlier copy; the distractors' random QK does neither.
+     */
     @Test
-    void headScoresOnAModelRunAndCorruptionNoiseIsDeterministic() {
+    void headScoresFindThePlantedPreviousTokenAndInductionHeads() {
+        io.circuitscope.core.planted.PlantedModel planted = io.circuitscope.core.planted.PlantedModels.byName("induction");
+        try (HookedTransformer model = planted.build()) {
+            Task t = planted.task(0, 8);
+            double[][] previous = HeadScores.compute(model, t, HeadScores.Kind.PREVIOUS_TOKEN);
+            double[][] induction = HeadScores.compute(model, t, HeadScores.Kind.INDUCTION);
+            assertTrue(previous[0][0] > 0.99, "a0.h0 previous-token score " + previous[0][0]);
+            assertTrue(induction[1][0] > 0.99, "a1.h0 induction score " + induction[1][0]);
+            for (int l = 0; l < 2; l++) {
+                for (int h = 0; h < 4; h++) {
+                    if (l != 0 || h != 0) {
+                        assertTrue(previous[l][h] < 0.5, "a" + l + ".h" + h + " previous-token score " + previous[l][h]);
+                    }
+                    if (l != 1 || h != 0) {
+                        assertTrue(induction[l][h] < 0.5, "a" + l + ".h" + h + " induction score " + induction[l][h]);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void headScoresAreEachLayersOwnPatternScoredAndCorruptionNoiseIsDeterministic() {
         try (LoadedModel loaded = model(); NDManager run = loaded.model().newRunManager()) {
             Task t = new io.circuitscope.core.task.generate.InductionGenerator(5, 0, 1, true).generate(null, 41, 4, 1).task();
             double[][] s = HeadScores.compute(loaded.model(), t, HeadScores.Kind.INDUCTION);
             assertEquals(3, s.length);
-            for (double[] row : s) {
-                for (double v : row) {
-                    assertTrue(v >= 0 && v <= 1 + 1e-6);
+            // one batch, so each layer's score is that layer's own cached pattern scored by hand
+            Batch only = t.batches(32).get(0);
+            assertEquals(1, t.batches(32).size());
+            try (ActivationCache cache = ActivationCache.of(run, Set.of(HookName.of(HookSite.PATTERN, 0),
+                    HookName.of(HookSite.PATTERN, 1), HookName.of(HookSite.PATTERN, 2)))) {
+                loaded.model().forward(run, only.clean(), Hooks.caching(cache));
+                for (int l = 0; l < 3; l++) {
+                    HeadScores.Score own = HeadScores.score(HeadScores.Kind.INDUCTION,
+                            cache.get(HookSite.PATTERN, l).toFloatArray(), only.size(), 3, only.length(), only.clean());
+                    for (int h = 0; h < 3; h++) {
+                        assertEquals(own.mean(h), s[l][h], 1e-9, "layer " + l + " head " + h);
+                    }
                 }
             }
             Batch b = task(CLEAN, CORRUPT).batches(8).get(0);
