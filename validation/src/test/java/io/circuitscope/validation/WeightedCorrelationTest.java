@@ -12,14 +12,30 @@ import org.apache.commons.math3.stat.correlation.PearsonsCorrelation;
 import org.apache.commons.math3.stat.correlation.SpearmansCorrelation;
 
 class WeightedCorrelationTest {
-    /** Data with ties (values rounded to a few levels) and both signs of zero. */
+    /**
+     * Data with ties (values rounded to a few levels) and both signs of zero; one draw in eight is constant,
+     * so that undefined (NaN) correlations are compared too.
+     */
     static double[] data(Random r, int n) {
         double[] v = new double[n];
+        boolean constant = r.nextInt(8) == 0;
         for (int i = 0; i < n; i++) {
+            if (constant) {
+                v[i] = r.nextBoolean() ? 0.0 : -0.0;
+                continue;
+            }
             v[i] = r.nextInt(3) == 0 ? Math.round(r.nextGaussian() * 2) / 2.0 : r.nextGaussian();
             v[i] = v[i] == 0 && r.nextBoolean() ? -0.0 : v[i];
         }
         return v;
+    }
+
+    /** Undefined (NaN) exactly where the reference is, and equal to it elsewhere. */
+    static void assertSameCorrelation(double expected, double actual, String what) {
+        assertEquals(Double.isNaN(expected), Double.isNaN(actual), what + ": expected " + expected + ", got " + actual);
+        if (!Double.isNaN(expected)) {
+            assertEquals(expected, actual, 1e-9, what);
+        }
     }
 
     /** With unit weights, the usual Pearson and (tie-averaged) Spearman correlations. */
@@ -38,12 +54,8 @@ class WeightedCorrelationTest {
             ys[i] += 0.0;
         }
         double spearman = new SpearmansCorrelation().correlation(xs, ys);
-        if (!Double.isNaN(pearson)) {
-            assertEquals(pearson, WeightedCorrelation.pearson(x, y, w), 1e-9);
-        }
-        if (!Double.isNaN(spearman)) {
-            assertEquals(spearman, WeightedCorrelation.spearman(x, y, w), 1e-9);
-        }
+        assertSameCorrelation(pearson, WeightedCorrelation.pearson(x, y, w), "pearson");
+        assertSameCorrelation(spearman, WeightedCorrelation.spearman(x, y, w), "spearman");
     }
 
     /** An integer weight w counts as w copies of the observation. */
@@ -71,12 +83,8 @@ class WeightedCorrelationTest {
         }
         double pearson = WeightedCorrelation.pearson(xr, yr, ones);
         double spearman = WeightedCorrelation.spearman(xr, yr, ones);
-        if (!Double.isNaN(pearson)) {
-            assertEquals(pearson, WeightedCorrelation.pearson(x, y, w), 1e-9);
-        }
-        if (!Double.isNaN(spearman)) {
-            assertEquals(spearman, WeightedCorrelation.spearman(x, y, w), 1e-9);
-        }
+        assertSameCorrelation(pearson, WeightedCorrelation.pearson(x, y, w), "pearson");
+        assertSameCorrelation(spearman, WeightedCorrelation.spearman(x, y, w), "spearman");
     }
 
     /** A constant side has no correlation: NaN, which the bootstrap drops, not a round-off value it would count. */
