@@ -28,8 +28,11 @@ class ScorersAndAcdcTest {
                 TinyCheckpoint.llamaFamily("gemma2", gemmaSeed, 2, 2, 1, 4, 8, 16, 23, 8, true, false));
     }
 
+    /** Also Llama with grouped keys (4 query heads on 2 key heads) and NeoX rotating a quarter of each head. */
     static java.util.stream.Stream<TinyCheckpoint> slopeModels() {
-        return gpt2AndGemma2(19, 20);
+        return java.util.stream.Stream.concat(gpt2AndGemma2(19, 20), java.util.stream.Stream.of(
+                TinyCheckpoint.llamaFamily("llama", 21, 2, 4, 2, 4, 8, 16, 23, 8, false, false),
+                TinyCheckpoint.gptNeox(22, 2, 2, 8, 23, 8, 0.25, true)));
     }
 
     static java.util.stream.Stream<TinyCheckpoint> acdcModels() {
@@ -87,18 +90,30 @@ class ScorersAndAcdcTest {
             try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(loaded.model()), task, Metrics.LOGIT_DIFF,
                     Ablation.RESAMPLE, 8)) {
                 EdgeScores eap = new Eap().score(tp, Progress.NONE);
-                int edge = eap.ranking()[0];
-                int s = tp.graph().edges().get(edge).source().sourceIndex();
-                int d = tp.graph().edges().get(edge).destination().index();
+                // the most important edge into each kind of input: query, key (shared by a GQA group; rotary),
+                // value, and MLP or logits
+                int[] edges = java.util.Arrays.stream(io.circuitscope.core.graph.Port.values())
+                        .mapToInt(port -> java.util.Arrays.stream(eap.ranking())
+                                .filter(e -> tp.graph().edges().get(e).destination().port() == port)
+                                .findFirst().orElseThrow())
+                        .toArray();
                 float eps = 1e-2f;
                 // a central difference, with the coefficient a little past 1 as well: free of the curvature term
                 double[] moved = tp.evaluate(run -> {
-                    ai.djl.ndarray.NDArray c = tp.patcher().allKept(run, 2);
-                    c.set(new ai.djl.ndarray.index.NDIndex("0, {}, {}", s, d), 1f - eps);
-                    c.set(new ai.djl.ndarray.index.NDIndex("1, {}, {}", s, d), 1f + eps);
+                    ai.djl.ndarray.NDArray c = tp.patcher().allKept(run, 2 * edges.length);
+                    for (int i = 0; i < edges.length; i++) {
+                        int s = tp.graph().edges().get(edges[i]).source().sourceIndex();
+                        int d = tp.graph().edges().get(edges[i]).destination().index();
+                        c.set(new ai.djl.ndarray.index.NDIndex("{}, {}, {}", 2 * i, s, d), 1f - eps);
+                        c.set(new ai.djl.ndarray.index.NDIndex("{}, {}, {}", 2 * i + 1, s, d), 1f + eps);
+                    }
                     return c;
                 });
-                assertEquals(eap.get(edge), (moved[0] - moved[1]) / (2 * eps), 0.02 * Math.abs(eap.get(edge)) + 1e-3);
+                for (int i = 0; i < edges.length; i++) {
+                    double score = eap.get(edges[i]);
+                    assertEquals(score, (moved[2 * i] - moved[2 * i + 1]) / (2 * eps), 0.02 * Math.abs(score) + 1e-3,
+                            tp.graph().edges().get(edges[i]).name());
+                }
             }
         }
     }
