@@ -28,6 +28,7 @@ import io.circuitscope.core.task.Metrics;
 import io.circuitscope.core.task.Target;
 import io.circuitscope.core.testing.TestModels;
 import io.circuitscope.core.testing.TinyCheckpoint;
+import io.circuitscope.core.testing.TinyFamilies;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -44,17 +45,10 @@ class EdgePatcherTest {
     static final int[][] CORRUPT = {{4, 6, 10, 13, 21, 17}, {3, 25, 33, 14, 5, 1}};
 
     static Stream<TinyCheckpoint> families() {
-        return Stream.of(
-                TinyCheckpoint.gpt2(42, 2, 3, 4, 41, 16, false),
-                TinyCheckpoint.llamaFamily("llama", 7, 2, 4, 2, 4, 12, 20, 41, 16, false, false),
-                TinyCheckpoint.llamaFamily("qwen2", 8, 2, 4, 1, 4, 16, 24, 41, 16, true, false),
-                TinyCheckpoint.gptNeox(9, 2, 2, 8, 41, 16, 0.25, true),
-                GEMMA2,
-                TinyCheckpoint.gemma3(11, 2, 4, 2, 4, 12, 20, 41, 16, 3, 2));
+        return TinyFamilies.all();
     }
 
-    /** Sandwich norms: each layer's head sum is normalised before it joins the residual stream. */
-    static final TinyCheckpoint GEMMA2 = TinyCheckpoint.llamaFamily("gemma2", 10, 2, 4, 2, 4, 12, 20, 41, 16, true, false);
+    static final TinyCheckpoint GEMMA2 = TinyFamilies.GEMMA2;
 
     /** A keep-mask with every edge of {@code g} kept except those named. */
     static boolean[] allKeptBut(ComputationGraph g, String... patched) {
@@ -405,9 +399,10 @@ class EdgePatcherTest {
         return patcher.forward(run, CLEAN, corrupted, c).get(":, -1, 7").sum().getFloat();
     }
 
-    @Test
-    void positionAwareCoefficientsPatchOnlyTheirPosition() {
-        try (LoadedModel loaded = TestModels.tinyGpt2(7); NDManager run = loaded.model().newRunManager()) {
+    @ParameterizedTest
+    @MethodSource("families")
+    void positionAwareCoefficientsPatchOnlyTheirPosition(TinyCheckpoint checkpoint) {
+        try (LoadedModel loaded = TestModels.load(checkpoint); NDManager run = loaded.model().newRunManager()) {
             HookedTransformer model = loaded.model();
             EdgePatcher patcher = new EdgePatcher(model);
             ComputationGraph g = patcher.graph();
@@ -419,20 +414,26 @@ class EdgePatcherTest {
             NDArray zeros = ones.zerosLike();
             assertTrue(maxDiff(patcher.forward(run, CLEAN, corrupted, zeros), model.forward(run, CORRUPT)) < 1e-5f);
 
-            // patching a0.h1 -> a1.h2<v> at position 3 only equals swapping that head's term in that v input there
-            Edge edge = g.edge("a0.h1->a1.h2<v>");
+            // patching a0.h1 -> a1.h1<v> at position 3 only equals shifting that v input there by what swapping in
+            // the corrupted a0.h1 does to layer 0's attention output (its result itself, unless sandwich norms
+            // normalise the head sum)
+            Edge edge = g.edge("a0.h1->a1.h1<v>");
             NDArray c = ones.duplicate();
             c.set(new NDIndex("0, {}, {}, 3", edge.source().sourceIndex(), edge.destination().index()), 0f);
             NDArray viaEdges = patcher.forward(run, CLEAN, corrupted, c);
             HookName result0 = HookName.of(HookSite.RESULT, 0);
-            try (ActivationCache clean = ActivationCache.of(run, Set.of(result0));
-                    ActivationCache corrupt = ActivationCache.of(run, Set.of(result0))) {
+            HookName attnOut0 = HookName.of(HookSite.ATTN_OUT, 0);
+            try (ActivationCache clean = ActivationCache.of(run, Set.of(result0, attnOut0));
+                    ActivationCache corrupt = ActivationCache.of(run, Set.of(result0));
+                    ActivationCache swapped = ActivationCache.of(run, Set.of(attnOut0))) {
                 model.forward(run, CLEAN, Hooks.caching(clean));
                 model.forward(run, CORRUPT, Hooks.caching(corrupt));
-                NDArray shift = corrupt.get(result0).get(":, :, 1, :").sub(clean.get(result0).get(":, :, 1, :"));
+                model.forward(run, CLEAN, Hooks.builder().add(Intervention.replace(result0, Selection.heads(1),
+                        corrupt.get(result0))).cache(swapped).build());
+                NDArray shift = swapped.get(attnOut0).sub(clean.get(attnOut0));
                 NDArray viaHooks = model.forward(run, CLEAN, Hooks.of(Intervention.apply(HookName.of(HookSite.V_INPUT, 1),
-                        Selection.heads(2).atPositions(3), "swap a0.h1 at position 3", x -> x.add(shift.expandDims(2)))));
-                assertTrue(maxDiff(viaEdges, viaHooks) < 1e-5f);
+                        Selection.heads(1).atPositions(3), "swap a0.h1 at position 3", x -> x.add(shift.expandDims(2)))));
+                assertTrue(maxDiff(viaEdges, viaHooks) < 1e-5f, "edge mask vs hooks: " + maxDiff(viaEdges, viaHooks));
                 assertTrue(maxDiff(viaEdges.get(":, 0:3, :"), model.forward(run, CLEAN).get(":, 0:3, :")) < 1e-5f);
                 assertTrue(maxDiff(viaEdges, model.forward(run, CLEAN)) > 1e-4f);
             }

@@ -10,11 +10,16 @@ import ai.djl.ndarray.index.NDIndex;
 import io.circuitscope.core.io.LoadedModel;
 import io.circuitscope.core.model.HookedTransformer;
 import io.circuitscope.core.testing.TestModels;
+import io.circuitscope.core.testing.TinyCheckpoint;
+import io.circuitscope.core.testing.TinyFamilies;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** Identities every hook point must satisfy. */
 class HookIdentitiesTest {
@@ -48,25 +53,38 @@ class HookIdentitiesTest {
         assertThrows(IllegalArgumentException.class, () -> HookName.parse("blocks.1.attn.hook_nothing"));
     }
 
-    @Test
-    void cachingEveryHookDoesNotChangeLogits() {
-        try (NDManager run = model.newRunManager(); ActivationCache cache = ActivationCache.all(run)) {
+    static Stream<TinyCheckpoint> families() {
+        return TinyFamilies.all();
+    }
+
+    @ParameterizedTest
+    @MethodSource("families")
+    void cachingEveryHookDoesNotChangeLogits(TinyCheckpoint checkpoint) {
+        try (LoadedModel loaded = TestModels.load(checkpoint); NDManager run = loaded.model().newRunManager();
+                ActivationCache cache = ActivationCache.all(run)) {
+            HookedTransformer model = loaded.model();
             NDArray plain = model.forward(run, TOKENS);
             NDArray cached = model.forward(run, TOKENS, Hooks.caching(cache));
             assertEquals(0f, maxAbsDiff(plain, cached), 1e-5f);
-            // every site of every layer was recorded, including the optional per-head tensors
+            // every site of every layer was recorded, including the optional per-head tensors; rotary models have
+            // no learned positions to hook, and a block running attention and MLP in parallel has no resid_mid
             int expected = 0;
             for (HookSite site : HookSite.values()) {
-                expected += site.perLayer() ? model.config().nLayers() : 1;
+                boolean absent = site == HookSite.POS_EMBED && !model.config().learnedPositions()
+                        || site == HookSite.RESID_MID && model.config().parallelAttnMlp();
+                expected += absent ? 0 : site.perLayer() ? model.config().nLayers() : 1;
             }
             assertEquals(expected, cache.names().size(), "cached hooks: " + cache.names());
             assertEquals(0f, maxAbsDiff(cached, cache.get(HookName.of(HookSite.LOGITS))), 0f);
         }
     }
 
-    @Test
-    void replacingAnyHookWithItsOwnCachedValueChangesNothing() {
-        try (NDManager run = model.newRunManager(); ActivationCache cache = ActivationCache.all(run)) {
+    @ParameterizedTest
+    @MethodSource("families")
+    void replacingAnyHookWithItsOwnCachedValueChangesNothing(TinyCheckpoint checkpoint) {
+        try (LoadedModel loaded = TestModels.load(checkpoint); NDManager run = loaded.model().newRunManager();
+                ActivationCache cache = ActivationCache.all(run)) {
+            HookedTransformer model = loaded.model();
             NDArray clean = model.forward(run, TOKENS, Hooks.caching(cache));
             for (HookName name : cache.names()) {
                 NDArray patched = model.forward(run, TOKENS,
