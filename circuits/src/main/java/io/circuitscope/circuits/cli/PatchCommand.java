@@ -190,10 +190,10 @@ final class PatchCommand implements Callable<Integer> {
     private void refuseOptionsTheModeIgnores(ActivationPatching.Site site) {
         String problem = null;
         if (receivers != null && edges) {
-            problem = "--receivers (path patching from every head) and --edges (every edge alone) are two modes; "
+            problem = "--receivers (direct-path patching from every head) and --edges (every edge alone) are two modes; "
                     + "give one";
         } else if (receivers != null && byPosition) {
-            problem = "--by-position does not apply to --receivers: path patching patches each sender head at every "
+            problem = "--by-position does not apply to --receivers: direct-path patching patches each sender head at every "
                     + "position at once";
         } else if ((receivers != null || edges) && site != ActivationPatching.Site.HEADS) {
             problem = "--nodes " + nodes + " does not apply to " + (edges ? "--edges (it patches the graph's edges)"

@@ -39,7 +39,7 @@ class PatchModeOptionsTest {
         String[][] cases = {
             {"--by-position does not apply to --receivers", "--receivers", "logits", "--by-position"},
             {"--nodes mlps does not apply to --receivers", "--receivers", "logits", "--nodes", "mlps"},
-            {"--receivers (path patching from every head) and --edges", "--receivers", "logits", "--edges"},
+            {"--receivers (direct-path patching from every head) and --edges", "--receivers", "logits", "--edges"},
             {"--nodes resid does not apply to --edges", "--edges", "--nodes", "resid"},
             {"--edge-filter applies only with --edges", "--edge-filter", "logits"},
         };
