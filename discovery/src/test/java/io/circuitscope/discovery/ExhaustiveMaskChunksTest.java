@@ -3,7 +3,6 @@ package io.circuitscope.discovery;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.djl.ndarray.NDArray;
 import io.circuitscope.core.graph.Ablation;
 import io.circuitscope.core.graph.ComputationGraph;
 import io.circuitscope.core.graph.Edge;
@@ -11,11 +10,11 @@ import io.circuitscope.core.graph.EdgePatcher;
 import io.circuitscope.core.graph.TaskPatcher;
 import io.circuitscope.core.io.LoadedModel;
 import io.circuitscope.core.progress.Progress;
-import io.circuitscope.core.task.Batch;
 import io.circuitscope.core.task.Metric;
 import io.circuitscope.core.task.Metrics;
 import io.circuitscope.core.task.Task;
 import io.circuitscope.core.testing.TestModels;
+import io.circuitscope.core.testing.ObservedLogitDiff;
 import io.circuitscope.core.testing.TinyCheckpoint;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -34,23 +33,7 @@ class ExhaustiveMaskChunksTest {
             Task task = RandomTasks.make(loaded.model(), 8, 6, 5, false);
             AtomicInteger built = new AtomicInteger();
             List<Integer> builtAtEachPass = new ArrayList<>();
-            Metric watching = new Metric() {
-                @Override
-                public String name() {
-                    return "logit-diff";
-                }
-
-                @Override
-                public boolean higherIsBetter() {
-                    return true;
-                }
-
-                @Override
-                public NDArray perTarget(NDArray logits, Batch batch, NDArray cleanLogProbs) {
-                    builtAtEachPass.add(built.get());
-                    return Metrics.LOGIT_DIFF.perTarget(logits, batch, cleanLogProbs);
-                }
-            };
+            Metric watching = new ObservedLogitDiff(logits -> builtAtEachPass.add(built.get()));
             try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(loaded.model()), task, watching, Ablation.RESAMPLE, 8)) {
                 ComputationGraph g = tp.graph();
                 List<Integer> intoLayer2 = g.edges().stream().filter(e -> e.destination().node().layer() == 2)

@@ -12,11 +12,9 @@ import io.circuitscope.core.graph.EdgeScores;
 import io.circuitscope.core.graph.TaskPatcher;
 import io.circuitscope.core.io.LoadedModel;
 import io.circuitscope.core.progress.Progress;
-import io.circuitscope.core.task.Batch;
-import io.circuitscope.core.task.Metric;
-import io.circuitscope.core.task.Metrics;
 import io.circuitscope.core.task.Task;
 import io.circuitscope.core.testing.TestModels;
+import io.circuitscope.core.testing.ObservedLogitDiff;
 import io.circuitscope.core.testing.TinyCheckpoint;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -30,28 +28,17 @@ import org.junit.jupiter.api.Test;
  */
 class InputPathMemoryTest {
     /** The logit difference, recording in each gradient pass how many arrays its batch holds outside the pass. */
-    static final class KeptOutsideEachPass implements Metric {
+    static final class KeptOutsideEachPass extends ObservedLogitDiff {
         final List<Integer> kept = new ArrayList<>();
         NDManager task;
 
         @Override
-        public String name() {
-            return "logit-diff";
-        }
-
-        @Override
-        public boolean higherIsBetter() {
-            return true;
-        }
-
-        @Override
-        public NDArray perTarget(NDArray logits, Batch batch, NDArray cleanLogProbs) {
+        protected void observe(NDArray logits) {
             NDManager pass = logits.getManager();
             NDManager batchScope = pass.getParentManager();
             if (task != null && batchScope != null && batchScope.getParentManager() == task) {
                 kept.add(batchScope.getManagedArrays().size() - pass.getManagedArrays().size());
             }
-            return Metrics.LOGIT_DIFF.perTarget(logits, batch, cleanLogProbs);
         }
     }
 

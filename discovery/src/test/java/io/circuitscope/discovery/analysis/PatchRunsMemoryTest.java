@@ -9,13 +9,13 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import io.circuitscope.core.io.LoadedModel;
 import io.circuitscope.core.model.HookedTransformer;
-import io.circuitscope.core.task.Batch;
 import io.circuitscope.core.task.Corruption;
 import io.circuitscope.core.task.Direction;
 import io.circuitscope.core.task.Metric;
 import io.circuitscope.core.task.Metrics;
 import io.circuitscope.core.task.Task;
 import io.circuitscope.core.testing.TestModels;
+import io.circuitscope.core.testing.ObservedLogitDiff;
 import io.circuitscope.core.testing.TinyCheckpoint;
 import io.circuitscope.discovery.RandomTasks;
 import java.util.ArrayList;
@@ -34,29 +34,18 @@ class PatchRunsMemoryTest {
      * The logit difference, recording on each patched pass how many arrays the batch's run manager holds
      * outside that pass (its caches and whatever earlier passes left there).
      */
-    static final class KeptOutsideEachPass implements Metric {
+    static final class KeptOutsideEachPass extends ObservedLogitDiff {
         final List<Integer> kept = new ArrayList<>();
         private NDManager run;
 
         @Override
-        public String name() {
-            return "logit-diff";
-        }
-
-        @Override
-        public boolean higherIsBetter() {
-            return true;
-        }
-
-        @Override
-        public NDArray perTarget(NDArray logits, Batch batch, NDArray cleanLogProbs) {
+        protected void observe(NDArray logits) {
             NDManager owner = logits.getManager();
             if (owner.getParentManager() == run) { // a patched pass, a sub-manager of the batch's run
                 kept.add(run.getManagedArrays().size() - owner.getManagedArrays().size());
             } else { // the batch's clean or corrupted run itself
                 run = owner;
             }
-            return Metrics.LOGIT_DIFF.perTarget(logits, batch, cleanLogProbs);
         }
 
         void assertNoGrowth(String what) {
