@@ -212,6 +212,39 @@ class ScorersAndAcdcTest {
         assertTrue(helpfulRemovals > 0, "some removal must have raised the metric by tau or more");
     }
 
+    /**
+     * Under mean and zero ablation a node cut off from the input outputs f(ablated input), not the ablated
+     * output, so its kept out-edges still carry something: ACDC must not prune them, and its circuit is the
+     * plain loop's (whose dead-node removals have no effect, below tau).
+     */
+    @Test
+    void underMeanAndZeroAblationAcdcKeepsTheOutEdgesOfNodesCutOffFromTheInput() {
+        double tau = 0.2;
+        int cutOff = 0;
+        int pruningWouldMoveTheMetric = 0;
+        for (Ablation ablation : new Ablation[] {Ablation.MEAN, Ablation.ZERO}) {
+            for (int seed = 1; seed <= 2; seed++) {
+                try (LoadedModel loaded = TestModels.load(TinyCheckpoint.gpt2(seed, 3, 2, 4, 23, 8, false))) {
+                    Task task = RandomTasks.make(loaded.model(), seed, 3, 4, false);
+                    try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(loaded.model()), task, Metrics.LOGIT_DIFF,
+                            ablation, 8)) {
+                        Circuit plain = sequentialAcdc(tp, tau);
+                        Circuit found = new Acdc(tau).search(tp, null, Progress.NONE);
+                        assertEquals(plain.edgeNames(), found.edgeNames(), ablation + " seed " + seed);
+                        int dropped = plain.edgeCount() - plain.pruned().edgeCount();
+                        cutOff += dropped;
+                        if (dropped > 0 && Math.abs(tp.evaluateKeep(plain.pruned().keepMask())
+                                - tp.evaluateKeep(plain.keepMask())) > 1e-3) {
+                            pruningWouldMoveTheMetric++;
+                        }
+                    }
+                }
+            }
+        }
+        assertTrue(cutOff > 0, "some node must lose every in-edge but keep out-edges");
+        assertTrue(pruningWouldMoveTheMetric > 0, "dropping such out-edges must change the metric somewhere");
+    }
+
     /** After the pipeline, unverified edges still rank by AtP*'s importance; verified ones by ACDC's damage. */
     @Test
     void thePipelineKeepsAtpStarsRankingForTheEdgesItDidNotVerify() {
