@@ -103,6 +103,61 @@ class CircuitValidatorTest {
         assertTrue(full.nonMinimal().size() < full.components().size());
     }
 
+    /**
+     * A circuit with one head (input->a0.h0->logits plus input->logits) has a single knockable node, so every
+     * completeness sample knocks out either nothing or a0.h0: the worst incompleteness is the larger of
+     * |F(C) - F(M)| and |F(C \ h) - F(M \ h)| over |clean - corrupted|, and each edge's and the head's
+     * minimality score is F(C) minus F of the circuit without it, all computed here from plain passes.
+     */
+    @Test
+    void aOneHeadCircuitsIncompletenessAndMinimalityScoresMatchHandBuiltMasks() {
+        io.circuitscope.core.graph.ComputationGraph g = task.graph();
+        io.circuitscope.core.graph.Node head = g.node("a0.h0");
+        io.circuitscope.core.graph.Node input = g.node("input");
+        int n = g.nEdges();
+        boolean[] keep = new boolean[n];
+        boolean[] full = new boolean[n];
+        for (io.circuitscope.core.graph.Edge e : g.edges()) {
+            boolean toLogits = e.destination().node().name().equals("logits");
+            keep[e.index()] = e.source() == input && (toLogits || e.destination().node() == head)
+                    || e.source() == head && toLogits;
+            full[e.index()] = true;
+        }
+        boolean[] keepWithoutHead = keep.clone();
+        boolean[] fullWithoutHead = full.clone();
+        for (io.circuitscope.core.graph.Edge e : g.edges()) {
+            if (e.source() == head) {
+                keepWithoutHead[e.index()] = false;
+                fullWithoutHead[e.index()] = false;
+            }
+        }
+        double gap = task.cleanValue() - task.corruptedValue();
+        java.util.function.ToDoubleFunction<boolean[]> faith = m -> (task.evaluateKeep(m) - task.corruptedValue()) / gap;
+        double none = Math.abs(faith.applyAsDouble(keep) - faith.applyAsDouble(full));
+        double knocked = Math.abs(faith.applyAsDouble(keepWithoutHead) - faith.applyAsDouble(fullWithoutHead));
+        assertTrue(Math.abs(none - knocked) > 0.01, "the two samples must differ: " + none + " vs " + knocked);
+
+        Circuit circuit = Circuit.of(g, keep, null);
+        ValidationReport r = new CircuitValidator(new ValidationSettings(0.8, 0.2, 0.01, 20, 0, 0.95, 1))
+                .validate(task, circuit, Progress.NONE);
+        assertEquals(Math.max(none, knocked), r.maxIncompleteness(), 1e-5);
+        assertTrue(r.incompleteness().value() >= Math.min(none, knocked) - 1e-5
+                && r.incompleteness().value() <= Math.max(none, knocked) + 1e-5
+                && r.incompleteness().value() < r.maxIncompleteness(), r.incompleteness() + " mixes both samples");
+
+        double f = faith.applyAsDouble(keep);
+        assertEquals(f, r.faithfulness().value(), 1e-5);
+        assertEquals(circuit.edgeCount() + 1, r.components().size(), "every edge and the head");
+        for (ValidationReport.ComponentScore c : r.components()) {
+            boolean[] without = c.node() ? keepWithoutHead : keep.clone();
+            if (!c.node()) {
+                without[g.edge(c.name()).index()] = false;
+            }
+            assertEquals(f - faith.applyAsDouble(without), c.score(), 1e-5, c.name());
+            assertEquals(Math.abs(c.score()) >= 0.01, c.minimal(), c.name());
+        }
+    }
+
     /** Exact per-edge scores: m(edge alone patched) - m(clean), the convention of {@link EdgeScores}. */
     private static double[] exactScores() {
         int n = task.graph().nEdges();
