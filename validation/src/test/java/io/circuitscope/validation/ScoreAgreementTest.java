@@ -91,6 +91,43 @@ class ScoreAgreementTest {
         assertTrue(good.edgesAtLeast(bad));
     }
 
+    /** Recall in the top k and 2k, counted here by sorting: edges by |score|, component nodes (never the input) by |sum|. */
+    @Test
+    void recallInTheTopKAndTwoKIsCountedOverComponentNodesAndEdges() {
+        double[] exact = exactValues();
+        double[] noisy = exact.clone();
+        Random r = new Random(21);
+        for (int i = 0; i < noisy.length; i++) {
+            noisy[i] += 1.5 * r.nextGaussian();
+        }
+        // the scorer overrates one out-edge of the input: its node would then top the scorer's node ranking
+        noisy[graph.edges().stream().filter(e -> e.source().sourceIndex() == 0).findFirst().orElseThrow().index()] += 50;
+        ScoreAgreement a = ScoreAgreement.of(new EdgeScores(graph, noisy), new EdgeScores(graph, exact), nodeSums(exact),
+                20, 3);
+        java.util.List<Integer> exactTopEdges = topByMagnitude(exact, 0, 20);
+        java.util.List<Integer> scorerEdges = topByMagnitude(noisy, 0, noisy.length);
+        assertEquals(20, a.topEdges());
+        assertEquals(exactTopEdges.stream().filter(scorerEdges.subList(0, 20)::contains).count(), a.edgesInTopK());
+        assertEquals(exactTopEdges.stream().filter(scorerEdges.subList(0, 40)::contains).count(), a.edgesInTop2K());
+        assertTrue(a.edgesInTopK() < a.edgesInTop2K() && a.edgesInTop2K() < 20, a.toString());
+
+        java.util.List<Integer> exactTopNodes = topByMagnitude(nodeSums(exact), 1, 3);
+        java.util.List<Integer> scorerNodes = topByMagnitude(nodeSums(noisy), 1, 6);
+        assertEquals(3, a.topNodes());
+        assertEquals(exactTopNodes.stream().filter(scorerNodes.subList(0, 3)::contains).count(), a.nodesInTopK());
+        assertEquals(exactTopNodes.stream().filter(scorerNodes::contains).count(), a.nodesInTop2K());
+        assertTrue(a.nodesInTopK() < a.nodesInTop2K(), a.toString());
+        // the input's sum would rank among the top nodes if it were not left out
+        assertTrue(Math.abs(nodeSums(noisy)[0]) > Math.abs(nodeSums(noisy)[scorerNodes.get(2)]));
+    }
+
+    /** Indices from {@code first} on, largest |value| first (ties by index), the first {@code k} of them. */
+    private static java.util.List<Integer> topByMagnitude(double[] v, int first, int k) {
+        return java.util.stream.IntStream.range(first, v.length).boxed()
+                .sorted(java.util.Comparator.<Integer>comparingDouble(i -> -Math.abs(v[i])).thenComparingInt(i -> i))
+                .limit(k).toList();
+    }
+
     /** A scorer's own node importance (AtP*'s GradDrop) decides which nodes it ranks on top; correlations keep the sums. */
     @Test
     void nodeRecallUsesTheScorersNodeImportance() {
