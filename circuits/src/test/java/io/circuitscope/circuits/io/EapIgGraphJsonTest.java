@@ -172,6 +172,23 @@ class EapIgGraphJsonTest {
         assertTrue(e.getMessage().contains("does not exist") || e.getMessage().contains("'cfg.n_layers' is 3"), e.getMessage());
     }
 
+    /**
+     * Only a node kept with some of its neurons makes a neuron-level circuit: a neuron mask on a node outside the
+     * circuit, or one keeping every neuron, leaves the whole-node circuit as it is.
+     */
+    @Test
+    void neuronMasksOutsideTheCircuitOrKeepingEveryNeuronAreRead() throws Exception {
+        Set<String> chain = Set.of("input->a1.h0<v>", "a1.h0->logits");
+        Path good = writeEapIgFile(dir.resolve("neurons.json"), 2, 2, false, chain, null);
+        String text = Files.readString(good)
+                .replace("\"m0\": {\"in_graph\": false}", "\"m0\": {\"in_graph\": false, \"neurons\": [true, false]}")
+                .replace("\"a1.h0\": {\"in_graph\": true}", "\"a1.h0\": {\"in_graph\": true, \"neurons\": [true, true]}");
+        Path file = Files.writeString(dir.resolve("neurons.json"), text);
+        assertEquals(chain, new HashSet<>(CircuitJson.read(file).circuit().edgeNames()));
+        assertError(text.replace("\"m0\": {\"in_graph\": false,", "\"m0\": {\"in_graph\": true,"),
+                "node 'm0' keeps only some of its neurons");
+    }
+
     private void assertError(String json, String expected) throws Exception {
         Path file = dir.resolve("bad.json");
         Files.writeString(file, json);
