@@ -268,6 +268,20 @@ class ScorersAndAcdcTest {
                     }
                 }
                 assertTrue(rankedByGradDrop > 0, "some unverified edge must rank by GradDrop for this to test anything");
+                assertEquals(5, r.candidates());
+                assertArrayEquals(atpStar.importances(), r.estimates().importances(), 0);
+                // a threshold at the fifth-largest importance selects the same five (no ties here), parsed as the CLI does
+                double fifth = java.util.Arrays.stream(atpStar.importances()).boxed()
+                        .sorted(java.util.Comparator.reverseOrder()).skip(4).findFirst().orElseThrow();
+                assertTrue(java.util.Arrays.stream(atpStar.importances()).filter(v -> v == fifth).count() == 1);
+                CandidateBudget threshold = CandidateBudget.parse(">=" + fifth);
+                assertEquals(new CandidateBudget.Threshold(fifth), threshold);
+                assertArrayEquals(candidates, threshold.select(atpStar));
+                Pipeline.Result byThreshold = new Pipeline(new AtpStar(), threshold, new Acdc(0.01)).run(tp, Progress.NONE);
+                assertEquals(5, byThreshold.candidates());
+                assertEquals(r.circuit().edgeNames(), byThreshold.circuit().edgeNames());
+                assertEquals(new CandidateBudget.TopK(5), CandidateBudget.parse("5"));
+                assertEquals(new CandidateBudget.All(), CandidateBudget.parse("ALL"));
             }
         }
     }
