@@ -147,6 +147,14 @@ class CircuitValidatorTest {
 
         double f = faith.applyAsDouble(keep);
         assertEquals(f, r.faithfulness().value(), 1e-5);
+        boolean[] complement = new boolean[n];
+        for (int i = 0; i < n; i++) {
+            complement[i] = !keep[i];
+        }
+        double necessity = faith.applyAsDouble(complement);
+        assertEquals(necessity, r.complementFaithfulness().value(), 1e-5);
+        assertTrue(Math.abs(necessity - 0.2) > 0.01, "not at the necessity threshold: " + necessity);
+        assertEquals(necessity <= 0.2, r.necessary(), "necessity " + necessity);
         assertEquals(circuit.edgeCount() + 1, r.components().size(), "every edge and the head");
         for (ValidationReport.ComponentScore c : r.components()) {
             boolean[] without = c.node() ? keepWithoutHead : keep.clone();
