@@ -257,6 +257,54 @@ class ScoreAgreementTest {
         assertTrue(gap.spearman().low() > 0, "against random scores, over the large edges: " + gap);
     }
 
+    /**
+     * A sample drawn with unequal probabilities carries inverse-probability weights: the material-edge
+     * correlations and the gap from a baseline are the weighted ones (WeightedCorrelation, tested on its own),
+     * which differ here from the unweighted ones.
+     */
+    @Test
+    void weightsOfAnUnequalSampleWeightTheMaterialCorrelationsAndTheGap() {
+        double[] exact = exactValues();
+        Random r = new Random(19);
+        double[] noisy = exact.clone();
+        double[] baseline = exact.clone();
+        double[] sampled = new double[exact.length];
+        double[] weights = new double[exact.length];
+        java.util.Arrays.fill(sampled, Double.NaN);
+        java.util.List<Integer> kept = new java.util.ArrayList<>();
+        for (int i = 0; i < exact.length; i++) {
+            // large edges always patched (weight 1), small ones one in four (weight 4); the scorer is noisier on small ones
+            boolean large = Math.abs(exact[i]) > 1;
+            noisy[i] += (large ? 0.2 : 1.5) * r.nextGaussian();
+            baseline[i] += 1.0 * r.nextGaussian();
+            weights[i] = large ? 1 : 4;
+            if (large || r.nextInt(4) == 0) {
+                sampled[i] = exact[i];
+                kept.add(i);
+            }
+        }
+        EdgeScores truth = new EdgeScores(graph, sampled);
+        double[] x = kept.stream().mapToDouble(i -> noisy[i]).toArray();
+        double[] b = kept.stream().mapToDouble(i -> baseline[i]).toArray();
+        double[] y = kept.stream().mapToDouble(i -> exact[i]).toArray();
+        double[] w = kept.stream().mapToDouble(i -> weights[i]).toArray();
+
+        ScoreAgreement.MaterialEdges m = ScoreAgreement.material(new EdgeScores(graph, noisy), truth, weights, 0);
+        assertEquals(kept.size(), m.edges());
+        assertEquals(WeightedCorrelation.pearson(x, y, w), m.pearson(), 1e-12);
+        assertEquals(WeightedCorrelation.spearman(x, y, w), m.spearman(), 1e-12);
+        assertTrue(Math.abs(m.pearson() - ScoreAgreement.material(new EdgeScores(graph, noisy), truth, null, 0).pearson())
+                > 0.01, "the weights must matter here");
+
+        ScoreAgreement.Gap gap = ScoreAgreement.edgeGap(new EdgeScores(graph, noisy), new EdgeScores(graph, baseline), truth,
+                weights, 3);
+        assertEquals(WeightedCorrelation.pearson(x, y, w) - WeightedCorrelation.pearson(b, y, w), gap.pearson().value(), 1e-12);
+        assertEquals(WeightedCorrelation.spearman(x, y, w) - WeightedCorrelation.spearman(b, y, w), gap.spearman().value(),
+                1e-12);
+        assertTrue(gap.pearson().low() <= gap.pearson().value() && gap.pearson().value() <= gap.pearson().high(),
+                gap.toString());
+    }
+
     @Test
     void withHardlyAnyEdgeThatMattersTheCorrelationsAreUndefinedNotAnError() {
         double[] exact = exactValues();
