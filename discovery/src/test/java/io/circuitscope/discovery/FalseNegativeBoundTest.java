@@ -2,6 +2,17 @@ package io.circuitscope.discovery;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.circuitscope.core.graph.Ablation;
+import io.circuitscope.core.graph.EdgePatcher;
+import io.circuitscope.core.graph.EdgeScores;
+import io.circuitscope.core.graph.TaskPatcher;
+import io.circuitscope.core.io.LoadedModel;
+import io.circuitscope.core.progress.Progress;
+import io.circuitscope.core.task.Metrics;
+import io.circuitscope.core.testing.TestModels;
+import io.circuitscope.core.testing.TinyCheckpoint;
+import java.util.HashSet;
+import java.util.Set;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
@@ -50,5 +61,43 @@ class FalseNegativeBoundTest {
             s += Math.log(n - i + j) - Math.log(j);
         }
         return s;
+    }
+
+    /**
+     * On KL (lower is better) an edge is a false negative when patching it alone raises KL by tau or more. A census
+     * counts them exactly; a sample of 12 finds only such edges and reports the Clopper-Pearson bound, not its share.
+     */
+    @Test
+    void onKlTheCensusCountsAndTheSampleBoundsTheEdgesWhosePatchRaisesKlByTau() {
+        try (LoadedModel loaded = TestModels.load(TinyCheckpoint.gpt2(61, 2, 2, 4, 23, 8, false))) {
+            try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(loaded.model()),
+                    RandomTasks.make(loaded.model(), 9, 3, 5, false), Metrics.KL, Ablation.RESAMPLE, 8)) {
+                EdgeScores exact = new ExhaustivePatching(64).score(tp, Progress.NONE);
+                boolean[] candidates = exact.topK(1);
+                // tau midway between the middle two effects of the other edges: about half reach it, none ties with it
+                double[] sorted = java.util.stream.IntStream.range(0, exact.size()).filter(e -> !candidates[e])
+                        .mapToDouble(exact::get).sorted().toArray();
+                double tau = (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+                org.junit.jupiter.api.Assertions.assertTrue(sorted[sorted.length / 2] - sorted[sorted.length / 2 - 1] > 1e-5);
+                Set<String> missed = new HashSet<>();
+                for (int e = 0; e < exact.size(); e++) {
+                    if (!candidates[e] && exact.get(e) >= tau) {
+                        missed.add(tp.graph().edges().get(e).name());
+                    }
+                }
+                FalseNegativeBound census = FalseNegativeBound.estimate(tp, candidates, tau, 1000, 0.95, 1);
+                assertEquals(true, census.exhaustive());
+                assertEquals(missed, new HashSet<>(census.foundEdges()));
+                assertEquals((double) missed.size() / (exact.size() - 1), census.upperFraction(), 1e-12);
+
+                FalseNegativeBound sample = FalseNegativeBound.estimate(tp, candidates, tau, 12, 0.95, 1);
+                assertEquals(12, sample.sampled());
+                assertEquals(exact.size() - 1, sample.unverified());
+                assertEquals(false, sample.exhaustive());
+                org.junit.jupiter.api.Assertions.assertTrue(missed.containsAll(sample.foundEdges()), sample.toString());
+                org.junit.jupiter.api.Assertions.assertTrue(sample.found() > 0 && sample.found() < 12, sample.toString());
+                assertEquals(FalseNegativeBound.upperFraction(sample.found(), 12, 0.95), sample.upperFraction(), 1e-12);
+            }
+        }
     }
 }
