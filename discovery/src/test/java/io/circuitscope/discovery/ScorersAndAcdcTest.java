@@ -286,17 +286,47 @@ class ScorersAndAcdcTest {
         }
     }
 
+    /** ACDC over a candidate set starts from the candidates alone (the rest patched): the plain loop from that mask. */
+    @Property(tries = 4)
+    void acdcOverCandidatesDecidesLikeThePlainLoopStartedFromThem(@ForAll @IntRange(min = 0, max = 1000) int seed,
+            @ForAll boolean kl) {
+        try (LoadedModel loaded = TestModels.load(TinyCheckpoint.gpt2(seed, 2, 2, 4, 23, 8, false))) {
+            Task task = RandomTasks.make(loaded.model(), seed, 3, 4, false);
+            try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(loaded.model()), task, kl ? Metrics.KL : Metrics.LOGIT_DIFF,
+                    Ablation.RESAMPLE, 8)) {
+                double tau = kl ? 0.005 : 0.05;
+                boolean[] candidates = new Eap().score(tp, Progress.NONE).topK(15);
+                Circuit reference = sequentialAcdc(tp, tau, candidates);
+                Circuit fast = new Acdc(tau).search(tp, candidates, Progress.NONE);
+                assertEquals(reference.pruned().edgeNames(), fast.pruned().edgeNames(), "seed " + seed);
+                for (int e = 0; e < candidates.length; e++) {
+                    assertTrue(candidates[e] || !fast.contains(e), "a non-candidate was kept");
+                    assertEquals(candidates[e], !Double.isNaN(fast.scores().get(e)), "only candidates are tried");
+                }
+            }
+        }
+    }
+
     /** ACDC as the paper states it: one full patched pass per tried edge, nothing shared. */
     static Circuit sequentialAcdc(TaskPatcher tp, double tau) {
+        boolean[] all = new boolean[tp.graph().nEdges()];
+        java.util.Arrays.fill(all, true);
+        return sequentialAcdc(tp, tau, all);
+    }
+
+    /** The same loop starting from {@code start}: edges outside it are patched from the first pass and never tried. */
+    static Circuit sequentialAcdc(TaskPatcher tp, double tau, boolean[] start) {
         io.circuitscope.core.graph.ComputationGraph g = tp.graph();
-        boolean[] keep = new boolean[g.nEdges()];
-        java.util.Arrays.fill(keep, true);
+        boolean[] keep = start.clone();
         double current = tp.evaluateKeep(keep);
         for (int d = g.nDestinations() - 1; d >= 0; d--) {
             io.circuitscope.core.graph.Destination dest = g.destinations().get(d);
             java.util.List<io.circuitscope.core.graph.Edge> into = g.edgesInto(dest);
             for (int i = into.size() - 1; i >= 0; i--) {
                 int e = into.get(i).index();
+                if (!keep[e]) {
+                    continue;
+                }
                 keep[e] = false;
                 double after = tp.evaluateKeep(keep);
                 double damage = tp.metric().higherIsBetter() ? current - after : after - current;
