@@ -3,11 +3,13 @@ package io.circuitscope.circuits.batch;
 import io.circuitscope.circuits.io.CircuitDocument;
 import io.circuitscope.circuits.io.CircuitJson;
 import io.circuitscope.circuits.run.DiscoveryRun;
+import io.circuitscope.core.graph.Ablation;
 import io.circuitscope.core.graph.Circuit;
 import io.circuitscope.core.graph.ComputationGraph;
 import io.circuitscope.core.io.LoadedModel;
 import io.circuitscope.core.planted.PlantedModels;
 import io.circuitscope.core.progress.Progress;
+import io.circuitscope.core.task.MeanAblationGroups;
 import io.circuitscope.core.task.Task;
 import io.circuitscope.core.task.TaskFile;
 import io.circuitscope.core.task.UnequalPromptLengthsException;
@@ -122,6 +124,9 @@ public final class BatchRunner {
             log.flush();
             Task task = r.task() == null ? PlantedModels.byArgument(r.model()).task(r.settings().seed(), r.examples())
                     : readTask(r, loaded);
+            if (r.settings().ablation() == Ablation.MEAN) { // a lone example is refused in the run; small groups noted
+                MeanAblationGroups.of(task).smallGroupNotes("ablation").forEach(n -> log.println("       " + n));
+            }
             // read before the discovery, so a bad reference fails the run before its work, not after
             Circuit truth = reference(r, ComputationGraph.of(loaded.model().config()), loaded);
             CircuitDocument doc = DiscoveryRun.run(loaded.model(), r.model(), task, r.settings(), progress.apply(r.id()));

@@ -77,6 +77,22 @@ class BatchRunnerTest {
         assertTrue(csv.contains("metric=") && csv.contains("ablation=resample"), csv);
     }
 
+    /** As discover does, a batch run under mean ablation says when a prompt length's mean is over few examples. */
+    @Test
+    void aMeanOverFewExamplesIsNotedInTheBatchLog() throws Exception {
+        Path plan = dir.resolve("mean.yaml");
+        Files.writeString(plan, String.join("\n",
+                "out: runs/mean",
+                "models: [model-a]",
+                "tasks: [task.jsonl]",
+                "methods: [eap]",
+                "defaults: {metric: logit-diff, ablation: mean}", ""));
+        StringWriter out = new StringWriter();
+        assertEquals(0, cli(out, "batch", plan.toString(), "--quiet"), out.toString());
+        assertTrue(out.toString().contains("note: ablation mean: the mean at prompt length 5 is over only 4 examples"),
+                out.toString());
+    }
+
     @Test
     void malformedPlansNameTheFileLineAndField() throws Exception {
         Path bad = dir.resolve("bad.json");
