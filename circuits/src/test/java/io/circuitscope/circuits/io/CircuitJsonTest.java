@@ -51,6 +51,82 @@ class CircuitJsonTest {
         }
     }
 
+    /**
+     * Every field of a position-aware AtP*-style circuit survives write then read: each edge's score (NaN for the
+     * unscored, written "scored": false), its importance and in_graph, the nodes' importances, the positions, and
+     * the provenance (model, task, method with its nested settings, summary) and later stages' sections. The file's
+     * node scores are each node's out-edge sums and its nodes' in_graph the circuit's nodes, counted here by hand.
+     */
+    @Test
+    void aRoundTripKeepsEveryFieldOfAPositionAwareCircuitWithImportancesAndProvenance() throws Exception {
+        ComputationGraph split = ComputationGraph.byPosition(graph.config(), 3);
+        double[] scores = new double[split.nEdges()];
+        double[] importance = new double[split.nEdges()];
+        boolean[] keep = new boolean[split.nEdges()];
+        for (int i = 0; i < scores.length; i++) {
+            scores[i] = i % 5 == 0 ? Double.NaN : (i % 2 == 0 ? -1 : 1) * (0.125 + i * 0.0071);
+            importance[i] = Double.isNaN(scores[i]) ? Double.NaN : Math.abs(scores[i]) + (i % 3) * 0.25;
+            keep[i] = i % 7 == 1;
+        }
+        double[] nodeImportance = new double[split.nSources()];
+        for (int s = 0; s < nodeImportance.length; s++) {
+            nodeImportance[s] = 0.5 + s * 0.375;
+        }
+        Circuit c = Circuit.of(split, keep, EdgeScores.ranked(split, scores, importance, nodeImportance));
+        ObjectMapper json = new ObjectMapper();
+        Map<String, Object> model = Map.of("name", "tiny", "n_layers", 2, "n_heads", 2, "d_model", 8, "config_hash", "ab12");
+        Map<String, Object> task = Map.of("name", "ioi", "hash", "cafe", "examples", 12);
+        Map<String, Object> method = Map.of("key", "atp-star", "metric", "logit_diff", "ablation", "resample", "seed", 7,
+                "settings", Map.of("top_n", 9, "threshold", 0.25, "names", List.of("a", "b")));
+        Map<String, Object> summary = Map.of("clean", 2.5, "corrupted", -1.25, "circuit", 1.75, "faithfulness", 0.8,
+                "edges_in_graph", c.edgeCount(), "seconds", 0.5);
+        Map<String, JsonNode> extra = Map.of("validation", json.readTree("{\"faithfulness\": 0.9, \"passed\": true}"),
+                "roles", json.readTree("{\"a1.h0\": \"name mover\"}"));
+        Path file = dir.resolve("everything.json");
+        CircuitJson.write(file, new CircuitDocument(c, model, task, method, summary, extra));
+
+        for (CircuitDocument back : List.of(CircuitJson.read(file, graph), CircuitJson.read(file))) {
+            assertEquals(3, back.circuit().graph().positions());
+            assertArrayEquals(keep, back.circuit().keepMask());
+            EdgeScores s = back.circuit().scores();
+            assertTrue(s.hasOwnImportance() && s.hasOwnNodeImportance());
+            for (int i = 0; i < scores.length; i++) {
+                assertEquals(scores[i], s.get(i), 0, "edge " + i);
+                assertEquals(importance[i], s.importance(i), 0, "edge " + i);
+            }
+            assertArrayEquals(nodeImportance, s.nodeImportances(), 0);
+            assertEquals(json.valueToTree(task), json.valueToTree(back.task()));
+            assertEquals(json.valueToTree(method), json.valueToTree(back.method()));
+            assertEquals(json.valueToTree(summary), json.valueToTree(back.summary()));
+            assertEquals(json.valueToTree(model), json.valueToTree(back.model()));
+            assertEquals(extra, back.extra());
+        }
+        JsonNode root = json.readTree(file.toFile());
+        double[] sums = new double[split.nSources()];
+        java.util.Set<String> inGraph = new java.util.HashSet<>();
+        for (var e : split.edges()) {
+            JsonNode written = root.get("edges").get(e.name());
+            boolean scored = !Double.isNaN(scores[e.index()]);
+            assertEquals(scored ? scores[e.index()] : 0.0, written.get("score").asDouble(), 0, e.name());
+            assertEquals(!scored, written.has("scored"), e.name());
+            assertEquals(keep[e.index()], written.get("in_graph").asBoolean(), e.name());
+            if (scored) {
+                sums[e.source().sourceIndex()] += scores[e.index()];
+            }
+            if (keep[e.index()]) {
+                inGraph.add(e.source().name());
+                inGraph.add(e.destination().node().name());
+            }
+        }
+        for (var n : split.nodes()) {
+            JsonNode written = root.get("nodes").get(n.name());
+            if (n.isSource()) {
+                assertEquals(sums[n.sourceIndex()], written.get("score").asDouble(), 1e-12, n.name());
+            }
+            assertEquals(inGraph.contains(n.name()), written.get("in_graph").asBoolean(), n.name());
+        }
+    }
+
     @Test
     void anUnscoredMarkIsReadAsNoScoreAndMustBeABoolean() throws Exception {
         Path file = dir.resolve("marked.json");
