@@ -149,6 +149,18 @@ class EapIgGraphJsonTest {
                 .replace("\"a1.h0\": {\"in_graph\": true}", "\"a1.h0\": {\"score\": 0.7, \"in_graph\": true}");
         Path nodeScored = Files.writeString(dir.resolve("nodes.json"), text);
         assertEquals(true, CircuitJson.read(nodeScored).method().get(CircuitJson.NODE_SCORES_ONLY));
+        // an edge left unscored (Python's NaN) scores nothing either: the file still scores only its nodes
+        Path withNan = writeEapIgFile(dir.resolve("nan.json"), 2, 2, false, Set.of("a1.h0->logits"), "input->a1.h0<k>");
+        String nanText = Files.readString(withNan).replaceAll("\"score\": -?[0-9.E-]+", "\"score\": 0.0");
+        assertTrue(nanText.contains("\"score\": NaN"), "the unscored edge stays NaN");
+        Path nodeScoredWithNan = Files.writeString(dir.resolve("nodes-nan.json"),
+                nanText.replace("\"a1.h0\": {\"in_graph\": true}", "\"a1.h0\": {\"score\": -0.3, \"in_graph\": true}"));
+        assertEquals(true, CircuitJson.read(nodeScoredWithNan).method().get(CircuitJson.NODE_SCORES_ONLY));
+        // node scores that are all 0 or NaN score nothing: an all-zero file is not marked as scoring nodes
+        Path nothingScored = Files.writeString(dir.resolve("zeros.json"), nanText.replace(
+                "\"a1.h0\": {\"in_graph\": true}", "\"a1.h0\": {\"score\": 0.0, \"in_graph\": true}")
+                .replace("\"input\": {\"in_graph\": true}", "\"input\": {\"score\": NaN, \"in_graph\": true}"));
+        assertEquals(null, CircuitJson.read(nothingScored).method().get(CircuitJson.NODE_SCORES_ONLY));
     }
 
     @Test
