@@ -6,6 +6,7 @@ import io.circuitscope.core.hook.Hooks;
 import io.circuitscope.core.model.GradientRules;
 import io.circuitscope.core.model.ModelConfig;
 import io.circuitscope.core.task.Batch;
+import io.circuitscope.core.task.MeanAblationGroups;
 import io.circuitscope.core.task.Metric;
 import io.circuitscope.core.task.Task;
 import io.circuitscope.core.task.TaskEffect;
@@ -63,7 +64,7 @@ public final class TaskPatcher implements AutoCloseable {
         metric.check(task);
         checkPositions(patcher.graph(), task);
         if (ablation == Ablation.MEAN) { // an example alone at its length would be resampled, not mean-ablated
-            io.circuitscope.core.task.MeanAblationGroups.of(task).requireNoSingletons("--ablation");
+            MeanAblationGroups.of(task).requireNoSingletons("--ablation");
         }
         this.manager = patcher.model().newRunManager();
         int targets = 0;

@@ -21,9 +21,8 @@ public final class MeanAblationGroups {
 
     private MeanAblationGroups(Task task) {
         this.task = task;
-        for (int i = 0; i < task.size(); i++) {
-            byLength.computeIfAbsent(task.examples().get(i).length(), k -> new ArrayList<>()).add(i + 1);
-        }
+        task.examplesByLength().forEach((length, indices) ->
+                byLength.put(length, indices.stream().map(i -> i + 1).toList()));
     }
 
     public static MeanAblationGroups of(Task task) {

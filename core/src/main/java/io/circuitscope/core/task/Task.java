@@ -30,14 +30,22 @@ public record Task(String name, List<Example> examples) {
     public record IndexedBatch(Batch batch, int[] examples) {
     }
 
-    /** {@link #batches} with each row's example index. */
-    public List<IndexedBatch> indexedBatches(int maxSize) {
+    /**
+     * The examples' indices (file order, from 0) by prompt length, lengths in order of first appearance: the
+     * groups batches are cut from and mean ablation averages over.
+     */
+    public Map<Integer, List<Integer>> examplesByLength() {
         Map<Integer, List<Integer>> byLength = new LinkedHashMap<>();
         for (int i = 0; i < examples.size(); i++) {
             byLength.computeIfAbsent(examples.get(i).length(), k -> new ArrayList<>()).add(i);
         }
+        return byLength;
+    }
+
+    /** {@link #batches} with each row's example index. */
+    public List<IndexedBatch> indexedBatches(int maxSize) {
         List<IndexedBatch> out = new ArrayList<>();
-        for (List<Integer> group : byLength.values()) {
+        for (List<Integer> group : examplesByLength().values()) {
             for (int i = 0; i < group.size(); i += maxSize) {
                 List<Integer> indices = group.subList(i, Math.min(group.size(), i + maxSize));
                 out.add(new IndexedBatch(Batch.of(indices.stream().map(examples::get).toList()),
