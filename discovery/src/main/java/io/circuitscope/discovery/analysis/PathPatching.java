@@ -23,9 +23,11 @@ import io.circuitscope.core.task.Direction;
 import io.circuitscope.core.task.Metric;
 import io.circuitscope.core.task.Task;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -145,17 +147,23 @@ public final class PathPatching {
         // delta of each sender, variant-major [count * B, seq, d]
         List<NDArray> deltas = new ArrayList<>();
         int[] senderLayer = new int[count];
+        // a layer's base results, their sum over heads and its source results, once per pass for all its senders
+        Map<Integer, NDArray[]> layerValues = new HashMap<>();
         for (int i = 0; i < count; i++) {
             int s = first + i;
             senderLayer[i] = s / heads;
-            HookName result = HookName.of(HookSite.RESULT, s / heads);
+            NDArray[] values = layerValues.computeIfAbsent(s / heads, l -> {
+                HookName result = HookName.of(HookSite.RESULT, l);
+                NDArray baseResults = PatchRuns.local(runs.base().get(result), pass);
+                return new NDArray[] {baseResults, baseResults.sum(new int[] {2}), runs.source(result, pass)};
+            });
             NDIndex head = new NDIndex(":, :, {}, :", s % heads);
-            NDArray baseResults = PatchRuns.local(runs.base().get(result), pass);
-            NDArray src = runs.source(result, pass).get(head);
+            NDArray baseHead = values[0].get(head);
+            NDArray src = values[2].get(head);
             // what a receiver sees change: the layer's output with this head's base result swapped for the
             // source's (with sandwich norms, through the layer's norm), minus its base output
-            NDArray swapped = baseResults.sum(new int[] {2}).add(src).sub(baseResults.get(head));
-            deltas.add(model.attentionOutputLoss(pass, s / heads, swapped, src.sub(baseResults.get(head))));
+            NDArray swapped = values[1].add(src).sub(baseHead);
+            deltas.add(model.attentionOutputLoss(pass, s / heads, swapped, src.sub(baseHead)));
         }
         NDArray delta = ai.djl.ndarray.NDArrays.concat(new ai.djl.ndarray.NDList(deltas), 0);
         Shape ds = delta.getShape();
