@@ -188,18 +188,30 @@ final class HubDownloader {
             } catch (UnreachableIo e) {
                 throw e;
             } catch (IOException e) {
-                String retryAfter = e instanceof TransientHttp t ? t.retryAfter() : null;
-                if (attempt == ATTEMPTS || !backoff.pause(attempt, retryAfter)) {
+                if (!pausedForAnother(attempt, e)) {
                     throw new CheckpointException(id + " (file " + file + ", revision " + revision + "): "
                             + e.getMessage() + (attempt == 1 ? "" : "; tried " + attempt + " times")
-                            + tryLater(retryAfter), e);
+                            + tryLater(e), e);
                 }
             }
         }
     }
 
-    private static String tryLater(String retryAfter) {
-        long seconds = Backoff.retryAfterSeconds(retryAfter);
+    /**
+     * Whether another attempt follows {@code failure} (attempt number {@code attempt}), after the pause the server
+     * asked for (Retry-After) or the backoff's own; false once attempts run out or the asked pause is too long.
+     */
+    private boolean pausedForAnother(int attempt, IOException failure) {
+        return attempt < ATTEMPTS && backoff.pause(attempt, retryAfter(failure));
+    }
+
+    private static String retryAfter(IOException failure) {
+        return failure instanceof TransientHttp t ? t.retryAfter() : null;
+    }
+
+    /** What the server asked, when it asked to wait longer than we do. */
+    private static String tryLater(IOException failure) {
+        long seconds = Backoff.retryAfterSeconds(retryAfter(failure));
         return seconds > Backoff.MAX_RETRY_AFTER_SECONDS ? "; the server asks to wait " + seconds
                 + " s, try again then" : "";
     }
@@ -365,12 +377,11 @@ final class HubDownloader {
             } catch (IOException e) {
                 failure = e;
             }
-            String retryAfter = failure instanceof TransientHttp t ? t.retryAfter() : null;
-            if (attempt == ATTEMPTS || !backoff.pause(attempt, retryAfter)) {
+            if (!pausedForAnother(attempt, failure)) {
                 long kept = sizeOf(part);
                 throw new CheckpointException(id + "/" + remote.file() + ": download failed after " + attempt
                         + (attempt == 1 ? " attempt (" : " attempts (") + failure.getMessage() + ")"
-                        + tryLater(retryAfter) + (kept == 0 ? "" : "; " + kept + " bytes are kept in " + part
+                        + tryLater(failure) + (kept == 0 ? "" : "; " + kept + " bytes are kept in " + part
                         + " and the next run resumes from there"), failure);
             }
         }
