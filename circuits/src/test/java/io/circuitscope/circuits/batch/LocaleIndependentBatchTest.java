@@ -3,11 +3,12 @@ package io.circuitscope.circuits.batch;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.circuitscope.core.testing.UnderForeignLocales;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -15,23 +16,17 @@ import org.junit.jupiter.api.io.TempDir;
  * the CSV), Arabic (Saudi Arabia) wrote the run ids in Arabic-Indic digits, so a batch resumed under another locale
  * did not find its finished runs.
  */
+@ExtendWith(UnderForeignLocales.class)
 class LocaleIndependentBatchTest {
-    private static final Locale ARABIC_SAUDI = Locale.forLanguageTag("ar-SA");
-    private final Locale before = Locale.getDefault();
 
     @TempDir
     Path dir;
-
-    @AfterEach
-    void restoreLocale() {
-        Locale.setDefault(before);
-    }
 
     @Test
     void runIdsUseAsciiDigitsUnderEveryLocale() throws Exception {
         Path file = dir.resolve("plan.yaml");
         Files.writeString(file, "models: [planted:induction]\nmethods: [eap]\ndefaults: {metric: logit-diff}\nseeds: [12]\n");
-        for (Locale locale : new Locale[] {ARABIC_SAUDI, Locale.GERMANY}) {
+        for (Locale locale : UnderForeignLocales.LOCALES) {
             Locale.setDefault(locale);
             assertEquals("000-planted_induction-own-task-eap-s12", BatchPlan.read(file).runs().get(0).id(),
                     locale.toString());
@@ -42,7 +37,7 @@ class LocaleIndependentBatchTest {
     void summaryNumbersUseAPointAndAsciiDigitsUnderEveryLocale() throws Exception {
         Path file = dir.resolve("plan.yaml");
         Files.writeString(file, "models: [planted:induction]\nmethods: [eap]\ndefaults: {metric: logit-diff}\n");
-        for (Locale locale : new Locale[] {Locale.GERMANY, ARABIC_SAUDI}) {
+        for (Locale locale : UnderForeignLocales.LOCALES) {
             Locale.setDefault(locale);
             BatchPlan plan = BatchPlan.read(file);
             Manifest manifest = Manifest.load(plan.out());

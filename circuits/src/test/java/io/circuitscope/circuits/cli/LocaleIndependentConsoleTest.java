@@ -7,29 +7,25 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.circuitscope.core.io.TensorDtype;
 import io.circuitscope.core.testing.TinyCheckpoint;
+import io.circuitscope.core.testing.UnderForeignLocales;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * discover's and validate's console lines print numbers one way under every JVM locale: German mixed "0,123"
  * (printf) with "0.1230" (Decimals) in one line, Arabic (Saudi Arabia) printed counts in Arabic-Indic digits.
  */
+@ExtendWith(UnderForeignLocales.class)
 class LocaleIndependentConsoleTest {
     private static final Pattern DECIMAL_COMMA = Pattern.compile("\\d,\\d");
     private static final Pattern ARABIC_INDIC_DIGIT = Pattern.compile("[\u0660-\u0669]");
-    private final Locale before = Locale.getDefault();
 
     @TempDir
     Path dir;
-
-    @AfterEach
-    void restoreLocale() {
-        Locale.setDefault(before);
-    }
 
     @Test
     void discoverAndValidatePrintPointsAndAsciiDigits() throws Exception {
@@ -40,7 +36,7 @@ class LocaleIndependentConsoleTest {
                 dir.resolve("reference").toString());
         assertEquals(0, reference.code(), reference.err());
         String referenceFile = dir.resolve("reference").resolve("circuit.json").toString();
-        for (Locale locale : new Locale[] {Locale.GERMANY, Locale.forLanguageTag("ar-SA")}) {
+        for (Locale locale : UnderForeignLocales.LOCALES) {
             Locale.setDefault(locale);
             Path out = dir.resolve("run-" + locale);
             CliRun found = run("discover", "--model", model.toString(), "--task", task.toString(), "--method", "eap-ig",
