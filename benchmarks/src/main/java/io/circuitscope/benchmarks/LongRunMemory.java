@@ -56,6 +56,12 @@ import java.util.Map;
  * (the path large models take), {@code patch-heads} the {@code patch} command's head sweep by position and
  * {@code path-patch} its senders into the logits, both noising with the ablation argument as the corruption.
  *
+ * <p>Exit status: 1, after the whole table, when a deterministic count grew: a method whose engine or task
+ * arrays or open managers are more after the last iteration than after the first, or whose passes kept arrays
+ * from pass to pass in its last iteration (each such method and count is named); 0 otherwise. The resident
+ * set is information only: the allocator keeps or returns freed buffers by the order of frees, so it moves
+ * without a leak.
+ *
  * <p>Model: random GPT-2-shaped, 3 layers x 4 heads, d_model 64, d_mlp 256, vocab 1000 (262 edges, the
  * planted IOI model's graph), small enough that every method but exhaustive patching runs in about a second
  * on 2 shared cores (at 4 layers x 8 heads, d_model 256, one EAP, AtP* or RelP iteration took 27-46 s);
@@ -81,6 +87,7 @@ public final class LongRunMemory {
     }
 
     public static void main(String[] args) throws Exception {
+        List<String> grown = new ArrayList<>();
         int iterations = args.length > 0 ? Integer.parseInt(args[0]) : 24;
         Ablation ablation = args.length > 2 ? Ablation.parse(args[2]) : Ablation.RESAMPLE;
         int batchSize = args.length > 3 ? Integer.parseInt(args[3]) : 16;
@@ -139,10 +146,42 @@ public final class LongRunMemory {
                     }
                 }
                 report(method, samples);
+                grown.addAll(grownCounts(method, samples));
             }
         }
         System.out.printf(Locale.ROOT, "resident %.0f MiB at the end, peak %d MiB%n", residentMiB(),
                 ForwardThroughput.Memory.peakResidentMiB());
+        System.out.println("RSS is information only (allocator noise); the exit status checks the array and manager counts.");
+        if (!grown.isEmpty()) {
+            grown.forEach(g -> System.out.println("GREW: " + g));
+            System.exit(1);
+        }
+        System.out.println("counts steady: no array or manager count grew from the first iteration to the last");
+    }
+
+    /**
+     * The deterministic counts of {@code method} that grew from the first iteration to the last; arrays kept from
+     * pass to pass are a growth within the iteration, so any in the last iteration counts.
+     */
+    static List<String> grownCounts(String method, List<Sample> samples) {
+        Sample first = samples.get(0);
+        Sample last = samples.get(samples.size() - 1);
+        List<String> grown = new ArrayList<>();
+        addIfGrew(grown, method, "engine arrays", first.engineArrays(), last.engineArrays());
+        addIfGrew(grown, method, "task arrays", first.taskArrays(), last.taskArrays());
+        addIfGrew(grown, method, "open managers", first.managers(), last.managers());
+        if (last.passGrowth() > 0) {
+            grown.add(String.format(Locale.ROOT, "%s: arrays kept from pass to pass %d / %d (1st / last)", method,
+                    first.passGrowth(), last.passGrowth()));
+        }
+        return grown;
+    }
+
+    private static void addIfGrew(List<String> grown, String method, String count, int first, int last) {
+        if (last > first) {
+            grown.add(String.format(Locale.ROOT, "%s: %s %d after the 1st iteration, %d after the last", method, count,
+                    first, last));
+        }
     }
 
     /** One run of {@code method} on a prepared task, as {@link DiscoveryRun#run} does it (preparation aside). */
