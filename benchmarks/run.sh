@@ -9,6 +9,8 @@ cp="benchmarks/target/classes:circuits/target/circuitscope.jar:circuits/target/l
 cls="$1"; shift
 # Same OpenMP and allocator settings as the launcher (see ./circuitscope).
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
+# Two intra-op threads, as RESULTS.md reports and Surefire sets, whatever cores PyTorch would pick by itself.
+export OMP_NUM_THREADS="${OMP_NUM_THREADS:-2}"
 export THP_MEM_ALLOC_ENABLE="${THP_MEM_ALLOC_ENABLE:-1}"
 exec java -Xmx8g -Dai.djl.offline=true -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
   -cp "$cp" "io.circuitscope.benchmarks.$cls" "$@"
