@@ -69,7 +69,8 @@ import java.util.Map;
  * defaults).
  *
  * <p>Run: {@code benchmarks/run.sh LongRunMemory [iterations] [all|method,method...] [resample|mean|zero]
- * [batchSize] [plain|sandwich]} ({@code sandwich}: the same model with Gemma 2's sandwich norms); methods are the CLI's ({@code acdc, atp, eap, eap-ig, atp-star, relp, relp-ah, exact, pipeline})
+ * [batchSize] [plain|sandwich]} ({@code sandwich}: the same model with Gemma 2's sandwich norms); methods are the CLI's
+ * ({@code acdc, atp, eap, eap-ig, eap-ig-inputs, atp-star, relp, relp-ah, exact, pipeline}: {@link Methods#methodKeys})
  * plus {@code validate}, {@code eap-ig-inputs-1}, {@code patch-heads}, {@code path-patch}, {@code discover} and
  * {@code discover-by-position}; default: all, 24 iterations.
  */
