@@ -57,10 +57,11 @@ import java.util.Map;
  * {@code path-patch} its senders into the logits, both noising with the ablation argument as the corruption.
  *
  * <p>Exit status: 1, after the whole table, when a deterministic count grew: a method whose engine or task
- * arrays or open managers are more after the last iteration than after the first, or whose passes kept arrays
- * from pass to pass in its last iteration (each such method and count is named); 0 otherwise. The resident
- * set is information only: the allocator keeps or returns freed buffers by the order of frees, so it moves
- * without a leak.
+ * arrays, open managers or arrays kept from pass to pass are more in the last iteration than in the first
+ * (each such method and count is named); 0 otherwise. A steady nonzero pass-to-pass count does not fail the
+ * run: ACDC's shared prefixes (acdc, exact, pipeline) hold 32 arrays beside the passes while a layer is tried.
+ * The resident set is information only: the allocator keeps or returns freed buffers by the order of frees,
+ * so it moves without a leak.
  *
  * <p>Model: random GPT-2-shaped, 3 layers x 4 heads, d_model 64, d_mlp 256, vocab 1000 (262 edges, the
  * planted IOI model's graph), small enough that every method but exhaustive patching runs in about a second
@@ -160,10 +161,7 @@ public final class LongRunMemory {
         System.out.println("counts steady: no array or manager count grew from the first iteration to the last");
     }
 
-    /**
-     * The deterministic counts of {@code method} that grew from the first iteration to the last; arrays kept from
-     * pass to pass are a growth within the iteration, so any in the last iteration counts.
-     */
+    /** The deterministic counts of {@code method} that grew from the first iteration to the last. */
     static List<String> grownCounts(String method, List<Sample> samples) {
         Sample first = samples.get(0);
         Sample last = samples.get(samples.size() - 1);
@@ -171,10 +169,7 @@ public final class LongRunMemory {
         addIfGrew(grown, method, "engine arrays", first.engineArrays(), last.engineArrays());
         addIfGrew(grown, method, "task arrays", first.taskArrays(), last.taskArrays());
         addIfGrew(grown, method, "open managers", first.managers(), last.managers());
-        if (last.passGrowth() > 0) {
-            grown.add(String.format(Locale.ROOT, "%s: arrays kept from pass to pass %d / %d (1st / last)", method,
-                    first.passGrowth(), last.passGrowth()));
-        }
+        addIfGrew(grown, method, "arrays kept from pass to pass", first.passGrowth(), last.passGrowth());
         return grown;
     }
 
