@@ -187,7 +187,7 @@ public final class LongRunMemory {
             case Methods.ACDC -> circuit = new Acdc(TAU).search(tp, null, Progress.NONE);
             case Methods.ATP -> {
                 NodeScores nodes = new Atp().score(tp, Progress.NONE);
-                circuit = nodes.circuitOfTop(NODES, new Eap().score(tp, Progress.NONE)).pruned();
+                circuit = nodes.circuitOfTop(NODES, new Eap().score(tp, Progress.NONE)).pruned(tp.ablation());
             }
             case Methods.PIPELINE -> circuit = new Pipeline(Methods.scorer("eap-ig", 5), CandidateBudget.parse("200"),
                     new Acdc(TAU)).withFalseNegativeCheck(FALSE_NEGATIVE_SAMPLES, 0).run(tp, Progress.NONE).circuit();
@@ -226,7 +226,7 @@ public final class LongRunMemory {
     }
 
     private static Circuit circuitOf(TaskPatcher tp, EdgeScores scores) {
-        return Circuit.of(tp.graph(), scores.topK(EDGES), scores).pruned();
+        return Circuit.of(tp.graph(), scores.topK(EDGES), scores).pruned(tp.ablation());
     }
 
     private static Sample sample(NDManager engine, NDManager taskManager, int passGrowth, long start) throws Exception {

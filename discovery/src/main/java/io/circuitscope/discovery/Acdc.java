@@ -1,6 +1,5 @@
 package io.circuitscope.discovery;
 
-import io.circuitscope.core.graph.Ablation;
 import io.circuitscope.core.graph.Circuit;
 import io.circuitscope.core.graph.ComputationGraph;
 import io.circuitscope.core.graph.Destination;
@@ -93,11 +92,10 @@ public final class Acdc {
         }
         progress.finish();
         Circuit found = Circuit.of(g, keep, EdgeScores.ranked(g, effects, damages(effects, task.metric().higherIsBetter())));
-        // A node whose in-edges were all removed computes its corrupted output, which is what its out-edges
-        // would carry if removed: under resampling those kept out-edges are exact no-ops, so they go
-        // (the metric is unchanged). Under mean or zero ablation they still carry f(ablated input) - ablated
-        // output, so they stay.
-        return task.ablation() == Ablation.RESAMPLE ? found.pruned() : found;
+        // Under resampling the kept out-edges of a node whose in-edges were all removed are exact no-ops
+        // (it computes its corrupted output) and go; under mean or zero ablation they carry f(ablated input)
+        // and stay. pruned(ablation) knows which.
+        return found.pruned(task.ablation());
     }
 
     /**

@@ -98,9 +98,12 @@ final class EapIgGraphJson {
         return true;
     }
 
-    /** The circuit EAP-IG's evaluate_graph would run: pruned, with the number of edges that dropped recorded. */
+    /**
+     * The circuit EAP-IG's evaluate_graph would run: pruned both ways whatever the ablation, as EAP-IG does,
+     * with the number of edges that dropped recorded.
+     */
     static CircuitDocument asEvaluated(CircuitDocument imported) {
-        Circuit pruned = imported.circuit().pruned();
+        Circuit pruned = imported.circuit().prunedAsEapIg();
         Map<String, Object> method = new LinkedHashMap<>(imported.method());
         method.put("pruned_edges", imported.circuit().edgeCount() - pruned.edgeCount());
         return new CircuitDocument(pruned, imported.model(), imported.task(), method, imported.summary(),

@@ -2,6 +2,7 @@ package io.circuitscope.circuits.run;
 
 import io.circuitscope.circuits.io.CircuitDocument;
 import io.circuitscope.core.Hashes;
+import io.circuitscope.core.graph.Ablation;
 import io.circuitscope.core.graph.Circuit;
 import io.circuitscope.core.graph.ComputationGraph;
 import io.circuitscope.core.graph.EdgePatcher;
@@ -76,9 +77,9 @@ public final class DiscoveryRun {
                 // node scores choose the circuit; edges carry EAP scores, whose sums per node are the AtP scores
                 NodeScores nodes = new Atp().score(tp, progress);
                 scores = new Eap().score(tp, progress);
-                circuit = nodes.circuitOfTop(s.nodes(), scores).pruned();
+                circuit = nodes.circuitOfTop(s.nodes(), scores).pruned(s.ablation());
                 whyEmpty = s.nodes() == 0 ? "--nodes 0 keeps no node" : "the edges of the " + s.nodes() + " top AtP "
-                        + "nodes form no path from input to logits, so pruning removed them all (more --nodes keeps more)";
+                        + "nodes form " + noPath(s.ablation()) + ", so pruning removed them all (more --nodes keeps more)";
             } else if (s.method().equals(Methods.PIPELINE)) {
                 EdgeScorer scorer = Methods.scorer(s.scorer(), s.igSteps());
                 Pipeline.Result r = new Pipeline(scorer,
@@ -99,9 +100,9 @@ public final class DiscoveryRun {
                 scores = scorer.score(tp, progress);
                 putCompleteness(extraSummary, scorer, tp, scores);
                 boolean[] kept = scores.topK(s.edges());
-                circuit = Circuit.of(tp.graph(), kept, scores).pruned();
+                circuit = Circuit.of(tp.graph(), kept, scores).pruned(s.ablation());
                 whyEmpty = s.edges() == 0 ? "--edges 0 keeps no edge" : "the " + Math.min(s.edges(), tp.graph().nEdges())
-                        + " top-scored edges form no path from input to logits, so pruning removed them all (more "
+                        + " top-scored edges form " + noPath(s.ablation()) + ", so pruning removed them all (more "
                         + "--edges keeps more)";
                 if (!s.method().equals("exact") && Math.min(s.edges(), tp.graph().nEdges()) < tp.graph().nEdges()) {
                     // AtP*'s diagnostic for any cheap scorer: how many edges with an effect of tau or more
@@ -143,6 +144,11 @@ public final class DiscoveryRun {
     }
 
     /** EAP-IG's completeness check ({@link EapIg#completeness}) as circuit.json's {@code ig_completeness}. */
+    /** What pruning removes all of a circuit for under {@code ablation} (see {@link Circuit#pruned}). */
+    private static String noPath(Ablation ablation) {
+        return ablation == Ablation.RESAMPLE ? "no path from input to logits" : "no path to the logits";
+    }
+
     private static void putCompleteness(Map<String, Object> summary, EdgeScorer scorer, TaskPatcher tp,
             EdgeScores estimates) {
         if (scorer instanceof EapIg ig) {

@@ -56,6 +56,19 @@ class EmptyCircuitTest {
         assertFalse(kept.out().contains("empty"), kept.out());
     }
 
+    /**
+     * The top edge alone is cut off from the input. Under resampling it is a no-op and pruning empties the
+     * circuit (above); under mean ablation its source computes f(mean input), not the mean it would carry
+     * removed, so the edge stays (pruning used to drop it whatever the ablation).
+     */
+    @Test
+    void underMeanAblationTheTopEdgeCutOffFromTheInputIsKept() throws Exception {
+        CliRun r = discover("mean", "--method", "eap", "--metric", "logit-diff", "--edges", "1", "--ablation", "mean");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("circuit: 1 of 262 edges, 2 nodes"), r.out());
+        assertFalse(r.out().contains("empty"), r.out());
+    }
+
     @Test
     void validateOfAnEmptyCircuitSaysSoAndJudgesNoMinimality() {
         assertEquals(0, discover("empty", "--method", "acdc", "--tau", "1e308", "--no-validate").code());

@@ -154,24 +154,47 @@ public final class Circuit {
     }
 
     /**
-     * Drops edges that cannot influence the logits or receive nothing from the input: an edge is
-     * kept only if its source is reachable from {@code input} and its destination node reaches
-     * {@code logits} through kept edges (EAP-IG's prune, done as two graph searches).
+     * Drops kept edges that cannot change the logits under {@code ablation}, so the circuit computes what
+     * it computed before. Two kinds go:
+     * <ul>
+     * <li>under every ablation, edges into a node that reaches no logits through kept edges: every path
+     * from that node to the logits passes a removed edge, which carries the ablated value instead, so
+     * what the node computes, and so its inputs, cannot matter;
+     * <li>under resampling only, edges out of a node the input does not reach through kept edges: such
+     * a node reads only corrupted values, so it outputs its corrupted output, which is what a removed
+     * edge carries. Under mean or zero ablation it outputs f(ablated input), which is not the mean or
+     * zero a removed edge carries, so these edges stay.
+     * </ul>
      */
-    public Circuit pruned() {
+    public Circuit pruned(Ablation ablation) {
+        return pruned(ablation == Ablation.RESAMPLE);
+    }
+
+    /**
+     * Both kinds of {@link #pruned(Ablation)} whatever the ablation, as EAP-IG's {@code evaluate_graph}
+     * prunes a graph before running it (edges from nodes the input does not reach, or into nodes that
+     * reach no logits). For judging an EAP-IG file as EAP-IG would; under mean or zero ablation this can
+     * change the metric.
+     */
+    public Circuit prunedAsEapIg() {
+        return pruned(true);
+    }
+
+    private Circuit pruned(boolean alsoCutOffFromInput) {
         int n = graph.nodes().size();
         List<Node> nodes = graph.nodes();
         java.util.Map<Node, Integer> index = new java.util.HashMap<>();
         for (int i = 0; i < n; i++) {
             index.put(nodes.get(i), i);
         }
+        List<Edge> kept = edges();
         boolean[] fromInput = new boolean[n];
         fromInput[index.get(graph.node("input"))] = true;
         for (Node node : nodes) { // topological order
             if (!fromInput[index.get(node)]) {
                 continue;
             }
-            for (Edge e : edges()) {
+            for (Edge e : kept) {
                 if (e.source().equals(node)) {
                     fromInput[index.get(e.destination().node())] = true;
                 }
@@ -179,7 +202,6 @@ public final class Circuit {
         }
         boolean[] toLogits = new boolean[n];
         toLogits[index.get(graph.node("logits"))] = true;
-        List<Edge> kept = edges();
         for (int i = n - 1; i >= 0; i--) {
             Node node = nodes.get(i);
             for (Edge e : kept) {
@@ -190,7 +212,8 @@ public final class Circuit {
         }
         BitSet b = new BitSet(graph.nEdges());
         for (Edge e : kept) {
-            if (fromInput[index.get(e.source())] && toLogits[index.get(e.destination().node())]) {
+            boolean reached = !alsoCutOffFromInput || fromInput[index.get(e.source())];
+            if (reached && toLogits[index.get(e.destination().node())]) {
                 b.set(e.index());
             }
         }
