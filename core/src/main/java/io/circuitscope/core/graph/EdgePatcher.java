@@ -56,8 +56,33 @@ public final class EdgePatcher {
     }
 
     public EdgePatcher(HookedTransformer model, ComputationGraph graph) {
+        requireGraphOf(model.config(), graph.config());
         this.model = model;
         this.graph = graph;
+    }
+
+    /**
+     * Which sources a destination reads comes from the graph, the heads and layers that run from the model:
+     * a graph of another shape would patch the wrong rows without failing. Only what the graph is built from
+     * is compared (layers, heads, parallel attention and MLP); its key/value heads are not, since a graph
+     * rebuilt from a file that does not record them (EAP-IG's) assumes one per head.
+     */
+    private static void requireGraphOf(ModelConfig model, ModelConfig graph) {
+        List<String> differences = new ArrayList<>();
+        if (graph.nLayers() != model.nLayers()) {
+            differences.add(graph.nLayers() + " layers (the model has " + model.nLayers() + ")");
+        }
+        if (graph.nHeads() != model.nHeads()) {
+            differences.add(graph.nHeads() + " heads (the model has " + model.nHeads() + ")");
+        }
+        if (graph.parallelAttnMlp() != model.parallelAttnMlp()) {
+            differences.add("parallelAttnMlp " + graph.parallelAttnMlp() + " (the model has "
+                    + model.parallelAttnMlp() + ")");
+        }
+        if (!differences.isEmpty()) {
+            throw new IllegalArgumentException("the computational graph is not this model's: it has "
+                    + String.join(", ", differences));
+        }
     }
 
     public ComputationGraph graph() {

@@ -1,6 +1,7 @@
 package io.circuitscope.core.graph;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
@@ -62,6 +63,40 @@ class EdgePatcherTest {
 
     static float maxDiff(NDArray a, NDArray b) {
         return a.sub(b).abs().max().getFloat();
+    }
+
+    /**
+     * The graph says which sources each destination reads, the model which heads and layers run: a graph of
+     * another shape would patch the wrong rows silently, so it is refused, naming both values.
+     */
+    @Test
+    void aGraphOfAnotherShapeIsRefused() {
+        try (LoadedModel loaded = TestModels.tinyGpt2(5)) {
+            HookedTransformer model = loaded.model();
+            ModelConfig c = model.config();
+            assertEquals(List.of(2, 3, false), List.of(c.nLayers(), c.nHeads(), c.parallelAttnMlp()));
+            String[][] cases = {
+                {"3", "3", "false", "3 layers (the model has 2)"},
+                {"2", "4", "false", "4 heads (the model has 3)"},
+                {"2", "3", "true", "parallelAttnMlp true (the model has false)"},
+            };
+            for (String[] k : cases) {
+                int layers = Integer.parseInt(k[0]);
+                int heads = Integer.parseInt(k[1]);
+                ModelConfig other = ModelConfig.builder("gpt2").setSizes(4 * heads, layers, heads, c.dMlp(),
+                        c.vocabSize(), c.contextLength()).optParallelAttnMlp(Boolean.parseBoolean(k[2])).build();
+                for (ComputationGraph g : new ComputationGraph[] {ComputationGraph.of(other),
+                        ComputationGraph.byPosition(other, 4)}) {
+                    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                            () -> new EdgePatcher(model, g));
+                    assertTrue(e.getMessage().contains(k[3]), e.getMessage());
+                }
+            }
+            // key/value heads and widths do not shape the graph (EAP-IG's files do not record them)
+            ModelConfig sameGraph = ModelConfig.builder("gpt2").setSizes(6, 2, 3, 1, 1, 1).optKvHeads(1).build();
+            assertEquals(ComputationGraph.of(c).nEdges(), new EdgePatcher(model, ComputationGraph.of(sameGraph))
+                    .graph().nEdges());
+        }
     }
 
     @Test
