@@ -272,16 +272,34 @@ public final class EdgePatcher {
         if (coef.getShape().get(0) != 1) {
             throw new IllegalArgumentException("a prefix is computed for one mask, got " + coef.getShape().get(0));
         }
-        PassState state = new PassState(run, coef.onesLike().sub(coef), patched, 1, tokens.length, false,
-                GradientRules.EXACT, null);
-        NDArray residual = model.residualBefore(run, tokens, layer, state.hooks(List.of(), layer, false), true);
-        int expected = layer == 0 ? 0 : graph.headSource(layer, 0);
-        if (state.recorded != expected) {
-            throw new IllegalStateException("prefix below layer " + layer + " recorded " + state.recorded
-                    + " sources, expected " + expected);
+        // The pass's buffers are sized for a whole pass (every source's differences, the mixer's rows) and a
+        // prefix lives for many passes: it keeps copies of what it needs, and the pass is freed here.
+        try (NDManager pass = run.newSubManager()) {
+            NDArray patchWeight = coef.onesLike().sub(coef);
+            patchWeight.attach(pass);
+            PassState state = new PassState(pass, patchWeight, patched, 1, tokens.length, false, GradientRules.EXACT,
+                    null);
+            NDArray residual = model.residualBefore(pass, tokens, layer, state.hooks(List.of(), layer, false), true);
+            int expected = layer == 0 ? 0 : graph.headSource(layer, 0);
+            if (state.recorded != expected) {
+                throw new IllegalStateException("prefix below layer " + layer + " recorded " + state.recorded
+                        + " sources, expected " + expected);
+            }
+            NDArray[] headSums = new NDArray[Math.min(layer, state.headSums.length)];
+            for (int l = 0; l < headSums.length; l++) {
+                headSums[l] = copyOwnedBy(run, state.headSums[l]);
+            }
+            return new Prefix(layer, tokens, copyOwnedBy(run, residual),
+                    state.recorded == 0 ? null : copyOwnedBy(run, state.ownDifferences(state.recorded)), state.recorded,
+                    headSums);
         }
-        return new Prefix(layer, tokens, residual, state.recorded == 0 ? null : state.ownDifferences(state.recorded),
-                state.recorded, Arrays.copyOf(state.headSums, Math.min(layer, state.headSums.length)));
+    }
+
+    /** A copy of {@code array} owned by {@code run}: a slice's copy does not keep the whole buffer alive. */
+    private static NDArray copyOwnedBy(NDManager run, NDArray array) {
+        NDArray copy = array.duplicate();
+        copy.attach(run);
+        return copy;
     }
 
     /**

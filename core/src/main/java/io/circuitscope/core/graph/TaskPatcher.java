@@ -330,7 +330,10 @@ public final class TaskPatcher implements AutoCloseable {
         try {
             List<EdgePatcher.Prefix> perBatch = new ArrayList<>();
             for (PreparedBatch p : batches) {
-                perBatch.add(patcher.prefix(owner, p.batch().clean(), p.patched(), patcher.coefficients(owner, base), layer));
+                try (NDManager mask = owner.newSubManager()) { // the prefix keeps what it needs, not the mask
+                    perBatch.add(patcher.prefix(owner, p.batch().clean(), p.patched(), patcher.coefficients(mask, base),
+                            layer));
+                }
                 forwardPasses++;
             }
             return new Prefixes(layer, base.clone(), edgesBelow(layer), perBatch, owner);

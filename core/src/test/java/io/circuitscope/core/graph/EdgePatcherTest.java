@@ -532,6 +532,36 @@ class EdgePatcherTest {
         }
     }
 
+    /**
+     * A prefix lives for many passes, so its manager holds only what they read: the residual, the differences
+     * below its layer and (sandwich norms) the head sums. It used to hold the pass's whole differences buffer
+     * (every source's, through a slice of it), the mixer's rows and the rest of the pass.
+     */
+    @ParameterizedTest
+    @MethodSource("families")
+    void aPrefixHoldsOnlyWhatThePassesFromItRead(TinyCheckpoint checkpoint) {
+        try (LoadedModel loaded = TestModels.load(checkpoint); NDManager run = loaded.model().newRunManager()) {
+            EdgePatcher patcher = new EdgePatcher(loaded.model());
+            SourceOutputs corrupted = patcher.sourceOutputs(run, CORRUPT);
+            boolean[] keep = new boolean[patcher.graph().nEdges()];
+            Random rng = new Random(5);
+            for (int e = 0; e < keep.length; e++) {
+                keep[e] = rng.nextBoolean();
+            }
+            NDArray coefficients = patcher.coefficients(run, keep);
+            for (int layer = 0; layer <= loaded.model().config().nLayers(); layer++) {
+                try (NDManager owner = run.newSubManager()) {
+                    EdgePatcher.Prefix prefix = patcher.prefix(owner, CLEAN, corrupted, coefficients, layer);
+                    long needed = prefix.residual().size()
+                            + (prefix.differences() == null ? 0 : prefix.differences().size())
+                            + Arrays.stream(prefix.headSums()).mapToLong(NDArray::size).sum();
+                    long held = owner.getManagedArrays().stream().mapToLong(NDArray::size).sum();
+                    assertEquals(needed, held, "elements held by a prefix below layer " + layer);
+                }
+            }
+        }
+    }
+
     @Test
     void logitsOnlyAtTargetPositionsAreThoseOfTheFullPassAndGiveTheSameMetric() {
         try (LoadedModel loaded = TestModels.tinyGpt2(7); NDManager run = loaded.model().newRunManager()) {
