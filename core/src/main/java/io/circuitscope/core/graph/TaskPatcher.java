@@ -2,6 +2,7 @@ package io.circuitscope.core.graph;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import io.circuitscope.core.hook.Hooks;
 import io.circuitscope.core.model.GradientRules;
 import io.circuitscope.core.model.ModelConfig;
@@ -88,7 +89,8 @@ public final class TaskPatcher implements AutoCloseable {
                 }
                 batches.add(new PreparedBatch(b, patched, cleanLogProbs));
                 targets += b.targets();
-                forwardPasses += ablation == Ablation.MEAN ? 1 : 2; // the mean's passes are counted where it is taken
+                // zeros take no pass, and the mean's passes are counted where it is taken
+                forwardPasses += ablation == Ablation.RESAMPLE ? 2 : 1;
             }
             this.totalTargets = targets;
             this.masksPerPass = masksPerPass(patcher.model().config(), batches, passBudgetBytes);
@@ -133,11 +135,11 @@ public final class TaskPatcher implements AutoCloseable {
         return means;
     }
 
-    /** Zeros shaped like the batch's source outputs; the pass that gives the shape is freed. */
+    /** Zeros shaped like the batch's source outputs, [nSources, batch, seq, d_model]: no pass is needed for that. */
     private SourceOutputs zeroSourceOutputs(Batch b) {
-        try (NDManager run = manager.newSubManager()) {
-            return new SourceOutputs(manager.zeros(patcher.sourceOutputs(run, b.corrupt()).stacked().getShape()));
-        }
+        Shape shape = new Shape(patcher.graph().nSources(), b.size(), b.length(), patcher.model().config().dModel());
+        // the residual stream's type, which every source output has
+        return new SourceOutputs(manager.zeros(shape, patcher.model().weights().wE().getDataType()));
     }
 
     /** A position-aware graph is defined for one prompt length: every example must have it. */
