@@ -177,7 +177,7 @@ public final class BatchRunner {
         }
         if (PlantedModels.isPlanted(r.model())) {
             return Circuit.ofEdgeNames(ComputationGraph.of(loaded.model().config()),
-                    PlantedModels.byArgument(r.model()).groundTruthEdges());
+                    PlantedModels.byArgument(r.model()).groundTruthEdges(r.settings().ablation()));
         }
         return null;
     }

@@ -147,7 +147,8 @@ final class DiscoverCommand implements Callable<Integer> {
             }
             // read against the model's graph (split as the file says) before the discovery, so a bad file costs no run
             Circuit reference = referenceFile != null
-                    ? CircuitJson.read(referenceFile, ComputationGraph.of(mt.model().config())).circuit() : mt.reference();
+                    ? CircuitJson.read(referenceFile, ComputationGraph.of(mt.model().config())).circuit()
+                    : mt.reference(settings.ablation());
             CircuitDocument doc = io.circuitscope.circuits.run.DiscoveryRun.run(mt.model(), input.model, mt.task(), settings,
                     progress);
             Path file = dir.resolve("circuit.json");
@@ -197,9 +198,12 @@ final class DiscoverCommand implements Callable<Integer> {
         }
     }
 
-    /** What the comparison is with: the --reference file, else the model's own ground truth (planted models). */
-    private String referenceName(ModelAndTask mt) {
-        return referenceFile != null ? referenceFile.getFileName().toString() : mt.referenceName();
+    /**
+     * What the comparison is with: the --reference file, else the model's own ground truth (planted models) under the
+     * run's ablation.
+     */
+    private String referenceName(ModelAndTask mt, Ablation ablation) {
+        return referenceFile != null ? referenceFile.getFileName().toString() : mt.referenceName(ablation);
     }
 
     /** The components that fail minimality, with their drops, so the summary says which ones (at most three). */
@@ -242,12 +246,16 @@ final class DiscoverCommand implements Callable<Integer> {
             }
             ValidationNotes.fragileVerdicts(report).forEach(note -> out.println("  " + note));
             if (reference != null) {
+                String referenceName = referenceName(mt, settings.ablation());
                 com.fasterxml.jackson.databind.node.ObjectNode cmp = ValidationSections.comparison(tp, doc.circuit(),
-                        reference, referenceName(mt));
+                        reference, referenceName);
                 doc = doc.withExtra("comparison", cmp);
-                out.printf(Locale.ROOT, "  vs %s: edge precision %s, recall %.3f, ROC AUC %s%n", referenceName(mt),
+                out.printf(Locale.ROOT, "  vs %s: edge precision %s, recall %.3f, ROC AUC %s%n", referenceName,
                         ValidationNotes.ratio(cmp.get("edge_precision")), cmp.get("edge_recall").asDouble(),
                         cmp.has("auc") ? String.format(Locale.ROOT, "%.3f", cmp.get("auc").asDouble()) : "n/a");
+                if (referenceFile == null && mt.replacesPlantedTask(settings.seed())) {
+                    out.println("  " + mt.plantedTaskNote());
+                }
             }
             return doc;
         }

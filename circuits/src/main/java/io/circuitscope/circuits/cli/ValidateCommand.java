@@ -136,10 +136,15 @@ final class ValidateCommand implements Callable<Integer> {
                 if (reference != null) {
                     doc = doc.withExtra("comparison", ValidationSections.comparison(tp, doc.circuit(), reference.circuit(),
                             referenceFile.getFileName().toString()));
-                } else if (loaded.reference() != null) {
-                    // a planted model's ground truth, as discover compares with it
-                    doc = doc.withExtra("comparison", ValidationSections.comparison(tp, doc.circuit(), loaded.reference(),
-                            loaded.referenceName()));
+                } else if (loaded.planted() != null) {
+                    // a planted model's ground truth under the ablation judging the circuit, as discover compares with it
+                    Ablation judgedBy = Ablation.parse(ablation);
+                    doc = doc.withExtra("comparison", ValidationSections.comparison(tp, doc.circuit(),
+                            loaded.reference(judgedBy), loaded.referenceName(judgedBy)));
+                    // the planted task is the one made with the seed the circuit's run recorded, else with --seed
+                    if (loaded.replacesPlantedTask(doc.method().get("seed") instanceof Number n ? n.longValue() : seed)) {
+                        spec.commandLine().getErr().println("validate: " + loaded.plantedTaskNote());
+                    }
                 } else if (doc.extra().containsKey("comparison")) {
                     // its CPR and CMD were measured under the metric of an earlier run, against a reference not given now
                     doc = doc.withoutExtra("comparison");

@@ -77,7 +77,7 @@ class EapIgCircuitCommandsTest {
         assertEquals(b.get("value").asDouble(), a.get("value").asDouble(), 1e-9, "the same faithfulness");
         // a planted model's circuit is compared with its ground truth under the metric validated now
         JsonNode comparison = json.readTree(circuit.toFile()).get("comparison");
-        assertEquals("planted ground truth (ioi)", comparison.get("reference").asText());
+        assertEquals("planted ground truth (ioi) under resample ablation", comparison.get("reference").asText());
         assertEquals(1.0, comparison.get("edge_recall").asDouble(), 1e-12);
 
         CliRun drawn = run("render", file.toString(), "--format", "svg", "--out", dir.resolve("eap-ig.svg").toString());

@@ -35,7 +35,9 @@ import java.util.Set;
  *
  * <p><b>Ground-truth edges</b> (3): {@code input->a0.h0<v>} (the start year's value), {@code a0.h0->m0} (YEAR
  * into the comparison), {@code m0->logits} (the only writer of GT). Structural but invariant under the
- * corruption: {@code input->a0.h0<q>} (CONST) and {@code input->a0.h0<k>} (ISYEAR: 01 is still a year).
+ * corruption: {@code input->a0.h0<q>} (CONST) and {@code input->a0.h0<k>} (ISYEAR: 01 is still a year). Under mean
+ * ablation the circuit is the same 3 edges: those two carry the same value in every prompt, so their mean is their
+ * value.
  */
 public final class PlantedGreaterThan {
     static final List<String> WORDS = List.of("The", "war", "lasted", "from", "the", "year", "17", "to");
@@ -109,6 +111,7 @@ public final class PlantedGreaterThan {
                 Set.of("input", "a0.h0", "m0", "logits"),
                 Set.of("input->a0.h0<v>", "a0.h0->m0", "m0->logits"),
                 Set.of("input->a0.h0<q>", "input->a0.h0<k>", "input->a0.h0<v>", "a0.h0->m0", "m0->logits"),
+                Set.of("input->a0.h0<v>", "a0.h0->m0", "m0->logits"),
                 PlantedGreaterThan::task, vocab);
     }
 

@@ -47,6 +47,11 @@ import java.util.Set;
  * Structural but invariant under this corruption (so not in the ground truth): {@code input->a0.h0<q>} and
  * {@code input->a0.h0<k>} read positions only, which the corruption does not change;
  * {@code input->a1.h0<q>} reads the current token, which lies in the unchanged second half.
+ *
+ * <p><b>Under mean ablation</b> (each source's output averaged over the corrupted prompts) {@code input->a1.h0<q>}
+ * matters too (about three quarters of the gap): the mean of the second half's one-hot tokens names no token for the induction
+ * head to look for. The position-only edges {@code input->a0.h0<q>} and {@code input->a0.h0<k>} carry the same
+ * value in every prompt, so their mean is their value.
  */
 public final class PlantedInduction {
     static final int VOCAB = 24;
@@ -106,6 +111,7 @@ public final class PlantedInduction {
                 Set.of("input->a0.h0<v>", "a0.h0->a1.h0<k>", "input->a1.h0<v>", "a1.h0->logits"),
                 Set.of("input->a0.h0<q>", "input->a0.h0<k>", "input->a0.h0<v>", "a0.h0->a1.h0<k>",
                         "input->a1.h0<q>", "input->a1.h0<v>", "a1.h0->logits"),
+                Set.of("input->a0.h0<v>", "a0.h0->a1.h0<k>", "input->a1.h0<q>", "input->a1.h0<v>", "a1.h0->logits"),
                 PlantedInduction::task, vocab);
     }
 

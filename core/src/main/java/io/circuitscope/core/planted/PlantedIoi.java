@@ -67,7 +67,10 @@ import java.util.Set;
  * clean or corrupted), {@code input->a1.h0<q>}, {@code input->a2.h0<q>}, {@code input->a2.h1<q>} (CONST on
  * the END token, which the corruption keeps). Under zero ablation every structural edge matters, the
  * weakest being {@code input->a1.h0<q>} (about 8% of the gap): with its query zeroed the S-inhibition head
- * attends uniformly, and the resulting SINH still weights S (two occurrences) above IO (one).
+ * attends uniformly, and the resulting SINH still weights S (two occurrences) above IO (one). Under mean ablation
+ * (over the corrupted prompts of each length) the circuit is the 12 ground-truth edges: the four invariant edges
+ * carry the same value in every prompt of a length (the templates put names at the same positions), so their mean
+ * is their value.
  */
 public final class PlantedIoi {
     static final List<String> NAMES = List.of("Mary", "John", "Tom", "Anna", "Paul", "Kate", "Mike", "Lisa");
@@ -178,6 +181,9 @@ public final class PlantedIoi {
                         "input->a2.h0<q>", "a1.h0->a2.h0<q>", "input->a2.h0<k>", "input->a2.h0<v>",
                         "input->a2.h1<q>", "a1.h0->a2.h1<q>", "input->a2.h1<k>", "input->a2.h1<v>",
                         "a2.h0->logits", "a2.h1->logits"),
+                Set.of("input->a0.h0<q>", "input->a0.h0<k>", "a0.h0->a1.h0<k>", "input->a1.h0<v>",
+                        "a1.h0->a2.h0<q>", "a1.h0->a2.h1<q>", "input->a2.h0<k>", "input->a2.h1<k>",
+                        "input->a2.h0<v>", "input->a2.h1<v>", "a2.h0->logits", "a2.h1->logits"),
                 PlantedIoi::task, vocab);
     }
 

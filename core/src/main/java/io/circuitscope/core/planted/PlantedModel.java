@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.circuitscope.core.DjlRuntime;
+import io.circuitscope.core.graph.Ablation;
 import io.circuitscope.core.graph.ComputationGraph;
 import io.circuitscope.core.graph.Edge;
 import io.circuitscope.core.graph.Node;
@@ -35,6 +36,10 @@ import java.util.TreeSet;
  * {@link #structuralEdges} is the larger set of edges the construction reads at all (the circuit under
  * zero ablation, tracr style); the difference are edges whose carried value the corruption leaves unchanged
  * (token positions, a constant feature, an "is a name" flag ...), documented per model.
+ * {@link #meanAblationEdges} lie between the two: the edges whose value changes when replaced by its mean over
+ * the corrupted prompts. A discovery run is scored against the set for its ablation
+ * ({@link #groundTruthEdges(Ablation)}): each is the exact circuit under that ablation, so scoring a zero-ablation
+ * run against the resample set would count correct edges as false positives.
  *
  * @param name              registry name
  * @param description       one line
@@ -42,7 +47,10 @@ import java.util.TreeSet;
  * @param defaultMetric     metric the ground truth is defined for
  * @param groundTruthNodes  EAP-IG node names (input, a{l}.h{h}, m{l}, logits) on the circuit
  * @param groundTruthEdges  EAP-IG edge names whose patching matters under the task's corruption
- * @param structuralEdges   every edge the construction uses (superset of the ground truth)
+ * @param structuralEdges   every edge the construction uses (superset of the ground truth); the circuit under zero
+ *                          ablation
+ * @param meanAblationEdges edge names whose patching matters under mean ablation (the mean over the task's
+ *                          corrupted prompts); a subset of the structural edges
  * @param generator         seeded task generator
  * @param vocabulary        token strings by id (documentation; there is no tokenizer)
  */
@@ -54,6 +62,7 @@ public record PlantedModel(
         Set<String> groundTruthNodes,
         Set<String> groundTruthEdges,
         Set<String> structuralEdges,
+        Set<String> meanAblationEdges,
         TaskGenerator generator,
         List<String> vocabulary) {
 
@@ -72,17 +81,8 @@ public record PlantedModel(
         for (String e : structuralEdges) {
             g.edge(e);
         }
-        for (String e : groundTruthEdges) {
-            g.edge(e);
-            if (!structuralEdges.contains(e)) {
-                throw new IllegalArgumentException("ground-truth edge " + e + " is not a structural edge");
-            }
-            String[] ends = e.split("->");
-            String dst = ends[1].replaceAll("<.>$", "");
-            if (!groundTruthNodes.contains(ends[0]) || !groundTruthNodes.contains(dst)) {
-                throw new IllegalArgumentException("ground-truth edge " + e + " leaves the ground-truth nodes");
-            }
-        }
+        requireInCircuit(g, groundTruthEdges, structuralEdges, groundTruthNodes, "ground-truth");
+        requireInCircuit(g, meanAblationEdges, structuralEdges, groundTruthNodes, "mean-ablation");
         if (vocabulary.size() != weights.config().vocabSize()) {
             throw new IllegalArgumentException("vocabulary has " + vocabulary.size() + " entries, config "
                     + weights.config().vocabSize());
@@ -92,6 +92,35 @@ public record PlantedModel(
         groundTruthNodes = inGraphOrder(groundTruthNodes, g.nodes().stream().map(Node::name).toList());
         groundTruthEdges = inGraphOrder(groundTruthEdges, g.edges().stream().map(Edge::name).toList());
         structuralEdges = inGraphOrder(structuralEdges, g.edges().stream().map(Edge::name).toList());
+        meanAblationEdges = inGraphOrder(meanAblationEdges, g.edges().stream().map(Edge::name).toList());
+    }
+
+    /** Each of {@code edges} is in the graph, a structural edge, and joins ground-truth nodes. */
+    private static void requireInCircuit(ComputationGraph g, Set<String> edges, Set<String> structural,
+            Set<String> nodes, String what) {
+        for (String e : edges) {
+            g.edge(e);
+            if (!structural.contains(e)) {
+                throw new IllegalArgumentException(what + " edge " + e + " is not a structural edge");
+            }
+            String[] ends = e.split("->");
+            String dst = ends[1].replaceAll("<.>$", "");
+            if (!nodes.contains(ends[0]) || !nodes.contains(dst)) {
+                throw new IllegalArgumentException(what + " edge " + e + " leaves the ground-truth nodes");
+            }
+        }
+    }
+
+    /**
+     * The edges whose patching matters under {@code ablation}: the circuit a discovery run with that ablation should
+     * find, on this model's own task (the truths assume its corruption).
+     */
+    public Set<String> groundTruthEdges(Ablation ablation) {
+        return switch (ablation) {
+            case RESAMPLE -> groundTruthEdges;
+            case MEAN -> meanAblationEdges;
+            case ZERO -> structuralEdges;
+        };
     }
 
     /** The names of {@code names} (all in {@code graphOrder}) as an unmodifiable set iterating in graph order. */
@@ -130,7 +159,7 @@ public record PlantedModel(
 
     /**
      * The checkpoint plus {@code task.jsonl} (id form, {@link TaskFile}) and {@code ground_truth.json}
-     * (model, metric, nodes, edges, structural edges, sorted), so command-line runs and benchmarks can
+     * (model, metric, nodes, edges, structural edges, mean-ablation edges, sorted), so command-line runs and benchmarks can
      * score a discovered circuit against the planted one.
      */
     public Path writeBundle(Path dir, long seed, int examples) throws IOException {
@@ -144,6 +173,7 @@ public record PlantedModel(
         truth.put("nodes", new TreeSet<>(groundTruthNodes));
         truth.put("edges", new TreeSet<>(groundTruthEdges));
         truth.put("structural_edges", new TreeSet<>(structuralEdges));
+        truth.put("mean_ablation_edges", new TreeSet<>(meanAblationEdges));
         new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
                 .writeValue(dir.resolve("ground_truth.json").toFile(), truth);
         return dir;

@@ -6,8 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import io.circuitscope.core.graph.Ablation;
 import io.circuitscope.core.graph.ComputationGraph;
 import io.circuitscope.core.graph.Edge;
+import io.circuitscope.core.graph.EdgePatcher;
+import io.circuitscope.core.graph.TaskPatcher;
 import io.circuitscope.core.io.LoadedModel;
 import io.circuitscope.core.io.ModelLoader;
 import io.circuitscope.core.model.HookedTransformer;
@@ -234,6 +237,63 @@ class PlantedModelsTest {
         assertTrue(weakest > 0.05, "a structural edge does not matter under zero ablation: " + weakest);
     }
 
+    /**
+     * Under mean ablation as discover takes it (each source's output averaged over the task's corrupted prompts of a
+     * length) the declared mean-ablation edges are the circuit: each of them matters and no other edge does.
+     */
+    @ParameterizedTest
+    @MethodSource("names")
+    void meanAblationEdgesAreTheCircuitUnderMeanAblation(String name) {
+        PlantedModel p = MODELS.get(index(name));
+        HookedTransformer model = BUILT.get(index(name));
+        ComputationGraph g = ComputationGraph.of(p.config());
+        List<boolean[]> masks = new ArrayList<>();
+        masks.add(PlantedHarness.keepOnly(g, p.meanAblationEdges()));
+        for (Edge edge : g.edges()) {
+            masks.add(PlantedHarness.patchWhere(g, e -> e.index() == edge.index()));
+        }
+        try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(model, g), p.task(SEED, EXAMPLES), p.defaultMetric(),
+                Ablation.MEAN, 16)) {
+            double[] m = tp.evaluateKeep(masks);
+            double gap = tp.cleanValue() - tp.corruptedValue();
+            double faithfulness = (m[0] - tp.corruptedValue()) / gap;
+            double weakest = Double.MAX_VALUE;
+            String weakestEdge = "";
+            double strongestOther = 0;
+            String strongestOtherEdge = "";
+            StringBuilder effects = new StringBuilder();
+            for (Edge edge : g.edges()) {
+                double effect = Math.abs(m[1 + edge.index()] - tp.cleanValue()) / Math.abs(gap);
+                if (p.meanAblationEdges().contains(edge.name())) {
+                    effects.append(String.format(Locale.ROOT, "%n    %-20s %.3f", edge.name(), effect));
+                    if (effect < weakest) {
+                        weakest = effect;
+                        weakestEdge = edge.name();
+                    }
+                } else if (effect >= strongestOther) {
+                    strongestOther = effect;
+                    strongestOtherEdge = edge.name();
+                }
+            }
+            System.out.printf(Locale.ROOT, "[planted %s] mean ablation: gap %s, %d mean-ablation edges faithfulness "
+                    + "%.6f, strongest other edge %.3g of the gap (%s); each edge's effect:%s%n", name, f(gap),
+                    p.meanAblationEdges().size(), faithfulness, strongestOther, strongestOtherEdge, effects);
+            assertTrue(Math.abs(faithfulness - 1) < 1e-3, "mean-ablation circuit: " + faithfulness);
+            assertTrue(weakest > 0.05, "a mean-ablation edge does not matter: " + weakestEdge + " " + weakest);
+            assertTrue(strongestOther < 1e-3, strongestOtherEdge + " moves the metric by " + strongestOther
+                    + " of the gap under mean ablation but is not a mean-ablation edge");
+        }
+    }
+
+    @Test
+    void eachAblationHasItsOwnGroundTruth() {
+        for (PlantedModel p : MODELS) {
+            assertEquals(p.groundTruthEdges(), p.groundTruthEdges(Ablation.RESAMPLE), p.name());
+            assertEquals(p.meanAblationEdges(), p.groundTruthEdges(Ablation.MEAN), p.name());
+            assertEquals(p.structuralEdges(), p.groundTruthEdges(Ablation.ZERO), p.name());
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("names")
     void writtenCheckpointLoadsBackWithIdenticalLogits(String name, @TempDir Path dir) throws Exception {
@@ -273,6 +333,7 @@ class PlantedModelsTest {
         com.fasterxml.jackson.databind.JsonNode truth = new com.fasterxml.jackson.databind.ObjectMapper()
                 .readTree(dir.resolve("ground_truth.json").toFile());
         assertEquals(p.groundTruthEdges().size(), truth.get("edges").size());
+        assertEquals(p.meanAblationEdges().size(), truth.get("mean_ablation_edges").size());
         assertEquals(p.defaultMetric().name(), truth.get("metric").asText());
         try (LoadedModel loaded = ModelLoader.load(dir)) {
             assertEquals(p.config(), loaded.model().config());

@@ -28,6 +28,8 @@ class PlantedOrderTest {
             assertEquals(nodes, List.copyOf(model.groundTruthNodes()), name);
             assertEquals(edges, List.copyOf(model.groundTruthEdges()), name);
             assertEquals(structural, List.copyOf(model.structuralEdges()), name);
+            List<String> mean = g.edges().stream().map(Edge::name).filter(model.meanAblationEdges()::contains).toList();
+            assertEquals(mean, List.copyOf(model.meanAblationEdges()), name);
         }
     }
 
