@@ -5,12 +5,12 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.circuitscope.core.graph.Circuit;
 import io.circuitscope.core.graph.Node;
+import io.circuitscope.core.graph.NodeKind;
 import io.circuitscope.core.graph.TaskPatcher;
 import io.circuitscope.validation.Estimate;
 import io.circuitscope.validation.FaithfulnessCurve;
 import io.circuitscope.validation.RocCurve;
 import io.circuitscope.validation.ValidationReport;
-import java.util.List;
 
 /** Turns validation results into the "validation" and "comparison" sections of circuit.json. */
 public final class ValidationSections {
@@ -77,7 +77,10 @@ public final class ValidationSections {
         return n;
     }
 
-    /** Precision/recall of edges and nodes, ROC of the circuit's scores, and MIB's CPR/CMD. */
+    /**
+     * Precision/recall of edges and of component nodes (heads and MLPs), ROC of the circuit's scores, and MIB's
+     * CPR/CMD.
+     */
     public static ObjectNode comparison(TaskPatcher task, Circuit circuit, Circuit reference, String referenceName) {
         ObjectNode o = JSON.createObjectNode();
         o.put("reference", referenceName);
@@ -92,20 +95,7 @@ public final class ValidationSections {
         double[] pr = RocCurve.precisionRecall(circuit.keepMask(), refEdges);
         o.put("edge_precision", pr[0]);
         o.put("edge_recall", pr[1]);
-        List<Node> nodes = circuit.graph().sources();
-        boolean[] keptNodes = new boolean[nodes.size()];
-        boolean[] refNodes = new boolean[nodes.size()];
-        for (Node n : circuit.nodes()) {
-            if (n.isSource()) {
-                keptNodes[n.sourceIndex()] = true;
-            }
-        }
-        for (Node n : reference.nodes()) {
-            if (n.isSource()) {
-                refNodes[n.sourceIndex()] = true;
-            }
-        }
-        double[] nodePr = RocCurve.precisionRecall(keptNodes, refNodes);
+        double[] nodePr = RocCurve.precisionRecall(componentMask(circuit), componentMask(reference));
         o.put("node_precision", nodePr[0]);
         o.put("node_recall", nodePr[1]);
         int refCount = reference.edgeCount();
@@ -124,5 +114,19 @@ public final class ValidationSections {
             c.addObject().put("fraction", curve.fractions()[i]).put("faithfulness", curve.absoluteFaithfulness()[i]);
         }
         return o;
+    }
+
+    /**
+     * The circuit's heads and MLPs, by source index. The input is left out, as in ScoreAgreement: every non-empty
+     * circuit and reference holds it, so counting it would credit every circuit with one correct node.
+     */
+    private static boolean[] componentMask(Circuit circuit) {
+        boolean[] mask = new boolean[circuit.graph().sources().size()];
+        for (Node n : circuit.nodes()) {
+            if (n.isSource() && n.kind() != NodeKind.INPUT) {
+                mask[n.sourceIndex()] = true;
+            }
+        }
+        return mask;
     }
 }
