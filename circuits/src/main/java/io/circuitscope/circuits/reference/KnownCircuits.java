@@ -210,8 +210,11 @@ public final class KnownCircuits {
         gh.set("EN-JA", JSON.valueToTree(List.of("a6.h2", "a8.h1", "a8.h6", "a10.h4", "a12.h3", "a15.h0", "a16.h4", "a16.h7")));
         gh.set("EN-AR", JSON.valueToTree(List.of("a6.h2", "a8.h1", "a8.h6", "a10.h4", "a10.h5", "a15.h0")));
         gh.set("EN-ES", JSON.valueToTree(List.of("a6.h2", "a8.h1", "a10.h5", "a15.h0")));
-        root.put("note", "The seed study found that ablating these heads mattered less than layer 0 and heads L3H0, L7H4 "
-                + "(Qwen2.5-3B, 'Ablation' section); treat them as attention-pattern candidates, not a causal circuit.");
+        // the seed names no model for this ablation and calls it not rigorous enough to conclude anything
+        root.put("note", "The seed study's ablation ('Ablation' section, marked a failed attempt: one EN-FR sentence, "
+                + "no model named) found that these heads played no big role there while the first layer and heads "
+                + "L3H0, L7H4 did, and calls the experiment not rigorous enough to conclude anything; treat the heads as "
+                + "attention-pattern candidates, not a causal circuit.");
         return root;
     }
 

@@ -38,6 +38,17 @@ class KnownCircuitsTest {
         assertEquals(KnownCircuits.translationHeads(), heads);
     }
 
+    /**
+     * The translation heads' note reports the seed's ablation as the seed does: it names no model (the note used to
+     * attribute it to Qwen2.5-3B) and calls it not rigorous enough to conclude anything.
+     */
+    @Test
+    void translationHeadsNoteKeepsTheSeedsCaveat() {
+        String note = KnownCircuits.translationHeads().get("note").asText();
+        assertTrue(!note.contains("Qwen") && !note.contains("Gemma"), note);
+        assertTrue(note.contains("not rigorous enough to conclude anything"), note);
+    }
+
     @Test
     void ioiHasTheTwentySixHeadsInSevenClassesAndTheirConnections() {
         CircuitDocument ioi = KnownCircuits.ioi();
