@@ -218,6 +218,58 @@ class ScoreAgreementTest {
     }
 
     /**
+     * The node gap is held against the exact node effects, not against either scorer's own sums: with a noisy
+     * scorer and a noisier baseline (neither equal to the exact effects), its value is the difference of the two
+     * node correlations with the exact effects, computed here with Commons Math over node sums added up by hand.
+     */
+    @Test
+    void theNodeGapIsTheDifferenceOfNodeCorrelationsWithTheExactEffects() {
+        double[] exact = exactValues();
+        double[] noisy = exact.clone();
+        double[] noisier = exact.clone();
+        Random r = new Random(23);
+        for (int i = 0; i < exact.length; i++) {
+            noisy[i] += 0.7 * r.nextGaussian();
+            noisier[i] += 2.5 * r.nextGaussian();
+        }
+        // node sums over the component nodes (source 1 on; the input, source 0, is left out), added up here
+        double[] exactNodes = new double[graph.nSources() - 1];
+        double[] noisyNodes = new double[graph.nSources() - 1];
+        double[] noisierNodes = new double[graph.nSources() - 1];
+        for (Edge e : graph.edges()) {
+            int s = e.source().sourceIndex();
+            if (s > 0) {
+                exactNodes[s - 1] += exact[e.index()];
+                noisyNodes[s - 1] += noisy[e.index()];
+                noisierNodes[s - 1] += noisier[e.index()];
+            }
+        }
+        double[] exactNodeEffects = new double[graph.nSources()];
+        System.arraycopy(exactNodes, 0, exactNodeEffects, 1, exactNodes.length);
+        exactNodeEffects[0] = 123.0; // the input's effect is never compared
+        org.apache.commons.math3.stat.correlation.PearsonsCorrelation pearson =
+                new org.apache.commons.math3.stat.correlation.PearsonsCorrelation();
+        org.apache.commons.math3.stat.correlation.SpearmansCorrelation spearman =
+                new org.apache.commons.math3.stat.correlation.SpearmansCorrelation();
+        double expectedPearson = pearson.correlation(noisyNodes, exactNodes) - pearson.correlation(noisierNodes, exactNodes);
+        double expectedSpearman = spearman.correlation(noisyNodes, exactNodes)
+                - spearman.correlation(noisierNodes, exactNodes);
+
+        EdgeScores scorer = new EdgeScores(graph, noisy);
+        EdgeScores baseline = new EdgeScores(graph, noisier);
+        ScoreAgreement.Gap gap = ScoreAgreement.nodeGap(scorer, baseline, exactNodeEffects, 1);
+        assertEquals(expectedPearson, gap.pearson().value(), 1e-12, gap.toString());
+        assertEquals(expectedSpearman, gap.spearman().value(), 1e-12, gap.toString());
+        EdgeScores truth = new EdgeScores(graph, exact);
+        assertEquals(ScoreAgreement.of(scorer, truth, exactNodeEffects, 50, 10).nodePearson()
+                - ScoreAgreement.of(baseline, truth, exactNodeEffects, 50, 10).nodePearson(), gap.pearson().value(), 1e-12);
+        assertTrue(pearson.correlation(noisierNodes, noisyNodes) < 0.99 && Math.abs(expectedPearson) > 0.01,
+                "neither scorer is the truth and the gap is not 0: " + expectedPearson);
+        assertTrue(gap.pearson().low() <= gap.pearson().value() && gap.pearson().value() <= gap.pearson().high(),
+                gap.toString());
+    }
+
+    /**
      * A scorer that orders the large edges exactly and the small ones at random: over every edge its rank
      * correlation is poor (the many small edges decide it), over the edges that matter it is perfect.
      */
