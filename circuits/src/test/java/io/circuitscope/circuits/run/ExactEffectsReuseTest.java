@@ -79,4 +79,49 @@ class ExactEffectsReuseTest {
             assertEquals(fresh.exactEdges() + 50, larger.exactEdges());
         }
     }
+
+    /**
+     * With a sample of exact edges, each drawn edge stands for (others / sampled) edges: the edge correlations are
+     * the weighted ones over the patched edges. The sample is rebuilt here with the run's arguments and the
+     * correlations recomputed from the stored exact effects; here they differ from the unweighted ones.
+     */
+    @Test
+    void aSampledRunWeightsItsEdgeCorrelationsByWhatEachDrawnEdgeStandsFor() {
+        PlantedModel planted = PlantedModels.byName("ioi");
+        try (HookedTransformer model = planted.build();
+             TaskPatcher tp = new TaskPatcher(new EdgePatcher(model), planted.task(0, 8), Metrics.LOGIT_DIFF,
+                     Ablation.RESAMPLE, 8)) {
+            int topEdges = 5;
+            int sampled = 150;
+            long seed = 3;
+            MemoryStore store = new MemoryStore();
+            ScorerComparison.Result run = ScorerComparison.run(tp, List.of(new Eap()), topEdges, 10, sampled, seed, store,
+                    Progress.NONE);
+            io.circuitscope.core.graph.EdgeScores eap = new Eap().score(tp, Progress.NONE);
+            EdgeSample sample = EdgeSample.choose(tp.graph().nEdges(), List.of(eap), 2 * topEdges, sampled, seed);
+            int[] chosen = sample.edges();
+            assertTrue(!sample.everyEdge() && chosen.length == run.exactEdges(), chosen.length + " vs " + run.exactEdges());
+            double[] exactEdges = store.current.edges();
+            double[] x = new double[chosen.length];
+            double[] y = new double[chosen.length];
+            double[] w = new double[chosen.length];
+            int others = tp.graph().nEdges() - 2 * topEdges; // EAP's top 10 are patched for sure
+            java.util.Set<Double> distinctWeights = new java.util.TreeSet<>();
+            for (int i = 0; i < chosen.length; i++) {
+                x[i] = eap.get(chosen[i]);
+                y[i] = exactEdges[chosen[i]];
+                w[i] = sample.weights()[chosen[i]];
+                assertTrue(!Double.isNaN(y[i]), "edge " + chosen[i] + " was patched");
+                distinctWeights.add(w[i]);
+            }
+            assertEquals(java.util.Set.of(1.0, (double) others / sampled), distinctWeights);
+            io.circuitscope.validation.ScoreAgreement a = run.entries().get(0).agreement();
+            double weighted = io.circuitscope.validation.WeightedCorrelation.pearson(x, y, w);
+            double unweighted = new org.apache.commons.math3.stat.correlation.PearsonsCorrelation().correlation(x, y);
+            assertEquals(weighted, a.edgePearson(), 1e-12, "weighted edge Pearson");
+            assertEquals(io.circuitscope.validation.WeightedCorrelation.spearman(x, y, w), a.edgeSpearman(), 1e-12,
+                    "weighted edge Spearman");
+            assertTrue(Math.abs(weighted - unweighted) > 0.01, "the weights matter here: " + weighted + " vs " + unweighted);
+        }
+    }
 }
