@@ -41,6 +41,27 @@ class CompareScorersCommandTest {
         assertTrue(material.get("edges").asInt() >= 3 && material.get("edges").asInt() <= 12,
                 "only the planted circuit's 12 edges can matter: " + material);
         assertTrue(json.get("scorers").get("relp").get("minus_eap").has("material_edge_spearman"), json.toString());
+        // the gaps from EAP are differences of correlations with the exact effects, the material ones over the
+        // material edges only (the 12 planted edges, each far above 0.1% of the effect)
+        JsonNode eapJson = json.get("scorers").get("eap");
+        for (String scorer : new String[] {"eap-ig", "atp-star", "relp"}) {
+            JsonNode s = json.get("scorers").get(scorer);
+            JsonNode gaps = s.get("minus_eap");
+            assertEquals(12, s.get("material_edges").get("edges").asInt(), scorer + ": " + s);
+            for (String c : new String[] {"pearson", "spearman"}) {
+                assertEquals(s.get("material_edges").get(c).asDouble() - eapJson.get("material_edges").get(c).asDouble(),
+                        gaps.get("material_edge_" + c).get("difference").asDouble(), 1e-12, scorer + " material " + c);
+                assertEquals(s.get("edge_" + c).asDouble() - eapJson.get("edge_" + c).asDouble(),
+                        gaps.get("edge_" + c).get("difference").asDouble(), 1e-12, scorer + " edge " + c);
+                assertEquals(s.get("node_" + c).asDouble() - eapJson.get("node_" + c).asDouble(),
+                        gaps.get("node_" + c).get("difference").asDouble(), 1e-12, scorer + " node " + c);
+            }
+        }
+        assertEquals(12, eapJson.get("material_edges").get("edges").asInt());
+        JsonNode starGaps = json.get("scorers").get("atp-star").get("minus_eap");
+        assertTrue(Math.abs(starGaps.get("material_edge_pearson").get("difference").asDouble()
+                - starGaps.get("edge_pearson").get("difference").asDouble()) > 0.01,
+                "over the material edges AtP*'s lead differs from that over every edge: " + starGaps);
         assertTrue(r.out().contains("edges that matter (|exact effect| >= "), r.out());
         double eap = json.get("scorers").get("eap").get("edge_pearson").asDouble();
         double star = json.get("scorers").get("atp-star").get("edge_pearson").asDouble();
@@ -56,6 +77,19 @@ class CompareScorersCommandTest {
         java.util.regex.Matcher m = java.util.regex.Pattern.compile("exact patching of (\\d+) edges").matcher(r.out());
         assertTrue(m.find(), r.out());
         assertTrue(Integer.parseInt(m.group(1)) > 1000, "edges split by position: " + r.out());
+        // every (source, destination) pair split into one edge per token: layer l's q, k and v inputs read the
+        // input and the earlier layers' heads and MLPs, its MLP those and the layer's heads, the logits every source
+        io.circuitscope.core.planted.PlantedModel planted = io.circuitscope.core.planted.PlantedModels.byName("induction");
+        io.circuitscope.core.model.ModelConfig config = planted.config();
+        int heads = config.nHeads();
+        int pairs = 0;
+        for (int l = 0; l < config.nLayers(); l++) {
+            int before = 1 + l * (heads + 1);
+            pairs += 3 * heads * before + before + (config.parallelAttnMlp() ? 0 : heads);
+        }
+        pairs += 1 + config.nLayers() * (heads + 1);
+        int positions = planted.task(0, 8).commonLength("a position-aware graph");
+        assertEquals(pairs * positions, Integer.parseInt(m.group(1)), pairs + " pairs x " + positions + " positions: " + r.out());
         java.util.regex.Matcher auc = java.util.regex.Pattern.compile("(?m)^atp-star\\s+([0-9.]+)").matcher(r.out());
         assertTrue(auc.find() && Double.parseDouble(auc.group(1)) > 0.9, r.out());
     }
@@ -72,6 +106,7 @@ class CompareScorersCommandTest {
         assertTrue(m.find(), r.out());
         int patched = Integer.parseInt(m.group(1));
         assertTrue(patched >= 70 && patched <= 80, "60 sampled plus the union of two top 10s: " + patched);
+        assertEquals(60 + unionOfTopEdges(10, "eap", "atp-star"), patched, "60 sampled plus the union of two top 10s");
         // the planted model's 12 edges with an effect are all in the scorers' top 10s or below the top 5's threshold
         assertTrue(r.out().contains("0 of the 60 drawn edges reach it, so at most 10 of the " + (262 - patched)
                 + " unpatched edges do (95%, Clopper-Pearson)"), r.out());
@@ -84,6 +119,110 @@ class CompareScorersCommandTest {
         assertTrue(json.get("scorers").get("atp-star").get("minus_eap").get("node_pearson").get("difference").isNumber(),
                 json.toString());
         assertEquals(2, CliRun.run("compare-scorers", "--quiet", "--exact-edges", "0").code());
+    }
+
+    /** How many edges are in the union of the scorers' top {@code k} (by their importance, ties by index) on planted:ioi's 8 examples. */
+    private static int unionOfTopEdges(int k, String... scorers) {
+        io.circuitscope.core.planted.PlantedModel planted = io.circuitscope.core.planted.PlantedModels.byName("ioi");
+        java.util.Set<Integer> union = new java.util.TreeSet<>();
+        try (io.circuitscope.core.model.HookedTransformer model = planted.build();
+             io.circuitscope.core.graph.TaskPatcher tp = new io.circuitscope.core.graph.TaskPatcher(
+                     new io.circuitscope.core.graph.EdgePatcher(model), planted.task(0, 8),
+                     io.circuitscope.core.task.Metrics.LOGIT_DIFF, io.circuitscope.core.graph.Ablation.RESAMPLE, 32)) {
+            for (String key : scorers) {
+                double[] importance = io.circuitscope.circuits.run.Methods.scorer(key, 5)
+                        .score(tp, io.circuitscope.core.progress.Progress.NONE).importances();
+                java.util.stream.IntStream.range(0, importance.length).boxed()
+                        .sorted(java.util.Comparator.<Integer>comparingDouble(i -> -importance[i]).thenComparingInt(i -> i))
+                        .limit(k).forEach(union::add);
+            }
+        }
+        return union.size();
+    }
+
+    /**
+     * The node correlation and recall columns, recomputed here: node Pearson and Spearman (Commons Math) of EAP's
+     * node scores (out-edge sums, added up here) with the exact node effects kept in --exact-cache, and recall of
+     * the exact top edges (the top 5 of the patched ones in the cache) and top nodes among EAP's top k and 2k.
+     * With a sample of 60, EAP has 3 of the exact top 5 edges in its top 5 and all 5 in its top 10.
+     */
+    @Test
+    void nodeCorrelationsAndRecallAreThoseOfTheExactEffectsInTheCache() throws Exception {
+        Path cache = dir.resolve("exact.json");
+        Path file = dir.resolve("recall.json");
+        CliRun r = CliRun.run("compare-scorers", "--quiet", "--examples", "8", "--exact-edges", "60", "--top-edges", "5",
+                "--scorers", "eap", "--exact-cache", cache.toString(), "--out", file.toString());
+        assertEquals(0, r.code(), r.err());
+        JsonNode eapJson = new ObjectMapper().readTree(file.toFile()).get("scorers").get("eap");
+        JsonNode stored = new ObjectMapper().readTree(cache.toFile());
+        io.circuitscope.core.planted.PlantedModel planted = io.circuitscope.core.planted.PlantedModels.byName("ioi");
+        try (io.circuitscope.core.model.HookedTransformer model = planted.build();
+             io.circuitscope.core.graph.TaskPatcher tp = new io.circuitscope.core.graph.TaskPatcher(
+                     new io.circuitscope.core.graph.EdgePatcher(model), planted.task(0, 8),
+                     io.circuitscope.core.task.Metrics.LOGIT_DIFF, io.circuitscope.core.graph.Ablation.RESAMPLE, 32)) {
+            io.circuitscope.core.graph.ComputationGraph g = tp.graph();
+            io.circuitscope.core.graph.EdgeScores eap = new io.circuitscope.discovery.Eap()
+                    .score(tp, io.circuitscope.core.progress.Progress.NONE);
+            int components = g.nSources() - 1; // the input is left out
+            double[] scoreNodes = new double[components];
+            double[] exactNodes = new double[components];
+            for (io.circuitscope.core.graph.Edge e : g.edges()) {
+                int source = e.source().sourceIndex();
+                if (source > 0) {
+                    scoreNodes[source - 1] += eap.get(e.index());
+                }
+            }
+            for (io.circuitscope.core.graph.Node n : g.sources()) {
+                if (n.sourceIndex() > 0) {
+                    exactNodes[n.sourceIndex() - 1] = stored.get("node_effects").get(n.name()).asDouble() + 0.0;
+                    scoreNodes[n.sourceIndex() - 1] += 0.0; // -0.0 ties 0.0
+                }
+            }
+            double pearson = new org.apache.commons.math3.stat.correlation.PearsonsCorrelation()
+                    .correlation(scoreNodes, exactNodes);
+            double spearman = new org.apache.commons.math3.stat.correlation.SpearmansCorrelation()
+                    .correlation(scoreNodes, exactNodes);
+            assertEquals(pearson, eapJson.get("node_pearson").asDouble(), 1e-12, eapJson.toString());
+            assertEquals(spearman, eapJson.get("node_spearman").asDouble(), 1e-12, eapJson.toString());
+            assertTrue(Math.abs(pearson - spearman) > 0.1, "the two node correlations differ here: " + pearson + ", " + spearman);
+
+            // exact top edges: the 5 largest |effect| among the patched edges in the cache; EAP's: largest |score|
+            java.util.Map<String, Double> exactEdges = new java.util.HashMap<>();
+            stored.get("edge_effects").fields().forEachRemaining(f -> exactEdges.put(f.getKey(), f.getValue().asDouble()));
+            assertEquals(70, exactEdges.size());
+            java.util.List<String> exactOrder = exactEdges.keySet().stream().filter(n -> exactEdges.get(n) != 0)
+                    .sorted(java.util.Comparator.<String>comparingDouble(n -> -Math.abs(exactEdges.get(n)))
+                            .thenComparingInt(n -> g.edge(n).index())).toList();
+            assertTrue(Math.abs(exactEdges.get(exactOrder.get(4))) > Math.abs(exactEdges.get(exactOrder.get(5))),
+                    "no tie at the 5th exact edge: " + exactOrder);
+            java.util.List<String> exactTop = exactOrder.subList(0, 5);
+            java.util.List<String> scorerOrder = g.edges().stream()
+                    .sorted(java.util.Comparator.<io.circuitscope.core.graph.Edge>comparingDouble(e -> -Math.abs(eap.get(e.index())))
+                            .thenComparingInt(io.circuitscope.core.graph.Edge::index))
+                    .map(io.circuitscope.core.graph.Edge::name).toList();
+            long edgesInK = exactTop.stream().filter(scorerOrder.subList(0, 5)::contains).count();
+            long edgesIn2K = exactTop.stream().filter(scorerOrder.subList(0, 10)::contains).count();
+            assertEquals(5, eapJson.get("top_edges").asInt());
+            assertEquals(edgesInK, eapJson.get("edges_in_top_k").asInt(), eapJson.toString());
+            assertEquals(edgesIn2K, eapJson.get("edges_in_top_2k").asInt(), eapJson.toString());
+            assertEquals(3, edgesInK, "EAP misses the two saturated edges into a2.h0 in its top 5");
+            assertEquals(5, edgesIn2K);
+
+            // exact top nodes: up to 10 (the default) component nodes with an effect, largest |effect| first
+            java.util.List<Integer> exactNodeTop = java.util.stream.IntStream.range(0, components).boxed()
+                    .filter(i -> exactNodes[i] != 0)
+                    .sorted(java.util.Comparator.<Integer>comparingDouble(i -> -Math.abs(exactNodes[i])).thenComparingInt(i -> i))
+                    .limit(10).toList();
+            java.util.List<Integer> scorerNodeOrder = java.util.stream.IntStream.range(0, components).boxed()
+                    .sorted(java.util.Comparator.<Integer>comparingDouble(i -> -Math.abs(scoreNodes[i])).thenComparingInt(i -> i))
+                    .toList();
+            int k = exactNodeTop.size();
+            assertEquals(k, eapJson.get("top_nodes").asInt(), eapJson.toString());
+            assertEquals(exactNodeTop.stream().filter(scorerNodeOrder.subList(0, k)::contains).count(),
+                    eapJson.get("nodes_in_top_k").asInt(), eapJson.toString());
+            assertEquals(exactNodeTop.stream().filter(scorerNodeOrder.subList(0, Math.min(2 * k, components))::contains).count(),
+                    eapJson.get("nodes_in_top_2k").asInt(), eapJson.toString());
+        }
     }
 
     /** --exact-cache keeps the exact effects: a rerun reuses them, and a file of another comparison is refused. */
