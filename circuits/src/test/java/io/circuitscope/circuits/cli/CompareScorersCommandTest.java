@@ -339,6 +339,36 @@ class CompareScorersCommandTest {
         assertTrue(bad.err().contains("unknown LRP rule 'gate' in 'ln+gate'"), bad.err());
     }
 
+    /**
+     * On planted:ioi RelP equals EAP whatever its rules, so the rules must be seen on a model where they change the
+     * scores: a tiny random GPT-2 with LayerNorm and GELU. There relp (LN, Identity and Half rules) differs from EAP,
+     * while relp:none (no rule: the plain gradient) still gives EAP's numbers.
+     */
+    @Test
+    void relpRulesChangeTheScoresOnAModelWithLayerNorm() throws Exception {
+        Path model = io.circuitscope.core.testing.TinyCheckpoint.gpt2(31, 2, 2, 4, 23, 8, false)
+                .write(dir.resolve("gpt2"), io.circuitscope.core.io.TensorDtype.F32);
+        Path task = RandomTaskFile.write(dir.resolve("random.jsonl"), "random", 2, 8, 5, 23);
+        Path file = dir.resolve("relp-rules.json");
+        CliRun r = CliRun.run("compare-scorers", "--quiet", "--model", model.toString(), "--task", task.toString(),
+                "--top-edges", "5", "--top-nodes", "3", "--scorers", "eap,relp,relp:none", "--out", file.toString());
+        assertEquals(0, r.code(), r.err());
+        JsonNode scorers = new ObjectMapper().readTree(file.toFile()).get("scorers");
+        JsonNode eap = scorers.get("eap");
+        JsonNode none = scorers.get("relp:none");
+        JsonNode relp = scorers.get("relp");
+        for (String field : new String[] {"auc", "edge_pearson", "edge_spearman", "node_pearson", "node_spearman"}) {
+            assertEquals(eap.get(field).asDouble(), none.get(field).asDouble(), 1e-9, "relp:none " + field + ": " + scorers);
+        }
+        for (String field : new String[] {"nodes_in_top_k", "nodes_in_top_2k", "edges_in_top_k", "edges_in_top_2k"}) {
+            assertEquals(eap.get(field).asInt(), none.get(field).asInt(), "relp:none " + field + ": " + scorers);
+        }
+        assertEquals(0.0, none.get("minus_eap").get("edge_pearson").get("difference").asDouble(), 1e-9, scorers.toString());
+        assertTrue(Math.abs(relp.get("edge_pearson").asDouble() - eap.get("edge_pearson").asDouble()) > 0.05
+                && Math.abs(relp.get("minus_eap").get("edge_pearson").get("difference").asDouble()) > 0.05,
+                "the LRP rules change RelP's scores on a model with LayerNorm: " + scorers);
+    }
+
     /** --material-fraction 0 makes every edge one that matters: the two sets of correlations then agree. */
     @Test
     void theFractionFromWhichAnEdgeMattersIsTheUsersToChoose() throws Exception {
