@@ -90,11 +90,32 @@ class AnalysisCommandsTest {
 
         r = run("patch", "--model", dir.toString(), "--task", ioi.toString(), "--nodes", "resid", "--direction", "noise",
                 "--by-position", "--json");
-        if (r.code() == 0) { // IOI templates differ in length; by-position needs one length
-            assertTrue(JSON.readTree(r.out()).get("effects").get(0).has("position"));
-        } else {
-            assertEquals(1, r.code());
-            assertTrue(r.err().contains("one token length"), r.err());
+        // IOI templates differ in length here (read from the task file); by-position needs one length
+        java.util.Set<Integer> ioiLengths = new java.util.TreeSet<>();
+        for (String line : Files.readAllLines(ioi)) {
+            ioiLengths.add(JSON.readTree(line).get("clean_ids").size());
+        }
+        assertTrue(ioiLengths.size() > 1, "the IOI prompts have several lengths: " + ioiLengths);
+        assertEquals(1, r.code(), r.out());
+        assertTrue(r.err().contains("one token length"), r.err());
+        // the induction prompts share one length: the residual stream is patched at each layer and position
+        int inductionLength = JSON.readTree(Files.readAllLines(induction).get(0)).get("clean_ids").size();
+        for (String line : Files.readAllLines(induction)) {
+            assertEquals(inductionLength, JSON.readTree(line).get("clean_ids").size());
+        }
+        r = run("patch", "--model", dir.toString(), "--task", induction.toString(), "--nodes", "resid", "--direction",
+                "noise", "--by-position", "--json");
+        assertEquals(0, r.code(), r.err());
+        JsonNode resid = JSON.readTree(r.out()).get("effects");
+        assertEquals(2 * inductionLength, resid.size(), "2 layers x " + inductionLength + " positions");
+        for (int i = 0; i < resid.size(); i++) {
+            JsonNode x = resid.get(i);
+            int layer = i / inductionLength;
+            int position = i % inductionLength;
+            assertTrue(x.has("position"), x.toString());
+            assertEquals(position, x.get("position").asInt(), x.toString());
+            assertEquals(layer, x.get("layer").asInt(), x.toString());
+            assertEquals("resid_pre" + layer + "@" + position, x.get("node").asText());
         }
         r = run("patch", "--model", dir.toString(), "--task", induction.toString(), "--nodes", "mlps", "--by-position",
                 "--json");
@@ -112,6 +133,24 @@ class AnalysisCommandsTest {
                 "noise");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("a1.h1"), r.out());
+        // the table's effect column is the metric's change from the clean run (noising), as --json writes it
+        java.util.regex.Matcher row = java.util.regex.Pattern.compile("(?m)^\\s+a1\\.h1\\s+(\\S+)\\s+(\\S+)\\s*$")
+                .matcher(r.out());
+        assertTrue(row.find(), r.out());
+        double shown = Double.parseDouble(row.group(1));
+        CliRun asJson = run("patch", "--model", dir.toString(), "--task", ioi.toString(), "--receivers", "logits",
+                "--direction", "noise", "--json");
+        assertEquals(0, asJson.code(), asJson.err());
+        JsonNode patched = JSON.readTree(asJson.out());
+        JsonNode a1h1 = null;
+        for (JsonNode x : patched.get("effects")) {
+            a1h1 = x.get("node").asText().equals("a1.h1") ? x : a1h1;
+        }
+        assertTrue(a1h1 != null, asJson.out());
+        double effect = a1h1.get("value").asDouble() - patched.get("clean").asDouble();
+        assertEquals(effect, a1h1.get("effect").asDouble(), 1e-9, a1h1.toString());
+        assertEquals(effect, shown, 0.5e-4 + 1e-9, "four decimals of the effect: " + r.out());
+        assertTrue(Math.abs(patched.get("clean").asDouble()) > 1e-3, "value and effect differ: " + asJson.out());
     }
 
     /** With clean = corrupted a normalized effect is 0 / 0: shown as n/a and written as null, not as infinity. */
@@ -168,6 +207,20 @@ class AnalysisCommandsTest {
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("L1"), r.out());
         assertEquals(2, run("heads", "--model", dir.toString(), "--task", ioi.toString(), "--score", "nope").code());
+        // planted:induction's a0.h0 attends to the previous token (AnalysesTest: above 0.99, every other head below 0.5)
+        r = run("heads", "--model", "planted:induction", "--score", "previous-token", "--json");
+        assertEquals(0, r.code(), r.err());
+        JsonNode planted = JSON.readTree(r.out());
+        assertEquals("previous-token", planted.get("score").asText());
+        assertEquals(8, planted.get("heads").size());
+        for (JsonNode x : planted.get("heads")) {
+            if (x.get("head").asText().equals("a0.h0")) {
+                assertTrue(x.get("score").asDouble() > 0.99, x.toString());
+            } else {
+                assertTrue(x.get("score").asDouble() < 0.5, x.toString());
+            }
+        }
+        assertEquals("a0.h0", topBy(planted.get("heads"), "head", "score"));
         assertEquals(2, run("heads", "--model", dir.toString(), "--score", "induction").code());
     }
 
