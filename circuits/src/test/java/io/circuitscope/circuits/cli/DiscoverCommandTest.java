@@ -52,6 +52,7 @@ class DiscoverCommandTest {
         try (LoadedModel loaded = ModelLoader.load(model)) {
             CircuitDocument doc = CircuitJson.read(out.resolve("circuit.json"), ComputationGraph.of(loaded.model().config()));
             assertEquals(root.get("summary").get("edges_in_graph").asInt(), doc.circuit().edgeCount());
+            assertEquals(io.circuitscope.core.Hashes.of(loaded.model().config()), root.get("model").get("config_hash").asText());
             // readable without the model: the graph is rebuilt from the model section
             CircuitDocument modelFree = CircuitJson.read(out.resolve("circuit.json"));
             assertEquals(doc.circuit().graph().nEdges(), modelFree.circuit().graph().nEdges());
@@ -181,6 +182,8 @@ class DiscoverCommandTest {
         assertEquals(250, bound.get("unverified_edges").asInt(), bound.toString());
         assertEquals(0, bound.get("found_above_tau").asInt(), bound.toString());
         assertTrue(bound.get("max_fraction_missed").asDouble() < 0.1, bound.toString());
+        // 0 of 50: the 95% quantile of Beta(1, 50), whose CDF is 1 - (1 - x)^50
+        assertEquals(1 - Math.pow(0.05, 1.0 / 50), bound.get("max_fraction_missed").asDouble(), 1e-6, bound.toString());
         JsonNode edge = json.get("edges").get("a1.h0->a2.h0<q>");
         assertTrue(edge.get("importance").asDouble() >= Math.abs(edge.get("score").asDouble()), edge.toString());
         // nodes too: the larger of |sum of out-edge scores| and the node's GradDrop
