@@ -240,7 +240,7 @@ public final class BatchPlan {
                 task.isEmpty() ? "own-task" : slug(Path.of(task).getFileName().toString()),
                 s.method().replaceAll("[^A-Za-z0-9_.-]", "_"), s.seed());
         // normalised, so summaries and errors show ../shared/m.bin as the path it is
-        return new RunSpec(id, isPathLike(model) ? base.resolve(model).normalize().toString() : model,
+        return new RunSpec(id, isPathLike(model, base) ? base.resolve(model).normalize().toString() : model,
                 task.isEmpty() ? null : base.resolve(task).normalize(), s,
                 reference.isEmpty() ? null : base.resolve(reference).normalize(), flag(file, r, "align", where, false),
                 (int) number(file, r, "examples", where, PlantedModels.DEFAULT_EXAMPLES), flag(file, r, "bos", where, true));
@@ -270,11 +270,15 @@ public final class BatchPlan {
         return List.of(com.fasterxml.jackson.databind.node.NullNode.getInstance());
     }
 
-    private static boolean isPathLike(String model) {
+    /**
+     * A model file or folder rather than a hub id; ORG/NAME is a path when it exists beside the plan (not in the
+     * working directory: a plan names the same files wherever it is run from).
+     */
+    private static boolean isPathLike(String model, Path base) {
         if (PlantedModels.isPlanted(model)) {
             return false; // planted:induction is built in memory, not a file beside the plan
         }
-        return model.startsWith(".") || model.startsWith("/") || Files.exists(Path.of(model))
+        return model.startsWith(".") || model.startsWith("/") || Files.exists(base.resolve(model))
                 || !model.matches("[\\w.-]+/[\\w.-]+(@.*)?");
     }
 

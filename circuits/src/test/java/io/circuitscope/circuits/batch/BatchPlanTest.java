@@ -157,6 +157,22 @@ class BatchPlanTest {
         assertRefused("defaults: {examples: 0}", "plan.yaml: defaults: field 'examples' must be at least 1, got 0");
     }
 
+    /**
+     * ORG/NAME is a model path when it exists beside the plan; it was looked up in the working directory, so a plan
+     * run from elsewhere took sub/m.bin for a hub id, or loaded the working directory's file of that name.
+     */
+    @Test
+    void aModelNamedLikeAHubIdIsAFileBesideThePlanNotInTheWorkingDirectory() throws Exception {
+        Files.createDirectories(dir.resolve("sub"));
+        Files.writeString(dir.resolve("sub/m.bin"), "");
+        assertTrue(Files.isDirectory(Path.of("src/main")), "the test runs in the module's folder");
+        Path file = dir.resolve("plan.yaml");
+        Files.writeString(file, "models: [sub/m.bin, src/main]\ntasks: [t.jsonl]\n");
+        BatchPlan plan = BatchPlan.read(file);
+        assertEquals(dir.toRealPath().resolve("sub/m.bin").toString(), plan.runs().get(0).model());
+        assertEquals("src/main", plan.runs().get(1).model(), "not beside the plan: a hub id");
+    }
+
     private Path write(String extra) throws Exception {
         Path plan = dir.resolve("plan.yaml");
         Files.writeString(plan, "models: [m]\ntasks: [t.jsonl]\n" + extra + "\n");
