@@ -41,17 +41,24 @@ public final class BatchPlan {
             "defaults", "reference", "runs");
 
     private final Path file;
+    private final Path folder;
     private final Path out;
     private final List<RunSpec> runs;
 
-    private BatchPlan(Path file, Path out, List<RunSpec> runs) {
+    private BatchPlan(Path file, Path folder, Path out, List<RunSpec> runs) {
         this.file = file;
+        this.folder = folder;
         this.out = out;
         this.runs = runs;
     }
 
     public Path file() {
         return file;
+    }
+
+    /** The plan's folder without symbolic links: what its relative paths are resolved against. */
+    public Path folder() {
+        return folder;
     }
 
     public Path out() {
@@ -180,7 +187,7 @@ public final class BatchPlan {
                     : "run " + i + " (" + origins.get(i) + ")"));
         }
         checkReferences(file, runs);
-        return new BatchPlan(file, out, runs);
+        return new BatchPlan(file, base, out, runs);
     }
 
     /**

@@ -55,7 +55,7 @@ public final class BatchRunner {
 
     public Outcome run(BatchPlan plan) throws IOException {
         Manifest manifest = Manifest.load(plan.out());
-        inputs = new RunInputs(plan.file());
+        inputs = new RunInputs(plan);
         Set<String> finished = Resume.finishedRuns(plan, manifest, inputs, rerunChanged, log);
         Files.createDirectories(plan.out());
         for (RunSpec r : plan.runs()) {

@@ -27,11 +27,14 @@ final class RunInputs {
 
     private final Map<Path, String> digests = new HashMap<>(); // each file read once per batch
 
-    /** The plan's folder: model paths are recorded relative to it, so moving the plan with its models changes nothing. */
+    /**
+     * The plan's folder: model paths are recorded relative to it, so moving the plan with its models changes nothing.
+     * The same real path the plan resolved them against, so a plan opened through a symbolic link reads the same.
+     */
     private final Path base;
 
-    RunInputs(Path planFile) {
-        this.base = planFile.toAbsolutePath().normalize().getParent();
+    RunInputs(BatchPlan plan) {
+        this.base = plan.folder();
     }
 
     /** What the plan asks of the run now. */

@@ -324,6 +324,23 @@ class BatchRunnerTest {
         assertTrue(settings.toString().contains("(batch_size 16 -> 8)"), settings.toString());
     }
 
+    /**
+     * Model paths are recorded relative to the plan's real folder, the one they were resolved against: the same plan
+     * opened through a symbolic link to its folder was refused as made with another model.
+     */
+    @Test
+    void aPlanOpenedThroughASymlinkedFolderResumes(@TempDir Path elsewhere) throws Exception {
+        Path plan = dir.resolve("linked.yaml");
+        Files.writeString(plan, "out: runs/linked\nmodels: [model-a]\ntasks: [task.jsonl]\nmethods: [exact]\n"
+                + "defaults: {metric: logit-diff}\n");
+        StringWriter first = new StringWriter();
+        assertEquals(0, cli(first, "batch", plan.toString(), "--quiet"), first.toString());
+        Path alias = Files.createSymbolicLink(elsewhere.resolve("alias"), dir);
+        StringWriter again = new StringWriter();
+        assertEquals(0, cli(again, "batch", alias.resolve("linked.yaml").toString(), "--quiet"), again.toString());
+        assertTrue(again.toString().contains("0 done, 0 failed, 1 skipped"), again.toString());
+    }
+
     private static List<Path> doneRunFolders(Path runs) throws Exception {
         try (var folders = Files.list(runs)) {
             return folders.filter(f -> Files.isRegularFile(f.resolve("circuit.json"))).toList();
