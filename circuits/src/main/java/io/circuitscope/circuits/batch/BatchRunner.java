@@ -41,13 +41,19 @@ public final class BatchRunner {
     private final Function<String, LoadedModel> loader;
     private final PrintWriter log;
     private final Function<String, Progress> progress;
+    private final Function<String, String> hubCommit;
     private final boolean rerunChanged;
     private RunInputs inputs; // the plan's, set by run
 
-    /** @param rerunChanged rerun finished runs made with other inputs than the plan asks, instead of refusing the plan */
-    public BatchRunner(Function<String, LoadedModel> loader, PrintWriter log, Function<String, Progress> progress,
-            boolean rerunChanged) {
+    /**
+     * @param hubCommit    the commit a hub id resolves to in the local cache, or null (recorded to tell a later
+     *                     revision from the one a finished run used)
+     * @param rerunChanged rerun finished runs made with other inputs than the plan asks, instead of refusing the plan
+     */
+    public BatchRunner(Function<String, LoadedModel> loader, Function<String, String> hubCommit, PrintWriter log,
+            Function<String, Progress> progress, boolean rerunChanged) {
         this.loader = loader;
+        this.hubCommit = hubCommit;
         this.log = log;
         this.progress = progress;
         this.rerunChanged = rerunChanged;
@@ -55,7 +61,7 @@ public final class BatchRunner {
 
     public Outcome run(BatchPlan plan) throws IOException {
         Manifest manifest = Manifest.load(plan.out());
-        inputs = new RunInputs(plan);
+        inputs = new RunInputs(plan, manifest, hubCommit);
         Set<String> finished = Resume.finishedRuns(plan, manifest, inputs, rerunChanged, log);
         Files.createDirectories(plan.out());
         for (RunSpec r : plan.runs()) {

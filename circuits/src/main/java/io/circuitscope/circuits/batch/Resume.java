@@ -2,6 +2,7 @@ package io.circuitscope.circuits.batch;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.circuitscope.core.io.ReadErrors;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -16,8 +17,8 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Which runs of a resumed batch an earlier invocation finished with exactly what the plan now asks (same model,
- * task file contents, reference, align, bos and settings; {@link RunInputs}). Run ids leave the settings out, so a
+ * Which runs of a resumed batch an earlier invocation finished with exactly what the plan now asks (same model and
+ * model files, task file contents, reference, align, bos and settings; {@link RunInputs}). Run ids leave the settings out, so a
  * plan edited between invocations names the same runs: a finished run recorded with other inputs is refused, naming
  * the run and the fields that differ, or with {@code --rerun-changed} rerun with its earlier result kept in
  * {@code OUT/superseded/} — never reported under settings it was not found with.
@@ -37,6 +38,7 @@ final class Resume {
         Set<String> finished = new LinkedHashSet<>();
         Map<String, List<String>> changed = new LinkedHashMap<>();
         int unrecorded = 0; // finished by a version that kept no inputs in the manifest
+        List<String> unknownModel = new ArrayList<>(); // finished by a version that kept the model's path only
         for (RunSpec r : plan.runs()) {
             Manifest.Entry e = manifest.entries().get(r.id());
             Path circuit = plan.out().resolve(r.id()).resolve("circuit.json");
@@ -52,12 +54,16 @@ final class Resume {
                     continue;
                 }
             }
-            List<String> differences = RunInputs.differences(recorded, inputs.of(r), e.inputs == null);
+            ObjectNode now = inputs.of(r);
+            List<String> differences = RunInputs.differences(recorded, now, e.inputs == null);
             if (!differences.isEmpty()) {
                 changed.put(r.id(), differences);
             } else {
                 finished.add(r.id());
                 unrecorded += e.inputs == null ? 1 : 0;
+                if (e.inputs != null && RunInputs.modelUnrecorded(e.inputs, now)) {
+                    unknownModel.add(r.id());
+                }
             }
         }
         if (!changed.isEmpty() && !rerunChanged) {
@@ -70,8 +76,16 @@ final class Resume {
         changed.forEach((id, differences) -> log.printf(Locale.ROOT, "rerun  %s (changed: %s)%n", id, String.join(", ", differences)));
         if (unrecorded > 0) {
             log.printf(Locale.ROOT, "note: %d finished run%s recorded before the manifest kept each run's inputs: model and settings "
-                    + "were checked against circuit.json; task file contents, reference, align and bos could not be%n",
+                    + "were checked against circuit.json; model files, task file contents, reference, align and bos could not be%n",
                     unrecorded, unrecorded == 1 ? " was" : "s were");
+        }
+        if (!unknownModel.isEmpty()) {
+            // accepted, as runs recorded before inputs were: refusing would rerun every finished run of an old batch
+            log.printf(Locale.ROOT, "note: %d finished run%s recorded only the model's path, not a fingerprint of its files, "
+                    + "so a model rewritten in place since cannot be told: %s; taken as finished (delete a run's folder "
+                    + "to rerun it)%n", unknownModel.size(), unknownModel.size() == 1 ? "" : "s",
+                    String.join(", ", unknownModel.subList(0, Math.min(LISTED, unknownModel.size())))
+                    + (unknownModel.size() > LISTED ? ", and " + (unknownModel.size() - LISTED) + " more" : ""));
         }
         log.flush();
         return finished;

@@ -16,16 +16,26 @@ import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
+import java.util.stream.Stream;
 
 /**
- * What a batch run's result depends on beyond its id: the model, the task file's contents (or the size of a planted
+ * What a batch run's result depends on beyond its id: the model (a local one's file contents, a hub id's cached
+ * commit; {@link ModelFingerprint}), the task file's contents (or the size of a planted
  * model's own task), align, bos, the reference circuit's contents and every discovery setting. Recorded in the
  * manifest when the run starts; a finished run is reused on resume only when the plan now asks for the same.
  */
 final class RunInputs {
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    /** Recorded beside a local model's digest, and never compared: only what says whether to hash again. */
+    static final String MODEL_STAT = "model_stat";
+
     private final Map<Path, String> digests = new HashMap<>(); // each file read once per batch
+    /** Local models' digests by model and {@link ModelFingerprint#stat}: from the manifest, then as hashed. */
+    private final Map<String, String> modelDigests = new HashMap<>();
+    /** The commit a hub id resolves to in the local cache, or null when it is not cached. */
+    private final Function<String, String> hubCommit;
 
     /**
      * The plan's folder: model paths are recorded relative to it, so moving the plan with its models changes nothing.
@@ -33,14 +43,22 @@ final class RunInputs {
      */
     private final Path base;
 
-    RunInputs(BatchPlan plan) {
+    RunInputs(BatchPlan plan, Manifest manifest, Function<String, String> hubCommit) {
         this.base = plan.folder();
+        this.hubCommit = hubCommit;
+        for (Manifest.Entry e : manifest.entries().values()) {
+            if (e.inputs != null && e.inputs.path("model_sha256").isTextual() && e.inputs.path(MODEL_STAT).isTextual()) {
+                modelDigests.put(e.inputs.path("model").asText() + "\n" + e.inputs.get(MODEL_STAT).asText(),
+                        e.inputs.get("model_sha256").asText());
+            }
+        }
     }
 
     /** What the plan asks of the run now. */
     ObjectNode of(RunSpec r) {
         ObjectNode o = JSON.createObjectNode();
         o.put("model", relativeModel(r.model(), base));
+        model(o, r.model());
         if (r.task() == null) {
             o.put("examples", r.examples());
         } else {
@@ -51,6 +69,46 @@ final class RunInputs {
         o.put("reference_sha256", r.reference() == null ? null : digest(r.reference()));
         method(o, JSON.valueToTree(r.settings().asMap()));
         return o;
+    }
+
+    /**
+     * A local model's fingerprint (model_sha256, with model_stat) or a hub id's cached commit (model_commit); a planted
+     * model is made from its name and the run's seed, which are recorded already.
+     */
+    private void model(ObjectNode o, String model) {
+        if (PlantedModels.isPlanted(model)) {
+            return;
+        }
+        if (!Path.of(model).isAbsolute()) { // the plan resolved every local model against its folder
+            String commit = hubCommit.apply(model);
+            if (commit != null) { // not cached: nothing to compare with until it is downloaded
+                o.put("model_commit", commit);
+            }
+            return;
+        }
+        Path path = Path.of(model);
+        try {
+            List<Path> files = ModelFingerprint.files(path);
+            String stat = ModelFingerprint.stat(path, files);
+            String key = o.get("model").asText() + "\n" + stat;
+            String sha = modelDigests.get(key);
+            if (sha == null) {
+                sha = ModelFingerprint.sha256(path, files);
+                modelDigests.put(key, sha);
+            }
+            o.put("model_sha256", sha);
+            o.put(MODEL_STAT, stat);
+        } catch (IOException e) {
+            o.put("model_sha256", "unreadable: " + path + ": " + ReadErrors.describe(e));
+        }
+    }
+
+    /**
+     * Whether {@code recorded} lacks a fingerprint of the model that {@code now} has: it was made by a version that
+     * recorded only the model's path, so a model rewritten in place since cannot be told.
+     */
+    static boolean modelUnrecorded(JsonNode recorded, ObjectNode now) {
+        return Stream.of("model_sha256", "model_commit").anyMatch(f -> now.has(f) && !recorded.has(f));
     }
 
     /**
@@ -87,6 +145,9 @@ final class RunInputs {
         List<String> out = new ArrayList<>();
         for (Iterator<Map.Entry<String, JsonNode>> it = now.fields(); it.hasNext();) {
             Map.Entry<String, JsonNode> field = it.next();
+            if (field.getKey().equals(MODEL_STAT)) {
+                continue;
+            }
             JsonNode was = recorded.get(field.getKey());
             if (fromCircuit && was != null && (was.isNull() || field.getValue().isNull())) {
                 continue;
@@ -119,6 +180,7 @@ final class RunInputs {
             String file = field.substring(0, field.length() - "_sha256".length());
             return was.isNull() ? file + " added" : now.isNull() ? file + " removed"
                     : now.asText().startsWith("unreadable") ? file + " file " + now.asText()
+                    : file.equals("model") ? "model files changed since the run"
                     : file + " file changed since the run";
         }
         return field + " " + shown(was) + " -> " + shown(now);

@@ -21,7 +21,7 @@ final class BatchCommand implements Callable<Integer> {
     boolean quiet;
 
     @Option(names = "--rerun-changed", description = "Rerun finished runs whose recorded settings, model, task file, "
-            + "reference, align or bos differ from what the plan now asks, keeping their earlier results in "
+            + "reference, align or bos differ (a model's files by their SHA-256) from what the plan now asks, keeping their earlier results in "
             + "OUT/superseded/ (without it such a plan is refused).")
     boolean rerunChanged;
 
@@ -31,7 +31,8 @@ final class BatchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         BatchPlan p = BatchPlan.read(plan);
-        BatchRunner runner = new BatchRunner(model -> ModelOptions.load(model, quiet, true), spec.commandLine().getOut(),
+        BatchRunner runner = new BatchRunner(model -> ModelOptions.load(model, quiet, true), ModelOptions::cachedCommit,
+                spec.commandLine().getOut(),
                 id -> quiet ? Progress.NONE : new ProgressBar(spec.commandLine().getErr(), false), rerunChanged);
         BatchRunner.Outcome outcome = runner.run(p);
         return outcome.failed() == 0 ? 0 : 1;

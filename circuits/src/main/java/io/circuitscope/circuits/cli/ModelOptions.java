@@ -1,8 +1,11 @@
 package io.circuitscope.circuits.cli;
 
+import io.circuitscope.core.io.CheckpointException;
 import io.circuitscope.core.io.LoadedModel;
 import io.circuitscope.core.io.ModelLoader;
+import io.circuitscope.core.io.hub.HubCache;
 import io.circuitscope.core.io.hub.HubEnvironment;
+import io.circuitscope.core.io.hub.HubId;
 import io.circuitscope.core.io.hub.ModelResolver;
 import io.circuitscope.core.planted.PlantedModels;
 import picocli.CommandLine.Option;
@@ -45,5 +48,14 @@ final class ModelOptions {
         }
         LoadedModel loaded = ModelLoader.load(model, new ModelResolver(env));
         return bos ? loaded : loaded.withoutBos();
+    }
+
+    /** The commit a hub id resolves to in the Hugging Face cache, read from it alone; null when not cached. */
+    static String cachedCommit(String model) {
+        try {
+            return HubId.parse(model).flatMap(id -> new HubCache(environment.get().cacheDir()).commit(id)).orElse(null);
+        } catch (CheckpointException e) {
+            return null; // an unreadable ref: loading the model says what is wrong
+        }
     }
 }

@@ -341,6 +341,56 @@ class BatchRunnerTest {
         assertTrue(again.toString().contains("0 done, 0 failed, 1 skipped"), again.toString());
     }
 
+    /**
+     * A model rewritten in place (train-toy again with another seed) keeps its path, and resume took the finished run
+     * as made with it. The SHA-256 of its files tells them apart; a run recorded by a version that kept the path only
+     * is taken as finished, with a note saying the model could not be checked.
+     */
+    @Test
+    void aModelRewrittenInPlaceIsAChangedInput() throws Exception {
+        Path model = TinyCheckpoint.gpt2(51, 2, 2, 4, 23, 8, false).write(dir.resolve("rewritten"), TensorDtype.F32);
+        Path plan = dir.resolve("rewritten.yaml");
+        Files.writeString(plan, "out: runs/rewritten\nmodels: [rewritten]\ntasks: [task.jsonl]\nmethods: [exact]\n"
+                + "defaults: {metric: logit-diff}\n");
+        StringWriter first = new StringWriter();
+        assertEquals(0, cli(first, "batch", plan.toString(), "--quiet"), first.toString());
+        // the same contents written again: hashed afresh (the time changed), the same model
+        Files.setLastModifiedTime(model.resolve("config.json"), FileTime.fromMillis(System.currentTimeMillis() + 5000));
+        StringWriter touched = new StringWriter();
+        assertEquals(0, cli(touched, "batch", plan.toString(), "--quiet"), touched.toString());
+        assertTrue(touched.toString().contains("0 done, 0 failed, 1 skipped"), touched.toString());
+
+        TinyCheckpoint.gpt2(53, 2, 2, 4, 23, 8, false).write(model, TensorDtype.F32);
+        StringWriter refused = new StringWriter();
+        assertEquals(1, cli(refused, "batch", plan.toString(), "--quiet"), refused.toString());
+        assertTrue(refused.toString().contains("000-rewritten-task-exact-s0 (model files changed since the run)"),
+                refused.toString());
+        StringWriter rerun = new StringWriter();
+        assertEquals(0, cli(rerun, "batch", plan.toString(), "--quiet", "--rerun-changed"), rerun.toString());
+        assertTrue(rerun.toString().contains("1 done, 0 failed, 0 skipped"), rerun.toString());
+
+        Path manifestFile = dir.resolve("runs/rewritten/manifest.json");
+        com.fasterxml.jackson.databind.node.ObjectNode manifest = (com.fasterxml.jackson.databind.node.ObjectNode)
+                new ObjectMapper().readTree(manifestFile.toFile());
+        manifest.get("runs").forEach(r -> ((com.fasterxml.jackson.databind.node.ObjectNode) r.get("inputs"))
+                .remove(List.of("model_sha256", "model_stat")));
+        new ObjectMapper().writeValue(manifestFile.toFile(), manifest);
+        StringWriter older = new StringWriter();
+        assertEquals(0, cli(older, "batch", plan.toString(), "--quiet"), older.toString());
+        assertTrue(older.toString().contains("1 skipped") && older.toString().contains("note: 1 finished run recorded "
+                + "only the model's path, not a fingerprint of its files, so a model rewritten in place since cannot be "
+                + "told: 000-rewritten-task-exact-s0; taken as finished"), older.toString());
+    }
+
+    /** A sharded model's fingerprint covers its index and every shard it names, with the config. */
+    @Test
+    void aShardedModelsFingerprintCoversEveryShard() throws Exception {
+        Path model = TinyCheckpoint.gpt2(51, 2, 2, 4, 23, 8, false).writeSharded(dir.resolve("sharded"), TensorDtype.F32, 2);
+        assertEquals(List.of("config.json", "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors",
+                "model.safetensors.index.json"), ModelFingerprint.files(model).stream()
+                .map(f -> f.getFileName().toString()).toList());
+    }
+
     private static List<Path> doneRunFolders(Path runs) throws Exception {
         try (var folders = Files.list(runs)) {
             return folders.filter(f -> Files.isRegularFile(f.resolve("circuit.json"))).toList();
