@@ -91,9 +91,10 @@ public final class BatchRunner {
             LoadedModel loaded;
             try {
                 loaded = loader.apply(group.getKey());
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | OutOfMemoryError e) {
+                String why = e instanceof OutOfMemoryError oom ? outOfMemory(oom) : e.getMessage();
                 for (RunSpec r : todo) {
-                    fail(manifest, r, "model " + group.getKey() + ": " + e.getMessage(), 0);
+                    fail(manifest, r, "model " + group.getKey() + ": " + why, 0);
                     failed++;
                 }
                 continue;
@@ -160,7 +161,18 @@ public final class BatchRunner {
             fail(manifest, r, ex.getMessage() == null ? ex.toString() : ex.getMessage().replace('\n', ' '),
                     (System.nanoTime() - start) / 1e9);
             return false;
+        } catch (OutOfMemoryError ex) {
+            // the run's arrays are unreachable once here; left uncaught it ended the batch and stayed RUNNING, so
+            // every restart ran it first and died again
+            fail(manifest, r, outOfMemory(ex), (System.nanoTime() - start) / 1e9);
+            return false;
         }
+    }
+
+    private static String outOfMemory(OutOfMemoryError e) {
+        return String.format(Locale.ROOT, "Java ran out of memory (%s; it may use %.1f GB here): give it more with "
+                + "CIRCUITSCOPE_JAVA_OPTS=-Xmx..., or use fewer examples or a smaller batch_size", e.getMessage(),
+                Runtime.getRuntime().maxMemory() / 1e9);
     }
 
     /** The run's task file; prompts of unequal lengths are answered with the plan's way to align them. */

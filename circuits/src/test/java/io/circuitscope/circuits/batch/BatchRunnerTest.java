@@ -9,8 +9,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.circuitscope.circuits.cli.CircuitscopeCli;
 import io.circuitscope.circuits.cli.CliRun;
 import io.circuitscope.circuits.cli.RandomTaskFile;
+import io.circuitscope.core.io.LoadedModel;
 import io.circuitscope.core.io.TensorDtype;
+import io.circuitscope.core.planted.PlantedModels;
+import io.circuitscope.core.progress.Progress;
 import io.circuitscope.core.testing.TinyCheckpoint;
+import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -389,6 +393,42 @@ class BatchRunnerTest {
         assertEquals(List.of("config.json", "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors",
                 "model.safetensors.index.json"), ModelFingerprint.files(model).stream()
                 .map(f -> f.getFileName().toString()).toList());
+    }
+
+    /**
+     * Running out of memory in one run, or loading one model, ended the whole batch and left the run RUNNING, to be
+     * run first (and die again) on every restart. Now those runs fail, saying how to give Java more, and the rest run.
+     */
+    @Test
+    void runningOutOfMemoryFailsThatRunAndTheBatchGoesOn() throws Exception {
+        Path file = dir.resolve("oom.yaml");
+        Files.writeString(file, "out: runs/oom\nmodels: [planted:induction, planted:ioi]\nmethods: [eap]\nseeds: [0, 1]\n"
+                + "defaults: {metric: logit-diff, edges: 10, examples: 6}\n");
+        BatchPlan plan = BatchPlan.read(file);
+        String exhausted = plan.runs().get(0).id();
+        StringWriter log = new StringWriter();
+        BatchRunner runner = new BatchRunner(model -> {
+            if (model.equals("planted:ioi")) {
+                throw new OutOfMemoryError("Java heap space");
+            }
+            return new LoadedModel(PlantedModels.byArgument(model).build(), null, Path.of(model), "gpt2");
+        }, model -> null, new PrintWriter(log), id -> {
+            if (id.equals(exhausted)) { // as if the run's discovery had exhausted the heap
+                throw new OutOfMemoryError("Java heap space");
+            }
+            return Progress.NONE;
+        }, false);
+        assertEquals(new BatchRunner.Outcome(1, 3, 0), runner.run(plan), log.toString());
+        JsonNode manifest = new ObjectMapper().readTree(dir.resolve("runs/oom/manifest.json").toFile());
+        for (JsonNode r : manifest.get("runs")) {
+            boolean done = r.get("id").asText().equals(plan.runs().get(1).id());
+            assertEquals(done ? "DONE" : "FAILED", r.get("state").asText(), r.toString());
+            if (!done) {
+                assertTrue(r.get("error").asText().contains("Java ran out of memory (Java heap space; it may use ")
+                        && r.get("error").asText().contains("CIRCUITSCOPE_JAVA_OPTS=-Xmx..., or use fewer examples or "
+                        + "a smaller batch_size"), r.toString());
+            }
+        }
     }
 
     private static List<Path> doneRunFolders(Path runs) throws Exception {
