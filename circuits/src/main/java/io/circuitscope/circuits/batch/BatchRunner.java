@@ -16,8 +16,12 @@ import io.circuitscope.core.task.UnequalPromptLengthsException;
 import io.circuitscope.validation.RocCurve;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -37,6 +41,9 @@ public final class BatchRunner {
     /** How many runs ended in each way in this invocation. */
     public record Outcome(int done, int failed, int skipped) {
     }
+
+    /** Held in OUT while a batch runs there. */
+    static final String LOCK = ".lock";
 
     private final Function<String, LoadedModel> loader;
     private final PrintWriter log;
@@ -59,11 +66,36 @@ public final class BatchRunner {
         this.rerunChanged = rerunChanged;
     }
 
+    /**
+     * Runs the plan while holding {@code OUT/.lock}: two batches in one folder would both run every run and move
+     * each other's results to superseded/. The operating system drops the lock when the process dies, however.
+     */
     public Outcome run(BatchPlan plan) throws IOException {
+        Files.createDirectories(plan.out());
+        Path lockFile = plan.out().resolve(LOCK);
+        try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                FileLock lock = tryLock(channel)) {
+            if (lock == null) {
+                throw new PlanException(plan.file() + ": another batch is running in " + plan.out() + " (it holds "
+                        + lockFile + "); nothing was run. Wait for it to end, or give this plan another 'out'");
+            }
+            return runLocked(plan);
+        }
+    }
+
+    /** The lock, or null when another process, or another batch of this one, holds it. */
+    private static FileLock tryLock(FileChannel channel) throws IOException {
+        try {
+            return channel.tryLock();
+        } catch (OverlappingFileLockException e) {
+            return null;
+        }
+    }
+
+    private Outcome runLocked(BatchPlan plan) throws IOException {
         Manifest manifest = Manifest.load(plan.out());
         inputs = new RunInputs(plan, manifest, hubCommit);
         Set<String> finished = Resume.finishedRuns(plan, manifest, inputs, rerunChanged, log);
-        Files.createDirectories(plan.out());
         for (RunSpec r : plan.runs()) {
             manifest.entry(r.id());
         }

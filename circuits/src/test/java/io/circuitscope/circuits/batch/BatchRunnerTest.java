@@ -431,6 +431,27 @@ class BatchRunnerTest {
         }
     }
 
+    /** Two batches in one folder both ran every run and moved each other's results to superseded/. */
+    @Test
+    void aSecondBatchInTheSameFolderIsRefused() throws Exception {
+        Path plan = dir.resolve("locked.yaml");
+        Files.writeString(plan, "out: runs/locked\nmodels: [planted:induction]\nmethods: [eap]\n"
+                + "defaults: {metric: logit-diff, edges: 10, examples: 6}\n");
+        Path runs = Files.createDirectories(dir.resolve("runs/locked"));
+        try (java.nio.channels.FileChannel other = java.nio.channels.FileChannel.open(runs.resolve(".lock"),
+                java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE);
+                java.nio.channels.FileLock held = other.lock()) {
+            StringWriter refused = new StringWriter();
+            assertEquals(1, cli(refused, "batch", plan.toString(), "--quiet"));
+            assertTrue(refused.toString().contains("locked.yaml: another batch is running in " + runs + " (it holds "
+                    + runs.resolve(".lock") + "); nothing was run"), refused.toString());
+            assertTrue(!Files.exists(runs.resolve("manifest.json")), "nothing was written");
+        }
+        StringWriter after = new StringWriter();
+        assertEquals(0, cli(after, "batch", plan.toString(), "--quiet"), after.toString());
+        assertTrue(after.toString().contains("1 done"), after.toString());
+    }
+
     private static List<Path> doneRunFolders(Path runs) throws Exception {
         try (var folders = Files.list(runs)) {
             return folders.filter(f -> Files.isRegularFile(f.resolve("circuit.json"))).toList();
