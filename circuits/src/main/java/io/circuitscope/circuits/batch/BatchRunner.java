@@ -6,6 +6,7 @@ import io.circuitscope.circuits.run.DiscoveryRun;
 import io.circuitscope.core.graph.Ablation;
 import io.circuitscope.core.graph.Circuit;
 import io.circuitscope.core.graph.ComputationGraph;
+import io.circuitscope.core.io.AtomicFile;
 import io.circuitscope.core.io.LoadedModel;
 import io.circuitscope.core.planted.PlantedModels;
 import io.circuitscope.core.progress.Progress;
@@ -93,6 +94,11 @@ public final class BatchRunner {
     }
 
     private Outcome runLocked(BatchPlan plan) throws IOException {
+        // what a killed batch was writing: no one else writes here while the lock is held
+        AtomicFile.deleteLeftovers(plan.out());
+        for (RunSpec r : plan.runs()) {
+            AtomicFile.deleteLeftovers(plan.out().resolve(r.id()));
+        }
         Manifest manifest = Manifest.load(plan.out());
         inputs = new RunInputs(plan, manifest, hubCommit);
         Set<String> finished = Resume.finishedRuns(plan, manifest, inputs, rerunChanged, log);
@@ -244,6 +250,6 @@ public final class BatchRunner {
     }
 
     static void writeAtomically(Path file, String content) throws IOException {
-        io.circuitscope.core.io.AtomicFile.write(file, tmp -> Files.writeString(tmp, content));
+        AtomicFile.write(file, tmp -> Files.writeString(tmp, content));
     }
 }

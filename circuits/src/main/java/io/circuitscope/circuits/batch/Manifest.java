@@ -5,11 +5,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.circuitscope.core.io.AtomicFile;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -97,10 +97,7 @@ public final class Manifest {
         ArrayNode runs = root.putArray("runs");
         entries.forEach((id, e) -> runs.add(json(id)));
         try {
-            Files.createDirectories(file.getParent());
-            Path tmp = file.resolveSibling("manifest.json.tmp");
-            JSON.writeValue(tmp.toFile(), root);
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            AtomicFile.write(file, tmp -> JSON.writeValue(tmp.toFile(), root));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -452,6 +452,21 @@ class BatchRunnerTest {
         assertTrue(after.toString().contains("1 done"), after.toString());
     }
 
+    /** Temporaries have names of their own; those a killed batch left are removed by the next, holding the lock. */
+    @Test
+    void leftoversOfAKilledBatchAreRemoved() throws Exception {
+        Path plan = dir.resolve("leftovers.yaml");
+        Files.writeString(plan, "out: runs/leftovers\nmodels: [planted:induction]\nmethods: [eap]\n"
+                + "defaults: {metric: logit-diff, edges: 10, examples: 6}\n");
+        Path runs = dir.resolve("runs/leftovers");
+        Path id = runs.resolve(BatchPlan.read(plan).runs().get(0).id());
+        Path manifestLeftover = Files.writeString(Files.createDirectories(runs).resolve(".manifest.json.1.tmp"), "{");
+        Path circuitLeftover = Files.writeString(Files.createDirectories(id).resolve(".circuit.json.2.tmp"), "{");
+        StringWriter out = new StringWriter();
+        assertEquals(0, cli(out, "batch", plan.toString(), "--quiet"), out.toString());
+        assertTrue(!Files.exists(manifestLeftover) && !Files.exists(circuitLeftover));
+    }
+
     private static List<Path> doneRunFolders(Path runs) throws Exception {
         try (var folders = Files.list(runs)) {
             return folders.filter(f -> Files.isRegularFile(f.resolve("circuit.json"))).toList();

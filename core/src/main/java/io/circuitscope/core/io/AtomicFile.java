@@ -1,14 +1,19 @@
 package io.circuitscope.core.io;
 
 import java.io.IOException;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.stream.Stream;
 
 /**
  * Writes a file whole or not at all: into a temporary sibling, then moved over the target in one step, so
  * that an interrupted run never leaves half a result where a whole one was. The temporary is removed when
- * writing fails, and a target that is a folder is refused before anything is written.
+ * writing fails, and a target that is a folder is refused before anything is written. Each write has a
+ * temporary of its own ({@code .NAME.RANDOM.tmp}): two processes writing one file never write into the same one.
  */
 public final class AtomicFile {
     /** Writes the content to the file it is given. */
@@ -16,6 +21,8 @@ public final class AtomicFile {
     public interface Writer {
         void write(Path file) throws IOException;
     }
+
+    private static final String SUFFIX = ".tmp";
 
     private AtomicFile() {
     }
@@ -26,12 +33,40 @@ public final class AtomicFile {
             throw new IOException(target + ": is a folder; give a file name to write to");
         }
         Files.createDirectories(absolute.getParent());
-        Path tmp = absolute.resolveSibling(absolute.getFileName() + ".tmp");
+        Path tmp = temporary(absolute);
         try {
             writer.write(tmp);
             Files.move(tmp, absolute, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } finally {
             Files.deleteIfExists(tmp);
         }
+    }
+
+    /**
+     * Removes the temporaries a killed writer left in {@code folder}. Only for a caller that knows no one else writes
+     * there now (a batch holding its folder's lock): another writer's temporary looks just the same.
+     */
+    public static void deleteLeftovers(Path folder) throws IOException {
+        if (!Files.isDirectory(folder)) {
+            return;
+        }
+        try (Stream<Path> files = Files.list(folder)) {
+            for (Path f : files.toList()) {
+                String name = f.getFileName().toString();
+                if (name.startsWith(".") && name.endsWith(SUFFIX) && Files.isRegularFile(f)) {
+                    Files.deleteIfExists(f);
+                }
+            }
+        }
+    }
+
+    /** A new empty file beside the target, with the permissions a file created there gets (not createTempFile's 0600). */
+    private static Path temporary(Path target) throws IOException {
+        String prefix = "." + target.getFileName() + ".";
+        if (FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
+            FileAttribute<?> asNewFile = PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-rw-rw-"));
+            return Files.createTempFile(target.getParent(), prefix, SUFFIX, asNewFile); // less the umask, as any file
+        }
+        return Files.createTempFile(target.getParent(), prefix, SUFFIX);
     }
 }
