@@ -1,5 +1,7 @@
 package io.circuitscope.circuits.batch;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -43,6 +45,12 @@ final class Resume {
             Manifest.Entry e = manifest.entries().get(r.id());
             Path circuit = plan.out().resolve(r.id()).resolve("circuit.json");
             if (e == null || e.state != Manifest.State.DONE || !Files.isRegularFile(circuit)) {
+                continue;
+            }
+            // a circuit.json cut short (a disk that filled, a copy interrupted) is no result: the run is redone
+            String unreadable = unreadable(circuit);
+            if (unreadable != null) {
+                log.printf(Locale.ROOT, "redo   %s (its circuit.json cannot be read: %s)%n", r.id(), unreadable);
                 continue;
             }
             JsonNode recorded = e.inputs;
@@ -110,6 +118,19 @@ final class Resume {
                 JSON.writerWithDefaultPrettyPrinter().writeValueAsString(manifest.json(r.id())));
         log.printf(Locale.ROOT, "moved  %s's earlier result to %s%n", r.id(), plan.out().relativize(target));
         log.flush();
+    }
+
+    /** Why a circuit.json does not parse as one JSON object, or null; read as a stream, without keeping it. */
+    private static String unreadable(Path circuit) {
+        try (JsonParser p = JSON.getFactory().createParser(circuit.toFile())) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                return "not a JSON object";
+            }
+            p.skipChildren();
+            return p.nextToken() == null ? null : "text after the circuit (line " + p.currentLocation().getLineNr() + ")";
+        } catch (IOException e) {
+            return ReadErrors.describe(e);
+        }
     }
 
     private static String listed(Map<String, List<String>> changed) {

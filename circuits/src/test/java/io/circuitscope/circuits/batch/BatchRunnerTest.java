@@ -467,6 +467,25 @@ class BatchRunnerTest {
         assertTrue(!Files.exists(manifestLeftover) && !Files.exists(circuitLeftover));
     }
 
+    /** A finished run's circuit.json that no longer parses (cut short) is no result: resume redoes the run. */
+    @Test
+    void aFinishedRunWhoseCircuitDoesNotParseIsRedone() throws Exception {
+        Path plan = dir.resolve("truncated.yaml");
+        Files.writeString(plan, "out: runs/truncated\nmodels: [planted:induction]\nmethods: [eap]\n"
+                + "defaults: {metric: logit-diff, edges: 10, examples: 6}\n");
+        StringWriter first = new StringWriter();
+        assertEquals(0, cli(first, "batch", plan.toString(), "--quiet"), first.toString());
+        String id = BatchPlan.read(plan).runs().get(0).id();
+        Path circuit = dir.resolve("runs/truncated").resolve(id).resolve("circuit.json");
+        String whole = Files.readString(circuit);
+        Files.writeString(circuit, whole.substring(0, whole.length() / 2));
+        StringWriter again = new StringWriter();
+        assertEquals(0, cli(again, "batch", plan.toString(), "--quiet"), again.toString());
+        assertTrue(again.toString().contains("redo   " + id + " (its circuit.json cannot be read: ")
+                && again.toString().contains("1 done, 0 failed, 0 skipped"), again.toString());
+        new ObjectMapper().readTree(circuit.toFile()); // whole again
+    }
+
     private static List<Path> doneRunFolders(Path runs) throws Exception {
         try (var folders = Files.list(runs)) {
             return folders.filter(f -> Files.isRegularFile(f.resolve("circuit.json"))).toList();
