@@ -1,16 +1,18 @@
 package io.circuitscope.core.io;
 
 import java.io.IOException;
+import java.nio.channels.FileChannel;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.stream.Stream;
 
 /**
- * Writes a file whole or not at all: into a temporary sibling, then moved over the target in one step, so
+ * Writes a file whole or not at all: into a temporary sibling, forced to disk, then moved over the target in one step, so
  * that an interrupted run never leaves half a result where a whole one was. The temporary is removed when
  * writing fails, and a target that is a folder is refused before anything is written. Each write has a
  * temporary of its own ({@code .NAME.RANDOM.tmp}): two processes writing one file never write into the same one.
@@ -36,6 +38,11 @@ public final class AtomicFile {
         Path tmp = temporary(absolute);
         try {
             writer.write(tmp);
+            // on disk before the rename: else a crash soon after can leave the new name on an empty file, where
+            // the old whole one was
+            try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+                channel.force(true);
+            }
             Files.move(tmp, absolute, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } finally {
             Files.deleteIfExists(tmp);
