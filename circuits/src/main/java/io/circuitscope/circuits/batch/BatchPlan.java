@@ -39,6 +39,8 @@ public final class BatchPlan {
     /** The plan's own keys; a misspelt one would otherwise be ignored without a word. */
     private static final Set<String> PLAN_KEYS = Set.of("out", "models", "tasks", "methods", "seeds", "settings",
             "defaults", "reference", "runs");
+    /** The keys of the cross product, which an explicit 'runs' list replaces. */
+    private static final List<String> CROSS_PRODUCT_KEYS = List.of("models", "tasks", "methods", "seeds", "settings");
 
     private final Path file;
     private final Path folder;
@@ -109,6 +111,12 @@ public final class BatchPlan {
             defaults.set("reference", root.get("reference"));
         }
         if (root.has("runs")) {
+            List<String> crossProduct = CROSS_PRODUCT_KEYS.stream().filter(root::has).toList();
+            if (!crossProduct.isEmpty()) { // they were ignored without a word
+                throw new PlanException(file + ": 'runs' lists every run itself and cannot be combined with the cross "
+                        + "product's " + String.join(", ", crossProduct.stream().map(k -> "'" + k + "'").toList())
+                        + "; give either the 'runs' list or the cross product (settings shared by the runs go in 'defaults')");
+            }
             JsonNode list = root.get("runs");
             if (!list.isArray() || list.isEmpty()) {
                 throw new PlanException(file + ": field 'runs' must be a non-empty list");

@@ -173,6 +173,17 @@ class BatchPlanTest {
         assertEquals("src/main", plan.runs().get(1).model(), "not beside the plan: a hub id");
     }
 
+    /** A 'runs' list beside cross-product keys dropped the cross product without a word. */
+    @Test
+    void aRunsListWithCrossProductKeysIsRefusedNamingThem() throws Exception {
+        assertRefused("runs: [{model: m, task: t.jsonl}]\nseeds: [1, 2]", "plan.yaml: 'runs' lists every run itself and "
+                + "cannot be combined with the cross product's 'models', 'tasks', 'seeds'; give either the 'runs' list or "
+                + "the cross product");
+        Path file = dir.resolve("runs.yaml");
+        Files.writeString(file, "runs: [{model: m, task: t.jsonl}]\ndefaults: {seed: 4}\n");
+        assertEquals(4, BatchPlan.read(file).runs().get(0).settings().seed(), "defaults go with a runs list");
+    }
+
     private Path write(String extra) throws Exception {
         Path plan = dir.resolve("plan.yaml");
         Files.writeString(plan, "models: [m]\ntasks: [t.jsonl]\n" + extra + "\n");
