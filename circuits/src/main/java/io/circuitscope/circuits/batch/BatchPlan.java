@@ -136,7 +136,9 @@ public final class BatchPlan {
             List<JsonNode> settings = root.has("settings") ? list(file, root, "settings", true) : List.of();
             for (int k = 0; k < settings.size(); k++) {
                 SettingChecks.check(file, "settings[" + k + "]", object(file, settings.get(k), "settings[" + k + "]"));
+                refuseListed(file, root, "settings[" + k + "]", settings.get(k), List.of("model", "task", "method", "seed"));
             }
+            refuseListed(file, root, "defaults", defaults, List.of("model", "task"));
             for (int k = 0; k < seeds.size(); k++) {
                 String problem = SettingChecks.seedProblem(seeds.get(k));
                 if (problem != null) {
@@ -161,9 +163,7 @@ public final class BatchPlan {
                 for (int ti = 0; ti < tasks.size(); ti++) {
                     JsonNode t = tasks.get(ti);
                     for (int ci = 0; ci < Math.max(1, methods.size()); ci++) {
-                        JsonNode method = methods.isEmpty() ? defaults.path("method") : methods.get(ci);
                         for (int si = 0; si < Math.max(1, seeds.size()); si++) {
-                            JsonNode seed = seeds.isEmpty() ? defaults.path("seed") : seeds.get(si);
                             for (int k = 0; k < Math.max(1, settings.size()); k++) {
                                 ObjectNode r = defaults.deepCopy();
                                 if (!settings.isEmpty()) {
@@ -171,11 +171,12 @@ public final class BatchPlan {
                                 }
                                 r.set("model", m);
                                 r.set("task", t);
-                                if (!method.isMissingNode()) {
-                                    r.set("method", method);
+                                // without its list, a method or seed is the settings' or else the defaults'
+                                if (!methods.isEmpty()) {
+                                    r.set("method", methods.get(ci));
                                 }
-                                if (!seed.isMissingNode()) {
-                                    r.set("seed", seed);
+                                if (!seeds.isEmpty()) {
+                                    r.set("seed", seeds.get(si));
                                 }
                                 specs.add(r);
                                 // where a combination's values come from, for an error only the combination shows
@@ -271,6 +272,24 @@ public final class BatchPlan {
             return folder.toRealPath();
         } catch (IOException e) {
             return folder;
+        }
+    }
+
+    /**
+     * Refuses in {@code where} the keys among {@code keys} that the cross product sets for every run (model and task
+     * always, method and seed when listed): the lists' values replaced them without a word.
+     */
+    private static void refuseListed(Path file, JsonNode root, String where, JsonNode settings, List<String> keys) {
+        for (String key : keys) {
+            String list = key + "s";
+            if (settings.has(key) && (root.has(list) || key.equals("model") || key.equals("task"))) {
+                throw new PlanException(file + ": " + where + ": key '" + key + "' cannot be set here: "
+                        + (root.has(list) ? "the '" + list + "' list" : "each model's own task (there is no 'tasks' list)")
+                        + " sets it for every run and would override it; "
+                        + (key.equals("model") || key.equals("task") ? "give it in '" + list + "'"
+                        : "give it in '" + list + "' or in 'defaults' without a '" + list + "' list")
+                        + ", or list the runs in 'runs'");
+            }
         }
     }
 

@@ -184,6 +184,29 @@ class BatchPlanTest {
         assertEquals(4, BatchPlan.read(file).runs().get(0).settings().seed(), "defaults go with a runs list");
     }
 
+    /** A setting the cross product's lists set for every run was overridden by them without a word. */
+    @Test
+    void keysTheListsSetAreRefusedInSettingsAndDefaults() throws Exception {
+        assertRefused("seeds: [1, 2]\nsettings: [{tau: 0.1}, {seed: 7}]", "plan.yaml: settings[1]: key 'seed' cannot be "
+                + "set here: the 'seeds' list sets it for every run and would override it; give it in 'seeds' or in "
+                + "'defaults' without a 'seeds' list, or list the runs in 'runs'");
+        assertRefused("methods: [eap]\nsettings: [{method: acdc}]", "plan.yaml: settings[0]: key 'method' cannot be set "
+                + "here: the 'methods' list sets it");
+        assertRefused("settings: [{model: other}]", "plan.yaml: settings[0]: key 'model' cannot be set here: the "
+                + "'models' list sets it for every run and would override it; give it in 'models', or list the runs");
+        assertRefused("settings: [{task: other.jsonl}]", "plan.yaml: settings[0]: key 'task' cannot be set here");
+        assertRefused("defaults: {task: other.jsonl}", "plan.yaml: defaults: key 'task' cannot be set here: the 'tasks' "
+                + "list sets it");
+        // without a 'methods' or 'seeds' list, settings choose them
+        BatchPlan plan = BatchPlan.read(write("settings: [{method: acdc, seed: 3}]\ndefaults: {seed: 1, method: acdc}"));
+        assertEquals(3, plan.runs().get(0).settings().seed());
+        Path planted = dir.resolve("planted.yaml");
+        Files.writeString(planted, "models: [planted:ioi]\ndefaults: {task: t.jsonl}\n");
+        String message = assertThrows(PlanException.class, () -> BatchPlan.read(planted)).getMessage();
+        assertTrue(message.contains("planted.yaml: defaults: key 'task' cannot be set here: each model's own task (there "
+                + "is no 'tasks' list) sets it"), message);
+    }
+
     private Path write(String extra) throws Exception {
         Path plan = dir.resolve("plan.yaml");
         Files.writeString(plan, "models: [m]\ntasks: [t.jsonl]\n" + extra + "\n");
