@@ -1,5 +1,6 @@
 package io.circuitscope.circuits.batch;
 
+import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -78,8 +79,14 @@ public final class BatchPlan {
         ObjectMapper mapper = (yaml ? new ObjectMapper(new YAMLFactory()) : new ObjectMapper())
                 .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
         JsonNode root;
-        try {
-            root = mapper.readTree(Files.readString(file));
+        try (JsonParser parser = mapper.createParser(Files.readString(file))) {
+            root = mapper.readTree(parser);
+            if (parser.nextToken() != null) { // a second object, or YAML document after ---, was ignored
+                JsonLocation at = parser.currentTokenLocation();
+                throw new PlanException(String.format(Locale.ROOT, "%s: text after the plan (line %d, column %d): a plan "
+                        + "is one %s; remove it or merge it into the plan", file, at.getLineNr(), at.getColumnNr(),
+                        yaml ? "YAML document (this one follows ---)" : "JSON object"));
+            }
         } catch (JsonProcessingException e) {
             // Syntax errors in plain words, as for every other JSON file
             throw new PlanException(file + ": not valid " + (yaml ? "YAML: " + YamlSyntax.describe(e)

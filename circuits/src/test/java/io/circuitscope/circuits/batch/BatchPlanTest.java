@@ -207,6 +207,22 @@ class BatchPlanTest {
                 + "is no 'tasks' list) sets it"), message);
     }
 
+    /** Text after the plan, a second object or YAML document, was ignored without a word. */
+    @Test
+    void textAfterThePlanIsRefusedWithItsPlace() throws Exception {
+        Path json = dir.resolve("plan.json");
+        Files.writeString(json, "{\"models\": [\"m\"], \"tasks\": [\"t.jsonl\"]}\n{\"seeds\": [1]}\n");
+        String message = assertThrows(PlanException.class, () -> BatchPlan.read(json)).getMessage();
+        assertEquals(json + ": text after the plan (line 2, column 1): a plan is one JSON object; remove it or merge it "
+                + "into the plan", message);
+        Path yaml = write("---\nseeds: [1]");
+        message = assertThrows(PlanException.class, () -> BatchPlan.read(yaml)).getMessage();
+        assertEquals(yaml + ": text after the plan (line 4, column 1): a plan is one YAML document (this one follows ---); "
+                + "remove it or merge it into the plan", message);
+        Files.writeString(yaml, "---\nmodels: [m]\ntasks: [t.jsonl]\n...\n");
+        assertEquals(1, BatchPlan.read(yaml).runs().size(), "one document, with its start and end marks");
+    }
+
     private Path write(String extra) throws Exception {
         Path plan = dir.resolve("plan.yaml");
         Files.writeString(plan, "models: [m]\ntasks: [t.jsonl]\n" + extra + "\n");
