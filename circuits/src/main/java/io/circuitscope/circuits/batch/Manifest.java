@@ -47,23 +47,46 @@ public final class Manifest {
         if (Files.isRegularFile(m.file)) {
             try {
                 JsonNode root = JSON.readTree(m.file.toFile());
-                for (JsonNode r : root.path("runs")) {
+                JsonNode runs = root == null ? null : root.path("runs");
+                for (int i = 0; runs != null && i < runs.size(); i++) {
+                    JsonNode r = runs.get(i);
                     Entry e = new Entry();
-                    e.state = State.valueOf(r.path("state").asText("PENDING"));
+                    e.state = state(m.file, i, r.path("state"));
                     e.error = r.path("error").isTextual() ? r.get("error").asText() : null;
                     e.seconds = r.path("seconds").asDouble();
                     if (r.has("results")) {
+                        if (!r.get("results").isObject()) {
+                            throw unreadable(m.file, "runs[" + i + "]: field 'results' must be an object, got "
+                                    + r.get("results"));
+                        }
                         e.results = JSON.convertValue(r.get("results"), Map.class);
                     }
                     e.inputs = r.path("inputs").isObject() ? r.get("inputs") : null;
                     m.entries.put(r.path("id").asText(), e);
                 }
             } catch (IOException e) {
-                throw new PlanException(m.file + ": manifest is unreadable (" + e.getMessage()
-                        + "); move it away to start the batch afresh");
+                throw unreadable(m.file, e.getMessage());
             }
         }
         return m;
+    }
+
+    /** A hand-edited state ("done") named with its place; valueOf's "No enum constant" named no file. */
+    private static State state(Path file, int index, JsonNode state) {
+        if (state.isMissingNode()) {
+            return State.PENDING;
+        }
+        for (State s : State.values()) {
+            if (state.isTextual() && s.name().equals(state.asText())) {
+                return s;
+            }
+        }
+        throw unreadable(file, "runs[" + index + "]: field 'state' must be one of "
+                + java.util.Arrays.toString(State.values()) + ", got " + state);
+    }
+
+    private static PlanException unreadable(Path file, String why) {
+        return new PlanException(file + ": manifest is unreadable (" + why + "); move it away to start the batch afresh");
     }
 
     public Entry entry(String id) {

@@ -223,6 +223,20 @@ class BatchPlanTest {
         assertEquals(1, BatchPlan.read(yaml).runs().size(), "one document, with its start and end marks");
     }
 
+    /** A hand-edited manifest's bad state or results were reported as "No enum constant ...", naming no file. */
+    @Test
+    void aManifestWithABadStateOrResultsIsNamedWithItsField() throws Exception {
+        Path manifest = dir.resolve("manifest.json");
+        Files.writeString(manifest, "{\"runs\": [{\"id\": \"a\", \"state\": \"DONE\"}, {\"id\": \"b\", \"state\": \"done\"}]}");
+        String message = assertThrows(PlanException.class, () -> Manifest.load(dir)).getMessage();
+        assertEquals(manifest + ": manifest is unreadable (runs[1]: field 'state' must be one of [PENDING, RUNNING, "
+                + "DONE, FAILED], got \"done\"); move it away to start the batch afresh", message);
+        Files.writeString(manifest, "{\"runs\": [{\"id\": \"a\", \"state\": \"DONE\", \"results\": [1, 2]}]}");
+        message = assertThrows(PlanException.class, () -> Manifest.load(dir)).getMessage();
+        assertEquals(manifest + ": manifest is unreadable (runs[0]: field 'results' must be an object, got [1,2]); move "
+                + "it away to start the batch afresh", message);
+    }
+
     private Path write(String extra) throws Exception {
         Path plan = dir.resolve("plan.yaml");
         Files.writeString(plan, "models: [m]\ntasks: [t.jsonl]\n" + extra + "\n");
