@@ -245,9 +245,9 @@ public final class BatchPlan {
                     text(file, r, "candidates", where, d.candidates()), number(file, r, "tau", where, d.tau()),
                     text(file, r, "metric", where, d.metric()),
                     Ablation.parse(text(file, r, "ablation", where, d.ablation().name())),
-                    (int) number(file, r, "ig_steps", where, d.igSteps()), (int) number(file, r, "edges", where, d.edges()),
-                    (int) number(file, r, "nodes", where, d.nodes()),
-                    (int) number(file, r, "batch_size", where, d.batchSize()), (long) number(file, r, "seed", where, d.seed()),
+                    (int) whole(file, r, "ig_steps", where, d.igSteps()), (int) whole(file, r, "edges", where, d.edges()),
+                    (int) whole(file, r, "nodes", where, d.nodes()),
+                    (int) whole(file, r, "batch_size", where, d.batchSize()), whole(file, r, "seed", where, d.seed()),
                     flag(file, r, "by_position", where, d.byPosition()));
             // a misspelt method, scorer, metric or planted model fails here, before any run, not hours into the batch
             DiscoveryRun.check(s);
@@ -266,7 +266,7 @@ public final class BatchPlan {
         return new RunSpec(id, isPathLike(model, base) ? base.resolve(model).normalize().toString() : model,
                 task.isEmpty() ? null : base.resolve(task).normalize(), s,
                 reference.isEmpty() ? null : base.resolve(reference).normalize(), flag(file, r, "align", where, false),
-                (int) number(file, r, "examples", where, PlantedModels.DEFAULT_EXAMPLES), flag(file, r, "bos", where, true));
+                (int) whole(file, r, "examples", where, PlantedModels.DEFAULT_EXAMPLES), flag(file, r, "bos", where, true));
     }
 
     /**
@@ -387,6 +387,21 @@ public final class BatchPlan {
             throw new PlanException(file + ": " + where + ": field '" + key + "' must be a number, got " + n);
         }
         return n.asDouble();
+    }
+
+    /**
+     * A whole-number setting as a long (its range was checked with the plan, {@link SettingChecks}): through a double,
+     * seed 9007199254740993 ran as 9007199254740992.
+     */
+    private static long whole(Path file, ObjectNode r, String key, String where, long fallback) {
+        JsonNode n = r.get(key);
+        if (n == null || n.isNull() || n.isMissingNode()) {
+            return fallback;
+        }
+        if (!n.isNumber() || !n.canConvertToLong() || (!n.isIntegralNumber() && n.asDouble() != Math.rint(n.asDouble()))) {
+            throw new PlanException(file + ": " + where + ": field '" + key + "' must be a whole number, got " + n);
+        }
+        return n.asLong();
     }
 
     /** For messages and the manifest: the plan's runs by id. */

@@ -113,8 +113,13 @@ final class SettingChecks {
 
     private static String wholeNumber(String key, JsonNode value, long minimum) {
         boolean whole = value.isIntegralNumber() || (value.isNumber() && value.asDouble() == Math.rint(value.asDouble()));
-        if (!whole || !value.canConvertToLong() || (!key.equals("seed") && !value.canConvertToInt())) {
+        if (!whole) {
             return "field '" + key + "' must be a whole number, got " + value;
+        }
+        boolean seed = key.equals("seed"); // a long; the other settings are ints
+        if (!value.canConvertToLong() || (!seed && !value.canConvertToInt())) {
+            return "field '" + key + "' must be a whole number from " + minimum + " to "
+                    + (seed ? Long.MAX_VALUE : Integer.MAX_VALUE) + ", got " + value;
         }
         if (value.asLong() < minimum) {
             return "field '" + key + "' must be at least " + minimum + ", got " + value;

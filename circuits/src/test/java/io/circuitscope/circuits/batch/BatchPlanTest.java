@@ -237,6 +237,21 @@ class BatchPlanTest {
                 + "it away to start the batch afresh", message);
     }
 
+    /** Seeds went through a double: 9007199254740993 (2^53 + 1) ran as ...992. */
+    @Test
+    void seedsAreReadAsWholeNumbersWithoutRounding() throws Exception {
+        RunSpec run = BatchPlan.read(write("seeds: [9007199254740993]")).runs().get(0);
+        assertEquals(9007199254740993L, run.settings().seed());
+        assertTrue(run.id().endsWith("-s9007199254740993"), run.id());
+        assertEquals(-9007199254740993L, BatchPlan.read(write("defaults: {seed: -9007199254740993}")).runs().get(0)
+                .settings().seed());
+        assertRefused("seeds: [9223372036854775808]", "plan.yaml: seeds[0]: field 'seed' must be a whole number from "
+                + "-9223372036854775808 to 9223372036854775807, got 9223372036854775808");
+        assertRefused("defaults: {edges: 3000000000}", "plan.yaml: defaults: field 'edges' must be a whole number from 0 "
+                + "to 2147483647, got 3000000000");
+        assertRefused("seeds: [0.5]", "plan.yaml: seeds[0]: field 'seed' must be a whole number, got 0.5");
+    }
+
     private Path write(String extra) throws Exception {
         Path plan = dir.resolve("plan.yaml");
         Files.writeString(plan, "models: [m]\ntasks: [t.jsonl]\n" + extra + "\n");
