@@ -1,7 +1,11 @@
 package io.circuitscope.circuits.batch;
 
 import java.io.IOException;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
 
 /** summary.csv and summary.md: one row per run with size, faithfulness, AUC, time and forward passes. */
 final class SummaryTable {
@@ -15,11 +19,12 @@ final class SummaryTable {
         StringBuilder csv = new StringBuilder(String.join(",", COLUMNS)).append('\n');
         StringBuilder md = new StringBuilder("| " + String.join(" | ", COLUMNS) + " |\n|");
         md.append("---|".repeat(COLUMNS.length)).append('\n');
+        Set<String> varying = varyingRunSettings(plan);
         for (RunSpec r : plan.runs()) {
             Manifest.Entry e = manifest.entry(r.id());
             String[] cells = {r.id(), e.state.name().toLowerCase(java.util.Locale.ROOT), r.model(),
                     r.task() == null ? "(planted task)" : r.task().getFileName().toString(), r.settings().method(),
-                    settings(r), String.valueOf(r.settings().seed()),
+                    settings(plan, r, varying), String.valueOf(r.settings().seed()),
                     value(e, "edges"), number(e, "faithfulness"), number(e, "auc"), String.format(Locale.ROOT, "%.1f", e.seconds),
                     value(e, "forward_passes"), e.error == null ? "" : e.error};
             for (int i = 0; i < cells.length; i++) {
@@ -33,15 +38,55 @@ final class SummaryTable {
         BatchRunner.writeAtomically(plan.out().resolve("summary.md"), md.toString());
     }
 
-    /** The method's settings that apply, key=value, so that runs differing only in them can be told apart. */
-    private static String settings(RunSpec r) {
+    /**
+     * The method's settings that apply, then those of the run ({@link #runSettings}) that differ between the plan's
+     * runs, key=value, so that runs differing only in them can be told apart.
+     */
+    private static String settings(BatchPlan plan, RunSpec r, Set<String> varying) {
         StringBuilder out = new StringBuilder();
         r.settings().asMap().forEach((key, v) -> {
             if (v != null && !key.equals("key") && !key.equals("seed")) {
                 out.append(out.length() == 0 ? "" : " ").append(key).append('=').append(v);
             }
         });
+        runSettings(plan, r).forEach((key, v) -> {
+            if (v != null && !v.isEmpty() && varying.contains(key)) {
+                out.append(out.length() == 0 ? "" : " ").append(key).append('=').append(v);
+            }
+        });
         return out.toString();
+    }
+
+    /**
+     * What a run is made with besides its method's settings, null where it does not apply: examples of a planted
+     * model's own task, align and bos of a task file's prompts, the reference (as the plan names it; "" for none).
+     */
+    private static Map<String, String> runSettings(BatchPlan plan, RunSpec r) {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("examples", r.task() == null ? String.valueOf(r.examples()) : null);
+        m.put("align", r.task() == null ? null : String.valueOf(r.align()));
+        m.put("bos", r.task() == null ? null : String.valueOf(r.bos()));
+        m.put("reference", r.reference() == null ? "" : plan.folder().relativize(r.reference()).toString());
+        return m;
+    }
+
+    /** The run settings with more than one value among the runs they apply to: shown; the rest are the same in all. */
+    private static Set<String> varyingRunSettings(BatchPlan plan) {
+        Map<String, Set<String>> values = new LinkedHashMap<>();
+        for (RunSpec r : plan.runs()) {
+            runSettings(plan, r).forEach((key, v) -> {
+                if (v != null) {
+                    values.computeIfAbsent(key, k -> new HashSet<>()).add(v);
+                }
+            });
+        }
+        Set<String> varying = new HashSet<>();
+        values.forEach((key, seen) -> {
+            if (seen.size() > 1) {
+                varying.add(key);
+            }
+        });
+        return varying;
     }
 
     private static String value(Manifest.Entry e, String key) {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -250,6 +251,27 @@ class BatchPlanTest {
         assertRefused("defaults: {edges: 3000000000}", "plan.yaml: defaults: field 'edges' must be a whole number from 0 "
                 + "to 2147483647, got 3000000000");
         assertRefused("seeds: [0.5]", "plan.yaml: seeds[0]: field 'seed' must be a whole number, got 0.5");
+    }
+
+    /** Runs differing only in examples, align, bos or reference had identical rows in the summary. */
+    @Test
+    void summaryRowsShowTheRunSettingsThatDifferBetweenRuns() throws Exception {
+        Files.writeString(dir.resolve("ref.json"), "{}");
+        Path file = dir.resolve("summary.yaml");
+        Files.writeString(file, "runs: [{model: planted:ioi, examples: 4}, {model: planted:ioi, examples: 8},\n"
+                + "  {model: m, task: t.jsonl, bos: false}, {model: m, task: t.jsonl, reference: ref.json}]\n");
+        BatchPlan plan = BatchPlan.read(file);
+        SummaryTable.write(plan, Manifest.load(plan.out()));
+        List<String> rows = Files.readAllLines(plan.out().resolve("summary.csv"));
+        assertTrue(rows.get(1).contains(" examples=4,") && rows.get(2).contains(" examples=8,"), rows.toString());
+        assertTrue(rows.get(3).contains(" bos=false,") && !rows.get(3).contains("reference="), rows.get(3));
+        assertTrue(rows.get(4).contains(" bos=true reference=ref.json,"), rows.get(4));
+        assertFalse(String.join("\n", rows).contains("align="), "the same in every run it applies to");
+        // the same in every run: not repeated in each row
+        Files.writeString(file, "models: [planted:ioi]\nmethods: [acdc, eap-ig]\ndefaults: {examples: 4}\n");
+        plan = BatchPlan.read(file);
+        SummaryTable.write(plan, Manifest.load(plan.out()));
+        assertFalse(Files.readString(plan.out().resolve("summary.csv")).contains("examples="));
     }
 
     private Path write(String extra) throws Exception {
