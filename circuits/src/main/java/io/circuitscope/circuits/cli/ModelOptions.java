@@ -50,6 +50,18 @@ final class ModelOptions {
         return bos ? loaded : loaded.withoutBos();
     }
 
+    /**
+     * A batch plan's model: a planted model, an absolute path (the plan resolved its paths against its folder) or a
+     * hub id, which is never taken for a file of that name in the working directory.
+     */
+    static LoadedModel loadFromPlan(String model, boolean quiet) {
+        if (PlantedModels.isPlanted(model) || java.nio.file.Path.of(model).isAbsolute()) {
+            return load(model, quiet, true);
+        }
+        HubEnvironment env = quiet ? environment.get().quiet() : environment.get();
+        return ModelLoader.load(new ModelResolver(env).resolveHubId(model));
+    }
+
     /** The commit a hub id resolves to in the Hugging Face cache, read from it alone; null when not cached. */
     static String cachedCommit(String model) {
         try {

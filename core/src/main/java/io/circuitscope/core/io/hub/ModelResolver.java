@@ -50,6 +50,14 @@ public final class ModelResolver {
         if (local.isPresent() && Files.exists(local.get())) {
             return local.get();
         }
+        return resolveHubId(model);
+    }
+
+    /**
+     * A hub id, taken from the cache or downloaded, never a local path of the same name: for callers that resolved
+     * their local paths already (a batch plan, against its own folder, not the working directory).
+     */
+    public Path resolveHubId(String model) {
         Optional<HubId> parsed = HubId.parse(model);
         if (parsed.isEmpty()) {
             throw new CheckpointException(model + ": no such model directory or file (hub ids have the form"
