@@ -76,7 +76,7 @@ final class Resume {
         }
         if (!changed.isEmpty() && !rerunChanged) {
             throw new PlanException(plan.file() + ": " + changed.size() + " finished run" + (changed.size() == 1 ? "" : "s")
-                    + " in " + plan.out() + " were made with other inputs than the plan now asks: " + listed(changed)
+                    + " in " + plan.out() + (changed.size() == 1 ? " was" : " were") + " made with other inputs than the plan now asks: " + listed(changed)
                     + "; nothing was run. To keep both, give the plan another 'out'; to rerun "
                     + (changed.size() == 1 ? "it" : "them") + " (the earlier results are kept in " + plan.out()
                     .resolve(SUPERSEDED) + "), run the batch again with --rerun-changed");

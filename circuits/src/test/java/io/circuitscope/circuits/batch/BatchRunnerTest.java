@@ -369,6 +369,8 @@ class BatchRunnerTest {
         assertEquals(1, cli(refused, "batch", plan.toString(), "--quiet"), refused.toString());
         assertTrue(refused.toString().contains("000-rewritten-task-exact-s0 (model files changed since the run)"),
                 refused.toString());
+        assertTrue(refused.toString().contains("1 finished run in ")
+                && refused.toString().contains(" was made with other inputs"), refused.toString());
         StringWriter rerun = new StringWriter();
         assertEquals(0, cli(rerun, "batch", plan.toString(), "--quiet", "--rerun-changed"), rerun.toString());
         assertTrue(rerun.toString().contains("1 done, 0 failed, 0 skipped"), rerun.toString());
