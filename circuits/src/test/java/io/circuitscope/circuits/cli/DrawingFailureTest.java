@@ -45,8 +45,13 @@ class DrawingFailureTest {
         for (String kept : List.of("circuit.json", "task.jsonl", "circuit.dot")) {
             assertTrue(Files.isRegularFile(out.resolve(kept)), kept);
         }
-        for (String missing : List.of("circuit.svg", "circuit.svg.tmp", "circuit.png", "report.html")) {
+        for (String missing : List.of("circuit.svg", "circuit.png", "report.html")) {
             assertFalse(Files.exists(out.resolve(missing)), missing);
+        }
+        // AtomicFile names each temporary .NAME.RANDOM.tmp; a failed drawing must leave none behind.
+        try (var files = Files.list(out)) {
+            List<String> temporaries = files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".tmp")).toList();
+            assertEquals(List.of(), temporaries, "temporary files left in " + out);
         }
 
         CliRun render = run("render", out.toString(), "--format", "svg");
