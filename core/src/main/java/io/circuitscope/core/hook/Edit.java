@@ -44,7 +44,11 @@ public sealed interface Edit permits Edit.Replace, Edit.Add, Edit.Zero, Edit.Sca
         }
     }
 
-    /** Any function of the activation; it must return a tensor of the same shape. */
+    /**
+     * Any function of the activation; it must return a tensor of the same shape. With a selection of some
+     * heads or positions the function is given a copy of the activation, so an in-place edit
+     * ({@code x -> x.muli(0)}) still changes only the selected part.
+     */
     record Apply(UnaryOperator<NDArray> function, String description) implements Edit {
         @Override
         public NDArray apply(NDArray activation, HookName where) {

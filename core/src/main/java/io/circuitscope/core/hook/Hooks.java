@@ -55,8 +55,12 @@ public final class Hooks {
         NDArray x = value;
         if (here != null) {
             for (Intervention intervention : here) {
-                NDArray edited = intervention.edit().apply(x, name);
-                if (intervention.selection().isAll()) {
+                boolean all = intervention.selection().isAll();
+                // x + (edited - x) * mask needs x as it was: a function that edits its argument in place
+                // would make edited - x zero and its edit land outside the selection
+                NDArray input = !all && intervention.edit() instanceof Edit.Apply ? copy(x, run) : x;
+                NDArray edited = intervention.edit().apply(input, name);
+                if (all) {
                     x = edited;
                 } else {
                     NDArray mask = selectionMask(run, name, x.getShape(), intervention.selection());
@@ -68,6 +72,13 @@ public final class Hooks {
             cache.put(name, x);
         }
         return x;
+    }
+
+    /** A copy of {@code x} owned by this pass (x may belong to a caller, e.g. a cached resid_pre passed to forwardFrom). */
+    private static NDArray copy(NDArray x, NDManager run) {
+        NDArray copy = x.duplicate();
+        copy.attach(run);
+        return copy;
     }
 
     /** A 0/1 tensor, broadcastable to the activation, that is 1 on the selected heads and positions. */
