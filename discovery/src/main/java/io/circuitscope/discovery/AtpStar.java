@@ -92,8 +92,10 @@ public final class AtpStar implements EdgeScorer {
             progress.advance(3, 0);
             for (int l = 1; l < layers; l++) {
                 List<Intervention> drop = List.of(
-                        Intervention.apply(HookName.of(HookSite.RESULT, l), Selection.all(), "GradDrop", NDArray::stopGradient),
-                        Intervention.apply(HookName.of(HookSite.MLP_OUT, l), Selection.all(), "GradDrop", NDArray::stopGradient));
+                        Intervention.applyReadOnly(HookName.of(HookSite.RESULT, l), Selection.all(), "GradDrop",
+                                NDArray::stopGradient),
+                        Intervention.applyReadOnly(HookName.of(HookSite.MLP_OUT, l), Selection.all(), "GradDrop",
+                                NDArray::stopGradient));
                 // the paper's E[ |AtP_GD_l| ]: absolute per prompt, then averaged
                 EdgeGradients.PerPrompt dropped = EdgeGradients.atCleanPerPrompt(task, GradientRules.EXACT, drop, l, false);
                 addEdgeTerm(g, gradDrop, dropped.edgesPerPrompt(), l);

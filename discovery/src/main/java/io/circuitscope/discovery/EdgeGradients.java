@@ -320,13 +320,13 @@ final class EdgeGradients {
 
         Hooks.Builder addTo(Hooks.Builder hooks) {
             int layers = (outputs.length - 1) / (heads + 1);
-            hooks.add(Intervention.apply(HookName.of(HookSite.RESID_PRE, 0), Selection.all(), "interpolate input",
+            hooks.add(Intervention.applyReadOnly(HookName.of(HookSite.RESID_PRE, 0), Selection.all(), "interpolate input",
                     x -> interpolate(x, 0)));
             for (int l = 0; l < layers && !inputsOnly; l++) {
                 final int firstHead = 1 + l * (heads + 1);
-                hooks.add(Intervention.apply(HookName.of(HookSite.RESULT, l), Selection.all(), "interpolate heads",
+                hooks.add(Intervention.applyReadOnly(HookName.of(HookSite.RESULT, l), Selection.all(), "interpolate heads",
                         x -> interpolateHeads(x, firstHead)));
-                hooks.add(Intervention.apply(HookName.of(HookSite.MLP_OUT, l), Selection.all(), "interpolate mlp",
+                hooks.add(Intervention.applyReadOnly(HookName.of(HookSite.MLP_OUT, l), Selection.all(), "interpolate mlp",
                         x -> interpolate(x, firstHead + heads)));
             }
             return hooks;

@@ -442,7 +442,7 @@ public final class EdgePatcher {
                 final int layer = l;
                 for (Port port : new Port[] {Port.Q, Port.K, Port.V}) {
                     HookSite site = port == Port.Q ? HookSite.Q_INPUT : port == Port.K ? HookSite.K_INPUT : HookSite.V_INPUT;
-                    b.add(Intervention.apply(HookName.of(site, l), Selection.all(), "edge patch " + port,
+                    b.add(Intervention.applyReadOnly(HookName.of(site, l), Selection.all(), "edge patch " + port,
                             x -> patchHeads(x, layer, port)));
                 }
                 b.add(observe(HookName.of(HookSite.RESULT, l), x -> {
@@ -453,19 +453,19 @@ public final class EdgePatcher {
                         recordHeadSum(layer, x);
                     }
                 }));
-                b.add(Intervention.apply(HookName.of(HookSite.MLP_IN, l), Selection.all(), "edge patch mlp",
+                b.add(Intervention.applyReadOnly(HookName.of(HookSite.MLP_IN, l), Selection.all(), "edge patch mlp",
                         x -> patchSingle(x, graph.mlpDestination(layer))));
                 b.add(observe(HookName.of(HookSite.MLP_OUT, l), this::record));
             }
             if (withLogits) {
-                b.add(Intervention.apply(HookName.of(HookSite.RESID_POST, c.nLayers() - 1), Selection.all(),
+                b.add(Intervention.applyReadOnly(HookName.of(HookSite.RESID_POST, c.nLayers() - 1), Selection.all(),
                         "edge patch logits", x -> patchSingle(x, graph.logitsDestination())));
             }
             return b.build();
         }
 
         private Intervention observe(HookName name, Consumer<NDArray> sink) {
-            return Intervention.apply(name, Selection.all(), "record " + name, x -> {
+            return Intervention.applyReadOnly(name, Selection.all(), "record " + name, x -> {
                 sink.accept(x);
                 return x;
             });

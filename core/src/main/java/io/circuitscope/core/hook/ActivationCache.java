@@ -38,7 +38,9 @@ public final class ActivationCache implements AutoCloseable {
 
     /**
      * Records {@code value} as a zero-copy view owned by this cache, so the forward pass keeps owning
-     * the original (and everything computed from it) while the cache outlives the run.
+     * the original (and everything computed from it) while the cache outlives the run. The view shares
+     * memory with the pass, which is why hooks never hand a function edit the live tensor unless it
+     * promises to read only ({@link Edit.Apply}).
      */
     void put(HookName name, NDArray value) {
         NDArray view = value.reshape(value.getShape());
@@ -49,6 +51,10 @@ public final class ActivationCache implements AutoCloseable {
         }
     }
 
+    /**
+     * The cached activation, a view that may share memory with other entries (resid_post L is resid_pre
+     * L+1 of the same pass): {@code duplicate()} it before changing it in place.
+     */
     public NDArray get(HookName name) {
         NDArray value = activations.get(name);
         if (value == null) {

@@ -45,11 +45,19 @@ public sealed interface Edit permits Edit.Replace, Edit.Add, Edit.Zero, Edit.Sca
     }
 
     /**
-     * Any function of the activation; it must return a tensor of the same shape. With a selection of some
-     * heads or positions the function is given a copy of the activation, so an in-place edit
-     * ({@code x -> x.muli(0)}) still changes only the selected part.
+     * Any function of the activation; it must return a tensor of the same shape. Unless {@code readsOnly},
+     * the function is given a copy of the activation, so an in-place edit ({@code x -> x.muli(0)}) changes
+     * neither the unselected heads and positions, nor cached activations, nor other hooks that share the
+     * tensor (resid_post L is resid_pre L+1; q/k/v_input are one tensor; mlp_in is the stream the MLP's
+     * output is added to). {@code readsOnly} is a promise that the function never changes its argument in
+     * place; it then gets the live tensor and the copy is saved.
      */
-    record Apply(UnaryOperator<NDArray> function, String description) implements Edit {
+    record Apply(UnaryOperator<NDArray> function, String description, boolean readsOnly) implements Edit {
+        /** A function that may change its argument in place; it is given a copy. */
+        public Apply(UnaryOperator<NDArray> function, String description) {
+            this(function, description, false);
+        }
+
         @Override
         public NDArray apply(NDArray activation, HookName where) {
             NDArray out = function.apply(activation);

@@ -55,12 +55,13 @@ public final class Hooks {
         NDArray x = value;
         if (here != null) {
             for (Intervention intervention : here) {
-                boolean all = intervention.selection().isAll();
-                // x + (edited - x) * mask needs x as it was: a function that edits its argument in place
-                // would make edited - x zero and its edit land outside the selection
-                NDArray input = !all && intervention.edit() instanceof Edit.Apply ? copy(x, run) : x;
+                // x is shared: with the cache, with other hooks (resid_post L is resid_pre L+1) and with the rest
+                // of the pass (x + (edited - x) * mask below), so a function that may edit its argument in place
+                // works on a copy
+                boolean mayMutate = intervention.edit() instanceof Edit.Apply apply && !apply.readsOnly();
+                NDArray input = mayMutate ? copy(x, run) : x;
                 NDArray edited = intervention.edit().apply(input, name);
-                if (all) {
+                if (intervention.selection().isAll()) {
                     x = edited;
                 } else {
                     NDArray mask = selectionMask(run, name, x.getShape(), intervention.selection());

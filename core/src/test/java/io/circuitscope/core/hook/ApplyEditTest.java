@@ -9,6 +9,7 @@ import io.circuitscope.core.model.HookedTransformer;
 import io.circuitscope.core.testing.TestModels;
 import io.circuitscope.core.testing.TinyCheckpoint;
 import io.circuitscope.core.testing.TinyFamilies;
+import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -42,6 +43,32 @@ class ApplyEditTest {
                 assertTrue(maxAbsDiff(zeroed, everywhere) > 1e-4f, "the test needs a selection that matters at " + names[i]);
                 assertTrue(maxAbsDiff(zeroed, inPlace) < 1e-5f,
                         "x -> x.muli(0) on " + selections[i] + " at " + names[i] + " must equal zeroing only them");
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("families")
+    void anInPlaceFunctionChangesNeitherTheCacheNorOtherHooksSharingItsTensor(TinyCheckpoint checkpoint) {
+        try (LoadedModel loaded = TestModels.load(checkpoint); NDManager run = loaded.model().newRunManager()) {
+            HookedTransformer model = loaded.model();
+            // resid_pre 1 is resid_post 0's tensor; q/k/v_input are one tensor; mlp_in is the stream the MLP's
+            // output is added to
+            HookName[] names = {HookName.of(HookSite.RESID_PRE, 1), HookName.of(HookSite.Q_INPUT, 0),
+                    HookName.of(HookSite.MLP_IN, 0)};
+            HookName residPost = HookName.of(HookSite.RESID_POST, 0);
+            for (HookName name : names) {
+                try (ActivationCache inPlace = ActivationCache.of(run, Set.of(residPost));
+                        ActivationCache copied = ActivationCache.of(run, Set.of(residPost))) {
+                    NDArray inPlaceLogits = model.forward(run, TOKENS, Hooks.builder().cache(inPlace)
+                            .add(Intervention.apply(name, Selection.all(), "double in place", x -> x.muli(2f))).build());
+                    NDArray copiedLogits = model.forward(run, TOKENS, Hooks.builder().cache(copied)
+                            .add(Intervention.apply(name, Selection.all(), "double", x -> x.mul(2f))).build());
+                    assertTrue(maxAbsDiff(inPlaceLogits, copiedLogits) < 1e-5f,
+                            "doubling " + name + " in place must equal doubling it into a new tensor");
+                    assertTrue(maxAbsDiff(inPlace.get(residPost), copied.get(residPost)) < 1e-6f,
+                            "doubling " + name + " in place changed the cached " + residPost);
+                }
             }
         }
     }

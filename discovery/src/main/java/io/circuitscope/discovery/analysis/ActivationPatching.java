@@ -211,7 +211,7 @@ public final class ActivationPatching {
                     NDArray patched = resid.add(source.sub(resid).mul(mask));
                     values = runs.values(model.forwardFrom(pass, layer, patched, Hooks.none(), runs.batch.logitPositions()));
                 } else {
-                    Hooks hooks = Hooks.of(Intervention.apply(name, Selection.all(), "patch sweep",
+                    Hooks hooks = Hooks.of(Intervention.applyReadOnly(name, Selection.all(), "patch sweep",
                             x -> x.add(source.sub(x).mul(mask))));
                     values = runs.values(model.forwardFrom(pass, layer, resid, hooks, runs.batch.logitPositions()));
                 }

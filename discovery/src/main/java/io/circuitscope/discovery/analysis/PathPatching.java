@@ -184,7 +184,7 @@ public final class PathPatching {
                     if (startLayer == layers) {
                         input = input.add(gated);
                     } else {
-                        hooks.add(Intervention.apply(HookName.of(HookSite.RESID_POST, layers - 1), Selection.all(),
+                        hooks.add(Intervention.applyReadOnly(HookName.of(HookSite.RESID_POST, layers - 1), Selection.all(),
                                 "path patch logits", x -> x.add(gated)));
                     }
                     continue;
@@ -194,7 +194,7 @@ public final class PathPatching {
                 NDArray perHead = gated.reshape(ds.get(0), ds.get(1), 1, ds.get(2))
                         .mul(pass.create(hm, new Shape(1, 1, heads, 1)));
                 HookSite site = port == Port.Q ? HookSite.Q_INPUT : port == Port.K ? HookSite.K_INPUT : HookSite.V_INPUT;
-                hooks.add(Intervention.apply(HookName.of(site, l), Selection.all(), "path patch " + port,
+                hooks.add(Intervention.applyReadOnly(HookName.of(site, l), Selection.all(), "path patch " + port,
                         x -> x.add(perHead)));
             }
         }
