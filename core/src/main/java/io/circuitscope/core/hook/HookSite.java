@@ -24,7 +24,11 @@ public enum HookSite {
     PATTERN("blocks.%d.attn.hook_pattern", true, "[b,h,s_q,s_k]", 2, 1),
     /** Each head's mixed values, before the output projection. */
     Z("blocks.%d.attn.hook_z", true, "[b,s,h,e]", 1, 2),
-    /** Each head's own term in the residual stream: z times its slice of W_O (no bias). */
+    /**
+     * Each head's z times that head's slice of W_O, before the output bias and, in Gemma 2/3, before the
+     * post-attention norm: with the bias, the heads' results sum to attn_out only in models without
+     * sandwich norms (there the norm acts on their sum, so no head has a term of its own).
+     */
     RESULT("blocks.%d.attn.hook_result", true, "[b,s,h,d]", 1, 2),
     ATTN_OUT("blocks.%d.hook_attn_out", true, "[b,s,d]", 1, -1),
     RESID_MID("blocks.%d.hook_resid_mid", true, "[b,s,d]", 1, -1),

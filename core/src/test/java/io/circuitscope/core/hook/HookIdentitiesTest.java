@@ -117,6 +117,32 @@ class HookIdentitiesTest {
         }
     }
 
+    /** What HookSite.RESULT's documentation promises: sum of results + b_O = attn_out, except with sandwich norms. */
+    @ParameterizedTest
+    @MethodSource("families")
+    void headResultsSumToAttentionOutputOnlyWithoutSandwichNorms(TinyCheckpoint checkpoint) {
+        try (LoadedModel loaded = TestModels.load(checkpoint); NDManager run = loaded.model().newRunManager()) {
+            HookedTransformer model = loaded.model();
+            for (int layer = 0; layer < model.config().nLayers(); layer++) {
+                HookName result = HookName.of(HookSite.RESULT, layer);
+                HookName attnOut = HookName.of(HookSite.ATTN_OUT, layer);
+                try (ActivationCache cache = ActivationCache.of(run, java.util.Set.of(result, attnOut))) {
+                    model.forward(run, TOKENS, Hooks.caching(cache));
+                    NDArray sum = cache.get(result).sum(new int[] {2});
+                    NDArray bias = model.weights().layer(layer).bO();
+                    float gap = maxAbsDiff(bias == null ? sum : sum.add(bias), cache.get(attnOut));
+                    if (model.config().sandwichNorms()) {
+                        assertTrue(gap > 1e-2f, "with sandwich norms the heads' results do not sum to attn_out, "
+                                + "but they did at " + result + " (gap " + gap + ")");
+                    } else {
+                        assertTrue(gap < 1e-5f, "heads' results + b_O must sum to attn_out at " + result
+                                + " (gap " + gap + ")");
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void patchingOnePositionLeavesEarlierPositionsAlone() {
         HookName resid = HookName.of(HookSite.RESID_MID, 0);
