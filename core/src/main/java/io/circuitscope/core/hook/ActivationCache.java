@@ -15,12 +15,19 @@ import java.util.function.Predicate;
 public final class ActivationCache implements AutoCloseable {
     private final NDManager manager;
     private final Predicate<HookName> filter;
+    /** The names asked for by name ({@link #of}), so a pass can refuse those it never reaches; empty for a filter. */
+    private final Set<HookName> requested;
     private final Map<HookName, NDArray> activations = new LinkedHashMap<>();
 
     /** A cache under {@code parent} that keeps the activations {@code filter} accepts. */
     public ActivationCache(NDManager parent, Predicate<HookName> filter) {
+        this(parent, filter, Set.of());
+    }
+
+    private ActivationCache(NDManager parent, Predicate<HookName> filter, Set<HookName> requested) {
         this.manager = parent.newSubManager();
         this.filter = filter;
+        this.requested = requested;
     }
 
     /** A cache that keeps every activation. */
@@ -28,8 +35,15 @@ public final class ActivationCache implements AutoCloseable {
         return new ActivationCache(parent, name -> true);
     }
 
+    /** A cache of exactly {@code names}; a forward pass refuses one its model never reaches. */
     public static ActivationCache of(NDManager parent, Set<HookName> names) {
-        return new ActivationCache(parent, names::contains);
+        Set<HookName> copy = Set.copyOf(names);
+        return new ActivationCache(parent, copy::contains, copy);
+    }
+
+    /** The names this cache was asked for by name (empty for a cache made with a filter). */
+    public Set<HookName> requested() {
+        return requested;
     }
 
     public boolean wants(HookName name) {

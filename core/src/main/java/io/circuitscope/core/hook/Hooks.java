@@ -5,8 +5,10 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * What one forward call does at its hook points: the interventions to apply (in the order given)
@@ -42,6 +44,19 @@ public final class Hooks {
 
     public static Builder builder() {
         return new Builder();
+    }
+
+    /**
+     * Every hook name this call names: the interventions' targets and the names its cache was asked for
+     * by name. A forward pass checks them against its model, so none is silently never reached.
+     */
+    public Set<HookName> named() {
+        if (cache == null || cache.requested().isEmpty()) {
+            return interventions.keySet();
+        }
+        Set<HookName> all = new LinkedHashSet<>(interventions.keySet());
+        all.addAll(cache.requested());
+        return all;
     }
 
     /** Whether anything happens at {@code name}; lets the model skip optional per-head tensors. */

@@ -86,6 +86,7 @@ public final class HookedTransformer implements AutoCloseable {
     public NDArray forward(NDManager run, int[][] tokens, Hooks hooks, GradientRules rules, int[] logitPositions,
             boolean freeEachLayer) {
         validate(tokens);
+        requireReachable(hooks);
         int batch = tokens.length;
         int seq = tokens[0].length;
         NDArray resid = embed(run, tokens, batch, seq, hooks);
@@ -158,6 +159,7 @@ public final class HookedTransformer implements AutoCloseable {
             throw new IllegalArgumentException("sequence of " + s.get(1) + " positions is longer than the context window of "
                     + config.contextLength());
         }
+        requireReachable(hooks);
         NDArray resid = blocks(run, startLayer, config.nLayers(), residPre, hooks, GradientRules.EXACT, freeEachLayer);
         return unembed(run, atPositions(run, resid, logitPositions), hooks, GradientRules.EXACT);
     }
@@ -177,8 +179,35 @@ public final class HookedTransformer implements AutoCloseable {
             throw new IllegalArgumentException("end layer " + endLayer + " is outside [0, " + config.nLayers() + "]");
         }
         validate(tokens);
+        requireReachable(hooks);
         NDArray resid = embed(run, tokens, tokens.length, tokens[0].length, hooks);
         return blocks(run, 0, endLayer, resid, hooks, GradientRules.EXACT, freeEachLayer);
+    }
+
+    /** Refuses interventions and cache requests at hooks this model never reaches, which would do nothing. */
+    private void requireReachable(Hooks hooks) {
+        for (HookName name : hooks.named()) {
+            String why = whyUnreachable(name);
+            if (why != null) {
+                throw new IllegalArgumentException("hook " + name + " is never reached: " + why);
+            }
+        }
+    }
+
+    /** Why the forward pass never reaches {@code name}, or null when it does (see {@link #block} and {@link #embed}). */
+    private String whyUnreachable(HookName name) {
+        if (name.site().perLayer() && name.layer() >= config.nLayers()) {
+            return "this " + config.family() + " model has " + config.nLayers() + " layers, 0.." + (config.nLayers() - 1);
+        }
+        if (name.site() == HookSite.POS_EMBED && !config.learnedPositions()) {
+            return "this " + config.family() + " model has no learned position embeddings"
+                    + (config.rotary() != null ? " (positions enter as rotary embeddings of q and k)" : "");
+        }
+        if (name.site() == HookSite.RESID_MID && config.parallelAttnMlp()) {
+            return "this " + config.family() + " model runs attention and MLP in parallel on the same input, so there"
+                    + " is no residual stream between them; use hook_resid_pre or hook_mlp_in";
+        }
+        return null;
     }
 
     /** The final norm and unembedding (and soft-cap) applied to any residual stream [..., d_model]: the logit lens. */
