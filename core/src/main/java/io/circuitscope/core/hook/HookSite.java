@@ -19,7 +19,11 @@ public enum HookSite {
     Q("blocks.%d.attn.hook_q", true, "[b,s,h,e]", 1, 2),
     K("blocks.%d.attn.hook_k", true, "[b,s,h,e]", 1, 2),
     V("blocks.%d.attn.hook_v", true, "[b,s,h,e]", 1, 2),
-    /** Scaled, soft-capped and masked attention logits; the position axis is the query position. */
+    /**
+     * Scaled, soft-capped and masked attention logits; the position axis is the query position. Masked
+     * entries (future keys, keys outside a sliding window) hold -1e30, not -inf, so that patched scores
+     * never produce inf - inf.
+     */
     ATTN_SCORES("blocks.%d.attn.hook_attn_scores", true, "[b,h,s_q,s_k]", 2, 1),
     PATTERN("blocks.%d.attn.hook_pattern", true, "[b,h,s_q,s_k]", 2, 1),
     /** Each head's mixed values, before the output projection. */
@@ -40,7 +44,9 @@ public enum HookSite {
     MLP_POST("blocks.%d.mlp.hook_post", true, "[b,s,m]", 1, -1),
     MLP_OUT("blocks.%d.hook_mlp_out", true, "[b,s,d]", 1, -1),
     RESID_POST("blocks.%d.hook_resid_post", true, "[b,s,d]", 1, -1),
+    /** The final norm's output; with logit positions (see HookedTransformer.forward) only those k: [b,k,d]. */
     FINAL_NORM("ln_final.hook_normalized", false, "[b,s,d]", 1, -1),
+    /** The logits (after any final soft cap); with logit positions only those k: [b,k,v]. */
     LOGITS("hook_logits", false, "[b,s,v]", 1, -1);
 
     private final String pattern;

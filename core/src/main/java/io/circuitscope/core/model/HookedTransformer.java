@@ -71,7 +71,9 @@ public final class HookedTransformer implements AutoCloseable {
     /**
      * As {@link #forward(NDManager, int[][], Hooks, GradientRules)}, with logits [batch, k, vocab] only at the
      * k given positions (ascending; null means every position). The unembedding of every position is the
-     * largest single cost of a pass for large vocabularies; metrics read a few positions.
+     * largest single cost of a pass for large vocabularies; metrics read a few positions. The positions are
+     * picked before the final norm, so {@code ln_final.hook_normalized} and {@code hook_logits} fire with
+     * shape [batch, k, .] too, and a selection's positions there index the k kept ones.
      */
     public NDArray forward(NDManager run, int[][] tokens, Hooks hooks, GradientRules rules, int[] logitPositions) {
         return forward(run, tokens, hooks, rules, logitPositions, false);
@@ -140,7 +142,11 @@ public final class HookedTransformer implements AutoCloseable {
         return forwardFrom(run, startLayer, residPre, hooks, null);
     }
 
-    /** As {@link #forwardFrom(NDManager, int, NDArray, Hooks)}, with logits only at {@code logitPositions} (null: all). */
+    /**
+     * As {@link #forwardFrom(NDManager, int, NDArray, Hooks)}, with logits only at {@code logitPositions} (null: all);
+     * the final norm and logits hooks then fire with [batch, k, .], as in {@link #forward(NDManager, int[][], Hooks,
+     * GradientRules, int[])}.
+     */
     public NDArray forwardFrom(NDManager run, int startLayer, NDArray residPre, Hooks hooks, int[] logitPositions) {
         return forwardFrom(run, startLayer, residPre, hooks, logitPositions, false);
     }

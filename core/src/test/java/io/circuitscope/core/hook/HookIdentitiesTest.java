@@ -143,6 +143,22 @@ class HookIdentitiesTest {
         }
     }
 
+    /** What HookSite's documentation promises about attn_scores' mask and the final hooks under logit positions. */
+    @Test
+    void maskedScoresAreMinus1e30AndFinalHooksKeepOnlyTheLogitPositions() {
+        HookName scores = HookName.of(HookSite.ATTN_SCORES, 0);
+        HookName normed = HookName.of(HookSite.FINAL_NORM);
+        HookName logits = HookName.of(HookSite.LOGITS);
+        try (NDManager run = model.newRunManager();
+                ActivationCache cache = ActivationCache.of(run, java.util.Set.of(scores, normed, logits))) {
+            model.forward(run, TOKENS, Hooks.caching(cache), io.circuitscope.core.model.GradientRules.EXACT,
+                    new int[] {2, 6});
+            assertEquals(-1e30f, cache.get(scores).get("0, 0, 0, 1").getFloat(), 0f, "query 0 must not see key 1");
+            assertEquals(new ai.djl.ndarray.types.Shape(2, 2, model.config().dModel()), cache.get(normed).getShape());
+            assertEquals(new ai.djl.ndarray.types.Shape(2, 2, model.config().vocabSize()), cache.get(logits).getShape());
+        }
+    }
+
     @Test
     void patchingOnePositionLeavesEarlierPositionsAlone() {
         HookName resid = HookName.of(HookSite.RESID_MID, 0);
