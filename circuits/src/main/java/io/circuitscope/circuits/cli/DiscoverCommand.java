@@ -268,6 +268,9 @@ final class DiscoverCommand implements Callable<Integer> {
                 Integer.valueOf(1).equals(doc.task().get("examples")) ? "" : "s");
         out.printf(Locale.ROOT, "  circuit: %s of %s edges, %s nodes%n", s.get("edges_in_graph"), s.get("edges_total"),
                 s.get("nodes_in_graph"));
+        if (s.get("few_scored") != null) {
+            out.printf(Locale.ROOT, "  note: %s%n", s.get("few_scored"));
+        }
         if (s.get("empty_circuit") != null) {
             out.printf(Locale.ROOT, "  note: the circuit is empty: %s%n", s.get("empty_circuit"));
         }

@@ -23,6 +23,7 @@ import io.circuitscope.discovery.EdgeScorer;
 import io.circuitscope.discovery.FalseNegativeBound;
 import io.circuitscope.discovery.Pipeline;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 
 /** Runs one discovery (model, task, settings) to a {@link CircuitDocument}. */
@@ -77,8 +78,12 @@ public final class DiscoveryRun {
                 // node scores choose the circuit; edges carry EAP scores, whose sums per node are the AtP scores
                 NodeScores nodes = new Atp().score(tp, progress);
                 scores = new Eap().score(tp, progress);
-                circuit = nodes.circuitOfTop(s.nodes(), scores).pruned(s.ablation());
-                whyEmpty = s.nodes() == 0 ? "--nodes 0 keeps no node" : "the edges of the " + s.nodes() + " top AtP "
+                // a node whose score is zero is no evidence: filling --nodes with them by tie order misleads
+                int nodesKept = Math.min(s.nodes(), nodes.withEvidence());
+                noteFewScored(extraSummary, "node", s.nodes(), nodesKept, nodes.values().length);
+                circuit = nodes.circuitOfTop(nodesKept, scores).pruned(s.ablation());
+                whyEmpty = s.nodes() == 0 ? "--nodes 0 keeps no node" : nodesKept == 0 ? "no node has a non-zero "
+                        + "AtP score" : "the edges of the " + nodesKept + " top AtP "
                         + "nodes form " + noPath(s.ablation()) + ", so pruning removed them all (more --nodes keeps more)";
             } else if (s.method().equals(Methods.PIPELINE)) {
                 EdgeScorer scorer = Methods.scorer(s.scorer(), s.igSteps());
@@ -99,12 +104,15 @@ public final class DiscoveryRun {
                 EdgeScorer scorer = Methods.scorer(s.method(), s.igSteps());
                 scores = scorer.score(tp, progress);
                 putCompleteness(extraSummary, scorer, tp, scores);
-                boolean[] kept = scores.topK(s.edges());
+                // an edge whose score is zero is no evidence: filling --edges with them by tie order misleads
+                int edgesKept = Math.min(Math.min(s.edges(), tp.graph().nEdges()), scores.withEvidence());
+                noteFewScored(extraSummary, "edge", s.edges(), edgesKept, tp.graph().nEdges());
+                boolean[] kept = scores.topK(edgesKept);
                 circuit = Circuit.of(tp.graph(), kept, scores).pruned(s.ablation());
-                whyEmpty = s.edges() == 0 ? "--edges 0 keeps no edge" : "the " + Math.min(s.edges(), tp.graph().nEdges())
-                        + " top-scored edges form " + noPath(s.ablation()) + ", so pruning removed them all (more "
-                        + "--edges keeps more)";
-                if (!s.method().equals("exact") && Math.min(s.edges(), tp.graph().nEdges()) < tp.graph().nEdges()) {
+                whyEmpty = s.edges() == 0 ? "--edges 0 keeps no edge" : edgesKept == 0 ? "no edge has a non-zero score"
+                        : "the " + edgesKept + " top-scored edges form " + noPath(s.ablation()) + ", so pruning removed "
+                        + "them all (more --edges keeps more)";
+                if (!s.method().equals("exact") && edgesKept < tp.graph().nEdges()) {
                     // AtP*'s diagnostic for any cheap scorer: how many edges with an effect of tau or more
                     // could the ranking have left out?
                     extraSummary.put("false_negative_bound", summary(FalseNegativeBound.estimate(tp, kept, s.tau(),
@@ -140,6 +148,18 @@ public final class DiscoveryRun {
             summary.put("seconds", (System.nanoTime() - start) / 1e9);
             summary.putAll(extraSummary);
             return new CircuitDocument(circuit, modelInfo, taskInfo, s.asMap(), summary, Map.of());
+        }
+    }
+
+    /**
+     * Records (as summary.few_scored) that fewer than the {@code asked} edges or nodes have a non-zero
+     * score, so only those were kept.
+     */
+    private static void noteFewScored(Map<String, Object> summary, String what, int asked, int kept, int total) {
+        if (kept < Math.min(asked, total)) {
+            summary.put("few_scored", String.format(Locale.ROOT, "only %d %s%s %s a non-zero score; kept %d of the %d "
+                    + "asked", kept, what, kept == 1 ? "" : "s", kept == 1 ? "has" : "have",
+                    kept, asked));
         }
     }
 

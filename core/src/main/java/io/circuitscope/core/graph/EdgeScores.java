@@ -136,6 +136,26 @@ public final class EdgeScores {
         return keep;
     }
 
+    /**
+     * How many edges have a non-zero importance. Only exact zeros count as no evidence: tiny scores are not
+     * rounding residue to cut at some fraction of the largest (EAP's ~1e-23 on planted:ioi are gradients
+     * through saturated attention, on exactly the planted edges), but among zeros the order is by index alone.
+     */
+    public int withEvidence() {
+        return nonZero(importances());
+    }
+
+    /** How many of {@code importances} are above zero (NaN is not). */
+    static int nonZero(double[] importances) {
+        int n = 0;
+        for (double v : importances) {
+            if (v > 0) {
+                n++;
+            }
+        }
+        return n;
+    }
+
     /** Edges with importance (|score| unless the scorer gave its own) >= threshold. */
     public boolean[] atLeast(double threshold) {
         boolean[] keep = new boolean[values.length];

@@ -98,6 +98,15 @@ public final class NodeScores {
         return new Circuit(graph, edges, edgeScores);
     }
 
+    /** How many cells have a non-zero score (see {@link EdgeScores#withEvidence()}). */
+    public int withEvidence() {
+        double[] sizes = new double[values.length];
+        for (int i = 0; i < sizes.length; i++) {
+            sizes[i] = Math.abs(values[i]);
+        }
+        return EdgeScores.nonZero(sizes);
+    }
+
     public double[] values() {
         return Arrays.copyOf(values, values.length);
     }
