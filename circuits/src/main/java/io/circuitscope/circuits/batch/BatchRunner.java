@@ -174,7 +174,8 @@ public final class BatchRunner {
             }
             // read before the discovery, so a bad reference fails the run before its work, not after
             Circuit truth = reference(r, ComputationGraph.of(loaded.model().config()), loaded);
-            CircuitDocument doc = DiscoveryRun.run(loaded.model(), r.model(), task, r.settings(), progress.apply(r.id()));
+            CircuitDocument doc = DiscoveryRun.run(loaded.model(), r.model(),
+                    PlantedModels.isPlanted(r.model()) ? null : loaded.source(), task, r.settings(), progress.apply(r.id()));
             Map<String, Object> results = new LinkedHashMap<>();
             results.put("edges", doc.summary().get("edges_in_graph"));
             results.put("faithfulness", doc.summary().get("faithfulness"));

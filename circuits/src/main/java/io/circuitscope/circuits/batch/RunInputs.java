@@ -3,6 +3,7 @@ package io.circuitscope.circuits.batch;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.circuitscope.core.io.ModelFingerprint;
 import io.circuitscope.core.io.ReadErrors;
 import io.circuitscope.core.planted.PlantedModels;
 import java.io.IOException;

@@ -149,7 +149,7 @@ final class DiscoverCommand implements Callable<Integer> {
             Circuit reference = referenceFile != null
                     ? CircuitJson.read(referenceFile, ComputationGraph.of(mt.model().config())).circuit()
                     : mt.reference(settings.ablation());
-            CircuitDocument doc = io.circuitscope.circuits.run.DiscoveryRun.run(mt.model(), input.model, mt.task(), settings,
+            CircuitDocument doc = io.circuitscope.circuits.run.DiscoveryRun.run(mt.model(), input.model, mt.source(), mt.task(), settings,
                     progress);
             Path file = dir.resolve("circuit.json");
             if (!mt.roles().isEmpty()) {

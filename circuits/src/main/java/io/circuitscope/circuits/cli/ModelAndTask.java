@@ -57,6 +57,11 @@ record ModelAndTask(HookedTransformer model, Task task, PlantedModel planted, Ma
         }
     }
 
+    /** Where the model was loaded from; null for a planted model. */
+    Path source() {
+        return owner instanceof LoadedModel loaded ? loaded.source() : null;
+    }
+
     /**
      * A planted model's ground truth under {@code ablation} (each ablation has its own exact circuit), null for
      * other models.

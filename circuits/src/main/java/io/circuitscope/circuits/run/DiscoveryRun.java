@@ -9,7 +9,9 @@ import io.circuitscope.core.graph.EdgePatcher;
 import io.circuitscope.core.graph.EdgeScores;
 import io.circuitscope.core.graph.NodeScores;
 import io.circuitscope.core.graph.TaskPatcher;
+import io.circuitscope.core.io.ModelFingerprint;
 import io.circuitscope.core.model.HookedTransformer;
+import io.circuitscope.core.planted.PlantedModels;
 import io.circuitscope.core.progress.Progress;
 import io.circuitscope.core.task.Metric;
 import io.circuitscope.core.task.Metrics;
@@ -22,6 +24,7 @@ import io.circuitscope.discovery.EapIg;
 import io.circuitscope.discovery.EdgeScorer;
 import io.circuitscope.discovery.FalseNegativeBound;
 import io.circuitscope.discovery.Pipeline;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -60,6 +63,15 @@ public final class DiscoveryRun {
 
     public static CircuitDocument run(HookedTransformer model, String modelName, Task task, DiscoverySettings s,
             Progress progress) {
+        return run(model, modelName, null, task, s, progress);
+    }
+
+    /**
+     * With {@code source}, where the model was loaded from (null: planted or unknown), recorded in the model
+     * block with its fingerprint ({@link ModelFingerprint#provenance}); a planted model records its seed.
+     */
+    public static CircuitDocument run(HookedTransformer model, String modelName, Path source, Task task,
+            DiscoverySettings s, Progress progress) {
         long start = System.nanoTime();
         Metric metric = check(s);
         EdgePatcher patcher = new EdgePatcher(model, s.byPosition()
@@ -124,6 +136,11 @@ public final class DiscoveryRun {
             modelInfo.put("name", modelName);
             modelInfo.put("family", model.config().family());
             modelInfo.put("config_hash", Hashes.of(model.config()));
+            if (PlantedModels.isPlanted(modelName)) {
+                modelInfo.put("seed", s.seed()); // a planted model is made from its name and seed alone
+            } else if (source != null) {
+                modelInfo.putAll(ModelFingerprint.provenance(source));
+            }
             modelInfo.putAll(io.circuitscope.circuits.io.ModelShape.of(model.config()));
             Map<String, Object> taskInfo = new LinkedHashMap<>();
             taskInfo.put("name", task.name());

@@ -393,7 +393,7 @@ class BatchRunnerTest {
     void aShardedModelsFingerprintCoversEveryShard() throws Exception {
         Path model = TinyCheckpoint.gpt2(51, 2, 2, 4, 23, 8, false).writeSharded(dir.resolve("sharded"), TensorDtype.F32, 2);
         assertEquals(List.of("config.json", "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors",
-                "model.safetensors.index.json"), ModelFingerprint.files(model).stream()
+                "model.safetensors.index.json"), io.circuitscope.core.io.ModelFingerprint.files(model).stream()
                 .map(f -> f.getFileName().toString()).toList());
     }
 
