@@ -2,6 +2,7 @@ package io.circuitscope.circuits.batch;
 
 import io.circuitscope.circuits.io.CircuitDocument;
 import io.circuitscope.circuits.io.CircuitJson;
+import io.circuitscope.circuits.io.Provenance;
 import io.circuitscope.circuits.run.DiscoveryRun;
 import io.circuitscope.core.graph.Ablation;
 import io.circuitscope.core.graph.Circuit;
@@ -190,7 +191,7 @@ public final class BatchRunner {
             }
             Path dir = plan.out().resolve(r.id());
             Files.createDirectories(dir);
-            CircuitJson.write(dir.resolve("circuit.json"), doc);
+            CircuitJson.write(dir.resolve("circuit.json"), doc.withExtra("software", Provenance.software()));
             e.results = results;
             e.seconds = (System.nanoTime() - start) / 1e9;
             e.state = Manifest.State.DONE;

@@ -2,6 +2,7 @@ package io.circuitscope.circuits.cli;
 
 import io.circuitscope.circuits.io.CircuitDocument;
 import io.circuitscope.circuits.io.CircuitJson;
+import io.circuitscope.circuits.io.Provenance;
 import io.circuitscope.circuits.run.DiscoverySettings;
 import io.circuitscope.circuits.run.Methods;
 import io.circuitscope.circuits.run.ValidationSections;
@@ -152,6 +153,7 @@ final class DiscoverCommand implements Callable<Integer> {
             CircuitDocument doc = io.circuitscope.circuits.run.DiscoveryRun.run(mt.model(), input.model, mt.source(), mt.task(), settings,
                     progress);
             Path file = dir.resolve("circuit.json");
+            doc = doc.withExtra("software", Provenance.software()).withExtra("command", Provenance.command(spec));
             if (!mt.roles().isEmpty()) {
                 doc = doc.withExtra("roles", new ObjectMapper().valueToTree(mt.roles()));
             }

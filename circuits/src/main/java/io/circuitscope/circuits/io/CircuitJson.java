@@ -29,7 +29,8 @@ import java.util.Set;
  * <pre>
  * {
  *   "schema": "circuitscope.circuit/1",
- *   "software": {"name": "circuitscope", "version": "..."},
+ *   "software": {"name": "circuitscope", "version": "..."},   (discover adds "java", "java_vendor", "djl", "pytorch")
+ *   "command": {"argv": ["discover", ...], "working_directory": "..."},   (optional: the command line that wrote it)
  *   "model":   {"name", "family", "config_hash", "n_layers", "n_heads", "n_kv_heads", "d_model", "d_mlp",
  *               "vocab_size", "context_length", "parallel_attn_mlp"},
  *   "task":    {"name", "hash", "examples"},
@@ -367,7 +368,10 @@ public final class CircuitJson {
         EdgeScores edgeScores = EdgeScores.ranked(graph, scores, anyImportance ? importance : null, nodeImportance);
         Map<String, JsonNode> extra = new LinkedHashMap<>();
         root.fields().forEachRemaining(f -> {
-            if (!Set.of("schema", "software", "model", "task", "method", "summary", "nodes", "edges", "positions", "cfg")
+            // a runtime record (java, djl, ...) is kept, so a rewritten file (validate) still names the run that
+            // made the circuit; the bare name and version are written anew anyway
+            boolean bareSoftware = f.getKey().equals("software") && !f.getValue().has("java");
+            if (!bareSoftware && !Set.of("schema", "model", "task", "method", "summary", "nodes", "edges", "positions", "cfg")
                     .contains(f.getKey())) {
                 extra.put(f.getKey(), f.getValue());
             }

@@ -1,0 +1,56 @@
+package io.circuitscope.circuits.io;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.file.Path;
+import java.util.List;
+import picocli.CommandLine.Model.CommandSpec;
+
+/**
+ * What a result file records of how it was made: the command line that made it and the software that ran it
+ * (circuitscope, Java, DJL, PyTorch), so a result can be traced to the run that produced it.
+ */
+public final class Provenance {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private Provenance() {
+    }
+
+    /** {@code {"argv": [...], "working_directory": "..."}}: the arguments as the command line received them. */
+    public static ObjectNode command(List<String> argv) {
+        ObjectNode o = JSON.createObjectNode();
+        ArrayNode args = o.putArray("argv");
+        argv.forEach(args::add);
+        o.put("working_directory", Path.of("").toAbsolutePath().toString());
+        return o;
+    }
+
+    /** {@link #command(List)} of the command line {@code spec} belongs to (its root's arguments, subcommand included). */
+    public static ObjectNode command(CommandSpec spec) {
+        return command(spec.root().commandLine().getParseResult().originalArgs());
+    }
+
+    /**
+     * circuit.json's {@code software} block with the runtime: circuitscope's name and version as always, plus the
+     * Java, DJL and PyTorch versions. Call it once the model is loaded: asking for PyTorch's version starts the engine.
+     */
+    public static ObjectNode software() {
+        ObjectNode o = JSON.createObjectNode();
+        o.put("name", "circuitscope");
+        o.put("version", CircuitJson.SOFTWARE_VERSION);
+        o.put("java", Runtime.version().toString());
+        o.put("java_vendor", System.getProperty("java.vendor"));
+        o.put("djl", ai.djl.engine.Engine.getDjlVersion());
+        o.put("pytorch", pytorchVersion());
+        return o;
+    }
+
+    private static String pytorchVersion() {
+        try {
+            return ai.djl.engine.Engine.getEngine("PyTorch").getVersion();
+        } catch (RuntimeException e) { // no engine here: the file says so rather than failing the run that made it
+            return null;
+        }
+    }
+}
