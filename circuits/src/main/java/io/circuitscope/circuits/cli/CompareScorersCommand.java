@@ -2,6 +2,7 @@ package io.circuitscope.circuits.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.circuitscope.circuits.io.ExactEffectsFile;
+import io.circuitscope.circuits.io.Provenance;
 import io.circuitscope.circuits.run.ExactEffectsStore;
 import io.circuitscope.circuits.run.Methods;
 import io.circuitscope.circuits.run.ScorerComparison;
@@ -11,6 +12,7 @@ import io.circuitscope.core.graph.ComputationGraph;
 import io.circuitscope.core.graph.EdgePatcher;
 import io.circuitscope.core.graph.TaskPatcher;
 import io.circuitscope.core.io.AtomicFile;
+import io.circuitscope.core.io.ModelFingerprint;
 import io.circuitscope.core.task.Metric;
 import io.circuitscope.core.task.Metrics;
 import io.circuitscope.discovery.EapIg;
@@ -180,7 +182,7 @@ final class CompareScorersCommand implements Callable<Integer> {
                 }
                 ScorerComparison.printVersusBaseline(stdout, r);
                 if (out != null) {
-                    write(out, r, tp.cleanValue(), tp.corruptedValue());
+                    write(out, r, tp.cleanValue(), tp.corruptedValue(), mt);
                     stdout.printf(Locale.ROOT, "wrote %s%n", out);
                 }
             }
@@ -206,11 +208,36 @@ final class CompareScorersCommand implements Callable<Integer> {
         }
     }
 
-    private void write(Path file, ScorerComparison.Result r, double clean, double corrupted) throws java.io.IOException {
+    private void write(Path file, ScorerComparison.Result r, double clean, double corrupted, ModelAndTask mt)
+            throws java.io.IOException {
         ObjectNode root = AnalysisSupport.JSON.createObjectNode();
         root.put("model", input.model);
         root.put("metric", metric);
         root.put("ablation", ablation);
+        // what the numbers depend on besides the model's name, metric and ablation: enough to rerun them
+        ObjectNode model = root.putObject("model_provenance");
+        model.put("config_hash", Hashes.of(mt.model().config()));
+        if (mt.planted() != null) {
+            model.put("seed", seed);
+        } else if (mt.source() != null) {
+            model.setAll((ObjectNode) AnalysisSupport.JSON.valueToTree(ModelFingerprint.provenance(mt.source())));
+        }
+        ObjectNode task = root.putObject("task");
+        task.put("name", mt.task().name());
+        task.put("hash", Hashes.of(mt.task()));
+        task.put("examples", mt.task().size());
+        ObjectNode settings = root.putObject("settings");
+        settings.set("scorers", AnalysisSupport.JSON.valueToTree(scorers));
+        settings.put("seed", seed);
+        settings.put("sample_seed", sampleSeed);
+        settings.put("ig_steps", igSteps);
+        settings.put("batch_size", batchSize);
+        settings.put("material_fraction", materialFraction);
+        settings.put("top_edges", topEdges);
+        settings.put("top_nodes", topNodes);
+        settings.put("by_position", byPosition);
+        root.set("software", Provenance.software());
+        root.set("command", Provenance.command(spec));
         root.put("clean", clean);
         root.put("corrupted", corrupted);
         root.put("edges", r.edges());
