@@ -19,7 +19,9 @@ import java.util.Random;
  * <li>{@code resample}: the task's corrupted prompt (a forward pass).</li>
  * <li>{@code noise}: the clean prompt with Gaussian noise of {@code scale} x the standard deviation of the
  *     token-embedding matrix added to {@code hook_embed} at each example's {@code noise_positions}
- *     (causal tracing, Meng et al.: scale 3). Deterministic for the seed and batch. A forward pass.</li>
+ *     (causal tracing, Meng et al.: scale 3). Each example's noise is drawn from the seed and the example's own
+ *     clean prompt and noise positions, so it is the same in any file order or batch (identical examples share
+ *     it). A forward pass.</li>
  * <li>{@code zero} / {@code mean}: no forward pass; a patched activation is replaced by zero or by its mean over
  *     the clean run of every prompt of the task with the same length (the analyses take that mean once, before
  *     their batches; {@link #ablate} alone averages what it is given). Only the noising direction makes sense
@@ -85,10 +87,11 @@ public record Corruption(Kind kind, long seed, double noiseScale) {
         int seq = batch.length();
         float std = embeddingStd(model);
         float sigma = (float) (noiseScale * std);
-        Random rng = new Random(seed * 1_000_003L + 31L * seq + batch.size());
         float[] v = new float[batch.size() * seq * d];
         boolean any = false;
         for (int b = 0; b < batch.size(); b++) {
+            // each example's own stream: its noise does not depend on the file's order or on its batch
+            Random rng = new Random(seed * 1_000_003L + contentHash(batch.clean()[b], batch.noisePositions()[b]));
             for (int p : batch.noisePositions()[b]) {
                 any = true;
                 for (int i = 0; i < d; i++) {
@@ -101,6 +104,22 @@ public record Corruption(Kind kind, long seed, double noiseScale) {
                     + "subject tokens); this batch has none");
         }
         return run.create(v, new Shape(batch.size(), seq, d));
+    }
+
+    /**
+     * A 64-bit hash of an example's clean prompt and noise positions, which seeds its noise. Content, not the file
+     * index: shuffling the task file moves indices, so index-seeded noise would still follow the order.
+     */
+    static long contentHash(int[] clean, int[] noisePositions) {
+        long h = 1125899906842597L;
+        for (int t : clean) {
+            h = 31 * h + t;
+        }
+        h = 31 * h - 1; // separates the prompt from the positions
+        for (int p : noisePositions) {
+            h = 31 * h + p;
+        }
+        return h;
     }
 
     /** Standard deviation of all entries of the token-embedding matrix. */

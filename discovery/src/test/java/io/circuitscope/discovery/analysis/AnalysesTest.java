@@ -53,6 +53,39 @@ class AnalysesTest {
         return TestModels.load(TinyCheckpoint.gpt2(42, 3, 3, 4, 41, 16, false));
     }
 
+    /**
+     * Noise was seeded by the batch's length and size, so which example got which noise followed the file's order
+     * (shuffling ioi.jsonl moved patch's corrupted metric from 3.881 to 3.350): each example now has its own.
+     */
+    @Test
+    void noiseFollowsTheExampleNotTheFileOrder() {
+        Task inFileOrder = task(CLEAN, CORRUPT);
+        List<Example> shuffled = new ArrayList<>(inFileOrder.examples());
+        java.util.Collections.reverse(shuffled);
+        Task reversedTask = new Task("t", shuffled);
+        try (LoadedModel loaded = model(); NDManager run = loaded.model().newRunManager()) {
+            Batch inOrder = inFileOrder.batches(8).get(0);
+            Batch reversed = reversedTask.batches(8).get(0);
+            NDArray a = Corruption.noise(5).noise(run, loaded.model(), inOrder);
+            NDArray b = Corruption.noise(5).noise(run, loaded.model(), reversed);
+            for (int i = 0; i < 3; i++) {
+                assertEquals(0f, a.get(i).sub(b.get(2 - i)).abs().max().getFloat(), "example " + i);
+            }
+            // the same prompt alone in a batch of one gets the same noise as within the batch
+            Batch alone = new Task("t", List.of(inFileOrder.examples().get(1))).batches(8).get(0);
+            assertEquals(0f, a.get(1).sub(Corruption.noise(5).noise(run, loaded.model(), alone).get(0)).abs().max()
+                    .getFloat());
+            // and the noise differs between examples and between seeds
+            assertTrue(a.get(0).sub(a.get(1)).abs().max().getFloat() > 0);
+            assertTrue(a.sub(Corruption.noise(6).noise(run, loaded.model(), inOrder)).abs().max().getFloat() > 0);
+            // the corrupted metric is the mean over examples, so it no longer moves with the order either
+            Options noise = Options.of(Metrics.LOGIT_DIFF, Direction.DENOISE, Site.MLP, true)
+                    .withCorruption(Corruption.noise(3));
+            assertEquals(ActivationPatching.sweep(loaded.model(), inFileOrder, noise).corrupted(),
+                    ActivationPatching.sweep(loaded.model(), reversedTask, noise).corrupted(), 1e-5);
+        }
+    }
+
     static void assertSame(PatchResult a, PatchResult b, double tol) {
         assertEquals(a.clean(), b.clean(), tol);
         assertEquals(a.corrupted(), b.corrupted(), tol);
