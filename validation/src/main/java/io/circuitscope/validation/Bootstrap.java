@@ -7,6 +7,7 @@ import org.apache.commons.math3.stat.descriptive.rank.Percentile;
 /**
  * Percentile bootstrap over task targets: every statistic is recomputed on resamples (with
  * replacement) of the same target indices, so related quantities are resampled together.
+ * Resamples draw indices, so the intervals depend on the targets' order (the same task shuffled gives other ends).
  */
 final class Bootstrap {
     private Bootstrap() {
