@@ -17,7 +17,7 @@ import java.util.Random;
  * same node subsets). Judges any circuit, whoever found it. Several masks run per forward pass.
  */
 public final class CircuitValidator {
-    private static final int MASKS_PER_PASS = 32;
+    static final int MASKS_PER_PASS = 32;
 
     private final ValidationSettings settings;
 
@@ -99,24 +99,31 @@ public final class CircuitValidator {
             java.util.function.DoubleUnaryOperator normalized) {
         List<String> names = new ArrayList<>();
         List<Boolean> isNode = new ArrayList<>();
-        List<boolean[]> masks = new ArrayList<>();
         boolean[] keep = circuit.keepMask();
-        for (Edge e : circuit.edges()) {
-            boolean[] m = keep.clone();
-            m[e.index()] = false;
+        List<Edge> edges = circuit.edges();
+        List<Node> nodes = new ArrayList<>();
+        for (Edge e : edges) {
             names.add(e.name());
             isNode.add(false);
-            masks.add(m);
         }
         for (Node n : circuit.nodes()) {
             if (!n.isSource() || n.name().equals("input")) {
                 continue;
             }
-            masks.add(withoutNodes(circuit, keep, java.util.Set.of(n)));
+            nodes.add(n);
             names.add(n.name());
             isNode.add(true);
         }
-        double[] values = evaluateInChunks(task, masks);
+        // built per chunk: one full-length mask per circuit edge at once is edges x graph edges of memory
+        java.util.function.IntFunction<boolean[]> mask = i -> {
+            if (i < edges.size()) {
+                boolean[] m = keep.clone();
+                m[edges.get(i).index()] = false;
+                return m;
+            }
+            return withoutNodes(circuit, keep, java.util.Set.of(nodes.get(i - edges.size())));
+        };
+        double[] values = evaluateInChunks(task::evaluateKeep, names.size(), mask);
         List<ValidationReport.ComponentScore> out = new ArrayList<>();
         for (int i = 0; i < values.length; i++) {
             // normalised by the same patched all-kept and all-patched passes as f, so round-off cannot differ
@@ -149,7 +156,7 @@ public final class CircuitValidator {
         boolean[] full = new boolean[keep.length];
         java.util.Arrays.fill(full, true);
         Circuit fullCircuit = Circuit.full(task.graph());
-        List<boolean[]> masks = new ArrayList<>();
+        List<java.util.Set<Node>> knockedSets = new ArrayList<>();
         for (int s = 0; s < settings.completenessSamples(); s++) {
             java.util.Set<Node> knocked = new java.util.HashSet<>();
             for (Node n : candidates) {
@@ -157,10 +164,12 @@ public final class CircuitValidator {
                     knocked.add(n);
                 }
             }
-            masks.add(outEdgesRemoved(circuit, keep, knocked));
-            masks.add(outEdgesRemoved(fullCircuit, full, knocked));
+            knockedSets.add(knocked);
         }
-        double[] values = evaluateInChunks(task, masks);
+        // even indices: the circuit without K; odd: the full model without K
+        double[] values = evaluateInChunks(task::evaluateKeep, 2 * knockedSets.size(),
+                i -> i % 2 == 0 ? outEdgesRemoved(circuit, keep, knockedSets.get(i / 2))
+                        : outEdgesRemoved(fullCircuit, full, knockedSets.get(i / 2)));
         double gap = Math.abs(task.cleanValue() - task.corruptedValue());
         double[] out = new double[settings.completenessSamples()];
         for (int s = 0; s < out.length; s++) {
@@ -179,11 +188,20 @@ public final class CircuitValidator {
         return m;
     }
 
-    private static double[] evaluateInChunks(TaskPatcher task, List<boolean[]> masks) {
-        double[] out = new double[masks.size()];
-        for (int start = 0; start < masks.size(); start += MASKS_PER_PASS) {
-            int end = Math.min(masks.size(), start + MASKS_PER_PASS);
-            double[] v = task.evaluateKeep(masks.subList(start, end));
+    /**
+     * Values of masks 0..count-1, made by {@code mask} one pass at a time: at most MASKS_PER_PASS masks are
+     * alive at once, so memory stays at a pass's worth of graph-length masks however large the circuit.
+     */
+    static double[] evaluateInChunks(java.util.function.Function<List<boolean[]>, double[]> evaluate, int count,
+            java.util.function.IntFunction<boolean[]> mask) {
+        double[] out = new double[count];
+        for (int start = 0; start < count; start += MASKS_PER_PASS) {
+            int end = Math.min(count, start + MASKS_PER_PASS);
+            List<boolean[]> chunk = new ArrayList<>(end - start);
+            for (int i = start; i < end; i++) {
+                chunk.add(mask.apply(i));
+            }
+            double[] v = evaluate.apply(chunk);
             System.arraycopy(v, 0, out, start, v.length);
         }
         return out;
