@@ -210,12 +210,13 @@ final class ValidateCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "    not minimal: %-28s drop %.4f%n", c.name(), c.score());
         }
         if (comparison != null) {
-            out.printf(Locale.ROOT, "  vs %s: edge precision %s recall %.3f, node precision %s recall %.3f, AUC %s, CPR %.3f, CMD %.3f%n",
+            out.printf(Locale.ROOT, "  vs %s: edge precision %s recall %.3f, node precision %s recall %.3f, AUC %s, CPR %.3f, CMD %.3f%s%n",
                     comparison.get("reference").asText(), ValidationNotes.ratio(comparison.get("edge_precision")),
                     comparison.get("edge_recall").asDouble(), ValidationNotes.ratio(comparison.get("node_precision")),
                     comparison.get("node_recall").asDouble(),
                     comparison.has("auc") ? String.format(Locale.ROOT, "%.3f", comparison.get("auc").asDouble()) : "n/a",
-                    comparison.get("cpr").asDouble(), comparison.get("cmd").asDouble());
+                    comparison.get("cpr").asDouble(), comparison.get("cmd").asDouble(),
+                    io.circuitscope.circuits.run.ValidationSections.acrossPositionsNote(comparison));
         }
         out.flush();
     }

@@ -122,7 +122,12 @@ public final class HtmlReport {
         }
         JsonNode comparison = doc.extra().get("comparison");
         if (comparison != null && !comparison.isNull()) {
-            h.append("<section id=\"comparison\"><h2>Comparison with the reference circuit</h2>\n<div class=\"charts\">");
+            h.append("<section id=\"comparison\"><h2>Comparison with the reference circuit</h2>\n");
+            String acrossPositions = io.circuitscope.circuits.run.ValidationSections.acrossPositionsNote(comparison);
+            if (!acrossPositions.isEmpty()) {
+                h.append("<p class=\"note\">").append(html(acrossPositions.strip())).append("</p>\n");
+            }
+            h.append("<div class=\"charts\">");
             List<double[]> roc = points(comparison.get("roc"), "fpr", "tpr");
             if (!roc.isEmpty()) {
                 JsonNode auc = comparison.get("auc");

@@ -77,6 +77,14 @@ public final class ValidationSections {
         return n;
     }
 
+    /** Said beside precision and recall when positions were merged: right edges at wrong positions still count. */
+    public static final String ACROSS_POSITIONS = "(compared across positions: an edge counts if kept at any position)";
+
+    /** {@link #ACROSS_POSITIONS} with a leading space when {@code comparison} merged positions, else "". */
+    public static String acrossPositionsNote(com.fasterxml.jackson.databind.JsonNode comparison) {
+        return comparison.path("compared_across_positions").asBoolean(false) ? " " + ACROSS_POSITIONS : "";
+    }
+
     /**
      * Precision/recall of edges and of component nodes (heads and MLPs), ROC of the circuit's scores, and MIB's
      * CPR/CMD.

@@ -234,6 +234,32 @@ class DiscoverCommandTest {
         assertTrue(mixed.err().contains("--by-position needs prompts of one length"), mixed.err());
     }
 
+    /** Precision and recall of a position-aware circuit merge its positions: every output that prints them says so. */
+    @Test
+    void comparisonsAcrossPositionsSaySoWhereverTheyArePrinted() throws Exception {
+        String note = "(compared across positions: an edge counts if kept at any position)";
+        Path out = dir.resolve("run-across-positions");
+        CliRun r = run("discover", "--model", "planted:induction", "--by-position", "--out", out.toString(), "--quiet");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("recall 1.000, ROC AUC 1.000 " + note), r.out());
+        assertTrue(Files.readString(out.resolve("report.html")).contains(note), "report.html says so");
+
+        Path whole = dir.resolve("run-whole-edges");
+        assertEquals(0, run("discover", "--model", "planted:induction", "--out", whole.toString(), "--quiet",
+                "--no-render").code());
+        CliRun v = run("validate", "--model", "planted:induction", "--task", out.resolve("task.jsonl").toString(),
+                "--circuit", out.resolve("circuit.json").toString(), "--reference",
+                whole.resolve("circuit.json").toString(), "--quiet");
+        assertEquals(0, v.code(), v.err());
+        assertTrue(v.out().contains("CMD") && v.out().contains(note), v.out());
+        // whole edges against whole edges: nothing merged, nothing said
+        CliRun plain = run("validate", "--model", "planted:induction", "--task", out.resolve("task.jsonl").toString(),
+                "--circuit", whole.resolve("circuit.json").toString(), "--reference",
+                whole.resolve("circuit.json").toString(), "--quiet");
+        assertEquals(0, plain.code(), plain.err());
+        assertTrue(plain.out().contains("CMD") && !plain.out().contains(note), plain.out());
+    }
+
     /** The summary names the components that fail minimality (at most three, then a count). */
     @Test
     void theSummaryNamesTheComponentsThatAreNotMinimal() {
