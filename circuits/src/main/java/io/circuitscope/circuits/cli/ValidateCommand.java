@@ -116,6 +116,7 @@ final class ValidateCommand implements Callable<Integer> {
             ComputationGraph graph = doc.circuit().graph(); // split by position when the circuit is
             CircuitDocument reference = referenceFile == null ? null : CircuitJson.read(referenceFile, graph);
             Task task = loaded.task();
+            checkPositions(circuitFile, graph, task, taskFile);
             Object foundOn = doc.task().get("hash");
             if (foundOn != null && !foundOn.equals(io.circuitscope.core.Hashes.of(task))) {
                 // legitimate for a held-out task; a surprise when the same text was tokenized another way
@@ -168,6 +169,28 @@ final class ValidateCommand implements Callable<Integer> {
         } catch (UnequalPromptLengthsException e) {
             throw new TaskFileException(e.getMessage() + "; a circuit found with discover --align has the aligned task "
                     + "beside it (task.jsonl)");
+        }
+    }
+
+    /**
+     * A position-aware circuit fits prompts of one length, its {@code positions}: a task of another length is refused
+     * here, naming the circuit file, rather than deep in the patcher, which knows neither file.
+     */
+    static void checkPositions(Path circuitFile, ComputationGraph graph, Task task, Path taskFile) {
+        if (!graph.isByPosition()) {
+            return;
+        }
+        int length;
+        try {
+            length = task.commonLength("a position-aware circuit");
+        } catch (IllegalArgumentException e) {
+            throw new TaskFileException(circuitFile + " is position-aware (\"positions\": " + graph.positions() + "), so "
+                    + e.getMessage());
+        }
+        if (length != graph.positions()) {
+            throw new TaskFileException(String.format(Locale.ROOT, "%s is position-aware, found on prompts of %d tokens "
+                    + "(its \"positions\": %d), but the prompts of %s have %d tokens: validate it on a task of its prompt "
+                    + "length", circuitFile, graph.positions(), graph.positions(), taskFile, length));
         }
     }
 

@@ -227,6 +227,16 @@ class DiscoverCommandTest {
         CliRun render = run("render", out.resolve("circuit.json").toString(), "--format", "dot");
         assertEquals(0, render.code(), render.err());
         assertTrue(Files.readString(out.resolve("circuit.dot")).contains("@"), "positions drawn on the edges");
+        // judged on a task of another prompt length, the error names the circuit file and its positions
+        Path shorter = dir.resolve("shorter.jsonl");
+        Files.writeString(shorter, "{\"clean_ids\":[0,15,18,21,15,18,21],\"corrupt_ids\":[0,13,20,23,15,18,21],"
+                + "\"targets\":[{\"position\":4,\"correct_id\":18,\"wrong_id\":20}]}\n");
+        CliRun otherLength = run("validate", "--model", "planted:induction", "--task", shorter.toString(), "--circuit",
+                out.resolve("circuit.json").toString(), "--quiet");
+        assertEquals(1, otherLength.code(), otherLength.out());
+        assertTrue(otherLength.err().contains(out.resolve("circuit.json") + " is position-aware")
+                && otherLength.err().contains("\"positions\": " + positions) && otherLength.err().contains("have 7 tokens"),
+                otherLength.err());
 
         CliRun mixed = run("discover", "--model", "planted:ioi", "--by-position", "--out", dir.resolve("y").toString(),
                 "--quiet");
