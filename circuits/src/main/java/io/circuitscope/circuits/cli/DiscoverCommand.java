@@ -214,12 +214,14 @@ final class DiscoverCommand implements Callable<Integer> {
             return "";
         }
         StringBuilder text = new StringBuilder(String.format(Locale.ROOT, "; |drop| below %.3f: ", threshold));
-        for (int i = 0; i < Math.min(3, failing.size()); i++) {
-            ValidationReport.ComponentScore c = failing.get(i);
+        List<ValidationReport.ComponentScore> shown = ValidationNotes.notMinimalShown(failing);
+        for (int i = 0; i < shown.size(); i++) {
+            ValidationReport.ComponentScore c = shown.get(i);
             text.append(i > 0 ? ", " : "").append(String.format(Locale.ROOT, "%s %.4f", c.name(), c.score()));
         }
-        if (failing.size() > 3) {
-            text.append(" and ").append(failing.size() - 3).append(" more (report.html lists them)");
+        String leftOut = ValidationNotes.notMinimalLeftOut(failing, "report.html");
+        if (!leftOut.isEmpty()) {
+            text.append(' ').append(leftOut);
         }
         return text.toString();
     }

@@ -156,7 +156,7 @@ final class ValidateCommand implements Callable<Integer> {
                 if (!written.equals(circuitFile)) {
                     spec.commandLine().getErr().printf(Locale.ROOT, "validate: wrote %s (the circuit with its validation)%n", written);
                 }
-                print(spec.commandLine().getOut(), report, doc.extra().get("comparison"), section);
+                print(spec.commandLine().getOut(), report, doc.extra().get("comparison"), section, written);
             }
         }
         return 0;
@@ -201,7 +201,8 @@ final class ValidateCommand implements Callable<Integer> {
         return imported.resolveSibling(stem + ".circuitscope.json");
     }
 
-    private void print(PrintWriter out, ValidationReport r, JsonNode comparison, ObjectNode section) throws Exception {
+    private void print(PrintWriter out, ValidationReport r, JsonNode comparison, ObjectNode section, Path written)
+            throws Exception {
         if (json) {
             out.println(new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(section));
             out.flush();
@@ -229,8 +230,12 @@ final class ValidateCommand implements Callable<Integer> {
         } else {
             out.println("  minimal: n/a (the circuit has no components)");
         }
-        for (ValidationReport.ComponentScore c : r.nonMinimal()) {
+        for (ValidationReport.ComponentScore c : ValidationNotes.notMinimalShown(r.nonMinimal())) {
             out.printf(Locale.ROOT, "    not minimal: %-28s drop %.4f%n", c.name(), c.score());
+        }
+        String leftOut = ValidationNotes.notMinimalLeftOut(r.nonMinimal(), written.getFileName().toString());
+        if (!leftOut.isEmpty()) {
+            out.println("    " + leftOut);
         }
         if (comparison != null) {
             out.printf(Locale.ROOT, "  vs %s: edge precision %s recall %.3f, node precision %s recall %.3f, AUC %s, CPR %.3f, CMD %.3f%s%n",

@@ -19,6 +19,20 @@ final class ValidationNotes {
     private ValidationNotes() {
     }
 
+    /** How many non-minimal components discover and validate name; the rest are counted, the file lists them all. */
+    static final int NOT_MINIMAL_SHOWN = 3;
+
+    /** The first {@link #NOT_MINIMAL_SHOWN} of {@code failing}: by position a circuit can have hundreds. */
+    static List<ValidationReport.ComponentScore> notMinimalShown(List<ValidationReport.ComponentScore> failing) {
+        return failing.subList(0, Math.min(NOT_MINIMAL_SHOWN, failing.size()));
+    }
+
+    /** "and N more (WHERE lists them)" for the ones not shown, else "". */
+    static String notMinimalLeftOut(List<ValidationReport.ComponentScore> failing, String where) {
+        int more = failing.size() - NOT_MINIMAL_SHOWN;
+        return more > 0 ? "and " + more + " more (" + where + " lists them)" : "";
+    }
+
     /**
      * What an EAP-IG graph file becomes when read: its circuit after EAP-IG's prune (and how many edges that
      * dropped), and, for a file of node scores only, that every ranking of its edges ties. {@code prefix} names the

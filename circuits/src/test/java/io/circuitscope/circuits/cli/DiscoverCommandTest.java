@@ -270,6 +270,21 @@ class DiscoverCommandTest {
         assertTrue(plain.out().contains("CMD") && !plain.out().contains(note), plain.out());
     }
 
+    /** By position a circuit can fail minimality at hundreds of edge-positions: validate names three, as discover does. */
+    @Test
+    void validateCutsTheNonMinimalListShortAsDiscoverDoes() throws Exception {
+        Path out = dir.resolve("run-many-not-minimal");
+        CliRun r = run("discover", "--model", "planted:induction", "--method", "eap-ig", "--by-position", "--edges", "60",
+                "--out", out.toString(), "--quiet", "--no-render");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains(" more (report.html lists them)"), r.out());
+        CliRun v = run("validate", "--model", "planted:induction", "--task", out.resolve("task.jsonl").toString(),
+                "--circuit", out.resolve("circuit.json").toString(), "--quiet");
+        assertEquals(0, v.code(), v.err());
+        assertEquals(3, v.out().lines().filter(l -> l.contains("not minimal:")).count(), v.out());
+        assertTrue(v.out().lines().anyMatch(l -> l.matches("\\s+and \\d+ more \\(circuit\\.json lists them\\)")), v.out());
+    }
+
     /** The summary names the components that fail minimality (at most three, then a count). */
     @Test
     void theSummaryNamesTheComponentsThatAreNotMinimal() {
