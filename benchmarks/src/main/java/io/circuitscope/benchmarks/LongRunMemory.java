@@ -187,7 +187,8 @@ public final class LongRunMemory {
             case Methods.ACDC -> circuit = new Acdc(TAU).search(tp, null, Progress.NONE);
             case Methods.ATP -> {
                 NodeScores nodes = new Atp().score(tp, Progress.NONE);
-                circuit = nodes.circuitOfTop(NODES, new Eap().score(tp, Progress.NONE)).pruned(tp.ablation());
+                circuit = nodes.circuitOfTop(NODES, new Eap().score(tp, Progress.NONE), tp.task().targetPositions())
+                        .pruned(tp.ablation());
             }
             case Methods.PIPELINE -> circuit = new Pipeline(Methods.scorer("eap-ig", 5), CandidateBudget.parse("200"),
                     new Acdc(TAU)).withFalseNegativeCheck(FALSE_NEGATIVE_SAMPLES, 0).run(tp, Progress.NONE).circuit();

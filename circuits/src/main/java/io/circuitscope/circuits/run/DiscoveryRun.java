@@ -93,7 +93,7 @@ public final class DiscoveryRun {
                 // a node whose score is zero is no evidence: filling --nodes with them by tie order misleads
                 int nodesKept = Math.min(s.nodes(), nodes.withEvidence());
                 noteFewScored(extraSummary, "node", s.nodes(), nodesKept, nodes.values().length);
-                circuit = nodes.circuitOfTop(nodesKept, scores).pruned(s.ablation());
+                circuit = nodes.circuitOfTop(nodesKept, scores, task.targetPositions()).pruned(s.ablation());
                 whyEmpty = s.nodes() == 0 ? "--nodes 0 keeps no node" : nodesKept == 0 ? "no node has a non-zero "
                         + "AtP score" : "the edges of the " + nodesKept + " top AtP "
                         + "nodes form " + noPath(s.ablation()) + ", so pruning removed them all (more --nodes keeps more)";

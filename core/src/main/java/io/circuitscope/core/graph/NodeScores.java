@@ -70,6 +70,23 @@ public final class NodeScores {
      * The input counts as a node like any other.
      */
     public Circuit circuitOfTop(int k, EdgeScores edgeScores) {
+        return circuitOfTop(k, edgeScores, null);
+    }
+
+    /**
+     * As {@link #circuitOfTop(int, EdgeScores)}, with the logits kept only at {@code targetPositions} (null: at
+     * every position) in a position-aware graph: an edge into the logits at a position no target reads carries
+     * nothing the metric sees. Position-free graphs ignore them.
+     */
+    public Circuit circuitOfTop(int k, EdgeScores edgeScores, int[] targetPositions) {
+        boolean[] logitsKept = new boolean[positions()];
+        if (targetPositions == null || !graph.isByPosition()) {
+            Arrays.fill(logitsKept, true);
+        } else {
+            for (int p : targetPositions) {
+                logitsKept[p] = true;
+            }
+        }
         boolean[] kept = new boolean[values.length];
         int[] order = ranking();
         for (int i = 0; i < Math.min(k, order.length); i++) {
@@ -88,8 +105,8 @@ public final class NodeScores {
             Node to = e.destination().node();
             Port port = e.destination().port();
             boolean sourceKept = kept[e.source().sourceIndex() * positions() + p];
-            boolean destinationKept = to.kind() == NodeKind.LOGITS
-                    || (port == Port.K || port == Port.V ? lastKept[to.sourceIndex()] >= p
+            boolean destinationKept = to.kind() == NodeKind.LOGITS ? logitsKept[p]
+                    : (port == Port.K || port == Port.V ? lastKept[to.sourceIndex()] >= p
                             : kept[to.sourceIndex() * positions() + p]);
             if (sourceKept && destinationKept) {
                 edges.set(e.index());

@@ -72,6 +72,20 @@ public record Task(String name, List<Example> examples) {
         return length;
     }
 
+    /**
+     * Every position some target reads its logits at, ascending; negative positions resolve against their
+     * example's length (for a position-aware graph, the common length).
+     */
+    public int[] targetPositions() {
+        java.util.TreeSet<Integer> positions = new java.util.TreeSet<>();
+        for (Example e : examples) {
+            for (Target t : e.targets()) {
+                positions.add(t.resolvedPosition(e.length()));
+            }
+        }
+        return positions.stream().mapToInt(Integer::intValue).toArray();
+    }
+
     public int size() {
         return examples.size();
     }
