@@ -114,8 +114,8 @@ public final class CircuitDiagram {
     private static final class DEdge {
         final DNode from;
         final DNode to;
-        final Set<String> ports = new LinkedHashSet<>();
-        final java.util.SortedSet<Integer> positions = new java.util.TreeSet<>();
+        // per destination port (IN for a non-attention node), the token positions it is kept at (none: position-free)
+        final Map<Port, java.util.SortedSet<Integer>> positionsByPort = new java.util.EnumMap<>(Port.class);
         final List<String> names = new ArrayList<>();
         double signedSum;
         double absSum;
@@ -184,11 +184,10 @@ public final class CircuitDiagram {
             DNode to = nodeOf.get(e.destination().node());
             DEdge d = edges.computeIfAbsent(from.id + "\u0000" + to.id, k -> new DEdge(from, to));
             d.names.add(e.name());
-            if (e.destination().port() != Port.IN) {
-                d.ports.add(e.destination().port().name().toLowerCase(Locale.ROOT));
-            }
+            java.util.SortedSet<Integer> positions = d.positionsByPort.computeIfAbsent(e.destination().port(),
+                    k -> new java.util.TreeSet<>());
             if (e.byPosition()) {
-                d.positions.add(e.position());
+                positions.add(e.position());
             }
             double s = circuit.scores().get(e.index());
             if (!Double.isNaN(s)) {
@@ -310,12 +309,7 @@ public final class CircuitDiagram {
             dot.append("  ").append(quote(d.from.id)).append(" -> ").append(quote(d.to.id))
                     .append(" [color=").append(quote(colour))
                     .append(", penwidth=").append(String.format(Locale.ROOT, "%.2f", width));
-            String head = String.join(",", d.ports);
-            if (!d.positions.isEmpty()) {
-                // position-aware circuits: which token positions the edge carries
-                head = (head.isEmpty() ? "" : head + " ") + "@" + d.positions.stream().map(String::valueOf)
-                        .collect(java.util.stream.Collectors.joining(","));
-            }
+            String head = headLabel(d.positionsByPort);
             if (!head.isEmpty()) {
                 dot.append(", headlabel=").append(quote(head))
                         .append(", fontcolor=").append(quote(colour)).append(", labeldistance=1.4");
@@ -326,6 +320,62 @@ public final class CircuitDiagram {
                 .append(legendTable(roles, usedRoles, mixed, anyUnscored, maxAbs, collapse)).append(">];\n");
         dot.append("}\n");
         return new Diagram(dot.toString(), drawn.size(), edges.size(), circuitNodes, collapse, note);
+    }
+
+    /**
+     * A drawn edge's ports, each with its own positions as ranges ({@code q@6-8 k@0-4,7,8}; {@code @0-4,7} into a
+     * non-attention node): merged, they claimed every port at every position, and one by one a long prompt made
+     * labels of thousands of characters. Position-free: the ports alone ({@code q,k}).
+     */
+    static String headLabel(Map<Port, java.util.SortedSet<Integer>> positionsByPort) {
+        List<String> parts = new ArrayList<>();
+        boolean byPosition = false;
+        for (Map.Entry<Port, java.util.SortedSet<Integer>> entry : positionsByPort.entrySet()) {
+            String port = entry.getKey() == Port.IN ? "" : entry.getKey().name().toLowerCase(Locale.ROOT);
+            if (!entry.getValue().isEmpty()) {
+                byPosition = true;
+                parts.add(port + "@" + ranges(entry.getValue()));
+            } else if (!port.isEmpty()) {
+                parts.add(port);
+            }
+        }
+        return String.join(byPosition ? " " : ",", parts);
+    }
+
+    /** Ascending positions with runs of three or more as {@code a-b}: {@code 0-4,7,8}. */
+    static String ranges(java.util.SortedSet<Integer> positions) {
+        StringBuilder out = new StringBuilder();
+        Integer start = null;
+        int previous = 0;
+        for (int p : positions) {
+            if (start != null && p == previous + 1) {
+                previous = p;
+                continue;
+            }
+            if (start != null) {
+                appendRun(out, start, previous);
+            }
+            start = p;
+            previous = p;
+        }
+        if (start != null) {
+            appendRun(out, start, previous);
+        }
+        return out.toString();
+    }
+
+    private static void appendRun(StringBuilder out, int first, int last) {
+        if (out.length() > 0) {
+            out.append(',');
+        }
+        if (last - first >= 2) {
+            out.append(first).append('-').append(last);
+        } else {
+            out.append(first);
+            if (last > first) {
+                out.append(',').append(last);
+            }
+        }
     }
 
     /** Edges the uncollapsed diagram would draw: one per pair of nodes, whatever ports and positions it carries. */
