@@ -208,8 +208,11 @@ final class DiscoverCommand implements Callable<Integer> {
         return referenceFile != null ? referenceFile.getFileName().toString() : mt.referenceName(ablation);
     }
 
-    /** The components that fail minimality, with their drops, so the summary says which ones (at most three). */
-    static String notMinimal(List<ValidationReport.ComponentScore> failing, double threshold) {
+    /**
+     * The components that fail minimality, with their drops, so the summary says which ones (at most three); the rest
+     * are counted, and {@code where} names the file that lists them all.
+     */
+    static String notMinimal(List<ValidationReport.ComponentScore> failing, double threshold, String where) {
         if (failing.isEmpty()) {
             return "";
         }
@@ -219,7 +222,7 @@ final class DiscoverCommand implements Callable<Integer> {
             ValidationReport.ComponentScore c = shown.get(i);
             text.append(i > 0 ? ", " : "").append(String.format(Locale.ROOT, "%s %.4f", c.name(), c.score()));
         }
-        String leftOut = ValidationNotes.notMinimalLeftOut(failing, "report.html");
+        String leftOut = ValidationNotes.notMinimalLeftOut(failing, where);
         if (!leftOut.isEmpty()) {
             text.append(' ').append(leftOut);
         }
@@ -241,7 +244,8 @@ final class DiscoverCommand implements Callable<Integer> {
                             ? "n/a (the circuit has no components)"
                             : report.minimal() + String.format(Locale.ROOT, " (%d of %d components)",
                                     report.components().size() - report.nonMinimal().size(), report.components().size()),
-                    notMinimal(report.nonMinimal(), vs.minimalityThreshold()));
+                    // --no-render writes no report.html: only circuit.json's validation section lists them all
+                    notMinimal(report.nonMinimal(), vs.minimalityThreshold(), noRender ? "circuit.json" : "report.html"));
             if (report.overshoots()) {
                 out.println("  " + ValidationNotes.OVERSHOOT);
             }

@@ -277,7 +277,8 @@ class DiscoverCommandTest {
         CliRun r = run("discover", "--model", "planted:induction", "--method", "eap-ig", "--by-position", "--edges", "60",
                 "--out", out.toString(), "--quiet", "--no-render");
         assertEquals(0, r.code(), r.err());
-        assertTrue(r.out().contains(" more (report.html lists them)"), r.out());
+        // --no-render writes no report.html
+        assertTrue(r.out().contains(" more (circuit.json lists them)"), r.out());
         CliRun v = run("validate", "--model", "planted:induction", "--task", out.resolve("task.jsonl").toString(),
                 "--circuit", out.resolve("circuit.json").toString(), "--quiet");
         assertEquals(0, v.code(), v.err());
@@ -288,14 +289,15 @@ class DiscoverCommandTest {
     /** The summary names the components that fail minimality (at most three, then a count). */
     @Test
     void theSummaryNamesTheComponentsThatAreNotMinimal() {
-        assertEquals("", DiscoverCommand.notMinimal(List.of(), 0.01));
+        assertEquals("", DiscoverCommand.notMinimal(List.of(), 0.01, "report.html"));
         List<io.circuitscope.validation.ValidationReport.ComponentScore> failing = new ArrayList<>();
         for (int i = 0; i < 5; i++) {
             failing.add(new io.circuitscope.validation.ValidationReport.ComponentScore("a0.h" + i, true, 0.001 * i, false));
         }
-        assertEquals("; |drop| below 0.010: a0.h0 0.0000", DiscoverCommand.notMinimal(failing.subList(0, 1), 0.01));
+        assertEquals("; |drop| below 0.010: a0.h0 0.0000", DiscoverCommand.notMinimal(failing.subList(0, 1), 0.01, "report.html"));
         assertEquals("; |drop| below 0.010: a0.h0 0.0000, a0.h1 0.0010, a0.h2 0.0020 and 2 more (report.html lists them)",
-                DiscoverCommand.notMinimal(failing, 0.01));
+                DiscoverCommand.notMinimal(failing, 0.01, "report.html"));
+        assertTrue(DiscoverCommand.notMinimal(failing, 0.01, "circuit.json").endsWith(" (circuit.json lists them)"));
     }
 
     @Test
