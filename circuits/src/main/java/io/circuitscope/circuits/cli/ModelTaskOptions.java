@@ -27,6 +27,20 @@ final class ModelTaskOptions {
     @Option(names = "--no-bos", description = ModelOptions.NO_BOS)
     boolean noBos;
 
+    /**
+     * {@link AlignPaddingNote} for the task file as {@code --align} padded it, null when nothing was aligned or every
+     * row was padded alike.
+     */
+    String alignPaddingNote(ModelAndTask mt) {
+        if (!align || taskFile == null) {
+            return null;
+        }
+        // the tokenizer that read the file (planted models read token ids only)
+        io.circuitscope.core.tokenize.TextTokenizer tokenizer =
+                mt.owner() instanceof io.circuitscope.core.io.LoadedModel loaded ? loaded.tokenizer() : null;
+        return AlignPaddingNote.of(io.circuitscope.core.task.TaskFile.alignPadding(taskFile, tokenizer));
+    }
+
     /** The model and its task; a usage error when the model brings no task and none was given. */
     ModelAndTask open(CommandLine.Model.CommandSpec spec, long seed, boolean quiet) {
         ModelAndTask mt;

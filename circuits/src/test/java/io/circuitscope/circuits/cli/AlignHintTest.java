@@ -64,4 +64,30 @@ class AlignHintTest {
         assertTrue(Files.readString(dir.resolve("runs").resolve("manifest.json")).contains(
                 "make them the same length or set align: true in the plan (left-pads the shorter)"), r.out());
     }
+
+    /** Pairs padded by different amounts put different tokens at one position: --by-position says so. */
+    @Test
+    void discoverByPositionNotesRowsPaddedByDifferentAmounts() throws Exception {
+        String row = "{\"clean_ids\": %s, \"corrupt_ids\": %s, "
+                + "\"targets\": [{\"position\": -1, \"correct_id\": 21, \"wrong_id\": 23}]}\n";
+        Path mixed = dir.resolve("mixed.jsonl");
+        Files.writeString(mixed, String.format(java.util.Locale.ROOT, row, "[0,15,18,21,0,15,18]", "[0,13,20,23,0,15,18]")
+                + String.format(java.util.Locale.ROOT, row, "[15,18,21,0,15,18]", "[0,13,20,23,0,15,18]")
+                + String.format(java.util.Locale.ROOT, row, "[16,19,21,0,16,19]", "[0,13,20,23,0,16,19]")
+                + String.format(java.util.Locale.ROOT, row, "[0,14,17,21,0,14,17]", "[14,17,0,14,17]"));
+        CliRun r = run("discover", "--model", "planted:induction", "--task", mixed.toString(), "--align", "--by-position",
+                "--out", dir.resolve("mixed").toString(), "--quiet", "--no-render", "--no-validate");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("note: --align padded 3 of 4 rows (clean by 1 position: 2 rows, corrupt by 2 "
+                + "positions: 1 row); by position, position p names different tokens in those rows"), r.err());
+
+        // every row padded alike: positions line up, no note
+        Path alike = dir.resolve("alike.jsonl");
+        Files.writeString(alike, String.format(java.util.Locale.ROOT, row, "[15,18,21,0,15,18]", "[0,13,20,23,0,15,18]")
+                + String.format(java.util.Locale.ROOT, row, "[16,19,21,0,16,19]", "[0,13,20,23,0,16,19]"));
+        CliRun same = run("discover", "--model", "planted:induction", "--task", alike.toString(), "--align",
+                "--by-position", "--out", dir.resolve("alike").toString(), "--quiet", "--no-render", "--no-validate");
+        assertEquals(0, same.code(), same.err());
+        assertFalse(same.err().contains("--align padded"), same.err());
+    }
 }

@@ -78,6 +78,37 @@ public final class TaskFile {
         return new Task(name, examples);
     }
 
+    /** How many tokens {@code --align} left-pads one example's clean and corrupted prompts by. */
+    public record AlignPadding(int clean, int corrupt) {
+    }
+
+    /**
+     * Each example's {@link AlignPadding}, in file order: the original lengths are gone from the aligned task, so
+     * they are read again. For a file {@link #read} has already accepted (its errors are not repeated here).
+     */
+    public static List<AlignPadding> alignPadding(Path file, TextTokenizer tokenizer) {
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(file);
+        } catch (IOException e) {
+            throw new TaskFileException(file + ": cannot read task file: " + io.circuitscope.core.io.ReadErrors.describe(e));
+        }
+        List<AlignPadding> out = new ArrayList<>();
+        for (int i = 0; i < lines.size(); i++) {
+            String line = (i == 0 ? JsonSyntax.withoutByteOrderMark(lines.get(i)) : lines.get(i)).trim();
+            if (line.isEmpty() || line.startsWith("#")) {
+                continue;
+            }
+            Where where = new Where(file, i + 1, Integer.MAX_VALUE, Integer.MAX_VALUE);
+            JsonNode node = TaskLineJson.object(line);
+            int clean = prompt(where, node, "clean", tokenizer).length;
+            int corrupt = prompt(where, node, "corrupt", tokenizer).length;
+            int length = Math.max(clean, corrupt);
+            out.add(new AlignPadding(length - clean, length - corrupt));
+        }
+        return out;
+    }
+
     private record Where(Path file, int line, int vocabSize, int contextLength) {
         TaskFileException error(String field, String problem) {
             return new TaskFileException(file + ":" + line + ": " + (field == null ? "" : "field '" + field + "' ") + problem);
