@@ -1,5 +1,8 @@
 package io.circuitscope.circuits.cli;
 
+import io.circuitscope.core.io.LoadedModel;
+import io.circuitscope.core.task.TaskFile;
+import io.circuitscope.core.tokenize.TextTokenizer;
 import java.nio.file.Path;
 import picocli.CommandLine;
 import picocli.CommandLine.Option;
@@ -36,9 +39,8 @@ final class ModelTaskOptions {
             return null;
         }
         // the tokenizer that read the file (planted models read token ids only)
-        io.circuitscope.core.tokenize.TextTokenizer tokenizer =
-                mt.owner() instanceof io.circuitscope.core.io.LoadedModel loaded ? loaded.tokenizer() : null;
-        return AlignPaddingNote.of(io.circuitscope.core.task.TaskFile.alignPadding(taskFile, tokenizer));
+        TextTokenizer tokenizer = mt.owner() instanceof LoadedModel loaded ? loaded.tokenizer() : null;
+        return AlignPaddingNote.of(TaskFile.alignPadding(taskFile, tokenizer));
     }
 
     /** The model and its task; a usage error when the model brings no task and none was given. */
