@@ -2,9 +2,7 @@ package io.circuitscope.benchmarks;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import io.circuitscope.core.task.Batch;
 import io.circuitscope.core.task.Metric;
-import io.circuitscope.core.task.Task;
 
 /**
  * A metric that also watches whether passes leave arrays behind until their batch (or task) ends, which a count
@@ -12,14 +10,13 @@ import io.circuitscope.core.task.Task;
  * of a batch. At each pass it counts the arrays the pass's parent manager (its scope: the batch's run, the task)
  * holds outside the pass; over consecutive passes of one scope that count should stay where it started.
  */
-final class PassGrowth implements Metric {
-    private final Metric metric;
+final class PassGrowth extends WatchedMetric {
     private NDManager scope;
     private int first;
     private int growth;
 
     PassGrowth(Metric metric) {
-        this.metric = metric;
+        super(metric);
     }
 
     /** The most any scope's count grew from its first pass since the last call, and starts afresh. */
@@ -31,7 +28,7 @@ final class PassGrowth implements Metric {
     }
 
     @Override
-    public NDArray perTarget(NDArray logits, Batch batch, NDArray cleanLogProbs) {
+    void watch(NDArray logits) {
         NDManager pass = logits.getManager();
         NDManager parent = pass.getParentManager();
         if (parent != null) {
@@ -43,31 +40,5 @@ final class PassGrowth implements Metric {
                 growth = Math.max(growth, outside - first);
             }
         }
-        return metric.perTarget(logits, batch, cleanLogProbs);
-    }
-
-    @Override
-    public String name() {
-        return metric.name();
-    }
-
-    @Override
-    public boolean higherIsBetter() {
-        return metric.higherIsBetter();
-    }
-
-    @Override
-    public void check(Task task) {
-        metric.check(task);
-    }
-
-    @Override
-    public boolean differentiable() {
-        return metric.differentiable();
-    }
-
-    @Override
-    public boolean needsCleanReference() {
-        return metric.needsCleanReference();
     }
 }

@@ -112,50 +112,24 @@ public final class PipelineVsAcdc {
      * pass reads its metric once (EAP-IG's steps run as many passes per batch as its pass budget needs), exact passes
      * run outside one. (The logits' own requires-grad flag reads false there, so it cannot tell them apart.)
      */
-    static final class GradientPasses implements Metric {
-        private final Metric metric;
+    static final class GradientPasses extends WatchedMetric {
         long count;
 
         GradientPasses(Metric metric) {
-            this.metric = metric;
+            super(metric);
         }
 
         @Override
-        public NDArray perTarget(NDArray logits, Batch batch, NDArray cleanLogProbs) {
+        void watch(NDArray logits) {
             if (JniUtils.isGradMode()) {
                 count++;
             }
-            return metric.perTarget(logits, batch, cleanLogProbs);
         }
 
+        /** Straight to the wrapped metric, uncounted, as before: gradient passes read {@code perTarget}. */
         @Override
         public NDArray perVariant(NDArray logits, Batch batch, NDArray cleanLogProbs) {
-            return metric.perVariant(logits, batch, cleanLogProbs);
-        }
-
-        @Override
-        public String name() {
-            return metric.name();
-        }
-
-        @Override
-        public boolean higherIsBetter() {
-            return metric.higherIsBetter();
-        }
-
-        @Override
-        public void check(Task task) {
-            metric.check(task);
-        }
-
-        @Override
-        public boolean differentiable() {
-            return metric.differentiable();
-        }
-
-        @Override
-        public boolean needsCleanReference() {
-            return metric.needsCleanReference();
+            return wrapped().perVariant(logits, batch, cleanLogProbs);
         }
     }
 }
