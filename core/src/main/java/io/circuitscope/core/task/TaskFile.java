@@ -57,19 +57,9 @@ public final class TaskFile {
 
     /** As above; no prompt may be longer than {@code contextLength} tokens either (the model's context window). */
     public static Task read(Path file, TextTokenizer tokenizer, boolean align, int vocabSize, int contextLength) {
-        List<String> lines;
-        try {
-            lines = Files.readAllLines(file);
-        } catch (IOException e) {
-            throw new TaskFileException(file + ": cannot read task file: " + io.circuitscope.core.io.ReadErrors.describe(e));
-        }
         List<Example> examples = new ArrayList<>();
-        for (int i = 0; i < lines.size(); i++) {
-            String line = (i == 0 ? JsonSyntax.withoutByteOrderMark(lines.get(i)) : lines.get(i)).trim();
-            if (line.isEmpty() || line.startsWith("#")) {
-                continue;
-            }
-            examples.add(parseLine(new Where(file, i + 1, vocabSize, contextLength), line, tokenizer, align));
+        for (ExampleLine l : exampleLines(file)) {
+            examples.add(parseLine(new Where(file, l.number(), vocabSize, contextLength), l.text(), tokenizer, align));
         }
         if (examples.isEmpty()) {
             throw new TaskFileException(file + ": no examples (only blank or # lines)");
@@ -87,24 +77,36 @@ public final class TaskFile {
      * they are read again. For a file {@link #read} has already accepted (its errors are not repeated here).
      */
     public static List<AlignPadding> alignPadding(Path file, TextTokenizer tokenizer) {
+        List<AlignPadding> out = new ArrayList<>();
+        for (ExampleLine l : exampleLines(file)) {
+            Where where = new Where(file, l.number(), Integer.MAX_VALUE, Integer.MAX_VALUE);
+            JsonNode node = TaskLineJson.object(l.text());
+            int clean = prompt(where, node, "clean", tokenizer).length;
+            int corrupt = prompt(where, node, "corrupt", tokenizer).length;
+            int length = Math.max(clean, corrupt);
+            out.add(new AlignPadding(length - clean, length - corrupt));
+        }
+        return out;
+    }
+
+    /** One example's line of a task file: its 1-based number and its trimmed text. */
+    private record ExampleLine(int number, String text) {
+    }
+
+    /** The lines of {@code file} that hold examples: not blank, not # comments, a leading byte-order mark dropped. */
+    private static List<ExampleLine> exampleLines(Path file) {
         List<String> lines;
         try {
             lines = Files.readAllLines(file);
         } catch (IOException e) {
             throw new TaskFileException(file + ": cannot read task file: " + io.circuitscope.core.io.ReadErrors.describe(e));
         }
-        List<AlignPadding> out = new ArrayList<>();
+        List<ExampleLine> out = new ArrayList<>();
         for (int i = 0; i < lines.size(); i++) {
             String line = (i == 0 ? JsonSyntax.withoutByteOrderMark(lines.get(i)) : lines.get(i)).trim();
-            if (line.isEmpty() || line.startsWith("#")) {
-                continue;
+            if (!line.isEmpty() && !line.startsWith("#")) {
+                out.add(new ExampleLine(i + 1, line));
             }
-            Where where = new Where(file, i + 1, Integer.MAX_VALUE, Integer.MAX_VALUE);
-            JsonNode node = TaskLineJson.object(line);
-            int clean = prompt(where, node, "clean", tokenizer).length;
-            int corrupt = prompt(where, node, "corrupt", tokenizer).length;
-            int length = Math.max(clean, corrupt);
-            out.add(new AlignPadding(length - clean, length - corrupt));
         }
         return out;
     }
