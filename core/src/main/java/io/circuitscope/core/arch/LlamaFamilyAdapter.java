@@ -32,7 +32,8 @@ import java.util.Set;
  *       (folded at load time), sandwich norms, {@code query_pre_attn_scalar}, attention and final
  *       logit soft caps and a sliding window on even layers. Missing keys take the Hugging Face
  *       class defaults (soft caps 50 / 30, scalar 256, window 4096); an explicit null disables them.
- *       A {@code layer_types} list chooses the sliding layers;</li>
+ *       A {@code layer_types} list chooses the sliding layers. {@code use_bidirectional_attention: true}
+ *       (an encoder, e.g. EmbeddingGemma) is refused, for Gemma 3 too: only causal attention is implemented;</li>
  *   <li>gemma3_text: as gemma2, plus per-head {@code q_norm} / {@code k_norm} with (1 + w) before rotary;
  *       no soft caps unless configured; local layers from {@code layer_types} or
  *       {@code sliding_window_pattern} (default 6: layer i is global when (i + 1) % 6 == 0); global layers
@@ -87,6 +88,9 @@ public final class LlamaFamilyAdapter implements ArchitectureAdapter {
                         + ") and there is no head_dim");
             }
             headDim = d / heads;
+        }
+        if (gemma) {
+            refuseBidirectional(c);
         }
         if (type.startsWith("qwen") && c.optBoolean("use_sliding_window", false)) {
             throw c.error("use_sliding_window", "is true; circuitscope does not implement Qwen's sliding-window "
@@ -204,6 +208,22 @@ public final class LlamaFamilyAdapter implements ArchitectureAdapter {
             b.optRotary(RopeConfig.read(c, headDim, "rope_theta", 1_000_000.0, style));
             b.optLocalRotary(RopeConfig.fromParameters(c, "rope_local_base_freq", null, localTheta,
                     "rope_local_base_freq", headDim, style));
+        }
+    }
+
+    /**
+     * Gemma2Config and Gemma3TextConfig carry {@code use_bidirectional_attention} (EmbeddingGemma-style encoders
+     * set it): Hugging Face then makes full-attention layers attend to every token and sliding layers to a
+     * symmetric window. circuitscope runs causal language models only, so such a config is refused rather than
+     * run with causal masks; false or null (the class default) is the causal model.
+     */
+    private static void refuseBidirectional(ConfigReader c) {
+        String field = "use_bidirectional_attention";
+        if (c.optBoolean(field, false)) {
+            throw c.error(field, "is true: Hugging Face runs this model with bidirectional attention (full layers "
+                    + "see every token, sliding layers a symmetric window), as an encoder such as EmbeddingGemma; "
+                    + "circuitscope is a tool for causal language models and implements causal attention only, so "
+                    + "it refuses this model rather than compute different outputs");
         }
     }
 

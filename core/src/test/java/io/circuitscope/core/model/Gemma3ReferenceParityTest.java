@@ -216,6 +216,33 @@ class Gemma3ReferenceParityTest {
         assertTrue(e.getMessage().contains("text_config.num_hidden_layers"), e.getMessage());
     }
 
+    /**
+     * use_bidirectional_attention (Gemma3TextConfig, Gemma2Config; EmbeddingGemma-style encoders) makes Hugging Face
+     * attend bidirectionally; it was ignored, so such a model ran causally. It is refused naming the file and the
+     * field; false and null are the causal model and load as before.
+     */
+    @Test
+    void bidirectionalAttentionIsRefusedNamingTheField() throws Exception {
+        List<TinyCheckpoint> refused = List.of(fixed().withConfig("use_bidirectional_attention", true),
+                fixed().withConfig("use_bidirectional_attention", true).asGemma3Multimodal(false),
+                TinyCheckpoint.llamaFamily("gemma2", 15, 2, 2, 1, 4, 8, 16, 23, 16, true, false)
+                        .withConfig("use_bidirectional_attention", true));
+        for (TinyCheckpoint ck : refused) {
+            CheckpointException e = assertThrows(CheckpointException.class, () -> loadConfig(ck));
+            String field = ck.config().get("model_type").equals("gemma3") ? "'text_config.use_bidirectional_attention'"
+                    : "'use_bidirectional_attention'";
+            assertTrue(e.getMessage().contains("config.json") && e.getMessage().contains(field)
+                    && e.getMessage().contains("causal"), e.getMessage());
+        }
+        int[] tokens = randomTokens(40, 9, 47);
+        for (Object causal : new Object[] {false, null}) {
+            TinyCheckpoint ck = fixed().withConfig("use_bidirectional_attention", causal);
+            assertLoadedMatches(ck, ReferenceForward.logits(fixed().config(), fixed().tensors(), tokens), tokens);
+            assertLoadedMatches(ck.asGemma3Multimodal(false),
+                    ReferenceForward.logits(fixed().config(), fixed().tensors(), tokens), tokens);
+        }
+    }
+
     @Property(tries = 25)
     void randomGemma3ConfigsMatchReference(@ForAll @IntRange(min = 1, max = 7) int layers,
             @ForAll @IntRange(min = 1, max = 2) int kvHeads, @ForAll @IntRange(min = 1, max = 3) int group,

@@ -270,6 +270,9 @@ public final class ReferenceForward {
         }
         double eps = doubleOr(cfg, "rms_norm_eps", 1e-6);
         double normOffset = gemma ? 1.0 : 0.0; // Gemma RMSNorm scales by (1 + w)
+        if (gemma && boolOr(cfg, "use_bidirectional_attention", false)) {
+            throw new IllegalArgumentException("use_bidirectional_attention: the reference computes causal attention only");
+        }
 
         // head_dim: config value if present, else inferred from q_proj (HF class defaults differ per
         // model: llama/qwen2 hidden/heads, qwen3 128, gemma2 256; the tensor shape is what HF loads).
