@@ -46,8 +46,16 @@ final class ModelOptions {
         if (quiet) {
             env = env.quiet();
         }
-        LoadedModel loaded = ModelLoader.load(model, new ModelResolver(env));
+        LoadedModel loaded = warned(ModelLoader.load(model, new ModelResolver(env)));
         return bos ? loaded : loaded.withoutBos();
+    }
+
+    /** The model, its load notes (config settings without effect) printed to stderr as warnings first. */
+    static LoadedModel warned(LoadedModel loaded) {
+        for (String note : loaded.notes()) {
+            System.err.println("warning: " + note);
+        }
+        return loaded;
     }
 
     /**
@@ -59,7 +67,7 @@ final class ModelOptions {
             return load(model, quiet, true);
         }
         HubEnvironment env = quiet ? environment.get().quiet() : environment.get();
-        return ModelLoader.load(new ModelResolver(env).resolveHubId(model));
+        return warned(ModelLoader.load(new ModelResolver(env).resolveHubId(model)));
     }
 
     /** The commit a hub id resolves to in the Hugging Face cache, read from it alone; null when not cached. */

@@ -5,6 +5,7 @@ import io.circuitscope.core.io.ConfigReader;
 import io.circuitscope.core.io.TensorSource;
 import io.circuitscope.core.model.ModelConfig;
 import io.circuitscope.core.model.ModelWeights;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -27,5 +28,14 @@ public interface ArchitectureAdapter {
      */
     default boolean ignorable(String tensor, ModelConfig config) {
         return false;
+    }
+
+    /**
+     * Warnings for the user about a config {@link #config} accepted: settings it holds that have no effect,
+     * because Hugging Face's model class ignores them too. One line each, naming the file and the field; the
+     * loader hands them on with the model ({@link io.circuitscope.core.io.LoadedModel#notes}). None by default.
+     */
+    default List<String> notes(ConfigReader config) {
+        return List.of();
     }
 }

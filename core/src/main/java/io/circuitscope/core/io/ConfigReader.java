@@ -165,6 +165,11 @@ public final class ConfigReader {
     }
 
     public CheckpointException error(String field, String problem) {
-        return new CheckpointException(file + ": field '" + fieldPrefix + field + "' " + problem);
+        return new CheckpointException(where(field) + " " + problem);
+    }
+
+    /** The file and the field as errors name them: {@code <file>: field 'text_config.x'}. */
+    public String where(String field) {
+        return file + ": field '" + fieldPrefix + field + "'";
     }
 }

@@ -5,11 +5,25 @@ import io.circuitscope.core.model.HookedTransformer;
 import io.circuitscope.core.tokenize.HfTokenizer;
 import io.circuitscope.core.tokenize.TextTokenizer;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 
-/** A model with its tokenizer (when the checkpoint has one) and where it came from. */
-public record LoadedModel(HookedTransformer model, TextTokenizer tokenizer, Path source, String modelType)
-        implements AutoCloseable {
+/**
+ * A model with its tokenizer (when the checkpoint has one) and where it came from. {@code notes} are the loader's
+ * warnings about the config, one line each (settings accepted but without effect, as in Hugging Face; see
+ * {@link io.circuitscope.core.arch.ArchitectureAdapter#notes}); callers show them to the user.
+ */
+public record LoadedModel(HookedTransformer model, TextTokenizer tokenizer, Path source, String modelType,
+        List<String> notes) implements AutoCloseable {
+
+    public LoadedModel {
+        notes = List.copyOf(notes);
+    }
+
+    /** A model without notes. */
+    public LoadedModel(HookedTransformer model, TextTokenizer tokenizer, Path source, String modelType) {
+        this(model, tokenizer, source, modelType, List.of());
+    }
 
     public Optional<TextTokenizer> optTokenizer() {
         return Optional.ofNullable(tokenizer);
@@ -33,7 +47,7 @@ public record LoadedModel(HookedTransformer model, TextTokenizer tokenizer, Path
     /** This model with a tokenizer that begins no prompt with the BOS token; close only the one returned. */
     public LoadedModel withoutBos() {
         return tokenizer instanceof HfTokenizer hf
-                ? new LoadedModel(model, hf.withBos(java.util.OptionalInt.empty()), source, modelType) : this;
+                ? new LoadedModel(model, hf.withBos(java.util.OptionalInt.empty()), source, modelType, notes) : this;
     }
 
     @Override

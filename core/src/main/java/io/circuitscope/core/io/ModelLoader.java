@@ -18,7 +18,8 @@ import java.util.List;
 /**
  * Loads a Hugging Face model directory (config.json, (sharded) safetensors, optional tokenizer.json)
  * or a llama2.c {@code .bin} checkpoint file; {@link #load(String)} also takes Hugging Face hub ids.
- * The memory the model needs is checked ({@link MemoryCheck}) before any weight is read.
+ * The memory the model needs is checked ({@link MemoryCheck}) before any weight is read. The adapter's warnings
+ * about the config travel with the model ({@link LoadedModel#notes}); the loader prints nothing.
  */
 public final class ModelLoader {
     private ModelLoader() {
@@ -65,7 +66,8 @@ public final class ModelLoader {
             Path tokenizerFile = location.resolve("tokenizer.json");
             TextTokenizer tokenizer = Files.isRegularFile(tokenizerFile) ? withBos(HfTokenizer.load(tokenizerFile, false),
                     location, rawConfig, config.vocabSize()) : null;
-            return new LoadedModel(model, tokenizer, location, rawConfig.requireString("model_type"));
+            return new LoadedModel(model, tokenizer, location, rawConfig.requireString("model_type"),
+                    adapter.notes(rawConfig));
         } catch (RuntimeException e) {
             manager.close();
             throw e;
@@ -115,7 +117,7 @@ public final class ModelLoader {
             try {
                 ModelWeights weights = readWeights(adapter, config, rawConfig, checkpoint, manager);
                 return new LoadedModel(new HookedTransformer(config, weights), null, file,
-                        rawConfig.requireString("model_type"));
+                        rawConfig.requireString("model_type"), adapter.notes(rawConfig));
             } catch (RuntimeException e) {
                 manager.close();
                 throw e;
