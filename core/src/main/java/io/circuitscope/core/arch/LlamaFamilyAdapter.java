@@ -35,8 +35,10 @@ import java.util.Set;
  *       A {@code layer_types} list chooses the sliding layers. {@code use_bidirectional_attention: true}
  *       (an encoder, e.g. EmbeddingGemma) is refused, for Gemma 3 too: only causal attention is implemented;</li>
  *   <li>gemma3_text: as gemma2, plus per-head {@code q_norm} / {@code k_norm} with (1 + w) before rotary;
- *       no soft caps unless configured; local layers from {@code layer_types} or
- *       {@code sliding_window_pattern} (default 6: layer i is global when (i + 1) % 6 == 0); global layers
+ *       no attention soft cap (Hugging Face's Gemma3Attention ignores {@code attn_logit_softcapping}; a
+ *       configured value is reported at load time), a final soft cap only when configured; local layers
+ *       from {@code layer_types} or {@code sliding_window_pattern} (default 6: layer i is global when
+ *       (i + 1) % 6 == 0); global layers
  *       rotate with {@code rope_theta} (default 1e6) and {@code rope_scaling}, local layers with
  *       {@code rope_local_base_freq} (default 1e4) unscaled. Missing sizes take Gemma3TextConfig's defaults;</li>
  *   <li>gemma3: the multimodal wrapper; its text settings are read from {@code text_config} and the text
@@ -129,10 +131,14 @@ public final class LlamaFamilyAdapter implements ArchitectureAdapter {
             if (!(scalar > 0)) {
                 throw c.error("query_pre_attn_scalar", "must be positive, got " + scalar);
             }
-            // Gemma 2 caps by default; Gemma 3 only when the config asks (its class defaults are None).
+            // Soft caps as Hugging Face applies them. Gemma 2 caps attention logits and final logits (class
+            // defaults 50 / 30). Gemma 3 never caps attention logits: Gemma3Attention.forward overrides Gemma 2's
+            // and passes no softcap to the attention function, so attn_logit_softcapping is read (and checked)
+            // but has no effect; a configured value is reported once at load time (notes), not applied.
+            double attnCap = nullable(c, "attn_logit_softcapping", gemma3 ? 0.0 : 50.0);
+            double finalCap = nullable(c, "final_logit_softcapping", gemma3 ? 0.0 : 30.0);
             b.optAttnScale(Math.pow(scalar, -0.5))
-                    .optSoftcaps(nullable(c, "attn_logit_softcapping", gemma3 ? 0.0 : 50.0),
-                            nullable(c, "final_logit_softcapping", gemma3 ? 0.0 : 30.0))
+                    .optSoftcaps(gemma3 ? 0.0 : attnCap, finalCap)
                     .optSandwichNorms(true)
                     .optEmbeddingScale(Math.sqrt(d));
             int window = (int) nullable(c, "sliding_window", 4096);
@@ -155,6 +161,23 @@ public final class LlamaFamilyAdapter implements ArchitectureAdapter {
             }
         }
         return ConfigFields.build(c, b);
+    }
+
+    /** Gemma 3's soft caps that Hugging Face ignores, and so do we (see {@link #config}). */
+    @Override
+    public List<String> notes(ConfigReader raw) {
+        String type = raw.requireString("model_type");
+        if (!type.startsWith("gemma3")) {
+            return List.of();
+        }
+        ConfigReader c = textConfig(raw);
+        List<String> notes = new ArrayList<>();
+        if (c.has("attn_logit_softcapping")) {
+            notes.add(c.where("attn_logit_softcapping") + " is " + c.node("attn_logit_softcapping")
+                    + ", but Hugging Face's Gemma 3 attention does not apply it (Gemma3Attention passes no soft cap), "
+                    + "so circuitscope does not either");
+        }
+        return notes;
     }
 
     /**

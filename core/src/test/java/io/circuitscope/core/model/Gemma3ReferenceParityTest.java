@@ -14,7 +14,11 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.ndarray.NDManager;
 import io.circuitscope.core.Hashes;
+import io.circuitscope.core.hook.ActivationCache;
+import io.circuitscope.core.hook.HookSite;
+import io.circuitscope.core.hook.Hooks;
 import io.circuitscope.core.io.CheckpointException;
 import io.circuitscope.core.io.LoadedModel;
 import io.circuitscope.core.io.ModelLoader;
@@ -190,13 +194,30 @@ class Gemma3ReferenceParityTest {
         assertEquals(0.0, cfg.finalSoftcap());
     }
 
+    /**
+     * Hugging Face's Gemma3Attention.forward (modeling_gemma3.py, from modular_gemma3.py) overrides Gemma 2's and
+     * passes no softcap to the attention function, so attn_logit_softcapping has no effect in Gemma 3. It used to
+     * be applied here; now it is ignored, as in HF, with one load note. Gemma 2 still applies it
+     * (FamilyReferenceParityTest.gemma2WithSoftcapsAndSlidingWindowSmallerThanSequence).
+     */
     @Test
-    void configuredSoftcapsApply() throws Exception {
-        TinyCheckpoint ck = fixed().withConfig("attn_logit_softcapping", 2.0).withConfig("final_logit_softcapping", 4.0);
+    void configuredAttentionCapHasNoEffectAsInHuggingFace() throws Exception {
         int[] tokens = randomTokens(39, 9, 47);
-        assertMatchesReference(ck, tokens);
-        assertTrue(maxDiff(ReferenceForward.logits(fixed().config(), ck.tensors(), tokens),
-                ReferenceForward.logits(ck.config(), ck.tensors(), tokens)) > 1e-3, "soft caps change nothing");
+        double[][] uncapped = loadedLogits(fixed(), tokens);
+        // A cap of 1 would bite at this size: the attention scores reach twice as far (3.4).
+        double maxScore = maxAttentionScore(fixed(), tokens);
+        assertTrue(maxScore > 2, "the scores stay within the cap: " + maxScore);
+        for (boolean nested : new boolean[] {false, true}) {
+            TinyCheckpoint capped = fixed().withConfig("attn_logit_softcapping", 1.0);
+            capped = nested ? capped.asGemma3Multimodal(false) : capped;
+            assertMatchesReference(capped, tokens);
+            assertEquals(0.0, maxDiff(uncapped, loadedLogits(capped, tokens)), "the attention cap changes the logits");
+            List<String> notes = loadNotes(capped);
+            assertEquals(1, notes.size(), notes.toString());
+            assertTrue(notes.get(0).contains("config.json: field '" + (nested ? "text_config." : "")
+                    + "attn_logit_softcapping' is 1.0") && notes.get(0).contains("Hugging Face"), notes.get(0));
+        }
+        assertEquals(List.of(), loadNotes(fixed()));
     }
 
     @Test
@@ -289,6 +310,41 @@ class Gemma3ReferenceParityTest {
             ck.write(dir, TensorDtype.F32);
             try (LoadedModel loaded = ModelLoader.load(dir)) {
                 return loaded.model().config();
+            }
+        } finally {
+            deleteTree(dir);
+        }
+    }
+
+    private static List<String> loadNotes(TinyCheckpoint ck) throws Exception {
+        Path dir = Files.createTempDirectory("cs-gemma3");
+        try {
+            ck.write(dir, TensorDtype.F32);
+            try (LoadedModel loaded = ModelLoader.load(dir)) {
+                return loaded.notes();
+            }
+        } finally {
+            deleteTree(dir);
+        }
+    }
+
+    /** The largest |attention score| (scaled q·k, unmasked) over every layer, head and position pair. */
+    private static double maxAttentionScore(TinyCheckpoint ck, int[] tokens) throws Exception {
+        Path dir = Files.createTempDirectory("cs-gemma3");
+        try {
+            ck.write(dir, TensorDtype.F32);
+            try (LoadedModel loaded = ModelLoader.load(dir); NDManager run = loaded.model().newRunManager();
+                    ActivationCache cache = ActivationCache.all(run)) {
+                loaded.model().forward(run, new int[][] {tokens}, Hooks.caching(cache));
+                double max = 0;
+                for (int l = 0; l < loaded.model().config().nLayers(); l++) {
+                    for (float s : cache.get(HookSite.ATTN_SCORES, l).toFloatArray()) {
+                        if (s > HookedTransformer.MASKED_SCORE / 2) {
+                            max = Math.max(max, Math.abs(s));
+                        }
+                    }
+                }
+                return max;
             }
         } finally {
             deleteTree(dir);

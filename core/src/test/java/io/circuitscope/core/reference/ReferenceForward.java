@@ -297,7 +297,9 @@ public final class ReferenceForward {
         double scale = gemma
                 ? Math.pow(doubleOr(cfg, "query_pre_attn_scalar", 256), -0.5)
                 : 1.0 / Math.sqrt(headDim);
-        double attnSoftcap = gemma ? nullableDoubleOr(cfg, "attn_logit_softcapping", 50.0) : 0.0;
+        // Gemma 3 caps no attention logits: HF's Gemma3Attention.forward passes no softcap to the attention
+        // function (Gemma2Attention passes attn_logit_softcapping), whatever the config says.
+        double attnSoftcap = type.equals("gemma2") ? nullableDoubleOr(cfg, "attn_logit_softcapping", 50.0) : 0.0;
         double finalSoftcap = gemma ? nullableDoubleOr(cfg, "final_logit_softcapping", 30.0) : 0.0;
         Integer[] window = slidingWindows(cfg, type, nLayers);
 
