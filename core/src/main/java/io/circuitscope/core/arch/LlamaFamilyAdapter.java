@@ -43,7 +43,8 @@ import java.util.Set;
  *       {@code rope_local_base_freq} (default 1e4) unscaled. Missing sizes take Gemma3TextConfig's defaults;</li>
  *   <li>gemma3: the multimodal wrapper; its text settings are read from {@code text_config} and the text
  *       tensors from {@code language_model.model.*} (or {@code model.language_model.*}); the vision tower
- *       is ignored.</li>
+ *       is ignored. No final soft cap: Gemma3ForConditionalGeneration returns lm_head's logits uncapped
+ *       (a configured {@code final_logit_softcapping} is reported at load time).</li>
  * </ul>
  *
  * <p>Extension: {@code "circuitscope_rope_style": "consecutive_pairs"} rotates pairs (2i, 2i+1) as
@@ -134,11 +135,13 @@ public final class LlamaFamilyAdapter implements ArchitectureAdapter {
             // Soft caps as Hugging Face applies them. Gemma 2 caps attention logits and final logits (class
             // defaults 50 / 30). Gemma 3 never caps attention logits: Gemma3Attention.forward overrides Gemma 2's
             // and passes no softcap to the attention function, so attn_logit_softcapping is read (and checked)
-            // but has no effect; a configured value is reported once at load time (notes), not applied.
+            // but has no effect. Its final logits are capped by Gemma3ForCausalLM (gemma3_text, class default
+            // None) but not by Gemma3ForConditionalGeneration (gemma3), whose forward returns lm_head(...) as is.
+            // A configured cap HF ignores is reported once at load time (notes), not applied.
             double attnCap = nullable(c, "attn_logit_softcapping", gemma3 ? 0.0 : 50.0);
             double finalCap = nullable(c, "final_logit_softcapping", gemma3 ? 0.0 : 30.0);
             b.optAttnScale(Math.pow(scalar, -0.5))
-                    .optSoftcaps(gemma3 ? 0.0 : attnCap, finalCap)
+                    .optSoftcaps(gemma3 ? 0.0 : attnCap, type.equals("gemma3") ? 0.0 : finalCap)
                     .optSandwichNorms(true)
                     .optEmbeddingScale(Math.sqrt(d));
             int window = (int) nullable(c, "sliding_window", 4096);
@@ -163,7 +166,10 @@ public final class LlamaFamilyAdapter implements ArchitectureAdapter {
         return ConfigFields.build(c, b);
     }
 
-    /** Gemma 3's soft caps that Hugging Face ignores, and so do we (see {@link #config}). */
+    /**
+     * Gemma 3's soft caps that Hugging Face ignores, and so do we (see {@link #config}): the attention cap always,
+     * the final cap in the multimodal wrapper.
+     */
     @Override
     public List<String> notes(ConfigReader raw) {
         String type = raw.requireString("model_type");
@@ -176,6 +182,11 @@ public final class LlamaFamilyAdapter implements ArchitectureAdapter {
             notes.add(c.where("attn_logit_softcapping") + " is " + c.node("attn_logit_softcapping")
                     + ", but Hugging Face's Gemma 3 attention does not apply it (Gemma3Attention passes no soft cap), "
                     + "so circuitscope does not either");
+        }
+        if (type.equals("gemma3") && c.has("final_logit_softcapping")) {
+            notes.add(c.where("final_logit_softcapping") + " is " + c.node("final_logit_softcapping")
+                    + ", but Hugging Face's Gemma3ForConditionalGeneration (model_type gemma3) does not cap its "
+                    + "logits (only Gemma3ForCausalLM, gemma3_text, does), so circuitscope does not either");
         }
         return notes;
     }

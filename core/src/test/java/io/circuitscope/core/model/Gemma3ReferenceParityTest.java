@@ -220,6 +220,27 @@ class Gemma3ReferenceParityTest {
         assertEquals(List.of(), loadNotes(fixed()));
     }
 
+    /**
+     * Gemma3ForCausalLM (gemma3_text) caps its final logits with final_logit_softcapping (Gemma2ForCausalLM's
+     * forward); Gemma3ForConditionalGeneration (gemma3) returns lm_head(...) uncapped. Both used to be capped here.
+     */
+    @Test
+    void finalCapAppliesToGemma3TextButNotToTheMultimodalWrapper() throws Exception {
+        int[] tokens = randomTokens(41, 9, 47);
+        double[][] uncapped = ReferenceForward.logits(fixed().config(), fixed().tensors(), tokens);
+        TinyCheckpoint text = fixed().withConfig("final_logit_softcapping", 1.0);
+        assertMatchesReference(text, tokens);
+        assertTrue(maxDiff(uncapped, loadedLogits(text, tokens)) > 1e-2, "gemma3_text's final cap changes nothing");
+        assertEquals(List.of(), loadNotes(text));
+        TinyCheckpoint multimodal = text.asGemma3Multimodal(false);
+        assertMatchesReference(multimodal, tokens);
+        assertLoadedMatches(multimodal, uncapped, tokens);
+        List<String> notes = loadNotes(multimodal);
+        assertEquals(1, notes.size(), notes.toString());
+        assertTrue(notes.get(0).contains("config.json: field 'text_config.final_logit_softcapping' is 1.0")
+                && notes.get(0).contains("Gemma3ForConditionalGeneration"), notes.get(0));
+    }
+
     @Test
     void badLayerTypesAndMissingTextConfigAreRejectedNamingTheField() throws Exception {
         CheckpointException e = assertThrows(CheckpointException.class,

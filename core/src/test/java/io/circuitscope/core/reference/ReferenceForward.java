@@ -435,6 +435,7 @@ public final class ReferenceForward {
     /**
      * Gemma3ForConditionalGeneration, text only: the settings are the nested text_config (a
      * Gemma3TextConfig), the text tensors are language_model.model.* / language_model.lm_head.weight.
+     * No final logit soft cap, whatever text_config says.
      */
     @SuppressWarnings("unchecked")
     private static double[][] gemma3Multimodal(Map<String, Object> config, Map<String, RefTensor> tensors,
@@ -445,6 +446,8 @@ public final class ReferenceForward {
         }
         Map<String, Object> textCfg = new HashMap<>((Map<String, Object>) text);
         textCfg.put("model_type", "gemma3_text");
+        // Gemma3ForConditionalGeneration.forward returns lm_head(hidden) uncapped; only Gemma3ForCausalLM caps.
+        textCfg.put("final_logit_softcapping", null);
         if (!textCfg.containsKey("tie_word_embeddings") && config.containsKey("tie_word_embeddings")) {
             textCfg.put("tie_word_embeddings", config.get("tie_word_embeddings"));
         }
