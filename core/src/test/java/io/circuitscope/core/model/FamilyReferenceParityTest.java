@@ -9,12 +9,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.circuitscope.core.io.LoadedModel;
 import io.circuitscope.core.io.ModelLoader;
 import io.circuitscope.core.io.TensorDtype;
+import io.circuitscope.core.reference.RefTensor;
 import io.circuitscope.core.reference.ReferenceForward;
 import io.circuitscope.core.testing.TinyCheckpoint;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
@@ -179,6 +182,113 @@ class FamilyReferenceParityTest {
         TinyCheckpoint ck = TinyCheckpoint.gptNeox(seed, layers, heads, 8 * eighthHeadDim, 19, 16,
                 seed % 2 == 0 ? 0.25 : 1.0, parallel);
         assertMatchesReference(ck, randomTokens(seed, seq, 19));
+    }
+
+    /**
+     * rms_norm_eps / layer_norm_eps far from their defaults reach every norm (the other parity tests use the
+     * defaults, at which eps hardly matters): llama, qwen3 (also its q/k norms) and GPT-NeoX.
+     */
+    @Test
+    void normEpsilonFarFromTheDefault() throws Exception {
+        List<TinyCheckpoint> checkpoints = List.of(
+                TinyCheckpoint.llamaFamily("llama", 31, 2, 4, 2, 4, 12, 20, 37, 16, false, false)
+                        .withConfig("rms_norm_eps", 0.5),
+                TinyCheckpoint.llamaFamily("qwen3", 32, 2, 4, 2, 8, 12, 20, 37, 16, true, false)
+                        .withConfig("rms_norm_eps", 0.5),
+                TinyCheckpoint.gptNeox(33, 2, 2, 8, 37, 16, 0.25, true).withConfig("layer_norm_eps", 0.5));
+        for (TinyCheckpoint ck : checkpoints) {
+            int[] tokens = randomTokens(34, 10, 37);
+            assertMatchesReference(ck, tokens);
+            String field = ck.config().containsKey("rms_norm_eps") ? "rms_norm_eps" : "layer_norm_eps";
+            TinyCheckpoint usual = ck.withConfig(field, field.equals("rms_norm_eps") ? 1e-6 : 1e-5);
+            assertTrue(maxDiff(ReferenceForward.logits(usual.config(), ck.tensors(), tokens),
+                    ReferenceForward.logits(ck.config(), ck.tensors(), tokens)) > 1e-3,
+                    field + " changes nothing for " + ck.config().get("model_type"));
+        }
+    }
+
+    @Test
+    void llamaWithGeluPytorchTanhActivation() throws Exception {
+        TinyCheckpoint ck = TinyCheckpoint.llamaFamily("llama", 35, 2, 4, 2, 4, 12, 20, 37, 16, false, false)
+                .withConfig("hidden_act", "gelu_pytorch_tanh");
+        int[] tokens = randomTokens(36, 10, 37);
+        assertMatchesReference(ck, tokens);
+        assertTrue(maxDiff(ReferenceForward.logits(ck.withConfig("hidden_act", "silu").config(), ck.tensors(), tokens),
+                ReferenceForward.logits(ck.config(), ck.tensors(), tokens)) > 1e-3, "hidden_act changes nothing");
+    }
+
+    /** mlp_bias (LlamaConfig): gate_proj, up_proj and down_proj carry biases. */
+    @Test
+    void llamaWithMlpBias() throws Exception {
+        TinyCheckpoint plain = TinyCheckpoint.llamaFamily("llama", 37, 2, 4, 2, 4, 12, 20, 37, 16, true, false);
+        LinkedHashMap<String, RefTensor> t = new LinkedHashMap<>(plain.tensors());
+        Random rng = new Random(38);
+        for (int l = 0; l < 2; l++) {
+            String p = "model.layers." + l + ".mlp.";
+            t.put(p + "gate_proj.bias", TinyCheckpoint.normal(rng, 0.3, 20));
+            t.put(p + "up_proj.bias", TinyCheckpoint.normal(rng, 0.3, 20));
+            t.put(p + "down_proj.bias", TinyCheckpoint.normal(rng, 0.3, 12));
+        }
+        TinyCheckpoint ck = new TinyCheckpoint(plain.config(), t).withConfig("mlp_bias", true);
+        int[] tokens = randomTokens(39, 10, 37);
+        assertMatchesReference(ck, tokens);
+        assertTrue(maxDiff(ReferenceForward.logits(plain.config(), plain.tensors(), tokens),
+                ReferenceForward.logits(ck.config(), ck.tensors(), tokens)) > 1e-3, "the MLP biases change nothing");
+    }
+
+    /**
+     * transformers v5 saves rope_theta and the scaling together in a flat rope_parameters object; it means the
+     * same as v4's rope_theta plus rope_scaling.
+     */
+    @Test
+    void llamaWithFlatRopeParametersAsTransformersV5SavesThem() throws Exception {
+        Map<String, Object> llama3 = Map.of("rope_type", "llama3", "factor", 8.0, "low_freq_factor", 1.0,
+                "high_freq_factor", 4.0, "original_max_position_embeddings", 64);
+        TinyCheckpoint v4 = TinyCheckpoint.llamaFamily("llama", 41, 2, 6, 2, 8, 20, 24, 53, 32, false, false)
+                .withConfig("rope_theta", 50.0).withConfig("rope_scaling", llama3);
+        Map<String, Object> params = new LinkedHashMap<>(llama3);
+        params.put("rope_theta", 50.0);
+        TinyCheckpoint v5 = v4.withoutConfig("rope_theta").withoutConfig("rope_scaling")
+                .withConfig("rope_parameters", params);
+        int[] tokens = randomTokens(42, 24, 53);
+        assertMatchesReference(v5, tokens);
+        double[][] expected = ReferenceForward.logits(v4.config(), v4.tensors(), tokens);
+        Path dir = Files.createTempDirectory("cs-family");
+        try (LoadedModel loaded = ModelLoader.load(v5.write(dir, TensorDtype.F32))) {
+            assertClose(expected, loaded.model().logits(tokens), TOLERANCE, v5.config().toString());
+        } finally {
+            deleteTree(dir);
+        }
+        // Both the base and the scaling must matter at this size.
+        for (TinyCheckpoint other : List.of(v4.withConfig("rope_theta", 10000.0), v4.withoutConfig("rope_scaling"))) {
+            assertTrue(maxDiff(expected, ReferenceForward.logits(other.config(), v4.tensors(), tokens)) > 1e-3,
+                    "changes nothing: " + other.config());
+        }
+    }
+
+    /**
+     * GPT-NeoX settings the other tests never vary: attention_bias false (no query_key_value / dense biases),
+     * tied embeddings (no embed_out), rotary_emb_base and linear rope_scaling.
+     */
+    @Test
+    void gptNeoxWithoutAttentionBiasTiedAndWithOtherRotary() throws Exception {
+        TinyCheckpoint base = TinyCheckpoint.gptNeox(43, 2, 2, 8, 37, 16, 0.5, true);
+        TinyCheckpoint noBias = base.withConfig("attention_bias", false);
+        for (int l = 0; l < 2; l++) {
+            noBias = noBias.without("gpt_neox.layers." + l + ".attention.query_key_value.bias")
+                    .without("gpt_neox.layers." + l + ".attention.dense.bias");
+        }
+        List<TinyCheckpoint> variants = List.of(noBias,
+                base.withConfig("tie_word_embeddings", true).without("embed_out.weight"),
+                base.withConfig("rotary_emb_base", 100),
+                base.withConfig("rope_scaling", Map.of("rope_type", "linear", "factor", 4.0)));
+        int[] tokens = randomTokens(44, 12, 37);
+        double[][] plain = ReferenceForward.logits(base.config(), base.tensors(), tokens);
+        for (TinyCheckpoint ck : variants) {
+            assertMatchesReference(ck, tokens);
+            assertTrue(maxDiff(plain, ReferenceForward.logits(ck.config(), ck.tensors(), tokens)) > 1e-3,
+                    "changes nothing: " + ck.config());
+        }
     }
 
     @Test

@@ -127,6 +127,17 @@ class Gemma3ReferenceParityTest {
         }
     }
 
+    /** rms_norm_eps far from its default reaches every norm, the per-head q/k norms included (text and wrapper). */
+    @Test
+    void normEpsilonFarFromTheDefault() throws Exception {
+        TinyCheckpoint ck = fixed().withConfig("rms_norm_eps", 0.5);
+        int[] tokens = randomTokens(42, 10, 47);
+        assertMatchesReference(ck, tokens);
+        assertMatchesReference(ck.asGemma3Multimodal(false), tokens);
+        assertTrue(maxDiff(ReferenceForward.logits(fixed().config(), ck.tensors(), tokens),
+                ReferenceForward.logits(ck.config(), ck.tensors(), tokens)) > 1e-3, "rms_norm_eps changes nothing");
+    }
+
     @Test
     void localRotaryBaseMatters() throws Exception {
         TinyCheckpoint ck = fixed();

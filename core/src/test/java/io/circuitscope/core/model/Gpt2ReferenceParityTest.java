@@ -1,6 +1,7 @@
 package io.circuitscope.core.model;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.circuitscope.core.io.LoadedModel;
 import io.circuitscope.core.io.ModelLoader;
@@ -9,6 +10,7 @@ import io.circuitscope.core.reference.ReferenceForward;
 import io.circuitscope.core.testing.TinyCheckpoint;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Random;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
@@ -66,6 +68,24 @@ class Gpt2ReferenceParityTest {
                         .withConfig("scale_attn_by_inverse_layer_idx", byLayer);
                 assertMatchesReference(ck, TensorDtype.F32, false, randomTokens(2, 10, 23));
             }
+        }
+    }
+
+    /**
+     * layer_norm_epsilon far from its default, and activation_function "gelu" (exact, erf) and "relu" besides the
+     * default gelu_new: the other parity tests use the defaults only.
+     */
+    @Test
+    void layerNormEpsilonAndOtherActivationsMatchReference() throws Exception {
+        TinyCheckpoint base = TinyCheckpoint.gpt2(23, 2, 2, 4, 29, 10, false);
+        int[] tokens = randomTokens(8, 10, 29);
+        double[][] plain = ReferenceForward.logits(base.config(), base.tensors(), tokens);
+        for (TinyCheckpoint ck : List.of(base.withConfig("layer_norm_epsilon", 0.5),
+                base.withConfig("activation_function", "gelu"), base.withConfig("activation_function", "relu"))) {
+            assertMatchesReference(ck, TensorDtype.F32, false, tokens);
+            double moved = FamilyReferenceParityTest.maxDiff(plain, ReferenceForward.logits(ck.config(), ck.tensors(),
+                    tokens));
+            assertTrue(moved > 10 * TOLERANCE, "changes nothing: " + ck.config());
         }
     }
 
