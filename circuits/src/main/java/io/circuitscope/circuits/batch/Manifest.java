@@ -107,7 +107,9 @@ public final class Manifest {
             r.put("error", e.error);
         }
         r.put("seconds", e.seconds);
-        r.set("results", JSON.valueToTree(e.results));
+        JsonNode results = JSON.valueToTree(e.results);
+        io.circuitscope.circuits.io.JsonNumbers.nullNonFinite(results); // JSON has no NaN
+        r.set("results", results);
         if (e.inputs != null) {
             r.set("inputs", e.inputs);
         }

@@ -263,9 +263,9 @@ final class DiscoverCommand implements Callable<Integer> {
                 com.fasterxml.jackson.databind.node.ObjectNode cmp = ValidationSections.comparison(tp, doc.circuit(),
                         reference, referenceName);
                 doc = doc.withExtra("comparison", cmp);
-                out.printf(Locale.ROOT, "  vs %s: edge precision %s, recall %.3f, ROC AUC %s%s%n", referenceName,
-                        ValidationNotes.ratio(cmp.get("edge_precision")), cmp.get("edge_recall").asDouble(),
-                        cmp.has("auc") ? String.format(Locale.ROOT, "%.3f", cmp.get("auc").asDouble()) : "n/a",
+                out.printf(Locale.ROOT, "  vs %s: edge precision %s, recall %s, ROC AUC %s%s%n", referenceName,
+                        ValidationNotes.ratio(cmp.get("edge_precision")), ValidationNotes.ratio(cmp.get("edge_recall")),
+                        ValidationNotes.ratio(cmp.get("auc")),
                         ValidationSections.acrossPositionsNote(cmp));
                 if (referenceFile == null && mt.replacesPlantedTask(settings.seed())) {
                     out.println("  " + mt.plantedTaskNote());

@@ -238,12 +238,11 @@ final class ValidateCommand implements Callable<Integer> {
             out.println("    " + leftOut);
         }
         if (comparison != null) {
-            out.printf(Locale.ROOT, "  vs %s: edge precision %s recall %.3f, node precision %s recall %.3f, AUC %s, CPR %.3f, CMD %.3f%s%n",
+            out.printf(Locale.ROOT, "  vs %s: edge precision %s recall %s, node precision %s recall %s, AUC %s, CPR %s, CMD %s%s%n",
                     comparison.get("reference").asText(), ValidationNotes.ratio(comparison.get("edge_precision")),
-                    comparison.get("edge_recall").asDouble(), ValidationNotes.ratio(comparison.get("node_precision")),
-                    comparison.get("node_recall").asDouble(),
-                    comparison.has("auc") ? String.format(Locale.ROOT, "%.3f", comparison.get("auc").asDouble()) : "n/a",
-                    comparison.get("cpr").asDouble(), comparison.get("cmd").asDouble(),
+                    ValidationNotes.ratio(comparison.get("edge_recall")), ValidationNotes.ratio(comparison.get("node_precision")),
+                    ValidationNotes.ratio(comparison.get("node_recall")), ValidationNotes.ratio(comparison.get("auc")),
+                    ValidationNotes.ratio(comparison.get("cpr")), ValidationNotes.ratio(comparison.get("cmd")),
                     io.circuitscope.circuits.run.ValidationSections.acrossPositionsNote(comparison));
         }
         out.flush();

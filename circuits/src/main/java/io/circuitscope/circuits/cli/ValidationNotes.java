@@ -50,8 +50,14 @@ final class ValidationNotes {
         }
     }
 
-    /** A precision or recall from the comparison; an empty circuit's precision is 0 / 0, stored as NaN. */
+    /**
+     * A precision, recall or other number from the comparison; an empty circuit's precision is 0 / 0, stored as null
+     * (files written before that hold the string "NaN").
+     */
     static String ratio(com.fasterxml.jackson.databind.JsonNode value) {
+        if (value == null || value.isNull()) {
+            return "n/a";
+        }
         double v = value.asDouble();
         return Double.isNaN(v) || value.asText().equals("NaN") ? "n/a" : String.format(Locale.ROOT, "%.3f", v);
     }

@@ -112,7 +112,8 @@ public final class CircuitJson {
             }
             o.put("in_graph", inGraph.contains(n));
         }
-        doc.extra().forEach(root::set);
+        doc.extra().forEach((key, section) -> root.set(key, section.deepCopy()));
+        JsonNumbers.nullNonFinite(root); // a NaN elsewhere (summary, validation, comparison) is null: JSON has no NaN
         // Large graphs (GPT-2 small has 32,491 edges) are written without indentation to stay small.
         AtomicFile.write(file, tmp -> (g.nEdges() > 2000 ? COMPACT : JSON).writeValue(tmp.toFile(), root));
     }

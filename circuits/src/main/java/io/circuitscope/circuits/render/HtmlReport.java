@@ -365,7 +365,7 @@ public final class HtmlReport {
         if (v.isNumber()) {
             return v.isIntegralNumber() ? v.asText() : fmt(v.asDouble());
         }
-        return v.isNull() ? "" : html(v.asText());
+        return v.isNull() ? "n/a" : html(v.asText()); // null: not applicable (minimal) or undefined (0 / 0 precision)
     }
 
     private static void flatten(String prefix, Map<?, ?> map, StringBuilder h) {

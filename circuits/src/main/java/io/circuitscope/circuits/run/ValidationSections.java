@@ -3,6 +3,7 @@ package io.circuitscope.circuits.run;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.circuitscope.circuits.io.JsonNumbers;
 import io.circuitscope.core.graph.Circuit;
 import io.circuitscope.core.graph.Node;
 import io.circuitscope.core.graph.NodeKind;
@@ -65,7 +66,7 @@ public final class ValidationSections {
     private static ObjectNode row(ArrayNode rows, String name, Estimate e, Boolean pass, String rule) {
         ObjectNode n = rows.addObject();
         n.put("name", name);
-        n.put("value", e.value());
+        JsonNumbers.put(n, "value", e.value());
         if (!Double.isNaN(e.low())) {
             n.put("ci_low", e.low());
             n.put("ci_high", e.high());
@@ -101,22 +102,23 @@ public final class ValidationSections {
         }
         boolean[] refEdges = reference.keepMask();
         double[] pr = RocCurve.precisionRecall(circuit.keepMask(), refEdges);
-        o.put("edge_precision", pr[0]);
-        o.put("edge_recall", pr[1]);
+        // 0 / 0 (an empty circuit's precision, an empty reference's recall) is null: JSON has no NaN
+        JsonNumbers.put(o, "edge_precision", pr[0]);
+        JsonNumbers.put(o, "edge_recall", pr[1]);
         double[] nodePr = RocCurve.precisionRecall(componentMask(circuit), componentMask(reference));
-        o.put("node_precision", nodePr[0]);
-        o.put("node_recall", nodePr[1]);
+        JsonNumbers.put(o, "node_precision", nodePr[0]);
+        JsonNumbers.put(o, "node_recall", nodePr[1]);
         int refCount = reference.edgeCount();
         if (refCount > 0 && refCount < circuit.graph().nEdges()) {
             RocCurve roc = RocCurve.of(circuit.scores(), refEdges);
-            o.put("auc", roc.auc());
+            JsonNumbers.put(o, "auc", roc.auc());
             ArrayNode points = o.putArray("roc");
             for (double[] p : roc.points()) {
                 points.addArray().add(p[0]).add(p[1]);
             }
         }
-        o.put("cpr", curve.cpr());
-        o.put("cmd", curve.cmd());
+        JsonNumbers.put(o, "cpr", curve.cpr());
+        JsonNumbers.put(o, "cmd", curve.cmd());
         ArrayNode c = o.putArray("faithfulness_by_size");
         for (int i = 0; i < curve.fractions().length; i++) {
             c.addObject().put("fraction", curve.fractions()[i]).put("faithfulness", curve.absoluteFaithfulness()[i]);

@@ -51,6 +51,7 @@ class EmptyCircuitTest {
             JsonNode doc = new ObjectMapper().readTree(dir.resolve(c[0]).resolve("circuit.json").toFile());
             assertEquals(c[1], doc.get("summary").get("empty_circuit").asText());
             assertTrue(doc.get("validation").get("minimal").isNull(), "no verdict recorded as a pass");
+            assertNullPrecision(dir.resolve(c[0]).resolve("circuit.json"));
         }
         CliRun kept = discover("kept", "--method", "acdc", "--tau", "0.01");
         assertFalse(kept.out().contains("empty"), kept.out());
@@ -70,7 +71,7 @@ class EmptyCircuitTest {
     }
 
     @Test
-    void validateOfAnEmptyCircuitSaysSoAndJudgesNoMinimality() {
+    void validateOfAnEmptyCircuitSaysSoAndJudgesNoMinimality() throws Exception {
         assertEquals(0, discover("empty", "--method", "acdc", "--tau", "1e308", "--no-validate").code());
         CliRun r = run("validate", "--model", "planted:ioi", "--task", dir.resolve("empty").resolve("task.jsonl").toString(),
                 "--circuit", dir.resolve("empty").resolve("circuit.json").toString(), "--bootstrap", "0",
@@ -79,5 +80,15 @@ class EmptyCircuitTest {
         assertTrue(r.out().contains(ValidationNotes.EMPTY), r.out());
         assertTrue(r.out().contains("  minimal: n/a (the circuit has no components)"), r.out());
         assertTrue(r.out().contains("edge precision n/a") && r.out().contains("node precision n/a"), r.out());
+        assertNullPrecision(dir.resolve("empty").resolve("circuit.json"));
+    }
+
+    /** An empty circuit's precision is 0 / 0: null in circuit.json (JSON has no NaN; it was the string "NaN"). */
+    private static void assertNullPrecision(Path file) throws Exception {
+        String text = java.nio.file.Files.readString(file);
+        JsonNode comparison = new ObjectMapper().readTree(text).get("comparison");
+        assertTrue(comparison.get("edge_precision").isNull(), comparison.toString());
+        assertTrue(comparison.get("node_precision").isNull(), comparison.toString());
+        assertFalse(text.contains("NaN"), "no NaN, as a string or bare, anywhere in " + file);
     }
 }
