@@ -176,6 +176,7 @@ public final class KnownCircuits {
         model.put("n_layers", 12);
         model.put("n_heads", 12);
         model.put("d_model", 768);
+        model.put("parallel_attn_mlp", false);
         Map<String, Object> method = new LinkedHashMap<>();
         method.put("key", "reference");
         method.put("source", source);

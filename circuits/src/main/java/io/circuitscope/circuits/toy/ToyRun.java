@@ -264,6 +264,7 @@ public final class ToyRun {
         modelInfo.put("n_layers", model.config().nLayers());
         modelInfo.put("n_heads", model.config().nHeads());
         modelInfo.put("d_model", model.config().dModel());
+        modelInfo.put("parallel_attn_mlp", model.config().parallelAttnMlp());
         Map<String, Object> taskInfo = new LinkedHashMap<>();
         taskInfo.put("name", task.name());
         taskInfo.put("hash", Hashes.of(task));

@@ -55,6 +55,10 @@ class TrainToyCommandTest {
         Path toy = dir.resolve("toy");
         CliRun first = CliRun.run("train-toy", "--task", "ioi", "--steps", "1", "--layers", "1", "--out", toy.toString());
         assertEquals(0, first.code(), first.err());
+        // what EAP-IG's Graph.from_json reads, and the model section that rebuilds the graph without the model
+        com.fasterxml.jackson.databind.JsonNode reference = new ObjectMapper().readTree(toy.resolve("reference_circuit.json").toFile());
+        assertEquals(false, reference.get("cfg").get("parallel_attn_mlp").asBoolean(true));
+        assertTrue(reference.get("model").path("parallel_attn_mlp").isBoolean(), reference.get("model").toString());
         // `render toy/reference_circuit.json` draws into the folder: that is the toy's picture, not a discover run
         CliRun drawn = CliRun.run("render", toy.resolve("reference_circuit.json").toString(), "--format", "html");
         assertEquals(0, drawn.code(), drawn.err());

@@ -34,6 +34,11 @@ class KnownCircuitsTest {
         assertArrayEquals(KnownCircuits.greaterThan().circuit().keepMask(), gt.circuit().keepMask());
         // the roles in the committed order: built from Set.of, their order changed from one run to the next
         assertEquals(fieldNames(gt.extra().get("roles")), fieldNames(KnownCircuits.greaterThan().extra().get("roles")));
+        // byte for byte as KnownCircuits.main writes them (roles aside, whose order is checked above)
+        for (String name : new String[] {"gpt2-small-ioi.json", "gpt2-small-greater-than.json"}) {
+            CircuitJson.write(dir.resolve(name), name.contains("ioi") ? KnownCircuits.ioi() : KnownCircuits.greaterThan());
+            assertEquals(Files.readString(resource(name)), Files.readString(dir.resolve(name)), name);
+        }
         JsonNode heads = new ObjectMapper().readTree(resource("translation-heads.json").toFile());
         assertEquals(KnownCircuits.translationHeads(), heads);
     }
