@@ -148,6 +148,7 @@ final class CompareScorersCommand implements Callable<Integer> {
             if (a == Ablation.MEAN) {
                 MeanAblationCheck.check(spec, mt.task(), "--ablation");
             }
+            input.noteAlignPadding(spec, mt, byPosition); // as discover: rows padded unevenly mix tokens at a position
             ComputationGraph graph = byPosition
                     ? ComputationGraph.byPosition(mt.model().config(), mt.task().commonLength("--by-position"))
                     : ComputationGraph.of(mt.model().config());

@@ -146,11 +146,7 @@ final class DiscoverCommand implements Callable<Integer> {
             if (settings.ablation() == Ablation.MEAN) {
                 MeanAblationCheck.check(spec, mt.task(), "--ablation");
             }
-            String paddingNote = byPosition ? input.alignPaddingNote(mt) : null;
-            if (paddingNote != null) {
-                spec.commandLine().getErr().println(paddingNote);
-                spec.commandLine().getErr().flush();
-            }
+            input.noteAlignPadding(spec, mt, byPosition);
             // read against the model's graph (split as the file says) before the discovery, so a bad file costs no run
             Circuit reference = referenceFile != null
                     ? CircuitJson.read(referenceFile, ComputationGraph.of(mt.model().config())).circuit()

@@ -43,6 +43,15 @@ final class ModelTaskOptions {
         return AlignPaddingNote.of(TaskFile.alignPadding(taskFile, tokenizer));
     }
 
+    /** Prints {@link #alignPaddingNote} on stderr when edges are split {@code byPosition} and rows were padded unevenly. */
+    void noteAlignPadding(CommandLine.Model.CommandSpec spec, ModelAndTask mt, boolean byPosition) {
+        String note = byPosition ? alignPaddingNote(mt) : null;
+        if (note != null) {
+            spec.commandLine().getErr().println(note);
+            spec.commandLine().getErr().flush();
+        }
+    }
+
     /** The model and its task; a usage error when the model brings no task and none was given. */
     ModelAndTask open(CommandLine.Model.CommandSpec spec, long seed, boolean quiet) {
         ModelAndTask mt;

@@ -89,5 +89,16 @@ class AlignHintTest {
                 "--by-position", "--out", dir.resolve("alike").toString(), "--quiet", "--no-render", "--no-validate");
         assertEquals(0, same.code(), same.err());
         assertFalse(same.err().contains("--align padded"), same.err());
+
+        // compare-scorers patches the same position-split edges: the same note
+        CliRun compared = run("compare-scorers", "--model", "planted:induction", "--task", mixed.toString(), "--align",
+                "--by-position", "--scorers", "eap", "--top-edges", "5", "--top-nodes", "2", "--exact-edges", "5", "--quiet");
+        assertEquals(0, compared.code(), compared.err());
+        assertTrue(compared.err().contains("note: --align padded 3 of 4 rows (clean by 1 position: 2 rows, corrupt by 2 "
+                + "positions: 1 row); by position, position p names different tokens in those rows"), compared.err());
+        CliRun comparedAlike = run("compare-scorers", "--model", "planted:induction", "--task", alike.toString(), "--align",
+                "--by-position", "--scorers", "eap", "--top-edges", "5", "--top-nodes", "2", "--exact-edges", "5", "--quiet");
+        assertEquals(0, comparedAlike.code(), comparedAlike.err());
+        assertFalse(comparedAlike.err().contains("--align padded"), comparedAlike.err());
     }
 }
