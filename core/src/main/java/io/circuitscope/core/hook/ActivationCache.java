@@ -34,9 +34,9 @@ public final class ActivationCache implements AutoCloseable {
      * A cache that keeps every activation, including the per-head sites a pass computes only when asked
      * (hook_q_input/k_input/v_input and attn.hook_result): they switch every layer to a per-head path
      * that materialises several [batch, seq, heads, d_model] tensors per layer, heads times the residual
-     * stream each (GPT-2 small, batch 8 x 64, every hook cached: 6.1 GiB peak instead of 2.1 without
-     * hooks and 1.6 times the time, mostly that path; benchmarks/RESULTS.md). Prefer {@link #of} with
-     * the names you read.
+     * stream each (GPT-2 small, batch 8 x 64, every hook cached: 5.9 GiB (6,076 MiB) peak resident
+     * instead of 2.0 GiB (2,080 MiB) without hooks and 1.6 times the time, mostly that path;
+     * benchmarks/RESULTS.md). Prefer {@link #of} with the names you read.
      */
     public static ActivationCache all(NDManager parent) {
         return new ActivationCache(parent, name -> true);
