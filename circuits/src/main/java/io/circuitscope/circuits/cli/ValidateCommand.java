@@ -107,11 +107,17 @@ final class ValidateCommand implements Callable<Integer> {
             boolean ablationGiven = ablation != null;
             metric = metricGiven ? metric : recordedMetric != null ? recordedMetric.toString() : "kl";
             ablation = ablationGiven ? ablation : recordedAblation != null ? recordedAblation.toString() : "resample";
-            String provenance = JudgingChoice.provenance(circuitFile,
-                    JudgingChoice.metric(metric, metricGiven, recordedMetric),
-                    JudgingChoice.ablation(ablation, ablationGiven, recordedAblation));
+            JudgingChoice metricChoice = JudgingChoice.metric(metric, metricGiven, recordedMetric);
+            JudgingChoice ablationChoice = JudgingChoice.ablation(ablation, ablationGiven, recordedAblation);
+            String provenance = JudgingChoice.provenance(circuitFile, metricChoice, ablationChoice);
             if (provenance != null) {
                 spec.commandLine().getErr().println("validate: " + provenance);
+            }
+            if (eapIgFile && recordedMetric == null && recordedAblation == null && !(metricGiven && ablationGiven)) {
+                // EAP-IG's file says nothing of how its circuit was found: a default may not be what found it
+                spec.commandLine().getErr().printf(Locale.ROOT, "validate: note: %s records no metric or ablation (EAP-IG graph "
+                        + "files do not), so it is judged with %s and %s; --metric and --ablation choose the ones it was "
+                        + "found with%n", circuitFile, metricChoice.describe(circuitFile), ablationChoice.describe(circuitFile));
             }
             ComputationGraph graph = doc.circuit().graph(); // split by position when the circuit is
             CircuitDocument reference = referenceFile == null ? null : CircuitJson.read(referenceFile, graph);

@@ -98,6 +98,16 @@ class EapIgCircuitCommandsTest {
                 nodeFile.toString(), "--bootstrap", "10", "--quiet");
         assertEquals(0, nodes.code(), nodes.err());
         assertTrue(nodes.err().contains("scores nodes, not edges") && nodes.err().contains("is a tie"), nodes.err());
+        // an EAP-IG file records no metric: the defaults judge it, and validate says so (not when both are given)
+        assertTrue(nodes.err().contains("validate: note: " + nodeFile + " records no metric or ablation (EAP-IG graph files "
+                + "do not), so it is judged with metric kl (the default) and resample ablation (the default); --metric and "
+                + "--ablation choose the ones it was found with"), nodes.err());
+        assertTrue(!judged.err().contains("records no metric"), judged.err());
+        CliRun logitDiff = run("validate", "--model", "planted:ioi", "--task", task.toString(), "--circuit",
+                nodeFile.toString(), "--metric", "logit-diff", "--bootstrap", "10", "--completeness-samples", "0", "--quiet");
+        assertEquals(0, logitDiff.code(), logitDiff.err());
+        assertTrue(logitDiff.err().contains("so it is judged with metric logit-diff (--metric) and resample ablation (the "
+                + "default)"), logitDiff.err());
     }
 
     /** An edge outside the circuit from a head the circuit never feeds, straight to the logits: EAP-IG prunes it. */
