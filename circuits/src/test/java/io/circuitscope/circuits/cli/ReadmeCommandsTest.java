@@ -104,17 +104,43 @@ class ReadmeCommandsTest {
         assertTrue(Files.readString(root.resolve("runs/batch-example/summary.md")).contains("done"));
     }
 
+    /**
+     * Every {@code ./circuitscope} command the README shows: a code line's to its end (less a trailing {@code #}
+     * comment), and one inside a sentence to its closing backtick, over as many lines as the synopsis continues on
+     * (a synopsis such as discover's spans three).
+     */
+    static List<String> shownCommands(List<String> lines) {
+        String text = String.join("\n", lines);
+        List<String> out = new ArrayList<>();
+        int at = text.indexOf("./circuitscope ");
+        while (at >= 0) {
+            boolean inline = at > 0 && text.charAt(at - 1) == '`';
+            int end = inline ? text.indexOf('`', at) : text.indexOf('\n', at);
+            if (end < 0) {
+                assertTrue(!inline, "README: a command's backtick is never closed: " + text.substring(at));
+                end = text.length();
+            }
+            String command = text.substring(at, end).replace('\n', ' ');
+            out.add(inline || !command.contains(" # ") ? command : command.substring(0, command.indexOf(" # ")));
+            at = text.indexOf("./circuitscope ", end);
+        }
+        return out;
+    }
+
+    @Test
+    void aSynopsisIsReadOnToItsContinuationLines() {
+        List<String> lines = List.of("`./circuitscope discover [--model M]", "[--tau X] [--out DIR]` writes `--not-an-option`",
+                "    ./circuitscope lens --model M   # --not-an-option either");
+        assertEquals(List.of("./circuitscope discover [--model M] [--tau X] [--out DIR]", "./circuitscope lens --model M  "),
+                shownCommands(lines));
+    }
+
     @Test
     void everyOptionTheReadmeShowsExists() throws Exception {
         CommandLine cli = new CommandLine(new CircuitscopeCli());
         int checked = 0;
-        for (String line : readme()) {
-            String t = line.trim();
-            int at = t.indexOf("./circuitscope ");
-            if (at < 0) {
-                continue;
-            }
-            List<String> words = split(t.substring(at).replace("`", " ").replace("[", " ").replace("]", " ")
+        for (String t : shownCommands(readme())) {
+            List<String> words = split(t.replace("`", " ").replace("[", " ").replace("]", " ")
                     .replace("(", " ").replace(")", " ").replace("|", " "));
             String sub = words.get(1);
             CommandLine command = cli.getSubcommands().get(sub);
