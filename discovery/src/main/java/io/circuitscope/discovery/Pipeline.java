@@ -14,12 +14,17 @@ public final class Pipeline {
     /** The circuit (scores: exact effects where verified) and the scorer's estimates for all edges. */
     /**
      * @param scores    the merged scores ({@link #merge}); {@code estimates} are the scorer's own, before ACDC
+     * @param rounds    how AtP*'s bound grew the candidates ({@link CandidateBudget.Bound}); null for other budgets
      */
     public record Result(Circuit circuit, EdgeScores scores, int candidates, FalseNegativeBound bound,
-            EdgeScores estimates) {
+            EdgeScores estimates, CandidateRounds rounds) {
     }
 
-    /** Unverified edges patched exactly to bound the misses (AtP*'s diagnostic); 0 turns it off. */
+    /**
+     * Unverified edges patched exactly to bound the misses (AtP*'s diagnostic); 0 turns it off. It runs under
+     * {@link CandidateBudget.Bound} too, on a sample of its own (see there for why). The seed also seeds, salted,
+     * the bound's rounds.
+     */
     private int boundSamples = 0;
     private long seed = 0;
 
@@ -41,7 +46,9 @@ public final class Pipeline {
 
     public Result run(TaskPatcher task, Progress progress) {
         EdgeScores estimates = scorer.score(task, progress);
-        boolean[] candidates = budget.select(estimates);
+        CandidateRounds rounds = budget instanceof CandidateBudget.Bound b
+                ? b.grow(task, estimates, acdc.tau(), seed, progress) : null;
+        boolean[] candidates = rounds != null ? rounds.candidates() : budget.select(estimates);
         int count = 0;
         for (boolean c : candidates) {
             count += c ? 1 : 0;
@@ -49,7 +56,7 @@ public final class Pipeline {
         Circuit verified = acdc.search(task, candidates, progress);
         FalseNegativeBound bound = boundSamples > 0 && count < candidates.length
                 ? FalseNegativeBound.estimate(task, candidates, acdc.tau(), boundSamples, 0.95, seed) : null;
-        return new Result(verified, merge(estimates, verified.scores()), count, bound, estimates);
+        return new Result(verified, merge(estimates, verified.scores()), count, bound, estimates, rounds);
     }
 
     /**
