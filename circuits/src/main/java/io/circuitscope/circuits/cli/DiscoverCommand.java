@@ -64,7 +64,9 @@ final class DiscoverCommand implements Callable<Integer> {
     String scorer;
 
     @Option(names = "--candidates", defaultValue = "200",
-            description = "Edges the pipeline verifies: a count, '>=SCORE' or 'all' (default: ${DEFAULT-VALUE}).")
+            description = "Edges the pipeline verifies: a count, '>=SCORE', 'all', or 'bound[:F]': as many top-ranked "
+                    + "edges as AtP*'s false-negative bound asks for, so that at most F (default 0.05) of the rest "
+                    + "damage the metric by tau or more, at 95% confidence (default: ${DEFAULT-VALUE}).")
     String candidates;
 
     @Option(names = "--tau", defaultValue = "0.01", description = "ACDC threshold (default: ${DEFAULT-VALUE}).")
@@ -287,6 +289,9 @@ final class DiscoverCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "  metric %s: clean %s, corrupted %s, circuit %s -> faithfulness %s%n", s.get("metric"),
                 Decimals.fixed((Double) s.get("clean"), 4), Decimals.fixed((Double) s.get("corrupted"), 4),
                 Decimals.fixed((Double) s.get("circuit"), 4), Decimals.fixed((Double) s.get("faithfulness"), 3));
+        if (s.get("candidate_rounds") instanceof Map<?, ?> rounds) {
+            out.println("  " + io.circuitscope.circuits.run.CandidateRoundsSummary.line(rounds));
+        }
         if (s.get("false_negative_bound") instanceof Map<?, ?> b && b.get("sampled_unverified_edges")
                 .equals(b.get("unverified_edges"))) {
             out.printf(Locale.ROOT, "  false negatives: %s of all %s unverified edges damage the metric by >= tau (every one patched)%n",

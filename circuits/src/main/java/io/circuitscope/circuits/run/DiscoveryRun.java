@@ -106,6 +106,9 @@ public final class DiscoveryRun {
                 circuit = r.circuit().withScores(r.scores());
                 scores = r.scores();
                 extraSummary.put("candidates_verified", r.candidates());
+                if (r.rounds() != null) {
+                    extraSummary.put("candidate_rounds", CandidateRoundsSummary.of(r.rounds()));
+                }
                 whyEmpty = r.candidates() == 0 ? "--candidates " + s.candidates() + " selected no edge, so ACDC had "
                         + "nothing to verify" : "ACDC kept no path from input to logits among the " + r.candidates()
                         + " candidate edges at tau " + s.tau() + " (a smaller --tau, or more --candidates, keeps more)";

@@ -1,6 +1,7 @@
 package io.circuitscope.circuits.run;
 
 import io.circuitscope.core.graph.Ablation;
+import io.circuitscope.discovery.CandidateBudget;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -54,11 +55,24 @@ public record DiscoverySettings(String method, String scorer, String candidates,
                 split);
     }
 
+    /**
+     * The candidate budget as circuit.json records it: as given, but AtP*'s bound in its canonical form with F spelt
+     * out ('bound' is 'bound:0.05'), so the file says what ran even if the default changes. Left as given when it
+     * does not parse ({@code DiscoveryRun.check} refuses it).
+     */
+    private String recordedCandidates() {
+        try {
+            return CandidateBudget.parse(candidates) instanceof CandidateBudget.Bound b ? b.text() : candidates;
+        } catch (IllegalArgumentException e) {
+            return candidates;
+        }
+    }
+
     public Map<String, Object> asMap() {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("key", method);
         m.put("scorer", method.equals(Methods.PIPELINE) ? scorer : null);
-        m.put("candidates", method.equals(Methods.PIPELINE) ? candidates : null);
+        m.put("candidates", method.equals(Methods.PIPELINE) ? recordedCandidates() : null);
         // scorer-only methods use tau for their false-negative bound (exact patching needs none)
         m.put("tau", method.equals(Methods.PIPELINE) || method.equals(Methods.ACDC)
                 || (Methods.isScorer(method) && !method.equals("exact")) ? tau : null);
