@@ -120,7 +120,7 @@ class ScorersAndAcdcTest {
 
     @org.junit.jupiter.params.ParameterizedTest
     @org.junit.jupiter.params.provider.MethodSource("acdcModels")
-    void acdcWithTauZeroOnKlKeepsEveryEdgeWithAnEffectAndPipelineWithAllCandidatesEqualsAcdc(TinyCheckpoint checkpoint) {
+    void acdcWithTauZeroOnKlKeepsEveryEdgeWithAnEffect(TinyCheckpoint checkpoint) {
         try (LoadedModel loaded = TestModels.load(checkpoint)) {
             Task task = RandomTasks.make(loaded.model(), 8, 3, 5, false);
             try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(loaded.model()), task, Metrics.KL,
@@ -133,10 +133,6 @@ class ScorersAndAcdcTest {
                                 + tp.graph().edges().get(e));
                     }
                 }
-                Pipeline.Result viaPipeline = new Pipeline(new Eap(), new CandidateBudget.All(), new Acdc(0.0))
-                        .run(tp, Progress.NONE);
-                assertArrayEquals(acdc.keepMask(), viaPipeline.circuit().keepMask());
-
                 // a large tau removes more; the kept edges at tau 0.05 are a proper subset of tau 0
                 Circuit loose = new Acdc(0.05).search(tp, null, Progress.NONE);
                 assertTrue(loose.edgeCount() < acdc.edgeCount(), loose + " vs " + acdc);
@@ -146,6 +142,56 @@ class ScorersAndAcdcTest {
                 assertTrue(faithfulness < tp.corruptedValue());
             }
         }
+    }
+
+    /**
+     * With every edge a candidate the pipeline is plain ACDC: the same circuit and the same exact effects. At a tau
+     * where ACDC removes some edges and keeps others (at tau 0 under KL it keeps them all, and two all-true masks
+     * prove nothing), under KL and under logit difference.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.MethodSource("acdcModels")
+    void pipelineWithEveryEdgeACandidateEqualsPlainAcdc(TinyCheckpoint checkpoint) {
+        try (LoadedModel loaded = TestModels.load(checkpoint)) {
+            Task task = RandomTasks.make(loaded.model(), 8, 3, 5, false);
+            for (io.circuitscope.core.task.Metric metric : new io.circuitscope.core.task.Metric[] {Metrics.KL,
+                    Metrics.LOGIT_DIFF}) {
+                try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(loaded.model()), task, metric, Ablation.RESAMPLE, 8)) {
+                    assertPipelineWithAllCandidatesIsAcdc(tp, 0.01, loaded.model().config().family() + ", " + metric.name());
+                }
+            }
+        }
+    }
+
+    /** The same over random models, seeds and taus: whenever ACDC's decision is not all or nothing. */
+    @Property(tries = 12)
+    void pipelineWithEveryEdgeACandidateEqualsPlainAcdcOnRandomModels(@ForAll @IntRange(min = 0, max = 10_000) int seed,
+            @ForAll @IntRange(min = 1, max = 2) int layers, @ForAll @IntRange(min = 1, max = 40) int tauThousandths,
+            @ForAll boolean kl) {
+        double tau = tauThousandths / 1000.0;
+        try (LoadedModel loaded = TestModels.load(TinyCheckpoint.gpt2(seed, layers, 2, 4, 23, 8, false))) {
+            Task task = RandomTasks.make(loaded.model(), seed, 3, 5, false);
+            try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(loaded.model()), task, kl ? Metrics.KL
+                    : Metrics.LOGIT_DIFF, Ablation.RESAMPLE, 8)) {
+                Circuit acdc = new Acdc(tau).search(tp, null, Progress.NONE);
+                net.jqwik.api.Assume.that(acdc.edgeCount() > 0 && acdc.edgeCount() < tp.graph().nEdges());
+                assertPipelineWithAllCandidatesIsAcdc(tp, tau, "seed " + seed + ", tau " + tau + ", " + tp.metric().name());
+            }
+        }
+    }
+
+    private static void assertPipelineWithAllCandidatesIsAcdc(TaskPatcher tp, double tau, String what) {
+        Circuit acdc = new Acdc(tau).search(tp, null, Progress.NONE);
+        int total = tp.graph().nEdges();
+        assertTrue(acdc.edgeCount() > 0 && acdc.edgeCount() < total, what + ": ACDC at tau " + tau + " kept "
+                + acdc.edgeCount() + " of " + total + " edges; the comparison needs some removed and some kept");
+        Pipeline.Result viaPipeline = new Pipeline(new Eap(), new CandidateBudget.All(), new Acdc(tau)).run(tp, Progress.NONE);
+        assertEquals(total, viaPipeline.candidates(), what);
+        assertArrayEquals(acdc.keepMask(), viaPipeline.circuit().keepMask(), what);
+        // every edge was tried, so every score is ACDC's exact effect and none the scorer's estimate
+        assertArrayEquals(acdc.scores().values(), viaPipeline.scores().values(), what);
+        assertArrayEquals(acdc.scores().importances(), viaPipeline.scores().importances(), what);
+        assertArrayEquals(acdc.scores().values(), viaPipeline.circuit().scores().values(), what);
     }
 
     @Test
