@@ -100,8 +100,14 @@ public final class PipelineVsAcdc {
             try (TaskPatcher tp = new TaskPatcher(patcher, task, metric, Ablation.RESAMPLE, 32)) {
                 long before = tp.forwardPasses();
                 long gradientBefore = metric.count;
+                long engineGradientBefore = tp.gradientPasses();
                 Circuit c = method.apply(tp);
                 long passes = tp.forwardPasses() - before;
+                // discover reports the engine's own count (summary.gradient_passes): it must be this harness's
+                if (tp.gradientPasses() - engineGradientBefore != metric.count - gradientBefore) {
+                    throw new IllegalStateException("the engine counted " + (tp.gradientPasses() - engineGradientBefore)
+                            + " gradient passes, this harness " + (metric.count - gradientBefore));
+                }
                 return new Timed(c, passes, metric.count - gradientBefore, (System.nanoTime() - start) / 1e9);
             }
         }

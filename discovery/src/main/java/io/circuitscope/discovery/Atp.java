@@ -47,6 +47,7 @@ public final class Atp {
         int positions = Math.max(1, g.positions());
         double[] scores = new double[g.nSources() * positions];
         progress.start("scoring nodes (AtP)", task.batches().size());
+        StagePasses passes = StagePasses.from(task);
         int done = 0;
         for (TaskPatcher.PreparedBatch p : task.batches()) {
             try (NDManager run = task.manager().newSubManager()) {
@@ -80,7 +81,7 @@ public final class Atp {
                     }
                 }
             }
-            progress.advance(++done, 0);
+            passes.advance(progress, ++done);
         }
         progress.finish();
         return new NodeScores(g, scores);

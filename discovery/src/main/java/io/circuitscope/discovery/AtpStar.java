@@ -77,19 +77,20 @@ public final class AtpStar implements EdgeScorer {
         ComputationGraph g = task.graph();
         int layers = g.config().nLayers();
         progress.start("scoring edges (AtP*: QK fix + GradDrop over " + layers + " layers)", layers + 2L);
+        StagePasses passes = StagePasses.from(task);
         // one pass gives the AtP estimate and its per-prompt absolute values, which are GradDrop's terms
         // for every layer that does not lie downstream of an edge's destination; its node sums leave out the
         // edges into layer 0, which makes them the nodes' layer-0 terms
         EdgeGradients.PerPrompt atp = EdgeGradients.atCleanPerPrompt(task, GradientRules.EXACT, List.of(), 0, true);
         double[] fixed = negated(atp.signed());
         qkFix(task, fixed);
-        progress.advance(2, 0);
+        passes.advance(progress, 2);
         double[] gradDrop = new double[fixed.length];
         double[] nodeGradDrop = new double[g.nSources()];
         if (layers > 1) {
             addEdgeTerm(g, gradDrop, atp.edgesPerPrompt(), 0);
             addNodeTerm(g, nodeGradDrop, atp.nodesPerPrompt(), 0);
-            progress.advance(3, 0);
+            passes.advance(progress, 3);
             for (int l = 1; l < layers; l++) {
                 List<Intervention> drop = List.of(
                         Intervention.applyReadOnly(HookName.of(HookSite.RESULT, l), Selection.all(), "GradDrop",
@@ -100,7 +101,7 @@ public final class AtpStar implements EdgeScorer {
                 EdgeGradients.PerPrompt dropped = EdgeGradients.atCleanPerPrompt(task, GradientRules.EXACT, drop, l, false);
                 addEdgeTerm(g, gradDrop, dropped.edgesPerPrompt(), l);
                 addNodeTerm(g, nodeGradDrop, dropped.nodesPerPrompt(), l);
-                progress.advance(3 + l, 0);
+                passes.advance(progress, 3 + l);
             }
         }
         double[] importance = new double[fixed.length];

@@ -25,10 +25,12 @@ public final class Eap implements EdgeScorer {
     @Override
     public EdgeScores score(TaskPatcher task, Progress progress) {
         progress.start("scoring edges (EAP)", task.batches().size());
+        StagePasses passes = StagePasses.from(task);
         double[] grad = EdgeGradients.atClean(task, GradientRules.EXACT, List.of());
         for (int i = 0; i < grad.length; i++) {
             grad[i] = -grad[i];
         }
+        passes.advance(progress, task.batches().size());
         progress.finish();
         return new EdgeScores(task.graph(), grad);
     }

@@ -114,12 +114,14 @@ public final class EapIg implements EdgeScorer {
     @Override
     public EdgeScores score(TaskPatcher task, Progress progress) {
         progress.start("scoring edges (" + key() + ", " + steps + " steps)", task.batches().size());
+        StagePasses passes = StagePasses.from(task);
         int perPass = stepsPerPass(task);
         double[] grad = interpolation == Interpolation.INPUTS ? EdgeGradients.alongInputPath(task, alphas(0, steps), perPass)
                 : alongNodeOutputs(task, perPass);
         for (int i = 0; i < grad.length; i++) {
             grad[i] = -grad[i] / steps;
         }
+        passes.advance(progress, task.batches().size());
         progress.finish();
         return new EdgeScores(task.graph(), grad);
     }

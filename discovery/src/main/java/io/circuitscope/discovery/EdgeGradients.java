@@ -262,6 +262,7 @@ final class EdgeGradients {
         NodeInterpolation clean = new NodeInterpolation(run, task, p, ones, 1, false);
         task.patcher().model().forward(run, p.batch().clean(), clean.addTo(Hooks.builder()).build(), GradientRules.EXACT,
                 p.batch().logitPositions());
+        task.countForwardPass();
         return task.patcher().linearStreamDifferences(run, clean.interpolatedOutputs(), clean.differences(),
                 GradientRules.EXACT);
     }

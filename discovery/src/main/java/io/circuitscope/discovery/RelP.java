@@ -46,10 +46,12 @@ public final class RelP implements EdgeScorer {
     @Override
     public EdgeScores score(TaskPatcher task, Progress progress) {
         progress.start("scoring edges (RelP)", task.batches().size());
+        StagePasses passes = StagePasses.from(task);
         double[] grad = EdgeGradients.atClean(task, rules, List.of());
         for (int i = 0; i < grad.length; i++) {
             grad[i] = -grad[i];
         }
+        passes.advance(progress, task.batches().size());
         progress.finish();
         return new EdgeScores(task.graph(), grad);
     }

@@ -181,6 +181,7 @@ public final class BatchRunner {
             results.put("edges", doc.summary().get("edges_in_graph"));
             results.put("faithfulness", doc.summary().get("faithfulness"));
             results.put("forward_passes", doc.summary().get("forward_passes"));
+            results.put("gradient_passes", doc.summary().get("gradient_passes"));
             if (truth != null) {
                 Circuit found = doc.circuit();
                 if (found.graph().positions() != truth.graph().positions()) {

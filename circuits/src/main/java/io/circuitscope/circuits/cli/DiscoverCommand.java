@@ -309,7 +309,8 @@ final class DiscoverCommand implements Callable<Integer> {
                     100 * error, c.get("steps"), error > ROUGH_INTEGRAL ?  " (a coarse integral: more --ig-steps bring "
                             + "it closer)" : "");
         }
-        out.printf(Locale.ROOT, "  cost: %s forward passes, %.1f s%n", s.get("forward_passes"), (Double) s.get("seconds"));
+        out.printf(Locale.ROOT, "  cost: %s forward passes, %s gradient passes (forward and backward), %.1f s%n",
+                s.get("forward_passes"), s.get("gradient_passes"), (Double) s.get("seconds"));
         out.flush();
     }
 }

@@ -9,7 +9,8 @@ import java.util.Locale;
 import java.util.function.LongSupplier;
 
 /**
- * Progress on stderr: stage, bar, done/total, forward passes and the estimated time left. On a
+ * Progress on stderr: stage, bar, done/total, forward passes (and gradient passes, where the stage
+ * runs any: a forward and a backward pass over a batch each) and the estimated time left. On a
  * terminal one line is redrawn in place at most every 200 ms. When stderr goes to a file or a pipe
  * (an overnight batch's log) redrawing would pile up carriage returns, so it writes plain lines
  * instead: one every 30 s while a stage runs and one when it ends. Silent when quiet.
@@ -28,6 +29,7 @@ final class ProgressBar implements Progress {
     private long lastDraw;
     private long done;
     private long passes;
+    private long gradientPasses;
     private int lastWidth;
 
     ProgressBar(PrintWriter err, boolean quiet) {
@@ -71,6 +73,7 @@ final class ProgressBar implements Progress {
         this.lastDraw = started;
         this.done = 0;
         this.passes = 0;
+        this.gradientPasses = 0;
         if (redraw) {
             draw();
         }
@@ -78,8 +81,14 @@ final class ProgressBar implements Progress {
 
     @Override
     public void advance(long done, long forwardPasses) {
+        advance(done, forwardPasses, gradientPasses);
+    }
+
+    @Override
+    public void advance(long done, long forwardPasses, long gradientPasses) {
         this.done = done;
         this.passes = forwardPasses;
+        this.gradientPasses = gradientPasses;
         if (clock.getAsLong() - lastDraw >= (redraw ? REDRAW_NANOS : LOG_LINE_NANOS)) {
             draw();
         }
@@ -115,7 +124,11 @@ final class ProgressBar implements Progress {
                 line.append(String.format(Locale.ROOT, ", ~%.0f s left", elapsed * (total - done) / done));
             }
         }
-        line.append(String.format(Locale.ROOT, ", %d forward passes, %.1f s", passes, elapsed));
+        line.append(String.format(Locale.ROOT, ", %d forward passes", passes));
+        if (gradientPasses > 0) {
+            line.append(String.format(Locale.ROOT, ", %d gradient passes", gradientPasses));
+        }
+        line.append(String.format(Locale.ROOT, ", %.1f s", elapsed));
         if (redraw) {
             int width = line.length();
             line.append(" ".repeat(Math.max(0, lastWidth - width))); // wipe what a longer line left

@@ -35,7 +35,7 @@ import java.util.Set;
  *               "vocab_size", "context_length", "parallel_attn_mlp"},
  *   "task":    {"name", "hash", "examples"},
  *   "method":  {"key", "settings": {...}, "metric", "ablation", "seed"},
- *   "summary": {"clean", "corrupted", "circuit", "faithfulness", "edges_in_graph", "forward_passes", "seconds"},
+ *   "summary": {"clean", "corrupted", "circuit", "faithfulness", "edges_in_graph", "forward_passes", "gradient_passes", "seconds"},
  *   "positions": 15                (only for position-aware circuits: edges are split by token position)
  *   "nodes": {"a0.h1": {"score": 0.1, "in_graph": true}, ...},
  *   "edges": {"a0.h1->a2.h3<k>": {"score": 0.02, "in_graph": true}, ...},   (position-aware: "a0.h1->a2.h3<k>@5")

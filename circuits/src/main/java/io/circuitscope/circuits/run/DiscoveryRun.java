@@ -165,6 +165,7 @@ public final class DiscoveryRun {
                 summary.put("empty_circuit", whyEmpty);
             }
             summary.put("forward_passes", tp.forwardPasses());
+            summary.put("gradient_passes", tp.gradientPasses()); // a forward and a backward pass each, of the scorers
             summary.put("seconds", (System.nanoTime() - start) / 1e9);
             summary.putAll(extraSummary);
             return new CircuitDocument(circuit, modelInfo, taskInfo, s.asMap(), summary, Map.of());

@@ -67,6 +67,22 @@ class ProgressBarTest {
         assertTrue(last.endsWith("10/10, 1 forward passes, 0.6 s"), last);
     }
 
+    /** A gradient scorer's stage shows its gradient passes (it used to show "0 forward passes" alone). */
+    @Test
+    void aStageWithGradientPassesShowsThem() {
+        ProgressBar progress = bar(false);
+        progress.start("scoring edges (eap-ig, 5 steps)", 2);
+        now.addAndGet(300_000_000L);
+        progress.advance(2, 0, 2);
+        progress.finish();
+        progress.start("ACDC verification (tau 0.01)", 4);
+        progress.advance(4, 7);
+        progress.finish();
+        List<String> lines = text.toString().lines().toList();
+        assertTrue(lines.get(0).endsWith("2/2, 0 forward passes, 2 gradient passes, 0.3 s"), lines.get(0));
+        assertTrue(lines.get(1).endsWith("4/4, 7 forward passes, 0.0 s"), lines.get(1));
+    }
+
     @Test
     void quietWritesNothing() {
         ProgressBar progress = new ProgressBar(new PrintWriter(text), true, false, now::get);

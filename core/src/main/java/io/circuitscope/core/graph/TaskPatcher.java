@@ -48,6 +48,7 @@ public final class TaskPatcher implements AutoCloseable {
     private final List<PreparedBatch> batches = new ArrayList<>();
     private final int totalTargets;
     private long forwardPasses;
+    private long gradientPasses;
     private final double cleanValue;
     private final double corruptedValue;
 
@@ -208,9 +209,27 @@ public final class TaskPatcher implements AutoCloseable {
         return corruptedValue;
     }
 
-    /** Forward passes run so far (including preparation), for cost reports. */
+    /**
+     * Forward passes without gradients run so far, for cost reports: patched passes, the unpatched ones of
+     * preparation, and those a scorer reports with {@link #countForwardPass}. Gradient passes are counted apart
+     * ({@link #gradientPasses}).
+     */
     public long forwardPasses() {
         return forwardPasses;
+    }
+
+    /**
+     * Gradient passes run so far, for cost reports: each is one forward and one backward pass over one batch,
+     * counted where it reads the metric ({@link #metricShare}). Gradient scorers (EAP, EAP-IG, AtP, AtP*, RelP)
+     * spend these; exact patching spends {@link #forwardPasses}.
+     */
+    public long gradientPasses() {
+        return gradientPasses;
+    }
+
+    /** Counts a forward pass without gradients that a scorer runs on the model itself, outside this patcher. */
+    public void countForwardPass() {
+        forwardPasses++;
     }
 
     /**
@@ -421,9 +440,11 @@ public final class TaskPatcher implements AutoCloseable {
     /**
      * A batch's share of the task-level metric, {@code sum over its targets / all targets}, as a scalar
      * that keeps its gradient: summed over batches it is the task metric, so one backward pass per batch
-     * accumulates the task metric's gradient.
+     * accumulates the task metric's gradient. Each call is one gradient pass (a forward pass whose logits
+     * these are, and the backward pass from this value), counted in {@link #gradientPasses}.
      */
     public NDArray metricShare(PreparedBatch p, NDArray logits) {
+        gradientPasses++;
         return metric.perTarget(logits, p.batch(), p.cleanLogProbs()).sum()
                 .div(io.circuitscope.core.Scalars.of(logits, totalTargets));
     }

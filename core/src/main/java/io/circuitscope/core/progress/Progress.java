@@ -25,5 +25,13 @@ public interface Progress {
     /** {@code done} units finished so far and the forward passes spent in this stage. */
     void advance(long done, long forwardPasses);
 
+    /**
+     * As {@link #advance(long, long)}, with the gradient passes (one forward and one backward pass over a batch
+     * each) spent in this stage as well; a gradient scorer reports its passes here.
+     */
+    default void advance(long done, long forwardPasses, long gradientPasses) {
+        advance(done, forwardPasses);
+    }
+
     void finish();
 }

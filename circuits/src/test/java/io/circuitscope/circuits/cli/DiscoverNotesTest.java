@@ -1,0 +1,65 @@
+package io.circuitscope.circuits.cli;
+
+import static io.circuitscope.circuits.cli.CliRun.run;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.circuitscope.core.io.TensorDtype;
+import io.circuitscope.core.testing.TinyCheckpoint;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** What discover reports about its own run: its cost, and notes on options that do nothing or little. */
+class DiscoverNotesTest {
+    @TempDir
+    static Path dir;
+    static Path model;
+    static Path task;
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        model = TinyCheckpoint.gpt2(31, 2, 2, 4, 23, 8, false).write(dir.resolve("model"), TensorDtype.F32);
+        task = RandomTaskFile.write(dir.resolve("task.jsonl"), "random", 2, 6, 5, 23);
+    }
+
+    /** A discover run on the tiny model, without validation or drawings; {@code out} is its folder. */
+    static CliRun discover(String out, String... args) {
+        List<String> all = new ArrayList<>(List.of("discover", "--model", model.toString(), "--task", task.toString(),
+                "--out", dir.resolve(out).toString(), "--no-validate", "--no-render", "--batch-size", "4"));
+        all.addAll(Arrays.asList(args));
+        return run(all.toArray(String[]::new));
+    }
+
+    static JsonNode circuit(String out) throws Exception {
+        return new ObjectMapper().readTree(dir.resolve(out).resolve("circuit.json").toFile());
+    }
+
+    /**
+     * Gradient scorers' passes are counted apart from the forward passes, in circuit.json, on the console's cost
+     * line and in the scorer's progress line (they reported none: "scoring edges (eap-ig, 5 steps) [####] 2/2,
+     * 0 forward passes").
+     */
+    @Test
+    void theCostCountsGradientPassesApart() throws Exception {
+        CliRun pipeline = discover("cost-pipeline"); // 6 examples in batches of 4: 2 batches
+        assertEquals(0, pipeline.code(), pipeline.err());
+        JsonNode summary = circuit("cost-pipeline").get("summary");
+        assertEquals(2, summary.get("gradient_passes").asLong(), summary.toString()); // eap-ig's 5 steps share a pass
+        assertTrue(pipeline.out().contains("  cost: " + summary.get("forward_passes").asLong() + " forward passes, 2 "
+                + "gradient passes (forward and backward), "), pipeline.out());
+        assertTrue(pipeline.err().contains("scoring edges (eap-ig, 5 steps) [########################] 2/2, 0 forward "
+                + "passes, 2 gradient passes, "), pipeline.err());
+
+        CliRun acdc = discover("cost-acdc", "--method", "acdc", "--quiet");
+        assertEquals(0, acdc.code(), acdc.err());
+        assertEquals(0, circuit("cost-acdc").get("summary").get("gradient_passes").asLong());
+        assertTrue(acdc.out().contains(" forward passes, 0 gradient passes (forward and backward), "), acdc.out());
+    }
+}
