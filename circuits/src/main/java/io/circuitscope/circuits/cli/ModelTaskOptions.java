@@ -1,6 +1,7 @@
 package io.circuitscope.circuits.cli;
 
 import io.circuitscope.core.io.LoadedModel;
+import io.circuitscope.core.planted.PlantedModels;
 import io.circuitscope.core.task.TaskFile;
 import io.circuitscope.core.tokenize.TextTokenizer;
 import java.nio.file.Path;
@@ -31,6 +32,24 @@ final class ModelTaskOptions {
     boolean noBos;
 
     /**
+     * Says so, rather than dropping them silently, when options given on the command line are not read: {@code
+     * --examples} with a task file, which gives the examples itself, and {@code --align} with a planted model's own
+     * task, which needs no padding (it pads a task file's prompts).
+     */
+    void noteIgnoredOptions(CommandLine.Model.CommandSpec spec) {
+        CommandLine.ParseResult given = spec.commandLine().getParseResult();
+        java.io.PrintWriter err = spec.commandLine().getErr();
+        if (given.hasMatchedOption("--examples") && taskFile != null) {
+            err.println("note: --examples does not apply with --task (the task file gives the examples); ignored");
+        }
+        if (given.hasMatchedOption("--align") && taskFile == null && PlantedModels.isPlanted(model)) {
+            err.println("note: --align does not apply to " + model + "'s own task (it pads the prompts of a --task "
+                    + "file); ignored");
+        }
+        err.flush();
+    }
+
+    /**
      * {@link AlignPaddingNote} for the task file as {@code --align} padded it, null when nothing was aligned or every
      * row was padded alike.
      */
@@ -52,8 +71,12 @@ final class ModelTaskOptions {
         }
     }
 
-    /** The model and its task; a usage error when the model brings no task and none was given. */
+    /**
+     * The model and its task; a usage error when the model brings no task and none was given. Options given that
+     * this leaves unread are noted ({@link #noteIgnoredOptions}).
+     */
     ModelAndTask open(CommandLine.Model.CommandSpec spec, long seed, boolean quiet) {
+        noteIgnoredOptions(spec);
         ModelAndTask mt;
         try {
             mt = ModelAndTask.open(model, taskFile, examples, seed, align, quiet, !noBos);

@@ -62,4 +62,31 @@ class DiscoverNotesTest {
         assertEquals(0, circuit("cost-acdc").get("summary").get("gradient_passes").asLong());
         assertTrue(acdc.out().contains(" forward passes, 0 gradient passes (forward and backward), "), acdc.out());
     }
+
+    /**
+     * --examples with a task file, and --align with a planted model's own task, were dropped without a word (and
+     * still recorded in command.argv); each is now noted as ignored, and only where it is.
+     */
+    @Test
+    void optionsTheTaskLeavesUnreadAreNoted() throws Exception {
+        CliRun withTask = discover("examples-task", "--method", "eap", "--metric", "logit-diff", "--examples", "3",
+                "--quiet");
+        assertEquals(0, withTask.code(), withTask.err());
+        assertTrue(withTask.err().contains("note: --examples does not apply with --task (the task file gives the "
+                + "examples); ignored"), withTask.err());
+        assertEquals(6, circuit("examples-task").get("task").get("examples").asInt());
+
+        CliRun planted = run("discover", "--model", "planted:ioi", "--examples", "4", "--align", "--method", "eap",
+                "--metric", "logit-diff", "--out", dir.resolve("align-planted").toString(), "--no-validate", "--no-render",
+                "--quiet");
+        assertEquals(0, planted.code(), planted.err());
+        assertTrue(planted.err().contains("note: --align does not apply to planted:ioi's own task (it pads the prompts "
+                + "of a --task file); ignored"), planted.err());
+        assertTrue(!planted.err().contains("--examples does not apply"), planted.err());
+        assertEquals(4, circuit("align-planted").get("task").get("examples").asInt());
+
+        CliRun aligned = discover("align-task", "--method", "eap", "--metric", "logit-diff", "--align", "--quiet");
+        assertEquals(0, aligned.code(), aligned.err());
+        assertTrue(!aligned.err().contains("note:"), aligned.err());
+    }
 }
