@@ -197,8 +197,10 @@ final class DiscoverCommand implements Callable<Integer> {
         for (String key : List.of("scorer", "candidates", "tau", "edges", "nodes", "ig_steps")) {
             String option = "--" + key.replace('_', '-');
             if (given.hasMatchedOption(option) && recorded.get(key) == null) {
-                spec.commandLine().getErr().println("note: " + option + " does not apply to --method " + method
-                        + "; ignored");
+                // the pipeline reads --ig-steps; it is its scorer that may not
+                String reader = key.equals("ig_steps") && settings.method().equals(Methods.PIPELINE)
+                        ? "--scorer " + settings.scorer() : "--method " + settings.method();
+                spec.commandLine().getErr().println("note: " + option + " does not apply to " + reader + "; ignored");
             }
         }
     }

@@ -89,4 +89,24 @@ class DiscoverNotesTest {
         assertEquals(0, aligned.code(), aligned.err());
         assertTrue(!aligned.err().contains("note:"), aligned.err());
     }
+
+    /**
+     * The pipeline reads --ig-steps and hands it to its scorer: with a scorer that takes no steps the note blamed the
+     * method ("--ig-steps does not apply to --method pipeline"); it names the scorer.
+     */
+    @Test
+    void igStepsThePipelinesScorerDoesNotTakeAreBlamedOnTheScorer() throws Exception {
+        CliRun eap = discover("ig-steps-eap", "--scorer", "eap", "--metric", "logit-diff", "--ig-steps", "10", "--quiet");
+        assertEquals(0, eap.code(), eap.err());
+        assertTrue(eap.err().contains("note: --ig-steps does not apply to --scorer eap; ignored"), eap.err());
+        assertTrue(!eap.err().contains("--method pipeline"), eap.err());
+        CliRun ig = discover("ig-steps-ig", "--ig-steps", "3", "--quiet");
+        assertEquals(0, ig.code(), ig.err());
+        assertTrue(!ig.err().contains("note:"), ig.err());
+        assertEquals(3, circuit("ig-steps-ig").get("method").get("ig_steps").asInt());
+        CliRun method = discover("ig-steps-method", "--method", "eap", "--metric", "logit-diff", "--ig-steps", "10",
+                "--quiet");
+        assertEquals(0, method.code(), method.err());
+        assertTrue(method.err().contains("note: --ig-steps does not apply to --method eap; ignored"), method.err());
+    }
 }
