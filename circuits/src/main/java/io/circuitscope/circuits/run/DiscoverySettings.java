@@ -10,6 +10,9 @@ import java.util.Map;
  * 5 steps, 200 candidates, tau 0.01, metric kl, resample ablation, 100 edges for scorer-only
  * methods, 10 nodes for atp, batch size 16, seed 0, edges not split by position.
  *
+ * <p>Method, scorer, metric and the candidate budget 'all' are taken in any case and kept in lower case, as circuit.json
+ * records them ({@code --method ACDC --metric LOGIT-DIFF} is recorded as {@code acdc} and {@code logit-diff}).
+ *
  * @param byPosition split every edge by token position (a position-aware circuit; all prompts of the task
  *                   must have the same length)
  */
@@ -23,6 +26,11 @@ public record DiscoverySettings(String method, String scorer, String candidates,
     public static final Map<String, Integer> LEAST = Map.of("ig_steps", 1, "batch_size", 1, "edges", 0, "nodes", 0);
 
     public DiscoverySettings {
+        method = Methods.canonical(method);
+        scorer = Methods.canonical(scorer);
+        // 'all' in any case; a number stays as typed (Double.parseDouble reads NaN and Infinity in their case only)
+        candidates = candidates != null && candidates.equalsIgnoreCase("all") ? "all" : candidates;
+        metric = metric == null ? null : metric.toLowerCase(java.util.Locale.ROOT); // as Metrics.byName reads it
         Map<String, Integer> whole = new java.util.LinkedHashMap<>(); // checked in this order: the first bad one is named
         whole.put("ig_steps", igSteps);
         whole.put("batch_size", batchSize);

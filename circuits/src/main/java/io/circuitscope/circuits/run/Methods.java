@@ -7,6 +7,7 @@ import io.circuitscope.discovery.ExhaustivePatching;
 import io.circuitscope.discovery.RelP;
 import io.circuitscope.core.model.GradientRules;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.function.IntFunction;
 
@@ -37,7 +38,17 @@ public final class Methods {
     /** RelP with a chosen set of LRP rules: {@code relp:} followed by {@link GradientRules#parse}'s names. */
     public static final String RELP_RULES_PREFIX = "relp:";
 
+    /**
+     * A method or scorer key as recorded: in lower case. Keys are taken in any case, as metrics, ablations and
+     * candidate budgets are ({@code ACDC} is {@code acdc}, {@code relp:LN+Half} is {@code relp:ln+half}).
+     */
+    public static String canonical(String key) {
+        return key == null ? null : key.toLowerCase(Locale.ROOT);
+    }
+
+    /** The scorer {@code key} names, in any case ({@link #canonical}). */
     public static EdgeScorer scorer(String key, int igSteps) {
+        key = canonical(key);
         if (key.startsWith(RELP_RULES_PREFIX)) {
             return new RelP(GradientRules.parse(key.substring(RELP_RULES_PREFIX.length())));
         }
@@ -54,7 +65,7 @@ public final class Methods {
      * scorer that says so ({@link EdgeScorer#differentiatesAtClean}; for eap-ig, only with one step).
      */
     public static boolean differentiatesAtClean(String key, int igSteps) {
-        return key.equals(ATP) || (isScorer(key) && scorer(key, Math.max(1, igSteps)).differentiatesAtClean());
+        return canonical(key).equals(ATP) || (isScorer(key) && scorer(key, Math.max(1, igSteps)).differentiatesAtClean());
     }
 
     /** What to use instead of a scorer that differentiates at the clean run, where KL's gradient is zero. */
@@ -65,7 +76,7 @@ public final class Methods {
 
     /** Whether the method (or pipeline scorer) {@code key} differentiates the metric: AtP and every gradient scorer. */
     public static boolean usesGradients(String key) {
-        return key.equals(ATP) || (isScorer(key) && scorer(key, 1).usesGradients());
+        return canonical(key).equals(ATP) || (isScorer(key) && scorer(key, 1).usesGradients());
     }
 
     /** Whether the method (or pipeline scorer) {@code key} integrates gradients over steps ({@code --ig-steps}). */
@@ -84,10 +95,11 @@ public final class Methods {
     }
 
     /**
-     * Refuses a key that names no method: an unknown key with the list of known ones, a {@code relp:RULES}
+     * Refuses a key that names no method (in any case, {@link #canonical}): an unknown key with the list of known ones, a {@code relp:RULES}
      * key with the rule that is wrong.
      */
     public static void checkMethod(String key) {
+        key = canonical(key);
         if (key.equals(ACDC) || key.equals(ATP) || key.equals(PIPELINE) || SCORERS.containsKey(key)) {
             return;
         }

@@ -109,4 +109,28 @@ class DiscoverNotesTest {
         assertEquals(0, method.code(), method.err());
         assertTrue(method.err().contains("note: --ig-steps does not apply to --method eap; ignored"), method.err());
     }
+
+    /**
+     * --metric was taken in any case but recorded as typed (method.metric "LOGIT-DIFF", summary.metric
+     * "logit-diff"), and --method ACDC or --scorer EAP were refused; all are taken in any case and recorded in one.
+     */
+    @Test
+    void namesInAnyCaseAreTakenAndRecordedCanonically() throws Exception {
+        CliRun acdc = discover("case-acdc", "--method", "ACDC", "--metric", "LOGIT-DIFF", "--ablation", "RESAMPLE", "--quiet");
+        assertEquals(0, acdc.code(), acdc.err());
+        JsonNode doc = circuit("case-acdc");
+        assertEquals("acdc", doc.get("method").get("key").asText());
+        assertEquals("logit-diff", doc.get("method").get("metric").asText());
+        assertEquals("logit-diff", doc.get("summary").get("metric").asText());
+        assertTrue(acdc.out().startsWith("circuitscope discover: acdc on "), acdc.out());
+
+        CliRun pipeline = discover("case-pipeline", "--method", "Pipeline", "--scorer", "EAP", "--candidates", "ALL",
+                "--metric", "Logit-Diff", "--quiet");
+        assertEquals(0, pipeline.code(), pipeline.err());
+        JsonNode method = circuit("case-pipeline").get("method");
+        assertEquals("pipeline", method.get("key").asText());
+        assertEquals("eap", method.get("scorer").asText());
+        assertEquals("all", method.get("candidates").asText());
+        assertEquals("logit-diff", method.get("metric").asText());
+    }
 }

@@ -32,4 +32,31 @@ class DiscoverySettingsTest {
         assertEquals(0, new DiscoverySettings(d.method(), d.scorer(), d.candidates(), 0, d.metric(), Ablation.RESAMPLE, 1, 0, 0,
                 1, 0, false).edges());
     }
+
+    /** Names are taken in any case and recorded in one: circuit.json's method block as its summary has them. */
+    @Test
+    void namesInAnyCaseAreRecordedInLowerCase() {
+        DiscoverySettings s = new DiscoverySettings("PIPELINE", "EAP-IG", "ALL", 0.01, "LOGIT-DIFF", Ablation.RESAMPLE, 5,
+                100, 10, 16, 0, false);
+        assertEquals("pipeline", s.method());
+        assertEquals("eap-ig", s.scorer());
+        assertEquals("all", s.candidates());
+        // numbers stay as typed: lower case would turn a refused '>=NaN' into an unreadable '>=nan'
+        assertEquals(">=NaN", new DiscoverySettings("pipeline", "eap-ig", ">=NaN", 0.01, "kl", Ablation.RESAMPLE, 5, 100, 10,
+                16, 0, false).candidates());
+        assertEquals("logit-diff", s.metric());
+        assertEquals("logit-diff", s.asMap().get("metric"));
+        assertEquals(5, s.asMap().get("ig_steps")); // read from the canonical scorer
+        assertEquals("logit-diff", DiscoveryRun.check(s).name());
+        DiscoverySettings acdc = new DiscoverySettings("Acdc", "eap-ig", "200", 0.01, "KL", Ablation.RESAMPLE, 5, 100, 10, 16,
+                0, false);
+        assertEquals("acdc", acdc.asMap().get("key"));
+        assertEquals(0.01, acdc.asMap().get("tau")); // ACDC's threshold, recognised in any case
+        assertNull(acdc.asMap().get("edges"));
+        Methods.checkMethod("ACDC");
+        Methods.checkMethod("Relp:LN+Half");
+        assertEquals("relp:ln+half", Methods.scorer("RELP:ln+HALF", 1).key());
+        assertEquals("eap", Methods.scorer("EAP", 1).key());
+        assertTrue(Methods.usesGradients("ATP"));
+    }
 }
