@@ -1,6 +1,7 @@
 package io.circuitscope.discovery;
 
 import io.circuitscope.core.graph.TaskPatcher;
+import io.circuitscope.core.progress.Progress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -18,6 +19,12 @@ public record FalseNegativeBound(int sampled, int unverified, int found, List<St
 
     public static FalseNegativeBound estimate(TaskPatcher task, boolean[] candidates, double tau, int samples,
             double confidence, long seed) {
+        return estimate(task, candidates, tau, samples, confidence, seed, Progress.NONE);
+    }
+
+    /** As above, reporting the exact patches as a stage of {@code progress}, as ACDC reports its trials. */
+    public static FalseNegativeBound estimate(TaskPatcher task, boolean[] candidates, double tau, int samples,
+            double confidence, long seed, Progress progress) {
         List<Integer> pool = new ArrayList<>();
         for (int i = 0; i < candidates.length; i++) {
             if (!candidates[i]) {
@@ -34,8 +41,13 @@ public record FalseNegativeBound(int sampled, int unverified, int found, List<St
             masks.add(keep);
         }
         List<String> found = new ArrayList<>();
-        for (int start = 0; start < masks.size(); start += 32) {
-            int end = Math.min(masks.size(), start + 32);
+        progress.start("false-negative check (" + chosen.size() + " of " + pool.size() + " unverified edges, tau " + tau
+                + ")", chosen.size());
+        StagePasses passes = StagePasses.from(task);
+        // no more masks at a time than one pass holds (and at most 32), so that progress moves with every pass
+        int chunk = Math.max(1, Math.min(32, task.masksPerPass()));
+        for (int start = 0; start < masks.size(); start += chunk) {
+            int end = Math.min(masks.size(), start + chunk);
             double[] values = task.evaluateKeep(masks.subList(start, end));
             for (int i = start; i < end; i++) {
                 double effect = values[i - start] - task.cleanValue();
@@ -44,7 +56,9 @@ public record FalseNegativeBound(int sampled, int unverified, int found, List<St
                     found.add(task.graph().edges().get(chosen.get(i)).name());
                 }
             }
+            passes.advance(progress, end);
         }
+        progress.finish();
         int n = chosen.size();
         int k = found.size();
         // every unverified edge patched: the fraction is counted, not estimated

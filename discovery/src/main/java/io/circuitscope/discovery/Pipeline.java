@@ -55,7 +55,7 @@ public final class Pipeline {
         }
         Circuit verified = acdc.search(task, candidates, progress);
         FalseNegativeBound bound = boundSamples > 0 && count < candidates.length
-                ? FalseNegativeBound.estimate(task, candidates, acdc.tau(), boundSamples, 0.95, seed) : null;
+                ? FalseNegativeBound.estimate(task, candidates, acdc.tau(), boundSamples, 0.95, seed, progress) : null;
         return new Result(verified, merge(estimates, verified.scores()), count, bound, estimates, rounds);
     }
 

@@ -100,4 +100,56 @@ class FalseNegativeBoundTest {
             }
         }
     }
+
+    /**
+     * The check's exact patches are a progress stage of their own, as ACDC's trials are: the default discover run's
+     * 50 patches used to run with no bar at all, after the ACDC bar had finished.
+     */
+    @Test
+    void theCheckReportsItsPatchesAsAProgressStage() {
+        try (LoadedModel loaded = TestModels.load(TinyCheckpoint.gpt2(61, 2, 2, 4, 23, 8, false))) {
+            io.circuitscope.core.task.Task task = RandomTasks.make(loaded.model(), 9, 3, 5, false);
+            try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(loaded.model()), task, Metrics.LOGIT_DIFF,
+                    Ablation.RESAMPLE, 2, 1)) { // one mask per pass: a report per pass
+                GradientPassCountTest.Recorded progress = new GradientPassCountTest.Recorded();
+                long[] lastDone = {0};
+                java.util.List<Long> dones = new java.util.ArrayList<>();
+                Progress watching = new Progress() {
+                    @Override
+                    public void start(String stage, long total) {
+                        progress.start(stage + " / " + total, total);
+                    }
+
+                    @Override
+                    public void advance(long done, long forwardPasses) {
+                        advance(done, forwardPasses, 0);
+                    }
+
+                    @Override
+                    public void advance(long done, long forwardPasses, long gradientPasses) {
+                        lastDone[0] = done;
+                        dones.add(done);
+                        progress.advance(done, forwardPasses, gradientPasses);
+                    }
+
+                    @Override
+                    public void finish() {
+                    }
+                };
+                Pipeline.Result r = new Pipeline(new Eap(), new CandidateBudget.TopK(5), new Acdc(0.01))
+                        .withFalseNegativeCheck(12, 3).run(tp, watching);
+                int stages = progress.stages.size();
+                String stage = progress.stages.get(stages - 1);
+                int unverified = tp.graph().nEdges() - 5;
+                assertEquals("false-negative check (12 of " + unverified + " unverified edges, tau 0.01) / 12", stage);
+                assertEquals(12, r.bound().sampled());
+                assertEquals(12, lastDone[0]);
+                assertEquals(12, dones.subList(dones.size() - 12, dones.size()).stream().distinct().count(),
+                        "one report per pass: " + dones);
+                // each sampled edge is one patched pass per batch (two batches)
+                assertEquals(24, progress.passes.get(stages - 1)[0]);
+                assertEquals(0, progress.passes.get(stages - 1)[1]);
+            }
+        }
+    }
 }

@@ -131,7 +131,7 @@ public final class DiscoveryRun {
                     // AtP*'s diagnostic for any cheap scorer: how many edges with an effect of tau or more
                     // could the ranking have left out?
                     extraSummary.put("false_negative_bound", summary(FalseNegativeBound.estimate(tp, kept, s.tau(),
-                            FALSE_NEGATIVE_SAMPLES, 0.95, s.seed())));
+                            FALSE_NEGATIVE_SAMPLES, 0.95, s.seed(), progress)));
                 }
             }
             double circuitValue = tp.evaluateKeep(circuit.keepMask());

@@ -133,4 +133,17 @@ class DiscoverNotesTest {
         assertEquals("all", method.get("candidates").asText());
         assertEquals("logit-diff", method.get("metric").asText());
     }
+
+    /** The false-negative check's exact patches have a progress line of their own, after ACDC's or the scorer's. */
+    @Test
+    void theFalseNegativeCheckShowsItsProgress() throws Exception {
+        CliRun pipeline = discover("fn-pipeline", "--candidates", "10");
+        assertEquals(0, pipeline.code(), pipeline.err());
+        int unverified = circuit("fn-pipeline").get("summary").get("edges_total").asInt() - 10;
+        assertTrue(pipeline.err().contains("false-negative check (" + unverified + " of " + unverified + " unverified "
+                + "edges, tau 0.01) [########################] " + unverified + "/" + unverified + ", "), pipeline.err());
+        CliRun eap = discover("fn-eap", "--method", "eap", "--metric", "logit-diff", "--edges", "5");
+        assertEquals(0, eap.code(), eap.err());
+        assertTrue(eap.err().contains("false-negative check (41 of 41 unverified edges, tau 0.01) ["), eap.err());
+    }
 }
