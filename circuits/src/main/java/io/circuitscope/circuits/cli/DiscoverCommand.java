@@ -137,6 +137,9 @@ final class DiscoverCommand implements Callable<Integer> {
         }
         ValidationSettings checkedValidation = validation.settings(spec, settings.seed()); // before any work is done
         warnAboutIgnoredOptions(settings);
+        if (settings.tauZeroNote() != null) {
+            spec.commandLine().getErr().println("note: " + settings.tauZeroNote());
+        }
         Path dir = out != null ? out
                 : Path.of("runs", "discover-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         // found before the discovery runs, not after, when its result would have nowhere to go

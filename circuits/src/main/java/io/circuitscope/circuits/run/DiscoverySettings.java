@@ -53,6 +53,47 @@ public record DiscoverySettings(String method, String scorer, String candidates,
         return tau >= 0 && tau < Double.POSITIVE_INFINITY ? null : "must be a finite number >= 0 (the ACDC threshold), got " + tau;
     }
 
+    /**
+     * What a tau of 0 does under a metric that is at its least with every edge kept (KL divergence from the clean
+     * run, 0 there), where the method uses tau: ACDC (acdc, the pipeline's verification) removes an edge only when
+     * the damage is below tau, that is when the removal lowers the metric, which from every edge kept no removal does,
+     * so it keeps every edge (with a candidate budget, every candidate whose removal does not lower it); the
+     * false-negative check (the pipeline with a budget, scorer-only methods but exact) counts an edge as missed when
+     * its damage is tau or more, which from every edge kept is every edge whose patch does not lower the metric,
+     * that is every one. Null where none of this applies (tau above 0, a metric that can fall, an unknown metric, a
+     * method that uses neither).
+     */
+    public String tauZeroNote() {
+        boolean leastWhenKept;
+        try {
+            leastWhenKept = io.circuitscope.core.task.Metrics.byName(metric).needsCleanReference();
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+        if (tau != 0 || !leastWhenKept) {
+            return null;
+        }
+        boolean acdc = method.equals(Methods.ACDC) || method.equals(Methods.PIPELINE);
+        boolean everyEdge = method.equals(Methods.ACDC) || (acdc && candidates.equals("all"));
+        boolean bound = (acdc && !everyEdge) || (Methods.isScorer(method) && !method.equals("exact"));
+        if (!acdc && !bound) {
+            return null;
+        }
+        java.util.List<String> parts = new java.util.ArrayList<>();
+        if (everyEdge) {
+            parts.add("ACDC removes an edge only when that lowers " + metric + ", which is 0 with every edge kept and cannot "
+                    + "go lower, so it keeps every edge");
+        } else if (acdc) {
+            parts.add("ACDC keeps every candidate edge whose removal does not lower " + metric);
+        }
+        if (bound) {
+            parts.add("the false-negative check counts as missed every sampled edge whose patch does not lower " + metric
+                    + ", and from 0 none does");
+        }
+        return "--tau 0 under " + metric + ": " + String.join("; ", parts) + " (a --tau above 0 "
+                + (acdc ? "prunes" : "counts only the edges that matter") + ")";
+    }
+
     public static DiscoverySettings defaults() {
         return new DiscoverySettings("pipeline", "eap-ig", "200", 0.01, "kl", Ablation.RESAMPLE, 5, 100, 10, 16, 0, false);
     }

@@ -146,4 +146,48 @@ class DiscoverNotesTest {
         assertEquals(0, eap.code(), eap.err());
         assertTrue(eap.err().contains("false-negative check (41 of 41 unverified edges, tau 0.01) ["), eap.err());
     }
+
+    /**
+     * --tau 0 under KL keeps every edge ACDC tries, and makes the false-negative check count every sampled edge as
+     * missed; discover ran so without a word. It says so, only where the method uses tau that way and the metric
+     * cannot fall below its value with every edge kept.
+     */
+    @Test
+    void tauZeroUnderKlIsNoted() throws Exception {
+        String everyEdge = "note: --tau 0 under kl: ACDC removes an edge only when that lowers kl, which is 0 with every "
+                + "edge kept and cannot go lower, so it keeps every edge (a --tau above 0 prunes)";
+        String bound = "the false-negative check counts as missed every sampled edge whose patch does not lower kl, "
+                + "and from 0 none does";
+        CliRun acdc = discover("tau0-acdc", "--method", "acdc", "--tau", "0", "--quiet");
+        assertEquals(0, acdc.code(), acdc.err());
+        assertTrue(acdc.err().contains(everyEdge), acdc.err());
+        JsonNode summary = circuit("tau0-acdc").get("summary");
+        assertEquals(summary.get("edges_total").asInt(), summary.get("edges_in_graph").asInt(), summary.toString());
+
+        CliRun all = discover("tau0-all", "--candidates", "all", "--tau", "0", "--quiet");
+        assertEquals(0, all.code(), all.err());
+        assertTrue(all.err().contains(everyEdge), all.err());
+
+        CliRun budget = discover("tau0-budget", "--candidates", "10", "--tau", "0", "--quiet");
+        assertEquals(0, budget.code(), budget.err());
+        assertTrue(budget.err().contains("note: --tau 0 under kl: ACDC keeps every candidate edge whose removal does not "
+                + "lower kl; " + bound + " (a --tau above 0 prunes)"), budget.err());
+        JsonNode check = circuit("tau0-budget").get("summary").get("false_negative_bound");
+        assertEquals(check.get("sampled_unverified_edges").asInt(), check.get("found_above_tau").asInt(), check.toString());
+
+        CliRun scorer = discover("tau0-eapig", "--method", "eap-ig", "--tau", "0", "--quiet");
+        assertEquals(0, scorer.code(), scorer.err());
+        assertTrue(scorer.err().contains("note: --tau 0 under kl: " + bound + " (a --tau above 0 counts only the edges "
+                + "that matter)"), scorer.err());
+
+        // where it does not apply: a metric that can fall, exact patching (no check), a tau above 0
+        for (String[] args : new String[][] {{"--method", "acdc", "--tau", "0", "--metric", "logit-diff"},
+                {"--method", "exact", "--tau", "0"}, {"--method", "acdc", "--tau", "0.01"}}) {
+            List<String> quiet = new ArrayList<>(Arrays.asList(args));
+            quiet.add("--quiet");
+            CliRun r = discover("tau0-" + String.join("", args).replace("-", ""), quiet.toArray(String[]::new));
+            assertEquals(0, r.code(), r.err());
+            assertTrue(!r.err().contains("--tau 0 under"), String.join(" ", args) + ": " + r.err());
+        }
+    }
 }
