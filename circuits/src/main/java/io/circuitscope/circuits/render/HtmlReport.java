@@ -5,6 +5,7 @@ import static io.circuitscope.circuits.render.CircuitDiagram.html;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.circuitscope.circuits.io.CircuitDocument;
+import io.circuitscope.circuits.run.ValidationSections;
 import io.circuitscope.core.graph.Circuit;
 import io.circuitscope.core.graph.Edge;
 import io.circuitscope.core.graph.EdgeScores;
@@ -134,17 +135,31 @@ public final class HtmlReport {
                 h.append(SvgCharts.curve("ROC" + (auc != null && auc.isNumber() ? ", AUC " + fmt(auc.asDouble()) : ""),
                         "false positive rate", "true positive rate", roc, true));
             }
-            List<double[]> bySize = points(comparison.get("faithfulness_by_size"), "fraction", "faithfulness");
+            // CPR and CMD rank the edges differently (MIB): each is the area of its own curve, so both are drawn
+            List<double[]> bySizeSigned = points(comparison.get(ValidationSections.BY_SIZE_SIGNED), "fraction", "faithfulness");
+            List<double[]> bySize = points(comparison.get(ValidationSections.BY_SIZE_ABSOLUTE), "fraction", "faithfulness");
+            if (!bySizeSigned.isEmpty()) {
+                h.append(SvgCharts.curve("faithfulness, edges ranked by signed score", "fraction of edges", "faithfulness",
+                        bySizeSigned, false));
+            }
             if (!bySize.isEmpty()) {
-                h.append(SvgCharts.curve("faithfulness by circuit size", "fraction of edges", "faithfulness", bySize, false));
+                h.append(SvgCharts.curve("faithfulness, edges ranked by |score|", "fraction of edges", "faithfulness",
+                        bySize, false));
             }
             h.append("</div>\n");
+            if (!bySizeSigned.isEmpty() || !bySize.isEmpty()) {
+                h.append("<p class=\"note\">").append(html(curvesNote(comparison, !bySizeSigned.isEmpty(), !bySize.isEmpty())))
+                        .append("</p>\n");
+            }
             Set<String> plotted = new LinkedHashSet<>();
             if (!roc.isEmpty()) {
                 plotted.add("roc");
             }
+            if (!bySizeSigned.isEmpty()) {
+                plotted.add(ValidationSections.BY_SIZE_SIGNED);
+            }
             if (!bySize.isEmpty()) {
-                plotted.add("faithfulness_by_size");
+                plotted.add(ValidationSections.BY_SIZE_ABSOLUTE);
             }
             generic(h, comparison, plotted);
             h.append("</section>\n");
@@ -153,6 +168,25 @@ public final class HtmlReport {
                 .append(" from ").append(html(options.source() == null ? "circuit.json" : options.source()))
                 .append("</footer>\n</body>\n</html>\n");
         return h.toString();
+    }
+
+    /**
+     * Which curve each of CPR and CMD is the area of (MIB's definitions): CPR under the curve with edges ranked by
+     * signed score, CMD between 1 and the curve with edges ranked by |score|. A file written before the signed curve
+     * was recorded draws only the |score| one, so CPR's curve is said to be missing.
+     */
+    static String curvesNote(JsonNode comparison, boolean signedDrawn, boolean absoluteDrawn) {
+        StringBuilder s = new StringBuilder("Faithfulness of the circuits made of the top 0.1% .. 100% of edges. ");
+        JsonNode cpr = comparison.get("cpr");
+        JsonNode cmd = comparison.get("cmd");
+        String cprText = "CPR" + (cpr != null && cpr.isNumber() ? " (" + fmt(cpr.asDouble()) + ")" : "");
+        String cmdText = "CMD" + (cmd != null && cmd.isNumber() ? " (" + fmt(cmd.asDouble()) + ")" : "");
+        s.append(cprText).append(" is the area under the curve with edges ranked by signed score (higher better)")
+                .append(signedDrawn ? "" : "; this file does not hold that curve").append("; ")
+                .append(cmdText).append(" is the area between 1 and the curve with edges ranked by |score| (lower better)")
+                .append(absoluteDrawn ? "" : "; this file does not hold that curve")
+                .append(". The signed ranking puts the edges that help the behaviour first, so its curve can rise above 1.");
+        return s.toString();
     }
 
     static String oneLineProvenance(CircuitDocument doc) {

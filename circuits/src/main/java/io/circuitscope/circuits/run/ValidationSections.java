@@ -86,9 +86,15 @@ public final class ValidationSections {
         return comparison.path("compared_across_positions").asBoolean(false) ? " " + ACROSS_POSITIONS : "";
     }
 
+    /** Faithfulness by circuit size with edges ranked by |score|: the curve CMD is the area of |1 - f| of. */
+    public static final String BY_SIZE_ABSOLUTE = "faithfulness_by_size";
+    /** Faithfulness by circuit size with edges ranked by signed score: the curve CPR is the area under. */
+    public static final String BY_SIZE_SIGNED = "faithfulness_by_size_signed";
+
     /**
      * Precision/recall of edges and of component nodes (heads and MLPs), ROC of the circuit's scores, and MIB's
-     * CPR/CMD.
+     * CPR/CMD, with the two curves they are areas of: {@value #BY_SIZE_SIGNED} (edges ranked by signed score, CPR's)
+     * and {@value #BY_SIZE_ABSOLUTE} (ranked by |score|, CMD's).
      */
     public static ObjectNode comparison(TaskPatcher task, Circuit circuit, Circuit reference, String referenceName) {
         ObjectNode o = JSON.createObjectNode();
@@ -119,9 +125,12 @@ public final class ValidationSections {
         }
         JsonNumbers.put(o, "cpr", curve.cpr());
         JsonNumbers.put(o, "cmd", curve.cmd());
-        ArrayNode c = o.putArray("faithfulness_by_size");
+        // CMD's curve (edges ranked by |score|), under the key it always had, and CPR's (ranked by signed score)
+        ArrayNode c = o.putArray(BY_SIZE_ABSOLUTE);
+        ArrayNode signed = o.putArray(BY_SIZE_SIGNED);
         for (int i = 0; i < curve.fractions().length; i++) {
             c.addObject().put("fraction", curve.fractions()[i]).put("faithfulness", curve.absoluteFaithfulness()[i]);
+            signed.addObject().put("fraction", curve.fractions()[i]).put("faithfulness", curve.signedFaithfulness()[i]);
         }
         return o;
     }

@@ -42,4 +42,48 @@ class ValidationSectionsTest {
             }
         }
     }
+
+    /**
+     * CPR ranks edges by signed score and CMD by |score| (MIB), but only the |score| curve was written, as
+     * "faithfulness by circuit size": `discover --method eap --edges 20 --metric logit-diff` reported CPR 1.2583 beside
+     * a plotted curve that never rose above 1. Both curves are written now, and each area is the one of its own curve.
+     */
+    @Test
+    void writesTheCurveEachOfCprAndCmdIsTheAreaOf() {
+        PlantedModel planted = PlantedModels.byName("ioi");
+        try (HookedTransformer model = planted.build()) {
+            ComputationGraph g = ComputationGraph.of(model.config());
+            Circuit truth = Circuit.ofEdgeNames(g, planted.groundTruthEdges());
+            // the truth's edges with large scores of the sign that ranks them last by signed score, the rest small
+            // scores of the other sign: the two rankings are opposite
+            double sign = planted.defaultMetric().higherIsBetter() ? 1 : -1;
+            double[] scores = new double[g.nEdges()];
+            for (int i = 0; i < scores.length; i++) {
+                scores[i] = truth.contains(i) ? 2 * sign : -0.01 * sign * (1 + i % 7);
+            }
+            Circuit scored = truth.withScores(new EdgeScores(g, scores));
+            try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(model, g), planted.task(0, 4),
+                    planted.defaultMetric(), Ablation.RESAMPLE, 4)) {
+                ObjectNode cmp = ValidationSections.comparison(tp, scored, truth, "truth");
+                com.fasterxml.jackson.databind.JsonNode signed = cmp.get("faithfulness_by_size_signed");
+                com.fasterxml.jackson.databind.JsonNode absolute = cmp.get("faithfulness_by_size");
+                org.junit.jupiter.api.Assertions.assertNotNull(signed, cmp.toString());
+                assertEquals(absolute.size(), signed.size());
+                double cpr = 0;
+                double cmd = 0;
+                boolean differ = false;
+                for (int k = 1; k < signed.size(); k++) {
+                    double w = signed.get(k).get("fraction").asDouble() - signed.get(k - 1).get("fraction").asDouble();
+                    cpr += w * (signed.get(k).get("faithfulness").asDouble() + signed.get(k - 1).get("faithfulness").asDouble()) / 2;
+                    cmd += w * (Math.abs(1 - absolute.get(k).get("faithfulness").asDouble())
+                            + Math.abs(1 - absolute.get(k - 1).get("faithfulness").asDouble())) / 2;
+                    differ |= Math.abs(signed.get(k).get("faithfulness").asDouble()
+                            - absolute.get(k).get("faithfulness").asDouble()) > 1e-6;
+                }
+                assertEquals(cmp.get("cpr").asDouble(), cpr, 1e-9, "CPR is the area under the signed curve");
+                assertEquals(cmp.get("cmd").asDouble(), cmd, 1e-9, "CMD is the area of |1 - f| of the |score| curve");
+                org.junit.jupiter.api.Assertions.assertTrue(differ, "the rankings differ, so the curves do: " + cmp);
+            }
+        }
+    }
 }

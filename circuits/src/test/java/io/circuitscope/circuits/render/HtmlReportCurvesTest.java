@@ -1,0 +1,54 @@
+package io.circuitscope.circuits.render;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.circuitscope.circuits.io.CircuitDocument;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The report plotted one "faithfulness by circuit size" curve, ranked by |score| (CMD's), beside a CPR that is the
+ * area under another curve, ranked by signed score: CPR 1.2583 with every plotted point at most 1. Both are drawn
+ * now, each named by its ranking, with a note saying which area each of CPR and CMD is.
+ */
+class HtmlReportCurvesTest {
+    private static CircuitDocument withCurves(boolean signed) {
+        CircuitDocument doc = RenderFixtures.document();
+        ObjectNode cmp = ((ObjectNode) doc.extra().get("comparison")).deepCopy();
+        cmp.put("cpr", 1.2583).put("cmd", 0.0412);
+        double[] fractions = {.001, .01, .1, 1};
+        ArrayNode abs = cmp.putArray("faithfulness_by_size");
+        for (double f : fractions) {
+            abs.addObject().put("fraction", f).put("faithfulness", Math.min(1, 0.5 + f));
+        }
+        if (signed) {
+            ArrayNode s = cmp.putArray("faithfulness_by_size_signed");
+            for (double f : fractions) {
+                s.addObject().put("fraction", f).put("faithfulness", 1.3 - 0.3 * f);
+            }
+        }
+        return doc.withExtra("comparison", cmp);
+    }
+
+    @Test
+    void drawsBothCurvesAndSaysWhichAreaEachMetricIs() {
+        String html = HtmlReport.render(withCurves(true), HtmlReport.Options.defaults());
+        assertTrue(html.contains("faithfulness, edges ranked by signed score"), "CPR's curve is drawn");
+        assertTrue(html.contains("faithfulness, edges ranked by |score|"), "CMD's curve is drawn");
+        assertTrue(html.contains("CPR (1.2583) is the area under the curve with edges ranked by signed score"), "CPR's area");
+        assertTrue(html.contains("CMD (0.0412) is the area between 1 and the curve with edges ranked by |score|"), "CMD's area");
+        assertEquals(3, html.split("<polyline", -1).length - 1, "ROC and the two curves");
+        assertTrue(!html.contains("<h3>faithfulness_by_size"), "the plotted curves are not repeated as tables");
+    }
+
+    /** A file written before the signed curve was recorded still draws its |score| curve, labelled as such. */
+    @Test
+    void anOlderFileDrawsItsOneCurveAndSaysCprsIsMissing() {
+        String html = HtmlReport.render(withCurves(false), HtmlReport.Options.defaults());
+        assertTrue(html.contains("faithfulness, edges ranked by |score|"));
+        assertTrue(!html.contains("faithfulness, edges ranked by signed score"));
+        assertTrue(html.contains("by signed score (higher better); this file does not hold that curve"), "says so");
+    }
+}
