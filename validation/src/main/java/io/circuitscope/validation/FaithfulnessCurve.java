@@ -2,6 +2,7 @@ package io.circuitscope.validation;
 
 import io.circuitscope.core.graph.EdgeScores;
 import io.circuitscope.core.graph.TaskPatcher;
+import io.circuitscope.core.task.Metric;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -9,7 +10,8 @@ import java.util.List;
  * Faithfulness as a function of circuit size, and MIB's summaries of it: circuits keep the top
  * k% of edges for k in {0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100}; CPR is the trapezoid area under
  * f(C_k) with edges ranked by signed contribution to the behaviour (-score for metrics where higher is
- * better, +score for KL, since a score is m(patched) - m(clean)), CMD the area under |1 - f(C_k)| with
+ * better, +score for KL, since a score is m(patched) - m(clean); the metric the scores were computed with decides,
+ * not the one faithfulness is measured with), CMD the area under |1 - f(C_k)| with
  * edges ranked by |score| (lower better, 0 best). The x axis is the fraction of edges.
  */
 public record FaithfulnessCurve(double[] fractions, double[] signedFaithfulness, double[] absoluteFaithfulness,
@@ -23,14 +25,24 @@ public record FaithfulnessCurve(double[] fractions, double[] signedFaithfulness,
         return (int) (fraction * n);
     }
 
+    /** The curve of scores computed with the metric that {@code task} measures faithfulness with. */
     public static FaithfulnessCurve of(TaskPatcher task, EdgeScores scores) {
+        return of(task, scores, task.metric());
+    }
+
+    /**
+     * @param scoresMetric the metric the scores were computed with: its direction says which sign of a score helps
+     *                     the behaviour, so it ranks the edges for CPR, whatever metric {@code task} measures
+     *                     faithfulness with (a KL-found circuit validated with logit-diff ranks its scores as KL's)
+     */
+    public static FaithfulnessCurve of(TaskPatcher task, EdgeScores scores, Metric scoresMetric) {
         int n = scores.size();
         double[] values = scores.values();
         Integer[] signedOrder = new Integer[n];
         for (int i = 0; i < n; i++) {
             signedOrder[i] = i;
         }
-        double sign = task.metric().higherIsBetter() ? -1 : 1;
+        double sign = scoresMetric.higherIsBetter() ? -1 : 1;
         java.util.Arrays.sort(signedOrder, (a, b) -> Double.compare(nanLow(sign * values[b]), nanLow(sign * values[a])));
         int[] absOrder = scores.ranking();
         List<boolean[]> masks = new ArrayList<>();

@@ -10,6 +10,7 @@ import io.circuitscope.core.graph.Ablation;
 import io.circuitscope.core.graph.ComputationGraph;
 import io.circuitscope.core.graph.EdgePatcher;
 import io.circuitscope.core.graph.TaskPatcher;
+import io.circuitscope.core.task.Metric;
 import io.circuitscope.core.task.Metrics;
 import io.circuitscope.core.task.Task;
 import io.circuitscope.core.task.TaskFileException;
@@ -140,14 +141,16 @@ final class ValidateCommand implements Callable<Integer> {
                 section.put("metric", metric);
                 section.put("ablation", ablation);
                 doc = doc.withExtra("validation", section);
+                // the circuit's scores rank by signed score (CPR) as the metric they were computed with reads them
+                Metric scoresMetric = scoresMetric(recordedMetric);
                 if (reference != null) {
                     doc = doc.withExtra("comparison", ValidationSections.comparison(tp, doc.circuit(), reference.circuit(),
-                            referenceFile.getFileName().toString()));
+                            referenceFile.getFileName().toString(), scoresMetric));
                 } else if (loaded.planted() != null) {
                     // a planted model's ground truth under the ablation judging the circuit, as discover compares with it
                     Ablation judgedBy = Ablation.parse(ablation);
                     doc = doc.withExtra("comparison", ValidationSections.comparison(tp, doc.circuit(),
-                            loaded.reference(judgedBy), loaded.referenceName(judgedBy)));
+                            loaded.reference(judgedBy), loaded.referenceName(judgedBy), scoresMetric));
                     // the planted task is the one made with the seed the circuit's run recorded, else with --seed
                     if (loaded.replacesPlantedTask(doc.method().get("seed") instanceof Number n ? n.longValue() : seed)) {
                         spec.commandLine().getErr().println("validate: " + loaded.plantedTaskNote());
@@ -166,6 +169,21 @@ final class ValidateCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /**
+     * The metric the circuit's scores were computed with, as its file records it; null when it records none (an
+     * imported EAP-IG file) or one this version does not know, and the scores then rank as the judging metric reads them.
+     */
+    static Metric scoresMetric(Object recordedMetric) {
+        if (recordedMetric == null) {
+            return null;
+        }
+        try {
+            return Metrics.byName(recordedMetric.toString());
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
     }
 
     /** The model and task; prompts are judged as given, so unequal lengths point to the task discover aligned. */
@@ -250,6 +268,10 @@ final class ValidateCommand implements Callable<Integer> {
                     ValidationNotes.ratio(comparison.get("node_recall")), ValidationNotes.ratio(comparison.get("auc")),
                     ValidationNotes.ratio(comparison.get("cpr")), ValidationNotes.ratio(comparison.get("cmd")),
                     io.circuitscope.circuits.run.ValidationSections.acrossPositionsNote(comparison));
+            String ranking = ValidationSections.scoresMetricNote(comparison);
+            if (ranking != null) {
+                out.println("    " + ranking);
+            }
         }
         out.flush();
     }

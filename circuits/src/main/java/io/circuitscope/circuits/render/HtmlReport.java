@@ -84,6 +84,10 @@ public final class HtmlReport {
         });
         kv(h, "settings", settings.toString());
         kv(h, "metric", doc.summary().getOrDefault("metric", doc.method().get("metric")));
+        String judgedWith = validationMetricNote(doc);
+        if (judgedWith != null) {
+            kv(h, "validation metric", judgedWith);
+        }
         kv(h, "seed", doc.method().get("seed"));
         kv(h, "software", "circuitscope " + (options.softwareVersion() == null ? "?" : options.softwareVersion()));
         if (options.source() != null) {
@@ -118,6 +122,10 @@ public final class HtmlReport {
         JsonNode validation = doc.extra().get("validation");
         if (validation != null && !validation.isNull()) {
             h.append("<section id=\"validation\"><h2>Validation</h2>\n");
+            String validatedWith = validationMetricNote(doc);
+            if (validatedWith != null) {
+                h.append("<p class=\"note\">Judged with metric ").append(html(validatedWith)).append(".</p>\n");
+            }
             generic(h, validation, Set.of());
             h.append("</section>\n");
         }
@@ -127,6 +135,11 @@ public final class HtmlReport {
             String acrossPositions = io.circuitscope.circuits.run.ValidationSections.acrossPositionsNote(comparison);
             if (!acrossPositions.isEmpty()) {
                 h.append("<p class=\"note\">").append(html(acrossPositions.strip())).append("</p>\n");
+            }
+            String scoresMetric = ValidationSections.scoresMetricNote(comparison);
+            if (scoresMetric != null) {
+                h.append("<p class=\"note\">").append(html(scoresMetric.substring(0, 1).toUpperCase(java.util.Locale.ROOT)
+                        + scoresMetric.substring(1))).append(".</p>\n");
             }
             h.append("<div class=\"charts\">");
             List<double[]> roc = points(comparison.get("roc"), "fpr", "tpr");
@@ -187,6 +200,20 @@ public final class HtmlReport {
                 .append(absoluteDrawn ? "" : "; this file does not hold that curve")
                 .append(". The signed ranking puts the edges that help the behaviour first, so its curve can rise above 1.");
         return s.toString();
+    }
+
+    /**
+     * "logit-diff (the circuit was found with kl)" when the validation section was measured with another metric than
+     * the one the circuit was found with (validate --metric), else null.
+     */
+    static String validationMetricNote(CircuitDocument doc) {
+        JsonNode validation = doc.extra().get("validation");
+        Object found = doc.summary().getOrDefault("metric", doc.method().get("metric"));
+        if (validation == null || !validation.path("metric").isTextual() || found == null
+                || validation.get("metric").asText().equals(found.toString())) {
+            return null;
+        }
+        return validation.get("metric").asText() + " (the circuit was found with " + found + ")";
     }
 
     static String oneLineProvenance(CircuitDocument doc) {

@@ -8,6 +8,7 @@ import io.circuitscope.core.graph.Circuit;
 import io.circuitscope.core.graph.Node;
 import io.circuitscope.core.graph.NodeKind;
 import io.circuitscope.core.graph.TaskPatcher;
+import io.circuitscope.core.task.Metric;
 import io.circuitscope.validation.Estimate;
 import io.circuitscope.validation.FaithfulnessCurve;
 import io.circuitscope.validation.RocCurve;
@@ -97,9 +98,26 @@ public final class ValidationSections {
      * and {@value #BY_SIZE_ABSOLUTE} (ranked by |score|, CMD's).
      */
     public static ObjectNode comparison(TaskPatcher task, Circuit circuit, Circuit reference, String referenceName) {
+        return comparison(task, circuit, reference, referenceName, task.metric());
+    }
+
+    /**
+     * @param scoresMetric the metric the circuit's scores were computed with (its {@code method.metric}), which ranks
+     *                     them by signed score for CPR; null when unknown (an imported file), when the task's metric
+     *                     ranks them. Recorded as {@code scores_metric} beside {@code metric}, the one faithfulness
+     *                     is measured with.
+     */
+    public static ObjectNode comparison(TaskPatcher task, Circuit circuit, Circuit reference, String referenceName,
+            Metric scoresMetric) {
         ObjectNode o = JSON.createObjectNode();
         o.put("reference", referenceName);
-        FaithfulnessCurve curve = FaithfulnessCurve.of(task, circuit.scores());
+        o.put("metric", task.metric().name());
+        if (scoresMetric != null) {
+            o.put("scores_metric", scoresMetric.name());
+        } else {
+            o.putNull("scores_metric"); // not recorded: ranked as under the metric measuring faithfulness
+        }
+        FaithfulnessCurve curve = FaithfulnessCurve.of(task, circuit.scores(), scoresMetric != null ? scoresMetric : task.metric());
         if (circuit.graph().positions() != reference.graph().positions()) {
             // a position-aware circuit against a position-agnostic reference (or the reverse): compare whole edges
             o.put("compared_across_positions", true);
@@ -133,6 +151,43 @@ public final class ValidationSections {
             signed.addObject().put("fraction", curve.fractions()[i]).put("faithfulness", curve.signedFaithfulness()[i]);
         }
         return o;
+    }
+
+    /**
+     * Which sign of a score {@code metric} calls important: a score is the metric's change when the edge is patched
+     * (or removed), so under a metric where higher is better (logit-diff) a negative score is an edge that helps the
+     * behaviour, and under KL (lower is better) a positive one.
+     */
+    public static String importantSign(String metric) {
+        try {
+            return io.circuitscope.core.task.Metrics.byName(metric).higherIsBetter() ? "negative" : "positive";
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    /**
+     * Said when the comparison measured faithfulness with another metric than the one the circuit's scores were
+     * computed with (or with one its file does not record), naming both; null when they are the same or the
+     * comparison predates {@code scores_metric}.
+     */
+    public static String scoresMetricNote(com.fasterxml.jackson.databind.JsonNode comparison) {
+        com.fasterxml.jackson.databind.JsonNode metric = comparison.get("metric");
+        com.fasterxml.jackson.databind.JsonNode scores = comparison.get("scores_metric");
+        if (metric == null || !metric.isTextual() || scores == null) {
+            return null;
+        }
+        if (scores.isNull()) {
+            return "faithfulness is measured with " + metric.asText() + "; the circuit's file records no metric for its "
+                    + "scores, so CPR ranks them as " + metric.asText() + " reads them";
+        }
+        if (scores.asText().equals(metric.asText())) {
+            return null;
+        }
+        String sign = importantSign(scores.asText());
+        return "faithfulness is measured with " + metric.asText() + "; the circuit's scores were computed with "
+                + scores.asText() + ", so CPR ranks them as " + scores.asText() + " reads them"
+                + (sign == null ? "" : " (" + sign + " = helps the behaviour)");
     }
 
     /**
