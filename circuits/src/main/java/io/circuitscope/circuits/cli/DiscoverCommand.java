@@ -309,8 +309,14 @@ final class DiscoverCommand implements Callable<Integer> {
         }
         if (s.get("ig_completeness") instanceof Map<?, ?> c) {
             double error = (Double) c.get("relative_error");
-            out.printf(Locale.ROOT, "  EAP-IG completeness: the scores of %s sum to %s, m(corrupted) - m(clean) is %s: %.1f%% off with %s steps%s%n",
-                    c.get("summed"), Decimals.fixed((Double) c.get("sum"), 4), Decimals.fixed((Double) c.get("gap"), 4),
+            // the pipeline sums the scorer's estimates; circuit.json holds ACDC's exact effects for the candidates
+            Object verified = s.get("candidates_verified");
+            String whose = verified != null
+                    ? String.format(Locale.ROOT, "EAP-IG's estimates for %s, before ACDC's exact effects replaced the %s "
+                            + "verified candidates' scores in circuit.json,", c.get("summed"), verified)
+                    : "the scores of " + c.get("summed");
+            out.printf(Locale.ROOT, "  EAP-IG completeness: %s sum to %s, m(corrupted) - m(clean) is %s: %.1f%% off with %s steps%s%n",
+                    whose, Decimals.fixed((Double) c.get("sum"), 4), Decimals.fixed((Double) c.get("gap"), 4),
                     100 * error, c.get("steps"), error > ROUGH_INTEGRAL ?  " (a coarse integral: more --ig-steps bring "
                             + "it closer)" : "");
         }

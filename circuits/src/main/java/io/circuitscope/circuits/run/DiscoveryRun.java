@@ -102,7 +102,7 @@ public final class DiscoveryRun {
                 Pipeline.Result r = new Pipeline(scorer,
                         CandidateBudget.parse(s.candidates()), new Acdc(s.tau())).withFalseNegativeCheck(FALSE_NEGATIVE_SAMPLES, s.seed())
                         .run(tp, progress);
-                putCompleteness(extraSummary, scorer, tp, r.estimates());
+                putCompleteness(extraSummary, scorer, tp, r.estimates(), r.candidates());
                 circuit = r.circuit().withScores(r.scores());
                 scores = r.scores();
                 extraSummary.put("candidates_verified", r.candidates());
@@ -118,7 +118,7 @@ public final class DiscoveryRun {
             } else {
                 EdgeScorer scorer = Methods.scorer(s.method(), s.igSteps());
                 scores = scorer.score(tp, progress);
-                putCompleteness(extraSummary, scorer, tp, scores);
+                putCompleteness(extraSummary, scorer, tp, scores, -1);
                 // an edge whose score is zero is no evidence: filling --edges with them by tie order misleads
                 int edgesKept = Math.min(Math.min(s.edges(), tp.graph().nEdges()), scores.withEvidence());
                 noteFewScored(extraSummary, "edge", s.edges(), edgesKept, tp.graph().nEdges());
@@ -190,18 +190,31 @@ public final class DiscoveryRun {
         return ablation == Ablation.RESAMPLE ? "no path from input to logits" : "no path to the logits";
     }
 
-    private static void putCompleteness(Map<String, Object> summary, EdgeScorer scorer, TaskPatcher tp,
-            EdgeScores estimates) {
+    /**
+     * With {@code verified} >= 0 (the pipeline) the sum is of the scorer's estimates, which ACDC's exact effects then
+     * replace for the {@code verified} candidates in circuit.json: its edge scores do not add up to it, and
+     * {@code scores_summed} says so. -1: a scorer-only run, whose file holds the summed scores themselves.
+     */
+    static void putCompleteness(Map<String, Object> summary, EdgeScorer scorer, TaskPatcher tp,
+            EdgeScores estimates, int verified) {
         if (scorer instanceof EapIg ig) {
             EapIg.Completeness c = ig.completeness(tp, estimates);
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("summed", c.summed());
+            m.put("scores_summed", verified >= 0 ? scoresBeforeVerification(verified) : "the edge scores in this file");
             m.put("sum", c.sum());
             m.put("gap", c.gap());
             m.put("relative_error", c.relativeError());
             m.put("steps", c.steps());
             summary.put("ig_completeness", m);
         }
+    }
+
+    /** What the pipeline's completeness sum adds up: the scorer's estimates, not the file's scores. */
+    public static String scoresBeforeVerification(int verified) {
+        return String.format(Locale.ROOT, "the scorer's estimates before verification; this file's scores of the %d "
+                + "verified candidate%s are ACDC's exact effects instead, so its edge scores do not add up to this sum",
+                verified, verified == 1 ? "" : "s");
     }
 
     /** The false-negative bound as recorded in circuit.json's summary. */
