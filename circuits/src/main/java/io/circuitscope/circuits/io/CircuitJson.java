@@ -47,7 +47,10 @@ import java.util.Set;
  * }
  * </pre>
  * The {@code nodes}/{@code edges} keys follow EAP-IG's Graph.to_json so the file loads in Python
- * tools. Scores estimate m(patched) - m(clean), finite numbers only; null means not scored. Writes are
+ * tools. Scores are what the method stored (a scorer's estimate of m(edge patched) - m(clean), exact patching's exact
+ * value, ACDC's m(after) - m(before) when it removed the edge from the circuit as it stood; the pipeline: ACDC's for
+ * the candidates it verified, the scorer's elsewhere), finite numbers only; null means not scored. A node's score is
+ * the sum of its out-edges' scores. Writes are
  * atomic. In a position-aware circuit nodes stay whole (a node's score sums its edges over all positions)
  * and edge names end in {@code @position}.
  */

@@ -24,7 +24,9 @@ import java.util.TreeMap;
  *       heads are ellipses, MLPs boxes, input and logits rounded grey boxes.</li>
  *   <li>Edge width: |score| relative to the largest drawn |score|; colour: blue when the score is
  *       positive, red when negative, grey when unscored (purple for merged edges of mixed sign).
- *       A score estimates m(edge patched) - m(clean) ({@link io.circuitscope.core.graph.EdgeScores}).</li>
+ *       A score is what the method stored ({@link ScoreMeaning}): a scorer's estimate of m(edge patched) - m(clean),
+ *       exact patching's exact value, or ACDC's effect of removing the edge from the circuit as it stood when tried.
+ *       A node's score (tooltip) is the sum of its out-edges' scores.</li>
  *   <li>An edge into a head is labelled at its head with the input it enters: q, k or v.</li>
  *   <li>Collapsed by layer, all heads of layer l become one node {@code a{l}}; edges between the
  *       same pair of drawn nodes merge, with summed |score| and the set of ports as label. Circuits
@@ -262,7 +264,7 @@ public final class CircuitDiagram {
                 tip.append(" | role: ").append(String.join(", ", new LinkedHashSet<>(memberRoles)));
             }
             if (d.scored) {
-                tip.append(" | node score ").append(fmt(d.score));
+                tip.append(" | node score (").append(ScoreMeaning.NODE).append(") ").append(fmt(d.score));
             }
             dot.append("  ").append(quote(d.id)).append(" [label=").append(quoteLines(nodeLabel))
                     .append(", shape=").append(shape).append(", style=").append(style)

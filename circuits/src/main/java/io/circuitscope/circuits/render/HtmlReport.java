@@ -108,8 +108,8 @@ public final class HtmlReport {
         }
         h.append("</p>\n<div class=\"diagram\">").append(svg).append("</div></section>\n");
 
-        topEdges(h, doc.circuit(), options.topEdges(), importanceMeaning(doc.method()));
-        topNodes(h, doc.circuit(), TOP_NODES);
+        topEdges(h, doc.circuit(), options.topEdges(), importanceMeaning(doc.method()), ScoreMeaning.ofEdges(doc.method()));
+        topNodes(h, doc.circuit(), TOP_NODES, ScoreMeaning.ofNodes(doc.method()));
 
         if (!heatmaps.isEmpty()) {
             h.append("<section id=\"heatmaps\"><h2>Patching heatmaps</h2>\n");
@@ -247,7 +247,7 @@ public final class HtmlReport {
         return atpStar ? gradDrop : "|score|";
     }
 
-    private static void topEdges(StringBuilder h, Circuit c, int n, String importance) {
+    private static void topEdges(StringBuilder h, Circuit c, int n, String importance, String scoreMeaning) {
         EdgeScores scores = c.scores();
         List<Edge> all = c.graph().edges();
         List<Integer> rows = new ArrayList<>();
@@ -266,8 +266,8 @@ public final class HtmlReport {
             c.edges().stream().limit(n).forEach(e -> rows.add(e.index()));
         } else {
             long inTable = rows.stream().filter(c::contains).count();
-            h.append("<p class=\"note\">Ranked by ").append(by).append(" (ties by edge index); a score estimates "
-                    + "m(edge patched) - m(clean)").append(own ? "; importance: " + importance : "").append(". ")
+            h.append("<p class=\"note\">Ranked by ").append(by).append(" (ties by edge index); ").append(html(scoreMeaning))
+                    .append(own ? "; importance: " + importance : "").append(". ")
                     .append(inTable).append(" of the circuit's ").append(c.edgeCount()).append(" edges are among these ")
                     .append(rows.size()).append(".</p>\n");
         }
@@ -292,10 +292,10 @@ public final class HtmlReport {
 
     /**
      * Nodes ranked as a node-level method would rank them: by the scorer's node importance (AtP*: with
-     * GradDrop), else by |score|, the score being the sum of the node's out-edge scores. Heads and MLPs
-     * only: the input is the whole corruption.
+     * GradDrop), else by |score|, the score being the sum of the node's out-edge scores (whatever the method stored
+     * there, {@link ScoreMeaning}). Heads and MLPs only: the input is the whole corruption.
      */
-    private static void topNodes(StringBuilder h, Circuit c, int n) {
+    private static void topNodes(StringBuilder h, Circuit c, int n, String scoreMeaning) {
         EdgeScores scores = c.scores();
         boolean anyScored = false;
         for (int i = 0; i < scores.size() && !anyScored; i++) {
@@ -319,8 +319,8 @@ public final class HtmlReport {
         boolean own = scores.hasOwnNodeImportance();
         String by = own ? "importance" : "|score|";
         Set<Node> inCircuit = c.nodes();
-        h.append("<section id=\"nodes\"><h2>Top nodes by ").append(by).append("</h2>\n<p class=\"note\">A node's score is "
-                + "the sum of its out-edges' scores, the first-order estimate of patching the node").append(own
+        h.append("<section id=\"nodes\"><h2>Top nodes by ").append(by).append("</h2>\n<p class=\"note\">")
+                .append(html(scoreMeaning)).append(own
                         ? "; the importance is the larger of |score| and GradDrop's per-prompt magnitude" : "")
                 .append(". Heads and MLPs; ties by node order.</p>\n");
         h.append("<table class=\"grid\"><tr><th>#</th><th>node</th><th>score</th><th>").append(by)

@@ -7,8 +7,9 @@ import java.util.stream.IntStream;
 /**
  * One number per edge of a graph, with the one definition of ranking every selector, ROC curve and
  * renderer uses: by importance, largest first, ties broken by edge index, NaN (unscored) last.
- * By convention a score estimates {@code m(edge patched) - m(clean)}: the change in the metric
- * when the edge alone carries its patched value. An edge's importance is |score| unless the scorer
+ * By convention a scorer's score estimates {@code m(edge patched) - m(clean)}: the change in the metric
+ * when the edge alone carries its patched value; ACDC's scores are instead {@code m(after) - m(before)} of removing
+ * the edge from the circuit as it stood when tried. An edge's importance is |score| unless the scorer
  * ranks by something else than its estimate: AtP* estimates with the QK fix and ranks by the larger
  * of that estimate's size and GradDrop's cancellation-proof magnitude, which is no signed estimate.
  * Nodes likewise: a node's score is the sum of its out-edges' scores, its importance the size of
