@@ -6,6 +6,23 @@ public record Estimate(double value, double low, double high) {
         return new Estimate(value, Double.NaN, Double.NaN);
     }
 
+    /**
+     * As {@link #toString()}, with as many more decimals as it takes for the value and each end of the interval to
+     * show on their own side of {@code threshold} ({@link io.circuitscope.core.Decimals#digitsAgainst}): a value
+     * compared with a threshold never prints as the threshold or past it.
+     */
+    public String toString(double threshold) {
+        // the value's own decimals, so that it prints as it does where no interval is shown; the ends share theirs
+        String v = io.circuitscope.core.Decimals.against(value, threshold, 4);
+        if (Double.isNaN(low)) {
+            return v;
+        }
+        int ends = Math.max(io.circuitscope.core.Decimals.digitsAgainst(low, threshold, 4),
+                io.circuitscope.core.Decimals.digitsAgainst(high, threshold, 4));
+        return v + " [" + io.circuitscope.core.Decimals.fixed(low, ends) + ", "
+                + io.circuitscope.core.Decimals.fixed(high, ends) + "]";
+    }
+
     @Override
     public String toString() {
         String v = io.circuitscope.core.Decimals.fixed(value, 4);

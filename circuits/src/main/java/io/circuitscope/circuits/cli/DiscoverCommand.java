@@ -163,7 +163,7 @@ final class DiscoverCommand implements Callable<Integer> {
             if (!mt.roles().isEmpty()) {
                 doc = doc.withExtra("roles", new ObjectMapper().valueToTree(mt.roles()));
             }
-            printSummary(stdout, doc);
+            printSummary(stdout, doc, noValidate ? Double.NaN : checkedValidation.sufficiencyThreshold());
             if (!noValidate) {
                 doc = validate(mt, doc, settings, checkedValidation, reference, progress);
             }
@@ -224,11 +224,11 @@ final class DiscoverCommand implements Callable<Integer> {
         if (failing.isEmpty()) {
             return "";
         }
-        StringBuilder text = new StringBuilder(String.format(Locale.ROOT, "; |drop| below %.3f: ", threshold));
+        StringBuilder text = new StringBuilder("; |drop| below " + Decimals.threshold(threshold) + ": ");
         List<ValidationReport.ComponentScore> shown = ValidationNotes.notMinimalShown(failing);
         for (int i = 0; i < shown.size(); i++) {
             ValidationReport.ComponentScore c = shown.get(i);
-            text.append(i > 0 ? ", " : "").append(String.format(Locale.ROOT, "%s %.4f", c.name(), c.score()));
+            text.append(i > 0 ? ", " : "").append(c.name()).append(' ').append(ValidationNotes.drop(c.score(), threshold));
         }
         String leftOut = ValidationNotes.notMinimalLeftOut(failing, where);
         if (!leftOut.isEmpty()) {
@@ -248,7 +248,7 @@ final class DiscoverCommand implements Callable<Integer> {
             doc = doc.withExtra("validation", section);
             PrintWriter out = spec.commandLine().getOut();
             out.printf(Locale.ROOT, "  validation: faithfulness %s, sufficient %s, necessary %s, minimal %s%s%n",
-                    report.faithfulness(), report.sufficient(), report.necessary(), !report.minimalityApplies()
+                    report.faithfulness().toString(vs.sufficiencyThreshold()), report.sufficient(), report.necessary(), !report.minimalityApplies()
                             ? "n/a (the circuit has no components)"
                             : report.minimal() + String.format(Locale.ROOT, " (%d of %d components)",
                                     report.components().size() - report.nonMinimal().size(), report.components().size()),
@@ -278,7 +278,11 @@ final class DiscoverCommand implements Callable<Integer> {
         }
     }
 
-    static void printSummary(PrintWriter out, CircuitDocument doc) {
+    /**
+     * @param sufficiency the sufficiency threshold the validation that follows compares the faithfulness with (NaN:
+     *                    none follows); the faithfulness prints with the decimals the validation line gives it
+     */
+    static void printSummary(PrintWriter out, CircuitDocument doc, double sufficiency) {
         Map<String, Object> s = doc.summary();
         out.printf(Locale.ROOT, "circuitscope discover: %s on %s, task %s (%s example%s)%n", doc.method().get("key"),
                 doc.model().get("name"), doc.task().get("name"), doc.task().get("examples"),
@@ -293,7 +297,7 @@ final class DiscoverCommand implements Callable<Integer> {
         }
         out.printf(Locale.ROOT, "  metric %s: clean %s, corrupted %s, circuit %s -> faithfulness %s%n", s.get("metric"),
                 Decimals.fixed((Double) s.get("clean"), 4), Decimals.fixed((Double) s.get("corrupted"), 4),
-                Decimals.fixed((Double) s.get("circuit"), 4), Decimals.fixed((Double) s.get("faithfulness"), 3));
+                Decimals.fixed((Double) s.get("circuit"), 4), Decimals.against((Double) s.get("faithfulness"), sufficiency, 4));
         if (s.get("candidate_rounds") instanceof Map<?, ?> rounds) {
             out.println("  " + io.circuitscope.circuits.run.CandidateRoundsSummary.line(rounds));
         }

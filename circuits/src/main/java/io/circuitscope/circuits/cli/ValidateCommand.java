@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.circuitscope.circuits.io.CircuitDocument;
 import io.circuitscope.circuits.io.CircuitJson;
 import io.circuitscope.circuits.run.ValidationSections;
+import io.circuitscope.core.Decimals;
 import io.circuitscope.core.graph.Ablation;
 import io.circuitscope.core.graph.ComputationGraph;
 import io.circuitscope.core.graph.EdgePatcher;
@@ -236,7 +237,12 @@ final class ValidateCommand implements Callable<Integer> {
         if (!r.minimalityApplies()) {
             out.println("  " + ValidationNotes.EMPTY);
         }
-        out.printf(Locale.ROOT, "  faithfulness              %s  sufficient: %s (>= %.2f)%n", r.faithfulness(), r.sufficient(), validation.sufficiency);
+        // thresholds as given, values with the decimals that keep them on their side of the threshold
+        double sufficiency = r.settings().sufficiencyThreshold();
+        double necessity = r.settings().necessityThreshold();
+        double minimality = r.settings().minimalityThreshold();
+        out.printf(Locale.ROOT, "  faithfulness              %s  sufficient: %s (>= %s)%n", r.faithfulness().toString(sufficiency),
+                r.sufficient(), Decimals.threshold(sufficiency));
         if (r.overshoots()) {
             out.println("  " + ValidationNotes.OVERSHOOT);
         }
@@ -244,18 +250,18 @@ final class ValidateCommand implements Callable<Integer> {
             out.println("  " + ValidationNotes.UNSTABLE);
         }
         ValidationNotes.fragileVerdicts(r).forEach(note -> out.println("  " + note));
-        out.printf(Locale.ROOT, "  circuit corrupted         %s  necessary: %s (<= %.2f)%n", r.complementFaithfulness(), r.necessary(),
-                validation.necessity);
+        out.printf(Locale.ROOT, "  circuit corrupted         %s  necessary: %s (<= %s)%n", r.complementFaithfulness().toString(necessity),
+                r.necessary(), Decimals.threshold(necessity));
         out.printf(Locale.ROOT, "  incompleteness            %s  (max %.4f over %d subsets)%n", r.incompleteness(), r.maxIncompleteness(),
                 validation.completenessSamples);
         if (r.minimalityApplies()) {
-            out.printf(Locale.ROOT, "  minimal: %s (%d of %d components change faithfulness by >= %.3f when removed)%n", r.minimal(),
-                    r.components().size() - r.nonMinimal().size(), r.components().size(), validation.minimality);
+            out.printf(Locale.ROOT, "  minimal: %s (%d of %d components change faithfulness by >= %s when removed)%n", r.minimal(),
+                    r.components().size() - r.nonMinimal().size(), r.components().size(), Decimals.threshold(minimality));
         } else {
             out.println("  minimal: n/a (the circuit has no components)");
         }
         for (ValidationReport.ComponentScore c : ValidationNotes.notMinimalShown(r.nonMinimal())) {
-            out.printf(Locale.ROOT, "    not minimal: %-28s drop %.4f%n", c.name(), c.score());
+            out.printf(Locale.ROOT, "    not minimal: %-28s drop %s%n", c.name(), ValidationNotes.drop(c.score(), minimality));
         }
         String leftOut = ValidationNotes.notMinimalLeftOut(r.nonMinimal(), written.getFileName().toString());
         if (!leftOut.isEmpty()) {

@@ -73,11 +73,20 @@ final class ValidationNotes {
     }
 
     private static void fragile(List<String> notes, String verdict, boolean atEstimate, boolean overInterval,
-            Object interval, double threshold) {
+            io.circuitscope.validation.Estimate interval, double threshold) {
         if (atEstimate != overInterval) {
             notes.add(String.format(Locale.ROOT, "note: %s is %s at the estimate but %s over the whole interval %s "
-                    + "(threshold %.2f): other prompts could decide it either way", verdict, atEstimate, overInterval,
-                    interval, threshold));
+                    + "(threshold %s): other prompts could decide it either way", verdict, atEstimate, overInterval,
+                    interval.toString(threshold), io.circuitscope.core.Decimals.threshold(threshold)));
         }
+    }
+
+    /**
+     * A component's minimality drop, with the decimals that keep its size on its side of the minimality threshold
+     * (|drop| below it: not minimal), so "0.0100" never stands for a failing 0.00998.
+     */
+    static String drop(double drop, double threshold) {
+        return io.circuitscope.core.Decimals.fixed(drop, io.circuitscope.core.Decimals.digitsAgainst(Math.abs(drop),
+                threshold, 4));
     }
 }

@@ -6,6 +6,7 @@ import static io.circuitscope.circuits.render.CircuitDiagram.html;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.circuitscope.circuits.io.CircuitDocument;
 import io.circuitscope.circuits.run.ValidationSections;
+import io.circuitscope.core.Decimals;
 import io.circuitscope.core.graph.Circuit;
 import io.circuitscope.core.graph.Edge;
 import io.circuitscope.core.graph.EdgeScores;
@@ -96,7 +97,15 @@ public final class HtmlReport {
         h.append("</table></section>\n");
 
         h.append("<section id=\"summary\"><h2>Summary</h2>\n<table class=\"kv\">\n");
-        flatten("", doc.summary(), h);
+        // the summary's faithfulness is the one validation compares with its sufficiency threshold: shown as it is there
+        double sufficiency = doc.extra().containsKey("validation")
+                ? doc.extra().get("validation").path("settings").path("sufficiency_threshold").asDouble(Double.NaN)
+                : Double.NaN;
+        Map<String, Object> summary = new java.util.LinkedHashMap<>(doc.summary());
+        if (summary.get("faithfulness") instanceof Number f && Double.isFinite(sufficiency)) {
+            summary.put("faithfulness", new Shown(Decimals.against(f.doubleValue(), sufficiency, 4)));
+        }
+        flatten("", summary, h);
         h.append("</table></section>\n</div>\n");
 
         h.append("<section id=\"diagram\"><h2>Circuit diagram</h2>\n");
@@ -126,7 +135,7 @@ public final class HtmlReport {
             if (validatedWith != null) {
                 h.append("<p class=\"note\">Judged with metric ").append(html(validatedWith)).append(".</p>\n");
             }
-            generic(h, validation, Set.of());
+            generic(h, validation, Set.of(), validation.path("settings").path("minimality_threshold").asDouble(Double.NaN));
             h.append("</section>\n");
         }
         JsonNode comparison = doc.extra().get("comparison");
@@ -174,7 +183,7 @@ public final class HtmlReport {
             if (!bySize.isEmpty()) {
                 plotted.add(ValidationSections.BY_SIZE_ABSOLUTE);
             }
-            generic(h, comparison, plotted);
+            generic(h, comparison, plotted, Double.NaN);
             h.append("</section>\n");
         }
         h.append("<footer>rendered by circuitscope ").append(html(io.circuitscope.circuits.io.CircuitJson.SOFTWARE_VERSION))
@@ -337,10 +346,13 @@ public final class HtmlReport {
         h.append("</table></section>\n");
     }
 
-    /** Any JSON section as tables: scalars as key/value rows, lists of objects as tables, nested objects recursively. */
-    private static void generic(StringBuilder h, JsonNode node, Set<String> skip) {
+    /**
+     * Any JSON section as tables: scalars as key/value rows, lists of objects as tables, nested objects recursively.
+     * {@code minimality} is the threshold a minimality row's drop is compared with (NaN: none).
+     */
+    private static void generic(StringBuilder h, JsonNode node, Set<String> skip, double minimality) {
         if (node.isArray()) {
-            objectTable(h, node);
+            objectTable(h, node, minimality);
             return;
         }
         if (!node.isObject()) {
@@ -360,10 +372,10 @@ public final class HtmlReport {
                         .append("</td></tr>\n");
             } else if (v.isArray() && v.size() > 0 && v.get(0).isObject()) {
                 nested.append("<h3>").append(html(f.getKey())).append("</h3>\n");
-                objectTable(nested, v);
+                objectTable(nested, v, minimality);
             } else if (v.isObject()) {
                 nested.append("<h3>").append(html(f.getKey())).append("</h3>\n");
-                generic(nested, v, Set.of());
+                generic(nested, v, Set.of(), minimality);
             } else {
                 String text = v.toString();
                 scalars.append("<tr><th>").append(html(f.getKey())).append("</th><td class=\"mono\">")
@@ -376,8 +388,13 @@ public final class HtmlReport {
         h.append(nested);
     }
 
-    /** A list of objects as one table; ci_low/ci_high become one interval column, pass (and pass_over_interval) a pass/fail badge. */
-    private static void objectTable(StringBuilder h, JsonNode list) {
+    /**
+     * A list of objects as one table; ci_low/ci_high become one interval column, pass (and pass_over_interval) a
+     * pass/fail badge. A row judged by a rule (">= 0.9925") shows its value and interval, and a minimality row its drop,
+     * with the decimals that keep them on their side of the threshold: a failing 0.99248826 read "0.9925 | fail | >=
+     * 0.9925".
+     */
+    private static void objectTable(StringBuilder h, JsonNode list, double minimality) {
         Set<String> columns = new LinkedHashSet<>();
         list.forEach(o -> o.fieldNames().forEachRemaining(columns::add));
         boolean ci = columns.remove("ci_low") | columns.remove("ci_high");
@@ -397,17 +414,32 @@ public final class HtmlReport {
                 break;
             }
             h.append("<tr>");
+            double rule = ruleThreshold(row.get("rule"));
+            boolean minimalityRow = row.has("minimal") && Double.isFinite(minimality);
             for (String c : cols) {
                 h.append("<td>");
                 if (c.equals("confidence interval")) {
                     JsonNode lo = row.get("ci_low");
                     JsonNode hi = row.get("ci_high");
                     if (lo != null && hi != null && lo.isNumber() && hi.isNumber()) {
-                        h.append("[").append(fmt(lo.asDouble())).append(", ").append(fmt(hi.asDouble())).append("]");
+                        if (Double.isFinite(rule)) {
+                            int d = Math.max(Decimals.digitsAgainst(lo.asDouble(), rule, 4),
+                                    Decimals.digitsAgainst(hi.asDouble(), rule, 4));
+                            h.append("[").append(Decimals.fixed(lo.asDouble(), d)).append(", ")
+                                    .append(Decimals.fixed(hi.asDouble(), d)).append("]");
+                        } else {
+                            h.append("[").append(fmt(lo.asDouble())).append(", ").append(fmt(hi.asDouble())).append("]");
+                        }
                     }
                 } else if (row.has(c)) {
                     JsonNode v = row.get(c);
-                    h.append(v.isValueNode() ? scalar(c, v) : html(v.toString()));
+                    if (c.equals("value") && v.isNumber() && Double.isFinite(rule)) {
+                        h.append(Decimals.against(v.asDouble(), rule, 4));
+                    } else if (minimalityRow && DROP_COLUMNS.contains(c) && v.isNumber()) {
+                        h.append(Decimals.fixed(v.asDouble(), Decimals.digitsAgainst(Math.abs(v.asDouble()), minimality, 4)));
+                    } else {
+                        h.append(v.isValueNode() ? scalar(c, v) : html(v.toString()));
+                    }
                 }
                 h.append("</td>");
             }
@@ -416,12 +448,34 @@ public final class HtmlReport {
         h.append("</table>\n");
     }
 
+    /** Columns of a minimality row that hold the component's drop in faithfulness. */
+    private static final Set<String> DROP_COLUMNS = Set.of("score", "faithfulness_drop");
+
+    /** The number in a validation rule (">= 0.9925", "<= 0.2"), or NaN when there is none. */
+    static double ruleThreshold(JsonNode rule) {
+        if (rule == null || !rule.isTextual()) {
+            return Double.NaN;
+        }
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("^\\s*[<>]=?\\s*(\\S+)\\s*$").matcher(rule.asText());
+        if (!m.matches()) {
+            return Double.NaN;
+        }
+        try {
+            return Double.parseDouble(m.group(1));
+        } catch (NumberFormatException e) {
+            return Double.NaN;
+        }
+    }
+
     private static String scalar(String key, JsonNode v) {
         if (v.isBoolean() && (key.equals("pass") || key.equals("passed") || key.equals("pass_over_interval"))) {
             return v.asBoolean() ? "<span class=\"yes\">pass</span>" : "<span class=\"no\">fail</span>";
         }
         if (v.isBoolean()) {
             return v.asBoolean() ? "yes" : "no";
+        }
+        if (v.isNumber() && key.endsWith("_threshold")) {
+            return Decimals.threshold(v.asDouble()); // as given, never rounded
         }
         if (v.isNumber()) {
             return v.isIntegralNumber() ? v.asText() : fmt(v.asDouble());
@@ -437,6 +491,14 @@ public final class HtmlReport {
                 kv(h, prefix + k, value(v));
             }
         });
+    }
+
+    /** A number already formatted for the page. */
+    private record Shown(String text) {
+        @Override
+        public String toString() {
+            return text;
+        }
     }
 
     private static String value(Object v) {

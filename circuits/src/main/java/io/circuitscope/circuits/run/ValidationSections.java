@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.circuitscope.circuits.io.JsonNumbers;
+import io.circuitscope.core.Decimals;
 import io.circuitscope.core.graph.Circuit;
 import io.circuitscope.core.graph.Node;
 import io.circuitscope.core.graph.NodeKind;
@@ -24,10 +25,10 @@ public final class ValidationSections {
     public static ObjectNode validation(ValidationReport r) {
         ObjectNode o = JSON.createObjectNode();
         ArrayNode rows = o.putArray("metrics");
-        row(rows, "faithfulness", r.faithfulness(), r.sufficient(), ">= " + r.settings().sufficiencyThreshold())
+        row(rows, "faithfulness", r.faithfulness(), r.sufficient(), ">= " + Decimals.threshold(r.settings().sufficiencyThreshold()))
                 .put("pass_over_interval", r.sufficientOverInterval());
         row(rows, "complement faithfulness (necessity)", r.complementFaithfulness(), r.necessary(),
-                "<= " + r.settings().necessityThreshold()).put("pass_over_interval", r.necessaryOverInterval());
+                "<= " + Decimals.threshold(r.settings().necessityThreshold())).put("pass_over_interval", r.necessaryOverInterval());
         row(rows, "incompleteness (mean over subsets)", r.incompleteness(), null, null);
         row(rows, "incompleteness (max)", Estimate.point(r.maxIncompleteness()), null, null);
         o.put("sufficient", r.sufficient());

@@ -294,8 +294,8 @@ class DiscoverCommandTest {
         for (int i = 0; i < 5; i++) {
             failing.add(new io.circuitscope.validation.ValidationReport.ComponentScore("a0.h" + i, true, 0.001 * i, false));
         }
-        assertEquals("; |drop| below 0.010: a0.h0 0.0000", DiscoverCommand.notMinimal(failing.subList(0, 1), 0.01, "report.html"));
-        assertEquals("; |drop| below 0.010: a0.h0 0.0000, a0.h1 0.0010, a0.h2 0.0020 and 2 more (report.html lists them)",
+        assertEquals("; |drop| below 0.01: a0.h0 0.0000", DiscoverCommand.notMinimal(failing.subList(0, 1), 0.01, "report.html"));
+        assertEquals("; |drop| below 0.01: a0.h0 0.0000, a0.h1 0.0010, a0.h2 0.0020 and 2 more (report.html lists them)",
                 DiscoverCommand.notMinimal(failing, 0.01, "report.html"));
         assertTrue(DiscoverCommand.notMinimal(failing, 0.01, "circuit.json").endsWith(" (circuit.json lists them)"));
     }

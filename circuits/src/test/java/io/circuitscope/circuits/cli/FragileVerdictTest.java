@@ -29,9 +29,9 @@ class FragileVerdictTest {
         List<String> notes = ValidationNotes.fragileVerdicts(r);
         assertEquals(2, notes.size(), notes.toString());
         assertTrue(notes.get(0).contains("sufficient is true at the estimate but false over the whole interval "
-                + "0.8500 [0.7500, 0.9500] (threshold 0.80)"), notes.get(0));
+                + "0.8500 [0.7500, 0.9500] (threshold 0.8)"), notes.get(0));
         assertTrue(notes.get(1).contains("necessary is true at the estimate but false over the whole interval "
-                + "0.1000 [0.0500, 0.3000] (threshold 0.20)"), notes.get(1));
+                + "0.1000 [0.0500, 0.3000] (threshold 0.2)"), notes.get(1));
         ObjectNode json = ValidationSections.validation(r);
         assertTrue(json.get("sufficient").asBoolean());
         assertFalse(json.get("sufficient_over_interval").asBoolean());
