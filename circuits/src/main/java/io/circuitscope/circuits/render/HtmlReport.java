@@ -397,6 +397,12 @@ public final class HtmlReport {
     private static void objectTable(StringBuilder h, JsonNode list, double minimality) {
         Set<String> columns = new LinkedHashSet<>();
         list.forEach(o -> o.fieldNames().forEachRemaining(columns::add));
+        // validation.minimality: its "score" is the drop in faithfulness (older files hold only that key), which shares
+        // nothing with the edge and node scores; one column, labelled as what it is
+        boolean minimalityTable = columns.contains("minimal") && columns.contains("kind");
+        if (minimalityTable && columns.contains("faithfulness_drop")) {
+            columns.remove("score");
+        }
         boolean ci = columns.remove("ci_low") | columns.remove("ci_high");
         List<String> cols = new ArrayList<>(columns);
         if (ci) {
@@ -404,7 +410,8 @@ public final class HtmlReport {
             cols.add(at, "confidence interval");
         }
         h.append("<table class=\"grid\"><tr>");
-        cols.forEach(c -> h.append("<th>").append(html(c)).append("</th>"));
+        cols.forEach(c -> h.append("<th>").append(html(minimalityTable && DROP_COLUMNS.contains(c) ? "faithfulness drop" : c))
+                .append("</th>"));
         h.append("</tr>\n");
         int shown = 0;
         for (JsonNode row : list) {

@@ -50,6 +50,8 @@ public final class ValidationSections {
             ObjectNode n = components.addObject();
             n.put("name", c.name());
             n.put("kind", c.node() ? "node" : "edge");
+            n.put("faithfulness_drop", c.score());
+            // the same number under the key it had first, for readers of older files; it is no edge or node score
             n.put("score", c.score());
             n.put("minimal", c.minimal());
         }
