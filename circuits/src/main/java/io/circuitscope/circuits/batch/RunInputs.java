@@ -74,7 +74,7 @@ final class RunInputs {
 
     /**
      * A local model's fingerprint (model_sha256, with model_stat) or a hub id's cached commit (model_commit); a planted
-     * model is made from its name and the run's seed, which are recorded already.
+     * model is made from its name alone (its task from the run's seed), both recorded already.
      */
     private void model(ObjectNode o, String model) {
         if (PlantedModels.isPlanted(model)) {

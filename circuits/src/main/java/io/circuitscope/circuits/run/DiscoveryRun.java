@@ -68,7 +68,8 @@ public final class DiscoveryRun {
 
     /**
      * With {@code source}, where the model was loaded from (null: planted or unknown), recorded in the model
-     * block with its fingerprint ({@link ModelFingerprint#provenance}); a planted model records its seed.
+     * block with its fingerprint ({@link ModelFingerprint#provenance}); a planted model, whose weights follow from
+     * its name alone, records {@code "planted": true} (the seed that drew its task is the method's).
      */
     public static CircuitDocument run(HookedTransformer model, String modelName, Path source, Task task,
             DiscoverySettings s, Progress progress) {
@@ -140,7 +141,8 @@ public final class DiscoveryRun {
             modelInfo.put("family", model.config().family());
             modelInfo.put("config_hash", Hashes.of(model.config()));
             if (PlantedModels.isPlanted(modelName)) {
-                modelInfo.put("seed", s.seed()); // a planted model is made from its name and seed alone
+                // built from its name alone (fixed weights, no seed); the run's seed draws its task and is in method
+                modelInfo.put("planted", true);
             } else if (source != null) {
                 modelInfo.putAll(ModelFingerprint.provenance(source));
             }
