@@ -22,8 +22,10 @@ import java.util.TreeMap;
  * <ul>
  *   <li>Node fill: the node's role from the {@code roles} section ({@link Roles}), white otherwise;
  *       heads are ellipses, MLPs boxes, input and logits rounded grey boxes.</li>
- *   <li>Edge width: |score| relative to the largest drawn |score|; colour: blue when the score is
- *       positive, red when negative, grey when unscored (purple for merged edges of mixed sign).
+ *   <li>Edge width: |score| (summed over the edges a line draws) relative to the largest; colour: blue when the
+ *       score is positive, red when negative, grey when unscored (purple for merged edges of mixed sign). The legend
+ *       says what each sign means under the run's metric: a score is the metric's change when the edge is patched, so
+ *       under KL a positive score supports the behaviour, under logit-diff a negative one.
  *       A score is what the method stored ({@link ScoreMeaning}): a scorer's estimate of m(edge patched) - m(clean),
  *       exact patching's exact value, or ACDC's effect of removing the edge from the circuit as it stood when tried.
  *       A node's score (tooltip) is the sum of its out-edges' scores.</li>
@@ -90,7 +92,43 @@ public final class CircuitDiagram {
     /** The diagram of a circuit document, coloured by its roles section, titled with model, task and method. */
     public static Diagram of(CircuitDocument doc, Options options) {
         Options o = options.title() != null ? options : options.withTitle(title(doc));
-        return of(doc.circuit(), Roles.of(doc), o);
+        return of(doc.circuit(), Roles.of(doc), o, metric(doc));
+    }
+
+    /** The metric the circuit's scores were computed with, as its file records it; null when it records none. */
+    static String metric(CircuitDocument doc) {
+        Object m = doc.summary().getOrDefault("metric", doc.method().get("metric"));
+        return m == null ? null : m.toString();
+    }
+
+    /**
+     * What a positive and a negative score mean under {@code metric}: a score is the metric's change when the edge is
+     * patched (or removed), so under KL (lower is better) a positive score is an edge the behaviour needs, and under a
+     * metric where higher is better (logit-diff) a negative one. Unknown metric: the sign alone.
+     */
+    static String[] signMeanings(String metric) {
+        Boolean higherIsBetter = null;
+        if (metric != null) {
+            try {
+                higherIsBetter = io.circuitscope.core.task.Metrics.byName(metric).higherIsBetter();
+            } catch (IllegalArgumentException e) {
+                higherIsBetter = null;
+            }
+        }
+        if (higherIsBetter == null) {
+            return new String[] {"positive score", "negative score"};
+        }
+        // two short lines each: the bundled engine measures text narrower than it draws, so long lines overflow the box
+        String helps = "the edge supports the behaviour";
+        String hinders = "the edge works against it";
+        String br = "<BR ALIGN=\"LEFT\"/>";
+        return new String[] {
+            "score &gt; 0: patching raises " + html(metric) + br + (higherIsBetter ? hinders : helps) + br,
+            "score &lt; 0: patching lowers " + html(metric) + br + (higherIsBetter ? helps : hinders) + br};
+    }
+
+    public static Diagram of(Circuit circuit, Roles roles, Options options) {
+        return of(circuit, roles, options, null);
     }
 
     static String title(CircuitDocument doc) {
@@ -131,7 +169,8 @@ public final class CircuitDiagram {
         }
     }
 
-    public static Diagram of(Circuit circuit, Roles roles, Options options) {
+    /** @param metric the metric the scores were computed with, which says what their sign means; null: unknown */
+    public static Diagram of(Circuit circuit, Roles roles, Options options, String metric) {
         Set<Node> nodes = new LinkedHashSet<>(circuit.nodes());
         if (nodes.isEmpty()) {
             nodes.add(circuit.graph().node("input"));
@@ -201,8 +240,10 @@ public final class CircuitDiagram {
             }
         }
         double maxAbs = 0;
+        boolean merged = false; // a drawn line stands for several scored edges: its width is their summed |score|
         for (DEdge d : edges.values()) {
             maxAbs = Math.max(maxAbs, d.absSum);
+            merged |= d.scored > 1;
         }
 
         StringBuilder dot = new StringBuilder();
@@ -319,7 +360,8 @@ public final class CircuitDiagram {
             dot.append(", tooltip=").append(quote(tip)).append("];\n");
         }
         dot.append("  legend [shape=plaintext, style=\"\", label=<")
-                .append(legendTable(roles, usedRoles, mixed, anyUnscored, maxAbs, collapse)).append(">];\n");
+                .append(legendTable(roles, usedRoles, mixed, anyUnscored, maxAbs, merged, collapse, signMeanings(metric)))
+                .append(">];\n");
         dot.append("}\n");
         return new Diagram(dot.toString(), drawn.size(), edges.size(), circuitNodes, collapse, note);
     }
@@ -390,7 +432,7 @@ public final class CircuitDiagram {
     }
 
     private static String legendTable(Roles roles, Set<String> usedRoles, boolean mixed, boolean unscored, double maxAbs,
-            boolean collapsed) {
+            boolean merged, boolean collapsed, String[] signs) {
         StringBuilder t = new StringBuilder();
         t.append("<TABLE BORDER=\"1\" COLOR=\"#888888\" CELLBORDER=\"0\" CELLSPACING=\"2\" CELLPADDING=\"2\">");
         t.append("<TR><TD COLSPAN=\"2\"><B>legend</B></TD></TR>");
@@ -398,16 +440,17 @@ public final class CircuitDiagram {
             t.append("<TR><TD BGCOLOR=\"").append(roles.colour(role)).append("\" WIDTH=\"22\"> </TD><TD ALIGN=\"LEFT\">")
                     .append(html(role)).append("</TD></TR>");
         }
-        row(t, POSITIVE, "positive effect");
-        row(t, NEGATIVE, "negative effect");
+        row(t, POSITIVE, signs[0]);
+        row(t, NEGATIVE, signs[1]);
         if (unscored) {
             row(t, UNSCORED, "unscored");
         }
         if (mixed) {
             row(t, MIXED, "merged, mixed sign");
         }
-        t.append("<TR><TD COLSPAN=\"2\" ALIGN=\"LEFT\">width: |score|")
-                .append(maxAbs > 0 ? " (max " + html(fmt(maxAbs)) + ")" : "").append("</TD></TR>");
+        // the width is drawn from the summed |score| of the edges a line stands for: the legend says so when it sums
+        t.append("<TR><TD COLSPAN=\"2\" ALIGN=\"LEFT\">width: ").append(merged ? "|score|, summed if merged"
+                : "|score|").append(maxAbs > 0 ? " (max " + html(fmt(maxAbs)) + ")" : "").append("</TD></TR>");
         t.append("<TR><TD COLSPAN=\"2\" ALIGN=\"LEFT\">q, k, v: head input entered</TD></TR>");
         if (collapsed) {
             t.append("<TR><TD COLSPAN=\"2\" ALIGN=\"LEFT\">aL.*: all heads of layer L</TD></TR>");

@@ -110,8 +110,9 @@ public final class HtmlReport {
 
         h.append("<section id=\"diagram\"><h2>Circuit diagram</h2>\n");
         h.append("<p class=\"note\">").append(diagram.circuitNodes()).append(" nodes, ").append(doc.circuit().edgeCount())
-                .append(" edges; read bottom (input) to top (logits). Edge width: |score|; blue positive, red negative, "
-                        + "grey unscored. Hover a node or an edge for its score.");
+                .append(" edges; read bottom (input) to top (logits). Edge width: |score| (summed over the edges a line "
+                        + "draws); blue positive, red negative, grey unscored").append(html(signNote(CircuitDiagram.metric(doc))))
+                .append(". Hover a node or an edge for its score.");
         if (diagram.note() != null) {
             h.append(" <b>").append(html(diagram.note())).append("</b>");
         }
@@ -223,6 +224,17 @@ public final class HtmlReport {
             return null;
         }
         return validation.get("metric").asText() + " (the circuit was found with " + found + ")";
+    }
+
+    /** "; under kl a positive score supports the behaviour" (the sign that matters under the run's metric), or "". */
+    static String signNote(String metric) {
+        try {
+            return metric == null ? "" : "; under " + metric + " a "
+                    + (io.circuitscope.core.task.Metrics.byName(metric).higherIsBetter() ? "negative" : "positive")
+                    + " score supports the behaviour";
+        } catch (IllegalArgumentException e) {
+            return "";
+        }
     }
 
     static String oneLineProvenance(CircuitDocument doc) {
