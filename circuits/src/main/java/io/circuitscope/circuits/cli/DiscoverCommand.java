@@ -250,8 +250,9 @@ final class DiscoverCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "  validation: faithfulness %s, sufficient %s, necessary %s, minimal %s%s%n",
                     report.faithfulness().toString(vs.sufficiencyThreshold()), report.sufficient(), report.necessary(), !report.minimalityApplies()
                             ? "n/a (the circuit has no components)"
-                            : report.minimal() + String.format(Locale.ROOT, " (%d of %d components)",
-                                    report.components().size() - report.nonMinimal().size(), report.components().size()),
+                            : report.minimal() + String.format(Locale.ROOT, " (%d of %d components: %s)",
+                                    report.components().size() - report.nonMinimal().size(), report.components().size(),
+                                    io.circuitscope.circuits.run.CircuitCounts.components(report.components())),
                     // --no-render writes no report.html: only circuit.json's validation section lists them all
                     notMinimal(report.nonMinimal(), vs.minimalityThreshold(), noRender ? "circuit.json" : "report.html"));
             if (report.overshoots()) {
@@ -287,8 +288,8 @@ final class DiscoverCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "circuitscope discover: %s on %s, task %s (%s example%s)%n", doc.method().get("key"),
                 doc.model().get("name"), doc.task().get("name"), doc.task().get("examples"),
                 Integer.valueOf(1).equals(doc.task().get("examples")) ? "" : "s");
-        out.printf(Locale.ROOT, "  circuit: %s of %s edges, %s nodes%n", s.get("edges_in_graph"), s.get("edges_total"),
-                s.get("nodes_in_graph"));
+        out.printf(Locale.ROOT, "  circuit: %s of %s edges, %s%n", s.get("edges_in_graph"), s.get("edges_total"),
+                io.circuitscope.circuits.run.CircuitCounts.nodes(doc.circuit()));
         if (s.get("few_scored") != null) {
             out.printf(Locale.ROOT, "  note: %s%n", s.get("few_scored"));
         }

@@ -255,8 +255,9 @@ final class ValidateCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "  incompleteness            %s  (max %.4f over %d subsets)%n", r.incompleteness(), r.maxIncompleteness(),
                 validation.completenessSamples);
         if (r.minimalityApplies()) {
-            out.printf(Locale.ROOT, "  minimal: %s (%d of %d components change faithfulness by >= %s when removed)%n", r.minimal(),
-                    r.components().size() - r.nonMinimal().size(), r.components().size(), Decimals.threshold(minimality));
+            out.printf(Locale.ROOT, "  minimal: %s (%d of %d components (%s) change faithfulness by >= %s when removed)%n",
+                    r.minimal(), r.components().size() - r.nonMinimal().size(), r.components().size(),
+                    io.circuitscope.circuits.run.CircuitCounts.components(r.components()), Decimals.threshold(minimality));
         } else {
             out.println("  minimal: n/a (the circuit has no components)");
         }
@@ -268,7 +269,7 @@ final class ValidateCommand implements Callable<Integer> {
             out.println("    " + leftOut);
         }
         if (comparison != null) {
-            out.printf(Locale.ROOT, "  vs %s: edge precision %s recall %s, node precision %s recall %s, AUC %s, CPR %s, CMD %s%s%n",
+            out.printf(Locale.ROOT, "  vs %s: edge precision %s recall %s, node (head and MLP) precision %s recall %s, AUC %s, CPR %s, CMD %s%s%n",
                     comparison.get("reference").asText(), ValidationNotes.ratio(comparison.get("edge_precision")),
                     ValidationNotes.ratio(comparison.get("edge_recall")), ValidationNotes.ratio(comparison.get("node_precision")),
                     ValidationNotes.ratio(comparison.get("node_recall")), ValidationNotes.ratio(comparison.get("auc")),

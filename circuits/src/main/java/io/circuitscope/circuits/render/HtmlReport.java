@@ -109,8 +109,8 @@ public final class HtmlReport {
         h.append("</table></section>\n</div>\n");
 
         h.append("<section id=\"diagram\"><h2>Circuit diagram</h2>\n");
-        h.append("<p class=\"note\">").append(diagram.circuitNodes()).append(" nodes, ").append(doc.circuit().edgeCount())
-                .append(" edges; read bottom (input) to top (logits). Edge width: |score| (summed over the edges a line "
+        h.append("<p class=\"note\">").append(html(io.circuitscope.circuits.run.CircuitCounts.nodes(doc.circuit())))
+                .append(", ").append(doc.circuit().edgeCount()).append(" edges; read bottom (input) to top (logits). Edge width: |score| (summed over the edges a line "
                         + "draws); blue positive, red negative, grey unscored").append(html(signNote(CircuitDiagram.metric(doc))))
                 .append(". Hover a node or an edge for its score.");
         if (diagram.note() != null) {

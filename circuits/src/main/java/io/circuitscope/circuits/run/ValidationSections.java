@@ -135,6 +135,7 @@ public final class ValidationSections {
         double[] nodePr = RocCurve.precisionRecall(componentMask(circuit), componentMask(reference));
         JsonNumbers.put(o, "node_precision", nodePr[0]);
         JsonNumbers.put(o, "node_recall", nodePr[1]);
+        o.put("nodes_compared", CircuitCounts.NODES_COMPARED);
         int refCount = reference.edgeCount();
         if (refCount > 0 && refCount < circuit.graph().nEdges()) {
             RocCurve roc = RocCurve.of(circuit.scores(), refEdges);

@@ -79,7 +79,7 @@ class EmptyCircuitTest {
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains(ValidationNotes.EMPTY), r.out());
         assertTrue(r.out().contains("  minimal: n/a (the circuit has no components)"), r.out());
-        assertTrue(r.out().contains("edge precision n/a") && r.out().contains("node precision n/a"), r.out());
+        assertTrue(r.out().contains("edge precision n/a") && r.out().contains("node (head and MLP) precision n/a"), r.out());
         assertNullPrecision(dir.resolve("empty").resolve("circuit.json"));
     }
 
