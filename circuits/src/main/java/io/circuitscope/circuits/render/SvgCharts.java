@@ -157,6 +157,6 @@ final class SvgCharts {
     }
 
     private static String fmtShort(double v) {
-        return String.format(Locale.ROOT, "%.2f", v);
+        return io.circuitscope.core.Decimals.fixed(v, 2); // never "-0.00"
     }
 }

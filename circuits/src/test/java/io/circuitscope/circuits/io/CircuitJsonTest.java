@@ -342,4 +342,23 @@ class CircuitJsonTest {
         assertEquals(none + ": no such file",
                 assertThrows(CircuitFileException.class, () -> CircuitJson.read(none)).getMessage());
     }
+
+    /**
+     * circuit.json wrote -0.0 (a complement faithfulness of -0.0 on the planted IOI circuit, "value": -0.0 under
+     * "<= 0.2"): a sign where there is none. Every negative zero is written 0.0, in scores, summary and later sections.
+     */
+    @Test
+    void negativeZerosAreWrittenAsZero() throws Exception {
+        double[] scores = new double[graph.nEdges()];
+        scores[0] = -0.0;
+        Circuit c = Circuit.ofEdgeNames(graph, List.of("a1.h0->logits")).withScores(new EdgeScores(graph, scores));
+        ObjectNode validation = new ObjectMapper().createObjectNode();
+        validation.putArray("metrics").addObject().put("name", "complement").put("value", -0.0);
+        Path file = dir.resolve("zeros.json");
+        CircuitJson.write(file, new CircuitDocument(c, Map.of("n_layers", 2), Map.of("name", "t"), Map.of("key", "eap"),
+                Map.of("corrupted", -0.0), Map.of("validation", validation)));
+        String text = Files.readString(file);
+        assertTrue(!text.contains("-0.0") && !text.contains("-0,"), text);
+        assertEquals(0.0, new ObjectMapper().readTree(file.toFile()).get("summary").get("corrupted").asDouble());
+    }
 }
