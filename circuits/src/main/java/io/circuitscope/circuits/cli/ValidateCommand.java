@@ -141,6 +141,8 @@ final class ValidateCommand implements Callable<Integer> {
                 ObjectNode section = ValidationSections.validation(report);
                 section.put("metric", metric);
                 section.put("ablation", ablation);
+                // the command that judged it, beside the top-level command that found it (discover's, kept)
+                section.set("command", io.circuitscope.circuits.io.Provenance.command(spec));
                 doc = doc.withExtra("validation", section);
                 // the circuit's scores rank by signed score (CPR) as the metric they were computed with reads them
                 Metric scoresMetric = scoresMetric(recordedMetric);

@@ -55,4 +55,28 @@ class CommandProvenanceTest {
         new ObjectMapper().writeValue(old.toFile(), root);
         assertEquals(doc.circuit().edgeCount(), CircuitJson.read(old).circuit().edgeCount());
     }
+
+    /**
+     * validate rewrote circuit.json keeping discover's command line and recording none of its own, so a file judged
+     * with --metric logit-diff did not say which command judged it. Its argv is now in validation.command.
+     */
+    @Test
+    void validateRecordsItsCommandLineBesideDiscoversOwn() throws Exception {
+        Path out = dir.resolve("validated");
+        String[] found = {"discover", "--method", "eap", "--metric", "logit-diff", "--edges", "7", "--out", out.toString(),
+                "--quiet", "--no-render", "--no-validate"};
+        assertEquals(0, run(found).code());
+        Path file = out.resolve("circuit.json");
+        String[] judged = {"validate", "--model", "planted:ioi", "--task", out.resolve("task.jsonl").toString(), "--circuit",
+                file.toString(), "--metric", "kl", "--bootstrap", "10", "--quiet"};
+        CliRun v = run(judged);
+        assertEquals(0, v.code(), v.err());
+        JsonNode root = new ObjectMapper().readTree(file.toFile());
+        List<String> discoverArgv = new ArrayList<>();
+        root.get("command").get("argv").forEach(a -> discoverArgv.add(a.asText()));
+        assertEquals(List.of(found), discoverArgv, "discover's command is kept");
+        List<String> validateArgv = new ArrayList<>();
+        root.path("validation").path("command").path("argv").forEach(a -> validateArgv.add(a.asText()));
+        assertEquals(List.of(judged), validateArgv, "validate's is recorded with its validation");
+    }
 }
