@@ -268,7 +268,7 @@ final class DiscoverCommand implements Callable<Integer> {
                         reference, referenceName);
                 doc = doc.withExtra("comparison", cmp);
                 out.printf(Locale.ROOT, "  vs %s: edge precision %s, recall %s, ROC AUC %s%s%n", referenceName,
-                        ValidationNotes.ratio(cmp.get("edge_precision")), ValidationNotes.ratio(cmp.get("edge_recall")),
+                        ValidationSections.ratioWithCounts(cmp, "edge", false), ValidationSections.ratioWithCounts(cmp, "edge", true),
                         ValidationNotes.ratio(cmp.get("auc")),
                         ValidationSections.acrossPositionsNote(cmp));
                 if (referenceFile == null && mt.replacesPlantedTask(settings.seed())) {

@@ -272,9 +272,11 @@ final class ValidateCommand implements Callable<Integer> {
         }
         if (comparison != null) {
             out.printf(Locale.ROOT, "  vs %s: edge precision %s recall %s, node (head and MLP) precision %s recall %s, AUC %s, CPR %s, CMD %s%s%n",
-                    comparison.get("reference").asText(), ValidationNotes.ratio(comparison.get("edge_precision")),
-                    ValidationNotes.ratio(comparison.get("edge_recall")), ValidationNotes.ratio(comparison.get("node_precision")),
-                    ValidationNotes.ratio(comparison.get("node_recall")), ValidationNotes.ratio(comparison.get("auc")),
+                    comparison.get("reference").asText(), ValidationSections.ratioWithCounts(comparison, "edge", false),
+                    ValidationSections.ratioWithCounts(comparison, "edge", true),
+                    ValidationSections.ratioWithCounts(comparison, "node", false),
+                    ValidationSections.ratioWithCounts(comparison, "node", true),
+                    ValidationNotes.ratio(comparison.get("auc")),
                     ValidationNotes.ratio(comparison.get("cpr")), ValidationNotes.ratio(comparison.get("cmd")),
                     io.circuitscope.circuits.run.ValidationSections.acrossPositionsNote(comparison));
             String ranking = ValidationSections.scoresMetricNote(comparison);

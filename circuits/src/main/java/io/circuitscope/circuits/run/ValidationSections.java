@@ -132,9 +132,11 @@ public final class ValidationSections {
         // 0 / 0 (an empty circuit's precision, an empty reference's recall) is null: JSON has no NaN
         JsonNumbers.put(o, "edge_precision", pr[0]);
         JsonNumbers.put(o, "edge_recall", pr[1]);
+        counts(o.putObject("edge_counts"), circuit.keepMask(), refEdges);
         double[] nodePr = RocCurve.precisionRecall(componentMask(circuit), componentMask(reference));
         JsonNumbers.put(o, "node_precision", nodePr[0]);
         JsonNumbers.put(o, "node_recall", nodePr[1]);
+        counts(o.putObject("node_counts"), componentMask(circuit), componentMask(reference));
         o.put("nodes_compared", CircuitCounts.NODES_COMPARED);
         int refCount = reference.edgeCount();
         if (refCount > 0 && refCount < circuit.graph().nEdges()) {
@@ -192,6 +194,41 @@ public final class ValidationSections {
         return "faithfulness is measured with " + metric.asText() + "; the circuit's scores were computed with "
                 + scores.asText() + ", so CPR ranks them as " + scores.asText() + " reads them"
                 + (sign == null ? "" : " (" + sign + " = helps the behaviour)");
+    }
+
+    /**
+     * What precision (both / circuit) and recall (both / reference) are ratios of, so that a reader can tell 2999/3000
+     * from 1 where three decimals cannot.
+     */
+    private static void counts(ObjectNode o, boolean[] circuit, boolean[] reference) {
+        int inCircuit = 0;
+        int inReference = 0;
+        int both = 0;
+        for (int i = 0; i < circuit.length; i++) {
+            inCircuit += circuit[i] ? 1 : 0;
+            inReference += reference[i] ? 1 : 0;
+            both += circuit[i] && reference[i] ? 1 : 0;
+        }
+        o.put("circuit", inCircuit);
+        o.put("reference", inReference);
+        o.put("both", both);
+    }
+
+    /**
+     * "1.000 (12/12)": a precision or recall from the comparison with the counts it divides, when the file has them
+     * ({@code edge_counts}, {@code node_counts}); "n/a (0/0)" for 0 / 0.
+     */
+    public static String ratioWithCounts(com.fasterxml.jackson.databind.JsonNode comparison, String kind, boolean recall) {
+        com.fasterxml.jackson.databind.JsonNode value = comparison.get(kind + (recall ? "_recall" : "_precision"));
+        // an empty circuit's precision (0 / 0) is null; files written before that hold the string "NaN"
+        double v = value == null || value.isNull() ? Double.NaN : value.asDouble();
+        String text = Double.isNaN(v) || value.asText().equals("NaN") ? "n/a"
+                : String.format(java.util.Locale.ROOT, "%.3f", v);
+        com.fasterxml.jackson.databind.JsonNode counts = comparison.get(kind + "_counts");
+        if (counts == null || !counts.has("both")) {
+            return text;
+        }
+        return text + " (" + counts.get("both").asInt() + "/" + counts.get(recall ? "reference" : "circuit").asInt() + ")";
     }
 
     /**

@@ -38,6 +38,12 @@ class CountLabelsTest {
         assertEquals(0, v.code(), v.err());
         assertTrue(v.out().contains("(14 of 16 components (12 edges, 4 heads and MLPs) change faithfulness"), v.out());
         assertTrue(v.out().contains("node (head and MLP) precision 1.000"), v.out());
+        // precision and recall with the counts they divide: 0.999 and 1.000 differ there, where three decimals may not
+        assertTrue(v.out().contains("edge precision 1.000 (12/12) recall 1.000 (12/12), node (head and MLP) precision "
+                + "1.000 (4/4) recall 1.000 (4/4)"), v.out());
+        assertTrue(d.out().contains("edge precision 1.000 (12/12), recall 1.000 (12/12)"), d.out());
+        JsonNode counts = new ObjectMapper().readTree(circuit.toFile()).get("comparison").get("edge_counts");
+        assertEquals(12, counts.get("both").asInt(), counts.toString());
         String html = HtmlReport.render(CircuitJson.read(circuit), HtmlReport.Options.defaults());
         assertTrue(html.contains("6 nodes (input, logits and 4 heads), 12 edges; read bottom"), "the diagram's note");
     }

@@ -62,7 +62,7 @@ class PlantedGroundTruthTest {
         assertEquals(0, resample.code(), resample.err());
         // the 7 zero-ablation edges hold the 4 that matter under resampling
         assertTrue(resample.out().contains("vs planted ground truth (induction) under resample ablation: edge "
-                + "precision 0.571 recall 1.000"), resample.out());
+                + "precision 0.571 (4/7) recall 1.000 (4/4)"), resample.out());
     }
 
     /** Another task than the planted model's own gets a note: the planted truth assumes its own corruption. */
