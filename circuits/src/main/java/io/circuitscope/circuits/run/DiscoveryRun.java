@@ -123,6 +123,7 @@ public final class DiscoveryRun {
                 // an edge whose score is zero is no evidence: filling --edges with them by tie order misleads
                 int edgesKept = Math.min(Math.min(s.edges(), tp.graph().nEdges()), scores.withEvidence());
                 noteFewScored(extraSummary, "edge", s.edges(), edgesKept, tp.graph().nEdges());
+                noteTinyScores(extraSummary, scores.importances());
                 boolean[] kept = scores.topK(edgesKept);
                 circuit = Circuit.of(tp.graph(), kept, scores).pruned(s.ablation());
                 whyEmpty = s.edges() == 0 ? "--edges 0 keeps no edge" : edgesKept == 0 ? "no edge has a non-zero score"
@@ -183,6 +184,33 @@ public final class DiscoveryRun {
             summary.put("few_scored", String.format(Locale.ROOT, "only %d %s%s %s a non-zero score; kept %d of the %d "
                     + "asked", kept, what, kept == 1 ? "" : "s", kept == 1 ? "has" : "have",
                     kept, asked));
+        }
+    }
+
+    /** A score at most this fraction of the largest is named as tiny beside the count of non-zero scores. */
+    static final double TINY = 1e-6;
+
+    /**
+     * Appends to summary.few_scored how many of the non-zero scores are tiny (|score| at most {@link #TINY} of the
+     * largest): "only 12 edges have a non-zero score" counted EAP's 1e-33 beside its 10.0. They are kept all the same:
+     * on planted:ioi exactly such scores (gradients through saturated attention) sit on planted edges.
+     */
+    private static void noteTinyScores(Map<String, Object> summary, double[] importances) {
+        if (!(summary.get("few_scored") instanceof String note)) {
+            return;
+        }
+        double max = 0;
+        for (double v : importances) {
+            max = v > max ? v : max;
+        }
+        int tiny = 0;
+        for (double v : importances) {
+            tiny += v > 0 && v <= TINY * max ? 1 : 0;
+        }
+        if (tiny > 0) {
+            int at = note.indexOf("; kept ");
+            summary.put("few_scored", note.substring(0, at) + String.format(Locale.ROOT, " (%d of them at most 1e-6 of the "
+                    + "largest |score|, kept all the same: only exact zeros are no evidence)", tiny) + note.substring(at));
         }
     }
 
