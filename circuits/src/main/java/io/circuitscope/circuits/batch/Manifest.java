@@ -108,7 +108,7 @@ public final class Manifest {
         }
         r.put("seconds", e.seconds);
         JsonNode results = JSON.valueToTree(e.results);
-        io.circuitscope.circuits.io.JsonNumbers.nullNonFinite(results); // JSON has no NaN
+        io.circuitscope.circuits.io.JsonNumbers.normalise(results); // JSON has no NaN
         r.set("results", results);
         if (e.inputs != null) {
             r.set("inputs", e.inputs);

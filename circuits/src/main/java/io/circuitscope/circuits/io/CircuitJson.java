@@ -116,39 +116,10 @@ public final class CircuitJson {
             o.put("in_graph", inGraph.contains(n));
         }
         doc.extra().forEach((key, section) -> root.set(key, section.deepCopy()));
-        JsonNumbers.nullNonFinite(root); // a NaN elsewhere (summary, validation, comparison) is null: JSON has no NaN
-        positiveZeros(root);
+        // a NaN elsewhere (summary, validation, comparison) is null, as JSON has no NaN; a -0.0 is 0.0
+        JsonNumbers.normalise(root);
         // Large graphs (GPT-2 small has 32,491 edges) are written without indentation to stay small.
         AtomicFile.write(file, tmp -> (g.nEdges() > 2000 ? COMPACT : JSON).writeValue(tmp.toFile(), root));
-    }
-
-    /**
-     * Every -0.0 in {@code node} (a complement faithfulness of -0.0, a score that rounded to a negative zero) written
-     * as 0.0: JSON's "-0.0" reads as a sign where there is none.
-     */
-    static void positiveZeros(JsonNode node) {
-        if (node instanceof ObjectNode o) {
-            for (Iterator<Map.Entry<String, JsonNode>> it = o.fields(); it.hasNext();) {
-                Map.Entry<String, JsonNode> f = it.next();
-                if (isNegativeZero(f.getValue())) {
-                    f.setValue(com.fasterxml.jackson.databind.node.DoubleNode.valueOf(0.0));
-                } else {
-                    positiveZeros(f.getValue());
-                }
-            }
-        } else if (node instanceof com.fasterxml.jackson.databind.node.ArrayNode a) {
-            for (int i = 0; i < a.size(); i++) {
-                if (isNegativeZero(a.get(i))) {
-                    a.set(i, com.fasterxml.jackson.databind.node.DoubleNode.valueOf(0.0));
-                } else {
-                    positiveZeros(a.get(i));
-                }
-            }
-        }
-    }
-
-    private static boolean isNegativeZero(JsonNode v) {
-        return v.isFloatingPointNumber() && v.doubleValue() == 0 && Double.doubleToRawLongBits(v.doubleValue()) != 0;
     }
 
     /**

@@ -2,10 +2,11 @@ package io.circuitscope.circuits.io;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.DoubleNode;
+import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 /**
  * JSON has no NaN or infinity; Jackson writes them as the strings "NaN" and "Infinity", which no JSON reader takes
@@ -25,31 +26,45 @@ public final class JsonNumbers {
         }
     }
 
-    /** Replaces every NaN or infinite number in {@code node} (recursively) by null, in place. */
-    public static void nullNonFinite(JsonNode node) {
+    /**
+     * Rewrites, in place and recursively, the numbers JSON cannot say as meant: every NaN or infinite number becomes
+     * null, and every -0.0 becomes 0.0 (a complement faithfulness of -0.0 or a score that rounded to a negative zero
+     * would read as a sign where there is none).
+     */
+    public static void normalise(JsonNode node) {
         if (node instanceof ObjectNode o) {
-            List<String> bad = new ArrayList<>();
-            for (java.util.Iterator<Map.Entry<String, JsonNode>> it = o.fields(); it.hasNext();) {
-                Map.Entry<String, JsonNode> f = it.next();
-                if (nonFinite(f.getValue())) {
-                    bad.add(f.getKey());
+            List<String> fields = new ArrayList<>();
+            o.fieldNames().forEachRemaining(fields::add);
+            for (String field : fields) {
+                JsonNode v = o.get(field);
+                JsonNode replacement = replacement(v);
+                if (replacement != null) {
+                    o.set(field, replacement);
                 } else {
-                    nullNonFinite(f.getValue());
+                    normalise(v);
                 }
             }
-            bad.forEach(o::putNull);
         } else if (node instanceof ArrayNode a) {
             for (int i = 0; i < a.size(); i++) {
-                if (nonFinite(a.get(i))) {
-                    a.setNull(i);
+                JsonNode replacement = replacement(a.get(i));
+                if (replacement != null) {
+                    a.set(i, replacement);
                 } else {
-                    nullNonFinite(a.get(i));
+                    normalise(a.get(i));
                 }
             }
         }
     }
 
-    private static boolean nonFinite(JsonNode v) {
-        return v.isFloatingPointNumber() && !Double.isFinite(v.asDouble());
+    /** What {@link #normalise} writes in place of {@code v}, or null to keep it. */
+    private static JsonNode replacement(JsonNode v) {
+        if (!v.isFloatingPointNumber()) {
+            return null;
+        }
+        double d = v.doubleValue();
+        if (!Double.isFinite(d)) {
+            return NullNode.getInstance();
+        }
+        return d == 0 && Double.doubleToRawLongBits(d) != 0 ? DoubleNode.valueOf(0.0) : null;
     }
 }
