@@ -11,8 +11,9 @@ import io.circuitscope.core.progress.Progress;
  * effect; edges never verified keep the scorer's estimate in {@link Result#scores()}.
  */
 public final class Pipeline {
-    /** The circuit (scores: exact effects where verified) and the scorer's estimates for all edges. */
     /**
+     * The circuit (scores: exact effects where verified) and the scorer's estimates for all edges.
+     *
      * @param scores    the merged scores ({@link #merge}); {@code estimates} are the scorer's own, before ACDC
      * @param rounds    how AtP*'s bound grew the candidates ({@link CandidateBudget.Bound}); null for other budgets
      */
