@@ -187,7 +187,7 @@ public sealed interface CandidateBudget {
                 progress.advance(sample.sampled(), task.forwardPasses() - before);
                 progress.finish();
                 rounds.add(new CandidateRounds.Round(k, sample.unverified(), sample.sampled(), sample.found(),
-                        sample.foundEdges(), sample.upperFraction()));
+                        sample.foundEdges()));
                 if (sample.found() == 0) {
                     break;
                 }

@@ -17,11 +17,11 @@ public record CandidateRounds(CandidateBudget.Bound bound, List<Round> rounds, b
     /**
      * One round: the top {@code k} were candidates, {@code sampled} of the {@code unverified} edges ranked below were
      * patched exactly, and {@code found} of them (named in {@code foundEdges}) damaged the metric by tau or more.
-     *
-     * @param upperFraction the Clopper-Pearson upper bound from this sample (the exact fraction when it was every
-     *                      unverified edge); the stopping round's is the rule's own, see {@link CandidateBudget.Bound}
+     * A round carries no bound: the stopping round is by construction one that found none, so a Clopper-Pearson
+     * bound from its sample would be biased (see {@link CandidateBudget.Bound}); the bound on the final remainder is
+     * {@link Pipeline.Result#bound()}'s.
      */
-    public record Round(int k, int unverified, int sampled, int found, List<String> foundEdges, double upperFraction) {
+    public record Round(int k, int unverified, int sampled, int found, List<String> foundEdges) {
         public Round {
             foundEdges = List.copyOf(foundEdges);
         }

@@ -30,7 +30,6 @@ public final class CandidateRoundsSummary {
             o.put("sampled", round.sampled());
             o.put("found_above_tau", round.found());
             o.put("found_edges", round.foundEdges());
-            o.put("max_fraction_missed", round.upperFraction());
             rounds.add(o);
         }
         m.put("rounds", rounds);
@@ -40,8 +39,10 @@ public final class CandidateRoundsSummary {
     }
 
     /**
-     * E.g. "candidates by AtP*'s bound: 64 -> 128 (round 1 found 2 of 59 above tau), stopped at 128: 0 of 59 found,
-     * at most 5.0% of the 134 unverified at 95% confidence".
+     * E.g. "candidates by AtP*'s bound: 64 -> 128 (round 1 found 2 of 59 above tau), stopped at 128: round 2 found
+     * none of 59 sampled from the 134 unverified (no bound: the false-negatives line bounds them, on a sample of its
+     * own)". The rounds, not a bound: the stopping round always reads "none found", so its sample's Clopper-Pearson
+     * bound would be biased ({@link CandidateBudget.Bound}).
      */
     public static String line(Map<?, ?> m) {
         List<?> rounds = (List<?>) m.get("rounds");
@@ -68,10 +69,9 @@ public final class CandidateRoundsSummary {
             return s.append(String.format(Locale.ROOT, ", stopped at %d: none of all %d unverified edges found above tau "
                     + "(every one patched)", candidates, number(last.get("unverified_edges")))).toString();
         }
-        return s.append(String.format(Locale.ROOT, ", stopped at %d: 0 of %d found, at most %.1f%% of the %d unverified "
-                + "at %.0f%% confidence", candidates, number(last.get("sampled")),
-                100 * ((Number) last.get("max_fraction_missed")).doubleValue(), number(last.get("unverified_edges")),
-                100 * ((Number) m.get("confidence")).doubleValue())).toString();
+        return s.append(String.format(Locale.ROOT, ", stopped at %d: round %d found none of %d sampled from the %d "
+                + "unverified (no bound: the false-negatives line bounds them, on a sample of its own)", candidates,
+                rounds.size(), number(last.get("sampled")), number(last.get("unverified_edges")))).toString();
     }
 
     private static Map<?, ?> round(List<?> rounds, int i) {
