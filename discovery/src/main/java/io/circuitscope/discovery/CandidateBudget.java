@@ -179,13 +179,10 @@ public sealed interface CandidateBudget {
             List<CandidateRounds.Round> rounds = new ArrayList<>();
             int k = Math.min(n, FIRST_CANDIDATES);
             while (k < n) {
-                progress.start(String.format(Locale.ROOT, "AtP*'s bound, round %d (top %d of %d)", rounds.size() + 1,
-                        k, n), Math.min(samples, n - k));
-                long before = task.forwardPasses();
+                // a stage of its own, advanced with every pass, so that the bar moves during the round
                 FalseNegativeBound sample = FalseNegativeBound.estimate(task, top(order, k), tau, samples, CONFIDENCE,
-                        seeds.nextLong());
-                progress.advance(sample.sampled(), task.forwardPasses() - before);
-                progress.finish();
+                        seeds.nextLong(), progress, String.format(Locale.ROOT, "AtP*'s bound, round %d (top %d of %d)",
+                                rounds.size() + 1, k, n));
                 rounds.add(new CandidateRounds.Round(k, sample.unverified(), sample.sampled(), sample.found(),
                         sample.foundEdges()));
                 if (sample.found() == 0) {

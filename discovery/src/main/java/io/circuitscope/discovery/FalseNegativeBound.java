@@ -25,6 +25,12 @@ public record FalseNegativeBound(int sampled, int unverified, int found, List<St
     /** As above, reporting the exact patches as a stage of {@code progress}, as ACDC reports its trials. */
     public static FalseNegativeBound estimate(TaskPatcher task, boolean[] candidates, double tau, int samples,
             double confidence, long seed, Progress progress) {
+        return estimate(task, candidates, tau, samples, confidence, seed, progress, null);
+    }
+
+    /** As above, the stage named {@code stage} (null: "false-negative check (...)"). */
+    static FalseNegativeBound estimate(TaskPatcher task, boolean[] candidates, double tau, int samples,
+            double confidence, long seed, Progress progress, String stage) {
         List<Integer> pool = new ArrayList<>();
         for (int i = 0; i < candidates.length; i++) {
             if (!candidates[i]) {
@@ -41,8 +47,8 @@ public record FalseNegativeBound(int sampled, int unverified, int found, List<St
             masks.add(keep);
         }
         List<String> found = new ArrayList<>();
-        progress.start("false-negative check (" + chosen.size() + " of " + pool.size() + " unverified edges, tau " + tau
-                + ")", chosen.size());
+        progress.start(stage != null ? stage : "false-negative check (" + chosen.size() + " of " + pool.size()
+                + " unverified edges, tau " + tau + ")", chosen.size());
         StagePasses passes = StagePasses.from(task);
         // no more masks at a time than one pass holds (and at most 32), so that progress moves with every pass
         int chunk = Math.max(1, Math.min(32, task.masksPerPass()));

@@ -267,4 +267,52 @@ class BoundCandidatesTest {
         }
         return n;
     }
+
+    /** Each round is a progress stage that advances with every pass, not once at its end (the bar froze). */
+    @Test
+    void eachRoundReportsProgressAsItPatches() {
+        PlantedModel planted = PlantedModels.byName("ioi");
+        try (HookedTransformer model = planted.build()) {
+            ComputationGraph g = ComputationGraph.of(model.config());
+            try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(model, g), planted.task(3, 8), Metrics.KL,
+                    Ablation.RESAMPLE, 8)) {
+                double[] importance = new double[g.nEdges()];
+                for (int i = 0; i < importance.length; i++) {
+                    importance[i] = g.nEdges() - i;
+                }
+                EdgeScores ranked = EdgeScores.ranked(g, new double[g.nEdges()], importance);
+                List<String> stages = new ArrayList<>();
+                List<List<Long>> dones = new ArrayList<>();
+                Progress recording = new Progress() {
+                    @Override
+                    public void start(String stage, long total) {
+                        stages.add(stage + " / " + total);
+                        dones.add(new ArrayList<>());
+                    }
+
+                    @Override
+                    public void advance(long done, long forwardPasses) {
+                        dones.get(dones.size() - 1).add(done);
+                    }
+
+                    @Override
+                    public void finish() {
+                    }
+                };
+                long before = tp.forwardPasses();
+                CandidateRounds r = new CandidateBudget.Bound(0.05).grow(tp, ranked, 0.01, 0, recording);
+                assertTrue(tp.forwardPasses() > before);
+                assertEquals(r.rounds().size(), stages.size(), stages.toString());
+                assertEquals("AtP*'s bound, round 1 (top 64 of " + g.nEdges() + ") / 59", stages.get(0));
+                // 59 patches, reported after every pass (as many masks at a time as one pass holds, at most 32)
+                int chunk = Math.max(1, Math.min(32, tp.masksPerPass()));
+                assertTrue(chunk < 59, "chunk " + chunk);
+                List<Long> expected = new ArrayList<>();
+                for (long done = chunk; done < 59 + chunk; done += chunk) {
+                    expected.add(Math.min(59, done));
+                }
+                assertEquals(expected, dones.get(0));
+            }
+        }
+    }
 }
