@@ -23,14 +23,21 @@ public final class Pipeline {
 
     /**
      * Unverified edges patched exactly to bound the misses (AtP*'s diagnostic); 0 turns it off. It runs under
-     * {@link CandidateBudget.Bound} too, on a sample of its own (see there for why). The seed also seeds, salted,
-     * the bound's rounds.
+     * {@link CandidateBudget.Bound} too, on a sample of its own (see there for why).
      */
     private int boundSamples = 0;
+    /** The run's seed: the diagnostic's sample, and, salted, the bound's rounds (whether the diagnostic runs or not). */
     private long seed = 0;
 
+    /** The diagnostic on {@code samples} unverified edges; {@code seed} becomes the run's seed ({@link #withSeed}). */
     public Pipeline withFalseNegativeCheck(int samples, long seed) {
         this.boundSamples = samples;
+        this.seed = seed;
+        return this;
+    }
+
+    /** The run's seed, which draws the bound's rounds even when the false-negative check is off. */
+    public Pipeline withSeed(long seed) {
         this.seed = seed;
         return this;
     }

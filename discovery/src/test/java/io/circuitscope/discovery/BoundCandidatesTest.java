@@ -315,4 +315,40 @@ class BoundCandidatesTest {
             }
         }
     }
+
+    /** The rounds draw from the run's seed even with the false-negative check off: two seeds, two samples. */
+    @Test
+    void theRoundsFollowTheRunsSeedWithoutTheDiagnostic() {
+        PlantedModel planted = PlantedModels.byName("ioi");
+        try (HookedTransformer model = planted.build()) {
+            ComputationGraph g = ComputationGraph.of(model.config());
+            try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(model, g), planted.task(3, 16), Metrics.KL,
+                    Ablation.RESAMPLE, 16)) {
+                double tau = 0.01;
+                EdgeScores backwards = reversed(new ExhaustivePatching(64).score(tp, Progress.NONE));
+                EdgeScorer fixed = new EdgeScorer() {
+                    @Override
+                    public String key() {
+                        return "reversed";
+                    }
+
+                    @Override
+                    public EdgeScores score(TaskPatcher task, Progress progress) {
+                        return backwards;
+                    }
+                };
+                List<List<String>> firstFound = new ArrayList<>();
+                for (long seed : new long[] {1, 2}) {
+                    Pipeline.Result r = new Pipeline(fixed, new CandidateBudget.Bound(0.05), new Acdc(tau))
+                            .withSeed(seed).run(tp, Progress.NONE);
+                    assertNull(r.bound()); // the diagnostic is off
+                    // the same rounds as the bound grown directly with that seed
+                    assertEquals(new CandidateBudget.Bound(0.05).grow(tp, backwards, tau, seed, Progress.NONE).rounds(),
+                            r.rounds().rounds());
+                    firstFound.add(r.rounds().rounds().get(0).foundEdges());
+                }
+                assertTrue(!firstFound.get(0).equals(firstFound.get(1)), "two seeds, one sample: " + firstFound);
+            }
+        }
+    }
 }

@@ -101,7 +101,8 @@ public final class DiscoveryRun {
             } else if (s.method().equals(Methods.PIPELINE)) {
                 EdgeScorer scorer = Methods.scorer(s.scorer(), s.igSteps());
                 Pipeline.Result r = new Pipeline(scorer,
-                        CandidateBudget.parse(s.candidates()), new Acdc(s.tau())).withFalseNegativeCheck(FALSE_NEGATIVE_SAMPLES, s.seed())
+                        CandidateBudget.parse(s.candidates()), new Acdc(s.tau())).withSeed(s.seed())
+                        .withFalseNegativeCheck(FALSE_NEGATIVE_SAMPLES, s.seed())
                         .run(tp, progress);
                 putCompleteness(extraSummary, scorer, tp, r.estimates(), r.candidates());
                 circuit = r.circuit().withScores(r.scores());
