@@ -97,7 +97,9 @@ public sealed interface CandidateBudget {
      * runs on the final remainder with the same seed. That diagnostic is the bound to report: the rule stops on the
      * first sample that happens to find nothing, so the stopping sample always reads "0 found", and with several
      * rounds each a 5% test the chance that one stops by luck is larger than 5%. A sample drawn after the set is
-     * fixed, independent of the choice, gives a Clopper-Pearson bound whose confidence holds for that set.
+     * fixed, independent of the choice, gives a Clopper-Pearson bound whose confidence holds for that set. When the
+     * last round patched the whole remainder its count is exact, and {@link Pipeline} reports it as the diagnostic's
+     * exhaustive form instead of patching the same edges again.
      *
      * @param maxFraction F: the largest fraction of the unverified edges allowed to damage the metric by tau or
      *                    more, at {@link #CONFIDENCE} confidence (0 < F < 1)

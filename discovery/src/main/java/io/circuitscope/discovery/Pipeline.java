@@ -62,9 +62,27 @@ public final class Pipeline {
             count += c ? 1 : 0;
         }
         Circuit verified = acdc.search(task, candidates, progress);
-        FalseNegativeBound bound = boundSamples > 0 && count < candidates.length
-                ? FalseNegativeBound.estimate(task, candidates, acdc.tau(), boundSamples, 0.95, seed, progress) : null;
+        FalseNegativeBound bound = boundSamples <= 0 || count == candidates.length ? null
+                : census(rounds, count) != null ? census(rounds, count)
+                : FalseNegativeBound.estimate(task, candidates, acdc.tau(), boundSamples, 0.95, seed, progress);
         return new Result(verified, merge(estimates, verified.scores()), count, bound, estimates, rounds);
+    }
+
+    /**
+     * The bound's last round as the diagnostic's exhaustive form, when that round patched every edge outside the
+     * final {@code count} candidates: the diagnostic would patch the same edges again, to the same count. Null
+     * otherwise (no rounds, or the last round sampled).
+     */
+    private static FalseNegativeBound census(CandidateRounds rounds, int count) {
+        if (rounds == null || rounds.rounds().isEmpty()) {
+            return null;
+        }
+        CandidateRounds.Round last = rounds.rounds().get(rounds.rounds().size() - 1);
+        if (!last.exhaustive() || last.k() != count) {
+            return null;
+        }
+        return new FalseNegativeBound(last.sampled(), last.unverified(), last.found(), last.foundEdges(), 0.95,
+                last.sampled() == 0 ? 0 : (double) last.found() / last.sampled());
     }
 
     /**
