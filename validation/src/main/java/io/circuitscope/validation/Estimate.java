@@ -19,8 +19,8 @@ public record Estimate(double value, double low, double high) {
         }
         int ends = Math.max(io.circuitscope.core.Decimals.digitsAgainst(low, threshold, 4),
                 io.circuitscope.core.Decimals.digitsAgainst(high, threshold, 4));
-        return v + " [" + io.circuitscope.core.Decimals.fixed(low, ends) + ", "
-                + io.circuitscope.core.Decimals.fixed(high, ends) + "]";
+        return v + " [" + io.circuitscope.core.Decimals.fixedAgainst(low, threshold, ends) + ", "
+                + io.circuitscope.core.Decimals.fixedAgainst(high, threshold, ends) + "]";
     }
 
     @Override

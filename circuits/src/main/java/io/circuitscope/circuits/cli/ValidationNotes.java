@@ -86,7 +86,9 @@ final class ValidationNotes {
      * (|drop| below it: not minimal), so "0.0100" never stands for a failing 0.00998.
      */
     static String drop(double drop, double threshold) {
-        return io.circuitscope.core.Decimals.fixed(drop, io.circuitscope.core.Decimals.digitsAgainst(Math.abs(drop),
-                threshold, 4));
+        double size = Math.abs(drop);
+        String shown = io.circuitscope.core.Decimals.fixedAgainst(size, threshold,
+                io.circuitscope.core.Decimals.digitsAgainst(size, threshold, 4));
+        return drop < 0 && !shown.matches("[0.]*") ? "-" + shown : shown;
     }
 }
