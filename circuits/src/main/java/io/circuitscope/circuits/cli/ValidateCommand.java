@@ -231,7 +231,10 @@ final class ValidateCommand implements Callable<Integer> {
     private void print(PrintWriter out, ValidationReport r, JsonNode comparison, ObjectNode section, Path written)
             throws Exception {
         if (json) {
-            out.println(new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(section));
+            // the section as circuit.json holds it: CircuitJson.write normalises its numbers (-0.0 as 0.0, NaN as null)
+            ObjectNode shown = section.deepCopy();
+            io.circuitscope.circuits.io.JsonNumbers.normalise(shown);
+            out.println(new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(shown));
             out.flush();
             return;
         }
