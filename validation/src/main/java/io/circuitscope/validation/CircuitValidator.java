@@ -37,7 +37,7 @@ public final class CircuitValidator {
         for (int i = 0; i < keep.length; i++) {
             complement[i] = !keep[i];
         }
-        progress.start("validating the circuit", 4);
+        progress.start("validating the circuit", 3); // base passes, minimality, completeness
         double[][] base = task.evaluatePerTargetKeep(List.of(full, new boolean[g.nEdges()], keep, complement));
         double[] mFull = base[0];
         double[] mEmpty = base[1];
@@ -71,6 +71,8 @@ public final class CircuitValidator {
         Estimate meanIncomplete = incompleteness.length == 0 ? Estimate.point(0)
                 : Bootstrap.estimate(incompleteness.length, idx -> Bootstrap.mean(incompleteness, idx),
                         settings.bootstrapSamples(), settings.confidence(), settings.seed() + 2);
+        // the completeness passes counted too: the bar's total is the report's forward_passes
+        progress.advance(3, task.forwardPasses() - passesBefore);
         progress.finish();
         return new ValidationReport(task.cleanValue(), task.corruptedValue(), gapShare, faithfulness, complementFaithfulness,
                 faithfulness.value() >= settings.sufficiencyThreshold(),

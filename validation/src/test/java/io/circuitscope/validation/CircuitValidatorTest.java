@@ -53,6 +53,38 @@ class CircuitValidatorTest {
         task = new TaskPatcher(new EdgePatcher(model), new Task("t", examples), Metrics.LOGIT_DIFF, Ablation.RESAMPLE, 8);
     }
 
+    /**
+     * The bar stopped before the completeness passes: it said "4/4, 6 forward passes" while the report's
+     * forward_passes was 12.
+     */
+    @Test
+    void progressCountsEveryPassTheReportCounts() {
+        long[] total = {0};
+        long[] done = {0};
+        long[] passes = {0};
+        Progress recording = new Progress() {
+            @Override
+            public void start(String stage, long t) {
+                total[0] = t;
+            }
+
+            @Override
+            public void advance(long d, long forwardPasses) {
+                done[0] = d;
+                passes[0] = forwardPasses;
+            }
+
+            @Override
+            public void finish() {
+            }
+        };
+        ValidationReport r = new CircuitValidator(new ValidationSettings(0.8, 0.2, 0.01, 5, 20, 0.95, 1))
+                .validate(task, Circuit.full(task.graph()), recording);
+        assertTrue(r.forwardPasses() > 0);
+        assertEquals(r.forwardPasses(), passes[0], "the last advance counts the completeness passes too");
+        assertEquals(total[0], done[0], "every stage advanced");
+    }
+
     @AfterAll
     static void tearDown() {
         task.close();
