@@ -31,7 +31,7 @@ final class BatchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         BatchPlan p = BatchPlan.read(plan);
-        BatchRunner runner = new BatchRunner(model -> ModelOptions.loadFromPlan(model, quiet), ModelOptions::cachedCommit,
+        BatchRunner runner = new BatchRunner(model -> ModelOptions.loadFromPlan(model, quiet, spec.commandLine().getErr()), ModelOptions::cachedCommit,
                 spec.commandLine().getOut(),
                 id -> quiet ? Progress.NONE : new ProgressBar(spec.commandLine().getErr(), false), rerunChanged);
         BatchRunner.Outcome outcome = runner.run(p);

@@ -26,7 +26,7 @@ record ModelAndTask(HookedTransformer model, Task task, PlantedModel planted, Ma
 
     /** With {@code bos} false, text prompts do not begin with the model's BOS token. */
     static ModelAndTask open(String model, Path taskFile, int examples, long seed, boolean align, boolean quiet,
-            boolean bos) {
+            boolean bos, java.io.PrintWriter err) {
         if (PlantedModels.isPlanted(model)) {
             PlantedModel planted = PlantedModels.byArgument(model);
             HookedTransformer built = planted.build();
@@ -46,7 +46,7 @@ record ModelAndTask(HookedTransformer model, Task task, PlantedModel planted, Ma
                 throw e;
             }
         }
-        LoadedModel loaded = ModelOptions.load(model, quiet, bos);
+        LoadedModel loaded = ModelOptions.load(model, quiet, bos, err);
         try {
             Task task = taskFile == null ? null : TaskFile.read(taskFile, loaded.tokenizer(), align,
                     loaded.model().config().vocabSize(), loaded.model().config().contextLength());

@@ -15,6 +15,10 @@ final class ModelOptions {
     /** Where hub settings come from; tests replace it to point at a local server and a temporary cache. */
     static java.util.function.Supplier<HubEnvironment> environment = HubEnvironment::system;
 
+    /** The command this mixin is part of: load notes go to its error stream. */
+    @picocli.CommandLine.Spec(picocli.CommandLine.Spec.Target.MIXEE)
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Option(names = "--model", required = true, paramLabel = "MODEL",
             description = "Model directory (config.json + safetensors), llama2.c .bin file, Hugging Face hub id"
                     + " ORG/NAME[@revision] (taken from the HF cache, downloaded when missing), or an embedded"
@@ -31,14 +35,14 @@ final class ModelOptions {
             + "TransformerLens and EAP-IG; prompts given as ids are used as given).";
 
     LoadedModel load() {
-        return load(model, quiet, !noBos);
+        return load(model, quiet, !noBos, spec.commandLine().getErr());
     }
 
     /**
      * Loads a directory, llama2.c file, hub id or embedded planted model with the current hub settings; with
-     * {@code bos} false its tokenizer begins no prompt with the BOS token.
+     * {@code bos} false its tokenizer begins no prompt with the BOS token; its load notes go to {@code err}.
      */
-    static LoadedModel load(String model, boolean quiet, boolean bos) {
+    static LoadedModel load(String model, boolean quiet, boolean bos, java.io.PrintWriter err) {
         if (PlantedModels.isPlanted(model)) {
             return new LoadedModel(PlantedModels.byArgument(model).build(), null, java.nio.file.Path.of(model), "gpt2");
         }
@@ -46,15 +50,19 @@ final class ModelOptions {
         if (quiet) {
             env = env.quiet();
         }
-        LoadedModel loaded = warned(ModelLoader.load(model, new ModelResolver(env)));
+        LoadedModel loaded = warned(ModelLoader.load(model, new ModelResolver(env)), err);
         return bos ? loaded : loaded.withoutBos();
     }
 
-    /** The model, its load notes (config settings without effect) printed to stderr as warnings first. */
-    static LoadedModel warned(LoadedModel loaded) {
+    /**
+     * The model, its load notes (config settings without effect) printed first as warnings to {@code err}, the
+     * command's error stream (not System.err, which a caller embedding the command line cannot capture).
+     */
+    static LoadedModel warned(LoadedModel loaded, java.io.PrintWriter err) {
         for (String note : loaded.notes()) {
-            System.err.println("warning: " + note);
+            err.println("warning: " + note);
         }
+        err.flush();
         return loaded;
     }
 
@@ -62,12 +70,12 @@ final class ModelOptions {
      * A batch plan's model: a planted model, an absolute path (the plan resolved its paths against its folder) or a
      * hub id, which is never taken for a file of that name in the working directory.
      */
-    static LoadedModel loadFromPlan(String model, boolean quiet) {
+    static LoadedModel loadFromPlan(String model, boolean quiet, java.io.PrintWriter err) {
         if (PlantedModels.isPlanted(model) || java.nio.file.Path.of(model).isAbsolute()) {
-            return load(model, quiet, true);
+            return load(model, quiet, true, err);
         }
         HubEnvironment env = quiet ? environment.get().quiet() : environment.get();
-        return warned(ModelLoader.load(new ModelResolver(env).resolveHubId(model)));
+        return warned(ModelLoader.load(new ModelResolver(env).resolveHubId(model)), err);
     }
 
     /** The commit a hub id resolves to in the Hugging Face cache, read from it alone; null when not cached. */

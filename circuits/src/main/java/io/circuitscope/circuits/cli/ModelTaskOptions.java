@@ -79,7 +79,8 @@ final class ModelTaskOptions {
         noteIgnoredOptions(spec);
         ModelAndTask mt;
         try {
-            mt = ModelAndTask.open(model, taskFile, examples, seed, align, quiet, !noBos);
+            mt = ModelAndTask.open(model, taskFile, examples, seed, align, quiet, !noBos,
+                    spec.commandLine().getErr());
         } catch (io.circuitscope.core.task.UnequalPromptLengthsException e) {
             throw e.orAlign("pass --align"); // this command has the option; validate and the analyses do not
         }

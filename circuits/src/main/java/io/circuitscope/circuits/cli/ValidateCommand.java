@@ -192,7 +192,8 @@ final class ValidateCommand implements Callable<Integer> {
     /** The model and task; prompts are judged as given, so unequal lengths point to the task discover aligned. */
     private ModelAndTask openModelAndTask() {
         try {
-            return ModelAndTask.open(model, taskFile, 0, seed, false, quiet, !noBos);
+            return ModelAndTask.open(model, taskFile, 0, seed, false, quiet, !noBos,
+                    spec.commandLine().getErr());
         } catch (UnequalPromptLengthsException e) {
             throw new TaskFileException(e.getMessage() + "; a circuit found with discover --align has the aligned task "
                     + "beside it (task.jsonl)");
