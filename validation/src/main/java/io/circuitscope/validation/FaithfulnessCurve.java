@@ -10,8 +10,8 @@ import java.util.List;
  * Faithfulness as a function of circuit size, and MIB's summaries of it: circuits keep the top
  * k% of edges for k in {0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100}; CPR is the trapezoid area under
  * f(C_k) with edges ranked by signed contribution to the behaviour (-score for metrics where higher is
- * better, +score for KL, since a score is m(patched) - m(clean); the metric the scores were computed with decides,
- * not the one faithfulness is measured with), CMD the area under |1 - f(C_k)| with
+ * better, +score for KL or any loss, since a score is m(patched) - m(clean); the metric the scores were computed
+ * with decides, not the one faithfulness is measured with), CMD the area under |1 - f(C_k)| with
  * edges ranked by |score| (lower better, 0 best). The x axis is the fraction of edges.
  */
 public record FaithfulnessCurve(double[] fractions, double[] signedFaithfulness, double[] absoluteFaithfulness,
@@ -36,13 +36,22 @@ public record FaithfulnessCurve(double[] fractions, double[] signedFaithfulness,
      *                     faithfulness with (a KL-found circuit validated with logit-diff ranks its scores as KL's)
      */
     public static FaithfulnessCurve of(TaskPatcher task, EdgeScores scores, Metric scoresMetric) {
+        return of(task, scores, !scoresMetric.higherIsBetter());
+    }
+
+    /**
+     * @param higherScoreSupports whether a higher score marks an edge that supports the behaviour, so that CPR ranks
+     *                            the edges by +score (true: scores of KL, or of any loss, as EAP-IG's are) or by -score
+     *                            (false: scores of a metric where higher is better, such as logit-diff)
+     */
+    public static FaithfulnessCurve of(TaskPatcher task, EdgeScores scores, boolean higherScoreSupports) {
         int n = scores.size();
         double[] values = scores.values();
         Integer[] signedOrder = new Integer[n];
         for (int i = 0; i < n; i++) {
             signedOrder[i] = i;
         }
-        double sign = scoresMetric.higherIsBetter() ? -1 : 1;
+        double sign = higherScoreSupports ? 1 : -1;
         java.util.Arrays.sort(signedOrder, (a, b) -> Double.compare(nanLow(sign * values[b]), nanLow(sign * values[a])));
         int[] absOrder = scores.ranking();
         List<boolean[]> masks = new ArrayList<>();

@@ -144,16 +144,18 @@ final class ValidateCommand implements Callable<Integer> {
                 // the command that judged it, beside the top-level command that found it (discover's, kept)
                 section.set("command", io.circuitscope.circuits.io.Provenance.command(spec));
                 doc = doc.withExtra("validation", section);
-                // the circuit's scores rank by signed score (CPR) as the metric they were computed with reads them
+                // the circuit's scores rank by signed score (CPR) as the metric they were computed with reads them;
+                // EAP-IG's file records none, but its scores are always a loss's (higher supports the behaviour)
                 Metric scoresMetric = scoresMetric(recordedMetric);
+                boolean eapIgScores = recordedMetric == null && CircuitJson.recordsEapIgImport(doc.method());
                 if (reference != null) {
                     doc = doc.withExtra("comparison", ValidationSections.comparison(tp, doc.circuit(), reference.circuit(),
-                            referenceFile.getFileName().toString(), scoresMetric));
+                            referenceFile.getFileName().toString(), scoresMetric, eapIgScores));
                 } else if (loaded.planted() != null) {
                     // a planted model's ground truth under the ablation judging the circuit, as discover compares with it
                     Ablation judgedBy = Ablation.parse(ablation);
                     doc = doc.withExtra("comparison", ValidationSections.comparison(tp, doc.circuit(),
-                            loaded.reference(judgedBy), loaded.referenceName(judgedBy), scoresMetric));
+                            loaded.reference(judgedBy), loaded.referenceName(judgedBy), scoresMetric, eapIgScores));
                     // the planted task is the one made with the seed the circuit's run recorded, else with --seed
                     if (loaded.replacesPlantedTask(doc.method().get("seed") instanceof Number n ? n.longValue() : seed)) {
                         spec.commandLine().getErr().println("validate: " + loaded.plantedTaskNote());
@@ -175,8 +177,9 @@ final class ValidateCommand implements Callable<Integer> {
     }
 
     /**
-     * The metric the circuit's scores were computed with, as its file records it; null when it records none (an
-     * imported EAP-IG file) or one this version does not know, and the scores then rank as the judging metric reads them.
+     * The metric the circuit's scores were computed with, as its file records it; null when it records none or one
+     * this version does not know, and the scores then rank as the judging metric reads them, except an imported EAP-IG
+     * file's, which rank as a loss's ({@link CircuitJson#recordsEapIgImport}).
      */
     static Metric scoresMetric(Object recordedMetric) {
         if (recordedMetric == null) {

@@ -189,6 +189,15 @@ public final class CircuitJson {
         return raw != null && raw.isObject() && EapIgGraphJson.isEapIgGraph(raw);
     }
 
+    /**
+     * Whether a document's {@code method} section records an import of an EAP-IG graph file: true for the file itself
+     * as read and for the circuitscope file validate wrote from it (NAME.circuitscope.json), whose scores are still
+     * EAP-IG's.
+     */
+    public static boolean recordsEapIgImport(Map<String, Object> method) {
+        return "imported".equals(method.get("key")) && EapIgGraphJson.FORMAT.equals(method.get("format"));
+    }
+
     /** A parsed file as a circuitscope document, and whether it was an EAP-IG graph file. */
     private record Parsed(JsonNode root, boolean eapIg) {
     }

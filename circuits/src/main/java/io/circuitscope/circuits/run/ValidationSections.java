@@ -112,15 +112,39 @@ public final class ValidationSections {
      */
     public static ObjectNode comparison(TaskPatcher task, Circuit circuit, Circuit reference, String referenceName,
             Metric scoresMetric) {
+        return comparison(task, circuit, reference, referenceName, scoresMetric, false);
+    }
+
+    /**
+     * What {@code scores_sign} holds when the circuit's scores are an imported EAP-IG file's: EAP-IG attributes with
+     * a loss (minus the logit difference, or KL), so a higher score is an edge whose patching raises the loss, one
+     * that supports the behaviour, whatever metric judges the circuit.
+     */
+    public static final String EAP_IG_LOSS_SIGN = "eap-ig loss: higher supports";
+
+    /**
+     * @param eapIgScores whether the circuit's scores are EAP-IG's (an imported Graph.to_json file, which records no
+     *                    metric): CPR then ranks higher scores first, as a loss's, and {@code scores_sign} records
+     *                    {@value #EAP_IG_LOSS_SIGN}; {@code scoresMetric} is then ignored
+     */
+    public static ObjectNode comparison(TaskPatcher task, Circuit circuit, Circuit reference, String referenceName,
+            Metric scoresMetric, boolean eapIgScores) {
         ObjectNode o = JSON.createObjectNode();
         o.put("reference", referenceName);
         o.put("metric", task.metric().name());
-        if (scoresMetric != null) {
+        boolean higherScoreSupports;
+        if (eapIgScores) {
+            o.putNull("scores_metric"); // EAP-IG's file names no metric; its scores are a loss's, whichever
+            o.put("scores_sign", EAP_IG_LOSS_SIGN);
+            higherScoreSupports = true;
+        } else if (scoresMetric != null) {
             o.put("scores_metric", scoresMetric.name());
+            higherScoreSupports = !scoresMetric.higherIsBetter();
         } else {
             o.putNull("scores_metric"); // not recorded: ranked as under the metric measuring faithfulness
+            higherScoreSupports = !task.metric().higherIsBetter();
         }
-        FaithfulnessCurve curve = FaithfulnessCurve.of(task, circuit.scores(), scoresMetric != null ? scoresMetric : task.metric());
+        FaithfulnessCurve curve = FaithfulnessCurve.of(task, circuit.scores(), higherScoreSupports);
         if (circuit.graph().positions() != reference.graph().positions()) {
             // a position-aware circuit against a position-agnostic reference (or the reverse): compare whole edges
             o.put("compared_across_positions", true);
@@ -174,13 +198,21 @@ public final class ValidationSections {
 
     /**
      * Said when the comparison measured faithfulness with another metric than the one the circuit's scores were
-     * computed with (or with one its file does not record), naming both; null when they are the same or the
-     * comparison predates {@code scores_metric}.
+     * computed with (or with one its file does not record), naming both, and always for EAP-IG's scores (ranked as a
+     * loss's, {@code scores_sign}); null when the metrics are the same or the comparison predates {@code scores_metric}.
      */
     public static String scoresMetricNote(com.fasterxml.jackson.databind.JsonNode comparison) {
         com.fasterxml.jackson.databind.JsonNode metric = comparison.get("metric");
         com.fasterxml.jackson.databind.JsonNode scores = comparison.get("scores_metric");
-        if (metric == null || !metric.isTextual() || scores == null) {
+        if (metric == null || !metric.isTextual()) {
+            return null;
+        }
+        if (EAP_IG_LOSS_SIGN.equals(comparison.path("scores_sign").asText(null))) {
+            return "faithfulness is measured with " + metric.asText() + "; the circuit's scores are EAP-IG's, which "
+                    + "attributes with a loss (minus the logit difference, or KL), so CPR ranks them as a loss's: higher = "
+                    + "helps the behaviour, whatever metric judges it";
+        }
+        if (scores == null) {
             return null;
         }
         if (scores.isNull()) {
