@@ -7,10 +7,13 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
-/** summary.csv and summary.md: one row per run with size, faithfulness, AUC, time and forward passes. */
+/**
+ * summary.csv and summary.md: one row per run with size, faithfulness, AUC, time, and its cost in passes as discover's
+ * cost line counts them: forward passes, and the scorers' gradient passes (a forward and a backward pass each).
+ */
 final class SummaryTable {
     private static final String[] COLUMNS = {"run", "state", "model", "task", "method", "settings", "seed", "edges",
-            "faithfulness", "auc", "seconds", "forward_passes", "error"};
+            "faithfulness", "auc", "seconds", "forward_passes", "gradient_passes", "error"};
 
     private SummaryTable() {
     }
@@ -26,7 +29,7 @@ final class SummaryTable {
                     r.task() == null ? "(planted task)" : r.task().getFileName().toString(), r.settings().method(),
                     settings(plan, r, varying), String.valueOf(r.settings().seed()),
                     value(e, "edges"), number(e, "faithfulness"), number(e, "auc"), String.format(Locale.ROOT, "%.1f", e.seconds),
-                    value(e, "forward_passes"), e.error == null ? "" : e.error};
+                    value(e, "forward_passes"), value(e, "gradient_passes"), e.error == null ? "" : e.error};
             for (int i = 0; i < cells.length; i++) {
                 csv.append(i == 0 ? "" : ",").append(csvCell(cells[i]));
             }

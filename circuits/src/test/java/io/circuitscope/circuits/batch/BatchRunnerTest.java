@@ -184,6 +184,16 @@ class BatchRunnerTest {
                 .get("results");
         assertTrue(results.has("auc"), "compared with the planted ground truth, as discover does: " + results);
         assertTrue(results.get("auc").asDouble() > 0.9, "EAP ranks the planted edges first: " + results);
+        // the cost in both kinds of pass, as discover's cost line gives it: EAP's gradient passes beside the forward ones
+        long forward = circuit.get("summary").get("forward_passes").asLong();
+        long gradient = circuit.get("summary").get("gradient_passes").asLong();
+        assertTrue(gradient > 0, "EAP runs gradient passes: " + circuit.get("summary"));
+        List<String> csv = Files.readAllLines(runs.resolve("summary.csv"));
+        assertTrue(csv.get(0).endsWith(",seconds,forward_passes,gradient_passes,error"), csv.get(0));
+        assertTrue(csv.get(1).endsWith("," + forward + "," + gradient + ","), csv.get(1));
+        List<String> md = Files.readAllLines(runs.resolve("summary.md"));
+        assertTrue(md.get(0).endsWith("| seconds | forward_passes | gradient_passes | error |"), md.get(0));
+        assertTrue(md.get(2).endsWith("| " + forward + " | " + gradient + " |  |"), md.get(2));
     }
 
     @Test
