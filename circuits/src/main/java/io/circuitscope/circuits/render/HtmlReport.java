@@ -105,6 +105,10 @@ public final class HtmlReport {
         if (summary.get("faithfulness") instanceof Number f && Double.isFinite(sufficiency)) {
             summary.put("faithfulness", new Shown(Decimals.against(f.doubleValue(), sufficiency, 4)));
         }
+        String rounds = candidateRounds(summary.get("candidate_rounds"));
+        if (rounds != null) { // the line discover prints, not the rounds' raw list
+            summary.put("candidate_rounds", new Shown(rounds));
+        }
         flatten("", summary, h);
         h.append("</table></section>\n</div>\n");
 
@@ -234,6 +238,21 @@ public final class HtmlReport {
                     + " score supports the behaviour";
         } catch (IllegalArgumentException e) {
             return "";
+        }
+    }
+
+    /**
+     * {@code summary.candidate_rounds} (from {@code --candidates bound}) as discover's console line says it; null when
+     * absent or not in the form discover writes (then shown key by key, as any other map).
+     */
+    static String candidateRounds(Object rounds) {
+        if (!(rounds instanceof Map<?, ?> m)) {
+            return null;
+        }
+        try {
+            return io.circuitscope.circuits.run.CandidateRoundsSummary.line(m);
+        } catch (RuntimeException e) { // a hand-edited or truncated section
+            return null;
         }
     }
 
