@@ -322,8 +322,8 @@ final class DiscoverCommand implements Callable<Integer> {
                     : "the scores of " + c.get("summed");
             out.printf(Locale.ROOT, "  EAP-IG completeness: %s sum to %s, m(corrupted) - m(clean) is %s: %.1f%% off with %s steps%s%n",
                     whose, Decimals.fixed((Double) c.get("sum"), 4), Decimals.fixed((Double) c.get("gap"), 4),
-                    100 * error, c.get("steps"), error > ROUGH_INTEGRAL ?  " (a coarse integral: more --ig-steps bring "
-                            + "it closer)" : "");
+                    100 * error, c.get("steps"), error > ROUGH_INTEGRAL ?  " (a coarse integral: more --ig-steps "
+                            + "bring it closer in the end, though not at every step)" : "");
         }
         out.printf(Locale.ROOT, "  cost: %s forward passes, %s gradient passes (forward and backward), %.1f s%n",
                 s.get("forward_passes"), s.get("gradient_passes"), (Double) s.get("seconds"));
