@@ -3,6 +3,7 @@ package io.circuitscope.benchmarks;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import io.circuitscope.core.task.Metric;
+import io.circuitscope.core.task.WatchedMetric;
 
 /**
  * A metric that also watches whether passes leave arrays behind until their batch (or task) ends, which a count
@@ -28,7 +29,7 @@ final class PassGrowth extends WatchedMetric {
     }
 
     @Override
-    void watch(NDArray logits) {
+    protected void watch(NDArray logits) {
         NDManager pass = logits.getManager();
         NDManager parent = pass.getParentManager();
         if (parent != null) {

@@ -16,6 +16,7 @@ import io.circuitscope.core.task.Batch;
 import io.circuitscope.core.task.Metric;
 import io.circuitscope.core.task.Metrics;
 import io.circuitscope.core.task.Task;
+import io.circuitscope.core.task.WatchedMetric;
 import io.circuitscope.core.task.generate.Generators;
 import io.circuitscope.discovery.Acdc;
 import io.circuitscope.discovery.CandidateBudget;
@@ -126,7 +127,7 @@ public final class PipelineVsAcdc {
         }
 
         @Override
-        void watch(NDArray logits) {
+        protected void watch(NDArray logits) {
             if (JniUtils.isGradMode()) {
                 count++;
             }

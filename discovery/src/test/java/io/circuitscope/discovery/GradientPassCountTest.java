@@ -17,6 +17,7 @@ import io.circuitscope.core.task.Batch;
 import io.circuitscope.core.task.Metric;
 import io.circuitscope.core.task.Metrics;
 import io.circuitscope.core.task.Task;
+import io.circuitscope.core.task.WatchedMetric;
 import io.circuitscope.core.testing.TestModels;
 import io.circuitscope.core.testing.TinyCheckpoint;
 import java.util.ArrayList;
@@ -34,50 +35,24 @@ class GradientPassCountTest {
      * The benchmarks' count (PipelineVsAcdc's GradientPasses): a metric that counts the passes whose logits it
      * reads with PyTorch's grad mode on. Exact passes run outside a gradient collector and read perVariant.
      */
-    static final class HarnessCount implements Metric {
-        final Metric metric;
+    static final class HarnessCount extends WatchedMetric {
         long count;
 
         HarnessCount(Metric metric) {
-            this.metric = metric;
+            super(metric);
         }
 
         @Override
-        public NDArray perTarget(NDArray logits, Batch batch, NDArray cleanLogProbs) {
+        protected void watch(NDArray logits) {
             if (JniUtils.isGradMode()) {
                 count++;
             }
-            return metric.perTarget(logits, batch, cleanLogProbs);
         }
 
+        /** Straight to the wrapped metric, uncounted, as the harness does: gradient passes read {@code perTarget}. */
         @Override
         public NDArray perVariant(NDArray logits, Batch batch, NDArray cleanLogProbs) {
-            return metric.perVariant(logits, batch, cleanLogProbs);
-        }
-
-        @Override
-        public String name() {
-            return metric.name();
-        }
-
-        @Override
-        public boolean higherIsBetter() {
-            return metric.higherIsBetter();
-        }
-
-        @Override
-        public void check(Task task) {
-            metric.check(task);
-        }
-
-        @Override
-        public boolean differentiable() {
-            return metric.differentiable();
-        }
-
-        @Override
-        public boolean needsCleanReference() {
-            return metric.needsCleanReference();
+            return wrapped().perVariant(logits, batch, cleanLogProbs);
         }
     }
 

@@ -1,27 +1,25 @@
-package io.circuitscope.benchmarks;
+package io.circuitscope.core.task;
 
 import ai.djl.ndarray.NDArray;
-import io.circuitscope.core.task.Batch;
-import io.circuitscope.core.task.Metric;
-import io.circuitscope.core.task.Task;
 
 /**
  * A metric that answers as the one it wraps and lets a harness look at each pass's logits first ({@link #watch}):
- * the benchmarks count passes and arrays this way without touching the code they measure. {@code perVariant} is the
+ * the benchmarks (and the tests that check the engine's own counts against theirs) count passes and arrays this
+ * way without touching the code they measure. {@code perVariant} is the
  * interface's default, through {@link #perTarget}, so a subclass sees those passes too unless it overrides it.
  */
-abstract class WatchedMetric implements Metric {
+public abstract class WatchedMetric implements Metric {
     private final Metric metric;
 
-    WatchedMetric(Metric metric) {
+    protected WatchedMetric(Metric metric) {
         this.metric = metric;
     }
 
     /** Called with every pass's logits before the wrapped metric reads them. */
-    abstract void watch(NDArray logits);
+    protected abstract void watch(NDArray logits);
 
     /** The metric this one answers as. */
-    final Metric wrapped() {
+    protected final Metric wrapped() {
         return metric;
     }
 
