@@ -269,7 +269,7 @@ final class DiscoverCommand implements Callable<Integer> {
                 doc = doc.withExtra("comparison", cmp);
                 out.printf(Locale.ROOT, "  vs %s: edge precision %s, recall %s, ROC AUC %s%s%n", referenceName,
                         ValidationSections.ratioWithCounts(cmp, "edge", false), ValidationSections.ratioWithCounts(cmp, "edge", true),
-                        ValidationNotes.ratio(cmp.get("auc")),
+                        ValidationSections.ratio(cmp.get("auc")),
                         ValidationSections.acrossPositionsNote(cmp));
                 if (referenceFile == null && mt.replacesPlantedTask(settings.seed())) {
                     out.println("  " + mt.plantedTaskNote());

@@ -283,8 +283,8 @@ final class ValidateCommand implements Callable<Integer> {
                     ValidationSections.ratioWithCounts(comparison, "edge", true),
                     ValidationSections.ratioWithCounts(comparison, "node", false),
                     ValidationSections.ratioWithCounts(comparison, "node", true),
-                    ValidationNotes.ratio(comparison.get("auc")),
-                    ValidationNotes.ratio(comparison.get("cpr")), ValidationNotes.ratio(comparison.get("cmd")),
+                    ValidationSections.ratio(comparison.get("auc")),
+                    ValidationSections.ratio(comparison.get("cpr")), ValidationSections.ratio(comparison.get("cmd")),
                     io.circuitscope.circuits.run.ValidationSections.acrossPositionsNote(comparison));
             String ranking = ValidationSections.scoresMetricNote(comparison);
             if (ranking != null) {

@@ -50,18 +50,6 @@ final class ValidationNotes {
         }
     }
 
-    /**
-     * A precision, recall or other number from the comparison; an empty circuit's precision is 0 / 0, stored as null
-     * (files written before that hold the string "NaN").
-     */
-    static String ratio(com.fasterxml.jackson.databind.JsonNode value) {
-        if (value == null || value.isNull()) {
-            return "n/a";
-        }
-        double v = value.asDouble();
-        return Double.isNaN(v) || value.asText().equals("NaN") ? "n/a" : String.format(Locale.ROOT, "%.3f", v);
-    }
-
     /** Notes for each verdict the estimate gives but the whole confidence interval does not (or the reverse). */
     static List<String> fragileVerdicts(ValidationReport r) {
         List<String> notes = new ArrayList<>();

@@ -107,17 +107,11 @@ public final class CircuitDiagram {
      * metric where higher is better (logit-diff) a negative one. Unknown metric: the sign alone.
      */
     static String[] signMeanings(String metric) {
-        Boolean higherIsBetter = null;
-        if (metric != null) {
-            try {
-                higherIsBetter = io.circuitscope.core.task.Metrics.byName(metric).higherIsBetter();
-            } catch (IllegalArgumentException e) {
-                higherIsBetter = null;
-            }
-        }
-        if (higherIsBetter == null) {
+        String important = io.circuitscope.circuits.run.ValidationSections.importantSign(metric);
+        if (important == null) {
             return new String[] {"positive score", "negative score"};
         }
+        boolean higherIsBetter = important.equals("negative");
         // two short lines each: the bundled engine measures text narrower than it draws, so long lines overflow the box
         String helps = "the edge supports the behaviour";
         String hinders = "the edge works against it";

@@ -232,13 +232,8 @@ public final class HtmlReport {
 
     /** "; under kl a positive score supports the behaviour" (the sign that matters under the run's metric), or "". */
     static String signNote(String metric) {
-        try {
-            return metric == null ? "" : "; under " + metric + " a "
-                    + (io.circuitscope.core.task.Metrics.byName(metric).higherIsBetter() ? "negative" : "positive")
-                    + " score supports the behaviour";
-        } catch (IllegalArgumentException e) {
-            return "";
-        }
+        String important = io.circuitscope.circuits.run.ValidationSections.importantSign(metric);
+        return important == null ? "" : "; under " + metric + " a " + important + " score supports the behaviour";
     }
 
     /**

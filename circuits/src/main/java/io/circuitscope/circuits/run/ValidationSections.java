@@ -186,9 +186,12 @@ public final class ValidationSections {
     /**
      * Which sign of a score {@code metric} calls important: a score is the metric's change when the edge is patched
      * (or removed), so under a metric where higher is better (logit-diff) a negative score is an edge that helps the
-     * behaviour, and under KL (lower is better) a positive one.
+     * behaviour, and under KL (lower is better) a positive one; null for no metric or one this version does not know.
      */
     public static String importantSign(String metric) {
+        if (metric == null) {
+            return null;
+        }
         try {
             return io.circuitscope.core.task.Metrics.byName(metric).higherIsBetter() ? "negative" : "positive";
         } catch (IllegalArgumentException e) {
@@ -247,15 +250,20 @@ public final class ValidationSections {
     }
 
     /**
+     * A precision, recall or other number of the comparison to three decimals; "n/a" where it is undefined: an empty
+     * circuit's precision (0 / 0) is null, and files written before that hold the string "NaN".
+     */
+    public static String ratio(com.fasterxml.jackson.databind.JsonNode value) {
+        double v = value == null || value.isNull() ? Double.NaN : value.asDouble();
+        return Double.isNaN(v) || value.asText().equals("NaN") ? "n/a" : String.format(java.util.Locale.ROOT, "%.3f", v);
+    }
+
+    /**
      * "1.000 (12/12)": a precision or recall from the comparison with the counts it divides, when the file has them
      * ({@code edge_counts}, {@code node_counts}); "n/a (0/0)" for 0 / 0.
      */
     public static String ratioWithCounts(com.fasterxml.jackson.databind.JsonNode comparison, String kind, boolean recall) {
-        com.fasterxml.jackson.databind.JsonNode value = comparison.get(kind + (recall ? "_recall" : "_precision"));
-        // an empty circuit's precision (0 / 0) is null; files written before that hold the string "NaN"
-        double v = value == null || value.isNull() ? Double.NaN : value.asDouble();
-        String text = Double.isNaN(v) || value.asText().equals("NaN") ? "n/a"
-                : String.format(java.util.Locale.ROOT, "%.3f", v);
+        String text = ratio(comparison.get(kind + (recall ? "_recall" : "_precision")));
         com.fasterxml.jackson.databind.JsonNode counts = comparison.get(kind + "_counts");
         if (counts == null || !counts.has("both")) {
             return text;
