@@ -1,9 +1,9 @@
 package io.circuitscope.circuits.cli;
 
-import io.circuitscope.circuits.task.EapAnswerColumns;
-import io.circuitscope.circuits.task.EapCsvTask;
 import io.circuitscope.core.io.LoadedModel;
 import io.circuitscope.core.task.TaskFile;
+import io.circuitscope.core.task.csv.EapAnswerColumns;
+import io.circuitscope.core.task.csv.EapCsvTask;
 import io.circuitscope.core.task.generate.Generated;
 import io.circuitscope.core.task.generate.Generators;
 import io.circuitscope.core.task.generate.IoiGenerator;

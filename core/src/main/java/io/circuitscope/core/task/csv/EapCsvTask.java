@@ -1,4 +1,4 @@
-package io.circuitscope.circuits.task;
+package io.circuitscope.core.task.csv;
 
 import io.circuitscope.core.task.Example;
 import io.circuitscope.core.task.PromptText;
