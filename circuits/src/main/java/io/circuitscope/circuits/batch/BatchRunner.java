@@ -4,6 +4,7 @@ import io.circuitscope.circuits.io.CircuitDocument;
 import io.circuitscope.circuits.io.CircuitJson;
 import io.circuitscope.circuits.io.Provenance;
 import io.circuitscope.circuits.run.DiscoveryRun;
+import io.circuitscope.circuits.run.DiscoverySettings;
 import io.circuitscope.core.graph.Ablation;
 import io.circuitscope.core.graph.Circuit;
 import io.circuitscope.core.graph.ComputationGraph;
@@ -170,9 +171,7 @@ public final class BatchRunner {
             log.flush();
             Task task = r.task() == null ? PlantedModels.byArgument(r.model()).task(r.settings().seed(), r.examples())
                     : readTask(r, loaded);
-            if (r.settings().ablation() == Ablation.MEAN) { // a lone example is refused in the run; small groups noted
-                MeanAblationGroups.of(task).smallGroupNotes("ablation").forEach(n -> log.println("       " + n));
-            }
+            checkTask(task, r.settings());
             // read before the discovery, so a bad reference fails the run before its work, not after
             Circuit truth = reference(r, ComputationGraph.of(loaded.model().config()), loaded);
             CircuitDocument doc = DiscoveryRun.run(loaded.model(), r.model(),
@@ -207,6 +206,22 @@ public final class BatchRunner {
             // every restart ran it first and died again
             fail(manifest, r, outOfMemory(ex), (System.nanoTime() - start) / 1e9);
             return false;
+        }
+    }
+
+    /**
+     * What discovery would refuse in this task, refused naming the plan's fields (discovery names them in words):
+     * an example alone at its length under mean ablation, prompts of several lengths split by position. Small
+     * mean-ablation groups are noted in the log.
+     */
+    private void checkTask(Task task, DiscoverySettings s) {
+        if (s.ablation() == Ablation.MEAN) {
+            MeanAblationGroups groups = MeanAblationGroups.of(task);
+            groups.requireNoSingletons("ablation");
+            groups.smallGroupNotes("ablation").forEach(n -> log.println("       " + n));
+        }
+        if (s.byPosition()) {
+            task.commonLength("by_position");
         }
     }
 

@@ -151,6 +151,9 @@ final class DiscoverCommand implements Callable<Integer> {
             if (settings.ablation() == Ablation.MEAN) {
                 MeanAblationCheck.check(spec, mt.task(), "--ablation");
             }
+            if (byPosition) { // before the discovery, which names the setting in words
+                mt.task().commonLength("--by-position");
+            }
             input.noteAlignPadding(spec, mt, byPosition);
             // read against the model's graph (split as the file says) before the discovery, so a bad file costs no run
             Circuit reference = referenceFile != null

@@ -2,6 +2,8 @@ package io.circuitscope.circuits.cli;
 
 import io.circuitscope.core.io.LoadedModel;
 import io.circuitscope.core.task.TaskFile;
+import io.circuitscope.core.task.UnequalPromptLengthsException;
+import io.circuitscope.core.task.csv.AmbiguousAnswersException;
 import io.circuitscope.core.task.csv.EapAnswerColumns;
 import io.circuitscope.core.task.csv.EapCsvTask;
 import io.circuitscope.core.task.generate.Generated;
@@ -130,8 +132,7 @@ final class MakeTaskCommand implements Callable<Integer> {
             var config = loaded.model().config();
             TextTokenizer tokenizer = loaded.requireTokenizer("a CSV's prompts are text");
             OptionalInt bosId = tokenizer.bos();
-            EapCsvTask.Imported imported = new EapCsvTask(tokenizer, config.vocabSize(), config.contextLength(), align)
-                    .read(source.csv, reading);
+            EapCsvTask.Imported imported = read(tokenizer, config.vocabSize(), config.contextLength(), reading);
             TaskFile.write(out, imported.task());
             spec.commandLine().getOut().printf(Locale.ROOT, "wrote %d examples from %s to %s (answers: %s; BOS: %s%s)%n",
                     imported.task().size(), source.csv, out, imported.answers(),
@@ -140,6 +141,18 @@ final class MakeTaskCommand implements Callable<Integer> {
                             + String.join(", ", imported.ignoredColumns()));
         }
         return 0;
+    }
+
+    /** The CSV's task; where the reader leaves a choice to its caller, the error names this command's option for it. */
+    private EapCsvTask.Imported read(TextTokenizer tokenizer, int vocabSize, int contextLength,
+            EapAnswerColumns.Reading reading) {
+        try {
+            return new EapCsvTask(tokenizer, vocabSize, contextLength, align).read(source.csv, reading);
+        } catch (UnequalPromptLengthsException e) {
+            throw e.orAlign("pass --align");
+        } catch (AmbiguousAnswersException e) {
+            throw e.sayWhich("--answers years", "--answers ids");
+        }
     }
 
     private int generate() throws Exception {

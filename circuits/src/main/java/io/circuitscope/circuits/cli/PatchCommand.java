@@ -112,6 +112,9 @@ final class PatchCommand implements Callable<Integer> {
             if (c.kind() == Corruption.Kind.MEAN) {
                 MeanAblationCheck.check(spec, t, "--corruption");
             }
+            if (byPosition && receivers == null) { // before the analyses, which name the setting in words
+                t.commonLength(edges ? "--edges --by-position" : "--by-position");
+            }
             PatchResult r;
             boolean edgeKeys = false;
             if (edges) {

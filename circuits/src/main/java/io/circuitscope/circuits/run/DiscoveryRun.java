@@ -76,7 +76,7 @@ public final class DiscoveryRun {
         long start = System.nanoTime();
         Metric metric = check(s);
         EdgePatcher patcher = new EdgePatcher(model, s.byPosition()
-                ? ComputationGraph.byPosition(model.config(), task.commonLength("--by-position")) : ComputationGraph.of(model.config()));
+                ? ComputationGraph.byPosition(model.config(), task.commonLength("a position-aware discovery")) : ComputationGraph.of(model.config()));
         try (TaskPatcher tp = new TaskPatcher(patcher, task, metric, s.ablation(), s.batchSize())) {
             tp.requireEffect();
             Circuit circuit;

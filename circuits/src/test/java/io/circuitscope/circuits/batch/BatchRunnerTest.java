@@ -97,6 +97,31 @@ class BatchRunnerTest {
                 out.toString());
     }
 
+    /** Discovery names its settings in words; a batch run it refuses names the plan's field, never discover's option. */
+    @Test
+    void aRefusedRunNamesThePlansFieldNotACommandLineOption() throws Exception {
+        Path three = RandomTaskFile.write(dir.resolve("three.jsonl"), "three", 2, 3, 5, 23);
+        Path one = RandomTaskFile.write(dir.resolve("one.jsonl"), "one", 3, 1, 6, 23);
+        Files.writeString(dir.resolve("mixed.jsonl"), Files.readString(three) + Files.readString(one));
+        Path plan = dir.resolve("fields.yaml");
+        Files.writeString(plan, String.join("\n",
+                "out: runs/fields",
+                "runs:",
+                "  - {model: model-a, task: mixed.jsonl, method: eap, metric: logit-diff, ablation: mean}",
+                "  - {model: model-a, task: mixed.jsonl, method: eap, metric: logit-diff, by_position: true}", ""));
+        StringWriter out = new StringWriter();
+        assertEquals(1, cli(out, "batch", plan.toString(), "--quiet"), out.toString());
+        List<String> errors = new ArrayList<>();
+        new ObjectMapper().readTree(dir.resolve("runs/fields/manifest.json").toFile()).get("runs")
+                .forEach(r -> errors.add(r.get("error").asText()));
+        assertEquals(2, errors.size(), errors.toString());
+        assertTrue(errors.stream().anyMatch(e -> e.startsWith("ablation mean averages") && e.contains("example 4 is alone")
+                && e.endsWith("or use ablation resample")), errors.toString());
+        assertTrue(errors.stream().anyMatch(e -> e.startsWith("by_position needs prompts of one length, but in task "
+                + "'mixed' example 1 has 5 tokens and example 4 has 6 tokens")), errors.toString());
+        assertTrue(errors.stream().noneMatch(e -> e.contains("--")), "no discover option: " + errors);
+    }
+
     @Test
     void malformedPlansNameTheFileLineAndField() throws Exception {
         Path bad = dir.resolve("bad.json");

@@ -97,7 +97,7 @@ class AnalysisCommandsTest {
         }
         assertTrue(ioiLengths.size() > 1, "the IOI prompts have several lengths: " + ioiLengths);
         assertEquals(1, r.code(), r.out());
-        assertTrue(r.err().contains("one token length"), r.err());
+        assertTrue(r.err().contains("error: --by-position needs prompts of one length"), r.err());
         // the induction prompts share one length: the residual stream is patched at each layer and position
         int inductionLength = JSON.readTree(Files.readAllLines(induction).get(0)).get("clean_ids").size();
         for (String line : Files.readAllLines(induction)) {

@@ -66,7 +66,8 @@ public final class TaskPatcher implements AutoCloseable {
         metric.check(task);
         checkPositions(patcher.graph(), task);
         if (ablation == Ablation.MEAN) { // an example alone at its length would be resampled, not mean-ablated
-            MeanAblationGroups.of(task).requireNoSingletons("--ablation");
+            // named in words: the CLI and batch check first, naming their own option or plan field
+            MeanAblationGroups.of(task).requireNoSingletons("ablation");
         }
         this.manager = patcher.model().newRunManager();
         int targets = 0;

@@ -31,7 +31,8 @@ public final class MeanAblationGroups {
 
     /**
      * Refuses a task with an example alone at its prompt length, naming how many examples have each length and
-     * which are alone; {@code option} is the option that chose mean ablation ("--corruption", "--ablation").
+     * which are alone; {@code option} names the setting that chose mean ablation as the caller's user knows it (a
+     * command's "--ablation", a batch plan's "ablation", in words "corruption"), followed by its values.
      */
     public void requireNoSingletons(String option) {
         List<Integer> alone = byLength.values().stream().filter(g -> g.size() == 1).map(g -> g.get(0)).sorted().toList();

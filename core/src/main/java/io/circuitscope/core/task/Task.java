@@ -57,7 +57,8 @@ public record Task(String name, List<Example> examples) {
 
     /**
      * The one prompt length of every example, which position-aware graphs index by; an error naming the
-     * first example of another length when there is none ({@code purpose} says what needs it).
+     * first example of another length when there is none ({@code purpose} says what needs it, as the caller's user
+     * knows it: a command's option, a batch plan's field, or words).
      */
     public int commonLength(String purpose) {
         int length = examples.get(0).length();
@@ -66,7 +67,7 @@ public record Task(String name, List<Example> examples) {
             if (other != length) {
                 throw new IllegalArgumentException(purpose + " needs prompts of one length, but in task '" + name
                         + "' example 1 has " + length + " tokens and example " + (i + 1) + " has " + other + " tokens"
-                        + " (position-aware edges are indexed by token position; use a templated task)");
+                        + " (split by position, nodes and edges are indexed by token position; use a templated task)");
             }
         }
         return length;

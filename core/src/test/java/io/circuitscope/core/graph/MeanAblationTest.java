@@ -107,6 +107,9 @@ class MeanAblationTest {
                     () -> new TaskPatcher(new EdgePatcher(loaded.model()), new Task("t", examples), Metrics.LOGIT_DIFF,
                             Ablation.MEAN, 16).close());
             assertTrue(e.getMessage().contains("example 8 is alone at its length"), e.getMessage());
+            // in words: the command line and batch check first, naming their own option or plan field
+            assertTrue(e.getMessage().startsWith("ablation mean averages")
+                    && e.getMessage().endsWith("or use ablation resample"), e.getMessage());
         }
     }
 

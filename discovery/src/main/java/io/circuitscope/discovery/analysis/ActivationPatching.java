@@ -124,12 +124,7 @@ public final class ActivationPatching {
         List<Batch> batches = task.batches(o.batchSize());
         int seq = batches.get(0).length();
         if (o.byPosition()) {
-            for (Batch b : batches) {
-                if (b.length() != seq) {
-                    throw new IllegalArgumentException("--by-position needs prompts of one token length; this task "
-                            + "has lengths " + seq + " and " + b.length());
-                }
-            }
+            task.commonLength("patching by position"); // in words: patch checks first with its option
         }
         List<Variant> variants = variants(model, o, seq);
         Set<HookName> names = new HashSet<>();

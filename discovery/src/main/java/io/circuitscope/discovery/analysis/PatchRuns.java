@@ -46,7 +46,7 @@ final class PatchRuns implements AutoCloseable {
             Set<HookName> names, TaskMeans<HookName> means) {
         if (!corruption.isRun() && direction == Direction.DENOISE) {
             throw new IllegalArgumentException(corruption.kind().name().toLowerCase(Locale.ROOT) + " ablation has no corrupted "
-                    + "run to denoise; use --direction noise (or the resample / noise corruption)");
+                    + "run to denoise; patch in the noising direction (or use the resample / noise corruption)");
         }
         this.model = model;
         this.batch = batch;

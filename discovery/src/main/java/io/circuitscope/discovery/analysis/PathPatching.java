@@ -223,7 +223,7 @@ public final class PathPatching {
             throw new IllegalArgumentException("edge patching supports the resample, zero and mean corruptions");
         }
         EdgePatcher patcher = new EdgePatcher(model, byPosition
-                ? ComputationGraph.byPosition(model.config(), task.commonLength("--edges --by-position")) : ComputationGraph.of(model.config()));
+                ? ComputationGraph.byPosition(model.config(), task.commonLength("edge patching by position")) : ComputationGraph.of(model.config()));
         ComputationGraph g = patcher.graph();
         List<Edge> edges = g.edges().stream().filter(e -> filter == null || e.name().contains(filter)).toList();
         if (edges.isEmpty()) {

@@ -73,7 +73,7 @@ final class TaskMeans<K> implements AutoCloseable {
         if (corruption.kind() != Corruption.Kind.MEAN) {
             return null;
         }
-        MeanAblationGroups.of(task).requireNoSingletons("--corruption");
+        MeanAblationGroups.of(task).requireNoSingletons("corruption"); // in words: patch checks first with its option
         return new TaskMeans<>(model.newRunManager(), batches, 0, (run, b) -> {
             ActivationCache cache = ActivationCache.of(run, names);
             model.forward(run, b.clean(), Hooks.caching(cache));
@@ -94,7 +94,7 @@ final class TaskMeans<K> implements AutoCloseable {
         if (corruption.kind() != Corruption.Kind.MEAN) {
             return null;
         }
-        MeanAblationGroups.of(task).requireNoSingletons("--corruption");
+        MeanAblationGroups.of(task).requireNoSingletons("corruption"); // in words: patch checks first with its option
         return new TaskMeans<>(patcher.model().newRunManager(), batches, 1,
                 (run, b) -> Map.of(SOURCES, patcher.sourceOutputs(run, b.clean()).stacked()));
     }

@@ -61,6 +61,7 @@ class MeanAblationAnalysesTest {
                 IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(
                         IllegalArgumentException.class, analysis);
                 assertTrue(e.getMessage().contains("example 4 is alone at its length"), e.getMessage());
+                assertTrue(e.getMessage().startsWith("corruption mean averages"), "in words: " + e.getMessage());
             }
         }
     }

@@ -133,7 +133,7 @@ public final class ModelResolver {
                     .append(" tokenizer.json optional) in ").append(repo.resolve("snapshots").resolve("<commit>"))
                     .append(" and write <commit> into ").append(cache.refFile(id));
         }
-        sb.append(", or pass a local model directory to --model (HF_HUB_CACHE or HF_HOME choose the cache)");
+        sb.append(", or give a local model directory instead (HF_HUB_CACHE or HF_HOME choose the cache)");
         return new CheckpointException(sb.toString());
     }
 }

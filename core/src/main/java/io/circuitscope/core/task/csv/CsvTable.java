@@ -38,7 +38,12 @@ public record CsvTable(Path file, List<String> header, List<Row> rows) {
         }
 
         public TaskFileException error(String column, String problem) {
-            return new TaskFileException(file + ":" + line + ": row " + number + ", column '" + column + "' " + problem);
+            return new TaskFileException(where(column) + problem);
+        }
+
+        /** The file, line, row and column, as every error about a cell begins. */
+        public String where(String column) {
+            return file + ":" + line + ": row " + number + ", column '" + column + "' ";
         }
     }
 

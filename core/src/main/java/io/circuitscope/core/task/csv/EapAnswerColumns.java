@@ -67,10 +67,9 @@ public final class EapAnswerColumns {
             return new EapAnswerColumns(CORRECT, false);
         }
         if (!byHeader.hasIncorrect && looksLikeYears(table)) {
-            throw new TaskFileException(table.file() + ": every '" + CORRECT + "' is a number from 0 to 99, there is no '"
-                    + INCORRECT + "' and every clean prompt ends in digits: Greater-Than's start years (the EAP-IG "
-                    + "authors' greater-than CSV keeps them in '" + CORRECT + "') or token ids? Say which: --answers years "
-                    + "or --answers ids");
+            throw new AmbiguousAnswersException(table.file() + ": every '" + CORRECT + "' is a number from 0 to 99, "
+                    + "there is no '" + INCORRECT + "' and every clean prompt ends in digits: Greater-Than's start years "
+                    + "(the EAP-IG authors' greater-than CSV keeps them in '" + CORRECT + "') or token ids?");
         }
         return byHeader;
     }

@@ -5,6 +5,7 @@ import io.circuitscope.core.task.PromptText;
 import io.circuitscope.core.task.Task;
 import io.circuitscope.core.task.TaskFile;
 import io.circuitscope.core.task.TaskFileException;
+import io.circuitscope.core.task.UnequalPromptLengthsException;
 import io.circuitscope.core.tokenize.TextTokenizer;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -32,8 +33,8 @@ public final class EapCsvTask {
 
     /**
      * @param tokenizer the model's; prompts begin with its BOS token when it has one ({@link TextTokenizer#encodePrompt})
-     * @param align left-pad the shorter of a row's prompts (as {@code --align} does for task files) instead of
-     *              refusing prompts of different token lengths
+     * @param align left-pad the shorter of a row's prompts (as task files can be aligned) instead of refusing
+     *              prompts of different token lengths with an {@link UnequalPromptLengthsException}
      */
     public EapCsvTask(TextTokenizer tokenizer, int vocabSize, int contextLength, boolean align) {
         this.tokenizer = tokenizer;
@@ -70,10 +71,10 @@ public final class EapCsvTask {
         int[] clean = prompt(row, CLEAN);
         int[] corrupt = prompt(row, CORRUPTED);
         if (clean.length != corrupt.length) {
-            if (!align) {
-                throw row.error(CORRUPTED, "is " + corrupt.length + " tokens but '" + CLEAN + "' is " + clean.length
-                        + "; patching compares them position by position: make them the same length or pass --align "
-                        + "(left-pads the shorter)");
+            if (!align) { // the caller adds how its user asks for alignment (UnequalPromptLengthsException#orAlign)
+                throw new UnequalPromptLengthsException(row.where(CORRUPTED) + "is " + corrupt.length + " tokens but '"
+                        + CLEAN + "' is " + clean.length + "; patching compares them position by position: make them the "
+                        + "same length");
             }
             int length = Math.max(clean.length, corrupt.length);
             clean = TaskFile.leftPad(clean, length);

@@ -183,7 +183,8 @@ class HubResolverTest {
         assertTrue(m.contains("'" + REPO + "'") && m.contains("HF_HUB_OFFLINE")
                 && m.contains(cacheDir.resolve("models--tiny-org--tiny-gpt2").resolve("snapshots").toString())
                 && m.contains(cacheDir.resolve("models--tiny-org--tiny-gpt2/refs/main").toString())
-                && m.contains("local model directory"), m);
+                && m.contains("or give a local model directory instead"), m);
+        assertFalse(m.contains("--model"), "a library or batch user never typed the command line's option: " + m);
         assertEquals(0, hub.requests().size());
     }
 

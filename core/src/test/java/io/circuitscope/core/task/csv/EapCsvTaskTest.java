@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.circuitscope.core.task.Example;
 import io.circuitscope.core.task.Target;
-import io.circuitscope.core.task.TaskFileException;
+import io.circuitscope.core.task.UnequalPromptLengthsException;
 import io.circuitscope.core.testing.TinyTokenizer;
 import io.circuitscope.core.tokenize.HfTokenizer;
 import java.nio.file.Files;
@@ -60,11 +60,27 @@ class EapCsvTaskTest {
     void promptsOfDifferentLengthsAreRefusedUnlessAligned() throws Exception {
         Path csv = Files.writeString(dir.resolve("uneven.csv"), "clean,corrupted,correct_idx\n"
                 + "Mary went,Mary went to the store," + id(" Mary") + "\n");
-        TaskFileException e = assertThrows(TaskFileException.class,
+        // the caller adds how its user asks for alignment (make-task: "or pass --align")
+        UnequalPromptLengthsException e = assertThrows(UnequalPromptLengthsException.class,
                 () -> new EapCsvTask(tokenizer, vocab, 32, false).read(csv, EapAnswerColumns.Reading.AUTO));
-        assertTrue(e.getMessage().startsWith(csv + ":2: row 1, column 'corrupted' is "), e.getMessage());
+        assertTrue(e.getMessage().startsWith(csv + ":2: row 1, column 'corrupted' is ")
+                && e.getMessage().endsWith("make them the same length"), e.getMessage());
         Example aligned = new EapCsvTask(tokenizer, vocab, 32, true).read(csv, EapAnswerColumns.Reading.AUTO)
                 .task().examples().get(0);
         assertEquals(aligned.clean().length, aligned.corrupt().length);
+    }
+
+    /** Years or token ids: the library asks in words; make-task names its --answers option instead. */
+    @Test
+    void twoDigitAnswersWithoutAWrongAnswerAreRefusedUntilTheCallerSaysHowToReadThem() throws Exception {
+        Path csv = Files.writeString(dir.resolve("years.csv"), "clean,corrupted,correct_idx\n"
+                + "The year 1352 to 13,The year 1301 to 13,52\n");
+        AmbiguousAnswersException e = assertThrows(AmbiguousAnswersException.class,
+                () -> new EapCsvTask(tokenizer, vocab, 32, false).read(csv, EapAnswerColumns.Reading.AUTO));
+        assertTrue(e.getMessage().startsWith(csv + ": every 'correct_idx' is a number from 0 to 99")
+                && e.getMessage().endsWith("or token ids? Say which way to read them (as years or as token ids)"),
+                e.getMessage());
+        assertTrue(e.sayWhich("--answers years", "--answers ids").getMessage()
+                .endsWith("or token ids? Say which: --answers years or --answers ids"));
     }
 }
