@@ -2,9 +2,14 @@ package io.circuitscope.core.graph;
 
 import java.util.ArrayList;
 import java.util.BitSet;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import org.jgrapht.Graph;
+import org.jgrapht.graph.DirectedMultigraph;
+import org.jgrapht.graph.EdgeReversedGraph;
+import org.jgrapht.traverse.BreadthFirstIterator;
 
 /**
  * A subgraph of a model's computational graph: a set of kept edges over a fixed complete graph,
@@ -181,43 +186,27 @@ public final class Circuit {
     }
 
     private Circuit pruned(boolean alsoCutOffFromInput) {
-        int n = graph.nodes().size();
-        List<Node> nodes = graph.nodes();
-        java.util.Map<Node, Integer> index = new java.util.HashMap<>();
-        for (int i = 0; i < n; i++) {
-            index.put(nodes.get(i), i);
-        }
-        List<Edge> kept = edges();
-        boolean[] fromInput = new boolean[n];
-        fromInput[index.get(graph.node("input"))] = true;
-        for (Node node : nodes) { // topological order
-            if (!fromInput[index.get(node)]) {
-                continue;
-            }
-            for (Edge e : kept) {
-                if (e.source().equals(node)) {
-                    fromInput[index.get(e.destination().node())] = true;
-                }
-            }
-        }
-        boolean[] toLogits = new boolean[n];
-        toLogits[index.get(graph.node("logits"))] = true;
-        for (int i = n - 1; i >= 0; i--) {
-            Node node = nodes.get(i);
-            for (Edge e : kept) {
-                if (e.source().equals(node) && toLogits[index.get(e.destination().node())]) {
-                    toLogits[i] = true;
-                }
-            }
-        }
+        // a graph of the kept edges only: the whole graph's JGraphT view would hold every edge of a
+        // large (position-aware) graph in memory for the life of the graph, to walk a few kept ones
+        Graph<Node, Edge> kept = new DirectedMultigraph<>(null, null, false);
+        graph.nodes().forEach(kept::addVertex);
+        edges().forEach(e -> kept.addEdge(e.source(), e.destination().node(), e));
+        Set<Node> fromInput = reachable(kept, graph.node("input"));
+        Set<Node> toLogits = reachable(new EdgeReversedGraph<>(kept), graph.node("logits"));
         BitSet b = new BitSet(graph.nEdges());
-        for (Edge e : kept) {
-            boolean reached = !alsoCutOffFromInput || fromInput[index.get(e.source())];
-            if (reached && toLogits[index.get(e.destination().node())]) {
+        for (Edge e : kept.edgeSet()) {
+            boolean reached = !alsoCutOffFromInput || fromInput.contains(e.source());
+            if (reached && toLogits.contains(e.destination().node())) {
                 b.set(e.index());
             }
         }
         return new Circuit(graph, b, scores);
+    }
+
+    private static Set<Node> reachable(Graph<Node, Edge> g, Node from) {
+        Set<Node> reached = new HashSet<>();
+        new BreadthFirstIterator<>(g, from).forEachRemaining(reached::add);
+        return reached;
     }
 
     @Override

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.circuitscope.core.io.LoadedModel;
+import io.circuitscope.core.model.ModelConfig;
 import io.circuitscope.core.task.Example;
 import io.circuitscope.core.task.Metrics;
 import io.circuitscope.core.task.Target;
@@ -12,9 +13,11 @@ import io.circuitscope.core.testing.TestModels;
 import io.circuitscope.core.testing.TinyCheckpoint;
 import java.util.ArrayList;
 import java.util.BitSet;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
+import java.util.Set;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
@@ -90,6 +93,71 @@ class CircuitPruningTest {
                 }
             }
         }
+    }
+
+    /**
+     * pruned() keeps exactly the kept edges whose destination reaches the logits through kept edges (and,
+     * under resampling or as EAP-IG prunes, whose source the input reaches), as a plain fixed-point
+     * reachability over the edge list finds them, on random circuits over small graphs of every shape.
+     */
+    @Property(tries = 200)
+    void pruningKeepsExactlyTheEdgesOnAKeptPathFromInputToLogits(@ForAll @IntRange(min = 0, max = 100_000) int seed,
+            @ForAll @IntRange(min = 1, max = 3) int layers, @ForAll @IntRange(min = 1, max = 3) int heads,
+            @ForAll boolean parallel, @ForAll @IntRange(min = 0, max = 3) int positions,
+            @ForAll @IntRange(min = 0, max = 60) int percentKept) {
+        ModelConfig config = ModelConfig.builder("gpt2").setSizes(heads, layers, heads, 1, 1, 1)
+                .optParallelAttnMlp(parallel).build();
+        ComputationGraph g = positions == 0 ? ComputationGraph.of(config) : ComputationGraph.byPosition(config, positions);
+        Random rng = new Random(seed);
+        BitSet kept = new BitSet(g.nEdges());
+        for (int e = 0; e < g.nEdges(); e++) {
+            if (rng.nextInt(100) < percentKept) {
+                kept.set(e);
+            }
+        }
+        Circuit circuit = new Circuit(g, kept, null);
+        Set<Node> fromInput = reachable(g, kept, g.node("input"), true);
+        Set<Node> toLogits = reachable(g, kept, g.node("logits"), false);
+        BitSet towardLogits = new BitSet();
+        BitSet inputToLogits = new BitSet();
+        for (Edge e : circuit.edges()) {
+            if (toLogits.contains(e.destination().node())) {
+                towardLogits.set(e.index());
+                if (fromInput.contains(e.source())) {
+                    inputToLogits.set(e.index());
+                }
+            }
+        }
+        String shape = layers + "x" + heads + (parallel ? " parallel" : "") + ", " + positions + " positions, seed "
+                + seed + ", " + percentKept + "% kept";
+        for (Ablation ablation : Ablation.values()) {
+            BitSet expected = ablation == Ablation.RESAMPLE ? inputToLogits : towardLogits;
+            assertEquals(expected, kept(circuit.pruned(ablation)), ablation + ", " + shape);
+        }
+        assertEquals(inputToLogits, kept(circuit.prunedAsEapIg()), "EAP-IG, " + shape);
+    }
+
+    /** Nodes reached from {@code start} along kept edges, forward or backward, by repeating until nothing changes. */
+    private static Set<Node> reachable(ComputationGraph g, BitSet kept, Node start, boolean forward) {
+        Set<Node> reached = new HashSet<>(Set.of(start));
+        boolean grew = true;
+        while (grew) {
+            grew = false;
+            for (Edge e : g.edges()) {
+                Node from = forward ? e.source() : e.destination().node();
+                Node to = forward ? e.destination().node() : e.source();
+                if (kept.get(e.index()) && reached.contains(from)) {
+                    grew |= reached.add(to);
+                }
+            }
+        }
+        return reached;
+    }
+
+    private static BitSet kept(Circuit circuit) {
+        BitSet b = new BitSet();
+        circuit.edges().forEach(e -> b.set(e.index()));
+        return b;
     }
 
     /** Six random examples of one length, so the mean ablation has several prompts to average. */
