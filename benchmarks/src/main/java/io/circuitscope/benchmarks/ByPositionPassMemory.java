@@ -28,9 +28,9 @@ public final class ByPositionPassMemory {
             EdgePatcher patcher = new EdgePatcher(model, ComputationGraph.byPosition(config, 15));
             try (TaskPatcher tp = new TaskPatcher(patcher, EapThroughput.ioiShapedTask(config, 8), Metrics.LOGIT_DIFF,
                     Ablation.RESAMPLE, 8)) {
-                long peakBefore = ForwardThroughput.Memory.peakResidentMiB();
+                long peakBefore = ProcessMemory.peakResidentMiB();
                 boolean reset = resetPeak();
-                long before = ForwardThroughput.Memory.residentMiB();
+                long before = ProcessMemory.residentMiB();
                 boolean[] keep = new boolean[tp.graph().nEdges()];
                 for (int i = 0; i < keep.length; i += 2) {
                     keep[i] = true;
@@ -39,7 +39,7 @@ public final class ByPositionPassMemory {
                 tp.evaluateKeep(keep);
                 System.out.printf(Locale.ROOT, "%d position-aware edges, 8 x 15 tokens: one patched pass %.1f s; resident %d MiB "
                         + "before it, peak %d MiB %s (peak since start before the pass: %d MiB)%n", keep.length,
-                        (System.nanoTime() - start) / 1e9, before, ForwardThroughput.Memory.peakResidentMiB(),
+                        (System.nanoTime() - start) / 1e9, before, ProcessMemory.peakResidentMiB(),
                         reset ? "during it" : "since start (/proc/self/clear_refs refused the reset)", peakBefore);
             }
         }

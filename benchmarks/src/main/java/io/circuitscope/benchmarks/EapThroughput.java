@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
+import org.apache.commons.math3.stat.descriptive.DescriptiveStatistics;
 
 /**
  * Time to score every edge of a GPT-2-small-shaped model (32,491 edges, random weights) with EAP and
@@ -89,9 +90,9 @@ public final class EapThroughput {
                             seconds[r] = (System.nanoTime() - start) / 1e9;
                         }
                     }
-                    ForwardThroughput.Stats s = ForwardThroughput.Stats.of(seconds);
+                    DescriptiveStatistics s = new DescriptiveStatistics(seconds);
                     System.out.printf(Locale.ROOT, "%-10s all %d edges, 20 x 15 tokens: %.2f s (sd %.2f, n=%d), peak resident %d MiB%n",
-                            method, tp.graph().nEdges(), s.mean(), s.sd(), repeats, ForwardThroughput.Memory.peakResidentMiB());
+                            method, tp.graph().nEdges(), s.getMean(), s.getStandardDeviation(), repeats, ProcessMemory.peakResidentMiB());
                 }
             }
         }

@@ -5,11 +5,10 @@ import io.circuitscope.core.hook.ActivationCache;
 import io.circuitscope.core.hook.Hooks;
 import io.circuitscope.core.model.HookedTransformer;
 import io.circuitscope.core.model.ModelConfig;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Random;
+import org.apache.commons.math3.stat.descriptive.DescriptiveStatistics;
 
 /**
  * Forward throughput (tokens/s) and peak resident memory of a GPT-2-small-shaped model with random
@@ -24,10 +23,10 @@ public final class ForwardThroughput {
         int batch = 8;
         int seq = 64;
         ModelConfig config = RandomModels.gpt2SmallConfig();
-        long rssBeforeModel = Memory.residentMiB();
+        long rssBeforeModel = ProcessMemory.residentMiB();
         try (HookedTransformer model = RandomModels.randomGpt2(config)) {
             System.out.printf(Locale.ROOT, "model: GPT-2-small shape, %,d parameters (random weights), resident after load %d MiB "
-                    + "(before %d MiB)%n", config.parameterCount(true), Memory.residentMiB(), rssBeforeModel);
+                    + "(before %d MiB)%n", config.parameterCount(true), ProcessMemory.residentMiB(), rssBeforeModel);
             int[][] tokens = new int[batch][seq];
             Random rng = new Random(0);
             for (int[] row : tokens) {
@@ -44,39 +43,11 @@ public final class ForwardThroughput {
                         seconds[i] = (System.nanoTime() - start) / 1e9;
                     }
                 }
-                Stats s = Stats.of(seconds);
+                DescriptiveStatistics s = new DescriptiveStatistics(seconds);
                 System.out.printf(Locale.ROOT, "%-22s batch %d x %d: %8.0f tokens/s (mean %.3f s/pass, sd %.3f, n=%d), peak resident %d MiB%n",
-                        cacheAll ? "forward + cache all" : "forward, no hooks", batch, seq, batch * seq / s.mean(),
-                        s.mean(), s.sd(), iterations, Memory.peakResidentMiB());
+                        cacheAll ? "forward + cache all" : "forward, no hooks", batch, seq, batch * seq / s.getMean(),
+                        s.getMean(), s.getStandardDeviation(), iterations, ProcessMemory.peakResidentMiB());
             }
-        }
-    }
-
-    record Stats(double mean, double sd) {
-        static Stats of(double[] xs) {
-            double mean = Arrays.stream(xs).average().orElse(Double.NaN);
-            double var = Arrays.stream(xs).map(x -> (x - mean) * (x - mean)).sum() / Math.max(1, xs.length - 1);
-            return new Stats(mean, Math.sqrt(var));
-        }
-    }
-
-    /** Reads the process's resident set from /proc (Linux). */
-    static final class Memory {
-        static long residentMiB() throws Exception {
-            return field("VmRSS:");
-        }
-
-        static long peakResidentMiB() throws Exception {
-            return field("VmHWM:");
-        }
-
-        private static long field(String name) throws Exception {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith(name)) {
-                    return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024;
-                }
-            }
-            return -1;
         }
     }
 }

@@ -32,12 +32,11 @@ import io.circuitscope.discovery.analysis.PathPatching;
 import io.circuitscope.validation.CircuitValidator;
 import io.circuitscope.validation.ValidationSettings;
 import java.lang.reflect.Field;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.apache.commons.math3.stat.regression.SimpleRegression;
 
 /**
  * Whether long runs grow memory: in one JVM, each discovery method the command line offers (and validation)
@@ -114,7 +113,7 @@ public final class LongRunMemory {
         System.out.printf(Locale.ROOT, "%d iterations per method, %s model, %d edges, %d prompts, %s ablation, batch size %d; "
                 + "resident %.0f MiB at start%n", iterations, sandwich ? "sandwich-norm" : "plain",
                 ComputationGraph.of(config).nEdges(), task.size(),
-                ablation.name().toLowerCase(java.util.Locale.ROOT), batchSize, residentMiB());
+                ablation.name().toLowerCase(java.util.Locale.ROOT), batchSize, ProcessMemory.residentMiBExact());
         System.out.println("| method | RSS after 1st (MiB) | RSS after last (MiB) | slope ± s.e., 2nd half (MiB/iter) "
                 + "| engine arrays, 1st / last | task arrays, 1st / last | open managers, 1st / last "
                 + "| Java heap used, 1st / last (MiB) | arrays kept from pass to pass, 1st / last | s/iter |");
@@ -151,8 +150,8 @@ public final class LongRunMemory {
                 grown.addAll(grownCounts(method, samples));
             }
         }
-        System.out.printf(Locale.ROOT, "resident %.0f MiB at the end, peak %d MiB%n", residentMiB(),
-                ForwardThroughput.Memory.peakResidentMiB());
+        System.out.printf(Locale.ROOT, "resident %.0f MiB at the end, peak %d MiB%n", ProcessMemory.residentMiBExact(),
+                ProcessMemory.peakResidentMiB());
         System.out.println("RSS is information only (allocator noise); the exit status checks the array and manager counts.");
         if (!grown.isEmpty()) {
             grown.forEach(g -> System.out.println("GREW: " + g));
@@ -235,7 +234,7 @@ public final class LongRunMemory {
         System.gc(); // Java garbage is not a leak; collect it so the resident set shows what stays
         Runtime java = Runtime.getRuntime();
         double heapMiB = (java.totalMemory() - java.freeMemory()) / (1024.0 * 1024);
-        return new Sample(residentMiB(), heapMiB, engine.getManagedArrays().size(),
+        return new Sample(ProcessMemory.residentMiBExact(), heapMiB, engine.getManagedArrays().size(),
                 taskManager == null ? 0 : taskManager.getManagedArrays().size(), managers(engine), passGrowth, seconds);
     }
 
@@ -258,33 +257,19 @@ public final class LongRunMemory {
         System.out.println(series);
     }
 
-    /** Least-squares slope of {@code ys[from..]} against the iteration number, and its standard error. */
+    /**
+     * Least-squares slope of {@code ys[from..]} against the iteration number, and its standard error
+     * (sqrt of the residual mean square, over n - 2, divided by the sum of squared x deviations).
+     */
     static double[] slope(double[] ys, int from) {
-        int n = ys.length - from;
-        if (n < 3) {
+        if (ys.length - from < 3) {
             return new double[] {Double.NaN, Double.NaN};
         }
-        double mx = 0;
-        double my = 0;
+        SimpleRegression fit = new SimpleRegression();
         for (int i = from; i < ys.length; i++) {
-            mx += i;
-            my += ys[i];
+            fit.addData(i, ys[i]);
         }
-        mx /= n;
-        my /= n;
-        double sxy = 0;
-        double sxx = 0;
-        for (int i = from; i < ys.length; i++) {
-            sxy += (i - mx) * (ys[i] - my);
-            sxx += (i - mx) * (i - mx);
-        }
-        double b = sxy / sxx;
-        double residuals = 0;
-        for (int i = from; i < ys.length; i++) {
-            double r = ys[i] - my - b * (i - mx);
-            residuals += r * r;
-        }
-        return new double[] {b, Math.sqrt(residuals / (n - 2) / sxx)};
+        return new double[] {fit.getSlope(), fit.getSlopeStdErr()};
     }
 
     /** Managers open under {@code m}, {@code m} included (DJL keeps no count; its resource table is read). */
@@ -303,15 +288,5 @@ public final class LongRunMemory {
         Field f = BaseNDManager.class.getDeclaredField("resources");
         f.setAccessible(true);
         return (Map<String, AutoCloseable>) f.get(m);
-    }
-
-    /** The resident set in MiB, from kB (finer than {@link ForwardThroughput.Memory}'s whole MiB). */
-    private static double residentMiB() throws Exception {
-        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-            if (line.startsWith("VmRSS:")) {
-                return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024.0;
-            }
-        }
-        return -1;
     }
 }

@@ -42,7 +42,7 @@ public final class SampledComparison {
             double total = (System.nanoTime() - start) / 1e9;
             System.out.printf(Locale.ROOT, "exact patching of %d of %d edges and %d nodes: %d forward passes, %.1f s; whole run %.1f s, "
                     + "peak resident %d MiB%n", r.exactEdges(), r.edges(), r.componentNodes() + 1, r.exactPasses(),
-                    r.exactSeconds(), total, ForwardThroughput.Memory.peakResidentMiB());
+                    r.exactSeconds(), total, ProcessMemory.peakResidentMiB());
             ScorerComparison.print(new PrintWriter(System.out, true), r);
         }
     }

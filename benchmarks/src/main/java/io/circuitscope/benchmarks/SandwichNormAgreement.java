@@ -50,7 +50,7 @@ public final class SandwichNormAgreement {
                 System.out.printf(Locale.ROOT, "edges kept with probability %.2f: max |statistics - recomputed| %.3g, max |logit| "
                         + "%.3g, max |patched - clean| %.3g, peak resident %d MiB%n", keepProbability,
                         statistics.sub(recomputed).abs().max().getFloat(), recomputed.abs().max().getFloat(),
-                        statistics.sub(clean).abs().max().getFloat(), ForwardThroughput.Memory.peakResidentMiB());
+                        statistics.sub(clean).abs().max().getFloat(), ProcessMemory.peakResidentMiB());
             }
         }
     }

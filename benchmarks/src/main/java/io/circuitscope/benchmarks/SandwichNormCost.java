@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
+import org.apache.commons.math3.stat.descriptive.DescriptiveStatistics;
 
 /**
  * What Gemma 2's sandwich norms cost edge patching: the same GPT-2-small-shaped random model (32,491 edges)
@@ -62,9 +63,9 @@ public final class SandwichNormCost {
     }
 
     private static void report(String model, String what, double[] seconds) throws Exception {
-        ForwardThroughput.Stats s = ForwardThroughput.Stats.of(seconds);
-        System.out.printf(Locale.ROOT, "%-14s %-48s %.2f s (sd %.2f, n=%d), peak resident %d MiB%n", model, what, s.mean(), s.sd(),
-                seconds.length, ForwardThroughput.Memory.peakResidentMiB());
+        DescriptiveStatistics s = new DescriptiveStatistics(seconds);
+        System.out.printf(Locale.ROOT, "%-14s %-48s %.2f s (sd %.2f, n=%d), peak resident %d MiB%n", model, what, s.getMean(),
+                s.getStandardDeviation(), seconds.length, ProcessMemory.peakResidentMiB());
     }
 
     /** Masks that keep each edge with probability 1/2, seeded. */

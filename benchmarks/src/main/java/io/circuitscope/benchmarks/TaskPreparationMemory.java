@@ -30,16 +30,16 @@ public final class TaskPreparationMemory {
         try (HookedTransformer model = RandomModels.randomGpt2(config)) {
             EdgePatcher patcher = new EdgePatcher(model);
             System.gc();
-            long before = ForwardThroughput.Memory.residentMiB();
+            long before = ProcessMemory.residentMiB();
             try (TaskPatcher tp = new TaskPatcher(patcher, task, Metrics.LOGIT_DIFF, ablation, batchSize)) {
-                long after = ForwardThroughput.Memory.residentMiB();
+                long after = ProcessMemory.residentMiB();
                 List<NDArray> held = tp.manager().getManagedArrays();
                 long heldBytes = held.stream().mapToLong(a -> a.getShape().size() * a.getDataType().getNumOfBytes()).sum();
                 long sourcesMiB = (long) tp.graph().sources().size() * examples * 15 * config.dModel() * 4 >> 20;
                 System.out.printf(Locale.ROOT, "%d examples x 15 tokens in %d batches, %s ablation: resident %d MiB before, %d MiB "
                         + "after preparing (+%d MiB; the corrupted source outputs alone are %d MiB), peak %d MiB%n",
                         examples, tp.batches().size(), ablation.name().toLowerCase(Locale.ROOT), before, after, after - before,
-                        sourcesMiB, ForwardThroughput.Memory.peakResidentMiB());
+                        sourcesMiB, ProcessMemory.peakResidentMiB());
                 System.out.printf(Locale.ROOT, "the task's manager holds %d arrays, %d MiB by shape%n", held.size(),
                         heldBytes >> 20);
             }
