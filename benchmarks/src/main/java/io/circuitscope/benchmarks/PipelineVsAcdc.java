@@ -1,7 +1,5 @@
 package io.circuitscope.benchmarks;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.pytorch.jni.JniUtils;
 import io.circuitscope.core.graph.Ablation;
 import io.circuitscope.core.graph.Circuit;
 import io.circuitscope.core.graph.EdgePatcher;
@@ -12,11 +10,9 @@ import io.circuitscope.core.model.HookedTransformer;
 import io.circuitscope.core.planted.PlantedModel;
 import io.circuitscope.core.planted.PlantedModels;
 import io.circuitscope.core.progress.Progress;
-import io.circuitscope.core.task.Batch;
-import io.circuitscope.core.task.Metric;
+import io.circuitscope.core.task.GradientPassCount;
 import io.circuitscope.core.task.Metrics;
 import io.circuitscope.core.task.Task;
-import io.circuitscope.core.task.WatchedMetric;
 import io.circuitscope.core.task.generate.Generators;
 import io.circuitscope.discovery.Acdc;
 import io.circuitscope.discovery.CandidateBudget;
@@ -97,46 +93,20 @@ public final class PipelineVsAcdc {
     record Timed(Circuit circuit, long passes, long gradientPasses, double seconds) {
         static Timed of(EdgePatcher patcher, Task task, java.util.function.Function<TaskPatcher, Circuit> method) {
             long start = System.nanoTime();
-            GradientPasses metric = new GradientPasses(Metrics.KL);
+            GradientPassCount metric = new GradientPassCount(Metrics.KL);
             try (TaskPatcher tp = new TaskPatcher(patcher, task, metric, Ablation.RESAMPLE, 32)) {
                 long before = tp.forwardPasses();
-                long gradientBefore = metric.count;
+                long gradientBefore = metric.count();
                 long engineGradientBefore = tp.gradientPasses();
                 Circuit c = method.apply(tp);
                 long passes = tp.forwardPasses() - before;
                 // discover reports the engine's own count (summary.gradient_passes): it must be this harness's
-                if (tp.gradientPasses() - engineGradientBefore != metric.count - gradientBefore) {
+                if (tp.gradientPasses() - engineGradientBefore != metric.count() - gradientBefore) {
                     throw new IllegalStateException("the engine counted " + (tp.gradientPasses() - engineGradientBefore)
-                            + " gradient passes, this harness " + (metric.count - gradientBefore));
+                            + " gradient passes, this harness " + (metric.count() - gradientBefore));
                 }
-                return new Timed(c, passes, metric.count - gradientBefore, (System.nanoTime() - start) / 1e9);
+                return new Timed(c, passes, metric.count() - gradientBefore, (System.nanoTime() - start) / 1e9);
             }
-        }
-    }
-
-    /**
-     * A metric that counts the passes it reads inside a gradient collector (PyTorch's grad mode on): each gradient
-     * pass reads its metric once (EAP-IG's steps run as many passes per batch as its pass budget needs), exact passes
-     * run outside one. (The logits' own requires-grad flag reads false there, so it cannot tell them apart.)
-     */
-    static final class GradientPasses extends WatchedMetric {
-        long count;
-
-        GradientPasses(Metric metric) {
-            super(metric);
-        }
-
-        @Override
-        protected void watch(NDArray logits) {
-            if (JniUtils.isGradMode()) {
-                count++;
-            }
-        }
-
-        /** Straight to the wrapped metric, uncounted, as before: gradient passes read {@code perTarget}. */
-        @Override
-        public NDArray perVariant(NDArray logits, Batch batch, NDArray cleanLogProbs) {
-            return wrapped().perVariant(logits, batch, cleanLogProbs);
         }
     }
 }

@@ -3,8 +3,6 @@ package io.circuitscope.discovery;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.pytorch.jni.JniUtils;
 import io.circuitscope.core.graph.Ablation;
 import io.circuitscope.core.graph.EdgePatcher;
 import io.circuitscope.core.graph.TaskPatcher;
@@ -13,11 +11,9 @@ import io.circuitscope.core.model.HookedTransformer;
 import io.circuitscope.core.planted.PlantedModel;
 import io.circuitscope.core.planted.PlantedModels;
 import io.circuitscope.core.progress.Progress;
-import io.circuitscope.core.task.Batch;
-import io.circuitscope.core.task.Metric;
+import io.circuitscope.core.task.GradientPassCount;
 import io.circuitscope.core.task.Metrics;
 import io.circuitscope.core.task.Task;
-import io.circuitscope.core.task.WatchedMetric;
 import io.circuitscope.core.testing.TestModels;
 import io.circuitscope.core.testing.TinyCheckpoint;
 import java.util.ArrayList;
@@ -30,31 +26,6 @@ import org.junit.jupiter.api.Test;
  * task ({@link TaskPatcher#gradientPasses}) and reported to the progress stage, apart from the forward passes.
  */
 class GradientPassCountTest {
-
-    /**
-     * The benchmarks' count (PipelineVsAcdc's GradientPasses): a metric that counts the passes whose logits it
-     * reads with PyTorch's grad mode on. Exact passes run outside a gradient collector and read perVariant.
-     */
-    static final class HarnessCount extends WatchedMetric {
-        long count;
-
-        HarnessCount(Metric metric) {
-            super(metric);
-        }
-
-        @Override
-        protected void watch(NDArray logits) {
-            if (JniUtils.isGradMode()) {
-                count++;
-            }
-        }
-
-        /** Straight to the wrapped metric, uncounted, as the harness does: gradient passes read {@code perTarget}. */
-        @Override
-        public NDArray perVariant(NDArray logits, Batch batch, NDArray cleanLogProbs) {
-            return wrapped().perVariant(logits, batch, cleanLogProbs);
-        }
-    }
 
     /** Records the passes each stage last reported. */
     static final class Recorded implements Progress {
@@ -90,7 +61,7 @@ class GradientPassCountTest {
         try (HookedTransformer model = planted.build()) {
             Task task = planted.task(0, 32);
             for (int batchSize : new int[] {32, 8}) {
-                HarnessCount harness = new HarnessCount(Metrics.KL);
+                GradientPassCount harness = new GradientPassCount(Metrics.KL);
                 try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(model), task, harness, Ablation.RESAMPLE, batchSize)) {
                     long forwardBefore = tp.forwardPasses();
                     assertEquals(0, tp.gradientPasses(), "preparing the task runs no gradient pass");
@@ -98,8 +69,8 @@ class GradientPassCountTest {
                     new Pipeline(new EapIg(5), new CandidateBudget.TopK(100), new Acdc(0.01)).run(tp, progress);
                     int batches = tp.batches().size();
                     // all 5 steps of a batch fit one pass on this small model
-                    assertEquals(batches, harness.count, "batch size " + batchSize);
-                    assertEquals(harness.count, tp.gradientPasses(), "batch size " + batchSize);
+                    assertEquals(batches, harness.count(), "batch size " + batchSize);
+                    assertEquals(harness.count(), tp.gradientPasses(), "batch size " + batchSize);
                     assertEquals("scoring edges (eap-ig, 5 steps)", progress.stages.get(0));
                     assertEquals(0, progress.passes.get(0)[0]);
                     assertEquals(batches, progress.passes.get(0)[1], "the scoring stage reports its gradient passes");
