@@ -78,10 +78,6 @@ public final class EapIg implements EdgeScorer {
         return steps;
     }
 
-    public Interpolation interpolation() {
-        return interpolation;
-    }
-
     @Override
     public String key() {
         return interpolation.key();

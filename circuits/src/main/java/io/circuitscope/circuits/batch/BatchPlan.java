@@ -22,7 +22,6 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Set;
 
 /**
@@ -402,12 +401,5 @@ public final class BatchPlan {
             throw new PlanException(file + ": " + where + ": field '" + key + "' must be a whole number, got " + n);
         }
         return n.asLong();
-    }
-
-    /** For messages and the manifest: the plan's runs by id. */
-    public Map<String, RunSpec> byId() {
-        Map<String, RunSpec> m = new java.util.LinkedHashMap<>();
-        runs.forEach(r -> m.put(r.id(), r));
-        return m;
     }
 }

@@ -97,9 +97,4 @@ public final class Roles {
     public String colour(String role) {
         return colourOf.getOrDefault(role, "#ffffff");
     }
-
-    /** Every role with its colour, in order of first appearance. */
-    public Map<String, String> colours() {
-        return java.util.Collections.unmodifiableMap(colourOf);
-    }
 }

@@ -98,12 +98,6 @@ public record DiscoverySettings(String method, String scorer, String candidates,
         return new DiscoverySettings("pipeline", "eap-ig", "200", 0.01, "kl", Ablation.RESAMPLE, 5, 100, 10, 16, 0, false);
     }
 
-    /** The same settings, split by position or not. */
-    public DiscoverySettings withByPosition(boolean split) {
-        return new DiscoverySettings(method, scorer, candidates, tau, metric, ablation, igSteps, edges, nodes, batchSize, seed,
-                split);
-    }
-
     /**
      * The candidate budget as circuit.json records it: as given, but AtP*'s bound in its canonical form with F spelt
      * out ('bound' is 'bound:0.05'), so the file says what ran even if the default changes. Left as given when it

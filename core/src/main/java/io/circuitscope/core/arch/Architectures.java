@@ -27,7 +27,7 @@ public final class Architectures {
         ArchitectureAdapter adapter = BY_TYPE.get(type);
         if (adapter == null) {
             throw new CheckpointException(config.file() + ": field 'model_type' is '" + type
-                    + "', which circuitscope does not support (supported: " + String.join(", ", BY_TYPE.keySet()) + ")");
+                    + "', which circuitscope does not support (supported: " + String.join(", ", supportedModelTypes()) + ")");
         }
         return adapter;
     }

@@ -34,9 +34,6 @@ public final class WeightReader {
     }
 
     /** The tensor, or null when the checkpoint does not have it. */
-    public NDArray optional(String name, long... shape) {
-        return has(name) ? require(name, shape) : null;
-    }
 
     /** A Linear weight stored [out, in], returned input-major [in, out]. */
     public NDArray linearTransposed(String name, long out, long in) {

@@ -292,11 +292,6 @@ public final class ComputationGraph {
         return d;
     }
 
-    /** The destination of a head's q/k/v input or an MLP's / the logits' input. */
-    public Destination destinationOf(Node node, Port port) {
-        return destination(node.name() + port.suffix());
-    }
-
     /** Source index of head h in layer l. */
     public int headSource(int layer, int head) {
         return 1 + layer * (config.nHeads() + 1) + head;

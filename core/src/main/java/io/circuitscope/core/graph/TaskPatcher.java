@@ -196,10 +196,6 @@ public final class TaskPatcher implements AutoCloseable {
         return batches;
     }
 
-    public int totalTargets() {
-        return totalTargets;
-    }
-
     /** Metric of the unpatched model. */
     public double cleanValue() {
         return cleanValue;

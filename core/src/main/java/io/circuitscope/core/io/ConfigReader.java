@@ -80,14 +80,6 @@ public final class ConfigReader {
         return has(field) ? requireString(field) : fallback;
     }
 
-    public int requireInt(String... aliases) {
-        return intField(presentAlias(aliases));
-    }
-
-    public int optInt(String field, int fallback) {
-        return has(field) ? requireInt(field) : fallback;
-    }
-
     /** A size or count: an integer above zero; errors name the alias the file uses. */
     public int requirePositiveInt(String... aliases) {
         String field = presentAlias(aliases);

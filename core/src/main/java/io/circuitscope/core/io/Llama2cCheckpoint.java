@@ -43,14 +43,11 @@ public final class Llama2cCheckpoint extends IndexedTensorFile<Llama2cCheckpoint
 
     private final FileChannel channel;
     private final ConfigReader config;
-    private final int seqLen;
 
-    private Llama2cCheckpoint(Path path, FileChannel channel, Map<String, Entry> entries, ConfigReader config,
-            int seqLen) {
+    private Llama2cCheckpoint(Path path, FileChannel channel, Map<String, Entry> entries, ConfigReader config) {
         super(path, entries);
         this.channel = channel;
         this.config = config;
-        this.seqLen = seqLen;
     }
 
     public static Llama2cCheckpoint open(Path path) {
@@ -154,8 +151,7 @@ public final class Llama2cCheckpoint extends IndexedTensorFile<Llama2cCheckpoint
         c.put("hidden_act", "silu");
         c.put("tie_word_embeddings", shared);
         c.put("circuitscope_rope_style", "consecutive_pairs");
-        return new Llama2cCheckpoint(path, channel, Collections.unmodifiableMap(entries), new ConfigReader(path, c),
-                seqLen);
+        return new Llama2cCheckpoint(path, channel, Collections.unmodifiableMap(entries), new ConfigReader(path, c));
     }
 
     private static Entry next(long[] cursor, long... shape) {
@@ -167,10 +163,6 @@ public final class Llama2cCheckpoint extends IndexedTensorFile<Llama2cCheckpoint
     /** The header as a Llama config.json (errors name the .bin file). */
     public ConfigReader config() {
         return config;
-    }
-
-    public int seqLen() {
-        return seqLen;
     }
 
     public Path path() {

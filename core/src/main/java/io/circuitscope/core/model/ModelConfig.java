@@ -123,11 +123,6 @@ public record ModelConfig(
         return nHeads / nKvHeads;
     }
 
-    /** The key/value head that query head {@code head} reads. */
-    public int kvHeadOf(int head) {
-        return head / queryHeadsPerKvHead();
-    }
-
     /** Whether layer {@code layer} is a local ("sliding_attention") layer by type, whatever the window. */
     public boolean isLocalLayer(int layer) {
         return slidingLayers == null || slidingLayers.get(layer);

@@ -6,7 +6,6 @@ import ai.djl.ndarray.types.Shape;
 import io.circuitscope.core.graph.SourceOutputs;
 import io.circuitscope.core.hook.HookName;
 import io.circuitscope.core.hook.HookSite;
-import io.circuitscope.core.hook.Hooks;
 import io.circuitscope.core.hook.Intervention;
 import io.circuitscope.core.hook.Selection;
 import io.circuitscope.core.model.HookedTransformer;
@@ -68,12 +67,10 @@ public record Corruption(Kind kind, long seed, double noiseScale) {
         return kind == Kind.NOISE ? batch.clean() : batch.corrupt();
     }
 
-    /** The hooks that make a forward pass on {@link #corruptedTokens} the corrupted run (noise on the embeddings). */
-    public Hooks corruptedHooks(NDManager run, HookedTransformer model, Batch batch) {
-        return Hooks.builder().addAll(corruptedInterventions(run, model, batch)).build();
-    }
-
-    /** The same as a list, to combine with a cache or further interventions. */
+    /**
+     * The interventions that make a forward pass on {@link #corruptedTokens} the corrupted run (noise on the
+     * embeddings; none otherwise), to combine with a cache or further interventions.
+     */
     public java.util.List<Intervention> corruptedInterventions(NDManager run, HookedTransformer model, Batch batch) {
         if (kind != Kind.NOISE) {
             return java.util.List.of();

@@ -74,10 +74,6 @@ public record HubEnvironment(Path cacheDir, URI endpoint, String token, boolean 
         return new HubEnvironment(cacheDir, endpoint, token, offline, stream, timeout);
     }
 
-    public HubEnvironment withTimeout(Duration value) {
-        return new HubEnvironment(cacheDir, endpoint, token, offline, progress, value);
-    }
-
     /** No progress bar. */
     public HubEnvironment quiet() {
         return withProgress(null);

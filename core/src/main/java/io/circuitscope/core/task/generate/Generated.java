@@ -19,8 +19,4 @@ public record Generated(Task task, Map<String, Integer> skipped) {
     public int longestPrompt() {
         return task.examples().stream().mapToInt(e -> Math.max(e.clean().length, e.corrupt().length)).max().orElse(0);
     }
-
-    public int skippedTotal() {
-        return skipped.values().stream().mapToInt(Integer::intValue).sum();
-    }
 }
