@@ -22,7 +22,7 @@ import org.apache.commons.math3.stat.correlation.SpearmansCorrelation;
  * <p>Exact effects may cover a sample of the edges only (the others NaN): then the edge correlations
  * are over the sampled edges (weighted, if weights are given), and the exact top edges for AUC and
  * recall are the top of the patched edges, which are the graph's exact top edges only if none of
- * them went unpatched (the caller checks that; see {@code ScorerComparison}).
+ * them went unpatched (the caller that sampled the edges checks that).
  *
  * @param auc ROC AUC against the exact top edges (NaN when no edge has an exact effect)
  * @param topNodes size of the exact top node set (nodes with an effect only)

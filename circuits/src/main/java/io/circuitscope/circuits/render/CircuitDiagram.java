@@ -199,7 +199,6 @@ public final class CircuitDiagram {
         }
         for (Node n : nodes) {
             if (n.isSource()) {
-                double s = 0;
                 boolean any = false;
                 for (Edge e : circuit.graph().edgesOutOf(n)) {
                     if (!Double.isNaN(circuit.scores().get(e.index()))) {
@@ -207,9 +206,8 @@ public final class CircuitDiagram {
                         break;
                     }
                 }
-                s = nodeScores[n.sourceIndex()];
                 DNode d = nodeOf.get(n);
-                d.score += s;
+                d.score += nodeScores[n.sourceIndex()];
                 d.scored |= any;
             }
         }

@@ -215,13 +215,13 @@ public final class DiscoveryRun {
         }
     }
 
-    /** EAP-IG's completeness check ({@link EapIg#completeness}) as circuit.json's {@code ig_completeness}. */
     /** What pruning removes all of a circuit for under {@code ablation} (see {@link Circuit#pruned}). */
     private static String noPath(Ablation ablation) {
         return ablation == Ablation.RESAMPLE ? "no path from input to logits" : "no path to the logits";
     }
 
     /**
+     * EAP-IG's completeness check ({@link EapIg#completeness}) as circuit.json's {@code ig_completeness}.
      * With {@code verified} >= 0 (the pipeline) the sum is of the scorer's estimates, which ACDC's exact effects then
      * replace for the {@code verified} candidates in circuit.json: its edge scores do not add up to it, and
      * {@code scores_summed} says so. -1: a scorer-only run, whose file holds the summed scores themselves.

@@ -14,9 +14,10 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * Cheap scorers against exact patching on one model and task: every edge and every node patched
- * exactly once, then each scorer's {@link ScoreAgreement}. Answers "how far can I trust EAP (or
- * AtP*, RelP, EAP-IG) on this model?" before relying on a scorer alone.
+ * Cheap scorers against exact patching on one model and task: each scorer scores, then every node and
+ * the edges (all, or every scorer's top edges plus a uniform sample of the others) are patched exactly,
+ * and each scorer gets its {@link ScoreAgreement} with those effects. Answers "how far can I trust EAP
+ * (or AtP*, RelP, EAP-IG) on this model?" before relying on a scorer alone.
  */
 public final class ScorerComparison {
     /** The scorer whose correlations the others are held against (issue #5: AtP, i.e. EAP for edges). */
@@ -61,7 +62,7 @@ public final class ScorerComparison {
     private ScorerComparison() {
     }
 
-    /** Patches every edge and node exactly, then scores with each scorer. */
+    /** Scores with each scorer, then patches every edge and node exactly (no sample, no store). */
     public static Result run(TaskPatcher tp, List<EdgeScorer> scorers, int topEdges, int topNodes, Progress progress) {
         return run(tp, scorers, topEdges, topNodes, tp.graph().nEdges(), 0, ExactEffectsStore.NONE, progress);
     }
