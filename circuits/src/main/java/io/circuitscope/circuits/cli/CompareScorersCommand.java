@@ -2,10 +2,12 @@ package io.circuitscope.circuits.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.circuitscope.circuits.io.ExactEffectsFile;
+import io.circuitscope.circuits.io.JsonNumbers;
 import io.circuitscope.circuits.io.Provenance;
 import io.circuitscope.circuits.run.ExactEffectsStore;
 import io.circuitscope.circuits.run.Methods;
 import io.circuitscope.circuits.run.ScorerComparison;
+import io.circuitscope.core.Decimals;
 import io.circuitscope.core.Hashes;
 import io.circuitscope.core.graph.Ablation;
 import io.circuitscope.core.graph.ComputationGraph;
@@ -165,9 +167,9 @@ final class CompareScorersCommand implements Callable<Integer> {
                                 tp.corruptedValue()));
                 ScorerComparison.Result r = ScorerComparison.run(tp, chosen, topEdges, topNodes, patched, sampleSeed,
                         store, materialFraction, progress);
-                stdout.printf(Locale.ROOT, "compare-scorers: %s, task %s (%d examples), metric %s, %s ablation: clean %.4f, "
-                        + "corrupted %.4f%n", input.model, mt.task().name(), mt.task().examples().size(), m.name(), ablation,
-                        tp.cleanValue(), tp.corruptedValue());
+                stdout.printf(Locale.ROOT, "compare-scorers: %s, task %s (%d examples), metric %s, %s ablation: clean %s, "
+                        + "corrupted %s%n", input.model, mt.task().name(), mt.task().examples().size(), m.name(), ablation,
+                        Decimals.fixed(tp.cleanValue(), 4), Decimals.fixed(tp.corruptedValue(), 4));
                 stdout.printf(Locale.ROOT, "exact patching of %s and %d nodes: %d forward passes, %.1f s%n",
                         r.exactEdges() == r.edges() ? r.edges() + " edges"
                                 : r.exactEdges() + " of " + r.edges() + " edges (every scorer's top " + 2 * topEdges
@@ -192,17 +194,9 @@ final class CompareScorersCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** JSON has no NaN: an undefined number is written as null. */
-    private static void putNumber(ObjectNode o, String field, double value) {
-        if (Double.isNaN(value)) {
-            o.putNull(field);
-        } else {
-            o.put(field, value);
-        }
-    }
-
+    /** The difference from the baseline, with its bootstrap interval when there is one. */
     private static void putGap(ObjectNode o, io.circuitscope.validation.Estimate gap) {
-        putNumber(o, "difference", gap.value());
+        o.put("difference", gap.value());
         if (!Double.isNaN(gap.low())) {
             o.put("low", gap.low());
             o.put("high", gap.high());
@@ -265,15 +259,11 @@ final class CompareScorersCommand implements Callable<Integer> {
         for (ScorerComparison.Entry e : r.entries()) {
             ScoreAgreement a = e.agreement();
             ObjectNode o = scorersNode.putObject(e.scorer());
-            if (Double.isNaN(a.auc())) {
-                o.putNull("auc"); // not measured (a sample) or undefined (no edge has an exact effect)
-            } else {
-                o.put("auc", a.auc());
-            }
-            putNumber(o, "edge_pearson", a.edgePearson());
-            putNumber(o, "edge_spearman", a.edgeSpearman());
-            putNumber(o, "node_pearson", a.nodePearson());
-            putNumber(o, "node_spearman", a.nodeSpearman());
+            o.put("auc", a.auc()); // NaN, written as null: not measured (a sample) or undefined (no edge has an exact effect)
+            o.put("edge_pearson", a.edgePearson());
+            o.put("edge_spearman", a.edgeSpearman());
+            o.put("node_pearson", a.nodePearson());
+            o.put("node_spearman", a.nodeSpearman());
             o.put("top_nodes", a.topNodes());
             o.put("nodes_in_top_k", a.nodesInTopK());
             o.put("nodes_in_top_2k", a.nodesInTop2K());
@@ -285,8 +275,8 @@ final class CompareScorersCommand implements Callable<Integer> {
             material.put("threshold", e.material().threshold());
             material.put("fraction_of_task_effect", r.materialFraction());
             material.put("edges", e.material().edges());
-            putNumber(material, "pearson", e.material().pearson());
-            putNumber(material, "spearman", e.material().spearman());
+            material.put("pearson", e.material().pearson());
+            material.put("spearman", e.material().spearman());
             if (e.edgeGap() != null) { // differences from the baseline with 95% bootstrap intervals
                 ObjectNode gaps = o.putObject("minus_" + ScorerComparison.BASELINE);
                 putGap(gaps.putObject("edge_pearson"), e.edgeGap().pearson());
@@ -297,6 +287,8 @@ final class CompareScorersCommand implements Callable<Integer> {
                 putGap(gaps.putObject("material_edge_spearman"), e.materialGap().spearman());
             }
         }
+        // as circuit.json: an undefined number (NaN, infinity) is null, as JSON has no NaN, and a -0.0 is 0.0
+        JsonNumbers.normalise(root);
         AtomicFile.write(file, tmp -> AnalysisSupport.JSON.writerWithDefaultPrettyPrinter().writeValue(tmp.toFile(), root));
     }
 }

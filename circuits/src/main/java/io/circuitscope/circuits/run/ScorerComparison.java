@@ -1,5 +1,6 @@
 package io.circuitscope.circuits.run;
 
+import io.circuitscope.core.Decimals;
 import io.circuitscope.core.graph.EdgeScores;
 import io.circuitscope.core.graph.TaskPatcher;
 import io.circuitscope.core.progress.Progress;
@@ -180,8 +181,19 @@ public final class ScorerComparison {
     }
 
     private static String signed(io.circuitscope.validation.Estimate e) {
-        return Double.isNaN(e.value()) ? "n/a" : Double.isNaN(e.low()) ? String.format(Locale.ROOT, "%+.3f", e.value())
-                : String.format(Locale.ROOT, "%+.3f [%+.3f, %+.3f]", e.value(), e.low(), e.high());
+        return Double.isNaN(e.value()) ? "n/a" : Double.isNaN(e.low()) ? signed(e.value())
+                : signed(e.value()) + " [" + signed(e.low()) + ", " + signed(e.high()) + "]";
+    }
+
+    /** A difference with its sign, 3 decimals; one that rounds to zero reads "+0.000", never "-0.000". */
+    private static String signed(double v) {
+        String shown = Decimals.fixed(v, 3);
+        return shown.startsWith("-") || Double.isNaN(v) ? shown : "+" + shown;
+    }
+
+    /** A correlation or AUC as the table shows it: 3 decimals, never "-0.000" (as {@link Decimals#fixed}). */
+    private static String three(double v) {
+        return Decimals.fixed(v, 3);
     }
 
     /** A plain-text table. */
@@ -191,9 +203,9 @@ public final class ScorerComparison {
                 "edge Spearman", "node Pearson", "node Spearman", "nodes@k", "nodes@2k", "edges@k", "edges@2k", "seconds");
         for (Entry e : r.entries()) {
             ScoreAgreement a = e.agreement();
-            out.printf(Locale.ROOT, "%-" + width + "s %6s %13.3f %14.3f %13.3f %14.3f %10s %10s %10s %10s %8.1f%n", e.scorer(),
-                    Double.isNaN(a.auc()) ? "n/a" : String.format(Locale.ROOT, "%.3f", a.auc()),
-                    a.edgePearson(), a.edgeSpearman(), a.nodePearson(), a.nodeSpearman(),
+            out.printf(Locale.ROOT, "%-" + width + "s %6s %13s %14s %13s %14s %10s %10s %10s %10s %8.1f%n", e.scorer(),
+                    Double.isNaN(a.auc()) ? "n/a" : three(a.auc()),
+                    three(a.edgePearson()), three(a.edgeSpearman()), three(a.nodePearson()), three(a.nodeSpearman()),
                     a.nodesInTopK() + "/" + a.topNodes(), a.nodesInTop2K() + "/" + a.topNodes(),
                     a.edgesInTopK() + "/" + a.topEdges(), a.edgesInTop2K() + "/" + a.topEdges(), e.seconds());
         }
@@ -217,12 +229,13 @@ public final class ScorerComparison {
     private static void printMaterial(PrintWriter out, Result r) {
         ScoreAgreement.MaterialEdges first = r.entries().get(0).material();
         StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "edges that matter (|exact effect| >= %.4g, %s%% of the "
-                + "task's effect): %d of %d%s; edge Pearson / Spearman over them:", first.threshold(),
+                + "task's effect): %d of %d%s; edge Pearson / Spearman over them:", first.threshold() + 0.0, // -0.0 as 0.0
                 new java.math.BigDecimal(100 * r.materialFraction()).round(new java.math.MathContext(4))
                         .stripTrailingZeros().toPlainString(), first.edges(), r.exactEdges(), r.exactEdges() < r.edges()
                         ? " patched" : ""));
         for (Entry e : r.entries()) {
-            line.append(String.format(Locale.ROOT, " %s %.3f / %.3f,", e.scorer(), e.material().pearson(), e.material().spearman()));
+            line.append(String.format(Locale.ROOT, " %s %s / %s,", e.scorer(), three(e.material().pearson()),
+                    three(e.material().spearman())));
         }
         line.setLength(line.length() - 1);
         out.println(line);
@@ -235,7 +248,7 @@ public final class ScorerComparison {
                 + "correlations weighted to stand for every edge. The exact top edges are the top of the patched ones "
                 + "(smallest |effect| %.4g): %d of the %d drawn edges reach it, so at most %d of the %d unpatched "
                 + "edges do (95%%, Clopper-Pearson); any that do are missing from the top edges, and the edge AUC and "
-                + "recall then read high)%n", r.exactEdges(), r.edges(), c.sampled(), c.threshold(), c.reaching(),
+                + "recall then read high)%n", r.exactEdges(), r.edges(), c.sampled(), c.threshold() + 0.0, c.reaching(),
                 c.sampled(), c.upperCount(), c.unpatched());
     }
 
@@ -247,10 +260,11 @@ public final class ScorerComparison {
         out.println("|---|---|---|---|---|---|---|---|---|");
         for (Entry e : r.entries()) {
             ScoreAgreement a = e.agreement();
-            out.printf(Locale.ROOT, "| %s | %.3f | %.3f | %.3f | %.3f | %.3f | %d/%d, %d/%d | %d/%d, %d/%d | %.3f / %.3f (%d) |%n",
-                    e.scorer(), a.auc(), a.edgePearson(), a.edgeSpearman(), a.nodePearson(), a.nodeSpearman(),
-                    a.nodesInTopK(), a.topNodes(), a.nodesInTop2K(), a.topNodes(), a.edgesInTopK(), a.topEdges(),
-                    a.edgesInTop2K(), a.topEdges(), e.material().pearson(), e.material().spearman(), e.material().edges());
+            out.printf(Locale.ROOT, "| %s | %s | %s | %s | %s | %s | %d/%d, %d/%d | %d/%d, %d/%d | %s / %s (%d) |%n",
+                    e.scorer(), three(a.auc()), three(a.edgePearson()), three(a.edgeSpearman()), three(a.nodePearson()),
+                    three(a.nodeSpearman()), a.nodesInTopK(), a.topNodes(), a.nodesInTop2K(), a.topNodes(), a.edgesInTopK(),
+                    a.topEdges(), a.edgesInTop2K(), a.topEdges(), three(e.material().pearson()), three(e.material().spearman()),
+                    e.material().edges());
         }
         out.flush();
     }
@@ -276,11 +290,12 @@ public final class ScorerComparison {
             boolean recall = a.recallAtLeast(b);
             String edgeRecall = String.format(Locale.ROOT, "edges %d, %d vs %d, %d", a.edgesInTopK(), a.edgesInTop2K(), b.edgesInTopK(),
                     b.edgesInTop2K());
-            out.printf(Locale.ROOT, "%s at least %s on Pearson and Spearman: edges %s (%.4f vs %.4f, %.4f vs %.4f), nodes %s "
-                    + "(%.4f vs %.4f, %.4f vs %.4f); on recall %s (nodes %d, %d vs %d, %d; %s)%n",
-                    e.scorer(), BASELINE, edges ? "yes" : "NO", a.edgePearson(), b.edgePearson(), a.edgeSpearman(),
-                    b.edgeSpearman(), nodes ? "yes" : "NO", a.nodePearson(), b.nodePearson(), a.nodeSpearman(),
-                    b.nodeSpearman(), recall ? "yes" : "NO", a.nodesInTopK(), a.nodesInTop2K(), b.nodesInTopK(),
+            out.printf(Locale.ROOT, "%s at least %s on Pearson and Spearman: edges %s (%s vs %s, %s vs %s), nodes %s "
+                    + "(%s vs %s, %s vs %s); on recall %s (nodes %d, %d vs %d, %d; %s)%n",
+                    e.scorer(), BASELINE, edges ? "yes" : "NO", Decimals.fixed(a.edgePearson(), 4),
+                    Decimals.fixed(b.edgePearson(), 4), Decimals.fixed(a.edgeSpearman(), 4), Decimals.fixed(b.edgeSpearman(), 4),
+                    nodes ? "yes" : "NO", Decimals.fixed(a.nodePearson(), 4), Decimals.fixed(b.nodePearson(), 4),
+                    Decimals.fixed(a.nodeSpearman(), 4), Decimals.fixed(b.nodeSpearman(), 4), recall ? "yes" : "NO", a.nodesInTopK(), a.nodesInTop2K(), b.nodesInTopK(),
                     b.nodesInTop2K(), edgeRecall);
             if (e.edgeGap() != null) {
                 out.printf(Locale.ROOT, "  %s minus %s, 95%% bootstrap intervals (edges and nodes resampled): edge Pearson %s, "

@@ -369,6 +369,30 @@ class CompareScorersCommandTest {
                 "the LRP rules change RelP's scores on a model with LayerNorm: " + scorers);
     }
 
+    /**
+     * The JSON's numbers are written as circuit.json's (JsonNumbers.normalise): a fraction given as -0.0 (a zero, so
+     * accepted) made its threshold -0.0, written as "-0.0" in three places and printed as "|exact effect| >= -0.000".
+     */
+    @Test
+    void aNegativeZeroIsWrittenAndPrintedAsZero() throws Exception {
+        Path file = dir.resolve("negative-zero.json");
+        CliRun r = CliRun.run("compare-scorers", "--quiet", "--examples", "8", "--scorers", "eap,relp",
+                "--material-fraction", "-0.0", "--out", file.toString());
+        assertEquals(0, r.code(), r.err());
+        String text = java.nio.file.Files.readString(file);
+        assertTrue(!java.util.regex.Pattern.compile("[:\\[,]\\s*-0\\.0(?![0-9])").matcher(text).find(),
+                "no number -0.0 in the JSON (the command's argv holds the string): " + text);
+        assertTrue(!text.contains("NaN") && !text.contains("Infinity"), text);
+        JsonNode json = new ObjectMapper().readTree(file.toFile());
+        assertEquals(0L, Double.doubleToRawLongBits(json.get("settings").get("material_fraction").asDouble()));
+        JsonNode material = json.get("scorers").get("relp").get("material_edges");
+        assertEquals(0L, Double.doubleToRawLongBits(material.get("threshold").asDouble()), material.toString());
+        assertEquals(0L, Double.doubleToRawLongBits(material.get("fraction_of_task_effect").asDouble()), material.toString());
+        assertTrue(r.out().contains("edges that matter (|exact effect| >= 0.000, 0% of the task's effect): 262 of 262"),
+                r.out());
+        assertTrue(!java.util.regex.Pattern.compile("-0\\.0+(?![0-9])").matcher(r.out()).find(), "no -0.000 printed: " + r.out());
+    }
+
     /** --material-fraction 0 makes every edge one that matters: the two sets of correlations then agree. */
     @Test
     void theFractionFromWhichAnEdgeMattersIsTheUsersToChoose() throws Exception {
