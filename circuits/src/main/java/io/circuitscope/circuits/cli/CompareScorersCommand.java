@@ -270,6 +270,8 @@ final class CompareScorersCommand implements Callable<Integer> {
             o.put("top_edges", a.topEdges());
             o.put("edges_in_top_k", a.edgesInTopK());
             o.put("edges_in_top_2k", a.edgesInTop2K());
+            o.put("forward_passes", e.cost().forwardPasses()); // counted as discover's summary counts them
+            o.put("gradient_passes", e.cost().gradientPasses());
             o.put("seconds", e.seconds());
             ObjectNode material = o.putObject("material_edges"); // edges whose exact effect matters on the task
             material.put("threshold", e.material().threshold());

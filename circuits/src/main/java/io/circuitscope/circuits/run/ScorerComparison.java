@@ -28,14 +28,31 @@ public final class ScorerComparison {
     static final long GAP_SEED = 5;
 
     /**
-     * One scorer's agreement, the time it took, its correlations over the edges that matter, and how its
+     * One scorer's agreement, its cost, its correlations over the edges that matter, and how its
      * edge and node correlations differ from the baseline's with bootstrap intervals (the gaps null for
      * the baseline itself, or when it was not run). {@code ownRanking}: the scorer ranks edges or nodes by
      * its own importance rather than |score| (AtP*).
      */
-    public record Entry(String scorer, ScoreAgreement agreement, double seconds, ScoreAgreement.Gap edgeGap,
+    public record Entry(String scorer, ScoreAgreement agreement, Cost cost, ScoreAgreement.Gap edgeGap,
             ScoreAgreement.Gap nodeGap, ScoreAgreement.MaterialEdges material, ScoreAgreement.Gap materialGap,
             boolean ownRanking) {
+        /** The seconds the scorer took. */
+        public double seconds() {
+            return cost.seconds();
+        }
+    }
+
+    /**
+     * What one scorer spent, counted as discover counts a run's ({@code summary.forward_passes} and
+     * {@code gradient_passes}): forward passes without gradients, and gradient passes (a forward and a backward
+     * pass each), both by the task ({@link TaskPatcher#forwardPasses}, {@link TaskPatcher#gradientPasses}).
+     */
+    public record Cost(long forwardPasses, long gradientPasses, double seconds) {
+        /** As discover's cost line reads: "N forward passes, M gradient passes (forward and backward), S s". */
+        public String line() {
+            return String.format(Locale.ROOT, "%d forward passes, %d gradient passes (forward and backward), %.1f s",
+                    forwardPasses, gradientPasses, seconds);
+        }
     }
 
     /**
@@ -124,19 +141,22 @@ public final class ScorerComparison {
                 sample.everyEdge() ? null : sample.coverage(exact, topEdges), materialFraction);
     }
 
-    /** Each scorer's scores and the seconds it took. */
-    record Scored(java.util.Map<String, EdgeScores> scores, java.util.Map<String, Double> seconds) {
+    /** Each scorer's scores and what they cost. */
+    record Scored(java.util.Map<String, EdgeScores> scores, java.util.Map<String, Cost> costs) {
     }
 
     static Scored score(TaskPatcher tp, List<EdgeScorer> scorers, Progress progress) {
         Map<String, EdgeScores> scored = new LinkedHashMap<>();
-        Map<String, Double> seconds = new LinkedHashMap<>();
+        Map<String, Cost> costs = new LinkedHashMap<>();
         for (EdgeScorer scorer : scorers) {
             long start = System.nanoTime();
+            long forward = tp.forwardPasses();
+            long gradient = tp.gradientPasses();
             scored.put(scorer.key(), scorer.score(tp, progress));
-            seconds.put(scorer.key(), (System.nanoTime() - start) / 1e9);
+            costs.put(scorer.key(), new Cost(tp.forwardPasses() - forward, tp.gradientPasses() - gradient,
+                    (System.nanoTime() - start) / 1e9));
         }
-        return new Scored(scored, seconds);
+        return new Scored(scored, costs);
     }
 
     /** Scores with each scorer against exact effects computed elsewhere (the toy trainers compute them once). */
@@ -170,7 +190,7 @@ public final class ScorerComparison {
             boolean compared = baseline != null && !e.getKey().equals(BASELINE);
             entries.add(new Entry(e.getKey(),
                     ScoreAgreement.of(e.getValue(), exact, edgeWeights, exactNodeEffects, topEdges, topNodes),
-                    scored.seconds().get(e.getKey()),
+                    scored.costs().get(e.getKey()),
                     compared ? ScoreAgreement.edgeGap(e.getValue(), baseline, exact, edgeWeights, GAP_SEED) : null,
                     compared ? ScoreAgreement.nodeGap(e.getValue(), baseline, exactNodeEffects, GAP_SEED) : null,
                     ScoreAgreement.material(e.getValue(), exact, edgeWeights, materialThreshold),
@@ -221,6 +241,9 @@ public final class ScorerComparison {
                 printCoverage(out, r);
             }
             printMaterial(out, r);
+            for (Entry e : r.entries()) {
+                out.printf(Locale.ROOT, "cost of %s: %s%n", e.scorer(), e.cost().line());
+            }
         }
         out.flush();
     }
@@ -256,15 +279,15 @@ public final class ScorerComparison {
     public static void printMarkdown(PrintWriter out, Result r) {
         out.println("| scorer | ROC AUC | edge Pearson | edge Spearman | node Pearson | node Spearman "
                 + "| exact top nodes in top k / 2k | exact top edges in top k / 2k "
-                + "| edges that matter: Pearson / Spearman |");
-        out.println("|---|---|---|---|---|---|---|---|---|");
+                + "| edges that matter: Pearson / Spearman | forward / gradient passes |");
+        out.println("|---|---|---|---|---|---|---|---|---|---|");
         for (Entry e : r.entries()) {
             ScoreAgreement a = e.agreement();
-            out.printf(Locale.ROOT, "| %s | %s | %s | %s | %s | %s | %d/%d, %d/%d | %d/%d, %d/%d | %s / %s (%d) |%n",
+            out.printf(Locale.ROOT, "| %s | %s | %s | %s | %s | %s | %d/%d, %d/%d | %d/%d, %d/%d | %s / %s (%d) | %d / %d |%n",
                     e.scorer(), three(a.auc()), three(a.edgePearson()), three(a.edgeSpearman()), three(a.nodePearson()),
                     three(a.nodeSpearman()), a.nodesInTopK(), a.topNodes(), a.nodesInTop2K(), a.topNodes(), a.edgesInTopK(),
                     a.topEdges(), a.edgesInTop2K(), a.topEdges(), three(e.material().pearson()), three(e.material().spearman()),
-                    e.material().edges());
+                    e.material().edges(), e.cost().forwardPasses(), e.cost().gradientPasses());
         }
         out.flush();
     }

@@ -393,6 +393,32 @@ class CompareScorersCommandTest {
         assertTrue(!java.util.regex.Pattern.compile("-0\\.0+(?![0-9])").matcher(r.out()).find(), "no -0.000 printed: " + r.out());
     }
 
+    /**
+     * Each scorer's cost, counted as discover counts a run's: EAP takes one gradient pass per batch of the task (8
+     * planted IOI prompts in batches of at most 3 of one length), AtP* more (its GradDrop passes); printed in
+     * discover's words and written beside the seconds.
+     */
+    @Test
+    void eachScorersPassesAreCountedAsDiscoverCountsThem() throws Exception {
+        Path file = dir.resolve("passes.json");
+        CliRun r = CliRun.run("compare-scorers", "--quiet", "--examples", "8", "--batch-size", "3", "--scorers",
+                "eap,atp-star", "--out", file.toString());
+        assertEquals(0, r.code(), r.err());
+        int batches = io.circuitscope.core.planted.PlantedModels.byName("ioi").task(0, 8).batches(3).size();
+        assertTrue(batches >= 3, "8 prompts in batches of at most 3: " + batches);
+        JsonNode scorers = new ObjectMapper().readTree(file.toFile()).get("scorers");
+        JsonNode eap = scorers.get("eap");
+        JsonNode star = scorers.get("atp-star");
+        assertEquals(batches, eap.get("gradient_passes").asLong(), "one gradient pass per batch: " + eap);
+        assertTrue(star.get("gradient_passes").asLong() > eap.get("gradient_passes").asLong(), scorers.toString());
+        assertTrue(eap.get("forward_passes").isIntegralNumber() && star.get("forward_passes").isIntegralNumber(),
+                scorers.toString());
+        assertTrue(r.out().contains("cost of eap: " + eap.get("forward_passes") + " forward passes, " + batches
+                + " gradient passes (forward and backward), "), r.out());
+        assertTrue(r.out().contains("cost of atp-star: " + star.get("forward_passes") + " forward passes, "
+                + star.get("gradient_passes") + " gradient passes (forward and backward), "), r.out());
+    }
+
     /** --material-fraction 0 makes every edge one that matters: the two sets of correlations then agree. */
     @Test
     void theFractionFromWhichAnEdgeMattersIsTheUsersToChoose() throws Exception {
