@@ -290,6 +290,7 @@ public final class ToyRun {
         summary.put("edges_total", tp.graph().nEdges());
         summary.put("nodes_in_graph", reference.nodes().size());
         summary.put("forward_passes", tp.forwardPasses());
+        summary.put("gradient_passes", tp.gradientPasses()); // 0, exact patching; a key every discover run's summary has
         summary.put("seconds", seconds);
         Map<String, JsonNode> extra = new LinkedHashMap<>();
         ObjectNode nodes = JSON.createObjectNode();

@@ -49,6 +49,33 @@ class TrainToyCommandTest {
         assertFalse(Files.exists(discoverRun.resolve("config.json")));
     }
 
+    /**
+     * The reference circuit's summary has every key a discover run's always has, so readers treat both files alike:
+     * it lacked gradient_passes (0: exact patching spends forward passes only).
+     */
+    @Test
+    void theReferenceSummaryHasEveryKeyDiscoversHas() throws Exception {
+        Path toy = dir.resolve("toy");
+        CliRun trained = CliRun.run("train-toy", "--task", "ioi", "--steps", "1", "--layers", "1", "--out", toy.toString());
+        assertEquals(0, trained.code(), trained.err());
+        com.fasterxml.jackson.databind.JsonNode summary = new ObjectMapper()
+                .readTree(toy.resolve("reference_circuit.json").toFile()).get("summary");
+        assertEquals(0, summary.path("gradient_passes").asLong(-1), summary.toString());
+        assertTrue(summary.get("forward_passes").asLong() > 0, summary.toString());
+        // a discover run of the same method, without the summary's occasional notes (few_scored, empty_circuit): a
+        // scorer-only method adds false_negative_bound, which exact patching has no use for
+        Path run = dir.resolve("discover");
+        CliRun discovered = CliRun.run("discover", "--model", "planted:ioi", "--examples", "8", "--method", "exact",
+                "--edges", "5", "--no-validate", "--no-render", "--quiet", "--out", run.toString());
+        assertEquals(0, discovered.code(), discovered.err());
+        java.util.Set<String> discoverKeys = new java.util.TreeSet<>();
+        new ObjectMapper().readTree(run.resolve("circuit.json").toFile()).get("summary").fieldNames()
+                .forEachRemaining(discoverKeys::add);
+        java.util.Set<String> referenceKeys = new java.util.TreeSet<>();
+        summary.fieldNames().forEachRemaining(referenceKeys::add);
+        assertTrue(referenceKeys.containsAll(discoverKeys), "discover's " + discoverKeys + ", the reference's " + referenceKeys);
+    }
+
     /** An earlier train-toy run is replaced whole, and only once the new one is written: no half of either stays. */
     @Test
     void replacesAnEarlierTrainToyRunWhole() throws Exception {

@@ -70,6 +70,16 @@ class ShippedReferenceFilesTest {
         }
     }
 
+    /** The toy references' summaries read as train-toy writes them today: exact patching, no gradient pass. */
+    @Test
+    void theToyReferencesCountTheirGradientPassesAsTrainToyDoes() throws Exception {
+        for (String name : List.of("toy-ioi-seed1.json", "toy-induction-seed1.json")) {
+            JsonNode summary = JSON.readTree(ShippedReferenceFilesTest.class.getResource("/reference/" + name)).get("summary");
+            assertEquals(0, summary.path("gradient_passes").asLong(-1), name + ": " + summary);
+            assertTrue(summary.path("forward_passes").asLong() > 0, name + ": " + summary);
+        }
+    }
+
     private static List<String> fieldNames(JsonNode node) {
         List<String> names = new ArrayList<>();
         node.fieldNames().forEachRemaining(names::add);
