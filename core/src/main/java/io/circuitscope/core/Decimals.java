@@ -64,6 +64,16 @@ public final class Decimals {
         return Double.toString(value);
     }
 
+    /**
+     * A confidence interval "[low, high]" whose ends are compared with {@code threshold}: both ends share the decimals
+     * the end further from separation needs ({@link #digitsAgainst}, at least {@code min}), each printed by
+     * {@link #fixedAgainst} as the value it brackets is, so console, report and JSON readers see the same text.
+     */
+    public static String intervalAgainst(double low, double high, double threshold, int min) {
+        int ends = Math.max(digitsAgainst(low, threshold, min), digitsAgainst(high, threshold, min));
+        return "[" + fixedAgainst(low, threshold, ends) + ", " + fixedAgainst(high, threshold, ends) + "]";
+    }
+
     /** A threshold as the user gave it, unrounded and without trailing zeros: 0.9925, 0.8, 0.01, 1. */
     public static String threshold(double value) {
         if (!Double.isFinite(value)) {

@@ -8,8 +8,9 @@ public record Estimate(double value, double low, double high) {
 
     /**
      * As {@link #toString()}, with as many more decimals as it takes for the value and each end of the interval to
-     * show on their own side of {@code threshold} ({@link io.circuitscope.core.Decimals#digitsAgainst}): a value
-     * compared with a threshold never prints as the threshold or past it.
+     * show on their own side of {@code threshold} ({@link io.circuitscope.core.Decimals#against} and
+     * {@link io.circuitscope.core.Decimals#intervalAgainst}, as the report prints them): a value compared with a
+     * threshold never prints as the threshold or past it.
      */
     public String toString(double threshold) {
         // the value's own decimals, so that it prints as it does where no interval is shown; the ends share theirs
@@ -17,10 +18,7 @@ public record Estimate(double value, double low, double high) {
         if (Double.isNaN(low)) {
             return v;
         }
-        int ends = Math.max(io.circuitscope.core.Decimals.digitsAgainst(low, threshold, 4),
-                io.circuitscope.core.Decimals.digitsAgainst(high, threshold, 4));
-        return v + " [" + io.circuitscope.core.Decimals.fixedAgainst(low, threshold, ends) + ", "
-                + io.circuitscope.core.Decimals.fixedAgainst(high, threshold, ends) + "]";
+        return v + " " + io.circuitscope.core.Decimals.intervalAgainst(low, high, threshold, 4);
     }
 
     @Override

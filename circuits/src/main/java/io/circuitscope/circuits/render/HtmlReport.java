@@ -456,10 +456,8 @@ public final class HtmlReport {
                     JsonNode hi = row.get("ci_high");
                     if (lo != null && hi != null && lo.isNumber() && hi.isNumber()) {
                         if (Double.isFinite(rule)) {
-                            int d = Math.max(Decimals.digitsAgainst(lo.asDouble(), rule, 4),
-                                    Decimals.digitsAgainst(hi.asDouble(), rule, 4));
-                            h.append("[").append(Decimals.fixed(lo.asDouble(), d)).append(", ")
-                                    .append(Decimals.fixed(hi.asDouble(), d)).append("]");
+                            // as the console prints it (Estimate.toString(threshold)), exact past 6 decimals
+                            h.append(Decimals.intervalAgainst(lo.asDouble(), hi.asDouble(), rule, 4));
                         } else {
                             h.append("[").append(fmt(lo.asDouble())).append(", ").append(fmt(hi.asDouble())).append("]");
                         }
