@@ -12,7 +12,9 @@ import java.util.List;
  * f(C_k) with edges ranked by signed contribution to the behaviour (-score for metrics where higher is
  * better, +score for KL or any loss, since a score is m(patched) - m(clean); the metric the scores were computed
  * with decides, not the one faithfulness is measured with), CMD the area under |1 - f(C_k)| with
- * edges ranked by |score| (lower better, 0 best). The x axis is the fraction of edges.
+ * edges ranked by importance, {@link EdgeScores#ranking()} (|score| unless the scores carry an importance of their
+ * own, as ACDC's damage and AtP*'s GradDrop-aware magnitude are; lower better, 0 best). The x axis is the fraction of
+ * edges.
  */
 public record FaithfulnessCurve(double[] fractions, double[] signedFaithfulness, double[] absoluteFaithfulness,
         double cpr, double cmd) {

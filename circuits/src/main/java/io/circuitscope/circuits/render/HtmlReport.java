@@ -169,14 +169,18 @@ public final class HtmlReport {
                 h.append(SvgCharts.curve("faithfulness, edges ranked by signed score", "fraction of edges", "faithfulness",
                         bySizeSigned, false));
             }
+            // CMD's curve ranks by EdgeScores.ranking(), the top-edges table's order: |score| only where the method
+            // has no importance of its own (ACDC and the pipeline rank by damage, AtP* by GradDrop)
+            boolean ownImportance = doc.circuit().scores().hasOwnImportance();
+            String ranking = ownImportance ? "importance" : "|score|";
             if (!bySize.isEmpty()) {
-                h.append(SvgCharts.curve("faithfulness, edges ranked by |score|", "fraction of edges", "faithfulness",
+                h.append(SvgCharts.curve("faithfulness, edges ranked by " + ranking, "fraction of edges", "faithfulness",
                         bySize, false));
             }
             h.append("</div>\n");
             if (!bySizeSigned.isEmpty() || !bySize.isEmpty()) {
-                h.append("<p class=\"note\">").append(html(curvesNote(comparison, !bySizeSigned.isEmpty(), !bySize.isEmpty())))
-                        .append("</p>\n");
+                h.append("<p class=\"note\">").append(html(curvesNote(comparison, !bySizeSigned.isEmpty(), !bySize.isEmpty(),
+                        ownImportance ? importanceMeaning(doc.method()) : null))).append("</p>\n");
             }
             Set<String> plotted = new LinkedHashSet<>();
             if (!roc.isEmpty()) {
@@ -199,10 +203,11 @@ public final class HtmlReport {
 
     /**
      * Which curve each of CPR and CMD is the area of (MIB's definitions): CPR under the curve with edges ranked by
-     * signed score, CMD between 1 and the curve with edges ranked by |score|. A file written before the signed curve
-     * was recorded draws only the |score| one, so CPR's curve is said to be missing.
+     * signed score, CMD between 1 and the curve with edges ranked as the circuit's scores rank them: by
+     * {@code importance} (what it is for the method) where they carry one, else (null) by |score|. A file written
+     * before the signed curve was recorded draws only CMD's, so CPR's curve is said to be missing.
      */
-    static String curvesNote(JsonNode comparison, boolean signedDrawn, boolean absoluteDrawn) {
+    static String curvesNote(JsonNode comparison, boolean signedDrawn, boolean absoluteDrawn, String importance) {
         StringBuilder s = new StringBuilder("Faithfulness of the circuits made of the top 0.1% .. 100% of edges. ");
         JsonNode cpr = comparison.get("cpr");
         JsonNode cmd = comparison.get("cmd");
@@ -210,7 +215,8 @@ public final class HtmlReport {
         String cmdText = "CMD" + (cmd != null && cmd.isNumber() ? " (" + fmt(cmd.asDouble()) + ")" : "");
         s.append(cprText).append(" is the area under the curve with edges ranked by signed score (higher better)")
                 .append(signedDrawn ? "" : "; this file does not hold that curve").append("; ")
-                .append(cmdText).append(" is the area between 1 and the curve with edges ranked by |score| (lower better)")
+                .append(cmdText).append(" is the area between 1 and the curve with edges ranked by ")
+                .append(importance == null ? "|score| (lower better)" : "importance (lower better; importance: " + importance + ")")
                 .append(absoluteDrawn ? "" : "; this file does not hold that curve")
                 .append(". The signed ranking puts the edges that help the behaviour first, so its curve can rise above 1.");
         return s.toString();

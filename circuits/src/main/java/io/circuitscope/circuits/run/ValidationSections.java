@@ -90,7 +90,11 @@ public final class ValidationSections {
         return comparison.path("compared_across_positions").asBoolean(false) ? " " + ACROSS_POSITIONS : "";
     }
 
-    /** Faithfulness by circuit size with edges ranked by |score|: the curve CMD is the area of |1 - f| of. */
+    /**
+     * Faithfulness by circuit size with edges ranked by importance ({@link io.circuitscope.core.graph.EdgeScores#ranking}:
+     * |score|, except where the method ranks by its own importance, ACDC's damage or AtP*'s GradDrop): the curve CMD is
+     * the area of |1 - f| of.
+     */
     public static final String BY_SIZE_ABSOLUTE = "faithfulness_by_size";
     /** Faithfulness by circuit size with edges ranked by signed score: the curve CPR is the area under. */
     public static final String BY_SIZE_SIGNED = "faithfulness_by_size_signed";
@@ -98,7 +102,7 @@ public final class ValidationSections {
     /**
      * Precision/recall of edges and of component nodes (heads and MLPs), ROC of the circuit's scores, and MIB's
      * CPR/CMD, with the two curves they are areas of: {@value #BY_SIZE_SIGNED} (edges ranked by signed score, CPR's)
-     * and {@value #BY_SIZE_ABSOLUTE} (ranked by |score|, CMD's).
+     * and {@value #BY_SIZE_ABSOLUTE} (ranked by importance, CMD's).
      */
     public static ObjectNode comparison(TaskPatcher task, Circuit circuit, Circuit reference, String referenceName) {
         return comparison(task, circuit, reference, referenceName, task.metric());
@@ -173,7 +177,7 @@ public final class ValidationSections {
         }
         JsonNumbers.put(o, "cpr", curve.cpr());
         JsonNumbers.put(o, "cmd", curve.cmd());
-        // CMD's curve (edges ranked by |score|), under the key it always had, and CPR's (ranked by signed score)
+        // CMD's curve (edges ranked by importance), under the key it always had, and CPR's (ranked by signed score)
         ArrayNode c = o.putArray(BY_SIZE_ABSOLUTE);
         ArrayNode signed = o.putArray(BY_SIZE_SIGNED);
         for (int i = 0; i < curve.fractions().length; i++) {

@@ -1,11 +1,16 @@
 package io.circuitscope.circuits.render;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.circuitscope.circuits.io.CircuitDocument;
+import io.circuitscope.core.graph.Circuit;
+import io.circuitscope.core.graph.EdgeScores;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -50,5 +55,41 @@ class HtmlReportCurvesTest {
         assertTrue(html.contains("faithfulness, edges ranked by |score|"));
         assertTrue(!html.contains("faithfulness, edges ranked by signed score"));
         assertTrue(html.contains("by signed score (higher better); this file does not hold that curve"), "says so");
+    }
+
+    /**
+     * CMD's curve ranks the edges by EdgeScores.ranking(), which is |score| only for scores without an importance of
+     * their own: ACDC's rank by the damage their removal did, the pipeline's verified edges likewise, AtP*'s by
+     * GradDrop. The report said "ranked by |score|" for all of them; it now names the importance and what it is.
+     */
+    @Test
+    void cmdsCurveIsNamedByTheRankingItUses() {
+        String acdc = "edges ACDC tried rank by the damage their removal did when tried (ACDC's criterion, 0 when it "
+                + "helped), so the edges it kept come first";
+        Map<String, String> expected = new LinkedHashMap<>();
+        expected.put("acdc", acdc);
+        expected.put("pipeline", acdc + "; the others by |score|");
+        expected.put("atp-star", "the larger of |score| and GradDrop's cancellation-proof magnitude");
+        for (Map.Entry<String, String> method : expected.entrySet()) {
+            String html = HtmlReport.render(withImportance(withCurves(true), method.getKey()), HtmlReport.Options.defaults());
+            assertTrue(html.contains("faithfulness, edges ranked by importance"), method.getKey() + ": the curve's title");
+            assertFalse(html.contains("ranked by |score|</"), method.getKey() + ": no |score| title");
+            assertTrue(html.contains(CircuitDiagram.html("CMD (0.0412) is the area between 1 and the curve with edges ranked by "
+                    + "importance (lower better; importance: " + method.getValue() + ")")), method.getKey() + ": " + html.substring(html.indexOf("CMD (")));
+        }
+    }
+
+    /** The document with its circuit's scores carrying an importance of their own, as {@code method} writes them. */
+    private static CircuitDocument withImportance(CircuitDocument doc, String method) {
+        double[] values = doc.circuit().scores().values();
+        double[] importance = new double[values.length];
+        for (int i = 0; i < values.length; i++) {
+            importance[i] = Math.max(0, values[i]); // KL damage: 0 where the removal helped
+        }
+        Circuit c = doc.circuit().withScores(EdgeScores.ranked(doc.circuit().graph(), values, importance));
+        Map<String, Object> m = new LinkedHashMap<>(doc.method());
+        m.put("key", method);
+        m.put("scorer", method.equals("pipeline") ? "eap-ig" : null);
+        return new CircuitDocument(c, doc.model(), doc.task(), m, doc.summary(), doc.extra());
     }
 }
