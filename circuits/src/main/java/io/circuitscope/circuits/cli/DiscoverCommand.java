@@ -307,8 +307,12 @@ final class DiscoverCommand implements Callable<Integer> {
         }
         if (s.get("false_negative_bound") instanceof Map<?, ?> b && b.get("sampled_unverified_edges")
                 .equals(b.get("unverified_edges"))) {
-            out.printf(Locale.ROOT, "  false negatives: %s of all %s unverified edges damage the metric by >= tau (every one patched)%n",
-                    b.get("found_above_tau"), b.get("unverified_edges"));
+            // under --candidates bound the last round may have patched them all: its count, not a check of its own
+            int round = s.get("candidate_rounds") instanceof Map<?, ?> rounds
+                    ? io.circuitscope.circuits.run.CandidateRoundsSummary.boundingRound(rounds) : 0;
+            out.printf(Locale.ROOT, "  false negatives: %s of all %s unverified edges damage the metric by >= tau (every one "
+                    + "patched%s)%n", b.get("found_above_tau"), b.get("unverified_edges"), round == 0 ? ""
+                            : " by the bound's last round, round " + round + " above, not again");
         } else if (s.get("false_negative_bound") instanceof Map<?, ?> b) {
             out.printf(Locale.ROOT, "  false negatives: %s of %s sampled unverified edges damage the metric by >= tau; at most %.1f%% "
                     + "of the %s unverified edges do (%.0f%% confidence)%n", b.get("found_above_tau"),

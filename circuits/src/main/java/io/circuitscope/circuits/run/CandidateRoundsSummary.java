@@ -74,6 +74,20 @@ public final class CandidateRoundsSummary {
                 rounds.size(), number(last.get("sampled")), number(last.get("unverified_edges")))).toString();
     }
 
+    /**
+     * The number (from 1) of the round whose count is {@code summary.false_negative_bound}, or 0 when a check of its
+     * own made that bound: the last round patched every edge left outside the final candidates, so the pipeline took
+     * its exact count as the bound instead of patching the same edges again ({@code Pipeline.census}).
+     */
+    public static int boundingRound(Map<?, ?> m) {
+        List<?> rounds = (List<?>) m.get("rounds");
+        if (rounds.isEmpty()) {
+            return 0;
+        }
+        Map<?, ?> last = round(rounds, rounds.size() - 1);
+        return exhaustive(last) && number(last.get("k")) == number(m.get("candidates")) ? rounds.size() : 0;
+    }
+
     private static Map<?, ?> round(List<?> rounds, int i) {
         return (Map<?, ?>) rounds.get(i);
     }

@@ -54,6 +54,31 @@ class BoundCandidatesCliTest {
         assertTrue(extra > 0, "the round's exact passes are counted: " + extra);
     }
 
+    /**
+     * planted:induction has 110 edges: the round below the top 64 patches all 46 left and finds none, and that count is
+     * the false-negative bound (no check of its own). The false-negatives line read as if a check had patched them; it
+     * now says the count is the last round's.
+     */
+    @Test
+    void anExhaustiveLastRoundIsNamedAsTheFalseNegativeCount() throws Exception {
+        Path out = dir.resolve("census");
+        CliRun r = run("discover", "--model", "planted:induction", "--candidates", "bound", "--out", out.toString(),
+                "--no-render", "--no-validate"); // progress shown: the stages that ran
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("  candidates by AtP*'s bound: 64, stopped at 64: none of all 46 unverified edges "
+                + "found above tau (every one patched)\n"), r.out());
+        assertTrue(r.out().contains("  false negatives: 0 of all 46 unverified edges damage the metric by >= tau (every "
+                + "one patched by the bound's last round, round 1 above, not again)\n"), r.out());
+        assertTrue(r.err().contains("AtP*'s bound, round 1 (top 64 of 110) ["), r.err());
+        assertFalse(r.err().contains("false-negative check ("), "no check of its own: " + r.err());
+        JsonNode summary = new ObjectMapper().readTree(out.resolve("circuit.json").toFile()).get("summary");
+        JsonNode round = summary.get("candidate_rounds").get("rounds").get(0);
+        JsonNode bound = summary.get("false_negative_bound");
+        assertEquals(round.get("sampled").asInt(), bound.get("sampled_unverified_edges").asInt(), bound.toString());
+        assertEquals(round.get("unverified_edges").asInt(), bound.get("unverified_edges").asInt());
+        assertEquals(round.get("found_above_tau").asInt(), bound.get("found_above_tau").asInt());
+    }
+
     @Test
     void badFractionsAreRefusedNamingTheForms() {
         for (String bad : new String[] {"bound:0", "bound:1.5", "bound:x"}) {

@@ -32,6 +32,7 @@ class CandidateRoundsSummaryTest {
                 + "found none of 59 sampled from the 134 unverified (no bound: the false-negatives line bounds them, on "
                 + "a sample of its own)", CandidateRoundsSummary.line(CandidateRoundsSummary.of(r)));
         var m = CandidateRoundsSummary.of(r);
+        assertEquals(0, CandidateRoundsSummary.boundingRound(m), "sampled: the diagnostic bounds the rest");
         // no round carries a bound: the stopping round's would be biased (it always reads "none found")
         for (Object round : (List<?>) m.get("rounds")) {
             assertEquals(List.of("k", "unverified_edges", "sampled", "found_above_tau", "found_edges"),
@@ -53,7 +54,10 @@ class CandidateRoundsSummaryTest {
         CandidateRounds census = new CandidateRounds(BOUND, List.of(round(64, 110, 46, List.of())), top(64, 110));
         assertEquals("candidates by AtP*'s bound: 64, stopped at 64: none of all 46 unverified edges found above tau "
                 + "(every one patched)", CandidateRoundsSummary.line(CandidateRoundsSummary.of(census)));
+        assertEquals(1, CandidateRoundsSummary.boundingRound(CandidateRoundsSummary.of(census)), "its count is the bound");
+        assertEquals(0, CandidateRoundsSummary.boundingRound(CandidateRoundsSummary.of(all)), "every edge: no bound");
         CandidateRounds none = new CandidateRounds(BOUND, List.of(), top(40, 40));
+        assertEquals(0, CandidateRoundsSummary.boundingRound(CandidateRoundsSummary.of(none)));
         assertEquals("candidates by AtP*'s bound: all 40 edges (the graph has no more than the first round's 64), no "
                 + "round needed", CandidateRoundsSummary.line(CandidateRoundsSummary.of(none)));
     }
