@@ -54,6 +54,8 @@ public final class BatchRunner {
     private final Function<String, String> hubCommit;
     private final boolean rerunChanged;
     private RunInputs inputs; // the plan's, set by run
+    /** Each tau-0 note not yet said in this batch, with how many of its runs to do it holds for (set by run). */
+    private Map<String, Integer> unsaidTauZeroNotes;
 
     /**
      * @param hubCommit    the commit a hub id resolves to in the local cache, or null (recorded to tell a later
@@ -108,6 +110,7 @@ public final class BatchRunner {
             manifest.entry(r.id());
         }
         manifest.save();
+        unsaidTauZeroNotes = tauZeroNotes(plan, finished);
         Map<String, List<RunSpec>> byModel = new LinkedHashMap<>();
         for (RunSpec r : plan.runs()) {
             byModel.computeIfAbsent(r.model(), k -> new ArrayList<>()).add(r);
@@ -172,6 +175,7 @@ public final class BatchRunner {
             Task task = r.task() == null ? PlantedModels.byArgument(r.model()).task(r.settings().seed(), r.examples())
                     : readTask(r, loaded);
             checkTask(task, r.settings());
+            sayTauZeroNote(r);
             // read before the discovery, so a bad reference fails the run before its work, not after
             Circuit truth = reference(r, ComputationGraph.of(loaded.model().config()), loaded);
             CircuitDocument doc = DiscoveryRun.run(loaded.model(), r.model(),
@@ -222,6 +226,34 @@ public final class BatchRunner {
         }
         if (s.byPosition()) {
             task.commonLength("by_position");
+        }
+    }
+
+    /** Plan settings are named as the plan writes them. */
+    private static final String TAU = "tau";
+
+    /** Discover's tau-0 note of each run to do, with how many of them it holds for, in the order they run. */
+    private static Map<String, Integer> tauZeroNotes(BatchPlan plan, Set<String> finished) {
+        Map<String, Integer> notes = new LinkedHashMap<>();
+        for (RunSpec r : plan.runs()) {
+            String note = r.settings().tauZeroNote(TAU);
+            if (note != null && !finished.contains(r.id())) {
+                notes.merge(note, 1, Integer::sum);
+            }
+        }
+        return notes;
+    }
+
+    /**
+     * Discover's tau-0 note, said once per batch at the first run it holds for, with how many runs that is: a plan
+     * crossing tau 0 with several seeds or tasks would otherwise repeat the same sentence under every run.
+     */
+    private void sayTauZeroNote(RunSpec r) {
+        String note = r.settings().tauZeroNote(TAU);
+        Integer runs = note == null ? null : unsaidTauZeroNotes.remove(note);
+        if (runs != null) {
+            log.println("       note: " + note + (runs > 1 ? "; it holds for this run and " + (runs - 1) + " other"
+                    + (runs > 2 ? "s" : "") + " of this batch" : ""));
         }
     }
 

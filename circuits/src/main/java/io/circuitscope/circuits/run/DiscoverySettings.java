@@ -61,9 +61,17 @@ public record DiscoverySettings(String method, String scorer, String candidates,
      * false-negative check (the pipeline with a budget, scorer-only methods but exact) counts an edge as missed when
      * its damage is tau or more, which from every edge kept is every edge whose patch does not lower the metric,
      * that is every one. Null where none of this applies (tau above 0, a metric that can fall, an unknown metric, a
-     * method that uses neither).
+     * method that uses neither). Worded for discover's option, "--tau 0 under kl: ..."
      */
     public String tauZeroNote() {
+        return tauZeroNote("--tau");
+    }
+
+    /**
+     * {@link #tauZeroNote()} naming tau as {@code name} calls it: "--tau" on discover's command line, "tau" in a
+     * batch plan.
+     */
+    public String tauZeroNote(String name) {
         boolean leastWhenKept;
         try {
             leastWhenKept = io.circuitscope.core.task.Metrics.byName(metric).needsCleanReference();
@@ -90,7 +98,7 @@ public record DiscoverySettings(String method, String scorer, String candidates,
             parts.add("the false-negative check counts as missed every sampled edge whose patch does not lower " + metric
                     + ", and from 0 none does");
         }
-        return "--tau 0 under " + metric + ": " + String.join("; ", parts) + " (a --tau above 0 "
+        return name + " 0 under " + metric + ": " + String.join("; ", parts) + " (a " + name + " above 0 "
                 + (acdc ? "prunes" : "counts only the edges that matter") + ")";
     }
 

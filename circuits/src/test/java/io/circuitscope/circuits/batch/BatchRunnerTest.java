@@ -122,6 +122,30 @@ class BatchRunnerTest {
         assertTrue(errors.stream().noneMatch(e -> e.contains("--")), "no discover option: " + errors);
     }
 
+    /**
+     * discover notes what --tau 0 under kl does (ACDC keeps every edge, the false-negative check counts every sampled
+     * edge as missed); a batch ran such plans without a word. Each distinct note is said once, at its first run, with
+     * how many runs it holds for, rather than under every seed.
+     */
+    @Test
+    void tauZeroUnderKlIsNotedOncePerNote() throws Exception {
+        Path plan = dir.resolve("tau0.yaml");
+        Files.writeString(plan, "out: runs/tau0\nmodels: [planted:induction]\nmethods: [acdc, eap-ig]\nseeds: [0, 1]\n"
+                + "defaults: {tau: 0, metric: kl, examples: 4}\n");
+        StringWriter out = new StringWriter();
+        assertEquals(0, cli(out, "batch", plan.toString(), "--quiet"), out.toString());
+        String log = out.toString();
+        String acdc = "       note: tau 0 under kl: ACDC removes an edge only when that lowers kl, which is 0 with every "
+                + "edge kept and cannot go lower, so it keeps every edge (a tau above 0 prunes); it holds for this run "
+                + "and 1 other of this batch\n";
+        String eapIg = "       note: tau 0 under kl: the false-negative check counts as missed every sampled edge whose "
+                + "patch does not lower kl, and from 0 none does (a tau above 0 counts only the edges that matter); it "
+                + "holds for this run and 1 other of this batch\n";
+        assertTrue(log.contains("run    000-planted_induction-own-task-acdc-s0\n" + acdc), log);
+        assertTrue(log.contains(eapIg), log);
+        assertEquals(2, log.split("tau 0 under kl", -1).length - 1, "each note once: " + log);
+    }
+
     @Test
     void malformedPlansNameTheFileLineAndField() throws Exception {
         Path bad = dir.resolve("bad.json");
