@@ -1,5 +1,7 @@
 package io.circuitscope.circuits.cli;
 
+import io.circuitscope.circuits.io.BuildInfo;
+import io.circuitscope.circuits.io.CircuitJson;
 import java.io.PrintWriter;
 import java.util.Locale;
 import picocli.CommandLine;
@@ -11,7 +13,7 @@ import picocli.CommandLine.Option;
  * one readable line (a usage error adds one pointing to the command's --help); {@code --verbose} adds the
  * stack trace.
  */
-@Command(name = "circuitscope", mixinStandardHelpOptions = true, version = "circuitscope 0.1.0",
+@Command(name = "circuitscope", mixinStandardHelpOptions = true, versionProvider = CircuitscopeCli.Version.class,
         description = "Automated circuit discovery in transformer language models.",
         subcommands = {DiscoverCommand.class, ValidateCommand.class, RenderCommand.class, BatchCommand.class,
             TrainToyCommand.class, LogitsCommand.class, GenerateCommand.class, MakeTaskCommand.class, PatchCommand.class,
@@ -30,6 +32,14 @@ public final class CircuitscopeCli implements Runnable {
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
+
+    /** {@code --version}: the version and the commit it was built from, as circuit.json's software block records them. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"circuitscope " + CircuitJson.SOFTWARE_VERSION, BuildInfo.current().describe()};
+        }
+    }
 
     @Override
     public void run() {

@@ -29,7 +29,8 @@ import java.util.Set;
  * <pre>
  * {
  *   "schema": "circuitscope.circuit/1",
- *   "software": {"name": "circuitscope", "version": "..."},   (discover adds "java", "java_vendor", "djl", "pytorch")
+ *   "software": {"name": "circuitscope", "version": "...", "git_commit": "40 hex or null", "git_dirty": false},
+ *               (discover and batch add "java", "java_vendor", "djl", "pytorch")
  *   "command": {"argv": ["discover", ...], "working_directory": "..."},   (optional: the command line that wrote it)
  *   "model":   {"name", "family", "config_hash", "n_layers", "n_heads", "n_kv_heads", "d_model", "d_mlp",
  *               "vocab_size", "context_length", "parallel_attn_mlp"},
@@ -74,9 +75,7 @@ public final class CircuitJson {
     public static void write(Path file, CircuitDocument doc) throws IOException {
         ObjectNode root = JSON.createObjectNode();
         root.put("schema", SCHEMA);
-        ObjectNode software = root.putObject("software");
-        software.put("name", "circuitscope");
-        software.put("version", SOFTWARE_VERSION);
+        root.set("software", Provenance.identity());
         root.set("model", JSON.valueToTree(doc.model()));
         root.set("task", JSON.valueToTree(doc.task()));
         root.set("method", JSON.valueToTree(doc.method()));
@@ -383,7 +382,7 @@ public final class CircuitJson {
         Map<String, JsonNode> extra = new LinkedHashMap<>();
         root.fields().forEachRemaining(f -> {
             // a runtime record (java, djl, ...) is kept, so a rewritten file (validate) still names the run that
-            // made the circuit; the bare name and version are written anew anyway
+            // made the circuit; the bare name, version and commit are written anew anyway
             boolean bareSoftware = f.getKey().equals("software") && !f.getValue().has("java");
             if (!bareSoftware && !Set.of("schema", "model", "task", "method", "summary", "nodes", "edges", "positions", "cfg")
                     .contains(f.getKey())) {

@@ -9,7 +9,7 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * What a result file records of how it was made: the command line that made it and the software that ran it
- * (circuitscope, Java, DJL, PyTorch), so a result can be traced to the run that produced it.
+ * (circuitscope and the commit it was built from, Java, DJL, PyTorch), so a result can be traced to the run that produced it.
  */
 public final class Provenance {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -32,13 +32,24 @@ public final class Provenance {
     }
 
     /**
-     * circuit.json's {@code software} block with the runtime: circuitscope's name and version as always, plus the
-     * Java, DJL and PyTorch versions. Call it once the model is loaded: asking for PyTorch's version starts the engine.
+     * What every {@code software} block starts with: circuitscope's name and version and the git commit it was built
+     * from ({@code git_commit}, {@code git_dirty}; null when built outside a git checkout). The version alone names
+     * hundreds of commits.
      */
-    public static ObjectNode software() {
+    public static ObjectNode identity() {
         ObjectNode o = JSON.createObjectNode();
         o.put("name", "circuitscope");
         o.put("version", CircuitJson.SOFTWARE_VERSION);
+        BuildInfo.current().putInto(o);
+        return o;
+    }
+
+    /**
+     * circuit.json's {@code software} block with the runtime: {@link #identity()}, plus the Java, DJL and PyTorch
+     * versions. Call it once the model is loaded: asking for PyTorch's version starts the engine.
+     */
+    public static ObjectNode software() {
+        ObjectNode o = identity();
         o.put("java", Runtime.version().toString());
         o.put("java_vendor", System.getProperty("java.vendor"));
         o.put("djl", ai.djl.engine.Engine.getDjlVersion());
