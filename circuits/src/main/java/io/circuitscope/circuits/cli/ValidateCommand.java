@@ -141,8 +141,9 @@ final class ValidateCommand implements Callable<Integer> {
                 ObjectNode section = ValidationSections.validation(report);
                 section.put("metric", metric);
                 section.put("ablation", ablation);
-                // the command that judged it, beside the top-level command that found it (discover's, kept)
+                // the command and build that judged it, beside the top-level ones that found it (discover's, kept)
                 section.set("command", io.circuitscope.circuits.io.Provenance.command(spec));
+                section.set("software", io.circuitscope.circuits.io.Provenance.software());
                 doc = doc.withExtra("validation", section);
                 // the circuit's scores rank by signed score (CPR) as the metric they were computed with reads them;
                 // EAP-IG's file records none, but its scores are always a loss's (higher supports the behaviour)

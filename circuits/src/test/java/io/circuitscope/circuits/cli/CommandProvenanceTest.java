@@ -3,6 +3,7 @@ package io.circuitscope.circuits.cli;
 import static io.circuitscope.circuits.cli.CliRun.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -58,7 +59,8 @@ class CommandProvenanceTest {
 
     /**
      * validate rewrote circuit.json keeping discover's command line and recording none of its own, so a file judged
-     * with --metric logit-diff did not say which command judged it. Its argv is now in validation.command.
+     * with --metric logit-diff did not say which command judged it. Its argv is now in validation.command, and the
+     * build that ran it in validation.software.
      */
     @Test
     void validateRecordsItsCommandLineBesideDiscoversOwn() throws Exception {
@@ -78,5 +80,9 @@ class CommandProvenanceTest {
         List<String> validateArgv = new ArrayList<>();
         root.path("validation").path("command").path("argv").forEach(a -> validateArgv.add(a.asText()));
         assertEquals(List.of(judged), validateArgv, "validate's is recorded with its validation");
+        // and the build that judged it, which may be a later commit than discover's
+        JsonNode judgedBy = root.path("validation").path("software");
+        assertEquals(io.circuitscope.circuits.io.BuildInfo.current(), io.circuitscope.circuits.io.BuildInfo.of(judgedBy));
+        assertTrue(judgedBy.has("git_commit") && judgedBy.has("git_dirty") && judgedBy.has("pytorch"), judgedBy.toString());
     }
 }
