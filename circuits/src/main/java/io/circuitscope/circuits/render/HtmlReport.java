@@ -4,6 +4,7 @@ import static io.circuitscope.circuits.render.CircuitDiagram.fmt;
 import static io.circuitscope.circuits.render.CircuitDiagram.html;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.circuitscope.circuits.io.BuildInfo;
 import io.circuitscope.circuits.io.CircuitDocument;
 import io.circuitscope.circuits.run.ValidationSections;
 import io.circuitscope.core.Decimals;
@@ -36,16 +37,25 @@ public final class HtmlReport {
     /**
      * @param diagram         how to draw the circuit
      * @param topEdges        rows of the top-edges table
-     * @param softwareVersion the version that wrote circuit.json, or null
+     * @param software        what wrote circuit.json (its version and commit, {@link #software(JsonNode)}), or null
      * @param source          the circuit.json path shown in the report, or null
      */
-    public record Options(CircuitDiagram.Options diagram, int topEdges, String softwareVersion, String source) {
+    public record Options(CircuitDiagram.Options diagram, int topEdges, String software, String source) {
         public static Options defaults() {
             return new Options(CircuitDiagram.Options.defaults(), 30, null, null);
         }
     }
 
     private HtmlReport() {
+    }
+
+    /**
+     * circuit.json's {@code software} block as one line: {@code circuitscope 0.1.0, commit <hash>}; {@code commit unknown}
+     * for a file written outside a git checkout or before commits were recorded; null without a version.
+     */
+    public static String software(JsonNode software) {
+        JsonNode version = software.path("version");
+        return version.isTextual() ? "circuitscope " + version.asText() + ", " + BuildInfo.of(software).describe() : null;
     }
 
     /** Checks the optional sections (roles, heatmaps) so that a bad file fails before anything is written. */
@@ -90,7 +100,7 @@ public final class HtmlReport {
             kv(h, "validation metric", judgedWith);
         }
         kv(h, "seed", doc.method().get("seed"));
-        kv(h, "software", "circuitscope " + (options.softwareVersion() == null ? "?" : options.softwareVersion()));
+        kv(h, "software", options.software() == null ? "circuitscope ?" : options.software());
         if (options.source() != null) {
             kv(h, "file", options.source());
         }
@@ -195,7 +205,8 @@ public final class HtmlReport {
             generic(h, comparison, plotted, Double.NaN);
             h.append("</section>\n");
         }
-        h.append("<footer>rendered by circuitscope ").append(html(io.circuitscope.circuits.io.CircuitJson.SOFTWARE_VERSION))
+        h.append("<footer>rendered by circuitscope ").append(html(io.circuitscope.circuits.io.CircuitJson.SOFTWARE_VERSION
+                + ", " + BuildInfo.current().describe()))
                 .append(" from ").append(html(options.source() == null ? "circuit.json" : options.source()))
                 .append("</footer>\n</body>\n</html>\n");
         return h.toString();

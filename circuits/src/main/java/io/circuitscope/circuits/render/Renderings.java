@@ -36,9 +36,9 @@ public final class Renderings {
                     case "svg" -> Files.writeString(tmp, GraphvizRenderer.svg(d.dot()), StandardCharsets.UTF_8);
                     case "png" -> GraphvizRenderer.png(d.dot(), tmp);
                     default -> {
-                        JsonNode software = CircuitJson.readRaw(circuitFile).path("software").path("version");
+                        JsonNode software = CircuitJson.readRaw(circuitFile).path("software");
                         Files.writeString(tmp, HtmlReport.render(doc, new HtmlReport.Options(diagram, topEdges,
-                                software.isTextual() ? software.asText() : null, circuitFile.toString())),
+                                HtmlReport.software(software), circuitFile.toString())),
                                 StandardCharsets.UTF_8);
                     }
                 }

@@ -108,7 +108,8 @@ class RenderCommandTest {
             assertTrue(html.contains(">" + node + "</text>"), node);
         }
         for (String p : new String[] {"tiny-gpt2-fixture", "c0ffee", "ioi-fixture", "feed1111", "pipeline", "logit-diff",
-            "1234", "circuitscope " + CircuitJson.SOFTWARE_VERSION, "scorer=eap-ig"}) {
+            "1234", "circuitscope " + CircuitJson.SOFTWARE_VERSION + ", " + io.circuitscope.circuits.io.BuildInfo.current().describe(),
+            "scorer=eap-ig"}) {
             assertTrue(html.contains(p), "provenance " + p);
         }
         assertTrue(html.contains("<td>0.9067</td>"), "summary");
