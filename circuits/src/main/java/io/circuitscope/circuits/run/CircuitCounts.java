@@ -15,9 +15,6 @@ public final class CircuitCounts {
     private CircuitCounts() {
     }
 
-    /** What node precision and recall count. */
-    public static final String NODES_COMPARED = "heads and MLPs (input and logits, which every circuit holds, left out)";
-
     /** "6 nodes (input, logits and 4 heads)"; "0 nodes" for an empty circuit. */
     public static String nodes(Circuit circuit) {
         int heads = 0;

@@ -6,13 +6,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.circuitscope.circuits.io.JsonNumbers;
 import io.circuitscope.core.Decimals;
 import io.circuitscope.core.graph.Circuit;
-import io.circuitscope.core.graph.Node;
-import io.circuitscope.core.graph.NodeKind;
 import io.circuitscope.core.graph.TaskPatcher;
 import io.circuitscope.core.task.Metric;
+import io.circuitscope.validation.CircuitComparison;
 import io.circuitscope.validation.Estimate;
 import io.circuitscope.validation.FaithfulnessCurve;
-import io.circuitscope.validation.RocCurve;
 import io.circuitscope.validation.ValidationReport;
 
 /** Turns validation results into the "validation" and "comparison" sections of circuit.json. */
@@ -148,40 +146,33 @@ public final class ValidationSections {
             o.putNull("scores_metric"); // not recorded: ranked as under the metric measuring faithfulness
             higherScoreSupports = !task.metric().higherIsBetter();
         }
-        FaithfulnessCurve curve = FaithfulnessCurve.of(task, circuit.scores(), higherScoreSupports);
-        if (circuit.graph().positions() != reference.graph().positions()) {
-            // a position-aware circuit against a position-agnostic reference (or the reverse): compare whole edges
+        CircuitComparison c = CircuitComparison.of(task, circuit, reference, higherScoreSupports);
+        if (c.acrossPositions()) {
             o.put("compared_across_positions", true);
-            circuit = circuit.acrossPositions();
-            reference = reference.acrossPositions();
         }
-        boolean[] refEdges = reference.keepMask();
-        double[] pr = RocCurve.precisionRecall(circuit.keepMask(), refEdges);
         // 0 / 0 (an empty circuit's precision, an empty reference's recall) is null: JSON has no NaN
-        JsonNumbers.put(o, "edge_precision", pr[0]);
-        JsonNumbers.put(o, "edge_recall", pr[1]);
-        counts(o.putObject("edge_counts"), circuit.keepMask(), refEdges);
-        double[] nodePr = RocCurve.precisionRecall(componentMask(circuit), componentMask(reference));
-        JsonNumbers.put(o, "node_precision", nodePr[0]);
-        JsonNumbers.put(o, "node_recall", nodePr[1]);
-        counts(o.putObject("node_counts"), componentMask(circuit), componentMask(reference));
-        o.put("nodes_compared", CircuitCounts.NODES_COMPARED);
-        int refCount = reference.edgeCount();
-        if (refCount > 0 && refCount < circuit.graph().nEdges()) {
-            RocCurve roc = RocCurve.of(circuit.scores(), refEdges);
-            JsonNumbers.put(o, "auc", roc.auc());
+        JsonNumbers.put(o, "edge_precision", c.edges().precision());
+        JsonNumbers.put(o, "edge_recall", c.edges().recall());
+        counts(o.putObject("edge_counts"), c.edges());
+        JsonNumbers.put(o, "node_precision", c.nodes().precision());
+        JsonNumbers.put(o, "node_recall", c.nodes().recall());
+        counts(o.putObject("node_counts"), c.nodes());
+        o.put("nodes_compared", CircuitComparison.NODES_COMPARED);
+        if (c.roc() != null) {
+            JsonNumbers.put(o, "auc", c.roc().auc());
             ArrayNode points = o.putArray("roc");
-            for (double[] p : roc.points()) {
+            for (double[] p : c.roc().points()) {
                 points.addArray().add(p[0]).add(p[1]);
             }
         }
+        FaithfulnessCurve curve = c.curve();
         JsonNumbers.put(o, "cpr", curve.cpr());
         JsonNumbers.put(o, "cmd", curve.cmd());
         // CMD's curve (edges ranked by importance), under the key it always had, and CPR's (ranked by signed score)
-        ArrayNode c = o.putArray(BY_SIZE_ABSOLUTE);
+        ArrayNode absolute = o.putArray(BY_SIZE_ABSOLUTE);
         ArrayNode signed = o.putArray(BY_SIZE_SIGNED);
         for (int i = 0; i < curve.fractions().length; i++) {
-            c.addObject().put("fraction", curve.fractions()[i]).put("faithfulness", curve.absoluteFaithfulness()[i]);
+            absolute.addObject().put("fraction", curve.fractions()[i]).put("faithfulness", curve.absoluteFaithfulness()[i]);
             signed.addObject().put("fraction", curve.fractions()[i]).put("faithfulness", curve.signedFaithfulness()[i]);
         }
         return o;
@@ -197,7 +188,7 @@ public final class ValidationSections {
             return null;
         }
         try {
-            return io.circuitscope.core.task.Metrics.byName(metric).higherIsBetter() ? "negative" : "positive";
+            return io.circuitscope.core.task.Metrics.byName(metric).importantSign();
         } catch (IllegalArgumentException e) {
             return null;
         }
@@ -235,22 +226,10 @@ public final class ValidationSections {
                 + (sign == null ? "" : " (" + sign + " = helps the behaviour)");
     }
 
-    /**
-     * What precision (both / circuit) and recall (both / reference) are ratios of, so that a reader can tell 2999/3000
-     * from 1 where three decimals cannot.
-     */
-    private static void counts(ObjectNode o, boolean[] circuit, boolean[] reference) {
-        int inCircuit = 0;
-        int inReference = 0;
-        int both = 0;
-        for (int i = 0; i < circuit.length; i++) {
-            inCircuit += circuit[i] ? 1 : 0;
-            inReference += reference[i] ? 1 : 0;
-            both += circuit[i] && reference[i] ? 1 : 0;
-        }
-        o.put("circuit", inCircuit);
-        o.put("reference", inReference);
-        o.put("both", both);
+    private static void counts(ObjectNode o, CircuitComparison.Counts counts) {
+        o.put("circuit", counts.circuit());
+        o.put("reference", counts.reference());
+        o.put("both", counts.both());
     }
 
     /**
@@ -273,19 +252,5 @@ public final class ValidationSections {
             return text;
         }
         return text + " (" + counts.get("both").asInt() + "/" + counts.get(recall ? "reference" : "circuit").asInt() + ")";
-    }
-
-    /**
-     * The circuit's heads and MLPs, by source index. The input is left out, as in ScoreAgreement: every non-empty
-     * circuit and reference holds it, so counting it would credit every circuit with one correct node.
-     */
-    private static boolean[] componentMask(Circuit circuit) {
-        boolean[] mask = new boolean[circuit.graph().sources().size()];
-        for (Node n : circuit.nodes()) {
-            if (n.isSource() && n.kind() != NodeKind.INPUT) {
-                mask[n.sourceIndex()] = true;
-            }
-        }
-        return mask;
     }
 }

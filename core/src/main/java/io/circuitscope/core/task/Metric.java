@@ -15,6 +15,15 @@ public interface Metric {
     /** Whether larger values mean more of the behaviour (KL divergence: no). */
     boolean higherIsBetter();
 
+    /**
+     * Which sign of a score marks an edge that supports the behaviour under this metric: a score is the metric's
+     * change when the edge is patched (or removed), so "negative" where higher is better (logit-diff) and
+     * "positive" where lower is (KL).
+     */
+    default String importantSign() {
+        return higherIsBetter() ? "negative" : "positive";
+    }
+
     /** Checks, before any pass, that the task suits this metric; throws naming what is missing. */
     default void check(Task task) {
     }

@@ -229,4 +229,14 @@ class MetricsTest {
         }
         Metrics.LOG_PROB.check(task); // needs none
     }
+
+    /** A score is the metric's change when an edge is patched: the sign that supports the behaviour follows the metric. */
+    @Test
+    void theSignOfAScoreThatSupportsTheBehaviourFollowsTheMetricsDirection() {
+        assertEquals("negative", Metrics.LOGIT_DIFF.importantSign());
+        assertEquals("positive", Metrics.KL.importantSign());
+        for (Metric m : List.of(Metrics.PROB, Metrics.RANK, Metrics.ACCURACY)) {
+            assertEquals(m.higherIsBetter() ? "negative" : "positive", m.importantSign(), m.name());
+        }
+    }
 }

@@ -1,0 +1,71 @@
+package io.circuitscope.validation;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+
+import io.circuitscope.core.graph.Ablation;
+import io.circuitscope.core.graph.Circuit;
+import io.circuitscope.core.graph.ComputationGraph;
+import io.circuitscope.core.graph.EdgePatcher;
+import io.circuitscope.core.graph.EdgeScores;
+import io.circuitscope.core.graph.TaskPatcher;
+import io.circuitscope.core.model.HookedTransformer;
+import io.circuitscope.core.planted.PlantedModel;
+import io.circuitscope.core.planted.PlantedModels;
+import io.circuitscope.core.task.Metrics;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** A circuit against the planted IOI ground truth, as `./circuitscope discover` (planted:ioi, kl) compares them. */
+class CircuitComparisonTest {
+
+    @Test
+    void theFoundCircuitOfTheDefaultRunMatchesTheTruthAndAnExtraEdgeCostsPrecision() {
+        PlantedModel planted = PlantedModels.byName("ioi");
+        try (HookedTransformer model = planted.build();
+                TaskPatcher task = new TaskPatcher(new EdgePatcher(model), planted.task(0, 8), Metrics.KL,
+                        Ablation.RESAMPLE, 8)) {
+            ComputationGraph g = task.graph();
+            Circuit truth = Circuit.ofEdgeNames(g, planted.groundTruthEdges());
+            // KL's scores: positive supports the behaviour; the truth's edges score highest, as discover's do
+            double[] scores = new double[g.nEdges()];
+            for (int i = 0; i < scores.length; i++) {
+                scores[i] = truth.contains(i) ? 1 + i % 3 : 0.001 * (1 + i % 5);
+            }
+            EdgeScores scored = new EdgeScores(g, scores);
+
+            // discover's circuit.json: edge precision 1.000 (12/12), recall 1.000 (12/12), ROC AUC 1.000, nodes 4/4
+            CircuitComparison found = CircuitComparison.of(task, truth.withScores(scored), truth, true);
+            assertFalse(found.acrossPositions());
+            assertEquals(new CircuitComparison.Counts(12, 12, 12), found.edges());
+            assertEquals(1.0, found.edges().precision());
+            assertEquals(1.0, found.edges().recall());
+            assertEquals(new CircuitComparison.Counts(4, 4, 4), found.nodes(), "heads only, the input left out");
+            assertNotNull(found.roc());
+            assertEquals(1.0, found.roc().auc());
+            FaithfulnessCurve curve = FaithfulnessCurve.of(task, scored, true);
+            assertEquals(curve.cpr(), found.curve().cpr(), 1e-12);
+            assertEquals(curve.cmd(), found.curve().cmd(), 1e-12);
+
+            // one distractor edge kept besides the truth: precision 12/13, recall still 12/12
+            String distractor = "input->a0.h0<v>"; // used by the construction, no effect under resampling
+            assertFalse(planted.groundTruthEdges().contains(distractor));
+            List<String> edges = new ArrayList<>(planted.groundTruthEdges());
+            edges.add(distractor);
+            CircuitComparison extra = CircuitComparison.of(task, Circuit.ofEdgeNames(g, edges).withScores(scored), truth,
+                    true);
+            assertEquals(new CircuitComparison.Counts(13, 12, 12), extra.edges());
+            assertEquals(12.0 / 13, extra.edges().precision(), 1e-12);
+            assertEquals(1.0, extra.edges().recall());
+        }
+    }
+
+    @Test
+    void zeroOverZeroIsNotANumber() {
+        CircuitComparison.Counts none = new CircuitComparison.Counts(0, 0, 0);
+        assertEquals(Double.NaN, none.precision());
+        assertEquals(Double.NaN, none.recall());
+    }
+}
