@@ -3,6 +3,7 @@ package io.circuitscope.circuits.cli;
 import io.circuitscope.circuits.io.CircuitDocument;
 import io.circuitscope.circuits.io.CircuitJson;
 import io.circuitscope.circuits.io.Provenance;
+import io.circuitscope.circuits.render.ComparisonText;
 import io.circuitscope.circuits.run.DiscoverySettings;
 import io.circuitscope.circuits.run.Methods;
 import io.circuitscope.circuits.run.ValidationSections;
@@ -271,9 +272,9 @@ final class DiscoverCommand implements Callable<Integer> {
                         reference, referenceName);
                 doc = doc.withExtra("comparison", cmp);
                 out.printf(Locale.ROOT, "  vs %s: edge precision %s, recall %s, ROC AUC %s%s%n", referenceName,
-                        ValidationSections.ratioWithCounts(cmp, "edge", false), ValidationSections.ratioWithCounts(cmp, "edge", true),
-                        ValidationSections.ratio(cmp.get("auc")),
-                        ValidationSections.acrossPositionsNote(cmp));
+                        ComparisonText.ratioWithCounts(cmp, "edge", false), ComparisonText.ratioWithCounts(cmp, "edge", true),
+                        ComparisonText.ratio(cmp.get("auc")),
+                        ComparisonText.acrossPositionsNote(cmp));
                 if (referenceFile == null && mt.replacesPlantedTask(settings.seed())) {
                     out.println("  " + mt.plantedTaskNote());
                 }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.circuitscope.circuits.io.CircuitDocument;
 import io.circuitscope.circuits.io.CircuitJson;
+import io.circuitscope.circuits.render.ComparisonText;
 import io.circuitscope.circuits.run.ValidationSections;
 import io.circuitscope.core.Decimals;
 import io.circuitscope.core.graph.Ablation;
@@ -280,14 +281,14 @@ final class ValidateCommand implements Callable<Integer> {
         }
         if (comparison != null) {
             out.printf(Locale.ROOT, "  vs %s: edge precision %s recall %s, node (head and MLP) precision %s recall %s, AUC %s, CPR %s, CMD %s%s%n",
-                    comparison.get("reference").asText(), ValidationSections.ratioWithCounts(comparison, "edge", false),
-                    ValidationSections.ratioWithCounts(comparison, "edge", true),
-                    ValidationSections.ratioWithCounts(comparison, "node", false),
-                    ValidationSections.ratioWithCounts(comparison, "node", true),
-                    ValidationSections.ratio(comparison.get("auc")),
-                    ValidationSections.ratio(comparison.get("cpr")), ValidationSections.ratio(comparison.get("cmd")),
-                    io.circuitscope.circuits.run.ValidationSections.acrossPositionsNote(comparison));
-            String ranking = ValidationSections.scoresMetricNote(comparison);
+                    comparison.get("reference").asText(), ComparisonText.ratioWithCounts(comparison, "edge", false),
+                    ComparisonText.ratioWithCounts(comparison, "edge", true),
+                    ComparisonText.ratioWithCounts(comparison, "node", false),
+                    ComparisonText.ratioWithCounts(comparison, "node", true),
+                    ComparisonText.ratio(comparison.get("auc")),
+                    ComparisonText.ratio(comparison.get("cpr")), ComparisonText.ratio(comparison.get("cmd")),
+                    ComparisonText.acrossPositionsNote(comparison));
+            String ranking = ComparisonText.scoresMetricNote(comparison);
             if (ranking != null) {
                 out.println("    " + ranking);
             }

@@ -107,7 +107,7 @@ public final class CircuitDiagram {
      * metric where higher is better (logit-diff) a negative one. Unknown metric: the sign alone.
      */
     static String[] signMeanings(String metric) {
-        String important = io.circuitscope.circuits.run.ValidationSections.importantSign(metric);
+        String important = ScoreMeaning.importantSign(metric);
         if (important == null) {
             return new String[] {"positive score", "negative score"};
         }

@@ -156,11 +156,11 @@ public final class HtmlReport {
         JsonNode comparison = doc.extra().get("comparison");
         if (comparison != null && !comparison.isNull()) {
             h.append("<section id=\"comparison\"><h2>Comparison with the reference circuit</h2>\n");
-            String acrossPositions = io.circuitscope.circuits.run.ValidationSections.acrossPositionsNote(comparison);
+            String acrossPositions = ComparisonText.acrossPositionsNote(comparison);
             if (!acrossPositions.isEmpty()) {
                 h.append("<p class=\"note\">").append(html(acrossPositions.strip())).append("</p>\n");
             }
-            String scoresMetric = ValidationSections.scoresMetricNote(comparison);
+            String scoresMetric = ComparisonText.scoresMetricNote(comparison);
             if (scoresMetric != null) {
                 h.append("<p class=\"note\">").append(html(scoresMetric.substring(0, 1).toUpperCase(java.util.Locale.ROOT)
                         + scoresMetric.substring(1))).append(".</p>\n");
@@ -249,7 +249,7 @@ public final class HtmlReport {
 
     /** "; under kl a positive score supports the behaviour" (the sign that matters under the run's metric), or "". */
     static String signNote(String metric) {
-        String important = io.circuitscope.circuits.run.ValidationSections.importantSign(metric);
+        String important = ScoreMeaning.importantSign(metric);
         return important == null ? "" : "; under " + metric + " a " + important + " score supports the behaviour";
     }
 

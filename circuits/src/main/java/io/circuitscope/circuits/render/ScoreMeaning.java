@@ -51,4 +51,19 @@ public final class ScoreMeaning {
         return "A node's score is " + NODE + (linear ? ", which for EAP's linear estimates is the first-order estimate "
                 + "of patching the node" : " (" + ofEdges(method) + ")");
     }
+
+    /**
+     * Which sign of a score the metric named {@code metric} (as a circuit.json records it) calls important,
+     * {@link io.circuitscope.core.task.Metric#importantSign()}; null for no metric or one this version does not know.
+     */
+    static String importantSign(String metric) {
+        if (metric == null) {
+            return null;
+        }
+        try {
+            return io.circuitscope.core.task.Metrics.byName(metric).importantSign();
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
 }

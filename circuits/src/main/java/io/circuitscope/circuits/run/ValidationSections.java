@@ -80,14 +80,6 @@ public final class ValidationSections {
         return n;
     }
 
-    /** Said beside precision and recall when positions were merged: right edges at wrong positions still count. */
-    public static final String ACROSS_POSITIONS = "(compared across positions: an edge counts if kept at any position)";
-
-    /** {@link #ACROSS_POSITIONS} with a leading space when {@code comparison} merged positions, else "". */
-    public static String acrossPositionsNote(com.fasterxml.jackson.databind.JsonNode comparison) {
-        return comparison.path("compared_across_positions").asBoolean(false) ? " " + ACROSS_POSITIONS : "";
-    }
-
     /**
      * Faithfulness by circuit size with edges ranked by importance ({@link io.circuitscope.core.graph.EdgeScores#ranking}:
      * |score|, except where the method ranks by its own importance, ACDC's damage or AtP*'s GradDrop): the curve CMD is
@@ -178,79 +170,9 @@ public final class ValidationSections {
         return o;
     }
 
-    /**
-     * Which sign of a score {@code metric} calls important: a score is the metric's change when the edge is patched
-     * (or removed), so under a metric where higher is better (logit-diff) a negative score is an edge that helps the
-     * behaviour, and under KL (lower is better) a positive one; null for no metric or one this version does not know.
-     */
-    public static String importantSign(String metric) {
-        if (metric == null) {
-            return null;
-        }
-        try {
-            return io.circuitscope.core.task.Metrics.byName(metric).importantSign();
-        } catch (IllegalArgumentException e) {
-            return null;
-        }
-    }
-
-    /**
-     * Said when the comparison measured faithfulness with another metric than the one the circuit's scores were
-     * computed with (or with one its file does not record), naming both, and always for EAP-IG's scores (ranked as a
-     * loss's, {@code scores_sign}); null when the metrics are the same or the comparison predates {@code scores_metric}.
-     */
-    public static String scoresMetricNote(com.fasterxml.jackson.databind.JsonNode comparison) {
-        com.fasterxml.jackson.databind.JsonNode metric = comparison.get("metric");
-        com.fasterxml.jackson.databind.JsonNode scores = comparison.get("scores_metric");
-        if (metric == null || !metric.isTextual()) {
-            return null;
-        }
-        if (EAP_IG_LOSS_SIGN.equals(comparison.path("scores_sign").asText(null))) {
-            return "faithfulness is measured with " + metric.asText() + "; the circuit's scores are EAP-IG's, which "
-                    + "attributes with a loss (minus the logit difference, or KL), so CPR ranks them as a loss's: higher = "
-                    + "helps the behaviour, whatever metric judges it";
-        }
-        if (scores == null) {
-            return null;
-        }
-        if (scores.isNull()) {
-            return "faithfulness is measured with " + metric.asText() + "; the circuit's file records no metric for its "
-                    + "scores, so CPR ranks them as " + metric.asText() + " reads them";
-        }
-        if (scores.asText().equals(metric.asText())) {
-            return null;
-        }
-        String sign = importantSign(scores.asText());
-        return "faithfulness is measured with " + metric.asText() + "; the circuit's scores were computed with "
-                + scores.asText() + ", so CPR ranks them as " + scores.asText() + " reads them"
-                + (sign == null ? "" : " (" + sign + " = helps the behaviour)");
-    }
-
     private static void counts(ObjectNode o, CircuitComparison.Counts counts) {
         o.put("circuit", counts.circuit());
         o.put("reference", counts.reference());
         o.put("both", counts.both());
-    }
-
-    /**
-     * A precision, recall or other number of the comparison to three decimals; "n/a" where it is undefined: an empty
-     * circuit's precision (0 / 0) is null, and files written before that hold the string "NaN".
-     */
-    public static String ratio(com.fasterxml.jackson.databind.JsonNode value) {
-        double v = value == null || value.isNull() ? Double.NaN : value.asDouble();
-        return Double.isNaN(v) || value.asText().equals("NaN") ? "n/a" : String.format(java.util.Locale.ROOT, "%.3f", v);
-    }
-
-    /**
-     * "1.000 (12/12)": a precision or recall from the comparison with the counts it divides, when the file has them
-     * ({@code edge_counts}, {@code node_counts}); "n/a (0/0)" for 0 / 0.
-     */
-    public static String ratioWithCounts(com.fasterxml.jackson.databind.JsonNode comparison, String kind, boolean recall) {
-        String text = ratio(comparison.get(kind + (recall ? "_recall" : "_precision")));
-        com.fasterxml.jackson.databind.JsonNode counts = comparison.get(kind + "_counts");
-        if (counts == null || !counts.has("both")) {
-            return text;
-        }
-        return text + " (" + counts.get("both").asInt() + "/" + counts.get(recall ? "reference" : "circuit").asInt() + ")";
     }
 }
