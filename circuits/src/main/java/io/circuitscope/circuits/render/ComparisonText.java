@@ -1,7 +1,7 @@
 package io.circuitscope.circuits.render;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.circuitscope.circuits.run.ValidationSections;
+import io.circuitscope.circuits.io.ValidationSections;
 import java.util.Locale;
 
 /**

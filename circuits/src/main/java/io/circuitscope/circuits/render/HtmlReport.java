@@ -6,7 +6,7 @@ import static io.circuitscope.circuits.render.CircuitDiagram.html;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.circuitscope.circuits.io.BuildInfo;
 import io.circuitscope.circuits.io.CircuitDocument;
-import io.circuitscope.circuits.run.ValidationSections;
+import io.circuitscope.circuits.io.ValidationSections;
 import io.circuitscope.core.Decimals;
 import io.circuitscope.core.graph.Circuit;
 import io.circuitscope.core.graph.Edge;

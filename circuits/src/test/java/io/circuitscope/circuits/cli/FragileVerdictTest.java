@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.circuitscope.circuits.io.ValidationSections;
 import io.circuitscope.circuits.render.HtmlReport;
 import io.circuitscope.circuits.render.RenderFixtures;
-import io.circuitscope.circuits.run.ValidationSections;
 import io.circuitscope.validation.Estimate;
 import io.circuitscope.validation.ValidationReport;
 import io.circuitscope.validation.ValidationSettings;

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.circuitscope.circuits.io.CircuitDocument;
-import io.circuitscope.circuits.run.ValidationSections;
+import io.circuitscope.circuits.io.ValidationSections;
 import io.circuitscope.validation.Estimate;
 import io.circuitscope.validation.ValidationReport;
 import io.circuitscope.validation.ValidationSettings;

@@ -1,4 +1,4 @@
-package io.circuitscope.circuits.run;
+package io.circuitscope.circuits.io;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

@@ -1,9 +1,8 @@
-package io.circuitscope.circuits.run;
+package io.circuitscope.circuits.io;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.circuitscope.circuits.io.JsonNumbers;
 import io.circuitscope.core.Decimals;
 import io.circuitscope.core.graph.Circuit;
 import io.circuitscope.core.graph.TaskPatcher;
@@ -13,7 +12,10 @@ import io.circuitscope.validation.Estimate;
 import io.circuitscope.validation.FaithfulnessCurve;
 import io.circuitscope.validation.ValidationReport;
 
-/** Turns validation results into the "validation" and "comparison" sections of circuit.json. */
+/**
+ * Writes validation results as the "validation" ({@link ValidationReport}) and "comparison" ({@link CircuitComparison})
+ * sections of circuit.json.
+ */
 public final class ValidationSections {
     private static final ObjectMapper JSON = new ObjectMapper();
 
