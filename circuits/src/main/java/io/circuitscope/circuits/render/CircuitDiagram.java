@@ -1,5 +1,8 @@
 package io.circuitscope.circuits.render;
 
+import static io.circuitscope.circuits.render.Text.fmt;
+import static io.circuitscope.circuits.render.Text.html;
+
 import io.circuitscope.circuits.io.CircuitDocument;
 import io.circuitscope.core.graph.Circuit;
 import io.circuitscope.core.graph.Edge;
@@ -462,16 +465,6 @@ public final class CircuitDiagram {
         return counts.entrySet().stream().max(Map.Entry.comparingByValue()).map(Map.Entry::getKey).orElse(null);
     }
 
-    static String fmt(double v) {
-        if (Double.isNaN(v)) {
-            return "n/a";
-        }
-        double a = Math.abs(v);
-        // + 0.0 turns -0.0 into 0.0, which would print as "-0.0000"
-        return a != 0 && (a < 1e-3 || a >= 1e5) ? String.format(Locale.ROOT, "%.3e", v)
-                : String.format(Locale.ROOT, "%.4f", v + 0.0);
-    }
-
     /**
      * A DOT double-quoted string that Graphviz shows as written: backslashes escaped too, so that a name holding
      * {@code \"}, {@code \N}, {@code \G} or {@code \l} neither ends the string early nor is expanded.
@@ -487,9 +480,5 @@ public final class CircuitDiagram {
 
     private static String escape(String s) {
         return s.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n");
-    }
-
-    static String html(String s) {
-        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
     }
 }

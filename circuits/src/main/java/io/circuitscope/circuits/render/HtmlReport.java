@@ -1,7 +1,7 @@
 package io.circuitscope.circuits.render;
 
-import static io.circuitscope.circuits.render.CircuitDiagram.fmt;
-import static io.circuitscope.circuits.render.CircuitDiagram.html;
+import static io.circuitscope.circuits.render.Text.fmt;
+import static io.circuitscope.circuits.render.Text.html;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.circuitscope.circuits.io.BuildInfo;

@@ -1,7 +1,7 @@
 package io.circuitscope.circuits.render;
 
-import static io.circuitscope.circuits.render.CircuitDiagram.fmt;
-import static io.circuitscope.circuits.render.CircuitDiagram.html;
+import static io.circuitscope.circuits.render.Text.fmt;
+import static io.circuitscope.circuits.render.Text.html;
 
 import java.util.List;
 import java.util.Locale;

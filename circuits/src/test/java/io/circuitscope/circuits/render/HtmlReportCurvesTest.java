@@ -74,7 +74,7 @@ class HtmlReportCurvesTest {
             String html = HtmlReport.render(withImportance(withCurves(true), method.getKey()), HtmlReport.Options.defaults());
             assertTrue(html.contains("faithfulness, edges ranked by importance"), method.getKey() + ": the curve's title");
             assertFalse(html.contains("ranked by |score|</"), method.getKey() + ": no |score| title");
-            assertTrue(html.contains(CircuitDiagram.html("CMD (0.0412) is the area between 1 and the curve with edges ranked by "
+            assertTrue(html.contains(Text.html("CMD (0.0412) is the area between 1 and the curve with edges ranked by "
                     + "importance (lower better; importance: " + method.getValue() + ")")), method.getKey() + ": " + html.substring(html.indexOf("CMD (")));
         }
     }
