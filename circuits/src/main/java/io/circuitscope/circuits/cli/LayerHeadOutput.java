@@ -1,5 +1,6 @@
 package io.circuitscope.circuits.cli;
 
+import io.circuitscope.circuits.render.HeatmapPng;
 import java.io.IOException;
 import java.nio.file.Path;
 import picocli.CommandLine;

@@ -2,6 +2,7 @@ package io.circuitscope.circuits.cli;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.circuitscope.circuits.render.HeatmapPng;
 import io.circuitscope.core.Decimals;
 import io.circuitscope.core.io.LoadedModel;
 import io.circuitscope.core.task.Corruption;

@@ -1,4 +1,4 @@
-package io.circuitscope.circuits.cli;
+package io.circuitscope.circuits.render;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,4 +1,4 @@
-package io.circuitscope.circuits.cli;
+package io.circuitscope.circuits.render;
 
 import io.circuitscope.core.io.AtomicFile;
 import io.circuitscope.core.io.ReadErrors;
@@ -19,7 +19,7 @@ import javax.imageio.ImageIO;
  * largest magnitude). Non-finite values are drawn white. The file is written whole or not at all, its missing
  * folders created.
  */
-final class HeatmapPng {
+public final class HeatmapPng {
     private static final int LEFT = 44;
     private static final int TOP = 40;
     private static final int BOTTOM = 44;
@@ -28,7 +28,7 @@ final class HeatmapPng {
     private HeatmapPng() {
     }
 
-    static void write(Path file, double[][] values, int cell, String title, String columns) throws IOException {
+    public static void write(Path file, double[][] values, int cell, String title, String columns) throws IOException {
         int rows = values.length;
         int cols = values[0].length;
         double max = 1e-12;
