@@ -15,8 +15,9 @@ import javax.imageio.ImageIO;
 
 /**
  * A heatmap of values[row][column] as a PNG a reader can interpret on its own: a title, the layer of each row,
- * column numbers, and a colour scale with its range (blue negative, white zero, red positive, scaled to the
- * largest magnitude). Non-finite values are drawn white. The file is written whole or not at all, its missing
+ * column numbers, and a colour scale with its range (red negative, white zero, blue positive, scaled to the
+ * largest magnitude: {@link DivergingScale}, as the report's heatmaps and the diagram colour a score). Non-finite
+ * values are drawn white. The file is written whole or not at all, its missing
  * folders created.
  */
 public final class HeatmapPng {
@@ -50,7 +51,7 @@ public final class HeatmapPng {
         g.drawString(columns, LEFT, 30);
         for (int r = 0; r < rows; r++) {
             for (int c = 0; c < cols; c++) {
-                g.setColor(color(Double.isFinite(values[r][c]) ? values[r][c] / max : 0));
+                g.setColor(new Color(DivergingScale.rgb(Double.isFinite(values[r][c]) ? values[r][c] : 0, max)));
                 g.fillRect(LEFT + c * cell, TOP + r * cell, cell, cell);
             }
             g.setColor(Color.BLACK);
@@ -74,11 +75,11 @@ public final class HeatmapPng {
         }
     }
 
-    /** A bar from -max (blue) through 0 (white) to +max (red), labelled at both ends and the middle. */
+    /** A bar from -max (red) through 0 (white) to +max (blue), labelled at both ends and the middle. */
     private static void drawScale(Graphics2D g, int y, double max) {
         int length = 160;
         for (int i = 0; i < length; i++) {
-            g.setColor(color(2.0 * i / (length - 1) - 1));
+            g.setColor(new Color(DivergingScale.rgb(2.0 * i / (length - 1) - 1, 1)));
             g.fillRect(LEFT + i, y, 1, 10);
         }
         g.setColor(Color.BLACK);
@@ -86,10 +87,5 @@ public final class HeatmapPng {
         g.drawString("-" + range, LEFT - 4, y + 24);
         g.drawString("0", LEFT + length / 2 - 3, y + 24);
         g.drawString("+" + range, LEFT + length - 24, y + 24);
-    }
-
-    private static Color color(double x) {
-        int fade = (int) Math.round(255 * (1 - Math.min(1, Math.abs(x))));
-        return x >= 0 ? new Color(255, fade, fade) : new Color(fade, fade, 255);
     }
 }

@@ -15,23 +15,6 @@ final class SvgCharts {
     record Heatmap(String title, List<String> rowLabels, List<String> colLabels, Double[][] values) {
     }
 
-    /**
-     * Diverging colour of {@code v} on a scale symmetric around 0 with {@code max} = |largest value|:
-     * white at 0, blue for positive, red for negative (the diagram's convention).
-     */
-    static String diverging(double v, double max) {
-        if (Double.isNaN(v)) {
-            return "#cccccc";
-        }
-        double t = max <= 0 ? 0 : Math.max(-1, Math.min(1, v / max));
-        int[] end = t >= 0 ? new int[] {0x21, 0x66, 0xac} : new int[] {0xb2, 0x18, 0x2b};
-        double a = Math.abs(t);
-        int r = (int) Math.round(255 + (end[0] - 255) * a);
-        int g = (int) Math.round(255 + (end[1] - 255) * a);
-        int b = (int) Math.round(255 + (end[2] - 255) * a);
-        return String.format(Locale.ROOT, "#%02x%02x%02x", r, g, b);
-    }
-
     static String heatmap(Heatmap h, int id) {
         int rows = h.rowLabels().size();
         int cols = h.colLabels().size();
@@ -55,9 +38,9 @@ final class SvgCharts {
                 "<svg class=\"heatmap\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"%s\">",
                 width, height, width, height, html(h.title())));
         s.append("<defs><linearGradient id=\"hm-scale-").append(id).append("\" x1=\"0\" y1=\"1\" x2=\"0\" y2=\"0\">")
-                .append("<stop offset=\"0\" stop-color=\"").append(diverging(-1, 1)).append("\"/>")
+                .append("<stop offset=\"0\" stop-color=\"").append(DivergingScale.hex(-1, 1)).append("\"/>")
                 .append("<stop offset=\"0.5\" stop-color=\"#ffffff\"/>")
-                .append("<stop offset=\"1\" stop-color=\"").append(diverging(1, 1)).append("\"/>")
+                .append("<stop offset=\"1\" stop-color=\"").append(DivergingScale.hex(1, 1)).append("\"/>")
                 .append("</linearGradient></defs>");
         for (int c = 0; c < cols; c++) {
             double x = left + c * cw + cw / 2.0;
@@ -75,7 +58,7 @@ final class SvgCharts {
                 int x = left + c * cw;
                 s.append(String.format(Locale.ROOT,
                         "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\"><title>%s, %s: %s</title></rect>",
-                        x, y, cw, ch, diverging(d, max), html(h.rowLabels().get(r)), html(h.colLabels().get(c)),
+                        x, y, cw, ch, DivergingScale.hex(d, max), html(h.rowLabels().get(r)), html(h.colLabels().get(c)),
                         v == null ? "no value" : fmt(d)));
                 if (showValues && v != null) {
                     s.append(String.format(Locale.ROOT,

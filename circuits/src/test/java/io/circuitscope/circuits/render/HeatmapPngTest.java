@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.awt.image.BufferedImage;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -23,15 +26,39 @@ class HeatmapPngTest {
         int left = 44;
         int top = 40;
         assertEquals(top + 2 * 16 + 44, img.getHeight());
-        assertEquals(0xFF0000, rgb(img, left + 8, top + 8), "+max is red");
-        assertEquals(0x0000FF, rgb(img, left + 2 * 16 + 8, top + 8), "-max is blue");
+        assertEquals(0x2166AC, rgb(img, left + 8, top + 8), "+max is the diagram's blue");
+        assertEquals(0xB2182B, rgb(img, left + 2 * 16 + 8, top + 8), "-max is the diagram's red");
         assertEquals(0xFFFFFF, rgb(img, left + 16 + 8, top + 8), "zero is white");
         assertEquals(0xFFFFFF, rgb(img, left + 8, top + 16 + 8), "NaN is white");
         int scale = top + 2 * 16 + 12 + 5;
-        assertEquals(0x0000FF, rgb(img, left, scale), "the scale starts at -max");
-        assertEquals(0xFF0000, rgb(img, left + 159, scale), "and ends at +max");
+        assertEquals(0xB2182B, rgb(img, left, scale), "the scale starts at -max");
+        assertEquals(0x2166AC, rgb(img, left + 159, scale), "and ends at +max");
         assertTrue(darkPixels(img, 0, top, left - 4, top + 32) > 10, "layer labels in the left margin");
         assertTrue(darkPixels(img, 0, 0, img.getWidth(), 16) > 20, "a title");
+    }
+
+    /**
+     * The PNG coloured a positive score red while the report's heatmaps and the diagram colour it blue: a cell's colour
+     * is now the one the report's SVG heatmap gives the same value.
+     */
+    @Test
+    void aCellHasTheColourTheReportsHeatmapGivesTheSameValue() throws Exception {
+        double[][] values = {{2, 0.5, -0.7, -2}};
+        Path file = dir.resolve("same.png");
+        HeatmapPng.write(file, values, 16, "test map", "columns: heads");
+        BufferedImage img = ImageIO.read(file.toFile());
+        String svg = SvgCharts.heatmap(new SvgCharts.Heatmap("test map", List.of("L0"), List.of("h0", "h1", "h2", "h3"),
+                new Double[][] {{2.0, 0.5, -0.7, -2.0}}), 0);
+        Matcher fill = Pattern.compile("<rect x=\"\\d+\" y=\"\\d+\" width=\"\\d+\" height=\"\\d+\" fill=\"#([0-9a-f]{6})\"")
+                .matcher(svg);
+        for (int c = 0; c < values[0].length; c++) {
+            assertTrue(fill.find(), "the SVG's cell " + c + ": " + svg);
+            assertEquals(Integer.parseInt(fill.group(1), 16), rgb(img, 44 + c * 16 + 8, 40 + 8),
+                    "value " + values[0][c] + ": PNG " + Integer.toHexString(rgb(img, 44 + c * 16 + 8, 40 + 8))
+                            + ", SVG " + fill.group(1));
+        }
+        assertEquals(CircuitDiagram.POSITIVE, "#" + Integer.toHexString(rgb(img, 44 + 8, 40 + 8)),
+                "the largest positive value has the diagram's colour of a positive score");
     }
 
     private static int rgb(BufferedImage img, int x, int y) {
