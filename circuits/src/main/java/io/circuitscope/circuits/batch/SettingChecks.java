@@ -2,11 +2,11 @@ package io.circuitscope.circuits.batch;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.circuitscope.circuits.run.DiscoverySettings;
-import io.circuitscope.circuits.run.Methods;
 import io.circuitscope.core.graph.Ablation;
 import io.circuitscope.core.planted.PlantedModels;
 import io.circuitscope.core.task.Metrics;
 import io.circuitscope.discovery.CandidateBudget;
+import io.circuitscope.discovery.Methods;
 import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.Map;

@@ -23,6 +23,7 @@ import io.circuitscope.discovery.Eap;
 import io.circuitscope.discovery.EapIg;
 import io.circuitscope.discovery.EdgeScorer;
 import io.circuitscope.discovery.FalseNegativeBound;
+import io.circuitscope.discovery.Methods;
 import io.circuitscope.discovery.Pipeline;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;

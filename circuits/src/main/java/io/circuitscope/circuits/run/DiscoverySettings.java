@@ -2,6 +2,7 @@ package io.circuitscope.circuits.run;
 
 import io.circuitscope.core.graph.Ablation;
 import io.circuitscope.discovery.CandidateBudget;
+import io.circuitscope.discovery.Methods;
 import java.util.LinkedHashMap;
 import java.util.Map;
 

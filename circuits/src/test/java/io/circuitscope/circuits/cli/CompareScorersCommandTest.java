@@ -130,7 +130,7 @@ class CompareScorersCommandTest {
                      new io.circuitscope.core.graph.EdgePatcher(model), planted.task(0, 8),
                      io.circuitscope.core.task.Metrics.LOGIT_DIFF, io.circuitscope.core.graph.Ablation.RESAMPLE, 32)) {
             for (String key : scorers) {
-                double[] importance = io.circuitscope.circuits.run.Methods.scorer(key, 5)
+                double[] importance = io.circuitscope.discovery.Methods.scorer(key, 5)
                         .score(tp, io.circuitscope.core.progress.Progress.NONE).importances();
                 java.util.stream.IntStream.range(0, importance.length).boxed()
                         .sorted(java.util.Comparator.<Integer>comparingDouble(i -> -importance[i]).thenComparingInt(i -> i))

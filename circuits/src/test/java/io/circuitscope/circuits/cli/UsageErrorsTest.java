@@ -4,9 +4,9 @@ import static io.circuitscope.circuits.cli.CliRun.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.circuitscope.circuits.run.Methods;
 import io.circuitscope.core.task.Metric;
 import io.circuitscope.core.task.Metrics;
+import io.circuitscope.discovery.Methods;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

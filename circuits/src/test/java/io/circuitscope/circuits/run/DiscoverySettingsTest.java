@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.circuitscope.core.graph.Ablation;
+import io.circuitscope.discovery.Methods;
 import org.junit.jupiter.api.Test;
 
 /** Settings out of their limits cannot be made, whoever makes them (discover's options, a batch plan, code). */

@@ -1,17 +1,12 @@
-package io.circuitscope.circuits.run;
+package io.circuitscope.discovery;
 
-import io.circuitscope.discovery.EapIg;
-import io.circuitscope.discovery.Eap;
-import io.circuitscope.discovery.EdgeScorer;
-import io.circuitscope.discovery.ExhaustivePatching;
-import io.circuitscope.discovery.RelP;
 import io.circuitscope.core.model.GradientRules;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.IntFunction;
 
-/** The discovery methods and scorers by their command-line keys (data, not an if/else over strings). */
+/** The discovery methods and scorers by their keys (data, not an if/else over strings). */
 public final class Methods {
     /** Scorers by key; the argument is the number of integrated-gradient steps where one applies. */
     private static final Map<String, IntFunction<EdgeScorer>> SCORERS = new LinkedHashMap<>();
@@ -20,7 +15,7 @@ public final class Methods {
         SCORERS.put("eap", steps -> new Eap());
         SCORERS.put("eap-ig", EapIg::new);
         SCORERS.put("eap-ig-inputs", steps -> new EapIg(steps, EapIg.Interpolation.INPUTS));
-        SCORERS.put("atp-star", steps -> new io.circuitscope.discovery.AtpStar());
+        SCORERS.put("atp-star", steps -> new AtpStar());
         SCORERS.put("relp", steps -> new RelP(false));
         SCORERS.put("relp-ah", steps -> new RelP(true));
         SCORERS.put("exact", steps -> new ExhaustivePatching(64));
