@@ -2,6 +2,7 @@ package io.circuitscope.benchmarks;
 
 import ai.djl.ndarray.BaseNDManager;
 import ai.djl.ndarray.NDManager;
+import io.circuitscope.circuits.run.CallerNames;
 import io.circuitscope.circuits.run.DiscoveryRun;
 import io.circuitscope.circuits.run.DiscoverySettings;
 import io.circuitscope.core.graph.Ablation;
@@ -9,7 +10,6 @@ import io.circuitscope.core.graph.Circuit;
 import io.circuitscope.core.graph.ComputationGraph;
 import io.circuitscope.core.graph.EdgePatcher;
 import io.circuitscope.core.graph.EdgeScores;
-import io.circuitscope.core.graph.NodeScores;
 import io.circuitscope.core.graph.TaskPatcher;
 import io.circuitscope.core.model.HookedTransformer;
 import io.circuitscope.core.model.ModelConfig;
@@ -18,15 +18,11 @@ import io.circuitscope.core.task.Corruption;
 import io.circuitscope.core.task.Direction;
 import io.circuitscope.core.task.Metrics;
 import io.circuitscope.core.task.Task;
-import io.circuitscope.discovery.Acdc;
-import io.circuitscope.discovery.Atp;
-import io.circuitscope.discovery.CandidateBudget;
+import io.circuitscope.discovery.Discovery;
+import io.circuitscope.discovery.DiscoveryOptions;
 import io.circuitscope.discovery.Eap;
 import io.circuitscope.discovery.EapIg;
-import io.circuitscope.discovery.EdgeScorer;
-import io.circuitscope.discovery.FalseNegativeBound;
 import io.circuitscope.discovery.Methods;
-import io.circuitscope.discovery.Pipeline;
 import io.circuitscope.discovery.analysis.ActivationPatching;
 import io.circuitscope.discovery.analysis.PathPatching;
 import io.circuitscope.validation.CircuitValidator;
@@ -75,10 +71,7 @@ import org.apache.commons.math3.stat.regression.SimpleRegression;
  * {@code discover-by-position}; default: all, 24 iterations.
  */
 public final class LongRunMemory {
-    private static final double TAU = 0.01;
-    private static final int EDGES = 100; // the CLI's default for scorer-only methods
-    private static final int NODES = 10; // the CLI's default for atp
-    private static final int FALSE_NEGATIVE_SAMPLES = 50; // as DiscoveryRun
+    private static final int EDGES = DiscoverySettings.defaults().edges(); // the CLI's default for scorer-only methods
     private static final String ONE_STEP_PER_PASS = "eap-ig-inputs-1";
     private static final List<String> ANALYSES = List.of("patch-heads", "path-patch");
 
@@ -179,37 +172,26 @@ public final class LongRunMemory {
         }
     }
 
-    /** One run of {@code method} on a prepared task, as {@link DiscoveryRun#run} does it (preparation aside). */
+    /**
+     * One run of {@code method} on a prepared task, with the CLI's default settings, as {@link DiscoveryRun#run} runs it
+     * ({@link Discovery#find}; preparation and circuit.json aside).
+     */
     private static void runOnce(String method, TaskPatcher tp, Circuit toValidate) {
-        Circuit circuit;
         switch (method) {
-            case Methods.ACDC -> circuit = new Acdc(TAU).search(tp, null, Progress.NONE);
-            case Methods.ATP -> {
-                NodeScores nodes = new Atp().score(tp, Progress.NONE);
-                circuit = nodes.circuitOfTop(NODES, new Eap().score(tp, Progress.NONE), tp.task().targetPositions())
-                        .pruned(tp.ablation());
-            }
-            case Methods.PIPELINE -> circuit = new Pipeline(Methods.scorer("eap-ig", 5), CandidateBudget.parse("200"),
-                    new Acdc(TAU)).withFalseNegativeCheck(FALSE_NEGATIVE_SAMPLES, 0).run(tp, Progress.NONE).circuit();
-            case "validate" -> {
-                new CircuitValidator(ValidationSettings.defaults()).validate(tp, toValidate, Progress.NONE);
-                return;
-            }
-            case "patch-heads", "path-patch" -> {
-                analyse(method, tp);
-                return;
-            }
+            case "validate" -> new CircuitValidator(ValidationSettings.defaults()).validate(tp, toValidate, Progress.NONE);
+            case "patch-heads", "path-patch" -> analyse(method, tp);
             default -> {
-                EdgeScorer scorer = method.equals(ONE_STEP_PER_PASS)
-                        ? new EapIg(5, EapIg.Interpolation.INPUTS, 1) : Methods.scorer(method, 5);
-                EdgeScores scores = scorer.score(tp, Progress.NONE);
-                circuit = circuitOf(tp, scores);
-                if (!method.equals("exact")) {
-                    FalseNegativeBound.estimate(tp, scores.topK(EDGES), TAU, FALSE_NEGATIVE_SAMPLES, 0.95, 0);
-                }
+                DiscoverySettings d = DiscoverySettings.defaults();
+                boolean oneStep = method.equals(ONE_STEP_PER_PASS);
+                DiscoveryOptions o = new DiscoveryOptions(oneStep ? "eap-ig-inputs" : method, d.scorer(), d.candidates(),
+                        d.tau(), d.igSteps(), EDGES, d.nodes(), d.seed());
+                Discovery.Found found = oneStep
+                        ? Discovery.keepTopScored(tp, new EapIg(d.igSteps(), EapIg.Interpolation.INPUTS, 1), o,
+                                CallerNames.flags(), Progress.NONE)
+                        : Discovery.find(tp, o, CallerNames.flags(), Progress.NONE);
+                tp.evaluateKeep(found.circuit().keepMask());
             }
         }
-        tp.evaluateKeep(circuit.keepMask());
     }
 
     /** The {@code patch} command's head sweep by position or its senders into the logits, noising with the task's ablation. */

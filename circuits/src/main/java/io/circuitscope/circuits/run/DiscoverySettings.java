@@ -2,6 +2,8 @@ package io.circuitscope.circuits.run;
 
 import io.circuitscope.core.graph.Ablation;
 import io.circuitscope.discovery.CandidateBudget;
+import io.circuitscope.discovery.Discovery;
+import io.circuitscope.discovery.DiscoveryOptions;
 import io.circuitscope.discovery.Methods;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -101,6 +103,14 @@ public record DiscoverySettings(String method, String scorer, String candidates,
         }
         return name + " 0 under " + metric + ": " + String.join("; ", parts) + " (a " + name + " above 0 "
                 + (acdc ? "prunes" : "counts only the edges that matter") + ")";
+    }
+
+    /**
+     * The discovery's own part of these settings ({@link Discovery#find}); the rest prepare its task (metric, ablation,
+     * batch size, by position) or record the run ({@link #asMap}).
+     */
+    public DiscoveryOptions options() {
+        return new DiscoveryOptions(method, scorer, candidates, tau, igSteps, edges, nodes, seed);
     }
 
     public static DiscoverySettings defaults() {
