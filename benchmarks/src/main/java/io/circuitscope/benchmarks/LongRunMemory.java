@@ -123,7 +123,7 @@ public final class LongRunMemory {
                             method.equals("discover-by-position"));
                     for (int i = 0; i < iterations; i++) {
                         long start = System.nanoTime();
-                        DiscoveryRun.run(model, "random", task, s, Progress.NONE);
+                        DiscoveryRun.run(model, "random", task, s, CallerNames.flags(), Progress.NONE);
                         samples.add(sample(engine, null, -1, start)); // its own metric: passes not watched
                     }
                 } else {

@@ -6,6 +6,7 @@ import io.circuitscope.core.graph.EdgeScores;
 import io.circuitscope.core.graph.NodeScores;
 import io.circuitscope.core.graph.TaskPatcher;
 import io.circuitscope.core.progress.Progress;
+import io.circuitscope.core.task.Metric;
 import java.util.Locale;
 
 /**
@@ -20,6 +21,29 @@ public final class Discovery {
     static final double TINY = 1e-6;
 
     private Discovery() {
+    }
+
+    /**
+     * Refuses options no model or task can make work under {@code metric}: an unknown method, scorer or candidate
+     * budget (a misspelt scorer or budget is refused even where the method does not use it, since it shows the user
+     * meant something else), or a scorer whose gradient of {@code metric} is zero (a step function; KL at the clean
+     * run). Settings are named as {@code names} does.
+     */
+    public static void check(DiscoveryOptions o, Metric metric, SettingNames names) {
+        Methods.checkMethod(o.method());
+        Methods.scorer(o.scorer(), o.igSteps());
+        CandidateBudget.parse(o.candidates());
+        String scorerKey = o.scoringKey();
+        if (Methods.usesGradients(scorerKey) && !metric.differentiable()) {
+            throw new IllegalArgumentException(scorerKey + " differentiates the metric, and " + metric.name() + " is a "
+                    + "step function whose gradient is zero almost everywhere; use " + names.of("metric") + " logit-diff "
+                    + "(or another task metric), or " + names.of("method") + " acdc or exact, which only evaluate it");
+        }
+        if (Methods.differentiatesAtClean(scorerKey, o.igSteps()) && metric.needsCleanReference()) {
+            throw new IllegalArgumentException(scorerKey + (Methods.takesIgSteps(scorerKey) ? " with one step" : "")
+                    + " takes the gradient at the clean model, where KL divergence is at its minimum and every gradient "
+                    + "is zero; " + Methods.insteadOfCleanGradient(scorerKey, names));
+        }
     }
 
     /**

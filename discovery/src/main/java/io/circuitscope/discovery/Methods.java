@@ -63,10 +63,14 @@ public final class Methods {
         return canonical(key).equals(ATP) || (isScorer(key) && scorer(key, Math.max(1, igSteps)).differentiatesAtClean());
     }
 
-    /** What to use instead of a scorer that differentiates at the clean run, where KL's gradient is zero. */
-    public static String insteadOfCleanGradient(String key) {
-        return isScorer(key) && scorer(key, 1) instanceof EapIg ? "use 2 or more steps (--ig-steps; ig_steps in a batch plan), or the logit-diff metric"
-                : "use --metric logit-diff (or another task metric), or eap-ig or eap-ig-inputs";
+    /**
+     * What to use instead of a scorer that differentiates at the clean run, where KL's gradient is zero, naming the
+     * settings as {@code names} does.
+     */
+    public static String insteadOfCleanGradient(String key, SettingNames names) {
+        return isScorer(key) && scorer(key, 1) instanceof EapIg ? "use 2 or more steps (" + names.of("ig_steps")
+                + "), or the logit-diff metric"
+                : "use " + names.of("metric") + " logit-diff (or another task metric), or eap-ig or eap-ig-inputs";
     }
 
     /** Whether the method (or pipeline scorer) {@code key} differentiates the metric: AtP and every gradient scorer. */

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.circuitscope.circuits.io.CircuitFileException;
 import io.circuitscope.circuits.io.CircuitJson;
+import io.circuitscope.circuits.run.CallerNames;
 import io.circuitscope.circuits.run.DiscoverySettings;
 import io.circuitscope.circuits.run.DiscoveryRun;
 import io.circuitscope.core.graph.Ablation;
@@ -249,7 +250,7 @@ public final class BatchPlan {
                     (int) whole(file, r, "batch_size", where, d.batchSize()), whole(file, r, "seed", where, d.seed()),
                     flag(file, r, "by_position", where, d.byPosition()));
             // a misspelt method, scorer, metric or planted model fails here, before any run, not hours into the batch
-            DiscoveryRun.check(s);
+            DiscoveryRun.check(s, CallerNames.planKeys());
             if (planted) {
                 PlantedModels.byArgument(model);
             }

@@ -3,6 +3,7 @@ package io.circuitscope.circuits.batch;
 import io.circuitscope.circuits.io.CircuitDocument;
 import io.circuitscope.circuits.io.CircuitJson;
 import io.circuitscope.circuits.io.Provenance;
+import io.circuitscope.circuits.run.CallerNames;
 import io.circuitscope.circuits.run.DiscoveryRun;
 import io.circuitscope.circuits.run.DiscoverySettings;
 import io.circuitscope.core.graph.Ablation;
@@ -179,7 +180,8 @@ public final class BatchRunner {
             // read before the discovery, so a bad reference fails the run before its work, not after
             Circuit truth = reference(r, ComputationGraph.of(loaded.model().config()), loaded);
             CircuitDocument doc = DiscoveryRun.run(loaded.model(), r.model(),
-                    PlantedModels.isPlanted(r.model()) ? null : loaded.source(), task, r.settings(), progress.apply(r.id()));
+                    PlantedModels.isPlanted(r.model()) ? null : loaded.source(), task, r.settings(), CallerNames.planKeys(),
+                    progress.apply(r.id()));
             Map<String, Object> results = new LinkedHashMap<>();
             results.put("edges", doc.summary().get("edges_in_graph"));
             results.put("faithfulness", doc.summary().get("faithfulness"));
@@ -229,14 +231,11 @@ public final class BatchRunner {
         }
     }
 
-    /** Plan settings are named as the plan writes them. */
-    private static final String TAU = "tau";
-
     /** Discover's tau-0 note of each run to do, with how many of them it holds for, in the order they run. */
     private static Map<String, Integer> tauZeroNotes(BatchPlan plan, Set<String> finished) {
         Map<String, Integer> notes = new LinkedHashMap<>();
         for (RunSpec r : plan.runs()) {
-            String note = r.settings().tauZeroNote(TAU);
+            String note = r.settings().tauZeroNote(CallerNames.planKeys());
             if (note != null && !finished.contains(r.id())) {
                 notes.merge(note, 1, Integer::sum);
             }
@@ -249,7 +248,7 @@ public final class BatchRunner {
      * crossing tau 0 with several seeds or tasks would otherwise repeat the same sentence under every run.
      */
     private void sayTauZeroNote(RunSpec r) {
-        String note = r.settings().tauZeroNote(TAU);
+        String note = r.settings().tauZeroNote(CallerNames.planKeys());
         Integer runs = note == null ? null : unsaidTauZeroNotes.remove(note);
         if (runs != null) {
             log.println("       note: " + note + (runs > 1 ? "; it holds for this run and " + (runs - 1) + " other"

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.circuitscope.circuits.io.ExactEffectsFile;
 import io.circuitscope.circuits.io.JsonNumbers;
 import io.circuitscope.circuits.io.Provenance;
+import io.circuitscope.circuits.run.CallerNames;
 import io.circuitscope.circuits.run.ExactEffectsStore;
 import io.circuitscope.circuits.run.ScorerComparison;
 import io.circuitscope.core.Decimals;
@@ -129,7 +130,7 @@ final class CompareScorersCommand implements Callable<Integer> {
             if (scorer.differentiatesAtClean() && m.needsCleanReference()) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--metric " + metric + ": its gradient is "
                         + "zero at the clean run, so " + scorer.key() + (scorer instanceof EapIg ? " with one step" : "")
-                        + " would score 0; " + Methods.insteadOfCleanGradient(scorer.key()));
+                        + " would score 0; " + Methods.insteadOfCleanGradient(scorer.key(), CallerNames.flags()));
             }
         }
         if (igSteps < 1 || batchSize < 1 || topEdges < 1 || topNodes < 1 || (exactEdges != null && exactEdges < 1)) {

@@ -5,6 +5,7 @@ import io.circuitscope.circuits.io.CircuitJson;
 import io.circuitscope.circuits.io.Provenance;
 import io.circuitscope.circuits.io.ValidationSections;
 import io.circuitscope.circuits.render.ComparisonText;
+import io.circuitscope.circuits.run.CallerNames;
 import io.circuitscope.circuits.run.DiscoverySettings;
 import io.circuitscope.core.Decimals;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -132,14 +133,15 @@ final class DiscoverCommand implements Callable<Integer> {
         try {
             settings = new DiscoverySettings(method, scorer, candidates, tau, metric,
                     Ablation.parse(ablation), igSteps, edges, nodes, batchSize, seed, byPosition);
-            io.circuitscope.circuits.run.DiscoveryRun.check(settings);
+            io.circuitscope.circuits.run.DiscoveryRun.check(settings, CallerNames.flags());
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
         ValidationSettings checkedValidation = validation.settings(spec, settings.seed()); // before any work is done
         warnAboutIgnoredOptions(settings);
-        if (settings.tauZeroNote() != null) {
-            spec.commandLine().getErr().println("note: " + settings.tauZeroNote());
+        String tauZeroNote = settings.tauZeroNote(CallerNames.flags());
+        if (tauZeroNote != null) {
+            spec.commandLine().getErr().println("note: " + tauZeroNote);
         }
         Path dir = out != null ? out
                 : Path.of("runs", "discover-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
@@ -161,7 +163,7 @@ final class DiscoverCommand implements Callable<Integer> {
                     ? CircuitJson.read(referenceFile, ComputationGraph.of(mt.model().config())).circuit()
                     : mt.reference(settings.ablation());
             CircuitDocument doc = io.circuitscope.circuits.run.DiscoveryRun.run(mt.model(), input.model, mt.source(), mt.task(), settings,
-                    progress);
+                    CallerNames.flags(), progress);
             Path file = dir.resolve("circuit.json");
             doc = doc.withExtra("software", Provenance.software()).withExtra("command", Provenance.command(spec));
             if (!mt.roles().isEmpty()) {

@@ -13,11 +13,10 @@ import io.circuitscope.core.progress.Progress;
 import io.circuitscope.core.task.Metric;
 import io.circuitscope.core.task.Metrics;
 import io.circuitscope.core.task.Task;
-import io.circuitscope.discovery.CandidateBudget;
 import io.circuitscope.discovery.Discovery;
 import io.circuitscope.discovery.EapIg;
 import io.circuitscope.discovery.FalseNegativeBound;
-import io.circuitscope.discovery.Methods;
+import io.circuitscope.discovery.SettingNames;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -29,48 +28,35 @@ public final class DiscoveryRun {
     }
 
     /**
-     * Refuses settings no model or task can make work: an unknown method, scorer, candidate budget or metric
-     * (a misspelt scorer or budget is refused even where the method does not use it, since it shows the user
-     * meant something else), or a scorer that differentiates at the clean run under KL. Returns the metric.
+     * Refuses settings no model or task can make work ({@link Discovery#check}) or an unknown metric, naming the
+     * settings as {@code names} does: discover's options or a batch plan's fields. Returns the metric.
      */
-    public static Metric check(DiscoverySettings s) {
+    public static Metric check(DiscoverySettings s, SettingNames names) {
         Metric metric = Metrics.byName(s.metric());
-        Methods.checkMethod(s.method());
-        Methods.scorer(s.scorer(), s.igSteps());
-        CandidateBudget.parse(s.candidates());
-        String scorerKey = s.method().equals(Methods.PIPELINE) ? s.scorer() : s.method();
-        if (Methods.usesGradients(scorerKey) && !metric.differentiable()) {
-            throw new IllegalArgumentException(scorerKey + " differentiates the metric, and " + metric.name() + " is a "
-                    + "step function whose gradient is zero almost everywhere; use --metric logit-diff (or another task "
-                    + "metric), or --method acdc or exact, which only evaluate it");
-        }
-        if (Methods.differentiatesAtClean(scorerKey, s.igSteps()) && metric.needsCleanReference()) {
-            throw new IllegalArgumentException(scorerKey + (Methods.takesIgSteps(scorerKey) ? " with one step" : "")
-                    + " takes the gradient at the clean model, where KL divergence is at its minimum and every gradient "
-                    + "is zero; " + Methods.insteadOfCleanGradient(scorerKey));
-        }
+        Discovery.check(s.options(), metric, names);
         return metric;
     }
 
     public static CircuitDocument run(HookedTransformer model, String modelName, Task task, DiscoverySettings s,
-            Progress progress) {
-        return run(model, modelName, null, task, s, progress);
+            SettingNames names, Progress progress) {
+        return run(model, modelName, null, task, s, names, progress);
     }
 
     /**
      * With {@code source}, where the model was loaded from (null: planted or unknown), recorded in the model
      * block with its fingerprint ({@link ModelFingerprint#provenance}); a planted model, whose weights follow from
-     * its name alone, records {@code "planted": true} (the seed that drew its task is the method's).
+     * its name alone, records {@code "planted": true} (the seed that drew its task is the method's). Messages, and
+     * summary.empty_circuit, name settings as {@code names} does: discover's options or a batch plan's fields.
      */
     public static CircuitDocument run(HookedTransformer model, String modelName, Path source, Task task,
-            DiscoverySettings s, Progress progress) {
+            DiscoverySettings s, SettingNames names, Progress progress) {
         long start = System.nanoTime();
-        Metric metric = check(s);
+        Metric metric = check(s, names);
         EdgePatcher patcher = new EdgePatcher(model, s.byPosition()
                 ? ComputationGraph.byPosition(model.config(), task.commonLength("a position-aware discovery")) : ComputationGraph.of(model.config()));
         try (TaskPatcher tp = new TaskPatcher(patcher, task, metric, s.ablation(), s.batchSize())) {
             tp.requireEffect();
-            Discovery.Found found = Discovery.find(tp, s.options(), CallerNames.flags(), progress);
+            Discovery.Found found = Discovery.find(tp, s.options(), names, progress);
             Circuit circuit = found.circuit();
             double circuitValue = tp.evaluateKeep(circuit.keepMask());
             Map<String, Object> modelInfo = new LinkedHashMap<>();

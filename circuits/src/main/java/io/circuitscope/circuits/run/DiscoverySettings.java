@@ -5,6 +5,7 @@ import io.circuitscope.discovery.CandidateBudget;
 import io.circuitscope.discovery.Discovery;
 import io.circuitscope.discovery.DiscoveryOptions;
 import io.circuitscope.discovery.Methods;
+import io.circuitscope.discovery.SettingNames;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -64,17 +65,11 @@ public record DiscoverySettings(String method, String scorer, String candidates,
      * false-negative check (the pipeline with a budget, scorer-only methods but exact) counts an edge as missed when
      * its damage is tau or more, which from every edge kept is every edge whose patch does not lower the metric,
      * that is every one. Null where none of this applies (tau above 0, a metric that can fall, an unknown metric, a
-     * method that uses neither). Worded for discover's option, "--tau 0 under kl: ..."
+     * method that uses neither). Tau is named as {@code names} does: "--tau 0 under kl: ..." for discover's option,
+     * "tau 0 under kl: ..." for a batch plan's field.
      */
-    public String tauZeroNote() {
-        return tauZeroNote("--tau");
-    }
-
-    /**
-     * {@link #tauZeroNote()} naming tau as {@code name} calls it: "--tau" on discover's command line, "tau" in a
-     * batch plan.
-     */
-    public String tauZeroNote(String name) {
+    public String tauZeroNote(SettingNames names) {
+        String name = names.of("tau");
         boolean leastWhenKept;
         try {
             leastWhenKept = io.circuitscope.core.task.Metrics.byName(metric).needsCleanReference();

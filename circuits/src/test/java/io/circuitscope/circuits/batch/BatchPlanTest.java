@@ -92,8 +92,8 @@ class BatchPlanTest {
         assertRefused("methods: [eap]\nseeds: [1, 2]",
                 "plan.yaml: run 0 (models[0], tasks[0], methods[0], seeds[0], defaults): eap takes the gradient at the clean model");
         assertRefused("methods: [eap-ig]\ndefaults: {ig_steps: 1}", "eap-ig with one step takes the gradient at the clean "
-                + "model, where KL divergence is at its minimum and every gradient is zero; use 2 or more steps (--ig-steps; "
-                + "ig_steps in a batch plan)");
+                + "model, where KL divergence is at its minimum and every gradient is zero; use 2 or more steps (ig_steps), "
+                + "or the logit-diff metric");
     }
 
     @Test

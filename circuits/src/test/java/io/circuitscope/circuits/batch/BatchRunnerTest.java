@@ -1,6 +1,7 @@
 package io.circuitscope.circuits.batch;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -146,6 +147,26 @@ class BatchRunnerTest {
         assertEquals(2, log.split("tau 0 under kl", -1).length - 1, "each note once: " + log);
     }
 
+    /** Why a run's circuit came out empty, in its circuit.json, names the plan's fields, never discover's options. */
+    @Test
+    void anEmptyCircuitsNoteNamesThePlansFields() throws Exception {
+        Path plan = dir.resolve("empty.json");
+        Files.writeString(plan, "{\"out\": \"runs/empty\", \"runs\": ["
+                + "{\"model\": \"model-a\", \"task\": \"task.jsonl\", \"method\": \"acdc\", \"tau\": 1e308}, "
+                + "{\"model\": \"model-a\", \"task\": \"task.jsonl\", \"method\": \"eap\", \"metric\": \"logit-diff\", "
+                + "\"edges\": 0}]}");
+        StringWriter out = new StringWriter();
+        assertEquals(0, cli(out, "batch", plan.toString(), "--quiet"), out.toString());
+        Path runs = dir.resolve("runs/empty");
+        List<String> notes = new ArrayList<>();
+        for (JsonNode r : new ObjectMapper().readTree(runs.resolve("manifest.json").toFile()).get("runs")) {
+            JsonNode doc = new ObjectMapper().readTree(runs.resolve(r.get("id").asText()).resolve("circuit.json").toFile());
+            notes.add(doc.get("summary").get("empty_circuit").asText());
+        }
+        assertEquals(List.of("ACDC kept no path from input to logits at tau 1.0E308 (a smaller tau keeps more)",
+                "edges 0 keeps no edge"), notes);
+    }
+
     @Test
     void malformedPlansNameTheFileLineAndField() throws Exception {
         Path bad = dir.resolve("bad.json");
@@ -182,6 +203,13 @@ class BatchRunnerTest {
         assertTrue(refusal("\"metric\": \"kll\"").contains("runs[0]: field 'metric': unknown metric 'kll'"));
         assertTrue(refusal("\"method\": \"eap\"").contains("runs[0]: eap takes the gradient at the clean model"),
                 "EAP under the default metric, KL");
+        // named as the plan's fields, not as discover's options (the two share this check)
+        String step = refusal("\"metric\": \"accuracy\"");
+        assertTrue(step.contains("use metric logit-diff (or another task metric), or method acdc or exact"), step);
+        assertFalse(step.contains("--metric") || step.contains("--method"), step);
+        String oneStep = refusal("\"method\": \"eap-ig\", \"ig_steps\": 1");
+        assertTrue(oneStep.contains("use 2 or more steps (ig_steps), or the logit-diff metric"), oneStep);
+        assertFalse(oneStep.contains("--ig-steps"), oneStep);
         String id = BatchPlan.read(plan("\"method\": \"relp:ln+identity\", \"metric\": \"logit-diff\"")).runs().get(0).id();
         assertTrue(id.endsWith("-relp_ln_identity-s0"), "a method's ':' and '+' do not reach the run's folder name: " + id);
     }

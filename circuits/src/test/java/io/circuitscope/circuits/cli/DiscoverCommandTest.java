@@ -320,7 +320,15 @@ class DiscoverCommandTest {
             assertEquals(2, step.code(), metric);
             assertTrue(step.err().contains("eap-ig differentiates the metric, and " + metric + " is a step function"),
                     step.err());
+            // named as discover's options, not as a batch plan's fields (the two share this check)
+            assertTrue(step.err().contains("use --metric logit-diff (or another task metric), or --method acdc or exact"),
+                    step.err());
         }
+        CliRun oneStep = run("discover", "--model", model.toString(), "--task", task.toString(), "--quiet",
+                "--method", "eap-ig", "--ig-steps", "1", "--out", dir.resolve("x").toString());
+        assertEquals(2, oneStep.code());
+        assertTrue(oneStep.err().contains("use 2 or more steps (--ig-steps), or the logit-diff metric"), oneStep.err());
+        assertFalse(oneStep.err().contains("ig_steps"), "no batch plan's field: " + oneStep.err());
         Path aFile = Files.writeString(dir.resolve("a-file"), "x");
         CliRun onAFile = run("discover", "--model", model.toString(), "--task", task.toString(), "--quiet",
                 "--method", "eap-ig", "--metric", "logit-diff", "--edges", "5", "--out", aFile.toString());

@@ -25,7 +25,8 @@ class AtpTargetPositionsTest {
         DiscoverySettings s = new DiscoverySettings("atp", "eap-ig", "200", 0.01, "logit-diff",
                 io.circuitscope.core.graph.Ablation.RESAMPLE, 5, 100, 10, 8, 0, true);
         try (HookedTransformer model = planted.build()) {
-            CircuitDocument doc = DiscoveryRun.run(model, "planted:induction", task, s, Progress.NONE);
+            CircuitDocument doc = DiscoveryRun.run(model, "planted:induction", task, s, CallerNames.flags(),
+                    Progress.NONE);
             List<Edge> intoLogits = doc.circuit().edges().stream()
                     .filter(e -> e.destination().node().kind() == NodeKind.LOGITS).toList();
             assertFalse(intoLogits.isEmpty(), "the circuit reaches the logits");

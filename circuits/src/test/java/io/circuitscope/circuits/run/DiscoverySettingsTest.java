@@ -48,7 +48,7 @@ class DiscoverySettingsTest {
         assertEquals("logit-diff", s.metric());
         assertEquals("logit-diff", s.asMap().get("metric"));
         assertEquals(5, s.asMap().get("ig_steps")); // read from the canonical scorer
-        assertEquals("logit-diff", DiscoveryRun.check(s).name());
+        assertEquals("logit-diff", DiscoveryRun.check(s, CallerNames.flags()).name());
         DiscoverySettings acdc = new DiscoverySettings("Acdc", "eap-ig", "200", 0.01, "KL", Ablation.RESAMPLE, 5, 100, 10, 16,
                 0, false);
         assertEquals("acdc", acdc.asMap().get("key"));
