@@ -102,9 +102,30 @@ public record ScoreAgreement(double auc, double edgePearson, double edgeSpearman
      * this measurement can show".
      */
     public record Gap(Estimate pearson, Estimate spearman) {
-        /** Whether either correlation is worse than the baseline's beyond its interval (upper bound below 0). */
-        public boolean clearlyWorse() {
-            return pearson.high() < 0 || spearman.high() < 0;
+    }
+
+    /**
+     * What one difference's 95% interval shows ({@link Gap}): better when the whole interval is above 0, worse when
+     * it is below 0, and no difference shown when it includes 0, or when there is no interval or no difference at all
+     * (an undefined correlation). The point values alone decide {@link #edgesAtLeast} and {@link #nodesAtLeast}.
+     */
+    public enum Reading {
+        BETTER("better"), WORSE("worse"), NO_DIFFERENCE_SHOWN("no difference shown");
+
+        private final String words;
+
+        Reading(String words) {
+            this.words = words;
+        }
+
+        /** As printed beside the difference. */
+        public String words() {
+            return words;
+        }
+
+        /** The reading of a difference from the baseline (NaN bounds compare false: no difference shown). */
+        public static Reading of(Estimate difference) {
+            return difference.low() > 0 ? BETTER : difference.high() < 0 ? WORSE : NO_DIFFERENCE_SHOWN;
         }
     }
 
@@ -214,7 +235,11 @@ public record ScoreAgreement(double auc, double edgePearson, double edgeSpearman
     /** Differences below this are float rounding, not a worse correlation (tables show three decimals). */
     public static final double ROUNDING = 1e-6;
 
-    /** Whether the edge scores correlate at least as well as {@code baseline}'s on both Pearson and Spearman. */
+    /**
+     * Whether the edge scores correlate at least as well as {@code baseline}'s on both Pearson and Spearman, by point
+     * value (issue #5 read strictly; differences below {@link #ROUNDING} count as equal). Whether a difference is more
+     * than measurement noise is {@link Reading}'s question.
+     */
     public boolean edgesAtLeast(ScoreAgreement baseline) {
         return edgePearson >= baseline.edgePearson - ROUNDING && edgeSpearman >= baseline.edgeSpearman - ROUNDING;
     }
@@ -225,7 +250,7 @@ public record ScoreAgreement(double auc, double edgePearson, double edgeSpearman
                 && edgesInTopK >= baseline.edgesInTopK && edgesInTop2K >= baseline.edgesInTop2K;
     }
 
-    /** Whether the node scores correlate at least as well as {@code baseline}'s on both Pearson and Spearman. */
+    /** As {@link #edgesAtLeast}, for the node scores: point values. */
     public boolean nodesAtLeast(ScoreAgreement baseline) {
         return nodePearson >= baseline.nodePearson - ROUNDING && nodeSpearman >= baseline.nodeSpearman - ROUNDING;
     }

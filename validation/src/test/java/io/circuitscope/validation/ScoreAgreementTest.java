@@ -203,9 +203,9 @@ class ScoreAgreementTest {
         EdgeScores worse = new EdgeScores(graph, noisy);
         ScoreAgreement.Gap better = ScoreAgreement.edgeGap(truth, worse, truth, null, 1);
         assertTrue(better.pearson().low() > 0 && better.spearman().low() > 0, better.toString());
-        assertFalse(better.clearlyWorse());
+        assertEquals(ScoreAgreement.Reading.BETTER, ScoreAgreement.Reading.of(better.pearson()));
         ScoreAgreement.Gap behind = ScoreAgreement.edgeGap(worse, truth, truth, null, 1);
-        assertTrue(behind.clearlyWorse(), behind.toString());
+        assertEquals(ScoreAgreement.Reading.WORSE, ScoreAgreement.Reading.of(behind.spearman()), behind.toString());
         assertEquals(-better.pearson().value(), behind.pearson().value(), 1e-12);
         ScoreAgreement.Gap none = ScoreAgreement.edgeGap(worse, worse, truth, null, 1);
         assertEquals(0, none.pearson().value());
@@ -367,6 +367,21 @@ class ScoreAgreementTest {
         assertTrue(Double.isNaN(none.pearson()) && Double.isNaN(none.spearman()));
         ScoreAgreement.Gap gap = ScoreAgreement.edgeGap(truth, truth, ScoreAgreement.materialOnly(truth, 2 * max), null, 1);
         assertTrue(Double.isNaN(gap.spearman().value()));
-        assertFalse(gap.clearlyWorse());
+        assertEquals(ScoreAgreement.Reading.NO_DIFFERENCE_SHOWN, ScoreAgreement.Reading.of(gap.spearman()));
+    }
+
+    /**
+     * Each difference reads from its own interval: above 0 better, below 0 worse, including 0 (or none, or undefined)
+     * no difference shown. The point-value verdict can disagree: relp on the IOI toy read "edges NO" while its edge
+     * Pearson gap was +0.099 [+0.005, +0.247] and its Spearman gap -0.027 [-0.110, +0.057].
+     */
+    @Test
+    void eachDifferenceReadsFromItsOwnInterval() {
+        assertEquals(ScoreAgreement.Reading.BETTER, ScoreAgreement.Reading.of(new Estimate(0.099, 0.005, 0.247)));
+        assertEquals(ScoreAgreement.Reading.NO_DIFFERENCE_SHOWN, ScoreAgreement.Reading.of(new Estimate(-0.027, -0.110, 0.057)));
+        assertEquals(ScoreAgreement.Reading.WORSE, ScoreAgreement.Reading.of(new Estimate(-0.2, -0.3, -0.01)));
+        assertEquals(ScoreAgreement.Reading.NO_DIFFERENCE_SHOWN, ScoreAgreement.Reading.of(new Estimate(0, 0, 0)));
+        assertEquals(ScoreAgreement.Reading.NO_DIFFERENCE_SHOWN, ScoreAgreement.Reading.of(Estimate.point(0.5)));
+        assertEquals(ScoreAgreement.Reading.NO_DIFFERENCE_SHOWN, ScoreAgreement.Reading.of(Estimate.point(Double.NaN)));
     }
 }

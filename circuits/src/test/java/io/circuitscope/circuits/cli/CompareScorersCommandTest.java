@@ -23,7 +23,7 @@ class CompareScorersCommandTest {
         CliRun r = CliRun.run("compare-scorers", "--quiet", "--examples", "16", "--out", file.toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("exact patching of 262 edges and 16 nodes"), r.out());
-        assertTrue(r.out().contains("atp-star at least eap on Pearson and Spearman: edges yes"), r.out());
+        assertTrue(r.out().contains("atp-star at least eap on Pearson and Spearman (point values): edges yes"), r.out());
         assertTrue(r.out().contains("atp-star's edges and nodes by the larger of |score| and GradDrop"),
                 "the table says how AtP* ranks: " + r.out());
         assertTrue(r.out().contains("atp-star minus eap, 95% bootstrap intervals (edges and nodes resampled): edge Pearson +"),

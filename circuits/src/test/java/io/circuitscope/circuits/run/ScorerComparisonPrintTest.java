@@ -1,0 +1,57 @@
+package io.circuitscope.circuits.run;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.circuitscope.validation.Estimate;
+import io.circuitscope.validation.ScoreAgreement;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** What compare-scorers prints of a comparison, on numbers set by hand (those reviewers quoted from real runs). */
+class ScorerComparisonPrintTest {
+    private static ScoreAgreement agreement(double edgePearson, double edgeSpearman, double nodePearson, double nodeSpearman) {
+        return new ScoreAgreement(0.9, edgePearson, edgeSpearman, nodePearson, nodeSpearman, 10, 8, 10, 50, 40, 48, 2461, 2461);
+    }
+
+    private static ScorerComparison.Entry entry(String scorer, ScoreAgreement a, ScoreAgreement.Gap edgeGap,
+            ScoreAgreement.Gap nodeGap, ScoreAgreement.Gap materialGap) {
+        return new ScorerComparison.Entry(scorer, a, new ScorerComparison.Cost(0, 4, 1.25), edgeGap, nodeGap,
+                new ScoreAgreement.MaterialEdges(0.004, 2, Double.NaN, Double.NaN), materialGap, false);
+    }
+
+    /** The IOI toy's relp: the point-value verdict, then each difference with its interval's reading beside it. */
+    static ScorerComparison.Result ioiToyRelp() {
+        ScoreAgreement.Gap edgeGap = new ScoreAgreement.Gap(new Estimate(0.099, 0.005, 0.247), new Estimate(-0.027, -0.110, 0.057));
+        ScoreAgreement.Gap nodeGap = new ScoreAgreement.Gap(new Estimate(0.05, -0.02, 0.1), new Estimate(-0.2, -0.3, -0.1));
+        ScoreAgreement.Gap none = new ScoreAgreement.Gap(Estimate.point(Double.NaN), Estimate.point(Double.NaN));
+        List<ScorerComparison.Entry> entries = List.of(entry("eap", agreement(0.4, 0.7, 0.5, 0.6), null, null, null),
+                entry("relp", agreement(0.499, 0.673, 0.55, 0.4), edgeGap, nodeGap, none));
+        return new ScorerComparison.Result(2461, 2461, 0, false, 45, 20.0, 2507, entries, null, 0.001);
+    }
+
+    private static String printed(java.util.function.BiConsumer<PrintWriter, ScorerComparison.Result> print,
+            ScorerComparison.Result r) {
+        StringWriter text = new StringWriter();
+        print.accept(new PrintWriter(text), r);
+        return text.toString();
+    }
+
+    /**
+     * relp read "edges NO" with "(worse beyond the interval)" after the node Spearman, while its edge Pearson was
+     * better beyond the interval and its edge Spearman showed no difference: now each number has its own reading.
+     */
+    @Test
+    void eachDifferenceFromEapSaysWhatItsIntervalShows() {
+        String out = printed(ScorerComparison::printVersusBaseline, ioiToyRelp());
+        assertTrue(out.contains("relp at least eap on Pearson and Spearman (point values): edges NO (0.4990 vs 0.4000, "
+                + "0.6730 vs 0.7000), nodes NO"), out);
+        assertTrue(out.contains("edge Pearson +0.099 [+0.005, +0.247] (better), Spearman -0.027 [-0.110, +0.057] (no "
+                + "difference shown); node Pearson +0.050 [-0.020, +0.100] (no difference shown), Spearman -0.200 "
+                + "[-0.300, -0.100] (worse)\n"), out);
+        assertTrue(out.contains("on the 2 edges that matter: edge Pearson n/a, Spearman n/a\n"), out);
+        assertFalse(out.contains("beyond the interval"), out);
+    }
+}
