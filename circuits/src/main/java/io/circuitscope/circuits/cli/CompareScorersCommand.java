@@ -145,6 +145,8 @@ final class CompareScorersCommand implements Callable<Integer> {
         // before the exact patching, which can take hours, not after it, when its numbers would have nowhere to go
         PathChecks.fileForWriting(spec, "--out", out);
         PathChecks.fileForWriting(spec, "--exact-cache", exactCache);
+        PathChecks.distinctFiles(spec, "--out", out, "--exact-cache", exactCache,
+                "the results would overwrite the exact effects kept there; give --out another file");
         PrintWriter stdout = spec.commandLine().getOut();
         ProgressBar progress = new ProgressBar(spec.commandLine().getErr(), quiet);
         try (ModelAndTask mt = input.open(spec, seed, quiet)) {

@@ -49,6 +49,36 @@ final class PathChecks {
                 : whyNotCreatable(folder));
     }
 
+    /**
+     * Refuses two file options that name one file: the same path once made absolute and normalised, the same file
+     * when both exist (through a symbolic or hard link too), or the same name in the same real folder. {@code why}
+     * says what writing one would do to the other.
+     */
+    static void distinctFiles(CommandSpec spec, String option, Path file, String otherOption, Path other, String why) {
+        if (file != null && other != null && sameFile(file, other)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), option + " " + file + " and " + otherOption + " "
+                    + other + " name the same file: " + why);
+        }
+    }
+
+    private static boolean sameFile(Path a, Path b) {
+        if (a.toAbsolutePath().normalize().equals(b.toAbsolutePath().normalize())) {
+            return true;
+        }
+        try {
+            return Files.exists(a) && Files.exists(b) ? Files.isSameFile(a, b) : throughRealFolder(a).equals(throughRealFolder(b));
+        } catch (java.io.IOException e) {
+            return false; // a path that cannot be resolved is checked, and named, when it is written
+        }
+    }
+
+    /** A file's path under its folder's real path (links resolved), for a file that may not exist yet. */
+    private static Path throughRealFolder(Path file) throws java.io.IOException {
+        Path absolute = file.toAbsolutePath().normalize();
+        Path folder = absolute.getParent();
+        return folder != null && Files.isDirectory(folder) ? folder.toRealPath().resolve(absolute.getFileName()) : absolute;
+    }
+
     /** Why a folder cannot be created (it or an ancestor is a file, or read-only), or null when it can. */
     private static String whyNotCreatable(Path dir) {
         Path ancestor = dir;

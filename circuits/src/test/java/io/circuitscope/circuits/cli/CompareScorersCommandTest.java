@@ -282,6 +282,27 @@ class CompareScorersCommandTest {
         }
     }
 
+    /**
+     * --out naming the --exact-cache file (spelled alike, spelled otherwise, or through a link) would overwrite hours of
+     * exact patching with the results: refused before any work, naming both options, the cache left as it was.
+     */
+    @Test
+    void anOutFileThatIsTheExactCacheIsRefused() throws Exception {
+        Path cache = dir.resolve("exact.json");
+        java.nio.file.Files.writeString(cache, "{\"kept\": true}");
+        Path link = java.nio.file.Files.createSymbolicLink(dir.resolve("link.json"), cache);
+        String[] outs = {cache.toString(), dir.resolve("sub").resolve("..").resolve("exact.json").toString(), link.toString()};
+        for (String out : outs) {
+            CliRun r = CliRun.run("compare-scorers", "--quiet", "--examples", "8", "--scorers", "eap", "--exact-cache",
+                    cache.toString(), "--out", out);
+            assertEquals(2, r.code(), out + ": " + r.err());
+            assertTrue(r.err().startsWith("error: --out " + out + " and --exact-cache " + cache + " name the same file: the "
+                    + "results would overwrite the exact effects kept there"), r.err());
+            assertTrue(!r.out().contains("exact patching of"), "nothing was patched: " + r.out());
+        }
+        assertEquals("{\"kept\": true}", java.nio.file.Files.readString(cache));
+    }
+
     /** Exact effects of a corruption that moves nothing are round-off: refused before any edge is patched. */
     @Test
     void aTaskWhoseCorruptionChangesNothingIsRefused() throws Exception {
