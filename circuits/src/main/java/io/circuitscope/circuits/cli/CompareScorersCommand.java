@@ -123,12 +123,12 @@ final class CompareScorersCommand implements Callable<Integer> {
         }
         for (EdgeScorer scorer : chosen) {
             if (scorer.usesGradients() && !m.differentiable()) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "--metric " + metric + ": a step function, "
+                throw new CommandLine.ParameterException(spec.commandLine(), "--metric " + m.name() + ": a step function, "
                         + "its gradient is zero almost everywhere, so " + scorer.key() + " would score 0; use logit-diff, "
                         + "logprob or another task metric");
             }
             if (scorer.differentiatesAtClean() && m.needsCleanReference()) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "--metric " + metric + ": its gradient is "
+                throw new CommandLine.ParameterException(spec.commandLine(), "--metric " + m.name() + ": its gradient is "
                         + "zero at the clean run, so " + scorer.key() + (scorer instanceof EapIg ? " with one step" : "")
                         + " would score 0; " + Methods.insteadOfCleanGradient(scorer.key(), CallerNames.flags()));
             }
@@ -166,12 +166,12 @@ final class CompareScorersCommand implements Callable<Integer> {
                 int patched = exactEdges == null ? tp.graph().nEdges() : Math.min(exactEdges, tp.graph().nEdges());
                 ExactEffectsStore store = exactCache == null ? ExactEffectsStore.NONE
                         : new ExactEffectsFile(exactCache, tp.graph(), new ExactEffectsFile.Identity(input.model,
-                                Hashes.of(mt.model().config()), Hashes.of(mt.task()), m.name(), ablation, tp.cleanValue(),
+                                Hashes.of(mt.model().config()), Hashes.of(mt.task()), m.name(), a.key(), tp.cleanValue(),
                                 tp.corruptedValue()));
                 ScorerComparison.Result r = ScorerComparison.run(tp, chosen, topEdges, topNodes, patched, sampleSeed,
                         store, materialFraction, progress);
                 stdout.printf(Locale.ROOT, "compare-scorers: %s, task %s (%d examples), metric %s, %s ablation: clean %s, "
-                        + "corrupted %s%n", input.model, mt.task().name(), mt.task().examples().size(), m.name(), ablation,
+                        + "corrupted %s%n", input.model, mt.task().name(), mt.task().examples().size(), m.name(), a.key(),
                         Decimals.fixed(tp.cleanValue(), 4), Decimals.fixed(tp.corruptedValue(), 4));
                 stdout.printf(Locale.ROOT, "exact patching of %s and %d nodes: %d forward passes, %.1f s%n",
                         r.exactEdges() == r.edges() ? r.edges() + " edges"
@@ -188,7 +188,7 @@ final class CompareScorersCommand implements Callable<Integer> {
                 }
                 ScorerComparison.printVersusBaseline(stdout, r);
                 if (out != null) {
-                    write(out, r, tp.cleanValue(), tp.corruptedValue(), mt);
+                    write(out, r, tp, mt);
                     stdout.printf(Locale.ROOT, "wrote %s%n", out);
                 }
             }
@@ -206,12 +206,13 @@ final class CompareScorersCommand implements Callable<Integer> {
         }
     }
 
-    private void write(Path file, ScorerComparison.Result r, double clean, double corrupted, ModelAndTask mt)
+    private void write(Path file, ScorerComparison.Result r, TaskPatcher tp, ModelAndTask mt)
             throws java.io.IOException {
         ObjectNode root = AnalysisSupport.JSON.createObjectNode();
         root.put("model", input.model);
-        root.put("metric", metric);
-        root.put("ablation", ablation);
+        // as parsed, whatever case was typed: the names the cache's identity holds too
+        root.put("metric", tp.metric().name());
+        root.put("ablation", tp.ablation().key());
         // what the numbers depend on besides the model's name, metric and ablation: enough to rerun them
         ObjectNode model = root.putObject("model_provenance");
         model.put("config_hash", Hashes.of(mt.model().config()));
@@ -236,8 +237,8 @@ final class CompareScorersCommand implements Callable<Integer> {
         settings.put("by_position", byPosition);
         root.set("software", Provenance.software());
         root.set("command", Provenance.command(spec));
-        root.put("clean", clean);
-        root.put("corrupted", corrupted);
+        root.put("clean", tp.cleanValue());
+        root.put("corrupted", tp.corruptedValue());
         root.put("edges", r.edges());
         root.put("exact_edges", r.exactEdges());
         if (r.topCoverage() != null) {

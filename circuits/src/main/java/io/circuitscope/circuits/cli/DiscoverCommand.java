@@ -250,7 +250,7 @@ final class DiscoverCommand implements Callable<Integer> {
             ValidationReport report = new CircuitValidator(vs).validate(tp, doc.circuit(), progress);
             com.fasterxml.jackson.databind.node.ObjectNode section = ValidationSections.validation(report);
             section.put("metric", settings.metric());
-            section.put("ablation", settings.ablation().name().toLowerCase(java.util.Locale.ROOT));
+            section.put("ablation", settings.ablation().key());
             doc = doc.withExtra("validation", section);
             PrintWriter out = spec.commandLine().getOut();
             out.printf(Locale.ROOT, "  validation: faithfulness %s, sufficient %s, necessary %s, minimal %s%s%n",

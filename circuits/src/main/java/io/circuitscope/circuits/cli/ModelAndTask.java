@@ -12,7 +12,6 @@ import io.circuitscope.core.task.Task;
 import io.circuitscope.core.task.TaskFile;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
-import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -74,7 +73,7 @@ record ModelAndTask(HookedTransformer model, Task task, PlantedModel planted, Ma
     /** How the comparison names {@link #reference}: which model's truth, under which ablation. */
     String referenceName(Ablation ablation) {
         return planted == null ? null : "planted ground truth (" + planted.name() + ") under "
-                + ablation.name().toLowerCase(Locale.ROOT) + " ablation";
+                + ablation.key() + " ablation";
     }
 
     /**

@@ -134,7 +134,7 @@ public record DiscoverySettings(String method, String scorer, String candidates,
         m.put("tau", method.equals(Methods.PIPELINE) || method.equals(Methods.ACDC)
                 || (Methods.isScorer(method) && !method.equals("exact")) ? tau : null);
         m.put("metric", metric);
-        m.put("ablation", ablation.name().toLowerCase(java.util.Locale.ROOT));
+        m.put("ablation", ablation.key());
         String scoring = method.equals(Methods.PIPELINE) ? scorer : method;
         m.put("ig_steps", Methods.takesIgSteps(scoring) ? igSteps : null);
         m.put("edges", Methods.isScorer(method) ? edges : null);

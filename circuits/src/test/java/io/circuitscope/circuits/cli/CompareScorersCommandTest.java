@@ -262,6 +262,28 @@ class CompareScorersCommandTest {
     }
 
     /**
+     * --ablation and --metric are read in any case and recorded by their names: RESAMPLE was kept as typed, so a cache
+     * written under the default "resample" was refused as another ablation, and stdout and JSON showed "RESAMPLE".
+     */
+    @Test
+    void ablationAndMetricAreRecordedByTheirNamesWhateverTheCase() throws Exception {
+        Path cache = dir.resolve("exact.json");
+        CliRun first = CliRun.run("compare-scorers", "--quiet", "--examples", "8", "--exact-edges", "20", "--scorers", "eap",
+                "--exact-cache", cache.toString());
+        assertEquals(0, first.code(), first.err());
+        Path file = dir.resolve("typed.json");
+        CliRun typed = CliRun.run("compare-scorers", "--quiet", "--examples", "8", "--exact-edges", "20", "--scorers", "eap",
+                "--ablation", "RESAMPLE", "--metric", "Logit-Diff", "--exact-cache", cache.toString(), "--out", file.toString());
+        assertEquals(0, typed.code(), typed.err());
+        assertTrue(typed.out().contains("edges and every node reused from it)"), typed.out());
+        assertTrue(typed.out().contains("metric logit-diff, resample ablation"), typed.out());
+        JsonNode json = new ObjectMapper().readTree(file.toFile());
+        assertEquals("logit-diff", json.get("metric").asText());
+        assertEquals("resample", json.get("ablation").asText());
+        assertEquals("resample", new ObjectMapper().readTree(cache.toFile()).get("ablation").asText());
+    }
+
+    /**
      * A cache or --out file that cannot be written is refused before any patching, naming the option and the path
      * (--out was found only after the exact patching, whose numbers were then lost).
      */

@@ -9,6 +9,11 @@ public enum Ablation {
     /** Zero. */
     ZERO;
 
+    /** The name as options, plans and files spell it ({@code resample}), whatever case {@link #parse} was given. */
+    public String key() {
+        return name().toLowerCase(java.util.Locale.ROOT);
+    }
+
     public static Ablation parse(String s) {
         try {
             return valueOf(s.trim().toUpperCase(java.util.Locale.ROOT));
