@@ -8,6 +8,9 @@ import java.util.function.IntFunction;
 
 /** The discovery methods and scorers by their keys (data, not an if/else over strings). */
 public final class Methods {
+    /** Exact patching of every edge: a scorer for discover, the ground truth compare-scorers compares with. */
+    public static final String EXACT = "exact";
+
     /** Scorers by key; the argument is the number of integrated-gradient steps where one applies. */
     private static final Map<String, IntFunction<EdgeScorer>> SCORERS = new LinkedHashMap<>();
 
@@ -18,7 +21,7 @@ public final class Methods {
         SCORERS.put("atp-star", steps -> new AtpStar());
         SCORERS.put("relp", steps -> new RelP(false));
         SCORERS.put("relp-ah", steps -> new RelP(true));
-        SCORERS.put("exact", steps -> new ExhaustivePatching(64));
+        SCORERS.put(EXACT, steps -> new ExhaustivePatching(64));
     }
 
     /** Methods that are not a plain edge scorer. */
@@ -43,13 +46,21 @@ public final class Methods {
 
     /** The scorer {@code key} names, in any case ({@link #canonical}). */
     public static EdgeScorer scorer(String key, int igSteps) {
+        return scorer(key, igSteps, SCORERS.keySet());
+    }
+
+    /**
+     * The scorer {@code key} names among {@code offered} (some of {@link #scorerKeys}) or in the {@code relp:RULES}
+     * form, in any case: an unknown key's error lists only the offered ones, those the caller accepts.
+     */
+    public static EdgeScorer scorer(String key, int igSteps, java.util.Set<String> offered) {
         key = canonical(key);
         if (key.startsWith(RELP_RULES_PREFIX)) {
             return new RelP(GradientRules.parse(key.substring(RELP_RULES_PREFIX.length())));
         }
-        IntFunction<EdgeScorer> f = SCORERS.get(key);
+        IntFunction<EdgeScorer> f = offered.contains(key) ? SCORERS.get(key) : null;
         if (f == null) {
-            throw new IllegalArgumentException("unknown scorer '" + key + "' (known: " + String.join(", ", SCORERS.keySet())
+            throw new IllegalArgumentException("unknown scorer '" + key + "' (known: " + String.join(", ", offered)
                     + relpRulesForm() + ")");
         }
         return f.apply(igSteps);

@@ -23,7 +23,6 @@ import io.circuitscope.discovery.Methods;
 import io.circuitscope.validation.ScoreAgreement;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -108,15 +107,14 @@ final class CompareScorersCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Metric m;
         Ablation a;
-        List<EdgeScorer> chosen = new ArrayList<>();
+        List<EdgeScorer> chosen;
         try {
             m = Metrics.byName(metric);
             a = Ablation.parse(ablation);
-            for (String key : scorers) {
-                if (key.trim().equals("exact")) {
-                    throw new IllegalArgumentException("'exact' is what the scorers are compared with, not a scorer to compare");
-                }
-                chosen.add(Methods.scorer(key.trim(), igSteps));
+            ScorerList list = ScorerList.parse(scorers, igSteps);
+            chosen = list.scorers();
+            if (list.repeatNote() != null) {
+                spec.commandLine().getErr().println("note: " + list.repeatNote());
             }
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
@@ -226,7 +224,8 @@ final class CompareScorersCommand implements Callable<Integer> {
         task.put("hash", Hashes.of(mt.task()));
         task.put("examples", mt.task().size());
         ObjectNode settings = root.putObject("settings");
-        settings.set("scorers", AnalysisSupport.JSON.valueToTree(scorers));
+        // each scorer once, by key, as the table names them (not as typed)
+        settings.set("scorers", AnalysisSupport.JSON.valueToTree(r.entries().stream().map(ScorerComparison.Entry::scorer).toList()));
         settings.put("seed", seed);
         settings.put("sample_seed", sampleSeed);
         settings.put("ig_steps", igSteps);

@@ -149,6 +149,9 @@ public final class ScorerComparison {
         Map<String, EdgeScores> scored = new LinkedHashMap<>();
         Map<String, Cost> costs = new LinkedHashMap<>();
         for (EdgeScorer scorer : scorers) {
+            if (scored.containsKey(scorer.key())) { // its row would replace the first's, yet it would be scored twice
+                throw new IllegalArgumentException("scorer " + scorer.key() + " given twice");
+            }
             long start = System.nanoTime();
             long forward = tp.forwardPasses();
             long gradient = tp.gradientPasses();

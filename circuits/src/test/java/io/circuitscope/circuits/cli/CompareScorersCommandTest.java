@@ -352,10 +352,38 @@ class CompareScorersCommandTest {
                 klOneStep.err());
         CliRun exact = CliRun.run("compare-scorers", "--quiet", "--scorers", "eap,exact");
         assertEquals(2, exact.code());
-        assertTrue(exact.err().contains("'exact' is what the scorers are compared with"), exact.err());
+        assertTrue(exact.err().contains("--scorers: 'exact' is what the scorers are compared with"), exact.err());
+        CliRun exactInCapitals = CliRun.run("compare-scorers", "--quiet", "--scorers", "eap,EXACT");
+        assertEquals(2, exactInCapitals.code());
+        assertTrue(exactInCapitals.err().contains("--scorers: 'EXACT' is what the scorers are compared with"),
+                exactInCapitals.err());
         CliRun unknown = CliRun.run("compare-scorers", "--quiet", "--scorers", "eap,magic");
         assertEquals(2, unknown.code());
-        assertTrue(unknown.err().contains("unknown scorer 'magic'"), unknown.err());
+        // the scorers offered are those compare-scorers takes: not exact, which it refuses
+        assertTrue(unknown.err().contains("--scorers: unknown scorer 'magic' (known: eap, eap-ig, eap-ig-inputs, atp-star, "
+                + "relp, relp-ah, or relp:RULES"), unknown.err());
+    }
+
+    /**
+     * --scorers with no name ran every exact patch for an empty table; a scorer named twice (in another case, or relp
+     * as its full rule set) was scored twice, shown once and listed twice in settings.scorers.
+     */
+    @Test
+    void noScorerIsRefusedAndARepeatedOneComparedOnce() throws Exception {
+        for (String none : new String[] {",", ""}) {
+            CliRun empty = CliRun.run("compare-scorers", "--quiet", "--scorers", none);
+            assertEquals(2, empty.code(), "'" + none + "': " + empty.out());
+            assertTrue(empty.err().startsWith("error: --scorers "), empty.err());
+        }
+        Path file = dir.resolve("repeated.json");
+        CliRun r = CliRun.run("compare-scorers", "--quiet", "--examples", "8", "--scorers",
+                "eap,EAP,relp,relp:ln+identity+half", "--out", file.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("note: --scorers names eap (eap, EAP) and relp (relp, relp:ln+identity+half) more "
+                + "than once; each is compared once"), r.err());
+        assertEquals(2, r.out().lines().filter(l -> l.startsWith("cost of ")).count(), r.out());
+        JsonNode json = new ObjectMapper().readTree(file.toFile());
+        assertEquals("[\"eap\",\"relp\"]", json.get("settings").get("scorers").toString());
     }
 
     /**

@@ -1,6 +1,8 @@
 package io.circuitscope.circuits.run;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.circuitscope.validation.Estimate;
@@ -10,8 +12,8 @@ import java.io.StringWriter;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** What compare-scorers prints of a comparison, on numbers set by hand (those reviewers quoted from real runs). */
-class ScorerComparisonPrintTest {
+/** What a comparison accepts, and what compare-scorers prints of it on numbers set by hand (those reviewers quoted from real runs). */
+class ScorerComparisonTest {
     private static ScoreAgreement agreement(double edgePearson, double edgeSpearman, double nodePearson, double nodeSpearman) {
         return new ScoreAgreement(0.9, edgePearson, edgeSpearman, nodePearson, nodeSpearman, 10, 8, 10, 50, 40, 48, 2461, 2461);
     }
@@ -53,5 +55,20 @@ class ScorerComparisonPrintTest {
                 + "[-0.300, -0.100] (worse)\n"), out);
         assertTrue(out.contains("on the 2 edges that matter: edge Pearson n/a, Spearman n/a\n"), out);
         assertFalse(out.contains("beyond the interval"), out);
+    }
+
+    /** A scorer given twice was scored twice and its second row replaced the first: refused, before any patching. */
+    @Test
+    void aScorerGivenTwiceIsRefused() {
+        io.circuitscope.core.planted.PlantedModel planted = io.circuitscope.core.planted.PlantedModels.byName("ioi");
+        try (io.circuitscope.core.model.HookedTransformer model = planted.build();
+             io.circuitscope.core.graph.TaskPatcher tp = new io.circuitscope.core.graph.TaskPatcher(
+                     new io.circuitscope.core.graph.EdgePatcher(model), planted.task(0, 8),
+                     io.circuitscope.core.task.Metrics.LOGIT_DIFF, io.circuitscope.core.graph.Ablation.RESAMPLE, 8)) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ScorerComparison.run(tp,
+                    List.of(new io.circuitscope.discovery.Eap(), new io.circuitscope.discovery.Eap()), 5, 5,
+                    io.circuitscope.core.progress.Progress.NONE));
+            assertEquals("scorer eap given twice", e.getMessage());
+        }
     }
 }
