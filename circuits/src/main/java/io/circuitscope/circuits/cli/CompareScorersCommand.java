@@ -119,6 +119,7 @@ final class CompareScorersCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
+        noteUnreadSeeds();
         for (EdgeScorer scorer : chosen) {
             if (scorer.usesGradients() && !m.differentiable()) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--metric " + m.name() + ": a step function, "
@@ -193,6 +194,25 @@ final class CompareScorersCommand implements Callable<Integer> {
         }
         stdout.flush();
         return 0;
+    }
+
+    /**
+     * Says so, as {@link ModelTaskOptions#noteIgnoredOptions} does for --examples, when a seed given is not read:
+     * --seed draws a planted model's task only (the bootstrap intervals have a fixed seed, so that recorded numbers
+     * stay reproducible), and --sample-seed draws the --exact-edges sample only.
+     */
+    private void noteUnreadSeeds() {
+        CommandLine.ParseResult given = spec.commandLine().getParseResult();
+        PrintWriter err = spec.commandLine().getErr();
+        if (given.hasMatchedOption("--seed") && input.taskFile != null) {
+            err.println("note: --seed does not apply with --task (it draws a planted model's task; the bootstrap "
+                    + "intervals have a fixed seed); ignored");
+        }
+        if (given.hasMatchedOption("--sample-seed") && exactEdges == null) {
+            err.println("note: --sample-seed does not apply without --exact-edges (every edge is patched, none drawn); "
+                    + "ignored");
+        }
+        err.flush();
     }
 
     /** The difference from the baseline, with its bootstrap interval when there is one. */

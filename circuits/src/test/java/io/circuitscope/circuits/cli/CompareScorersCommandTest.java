@@ -441,6 +441,27 @@ class CompareScorersCommandTest {
     }
 
     /**
+     * --seed draws a planted model's task only, and --sample-seed the --exact-edges sample only: given where they are
+     * not read, a note says so, as for --examples with --task, instead of dropping them silently.
+     */
+    @Test
+    void seedsThatAreNotReadAreNoted() throws Exception {
+        Path model = io.circuitscope.core.testing.TinyCheckpoint.gpt2(31, 2, 2, 4, 23, 8, false)
+                .write(dir.resolve("gpt2"), io.circuitscope.core.io.TensorDtype.F32);
+        Path task = RandomTaskFile.write(dir.resolve("random.jsonl"), "random", 2, 8, 5, 23);
+        CliRun r = CliRun.run("compare-scorers", "--quiet", "--model", model.toString(), "--task", task.toString(),
+                "--top-edges", "5", "--top-nodes", "3", "--scorers", "eap", "--seed", "3", "--sample-seed", "4");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("note: --seed does not apply with --task (it draws a planted model's task; the "
+                + "bootstrap intervals have a fixed seed); ignored"), r.err());
+        assertTrue(r.err().contains("note: --sample-seed does not apply without --exact-edges"), r.err());
+        CliRun read = CliRun.run("compare-scorers", "--quiet", "--examples", "8", "--scorers", "eap", "--seed", "3",
+                "--exact-edges", "20", "--sample-seed", "4");
+        assertEquals(0, read.code(), read.err());
+        assertTrue(!read.err().contains("note:"), "both seeds are read here: " + read.err());
+    }
+
+    /**
      * The JSON's numbers are written as circuit.json's (JsonNumbers.normalise): a fraction given as -0.0 (a zero, so
      * accepted) made its threshold -0.0, written as "-0.0" in three places and printed as "|exact effect| >= -0.000".
      */
