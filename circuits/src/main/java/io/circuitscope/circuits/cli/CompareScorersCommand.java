@@ -158,10 +158,9 @@ final class CompareScorersCommand implements Callable<Integer> {
                     : ComputationGraph.of(mt.model().config());
             try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(mt.model(), graph), mt.task(), m, a, batchSize)) {
                 tp.requireEffect(); // exact effects of a corruption that does nothing are round-off to rank
-                if (topEdges >= tp.graph().nEdges()) {
-                    throw new CommandLine.ParameterException(spec.commandLine(), "--top-edges " + topEdges
-                            + " must be below the graph's " + tp.graph().nEdges() + " edges");
-                }
+                requireBelow("--top-edges", topEdges, tp.graph().nEdges(), "edges");
+                // the input left out, as the comparison leaves it out
+                requireBelow("--top-nodes", topNodes, tp.graph().nSources() - 1, "component nodes");
                 int patched = exactEdges == null ? tp.graph().nEdges() : Math.min(exactEdges, tp.graph().nEdges());
                 ExactEffectsStore store = exactCache == null ? ExactEffectsStore.NONE
                         : new ExactEffectsFile(exactCache, tp.graph(), new ExactEffectsFile.Identity(input.model,
@@ -195,6 +194,18 @@ final class CompareScorersCommand implements Callable<Integer> {
         }
         stdout.flush();
         return 0;
+    }
+
+    /**
+     * Refuses a top k of at least the graph's {@code available} edges or nodes: the scorer's top k would then be all of
+     * them, and its recall trivially full.
+     */
+    private void requireBelow(String option, int k, int available, String what) {
+        if (k >= available) {
+            boolean given = spec.commandLine().getParseResult().hasMatchedOption(option);
+            throw new CommandLine.ParameterException(spec.commandLine(), option + " " + k + (given ? "" : " (the default)")
+                    + " must be below the graph's " + available + " " + what + "; give a smaller " + option);
+        }
     }
 
     /**

@@ -73,7 +73,7 @@ class CompareScorersCommandTest {
     @Test
     void comparesPositionAwareScores() {
         CliRun r = CliRun.run("compare-scorers", "--quiet", "--model", "planted:induction", "--examples", "8",
-                "--by-position", "--scorers", "eap,atp-star");
+                "--by-position", "--scorers", "eap,atp-star", "--top-nodes", "5"); // of its 10 component nodes
         assertEquals(0, r.code(), r.err());
         java.util.regex.Matcher m = java.util.regex.Pattern.compile("exact patching of (\\d+) edges").matcher(r.out());
         assertTrue(m.find(), r.out());
@@ -327,6 +327,28 @@ class CompareScorersCommandTest {
             assertTrue(!r.out().contains("exact patching of"), "nothing was patched: " + r.out());
         }
         assertEquals("{\"kept\": true}", java.nio.file.Files.readString(cache));
+    }
+
+    /**
+     * A top k of every edge or component node makes recall trivially full: --top-edges was refused then, while
+     * --top-nodes was silently cut to the component nodes (10/10 on planted:induction by default). Both are refused
+     * alike, naming the option and the count there is, before any patching.
+     */
+    @Test
+    void aTopKOfEveryNodeIsRefusedAsOneOfEveryEdgeIs() {
+        CliRun nodes = CliRun.run("compare-scorers", "--quiet", "--examples", "8", "--scorers", "eap", "--top-nodes", "15");
+        assertEquals(2, nodes.code(), nodes.out());
+        assertTrue(nodes.err().startsWith("error: --top-nodes 15 must be below the graph's 15 component nodes; give a "
+                + "smaller --top-nodes"), nodes.err());
+        assertTrue(!nodes.out().contains("exact patching of"), "nothing was patched: " + nodes.out());
+        CliRun edges = CliRun.run("compare-scorers", "--quiet", "--examples", "8", "--scorers", "eap", "--top-edges", "262");
+        assertEquals(2, edges.code(), edges.out());
+        assertTrue(edges.err().startsWith("error: --top-edges 262 must be below the graph's 262 edges"), edges.err());
+        CliRun byDefault = CliRun.run("compare-scorers", "--quiet", "--model", "planted:induction", "--examples", "8",
+                "--scorers", "eap");
+        assertEquals(2, byDefault.code(), byDefault.out());
+        assertTrue(byDefault.err().startsWith("error: --top-nodes 10 (the default) must be below the graph's 10 component "
+                + "nodes"), byDefault.err());
     }
 
     /** Exact effects of a corruption that moves nothing are round-off: refused before any edge is patched. */
