@@ -107,7 +107,9 @@ public record ScoreAgreement(double auc, double edgePearson, double edgeSpearman
     /**
      * What one difference's 95% interval shows ({@link Gap}): better when the whole interval is above 0, worse when
      * it is below 0, and no difference shown when it includes 0, or when there is no interval or no difference at all
-     * (an undefined correlation). The point values alone decide {@link #edgesAtLeast} and {@link #nodesAtLeast}.
+     * (an undefined correlation). An end within {@link #ROUNDING} of 0 counts as 0, as in {@link #edgesAtLeast}: float
+     * rounding (relp:none against eap) is no difference. The point values alone decide {@link #edgesAtLeast} and
+     * {@link #nodesAtLeast}.
      */
     public enum Reading {
         BETTER("better"), WORSE("worse"), NO_DIFFERENCE_SHOWN("no difference shown");
@@ -125,7 +127,7 @@ public record ScoreAgreement(double auc, double edgePearson, double edgeSpearman
 
         /** The reading of a difference from the baseline (NaN bounds compare false: no difference shown). */
         public static Reading of(Estimate difference) {
-            return difference.low() > 0 ? BETTER : difference.high() < 0 ? WORSE : NO_DIFFERENCE_SHOWN;
+            return difference.low() > ROUNDING ? BETTER : difference.high() < -ROUNDING ? WORSE : NO_DIFFERENCE_SHOWN;
         }
     }
 

@@ -381,6 +381,9 @@ class ScoreAgreementTest {
         assertEquals(ScoreAgreement.Reading.NO_DIFFERENCE_SHOWN, ScoreAgreement.Reading.of(new Estimate(-0.027, -0.110, 0.057)));
         assertEquals(ScoreAgreement.Reading.WORSE, ScoreAgreement.Reading.of(new Estimate(-0.2, -0.3, -0.01)));
         assertEquals(ScoreAgreement.Reading.NO_DIFFERENCE_SHOWN, ScoreAgreement.Reading.of(new Estimate(0, 0, 0)));
+        // float rounding is no difference, as for the point-value verdict (ROUNDING)
+        assertEquals(ScoreAgreement.Reading.NO_DIFFERENCE_SHOWN, ScoreAgreement.Reading.of(new Estimate(3e-10, 1e-10, 5e-10)));
+        assertEquals(ScoreAgreement.Reading.WORSE, ScoreAgreement.Reading.of(new Estimate(-4e-5, -6e-5, -2e-6)));
         assertEquals(ScoreAgreement.Reading.NO_DIFFERENCE_SHOWN, ScoreAgreement.Reading.of(Estimate.point(0.5)));
         assertEquals(ScoreAgreement.Reading.NO_DIFFERENCE_SHOWN, ScoreAgreement.Reading.of(Estimate.point(Double.NaN)));
     }

@@ -210,7 +210,11 @@ public final class ScorerComparison {
 
     /** A difference with its sign, 3 decimals; one that rounds to zero reads "+0.000", never "-0.000". */
     private static String signed(double v) {
-        String shown = Decimals.fixed(v, 3);
+        return signed(v, 3);
+    }
+
+    private static String signed(double v, int digits) {
+        String shown = Decimals.fixed(v, digits);
         return shown.startsWith("-") || Double.isNaN(v) ? shown : "+" + shown;
     }
 
@@ -339,9 +343,19 @@ public final class ScorerComparison {
         return all;
     }
 
-    /** A difference from the baseline, its interval and, beside them, what the interval shows: "+0.099 [+0.005, +0.247] (better)". */
+    /**
+     * A difference from the baseline, its interval and, beside them, what the interval shows: "+0.099 [+0.005, +0.247]
+     * (better)". An interval read better or worse gets the decimals its ends need to show on their side of 0 (AtP*'s
+     * edge Spearman on planted:ioi: "+0.00006 [+0.00001, +0.00010]", not "+0.000 [+0.000, +0.000] (better)").
+     */
     private static String difference(io.circuitscope.validation.Estimate d) {
-        return Double.isNaN(d.value()) || Double.isNaN(d.low()) ? signed(d)
-                : signed(d) + " (" + ScoreAgreement.Reading.of(d).words() + ")";
+        if (Double.isNaN(d.value()) || Double.isNaN(d.low())) {
+            return signed(d);
+        }
+        ScoreAgreement.Reading reading = ScoreAgreement.Reading.of(d);
+        int digits = reading == ScoreAgreement.Reading.NO_DIFFERENCE_SHOWN ? 3
+                : Math.max(Decimals.digitsAgainst(d.low(), 0, 3), Decimals.digitsAgainst(d.high(), 0, 3));
+        return signed(d.value(), digits) + " [" + signed(d.low(), digits) + ", " + signed(d.high(), digits) + "] ("
+                + reading.words() + ")";
     }
 }

@@ -57,6 +57,22 @@ class ScorerComparisonTest {
         assertFalse(out.contains("beyond the interval"), out);
     }
 
+    /**
+     * An interval read better or worse shows its ends on their side of 0: AtP*'s edge Spearman on planted:ioi (1.0000 vs
+     * 0.9999) read "+0.000 [+0.000, +0.000] (better)". Float rounding (below 1e-6) is no difference.
+     */
+    @Test
+    void aDifferenceReadAsBetterNeverShowsAsZero() {
+        ScoreAgreement.Gap tiny = new ScoreAgreement.Gap(new Estimate(6e-5, 1.2e-5, 1e-4), new Estimate(2e-10, 1e-10, 3e-10));
+        ScoreAgreement.Gap none = new ScoreAgreement.Gap(Estimate.point(Double.NaN), Estimate.point(Double.NaN));
+        ScorerComparison.Result r = new ScorerComparison.Result(2461, 2461, 0, false, 45, 20.0, 2507, List.of(
+                entry("eap", agreement(0.4, 0.7, 0.5, 0.6), null, null, null),
+                entry("atp-star", agreement(0.4, 0.7, 0.5, 0.6), tiny, tiny, none)), null, 0.001);
+        String out = printed(ScorerComparison::printVersusBaseline, r);
+        assertTrue(out.contains("edge Pearson +0.00006 [+0.00001, +0.00010] (better), Spearman +0.000 [+0.000, +0.000] "
+                + "(no difference shown);"), out);
+    }
+
     /** A scorer given twice was scored twice and its second row replaced the first: refused, before any patching. */
     @Test
     void aScorerGivenTwiceIsRefused() {
