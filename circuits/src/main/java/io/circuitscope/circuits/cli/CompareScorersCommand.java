@@ -168,8 +168,8 @@ final class CompareScorersCommand implements Callable<Integer> {
                                 tp.corruptedValue()));
                 ScorerComparison.Result r = ScorerComparison.run(tp, chosen, topEdges, topNodes, patched, sampleSeed,
                         store, materialFraction, progress);
-                stdout.printf(Locale.ROOT, "compare-scorers: %s, task %s (%d examples), metric %s, %s ablation: clean %s, "
-                        + "corrupted %s%n", input.model, mt.task().name(), mt.task().examples().size(), m.name(), a.key(),
+                String subject = ScorerComparison.subject(input.model, tp);
+                stdout.printf(Locale.ROOT, "compare-scorers: %s: clean %s, corrupted %s%n", subject,
                         Decimals.fixed(tp.cleanValue(), 4), Decimals.fixed(tp.corruptedValue(), 4));
                 // counted as the table's caption counts them: the component nodes, and the input beside them
                 stdout.printf(Locale.ROOT, "exact patching of %s, %d component nodes and the input: %d forward passes, %.1f s%n",
@@ -183,7 +183,7 @@ final class CompareScorersCommand implements Callable<Integer> {
                 }
                 ScorerComparison.print(stdout, r);
                 if (markdown) {
-                    ScorerComparison.printMarkdown(stdout, r);
+                    ScorerComparison.printMarkdown(stdout, r, subject);
                 }
                 ScorerComparison.printVersusBaseline(stdout, r);
                 if (out != null) {

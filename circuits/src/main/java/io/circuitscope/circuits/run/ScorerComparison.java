@@ -218,36 +218,32 @@ public final class ScorerComparison {
         return shown.startsWith("-") || Double.isNaN(v) ? shown : "+" + shown;
     }
 
-    /** A correlation or AUC as the table shows it: 3 decimals, never "-0.000" (as {@link Decimals#fixed}). */
-    private static String three(double v) {
-        return Decimals.fixed(v, 3);
+    /** What was compared: "model M, task T (N examples), metric X, Y ablation", metric and ablation by their names. */
+    public static String subject(String model, TaskPatcher tp) {
+        return String.format(Locale.ROOT, "model %s, task %s (%d examples), metric %s, %s ablation", model,
+                tp.task().name(), tp.task().size(), tp.metric().name(), tp.ablation().key());
     }
 
-    /** A plain-text table. */
+    /** A plain-text table, its caption lines, then the edge correlations over the edges that matter and each scorer's cost. */
     public static void print(PrintWriter out, Result r) {
         int width = Math.max(9, r.entries().stream().mapToInt(e -> e.scorer().length()).max().orElse(0));
-        out.printf(Locale.ROOT, "%-" + width + "s %6s %13s %14s %13s %14s %10s %10s %10s %10s %8s%n", "scorer", "AUC", "edge Pearson",
-                "edge Spearman", "node Pearson", "node Spearman", "nodes@k", "nodes@2k", "edges@k", "edges@2k", "seconds");
+        String layout = "%-" + width + "s %6s %13s %14s %13s %14s %10s %10s %10s %10s %8s%n";
+        out.printf(Locale.ROOT, layout, "scorer", "AUC", "edge Pearson", "edge Spearman", "node Pearson", "node Spearman",
+                "nodes@k", "nodes@2k", "edges@k", "edges@2k", "seconds");
         for (Entry e : r.entries()) {
-            ScoreAgreement a = e.agreement();
-            out.printf(Locale.ROOT, "%-" + width + "s %6s %13s %14s %13s %14s %10s %10s %10s %10s %8.1f%n", e.scorer(),
-                    Double.isNaN(a.auc()) ? "n/a" : three(a.auc()),
-                    three(a.edgePearson()), three(a.edgeSpearman()), three(a.nodePearson()), three(a.nodeSpearman()),
-                    a.nodesInTopK() + "/" + a.topNodes(), a.nodesInTop2K() + "/" + a.topNodes(),
-                    a.edgesInTopK() + "/" + a.topEdges(), a.edgesInTop2K() + "/" + a.topEdges(), e.seconds());
+            ComparisonText.Row c = ComparisonText.Row.of(e);
+            out.printf(Locale.ROOT, layout, c.scorer(), c.auc(), c.edgePearson(), c.edgeSpearman(), c.nodePearson(),
+                    c.nodeSpearman(), c.nodesInTopK(), c.nodesInTop2K(), c.edgesInTopK(), c.edgesInTop2K(), c.seconds());
         }
         if (!r.entries().isEmpty()) {
-            ScoreAgreement a = r.entries().get(0).agreement();
-            // the only scorer that ranks by something else than |score| is AtP*, by GradDrop
-            List<String> ownRanking = r.entries().stream().filter(Entry::ownRanking).map(Entry::scorer).toList();
-            out.printf(Locale.ROOT, "(%d edges, %d component nodes; AUC against the exact top %d edges; k = %d nodes, %d edges%s)%n",
-                    r.edges(), r.componentNodes(), a.topEdges(), a.topNodes(), a.topEdges(), ownRanking.isEmpty() ? ""
-                            : "; AUC and recall rank by |score|, " + String.join(" and ", ownRanking)
-                                    + "'s edges and nodes by the larger of |score| and GradDrop");
-            if (r.topCoverage() != null) {
-                printCoverage(out, r);
+            ComparisonText.captions(r).forEach(out::println);
+            StringBuilder material = new StringBuilder(ComparisonText.material(r)).append("; edge Pearson / Spearman over them:");
+            for (Entry e : r.entries()) {
+                material.append(String.format(Locale.ROOT, " %s %s / %s,", e.scorer(),
+                        ComparisonText.three(e.material().pearson()), ComparisonText.three(e.material().spearman())));
             }
-            printMaterial(out, r);
+            material.setLength(material.length() - 1);
+            out.println(material);
             for (Entry e : r.entries()) {
                 out.printf(Locale.ROOT, "cost of %s: %s%n", e.scorer(), e.cost().line());
             }
@@ -255,46 +251,26 @@ public final class ScorerComparison {
         out.flush();
     }
 
-    /** Edge correlations over the edges that matter, one line for all scorers. */
-    private static void printMaterial(PrintWriter out, Result r) {
-        ScoreAgreement.MaterialEdges first = r.entries().get(0).material();
-        StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "edges that matter (|exact effect| >= %.4g, %s%% of the "
-                + "task's effect): %d of %d%s; edge Pearson / Spearman over them:", first.threshold() + 0.0, // -0.0 as 0.0
-                new java.math.BigDecimal(100 * r.materialFraction()).round(new java.math.MathContext(4))
-                        .stripTrailingZeros().toPlainString(), first.edges(), r.exactEdges(), r.exactEdges() < r.edges()
-                        ? " patched" : ""));
-        for (Entry e : r.entries()) {
-            line.append(String.format(Locale.ROOT, " %s %s / %s,", e.scorer(), three(e.material().pearson()),
-                    three(e.material().spearman())));
-        }
-        line.setLength(line.length() - 1);
-        out.println(line);
-    }
-
-    /** What a sample of exact edges means for the numbers: which edges, weighted how, and what the top edges are. */
-    private static void printCoverage(PrintWriter out, Result r) {
-        EdgeSample.Coverage c = r.topCoverage();
-        out.printf(Locale.ROOT, "(sampled: %d of %d edges patched exactly, every scorer's top edges and %d drawn from the others; edge "
-                + "correlations weighted to stand for every edge. The exact top edges are the top of the patched ones "
-                + "(smallest |effect| %.4g): %d of the %d drawn edges reach it, so at most %d of the %d unpatched "
-                + "edges do (95%%, Clopper-Pearson); any that do are missing from the top edges, and the edge AUC and "
-                + "recall then read high)%n", r.exactEdges(), r.edges(), c.sampled(), c.threshold() + 0.0, c.reaching(),
-                c.sampled(), c.upperCount(), c.unpatched());
-    }
-
-    /** A markdown table, as recorded in benchmarks/RESULTS.md. */
-    public static void printMarkdown(PrintWriter out, Result r) {
+    /**
+     * A markdown table, as recorded in benchmarks/RESULTS.md, with the plain table's caption lines under it after
+     * {@code subject} (what was compared, {@link #subject}).
+     */
+    public static void printMarkdown(PrintWriter out, Result r, String subject) {
         out.println("| scorer | ROC AUC | edge Pearson | edge Spearman | node Pearson | node Spearman "
                 + "| exact top nodes in top k / 2k | exact top edges in top k / 2k "
-                + "| edges that matter: Pearson / Spearman | forward / gradient passes |");
-        out.println("|---|---|---|---|---|---|---|---|---|---|");
+                + "| edges that matter: Pearson / Spearman | forward / gradient passes | seconds |");
+        out.println("|---|---|---|---|---|---|---|---|---|---|---|");
         for (Entry e : r.entries()) {
-            ScoreAgreement a = e.agreement();
-            out.printf(Locale.ROOT, "| %s | %s | %s | %s | %s | %s | %d/%d, %d/%d | %d/%d, %d/%d | %s / %s (%d) | %d / %d |%n",
-                    e.scorer(), three(a.auc()), three(a.edgePearson()), three(a.edgeSpearman()), three(a.nodePearson()),
-                    three(a.nodeSpearman()), a.nodesInTopK(), a.topNodes(), a.nodesInTop2K(), a.topNodes(), a.edgesInTopK(),
-                    a.topEdges(), a.edgesInTop2K(), a.topEdges(), three(e.material().pearson()), three(e.material().spearman()),
-                    e.material().edges(), e.cost().forwardPasses(), e.cost().gradientPasses());
+            ComparisonText.Row c = ComparisonText.Row.of(e);
+            out.println(String.join(" | ", "| " + c.scorer(), c.auc(), c.edgePearson(), c.edgeSpearman(), c.nodePearson(),
+                    c.nodeSpearman(), c.nodesInTopK() + ", " + c.nodesInTop2K(), c.edgesInTopK() + ", " + c.edgesInTop2K(),
+                    c.material(), c.passes(), c.seconds() + " |"));
+        }
+        out.println();
+        out.println(subject);
+        if (!r.entries().isEmpty()) {
+            ComparisonText.captions(r).forEach(out::println);
+            out.println(ComparisonText.material(r));
         }
         out.flush();
     }

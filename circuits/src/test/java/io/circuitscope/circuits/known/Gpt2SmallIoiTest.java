@@ -87,7 +87,7 @@ class Gpt2SmallIoiTest {
                 java.io.PrintWriter out = new java.io.PrintWriter(System.out, true);
                 out.printf("GPT-2 small IOI, 20 prompts, logit difference: %d of %d edges and every node patched "
                         + "exactly (%.0f s)%n", r.exactEdges(), r.edges(), r.exactSeconds());
-                ScorerComparison.printMarkdown(out, r);
+                ScorerComparison.printMarkdown(out, r, ScorerComparison.subject("openai-community/gpt2", tp));
                 ScorerComparison.printVersusBaseline(out, r);
                 ScoreAgreement eap = r.byScorer().get("eap").agreement();
                 ScoreAgreement relp = r.byScorer().get("relp").agreement();

@@ -20,8 +20,8 @@ class ScorerComparisonTest {
 
     private static ScorerComparison.Entry entry(String scorer, ScoreAgreement a, ScoreAgreement.Gap edgeGap,
             ScoreAgreement.Gap nodeGap, ScoreAgreement.Gap materialGap) {
-        return new ScorerComparison.Entry(scorer, a, new ScorerComparison.Cost(0, 4, 1.25), edgeGap, nodeGap,
-                new ScoreAgreement.MaterialEdges(0.004, 2, Double.NaN, Double.NaN), materialGap, false);
+        return new ScorerComparison.Entry(scorer, a, new ScorerComparison.Cost(0, 4, 1.5), edgeGap, nodeGap,
+                new ScoreAgreement.MaterialEdges(0.004, 2, Double.NaN, Double.NaN), materialGap, scorer.equals("atp-star"));
     }
 
     /** The IOI toy's relp: the point-value verdict, then each difference with its interval's reading beside it. */
@@ -86,5 +86,41 @@ class ScorerComparisonTest {
                     io.circuitscope.core.progress.Progress.NONE));
             assertEquals("scorer eap given twice", e.getMessage());
         }
+    }
+
+    /**
+     * The markdown table had no seconds column and none of the plain table's caption lines: what the numbers are
+     * over (edge and node counts, k), that AtP* ranks by GradDrop, a sample's caveat, and which edges matter. Both
+     * tables now print the same cells and captions, the markdown one after what was compared.
+     */
+    @Test
+    void theMarkdownTableHasThePlainTablesSecondsAndCaptions() {
+        ScoreAgreement.Gap none = new ScoreAgreement.Gap(Estimate.point(Double.NaN), Estimate.point(Double.NaN));
+        ScorerComparison.Result r = new ScorerComparison.Result(2461, 300, 0, false, 45, 20.0, 2507, List.of(
+                entry("eap", agreement(0.4, 0.7, 0.5, 0.6), null, null, null),
+                entry("atp-star", agreement(0.6, 0.8, 0.45, 0.65), none, none, none)),
+                new EdgeSample.Coverage(0.25, 200, 1, 2161, 0.02), 0.001);
+        String subject = "model stories260K.bin, task induction (16 examples), metric logit-diff, resample ablation";
+        String markdown = printed((out, result) -> ScorerComparison.printMarkdown(out, result, subject), r);
+        String plain = printed(ScorerComparison::print, r);
+        List<String> lines = markdown.lines().toList();
+        assertTrue(lines.get(0).endsWith("| forward / gradient passes | seconds |"), markdown);
+        assertEquals("|---|---|---|---|---|---|---|---|---|---|---|", lines.get(1));
+        assertEquals("| atp-star | 0.900 | 0.600 | 0.800 | 0.450 | 0.650 | 8/10, 10/10 | 40/50, 48/50 | NaN / NaN (2) | 0 / 4 "
+                + "| 1.5 |", lines.get(3));
+        assertEquals("", lines.get(4), "a caption is no table row");
+        assertEquals(subject, lines.get(5));
+        List<String> captions = lines.subList(6, lines.size());
+        assertEquals(3, captions.size(), markdown);
+        assertTrue(captions.get(0).startsWith("(2461 edges, 45 component nodes; AUC against the exact top 50 edges; k = 10 "
+                + "nodes, 50 edges; AUC and recall rank by |score|, atp-star's edges and nodes by the larger of |score| and "
+                + "GradDrop)"), captions.get(0));
+        assertTrue(captions.get(1).startsWith("(sampled: 300 of 2461 edges patched exactly"), captions.get(1));
+        assertEquals("edges that matter (|exact effect| >= 0.004000, 0.1% of the task's effect): 2 of 300 patched",
+                captions.get(2));
+        for (String caption : captions) {
+            assertTrue(plain.contains(caption), "the plain table's caption too: " + caption + "\n" + plain);
+        }
+        assertTrue(plain.lines().anyMatch(l -> l.matches("^atp-star .* 1\\.5$")), "the same seconds: " + plain);
     }
 }

@@ -33,7 +33,7 @@ final class ScorerEvidence {
                 List.of(new Eap(), new EapIg(5), new AtpStar(), new RelP(false)), exact, exactNodeEffects, TOP_EDGES,
                 TOP_NODES, Progress.NONE);
         ScorerComparison.print(out, r);
-        ScorerComparison.printMarkdown(out, r);
+        ScorerComparison.printMarkdown(out, r, ScorerComparison.subject("the trained toy model", tp));
         ScorerComparison.printVersusBaseline(out, r);
         return r;
     }
