@@ -35,6 +35,9 @@ import picocli.CommandLine;
         description = "Patch every edge and node exactly and report each scorer's agreement with it: ROC AUC, "
                 + "Pearson and Spearman correlation of edge and node scores, recall of the exact top nodes and edges.")
 final class CompareScorersCommand implements Callable<Integer> {
+    /** What --out's JSON is and which version of its layout, in circuit.json's style ("circuitscope.circuit/1"). */
+    static final String SCHEMA = "circuitscope.scorer-comparison/1";
+
     @CommandLine.Mixin
     ModelTaskOptions input;
 
@@ -239,6 +242,7 @@ final class CompareScorersCommand implements Callable<Integer> {
     private void write(Path file, ScorerComparison.Result r, TaskPatcher tp, ModelAndTask mt)
             throws java.io.IOException {
         ObjectNode root = AnalysisSupport.JSON.createObjectNode();
+        root.put("schema", SCHEMA);
         root.put("model", input.model);
         // as parsed, whatever case was typed: the names the cache's identity holds too
         root.put("metric", tp.metric().name());

@@ -31,6 +31,9 @@ class CompareScorersProvenanceTest {
         CliRun r = CliRun.run(args);
         assertEquals(0, r.code(), r.err());
         JsonNode root = new ObjectMapper().readTree(file.toFile());
+        // says what the file is, first, as circuit.json does ("circuitscope.circuit/1")
+        assertEquals("schema", root.fieldNames().next());
+        assertEquals("circuitscope.scorer-comparison/1", root.get("schema").asText());
         assertEquals("planted:ioi", root.get("model").asText());
         // a planted model's weights follow from its name: the seed is the task's (settings.seed), not the model's
         assertFalse(root.get("model_provenance").has("seed"), root.get("model_provenance").toString());
