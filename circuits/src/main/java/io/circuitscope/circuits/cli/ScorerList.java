@@ -1,6 +1,6 @@
 package io.circuitscope.circuits.cli;
 
-import io.circuitscope.circuits.run.Methods;
+import io.circuitscope.discovery.Methods;
 import io.circuitscope.discovery.EdgeScorer;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
