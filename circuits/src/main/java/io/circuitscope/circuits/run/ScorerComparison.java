@@ -231,16 +231,16 @@ public final class ScorerComparison {
         out.printf(Locale.ROOT, layout, "scorer", "AUC", "edge Pearson", "edge Spearman", "node Pearson", "node Spearman",
                 "nodes@k", "nodes@2k", "edges@k", "edges@2k", "seconds");
         for (Entry e : r.entries()) {
-            ComparisonText.Row c = ComparisonText.Row.of(e);
+            ScorerTableText.Row c = ScorerTableText.Row.of(e);
             out.printf(Locale.ROOT, layout, c.scorer(), c.auc(), c.edgePearson(), c.edgeSpearman(), c.nodePearson(),
                     c.nodeSpearman(), c.nodesInTopK(), c.nodesInTop2K(), c.edgesInTopK(), c.edgesInTop2K(), c.seconds());
         }
         if (!r.entries().isEmpty()) {
-            ComparisonText.captions(r).forEach(out::println);
-            StringBuilder material = new StringBuilder(ComparisonText.material(r)).append("; edge Pearson / Spearman over them:");
+            ScorerTableText.captions(r).forEach(out::println);
+            StringBuilder material = new StringBuilder(ScorerTableText.material(r)).append("; edge Pearson / Spearman over them:");
             for (Entry e : r.entries()) {
                 material.append(String.format(Locale.ROOT, " %s %s / %s,", e.scorer(),
-                        ComparisonText.three(e.material().pearson()), ComparisonText.three(e.material().spearman())));
+                        ScorerTableText.three(e.material().pearson()), ScorerTableText.three(e.material().spearman())));
             }
             material.setLength(material.length() - 1);
             out.println(material);
@@ -261,7 +261,7 @@ public final class ScorerComparison {
                 + "| edges that matter: Pearson / Spearman | forward / gradient passes | seconds |");
         out.println("|---|---|---|---|---|---|---|---|---|---|---|");
         for (Entry e : r.entries()) {
-            ComparisonText.Row c = ComparisonText.Row.of(e);
+            ScorerTableText.Row c = ScorerTableText.Row.of(e);
             out.println(String.join(" | ", "| " + c.scorer(), c.auc(), c.edgePearson(), c.edgeSpearman(), c.nodePearson(),
                     c.nodeSpearman(), c.nodesInTopK() + ", " + c.nodesInTop2K(), c.edgesInTopK() + ", " + c.edgesInTop2K(),
                     c.material(), c.passes(), c.seconds() + " |"));
@@ -269,8 +269,8 @@ public final class ScorerComparison {
         out.println();
         out.println(subject);
         if (!r.entries().isEmpty()) {
-            ComparisonText.captions(r).forEach(out::println);
-            out.println(ComparisonText.material(r));
+            ScorerTableText.captions(r).forEach(out::println);
+            out.println(ScorerTableText.material(r));
         }
         out.flush();
     }

@@ -10,8 +10,8 @@ import java.util.Locale;
  * The words and cells of a {@link ScorerComparison.Result}, formatted once for both its plain and its markdown table:
  * each scorer's cells, and the caption lines that say what the numbers are over.
  */
-final class ComparisonText {
-    private ComparisonText() {
+final class ScorerTableText {
+    private ScorerTableText() {
     }
 
     /** One scorer's cells, as both tables show them. */
