@@ -10,6 +10,7 @@ import io.circuitscope.core.graph.Node;
 import io.circuitscope.core.graph.NodeKind;
 import io.circuitscope.core.graph.Port;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -166,41 +167,86 @@ public final class CircuitDiagram {
         }
     }
 
+    /** A node's shape, DOT style, fill before its role's colour, and label lines. */
+    private record NodeLook(String shape, String style, String fill, List<String> label) {
+    }
+
+    /**
+     * Whether each layer's heads are drawn as one node, and the note under the title saying why (or that the circuit
+     * is empty); null: no note.
+     */
+    private record Simplification(boolean collapse, String note) {
+        static Simplification of(Circuit circuit, Options options) {
+            int circuitNodes = circuit.nodes().size();
+            int edgesToDraw = edgesToDraw(circuit);
+            boolean tooManyNodes = circuitNodes > options.collapseAbove();
+            boolean tooManyEdges = edgesToDraw > options.collapseAboveEdges();
+            if (options.collapseLayers()) {
+                return new Simplification(true, "collapsed by layer: the heads of each layer are one node");
+            }
+            if (tooManyNodes) {
+                return new Simplification(true, "collapsed by layer: " + circuitNodes + " nodes is more than "
+                        + options.collapseAbove()
+                        + "; the heads of each layer are one node (use --collapse-above to change)");
+            }
+            if (tooManyEdges) {
+                return new Simplification(true, "collapsed by layer: " + edgesToDraw + " edges to draw is more than "
+                        + options.collapseAboveEdges() + "; the heads of each layer are one node");
+            }
+            return new Simplification(false, circuit.edgeCount() == 0 ? "the circuit is empty" : null);
+        }
+    }
+
     /** @param metric the metric the scores were computed with, which says what their sign means; null: unknown */
     public static Diagram of(Circuit circuit, Roles roles, Options options, String metric) {
+        Simplification simplification = Simplification.of(circuit, options);
+        boolean collapse = simplification.collapse();
+        Map<Node, DNode> nodeOf = drawnNodes(circuit, collapse);
+        // collapsed heads share a drawn node: each once, in the order first reached
+        Set<DNode> drawn = new LinkedHashSet<>(nodeOf.values());
+        Collection<DEdge> edges = mergedEdges(circuit, nodeOf);
+        double maxAbs = edges.stream().mapToDouble(d -> d.absSum).max().orElse(0);
+        // a drawn line stands for several scored edges: its width is their summed |score|
+        boolean merged = edges.stream().anyMatch(d -> d.scored > 1);
+
+        StringBuilder dot = new StringBuilder();
+        appendGraphAttributes(dot, options.title(), simplification.note());
+        Set<String> usedRoles = appendNodes(dot, drawn, roles, collapse);
+        appendRanks(dot, drawn);
+        Set<String> colours = appendEdges(dot, edges, maxAbs);
+        dot.append("  legend [shape=plaintext, style=\"\", label=<")
+                .append(legendTable(roles, usedRoles, colours.contains(MIXED), colours.contains(UNSCORED), maxAbs, merged,
+                        collapse, signMeanings(metric)))
+                .append(">];\n");
+        dot.append("}\n");
+        return new Diagram(dot.toString(), drawn.size(), edges.size(), circuit.nodes().size(), collapse,
+                simplification.note());
+    }
+
+    /** Each circuit node's drawn node (collapsed: one per layer's heads), with the node scores summed into it. */
+    private static Map<Node, DNode> drawnNodes(Circuit circuit, boolean collapse) {
         Set<Node> nodes = new LinkedHashSet<>(circuit.nodes());
-        if (nodes.isEmpty()) {
+        if (nodes.isEmpty()) { // an empty circuit still shows where it would run from and to
             nodes.add(circuit.graph().node("input"));
             nodes.add(circuit.graph().node("logits"));
         }
-        int circuitNodes = circuit.nodes().size();
-        int edgesToDraw = edgesToDraw(circuit);
-        boolean tooManyNodes = circuitNodes > options.collapseAbove();
-        boolean tooManyEdges = edgesToDraw > options.collapseAboveEdges();
-        boolean collapse = options.collapseLayers() || tooManyNodes || tooManyEdges;
-        String note = null;
-        if (collapse && !options.collapseLayers() && tooManyNodes) {
-            note = "collapsed by layer: " + circuitNodes + " nodes is more than " + options.collapseAbove()
-                    + "; the heads of each layer are one node (use --collapse-above to change)";
-        } else if (collapse && !options.collapseLayers()) {
-            note = "collapsed by layer: " + edgesToDraw + " edges to draw is more than " + options.collapseAboveEdges()
-                    + "; the heads of each layer are one node";
-        } else if (collapse) {
-            note = "collapsed by layer: the heads of each layer are one node";
-        } else if (circuit.edgeCount() == 0) {
-            note = "the circuit is empty";
-        }
-
-        double[] nodeScores = circuit.scores().nodeScoresBySource();
-        Map<String, DNode> drawn = new LinkedHashMap<>();
+        Map<String, DNode> byId = new LinkedHashMap<>();
         Map<Node, DNode> nodeOf = new LinkedHashMap<>();
         for (Node n : nodes) {
             String id = collapse && n.kind() == NodeKind.HEAD ? "a" + n.layer() : n.name();
-            DNode d = drawn.computeIfAbsent(id, k -> new DNode(k, n.kind(), n.layer()));
+            DNode d = byId.computeIfAbsent(id, k -> new DNode(k, n.kind(), n.layer()));
             d.members.add(n.name());
             nodeOf.put(n, d);
         }
-        for (Node n : nodes) {
+        addNodeScores(circuit, nodeOf);
+        return nodeOf;
+    }
+
+    /** A source node's score is the sum of its out-edges' scores; it counts as scored when any of them is. */
+    private static void addNodeScores(Circuit circuit, Map<Node, DNode> nodeOf) {
+        double[] nodeScores = circuit.scores().nodeScoresBySource();
+        for (Map.Entry<Node, DNode> entry : nodeOf.entrySet()) {
+            Node n = entry.getKey();
             if (n.isSource()) {
                 boolean any = false;
                 for (Edge e : circuit.graph().edgesOutOf(n)) {
@@ -209,11 +255,14 @@ public final class CircuitDiagram {
                         break;
                     }
                 }
-                DNode d = nodeOf.get(n);
-                d.score += nodeScores[n.sourceIndex()];
-                d.scored |= any;
+                entry.getValue().score += nodeScores[n.sourceIndex()];
+                entry.getValue().scored |= any;
             }
         }
+    }
+
+    /** The circuit's edges, one per pair of drawn nodes: their ports, positions and scores gathered. */
+    private static Collection<DEdge> mergedEdges(Circuit circuit, Map<Node, DNode> nodeOf) {
         Map<String, DEdge> edges = new LinkedHashMap<>();
         for (Edge e : circuit.edges()) {
             DNode from = nodeOf.get(e.source());
@@ -234,19 +283,16 @@ public final class CircuitDiagram {
                 d.negative |= s < 0;
             }
         }
-        double maxAbs = 0;
-        boolean merged = false; // a drawn line stands for several scored edges: its width is their summed |score|
-        for (DEdge d : edges.values()) {
-            maxAbs = Math.max(maxAbs, d.absSum);
-            merged |= d.scored > 1;
-        }
+        return edges.values();
+    }
 
-        StringBuilder dot = new StringBuilder();
+    /** The digraph's opening: bottom-to-top layout, the title with the note under it, node and edge defaults. */
+    private static void appendGraphAttributes(StringBuilder dot, String title, String note) {
         dot.append("digraph circuit {\n");
         dot.append("  graph [rankdir=BT, fontname=\"Helvetica\", nodesep=0.3, ranksep=0.55, newrank=true");
         List<String> titleLines = new ArrayList<>();
-        if (options.title() != null && !options.title().isEmpty()) {
-            titleLines.add(options.title());
+        if (title != null && !title.isEmpty()) {
+            titleLines.add(title);
         }
         if (note != null) {
             titleLines.add(note);
@@ -257,9 +303,12 @@ public final class CircuitDiagram {
         dot.append("];\n");
         dot.append("  node [fontname=\"Helvetica\", fontsize=11, style=filled, fillcolor=\"#ffffff\", color=\"#444444\"];\n");
         dot.append("  edge [fontname=\"Helvetica\", fontsize=9, arrowsize=0.6];\n");
+    }
 
+    /** One DOT node per drawn node, filled with its members' most common role; returns the roles drawn, for the legend. */
+    private static Set<String> appendNodes(StringBuilder dot, Set<DNode> drawn, Roles roles, boolean collapse) {
         Set<String> usedRoles = new LinkedHashSet<>();
-        for (DNode d : drawn.values()) {
+        for (DNode d : drawn) {
             List<String> memberRoles = new ArrayList<>();
             for (String m : d.members) {
                 if (roles.roleOf(m) != null) {
@@ -267,83 +316,67 @@ public final class CircuitDiagram {
                 }
             }
             String role = mostCommon(memberRoles);
+            NodeLook look = look(d, collapse);
+            String fill = look.fill();
             if (role != null) {
                 usedRoles.add(role);
-            }
-            String shape;
-            String fill;
-            String style = "filled";
-            List<String> nodeLabel = List.of(d.id);
-            switch (d.kind) {
-                case INPUT, LOGITS -> {
-                    shape = "box";
-                    style = "\"rounded,filled\"";
-                    fill = "#e0e0e0";
-                }
-                case MLP -> {
-                    shape = "box";
-                    fill = "#f5f5f5";
-                }
-                default -> {
-                    shape = "ellipse";
-                    fill = "#ffffff";
-                    if (d.members.size() > 1 || collapse) {
-                        nodeLabel = List.of(d.id + ".*", d.members.size() + (d.members.size() == 1 ? " head" : " heads"));
-                    }
-                }
-            }
-            if (role != null) {
                 fill = roles.colour(role);
             }
-            StringBuilder tip = new StringBuilder(String.join(", ", d.members));
-            if (!memberRoles.isEmpty()) {
-                tip.append(" | role: ").append(String.join(", ", new LinkedHashSet<>(memberRoles)));
-            }
-            if (d.scored) {
-                tip.append(" | node score (").append(ScoreMeaning.NODE).append(") ").append(fmt(d.score));
-            }
-            dot.append("  ").append(quote(d.id)).append(" [label=").append(quoteLines(nodeLabel))
-                    .append(", shape=").append(shape).append(", style=").append(style)
+            dot.append("  ").append(quote(d.id)).append(" [label=").append(quoteLines(look.label()))
+                    .append(", shape=").append(look.shape()).append(", style=").append(look.style())
                     .append(", fillcolor=").append(quote(fill))
-                    .append(", tooltip=").append(quote(tip.toString())).append("];\n");
+                    .append(", tooltip=").append(quote(nodeTooltip(d, memberRoles))).append("];\n");
         }
+        return usedRoles;
+    }
 
-        // one rank per layer: input at the bottom, logits at the top
+    /** Input and logits rounded grey boxes, MLPs boxes, heads ellipses; a collapsed layer's heads say how many they are. */
+    private static NodeLook look(DNode d, boolean collapse) {
+        return switch (d.kind) {
+            case INPUT, LOGITS -> new NodeLook("box", "\"rounded,filled\"", "#e0e0e0", List.of(d.id));
+            case MLP -> new NodeLook("box", "filled", "#f5f5f5", List.of(d.id));
+            default -> new NodeLook("ellipse", "filled", "#ffffff", d.members.size() > 1 || collapse
+                    ? List.of(d.id + ".*", d.members.size() + (d.members.size() == 1 ? " head" : " heads"))
+                    : List.of(d.id));
+        };
+    }
+
+    private static String nodeTooltip(DNode d, List<String> memberRoles) {
+        StringBuilder tip = new StringBuilder(String.join(", ", d.members));
+        if (!memberRoles.isEmpty()) {
+            tip.append(" | role: ").append(String.join(", ", new LinkedHashSet<>(memberRoles)));
+        }
+        if (d.scored) {
+            tip.append(" | node score (").append(ScoreMeaning.NODE).append(") ").append(fmt(d.score));
+        }
+        return tip.toString();
+    }
+
+    /** One rank per layer: input (with the legend beside it) at the bottom, logits at the top. */
+    private static void appendRanks(StringBuilder dot, Set<DNode> drawn) {
         TreeMap<Integer, List<DNode>> byLayer = new TreeMap<>();
-        for (DNode d : drawn.values()) {
+        for (DNode d : drawn) {
             byLayer.computeIfAbsent(d.kind == NodeKind.INPUT ? -1 : d.layer, k -> new ArrayList<>()).add(d);
         }
-        boolean legend = true;
         for (Map.Entry<Integer, List<DNode>> layer : byLayer.entrySet()) {
             dot.append("  { rank=same;");
             for (DNode d : layer.getValue()) {
                 dot.append(' ').append(quote(d.id)).append(';');
             }
-            if (layer.getKey() == -1 && legend) {
+            if (layer.getKey() == -1) {
                 dot.append(" legend;");
-                legend = false;
             }
             dot.append(" }\n");
         }
+    }
 
-        boolean mixed = false;
-        boolean anyUnscored = false;
-        for (DEdge d : edges.values()) {
-            String colour;
-            if (d.scored == 0) {
-                colour = UNSCORED;
-                anyUnscored = true;
-            } else if (d.positive && d.negative) {
-                colour = MIXED;
-                mixed = true;
-            } else {
-                colour = d.negative ? NEGATIVE : POSITIVE;
-            }
+    /** One DOT edge per drawn edge, its width relative to {@code maxAbs}; returns the colours drawn, for the legend. */
+    private static Set<String> appendEdges(StringBuilder dot, Collection<DEdge> edges, double maxAbs) {
+        Set<String> colours = new LinkedHashSet<>();
+        for (DEdge d : edges) {
+            String colour = colour(d);
+            colours.add(colour);
             double width = d.scored == 0 || maxAbs == 0 ? 1.0 : 0.6 + 5.4 * d.absSum / maxAbs;
-            String tip = d.names.size() == 1
-                    ? d.names.get(0) + (d.scored == 0 ? " (unscored)" : ": score " + fmt(d.signedSum))
-                    : d.from.id + " -> " + d.to.id + ": " + d.names.size() + " edges, sum |score| " + fmt(d.absSum)
-                            + ", sum score " + fmt(d.signedSum);
             dot.append("  ").append(quote(d.from.id)).append(" -> ").append(quote(d.to.id))
                     .append(" [color=").append(quote(colour))
                     .append(", penwidth=").append(String.format(Locale.ROOT, "%.2f", width));
@@ -352,13 +385,27 @@ public final class CircuitDiagram {
                 dot.append(", headlabel=").append(quote(head))
                         .append(", fontcolor=").append(quote(colour)).append(", labeldistance=1.4");
             }
-            dot.append(", tooltip=").append(quote(tip)).append("];\n");
+            dot.append(", tooltip=").append(quote(edgeTooltip(d))).append("];\n");
         }
-        dot.append("  legend [shape=plaintext, style=\"\", label=<")
-                .append(legendTable(roles, usedRoles, mixed, anyUnscored, maxAbs, merged, collapse, signMeanings(metric)))
-                .append(">];\n");
-        dot.append("}\n");
-        return new Diagram(dot.toString(), drawn.size(), edges.size(), circuitNodes, collapse, note);
+        return colours;
+    }
+
+    private static String colour(DEdge d) {
+        if (d.scored == 0) {
+            return UNSCORED;
+        }
+        if (d.positive && d.negative) {
+            return MIXED;
+        }
+        return d.negative ? NEGATIVE : POSITIVE;
+    }
+
+    private static String edgeTooltip(DEdge d) {
+        if (d.names.size() == 1) {
+            return d.names.get(0) + (d.scored == 0 ? " (unscored)" : ": score " + fmt(d.signedSum));
+        }
+        return d.from.id + " -> " + d.to.id + ": " + d.names.size() + " edges, sum |score| " + fmt(d.absSum)
+                + ", sum score " + fmt(d.signedSum);
     }
 
     /**
