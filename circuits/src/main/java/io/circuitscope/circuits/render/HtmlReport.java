@@ -65,35 +65,48 @@ public final class HtmlReport {
     }
 
     public static String render(CircuitDocument doc, Options options) {
+        // the checks and the slow drawing first: a bad section fails before any of the page is built
         List<SvgCharts.Heatmap> heatmaps = heatmaps(doc);
         CircuitDiagram.Diagram diagram = CircuitDiagram.of(doc, options.diagram());
         String svg = inlineSvg(GraphvizRenderer.svg(diagram.dot()));
-        String title = CircuitDiagram.title(doc);
         StringBuilder h = new StringBuilder();
+        appendHead(h, doc);
+        h.append("<div class=\"cols\">\n");
+        appendProvenance(h, doc, options);
+        appendSummary(h, doc);
+        h.append("</div>\n");
+        appendDiagram(h, doc, diagram, svg);
+        topEdges(h, doc.circuit(), options.topEdges(), importanceMeaning(doc.method()), ScoreMeaning.ofEdges(doc.method()));
+        topNodes(h, doc.circuit(), TOP_NODES, ScoreMeaning.ofNodes(doc.method()));
+        appendHeatmaps(h, heatmaps);
+        appendValidation(h, doc);
+        appendComparison(h, doc);
+        appendFooter(h, options.source());
+        return h.toString();
+    }
+
+    /** The document's head with the styles, the page title and the one-line provenance under it. */
+    private static void appendHead(StringBuilder h, CircuitDocument doc) {
+        String title = CircuitDiagram.title(doc);
         h.append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
         h.append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
         h.append("<title>").append(html(title)).append("</title>\n<style>\n").append(CSS).append("</style>\n</head>\n<body>\n");
         h.append("<h1>").append(html(title)).append("</h1>\n");
         h.append("<p class=\"sub\">").append(html(oneLineProvenance(doc))).append("</p>\n");
+    }
 
-        h.append("<div class=\"cols\">\n<section id=\"provenance\"><h2>Provenance</h2>\n<table class=\"kv\">\n");
+    /** Model, task, method with its settings, metrics, seed, the software that wrote the file and the file itself. */
+    private static void appendProvenance(StringBuilder h, CircuitDocument doc, Options options) {
+        h.append("<section id=\"provenance\"><h2>Provenance</h2>\n<table class=\"kv\">\n");
         Map<String, Object> m = doc.model();
         kv(h, "model", m.getOrDefault("name", "?") + (m.containsKey("family") ? " (" + m.get("family") + ")" : ""));
         kv(h, "model config hash", m.get("config_hash"));
-        kv(h, "model shape", m.get("n_layers") + " layers x " + m.get("n_heads") + " heads"
-                + (m.containsKey("d_model") ? ", d_model " + m.get("d_model") : "")
-                + (Boolean.TRUE.equals(m.get("parallel_attn_mlp")) ? ", parallel attention and MLP" : ""));
+        kv(h, "model shape", modelShape(m));
         kv(h, "task", doc.task().get("name"));
         kv(h, "task hash", doc.task().get("hash"));
         kv(h, "examples", doc.task().get("examples"));
         kv(h, "method", doc.method().get("key"));
-        StringBuilder settings = new StringBuilder();
-        doc.method().forEach((k, v) -> {
-            if (v != null && !k.equals("key")) {
-                settings.append(settings.length() == 0 ? "" : ", ").append(k).append('=').append(value(v));
-            }
-        });
-        kv(h, "settings", settings.toString());
+        kv(h, "settings", settings(doc.method()));
         kv(h, "metric", doc.summary().getOrDefault("metric", doc.method().get("metric")));
         String judgedWith = validationMetricNote(doc);
         if (judgedWith != null) {
@@ -105,8 +118,33 @@ public final class HtmlReport {
             kv(h, "file", options.source());
         }
         h.append("</table></section>\n");
+    }
 
+    private static String modelShape(Map<String, Object> m) {
+        return m.get("n_layers") + " layers x " + m.get("n_heads") + " heads"
+                + (m.containsKey("d_model") ? ", d_model " + m.get("d_model") : "")
+                + (Boolean.TRUE.equals(m.get("parallel_attn_mlp")) ? ", parallel attention and MLP" : "");
+    }
+
+    /** The method's settings other than its key, as {@code name=value, ...}; unset (null) ones left out. */
+    private static String settings(Map<String, Object> method) {
+        StringBuilder settings = new StringBuilder();
+        method.forEach((k, v) -> {
+            if (v != null && !k.equals("key")) {
+                settings.append(settings.length() == 0 ? "" : ", ").append(k).append('=').append(value(v));
+            }
+        });
+        return settings.toString();
+    }
+
+    private static void appendSummary(StringBuilder h, CircuitDocument doc) {
         h.append("<section id=\"summary\"><h2>Summary</h2>\n<table class=\"kv\">\n");
+        flatten("", summaryAsShown(doc), h);
+        h.append("</table></section>\n");
+    }
+
+    /** The summary section, its faithfulness and candidate rounds written as discover and validate print them. */
+    private static Map<String, Object> summaryAsShown(CircuitDocument doc) {
         // the summary's faithfulness is the one validation compares with its sufficiency threshold: shown as it is there
         double sufficiency = doc.extra().containsKey("validation")
                 ? doc.extra().get("validation").path("settings").path("sufficiency_threshold").asDouble(Double.NaN)
@@ -119,9 +157,11 @@ public final class HtmlReport {
         if (rounds != null) { // the line discover prints, not the rounds' raw list
             summary.put("candidate_rounds", new Shown(rounds));
         }
-        flatten("", summary, h);
-        h.append("</table></section>\n</div>\n");
+        return summary;
+    }
 
+    /** The diagram's inline SVG under a note on how to read it and, when it was simplified, why. */
+    private static void appendDiagram(StringBuilder h, CircuitDocument doc, CircuitDiagram.Diagram diagram, String svg) {
         h.append("<section id=\"diagram\"><h2>Circuit diagram</h2>\n");
         h.append("<p class=\"note\">").append(html(io.circuitscope.circuits.run.CircuitCounts.nodes(doc.circuit())))
                 .append(", ").append(doc.circuit().edgeCount()).append(" edges; read bottom (input) to top (logits). Edge width: |score| (summed over the edges a line "
@@ -131,85 +171,102 @@ public final class HtmlReport {
             h.append(" <b>").append(html(diagram.note())).append("</b>");
         }
         h.append("</p>\n<div class=\"diagram\">").append(svg).append("</div></section>\n");
+    }
 
-        topEdges(h, doc.circuit(), options.topEdges(), importanceMeaning(doc.method()), ScoreMeaning.ofEdges(doc.method()));
-        topNodes(h, doc.circuit(), TOP_NODES, ScoreMeaning.ofNodes(doc.method()));
-
-        if (!heatmaps.isEmpty()) {
-            h.append("<section id=\"heatmaps\"><h2>Patching heatmaps</h2>\n");
-            for (int i = 0; i < heatmaps.size(); i++) {
-                h.append("<figure><figcaption>").append(html(heatmaps.get(i).title())).append("</figcaption>")
-                        .append(SvgCharts.heatmap(heatmaps.get(i), i)).append("</figure>\n");
-            }
-            h.append("</section>\n");
+    /** One figure per heatmap of the optional section; nothing without one. */
+    private static void appendHeatmaps(StringBuilder h, List<SvgCharts.Heatmap> heatmaps) {
+        if (heatmaps.isEmpty()) {
+            return;
         }
+        h.append("<section id=\"heatmaps\"><h2>Patching heatmaps</h2>\n");
+        for (int i = 0; i < heatmaps.size(); i++) {
+            h.append("<figure><figcaption>").append(html(heatmaps.get(i).title())).append("</figcaption>")
+                    .append(SvgCharts.heatmap(heatmaps.get(i), i)).append("</figure>\n");
+        }
+        h.append("</section>\n");
+    }
+
+    /** circuit.json's validation section as tables, with the metric it was judged with when that is another. */
+    private static void appendValidation(StringBuilder h, CircuitDocument doc) {
         JsonNode validation = doc.extra().get("validation");
-        if (validation != null && !validation.isNull()) {
-            h.append("<section id=\"validation\"><h2>Validation</h2>\n");
-            String validatedWith = validationMetricNote(doc);
-            if (validatedWith != null) {
-                h.append("<p class=\"note\">Judged with metric ").append(html(validatedWith)).append(".</p>\n");
-            }
-            generic(h, validation, Set.of(), validation.path("settings").path("minimality_threshold").asDouble(Double.NaN));
-            h.append("</section>\n");
+        if (validation == null || validation.isNull()) {
+            return;
         }
+        h.append("<section id=\"validation\"><h2>Validation</h2>\n");
+        String validatedWith = validationMetricNote(doc);
+        if (validatedWith != null) {
+            h.append("<p class=\"note\">Judged with metric ").append(html(validatedWith)).append(".</p>\n");
+        }
+        generic(h, validation, Set.of(), validation.path("settings").path("minimality_threshold").asDouble(Double.NaN));
+        h.append("</section>\n");
+    }
+
+    /** The comparison with the reference circuit: its notes, its curves, then the rest of the section as tables. */
+    private static void appendComparison(StringBuilder h, CircuitDocument doc) {
         JsonNode comparison = doc.extra().get("comparison");
-        if (comparison != null && !comparison.isNull()) {
-            h.append("<section id=\"comparison\"><h2>Comparison with the reference circuit</h2>\n");
-            String acrossPositions = ComparisonText.acrossPositionsNote(comparison);
-            if (!acrossPositions.isEmpty()) {
-                h.append("<p class=\"note\">").append(html(acrossPositions.strip())).append("</p>\n");
-            }
-            String scoresMetric = ComparisonText.scoresMetricNote(comparison);
-            if (scoresMetric != null) {
-                h.append("<p class=\"note\">").append(html(scoresMetric.substring(0, 1).toUpperCase(java.util.Locale.ROOT)
-                        + scoresMetric.substring(1))).append(".</p>\n");
-            }
-            h.append("<div class=\"charts\">");
-            List<double[]> roc = points(comparison.get("roc"), "fpr", "tpr");
-            if (!roc.isEmpty()) {
-                JsonNode auc = comparison.get("auc");
-                h.append(SvgCharts.curve("ROC" + (auc != null && auc.isNumber() ? ", AUC " + fmt(auc.asDouble()) : ""),
-                        "false positive rate", "true positive rate", roc, true));
-            }
-            // CPR and CMD rank the edges differently (MIB): each is the area of its own curve, so both are drawn
-            List<double[]> bySizeSigned = points(comparison.get(ValidationSections.BY_SIZE_SIGNED), "fraction", "faithfulness");
-            List<double[]> bySize = points(comparison.get(ValidationSections.BY_SIZE_ABSOLUTE), "fraction", "faithfulness");
-            if (!bySizeSigned.isEmpty()) {
-                h.append(SvgCharts.curve("faithfulness, edges ranked by signed score", "fraction of edges", "faithfulness",
-                        bySizeSigned, false));
-            }
-            // CMD's curve ranks by EdgeScores.ranking(), the top-edges table's order: |score| only where the method
-            // has no importance of its own (ACDC and the pipeline rank by damage, AtP* by GradDrop)
-            boolean ownImportance = doc.circuit().scores().hasOwnImportance();
-            String ranking = ownImportance ? "importance" : "|score|";
-            if (!bySize.isEmpty()) {
-                h.append(SvgCharts.curve("faithfulness, edges ranked by " + ranking, "fraction of edges", "faithfulness",
-                        bySize, false));
-            }
-            h.append("</div>\n");
-            if (!bySizeSigned.isEmpty() || !bySize.isEmpty()) {
-                h.append("<p class=\"note\">").append(html(curvesNote(comparison, !bySizeSigned.isEmpty(), !bySize.isEmpty(),
-                        ownImportance ? importanceMeaning(doc.method()) : null))).append("</p>\n");
-            }
-            Set<String> plotted = new LinkedHashSet<>();
-            if (!roc.isEmpty()) {
-                plotted.add("roc");
-            }
-            if (!bySizeSigned.isEmpty()) {
-                plotted.add(ValidationSections.BY_SIZE_SIGNED);
-            }
-            if (!bySize.isEmpty()) {
-                plotted.add(ValidationSections.BY_SIZE_ABSOLUTE);
-            }
-            generic(h, comparison, plotted, Double.NaN);
-            h.append("</section>\n");
+        if (comparison == null || comparison.isNull()) {
+            return;
         }
+        h.append("<section id=\"comparison\"><h2>Comparison with the reference circuit</h2>\n");
+        String acrossPositions = ComparisonText.acrossPositionsNote(comparison);
+        if (!acrossPositions.isEmpty()) {
+            h.append("<p class=\"note\">").append(html(acrossPositions.strip())).append("</p>\n");
+        }
+        String scoresMetric = ComparisonText.scoresMetricNote(comparison);
+        if (scoresMetric != null) {
+            h.append("<p class=\"note\">").append(html(scoresMetric.substring(0, 1).toUpperCase(java.util.Locale.ROOT)
+                    + scoresMetric.substring(1))).append(".</p>\n");
+        }
+        Set<String> plotted = appendComparisonCurves(h, comparison, doc);
+        generic(h, comparison, plotted, Double.NaN);
+        h.append("</section>\n");
+    }
+
+    /**
+     * The comparison's ROC curve and its faithfulness-by-size curves with the note on CPR and CMD; returns the keys of the
+     * curves drawn, which are not repeated as tables.
+     */
+    private static Set<String> appendComparisonCurves(StringBuilder h, JsonNode comparison, CircuitDocument doc) {
+        Set<String> plotted = new LinkedHashSet<>();
+        h.append("<div class=\"charts\">");
+        List<double[]> roc = points(comparison.get("roc"), "fpr", "tpr");
+        if (!roc.isEmpty()) {
+            JsonNode auc = comparison.get("auc");
+            h.append(SvgCharts.curve("ROC" + (auc != null && auc.isNumber() ? ", AUC " + fmt(auc.asDouble()) : ""),
+                    "false positive rate", "true positive rate", roc, true));
+            plotted.add("roc");
+        }
+        // CPR and CMD rank the edges differently (MIB): each is the area of its own curve, so both are drawn
+        List<double[]> bySizeSigned = points(comparison.get(ValidationSections.BY_SIZE_SIGNED), "fraction", "faithfulness");
+        List<double[]> bySize = points(comparison.get(ValidationSections.BY_SIZE_ABSOLUTE), "fraction", "faithfulness");
+        if (!bySizeSigned.isEmpty()) {
+            h.append(SvgCharts.curve("faithfulness, edges ranked by signed score", "fraction of edges", "faithfulness",
+                    bySizeSigned, false));
+            plotted.add(ValidationSections.BY_SIZE_SIGNED);
+        }
+        // CMD's curve ranks by EdgeScores.ranking(), the top-edges table's order: |score| only where the method
+        // has no importance of its own (ACDC and the pipeline rank by damage, AtP* by GradDrop)
+        boolean ownImportance = doc.circuit().scores().hasOwnImportance();
+        String ranking = ownImportance ? "importance" : "|score|";
+        if (!bySize.isEmpty()) {
+            h.append(SvgCharts.curve("faithfulness, edges ranked by " + ranking, "fraction of edges", "faithfulness",
+                    bySize, false));
+            plotted.add(ValidationSections.BY_SIZE_ABSOLUTE);
+        }
+        h.append("</div>\n");
+        if (!bySizeSigned.isEmpty() || !bySize.isEmpty()) {
+            h.append("<p class=\"note\">").append(html(curvesNote(comparison, !bySizeSigned.isEmpty(), !bySize.isEmpty(),
+                    ownImportance ? importanceMeaning(doc.method()) : null))).append("</p>\n");
+        }
+        return plotted;
+    }
+
+    /** Which build rendered the page, from which file: circuit.json's own software row may name an earlier one. */
+    private static void appendFooter(StringBuilder h, String source) {
         h.append("<footer>rendered by circuitscope ").append(html(io.circuitscope.circuits.io.CircuitJson.SOFTWARE_VERSION
                 + ", " + BuildInfo.current().describe()))
-                .append(" from ").append(html(options.source() == null ? "circuit.json" : options.source()))
+                .append(" from ").append(html(source == null ? "circuit.json" : source))
                 .append("</footer>\n</body>\n</html>\n");
-        return h.toString();
     }
 
     /**
