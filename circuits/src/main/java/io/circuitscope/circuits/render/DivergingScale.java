@@ -5,11 +5,15 @@ import java.util.Locale;
 /**
  * The one colour scale for signed values, so that a score has one colour wherever it is drawn: the report's SVG
  * heatmaps, the --png heatmaps and the diagram's edges. White at 0, the diagram's blue ({@link CircuitDiagram#POSITIVE})
- * for positive and red ({@link CircuitDiagram#NEGATIVE}) for negative, reached at |value| = max.
+ * for positive and red ({@link CircuitDiagram#NEGATIVE}) for negative, reached at |value| = max; a cell without a
+ * value is {@link #NO_VALUE} in both heatmaps.
  */
 final class DivergingScale {
     private static final int POSITIVE = Integer.parseInt(CircuitDiagram.POSITIVE.substring(1), 16);
     private static final int NEGATIVE = Integer.parseInt(CircuitDiagram.NEGATIVE.substring(1), 16);
+
+    /** A heatmap cell with no value (null, NaN; in the PNG any non-finite value): grey, so it never reads as a 0. */
+    static final int NO_VALUE = 0xCCCCCC;
 
     private DivergingScale() {
     }
@@ -25,8 +29,8 @@ final class DivergingScale {
         return (r << 16) | (g << 8) | b;
     }
 
-    /** {@link #rgb} as an SVG colour, "#rrggbb"; grey for NaN (no value). */
+    /** {@link #rgb} as an SVG colour, "#rrggbb"; {@link #NO_VALUE} for NaN. */
     static String hex(double v, double max) {
-        return Double.isNaN(v) ? "#cccccc" : String.format(Locale.ROOT, "#%06x", rgb(v, max));
+        return String.format(Locale.ROOT, "#%06x", Double.isNaN(v) ? NO_VALUE : rgb(v, max));
     }
 }

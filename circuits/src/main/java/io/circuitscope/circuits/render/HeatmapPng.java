@@ -17,8 +17,8 @@ import javax.imageio.ImageIO;
  * A heatmap of values[row][column] as a PNG a reader can interpret on its own: a title, the layer of each row,
  * column numbers, and a colour scale with its range (red negative, white zero, blue positive, scaled to the
  * largest magnitude: {@link DivergingScale}, as the report's heatmaps and the diagram colour a score). Non-finite
- * values are drawn white. The file is written whole or not at all, its missing
- * folders created.
+ * values have no value and are drawn grey, as the report's heatmaps draw a missing one ({@link DivergingScale#NO_VALUE}).
+ * The file is written whole or not at all, its missing folders created.
  */
 public final class HeatmapPng {
     private static final int LEFT = 44;
@@ -51,7 +51,8 @@ public final class HeatmapPng {
         g.drawString(columns, LEFT, 30);
         for (int r = 0; r < rows; r++) {
             for (int c = 0; c < cols; c++) {
-                g.setColor(new Color(DivergingScale.rgb(Double.isFinite(values[r][c]) ? values[r][c] : 0, max)));
+                double v = values[r][c];
+                g.setColor(new Color(Double.isFinite(v) ? DivergingScale.rgb(v, max) : DivergingScale.NO_VALUE));
                 g.fillRect(LEFT + c * cell, TOP + r * cell, cell, cell);
             }
             g.setColor(Color.BLACK);

@@ -29,7 +29,7 @@ class HeatmapPngTest {
         assertEquals(0x2166AC, rgb(img, left + 8, top + 8), "+max is the diagram's blue");
         assertEquals(0xB2182B, rgb(img, left + 2 * 16 + 8, top + 8), "-max is the diagram's red");
         assertEquals(0xFFFFFF, rgb(img, left + 16 + 8, top + 8), "zero is white");
-        assertEquals(0xFFFFFF, rgb(img, left + 8, top + 16 + 8), "NaN is white");
+        assertEquals(DivergingScale.NO_VALUE, rgb(img, left + 8, top + 16 + 8), "NaN has no value: the report's grey");
         int scale = top + 2 * 16 + 12 + 5;
         assertEquals(0xB2182B, rgb(img, left, scale), "the scale starts at -max");
         assertEquals(0x2166AC, rgb(img, left + 159, scale), "and ends at +max");
@@ -59,6 +59,32 @@ class HeatmapPngTest {
         }
         assertEquals(CircuitDiagram.POSITIVE, "#" + Integer.toHexString(rgb(img, 44 + 8, 40 + 8)),
                 "the largest positive value has the diagram's colour of a positive score");
+    }
+
+    /**
+     * The PNG drew a cell without a value white, as a 0, while the report's heatmap draws it grey: both now draw it
+     * {@link DivergingScale#NO_VALUE} (the PNG an infinite value too), and a 0 stays white.
+     */
+    @Test
+    void aMissingCellHasTheColourTheReportsHeatmapGivesIt() throws Exception {
+        double[][] values = {{1, Double.NaN, 0, Double.POSITIVE_INFINITY, -1}};
+        Path file = dir.resolve("missing.png");
+        HeatmapPng.write(file, values, 16, "test map", "columns: heads");
+        BufferedImage img = ImageIO.read(file.toFile());
+        String svg = SvgCharts.heatmap(new SvgCharts.Heatmap("test map", List.of("L0"), List.of("h0", "h1", "h2"),
+                new Double[][] {{1.0, null, 0.0}}), 0);
+        Matcher fill = Pattern.compile("<rect x=\"\\d+\" y=\"\\d+\" width=\"\\d+\" height=\"\\d+\" fill=\"#([0-9a-f]{6})\"")
+                .matcher(svg);
+        List<Integer> svgCells = new java.util.ArrayList<>();
+        while (fill.find()) {
+            svgCells.add(Integer.parseInt(fill.group(1), 16));
+        }
+        assertEquals(3, svgCells.size(), svg);
+        assertEquals(DivergingScale.NO_VALUE, svgCells.get(1), "the SVG's missing cell");
+        assertEquals(svgCells.get(1), rgb(img, 44 + 16 + 8, 40 + 8), "the PNG's NaN cell as the SVG's missing one");
+        assertEquals(DivergingScale.NO_VALUE, rgb(img, 44 + 3 * 16 + 8, 40 + 8), "an infinite value has none either");
+        assertEquals(0xFFFFFF, rgb(img, 44 + 2 * 16 + 8, 40 + 8), "a 0 is white, unlike a missing value");
+        assertEquals(svgCells.get(2), rgb(img, 44 + 2 * 16 + 8, 40 + 8), "in both");
     }
 
     private static int rgb(BufferedImage img, int x, int y) {
