@@ -161,9 +161,9 @@ final class CompareScorersCommand implements Callable<Integer> {
                     : ComputationGraph.of(mt.model().config());
             try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(mt.model(), graph), mt.task(), m, a, batchSize)) {
                 tp.requireEffect(); // exact effects of a corruption that does nothing are round-off to rank
-                requireBelow("--top-edges", topEdges, tp.graph().nEdges(), "edges");
+                topEdges = topBelow("--top-edges", topEdges, tp.graph().nEdges(), "edges");
                 // the input left out, as the comparison leaves it out
-                requireBelow("--top-nodes", topNodes, tp.graph().nSources() - 1, "component nodes");
+                topNodes = topBelow("--top-nodes", topNodes, tp.graph().nSources() - 1, "component nodes");
                 int patched = exactEdges == null ? tp.graph().nEdges() : Math.min(exactEdges, tp.graph().nEdges());
                 ExactEffectsStore store = exactCache == null ? ExactEffectsStore.NONE
                         : new ExactEffectsFile(exactCache, tp.graph(), new ExactEffectsFile.Identity(input.model,
@@ -203,12 +203,23 @@ final class CompareScorersCommand implements Callable<Integer> {
      * Refuses a top k of at least the graph's {@code available} edges or nodes: the scorer's top k would then be all of
      * them, and its recall trivially full.
      */
-    private void requireBelow(String option, int k, int available, String what) {
-        if (k >= available) {
-            boolean given = spec.commandLine().getParseResult().hasMatchedOption(option);
-            throw new CommandLine.ParameterException(spec.commandLine(), option + " " + k + (given ? "" : " (the default)")
-                    + " must be below the graph's " + available + " " + what + "; give a smaller " + option);
+    /**
+     * The top k for recall: below the graph's {@code available} (a top k of all of them makes recall trivially full).
+     * A k the user gave is refused when too large; the default is lowered, with a note, to half of what is there, so
+     * that the top 2k is not all of it either (planted:induction and planted:greater-than have 10 component nodes).
+     */
+    private int topBelow(String option, int k, int available, String what) {
+        if (k < available) {
+            return k;
         }
+        if (spec.commandLine().getParseResult().hasMatchedOption(option)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), option + " " + k + " must be below the graph's "
+                    + available + " " + what + "; give a smaller " + option);
+        }
+        int lowered = Math.max(1, (available - 1) / 2);
+        spec.commandLine().getErr().printf(Locale.ROOT, "compare-scorers: note: %s %d here, not the default %d: the graph "
+                + "has %d %s, and a top k of all of them makes recall trivially full%n", option, lowered, k, available, what);
+        return lowered;
     }
 
     /**
