@@ -15,14 +15,29 @@ import java.util.Random;
  * necessity (the circuit patched, the rest kept), minimality (every edge and node must matter), and
  * completeness as in Wang et al. (the circuit and the full model respond alike to knocking out the
  * same node subsets). Judges any circuit, whoever found it. Several masks run per forward pass.
+ *
+ * <p>Each minimality mask is the circuit with one component removed, so nothing below that component's layer
+ * changes: as ACDC's trials, the masks of one layer run from one shared pass of the circuit up to that layer
+ * ({@link TaskPatcher#prefixes}), each only from there on: a component of layer l computes the layers from l
+ * on, and the layers below l once per layer and batch, where a full pass per mask computed them all.
  */
 public final class CircuitValidator {
     static final int MASKS_PER_PASS = 32;
 
     private final ValidationSettings settings;
+    private final boolean shareComputation;
 
     public CircuitValidator(ValidationSettings settings) {
+        this(settings, true);
+    }
+
+    /**
+     * @param shareComputation false runs every minimality mask as a full patched pass (the same values up to
+     *                         float rounding; for cost comparisons)
+     */
+    public CircuitValidator(ValidationSettings settings, boolean shareComputation) {
         this.settings = settings;
+        this.shareComputation = shareComputation;
     }
 
     /** Refuses a task whose corruption does not move the metric: every faithfulness would be undefined. */
@@ -104,9 +119,11 @@ public final class CircuitValidator {
         boolean[] keep = circuit.keepMask();
         List<Edge> edges = circuit.edges();
         List<Node> nodes = new ArrayList<>();
+        List<Integer> firstLayer = new ArrayList<>(); // the first layer whose inputs the removal changes
         for (Edge e : edges) {
             names.add(e.name());
             isNode.add(false);
+            firstLayer.add(e.destination().node().layer());
         }
         for (Node n : circuit.nodes()) {
             if (!n.isSource() || n.name().equals("input")) {
@@ -115,6 +132,7 @@ public final class CircuitValidator {
             nodes.add(n);
             names.add(n.name());
             isNode.add(true);
+            firstLayer.add(n.layer()); // its in-edges enter its layer, its out-edges that layer or later ones
         }
         // built per chunk: one full-length mask per circuit edge at once is edges x graph edges of memory
         java.util.function.IntFunction<boolean[]> mask = i -> {
@@ -125,13 +143,46 @@ public final class CircuitValidator {
             }
             return withoutNodes(circuit, keep, java.util.Set.of(nodes.get(i - edges.size())));
         };
-        double[] values = evaluateInChunks(task::evaluateKeep, names.size(), mask);
+        double[] values = shareComputation
+                ? evaluateFromPrefixes(task, keep, firstLayer.stream().mapToInt(Integer::intValue).toArray(), mask)
+                : evaluateInChunks(task::evaluateKeep, names.size(), mask);
         List<ValidationReport.ComponentScore> out = new ArrayList<>();
         for (int i = 0; i < values.length; i++) {
             // normalised by the same patched all-kept and all-patched passes as f, so round-off cannot differ
             double change = f - normalized.applyAsDouble(values[i]);
             out.add(new ValidationReport.ComponentScore(names.get(i), isNode.get(i), change,
                     Math.abs(change) >= settings.minimalityThreshold()));
+        }
+        return out;
+    }
+
+    /**
+     * Values of masks 0..n-1 (n = {@code layer.length}), mask i equal to {@code base} on every edge into a layer
+     * below {@code layer[i]}: the masks of one layer run from one prefix of {@code base} at that layer (a pass
+     * per batch, counted in the forward passes as ACDC's are), each from there on. Layer 0's run whole: a
+     * prefix there would hold nothing to share.
+     */
+    static double[] evaluateFromPrefixes(TaskPatcher task, boolean[] base, int[] layer,
+            java.util.function.IntFunction<boolean[]> mask) {
+        java.util.Map<Integer, List<Integer>> byLayer = new java.util.TreeMap<>();
+        for (int i = 0; i < layer.length; i++) {
+            byLayer.computeIfAbsent(layer[i], k -> new ArrayList<>()).add(i);
+        }
+        double[] out = new double[layer.length];
+        for (java.util.Map.Entry<Integer, List<Integer>> group : byLayer.entrySet()) {
+            List<Integer> members = group.getValue();
+            java.util.function.IntFunction<boolean[]> member = j -> mask.apply(members.get(j));
+            double[] values;
+            if (group.getKey() == 0) {
+                values = evaluateInChunks(task::evaluateKeep, members.size(), member);
+            } else {
+                try (TaskPatcher.Prefixes prefixes = task.prefixes(base, group.getKey())) {
+                    values = evaluateInChunks(chunk -> task.evaluateKeep(prefixes, chunk), members.size(), member);
+                }
+            }
+            for (int j = 0; j < values.length; j++) {
+                out[members.get(j)] = values[j];
+            }
         }
         return out;
     }

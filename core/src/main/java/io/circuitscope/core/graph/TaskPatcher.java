@@ -49,6 +49,7 @@ public final class TaskPatcher implements AutoCloseable {
     private final int totalTargets;
     private long forwardPasses;
     private long gradientPasses;
+    private long patchedLayers;
     private final double cleanValue;
     private final double corruptedValue;
 
@@ -224,6 +225,16 @@ public final class TaskPatcher implements AutoCloseable {
         return gradientPasses;
     }
 
+    /**
+     * Transformer layers computed by the patched passes so far (the {@code evaluate} methods, {@link #prefixes}
+     * and the passes from them), once per mask and batch: a full pass of M masks computes M x nLayers, a prefix
+     * at layer l computes l, and a pass of M masks from it M x (nLayers - l). For cost comparisons: sharing a
+     * prefix saves layers, not passes, so {@link #forwardPasses} does not show it.
+     */
+    public long patchedLayers() {
+        return patchedLayers;
+    }
+
     /** Counts a forward pass without gradients that a scorer runs on the model itself, outside this patcher. */
     public void countForwardPass() {
         forwardPasses++;
@@ -322,6 +333,7 @@ public final class TaskPatcher implements AutoCloseable {
                 forwardPasses++;
                 NDArray values = metric.perTarget(logits, p.batch(), p.cleanLogProbs());
                 int variants = (int) values.getShape().get(0);
+                patchedLayers += (long) variants * layers();
                 int targets = (int) values.getShape().get(1);
                 float[] flat = values.toFloatArray();
                 if (out == null) {
@@ -353,12 +365,17 @@ public final class TaskPatcher implements AutoCloseable {
                             layer));
                 }
                 forwardPasses++;
+                patchedLayers += layer;
             }
             return new Prefixes(layer, base.clone(), edgesBelow(layer), perBatch, owner);
         } catch (RuntimeException e) {
             owner.close();
             throw e;
         }
+    }
+
+    private int layers() {
+        return patcher.model().config().nLayers();
     }
 
     /** Indices of the edges into destinations below {@code layer}: the ones a prefix fixes. */
@@ -417,6 +434,7 @@ public final class TaskPatcher implements AutoCloseable {
                     NDArray logits = patcher.forwardFrom(run, prefixes.perBatch.get(i), p.patched(),
                             patcher.coefficients(run, part), p.batch().logitPositions());
                     forwardPasses++;
+                    patchedLayers += (long) part.size() * (layers() - prefixes.layer);
                     NDArray values = metric.perTarget(logits, p.batch(), p.cleanLogProbs());
                     int targets = (int) values.getShape().get(1);
                     float[] v = values.toFloatArray();
