@@ -9,7 +9,9 @@ import picocli.CommandLine.Parameters;
  * {@code circuitscope help [COMMAND]}: the help of a command, or of circuitscope. picocli's own help command
  * printed "Unknown subcommand" and the main help for an unknown name, and exited 0.
  */
-@Command(name = "help", description = "Print the help of a command (or, without one, of circuitscope).")
+// standard help options as every command has: usage errors point to "circuitscope help --help"
+@Command(name = "help", mixinStandardHelpOptions = true,
+        description = "Print the help of a command (or, without one, of circuitscope).")
 final class HelpCommand implements Callable<Integer> {
     @Parameters(arity = "0..1", paramLabel = "COMMAND", description = "The command whose help to print.")
     String command;
