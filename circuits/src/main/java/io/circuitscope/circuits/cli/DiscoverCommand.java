@@ -68,7 +68,7 @@ final class DiscoverCommand implements Callable<Integer> {
     @Option(names = "--candidates", defaultValue = "200",
             description = "Edges the pipeline verifies: a count, '>=SCORE', 'all', or 'bound[:F]': as many top-ranked "
                     + "edges as AtP*'s false-negative bound asks for, so that at most F (default 0.05) of the rest "
-                    + "damage the metric by tau or more, at 95% confidence (default: ${DEFAULT-VALUE}).")
+                    + "damage the metric by tau or more, at 95%% confidence (default: ${DEFAULT-VALUE}).")
     String candidates;
 
     @Option(names = "--tau", defaultValue = "0.01", description = "ACDC threshold (default: ${DEFAULT-VALUE}).")
