@@ -18,6 +18,8 @@ import java.util.function.LongSupplier;
 final class ProgressBar implements Progress {
     static final long REDRAW_NANOS = 200_000_000L;
     static final long LOG_LINE_NANOS = 30_000_000_000L;
+    /** The commands' clock; a test replaces it to make a short run's stages look long. */
+    static LongSupplier commandClock = System::nanoTime;
 
     private final PrintWriter err;
     private final boolean quiet;
@@ -33,7 +35,7 @@ final class ProgressBar implements Progress {
     private int lastWidth;
 
     ProgressBar(PrintWriter err, boolean quiet) {
-        this(err, quiet, stderrIsTerminal(), System::nanoTime);
+        this(err, quiet, stderrIsTerminal(), commandClock);
     }
 
     /** @param redraw redraw one line in place (a terminal) rather than write whole lines (a log) */
@@ -89,7 +91,11 @@ final class ProgressBar implements Progress {
         this.done = done;
         this.passes = forwardPasses;
         this.gradientPasses = gradientPasses;
-        if (clock.getAsLong() - lastDraw >= (redraw ? REDRAW_NANOS : LOG_LINE_NANOS)) {
+        // a log's line for a finished stage is finish()'s: written here too, a stage whose last advance came
+        // 30 s after the previous line (EAP-IG's one advance, validation's last step) ended on the same line twice
+        boolean finished = total > 0 && done >= total;
+        if (redraw ? clock.getAsLong() - lastDraw >= REDRAW_NANOS
+                : !finished && clock.getAsLong() - lastDraw >= LOG_LINE_NANOS) {
             draw();
         }
     }

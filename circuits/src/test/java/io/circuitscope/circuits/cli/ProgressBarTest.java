@@ -34,7 +34,8 @@ class ProgressBarTest {
         String log = text.toString();
         assertFalse(log.contains("\r"), "no carriage returns in a log");
         List<String> lines = log.lines().toList();
-        assertEquals(600 / 30 + 1, lines.size(), log);
+        // 30 s to 570 s, then the end's (the last advance, at 600 s, leaves it to finish: it was written twice)
+        assertEquals(600 / 30, lines.size(), log);
         assertTrue(lines.get(0).startsWith("ACDC verification [#"), lines.get(0));
         assertTrue(lines.get(0).contains("300/6000, ~570 s left, 600 forward passes, 30.0 s"), lines.get(0));
         assertTrue(lines.get(lines.size() - 1).endsWith("6000/6000, 12000 forward passes, 600.0 s"), lines.get(lines.size() - 1));
@@ -81,6 +82,42 @@ class ProgressBarTest {
         List<String> lines = text.toString().lines().toList();
         assertTrue(lines.get(0).endsWith("2/2, 0 forward passes, 2 gradient passes, 0.3 s"), lines.get(0));
         assertTrue(lines.get(1).endsWith("4/4, 7 forward passes, 0.0 s"), lines.get(1));
+    }
+
+    /**
+     * A discover run whose every stage looks long (each clock reading 31 s after the last) writes each stage's
+     * end line once: EAP-IG's one advance and validation's last came 30 s after the previous line, which wrote
+     * the end then and finish() again.
+     */
+    @Test
+    void aLogEndsEachStageOfADiscoverRunOnOneLine(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        String before = System.getProperty("circuitscope.progress");
+        java.util.function.LongSupplier clock = ProgressBar.commandClock;
+        try {
+            System.setProperty("circuitscope.progress", "lines");
+            ProgressBar.commandClock = () -> now.addAndGet(31_000_000_000L);
+            CliRun r = CliRun.run("discover", "--model", "planted:ioi", "--examples", "8", "--candidates", "20",
+                    "--no-render", "--out", dir.resolve("run").toString());
+            assertEquals(0, r.code(), r.err());
+            List<String> stages = List.of("scoring edges (eap-ig, 5 steps) [", "ACDC verification (tau 0.01) [",
+                    "false-negative check", "validating the circuit [");
+            for (String stage : stages) {
+                List<String> lines = r.err().lines().filter(l -> l.startsWith(stage)).toList();
+                assertFalse(lines.isEmpty(), stage + " wrote no line:\n" + r.err());
+                long ends = lines.stream().filter(l -> l.matches(".*\\] (\\d+)/\\1, .*")).count();
+                assertEquals(1, ends, stage + " ends once:\n" + r.err());
+                assertTrue(lines.get(lines.size() - 1).matches(".*\\] (\\d+)/\\1, .*"), "and last: " + lines);
+            }
+            assertTrue(r.err().lines().filter(l -> l.startsWith(stages.get(1))).count() > 1,
+                    "the lines every 30 s are still written:\n" + r.err());
+        } finally {
+            ProgressBar.commandClock = clock;
+            if (before == null) {
+                System.clearProperty("circuitscope.progress");
+            } else {
+                System.setProperty("circuitscope.progress", before);
+            }
+        }
     }
 
     @Test
