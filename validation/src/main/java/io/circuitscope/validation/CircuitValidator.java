@@ -19,7 +19,8 @@ import java.util.Random;
  * <p>Each minimality mask is the circuit with one component removed, so nothing below that component's layer
  * changes: as ACDC's trials, the masks of one layer run from one shared pass of the circuit up to that layer
  * ({@link TaskPatcher#prefixes}), each only from there on: a component of layer l computes the layers from l
- * on, and the layers below l once per layer and batch, where a full pass per mask computed them all.
+ * on, and the layers below l once per layer and batch, where a full pass per mask computed them all. When every
+ * mask fits one pass per batch (small circuits and models), that one full pass is kept.
  */
 public final class CircuitValidator {
     static final int MASKS_PER_PASS = 32;
@@ -143,7 +144,10 @@ public final class CircuitValidator {
             }
             return withoutNodes(circuit, keep, java.util.Set.of(nodes.get(i - edges.size())));
         };
-        double[] values = shareComputation
+        // when every mask fits one pass per batch, that pass already computes each layer once for all of them:
+        // prefixes would add a pass per layer and batch for work that small
+        boolean fitOnePass = names.size() <= Math.min(MASKS_PER_PASS, task.masksPerPass());
+        double[] values = shareComputation && !fitOnePass
                 ? evaluateFromPrefixes(task, keep, firstLayer.stream().mapToInt(Integer::intValue).toArray(), mask)
                 : evaluateInChunks(task::evaluateKeep, names.size(), mask);
         List<ValidationReport.ComponentScore> out = new ArrayList<>();

@@ -28,7 +28,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Minimality's masks run from the circuit's shared prefix at each component's layer: the same drops as a full
- * pass per mask, fewer layers computed, and every prefix pass counted in the forward passes as ACDC's are.
+ * pass per mask, fewer layers computed, and every prefix pass counted in the forward passes as ACDC's are; when
+ * every mask fits one pass per batch, that pass is kept.
  */
 class MinimalityFromPrefixesTest {
     // no completeness samples, so the two validations differ only in minimality
@@ -102,6 +103,12 @@ class MinimalityFromPrefixesTest {
 
         assertEquals(sharedPasses, shared.forwardPasses(), what);
         assertEquals(plainPasses, plain.forwardPasses(), what);
+        if (plain.components().size() <= Math.min(CircuitValidator.MASKS_PER_PASS, task.masksPerPass())) {
+            // every mask fits one pass per batch, which computes each layer once for all of them: no prefixes
+            assertEquals(plainPasses, sharedPasses, what + ": one full pass per batch, as without prefixes");
+            assertEquals(plainLayers, sharedLayers, what);
+            return;
+        }
         assertEquals(plainPasses - passes(task, List.of(plain.components().size())) + prefixPasses(task, shared),
                 sharedPasses, what + ": a prefix pass per batch and layer, then the layer's masks in passes as before");
         assertTrue(sharedLayers < plainLayers, what + ": " + sharedLayers + " layers computed against " + plainLayers);
