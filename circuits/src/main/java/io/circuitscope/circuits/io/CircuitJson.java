@@ -73,9 +73,22 @@ public final class CircuitJson {
     }
 
     public static void write(Path file, CircuitDocument doc) throws IOException {
+        write(file, doc, Provenance.identity());
+    }
+
+    /**
+     * As {@link #write}, for a circuit transcribed from a paper (the reference circuits) rather than found by a run:
+     * its software block names circuitscope and its version but no commit, which no build made and which would make
+     * the committed file differ from what its sources define at every commit.
+     */
+    public static void writeTranscribed(Path file, CircuitDocument doc) throws IOException {
+        write(file, doc, Provenance.nameAndVersion());
+    }
+
+    private static void write(Path file, CircuitDocument doc, ObjectNode software) throws IOException {
         ObjectNode root = JSON.createObjectNode();
         root.put("schema", SCHEMA);
-        root.set("software", Provenance.identity());
+        root.set("software", software);
         root.set("model", JSON.valueToTree(doc.model()));
         root.set("task", JSON.valueToTree(doc.task()));
         root.set("method", JSON.valueToTree(doc.method()));

@@ -37,10 +37,16 @@ public final class Provenance {
      * hundreds of commits.
      */
     public static ObjectNode identity() {
+        ObjectNode o = nameAndVersion();
+        BuildInfo.current().putInto(o);
+        return o;
+    }
+
+    /** circuitscope's name and version alone, for what no build made (a circuit transcribed from a paper). */
+    public static ObjectNode nameAndVersion() {
         ObjectNode o = JSON.createObjectNode();
         o.put("name", "circuitscope");
         o.put("version", CircuitJson.SOFTWARE_VERSION);
-        BuildInfo.current().putInto(o);
         return o;
     }
 

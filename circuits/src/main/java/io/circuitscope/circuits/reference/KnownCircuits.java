@@ -223,8 +223,8 @@ public final class KnownCircuits {
     public static void main(String[] args) throws Exception {
         java.nio.file.Path dir = java.nio.file.Path.of(args.length > 0 ? args[0] : "circuits/src/main/resources/reference");
         java.nio.file.Files.createDirectories(dir);
-        io.circuitscope.circuits.io.CircuitJson.write(dir.resolve("gpt2-small-ioi.json"), ioi());
-        io.circuitscope.circuits.io.CircuitJson.write(dir.resolve("gpt2-small-greater-than.json"), greaterThan());
+        io.circuitscope.circuits.io.CircuitJson.writeTranscribed(dir.resolve("gpt2-small-ioi.json"), ioi());
+        io.circuitscope.circuits.io.CircuitJson.writeTranscribed(dir.resolve("gpt2-small-greater-than.json"), greaterThan());
         JSON.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("translation-heads.json").toFile(), translationHeads());
     }
 }

@@ -36,7 +36,7 @@ class KnownCircuitsTest {
         assertEquals(fieldNames(gt.extra().get("roles")), fieldNames(KnownCircuits.greaterThan().extra().get("roles")));
         // byte for byte as KnownCircuits.main writes them (roles aside, whose order is checked above)
         for (String name : new String[] {"gpt2-small-ioi.json", "gpt2-small-greater-than.json"}) {
-            CircuitJson.write(dir.resolve(name), name.contains("ioi") ? KnownCircuits.ioi() : KnownCircuits.greaterThan());
+            CircuitJson.writeTranscribed(dir.resolve(name), name.contains("ioi") ? KnownCircuits.ioi() : KnownCircuits.greaterThan());
             assertEquals(Files.readString(resource(name)), Files.readString(dir.resolve(name)), name);
         }
         JsonNode heads = new ObjectMapper().readTree(resource("translation-heads.json").toFile());
