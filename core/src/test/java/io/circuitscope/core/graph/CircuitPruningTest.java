@@ -73,14 +73,7 @@ class CircuitPruningTest {
         try (LoadedModel loaded = TestModels.load(TinyCheckpoint.gpt2(seed, 2, 2, 4, VOCAB, 8, false))) {
             EdgePatcher patcher = new EdgePatcher(loaded.model());
             ComputationGraph g = patcher.graph();
-            Random rng = new Random(seed);
-            BitSet kept = new BitSet(g.nEdges());
-            for (int e = 0; e < g.nEdges(); e++) {
-                if (rng.nextInt(100) < percentKept) {
-                    kept.set(e);
-                }
-            }
-            Circuit circuit = new Circuit(g, kept, null);
+            Circuit circuit = new Circuit(g, randomKept(g, seed, percentKept), null);
             Task task = task(seed);
             for (Ablation ablation : Ablation.values()) {
                 try (TaskPatcher tp = new TaskPatcher(patcher, task, Metrics.LOGIT_DIFF, ablation, 16)) {
@@ -108,13 +101,7 @@ class CircuitPruningTest {
         ModelConfig config = ModelConfig.builder("gpt2").setSizes(heads, layers, heads, 1, 1, 1)
                 .optParallelAttnMlp(parallel).build();
         ComputationGraph g = positions == 0 ? ComputationGraph.of(config) : ComputationGraph.byPosition(config, positions);
-        Random rng = new Random(seed);
-        BitSet kept = new BitSet(g.nEdges());
-        for (int e = 0; e < g.nEdges(); e++) {
-            if (rng.nextInt(100) < percentKept) {
-                kept.set(e);
-            }
-        }
+        BitSet kept = randomKept(g, seed, percentKept);
         Circuit circuit = new Circuit(g, kept, null);
         Set<Node> fromInput = reachable(g, kept, g.node("input"), true);
         Set<Node> toLogits = reachable(g, kept, g.node("logits"), false);
@@ -175,5 +162,17 @@ class CircuitPruningTest {
             examples.add(new Example(clean, corrupt, List.of(new Target(-1, correct, (correct + 1) % VOCAB))));
         }
         return new Task("random", examples);
+    }
+
+    /** Each edge of g kept with probability percentKept/100, drawn from seed. */
+    private static BitSet randomKept(ComputationGraph g, int seed, int percentKept) {
+        Random rng = new Random(seed);
+        BitSet kept = new BitSet(g.nEdges());
+        for (int e = 0; e < g.nEdges(); e++) {
+            if (rng.nextInt(100) < percentKept) {
+                kept.set(e);
+            }
+        }
+        return kept;
     }
 }
