@@ -53,6 +53,8 @@ public final class CircuitscopeCli implements Runnable {
     /** Runs the command line with the given streams; returns the exit code. */
     public static int execute(PrintWriter out, PrintWriter err, String... args) {
         CommandLine cli = new CommandLine(new CircuitscopeCli());
+        // picocli gives a subcommand's -V/--version no provider of its parent's: 'discover --version' printed nothing
+        cli.getSubcommands().values().forEach(sub -> sub.getCommandSpec().versionProvider(new Version()));
         cli.setOut(out);
         cli.setErr(err);
         cli.setParameterExceptionHandler(UsageErrors::print);

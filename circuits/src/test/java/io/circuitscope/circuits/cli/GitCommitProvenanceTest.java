@@ -51,6 +51,21 @@ class GitCommitProvenanceTest {
         assertTrue(r.out().contains("commit "), r.out());
     }
 
+    /** Every subcommand's -V/--version prints the same two lines (picocli gave them no version: they printed nothing). */
+    @Test
+    void everySubcommandsVersionPrintsTheVersionAndTheCommit() {
+        List<String> expected = List.of("circuitscope " + CircuitJson.SOFTWARE_VERSION, BuildInfo.current().describe());
+        java.util.Set<String> subcommands = new picocli.CommandLine(new CircuitscopeCli()).getSubcommands().keySet();
+        assertTrue(subcommands.containsAll(List.of("discover", "validate", "help")), subcommands.toString());
+        for (String sub : subcommands) {
+            for (String flag : List.of("--version", "-V")) {
+                CliRun r = run(sub, flag);
+                assertEquals(0, r.code(), sub + " " + flag + ": " + r.err());
+                assertEquals(expected, r.out().lines().toList(), sub + " " + flag);
+            }
+        }
+    }
+
     /** git's output in the working directory; skips the test (with why) where git or a checkout is missing. */
     private static String git(String... args) throws InterruptedException {
         List<String> command = new java.util.ArrayList<>(List.of("git"));
