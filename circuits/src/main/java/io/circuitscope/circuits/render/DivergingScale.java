@@ -12,7 +12,7 @@ final class DivergingScale {
     private static final int POSITIVE = Integer.parseInt(CircuitDiagram.POSITIVE.substring(1), 16);
     private static final int NEGATIVE = Integer.parseInt(CircuitDiagram.NEGATIVE.substring(1), 16);
 
-    /** A heatmap cell with no value (null, NaN; in the PNG any non-finite value): grey, so it never reads as a 0. */
+    /** A heatmap cell with no value (null, NaN, an infinity): grey, so it never reads as a 0. */
     static final int NO_VALUE = 0xCCCCCC;
 
     private DivergingScale() {
@@ -29,8 +29,8 @@ final class DivergingScale {
         return (r << 16) | (g << 8) | b;
     }
 
-    /** {@link #rgb} as an SVG colour, "#rrggbb"; {@link #NO_VALUE} for NaN. */
+    /** {@link #rgb} as an SVG colour, "#rrggbb"; {@link #NO_VALUE} for NaN and infinities, as the PNG draws them. */
     static String hex(double v, double max) {
-        return String.format(Locale.ROOT, "#%06x", Double.isNaN(v) ? NO_VALUE : rgb(v, max));
+        return String.format(Locale.ROOT, "#%06x", Double.isFinite(v) ? rgb(v, max) : NO_VALUE);
     }
 }

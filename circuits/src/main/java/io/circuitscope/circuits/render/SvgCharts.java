@@ -11,7 +11,7 @@ final class SvgCharts {
     private SvgCharts() {
     }
 
-    /** A patching heatmap (rows x columns; null values are grey). */
+    /** A patching heatmap (rows x columns; null and non-finite values are grey, their value in the cell's title). */
     record Heatmap(String title, List<String> rowLabels, List<String> colLabels, Double[][] values) {
     }
 
@@ -21,7 +21,7 @@ final class SvgCharts {
         double max = 0;
         for (Double[] row : h.values()) {
             for (Double v : row) {
-                if (v != null && !v.isNaN()) {
+                if (v != null && Double.isFinite(v)) { // an infinite cell made every other cell white
                     max = Math.max(max, Math.abs(v));
                 }
             }
@@ -60,7 +60,7 @@ final class SvgCharts {
                         "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\"><title>%s, %s: %s</title></rect>",
                         x, y, cw, ch, DivergingScale.hex(d, max), html(h.rowLabels().get(r)), html(h.colLabels().get(c)),
                         v == null ? "no value" : fmt(d)));
-                if (showValues && v != null) {
+                if (showValues && v != null && Double.isFinite(d)) {
                     s.append(String.format(Locale.ROOT,
                             "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" class=\"val\" fill=\"%s\">%s</text>",
                             x + cw / 2.0, y + ch / 2.0 + 3.5, max > 0 && Math.abs(d) / max > 0.6 ? "#ffffff" : "#222222",
