@@ -64,18 +64,4 @@ public record RocCurve(List<double[]> points, double auc) {
     private static double key(double score) {
         return Double.isNaN(score) ? Double.NEGATIVE_INFINITY : Math.abs(score);
     }
-
-    /** Precision and recall of a circuit's kept items against the reference. */
-    public static double[] precisionRecall(boolean[] kept, boolean[] reference) {
-        int tp = 0;
-        int keptCount = 0;
-        int refCount = 0;
-        for (int i = 0; i < kept.length; i++) {
-            tp += kept[i] && reference[i] ? 1 : 0;
-            keptCount += kept[i] ? 1 : 0;
-            refCount += reference[i] ? 1 : 0;
-        }
-        return new double[] {keptCount == 0 ? Double.NaN : (double) tp / keptCount,
-                refCount == 0 ? Double.NaN : (double) tp / refCount};
-    }
 }

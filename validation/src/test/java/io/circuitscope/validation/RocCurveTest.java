@@ -48,9 +48,10 @@ class RocCurveTest {
     void tiesAreAStepAndPrecisionRecallCount() {
         assertEquals(0.5, RocCurve.of(new double[] {1, 1, 1, 1}, new boolean[] {true, false, true, false}).auc(), 1e-12);
         assertEquals(0.0, RocCurve.of(new double[] {1, 2}, new boolean[] {true, false}).auc(), 1e-12);
-        double[] pr = RocCurve.precisionRecall(new boolean[] {true, true, false, false}, new boolean[] {true, false, true, false});
-        assertEquals(0.5, pr[0]);
-        assertEquals(0.5, pr[1]);
+        CircuitComparison.Counts pr = CircuitComparison.Counts.of(new boolean[] {true, true, false, false},
+                new boolean[] {true, false, true, false});
+        assertEquals(0.5, pr.precision());
+        assertEquals(0.5, pr.recall());
     }
 
     /**
@@ -101,11 +102,14 @@ class RocCurveTest {
 
     @Test
     void precisionAndRecallAreUndefinedWithNothingKeptOrNoReference() {
-        double[] none = RocCurve.precisionRecall(new boolean[] {false, false, false}, new boolean[] {true, true, false});
-        assertEquals(Double.NaN, none[0]);
-        assertEquals(0.0, none[1]);
-        double[] pr = RocCurve.precisionRecall(new boolean[] {true, true, true, false}, new boolean[] {true, false, false, true});
-        assertEquals(1.0 / 3, pr[0], 1e-12);
-        assertEquals(0.5, pr[1], 1e-12);
+        CircuitComparison.Counts none = CircuitComparison.Counts.of(new boolean[] {false, false, false},
+                new boolean[] {true, true, false});
+        assertEquals(Double.NaN, none.precision());
+        assertEquals(0.0, none.recall());
+        assertEquals(Double.NaN, CircuitComparison.Counts.of(new boolean[] {true}, new boolean[] {false}).recall());
+        CircuitComparison.Counts pr = CircuitComparison.Counts.of(new boolean[] {true, true, true, false},
+                new boolean[] {true, false, false, true});
+        assertEquals(1.0 / 3, pr.precision(), 1e-12);
+        assertEquals(0.5, pr.recall(), 1e-12);
     }
 }
