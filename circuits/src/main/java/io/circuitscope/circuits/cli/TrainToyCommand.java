@@ -55,6 +55,10 @@ final class TrainToyCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "--layers must be 1 to " + MAX_LAYERS + ", got "
                     + depth);
         }
+        if (depth < kind.minLayers()) { // else hours of training for a model that cannot have the circuit looked for
+            throw new CommandLine.ParameterException(spec.commandLine(), "--layers must be at least " + kind.minLayers()
+                    + " for --task " + kind.key() + ", got " + depth + ": " + kind.whyMinLayers());
+        }
         String command = "./circuitscope train-toy --task " + kind.key() + " --seed " + seed + " --out " + out
                 + (steps == null ? "" : " --steps " + n) + (layers == null ? "" : " --layers " + depth);
         RunFolder folder = RunFolder.forTrainToy(spec, "--out", out); // before training, not after it

@@ -92,6 +92,10 @@ public final class ToyRun {
     /** {@link #run(ToyTask, long, int, Path, String, PrintWriter)} with a model of {@code layers} blocks. */
     public static Outcome run(ToyTask kind, int layers, long seed, int steps, Path dir, String command, PrintWriter out)
             throws IOException {
+        if (layers < kind.minLayers()) {
+            throw new IllegalArgumentException("a " + kind.key() + " toy needs at least " + kind.minLayers()
+                    + " layers, got " + layers + ": " + kind.whyMinLayers());
+        }
         out.printf(Locale.ROOT, "training %s toy model (%d layers, seed %d, %d steps)...%n", kind.key(), layers, seed, steps);
         out.flush();
         ToyTrainer.Result training = ToyTrainer.train(kind, layers, seed, steps, null, (step, loss, avg) -> {

@@ -94,6 +94,21 @@ public enum ToyTask {
         return name().toLowerCase(Locale.ROOT);
     }
 
+    /**
+     * The fewest transformer blocks a model of this task can solve it with: induction needs a previous-token head
+     * and an induction head in a later layer reading its output (two layers); IOI takes any depth (one layer
+     * already learns to prefer the name that occurs once, without the full circuit of the 3-layer default).
+     */
+    public int minLayers() {
+        return this == INDUCTION ? 2 : 1;
+    }
+
+    /** Why {@link #minLayers()} layers are needed, for a usage error; null when one layer is enough. */
+    public String whyMinLayers() {
+        return this == INDUCTION ? "induction needs a previous-token head and an induction head in a later layer that "
+                + "reads its output" : null;
+    }
+
     public int dModel() { return dModel; }
     public int layers() { return layers; }
     public int heads() { return heads; }

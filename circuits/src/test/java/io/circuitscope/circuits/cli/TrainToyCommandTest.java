@@ -50,6 +50,22 @@ class TrainToyCommandTest {
     }
 
     /**
+     * An induction toy of one layer cannot have the circuit it is trained for (a previous-token head feeding an
+     * induction head in a later layer): refused before training, naming --layers and why. It was trained, and the
+     * head search then failed on its missing layer 1.
+     */
+    @Test
+    void refusesAnInductionToyOfFewerThanTwoLayersBeforeTraining() throws Exception {
+        Path toy = dir.resolve("toy");
+        CliRun r = CliRun.run("train-toy", "--task", "induction", "--steps", "1", "--layers", "1", "--out", toy.toString());
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().startsWith("error: --layers must be at least 2 for --task induction, got 1: induction needs "
+                + "a previous-token head and an induction head in a later layer"), r.err());
+        assertFalse(r.out().contains("training"), "nothing was trained: " + r.out());
+        assertFalse(Files.exists(toy), "nothing was written");
+    }
+
+    /**
      * The reference circuit's summary has every key a discover run's always has, so readers treat both files alike:
      * it lacked gradient_passes (0: exact patching spends forward passes only).
      */
