@@ -52,8 +52,8 @@ public final class ToyRun {
     public static final int INDUCTION_EXAMPLES = 60;
     public static final int IOI_EXAMPLES = 120;
     /**
-     * The induction check: the best layer-0 previous-token head and the best layer-1 induction head
-     * must be the top this-many component nodes by |exact node effect|.
+     * The induction check: the best induction head (any layer after the first) and the best previous-token head of
+     * the layers before it must be the top this-many component nodes by |exact node effect|.
      */
     public static final int TOP_HEAD_NODES = 2;
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -66,6 +66,36 @@ public final class ToyRun {
             c.put("previous_token", previousToken);
             c.put("induction", induction);
             return c;
+        }
+
+        /** The head with the best induction score in any layer after the first, as {layer, head}. */
+        public int[] inductionHead() {
+            return argmax(induction, 1, induction.length);
+        }
+
+        /**
+         * The head with the best previous-token score in the layers before {@link #inductionHead()}'s (the ones
+         * whose output it can read), as {layer, head}.
+         */
+        public int[] previousTokenHead() {
+            return argmax(previousToken, 0, inductionHead()[0]);
+        }
+
+        /** {layer, head} of the largest score in layers [from, to). */
+        private static int[] argmax(double[][] scores, int from, int to) {
+            if (from >= to) {
+                throw new IllegalArgumentException("no layer in [" + from + ", " + to + ") of a " + scores.length
+                        + "-layer model: the induction heads' search needs at least 2 layers");
+            }
+            int[] best = {from, 0};
+            for (int l = from; l < to; l++) {
+                for (int h = 0; h < scores[l].length; h++) {
+                    if (scores[l][h] > scores[best[0]][best[1]]) {
+                        best = new int[] {l, h};
+                    }
+                }
+            }
+            return best;
         }
     }
 
@@ -145,11 +175,12 @@ public final class ToyRun {
                         tp.normalized(circuitValue));
                 printNodes(out, tp.graph(), nodeEffects, attention);
                 if (heads != null) {
-                    int[] prev = best(heads.previousToken()[0]);
-                    int[] ind = best(heads.induction()[1]);
-                    out.printf(Locale.ROOT, "previous-token head (layer 0): a0.h%d score %.3f; induction head (layer 1): a1.h%d "
-                            + "score %.3f; both among the top %d nodes by |exact node effect|: %s%n", prev[0],
-                            heads.previousToken()[0][prev[0]], ind[0], heads.induction()[1][ind[0]],
+                    int[] prev = heads.previousTokenHead();
+                    int[] ind = heads.inductionHead();
+                    out.printf(Locale.ROOT, "previous-token head: a%d.h%d score %.3f; induction head: a%d.h%d score %.3f "
+                            + "(the best of every layer after the first; the previous-token head the best of the layers "
+                            + "before it); both among the top %d nodes by |exact node effect|: %s%n", prev[0], prev[1],
+                            heads.previousToken()[prev[0]][prev[1]], ind[0], ind[1], heads.induction()[ind[0]][ind[1]],
                             TOP_HEAD_NODES, among ? "yes" : "NO");
                 }
                 out.printf(Locale.ROOT, "wrote %s (config.json, model.safetensors, task.jsonl, training.json, "
@@ -219,11 +250,16 @@ public final class ToyRun {
         return -1;
     }
 
-    /** Whether the best layer-0 previous-token head and best layer-1 induction head are in the top k nodes. */
+    /**
+     * Whether the best induction head (of any layer after the first) and the best previous-token head of the layers
+     * before it are in the top k nodes. It looked in layers 0 and 1 only, whatever the model's depth.
+     */
     public static boolean headsAmongTopNodes(ComputationGraph g, HeadScores heads, double[] nodeEffects, int k) {
         List<Node> top = topNodes(g, nodeEffects, k);
-        Node prev = g.sources().get(g.headSource(0, best(heads.previousToken()[0])[0]));
-        Node ind = g.sources().get(g.headSource(1, best(heads.induction()[1])[0]));
+        int[] p = heads.previousTokenHead();
+        int[] i = heads.inductionHead();
+        Node prev = g.sources().get(g.headSource(p[0], p[1]));
+        Node ind = g.sources().get(g.headSource(i[0], i[1]));
         return top.contains(prev) && top.contains(ind);
     }
 
