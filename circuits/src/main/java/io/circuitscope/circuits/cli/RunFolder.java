@@ -108,18 +108,39 @@ final class RunFolder {
         err.flush();
     }
 
-    /** Where train-toy writes when it replaces an earlier run: a fresh sibling, moved over the folder when done. */
+    /**
+     * Where train-toy writes: a fresh sibling of the folder, moved into it once the run is complete, so that a failed
+     * or killed run never leaves a folder that looks like a finished one, nor a mix of an earlier run and this one.
+     */
     Path staging(PrintWriter out) throws IOException {
         Path absolute = dir.toAbsolutePath().normalize();
         Path staging = absolute.resolveSibling("." + absolute.getFileName() + ".train-toy-partial");
         deleteStaging(staging); // left by a train-toy that was killed
-        out.printf(Locale.ROOT, "%s holds an earlier train-toy run: it stays as it is until this run is written, in %s, and moved "
-                + "over it%n", dir, staging);
+        if (holdsEarlierRun()) {
+            out.printf(Locale.ROOT, "%s holds an earlier train-toy run: it stays as it is until this run is written, in %s, "
+                    + "and moved over it%n", dir, staging);
+        } else {
+            out.printf(Locale.ROOT, "writing the run in %s; it is moved into %s when complete%n", staging, dir);
+        }
         return Files.createDirectories(staging);
     }
 
-    /** Moves the staged run's files over the earlier run's, removes those of the earlier run it has not, and says so. */
+    /**
+     * Moves the staged run into the folder (the staging folder itself when there is no folder yet, in one step), over
+     * the earlier run's files, removes those of the earlier run it has not, and says so.
+     */
     void replaceWith(Path staging, PrintWriter out) throws IOException {
+        if (!Files.exists(dir)) {
+            Files.createDirectories(dir.toAbsolutePath().normalize().getParent());
+            try {
+                Files.move(staging, dir, StandardCopyOption.ATOMIC_MOVE);
+                out.printf(Locale.ROOT, "moved it to %s%n", dir);
+                out.flush();
+                return;
+            } catch (IOException e) { // e.g. another file system: the files one by one, below
+                Files.createDirectories(dir);
+            }
+        }
         List<String> written = new ArrayList<>();
         try (Stream<Path> files = Files.list(staging)) {
             for (Path f : files.toList()) {
@@ -134,7 +155,8 @@ final class RunFolder {
             }
         }
         Files.delete(staging);
-        out.printf(Locale.ROOT, "moved them into %s, replacing the earlier train-toy run's %s%n", dir, String.join(", ", earlier));
+        out.printf(Locale.ROOT, "moved them into %s%s%n", dir, earlier.isEmpty() ? ""
+                : ", replacing the earlier train-toy run's " + String.join(", ", earlier));
         out.flush();
     }
 

@@ -38,6 +38,16 @@ final class TrainToyCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    /** Trains a toy and writes it into a folder. */
+    @FunctionalInterface
+    interface Runner {
+        void run(ToyTask kind, int layers, long seed, int steps, Path dir, String command, PrintWriter out)
+                throws java.io.IOException;
+    }
+
+    /** {@link ToyRun#run}; a test puts in one that fails part way through writing. */
+    static volatile Runner runner = ToyRun::run;
+
     @Override
     public Integer call() throws Exception {
         ToyTask kind;
@@ -63,14 +73,12 @@ final class TrainToyCommand implements Callable<Integer> {
                 + (steps == null ? "" : " --steps " + n) + (layers == null ? "" : " --layers " + depth);
         RunFolder folder = RunFolder.forTrainToy(spec, "--out", out); // before training, not after it
         PrintWriter stdout = spec.commandLine().getOut();
-        if (!folder.holdsEarlierRun()) {
-            ToyRun.run(kind, depth, seed, n, out, command, stdout);
-            return 0;
-        }
-        // the earlier run stays whole until this one is: a failed or killed run leaves no mix of the two
+        // Written beside --out and moved into it when complete: a failed or killed run leaves no folder that looks
+        // like a finished one (a checkpoint without its reference circuit), and an earlier run there stays whole
+        // until this one is, never a mix of the two.
         Path staging = folder.staging(stdout);
         try {
-            ToyRun.run(kind, depth, seed, n, staging, command, stdout);
+            runner.run(kind, depth, seed, n, staging, command, stdout);
             folder.replaceWith(staging, stdout);
         } finally {
             RunFolder.deleteStaging(staging);

@@ -92,12 +92,47 @@ class TrainToyCommandTest {
         assertTrue(referenceKeys.containsAll(discoverKeys), "discover's " + discoverKeys + ", the reference's " + referenceKeys);
     }
 
+    /**
+     * A run that fails part way leaves no output folder that looks like a finished one (it wrote its checkpoint
+     * straight into --out, and a failure before the reference circuit left config.json, model.safetensors and
+     * training.json there), and an empty --out as it was; no staging folder is left either.
+     */
+    @Test
+    void aRunThatFailsPartWayLeavesNoHalfWrittenFolder() throws Exception {
+        TrainToyCommand.Runner real = TrainToyCommand.runner;
+        TrainToyCommand.runner = (kind, layers, seed, steps, into, command, out) -> {
+            Files.writeString(into.resolve("config.json"), "{}");
+            Files.writeString(into.resolve("training.json"), "{}");
+            throw new java.io.IOException("the disk is full");
+        };
+        try {
+            Path fresh = dir.resolve("fresh");
+            Path empty = Files.createDirectories(dir.resolve("empty"));
+            for (Path toy : List.of(fresh, empty)) {
+                CliRun r = CliRun.run("train-toy", "--task", "ioi", "--steps", "1", "--layers", "1", "--out", toy.toString());
+                assertEquals(1, r.code(), r.err());
+                assertTrue(r.err().contains("the disk is full"), r.err());
+            }
+            assertFalse(Files.exists(fresh), "no half-written folder");
+            try (Stream<Path> files = Files.list(empty)) {
+                assertEquals(List.of(), files.toList(), "the empty folder stays empty");
+            }
+            try (Stream<Path> files = Files.list(dir)) {
+                assertEquals(List.of("empty"), files.map(f -> f.getFileName().toString()).toList(), "no staging folder is left");
+            }
+        } finally {
+            TrainToyCommand.runner = real;
+        }
+    }
+
     /** An earlier train-toy run is replaced whole, and only once the new one is written: no half of either stays. */
     @Test
     void replacesAnEarlierTrainToyRunWhole() throws Exception {
         Path toy = dir.resolve("toy");
         CliRun first = CliRun.run("train-toy", "--task", "ioi", "--steps", "1", "--layers", "1", "--out", toy.toString());
         assertEquals(0, first.code(), first.err());
+        assertTrue(first.out().contains("it is moved into " + toy + " when complete"), first.out());
+        assertTrue(first.out().contains("moved it to " + toy), first.out());
         // what EAP-IG's Graph.from_json reads, and the model section that rebuilds the graph without the model
         com.fasterxml.jackson.databind.JsonNode reference = new ObjectMapper().readTree(toy.resolve("reference_circuit.json").toFile());
         assertEquals(false, reference.get("cfg").get("parallel_attn_mlp").asBoolean(true));
