@@ -203,7 +203,45 @@ public final class BatchPlan {
                     : "run " + i + " (" + origins.get(i) + ")"));
         }
         checkReferences(file, runs);
+        checkTasks(file, root, runs);
         return new BatchPlan(file, base, out, runs);
+    }
+
+    /**
+     * Every task file exists and is a readable file, checked when the plan is read: a run reads its task only when
+     * its turn comes, so a typo failed that run after every earlier run had spent its time. Named by its entry in the
+     * 'tasks' list, or by its run in an explicit 'runs' list.
+     */
+    private static void checkTasks(Path file, JsonNode root, List<RunSpec> runs) {
+        if (root.has("runs")) {
+            for (int i = 0; i < runs.size(); i++) {
+                Path task = runs.get(i).task();
+                String unreadable = task == null ? null : ReadErrors.whyUnreadable(task);
+                if (unreadable != null) {
+                    throw new PlanException(file + ": runs[" + i + "]: field 'task': " + task + ": " + unreadable);
+                }
+            }
+            return;
+        }
+        if (!root.has("tasks")) {
+            return; // planted models' own tasks
+        }
+        java.util.Map<Path, Integer> entries = new java.util.LinkedHashMap<>(); // the first tasks[k] of each file
+        int k = 0;
+        for (JsonNode t : root.get("tasks")) {
+            if (t.isTextual() && !t.asText().isEmpty()) {
+                entries.putIfAbsent(realFolder(file).resolve(t.asText()).normalize(), k);
+            }
+            k++;
+        }
+        runs.stream().map(RunSpec::task).filter(java.util.Objects::nonNull).distinct().forEach(task -> {
+            String unreadable = ReadErrors.whyUnreadable(task);
+            if (unreadable != null) {
+                Integer entry = entries.get(task);
+                throw new PlanException(file + ": " + (entry == null ? "task" : "tasks[" + entry + "]") + ": " + task
+                        + ": " + unreadable);
+            }
+        });
     }
 
     /**

@@ -16,6 +16,12 @@ class BatchPlanTest {
     @TempDir
     Path dir;
 
+    /** The task file the plans here name: a plan naming a task file that does not exist is refused. */
+    @org.junit.jupiter.api.BeforeEach
+    void writeTheTaskFile() throws Exception {
+        Files.writeString(dir.resolve("t.jsonl"), "");
+    }
+
     @Test
     void numericSettingsOutsideDiscoversLimitsAreRefusedNamingFileKeyAndValue() throws Exception {
         assertRefused("defaults: {edges: -5}", "plan.yaml: defaults: field 'edges' must be at least 0, got -5");
@@ -272,6 +278,23 @@ class BatchPlanTest {
         plan = BatchPlan.read(file);
         SummaryTable.write(plan, Manifest.load(plan.out()));
         assertFalse(Files.readString(plan.out().resolve("summary.csv")).contains("examples="));
+    }
+
+    /**
+     * A task file that does not exist is refused when the plan is read, naming the plan, the entry and the file: a
+     * run read its task only at its turn, so the typo failed that run after the earlier ones had spent their time.
+     */
+    @Test
+    void aMissingTaskFileIsRefusedWhenThePlanIsRead() throws Exception {
+        Path real = dir.toRealPath();
+        Path plan = dir.resolve("plan.yaml");
+        Files.writeString(plan, "models: [m]\ntasks: [t.jsonl, typo.jsonl]\nmethods: [acdc, eap-ig]\n");
+        String message = assertThrows(PlanException.class, () -> BatchPlan.read(plan)).getMessage();
+        assertEquals(plan + ": tasks[1]: " + real.resolve("typo.jsonl") + ": no such file", message);
+        Files.createDirectories(dir.resolve("folder.jsonl"));
+        Files.writeString(plan, "runs: [{model: m, task: t.jsonl}, {model: m, task: folder.jsonl}]\n");
+        message = assertThrows(PlanException.class, () -> BatchPlan.read(plan)).getMessage();
+        assertEquals(plan + ": runs[1]: field 'task': " + real.resolve("folder.jsonl") + ": is a folder, not a file", message);
     }
 
     private Path write(String extra) throws Exception {

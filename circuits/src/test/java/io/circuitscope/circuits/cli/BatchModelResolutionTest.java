@@ -37,6 +37,7 @@ class BatchModelResolutionTest {
         ModelOptions.environment = () -> new HubEnvironment(dir.resolve("empty-cache"), java.net.URI.create(
                 "http://127.0.0.1:9"), null, true, null, Duration.ofSeconds(1));
         Path plan = dir.resolve("plan.yaml");
+        Files.writeString(dir.resolve("t.jsonl"), ""); // a task file must exist when the plan is read
         Files.writeString(plan, "models: [src/main]\ntasks: [t.jsonl]\nmethods: [exact]\ndefaults: {metric: logit-diff}\n");
         CliRun r = run("batch", plan.toString(), "--quiet");
         assertEquals(1, r.code());
