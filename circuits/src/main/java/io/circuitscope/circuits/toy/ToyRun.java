@@ -48,7 +48,11 @@ import java.util.Random;
  * top k whose faithfulness reaches {@value FaithfulTopK#TARGET}.
  */
 public final class ToyRun {
-    /** Examples in DIR/task.jsonl (induction: 3 to 9 targets each). */
+    /**
+     * Examples in DIR/task.jsonl (induction: 7 to 15 targets each, one per position of the repeated segment's second
+     * copy but its last, {@link ToyTask#INDUCTION_MIN_REPEAT} - 1 to {@link ToyTask#INDUCTION_MAX_REPEAT} - 1; IOI:
+     * one, at the last position).
+     */
     public static final int INDUCTION_EXAMPLES = 60;
     public static final int IOI_EXAMPLES = 120;
     /**

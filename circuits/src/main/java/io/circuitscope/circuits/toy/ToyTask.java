@@ -18,8 +18,9 @@ import java.util.Random;
  *       only previous-token + induction heads can do, as the offset varies and bigrams carry no
  *       information. Attention-only, 2 layers x 4 heads, d_model 64, learned positions; AdamW lr
  *       3e-3 with warm-up, 4500 steps of 32 prompts. Corrupted prompt: the first copy replaced by
- *       other distinct tokens s, so the repeat is gone. Targets: every position of the second copy
- *       that predicts r(k+1); wrong answer: s(k+1).</li>
+ *       other distinct tokens s, so the repeat is gone. Targets (the same positions the loss is
+ *       on): each position of the second copy holding r(k), k = 1..n-1 (n - 1 = 7..15 per prompt), correct answer
+ *       r(k+1), wrong answer s(k+1), the token at that place in the corrupted prompt's first copy.</li>
  *   <li>{@code ioi}: IOI-like prompts ({@link IoiPrompts}: "When A and B went to the PLACE , B gave
  *       a OBJ to" -> A over 30 names, ABBA and BABA, with five filler tokens spread at random so the
  *       names move); the loss is on the last position. 3 layers x 4 heads with MLPs, d_model 64,

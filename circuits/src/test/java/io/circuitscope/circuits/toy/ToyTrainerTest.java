@@ -70,4 +70,40 @@ class ToyTrainerTest {
                 () -> ToyParameters.init(ToyTask.IOI, 0, 5));
         assertTrue(none.getMessage().contains("at least one layer"), none.getMessage());
     }
+
+    /**
+     * What ToyTask's and ToyRun's comments say of the induction targets: one per position of the second copy but its
+     * last, 7 to 15 per prompt (ToyRun said 3 to 9), correct answer the next token of the first copy, and the loss of
+     * training on exactly those positions.
+     */
+    @Test
+    void inductionTargetsAreThePositionsOfTheSecondCopyButItsLast() {
+        Task task = ToyTask.INDUCTION.task(new Random(3), 200);
+        int fewest = Integer.MAX_VALUE;
+        int most = 0;
+        for (var e : task.examples()) {
+            int n = e.targets().size();
+            fewest = Math.min(fewest, n);
+            most = Math.max(most, n);
+            for (var t : e.targets()) {
+                int p = t.resolvedPosition(e.length());
+                int earlier = -1;
+                for (int j = 1; j < p; j++) {
+                    if (e.clean()[j] == e.clean()[p]) {
+                        earlier = j;
+                    }
+                }
+                assertTrue(earlier > 0, "the target's token occurred before");
+                assertEquals(e.clean()[earlier + 1], t.correctId(), "the answer is the token after that occurrence");
+                assertEquals(e.corrupt()[earlier + 1], t.wrongId(), "the wrong answer is the corrupted first copy's");
+            }
+        }
+        assertEquals(ToyTask.INDUCTION_MIN_REPEAT - 1, fewest);
+        assertEquals(ToyTask.INDUCTION_MAX_REPEAT - 1, most);
+        assertEquals(7, fewest);
+        assertEquals(15, most);
+        ToyTask.TrainBatch batch = ToyTask.asTrainBatch(task.examples());
+        assertEquals(task.examples().stream().mapToInt(e -> e.targets().size()).sum(), batch.labels().length,
+                "training's loss positions are the targets");
+    }
 }
