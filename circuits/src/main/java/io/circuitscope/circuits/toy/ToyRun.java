@@ -133,7 +133,7 @@ public final class ToyRun {
         out.printf(Locale.ROOT, "training %s toy model (%d layers, seed %d, %d steps)...%n", kind.key(), layers, seed, steps);
         out.flush();
         ToyTrainer.Result training = ToyTrainer.train(kind, layers, seed, steps, null, (step, loss, avg) -> {
-            if (step % Math.max(1, steps / 10) == 0) {
+            if (step % Math.max(1, steps / 10) == 0 || step == steps) { // the last: the final loss reported below
                 out.printf(Locale.ROOT, "  step %d  loss %.4f  (moving average %.4f)%n", step, loss, avg);
                 out.flush();
             }
@@ -144,7 +144,7 @@ public final class ToyRun {
         try (LoadedModel loaded = ModelLoader.load(dir)) {
             HookedTransformer model = loaded.model();
             ToyTrainer.Evaluation eval = ToyTrainer.evaluate(model, task);
-            out.printf(Locale.ROOT, "trained in %.1f s: final loss %.4f; task accuracy %.3f over %d targets (chance %.3f); "
+            out.printf(Locale.ROOT, "trained in %.1f s: final loss %.4f (moving average, as on the progress lines); task accuracy %.3f over %d targets (chance %.3f); "
                     + "steps recomputed after a non-finite gradient: %d%n", training.seconds(), training.finalLoss(),
                     eval.accuracy(), eval.targets(), chance(kind), training.retriedSteps());
             writeTrainingJson(dir, kind, seed, training, eval);
@@ -364,6 +364,7 @@ public final class ToyRun {
         o.put("learning_rate", kind.learningRate());
         o.put("weight_decay", kind.weightDecay());
         o.put("final_loss", r.finalLoss());
+        o.put("final_loss_is", ToyTrainer.SMOOTHING);
         o.put("eval_loss", eval.loss());
         o.put("accuracy", eval.accuracy());
         o.put("accuracy_targets", eval.targets());

@@ -35,7 +35,11 @@ public final class ToyTrainer {
     private static final double CLIP = 1.0;
     private static final int MAX_ATTEMPTS = 3;
 
-    /** What a training run produced. */
+    /** What {@link Result#finalLoss()} and a {@link LossListener}'s smoothed loss are. */
+    public static final String SMOOTHING = "moving average of the batch losses: 0.95 * previous + 0.05 * batch loss, "
+            + "from the first batch's";
+
+    /** What a training run produced; {@code finalLoss}: the moving average of the batch losses ({@link #SMOOTHING}). */
     public record Result(ToyParameters parameters, int steps, double finalLoss, double seconds, int retriedSteps) {
     }
 

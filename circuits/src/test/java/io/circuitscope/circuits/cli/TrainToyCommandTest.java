@@ -125,6 +125,25 @@ class TrainToyCommandTest {
         }
     }
 
+    /**
+     * The final loss printed and written to training.json is the moving average the last progress line shows; with
+     * 25 steps (a line every 2) the last step had no line, so the final loss matched none printed.
+     */
+    @Test
+    void theFinalLossIsTheMovingAverageOfTheLastProgressLine() throws Exception {
+        Path toy = dir.resolve("toy");
+        CliRun r = CliRun.run("train-toy", "--task", "ioi", "--steps", "25", "--layers", "1", "--out", toy.toString());
+        assertEquals(0, r.code(), r.err());
+        java.util.regex.Matcher last = java.util.regex.Pattern.compile("step 25 +loss [0-9.]+ +\\(moving average ([0-9.]+)\\)")
+                .matcher(r.out());
+        assertTrue(last.find(), "a progress line for the last step: " + r.out());
+        String average = last.group(1);
+        assertTrue(r.out().contains("final loss " + average + " (moving average, as on the progress lines)"), r.out());
+        com.fasterxml.jackson.databind.JsonNode training = new ObjectMapper().readTree(toy.resolve("training.json").toFile());
+        assertEquals(average, String.format(java.util.Locale.ROOT, "%.4f", training.get("final_loss").asDouble()));
+        assertTrue(training.get("final_loss_is").asText().startsWith("moving average"), training.toString());
+    }
+
     /** An earlier train-toy run is replaced whole, and only once the new one is written: no half of either stays. */
     @Test
     void replacesAnEarlierTrainToyRunWhole() throws Exception {
