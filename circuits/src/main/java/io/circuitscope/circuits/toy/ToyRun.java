@@ -144,9 +144,10 @@ public final class ToyRun {
         try (LoadedModel loaded = ModelLoader.load(dir)) {
             HookedTransformer model = loaded.model();
             ToyTrainer.Evaluation eval = ToyTrainer.evaluate(model, task);
-            out.printf(Locale.ROOT, "trained in %.1f s: final loss %.4f (moving average, as on the progress lines); task accuracy %.3f over %d targets (chance %.3f); "
-                    + "steps recomputed after a non-finite gradient: %d%n", training.seconds(), training.finalLoss(),
-                    eval.accuracy(), eval.targets(), chance(kind), training.retriedSteps());
+            out.printf(Locale.ROOT, "trained in %.1f s: final loss %.4f (moving average, as on the progress lines); task accuracy %.3f over %d targets (top-1 over "
+                    + "the vocabulary; chance %.3f: %s); steps recomputed after a non-finite gradient: %d%n",
+                    training.seconds(), training.finalLoss(), eval.accuracy(), eval.targets(), chance(kind),
+                    chanceBasis(kind), training.retriedSteps());
             writeTrainingJson(dir, kind, seed, training, eval);
 
             long start = System.nanoTime();
@@ -196,8 +197,21 @@ public final class ToyRun {
         }
     }
 
+    /**
+     * The accuracy of guessing: induction, one of the tokens other than BOS; IOI, one of the prompt's two names (a
+     * model that learned to answer with a name of the prompt, but not which; a guess among every name would be
+     * 1/{@value IoiPrompts#NAMES}).
+     */
     static double chance(ToyTask kind) {
         return kind == ToyTask.INDUCTION ? 1.0 / (kind.vocab() - 1) : 0.5;
+    }
+
+    /** What {@link #chance} is, in words, as the output and training.json say it. */
+    static String chanceBasis(ToyTask kind) {
+        return kind == ToyTask.INDUCTION
+                ? String.format(Locale.ROOT, "1/%d, a guess among the tokens other than BOS", kind.vocab() - 1)
+                : String.format(Locale.ROOT, "1/2, a pick between the prompt's two names; a guess among all %d names "
+                        + "would be %.3f", IoiPrompts.NAMES, 1.0 / IoiPrompts.NAMES);
     }
 
     /** Exact effect of patching every out-edge of each source node at once: m(node patched) - m(clean). */
@@ -369,6 +383,7 @@ public final class ToyRun {
         o.put("accuracy", eval.accuracy());
         o.put("accuracy_targets", eval.targets());
         o.put("chance_accuracy", chance(kind));
+        o.put("chance_accuracy_is", chanceBasis(kind));
         o.put("seconds", r.seconds());
         o.put("retried_steps", r.retriedSteps());
         o.put("parameters", r.parameters().parameterCount());

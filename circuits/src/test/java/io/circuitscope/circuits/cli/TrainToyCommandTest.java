@@ -144,6 +144,24 @@ class TrainToyCommandTest {
         assertTrue(training.get("final_loss_is").asText().startsWith("moving average"), training.toString());
     }
 
+    /**
+     * The IOI toy's accuracy comes with its chance level and what that is (a pick between the prompt's two names, and
+     * a guess among all names), on the console and in training.json: "chance 0.500" beside a top-1 accuracy said
+     * neither.
+     */
+    @Test
+    void theIoiAccuracyComesWithItsChanceLevelAndWhatItIs() throws Exception {
+        Path toy = dir.resolve("toy");
+        CliRun r = CliRun.run("train-toy", "--task", "ioi", "--steps", "1", "--layers", "1", "--out", toy.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("targets (top-1 over the vocabulary; chance 0.500: 1/2, a pick between the prompt's "
+                + "two names; a guess among all 30 names would be 0.033)"), r.out());
+        com.fasterxml.jackson.databind.JsonNode training = new ObjectMapper().readTree(toy.resolve("training.json").toFile());
+        assertEquals(0.5, training.get("chance_accuracy").asDouble());
+        assertTrue(training.get("chance_accuracy_is").asText().startsWith("1/2, a pick between the prompt's two names"),
+                training.toString());
+    }
+
     /** An earlier train-toy run is replaced whole, and only once the new one is written: no half of either stays. */
     @Test
     void replacesAnEarlierTrainToyRunWhole() throws Exception {
