@@ -148,7 +148,6 @@ public final class ToyRun {
                     + "the vocabulary; chance %.3f: %s); steps recomputed after a non-finite gradient: %d%n",
                     training.seconds(), training.finalLoss(), eval.accuracy(), eval.targets(), chance(kind),
                     chanceBasis(kind), training.retriedSteps());
-            writeTrainingJson(dir, kind, seed, training, eval);
 
             long start = System.nanoTime();
             try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(model), task, Metrics.LOGIT_DIFF,
@@ -160,6 +159,12 @@ public final class ToyRun {
                             + "with another seed",
                             kind.key(), tp.cleanValue() - tp.corruptedValue(), tp.cleanValue(), tp.corruptedValue()));
                 }
+                List<String> warnings = behaviourWarnings(kind, eval.accuracy(), tp.cleanValue(), tp.corruptedValue());
+                for (String w : warnings) {
+                    out.println("warning: " + w);
+                }
+                out.flush();
+                writeTrainingJson(dir, kind, seed, training, eval, warnings);
                 EdgeScores exact = new ExhaustivePatching(32).score(tp, Progress.NONE);
                 FaithfulTopK.Choice choice = FaithfulTopK.select(tp, exact, FaithfulTopK.TARGET);
                 Circuit reference = Circuit.of(tp.graph(), choice.keep(), exact);
@@ -171,7 +176,7 @@ public final class ToyRun {
                 Map<String, double[][]> attention = heads != null ? heads.columns() : ioiHeads.columns();
                 double seconds = (System.nanoTime() - start) / 1e9;
                 CircuitDocument doc = document(kind, seed, dir, command, model, task, tp, reference, circuitValue,
-                        nodeEffects, attention, seconds);
+                        nodeEffects, attention, seconds, warnings);
                 CircuitJson.write(dir.resolve("reference_circuit.json"), doc);
                 out.printf(Locale.ROOT, "exact patching of all %d edges (logit-diff, resample): clean %.4f, corrupted %.4f%n",
                         tp.graph().nEdges(), tp.cleanValue(), tp.corruptedValue());
@@ -190,11 +195,37 @@ public final class ToyRun {
                 }
                 out.printf(Locale.ROOT, "wrote %s (config.json, model.safetensors, task.jsonl, training.json, "
                         + "reference_circuit.json)%n", dir);
+                if (!warnings.isEmpty()) {
+                    out.printf(Locale.ROOT, "warning: the reference circuit is that of a model whose behaviour is not the "
+                            + "task's (%d warning%s above, recorded in training.json and reference_circuit.json's "
+                            + "summary.warnings)%n", warnings.size(), warnings.size() == 1 ? "" : "s");
+                }
                 out.flush();
                 return new Outcome(training, eval, task, exact, nodeEffects, reference, tp.normalized(circuitValue),
                         heads, among, ioiHeads);
             }
         }
+    }
+
+    /**
+     * Why a trained toy's reference circuit is not that of the task's behaviour; empty when it is. Reversed: the
+     * logit difference (correct minus wrong answer) on the clean prompts is below that on the corrupted ones, so the
+     * model prefers the wrong answer where the task's signal is, and the "circuit" found is that of the reversal.
+     * Below chance: the top-1 accuracy is below {@link #chance}, the model has not learned the task.
+     */
+    public static List<String> behaviourWarnings(ToyTask kind, double accuracy, double clean, double corrupted) {
+        List<String> warnings = new java.util.ArrayList<>();
+        if (clean < corrupted) {
+            warnings.add(String.format(Locale.ROOT, "the behaviour is reversed: the logit difference on the clean "
+                    + "prompts (%.4f) is below that on the corrupted prompts (%.4f); the reference circuit carries that "
+                    + "reversal, not the task; train longer (--steps) or with another seed", clean, corrupted));
+        }
+        if (accuracy < chance(kind)) {
+            warnings.add(String.format(Locale.ROOT, "the task accuracy %.3f is below chance (%.3f: %s): the model has "
+                    + "not learned the task; train longer (--steps) or with another seed", accuracy, chance(kind),
+                    chanceBasis(kind)));
+        }
+        return warnings;
     }
 
     /**
@@ -314,7 +345,7 @@ public final class ToyRun {
 
     private static CircuitDocument document(ToyTask kind, long seed, Path dir, String command, HookedTransformer model,
             Task task, TaskPatcher tp, Circuit reference, double circuitValue, double[] nodeEffects,
-            Map<String, double[][]> attention, double seconds) {
+            Map<String, double[][]> attention, double seconds, List<String> warnings) {
         Map<String, Object> modelInfo = new LinkedHashMap<>();
         modelInfo.put("name", "toy-" + kind.key() + "-seed" + seed);
         modelInfo.put("family", model.config().family());
@@ -350,6 +381,7 @@ public final class ToyRun {
         summary.put("forward_passes", tp.forwardPasses());
         summary.put("gradient_passes", tp.gradientPasses()); // 0, exact patching; a key every discover run's summary has
         summary.put("seconds", seconds);
+        summary.put("warnings", warnings); // empty when the trained behaviour is the task's (behaviourWarnings)
         Map<String, JsonNode> extra = new LinkedHashMap<>();
         ObjectNode nodes = JSON.createObjectNode();
         for (Node n : tp.graph().sources()) {
@@ -368,7 +400,7 @@ public final class ToyRun {
     }
 
     private static void writeTrainingJson(Path dir, ToyTask kind, long seed, ToyTrainer.Result r,
-            ToyTrainer.Evaluation eval) throws IOException {
+            ToyTrainer.Evaluation eval, List<String> warnings) throws IOException {
         ObjectNode o = JSON.createObjectNode();
         o.put("task", kind.key());
         o.put("seed", seed);
@@ -387,6 +419,7 @@ public final class ToyRun {
         o.put("seconds", r.seconds());
         o.put("retried_steps", r.retriedSteps());
         o.put("parameters", r.parameters().parameterCount());
+        warnings.forEach(o.putArray("warnings")::add);
         JSON.writeValue(dir.resolve("training.json").toFile(), o);
     }
 }

@@ -162,6 +162,27 @@ class TrainToyCommandTest {
                 training.toString());
     }
 
+    /**
+     * A toy that has not learned its task (one step: accuracy below chance) gets a warning on the console and in its
+     * output, training.json's warnings and the reference circuit's summary.warnings, instead of a reference circuit
+     * shipped as if it were fine.
+     */
+    @Test
+    void aModelBelowChanceIsWarnedAboutAndTheWarningRecorded() throws Exception {
+        Path toy = dir.resolve("toy");
+        CliRun r = CliRun.run("train-toy", "--task", "ioi", "--steps", "1", "--layers", "1", "--out", toy.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("warning: the task accuracy 0.0"), r.out());
+        assertTrue(r.out().contains(" is below chance (0.500: 1/2, a pick between the prompt's two names"), r.out());
+        assertTrue(r.out().contains("warning: the reference circuit is that of a model whose behaviour is not the task's"),
+                r.out());
+        ObjectMapper json = new ObjectMapper();
+        com.fasterxml.jackson.databind.JsonNode warnings = json.readTree(toy.resolve("reference_circuit.json").toFile())
+                .get("summary").get("warnings");
+        assertTrue(warnings.isArray() && warnings.toString().contains("is below chance"), String.valueOf(warnings));
+        assertEquals(warnings, json.readTree(toy.resolve("training.json").toFile()).get("warnings"));
+    }
+
     /** An earlier train-toy run is replaced whole, and only once the new one is written: no half of either stays. */
     @Test
     void replacesAnEarlierTrainToyRunWhole() throws Exception {
