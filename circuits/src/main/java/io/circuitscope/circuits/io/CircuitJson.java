@@ -30,7 +30,7 @@ import java.util.Set;
  * {
  *   "schema": "circuitscope.circuit/1",
  *   "software": {"name": "circuitscope", "version": "...", "git_commit": "40 hex or null", "git_dirty": false},
- *               (discover and batch add "java", "java_vendor", "djl", "pytorch")
+ *               (discover, batch and train-toy add "java", "java_vendor", "djl", "pytorch")
  *   "command": {"argv": ["discover", ...], "working_directory": "..."},   (optional: the command line that wrote it)
  *   "model":   {"name", "family", "config_hash", "n_layers", "n_heads", "n_kv_heads", "d_model", "d_mlp",
  *               "vocab_size", "context_length", "parallel_attn_mlp"},

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.circuitscope.circuits.io.CircuitDocument;
 import io.circuitscope.circuits.io.CircuitJson;
+import io.circuitscope.circuits.io.Provenance;
 import io.circuitscope.core.Hashes;
 import io.circuitscope.core.graph.Ablation;
 import io.circuitscope.core.graph.Circuit;
@@ -164,7 +165,8 @@ public final class ToyRun {
                     out.println("warning: " + w);
                 }
                 out.flush();
-                writeTrainingJson(dir, kind, seed, training, eval, warnings);
+                ObjectNode trainingJson = trainingJson(kind, seed, training, eval, warnings);
+                JSON.writeValue(dir.resolve("training.json").toFile(), trainingJson);
                 EdgeScores exact = new ExhaustivePatching(32).score(tp, Progress.NONE);
                 FaithfulTopK.Choice choice = FaithfulTopK.select(tp, exact, FaithfulTopK.TARGET);
                 Circuit reference = Circuit.of(tp.graph(), choice.keep(), exact);
@@ -176,7 +178,11 @@ public final class ToyRun {
                 Map<String, double[][]> attention = heads != null ? heads.columns() : ioiHeads.columns();
                 double seconds = (System.nanoTime() - start) / 1e9;
                 CircuitDocument doc = document(kind, seed, dir, command, model, task, tp, reference, circuitValue,
-                        nodeEffects, attention, seconds, warnings);
+                        nodeEffects, attention, seconds, warnings)
+                        // where the model came from, beside what found its circuit: a reader of the file alone (or of
+                        // a copy of it, as the shipped toy references are) sees the training settings and the
+                        // software, as a discover run's circuit.json shows its own
+                        .withExtra("training", trainingJson).withExtra("software", Provenance.software());
                 CircuitJson.write(dir.resolve("reference_circuit.json"), doc);
                 out.printf(Locale.ROOT, "exact patching of all %d edges (logit-diff, resample): clean %.4f, corrupted %.4f%n",
                         tp.graph().nEdges(), tp.cleanValue(), tp.corruptedValue());
@@ -399,8 +405,9 @@ public final class ToyRun {
         return new CircuitDocument(reference, modelInfo, taskInfo, method, summary, extra);
     }
 
-    private static void writeTrainingJson(Path dir, ToyTask kind, long seed, ToyTrainer.Result r,
-            ToyTrainer.Evaluation eval, List<String> warnings) throws IOException {
+    /** training.json: the training settings and what training reached; also reference_circuit.json's "training". */
+    private static ObjectNode trainingJson(ToyTask kind, long seed, ToyTrainer.Result r, ToyTrainer.Evaluation eval,
+            List<String> warnings) {
         ObjectNode o = JSON.createObjectNode();
         o.put("task", kind.key());
         o.put("seed", seed);
@@ -420,6 +427,6 @@ public final class ToyRun {
         o.put("retried_steps", r.retriedSteps());
         o.put("parameters", r.parameters().parameterCount());
         warnings.forEach(o.putArray("warnings")::add);
-        JSON.writeValue(dir.resolve("training.json").toFile(), o);
+        return o;
     }
 }

@@ -183,6 +183,33 @@ class TrainToyCommandTest {
         assertEquals(warnings, json.readTree(toy.resolve("training.json").toFile()).get("warnings"));
     }
 
+    /**
+     * The reference circuit says where it came from without training.json beside it: the training settings (task,
+     * layers, seed, steps, ...) and the software block with the runtime, as a discover run's circuit.json has; it had
+     * the seed and the command line (without the defaults it used) and circuitscope's version and commit only.
+     */
+    @Test
+    void theReferenceCircuitRecordsTheTrainingSettingsAndTheSoftware() throws Exception {
+        Path toy = dir.resolve("toy");
+        CliRun r = CliRun.run("train-toy", "--task", "ioi", "--seed", "3", "--steps", "2", "--layers", "1", "--out",
+                toy.toString());
+        assertEquals(0, r.code(), r.err());
+        ObjectMapper json = new ObjectMapper();
+        com.fasterxml.jackson.databind.JsonNode reference = json.readTree(toy.resolve("reference_circuit.json").toFile());
+        com.fasterxml.jackson.databind.JsonNode training = reference.get("training");
+        assertTrue(training != null, reference.fieldNames().toString());
+        assertEquals("ioi", training.get("task").asText());
+        assertEquals(1, training.get("layers").asInt());
+        assertEquals(3, training.get("seed").asLong());
+        assertEquals(2, training.get("steps").asInt());
+        assertEquals(64, training.get("batch_size").asInt(), "a default the command line does not show");
+        assertEquals(json.readTree(toy.resolve("training.json").toFile()), training, "the same as training.json");
+        com.fasterxml.jackson.databind.JsonNode software = reference.get("software");
+        assertEquals("circuitscope", software.get("name").asText());
+        assertTrue(software.has("git_commit") && software.get("java").isTextual() && software.get("djl").isTextual()
+                && software.has("pytorch"), software.toString());
+    }
+
     /** An earlier train-toy run is replaced whole, and only once the new one is written: no half of either stays. */
     @Test
     void replacesAnEarlierTrainToyRunWhole() throws Exception {
