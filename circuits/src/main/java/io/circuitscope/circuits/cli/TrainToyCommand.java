@@ -31,7 +31,7 @@ final class TrainToyCommand implements Callable<Integer> {
     @Option(names = "--steps", description = "Training steps (default: induction 4500, ioi 1500).")
     Integer steps;
 
-    @Option(names = "--layers", description = "Transformer blocks (default: induction 2, ioi 3); deeper models show "
+    @Option(names = "--layers", description = "Transformer blocks (default: induction 2, ioi 3; induction at least 2); deeper models show "
             + "how the scorers' agreement with exact patching changes with depth.")
     Integer layers;
 
@@ -65,7 +65,7 @@ final class TrainToyCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "--layers must be 1 to " + MAX_LAYERS + ", got "
                     + depth);
         }
-        if (depth < kind.minLayers()) { // else hours of training for a model that cannot have the circuit looked for
+        if (depth < kind.minLayers()) { // else minutes of training and patching for a model that cannot have the circuit
             throw new CommandLine.ParameterException(spec.commandLine(), "--layers must be at least " + kind.minLayers()
                     + " for --task " + kind.key() + ", got " + depth + ": " + kind.whyMinLayers());
         }
