@@ -67,8 +67,10 @@ final class AttentionLayer {
 
         NDArray out;
         if (hooks.touches(name(HookSite.RESULT))) {
+            // [b, s, h, e] -> [h, b*s, e] x [h, e, d] -> [b, s, h, d], one batched product as in projectPerHead
             NDArray wOPerHead = own(w.wO().reshape(heads, dHead, config.dModel()));
-            NDArray result = z.transpose(0, 2, 1, 3).matMul(wOPerHead).transpose(0, 2, 1, 3);
+            NDArray result = z.transpose(2, 0, 1, 3).reshape(heads, batch * seq, dHead).matMul(wOPerHead)
+                    .reshape(heads, batch, seq, config.dModel()).transpose(1, 2, 0, 3);
             result = hooks.at(name(HookSite.RESULT), result, run);
             out = output(result.sum(new int[] {2}));
         } else {
@@ -147,17 +149,27 @@ final class AttentionLayer {
                 rules.constantNormScale());
     }
 
-    /** Per-head projection of per-head inputs [b, s, h, d]; grouped weights are expanded per query head. */
+    /**
+     * Per-head projection of per-head inputs [b, s, h, d]; grouped weights are expanded per query head
+     * (query head h reads key/value head h / group). One batched product over the heads, [h, b*s, d] x
+     * [h, d, e]: multiplying [b, h, s, d] by the [h, d, e] weights would make PyTorch's matmul broadcast
+     * and copy the weights once per row.
+     */
     private NDArray projectPerHead(NDArray perHeadInput, NDArray weight, NDArray bias, int storedHeads) {
         int heads = config.nHeads();
         int dHead = config.dHead();
         int d = config.dModel();
         int group = heads / storedHeads;
+        Shape s = perHeadInput.getShape();
+        long rows = s.get(0) * s.get(1);
         // [d, stored*e] -> [d, heads, e] -> [heads, d, e]
         NDArray perHeadWeight = own(weight.reshape(d, storedHeads, 1, dHead))
                 .broadcast(d, storedHeads, group, dHead).reshape(d, heads, dHead).transpose(1, 0, 2);
         NDArray normed = norm(perHeadInput);
-        NDArray projected = normed.transpose(0, 2, 1, 3).matMul(perHeadWeight).transpose(0, 2, 1, 3);
+        // [b, s, h, d] -> [h, b*s, d] -> [h, b*s, e] -> [b, s, h, e]
+        NDArray byHead = normed.transpose(2, 0, 1, 3).reshape(heads, rows, d);
+        NDArray projected = byHead.matMul(perHeadWeight).reshape(heads, s.get(0), s.get(1), dHead)
+                .transpose(1, 2, 0, 3);
         if (bias != null) {
             NDArray perHeadBias = own(bias.reshape(storedHeads, 1, dHead)).broadcast(storedHeads, group, dHead)
                     .reshape(heads, dHead);
