@@ -224,7 +224,7 @@ final class EdgeGradients {
             gc.backward(value);
         }
         NDArray diffs = inputsOnly ? cleanDiffs
-                : task.patcher().linearStreamDifferences(run, nodes.interpolatedOutputs(), nodes.differences(), rules);
+                : task.patcher().linearStreamDifferences(run, nodes::interpolatedOutputs, nodes.differences(), rules);
         // per row and source, the node's signed estimate from this batch: [row * nSources + source]
         double[] nodeRows = absolutePerRow ? new double[rows * g.nSources()] : null;
         for (int l = 0; l <= layers; l++) {
@@ -263,7 +263,7 @@ final class EdgeGradients {
         task.patcher().model().forward(run, p.batch().clean(), clean.addTo(Hooks.builder()).build(), GradientRules.EXACT,
                 p.batch().logitPositions());
         task.countForwardPass();
-        return task.patcher().linearStreamDifferences(run, clean.interpolatedOutputs(), clean.differences(),
+        return task.patcher().linearStreamDifferences(run, clean::interpolatedOutputs, clean.differences(),
                 GradientRules.EXACT);
     }
 
@@ -291,6 +291,7 @@ final class EdgeGradients {
         private final boolean identity;
         private final boolean inputsOnly;
         private final NDArray[] outputs; // per source, [rows, s, d], no gradient
+        private NDArray stacked; // the outputs stacked, once asked for
         private final int heads;
 
         NodeInterpolation(NDManager run, TaskPatcher task, TaskPatcher.PreparedBatch p, float[] alphaPerRow, int steps,
@@ -363,15 +364,22 @@ final class EdgeGradients {
 
         /** out_s - patched_s for every source, [nSources, rows, s, d]. */
         NDArray differences() {
-            requireEverySource();
-            return NDArrays.stack(new NDList(outputs)).sub(patched);
+            return stackedOutputs().sub(patched);
         }
 
         /** What the pass carried on from every source, patched_s + alpha (out_s - patched_s), [nSources, rows, s, d]. */
         NDArray interpolatedOutputs() {
-            requireEverySource();
-            NDArray outs = NDArrays.stack(new NDList(outputs));
+            NDArray outs = stackedOutputs();
             return identity ? outs : alpha.mul(outs.sub(patched)).add(patched); // alpha first: the result belongs to this pass
+        }
+
+        /** Every source's recorded output, [nSources, rows, s, d], stacked once per pass (a copy of them all). */
+        private NDArray stackedOutputs() {
+            requireEverySource();
+            if (stacked == null) {
+                stacked = NDArrays.stack(new NDList(outputs));
+            }
+            return stacked;
         }
 
         private void requireEverySource() {

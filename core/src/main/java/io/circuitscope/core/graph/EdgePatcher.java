@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.function.BiFunction;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * The one patching primitive: a forward pass in which the input of every destination is
@@ -156,10 +157,16 @@ public final class EdgePatcher {
      * [nSources, rows, s, d]) under {@code rules}; otherwise the differences themselves. With these,
      * g_d . diff_s (g_d the metric's gradient at destination d) is the derivative with respect to the
      * edge's coefficient at a pass whose sources output {@code outputs}, as {@link #forward} defines it.
+     * {@code outputs} is asked for only with sandwich norms, and at most once.
      */
-    public NDArray linearStreamDifferences(NDManager run, NDArray outputs, NDArray differences, GradientRules rules) {
+    public NDArray linearStreamDifferences(NDManager run, Supplier<NDArray> outputs, NDArray differences,
+            GradientRules rules) {
+        NDArray[] made = new NDArray[1];
         return withHeadRowsReplaced(run, differences, (layer, range) -> {
-            NDArray headSum = outputs.get(range).sum(new int[] {0}, true);
+            if (made[0] == null) {
+                made[0] = outputs.get();
+            }
+            NDArray headSum = made[0].get(range).sum(new int[] {0}, true);
             headSum.attach(run);
             return model.attentionOutputDerivative(run, layer, headSum, differences.get(range), rules);
         });
