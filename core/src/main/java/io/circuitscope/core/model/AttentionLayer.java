@@ -165,7 +165,8 @@ final class AttentionLayer {
         // [d, stored*e] -> [d, heads, e] -> [heads, d, e]
         NDArray perHeadWeight = own(weight.reshape(d, storedHeads, 1, dHead))
                 .broadcast(d, storedHeads, group, dHead).reshape(d, heads, dHead).transpose(1, 0, 2);
-        NDArray normed = norm(perHeadInput);
+        NDArray normed = Norms.applyFused(config.normType(), config.normEps(), perHeadInput, w.attnNormWeight(),
+                w.attnNormBias(), rules.constantNormScale());
         // [b, s, h, d] -> [h, b*s, d] -> [h, b*s, e] -> [b, s, h, e]
         NDArray byHead = normed.transpose(2, 0, 1, 3).reshape(heads, rows, d);
         NDArray projected = byHead.matMul(perHeadWeight).reshape(heads, s.get(0), s.get(1), dHead)

@@ -5,8 +5,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 
 /**
- * Normalisations over the last axis, written from primitives (float32, biased variance as in PyTorch). A layer norm
- * with weight and bias whose scale carries its gradient uses PyTorch's fused op instead, which computes the same.
+ * Normalisations over the last axis, written from primitives (float32, biased variance as in PyTorch); {@link #applyFused}
+ * uses PyTorch's fused layer norm where it computes the same.
  */
 final class Norms {
     private Norms() {
@@ -22,14 +22,6 @@ final class Norms {
             case NONE:
                 return x;
             case LAYER_NORM: {
-                if (!constantScale && weight != null && bias != null) {
-                    // PyTorch's fused layer_norm: the same function and gradient (1/sqrt(biased variance + eps)),
-                    // in one pass instead of about ten. The LN-rule needs the scale detached, so it keeps the chain.
-                    return x.getNDArrayInternal()
-                            .layerNorm(x, new Shape(x.getShape().get(x.getShape().dimension() - 1)), weight, bias,
-                                    (float) eps)
-                            .singletonOrThrow();
-                }
                 NDArray centered = x.sub(x.mean(new int[] {-1}, true));
                 NDArray variance = centered.square().mean(new int[] {-1}, true);
                 NDArray inverse = scale(Scalars.pow(Scalars.add(variance, eps).sqrt(), -1), constantScale);
@@ -46,6 +38,24 @@ final class Norms {
             default:
                 throw new IllegalStateException(type.name());
         }
+    }
+
+    /**
+     * {@link #apply}, with a layer norm that has weight and bias and whose scale carries its gradient computed by
+     * PyTorch's fused layer_norm: the same function and gradient (1/sqrt(biased variance + eps)) in one pass instead of
+     * about ten, equal to {@link #apply} up to float rounding. The LN-rule needs the scale detached, so it keeps the
+     * chain, as do RMS norms. Used for the per-head q/k/v inputs of patched and gradient passes, the largest norms
+     * there are; the ordinary forward (and training) keeps {@link #apply}, so its float bits, and the reference
+     * circuits committed from models trained with it, stay as they were.
+     */
+    static NDArray applyFused(NormType type, double eps, NDArray x, NDArray weight, NDArray bias,
+            boolean constantScale) {
+        if (type == NormType.LAYER_NORM && !constantScale && weight != null && bias != null) {
+            return x.getNDArrayInternal()
+                    .layerNorm(x, new Shape(x.getShape().get(x.getShape().dimension() - 1)), weight, bias, (float) eps)
+                    .singletonOrThrow();
+        }
+        return apply(type, eps, x, weight, bias, constantScale);
     }
 
     /**
