@@ -4,6 +4,7 @@ import io.circuitscope.core.graph.Circuit;
 import io.circuitscope.core.graph.ComputationGraph;
 import io.circuitscope.core.graph.Edge;
 import io.circuitscope.core.graph.Node;
+import io.circuitscope.core.graph.PrefixedEvaluation;
 import io.circuitscope.core.graph.TaskPatcher;
 import io.circuitscope.core.progress.Progress;
 import java.util.ArrayList;
@@ -20,11 +21,11 @@ import java.util.Random;
  * changes: as ACDC's trials, the masks of one layer run from one shared pass of the circuit up to that layer
  * ({@link TaskPatcher#prefixes}), each only from there on: a component of layer l computes the layers from l
  * on, and the layers below l once per layer and batch, where a full pass per mask computed them all. When every
- * mask fits one pass per batch (small circuits and models), that one full pass is kept.
+ * mask fits one pass's memory budget (small models), full passes are kept, each computing every layer once for up
+ * to {@link PrefixedEvaluation#MASKS_PER_PASS} masks. {@link PrefixedEvaluation} does this, for discovery's
+ * false-negative check too.
  */
 public final class CircuitValidator {
-    static final int MASKS_PER_PASS = 32;
-
     private final ValidationSettings settings;
     private final boolean shareComputation;
 
@@ -124,7 +125,7 @@ public final class CircuitValidator {
         for (Edge e : edges) {
             names.add(e.name());
             isNode.add(false);
-            firstLayer.add(e.destination().node().layer());
+            firstLayer.add(PrefixedEvaluation.firstLayer(e));
         }
         for (Node n : circuit.nodes()) {
             if (!n.isSource() || n.name().equals("input")) {
@@ -144,49 +145,16 @@ public final class CircuitValidator {
             }
             return withoutNodes(circuit, keep, java.util.Set.of(nodes.get(i - edges.size())));
         };
-        // when every mask fits one pass per batch, that pass already computes each layer once for all of them:
-        // prefixes would add a pass per layer and batch for work that small
-        boolean fitOnePass = names.size() <= Math.min(MASKS_PER_PASS, task.masksPerPass());
-        double[] values = shareComputation && !fitOnePass
-                ? evaluateFromPrefixes(task, keep, firstLayer.stream().mapToInt(Integer::intValue).toArray(), mask)
-                : evaluateInChunks(task::evaluateKeep, names.size(), mask);
+        // from the circuit's prefix at each layer, unless every mask fits one pass's budget (see PrefixedEvaluation)
+        double[] values = PrefixedEvaluation.evaluate(task, keep, firstLayer.stream().mapToInt(Integer::intValue).toArray(),
+                mask, shareComputation, done -> {
+                });
         List<ValidationReport.ComponentScore> out = new ArrayList<>();
         for (int i = 0; i < values.length; i++) {
             // normalised by the same patched all-kept and all-patched passes as f, so round-off cannot differ
             double change = f - normalized.applyAsDouble(values[i]);
             out.add(new ValidationReport.ComponentScore(names.get(i), isNode.get(i), change,
                     Math.abs(change) >= settings.minimalityThreshold()));
-        }
-        return out;
-    }
-
-    /**
-     * Values of masks 0..n-1 (n = {@code layer.length}), mask i equal to {@code base} on every edge into a layer
-     * below {@code layer[i]}: the masks of one layer run from one prefix of {@code base} at that layer (a pass
-     * per batch, counted in the forward passes as ACDC's are), each from there on. Layer 0's run whole: a
-     * prefix there would hold nothing to share.
-     */
-    static double[] evaluateFromPrefixes(TaskPatcher task, boolean[] base, int[] layer,
-            java.util.function.IntFunction<boolean[]> mask) {
-        java.util.Map<Integer, List<Integer>> byLayer = new java.util.TreeMap<>();
-        for (int i = 0; i < layer.length; i++) {
-            byLayer.computeIfAbsent(layer[i], k -> new ArrayList<>()).add(i);
-        }
-        double[] out = new double[layer.length];
-        for (java.util.Map.Entry<Integer, List<Integer>> group : byLayer.entrySet()) {
-            List<Integer> members = group.getValue();
-            java.util.function.IntFunction<boolean[]> member = j -> mask.apply(members.get(j));
-            double[] values;
-            if (group.getKey() == 0) {
-                values = evaluateInChunks(task::evaluateKeep, members.size(), member);
-            } else {
-                try (TaskPatcher.Prefixes prefixes = task.prefixes(base, group.getKey())) {
-                    values = evaluateInChunks(chunk -> task.evaluateKeep(prefixes, chunk), members.size(), member);
-                }
-            }
-            for (int j = 0; j < values.length; j++) {
-                out[members.get(j)] = values[j];
-            }
         }
         return out;
     }
@@ -224,7 +192,7 @@ public final class CircuitValidator {
             knockedSets.add(knocked);
         }
         // even indices: the circuit without K; odd: the full model without K
-        double[] values = evaluateInChunks(task::evaluateKeep, 2 * knockedSets.size(),
+        double[] values = PrefixedEvaluation.inChunks(task, 2 * knockedSets.size(),
                 i -> i % 2 == 0 ? outEdgesRemoved(circuit, keep, knockedSets.get(i / 2))
                         : outEdgesRemoved(fullCircuit, full, knockedSets.get(i / 2)));
         double gap = Math.abs(task.cleanValue() - task.corruptedValue());
@@ -243,24 +211,5 @@ public final class CircuitValidator {
             }
         }
         return m;
-    }
-
-    /**
-     * Values of masks 0..count-1, made by {@code mask} one pass at a time: at most MASKS_PER_PASS masks are
-     * alive at once, so memory stays at a pass's worth of graph-length masks however large the circuit.
-     */
-    static double[] evaluateInChunks(java.util.function.Function<List<boolean[]>, double[]> evaluate, int count,
-            java.util.function.IntFunction<boolean[]> mask) {
-        double[] out = new double[count];
-        for (int start = 0; start < count; start += MASKS_PER_PASS) {
-            int end = Math.min(count, start + MASKS_PER_PASS);
-            List<boolean[]> chunk = new ArrayList<>(end - start);
-            for (int i = start; i < end; i++) {
-                chunk.add(mask.apply(i));
-            }
-            double[] v = evaluate.apply(chunk);
-            System.arraycopy(v, 0, out, start, v.length);
-        }
-        return out;
     }
 }

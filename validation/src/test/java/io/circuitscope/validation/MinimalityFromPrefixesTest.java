@@ -7,6 +7,7 @@ import io.circuitscope.core.graph.Ablation;
 import io.circuitscope.core.graph.Circuit;
 import io.circuitscope.core.graph.ComputationGraph;
 import io.circuitscope.core.graph.EdgePatcher;
+import io.circuitscope.core.graph.PrefixedEvaluation;
 import io.circuitscope.core.graph.TaskPatcher;
 import io.circuitscope.core.io.LoadedModel;
 import io.circuitscope.core.model.HookedTransformer;
@@ -29,7 +30,7 @@ import org.junit.jupiter.api.Test;
 /**
  * Minimality's masks run from the circuit's shared prefix at each component's layer: the same drops as a full
  * pass per mask, fewer layers computed, and every prefix pass counted in the forward passes as ACDC's are; when
- * every mask fits one pass per batch, that pass is kept.
+ * every mask fits one pass's budget, full passes are kept.
  */
 class MinimalityFromPrefixesTest {
     // no completeness samples, so the two validations differ only in minimality
@@ -67,13 +68,19 @@ class MinimalityFromPrefixesTest {
                 int answer = rng.nextInt(23);
                 examples.add(new Example(clean, corrupt, List.of(new Target(-1, answer, (answer + 1) % 23))));
             }
-            try (TaskPatcher task = new TaskPatcher(new EdgePatcher(model), new Task("random", examples),
-                    Metrics.LOGIT_DIFF, Ablation.RESAMPLE, 4)) { // three batches, each with its own prefixes
-                boolean[] keep = new boolean[task.graph().nEdges()];
-                for (int e = 0; e < keep.length; e++) {
-                    keep[e] = rng.nextDouble() < 0.6;
+            boolean[] keep = null;
+            // 1 byte: one mask a pass, so that the circuit's components do not fit the budget and run from prefixes
+            for (long budget : new long[] {TaskPatcher.PASS_BUDGET_BYTES, 1}) {
+                try (TaskPatcher task = new TaskPatcher(new EdgePatcher(model), new Task("random", examples),
+                        Metrics.LOGIT_DIFF, Ablation.RESAMPLE, 4, budget)) { // three batches, each with its own prefixes
+                    if (keep == null) {
+                        keep = new boolean[task.graph().nEdges()];
+                        for (int e = 0; e < keep.length; e++) {
+                            keep[e] = rng.nextDouble() < 0.6;
+                        }
+                    }
+                    compare(task, Circuit.of(task.graph(), keep, null), "random, budget " + budget);
                 }
-                compare(task, Circuit.of(task.graph(), keep, null), "random");
             }
         }
     }
@@ -103,9 +110,9 @@ class MinimalityFromPrefixesTest {
 
         assertEquals(sharedPasses, shared.forwardPasses(), what);
         assertEquals(plainPasses, plain.forwardPasses(), what);
-        if (plain.components().size() <= Math.min(CircuitValidator.MASKS_PER_PASS, task.masksPerPass())) {
-            // every mask fits one pass per batch, which computes each layer once for all of them: no prefixes
-            assertEquals(plainPasses, sharedPasses, what + ": one full pass per batch, as without prefixes");
+        if (PrefixedEvaluation.fitsPassBudget(task, plain.components().size())) {
+            // every mask fits one pass's budget: full passes, each computing each layer once for all its masks
+            assertEquals(plainPasses, sharedPasses, what + ": full passes, as without prefixes");
             assertEquals(plainLayers, sharedLayers, what);
             return;
         }
@@ -129,14 +136,12 @@ class MinimalityFromPrefixesTest {
         return out;
     }
 
-    /** Passes of groups of masks, each group in chunks of MASKS_PER_PASS, each chunk split to fit a pass, per batch. */
+    /** Passes of groups of masks, each group in chunks of at most MASKS_PER_PASS that fit a pass, per batch. */
     private static long passes(TaskPatcher task, List<Integer> groups) {
+        int perPass = Math.min(PrefixedEvaluation.MASKS_PER_PASS, task.masksPerPass());
         long out = 0;
         for (int n : groups) {
-            for (int start = 0; start < n; start += CircuitValidator.MASKS_PER_PASS) {
-                int chunk = Math.min(CircuitValidator.MASKS_PER_PASS, n - start);
-                out += (long) ((chunk + task.masksPerPass() - 1) / task.masksPerPass()) * task.batches().size();
-            }
+            out += (long) ((n + perPass - 1) / perPass) * task.batches().size();
         }
         return out;
     }

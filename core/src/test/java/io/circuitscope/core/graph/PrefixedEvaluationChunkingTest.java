@@ -1,19 +1,24 @@
-package io.circuitscope.validation;
+package io.circuitscope.core.graph;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 
-/** The minimality and completeness masks are made one pass at a time, never all at once. */
-class CircuitValidatorChunkingTest {
+/**
+ * Masks (validation's minimality and completeness, discovery's false-negative check) are made one chunk at a time,
+ * never all at once, and every chunk is reported done.
+ */
+class PrefixedEvaluationChunkingTest {
     @Test
     void atMostOnePassOfMasksIsAliveAtOnce() {
-        int count = 3 * CircuitValidator.MASKS_PER_PASS + 5;
+        int count = 3 * PrefixedEvaluation.MASKS_PER_PASS + 5;
         int[] made = {0};
         int[] evaluated = {0};
         int[] mostAlive = {0};
-        double[] values = CircuitValidator.evaluateInChunks(chunk -> {
+        java.util.List<Integer> done = new java.util.ArrayList<>();
+        double[] values = PrefixedEvaluation.inChunks(chunk -> {
             mostAlive[0] = Math.max(mostAlive[0], made[0] - evaluated[0]);
             double[] v = new double[chunk.size()];
             for (int i = 0; i < v.length; i++) {
@@ -22,25 +27,30 @@ class CircuitValidatorChunkingTest {
             }
             evaluated[0] += chunk.size();
             return v;
-        }, count, i -> {
+        }, PrefixedEvaluation.MASKS_PER_PASS, count, i -> {
             made[0]++;
             boolean[] m = new boolean[i + 1];
             m[0] = i % 2 == 0;
             return m;
-        });
-        assertTrue(mostAlive[0] <= CircuitValidator.MASKS_PER_PASS, "masks alive at once: " + mostAlive[0]);
+        }, 7, done::add);
+        assertTrue(mostAlive[0] <= PrefixedEvaluation.MASKS_PER_PASS, "masks alive at once: " + mostAlive[0]);
         double[] expected = new double[count];
         for (int i = 0; i < count; i++) {
             expected[i] = (i % 2 == 0 ? 1 : 0) + i + 1;
         }
         assertArrayEquals(expected, values);
+        int m = PrefixedEvaluation.MASKS_PER_PASS;
+        // counted on from the 7 masks done before, after every chunk
+        assertEquals(java.util.List.of(7 + m, 7 + 2 * m, 7 + 3 * m, 7 + count), done);
     }
 
     @Test
     void noMasksMeansNoPasses() {
-        double[] values = CircuitValidator.evaluateInChunks(chunk -> {
+        double[] values = PrefixedEvaluation.inChunks(chunk -> {
             throw new AssertionError("no pass expected");
-        }, 0, i -> new boolean[1]);
+        }, PrefixedEvaluation.MASKS_PER_PASS, 0, i -> new boolean[1], 0, i -> {
+            throw new AssertionError("nothing done");
+        });
         assertArrayEquals(new double[0], values);
     }
 }
