@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
+import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
@@ -98,8 +99,8 @@ public final class Llama2cCheckpoint extends IndexedTensorFile<Llama2cCheckpoint
         int vocabRaw = h[5];
         int seqLen = h[6];
         boolean shared = vocabRaw > 0;
-        int vocab = Math.abs(vocabRaw);
-        if (dim <= 0 || hidden <= 0 || layers <= 0 || heads <= 0 || kvHeads <= 0 || vocab == 0 || seqLen <= 0
+        long vocabLong = Math.abs((long) vocabRaw); // -2^31 has no int absolute value
+        if (dim <= 0 || hidden <= 0 || layers <= 0 || heads <= 0 || kvHeads <= 0 || vocabLong == 0 || seqLen <= 0
                 || dim % heads != 0 || heads % kvHeads != 0) {
             throw new CheckpointException(path + ": implausible llama2.c header [dim, hidden_dim, n_layers, n_heads, "
                     + "n_kv_heads, vocab_size, seq_len] = " + Arrays.toString(h)
@@ -110,6 +111,22 @@ public final class Llama2cCheckpoint extends IndexedTensorFile<Llama2cCheckpoint
         long kvDim = (long) dim * kvHeads / heads;
         long d = dim;
         long m = hidden;
+        // The size the header implies, checked before any entry is made: a corrupt header (a billion layers, a
+        // dimension of 2^30) implies more bytes than a long holds, or more entries than fit in memory.
+        BigInteger bd = BigInteger.valueOf(d);
+        BigInteger layerFloats = bd.multiply(BigInteger.valueOf(2 + 2 * d + 2 * kvDim + 3 * m));
+        BigInteger floats = BigInteger.valueOf(vocabLong).multiply(bd).multiply(BigInteger.valueOf(shared ? 1 : 2))
+                .add(BigInteger.valueOf(layers).multiply(layerFloats))
+                .add(bd)
+                .add(BigInteger.valueOf(2L * seqLen * (headSize / 2)));
+        BigInteger implied = floats.shiftLeft(2).add(BigInteger.valueOf(HEADER_BYTES));
+        if (!implied.equals(BigInteger.valueOf(size))) {
+            throw new CheckpointException(path + ": llama2.c checkpoint has " + size + " bytes but its header "
+                    + Arrays.toString(h) + " implies " + implied + " bytes"
+                    + (implied.compareTo(BigInteger.valueOf(size)) > 0
+                            ? " (truncated file)" : " (trailing data; not a version-0 llama2.c export?)"));
+        }
+        int vocab = (int) vocabLong;
 
         Map<String, Entry> entries = new LinkedHashMap<>();
         long[] cursor = {HEADER_BYTES};
@@ -128,12 +145,6 @@ public final class Llama2cCheckpoint extends IndexedTensorFile<Llama2cCheckpoint
         cursor[0] += 4L * 2 * seqLen * (headSize / 2); // legacy freq_cis_real / freq_cis_imag, skipped
         if (!shared) {
             entries.put("lm_head.weight", next(cursor, vocab, d));
-        }
-        long expected = cursor[0];
-        if (size != expected) {
-            throw new CheckpointException(path + ": llama2.c checkpoint has " + size + " bytes but its header "
-                    + Arrays.toString(h) + " implies " + expected + " bytes"
-                    + (size < expected ? " (truncated file)" : " (trailing data; not a version-0 llama2.c export?)"));
         }
 
         ObjectNode c = new ObjectMapper().createObjectNode();

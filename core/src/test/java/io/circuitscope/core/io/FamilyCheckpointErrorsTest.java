@@ -123,6 +123,43 @@ class FamilyCheckpointErrorsTest {
         assertContains(loadFails(bin), "tiny.bin", (size - 10) + " bytes", "implies " + size + " bytes", "truncated");
     }
 
+    /** Overwrites int32 field {@code index} of a llama2.c header (0 dim .. 6 seq_len). */
+    static void setHeaderField(Path bin, int index, int value) throws Exception {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(value);
+        b.flip();
+        try (FileChannel ch = FileChannel.open(bin, StandardOpenOption.WRITE)) {
+            ch.write(b, 4L * index);
+        }
+    }
+
+    @Test
+    void llama2cHeaderWithABillionLayersIsATruncatedFileNotOutOfMemory() throws Exception {
+        // It ran out of memory making a billion layers' tensor entries before comparing sizes.
+        Path bin = llama().writeLlama2c(dir.resolve("deep.bin"));
+        setHeaderField(bin, 2, 1_000_000_000);
+        assertContains(loadFails(bin), "deep.bin", "1000000000", "truncated");
+    }
+
+    @Test
+    void llama2cHeaderWhoseSizeOverflowsALongIsATruncatedFile() throws Exception {
+        // dim 2^30 made the implied size wrap around to a negative number, reported as "trailing data".
+        Path bin = llama().writeLlama2c(dir.resolve("wide.bin"));
+        setHeaderField(bin, 0, 1 << 30);
+        String m = loadFails(bin);
+        assertContains(m, "wide.bin", "truncated");
+        assertTrue(!m.contains("implies -"), m);
+    }
+
+    @Test
+    void llama2cVocabOfMinusTwoToThe31IsATruncatedFile() throws Exception {
+        // Math.abs(Integer.MIN_VALUE) is negative: the implied size was negative, reported as "trailing data".
+        Path bin = llama().writeLlama2c(dir.resolve("vocab.bin"));
+        setHeaderField(bin, 5, Integer.MIN_VALUE);
+        String m = loadFails(bin);
+        assertContains(m, "vocab.bin", "-2147483648", "truncated");
+        assertTrue(!m.contains("implies -"), m);
+    }
+
     @Test
     void llama2cFileShorterThanHeader() throws Exception {
         Path bin = Files.write(dir.resolve("stub.bin"), new byte[12]);
