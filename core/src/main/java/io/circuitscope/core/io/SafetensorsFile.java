@@ -75,9 +75,18 @@ public final class SafetensorsFile extends IndexedTensorFile<SafetensorsFile.Ent
             ByteBuffer lengthBytes = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
             channel.read(lengthBytes, 0);
             long headerLength = lengthBytes.flip().getLong();
-            if (headerLength <= 0 || headerLength > size - 8 || headerLength > MAX_HEADER_BYTES) {
-                throw new CheckpointException(path + ": header length " + headerLength + " is beyond the file size of "
-                        + size + " bytes (truncated or not a safetensors file)");
+            if (headerLength == 0) {
+                throw new CheckpointException(path + ": header length is 0, but a safetensors file starts with the "
+                        + "byte length of its JSON header (corrupt or not a safetensors file)");
+            }
+            // The length is an unsigned 64-bit integer: print it as one, as it was written.
+            if (Long.compareUnsigned(headerLength, size - 8) > 0) {
+                throw new CheckpointException(path + ": header length " + Long.toUnsignedString(headerLength)
+                        + " is beyond the file size of " + size + " bytes (truncated or not a safetensors file)");
+            }
+            if (headerLength > MAX_HEADER_BYTES) {
+                throw new CheckpointException(path + ": header length " + headerLength + " is above the 100 MiB "
+                        + "that safetensors allows a header (corrupt or not a safetensors file)");
             }
             ByteBuffer header = ByteBuffer.allocate((int) headerLength);
             channel.read(header, 8);

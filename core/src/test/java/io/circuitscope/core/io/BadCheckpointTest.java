@@ -46,6 +46,38 @@ class BadCheckpointTest {
     }
 
     @Test
+    void headerLengthZeroIsNotCalledBeyondTheFile() throws Exception {
+        // It said "header length 0 is beyond the file size of 16 bytes".
+        Path file = dir.resolve("model.safetensors");
+        Files.write(file, new byte[16]);
+        CheckpointException e = assertThrows(CheckpointException.class, () -> SafetensorsFile.open(file));
+        assertMessage(e, file.toString(), "header length is 0");
+        assertTrue(!e.getMessage().contains("beyond"), e.getMessage());
+    }
+
+    @Test
+    void headerLengthIsReadAsUnsigned() throws Exception {
+        // Bytes ff..ff (2^64 - 1 as safetensors' u64) were printed as "header length -1".
+        Path file = dir.resolve("model.safetensors");
+        Files.write(file, ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putLong(-1L).array());
+        assertMessage(assertThrows(CheckpointException.class, () -> SafetensorsFile.open(file)),
+                file.toString(), "header length 18446744073709551615 is beyond the file size of 16 bytes");
+    }
+
+    @Test
+    void headerLengthAboveTheLimitIsNotCalledBeyondTheFile() throws Exception {
+        // A header length within a large file but above safetensors' 100 MiB was "beyond the file size".
+        Path file = dir.resolve("model.safetensors");
+        try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
+            raf.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(200L << 20).array());
+            raf.setLength(300L << 20); // sparse
+        }
+        CheckpointException e = assertThrows(CheckpointException.class, () -> SafetensorsFile.open(file));
+        assertMessage(e, file.toString(), "header length 209715200", "100 MiB");
+        assertTrue(!e.getMessage().contains("beyond"), e.getMessage());
+    }
+
+    @Test
     void truncatedFileHasOffsetsOutsideTheData() throws Exception {
         Path model = validModel().resolve("model.safetensors");
         try (RandomAccessFile raf = new RandomAccessFile(model.toFile(), "rw")) {
