@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.circuitscope.circuits.io.CircuitDocument;
+import io.circuitscope.circuits.io.CircuitFileException;
 import io.circuitscope.circuits.io.CircuitJson;
 import io.circuitscope.circuits.io.ValidationSections;
 import io.circuitscope.circuits.render.ComparisonText;
@@ -108,6 +109,12 @@ final class ValidateCommand implements Callable<Integer> {
             Object recordedAblation = doc.method().get("ablation");
             boolean metricGiven = metric != null;
             boolean ablationGiven = ablation != null;
+            if (!metricGiven) {
+                checkRecorded(circuitFile, "metric", recordedMetric, Metrics::byName);
+            }
+            if (!ablationGiven) {
+                checkRecorded(circuitFile, "ablation", recordedAblation, Ablation::parse);
+            }
             metric = metricGiven ? metric : recordedMetric != null ? recordedMetric.toString() : "kl";
             ablation = ablationGiven ? ablation : recordedAblation != null ? recordedAblation.toString() : "resample";
             JudgingChoice metricChoice = JudgingChoice.metric(metric, metricGiven, recordedMetric);
@@ -176,6 +183,26 @@ final class ValidateCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /**
+     * A metric or ablation circuit.json records, which judges the circuit when its option is not given: refused
+     * naming the file and field when this version cannot read it ("unknown ablation 'bogus'" named neither).
+     */
+    private static void checkRecorded(Path file, String key, Object recorded, java.util.function.Consumer<String> parse) {
+        if (recorded == null) {
+            return;
+        }
+        if (!(recorded instanceof String text)) {
+            throw new CircuitFileException(file + ": field 'method." + key + "' must be a string, got " + recorded
+                    + "; --" + key + " judges the circuit with another");
+        }
+        try {
+            parse.accept(text);
+        } catch (IllegalArgumentException e) {
+            throw new CircuitFileException(file + ": field 'method." + key + "': " + e.getMessage()
+                    + "; --" + key + " judges the circuit with another");
+        }
     }
 
     /**
