@@ -121,7 +121,11 @@ public final class Metrics {
         }
     };
 
-    /** 1 when the correct token (or a token of the correct set) has the highest logit (not differentiable). */
+    /**
+     * 1 when the correct token (or the correct set's best token) has a higher logit than every token outside the
+     * correct set, else 0 (not differentiable): a tie counts against the answer, so that a model indifferent between
+     * the answers (equal logits, as a zero-ablated planted model gives) does not read as right.
+     */
     public static final Metric ACCURACY = new Simple("accuracy", true) {
         @Override
         public boolean differentiable() {
@@ -131,12 +135,14 @@ public final class Metrics {
         @Override
         public NDArray perTarget(NDArray logits, Batch batch, NDArray clean) {
             NDArray at = Metric.atTargets(logits, batch);
-            NDArray correct = best(at, batch);
-            return at.max(new int[] {2}).lte(correct).toType(ai.djl.ndarray.types.DataType.FLOAT32, false);
+            return competitorsAtOrAbove(at, batch).eq(0f).toType(ai.djl.ndarray.types.DataType.FLOAT32, false);
         }
     };
 
-    /** Rank of the correct token (of the correct set's best token), 1 = top (lower is better; not differentiable). */
+    /**
+     * Rank of the correct token (of the correct set's best token), 1 = top: 1 + the tokens outside the correct set
+     * whose logit is at least its logit (ties count against it, as for accuracy; lower is better; not differentiable).
+     */
     public static final Metric RANK = new Simple("rank", false) {
         @Override
         public boolean differentiable() {
@@ -145,9 +151,7 @@ public final class Metrics {
 
         @Override
         public NDArray perTarget(NDArray logits, Batch batch, NDArray clean) {
-            NDArray at = Metric.atTargets(logits, batch);
-            NDArray correct = best(at, batch).expandDims(2);
-            return at.gt(correct).toType(ai.djl.ndarray.types.DataType.FLOAT32, false).sum(new int[] {2}).add(1f);
+            return competitorsAtOrAbove(Metric.atTargets(logits, batch), batch).add(1f);
         }
     };
 
@@ -183,9 +187,15 @@ public final class Metrics {
         }
     }
 
-    /** The correct token's logit, or the highest of the correct set's. */
-    private static NDArray best(NDArray at, Batch batch) {
-        return batch.hasAnswerSets() ? Metric.maxOver(at, batch.correctSets()) : Metric.pick(at, batch.correct());
+    /**
+     * Per target [M, T], how many tokens outside the correct set have a logit at least the correct set's best
+     * (for one token: at least its own): the tokens a tie-breaking against the answer would put above it.
+     */
+    private static NDArray competitorsAtOrAbove(NDArray at, Batch batch) {
+        NDArray best = (batch.hasAnswerSets() ? Metric.maxOver(at, batch.correctSets())
+                : Metric.pick(at, batch.correct())).expandDims(2);
+        NDArray outside = Metric.multiHot(at, batch.correctSets(), at.getShape().get(2)).neg().add(1f);
+        return at.gte(best).toType(ai.djl.ndarray.types.DataType.FLOAT32, false).mul(outside).sum(new int[] {2});
     }
 
     private static void requireWrong(Batch batch, String metric) {

@@ -240,10 +240,22 @@ class TaskMetricIdentitiesTest {
                 }
                 yield kl;
             }
-            case "accuracy" -> Arrays.stream(logits).allMatch(x -> x <= best) ? 1 : 0;
-            case "rank" -> Arrays.stream(logits).filter(x -> x > best).count() + 1;
+            // a tie with a token outside the correct set counts against the answer
+            case "accuracy" -> competitorsAtOrAbove(t, logits, best) == 0 ? 1 : 0;
+            case "rank" -> competitorsAtOrAbove(t, logits, best) + 1;
             default -> throw new AssertionError("no reference for metric " + metric.name());
         };
+    }
+
+    /** Tokens outside the target's correct set whose logit is at least {@code level}. */
+    private static long competitorsAtOrAbove(Target t, double[] logits, double level) {
+        long n = 0;
+        for (int v = 0; v < logits.length; v++) {
+            if (logits[v] >= level && !t.correctIds().contains(v)) {
+                n++;
+            }
+        }
+        return n;
     }
 
     private static void assertMetric(Metric metric, Target t, double[] logits, double[] cleanLogits, double actual,
@@ -254,8 +266,8 @@ class TaskMetricIdentitiesTest {
         }
         // rank and accuracy are step functions: a logit within TIE of the correct one may fall either side
         double best = t.correctIds().stream().mapToDouble(c -> logits[c]).max().getAsDouble();
-        long surelyAbove = Arrays.stream(logits).filter(x -> x > best + TIE).count();
-        long maybeAbove = Arrays.stream(logits).filter(x -> x > best - TIE).count() - 1; // less the best itself
+        long surelyAbove = competitorsAtOrAbove(t, logits, best + TIE);
+        long maybeAbove = competitorsAtOrAbove(t, logits, best - TIE);
         double rank = metric == Metrics.RANK ? actual : Double.NaN;
         if (metric == Metrics.RANK) {
             assertTrue(rank >= surelyAbove + 1 && rank <= maybeAbove + 1, what + ": rank " + rank + " outside ["

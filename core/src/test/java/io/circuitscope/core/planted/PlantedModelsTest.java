@@ -359,4 +359,40 @@ class PlantedModelsTest {
             assertTrue(java.util.Arrays.equals(a.examples().get(i).corrupt(), b.examples().get(i).corrupt()));
         }
     }
+
+    /**
+     * Accuracy and rank read a tie against the answer: with every edge zero-ablated a planted model gives every
+     * token the same logit (its logit difference is 0), which accuracy read as 1 and rank as 1 (ties counted for
+     * the answer), so that the corruption seemed not to move them at all and discover refused the task. Planted
+     * greater-than's target is one of the years after YY, which its model ranks all alike: tied, so not accurate.
+     */
+    @ParameterizedTest
+    @MethodSource("names")
+    void aZeroAblatedModelIsNeitherAccurateNorTopRanked(String name) {
+        PlantedModel p = MODELS.get(index(name));
+        HookedTransformer model = BUILT.get(index(name));
+        Task task = p.task(SEED, EXAMPLES);
+        EdgePatcher patcher = new EdgePatcher(model);
+        int vocab = p.config().vocabSize();
+        try (TaskPatcher accuracy = new TaskPatcher(patcher, task, io.circuitscope.core.task.Metrics.ACCURACY, Ablation.ZERO, 16);
+             TaskPatcher rank = new TaskPatcher(patcher, task, io.circuitscope.core.task.Metrics.RANK, Ablation.ZERO, 16);
+             TaskPatcher logitDiff = new TaskPatcher(patcher, task, io.circuitscope.core.task.Metrics.LOGIT_DIFF, Ablation.ZERO, 16)) {
+            System.out.printf(Locale.ROOT, "[planted %s, zero ablation] accuracy %s -> %s, rank %s -> %s, logit-diff %s -> %s%n",
+                    name, f(accuracy.cleanValue()), f(accuracy.corruptedValue()), f(rank.cleanValue()),
+                    f(rank.corruptedValue()), f(logitDiff.cleanValue()), f(logitDiff.corruptedValue()));
+            assertEquals(0, logitDiff.corruptedValue(), 1e-6, "every logit equal");
+            assertEquals(0, accuracy.corruptedValue(), 1e-9);
+            assertEquals(vocab, rank.corruptedValue(), 1e-9, "every other token ties with the answer");
+            if (name.equals("greater-than")) {
+                // its target names one of the later years, and the model gives them all logit 10: a tie, not a hit
+                assertEquals(0, accuracy.cleanValue(), 1e-9);
+                assertTrue(rank.cleanValue() > 1 && rank.cleanValue() < vocab / 2.0, "rank " + rank.cleanValue());
+            } else {
+                assertEquals(1, accuracy.cleanValue(), 1e-9);
+                assertEquals(1, rank.cleanValue(), 1e-9);
+                assertTrue(accuracy.hasEffect());
+            }
+            assertTrue(rank.hasEffect());
+        }
+    }
 }

@@ -170,10 +170,16 @@ class MetricsTest {
                 assertEquals(Math.log(pc), lp[i], 1e-5);
                 assertEquals(pc, p[i], 1e-6);
                 assertEquals(pc - pw, pd[i], 1e-6);
-                double top = java.util.Arrays.stream(l).max().getAsDouble();
-                assertEquals(bestCorrect == top ? 1f : 0f, acc[i]);
-                double best = bestCorrect;
-                assertEquals(java.util.Arrays.stream(l).filter(x -> x > best).count() + 1, rank[i], 0f);
+                // ties count against the answer: every token outside the correct set at or above its best
+                long atOrAbove = 0;
+                for (int v = 0; v < V; v++) {
+                    final int token = v;
+                    if (l[v] >= bestCorrect && java.util.Arrays.stream(batch.correctSets()[t]).noneMatch(c -> c == token)) {
+                        atOrAbove++;
+                    }
+                }
+                assertEquals(atOrAbove == 0 ? 1f : 0f, acc[i]);
+                assertEquals(atOrAbove + 1, rank[i], 0f);
             }
         }
     }
@@ -212,6 +218,41 @@ class MetricsTest {
             l[v] = raw[(row * S + batch.position()[t]) * V + v];
         }
         return l;
+    }
+
+    /**
+     * Ties in accuracy and rank, worked by hand: a token outside the correct set with the same logit as the correct
+     * one (the correct set's best) ranks above it, so equal logits (a model indifferent between the answers) read as
+     * wrong, not right; tokens of the correct set tied with each other do not compete.
+     */
+    @Test
+    void aTieWithAnotherTokenCountsAgainstTheAnswer() {
+        float[] tied = {2, 2, 1, 2, 0};
+        float[] flat = {0.5f, 0.5f, 0.5f, 0.5f, 0.5f};
+        float[] strict = {3, 2, 1, 2, 0};
+        Object[][] cases = { // logits, correct set, accuracy, rank
+            {tied, List.of(0), 0f, 3f},
+            {tied, List.of(0, 1), 0f, 2f},
+            {tied, List.of(0, 1, 3), 1f, 1f},
+            {tied, List.of(2), 0f, 4f},
+            {flat, List.of(4), 0f, 5f},
+            {flat, List.of(0, 1), 0f, 4f},
+            {strict, List.of(0), 1f, 1f},
+            {strict, List.of(1, 4), 0f, 3f},
+            {strict, List.of(4, 0), 1f, 1f},
+        };
+        try (NDManager m = DjlRuntime.newManager()) {
+            for (Object[] c : cases) {
+                @SuppressWarnings("unchecked")
+                List<Integer> correct = (List<Integer>) c[1];
+                Batch batch = Batch.of(List.of(new Example(new int[] {1}, new int[] {2},
+                        List.of(new Target(0, correct, List.of())))));
+                NDArray logits = m.create((float[]) c[0], new Shape(1, 1, V));
+                String what = java.util.Arrays.toString((float[]) c[0]) + ", correct " + correct;
+                assertEquals((float) c[2], Metrics.ACCURACY.perTarget(logits, batch, null).getFloat(0, 0), "accuracy, " + what);
+                assertEquals((float) c[3], Metrics.RANK.perTarget(logits, batch, null).getFloat(0, 0), "rank, " + what);
+            }
+        }
     }
 
     /** A metric that needs wrong answers says which example lacks one before any pass, not from inside a batch. */

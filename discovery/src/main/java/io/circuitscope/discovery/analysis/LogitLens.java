@@ -85,9 +85,9 @@ public final class LogitLens {
             summed += Math.exp(lp[off + c] - bestCorrect);
         }
         double logProb = bestCorrect + Math.log(summed);
-        int rank = 1;
+        int rank = 1; // as the rank metric: every token outside the correct set at or above its best (ties count against it)
         for (int v = 0; v < vocab; v++) {
-            if (lp[off + v] > bestCorrect) {
+            if (lp[off + v] >= bestCorrect && !contains(correct, v)) {
                 rank++;
             }
         }
@@ -107,5 +107,14 @@ public final class LogitLens {
             probs[i] = Math.exp(lp[off + best]);
         }
         return new TargetView(example, position, correct, rank, logProb, top, probs);
+    }
+
+    private static boolean contains(int[] tokens, int token) {
+        for (int t : tokens) {
+            if (t == token) {
+                return true;
+            }
+        }
+        return false;
     }
 }

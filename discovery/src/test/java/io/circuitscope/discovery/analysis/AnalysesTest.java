@@ -340,6 +340,29 @@ class AnalysesTest {
         assertLensEndsAtTheModelsRankAndLogProb(sets);
     }
 
+    /**
+     * Ties: planted greater-than gives every year after the start year the same logit, so its target's year ties
+     * with the others, which rank above it, for the lens as for the rank metric (the lens read 1, counting only
+     * tokens strictly above).
+     */
+    @Test
+    void logitLensRanksATieAsTheRankMetricDoes() {
+        io.circuitscope.core.planted.PlantedModel planted = io.circuitscope.core.planted.PlantedModels.byName("greater-than");
+        Task task = planted.task(0, 8);
+        try (HookedTransformer model = planted.build(); NDManager run = model.newRunManager()) {
+            List<LogitLens.Layer> lens = LogitLens.run(model, task, 3);
+            Batch batch = task.batches(64).get(0);
+            float[] rank = Metrics.RANK.perTarget(model.forward(run, batch.clean()), batch, null).toFloatArray();
+            List<LogitLens.TargetView> last = lens.get(lens.size() - 1).targets();
+            boolean tied = false;
+            for (int i = 0; i < rank.length; i++) {
+                assertEquals((int) rank[i], last.get(i).rank(), "target " + i);
+                tied |= rank[i] > 1;
+            }
+            assertTrue(tied, "some target's year ties with later years");
+        }
+    }
+
     /** A receiver must be the logits or one of the model's heads (layer nLayers once ran and read all zeros). */
     @Test
     void pathPatchingRefusesReceiversOutsideTheModel() {
