@@ -255,6 +255,61 @@ class MetricsTest {
         }
     }
 
+    /**
+     * Logits far beyond exp()'s float range (|logit| up to 400; exp overflows above 88): every metric stays finite and
+     * matches the double-precision reference, which needs log-softmax and shifted log-sum-exp, not log(softmax) or
+     * log(sum(exp)). KL between two such rows too.
+     */
+    @Test
+    void metricsAreStableForLogitsFarOutsideExpsRange() {
+        Batch batch = Batch.of(List.of(
+                new Example(new int[] {1, 2, 3}, new int[] {1, 2, 4}, List.of(new Target(-1, List.of(3, 0), List.of(1, 4)),
+                        new Target(0, 2, 4))),
+                new Example(new int[] {0, 2, 3}, new int[] {1, 1, 3}, List.of(new Target(1, 0, 2)))));
+        float[] raw = randomLogits(5);
+        for (int i = 0; i < raw.length; i++) {
+            raw[i] *= 100; // standard deviation 200
+        }
+        try (NDManager m = DjlRuntime.newManager()) {
+            NDArray logits = m.create(raw, new Shape(2 * B, S, V));
+            float[] ld = Metrics.LOGIT_DIFF.perTarget(logits, batch, null).toFloatArray();
+            float[] lp = Metrics.LOG_PROB.perTarget(logits, batch, null).toFloatArray();
+            NDArray cleanLogProbs = Metric.atTargets(logits, batch).get(0).logSoftmax(-1);
+            float[] kl = Metrics.KL.perTarget(logits, batch, cleanLogProbs).toFloatArray();
+            for (int variant = 0; variant < 2; variant++) {
+                for (int t = 0; t < batch.targets(); t++) {
+                    double[] l = logitsAt(raw, batch, variant, t);
+                    double[] logP = logSoftmax(l);
+                    int i = variant * batch.targets() + t;
+                    double logPc = logSumExp(logP, batch.correctSets()[t]);
+                    double logPw = logSumExp(logP, batch.wrongSets()[t]);
+                    // relative to the logits' scale: float32 keeps about 7 digits of a logit of size 400
+                    assertEquals(logPc - logPw, ld[i], 1e-3, "logit-diff, target " + i);
+                    assertEquals(logPc, lp[i], 1e-3, "logprob, target " + i);
+                    double reference = klDivergence(logitsAt(raw, batch, 0, t), l);
+                    assertTrue(Float.isFinite(kl[i]), "kl, target " + i);
+                    assertEquals(reference, kl[i], 1e-3 * Math.max(1, reference), "kl, target " + i);
+                }
+            }
+            float[] p = Metrics.PROB.perTarget(logits, batch, null).toFloatArray();
+            float[] pd = Metrics.PROB_DIFF.perTarget(logits, batch, null).toFloatArray();
+            for (int i = 0; i < p.length; i++) {
+                int variant = i / batch.targets();
+                int t = i % batch.targets();
+                double[] logP = logSoftmax(logitsAt(raw, batch, variant, t));
+                double pc = Math.exp(logSumExp(logP, batch.correctSets()[t]));
+                assertEquals(pc, p[i], 1e-6, "prob, target " + i);
+                assertEquals(pc - Math.exp(logSumExp(logP, batch.wrongSets()[t])), pd[i], 1e-6, "prob-diff, target " + i);
+            }
+        }
+    }
+
+    /** log sum exp of {@code logP} over {@code tokens}, shifted by their maximum. */
+    private static double logSumExp(double[] logP, int[] tokens) {
+        double max = java.util.Arrays.stream(tokens).mapToDouble(k -> logP[k]).max().getAsDouble();
+        return max + Math.log(java.util.Arrays.stream(tokens).mapToDouble(k -> Math.exp(logP[k] - max)).sum());
+    }
+
     /** A metric that needs wrong answers says which example lacks one before any pass, not from inside a batch. */
     @Test
     void aMissingWrongAnswerIsNamedByExampleBeforeAnyPass() {
