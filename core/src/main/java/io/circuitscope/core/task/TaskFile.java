@@ -151,12 +151,21 @@ public final class TaskFile {
         if (targetsNode == null || !targetsNode.isArray() || targetsNode.isEmpty()) {
             throw where.error("targets", "must be a non-empty array");
         }
-        int length = align ? Math.max(clean.length, corrupt.length) : clean.length;
         List<Target> targets = new ArrayList<>();
         for (int t = 0; t < targetsNode.size(); t++) {
-            targets.add(target(where, targetsNode.get(t), "targets[" + t + "]", tokenizer, length));
+            targets.add(target(where, targetsNode.get(t), "targets[" + t + "]", tokenizer, clean.length));
+        }
+        // positions count in the clean prompt as written: checked before --align pads it, so that a position
+        // outside it cannot land on a padding token
+        for (int t = 0; t < targets.size(); t++) {
+            int p = targets.get(t).position();
+            if ((p >= 0 ? p : clean.length + p) < 0 || (p >= 0 ? p : clean.length + p) >= clean.length) {
+                throw where.error("targets[" + t + "].position", "is " + p + " but the prompt has " + clean.length
+                        + " tokens");
+            }
         }
         if (clean.length != corrupt.length) {
+            int length = Math.max(clean.length, corrupt.length);
             if (!align) {
                 throw new UnequalPromptLengthsException(where.file() + ":" + where.line() + ": clean prompt is "
                         + clean.length + " tokens but corrupt is " + corrupt.length + " tokens; make them the same length");
@@ -174,13 +183,6 @@ public final class TaskFile {
         if (clean.length > where.contextLength()) {
             throw where.error(null, "prompt is " + clean.length + " tokens, longer than the model's context window of "
                     + where.contextLength() + " tokens");
-        }
-        for (int t = 0; t < targets.size(); t++) {
-            int p = targets.get(t).position();
-            if ((p >= 0 ? p : clean.length + p) < 0 || (p >= 0 ? p : clean.length + p) >= clean.length) {
-                throw where.error("targets[" + t + "].position", "is " + p + " but the prompt has " + clean.length
-                        + " tokens");
-            }
         }
         int[] noise = new int[0];
         JsonNode noiseNode = node.get("noise_positions");

@@ -105,6 +105,28 @@ class TaskFileTest {
         assertEquals(2, aligned.targets().get(0).position());
     }
 
+    /**
+     * Positions count in the clean prompt as written, also when --align pads it: -4 and 3 are outside a 3-token
+     * prompt. They were checked against the padded length, so -4 read the logits at a padding token (position 1 of
+     * 5) and 3 was refused as "5 but the prompt has 5 tokens"; positions inside it still shift with the padding.
+     */
+    @Test
+    void alignedTargetPositionsMustLieInTheCleanPromptAsWritten() throws Exception {
+        for (String position : new String[] {"-4", "3"}) {
+            Path f = file("{\"clean_ids\":[1,2,3], \"corrupt_ids\":[4,5,6,7,8], \"targets\":[{\"position\":" + position
+                    + ", \"correct_id\":5}]}");
+            TaskFileException e = assertThrows(TaskFileException.class, () -> TaskFile.read(f, null, true));
+            assertTrue(e.getMessage().contains("'targets[0].position' is " + position + " but the prompt has 3 tokens"),
+                    e.getMessage());
+        }
+        Path f = file("{\"clean_ids\":[1,2,3], \"corrupt_ids\":[4,5,6,7,8], \"targets\":[{\"position\":-3, "
+                + "\"correct_id\":5}, {\"position\":0, \"correct_id\":5}]}");
+        Example aligned = TaskFile.read(f, null, true).examples().get(0);
+        assertArrayEquals(new int[] {1, 1, 1, 2, 3}, aligned.clean());
+        assertEquals(2, aligned.targets().get(0).resolvedPosition(5), "-3: the clean prompt's first token");
+        assertEquals(2, aligned.targets().get(1).resolvedPosition(5), "0: the clean prompt's first token");
+    }
+
     @Test
     void malformedLinesNameFileLineAndField() throws Exception {
         assertError(file("{\"clean_ids\":[1], \"corrupt_ids\":[2], \"targets\":[{\"position\":0, \"correct_id\":1}]}", "{oops"),
