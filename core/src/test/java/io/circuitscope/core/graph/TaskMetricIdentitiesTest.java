@@ -31,7 +31,7 @@ import net.jqwik.api.constraints.IntRange;
  * all-kept mask is the unpatched clean run (under every ablation), the all-patched mask under resampling is the
  * corrupted run, and patching clean activations into the clean run changes nothing.
  */
-class TaskMetricIdentitiesTest {
+public class TaskMetricIdentitiesTest {
     static final int VOCAB = 23;
     /** float32 passes of a tiny model, batched or alone: far below any metric's scale here. */
     static final double TOLERANCE = 2e-4;
@@ -142,7 +142,7 @@ class TaskMetricIdentitiesTest {
      * each at random positions; answers in swapped pairs (every (a, b) has a (b, a)) so that logit-diff-swapped
      * accepts the task; with {@code answerSets}, some answers are sets of two or three tokens.
      */
-    static Task randomTask(Random rng, boolean answerSets, boolean cleanIsCorrupt) {
+    public static Task randomTask(Random rng, boolean answerSets, boolean cleanIsCorrupt) {
         List<Example> examples = new ArrayList<>();
         int lengths = 2 + rng.nextInt(2);
         for (int l = 0; l < lengths; l++) {
