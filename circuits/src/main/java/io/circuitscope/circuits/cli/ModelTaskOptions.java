@@ -76,6 +76,9 @@ final class ModelTaskOptions {
      * this leaves unread are noted ({@link #noteIgnoredOptions}).
      */
     ModelAndTask open(CommandLine.Model.CommandSpec spec, long seed, boolean quiet) {
+        if (examples < 1) { // as a batch plan's examples; 0 and -2 said "task 'planted-ioi' has no examples"
+            throw new CommandLine.ParameterException(spec.commandLine(), "--examples must be >= 1, got " + examples);
+        }
         noteIgnoredOptions(spec);
         ModelAndTask mt;
         try {

@@ -28,6 +28,17 @@ class UsageErrorsTest {
         assertTrue(r.err().contains("did you mean --method or --metric?"), r.err());
     }
 
+    /** --examples 0 or -2 ran on and failed with "task 'planted-ioi' has no examples" (exit 1), not naming the option. */
+    @Test
+    void examplesBelowOneIsAUsageError() {
+        for (String[] args : new String[][] {{"discover", "--examples", "0", "--no-render", "--no-validate"},
+                {"compare-scorers", "--examples", "-2"}}) {
+            CliRun r = run(args);
+            assertEquals(2, r.code(), r.err());
+            assertEquals("error: --examples must be >= " + 1 + ", got " + args[2], r.err().lines().findFirst().orElseThrow());
+        }
+    }
+
     /** "help nosuch" printed "Unknown subcommand" and the main help with exit 0. */
     @Test
     void helpOfAnUnknownCommandIsAUsageError() {
