@@ -110,6 +110,17 @@ public final class BatchPlan {
         Path base = realFolder(file);
         Path out = (root.has("out") ? base.resolve(root.get("out").asText())
                 : base.resolve("runs").resolve(name.replaceFirst("\\.(json|ya?ml)$", ""))).normalize();
+        // a file where the results folder (or a folder above it) would be made failed the batch with "PATH: exists and
+        // is not a folder", naming no field of the plan
+        for (Path p = out; p != null; p = p.getParent()) {
+            if (Files.exists(p)) {
+                if (!Files.isDirectory(p)) {
+                    throw new PlanException(file + ": field 'out' (" + out + "): " + (p.equals(out) ? "is a file, not a "
+                            + "folder" : "cannot be created: " + p + " is a file, not a folder"));
+                }
+                break;
+            }
+        }
         List<ObjectNode> specs = new ArrayList<>();
         List<String> origins = new ArrayList<>(); // of each cross-product run
         ObjectNode defaults = root.has("defaults") ? object(file, root.get("defaults"), "defaults") : new ObjectMapper().createObjectNode();

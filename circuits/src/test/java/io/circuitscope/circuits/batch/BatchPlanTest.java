@@ -109,6 +109,15 @@ class BatchPlanTest {
         assertRefused("out: [a, b]", "plan.yaml: field 'out' must be a folder name");
     }
 
+    /** The batch failed when it made its folder, with "PATH: exists and is not a folder", naming no field. */
+    @Test
+    void anOutThatIsAFileIsRefusedNamingTheField() throws Exception {
+        assertRefused("out: t.jsonl", "plan.yaml: field 'out' (" + dir.toRealPath().resolve("t.jsonl")
+                + "): is a file, not a folder");
+        assertRefused("out: t.jsonl/runs", "plan.yaml: field 'out' (" + dir.toRealPath().resolve("t.jsonl/runs")
+                + "): cannot be created: " + dir.toRealPath().resolve("t.jsonl") + " is a file, not a folder");
+    }
+
     @Test
     void settingsWithinTheLimitsAreTaken() throws Exception {
         BatchPlan plan = BatchPlan.read(write("defaults: {edges: 0, batch_size: 1, ig_steps: 1, tau: 0, candidates: "
