@@ -140,6 +140,14 @@ public final class LlamaFamilyAdapter implements ArchitectureAdapter {
             // A configured cap HF ignores is reported once at load time (notes), not applied.
             double attnCap = nullable(c, "attn_logit_softcapping", gemma3 ? 0.0 : 50.0);
             double finalCap = nullable(c, "final_logit_softcapping", gemma3 ? 0.0 : 30.0);
+            // HF divides by the cap, takes tanh and multiplies back, so a negative cap acts as its absolute value;
+            // a cap <= 0 is none here (null reads as 0): refused rather than silently left uncapped
+            for (String field : List.of("attn_logit_softcapping", "final_logit_softcapping")) {
+                double cap = field.startsWith("attn") ? attnCap : finalCap;
+                if (cap < 0) {
+                    throw c.error(field, "must be positive (or null: no cap), got " + cap);
+                }
+            }
             b.optAttnScale(Math.pow(scalar, -0.5))
                     .optSoftcaps(gemma3 ? 0.0 : attnCap, type.equals("gemma3") ? 0.0 : finalCap)
                     .optSandwichNorms(true)

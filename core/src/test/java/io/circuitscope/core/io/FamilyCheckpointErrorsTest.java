@@ -98,6 +98,16 @@ class FamilyCheckpointErrorsTest {
         assertContains(m, "model.safetensors", "q_proj.weight", "shape");
     }
 
+    /** A negative soft cap was read as no cap (only caps above 0 apply), where HF's tanh applies its absolute value. */
+    @Test
+    void negativeSoftcapIsRefused() throws Exception {
+        TinyCheckpoint gemma = TinyCheckpoint.llamaFamily("gemma2", 1, 1, 4, 2, 4, 16, 20, 23, 16, true, false);
+        assertContains(loadFails(gemma.withConfig("attn_logit_softcapping", -50.0)), "config.json",
+                "'attn_logit_softcapping'", "must be positive", "-50.0");
+        assertContains(loadFails(gemma.withConfig("final_logit_softcapping", -30.0)), "config.json",
+                "'final_logit_softcapping'", "-30.0");
+    }
+
     @Test
     void missingTensorIsNamed() throws Exception {
         String m = loadFails(llama().without("model.layers.0.mlp.up_proj.weight"));
