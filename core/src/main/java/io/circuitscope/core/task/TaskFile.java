@@ -243,6 +243,9 @@ public final class TaskFile {
                 throw where.error(key, e.getMessage());
             }
         }
+        if (text != null && !text.isNull()) { // "clean": 12 was reported as "'clean_ids' is missing"
+            throw where.error(key, "must be a string (the prompt's text), got " + text);
+        }
         throw where.error(key + "_ids", "is missing (give " + key + "_ids or " + key + ")");
     }
 

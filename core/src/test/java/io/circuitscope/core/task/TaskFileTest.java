@@ -137,6 +137,11 @@ class TaskFileTest {
         assertError(file("{\"clean_ids\":[1, -2], \"corrupt_ids\":[2, 3], \"targets\":[{\"position\":0, \"correct_id\":1}]}"), "'clean_ids' element 1");
         assertError(file("{\"clean\":\"a\", \"corrupt\":\"b\", \"targets\":[{\"position\":0, \"correct_id\":1}]}"), "no tokenizer");
         assertError(file("{\"clean_ids\":[1], \"corrupt_ids\":[2], \"targets\":[]}"), "'targets' must be a non-empty array");
+        // a prompt that is neither text nor ids was called missing, naming the ids' field
+        assertError(file("{\"clean\":12, \"corrupt_ids\":[2], \"targets\":[{\"position\":0, \"correct_id\":1}]}"),
+                ":1:", "field 'clean' must be a string (the prompt's text), got 12");
+        assertError(file("{\"clean_ids\":[1], \"corrupt\":[\"a\"], \"targets\":[{\"position\":0, \"correct_id\":1}]}"),
+                "field 'corrupt' must be a string (the prompt's text), got [\"a\"]");
     }
 
     @Test
