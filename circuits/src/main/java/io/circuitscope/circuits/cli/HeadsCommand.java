@@ -42,6 +42,10 @@ final class HeadsCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         boolean translation = score.equalsIgnoreCase("translation");
+        if (!Double.isFinite(threshold)) { // NaN selected no head and printed "heads above NaN: []"
+            throw new CommandLine.ParameterException(spec.commandLine(), "--threshold must be a finite number, got "
+                    + threshold);
+        }
         output.checkPng(spec);
         HeadScores.Kind kind = null;
         if (!translation) {

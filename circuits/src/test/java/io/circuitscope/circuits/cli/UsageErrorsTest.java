@@ -39,6 +39,17 @@ class UsageErrorsTest {
         }
     }
 
+    /** heads --threshold NaN ran and printed "heads above NaN: []"; Infinity selected nothing as silently. */
+    @Test
+    void aThresholdThatIsNotFiniteIsAUsageError() {
+        for (String value : new String[] {"NaN", "Infinity"}) {
+            CliRun r = run("heads", "--model", "planted:ioi", "--score", "translation", "--threshold", value);
+            assertEquals(2, r.code(), r.err());
+            assertEquals("error: --threshold must be a finite number, got " + value,
+                    r.err().lines().findFirst().orElseThrow());
+        }
+    }
+
     /** "help nosuch" printed "Unknown subcommand" and the main help with exit 0. */
     @Test
     void helpOfAnUnknownCommandIsAUsageError() {
