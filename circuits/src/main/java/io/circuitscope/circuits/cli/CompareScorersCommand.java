@@ -108,6 +108,15 @@ final class CompareScorersCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        // each named with its value, and before the scorers are made: --ig-steps 0 was reported as "--scorers: EAP-IG
+        // needs at least one step", and --top-edges -1 as "--ig-steps, --batch-size, ... must be positive"
+        String[] names = {"--ig-steps", "--batch-size", "--top-edges", "--top-nodes", "--exact-edges"};
+        Integer[] values = {igSteps, batchSize, topEdges, topNodes, exactEdges};
+        for (int i = 0; i < names.length; i++) {
+            if (values[i] != null && values[i] < 1) {
+                throw new CommandLine.ParameterException(spec.commandLine(), names[i] + " must be >= 1, got " + values[i]);
+            }
+        }
         Metric m;
         Ablation a;
         List<EdgeScorer> chosen;
@@ -134,10 +143,6 @@ final class CompareScorersCommand implements Callable<Integer> {
                         + "zero at the clean run, so " + scorer.key() + (scorer instanceof EapIg ? " with one step" : "")
                         + " would score 0; " + Methods.insteadOfCleanGradient(scorer.key(), CallerNames.flags()));
             }
-        }
-        if (igSteps < 1 || batchSize < 1 || topEdges < 1 || topNodes < 1 || (exactEdges != null && exactEdges < 1)) {
-            throw new CommandLine.ParameterException(spec.commandLine(),
-                    "--ig-steps, --batch-size, --top-edges, --top-nodes and --exact-edges must be positive");
         }
         try {
             ScorerComparison.requireMaterialFraction(materialFraction, "--material-fraction");

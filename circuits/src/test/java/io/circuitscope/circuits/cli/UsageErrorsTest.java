@@ -50,6 +50,20 @@ class UsageErrorsTest {
         }
     }
 
+    /**
+     * compare-scorers named --scorers for --ig-steps 0 ("--scorers: EAP-IG needs at least one step, got 0") and every
+     * option at once, without the value, for the others.
+     */
+    @Test
+    void compareScorersNamesTheOptionOutOfRange() {
+        for (String[] bad : new String[][] {{"--ig-steps", "0"}, {"--batch-size", "0"}, {"--top-edges", "-1"},
+                {"--top-nodes", "0"}, {"--exact-edges", "0"}}) {
+            CliRun r = run("compare-scorers", bad[0], bad[1]);
+            assertEquals(2, r.code(), r.err());
+            assertEquals("error: " + bad[0] + " must be >= 1, got " + bad[1], r.err().lines().findFirst().orElseThrow());
+        }
+    }
+
     /** "help nosuch" printed "Unknown subcommand" and the main help with exit 0. */
     @Test
     void helpOfAnUnknownCommandIsAUsageError() {
