@@ -57,6 +57,8 @@ final class RenderCommand implements Callable<Integer> {
         if (topEdges < 0) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--top-edges must be >= 0, got " + topEdges);
         }
+        // a folder was refused only when written, "DIR: is a folder; give a file name to write to" (exit 1, no option)
+        PathChecks.fileForWriting(spec, "--out", out);
         Path file = Files.isDirectory(circuit) ? circuit.resolve("circuit.json") : circuit;
         CircuitDocument doc = CircuitJson.read(file);
         if (CircuitJson.isEapIgGraphFile(file)) { // drawn as EAP-IG's evaluate_graph runs it

@@ -78,6 +78,15 @@ class RenderCommandTest {
         assertTrue(Files.notExists(out.resolve("x.png")) && Files.notExists(out.resolve("x.pdf")));
     }
 
+    /** --out naming a folder failed when written: "DIR: is a folder; give a file name to write to", exit 1, no option. */
+    @Test
+    void anOutThatIsAFolderIsAUsageErrorNamingTheOption() throws Exception {
+        Path folder = java.nio.file.Files.createDirectories(dir.resolve("a-folder"));
+        CliRun r = run("render", circuit.toString(), "--format", "dot", "--out", folder.toString());
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().startsWith("error: --out " + folder + ": is a folder; give a file name"), r.err());
+    }
+
     @Test
     void dotAndCollapsedDot() throws Exception {
         assertEquals(0, run("render", circuit.toString(), "--format", "dot").code());
