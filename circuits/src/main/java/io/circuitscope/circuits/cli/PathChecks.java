@@ -30,6 +30,11 @@ final class PathChecks {
         refuse(spec, option, dir, dir.toString().isBlank() ? "names no folder"
                 : Files.isDirectory(dir) ? (Files.isWritable(dir) ? null : "cannot be written in (permission denied)")
                 : Files.exists(dir) ? "is a file, not a folder" : whyNotCreatable(dir));
+        if (!Files.exists(dir)) {
+            // access(2) can say yes where mkdir then fails (root under /proc, NFS with root_squash): discover --out
+            // /proc/x ran the whole discovery and then lost it to "no such file or directory: /proc/x"
+            refuse(spec, option, dir, whyMkdirFails(dir));
+        }
     }
 
     /** A file the command writes: not a folder, and in a folder that exists (writable) or can be created. */
@@ -92,6 +97,29 @@ final class PathChecks {
             return "cannot be created: " + ancestor + " is a file, not a folder";
         }
         return Files.isWritable(ancestor) ? null : "cannot be created: " + ancestor + " is not writable (permission denied)";
+    }
+
+    /**
+     * Why a folder that does not exist cannot be made, found by making and removing a scratch folder in the nearest
+     * folder that exists; null when that works.
+     */
+    private static String whyMkdirFails(Path dir) {
+        Path ancestor = dir.toAbsolutePath().normalize().getParent();
+        while (ancestor != null && !Files.isDirectory(ancestor)) {
+            ancestor = ancestor.getParent();
+        }
+        if (ancestor == null) {
+            return null; // whyNotCreatable has named the problem
+        }
+        try {
+            Files.delete(Files.createTempDirectory(ancestor, ".circuitscope-write-check"));
+            return null;
+        } catch (java.io.IOException | RuntimeException e) {
+            String reason = e instanceof java.nio.file.AccessDeniedException ? "permission denied"
+                    : e instanceof java.nio.file.FileSystemException f && f.getReason() != null ? f.getReason()
+                    : "the file system refuses it";
+            return "cannot be created: a folder cannot be made in " + ancestor + " (" + reason + ")";
+        }
     }
 
     private static void refuse(CommandSpec spec, String option, Path path, String problem) {

@@ -465,6 +465,21 @@ class DiscoverCommandTest {
     }
 
     /**
+     * An --out that access(2) calls writable but where no folder can be made (root under /proc; NFS with root_squash)
+     * ran the whole discovery and then lost it to "error: no such file or directory: /proc/x".
+     */
+    @Test
+    void anOutWhereNoFolderCanBeMadeIsRefusedBeforeTheDiscovery() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isDirectory(Path.of("/proc/self")), "needs Linux's /proc");
+        Path out = Path.of("/proc/circuitscope-not-a-folder");
+        CliRun r = run("discover", "--model", model.toString(), "--task", task.toString(), "--method", "eap-ig",
+                "--metric", "logit-diff", "--edges", "5", "--quiet", "--no-render", "--out", out.toString());
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().startsWith("error: --out " + out + ": cannot be created"), r.err());
+        assertFalse(r.out().contains("circuitscope discover:"), "no discovery ran: " + r.out());
+    }
+
+    /**
      * A run into an earlier run's folder leaves none of the earlier run's pictures beside its circuit (with
      * --no-render they stayed, showing the earlier circuit) and says what it replaced; a folder holding a model is
      * refused before any work, its task file left alone.
