@@ -52,6 +52,9 @@ final class PathChecks {
         refuse(spec, option, file, Files.isDirectory(folder)
                 ? (Files.isWritable(folder) ? null : "cannot be written: " + folder + " is not writable (permission denied)")
                 : whyNotCreatable(folder));
+        if (!Files.exists(folder)) {
+            refuse(spec, option, file, whyMkdirFails(folder)); // as folderForWriting's (/proc/x/r.json)
+        }
     }
 
     /**

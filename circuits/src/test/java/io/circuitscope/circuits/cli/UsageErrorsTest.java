@@ -64,6 +64,16 @@ class UsageErrorsTest {
         }
     }
 
+    /** compare-scorers --out /proc/x/r.json (as root) ran the exact patching and then failed to write its results. */
+    @Test
+    void anOutFileWhoseFolderCannotBeMadeIsRefusedFirst() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.isDirectory(java.nio.file.Path.of("/proc/self")),
+                "needs Linux's /proc");
+        CliRun r = run("compare-scorers", "--scorers", "eap", "--quiet", "--out", "/proc/circuitscope-x/r.json");
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().startsWith("error: --out /proc/circuitscope-x/r.json: cannot be created"), r.err());
+    }
+
     /** "help nosuch" printed "Unknown subcommand" and the main help with exit 0. */
     @Test
     void helpOfAnUnknownCommandIsAUsageError() {
