@@ -11,7 +11,9 @@ import io.circuitscope.core.task.generate.Generators;
 import io.circuitscope.core.task.generate.IoiGenerator;
 import io.circuitscope.core.task.generate.TaskGenerator;
 import io.circuitscope.core.tokenize.TextTokenizer;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.OptionalInt;
 import java.util.concurrent.Callable;
@@ -71,9 +73,29 @@ final class MakeTaskCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    /**
+     * Refuses an --out that is the task.jsonl a discover or train-toy run wrote beside its circuit: it was replaced
+     * without a word, leaving circuit.json (or reference_circuit.json) beside a task it was not found on, and the
+     * task it was found on lost.
+     */
+    private void refuseARunsTask() {
+        if (!Files.isRegularFile(out) || !out.getFileName().toString().equals("task.jsonl")) {
+            return;
+        }
+        Path folder = out.toAbsolutePath().getParent();
+        for (String circuit : List.of("circuit.json", "reference_circuit.json")) {
+            if (Files.exists(folder.resolve(circuit))) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--out " + out + " is the task the "
+                        + circuit + " beside it was found on; writing over it would leave that circuit beside another "
+                        + "task; give another file");
+            }
+        }
+    }
+
     @Override
     public Integer call() throws Exception {
         PathChecks.fileForWriting(spec, "--out", out);
+        refuseARunsTask();
         if (source.csv != null) {
             refuseGiven("--from-csv", "--n", "--seed", "--templates");
             return convertCsv(answerReading());

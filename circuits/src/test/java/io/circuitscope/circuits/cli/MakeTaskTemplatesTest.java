@@ -35,6 +35,30 @@ class MakeTaskTemplatesTest {
         checkpoint.write(model, TensorDtype.F32);
     }
 
+    /**
+     * make-task --out RUN/task.jsonl replaced a discover or train-toy run's task without a word, leaving its circuit
+     * beside a task it was not found on; a task.jsonl with no circuit beside it is still written over.
+     */
+    @Test
+    void theTaskOfARunBesideItsCircuitIsNotWrittenOver() throws Exception {
+        for (String circuit : new String[] {"circuit.json", "reference_circuit.json"}) {
+            Path run = Files.createDirectories(dir.resolve("run-" + circuit));
+            Files.writeString(run.resolve(circuit), "{}");
+            Path task = Files.writeString(run.resolve("task.jsonl"), "the run's task\n");
+            CliRun r = run("make-task", "--generator", "induction", "--model", model.toString(), "--n", "2", "--out",
+                    task.toString());
+            assertEquals(2, r.code(), r.err());
+            assertTrue(r.err().startsWith("error: --out " + task + " is the task the " + circuit + " beside it was found on"),
+                    r.err());
+            assertEquals("the run's task\n", Files.readString(task));
+        }
+        Path alone = Files.writeString(Files.createDirectories(dir.resolve("alone")).resolve("task.jsonl"), "old\n");
+        CliRun r = run("make-task", "--generator", "induction", "--model", model.toString(), "--n", "2", "--out",
+                alone.toString());
+        assertEquals(0, r.code(), r.err());
+        assertNotEquals("old\n", Files.readString(alone));
+    }
+
     @Test
     void acdcTemplatesWithoutBosGiveOneLengthAndNoBosToken() throws Exception {
         Path out = dir.resolve("acdc.jsonl");
