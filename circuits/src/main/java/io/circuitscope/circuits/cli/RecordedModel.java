@@ -16,13 +16,25 @@ final class RecordedModel {
 
     /** Refuses when a shape circuit.json records differs from {@code config}'s; absent fields are not checked. */
     static void requireSame(Path circuitFile, Map<String, Object> recorded, ModelConfig config) {
+        requireSame(circuitFile, recorded, config, "validate it on the model it was found on");
+    }
+
+    /**
+     * The same for a {@code --reference} circuit, compared edge by edge with one found on this model: a reference
+     * from a 4-head model was taken for an 8-head model's when its edges named only heads 0 to 3.
+     */
+    static void requireSameForReference(Path referenceFile, Map<String, Object> recorded, ModelConfig config) {
+        requireSame(referenceFile, recorded, config, "a --reference must be a circuit of the model it is compared on");
+    }
+
+    private static void requireSame(Path circuitFile, Map<String, Object> recorded, ModelConfig config, String advice) {
         for (Map.Entry<String, Object> field : ModelShape.of(config).entrySet()) {
             Object was = recorded.get(field.getKey());
             if (was != null && !was.toString().equals(field.getValue().toString())) {
                 throw new IllegalArgumentException(circuitFile + ": the circuit was found on a model with "
                         + field.getKey() + " " + was + (recorded.get("name") == null ? "" : " (model " + recorded.get("name") + ")")
                         + ", but this model has "
-                        + field.getValue() + "; validate it on the model it was found on");
+                        + field.getValue() + "; " + advice);
             }
         }
     }

@@ -131,6 +131,9 @@ final class ValidateCommand implements Callable<Integer> {
             }
             ComputationGraph graph = doc.circuit().graph(); // split by position when the circuit is
             CircuitDocument reference = referenceFile == null ? null : CircuitJson.read(referenceFile, graph);
+            if (reference != null) {
+                RecordedModel.requireSameForReference(referenceFile, reference.model(), loaded.model().config());
+            }
             Task task = loaded.task();
             checkPositions(circuitFile, graph, task, taskFile);
             Object foundOn = doc.task().get("hash");

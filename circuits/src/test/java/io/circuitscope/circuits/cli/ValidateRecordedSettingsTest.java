@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A circuit.json whose method records a metric or ablation this version cannot read failed validate with
+ * A --reference recorded for a model of another shape is refused (below). A circuit.json whose method records a metric or ablation this version cannot read failed validate with
  * "error: unknown ablation 'bogus' (resample, mean, zero)", naming neither the file nor the field; a metric written as
  * a number (5) was read as the metric '5'. Both now name the file and 'method.metric' / 'method.ablation'.
  */
@@ -62,6 +62,31 @@ class ValidateRecordedSettingsTest {
         CliRun v = validateWith("number.json", "metric", 5);
         assertEquals(1, v.code(), v.err());
         assertTrue(v.err().contains("number.json: field 'method.metric' must be a string, got 5"), v.err());
+    }
+
+    /**
+     * A --reference recorded for a model of another shape was compared edge by edge without a word (exit 0) when its
+     * edges happened to name only heads this model has; validate and discover now refuse it, naming the field.
+     */
+    @Test
+    void aReferenceFoundOnAnotherShapeIsRefused() throws Exception {
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode root = (ObjectNode) json.readTree(out.resolve("circuit.json").toFile());
+        int heads = root.get("model").get("n_heads").asInt();
+        ((ObjectNode) root.get("model")).put("n_heads", heads * 2);
+        Path reference = dir.resolve("wider-reference.json");
+        Files.writeString(reference, json.writeValueAsString(root));
+        String expected = "wider-reference.json: the circuit was found on a model with n_heads " + heads * 2;
+        CliRun v = run("validate", "--model", "planted:ioi", "--task", out.resolve("task.jsonl").toString(), "--circuit",
+                out.resolve("circuit.json").toString(), "--reference", reference.toString(), "--bootstrap", "10",
+                "--quiet");
+        assertEquals(1, v.code(), v.err());
+        assertTrue(v.err().contains(expected), v.err());
+        assertTrue(v.err().contains("a --reference must be a circuit of the model it is compared on"), v.err());
+        CliRun d = run("discover", "--reference", reference.toString(), "--no-render", "--no-validate", "--quiet",
+                "--out", dir.resolve("with-reference").toString());
+        assertEquals(1, d.code(), d.err());
+        assertTrue(d.err().contains(expected), d.err());
     }
 
     @Test
