@@ -10,7 +10,7 @@ import java.util.Map;
  * circuit's edge names can fit a model of the same depth and head count whose other shapes differ, and the
  * numbers it then produces mean nothing.
  */
-final class RecordedModel {
+public final class RecordedModel {
     private RecordedModel() {
     }
 
@@ -24,7 +24,13 @@ final class RecordedModel {
      * from a 4-head model was taken for an 8-head model's when its edges named only heads 0 to 3.
      */
     static void requireSameForReference(Path referenceFile, Map<String, Object> recorded, ModelConfig config) {
-        requireSame(referenceFile, recorded, config, "a --reference must be a circuit of the model it is compared on");
+        requireSameForReference(referenceFile, recorded, config, "--reference");
+    }
+
+    /** {@link #requireSameForReference(Path, Map, ModelConfig)} naming the reference as {@code given} (a plan's key). */
+    public static void requireSameForReference(Path referenceFile, Map<String, Object> recorded, ModelConfig config,
+            String given) {
+        requireSame(referenceFile, recorded, config, "a " + given + " must be a circuit of the model it is compared on");
     }
 
     private static void requireSame(Path circuitFile, Map<String, Object> recorded, ModelConfig config, String advice) {

@@ -242,6 +242,23 @@ class BatchRunnerTest {
         return assertThrows(PlanException.class, () -> BatchPlan.read(file)).getMessage();
     }
 
+    /** A reference recorded for a model of another shape was compared with each run's circuit without a word. */
+    @Test
+    void aReferenceOfAnotherShapeFailsTheRunNamingIt() throws Exception {
+        Path reference = dir.resolve("other-shape-reference.json");
+        Files.writeString(reference, "{\"schema\": \"circuitscope.circuit/1\", \"model\": {\"name\": \"other\", "
+                + "\"n_heads\": 99}, \"edges\": {\"input->logits\": {\"score\": 1.0, \"in_graph\": true}}}");
+        Path plan = dir.resolve("other-reference.yaml");
+        Files.writeString(plan, "out: runs/other-reference\nmodels: [model-a]\ntasks: [task.jsonl]\nmethods: [eap]\n"
+                + "reference: other-shape-reference.json\ndefaults: {metric: logit-diff, edges: 5}\n");
+        StringWriter out = new StringWriter();
+        assertEquals(1, cli(out, "batch", plan.toString(), "--quiet"), out.toString());
+        assertTrue(out.toString().contains("other-shape-reference.json: the circuit was found on a model with n_heads 99 "
+                + "(model other), but this model has"), out.toString());
+        assertTrue(out.toString().contains("a reference must be a circuit of the model it is compared on"),
+                out.toString());
+    }
+
     /** A planted model runs from its name, with its own task, and the summary says so. */
     @Test
     void plantedModelsRunWithTheirOwnTasks() throws Exception {
