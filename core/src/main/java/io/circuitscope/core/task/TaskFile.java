@@ -103,7 +103,9 @@ public final class TaskFile {
         }
         List<ExampleLine> out = new ArrayList<>();
         for (int i = 0; i < lines.size(); i++) {
-            String line = (i == 0 ? JsonSyntax.withoutByteOrderMark(lines.get(i)) : lines.get(i)).trim();
+            // strip(), not trim(): trim() also drops control characters, so a line of NUL bytes (what an interrupted
+            // write can leave) was skipped as blank, and a NUL before an example ignored
+            String line = (i == 0 ? JsonSyntax.withoutByteOrderMark(lines.get(i)) : lines.get(i)).strip();
             if (!line.isEmpty() && !line.startsWith("#")) {
                 out.add(new ExampleLine(i + 1, line));
             }

@@ -325,6 +325,15 @@ class TaskFileTest {
     }
 
     /** Editors on Windows start UTF-8 files with a byte-order mark; circuit.json, plans and CSV skipped it already. */
+    /** trim() took NUL bytes for blanks: a line of them was skipped, and one before an example ignored. */
+    @Test
+    void aLineOfNulBytesIsNotABlankLine() throws Exception {
+        String ok = "{\"clean_ids\":[1], \"corrupt_ids\":[2], \"targets\":[{\"position\":0, \"correct_id\":1}]}";
+        assertError(file(ok, "\u0000\u0000\u0000"), "task.jsonl:2:", "not valid JSON", "CTRL-CHAR, code 0");
+        assertError(file(ok, "\u0000" + ok), "task.jsonl:2:", "not valid JSON");
+        assertEquals(1, TaskFile.read(file(ok, " \t"), null, false).size(), "blank lines are still skipped");
+    }
+
     @Test
     void aByteOrderMarkBeforeTheFirstLineIsSkipped() throws Exception {
         Path f = dir.resolve("bom.jsonl");
