@@ -320,10 +320,18 @@ public final class CircuitJson {
             throw new CircuitFileException(file + ": field 'edges' is missing or not an object");
         }
         JsonNode model = root.get("model");
-        if (model != null && model.has("n_layers") && model.get("n_layers").asInt() != graph.config().nLayers()) {
+        JsonNode recordedLayers = model == null ? null : model.get("n_layers");
+        if (recordedLayers != null && !recordedLayers.isNull()) {
             String section = parsed.eapIg() ? "cfg" : "model";
-            throw new CircuitFileException(file + ": field '" + section + ".n_layers' is " + model.get("n_layers").asInt()
-                    + " but the model has " + graph.config().nLayers() + " layers");
+            // asInt() would read "3" as 3 and "three" or -3.5 as 0 or -3: a misleading mismatch, so the type first
+            if (!recordedLayers.isIntegralNumber() || !recordedLayers.canConvertToInt() || recordedLayers.asInt() <= 0) {
+                throw new CircuitFileException(file + ": field '" + section + ".n_layers' must be a positive integer, got "
+                        + recordedLayers);
+            }
+            if (recordedLayers.asInt() != graph.config().nLayers()) {
+                throw new CircuitFileException(file + ": field '" + section + ".n_layers' is " + recordedLayers.asInt()
+                        + " but the model has " + graph.config().nLayers() + " layers");
+            }
         }
         double[] scores = new double[graph.nEdges()];
         java.util.Arrays.fill(scores, Double.NaN);

@@ -288,6 +288,22 @@ class CircuitJsonTest {
     }
 
     @Test
+    void aRecordedLayerCountThatIsNoPositiveIntegerIsNamedWhenReadWithTheModel() throws Exception {
+        Path f = dir.resolve("c.json");
+        for (String bad : new String[] {"\"2\"", "\"two\"", "-2", "0", "2.5"}) {
+            Files.writeString(f, "{\"schema\": \"circuitscope.circuit/1\", \"model\": {\"n_layers\": " + bad
+                    + "}, \"edges\": {}}");
+            String message = assertThrows(CircuitFileException.class, () -> CircuitJson.read(f, graph), bad).getMessage();
+            assertTrue(message.contains("'model.n_layers' must be a positive integer, got " + bad), message);
+        }
+        Files.writeString(f, "{\"schema\": \"circuitscope.circuit/1\", \"model\": {\"n_layers\": 3}, \"edges\": {}}");
+        assertTrue(assertThrows(CircuitFileException.class, () -> CircuitJson.read(f, graph)).getMessage()
+                .contains("'model.n_layers' is 3 but the model has 2 layers"));
+        Files.writeString(f, "{\"schema\": \"circuitscope.circuit/1\", \"model\": {\"n_layers\": 2}, \"edges\": {}}");
+        assertEquals(0, CircuitJson.read(f, graph).circuit().edgeCount());
+    }
+
+    @Test
     void readsWithoutTheModelByRebuildingTheGraphFromTheModelSection() throws Exception {
         for (boolean parallel : new boolean[] {false, true}) {
             ComputationGraph g = ComputationGraph.of(ModelConfig.builder("gpt2").setSizes(8, 3, 2, 16, 10, 8)
