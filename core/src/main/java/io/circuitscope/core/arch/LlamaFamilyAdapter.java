@@ -152,21 +152,14 @@ public final class LlamaFamilyAdapter implements ArchitectureAdapter {
                     .optSoftcaps(gemma3 ? 0.0 : attnCap, type.equals("gemma3") ? 0.0 : finalCap)
                     .optSandwichNorms(true)
                     .optEmbeddingScale(Math.sqrt(d));
-            int window = (int) nullable(c, "sliding_window", 4096);
-            if (window < 0) {
-                throw c.error("sliding_window", "must not be negative, got " + window);
-            }
+            int window = wholeWindow(c);
             List<Boolean> local = gemmaLocalLayers(c, layers, gemma3);
             if (window > 0 || gemma3) {
                 // Gemma 3's local layers keep their own rotary base even without a window.
                 b.optSlidingWindow(window, local);
             }
         } else if (type.equals("mistral")) {
-            double given = nullable(c, "sliding_window", 4096); // MistralConfig's default; null turns it off
-            if (given < 0 || given != Math.rint(given)) {
-                throw c.error("sliding_window", "must be a whole number >= 0, got " + given);
-            }
-            int window = (int) given;
+            int window = wholeWindow(c);
             if (window > 0) {
                 b.optSlidingWindow(window, false);
             }
@@ -285,6 +278,18 @@ public final class LlamaFamilyAdapter implements ArchitectureAdapter {
     }
 
     /** Absent: the Hugging Face class default; explicit null: disabled (0). */
+    /**
+     * {@code sliding_window}: 4096 when absent (Mistral's and Gemma's config default), 0 (no window) when null; a
+     * fraction or a negative number is refused rather than cut to an int.
+     */
+    private static int wholeWindow(ConfigReader c) {
+        double given = nullable(c, "sliding_window", 4096);
+        if (given < 0 || given != Math.rint(given) || given > Integer.MAX_VALUE) {
+            throw c.error("sliding_window", "must be a whole number >= 0, got " + given);
+        }
+        return (int) given;
+    }
+
     private static double nullable(ConfigReader c, String field, double defaultIfAbsent) {
         if (!c.root().has(field)) {
             return defaultIfAbsent;

@@ -45,6 +45,17 @@ class HfConfigDefaultsTest {
     }
 
     @Test
+    void gemmaRefusesASlidingWindowThatIsNoWholeNumberAsMistralDoes() throws Exception {
+        TinyCheckpoint gemma = TinyCheckpoint.llamaFamily("gemma2", 1, 2, 4, 2, 4, 16, 20, 23, 16, true, false);
+        assertEquals(8, load(gemma.withConfig("sliding_window", 8)).slidingWindow());
+        for (Object bad : new Object[] {1.5, -5}) {
+            String m = assertThrows(CheckpointException.class, () -> load(gemma.withConfig("sliding_window", bad)),
+                    String.valueOf(bad)).getMessage();
+            assertTrue(m.contains("'sliding_window' must be a whole number >= 0, got " + ((Number) bad).doubleValue()), m);
+        }
+    }
+
+    @Test
     void gemmaReadsHiddenActivationOnly() throws Exception {
         TinyCheckpoint gemma = TinyCheckpoint.llamaFamily("gemma2", 1, 2, 4, 2, 4, 16, 20, 23, 16, true, false)
                 .withoutConfig("hidden_activation").withConfig("hidden_act", "gelu");
