@@ -39,10 +39,7 @@ final class GenerateCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "--max-new must be positive, got " + maxNew);
         }
         try (LoadedModel loaded = modelOptions.load()) {
-            int[] ids = prompt.tokens != null ? prompt.tokens : loaded.requireTokenizer().encodePrompt(prompt.text);
-            if (ids.length == 0) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "the prompt has no tokens");
-            }
+            int[] ids = prompt.ids(loaded, spec.commandLine());
             GreedyDecoder.Result result = GreedyDecoder.generate(loaded.model(), ids, maxNew);
             TextTokenizer tokenizer = loaded.tokenizer();
             PrintWriter out = spec.commandLine().getOut();

@@ -30,6 +30,25 @@ final class LogitsCommand implements Callable<Integer> {
 
         @Option(names = "--text", description = "Text, tokenized with the model's tokenizer.json.")
         String text;
+
+        /**
+         * The prompt's ids: {@code --tokens} as given, checked against the model's vocabulary here so that the error
+         * names the option (the forward pass would only name a row and position), or {@code --text} encoded.
+         */
+        int[] ids(LoadedModel loaded, CommandLine commandLine) {
+            int[] ids = tokens != null ? tokens : loaded.requireTokenizer().encodePrompt(text);
+            if (ids.length == 0) {
+                throw new CommandLine.ParameterException(commandLine, "the prompt has no tokens");
+            }
+            int vocab = loaded.model().config().vocabSize();
+            for (int i = 0; tokens != null && i < tokens.length; i++) {
+                if (tokens[i] < 0 || tokens[i] >= vocab) {
+                    throw new CommandLine.ParameterException(commandLine, "--tokens: id " + tokens[i] + " (number "
+                            + (i + 1) + " of " + tokens.length + ") is outside the model's vocabulary [0, " + vocab + ")");
+                }
+            }
+            return ids;
+        }
     }
 
     @Option(names = "--all-positions", description = "Logits at every position instead of the last one.")
@@ -50,10 +69,7 @@ final class LogitsCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "--top-k must be positive, got " + topK);
         }
         try (LoadedModel loaded = modelOptions.load()) {
-            int[] ids = prompt.tokens != null ? prompt.tokens : loaded.requireTokenizer().encodePrompt(prompt.text);
-            if (ids.length == 0) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "the prompt has no tokens");
-            }
+            int[] ids = prompt.ids(loaded, spec.commandLine());
             float[][] logits = loaded.model().logits(ids);
             PrintWriter out = spec.commandLine().getOut();
             if (json) {

@@ -70,6 +70,20 @@ class GenerateCommandTest {
     }
 
     @Test
+    void aTokenIdOutsideTheVocabularyIsAUsageErrorNamingTheOption() {
+        for (String command : new String[] {"generate", "logits"}) {
+            for (int bad : new int[] {vocab, -1}) {
+                CliRun r = command.equals("generate")
+                        ? run(command, "--model", dir.toString(), "--tokens", "1," + bad, "--max-new", "2")
+                        : run(command, "--model", dir.toString(), "--tokens", "1," + bad);
+                assertEquals(2, r.code(), command + " " + bad + ": " + r.err());
+                assertTrue(r.err().contains("--tokens: id " + bad + " (number 2 of 2) is outside the model's vocabulary [0, "
+                        + vocab + ")"), r.err());
+            }
+        }
+    }
+
+    @Test
     void textPromptPrintsIdsAndTextAndStopsAtTheContextWithANote() {
         CliRun r = run("generate", "--model", dir.toString(), "--text", "Hi Mary went", "--max-new",
                 "3");
