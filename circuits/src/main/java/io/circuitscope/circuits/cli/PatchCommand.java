@@ -113,6 +113,9 @@ final class PatchCommand implements Callable<Integer> {
             if (c.kind() == Corruption.Kind.MEAN) {
                 MeanAblationCheck.check(spec, t, "--corruption");
             }
+            if (c.kind() == Corruption.Kind.NOISE) {
+                requireNoisePositions(t);
+            }
             if (byPosition && receivers == null) { // before the analyses, which name the setting in words
                 t.commonLength(edges ? "--edges --by-position" : "--by-position");
             }
@@ -219,5 +222,20 @@ final class PatchCommand implements Callable<Integer> {
             g[i / perLayer][i % perLayer] = Double.isNaN(n) ? 0 : n; // no behaviour: a blank map
         }
         return g;
+    }
+
+    /**
+     * Noise is added at each example's noise_positions only, so an example without them would run uncorrupted and
+     * pull every effect towards 0 without a word (the engine only noticed a batch with none at all, and named no file).
+     */
+    private void requireNoisePositions(Task t) {
+        for (int i = 0; i < t.size(); i++) {
+            if (t.examples().get(i).noisePositions().length == 0) {
+                throw new CommandLine.ParameterException(spec.commandLine(), (task != null ? task + ": example "
+                        : modelOptions.model + "'s own task: example ") + (i + 1)
+                        + " has no noise_positions; --corruption noise adds noise at each example's noise_positions "
+                        + "(e.g. the subject tokens), so every example needs them");
+            }
+        }
     }
 }
