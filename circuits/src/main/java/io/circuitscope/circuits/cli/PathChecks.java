@@ -69,7 +69,11 @@ final class PathChecks {
         }
     }
 
-    private static boolean sameFile(Path a, Path b) {
+    /**
+     * Whether two paths name one file: the same path once made absolute and normalised, the same file when both exist
+     * (through a symbolic or hard link too), or the same name in the same real folder.
+     */
+    static boolean sameFile(Path a, Path b) {
         if (a.toAbsolutePath().normalize().equals(b.toAbsolutePath().normalize())) {
             return true;
         }

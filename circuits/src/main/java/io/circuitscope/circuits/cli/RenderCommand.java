@@ -60,6 +60,13 @@ final class RenderCommand implements Callable<Integer> {
         // a folder was refused only when written, "DIR: is a folder; give a file name to write to" (exit 1, no option)
         PathChecks.fileForWriting(spec, "--out", out);
         Path file = Files.isDirectory(circuit) ? circuit.resolve("circuit.json") : circuit;
+        Path target = out != null ? out : Renderings.defaultTarget(file, fmt);
+        // render circuit.json --out circuit.json --format html replaced the circuit with its own report
+        if (PathChecks.sameFile(target, file)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), (out != null ? "--out " + out
+                    : "the default output " + target) + " is the circuit file " + file + " itself: writing the "
+                    + fmt + " there would replace the circuit; give --out another file");
+        }
         CircuitDocument doc = CircuitJson.read(file);
         if (CircuitJson.isEapIgGraphFile(file)) { // drawn as EAP-IG's evaluate_graph runs it
             ValidationNotes.eapIgImport(spec.commandLine().getErr(), "note: ", file, doc, "drawing");
@@ -69,7 +76,6 @@ final class RenderCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CircuitFileException(file + ": " + e.getMessage());
         }
-        Path target = out != null ? out : Renderings.defaultTarget(file, fmt);
         CircuitDiagram.Options diagram = new CircuitDiagram.Options(collapseLayers, collapseAbove, null);
         CircuitDiagram.Diagram d = Renderings.write(file, doc, fmt, target, diagram, topEdges);
         var stdout = spec.commandLine().getOut();

@@ -1,6 +1,7 @@
 package io.circuitscope.circuits.cli;
 
 import static io.circuitscope.circuits.cli.CliRun.run;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -128,6 +129,35 @@ class RenderCommandTest {
         assertTrue(html.contains("ROC, AUC 0.8700") && html.contains("<polyline"), "ROC curve");
         assertTrue(html.contains("head patching (logit difference recovered)")
                 && html.contains("<title>layer 1, head 2: "), "heatmap with hover values");
+    }
+
+    /**
+     * render circuit.json --out circuit.json --format html wrote the report over the circuit it drew (exit 0): the
+     * circuit was lost. An output that is the circuit file, named as given, through a link or as the default output
+     * of a circuit file named like one, is a usage error and the file stays as it was.
+     */
+    @Test
+    void anOutputThatIsTheCircuitFileItselfIsRefused() throws Exception {
+        Path own = dir.resolve("own").resolve("circuit.json");
+        CircuitJson.write(own, RenderFixtures.document());
+        byte[] before = Files.readAllBytes(own);
+        CliRun r = run("render", own.toString(), "--out", own.toString(), "--format", "html");
+        assertEquals(2, r.code(), r.out());
+        assertEquals("error: --out " + own + " is the circuit file " + own + " itself: writing the html there would "
+                + "replace the circuit; give --out another file", r.err().lines().findFirst().orElseThrow());
+        Path link = dir.resolve("own").resolve("link.png");
+        Files.createSymbolicLink(link, own.getFileName());
+        r = run("render", own.getParent().toString(), "--out", link.toString());
+        assertEquals(2, r.code(), r.out());
+        assertTrue(r.err().startsWith("error: --out " + link + " is the circuit file"), r.err());
+        Path namedLikeADiagram = dir.resolve("own").resolve("circuit.dot");
+        Files.copy(own, namedLikeADiagram);
+        r = run("render", namedLikeADiagram.toString(), "--format", "dot");
+        assertEquals(2, r.code(), r.out());
+        assertTrue(r.err().startsWith("error: the default output " + namedLikeADiagram.toAbsolutePath()
+                + " is the circuit file"), r.err());
+        assertArrayEquals(before, Files.readAllBytes(own));
+        assertArrayEquals(before, Files.readAllBytes(namedLikeADiagram));
     }
 
     @Test
