@@ -66,7 +66,10 @@ public final class CircuitJson {
     public static final String NODE_SCORES_ONLY = "node_scores_only";
 
     private static final ObjectMapper JSON = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT)
-            .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS).build();
+            .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
+            // an edge (or any key) given twice was read as its last value, silently: Python's json does the same, so
+            // which of the two a tool kept depended on the tool
+            .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
     private static final ObjectMapper COMPACT = new ObjectMapper();
 
     private CircuitJson() {

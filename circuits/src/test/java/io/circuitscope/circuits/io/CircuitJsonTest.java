@@ -267,6 +267,26 @@ class CircuitJsonTest {
         assertTrue(Double.isNaN(CircuitJson.read(file, graph).circuit().scores().get(graph.edge("a1.h0->logits").index())));
     }
 
+    /**
+     * An edge given twice, once in the circuit and once not, was read as its last value with no word: which one a
+     * file meant depended on the reader. Any key given twice is now refused, naming the file, the key and the place.
+     */
+    @Test
+    void aKeyGivenTwiceIsRefusedNamingFileKeyAndPlace() throws Exception {
+        Path f = dir.resolve("twice.json");
+        CircuitJson.write(f, new CircuitDocument(Circuit.ofEdgeNames(graph, List.of("a1.h0->logits")), Map.of("n_layers", 2),
+                Map.of("name", "t"), Map.of("key", "acdc"), Map.of(), Map.of()));
+        String text = Files.readString(f);
+        Files.writeString(f, text.replaceFirst("\"edges\" : \\{", "\"edges\" : {\n    \"a1.h0->logits\" : {\"score\" : 1.0, "
+                + "\"in_graph\" : false},"));
+        CircuitFileException e = assertThrows(CircuitFileException.class, () -> CircuitJson.read(f, graph));
+        assertTrue(e.getMessage().startsWith(f + ": not valid JSON: key 'a1.h0->logits' appears twice (line "), e.getMessage());
+        assertThrows(CircuitFileException.class, () -> CircuitJson.read(f), "read without the model too");
+        Files.writeString(f, text.replaceFirst("\"schema\"", "\"task\" : {},\n  \"schema\""));
+        e = assertThrows(CircuitFileException.class, () -> CircuitJson.read(f, graph));
+        assertTrue(e.getMessage().contains("key 'task' appears twice"), e.getMessage());
+    }
+
     @Test
     void malformedOrOlderFilesGiveClearErrors() throws Exception {
         Path f = dir.resolve("c.json");
