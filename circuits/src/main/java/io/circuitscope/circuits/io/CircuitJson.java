@@ -380,9 +380,11 @@ public final class CircuitJson {
             }
             JsonNode imp = e.get("importance");
             if (imp != null && !imp.isNull()) {
-                if (!imp.isNumber() || imp.asDouble() < 0 || Double.isNaN(scores[index])) {
-                    throw new CircuitFileException(file + ": field 'edges." + name + ".importance' must be a number >= 0 "
-                            + "beside a numeric 'score', got " + imp + (Double.isNaN(scores[index]) ? " without a score" : ""));
+                // NaN passed "< 0" and failed later without the file's name; Infinity passed and ranked first
+                if (!imp.isNumber() || !(imp.asDouble() >= 0) || Double.isInfinite(imp.asDouble())
+                        || Double.isNaN(scores[index])) {
+                    throw new CircuitFileException(file + ": field 'edges." + name + ".importance' must be a finite number >= 0 "
+                            + "beside a numeric 'score', got " + shown(imp) + (Double.isNaN(scores[index]) ? " without a score" : ""));
                 }
                 importance[index] = imp.asDouble();
                 anyImportance = true;
@@ -438,8 +440,9 @@ public final class CircuitJson {
                 throw new CircuitFileException(file + ": field 'nodes." + name + ".importance' belongs to "
                         + (node == null ? "no node of the model's graph" : "a node without output, which has no score"));
             }
-            if (!imp.isNumber() || !(imp.asDouble() >= 0)) {
-                throw new CircuitFileException(file + ": field 'nodes." + name + ".importance' must be a number >= 0, got " + imp);
+            if (!imp.isNumber() || !(imp.asDouble() >= 0) || Double.isInfinite(imp.asDouble())) {
+                throw new CircuitFileException(file + ": field 'nodes." + name + ".importance' must be a finite number >= 0, got "
+                        + shown(imp));
             }
             if (out == null) {
                 out = new double[graph.nSources()];
@@ -448,6 +451,11 @@ public final class CircuitJson {
             out[node.sourceIndex()] = imp.asDouble();
         }
         return out;
+    }
+
+    /** A value as the file wrote it: Jackson quotes a non-finite number ("NaN"), as if the file held a string. */
+    private static String shown(JsonNode v) {
+        return v.isNumber() && !Double.isFinite(v.asDouble()) ? String.valueOf(v.asDouble()) : v.toString();
     }
 
     @SuppressWarnings("unchecked")

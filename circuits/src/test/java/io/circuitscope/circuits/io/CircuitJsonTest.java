@@ -171,7 +171,15 @@ class CircuitJsonTest {
         String text = Files.readString(file).replaceFirst("\"importance\" *: *[0-9.eE-]+", "\"importance\" : -1");
         Files.writeString(file, text);
         CircuitFileException e = assertThrows(CircuitFileException.class, () -> CircuitJson.read(file, graph));
-        assertTrue(e.getMessage().contains("importance' must be a number >= 0"), e.getMessage());
+        assertTrue(e.getMessage().contains("importance' must be a finite number >= 0"), e.getMessage());
+
+        // NaN failed later, in EdgeScores, with no file named; Infinity was taken and ranked its edge first
+        for (String bad : new String[] {"NaN", "Infinity"}) {
+            Files.writeString(file, text.replaceFirst("\"importance\" : -1", "\"importance\" : " + bad));
+            e = assertThrows(CircuitFileException.class, () -> CircuitJson.read(file, graph), bad);
+            assertTrue(e.getMessage().startsWith(file + ": field 'edges.") && e.getMessage().contains(
+                    ".importance' must be a finite number >= 0 beside a numeric 'score', got " + bad), e.getMessage());
+        }
     }
 
     @Test
@@ -196,7 +204,11 @@ class CircuitJsonTest {
 
         Files.writeString(file, Files.readString(file).replaceFirst("\"importance\" *: *[0-9.eE-]+", "\"importance\" : \"high\""));
         CircuitFileException e = assertThrows(CircuitFileException.class, () -> CircuitJson.read(file, graph));
-        assertTrue(e.getMessage().contains("field 'nodes.input.importance' must be a number >= 0"), e.getMessage());
+        assertTrue(e.getMessage().contains("field 'nodes.input.importance' must be a finite number >= 0"), e.getMessage());
+        Files.writeString(file, Files.readString(file).replaceFirst("\"importance\" : \"high\"", "\"importance\" : Infinity"));
+        e = assertThrows(CircuitFileException.class, () -> CircuitJson.read(file, graph));
+        assertTrue(e.getMessage().contains("field 'nodes.input.importance' must be a finite number >= 0, got Infinity"),
+                e.getMessage());
     }
 
     @Test
