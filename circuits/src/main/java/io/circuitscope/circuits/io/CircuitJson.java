@@ -298,13 +298,19 @@ public final class CircuitJson {
         } catch (IOException e) {
             throw new CircuitFileException(file + ": " + io.circuitscope.core.io.ReadErrors.describe(e));
         }
-        if (root == null || !root.isObject()) {
-            throw new CircuitFileException(file + ": not a JSON object");
+        if (root == null || root.isMissingNode()) { // was "not a JSON object", as for a list
+            throw new CircuitFileException(file + ": the file is empty (no JSON in it)");
+        }
+        if (!root.isObject()) {
+            throw new CircuitFileException(file + ": not a JSON object (it holds " + kind(root) + ")");
         }
         if (EapIgGraphJson.isEapIgGraph(root)) {
             return new Parsed(EapIgGraphJson.asCircuitscope(file, root), true);
         }
         JsonNode schema = root.get("schema");
+        if (schema != null && !schema.isNull() && !schema.isTextual()) { // was "field 'schema' is missing"
+            throw new CircuitFileException(file + ": field 'schema' must be the string '" + SCHEMA + "', got " + schema);
+        }
         if (schema == null || !schema.isTextual()) {
             throw new CircuitFileException(file + ": field 'schema' is missing; this is neither a circuitscope circuit.json "
                     + "nor an EAP-IG graph file (fields 'cfg', 'nodes', 'edges')");
@@ -451,6 +457,18 @@ public final class CircuitJson {
             out[node.sourceIndex()] = imp.asDouble();
         }
         return out;
+    }
+
+    /** What a JSON value is, in words: "an array", "a string", ... */
+    private static String kind(JsonNode v) {
+        return switch (v.getNodeType()) {
+            case ARRAY -> "an array";
+            case STRING -> "a string";
+            case NUMBER -> "a number";
+            case BOOLEAN -> "true or false";
+            case NULL -> "null";
+            default -> v.getNodeType().name().toLowerCase(java.util.Locale.ROOT);
+        };
     }
 
     /** A value as the file wrote it: Jackson quotes a non-finite number ("NaN"), as if the file held a string. */

@@ -317,6 +317,16 @@ class CircuitJsonTest {
         Files.writeString(f, "{not json");
         assertTrue(assertThrows(CircuitFileException.class, () -> CircuitJson.read(f, graph)).getMessage()
                 .contains("not valid JSON"));
+        // an empty file and a list both read "not a JSON object"; a schema that is a number read "'schema' is missing"
+        Files.writeString(f, "");
+        assertEquals(f + ": the file is empty (no JSON in it)",
+                assertThrows(CircuitFileException.class, () -> CircuitJson.read(f)).getMessage());
+        Files.writeString(f, "[1, 2]");
+        assertEquals(f + ": not a JSON object (it holds an array)",
+                assertThrows(CircuitFileException.class, () -> CircuitJson.read(f, graph)).getMessage());
+        Files.writeString(f, "{\"schema\": 1, \"edges\": {}}");
+        assertEquals(f + ": field 'schema' must be the string 'circuitscope.circuit/1', got 1",
+                assertThrows(CircuitFileException.class, () -> CircuitJson.read(f, graph)).getMessage());
     }
 
     @Test
