@@ -229,19 +229,19 @@ public final class HtmlReport {
     private static Set<String> appendComparisonCurves(StringBuilder h, JsonNode comparison, CircuitDocument doc) {
         Set<String> plotted = new LinkedHashSet<>();
         h.append("<div class=\"charts\">");
-        List<double[]> roc = points(comparison.get("roc"), "fpr", "tpr");
+        Points roc = points(comparison.get("roc"), "fpr", "tpr");
         if (!roc.isEmpty()) {
             JsonNode auc = comparison.get("auc");
-            h.append(SvgCharts.curve("ROC" + (auc != null && auc.isNumber() ? ", AUC " + fmt(auc.asDouble()) : ""),
-                    "false positive rate", "true positive rate", roc, true));
+            h.append(SvgCharts.curve(roc.title("ROC" + (auc != null && auc.isNumber() ? ", AUC " + fmt(auc.asDouble()) : "")),
+                    "false positive rate", "true positive rate", roc.drawn(), true));
             plotted.add("roc");
         }
         // CPR and CMD rank the edges differently (MIB): each is the area of its own curve, so both are drawn
-        List<double[]> bySizeSigned = points(comparison.get(ValidationSections.BY_SIZE_SIGNED), "fraction", "faithfulness");
-        List<double[]> bySize = points(comparison.get(ValidationSections.BY_SIZE_ABSOLUTE), "fraction", "faithfulness");
+        Points bySizeSigned = points(comparison.get(ValidationSections.BY_SIZE_SIGNED), "fraction", "faithfulness");
+        Points bySize = points(comparison.get(ValidationSections.BY_SIZE_ABSOLUTE), "fraction", "faithfulness");
         if (!bySizeSigned.isEmpty()) {
-            h.append(SvgCharts.curve("faithfulness, edges ranked by signed score", "fraction of edges", "faithfulness",
-                    bySizeSigned, false));
+            h.append(SvgCharts.curve(bySizeSigned.title("faithfulness, edges ranked by signed score"), "fraction of edges",
+                    "faithfulness", bySizeSigned.drawn(), false));
             plotted.add(ValidationSections.BY_SIZE_SIGNED);
         }
         // CMD's curve ranks by EdgeScores.ranking(), the top-edges table's order: |score| only where the method
@@ -249,8 +249,8 @@ public final class HtmlReport {
         boolean ownImportance = doc.circuit().scores().hasOwnImportance();
         String ranking = ownImportance ? "importance" : "|score|";
         if (!bySize.isEmpty()) {
-            h.append(SvgCharts.curve("faithfulness, edges ranked by " + ranking, "fraction of edges", "faithfulness",
-                    bySize, false));
+            h.append(SvgCharts.curve(bySize.title("faithfulness, edges ranked by " + ranking), "fraction of edges",
+                    "faithfulness", bySize.drawn(), false));
             plotted.add(ValidationSections.BY_SIZE_ABSOLUTE);
         }
         h.append("</div>\n");
@@ -621,27 +621,66 @@ public final class HtmlReport {
                 .append("</td></tr>\n");
     }
 
-    private static List<double[]> points(JsonNode node, String xKey, String yKey) {
-        List<double[]> out = new ArrayList<>();
+    /**
+     * A curve's points as circuit.json holds them ({@code [[x, y], ...]}, {@code [{xKey, yKey}, ...]} or
+     * {@code {xKey: [...], yKey: [...]}}), those whose x and y are both finite numbers; the others are counted in
+     * {@link Points#leftOut()}. A hand-edited null or string was drawn at 0 in the last form, and a NaN or infinity
+     * (a Python-written file) put "NaN" into the SVG's coordinates, which drew nothing or broke the whole chart.
+     */
+    static Points points(JsonNode node, String xKey, String yKey) {
+        Points out = new Points();
         if (node == null) {
             return out;
         }
         if (node.isObject() && node.get(xKey) != null && node.get(yKey) != null) {
             JsonNode xs = node.get(xKey);
             JsonNode ys = node.get(yKey);
-            for (int i = 0; i < Math.min(xs.size(), ys.size()); i++) {
-                out.add(new double[] {xs.get(i).asDouble(), ys.get(i).asDouble()});
+            for (int i = 0; i < Math.max(xs.size(), ys.size()); i++) {
+                out.add(xs.get(i), ys.get(i));
             }
         } else if (node.isArray()) {
             for (JsonNode p : node) {
-                if (p.isArray() && p.size() >= 2 && p.get(0).isNumber() && p.get(1).isNumber()) {
-                    out.add(new double[] {p.get(0).asDouble(), p.get(1).asDouble()});
-                } else if (p.isObject() && p.path(xKey).isNumber() && p.path(yKey).isNumber()) {
-                    out.add(new double[] {p.get(xKey).asDouble(), p.get(yKey).asDouble()});
+                if (p.isArray()) {
+                    out.add(p.get(0), p.size() >= 2 ? p.get(1) : null);
+                } else {
+                    out.add(p.get(xKey), p.get(yKey));
                 }
             }
         }
         return out;
+    }
+
+    /** Points to draw, and how many the file held without a finite x and y. */
+    static final class Points {
+        private final List<double[]> drawn = new ArrayList<>();
+        private int leftOut;
+
+        void add(JsonNode x, JsonNode y) {
+            if (x != null && y != null && x.isNumber() && y.isNumber() && Double.isFinite(x.asDouble())
+                    && Double.isFinite(y.asDouble())) {
+                drawn.add(new double[] {x.asDouble(), y.asDouble()});
+            } else {
+                leftOut++;
+            }
+        }
+
+        List<double[]> drawn() {
+            return drawn;
+        }
+
+        int leftOut() {
+            return leftOut;
+        }
+
+        boolean isEmpty() {
+            return drawn.isEmpty();
+        }
+
+        /** The chart's title, saying how many points it leaves out. */
+        String title(String title) {
+            return leftOut() == 0 ? title : title + " (" + leftOut() + (leftOut() == 1 ? " point" : " points")
+                    + " without a finite value left out)";
+        }
     }
 
     /** The heatmaps section, checked; empty when absent. */

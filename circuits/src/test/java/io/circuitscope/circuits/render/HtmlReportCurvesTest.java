@@ -79,6 +79,36 @@ class HtmlReportCurvesTest {
         }
     }
 
+    /**
+     * A curve point without a finite x and y (a hand-edited null or string, a Python-written NaN or Infinity) was drawn
+     * at 0 in the {fpr: [..], tpr: [..]} form, and as "NaN" coordinates in the others, which broke the whole chart
+     * (an infinite y made every point NaN). Such points are left out now, and the chart's title says how many.
+     */
+    @Test
+    void pointsWithoutAFiniteValueAreLeftOutAndCounted() throws Exception {
+        CircuitDocument doc = withCurves(true);
+        ObjectNode cmp = ((ObjectNode) doc.extra().get("comparison")).deepCopy();
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper()
+                .enable(com.fasterxml.jackson.core.json.JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS.mappedFeature());
+        cmp.set("roc", json.readTree("{\"fpr\": [0, null, 0.5, \"x\", 1], \"tpr\": [0, 0.5, 0.75, 0.9, 1]}"));
+        ((ObjectNode) cmp.get("faithfulness_by_size").get(1)).put("faithfulness", Double.POSITIVE_INFINITY);
+        cmp.set("faithfulness_by_size_signed", json.readTree("[[0.001, 1.3], [0.01, NaN], [0.1, 1.2], [1, 1]]"));
+        String html = HtmlReport.render(doc.withExtra("comparison", cmp), HtmlReport.Options.defaults());
+        assertFalse(html.contains("NaN") || html.contains("Infinity"), "no coordinate of a point without a value");
+        assertTrue(html.contains("ROC, AUC 0.8700 (2 points without a finite value left out)"), "the ROC's title counts them");
+        assertTrue(html.contains("faithfulness, edges ranked by |score| (1 point without a finite value left out)"));
+        assertTrue(html.contains("faithfulness, edges ranked by signed score (1 point without a finite value left out)"));
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("<polyline[^>]*points=\"([^\"]*)\"").matcher(html);
+        java.util.List<Integer> counts = new java.util.ArrayList<>();
+        while (m.find()) {
+            counts.add(m.group(1).split(" ").length);
+        }
+        assertEquals(java.util.List.of(3, 3, 3), counts, "ROC: (0, 0), (0.5, 0.75), (1, 1); each curve its 3 finite points");
+        assertTrue(html.contains("<polyline fill=\"none\" stroke=\"#2166ac\" stroke-width=\"2\" points=\"46.0,214.0 161.0,71.5 "
+                + "276.0,24.0\"/>"), "the ROC's points where they are, none drawn at 0: "
+                + html.substring(html.indexOf("<polyline")));
+    }
+
     /** The document with its circuit's scores carrying an importance of their own, as {@code method} writes them. */
     private static CircuitDocument withImportance(CircuitDocument doc, String method) {
         double[] values = doc.circuit().scores().values();
