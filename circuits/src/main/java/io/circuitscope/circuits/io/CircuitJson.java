@@ -183,7 +183,7 @@ public final class CircuitJson {
      */
     public static CircuitDocument read(Path file) {
         Parsed p = parseChecked(file);
-        ModelConfig config = configFromModelSection(file, p.root());
+        ModelConfig config = configFromModelSection(file, p.root(), p.eapIg() ? "cfg" : "model");
         ComputationGraph graph;
         try {
             graph = ComputationGraph.of(config);
@@ -240,7 +240,7 @@ public final class CircuitJson {
     }
 
     /** The graph-defining config recorded in a circuit.json's model section (see {@link #read(Path)}). */
-    static ModelConfig configFromModelSection(Path file, JsonNode root) {
+    static ModelConfig configFromModelSection(Path file, JsonNode root, String section) {
         JsonNode model = root.get("model");
         if (model == null || !model.isObject()) {
             throw new CircuitFileException(file + ": field 'model' is missing; it is needed to rebuild the graph without the model");
@@ -249,9 +249,14 @@ public final class CircuitJson {
         int heads = positiveInt(file, model, "n_heads", -1);
         int dModel = positiveInt(file, model, "d_model", heads);
         int kvHeads = positiveInt(file, model, "n_kv_heads", heads);
-        if (heads % kvHeads != 0 || dModel % heads != 0) {
-            throw new CircuitFileException(file + ": fields 'model.n_heads' (" + heads + "), 'model.n_kv_heads' (" + kvHeads
-                    + ") and 'model.d_model' (" + dModel + ") are inconsistent");
+        // the fields named as the file wrote them: an EAP-IG file's shape is its 'cfg', which has no n_kv_heads
+        if (dModel % heads != 0) {
+            throw new CircuitFileException(file + ": fields '" + section + ".d_model' (" + dModel + ") and '" + section
+                    + ".n_heads' (" + heads + ") are inconsistent: d_model must be a multiple of n_heads");
+        }
+        if (heads % kvHeads != 0) {
+            throw new CircuitFileException(file + ": fields 'model.n_heads' (" + heads + ") and 'model.n_kv_heads' ("
+                    + kvHeads + ") are inconsistent: n_heads must be a multiple of n_kv_heads");
         }
         boolean parallel;
         JsonNode p = model.get("parallel_attn_mlp");

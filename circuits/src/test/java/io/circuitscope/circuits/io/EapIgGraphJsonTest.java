@@ -177,6 +177,9 @@ class EapIgGraphJsonTest {
                 "\"a1.h0->logits\": {\"score\": Infinity"), "field 'edges.a1.h0->logits.score' is Infinity");
         assertError(text.replace("\"a1.h0->logits\"", "\"a1.h0->a0.h1<q>\""), "edge 'a1.h0->a0.h1<q>' does not exist");
         assertError("{\"nodes\": {}, \"edges\": {}}", "neither a circuitscope circuit.json nor an EAP-IG graph file");
+        // named 'model.n_heads', 'model.n_kv_heads' and 'model.d_model', fields an EAP-IG file does not have
+        assertError(text.replace("\"d_model\": 8", "\"d_model\": 9"),
+                "fields 'cfg.d_model' (9) and 'cfg.n_heads' (2) are inconsistent: d_model must be a multiple of n_heads");
         // a file for a 3-layer model is refused against a 2-layer one, naming EAP-IG's field
         Path deeper = writeEapIgFile(dir.resolve("deeper.json"), 3, 2, false, Set.of("a2.h0->logits"), null);
         ComputationGraph twoLayers = ComputationGraph.of(ModelConfig.builder("gpt2").setSizes(8, 2, 2, 16, 10, 8).build());
