@@ -2,8 +2,11 @@ package io.circuitscope.core.io;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -35,7 +38,12 @@ public final class AtomicFile {
             throw new IOException(target + ": is a folder; give a file name to write to");
         }
         Files.createDirectories(absolute.getParent());
-        Path tmp = temporary(absolute);
+        Path tmp;
+        try {
+            tmp = temporary(absolute);
+        } catch (FileSystemException e) {
+            throw naming(target, e); // "no such file or directory: /proc/.x.svg.1665...tmp" named no file the user gave
+        }
         try {
             writer.write(tmp);
             // on disk before the rename: else a crash soon after can leave the new name on an empty file, where
@@ -44,9 +52,30 @@ public final class AtomicFile {
                 channel.force(true);
             }
             Files.move(tmp, absolute, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (FileSystemException e) {
+            throw tmp.toString().equals(e.getFile()) ? naming(target, e) : e;
         } finally {
             Files.deleteIfExists(tmp);
         }
+    }
+
+    /**
+     * A failure on the temporary file as one on the target the caller named, of the same kind (so "no such file",
+     * "permission denied" and a reason such as "No space left on device" read as before), the temporary's own
+     * exception as its cause.
+     */
+    private static FileSystemException naming(Path target, FileSystemException e) {
+        String file = target.toString();
+        FileSystemException named;
+        if (e instanceof NoSuchFileException) {
+            named = new NoSuchFileException(file, null, e.getReason());
+        } else if (e instanceof AccessDeniedException) {
+            named = new AccessDeniedException(file, null, e.getReason());
+        } else {
+            named = new FileSystemException(file, null, e.getReason() != null ? e.getReason() : e.getClass().getSimpleName());
+        }
+        named.initCause(e);
+        return named;
     }
 
     /**

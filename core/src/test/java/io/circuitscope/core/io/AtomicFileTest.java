@@ -30,6 +30,35 @@ class AtomicFileTest {
         assertEquals(1, countFiles(), "no .tmp left behind");
     }
 
+    /**
+     * A failure on the temporary file named the temporary ("no such file or directory: /proc/.x.svg.1665...tmp" for
+     * render --out /proc/x.svg), a file the user never gave. It names the target now, keeping the kind and reason.
+     */
+    @Test
+    void aFailureOnTheTemporaryNamesTheTarget() throws Exception {
+        Path target = dir.resolve("full.svg");
+        java.nio.file.FileSystemException e = assertThrows(java.nio.file.FileSystemException.class,
+                () -> AtomicFile.write(target, tmp -> {
+                    throw new java.nio.file.FileSystemException(tmp.toString(), null, "No space left on device");
+                }));
+        assertEquals(target.toString(), e.getFile());
+        assertEquals("No space left on device", e.getReason());
+        assertEquals(0, countFiles(), "no .tmp left behind");
+        // a failure about another file is passed on as it is
+        Path other = dir.resolve("input.json");
+        e = assertThrows(java.nio.file.NoSuchFileException.class, () -> AtomicFile.write(target, tmp -> {
+            throw new java.nio.file.NoSuchFileException(other.toString());
+        }));
+        assertEquals(other.toString(), e.getFile());
+        // where no file can be made at all (as root, permissions stop nothing; /proc takes no new files)
+        Path proc = Path.of("/proc");
+        Assumptions.assumeTrue(Files.isDirectory(proc) && Files.exists(proc.resolve("self")), "no /proc here");
+        Path inProc = proc.resolve("circuitscope-test.svg");
+        e = assertThrows(java.nio.file.FileSystemException.class, () -> AtomicFile.write(inProc,
+                tmp -> Files.writeString(tmp, "x")));
+        assertEquals(inProc.toString(), e.getFile());
+    }
+
     @Test
     void aFolderIsNotOverwrittenAndNothingIsLeftBehind() throws Exception {
         Path folder = Files.createDirectory(dir.resolve("d1"));
