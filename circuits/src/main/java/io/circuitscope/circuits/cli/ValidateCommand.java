@@ -67,7 +67,8 @@ final class ValidateCommand implements Callable<Integer> {
     @Option(names = "--no-bos", description = ModelOptions.NO_BOS)
     boolean noBos;
 
-    @Option(names = "--json", description = "Print the validation section as JSON.")
+    @Option(names = "--json", description = "Print the validation section as JSON (as circuit.json holds it), with the "
+            + "comparison the console prints (precision, recall, AUC, CPR, CMD) under \"comparison\" when there is one.")
     boolean json;
 
     @Option(names = "--quiet", description = "No progress bars.")
@@ -267,8 +268,12 @@ final class ValidateCommand implements Callable<Integer> {
     private void print(PrintWriter out, ValidationReport r, JsonNode comparison, ObjectNode section, Path written)
             throws Exception {
         if (json) {
-            // the section as circuit.json holds it: CircuitJson.write normalises its numbers (-0.0 as 0.0, NaN as null)
+            // the section as circuit.json holds it: CircuitJson.write normalises its numbers (-0.0 as 0.0, NaN as null);
+            // the comparison too, which the console prints and which was left out of the JSON
             ObjectNode shown = section.deepCopy();
+            if (comparison != null) {
+                shown.set("comparison", comparison.deepCopy());
+            }
             io.circuitscope.circuits.io.JsonNumbers.normalise(shown);
             out.println(new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(shown));
             out.flush();
