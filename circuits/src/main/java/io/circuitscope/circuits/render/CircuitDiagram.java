@@ -514,7 +514,8 @@ public final class CircuitDiagram {
 
     /**
      * A DOT double-quoted string that Graphviz shows as written: backslashes escaped too, so that a name holding
-     * {@code \"}, {@code \N}, {@code \G} or {@code \l} neither ends the string early nor is expanded.
+     * {@code \"}, {@code \N}, {@code \G} or {@code \l} neither ends the string early nor is expanded; characters XML
+     * cannot hold are replaced ({@link Text#clean}), as Graphviz copies them into the SVG.
      */
     static String quote(String s) {
         return "\"" + escape(s) + "\"";
@@ -526,6 +527,6 @@ public final class CircuitDiagram {
     }
 
     private static String escape(String s) {
-        return s.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n");
+        return Text.clean(s).replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n");
     }
 }

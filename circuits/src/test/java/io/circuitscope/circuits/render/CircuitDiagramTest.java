@@ -153,4 +153,35 @@ class CircuitDiagramTest {
         assertTrue(svg.contains(">circuit: ioi\\&quot;x.jsonl on C:\\models\\Gpt2 \\G \\N \\l ("), svg);
         assertTrue(svg.contains(">collapsed by layer: 20 nodes is more than 12;"), "the note on a line of its own");
     }
+
+    /**
+     * A task, model or role name holding characters XML cannot hold (a NUL, U+FFFF, a lone surrogate, as a hand-edited
+     * circuit.json can) made circuit.svg XML that no parser reads, and report.html failed to be written ("Input length
+     * = 1"). They are drawn as U+FFFD now: the SVG parses, alone and in the report, which is written.
+     */
+    @Test
+    void namesWithCharactersXmlCannotHoldMakeWellFormedSvgAndAReport() throws Exception {
+        CircuitDocument fixture = RenderFixtures.document();
+        java.util.Map<String, Object> task = new java.util.LinkedHashMap<>(fixture.task());
+        task.put("name", "t\u0000a\uFFFFs\uD800k <&>");
+        java.util.Map<String, Object> model = new java.util.LinkedHashMap<>(fixture.model());
+        model.put("name", "m\u0001");
+        com.fasterxml.jackson.databind.node.ObjectNode roles = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance
+                .objectNode().put("a0.h0", "r\u0002\uFFFE");
+        CircuitDocument doc = new CircuitDocument(fixture.circuit(), model, task, fixture.method(), fixture.summary(),
+                fixture.extra()).withExtra("roles", roles);
+        CircuitDiagram.Diagram d = CircuitDiagram.of(doc, CircuitDiagram.Options.defaults());
+        String svg = GraphvizRenderer.svg(d.dot());
+        javax.xml.parsers.DocumentBuilderFactory factory = javax.xml.parsers.DocumentBuilderFactory.newInstance();
+        factory.setFeature("http://apache.org/xml/features/nonvalidating/load-external-dtd", false);
+        org.w3c.dom.Document parsed = factory.newDocumentBuilder().parse(new org.xml.sax.InputSource(new java.io.StringReader(svg)));
+        assertTrue(parsed.getDocumentElement().getTextContent().contains("circuit: t\uFFFDa\uFFFDs\uFFFDk <&> on m\uFFFD"),
+                parsed.getDocumentElement().getTextContent());
+        assertTrue(parsed.getDocumentElement().getTextContent().contains("r\uFFFD\uFFFD"), "the role in the legend");
+        String html = HtmlReport.render(doc, HtmlReport.Options.defaults());
+        assertTrue(java.nio.charset.StandardCharsets.UTF_8.newEncoder().canEncode(html), "report.html has a UTF-8 form");
+        assertTrue(html.contains("<h1>circuit: t\uFFFDa\uFFFDs\uFFFDk &lt;&amp;&gt; on m\uFFFD"), html.substring(0, 2000));
+        String inline = html.substring(html.indexOf("<svg class=\"circuit\""), html.indexOf("</svg>") + 6);
+        factory.newDocumentBuilder().parse(new org.xml.sax.InputSource(new java.io.StringReader(inline)));
+    }
 }
