@@ -731,7 +731,14 @@ public final class HtmlReport {
             throw new IllegalArgumentException("field '" + field + "' must be a non-empty list of labels");
         }
         List<String> out = new ArrayList<>();
-        node.forEach(n -> out.add(n.asText()));
+        for (int i = 0; i < node.size(); i++) {
+            JsonNode label = node.get(i);
+            if (!label.isTextual() && !label.isNumber()) { // an object or a list was shown as an empty label, null as "null"
+                throw new IllegalArgumentException("field '" + field + "[" + i + "]' must be a string or a number, got "
+                        + label);
+            }
+            out.add(label.asText());
+        }
         return out;
     }
 

@@ -183,6 +183,13 @@ class RenderCommandTest {
         assertEquals(1, r.code());
         assertTrue(r.err().contains(bad + ": field 'heatmaps[0].values' must be a list of 5 rows"), r.err());
 
+        // a label that is an object was drawn as an empty label, and null as the text "null"
+        Files.writeString(bad, Files.readString(circuit).replace("\"row_labels\" : [", "\"row_labels\" : [ {\"layer\": 0}, "));
+        r = run("render", bad.toString());
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains(bad + ": field 'heatmaps[0].row_labels[0]' must be a string or a number, got "
+                + "{\"layer\":0}"), r.err());
+
         Files.writeString(bad, Files.readString(circuit).replace("\"a3.h0\" : \"name mover\"", "\"a9.h0\" : \"name mover\""));
         r = run("render", bad.toString());
         assertEquals(1, r.code());
