@@ -96,6 +96,9 @@ final class MakeTaskCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PathChecks.fileForWriting(spec, "--out", out);
         refuseARunsTask();
+        // make-task --from-csv ioi.csv --out ioi.csv wrote the task over the CSV it was converted from
+        PathChecks.distinctFiles(spec, "--out", out, "--from-csv", source.csv,
+                "the task would replace the CSV it is converted from; give --out another file");
         if (source.csv != null) {
             refuseGiven("--from-csv", "--n", "--seed", "--templates");
             return convertCsv(answerReading());

@@ -101,6 +101,22 @@ class MakeTaskFromCsvTest {
         assertDiscoverWritesACircuit(out, "eap-ig", "logit-diff", "10");
     }
 
+    /** make-task --from-csv ioi.csv --out ioi.csv wrote the task over the CSV (exit 0): the CSV was lost. */
+    @Test
+    void anOutThatIsTheCsvIsRefusedAndTheCsvKept() throws Exception {
+        String content = IOI_HEADER + "0,\"When Mary and John went out, John gave it to\",\"When Mary and John went out, "
+                + "Alice gave it to\",\"unused\"," + id(" Mary") + "," + id(" John") + "\n";
+        Path in = csv("same.csv", content);
+        CliRun r = run("make-task", "--from-csv", in.toString(), "--model", model.toString(), "--out", in.toString());
+        assertEquals(2, r.code(), r.out());
+        assertEquals("error: --out " + in + " and --from-csv " + in + " name the same file: the task would replace the "
+                + "CSV it is converted from; give --out another file", r.err().lines().findFirst().orElseThrow());
+        Path link = Files.createSymbolicLink(dir.resolve("same-link.jsonl"), in.getFileName());
+        r = run("make-task", "--from-csv", in.toString(), "--model", model.toString(), "--out", link.toString());
+        assertEquals(2, r.code(), r.out());
+        assertEquals(content, Files.readString(in));
+    }
+
     /** The imported task is usable as it is: discover runs on it and writes circuit.json. */
     private void assertDiscoverWritesACircuit(Path task, String method, String metric, String edges) throws Exception {
         Path run = dir.resolve(method + "-" + metric + "-run");
