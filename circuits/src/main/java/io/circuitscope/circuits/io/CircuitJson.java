@@ -416,6 +416,7 @@ public final class CircuitJson {
             }
         }
         EdgeScores edgeScores = EdgeScores.ranked(graph, scores, anyImportance ? importance : null, nodeImportance);
+        requireFiniteNodeScores(file, graph, edgeScores);
         Map<String, JsonNode> extra = new LinkedHashMap<>();
         root.fields().forEachRemaining(f -> {
             // a runtime record (java, djl, ...) is kept, so a rewritten file (validate) still names the run that
@@ -428,6 +429,22 @@ public final class CircuitJson {
         });
         return new CircuitDocument(new Circuit(graph, kept, edgeScores), asMap(root.get("model")),
                 asMap(root.get("task")), asMap(root.get("method")), asMap(root.get("summary")), extra);
+    }
+
+    /**
+     * Refuses finite edge scores whose sum, a node's score, is not finite (two edges of 1e308): the diagram drew such
+     * a node's edges with width Infinity, and validate judged the circuit and then could not write its result, as
+     * circuit.json holds finite numbers only.
+     */
+    private static void requireFiniteNodeScores(Path file, ComputationGraph graph, EdgeScores scores) {
+        double[] nodeScores = scores.nodeScoresBySource();
+        for (Node n : graph.nodes()) {
+            if (n.isSource() && Double.isInfinite(nodeScores[n.sourceIndex()])) {
+                throw new CircuitFileException(file + ": the scores of node '" + n.name() + "''s out-edges sum to "
+                        + nodeScores[n.sourceIndex()] + " (a node's score is that sum, and circuit.json holds finite "
+                        + "numbers only); scale the scores down");
+            }
+        }
     }
 
     /**

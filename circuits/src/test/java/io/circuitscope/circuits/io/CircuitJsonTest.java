@@ -299,6 +299,28 @@ class CircuitJsonTest {
         assertTrue(e.getMessage().contains("key 'task' appears twice"), e.getMessage());
     }
 
+    /**
+     * Two finite edge scores of 1e308 out of one node sum to Infinity, that node's score: the diagram drew it with width
+     * Infinity, and validate judged the circuit, then failed to write its result. The file is refused when read.
+     */
+    @Test
+    void finiteScoresWhoseNodeSumIsInfiniteAreRefusedWhenRead() throws Exception {
+        Path f = dir.resolve("huge.json");
+        CircuitJson.write(f, new CircuitDocument(Circuit.ofEdgeNames(graph, List.of("a1.h0->logits")), Map.of("n_layers", 2),
+                Map.of("name", "t"), Map.of("key", "acdc"), Map.of(), Map.of()));
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode root = (ObjectNode) json.readTree(f.toFile());
+        for (String edge : new String[] {"a0.h1->a1.h0<q>", "a0.h1->logits"}) {
+            ObjectNode e = (ObjectNode) root.get("edges").get(edge);
+            e.remove("scored");
+            e.put("score", 1e308);
+        }
+        json.writeValue(f.toFile(), root);
+        CircuitFileException e = assertThrows(CircuitFileException.class, () -> CircuitJson.read(f, graph));
+        assertTrue(e.getMessage().startsWith(f + ": the scores of node 'a0.h1''s out-edges sum to Infinity"), e.getMessage());
+        assertThrows(CircuitFileException.class, () -> CircuitJson.read(f), "read without the model too");
+    }
+
     @Test
     void malformedOrOlderFilesGiveClearErrors() throws Exception {
         Path f = dir.resolve("c.json");
