@@ -181,19 +181,39 @@ public final class CircuitDiagram {
             int edgesToDraw = edgesToDraw(circuit);
             boolean tooManyNodes = circuitNodes > options.collapseAbove();
             boolean tooManyEdges = edgesToDraw > options.collapseAboveEdges();
+            String dangling = danglingNote(circuit);
             if (options.collapseLayers()) {
-                return new Simplification(true, "collapsed by layer: the heads of each layer are one node");
+                return new Simplification(true, join("collapsed by layer: the heads of each layer are one node", dangling));
             }
             if (tooManyNodes) {
-                return new Simplification(true, "collapsed by layer: " + circuitNodes + " nodes is more than "
+                return new Simplification(true, join("collapsed by layer: " + circuitNodes + " nodes is more than "
                         + options.collapseAbove()
-                        + "; the heads of each layer are one node (use --collapse-above to change)");
+                        + "; the heads of each layer are one node (use --collapse-above to change)", dangling));
             }
             if (tooManyEdges) {
-                return new Simplification(true, "collapsed by layer: " + edgesToDraw + " edges to draw is more than "
-                        + options.collapseAboveEdges() + "; the heads of each layer are one node");
+                return new Simplification(true, join("collapsed by layer: " + edgesToDraw + " edges to draw is more than "
+                        + options.collapseAboveEdges() + "; the heads of each layer are one node", dangling));
             }
-            return new Simplification(false, circuit.edgeCount() == 0 ? "the circuit is empty" : null);
+            return new Simplification(false, circuit.edgeCount() == 0 ? "the circuit is empty" : dangling);
+        }
+
+        /**
+         * How many of the circuit's edges lead into a node that reaches no logits through the circuit's edges, or
+         * null for none: such edges cannot change the output under any ablation (discover prunes them; a hand-made
+         * file may hold them), yet they were drawn like every other, with nothing to tell them apart.
+         */
+        static String danglingNote(Circuit circuit) {
+            int dangling = circuit.edgeCount() - circuit.pruned(io.circuitscope.core.graph.Ablation.MEAN).edgeCount();
+            if (dangling == 0) {
+                return null;
+            }
+            return dangling + " of the circuit's " + circuit.edgeCount() + (dangling == 1
+                    ? " edges leads into a node that reaches no logits through it, so it cannot change the output"
+                    : " edges lead into nodes that reach no logits through it, so they cannot change the output");
+        }
+
+        private static String join(String note, String more) {
+            return more == null ? note : note + "; " + more;
         }
     }
 

@@ -74,6 +74,32 @@ class CircuitDiagramTest {
         assertTrue(dot.contains(">unscored</TD>"));
     }
 
+    /**
+     * Edges into a node that reaches no logits through the circuit cannot change the output, but a hand-made file that
+     * holds them was drawn with no word: a head dangling under the logits looked like part of the mechanism. The
+     * diagram's note (under its title, on render's stderr and in the report) now counts them; a circuit without
+     * any has no note.
+     */
+    @Test
+    void edgesIntoNodesThatReachNoLogitsAreCountedInTheNote() {
+        io.circuitscope.core.graph.ComputationGraph g = RenderFixtures.GRAPH;
+        io.circuitscope.core.graph.Circuit connected = io.circuitscope.core.graph.Circuit.ofEdgeNames(g,
+                List.of("input->a1.h0<v>", "a1.h0->logits"));
+        assertEquals(null, CircuitDiagram.of(connected, Roles.none(), CircuitDiagram.Options.defaults()).note());
+        io.circuitscope.core.graph.Circuit dangling = io.circuitscope.core.graph.Circuit.ofEdgeNames(g,
+                List.of("input->a1.h0<v>", "a1.h0->logits", "input->a0.h0<q>", "input->a0.h0<k>"));
+        CircuitDiagram.Diagram d = CircuitDiagram.of(dangling, Roles.none(), CircuitDiagram.Options.defaults());
+        assertEquals("2 of the circuit's 4 edges lead into nodes that reach no logits through it, so they cannot change "
+                + "the output", d.note());
+        assertTrue(d.dot().contains(d.note()), "under the title");
+        CircuitDiagram.Diagram collapsed = CircuitDiagram.of(dangling, Roles.none(),
+                CircuitDiagram.Options.defaults().withCollapseLayers(true));
+        assertEquals("collapsed by layer: the heads of each layer are one node; " + d.note(), collapsed.note());
+        io.circuitscope.core.graph.Circuit one = io.circuitscope.core.graph.Circuit.ofEdgeNames(g, List.of("input->a0.h0<q>"));
+        assertEquals("1 of the circuit's 1 edges leads into a node that reaches no logits through it, so it cannot change "
+                + "the output", CircuitDiagram.of(one, Roles.none(), CircuitDiagram.Options.defaults()).note());
+    }
+
     @Test
     void collapsingByLayerMergesHeadsAndSumsAbsoluteScores() {
         CircuitDocument doc = RenderFixtures.document();
