@@ -392,10 +392,14 @@ public final class CircuitJson {
             JsonNode imp = e.get("importance");
             if (imp != null && !imp.isNull()) {
                 // NaN passed "< 0" and failed later without the file's name; Infinity passed and ranked first
-                if (!imp.isNumber() || !(imp.asDouble() >= 0) || Double.isInfinite(imp.asDouble())
-                        || Double.isNaN(scores[index])) {
+                if (!imp.isNumber() || !(imp.asDouble() >= 0) || Double.isInfinite(imp.asDouble())) {
                     throw new CircuitFileException(file + ": field 'edges." + name + ".importance' must be a finite number >= 0 "
-                            + "beside a numeric 'score', got " + shown(imp) + (Double.isNaN(scores[index]) ? " without a score" : ""));
+                            + "beside a numeric 'score', got " + shown(imp));
+                }
+                if (Double.isNaN(scores[index])) { // read "must be a finite number >= 0 ..., got 0.0287 without a score"
+                    throw new CircuitFileException(file + ": field 'edges." + name + ".importance' is " + shown(imp)
+                            + " but the edge has no score (" + (s == null ? "none given" : shown(s))
+                            + "): an importance goes with a numeric 'score'; remove one or give the other");
                 }
                 importance[index] = imp.asDouble();
                 anyImportance = true;

@@ -173,6 +173,21 @@ class CircuitJsonTest {
         CircuitFileException e = assertThrows(CircuitFileException.class, () -> CircuitJson.read(file, graph));
         assertTrue(e.getMessage().contains("importance' must be a finite number >= 0"), e.getMessage());
 
+        // an importance beside a null score read "must be a finite number >= 0 beside a numeric 'score', got 0.2 without a score"
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode root = (ObjectNode) json.readTree(text.replaceFirst("\"importance\" : -1", "\"importance\" : 0.2"));
+        String first = null;
+        for (var it = root.get("edges").fields(); it.hasNext() && first == null;) {
+            var edge = it.next();
+            first = edge.getValue().path("importance").asDouble() == 0.2 ? edge.getKey() : null;
+        }
+        ((ObjectNode) root.get("edges").get(first)).putNull("score");
+        json.writeValue(file.toFile(), root);
+        e = assertThrows(CircuitFileException.class, () -> CircuitJson.read(file, graph));
+        String withImportance = first;
+        assertEquals(file + ": field 'edges." + withImportance + ".importance' is 0.2 but the edge has no score (null): an importance "
+                + "goes with a numeric 'score'; remove one or give the other", e.getMessage());
+
         // NaN failed later, in EdgeScores, with no file named; Infinity was taken and ranked its edge first
         for (String bad : new String[] {"NaN", "Infinity"}) {
             Files.writeString(file, text.replaceFirst("\"importance\" : -1", "\"importance\" : " + bad));
