@@ -34,7 +34,7 @@ final class DlaCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         AnalysisSupport.requireTask(task, modelOptions.model, spec, "dla");
-        output.checkPng(spec);
+        output.checkPng(spec, task, modelOptions.model);
         try (LoadedModel loaded = modelOptions.load()) {
             DirectLogitAttribution.Result r = DirectLogitAttribution.run(loaded.model(),
                     AnalysisSupport.task(task, modelOptions.model, loaded));

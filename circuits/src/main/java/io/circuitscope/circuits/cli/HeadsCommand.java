@@ -46,7 +46,7 @@ final class HeadsCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "--threshold must be a finite number, got "
                     + threshold);
         }
-        output.checkPng(spec);
+        output.checkPng(spec, task, modelOptions.model);
         HeadScores.Kind kind = null;
         if (!translation) {
             try {

@@ -14,9 +14,13 @@ final class LayerHeadOutput {
     @Option(names = "--png", description = "Also write a layer x head heatmap.")
     Path png;
 
-    /** Refuses a --png that cannot be written, before the analysis runs. */
-    void checkPng(CommandLine.Model.CommandSpec spec) {
+    /**
+     * Refuses a --png that cannot be written, or that names the task or model file the command reads (the heatmap
+     * would replace it), before the analysis runs.
+     */
+    void checkPng(CommandLine.Model.CommandSpec spec, Path task, String model) {
         PathChecks.fileForWriting(spec, "--png", png);
+        PathChecks.notAnInput(spec, "--png", png, task, model);
     }
 
     /** Writes the [layer][head] values as a heatmap titled {@code title} when --png was given. */

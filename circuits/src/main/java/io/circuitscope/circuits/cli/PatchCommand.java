@@ -108,6 +108,7 @@ final class PatchCommand implements Callable<Integer> {
                     + "it does not apply to --edges");
         }
         PathChecks.fileForWriting(spec, "--png", png); // before the patching, not after it
+        PathChecks.notAnInput(spec, "--png", png, task, modelOptions.model);
         try (LoadedModel loaded = modelOptions.load()) {
             Task t = AnalysisSupport.task(task, modelOptions.model, loaded);
             if (c.kind() == Corruption.Kind.MEAN) {

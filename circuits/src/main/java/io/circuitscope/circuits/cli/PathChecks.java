@@ -62,6 +62,25 @@ final class PathChecks {
      * when both exist (through a symbolic or hard link too), or the same name in the same real folder. {@code why}
      * says what writing one would do to the other.
      */
+    /**
+     * Refuses an output {@code file} that is the {@code --task} file or a model file ({@code --model} naming a file,
+     * such as a llama2.c checkpoint) the command reads: writing it would replace the input.
+     */
+    static void notAnInput(CommandSpec spec, String option, Path file, Path task, String model) {
+        distinctFiles(spec, option, file, "--task", task, "the output would replace the task; give " + option
+                + " another file");
+        Path modelFile;
+        try {
+            modelFile = model == null ? null : Path.of(model); // a hub id or planted:NAME names no file
+        } catch (java.nio.file.InvalidPathException e) {
+            modelFile = null;
+        }
+        if (modelFile != null && Files.isRegularFile(modelFile)) {
+            distinctFiles(spec, option, file, "--model", modelFile, "the output would replace the model; give "
+                    + option + " another file");
+        }
+    }
+
     static void distinctFiles(CommandSpec spec, String option, Path file, String otherOption, Path other, String why) {
         if (file != null && other != null && sameFile(file, other)) {
             throw new CommandLine.ParameterException(spec.commandLine(), option + " " + file + " and " + otherOption + " "
