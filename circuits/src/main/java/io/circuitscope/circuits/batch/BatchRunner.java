@@ -278,11 +278,8 @@ public final class BatchRunner {
      */
     private static Circuit reference(RunSpec r, ComputationGraph graph, LoadedModel loaded) {
         if (r.reference() != null) {
-            io.circuitscope.circuits.io.CircuitDocument read = CircuitJson.read(r.reference(), graph);
-            // another model's reference (same depth, its edges naming only heads this one has) was compared silently
-            io.circuitscope.circuits.cli.RecordedModel.requireSameForReference(r.reference(), read.model(),
-                    loaded.model().config(), "reference");
-            return read.circuit();
+            return io.circuitscope.circuits.io.RecordedModel.readReference(r.reference(), graph, loaded.model().config(),
+                    "reference").circuit();
         }
         if (PlantedModels.isPlanted(r.model())) {
             return Circuit.ofEdgeNames(ComputationGraph.of(loaded.model().config()),

@@ -2,6 +2,7 @@ package io.circuitscope.circuits.cli;
 
 import io.circuitscope.circuits.io.CircuitDocument;
 import io.circuitscope.circuits.io.CircuitJson;
+import io.circuitscope.circuits.io.RecordedModel;
 import io.circuitscope.circuits.io.Provenance;
 import io.circuitscope.circuits.io.ValidationSections;
 import io.circuitscope.circuits.render.ComparisonText;
@@ -159,14 +160,9 @@ final class DiscoverCommand implements Callable<Integer> {
             }
             input.noteAlignPadding(spec, mt, byPosition);
             // read against the model's graph (split as the file says) before the discovery, so a bad file costs no run
-            Circuit reference;
-            if (referenceFile != null) {
-                CircuitDocument read = CircuitJson.read(referenceFile, ComputationGraph.of(mt.model().config()));
-                RecordedModel.requireSameForReference(referenceFile, read.model(), mt.model().config());
-                reference = read.circuit();
-            } else {
-                reference = mt.reference(settings.ablation());
-            }
+            Circuit reference = referenceFile != null ? RecordedModel.readReference(referenceFile,
+                    ComputationGraph.of(mt.model().config()), mt.model().config(), "--reference").circuit()
+                    : mt.reference(settings.ablation());
             CircuitDocument doc = io.circuitscope.circuits.run.DiscoveryRun.run(mt.model(), input.model, mt.source(), mt.task(), settings,
                     CallerNames.flags(), progress);
             Path file = dir.resolve("circuit.json");

@@ -58,11 +58,6 @@ final class PathChecks {
     }
 
     /**
-     * Refuses two file options that name one file: the same path once made absolute and normalised, the same file
-     * when both exist (through a symbolic or hard link too), or the same name in the same real folder. {@code why}
-     * says what writing one would do to the other.
-     */
-    /**
      * Refuses an output {@code file} that is the {@code --task} file or a model file ({@code --model} naming a file,
      * such as a llama2.c checkpoint) the command reads: writing it would replace the input.
      */
@@ -81,6 +76,11 @@ final class PathChecks {
         }
     }
 
+    /**
+     * Refuses two file options that name one file: the same path once made absolute and normalised, the same file
+     * when both exist (through a symbolic or hard link too), or the same name in the same real folder. {@code why}
+     * says what writing one would do to the other.
+     */
     static void distinctFiles(CommandSpec spec, String option, Path file, String otherOption, Path other, String why) {
         if (file != null && other != null && sameFile(file, other)) {
             throw new CommandLine.ParameterException(spec.commandLine(), option + " " + file + " and " + otherOption + " "

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.circuitscope.circuits.io.CircuitDocument;
 import io.circuitscope.circuits.io.CircuitFileException;
 import io.circuitscope.circuits.io.CircuitJson;
+import io.circuitscope.circuits.io.RecordedModel;
 import io.circuitscope.circuits.io.ValidationSections;
 import io.circuitscope.circuits.render.ComparisonText;
 import io.circuitscope.core.Decimals;
@@ -131,10 +132,8 @@ final class ValidateCommand implements Callable<Integer> {
                         + "found with%n", circuitFile, metricChoice.describe(circuitFile), ablationChoice.describe(circuitFile));
             }
             ComputationGraph graph = doc.circuit().graph(); // split by position when the circuit is
-            CircuitDocument reference = referenceFile == null ? null : CircuitJson.read(referenceFile, graph);
-            if (reference != null) {
-                RecordedModel.requireSameForReference(referenceFile, reference.model(), loaded.model().config());
-            }
+            CircuitDocument reference = referenceFile == null ? null
+                    : RecordedModel.readReference(referenceFile, graph, loaded.model().config(), "--reference");
             Task task = loaded.task();
             checkPositions(circuitFile, graph, task, taskFile);
             Object foundOn = doc.task().get("hash");

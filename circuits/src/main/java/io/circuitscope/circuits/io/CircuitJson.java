@@ -245,10 +245,10 @@ public final class CircuitJson {
         if (model == null || !model.isObject()) {
             throw new CircuitFileException(file + ": field 'model' is missing; it is needed to rebuild the graph without the model");
         }
-        int layers = positiveInt(file, model, "n_layers", -1);
-        int heads = positiveInt(file, model, "n_heads", -1);
-        int dModel = positiveInt(file, model, "d_model", heads);
-        int kvHeads = positiveInt(file, model, "n_kv_heads", heads);
+        int layers = positiveInt(file, model, section, "n_layers", -1);
+        int heads = positiveInt(file, model, section, "n_heads", -1);
+        int dModel = positiveInt(file, model, section, "d_model", heads);
+        int kvHeads = positiveInt(file, model, section, "n_kv_heads", heads);
         // the fields named as the file wrote them: an EAP-IG file's shape is its 'cfg', which has no n_kv_heads
         if (dModel % heads != 0) {
             throw new CircuitFileException(file + ": fields '" + section + ".d_model' (" + dModel + ") and '" + section
@@ -273,22 +273,22 @@ public final class CircuitJson {
         }
         JsonNode family = model.get("family");
         return ModelConfig.builder(family != null && family.isTextual() ? family.asText() : "unknown")
-                .setSizes(dModel, layers, heads, positiveInt(file, model, "d_mlp", 1), positiveInt(file, model, "vocab_size", 1),
-                        positiveInt(file, model, "context_length", 1))
+                .setSizes(dModel, layers, heads, positiveInt(file, model, section, "d_mlp", 1), positiveInt(file, model, section, "vocab_size", 1),
+                        positiveInt(file, model, section, "context_length", 1))
                 .optKvHeads(kvHeads).optParallelAttnMlp(parallel).build();
     }
 
-    private static int positiveInt(Path file, JsonNode model, String field, int fallback) {
+    private static int positiveInt(Path file, JsonNode model, String section, String field, int fallback) {
         JsonNode v = model.get(field);
         if (v == null || v.isNull()) {
             if (fallback > 0) {
                 return fallback;
             }
-            throw new CircuitFileException(file + ": field 'model." + field + "' is missing; it is needed to rebuild the "
+            throw new CircuitFileException(file + ": field '" + section + "." + field + "' is missing; it is needed to rebuild the "
                     + "graph without the model");
         }
         if (!v.canConvertToInt() || !v.isIntegralNumber() || v.asInt() <= 0) {
-            throw new CircuitFileException(file + ": field 'model." + field + "' must be a positive integer, got " + v);
+            throw new CircuitFileException(file + ": field '" + section + "." + field + "' must be a positive integer, got " + v);
         }
         return v.asInt();
     }
@@ -338,12 +338,9 @@ public final class CircuitJson {
         if (recordedLayers != null && !recordedLayers.isNull()) {
             String section = parsed.eapIg() ? "cfg" : "model";
             // asInt() would read "3" as 3 and "three" or -3.5 as 0 or -3: a misleading mismatch, so the type first
-            if (!recordedLayers.isIntegralNumber() || !recordedLayers.canConvertToInt() || recordedLayers.asInt() <= 0) {
-                throw new CircuitFileException(file + ": field '" + section + ".n_layers' must be a positive integer, got "
-                        + recordedLayers);
-            }
-            if (recordedLayers.asInt() != graph.config().nLayers()) {
-                throw new CircuitFileException(file + ": field '" + section + ".n_layers' is " + recordedLayers.asInt()
+            int layers = positiveInt(file, model, section, "n_layers", -1);
+            if (layers != graph.config().nLayers()) {
+                throw new CircuitFileException(file + ": field '" + section + ".n_layers' is " + layers
                         + " but the model has " + graph.config().nLayers() + " layers");
             }
         }

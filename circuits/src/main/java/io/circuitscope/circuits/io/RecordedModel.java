@@ -1,6 +1,6 @@
-package io.circuitscope.circuits.cli;
+package io.circuitscope.circuits.io;
 
-import io.circuitscope.circuits.io.ModelShape;
+import io.circuitscope.core.graph.ComputationGraph;
 import io.circuitscope.core.model.ModelConfig;
 import java.nio.file.Path;
 import java.util.Map;
@@ -15,22 +15,21 @@ public final class RecordedModel {
     }
 
     /** Refuses when a shape circuit.json records differs from {@code config}'s; absent fields are not checked. */
-    static void requireSame(Path circuitFile, Map<String, Object> recorded, ModelConfig config) {
+    public static void requireSame(Path circuitFile, Map<String, Object> recorded, ModelConfig config) {
         requireSame(circuitFile, recorded, config, "validate it on the model it was found on");
     }
 
     /**
-     * The same for a {@code --reference} circuit, compared edge by edge with one found on this model: a reference
-     * from a 4-head model was taken for an 8-head model's when its edges named only heads 0 to 3.
+     * A reference circuit read against {@code graph}, refused when it records a model of another shape than
+     * {@code config}: compared edge by edge with a circuit of this model, a reference from a 4-head model was taken for
+     * an 8-head model's when its edges named only heads 0 to 3. {@code given} names it in the error ("--reference",
+     * or a batch plan's "reference").
      */
-    static void requireSameForReference(Path referenceFile, Map<String, Object> recorded, ModelConfig config) {
-        requireSameForReference(referenceFile, recorded, config, "--reference");
-    }
-
-    /** {@link #requireSameForReference(Path, Map, ModelConfig)} naming the reference as {@code given} (a plan's key). */
-    public static void requireSameForReference(Path referenceFile, Map<String, Object> recorded, ModelConfig config,
+    public static CircuitDocument readReference(Path referenceFile, ComputationGraph graph, ModelConfig config,
             String given) {
-        requireSame(referenceFile, recorded, config, "a " + given + " must be a circuit of the model it is compared on");
+        CircuitDocument read = CircuitJson.read(referenceFile, graph);
+        requireSame(referenceFile, read.model(), config, "a " + given + " must be a circuit of the model it is compared on");
+        return read;
     }
 
     private static void requireSame(Path circuitFile, Map<String, Object> recorded, ModelConfig config, String advice) {
