@@ -20,6 +20,7 @@ import java.nio.file.Path;
 import java.util.BitSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -324,7 +325,41 @@ public final class CircuitJson {
             throw new CircuitFileException(file + ": field 'schema' is '" + schema.asText() + "' but this version of "
                     + "circuitscope reads '" + SCHEMA + "'");
         }
+        requireSectionsAgree(file, root);
         return new Parsed(root, false);
+    }
+
+    /**
+     * Refuses a circuitscope file whose sections cannot mean what they say: a {@code model}, {@code task},
+     * {@code method} or {@code summary} that is not an object (it was read as empty, so its settings and
+     * provenance vanished without a word), and a {@code cfg} that gives another shape than {@code model}
+     * (EAP-IG's from_json builds the graph from cfg, circuitscope from model: the one file would be two circuits).
+     */
+    private static void requireSectionsAgree(Path file, JsonNode root) {
+        for (String section : List.of("model", "task", "method", "summary", "cfg")) {
+            JsonNode v = root.get(section);
+            if (v != null && !v.isNull() && !v.isObject()) {
+                throw new CircuitFileException(file + ": field '" + section + "' must be an object, got " + kind(v));
+            }
+        }
+        JsonNode cfg = root.get("cfg");
+        JsonNode model = root.get("model");
+        if (cfg == null || cfg.isNull() || model == null || model.isNull()) {
+            return;
+        }
+        for (String field : List.of("n_layers", "n_heads", "d_model", "parallel_attn_mlp")) {
+            JsonNode a = cfg.get(field);
+            JsonNode b = model.get(field);
+            if (a == null || a.isNull() || b == null || b.isNull()) {
+                continue;
+            }
+            boolean same = a.isNumber() && b.isNumber() ? a.decimalValue().compareTo(b.decimalValue()) == 0 : a.equals(b);
+            if (!same) {
+                throw new CircuitFileException(file + ": fields 'cfg." + field + "' (" + a + ") and 'model." + field + "' ("
+                        + b + ") disagree: EAP-IG's Graph.from_json builds the graph from cfg and circuitscope from model, "
+                        + "so the file would be read as two different circuits; make them the same");
+            }
+        }
     }
 
     private static CircuitDocument read(Path file, Parsed parsed, ComputationGraph graph) {

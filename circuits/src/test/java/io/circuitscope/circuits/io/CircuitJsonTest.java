@@ -336,6 +336,44 @@ class CircuitJsonTest {
         assertThrows(CircuitFileException.class, () -> CircuitJson.read(f), "read without the model too");
     }
 
+    /**
+     * A section that is not an object was read as empty (a method of "acdc" lost its settings without a word), and a
+     * cfg that gives another shape than model made one file two circuits: EAP-IG builds its graph from cfg,
+     * circuitscope from model. Both are refused, naming the fields; numbers written 2 and 2.0 agree.
+     */
+    @Test
+    void sectionsThatAreNoObjectsOrACfgThatDisagreesWithModelAreRefused() throws Exception {
+        Path f = dir.resolve("sections.json");
+        CircuitJson.write(f, new CircuitDocument(Circuit.ofEdgeNames(graph, List.of("a1.h0->logits")),
+                Map.of("n_layers", 2, "n_heads", 2, "d_model", 8), Map.of("name", "t"), Map.of("key", "acdc"), Map.of(),
+                Map.of()));
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode written = (ObjectNode) json.readTree(f.toFile());
+        for (String section : List.of("model", "task", "method", "summary", "cfg")) {
+            ObjectNode root = written.deepCopy();
+            root.put(section, "acdc");
+            json.writeValue(f.toFile(), root);
+            String message = assertThrows(CircuitFileException.class, () -> CircuitJson.read(f, graph), section).getMessage();
+            assertEquals(f + ": field '" + section + "' must be an object, got a string", message);
+            assertThrows(CircuitFileException.class, () -> CircuitJson.read(f), "read without the model too");
+        }
+        ObjectNode root = written.deepCopy();
+        ((ObjectNode) root.get("cfg")).put("n_heads", 4);
+        json.writeValue(f.toFile(), root);
+        String message = assertThrows(CircuitFileException.class, () -> CircuitJson.read(f, graph)).getMessage();
+        assertTrue(message.startsWith(f + ": fields 'cfg.n_heads' (4) and 'model.n_heads' (2) disagree"), message);
+        root = written.deepCopy();
+        ((ObjectNode) root.get("cfg")).put("parallel_attn_mlp", true);
+        ((ObjectNode) root.get("model")).put("parallel_attn_mlp", false);
+        json.writeValue(f.toFile(), root);
+        message = assertThrows(CircuitFileException.class, () -> CircuitJson.read(f)).getMessage();
+        assertTrue(message.contains("'cfg.parallel_attn_mlp' (true) and 'model.parallel_attn_mlp' (false) disagree"), message);
+        root = written.deepCopy();
+        ((ObjectNode) root.get("model")).put("d_model", 8.0);
+        json.writeValue(f.toFile(), root);
+        assertEquals(1, CircuitJson.read(f, graph).circuit().edgeCount(), "8 and 8.0 are the same width");
+    }
+
     @Test
     void malformedOrOlderFilesGiveClearErrors() throws Exception {
         Path f = dir.resolve("c.json");
