@@ -105,7 +105,9 @@ public final class CircuitValidator {
         double c = Bootstrap.mean(m, idx);
         double f = Bootstrap.mean(full, idx);
         double e = Bootstrap.mean(empty, idx);
-        return (c - e) / (f - e);
+        // a resample whose clean and corrupted means agree (accuracy on a few prompts) has no faithfulness: NaN, which
+        // the bootstrap leaves out, not the +-Infinity that c - e over a zero gap made and that set an interval's end
+        return f == e ? Double.NaN : (c - e) / (f - e);
     }
 
     /**

@@ -8,6 +8,23 @@ import org.junit.jupiter.api.Test;
 
 /** Resampling by prompt: targets of one prompt move together, so they must be drawn together. */
 class BootstrapTest {
+    /**
+     * Accuracy on four prompts: two the model gets right clean and wrong corrupted, two it gets wrong both ways, and a
+     * circuit right on all four. A resample of only the last two has no clean-corrupted gap (1 in 16 draws); its
+     * faithfulness, 2 / 0, was +Infinity and made the interval's upper end infinite. It is undefined and left out.
+     */
+    @Test
+    void aResampleWithoutAGapHasNoFaithfulnessRatherThanAnInfiniteOne() {
+        double[] full = {1, 1, 0, 0};
+        double[] empty = {0, 0, 0, 0};
+        double[] circuit = {1, 1, 1, 1};
+        Estimate f = Bootstrap.estimateClustered(new int[] {0, 1, 2, 3},
+                idx -> CircuitValidator.normalized(circuit, full, empty, idx), 1000, 0.95, 1);
+        assertEquals(2.0, f.value(), 1e-12);
+        assertTrue(Double.isFinite(f.low()) && Double.isFinite(f.high()), f.toString());
+        assertTrue(f.high() <= 4.0 + 1e-12, "one right of four clean gives 4, the largest defined value: " + f);
+    }
+
     @Test
     void withOneTargetPerPromptTheClusteredBootstrapIsTheTargetBootstrap() {
         double[] values = new Random(1).doubles(30).toArray();
