@@ -41,8 +41,8 @@ final class TrainToyCommand implements Callable<Integer> {
     /** Trains a toy and writes it into a folder. */
     @FunctionalInterface
     interface Runner {
-        void run(ToyTask kind, int layers, long seed, int steps, Path dir, String command, PrintWriter out)
-                throws java.io.IOException;
+        void run(ToyTask kind, int layers, long seed, int steps, Path dir, String command, PrintWriter out,
+                PrintWriter err) throws java.io.IOException;
     }
 
     /** {@link ToyRun#run}; a test puts in one that fails part way through writing. */
@@ -78,7 +78,7 @@ final class TrainToyCommand implements Callable<Integer> {
         // until this one is, never a mix of the two.
         Path staging = folder.staging(stdout);
         try {
-            runner.run(kind, depth, seed, n, staging, command, stdout);
+            runner.run(kind, depth, seed, n, staging, command, stdout, spec.commandLine().getErr());
             folder.replaceWith(staging, stdout);
         } finally {
             RunFolder.deleteStaging(staging);

@@ -127,6 +127,16 @@ public final class ToyRun {
     /** {@link #run(ToyTask, long, int, Path, String, PrintWriter)} with a model of {@code layers} blocks. */
     public static Outcome run(ToyTask kind, int layers, long seed, int steps, Path dir, String command, PrintWriter out)
             throws IOException {
+        return run(kind, layers, seed, steps, dir, command, out, out);
+    }
+
+    /**
+     * As {@link #run(ToyTask, int, long, int, Path, String, PrintWriter)}, with warnings (a model whose behaviour is not
+     * the task's) on {@code err}, as every command prints its warnings, so that a script reading the report on
+     * standard output sees them apart.
+     */
+    public static Outcome run(ToyTask kind, int layers, long seed, int steps, Path dir, String command, PrintWriter out,
+            PrintWriter err) throws IOException {
         if (layers < kind.minLayers()) {
             throw new IllegalArgumentException("a " + kind.key() + " toy needs at least " + kind.minLayers()
                     + " layers, got " + layers + ": " + kind.whyMinLayers());
@@ -162,8 +172,9 @@ public final class ToyRun {
                 }
                 List<String> warnings = behaviourWarnings(kind, eval.accuracy(), tp.cleanValue(), tp.corruptedValue());
                 for (String w : warnings) {
-                    out.println("warning: " + w);
+                    err.println("warning: " + w);
                 }
+                err.flush();
                 out.flush();
                 ObjectNode trainingJson = trainingJson(kind, seed, training, eval, warnings);
                 JSON.writeValue(dir.resolve("training.json").toFile(), trainingJson);
@@ -201,12 +212,13 @@ public final class ToyRun {
                 }
                 out.printf(Locale.ROOT, "wrote %s (config.json, model.safetensors, task.jsonl, training.json, "
                         + "reference_circuit.json)%n", dir);
+                out.flush();
                 if (!warnings.isEmpty()) {
-                    out.printf(Locale.ROOT, "warning: the reference circuit is that of a model whose behaviour is not the "
+                    err.printf(Locale.ROOT, "warning: the reference circuit is that of a model whose behaviour is not the "
                             + "task's (%d warning%s above, recorded in training.json and reference_circuit.json's "
                             + "summary.warnings)%n", warnings.size(), warnings.size() == 1 ? "" : "s");
+                    err.flush();
                 }
-                out.flush();
                 return new Outcome(training, eval, task, exact, nodeEffects, reference, tp.normalized(circuitValue),
                         heads, among, ioiHeads);
             }

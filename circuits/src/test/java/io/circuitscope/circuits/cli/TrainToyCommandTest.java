@@ -100,7 +100,7 @@ class TrainToyCommandTest {
     @Test
     void aRunThatFailsPartWayLeavesNoHalfWrittenFolder() throws Exception {
         TrainToyCommand.Runner real = TrainToyCommand.runner;
-        TrainToyCommand.runner = (kind, layers, seed, steps, into, command, out) -> {
+        TrainToyCommand.runner = (kind, layers, seed, steps, into, command, out, err) -> {
             Files.writeString(into.resolve("config.json"), "{}");
             Files.writeString(into.resolve("training.json"), "{}");
             throw new java.io.IOException("the disk is full");
@@ -172,10 +172,12 @@ class TrainToyCommandTest {
         Path toy = dir.resolve("toy");
         CliRun r = CliRun.run("train-toy", "--task", "ioi", "--steps", "1", "--layers", "1", "--out", toy.toString());
         assertEquals(0, r.code(), r.err());
-        assertTrue(r.out().contains("warning: the task accuracy 0.0"), r.out());
-        assertTrue(r.out().contains(" is below chance (0.500: 1/2, a pick between the prompt's two names"), r.out());
-        assertTrue(r.out().contains("warning: the reference circuit is that of a model whose behaviour is not the task's"),
-                r.out());
+        // on standard error, as every command's warnings: a script reading the report on standard output sees them apart
+        assertTrue(r.err().contains("warning: the task accuracy 0.0"), r.err());
+        assertTrue(r.err().contains(" is below chance (0.500: 1/2, a pick between the prompt's two names"), r.err());
+        assertTrue(r.err().contains("warning: the reference circuit is that of a model whose behaviour is not the task's"),
+                r.err());
+        assertFalse(r.out().contains("warning:"), r.out());
         ObjectMapper json = new ObjectMapper();
         com.fasterxml.jackson.databind.JsonNode warnings = json.readTree(toy.resolve("reference_circuit.json").toFile())
                 .get("summary").get("warnings");
