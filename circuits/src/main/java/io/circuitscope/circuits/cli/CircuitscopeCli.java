@@ -90,21 +90,23 @@ public final class CircuitscopeCli implements Runnable {
 
     private static String oneLine(Throwable ex) {
         if (ex instanceof java.nio.file.NoSuchFileException e) {
-            return "no such file or directory: " + e.getFile();
+            return ConsoleText.escapeControls("no such file or directory: " + e.getFile());
         }
         if (ex instanceof java.nio.file.AccessDeniedException e) {
-            return "permission denied: " + e.getFile();
+            return ConsoleText.escapeControls("permission denied: " + e.getFile());
         }
         if (ex instanceof java.nio.file.FileAlreadyExistsException e && e.getReason() == null) {
-            return e.getFile() + ": exists and is not a folder"; // where a folder was to be created
+            return ConsoleText.escapeControls(e.getFile() + ": exists and is not a folder"); // where a folder was to be created
         }
         if (ex instanceof java.nio.file.FileSystemException e) {
-            return e.getFile() + ": " + (e.getReason() != null ? e.getReason() : ex.getClass().getSimpleName());
+            return ConsoleText.escapeControls(e.getFile() + ": " + (e.getReason() != null ? e.getReason()
+                    : ex.getClass().getSimpleName()));
         }
         String message = ex.getMessage();
         if (message == null || message.isBlank()) {
             message = ex.getClass().getSimpleName();
         }
-        return message.replace('\n', ' ');
+        // one line: a newline is a space; any other control character is shown escaped, not sent to the terminal
+        return ConsoleText.escapeControls(message.replace('\n', ' '));
     }
 }

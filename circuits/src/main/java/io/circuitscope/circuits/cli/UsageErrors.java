@@ -16,7 +16,7 @@ final class UsageErrors {
     static int print(CommandLine.ParameterException ex, String[] args) {
         CommandLine command = ex.getCommandLine();
         PrintWriter err = command.getErr();
-        err.println("error: " + message(ex, command));
+        err.println("error: " + ConsoleText.escapeControls(String.valueOf(message(ex, command))));
         if (ex instanceof CommandLine.UnmatchedArgumentException unmatched && !unmatched.getSuggestions().isEmpty()) {
             err.println("did you mean " + String.join(" or ", unmatched.getSuggestions()) + "?");
         }
