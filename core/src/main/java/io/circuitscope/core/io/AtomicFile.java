@@ -52,10 +52,25 @@ public final class AtomicFile {
                 channel.force(true);
             }
             Files.move(tmp, absolute, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            forceFolder(absolute.getParent());
         } catch (FileSystemException e) {
             throw tmp.toString().equals(e.getFile()) ? naming(target, e) : e;
         } finally {
             Files.deleteIfExists(tmp);
+        }
+    }
+
+    /**
+     * The rename itself on disk: a rename is an entry of the folder, and until the folder is forced a crash can bring
+     * back the old file (or none) even though the new one's content was forced. Linux lets a folder be opened to
+     * force it; where a platform does not, the rename still happened and only this guarantee is lost, so that is not
+     * an error.
+     */
+    private static void forceFolder(Path folder) {
+        try (FileChannel channel = FileChannel.open(folder, StandardOpenOption.READ)) {
+            channel.force(true);
+        } catch (IOException | UnsupportedOperationException e) {
+            // not supported here (Windows refuses to open a folder); the file is in place
         }
     }
 
