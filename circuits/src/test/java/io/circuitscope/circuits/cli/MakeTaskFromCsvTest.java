@@ -290,10 +290,15 @@ class MakeTaskFromCsvTest {
                 ": has both a 'correct_idx' and a 'label' column; keep one");
         refused("empty.csv", "", ": is empty (expected a header line");
         refused("header-only.csv", header, ": has a header line but no rows");
+        // commons-csv's own words were "(startline 2) EOF reached before encapsulated token finished", "Invalid
+        // character between encapsulated token and delimiter" and, for a column named twice, advice to use
+        // CSVFormat.Builder.setDuplicateHeaderMode()
         refused("unclosed.csv", header + "\"Mary went,John went,1,2\n",
-                ": is not valid CSV: (startline 2) EOF reached before encapsulated token finished");
+                ":2: is not valid CSV: a quote opened on this line is never closed (the file ends inside it)");
+        refused("after-quote.csv", header + "\"Mary\" went,John went,1,2\n",
+                ":2: is not valid CSV: a quoted field goes on after its closing quote (near character ");
         refused("twice.csv", "clean,clean,corrupted,correct_idx\nMary went,Mary,John went,1\n",
-                ": is not valid CSV: The header contains a duplicate name: \"clean\"");
+                ": is not valid CSV: the header names the column 'clean' twice");
     }
 
     private static void refused(String name, String content, String problem) throws Exception {

@@ -87,8 +87,39 @@ public record CsvTable(Path file, List<String> header, List<Row> rows) {
             // commons-csv reports malformed input (an unclosed quote, a duplicate column name) this way; the
             // unchecked wrapper's own message would repeat the exception's class name
             Throwable cause = e instanceof UncheckedIOException && e.getCause() != null ? e.getCause() : e;
-            throw new TaskFileException(file + ": is not valid CSV: " + cause.getMessage());
+            throw new TaskFileException(file + describe(String.valueOf(cause.getMessage())));
         }
+    }
+
+    private static final java.util.regex.Pattern AFTER_QUOTE = java.util.regex.Pattern.compile(
+            "Invalid character between encapsulated token and delimiter at line: (\\d+), position: (\\d+)");
+    private static final java.util.regex.Pattern UNCLOSED = java.util.regex.Pattern.compile(
+            "\\(startline (\\d+)\\) EOF reached before encapsulated token finished");
+    private static final java.util.regex.Pattern DUPLICATE = java.util.regex.Pattern.compile(
+            "The header contains a duplicate name: \"(.*)\" in \\[.*");
+
+    /**
+     * commons-csv's message in a spreadsheet user's words, after the file name: its parser's terms ("encapsulated
+     * token") and its advice to programmers ("use CSVFormat.Builder.setDuplicateHeaderMode()") say nothing to someone
+     * who exported the file. A message not recognised is kept as it is.
+     */
+    static String describe(String message) {
+        java.util.regex.Matcher m = AFTER_QUOTE.matcher(message);
+        if (m.find()) {
+            return ":" + m.group(1) + ": is not valid CSV: a quoted field goes on after its closing quote (near character "
+                    + m.group(2) + " of the file); a quoted field must end at a comma or the line's end, and a quote "
+                    + "inside it is written twice (\"\")";
+        }
+        m = UNCLOSED.matcher(message);
+        if (m.find()) {
+            return ":" + m.group(1) + ": is not valid CSV: a quote opened on this line is never closed (the file ends "
+                    + "inside it)";
+        }
+        m = DUPLICATE.matcher(message);
+        if (m.find()) {
+            return ": is not valid CSV: the header names the column '" + m.group(1) + "' twice";
+        }
+        return ": is not valid CSV: " + message;
     }
 
     /** Line numbers (from 1) of character offsets, for records that span several lines in quotes. */
