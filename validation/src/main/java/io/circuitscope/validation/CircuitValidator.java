@@ -81,11 +81,12 @@ public final class CircuitValidator {
         progress.advance(2, task.forwardPasses() - passesBefore);
 
         double[] incompleteness = completeness(task, circuit);
-        double maxIncomplete = 0;
+        // no subsets (completeness samples 0): not measured, NaN (null in circuit.json), never a perfect 0
+        double maxIncomplete = incompleteness.length == 0 ? Double.NaN : 0;
         for (double v : incompleteness) {
             maxIncomplete = Math.max(maxIncomplete, v);
         }
-        Estimate meanIncomplete = incompleteness.length == 0 ? Estimate.point(0)
+        Estimate meanIncomplete = incompleteness.length == 0 ? Estimate.point(Double.NaN)
                 : Bootstrap.estimate(incompleteness.length, idx -> Bootstrap.mean(incompleteness, idx),
                         settings.bootstrapSamples(), settings.confidence(), settings.seed() + 2);
         // the completeness passes counted too: the bar's total is the report's forward_passes
@@ -172,10 +173,15 @@ public final class CircuitValidator {
         return m;
     }
 
-    /** |F(C \ K) - F(M \ K)| / |gap| for random subsets K of the circuit's nodes (each node in K with p = 1/2). */
+    /**
+     * |F(C \ K) - F(M \ K)| / |gap| for random subsets K of the circuit's nodes (each node in K with p = 1/2); none
+     * when no subset is to be drawn. A circuit without heads or MLPs (an empty one) has only K = {}, whose value
+     * |F(C) - F(M)| is no 0: the empty circuit is as incomplete as can be.
+     */
     private double[] completeness(TaskPatcher task, Circuit circuit) {
         List<Node> candidates = circuit.nodes().stream().filter(n -> n.isSource() && !n.name().equals("input")).toList();
-        if (candidates.isEmpty() || settings.completenessSamples() == 0) {
+        int samples = settings.completenessSamples();
+        if (samples == 0) {
             return new double[0];
         }
         Random rng = new Random(settings.seed() + 17);
@@ -184,7 +190,9 @@ public final class CircuitValidator {
         java.util.Arrays.fill(full, true);
         Circuit fullCircuit = Circuit.full(task.graph());
         List<java.util.Set<Node>> knockedSets = new ArrayList<>();
-        for (int s = 0; s < settings.completenessSamples(); s++) {
+        // without candidates every sample is K = {}: one pair of masks gives them all
+        int distinct = candidates.isEmpty() ? 1 : samples;
+        for (int s = 0; s < distinct; s++) {
             java.util.Set<Node> knocked = new java.util.HashSet<>();
             for (Node n : candidates) {
                 if (rng.nextBoolean()) {
@@ -198,9 +206,10 @@ public final class CircuitValidator {
                 i -> i % 2 == 0 ? outEdgesRemoved(circuit, keep, knockedSets.get(i / 2))
                         : outEdgesRemoved(fullCircuit, full, knockedSets.get(i / 2)));
         double gap = Math.abs(task.cleanValue() - task.corruptedValue());
-        double[] out = new double[settings.completenessSamples()];
+        double[] out = new double[samples];
         for (int s = 0; s < out.length; s++) {
-            out[s] = Math.abs(values[2 * s] - values[2 * s + 1]) / gap;
+            int k = s % distinct;
+            out[s] = Math.abs(values[2 * k] - values[2 * k + 1]) / gap;
         }
         return out;
     }

@@ -15,7 +15,8 @@ import java.util.List;
  * @param necessary             complement faithfulness <= the necessity threshold (the estimate; see
  *                              {@link #necessaryOverInterval})
  * @param components            minimality score of every edge and node of the circuit
- * @param incompleteness        mean |F(C \ K) - F(M \ K)| over sampled node subsets K, normalised by the gap
+ * @param incompleteness        mean |F(C \ K) - F(M \ K)| over sampled node subsets K, normalised by the gap;
+ *                              NaN (as is {@code maxIncompleteness}) when no subset was sampled
  */
 public record ValidationReport(
         double clean,

@@ -106,6 +106,23 @@ class CircuitValidatorTest {
         assertFalse(empty.sufficient());
     }
 
+    /**
+     * Incompleteness |F(C \ K) - F(M \ K)| / gap: a circuit without heads or MLPs (the empty one) has only K = {}, so
+     * it is |F(C) - F(M)|, 1 for the empty circuit, where it read 0, "complete"; with no subsets drawn (completeness
+     * samples 0) it was not measured and is NaN (null in circuit.json), where it also read 0.
+     */
+    @Test
+    void theEmptyCircuitIsIncompleteAndNoSubsetsMeasureNothing() {
+        ValidationReport empty = new CircuitValidator(new ValidationSettings(0.8, 0.2, 0.01, 5, 0, 0.95, 1))
+                .validate(task, Circuit.empty(task.graph()), Progress.NONE);
+        assertEquals(1.0, empty.incompleteness().value(), 1e-5, "|F(empty) - F(M)| with F(M) = 1, F(empty) = 0");
+        assertEquals(1.0, empty.maxIncompleteness(), 1e-5);
+        ValidationReport unmeasured = new CircuitValidator(new ValidationSettings(0.8, 0.2, 0.01, 0, 0, 0.95, 1))
+                .validate(task, Circuit.empty(task.graph()), Progress.NONE);
+        assertTrue(Double.isNaN(unmeasured.incompleteness().value()), unmeasured.incompleteness().toString());
+        assertTrue(Double.isNaN(unmeasured.maxIncompleteness()), "max " + unmeasured.maxIncompleteness());
+    }
+
     @Test
     void aTaskWhoseCorruptionChangesNothingIsRefusedInsteadOfGivingARatioOfRoundOff() {
         List<Example> unchanged = new ArrayList<>();

@@ -297,8 +297,12 @@ final class ValidateCommand implements Callable<Integer> {
         ValidationNotes.fragileVerdicts(r).forEach(note -> out.println("  " + note));
         out.printf(Locale.ROOT, "  circuit corrupted         %s  necessary: %s (<= %s)%n", r.complementFaithfulness().toString(necessity),
                 r.necessary(), Decimals.threshold(necessity));
-        out.printf(Locale.ROOT, "  incompleteness            %s  (max %.4f over %d subsets)%n", r.incompleteness(), r.maxIncompleteness(),
-                validation.completenessSamples);
+        if (Double.isNaN(r.incompleteness().value())) {
+            out.println("  incompleteness            not measured (--completeness-samples 0)");
+        } else {
+            out.printf(Locale.ROOT, "  incompleteness            %s  (max %.4f over %d subsets)%n", r.incompleteness(),
+                    r.maxIncompleteness(), validation.completenessSamples);
+        }
         if (r.minimalityApplies()) {
             out.printf(Locale.ROOT, "  minimal: %s (%d of %d components (%s) change faithfulness by >= %s when removed)%n",
                     r.minimal(), r.components().size() - r.nonMinimal().size(), r.components().size(),
