@@ -205,12 +205,8 @@ final class CompareScorersCommand implements Callable<Integer> {
     }
 
     /**
-     * Refuses a top k of at least the graph's {@code available} edges or nodes: the scorer's top k would then be all of
-     * them, and its recall trivially full.
-     */
-    /**
      * The top k for recall: below the graph's {@code available} (a top k of all of them makes recall trivially full).
-     * A k the user gave is refused when too large; the default is lowered, with a note, to half of what is there, so
+     * A k the user gave is refused when too large; the default is lowered, with a note, to (available - 1) / 2, so
      * that the top 2k is not all of it either (planted:induction and planted:greater-than have 10 component nodes).
      */
     private int topBelow(String option, int k, int available, String what) {
