@@ -278,7 +278,8 @@ final class ValidateCommand implements Callable<Integer> {
             out.flush();
             return;
         }
-        out.printf(Locale.ROOT, "validation (%s, %s ablation; 95%% bootstrap intervals over %d resamples):%n", metric, ablation, validation.bootstrap);
+        out.printf(Locale.ROOT, "validation (%s, %s ablation; %s):%n", metric, ablation, validation.bootstrap == 0
+                ? "no bootstrap intervals (--bootstrap 0)" : "95% bootstrap intervals over " + validation.bootstrap + " resamples");
         if (!r.minimalityApplies()) {
             out.println("  " + ValidationNotes.EMPTY);
         }

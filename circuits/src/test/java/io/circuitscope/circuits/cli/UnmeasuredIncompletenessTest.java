@@ -13,7 +13,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * validate --completeness-samples 0 draws no subset K, so incompleteness is not measured: it printed "incompleteness
  * 0.0000 (max 0.0000 over 0 subsets)" and wrote 0.0, a perfectly complete circuit. Now the console says it was not
- * measured and circuit.json holds null.
+ * measured and circuit.json holds null. Likewise --bootstrap 0 computes no interval, but the table's heading said "95%
+ * bootstrap intervals over 0 resamples".
  */
 class UnmeasuredIncompletenessTest {
     @TempDir
@@ -30,6 +31,7 @@ class UnmeasuredIncompletenessTest {
                 circuit.toString(), "--completeness-samples", "0", "--bootstrap", "0", "--quiet");
         assertEquals(0, v.code(), v.err());
         assertTrue(v.out().contains("incompleteness            not measured (--completeness-samples 0)"), v.out());
+        assertTrue(v.out().contains("resample ablation; no bootstrap intervals (--bootstrap 0)):"), v.out());
         JsonNode rows = new ObjectMapper().readTree(circuit.toFile()).get("validation").get("metrics");
         int found0 = 0;
         for (JsonNode row : rows) {
