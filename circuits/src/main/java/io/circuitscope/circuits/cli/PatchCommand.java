@@ -46,7 +46,8 @@ final class PatchCommand implements Callable<Integer> {
                     + "prompts of each length, so it needs at least two examples of every length.")
     String corruption;
 
-    @Option(names = "--seed", defaultValue = "0", description = "Seed of the noise corruption.")
+    @Option(names = "--seed", defaultValue = "0",
+            description = "Seed of the noise corruption (default ${DEFAULT-VALUE}).")
     long seed;
 
     @Option(names = "--by-position", description = "One variant per node (or, with --edges, per edge) and position.")
