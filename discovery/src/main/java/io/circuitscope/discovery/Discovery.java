@@ -37,7 +37,8 @@ public final class Discovery {
         if (Methods.usesGradients(scorerKey) && !metric.differentiable()) {
             throw new IllegalArgumentException(scorerKey + " differentiates the metric, and " + metric.name() + " is a "
                     + "step function whose gradient is zero almost everywhere; use " + names.of("metric") + " logit-diff "
-                    + "(or another task metric), or " + names.of("method") + " acdc or exact, which only evaluate it");
+                    + "(or another task metric), or " + names.of("method") + " acdc or exact, or the pipeline with "
+                    + names.of("scorer") + " exact, which only evaluate it");
         }
         if (Methods.differentiatesAtClean(scorerKey, o.igSteps()) && metric.needsCleanReference()) {
             throw new IllegalArgumentException(scorerKey + (Methods.takesIgSteps(scorerKey) ? " with one step" : "")

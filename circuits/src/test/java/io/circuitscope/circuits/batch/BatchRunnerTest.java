@@ -205,7 +205,8 @@ class BatchRunnerTest {
                 "EAP under the default metric, KL");
         // named as the plan's fields, not as discover's options (the two share this check)
         String step = refusal("\"metric\": \"accuracy\"");
-        assertTrue(step.contains("use metric logit-diff (or another task metric), or method acdc or exact"), step);
+        assertTrue(step.contains("use metric logit-diff (or another task metric), or method acdc or exact, or the "
+                + "pipeline with scorer exact"), step);
         assertFalse(step.contains("--metric") || step.contains("--method"), step);
         String oneStep = refusal("\"method\": \"eap-ig\", \"ig_steps\": 1");
         assertTrue(oneStep.contains("use 2 or more steps (ig_steps), or the logit-diff metric"), oneStep);

@@ -323,6 +323,8 @@ class DiscoverCommandTest {
             // named as discover's options, not as a batch plan's fields (the two share this check)
             assertTrue(step.err().contains("use --metric logit-diff (or another task metric), or --method acdc or exact"),
                     step.err());
+            // the default method is the pipeline: it can keep it with an exact scorer, as --help says
+            assertTrue(step.err().contains("or the pipeline with --scorer exact, which only evaluate it"), step.err());
         }
         CliRun oneStep = run("discover", "--model", model.toString(), "--task", task.toString(), "--quiet",
                 "--method", "eap-ig", "--ig-steps", "1", "--out", dir.resolve("x").toString());
