@@ -121,6 +121,7 @@ public final class ActivationPatching {
     }
 
     private static PatchResult run(HookedTransformer model, Task task, Options o, boolean naive) {
+        o.metric().check(task); // as discover's passes check it: logit-diff-swapped's balance, wrong answers, by example
         List<Batch> batches = task.batches(o.batchSize());
         int seq = batches.get(0).length();
         if (o.byPosition()) {

@@ -102,6 +102,7 @@ public final class PathPatching {
      */
     public static PatchResult senders(HookedTransformer model, Task task, Metric metric, Direction direction,
             Corruption corruption, List<Receiver> receivers, int maxRows) {
+        metric.check(task);
         int layers = model.config().nLayers();
         int heads = model.config().nHeads();
         for (Receiver r : receivers) {
@@ -219,6 +220,7 @@ public final class PathPatching {
      */
     public static PatchResult edges(HookedTransformer model, Task task, Metric metric, Direction direction,
             Corruption corruption, String filter, int maxRows, boolean byPosition) {
+        metric.check(task);
         if (corruption.kind() == Corruption.Kind.NOISE) {
             throw new IllegalArgumentException("edge patching supports the resample, zero and mean corruptions");
         }
