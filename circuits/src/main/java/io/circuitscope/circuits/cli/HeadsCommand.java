@@ -46,6 +46,15 @@ final class HeadsCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "--threshold must be a finite number, got "
                     + threshold);
         }
+        // an option the score does not read is a usage error, as patch's modes refuse theirs, not silently dropped
+        if (!translation && spec.commandLine().getParseResult().hasMatchedOption("--threshold")) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--threshold applies only to --score "
+                    + "translation (it selects the heads above it); --score " + score + " prints every head's score");
+        }
+        if (translation && task != null) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--task does not apply to --score translation: "
+                    + "it scores the built-in aligned sentence pairs, not a task's prompts");
+        }
         output.checkPng(spec, task, modelOptions.model);
         HeadScores.Kind kind = null;
         if (!translation) {

@@ -190,6 +190,17 @@ class AnalysisCommandsTest {
         assertTrue(r.err().contains("the translation score tokenizes its word pairs"), r.err()); // not "pass token ids"
     }
 
+    /** Options a score does not read were dropped without a word: --threshold (translation's) and --task (not its). */
+    @Test
+    void headsRefusesOptionsItsScoreDoesNotRead() {
+        CliRun r = run("heads", "--model", "planted:induction", "--score", "induction", "--threshold", "0.5");
+        assertEquals(2, r.code(), r.out());
+        assertTrue(r.err().contains("--threshold applies only to --score translation"), r.err());
+        r = run("heads", "--model", dir.toString(), "--task", ioi.toString(), "--score", "translation");
+        assertEquals(2, r.code(), r.out());
+        assertTrue(r.err().contains("--task does not apply to --score translation"), r.err());
+    }
+
     @Test
     void headsScoresEveryHead() throws Exception {
         CliRun r = run("heads", "--model", dir.toString(), "--task", induction.toString(), "--score", "induction", "--json");
