@@ -22,14 +22,14 @@ final class HeadsCommand implements Callable<Integer> {
     @CommandLine.Mixin
     ModelOptions modelOptions;
 
-    @Option(names = "--task", description = "Task JSONL (its clean prompts are scored; not used for translation; "
+    @Option(names = "--task", description = "Task JSONL (its clean prompts are scored; translation takes none; "
             + "planted models bring their own task when omitted).")
     Path task;
 
     @Option(names = "--score", required = true, description = "induction | previous-token | duplicate-token | translation")
     String score;
 
-    @Option(names = "--threshold", defaultValue = "0.075", description = "Translation: minimum difference "
+    @Option(names = "--threshold", defaultValue = "0.075", description = "With --score translation only: minimum difference "
             + "(default ${DEFAULT-VALUE}, the seed's value for Qwen2.5-3B).")
     double threshold;
 
