@@ -98,8 +98,9 @@ final class DiscoverCommand implements Callable<Integer> {
     @Option(names = "--batch-size", defaultValue = "16", description = "Examples per forward pass (default: ${DEFAULT-VALUE}).")
     int batchSize;
 
-    @Option(names = "--seed", defaultValue = "0", description = "Seed of a planted model's task, the false-negative sample and validation's "
-            + "resampling; recorded with the run (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--seed", defaultValue = "0", description = "Seed of every random choice: a planted model's task, the "
+            + "samples of --candidates bound, the false-negative sample, validation's resampling and knock-out subsets; "
+            + "recorded with the run (default: ${DEFAULT-VALUE}).")
     long seed;
 
     @Option(names = "--by-position",
