@@ -190,6 +190,18 @@ class AnalysisCommandsTest {
         assertTrue(r.err().contains("the translation score tokenizes its word pairs"), r.err()); // not "pass token ids"
     }
 
+    /** dla said only that "a wrong answer" was missing, not where: a task of 33 lines left the user to search. */
+    @Test
+    void dlaNamesTheTargetWithoutAWrongAnswer() throws Exception {
+        Path task = java.nio.file.Files.writeString(dir.resolve("no-wrong.jsonl"),
+                "{\"clean_ids\": [0, 9, 8], \"corrupt_ids\": [0, 9, 4], \"targets\": [{\"position\": -1, \"correct_id\": 1, "
+                        + "\"wrong_id\": 8}]}\n{\"clean_ids\": [0, 9, 8], \"corrupt_ids\": [0, 9, 4], \"targets\": "
+                        + "[{\"position\": -1, \"correct_id\": 1, \"wrong_id\": 8}, {\"position\": 1, \"correct_id\": 8}]}\n");
+        CliRun r = run("dla", "--model", "planted:ioi", "--task", task.toString());
+        assertEquals(1, r.code(), r.out());
+        assertTrue(r.err().contains("in task 'no-wrong' example 2, targets[1] has none (wrong_id / wrong)"), r.err());
+    }
+
     /** Options a score does not read were dropped without a word: --threshold (translation's) and --task (not its). */
     @Test
     void headsRefusesOptionsItsScoreDoesNotRead() {

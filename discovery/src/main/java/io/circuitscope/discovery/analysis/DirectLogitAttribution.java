@@ -56,7 +56,22 @@ public final class DirectLogitAttribution {
     private DirectLogitAttribution() {
     }
 
+    /** Before any pass, the first target without a wrong answer, named (the batches would only say that one lacks it). */
+    private static void requireWrongAnswers(Task task) {
+        for (int i = 0; i < task.examples().size(); i++) {
+            java.util.List<io.circuitscope.core.task.Target> targets = task.examples().get(i).targets();
+            for (int t = 0; t < targets.size(); t++) {
+                if (targets.get(t).wrongIds().isEmpty()) {
+                    throw new IllegalArgumentException("direct logit attribution of the logit difference needs a wrong "
+                            + "answer for every target, but in task '" + task.name() + "' example " + (i + 1)
+                            + ", targets[" + t + "] has none (wrong_id / wrong)");
+                }
+            }
+        }
+    }
+
     public static Result run(HookedTransformer model, Task task) {
+        requireWrongAnswers(task);
         task.requireSingleTokenAnswers("direct logit attribution (a logit difference is one direction in the residual stream)");
         ModelConfig c = model.config();
         int layers = c.nLayers();
