@@ -15,11 +15,17 @@ final class AnalysisSupport {
     private AnalysisSupport() {
     }
 
-    /** A usage error, before any model is loaded, when there is no task file and the model brings no task. */
+    /**
+     * Before any model is loaded: a usage error when there is no task file and the model brings no task, and the
+     * task file's read error when it names none that can be read (else found only after the load).
+     */
     static void requireTask(Path file, String model, CommandLine.Model.CommandSpec spec, String needer) {
         if (file == null && !PlantedModels.isPlanted(model)) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--task is required for " + needer
                     + " with model " + model + " (only planted:NAME models bring their own task)");
+        }
+        if (file != null) {
+            TaskFile.requireReadable(file);
         }
     }
 

@@ -26,6 +26,9 @@ record ModelAndTask(HookedTransformer model, Task task, PlantedModel planted, Ma
     /** With {@code bos} false, text prompts do not begin with the model's BOS token. */
     static ModelAndTask open(String model, Path taskFile, int examples, long seed, boolean align, boolean quiet,
             boolean bos, java.io.PrintWriter err) {
+        if (taskFile != null) {
+            TaskFile.requireReadable(taskFile); // before the model is loaded (or downloaded), not after
+        }
         if (PlantedModels.isPlanted(model)) {
             PlantedModel planted = PlantedModels.byArgument(model);
             HookedTransformer built = planted.build();

@@ -17,6 +17,7 @@ import io.circuitscope.core.graph.TaskPatcher;
 import io.circuitscope.core.task.Metric;
 import io.circuitscope.core.task.Metrics;
 import io.circuitscope.core.task.Task;
+import io.circuitscope.core.task.TaskFile;
 import io.circuitscope.core.task.TaskFileException;
 import io.circuitscope.core.task.UnequalPromptLengthsException;
 import io.circuitscope.validation.CircuitValidator;
@@ -95,6 +96,7 @@ final class ValidateCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
         PathChecks.readable(spec, "--reference", referenceFile); // before the model is loaded and the circuit validated
+        TaskFile.requireReadable(taskFile); // a missing task named before the model is loaded, not after it
         // a missing --circuit is named when it is read, after the task (its errors come first, as before)
         boolean eapIgFile = Files.isRegularFile(circuitFile) && CircuitJson.isEapIgGraphFile(circuitFile);
         // another tool's file is left as it was: the result goes into a circuitscope file beside it

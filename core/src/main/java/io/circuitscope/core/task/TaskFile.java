@@ -93,6 +93,17 @@ public final class TaskFile {
     private record ExampleLine(int number, String text) {
     }
 
+    /**
+     * Throws what reading {@code file} would, when it cannot be read at all: callers check before loading a model, so
+     * that a misspelt path is named at once, not after the load (or a hub download).
+     */
+    public static void requireReadable(Path file) {
+        String why = io.circuitscope.core.io.ReadErrors.whyUnreadable(file);
+        if (why != null) {
+            throw new TaskFileException(file + ": cannot read task file: " + why);
+        }
+    }
+
     /** The lines of {@code file} that hold examples: not blank, not # comments, a leading byte-order mark dropped. */
     private static List<ExampleLine> exampleLines(Path file) {
         List<String> lines;
