@@ -101,6 +101,7 @@ final class MakeTaskCommand implements Callable<Integer> {
                 "the task would replace the CSV it is converted from; give --out another file");
         if (source.csv != null) {
             refuseGiven("--from-csv", "--n", "--seed", "--templates");
+            io.circuitscope.core.task.csv.CsvTable.requireReadable(source.csv); // before the model, not after its load
             return convertCsv(answerReading());
         }
         refuseGiven("--generator", "--align", "--answers");

@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A --task that names no file was found only when read, after the model was loaded: on a hub id that is a
+ * A --task (or make-task's --from-csv) that names no file was found only when read, after the model was loaded: on a hub id that is a
  * download, on a local model a load, before 'cannot read task file: no such file'. The model here is a folder without
  * config.json, so whichever is checked first names its error. (validate's --circuit is still read after the task, so
  * that the task's errors come first.)
@@ -37,5 +37,9 @@ class TaskFileBeforeModelTest {
             assertEquals(1, r.code(), command[0] + ": " + r.out());
             assertTrue(r.err().contains(missing + ": cannot read task file: no such file"), command[0] + ": " + r.err());
         }
+        String csv = dir.resolve("typo.csv").toString();
+        CliRun r = run("make-task", "--from-csv", csv, "--model", model.toString(), "--out", dir.resolve("t.jsonl").toString());
+        assertEquals(1, r.code(), r.out());
+        assertTrue(r.err().contains(csv + ": cannot read CSV file: no such file"), r.err());
     }
 }

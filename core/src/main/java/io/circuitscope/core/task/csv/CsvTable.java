@@ -51,6 +51,14 @@ public record CsvTable(Path file, List<String> header, List<Row> rows) {
         return header.contains(column);
     }
 
+    /** Throws what {@link #read} would when {@code file} cannot be read at all: checked before a model is loaded. */
+    public static void requireReadable(Path file) {
+        String why = ReadErrors.whyUnreadable(file);
+        if (why != null) {
+            throw new TaskFileException(file + ": cannot read CSV file: " + why);
+        }
+    }
+
     public static CsvTable read(Path file) {
         String text;
         try {
