@@ -1,0 +1,324 @@
+package io.circuitscope.discovery;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.circuitscope.core.graph.Ablation;
+import io.circuitscope.core.graph.ComputationGraph;
+import io.circuitscope.core.graph.Destination;
+import io.circuitscope.core.graph.Edge;
+import io.circuitscope.core.graph.EdgePatcher;
+import io.circuitscope.core.graph.NodeKind;
+import io.circuitscope.core.graph.Port;
+import io.circuitscope.core.graph.TaskPatcher;
+import io.circuitscope.core.io.LoadedModel;
+import io.circuitscope.core.progress.Progress;
+import io.circuitscope.core.task.Example;
+import io.circuitscope.core.task.Metrics;
+import io.circuitscope.core.task.Task;
+import io.circuitscope.core.testing.TestModels;
+import io.circuitscope.core.testing.TinyCheckpoint;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Every gradient scorer's number on every edge against its definition, recomputed by central differences of a
+ * double-precision forward that shares nothing with the engine's patching or gradient code ({@link EdgeOracle}):
+ * <ul>
+ * <li>EAP: the derivative of the metric along (patched_s - clean_s) added to the destination's input;</li>
+ * <li>RelP (LN, Identity and Half rules): the same derivative of the frozen forward whose plain gradient is the
+ * LRP rules' (1/sigma of the clean run constant, f(x0)/x0 for the activation, half of each factor of a gate);</li>
+ * <li>AtP*'s QK fix: the derivative of the metric along the exact pattern change of that one head when the edge
+ * alone is patched into its query (key) input, the rest of the model clean;</li>
+ * <li>EAP-IG over node outputs: minus the mean over k = 1..m of the derivative, at every node output
+ * interpolated to patched + k/m (own - patched), along (own_s - patched_s) of that pass;</li>
+ * <li>EAP-IG over inputs: the mean over k = 0..m-1 of the derivative along (patched_s - clean_s) with the input
+ * alone interpolated to patched + k/m (clean - patched).</li>
+ * </ul>
+ * On GPT-2 (LayerNorm, GELU, learned positions), Llama (RMSNorm, SiLU gate, grouped keys, RoPE) and Qwen 2 (q/k/v
+ * biases, a single key head for four query heads, tied embeddings), under resample, mean and zero ablation, on the
+ * position-agnostic and the position-aware graph, over two batches of different sizes. Before, these scorers were
+ * checked against each other (the mask gradient, completeness, RelP = EAP where the rules are exact), against
+ * central differences of the engine's own patched forward (EAP on a few edges; logit difference, resampling), and
+ * RelP only through conservation with every rule on.
+ */
+class ScorersAgainstDoubleOracleTest {
+    private static final int STEPS = 3;
+    private static final double H = 1e-5; // the pattern shift's central-difference step, double precision
+
+    static Stream<Arguments> cases() {
+        List<Arguments> out = new ArrayList<>();
+        TinyCheckpoint[] models = {TinyCheckpoint.gpt2(71, 2, 2, 4, 23, 8, false),
+                TinyCheckpoint.llamaFamily("llama", 73, 2, 4, 2, 4, 8, 12, 23, 8, false, false),
+                TinyCheckpoint.llamaFamily("qwen2", 75, 2, 4, 1, 4, 8, 12, 23, 8, true, false)};
+        for (TinyCheckpoint ck : models) {
+            for (Ablation ablation : Ablation.values()) {
+                out.add(Arguments.of(ck.config().get("model_type"), ablation, ck));
+            }
+        }
+        return out.stream();
+    }
+
+    @ParameterizedTest(name = "{0}, {1}")
+    @MethodSource("cases")
+    void everyScorerEqualsItsDefinitionOnEveryEdge(String family, Ablation ablation, TinyCheckpoint checkpoint) {
+        EdgeOracle oracle = EdgeOracle.of(checkpoint);
+        try (LoadedModel loaded = TestModels.load(checkpoint)) {
+            Task task = RandomTasks.make(loaded.model(), 29, 5, 5, false);
+            Prompts prompts = new Prompts(oracle, task, ablation);
+            for (ComputationGraph g : new ComputationGraph[] {ComputationGraph.of(loaded.model().config()),
+                    ComputationGraph.byPosition(loaded.model().config(), 5)}) {
+                requireSameDestinations(oracle, g);
+                try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(loaded.model(), g), task, Metrics.LOGIT_DIFF,
+                        ablation, 3)) { // batches of 3 and 2
+                    assertEquals(prompts.cleanMetric(), tp.cleanValue(), 1e-4 * (1 + Math.abs(tp.cleanValue())),
+                            "the oracle's clean metric");
+                    String where = family + ", " + ablation + ", " + (g.isByPosition() ? "by position" : "whole edges");
+                    compare(where + ", eap", new Eap().score(tp, Progress.NONE).values(), g,
+                            e -> prompts.slope(e, Mode.EXACT));
+                    compare(where + ", relp", new RelP(false).score(tp, Progress.NONE).values(), g,
+                            e -> prompts.slope(e, Mode.RELP));
+                    double[] qk = new AtpStar(4).qkFixedEstimate(tp);
+                    compare(where + ", atp* QK fix", qk, g, e -> {
+                        Port port = e.destination().port();
+                        return port == Port.Q || port == Port.K ? prompts.qkFix(e) : prompts.slope(e, Mode.EXACT);
+                    });
+                    compare(where + ", eap-ig", new EapIg(STEPS).score(tp, Progress.NONE).values(), g,
+                            prompts::integratedOverNodes);
+                    compare(where + ", eap-ig-inputs", new EapIg(STEPS, EapIg.Interpolation.INPUTS)
+                            .score(tp, Progress.NONE).values(), g, prompts::integratedOverInput);
+                }
+            }
+        }
+    }
+
+    private static void compare(String what, double[] actual, ComputationGraph g,
+            java.util.function.ToDoubleFunction<Edge> expected) {
+        double[] want = new double[actual.length];
+        double scale = 0;
+        for (Edge e : g.edges()) {
+            want[e.index()] = expected.applyAsDouble(e);
+            scale = Math.max(scale, Math.abs(want[e.index()]));
+        }
+        assertTrue(scale > 1e-2, what + ": the scores must not vanish, largest " + scale);
+        double worst = 0;
+        for (Edge e : g.edges()) {
+            double error = Math.abs(actual[e.index()] - want[e.index()]);
+            worst = Math.max(worst, error / scale);
+            assertEquals(want[e.index()], actual[e.index()], 1e-4 * scale + 1e-3 * Math.abs(want[e.index()]),
+                    what + ": " + e.name());
+        }
+        System.out.printf(Locale.ROOT, "%s: %d edges, largest |score| %.4f, largest error %.2e of it%n", what,
+                g.nEdges(), scale, worst);
+    }
+
+    /** The graph's destinations in the oracle's order. */
+    private static void requireSameDestinations(EdgeOracle oracle, ComputationGraph g) {
+        for (Destination d : g.destinations()) {
+            int expected = d.node().kind() == NodeKind.LOGITS ? oracle.logitsDestination()
+                    : d.port() == Port.IN ? oracle.mlpDestination(d.node().layer())
+                    : oracle.headDestination(d.node().layer(), d.port().ordinal(), d.node().head());
+            assertEquals(expected, d.index(), d.name());
+        }
+        assertEquals(List.of(Port.Q, Port.K, Port.V), List.of(Port.values()).subList(0, 3));
+    }
+
+    private enum Mode { EXACT, RELP }
+
+    /** The task's prompts in the oracle: clean runs (with RelP's constants), patched outputs, targets. */
+    private static final class Prompts {
+        final EdgeOracle oracle;
+        final List<Example> examples;
+        final double[][][][] clean; // [prompt][source][s][d]
+        final double[][][][] patched;
+        final double[][][][] residPre; // [prompt][layer][s][d]
+        final double[][][][][] patterns; // [prompt][layer][head][s][s]
+        final List<Map<String, double[]>> constants = new ArrayList<>();
+        final double cleanMetric;
+
+        Prompts(EdgeOracle oracle, Task task, Ablation ablation) {
+            this.oracle = oracle;
+            this.examples = task.examples();
+            int n = examples.size();
+            clean = new double[n][][][];
+            patched = new double[n][][][];
+            residPre = new double[n][][][];
+            patterns = new double[n][][][][];
+            double total = 0;
+            for (int b = 0; b < n; b++) {
+                EdgeOracle.Pass p = new EdgeOracle.Pass();
+                p.constants = EdgeOracle.newConstants();
+                total += metric(b, oracle.forward(examples.get(b).clean(), p));
+                clean[b] = p.outputs;
+                residPre[b] = p.residPre;
+                patterns[b] = p.patterns;
+                constants.add(p.constants);
+                EdgeOracle.Pass corrupt = new EdgeOracle.Pass();
+                oracle.forward(examples.get(b).corrupt(), corrupt);
+                patched[b] = corrupt.outputs;
+            }
+            cleanMetric = total / n;
+            if (ablation != Ablation.RESAMPLE) {
+                double[][][] mean = new double[clean[0].length][clean[0][0].length][clean[0][0][0].length];
+                for (int b = 0; b < n && ablation == Ablation.MEAN; b++) { // every prompt has the same length
+                    for (int s = 0; s < mean.length; s++) {
+                        mean[s] = EdgeOracle.added(mean[s], scaled(patched[b][s], 1.0 / n));
+                    }
+                }
+                java.util.Arrays.fill(patched, mean);
+            }
+        }
+
+        double cleanMetric() {
+            return cleanMetric;
+        }
+
+        /** Logit difference at the example's target (its last position). */
+        double metric(int b, double[][] logits) {
+            var target = examples.get(b).targets().get(0);
+            double[] last = logits[logits.length - 1];
+            return last[target.correctId()] - last[target.wrongId()];
+        }
+
+        /** EAP (or RelP): the mean over prompts of the derivative along patched_s - clean_s at the destination. */
+        double slope(Edge e, Mode mode) {
+            double sum = 0;
+            for (int b = 0; b < examples.size(); b++) {
+                EdgeOracle.Pass template = new EdgeOracle.Pass();
+                if (mode == Mode.RELP) {
+                    template.frozen = true;
+                    template.constants = constants.get(b);
+                }
+                sum += slopeAt(b, e, template, difference(patched[b][source(e)], clean[b][source(e)], e));
+            }
+            return sum / examples.size();
+        }
+
+        /** AtP*'s QK fix: the derivative along the exact change of the head's pattern when the edge alone is patched. */
+        double qkFix(Edge e) {
+            int layer = e.destination().node().layer();
+            int head = e.destination().node().head();
+            boolean query = e.destination().port() == Port.Q;
+            double sum = 0;
+            for (int b = 0; b < examples.size(); b++) {
+                double[][] resid = residPre[b][layer];
+                double[][] moved = EdgeOracle.added(resid, difference(patched[b][source(e)], clean[b][source(e)], e));
+                double[][] changed = oracle.pattern(layer, head, query ? moved : resid, query ? resid : moved,
+                        new EdgeOracle.Pass());
+                double[][] shift = EdgeOracle.added(changed, scaled(patterns[b][layer][head], -1));
+                double up = patternMetric(b, layer, head, shift, H);
+                double down = patternMetric(b, layer, head, shift, -H);
+                sum += (up - down) / (2 * H);
+            }
+            return sum / examples.size();
+        }
+
+        private double patternMetric(int b, int layer, int head, double[][] shift, double t) {
+            EdgeOracle.Pass p = new EdgeOracle.Pass();
+            p.patternLayer = layer;
+            p.patternHead = head;
+            p.patternShift = scaled(shift, t);
+            return metric(b, oracle.forward(examples.get(b).clean(), p));
+        }
+
+        /** EAP-IG over node outputs at k / STEPS, k = 1..STEPS. */
+        double integratedOverNodes(Edge e) {
+            double sum = 0;
+            for (int k = 1; k <= STEPS; k++) {
+                for (int b = 0; b < examples.size(); b++) {
+                    EdgeOracle.Pass at = new EdgeOracle.Pass();
+                    at.nodeAlpha = (double) k / STEPS;
+                    at.patched = patched[b];
+                    oracle.forward(examples.get(b).clean(), at); // the outputs of this point of the path
+                    EdgeOracle.Pass template = new EdgeOracle.Pass();
+                    template.nodeAlpha = at.nodeAlpha;
+                    template.patched = patched[b];
+                    // the derivative with respect to the edge's coefficient is along own_s - patched_s
+                    sum -= slopeAt(b, e, template, difference(at.outputs[source(e)], patched[b][source(e)], e));
+                }
+            }
+            return sum / STEPS / examples.size();
+        }
+
+        /** EAP-IG over the input at k / STEPS, k = 0..STEPS-1, along the fixed patched_s - clean_s. */
+        double integratedOverInput(Edge e) {
+            double sum = 0;
+            for (int k = 0; k < STEPS; k++) {
+                for (int b = 0; b < examples.size(); b++) {
+                    EdgeOracle.Pass template = new EdgeOracle.Pass();
+                    template.inputAlpha = (double) k / STEPS;
+                    template.patched = patched[b];
+                    sum += slopeAt(b, e, template, difference(patched[b][source(e)], clean[b][source(e)], e));
+                }
+            }
+            return sum / STEPS / examples.size();
+        }
+
+        /**
+         * Central difference of prompt b's metric along {@code direction} at the edge's destination, the step shrunk
+         * until two successive estimates agree: at an all-zero stream (the input zero-ablated, the path's first
+         * point) every norm's slope is 1/sqrt(eps), so the metric is linear only over very short steps.
+         */
+        private double slopeAt(int b, Edge e, EdgeOracle.Pass template, double[][] direction) {
+            double previous = centralDifference(b, e, template, direction, 1e-5);
+            for (double h = 1e-6; h >= 1e-15; h /= 10) {
+                double next = centralDifference(b, e, template, direction, h);
+                if (Math.abs(next - previous) <= 1e-5 * Math.abs(next) + 1e-7) {
+                    return previous; // the longer step: less rounding, and its curvature term is below the tolerance
+                }
+                previous = next;
+            }
+            throw new IllegalStateException("no central difference converged for " + e.name());
+        }
+
+        private double centralDifference(int b, Edge e, EdgeOracle.Pass template, double[][] direction, double h) {
+            double[] values = new double[2];
+            for (int side = 0; side < 2; side++) {
+                EdgeOracle.Pass p = new EdgeOracle.Pass();
+                p.frozen = template.frozen;
+                p.constants = template.constants;
+                p.nodeAlpha = template.nodeAlpha;
+                p.inputAlpha = template.inputAlpha;
+                p.patched = template.patched;
+                p.destination = e.destination().index();
+                p.push = scaled(direction, side == 0 ? h : -h);
+                values[side] = metric(b, oracle.forward(examples.get(b).clean(), p));
+            }
+            return (values[0] - values[1]) / (2 * h);
+        }
+
+        private static int source(Edge e) {
+            return e.source().sourceIndex();
+        }
+
+        /** a - b, at the edge's position only in a position-aware graph. */
+        private static double[][] difference(double[][] a, double[][] b, Edge e) {
+            double[][] out = new double[a.length][a[0].length];
+            for (int i = 0; i < a.length; i++) {
+                if (e.byPosition() && i != e.position()) {
+                    continue;
+                }
+                for (int j = 0; j < a[0].length; j++) {
+                    out[i][j] = a[i][j] - b[i][j];
+                }
+            }
+            return out;
+        }
+
+        private static double[][] scaled(double[][] a, double f) {
+            double[][] out = new double[a.length][a[0].length];
+            for (int i = 0; i < a.length; i++) {
+                for (int j = 0; j < a[0].length; j++) {
+                    out[i][j] = a[i][j] * f;
+                }
+            }
+            return out;
+        }
+    }
+}
