@@ -6,11 +6,14 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * Test oracle for the discovery scorers: a GPT-2 or Llama-family (llama, qwen2: RMSNorm, SiLU gate, grouped keys,
- * rotate-half RoPE, optional q/k/v biases) forward pass in {@code double} and plain loops, written from the Hugging
- * Face layout of a {@link TinyCheckpoint}, that knows the computational graph: every source's output joins the
- * residual stream on its own, and each destination (a head's q, k or v input, an MLP input, the logits) can be
- * pushed by a vector of its own. It shares no code with the engine's graph, patching or gradient machinery, so a
+ * Test oracle for the discovery scorers: a forward pass in {@code double} and plain loops, written from the Hugging
+ * Face layout of a {@link TinyCheckpoint} (gpt2; llama and qwen2: RMSNorm, SiLU gate, grouped keys, RoPE, q/k/v
+ * biases; gemma2: sandwich norms, (1 + w) scales, soft caps, scaled embedding, GELU gate; gemma3_text: q/k norms,
+ * sliding window, two rotary bases; gpt_neox: partial rotary, parallel attention and MLP), that knows the
+ * computational graph: every source's output joins the residual stream on its own, and each destination (a head's
+ * q, k or v input, an MLP input, the logits) can be pushed by a vector of its own. With sandwich norms a layer's
+ * heads reach a destination as N(sum of their results), so a push from one of them goes inside that norm, for that
+ * destination alone. It shares no code with the engine's graph, patching or gradient machinery, so a
  * scorer's number can be recomputed from its definition by central differences of {@link #forward}.
  *
  * <p>What one pass does is set by a {@link Pass}: a push at one destination, every node output (or the input alone)
@@ -20,7 +23,9 @@ import java.util.Map;
  * (Identity-rule), and a gated product a * u by (a * u0 + a0 * u) / 2 (Half-rule).
  */
 final class EdgeOracle {
-    private final boolean llama;
+    private final String type;
+    private final boolean layerNorm; // LayerNorm (gpt2, gpt_neox) or RMSNorm
+    private final double normOffset; // Gemma scales by (1 + w)
     final int layers;
     final int heads;
     private final int kvHeads;
@@ -28,7 +33,17 @@ final class EdgeOracle {
     final int d;
     private final int vocab;
     private final double eps;
-    private final double theta;
+    private final double embedScale;
+    private final double attnScale;
+    private final double attnSoftcap;
+    private final double finalSoftcap;
+    private final boolean sandwich;
+    private final boolean parallel;
+    private final boolean gated;
+    private final String activation;
+    private final int rotaryDims;
+    private final double[][] invFreq; // [layer][rotaryDims / 2]
+    private final Integer[] window; // [layer], null: full causal attention
     private final double[][] embed;
     private final double[][] positions; // GPT-2 only
     private final double[][] unembed;
@@ -40,11 +55,15 @@ final class EdgeOracle {
     private final double[][] bv; // [layer][out] or null
     private final double[][][] wo; // [layer][d][heads * dHead]
     private final double[][] bo;
+    private final double[][] qNorm;
+    private final double[][] kNorm; // [layer][dHead] or null
     private final double[][] attnNormW;
     private final double[][] attnNormB;
     private final double[][] mlpNormW;
     private final double[][] mlpNormB;
-    private final double[][][] wIn; // [layer][m][d]
+    private final double[][] postAttnNormW;
+    private final double[][] postMlpNormW;
+    private final double[][][] wIn; // [layer][m][d] (the up projection of a gated MLP)
     private final double[][][] wGate;
     private final double[][][] wOut; // [layer][d][m]
     private final double[][] bIn;
@@ -63,52 +82,73 @@ final class EdgeOracle {
         /** The input alone becomes patched + inputAlpha (own - patched). */
         double inputAlpha = 1;
         double[][][] patched; // [source][s][d]
-        /** A destination index (the graph's order) and what is added to its input, [s][d]. */
+        /**
+         * A destination index (the graph's order) and what is added to its input, [s][d]: to the stream, or with
+         * {@code pushLayer >= 0} to that layer's sum of head results before its attention output (norm) is taken.
+         */
         int destination = -1;
         double[][] push;
+        int pushLayer = -1;
         /** Layer and head whose attention pattern gets {@code patternShift} [s][s] added after the softmax. */
         int patternLayer = -1;
         int patternHead;
         double[][] patternShift;
-        /** Filled in: every source's own output (before interpolation), the stream entering each layer, patterns. */
+        /** Filled in: every source's own output (before interpolation), each layer's head sum, the patterns. */
         double[][][] outputs;
-        double[][][] residPre;
+        double[][][] headSums;
         double[][][][] patterns;
     }
 
     private EdgeOracle(TinyCheckpoint ck) {
         Map<String, Object> c = ck.config();
         Map<String, RefTensor> t = ck.tensors();
-        String type = (String) c.get("model_type");
-        llama = !type.equals("gpt2");
-        if (llama && !(type.equals("llama") || type.equals("qwen2"))) {
-            throw new IllegalArgumentException("the oracle computes gpt2, llama and qwen2, not " + type);
+        type = (String) c.get("model_type");
+        boolean gpt2 = type.equals("gpt2");
+        boolean neox = type.equals("gpt_neox");
+        boolean gemma3 = type.equals("gemma3_text");
+        boolean gemma = type.equals("gemma2") || gemma3;
+        if (!(gpt2 || neox || gemma || type.equals("llama") || type.equals("qwen2"))) {
+            throw new IllegalArgumentException("the oracle computes gpt2, llama, qwen2, gemma2, gemma3_text and "
+                    + "gpt_neox, not " + type);
         }
-        if (llama) {
-            layers = num(c, "num_hidden_layers");
-            heads = num(c, "num_attention_heads");
-            kvHeads = num(c, "num_key_value_heads");
-            dHead = num(c, "head_dim");
-            d = num(c, "hidden_size");
-            vocab = num(c, "vocab_size");
-            eps = ((Number) c.get("rms_norm_eps")).doubleValue();
-            theta = ((Number) c.get("rope_theta")).doubleValue();
-            embed = matrix(t.get("model.embed_tokens.weight"));
-            positions = null;
-            unembed = t.containsKey("lm_head.weight") ? matrix(t.get("lm_head.weight")) : embed;
-        } else {
-            layers = num(c, "n_layer");
-            heads = num(c, "n_head");
-            kvHeads = heads;
-            d = num(c, "n_embd");
-            dHead = d / heads;
-            vocab = num(c, "vocab_size");
-            eps = ((Number) c.get("layer_norm_epsilon")).doubleValue();
-            theta = 0;
-            embed = matrix(t.get("wte.weight"));
-            positions = matrix(t.get("wpe.weight"));
-            unembed = embed;
+        layerNorm = gpt2 || neox;
+        normOffset = gemma ? 1 : 0;
+        layers = num(c, gpt2 ? "n_layer" : "num_hidden_layers");
+        heads = num(c, gpt2 ? "n_head" : "num_attention_heads");
+        d = num(c, gpt2 ? "n_embd" : "hidden_size");
+        kvHeads = gpt2 || neox ? heads : num(c, "num_key_value_heads");
+        dHead = gpt2 || neox ? d / heads : num(c, "head_dim");
+        vocab = num(c, "vocab_size");
+        eps = ((Number) c.get(gpt2 ? "layer_norm_epsilon" : neox ? "layer_norm_eps" : "rms_norm_eps")).doubleValue();
+        embedScale = gemma ? Math.sqrt(d) : 1;
+        // Gemma scales by query_pre_attn_scalar, 256 when the config leaves it out (Hugging Face's default)
+        attnScale = !gemma ? 1 / Math.sqrt(dHead)
+                : 1 / Math.sqrt(c.get("query_pre_attn_scalar") == null ? 256 : num(c, "query_pre_attn_scalar"));
+        attnSoftcap = type.equals("gemma2") ? 50 : 0; // the Hugging Face defaults, which the tiny configs leave out
+        finalSoftcap = type.equals("gemma2") ? 30 : 0;
+        sandwich = gemma;
+        parallel = neox && Boolean.TRUE.equals(c.get("use_parallel_residual"));
+        gated = !(gpt2 || neox);
+        activation = gpt2 ? "gelu_new" : neox ? "gelu" : gemma ? "gelu_pytorch_tanh" : "silu";
+        rotaryDims = gpt2 ? 0 : neox ? (int) (dHead * ((Number) c.get("rotary_pct")).doubleValue()) : dHead;
+        invFreq = new double[layers][rotaryDims / 2];
+        window = new Integer[layers];
+        for (int l = 0; l < layers; l++) {
+            double base = neox ? ((Number) c.get("rotary_emb_base")).doubleValue() : gpt2 ? 1
+                    : ((Number) c.get("rope_theta")).doubleValue();
+            if (gemma3 && (l + 1) % num(c, "sliding_window_pattern") != 0) { // a sliding layer
+                base = ((Number) c.get("rope_local_base_freq")).doubleValue();
+                window[l] = num(c, "sliding_window");
+            }
+            for (int i = 0; i < rotaryDims / 2; i++) {
+                invFreq[l][i] = Math.pow(base, -2.0 * i / rotaryDims);
+            }
         }
+        String e = gpt2 ? "wte.weight" : neox ? "gpt_neox.embed_in.weight" : "model.embed_tokens.weight";
+        embed = matrix(t.get(e));
+        positions = gpt2 ? matrix(t.get("wpe.weight")) : null;
+        String u = neox ? "embed_out.weight" : "lm_head.weight";
+        unembed = t.containsKey(u) ? matrix(t.get(u)) : embed;
         wq = new double[layers][][];
         wk = new double[layers][][];
         wv = new double[layers][][];
@@ -117,32 +157,21 @@ final class EdgeOracle {
         bv = new double[layers][];
         wo = new double[layers][][];
         bo = new double[layers][];
+        qNorm = new double[layers][];
+        kNorm = new double[layers][];
         attnNormW = new double[layers][];
         attnNormB = new double[layers][];
         mlpNormW = new double[layers][];
         mlpNormB = new double[layers][];
+        postAttnNormW = new double[layers][];
+        postMlpNormW = new double[layers][];
         wIn = new double[layers][][];
         wGate = new double[layers][][];
         wOut = new double[layers][][];
         bIn = new double[layers][];
         bOut = new double[layers][];
         for (int l = 0; l < layers; l++) {
-            if (llama) {
-                String p = "model.layers." + l + ".";
-                wq[l] = matrix(t.get(p + "self_attn.q_proj.weight"));
-                wk[l] = matrix(t.get(p + "self_attn.k_proj.weight"));
-                wv[l] = matrix(t.get(p + "self_attn.v_proj.weight"));
-                bq[l] = vector(t.get(p + "self_attn.q_proj.bias"));
-                bk[l] = vector(t.get(p + "self_attn.k_proj.bias"));
-                bv[l] = vector(t.get(p + "self_attn.v_proj.bias"));
-                wo[l] = matrix(t.get(p + "self_attn.o_proj.weight"));
-                bo[l] = vector(t.get(p + "self_attn.o_proj.bias"));
-                attnNormW[l] = vector(t.get(p + "input_layernorm.weight"));
-                mlpNormW[l] = vector(t.get(p + "post_attention_layernorm.weight"));
-                wGate[l] = matrix(t.get(p + "mlp.gate_proj.weight"));
-                wIn[l] = matrix(t.get(p + "mlp.up_proj.weight"));
-                wOut[l] = matrix(t.get(p + "mlp.down_proj.weight"));
-            } else {
+            if (gpt2) {
                 String p = "h." + l + ".";
                 double[][] qkv = transposed(matrix(t.get(p + "attn.c_attn.weight"))); // Conv1D [in, out] -> [out][in]
                 double[] qkvBias = vector(t.get(p + "attn.c_attn.bias"));
@@ -162,14 +191,74 @@ final class EdgeOracle {
                 bIn[l] = vector(t.get(p + "mlp.c_fc.bias"));
                 wOut[l] = transposed(matrix(t.get(p + "mlp.c_proj.weight")));
                 bOut[l] = vector(t.get(p + "mlp.c_proj.bias"));
+            } else if (neox) {
+                String p = "gpt_neox.layers." + l + ".";
+                double[][] qkv = matrix(t.get(p + "attention.query_key_value.weight")); // per head: q | k | v rows
+                double[] qkvBias = vector(t.get(p + "attention.query_key_value.bias"));
+                wq[l] = new double[d][];
+                wk[l] = new double[d][];
+                wv[l] = new double[d][];
+                bq[l] = new double[d];
+                bk[l] = new double[d];
+                bv[l] = new double[d];
+                for (int h = 0; h < heads; h++) {
+                    for (int x = 0; x < dHead; x++) {
+                        int row = h * dHead + x;
+                        int from = h * 3 * dHead + x;
+                        wq[l][row] = qkv[from];
+                        wk[l][row] = qkv[from + dHead];
+                        wv[l][row] = qkv[from + 2 * dHead];
+                        bq[l][row] = qkvBias[from];
+                        bk[l][row] = qkvBias[from + dHead];
+                        bv[l][row] = qkvBias[from + 2 * dHead];
+                    }
+                }
+                wo[l] = matrix(t.get(p + "attention.dense.weight"));
+                bo[l] = vector(t.get(p + "attention.dense.bias"));
+                attnNormW[l] = vector(t.get(p + "input_layernorm.weight"));
+                attnNormB[l] = vector(t.get(p + "input_layernorm.bias"));
+                mlpNormW[l] = vector(t.get(p + "post_attention_layernorm.weight"));
+                mlpNormB[l] = vector(t.get(p + "post_attention_layernorm.bias"));
+                wIn[l] = matrix(t.get(p + "mlp.dense_h_to_4h.weight"));
+                bIn[l] = vector(t.get(p + "mlp.dense_h_to_4h.bias"));
+                wOut[l] = matrix(t.get(p + "mlp.dense_4h_to_h.weight"));
+                bOut[l] = vector(t.get(p + "mlp.dense_4h_to_h.bias"));
+            } else {
+                String p = "model.layers." + l + ".";
+                wq[l] = matrix(t.get(p + "self_attn.q_proj.weight"));
+                wk[l] = matrix(t.get(p + "self_attn.k_proj.weight"));
+                wv[l] = matrix(t.get(p + "self_attn.v_proj.weight"));
+                bq[l] = vector(t.get(p + "self_attn.q_proj.bias"));
+                bk[l] = vector(t.get(p + "self_attn.k_proj.bias"));
+                bv[l] = vector(t.get(p + "self_attn.v_proj.bias"));
+                wo[l] = matrix(t.get(p + "self_attn.o_proj.weight"));
+                bo[l] = vector(t.get(p + "self_attn.o_proj.bias"));
+                qNorm[l] = vector(t.get(p + "self_attn.q_norm.weight"));
+                kNorm[l] = vector(t.get(p + "self_attn.k_norm.weight"));
+                attnNormW[l] = vector(t.get(p + "input_layernorm.weight"));
+                if (gemma) {
+                    postAttnNormW[l] = vector(t.get(p + "post_attention_layernorm.weight"));
+                    mlpNormW[l] = vector(t.get(p + "pre_feedforward_layernorm.weight"));
+                    postMlpNormW[l] = vector(t.get(p + "post_feedforward_layernorm.weight"));
+                } else {
+                    mlpNormW[l] = vector(t.get(p + "post_attention_layernorm.weight"));
+                }
+                wGate[l] = matrix(t.get(p + "mlp.gate_proj.weight"));
+                wIn[l] = matrix(t.get(p + "mlp.up_proj.weight"));
+                wOut[l] = matrix(t.get(p + "mlp.down_proj.weight"));
             }
         }
-        finalNormW = vector(t.get(llama ? "model.norm.weight" : "ln_f.weight"));
-        finalNormB = llama ? null : vector(t.get("ln_f.bias"));
+        String finalNorm = gpt2 ? "ln_f" : neox ? "gpt_neox.final_layer_norm" : "model.norm";
+        finalNormW = vector(t.get(finalNorm + ".weight"));
+        finalNormB = vector(t.get(finalNorm + ".bias"));
     }
 
     static EdgeOracle of(TinyCheckpoint checkpoint) {
         return new EdgeOracle(checkpoint);
+    }
+
+    boolean sandwichNorms() {
+        return sandwich;
     }
 
     int nSources() {
@@ -203,23 +292,20 @@ final class EdgeOracle {
         int nSrc = nSources();
         double[][][] carried = new double[nSrc][][];
         p.outputs = new double[nSrc][][];
-        p.residPre = new double[layers][][];
+        p.headSums = new double[layers][][];
         p.patterns = new double[layers][heads][][];
         double[][] input = new double[s][d];
         for (int i = 0; i < s; i++) {
             for (int j = 0; j < d; j++) {
-                input[i][j] = embed[tokens[i]][j] + (positions == null ? 0 : positions[i][j]);
+                input[i][j] = embed[tokens[i]][j] * embedScale + (positions == null ? 0 : positions[i][j]);
             }
         }
         join(p, 0, input, carried);
-        double[][] constant = new double[s][d]; // output biases of the attention layers so far
         for (int l = 0; l < layers; l++) {
-            double[][] resid = sum(carried, headSource(l, 0), constant);
-            p.residPre[l] = resid;
             for (int h = 0; h < heads; h++) {
-                double[][] qIn = pushed(resid, p, headDestination(l, 0, h));
-                double[][] kIn = pushed(resid, p, headDestination(l, 1, h));
-                double[][] vIn = pushed(resid, p, headDestination(l, 2, h));
+                double[][] qIn = stream(headDestination(l, 0, h), headSource(l, 0), carried, p);
+                double[][] kIn = stream(headDestination(l, 1, h), headSource(l, 0), carried, p);
+                double[][] vIn = stream(headDestination(l, 2, h), headSource(l, 0), carried, p);
                 double[][] pattern = pattern(l, h, qIn, kIn, p);
                 if (p.patternLayer == l && p.patternHead == h) {
                     pattern = added(pattern, p.patternShift);
@@ -244,32 +330,81 @@ final class EdgeOracle {
                 }
                 join(p, headSource(l, h), result, carried);
             }
-            if (bo[l] != null) {
-                for (double[] row : constant) {
-                    for (int j = 0; j < d; j++) {
-                        row[j] += bo[l][j];
-                    }
-                }
-            }
-            double[][] mlpIn = pushed(sum(carried, mlpSource(l), constant), p, mlpDestination(l));
+            p.headSums[l] = headSum(l, carried);
+            double[][] mlpIn = stream(mlpDestination(l), parallel ? headSource(l, 0) : mlpSource(l), carried, p);
             double[][] out = new double[s][];
             for (int i = 0; i < s; i++) {
                 out[i] = mlp(l, i, norm("mlp/" + l + "/" + i, mlpIn[i], mlpNormW[l], mlpNormB[l], p), p);
+                if (sandwich) {
+                    out[i] = norm("post-mlp/" + l + "/" + i, out[i], postMlpNormW[l], null, p);
+                }
             }
             join(p, mlpSource(l), out, carried);
         }
-        double[][] last = pushed(sum(carried, nSrc, constant), p, logitsDestination());
+        double[][] last = stream(logitsDestination(), nSrc, carried, p);
         double[][] logits = new double[s][vocab];
         for (int i = 0; i < s; i++) {
             double[] x = norm("final/" + i, last[i], finalNormW, finalNormB, p);
             for (int v = 0; v < vocab; v++) {
-                logits[i][v] = dot(unembed[v], x);
+                logits[i][v] = softcap(dot(unembed[v], x), finalSoftcap);
             }
         }
         return logits;
     }
 
-    /** Head h's causal attention pattern [s][s] in layer l, queries from {@code qIn} and keys from {@code kIn}. */
+    /**
+     * What destination {@code destination} reads: the input, the MLPs and, per layer whose heads are all among the
+     * first {@code upstream} sources, that layer's attention output of its heads' sum (plus the push when the push
+     * goes inside that layer), all as carried; then the push, when it goes to the stream.
+     */
+    private double[][] stream(int destination, int upstream, double[][][] carried, Pass p) {
+        boolean pushed = p.destination == destination;
+        double[][] out = new double[carried[0].length][d];
+        for (int src = 0; src < upstream; src++) {
+            if (src == 0 || (src - 1) % (heads + 1) == heads) { // the input and the MLPs
+                accumulate(out, carried[src]);
+            }
+        }
+        for (int l = 0; headSource(l, heads - 1) < upstream; l++) {
+            double[][] sum = headSum(l, carried);
+            if (pushed && p.pushLayer == l) {
+                sum = added(sum, p.push);
+            }
+            accumulate(out, attentionOutput(l, sum, p));
+        }
+        if (pushed && p.pushLayer < 0) {
+            accumulate(out, p.push);
+        }
+        return out;
+    }
+
+    /** Layer l's head results as carried, summed, [s][d]. */
+    private double[][] headSum(int l, double[][][] carried) {
+        double[][] sum = new double[carried[0].length][d];
+        for (int h = 0; h < heads; h++) {
+            accumulate(sum, carried[headSource(l, h)]);
+        }
+        return sum;
+    }
+
+    /** What layer l's attention adds to the stream for a sum of head results [s][d]: bias, then any post-norm. */
+    double[][] attentionOutput(int l, double[][] headSum, Pass p) {
+        double[][] out = new double[headSum.length][];
+        for (int i = 0; i < headSum.length; i++) {
+            out[i] = headSum[i].clone();
+            if (bo[l] != null) {
+                for (int j = 0; j < d; j++) {
+                    out[i][j] += bo[l][j];
+                }
+            }
+            if (sandwich) {
+                out[i] = norm("post-attn/" + l + "/" + i, out[i], postAttnNormW[l], null, p);
+            }
+        }
+        return out;
+    }
+
+    /** Head h's attention pattern [s][s] in layer l, queries from {@code qIn} and keys from {@code kIn}. */
     double[][] pattern(int l, int h, double[][] qIn, double[][] kIn, Pass p) {
         int s = qIn.length;
         double[][] q = project(l, 0, h, qIn, p);
@@ -278,12 +413,14 @@ final class EdgeOracle {
         for (int i = 0; i < s; i++) {
             double max = Double.NEGATIVE_INFINITY;
             for (int j = 0; j <= i; j++) {
-                a[i][j] = dot(q[i], k[j]) / Math.sqrt(dHead);
-                max = Math.max(max, a[i][j]);
+                a[i][j] = softcap(dot(q[i], k[j]) * attnScale, attnSoftcap);
+                if (window[l] == null || i - j < window[l]) {
+                    max = Math.max(max, a[i][j]);
+                }
             }
             double total = 0;
             for (int j = 0; j <= i; j++) {
-                a[i][j] = Math.exp(a[i][j] - max);
+                a[i][j] = window[l] == null || i - j < window[l] ? Math.exp(a[i][j] - max) : 0;
                 total += a[i][j];
             }
             for (int j = 0; j <= i; j++) {
@@ -293,7 +430,7 @@ final class EdgeOracle {
         return a;
     }
 
-    /** Head h's queries (port 0), keys (1) or values (2) [s][dHead] from its own input [s][d]; rotary on q and k. */
+    /** Head h's queries (port 0), keys (1) or values (2) [s][dHead] from its own input [s][d]; q/k norm, rotary. */
     private double[][] project(int l, int port, int h, double[][] in, Pass p) {
         double[][] w = port == 0 ? wq[l] : port == 1 ? wk[l] : wv[l];
         double[] b = port == 0 ? bq[l] : port == 1 ? bk[l] : bv[l];
@@ -305,18 +442,22 @@ final class EdgeOracle {
                 int row = stored * dHead + e;
                 out[i][e] = dot(w[row], x) + (b == null ? 0 : b[row]);
             }
-            if (llama && port < 2) {
-                rotate(out[i], i);
+            if (port < 2 && qNorm[l] != null) { // RMSNorm over the head, before the rotation
+                String key = (port == 0 ? "q-norm/" : "k-norm/") + l + "/" + h + "/" + i;
+                out[i] = rms(key, out[i], port == 0 ? qNorm[l] : kNorm[l], p);
+            }
+            if (port < 2) {
+                rotate(out[i], i, invFreq[l]);
             }
         }
         return out;
     }
 
-    /** Rotate-half RoPE over the whole head at position {@code pos}. */
-    private void rotate(double[] x, int pos) {
-        int half = dHead / 2;
+    /** Rotate-half RoPE over the first rotaryDims dimensions of the head at position {@code pos}. */
+    private void rotate(double[] x, int pos, double[] frequencies) {
+        int half = rotaryDims / 2;
         for (int i = 0; i < half; i++) {
-            double angle = pos * Math.pow(theta, -2.0 * i / dHead);
+            double angle = pos * frequencies[i];
             double a = x[i];
             double b = x[i + half];
             x[i] = a * Math.cos(angle) - b * Math.sin(angle);
@@ -324,11 +465,19 @@ final class EdgeOracle {
         }
     }
 
-    /** LayerNorm (GPT-2) or RMSNorm; frozen: 1/sigma is the clean run's (the mean is still subtracted). */
+    /** The model's norm (LayerNorm or RMSNorm); frozen: 1/sigma is the clean run's (the mean is still subtracted). */
     private double[] norm(String key, double[] x, double[] w, double[] b, Pass p) {
+        return layerNorm ? normalised(key, x, w, b, true, p) : rms(key, x, w, p);
+    }
+
+    private double[] rms(String key, double[] x, double[] w, Pass p) {
+        return normalised(key, x, w, null, false, p);
+    }
+
+    private double[] normalised(String key, double[] x, double[] w, double[] b, boolean centre, Pass p) {
         int n = x.length;
         double[] c = x.clone();
-        if (!llama) {
+        if (centre) {
             double mean = 0;
             for (double v : x) {
                 mean += v / n;
@@ -341,11 +490,10 @@ final class EdgeOracle {
         for (double v : c) {
             square += v * v / n;
         }
-        double inverse = 1 / Math.sqrt(square + eps);
-        inverse = constant(p, key, new double[] {inverse})[0];
+        double inverse = constant(p, key, new double[] {1 / Math.sqrt(square + eps)})[0];
         double[] y = new double[n];
         for (int i = 0; i < n; i++) {
-            y[i] = c[i] * inverse * w[i] + (b == null ? 0 : b[i]);
+            y[i] = c[i] * inverse * (normOffset + w[i]) + (b == null ? 0 : b[i]);
         }
         return y;
     }
@@ -353,12 +501,11 @@ final class EdgeOracle {
     /** The MLP of layer l on one normalised position; frozen: Identity-rule activation and Half-rule gate. */
     private double[] mlp(int l, int pos, double[] x, Pass p) {
         int m = wIn[l].length;
-        double[] post = new double[m];
         double[] pre = new double[m];
         double[] up = new double[m];
         for (int u = 0; u < m; u++) {
-            pre[u] = dot(llama ? wGate[l][u] : wIn[l][u], x) + (llama || bIn[l] == null ? 0 : bIn[l][u]);
-            up[u] = llama ? dot(wIn[l][u], x) : 1;
+            pre[u] = dot(gated ? wGate[l][u] : wIn[l][u], x) + (gated || bIn[l] == null ? 0 : bIn[l][u]);
+            up[u] = gated ? dot(wIn[l][u], x) : 1;
         }
         String key = "act/" + l + "/" + pos;
         double[] ratio = new double[m];
@@ -370,12 +517,13 @@ final class EdgeOracle {
         ratio = constant(p, key + "/ratio", ratio);
         double[] cleanActivated = constant(p, key + "/a", activated);
         double[] cleanUp = constant(p, key + "/up", up);
+        double[] post = new double[m];
         for (int u = 0; u < m; u++) {
             if (!p.frozen) {
                 post[u] = activated[u] * up[u];
             } else {
                 double a = pre[u] * ratio[u];
-                post[u] = llama ? 0.5 * (a * cleanUp[u] + cleanActivated[u] * up[u]) : a;
+                post[u] = gated ? 0.5 * (a * cleanUp[u] + cleanActivated[u] * up[u]) : a;
             }
         }
         double[] out = new double[d];
@@ -386,10 +534,34 @@ final class EdgeOracle {
     }
 
     private double activation(double x) {
-        if (llama) {
-            return x / (1 + Math.exp(-x)); // SiLU
+        switch (activation) {
+            case "silu":
+                return x / (1 + Math.exp(-x));
+            case "gelu":
+                return 0.5 * x * (1 + erf(x / Math.sqrt(2)));
+            default: // gelu_new, gelu_pytorch_tanh
+                return 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
         }
-        return 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x))); // gelu_new
+    }
+
+    /** erf by its all-positive series, to about double precision for |x| <= 6. */
+    private static double erf(double x) {
+        double ax = Math.abs(x);
+        if (ax > 6) {
+            return Math.signum(x);
+        }
+        double term = ax;
+        double sum = ax;
+        for (int n = 1; n < 1000 && term > sum * 1e-17; n++) {
+            term *= 2 * ax * ax / (2 * n + 1);
+            sum += term;
+        }
+        double r = 2 / Math.sqrt(Math.PI) * Math.exp(-ax * ax) * sum;
+        return x < 0 ? -r : r;
+    }
+
+    private static double softcap(double x, double cap) {
+        return cap > 0 ? cap * Math.tanh(x / cap) : x;
     }
 
     /** In a frozen pass, the recorded clean value; in a clean pass with constants, records {@code value}. */
@@ -426,21 +598,12 @@ final class EdgeOracle {
         carried[source] = out;
     }
 
-    private static double[][] sum(double[][][] carried, int upstream, double[][] constant) {
-        double[][] out = new double[constant.length][];
-        for (int i = 0; i < constant.length; i++) {
-            out[i] = constant[i].clone();
-            for (int src = 0; src < upstream; src++) {
-                for (int j = 0; j < out[i].length; j++) {
-                    out[i][j] += carried[src][i][j];
-                }
+    private static void accumulate(double[][] into, double[][] x) {
+        for (int i = 0; i < into.length; i++) {
+            for (int j = 0; j < into[i].length; j++) {
+                into[i][j] += x[i][j];
             }
         }
-        return out;
-    }
-
-    private static double[][] pushed(double[][] x, Pass p, int destination) {
-        return p.destination == destination ? added(x, p.push) : x;
     }
 
     static double[][] added(double[][] a, double[][] b) {
