@@ -15,6 +15,7 @@ import io.circuitscope.core.io.LoadedModel;
 import io.circuitscope.core.model.ModelConfig;
 import io.circuitscope.core.progress.Progress;
 import io.circuitscope.core.task.Example;
+import io.circuitscope.core.task.Metric;
 import io.circuitscope.core.task.Metrics;
 import io.circuitscope.core.task.Task;
 import io.circuitscope.core.testing.TestModels;
@@ -53,10 +54,11 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Gemma 3 (q/k norms, a sliding layer with its own rotary base) and GPT-NeoX (a quarter of each head rotated,
  * parallel attention and MLP); under resample, mean and zero ablation on the position-agnostic graph, and by
  * position under resampling (what an edge carries does not depend on the split); over two batches of different
- * sizes; then over random shapes (one to three layers and heads). Before, these scorers were checked against each
- * other (the mask gradient, completeness, RelP = EAP where the rules are exact), against central differences of the
- * engine's own patched forward (EAP on a few edges per model; logit difference, resampling), and RelP only through
- * conservation with every rule on.
+ * sizes; then over random shapes (one to three layers and heads); and for every differentiable metric (logit-diff,
+ * logprob, prob, prob-diff, KL for the two EAP-IG flavours) on a task with answer sets, two targets in a prompt and
+ * two prompt lengths. Before, these scorers were checked against each other (the mask gradient, completeness, RelP
+ * = EAP where the rules are exact), against central differences of the engine's own patched forward (EAP on a few
+ * edges per model; logit difference, resampling), and RelP only through conservation with every rule on.
  *
  * <p>Zero ablation puts eap-ig-inputs' first point (k = 0) at an all-zero embedding, where every RMSNorm's slope is
  * 1/sqrt(eps): the engine's scores there are the true derivatives (the oracle's central differences need very short
@@ -92,8 +94,58 @@ class ScorersAgainstDoubleOracleTest {
                 graphs.add(ComputationGraph.byPosition(c, 5));
             }
             assertScorersMatchTheOracle(family, checkpoint, loaded, RandomTasks.make(loaded.model(), 29, 4, 5, false),
-                    ablation, graphs);
+                    Metrics.LOGIT_DIFF, ablation, graphs);
         }
+    }
+
+    static Stream<Arguments> metricCases() {
+        List<Arguments> out = new ArrayList<>();
+        TinyCheckpoint[] models = {TinyCheckpoint.gpt2(83, 2, 2, 4, 23, 8, false),
+                TinyCheckpoint.llamaFamily("gemma2", 85, 2, 4, 2, 4, 8, 12, 23, 8, true, false)};
+        for (TinyCheckpoint ck : models) {
+            for (Metric metric : Metrics.ALL) {
+                if (metric.differentiable() && metric != Metrics.LOGIT_DIFF_SWAPPED) { // swapped: logit-diff, checked
+                    out.add(Arguments.of(ck.config().get("model_type"), metric.name(), ck));
+                }
+            }
+        }
+        return out.stream();
+    }
+
+    /**
+     * Every differentiable metric, on a task with answer sets, a second target inside some prompts and two prompt
+     * lengths (batches by length): the metric is the mean over all targets, an answer set's logit its log-sum-exp
+     * (log-probabilities and probabilities summed over the set), KL against the clean run at each target.
+     */
+    @ParameterizedTest(name = "{0}, {1}")
+    @MethodSource("metricCases")
+    void everyScorerEqualsItsDefinitionForEveryMetric(String family, String metric, TinyCheckpoint checkpoint) {
+        try (LoadedModel loaded = TestModels.load(checkpoint)) {
+            Task task = withSetsAndTwoLengths(RandomTasks.make(loaded.model(), 31, 3, 5, false),
+                    RandomTasks.make(loaded.model(), 37, 2, 4, false), loaded.model().config().vocabSize());
+            assertScorersMatchTheOracle(family, checkpoint, loaded, task, Metrics.byName(metric), Ablation.RESAMPLE,
+                    List.of(ComputationGraph.of(loaded.model().config())));
+        }
+    }
+
+    /** The first task's examples with answer sets of two tokens and a second target at position 2, then the second's. */
+    private static Task withSetsAndTwoLengths(Task sets, Task plain, int vocab) {
+        List<Example> out = new ArrayList<>();
+        for (Example e : sets.examples()) {
+            var t = e.targets().get(0);
+            int c = t.correctId();
+            int w = t.wrongId();
+            int extraC = (c + 5) % vocab == w ? (c + 6) % vocab : (c + 5) % vocab;
+            int extraW = (w + 3) % vocab;
+            while (extraW == c || extraW == extraC || extraW == w) {
+                extraW = (extraW + 1) % vocab;
+            }
+            out.add(new Example(e.clean(), e.corrupt(), List.of(
+                    new io.circuitscope.core.task.Target(-1, List.of(c, extraC), List.of(w, extraW)),
+                    new io.circuitscope.core.task.Target(2, c, w))));
+        }
+        out.addAll(plain.examples());
+        return new Task("sets and two lengths", out);
     }
 
     /** The same over random shapes: one to three layers, one to three heads (grouped keys where they divide). */
@@ -112,31 +164,34 @@ class ScorersAgainstDoubleOracleTest {
         };
         try (LoadedModel loaded = TestModels.load(ck)) {
             assertScorersMatchTheOracle(ck.config().get("model_type") + " seed " + seed, ck, loaded,
-                    RandomTasks.make(loaded.model(), seed, 3, 4, false), Ablation.values()[ablation],
+                    RandomTasks.make(loaded.model(), seed, 3, 4, false), Metrics.LOGIT_DIFF, Ablation.values()[ablation],
                     List.of(ComputationGraph.of(loaded.model().config())));
         }
     }
 
     private static void assertScorersMatchTheOracle(String family, TinyCheckpoint checkpoint, LoadedModel loaded,
-            Task task, Ablation ablation, List<ComputationGraph> graphs) {
+            Task task, Metric metric, Ablation ablation, List<ComputationGraph> graphs) {
         EdgeOracle oracle = EdgeOracle.of(checkpoint);
-        Prompts prompts = new Prompts(oracle, task, ablation);
+        Prompts prompts = new Prompts(oracle, task, ablation, metric);
         for (ComputationGraph g : graphs) {
             requireSameDestinations(oracle, g);
-            try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(loaded.model(), g), task, Metrics.LOGIT_DIFF,
-                    ablation, 3)) { // more prompts than 3: two batches of different sizes
+            try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(loaded.model(), g), task, metric, ablation, 3)) {
+                // more prompts than 3: two batches of different sizes (more with two prompt lengths)
                 assertEquals(prompts.cleanMetric(), tp.cleanValue(), 1e-4 * (1 + Math.abs(tp.cleanValue())),
                         "the oracle's clean metric");
-                String where = family + ", " + ablation + ", " + (g.isByPosition() ? "by position" : "whole edges");
-                compare(where + ", eap", new Eap().score(tp, Progress.NONE).values(), g,
-                        e -> prompts.slope(e, Mode.EXACT));
-                compare(where + ", relp", new RelP(false).score(tp, Progress.NONE).values(), g,
-                        e -> prompts.slope(e, Mode.RELP));
-                double[] qk = new AtpStar(4).qkFixedEstimate(tp);
-                compare(where + ", atp* QK fix", qk, g, e -> {
-                    Port port = e.destination().port();
-                    return port == Port.Q || port == Port.K ? prompts.qkFix(e) : prompts.slope(e, Mode.EXACT);
-                });
+                String where = family + ", " + metric.name() + ", " + ablation + ", "
+                        + (g.isByPosition() ? "by position" : "whole edges");
+                if (metric != Metrics.KL) { // KL's gradient at the clean run is 0: the CLI refuses these three there
+                    compare(where + ", eap", new Eap().score(tp, Progress.NONE).values(), g,
+                            e -> prompts.slope(e, Mode.EXACT));
+                    compare(where + ", relp", new RelP(false).score(tp, Progress.NONE).values(), g,
+                            e -> prompts.slope(e, Mode.RELP));
+                    double[] qk = new AtpStar(4).qkFixedEstimate(tp);
+                    compare(where + ", atp* QK fix", qk, g, e -> {
+                        Port port = e.destination().port();
+                        return port == Port.Q || port == Port.K ? prompts.qkFix(e) : prompts.slope(e, Mode.EXACT);
+                    });
+                }
                 compare(where + ", eap-ig", new EapIg(STEPS).score(tp, Progress.NONE).values(), g,
                         prompts::integratedOverNodes);
                 compare(where + ", eap-ig-inputs", new EapIg(STEPS, EapIg.Interpolation.INPUTS)
@@ -188,10 +243,16 @@ class ScorersAgainstDoubleOracleTest {
         final double[][][][][] patterns; // [prompt][layer][head][s][s]
         final List<Map<String, double[]>> constants = new ArrayList<>();
         final double cleanMetric;
+        final Metric metric;
+        final double[][][] cleanLogProbs; // [prompt][target][vocab], for KL
+        final int targets;
 
-        Prompts(EdgeOracle oracle, Task task, Ablation ablation) {
+        Prompts(EdgeOracle oracle, Task task, Ablation ablation, Metric metric) {
             this.oracle = oracle;
+            this.metric = metric;
             this.examples = task.examples();
+            this.targets = examples.stream().mapToInt(e -> e.targets().size()).sum();
+            this.cleanLogProbs = new double[examples.size()][][];
             int n = examples.size();
             clean = new double[n][][][];
             patched = new double[n][][][];
@@ -201,7 +262,13 @@ class ScorersAgainstDoubleOracleTest {
             for (int b = 0; b < n; b++) {
                 EdgeOracle.Pass p = new EdgeOracle.Pass();
                 p.constants = EdgeOracle.newConstants();
-                total += metric(b, oracle.forward(examples.get(b).clean(), p));
+                double[][] logits = oracle.forward(examples.get(b).clean(), p);
+                cleanLogProbs[b] = new double[examples.get(b).targets().size()][];
+                for (int t = 0; t < cleanLogProbs[b].length; t++) {
+                    int position = examples.get(b).targets().get(t).resolvedPosition(logits.length);
+                    cleanLogProbs[b][t] = logSoftmax(logits[position]);
+                }
+                total += metric(b, logits);
                 clean[b] = p.outputs;
                 headSums[b] = p.headSums;
                 patterns[b] = p.patterns;
@@ -210,7 +277,7 @@ class ScorersAgainstDoubleOracleTest {
                 oracle.forward(examples.get(b).corrupt(), corrupt);
                 patched[b] = corrupt.outputs;
             }
-            cleanMetric = total / n;
+            cleanMetric = total / targets;
             if (ablation != Ablation.RESAMPLE) {
                 double[][][] mean = new double[clean[0].length][clean[0][0].length][clean[0][0][0].length];
                 for (int b = 0; b < n && ablation == Ablation.MEAN; b++) { // every prompt has the same length
@@ -226,11 +293,60 @@ class ScorersAgainstDoubleOracleTest {
             return cleanMetric;
         }
 
-        /** Logit difference at the example's target (its last position). */
+        /** The metric summed over prompt b's targets. */
         double metric(int b, double[][] logits) {
-            var target = examples.get(b).targets().get(0);
-            double[] last = logits[logits.length - 1];
-            return last[target.correctId()] - last[target.wrongId()];
+            double sum = 0;
+            List<io.circuitscope.core.task.Target> ts = examples.get(b).targets();
+            for (int t = 0; t < ts.size(); t++) {
+                io.circuitscope.core.task.Target target = ts.get(t);
+                double[] x = logits[target.resolvedPosition(logits.length)];
+                double[] logP = logSoftmax(x);
+                sum += switch (metric.name()) {
+                    case "logit-diff" -> logSumExp(x, target.correctIds()) - logSumExp(x, target.wrongIds());
+                    case "logprob" -> logSumExp(logP, target.correctIds());
+                    case "prob" -> Math.exp(logSumExp(logP, target.correctIds()));
+                    case "prob-diff" -> Math.exp(logSumExp(logP, target.correctIds()))
+                            - Math.exp(logSumExp(logP, target.wrongIds()));
+                    case "kl" -> {
+                        double kl = 0;
+                        for (int v = 0; v < x.length; v++) {
+                            double clean = cleanLogProbs[b][t][v];
+                            kl += Math.exp(clean) * (clean - logP[v]);
+                        }
+                        yield kl;
+                    }
+                    default -> throw new IllegalArgumentException("the oracle has no metric " + metric.name());
+                };
+            }
+            return sum;
+        }
+
+        private static double logSumExp(double[] x, List<Integer> ids) {
+            double max = Double.NEGATIVE_INFINITY;
+            for (int id : ids) {
+                max = Math.max(max, x[id]);
+            }
+            double sum = 0;
+            for (int id : ids) {
+                sum += Math.exp(x[id] - max);
+            }
+            return max + Math.log(sum);
+        }
+
+        private static double[] logSoftmax(double[] x) {
+            double max = Double.NEGATIVE_INFINITY;
+            for (double v : x) {
+                max = Math.max(max, v);
+            }
+            double sum = 0;
+            for (double v : x) {
+                sum += Math.exp(v - max);
+            }
+            double[] out = new double[x.length];
+            for (int i = 0; i < x.length; i++) {
+                out[i] = x[i] - max - Math.log(sum);
+            }
+            return out;
         }
 
         /** EAP (or RelP): the mean over prompts of the derivative along patched_s - clean_s at the destination. */
@@ -244,7 +360,7 @@ class ScorersAgainstDoubleOracleTest {
                 }
                 sum += slopeAt(b, e, template, difference(patched[b][source(e)], clean[b][source(e)], e));
             }
-            return sum / examples.size();
+            return sum / targets;
         }
 
         /** AtP*'s QK fix: the derivative along the exact change of the head's pattern, the edge alone patched. */
@@ -264,7 +380,7 @@ class ScorersAgainstDoubleOracleTest {
                 double down = patternMetric(b, layer, head, shift, -H);
                 sum += (up - down) / (2 * H);
             }
-            return sum / examples.size();
+            return sum / targets;
         }
 
         private double patternMetric(int b, int layer, int head, double[][] shift, double t) {
@@ -291,7 +407,7 @@ class ScorersAgainstDoubleOracleTest {
                     sum -= slopeAt(b, e, template, difference(at.outputs[source(e)], patched[b][source(e)], e));
                 }
             }
-            return sum / STEPS / examples.size();
+            return sum / STEPS / targets;
         }
 
         /**
@@ -312,7 +428,7 @@ class ScorersAgainstDoubleOracleTest {
                     sum += slopeAt(b, e, template, direction, false);
                 }
             }
-            return sum / STEPS / examples.size();
+            return sum / STEPS / targets;
         }
 
         /** The derivative of layer l's attention output at head sum {@code at} along {@code v} (central difference). */
