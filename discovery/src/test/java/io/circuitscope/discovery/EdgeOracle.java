@@ -1,5 +1,6 @@
 package io.circuitscope.discovery;
 
+import io.circuitscope.core.model.GradientRules;
 import io.circuitscope.core.reference.RefTensor;
 import io.circuitscope.core.testing.TinyCheckpoint;
 import java.util.HashMap;
@@ -13,7 +14,7 @@ import java.util.Map;
  * computational graph: every source's output joins the residual stream on its own, and each destination (a head's
  * q, k or v input, an MLP input, the logits) can be pushed by a vector of its own. With sandwich norms a layer's
  * heads reach a destination as N(sum of their results), so a push from one of them goes inside that norm, for that
- * destination alone. It shares no code with the engine's graph, patching or gradient machinery, so a
+ * destination alone. Any subset of the rules can be frozen, the AH-rule (the clean attention pattern held) too. It shares no code with the engine's graph, patching or gradient machinery, so a
  * scorer's number can be recomputed from its definition by central differences of {@link #forward}.
  *
  * <p>What one pass does is set by a {@link Pass}: a push at one destination, every node output (or the input alone)
@@ -73,8 +74,9 @@ final class EdgeOracle {
 
     /** What one pass changes; the default is the clean forward. */
     static final class Pass {
-        /** Evaluate the frozen (LRP) forward with the constants recorded by an earlier clean pass. */
+        /** Evaluate the frozen (LRP) forward of {@code rules} with the constants recorded by an earlier clean pass. */
         boolean frozen;
+        GradientRules rules = GradientRules.relevance(false);
         /** Where a clean pass records RelP's constants, or a frozen pass reads them. */
         Map<String, double[]> constants;
         /** Every node output becomes patched + nodeAlpha (own - patched) where it joins the stream. */
@@ -426,6 +428,7 @@ final class EdgeOracle {
             for (int j = 0; j <= i; j++) {
                 a[i][j] /= total;
             }
+            a[i] = constant(p, p.rules.constantAttention(), "pattern/" + l + "/" + h + "/" + i, a[i]); // AH-rule
         }
         return a;
     }
@@ -490,7 +493,7 @@ final class EdgeOracle {
         for (double v : c) {
             square += v * v / n;
         }
-        double inverse = constant(p, key, new double[] {1 / Math.sqrt(square + eps)})[0];
+        double inverse = constant(p, p.rules.constantNormScale(), key, new double[] {1 / Math.sqrt(square + eps)})[0];
         double[] y = new double[n];
         for (int i = 0; i < n; i++) {
             y[i] = c[i] * inverse * (normOffset + w[i]) + (b == null ? 0 : b[i]);
@@ -514,17 +517,14 @@ final class EdgeOracle {
             activated[u] = activation(pre[u]);
             ratio[u] = activated[u] / pre[u];
         }
-        ratio = constant(p, key + "/ratio", ratio);
-        double[] cleanActivated = constant(p, key + "/a", activated);
-        double[] cleanUp = constant(p, key + "/up", up);
+        ratio = constant(p, true, key + "/ratio", ratio);
+        double[] cleanActivated = constant(p, true, key + "/a", activated);
+        double[] cleanUp = constant(p, true, key + "/up", up);
         double[] post = new double[m];
         for (int u = 0; u < m; u++) {
-            if (!p.frozen) {
-                post[u] = activated[u] * up[u];
-            } else {
-                double a = pre[u] * ratio[u];
-                post[u] = gated ? 0.5 * (a * cleanUp[u] + cleanActivated[u] * up[u]) : a;
-            }
+            double a = p.frozen && p.rules.identityActivation() ? pre[u] * ratio[u] : activated[u];
+            boolean half = p.frozen && p.rules.halfGates() && gated;
+            post[u] = half ? 0.5 * (a * cleanUp[u] + cleanActivated[u] * up[u]) : a * up[u];
         }
         double[] out = new double[d];
         for (int o = 0; o < d; o++) {
@@ -564,9 +564,12 @@ final class EdgeOracle {
         return cap > 0 ? cap * Math.tanh(x / cap) : x;
     }
 
-    /** In a frozen pass, the recorded clean value; in a clean pass with constants, records {@code value}. */
-    private static double[] constant(Pass p, String key, double[] value) {
-        if (p.constants == null) {
+    /**
+     * In a frozen pass whose rules hold this quantity ({@code held}), the recorded clean value; in a clean pass with
+     * constants, records {@code value}.
+     */
+    private static double[] constant(Pass p, boolean held, String key, double[] value) {
+        if (p.constants == null || (p.frozen && !held)) {
             return value;
         }
         if (p.frozen) {

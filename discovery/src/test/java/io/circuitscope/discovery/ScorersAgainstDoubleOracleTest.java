@@ -12,6 +12,7 @@ import io.circuitscope.core.graph.NodeKind;
 import io.circuitscope.core.graph.Port;
 import io.circuitscope.core.graph.TaskPatcher;
 import io.circuitscope.core.io.LoadedModel;
+import io.circuitscope.core.model.GradientRules;
 import io.circuitscope.core.model.ModelConfig;
 import io.circuitscope.core.progress.Progress;
 import io.circuitscope.core.task.Example;
@@ -146,6 +147,41 @@ class ScorersAgainstDoubleOracleTest {
         }
         out.addAll(plain.examples());
         return new Task("sets and two lengths", out);
+    }
+
+    static Stream<Arguments> ruleCases() {
+        List<Arguments> out = new ArrayList<>();
+        TinyCheckpoint[] models = {TinyCheckpoint.gpt2(87, 2, 2, 4, 23, 8, false),
+                TinyCheckpoint.llamaFamily("llama", 89, 2, 4, 2, 4, 8, 12, 23, 8, false, false),
+                TinyCheckpoint.llamaFamily("gemma2", 91, 2, 4, 2, 4, 8, 12, 23, 8, true, false)};
+        for (TinyCheckpoint ck : models) {
+            for (String rules : new String[] {"ln+identity+half+ah", "ln", "identity", "half", "ah", "identity+half"}) {
+                out.add(Arguments.of(ck.config().get("model_type"), rules, ck));
+            }
+        }
+        return out.stream();
+    }
+
+    /**
+     * RelP with the AH-rule ({@code relp-ah}) and with single rules ({@code relp:RULES}): each rule freezes its own
+     * quantity at the clean run (1/sigma, f(x0)/x0, half of each gate factor, the attention pattern), the others
+     * differentiated exactly.
+     */
+    @ParameterizedTest(name = "{0}, {1}")
+    @MethodSource("ruleCases")
+    void relpWithAnySetOfRulesEqualsTheFrozenForwardsSlope(String family, String rules, TinyCheckpoint checkpoint) {
+        GradientRules parsed = GradientRules.parse(rules);
+        try (LoadedModel loaded = TestModels.load(checkpoint)) {
+            Task task = RandomTasks.make(loaded.model(), 41, 4, 5, false);
+            Prompts prompts = new Prompts(EdgeOracle.of(checkpoint), task, Ablation.RESAMPLE, Metrics.LOGIT_DIFF);
+            ComputationGraph g = ComputationGraph.of(loaded.model().config());
+            try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(loaded.model(), g), task, Metrics.LOGIT_DIFF,
+                    Ablation.RESAMPLE, 3)) {
+                EdgeScorer relp = Methods.scorer("relp:" + rules, 1);
+                compare(family + ", " + relp.key(), relp.score(tp, Progress.NONE).values(), g,
+                        e -> prompts.slope(e, parsed));
+            }
+        }
     }
 
     /** The same over random shapes: one to three layers, one to three heads (grouped keys where they divide). */
@@ -351,11 +387,17 @@ class ScorersAgainstDoubleOracleTest {
 
         /** EAP (or RelP): the mean over prompts of the derivative along patched_s - clean_s at the destination. */
         double slope(Edge e, Mode mode) {
+            return slope(e, mode == Mode.RELP ? GradientRules.relevance(false) : GradientRules.EXACT);
+        }
+
+        /** The same derivative of the forward with {@code rules}' quantities frozen at the clean run. */
+        double slope(Edge e, GradientRules rules) {
             double sum = 0;
             for (int b = 0; b < examples.size(); b++) {
                 EdgeOracle.Pass template = new EdgeOracle.Pass();
-                if (mode == Mode.RELP) {
+                if (!rules.equals(GradientRules.EXACT)) {
                     template.frozen = true;
+                    template.rules = rules;
                     template.constants = constants.get(b);
                 }
                 sum += slopeAt(b, e, template, difference(patched[b][source(e)], clean[b][source(e)], e));
@@ -472,6 +514,7 @@ class ScorersAgainstDoubleOracleTest {
             for (int side = 0; side < 2; side++) {
                 EdgeOracle.Pass p = new EdgeOracle.Pass();
                 p.frozen = template.frozen;
+                p.rules = template.rules;
                 p.constants = template.constants;
                 p.nodeAlpha = template.nodeAlpha;
                 p.inputAlpha = template.inputAlpha;
