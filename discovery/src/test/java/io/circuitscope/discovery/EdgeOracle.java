@@ -14,14 +14,15 @@ import java.util.Map;
  * computational graph: every source's output joins the residual stream on its own, and each destination (a head's
  * q, k or v input, an MLP input, the logits) can be pushed by a vector of its own. With sandwich norms a layer's
  * heads reach a destination as N(sum of their results), so a push from one of them goes inside that norm, for that
- * destination alone. Any subset of the rules can be frozen, the AH-rule (the clean attention pattern held) too. It shares no code with the engine's graph, patching or gradient machinery, so a
- * scorer's number can be recomputed from its definition by central differences of {@link #forward}.
+ * destination alone. It shares no code with the engine's graph, patching or gradient machinery, so a scorer's
+ * number can be recomputed from its definition by central differences of {@link #forward}.
  *
  * <p>What one pass does is set by a {@link Pass}: a push at one destination, every node output (or the input alone)
  * interpolated towards a patched value, a shift of one head's attention pattern, and RelP's LRP rules written as a
  * "frozen" forward whose plain derivative is the rules' modified gradient: the normalisation scales 1/sigma of the
  * clean run held constant (LN-rule), each activation f replaced by the line x f(x0)/x0 through the clean point
- * (Identity-rule), and a gated product a * u by (a * u0 + a0 * u) / 2 (Half-rule).
+ * (Identity-rule), a gated product a * u by (a * u0 + a0 * u) / 2 (Half-rule) and, with the AH-rule, the attention
+ * pattern held at the clean run's; any subset of the rules. GradDrop holds one layer's outputs at their clean values.
  */
 final class EdgeOracle {
     private final String type;
@@ -91,6 +92,9 @@ final class EdgeOracle {
         int destination = -1;
         double[][] push;
         int pushLayer = -1;
+        /** GradDrop: layer {@code droppedLayer}'s head results and MLP output are {@code fixedOutputs}' (clean). */
+        int droppedLayer = -1;
+        double[][][] fixedOutputs;
         /** Layer and head whose attention pattern gets {@code patternShift} [s][s] added after the softmax. */
         int patternLayer = -1;
         int patternHead;
@@ -584,7 +588,10 @@ final class EdgeOracle {
     }
 
     /** Records a source's own output and joins it to the stream, interpolated as the pass says. */
-    private static void join(Pass p, int source, double[][] own, double[][][] carried) {
+    private void join(Pass p, int source, double[][] own, double[][][] carried) {
+        if (source > 0 && (source - 1) / (heads + 1) == p.droppedLayer) {
+            own = p.fixedOutputs[source]; // nothing downstream of this output moves it: its gradient is dropped
+        }
         p.outputs[source] = own;
         double alpha = source == 0 ? p.inputAlpha * p.nodeAlpha : p.nodeAlpha;
         if (alpha == 1) {

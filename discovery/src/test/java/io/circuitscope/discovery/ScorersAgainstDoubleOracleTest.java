@@ -8,6 +8,7 @@ import io.circuitscope.core.graph.ComputationGraph;
 import io.circuitscope.core.graph.Destination;
 import io.circuitscope.core.graph.Edge;
 import io.circuitscope.core.graph.EdgePatcher;
+import io.circuitscope.core.graph.EdgeScores;
 import io.circuitscope.core.graph.NodeKind;
 import io.circuitscope.core.graph.Port;
 import io.circuitscope.core.graph.TaskPatcher;
@@ -129,7 +130,7 @@ class ScorersAgainstDoubleOracleTest {
         }
     }
 
-    /** The first task's examples with answer sets of two tokens and a second target at position 2, then the second's. */
+    /** The first task's examples with two-token answer sets and a second target at position 2, then the second's. */
     private static Task withSetsAndTwoLengths(Task sets, Task plain, int vocab) {
         List<Example> out = new ArrayList<>();
         for (Example e : sets.examples()) {
@@ -184,6 +185,78 @@ class ScorersAgainstDoubleOracleTest {
         }
     }
 
+    static Stream<Arguments> gradDropCases() {
+        return Stream.of(
+                Arguments.of("gemma2", Ablation.RESAMPLE,
+                        TinyCheckpoint.llamaFamily("gemma2", 93, 3, 2, 1, 4, 8, 12, 23, 8, true, false)),
+                Arguments.of("gpt_neox", Ablation.MEAN, TinyCheckpoint.gptNeox(95, 3, 2, 4, 23, 8, 0.5, true)),
+                Arguments.of("llama", Ablation.ZERO, TinyCheckpoint.llamaFamily("llama", 97, 3, 2, 2, 4, 8, 12, 23, 8,
+                        false, false)));
+    }
+
+    /**
+     * AtP*'s edge and node importance against the paper's GradDrop recomputed in the oracle: for each prompt and each
+     * layer l, the edge's derivative (its node's: the sum over its out-edges) with layer l's head results and MLP
+     * output held at their clean values, made absolute per prompt, averaged over the L - 1 layers other than the
+     * destination's (L for the logits and the input; a node in layer l gets 0 for l), then the larger of that and
+     * |estimate| (the QK-fixed one; a node's the sum of its out-edges'). On sandwich norms (Gemma 2, by position
+     * too), parallel attention and MLP under mean ablation (NeoX) and zero ablation (Llama), three layers each.
+     * Before: GPT-2 for edges, GPT-2 and Llama for nodes, resampling.
+     */
+    @ParameterizedTest(name = "{0}, {1}")
+    @MethodSource("gradDropCases")
+    void atpStarImportanceIsTheLargerOfTheEstimateAndThePapersGradDrop(String family, Ablation ablation,
+            TinyCheckpoint checkpoint) {
+        try (LoadedModel loaded = TestModels.load(checkpoint)) {
+            Task task = RandomTasks.make(loaded.model(), 43, 4, 5, false);
+            Prompts prompts = new Prompts(EdgeOracle.of(checkpoint), task, ablation, Metrics.LOGIT_DIFF);
+            ModelConfig c = loaded.model().config();
+            List<ComputationGraph> graphs = new ArrayList<>(List.of(ComputationGraph.of(c)));
+            if (ablation == Ablation.RESAMPLE) {
+                graphs.add(ComputationGraph.byPosition(c, 5));
+            }
+            for (ComputationGraph g : graphs) {
+                try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(loaded.model(), g), task, Metrics.LOGIT_DIFF,
+                        ablation, 3)) {
+                    String where = family + ", " + ablation + ", " + (g.isByPosition() ? "by position" : "whole edges");
+                    double[] estimate = new double[g.nEdges()];
+                    double[] nodeEstimate = new double[g.nSources()];
+                    for (Edge e : g.edges()) {
+                        Port port = e.destination().port();
+                        estimate[e.index()] = port == Port.Q || port == Port.K ? prompts.qkFix(e)
+                                : prompts.slope(e, Mode.EXACT);
+                        nodeEstimate[e.source().sourceIndex()] += estimate[e.index()];
+                    }
+                    double[][] gradDrop = prompts.gradDrop(g);
+                    double[] importance = new double[g.nEdges()];
+                    for (int i = 0; i < importance.length; i++) {
+                        importance[i] = Math.max(Math.abs(estimate[i]), gradDrop[0][i]);
+                    }
+                    EdgeScores star = new AtpStar(4).score(tp, Progress.NONE);
+                    double[] actual = new double[g.nEdges()];
+                    for (int i = 0; i < actual.length; i++) {
+                        actual[i] = star.importance(i);
+                    }
+                    compare(where + ", atp* edge importance", actual, g, e -> importance[e.index()]);
+                    double[] nodes = star.nodeImportances();
+                    double scale = 0;
+                    int raised = 0;
+                    for (int n = 0; n < nodes.length; n++) {
+                        double expected = Math.max(Math.abs(nodeEstimate[n]), gradDrop[1][n]);
+                        scale = Math.max(scale, expected);
+                        raised += gradDrop[1][n] > Math.abs(nodeEstimate[n]) * 1.01 ? 1 : 0;
+                    }
+                    for (int n = 0; n < nodes.length; n++) {
+                        double expected = Math.max(Math.abs(nodeEstimate[n]), gradDrop[1][n]);
+                        assertEquals(expected, nodes[n], 1e-4 * scale + 1e-3 * expected, where + ": node "
+                                + g.sources().get(n).name());
+                    }
+                    assertTrue(raised > 0, where + ": GradDrop must raise some node's importance");
+                }
+            }
+        }
+    }
+
     /** The same over random shapes: one to three layers, one to three heads (grouped keys where they divide). */
     @Property(tries = 12)
     void everyScorerEqualsItsDefinitionOnRandomShapes(@ForAll @IntRange(min = 0, max = 5) int family,
@@ -200,8 +273,8 @@ class ScorersAgainstDoubleOracleTest {
         };
         try (LoadedModel loaded = TestModels.load(ck)) {
             assertScorersMatchTheOracle(ck.config().get("model_type") + " seed " + seed, ck, loaded,
-                    RandomTasks.make(loaded.model(), seed, 3, 4, false), Metrics.LOGIT_DIFF, Ablation.values()[ablation],
-                    List.of(ComputationGraph.of(loaded.model().config())));
+                    RandomTasks.make(loaded.model(), seed, 3, 4, false), Metrics.LOGIT_DIFF,
+                    Ablation.values()[ablation], List.of(ComputationGraph.of(loaded.model().config())));
         }
     }
 
@@ -405,6 +478,39 @@ class ScorersAgainstDoubleOracleTest {
             return sum / targets;
         }
 
+        /**
+         * GradDrop's importance terms: [0] per edge, [1] per source node, each the mean over prompts of the absolute
+         * per-prompt derivative with one layer's outputs held, averaged over the other layers.
+         */
+        double[][] gradDrop(ComputationGraph g) {
+            int layers = oracle.layers;
+            double[] edges = new double[g.nEdges()];
+            double[] nodes = new double[g.nSources()];
+            for (int b = 0; b < examples.size(); b++) {
+                for (int dropped = 0; dropped < layers; dropped++) {
+                    double[] nodeSum = new double[g.nSources()];
+                    for (Edge e : g.edges()) {
+                        EdgeOracle.Pass template = new EdgeOracle.Pass();
+                        template.droppedLayer = dropped;
+                        template.fixedOutputs = clean[b];
+                        double[][] direction = difference(patched[b][source(e)], clean[b][source(e)], e);
+                        double share = slopeAt(b, e, template, direction) / targets;
+                        boolean logits = e.destination().node().kind() == NodeKind.LOGITS;
+                        edges[e.index()] += Math.abs(share) / (logits ? layers : layers - 1);
+                        nodeSum[source(e)] += share;
+                    }
+                    for (io.circuitscope.core.graph.Node n : g.sources()) {
+                        if (n.layer() != dropped) { // a node in the dropped layer has its own output's gradient cut
+                            boolean input = n.kind() == NodeKind.INPUT;
+                            int others = input ? layers : layers - 1;
+                            nodes[n.sourceIndex()] += Math.abs(nodeSum[n.sourceIndex()]) / others;
+                        }
+                    }
+                }
+            }
+            return new double[][] {edges, nodes};
+        }
+
         /** AtP*'s QK fix: the derivative along the exact change of the head's pattern, the edge alone patched. */
         double qkFix(Edge e) {
             int layer = e.destination().node().layer();
@@ -519,6 +625,8 @@ class ScorersAgainstDoubleOracleTest {
                 p.nodeAlpha = template.nodeAlpha;
                 p.inputAlpha = template.inputAlpha;
                 p.patched = template.patched;
+                p.droppedLayer = template.droppedLayer;
+                p.fixedOutputs = template.fixedOutputs;
                 p.destination = e.destination().index();
                 p.push = scaled(direction, side == 0 ? h : -h);
                 p.pushLayer = inside ? headLayer(e) : -1;
