@@ -92,6 +92,9 @@ final class EdgeOracle {
         int destination = -1;
         double[][] push;
         int pushLayer = -1;
+        /** Added to one source's own output where it is computed, [s][d] (reaching every destination after it). */
+        int pushedSource = -1;
+        double[][] sourcePush;
         /** GradDrop: layer {@code droppedLayer}'s head results and MLP output are {@code fixedOutputs}' (clean). */
         int droppedLayer = -1;
         double[][][] fixedOutputs;
@@ -591,6 +594,9 @@ final class EdgeOracle {
     private void join(Pass p, int source, double[][] own, double[][][] carried) {
         if (source > 0 && (source - 1) / (heads + 1) == p.droppedLayer) {
             own = p.fixedOutputs[source]; // nothing downstream of this output moves it: its gradient is dropped
+        }
+        if (source == p.pushedSource) {
+            own = added(own, p.sourcePush);
         }
         p.outputs[source] = own;
         double alpha = source == 0 ? p.inputAlpha * p.nodeAlpha : p.nodeAlpha;

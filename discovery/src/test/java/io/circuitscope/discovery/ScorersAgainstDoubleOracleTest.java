@@ -46,7 +46,10 @@ import org.junit.jupiter.params.provider.MethodSource;
  * <li>EAP-IG over node outputs: minus the mean over k = 1..m of the derivative, at every node output
  * interpolated to patched + k/m (own - patched), along (own_s - patched_s) of that pass;</li>
  * <li>EAP-IG over inputs: the mean over k = 0..m-1 of the derivative along (patched_s - clean_s) with the input
- * alone interpolated to patched + k/m (clean - patched).</li>
+ * alone interpolated to patched + k/m (clean - patched);</li>
+ * <li>exact patching ({@code exact}): m(the edge alone patched) - m(clean), and each node's effect, m(its output
+ * patched) - m(clean);</li>
+ * <li>node AtP: the derivative along (patched_s - clean_s) added to the source's output itself.</li>
  * </ul>
  * With sandwich norms a head's edge moves the destination's input through its layer's post-attention norm (the
  * oracle pushes inside that norm, for that destination alone); eap-ig-inputs carries the clean difference through
@@ -303,6 +306,17 @@ class ScorersAgainstDoubleOracleTest {
                 }
                 compare(where + ", eap-ig", new EapIg(STEPS).score(tp, Progress.NONE).values(), g,
                         prompts::integratedOverNodes);
+                compare(where + ", exact", new ExhaustivePatching(16).score(tp, Progress.NONE).values(), g,
+                        prompts::patchedAlone);
+                double[] nodeEffects = new ExhaustivePatching(16).nodeEffects(tp);
+                for (io.circuitscope.core.graph.Node n : g.sources()) {
+                    double want = prompts.nodePatched(n.sourceIndex());
+                    assertEquals(want, nodeEffects[n.sourceIndex()], 1e-4 * (1 + Math.abs(want)),
+                            where + ", exact node effect of " + n.name());
+                }
+                if (metric != Metrics.KL) {
+                    compareNodes(where + ", atp", new Atp().score(tp, Progress.NONE).values(), g, prompts);
+                }
                 compare(where + ", eap-ig-inputs", new EapIg(STEPS, EapIg.Interpolation.INPUTS)
                         .score(tp, Progress.NONE).values(), g, prompts::integratedOverInput);
             }
@@ -327,6 +341,22 @@ class ScorersAgainstDoubleOracleTest {
         }
         System.out.printf(Locale.ROOT, "%s: %d edges, largest |score| %.4f, largest error %.2e of it%n", what,
                 g.nEdges(), scale, worst);
+    }
+
+    /** Node AtP per source (and position, by position): the derivative along patched - clean at the output itself. */
+    private static void compareNodes(String what, double[] actual, ComputationGraph g, Prompts prompts) {
+        int positions = Math.max(1, g.positions());
+        double[] want = new double[actual.length];
+        double scale = 0;
+        for (int cell = 0; cell < want.length; cell++) {
+            want[cell] = prompts.nodeSlope(cell / positions, g.isByPosition() ? cell % positions : -1);
+            scale = Math.max(scale, Math.abs(want[cell]));
+        }
+        assertTrue(scale > 1e-3, what + ": the scores must not vanish, largest " + scale);
+        for (int cell = 0; cell < want.length; cell++) {
+            assertEquals(want[cell], actual[cell], 1e-4 * scale + 1e-3 * Math.abs(want[cell]),
+                    what + ": " + g.sources().get(cell / positions).name() + " cell " + cell);
+        }
     }
 
     /** The graph's destinations in the oracle's order. */
@@ -474,6 +504,55 @@ class ScorersAgainstDoubleOracleTest {
                     template.constants = constants.get(b);
                 }
                 sum += slopeAt(b, e, template, difference(patched[b][source(e)], clean[b][source(e)], e));
+            }
+            return sum / targets;
+        }
+
+        /** Exact patching: m(the edge alone patched) - m(clean), averaged over the targets. */
+        double patchedAlone(Edge e) {
+            double sum = 0;
+            for (int b = 0; b < examples.size(); b++) {
+                EdgeOracle.Pass p = new EdgeOracle.Pass();
+                p.destination = e.destination().index();
+                p.push = difference(patched[b][source(e)], clean[b][source(e)], e);
+                p.pushLayer = headLayer(e);
+                sum += metric(b, oracle.forward(examples.get(b).clean(), p));
+            }
+            return sum / targets - cleanMetric;
+        }
+
+        /** Exact node patching: m(the source's output patched, every out-edge) - m(clean). */
+        double nodePatched(int source) {
+            double sum = 0;
+            for (int b = 0; b < examples.size(); b++) {
+                EdgeOracle.Pass p = new EdgeOracle.Pass();
+                p.pushedSource = source;
+                p.sourcePush = EdgeOracle.added(patched[b][source], scaled(clean[b][source], -1));
+                sum += metric(b, oracle.forward(examples.get(b).clean(), p));
+            }
+            return sum / targets - cleanMetric;
+        }
+
+        /** Node AtP: the derivative along patched - clean added to the source's own output (at one position, or all). */
+        double nodeSlope(int source, int position) {
+            double sum = 0;
+            for (int b = 0; b < examples.size(); b++) {
+                double[][] direction = new double[clean[b][source].length][];
+                for (int i = 0; i < direction.length; i++) {
+                    direction[i] = new double[oracle.d];
+                    for (int j = 0; j < oracle.d && (position < 0 || position == i); j++) {
+                        direction[i][j] = patched[b][source][i][j] - clean[b][source][i][j];
+                    }
+                }
+                double[] values = new double[2];
+                double h = 1e-5;
+                for (int side = 0; side < 2; side++) {
+                    EdgeOracle.Pass p = new EdgeOracle.Pass();
+                    p.pushedSource = source;
+                    p.sourcePush = scaled(direction, side == 0 ? h : -h);
+                    values[side] = metric(b, oracle.forward(examples.get(b).clean(), p));
+                }
+                sum += (values[0] - values[1]) / (2 * h);
             }
             return sum / targets;
         }
