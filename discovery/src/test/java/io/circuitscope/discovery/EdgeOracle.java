@@ -92,6 +92,8 @@ final class EdgeOracle {
         int destination = -1;
         double[][] push;
         int pushLayer = -1;
+        /** Edges [source][destination] that carry {@code patched} instead of the source's output (ACDC's circuits). */
+        boolean[][] patchedEdges;
         /** Added to one source's own output where it is computed, [s][d] (reaching every destination after it). */
         int pushedSource = -1;
         double[][] sourcePush;
@@ -371,11 +373,14 @@ final class EdgeOracle {
         double[][] out = new double[carried[0].length][d];
         for (int src = 0; src < upstream; src++) {
             if (src == 0 || (src - 1) % (heads + 1) == heads) { // the input and the MLPs
-                accumulate(out, carried[src]);
+                accumulate(out, along(src, destination, carried, p));
             }
         }
         for (int l = 0; headSource(l, heads - 1) < upstream; l++) {
-            double[][] sum = headSum(l, carried);
+            double[][] sum = new double[carried[0].length][d];
+            for (int h = 0; h < heads; h++) {
+                accumulate(sum, along(headSource(l, h), destination, carried, p));
+            }
             if (pushed && p.pushLayer == l) {
                 sum = added(sum, p.push);
             }
@@ -385,6 +390,11 @@ final class EdgeOracle {
             accumulate(out, p.push);
         }
         return out;
+    }
+
+    /** What the edge from {@code source} brings {@code destination}: the source's output, or its patched one. */
+    private static double[][] along(int source, int destination, double[][][] carried, Pass p) {
+        return p.patchedEdges != null && p.patchedEdges[source][destination] ? p.patched[source] : carried[source];
     }
 
     /** Layer l's head results as carried, summed, [s][d]. */

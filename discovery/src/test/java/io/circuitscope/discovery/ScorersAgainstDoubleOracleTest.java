@@ -260,6 +260,90 @@ class ScorersAgainstDoubleOracleTest {
         }
     }
 
+    static Stream<Arguments> acdcCases() {
+        List<Arguments> out = new ArrayList<>();
+        TinyCheckpoint[] models = {TinyCheckpoint.llamaFamily("llama", 99, 2, 2, 1, 4, 8, 12, 23, 8, false, false),
+                TinyCheckpoint.llamaFamily("gemma2", 101, 2, 2, 1, 4, 8, 12, 23, 8, true, false),
+                TinyCheckpoint.gptNeox(103, 2, 2, 4, 23, 8, 0.5, true)};
+        for (TinyCheckpoint ck : models) {
+            for (Metric metric : new Metric[] {Metrics.KL, Metrics.LOGIT_DIFF}) {
+                out.add(Arguments.of(ck.config().get("model_type"), metric.name(), ck));
+            }
+        }
+        return out.stream();
+    }
+
+    /**
+     * ACDC against the paper's loop ({@link AcdcAgainstPlainLoopTest#plainLoop}'s order and rule) with every metric
+     * value from the oracle, edges patched by replacing what they carry (inside the post-attention norm for a head
+     * under sandwich norms): the same circuit and the same recorded effects. Before, ACDC was checked against that
+     * loop on GPT-2 alone, with the engine's own patched forward for the values.
+     */
+    @ParameterizedTest(name = "{0}, {1}")
+    @MethodSource("acdcCases")
+    void acdcDecidesAsThePlainLoopOverTheOracle(String family, String metricName, TinyCheckpoint checkpoint) {
+        Metric metric = Metrics.byName(metricName);
+        try (LoadedModel loaded = TestModels.load(checkpoint)) {
+            Task task = RandomTasks.make(loaded.model(), 47, 4, 5, false);
+            Prompts prompts = new Prompts(EdgeOracle.of(checkpoint), task, Ablation.RESAMPLE, metric);
+            try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(loaded.model()), task, metric, Ablation.RESAMPLE, 3)) {
+                ComputationGraph g = tp.graph();
+                double gap = Math.abs(prompts.withPatched(new boolean[g.nEdges()], g) - prompts.cleanMetric());
+                double tau = 0.05 * gap;
+                boolean lowerIsBetter = AcdcAgainstPlainLoopTest.LOWER_IS_BETTER.contains(metric.name());
+                boolean[] keep = new boolean[g.nEdges()];
+                java.util.Arrays.fill(keep, true);
+                double[] effects = new double[g.nEdges()];
+                java.util.Arrays.fill(effects, Double.NaN);
+                double current = prompts.cleanMetric();
+                List<Destination> destinations = g.destinations();
+                for (int d = destinations.size() - 1; d >= 0; d--) {
+                    Destination dest = destinations.get(d);
+                    List<Edge> into = g.edgesInto(dest);
+                    boolean reachesLogits = dest.node().kind() == NodeKind.LOGITS
+                            || g.edgesOutOf(dest.node()).stream().anyMatch(e -> keep[e.index()]);
+                    for (int i = into.size() - 1; i >= 0; i--) {
+                        int e = into.get(i).index();
+                        if (!keep[e]) {
+                            continue;
+                        }
+                        keep[e] = false;
+                        if (!reachesLogits) {
+                            effects[e] = 0;
+                            continue;
+                        }
+                        double after = prompts.withPatched(keep, g);
+                        effects[e] = after - current;
+                        if ((lowerIsBetter ? after - current : current - after) < tau) {
+                            current = after;
+                        } else {
+                            keep[e] = true;
+                        }
+                    }
+                }
+                java.util.BitSet kept = new java.util.BitSet();
+                for (int e = 0; e < keep.length; e++) {
+                    kept.set(e, keep[e]);
+                }
+                io.circuitscope.core.graph.Circuit acdc = new Acdc(tau).search(tp, null, Progress.NONE);
+                io.circuitscope.core.graph.Circuit reference =
+                        new io.circuitscope.core.graph.Circuit(g, kept, null).pruned(Ablation.RESAMPLE);
+                String what = family + ", " + metric.name() + ", tau " + tau;
+                assertTrue(reference.edgeNames().size() > 0 && reference.edgeNames().size() < g.nEdges(),
+                        what + ": ACDC must keep some edges and remove others, kept " + reference.edgeNames().size());
+                assertEquals(reference.edgeNames(), acdc.edgeNames(), what);
+                for (int e = 0; e < effects.length; e++) {
+                    if (!Double.isNaN(effects[e])) {
+                        assertEquals(effects[e], acdc.scores().get(e), 1e-4 * (1 + gap),
+                                what + ": effect of " + g.edges().get(e).name());
+                    }
+                }
+                System.out.printf(Locale.ROOT, "%s: ACDC keeps %d of %d edges, as the loop over the oracle does%n", what,
+                        acdc.edgeNames().size(), g.nEdges());
+            }
+        }
+    }
+
     /** The same over random shapes: one to three layers, one to three heads (grouped keys where they divide). */
     @Property(tries = 12)
     void everyScorerEqualsItsDefinitionOnRandomShapes(@ForAll @IntRange(min = 0, max = 5) int family,
@@ -519,6 +603,21 @@ class ScorersAgainstDoubleOracleTest {
                 sum += metric(b, oracle.forward(examples.get(b).clean(), p));
             }
             return sum / targets - cleanMetric;
+        }
+
+        /** The metric with the edges not in {@code keep} patched (position-agnostic graph). */
+        double withPatched(boolean[] keep, ComputationGraph g) {
+            double sum = 0;
+            for (int b = 0; b < examples.size(); b++) {
+                EdgeOracle.Pass p = new EdgeOracle.Pass();
+                p.patched = patched[b];
+                p.patchedEdges = new boolean[g.nSources()][g.nDestinations()];
+                for (Edge e : g.edges()) {
+                    p.patchedEdges[source(e)][e.destination().index()] = !keep[e.index()];
+                }
+                sum += metric(b, oracle.forward(examples.get(b).clean(), p));
+            }
+            return sum / targets;
         }
 
         /** Exact node patching: m(the source's output patched, every out-edge) - m(clean). */
