@@ -195,8 +195,11 @@ class ScorersAgainstDoubleOracleTest {
                         return queryOrKey ? prompts.qkFix(e) : prompts.slope(e, GradientRules.EXACT);
                     });
                 }
-                compare(where + ", eap-ig", new EapIg(STEPS).score(tp, Progress.NONE).values(), g,
-                        prompts::integratedOverNodes);
+                // batched steps, and one step per pass (the budget a large model gets): the same path points
+                double[] overNodes = expected(g, prompts::integratedOverNodes);
+                compare(where + ", eap-ig", new EapIg(STEPS).score(tp, Progress.NONE).values(), g, overNodes);
+                compare(where + ", eap-ig one step per pass", new EapIg(STEPS, EapIg.Interpolation.ACTIVATIONS, 1)
+                        .score(tp, Progress.NONE).values(), g, overNodes);
                 compare(where + ", exact", new ExhaustivePatching(16).score(tp, Progress.NONE).values(), g,
                         prompts::patchedAlone);
                 double[] nodeEffects = new ExhaustivePatching(16).nodeEffects(tp);
@@ -208,19 +211,33 @@ class ScorersAgainstDoubleOracleTest {
                 if (metric != Metrics.KL) {
                     compareNodes(where + ", atp", new Atp().score(tp, Progress.NONE).values(), g, prompts);
                 }
+                double[] overInput = expected(g, prompts::integratedOverInput);
                 compare(where + ", eap-ig-inputs", new EapIg(STEPS, EapIg.Interpolation.INPUTS)
-                        .score(tp, Progress.NONE).values(), g, prompts::integratedOverInput);
+                        .score(tp, Progress.NONE).values(), g, overInput);
+                compare(where + ", eap-ig-inputs one step per pass", new EapIg(STEPS, EapIg.Interpolation.INPUTS, 1)
+                        .score(tp, Progress.NONE).values(), g, overInput);
             }
         }
     }
 
     static void compare(String what, double[] actual, ComputationGraph g,
             java.util.function.ToDoubleFunction<Edge> expected) {
-        double[] want = new double[actual.length];
-        double scale = 0;
+        compare(what, actual, g, expected(g, expected));
+    }
+
+    /** Each edge's expected score, computed once (the oracle's central differences are the costly part). */
+    static double[] expected(ComputationGraph g, java.util.function.ToDoubleFunction<Edge> expected) {
+        double[] want = new double[g.nEdges()];
         for (Edge e : g.edges()) {
             want[e.index()] = expected.applyAsDouble(e);
-            scale = Math.max(scale, Math.abs(want[e.index()]));
+        }
+        return want;
+    }
+
+    static void compare(String what, double[] actual, ComputationGraph g, double[] want) {
+        double scale = 0;
+        for (double w : want) {
+            scale = Math.max(scale, Math.abs(w));
         }
         assertTrue(scale > 1e-3, what + ": the scores must not vanish, largest " + scale);
         double worst = 0;
