@@ -58,8 +58,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * parallel attention and MLP); under resample, mean and zero ablation on the position-agnostic graph, and by
  * position under resampling (what an edge carries does not depend on the split); over two batches of different
  * sizes; then over random shapes (one to three layers and heads); and for every differentiable metric (logit-diff,
- * logprob, prob, prob-diff, KL for the two EAP-IG flavours) on a task with answer sets, two targets in a prompt and
- * two prompt lengths. Before, these scorers were checked against each other (the mask gradient, completeness, RelP
+ * logprob, prob, prob-diff, KL for the two EAP-IG flavours) on a task with answer sets, a second target in some
+ * prompts (at different positions within a batch) and two prompt lengths. Before, these scorers were checked against each other (the mask gradient, completeness, RelP
  * = EAP where the rules are exact), against central differences of the engine's own patched forward (EAP on a few
  * edges per model; logit difference, resampling), and RelP only through conservation with every rule on.
  *
@@ -130,9 +130,14 @@ class ScorersAgainstDoubleOracleTest {
         }
     }
 
-    /** The first task's examples with two-token answer sets and a second target at position 2, then the second's. */
+    /**
+     * The first task's examples with two-token answer sets at the last position and, in the first and second of
+     * every three, a second target at position 2 or 1 (targets at different positions within one batch); then the
+     * second task's examples.
+     */
     private static Task withSetsAndTwoLengths(Task sets, Task plain, int vocab) {
         List<Example> out = new ArrayList<>();
+        int k = 0;
         for (Example e : sets.examples()) {
             var t = e.targets().get(0);
             int c = t.correctId();
@@ -142,9 +147,13 @@ class ScorersAgainstDoubleOracleTest {
             while (extraW == c || extraW == extraC || extraW == w) {
                 extraW = (extraW + 1) % vocab;
             }
-            out.add(new Example(e.clean(), e.corrupt(), List.of(
-                    new io.circuitscope.core.task.Target(-1, List.of(c, extraC), List.of(w, extraW)),
-                    new io.circuitscope.core.task.Target(2, c, w))));
+            List<io.circuitscope.core.task.Target> targets = new ArrayList<>(List.of(
+                    new io.circuitscope.core.task.Target(-1, List.of(c, extraC), List.of(w, extraW))));
+            if (k % 3 < 2) {
+                targets.add(new io.circuitscope.core.task.Target(2 - k % 3, c, w));
+            }
+            out.add(new Example(e.clean(), e.corrupt(), targets));
+            k++;
         }
         out.addAll(plain.examples());
         return new Task("sets and two lengths", out);
