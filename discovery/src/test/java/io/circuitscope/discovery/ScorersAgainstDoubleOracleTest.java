@@ -56,12 +56,13 @@ import org.junit.jupiter.params.provider.MethodSource;
  * embeddings), Gemma 2 (sandwich norms, (1 + w) scales, attention and final soft caps, scaled embedding, GELU gate),
  * Gemma 3 (q/k norms, a sliding layer with its own rotary base) and GPT-NeoX (a quarter of each head rotated,
  * parallel attention and MLP); under resample, mean and zero ablation on the position-agnostic graph, and by
- * position under resampling (what an edge carries does not depend on the split); over two batches of different
- * sizes; then over random shapes (one to three layers and heads); and for every differentiable metric (logit-diff,
- * logprob, prob, prob-diff, KL for the two EAP-IG flavours) on a task with answer sets, a second target in some
- * prompts (at different positions within a batch) and two prompt lengths. Before, these scorers were checked against each other (the mask gradient, completeness, RelP
- * = EAP where the rules are exact), against central differences of the engine's own patched forward (EAP on a few
- * edges per model; logit difference, resampling), and RelP only through conservation with every rule on.
+ * position under resampling (what an edge carries does not depend on the split; exact patching, which has its own
+ * path, under all three); over two batches of different sizes; then over random shapes (one to three layers and
+ * heads); and for every differentiable metric (logit-diff, logprob, prob, prob-diff, KL for the two EAP-IG flavours)
+ * on a task with answer sets, a second target in some prompts (at different positions within a batch) and two prompt
+ * lengths. Before, these scorers were checked against each other (the mask gradient, completeness, RelP = EAP where
+ * the rules are exact), against central differences of the engine's own patched forward (EAP on a few edges per
+ * model; logit difference, resampling), and RelP only through conservation with every rule on.
  *
  * <p>Zero ablation puts eap-ig-inputs' first point (k = 0) at an all-zero embedding, where every RMSNorm's slope is
  * 1/sqrt(eps): the engine's scores there are the true derivatives (the oracle's central differences need very short
@@ -95,8 +96,20 @@ class ScorersAgainstDoubleOracleTest {
             if (ablation == Ablation.RESAMPLE) { // what an edge carries does not depend on the graph's split
                 graphs.add(ComputationGraph.byPosition(c, 5));
             }
-            assertScorersMatchTheOracle(family, checkpoint, loaded, RandomTasks.make(loaded.model(), 29, 4, 5, false),
-                    Metrics.LOGIT_DIFF, ablation, graphs);
+            Task task = RandomTasks.make(loaded.model(), 29, 4, 5, false);
+            assertScorersMatchTheOracle(family, checkpoint, loaded, task, Metrics.LOGIT_DIFF, ablation, graphs);
+            if (ablation != Ablation.RESAMPLE) {
+                // exact patching by position has its own no-gradient path (shared prefixes, the sandwich-norm mixer's
+                // per-row statistics), which a mean or a zero shared by every row might upset; it is cheap to check
+                ComputationGraph g = ComputationGraph.byPosition(c, 5);
+                OraclePrompts prompts =
+                        new OraclePrompts(EdgeOracle.of(checkpoint), task, ablation, Metrics.LOGIT_DIFF);
+                try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(loaded.model(), g), task, Metrics.LOGIT_DIFF,
+                        ablation, 3)) {
+                    compare(family + ", " + ablation + ", by position, exact",
+                            new ExhaustivePatching(16).score(tp, Progress.NONE).values(), g, prompts::patchedAlone);
+                }
+            }
         }
     }
 
