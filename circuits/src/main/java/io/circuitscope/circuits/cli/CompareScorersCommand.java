@@ -161,6 +161,14 @@ final class CompareScorersCommand implements Callable<Integer> {
                 MeanAblationCheck.check(spec, mt.task(), "--ablation");
             }
             input.noteAlignPadding(spec, mt, byPosition); // as discover: rows padded unevenly mix tokens at a position
+            for (EdgeScorer scorer : chosen) { // here, not after the exact patching, which can take hours
+                String why = scorer instanceof EapIg ig ? EapIg.whyUndefined(ig.key(), ig.steps(), a, mt.model().config())
+                        : null;
+                if (why != null) {
+                    throw new CommandLine.ParameterException(spec.commandLine(), "--ablation " + a.key() + ": " + why
+                            + " (--scorers chooses the scorers)");
+                }
+            }
             ComputationGraph graph = byPosition
                     ? ComputationGraph.byPosition(mt.model().config(), mt.task().commonLength("--by-position"))
                     : ComputationGraph.of(mt.model().config());
