@@ -219,6 +219,11 @@ final class CompareScorersCommand implements Callable<Integer> {
      */
     private int topBelow(String option, int k, int available, String what) {
         if (k < available) {
+            if (2L * k >= available) { // the recall "in the top 2k" then counts every one of them: say so beside it
+                spec.commandLine().getErr().printf(Locale.ROOT, "compare-scorers: note: %s %d: its top 2k (%d) covers "
+                        + "all %d %s, so recall in the top 2k is trivially full; %s %d or less avoids that%n", option, k,
+                        2 * k, available, what, option, (available - 1) / 2);
+            }
             return k;
         }
         if (spec.commandLine().getParseResult().hasMatchedOption(option)) {

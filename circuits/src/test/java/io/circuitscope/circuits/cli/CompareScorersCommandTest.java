@@ -363,6 +363,22 @@ class CompareScorersCommandTest {
         assertEquals(4, json.get("settings").get("top_nodes").asInt(), json.toString());
     }
 
+    /**
+     * planted:ioi has 15 component nodes: the default --top-nodes 10 makes its top 2k (20) every node, so the recall in
+     * the top 2k reads 10/10 whatever the scorer. The run goes on, with a note saying so and what k avoids it; a k whose
+     * 2k leaves nodes out gets none.
+     */
+    @Test
+    void aTopKWhoseDoubleCoversEveryNodeIsNoted() {
+        CliRun r = CliRun.run("compare-scorers", "--quiet", "--examples", "8", "--scorers", "eap");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("compare-scorers: note: --top-nodes 10: its top 2k (20) covers all 15 component "
+                + "nodes, so recall in the top 2k is trivially full; --top-nodes 7 or less avoids that"), r.err());
+        CliRun fine = CliRun.run("compare-scorers", "--quiet", "--examples", "8", "--scorers", "eap", "--top-nodes", "7");
+        assertEquals(0, fine.code(), fine.err());
+        assertTrue(!fine.err().contains("trivially full"), fine.err());
+    }
+
     /** Exact effects of a corruption that moves nothing are round-off: refused before any edge is patched. */
     @Test
     void aTaskWhoseCorruptionChangesNothingIsRefused() throws Exception {
@@ -496,7 +512,7 @@ class CompareScorersCommandTest {
         CliRun read = CliRun.run("compare-scorers", "--quiet", "--examples", "8", "--scorers", "eap", "--seed", "3",
                 "--exact-edges", "20", "--sample-seed", "4");
         assertEquals(0, read.code(), read.err());
-        assertTrue(!read.err().contains("note:"), "both seeds are read here: " + read.err());
+        assertTrue(!read.err().contains("seed does not apply"), "both seeds are read here: " + read.err());
     }
 
     /**
