@@ -189,9 +189,15 @@ class ScorersAgainstDoubleOracleTest {
             default -> TinyCheckpoint.gptNeox(seed, layers, heads, 4, 19, 8, 0.5, seed % 2 == 0);
         };
         try (LoadedModel loaded = TestModels.load(ck)) {
-            assertScorersMatchTheOracle(ck.config().get("model_type") + " seed " + seed, ck, loaded,
-                    RandomTasks.make(loaded.model(), seed, 3, 4, false), Metrics.LOGIT_DIFF,
-                    Ablation.values()[ablation], List.of(ComputationGraph.of(loaded.model().config())));
+            Task task = RandomTasks.make(loaded.model(), seed, 3, 4, false);
+            Ablation chosen = Ablation.values()[ablation];
+            try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(loaded.model()), task, Metrics.LOGIT_DIFF, chosen, 3)) {
+                // a draw whose corruption moves nothing at the targets (gemma3, one layer, a sliding window of 2 that
+                // hides every changed token) has all-zero scores: nothing to compare, so another shape is drawn
+                net.jqwik.api.Assume.that(Math.abs(tp.corruptedValue() - tp.cleanValue()) > 1e-3);
+            }
+            assertScorersMatchTheOracle(ck.config().get("model_type") + " seed " + seed, ck, loaded, task,
+                    Metrics.LOGIT_DIFF, chosen, List.of(ComputationGraph.of(loaded.model().config())));
         }
     }
 
