@@ -196,7 +196,8 @@ class RenderCommandTest {
         assertTrue(r.err().contains(bad + ": field 'roles.a9.h0'"), r.err());
 
         // a recorded shape whose graph cannot fit: out of memory with a stack trace
-        Files.writeString(bad, Files.readString(circuit).replaceFirst("\"n_layers\" : \\d+", "\"n_layers\" : 100000"));
+        // in model and in cfg alike (two shapes that disagree are refused as such)
+        Files.writeString(bad, Files.readString(circuit).replaceAll("\"n_layers\" : \\d+", "\"n_layers\" : 100000"));
         r = run("render", bad.toString(), "--format", "dot");
         assertEquals(1, r.code());
         assertTrue(r.err().startsWith("error: " + bad + ": fields 'model.n_layers' (100000) and 'model.n_heads'")

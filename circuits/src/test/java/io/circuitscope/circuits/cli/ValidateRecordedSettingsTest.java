@@ -74,6 +74,7 @@ class ValidateRecordedSettingsTest {
         ObjectNode root = (ObjectNode) json.readTree(out.resolve("circuit.json").toFile());
         int heads = root.get("model").get("n_heads").asInt();
         ((ObjectNode) root.get("model")).put("n_heads", heads * 2);
+        ((ObjectNode) root.get("cfg")).put("n_heads", heads * 2); // the two shapes agree, or the file is refused as such
         Path reference = dir.resolve("wider-reference.json");
         Files.writeString(reference, json.writeValueAsString(root));
         String expected = "wider-reference.json: the circuit was found on a model with n_heads " + heads * 2;
