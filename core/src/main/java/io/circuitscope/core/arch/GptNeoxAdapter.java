@@ -3,6 +3,7 @@ package io.circuitscope.core.arch;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
+import com.fasterxml.jackson.databind.JsonNode;
 import io.circuitscope.core.io.ConfigReader;
 import io.circuitscope.core.io.TensorSource;
 import io.circuitscope.core.model.LayerWeights;
@@ -42,22 +43,71 @@ public final class GptNeoxAdapter implements ArchitectureAdapter {
             throw c.error("hidden_size", "(" + d + ") is not divisible by num_attention_heads (" + heads + ")");
         }
         int headDim = d / heads;
-        // transformers v5 saves the fraction inside rope_parameters; v4 as rotary_pct (or partial_rotary_factor)
-        ConfigReader pctFrom = !c.has("rotary_pct") && !c.has("partial_rotary_factor") && c.has("rope_parameters")
-                && c.node("rope_parameters").isObject() ? c.section("rope_parameters") : c;
-        String pctField = pctFrom.has("rotary_pct") ? "rotary_pct" : "partial_rotary_factor";
-        double pct = pctFrom.optDouble(pctField, 0.25);
-        if (!(pct > 0 && pct <= 1)) {
-            throw pctFrom.error(pctField, "must be in (0, 1], got " + pct);
-        }
-        int rotaryDim = (int) (headDim * pct);
+        int rotaryDim = (int) (headDim * rotaryFraction(c));
         return ConfigFields.build(c, ModelConfig.builder("gpt_neox")
                 .setSizes(d, layers, heads, inter, vocab, context)
                 .optNorm(NormType.LAYER_NORM, c.optPositiveDouble("layer_norm_eps", 1e-5))
                 .optLearnedPositions(false)
-                .optRotary(RopeConfig.read(c, rotaryDim, "rotary_emb_base", RotaryStyle.HALVES))
+                .optRotary(RopeConfig.withBase(c, rotaryDim, c.optDouble(BASE, DEFAULT_BASE), BASE, RotaryStyle.HALVES))
                 .optActivation(ConfigFields.activation(c, "hidden_act", "gelu"))
                 .optParallelAttnMlp(c.optBoolean("use_parallel_residual", true)));
+    }
+
+    /**
+     * The share of each head that rotates, as Hugging Face's GPTNeoXConfig reads it: rotary_pct (transformers v4), or
+     * partial_rotary_factor inside rope_parameters (v5 saves it there), default 0.25. A top-level partial_rotary_factor
+     * is not read: v4's config overwrites it with rotary_pct and v5's leaves it unused, so Hugging Face rotates
+     * rotary_pct's share (0.25 when absent) whatever it says; {@link #notes} reports one that differs.
+     */
+    private static double rotaryFraction(ConfigReader c) {
+        ConfigReader from = !c.has(FRACTION) && c.has("rope_parameters") && c.node("rope_parameters").isObject()
+                ? c.section("rope_parameters") : c;
+        String field = from == c ? FRACTION : "partial_rotary_factor";
+        double pct = from.optDouble(field, DEFAULT_FRACTION);
+        if (!(pct > 0 && pct <= 1)) {
+            throw from.error(field, "must be in (0, 1], got " + pct);
+        }
+        return pct;
+    }
+
+    private static final String FRACTION = "rotary_pct";
+    private static final double DEFAULT_FRACTION = 0.25;
+    /** The rotary base; as with the fraction, a top-level rope_theta is not what GPTNeoXConfig reads. */
+    private static final String BASE = "rotary_emb_base";
+    private static final double DEFAULT_BASE = 10000.0;
+
+    /**
+     * Top-level partial_rotary_factor and rope_theta that differ from the share and base used: Hugging Face's
+     * GPTNeoXConfig ignores them (see {@link #rotaryFraction}), and so does circuitscope.
+     */
+    @Override
+    public List<String> notes(ConfigReader c) {
+        List<String> notes = new ArrayList<>();
+        double fraction = rotaryFraction(c);
+        if (c.has("partial_rotary_factor") && c.optDouble("partial_rotary_factor", fraction) != fraction) {
+            notes.add(c.where("partial_rotary_factor") + " is " + c.node("partial_rotary_factor") + ", but Hugging "
+                    + "Face's GPTNeoXConfig reads the rotary share from rotary_pct or rope_parameters (default "
+                    + DEFAULT_FRACTION + ") and ignores this field; circuitscope rotates " + fraction
+                    + " of each head, as Hugging Face does");
+        }
+        double base = rotaryBase(c);
+        if (c.has("rope_theta") && c.optDouble("rope_theta", base) != base) {
+            notes.add(c.where("rope_theta") + " is " + c.node("rope_theta") + ", but Hugging Face's GPTNeoXConfig "
+                    + "reads the rotary base from rotary_emb_base or rope_parameters (default " + DEFAULT_BASE
+                    + ") and ignores this field; circuitscope uses " + base + ", as Hugging Face does");
+        }
+        return notes;
+    }
+
+    /** The rotary base used: rotary_emb_base (default 10000), unless the scaling object carries a rope_theta. */
+    private static double rotaryBase(ConfigReader c) {
+        String scalingField = c.has("rope_parameters") ? "rope_parameters" : "rope_scaling";
+        JsonNode scaling = c.has(scalingField) ? c.node(scalingField) : null;
+        if (scaling != null && scaling.isObject() && scaling.hasNonNull("rope_theta")
+                && scaling.get("rope_theta").isNumber()) {
+            return scaling.get("rope_theta").asDouble();
+        }
+        return c.optDouble(BASE, DEFAULT_BASE);
     }
 
     /** Pythia files carry each layer's causal mask and rotary inverse frequencies, which are recomputed. */

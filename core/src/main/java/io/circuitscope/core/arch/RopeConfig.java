@@ -24,9 +24,17 @@ final class RopeConfig {
 
     /** As {@link #read(ConfigReader, int, String, RotaryStyle)}, with the base used when the config has none. */
     static Rotary read(ConfigReader c, int rotaryDim, String thetaField, double defaultTheta, RotaryStyle style) {
+        return withBase(c, rotaryDim, c.optDouble(thetaField, c.optDouble("rope_theta", defaultTheta)), thetaField,
+                style);
+    }
+
+    /**
+     * As {@link #read}, with the base {@code theta} (from {@code thetaField}) chosen by the caller, for a family whose
+     * config class does not read a top-level rope_theta; a rope_theta inside rope_parameters still overrides it.
+     */
+    static Rotary withBase(ConfigReader c, int rotaryDim, double theta, String thetaField, RotaryStyle style) {
         String scalingField = c.has("rope_parameters") ? "rope_parameters" : "rope_scaling";
         JsonNode scaling = c.has(scalingField) ? c.node(scalingField) : null;
-        double theta = c.optDouble(thetaField, c.optDouble("rope_theta", defaultTheta));
         return fromParameters(c, scalingField, scaling, theta, thetaField, rotaryDim, style);
     }
 

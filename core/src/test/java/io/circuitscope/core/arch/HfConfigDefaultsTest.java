@@ -13,6 +13,7 @@ import io.circuitscope.core.model.ModelConfig;
 import io.circuitscope.core.testing.TinyCheckpoint;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -83,5 +84,37 @@ class HfConfigDefaultsTest {
         TinyCheckpoint v5 = neox.withConfig("rope_parameters",
                 Map.of("rope_type", "default", "rope_theta", 10000.0, "partial_rotary_factor", 1.0));
         assertEquals(8, load(v5).rotary().rotaryDim());
+    }
+
+    /**
+     * GPTNeoXConfig takes the rotary share from rotary_pct and the base from rotary_emb_base: v4 overwrites a top-level
+     * partial_rotary_factor and rope_theta with them (or their defaults 0.25 and 10000), v5 leaves those fields unused.
+     * circuitscope once read them in their place, rotating another share of each head at another base than Hugging Face.
+     */
+    @Test
+    void neoxIgnoresTopLevelPartialRotaryFactorAndRopeThetaAsGptNeoXConfigDoes() throws Exception {
+        TinyCheckpoint neox = TinyCheckpoint.gptNeox(1, 1, 2, 16, 11, 8, 0.25, true).withoutConfig("rotary_pct")
+                .withoutConfig("rotary_emb_base").withConfig("partial_rotary_factor", 1.0).withConfig("rope_theta", 50.0);
+        Path d = Files.createTempDirectory(dir, "ck");
+        neox.write(d, TensorDtype.F32);
+        try (LoadedModel loaded = ModelLoader.load(d)) {
+            ModelConfig config = loaded.model().config();
+            assertEquals(4, config.rotary().rotaryDim(), "rotary_pct's default share, 0.25 of 16");
+            assertEquals(Math.pow(10000.0, -0.5), config.rotary().inverseFrequencies()[1], 1e-12,
+                    "rotary_emb_base's default base, 10000");
+            String notes = String.join("\n", loaded.notes());
+            assertTrue(notes.contains("'partial_rotary_factor' is 1.0") && notes.contains("rotates 0.25 of each head"),
+                    notes);
+            assertTrue(notes.contains("'rope_theta' is 50.0") && notes.contains("uses 10000.0"), notes);
+        }
+        // Given as GPTNeoXConfig reads them, the share and base are used, and nothing is reported.
+        TinyCheckpoint v4 = neox.withConfig("rotary_pct", 1.0).withConfig("rotary_emb_base", 50.0);
+        Path d4 = Files.createTempDirectory(dir, "ck");
+        v4.write(d4, TensorDtype.F32);
+        try (LoadedModel loaded = ModelLoader.load(d4)) {
+            assertEquals(16, loaded.model().config().rotary().rotaryDim());
+            assertEquals(Math.pow(50.0, -2.0 / 16), loaded.model().config().rotary().inverseFrequencies()[1], 1e-12);
+            assertEquals(List.of(), loaded.notes());
+        }
     }
 }

@@ -266,6 +266,14 @@ class FamilyReferenceParityTest {
         }
     }
 
+    /** A GPT-NeoX config with the top-level fields GPTNeoXConfig ignores (partial_rotary_factor, rope_theta). */
+    @Test
+    void gptNeoxWithTopLevelRotaryFieldsHuggingFaceIgnores() throws Exception {
+        TinyCheckpoint ck = TinyCheckpoint.gptNeox(35, 2, 2, 16, 37, 16, 0.25, true).withoutConfig("rotary_pct")
+                .withoutConfig("rotary_emb_base").withConfig("partial_rotary_factor", 1.0).withConfig("rope_theta", 50.0);
+        assertMatchesReference(ck, randomTokens(36, 12, 37));
+    }
+
     /**
      * GPT-NeoX settings the other tests never vary: attention_bias false (no query_key_value / dense biases),
      * tied embeddings (no embed_out), rotary_emb_base and linear rope_scaling.

@@ -544,9 +544,16 @@ public final class ReferenceForward {
         boolean bias = boolOr(cfg, "attention_bias", true);
         boolean tied = boolOr(cfg, "tie_word_embeddings", false);
         int headDim = divide(d, nHeads, "hidden_size", "num_attention_heads");
-        double rotaryPct = doubleOr(cfg, "rotary_pct", doubleOr(cfg, "partial_rotary_factor", 0.25));
+        // GPTNeoXConfig reads rotary_pct and rotary_emb_base (v5: inside rope_parameters); a top-level
+        // partial_rotary_factor or rope_theta is overwritten (v4) or left unused (v5)
+        Map<String, Object> rope = new HashMap<>(cfg);
+        rope.remove("partial_rotary_factor");
+        rope.remove("rope_theta");
+        Map<String, Object> params = mapOr(cfg, "rope_parameters");
+        double rotaryPct = doubleOr(cfg, "rotary_pct", params != null ? doubleOr(params, "partial_rotary_factor", 0.25)
+                : 0.25);
         int rotaryDims = (int) (headDim * rotaryPct);
-        double[] invFreq = ropeInvFreq(cfg, rotaryDims, "rotary_emb_base");
+        double[] invFreq = ropeInvFreq(rope, rotaryDims, "rotary_emb_base");
         int n = tokens.length;
 
         RefTensor embed = w.get("gpt_neox.embed_in.weight");
