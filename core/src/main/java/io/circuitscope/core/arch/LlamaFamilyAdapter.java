@@ -3,6 +3,7 @@ package io.circuitscope.core.arch;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
+import io.circuitscope.core.io.CheckpointException;
 import io.circuitscope.core.io.ConfigReader;
 import io.circuitscope.core.io.TensorSource;
 import io.circuitscope.core.model.Activation;
@@ -25,7 +26,8 @@ import java.util.Set;
  * <ul>
  *   <li>llama: {@code attention_bias} (q, k, v, o biases), {@code mlp_bias}, {@code rope_scaling}
  *       "linear" and "llama3";</li>
- *   <li>mistral: as llama; a non-null {@code sliding_window} restricts every layer;</li>
+ *   <li>mistral: as llama, but no biases (MistralAttention ignores {@code attention_bias}; a file with attention
+ *       biases is refused); a non-null {@code sliding_window} restricts every layer;</li>
  *   <li>qwen2: q, k, v biases always, no o bias; {@code use_sliding_window: true} is rejected;</li>
  *   <li>qwen3: per-head RMSNorm {@code q_norm} / {@code k_norm} before rotary;</li>
  *   <li>gemma2: embedding times sqrt(hidden_size), RMSNorm weights stored as w with scale (1 + w)
@@ -70,13 +72,15 @@ public final class LlamaFamilyAdapter implements ArchitectureAdapter {
         // Gemma 3 checkpoints (the multimodal ones especially) leave most keys to Gemma3TextConfig's defaults.
         int d = size(c, "hidden_size", gemma3 ? 2304 : 0);
         int heads = size(c, "num_attention_heads", gemma3 ? 8 : 0);
-        int kv = c.optPositiveInt("num_key_value_heads", gemma3 ? 4 : heads);
+        int kv = kvHeads(c, type, heads);
         int layers = size(c, "num_hidden_layers", gemma3 ? 26 : 0);
         int inter = size(c, "intermediate_size", gemma3 ? 9216 : 0);
         int vocab = size(c, "vocab_size", gemma3 ? 262208 : 0);
         int context = size(c, "max_position_embeddings", gemma3 ? 131072 : 0);
         if (heads % kv != 0) {
-            throw c.error("num_key_value_heads", "(" + kv + ") does not divide num_attention_heads (" + heads + ")");
+            throw c.error("num_key_value_heads", "(" + kv + (c.root().has("num_key_value_heads") ? ""
+                    : ", the " + type + " config class's default, as the field is absent") + ") does not divide "
+                    + "num_attention_heads (" + heads + ")");
         }
         int headDim;
         if (c.has("head_dim")) {
@@ -297,6 +301,24 @@ public final class LlamaFamilyAdapter implements ArchitectureAdapter {
         return c.has(field) ? c.requireDouble(field) : 0.0;
     }
 
+    /**
+     * num_key_value_heads as the family's config class fills it in: when absent, its class default (MistralConfig 8,
+     * Qwen2Config and Qwen3Config 32, Gemma2Config and Gemma3TextConfig 4; LlamaConfig num_attention_heads); an
+     * explicit null is num_attention_heads, as the classes turn None into it.
+     */
+    private static int kvHeads(ConfigReader c, String type, int heads) {
+        if (c.root().has("num_key_value_heads") && !c.has("num_key_value_heads")) {
+            return heads;
+        }
+        int classDefault = switch (type) {
+            case "mistral" -> 8;
+            case "qwen2", "qwen3" -> 32;
+            case "gemma2", "gemma3_text", "gemma3" -> 4;
+            default -> heads;
+        };
+        return c.optPositiveInt("num_key_value_heads", classDefault);
+    }
+
     /** A positive size; Gemma 3 configs may leave it to Gemma3TextConfig's default (0: required). */
     private static int size(ConfigReader c, String field, int gemma3Default) {
         return gemma3Default > 0 ? c.optPositiveInt(field, gemma3Default) : c.requirePositiveInt(field);
@@ -324,7 +346,9 @@ public final class LlamaFamilyAdapter implements ArchitectureAdapter {
         boolean gemma = type.equals("gemma2") || gemma3;
         boolean qwen2 = type.equals("qwen2");
         boolean qwen3 = type.equals("qwen3");
-        boolean attentionBias = text.optBoolean("attention_bias", false);
+        // MistralAttention has no biases whatever attention_bias says (nor does MistralMLP, whatever mlp_bias says)
+        boolean mistral = type.equals("mistral");
+        boolean attentionBias = !mistral && text.optBoolean("attention_bias", false);
         boolean qkvBias = qwen2 || attentionBias;
         boolean oBias = !qwen2 && attentionBias;
         boolean mlpBias = type.equals("llama") && raw.optBoolean("mlp_bias", false);
@@ -342,6 +366,9 @@ public final class LlamaFamilyAdapter implements ArchitectureAdapter {
             }
         }
 
+        if (mistral) {
+            refuseMistralBiases(source, body, raw);
+        }
         WeightReader r = new WeightReader(source, manager, "");
         long d = cfg.dModel();
         long m = cfg.dMlp();
@@ -379,6 +406,21 @@ public final class LlamaFamilyAdapter implements ArchitectureAdapter {
         String lmHead = head + "lm_head.weight";
         NDArray wU = tied ? r.tiedTo(wE, lmHead) : r.linearTransposed(lmHead, cfg.vocabSize(), d);
         return new ModelWeights(manager, wE, null, layers, finalNorm, null, wU, null);
+    }
+
+    /**
+     * Attention biases in a Mistral file: Hugging Face's MistralAttention has none (it ignores attention_bias) and drops
+     * them at load time, so the file's model and Hugging Face's differ; refused, pointing at model_type llama, which
+     * reads attention_bias, in case the biases belong to the model.
+     */
+    private static void refuseMistralBiases(TensorSource source, String body, ConfigReader raw) {
+        String bias = body + "layers.0.self_attn.q_proj.bias";
+        if (source.contains(bias)) {
+            throw new CheckpointException(source.describe() + ": tensor '" + bias + "' is an attention bias, but "
+                    + raw.file().getFileName() + " says model_type 'mistral', whose attention (Hugging Face's "
+                    + "MistralAttention) has no biases whatever attention_bias says, so Hugging Face would drop them; "
+                    + "if the biases belong to the model, set \"model_type\": \"llama\" and \"attention_bias\": true");
+        }
     }
 
     /** An RMSNorm weight; Gemma stores w and scales by (1 + w), which is folded in here. */

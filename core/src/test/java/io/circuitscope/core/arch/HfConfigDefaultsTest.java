@@ -117,4 +117,43 @@ class HfConfigDefaultsTest {
             assertEquals(List.of(), loaded.notes());
         }
     }
+
+    /**
+     * num_key_value_heads left out takes the family's config class default, which is not num_attention_heads everywhere:
+     * MistralConfig 8, Qwen2Config and Qwen3Config 32, Gemma2Config 4 (LlamaConfig: num_attention_heads). circuitscope
+     * took num_attention_heads for all of them, refusing such a grouped-query file over a k_proj shape.
+     */
+    @Test
+    void absentKeyValueHeadsTakeTheConfigClassDefault() throws Exception {
+        for (Map.Entry<String, Integer> family : Map.of("mistral", 8, "qwen2", 32, "qwen3", 32, "gemma2", 4).entrySet()) {
+            int kv = family.getValue();
+            TinyCheckpoint ck = TinyCheckpoint.llamaFamily(family.getKey(), 1, 1, 2 * kv, kv, 2, 8, 12, 23, 16, false,
+                    false).withoutConfig("num_key_value_heads");
+            assertEquals(kv, load(ck).nKvHeads(), family.getKey());
+        }
+        TinyCheckpoint llama = TinyCheckpoint.llamaFamily("llama", 1, 1, 4, 4, 2, 8, 12, 23, 16, false, false);
+        assertEquals(4, load(llama.withoutConfig("num_key_value_heads")).nKvHeads(), "LlamaConfig: the heads");
+        TinyCheckpoint mistral = TinyCheckpoint.llamaFamily("mistral", 1, 1, 4, 4, 2, 8, 12, 23, 16, false, false);
+        assertEquals(4, load(mistral.withConfig("num_key_value_heads", null)).nKvHeads(), "null: the heads");
+        String m = assertThrows(CheckpointException.class, () -> load(mistral.withoutConfig("num_key_value_heads")))
+                .getMessage();
+        assertTrue(m.contains("'num_key_value_heads' (8, the mistral config class's default, as the field is absent) "
+                + "does not divide num_attention_heads (4)"), m);
+    }
+
+    /**
+     * Hugging Face's MistralAttention has no biases whatever attention_bias says: the field alone changes nothing, and
+     * a Mistral file that carries attention biases (which Hugging Face would drop) is refused rather than run with them.
+     */
+    @Test
+    void mistralHasNoAttentionBiases() throws Exception {
+        TinyCheckpoint mistral = TinyCheckpoint.llamaFamily("mistral", 1, 1, 4, 2, 4, 16, 20, 23, 16, false, true);
+        assertEquals(Boolean.TRUE, mistral.config().get("attention_bias"));
+        assertEquals(2, load(mistral).nKvHeads(), "attention_bias: true without bias tensors loads");
+        TinyCheckpoint biased = TinyCheckpoint.llamaFamily("llama", 1, 1, 4, 2, 4, 16, 20, 23, 16, false, true)
+                .withConfig("model_type", "mistral");
+        String m = assertThrows(CheckpointException.class, () -> load(biased)).getMessage();
+        assertTrue(m.contains("tensor 'model.layers.0.self_attn.q_proj.bias' is an attention bias")
+                && m.contains("\"model_type\": \"llama\""), m);
+    }
 }

@@ -85,8 +85,9 @@ class FamilyReferenceParityTest {
         TinyCheckpoint ck = TinyCheckpoint.llamaFamily("mistral", 7, 2, 4, 2, 4, 16, 28, 31, 32, false, false)
                 .withConfig("sliding_window", null);
         assertMatchesReference(ck, randomTokens(8, 14, 31));
-        // A window no smaller than the sequence changes nothing.
+        // A window no smaller than the sequence changes nothing; a smaller one restricts every layer.
         assertMatchesReference(ck.withConfig("sliding_window", 14), randomTokens(8, 14, 31));
+        assertMatchesReference(ck.withConfig("sliding_window", 3), randomTokens(8, 14, 31));
     }
 
     @Test
@@ -266,6 +267,18 @@ class FamilyReferenceParityTest {
         }
     }
 
+    /**
+     * A Mistral config without num_key_value_heads (MistralConfig's default, 8, groups the 16 heads in pairs) and with
+     * attention_bias: true, which MistralAttention ignores.
+     */
+    @Test
+    void mistralWithMistralConfigDefaultsForKeyValueHeadsAndNoBiases() throws Exception {
+        TinyCheckpoint ck = TinyCheckpoint.llamaFamily("mistral", 43, 2, 16, 8, 2, 12, 20, 31, 16, false, true)
+                .withoutConfig("num_key_value_heads");
+        assertTrue(!ck.tensors().containsKey("model.layers.0.self_attn.q_proj.bias"));
+        assertMatchesReference(ck, randomTokens(44, 10, 31));
+    }
+
     /** A GPT-NeoX config with the top-level fields GPTNeoXConfig ignores (partial_rotary_factor, rope_theta). */
     @Test
     void gptNeoxWithTopLevelRotaryFieldsHuggingFaceIgnores() throws Exception {
@@ -346,19 +359,12 @@ class FamilyReferenceParityTest {
         return worst;
     }
 
-    /** Writes the checkpoint as real files, loads it and compares with the reference (mistral as llama). */
+    /** Writes the checkpoint as real files, loads it and compares with the reference. */
     static void assertMatchesReference(TinyCheckpoint ck, int[] tokens) throws Exception {
         Path dir = Files.createTempDirectory("cs-family");
         try {
             ck.write(dir, TensorDtype.F32);
-            Map<String, Object> refConfig = new LinkedHashMap<>(ck.config());
-            if ("mistral".equals(refConfig.get("model_type"))) {
-                Object window = refConfig.get("sliding_window");
-                if (window != null && ((Number) window).intValue() < tokens.length) {
-                    throw new IllegalArgumentException("the reference has no mistral sliding window");
-                }
-                refConfig.put("model_type", "llama"); // Mistral is Llama with an optional window
-            }
+            Map<String, Object> refConfig = ck.config();
             double[][] expected = ReferenceForward.logits(refConfig, ck.tensors(), tokens);
             double rounding = roundingSensitivity(refConfig, ck, tokens, expected);
             try (LoadedModel loaded = ModelLoader.load(dir)) {

@@ -64,6 +64,7 @@ public final class ReferenceForward {
             case "gpt2":
                 return gpt2(config, new Weights(tensors, "gpt2"), tokens);
             case "llama":
+            case "mistral":
             case "qwen2":
             case "qwen3":
             case "gemma2":
@@ -263,7 +264,16 @@ public final class ReferenceForward {
         int inter = reqInt(cfg, "intermediate_size");
         int nLayers = reqInt(cfg, "num_hidden_layers");
         int nHeads = reqInt(cfg, "num_attention_heads");
-        int nKv = intOr(cfg, "num_key_value_heads", nHeads);
+        // absent: the config class's default (MistralConfig 8, Qwen2/Qwen3Config 32, Gemma2/Gemma3TextConfig 4,
+        // LlamaConfig num_attention_heads); null: num_attention_heads
+        int kvDefault = switch (type) {
+            case "mistral" -> 8;
+            case "qwen2", "qwen3" -> 32;
+            case "gemma2", "gemma3_text" -> 4;
+            default -> nHeads;
+        };
+        int nKv = cfg.containsKey("num_key_value_heads") && cfg.get("num_key_value_heads") == null ? nHeads
+                : intOr(cfg, "num_key_value_heads", kvDefault);
         if (nKv <= 0 || nHeads % nKv != 0) {
             throw new IllegalArgumentException(
                     "num_attention_heads " + nHeads + " is not a multiple of num_key_value_heads " + nKv);
@@ -283,7 +293,7 @@ public final class ReferenceForward {
         int kvDim = nKv * headDim;
 
         // biases
-        boolean attnBias = boolOr(cfg, "attention_bias", false);
+        boolean attnBias = !type.equals("mistral") && boolOr(cfg, "attention_bias", false); // MistralAttention: none
         boolean qkvBias = qwen2 || attnBias;
         boolean oBias = !qwen2 && attnBias;
         boolean mlpBias = !gemma && !qwen2 && !qwen3 && boolOr(cfg, "mlp_bias", false);
@@ -488,10 +498,16 @@ public final class ReferenceForward {
     /**
      * Sliding-window size per layer (null = full causal attention). gemma2: even layers slide.
      * qwen2/qwen3: only with use_sliding_window, on layers >= max_window_layers. An explicit
-     * "layer_types" list (newer HF configs) takes precedence.
+     * "layer_types" list (newer HF configs) takes precedence. mistral: every layer, MistralConfig's 4096 when
+     * absent, none when null.
      */
     private static Integer[] slidingWindows(Map<String, Object> cfg, String type, int nLayers) {
         Integer[] window = new Integer[nLayers];
+        if (type.equals("mistral")) {
+            java.util.Arrays.fill(window, cfg.containsKey("sliding_window") ? nullableInt(cfg, "sliding_window")
+                    : Integer.valueOf(4096));
+            return window;
+        }
         boolean gemma = type.equals("gemma2") || type.equals("gemma3_text");
         boolean qwen = type.equals("qwen2") || type.equals("qwen3");
         if (!gemma && !qwen) {

@@ -67,7 +67,8 @@ public record TinyCheckpoint(Map<String, Object> config, LinkedHashMap<String, R
      * Random weights in the Hugging Face layout of a Llama-family model: {@code llama}, {@code mistral},
      * {@code qwen2} (q, k, v biases), {@code qwen3} (q_norm, k_norm) or {@code gemma2} (norm weights
      * stored as w for a (1 + w) scale, pre/post feed-forward norms). {@code attentionBias} adds
-     * q, k, v, o biases and sets attention_bias (not for qwen2, whose biases are fixed).
+     * q, k, v, o biases and sets attention_bias (not for qwen2, whose biases are fixed; for mistral only the field,
+     * which Hugging Face's MistralAttention ignores).
      * head_dim is always written, and may differ from hidden_size / heads.
      */
     public static TinyCheckpoint llamaFamily(String type, long seed, int layers, int heads, int kvHeads, int dHead,
@@ -96,8 +97,9 @@ public record TinyCheckpoint(Map<String, Object> config, LinkedHashMap<String, R
         if (!qwen2) {
             config.put("attention_bias", attentionBias);
         }
-        boolean qkvBias = qwen2 || attentionBias;
-        boolean oBias = !qwen2 && attentionBias;
+        boolean mistral = type.equals("mistral"); // MistralAttention has no biases, whatever attention_bias says
+        boolean qkvBias = qwen2 || (attentionBias && !mistral);
+        boolean oBias = !qwen2 && attentionBias && !mistral;
         LinkedHashMap<String, RefTensor> t = new LinkedHashMap<>();
         double normMean = gemma ? 0.0 : 1.0; // Gemma stores w and scales by (1 + w)
         t.put("model.embed_tokens.weight", normal(rng, gemma ? 0.2 : 0.6, vocab, d));
