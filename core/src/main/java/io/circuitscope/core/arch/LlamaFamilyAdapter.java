@@ -28,7 +28,8 @@ import java.util.Set;
  *       "linear" and "llama3";</li>
  *   <li>mistral: as llama, but no biases (MistralAttention ignores {@code attention_bias}; a file with attention
  *       biases is refused); a non-null {@code sliding_window} restricts every layer;</li>
- *   <li>qwen2: q, k, v biases always, no o bias; {@code use_sliding_window: true} is rejected;</li>
+ *   <li>qwen2: q, k, v biases always, no o bias; {@code use_sliding_window: true} and sliding layers in
+ *       {@code layer_types} are rejected (qwen3 too);</li>
  *   <li>qwen3: per-head RMSNorm {@code q_norm} / {@code k_norm} before rotary;</li>
  *   <li>gemma2: embedding times sqrt(hidden_size), RMSNorm weights stored as w with scale (1 + w)
  *       (folded at load time), sandwich norms, {@code query_pre_attn_scalar}, attention and final
@@ -102,6 +103,12 @@ public final class LlamaFamilyAdapter implements ArchitectureAdapter {
         if (type.startsWith("qwen") && c.optBoolean("use_sliding_window", false)) {
             throw c.error("use_sliding_window", "is true; circuitscope does not implement Qwen's sliding-window "
                     + "layers (set it to false only if the sequences you run fit in sliding_window)");
+        }
+        if (type.startsWith("qwen") && c.has("layer_types") && c.node("layer_types").toString().contains(
+                "\"sliding_attention\"")) {
+            // Hugging Face's Qwen2/Qwen3 would slide these layers (or fail without a window); never run them in full
+            throw c.error("layer_types", "lists 'sliding_attention' layers; circuitscope does not implement Qwen's "
+                    + "sliding-window layers (only 'full_attention')");
         }
 
         // HF's Gemma 2/3 configs read only hidden_activation; a hidden_act beside it is a leftover of Gemma 1's
@@ -236,6 +243,13 @@ public final class LlamaFamilyAdapter implements ArchitectureAdapter {
         JsonNode params = c.has("rope_parameters") ? c.node("rope_parameters") : null;
         boolean perType = params != null && params.isObject()
                 && (params.has("full_attention") || params.has("sliding_attention"));
+        if (params != null && params.isObject() && !perType && params.size() > 0) {
+            // Gemma3TextConfig keys rope_parameters by layer type and passes over flat keys (v4 knows no
+            // rope_parameters at all), so Hugging Face would rotate without this scaling or base
+            throw c.error("rope_parameters", "is a flat object " + params + "; Hugging Face's Gemma3TextConfig reads "
+                    + "it only keyed by layer type ({\"full_attention\": {...}, \"sliding_attention\": {...}}) and "
+                    + "ignores flat keys, so write it that way (or as rope_scaling, which applies to the global layers)");
+        }
         double globalTheta = c.optDouble("rope_theta", 1_000_000.0);
         double localTheta = c.optDouble("rope_local_base_freq", 10_000.0);
         if (perType) {

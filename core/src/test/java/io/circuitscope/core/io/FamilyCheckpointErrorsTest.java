@@ -92,6 +92,31 @@ class FamilyCheckpointErrorsTest {
         assertContains(loadFails(ck), "config.json", "use_sliding_window");
     }
 
+    /**
+     * Sliding layers named by layer_types alone: Hugging Face's Qwen2/Qwen3 would slide them (or fail without a
+     * window); circuitscope ran them with full attention.
+     */
+    @Test
+    void qwenSlidingLayersInLayerTypesAreRejected() throws Exception {
+        for (String type : new String[] {"qwen2", "qwen3"}) {
+            TinyCheckpoint ck = TinyCheckpoint.llamaFamily(type, 1, 2, 2, 1, 4, 8, 12, 17, 16, false, false)
+                    .withConfig("sliding_window", 4)
+                    .withConfig("layer_types", java.util.List.of("full_attention", "sliding_attention"));
+            assertContains(loadFails(ck), "config.json", "'layer_types' lists 'sliding_attention' layers");
+        }
+    }
+
+    /**
+     * Gemma3TextConfig reads rope_parameters keyed by layer type and passes over flat keys, so Hugging Face rotates
+     * without a flat object's scaling; circuitscope applied it to the global layers.
+     */
+    @Test
+    void gemma3FlatRopeParametersAreRejected() throws Exception {
+        TinyCheckpoint ck = TinyCheckpoint.gemma3(1, 2, 2, 1, 4, 8, 12, 17, 16, 4, 2).withoutConfig("rope_scaling")
+                .withConfig("rope_parameters", Map.of("rope_type", "linear", "factor", 8.0, "rope_theta", 1_000_000.0));
+        assertContains(loadFails(ck), "config.json", "'rope_parameters' is a flat object", "full_attention");
+    }
+
     @Test
     void tensorShapeContradictsConfig() throws Exception {
         String m = loadFails(llama().withConfig("head_dim", 2));
