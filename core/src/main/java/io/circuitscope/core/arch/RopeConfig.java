@@ -85,7 +85,7 @@ final class RopeConfig {
                 double factor = number(c, scalingField, scaling, "factor");
                 double low = number(c, scalingField, scaling, "low_freq_factor");
                 double high = number(c, scalingField, scaling, "high_freq_factor");
-                double oldContext = number(c, scalingField, scaling, "original_max_position_embeddings");
+                double oldContext = originalContext(c, scalingField, scaling);
                 if (!(high > low)) {
                     throw c.error(scalingField, "has high_freq_factor " + high + " not above low_freq_factor " + low);
                 }
@@ -107,6 +107,31 @@ final class RopeConfig {
                         + "', which circuitscope does not implement (supported: default, linear, llama3)");
         }
         return new Rotary(rotaryDim, style, inv);
+    }
+
+    /**
+     * llama3's pre-training context as transformers v5 standardises it: the scaling object's
+     * original_max_position_embeddings, else a top-level one (which v5 puts in its place), else
+     * max_position_embeddings. Both given and different is refused: v4 reads the object's, v5 the top-level one.
+     */
+    private static double originalContext(ConfigReader c, String scalingField, JsonNode scaling) {
+        String key = "original_max_position_embeddings";
+        if (scaling.hasNonNull(key)) {
+            double inside = number(c, scalingField, scaling, key);
+            if (c.has(key) && c.requireDouble(key) != inside) {
+                throw c.error(key, "is " + c.node(key) + " but " + scalingField + "." + key + " is " + scaling.get(key)
+                        + "; transformers v4 uses the latter and v5 the former, so give one value");
+            }
+            return inside;
+        }
+        if (c.has(key)) {
+            double top = c.requireDouble(key);
+            if (!(top > 0)) {
+                throw c.error(key, "must be positive, got " + c.node(key));
+            }
+            return top;
+        }
+        return c.requirePositiveInt("max_position_embeddings");
     }
 
     private static double number(ConfigReader c, String field, JsonNode obj, String key) {

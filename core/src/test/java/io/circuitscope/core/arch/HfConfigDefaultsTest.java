@@ -1,5 +1,6 @@
 package io.circuitscope.core.arch;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -155,5 +156,33 @@ class HfConfigDefaultsTest {
         String m = assertThrows(CheckpointException.class, () -> load(biased)).getMessage();
         assertTrue(m.contains("tensor 'model.layers.0.self_attn.q_proj.bias' is an attention bias")
                 && m.contains("\"model_type\": \"llama\""), m);
+    }
+
+    /**
+     * llama3 rope scaling without original_max_position_embeddings in its object: transformers v5 takes a top-level
+     * one, else max_position_embeddings (circuitscope refused it); both given and different is refused, as v4 and v5
+     * would read different ones.
+     */
+    @Test
+    void llama3RopeTakesItsOriginalContextAsTransformersV5Does() throws Exception {
+        TinyCheckpoint llama = TinyCheckpoint.llamaFamily("llama", 1, 1, 2, 1, 16, 8, 12, 23, 64, false, false)
+                .withConfig("rope_theta", 50.0);
+        Map<String, Object> llama3 = Map.of("rope_type", "llama3", "factor", 8.0, "low_freq_factor", 1.0,
+                "high_freq_factor", 4.0);
+        Map<String, Object> with64 = new java.util.HashMap<>(llama3);
+        with64.put("original_max_position_embeddings", 64);
+        Map<String, Object> with32 = new java.util.HashMap<>(llama3);
+        with32.put("original_max_position_embeddings", 32);
+        double[] sixtyFour = load(llama.withConfig("rope_scaling", with64)).rotary().inverseFrequencies();
+        double[] thirtyTwo = load(llama.withConfig("rope_scaling", with32)).rotary().inverseFrequencies();
+        assertTrue(!java.util.Arrays.equals(sixtyFour, thirtyTwo), "the original context matters at this size");
+        assertArrayEquals(sixtyFour, load(llama.withConfig("rope_scaling", llama3)).rotary().inverseFrequencies(),
+                "max_position_embeddings (64)");
+        assertArrayEquals(thirtyTwo, load(llama.withConfig("rope_scaling", llama3)
+                .withConfig("original_max_position_embeddings", 32)).rotary().inverseFrequencies(), "the top-level 32");
+        String m = assertThrows(CheckpointException.class, () -> load(llama.withConfig("rope_scaling", with64)
+                .withConfig("original_max_position_embeddings", 32))).getMessage();
+        assertTrue(m.contains("'original_max_position_embeddings' is 32 but rope_scaling.original_max_position_embeddings "
+                + "is 64"), m);
     }
 }

@@ -60,6 +60,10 @@ class FamilyReferenceParityTest {
                         "high_freq_factor", 4.0, "original_max_position_embeddings", 64));
         int[] tokens = randomTokens(2, 24, 53);
         assertMatchesReference(ck, tokens);
+        // transformers v5 fills a missing original context in from max_position_embeddings (here 32)
+        Map<String, Object> noContext = new LinkedHashMap<>((Map<String, Object>) ck.config().get("rope_scaling"));
+        noContext.remove("original_max_position_embeddings");
+        assertMatchesReference(ck.withConfig("rope_scaling", noContext), tokens);
         // The scaling must matter at these sizes, or the check above would not test it.
         double[][] unscaled = ReferenceForward.logits(ck.withoutConfig("rope_scaling").config(), ck.tensors(), tokens);
         double[][] scaled = ReferenceForward.logits(ck.config(), ck.tensors(), tokens);

@@ -921,7 +921,10 @@ public final class ReferenceForward {
                 double factor = reqDouble(scaling, "factor");
                 double lowFreqFactor = reqDouble(scaling, "low_freq_factor");
                 double highFreqFactor = reqDouble(scaling, "high_freq_factor");
-                double oldContext = reqDouble(scaling, "original_max_position_embeddings");
+                // transformers v5: the object's value, else a top-level one, else max_position_embeddings
+                double oldContext = scaling.get("original_max_position_embeddings") != null
+                        ? reqDouble(scaling, "original_max_position_embeddings")
+                        : doubleOr(cfg, "original_max_position_embeddings", reqDouble(cfg, "max_position_embeddings"));
                 double lowFreqWavelen = oldContext / lowFreqFactor;
                 double highFreqWavelen = oldContext / highFreqFactor;
                 for (int i = 0; i < inv.length; i++) {
