@@ -52,9 +52,12 @@ public final class WeightedCorrelation {
         return true;
     }
 
-    /** Pearson correlation of weighted mid-ranks (ties share their rank; -0.0 ties 0.0). */
+    /** Pearson correlation of weighted mid-ranks (ties share their rank; -0.0 ties 0.0); NaN when a value is NaN. */
     public static double spearman(double[] x, double[] y, double[] w) {
         check(x, y, w);
+        if (Arrays.stream(x).anyMatch(Double::isNaN) || Arrays.stream(y).anyMatch(Double::isNaN)) {
+            return Double.NaN; // a NaN has no rank (it ties nothing, not itself), as in the unweighted correlation
+        }
         return pearson(ranks(x, w), ranks(y, w), w);
     }
 

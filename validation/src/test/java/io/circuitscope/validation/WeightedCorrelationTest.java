@@ -104,4 +104,20 @@ class WeightedCorrelationTest {
         assertTrue(Double.isNaN(ScoreAgreement.spearman(new double[] {1, Double.NaN, 3}, new double[] {1, 2, 3})));
         assertEquals(1.0, ScoreAgreement.spearman(new double[] {1, 2, 3}, new double[] {10, 20, 30}), 1e-12);
     }
+
+    /**
+     * The weighted rank correlation of a NaN is NaN too, as its Pearson's and the unweighted one's: ranking NaN looped
+     * for ever (a NaN ties nothing, not even itself, so the walk over tie groups never moved past it), and the
+     * compare-scorers bootstrap with weights would hang on one NaN score.
+     */
+    @Test
+    void aNanScoreGivesNanUnderWeightsTooAndReturns() {
+        double[] w = {1, 2, 0.5};
+        double spearman = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(5),
+                () -> WeightedCorrelation.spearman(new double[] {1, Double.NaN, 3}, new double[] {1, 2, 3}, w));
+        assertTrue(Double.isNaN(spearman), "got " + spearman);
+        assertTrue(Double.isNaN(org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(5),
+                () -> WeightedCorrelation.spearman(new double[] {1, 2, 3}, new double[] {Double.NaN, 2, 3}, w))));
+        assertTrue(Double.isNaN(WeightedCorrelation.pearson(new double[] {1, Double.NaN, 3}, new double[] {1, 2, 3}, w)));
+    }
 }
