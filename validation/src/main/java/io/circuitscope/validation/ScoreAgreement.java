@@ -11,7 +11,7 @@ import org.apache.commons.math3.stat.correlation.SpearmansCorrelation;
  * How well cheap scores agree with exact patching (the evidence issue #5 asks for): ROC AUC of the
  * scorer's ranking against the exact top edges; Pearson and Spearman correlation of the signed edge
  * scores with the exact edge effects, and of node scores with exact node effects; and recall of the
- * exact top nodes and edges among the scorer's top k and 2k.
+ * exact top nodes and edges among the scorer's top k and 2k (items it scores 0 are never among them: no evidence).
  *
  * <p>Nodes are the component nodes (heads and MLPs); the input node is left out, since patching it
  * is the whole corruption. A scorer's node score is the sum of its out-edge scores
@@ -80,7 +80,11 @@ public record ScoreAgreement(double auc, double edgePearson, double edgeSpearman
                 .filter(s -> exactNodeEffects[s] != 0).toArray();
         int nodes = exactTopNodes.length;
         double[] nodeScores = scores.nodeScoresBySource();
-        int[] scorerTopNodes = topComponents(scores.nodeImportances(), 2 * nodes);
+        // a node or edge the scorer scores 0 is no evidence (discover keeps none): never among its top, where the
+        // zeros' order by index would credit it with whichever exact top items have low indices
+        double[] nodeImportance = scores.nodeImportances();
+        int[] scorerTopNodes = Arrays.stream(topComponents(nodeImportance, 2 * nodes)).filter(s -> nodeImportance[s] > 0)
+                .toArray();
         double auc = edges == 0 || edges == exactTopEdges.length ? Double.NaN : RocCurve.of(scores, exactTopEdges).auc();
         double[] scored = at(scores.values(), patched);
         double[] truth = at(exact.values(), patched);
@@ -89,7 +93,7 @@ public record ScoreAgreement(double auc, double edgePearson, double edgeSpearman
                 pearson(components(nodeScores), components(exactNodeEffects)),
                 spearman(components(nodeScores), components(exactNodeEffects)),
                 nodes, overlap(exactTopNodes, scorerTopNodes, nodes), overlap(exactTopNodes, scorerTopNodes, 2 * nodes),
-                edges, overlap(exactTopEdges, scores.topK(edges)), overlap(exactTopEdges, scores.topK(2 * edges)),
+                edges, overlap(exactTopEdges, withEvidence(scores, edges)), overlap(exactTopEdges, withEvidence(scores, 2 * edges)),
                 exact.size(), patched.length);
     }
 
@@ -312,6 +316,15 @@ public record ScoreAgreement(double auc, double edgePearson, double edgeSpearman
             }
         }
         return n;
+    }
+
+    /** The scorer's top {@code k} edges, without those of importance 0 (no evidence; see {@link EdgeScores#withEvidence()}). */
+    private static boolean[] withEvidence(EdgeScores scores, int k) {
+        boolean[] top = scores.topK(k);
+        for (int i = 0; i < top.length; i++) {
+            top[i] &= scores.importance(i) > 0;
+        }
+        return top;
     }
 
     private static int overlap(boolean[] reference, boolean[] kept) {

@@ -121,6 +121,49 @@ class ScoreAgreementTest {
         assertTrue(Math.abs(nodeSums(noisy)[0]) > Math.abs(nodeSums(noisy)[scorerNodes.get(2)]));
     }
 
+    /**
+     * A scorer that scores everything 0 has no evidence for any edge or node, so it finds none of the exact top ones:
+     * recall 0 of 10 edges and 0 of 3 nodes. Its top k was filled by index among the zeros, and with the exact top edges
+     * the lowest-indexed ones (as the input's out-edges are) it read 10/10 and 3/3, a perfect recall. An edge scored 0
+     * is no evidence, as discover keeps no zero-scored edge; the ROC, where ties count half, already gave 0.5.
+     */
+    @Test
+    void itemsAScorerScoresZeroAreNotAmongItsTop() {
+        int n = graph.nEdges();
+        double[] exact = new double[n];
+        for (int i = 0; i < n; i++) {
+            exact[i] = i < 10 ? 5 + i : 0.001 * (1 + i % 7); // the exact top 10 edges are the first 10
+        }
+        double[] nodeEffects = nodeSums(exact);
+        ScoreAgreement none = ScoreAgreement.of(new EdgeScores(graph, new double[n]), new EdgeScores(graph, exact),
+                nodeEffects, 10, 3);
+        assertEquals(10, none.topEdges());
+        assertEquals(0, none.edgesInTopK(), none.toString());
+        assertEquals(0, none.edgesInTop2K(), none.toString());
+        assertEquals(3, none.topNodes());
+        assertEquals(0, none.nodesInTopK(), none.toString());
+        assertEquals(0, none.nodesInTop2K(), none.toString());
+        assertEquals(0.5, none.auc(), 1e-12, "one tie: half");
+
+        // evidence for 4 of the 10 (scored), nothing for the rest: 4 found, whatever the indices of the zeros
+        double[] some = new double[n];
+        for (int i : new int[] {2, 5, 7, 9}) {
+            some[i] = exact[i];
+        }
+        some[40] = 100; // a wrong edge on top
+        ScoreAgreement partial = ScoreAgreement.of(new EdgeScores(graph, some), new EdgeScores(graph, exact), nodeEffects,
+                10, 3);
+        assertEquals(4, partial.edgesInTopK(), partial.toString());
+        assertEquals(4, partial.edgesInTop2K(), partial.toString());
+        long scoredNodes = java.util.stream.IntStream.range(1, graph.nSources())
+                .filter(s -> new EdgeScores(graph, some).nodeImportances()[s] > 0).count();
+        java.util.List<Integer> exactTopNodes = topByMagnitude(nodeEffects, 1, 3);
+        java.util.List<Integer> scorerNodes = topByMagnitude(nodeSums(some), 1, 6).stream()
+                .filter(s -> nodeSums(some)[s] != 0).toList();
+        assertTrue(scoredNodes < 6, "fewer scored nodes than 2k: the zeros would fill the rest");
+        assertEquals(exactTopNodes.stream().filter(scorerNodes::contains).count(), partial.nodesInTop2K(), partial.toString());
+    }
+
     /** Indices from {@code first} on, largest |value| first (ties by index), the first {@code k} of them. */
     private static java.util.List<Integer> topByMagnitude(double[] v, int first, int k) {
         return java.util.stream.IntStream.range(first, v.length).boxed()
