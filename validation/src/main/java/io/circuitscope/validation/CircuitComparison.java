@@ -12,7 +12,10 @@ import io.circuitscope.core.graph.TaskPatcher;
  *
  * @param acrossPositions whether one side was position-aware and the other not, so that whole edges were compared
  *                        (an edge counts if kept at any position)
- * @param roc             null when the reference holds no edge or every edge: no ranking can be told from another
+ * @param roc             null when the reference holds no edge or every edge, or when the circuit scores no edge: no
+ *                        ranking can be told from another
+ * @param curve           null when the circuit scores no edge (a hand-made circuit, a reference judged as one): there is
+ *                        no ranking whose top edges make its circuits, so no CPR or CMD
  */
 public record CircuitComparison(boolean acrossPositions, Counts edges, Counts nodes, RocCurve roc,
         FaithfulnessCurve curve) {
@@ -54,8 +57,9 @@ public record CircuitComparison(boolean acrossPositions, Counts edges, Counts no
      *                            boolean)}): it ranks the edges by signed score for CPR
      */
     public static CircuitComparison of(TaskPatcher task, Circuit circuit, Circuit reference, boolean higherScoreSupports) {
-        // the curves patch the circuit's own graph, before any merging of positions
-        FaithfulnessCurve curve = FaithfulnessCurve.of(task, circuit.scores(), higherScoreSupports);
+        // the curves patch the circuit's own graph, before any merging of positions; edges in index order are no ranking
+        boolean scored = java.util.Arrays.stream(circuit.scores().values()).anyMatch(v -> !Double.isNaN(v));
+        FaithfulnessCurve curve = scored ? FaithfulnessCurve.of(task, circuit.scores(), higherScoreSupports) : null;
         boolean acrossPositions = circuit.graph().positions() != reference.graph().positions();
         if (acrossPositions) {
             // a position-aware circuit against a position-agnostic reference (or the reverse): compare whole edges
@@ -66,7 +70,8 @@ public record CircuitComparison(boolean acrossPositions, Counts edges, Counts no
         Counts edges = Counts.of(circuit.keepMask(), refEdges);
         Counts nodes = Counts.of(componentMask(circuit), componentMask(reference));
         int refCount = reference.edgeCount();
-        RocCurve roc = refCount > 0 && refCount < circuit.graph().nEdges() ? RocCurve.of(circuit.scores(), refEdges) : null;
+        RocCurve roc = scored && refCount > 0 && refCount < circuit.graph().nEdges() ? RocCurve.of(circuit.scores(), refEdges)
+                : null;
         return new CircuitComparison(acrossPositions, edges, nodes, roc, curve);
     }
 

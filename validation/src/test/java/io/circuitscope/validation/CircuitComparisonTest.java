@@ -62,6 +62,30 @@ class CircuitComparisonTest {
         }
     }
 
+    /**
+     * A circuit without scores (hand-made, or a reference file judged as a circuit) ranks no edge above another: it has
+     * no ROC and no CPR or CMD, whose curves keep the top 0.1% .. 100% of a ranking. Both were measured all the same,
+     * the ROC as one tie (AUC 0.5) and the curves over the edges in index order: planted:ioi's 12 truth edges unscored
+     * read CPR 0.250 and CMD 0.749 (two patched passes spent on them) beside a precision and recall of 1, the areas
+     * of no ranking at all. Precision and recall need no scores and stay.
+     */
+    @Test
+    void aCircuitWithoutScoresHasNoRocAndNoFaithfulnessCurve() {
+        PlantedModel planted = PlantedModels.byName("ioi");
+        try (HookedTransformer model = planted.build();
+                TaskPatcher task = new TaskPatcher(new EdgePatcher(model), planted.task(0, 8), Metrics.KL,
+                        Ablation.RESAMPLE, 8)) {
+            Circuit truth = Circuit.ofEdgeNames(task.graph(), planted.groundTruthEdges());
+            long passes = task.forwardPasses();
+            CircuitComparison c = CircuitComparison.of(task, truth, truth, true);
+            assertEquals(new CircuitComparison.Counts(12, 12, 12), c.edges());
+            assertEquals(new CircuitComparison.Counts(4, 4, 4), c.nodes());
+            org.junit.jupiter.api.Assertions.assertNull(c.roc(), "no ranking: no ROC");
+            org.junit.jupiter.api.Assertions.assertNull(c.curve(), "no ranking: no CPR or CMD");
+            assertEquals(passes, task.forwardPasses(), "no curve passes spent");
+        }
+    }
+
     @Test
     void zeroOverZeroIsNotANumber() {
         CircuitComparison.Counts none = new CircuitComparison.Counts(0, 0, 0);

@@ -330,7 +330,9 @@ final class ValidateCommand implements Callable<Integer> {
                     ComparisonText.ratio(comparison.get("cpr")), ComparisonText.ratio(comparison.get("cmd")),
                     ComparisonText.acrossPositionsNote(comparison));
             String ranking = ComparisonText.scoresMetricNote(comparison);
-            if (ranking != null) {
+            if (comparison.path("unranked").isTextual()) {
+                out.println("    note: " + comparison.get("unranked").asText()); // its n/a's, said why
+            } else if (ranking != null) {
                 out.println("    " + ranking);
             }
         }

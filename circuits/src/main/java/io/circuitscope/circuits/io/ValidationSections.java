@@ -160,6 +160,12 @@ public final class ValidationSections {
             }
         }
         FaithfulnessCurve curve = c.curve();
+        if (curve == null) { // no edge scored: no ranking, so no ROC, no curves and no areas of them
+            o.putNull("cpr");
+            o.putNull("cmd");
+            o.put("unranked", UNRANKED);
+            return o;
+        }
         JsonNumbers.put(o, "cpr", curve.cpr());
         JsonNumbers.put(o, "cmd", curve.cmd());
         // CMD's curve (edges ranked by importance), under the key it always had, and CPR's (ranked by signed score)
@@ -171,6 +177,9 @@ public final class ValidationSections {
         }
         return o;
     }
+
+    /** Why a comparison of a circuit without scores has no AUC, CPR or CMD ({@code comparison.unranked}). */
+    public static final String UNRANKED = "the circuit scores no edge, so no ranking: no ROC AUC, CPR or CMD";
 
     private static void counts(ObjectNode o, CircuitComparison.Counts counts) {
         o.put("circuit", counts.circuit());
