@@ -278,8 +278,15 @@ public final class BatchRunner {
      */
     private static Circuit reference(RunSpec r, ComputationGraph graph, LoadedModel loaded) {
         if (r.reference() != null) {
-            return io.circuitscope.circuits.io.RecordedModel.readReference(r.reference(), graph, loaded.model().config(),
-                    "reference").circuit();
+            Circuit read = io.circuitscope.circuits.io.RecordedModel.readReference(r.reference(), graph,
+                    loaded.model().config(), "reference").circuit();
+            // the run's AUC ranks every edge against it: with none or all of them in it, nothing can be told apart
+            if (read.edgeCount() == 0 || read.edgeCount() == read.graph().nEdges()) {
+                throw new IllegalArgumentException(String.format(Locale.ROOT, "%s: the reference keeps %d of %d edges; its "
+                        + "ROC AUC needs some but not all of them in the reference", r.reference(), read.edgeCount(),
+                        read.graph().nEdges()));
+            }
+            return read;
         }
         if (PlantedModels.isPlanted(r.model())) {
             return Circuit.ofEdgeNames(ComputationGraph.of(loaded.model().config()),

@@ -260,6 +260,26 @@ class BatchRunnerTest {
                 out.toString());
     }
 
+    /**
+     * A batch run's only comparison is the ROC AUC against the reference, which needs some but not all edges in it. A
+     * reference keeping none failed each run after its discovery, with "the reference must contain some but not all
+     * items (has 0 of 46)", naming no file, and the found circuit was not written; now the run fails before its work,
+     * naming the reference.
+     */
+    @Test
+    void aReferenceKeepingNoEdgeFailsTheRunBeforeItsWorkNamingIt() throws Exception {
+        Path reference = dir.resolve("empty-reference.json");
+        Files.writeString(reference, "{\"schema\": \"circuitscope.circuit/1\", \"model\": {\"name\": \"hand\"}, "
+                + "\"edges\": {\"input->logits\": {\"in_graph\": false}}}");
+        Path plan = dir.resolve("empty-reference.yaml");
+        Files.writeString(plan, "out: runs/empty-reference\nmodels: [model-a]\ntasks: [task.jsonl]\nmethods: [eap]\n"
+                + "reference: empty-reference.json\ndefaults: {metric: logit-diff, edges: 5}\n");
+        StringWriter out = new StringWriter();
+        assertEquals(1, cli(out, "batch", plan.toString(), "--quiet"), out.toString());
+        assertTrue(out.toString().contains("empty-reference.json: the reference keeps 0 of 46 edges; its ROC AUC needs "
+                + "some but not all"), out.toString());
+    }
+
     /** A planted model runs from its name, with its own task, and the summary says so. */
     @Test
     void plantedModelsRunWithTheirOwnTasks() throws Exception {
