@@ -332,7 +332,8 @@ final class ValidateCommand implements Callable<Integer> {
             String ranking = ComparisonText.scoresMetricNote(comparison);
             if (comparison.path("unranked").isTextual()) {
                 out.println("    note: " + comparison.get("unranked").asText()); // its n/a's, said why
-            } else if (ranking != null) {
+            }
+            if (ranking != null) {
                 out.println("    " + ranking);
             }
         }

@@ -23,12 +23,13 @@ public final class ComparisonText {
     /**
      * Said when the comparison measured faithfulness with another metric than the one the circuit's scores were
      * computed with (or with one its file does not record), naming both, and always for EAP-IG's scores (ranked as a
-     * loss's, {@code scores_sign}); null when the metrics are the same or the comparison predates {@code scores_metric}.
+     * loss's, {@code scores_sign}); null when the metrics are the same, the comparison predates {@code scores_metric},
+     * or the circuit scores no edge ({@code unranked}: there is no CPR to rank for).
      */
     public static String scoresMetricNote(JsonNode comparison) {
         JsonNode metric = comparison.get("metric");
         JsonNode scores = comparison.get("scores_metric");
-        if (metric == null || !metric.isTextual()) {
+        if (metric == null || !metric.isTextual() || comparison.path("unranked").isTextual()) {
             return null;
         }
         if (ValidationSections.EAP_IG_LOSS_SIGN.equals(comparison.path("scores_sign").asText(null))) {
