@@ -184,7 +184,8 @@ final class ValidateCommand implements Callable<Integer> {
                 if (!written.equals(circuitFile)) {
                     spec.commandLine().getErr().printf(Locale.ROOT, "validate: wrote %s (the circuit with its validation)%n", written);
                 }
-                print(spec.commandLine().getOut(), report, doc.extra().get("comparison"), section, written);
+                print(spec.commandLine().getOut(), report, doc.extra().get("comparison"), section, written,
+                        task.examples().size());
             }
         }
         return 0;
@@ -266,8 +267,23 @@ final class ValidateCommand implements Callable<Integer> {
         return imported.resolveSibling(stem + ".circuitscope.json");
     }
 
-    private void print(PrintWriter out, ValidationReport r, JsonNode comparison, ObjectNode section, Path written)
-            throws Exception {
+    /** What the header says of the intervals: none is computed over one prompt, whatever --bootstrap asks. */
+    private String intervals(ValidationReport r, int prompts) {
+        if (validation.bootstrap == 0) {
+            return "no bootstrap intervals (--bootstrap 0)";
+        }
+        if (prompts < 2) { // the resamples draw prompts: one prompt gives every resample the same value
+            return "no bootstrap intervals: one prompt, nothing to resample";
+        }
+        if (Double.isNaN(r.faithfulness().low())) { // most resamples had no clean-corrupted gap (Bootstrap)
+            return "no bootstrap intervals: on most of the " + validation.bootstrap + " resamples the faithfulness is "
+                    + "undefined (no clean-corrupted gap)";
+        }
+        return "95% bootstrap intervals over " + validation.bootstrap + " resamples";
+    }
+
+    private void print(PrintWriter out, ValidationReport r, JsonNode comparison, ObjectNode section, Path written,
+            int prompts) throws Exception {
         if (json) {
             // the section as circuit.json holds it: CircuitJson.write normalises its numbers (-0.0 as 0.0, NaN as null);
             // the comparison too, which the console prints and which was left out of the JSON
@@ -280,8 +296,7 @@ final class ValidateCommand implements Callable<Integer> {
             out.flush();
             return;
         }
-        out.printf(Locale.ROOT, "validation (%s, %s ablation; %s):%n", metric, ablation, validation.bootstrap == 0
-                ? "no bootstrap intervals (--bootstrap 0)" : "95% bootstrap intervals over " + validation.bootstrap + " resamples");
+        out.printf(Locale.ROOT, "validation (%s, %s ablation; %s):%n", metric, ablation, intervals(r, prompts));
         if (!r.minimalityApplies()) {
             out.println("  " + ValidationNotes.EMPTY);
         }
