@@ -14,7 +14,7 @@ import java.util.List;
  * with decides, not the one faithfulness is measured with), CMD the area under |1 - f(C_k)| with
  * edges ranked by importance, {@link EdgeScores#ranking()} (|score| unless the scores carry an importance of their
  * own, as ACDC's damage and AtP*'s GradDrop-aware magnitude are; lower better, 0 best). The x axis is the fraction of
- * edges.
+ * edges. Each top-k circuit is pruned as EAP-IG's evaluate_graph prunes it before MIB evaluates it.
  */
 public record FaithfulnessCurve(double[] fractions, double[] signedFaithfulness, double[] absoluteFaithfulness,
         double cpr, double cmd) {
@@ -66,8 +66,11 @@ public record FaithfulnessCurve(double[] fractions, double[] signedFaithfulness,
                 signed[signedOrder[i]] = true;
                 abs[absOrder[i]] = true;
             }
-            masks.add(signed);
-            masks.add(abs);
+            // MIB evaluates each top-k circuit with EAP-IG's evaluate_graph, which prunes it first (edges from nodes
+            // the input does not reach, into nodes that reach no logits): the same metric under resampling, another
+            // under mean or zero ablation, where a node cut off from the input outputs f(ablated inputs)
+            masks.add(prunedAsMib(task, signed));
+            masks.add(prunedAsMib(task, abs));
         }
         double[] v = task.evaluateKeep(masks);
         double[] signedF = new double[fractions.length];
@@ -84,6 +87,10 @@ public record FaithfulnessCurve(double[] fractions, double[] signedFaithfulness,
             cmd += w * (Math.abs(1 - absF[k]) + Math.abs(1 - absF[k - 1])) / 2;
         }
         return new FaithfulnessCurve(fractions, signedF, absF, cpr, cmd);
+    }
+
+    private static boolean[] prunedAsMib(TaskPatcher task, boolean[] keep) {
+        return io.circuitscope.core.graph.Circuit.of(task.graph(), keep, null).prunedAsEapIg().keepMask();
     }
 
     private static double nanLow(double v) {

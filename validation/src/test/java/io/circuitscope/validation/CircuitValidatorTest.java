@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.circuitscope.core.graph.Ablation;
 import io.circuitscope.core.graph.Circuit;
+import io.circuitscope.core.graph.ComputationGraph;
 import io.circuitscope.core.graph.EdgePatcher;
 import io.circuitscope.core.graph.EdgeScores;
 import io.circuitscope.core.graph.TaskPatcher;
@@ -29,6 +30,7 @@ import org.junit.jupiter.api.Test;
 class CircuitValidatorTest {
     static LoadedModel loaded;
     static TaskPatcher task;
+    static TaskPatcher meanAblated;
 
     @BeforeAll
     static void setUp() {
@@ -51,6 +53,7 @@ class CircuitValidatorTest {
             examples.add(new Example(clean, corrupt, List.of(new Target(-1, best, (best + 1) % 23))));
         }
         task = new TaskPatcher(new EdgePatcher(model), new Task("t", examples), Metrics.LOGIT_DIFF, Ablation.RESAMPLE, 8);
+        meanAblated = new TaskPatcher(new EdgePatcher(model), new Task("t", examples), Metrics.LOGIT_DIFF, Ablation.MEAN, 8);
     }
 
     /**
@@ -88,6 +91,7 @@ class CircuitValidatorTest {
     @AfterAll
     static void tearDown() {
         task.close();
+        meanAblated.close();
         loaded.close();
     }
 
@@ -292,6 +296,56 @@ class CircuitValidatorTest {
         FaithfulnessCurve backwards = FaithfulnessCurve.of(task, new EdgeScores(task.graph(), reversed));
         System.out.printf("CPR %.3f CMD %.3f; reversed ranking CMD %.3f%n", curve.cpr(), curve.cmd(), backwards.cmd());
         assertTrue(curve.cmd() < backwards.cmd(), curve.cmd() + " vs reversed " + backwards.cmd());
+    }
+
+    /**
+     * MIB evaluates each top-k circuit with EAP-IG's evaluate_graph, which prunes it first: edges out of nodes the
+     * input does not reach through kept edges, and into nodes that reach no logits. Under mean ablation a node cut off
+     * from the input outputs f(mean inputs), not the mean a removed edge carries, so pruning changes the metric; the
+     * curve was computed on the unpruned top k. Pruning is written out here (reachability over the kept edges).
+     */
+    @Test
+    void underMeanAblationEachTopKCircuitIsPrunedAsMibEvaluatesIt() {
+        ComputationGraph g = meanAblated.graph();
+        double[] scores = new Random(5).doubles(g.nEdges(), -1, 1).toArray();
+        FaithfulnessCurve curve = FaithfulnessCurve.of(meanAblated, new EdgeScores(g, scores));
+        int[] signed = rankBy(scores, s -> -s);
+        int differs = 0;
+        for (int k = 0; k < curve.fractions().length; k++) {
+            boolean[] keep = new boolean[g.nEdges()];
+            for (int i = 0; i < (int) (curve.fractions()[k] * g.nEdges()); i++) {
+                keep[signed[i]] = true;
+            }
+            boolean[] pruned = prunedByHand(g, keep);
+            double gap = meanAblated.cleanValue() - meanAblated.corruptedValue();
+            double want = (meanAblated.evaluateKeep(pruned) - meanAblated.corruptedValue()) / gap;
+            double unpruned = (meanAblated.evaluateKeep(keep) - meanAblated.corruptedValue()) / gap;
+            assertEquals(want, curve.signedFaithfulness()[k], 1e-5, "fraction " + curve.fractions()[k]);
+            differs += Math.abs(want - unpruned) > 1e-4 ? 1 : 0;
+        }
+        assertTrue(differs > 0, "pruning must change some top-k circuit's metric here, or this test shows nothing");
+    }
+
+    private static boolean[] prunedByHand(ComputationGraph g, boolean[] keep) {
+        java.util.Set<String> fromInput = new java.util.HashSet<>(List.of("input"));
+        java.util.Set<String> toLogits = new java.util.HashSet<>(List.of("logits"));
+        for (boolean grew = true; grew;) {
+            grew = false;
+            for (io.circuitscope.core.graph.Edge e : g.edges()) {
+                if (keep[e.index()] && fromInput.contains(e.source().name())) {
+                    grew |= fromInput.add(e.destination().node().name());
+                }
+                if (keep[e.index()] && toLogits.contains(e.destination().node().name())) {
+                    grew |= toLogits.add(e.source().name());
+                }
+            }
+        }
+        boolean[] out = new boolean[keep.length];
+        for (io.circuitscope.core.graph.Edge e : g.edges()) {
+            out[e.index()] = keep[e.index()] && fromInput.contains(e.source().name())
+                    && toLogits.contains(e.destination().node().name());
+        }
+        return out;
     }
 
     /** MIB truncates: on GPT-2 small's 32,491 edges its smallest circuits hold 32, 64 and 162 edges, not 65 or 16,246. */
