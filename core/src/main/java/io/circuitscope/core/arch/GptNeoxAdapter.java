@@ -60,6 +60,14 @@ public final class GptNeoxAdapter implements ArchitectureAdapter {
      * rotary_pct's share (0.25 when absent) whatever it says; {@link #notes} reports one that differs.
      */
     private static double rotaryFraction(ConfigReader c) {
+        JsonNode params = c.has("rope_parameters") ? c.node("rope_parameters") : null;
+        if (c.has(FRACTION) && params != null && params.isObject() && params.hasNonNull("partial_rotary_factor")
+                && params.get("partial_rotary_factor").asDouble() != c.optDouble(FRACTION, DEFAULT_FRACTION)) {
+            // transformers 4 reads rotary_pct, 5 the factor in rope_parameters: no one share is Hugging Face's
+            throw c.error(FRACTION, "is " + c.node(FRACTION) + " but rope_parameters.partial_rotary_factor is "
+                    + params.get("partial_rotary_factor") + ": transformers 4 rotates the first share and 5 the "
+                    + "second, so the rotation is unclear; keep one of them");
+        }
         ConfigReader from = !c.has(FRACTION) && c.has("rope_parameters") && c.node("rope_parameters").isObject()
                 ? c.section("rope_parameters") : c;
         String field = from == c ? FRACTION : "partial_rotary_factor";

@@ -33,9 +33,33 @@ final class RopeConfig {
      * config class does not read a top-level rope_theta; a rope_theta inside rope_parameters still overrides it.
      */
     static Rotary withBase(ConfigReader c, int rotaryDim, double theta, String thetaField, RotaryStyle style) {
+        refuseAmbiguous(c, theta, thetaField);
         String scalingField = c.has("rope_parameters") ? "rope_parameters" : "rope_scaling";
         JsonNode scaling = c.has(scalingField) ? c.node(scalingField) : null;
         return fromParameters(c, scalingField, scaling, theta, thetaField, rotaryDim, style);
+    }
+
+    /**
+     * Refuses rotary settings that transformers 4 and 5 read differently, so that no choice here could match the
+     * checkpoint's own: a rope_parameters (v5's name, unknown to v4) beside a different rope_scaling (v4's name, which
+     * v5 still reads first), and a rope_theta inside rope_scaling that differs from the base (v4 ignores it there, v5
+     * uses it).
+     */
+    private static void refuseAmbiguous(ConfigReader c, double theta, String thetaField) {
+        JsonNode params = c.has("rope_parameters") ? c.node("rope_parameters") : null;
+        JsonNode legacy = c.has("rope_scaling") ? c.node("rope_scaling") : null;
+        boolean bothSet = params != null && !params.isNull() && legacy != null && !legacy.isNull();
+        if (bothSet && !params.equals(legacy)) {
+            throw c.error("rope_parameters", "is " + params + " but 'rope_scaling' is " + legacy + ": transformers 5 "
+                    + "reads rope_scaling first and transformers 4 knows only rope_scaling, while a config saved by 5 "
+                    + "keeps rope_parameters, so which one the checkpoint was made with is unclear; keep one of them");
+        }
+        if (params == null && legacy != null && legacy.isObject() && legacy.hasNonNull("rope_theta")
+                && legacy.get("rope_theta").isNumber() && legacy.get("rope_theta").asDouble() != theta) {
+            throw c.error("rope_scaling", "holds rope_theta " + legacy.get("rope_theta") + " but the base is " + theta
+                    + " (" + thetaField + " or its default): transformers 4 ignores a rope_theta inside rope_scaling "
+                    + "and 5 uses it, so the rotation is unclear; set the base in one place");
+        }
     }
 
     /**

@@ -117,6 +117,21 @@ class HfConfigDefaultsTest {
             assertEquals(Math.pow(50.0, -2.0 / 16), loaded.model().config().rotary().inverseFrequencies()[1], 1e-12);
             assertEquals(List.of(), loaded.notes());
         }
+        // rotary_pct (transformers 4) and rope_parameters.partial_rotary_factor (5) that differ: no one share is
+        // Hugging Face's, so refused; the same share in both loads
+        TinyCheckpoint both = neox.withConfig("rotary_pct", 0.5).withConfig("rope_parameters",
+                java.util.Map.of("rope_type", "default", "partial_rotary_factor", 1.0, "rope_theta", 10000.0));
+        Path db = Files.createTempDirectory(dir, "ck");
+        both.write(db, TensorDtype.F32);
+        String m = org.junit.jupiter.api.Assertions.assertThrows(io.circuitscope.core.io.CheckpointException.class,
+                () -> ModelLoader.load(db).close()).getMessage();
+        assertTrue(m.contains("field 'rotary_pct' is 0.5 but rope_parameters.partial_rotary_factor is 1.0"), m);
+        Path ds = Files.createTempDirectory(dir, "ck");
+        neox.withConfig("rotary_pct", 1.0).withConfig("rope_parameters", java.util.Map.of("rope_type", "default",
+                "partial_rotary_factor", 1.0, "rope_theta", 10000.0)).write(ds, TensorDtype.F32);
+        try (LoadedModel loaded = ModelLoader.load(ds)) {
+            assertEquals(16, loaded.model().config().rotary().rotaryDim());
+        }
     }
 
     /**
@@ -184,5 +199,35 @@ class HfConfigDefaultsTest {
                 .withConfig("original_max_position_embeddings", 32))).getMessage();
         assertTrue(m.contains("'original_max_position_embeddings' is 32 but rope_scaling.original_max_position_embeddings "
                 + "is 64"), m);
+    }
+
+    /**
+     * Rotary settings transformers 4 and 5 read differently are refused, naming the fields: a rope_parameters beside a
+     * different rope_scaling (circuitscope read rope_parameters, transformers 5 reads rope_scaling first), and a
+     * rope_theta inside rope_scaling that differs from the base (circuitscope used it, as 5 does; 4 ignores it). The
+     * same values in both places, or a rope_theta equal to the base, load as before.
+     */
+    @Test
+    void rotarySettingsThatTransformersVersionsReadDifferentlyAreRefused() throws Exception {
+        TinyCheckpoint llama = TinyCheckpoint.llamaFamily("llama", 1, 1, 2, 1, 16, 8, 12, 23, 64, false, false)
+                .withConfig("rope_theta", 50.0);
+        Map<String, Object> linear2 = Map.of("rope_type", "linear", "factor", 2.0);
+        Map<String, Object> linear4 = Map.of("rope_type", "linear", "factor", 4.0);
+        String m = assertThrows(CheckpointException.class, () -> load(llama.withConfig("rope_parameters", linear2)
+                .withConfig("rope_scaling", linear4))).getMessage();
+        assertTrue(m.contains("field 'rope_parameters' is ") && m.contains(" but 'rope_scaling' is ")
+                && m.endsWith("keep one of them"), m);
+        assertArrayEquals(load(llama.withConfig("rope_scaling", linear2)).rotary().inverseFrequencies(),
+                load(llama.withConfig("rope_parameters", linear2).withConfig("rope_scaling", linear2)).rotary()
+                        .inverseFrequencies(), "the same object in both places");
+
+        Map<String, Object> withTheta = Map.of("rope_type", "linear", "factor", 2.0, "rope_theta", 500.0);
+        m = assertThrows(CheckpointException.class, () -> load(llama.withConfig("rope_scaling", withTheta)))
+                .getMessage();
+        assertTrue(m.contains("field 'rope_scaling' holds rope_theta 500.0 but the base is 50.0 (rope_theta or its "
+                + "default): transformers 4 ignores"), m);
+        Map<String, Object> sameTheta = Map.of("rope_type", "linear", "factor", 2.0, "rope_theta", 50.0);
+        assertArrayEquals(load(llama.withConfig("rope_scaling", linear2)).rotary().inverseFrequencies(),
+                load(llama.withConfig("rope_scaling", sameTheta)).rotary().inverseFrequencies(), "the base, repeated");
     }
 }
