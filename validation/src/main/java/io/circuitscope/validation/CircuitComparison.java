@@ -16,9 +16,13 @@ import io.circuitscope.core.graph.TaskPatcher;
  *                        ranking can be told from another
  * @param curve           null when the circuit scores no edge (a hand-made circuit, a reference judged as one): there is
  *                        no ranking whose top edges make its circuits, so no CPR or CMD
+ * @param nodeRoc         the ROC of the circuit's node importances (|sum of a node's out-edge scores|, or the scorer's own
+ *                        node ranking) against the reference's heads and MLPs, as ACDC's node-level AUCs (its Table 2,
+ *                        "(N)") rank nodes; null where {@code roc} would be, or when the reference holds no component or
+ *                        every one
  */
 public record CircuitComparison(boolean acrossPositions, Counts edges, Counts nodes, RocCurve roc,
-        FaithfulnessCurve curve) {
+        FaithfulnessCurve curve, RocCurve nodeRoc) {
 
     /** What node precision and recall count. */
     public static final String NODES_COMPARED = "heads and MLPs (input and logits, which every circuit holds, left out)";
@@ -72,7 +76,24 @@ public record CircuitComparison(boolean acrossPositions, Counts edges, Counts no
         int refCount = reference.edgeCount();
         RocCurve roc = scored && refCount > 0 && refCount < circuit.graph().nEdges() ? RocCurve.of(circuit.scores(), refEdges)
                 : null;
-        return new CircuitComparison(acrossPositions, edges, nodes, roc, curve);
+        return new CircuitComparison(acrossPositions, edges, nodes, roc, curve,
+                scored ? nodeRoc(circuit, componentMask(reference)) : null);
+    }
+
+    /** The ROC of the circuit's node importances against {@code reference}'s components, the input left out. */
+    private static RocCurve nodeRoc(Circuit circuit, boolean[] reference) {
+        double[] importance = circuit.scores().nodeImportances();
+        java.util.List<Node> components = circuit.graph().sources().stream().filter(n -> n.kind() != NodeKind.INPUT)
+                .toList();
+        double[] scores = new double[components.size()];
+        boolean[] inReference = new boolean[components.size()];
+        int positives = 0;
+        for (int i = 0; i < scores.length; i++) {
+            scores[i] = importance[components.get(i).sourceIndex()];
+            inReference[i] = reference[components.get(i).sourceIndex()];
+            positives += inReference[i] ? 1 : 0;
+        }
+        return positives > 0 && positives < scores.length ? RocCurve.of(scores, inReference) : null;
     }
 
     /**

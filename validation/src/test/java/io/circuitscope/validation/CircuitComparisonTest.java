@@ -63,6 +63,49 @@ class CircuitComparisonTest {
     }
 
     /**
+     * The node-level ROC AUC (ACDC's Table 2 reports one per method beside the edge AUC): heads and MLPs ranked by
+     * importance, |the sum of a node's out-edge scores|, against the reference's heads and MLPs, the input left out.
+     * Recomputed here as the share of (reference, other) node pairs the ranking orders right, ties counting half.
+     */
+    @Test
+    void nodeAucRanksHeadsAndMlpsByImportanceAgainstTheReferencesComponents() {
+        PlantedModel planted = PlantedModels.byName("ioi");
+        try (HookedTransformer model = planted.build();
+                TaskPatcher task = new TaskPatcher(new EdgePatcher(model), planted.task(0, 8), Metrics.KL,
+                        Ablation.RESAMPLE, 8)) {
+            ComputationGraph g = task.graph();
+            Circuit truth = Circuit.ofEdgeNames(g, planted.groundTruthEdges());
+            double[] scores = new java.util.Random(3).doubles(g.nEdges(), -1, 1).toArray();
+            EdgeScores scored = new EdgeScores(g, scores);
+            CircuitComparison c = CircuitComparison.of(task, truth.withScores(scored), truth, true);
+            double[] nodeSums = new double[g.nSources()];
+            for (io.circuitscope.core.graph.Edge e : g.edges()) {
+                nodeSums[e.source().sourceIndex()] += scores[e.index()];
+            }
+            java.util.Set<String> truthNodes = new java.util.HashSet<>();
+            truth.nodes().forEach(n -> truthNodes.add(n.name()));
+            double right = 0;
+            int pairs = 0;
+            for (io.circuitscope.core.graph.Node a : g.sources()) {
+                for (io.circuitscope.core.graph.Node b : g.sources()) {
+                    if (a.name().equals("input") || b.name().equals("input") || !truthNodes.contains(a.name())
+                            || truthNodes.contains(b.name())) {
+                        continue;
+                    }
+                    double sa = Math.abs(nodeSums[a.sourceIndex()]);
+                    double sb = Math.abs(nodeSums[b.sourceIndex()]);
+                    right += sa > sb ? 1 : sa == sb ? 0.5 : 0;
+                    pairs++;
+                }
+            }
+            assertEquals(4 * (g.nSources() - 1 - 4), pairs, "4 truth heads against the other components");
+            assertNotNull(c.nodeRoc());
+            assertEquals(right / pairs, c.nodeRoc().auc(), 1e-12);
+            assertEquals(null, CircuitComparison.of(task, truth, truth, true).nodeRoc(), "no scores, no ranking");
+        }
+    }
+
+    /**
      * A circuit without scores (hand-made, or a reference file judged as a circuit) ranks no edge above another: it has
      * no ROC and no CPR or CMD, whose curves keep the top 0.1% .. 100% of a ranking. Both were measured all the same,
      * the ROC as one tie (AUC 0.5) and the curves over the edges in index order: planted:ioi's 12 truth edges unscored

@@ -159,6 +159,9 @@ public final class ValidationSections {
                 points.addArray().add(p[0]).add(p[1]);
             }
         }
+        if (c.nodeRoc() != null) { // heads and MLPs ranked by importance, as ACDC's node-level AUCs
+            JsonNumbers.put(o, "node_auc", c.nodeRoc().auc());
+        }
         FaithfulnessCurve curve = c.curve();
         if (curve == null) { // no edge scored: no ranking, so no ROC, no curves and no areas of them
             o.putNull("cpr");
