@@ -1,5 +1,6 @@
 package io.circuitscope.circuits.batch;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.circuitscope.circuits.io.CircuitDocument;
 import io.circuitscope.circuits.io.CircuitJson;
 import io.circuitscope.circuits.io.Provenance;
@@ -132,6 +133,8 @@ public final class BatchRunner {
             if (todo.isEmpty()) {
                 continue;
             }
+            // fingerprinted before its weights are read: the runs record the files they run on, not later ones
+            ObjectNode modelAsLoaded = inputs.model(group.getKey());
             LoadedModel loaded;
             try {
                 loaded = loader.apply(group.getKey());
@@ -143,9 +146,12 @@ public final class BatchRunner {
                 }
                 continue;
             }
+            if (!modelAsLoaded.has("model_sha256")) { // a hub id's commit is in the cache once loading downloaded it
+                modelAsLoaded = inputs.model(group.getKey());
+            }
             try (loaded) {
                 for (RunSpec r : todo) {
-                    if (runOne(plan, manifest, r, loaded)) {
+                    if (runOne(plan, manifest, r, loaded, modelAsLoaded)) {
                         done++;
                     } else {
                         failed++;
@@ -160,7 +166,7 @@ public final class BatchRunner {
         return new Outcome(done, failed, skipped);
     }
 
-    private boolean runOne(BatchPlan plan, Manifest manifest, RunSpec r, LoadedModel loaded) {
+    private boolean runOne(BatchPlan plan, Manifest manifest, RunSpec r, LoadedModel loaded, ObjectNode modelAsLoaded) {
         long start = System.nanoTime();
         try {
             Resume.supersede(plan, manifest, r, log);
@@ -169,7 +175,7 @@ public final class BatchRunner {
             e.error = null;
             e.results = new LinkedHashMap<>(); // an earlier attempt's numbers are not this run's
             e.seconds = 0;
-            e.inputs = inputs.of(r);
+            e.inputs = inputs.startedWith(r, modelAsLoaded);
             manifest.save();
             log.printf(Locale.ROOT, "run    %s%n", r.id());
             log.flush();

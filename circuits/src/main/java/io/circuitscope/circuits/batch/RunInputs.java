@@ -57,18 +57,39 @@ final class RunInputs {
 
     /** What the plan asks of the run now. */
     ObjectNode of(RunSpec r) {
+        return inputs(r, model(r.model()), this::digest);
+    }
+
+    /**
+     * What the run is made with, recorded as it starts: the model as {@link #model(String)} fingerprinted it before
+     * its weights were loaded, and the task and reference files hashed now, as the run is about to read them. A
+     * batch runs for hours; a model or task file rewritten meanwhile was recorded with its new contents (the model's
+     * hashed again at the changed stat, a file's digest kept from the start of the batch), not the ones the run used.
+     */
+    ObjectNode startedWith(RunSpec r, ObjectNode modelAsLoaded) {
+        return inputs(r, modelAsLoaded, RunInputs::sha256);
+    }
+
+    private static ObjectNode inputs(RunSpec r, ObjectNode model, Function<Path, String> digest) {
         ObjectNode o = JSON.createObjectNode();
-        o.put("model", relativeModel(r.model(), base));
-        model(o, r.model());
+        o.setAll(model);
         if (r.task() == null) {
             o.put("examples", r.examples());
         } else {
-            o.put("task_sha256", digest(r.task()));
+            o.put("task_sha256", digest.apply(r.task()));
             o.put("align", r.align());
             o.put("bos", r.bos());
         }
-        o.put("reference_sha256", r.reference() == null ? null : digest(r.reference()));
+        o.put("reference_sha256", r.reference() == null ? null : digest.apply(r.reference()));
         method(o, JSON.valueToTree(r.settings().asMap()));
+        return o;
+    }
+
+    /** The model as recorded: its path relative to the plan's folder (or hub id), with its fingerprint. */
+    ObjectNode model(String model) {
+        ObjectNode o = JSON.createObjectNode();
+        o.put("model", relativeModel(model, base));
+        fingerprint(o, model);
         return o;
     }
 
@@ -76,7 +97,7 @@ final class RunInputs {
      * A local model's fingerprint (model_sha256, with model_stat) or a hub id's cached commit (model_commit); a planted
      * model is made from its name alone (its task from the run's seed), both recorded already.
      */
-    private void model(ObjectNode o, String model) {
+    private void fingerprint(ObjectNode o, String model) {
         if (PlantedModels.isPlanted(model)) {
             return;
         }
@@ -191,16 +212,18 @@ final class RunInputs {
         return v.isNull() || v.isMissingNode() ? "(none)" : v.asText();
     }
 
-    /** The file's SHA-256, or why it cannot be read (a difference from any digest recorded). */
+    /** The file's SHA-256, or why it cannot be read (a difference from any digest recorded); hashed once a batch. */
     private String digest(Path file) {
-        return digests.computeIfAbsent(file, f -> {
-            try {
-                return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(f)));
-            } catch (IOException e) {
-                return "unreadable: " + f + ": " + ReadErrors.describe(e);
-            } catch (NoSuchAlgorithmException e) {
-                throw new IllegalStateException("every Java platform has SHA-256", e);
-            }
-        });
+        return digests.computeIfAbsent(file, RunInputs::sha256);
+    }
+
+    private static String sha256(Path file) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
+        } catch (IOException e) {
+            return "unreadable: " + file + ": " + ReadErrors.describe(e);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java platform has SHA-256", e);
+        }
     }
 }

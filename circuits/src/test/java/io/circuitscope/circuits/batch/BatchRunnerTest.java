@@ -619,6 +619,52 @@ class BatchRunnerTest {
         }
     }
 
+    /**
+     * A batch runs for hours: a model or task file rewritten while it runs (a training run saving its next checkpoint,
+     * the next experiment's prompts) was recorded for the later runs with its new contents (the model hashed again at
+     * its new stat, the task's digest kept from the batch's start), though they ran on the weights loaded before and
+     * read the new prompts. A resume then reused a result made with other inputs, or reran one made with these. Now
+     * each run records the model as fingerprinted before its weights were loaded and the task as hashed at its start.
+     */
+    @Test
+    void filesRewrittenDuringTheBatchAreRecordedAsTheRunsUsedThem() throws Exception {
+        Path model = TinyCheckpoint.gpt2(51, 2, 2, 4, 23, 8, false).write(dir.resolve("during-model"), TensorDtype.F32);
+        Path task = RandomTaskFile.write(dir.resolve("during.jsonl"), "t", 4, 4, 5, 23);
+        Path file = dir.resolve("during.yaml");
+        Files.writeString(file, "out: runs/during\nmodels: [during-model]\ntasks: [during.jsonl]\nmethods: [exact]\n"
+                + "seeds: [0, 1]\ndefaults: {metric: logit-diff}\n");
+        BatchPlan plan = BatchPlan.read(file);
+        String first = plan.runs().get(0).id();
+        String second = plan.runs().get(1).id();
+        StringWriter log = new StringWriter();
+        BatchRunner runner = new BatchRunner(m -> io.circuitscope.core.io.ModelLoader.load(Path.of(m)), m -> null,
+                new PrintWriter(log), id -> {
+                    if (id.equals(first)) { // the first run has read both; the second runs on the loaded weights
+                        try {
+                            TinyCheckpoint.gpt2(53, 2, 2, 4, 23, 8, false).write(model, TensorDtype.F32);
+                            RandomTaskFile.write(task, "t", 9, 4, 5, 23);
+                        } catch (Exception e) {
+                            throw new IllegalStateException(e);
+                        }
+                    }
+                    return Progress.NONE;
+                }, false);
+        assertEquals(new BatchRunner.Outcome(2, 0, 0), runner.run(plan), log.toString());
+        Map<String, JsonNode> recorded = new HashMap<>();
+        new ObjectMapper().readTree(dir.resolve("runs/during/manifest.json").toFile()).get("runs")
+                .forEach(r -> recorded.put(r.get("id").asText(), r.get("inputs")));
+        assertEquals(recorded.get(first).get("model_sha256"), recorded.get(second).get("model_sha256"),
+                "both ran on the weights loaded before the rewrite");
+        assertEquals(java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                .digest(Files.readAllBytes(task))), recorded.get(second).get("task_sha256").asText(),
+                "the second run read the new prompts");
+
+        StringWriter resumed = new StringWriter();
+        assertEquals(1, cli(resumed, "batch", file.toString(), "--quiet"), resumed.toString());
+        assertTrue(resumed.toString().contains(first + " (model files changed since the run, task file changed since "
+                + "the run); " + second + " (model files changed since the run)"), resumed.toString());
+    }
+
     private static void copyTree(Path from, Path to) throws Exception {
         Files.createDirectories(to.getParent());
         try (var paths = Files.walk(from)) {
