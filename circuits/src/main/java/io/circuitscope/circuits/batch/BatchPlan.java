@@ -215,6 +215,7 @@ public final class BatchPlan {
         }
         checkReferences(file, runs);
         checkTasks(file, root, runs);
+        checkModels(file, root, runs);
         return new BatchPlan(file, base, out, runs);
     }
 
@@ -253,6 +254,32 @@ public final class BatchPlan {
                         + ": " + unreadable);
             }
         });
+    }
+
+    /**
+     * Every model path exists, checked when the plan is read: a batch loads each model when its first run comes, so a
+     * typo in the last model's path failed its runs after every other model's had spent their hours. Hub ids and
+     * planted models are checked when loaded. Named by the entry of 'models', or the run of 'runs', that gives it.
+     */
+    private static void checkModels(Path file, JsonNode root, List<RunSpec> runs) {
+        List<String> entries = new ArrayList<>(); // where each run's model was written
+        if (root.has("runs")) {
+            for (int i = 0; i < runs.size(); i++) {
+                entries.add("runs[" + i + "]: field 'model'");
+            }
+        } else {
+            int perModel = runs.size() / root.get("models").size(); // the cross product varies the model slowest
+            for (int i = 0; i < runs.size(); i++) {
+                entries.add("models[" + i / perModel + "]");
+            }
+        }
+        for (int i = 0; i < runs.size(); i++) {
+            String model = runs.get(i).model();
+            if (!PlantedModels.isPlanted(model) && Path.of(model).isAbsolute() && !Files.exists(Path.of(model))) {
+                throw new PlanException(file + ": " + entries.get(i) + ": " + model + ": no such model file or folder "
+                        + "(a path is read from the plan's folder; a hub id is written ORG/NAME)");
+            }
+        }
     }
 
     /**

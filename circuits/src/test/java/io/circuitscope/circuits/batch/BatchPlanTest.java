@@ -16,10 +16,11 @@ class BatchPlanTest {
     @TempDir
     Path dir;
 
-    /** The task file the plans here name: a plan naming a task file that does not exist is refused. */
+    /** The model and task file the plans here name: a plan naming a file that does not exist is refused. */
     @org.junit.jupiter.api.BeforeEach
     void writeTheTaskFile() throws Exception {
         Files.writeString(dir.resolve("t.jsonl"), "");
+        Files.writeString(dir.resolve("m"), "");
     }
 
     @Test
@@ -304,6 +305,27 @@ class BatchPlanTest {
         Files.writeString(plan, "runs: [{model: m, task: t.jsonl}, {model: m, task: folder.jsonl}]\n");
         message = assertThrows(PlanException.class, () -> BatchPlan.read(plan)).getMessage();
         assertEquals(plan + ": runs[1]: field 'task': " + real.resolve("folder.jsonl") + ": is a folder, not a file", message);
+    }
+
+    /**
+     * A model path that does not exist is refused when the plan is read, naming the entry: a batch loads each model at
+     * its first run, so a typo in the last model failed its runs after every other model's runs had spent their hours.
+     */
+    @Test
+    void aMissingModelPathIsRefusedWhenThePlanIsRead() throws Exception {
+        Path real = dir.toRealPath();
+        Path plan = dir.resolve("plan.yaml");
+        Files.writeString(plan, "models: [m, ./typo.bin, planted:ioi]\ntasks: [t.jsonl]\nmethods: [acdc, eap-ig]\n"
+                + "seeds: [0, 1]\n");
+        assertEquals(plan + ": models[1]: " + real.resolve("typo.bin") + ": no such model file or folder (a path is "
+                + "read from the plan's folder; a hub id is written ORG/NAME)",
+                assertThrows(PlanException.class, () -> BatchPlan.read(plan)).getMessage());
+        Files.writeString(plan, "runs: [{model: m, task: t.jsonl}, {model: gone, task: t.jsonl}]\n");
+        String message = assertThrows(PlanException.class, () -> BatchPlan.read(plan)).getMessage();
+        assertTrue(message.startsWith(plan + ": runs[1]: field 'model': " + real.resolve("gone") + ": no such model"),
+                message);
+        Files.writeString(plan, "models: [m, org/on-the-hub]\ntasks: [t.jsonl]\n");
+        assertEquals(2, BatchPlan.read(plan).runs().size(), "a hub id is looked up when it is loaded");
     }
 
     private Path write(String extra) throws Exception {
