@@ -141,6 +141,9 @@ public final class BatchRunner {
             } catch (RuntimeException | OutOfMemoryError e) {
                 String why = e instanceof OutOfMemoryError oom ? outOfMemory(oom) : e.getMessage();
                 for (RunSpec r : todo) {
+                    // a changed run's earlier result is moved away with its record, as runOne does, before the record
+                    // is overwritten: its numbers (the AUC is in the manifest alone) were lost at the next attempt
+                    Resume.supersede(plan, manifest, r, log);
                     fail(manifest, r, "model " + group.getKey() + ": " + why, 0);
                     failed++;
                 }

@@ -665,6 +665,37 @@ class BatchRunnerTest {
                 + "the run); " + second + " (model files changed since the run)"), resumed.toString());
     }
 
+    /**
+     * A run rerun with --rerun-changed whose model then failed to load was marked FAILED with its results cleared while
+     * its earlier circuit.json stayed in its folder; the next attempt moved that to superseded/ with the FAILED record,
+     * so the earlier run's numbers (its AUC is in the manifest alone) were lost. Now it is moved with its record first.
+     */
+    @Test
+    void aChangedRunWhoseModelFailsToLoadKeepsItsEarlierResultAndRecord() throws Exception {
+        Path file = dir.resolve("unloadable.yaml");
+        Files.writeString(file, "out: runs/unloadable\nmodels: [planted:induction]\nmethods: [eap]\n"
+                + "defaults: {metric: logit-diff, edges: 10, examples: 6}\n");
+        java.util.function.Function<String, LoadedModel> planted =
+                m -> new LoadedModel(PlantedModels.byArgument(m).build(), null, Path.of(m), "gpt2");
+        StringWriter log = new StringWriter();
+        assertEquals(new BatchRunner.Outcome(1, 0, 0), new BatchRunner(planted, m -> null, new PrintWriter(log),
+                id -> Progress.NONE, false).run(BatchPlan.read(file)), log.toString());
+        Files.writeString(file, Files.readString(file).replace("edges: 10", "edges: 12"));
+        BatchPlan plan = BatchPlan.read(file);
+        String id = plan.runs().get(0).id();
+        assertEquals(new BatchRunner.Outcome(0, 1, 0), new BatchRunner(m -> {
+            throw new IllegalStateException("cannot load " + m);
+        }, m -> null, new PrintWriter(log), x -> Progress.NONE, true).run(plan), log.toString());
+        Path earlier = dir.resolve("runs/unloadable/superseded").resolve(id);
+        assertTrue(Files.isRegularFile(earlier.resolve("circuit.json")), log.toString());
+        assertFalse(Files.exists(dir.resolve("runs/unloadable").resolve(id).resolve("circuit.json")),
+                "no earlier result under the failed run");
+        JsonNode record = new ObjectMapper().readTree(earlier.resolve("manifest-entry.json").toFile());
+        assertEquals("DONE", record.get("state").asText(), record.toString());
+        assertTrue(record.get("results").get("auc").isNumber(), record.toString());
+        assertEquals(10, record.get("inputs").get("edges").asInt(), record.toString());
+    }
+
     private static void copyTree(Path from, Path to) throws Exception {
         Files.createDirectories(to.getParent());
         try (var paths = Files.walk(from)) {
