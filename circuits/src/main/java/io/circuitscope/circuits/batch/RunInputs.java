@@ -165,6 +165,12 @@ final class RunInputs {
      */
     static List<String> differences(JsonNode recorded, ObjectNode now, boolean fromCircuit) {
         List<String> out = new ArrayList<>();
+        // ORG/NAME is a folder when one exists beside the plan, else a hub id, recorded under the same name: a run made
+        // with one was taken as finished for the other (the other's fingerprint was "not recorded")
+        boolean wasLocal = recorded.has("model_sha256");
+        if ((wasLocal || recorded.has("model_commit")) && wasLocal != now.has("model_sha256")) {
+            out.add("model " + (wasLocal ? "local files -> hub id" : "hub id -> local files"));
+        }
         for (Iterator<Map.Entry<String, JsonNode>> it = now.fields(); it.hasNext();) {
             Map.Entry<String, JsonNode> field = it.next();
             if (field.getKey().equals(MODEL_STAT)) {

@@ -64,4 +64,28 @@ class BatchModelResolutionTest {
             assertTrue(!inputs.has("model_sha256"), inputs.toString());
         }
     }
+
+    /**
+     * ORG/NAME names a folder beside the plan once one is there, else a hub id, and is recorded under the same name
+     * either way: a result made with the hub's model was taken as finished for a folder put there later (with a note
+     * that its files were "not recorded"). Now the change is refused as any other change of the model.
+     */
+    @Test
+    void aHubModelsResultIsNotReusedForAFolderOfTheSameNameBesideThePlan() throws Exception {
+        Path model = TinyCheckpoint.gpt2(31, 2, 2, 4, 23, 8, false).write(dir.resolve("served"), TensorDtype.F32);
+        RandomTaskFile.write(dir.resolve("t.jsonl"), "t", 4, 4, 5, 23);
+        try (FakeHub hub = new FakeHub().serve("tiny-org/tiny", model)) {
+            ModelOptions.environment = () -> new HubEnvironment(dir.resolve("cache"), hub.endpoint(), null, false, null,
+                    Duration.ofSeconds(10));
+            Path plan = dir.resolve("hub.yaml");
+            Files.writeString(plan, "models: [tiny-org/tiny]\ntasks: [t.jsonl]\nmethods: [exact]\n"
+                    + "defaults: {metric: logit-diff}\n");
+            CliRun first = run("batch", plan.toString(), "--quiet");
+            assertEquals(0, first.code(), first.out() + first.err());
+            TinyCheckpoint.gpt2(32, 2, 2, 4, 23, 8, false).write(dir.resolve("tiny-org/tiny"), TensorDtype.F32);
+            CliRun local = run("batch", plan.toString(), "--quiet");
+            assertEquals(1, local.code(), local.out() + local.err());
+            assertTrue(local.err().contains("000-tiny-t-exact-s0 (model hub id -> local files)"), local.out() + local.err());
+        }
+    }
 }
