@@ -5,10 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.circuitscope.core.graph.Ablation;
 import io.circuitscope.core.graph.ComputationGraph;
-import io.circuitscope.core.graph.Destination;
-import io.circuitscope.core.graph.Edge;
 import io.circuitscope.core.graph.EdgePatcher;
-import io.circuitscope.core.graph.NodeKind;
 import io.circuitscope.core.graph.TaskPatcher;
 import io.circuitscope.core.io.LoadedModel;
 import io.circuitscope.core.progress.Progress;
@@ -59,36 +56,10 @@ class AcdcAgainstOracleTest {
                 double gap = Math.abs(prompts.withPatched(new boolean[g.nEdges()], g) - prompts.cleanMetric());
                 double tau = 0.05 * gap;
                 boolean lowerIsBetter = AcdcAgainstPlainLoopTest.LOWER_IS_BETTER.contains(metric.name());
-                boolean[] keep = new boolean[g.nEdges()];
-                java.util.Arrays.fill(keep, true);
                 double[] effects = new double[g.nEdges()];
-                java.util.Arrays.fill(effects, Double.NaN);
-                double current = prompts.cleanMetric();
-                List<Destination> destinations = g.destinations();
-                for (int d = destinations.size() - 1; d >= 0; d--) {
-                    Destination dest = destinations.get(d);
-                    List<Edge> into = g.edgesInto(dest);
-                    boolean reachesLogits = dest.node().kind() == NodeKind.LOGITS
-                            || g.edgesOutOf(dest.node()).stream().anyMatch(e -> keep[e.index()]);
-                    for (int i = into.size() - 1; i >= 0; i--) {
-                        int e = into.get(i).index();
-                        if (!keep[e]) {
-                            continue;
-                        }
-                        keep[e] = false;
-                        if (!reachesLogits) {
-                            effects[e] = 0;
-                            continue;
-                        }
-                        double after = prompts.withPatched(keep, g);
-                        effects[e] = after - current;
-                        if ((lowerIsBetter ? after - current : current - after) < tau) {
-                            current = after;
-                        } else {
-                            keep[e] = true;
-                        }
-                    }
-                }
+                // the paper's loop, every metric value from the oracle (patched by replacing what each edge carries)
+                boolean[] keep = AcdcAgainstPlainLoopTest.plainLoop(g, k -> prompts.withPatched(k, g), tau, lowerIsBetter,
+                        effects);
                 java.util.BitSet kept = new java.util.BitSet();
                 for (int e = 0; e < keep.length; e++) {
                     kept.set(e, keep[e]);

@@ -80,11 +80,16 @@ class AcdcAgainstPlainLoopTest {
      * tried edge (0 for the shortcut, NaN otherwise).
      */
     static boolean[] plainLoop(TaskPatcher tp, double tau, boolean lowerIsBetter, double[] effects) {
-        ComputationGraph g = tp.graph();
+        return plainLoop(tp.graph(), tp::evaluateKeep, tau, lowerIsBetter, effects);
+    }
+
+    /** The same loop with the metric of a keep mask from {@code metricOf} (the engine's patcher, or an oracle). */
+    static boolean[] plainLoop(ComputationGraph g, java.util.function.ToDoubleFunction<boolean[]> metricOf, double tau,
+            boolean lowerIsBetter, double[] effects) {
         boolean[] keep = new boolean[g.nEdges()];
         Arrays.fill(keep, true);
         Arrays.fill(effects, Double.NaN);
-        double current = tp.evaluateKeep(keep);
+        double current = metricOf.applyAsDouble(keep);
         List<Destination> destinations = new ArrayList<>(g.destinations());
         for (int d = destinations.size() - 1; d >= 0; d--) {
             Destination dest = destinations.get(d);
@@ -102,7 +107,7 @@ class AcdcAgainstPlainLoopTest {
                     continue;
                 }
                 keep[e] = false;
-                double after = tp.evaluateKeep(keep);
+                double after = metricOf.applyAsDouble(keep);
                 effects[e] = after - current;
                 double damage = lowerIsBetter ? after - current : current - after;
                 if (damage < tau) {

@@ -51,11 +51,7 @@ class BatchModelResolutionTest {
         Path model = TinyCheckpoint.gpt2(31, 2, 2, 4, 23, 8, false).write(dir.resolve("served"), TensorDtype.F32);
         RandomTaskFile.write(dir.resolve("t.jsonl"), "t", 4, 4, 5, 23);
         try (FakeHub hub = new FakeHub().serve("tiny-org/tiny", model)) {
-            ModelOptions.environment = () -> new HubEnvironment(dir.resolve("cache"), hub.endpoint(), null, false, null,
-                    Duration.ofSeconds(10));
-            Path plan = dir.resolve("hub.yaml");
-            Files.writeString(plan, "models: [tiny-org/tiny]\ntasks: [t.jsonl]\nmethods: [exact]\n"
-                    + "defaults: {metric: logit-diff}\n");
+            Path plan = hubPlan(hub);
             CliRun r = run("batch", plan.toString(), "--quiet");
             assertEquals(0, r.code(), r.out() + r.err());
             JsonNode inputs = new ObjectMapper().readTree(dir.resolve("runs/hub/manifest.json").toFile()).get("runs")
@@ -75,11 +71,7 @@ class BatchModelResolutionTest {
         Path model = TinyCheckpoint.gpt2(31, 2, 2, 4, 23, 8, false).write(dir.resolve("served"), TensorDtype.F32);
         RandomTaskFile.write(dir.resolve("t.jsonl"), "t", 4, 4, 5, 23);
         try (FakeHub hub = new FakeHub().serve("tiny-org/tiny", model)) {
-            ModelOptions.environment = () -> new HubEnvironment(dir.resolve("cache"), hub.endpoint(), null, false, null,
-                    Duration.ofSeconds(10));
-            Path plan = dir.resolve("hub.yaml");
-            Files.writeString(plan, "models: [tiny-org/tiny]\ntasks: [t.jsonl]\nmethods: [exact]\n"
-                    + "defaults: {metric: logit-diff}\n");
+            Path plan = hubPlan(hub);
             CliRun first = run("batch", plan.toString(), "--quiet");
             assertEquals(0, first.code(), first.out() + first.err());
             TinyCheckpoint.gpt2(32, 2, 2, 4, 23, 8, false).write(dir.resolve("tiny-org/tiny"), TensorDtype.F32);
@@ -87,5 +79,15 @@ class BatchModelResolutionTest {
             assertEquals(1, local.code(), local.out() + local.err());
             assertTrue(local.err().contains("000-tiny-t-exact-s0 (model hub id -> local files)"), local.out() + local.err());
         }
+    }
+
+    /** Downloads from {@code hub} into a fresh cache, and a plan of one exact run of tiny-org/tiny on t.jsonl. */
+    private Path hubPlan(FakeHub hub) throws java.io.IOException {
+        ModelOptions.environment = () -> new HubEnvironment(dir.resolve("cache"), hub.endpoint(), null, false, null,
+                Duration.ofSeconds(10));
+        Path plan = dir.resolve("hub.yaml");
+        Files.writeString(plan, "models: [tiny-org/tiny]\ntasks: [t.jsonl]\nmethods: [exact]\n"
+                + "defaults: {metric: logit-diff}\n");
+        return plan;
     }
 }
