@@ -82,8 +82,13 @@ public record ValidationReport(
      * Faithfulness as far above 1 as sufficiency allows below it (above 1.2 by default): the circuit alone
      * does more than the model, usually because components that work against the behaviour (negative
      * name movers) were left out. Sufficiency still passes; this says the circuit is not the model's mechanism.
+     * The margin is never below {@link #MIN_OVERSHOOT}: with {@code --sufficiency 1} a circuit that keeps the
+     * whole model reads 1 plus float rounding, which is not "well above 1".
      */
     public boolean overshoots() {
-        return faithfulness.value() > 2 - settings.sufficiencyThreshold();
+        return faithfulness.value() > 1 + Math.max(1 - settings.sufficiencyThreshold(), MIN_OVERSHOOT);
     }
+
+    /** The smallest excess over 1 flagged as an overshoot: 1% of the clean-corrupted gap. */
+    public static final double MIN_OVERSHOOT = 0.01;
 }
