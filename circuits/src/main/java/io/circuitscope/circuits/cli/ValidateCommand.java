@@ -97,7 +97,7 @@ final class ValidateCommand implements Callable<Integer> {
         }
         PathChecks.readable(spec, "--reference", referenceFile); // before the model is loaded and the circuit validated
         TaskFile.requireReadable(taskFile); // a missing task named before the model is loaded, not after it
-        // a missing --circuit is named when it is read, after the task (its errors come first, as before)
+        PathChecks.readable(spec, "--circuit", circuitFile); // a usage error before the model is loaded, as --reference
         boolean eapIgFile = Files.isRegularFile(circuitFile) && CircuitJson.isEapIgGraphFile(circuitFile);
         // another tool's file is left as it was: the result goes into a circuitscope file beside it
         Path written = eapIgFile ? importedResultFile(circuitFile) : circuitFile;

@@ -416,8 +416,8 @@ class DiscoverCommandTest {
         }
         CliRun missing = run("validate", "--model", model.toString(), "--task", task.toString(), "--circuit",
                 dir.resolve("nope.json").toString());
-        assertEquals(1, missing.code());
-        assertTrue(missing.err().contains("nope.json"), missing.err());
+        assertEquals(2, missing.code(), missing.err()); // a usage error found before the model is loaded
+        assertTrue(missing.err().startsWith("error: --circuit " + dir.resolve("nope.json") + ": no such file"), missing.err());
         // a reference that cannot be read is found before the validation, not after it (the result was lost)
         String validated = Files.readString(circuit);
         Path noSuch = dir.resolve("no-such-reference.json");
