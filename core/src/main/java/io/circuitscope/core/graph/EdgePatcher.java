@@ -47,6 +47,12 @@ import java.util.function.Supplier;
  * All kept is still the unpatched run and all patched the other run, exactly. Passes without gradients get
  * these norms from per-row statistics ({@link SandwichNormMixer}); passes with gradients recompute each norm
  * per destination group, so that autograd and the LN-rule act on the norm itself.
+ *
+ * <p>Zero ablation, in passes without gradients: a destination with a patched edge reads the sum of what its
+ * kept edges carry (plus the output biases), not the stream minus the rest. The stream minus every source's
+ * output is float rounding, not zero, and a norm downstream divides it by sqrt(eps): on a tiny Gemma 2 an MLP
+ * whose in-edges were all cut read 0.84 where 1.21 was right. A destination whose edges are all kept reads
+ * the stream as it is.
  */
 public final class EdgePatcher {
     private final HookedTransformer model;
@@ -256,8 +262,7 @@ public final class EdgePatcher {
             }
         }
         boolean keepForBackward = coef.hasGradient() || !before.isEmpty();
-        PassState state = new PassState(run, coef.onesLike().sub(coef), patched, masks, tokens.length, keepForBackward,
-                rules, null);
+        PassState state = new PassState(run, coef, patched, masks, tokens.length, keepForBackward, rules, null);
         return model.forward(run, rows, state.hooks(before, model.config().nLayers(), true), rules, logitPositions,
                 !keepForBackward);
     }
@@ -282,10 +287,7 @@ public final class EdgePatcher {
         // The pass's buffers are sized for a whole pass (every source's differences, the mixer's rows) and a
         // prefix lives for many passes: it keeps copies of what it needs, and the pass is freed here.
         try (NDManager pass = run.newSubManager()) {
-            NDArray patchWeight = coef.onesLike().sub(coef);
-            patchWeight.attach(pass);
-            PassState state = new PassState(pass, patchWeight, patched, 1, tokens.length, false, GradientRules.EXACT,
-                    null);
+            PassState state = new PassState(pass, coef, patched, 1, tokens.length, false, GradientRules.EXACT, null);
             NDArray residual = model.residualBefore(pass, tokens, layer, state.hooks(List.of(), layer, false), true);
             int expected = layer == 0 ? 0 : graph.headSource(layer, 0);
             if (state.recorded != expected) {
@@ -324,8 +326,7 @@ public final class EdgePatcher {
         NDArray coef = checkedCoefficients(prefix.tokens(), patched, coefficients);
         int masks = (int) coef.getShape().get(0);
         int batch = prefix.tokens().length;
-        PassState state = new PassState(run, coef.onesLike().sub(coef), patched, masks, batch, false,
-                GradientRules.EXACT, prefix);
+        PassState state = new PassState(run, coef, patched, masks, batch, false, GradientRules.EXACT, prefix);
         // a copy owned by this pass: results of operations belong to their first operand's manager, and
         // the prefix's manager lives for many passes
         NDArray residual = masks == 1 ? prefix.residual().duplicate() : prefix.residual().tile(new long[] {masks, 1, 1});
@@ -378,6 +379,8 @@ public final class EdgePatcher {
     private final class PassState {
         private final NDManager run;
         private final NDArray patchWeight; // 1 - c, [M, nSrc, nDest(, positions)]
+        private final NDArray keepWeight; // c
+        private final boolean exactZero; // zero ablation without gradients: destinations sum their kept edges
         private final SourceOutputs patched;
         private final int masks;
         private final int batch;
@@ -401,13 +404,17 @@ public final class EdgePatcher {
         private final SandwichNormMixer mixer;
         private final NDArray[] normalisedHeadSums;
 
-        PassState(NDManager run, NDArray patchWeight, SourceOutputs patched, int masks, int batch, boolean keepForBackward,
-                GradientRules rules, Prefix prefix) {
+        PassState(NDManager run, NDArray coefficients, SourceOutputs patched, int masks, int batch,
+                boolean keepForBackward, GradientRules rules, Prefix prefix) {
             if (keepForBackward && prefix != null && prefix.sources() > 0) {
                 throw new IllegalArgumentException("gradients do not flow through a prefix");
             }
             this.run = run;
-            this.patchWeight = patchWeight;
+            this.keepWeight = coefficients;
+            NDArray ones = coefficients.onesLike();
+            ones.attach(run); // results belong to their first operand's manager: this pass's
+            this.patchWeight = ones.sub(coefficients);
+            this.exactZero = patched.allZero() && !keepForBackward;
             this.patched = patched;
             this.masks = masks;
             this.batch = batch;
@@ -576,22 +583,37 @@ public final class EdgePatcher {
          * with the layer's norm inputs prepared; null where they are all 0.
          */
         private NDArray mixerWeights(int layer, int firstDest, int count) {
+            return mixerWeights(patchWeight, layer, firstDest, count);
+        }
+
+        /** As above for any weights on the heads' differences (the kept sums pass -c on a zero head sum). */
+        private NDArray mixerWeights(NDArray weight, int layer, int firstDest, int count) {
             int first = graph.headSource(layer, 0);
             int last = first + model.config().nHeads();
-            if (isZero(first, last, firstDest, count)) {
+            if (isZero(weight, first, last, firstDest, count)) {
                 return null;
             }
             if (!mixer.isPrepared(layer)) {
                 NDArray diffs = differences(first, last);
-                mixer.prepare(layer, headSums[layer], diffs);
+                // exact zero ablation sums the kept heads from nothing: a_l in the mixer is then 0, not the head sum
+                NDArray headSum = exactZero ? headSums[layer].zerosLike() : headSums[layer];
+                mixer.prepare(layer, headSum, diffs);
                 diffs.close();
+                if (headSum != headSums[layer]) {
+                    headSum.close();
+                }
             }
-            return patchWeights(first, last, firstDest, count);
+            return weights(weight, first, last, firstDest, count);
         }
 
         /** Patch weights from sources from..to-1 into destinations first..first+count-1, [M, n, count(, s)]. */
         private NDArray patchWeights(int from, int to, int firstDest, int count) {
-            return patchWeight.get(patchWeight.getShape().dimension() == 4
+            return weights(patchWeight, from, to, firstDest, count);
+        }
+
+        /** {@code weight}'s entries from sources from..to-1 into destinations first..first+count-1. */
+        private NDArray weights(NDArray weight, int from, int to, int firstDest, int count) {
+            return weight.get(weight.getShape().dimension() == 4
                     ? new NDIndex(":, {}:{}, {}:{}, :", from, to, firstDest, firstDest + count)
                     : new NDIndex(":, {}:{}, {}:{}", from, to, firstDest, firstDest + count));
         }
@@ -621,8 +643,13 @@ public final class EdgePatcher {
 
         /** Whether every patch weight from sources from..to-1 into these destinations is 0 (they are all kept). */
         private boolean isZero(int from, int to, int firstDest, int count) {
+            return isZero(patchWeight, from, to, firstDest, count);
+        }
+
+        /** Whether every entry of {@code weight} from sources from..to-1 into these destinations is 0. */
+        private boolean isZero(NDArray weight, int from, int to, int firstDest, int count) {
             try (NDManager check = run.newSubManager()) {
-                NDArray weights = patchWeights(from, to, firstDest, count);
+                NDArray weights = weights(weight, from, to, firstDest, count);
                 weights.attach(check);
                 return weights.abs().max().getFloat() == 0f;
             }
@@ -648,20 +675,25 @@ public final class EdgePatcher {
 
         /** sum_s w[m, s, d] * diff_s over the first {@code upstream} sources (heads excluded with sandwich norms). */
         private NDArray linearDelta(int upstream, int firstDest, int count) {
+            return linearMix(patchWeight, upstream, firstDest, count);
+        }
+
+        /** sum_s weight[m, s, d] * diff_s over the first {@code upstream} sources (heads excluded with sandwich norms). */
+        private NDArray linearMix(NDArray weight, int upstream, int firstDest, int count) {
             if (linearSources != null) {
-                return gatheredDelta(linearSources, upstream, firstDest, count);
+                return gatheredDelta(weight, linearSources, upstream, firstDest, count);
             }
             NDArray out = null;
             int fromPrefix = Math.min(sharedCount, upstream);
             if (fromPrefix > 0) {
                 NDArray diffs = shared.get(new NDIndex(":, 0:{}", fromPrefix));
                 diffs.attach(run); // so that everything computed from it belongs to this pass
-                out = mix(patchWeight, diffs, 0, fromPrefix, firstDest, count);
+                out = mix(weight, diffs, 0, fromPrefix, firstDest, count);
                 diffs.close();
             }
             if (upstream > fromPrefix) {
                 NDArray diffs = ownDifferences(upstream);
-                NDArray part = mix(patchWeight, diffs, fromPrefix, upstream, firstDest, count);
+                NDArray part = mix(weight, diffs, fromPrefix, upstream, firstDest, count);
                 if (!keepForBackward && diffs != stacked) {
                     diffs.close();
                 }
@@ -674,7 +706,7 @@ public final class EdgePatcher {
          * sum_s w[m, s, d] * diff_s over the given sources below {@code upstream} (ascending; the first, the
          * embedding, is upstream of everything): those few gathered, not the whole range mixed with zero weights.
          */
-        private NDArray gatheredDelta(int[] sources, int upstream, int firstDest, int count) {
+        private NDArray gatheredDelta(NDArray weight, int[] sources, int upstream, int firstDest, int count) {
             int below = 0;
             while (below < sources.length && sources[below] < upstream) {
                 below++;
@@ -684,11 +716,11 @@ public final class EdgePatcher {
                 fromPrefix++;
             }
             NDArray out = fromPrefix == 0 ? null
-                    : gatheredMix(Arrays.copyOfRange(sources, 0, fromPrefix), shared, 0, firstDest, count);
+                    : gatheredMix(weight, Arrays.copyOfRange(sources, 0, fromPrefix), shared, 0, firstDest, count);
             if (below > fromPrefix) {
                 NDArray own = ownDifferences(upstream);
-                NDArray part = gatheredMix(Arrays.copyOfRange(sources, fromPrefix, below), own, sharedCount, firstDest,
-                        count);
+                NDArray part = gatheredMix(weight, Arrays.copyOfRange(sources, fromPrefix, below), own, sharedCount,
+                        firstDest, count);
                 if (!keepForBackward && own != stacked) {
                     own.close();
                 }
@@ -707,11 +739,11 @@ public final class EdgePatcher {
         }
 
         /** {@link #mix} over {@code sources}, whose differences are rows s - offset of {@code diffs}. */
-        private NDArray gatheredMix(int[] sources, NDArray diffs, int offset, int firstDest, int count) {
+        private NDArray gatheredMix(NDArray weight, int[] sources, NDArray diffs, int offset, int firstDest, int count) {
             NDList weights = new NDList();
             NDList rows = new NDList();
             for (int s : sources) {
-                weights.add(patchWeights(s, s + 1, firstDest, count));
+                weights.add(weights(weight, s, s + 1, firstDest, count));
                 NDArray row = diffs.get(new NDIndex(":, {}:{}", s - offset, s - offset + 1));
                 row.attach(run); // a view into the prefix's differences, too: freed with this pass
                 rows.add(row);
@@ -788,23 +820,93 @@ public final class EdgePatcher {
                 if (headDeltas != null && !keepForBackward) {
                     headDeltas.close();
                 }
-                headDeltas = delta(graph.upstreamCount(first), first, 3 * heads);
+                int upstream = graph.upstreamCount(first);
+                headDeltas = exactZero ? keptInputs(upstream, first, 3 * heads) : delta(upstream, first, 3 * heads);
                 headDeltasLayer = layer;
+            }
+            if (headDeltas == null) {
+                return perHead; // exact zero ablation, every edge into the layer's heads kept
             }
             Shape s = perHead.getShape(); // [M*B, s, H, d]
             int offset = port.ordinal() * heads;
             NDArray slice = headDeltas.get(new NDIndex(":, {}:{}", offset, offset + heads));
             slice.attach(perHead.getManager()); // its reshaped copies belong to the layer, freed with it
             NDArray d = slice.reshape(masks, heads, batch, s.get(1), s.get(3)).transpose(0, 2, 3, 1, 4).reshape(s);
-            return perHead.sub(d);
+            return exactZero ? d : perHead.sub(d);
         }
 
         private NDArray patchSingle(NDArray resid, int destination) {
             int upstream = graph.upstreamCount(destination);
             Shape s = resid.getShape();
+            if (exactZero) {
+                NDArray kept = keptInputs(upstream, destination, 1);
+                if (kept == null) {
+                    return resid;
+                }
+                kept.attach(resid.getManager());
+                return kept.reshape(s);
+            }
             NDArray delta = delta(upstream, destination, 1);
             delta.attach(resid.getManager());
             return resid.sub(delta.reshape(s));
+        }
+
+        /**
+         * Zero ablation: the inputs of destinations first..first+count-1, [M, count, B*s*d], as the sum of what
+         * their kept edges carry, c[s, d] * out_s, plus the output biases of the attention layers upstream
+         * (inside their norm with sandwich norms); null when every edge into them is kept. The recorded
+         * differences are the outputs themselves, as the patched outputs are zero.
+         */
+        private NDArray keptInputs(int upstream, int firstDest, int count) {
+            if (isZero(0, upstream, firstDest, count)) {
+                return null;
+            }
+            ModelConfig c = model.config();
+            int heads = c.nHeads();
+            NDArray out = linearMix(keepWeight, upstream, firstDest, count);
+            NDArray constant = null; // [d]: what joins the stream whatever is cut
+            int layers = 0; // attention layers whose heads are all upstream
+            while (layers < c.nLayers() && graph.headSource(layers, 0) + heads <= upstream) {
+                layers++;
+            }
+            if (mixer != null) {
+                NDArray negatedKeep = keepWeight.neg();
+                NDArray kept = mixer.correction(layers, count, l -> mixerWeights(negatedKeep, l, firstDest, count));
+                negatedKeep.close();
+                if (kept != null) { // N_l(b_l) - N_l(b_l + sum_h c_h out_h), summed over the layers
+                    NDArray sum = out.sub(kept);
+                    out.close();
+                    kept.close();
+                    out = sum;
+                }
+                for (int l = 0; l < layers; l++) {
+                    NDArray bias = normalisedBias(l);
+                    constant = constant == null ? bias : constant.add(bias);
+                }
+            } else {
+                for (int l = 0; l < layers; l++) {
+                    NDArray bias = model.weights().layer(l).bO();
+                    if (bias != null) {
+                        constant = constant == null ? bias.duplicate() : constant.add(bias);
+                    }
+                }
+            }
+            if (constant == null) {
+                return out;
+            }
+            constant.attach(run);
+            long width = out.getShape().get(2);
+            NDArray withBias = out.reshape(masks, count, width / c.dModel(), c.dModel()).add(constant)
+                    .reshape(masks, count, width);
+            out.close();
+            return withBias;
+        }
+
+        /** N_l(b_l), what sandwich-normed layer l adds to the stream when every head is cut, [d]. */
+        private NDArray normalisedBias(int layer) {
+            long d = model.config().dModel();
+            NDArray none = run.zeros(new Shape(1, 1, 1, d), model.weights().wE().getDataType());
+            return model.attentionOutput(run, layer, none, GradientRules.EXACT).reshape(d);
         }
     }
 }

@@ -142,7 +142,7 @@ public final class TaskPatcher implements AutoCloseable {
     private SourceOutputs zeroSourceOutputs(Batch b) {
         Shape shape = new Shape(patcher.graph().nSources(), b.size(), b.length(), patcher.model().config().dModel());
         // the residual stream's type, which every source output has
-        return new SourceOutputs(manager.zeros(shape, patcher.model().weights().wE().getDataType()));
+        return SourceOutputs.zeros(manager, shape, patcher.model().weights().wE().getDataType());
     }
 
     /** A position-aware graph is defined for one prompt length: every example must have it. */
