@@ -46,7 +46,7 @@ final class ValidationNotes {
         if (Boolean.TRUE.equals(doc.method().get(io.circuitscope.circuits.io.CircuitJson.NODE_SCORES_ONLY))) {
             err.printf(Locale.ROOT, "%s%s scores nodes, not edges (EAP-IG's node attribution leaves every edge score 0): its "
                     + "in_graph edges are taken as given, but any ranking of its edges (ROC AUC, CPR, CMD, top edges) is "
-                    + "a tie%n", prefix, file);
+                    + "a tie; its nodes rank by |their score| in the file (node AUC, top nodes)%n", prefix, file);
         }
     }
 

@@ -443,7 +443,7 @@ public final class CircuitJson {
                 importance[i] = Double.isNaN(scores[i]) ? Double.NaN : importance[i] < 0 ? Math.abs(scores[i]) : importance[i];
             }
         }
-        double[] nodeImportance = nodeImportance(file, root.get("nodes"), graph);
+        double[] nodeImportance = nodeImportance(file, root.get("nodes"), graph, parsed.eapIg());
         if (nodeImportance != null) {
             double[] byDefault = new EdgeScores(graph, scores).nodeImportances();
             for (int i = 0; i < nodeImportance.length; i++) {
@@ -487,7 +487,7 @@ public final class CircuitJson {
      * The nodes' own importances (AtP*'s GradDrop), -1 where a node gives none, or null when no node
      * gives one. Scores of nodes are not read: they are the sums of the edges' scores.
      */
-    private static double[] nodeImportance(Path file, JsonNode nodes, ComputationGraph graph) {
+    private static double[] nodeImportance(Path file, JsonNode nodes, ComputationGraph graph, boolean eapIg) {
         if (nodes == null || !nodes.isObject()) {
             return null;
         }
@@ -501,8 +501,10 @@ public final class CircuitJson {
             String name = entry.getKey();
             Node node = graph.nodes().stream().filter(n -> n.name().equals(name)).findFirst().orElse(null);
             if (node == null || !node.isSource()) {
-                throw new CircuitFileException(file + ": field 'nodes." + name + ".importance' belongs to "
-                        + (node == null ? "no node of the model's graph" : "a node without output, which has no score"));
+                // an EAP-IG node-attribution file's importances are its node scores (EapIgGraphJson.keepNodeScores)
+                throw new CircuitFileException(file + ": field 'nodes." + name + (eapIg ? ".score" : ".importance")
+                        + "' belongs to " + (node == null ? "no node of the model's graph"
+                                : "a node without output, which has no score"));
             }
             if (!imp.isNumber() || !(imp.asDouble() >= 0) || Double.isInfinite(imp.asDouble())) {
                 throw new CircuitFileException(file + ": field 'nodes." + name + ".importance' must be a finite number >= 0, got "

@@ -74,11 +74,35 @@ final class EapIgGraphJson {
             refuseNeuronLevel(file, nodes);
             if (scoresNodesOnly(nodes, root.get("edges"))) {
                 method.put(CircuitJson.NODE_SCORES_ONLY, true);
+                keepNodeScores(doc, nodes);
             }
         }
         doc.set("edges", root.get("edges"));
         return doc;
     }
+
+    /**
+     * A node-attribution file's node scores are its whole ranking, and a node's score in a circuitscope file is the sum
+     * of its out-edges' (here all 0), so they would be lost: each scored node's |score| becomes its own importance (the
+     * node ranking that node AUC and the report's top nodes read, as AtP*'s GradDrop is), and the signed scores are
+     * kept as they were in the section {@value #NODE_SCORES_SECTION}, which a rewritten file (validate's) carries on.
+     */
+    private static void keepNodeScores(ObjectNode doc, JsonNode nodes) {
+        ObjectNode importances = doc.putObject("nodes");
+        ObjectNode signed = doc.putObject(NODE_SCORES_SECTION);
+        for (Iterator<Map.Entry<String, JsonNode>> it = nodes.fields(); it.hasNext();) {
+            Map.Entry<String, JsonNode> node = it.next();
+            JsonNode s = node.getValue().get("score");
+            if (node.getKey().equals("logits") || s == null || !s.isNumber() || !Double.isFinite(s.asDouble())) {
+                continue; // EAP-IG's from_json reads no score of the logits; NaN: not scored
+            }
+            importances.putObject(node.getKey()).put("importance", Math.abs(s.asDouble()));
+            signed.put(node.getKey(), s.asDouble());
+        }
+    }
+
+    /** Where an imported node-attribution file's signed node scores are kept. */
+    static final String NODE_SCORES_SECTION = "imported_node_scores";
 
     private static boolean scoresNodesOnly(JsonNode nodes, JsonNode edges) {
         boolean nodeScored = false;

@@ -77,7 +77,8 @@ public final class HtmlReport {
         h.append("</div>\n");
         appendDiagram(h, doc, diagram, svg);
         topEdges(h, doc.circuit(), options.topEdges(), importanceMeaning(doc.method()), ScoreMeaning.ofEdges(doc.method()));
-        topNodes(h, doc.circuit(), TOP_NODES, ScoreMeaning.ofNodes(doc.method()));
+        topNodes(h, doc.circuit(), TOP_NODES, ScoreMeaning.ofNodes(doc.method()),
+                ScoreMeaning.ofNodeImportance(doc.method()));
         appendHeatmaps(h, heatmaps);
         appendValidation(h, doc);
         appendComparison(h, doc);
@@ -404,7 +405,7 @@ public final class HtmlReport {
      * GradDrop), else by |score|, the score being the sum of the node's out-edge scores (whatever the method stored
      * there, {@link ScoreMeaning}). Heads and MLPs only: the input is the whole corruption.
      */
-    private static void topNodes(StringBuilder h, Circuit c, int n, String scoreMeaning) {
+    private static void topNodes(StringBuilder h, Circuit c, int n, String scoreMeaning, String importanceMeaning) {
         EdgeScores scores = c.scores();
         boolean anyScored = false;
         for (int i = 0; i < scores.size() && !anyScored; i++) {
@@ -429,8 +430,7 @@ public final class HtmlReport {
         String by = own ? "importance" : "|score|";
         Set<Node> inCircuit = c.nodes();
         h.append("<section id=\"nodes\"><h2>Top nodes by ").append(by).append("</h2>\n<p class=\"note\">")
-                .append(html(scoreMeaning)).append(own
-                        ? "; the importance is the larger of |score| and GradDrop's per-prompt magnitude" : "")
+                .append(html(scoreMeaning)).append(own ? "; the importance is " + html(importanceMeaning) : "")
                 .append(". Heads and MLPs; ties by node order.</p>\n");
         h.append("<table class=\"grid\"><tr><th>#</th><th>node</th><th>score</th><th>").append(by)
                 .append("</th><th>in circuit</th></tr>\n");

@@ -52,6 +52,14 @@ public final class ScoreMeaning {
                 + "of patching the node" : " (" + ofEdges(method) + ")");
     }
 
+    /** What a node's own importance is, where the file gives one: AtP*'s, or an EAP-IG node attribution's score. */
+    public static String ofNodeImportance(Map<String, Object> method) {
+        return Boolean.TRUE.equals(method.get(io.circuitscope.circuits.io.CircuitJson.NODE_SCORES_ONLY))
+                ? "|the node's score in the imported file| (EAP-IG's node attribution, whose edges all score 0; the "
+                        + "signed scores are in circuit.json's imported_node_scores)"
+                : "the larger of |score| and GradDrop's per-prompt magnitude";
+    }
+
     /**
      * Which sign of a score the metric named {@code metric} (as a circuit.json records it) calls important,
      * {@link io.circuitscope.core.task.Metric#importantSign()}; null for no metric or one this version does not know.

@@ -163,6 +163,40 @@ class EapIgGraphJsonTest {
         assertEquals(null, CircuitJson.read(nothingScored).method().get(CircuitJson.NODE_SCORES_ONLY));
     }
 
+    /**
+     * A node-attribution file's node scores are its ranking: they rank its heads and MLPs (node AUC, the report's top
+     * nodes) as the nodes' importance, and a rewritten file (validate's NAME.circuitscope.json) keeps them, signed, in
+     * imported_node_scores and as importances. They were dropped: every node read the sum of its out-edges' 0 scores.
+     */
+    @Test
+    void aNodeAttributionFilesNodeScoresRankItsNodesAndSurviveARewrite() throws Exception {
+        Path edgeScored = writeEapIgFile(dir.resolve("edges.json"), 2, 2, false, Set.of("a0.h1->a1.h0<q>", "a1.h0->logits",
+                "input->a0.h1<v>"), null);
+        String text = Files.readString(edgeScored).replaceAll("\"score\": -?[0-9.E-]+", "\"score\": 0.0")
+                .replace("\"a1.h0\": {\"in_graph\": true}", "\"a1.h0\": {\"score\": -0.7, \"in_graph\": true}")
+                .replace("\"a0.h1\": {\"in_graph\": true}", "\"a0.h1\": {\"score\": 0.2, \"in_graph\": true}")
+                .replace("\"m0\": {\"in_graph\": false}", "\"m0\": {\"score\": NaN, \"in_graph\": false}");
+        Path file = Files.writeString(dir.resolve("nodes.json"), text);
+        CircuitDocument doc = CircuitJson.read(file);
+        ComputationGraph graph = doc.circuit().graph();
+        double[] importance = doc.circuit().scores().nodeImportances();
+        assertTrue(doc.circuit().scores().hasOwnNodeImportance(), "the file's node scores are a node ranking");
+        assertEquals(0.7, importance[graph.node("a1.h0").sourceIndex()], 1e-12);
+        assertEquals(0.2, importance[graph.node("a0.h1").sourceIndex()], 1e-12);
+        assertEquals(0.0, importance[graph.node("m0").sourceIndex()], 0.0, "NaN: not scored, ranks by |0|");
+
+        Path rewritten = dir.resolve("nodes.circuitscope.json");
+        CircuitJson.write(rewritten, doc);
+        JsonNode root = new ObjectMapper().readTree(rewritten.toFile());
+        assertEquals(0.7, root.get("nodes").get("a1.h0").get("importance").asDouble(), 1e-12);
+        assertEquals(-0.7, root.get("imported_node_scores").get("a1.h0").asDouble(), 1e-12);
+        assertEquals(0.2, root.get("imported_node_scores").get("a0.h1").asDouble(), 1e-12);
+        assertFalse(root.get("imported_node_scores").has("m0"));
+        CircuitDocument back = CircuitJson.read(rewritten);
+        assertEquals(0.7, back.circuit().scores().nodeImportances()[graph.node("a1.h0").sourceIndex()], 1e-12);
+        assertEquals(root.get("imported_node_scores"), back.extra().get("imported_node_scores"));
+    }
+
     @Test
     void badEapIgFilesAreNamedErrors() throws Exception {
         Path good = writeEapIgFile(dir.resolve("good.json"), 2, 2, false, Set.of("a1.h0->logits"), null);
