@@ -56,7 +56,7 @@ public final class ScoreMeaning {
     public static String ofNodeImportance(Map<String, Object> method) {
         return Boolean.TRUE.equals(method.get(io.circuitscope.circuits.io.CircuitJson.NODE_SCORES_ONLY))
                 ? "|the node's score in the imported file| (EAP-IG's node attribution, whose edges all score 0; the "
-                        + "signed scores are in circuit.json's imported_node_scores)"
+                        + "signed scores are in this file's imported_node_scores)"
                 : "the larger of |score| and GradDrop's per-prompt magnitude";
     }
 
