@@ -364,19 +364,40 @@ class CompareScorersCommandTest {
     }
 
     /**
-     * planted:ioi has 15 component nodes: the default --top-nodes 10 makes its top 2k (20) every node, so the recall in
-     * the top 2k reads 10/10 whatever the scorer. The run goes on, with a note saying so and what k avoids it; a k whose
-     * 2k leaves nodes out gets none.
+     * The recall "in the top 2k" counts every node when the k the comparison uses has a 2k covering all of them; that k
+     * is --top-nodes or, when fewer nodes have an exact effect, that many. planted:ioi's default --top-nodes 10 of its
+     * 15 component nodes was noted as making the recall trivially full, before the patching, while the table beside it
+     * used k = 4 (only its 4 planted heads have an effect) and a top 2k of 8: no longer. A random tiny GPT-2, where every
+     * node has an effect, gets the note for --top-nodes 3 of its 6 component nodes, and none for 2.
      */
     @Test
-    void aTopKWhoseDoubleCoversEveryNodeIsNoted() {
+    void aTopKWhoseDoubleCoversEveryNodeIsNoted() throws Exception {
         CliRun r = CliRun.run("compare-scorers", "--quiet", "--examples", "8", "--scorers", "eap");
         assertEquals(0, r.code(), r.err());
-        assertTrue(r.err().contains("compare-scorers: note: --top-nodes 10: its top 2k (20) covers all 15 component "
-                + "nodes, so recall in the top 2k is trivially full; --top-nodes 7 or less avoids that"), r.err());
-        CliRun fine = CliRun.run("compare-scorers", "--quiet", "--examples", "8", "--scorers", "eap", "--top-nodes", "7");
+        assertTrue(r.out().contains("k = 4 nodes"), r.out());
+        assertTrue(!r.err().contains("top 2k is trivially full"), r.err());
+
+        Path model = dir.resolve("tiny");
+        io.circuitscope.core.testing.TinyCheckpoint.gpt2(5, 2, 2, 8, 16, 12, false)
+                .write(model, io.circuitscope.core.io.TensorDtype.F32);
+        Path task = dir.resolve("tiny.jsonl");
+        StringBuilder lines = new StringBuilder();
+        for (int i = 0; i < 4; i++) {
+            lines.append("{\"clean_ids\": [1, ").append(2 + i).append(", 7, 9], \"corrupt_ids\": [1, ").append(10 + i)
+                    .append(", 8, 9], \"targets\": [{\"position\": -1, \"correct_id\": ").append(3 + i)
+                    .append(", \"wrong_id\": 12}]}\n");
+        }
+        java.nio.file.Files.writeString(task, lines);
+        CliRun noted = CliRun.run("compare-scorers", "--quiet", "--model", model.toString(), "--task", task.toString(),
+                "--scorers", "eap", "--metric", "logit-diff", "--top-nodes", "3");
+        assertEquals(0, noted.code(), noted.err());
+        assertTrue(noted.out().contains("k = 3 nodes"), noted.out());
+        assertTrue(noted.err().contains("compare-scorers: note: --top-nodes 3: its top 2k (6) covers all 6 component "
+                + "nodes, so recall in the top 2k is trivially full; --top-nodes 2 or less avoids that"), noted.err());
+        CliRun fine = CliRun.run("compare-scorers", "--quiet", "--model", model.toString(), "--task", task.toString(),
+                "--scorers", "eap", "--metric", "logit-diff", "--top-nodes", "2");
         assertEquals(0, fine.code(), fine.err());
-        assertTrue(!fine.err().contains("trivially full"), fine.err());
+        assertTrue(!fine.err().contains("top 2k is trivially full"), fine.err());
     }
 
     /** Exact effects of a corruption that moves nothing are round-off: refused before any edge is patched. */
