@@ -482,6 +482,35 @@ class DiscoverCommandTest {
     }
 
     /**
+     * The same command twice writes the same circuit.json (scores, circuit, validation with its bootstrap intervals,
+     * comparison) and the same task.jsonl and circuit.dot, but for summary.seconds and the --out folder in command.argv,
+     * as README says. Nothing in a run drew from an unseeded source.
+     */
+    @Test
+    void aRerunWritesTheSameFilesButForItsTimeAndFolder() throws Exception {
+        List<JsonNode> roots = new ArrayList<>();
+        List<Path> outs = List.of(dir.resolve("same-a"), dir.resolve("same-b"));
+        for (Path out : outs) {
+            CliRun r = run("discover", "--model", model.toString(), "--task", task.toString(), "--method", "eap-ig",
+                    "--metric", "logit-diff", "--edges", "8", "--out", out.toString(), "--quiet");
+            assertEquals(0, r.code(), r.err());
+            com.fasterxml.jackson.databind.node.ObjectNode root =
+                    (com.fasterxml.jackson.databind.node.ObjectNode) new ObjectMapper().readTree(out.resolve("circuit.json").toFile());
+            assertTrue(root.get("validation").get("metrics").get(0).has("ci_low"), "validated, with intervals");
+            ((com.fasterxml.jackson.databind.node.ObjectNode) root.get("summary")).remove("seconds");
+            com.fasterxml.jackson.databind.node.ArrayNode argv = (com.fasterxml.jackson.databind.node.ArrayNode)
+                    root.get("command").get("argv");
+            assertEquals(out.toString(), argv.get(argv.size() - 2).asText());
+            argv.remove(argv.size() - 2);
+            roots.add(root);
+        }
+        assertEquals(roots.get(0), roots.get(1));
+        for (String file : List.of("task.jsonl", "circuit.dot")) {
+            assertEquals(-1L, Files.mismatch(outs.get(0).resolve(file), outs.get(1).resolve(file)), file);
+        }
+    }
+
+    /**
      * A run into an earlier run's folder leaves none of the earlier run's pictures beside its circuit (with
      * --no-render they stayed, showing the earlier circuit) and says what it replaced; a folder holding a model is
      * refused before any work, its task file left alone.
