@@ -55,8 +55,8 @@ public final class ScoreMeaning {
     /** What a node's own importance is, where the file gives one: AtP*'s, or an EAP-IG node attribution's score. */
     public static String ofNodeImportance(Map<String, Object> method) {
         return Boolean.TRUE.equals(method.get(io.circuitscope.circuits.io.CircuitJson.NODE_SCORES_ONLY))
-                ? "|the node's score in the imported file| (EAP-IG's node attribution, whose edges all score 0; the "
-                        + "signed scores are in this file's imported_node_scores)"
+                ? "|the node's score in the imported EAP-IG file| (its node attribution, whose edges all score 0; "
+                        + "validate's rewrite keeps the signed scores in imported_node_scores)"
                 : "the larger of |score| and GradDrop's per-prompt magnitude";
     }
 
