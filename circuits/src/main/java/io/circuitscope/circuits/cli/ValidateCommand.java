@@ -119,8 +119,30 @@ final class ValidateCommand implements Callable<Integer> {
             if (!ablationGiven) {
                 checkRecorded(circuitFile, "ablation", recordedAblation, Ablation::parse);
             }
-            metric = metricGiven ? metric : recordedMetric != null ? recordedMetric.toString() : "kl";
-            ablation = ablationGiven ? ablation : recordedAblation != null ? recordedAblation.toString() : "resample";
+            // a file whose method records neither (validate's rewrite of an EAP-IG file) holds the validation that judged
+            // it: judged again by the same, not by the defaults, which silently replaced a logit-diff verdict with KL's
+            JsonNode earlier = doc.extra().get("validation");
+            String earlierMetric = metricGiven || recordedMetric != null ? null
+                    : earlierSetting(earlier, "metric", Metrics::byName);
+            String earlierAblation = ablationGiven || recordedAblation != null ? null
+                    : earlierSetting(earlier, "ablation", Ablation::parse);
+            metric = metricGiven ? metric : recordedMetric != null ? recordedMetric.toString()
+                    : earlierMetric != null ? earlierMetric : "kl";
+            ablation = ablationGiven ? ablation : recordedAblation != null ? recordedAblation.toString()
+                    : earlierAblation != null ? earlierAblation : "resample";
+            if (earlierMetric != null || earlierAblation != null) {
+                java.util.List<String> taken = new java.util.ArrayList<>();
+                if (earlierMetric != null) {
+                    taken.add("metric " + earlierMetric + " (validation.metric)");
+                }
+                if (earlierAblation != null) {
+                    taken.add(earlierAblation + " ablation (validation.ablation)");
+                }
+                spec.commandLine().getErr().printf(Locale.ROOT, "validate: %s records no %s in its method, so it is judged "
+                        + "with %s, as its earlier validation was; --metric and --ablation choose others%n", circuitFile,
+                        earlierMetric != null && earlierAblation != null ? "metric or ablation"
+                                : earlierMetric != null ? "metric" : "ablation", String.join(" and ", taken));
+            }
             JudgingChoice metricChoice = JudgingChoice.metric(metric, metricGiven, recordedMetric);
             JudgingChoice ablationChoice = JudgingChoice.ablation(ablation, ablationGiven, recordedAblation);
             String provenance = JudgingChoice.provenance(circuitFile, metricChoice, ablationChoice);
@@ -195,6 +217,20 @@ final class ValidateCommand implements Callable<Integer> {
      * A metric or ablation circuit.json records, which judges the circuit when its option is not given: refused
      * naming the file and field when this version cannot read it ("unknown ablation 'bogus'" named neither).
      */
+    /** A previous validation's metric or ablation, when the file holds one this version reads; else null. */
+    private static String earlierSetting(JsonNode validation, String key, java.util.function.Consumer<String> parse) {
+        JsonNode v = validation == null ? null : validation.get(key);
+        if (v == null || !v.isTextual()) {
+            return null;
+        }
+        try {
+            parse.accept(v.asText());
+            return v.asText();
+        } catch (IllegalArgumentException e) {
+            return null; // not one this version knows: the default, as before
+        }
+    }
+
     private static void checkRecorded(Path file, String key, Object recorded, java.util.function.Consumer<String> parse) {
         if (recorded == null) {
             return;

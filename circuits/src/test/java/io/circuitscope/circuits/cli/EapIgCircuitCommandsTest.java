@@ -108,6 +108,19 @@ class EapIgCircuitCommandsTest {
         assertEquals(0, logitDiff.code(), logitDiff.err());
         assertTrue(logitDiff.err().contains("so it is judged with metric logit-diff (--metric) and resample ablation (the "
                 + "default)"), logitDiff.err());
+        // its result records no metric in its method either, but its validation was logit-diff's: validated again
+        // without --metric it is judged the same way (it was judged with KL, the default, without a word)
+        Path nodeResult = dir.resolve("node-level.circuitscope.json");
+        JsonNode first = json.readTree(nodeResult.toFile()).get("validation");
+        CliRun revalidated = run("validate", "--model", "planted:ioi", "--task", task.toString(), "--circuit",
+                nodeResult.toString(), "--bootstrap", "10", "--completeness-samples", "0", "--quiet");
+        assertEquals(0, revalidated.code(), revalidated.err());
+        assertTrue(revalidated.err().contains("validate: " + nodeResult + " records no metric or ablation in its method, so "
+                + "it is judged with metric logit-diff (validation.metric) and resample ablation (validation.ablation), as "
+                + "its earlier validation was"), revalidated.err());
+        JsonNode second = json.readTree(nodeResult.toFile()).get("validation");
+        assertEquals("logit-diff", second.get("metric").asText());
+        assertEquals(first.get("metrics"), second.get("metrics"), "the same numbers");
     }
 
     /** An edge outside the circuit from a head the circuit never feeds, straight to the logits: EAP-IG prunes it. */
