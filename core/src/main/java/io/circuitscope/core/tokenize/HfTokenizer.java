@@ -2,6 +2,7 @@ package io.circuitscope.core.tokenize;
 
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import com.fasterxml.jackson.databind.JsonNode;
 import io.circuitscope.core.DjlRuntime;
 import io.circuitscope.core.io.CheckpointException;
 import java.io.IOException;
@@ -59,11 +60,12 @@ public final class HfTokenizer implements TextTokenizer {
         if (!Files.isRegularFile(tokenizerJson)) {
             throw new CheckpointException(tokenizerJson + ": tokenizer file not found");
         }
+        JsonNode json = TokenizerJson.read(tokenizerJson); // before the native library, which can abort the JVM
         try {
             HuggingFaceTokenizer t = HuggingFaceTokenizer.newInstance(tokenizerJson,
                     Map.of("addSpecialTokens", String.valueOf(addSpecialTokens), "truncation", "false",
                             "padding", "false"));
-            return new HfTokenizer(t, tokenizerJson, UnknownToken.id(tokenizerJson), OptionalInt.empty(), null);
+            return new HfTokenizer(t, tokenizerJson, UnknownToken.id(json), OptionalInt.empty(), null);
         } catch (IOException | RuntimeException e) {
             throw new CheckpointException(tokenizerJson + ": cannot load tokenizer (" + e.getMessage() + ")", e);
         }
@@ -71,19 +73,34 @@ public final class HfTokenizer implements TextTokenizer {
 
     @Override
     public int[] encode(String text) {
-        Encoding encoding = tokenizer.encode(text);
-        long[] ids = encoding.getIds();
+        long[] ids = encoding(text).getIds();
         int[] out = new int[ids.length];
         for (int i = 0; i < ids.length; i++) {
-            out[i] = Math.toIntExact(ids[i]);
+            if (ids[i] < 0 || ids[i] > Integer.MAX_VALUE) { // Math.toIntExact threw a bare "integer overflow"
+                throw new CheckpointException(file + ": the tokenizer gives token id " + ids[i] + " for '" + text
+                        + "', beyond any vocabulary (its ids must be below 2^31)");
+            }
+            out[i] = (int) ids[i];
         }
         return out;
+    }
+
+    /**
+     * The library's encoding. Its errors name neither the file nor the text ("WordLevel error: Missing [UNK] token
+     * from the vocabulary", for a tokenizer whose unk_token is not in its vocabulary): they are said here.
+     */
+    private Encoding encoding(String text) {
+        try {
+            return tokenizer.encode(text);
+        } catch (RuntimeException e) {
+            throw new CheckpointException(file + ": the tokenizer cannot encode '" + text + "': " + e.getMessage(), e);
+        }
     }
 
     /** The vocabulary's own spelling ("ĠMary", "▁Mary", "<0x0A>"), which decoding single tokens would hide. */
     @Override
     public List<String> pieces(String text) {
-        return List.of(tokenizer.encode(text).getTokens());
+        return List.of(encoding(text).getTokens());
     }
 
     @Override

@@ -1,9 +1,6 @@
 package io.circuitscope.core.tokenize;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.IOException;
-import java.nio.file.Path;
 import java.util.OptionalInt;
 
 /**
@@ -15,8 +12,7 @@ final class UnknownToken {
     private UnknownToken() {
     }
 
-    static OptionalInt id(Path tokenizerJson) throws IOException {
-        JsonNode root = new ObjectMapper().readTree(tokenizerJson.toFile());
+    static OptionalInt id(JsonNode root) {
         JsonNode model = root.path("model");
         if (model.path("unk_id").isInt()) {
             return OptionalInt.of(model.get("unk_id").asInt());
