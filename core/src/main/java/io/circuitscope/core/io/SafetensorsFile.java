@@ -2,8 +2,10 @@ package io.circuitscope.core.io;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -27,6 +29,12 @@ import java.util.Map;
 public final class SafetensorsFile extends IndexedTensorFile<SafetensorsFile.Entry> {
     /** Headers beyond this are not real checkpoints (the format's own limit is 100 MB). */
     private static final long MAX_HEADER_BYTES = 100L * 1024 * 1024;
+    /**
+     * A key given twice is refused, as the safetensors library refuses it: read loosely, the last of two entries
+     * for one tensor (or two shapes or data_offsets in one entry) won without a word.
+     */
+    private static final ObjectMapper HEADER_JSON = JsonMapper.builder()
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
 
     record Entry(SafetensorsDtype dtype, long[] shape, long begin, long end) implements IndexedTensorFile.Indexed {
     }
@@ -92,7 +100,7 @@ public final class SafetensorsFile extends IndexedTensorFile<SafetensorsFile.Ent
             channel.read(header, 8);
             JsonNode root;
             try {
-                root = new ObjectMapper().readTree(new String(header.array(), StandardCharsets.UTF_8));
+                root = HEADER_JSON.readTree(new String(header.array(), StandardCharsets.UTF_8));
             } catch (IOException e) {
                 throw new CheckpointException(path + ": header is " + ReadErrors.describe(e), e);
             }
@@ -108,7 +116,15 @@ public final class SafetensorsFile extends IndexedTensorFile<SafetensorsFile.Ent
                 String name = field.getKey();
                 JsonNode node = field.getValue();
                 if (name.equals("__metadata__")) {
-                    node.fields().forEachRemaining(m -> metadata.put(m.getKey(), m.getValue().asText()));
+                    // the library's own reader refuses anything else; read loosely, [1,2] was no metadata at all
+                    for (Iterator<Map.Entry<String, JsonNode>> m = node.fields(); m.hasNext() || !node.isObject();) {
+                        Map.Entry<String, JsonNode> e = node.isObject() ? m.next() : null;
+                        if (e == null || !e.getValue().isTextual()) {
+                            throw new CheckpointException(path + ": header field '__metadata__' must be an object of "
+                                    + "strings, got " + (e == null ? node : "'" + e.getKey() + "': " + e.getValue()));
+                        }
+                        metadata.put(e.getKey(), e.getValue().textValue());
+                    }
                     continue;
                 }
                 entries.put(name, parseEntry(path, name, node, dataSize));

@@ -207,4 +207,35 @@ class BadCheckpointTest {
         Path nowhere = dir.resolve("nowhere");
         assertMessage(assertThrows(CheckpointException.class, () -> ModelLoader.load(nowhere)), nowhere.toString());
     }
+
+    /** Found by CheckpointFuzzTest: the last of two entries for one key won silently. */
+    @Test
+    void aKeyGivenTwiceInTheHeaderIsRefused() throws Exception {
+        Path file = dir.resolve("model.safetensors");
+        writeRaw(file, "{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+                + "\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,16]}}", 16);
+        assertMessage(assertThrows(CheckpointException.class, () -> SafetensorsFile.open(file)),
+                file.toString(), "'w' appears twice");
+        writeRaw(file, "{\"w\":{\"dtype\":\"F32\",\"shape\":[4],\"shape\":[2],\"data_offsets\":[0,8]}}", 8);
+        assertMessage(assertThrows(CheckpointException.class, () -> SafetensorsFile.open(file)),
+                file.toString(), "'shape' appears twice");
+    }
+
+    /** Found by CheckpointFuzzTest: metadata that was not an object was read as none. */
+    @Test
+    void metadataThatIsNotAnObjectOfStringsIsRefused() throws Exception {
+        Path file = dir.resolve("model.safetensors");
+        writeRaw(file, "{\"__metadata__\":[1,2],\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8);
+        assertMessage(assertThrows(CheckpointException.class, () -> SafetensorsFile.open(file)),
+                file.toString(), "'__metadata__' must be an object of strings, got [1,2]");
+        writeRaw(file, "{\"__metadata__\":{\"format\":7},\"w\":{\"dtype\":\"F32\",\"shape\":[2],"
+                + "\"data_offsets\":[0,8]}}", 8);
+        assertMessage(assertThrows(CheckpointException.class, () -> SafetensorsFile.open(file)),
+                file.toString(), "got 'format': 7");
+        writeRaw(file, "{\"__metadata__\":{\"format\":\"pt\"},\"w\":{\"dtype\":\"F32\",\"shape\":[2],"
+                + "\"data_offsets\":[0,8]}}", 8);
+        try (SafetensorsFile f = SafetensorsFile.open(file)) {
+            assertTrue(f.metadata().equals(java.util.Map.of("format", "pt")), f.metadata().toString());
+        }
+    }
 }
