@@ -18,6 +18,7 @@ import io.circuitscope.core.io.ReadErrors;
 import io.circuitscope.core.planted.PlantedModels;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -92,7 +93,8 @@ public final class BatchPlan {
             throw new PlanException(file + ": not valid " + (yaml ? "YAML: " + YamlSyntax.describe(e)
                     : "JSON: " + JsonSyntax.describe(e, false)));
         } catch (IOException e) {
-            throw new PlanException(file + ": cannot read the plan (" + e.getMessage() + ")");
+            // ReadErrors: a plan that is not UTF-8 was "cannot read the plan (Input length = 1)"
+            throw new PlanException(file + ": cannot read the plan: " + ReadErrors.describe(e));
         }
         if (root == null || !root.isObject()) {
             throw new PlanException(file + ": the plan must be an object");
@@ -108,6 +110,9 @@ public final class BatchPlan {
             throw new PlanException(file + ": field 'out' must be a folder name, got " + root.get("out"));
         }
         Path base = realFolder(file);
+        if (root.has("out")) {
+            validPath(file, "", "out", root.get("out").asText());
+        }
         Path out = (root.has("out") ? base.resolve(root.get("out").asText())
                 : base.resolve("runs").resolve(name.replaceFirst("\\.(json|ya?ml)$", ""))).normalize();
         // a file where the results folder (or a folder above it) would be made failed the batch with "PATH: exists and
@@ -311,9 +316,10 @@ public final class BatchPlan {
                         + String.join(", ", new java.util.TreeSet<>(SettingChecks.KEYS)) + ")");
             }
         }
-        String model = text(file, r, "model", where, null);
+        String model = validPath(file, where + ": ", "model", text(file, r, "model", where, null));
         boolean planted = PlantedModels.isPlanted(model);
-        String task = text(file, r, "task", where, planted ? "" : null); // "": the planted model's own task
+        // "": the planted model's own task
+        String task = validPath(file, where + ": ", "task", text(file, r, "task", where, planted ? "" : null));
         DiscoverySettings d = DiscoverySettings.defaults();
         DiscoverySettings s;
         try {
@@ -333,7 +339,7 @@ public final class BatchPlan {
         } catch (IllegalArgumentException e) {
             throw new PlanException(file + ": " + where + ": " + e.getMessage());
         }
-        String reference = text(file, r, "reference", where, "");
+        String reference = validPath(file, where + ": ", "reference", text(file, r, "reference", where, ""));
         // the id names a folder: a method such as relp:ln+identity is written relp_ln_identity
         String id = String.format(Locale.ROOT, "%03d-%s-%s-%s-s%d", index, slug(model),
                 task.isEmpty() ? "own-task" : slug(Path.of(task).getFileName().toString()),
@@ -427,6 +433,20 @@ public final class BatchPlan {
         List<JsonNode> out = new ArrayList<>();
         n.forEach(out::add);
         return out;
+    }
+
+    /**
+     * {@code value} when the operating system can take it as a path: one holding a NUL character failed the plan with
+     * Java's bare "Nul character not allowed", naming no field.
+     */
+    private static String validPath(Path file, String where, String key, String value) {
+        try {
+            Path.of(value);
+        } catch (InvalidPathException e) {
+            throw new PlanException(file + ": " + where + "field '" + key + "' is not a valid path (" + e.getReason()
+                    + ")");
+        }
+        return value;
     }
 
     private static String text(Path file, ObjectNode r, String key, String where, String fallback) {

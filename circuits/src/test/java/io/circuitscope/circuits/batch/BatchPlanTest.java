@@ -328,6 +328,33 @@ class BatchPlanTest {
         assertEquals(2, BatchPlan.read(plan).runs().size(), "a hub id is looked up when it is loaded");
     }
 
+    /** Found by BatchPlanFuzzTest: Java's own words, naming neither the plan's field nor what to do. */
+    @Test
+    void aPathHoldingANulCharacterIsRefusedNamingItsField() throws Exception {
+        Path plan = dir.resolve("nul.json");
+        Files.writeString(plan, "{\"models\": [\"m\"], \"tasks\": [\"t\\u0000.jsonl\"]}");
+        String message = assertThrows(PlanException.class, () -> BatchPlan.read(plan)).getMessage();
+        assertTrue(message.startsWith(plan + ": run 0 (models[0], tasks[0], defaults): field 'task' is not a valid path "
+                + "(Nul character not allowed)"), message);
+        Files.writeString(plan, "{\"runs\": [{\"model\": \"m\\u0000\", \"task\": \"t.jsonl\"}]}");
+        message = assertThrows(PlanException.class, () -> BatchPlan.read(plan)).getMessage();
+        assertTrue(message.startsWith(plan + ": runs[0]: field 'model' is not a valid path"), message);
+        Files.writeString(plan, "{\"out\": \"r\\u0000\", \"models\": [\"m\"], \"tasks\": [\"t.jsonl\"]}");
+        message = assertThrows(PlanException.class, () -> BatchPlan.read(plan)).getMessage();
+        assertTrue(message.startsWith(plan + ": field 'out' is not a valid path"), message);
+    }
+
+    /** Found by BatchPlanFuzzTest: it said "cannot read the plan (Input length = 1)". */
+    @Test
+    void aPlanThatIsNotUtf8SaysSo() throws Exception {
+        Path plan = write("seeds: [0]");
+        byte[] bytes = Files.readAllBytes(plan);
+        bytes[2] = (byte) 0xC3; // a two-byte sequence's first byte before a plain one
+        Files.write(plan, bytes);
+        String message = assertThrows(PlanException.class, () -> BatchPlan.read(plan)).getMessage();
+        assertEquals(plan + ": cannot read the plan: not UTF-8 text", message);
+    }
+
     private Path write(String extra) throws Exception {
         Path plan = dir.resolve("plan.yaml");
         Files.writeString(plan, "models: [m]\ntasks: [t.jsonl]\n" + extra + "\n");
