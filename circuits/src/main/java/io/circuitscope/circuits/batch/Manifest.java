@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.circuitscope.core.io.AtomicFile;
+import io.circuitscope.core.io.ReadErrors;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -47,9 +48,18 @@ public final class Manifest {
         if (Files.isRegularFile(m.file)) {
             try {
                 JsonNode root = JSON.readTree(m.file.toFile());
-                JsonNode runs = root == null ? null : root.path("runs");
-                for (int i = 0; runs != null && i < runs.size(); i++) {
+                if (root == null || !root.isObject()) {
+                    throw unreadable(m.file, "not a JSON object");
+                }
+                JsonNode runs = root.path("runs");
+                if (!runs.isMissingNode() && !runs.isArray()) { // an object's runs.get(i) was null: a NullPointerException
+                    throw unreadable(m.file, "field 'runs' must be an array, got " + runs);
+                }
+                for (int i = 0; i < runs.size(); i++) {
                     JsonNode r = runs.get(i);
+                    if (!r.isObject()) {
+                        throw unreadable(m.file, "runs[" + i + "] must be an object, got " + r);
+                    }
                     Entry e = new Entry();
                     e.state = state(m.file, i, r.path("state"));
                     e.error = r.path("error").isTextual() ? r.get("error").asText() : null;
@@ -65,7 +75,8 @@ public final class Manifest {
                     m.entries.put(r.path("id").asText(), e);
                 }
             } catch (IOException e) {
-                throw unreadable(m.file, e.getMessage());
+                // Jackson's own message quoted its feature flags and a redacted source over two lines
+                throw unreadable(m.file, ReadErrors.describe(e));
             }
         }
         return m;

@@ -254,6 +254,24 @@ class BatchPlanTest {
                 + "it away to start the batch afresh", message);
     }
 
+    /** Found by BatchPlanFuzzTest: a NullPointerException, and Jackson's words over two lines with a redacted source. */
+    @Test
+    void aManifestThatIsDamagedIsNamedWithWhatIsWrong() throws Exception {
+        Path manifest = dir.resolve("manifest.json");
+        Files.writeString(manifest, "{\"runs\": {\"a\": {\"state\": \"DONE\"}}}");
+        String message = assertThrows(PlanException.class, () -> Manifest.load(dir)).getMessage();
+        assertEquals(manifest + ": manifest is unreadable (field 'runs' must be an array, got {\"a\":{\"state\":\"DONE\"}}); "
+                + "move it away to start the batch afresh", message);
+        Files.writeString(manifest, "{\"runs\": [{\"id\": \"a\"}, 7]}");
+        message = assertThrows(PlanException.class, () -> Manifest.load(dir)).getMessage();
+        assertTrue(message.contains("(runs[1] must be an object, got 7)"), message);
+        Files.writeString(manifest, "{\"runs\": [{\"id\": \"a\", \"seconds\": NaN}]}");
+        message = assertThrows(PlanException.class, () -> Manifest.load(dir)).getMessage();
+        assertEquals(manifest + ": manifest is unreadable (not valid JSON: 'NaN' is not a JSON value (expected a string, "
+                + "number, array, object, true, false or null) (line 1, column 37)); move it away to start the batch "
+                + "afresh", message);
+    }
+
     /** Seeds went through a double: 9007199254740993 (2^53 + 1) ran as ...992. */
     @Test
     void seedsAreReadAsWholeNumbersWithoutRounding() throws Exception {
