@@ -179,6 +179,10 @@ public final class ExactEffectsFile implements ExactEffectsStore {
         if (v == null || !v.isNumber()) {
             throw new ExactEffectsFileException(file + ": field '" + field + "' must be a number, got " + v);
         }
+        // 1e999 parses as infinity, which no patched run gives (and which save could not write back as JSON)
+        if (!Double.isFinite(v.asDouble())) {
+            throw new ExactEffectsFileException(file + ": field '" + field + "' must be a finite number, got " + v.asDouble());
+        }
         return v.asDouble();
     }
 }
