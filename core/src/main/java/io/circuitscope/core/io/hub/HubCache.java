@@ -120,12 +120,14 @@ public final class HubCache {
         }
         try {
             String commit = Files.readString(ref, StandardCharsets.UTF_8).trim();
-            if (commit.isEmpty() || commit.contains("/") || commit.contains("\\") || commit.startsWith(".")) {
+            // a control character (a NUL a damaged disk left) made the snapshot path Java's bare InvalidPathException
+            if (commit.isEmpty() || commit.contains("/") || commit.contains("\\") || commit.startsWith(".")
+                    || commit.chars().anyMatch(ch -> ch < 0x20 || ch == 0x7f)) {
                 throw new CheckpointException(ref + ": does not hold a commit hash");
             }
             return Optional.of(commit);
-        } catch (IOException e) {
-            throw new CheckpointException(ref + ": cannot read (" + e.getMessage() + ")", e);
+        } catch (IOException e) { // ReadErrors: a ref that is not UTF-8 said "cannot read (Input length = 1)"
+            throw new CheckpointException(ref + ": cannot read: " + io.circuitscope.core.io.ReadErrors.describe(e), e);
         }
     }
 

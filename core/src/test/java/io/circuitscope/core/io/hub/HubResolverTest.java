@@ -225,6 +225,20 @@ class HubResolverTest {
         assertEquals(0, hub.requests().size());
     }
 
+    /** Found by fuzzing: a NUL in refs/main failed with Java's bare InvalidPathException, bytes not UTF-8 as "Input length = 1". */
+    @Test
+    void aDamagedRefIsNamedWithWhatIsWrong() throws Exception {
+        Path ref = Files.createDirectories(cacheDir.resolve("models--someone--damaged/refs")).resolve("main");
+        HubCache cache = new HubCache(cacheDir);
+        HubId id = HubId.parse("someone/damaged").orElseThrow();
+        Files.writeString(ref, "feedface\u0000feedface\n");
+        CheckpointException e = assertThrows(CheckpointException.class, () -> cache.completeSnapshot(id));
+        assertEquals(ref + ": does not hold a commit hash", e.getMessage());
+        Files.write(ref, new byte[] {'f', (byte) 0xC3, 'e'});
+        e = assertThrows(CheckpointException.class, () -> cache.completeSnapshot(id));
+        assertEquals(ref + ": cannot read: not UTF-8 text", e.getMessage());
+    }
+
     /** What transformers' AutoModel alone leaves in the cache: config.json and weights, no tokenizer files. */
     Path modelOnlyCache() throws Exception {
         Path repo = cacheDir.resolve("models--tiny-org--tiny-gpt2");
