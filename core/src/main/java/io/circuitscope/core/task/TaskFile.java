@@ -207,7 +207,9 @@ public final class TaskFile {
             int shift = clean.length - (prompt(where, node, "clean", tokenizer)).length;
             for (int i = 0; i < noise.length; i++) {
                 JsonNode p = noiseNode.get(i);
-                if (!p.isIntegralNumber() || !p.canConvertToInt() || p.asInt() < 0 || p.asInt() + shift >= clean.length) {
+                // in long: 2147483647 + a shift wrapped round to a negative int, which passed
+                if (!p.isIntegralNumber() || !p.canConvertToInt() || p.asInt() < 0
+                        || (long) p.asInt() + shift >= clean.length) {
                     throw where.error("noise_positions", "element " + i + " is not a position inside the prompt: " + p);
                 }
                 noise[i] = p.asInt() + shift;

@@ -283,6 +283,19 @@ class TaskFileTest {
                 "field 'targets[0].position' is not an integer: 1.5");
     }
 
+    /**
+     * --align shifts noise positions by the clean prompt's padding: 2147483647 plus a shift of 1 wrapped round to a
+     * negative int and passed the check against the prompt's length, becoming noise position -2147483648.
+     */
+    @Test
+    void aNoisePositionNearTheLargestIntIsRefusedWhenAligned() throws Exception {
+        Path f = file("{\"clean_ids\":[1,2], \"corrupt_ids\":[1,4,3], \"noise_positions\":[2147483647], "
+                + "\"targets\":[{\"position\":-1, \"correct_id\":1}]}");
+        TaskFileException e = assertThrows(TaskFileException.class, () -> TaskFile.read(f, null, true));
+        assertTrue(e.getMessage().contains("field 'noise_positions' element 0 is not a position inside the prompt: "
+                + "2147483647"), e.getMessage());
+    }
+
     /** Prompts with [UNK] were refused, answers were not: "zebra" was scored as whatever [UNK]'s logit was. */
     @Test
     void anAnswerTheTokenizerDoesNotKnowIsRefused() throws Exception {
