@@ -353,13 +353,29 @@ public final class CircuitJson {
             if (a == null || a.isNull() || b == null || b.isNull()) {
                 continue;
             }
-            boolean same = a.isNumber() && b.isNumber() ? a.decimalValue().compareTo(b.decimalValue()) == 0 : a.equals(b);
+            boolean same = a.isNumber() && b.isNumber() ? sameNumber(a, b) : a.equals(b);
             if (!same) {
                 throw new CircuitFileException(file + ": fields 'cfg." + field + "' (" + a + ") and 'model." + field + "' ("
                         + b + ") disagree: EAP-IG's Graph.from_json builds the graph from cfg and circuitscope from model, "
                         + "so the file would be read as two different circuits; make them the same");
             }
         }
+    }
+
+    /**
+     * Whether two numbers are equal, 8 and 8.0 alike. NaN and the infinities (literals the reader accepts, as EAP-IG's
+     * files hold NaN scores) have no decimal value: asking for one threw a bare NumberFormatException. NaN equals
+     * nothing, so a NaN field disagrees and is named.
+     */
+    private static boolean sameNumber(JsonNode a, JsonNode b) {
+        if (nonFinite(a) || nonFinite(b)) {
+            return a.doubleValue() == b.doubleValue();
+        }
+        return a.decimalValue().compareTo(b.decimalValue()) == 0;
+    }
+
+    private static boolean nonFinite(JsonNode n) {
+        return (n.isDouble() || n.isFloat()) && !Double.isFinite(n.doubleValue());
     }
 
     private static CircuitDocument read(Path file, Parsed parsed, ComputationGraph graph) {

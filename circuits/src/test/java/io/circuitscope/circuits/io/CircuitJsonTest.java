@@ -374,6 +374,29 @@ class CircuitJsonTest {
         assertEquals(1, CircuitJson.read(f, graph).circuit().edgeCount(), "8 and 8.0 are the same width");
     }
 
+    /**
+     * Found by CircuitFileFuzzTest: a NaN or infinite literal (accepted, as EAP-IG's files hold NaN scores) in a shape
+     * field that cfg and model both give failed with a bare NumberFormatException ("Character N is neither a decimal
+     * digit number...") when the two were compared.
+     */
+    @Test
+    void aShapeFieldThatIsNotAFiniteNumberIsNamedNotANumberFormatException() throws Exception {
+        Path f = dir.resolve("nan.json");
+        CircuitJson.write(f, new CircuitDocument(Circuit.ofEdgeNames(graph, List.of("a1.h0->logits")),
+                Map.of("n_layers", 2, "n_heads", 2, "d_model", 8), Map.of("name", "t"), Map.of("key", "acdc"), Map.of(),
+                Map.of()));
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode root = (ObjectNode) json.readTree(f.toFile());
+        for (String literal : List.of("NaN", "Infinity", "-Infinity")) {
+            ((ObjectNode) root.get("model")).put("n_heads", "PLACEHOLDER");
+            Files.writeString(f, json.writeValueAsString(root).replace("\"PLACEHOLDER\"", literal));
+            CircuitFileException e = assertThrows(CircuitFileException.class, () -> CircuitJson.read(f, graph), literal);
+            assertTrue(e.getMessage().startsWith(f + ": fields 'cfg.n_heads' (2) and 'model.n_heads' ("), e.getMessage());
+            assertTrue(e.getMessage().contains(") disagree"), e.getMessage());
+            assertThrows(CircuitFileException.class, () -> CircuitJson.read(f), "read without the model too");
+        }
+    }
+
     @Test
     void malformedOrOlderFilesGiveClearErrors() throws Exception {
         Path f = dir.resolve("c.json");
