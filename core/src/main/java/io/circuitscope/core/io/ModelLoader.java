@@ -135,6 +135,11 @@ public final class ModelLoader {
         if (Files.isRegularFile(index)) {
             return ShardedSafetensors.open(index);
         }
-        throw new CheckpointException(directory + ": neither model.safetensors nor model.safetensors.index.json found");
+        // a folder saved with PyTorch weights only was refused without saying why its weights were not found
+        boolean pytorch = Files.isRegularFile(directory.resolve("pytorch_model.bin"))
+                || Files.isRegularFile(directory.resolve("pytorch_model.bin.index.json"));
+        throw new CheckpointException(directory + ": neither model.safetensors nor model.safetensors.index.json found"
+                + (pytorch ? "; its pytorch_model.bin is PyTorch's own format, which circuitscope does not read (it reads "
+                + "safetensors only): convert it with safetensors' convert script" : ""));
     }
 }

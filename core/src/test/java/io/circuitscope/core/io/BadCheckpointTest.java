@@ -238,4 +238,14 @@ class BadCheckpointTest {
             assertTrue(f.metadata().equals(java.util.Map.of("format", "pt")), f.metadata().toString());
         }
     }
+
+    /** A folder of PyTorch weights said only that model.safetensors was not found. */
+    @Test
+    void aFolderOfPyTorchWeightsSaysSafetensorsAreNeeded() throws Exception {
+        Path model = validModel();
+        Files.move(model.resolve("model.safetensors"), model.resolve("pytorch_model.bin"));
+        CheckpointException e = assertThrows(CheckpointException.class, () -> ModelLoader.load(model));
+        assertMessage(e, model + ": neither model.safetensors nor model.safetensors.index.json found; its "
+                + "pytorch_model.bin is PyTorch's own format, which circuitscope does not read");
+    }
 }
