@@ -101,6 +101,23 @@ class TaskFileFuzzTest {
                 () -> TaskFile.read(file, tokenizer, align, vocab, CONTEXT));
     }
 
+    /** A number in the CSV (an id, a year, a row index) replaced by an odd cell. */
+    private static Mutated cellMutation(String csv, Random rng) {
+        String[] odd = {"-1", "0", "2147483648", "99999999999999999999", "1e308", "NaN", "1.5", "\"[1,\"", "\"[]\"",
+            "\"[1, -2]\"", "\"[2147483648]\"", "abc", "", "\"\"", " 7", "\"[" + (Integer.MAX_VALUE) + "]\"", "100",
+            "\"1,2\"", "\"[[1]]\"", "\"[1.5]\""};
+        java.util.regex.Matcher numbers = java.util.regex.Pattern.compile("\\d+").matcher(csv);
+        java.util.List<int[]> spans = new java.util.ArrayList<>();
+        while (numbers.find()) {
+            spans.add(new int[] {numbers.start(), numbers.end()});
+        }
+        int[] span = spans.get(rng.nextInt(spans.size()));
+        String value = odd[rng.nextInt(odd.length)];
+        String out = csv.substring(0, span[0]) + value + csv.substring(span[1]);
+        return new Mutated(out.getBytes(StandardCharsets.UTF_8), "'" + csv.substring(span[0], span[1]) + "' at "
+                + span[0] + " replaced by " + value);
+    }
+
     @Property(tries = 300, shrinking = ShrinkingMode.OFF, afterFailure = AfterFailureMode.PREVIOUS_SEED, seed = "20261213")
     void damagedEapCsvIsReadOrRefusedNamingTheFile(@ForAll long seed) throws IOException {
         Random rng = new Random(seed);
@@ -111,7 +128,8 @@ class TaskFileFuzzTest {
                         + "1,\"John, Mary went\",\"Mary, John went\",\"[" + john + ", " + mary + "]\"," + mary + "\n"
                 : "clean,corrupted,label\nThe war lasted from the year 1732 to the year 17,"
                         + "The war lasted from the year 1701 to the year 17,32\n";
-        Mutated m = FileMutations.bytes(valid.getBytes(StandardCharsets.UTF_8), rng);
+        Mutated m = rng.nextBoolean() ? FileMutations.bytes(valid.getBytes(StandardCharsets.UTF_8), rng)
+                : cellMutation(valid, rng);
         Path file = Files.write(dir.resolve("ioi.csv"), m.bytes());
         boolean align = rng.nextBoolean();
         EapAnswerColumns.Reading reading = EapAnswerColumns.Reading.values()[rng.nextInt(
