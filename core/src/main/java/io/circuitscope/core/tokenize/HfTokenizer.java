@@ -90,6 +90,12 @@ public final class HfTokenizer implements TextTokenizer {
      * from the vocabulary", for a tokenizer whose unk_token is not in its vocabulary): they are said here.
      */
     private Encoding encoding(String text) {
+        if (TokenizerJson.hasLoneSurrogate(text)) {
+            // the text reaches the library as UTF-8, where half a pair became three U+FFFD bytes without a word
+            // (Hugging Face's Python tokenizers refuse such text: "surrogates not allowed")
+            throw new IllegalArgumentException("holds half of a UTF-16 surrogate pair (an escape such as \\ud800 alone), "
+                    + "which is no character");
+        }
         try {
             return tokenizer.encode(text);
         } catch (RuntimeException e) {

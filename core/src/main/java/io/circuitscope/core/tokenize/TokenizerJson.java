@@ -21,7 +21,7 @@ import java.util.Map;
  * and lost any results not yet written). So the file must be JSON that library's parser accepts: valid syntax
  * with nothing after the root object, no key twice (the library reads the first, Jackson the last, so a bad
  * first one went unseen), no number beyond a double's range ({@code 1e999}), no string holding half of a
- * UTF-16 surrogate pair ({@code "\ud800"}), and no nesting deeper than its parser's limit of 128.
+ * UTF-16 surrogate pair ({@code "\\ud800"}), and no nesting deeper than its parser's limit of 128.
  */
 final class TokenizerJson {
     /** Below serde_json's recursion limit of 128; real tokenizer files nest a handful of levels. */
@@ -82,7 +82,7 @@ final class TokenizerJson {
                 + "' " + problem);
     }
 
-    private static boolean hasLoneSurrogate(String s) {
+    static boolean hasLoneSurrogate(String s) {
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
             if (Character.isHighSurrogate(c)) {

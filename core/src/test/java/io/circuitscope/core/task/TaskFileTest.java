@@ -296,6 +296,27 @@ class TaskFileTest {
                 + "2147483647"), e.getMessage());
     }
 
+    /**
+     * A prompt or answer holding half a surrogate pair ("\\ud800" alone, which JSON allows) was tokenized as three
+     * U+FFFD bytes without a word; Hugging Face's Python tokenizers refuse such text.
+     */
+    @Test
+    void textHoldingHalfASurrogatePairIsRefusedAtItsField() throws Exception {
+        TinyTokenizer.write(dir);
+        try (HfTokenizer tok = HfTokenizer.load(dir.resolve("tokenizer.json"), false)) {
+            Path f = file("{\"clean\": \"Mary went\\ud800\", \"corrupt\": \"John went\", \"targets\": [{\"position\": -1, "
+                    + "\"correct_id\": 1}]}");
+            TaskFileException e = assertThrows(TaskFileException.class, () -> TaskFile.read(f, tok, true));
+            assertTrue(e.getMessage().contains(f + ":1: field 'clean' holds half of a UTF-16 surrogate pair"),
+                    e.getMessage());
+            Path g = file("{\"clean\": \"Mary went\", \"corrupt\": \"John went\", \"targets\": [{\"position\": -1, "
+                    + "\"correct\": \"\\udc00\"}]}");
+            e = assertThrows(TaskFileException.class, () -> TaskFile.read(g, tok, false));
+            assertTrue(e.getMessage().contains(g + ":1: field 'targets[0].correct' must be one token: holds half of a "
+                    + "UTF-16 surrogate pair"), e.getMessage());
+        }
+    }
+
     /** Prompts with [UNK] were refused, answers were not: "zebra" was scored as whatever [UNK]'s logit was. */
     @Test
     void anAnswerTheTokenizerDoesNotKnowIsRefused() throws Exception {
