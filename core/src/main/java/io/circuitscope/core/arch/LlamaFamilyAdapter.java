@@ -208,6 +208,8 @@ public final class LlamaFamilyAdapter implements ArchitectureAdapter {
      * Gemma 2's even layers, or Gemma 3's sliding_window_pattern (default 6: layer i is global when
      * (i + 1) % pattern == 0).
      */
+    private static final int MAX_LAYERS = 1_000_000;
+
     private static List<Boolean> gemmaLocalLayers(ConfigReader c, int layers, boolean gemma3) {
         if (c.has("layer_types")) {
             JsonNode types = c.node("layer_types");
@@ -224,6 +226,12 @@ public final class LlamaFamilyAdapter implements ArchitectureAdapter {
                 local.add(t.equals("sliding_attention"));
             }
             return local;
+        }
+        // the pattern holds an entry per layer, made before any weight is looked at: a corrupt layer count of 2^31 - 1
+        // was an OutOfMemoryError ("Requested array size exceeds VM limit") instead of a missing layer's error
+        if (layers > MAX_LAYERS) {
+            throw c.error("num_hidden_layers", "is " + layers + ", more than the " + MAX_LAYERS + " layers circuitscope "
+                    + "reads (no model has that many; is the config corrupt?)");
         }
         if (!gemma3) {
             return ModelConfig.evenLayers(layers);

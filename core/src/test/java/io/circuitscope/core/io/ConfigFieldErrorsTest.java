@@ -135,4 +135,18 @@ class ConfigFieldErrorsTest {
         TinyCheckpoint multimodal = text.withConfig("num_hidden_layers", 0).asGemma3Multimodal(false);
         assertContains(loadFails(multimodal), "field 'text_config.num_hidden_layers' must be positive, got 0");
     }
+
+    /**
+     * Found by CheckpointFuzzTest: Gemma's per-layer attention pattern was built from num_hidden_layers before any
+     * weight was looked at, so 2147483647 was an OutOfMemoryError ("Requested array size exceeds VM limit").
+     */
+    @Test
+    void aGemmaLayerCountNoModelHasIsNamedNotAnOutOfMemoryError() throws Exception {
+        TinyCheckpoint gemma2 = TinyCheckpoint.llamaFamily("gemma2", 10, 2, 4, 2, 4, 12, 20, 41, 16, true, false);
+        assertContains(loadFails(gemma2.withConfig("num_hidden_layers", Integer.MAX_VALUE)),
+                "field 'num_hidden_layers' is 2147483647, more than the 1000000 layers");
+        TinyCheckpoint gemma3 = TinyCheckpoint.gemma3(11, 2, 4, 2, 4, 12, 20, 41, 16, 3, 2);
+        assertContains(loadFails(gemma3.withConfig("num_hidden_layers", Integer.MAX_VALUE)),
+                "field 'num_hidden_layers' is 2147483647");
+    }
 }
