@@ -37,9 +37,11 @@ import net.jqwik.api.lifecycle.AfterTry;
  * stopping at the first, and FUZZ_TRIES to a file that logs each tokenizer case before it is loaded.
  */
 class CheckpointFuzzTest {
-    /** Every family's config, and Gemma 3's multimodal one whose text settings sit in text_config. */
-    private static final List<TinyCheckpoint> FAMILIES = Stream.concat(TinyFamilies.all(),
-            Stream.of(TinyCheckpoint.gemma3(11, 2, 4, 2, 4, 12, 20, 41, 16, 3, 2).asGemma3Multimodal(true))).toList();
+    /** Every family's config (Mistral and Qwen 3 too), and Gemma 3's multimodal one whose settings sit in text_config. */
+    private static final List<TinyCheckpoint> FAMILIES = Stream.concat(TinyFamilies.all(), Stream.of(
+            TinyCheckpoint.llamaFamily("mistral", 12, 2, 4, 2, 4, 12, 20, 41, 16, false, false),
+            TinyCheckpoint.llamaFamily("qwen3", 13, 2, 4, 2, 4, 12, 20, 41, 16, true, true),
+            TinyCheckpoint.gemma3(11, 2, 4, 2, 4, 12, 20, 41, 16, 3, 2).asGemma3Multimodal(true))).toList();
     private static final Duration HANG = Duration.ofSeconds(60);
 
     private Path dir;
