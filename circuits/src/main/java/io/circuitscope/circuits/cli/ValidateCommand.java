@@ -163,8 +163,12 @@ final class ValidateCommand implements Callable<Integer> {
             Object foundOn = doc.task().get("hash");
             if (foundOn != null && !foundOn.equals(io.circuitscope.core.Hashes.of(task))) {
                 // legitimate for a held-out task; a surprise when the same text was tokenized another way
-                spec.commandLine().getErr().printf(Locale.ROOT, "validate: note: %s is not the task the circuit was found on (its "
-                        + "token ids differ; for the same text, check --no-bos)%n", taskFile);
+                Object examples = doc.task().get("examples");
+                boolean otherSize = examples instanceof Number n && n.intValue() != task.size();
+                spec.commandLine().getErr().printf(Locale.ROOT, "validate: note: %s is not the task the circuit was found on (%s)%n",
+                        taskFile, otherSize ? task.size() + " examples where it was found on " + examples
+                                + ": a held-out task judges it on other prompts"
+                                : "its token ids differ; for the same text, check --no-bos");
             }
             if (Ablation.parse(ablation) == Ablation.MEAN) {
                 MeanAblationCheck.check(spec, task, "--ablation");
@@ -309,7 +313,9 @@ final class ValidateCommand implements Callable<Integer> {
             return "no bootstrap intervals (--bootstrap 0)";
         }
         if (prompts < 2) { // the resamples draw prompts: one prompt gives every resample the same value
-            return "no bootstrap intervals: one prompt, nothing to resample";
+            // incompleteness still has one when measured: it resamples the node subsets, not the prompts
+            return "no bootstrap intervals over prompts: one prompt, nothing to resample"
+                    + (validation.completenessSamples > 0 ? " (incompleteness's interval is over its subsets)" : "");
         }
         if (Double.isNaN(r.faithfulness().low())) { // most resamples had no clean-corrupted gap (Bootstrap)
             return "no bootstrap intervals: on most of the " + validation.bootstrap + " resamples the faithfulness is "

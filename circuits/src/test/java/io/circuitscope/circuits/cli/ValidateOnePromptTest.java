@@ -29,7 +29,15 @@ class ValidateOnePromptTest {
         CliRun v = run("validate", "--model", "planted:ioi", "--task", out.resolve("task.jsonl").toString(), "--circuit",
                 out.resolve("circuit.json").toString(), "--bootstrap", "100", "--completeness-samples", "0", "--quiet");
         assertEquals(0, v.code(), v.err());
-        assertTrue(v.out().contains("no bootstrap intervals: one prompt, nothing to resample"), v.out());
+        assertTrue(v.out().contains("no bootstrap intervals over prompts: one prompt, nothing to resample\n")
+                || v.out().contains("no bootstrap intervals over prompts: one prompt, nothing to resample):"), v.out());
+        // with completeness subsets, incompleteness has an interval (over the subsets) beside that header: it says so
+        CliRun withSubsets = run("validate", "--model", "planted:ioi", "--task", out.resolve("task.jsonl").toString(),
+                "--circuit", out.resolve("circuit.json").toString(), "--bootstrap", "100", "--completeness-samples", "4",
+                "--quiet");
+        assertEquals(0, withSubsets.code(), withSubsets.err());
+        assertTrue(withSubsets.out().contains("one prompt, nothing to resample (incompleteness's interval is over its "
+                + "subsets)"), withSubsets.out());
         assertFalse(v.out().contains("95% bootstrap intervals"), v.out());
         JsonNode faithfulness = new ObjectMapper().readTree(out.resolve("circuit.json").toFile()).get("validation")
                 .get("metrics").get(0);
