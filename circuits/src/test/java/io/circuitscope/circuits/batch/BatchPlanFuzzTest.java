@@ -1,17 +1,12 @@
 package io.circuitscope.circuits.batch;
 
-import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
-import static org.junit.jupiter.api.Assertions.fail;
-
 import io.circuitscope.core.testing.FileMutations;
 import io.circuitscope.core.testing.FileMutations.Mutated;
+import io.circuitscope.core.testing.FuzzCheck;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Comparator;
 import java.util.Random;
 import java.util.stream.Stream;
@@ -28,7 +23,6 @@ import net.jqwik.api.lifecycle.BeforeContainer;
  * hang. Seeds are fixed (set FUZZ_REPORT to print every problem found instead of stopping at the first).
  */
 class BatchPlanFuzzTest {
-    private static final Duration HANG = Duration.ofSeconds(60);
     private static final String JSON = "{\"out\": \"runs/x\", \"models\": [\"m\", \"planted:ioi\"], \"tasks\": [\"t.jsonl\"],"
             + " \"methods\": [\"eap\", \"acdc\"], \"seeds\": [0, 1], \"settings\": [{\"tau\": 0.1}, {\"edges\": 5}],"
             + " \"defaults\": {\"metric\": \"logit-diff\", \"edges\": 40, \"batch_size\": 16, \"align\": true,"
@@ -55,14 +49,6 @@ class BatchPlanFuzzTest {
         }
     }
 
-    static void report(String problem) {
-        if (System.getenv("FUZZ_REPORT") != null) {
-            System.out.println("FUZZ: " + problem.lines().limit(8).reduce((a, b) -> a + "\n" + b).orElse(""));
-        } else {
-            fail(problem);
-        }
-    }
-
     @Property(tries = 400, shrinking = ShrinkingMode.OFF, afterFailure = AfterFailureMode.PREVIOUS_SEED, seed = "20261215")
     void damagedPlanIsReadOrRefusedNamingThePlan(@ForAll long seed) throws IOException {
         Random rng = new Random(seed);
@@ -72,21 +58,7 @@ class BatchPlanFuzzTest {
                 : FileMutations.json(valid, rng);
         Path file = Files.write(dir.resolve(which == 2 ? "plan.yaml" : "plan.json"), m.bytes());
         String what = "seed " + seed + " (" + file.getFileName() + "): " + m.what();
-        assertTimeoutPreemptively(HANG, () -> {
-            try {
-                BatchPlan.read(file);
-            } catch (PlanException e) {
-                String message = e.getMessage();
-                if (message == null || !message.contains(file.toString()) || message.contains("Exception")
-                        || message.contains("java.") || message.contains("Input length =")) {
-                    report(what + ": unclear message: " + message);
-                }
-            } catch (Throwable t) {
-                StringWriter s = new StringWriter();
-                t.printStackTrace(new PrintWriter(s));
-                report(what + ": " + s);
-            }
-        }, what + ": hang");
+        FuzzCheck.readOrRefuse(what, PlanException.class, FuzzCheck.namesInWords(file), () -> BatchPlan.read(file));
     }
 
     /** A manifest, which a crash, a disk filling up or a hand edit can damage, read when a batch resumes. */
@@ -112,21 +84,6 @@ class BatchPlanFuzzTest {
                 : FileMutations.json(new String(bytes, StandardCharsets.UTF_8), rng);
         Files.write(file, m.bytes());
         String what = "seed " + seed + ": " + m.what();
-        assertTimeoutPreemptively(HANG, () -> {
-            try {
-                Manifest.load(out);
-            } catch (PlanException e) {
-                String message = e.getMessage();
-                if (message == null || !message.contains(file.toString()) || message.contains("Exception")
-                        || message.contains("java.") || message.contains("Input length =")
-                        || message.contains("REDACTED")) {
-                    report(what + ": unclear message: " + message);
-                }
-            } catch (Throwable t) {
-                StringWriter s = new StringWriter();
-                t.printStackTrace(new PrintWriter(s));
-                report(what + ": " + s);
-            }
-        }, what + ": hang");
+        FuzzCheck.readOrRefuse(what, PlanException.class, FuzzCheck.namesInWords(file), () -> Manifest.load(out));
     }
 }

@@ -1,8 +1,5 @@
 package io.circuitscope.circuits.io;
 
-import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
-import static org.junit.jupiter.api.Assertions.fail;
-
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.circuitscope.core.graph.Circuit;
 import io.circuitscope.core.graph.ComputationGraph;
@@ -10,13 +7,11 @@ import io.circuitscope.core.graph.EdgeScores;
 import io.circuitscope.core.model.ModelConfig;
 import io.circuitscope.core.testing.FileMutations;
 import io.circuitscope.core.testing.FileMutations.Mutated;
+import io.circuitscope.core.testing.FuzzCheck;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -38,7 +33,6 @@ import net.jqwik.api.lifecycle.BeforeContainer;
  * problem found instead of stopping at the first).
  */
 class CircuitFileFuzzTest {
-    private static final Duration HANG = Duration.ofSeconds(60);
     private static final ComputationGraph GRAPH =
             ComputationGraph.of(ModelConfig.builder("gpt2").setSizes(8, 2, 2, 16, 10, 8).build());
     private static Path dir;
@@ -93,29 +87,7 @@ class CircuitFileFuzzTest {
 
     /** Runs {@code read}; a failure must be a CircuitFileException naming {@code file}, in words. */
     static void readOrRefuse(String what, Path file, Consumer<Path> read) {
-        assertTimeoutPreemptively(HANG, () -> {
-            try {
-                read.accept(file);
-            } catch (CircuitFileException e) {
-                String m = e.getMessage();
-                if (m == null || !m.contains(file.toString()) || m.contains("Exception") || m.contains("java.")
-                        || m.contains("Input length =")) {
-                    report(what + ": unclear message: " + m);
-                }
-            } catch (Throwable t) {
-                StringWriter s = new StringWriter();
-                t.printStackTrace(new PrintWriter(s));
-                report(what + ": " + s);
-            }
-        }, what + ": hang");
-    }
-
-    static void report(String problem) {
-        if (System.getenv("FUZZ_REPORT") != null) {
-            System.out.println("FUZZ: " + problem.lines().limit(8).reduce((a, b) -> a + "\n" + b).orElse(""));
-        } else {
-            fail(problem);
-        }
+        FuzzCheck.readOrRefuse(what, CircuitFileException.class, FuzzCheck.namesInWords(file), () -> read.accept(file));
     }
 
     @Property(tries = 400, shrinking = ShrinkingMode.OFF, afterFailure = AfterFailureMode.PREVIOUS_SEED, seed = "20261214")
@@ -159,25 +131,13 @@ class CircuitFileFuzzTest {
                 : FileMutations.json(new String(valid, StandardCharsets.UTF_8), rng);
         Files.write(file, m.bytes());
         String what = "seed " + seed + ": " + m.what();
-        assertTimeoutPreemptively(HANG, () -> {
-            try {
-                var stored = new ExactEffectsFile(file, GRAPH, identity).load(GRAPH.nEdges());
-                for (double e : stored.edges()) {
-                    if (Double.isInfinite(e)) {
-                        report(what + ": an infinite effect was read");
-                    }
+        FuzzCheck.readOrRefuse(what, ExactEffectsFileException.class, FuzzCheck.namesInWords(file), () -> {
+            var stored = new ExactEffectsFile(file, GRAPH, identity).load(GRAPH.nEdges());
+            for (double e : stored.edges()) {
+                if (Double.isInfinite(e)) {
+                    FuzzCheck.report(what + ": an infinite effect was read");
                 }
-            } catch (ExactEffectsFileException e) {
-                String message = e.getMessage();
-                if (message == null || !message.contains(file.toString()) || message.contains("Exception")
-                        || message.contains("java.") || message.contains("REDACTED")) {
-                    report(what + ": unclear message: " + message);
-                }
-            } catch (Throwable t) {
-                StringWriter s = new StringWriter();
-                t.printStackTrace(new PrintWriter(s));
-                report(what + ": " + s);
             }
-        }, what + ": hang");
+        });
     }
 }

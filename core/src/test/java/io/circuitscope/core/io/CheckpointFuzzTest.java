@@ -1,23 +1,19 @@
 package io.circuitscope.core.io;
 
-import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import io.circuitscope.core.testing.FileMutations;
 import io.circuitscope.core.testing.FileMutations.Mutated;
+import io.circuitscope.core.testing.FuzzCheck;
 import io.circuitscope.core.testing.TinyCheckpoint;
 import io.circuitscope.core.testing.TinyFamilies;
 import io.circuitscope.core.testing.TinyTokenizer;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Random;
@@ -42,7 +38,6 @@ class CheckpointFuzzTest {
             TinyCheckpoint.llamaFamily("mistral", 12, 2, 4, 2, 4, 12, 20, 41, 16, false, false),
             TinyCheckpoint.llamaFamily("qwen3", 13, 2, 4, 2, 4, 12, 20, 41, 16, true, true),
             TinyCheckpoint.gemma3(11, 2, 4, 2, 4, 12, 20, 41, 16, 3, 2).asGemma3Multimodal(true))).toList();
-    private static final Duration HANG = Duration.ofSeconds(60);
 
     private Path dir;
 
@@ -67,35 +62,14 @@ class CheckpointFuzzTest {
      * or the model folder: a config.json that asks for a third layer may be reported as the weights lacking it).
      */
     static void loadsOrNamesTheFile(Path location, Path damaged, String what) {
-        assertTimeoutPreemptively(HANG, () -> {
+        FuzzCheck.readOrRefuse(what, CheckpointException.class, FuzzCheck.names(damaged), () -> {
             try (LoadedModel ignored = ModelLoader.load(location)) {
                 // a damage that still loads (metadata, a float changed to another finite float)
                 if (System.getenv("FUZZ_REPORT") != null) {
                     System.out.println("LOADED: " + what);
                 }
-            } catch (CheckpointException e) {
-                String message = e.getMessage();
-                if (message == null || !message.contains(damaged.toString())) {
-                    report(what + ": message does not name " + damaged + ": " + message);
-                }
-            } catch (Throwable t) {
-                report(what + ": " + t + "\n" + stackTrace(t));
             }
-        }, what + ": hang");
-    }
-
-    static void report(String problem) {
-        if (System.getenv("FUZZ_REPORT") != null) {
-            System.out.println("FUZZ: " + problem.lines().limit(8).reduce((a, b) -> a + "\n" + b).orElse(""));
-        } else {
-            fail(problem);
-        }
-    }
-
-    static String stackTrace(Throwable t) {
-        StringWriter s = new StringWriter();
-        t.printStackTrace(new PrintWriter(s));
-        return s.toString();
+        });
     }
 
     /** The header JSON of a safetensors file, damaged, with the length field fixed to match. */
@@ -203,24 +177,18 @@ class CheckpointFuzzTest {
             Files.writeString(Path.of(System.getenv("FUZZ_TRIES")), what + "\n", StandardCharsets.UTF_8,
                     java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
         }
-        assertTimeoutPreemptively(HANG, () -> {
+        FuzzCheck.readOrRefuse(what, CheckpointException.class, FuzzCheck.names(file.getFileName()), () -> {
             try (LoadedModel loaded = ModelLoader.load(model)) {
                 // a loaded tokenizer must still encode without a raw error
                 try {
                     loaded.requireTokenizer().encode("When Mary and John went to the store");
                 } catch (CheckpointException | IllegalArgumentException e) {
                     if (e.getMessage() == null || !e.getMessage().contains("tokenizer")) {
-                        report(what + ": " + e);
+                        FuzzCheck.report(what + ": " + e);
                     }
                 }
-            } catch (CheckpointException e) {
-                if (e.getMessage() == null || !e.getMessage().contains(file.getFileName().toString())) {
-                    report(what + ": message does not name the file: " + e.getMessage());
-                }
-            } catch (Throwable t) {
-                report(what + ": " + t + "\n" + stackTrace(t));
             }
-        }, what + ": hang");
+        });
     }
 
     /** tokenizer_config.json, read for the BOS token when the model loads. */
@@ -240,22 +208,10 @@ class CheckpointFuzzTest {
                 : FileMutations.json(valid, rng);
         Files.write(file, m.bytes());
         String what = "seed " + seed + ": " + m.what();
-        assertTimeoutPreemptively(HANG, () -> {
+        FuzzCheck.readOrRefuse(what, CheckpointException.class, FuzzCheck.names(model), () -> {
             try (LoadedModel loaded = ModelLoader.load(model)) {
-                try {
-                    loaded.requireTokenizer().bos(); // a BOS setting that cannot be read is reported when prompts need it
-                } catch (CheckpointException e) {
-                    if (e.getMessage() == null || !e.getMessage().contains(model.toString())) {
-                        report(what + ": message does not name the file: " + e.getMessage());
-                    }
-                }
-            } catch (CheckpointException e) {
-                if (e.getMessage() == null || !e.getMessage().contains(model.toString())) {
-                    report(what + ": message does not name the file: " + e.getMessage());
-                }
-            } catch (Throwable t) {
-                report(what + ": " + t + "\n" + stackTrace(t));
+                loaded.requireTokenizer().bos(); // a BOS setting that cannot be read is reported when prompts need it
             }
-        }, what + ": hang");
+        });
     }
 }

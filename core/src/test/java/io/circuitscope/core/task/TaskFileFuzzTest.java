@@ -1,21 +1,16 @@
 package io.circuitscope.core.task;
 
-import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
-import static org.junit.jupiter.api.Assertions.fail;
-
 import io.circuitscope.core.task.csv.EapAnswerColumns;
 import io.circuitscope.core.task.csv.EapCsvTask;
 import io.circuitscope.core.testing.FileMutations;
 import io.circuitscope.core.testing.FileMutations.Mutated;
+import io.circuitscope.core.testing.FuzzCheck;
 import io.circuitscope.core.testing.TinyTokenizer;
 import io.circuitscope.core.tokenize.HfTokenizer;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Random;
 import net.jqwik.api.AfterFailureMode;
 import net.jqwik.api.ForAll;
@@ -29,7 +24,6 @@ import net.jqwik.api.lifecycle.BeforeContainer;
  * refused with a {@link TaskFileException} naming the file; never another exception or a hang. Seeds are fixed.
  */
 class TaskFileFuzzTest {
-    private static final Duration HANG = Duration.ofSeconds(60);
     private static final int CONTEXT = 24;
     private static Path dir;
     private static HfTokenizer tokenizer;
@@ -65,28 +59,8 @@ class TaskFileFuzzTest {
                 + mary + ", 8], \"wrong_ids\": [" + john + "]}, {\"position\": 0, \"correct\": [\" Mary\", \" John\"]}]}\n";
     }
 
-    static void readOrRefuse(String what, Path file, Runnable read) {
-        assertTimeoutPreemptively(HANG, () -> {
-            try {
-                read.run();
-            } catch (TaskFileException e) {
-                if (e.getMessage() == null || !e.getMessage().contains(file.getFileName().toString())) {
-                    report(what + ": message does not name the file: " + e.getMessage());
-                }
-            } catch (Throwable t) {
-                StringWriter s = new StringWriter();
-                t.printStackTrace(new PrintWriter(s));
-                report(what + ": " + s);
-            }
-        }, what + ": hang");
-    }
-
-    static void report(String problem) {
-        if (System.getenv("FUZZ_REPORT") != null) {
-            System.out.println("FUZZ: " + problem.lines().limit(8).reduce((a, b) -> a + "\n" + b).orElse(""));
-        } else {
-            fail(problem);
-        }
+    static void readOrRefuse(String what, Path file, FuzzCheck.Reading read) {
+        FuzzCheck.readOrRefuse(what, TaskFileException.class, FuzzCheck.names(file.getFileName()), read);
     }
 
     @Property(tries = 500, shrinking = ShrinkingMode.OFF, afterFailure = AfterFailureMode.PREVIOUS_SEED, seed = "20261212")
