@@ -39,7 +39,8 @@ public final class RandomTasks {
         return new Task("random", examples);
     }
 
-    private static int argmax(float[] v, int excluded) {
+    /** The index of the largest entry of {@code v} other than {@code excluded} (-1 excludes none). */
+    static int argmax(float[] v, int excluded) {
         int best = -1;
         for (int i = 0; i < v.length; i++) {
             if (i != excluded && (best < 0 || v[i] > v[best])) {

@@ -125,18 +125,8 @@ class ScoreInvariancesTest {
     }
 
     private static Target target(int position, float[] clean, float[] corrupt) {
-        int correct = argmax(clean, -1);
-        return new Target(position, correct, argmax(corrupt, correct));
-    }
-
-    private static int argmax(float[] v, int excluded) {
-        int best = -1;
-        for (int i = 0; i < v.length; i++) {
-            if (i != excluded && (best < 0 || v[i] > v[best])) {
-                best = i;
-            }
-        }
-        return best;
+        int correct = RandomTasks.argmax(clean, -1);
+        return new Target(position, correct, RandomTasks.argmax(corrupt, correct));
     }
 
     /**
