@@ -379,8 +379,12 @@ public final class EdgePatcher {
     private final class PassState {
         private final NDManager run;
         private final NDArray patchWeight; // 1 - c, [M, nSrc, nDest(, positions)]
-        private final NDArray keepWeight; // c
+        private final NDArray keepWeight; // c, with exactZero only
         private final boolean exactZero; // zero ablation without gradients: destinations sum their kept edges
+        // with exactZero: per count of attention layers upstream, what their output biases add to the stream, [d]
+        // (null where there are none), made once per pass
+        private final NDArray[] upstreamBiases;
+        private final boolean[] upstreamBiasSummed;
         private final SourceOutputs patched;
         private final int masks;
         private final int batch;
@@ -410,11 +414,20 @@ public final class EdgePatcher {
                 throw new IllegalArgumentException("gradients do not flow through a prefix");
             }
             this.run = run;
-            this.keepWeight = coefficients;
             NDArray ones = coefficients.onesLike();
             ones.attach(run); // results belong to their first operand's manager: this pass's
             this.patchWeight = ones.sub(coefficients);
             this.exactZero = patched.allZero() && !keepForBackward;
+            if (exactZero) {
+                // a view owned by this pass, for the same reason: the caller's coefficients may outlive it
+                NDArray view = coefficients.reshape(coefficients.getShape());
+                view.attach(run);
+                this.keepWeight = view;
+            } else {
+                this.keepWeight = null;
+            }
+            this.upstreamBiases = new NDArray[model.config().nLayers() + 1];
+            this.upstreamBiasSummed = new boolean[model.config().nLayers() + 1];
             this.patched = patched;
             this.masks = masks;
             this.batch = batch;
@@ -864,7 +877,6 @@ public final class EdgePatcher {
             ModelConfig c = model.config();
             int heads = c.nHeads();
             NDArray out = linearMix(keepWeight, upstream, firstDest, count);
-            NDArray constant = null; // [d]: what joins the stream whatever is cut
             int layers = 0; // attention layers whose heads are all upstream
             while (layers < c.nLayers() && graph.headSource(layers, 0) + heads <= upstream) {
                 layers++;
@@ -879,27 +891,40 @@ public final class EdgePatcher {
                     kept.close();
                     out = sum;
                 }
-                for (int l = 0; l < layers; l++) {
-                    NDArray bias = normalisedBias(l);
-                    constant = constant == null ? bias : constant.add(bias);
-                }
-            } else {
-                for (int l = 0; l < layers; l++) {
-                    NDArray bias = model.weights().layer(l).bO();
-                    if (bias != null) {
-                        constant = constant == null ? bias.duplicate() : constant.add(bias);
-                    }
-                }
             }
+            NDArray constant = upstreamBias(layers); // [d]: what joins the stream whatever is cut
             if (constant == null) {
                 return out;
             }
-            constant.attach(run);
             long width = out.getShape().get(2);
             NDArray withBias = out.reshape(masks, count, width / c.dModel(), c.dModel()).add(constant)
                     .reshape(masks, count, width);
             out.close();
             return withBias;
+        }
+
+        /**
+         * What the output biases of attention layers 0..layers-1 add to the stream whatever is cut, [d], owned by
+         * this pass (made once per pass); null where there are none. With sandwich norms layer l adds N_l(b_l).
+         */
+        private NDArray upstreamBias(int layers) {
+            if (layers == 0) {
+                return null;
+            }
+            if (!upstreamBiasSummed[layers]) {
+                NDArray below = upstreamBias(layers - 1);
+                NDArray own;
+                if (mixer != null) {
+                    own = normalisedBias(layers - 1);
+                } else {
+                    NDArray bias = model.weights().layer(layers - 1).bO();
+                    // a copy owned by this pass: results belong to their first operand's manager, the model's here
+                    own = bias == null ? null : copyOwnedBy(run, bias);
+                }
+                upstreamBiases[layers] = below == null ? own : own == null ? below : below.add(own);
+                upstreamBiasSummed[layers] = true;
+            }
+            return upstreamBiases[layers];
         }
 
         /** N_l(b_l), what sandwich-normed layer l adds to the stream when every head is cut, [d]. */
