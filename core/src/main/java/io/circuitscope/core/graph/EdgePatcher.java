@@ -897,8 +897,13 @@ public final class EdgePatcher {
                 return out;
             }
             long width = out.getShape().get(2);
-            NDArray withBias = out.reshape(masks, count, width / c.dModel(), c.dModel()).add(constant)
-                    .reshape(masks, count, width);
+            // the view and the sum are closed here: each would hold its buffer (every mask's inputs of this
+            // destination group) until the pass ends, one more per layer
+            NDArray split = out.reshape(masks, count, width / c.dModel(), c.dModel());
+            NDArray added = split.add(constant);
+            NDArray withBias = added.reshape(masks, count, width);
+            split.close();
+            added.close();
             out.close();
             return withBias;
         }
