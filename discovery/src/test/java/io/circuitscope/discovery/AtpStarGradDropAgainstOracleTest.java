@@ -33,7 +33,9 @@ class AtpStarGradDropAgainstOracleTest {
                         TinyCheckpoint.llamaFamily("gemma2", 93, 3, 2, 1, 4, 8, 12, 23, 8, true, false)),
                 Arguments.of("gpt_neox", Ablation.MEAN, TinyCheckpoint.gptNeox(95, 3, 2, 4, 23, 8, 0.5, true)),
                 Arguments.of("llama", Ablation.ZERO, TinyCheckpoint.llamaFamily("llama", 97, 3, 2, 2, 4, 8, 12, 23, 8,
-                        false, false)));
+                        false, false)),
+                Arguments.of("gemma2", Ablation.ZERO,
+                        TinyCheckpoint.llamaFamily("gemma2", 93, 3, 2, 1, 4, 8, 12, 23, 8, true, false)));
     }
 
     /**
@@ -42,7 +44,8 @@ class AtpStarGradDropAgainstOracleTest {
      * output held at their clean values, made absolute per prompt, averaged over the L - 1 layers other than the
      * destination's (L for the logits and the input; a node in layer l gets 0 for l), then the larger of that and
      * |estimate| (the QK-fixed one; a node's the sum of its out-edges'). On sandwich norms (Gemma 2, by position
-     * too), parallel attention and MLP under mean ablation (NeoX) and zero ablation (Llama), three layers each.
+     * too), parallel attention and MLP under mean ablation (NeoX) and zero ablation (Llama; Gemma 2, whose QK fix
+     * subtracts a source from a stream a sandwich norm reads), three layers each.
      * Before: GPT-2 for edges, GPT-2 and Llama for nodes, resampling.
      */
     @ParameterizedTest(name = "{0}, {1}")
