@@ -86,7 +86,7 @@ public final class TaskPatcher implements AutoCloseable {
                     try (NDManager run = manager.newSubManager()) {
                         NDArray logits = patcher.model().forward(run, b.clean(), Hooks.none(), GradientRules.EXACT,
                                 b.logitPositions());
-                        cleanLogProbs = Metric.atTargets(logits, b).get(0).logSoftmax(-1);
+                        cleanLogProbs = Metric.cleanLogProbs(logits, b);
                         cleanLogProbs.attach(manager);
                     }
                 }

@@ -50,6 +50,15 @@ public interface Metric {
         return perTarget(logits, batch, cleanLogProbs).mean(new int[] {1});
     }
 
+    /**
+     * The clean run's log-probabilities at the targets, [T, vocab], for {@link #perTarget}'s {@code cleanLogProbs}
+     * (logits of the clean run, [B, seq or target positions, vocab]), in double precision: KL divergence subtracts
+     * them from a patched run's, and float32 log-softmax rounds each row by about 1e-6 (see {@link Metrics#KL}).
+     */
+    static NDArray cleanLogProbs(NDArray logits, Batch batch) {
+        return atTargets(logits, batch).get(0).toType(DataType.FLOAT64, false).logSoftmax(-1);
+    }
+
     /** Logits at every target, [M, T, vocab]. */
     static NDArray atTargets(NDArray logits, Batch batch) {
         Shape s = logits.getShape();

@@ -130,6 +130,40 @@ class MetricsTest {
         }
     }
 
+    /**
+     * KL is computed in double precision, and DJL's type conversion carries no gradient: its gradient must still reach
+     * the logits, d KL(p || q) / d logit_v = q_v - p_v.
+     */
+    @Test
+    void klHasTheAnalyticGradient() {
+        Batch batch = Batch.of(List.of(new Example(new int[] {1, 2, 3}, new int[] {1, 2, 4}, List.of(new Target(-1, 3, 1)))));
+        float[] raw = randomLogits(13);
+        try (NDManager m = DjlRuntime.newManager()) {
+            NDArray clean = m.create(java.util.Arrays.copyOf(raw, B * S * V), new Shape(B, S, V));
+            NDArray cleanLogProbs = Metric.cleanLogProbs(clean, batch);
+            NDArray logits = m.create(java.util.Arrays.copyOfRange(raw, B * S * V, 2 * B * S * V), new Shape(B, S, V));
+            logits.setRequiresGradient(true);
+            try (ai.djl.training.GradientCollector gc = ai.djl.engine.Engine.getInstance().newGradientCollector()) {
+                gc.backward(Metrics.KL.perTarget(logits, batch, cleanLogProbs).sum());
+            }
+            float[] grad = logits.getGradient().toFloatArray();
+            int at = (batch.row()[0] * S + batch.position()[0]) * V;
+            double[] p = logSoftmax(java.util.Arrays.copyOfRange(toDouble(raw), at, at + V));
+            double[] q = logSoftmax(java.util.Arrays.copyOfRange(toDouble(raw), B * S * V + at, B * S * V + at + V));
+            for (int v = 0; v < V; v++) {
+                assertEquals(Math.exp(q[v]) - Math.exp(p[v]), grad[at + v], 1e-6, "token " + v);
+            }
+        }
+    }
+
+    private static double[] toDouble(float[] f) {
+        double[] d = new double[f.length];
+        for (int i = 0; i < f.length; i++) {
+            d[i] = f[i];
+        }
+        return d;
+    }
+
     /** logit-diff-swapped balances pairs of single tokens; a task with answer sets is refused by name. */
     @Test
     void swappedPairsNeedSingleTokenAnswers() {
@@ -333,6 +367,53 @@ class MetricsTest {
         assertEquals("positive", Metrics.KL.importantSign());
         for (Metric m : List.of(Metrics.PROB, Metrics.RANK, Metrics.ACCURACY)) {
             assertEquals(m.higherIsBetter() ? "negative" : "positive", m.importantSign(), m.name());
+        }
+    }
+
+    /**
+     * KL between nearly equal distributions over GPT-2's 50,257 tokens. An edge that moves the logits by d moves KL by
+     * about d^2 / 2, so an exact patching score or an ACDC damage under kl (the default metric) of an edge with a small
+     * effect is a KL of 1e-8 or less. In float32, log-softmax rounds log(sum exp) to about 1e-6 (and more for larger
+     * logits), which enters KL in full: KL(p || q) read about 1e-6 whatever the patch did (negative too), so such edges
+     * were ranked by round-off. Against KL in double precision from the same float32 logits, to 1e-3 of its value.
+     */
+    @Test
+    void klBetweenNearlyEqualDistributionsKeepsItsDigits() {
+        int vocab = 50257;
+        double[] deltas = {1e-2, 3e-3, 1e-3, 3e-4, 1e-4};
+        int rows = deltas.length + 1; // row 0 is the clean run
+        Batch batch = Batch.of(List.of(new Example(new int[] {1, 2, 3}, new int[] {1, 2, 4}, List.of(new Target(-1, 3, 1)))));
+        float[] raw = new float[rows * S * vocab];
+        Random rng = new Random(11);
+        int at = batch.position()[0];
+        for (int v = 0; v < vocab; v++) {
+            float clean = (float) (rng.nextGaussian() * 3 + 20); // GPT-2's logits sit well away from 0
+            for (int pos = 0; pos < S; pos++) {
+                raw[pos * vocab + v] = clean;
+            }
+            for (int r = 1; r < rows; r++) {
+                for (int pos = 0; pos < S; pos++) {
+                    raw[(r * S + pos) * vocab + v] = pos == at ? (float) (clean + deltas[r - 1] * rng.nextGaussian()) : clean;
+                }
+            }
+        }
+        try (NDManager m = DjlRuntime.newManager()) {
+            NDArray logits = m.create(raw, new Shape(rows, S, vocab));
+            NDArray cleanLogProbs = Metric.cleanLogProbs(logits.get("0:1"), batch);
+            float[] kl = Metrics.KL.perTarget(logits, batch, cleanLogProbs).toFloatArray();
+            assertEquals(0f, kl[0], "KL(clean || clean) is 0 exactly");
+            double[] clean = new double[vocab];
+            for (int v = 0; v < vocab; v++) {
+                clean[v] = raw[at * vocab + v];
+            }
+            for (int r = 1; r < rows; r++) {
+                double[] patched = new double[vocab];
+                for (int v = 0; v < vocab; v++) {
+                    patched[v] = raw[(r * S + at) * vocab + v];
+                }
+                double reference = klDivergence(clean, patched);
+                assertEquals(reference, kl[r], 1e-3 * reference, "KL for logits moved by about " + deltas[r - 1]);
+            }
         }
     }
 }
