@@ -86,7 +86,7 @@ public final class TaskPatcher implements AutoCloseable {
                     try (NDManager run = manager.newSubManager()) {
                         NDArray logits = patcher.model().forward(run, b.clean(), Hooks.none(), GradientRules.EXACT,
                                 b.logitPositions());
-                        cleanLogProbs = Metric.cleanLogProbs(logits, b);
+                        cleanLogProbs = Metric.cleanReference(logits, b);
                         cleanLogProbs.attach(manager);
                     }
                 }

@@ -41,7 +41,8 @@ public interface Metric {
     /**
      * Per-target values [M, T].
      *
-     * @param cleanLogProbs [T, vocab] log-probabilities of the unpatched clean run at the targets, or null
+     * @param cleanLogProbs [T, vocab] log-probabilities of the unpatched clean run at the targets, up to a constant per
+     *                      row ({@link #cleanReference}: its logits there), or null
      */
     NDArray perTarget(NDArray logits, Batch batch, NDArray cleanLogProbs);
 
@@ -51,12 +52,13 @@ public interface Metric {
     }
 
     /**
-     * The clean run's log-probabilities at the targets, [T, vocab], for {@link #perTarget}'s {@code cleanLogProbs}
-     * (logits of the clean run, [B, seq or target positions, vocab]), in double precision: KL divergence subtracts
-     * them from a patched run's, and float32 log-softmax rounds each row by about 1e-6 (see {@link Metrics#KL}).
+     * What {@link #perTarget} takes as {@code cleanLogProbs} from the clean run's logits ([B, seq or target positions,
+     * vocab]): its logits at the targets, [T, vocab], log-probabilities up to a constant per row, which KL divergence
+     * normalises in double precision ({@link Metrics#KL}). Float32 log-probabilities would carry log-softmax's
+     * rounding, about 1e-6 per row, into every KL; double ones would hold twice the memory for the task's life.
      */
-    static NDArray cleanLogProbs(NDArray logits, Batch batch) {
-        return atTargets(logits, batch).get(0).toType(DataType.FLOAT64, false).logSoftmax(-1);
+    static NDArray cleanReference(NDArray logits, Batch batch) {
+        return atTargets(logits, batch).get(0);
     }
 
     /** Logits at every target, [M, T, vocab]. */

@@ -104,7 +104,7 @@ public final class Metrics {
 
     /**
      * KL(clean run || this run) of the next-token distribution at each target; 0 for the clean model. Computed in
-     * double precision from the float32 logits (the clean log-probabilities too, {@link Metric#cleanLogProbs}): KL is
+     * double precision from the float32 logits (the clean run's too, {@link Metric#cleanReference}): KL is
      * about d^2 / 2 for logits moved by d, so an edge with a small effect has a KL of 1e-8 or less, while float32
      * log-softmax rounds log(sum exp) by about 1e-6 over a 50,257-token vocabulary, which KL took in full (a KL of
      * 5.4e-8 read 3.7e-7; negative values too). The value returned has the logits' type.
@@ -124,12 +124,13 @@ public final class Metrics {
             NDArray cleanLogP = clean.expandDims(0);
             // results belong to their first operand's manager: keep them in this pass's, not the long-lived reference's
             cleanLogP.attach(at.getManager());
-            NDArray wideClean = cleanLogP.toType(DataType.FLOAT64, false);
+            // normalised here, in double: the clean reference is the clean run's logits (Metric.cleanReference)
+            NDArray wideClean = cleanLogP.toType(DataType.FLOAT64, false).logSoftmax(-1);
             NDArray value = kl(wideClean, at.toType(DataType.FLOAT64, false)).toType(at.getDataType(), false);
             // a type conversion carries no gradient in DJL (and hasGradient() does not tell a pass that needs one):
             // the gradient is float32's (first order, nothing cancels), the value double's (g - g is 0 exactly, so
             // the sum is the double value as it is)
-            NDArray narrow = kl(cleanLogP.toType(at.getDataType(), false), at);
+            NDArray narrow = kl(wideClean.toType(at.getDataType(), false), at);
             return narrow.sub(narrow.stopGradient()).add(value);
         }
     };

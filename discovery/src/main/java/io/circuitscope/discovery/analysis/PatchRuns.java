@@ -60,7 +60,7 @@ final class PatchRuns implements AutoCloseable {
             this.corrupt = ActivationCache.of(run, names);
             NDArray cleanLogits = model.forward(run, batch.clean(), Hooks.caching(clean));
             this.cleanLogProbs = metric.needsCleanReference()
-                    ? Metric.cleanLogProbs(cleanLogits, batch) : null;
+                    ? Metric.cleanReference(cleanLogits, batch) : null;
             this.corruptInterventions = corruption.corruptedInterventions(run, model, batch);
             NDArray corruptLogits = model.forward(run, corruption.corruptedTokens(batch),
                     Hooks.builder().addAll(corruptInterventions).cache(corrupt).build());
