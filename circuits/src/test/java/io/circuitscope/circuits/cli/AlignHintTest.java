@@ -24,6 +24,8 @@ class AlignHintTest {
         Files.writeString(task, "{\"clean_ids\": [1, 2, 3, 4], \"corrupt_ids\": [1, 2, 3], "
                 + "\"targets\": [{\"position\": -1, \"correct_id\": 4, \"wrong_id\": 5}]}\n");
         lengths = task + ":1: clean prompt is 4 tokens but corrupt is 3 tokens; make them the same length";
+        // validate refuses a --circuit that names no file before it reads the task: give it one (the task fails first)
+        Files.writeString(dir.resolve("c.json"), "{}");
     }
 
     @Test

@@ -24,6 +24,9 @@ import org.junit.jupiter.api.Test;
 
 /** The toy models' reference rule against a plain walk over k = 1, 2, ...: the first top k reaching the target. */
 class FaithfulTopKTest {
+    /** How far a batched pass's faithfulness may differ from the same mask's pass alone. */
+    private static final double ROUNDING = 1e-5;
+
     @Test
     void theChoiceIsTheSmallestTopKReachingTheTargetAcrossPassBoundaries() {
         try (LoadedModel loaded = TestModels.load(TinyCheckpoint.gpt2(47, 2, 2, 4, 23, 8, false))) {
@@ -56,11 +59,24 @@ class FaithfulTopKTest {
                         }
                     }
                     FaithfulTopK.Choice c = FaithfulTopK.select(tp, exact, target);
-                    assertEquals(expected, c.k(), "target " + target);
-                    assertArrayEquals(exact.topK(expected), c.keep());
-                    assertEquals(faithfulness[expected], c.faithfulness(), 1e-5, "target " + target);
-                    assertEquals(tp.evaluateKeep(exact.topK(expected)), c.value(), 1e-5);
-                    checked += expected > 32 ? 1 : 0;
+                    // select runs many masks a pass, the walk one: their values differ by rounding, which the CPU's
+                    // kernels decide (on another machine the maximum itself, reached at k = 27 one mask at a time,
+                    // fell an ulp short at 27 in a batch). So a k whose faithfulness is within ROUNDING of the target
+                    // may be taken or passed over; any other must be decided as the walk decides it.
+                    if (c.k() != expected) {
+                        assertTrue(Math.abs(faithfulness[expected] - target) < ROUNDING
+                                || Math.abs(faithfulness[c.k()] - target) < ROUNDING, "target " + target + ": k "
+                                + c.k() + " (" + faithfulness[c.k()] + ") instead of " + expected + " ("
+                                + faithfulness[expected] + ")");
+                        for (int k = 1; k < c.k(); k++) {
+                            assertTrue(faithfulness[k] < target + ROUNDING, "target " + target + ": k " + k
+                                    + " reached it first (" + faithfulness[k] + ")");
+                        }
+                    }
+                    assertArrayEquals(exact.topK(c.k()), c.keep());
+                    assertEquals(faithfulness[c.k()], c.faithfulness(), 1e-5, "target " + target);
+                    assertEquals(tp.evaluateKeep(exact.topK(c.k())), c.value(), 1e-5);
+                    checked += c.k() > 32 ? 1 : 0;
                 }
                 assertTrue(checked > 0, "some choice must lie beyond the first pass of 32 prefixes");
             }
