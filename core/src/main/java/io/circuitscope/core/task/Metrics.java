@@ -2,6 +2,7 @@ package io.circuitscope.core.task;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.pytorch.jni.JniUtils;
 import java.util.List;
 import java.util.Locale;
 
@@ -127,6 +128,9 @@ public final class Metrics {
             // normalised here, in double: the clean reference is the clean run's logits (Metric.cleanReference)
             NDArray wideClean = cleanLogP.toType(DataType.FLOAT64, false).logSoftmax(-1);
             NDArray value = kl(wideClean, at.toType(DataType.FLOAT64, false)).toType(at.getDataType(), false);
+            if (!JniUtils.isGradMode()) {
+                return value; // an exact pass (outside a gradient collector): nothing to differentiate
+            }
             // a type conversion carries no gradient in DJL (and hasGradient() does not tell a pass that needs one):
             // the gradient is float32's (first order, nothing cancels), the value double's (g - g is 0 exactly, so
             // the sum is the double value as it is)
