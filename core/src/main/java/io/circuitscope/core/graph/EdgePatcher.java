@@ -380,6 +380,7 @@ public final class EdgePatcher {
         private final NDManager run;
         private final NDArray patchWeight; // 1 - c, [M, nSrc, nDest(, positions)]
         private final NDArray keepWeight; // c, with exactZero only
+        private NDArray negatedKeep; // -c, with exactZero and sandwich norms, made when first needed
         private final boolean exactZero; // zero ablation without gradients: destinations sum their kept edges
         // with exactZero: per count of attention layers upstream, what their output biases add to the stream, [d]
         // (null where there are none), made once per pass
@@ -567,11 +568,8 @@ public final class EdgePatcher {
          */
         private NDArray delta(int upstream, int firstDest, int count) {
             NDArray out = linearDelta(upstream, firstDest, count);
-            int heads = model.config().nHeads();
-            int layers = 0; // the layers whose heads are all upstream (none without sandwich norms)
-            while (layers < headSums.length && graph.headSource(layers, 0) + heads <= upstream) {
-                layers++;
-            }
+            // the layers whose heads are all upstream go through their norms (none without sandwich norms)
+            int layers = Math.min(headSums.length, layersUpstream(upstream));
             if (layers == 0) {
                 return out;
             }
@@ -875,16 +873,13 @@ public final class EdgePatcher {
                 return null;
             }
             ModelConfig c = model.config();
-            int heads = c.nHeads();
             NDArray out = linearMix(keepWeight, upstream, firstDest, count);
-            int layers = 0; // attention layers whose heads are all upstream
-            while (layers < c.nLayers() && graph.headSource(layers, 0) + heads <= upstream) {
-                layers++;
-            }
+            int layers = layersUpstream(upstream);
             if (mixer != null) {
-                NDArray negatedKeep = keepWeight.neg();
+                if (negatedKeep == null) {
+                    negatedKeep = keepWeight.neg(); // once a pass: every destination group reads it
+                }
                 NDArray kept = mixer.correction(layers, count, l -> mixerWeights(negatedKeep, l, firstDest, count));
-                negatedKeep.close();
                 if (kept != null) { // N_l(b_l) - N_l(b_l + sum_h c_h out_h), summed over the layers
                     NDArray sum = out.sub(kept);
                     out.close();
@@ -906,6 +901,16 @@ public final class EdgePatcher {
             added.close();
             out.close();
             return withBias;
+        }
+
+        /** How many attention layers, from layer 0, have all their heads among the first {@code upstream} sources. */
+        private int layersUpstream(int upstream) {
+            int heads = model.config().nHeads();
+            int layers = 0;
+            while (layers < model.config().nLayers() && graph.headSource(layers, 0) + heads <= upstream) {
+                layers++;
+            }
+            return layers;
         }
 
         /**
