@@ -253,7 +253,7 @@ public final class EdgePatcher {
     /** As above, with logits only at {@code logitPositions} (ascending; null: every position). */
     public NDArray forward(NDManager run, int[][] tokens, SourceOutputs patched, NDArray coefficients,
             GradientRules rules, List<Intervention> before, int[] logitPositions) {
-        NDArray coef = checkedCoefficients(tokens, patched, coefficients);
+        NDArray coef = checkedCoefficients(run, tokens, patched, coefficients);
         int masks = (int) coef.getShape().get(0);
         int[][] rows = new int[masks * tokens.length][];
         for (int m = 0; m < masks; m++) {
@@ -280,7 +280,7 @@ public final class EdgePatcher {
         if (layer < 0 || layer > layers) {
             throw new IllegalArgumentException("prefix layer " + layer + " is outside [0, " + layers + "]");
         }
-        NDArray coef = checkedCoefficients(tokens, patched, coefficients);
+        NDArray coef = checkedCoefficients(run, tokens, patched, coefficients);
         if (coef.getShape().get(0) != 1) {
             throw new IllegalArgumentException("a prefix is computed for one mask, got " + coef.getShape().get(0));
         }
@@ -323,7 +323,7 @@ public final class EdgePatcher {
     /** As above, with logits only at {@code logitPositions} (ascending; null: every position). */
     public NDArray forwardFrom(NDManager run, Prefix prefix, SourceOutputs patched, NDArray coefficients,
             int[] logitPositions) {
-        NDArray coef = checkedCoefficients(prefix.tokens(), patched, coefficients);
+        NDArray coef = checkedCoefficients(run, prefix.tokens(), patched, coefficients);
         int masks = (int) coef.getShape().get(0);
         int batch = prefix.tokens().length;
         PassState state = new PassState(run, coef, patched, masks, batch, false, GradientRules.EXACT, prefix);
@@ -349,8 +349,12 @@ public final class EdgePatcher {
             NDArray[] headSums) {
     }
 
-    private NDArray checkedCoefficients(int[][] tokens, SourceOutputs patched, NDArray coefficients) {
-        NDArray coef = coefficients.getShape().dimension() == 2 ? coefficients.expandDims(0) : coefficients;
+    private NDArray checkedCoefficients(NDManager run, int[][] tokens, SourceOutputs patched, NDArray coefficients) {
+        NDArray coef = coefficients;
+        if (coefficients.getShape().dimension() == 2) {
+            coef = coefficients.expandDims(0);
+            coef.attach(run); // else it would live as long as the caller's coefficients, one more each pass
+        }
         Shape cs = coef.getShape();
         boolean byPosition = cs.dimension() == 4;
         if (graph.isByPosition() && graph.positions() != tokens[0].length) {
@@ -708,7 +712,16 @@ public final class EdgePatcher {
                 if (!keepForBackward && diffs != stacked) {
                     diffs.close();
                 }
-                out = out == null ? part : out.add(part);
+                if (out == null) {
+                    out = part;
+                } else {
+                    NDArray sum = out.add(part);
+                    if (!keepForBackward) { // else both would hold their buffers until the pass ends
+                        out.close();
+                        part.close();
+                    }
+                    out = sum;
+                }
             }
             return out;
         }
