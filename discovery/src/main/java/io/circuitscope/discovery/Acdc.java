@@ -69,18 +69,46 @@ public final class Acdc {
      *         at the moment it was tried, and NaN for edges never tried, ranked by the damage that effect did
      */
     public Circuit search(TaskPatcher task, boolean[] candidates, Progress progress) {
+        return search(task, candidates, progress, AcdcJournal.NONE);
+    }
+
+    /**
+     * As above, going on from the state {@code journal} holds for these candidates, if any, and offering it the
+     * state after every destination decided. A resumed search decides every later edge as the uninterrupted one
+     * would, with the same effects; it makes fewer forward passes.
+     */
+    public Circuit search(TaskPatcher task, boolean[] candidates, Progress progress, AcdcJournal journal) {
         ComputationGraph g = task.graph();
-        boolean[] keep = candidates == null ? filled(g.nEdges()) : candidates.clone();
-        double[] effects = new double[g.nEdges()];
-        Arrays.fill(effects, Double.NaN);
+        boolean[] start = candidates == null ? filled(g.nEdges()) : candidates.clone();
         long toTry = 0;
-        for (boolean k : keep) {
+        for (boolean k : start) {
             toTry += k ? 1 : 0;
         }
+        AcdcState resumed = journal.resume(candidates);
+        if (resumed != null) {
+            requireResumable(resumed, candidates, g);
+        }
+        boolean[] keep = resumed != null ? resumed.keep() : start;
+        double[] effects;
+        if (resumed != null) {
+            effects = resumed.effects();
+        } else {
+            effects = new double[g.nEdges()];
+            Arrays.fill(effects, Double.NaN);
+        }
         progress.start("ACDC verification (tau " + tau + ")", toTry);
-        Search search = new Search(task, keep, effects, progress, task.forwardPasses());
-        search.current = task.evaluateKeep(keep);
+        Search search = new Search(task, candidates, keep, effects, progress, task.forwardPasses(), journal);
         int d = g.nDestinations() - 1;
+        if (resumed != null) {
+            search.current = resumed.current();
+            search.tried = resumed.tried();
+            search.evaluated = resumed.evaluated();
+            search.removed = resumed.removed();
+            d = resumed.nextDestination();
+            progress.advance(search.tried, 0);
+        } else {
+            search.current = task.evaluateKeep(keep);
+        }
         while (d >= 0) {
             int layer = g.destinations().get(d).node().layer();
             int first = d;
@@ -96,6 +124,18 @@ public final class Acdc {
         // (it computes its corrupted output) and go; under mean or zero ablation they carry f(ablated input)
         // and stay. pruned(ablation) knows which.
         return found.pruned(task.ablation());
+    }
+
+    /** A journal's state must be of a search over the same candidates of the same graph. */
+    private static void requireResumable(AcdcState state, boolean[] candidates, ComputationGraph g) {
+        if (!Arrays.equals(state.candidates(), candidates)) {
+            throw new IllegalArgumentException("the ACDC state to resume from was of a search over other candidates");
+        }
+        if (state.keep().length != g.nEdges() || state.nextDestination() >= g.nDestinations()) {
+            throw new IllegalArgumentException("the ACDC state to resume from is of another graph: "
+                    + state.keep().length + " edges and destination " + state.nextDestination() + ", the graph has "
+                    + g.nEdges() + " edges and " + g.nDestinations() + " destinations");
+        }
     }
 
     /**
@@ -115,6 +155,8 @@ public final class Acdc {
     private final class Search {
         final TaskPatcher task;
         final ComputationGraph g;
+        final boolean[] candidates;
+        final AcdcJournal journal;
         final boolean[] keep;
         final double[] effects;
         final Progress progress;
@@ -125,9 +167,12 @@ public final class Acdc {
         long evaluated; // trials decided by a forward pass
         long removed; // of those, removed
 
-        Search(TaskPatcher task, boolean[] keep, double[] effects, Progress progress, long passesBefore) {
+        Search(TaskPatcher task, boolean[] candidates, boolean[] keep, double[] effects, Progress progress,
+                long passesBefore, AcdcJournal journal) {
             this.task = task;
             this.g = task.graph();
+            this.candidates = candidates;
+            this.journal = journal;
             this.keep = keep;
             this.effects = effects;
             this.progress = progress;
@@ -135,45 +180,51 @@ public final class Acdc {
             this.higherIsBetter = task.metric().higherIsBetter();
         }
 
-        /** Decides the destinations first..last (one layer), from the last back. */
+        /** Decides the destinations first..last (one layer), from the last back, offering the journal each result. */
         void layer(int first, int last) {
-            TaskPatcher.Prefixes prefixes = null;
+            // the layer's passes below it, made once its first destination with edges to try needs them
+            TaskPatcher.Prefixes[] prefixes = new TaskPatcher.Prefixes[1];
             try {
                 for (int d = last; d >= first; d--) {
-                    Destination dest = g.destinations().get(d);
-                    List<Edge> into = g.edgesInto(dest);
-                    List<Integer> trials = new ArrayList<>();
-                    for (int i = into.size() - 1; i >= 0; i--) {
-                        if (keep[into.get(i).index()]) {
-                            trials.add(into.get(i).index());
-                        }
-                    }
-                    if (trials.isEmpty()) {
-                        continue;
-                    }
-                    if (dest.node().kind() != NodeKind.LOGITS && !hasKeptOutEdge(dest.node())) {
-                        for (int e : trials) {
-                            keep[e] = false;
-                            effects[e] = 0.0;
-                            tried++;
-                        }
-                        continue;
-                    }
-                    if (!shareComputation) {
-                        decideOneByOne(trials);
-                        continue;
-                    }
-                    if (prefixes == null) {
-                        // edges into this layer and later ones are the only ones that change from here on
-                        prefixes = task.prefixes(keep, dest.node().layer());
-                    }
-                    decide(prefixes, trials);
+                    decideDestination(d, prefixes);
+                    journal.record(new AcdcState(candidates, d - 1, keep, effects, current, tried, evaluated, removed));
                 }
             } finally {
-                if (prefixes != null) {
-                    prefixes.close();
+                if (prefixes[0] != null) {
+                    prefixes[0].close();
                 }
             }
+        }
+
+        private void decideDestination(int d, TaskPatcher.Prefixes[] prefixes) {
+            Destination dest = g.destinations().get(d);
+            List<Edge> into = g.edgesInto(dest);
+            List<Integer> trials = new ArrayList<>();
+            for (int i = into.size() - 1; i >= 0; i--) {
+                if (keep[into.get(i).index()]) {
+                    trials.add(into.get(i).index());
+                }
+            }
+            if (trials.isEmpty()) {
+                return;
+            }
+            if (dest.node().kind() != NodeKind.LOGITS && !hasKeptOutEdge(dest.node())) {
+                for (int e : trials) {
+                    keep[e] = false;
+                    effects[e] = 0.0;
+                    tried++;
+                }
+                return;
+            }
+            if (!shareComputation) {
+                decideOneByOne(trials);
+                return;
+            }
+            if (prefixes[0] == null) {
+                // edges into this layer and later ones are the only ones that change from here on
+                prefixes[0] = task.prefixes(keep, dest.node().layer());
+            }
+            decide(prefixes[0], trials);
         }
 
         /** Tries the edges in order, k at a time, each trial assuming the earlier ones of its batch were removed. */

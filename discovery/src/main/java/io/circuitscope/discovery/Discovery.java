@@ -67,16 +67,31 @@ public final class Discovery {
 
     /** Runs the method {@code o} names on {@code tp}; messages name settings as {@code names} does. */
     public static Found find(TaskPatcher tp, DiscoveryOptions o, SettingNames names, Progress progress) {
+        return find(tp, o, names, progress, AcdcJournal.NONE);
+    }
+
+    /**
+     * As above; a method that runs ACDC (acdc, the pipeline) goes on from the state {@code journal} holds and records
+     * its state there as it goes (see {@link Acdc#search(TaskPatcher, boolean[], Progress, AcdcJournal)}).
+     */
+    public static Found find(TaskPatcher tp, DiscoveryOptions o, SettingNames names, Progress progress,
+            AcdcJournal journal) {
         return switch (o.method()) {
-            case Methods.ACDC -> acdc(tp, o, names, progress);
+            case Methods.ACDC -> acdc(tp, o, names, progress, journal);
             case Methods.ATP -> nodeAtp(tp, o, names, progress);
-            case Methods.PIPELINE -> pipeline(tp, o, names, progress);
+            case Methods.PIPELINE -> pipeline(tp, o, names, progress, journal);
             default -> keepTopScored(tp, Methods.scorer(o.method(), o.igSteps()), o, names, progress);
         };
     }
 
-    private static Found acdc(TaskPatcher tp, DiscoveryOptions o, SettingNames names, Progress progress) {
-        Circuit circuit = new Acdc(o.tau()).search(tp, null, progress);
+    /** Whether the method {@code o} names runs ACDC, and so can go on from a journal. */
+    public static boolean runsAcdc(DiscoveryOptions o) {
+        return o.method().equals(Methods.ACDC) || o.method().equals(Methods.PIPELINE);
+    }
+
+    private static Found acdc(TaskPatcher tp, DiscoveryOptions o, SettingNames names, Progress progress,
+            AcdcJournal journal) {
+        Circuit circuit = new Acdc(o.tau()).search(tp, null, progress, journal);
         return new Found(circuit, circuit.scores(), "ACDC kept no path from input to logits at tau " + o.tau()
                 + " (a smaller " + names.of("tau") + " keeps more)", null, null, -1, null, null);
     }
@@ -96,10 +111,12 @@ public final class Discovery {
         return new Found(circuit, scores, whyEmpty, fewScored, null, -1, null, null);
     }
 
-    private static Found pipeline(TaskPatcher tp, DiscoveryOptions o, SettingNames names, Progress progress) {
+    private static Found pipeline(TaskPatcher tp, DiscoveryOptions o, SettingNames names, Progress progress,
+            AcdcJournal journal) {
         EdgeScorer scorer = Methods.scorer(o.scorer(), o.igSteps());
         Pipeline.Result r = new Pipeline(scorer, CandidateBudget.parse(o.candidates()), new Acdc(o.tau()))
                 .withSeed(o.seed())
+                .withJournal(journal)
                 .withFalseNegativeCheck(FALSE_NEGATIVE_SAMPLES, o.seed())
                 .run(tp, progress);
         EapIg.Completeness completeness = completeness(scorer, tp, r.estimates());

@@ -42,6 +42,14 @@ public final class Pipeline {
         return this;
     }
 
+    private AcdcJournal journal = AcdcJournal.NONE;
+
+    /** ACDC's verification goes on from, and records its state in, {@code journal} ({@link Acdc#search}). */
+    public Pipeline withJournal(AcdcJournal journal) {
+        this.journal = journal;
+        return this;
+    }
+
     private final EdgeScorer scorer;
     private final CandidateBudget budget;
     private final Acdc acdc;
@@ -61,7 +69,7 @@ public final class Pipeline {
         for (boolean c : candidates) {
             count += c ? 1 : 0;
         }
-        Circuit verified = acdc.search(task, candidates, progress);
+        Circuit verified = acdc.search(task, candidates, progress, journal);
         FalseNegativeBound bound = boundSamples <= 0 || count == candidates.length ? null
                 : census(rounds, count) != null ? census(rounds, count)
                 : FalseNegativeBound.estimate(task, candidates, acdc.tau(), boundSamples, 0.95, seed, progress);
