@@ -10,7 +10,10 @@ import io.circuitscope.circuits.run.DiscoverySettings;
 import io.circuitscope.core.graph.Ablation;
 import io.circuitscope.core.graph.Circuit;
 import io.circuitscope.core.graph.ComputationGraph;
+import io.circuitscope.circuits.run.AcdcProgressFile;
 import io.circuitscope.core.io.AtomicFile;
+import io.circuitscope.discovery.AcdcJournal;
+import io.circuitscope.discovery.Discovery;
 import io.circuitscope.core.io.LoadedModel;
 import io.circuitscope.core.planted.PlantedModels;
 import io.circuitscope.core.progress.Progress;
@@ -169,6 +172,12 @@ public final class BatchRunner {
         return new Outcome(done, failed, skipped);
     }
 
+    /** The least time between two writes of a run's ACDC progress file; tests set 0 to record every destination. */
+    static double progressSeconds = AcdcProgressFile.INTERVAL_SECONDS;
+
+    /** The journal a run's ACDC is given, from its progress file; tests wrap it to stop a run part-way. */
+    static java.util.function.Function<AcdcProgressFile, AcdcJournal> journalSeam = f -> f;
+
     private boolean runOne(BatchPlan plan, Manifest manifest, RunSpec r, LoadedModel loaded, ObjectNode modelAsLoaded) {
         long start = System.nanoTime();
         try {
@@ -188,9 +197,14 @@ public final class BatchRunner {
             sayTauZeroNote(r);
             // read before the discovery, so a bad reference fails the run before its work, not after
             Circuit truth = reference(r, ComputationGraph.of(loaded.model().config()), loaded);
-            CircuitDocument doc = DiscoveryRun.run(loaded.model(), r.model(),
-                    PlantedModels.isPlanted(r.model()) ? null : loaded.source(), task, r.settings(), CallerNames.planKeys(),
-                    progress.apply(r.id()));
+            Path source = PlantedModels.isPlanted(r.model()) ? null : loaded.source();
+            // an interrupted run's ACDC goes on from where it was (AcdcProgressFile; removed once circuit.json is written)
+            AcdcProgressFile progressFile = new AcdcProgressFile(plan.out().resolve(r.id()).resolve(AcdcProgressFile.NAME),
+                    DiscoveryRun.fingerprint(loaded.model(), r.model(), source, task, r.settings()), log,
+                    progressSeconds);
+            CircuitDocument doc = DiscoveryRun.run(loaded.model(), r.model(), source, task, r.settings(),
+                    CallerNames.planKeys(), progress.apply(r.id()),
+                    Discovery.runsAcdc(r.settings().options()) ? journalSeam.apply(progressFile) : AcdcJournal.NONE);
             Map<String, Object> results = new LinkedHashMap<>();
             results.put("edges", doc.summary().get("edges_in_graph"));
             results.put("faithfulness", doc.summary().get("faithfulness"));
@@ -207,6 +221,7 @@ public final class BatchRunner {
             Path dir = plan.out().resolve(r.id());
             Files.createDirectories(dir);
             CircuitJson.write(dir.resolve("circuit.json"), doc.withExtra("software", Provenance.software()));
+            progressFile.delete();
             e.results = results;
             e.seconds = (System.nanoTime() - start) / 1e9;
             e.state = Manifest.State.DONE;

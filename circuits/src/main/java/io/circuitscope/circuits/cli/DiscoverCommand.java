@@ -1,5 +1,11 @@
 package io.circuitscope.circuits.cli;
 
+import io.circuitscope.circuits.run.AcdcProgressFile;
+import io.circuitscope.circuits.run.DiscoveryRun;
+import io.circuitscope.discovery.AcdcJournal;
+import io.circuitscope.discovery.Discovery;
+import java.util.function.Function;
+
 import io.circuitscope.circuits.io.CircuitDocument;
 import io.circuitscope.circuits.io.CircuitJson;
 import io.circuitscope.circuits.io.RecordedModel;
@@ -53,6 +59,15 @@ final class DiscoverCommand implements Callable<Integer> {
 
     @Option(names = "--no-render", description = "Skip the diagrams and the HTML report.")
     boolean noRender;
+
+    /** Where ACDC's progress is kept in the output folder until circuit.json is written ({@link AcdcProgressFile}). */
+    static final String ACDC_PROGRESS = AcdcProgressFile.NAME;
+
+    /** The least time between two writes of the progress file; tests set 0 to record every destination. */
+    static double progressSeconds = AcdcProgressFile.INTERVAL_SECONDS;
+
+    /** The journal ACDC is given, from the progress file; tests wrap it to stop a run part-way. */
+    static Function<AcdcProgressFile, AcdcJournal> journalSeam = f -> f;
 
     /** Relative completeness error of EAP-IG above which discover suggests more steps. */
     static final double ROUGH_INTEGRAL = 0.1;
@@ -164,8 +179,12 @@ final class DiscoverCommand implements Callable<Integer> {
             Circuit reference = referenceFile != null ? RecordedModel.readReference(referenceFile,
                     ComputationGraph.of(mt.model().config()), mt.model().config(), "--reference").circuit()
                     : mt.reference(settings.ablation());
-            CircuitDocument doc = io.circuitscope.circuits.run.DiscoveryRun.run(mt.model(), input.model, mt.source(), mt.task(), settings,
-                    CallerNames.flags(), progress);
+            AcdcProgressFile progressFile = new AcdcProgressFile(dir.resolve(ACDC_PROGRESS),
+                    DiscoveryRun.fingerprint(mt.model(), input.model, mt.source(), mt.task(), settings),
+                    spec.commandLine().getErr(), progressSeconds);
+            AcdcJournal journal = Discovery.runsAcdc(settings.options()) ? journalSeam.apply(progressFile) : AcdcJournal.NONE;
+            CircuitDocument doc = DiscoveryRun.run(mt.model(), input.model, mt.source(), mt.task(), settings,
+                    CallerNames.flags(), progress, journal);
             Path file = dir.resolve("circuit.json");
             doc = doc.withExtra("software", Provenance.software()).withExtra("command", Provenance.command(spec));
             if (!mt.roles().isEmpty()) {
@@ -181,6 +200,7 @@ final class DiscoverCommand implements Callable<Integer> {
             // the task first: a circuit.json beside a task it was not found on would mislead a later validate
             TaskFile.write(dir.resolve("task.jsonl"), mt.task());
             CircuitJson.write(file, doc);
+            progressFile.delete(); // the circuit is safe (a progress file of another run here is stale too)
             stdout.printf(Locale.ROOT, "  wrote %s%n", file);
             if (!noRender) {
                 RunDrawings.write(file, doc, stdout, spec.commandLine().getErr());

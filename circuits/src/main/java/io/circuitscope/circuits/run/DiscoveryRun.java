@@ -13,6 +13,7 @@ import io.circuitscope.core.progress.Progress;
 import io.circuitscope.core.task.Metric;
 import io.circuitscope.core.task.Metrics;
 import io.circuitscope.core.task.Task;
+import io.circuitscope.discovery.AcdcJournal;
 import io.circuitscope.discovery.Discovery;
 import io.circuitscope.discovery.EapIg;
 import io.circuitscope.discovery.FalseNegativeBound;
@@ -50,25 +51,26 @@ public final class DiscoveryRun {
      */
     public static CircuitDocument run(HookedTransformer model, String modelName, Path source, Task task,
             DiscoverySettings s, SettingNames names, Progress progress) {
+        return run(model, modelName, source, task, s, names, progress, AcdcJournal.NONE);
+    }
+
+    /**
+     * As above; a method that runs ACDC goes on from the state {@code journal} holds and records its state there. When
+     * the journal is an {@link AcdcProgressFile} this run resumed from, the summary says so ({@code resumed}): its
+     * passes and seconds are this run's part only.
+     */
+    public static CircuitDocument run(HookedTransformer model, String modelName, Path source, Task task,
+            DiscoverySettings s, SettingNames names, Progress progress, AcdcJournal journal) {
         long start = System.nanoTime();
         Metric metric = check(s, names);
         EdgePatcher patcher = new EdgePatcher(model, s.byPosition()
                 ? ComputationGraph.byPosition(model.config(), task.commonLength("a position-aware discovery")) : ComputationGraph.of(model.config()));
         try (TaskPatcher tp = new TaskPatcher(patcher, task, metric, s.ablation(), s.batchSize())) {
             tp.requireEffect();
-            Discovery.Found found = Discovery.find(tp, s.options(), names, progress);
+            Discovery.Found found = Discovery.find(tp, s.options(), names, progress, journal);
             Circuit circuit = found.circuit();
             double circuitValue = tp.evaluateKeep(circuit.keepMask());
-            Map<String, Object> modelInfo = new LinkedHashMap<>();
-            modelInfo.put("name", modelName);
-            modelInfo.put("family", model.config().family());
-            modelInfo.put("config_hash", Hashes.of(model.config()));
-            if (PlantedModels.isPlanted(modelName)) {
-                // built from its name alone (fixed weights, no seed); the run's seed draws its task and is in method
-                modelInfo.put("planted", true);
-            } else if (source != null) {
-                modelInfo.putAll(ModelFingerprint.provenance(source));
-            }
+            Map<String, Object> modelInfo = modelBlock(model, modelName, source);
             modelInfo.putAll(io.circuitscope.circuits.io.ModelShape.of(model.config()));
             Map<String, Object> taskInfo = new LinkedHashMap<>();
             taskInfo.put("name", task.name());
@@ -92,9 +94,46 @@ public final class DiscoveryRun {
             summary.put("forward_passes", tp.forwardPasses());
             summary.put("gradient_passes", tp.gradientPasses()); // a forward and a backward pass each, of the scorers
             summary.put("seconds", (System.nanoTime() - start) / 1e9);
+            if (journal instanceof AcdcProgressFile f && f.resumedTried() >= 0) {
+                Map<String, Object> resumed = new LinkedHashMap<>();
+                resumed.put("from", f.file().toString());
+                resumed.put("edges_decided_before", f.resumedTried());
+                resumed.put("note", "this run went on from an interrupted one: forward_passes, gradient_passes and "
+                        + "seconds count this run's part only");
+                summary.put("resumed", resumed);
+            }
             putFindings(summary, found);
             return new CircuitDocument(circuit, modelInfo, taskInfo, s.asMap(), summary, Map.of());
         }
+    }
+
+    /** The model block's identity: name, family, config hash, and where it was loaded from (or that it is planted). */
+    private static Map<String, Object> modelBlock(HookedTransformer model, String modelName, Path source) {
+        Map<String, Object> modelInfo = new LinkedHashMap<>();
+        modelInfo.put("name", modelName);
+        modelInfo.put("family", model.config().family());
+        modelInfo.put("config_hash", Hashes.of(model.config()));
+        if (PlantedModels.isPlanted(modelName)) {
+            // built from its name alone (fixed weights, no seed); the run's seed draws its task and is in method
+            modelInfo.put("planted", true);
+        } else if (source != null) {
+            modelInfo.putAll(ModelFingerprint.provenance(source));
+        }
+        return modelInfo;
+    }
+
+    /**
+     * What a run's ACDC decisions depend on, for {@link AcdcProgressFile}: the model (as the model block names it),
+     * the task's hash, every setting, and the software (a resumed run must decide as the interrupted one would have).
+     */
+    public static Map<String, Object> fingerprint(HookedTransformer model, String modelName, Path source, Task task,
+            DiscoverySettings s) {
+        Map<String, Object> f = new LinkedHashMap<>();
+        f.put("model", modelBlock(model, modelName, source));
+        f.put("task_hash", Hashes.of(task));
+        f.put("settings", s.asMap());
+        f.put("software", io.circuitscope.circuits.io.Provenance.identity());
+        return f;
     }
 
     /**

@@ -1,0 +1,230 @@
+package io.circuitscope.circuits.run;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.circuitscope.core.io.AtomicFile;
+import io.circuitscope.discovery.AcdcJournal;
+import io.circuitscope.discovery.AcdcState;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * ACDC's progress in an unfinished run, kept in a file beside the run's results (discover's acdc-progress.json), so
+ * that the same command run again after a kill, a crash or a lost machine goes on from the last destination recorded
+ * instead of from the start. The file names what the run depends on (model, task, settings, software: the
+ * fingerprint); a file of another run is not resumed from, and is said to be ignored. Written atomically at most every
+ * {@code interval} (and at the end); the owner deletes it once the run's results are written.
+ */
+public final class AcdcProgressFile implements AcdcJournal {
+    static final String SCHEMA = "circuitscope.acdc-progress/1";
+    /** The file's name in a run's folder (discover's --out, a batch run's own folder). */
+    public static final String NAME = "acdc-progress.json";
+    /** The least time between two writes: a destination of GPT-2 small takes seconds, of a toy milliseconds. */
+    public static final double INTERVAL_SECONDS = 5.0;
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Path file;
+    private final JsonNode fingerprint;
+    private final PrintWriter err;
+    private final long intervalNanos;
+    private long lastWrite = System.nanoTime();
+    private AcdcState resumedFrom;
+    private long resumedTried = -1;
+
+    /**
+     * @param fingerprint what the run depends on: a resumed run must match it field for field
+     * @param err         where resuming, or not resuming and why, is said
+     * @param intervalSeconds the least time between two writes (0: every destination)
+     */
+    public AcdcProgressFile(Path file, Map<String, Object> fingerprint, PrintWriter err, double intervalSeconds) {
+        this.file = file;
+        try { // as the file will read back: a long seed reads as an int, and JSON trees of the two differ
+            this.fingerprint = JSON.readTree(JSON.writeValueAsString(fingerprint));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        this.err = err;
+        this.intervalNanos = (long) (intervalSeconds * 1e9);
+    }
+
+    public Path file() {
+        return file;
+    }
+
+    /** Edges the search had decided when this run resumed; -1 when it started from the beginning. */
+    public long resumedTried() {
+        return resumedTried;
+    }
+
+    @Override
+    public AcdcState resume(boolean[] candidates) {
+        if (!Files.isRegularFile(file)) {
+            return null;
+        }
+        JsonNode root;
+        try {
+            root = JSON.readTree(file.toFile());
+        } catch (IOException e) {
+            return ignored("it is not readable JSON (" + e.getMessage().lines().findFirst().orElse("") + ")");
+        }
+        if (root == null || !SCHEMA.equals(root.path("schema").asText())) {
+            return ignored("its schema is not " + SCHEMA);
+        }
+        String differs = firstDifference("fingerprint", root.get("fingerprint"), fingerprint);
+        if (differs != null) {
+            return ignored("it is of another run (" + differs + ")");
+        }
+        AcdcState state;
+        try {
+            state = read(root, candidates == null ? -1 : candidates.length);
+        } catch (RuntimeException e) {
+            return ignored("its state is not one this run can go on from (" + e.getMessage() + ")");
+        }
+        if (!Arrays.equals(state.candidates(), candidates)) {
+            return ignored("it verified other candidates");
+        }
+        resumedFrom = state;
+        resumedTried = state.tried();
+        err.printf(Locale.ROOT, "note: resuming ACDC from %s: %d edges decided there%n", file, state.tried());
+        err.flush();
+        return state;
+    }
+
+    @Override
+    public void record(AcdcState state) {
+        long now = System.nanoTime();
+        if (state.nextDestination() >= 0 && now - lastWrite < intervalNanos) {
+            return;
+        }
+        try {
+            AtomicFile.write(file, f -> JSON.writerWithDefaultPrettyPrinter().writeValue(f.toFile(), toJson(state)));
+        } catch (IOException e) {
+            throw new UncheckedIOException(file + ": could not record ACDC's progress: " + e.getMessage(), e);
+        }
+        lastWrite = now;
+    }
+
+    /** Removes the file: the run's results are written. */
+    public void delete() throws IOException {
+        Files.deleteIfExists(file);
+    }
+
+    private AcdcState ignored(String why) {
+        err.printf(Locale.ROOT, "note: not resuming from %s: %s; this run starts afresh and replaces it%n", file, why);
+        err.flush();
+        return null;
+    }
+
+    private ObjectNode toJson(AcdcState s) {
+        ObjectNode root = JSON.createObjectNode();
+        root.put("schema", SCHEMA);
+        root.put("about", "ACDC's progress in an unfinished run: the same command again goes on from here; "
+                + "removed once the run's circuit.json is written");
+        root.set("fingerprint", fingerprint);
+        root.put("edges", s.keep().length);
+        if (s.candidates() == null) {
+            root.putNull("candidates");
+        } else {
+            root.set("candidates", indices(s.candidates()));
+        }
+        root.put("next_destination", s.nextDestination());
+        root.set("kept", indices(s.keep()));
+        ArrayNode tried = root.putArray("tried");
+        ArrayNode effects = root.putArray("effects");
+        double[] e = s.effects();
+        for (int i = 0; i < e.length; i++) {
+            if (!Double.isNaN(e[i])) {
+                tried.add(i);
+                effects.add(Double.toString(e[i])); // as text: exact, and infinities survive
+            }
+        }
+        root.put("current", Double.toString(s.current()));
+        root.put("tried_count", s.tried());
+        root.put("evaluated_count", s.evaluated());
+        root.put("removed_count", s.removed());
+        return root;
+    }
+
+    private static AcdcState read(JsonNode root, int candidateCount) {
+        int edges = root.path("edges").asInt(-1);
+        if (edges < 0) {
+            throw new IllegalArgumentException("no edge count");
+        }
+        boolean[] candidates = root.path("candidates").isNull() ? null : flags(root.get("candidates"), edges);
+        boolean[] keep = flags(root.get("kept"), edges);
+        double[] effects = new double[edges];
+        Arrays.fill(effects, Double.NaN);
+        JsonNode tried = root.get("tried");
+        JsonNode values = root.get("effects");
+        if (tried == null || values == null || tried.size() != values.size()) {
+            throw new IllegalArgumentException("'tried' and 'effects' must be lists of one length");
+        }
+        for (int i = 0; i < tried.size(); i++) {
+            effects[index(tried.get(i), edges)] = Double.parseDouble(values.get(i).asText());
+        }
+        return new AcdcState(candidates, root.path("next_destination").asInt(), keep, effects,
+                Double.parseDouble(root.path("current").asText()), root.path("tried_count").asLong(-1),
+                root.path("evaluated_count").asLong(-1), root.path("removed_count").asLong(-1));
+    }
+
+    private static ArrayNode indices(boolean[] flags) {
+        ArrayNode out = JSON.createArrayNode();
+        for (int i = 0; i < flags.length; i++) {
+            if (flags[i]) {
+                out.add(i);
+            }
+        }
+        return out;
+    }
+
+    private static boolean[] flags(JsonNode list, int n) {
+        if (list == null || !list.isArray()) {
+            throw new IllegalArgumentException("a list of edge indices is missing");
+        }
+        boolean[] out = new boolean[n];
+        for (JsonNode i : list) {
+            out[index(i, n)] = true;
+        }
+        return out;
+    }
+
+    private static int index(JsonNode i, int n) {
+        if (!i.canConvertToInt() || !i.isIntegralNumber() || i.asInt() < 0 || i.asInt() >= n) {
+            throw new IllegalArgumentException("edge index " + i + " is not in [0, " + n + ")");
+        }
+        return i.asInt();
+    }
+
+    /** The first field where {@code found} differs from {@code expected}, as "PATH: found X, this run has Y"; null if none. */
+    static String firstDifference(String path, JsonNode found, JsonNode expected) {
+        if (found == null || found.isMissingNode()) {
+            return path + " is missing";
+        }
+        if (expected.isObject() && found.isObject()) {
+            for (Iterator<Map.Entry<String, JsonNode>> it = expected.fields(); it.hasNext();) {
+                Map.Entry<String, JsonNode> field = it.next();
+                String d = firstDifference(path + "." + field.getKey(), found.get(field.getKey()), field.getValue());
+                if (d != null) {
+                    return d;
+                }
+            }
+            for (Iterator<String> it = found.fieldNames(); it.hasNext();) {
+                String name = it.next();
+                if (!expected.has(name)) {
+                    return path + "." + name + ": found " + found.get(name) + ", this run has none";
+                }
+            }
+            return null;
+        }
+        return found.equals(expected) ? null : path + ": found " + found + ", this run has " + expected;
+    }
+}

@@ -1,0 +1,136 @@
+package io.circuitscope.circuits.cli;
+
+import static io.circuitscope.circuits.cli.CliRun.run;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.circuitscope.circuits.run.AcdcProgressFile;
+import io.circuitscope.discovery.AcdcJournal;
+import io.circuitscope.discovery.AcdcState;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * A discover run that stops part-way through ACDC (here: an exception right after a progress record, as a kill right
+ * after the file was written) leaves acdc-progress.json and no circuit.json; the same command again goes on from it,
+ * says so, and writes the circuit the uninterrupted run writes, every edge's score and flag the same. A progress file
+ * of another run, or one that cannot be read, is said to be ignored and the run starts afresh.
+ */
+class DiscoverResumeTest {
+    @TempDir
+    Path dir;
+
+    @AfterEach
+    void restoreSeams() {
+        DiscoverCommand.progressSeconds = AcdcProgressFile.INTERVAL_SECONDS;
+        DiscoverCommand.journalSeam = f -> f;
+    }
+
+    /** Passes everything to the file, and stops the run after its {@code stopAfter}-th record. */
+    private static AcdcJournal stoppingAfter(AcdcProgressFile file, int stopAfter) {
+        return new AcdcJournal() {
+            int records;
+
+            @Override
+            public AcdcState resume(boolean[] candidates) {
+                return file.resume(candidates);
+            }
+
+            @Override
+            public void record(AcdcState state) {
+                file.record(state);
+                if (++records == stopAfter) {
+                    throw new IllegalStateException("stopped on purpose after " + stopAfter + " records");
+                }
+            }
+        };
+    }
+
+    private static List<String> command(String method, Path out, String... more) {
+        List<String> args = new ArrayList<>(List.of("discover", "--model", "planted:ioi", "--method", method,
+                "--metric", "logit-diff", "--no-validate", "--no-render", "--quiet", "--out", out.toString()));
+        args.addAll(List.of(more));
+        return args;
+    }
+
+    private static JsonNode circuit(Path out) throws Exception {
+        return new ObjectMapper().readTree(out.resolve("circuit.json").toFile());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"acdc", "pipeline"})
+    void aStoppedRunGoesOnFromItsProgressAndEndsAsTheUninterruptedOne(String method) throws Exception {
+        Path whole = dir.resolve("whole");
+        CliRun uninterrupted = run(command(method, whole).toArray(String[]::new));
+        assertEquals(0, uninterrupted.code(), uninterrupted.err());
+        assertFalse(Files.exists(whole.resolve(DiscoverCommand.ACDC_PROGRESS)), "removed once circuit.json is written");
+
+        Path out = dir.resolve("stopped");
+        DiscoverCommand.progressSeconds = 0;
+        DiscoverCommand.journalSeam = f -> stoppingAfter(f, 7);
+        CliRun stopped = run(command(method, out).toArray(String[]::new));
+        assertNotEquals(0, stopped.code(), stopped.out());
+        assertTrue(stopped.err().contains("stopped on purpose"), stopped.err());
+        assertTrue(Files.exists(out.resolve(DiscoverCommand.ACDC_PROGRESS)), "the progress is kept");
+        assertFalse(Files.exists(out.resolve("circuit.json")));
+
+        DiscoverCommand.journalSeam = f -> f;
+        CliRun resumed = run(command(method, out).toArray(String[]::new));
+        assertEquals(0, resumed.code(), resumed.err());
+        assertTrue(resumed.err().contains("note: resuming ACDC from " + out.resolve(DiscoverCommand.ACDC_PROGRESS)),
+                resumed.err());
+        JsonNode expected = circuit(whole);
+        JsonNode got = circuit(out);
+        assertEquals(expected.get("edges"), got.get("edges"), "every edge's score and flag");
+        assertEquals(expected.get("nodes"), got.get("nodes"));
+        assertEquals(expected.get("summary").get("faithfulness"), got.get("summary").get("faithfulness"));
+        assertTrue(got.get("summary").get("resumed").get("edges_decided_before").asLong() > 0, got.get("summary").toString());
+        assertTrue(got.get("summary").get("forward_passes").asLong() < expected.get("summary").get("forward_passes").asLong(),
+                "the resumed run redid less");
+        assertFalse(expected.get("summary").has("resumed"));
+        assertFalse(Files.exists(out.resolve(DiscoverCommand.ACDC_PROGRESS)), "removed once circuit.json is written");
+    }
+
+    @Test
+    void theProgressOfAnotherRunOrAnUnreadableOneIsIgnoredAndSaidToBe() throws Exception {
+        Path out = dir.resolve("other");
+        DiscoverCommand.progressSeconds = 0;
+        DiscoverCommand.journalSeam = f -> stoppingAfter(f, 3);
+        assertNotEquals(0, run(command("acdc", out).toArray(String[]::new)).code());
+        DiscoverCommand.journalSeam = f -> f;
+        CliRun otherTau = run(command("acdc", out, "--tau", "0.02").toArray(String[]::new));
+        assertEquals(0, otherTau.code(), otherTau.err());
+        assertTrue(otherTau.err().contains("not resuming from") && otherTau.err().contains("fingerprint.settings.tau: "
+                + "found 0.01, this run has 0.02"), otherTau.err());
+        assertFalse(otherTau.err().contains("note: resuming"), otherTau.err());
+        assertFalse(circuit(out).get("summary").has("resumed"));
+
+        Path garbled = dir.resolve("garbled");
+        Files.createDirectories(garbled);
+        Files.writeString(garbled.resolve(DiscoverCommand.ACDC_PROGRESS), "{\"schema\": \"circuitscope.acdc-progress/1\", ");
+        CliRun afresh = run(command("acdc", garbled).toArray(String[]::new));
+        assertEquals(0, afresh.code(), afresh.err());
+        assertTrue(afresh.err().contains("not resuming from") && afresh.err().contains("not readable JSON"), afresh.err());
+        assertFalse(Files.exists(garbled.resolve(DiscoverCommand.ACDC_PROGRESS)));
+
+        // a method that runs no ACDC leaves no progress file, and removes a stale one once its circuit is written
+        Path eap = dir.resolve("eap");
+        Files.createDirectories(eap);
+        Files.writeString(eap.resolve(DiscoverCommand.ACDC_PROGRESS), "{}");
+        CliRun scorer = run(command("eap", eap).toArray(String[]::new));
+        assertEquals(0, scorer.code(), scorer.err());
+        assertFalse(scorer.err().contains("resuming"), scorer.err());
+        assertFalse(Files.exists(eap.resolve(DiscoverCommand.ACDC_PROGRESS)));
+    }
+}
