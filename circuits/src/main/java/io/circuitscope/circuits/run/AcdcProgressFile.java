@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.circuitscope.core.Hashes;
 import io.circuitscope.core.io.AtomicFile;
 import io.circuitscope.discovery.AcdcJournal;
 import io.circuitscope.discovery.AcdcState;
@@ -14,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -83,6 +85,9 @@ public final class AcdcProgressFile implements AcdcJournal {
         if (differs != null) {
             return ignored("it is of another run (" + differs + ")");
         }
+        if (!root.path("state_sha256").asText().equals(Hashes.sha256(stateText(root)))) {
+            return ignored("its state does not match its checksum (edited or damaged)");
+        }
         AcdcState state;
         try {
             state = read(root, candidates == null ? -1 : candidates.length);
@@ -151,8 +156,21 @@ public final class AcdcProgressFile implements AcdcJournal {
         root.put("tried_count", s.tried());
         root.put("evaluated_count", s.evaluated());
         root.put("removed_count", s.removed());
+        root.put("state_sha256", Hashes.sha256(stateText(root)));
         return root;
     }
+
+    /** The fields a resumed search reads, as one text: its checksum tells a damaged or edited file from a whole one. */
+    private static String stateText(JsonNode root) {
+        StringBuilder text = new StringBuilder();
+        for (String field : STATE_FIELDS) {
+            text.append(field).append('=').append(root.path(field).toString()).append('\n');
+        }
+        return text.toString();
+    }
+
+    private static final List<String> STATE_FIELDS = List.of("fingerprint", "edges", "candidates", "next_destination",
+            "kept", "tried", "effects", "current", "tried_count", "evaluated_count", "removed_count");
 
     private static AcdcState read(JsonNode root, int candidateCount) {
         int edges = root.path("edges").asInt(-1);
@@ -170,6 +188,11 @@ public final class AcdcProgressFile implements AcdcJournal {
         }
         for (int i = 0; i < tried.size(); i++) {
             effects[index(tried.get(i), edges)] = Double.parseDouble(values.get(i).asText());
+        }
+        for (int e = 0; e < edges; e++) {
+            if (candidates != null && !candidates[e] && (keep[e] || !Double.isNaN(effects[e]))) {
+                throw new IllegalArgumentException("edge " + e + " is kept or tried but not a candidate");
+            }
         }
         return new AcdcState(candidates, root.path("next_destination").asInt(), keep, effects,
                 Double.parseDouble(root.path("current").asText()), root.path("tried_count").asLong(-1),

@@ -25,7 +25,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * A discover run that stops part-way through ACDC (here: an exception right after a progress record, as a kill right
  * after the file was written) leaves acdc-progress.json and no circuit.json; the same command again goes on from it,
  * says so, and writes the circuit the uninterrupted run writes, every edge's score and flag the same. A progress file
- * of another run, or one that cannot be read, is said to be ignored and the run starts afresh.
+ * of another run, one edited or damaged, or one that cannot be read, is said to be ignored and the run starts afresh.
  */
 class DiscoverResumeTest {
     @TempDir
@@ -115,6 +115,21 @@ class DiscoverResumeTest {
                 + "found 0.01, this run has 0.02"), otherTau.err());
         assertFalse(otherTau.err().contains("note: resuming"), otherTau.err());
         assertFalse(circuit(out).get("summary").has("resumed"));
+
+        // a file edited by hand (or damaged) is no state to go on from: its checksum says so
+        Path edited = dir.resolve("edited");
+        DiscoverCommand.journalSeam = f -> stoppingAfter(f, 3);
+        assertNotEquals(0, run(command("acdc", edited).toArray(String[]::new)).code());
+        DiscoverCommand.journalSeam = f -> f;
+        Path file = edited.resolve(DiscoverCommand.ACDC_PROGRESS);
+        com.fasterxml.jackson.databind.node.ObjectNode root =
+                (com.fasterxml.jackson.databind.node.ObjectNode) new ObjectMapper().readTree(file.toFile());
+        root.put("current", "123.0");
+        new ObjectMapper().writeValue(file.toFile(), root);
+        CliRun checked = run(command("acdc", edited).toArray(String[]::new));
+        assertEquals(0, checked.code(), checked.err());
+        assertTrue(checked.err().contains("does not match its checksum (edited or damaged)"), checked.err());
+        assertFalse(circuit(edited).get("summary").has("resumed"));
 
         Path garbled = dir.resolve("garbled");
         Files.createDirectories(garbled);
