@@ -6,14 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import io.circuitscope.core.io.LoadedModel;
-import io.circuitscope.core.task.Example;
 import io.circuitscope.core.task.Metrics;
-import io.circuitscope.core.task.Target;
-import io.circuitscope.core.task.Task;
 import io.circuitscope.core.testing.TestModels;
 import io.circuitscope.core.testing.TinyCheckpoint;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -32,7 +27,7 @@ class PassMemoryTest {
             EdgePatcher patcher = new EdgePatcher(loaded.model());
             Random rng = new Random(3);
             boolean[] keep = randomKeep(patcher.graph(), rng);
-            try (TaskPatcher tp = new TaskPatcher(patcher, task(rng), Metrics.LOGIT_DIFF, Ablation.RESAMPLE, 4);
+            try (TaskPatcher tp = new TaskPatcher(patcher, ZeroAblationPassMemoryTest.task(rng), Metrics.LOGIT_DIFF, Ablation.RESAMPLE, 4);
                     NDManager outer = tp.manager().newSubManager()) {
                 TaskPatcher.PreparedBatch p = tp.batches().get(0);
                 NDArray one = patcher.coefficients(outer, keep).squeeze(0);
@@ -64,7 +59,7 @@ class PassMemoryTest {
             EdgePatcher patcher = new EdgePatcher(loaded.model());
             Random rng = new Random(5);
             boolean[] keep = randomKeep(patcher.graph(), rng);
-            try (TaskPatcher tp = new TaskPatcher(patcher, task(rng), Metrics.LOGIT_DIFF, Ablation.RESAMPLE, 4)) {
+            try (TaskPatcher tp = new TaskPatcher(patcher, ZeroAblationPassMemoryTest.task(rng), Metrics.LOGIT_DIFF, Ablation.RESAMPLE, 4)) {
                 TaskPatcher.PreparedBatch p = tp.batches().get(0);
                 long whole;
                 try (NDManager pass = tp.manager().newSubManager()) {
@@ -96,19 +91,5 @@ class PassMemoryTest {
             keep[e] = rng.nextBoolean();
         }
         return keep;
-    }
-
-    private static Task task(Random rng) {
-        List<Example> examples = new ArrayList<>();
-        for (int i = 0; i < 4; i++) {
-            int[] clean = new int[5];
-            int[] corrupt = new int[5];
-            for (int p = 0; p < clean.length; p++) {
-                clean[p] = rng.nextInt(23);
-                corrupt[p] = rng.nextInt(23);
-            }
-            examples.add(new Example(clean, corrupt, List.of(new Target(-1, 1, 2))));
-        }
-        return new Task("random", examples);
     }
 }

@@ -114,7 +114,8 @@ class ZeroAblationPassMemoryTest {
         }
     }
 
-    private static Task task(Random rng) {
+    /** Four random prompts of 5 tokens over a vocabulary of 23, one logit-difference target at the end. */
+    static Task task(Random rng) {
         List<Example> examples = new ArrayList<>();
         for (int i = 0; i < 4; i++) {
             int[] clean = new int[5];
