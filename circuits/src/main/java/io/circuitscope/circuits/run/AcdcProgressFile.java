@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.circuitscope.core.Hashes;
 import io.circuitscope.core.io.AtomicFile;
+import io.circuitscope.core.io.ReadErrors;
 import io.circuitscope.discovery.AcdcJournal;
 import io.circuitscope.discovery.AcdcState;
 import java.io.IOException;
@@ -41,6 +42,7 @@ public final class AcdcProgressFile implements AcdcJournal {
     private long lastWrite = System.nanoTime();
     private AcdcState resumedFrom;
     private long resumedTried = -1;
+    private boolean warned;
 
     /**
      * @param fingerprint what the run depends on: a resumed run must match it field for field
@@ -113,14 +115,22 @@ public final class AcdcProgressFile implements AcdcJournal {
         try {
             AtomicFile.write(file, f -> JSON.writerWithDefaultPrettyPrinter().writeValue(f.toFile(), toJson(state)));
         } catch (IOException e) {
-            throw new UncheckedIOException(file + ": could not record ACDC's progress: " + e.getMessage(), e);
+            // the progress only saves time: a full disk must not end the run whose result is what matters
+            if (!warned) {
+                err.printf(Locale.ROOT, "warning: could not record ACDC's progress in %s (%s); the run goes on, but if "
+                        + "it is interrupted now it starts afresh%n", file, ReadErrors.describe(e));
+                err.flush();
+                warned = true;
+            }
         }
         lastWrite = now;
     }
 
-    /** Removes the file: the run's results are written. */
+    /** Removes the file: the run's results are written. Anything else of that name (a folder) is the user's: left. */
     public void delete() throws IOException {
-        Files.deleteIfExists(file);
+        if (Files.isRegularFile(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            Files.delete(file);
+        }
     }
 
     private AcdcState ignored(String why) {

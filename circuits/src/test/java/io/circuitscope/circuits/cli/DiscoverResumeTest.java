@@ -139,6 +139,17 @@ class DiscoverResumeTest {
         assertTrue(afresh.err().contains("not resuming from") && afresh.err().contains("not readable JSON"), afresh.err());
         assertFalse(Files.exists(garbled.resolve(DiscoverCommand.ACDC_PROGRESS)));
 
+        // a progress file that cannot be written (here a folder holds its name) costs the resumability, not the run
+        Path blocked = dir.resolve("blocked");
+        Files.createDirectories(blocked.resolve(DiscoverCommand.ACDC_PROGRESS).resolve("inside"));
+        CliRun unrecorded = run(command("acdc", blocked).toArray(String[]::new));
+        assertEquals(0, unrecorded.code(), unrecorded.err());
+        assertTrue(unrecorded.err().contains("warning: could not record ACDC's progress in "
+                + blocked.resolve(DiscoverCommand.ACDC_PROGRESS)), unrecorded.err());
+        assertEquals(1, unrecorded.err().split("could not record", -1).length - 1, "said once: " + unrecorded.err());
+        assertTrue(Files.exists(blocked.resolve("circuit.json")));
+        assertTrue(Files.isDirectory(blocked.resolve(DiscoverCommand.ACDC_PROGRESS).resolve("inside")), "left as it was");
+
         // a method that runs no ACDC leaves no progress file, and removes a stale one once its circuit is written
         Path eap = dir.resolve("eap");
         Files.createDirectories(eap);
