@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.circuitscope.core.Hashes;
 import io.circuitscope.core.io.AtomicFile;
-import io.circuitscope.core.io.ReadErrors;
 import io.circuitscope.discovery.AcdcJournal;
 import io.circuitscope.discovery.AcdcState;
 import java.io.IOException;
@@ -42,7 +41,7 @@ public final class AcdcProgressFile implements AcdcJournal {
     private long lastWrite = System.nanoTime();
     private AcdcState resumedFrom;
     private long resumedTried = -1;
-    private boolean warned;
+    private boolean recording = true;
 
     /**
      * @param fingerprint what the run depends on: a resumed run must match it field for field
@@ -71,7 +70,16 @@ public final class AcdcProgressFile implements AcdcJournal {
 
     @Override
     public AcdcState resume(boolean[] candidates) {
+        if (!Files.exists(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return null;
+        }
         if (!Files.isRegularFile(file)) {
+            boolean folder = Files.isDirectory(file);
+            recording = !folder; // a folder cannot be replaced by a file: the run goes on without a record
+            err.printf(Locale.ROOT, "note: not resuming from %s: it is not a file (%s); this run starts afresh%s%n", file,
+                    folder ? "a folder" : "a link to nothing, or a device", folder
+                            ? " and records no progress (an interruption would start it afresh again)" : " and replaces it");
+            err.flush();
             return null;
         }
         JsonNode root;
@@ -109,27 +117,34 @@ public final class AcdcProgressFile implements AcdcJournal {
     @Override
     public void record(AcdcState state) {
         long now = System.nanoTime();
-        if (state.nextDestination() >= 0 && now - lastWrite < intervalNanos) {
+        if (!recording || (state.nextDestination() >= 0 && now - lastWrite < intervalNanos)) {
             return;
         }
         try {
             AtomicFile.write(file, f -> JSON.writerWithDefaultPrettyPrinter().writeValue(f.toFile(), toJson(state)));
-        } catch (IOException e) {
-            // the progress only saves time: a full disk must not end the run whose result is what matters
-            if (!warned) {
-                err.printf(Locale.ROOT, "warning: could not record ACDC's progress in %s (%s); the run goes on, but if "
-                        + "it is interrupted now it starts afresh%n", file, ReadErrors.describe(e));
-                err.flush();
-                warned = true;
-            }
+        } catch (IOException | UncheckedIOException e) {
+            // the search itself is sound: losing its record must not lose its result
+            recording = false;
+            err.printf(Locale.ROOT, "note: could not record ACDC's progress in %s (%s); the run goes on without it "
+                    + "(an interruption would start it afresh)%n", file, e.getMessage());
+            err.flush();
         }
         lastWrite = now;
     }
 
-    /** Removes the file: the run's results are written. Anything else of that name (a folder) is the user's: left. */
-    public void delete() throws IOException {
-        if (Files.isRegularFile(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-            Files.delete(file);
+    /**
+     * Removes the file: the run's results are written. A folder or other non-file of that name is not this run's
+     * and is left alone; a file that cannot be removed is said to be left, not an error after the results are safe.
+     */
+    public void delete() {
+        try {
+            if (Files.isRegularFile(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+                    || Files.isSymbolicLink(file)) {
+                Files.deleteIfExists(file);
+            }
+        } catch (IOException e) {
+            err.printf(Locale.ROOT, "note: could not remove %s (%s): remove it by hand%n", file, e.getMessage());
+            err.flush();
         }
     }
 
