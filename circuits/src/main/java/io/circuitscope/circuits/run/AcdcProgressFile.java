@@ -186,7 +186,7 @@ public final class AcdcProgressFile implements AcdcJournal {
     }
 
     /** The fields a resumed search reads, as one text: its checksum tells a damaged or edited file from a whole one. */
-    private static String stateText(JsonNode root) {
+    static String stateText(JsonNode root) {
         StringBuilder text = new StringBuilder();
         for (String field : STATE_FIELDS) {
             text.append(field).append('=').append(root.path(field).toString()).append('\n');
@@ -197,10 +197,15 @@ public final class AcdcProgressFile implements AcdcJournal {
     private static final List<String> STATE_FIELDS = List.of("fingerprint", "edges", "candidates", "next_destination",
             "kept", "tried", "effects", "current", "tried_count", "evaluated_count", "removed_count");
 
+    /**
+     * The state the file holds, checked whole: a file whose checksum matches but whose state a search could not have
+     * written (a counter that is text or missing, an effect that is no number, counts that disagree with the lists) is
+     * refused, never read as zeros or defaults.
+     */
     private static AcdcState read(JsonNode root, int candidateCount) {
-        int edges = root.path("edges").asInt(-1);
-        if (edges < 0) {
-            throw new IllegalArgumentException("no edge count");
+        int edges = (int) integer(root, "edges", 0, Integer.MAX_VALUE - 8);
+        if (candidateCount >= 0 && edges != candidateCount) {
+            throw new IllegalArgumentException("it is of a graph of " + edges + " edges, this run's has " + candidateCount);
         }
         boolean[] candidates = root.path("candidates").isNull() ? null : flags(root.get("candidates"), edges);
         boolean[] keep = flags(root.get("kept"), edges);
@@ -208,20 +213,62 @@ public final class AcdcProgressFile implements AcdcJournal {
         Arrays.fill(effects, Double.NaN);
         JsonNode tried = root.get("tried");
         JsonNode values = root.get("effects");
-        if (tried == null || values == null || tried.size() != values.size()) {
+        if (tried == null || values == null || !tried.isArray() || !values.isArray() || tried.size() != values.size()) {
             throw new IllegalArgumentException("'tried' and 'effects' must be lists of one length");
         }
         for (int i = 0; i < tried.size(); i++) {
-            effects[index(tried.get(i), edges)] = Double.parseDouble(values.get(i).asText());
+            int e = index(tried.get(i), edges);
+            double effect = number(values.get(i), "effects[" + i + "]");
+            if (!Double.isNaN(effects[e])) {
+                throw new IllegalArgumentException("edge " + e + " is listed twice in 'tried'");
+            }
+            effects[e] = effect;
         }
         for (int e = 0; e < edges; e++) {
-            if (candidates != null && !candidates[e] && (keep[e] || !Double.isNaN(effects[e]))) {
+            boolean candidate = candidates == null || candidates[e];
+            if (!candidate && (keep[e] || !Double.isNaN(effects[e]))) {
                 throw new IllegalArgumentException("edge " + e + " is kept or tried but not a candidate");
             }
+            if (candidate && Double.isNaN(effects[e]) && !keep[e]) {
+                throw new IllegalArgumentException("edge " + e + " is removed but was never tried");
+            }
         }
-        return new AcdcState(candidates, root.path("next_destination").asInt(), keep, effects,
-                Double.parseDouble(root.path("current").asText()), root.path("tried_count").asLong(-1),
-                root.path("evaluated_count").asLong(-1), root.path("removed_count").asLong(-1));
+        long triedCount = integer(root, "tried_count", 0, Long.MAX_VALUE);
+        if (triedCount != tried.size()) {
+            throw new IllegalArgumentException("'tried_count' is " + triedCount + " but " + tried.size()
+                    + " edges are listed as tried");
+        }
+        double current = number(root.get("current"), "current");
+        return new AcdcState(candidates, (int) integer(root, "next_destination", -1, Integer.MAX_VALUE - 1), keep,
+                effects, current, triedCount, integer(root, "evaluated_count", 0, Long.MAX_VALUE),
+                integer(root, "removed_count", 0, Long.MAX_VALUE));
+    }
+
+    /** A field that must be a whole number in [min, max]: text, a fraction or a missing field is no count. */
+    private static long integer(JsonNode root, String field, long min, long max) {
+        JsonNode n = root.get(field);
+        if (n == null || !n.isIntegralNumber() || !n.canConvertToLong() || n.asLong() < min || n.asLong() > max) {
+            throw new IllegalArgumentException("'" + field + "' is " + (n == null ? "missing" : n)
+                    + ", not a whole number in [" + min + ", " + max + "]");
+        }
+        return n.asLong();
+    }
+
+    /** A number written as text (exact; infinities allowed), or as a JSON number; never NaN, which no tried edge has. */
+    private static double number(JsonNode n, String what) {
+        if (n == null || !(n.isTextual() || n.isNumber())) {
+            throw new IllegalArgumentException("'" + what + "' is " + (n == null ? "missing" : n) + ", not a number");
+        }
+        double v;
+        try {
+            v = Double.parseDouble(n.asText());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("'" + what + "' is " + n + ", not a number");
+        }
+        if (Double.isNaN(v)) {
+            throw new IllegalArgumentException("'" + what + "' is NaN");
+        }
+        return v;
     }
 
     private static ArrayNode indices(boolean[] flags) {

@@ -1,0 +1,134 @@
+package io.circuitscope.circuits.run;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.circuitscope.core.Hashes;
+import io.circuitscope.discovery.AcdcState;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * A progress file is resumed from only when it holds a state a search could have written, effects exact; a file whose
+ * checksum matches but whose state is of the wrong shape (a bug's, or a hand edit that recomputed the checksum) is
+ * refused with a note naming the file, never read as zeros or defaults, and never thrown out of {@code resume}.
+ */
+class AcdcProgressFileTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path dir;
+
+    private static Map<String, Object> fingerprint() {
+        Map<String, Object> f = new LinkedHashMap<>();
+        f.put("model", "m");
+        f.put("tau", 0.01);
+        return f;
+    }
+
+    /** 10 edges, the last four tried (two removed), edges 0..5 not yet tried and so kept. */
+    private static AcdcState state() {
+        boolean[] keep = {true, true, true, true, true, true, true, false, false, true};
+        double[] effects = {Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, 0.5, -0.0,
+            Double.NEGATIVE_INFINITY, 0.1 + 0.2};
+        return new AcdcState(null, 3, keep, effects, 1.2345678901234567, 4, 4, 2);
+    }
+
+    private record Outcome(AcdcState state, String err) {
+    }
+
+    /** Writes {@link #state()}, edits the file, with its checksum made to match again when {@code reseal}, resumes. */
+    private Outcome resumeAfter(Consumer<ObjectNode> edit, boolean reseal) throws Exception {
+        Path file = dir.resolve(AcdcProgressFile.NAME);
+        new AcdcProgressFile(file, fingerprint(), new PrintWriter(new StringWriter()), 0).record(state());
+        ObjectNode root = (ObjectNode) JSON.readTree(file.toFile());
+        edit.accept(root);
+        if (reseal) {
+            root.put("state_sha256", Hashes.sha256(AcdcProgressFile.stateText(root)));
+        }
+        JSON.writeValue(file.toFile(), root);
+        StringWriter err = new StringWriter();
+        AcdcState resumed = new AcdcProgressFile(file, fingerprint(), new PrintWriter(err), 0).resume(null);
+        return new Outcome(resumed, err.toString());
+    }
+
+    @Test
+    void aWholeFileGivesBackTheStateExactly() throws Exception {
+        Outcome o = resumeAfter(root -> { }, false);
+        assertNotNull(o.state(), o.err());
+        AcdcState s = state();
+        assertArrayEquals(s.keep(), o.state().keep());
+        assertArrayEquals(s.effects(), o.state().effects(), "effects bit for bit, -0.0 and infinities too");
+        assertEquals(Double.doubleToRawLongBits(s.current()), Double.doubleToRawLongBits(o.state().current()));
+        assertEquals(3, o.state().nextDestination());
+        assertEquals(4, o.state().tried());
+        assertEquals(2, o.state().removed());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"next_destination as text", "next_destination missing", "next_destination 2.5",
+        "tried_count disagrees", "tried_count negative", "tried_count as text", "effect NaN", "effect not a number",
+        "current NaN", "current missing", "an untried edge removed", "an edge tried twice", "index huge",
+        "edges as text", "edges negative", "kept not a list"})
+    void aStateOfTheWrongShapeIsRefusedWithANoteEvenWhenItsChecksumMatches(String damage) throws Exception {
+        Consumer<ObjectNode> edit = root -> {
+            switch (damage) {
+                case "next_destination as text" -> root.put("next_destination", "3");
+                case "next_destination missing" -> root.remove("next_destination");
+                case "next_destination 2.5" -> root.put("next_destination", 2.5);
+                case "tried_count disagrees" -> root.put("tried_count", 3);
+                case "tried_count negative" -> root.put("tried_count", -4);
+                case "tried_count as text" -> root.put("tried_count", "4");
+                case "effect NaN" -> ((ArrayNode) root.get("effects")).set(0, "NaN");
+                case "effect not a number" -> ((ArrayNode) root.get("effects")).set(0, "0.5x");
+                case "current NaN" -> root.put("current", "NaN");
+                case "current missing" -> root.remove("current");
+                case "an untried edge removed" -> ((ArrayNode) root.get("kept")).remove(0);
+                case "an edge tried twice" -> {
+                    ((ArrayNode) root.get("tried")).set(1, 6);
+                }
+                case "index huge" -> ((ArrayNode) root.get("kept")).add(1_000_000_000_000L);
+                case "edges as text" -> root.put("edges", "10");
+                case "edges negative" -> root.put("edges", -10);
+                case "kept not a list" -> root.put("kept", "0,1,2");
+                default -> throw new IllegalArgumentException(damage);
+            }
+        };
+        for (boolean reseal : new boolean[] {false, true}) {
+            Outcome o = resumeAfter(edit, reseal);
+            assertNull(o.state(), damage + (reseal ? " (checksum recomputed)" : "") + ": resumed from");
+            assertTrue(o.err().contains("note: not resuming from " + dir.resolve(AcdcProgressFile.NAME) + ": "),
+                    o.err());
+            assertTrue(o.err().contains(reseal ? "its state is not one this run can go on from" : "checksum"),
+                    o.err());
+        }
+    }
+
+    @Test
+    void aCutShortOrEmptyFileIsRefusedWithANote() throws Exception {
+        Path file = dir.resolve(AcdcProgressFile.NAME);
+        new AcdcProgressFile(file, fingerprint(), new PrintWriter(new StringWriter()), 0).record(state());
+        String whole = Files.readString(file);
+        for (String text : new String[] {whole.substring(0, whole.length() / 2), "", "[1, 2]", "\"text\"", "null"}) {
+            Files.writeString(file, text);
+            StringWriter err = new StringWriter();
+            assertNull(new AcdcProgressFile(file, fingerprint(), new PrintWriter(err), 0).resume(null), text);
+            assertTrue(err.toString().contains("note: not resuming from " + file + ": "), err.toString());
+        }
+    }
+}
