@@ -33,6 +33,14 @@ public final class AcdcProgressFile implements AcdcJournal {
     /** The least time between two writes: a destination of GPT-2 small takes seconds, of a toy milliseconds. */
     public static final double INTERVAL_SECONDS = 5.0;
     private static final ObjectMapper JSON = new ObjectMapper();
+    /**
+     * The fingerprint's block naming the graph's size ({@link #GRAPH_EDGES}, {@link #GRAPH_DESTINATIONS}): when it is
+     * there, a state of another size, or whose next destination is not one of the graph's, is refused with a note
+     * before its lists are read.
+     */
+    public static final String GRAPH = "graph";
+    public static final String GRAPH_EDGES = "edges";
+    public static final String GRAPH_DESTINATIONS = "destinations";
 
     private final Path file;
     private final JsonNode fingerprint;
@@ -100,7 +108,8 @@ public final class AcdcProgressFile implements AcdcJournal {
         }
         AcdcState state;
         try {
-            state = read(root, candidates == null ? -1 : candidates.length);
+            state = read(root, candidates == null ? fingerprint.path(GRAPH).path(GRAPH_EDGES).asInt(-1)
+                    : candidates.length, fingerprint.path(GRAPH).path(GRAPH_DESTINATIONS).asInt(Integer.MAX_VALUE));
         } catch (RuntimeException e) {
             return ignored("its state is not one this run can go on from (" + e.getMessage() + ")");
         }
@@ -202,11 +211,12 @@ public final class AcdcProgressFile implements AcdcJournal {
      * written (a counter that is text or missing, an effect that is no number, counts that disagree with the lists) is
      * refused, never read as zeros or defaults.
      */
-    private static AcdcState read(JsonNode root, int candidateCount) {
+    private static AcdcState read(JsonNode root, int graphEdges, int destinations) {
         int edges = (int) integer(root, "edges", 0, Integer.MAX_VALUE - 8);
-        if (candidateCount >= 0 && edges != candidateCount) {
-            throw new IllegalArgumentException("it is of a graph of " + edges + " edges, this run's has " + candidateCount);
+        if (graphEdges >= 0 && edges != graphEdges) {
+            throw new IllegalArgumentException("'edges' is " + edges + ", this run's graph has " + graphEdges);
         }
+        int next = (int) integer(root, "next_destination", -1, destinations - 1L);
         boolean[] candidates = root.path("candidates").isNull() ? null : flags(root.get("candidates"), edges);
         boolean[] keep = flags(root.get("kept"), edges);
         double[] effects = new double[edges];
@@ -239,7 +249,7 @@ public final class AcdcProgressFile implements AcdcJournal {
                     + " edges are listed as tried");
         }
         double current = number(root.get("current"), "current");
-        return new AcdcState(candidates, (int) integer(root, "next_destination", -1, Integer.MAX_VALUE - 1), keep,
+        return new AcdcState(candidates, next, keep,
                 effects, current, triedCount, integer(root, "evaluated_count", 0, Long.MAX_VALUE),
                 integer(root, "removed_count", 0, Long.MAX_VALUE));
     }

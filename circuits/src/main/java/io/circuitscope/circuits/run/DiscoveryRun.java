@@ -133,6 +133,14 @@ public final class DiscoveryRun {
         f.put("task_hash", Hashes.of(task));
         f.put("settings", s.asMap());
         f.put("software", io.circuitscope.circuits.io.Provenance.identity());
+        // the graph's size, so that a state's lists and next destination are checked against it before they are read
+        ComputationGraph g = s.byPosition()
+                ? ComputationGraph.byPosition(model.config(), task.commonLength("a position-aware discovery"))
+                : ComputationGraph.of(model.config());
+        Map<String, Object> graph = new LinkedHashMap<>();
+        graph.put(AcdcProgressFile.GRAPH_EDGES, g.nEdges());
+        graph.put(AcdcProgressFile.GRAPH_DESTINATIONS, g.nDestinations());
+        f.put(AcdcProgressFile.GRAPH, graph);
         return f;
     }
 

@@ -38,6 +38,7 @@ class AcdcProgressFileTest {
         Map<String, Object> f = new LinkedHashMap<>();
         f.put("model", "m");
         f.put("tau", 0.01);
+        f.put(AcdcProgressFile.GRAPH, Map.of(AcdcProgressFile.GRAPH_EDGES, 10, AcdcProgressFile.GRAPH_DESTINATIONS, 5));
         return f;
     }
 
@@ -84,7 +85,8 @@ class AcdcProgressFileTest {
     @ValueSource(strings = {"next_destination as text", "next_destination missing", "next_destination 2.5",
         "tried_count disagrees", "tried_count negative", "tried_count as text", "effect NaN", "effect not a number",
         "current NaN", "current missing", "an untried edge removed", "an edge tried twice", "index huge",
-        "edges as text", "edges negative", "kept not a list"})
+        "edges as text", "edges negative", "kept not a list", "edges other than the graph's",
+        "next_destination past the graph's"})
     void aStateOfTheWrongShapeIsRefusedWithANoteEvenWhenItsChecksumMatches(String damage) throws Exception {
         Consumer<ObjectNode> edit = root -> {
             switch (damage) {
@@ -106,6 +108,11 @@ class AcdcProgressFileTest {
                 case "edges as text" -> root.put("edges", "10");
                 case "edges negative" -> root.put("edges", -10);
                 case "kept not a list" -> root.put("kept", "0,1,2");
+                case "edges other than the graph's" -> {
+                    root.put("edges", 11);
+                    ((ArrayNode) root.get("kept")).add(10);
+                }
+                case "next_destination past the graph's" -> root.put("next_destination", 5);
                 default -> throw new IllegalArgumentException(damage);
             }
         };
