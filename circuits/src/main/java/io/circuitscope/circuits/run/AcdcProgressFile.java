@@ -151,9 +151,31 @@ public final class AcdcProgressFile implements AcdcJournal {
                     || Files.isSymbolicLink(file)) {
                 Files.deleteIfExists(file);
             }
+            deleteLeftovers();
         } catch (IOException e) {
             err.printf(Locale.ROOT, "note: could not remove %s (%s): remove it by hand%n", file, e.getMessage());
             err.flush();
+        }
+    }
+
+    /**
+     * The temporaries of this file a killed run left ({@code .acdc-progress.json.RANDOM.tmp}, see {@link AtomicFile}):
+     * a kill during a write leaves one, up to a megabyte for GPT-2 small, and nothing else removes them.
+     */
+    private void deleteLeftovers() throws IOException {
+        Path folder = file.toAbsolutePath().getParent();
+        if (folder == null || !Files.isDirectory(folder)) {
+            return;
+        }
+        String prefix = "." + file.getFileName() + ".";
+        try (java.util.stream.Stream<Path> files = Files.list(folder)) {
+            for (Path f : files.toList()) {
+                String name = f.getFileName().toString();
+                if (name.startsWith(prefix) && name.endsWith(".tmp")
+                        && Files.isRegularFile(f, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                    Files.deleteIfExists(f);
+                }
+            }
         }
     }
 

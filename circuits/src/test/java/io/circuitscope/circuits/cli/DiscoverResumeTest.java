@@ -163,4 +163,16 @@ class DiscoverResumeTest {
         assertTrue(Files.exists(out.resolve("circuit.json")));
         assertTrue(Files.exists(folder.resolve("mine.txt")), "the folder is left as it was");
     }
+
+    @Test
+    void theTemporaryAKillDuringAWriteLeftIsRemovedWithTheProgress() throws Exception {
+        // kill -9 while the progress file was being written leaves its temporary beside it
+        Path out = Files.createDirectories(dir.resolve("leftover"));
+        Path leftover = Files.writeString(out.resolve("." + DiscoverCommand.ACDC_PROGRESS + ".123456789.tmp"), "{\"sche");
+        Path other = Files.writeString(out.resolve(".notes.txt.1.tmp"), "not the progress file's");
+        CliRun r = run(command("acdc", out).toArray(String[]::new));
+        assertEquals(0, r.code(), r.err());
+        assertFalse(Files.exists(leftover), "removed once circuit.json is written");
+        assertTrue(Files.exists(other), "another file's temporary is left alone");
+    }
 }
