@@ -138,4 +138,31 @@ class AcdcProgressFileTest {
             assertTrue(err.toString().contains("note: not resuming from " + file + ": "), err.toString());
         }
     }
+
+    @Test
+    void aSlowWriteSpacesTheNextOneSoWritingTakesAtMostItsShare() throws Exception {
+        // a clock the test moves: the first write runs from 6 s to 8 s
+        long[] slow = {0};
+        int[] calls = {0};
+        Path slowFile = dir.resolve("slow").resolve(AcdcProgressFile.NAME);
+        AcdcProgressFile slowProgress = new AcdcProgressFile(slowFile, fingerprint(),
+                new PrintWriter(new StringWriter()), 5.0, () -> {
+                    calls[0]++;
+                    return slow[0] + (calls[0] == 3 ? 2_000_000_000L : 0); // the third reading ends the first write
+                });
+        slow[0] = 6_000_000_000L;
+        slowProgress.record(state()); // written from 6 s to 8 s
+        assertEquals(3, JSON.readTree(slowFile.toFile()).get("next_destination").asInt());
+        AcdcState later = new AcdcState(null, 2, state().keep(), state().effects(), state().current(), 4, 4, 2);
+        slow[0] = 20_000_000_000L; // 12 s after the write ended: past the 5 s interval, not past 20 times 2 s
+        slowProgress.record(later);
+        assertEquals(3, JSON.readTree(slowFile.toFile()).get("next_destination").asInt(), "not written yet");
+        slow[0] = 49_000_000_000L; // 41 s after: past 40 s
+        slowProgress.record(later);
+        assertEquals(2, JSON.readTree(slowFile.toFile()).get("next_destination").asInt(), "written");
+        AcdcState done = new AcdcState(null, -1, state().keep(), state().effects(), state().current(), 4, 4, 2);
+        slow[0] = 50_000_000_000L;
+        slowProgress.record(done);
+        assertEquals(-1, JSON.readTree(slowFile.toFile()).get("next_destination").asInt(), "the last state always");
+    }
 }
