@@ -200,6 +200,10 @@ final class DiscoverCommand implements Callable<Integer> {
             // the task first: a circuit.json beside a task it was not found on would mislead a later validate
             TaskFile.write(dir.resolve("task.jsonl"), mt.task());
             CircuitJson.write(file, doc);
+            if (journal == AcdcJournal.NONE && Files.isRegularFile(progressFile.file())) { // said, as any replaced file is
+                spec.commandLine().getErr().printf(Locale.ROOT, "note: removed %s, an interrupted ACDC run's progress: "
+                        + "this run's circuit replaces that run%n", progressFile.file());
+            }
             progressFile.delete(); // the circuit is safe (a progress file of another run here is stale too)
             stdout.printf(Locale.ROOT, "  wrote %s%n", file);
             if (!noRender) {

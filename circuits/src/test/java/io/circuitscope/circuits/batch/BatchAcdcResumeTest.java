@@ -7,12 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.circuitscope.circuits.cli.CliRun;
+import io.circuitscope.circuits.cli.StoppingJournal;
 import io.circuitscope.circuits.run.AcdcProgressFile;
 import io.circuitscope.core.io.TensorDtype;
 import io.circuitscope.circuits.cli.RandomTaskFile;
 import io.circuitscope.core.testing.TinyCheckpoint;
-import io.circuitscope.discovery.AcdcJournal;
-import io.circuitscope.discovery.AcdcState;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -45,22 +44,7 @@ class BatchAcdcResumeTest {
 
         Path cut = plan("cut");
         BatchRunner.progressSeconds = 0;
-        BatchRunner.journalSeam = f -> new AcdcJournal() {
-            int records;
-
-            @Override
-            public AcdcState resume(boolean[] candidates) {
-                return f.resume(candidates);
-            }
-
-            @Override
-            public void record(AcdcState state) {
-                f.record(state);
-                if (++records == 5) {
-                    throw new IllegalStateException("stopped on purpose");
-                }
-            }
-        };
+        BatchRunner.journalSeam = f -> new StoppingJournal(f, 5);
         CliRun stopped = CliRun.run("batch", cut.toString(), "--quiet");
         Path runFolder = onlyRun(dir.resolve("runs/cut"));
         assertTrue(Files.exists(runFolder.resolve(AcdcProgressFile.NAME)), stopped.out() + stopped.err());

@@ -9,8 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.circuitscope.circuits.run.AcdcProgressFile;
-import io.circuitscope.discovery.AcdcJournal;
-import io.circuitscope.discovery.AcdcState;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -37,26 +35,6 @@ class DiscoverResumeTest {
         DiscoverCommand.journalSeam = f -> f;
     }
 
-    /** Passes everything to the file, and stops the run after its {@code stopAfter}-th record. */
-    private static AcdcJournal stoppingAfter(AcdcProgressFile file, int stopAfter) {
-        return new AcdcJournal() {
-            int records;
-
-            @Override
-            public AcdcState resume(boolean[] candidates) {
-                return file.resume(candidates);
-            }
-
-            @Override
-            public void record(AcdcState state) {
-                file.record(state);
-                if (++records == stopAfter) {
-                    throw new IllegalStateException("stopped on purpose after " + stopAfter + " records");
-                }
-            }
-        };
-    }
-
     private static List<String> command(String method, Path out, String... more) {
         List<String> args = new ArrayList<>(List.of("discover", "--model", "planted:ioi", "--method", method,
                 "--metric", "logit-diff", "--no-validate", "--no-render", "--quiet", "--out", out.toString()));
@@ -78,7 +56,7 @@ class DiscoverResumeTest {
 
         Path out = dir.resolve("stopped");
         DiscoverCommand.progressSeconds = 0;
-        DiscoverCommand.journalSeam = f -> stoppingAfter(f, 7);
+        DiscoverCommand.journalSeam = f -> new StoppingJournal(f, 7);
         CliRun stopped = run(command(method, out).toArray(String[]::new));
         assertNotEquals(0, stopped.code(), stopped.out());
         assertTrue(stopped.err().contains("stopped on purpose"), stopped.err());
@@ -106,7 +84,7 @@ class DiscoverResumeTest {
     void theProgressOfAnotherRunOrAnUnreadableOneIsIgnoredAndSaidToBe() throws Exception {
         Path out = dir.resolve("other");
         DiscoverCommand.progressSeconds = 0;
-        DiscoverCommand.journalSeam = f -> stoppingAfter(f, 3);
+        DiscoverCommand.journalSeam = f -> new StoppingJournal(f, 3);
         assertNotEquals(0, run(command("acdc", out).toArray(String[]::new)).code());
         DiscoverCommand.journalSeam = f -> f;
         CliRun otherTau = run(command("acdc", out, "--tau", "0.02").toArray(String[]::new));
@@ -118,7 +96,7 @@ class DiscoverResumeTest {
 
         // a file edited by hand (or damaged) is no state to go on from: its checksum says so
         Path edited = dir.resolve("edited");
-        DiscoverCommand.journalSeam = f -> stoppingAfter(f, 3);
+        DiscoverCommand.journalSeam = f -> new StoppingJournal(f, 3);
         assertNotEquals(0, run(command("acdc", edited).toArray(String[]::new)).code());
         DiscoverCommand.journalSeam = f -> f;
         Path file = edited.resolve(DiscoverCommand.ACDC_PROGRESS);
@@ -146,6 +124,8 @@ class DiscoverResumeTest {
         CliRun scorer = run(command("eap", eap).toArray(String[]::new));
         assertEquals(0, scorer.code(), scorer.err());
         assertFalse(scorer.err().contains("resuming"), scorer.err());
+        assertTrue(scorer.err().contains("note: removed " + eap.resolve(DiscoverCommand.ACDC_PROGRESS)
+                + ", an interrupted ACDC run's progress"), scorer.err());
         assertFalse(Files.exists(eap.resolve(DiscoverCommand.ACDC_PROGRESS)));
     }
 

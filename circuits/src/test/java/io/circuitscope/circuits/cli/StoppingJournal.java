@@ -1,0 +1,33 @@
+package io.circuitscope.circuits.cli;
+
+import io.circuitscope.circuits.run.AcdcProgressFile;
+import io.circuitscope.discovery.AcdcJournal;
+import io.circuitscope.discovery.AcdcState;
+
+/**
+ * A run's progress file that stops the run right after its {@code stopAfter}-th record, as a kill right after the file
+ * was written would: what discover's and a batch's resume tests interrupt runs with.
+ */
+public final class StoppingJournal implements AcdcJournal {
+    private final AcdcProgressFile file;
+    private final int stopAfter;
+    private int records;
+
+    public StoppingJournal(AcdcProgressFile file, int stopAfter) {
+        this.file = file;
+        this.stopAfter = stopAfter;
+    }
+
+    @Override
+    public AcdcState resume(boolean[] candidates) {
+        return file.resume(candidates);
+    }
+
+    @Override
+    public void record(AcdcState state) {
+        file.record(state);
+        if (++records == stopAfter) {
+            throw new IllegalStateException("stopped on purpose after " + stopAfter + " records");
+        }
+    }
+}
