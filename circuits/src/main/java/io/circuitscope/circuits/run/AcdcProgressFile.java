@@ -54,7 +54,6 @@ public final class AcdcProgressFile implements AcdcJournal {
     private final java.util.function.LongSupplier clock;
     private long lastWrite;
     private long gapNanos;
-    private AcdcState resumedFrom;
     private long resumedTried = -1;
     private boolean recording = true;
 
@@ -132,7 +131,6 @@ public final class AcdcProgressFile implements AcdcJournal {
         if (!Arrays.equals(state.candidates(), candidates)) {
             return ignored("it verified other candidates");
         }
-        resumedFrom = state;
         resumedTried = state.tried();
         err.printf(Locale.ROOT, "note: resuming ACDC from %s: %d edges decided there%n", file, state.tried());
         err.flush();
