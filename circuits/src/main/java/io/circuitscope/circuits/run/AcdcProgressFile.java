@@ -108,8 +108,10 @@ public final class AcdcProgressFile implements AcdcJournal {
         JsonNode root;
         try {
             root = JSON.readTree(file.toFile());
-        } catch (IOException e) {
-            return ignored("it is not readable JSON (" + e.getMessage().lines().findFirst().orElse("") + ")");
+        } catch (com.fasterxml.jackson.core.JacksonException e) {
+            return ignored("it is not readable JSON (" + e.getOriginalMessage().lines().findFirst().orElse("") + ")");
+        } catch (IOException e) { // not the content: the file itself (permissions, a device error)
+            return ignored("it cannot be read (" + io.circuitscope.core.io.ReadErrors.describe(e) + ")");
         }
         if (root == null || !SCHEMA.equals(root.path("schema").asText())) {
             return ignored("its schema is not " + SCHEMA);
