@@ -63,8 +63,7 @@ public final class DiscoveryRun {
             DiscoverySettings s, SettingNames names, Progress progress, AcdcJournal journal) {
         long start = System.nanoTime();
         Metric metric = check(s, names);
-        EdgePatcher patcher = new EdgePatcher(model, s.byPosition()
-                ? ComputationGraph.byPosition(model.config(), task.commonLength("a position-aware discovery")) : ComputationGraph.of(model.config()));
+        EdgePatcher patcher = new EdgePatcher(model, graph(model, task, s));
         try (TaskPatcher tp = new TaskPatcher(patcher, task, metric, s.ablation(), s.batchSize())) {
             tp.requireEffect();
             Discovery.Found found = Discovery.find(tp, s.options(), names, progress, journal);
@@ -134,14 +133,18 @@ public final class DiscoveryRun {
         f.put("settings", s.asMap());
         f.put("software", io.circuitscope.circuits.io.Provenance.identity());
         // the graph's size, so that a state's lists and next destination are checked against it before they are read
-        ComputationGraph g = s.byPosition()
-                ? ComputationGraph.byPosition(model.config(), task.commonLength("a position-aware discovery"))
-                : ComputationGraph.of(model.config());
+        ComputationGraph g = graph(model, task, s);
         Map<String, Object> graph = new LinkedHashMap<>();
         graph.put(AcdcProgressFile.GRAPH_EDGES, g.nEdges());
         graph.put(AcdcProgressFile.GRAPH_DESTINATIONS, g.nDestinations());
         f.put(AcdcProgressFile.GRAPH, graph);
         return f;
+    }
+
+    /** The graph the run patches: split by position when the settings ask (prompts must then share one length). */
+    private static ComputationGraph graph(HookedTransformer model, Task task, DiscoverySettings s) {
+        return s.byPosition() ? ComputationGraph.byPosition(model.config(), task.commonLength("a position-aware discovery"))
+                : ComputationGraph.of(model.config());
     }
 
     /**
