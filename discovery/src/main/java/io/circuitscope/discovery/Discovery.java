@@ -76,12 +76,31 @@ public final class Discovery {
      */
     public static Found find(TaskPatcher tp, DiscoveryOptions o, SettingNames names, Progress progress,
             AcdcJournal journal) {
+        return find(tp, o, names, progress, journal, EffectsJournal.NONE);
+    }
+
+    /**
+     * As above; exhaustive patching (method exact, or the pipeline's scorer exact) also goes on from the effects
+     * {@code effects} holds and records them there after every layer ({@link ExhaustivePatching#withJournal}).
+     */
+    public static Found find(TaskPatcher tp, DiscoveryOptions o, SettingNames names, Progress progress,
+            AcdcJournal journal, EffectsJournal effects) {
         return switch (o.method()) {
             case Methods.ACDC -> acdc(tp, o, names, progress, journal);
             case Methods.ATP -> nodeAtp(tp, o, names, progress);
-            case Methods.PIPELINE -> pipeline(tp, o, names, progress, journal);
-            default -> keepTopScored(tp, Methods.scorer(o.method(), o.igSteps()), o, names, progress);
+            case Methods.PIPELINE -> pipeline(tp, o, names, progress, journal, effects);
+            default -> keepTopScored(tp, journaled(Methods.scorer(o.method(), o.igSteps()), effects), o, names, progress);
         };
+    }
+
+    /** Whether the method {@code o} names patches every edge exactly, and so can go on from an {@link EffectsJournal}. */
+    public static boolean patchesEveryEdge(DiscoveryOptions o) {
+        return o.method().equals(Methods.EXACT) || (o.method().equals(Methods.PIPELINE) && o.scorer().equals(Methods.EXACT));
+    }
+
+    /** {@code scorer} recording in {@code effects} when it is exhaustive patching; any other scorer as it is. */
+    private static EdgeScorer journaled(EdgeScorer scorer, EffectsJournal effects) {
+        return scorer instanceof ExhaustivePatching exact ? exact.withJournal(effects) : scorer;
     }
 
     /** Whether the method {@code o} names runs ACDC, and so can go on from a journal. */
@@ -112,8 +131,8 @@ public final class Discovery {
     }
 
     private static Found pipeline(TaskPatcher tp, DiscoveryOptions o, SettingNames names, Progress progress,
-            AcdcJournal journal) {
-        EdgeScorer scorer = Methods.scorer(o.scorer(), o.igSteps());
+            AcdcJournal journal, EffectsJournal effects) {
+        EdgeScorer scorer = journaled(Methods.scorer(o.scorer(), o.igSteps()), effects);
         Pipeline.Result r = new Pipeline(scorer, CandidateBudget.parse(o.candidates()), new Acdc(o.tau()))
                 .withSeed(o.seed())
                 .withJournal(journal)

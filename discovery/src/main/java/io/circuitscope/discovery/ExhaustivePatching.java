@@ -22,6 +22,7 @@ import java.util.stream.IntStream;
  */
 public final class ExhaustivePatching implements EdgeScorer {
     private final int variantsPerPass;
+    private final EffectsJournal journal;
 
     @Override
     public boolean usesGradients() {
@@ -29,7 +30,21 @@ public final class ExhaustivePatching implements EdgeScorer {
     }
 
     public ExhaustivePatching(int variantsPerPass) {
+        this(variantsPerPass, EffectsJournal.NONE);
+    }
+
+    private ExhaustivePatching(int variantsPerPass, EffectsJournal journal) {
         this.variantsPerPass = Math.max(1, variantsPerPass);
+        this.journal = journal;
+    }
+
+    /**
+     * The same patching, going on from the effects {@code journal} holds and recording them there after every
+     * destination layer: a layer is recorded whole, so a resumed run patches the missing layers in the same passes,
+     * to the same effects, as an uninterrupted one.
+     */
+    public ExhaustivePatching withJournal(EffectsJournal journal) {
+        return new ExhaustivePatching(variantsPerPass, journal);
     }
 
     @Override
@@ -39,7 +54,18 @@ public final class ExhaustivePatching implements EdgeScorer {
 
     @Override
     public EdgeScores score(TaskPatcher task, Progress progress) {
-        return scoreOnly(task, IntStream.range(0, task.graph().nEdges()).toArray(), progress);
+        int n = task.graph().nEdges();
+        double[] known = journal.resume(n);
+        if (known == null) {
+            return scoreOnly(task, IntStream.range(0, n).toArray(), progress);
+        }
+        if (known.length != n) {
+            throw new IllegalArgumentException("the journal's effects are of " + known.length + " edges, the graph has " + n);
+        }
+        double[] effects = known.clone();
+        int[] missing = IntStream.range(0, n).filter(e -> Double.isNaN(effects[e])).toArray();
+        scoreInto(task, missing, effects, progress, () -> journal.record(effects.clone()));
+        return new EdgeScores(task.graph(), effects);
     }
 
     /**
@@ -50,8 +76,7 @@ public final class ExhaustivePatching implements EdgeScorer {
     public EdgeScores scoreOnly(TaskPatcher task, int[] edges, Progress progress) {
         double[] scores = new double[task.graph().nEdges()];
         java.util.Arrays.fill(scores, Double.NaN);
-        scoreInto(task, edges, scores, progress, () -> {
-        });
+        scoreInto(task, edges, scores, progress, () -> journal.record(scores.clone()));
         return new EdgeScores(task.graph(), scores);
     }
 
