@@ -12,7 +12,7 @@ import io.circuitscope.core.graph.Circuit;
 import io.circuitscope.core.graph.ComputationGraph;
 import io.circuitscope.circuits.run.AcdcProgressFile;
 import io.circuitscope.core.io.AtomicFile;
-import io.circuitscope.discovery.AcdcJournal;
+import io.circuitscope.circuits.run.RunJournal;
 import io.circuitscope.discovery.Discovery;
 import io.circuitscope.core.io.LoadedModel;
 import io.circuitscope.core.planted.PlantedModels;
@@ -176,7 +176,7 @@ public final class BatchRunner {
     static double progressSeconds = AcdcProgressFile.INTERVAL_SECONDS;
 
     /** The journal a run's ACDC is given, from its progress file; tests wrap it to stop a run part-way. */
-    static java.util.function.Function<AcdcProgressFile, AcdcJournal> journalSeam = f -> f;
+    static java.util.function.Function<AcdcProgressFile, RunJournal> journalSeam = f -> f;
 
     private boolean runOne(BatchPlan plan, Manifest manifest, RunSpec r, LoadedModel loaded, ObjectNode modelAsLoaded) {
         long start = System.nanoTime();
@@ -204,7 +204,8 @@ public final class BatchRunner {
                     progressSeconds);
             CircuitDocument doc = DiscoveryRun.run(loaded.model(), r.model(), source, task, r.settings(),
                     CallerNames.planKeys(), progress.apply(r.id()),
-                    Discovery.runsAcdc(r.settings().options()) ? journalSeam.apply(progressFile) : AcdcJournal.NONE);
+                    Discovery.runsAcdc(r.settings().options()) || Discovery.patchesEveryEdge(r.settings().options())
+                            ? journalSeam.apply(progressFile) : RunJournal.none());
             Map<String, Object> results = new LinkedHashMap<>();
             results.put("edges", doc.summary().get("edges_in_graph"));
             results.put("faithfulness", doc.summary().get("faithfulness"));

@@ -2,7 +2,7 @@ package io.circuitscope.circuits.cli;
 
 import io.circuitscope.circuits.run.AcdcProgressFile;
 import io.circuitscope.circuits.run.DiscoveryRun;
-import io.circuitscope.discovery.AcdcJournal;
+import io.circuitscope.circuits.run.RunJournal;
 import io.circuitscope.discovery.Discovery;
 import java.util.function.Function;
 
@@ -67,7 +67,7 @@ final class DiscoverCommand implements Callable<Integer> {
     static double progressSeconds = AcdcProgressFile.INTERVAL_SECONDS;
 
     /** The journal ACDC is given, from the progress file; tests wrap it to stop a run part-way. */
-    static Function<AcdcProgressFile, AcdcJournal> journalSeam = f -> f;
+    static Function<AcdcProgressFile, RunJournal> journalSeam = f -> f;
 
     /** Relative completeness error of EAP-IG above which discover suggests more steps. */
     static final double ROUGH_INTEGRAL = 0.1;
@@ -182,7 +182,8 @@ final class DiscoverCommand implements Callable<Integer> {
             AcdcProgressFile progressFile = new AcdcProgressFile(dir.resolve(ACDC_PROGRESS),
                     DiscoveryRun.fingerprint(mt.model(), input.model, mt.source(), mt.task(), settings),
                     spec.commandLine().getErr(), progressSeconds);
-            AcdcJournal journal = Discovery.runsAcdc(settings.options()) ? journalSeam.apply(progressFile) : AcdcJournal.NONE;
+            boolean recorded = Discovery.runsAcdc(settings.options()) || Discovery.patchesEveryEdge(settings.options());
+            RunJournal journal = recorded ? journalSeam.apply(progressFile) : RunJournal.none();
             CircuitDocument doc = DiscoveryRun.run(mt.model(), input.model, mt.source(), mt.task(), settings,
                     CallerNames.flags(), progress, journal);
             Path file = dir.resolve("circuit.json");
@@ -200,8 +201,8 @@ final class DiscoverCommand implements Callable<Integer> {
             // the task first: a circuit.json beside a task it was not found on would mislead a later validate
             TaskFile.write(dir.resolve("task.jsonl"), mt.task());
             CircuitJson.write(file, doc);
-            if (journal == AcdcJournal.NONE && Files.isRegularFile(progressFile.file())) { // said, as any replaced file is
-                spec.commandLine().getErr().printf(Locale.ROOT, "note: removed %s, an interrupted ACDC run's progress: "
+            if (!recorded && Files.isRegularFile(progressFile.file())) { // said, as any replaced file is
+                spec.commandLine().getErr().printf(Locale.ROOT, "note: removed %s, an interrupted run's progress: "
                         + "this run's circuit replaces that run%n", progressFile.file());
             }
             progressFile.delete(); // the circuit is safe (a progress file of another run here is stale too)

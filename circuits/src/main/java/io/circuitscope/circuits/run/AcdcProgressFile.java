@@ -26,7 +26,7 @@ import java.util.Map;
  * fingerprint); a file of another run is not resumed from, and is said to be ignored. Written atomically at most every
  * {@code interval} (and at the end); the owner deletes it once the run's results are written.
  */
-public final class AcdcProgressFile implements AcdcJournal {
+public final class AcdcProgressFile implements RunJournal {
     static final String SCHEMA = "circuitscope.acdc-progress/1";
     /** The file's name in a run's folder (discover's --out, a batch run's own folder). */
     public static final String NAME = "acdc-progress.json";
@@ -55,7 +55,14 @@ public final class AcdcProgressFile implements AcdcJournal {
     private long lastWrite;
     private long gapNanos;
     private long resumedTried = -1;
+    private long resumedExact = -1;
     private boolean recording = true;
+    private boolean read; // the file was read and checked (checkedRoot)
+    private JsonNode root; // what it held, when it could be gone on from
+    private double[] exactEffects; // exhaustive patching's, kept in every write once known
+    /** What the file holds: ACDC's state (with the exact effects of a pipeline scored by them), or only exact effects. */
+    static final String STAGE_ACDC = "acdc";
+    static final String STAGE_EXACT = "exact";
 
     /**
      * @param fingerprint what the run depends on: a resumed run must match it field for field
@@ -91,8 +98,15 @@ public final class AcdcProgressFile implements AcdcJournal {
         return resumedTried;
     }
 
-    @Override
-    public AcdcState resume(boolean[] candidates) {
+    /**
+     * The file's content once checked whole (schema, fingerprint, checksum), read once for both journals; null when
+     * there is none or it was ignored, which a note said (once).
+     */
+    private JsonNode checkedRoot() {
+        if (read) {
+            return root;
+        }
+        read = true;
         if (!Files.exists(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
             return null;
         }
@@ -105,27 +119,41 @@ public final class AcdcProgressFile implements AcdcJournal {
             err.flush();
             return null;
         }
-        JsonNode root;
+        JsonNode parsed;
         try {
-            root = JSON.readTree(file.toFile());
+            parsed = JSON.readTree(file.toFile());
         } catch (com.fasterxml.jackson.core.JacksonException e) {
             return ignored("it is not readable JSON (" + e.getOriginalMessage().lines().findFirst().orElse("") + ")");
         } catch (IOException e) { // not the content: the file itself (permissions, a device error)
             return ignored("it cannot be read (" + io.circuitscope.core.io.ReadErrors.describe(e) + ")");
         }
-        if (root == null || !SCHEMA.equals(root.path("schema").asText())) {
+        if (parsed == null || !SCHEMA.equals(parsed.path("schema").asText())) {
             return ignored("its schema is not " + SCHEMA);
         }
-        String differs = firstDifference("fingerprint", root.get("fingerprint"), fingerprint);
+        String differs = firstDifference("fingerprint", parsed.get("fingerprint"), fingerprint);
         if (differs != null) {
             return ignored("it is of another run (" + differs + ")");
         }
-        if (!root.path("state_sha256").asText().equals(Hashes.sha256(stateText(root)))) {
+        if (!parsed.path("state_sha256").asText().equals(Hashes.sha256(stateText(parsed)))) {
             return ignored("its state does not match its checksum (edited or damaged)");
+        }
+        String stage = parsed.path("stage").asText(STAGE_ACDC);
+        if (!stage.equals(STAGE_ACDC) && !stage.equals(STAGE_EXACT)) {
+            return ignored("its 'stage' is " + parsed.get("stage") + ", not '" + STAGE_ACDC + "' or '" + STAGE_EXACT + "'");
+        }
+        root = parsed;
+        return root;
+    }
+
+    @Override
+    public AcdcState resume(boolean[] candidates) {
+        JsonNode checked = checkedRoot();
+        if (checked == null || checked.path("stage").asText(STAGE_ACDC).equals(STAGE_EXACT)) {
+            return null; // nothing, or only the exact effects of a run stopped before its ACDC
         }
         AcdcState state;
         try {
-            state = read(root, candidates == null ? fingerprint.path(GRAPH).path(GRAPH_EDGES).asInt(-1)
+            state = read(checked, candidates == null ? fingerprint.path(GRAPH).path(GRAPH_EDGES).asInt(-1)
                     : candidates.length, fingerprint.path(GRAPH).path(GRAPH_DESTINATIONS).asInt(Integer.MAX_VALUE));
         } catch (RuntimeException e) {
             return ignored("its state is not one this run can go on from (" + e.getMessage() + ")");
@@ -139,10 +167,56 @@ public final class AcdcProgressFile implements AcdcJournal {
         return state;
     }
 
+    /** The exact effects the file holds (exhaustive patching's, whole layers), NaN where not patched; null if none. */
+    @Override
+    public double[] resume(int edges) {
+        JsonNode checked = checkedRoot();
+        if (checked == null || !checked.has("exact_patched")) {
+            return null;
+        }
+        double[] effects;
+        try {
+            effects = readExact(checked, edges);
+        } catch (RuntimeException e) {
+            root = null; // a file partly wrong is no file to go on from, for ACDC either
+            ignored("its exact effects are not ones this run can go on from (" + e.getMessage() + ")");
+            return null;
+        }
+        exactEffects = effects.clone();
+        resumedExact = Arrays.stream(effects).filter(v -> !Double.isNaN(v)).count();
+        err.printf(Locale.ROOT, "note: resuming exact patching from %s: %d of %d edges patched there%n", file,
+                resumedExact, edges);
+        err.flush();
+        return effects;
+    }
+
+    /** Exhaustive patching's effects after one more layer: written at once (a layer of GPT-2 small takes minutes). */
+    @Override
+    public void record(double[] effects) {
+        exactEffects = effects.clone();
+        write(null, clock.getAsLong());
+    }
+
+    /** Exact effects patched before this run resumed; -1 when it patched every edge itself. */
+    public long resumedExact() {
+        return resumedExact;
+    }
+
     @Override
     public void record(AcdcState state) {
         long now = clock.getAsLong();
         if (!recording || (state.nextDestination() >= 0 && now - lastWrite < gapNanos)) {
+            return;
+        }
+        write(state, now);
+    }
+
+    /**
+     * Writes ACDC's state (null: none yet, only the exact effects), with the exact effects when there are any;
+     * {@code now} is when the write began, by {@link #clock}.
+     */
+    private void write(AcdcState state, long now) {
+        if (!recording) {
             return;
         }
         try {
@@ -199,7 +273,7 @@ public final class AcdcProgressFile implements AcdcJournal {
         }
     }
 
-    private AcdcState ignored(String why) {
+    private <T> T ignored(String why) {
         err.printf(Locale.ROOT, "note: not resuming from %s: %s; this run starts afresh and replaces it%n", file, why);
         err.flush();
         return null;
@@ -211,6 +285,22 @@ public final class AcdcProgressFile implements AcdcJournal {
         root.put("about", "ACDC's progress in an unfinished run: the same command again goes on from here; "
                 + "removed once the run's circuit.json is written");
         root.set("fingerprint", fingerprint);
+        root.put("stage", s == null ? STAGE_EXACT : STAGE_ACDC);
+        if (exactEffects != null) {
+            ArrayNode patched = root.putArray("exact_patched");
+            ArrayNode values = root.putArray("exact_effects");
+            for (int i = 0; i < exactEffects.length; i++) {
+                if (!Double.isNaN(exactEffects[i])) {
+                    patched.add(i);
+                    values.add(Double.toString(exactEffects[i]));
+                }
+            }
+        }
+        if (s == null) {
+            root.put("edges", exactEffects.length);
+            root.put("state_sha256", Hashes.sha256(stateText(root)));
+            return root;
+        }
         root.put("edges", s.keep().length);
         if (s.candidates() == null) {
             root.putNull("candidates");
@@ -246,7 +336,32 @@ public final class AcdcProgressFile implements AcdcJournal {
     }
 
     private static final List<String> STATE_FIELDS = List.of("fingerprint", "edges", "candidates", "next_destination",
-            "kept", "tried", "effects", "current", "tried_count", "evaluated_count", "removed_count");
+            "kept", "tried", "effects", "current", "tried_count", "evaluated_count", "removed_count", "stage",
+            "exact_patched", "exact_effects");
+
+    /** The exact effects of whole layers, checked as ACDC's are: indices in range, each once, every value a number. */
+    private static double[] readExact(JsonNode root, int graphEdges) {
+        int edges = (int) integer(root, "edges", 0, Integer.MAX_VALUE - 8);
+        if (edges != graphEdges) {
+            throw new IllegalArgumentException("'edges' is " + edges + ", this run's graph has " + graphEdges);
+        }
+        JsonNode patched = root.get("exact_patched");
+        JsonNode values = root.get("exact_effects");
+        if (patched == null || values == null || !patched.isArray() || !values.isArray()
+                || patched.size() != values.size()) {
+            throw new IllegalArgumentException("'exact_patched' and 'exact_effects' must be lists of one length");
+        }
+        double[] effects = new double[edges];
+        Arrays.fill(effects, Double.NaN);
+        for (int i = 0; i < patched.size(); i++) {
+            int e = index(patched.get(i), edges);
+            if (!Double.isNaN(effects[e])) {
+                throw new IllegalArgumentException("edge " + e + " is listed twice in 'exact_patched'");
+            }
+            effects[e] = number(values.get(i), "exact_effects[" + i + "]");
+        }
+        return effects;
+    }
 
     /**
      * The state the file holds, checked whole: a file whose checksum matches but whose state a search could not have

@@ -13,7 +13,6 @@ import io.circuitscope.core.progress.Progress;
 import io.circuitscope.core.task.Metric;
 import io.circuitscope.core.task.Metrics;
 import io.circuitscope.core.task.Task;
-import io.circuitscope.discovery.AcdcJournal;
 import io.circuitscope.discovery.Discovery;
 import io.circuitscope.discovery.EapIg;
 import io.circuitscope.discovery.FalseNegativeBound;
@@ -51,22 +50,22 @@ public final class DiscoveryRun {
      */
     public static CircuitDocument run(HookedTransformer model, String modelName, Path source, Task task,
             DiscoverySettings s, SettingNames names, Progress progress) {
-        return run(model, modelName, source, task, s, names, progress, AcdcJournal.NONE);
+        return run(model, modelName, source, task, s, names, progress, RunJournal.none());
     }
 
     /**
-     * As above; a method that runs ACDC goes on from the state {@code journal} holds and records its state there. When
-     * the journal is an {@link AcdcProgressFile} this run resumed from, the summary says so ({@code resumed}): its
-     * passes and seconds are this run's part only.
+     * As above; a method that runs ACDC or patches every edge exactly goes on from what {@code journal} holds and records
+     * its progress there. When the journal is an {@link AcdcProgressFile} this run resumed from, the summary says so
+     * ({@code resumed}): its passes and seconds are this run's part only.
      */
     public static CircuitDocument run(HookedTransformer model, String modelName, Path source, Task task,
-            DiscoverySettings s, SettingNames names, Progress progress, AcdcJournal journal) {
+            DiscoverySettings s, SettingNames names, Progress progress, RunJournal journal) {
         long start = System.nanoTime();
         Metric metric = check(s, names);
         EdgePatcher patcher = new EdgePatcher(model, graph(model, task, s));
         try (TaskPatcher tp = new TaskPatcher(patcher, task, metric, s.ablation(), s.batchSize())) {
             tp.requireEffect();
-            Discovery.Found found = Discovery.find(tp, s.options(), names, progress, journal);
+            Discovery.Found found = Discovery.find(tp, s.options(), names, progress, journal, journal);
             Circuit circuit = found.circuit();
             double circuitValue = tp.evaluateKeep(circuit.keepMask());
             Map<String, Object> modelInfo = modelBlock(model, modelName, source);
@@ -93,10 +92,15 @@ public final class DiscoveryRun {
             summary.put("forward_passes", tp.forwardPasses());
             summary.put("gradient_passes", tp.gradientPasses()); // a forward and a backward pass each, of the scorers
             summary.put("seconds", (System.nanoTime() - start) / 1e9);
-            if (journal instanceof AcdcProgressFile f && f.resumedTried() >= 0) {
+            if (journal instanceof AcdcProgressFile f && (f.resumedTried() >= 0 || f.resumedExact() >= 0)) {
                 Map<String, Object> resumed = new LinkedHashMap<>();
                 resumed.put("from", f.file().toString());
-                resumed.put("edges_decided_before", f.resumedTried());
+                if (f.resumedExact() >= 0) {
+                    resumed.put("edges_patched_exactly_before", f.resumedExact());
+                }
+                if (f.resumedTried() >= 0) {
+                    resumed.put("edges_decided_before", f.resumedTried());
+                }
                 resumed.put("note", "this run went on from an interrupted one: forward_passes, gradient_passes and "
                         + "seconds count this run's part only");
                 summary.put("resumed", resumed);

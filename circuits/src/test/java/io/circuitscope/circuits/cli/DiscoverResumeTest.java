@@ -80,6 +80,50 @@ class DiscoverResumeTest {
         assertFalse(Files.exists(out.resolve(DiscoverCommand.ACDC_PROGRESS)), "removed once circuit.json is written");
     }
 
+    /**
+     * Exhaustive patching records its effects after every destination layer: a run of method exact, or a pipeline
+     * scored by it, stopped in its patching or (the pipeline) in its ACDC, goes on from them and ends as the
+     * uninterrupted run; the pipeline stopped in ACDC patches nothing again.
+     */
+    @ParameterizedTest(name = "{0}, stopped after record {1}")
+    @org.junit.jupiter.params.provider.CsvSource({"exact, 2", "pipeline, 2", "pipeline, 7"})
+    void aStoppedExhaustivePatchingGoesOnFromItsEffects(String method, int stopAfter) throws Exception {
+        String[] more = method.equals("pipeline") ? new String[] {"--scorer", "exact", "--candidates", "100"}
+                : new String[] {"--edges", "20"};
+        Path whole = dir.resolve("whole-" + method + stopAfter);
+        CliRun uninterrupted = run(command(method, whole, more).toArray(String[]::new));
+        assertEquals(0, uninterrupted.code(), uninterrupted.err());
+        assertFalse(Files.exists(whole.resolve(DiscoverCommand.ACDC_PROGRESS)), "removed once circuit.json is written");
+
+        Path out = dir.resolve("stopped-" + method + stopAfter);
+        DiscoverCommand.progressSeconds = 0;
+        DiscoverCommand.journalSeam = f -> new StoppingJournal(f, stopAfter);
+        CliRun stopped = run(command(method, out, more).toArray(String[]::new));
+        assertTrue(stopped.err().contains("stopped on purpose"), stopped.err());
+        assertTrue(Files.exists(out.resolve(DiscoverCommand.ACDC_PROGRESS)), "the progress is kept");
+
+        DiscoverCommand.journalSeam = f -> f;
+        CliRun resumed = run(command(method, out, more).toArray(String[]::new));
+        assertEquals(0, resumed.code(), resumed.err());
+        assertTrue(resumed.err().contains("note: resuming exact patching from " + out.resolve(DiscoverCommand.ACDC_PROGRESS)),
+                resumed.err());
+        boolean inAcdc = stopAfter == 7;
+        assertEquals(inAcdc, resumed.err().contains("note: resuming ACDC from"), resumed.err());
+        JsonNode expected = circuit(whole);
+        JsonNode got = circuit(out);
+        assertEquals(expected.get("edges"), got.get("edges"), "every edge's score and flag");
+        assertEquals(expected.get("nodes"), got.get("nodes"));
+        JsonNode summary = got.get("summary");
+        long before = summary.get("resumed").get("edges_patched_exactly_before").asLong();
+        assertTrue(before > 0, summary.toString());
+        if (inAcdc) {
+            assertEquals(expected.get("summary").get("edges_total").asLong(), before, "every edge was patched before");
+        }
+        assertTrue(summary.get("forward_passes").asLong() < expected.get("summary").get("forward_passes").asLong(),
+                "the resumed run redid less");
+        assertFalse(Files.exists(out.resolve(DiscoverCommand.ACDC_PROGRESS)), "removed once circuit.json is written");
+    }
+
     @Test
     void theProgressOfAnotherRunOrAnUnreadableOneIsIgnoredAndSaidToBe() throws Exception {
         Path out = dir.resolve("other");
@@ -125,7 +169,7 @@ class DiscoverResumeTest {
         assertEquals(0, scorer.code(), scorer.err());
         assertFalse(scorer.err().contains("resuming"), scorer.err());
         assertTrue(scorer.err().contains("note: removed " + eap.resolve(DiscoverCommand.ACDC_PROGRESS)
-                + ", an interrupted ACDC run's progress"), scorer.err());
+                + ", an interrupted run's progress"), scorer.err());
         assertFalse(Files.exists(eap.resolve(DiscoverCommand.ACDC_PROGRESS)));
     }
 

@@ -2,6 +2,7 @@ package io.circuitscope.circuits.run;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -124,6 +125,73 @@ class AcdcProgressFileTest {
             assertTrue(o.err().contains(reseal ? "its state is not one this run can go on from" : "checksum"),
                     o.err());
         }
+    }
+
+    /** Exact effects of 10 edges, two layers' worth patched (edges 6..9), -0.0 and an infinity among them. */
+    private static double[] exactEffects() {
+        return new double[] {Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, 0.25, -0.0,
+            Double.POSITIVE_INFINITY, 0.1 + 0.2};
+    }
+
+    /** Writes {@link #exactEffects()} (and then ACDC's state, when asked), edits, reseals, and resumes both. */
+    private record Both(double[] exact, AcdcState acdc, String err) {
+    }
+
+    private Both resumeBothAfter(boolean withAcdc, Consumer<ObjectNode> edit) throws Exception {
+        Path file = dir.resolve(AcdcProgressFile.NAME);
+        AcdcProgressFile writer = new AcdcProgressFile(file, fingerprint(), new PrintWriter(new StringWriter()), 0);
+        writer.record(exactEffects());
+        if (withAcdc) {
+            writer.record(state());
+        }
+        ObjectNode root = (ObjectNode) JSON.readTree(file.toFile());
+        edit.accept(root);
+        root.put("state_sha256", Hashes.sha256(AcdcProgressFile.stateText(root)));
+        JSON.writeValue(file.toFile(), root);
+        StringWriter err = new StringWriter();
+        AcdcProgressFile reader = new AcdcProgressFile(file, fingerprint(), new PrintWriter(err), 0);
+        double[] exact = reader.resume(10);
+        AcdcState acdc = reader.resume(null);
+        return new Both(exact, acdc, err.toString());
+    }
+
+    @Test
+    void exactEffectsComeBackExactlyAloneAndBesideAcdcsState() throws Exception {
+        Both alone = resumeBothAfter(false, root -> { });
+        assertArrayEquals(exactEffects(), alone.exact(), "bit for bit, -0.0 and infinities too: " + alone.err());
+        assertNull(alone.acdc(), "no ACDC state before ACDC began");
+        assertTrue(alone.err().contains("note: resuming exact patching from " + dir.resolve(AcdcProgressFile.NAME)
+                + ": 4 of 10 edges patched there"), alone.err());
+        assertFalse(alone.err().contains("not resuming"), alone.err());
+
+        Both both = resumeBothAfter(true, root -> { });
+        assertArrayEquals(exactEffects(), both.exact(), both.err());
+        assertNotNull(both.acdc(), both.err());
+        assertArrayEquals(state().keep(), both.acdc().keep());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"an index twice", "an index out of range", "a value NaN", "a value not a number",
+        "lists of two lengths", "edges other than the graph's", "a stage unknown"})
+    void exactEffectsOfTheWrongShapeAreRefusedForBothStages(String damage) throws Exception {
+        Both o = resumeBothAfter(true, root -> {
+            ArrayNode patched = (ArrayNode) root.get("exact_patched");
+            ArrayNode values = (ArrayNode) root.get("exact_effects");
+            switch (damage) {
+                case "an index twice" -> patched.set(1, patched.get(0));
+                case "an index out of range" -> patched.set(0, 10);
+                case "a value NaN" -> values.set(0, "NaN");
+                case "a value not a number" -> values.set(0, "x");
+                case "lists of two lengths" -> values.remove(0);
+                case "edges other than the graph's" -> root.put("edges", 11);
+                case "a stage unknown" -> root.put("stage", "scoring");
+                default -> throw new IllegalArgumentException(damage);
+            }
+        });
+        assertNull(o.exact(), damage + ": resumed the exact effects from " + o.err());
+        assertNull(o.acdc(), damage + ": resumed ACDC from a file partly wrong: " + o.err());
+        assertTrue(o.err().contains("note: not resuming from " + dir.resolve(AcdcProgressFile.NAME) + ": "), o.err());
+        assertEquals(1, o.err().split("not resuming", -1).length - 1, "one note: " + o.err());
     }
 
     @Test
