@@ -10,7 +10,7 @@ import io.circuitscope.circuits.run.DiscoverySettings;
 import io.circuitscope.core.graph.Ablation;
 import io.circuitscope.core.graph.Circuit;
 import io.circuitscope.core.graph.ComputationGraph;
-import io.circuitscope.circuits.run.AcdcProgressFile;
+import io.circuitscope.circuits.run.ProgressFile;
 import io.circuitscope.core.io.AtomicFile;
 import io.circuitscope.circuits.run.RunJournal;
 import io.circuitscope.discovery.Discovery;
@@ -173,10 +173,10 @@ public final class BatchRunner {
     }
 
     /** The least time between two writes of a run's ACDC progress file; tests set 0 to record every destination. */
-    static double progressSeconds = AcdcProgressFile.INTERVAL_SECONDS;
+    static double progressSeconds = ProgressFile.INTERVAL_SECONDS;
 
     /** The journal a run's ACDC is given, from its progress file; tests wrap it to stop a run part-way. */
-    static java.util.function.Function<AcdcProgressFile, RunJournal> journalSeam = f -> f;
+    static java.util.function.Function<ProgressFile, RunJournal> journalSeam = f -> f;
 
     private boolean runOne(BatchPlan plan, Manifest manifest, RunSpec r, LoadedModel loaded, ObjectNode modelAsLoaded) {
         long start = System.nanoTime();
@@ -198,8 +198,8 @@ public final class BatchRunner {
             // read before the discovery, so a bad reference fails the run before its work, not after
             Circuit truth = reference(r, ComputationGraph.of(loaded.model().config()), loaded);
             Path source = PlantedModels.isPlanted(r.model()) ? null : loaded.source();
-            // an interrupted run's ACDC goes on from where it was (AcdcProgressFile; removed once circuit.json is written)
-            AcdcProgressFile progressFile = new AcdcProgressFile(plan.out().resolve(r.id()).resolve(AcdcProgressFile.NAME),
+            // an interrupted run's ACDC goes on from where it was (ProgressFile; removed once circuit.json is written)
+            ProgressFile progressFile = new ProgressFile(plan.out().resolve(r.id()).resolve(ProgressFile.NAME),
                     DiscoveryRun.fingerprint(loaded.model(), r.model(), source, task, r.settings()), log,
                     progressSeconds);
             CircuitDocument doc = DiscoveryRun.run(loaded.model(), r.model(), source, task, r.settings(),

@@ -1,6 +1,6 @@
 package io.circuitscope.circuits.cli;
 
-import io.circuitscope.circuits.run.AcdcProgressFile;
+import io.circuitscope.circuits.run.ProgressFile;
 import io.circuitscope.circuits.run.DiscoveryRun;
 import io.circuitscope.circuits.run.RunJournal;
 import io.circuitscope.discovery.Discovery;
@@ -60,14 +60,14 @@ final class DiscoverCommand implements Callable<Integer> {
     @Option(names = "--no-render", description = "Skip the diagrams and the HTML report.")
     boolean noRender;
 
-    /** Where ACDC's progress is kept in the output folder until circuit.json is written ({@link AcdcProgressFile}). */
-    static final String ACDC_PROGRESS = AcdcProgressFile.NAME;
+    /** Where ACDC's progress is kept in the output folder until circuit.json is written ({@link ProgressFile}). */
+    static final String PROGRESS = ProgressFile.NAME;
 
     /** The least time between two writes of the progress file; tests set 0 to record every destination. */
-    static double progressSeconds = AcdcProgressFile.INTERVAL_SECONDS;
+    static double progressSeconds = ProgressFile.INTERVAL_SECONDS;
 
     /** The journal ACDC is given, from the progress file; tests wrap it to stop a run part-way. */
-    static Function<AcdcProgressFile, RunJournal> journalSeam = f -> f;
+    static Function<ProgressFile, RunJournal> journalSeam = f -> f;
 
     /** Relative completeness error of EAP-IG above which discover suggests more steps. */
     static final double ROUGH_INTEGRAL = 0.1;
@@ -179,7 +179,7 @@ final class DiscoverCommand implements Callable<Integer> {
             Circuit reference = referenceFile != null ? RecordedModel.readReference(referenceFile,
                     ComputationGraph.of(mt.model().config()), mt.model().config(), "--reference").circuit()
                     : mt.reference(settings.ablation());
-            AcdcProgressFile progressFile = new AcdcProgressFile(dir.resolve(ACDC_PROGRESS),
+            ProgressFile progressFile = new ProgressFile(dir.resolve(PROGRESS),
                     DiscoveryRun.fingerprint(mt.model(), input.model, mt.source(), mt.task(), settings),
                     spec.commandLine().getErr(), progressSeconds);
             boolean recorded = Discovery.runsAcdc(settings.options()) || Discovery.patchesEveryEdge(settings.options());

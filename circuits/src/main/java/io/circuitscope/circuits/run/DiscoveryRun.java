@@ -55,7 +55,7 @@ public final class DiscoveryRun {
 
     /**
      * As above; a method that runs ACDC or patches every edge exactly goes on from what {@code journal} holds and records
-     * its progress there. When the journal is an {@link AcdcProgressFile} this run resumed from, the summary says so
+     * its progress there. When the journal is an {@link ProgressFile} this run resumed from, the summary says so
      * ({@code resumed}): its passes and seconds are this run's part only.
      */
     public static CircuitDocument run(HookedTransformer model, String modelName, Path source, Task task,
@@ -92,7 +92,7 @@ public final class DiscoveryRun {
             summary.put("forward_passes", tp.forwardPasses());
             summary.put("gradient_passes", tp.gradientPasses()); // a forward and a backward pass each, of the scorers
             summary.put("seconds", (System.nanoTime() - start) / 1e9);
-            if (journal instanceof AcdcProgressFile f && (f.resumedTried() >= 0 || f.resumedExact() >= 0)) {
+            if (journal instanceof ProgressFile f && (f.resumedTried() >= 0 || f.resumedExact() >= 0)) {
                 Map<String, Object> resumed = new LinkedHashMap<>();
                 resumed.put("from", f.file().toString());
                 if (f.resumedExact() >= 0) {
@@ -126,7 +126,7 @@ public final class DiscoveryRun {
     }
 
     /**
-     * What a run's ACDC decisions depend on, for {@link AcdcProgressFile}: the model (as the model block names it),
+     * What a run's ACDC decisions depend on, for {@link ProgressFile}: the model (as the model block names it),
      * the task's hash, every setting, and the software (a resumed run must decide as the interrupted one would have).
      */
     public static Map<String, Object> fingerprint(HookedTransformer model, String modelName, Path source, Task task,
@@ -139,9 +139,9 @@ public final class DiscoveryRun {
         // the graph's size, so that a state's lists and next destination are checked against it before they are read
         ComputationGraph g = graph(model, task, s);
         Map<String, Object> graph = new LinkedHashMap<>();
-        graph.put(AcdcProgressFile.GRAPH_EDGES, g.nEdges());
-        graph.put(AcdcProgressFile.GRAPH_DESTINATIONS, g.nDestinations());
-        f.put(AcdcProgressFile.GRAPH, graph);
+        graph.put(ProgressFile.GRAPH_EDGES, g.nEdges());
+        graph.put(ProgressFile.GRAPH_DESTINATIONS, g.nDestinations());
+        f.put(ProgressFile.GRAPH, graph);
         return f;
     }
 

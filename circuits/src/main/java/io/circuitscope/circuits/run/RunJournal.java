@@ -4,7 +4,7 @@ import io.circuitscope.discovery.AcdcJournal;
 import io.circuitscope.discovery.AcdcState;
 import io.circuitscope.discovery.EffectsJournal;
 
-/** Where a run keeps its progress: ACDC's state and exhaustive patching's effects ({@link AcdcProgressFile}). */
+/** Where a run keeps its progress: ACDC's state and exhaustive patching's effects ({@link ProgressFile}). */
 public interface RunJournal extends AcdcJournal, EffectsJournal {
     /** Keeps nothing: every run starts from the beginning. */
     static RunJournal none() {

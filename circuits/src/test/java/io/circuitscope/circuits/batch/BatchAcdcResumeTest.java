@@ -8,7 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.circuitscope.circuits.cli.CliRun;
 import io.circuitscope.circuits.cli.StoppingJournal;
-import io.circuitscope.circuits.run.AcdcProgressFile;
+import io.circuitscope.circuits.run.ProgressFile;
 import io.circuitscope.core.io.TensorDtype;
 import io.circuitscope.circuits.cli.RandomTaskFile;
 import io.circuitscope.core.testing.TinyCheckpoint;
@@ -30,7 +30,7 @@ class BatchAcdcResumeTest {
 
     @AfterEach
     void restoreSeams() {
-        BatchRunner.progressSeconds = AcdcProgressFile.INTERVAL_SECONDS;
+        BatchRunner.progressSeconds = ProgressFile.INTERVAL_SECONDS;
         BatchRunner.journalSeam = f -> f;
     }
 
@@ -47,7 +47,7 @@ class BatchAcdcResumeTest {
         BatchRunner.journalSeam = f -> new StoppingJournal(f, 5);
         CliRun stopped = CliRun.run("batch", cut.toString(), "--quiet");
         Path runFolder = onlyRun(dir.resolve("runs/cut"));
-        assertTrue(Files.exists(runFolder.resolve(AcdcProgressFile.NAME)), stopped.out() + stopped.err());
+        assertTrue(Files.exists(runFolder.resolve(ProgressFile.NAME)), stopped.out() + stopped.err());
         assertFalse(Files.exists(runFolder.resolve("circuit.json")));
 
         BatchRunner.journalSeam = f -> f;
@@ -58,7 +58,7 @@ class BatchAcdcResumeTest {
         JsonNode got = new ObjectMapper().readTree(runFolder.resolve("circuit.json").toFile());
         assertEquals(expected.get("edges"), got.get("edges"));
         assertTrue(got.get("summary").has("resumed"), got.get("summary").toString());
-        assertFalse(Files.exists(runFolder.resolve(AcdcProgressFile.NAME)));
+        assertFalse(Files.exists(runFolder.resolve(ProgressFile.NAME)));
     }
 
     private Path plan(String out) throws Exception {

@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.circuitscope.circuits.run.AcdcProgressFile;
+import io.circuitscope.circuits.run.ProgressFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -21,7 +21,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * A discover run that stops part-way through ACDC (here: an exception right after a progress record, as a kill right
- * after the file was written) leaves acdc-progress.json and no circuit.json; the same command again goes on from it,
+ * after the file was written) leaves progress.json and no circuit.json; the same command again goes on from it,
  * says so, and writes the circuit the uninterrupted run writes, every edge's score and flag the same. A progress file
  * of another run, one edited or damaged, or one that cannot be read, is said to be ignored and the run starts afresh.
  */
@@ -31,7 +31,7 @@ class DiscoverResumeTest {
 
     @AfterEach
     void restoreSeams() {
-        DiscoverCommand.progressSeconds = AcdcProgressFile.INTERVAL_SECONDS;
+        DiscoverCommand.progressSeconds = ProgressFile.INTERVAL_SECONDS;
         DiscoverCommand.journalSeam = f -> f;
     }
 
@@ -52,7 +52,7 @@ class DiscoverResumeTest {
         Path whole = dir.resolve("whole");
         CliRun uninterrupted = run(command(method, whole).toArray(String[]::new));
         assertEquals(0, uninterrupted.code(), uninterrupted.err());
-        assertFalse(Files.exists(whole.resolve(DiscoverCommand.ACDC_PROGRESS)), "removed once circuit.json is written");
+        assertFalse(Files.exists(whole.resolve(DiscoverCommand.PROGRESS)), "removed once circuit.json is written");
 
         Path out = dir.resolve("stopped");
         DiscoverCommand.progressSeconds = 0;
@@ -60,13 +60,13 @@ class DiscoverResumeTest {
         CliRun stopped = run(command(method, out).toArray(String[]::new));
         assertNotEquals(0, stopped.code(), stopped.out());
         assertTrue(stopped.err().contains("stopped on purpose"), stopped.err());
-        assertTrue(Files.exists(out.resolve(DiscoverCommand.ACDC_PROGRESS)), "the progress is kept");
+        assertTrue(Files.exists(out.resolve(DiscoverCommand.PROGRESS)), "the progress is kept");
         assertFalse(Files.exists(out.resolve("circuit.json")));
 
         DiscoverCommand.journalSeam = f -> f;
         CliRun resumed = run(command(method, out).toArray(String[]::new));
         assertEquals(0, resumed.code(), resumed.err());
-        assertTrue(resumed.err().contains("note: resuming ACDC from " + out.resolve(DiscoverCommand.ACDC_PROGRESS)),
+        assertTrue(resumed.err().contains("note: resuming ACDC from " + out.resolve(DiscoverCommand.PROGRESS)),
                 resumed.err());
         JsonNode expected = circuit(whole);
         JsonNode got = circuit(out);
@@ -77,7 +77,7 @@ class DiscoverResumeTest {
         assertTrue(got.get("summary").get("forward_passes").asLong() < expected.get("summary").get("forward_passes").asLong(),
                 "the resumed run redid less");
         assertFalse(expected.get("summary").has("resumed"));
-        assertFalse(Files.exists(out.resolve(DiscoverCommand.ACDC_PROGRESS)), "removed once circuit.json is written");
+        assertFalse(Files.exists(out.resolve(DiscoverCommand.PROGRESS)), "removed once circuit.json is written");
     }
 
     /**
@@ -93,19 +93,19 @@ class DiscoverResumeTest {
         Path whole = dir.resolve("whole-" + method + stopAfter);
         CliRun uninterrupted = run(command(method, whole, more).toArray(String[]::new));
         assertEquals(0, uninterrupted.code(), uninterrupted.err());
-        assertFalse(Files.exists(whole.resolve(DiscoverCommand.ACDC_PROGRESS)), "removed once circuit.json is written");
+        assertFalse(Files.exists(whole.resolve(DiscoverCommand.PROGRESS)), "removed once circuit.json is written");
 
         Path out = dir.resolve("stopped-" + method + stopAfter);
         DiscoverCommand.progressSeconds = 0;
         DiscoverCommand.journalSeam = f -> new StoppingJournal(f, stopAfter);
         CliRun stopped = run(command(method, out, more).toArray(String[]::new));
         assertTrue(stopped.err().contains("stopped on purpose"), stopped.err());
-        assertTrue(Files.exists(out.resolve(DiscoverCommand.ACDC_PROGRESS)), "the progress is kept");
+        assertTrue(Files.exists(out.resolve(DiscoverCommand.PROGRESS)), "the progress is kept");
 
         DiscoverCommand.journalSeam = f -> f;
         CliRun resumed = run(command(method, out, more).toArray(String[]::new));
         assertEquals(0, resumed.code(), resumed.err());
-        assertTrue(resumed.err().contains("note: resuming exact patching from " + out.resolve(DiscoverCommand.ACDC_PROGRESS)),
+        assertTrue(resumed.err().contains("note: resuming exact patching from " + out.resolve(DiscoverCommand.PROGRESS)),
                 resumed.err());
         boolean inAcdc = stopAfter == 7;
         assertEquals(inAcdc, resumed.err().contains("note: resuming ACDC from"), resumed.err());
@@ -121,7 +121,7 @@ class DiscoverResumeTest {
         }
         assertTrue(summary.get("forward_passes").asLong() < expected.get("summary").get("forward_passes").asLong(),
                 "the resumed run redid less");
-        assertFalse(Files.exists(out.resolve(DiscoverCommand.ACDC_PROGRESS)), "removed once circuit.json is written");
+        assertFalse(Files.exists(out.resolve(DiscoverCommand.PROGRESS)), "removed once circuit.json is written");
     }
 
     @Test
@@ -143,7 +143,7 @@ class DiscoverResumeTest {
         DiscoverCommand.journalSeam = f -> new StoppingJournal(f, 3);
         assertNotEquals(0, run(command("acdc", edited).toArray(String[]::new)).code());
         DiscoverCommand.journalSeam = f -> f;
-        Path file = edited.resolve(DiscoverCommand.ACDC_PROGRESS);
+        Path file = edited.resolve(DiscoverCommand.PROGRESS);
         com.fasterxml.jackson.databind.node.ObjectNode root =
                 (com.fasterxml.jackson.databind.node.ObjectNode) new ObjectMapper().readTree(file.toFile());
         root.put("current", "123.0");
@@ -155,34 +155,34 @@ class DiscoverResumeTest {
 
         Path garbled = dir.resolve("garbled");
         Files.createDirectories(garbled);
-        Files.writeString(garbled.resolve(DiscoverCommand.ACDC_PROGRESS), "{\"schema\": \"circuitscope.acdc-progress/1\", ");
+        Files.writeString(garbled.resolve(DiscoverCommand.PROGRESS), "{\"schema\": \"circuitscope.progress/1\", ");
         CliRun afresh = run(command("acdc", garbled).toArray(String[]::new));
         assertEquals(0, afresh.code(), afresh.err());
         assertTrue(afresh.err().contains("not resuming from") && afresh.err().contains("not readable JSON"), afresh.err());
-        assertFalse(Files.exists(garbled.resolve(DiscoverCommand.ACDC_PROGRESS)));
+        assertFalse(Files.exists(garbled.resolve(DiscoverCommand.PROGRESS)));
 
         // a method that runs no ACDC leaves no progress file, and removes a stale one once its circuit is written
         Path eap = dir.resolve("eap");
         Files.createDirectories(eap);
-        Files.writeString(eap.resolve(DiscoverCommand.ACDC_PROGRESS), "{}");
+        Files.writeString(eap.resolve(DiscoverCommand.PROGRESS), "{}");
         CliRun scorer = run(command("eap", eap).toArray(String[]::new));
         assertEquals(0, scorer.code(), scorer.err());
         assertFalse(scorer.err().contains("resuming"), scorer.err());
-        assertTrue(scorer.err().contains("note: removed " + eap.resolve(DiscoverCommand.ACDC_PROGRESS)
+        assertTrue(scorer.err().contains("note: removed " + eap.resolve(DiscoverCommand.PROGRESS)
                 + ", an interrupted run's progress"), scorer.err());
-        assertFalse(Files.exists(eap.resolve(DiscoverCommand.ACDC_PROGRESS)));
+        assertFalse(Files.exists(eap.resolve(DiscoverCommand.PROGRESS)));
     }
 
     @Test
     void aFolderNamedAsTheProgressFileCostsNoResult() throws Exception {
         // nothing can be resumed from it nor written over it: the run says so, goes on unrecorded and writes its circuit
         Path out = dir.resolve("folder");
-        Path folder = Files.createDirectories(out.resolve(DiscoverCommand.ACDC_PROGRESS));
+        Path folder = Files.createDirectories(out.resolve(DiscoverCommand.PROGRESS));
         Files.writeString(folder.resolve("mine.txt"), "not the run's");
         DiscoverCommand.progressSeconds = 0;
         CliRun r = run(command("acdc", out).toArray(String[]::new));
         assertEquals(0, r.code(), r.err());
-        assertTrue(r.err().contains("note: not resuming from " + out.resolve(DiscoverCommand.ACDC_PROGRESS)
+        assertTrue(r.err().contains("note: not resuming from " + out.resolve(DiscoverCommand.PROGRESS)
                 + ": it is not a file (a folder)"), r.err());
         assertTrue(Files.exists(out.resolve("circuit.json")));
         assertTrue(Files.exists(folder.resolve("mine.txt")), "the folder is left as it was");
@@ -192,7 +192,7 @@ class DiscoverResumeTest {
     void theTemporaryAKillDuringAWriteLeftIsRemovedWithTheProgress() throws Exception {
         // kill -9 while the progress file was being written leaves its temporary beside it
         Path out = Files.createDirectories(dir.resolve("leftover"));
-        Path leftover = Files.writeString(out.resolve("." + DiscoverCommand.ACDC_PROGRESS + ".123456789.tmp"), "{\"sche");
+        Path leftover = Files.writeString(out.resolve("." + DiscoverCommand.PROGRESS + ".123456789.tmp"), "{\"sche");
         Path other = Files.writeString(out.resolve(".notes.txt.1.tmp"), "not the progress file's");
         CliRun r = run(command("acdc", out).toArray(String[]::new));
         assertEquals(0, r.code(), r.err());

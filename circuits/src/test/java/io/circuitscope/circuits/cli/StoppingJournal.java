@@ -1,6 +1,6 @@
 package io.circuitscope.circuits.cli;
 
-import io.circuitscope.circuits.run.AcdcProgressFile;
+import io.circuitscope.circuits.run.ProgressFile;
 import io.circuitscope.circuits.run.RunJournal;
 import io.circuitscope.discovery.AcdcState;
 
@@ -10,11 +10,11 @@ import io.circuitscope.discovery.AcdcState;
  * tests interrupt runs with.
  */
 public final class StoppingJournal implements RunJournal {
-    private final AcdcProgressFile file;
+    private final ProgressFile file;
     private final int stopAfter;
     private int records;
 
-    public StoppingJournal(AcdcProgressFile file, int stopAfter) {
+    public StoppingJournal(ProgressFile file, int stopAfter) {
         this.file = file;
         this.stopAfter = stopAfter;
     }

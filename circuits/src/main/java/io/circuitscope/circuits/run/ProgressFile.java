@@ -20,16 +20,17 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * ACDC's progress in an unfinished run, kept in a file beside the run's results (discover's acdc-progress.json), so
+ * An unfinished run's progress (ACDC's state, exhaustive patching's exact effects), kept in a file beside the run's
+ * results (discover's progress.json), so
  * that the same command run again after a kill, a crash or a lost machine goes on from the last destination recorded
  * instead of from the start. The file names what the run depends on (model, task, settings, software: the
  * fingerprint); a file of another run is not resumed from, and is said to be ignored. Written atomically at most every
  * {@code interval} (and at the end); the owner deletes it once the run's results are written.
  */
-public final class AcdcProgressFile implements RunJournal {
-    static final String SCHEMA = "circuitscope.acdc-progress/1";
+public final class ProgressFile implements RunJournal {
+    static final String SCHEMA = "circuitscope.progress/1";
     /** The file's name in a run's folder (discover's --out, a batch run's own folder). */
-    public static final String NAME = "acdc-progress.json";
+    public static final String NAME = "progress.json";
     /** The least time between two writes: a destination of GPT-2 small takes seconds, of a toy milliseconds. */
     public static final double INTERVAL_SECONDS = 5.0;
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -69,12 +70,12 @@ public final class AcdcProgressFile implements RunJournal {
      * @param err         where resuming, or not resuming and why, is said
      * @param intervalSeconds the least time between two writes (0: every destination)
      */
-    public AcdcProgressFile(Path file, Map<String, Object> fingerprint, PrintWriter err, double intervalSeconds) {
+    public ProgressFile(Path file, Map<String, Object> fingerprint, PrintWriter err, double intervalSeconds) {
         this(file, fingerprint, err, intervalSeconds, System::nanoTime);
     }
 
     /** As above, with the clock in nanoseconds that times the writes (tests give their own). */
-    AcdcProgressFile(Path file, Map<String, Object> fingerprint, PrintWriter err, double intervalSeconds,
+    ProgressFile(Path file, Map<String, Object> fingerprint, PrintWriter err, double intervalSeconds,
             java.util.function.LongSupplier clock) {
         this.file = file;
         this.clock = clock;
@@ -224,7 +225,7 @@ public final class AcdcProgressFile implements RunJournal {
         } catch (IOException | UncheckedIOException e) {
             // the search itself is sound: losing its record must not lose its result
             recording = false;
-            err.printf(Locale.ROOT, "note: could not record ACDC's progress in %s (%s); the run goes on without it "
+            err.printf(Locale.ROOT, "note: could not record the run's progress in %s (%s); the run goes on without it "
                     + "(an interruption would start it afresh)%n", file, e.getMessage());
             err.flush();
         }
@@ -253,7 +254,7 @@ public final class AcdcProgressFile implements RunJournal {
     }
 
     /**
-     * The temporaries of this file a killed run left ({@code .acdc-progress.json.RANDOM.tmp}, see {@link AtomicFile}):
+     * The temporaries of this file a killed run left ({@code .progress.json.RANDOM.tmp}, see {@link AtomicFile}):
      * a kill during a write leaves one, up to a megabyte for GPT-2 small, and nothing else removes them.
      */
     private void deleteLeftovers() throws IOException {
@@ -282,7 +283,7 @@ public final class AcdcProgressFile implements RunJournal {
     private ObjectNode toJson(AcdcState s) {
         ObjectNode root = JSON.createObjectNode();
         root.put("schema", SCHEMA);
-        root.put("about", "ACDC's progress in an unfinished run: the same command again goes on from here; "
+        root.put("about", "An unfinished run's progress (ACDC's state, exact effects): the same command again goes on from here; "
                 + "removed once the run's circuit.json is written");
         root.set("fingerprint", fingerprint);
         root.put("stage", s == null ? STAGE_EXACT : STAGE_ACDC);

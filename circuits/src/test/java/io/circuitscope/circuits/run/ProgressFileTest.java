@@ -29,7 +29,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * checksum matches but whose state is of the wrong shape (a bug's, or a hand edit that recomputed the checksum) is
  * refused with a note naming the file, never read as zeros or defaults, and never thrown out of {@code resume}.
  */
-class AcdcProgressFileTest {
+class ProgressFileTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir
@@ -39,7 +39,7 @@ class AcdcProgressFileTest {
         Map<String, Object> f = new LinkedHashMap<>();
         f.put("model", "m");
         f.put("tau", 0.01);
-        f.put(AcdcProgressFile.GRAPH, Map.of(AcdcProgressFile.GRAPH_EDGES, 10, AcdcProgressFile.GRAPH_DESTINATIONS, 5));
+        f.put(ProgressFile.GRAPH, Map.of(ProgressFile.GRAPH_EDGES, 10, ProgressFile.GRAPH_DESTINATIONS, 5));
         return f;
     }
 
@@ -56,16 +56,16 @@ class AcdcProgressFileTest {
 
     /** Writes {@link #state()}, edits the file, with its checksum made to match again when {@code reseal}, resumes. */
     private Outcome resumeAfter(Consumer<ObjectNode> edit, boolean reseal) throws Exception {
-        Path file = dir.resolve(AcdcProgressFile.NAME);
-        new AcdcProgressFile(file, fingerprint(), new PrintWriter(new StringWriter()), 0).record(state());
+        Path file = dir.resolve(ProgressFile.NAME);
+        new ProgressFile(file, fingerprint(), new PrintWriter(new StringWriter()), 0).record(state());
         ObjectNode root = (ObjectNode) JSON.readTree(file.toFile());
         edit.accept(root);
         if (reseal) {
-            root.put("state_sha256", Hashes.sha256(AcdcProgressFile.stateText(root)));
+            root.put("state_sha256", Hashes.sha256(ProgressFile.stateText(root)));
         }
         JSON.writeValue(file.toFile(), root);
         StringWriter err = new StringWriter();
-        AcdcState resumed = new AcdcProgressFile(file, fingerprint(), new PrintWriter(err), 0).resume(null);
+        AcdcState resumed = new ProgressFile(file, fingerprint(), new PrintWriter(err), 0).resume(null);
         return new Outcome(resumed, err.toString());
     }
 
@@ -120,7 +120,7 @@ class AcdcProgressFileTest {
         for (boolean reseal : new boolean[] {false, true}) {
             Outcome o = resumeAfter(edit, reseal);
             assertNull(o.state(), damage + (reseal ? " (checksum recomputed)" : "") + ": resumed from");
-            assertTrue(o.err().contains("note: not resuming from " + dir.resolve(AcdcProgressFile.NAME) + ": "),
+            assertTrue(o.err().contains("note: not resuming from " + dir.resolve(ProgressFile.NAME) + ": "),
                     o.err());
             assertTrue(o.err().contains(reseal ? "its state is not one this run can go on from" : "checksum"),
                     o.err());
@@ -138,18 +138,18 @@ class AcdcProgressFileTest {
     }
 
     private Both resumeBothAfter(boolean withAcdc, Consumer<ObjectNode> edit) throws Exception {
-        Path file = dir.resolve(AcdcProgressFile.NAME);
-        AcdcProgressFile writer = new AcdcProgressFile(file, fingerprint(), new PrintWriter(new StringWriter()), 0);
+        Path file = dir.resolve(ProgressFile.NAME);
+        ProgressFile writer = new ProgressFile(file, fingerprint(), new PrintWriter(new StringWriter()), 0);
         writer.record(exactEffects());
         if (withAcdc) {
             writer.record(state());
         }
         ObjectNode root = (ObjectNode) JSON.readTree(file.toFile());
         edit.accept(root);
-        root.put("state_sha256", Hashes.sha256(AcdcProgressFile.stateText(root)));
+        root.put("state_sha256", Hashes.sha256(ProgressFile.stateText(root)));
         JSON.writeValue(file.toFile(), root);
         StringWriter err = new StringWriter();
-        AcdcProgressFile reader = new AcdcProgressFile(file, fingerprint(), new PrintWriter(err), 0);
+        ProgressFile reader = new ProgressFile(file, fingerprint(), new PrintWriter(err), 0);
         double[] exact = reader.resume(10);
         AcdcState acdc = reader.resume(null);
         return new Both(exact, acdc, err.toString());
@@ -160,7 +160,7 @@ class AcdcProgressFileTest {
         Both alone = resumeBothAfter(false, root -> { });
         assertArrayEquals(exactEffects(), alone.exact(), "bit for bit, -0.0 and infinities too: " + alone.err());
         assertNull(alone.acdc(), "no ACDC state before ACDC began");
-        assertTrue(alone.err().contains("note: resuming exact patching from " + dir.resolve(AcdcProgressFile.NAME)
+        assertTrue(alone.err().contains("note: resuming exact patching from " + dir.resolve(ProgressFile.NAME)
                 + ": 4 of 10 edges patched there"), alone.err());
         assertFalse(alone.err().contains("not resuming"), alone.err());
 
@@ -190,19 +190,19 @@ class AcdcProgressFileTest {
         });
         assertNull(o.exact(), damage + ": resumed the exact effects from " + o.err());
         assertNull(o.acdc(), damage + ": resumed ACDC from a file partly wrong: " + o.err());
-        assertTrue(o.err().contains("note: not resuming from " + dir.resolve(AcdcProgressFile.NAME) + ": "), o.err());
+        assertTrue(o.err().contains("note: not resuming from " + dir.resolve(ProgressFile.NAME) + ": "), o.err());
         assertEquals(1, o.err().split("not resuming", -1).length - 1, "one note: " + o.err());
     }
 
     @Test
     void aCutShortOrEmptyFileIsRefusedWithANote() throws Exception {
-        Path file = dir.resolve(AcdcProgressFile.NAME);
-        new AcdcProgressFile(file, fingerprint(), new PrintWriter(new StringWriter()), 0).record(state());
+        Path file = dir.resolve(ProgressFile.NAME);
+        new ProgressFile(file, fingerprint(), new PrintWriter(new StringWriter()), 0).record(state());
         String whole = Files.readString(file);
         for (String text : new String[] {whole.substring(0, whole.length() / 2), "", "[1, 2]", "\"text\"", "null"}) {
             Files.writeString(file, text);
             StringWriter err = new StringWriter();
-            assertNull(new AcdcProgressFile(file, fingerprint(), new PrintWriter(err), 0).resume(null), text);
+            assertNull(new ProgressFile(file, fingerprint(), new PrintWriter(err), 0).resume(null), text);
             assertTrue(err.toString().contains("note: not resuming from " + file + ": "), err.toString());
         }
     }
@@ -212,8 +212,8 @@ class AcdcProgressFileTest {
         // a clock the test moves: the first write runs from 6 s to 8 s
         long[] slow = {0};
         int[] calls = {0};
-        Path slowFile = dir.resolve("slow").resolve(AcdcProgressFile.NAME);
-        AcdcProgressFile slowProgress = new AcdcProgressFile(slowFile, fingerprint(),
+        Path slowFile = dir.resolve("slow").resolve(ProgressFile.NAME);
+        ProgressFile slowProgress = new ProgressFile(slowFile, fingerprint(),
                 new PrintWriter(new StringWriter()), 5.0, () -> {
                     calls[0]++;
                     return slow[0] + (calls[0] == 3 ? 2_000_000_000L : 0); // the third reading ends the first write
