@@ -93,6 +93,11 @@ public final class Discovery {
         };
     }
 
+    /** Whether the method {@code o} names keeps progress a stopped run can go on from: it runs ACDC or patches every edge. */
+    public static boolean keepsProgress(DiscoveryOptions o) {
+        return runsAcdc(o) || patchesEveryEdge(o);
+    }
+
     /** Whether the method {@code o} names patches every edge exactly, and so can go on from an {@link EffectsJournal}. */
     public static boolean patchesEveryEdge(DiscoveryOptions o) {
         return o.method().equals(Methods.EXACT) || (o.method().equals(Methods.PIPELINE) && o.scorer().equals(Methods.EXACT));

@@ -172,10 +172,10 @@ public final class BatchRunner {
         return new Outcome(done, failed, skipped);
     }
 
-    /** The least time between two writes of a run's ACDC progress file; tests set 0 to record every destination. */
+    /** The least time between two writes of a run's progress file; tests set 0 to record every destination. */
     static double progressSeconds = ProgressFile.INTERVAL_SECONDS;
 
-    /** The journal a run's ACDC is given, from its progress file; tests wrap it to stop a run part-way. */
+    /** The journal a run's ACDC and exact patching are given, from its progress file; tests wrap it to stop a run. */
     static java.util.function.Function<ProgressFile, RunJournal> journalSeam = f -> f;
 
     private boolean runOne(BatchPlan plan, Manifest manifest, RunSpec r, LoadedModel loaded, ObjectNode modelAsLoaded) {
@@ -198,14 +198,13 @@ public final class BatchRunner {
             // read before the discovery, so a bad reference fails the run before its work, not after
             Circuit truth = reference(r, ComputationGraph.of(loaded.model().config()), loaded);
             Path source = PlantedModels.isPlanted(r.model()) ? null : loaded.source();
-            // an interrupted run's ACDC goes on from where it was (ProgressFile; removed once circuit.json is written)
+            // an interrupted run's ACDC or exact patching goes on from where it was (removed once circuit.json is written)
             ProgressFile progressFile = new ProgressFile(plan.out().resolve(r.id()).resolve(ProgressFile.NAME),
                     DiscoveryRun.fingerprint(loaded.model(), r.model(), source, task, r.settings()), log,
                     progressSeconds);
             CircuitDocument doc = DiscoveryRun.run(loaded.model(), r.model(), source, task, r.settings(),
                     CallerNames.planKeys(), progress.apply(r.id()),
-                    Discovery.runsAcdc(r.settings().options()) || Discovery.patchesEveryEdge(r.settings().options())
-                            ? journalSeam.apply(progressFile) : RunJournal.none());
+                    Discovery.keepsProgress(r.settings().options()) ? journalSeam.apply(progressFile) : RunJournal.none());
             Map<String, Object> results = new LinkedHashMap<>();
             results.put("edges", doc.summary().get("edges_in_graph"));
             results.put("faithfulness", doc.summary().get("faithfulness"));

@@ -60,13 +60,13 @@ final class DiscoverCommand implements Callable<Integer> {
     @Option(names = "--no-render", description = "Skip the diagrams and the HTML report.")
     boolean noRender;
 
-    /** Where ACDC's progress is kept in the output folder until circuit.json is written ({@link ProgressFile}). */
+    /** Where the run's progress (ACDC's, exact patching's) is kept until circuit.json is written ({@link ProgressFile}). */
     static final String PROGRESS = ProgressFile.NAME;
 
     /** The least time between two writes of the progress file; tests set 0 to record every destination. */
     static double progressSeconds = ProgressFile.INTERVAL_SECONDS;
 
-    /** The journal ACDC is given, from the progress file; tests wrap it to stop a run part-way. */
+    /** The journal ACDC and exact patching are given, from the progress file; tests wrap it to stop a run part-way. */
     static Function<ProgressFile, RunJournal> journalSeam = f -> f;
 
     /** Relative completeness error of EAP-IG above which discover suggests more steps. */
@@ -182,7 +182,7 @@ final class DiscoverCommand implements Callable<Integer> {
             ProgressFile progressFile = new ProgressFile(dir.resolve(PROGRESS),
                     DiscoveryRun.fingerprint(mt.model(), input.model, mt.source(), mt.task(), settings),
                     spec.commandLine().getErr(), progressSeconds);
-            boolean recorded = Discovery.runsAcdc(settings.options()) || Discovery.patchesEveryEdge(settings.options());
+            boolean recorded = Discovery.keepsProgress(settings.options());
             RunJournal journal = recorded ? journalSeam.apply(progressFile) : RunJournal.none();
             CircuitDocument doc = DiscoveryRun.run(mt.model(), input.model, mt.source(), mt.task(), settings,
                     CallerNames.flags(), progress, journal);
