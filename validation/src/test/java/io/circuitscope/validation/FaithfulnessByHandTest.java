@@ -35,6 +35,12 @@ import net.jqwik.api.constraints.IntRange;
  * under KL.
  */
 class FaithfulnessByHandTest {
+    /** A seed whose two prompts' gaps nearly cancel (see {@link #tolerance}); random seeds seldom draw such a task. */
+    @net.jqwik.api.Example
+    void promptsWhoseGapsNearlyCancel() {
+        faithfulnessNecessityAndIntervalsOfATwoPromptTask(5);
+    }
+
     @Property(tries = 8)
     void faithfulnessNecessityAndIntervalsOfATwoPromptTask(@ForAll @IntRange(min = 0, max = 100_000) int seed) {
         Random rng = new Random(seed);
@@ -67,16 +73,19 @@ class FaithfulnessByHandTest {
                     String what = String.format(Locale.ROOT, "%s, seed %d", metric.name(), seed);
                     double f = ratio(all, 2);
                     double fc = ratio(all, 3);
-                    assertEquals(f, r.faithfulness().value(), 1e-4 * Math.max(1, Math.abs(f)), what + ": faithfulness");
-                    assertEquals(fc, r.complementFaithfulness().value(), 1e-4 * Math.max(1, Math.abs(fc)),
+                    double gap = all[0] - all[1];
+                    // the smallest denominator of any ratio below: it multiplies the metrics' float32 differences
+                    double den = Math.min(Math.abs(gap), Math.min(Math.abs(ma[0] - ma[1]), Math.abs(mb[0] - mb[1])));
+                    assertEquals(f, r.faithfulness().value(), tolerance(f, den), what + ": faithfulness");
+                    assertEquals(fc, r.complementFaithfulness().value(), tolerance(fc, den),
                             what + ": the complement's faithfulness");
                     assertEquals(f >= 0.8, r.sufficient(), what);
                     assertEquals(fc <= 0.2, r.necessary(), what);
-                    assertInterval(new double[] {ratio(ma, 2), ratio(mb, 2), f}, r.faithfulness(), what + ": faithfulness");
-                    assertInterval(new double[] {ratio(ma, 3), ratio(mb, 3), fc}, r.complementFaithfulness(),
+                    assertInterval(new double[] {ratio(ma, 2), ratio(mb, 2), f}, r.faithfulness(), den,
+                            what + ": faithfulness");
+                    assertInterval(new double[] {ratio(ma, 3), ratio(mb, 3), fc}, r.complementFaithfulness(), den,
                             what + ": the complement's faithfulness");
-                    double gap = all[0] - all[1];
-                    assertInterval(new double[] {(ma[0] - ma[1]) / gap, (mb[0] - mb[1]) / gap, 1}, r.gapShare(),
+                    assertInterval(new double[] {(ma[0] - ma[1]) / gap, (mb[0] - mb[1]) / gap, 1}, r.gapShare(), den,
                             what + ": the gap's share");
                 }
             }
@@ -88,11 +97,21 @@ class FaithfulnessByHandTest {
         return (m[k] - m[1]) / (m[0] - m[1]);
     }
 
-    private static void assertInterval(double[] outcomes, Estimate e, String what) {
+    private static void assertInterval(double[] outcomes, Estimate e, double den, String what) {
         double low = Math.min(outcomes[0], Math.min(outcomes[1], outcomes[2]));
         double high = Math.max(outcomes[0], Math.max(outcomes[1], outcomes[2]));
-        assertEquals(low, e.low(), 1e-4 * Math.max(1, Math.abs(low)), what + ": low end of " + e);
-        assertEquals(high, e.high(), 1e-4 * Math.max(1, Math.abs(high)), what + ": high end of " + e);
+        assertEquals(low, e.low(), tolerance(low, den), what + ": low end of " + e);
+        assertEquals(high, e.high(), tolerance(high, den), what + ": high end of " + e);
+    }
+
+    /**
+     * How far a ratio of metric differences may lie from the hand computation. The validator runs both prompts in a
+     * batch of the task, the hand computation each prompt alone: the float32 metric values then differ by up to about
+     * 1e-5, and a ratio divides that by its denominator. With prompts whose gaps nearly cancel (seed 5: per-prompt
+     * gaps 1.36 and -2.70, the task's 0.006), faithfulness 18.690 read 18.692, and 1e-4 of it alone failed.
+     */
+    private static double tolerance(double ratio, double denominator) {
+        return 1e-4 * Math.max(1, Math.abs(ratio)) + 1e-5 * (1 + Math.abs(ratio)) / denominator;
     }
 
     /** The prompt alone: m(full), m(empty), m(circuit), m(complement). */
