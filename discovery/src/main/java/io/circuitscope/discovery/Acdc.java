@@ -187,7 +187,9 @@ public final class Acdc {
             try {
                 for (int d = last; d >= first; d--) {
                     decideDestination(d, prefixes);
-                    journal.record(new AcdcState(candidates, d - 1, keep, effects, current, tried, evaluated, removed));
+                    if (d == 0 || journal.due()) { // the last destination's state is always offered
+                        journal.record(new AcdcState(candidates, d - 1, keep, effects, current, tried, evaluated, removed));
+                    }
                 }
             } finally {
                 if (prefixes[0] != null) {

@@ -16,6 +16,11 @@ public interface AcdcJournal {
         @Override
         public void record(AcdcState state) {
         }
+
+        @Override
+        public boolean due() {
+            return false;
+        }
     };
 
     /**
@@ -26,4 +31,12 @@ public interface AcdcJournal {
 
     /** The search's state after one more destination; the arrays are the journal's own copies. */
     void record(AcdcState state);
+
+    /**
+     * Whether a state offered now would be kept. The search copies its keep-mask and effects into a state only then
+     * (and always at its end): by position, GPT-2 small has 650,000 edges and 8,900 destinations.
+     */
+    default boolean due() {
+        return true;
+    }
 }

@@ -28,7 +28,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class AcdcResumeTest {
     /** Records every state, and stops the search after the {@code stopAfter}-th (0: never). */
-    private static final class StoppingJournal implements AcdcJournal {
+    private static class StoppingJournal implements AcdcJournal {
         final List<AcdcState> states = new ArrayList<>();
         final int stopAfter;
         final AcdcState resumeFrom;
@@ -97,6 +97,32 @@ class AcdcResumeTest {
             assertEquals(destinations - stop, resumedJournal.states.size(), what + ": states recorded after resuming");
             assertTrue(resumedPasses < wholePasses, what + ": " + resumedPasses + " passes resumed, " + wholePasses
                     + " whole");
+        }
+    }
+
+    /**
+     * A journal that wants no state until the end is offered only the last one: the search copies its keep-mask and
+     * effects into a state only when the journal will keep it (by position, GPT-2 small's 650,000 edges at each of
+     * 8,900 destinations).
+     */
+    @org.junit.jupiter.api.Test
+    void aJournalThatIsNotDueIsOfferedOnlyTheLastState() {
+        try (LoadedModel loaded = TestModels.load(TinyCheckpoint.gpt2(17, 2, 2, 4, 23, 8, false))) {
+            Task task = RandomTasks.make(loaded.model(), 17, 4, 5, false);
+            try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(loaded.model()), task, Metrics.LOGIT_DIFF,
+                    Ablation.RESAMPLE, 4)) {
+                double tau = 0.05 * Math.abs(tp.cleanValue() - tp.corruptedValue());
+                StoppingJournal notDue = new StoppingJournal(0, null) {
+                    @Override
+                    public boolean due() {
+                        return false;
+                    }
+                };
+                Circuit found = new Acdc(tau).search(tp, null, Progress.NONE, notDue);
+                assertEquals(1, notDue.states.size(), "only the last state");
+                assertEquals(-1, notDue.states.get(0).nextDestination());
+                assertEquals(new Acdc(tau).search(tp, null, Progress.NONE).edgeNames(), found.edgeNames());
+            }
         }
     }
 

@@ -212,6 +212,12 @@ public final class ProgressFile implements RunJournal {
         write(state, now);
     }
 
+    /** Whether {@link #record} would write a state offered now: the search builds none otherwise. */
+    @Override
+    public boolean due() {
+        return recording && clock.getAsLong() - lastWrite >= gapNanos;
+    }
+
     /**
      * Writes ACDC's state (null: none yet, only the exact effects), with the exact effects when there are any;
      * {@code now} is when the write began, by {@link #clock}.

@@ -19,6 +19,11 @@ public interface RunJournal extends AcdcJournal, EffectsJournal {
             }
 
             @Override
+            public boolean due() {
+                return false;
+            }
+
+            @Override
             public double[] resume(int edges) {
                 return null;
             }

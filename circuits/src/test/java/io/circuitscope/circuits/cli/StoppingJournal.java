@@ -31,6 +31,11 @@ public final class StoppingJournal implements RunJournal {
     }
 
     @Override
+    public boolean due() {
+        return file.due();
+    }
+
+    @Override
     public double[] resume(int edges) {
         return file.resume(edges);
     }
