@@ -14,6 +14,12 @@ public record ValidationSettings(double sufficiencyThreshold, double necessityTh
         return new ValidationSettings(0.8, 0.2, 0.01, 20, 1000, 0.95, 0);
     }
 
+    /** These settings with another seed for the random choices (the run's, so a run validates reproducibly). */
+    public ValidationSettings withSeed(long seed) {
+        return new ValidationSettings(sufficiencyThreshold, necessityThreshold, minimalityThreshold, completenessSamples,
+                bootstrapSamples, confidence, seed);
+    }
+
     public ValidationSettings {
         // faithfulness runs from 0 (the corrupted model's behaviour) to 1 (the full model's)
         if (!(sufficiencyThreshold > 0 && sufficiencyThreshold <= 1)) {

@@ -34,7 +34,7 @@ import java.util.Set;
  * </pre>
  * or an explicit list {@code {"runs": [{"model": ..., "task": ..., "method": ..., "seed": ..., ...}]}}.
  * Setting keys: method, scorer, candidates, tau, metric, ablation, ig_steps, edges, nodes, batch_size, seed,
- * reference, align, bos, by_position, examples (of a planted model's own task), each checked when the plan is read ({@link SettingChecks}). Relative paths are
+ * reference, align, bos, by_position, examples (of a planted model's own task), validate, each checked when the plan is read ({@link SettingChecks}). Relative paths are
  * resolved against the plan's folder.
  */
 public final class BatchPlan {
@@ -348,7 +348,8 @@ public final class BatchPlan {
         return new RunSpec(id, isPathLike(model, base) ? base.resolve(model).normalize().toString() : model,
                 task.isEmpty() ? null : base.resolve(task).normalize(), s,
                 reference.isEmpty() ? null : base.resolve(reference).normalize(), flag(file, r, "align", where, false),
-                (int) whole(file, r, "examples", where, PlantedModels.DEFAULT_EXAMPLES), flag(file, r, "bos", where, true));
+                (int) whole(file, r, "examples", where, PlantedModels.DEFAULT_EXAMPLES), flag(file, r, "bos", where, true),
+                flag(file, r, "validate", where, true));
     }
 
     /**

@@ -13,6 +13,9 @@ import io.circuitscope.core.graph.ComputationGraph;
 import io.circuitscope.circuits.run.ProgressFile;
 import io.circuitscope.core.io.AtomicFile;
 import io.circuitscope.circuits.run.RunJournal;
+import io.circuitscope.circuits.run.RunValidation;
+import io.circuitscope.validation.ValidationReport;
+import io.circuitscope.validation.ValidationSettings;
 import io.circuitscope.discovery.Discovery;
 import io.circuitscope.core.io.LoadedModel;
 import io.circuitscope.core.planted.PlantedModels;
@@ -210,6 +213,17 @@ public final class BatchRunner {
             results.put("faithfulness", doc.summary().get("faithfulness"));
             results.put("forward_passes", doc.summary().get("forward_passes"));
             results.put("gradient_passes", doc.summary().get("gradient_passes"));
+            if (r.validate()) {
+                // discover's validation, with its default thresholds and the run's seed, as discover without options
+                ValidationSettings vs = ValidationSettings.defaults().withSeed(r.settings().seed());
+                RunValidation.Result validated = RunValidation.validate(loaded.model(), task, doc, r.settings(), vs,
+                        truth, referenceName(r), progress.apply(r.id()));
+                doc = validated.document();
+                ValidationReport report = validated.report();
+                results.put("sufficient", report.sufficient());
+                results.put("necessary", report.necessary());
+                results.put("minimal", report.minimalityApplies() ? report.minimal() : null);
+            }
             if (truth != null) {
                 Circuit found = doc.circuit();
                 if (found.graph().positions() != truth.graph().positions()) {
@@ -317,6 +331,15 @@ public final class BatchRunner {
                     PlantedModels.byArgument(r.model()).groundTruthEdges(r.settings().ablation()));
         }
         return null;
+    }
+
+    /** How the comparison section names the run's reference: its file, or the planted model's ground truth. */
+    private static String referenceName(RunSpec r) {
+        if (r.reference() != null) {
+            return r.reference().getFileName().toString();
+        }
+        return PlantedModels.isPlanted(r.model()) ? "planted ground truth (" + PlantedModels.byArgument(r.model()).name()
+                + ") under " + r.settings().ablation().key() + " ablation" : null;
     }
 
     private void fail(Manifest manifest, RunSpec r, String message, double seconds) {

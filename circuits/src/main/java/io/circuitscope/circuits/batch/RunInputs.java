@@ -82,6 +82,9 @@ final class RunInputs {
         }
         o.put("reference_sha256", r.reference() == null ? null : digest.apply(r.reference()));
         method(o, JSON.valueToTree(r.settings().asMap()));
+        // not recorded by earlier versions, whose runs were never validated: such a run is taken as finished, as an
+        // unrecorded field always is, with the circuit it found and no validation section
+        o.put("validate", r.validate());
         return o;
     }
 

@@ -21,11 +21,11 @@ import java.util.TreeSet;
  */
 final class SettingChecks {
     static final Set<String> KEYS = Set.of("method", "scorer", "candidates", "tau", "metric", "ablation", "ig_steps",
-            "edges", "nodes", "batch_size", "seed", "reference", "align", "bos", "model", "task", "by_position", "examples");
+            "edges", "nodes", "batch_size", "seed", "reference", "align", "bos", "model", "task", "by_position", "examples", "validate");
 
     /** The smallest value of each whole-number setting: discovery's own ({@link DiscoverySettings#LEAST}), seed and examples. */
     private static final Map<String, Long> MINIMUM = minimums();
-    private static final Set<String> FLAGS = Set.of("align", "bos", "by_position");
+    private static final Set<String> FLAGS = Set.of("align", "bos", "by_position", "validate");
 
     private SettingChecks() {
     }

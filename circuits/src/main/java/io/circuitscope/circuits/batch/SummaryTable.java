@@ -8,12 +8,14 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * summary.csv and summary.md: one row per run with size, faithfulness, AUC, time, and its cost in passes as discover's
- * cost line counts them: forward passes, and the scorers' gradient passes (a forward and a backward pass each).
+ * summary.csv and summary.md: one row per run with size, faithfulness, the validation's verdicts (sufficient,
+ * necessary, minimal; empty for a run not validated, and minimal for a circuit without components), AUC, time, and
+ * its cost in passes as discover's cost line counts them: forward passes, and the scorers' gradient passes (a forward
+ * and a backward pass each).
  */
 final class SummaryTable {
     private static final String[] COLUMNS = {"run", "state", "model", "task", "method", "settings", "seed", "edges",
-            "faithfulness", "auc", "seconds", "forward_passes", "gradient_passes", "error"};
+            "faithfulness", "sufficient", "necessary", "minimal", "auc", "seconds", "forward_passes", "gradient_passes", "error"};
 
     private SummaryTable() {
     }
@@ -28,7 +30,8 @@ final class SummaryTable {
             String[] cells = {r.id(), e.state.name().toLowerCase(java.util.Locale.ROOT), r.model(),
                     r.task() == null ? "(planted task)" : r.task().getFileName().toString(), r.settings().method(),
                     settings(plan, r, varying), String.valueOf(r.settings().seed()),
-                    value(e, "edges"), number(e, "faithfulness"), number(e, "auc"), String.format(Locale.ROOT, "%.1f", e.seconds),
+                    value(e, "edges"), number(e, "faithfulness"), value(e, "sufficient"), value(e, "necessary"),
+                    value(e, "minimal"), number(e, "auc"), String.format(Locale.ROOT, "%.1f", e.seconds),
                     value(e, "forward_passes"), value(e, "gradient_passes"), e.error == null ? "" : e.error};
             for (int i = 0; i < cells.length; i++) {
                 csv.append(i == 0 ? "" : ",").append(csvCell(cells[i]));

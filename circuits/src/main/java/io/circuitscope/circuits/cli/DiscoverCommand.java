@@ -10,7 +10,7 @@ import io.circuitscope.circuits.io.CircuitDocument;
 import io.circuitscope.circuits.io.CircuitJson;
 import io.circuitscope.circuits.io.RecordedModel;
 import io.circuitscope.circuits.io.Provenance;
-import io.circuitscope.circuits.io.ValidationSections;
+import io.circuitscope.circuits.run.RunValidation;
 import io.circuitscope.circuits.render.ComparisonText;
 import io.circuitscope.circuits.run.CallerNames;
 import io.circuitscope.circuits.run.DiscoverySettings;
@@ -18,10 +18,6 @@ import io.circuitscope.core.Decimals;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.circuitscope.core.graph.Circuit;
 import io.circuitscope.core.graph.ComputationGraph;
-import io.circuitscope.core.graph.EdgePatcher;
-import io.circuitscope.core.graph.TaskPatcher;
-import io.circuitscope.core.task.Metrics;
-import io.circuitscope.validation.CircuitValidator;
 import io.circuitscope.validation.ValidationReport;
 import io.circuitscope.validation.ValidationSettings;
 import java.nio.file.Files;
@@ -272,44 +268,37 @@ final class DiscoverCommand implements Callable<Integer> {
 
     private CircuitDocument validate(ModelAndTask mt, CircuitDocument doc, DiscoverySettings settings,
             ValidationSettings vs, Circuit reference, ProgressBar progress) {
-        try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(mt.model(), doc.circuit().graph()), mt.task(),
-                Metrics.byName(settings.metric()), settings.ablation(), settings.batchSize())) {
-            ValidationReport report = new CircuitValidator(vs).validate(tp, doc.circuit(), progress);
-            com.fasterxml.jackson.databind.node.ObjectNode section = ValidationSections.validation(report);
-            section.put("metric", settings.metric());
-            section.put("ablation", settings.ablation().key());
-            doc = doc.withExtra("validation", section);
-            PrintWriter out = spec.commandLine().getOut();
-            out.printf(Locale.ROOT, "  validation: faithfulness %s, sufficient %s, necessary %s, minimal %s%s%n",
-                    report.faithfulness().toString(vs.sufficiencyThreshold()), report.sufficient(), report.necessary(), !report.minimalityApplies()
-                            ? "n/a (the circuit has no components)"
-                            : report.minimal() + String.format(Locale.ROOT, " (%d of %d components: %s)",
-                                    report.components().size() - report.nonMinimal().size(), report.components().size(),
-                                    io.circuitscope.circuits.run.CircuitCounts.components(report.components())),
-                    // --no-render writes no report.html: only circuit.json's validation section lists them all
-                    notMinimal(report.nonMinimal(), vs.minimalityThreshold(), noRender ? "circuit.json" : "report.html"));
-            if (report.overshoots()) {
-                out.println("  " + ValidationNotes.OVERSHOOT);
-            }
-            if (!report.intervalsStable()) {
-                out.println("  " + ValidationNotes.UNSTABLE);
-            }
-            ValidationNotes.fragileVerdicts(report).forEach(note -> out.println("  " + note));
-            if (reference != null) {
-                String referenceName = referenceName(mt, settings.ablation());
-                com.fasterxml.jackson.databind.node.ObjectNode cmp = ValidationSections.comparison(tp, doc.circuit(),
-                        reference, referenceName);
-                doc = doc.withExtra("comparison", cmp);
-                out.printf(Locale.ROOT, "  vs %s: edge precision %s, recall %s, ROC AUC %s%s%n", referenceName,
-                        ComparisonText.ratioWithCounts(cmp, "edge", false), ComparisonText.ratioWithCounts(cmp, "edge", true),
-                        ComparisonText.ratio(cmp.get("auc")),
-                        ComparisonText.acrossPositionsNote(cmp));
-                if (referenceFile == null && mt.replacesPlantedTask(settings.seed())) {
-                    out.println("  " + mt.plantedTaskNote());
-                }
-            }
-            return doc;
+        String referenceName = reference == null ? null : referenceName(mt, settings.ablation());
+        RunValidation.Result validated = RunValidation.validate(mt.model(), mt.task(), doc, settings, vs, reference,
+                referenceName, progress);
+        ValidationReport report = validated.report();
+        PrintWriter out = spec.commandLine().getOut();
+        out.printf(Locale.ROOT, "  validation: faithfulness %s, sufficient %s, necessary %s, minimal %s%s%n",
+                report.faithfulness().toString(vs.sufficiencyThreshold()), report.sufficient(), report.necessary(), !report.minimalityApplies()
+                        ? "n/a (the circuit has no components)"
+                        : report.minimal() + String.format(Locale.ROOT, " (%d of %d components: %s)",
+                                report.components().size() - report.nonMinimal().size(), report.components().size(),
+                                io.circuitscope.circuits.run.CircuitCounts.components(report.components())),
+                // --no-render writes no report.html: only circuit.json's validation section lists them all
+                notMinimal(report.nonMinimal(), vs.minimalityThreshold(), noRender ? "circuit.json" : "report.html"));
+        if (report.overshoots()) {
+            out.println("  " + ValidationNotes.OVERSHOOT);
         }
+        if (!report.intervalsStable()) {
+            out.println("  " + ValidationNotes.UNSTABLE);
+        }
+        ValidationNotes.fragileVerdicts(report).forEach(note -> out.println("  " + note));
+        if (validated.comparison() != null) {
+            com.fasterxml.jackson.databind.node.ObjectNode cmp = validated.comparison();
+            out.printf(Locale.ROOT, "  vs %s: edge precision %s, recall %s, ROC AUC %s%s%n", referenceName,
+                    ComparisonText.ratioWithCounts(cmp, "edge", false), ComparisonText.ratioWithCounts(cmp, "edge", true),
+                    ComparisonText.ratio(cmp.get("auc")),
+                    ComparisonText.acrossPositionsNote(cmp));
+            if (referenceFile == null && mt.replacesPlantedTask(settings.seed())) {
+                out.println("  " + mt.plantedTaskNote());
+            }
+        }
+        return validated.document();
     }
 
     /**

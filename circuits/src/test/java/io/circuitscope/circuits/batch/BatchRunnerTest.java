@@ -311,6 +311,48 @@ class BatchRunnerTest {
         assertTrue(md.get(2).endsWith("| " + forward + " | " + gradient + " |  |"), md.get(2));
     }
 
+    /**
+     * A batch run validates its circuit as discover does (same thresholds, the run's seed), writing the same
+     * validation and comparison sections, and its verdicts go into the summary; validate: false skips it. Batch runs
+     * had no validation at all, so sufficiency, necessity and minimality were not in their circuit.json.
+     */
+    @Test
+    void aBatchRunValidatesAsDiscoverDoesUnlessToldNot() throws Exception {
+        Path plan = dir.resolve("validate.yaml");
+        Files.writeString(plan, "out: runs/validate\nruns:\n"
+                + "  - {model: 'planted:ioi', method: eap, metric: logit-diff, edges: 12, examples: 8, seed: 3}\n"
+                + "  - {model: 'planted:ioi', method: eap, metric: logit-diff, edges: 12, examples: 8, seed: 3, validate: false}\n");
+        StringWriter out = new StringWriter();
+        assertEquals(0, cli(out, "batch", plan.toString(), "--quiet"), out.toString());
+        Path runs = dir.resolve("runs/validate");
+        ObjectMapper json = new ObjectMapper();
+        JsonNode manifest = json.readTree(runs.resolve("manifest.json").toFile()).get("runs");
+        JsonNode validated = json.readTree(runs.resolve(manifest.get(0).get("id").asText()).resolve("circuit.json").toFile());
+        JsonNode unvalidated = json.readTree(runs.resolve(manifest.get(1).get("id").asText()).resolve("circuit.json").toFile());
+        assertFalse(unvalidated.has("validation") || unvalidated.has("comparison"), unvalidated.toString());
+
+        Path discovered = dir.resolve("runs/validate-discover");
+        StringWriter discoverOut = new StringWriter();
+        assertEquals(0, cli(discoverOut, "discover", "--model", "planted:ioi", "--method", "eap", "--metric", "logit-diff",
+                "--edges", "12", "--examples", "8", "--seed", "3", "--no-render", "--quiet", "--out", discovered.toString()),
+                discoverOut.toString());
+        JsonNode byDiscover = json.readTree(discovered.resolve("circuit.json").toFile());
+        assertEquals(byDiscover.get("edges"), validated.get("edges"));
+        assertEquals(byDiscover.get("validation"), validated.get("validation"));
+        assertEquals(byDiscover.get("comparison"), validated.get("comparison"));
+
+        JsonNode results = manifest.get(0).get("results");
+        JsonNode section = validated.get("validation");
+        for (String verdict : List.of("sufficient", "necessary", "minimal")) {
+            assertEquals(section.get(verdict), results.get(verdict), verdict + ": " + results);
+        }
+        List<String> csv = Files.readAllLines(runs.resolve("summary.csv"));
+        assertTrue(csv.get(0).contains(",edges,faithfulness,sufficient,necessary,minimal,auc,"), csv.get(0));
+        String verdicts = "," + section.get("sufficient") + "," + section.get("necessary") + "," + section.get("minimal") + ",";
+        assertTrue(csv.get(1).contains(verdicts), csv.get(1));
+        assertTrue(csv.get(2).matches(".*,[0-9.]+,,,,[0-9.]+,.*"), "no verdicts without a validation: " + csv.get(2));
+    }
+
     @Test
     void killingTheBatchWithSigkillLosesNothingAndResumeSkipsFinishedRuns() throws Exception {
         Path plan = dir.resolve("resume.json");
