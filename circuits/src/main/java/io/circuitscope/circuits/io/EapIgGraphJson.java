@@ -74,7 +74,10 @@ final class EapIgGraphJson {
             refuseNeuronLevel(file, nodes);
             if (scoresNodesOnly(nodes, root.get("edges"))) {
                 method.put(CircuitJson.NODE_SCORES_ONLY, true);
-                keepNodeScores(doc, nodes);
+                keepNodeScores(doc, nodes, true);
+            } else if (scoresAnyNode(nodes)) {
+                // the edges rank; the file's own node scores are kept beside them, not replaced by out-edge sums
+                keepNodeScores(doc, nodes, false);
             }
         }
         doc.set("edges", root.get("edges"));
@@ -86,9 +89,11 @@ final class EapIgGraphJson {
      * of its out-edges' (here all 0), so they would be lost: each scored node's |score| becomes its own importance (the
      * node ranking that node AUC and the report's top nodes read, as AtP*'s GradDrop is), and the signed scores are
      * kept as they were in the section {@value #NODE_SCORES_SECTION}, which a rewritten file (validate's) carries on.
+     * A file that scores its edges too ranks by them ({@code asImportance} false): its node scores are only kept in
+     * that section, since a circuitscope file's node score is the sum of its out-edges' and would replace them.
      */
-    private static void keepNodeScores(ObjectNode doc, JsonNode nodes) {
-        ObjectNode importances = doc.putObject("nodes");
+    private static void keepNodeScores(ObjectNode doc, JsonNode nodes, boolean asImportance) {
+        ObjectNode importances = asImportance ? doc.putObject("nodes") : null;
         ObjectNode signed = doc.putObject(NODE_SCORES_SECTION);
         for (Iterator<Map.Entry<String, JsonNode>> it = nodes.fields(); it.hasNext();) {
             Map.Entry<String, JsonNode> node = it.next();
@@ -96,7 +101,9 @@ final class EapIgGraphJson {
             if (node.getKey().equals("logits") || s == null || !s.isNumber() || !Double.isFinite(s.asDouble())) {
                 continue; // EAP-IG's from_json reads no score of the logits; NaN: not scored
             }
-            importances.putObject(node.getKey()).put("importance", Math.abs(s.asDouble()));
+            if (importances != null) {
+                importances.putObject(node.getKey()).put("importance", Math.abs(s.asDouble()));
+            }
             signed.put(node.getKey(), s.asDouble());
         }
     }
@@ -104,13 +111,21 @@ final class EapIgGraphJson {
     /** Where an imported node-attribution file's signed node scores are kept. */
     static final String NODE_SCORES_SECTION = "imported_node_scores";
 
-    private static boolean scoresNodesOnly(JsonNode nodes, JsonNode edges) {
-        boolean nodeScored = false;
-        for (JsonNode node : nodes) {
-            JsonNode s = node.get("score");
-            nodeScored |= s != null && s.isNumber() && !Double.isNaN(s.asDouble()) && s.asDouble() != 0;
+    /** Whether some node other than the logits has a score that is a number other than 0 (NaN: not scored). */
+    private static boolean scoresAnyNode(JsonNode nodes) {
+        for (Iterator<Map.Entry<String, JsonNode>> it = nodes.fields(); it.hasNext();) {
+            Map.Entry<String, JsonNode> node = it.next();
+            JsonNode s = node.getValue().get("score");
+            if (!node.getKey().equals("logits") && s != null && s.isNumber() && !Double.isNaN(s.asDouble())
+                    && s.asDouble() != 0) {
+                return true;
+            }
         }
-        if (!nodeScored || edges == null || !edges.isObject()) {
+        return false;
+    }
+
+    private static boolean scoresNodesOnly(JsonNode nodes, JsonNode edges) {
+        if (!scoresAnyNode(nodes) || edges == null || !edges.isObject()) {
             return false;
         }
         for (JsonNode edge : edges) {

@@ -197,6 +197,32 @@ class EapIgGraphJsonTest {
         assertEquals(root.get("imported_node_scores"), back.extra().get("imported_node_scores"));
     }
 
+    /**
+     * A file that scores its edges and its nodes ranks by its edges, and keeps its own node scores in
+     * imported_node_scores through a rewrite. They were lost: a rewritten file's node scores were the sums of their
+     * out-edges' scores.
+     */
+    @Test
+    void aFileScoringEdgesAndNodesKeepsItsNodeScoresThroughARewrite() throws Exception {
+        Path edgeScored = writeEapIgFile(dir.resolve("both.json"), 2, 2, false, Set.of("a0.h1->a1.h0<q>", "a1.h0->logits"),
+                null);
+        String text = Files.readString(edgeScored)
+                .replace("\"a1.h0\": {\"in_graph\": true}", "\"a1.h0\": {\"score\": -0.7, \"in_graph\": true}")
+                .replace("\"m0\": {\"in_graph\": false}", "\"m0\": {\"score\": NaN, \"in_graph\": false}");
+        CircuitDocument doc = CircuitJson.read(Files.writeString(dir.resolve("both-scored.json"), text));
+        assertEquals(null, doc.method().get(CircuitJson.NODE_SCORES_ONLY), "its edges rank");
+        assertFalse(doc.circuit().scores().hasOwnNodeImportance());
+        ComputationGraph graph = doc.circuit().graph();
+        assertEquals(score("a1.h0->logits"), doc.circuit().scores().get(graph.edge("a1.h0->logits").index()), 1e-12);
+
+        Path rewritten = dir.resolve("both-scored.circuitscope.json");
+        CircuitJson.write(rewritten, doc);
+        JsonNode root = new ObjectMapper().readTree(rewritten.toFile());
+        assertEquals(-0.7, root.get("imported_node_scores").get("a1.h0").asDouble(), 1e-12);
+        assertFalse(root.get("imported_node_scores").has("m0"), "NaN: not scored");
+        assertEquals(root.get("imported_node_scores"), CircuitJson.read(rewritten).extra().get("imported_node_scores"));
+    }
+
     @Test
     void badEapIgFilesAreNamedErrors() throws Exception {
         Path good = writeEapIgFile(dir.resolve("good.json"), 2, 2, false, Set.of("a1.h0->logits"), null);
