@@ -31,15 +31,16 @@ import net.jqwik.api.constraints.IntRange;
  * ACDC against the paper's loop written out plainly, one full patched pass per tried edge, with the damage's sign
  * taken from the README's definition of each metric's direction (lower is better for kl and rank, higher for the
  * others), not from the metric's own {@code higherIsBetter}: the same kept edges and the same recorded effects, for
- * every metric the command line offers, on random small models, at a tau that keeps some tried edges and removes
- * others.
+ * every metric the command line offers and every ablation, on random small models, at a tau that keeps some tried
+ * edges and removes others.
  */
 class AcdcAgainstPlainLoopTest {
     static final Set<String> LOWER_IS_BETTER = Set.of("kl", "rank");
 
-    @Property(tries = 6)
+    @Property(tries = 9)
     void acdcDecidesAsThePlainLoopForEveryMetric(@ForAll @IntRange(min = 0, max = 10_000) int seed,
-            @ForAll @IntRange(min = 1, max = 2) int layers, @ForAll @IntRange(min = 1, max = 2) int heads) {
+            @ForAll @IntRange(min = 1, max = 2) int layers, @ForAll @IntRange(min = 1, max = 2) int heads,
+            @ForAll Ablation ablation) {
         try (LoadedModel loaded = TestModels.load(TinyCheckpoint.gpt2(seed, layers, heads, 4, 23, 8, false))) {
             Task task = RandomTasks.make(loaded.model(), seed, 6, 5, false);
             EdgePatcher patcher = new EdgePatcher(loaded.model());
@@ -47,18 +48,18 @@ class AcdcAgainstPlainLoopTest {
                 if (metric == Metrics.LOGIT_DIFF_SWAPPED) {
                     continue; // RandomTasks' answers are not in swapped pairs; it reads as logit-diff
                 }
-                try (TaskPatcher tp = new TaskPatcher(patcher, task, metric, Ablation.RESAMPLE, 4)) {
+                try (TaskPatcher tp = new TaskPatcher(patcher, task, metric, ablation, 4)) {
                     double gap = Math.abs(tp.cleanValue() - tp.corruptedValue());
                     if (gap < 1e-3) {
                         continue; // no behaviour to find (e.g. accuracy equal on both sides)
                     }
                     double tau = gap * 0.05;
-                    String what = String.format(Locale.ROOT, "%s, seed %d, %d layers, %d heads, tau %.4g", metric.name(),
-                            seed, layers, heads, tau);
+                    String what = String.format(Locale.ROOT, "%s, %s ablation, seed %d, %d layers, %d heads, tau %.4g",
+                            metric.name(), ablation.key(), seed, layers, heads, tau);
                     double[] effects = new double[tp.graph().nEdges()];
                     boolean[] expected = plainLoop(tp, tau, LOWER_IS_BETTER.contains(metric.name()), effects);
                     Circuit acdc = new Acdc(tau).search(tp, null, Progress.NONE);
-                    Circuit reference = new Circuit(tp.graph(), bits(expected), null).pruned(Ablation.RESAMPLE);
+                    Circuit reference = new Circuit(tp.graph(), bits(expected), null).pruned(ablation);
                     assertEquals(reference.edgeNames(), acdc.edgeNames(), what);
                     for (int e = 0; e < effects.length; e++) {
                         double got = acdc.scores().get(e);
