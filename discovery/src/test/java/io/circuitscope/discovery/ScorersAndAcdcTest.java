@@ -167,15 +167,16 @@ class ScorersAndAcdcTest {
     @Property(tries = 12)
     void pipelineWithEveryEdgeACandidateEqualsPlainAcdcOnRandomModels(@ForAll @IntRange(min = 0, max = 10_000) int seed,
             @ForAll @IntRange(min = 1, max = 2) int layers, @ForAll @IntRange(min = 1, max = 40) int tauThousandths,
-            @ForAll boolean kl) {
+            @ForAll boolean kl, @ForAll Ablation ablation) {
         double tau = tauThousandths / 1000.0;
         try (LoadedModel loaded = TestModels.load(TinyCheckpoint.gpt2(seed, layers, 2, 4, 23, 8, false))) {
             Task task = RandomTasks.make(loaded.model(), seed, 3, 5, false);
             try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(loaded.model()), task, kl ? Metrics.KL
-                    : Metrics.LOGIT_DIFF, Ablation.RESAMPLE, 8)) {
+                    : Metrics.LOGIT_DIFF, ablation, 8)) {
                 Circuit acdc = new Acdc(tau).search(tp, null, Progress.NONE);
                 net.jqwik.api.Assume.that(acdc.edgeCount() > 0 && acdc.edgeCount() < tp.graph().nEdges());
-                assertPipelineWithAllCandidatesIsAcdc(tp, tau, "seed " + seed + ", tau " + tau + ", " + tp.metric().name());
+                assertPipelineWithAllCandidatesIsAcdc(tp, tau, "seed " + seed + ", tau " + tau + ", " + tp.metric().name()
+                        + ", " + ablation.key() + " ablation");
             }
         }
     }
@@ -334,19 +335,19 @@ class ScorersAndAcdcTest {
     }
 
     /** ACDC over a candidate set starts from the candidates alone (the rest patched): the plain loop from that mask. */
-    @Property(tries = 4)
+    @Property(tries = 6)
     void acdcOverCandidatesDecidesLikeThePlainLoopStartedFromThem(@ForAll @IntRange(min = 0, max = 1000) int seed,
-            @ForAll boolean kl) {
+            @ForAll boolean kl, @ForAll Ablation ablation) {
         try (LoadedModel loaded = TestModels.load(TinyCheckpoint.gpt2(seed, 2, 2, 4, 23, 8, false))) {
             Task task = RandomTasks.make(loaded.model(), seed, 3, 4, false);
             try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(loaded.model()), task, kl ? Metrics.KL : Metrics.LOGIT_DIFF,
-                    Ablation.RESAMPLE, 8)) {
+                    ablation, 8)) {
                 double tau = kl ? 0.005 : 0.05;
                 boolean[] candidates = new Eap().score(tp, Progress.NONE).topK(15);
                 Circuit reference = sequentialAcdc(tp, tau, candidates);
                 Circuit fast = new Acdc(tau).search(tp, candidates, Progress.NONE);
-                assertEquals(reference.pruned(Ablation.RESAMPLE).edgeNames(), fast.pruned(Ablation.RESAMPLE).edgeNames(),
-                        "seed " + seed);
+                assertEquals(reference.pruned(ablation).edgeNames(), fast.pruned(ablation).edgeNames(),
+                        "seed " + seed + ", " + ablation.key() + " ablation");
                 for (int e = 0; e < candidates.length; e++) {
                     assertTrue(candidates[e] || !fast.contains(e), "a non-candidate was kept");
                     assertEquals(candidates[e], !Double.isNaN(fast.scores().get(e)), "only candidates are tried");
@@ -388,9 +389,9 @@ class ScorersAndAcdcTest {
         return Circuit.of(g, keep, null);
     }
 
-    @Property(tries = 6)
+    @Property(tries = 9)
     void sharedPrefixesAndSpeculativeBatchesDecideLikeOnePassPerEdge(@ForAll @IntRange(min = 0, max = 1000) int seed,
-            @ForAll boolean kl, @ForAll boolean byPosition, @ForAll boolean oneMaskPerPass) {
+            @ForAll boolean kl, @ForAll boolean byPosition, @ForAll boolean oneMaskPerPass, @ForAll Ablation ablation) {
         try (LoadedModel loaded = TestModels.load(TinyCheckpoint.gpt2(seed, 2, 2, 4, 23, 8, false))) {
             Task task = RandomTasks.make(loaded.model(), seed, 3, 4, false);
             io.circuitscope.core.graph.ComputationGraph g = byPosition
@@ -398,7 +399,7 @@ class ScorersAndAcdcTest {
                     : io.circuitscope.core.graph.ComputationGraph.of(loaded.model().config());
             // a 1-byte budget: one mask per pass, as on GPT-2 small; speculation must not waste passes then
             try (TaskPatcher tp = new TaskPatcher(new EdgePatcher(loaded.model(), g), task,
-                    kl ? Metrics.KL : Metrics.LOGIT_DIFF, Ablation.RESAMPLE, 8,
+                    kl ? Metrics.KL : Metrics.LOGIT_DIFF, ablation, 8,
                     oneMaskPerPass ? 1 : TaskPatcher.PASS_BUDGET_BYTES)) {
                 double tau = kl ? 0.005 : 0.05;
                 Circuit reference = sequentialAcdc(tp, tau);
@@ -406,8 +407,8 @@ class ScorersAndAcdcTest {
                 Circuit fast = new Acdc(tau).search(tp, null, Progress.NONE);
                 long passes = tp.forwardPasses() - before;
                 // the dead-node shortcut may remove edges the plain loop keeps only when they have no effect
-                assertEquals(reference.pruned(Ablation.RESAMPLE).edgeNames(), fast.pruned(Ablation.RESAMPLE).edgeNames(),
-                        "seed " + seed);
+                assertEquals(reference.pruned(ablation).edgeNames(), fast.pruned(ablation).edgeNames(),
+                        "seed " + seed + ", " + ablation.key() + " ablation");
                 // never more than one pass per edge plus one prefix per layer and batch (and the first evaluation)
                 int prefixes = (loaded.model().config().nLayers() + 1) * tp.batches().size();
                 assertTrue(passes <= g.nEdges() + prefixes + tp.batches().size(), passes + " passes for " + g.nEdges()
