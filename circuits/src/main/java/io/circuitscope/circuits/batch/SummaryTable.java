@@ -65,7 +65,8 @@ final class SummaryTable {
 
     /**
      * What a run is made with besides its method's settings, null where it does not apply: examples of a planted
-     * model's own task, align and bos of a task file's prompts, the reference (as the plan names it; "" for none).
+     * model's own task, align and bos of a task file's prompts, the reference (as the plan names it; "" for none),
+     * and validate (a run not validated has empty verdicts, as one finished by a version that did not validate).
      */
     private static Map<String, String> runSettings(BatchPlan plan, RunSpec r) {
         Map<String, String> m = new LinkedHashMap<>();
@@ -73,6 +74,7 @@ final class SummaryTable {
         m.put("align", r.task() == null ? null : String.valueOf(r.align()));
         m.put("bos", r.task() == null ? null : String.valueOf(r.bos()));
         m.put("reference", r.reference() == null ? "" : plan.folder().relativize(r.reference()).toString());
+        m.put("validate", String.valueOf(r.validate()));
         return m;
     }
 

@@ -309,6 +309,27 @@ class BatchPlanTest {
     }
 
     /**
+     * Runs differing only in validate had identical settings cells: the empty verdicts of the unvalidated one read as
+     * those of a run finished by a version that did not validate. Shown when it differs, as bos is.
+     */
+    @Test
+    void summaryRowsShowValidateWhenItDiffersBetweenRuns() throws Exception {
+        Path file = dir.resolve("validate-summary.yaml");
+        Files.writeString(file, "runs: [{model: planted:ioi, method: exact}, {model: planted:ioi, method: exact, validate: false}]\n");
+        BatchPlan plan = BatchPlan.read(file);
+        SummaryTable.write(plan, Manifest.load(plan.out()));
+        List<String> rows = Files.readAllLines(plan.out().resolve("summary.csv"));
+        assertTrue(rows.get(1).contains(" validate=true,") && rows.get(2).contains(" validate=false,"), rows.toString());
+        List<String> md = Files.readAllLines(plan.out().resolve("summary.md"));
+        assertTrue(md.get(3).contains(" validate=false |"), md.get(3));
+        // the same in every run: not repeated in each row
+        Files.writeString(file, "runs: [{model: planted:ioi, method: exact, validate: false}, {model: planted:ioi, method: acdc, validate: false}]\n");
+        plan = BatchPlan.read(file);
+        SummaryTable.write(plan, Manifest.load(plan.out()));
+        assertFalse(Files.readString(plan.out().resolve("summary.csv")).contains("validate="));
+    }
+
+    /**
      * A task file that does not exist is refused when the plan is read, naming the plan, the entry and the file: a
      * run read its task only at its turn, so the typo failed that run after the earlier ones had spent their time.
      */
