@@ -41,6 +41,7 @@ final class Resume {
         Map<String, List<String>> changed = new LinkedHashMap<>();
         int unrecorded = 0; // finished by a version that kept no inputs in the manifest
         List<String> unknownModel = new ArrayList<>(); // finished by a version that kept the model's path only
+        List<String> unvalidated = new ArrayList<>(); // finished by a version that did not validate, asked to now
         for (RunSpec r : plan.runs()) {
             Manifest.Entry e = manifest.entries().get(r.id());
             Path circuit = plan.out().resolve(r.id()).resolve("circuit.json");
@@ -72,6 +73,9 @@ final class Resume {
                 if (e.inputs != null && RunInputs.modelUnrecorded(e.inputs, now)) {
                     unknownModel.add(r.id());
                 }
+                if (r.validate() && !recorded.has("validate")) {
+                    unvalidated.add(r.id());
+                }
             }
         }
         if (!changed.isEmpty() && !rerunChanged) {
@@ -87,13 +91,19 @@ final class Resume {
                     + "were checked against circuit.json; model files, task file contents, reference, align and bos could not be%n",
                     unrecorded, unrecorded == 1 ? " was" : "s were");
         }
+        if (!unvalidated.isEmpty()) {
+            // accepted, as the version that made them could not validate; their verdicts are empty in the summary, as
+            // those of a run told validate: false, so the log says why
+            log.printf(Locale.ROOT, "note: %d finished run%s made by a version that did not validate batch runs: %s; "
+                    + "taken as finished, without a validation section (delete a run's folder to rerun it validated)%n",
+                    unvalidated.size(), unvalidated.size() == 1 ? " was" : "s were", listed(unvalidated));
+        }
         if (!unknownModel.isEmpty()) {
             // accepted, as runs recorded before inputs were: refusing would rerun every finished run of an old batch
             log.printf(Locale.ROOT, "note: %d finished run%s recorded only the model's path, not a fingerprint of its files, "
                     + "so a model rewritten in place since cannot be told: %s; taken as finished (delete a run's folder "
                     + "to rerun it)%n", unknownModel.size(), unknownModel.size() == 1 ? "" : "s",
-                    String.join(", ", unknownModel.subList(0, Math.min(LISTED, unknownModel.size())))
-                    + (unknownModel.size() > LISTED ? ", and " + (unknownModel.size() - LISTED) + " more" : ""));
+                    listed(unknownModel));
         }
         log.flush();
         return finished;
@@ -131,6 +141,12 @@ final class Resume {
         } catch (IOException e) {
             return ReadErrors.describe(e);
         }
+    }
+
+    /** The first {@value #LISTED} ids, and how many more. */
+    private static String listed(List<String> ids) {
+        return String.join(", ", ids.subList(0, Math.min(LISTED, ids.size())))
+                + (ids.size() > LISTED ? ", and " + (ids.size() - LISTED) + " more" : "");
     }
 
     private static String listed(Map<String, List<String>> changed) {

@@ -353,6 +353,39 @@ class BatchRunnerTest {
         assertTrue(csv.get(2).matches(".*,[0-9.]+,,,,[0-9.]+,.*"), "no verdicts without a validation: " + csv.get(2));
     }
 
+    /**
+     * A run finished by a version that did not validate (no validate among its recorded inputs) is taken as finished,
+     * without a validation section; the plan asks for one, so the log says which runs lack it. It said nothing: the
+     * empty verdicts in the summary read as a run told validate: false.
+     */
+    @Test
+    void aRunFinishedBeforeBatchesValidatedIsTakenAsFinishedWithANote() throws Exception {
+        Path plan = dir.resolve("unvalidated.yaml");
+        Files.writeString(plan, "out: runs/unvalidated\nruns:\n"
+                + "  - {model: 'planted:induction', method: exact, metric: logit-diff, examples: 4, validate: false}\n");
+        StringWriter first = new StringWriter();
+        assertEquals(0, cli(first, "batch", plan.toString(), "--quiet"), first.toString());
+        // as the version before validation recorded it: no validate among the inputs, no validation section
+        Path manifestFile = dir.resolve("runs/unvalidated/manifest.json");
+        com.fasterxml.jackson.databind.node.ObjectNode manifest = (com.fasterxml.jackson.databind.node.ObjectNode)
+                new ObjectMapper().readTree(manifestFile.toFile());
+        manifest.get("runs").forEach(r -> ((com.fasterxml.jackson.databind.node.ObjectNode) r.get("inputs")).remove("validate"));
+        new ObjectMapper().writeValue(manifestFile.toFile(), manifest);
+        Files.writeString(plan, Files.readString(plan).replace(", validate: false}", "}"));
+        StringWriter older = new StringWriter();
+        assertEquals(0, cli(older, "batch", plan.toString(), "--quiet"), older.toString());
+        assertTrue(older.toString().contains("0 done, 0 failed, 1 skipped"), older.toString());
+        assertTrue(older.toString().contains("note: 1 finished run was made by a version that did not validate batch "
+                + "runs: 000-planted_induction-own-task-exact-s0; taken as finished, without a validation section"),
+                older.toString());
+        // told validate: false, nothing is missing: no note
+        Files.writeString(plan, Files.readString(plan).replace("examples: 4}", "examples: 4, validate: false}"));
+        StringWriter unasked = new StringWriter();
+        assertEquals(0, cli(unasked, "batch", plan.toString(), "--quiet"), unasked.toString());
+        assertTrue(unasked.toString().contains("1 skipped") && !unasked.toString().contains("did not validate"),
+                unasked.toString());
+    }
+
     @Test
     void killingTheBatchWithSigkillLosesNothingAndResumeSkipsFinishedRuns() throws Exception {
         Path plan = dir.resolve("resume.json");
