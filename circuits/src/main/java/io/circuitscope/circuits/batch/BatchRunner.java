@@ -13,6 +13,7 @@ import io.circuitscope.core.graph.ComputationGraph;
 import io.circuitscope.circuits.run.ProgressFile;
 import io.circuitscope.core.io.AtomicFile;
 import io.circuitscope.circuits.run.RunJournal;
+import io.circuitscope.circuits.run.PlantedTasks;
 import io.circuitscope.circuits.run.RunValidation;
 import io.circuitscope.validation.ValidationReport;
 import io.circuitscope.validation.ValidationSettings;
@@ -200,6 +201,11 @@ public final class BatchRunner {
             sayTauZeroNote(r);
             // read before the discovery, so a bad reference fails the run before its work, not after
             Circuit truth = reference(r, ComputationGraph.of(loaded.model().config()), loaded);
+            if (r.reference() == null && r.task() != null && PlantedModels.isPlanted(r.model())
+                    && PlantedTasks.replacesOwnTask(PlantedModels.byArgument(r.model()), task, r.settings().seed())) {
+                // as discover says it: the comparison section and the AUC are taken against that truth
+                log.println("       " + PlantedTasks.note(PlantedModels.byArgument(r.model())));
+            }
             Path source = PlantedModels.isPlanted(r.model()) ? null : loaded.source();
             // an interrupted run's ACDC or exact patching goes on from where it was (removed once circuit.json is written)
             ProgressFile progressFile = new ProgressFile(plan.out().resolve(r.id()).resolve(ProgressFile.NAME),

@@ -1,6 +1,5 @@
 package io.circuitscope.circuits.cli;
 
-import io.circuitscope.core.Hashes;
 import io.circuitscope.core.graph.Ablation;
 import io.circuitscope.core.graph.Circuit;
 import io.circuitscope.core.graph.ComputationGraph;
@@ -85,13 +84,12 @@ record ModelAndTask(HookedTransformer model, Task task, PlantedModel planted, Ma
      * examples the model makes with {@code seed} (as discover writes them to task.jsonl). False for other models.
      */
     boolean replacesPlantedTask(long seed) {
-        return planted != null && !Hashes.of(task).equals(Hashes.of(planted.task(seed, task.size())));
+        return io.circuitscope.circuits.run.PlantedTasks.replacesOwnTask(planted, task, seed);
     }
 
     /** The one-line note for {@link #replacesPlantedTask}. */
     String plantedTaskNote() {
-        return "note: the planted ground truth assumes the corruption of planted:" + planted.name() + "'s own task; with "
-                + "this task the comparison may not hold";
+        return io.circuitscope.circuits.run.PlantedTasks.note(planted);
     }
 
     @Override

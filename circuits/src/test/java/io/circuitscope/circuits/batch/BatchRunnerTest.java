@@ -386,6 +386,31 @@ class BatchRunnerTest {
                 unasked.toString());
     }
 
+    /**
+     * A planted model run on a task file that is not its own task is compared with its ground truth, which assumes its
+     * own task's corruption: discover says the comparison may not hold, and a batch run, which writes the same
+     * comparison section (and its AUC), said nothing.
+     */
+    @Test
+    void aPlantedModelOnAnotherTaskIsComparedWithItsTruthWithDiscoversNote() throws Exception {
+        io.circuitscope.core.planted.PlantedModel planted = PlantedModels.byArgument("planted:induction");
+        io.circuitscope.core.task.TaskFile.write(dir.resolve("own.jsonl"), planted.task(0, 4));
+        io.circuitscope.core.task.TaskFile.write(dir.resolve("other.jsonl"), planted.task(5, 4));
+        Path plan = dir.resolve("planted-task.yaml");
+        Files.writeString(plan, "out: runs/planted-task\nmodels: ['planted:induction']\ntasks: [own.jsonl, other.jsonl]\n"
+                + "methods: [exact]\ndefaults: {metric: logit-diff}\n");
+        StringWriter out = new StringWriter();
+        assertEquals(0, cli(out, "batch", plan.toString(), "--quiet"), out.toString());
+        String note = "note: the planted ground truth assumes the corruption of planted:induction's own task; with this "
+                + "task the comparison may not hold";
+        String log = out.toString();
+        int own = log.indexOf("run    000-planted_induction-own-exact-s0");
+        int other = log.indexOf("run    001-planted_induction-other-exact-s0");
+        assertTrue(own >= 0 && other > own, log);
+        assertFalse(log.substring(own, other).contains(note), "its own task: no note\n" + log);
+        assertTrue(log.substring(other).contains(note), log);
+    }
+
     @Test
     void killingTheBatchWithSigkillLosesNothingAndResumeSkipsFinishedRuns() throws Exception {
         Path plan = dir.resolve("resume.json");
