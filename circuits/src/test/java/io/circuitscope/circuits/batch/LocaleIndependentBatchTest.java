@@ -46,15 +46,18 @@ class LocaleIndependentBatchTest {
             e.seconds = 12.75;
             e.results.put("edges", 7);
             e.results.put("faithfulness", 1.0);
+            e.results.put("sufficient", true);
+            e.results.put("necessary", false);
+            e.results.put("minimal", null); // a circuit without components
             e.results.put("auc", 0.5);
             SummaryTable.write(plan, manifest);
             String csv = Files.readString(plan.out().resolve("summary.csv"));
             String row = csv.lines().skip(1).findFirst().orElseThrow();
             assertTrue(row.startsWith("000-planted_induction-own-task-eap-s0,done,"), locale + ": " + row);
-            assertTrue(row.contains(",7,1.0000,0.5000,12.8,"),
+            assertTrue(row.contains(",7,1.0000,true,false,,0.5000,12.8,"),
                     locale + ": " + row);
             String md = Files.readString(plan.out().resolve("summary.md"));
-            assertTrue(md.contains("| 7 | 1.0000 | 0.5000 |"), locale + ": " + md);
+            assertTrue(md.contains("| 7 | 1.0000 | true | false |  | 0.5000 |"), locale + ": " + md);
         }
     }
 }
