@@ -403,7 +403,19 @@ public final class BatchPlan {
             return false; // planted:induction is built in memory, not a file beside the plan
         }
         return model.startsWith(".") || model.startsWith("/") || Files.exists(base.resolve(model))
-                || !model.matches("[\\w.-]+/[\\w.-]+(@.*)?");
+                || !model.matches("[\\w.-]+/[\\w.-]+(@.*)?") || !couldBeHubId(model);
+    }
+
+    /**
+     * Whether the loader would take {@code model} for a hub id: ORG/NAME.bin (.safetensors, .json) is a file name to
+     * it, so a missing one is a missing file, refused with the plan, not a hub id whose run fails.
+     */
+    private static boolean couldBeHubId(String model) {
+        try {
+            return io.circuitscope.core.io.hub.HubId.parse(model).isPresent();
+        } catch (io.circuitscope.core.io.CheckpointException e) {
+            return true; // a malformed revision: the run names it, as it did
+        }
     }
 
     private static String slug(String s) {

@@ -190,6 +190,21 @@ class BatchPlanTest {
         assertEquals("src/main", plan.runs().get(1).model(), "not beside the plan: a hub id");
     }
 
+    /**
+     * A missing ORG/NAME.bin (or .safetensors, .json) is no hub id for the loader (HubId.parse), so it is a missing
+     * file: the plan took it for a hub id, started the batch, and the run failed saying hub ids have the form ORG/NAME.
+     */
+    @Test
+    void aMissingModelFileNamedLikeAHubIdIsRefusedWhenThePlanIsRead() throws Exception {
+        Path file = dir.resolve("plan.yaml");
+        Files.writeString(file, "models: [gone/m.bin]\ntasks: [t.jsonl]\n");
+        String message = assertThrows(PlanException.class, () -> BatchPlan.read(file)).getMessage();
+        assertTrue(message.contains("plan.yaml: models[0]: " + dir.toRealPath().resolve("gone/m.bin")
+                + ": no such model file or folder"), message);
+        Files.writeString(file, "models: [gone/m]\ntasks: [t.jsonl]\n");
+        assertEquals("gone/m", BatchPlan.read(file).runs().get(0).model(), "a possible hub id stays one");
+    }
+
     /** A 'runs' list beside cross-product keys dropped the cross product without a word. */
     @Test
     void aRunsListWithCrossProductKeysIsRefusedNamingThem() throws Exception {
