@@ -60,6 +60,10 @@ public final class ModelResolver {
     public Path resolveHubId(String model) {
         Optional<HubId> parsed = HubId.parse(model);
         if (parsed.isEmpty()) {
+            if (model.matches("[^/@]+/[^/@]+\\.(bin|safetensors|json)")) { // the form of an id, a file's name
+                throw new CheckpointException(model + ": no such model file (a name ending in .bin, .safetensors or"
+                        + " .json is a file, never a hub id)");
+            }
             throw new CheckpointException(model + ": no such model directory or file (hub ids have the form"
                     + " ORG/NAME or ORG/NAME@revision)");
         }

@@ -188,6 +188,21 @@ class HubResolverTest {
         assertEquals(0, hub.requests().size());
     }
 
+    /**
+     * A missing ORG/NAME.bin is a missing file, never a hub id: the error said "hub ids have the form ORG/NAME", which
+     * the name has, so it read as if the form were wrong rather than the file missing.
+     */
+    @Test
+    void aMissingFileNamedLikeAHubIdSaysTheNameIsAFileNotAnId() {
+        CheckpointException e = assertThrows(CheckpointException.class,
+                () -> new ModelResolver(env()).resolve("gone/m.bin"));
+        String m = e.getMessage();
+        assertTrue(m.startsWith("gone/m.bin: no such model file"), m);
+        assertTrue(m.contains("a name ending in .bin, .safetensors or .json is a file, never a hub id"), m);
+        assertFalse(m.contains("hub ids have the form"), m);
+        assertEquals(0, hub.requests().size());
+    }
+
     @Test
     void unreachableEndpointGivesTheSameClearMessage() throws Exception {
         int port;
