@@ -191,11 +191,12 @@ final class CompareScorersCommand implements Callable<Integer> {
                 stdout.printf(Locale.ROOT, "compare-scorers: %s: clean %s, corrupted %s%n", subject,
                         Decimals.fixed(tp.cleanValue(), 4), Decimals.fixed(tp.corruptedValue(), 4));
                 // counted as the table's caption counts them: the component nodes, and the input beside them
-                stdout.printf(Locale.ROOT, "exact patching of %s, %d component nodes and the input: %d forward passes, %.1f s%n",
+                stdout.printf(Locale.ROOT, "exact patching of %s, %d component nodes and the input: %s, %.1f s%n",
                         r.exactEdges() == r.edges() ? r.edges() + " edges"
                                 : r.exactEdges() + " of " + r.edges() + " edges (every scorer's top " + 2 * topEdges
                                         + " and a uniform sample of " + patched + " others, seed " + sampleSeed + ")",
-                        r.componentNodes(), r.exactPasses(), r.exactSeconds());
+                        r.componentNodes(), io.circuitscope.circuits.run.CircuitCounts.passes(r.exactPasses(), "forward"),
+                        r.exactSeconds());
                 if (exactCache != null) {
                     stdout.printf(Locale.ROOT, "  exact effects kept in %s (%d edges%s reused from it)%n", exactCache, r.reusedEdges(),
                             r.reusedNodes() ? " and every node" : "");

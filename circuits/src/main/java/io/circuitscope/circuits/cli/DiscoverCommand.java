@@ -13,6 +13,7 @@ import io.circuitscope.circuits.io.Provenance;
 import io.circuitscope.circuits.run.RunValidation;
 import io.circuitscope.circuits.render.ComparisonText;
 import io.circuitscope.circuits.run.CallerNames;
+import io.circuitscope.circuits.run.CircuitCounts;
 import io.circuitscope.circuits.run.DiscoverySettings;
 import io.circuitscope.core.Decimals;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -351,8 +352,9 @@ final class DiscoverCommand implements Callable<Integer> {
                     100 * error, c.get("steps"), error > ROUGH_INTEGRAL ?  " (a coarse integral: more --ig-steps "
                             + "bring it closer in the end, though not at every step)" : "");
         }
-        out.printf(Locale.ROOT, "  cost: %s forward passes, %s gradient passes (forward and backward), %.1f s%n",
-                s.get("forward_passes"), s.get("gradient_passes"), (Double) s.get("seconds"));
+        out.printf(Locale.ROOT, "  cost: %s, %s (forward and backward), %.1f s%n",
+                CircuitCounts.passes(((Number) s.get("forward_passes")).longValue(), "forward"),
+                CircuitCounts.passes(((Number) s.get("gradient_passes")).longValue(), "gradient"), (Double) s.get("seconds"));
         out.flush();
     }
 }

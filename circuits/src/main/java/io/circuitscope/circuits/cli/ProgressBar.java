@@ -1,5 +1,6 @@
 package io.circuitscope.circuits.cli;
 
+import io.circuitscope.circuits.run.CircuitCounts;
 import io.circuitscope.core.progress.Progress;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -130,9 +131,9 @@ final class ProgressBar implements Progress {
                 line.append(String.format(Locale.ROOT, ", ~%.0f s left", elapsed * (total - done) / done));
             }
         }
-        line.append(String.format(Locale.ROOT, ", %d forward passes", passes));
+        line.append(", ").append(CircuitCounts.passes(passes, "forward"));
         if (gradientPasses > 0) {
-            line.append(String.format(Locale.ROOT, ", %d gradient passes", gradientPasses));
+            line.append(", ").append(CircuitCounts.passes(gradientPasses, "gradient"));
         }
         line.append(String.format(Locale.ROOT, ", %.1f s", elapsed));
         if (redraw) {

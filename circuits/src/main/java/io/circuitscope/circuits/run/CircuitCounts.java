@@ -54,6 +54,11 @@ public final class CircuitCounts {
         return edges + (edges == 1 ? " edge" : " edges") + ", " + nodes + (nodes == 1 ? " head or MLP" : " heads and MLPs");
     }
 
+    /** "1 forward pass", "3 gradient passes": a count of passes of {@code kind} ("forward", "gradient"). */
+    public static String passes(long count, String kind) {
+        return count + " " + kind + (count == 1 ? " pass" : " passes");
+    }
+
     private static String join(List<String> parts) {
         if (parts.size() == 1) {
             return parts.get(0);

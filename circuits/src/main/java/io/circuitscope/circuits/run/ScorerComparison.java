@@ -50,8 +50,8 @@ public final class ScorerComparison {
     public record Cost(long forwardPasses, long gradientPasses, double seconds) {
         /** As discover's cost line reads: "N forward passes, M gradient passes (forward and backward), S s". */
         public String line() {
-            return String.format(Locale.ROOT, "%d forward passes, %d gradient passes (forward and backward), %.1f s",
-                    forwardPasses, gradientPasses, seconds);
+            return String.format(Locale.ROOT, "%s, %s (forward and backward), %.1f s",
+                    CircuitCounts.passes(forwardPasses, "forward"), CircuitCounts.passes(gradientPasses, "gradient"), seconds);
         }
     }
 

@@ -65,7 +65,7 @@ class ProgressBarTest {
         assertTrue(withEstimate.contains("s left"), withEstimate);
         assertTrue(draws[3].replace(System.lineSeparator(), "").length() >= withEstimate.length(),
                 "the final draw covers the longer one before it: " + List.of(draws));
-        assertTrue(last.endsWith("10/10, 1 forward passes, 0.6 s"), last);
+        assertTrue(last.endsWith("10/10, 1 forward pass, 0.6 s"), last);
     }
 
     /** A gradient scorer's stage shows its gradient passes (it used to show "0 forward passes" alone). */
