@@ -114,7 +114,8 @@ public final class BatchRunner {
         }
         Manifest manifest = Manifest.load(plan.out());
         inputs = new RunInputs(plan, manifest, hubCommit);
-        Set<String> finished = Resume.finishedRuns(plan, manifest, inputs, rerunChanged, log);
+        Resume.Finished earlier = Resume.finishedRuns(plan, manifest, inputs, rerunChanged, log);
+        Set<String> finished = earlier.done();
         for (RunSpec r : plan.runs()) {
             manifest.entry(r.id());
         }
@@ -125,12 +126,15 @@ public final class BatchRunner {
             byModel.computeIfAbsent(r.model(), k -> new ArrayList<>()).add(r);
         }
         int done = 0;
+        int validated = 0;
         int failed = 0;
         int skipped = 0;
         for (Map.Entry<String, List<RunSpec>> group : byModel.entrySet()) {
             List<RunSpec> todo = new ArrayList<>();
             for (RunSpec r : group.getValue()) {
-                if (finished.contains(r.id())) {
+                if (earlier.toValidate().contains(r.id())) {
+                    todo.add(r); // its discovery is kept; it is validated, which needs the model
+                } else if (finished.contains(r.id())) {
                     skipped++;
                     log.printf(Locale.ROOT, "skip   %s (finished earlier)%n", r.id());
                 } else {
@@ -148,6 +152,11 @@ public final class BatchRunner {
             } catch (RuntimeException | OutOfMemoryError e) {
                 String why = e instanceof OutOfMemoryError oom ? outOfMemory(oom) : e.getMessage();
                 for (RunSpec r : todo) {
+                    if (earlier.toValidate().contains(r.id())) { // its discovery stands; the validation is tried again
+                        failValidation(manifest, r, "model " + group.getKey() + ": " + why);
+                        failed++;
+                        continue;
+                    }
                     // a changed run's earlier result is moved away with its record, as runOne does, before the record
                     // is overwritten: its numbers (the AUC is in the manifest alone) were lost at the next attempt
                     Resume.supersede(plan, manifest, r, log);
@@ -161,7 +170,13 @@ public final class BatchRunner {
             }
             try (loaded) {
                 for (RunSpec r : todo) {
-                    if (runOne(plan, manifest, r, loaded, modelAsLoaded)) {
+                    if (earlier.toValidate().contains(r.id())) {
+                        if (validateOne(plan, manifest, r, loaded)) {
+                            validated++;
+                        } else {
+                            failed++;
+                        }
+                    } else if (runOne(plan, manifest, r, loaded, modelAsLoaded)) {
                         done++;
                     } else {
                         failed++;
@@ -170,7 +185,8 @@ public final class BatchRunner {
             }
         }
         SummaryTable.write(plan, manifest);
-        log.printf(Locale.ROOT, "batch: %d done, %d failed, %d skipped; summary in %s%n", done, failed, skipped,
+        log.printf(Locale.ROOT, "batch: %d done, %s%d failed, %d skipped; summary in %s%n", done,
+                validated > 0 ? validated + " validated (found earlier), " : "", failed, skipped,
                 plan.out().resolve("summary.md"));
         log.flush();
         return new Outcome(done, failed, skipped);
@@ -201,11 +217,7 @@ public final class BatchRunner {
             sayTauZeroNote(r);
             // read before the discovery, so a bad reference fails the run before its work, not after
             Circuit truth = reference(r, ComputationGraph.of(loaded.model().config()), loaded);
-            if (r.reference() == null && r.task() != null && PlantedModels.isPlanted(r.model())
-                    && PlantedTasks.replacesOwnTask(PlantedModels.byArgument(r.model()), task, r.settings().seed())) {
-                // as discover says it: the comparison section and the AUC are taken against that truth
-                log.println("       " + PlantedTasks.note(PlantedModels.byArgument(r.model())));
-            }
+            sayPlantedTaskNote(r, task);
             Path source = PlantedModels.isPlanted(r.model()) ? null : loaded.source();
             // an interrupted run's ACDC or exact patching goes on from where it was (removed once circuit.json is written)
             ProgressFile progressFile = new ProgressFile(plan.out().resolve(r.id()).resolve(ProgressFile.NAME),
@@ -225,10 +237,7 @@ public final class BatchRunner {
                 RunValidation.Result validated = RunValidation.validate(loaded.model(), task, doc, r.settings(), vs,
                         truth, referenceName(r), progress.apply(r.id()));
                 doc = validated.document();
-                ValidationReport report = validated.report();
-                results.put("sufficient", report.sufficient());
-                results.put("necessary", report.necessary());
-                results.put("minimal", report.minimalityApplies() ? report.minimal() : null);
+                results.putAll(verdicts(validated.report()));
             }
             if (truth != null) {
                 Circuit found = doc.circuit();
@@ -257,6 +266,75 @@ public final class BatchRunner {
             fail(manifest, r, outOfMemory(ex), (System.nanoTime() - start) / 1e9);
             return false;
         }
+    }
+
+    /**
+     * Validates a run found earlier without a validation (told validate: false then, or made by a version that did not
+     * validate batch runs), as its discovery would have been: its circuit.json gains the validation and comparison
+     * sections, the manifest its verdicts; the circuit and its discovery's numbers stay as they were. A failure leaves
+     * the run finished, with the error, and the next batch tries again.
+     */
+    private boolean validateOne(BatchPlan plan, Manifest manifest, RunSpec r, LoadedModel loaded) {
+        long start = System.nanoTime();
+        Manifest.Entry e = manifest.entry(r.id());
+        try {
+            log.printf(Locale.ROOT, "validate %s (found earlier without a validation; its discovery is kept)%n", r.id());
+            log.flush();
+            Path file = plan.out().resolve(r.id()).resolve("circuit.json");
+            CircuitDocument doc = CircuitJson.read(file, ComputationGraph.of(loaded.model().config()));
+            Task task = r.task() == null ? PlantedModels.byArgument(r.model()).task(r.settings().seed(), r.examples())
+                    : readTask(r, loaded);
+            checkTask(task, r.settings());
+            Circuit truth = reference(r, ComputationGraph.of(loaded.model().config()), loaded);
+            sayPlantedTaskNote(r, task);
+            ValidationSettings vs = ValidationSettings.defaults().withSeed(r.settings().seed());
+            RunValidation.Result validated = RunValidation.validate(loaded.model(), task, doc, r.settings(), vs, truth,
+                    referenceName(r), progress.apply(r.id()));
+            CircuitJson.write(file, validated.document());
+            e.results.putAll(verdicts(validated.report()));
+            if (e.inputs instanceof ObjectNode recorded) {
+                recorded.put(RunInputs.VALIDATE, true);
+            }
+            e.error = null;
+            e.seconds += (System.nanoTime() - start) / 1e9;
+            manifest.save();
+            return true;
+        } catch (Exception ex) {
+            failValidation(manifest, r, ex.getMessage() == null ? ex.toString() : ex.getMessage().replace('\n', ' '));
+            return false;
+        } catch (OutOfMemoryError ex) {
+            failValidation(manifest, r, outOfMemory(ex));
+            return false;
+        }
+    }
+
+    /**
+     * Discover's note when a planted model runs on a task file that is not its own: the comparison section and the
+     * AUC are taken against its ground truth, which assumes its own task's corruption.
+     */
+    private void sayPlantedTaskNote(RunSpec r, Task task) {
+        if (r.reference() == null && r.task() != null && PlantedModels.isPlanted(r.model())
+                && PlantedTasks.replacesOwnTask(PlantedModels.byArgument(r.model()), task, r.settings().seed())) {
+            log.println("       " + PlantedTasks.note(PlantedModels.byArgument(r.model())));
+        }
+    }
+
+    /** The validation's verdicts as the manifest and summary keep them (minimal null for a circuit without components). */
+    private static Map<String, Object> verdicts(ValidationReport report) {
+        Map<String, Object> v = new LinkedHashMap<>();
+        v.put("sufficient", report.sufficient());
+        v.put("necessary", report.necessary());
+        v.put("minimal", report.minimalityApplies() ? report.minimal() : null);
+        return v;
+    }
+
+    /** A failed validation of a run found earlier: the run stays finished (its discovery stands), with the error. */
+    private void failValidation(Manifest manifest, RunSpec r, String message) {
+        Manifest.Entry e = manifest.entry(r.id());
+        e.error = "validation: " + message;
+        manifest.save();
+        log.printf(Locale.ROOT, "FAILED validate %s: %s%n", r.id(), message);
+        log.flush();
     }
 
     /**

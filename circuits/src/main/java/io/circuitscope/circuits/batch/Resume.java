@@ -34,14 +34,22 @@ final class Resume {
     private Resume() {
     }
 
-    /** The ids of the finished runs to skip; refuses, before anything is run or written, runs whose inputs changed. */
-    static Set<String> finishedRuns(BatchPlan plan, Manifest manifest, RunInputs inputs, boolean rerunChanged,
+    /**
+     * The finished runs: their discoveries are not redone. Those the plan asks to validate whose circuit.json has no
+     * validation section (found with validate: false, or by a version that did not validate batch runs) are in
+     * {@code toValidate} too: they are validated, and nothing else.
+     */
+    record Finished(Set<String> done, Set<String> toValidate) {
+    }
+
+    /** The finished runs; refuses, before anything is run or written, runs whose inputs changed. */
+    static Finished finishedRuns(BatchPlan plan, Manifest manifest, RunInputs inputs, boolean rerunChanged,
             PrintWriter log) {
         Set<String> finished = new LinkedHashSet<>();
+        Set<String> toValidate = new LinkedHashSet<>();
         Map<String, List<String>> changed = new LinkedHashMap<>();
         int unrecorded = 0; // finished by a version that kept no inputs in the manifest
         List<String> unknownModel = new ArrayList<>(); // finished by a version that kept the model's path only
-        List<String> unvalidated = new ArrayList<>(); // finished by a version that did not validate, asked to now
         for (RunSpec r : plan.runs()) {
             Manifest.Entry e = manifest.entries().get(r.id());
             Path circuit = plan.out().resolve(r.id()).resolve("circuit.json");
@@ -73,8 +81,8 @@ final class Resume {
                 if (e.inputs != null && RunInputs.modelUnrecorded(e.inputs, now)) {
                     unknownModel.add(r.id());
                 }
-                if (r.validate() && !recorded.has("validate")) {
-                    unvalidated.add(r.id());
+                if (r.validate() && !hasValidation(circuit)) {
+                    toValidate.add(r.id());
                 }
             }
         }
@@ -91,13 +99,6 @@ final class Resume {
                     + "were checked against circuit.json; model files, task file contents, reference, align and bos could not be%n",
                     unrecorded, unrecorded == 1 ? " was" : "s were");
         }
-        if (!unvalidated.isEmpty()) {
-            // accepted, as the version that made them could not validate; their verdicts are empty in the summary, as
-            // those of a run told validate: false, so the log says why
-            log.printf(Locale.ROOT, "note: %d finished run%s made by a version that did not validate batch runs: %s; "
-                    + "taken as finished, without a validation section (delete a run's folder to rerun it validated)%n",
-                    unvalidated.size(), unvalidated.size() == 1 ? " was" : "s were", listed(unvalidated));
-        }
         if (!unknownModel.isEmpty()) {
             // accepted, as runs recorded before inputs were: refusing would rerun every finished run of an old batch
             log.printf(Locale.ROOT, "note: %d finished run%s recorded only the model's path, not a fingerprint of its files, "
@@ -106,7 +107,25 @@ final class Resume {
                     listed(unknownModel));
         }
         log.flush();
-        return finished;
+        return new Finished(finished, toValidate);
+    }
+
+    /** Whether a readable circuit.json has a top-level "validation" section; read as a stream, without keeping it. */
+    private static boolean hasValidation(Path circuit) {
+        try (JsonParser p = JSON.getFactory().createParser(circuit.toFile())) {
+            p.nextToken(); // the object's start (checked readable before)
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String field = p.currentName();
+                p.nextToken();
+                if (field.equals("validation")) {
+                    return true;
+                }
+                p.skipChildren();
+            }
+            return false;
+        } catch (IOException e) {
+            return false; // read whole just before: validating again costs passes, not results
+        }
     }
 
     /**

@@ -29,6 +29,13 @@ import java.util.stream.Stream;
 final class RunInputs {
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    /**
+     * Whether the run validates its circuit: recorded, never compared. A finished run the plan now asks to validate is
+     * validated without its discovery being redone ({@link Resume.Finished#toValidate}); one told validate: false
+     * keeps the validation it has.
+     */
+    static final String VALIDATE = "validate";
+
     /** Recorded beside a local model's digest, and never compared: only what says whether to hash again. */
     static final String MODEL_STAT = "model_stat";
 
@@ -82,9 +89,8 @@ final class RunInputs {
         }
         o.put("reference_sha256", r.reference() == null ? null : digest.apply(r.reference()));
         method(o, JSON.valueToTree(r.settings().asMap()));
-        // not recorded by earlier versions, whose runs were never validated: such a run is taken as finished, as an
-        // unrecorded field always is, with the circuit it found and no validation section
-        o.put("validate", r.validate());
+        // recorded, never compared (VALIDATE): validation follows the discovery and changes none of it
+        o.put(VALIDATE, r.validate());
         return o;
     }
 
@@ -176,7 +182,7 @@ final class RunInputs {
         }
         for (Iterator<Map.Entry<String, JsonNode>> it = now.fields(); it.hasNext();) {
             Map.Entry<String, JsonNode> field = it.next();
-            if (field.getKey().equals(MODEL_STAT)) {
+            if (field.getKey().equals(MODEL_STAT) || field.getKey().equals(VALIDATE)) {
                 continue;
             }
             JsonNode was = recorded.get(field.getKey());

@@ -354,36 +354,71 @@ class BatchRunnerTest {
     }
 
     /**
-     * A run finished by a version that did not validate (no validate among its recorded inputs) is taken as finished,
-     * without a validation section; the plan asks for one, so the log says which runs lack it. It said nothing: the
-     * empty verdicts in the summary read as a run told validate: false.
+     * A finished run without a validation (found with validate: false, or by a version that did not validate batch
+     * runs) is validated when the plan asks for it, and its discovery is not redone: the circuit and its discovery's
+     * numbers stay, the sections equal those of a run validated from the start. validate is no input of the
+     * discovery, so switching it is never a changed plan. Before, false -> true was refused as a changed input (or the
+     * whole discovery redone with --rerun-changed), and a run of an older version was taken as finished without it.
      */
     @Test
-    void aRunFinishedBeforeBatchesValidatedIsTakenAsFinishedWithANote() throws Exception {
-        Path plan = dir.resolve("unvalidated.yaml");
-        Files.writeString(plan, "out: runs/unvalidated\nruns:\n"
-                + "  - {model: 'planted:induction', method: exact, metric: logit-diff, examples: 4, validate: false}\n");
+    void aFinishedRunWithoutAValidationIsValidatedWithoutRedoingItsDiscovery() throws Exception {
+        Path plan = dir.resolve("validate-later.yaml");
+        String run = "{model: 'planted:induction', method: acdc, metric: logit-diff, examples: 6, seed: 2";
+        Files.writeString(plan, "out: runs/validate-later\nruns:\n  - " + run + ", validate: false}\n");
         StringWriter first = new StringWriter();
         assertEquals(0, cli(first, "batch", plan.toString(), "--quiet"), first.toString());
-        // as the version before validation recorded it: no validate among the inputs, no validation section
-        Path manifestFile = dir.resolve("runs/unvalidated/manifest.json");
+        Path runs = dir.resolve("runs/validate-later");
+        String id = "000-planted_induction-own-task-acdc-s2";
+        ObjectMapper json = new ObjectMapper();
+        JsonNode before = json.readTree(runs.resolve(id).resolve("circuit.json").toFile());
+        assertFalse(before.has("validation"));
+
+        Files.writeString(plan, "out: runs/validate-later\nruns:\n  - " + run + "}\n");
+        StringWriter second = new StringWriter();
+        assertEquals(0, cli(second, "batch", plan.toString(), "--quiet"), second.toString());
+        assertTrue(second.toString().contains("validate " + id + " (found earlier without a validation; its discovery is kept)")
+                && second.toString().contains("batch: 0 done, 1 validated (found earlier), 0 failed, 0 skipped"),
+                second.toString());
+        JsonNode after = json.readTree(runs.resolve(id).resolve("circuit.json").toFile());
+        for (String kept : List.of("edges", "nodes", "summary", "method", "model", "task", "software")) {
+            assertEquals(before.get(kept), after.get(kept), kept + " is the discovery's, kept");
+        }
+        // as a run validated from the start
+        Path fresh = dir.resolve("validate-fresh.yaml");
+        Files.writeString(fresh, "out: runs/validate-fresh\nruns:\n  - " + run + "}\n");
+        StringWriter third = new StringWriter();
+        assertEquals(0, cli(third, "batch", fresh.toString(), "--quiet"), third.toString());
+        JsonNode validated = json.readTree(dir.resolve("runs/validate-fresh").resolve(id).resolve("circuit.json").toFile());
+        assertEquals(validated.get("validation"), after.get("validation"));
+        assertEquals(validated.get("comparison"), after.get("comparison"));
+        JsonNode results = json.readTree(runs.resolve("manifest.json").toFile()).get("runs").get(0).get("results");
+        assertEquals(after.get("validation").get("sufficient"), results.get("sufficient"), results.toString());
+        assertTrue(results.has("auc") && results.has("forward_passes"), "the discovery's results are kept: " + results);
+
+        // validated now: skipped; told validate: false again, it keeps the validation it has, and is no changed input
+        StringWriter fourth = new StringWriter();
+        assertEquals(0, cli(fourth, "batch", plan.toString(), "--quiet"), fourth.toString());
+        assertTrue(fourth.toString().contains("0 done, 0 failed, 1 skipped"), fourth.toString());
+        Files.writeString(plan, "out: runs/validate-later\nruns:\n  - " + run + ", validate: false}\n");
+        StringWriter fifth = new StringWriter();
+        assertEquals(0, cli(fifth, "batch", plan.toString(), "--quiet"), fifth.toString());
+        assertTrue(fifth.toString().contains("0 done, 0 failed, 1 skipped"), fifth.toString());
+        assertEquals(after, json.readTree(runs.resolve(id).resolve("circuit.json").toFile()));
+
+        // a run of a version that recorded no validate and wrote no validation: validated as well
+        com.fasterxml.jackson.databind.node.ObjectNode older = (com.fasterxml.jackson.databind.node.ObjectNode) before;
+        Files.writeString(runs.resolve(id).resolve("circuit.json"), json.writeValueAsString(older));
+        Path manifestFile = runs.resolve("manifest.json");
         com.fasterxml.jackson.databind.node.ObjectNode manifest = (com.fasterxml.jackson.databind.node.ObjectNode)
-                new ObjectMapper().readTree(manifestFile.toFile());
+                json.readTree(manifestFile.toFile());
         manifest.get("runs").forEach(r -> ((com.fasterxml.jackson.databind.node.ObjectNode) r.get("inputs")).remove("validate"));
-        new ObjectMapper().writeValue(manifestFile.toFile(), manifest);
-        Files.writeString(plan, Files.readString(plan).replace(", validate: false}", "}"));
-        StringWriter older = new StringWriter();
-        assertEquals(0, cli(older, "batch", plan.toString(), "--quiet"), older.toString());
-        assertTrue(older.toString().contains("0 done, 0 failed, 1 skipped"), older.toString());
-        assertTrue(older.toString().contains("note: 1 finished run was made by a version that did not validate batch "
-                + "runs: 000-planted_induction-own-task-exact-s0; taken as finished, without a validation section"),
-                older.toString());
-        // told validate: false, nothing is missing: no note
-        Files.writeString(plan, Files.readString(plan).replace("examples: 4}", "examples: 4, validate: false}"));
-        StringWriter unasked = new StringWriter();
-        assertEquals(0, cli(unasked, "batch", plan.toString(), "--quiet"), unasked.toString());
-        assertTrue(unasked.toString().contains("1 skipped") && !unasked.toString().contains("did not validate"),
-                unasked.toString());
+        json.writeValue(manifestFile.toFile(), manifest);
+        Files.writeString(plan, "out: runs/validate-later\nruns:\n  - " + run + "}\n");
+        StringWriter sixth = new StringWriter();
+        assertEquals(0, cli(sixth, "batch", plan.toString(), "--quiet"), sixth.toString());
+        assertTrue(sixth.toString().contains("1 validated"), sixth.toString());
+        assertEquals(validated.get("validation"),
+                json.readTree(runs.resolve(id).resolve("circuit.json").toFile()).get("validation"));
     }
 
     /**
