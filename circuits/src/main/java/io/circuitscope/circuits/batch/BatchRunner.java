@@ -232,10 +232,7 @@ public final class BatchRunner {
             results.put("forward_passes", doc.summary().get("forward_passes"));
             results.put("gradient_passes", doc.summary().get("gradient_passes"));
             if (r.validate()) {
-                // discover's validation, with its default thresholds and the run's seed, as discover without options
-                ValidationSettings vs = ValidationSettings.defaults().withSeed(r.settings().seed());
-                RunValidation.Result validated = RunValidation.validate(loaded.model(), task, doc, r.settings(), vs,
-                        truth, referenceName(r), progress.apply(r.id()));
+                RunValidation.Result validated = validate(r, loaded, task, doc, truth);
                 doc = validated.document();
                 results.putAll(verdicts(validated.report()));
             }
@@ -287,9 +284,7 @@ public final class BatchRunner {
             checkTask(task, r.settings());
             Circuit truth = reference(r, ComputationGraph.of(loaded.model().config()), loaded);
             sayPlantedTaskNote(r, task);
-            ValidationSettings vs = ValidationSettings.defaults().withSeed(r.settings().seed());
-            RunValidation.Result validated = RunValidation.validate(loaded.model(), task, doc, r.settings(), vs, truth,
-                    referenceName(r), progress.apply(r.id()));
+            RunValidation.Result validated = validate(r, loaded, task, doc, truth);
             CircuitJson.write(file, validated.document());
             e.results.putAll(verdicts(validated.report()));
             if (e.inputs instanceof ObjectNode recorded) {
@@ -306,6 +301,12 @@ public final class BatchRunner {
             failValidation(manifest, r, outOfMemory(ex));
             return false;
         }
+    }
+
+    /** Discover's validation, with its default thresholds and the run's seed, as discover runs it without options. */
+    private RunValidation.Result validate(RunSpec r, LoadedModel loaded, Task task, CircuitDocument doc, Circuit truth) {
+        return RunValidation.validate(loaded.model(), task, doc, r.settings(),
+                ValidationSettings.defaults().withSeed(r.settings().seed()), truth, referenceName(r), progress.apply(r.id()));
     }
 
     /**
@@ -422,8 +423,8 @@ public final class BatchRunner {
         if (r.reference() != null) {
             return r.reference().getFileName().toString();
         }
-        return PlantedModels.isPlanted(r.model()) ? "planted ground truth (" + PlantedModels.byArgument(r.model()).name()
-                + ") under " + r.settings().ablation().key() + " ablation" : null;
+        return PlantedModels.isPlanted(r.model())
+                ? PlantedTasks.referenceName(PlantedModels.byArgument(r.model()), r.settings().ablation()) : null;
     }
 
     private void fail(Manifest manifest, RunSpec r, String message, double seconds) {

@@ -74,8 +74,7 @@ record ModelAndTask(HookedTransformer model, Task task, PlantedModel planted, Ma
 
     /** How the comparison names {@link #reference}: which model's truth, under which ablation. */
     String referenceName(Ablation ablation) {
-        return planted == null ? null : "planted ground truth (" + planted.name() + ") under "
-                + ablation.key() + " ablation";
+        return planted == null ? null : io.circuitscope.circuits.run.PlantedTasks.referenceName(planted, ablation);
     }
 
     /**

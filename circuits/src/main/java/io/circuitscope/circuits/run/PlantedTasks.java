@@ -20,6 +20,11 @@ public final class PlantedTasks {
         return planted != null && !Hashes.of(task).equals(Hashes.of(planted.task(seed, task.size())));
     }
 
+    /** How a comparison names a planted model's ground truth under {@code ablation} (each has its own circuit). */
+    public static String referenceName(PlantedModel planted, io.circuitscope.core.graph.Ablation ablation) {
+        return "planted ground truth (" + planted.name() + ") under " + ablation.key() + " ablation";
+    }
+
     /** The one-line note for {@link #replacesOwnTask}. */
     public static String note(PlantedModel planted) {
         return "note: the planted ground truth assumes the corruption of planted:" + planted.name() + "'s own task; with "
