@@ -54,6 +54,9 @@ public final class BatchRunner {
     public record Outcome(int done, int failed, int skipped) {
     }
 
+    /** The verdict a validated run's manifest results always hold (beside necessary and minimal). */
+    static final String VERDICT = "sufficient";
+
     /** Held in OUT while a batch runs there. */
     static final String LOCK = ".lock";
 
@@ -323,7 +326,7 @@ public final class BatchRunner {
     /** The validation's verdicts as the manifest and summary keep them (minimal null for a circuit without components). */
     private static Map<String, Object> verdicts(ValidationReport report) {
         Map<String, Object> v = new LinkedHashMap<>();
-        v.put("sufficient", report.sufficient());
+        v.put(VERDICT, report.sufficient());
         v.put("necessary", report.necessary());
         v.put("minimal", report.minimalityApplies() ? report.minimal() : null);
         return v;

@@ -36,8 +36,8 @@ final class Resume {
 
     /**
      * The finished runs: their discoveries are not redone. Those the plan asks to validate whose circuit.json has no
-     * validation section (found with validate: false, or by a version that did not validate batch runs) are in
-     * {@code toValidate} too: they are validated, and nothing else.
+     * validation section (found with validate: false, or by a version that did not validate batch runs), or whose
+     * verdicts the manifest lacks, are in {@code toValidate} too: they are validated, and nothing else.
      */
     record Finished(Set<String> done, Set<String> toValidate) {
     }
@@ -81,7 +81,9 @@ final class Resume {
                 if (e.inputs != null && RunInputs.modelUnrecorded(e.inputs, now)) {
                     unknownModel.add(r.id());
                 }
-                if (r.validate() && !hasValidation(circuit)) {
+                // or validated with its verdicts not in the manifest: a batch killed between the rewrite of
+                // circuit.json and the manifest's left it skipped for good, shown unvalidated in the summary
+                if (r.validate() && (!hasValidation(circuit) || !e.results.containsKey(BatchRunner.VERDICT))) {
                     toValidate.add(r.id());
                 }
             }

@@ -422,6 +422,34 @@ class BatchRunnerTest {
     }
 
     /**
+     * A batch killed after a validated-later run's circuit.json was rewritten but before the manifest gained its
+     * verdicts: the next batch saw the validation section and skipped the run, so the manifest and the summary showed
+     * it unvalidated (empty sufficient, necessary, minimal) for good though the plan asks for its validation.
+     */
+    @Test
+    void aRunValidatedLaterWhoseVerdictsDidNotReachTheManifestIsValidatedAgain() throws Exception {
+        Path plan = dir.resolve("validate-killed.yaml");
+        String run = "{model: 'planted:induction', method: eap, metric: logit-diff, edges: 6, examples: 6, seed: 1";
+        Files.writeString(plan, "out: runs/validate-killed\nruns:\n  - " + run + ", validate: false}\n");
+        StringWriter first = new StringWriter();
+        assertEquals(0, cli(first, "batch", plan.toString(), "--quiet"), first.toString());
+        Path runs = dir.resolve("runs/validate-killed");
+        String unvalidated = Files.readString(runs.resolve("manifest.json"));
+        Files.writeString(plan, "out: runs/validate-killed\nruns:\n  - " + run + "}\n");
+        StringWriter second = new StringWriter();
+        assertEquals(0, cli(second, "batch", plan.toString(), "--quiet"), second.toString());
+        ObjectMapper json = new ObjectMapper();
+        JsonNode validated = json.readTree(runs.resolve("manifest.json").toFile()).get("runs").get(0).get("results");
+        assertTrue(validated.has("sufficient"), validated.toString());
+        // the manifest as a kill between the two writes leaves it: circuit.json validated, no verdicts recorded
+        Files.writeString(runs.resolve("manifest.json"), unvalidated);
+        StringWriter third = new StringWriter();
+        assertEquals(0, cli(third, "batch", plan.toString(), "--quiet"), third.toString());
+        assertTrue(third.toString().contains("1 validated"), third.toString());
+        assertEquals(validated, json.readTree(runs.resolve("manifest.json").toFile()).get("runs").get(0).get("results"));
+    }
+
+    /**
      * A planted model run on a task file that is not its own task is compared with its ground truth, which assumes its
      * own task's corruption: discover says the comparison may not hold, and a batch run, which writes the same
      * comparison section (and its AUC), said nothing.
