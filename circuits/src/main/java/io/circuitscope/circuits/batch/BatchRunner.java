@@ -282,6 +282,7 @@ public final class BatchRunner {
             log.flush();
             Path file = plan.out().resolve(r.id()).resolve("circuit.json");
             CircuitDocument doc = CircuitJson.read(file, ComputationGraph.of(loaded.model().config()));
+            requireOwnCircuit(file, r, e, doc);
             Task task = r.task() == null ? PlantedModels.byArgument(r.model()).task(r.settings().seed(), r.examples())
                     : readTask(r, loaded);
             checkTask(task, r.settings());
@@ -305,6 +306,31 @@ public final class BatchRunner {
             return false;
         }
     }
+
+    /**
+     * Refuses a circuit.json that is not the circuit the run found: another run's put in its place (other method or
+     * settings) or edited (edges taken into or out of its graph) since. Validated, its verdicts would be recorded beside
+     * the run's own edges and faithfulness.
+     */
+    private void requireOwnCircuit(Path file, RunSpec r, Manifest.Entry e, CircuitDocument doc) throws IOException {
+        List<String> differences = RunInputs.differences(inputs.fromCircuit(CIRCUIT.readTree(file.toFile())),
+                inputs.of(r), true);
+        Object recorded = e.results.get("edges");
+        Object summary = doc.summary().get("edges_in_graph");
+        int edges = doc.circuit().edgeCount();
+        if (recorded instanceof Number n && n.longValue() != edges) {
+            differences.add(edges + " edges in its graph where the run found " + n);
+        } else if (summary instanceof Number n && n.longValue() != edges) {
+            differences.add(edges + " edges in its graph where its summary says " + n);
+        }
+        if (!differences.isEmpty()) {
+            throw new IllegalArgumentException(file + " is not the circuit this run found (" + String.join(", ", differences)
+                    + "; the file's -> the plan's): replaced or edited since; nothing was validated. Put the run's own "
+                    + "circuit.json back, or delete " + file.getParent() + " to redo the run");
+        }
+    }
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper CIRCUIT = new com.fasterxml.jackson.databind.ObjectMapper();
 
     /** Discover's validation, with its default thresholds and the run's seed, as discover runs it without options. */
     private RunValidation.Result validate(RunSpec r, LoadedModel loaded, Task task, CircuitDocument doc, Circuit truth) {

@@ -450,6 +450,49 @@ class BatchRunnerTest {
     }
 
     /**
+     * A circuit.json replaced (another run's of the same model) or edited (edges taken out) between the batches was
+     * validated as the run's: the manifest kept the run's edges and faithfulness beside the verdicts of another circuit.
+     * Now the validation fails, naming the file and what is not the run's, and nothing is written.
+     */
+    @Test
+    void aCircuitThatIsNotTheRunsIsNotValidatedAsItsOwn() throws Exception {
+        Path plan = dir.resolve("validate-swapped.yaml");
+        String runs0 = "runs:\n  - {model: 'planted:induction', method: eap, metric: logit-diff, edges: 6, examples: 6}\n"
+                + "  - {model: 'planted:induction', method: atp-star, metric: logit-diff, edges: 3, examples: 6}\n";
+        Files.writeString(plan, "out: runs/validate-swapped\ndefaults: {validate: false}\n" + runs0);
+        StringWriter first = new StringWriter();
+        assertEquals(0, cli(first, "batch", plan.toString(), "--quiet"), first.toString());
+        Path runs = dir.resolve("runs/validate-swapped");
+        Path eap = runs.resolve("000-planted_induction-own-task-eap-s0").resolve("circuit.json");
+        Path atp = runs.resolve("001-planted_induction-own-task-atp-star-s0").resolve("circuit.json");
+        String atpCircuit = Files.readString(atp);
+        Files.copy(atp, eap, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        // and the other's edges edited: the first one in its graph taken out
+        ObjectMapper json = new ObjectMapper();
+        com.fasterxml.jackson.databind.node.ObjectNode edited = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(atpCircuit);
+        for (JsonNode e : edited.get("edges")) {
+            if (e.get("in_graph").asBoolean()) {
+                ((com.fasterxml.jackson.databind.node.ObjectNode) e).put("in_graph", false);
+                break;
+            }
+        }
+        Files.writeString(atp, json.writeValueAsString(edited));
+        Files.writeString(plan, "out: runs/validate-swapped\n" + runs0);
+        StringWriter second = new StringWriter();
+        assertEquals(1, cli(second, "batch", plan.toString(), "--quiet"), second.toString());
+        JsonNode manifest = json.readTree(runs.resolve("manifest.json").toFile());
+        for (JsonNode r : manifest.get("runs")) {
+            assertEquals("DONE", r.get("state").asText(), r.toString());
+            assertFalse(r.get("results").has("sufficient"), r.toString());
+            assertTrue(r.get("error").asText().contains("circuit.json") && r.get("error").asText().contains("not the circuit"),
+                    r.toString());
+        }
+        assertTrue(manifest.get("runs").get(0).get("error").asText().contains("method atp-star"), manifest.toString());
+        assertFalse(json.readTree(eap.toFile()).has("validation"));
+        assertFalse(json.readTree(atp.toFile()).has("validation"));
+    }
+
+    /**
      * A planted model run on a task file that is not its own task is compared with its ground truth, which assumes its
      * own task's corruption: discover says the comparison may not hold, and a batch run, which writes the same
      * comparison section (and its AUC), said nothing.
