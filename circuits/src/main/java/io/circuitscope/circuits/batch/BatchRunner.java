@@ -1,5 +1,6 @@
 package io.circuitscope.circuits.batch;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.circuitscope.circuits.io.CircuitDocument;
 import io.circuitscope.circuits.io.CircuitJson;
@@ -313,8 +314,16 @@ public final class BatchRunner {
      * the run's own edges and faithfulness.
      */
     private void requireOwnCircuit(Path file, RunSpec r, Manifest.Entry e, CircuitDocument doc) throws IOException {
-        List<String> differences = RunInputs.differences(inputs.fromCircuit(CIRCUIT.readTree(file.toFile())),
-                inputs.of(r), true);
+        JsonNode written = CIRCUIT.readTree(file.toFile());
+        ObjectNode found = inputs.fromCircuit(written);
+        // the model by its name alone: circuit.json keeps the path it was found at, and a batch may move with its
+        // plan and models (its manifest records them relative to the plan); the graph was checked as it was read
+        found.remove("model");
+        List<String> differences = RunInputs.differences(found, inputs.of(r), true);
+        String model = fileName(written.path("model").path("name").asText());
+        if (!model.equals(fileName(r.model()))) {
+            differences.add("model " + model + " -> " + fileName(r.model()));
+        }
         Object recorded = e.results.get("edges");
         Object summary = doc.summary().get("edges_in_graph");
         int edges = doc.circuit().edgeCount();
@@ -328,6 +337,12 @@ public final class BatchRunner {
                     + "; the file's -> the plan's): replaced or edited since; nothing was validated. Put the run's own "
                     + "circuit.json back, or delete " + file.getParent() + " to redo the run");
         }
+    }
+
+    /** A model's file or folder name (a hub id's last part, a planted model's name). */
+    private static String fileName(String model) {
+        int slash = Math.max(model.lastIndexOf('/'), model.lastIndexOf(java.io.File.separatorChar));
+        return model.substring(slash + 1);
     }
 
     private static final com.fasterxml.jackson.databind.ObjectMapper CIRCUIT = new com.fasterxml.jackson.databind.ObjectMapper();

@@ -493,6 +493,27 @@ class BatchRunnerTest {
     }
 
     /**
+     * A batch moved with its plan and model (which the manifest allows: model paths are recorded relative to the
+     * plan) is validated later as well: its circuit.json names the model where it was found, which is no sign of
+     * another run's circuit.
+     */
+    @Test
+    void aMovedBatchIsValidatedLater() throws Exception {
+        Path before = dir.resolve("moving/before");
+        TinyCheckpoint.gpt2(51, 2, 2, 4, 23, 8, false).write(before.resolve("model-a"), TensorDtype.F32);
+        Files.copy(dir.resolve("task.jsonl"), before.resolve("task.jsonl"));
+        String run = "runs:\n  - {model: model-a, task: task.jsonl, method: eap, metric: logit-diff, edges: 5}\n";
+        Files.writeString(before.resolve("plan.yaml"), "out: runs\ndefaults: {validate: false}\n" + run);
+        StringWriter first = new StringWriter();
+        assertEquals(0, cli(first, "batch", before.resolve("plan.yaml").toString(), "--quiet"), first.toString());
+        Path after = Files.move(before, dir.resolve("moving/after"));
+        Files.writeString(after.resolve("plan.yaml"), "out: runs\n" + run);
+        StringWriter second = new StringWriter();
+        assertEquals(0, cli(second, "batch", after.resolve("plan.yaml").toString(), "--quiet"), second.toString());
+        assertTrue(second.toString().contains("0 done, 1 validated (found earlier), 0 failed"), second.toString());
+    }
+
+    /**
      * A planted model run on a task file that is not its own task is compared with its ground truth, which assumes its
      * own task's corruption: discover says the comparison may not hold, and a batch run, which writes the same
      * comparison section (and its AUC), said nothing.
