@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.circuitscope.core.io.ReadErrors;
+import io.circuitscope.validation.ValidationSettings;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -81,10 +82,22 @@ final class Resume {
                 if (e.inputs != null && RunInputs.modelUnrecorded(e.inputs, now)) {
                     unknownModel.add(r.id());
                 }
-                // or validated with its verdicts not in the manifest: a batch killed between the rewrite of
-                // circuit.json and the manifest's left it skipped for good, shown unvalidated in the summary
-                if (r.validate() && (!hasValidation(circuit) || !e.results.containsKey(BatchRunner.VERDICT))) {
-                    toValidate.add(r.id());
+                if (r.validate()) {
+                    JsonNode section = validation(circuit);
+                    if (section == null) {
+                        toValidate.add(r.id());
+                    } else if (!e.results.containsKey(BatchRunner.VERDICT)) {
+                        // validated with its verdicts not in the manifest: a batch killed between the rewrite of
+                        // circuit.json and the manifest's left it skipped for good, shown unvalidated in the summary.
+                        // Validated again when the section is the batch's; one made by hand is no batch's to replace
+                        if (batchValidation(section, r)) {
+                            toValidate.add(r.id());
+                        } else {
+                            log.printf(Locale.ROOT, "note: %s's circuit.json holds a validation this batch did not make "
+                                    + "(other settings, as `circuitscope validate` may give): kept, and its verdicts are "
+                                    + "not in the summary (remove its \"validation\" section to have the batch's)%n", r.id());
+                        }
+                    }
                 }
             }
         }
@@ -112,22 +125,41 @@ final class Resume {
         return new Finished(finished, toValidate);
     }
 
-    /** Whether a readable circuit.json has a top-level "validation" section; read as a stream, without keeping it. */
-    private static boolean hasValidation(Path circuit) {
+    /**
+     * A readable circuit.json's top-level "validation" section, or null without one; read as a stream, keeping that
+     * section alone.
+     */
+    private static JsonNode validation(Path circuit) {
         try (JsonParser p = JSON.getFactory().createParser(circuit.toFile())) {
             p.nextToken(); // the object's start (checked readable before)
             while (p.nextToken() == JsonToken.FIELD_NAME) {
                 String field = p.currentName();
                 p.nextToken();
                 if (field.equals("validation")) {
-                    return true;
+                    JsonNode section = JSON.readTree(p);
+                    return section == null || section.isNull() ? null : section;
                 }
                 p.skipChildren();
             }
-            return false;
+            return null;
         } catch (IOException e) {
-            return false; // read whole just before: validating again costs passes, not results
+            return null; // read whole just before: validating again costs passes, not results
         }
+    }
+
+    /** Whether a validation section is the one the batch writes for the run: its metric, ablation and settings. */
+    private static boolean batchValidation(JsonNode section, RunSpec r) {
+        ValidationSettings v = ValidationSettings.defaults().withSeed(r.settings().seed());
+        JsonNode s = section.path("settings");
+        return section.path("metric").asText().equals(r.settings().metric())
+                && section.path("ablation").asText().equals(r.settings().ablation().key())
+                && s.path("sufficiency_threshold").asDouble(Double.NaN) == v.sufficiencyThreshold()
+                && s.path("necessity_threshold").asDouble(Double.NaN) == v.necessityThreshold()
+                && s.path("minimality_threshold").asDouble(Double.NaN) == v.minimalityThreshold()
+                && s.path("completeness_samples").asLong(-1) == v.completenessSamples()
+                && s.path("bootstrap_samples").asLong(-1) == v.bootstrapSamples()
+                && s.path("confidence").asDouble(Double.NaN) == v.confidence()
+                && s.path("seed").isIntegralNumber() && s.path("seed").asLong() == v.seed();
     }
 
     /**

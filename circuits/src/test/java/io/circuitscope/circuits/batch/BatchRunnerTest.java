@@ -447,6 +447,21 @@ class BatchRunnerTest {
         assertEquals(0, cli(third, "batch", plan.toString(), "--quiet"), third.toString());
         assertTrue(third.toString().contains("1 validated"), third.toString());
         assertEquals(validated, json.readTree(runs.resolve("manifest.json").toFile()).get("runs").get(0).get("results"));
+
+        // a validation the batch did not make (`circuitscope validate` run on the file by hand, other thresholds) is
+        // not replaced by the batch's: kept, with a note
+        Path circuit = runs.resolve("000-planted_induction-own-task-eap-s1").resolve("circuit.json");
+        com.fasterxml.jackson.databind.node.ObjectNode byHand = (com.fasterxml.jackson.databind.node.ObjectNode)
+                json.readTree(circuit.toFile());
+        ((com.fasterxml.jackson.databind.node.ObjectNode) byHand.get("validation").get("settings"))
+                .put("sufficiency_threshold", 0.5);
+        Files.writeString(circuit, json.writeValueAsString(byHand));
+        Files.writeString(runs.resolve("manifest.json"), unvalidated);
+        StringWriter fourth = new StringWriter();
+        assertEquals(0, cli(fourth, "batch", plan.toString(), "--quiet"), fourth.toString());
+        assertTrue(fourth.toString().contains("1 skipped") && fourth.toString().contains("a validation this batch did not make"),
+                fourth.toString());
+        assertEquals(byHand, json.readTree(circuit.toFile()));
     }
 
     /**
