@@ -1,6 +1,7 @@
 package io.circuitscope.circuits.batch;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.circuitscope.circuits.io.CircuitDocument;
 import io.circuitscope.circuits.io.CircuitJson;
@@ -57,6 +58,9 @@ public final class BatchRunner {
 
     /** The verdict a validated run's manifest results always hold (beside necessary and minimal). */
     static final String VERDICT = "sufficient";
+
+    /** Reads a circuit.json's sections as written, to tell whether it is a run's own ({@link #requireOwnCircuit}). */
+    private static final ObjectMapper CIRCUIT = new ObjectMapper();
 
     /** Held in OUT while a batch runs there. */
     static final String LOCK = ".lock";
@@ -344,8 +348,6 @@ public final class BatchRunner {
         int slash = Math.max(model.lastIndexOf('/'), model.lastIndexOf(java.io.File.separatorChar));
         return model.substring(slash + 1);
     }
-
-    private static final com.fasterxml.jackson.databind.ObjectMapper CIRCUIT = new com.fasterxml.jackson.databind.ObjectMapper();
 
     /** Discover's validation, with its default thresholds and the run's seed, as discover runs it without options. */
     private RunValidation.Result validate(RunSpec r, LoadedModel loaded, Task task, CircuitDocument doc, Circuit truth) {
