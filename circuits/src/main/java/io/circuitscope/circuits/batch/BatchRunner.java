@@ -283,7 +283,7 @@ public final class BatchRunner {
         long start = System.nanoTime();
         Manifest.Entry e = manifest.entry(r.id());
         try {
-            log.printf(Locale.ROOT, "validate %s (found earlier without a validation; its discovery is kept)%n", r.id());
+            log.printf(Locale.ROOT, "validate %s (found earlier; validated now, its discovery kept)%n", r.id());
             log.flush();
             Path file = plan.out().resolve(r.id()).resolve("circuit.json");
             CircuitDocument doc = CircuitJson.read(file, ComputationGraph.of(loaded.model().config()));

@@ -376,7 +376,7 @@ class BatchRunnerTest {
         Files.writeString(plan, "out: runs/validate-later\nruns:\n  - " + run + "}\n");
         StringWriter second = new StringWriter();
         assertEquals(0, cli(second, "batch", plan.toString(), "--quiet"), second.toString());
-        assertTrue(second.toString().contains("validate " + id + " (found earlier without a validation; its discovery is kept)")
+        assertTrue(second.toString().contains("validate " + id + " (found earlier; validated now, its discovery kept)")
                 && second.toString().contains("batch: 0 done, 1 validated (found earlier), 0 failed, 0 skipped"),
                 second.toString());
         JsonNode after = json.readTree(runs.resolve(id).resolve("circuit.json").toFile());
