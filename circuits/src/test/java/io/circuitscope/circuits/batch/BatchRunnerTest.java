@@ -41,6 +41,13 @@ class BatchRunnerTest {
         Files.writeString(dir.resolve("broken.jsonl"), "{\"clean_ids\": [1, 2], \"corrupt_ids\": [1]}\n");
     }
 
+    /** Runs {@code batch PLAN --quiet}, asserts its exit code and returns what it printed. */
+    static String batch(Path plan, int exitCode) {
+        StringWriter out = new StringWriter();
+        assertEquals(exitCode, cli(out, "batch", plan.toString(), "--quiet"), out.toString());
+        return out.toString();
+    }
+
     static int cli(StringWriter out, String... args) {
         CliRun r = CliRun.run(args);
         out.append(r.out()).append(r.err());
@@ -57,8 +64,7 @@ class BatchRunnerTest {
                 "methods: [acdc]",
                 "seeds: [0]",
                 "defaults: {tau: 0.05, metric: kl}", ""));
-        StringWriter out = new StringWriter();
-        assertEquals(1, cli(out, "batch", plan.toString(), "--quiet"), out.toString());
+        batch(plan, 1);
         Path runs = dir.resolve("runs/cross");
         JsonNode manifest = new ObjectMapper().readTree(runs.resolve("manifest.json").toFile());
         int done = 0;
@@ -92,8 +98,7 @@ class BatchRunnerTest {
                 "tasks: [task.jsonl]",
                 "methods: [eap]",
                 "defaults: {metric: logit-diff, ablation: mean}", ""));
-        StringWriter out = new StringWriter();
-        assertEquals(0, cli(out, "batch", plan.toString(), "--quiet"), out.toString());
+        String out = batch(plan, 0);
         assertTrue(out.toString().contains("note: ablation mean: the mean at prompt length 5 is over only 4 examples"),
                 out.toString());
     }
@@ -110,8 +115,7 @@ class BatchRunnerTest {
                 "runs:",
                 "  - {model: model-a, task: mixed.jsonl, method: eap, metric: logit-diff, ablation: mean}",
                 "  - {model: model-a, task: mixed.jsonl, method: eap, metric: logit-diff, by_position: true}", ""));
-        StringWriter out = new StringWriter();
-        assertEquals(1, cli(out, "batch", plan.toString(), "--quiet"), out.toString());
+        batch(plan, 1);
         List<String> errors = new ArrayList<>();
         new ObjectMapper().readTree(dir.resolve("runs/fields/manifest.json").toFile()).get("runs")
                 .forEach(r -> errors.add(r.get("error").asText()));
@@ -133,8 +137,7 @@ class BatchRunnerTest {
         Path plan = dir.resolve("tau0.yaml");
         Files.writeString(plan, "out: runs/tau0\nmodels: [planted:induction]\nmethods: [acdc, eap-ig]\nseeds: [0, 1]\n"
                 + "defaults: {tau: 0, metric: kl, examples: 4}\n");
-        StringWriter out = new StringWriter();
-        assertEquals(0, cli(out, "batch", plan.toString(), "--quiet"), out.toString());
+        String out = batch(plan, 0);
         String log = out.toString();
         String acdc = "       note: tau 0 under kl: ACDC removes an edge only when that lowers kl, which is 0 with every "
                 + "edge kept and cannot go lower, so it keeps every edge (a tau above 0 prunes); it holds for this run "
@@ -155,8 +158,7 @@ class BatchRunnerTest {
                 + "{\"model\": \"model-a\", \"task\": \"task.jsonl\", \"method\": \"acdc\", \"tau\": 1e308}, "
                 + "{\"model\": \"model-a\", \"task\": \"task.jsonl\", \"method\": \"eap\", \"metric\": \"logit-diff\", "
                 + "\"edges\": 0}]}");
-        StringWriter out = new StringWriter();
-        assertEquals(0, cli(out, "batch", plan.toString(), "--quiet"), out.toString());
+        batch(plan, 0);
         Path runs = dir.resolve("runs/empty");
         List<String> notes = new ArrayList<>();
         for (JsonNode r : new ObjectMapper().readTree(runs.resolve("manifest.json").toFile()).get("runs")) {
@@ -252,8 +254,7 @@ class BatchRunnerTest {
         Path plan = dir.resolve("other-reference.yaml");
         Files.writeString(plan, "out: runs/other-reference\nmodels: [model-a]\ntasks: [task.jsonl]\nmethods: [eap]\n"
                 + "reference: other-shape-reference.json\ndefaults: {metric: logit-diff, edges: 5}\n");
-        StringWriter out = new StringWriter();
-        assertEquals(1, cli(out, "batch", plan.toString(), "--quiet"), out.toString());
+        String out = batch(plan, 1);
         assertTrue(out.toString().contains("other-shape-reference.json: the circuit was found on a model with n_heads 99 "
                 + "(model other), but this model has"), out.toString());
         assertTrue(out.toString().contains("a reference must be a circuit of the model it is compared on"),
@@ -274,8 +275,7 @@ class BatchRunnerTest {
         Path plan = dir.resolve("empty-reference.yaml");
         Files.writeString(plan, "out: runs/empty-reference\nmodels: [model-a]\ntasks: [task.jsonl]\nmethods: [eap]\n"
                 + "reference: empty-reference.json\ndefaults: {metric: logit-diff, edges: 5}\n");
-        StringWriter out = new StringWriter();
-        assertEquals(1, cli(out, "batch", plan.toString(), "--quiet"), out.toString());
+        String out = batch(plan, 1);
         assertTrue(out.toString().contains("empty-reference.json: the reference keeps 0 of 46 edges; its ROC AUC needs "
                 + "some but not all"), out.toString());
     }
@@ -286,8 +286,7 @@ class BatchRunnerTest {
         Path plan = dir.resolve("planted.yaml");
         Files.writeString(plan, "out: runs/planted\nmodels: [planted:induction]\nmethods: [eap]\n"
                 + "defaults: {metric: logit-diff, edges: 10, examples: 6}\n");
-        StringWriter out = new StringWriter();
-        assertEquals(0, cli(out, "batch", plan.toString(), "--quiet"), out.toString());
+        batch(plan, 0);
         Path runs = dir.resolve("runs/planted");
         JsonNode circuit = new ObjectMapper().readTree(runs.resolve("000-planted_induction-own-task-eap-s0")
                 .resolve("circuit.json").toFile());
@@ -322,8 +321,7 @@ class BatchRunnerTest {
         Files.writeString(plan, "out: runs/validate\nruns:\n"
                 + "  - {model: 'planted:ioi', method: eap, metric: logit-diff, edges: 12, examples: 8, seed: 3}\n"
                 + "  - {model: 'planted:ioi', method: eap, metric: logit-diff, edges: 12, examples: 8, seed: 3, validate: false}\n");
-        StringWriter out = new StringWriter();
-        assertEquals(0, cli(out, "batch", plan.toString(), "--quiet"), out.toString());
+        String out = batch(plan, 0);
         Path runs = dir.resolve("runs/validate");
         ObjectMapper json = new ObjectMapper();
         JsonNode manifest = json.readTree(runs.resolve("manifest.json").toFile()).get("runs");
@@ -365,8 +363,7 @@ class BatchRunnerTest {
         Path plan = dir.resolve("validate-later.yaml");
         String run = "{model: 'planted:induction', method: acdc, metric: logit-diff, examples: 6, seed: 2";
         Files.writeString(plan, "out: runs/validate-later\nruns:\n  - " + run + ", validate: false}\n");
-        StringWriter first = new StringWriter();
-        assertEquals(0, cli(first, "batch", plan.toString(), "--quiet"), first.toString());
+        batch(plan, 0);
         Path runs = dir.resolve("runs/validate-later");
         String id = "000-planted_induction-own-task-acdc-s2";
         ObjectMapper json = new ObjectMapper();
@@ -374,8 +371,7 @@ class BatchRunnerTest {
         assertFalse(before.has("validation"));
 
         Files.writeString(plan, "out: runs/validate-later\nruns:\n  - " + run + "}\n");
-        StringWriter second = new StringWriter();
-        assertEquals(0, cli(second, "batch", plan.toString(), "--quiet"), second.toString());
+        String second = batch(plan, 0);
         assertTrue(second.toString().contains("validate " + id + " (found earlier; validated now, its discovery kept)")
                 && second.toString().contains("batch: 0 done, 1 validated (found earlier), 0 failed, 0 skipped"),
                 second.toString());
@@ -386,8 +382,7 @@ class BatchRunnerTest {
         // as a run validated from the start
         Path fresh = dir.resolve("validate-fresh.yaml");
         Files.writeString(fresh, "out: runs/validate-fresh\nruns:\n  - " + run + "}\n");
-        StringWriter third = new StringWriter();
-        assertEquals(0, cli(third, "batch", fresh.toString(), "--quiet"), third.toString());
+        batch(fresh, 0);
         JsonNode validated = json.readTree(dir.resolve("runs/validate-fresh").resolve(id).resolve("circuit.json").toFile());
         assertEquals(validated.get("validation"), after.get("validation"));
         assertEquals(validated.get("comparison"), after.get("comparison"));
@@ -396,12 +391,10 @@ class BatchRunnerTest {
         assertTrue(results.has("auc") && results.has("forward_passes"), "the discovery's results are kept: " + results);
 
         // validated now: skipped; told validate: false again, it keeps the validation it has, and is no changed input
-        StringWriter fourth = new StringWriter();
-        assertEquals(0, cli(fourth, "batch", plan.toString(), "--quiet"), fourth.toString());
+        String fourth = batch(plan, 0);
         assertTrue(fourth.toString().contains("0 done, 0 failed, 1 skipped"), fourth.toString());
         Files.writeString(plan, "out: runs/validate-later\nruns:\n  - " + run + ", validate: false}\n");
-        StringWriter fifth = new StringWriter();
-        assertEquals(0, cli(fifth, "batch", plan.toString(), "--quiet"), fifth.toString());
+        String fifth = batch(plan, 0);
         assertTrue(fifth.toString().contains("0 done, 0 failed, 1 skipped"), fifth.toString());
         assertEquals(after, json.readTree(runs.resolve(id).resolve("circuit.json").toFile()));
 
@@ -414,8 +407,7 @@ class BatchRunnerTest {
         manifest.get("runs").forEach(r -> ((com.fasterxml.jackson.databind.node.ObjectNode) r.get("inputs")).remove("validate"));
         json.writeValue(manifestFile.toFile(), manifest);
         Files.writeString(plan, "out: runs/validate-later\nruns:\n  - " + run + "}\n");
-        StringWriter sixth = new StringWriter();
-        assertEquals(0, cli(sixth, "batch", plan.toString(), "--quiet"), sixth.toString());
+        String sixth = batch(plan, 0);
         assertTrue(sixth.toString().contains("1 validated"), sixth.toString());
         assertEquals(validated.get("validation"),
                 json.readTree(runs.resolve(id).resolve("circuit.json").toFile()).get("validation"));
@@ -431,20 +423,17 @@ class BatchRunnerTest {
         Path plan = dir.resolve("validate-killed.yaml");
         String run = "{model: 'planted:induction', method: eap, metric: logit-diff, edges: 6, examples: 6, seed: 1";
         Files.writeString(plan, "out: runs/validate-killed\nruns:\n  - " + run + ", validate: false}\n");
-        StringWriter first = new StringWriter();
-        assertEquals(0, cli(first, "batch", plan.toString(), "--quiet"), first.toString());
+        batch(plan, 0);
         Path runs = dir.resolve("runs/validate-killed");
         String unvalidated = Files.readString(runs.resolve("manifest.json"));
         Files.writeString(plan, "out: runs/validate-killed\nruns:\n  - " + run + "}\n");
-        StringWriter second = new StringWriter();
-        assertEquals(0, cli(second, "batch", plan.toString(), "--quiet"), second.toString());
+        batch(plan, 0);
         ObjectMapper json = new ObjectMapper();
         JsonNode validated = json.readTree(runs.resolve("manifest.json").toFile()).get("runs").get(0).get("results");
         assertTrue(validated.has("sufficient"), validated.toString());
         // the manifest as a kill between the two writes leaves it: circuit.json validated, no verdicts recorded
         Files.writeString(runs.resolve("manifest.json"), unvalidated);
-        StringWriter third = new StringWriter();
-        assertEquals(0, cli(third, "batch", plan.toString(), "--quiet"), third.toString());
+        String third = batch(plan, 0);
         assertTrue(third.toString().contains("1 validated"), third.toString());
         assertEquals(validated, json.readTree(runs.resolve("manifest.json").toFile()).get("runs").get(0).get("results"));
 
@@ -457,8 +446,7 @@ class BatchRunnerTest {
                 .put("sufficiency_threshold", 0.5);
         Files.writeString(circuit, json.writeValueAsString(byHand));
         Files.writeString(runs.resolve("manifest.json"), unvalidated);
-        StringWriter fourth = new StringWriter();
-        assertEquals(0, cli(fourth, "batch", plan.toString(), "--quiet"), fourth.toString());
+        String fourth = batch(plan, 0);
         assertTrue(fourth.toString().contains("1 skipped") && fourth.toString().contains("a validation this batch did not make"),
                 fourth.toString());
         assertEquals(byHand, json.readTree(circuit.toFile()));
@@ -475,8 +463,7 @@ class BatchRunnerTest {
         String runs0 = "runs:\n  - {model: 'planted:induction', method: eap, metric: logit-diff, edges: 6, examples: 6}\n"
                 + "  - {model: 'planted:induction', method: atp-star, metric: logit-diff, edges: 3, examples: 6}\n";
         Files.writeString(plan, "out: runs/validate-swapped\ndefaults: {validate: false}\n" + runs0);
-        StringWriter first = new StringWriter();
-        assertEquals(0, cli(first, "batch", plan.toString(), "--quiet"), first.toString());
+        String first = batch(plan, 0);
         Path runs = dir.resolve("runs/validate-swapped");
         Path eap = runs.resolve("000-planted_induction-own-task-eap-s0").resolve("circuit.json");
         Path atp = runs.resolve("001-planted_induction-own-task-atp-star-s0").resolve("circuit.json");
@@ -493,8 +480,7 @@ class BatchRunnerTest {
         }
         Files.writeString(atp, json.writeValueAsString(edited));
         Files.writeString(plan, "out: runs/validate-swapped\n" + runs0);
-        StringWriter second = new StringWriter();
-        assertEquals(1, cli(second, "batch", plan.toString(), "--quiet"), second.toString());
+        batch(plan, 1);
         JsonNode manifest = json.readTree(runs.resolve("manifest.json").toFile());
         for (JsonNode r : manifest.get("runs")) {
             assertEquals("DONE", r.get("state").asText(), r.toString());
@@ -541,8 +527,7 @@ class BatchRunnerTest {
         Path plan = dir.resolve("planted-task.yaml");
         Files.writeString(plan, "out: runs/planted-task\nmodels: ['planted:induction']\ntasks: [own.jsonl, other.jsonl]\n"
                 + "methods: [exact]\ndefaults: {metric: logit-diff}\n");
-        StringWriter out = new StringWriter();
-        assertEquals(0, cli(out, "batch", plan.toString(), "--quiet"), out.toString());
+        String out = batch(plan, 0);
         String note = "note: the planted ground truth assumes the corruption of planted:induction's own task; with this "
                 + "task the comparison may not hold";
         String log = out.toString();
@@ -584,8 +569,7 @@ class BatchRunnerTest {
         }
         assertTrue(finishedBeforeKill.size() >= 2 && finishedBeforeKill.size() < 8, finishedBeforeKill.toString());
 
-        StringWriter out = new StringWriter();
-        assertEquals(0, cli(out, "batch", plan.toString(), "--quiet"), out.toString());
+        String out = batch(plan, 0);
         assertTrue(out.toString().contains(finishedBeforeKill.size() + " skipped"), out.toString());
         assertEquals(8, doneRuns(runs).size());
         for (Map.Entry<String, FileTime> e : finishedBeforeKill.entrySet()) {
@@ -607,8 +591,7 @@ class BatchRunnerTest {
         Path plan = dir.resolve("edited.yaml");
         String head = "out: runs/edited\nmodels: [planted:ioi]\nmethods: [acdc, eap-ig]\nseeds: [0]\n";
         Files.writeString(plan, head + "defaults: {examples: 4}\n");
-        StringWriter first = new StringWriter();
-        assertEquals(0, cli(first, "batch", plan.toString(), "--quiet"), first.toString());
+        batch(plan, 0);
         Path runs = dir.resolve("runs/edited");
         String acdc = "000-planted_ioi-own-task-acdc-s0";
         String manifest = Files.readString(runs.resolve("manifest.json"));
@@ -632,8 +615,7 @@ class BatchRunnerTest {
         assertEquals("DONE", new ObjectMapper().readTree(earlier.resolve("manifest-entry.json").toFile()).get("state")
                 .asText());
 
-        StringWriter resumed = new StringWriter();
-        assertEquals(0, cli(resumed, "batch", plan.toString(), "--quiet"), resumed.toString());
+        String resumed = batch(plan, 0);
         assertTrue(resumed.toString().contains("0 done, 0 failed, 2 skipped"), resumed.toString());
         Files.writeString(plan, head + "defaults: {examples: 5, tau: 0.5, metric: logit-diff}\n");
         StringWriter examples = new StringWriter();
@@ -652,8 +634,7 @@ class BatchRunnerTest {
         Path plan = dir.resolve("task-edit.yaml");
         String head = "out: runs/task-edit\nmodels: [model-a]\ntasks: [edited-task.jsonl]\nmethods: [exact]\n";
         Files.writeString(plan, head + "defaults: {metric: logit-diff}\n");
-        StringWriter first = new StringWriter();
-        assertEquals(0, cli(first, "batch", plan.toString(), "--quiet"), first.toString());
+        batch(plan, 0);
 
         String original = Files.readString(task);
         Files.writeString(task, original.lines().findFirst().orElseThrow() + "\n");
@@ -685,8 +666,7 @@ class BatchRunnerTest {
             ((com.fasterxml.jackson.databind.node.ObjectNode) circuit.get("method")).put("ig_steps", 5);
             new ObjectMapper().writeValue(run.resolve("circuit.json").toFile(), circuit);
         }
-        StringWriter older = new StringWriter();
-        assertEquals(0, cli(older, "batch", plan.toString(), "--quiet"), older.toString());
+        String older = batch(plan, 0);
         assertTrue(older.toString().contains("1 skipped") && older.toString().contains("task file contents, reference, "
                 + "align and bos could not be"), older.toString());
         Files.writeString(plan, head + "defaults: {metric: logit-diff, batch_size: 8}\n");
@@ -704,8 +684,7 @@ class BatchRunnerTest {
         Path plan = dir.resolve("linked.yaml");
         Files.writeString(plan, "out: runs/linked\nmodels: [model-a]\ntasks: [task.jsonl]\nmethods: [exact]\n"
                 + "defaults: {metric: logit-diff}\n");
-        StringWriter first = new StringWriter();
-        assertEquals(0, cli(first, "batch", plan.toString(), "--quiet"), first.toString());
+        batch(plan, 0);
         Path alias = Files.createSymbolicLink(elsewhere.resolve("alias"), dir);
         StringWriter again = new StringWriter();
         assertEquals(0, cli(again, "batch", alias.resolve("linked.yaml").toString(), "--quiet"), again.toString());
@@ -723,17 +702,14 @@ class BatchRunnerTest {
         Path plan = dir.resolve("rewritten.yaml");
         Files.writeString(plan, "out: runs/rewritten\nmodels: [rewritten]\ntasks: [task.jsonl]\nmethods: [exact]\n"
                 + "defaults: {metric: logit-diff}\n");
-        StringWriter first = new StringWriter();
-        assertEquals(0, cli(first, "batch", plan.toString(), "--quiet"), first.toString());
+        batch(plan, 0);
         // the same contents written again: hashed afresh (the time changed), the same model
         Files.setLastModifiedTime(model.resolve("config.json"), FileTime.fromMillis(System.currentTimeMillis() + 5000));
-        StringWriter touched = new StringWriter();
-        assertEquals(0, cli(touched, "batch", plan.toString(), "--quiet"), touched.toString());
+        String touched = batch(plan, 0);
         assertTrue(touched.toString().contains("0 done, 0 failed, 1 skipped"), touched.toString());
 
         TinyCheckpoint.gpt2(53, 2, 2, 4, 23, 8, false).write(model, TensorDtype.F32);
-        StringWriter refused = new StringWriter();
-        assertEquals(1, cli(refused, "batch", plan.toString(), "--quiet"), refused.toString());
+        String refused = batch(plan, 1);
         assertTrue(refused.toString().contains("000-rewritten-task-exact-s0 (model files changed since the run)"),
                 refused.toString());
         assertTrue(refused.toString().contains("1 finished run in ")
@@ -748,8 +724,7 @@ class BatchRunnerTest {
         manifest.get("runs").forEach(r -> ((com.fasterxml.jackson.databind.node.ObjectNode) r.get("inputs"))
                 .remove(List.of("model_sha256", "model_stat")));
         new ObjectMapper().writeValue(manifestFile.toFile(), manifest);
-        StringWriter older = new StringWriter();
-        assertEquals(0, cli(older, "batch", plan.toString(), "--quiet"), older.toString());
+        String older = batch(plan, 0);
         assertTrue(older.toString().contains("1 skipped") && older.toString().contains("note: 1 finished run recorded "
                 + "only the model's path, not a fingerprint of its files, so a model rewritten in place since cannot be "
                 + "told: 000-rewritten-task-exact-s0; taken as finished"), older.toString());
@@ -816,8 +791,7 @@ class BatchRunnerTest {
                     + runs.resolve(".lock") + "); nothing was run"), refused.toString());
             assertTrue(!Files.exists(runs.resolve("manifest.json")), "nothing was written");
         }
-        StringWriter after = new StringWriter();
-        assertEquals(0, cli(after, "batch", plan.toString(), "--quiet"), after.toString());
+        String after = batch(plan, 0);
         assertTrue(after.toString().contains("1 done"), after.toString());
     }
 
@@ -831,8 +805,7 @@ class BatchRunnerTest {
         Path id = runs.resolve(BatchPlan.read(plan).runs().get(0).id());
         Path manifestLeftover = Files.writeString(Files.createDirectories(runs).resolve(".manifest.json.1.tmp"), "{");
         Path circuitLeftover = Files.writeString(Files.createDirectories(id).resolve(".circuit.json.2.tmp"), "{");
-        StringWriter out = new StringWriter();
-        assertEquals(0, cli(out, "batch", plan.toString(), "--quiet"), out.toString());
+        batch(plan, 0);
         assertTrue(!Files.exists(manifestLeftover) && !Files.exists(circuitLeftover));
     }
 
@@ -842,14 +815,12 @@ class BatchRunnerTest {
         Path plan = dir.resolve("truncated.yaml");
         Files.writeString(plan, "out: runs/truncated\nmodels: [planted:induction]\nmethods: [eap]\n"
                 + "defaults: {metric: logit-diff, edges: 10, examples: 6}\n");
-        StringWriter first = new StringWriter();
-        assertEquals(0, cli(first, "batch", plan.toString(), "--quiet"), first.toString());
+        batch(plan, 0);
         String id = BatchPlan.read(plan).runs().get(0).id();
         Path circuit = dir.resolve("runs/truncated").resolve(id).resolve("circuit.json");
         String whole = Files.readString(circuit);
         Files.writeString(circuit, whole.substring(0, whole.length() / 2));
-        StringWriter again = new StringWriter();
-        assertEquals(0, cli(again, "batch", plan.toString(), "--quiet"), again.toString());
+        String again = batch(plan, 0);
         assertTrue(again.toString().contains("redo   " + id + " (its circuit.json cannot be read: ")
                 && again.toString().contains("1 done, 0 failed, 0 skipped"), again.toString());
         new ObjectMapper().readTree(circuit.toFile()); // whole again
@@ -901,8 +872,7 @@ class BatchRunnerTest {
                 .digest(Files.readAllBytes(task))), recorded.get(second).get("task_sha256").asText(),
                 "the second run read the new prompts");
 
-        StringWriter resumed = new StringWriter();
-        assertEquals(1, cli(resumed, "batch", file.toString(), "--quiet"), resumed.toString());
+        String resumed = batch(file, 1);
         assertTrue(resumed.toString().contains(first + " (model files changed since the run, task file changed since "
                 + "the run); " + second + " (model files changed since the run)"), resumed.toString());
     }
