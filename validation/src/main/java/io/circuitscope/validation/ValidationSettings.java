@@ -10,8 +10,17 @@ package io.circuitscope.validation;
 public record ValidationSettings(double sufficiencyThreshold, double necessityThreshold, double minimalityThreshold,
         int completenessSamples, int bootstrapSamples, double confidence, long seed) {
 
+    /** The defaults, named so that a command line's option defaults can be these constants. */
+    public static final double DEFAULT_SUFFICIENCY = 0.8;
+    public static final double DEFAULT_NECESSITY = 0.2;
+    public static final double DEFAULT_MINIMALITY = 0.01;
+    public static final int DEFAULT_COMPLETENESS_SAMPLES = 20;
+    public static final int DEFAULT_BOOTSTRAP_SAMPLES = 1000;
+    public static final double DEFAULT_CONFIDENCE = 0.95;
+
     public static ValidationSettings defaults() {
-        return new ValidationSettings(0.8, 0.2, 0.01, 20, 1000, 0.95, 0);
+        return new ValidationSettings(DEFAULT_SUFFICIENCY, DEFAULT_NECESSITY, DEFAULT_MINIMALITY,
+                DEFAULT_COMPLETENESS_SAMPLES, DEFAULT_BOOTSTRAP_SAMPLES, DEFAULT_CONFIDENCE, 0);
     }
 
     /** These settings with another seed for the random choices (the run's, so a run validates reproducibly). */

@@ -351,8 +351,13 @@ public final class BatchRunner {
 
     /** Discover's validation, with its default thresholds and the run's seed, as discover runs it without options. */
     private RunValidation.Result validate(RunSpec r, LoadedModel loaded, Task task, CircuitDocument doc, Circuit truth) {
-        return RunValidation.validate(loaded.model(), task, doc, r.settings(),
-                ValidationSettings.defaults().withSeed(r.settings().seed()), truth, referenceName(r), progress.apply(r.id()));
+        return RunValidation.validate(loaded.model(), task, doc, r.settings(), validationSettings(r), truth,
+                referenceName(r), progress.apply(r.id()));
+    }
+
+    /** What a batch validates a run with: discover's defaults and the run's seed. */
+    static ValidationSettings validationSettings(RunSpec r) {
+        return ValidationSettings.defaults().withSeed(r.settings().seed());
     }
 
     /**

@@ -149,7 +149,7 @@ final class Resume {
 
     /** Whether a validation section is the one the batch writes for the run: its metric, ablation and settings. */
     private static boolean batchValidation(JsonNode section, RunSpec r) {
-        ValidationSettings v = ValidationSettings.defaults().withSeed(r.settings().seed());
+        ValidationSettings v = BatchRunner.validationSettings(r);
         JsonNode s = section.path("settings");
         return section.path("metric").asText().equals(r.settings().metric())
                 && section.path("ablation").asText().equals(r.settings().ablation().key())

@@ -6,21 +6,21 @@ import picocli.CommandLine.Option;
 
 /** The thresholds and sampling of a validation, shared by {@code discover} and {@code validate}. */
 final class ValidationOptions {
-    @Option(names = "--sufficiency", defaultValue = "0.8", description = "Faithfulness needed (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--sufficiency", defaultValue = "" + ValidationSettings.DEFAULT_SUFFICIENCY, description = "Faithfulness needed (default: ${DEFAULT-VALUE}).")
     double sufficiency;
 
-    @Option(names = "--necessity", defaultValue = "0.2",
+    @Option(names = "--necessity", defaultValue = "" + ValidationSettings.DEFAULT_NECESSITY,
             description = "Largest faithfulness allowed with the circuit corrupted (default: ${DEFAULT-VALUE}).")
     double necessity;
 
-    @Option(names = "--minimality", defaultValue = "0.01",
+    @Option(names = "--minimality", defaultValue = "" + ValidationSettings.DEFAULT_MINIMALITY,
             description = "Smallest change of faithfulness, either way, when one component is removed (default: ${DEFAULT-VALUE}).")
     double minimality;
 
-    @Option(names = "--bootstrap", defaultValue = "1000", description = "Bootstrap resamples (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--bootstrap", defaultValue = "" + ValidationSettings.DEFAULT_BOOTSTRAP_SAMPLES, description = "Bootstrap resamples (default: ${DEFAULT-VALUE}).")
     int bootstrap;
 
-    @Option(names = "--completeness-samples", defaultValue = "20", description = "Knock-out subsets (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--completeness-samples", defaultValue = "" + ValidationSettings.DEFAULT_COMPLETENESS_SAMPLES, description = "Knock-out subsets (default: ${DEFAULT-VALUE}).")
     int completenessSamples;
 
     /** The settings, or a usage error naming the option whose value cannot work (checked before any work). */
@@ -48,7 +48,8 @@ final class ValidationOptions {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "--completeness-samples must be >= 0, got " + completenessSamples);
         }
-        return new ValidationSettings(sufficiency, necessity, minimality, completenessSamples, bootstrap, 0.95, seed);
+        return new ValidationSettings(sufficiency, necessity, minimality, completenessSamples, bootstrap,
+                ValidationSettings.DEFAULT_CONFIDENCE, seed);
     }
 
     private static void requireFinite(CommandLine.Model.CommandSpec spec, String option, double value) {
